@@ -1,0 +1,108 @@
+# callbridge: one Makefile. Outputs go to build/<variant>/ (rel, asan); generated code to build/gen/.
+#   make            build build/rel/callbridged
+#   make run        install missing packages, build, start the daemon in the foreground (./var)
+#   make test       install missing packages, build, run every suite, then again under ASan+UBSan
+#   make bench      wrk benchmark against the daemon and a minimal MHD server (scripts/bench/)
+#   WERROR=0        escape hatch for newer compilers (CI keeps -Werror)
+
+CC ?= cc
+WERROR ?= 1
+PKGS := libmicrohttpd libxml-2.0 sqlite3 openssl
+TEST_PKGS := check libcurl
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef \
+	-Wwrite-strings -Wcast-qual -Wpointer-arith -Wvla -Wimplicit-fallthrough -Wnull-dereference \
+	-Wold-style-definition
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+# Recursive (=) on purpose: pkg-config runs when a recipe needs it, after install-deps.sh.
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g $(WARN) -I. -MMD -MP $(shell pkg-config --cflags $(PKGS))
+LIBS = $(shell pkg-config --libs $(PKGS)) -pthread
+TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
+TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
+
+rel_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+rel_LDFLAGS := -pie -Wl,-z,relro,-z,now
+asan_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+asan_LDFLAGS := -fsanitize=address,undefined
+
+SCHEMA := $(sort $(wildcard schema/*.sql))
+STORE_SRCS := $(wildcard store/*.c)
+API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c))
+TEST_SRCS := $(wildcard tests/*.c)
+LIB_SRCS := $(STORE_SRCS) $(API_SRCS)
+
+.PHONY: all run test check-suites bench clean format format-check lint deps
+all: build/rel/callbridged
+
+build/gen/migrations.c: $(SCHEMA) scripts/sql2c.sh
+	@mkdir -p $(@D)
+	scripts/sql2c.sh $@ $(SCHEMA)
+
+define variant
+build/$(1)/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
+
+build/$(1)/gen/migrations.o: build/gen/migrations.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
+
+build/$(1)/tests/%.o: tests/%.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(BASE_CFLAGS) $$(TEST_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
+
+$(1)_LIB_OBJS := $$(LIB_SRCS:%.c=build/$(1)/%.o) build/$(1)/gen/migrations.o
+
+build/$(1)/callbridged: build/$(1)/api/main.o $$($(1)_LIB_OBJS)
+	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
+
+build/$(1)/cb-tests: $$(TEST_SRCS:%.c=build/$(1)/%.o) $$($(1)_LIB_OBJS)
+	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS)
+
+build/$(1)/bench-minimal: build/$(1)/scripts/bench/minimal.o
+	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(eval $(call variant,rel))
+$(eval $(call variant,asan))
+
+deps:
+	scripts/install-deps.sh build
+
+run: deps
+	$(MAKE) build/rel/callbridged
+	./build/rel/callbridged --data-dir var --bind 0.0.0.0 --listen 8443
+
+# Every suite, then every suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test:
+	scripts/install-deps.sh test
+	$(MAKE) build/rel/callbridged build/rel/cb-tests build/asan/callbridged build/asan/cb-tests
+	$(MAKE) check-suites VARIANT=rel
+	$(MAKE) check-suites VARIANT=asan
+	scripts/test-clients.sh build/rel/callbridged
+
+check-suites:
+	CALLBRIDGED=build/$(VARIANT)/callbridged \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	./build/$(VARIANT)/cb-tests
+
+bench:
+	scripts/install-deps.sh bench
+	$(MAKE) build/rel/callbridged build/rel/bench-minimal
+	scripts/bench/bench.sh build/rel
+
+format:
+	clang-format -i $(wildcard api/*.[ch] store/*.[ch] tests/*.[ch] scripts/bench/*.c)
+
+format-check:
+	clang-format --dry-run --Werror $(wildcard api/*.[ch] store/*.[ch] tests/*.[ch] scripts/bench/*.c)
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. api store tests
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Installs the Debian 12 packages callbridge needs, only when something is missing.
+# Usage: scripts/install-deps.sh [build|test|bench]   (default: build)
+# Idempotent and non-interactive: libraries are checked with pkg-config, tools with command -v;
+# when everything is present it prints nothing and changes nothing. Uses sudo when not root.
+set -eu
+
+what=${1:-build}
+pkgs=""
+
+need_pc() { # pkg-config module, Debian package
+    pkg-config --exists "$1" 2>/dev/null || pkgs="$pkgs $2"
+}
+need_cmd() { # command, Debian package
+    command -v "$1" >/dev/null 2>&1 || pkgs="$pkgs $2"
+}
+
+need_cmd cc gcc
+need_cmd make make
+need_cmd pkg-config pkg-config
+need_cmd openssl openssl
+if command -v pkg-config >/dev/null 2>&1; then
+    need_pc libmicrohttpd libmicrohttpd-dev
+    need_pc libxml-2.0 libxml2-dev
+    need_pc sqlite3 libsqlite3-dev
+    need_pc openssl libssl-dev
+    need_pc libcurl libcurl4-openssl-dev
+    need_pc check check
+else
+    pkgs="$pkgs libmicrohttpd-dev libxml2-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev check"
+fi
+case "$what" in
+test)
+    need_cmd curl curl
+    need_cmd npm npm
+    need_cmd ansible-playbook ansible-core
+    ;;
+bench)
+    need_cmd wrk wrk
+    ;;
+build) ;;
+*)
+    echo "usage: $0 [build|test|bench]" >&2
+    exit 2
+    ;;
+esac
+
+[ -z "$pkgs" ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing$pkgs" >&2
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# shellcheck disable=SC2086 # word splitting of the package list is wanted
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >&2

@@ -1,0 +1,121 @@
+/* store/q_user.c: API users (name + password hash). Hashing is the caller's job (api/auth.c). */
+#include <errno.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+/* Runs a write statement with up to two text parameters; -ENOENT when no row changed. */
+static int write2(struct store *st, enum store_stmt_id id, const char *sql, const char *a,
+                  const char *b)
+{
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt(st, id, sql, &r);
+    if (!stmt)
+        return r;
+    sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC);
+    if (b)
+        sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC);
+    r = store_step_err(sqlite3_step(stmt));
+    if (r == 0 && sqlite3_changes(sqlite3_db_handle(stmt)) == 0)
+        r = -ENOENT;
+    store_stmt_done(stmt);
+    return r;
+}
+
+int store_user_add(struct store *st, const char *name, const char *hash)
+{
+    static const char sql[] = "INSERT INTO api_user (name, hash, created_ms) VALUES (?1, ?2, ?3)";
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt(st, STMT_USER_ADD, sql, &r);
+    if (!stmt)
+        return r;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, store_now_ms());
+    r = sqlite3_step(stmt);
+    r = store_step_err(r);
+    store_stmt_done(stmt);
+    return r;
+}
+
+int store_user_set_hash(struct store *st, const char *name, const char *hash)
+{
+    return write2(st, STMT_USER_SET_HASH, "UPDATE api_user SET hash = ?2 WHERE name = ?1", name,
+                  hash);
+}
+
+int store_user_delete(struct store *st, const char *name)
+{
+    return write2(st, STMT_USER_DELETE, "DELETE FROM api_user WHERE name = ?1", name, NULL);
+}
+
+int store_user_get_hash(struct store *st, const char *name, char *ret_hash)
+{
+    static const char sql[] = "SELECT hash FROM api_user WHERE name = ?1";
+    char hash[STORE_HASH_MAX + 1];
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt(st, STMT_USER_GET_HASH, sql, &r);
+    if (!stmt)
+        return r;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    r = sqlite3_step(stmt);
+    if (r == SQLITE_ROW)
+        r = store_copy_text(stmt, 0, hash, sizeof(hash));
+    else
+        r = r == SQLITE_DONE ? -ENOENT : store_step_err(r);
+    store_stmt_done(stmt);
+    if (r == 0)
+        memcpy(ret_hash, hash, strlen(hash) + 1);
+    return r;
+}
+
+int store_user_count(struct store *st, size_t *ret_count)
+{
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt(st, STMT_USER_COUNT, "SELECT count(*) FROM api_user", &r);
+    if (!stmt)
+        return r;
+    r = sqlite3_step(stmt);
+    if (r == SQLITE_ROW) {
+        *ret_count = (size_t)sqlite3_column_int64(stmt, 0);
+        r = 0;
+    } else {
+        r = store_step_err(r);
+    }
+    store_stmt_done(stmt);
+    return r;
+}
+
+int store_user_foreach(struct store *st, store_user_fn fn, void *userdata)
+{
+    static const char sql[] = "SELECT name, created_ms FROM api_user ORDER BY name";
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt(st, STMT_USER_LIST, sql, &r);
+    if (!stmt)
+        return r;
+    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct store_user u = {0};
+
+        r = store_copy_text(stmt, 0, u.name, sizeof(u.name));
+        if (r < 0)
+            break;
+        u.created_ms = sqlite3_column_int64(stmt, 1);
+        r = fn(&u, userdata);
+        if (r != 0)
+            break;
+    }
+    if (r > 0)
+        r = store_step_err(r);
+    store_stmt_done(stmt);
+    return r;
+}

@@ -1,0 +1,225 @@
+/* store/store.c: opening the database, migrations, transactions and the statement cache.
+ *
+ * DESIGN: one struct store per thread (the API keeps a pool). WAL mode lets readers run beside
+ * the single writer; synchronous=FULL makes a commit durable before the API answers 200.
+ * busy_timeout bounds how long a writer waits for the lock, after which callers get -EBUSY
+ * (the API answers 503). Migrations come from schema/ through build/gen/migrations.c and are
+ * applied in order inside BEGIN IMMEDIATE, so two processes opening a new file at once do not
+ * both apply them; user_version records how many have been applied. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/migrations.h"
+#include "store/store_int.h"
+
+#define STORE_BUSY_TIMEOUT_MS 1000
+
+int store_err(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return 0;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return -EBUSY;
+    case SQLITE_FULL:
+        return -ENOSPC;
+    case SQLITE_READONLY:
+        return -EROFS;
+    case SQLITE_NOMEM:
+        return -ENOMEM;
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return -EEXIST;
+        return -EINVAL;
+    default:
+        return -EIO;
+    }
+}
+
+int64_t store_now_ms(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int store_step_err(int rc)
+{
+    if (rc == SQLITE_DONE)
+        return 0;
+    return store_err(rc) ? store_err(rc) : -EIO;
+}
+
+sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id, const char *sql, int *ret_err)
+{
+    if (!st->stmts[id]) {
+        int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[id],
+                                    NULL);
+        if (rc != SQLITE_OK) {
+            *ret_err = store_err(rc) ? store_err(rc) : -EIO;
+            return NULL;
+        }
+    }
+    return st->stmts[id];
+}
+
+void store_stmt_done(sqlite3_stmt *stmt)
+{
+    if (stmt) {
+        (void)sqlite3_reset(stmt);
+        (void)sqlite3_clear_bindings(stmt);
+    }
+}
+
+int store_bind_opt_text(sqlite3_stmt *stmt, int idx, const char *s)
+{
+    if (!s || !*s)
+        return sqlite3_bind_null(stmt, idx);
+    return sqlite3_bind_text(stmt, idx, s, -1, SQLITE_STATIC);
+}
+
+int store_copy_text(sqlite3_stmt *stmt, int col, char *dst, size_t n)
+{
+    const unsigned char *s = sqlite3_column_text(stmt, col);
+    size_t len;
+
+    if (!s) {
+        dst[0] = '\0';
+        return 0;
+    }
+    len = (size_t)sqlite3_column_bytes(stmt, col);
+    if (len >= n)
+        return -EIO;
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+static int exec(struct store *st, const char *sql)
+{
+    return store_err(sqlite3_exec(st->db, sql, NULL, NULL, NULL));
+}
+
+int store_schema_version(struct store *st, int *ret_version)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r;
+
+    r = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &stmt, NULL);
+    if (r != SQLITE_OK) {
+        r = store_err(r);
+        goto out;
+    }
+    if (sqlite3_step(stmt) != SQLITE_ROW) {
+        r = -EIO;
+        goto out;
+    }
+    *ret_version = sqlite3_column_int(stmt, 0);
+    r = 0;
+out:
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+unsigned store_schema_latest(void)
+{
+    return store_migrations_count;
+}
+
+/* Applies migrations user_version+1 .. latest, each in its own transaction. */
+static int migrate(struct store *st)
+{
+    int version, r;
+
+    r = store_begin(st);
+    if (r < 0)
+        return r;
+    r = store_schema_version(st, &version);
+    if (r < 0)
+        goto out;
+    if (version < 0 || (unsigned)version > store_migrations_count) {
+        r = -EPROTO;
+        goto out;
+    }
+    for (unsigned i = (unsigned)version; i < store_migrations_count; i++) {
+        char pragma[48];
+
+        r = exec(st, store_migrations[i].sql);
+        if (r < 0)
+            goto out;
+        (void)snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %u", i + 1);
+        r = exec(st, pragma);
+        if (r < 0)
+            goto out;
+    }
+    return store_commit(st);
+out:
+    store_rollback(st);
+    return r;
+}
+
+int store_open(const char *path, struct store **ret_store)
+{
+    struct store *st;
+    int r;
+
+    st = calloc(1, sizeof(*st));
+    if (!st)
+        return -ENOMEM;
+    r = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (r != SQLITE_OK) {
+        r = store_err(r) ? store_err(r) : -EIO;
+        goto out;
+    }
+    (void)sqlite3_extended_result_codes(st->db, 1);
+    (void)sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    r = exec(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                 "PRAGMA foreign_keys = ON;");
+    if (r < 0)
+        goto out;
+    r = migrate(st);
+    if (r < 0)
+        goto out;
+    *ret_store = st;
+    return 0;
+out:
+    store_close(st);
+    return r;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < STMT__MAX; i++)
+        sqlite3_finalize(st->stmts[i]);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+int store_begin(struct store *st)
+{
+    return exec(st, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *st)
+{
+    int r = exec(st, "COMMIT");
+
+    if (r < 0)
+        store_rollback(st);
+    return r;
+}
+
+void store_rollback(struct store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}

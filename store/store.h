@@ -1,0 +1,96 @@
+/* store/store.h: persistent configuration (SQLite). The only public header of store/.
+ *
+ * A struct store is one database connection; use it from one thread at a time. Every function
+ * returns 0 (or a count) on success and a negative errno on failure:
+ *   -ENOENT  no such object          -EEXIST  unique value already taken
+ *   -EBUSY   database locked (busy timeout ran out)   -ENOSPC  disk full
+ *   -EROFS   read-only database       -EPROTO  database schema newer than this binary
+ *   -EINVAL  constraint violated (e.g. a dangling reference)   -ENOMEM, -EIO  anything else
+ * ret_ parameters are written only on success. Strings in the value structs are NUL-terminated;
+ * an empty string means "not set" (stored as NULL). */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_ID_LEN 36        /* lowercase 8-4-4-4-12 UUID */
+#define STORE_TEXT_MAX 255     /* longest address, username or name, in bytes */
+#define STORE_BLOB_MAX 320     /* longest encrypted secret, in bytes */
+#define STORE_USER_NAME_MAX 64 /* longest API user name */
+#define STORE_HASH_MAX 160     /* longest password hash string */
+
+struct store; /* opaque, defined in store/store.c */
+
+/* Opens (creating if needed) the database at 'path' and applies pending migrations.
+ * On success *ret_store owns the connection; release it with store_close().
+ * Returns 0, -EPROTO (schema newer than this binary), -ENOMEM, -EROFS or -EIO. */
+int store_open(const char *path, struct store **ret_store);
+void store_close(struct store *st); /* NULL is a no-op */
+
+/* The schema version recorded in the database (PRAGMA user_version). */
+int store_schema_version(struct store *st, int *ret_version);
+/* The number of migrations built into this binary. */
+unsigned store_schema_latest(void);
+
+/* Write transactions: store_begin() takes the write lock at once (BEGIN IMMEDIATE).
+ * store_rollback() is a no-op outside a transaction. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* ---- API users -------------------------------------------------------------------------- */
+struct store_user {
+    char name[STORE_USER_NAME_MAX + 1];
+    int64_t created_ms; /* wall clock, ms since the epoch */
+};
+typedef int (*store_user_fn)(const struct store_user *user, void *userdata);
+
+int store_user_add(struct store *st, const char *name, const char *hash);  /* -EEXIST */
+int store_user_set_hash(struct store *st, const char *name, const char *hash); /* -ENOENT */
+int store_user_delete(struct store *st, const char *name);                     /* -ENOENT */
+/* Copies the stored hash of 'name' into ret_hash (STORE_HASH_MAX + 1 bytes). -ENOENT. */
+int store_user_get_hash(struct store *st, const char *name, char *ret_hash);
+int store_user_count(struct store *st, size_t *ret_count);
+/* Calls fn for every user in name order; a negative return from fn stops and is returned. */
+int store_user_foreach(struct store *st, store_user_fn fn, void *userdata);
+
+/* ---- TURN servers ----------------------------------------------------------------------- */
+struct store_turn {
+    char id[STORE_ID_LEN + 1];
+    char server_address[STORE_TEXT_MAX + 1];
+    char client_address[STORE_TEXT_MAX + 1];
+    char username[STORE_TEXT_MAX + 1];
+    unsigned char password[STORE_BLOB_MAX]; /* encrypted by the caller; len 0 = not set */
+    size_t password_len;
+    char type[16];
+    bool has_num_registrations;
+    int64_t num_registrations;
+    bool has_tcp_port_number_override;
+    int64_t tcp_port_number_override;
+    char call_bridge[STORE_ID_LEN + 1];
+    char call_bridge_group[STORE_ID_LEN + 1];
+    bool use_short_term_credentials;
+    unsigned char shared_secret[STORE_BLOB_MAX]; /* encrypted by the caller; len 0 = not set */
+    size_t shared_secret_len;
+    int64_t created_ms;
+    int64_t updated_ms;
+};
+typedef int (*store_turn_fn)(const struct store_turn *turn, void *userdata);
+
+int store_turn_insert(struct store *st, const struct store_turn *turn); /* -EEXIST, -EINVAL */
+int store_turn_get(struct store *st, const char *id, struct store_turn *ret_turn); /* -ENOENT */
+int store_turn_update(struct store *st, const struct store_turn *turn); /* by id; -ENOENT */
+int store_turn_delete(struct store *st, const char *id);                /* -ENOENT */
+/* Lists TURN servers in creation order. 'filter' (NULL or "" = all) is a case-insensitive
+ * substring of serverAddress or clientAddress. Calls fn for at most 'limit' matches after
+ * skipping 'offset'; *ret_total counts every match. */
+int store_turn_list(struct store *st, const char *filter, size_t offset, size_t limit,
+                    store_turn_fn fn, void *userdata, size_t *ret_total);
+
+/* ---- call bridges (referenced by TURN servers; their API comes later) ------------------- */
+int store_call_bridge_exists(struct store *st, const char *id);       /* 0 or -ENOENT */
+int store_call_bridge_group_exists(struct store *st, const char *id); /* 0 or -ENOENT */
+
+#endif

@@ -1,0 +1,52 @@
+/* store/store_int.h: private to store/ and its tests: the connection struct, the prepared
+ * statement cache and the SQLite error map shared by the q_*.c files. */
+#ifndef STORE_STORE_INT_H
+#define STORE_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* One slot per distinct statement; each q_*.c owns a range. */
+enum store_stmt_id {
+    STMT_USER_ADD,
+    STMT_USER_SET_HASH,
+    STMT_USER_DELETE,
+    STMT_USER_GET_HASH,
+    STMT_USER_COUNT,
+    STMT_USER_LIST,
+    STMT_TURN_INSERT,
+    STMT_TURN_GET,
+    STMT_TURN_UPDATE,
+    STMT_TURN_DELETE,
+    STMT_TURN_LIST,
+    STMT_TURN_COUNT,
+    STMT_CB_EXISTS,
+    STMT_CBG_EXISTS,
+    STMT__MAX
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[STMT__MAX]; /* prepared on first use, kept until store_close() */
+};
+
+/* Returns the cached statement for 'id', preparing 'sql' on first use, or NULL (the cause is in
+ * *ret_err as -errno). The statement is reset and unbound; call store_stmt_done() after use. */
+sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id, const char *sql, int *ret_err);
+void store_stmt_done(sqlite3_stmt *stmt);
+
+/* Maps a SQLite result code to the negative errno contract of store.h. */
+int store_err(int sqlite_rc);
+
+/* Binds text, or NULL when 's' is empty (store.h: empty means not set). */
+int store_bind_opt_text(sqlite3_stmt *stmt, int idx, const char *s);
+/* Copies column text (or "" for NULL) into dst of size n; -EIO if it does not fit. */
+int store_copy_text(sqlite3_stmt *stmt, int col, char *dst, size_t n);
+
+/* Wall clock in ms since the epoch, for created_ms/updated_ms. */
+int64_t store_now_ms(void);
+/* Maps a finished sqlite3_step() result: SQLITE_DONE is 0, anything else a negative errno. */
+int store_step_err(int rc);
+
+#endif
