@@ -161,7 +161,7 @@ int store_turn_delete(struct store *st, const char *id)
     return r;
 }
 
-static int count_turn(struct store *st, const char *filter, size_t *ret_total)
+int store_turn_count(struct store *st, const char *filter, size_t *ret_total)
 {
     static const char sql[] = "SELECT count(*) FROM turn_server" TURN_WHERE_FILTER;
     sqlite3_stmt *stmt;
@@ -183,25 +183,17 @@ static int count_turn(struct store *st, const char *filter, size_t *ret_total)
 }
 
 int store_turn_list(struct store *st, const char *filter, size_t offset, size_t limit,
-                    store_turn_fn fn, void *userdata, size_t *ret_total)
+                    store_turn_fn fn, void *userdata)
 {
     static const char sql[] = "SELECT " TURN_COLS " FROM turn_server" TURN_WHERE_FILTER
                               " ORDER BY seq LIMIT ?2 OFFSET ?3";
     struct store_turn t;
     sqlite3_stmt *stmt;
-    size_t total = 0;
     int r = 0;
 
-    /* One read transaction, so total and the page agree with each other. */
-    r = store_err(sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL));
-    if (r < 0)
-        return r;
-    r = count_turn(st, filter, &total);
-    if (r < 0)
-        goto out;
     stmt = store_stmt(st, STMT_TURN_LIST, sql, &r);
     if (!stmt)
-        goto out;
+        return r;
     store_bind_opt_text(stmt, 1, filter);
     sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit);
     sqlite3_bind_int64(stmt, 3, (sqlite3_int64)offset);
@@ -216,9 +208,5 @@ int store_turn_list(struct store *st, const char *filter, size_t offset, size_t 
     if (r > 0)
         r = store_step_err(r);
     store_stmt_done(stmt);
-    if (r == 0)
-        *ret_total = total;
-out:
-    store_rollback(st); /* ends the read transaction */
     return r;
 }

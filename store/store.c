@@ -218,6 +218,16 @@ int store_commit(struct store *st)
     return r;
 }
 
+int store_read_begin(struct store *st)
+{
+    return exec(st, "BEGIN");
+}
+
+void store_read_end(struct store *st)
+{
+    store_rollback(st);
+}
+
 void store_rollback(struct store *st)
 {
     if (!sqlite3_get_autocommit(st->db))

@@ -39,6 +39,10 @@ unsigned store_schema_latest(void);
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* Read snapshots: a count and the page that follows it see the same data. End with
+ * store_read_end(), which is a no-op outside a transaction. */
+int store_read_begin(struct store *st);
+void store_read_end(struct store *st);
 
 /* ---- API users -------------------------------------------------------------------------- */
 struct store_user {
@@ -83,11 +87,13 @@ int store_turn_insert(struct store *st, const struct store_turn *turn); /* -EEXI
 int store_turn_get(struct store *st, const char *id, struct store_turn *ret_turn); /* -ENOENT */
 int store_turn_update(struct store *st, const struct store_turn *turn); /* by id; -ENOENT */
 int store_turn_delete(struct store *st, const char *id);                /* -ENOENT */
-/* Lists TURN servers in creation order. 'filter' (NULL or "" = all) is a case-insensitive
- * substring of serverAddress or clientAddress. Calls fn for at most 'limit' matches after
- * skipping 'offset'; *ret_total counts every match. */
+/* 'filter' (NULL or "" = all) is a case-insensitive substring of serverAddress or
+ * clientAddress. store_turn_count counts every match; store_turn_list calls fn for at most
+ * 'limit' matches in creation order after skipping 'offset'. A negative return from fn stops
+ * the walk and is returned. */
+int store_turn_count(struct store *st, const char *filter, size_t *ret_total);
 int store_turn_list(struct store *st, const char *filter, size_t offset, size_t limit,
-                    store_turn_fn fn, void *userdata, size_t *ret_total);
+                    store_turn_fn fn, void *userdata);
 
 /* ---- call bridges (referenced by TURN servers; their API comes later) ------------------- */
 int store_call_bridge_exists(struct store *st, const char *id);       /* 0 or -ENOENT */

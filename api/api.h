@@ -1,0 +1,85 @@
+/* api/api.h: the request/reply model of the API, the router and the resource handlers.
+ * Handlers are pure with respect to HTTP: a struct api_request in, a struct api_reply out, a
+ * store connection lent for the duration of the call. api/http.c is the only MHD user. */
+#ifndef API_API_H
+#define API_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/form.h"
+#include "api/secret.h"
+#include "store/store.h"
+
+#define API_VERSION "0.1.0"
+#define API_MAX_BODY (64 * 1024)
+#define API_PAGE_DEFAULT 20 /* items in a list page without limit (CMS clients assume it) */
+#define API_PAGE_MAX 1000   /* the most an explicit limit gets */
+
+/* State shared by every handler; read-only after start-up. */
+struct api {
+    struct api_secret secret;
+    int64_t started_us; /* monotonic */
+};
+
+enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };
+
+struct api_request {
+    enum api_method method;
+    const char *path;                /* decoded path, without the query */
+    const struct api_params *query;  /* never NULL */
+    const struct api_params *form;   /* the body as a form; never NULL (empty on GET/DELETE) */
+    const char *user;                /* authenticated API user */
+};
+
+struct api_reply {
+    int status;
+    char *body; /* malloc()ed or NULL; owned by the reply (api_reply_done frees it) */
+    size_t len;
+    char location[96]; /* "" or "/api/v1/<collection>/<id>" */
+    const char *allow; /* static; set with 405 */
+};
+
+/* Maps a handler's negative errno to an HTTP status (the single place that does):
+ * -EINVAL 400, -ENOENT 404, -E2BIG 413, -EBUSY/-ENOSPC/-EROFS 503, anything else 500. */
+int api_status_from_err(int err);
+
+/* Fill a reply. Each replaces any previous body. */
+void api_reply_failure(struct api_reply *reply, int status, const char *reason);
+void api_reply_param_error(struct api_reply *reply, const char *param, const char *error);
+void api_reply_err(struct api_reply *reply, int err); /* a store/system error: 500 or 503 */
+/* Finishes x (see api_xml_finish) into a 200 reply, or a 500 when that fails. */
+struct api_xml;
+void api_reply_xml(struct api_reply *reply, struct api_xml *x);
+void api_reply_done(struct api_reply *reply); /* frees the body; reply may be reused */
+
+/* Dispatches one authenticated request. Always fills *reply (status, maybe body/headers). */
+void api_route(const struct api *api, struct store *st, const struct api_request *req,
+               struct api_reply *reply);
+
+/* ---- helpers for handlers (api/routes.c) ------------------------------------------------ */
+/* Parses offset/limit from the query: defaults 0 and page_default, limit capped at API_PAGE_MAX.
+ * Returns 0, or -EINVAL with a parameterError already in *reply. */
+int api_page_from_query(const struct api_request *req, size_t page_default, size_t *ret_offset,
+                        size_t *ret_limit, struct api_reply *reply);
+/* Parses true/false in any case. Returns 0 or -EINVAL. */
+int api_parse_bool(const char *s, bool *ret);
+/* Parses a decimal integer in [min, max] (digits only, optional '-'). Returns 0 or -EINVAL. */
+int api_parse_int(const char *s, int64_t min, int64_t max, int64_t *ret);
+/* Copies an object id from the path into out[37] in lower case; -ENOENT if it is not a UUID. */
+int api_parse_id(const char *s, char out[37]);
+
+/* True when s is "host", "host:port", an IPv4 address with optional ":port", a bare IPv6
+ * address, or "[v6]:port" / "[v6]", with host an RFC 1123 name and port 1-65535. */
+bool api_is_host_port(const char *s);
+
+/* ---- resources -------------------------------------------------------------------------- */
+/* /api/v1/turnServers[/<id>]; id NULL for the collection. */
+void api_res_turn(const struct api *api, struct store *st, const struct api_request *req,
+                  const char *id, struct api_reply *reply);
+/* GET /api/v1/system/status */
+void api_res_system_status(const struct api *api, const struct api_request *req,
+                           struct api_reply *reply);
+
+#endif

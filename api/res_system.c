@@ -1,0 +1,27 @@
+/* api/res_system.c: GET /api/v1/system/status, which CMS clients read on connect (PsCms
+ * New-CmsSession fails without <status>; Mividas reads softwareVersion). */
+#include <errno.h>
+
+#include "api/api.h"
+#include "api/util.h"
+#include "api/xml.h"
+
+void api_res_system_status(const struct api *api, const struct api_request *req,
+                           struct api_reply *reply)
+{
+    struct api_xml *x = api_xml_new();
+
+    (void)req;
+    if (!x) {
+        api_reply_err(reply, -ENOMEM);
+        return;
+    }
+    api_xml_start(x, "status");
+    api_xml_text(x, "softwareVersion", API_VERSION);
+    api_xml_int(x, "uptimeSeconds", (api_now_us() - api->started_us) / 1000000);
+    api_xml_bool(x, "activated", true);
+    api_xml_bool(x, "clusterEnabled", false);
+    api_xml_int(x, "callLegsActive", 0); /* no media yet: there are no call legs */
+    api_xml_end(x);
+    api_reply_xml(reply, x);
+}

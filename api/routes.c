@@ -1,0 +1,243 @@
+/* api/routes.c: the router and the reply helpers shared by the resource handlers.
+ *
+ * DESIGN: paths are matched as CMS clients use them (cms-api.md 1.4): segments compare
+ * case-insensitively, one trailing slash is ignored, the query is separate. A method a resource
+ * does not have is a 405 with Allow; a path no resource has is 404 unrecognizedObject. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "api/xml.h"
+
+#define MAX_SEGS 6
+
+int api_status_from_err(int err)
+{
+    switch (err) {
+    case -EINVAL:
+        return 400;
+    case -ENOENT:
+        return 404;
+    case -E2BIG:
+        return 413;
+    case -EBUSY:
+    case -ENOSPC:
+    case -EROFS:
+        return 503;
+    default:
+        return 500;
+    }
+}
+
+void api_reply_done(struct api_reply *reply)
+{
+    free(reply->body);
+    reply->body = NULL;
+    reply->len = 0;
+}
+
+static void set_failure(struct api_reply *reply, int status, const char *reason, const char *param,
+                        const char *error)
+{
+    api_reply_done(reply);
+    reply->status = status;
+    if (api_xml_failure(reason, param, error, &reply->body, &reply->len) < 0) {
+        reply->status = 500;
+        reply->body = NULL;
+        reply->len = 0;
+    }
+}
+
+void api_reply_failure(struct api_reply *reply, int status, const char *reason)
+{
+    set_failure(reply, status, reason, NULL, NULL);
+}
+
+void api_reply_param_error(struct api_reply *reply, const char *param, const char *error)
+{
+    set_failure(reply, 400, NULL, param, error);
+}
+
+void api_reply_err(struct api_reply *reply, int err)
+{
+    int status = api_status_from_err(err);
+
+    /* databaseNotReady is CMS's own word for a store that cannot take the request now. */
+    api_reply_failure(reply, status, status == 503 ? "databaseNotReady" : "internalError");
+}
+
+void api_reply_xml(struct api_reply *reply, struct api_xml *x)
+{
+    api_reply_done(reply);
+    if (api_xml_finish(x, &reply->body, &reply->len) < 0)
+        api_reply_failure(reply, 500, "internalError");
+    else
+        reply->status = 200;
+}
+
+int api_parse_bool(const char *s, bool *ret)
+{
+    if (strcasecmp(s, "true") == 0)
+        *ret = true;
+    else if (strcasecmp(s, "false") == 0)
+        *ret = false;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+int api_parse_int(const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+    const char *p = s;
+    int64_t v = 0;
+    bool neg = false;
+
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    if (!*p || strlen(p) > 18) /* 18 digits cannot overflow int64_t */
+        return -EINVAL;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -EINVAL;
+        v = v * 10 + (*p - '0');
+    }
+    if (neg)
+        v = -v;
+    if (v < min || v > max)
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}
+
+int api_parse_id(const char *s, char out[37])
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+    if (strlen(s) != 36)
+        return -ENOENT;
+    for (size_t i = 0; i < 36; i++) {
+        char c = s[i];
+
+        if (shape[i] == '-' ? c != '-' : !strchr("0123456789abcdefABCDEF", c))
+            return -ENOENT;
+        out[i] = (char)(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+    }
+    out[36] = '\0';
+    return 0;
+}
+
+static int page_param(const struct api_request *req, const char *name, size_t dflt, size_t *ret,
+                      struct api_reply *reply)
+{
+    const char *s = api_params_get(req->query, name);
+    int64_t v;
+
+    if (!s || !*s) {
+        *ret = dflt;
+        return 0;
+    }
+    if (api_parse_int(s, 0, INT64_MAX / 2, &v) < 0) {
+        api_reply_param_error(reply, name, "invalidValue");
+        return -EINVAL;
+    }
+    *ret = (size_t)v;
+    return 0;
+}
+
+int api_page_from_query(const struct api_request *req, size_t page_default, size_t *ret_offset,
+                        size_t *ret_limit, struct api_reply *reply)
+{
+    size_t offset, limit;
+
+    if (page_param(req, "offset", 0, &offset, reply) < 0 ||
+        page_param(req, "limit", page_default, &limit, reply) < 0)
+        return -EINVAL;
+    *ret_offset = offset;
+    *ret_limit = limit > API_PAGE_MAX ? API_PAGE_MAX : limit;
+    return 0;
+}
+
+/* Splits path into at most MAX_SEGS segments, in place in buf. Returns the count, or -1 when
+ * the path has more segments or an empty one (other than one trailing slash). */
+static int split(char *buf, char *segs[MAX_SEGS])
+{
+    size_t len = strlen(buf);
+    int n = 0;
+    char *p;
+
+    if (buf[0] != '/')
+        return -1;
+    if (len > 1 && buf[len - 1] == '/')
+        buf[len - 1] = '\0';
+    for (p = buf + 1; p;) {
+        char *slash = strchr(p, '/');
+
+        if (slash)
+            *slash = '\0';
+        if (!*p || n == MAX_SEGS)
+            return -1;
+        segs[n++] = p;
+        p = slash ? slash + 1 : NULL;
+    }
+    return n;
+}
+
+static void method_not_allowed(struct api_reply *reply, const char *allow)
+{
+    api_reply_failure(reply, 405, "invalidOperation");
+    reply->allow = allow;
+}
+
+static bool is_get(const struct api_request *req)
+{
+    return req->method == API_GET || req->method == API_HEAD;
+}
+
+static void route_turn(const struct api *api, struct store *st, const struct api_request *req,
+                       char **segs, int n, struct api_reply *reply)
+{
+    if (n == 1) {
+        if (is_get(req) || req->method == API_POST)
+            api_res_turn(api, st, req, NULL, reply);
+        else
+            method_not_allowed(reply, "GET, POST");
+    } else if (n == 2) {
+        if (is_get(req) || req->method == API_PUT || req->method == API_DELETE)
+            api_res_turn(api, st, req, segs[1], reply);
+        else
+            method_not_allowed(reply, "GET, PUT, DELETE");
+    } else {
+        api_reply_failure(reply, 404, "unrecognizedObject");
+    }
+}
+
+void api_route(const struct api *api, struct store *st, const struct api_request *req,
+               struct api_reply *reply)
+{
+    char *buf = strdup(req->path), *segs[MAX_SEGS];
+    int n;
+
+    if (!buf) {
+        api_reply_err(reply, -ENOMEM);
+        return;
+    }
+    n = split(buf, segs);
+    if (n < 3 || strcasecmp(segs[0], "api") != 0 || strcasecmp(segs[1], "v1") != 0) {
+        api_reply_failure(reply, 404, "unrecognizedObject");
+    } else if (strcasecmp(segs[2], "turnServers") == 0) {
+        route_turn(api, st, req, segs + 2, n - 2, reply);
+    } else if (n == 4 && strcasecmp(segs[2], "system") == 0 &&
+               strcasecmp(segs[3], "status") == 0) {
+        if (is_get(req))
+            api_res_system_status(api, req, reply);
+        else
+            method_not_allowed(reply, "GET");
+    } else {
+        api_reply_failure(reply, 404, "unrecognizedObject");
+    }
+    free(buf);
+}
