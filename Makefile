@@ -6,6 +6,7 @@
 #   WERROR=0        escape hatch for newer compilers (CI keeps -Werror)
 
 CC ?= cc
+Q ?= @
 WERROR ?= 1
 PKGS := libmicrohttpd libxml-2.0 sqlite3 openssl
 TEST_PKGS := check libcurl
@@ -44,15 +45,17 @@ build/gen/migrations.c: $(SCHEMA) scripts/sql2c.sh
 define variant
 build/$(1)/%.o: %.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
+	@echo "  CC [$(1)] $$<"
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
 
 build/$(1)/gen/migrations.o: build/gen/migrations.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
 
 build/$(1)/tests/%.o: tests/%.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(BASE_CFLAGS) $$(TEST_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
+	@echo "  CC [$(1)] $$<"
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(TEST_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
 
 $(1)_LIB_OBJS := $$(LIB_SRCS:%.c=build/$(1)/%.o) build/$(1)/gen/migrations.o
 

@@ -1,0 +1,254 @@
+/* api/config.c: flags and the --config file share one table of keys, so every option can be
+ * given either way; --help prints the same table. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/config.h"
+
+struct option_def {
+    const char *key;
+    const char *arg;
+    const char *help;
+};
+
+static const struct option_def options[] = {
+    {"listen", "PORTS", "comma-separated HTTPS ports (default 8443; e.g. 445,8443; 0 = any)"},
+    {"bind", "ADDR", "numeric IPv4 or IPv6 address to listen on (default 0.0.0.0)"},
+    {"data-dir", "DIR", "database, keys and certificate (default /var/lib/callbridge)"},
+    {"cert", "FILE", "PEM certificate (default: self-signed DATA-DIR/cert.pem)"},
+    {"key", "FILE", "PEM private key for --cert (default DATA-DIR/key.pem)"},
+    {"log-level", "LEVEL", "error, warn, info (default) or debug"},
+    {"threads", "N", "HTTP worker threads per port (default: one per core)"},
+    {"connection-limit", "N", "open connections per port (default 1000)"},
+    {"connection-timeout", "SECONDS", "idle connection timeout (default 30)"},
+};
+
+static void usage(void)
+{
+    printf("Usage: callbridged [OPTION...]\n"
+           "       callbridged [--data-dir DIR] user add|passwd|delete NAME   (password on stdin)\n"
+           "       callbridged [--data-dir DIR] user list\n\n"
+           "CMS-compatible meeting-server API over HTTPS.\n\n");
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+        printf("  --%s %-8s %s\n", options[i].key, options[i].arg, options[i].help);
+    printf("  --config FILE      read KEY = VALUE lines with the keys above ([sections] and\n"
+           "                     # or ; comments allowed); flags override the file\n"
+           "  --help             this text\n"
+           "  --version          print the version\n");
+}
+
+static bool is_known(const char *key)
+{
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+        if (strcmp(key, options[i].key) == 0)
+            return true;
+    return strcmp(key, "config") == 0;
+}
+
+static void defaults(struct api_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->ports[0] = 8443;
+    c->nports = 1;
+    (void)snprintf(c->bind, sizeof(c->bind), "0.0.0.0");
+    (void)snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/callbridge");
+    c->log_level = API_LOG_INFO;
+    c->connection_limit = 1000;
+    c->connection_timeout_s = 30;
+}
+
+static int set_ports(struct api_config *c, const char *v)
+{
+    uint16_t ports[API_MAX_LISTEN];
+    char buf[128], *save = NULL, *tok;
+    size_t n = 0;
+
+    if (strlen(v) >= sizeof(buf))
+        return -EINVAL;
+    strcpy(buf, v);
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int64_t port;
+
+        if (n == API_MAX_LISTEN || api_parse_int(tok, 0, 65535, &port) < 0)
+            return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+            if (port != 0 && ports[i] == port)
+                return -EINVAL;
+        ports[n++] = (uint16_t)port;
+    }
+    if (n == 0)
+        return -EINVAL;
+    memcpy(c->ports, ports, sizeof(ports));
+    c->nports = n;
+    return 0;
+}
+
+static int set_str(char *dst, size_t cap, const char *v)
+{
+    if (!*v || strlen(v) >= cap)
+        return -EINVAL;
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+static int set_uint(unsigned *dst, const char *v, int64_t min, int64_t max)
+{
+    int64_t n;
+
+    if (api_parse_int(v, min, max, &n) < 0)
+        return -EINVAL;
+    *dst = (unsigned)n;
+    return 0;
+}
+
+int api_config_set(struct api_config *c, const char *key, const char *v)
+{
+    unsigned char addr[16];
+
+    if (strcmp(key, "listen") == 0)
+        return set_ports(c, v);
+    if (strcmp(key, "bind") == 0) {
+        if (inet_pton(AF_INET, v, addr) != 1 && inet_pton(AF_INET6, v, addr) != 1)
+            return -EINVAL;
+        return set_str(c->bind, sizeof(c->bind), v);
+    }
+    if (strcmp(key, "data-dir") == 0)
+        return set_str(c->data_dir, sizeof(c->data_dir), v);
+    if (strcmp(key, "cert") == 0)
+        return set_str(c->cert, sizeof(c->cert), v);
+    if (strcmp(key, "key") == 0)
+        return set_str(c->key, sizeof(c->key), v);
+    if (strcmp(key, "log-level") == 0)
+        return api_log_parse_level(v, &c->log_level);
+    if (strcmp(key, "threads") == 0)
+        return set_uint(&c->threads, v, 1, 256);
+    if (strcmp(key, "connection-limit") == 0)
+        return set_uint(&c->connection_limit, v, 1, 100000);
+    if (strcmp(key, "connection-timeout") == 0)
+        return set_uint(&c->connection_timeout_s, v, 1, 3600);
+    return -ENOENT;
+}
+
+static char *trim(char *s)
+{
+    char *e;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+static int load_file(struct api_config *c, const char *path)
+{
+    char line[1024];
+    unsigned lineno = 0;
+    FILE *f = fopen(path, "re");
+    int r = 0;
+
+    if (!f) {
+        fprintf(stderr, "callbridged: cannot read config file %s: %s\n", path, strerror(errno));
+        return -EINVAL;
+    }
+    while (r == 0 && fgets(line, sizeof(line), f)) {
+        char *s = trim(line), *eq;
+
+        lineno++;
+        if (!*s || *s == '#' || *s == ';' || *s == '[')
+            continue;
+        eq = strchr(s, '=');
+        if (!eq) {
+            fprintf(stderr, "callbridged: %s:%u: expected KEY = VALUE\n", path, lineno);
+            r = -EINVAL;
+            break;
+        }
+        *eq = '\0';
+        r = api_config_set(c, trim(s), trim(eq + 1));
+        if (r == -ENOENT)
+            fprintf(stderr, "callbridged: %s:%u: unknown key '%s'\n", path, lineno, trim(s));
+        else if (r < 0)
+            fprintf(stderr, "callbridged: %s:%u: invalid value for %s: '%s'\n", path, lineno,
+                    trim(s), trim(eq + 1));
+    }
+    fclose(f);
+    return r < 0 ? -EINVAL : 0;
+}
+
+/* Splits "--key=value" / "--key value"; returns the value or NULL when missing. */
+static const char *flag_value(int argc, char **argv, int *i, char *key, size_t cap)
+{
+    const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+    size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
+
+    (void)snprintf(key, cap, "%.*s", (int)klen, arg);
+    if (eq)
+        return eq + 1;
+    if (*i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+int api_config_parse(struct api_config *c, int argc, char **argv)
+{
+    const char *config = NULL;
+
+    defaults(c);
+    for (int i = 1; i < argc; i++) { /* pass 1: --help, --version, --config, positionals */
+        char key[64];
+        const char *v;
+
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage();
+            return 1;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("callbridged %s\n", API_VERSION);
+            return 1;
+        }
+        if (strncmp(argv[i], "--", 2) != 0) {
+            if (c->nargs == sizeof(c->args) / sizeof(c->args[0])) {
+                fprintf(stderr, "callbridged: unexpected argument '%s' (see --help)\n", argv[i]);
+                return -EINVAL;
+            }
+            c->args[c->nargs++] = argv[i];
+            continue;
+        }
+        v = flag_value(argc, argv, &i, key, sizeof(key));
+        if (strcmp(key, "config") == 0)
+            config = v;
+    }
+    if (config && load_file(c, config) < 0)
+        return -EINVAL;
+    for (int i = 1; i < argc; i++) { /* pass 2: flags override the file */
+        char key[64];
+        const char *v;
+        int r;
+
+        if (strncmp(argv[i], "--", 2) != 0)
+            continue;
+        v = flag_value(argc, argv, &i, key, sizeof(key));
+        if (!is_known(key)) {
+            fprintf(stderr, "callbridged: unknown option '--%s' (see --help)\n", key);
+            return -EINVAL;
+        }
+        if (!v) {
+            fprintf(stderr, "callbridged: option '--%s' needs a value (see --help)\n", key);
+            return -EINVAL;
+        }
+        if (strcmp(key, "config") == 0)
+            continue;
+        r = api_config_set(c, key, v);
+        if (r < 0) {
+            fprintf(stderr, "callbridged: invalid value for --%s: '%s' (see --help)\n", key, v);
+            return -EINVAL;
+        }
+    }
+    return 0;
+}

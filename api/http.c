@@ -1,0 +1,452 @@
+/* api/http.c: libmicrohttpd glue; the only file that includes microhttpd.h.
+ *
+ * DESIGN: one MHD daemon per listening port, each with an internal thread pool on epoll and TLS.
+ * A request's state (its body, at most API_MAX_BODY bytes, and its start time) lives in
+ * *req_cls from the first callback to on_completed(), which frees it on every path (done, error,
+ * timeout). The last callback borrows a SQLite connection from a pool with one connection per
+ * worker thread, authenticates, routes (api/routes.c) and queues the reply. Shutdown quiesces
+ * the daemons (no new connections), waits until no request is in flight, then stops them. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "api/http.h"
+#include "api/log.h"
+#include "api/util.h"
+#include "api/xml.h"
+
+#define POOL_WAIT_MS 2000
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+struct pool {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct store **all, **idle;
+    size_t size, nidle;
+};
+
+struct api_http {
+    struct MHD_Daemon *daemons[API_MAX_LISTEN];
+    uint16_t ports[API_MAX_LISTEN];
+    size_t n;
+    const struct api *api;
+    struct api_auth *auth;
+    struct pool pool;
+    atomic_int inflight;
+};
+
+struct req_state {
+    int64_t start_us;
+    char *body; /* NUL-terminated */
+    size_t len;
+    bool too_big;
+    bool answered; /* a 413 was queued before the body arrived */
+};
+
+/* ---- store connection pool ---------------------------------------------------------------- */
+
+static int pool_open(struct pool *p, const char *path, size_t size)
+{
+    p->all = calloc(size, sizeof(*p->all));
+    p->idle = calloc(size, sizeof(*p->idle));
+    if (!p->all || !p->idle)
+        return -ENOMEM;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    for (; p->size < size; p->size++) {
+        int r = store_open(path, &p->all[p->size]);
+
+        if (r < 0)
+            return r;
+        p->idle[p->nidle++] = p->all[p->size];
+    }
+    return 0;
+}
+
+static void pool_close(struct pool *p)
+{
+    for (size_t i = 0; i < p->size; i++)
+        store_close(p->all[i]);
+    if (p->all) {
+        pthread_mutex_destroy(&p->lock);
+        pthread_cond_destroy(&p->cond);
+    }
+    free(p->all);
+    free(p->idle);
+}
+
+/* Returns an idle connection, waiting up to POOL_WAIT_MS, or NULL. */
+static struct store *pool_get(struct pool *p)
+{
+    struct store *st = NULL;
+    struct timespec until;
+
+    (void)clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += POOL_WAIT_MS / 1000;
+    pthread_mutex_lock(&p->lock);
+    while (p->nidle == 0)
+        if (pthread_cond_timedwait(&p->cond, &p->lock, &until) == ETIMEDOUT)
+            break;
+    if (p->nidle > 0)
+        st = p->idle[--p->nidle];
+    pthread_mutex_unlock(&p->lock);
+    return st;
+}
+
+static void pool_put(struct pool *p, struct store *st)
+{
+    pthread_mutex_lock(&p->lock);
+    p->idle[p->nidle++] = st;
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- replies ------------------------------------------------------------------------------ */
+
+/* Copies s into out for a log line, replacing control bytes, so a path cannot forge lines. */
+static void sanitize(const char *s, char *out, size_t cap)
+{
+    size_t i = 0;
+
+    for (; s && *s && i + 1 < cap; s++)
+        out[i++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+    out[i] = '\0';
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct api_reply *reply,
+                                  const struct req_state *rs, const char *method, const char *url,
+                                  const char *user)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    char path[256];
+
+    resp = MHD_create_response_from_buffer(reply->len, reply->body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        api_reply_done(reply);
+        return MHD_NO;
+    }
+    reply->body = NULL; /* MHD frees it with free() */
+    if (reply->len > 0)
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/xml");
+    if (reply->location[0])
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, reply->location);
+    if (reply->allow)
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, reply->allow);
+    if (reply->status == MHD_HTTP_UNAUTHORIZED)
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                      "Basic realm=\"callbridge\"");
+    ret = MHD_queue_response(conn, (unsigned)reply->status, resp);
+    MHD_destroy_response(resp);
+    sanitize(url, path, sizeof(path));
+    api_log(API_LOG_INFO, "%s %s %d %lldus user=%s", method, path, reply->status,
+            (long long)(api_now_us() - rs->start_us), user && *user ? user : "-");
+    return ret;
+}
+
+/* ---- request handling --------------------------------------------------------------------- */
+
+static enum api_method method_of(const char *m)
+{
+    static const struct {
+        const char *name;
+        enum api_method method;
+    } map[] = {{"GET", API_GET},
+               {"HEAD", API_HEAD},
+               {"POST", API_POST},
+               {"PUT", API_PUT},
+               {"DELETE", API_DELETE}};
+
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(m, map[i].name) == 0)
+            return map[i].method;
+    return API_OTHER;
+}
+
+struct query_ctx {
+    struct api_params *params;
+    int err;
+};
+
+static enum MHD_Result add_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 size_t key_size, const char *value, size_t value_size)
+{
+    struct query_ctx *q = cls;
+
+    (void)kind;
+    q->err = api_params_add(q->params, key, key_size, value ? value : "", value ? value_size : 0);
+    return q->err < 0 ? MHD_NO : MHD_YES;
+}
+
+/* Parses query and body into *query and *form; on failure *reply holds the 400. */
+static int parse_input(struct MHD_Connection *conn, const struct req_state *rs,
+                       enum api_method method, struct api_params *query, struct api_params *form,
+                       struct api_reply *reply)
+{
+    struct query_ctx q = {query, 0};
+    int r;
+
+    (void)MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, add_query, &q);
+    if (q.err < 0) {
+        if (q.err == -ENOMEM)
+            api_reply_err(reply, q.err);
+        else
+            api_reply_param_error(reply, query->bad, "invalidValue");
+        return q.err;
+    }
+    if (method != API_POST && method != API_PUT) /* bodies on GET and DELETE are ignored */
+        return 0;
+    r = api_params_parse(form, rs->body ? rs->body : "", rs->len);
+    if (r == -EINVAL)
+        api_reply_param_error(reply, form->bad, "invalidValue");
+    else if (r < 0)
+        api_reply_err(reply, r);
+    return r;
+}
+
+static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, const char *url,
+                              const char *method, struct req_state *rs)
+{
+    struct api_params query = {0}, form = {0};
+    struct api_reply reply = {0};
+    char user[STORE_USER_NAME_MAX + 1] = "";
+    struct api_request req = {.method = method_of(method), .path = url};
+    struct store *st;
+    enum MHD_Result ret;
+    int r;
+
+    st = pool_get(&h->pool);
+    if (!st) {
+        api_reply_err(&reply, -EBUSY);
+        return send_reply(conn, &reply, rs, method, url, NULL);
+    }
+    r = api_auth_check(h->auth, st,
+                       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_AUTHORIZATION),
+                       user);
+    if (r == -EACCES)
+        reply.status = MHD_HTTP_UNAUTHORIZED;
+    else if (r < 0)
+        api_reply_err(&reply, r);
+    else if (parse_input(conn, rs, req.method, &query, &form, &reply) == 0) {
+        req.query = &query;
+        req.form = &form;
+        req.user = user;
+        api_route(h->api, st, &req, &reply);
+    }
+    pool_put(&h->pool, st);
+    api_params_done(&query);
+    api_params_done(&form);
+    ret = send_reply(conn, &reply, rs, method, url, user);
+    api_reply_done(&reply);
+    return ret;
+}
+
+static int append_body(struct req_state *rs, const char *data, size_t n)
+{
+    char *b;
+
+    if (rs->len + n > API_MAX_BODY)
+        return -E2BIG;
+    b = realloc(rs->body, rs->len + n + 1);
+    if (!b)
+        return -ENOMEM;
+    memcpy(b + rs->len, data, n);
+    rs->len += n;
+    b[rs->len] = '\0';
+    rs->body = b;
+    return 0;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn, struct req_state *rs,
+                                 const char *method, const char *url)
+{
+    struct api_reply reply = {0};
+
+    api_reply_failure(&reply, MHD_HTTP_CONTENT_TOO_LARGE, "requestTooLarge");
+    return send_reply(conn, &reply, rs, method, url, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *data_len, void **req_cls)
+{
+    struct api_http *h = cls;
+    struct req_state *rs = *req_cls;
+
+    (void)version;
+    if (!rs) { /* first call: headers only */
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+        rs = calloc(1, sizeof(*rs));
+        if (!rs)
+            return MHD_NO;
+        rs->start_us = api_now_us();
+        *req_cls = rs; /* freed in on_completed() */
+        atomic_fetch_add(&h->inflight, 1);
+        if (cl && strtoull(cl, NULL, 10) > API_MAX_BODY) { /* refuse before reading it */
+            rs->answered = true;
+            return too_large(conn, rs, method, url);
+        }
+        return MHD_YES;
+    }
+    if (rs->answered) {
+        *data_len = 0;
+        return MHD_YES;
+    }
+    if (*data_len > 0) {
+        if (!rs->too_big && append_body(rs, data, *data_len) < 0)
+            rs->too_big = true; /* keep draining, answer at the end */
+        *data_len = 0;
+        return MHD_YES;
+    }
+    if (rs->too_big)
+        return too_large(conn, rs, method, url);
+    return handle(h, conn, url, method, rs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct api_http *h = cls;
+    struct req_state *rs = *req_cls;
+
+    (void)conn;
+    (void)toe;
+    if (!rs)
+        return;
+    free(rs->body);
+    free(rs);
+    *req_cls = NULL;
+    atomic_fetch_sub(&h->inflight, 1);
+}
+
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
+                                                             va_list ap)
+{
+    char msg[512];
+    size_t n;
+
+    (void)cls;
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    api_log(API_LOG_WARN, "http: %s", msg);
+}
+
+/* ---- start and stop ----------------------------------------------------------------------- */
+
+static int make_addr(const char *bind, uint16_t port, struct sockaddr_storage *ss, bool *ret_v6)
+{
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+    memset(ss, 0, sizeof(*ss));
+    if (inet_pton(AF_INET, bind, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons(port);
+        *ret_v6 = false;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, bind, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        *ret_v6 = true;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_config *cfg,
+                                    uint16_t port)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
+                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    struct sockaddr_storage ss;
+    bool v6;
+
+    if (make_addr(cfg->bind, port, &ss, &v6) < 0)
+        return NULL;
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    return MHD_start_daemon(
+        flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem,
+        MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem, MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_END);
+}
+
+int api_http_start(const struct api_http_config *cfg, const struct api *api,
+                   struct api_auth *auth, struct api_http **ret_http)
+{
+    struct api_http *h;
+    int r;
+
+    if (cfg->nports == 0 || cfg->nports > API_MAX_LISTEN || cfg->threads == 0)
+        return -EINVAL;
+    h = calloc(1, sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    h->api = api;
+    h->auth = auth;
+    r = pool_open(&h->pool, cfg->db_path, cfg->threads * cfg->nports);
+    if (r < 0)
+        goto fail;
+    for (; h->n < cfg->nports; h->n++) {
+        const union MHD_DaemonInfo *info;
+
+        h->daemons[h->n] = start_one(h, cfg, cfg->ports[h->n]);
+        if (!h->daemons[h->n]) {
+            api_log(API_LOG_ERR, "cannot listen on https://%s:%u (address in use, or a port "
+                    "below 1024 without the capability to bind it?)", cfg->bind,
+                    cfg->ports[h->n]);
+            r = -EADDRINUSE;
+            goto fail;
+        }
+        info = MHD_get_daemon_info(h->daemons[h->n], MHD_DAEMON_INFO_BIND_PORT);
+        h->ports[h->n] = info ? info->port : cfg->ports[h->n];
+        api_log(API_LOG_INFO, "listening on https://%s%s%s:%u", strchr(cfg->bind, ':') ? "[" : "",
+                cfg->bind, strchr(cfg->bind, ':') ? "]" : "", h->ports[h->n]);
+    }
+    *ret_http = h;
+    return 0;
+fail:
+    api_http_stop(h, 0);
+    return r;
+}
+
+uint16_t api_http_port(const struct api_http *h, size_t i)
+{
+    return i < h->n ? h->ports[i] : 0;
+}
+
+void api_http_stop(struct api_http *h, int drain_ms)
+{
+    MHD_socket fds[API_MAX_LISTEN];
+
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n; i++)
+        fds[i] = MHD_quiesce_daemon(h->daemons[i]);
+    for (int waited = 0; atomic_load(&h->inflight) > 0 && waited < drain_ms; waited += 10)
+        (void)usleep(10 * 1000);
+    for (size_t i = 0; i < h->n; i++) {
+        MHD_stop_daemon(h->daemons[i]);
+        if (fds[i] != MHD_INVALID_SOCKET)
+            (void)close(fds[i]);
+    }
+    pool_close(&h->pool);
+    free(h);
+}

@@ -1,0 +1,15 @@
+/* api/main.c: callbridged's entry point. Exit codes: 0 ok, 1 runtime failure, 2 usage. */
+#include "api/config.h"
+#include "api/daemon.h"
+
+int main(int argc, char **argv)
+{
+    struct api_config c;
+    int r = api_config_parse(&c, argc, argv);
+
+    if (r != 0)
+        return r > 0 ? 0 : 2;
+    if (c.nargs > 0)
+        return api_daemon_user_cmd(&c);
+    return api_daemon_run(&c);
+}
