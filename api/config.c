@@ -62,6 +62,18 @@ static void defaults(struct api_config *c)
     c->connection_timeout_s = 30;
 }
 
+static char *trim(char *s)
+{
+    char *e;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
 static int set_ports(struct api_config *c, const char *v)
 {
     uint16_t ports[API_MAX_LISTEN];
@@ -74,6 +86,7 @@ static int set_ports(struct api_config *c, const char *v)
     for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         int64_t port;
 
+        tok = trim(tok);
         if (n == API_MAX_LISTEN || api_parse_int(tok, 0, 65535, &port) < 0)
             return -EINVAL;
         for (size_t i = 0; i < n; i++)
@@ -132,18 +145,6 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
     if (strcmp(key, "connection-timeout") == 0)
         return set_uint(&c->connection_timeout_s, v, 1, 3600);
     return -ENOENT;
-}
-
-static char *trim(char *s)
-{
-    char *e;
-
-    while (*s == ' ' || *s == '\t')
-        s++;
-    e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
 }
 
 static int load_file(struct api_config *c, const char *path)

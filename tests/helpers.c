@@ -1,0 +1,361 @@
+/* tests/helpers.c: see helpers.h. Every daemon a test starts gets a kernel-chosen port
+ * (--listen 0, read back from its log) and is stopped by its PID. */
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "api/util.h"
+#include "tests/helpers.h"
+
+#define ADMIN_PASSWORD "Adm1n-pass-for-tests"
+
+void th_tmpdir(char out[64])
+{
+    const char *base = getenv("TMPDIR");
+
+    (void)snprintf(out, 64, "%s/cbtest.XXXXXX", base && *base ? base : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(out));
+}
+
+void th_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        char path[512];
+
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        (void)unlink(path);
+    }
+    closedir(d);
+    (void)rmdir(dir);
+}
+
+void th_ctx_open(struct th_ctx *c)
+{
+    char path[128];
+
+    memset(c, 0, sizeof(*c));
+    th_tmpdir(c->dir);
+    (void)snprintf(path, sizeof(path), "%s/callbridge.db", c->dir);
+    ck_assert_int_eq(store_open(path, &c->st), 0);
+    (void)snprintf(path, sizeof(path), "%s/secret.key", c->dir);
+    ck_assert_int_eq(api_secret_load(path, &c->api.secret), 0);
+    c->api.started_us = api_now_us();
+}
+
+void th_ctx_close(struct th_ctx *c)
+{
+    store_close(c->st);
+    c->st = NULL;
+    th_rmdir(c->dir);
+}
+
+void th_route(struct th_ctx *c, enum api_method m, const char *path, const char *query,
+              const char *body, struct api_reply *reply)
+{
+    struct api_params q = {0}, f = {0};
+    struct api_request req = {.method = m, .path = path, .query = &q, .form = &f, .user = "t"};
+
+    if (query)
+        ck_assert_int_eq(api_params_parse(&q, query, strlen(query)), 0);
+    if (body)
+        ck_assert_int_eq(api_params_parse(&f, body, strlen(body)), 0);
+    memset(reply, 0, sizeof(*reply));
+    api_route(&c->api, c->st, &req, reply);
+    api_params_done(&q);
+    api_params_done(&f);
+}
+
+static const char *daemon_path(void)
+{
+    const char *p = getenv("CALLBRIDGED");
+
+    return p && *p ? p : "build/rel/callbridged";
+}
+
+/* Reads the ports from "listening on https://127.0.0.1:PORT" lines; returns how many. */
+static int read_ports(struct th_daemon *d, bool *ready)
+{
+    char *log = NULL, *p;
+    size_t len;
+    int n = 0;
+
+    *ready = false;
+    if (api_read_file(d->log, 1 << 20, &log, &len) < 0)
+        return 0;
+    for (p = log; n < 2 && (p = strstr(p, "listening on https://127.0.0.1:")); n++) {
+        p += strlen("listening on https://127.0.0.1:");
+        d->ports[n] = (unsigned short)atoi(p);
+    }
+    *ready = strstr(log, " ready (") != NULL;
+    free(log);
+    return n;
+}
+
+void th_daemon_start(struct th_daemon *d, const char *listen, const char *const *extra_args)
+{
+    const char *argv[32] = {"callbridged", "--data-dir", NULL, "--bind", "127.0.0.1",
+                            "--listen",    listen,       "--threads", "2"};
+    size_t argc = 9;
+    bool ready = false;
+
+    if (!d->dir[0])
+        th_tmpdir(d->dir);
+    d->ports[0] = d->ports[1] = 0;
+    argv[2] = d->dir;
+    for (size_t i = 0; extra_args && extra_args[i] && argc < 30; i++)
+        argv[argc++] = extra_args[i];
+    argv[argc] = NULL;
+    (void)snprintf(d->log, sizeof(d->log), "%s/daemon.log", d->dir);
+    (void)snprintf(d->cacert, sizeof(d->cacert), "%s/cert.pem", d->dir);
+    if (!d->random_admin)
+        (void)snprintf(d->password, sizeof(d->password), "%s", ADMIN_PASSWORD);
+    { /* a restart gets a log of its own; the previous one is kept as daemon.log.prev */
+        char prev[160];
+
+        (void)snprintf(prev, sizeof(prev), "%s.prev", d->log);
+        (void)rename(d->log, prev);
+    }
+    d->pid = fork();
+    ck_assert_int_ge(d->pid, 0);
+    if (d->pid == 0) {
+        int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+        (void)dup2(fd, STDOUT_FILENO);
+        (void)dup2(fd, STDERR_FILENO);
+        if (d->random_admin)
+            (void)unsetenv("CALLBRIDGE_ADMIN_PASSWORD");
+        else
+            (void)setenv("CALLBRIDGE_ADMIN_PASSWORD", ADMIN_PASSWORD, 1);
+        execv(daemon_path(), (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    for (int i = 0; i < 600 && !ready; i++) { /* at most 30 s, for slow sanitizer builds */
+        int status;
+
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid)
+            ck_abort_msg("callbridged exited during start-up; see %s", d->log);
+        (void)read_ports(d, &ready);
+        if (!ready)
+            (void)usleep(50 * 1000);
+    }
+    ck_assert_msg(ready, "callbridged did not become ready; see %s", d->log);
+}
+
+int th_daemon_stop(struct th_daemon *d)
+{
+    int status = 0;
+
+    if (d->pid <= 0)
+        return -1;
+    (void)kill(d->pid, SIGTERM);
+    for (int i = 0; i < 300; i++) { /* at most 15 s */
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            d->pid = 0;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        (void)usleep(50 * 1000);
+    }
+    (void)kill(d->pid, SIGKILL);
+    (void)waitpid(d->pid, &status, 0);
+    d->pid = 0;
+    return -1;
+}
+
+void th_daemon_destroy(struct th_daemon *d)
+{
+    (void)th_daemon_stop(d);
+    th_rmdir(d->dir);
+}
+
+size_t th_log_count(const struct th_daemon *d, const char *needle)
+{
+    char *log = NULL;
+    size_t len, n = 0;
+
+    if (api_read_file(d->log, 16 << 20, &log, &len) < 0)
+        return 0;
+    for (const char *p = log; (p = memmem(p, len - (size_t)(p - log), needle, strlen(needle)));
+         p++)
+        n++;
+    free(log);
+    return n;
+}
+
+int th_run_cli(const char *const *args, const char *input, char *out, size_t cap)
+{
+    const char *argv[16] = {"callbridged"};
+    int in[2], outp[2], status = 0;
+    size_t n = 0, argc = 1;
+    pid_t pid;
+
+    for (; args[argc - 1] && argc < 15; argc++)
+        argv[argc] = args[argc - 1];
+    argv[argc] = NULL;
+    ck_assert_int_eq(pipe(in), 0);
+    ck_assert_int_eq(pipe(outp), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        (void)dup2(in[0], STDIN_FILENO);
+        (void)dup2(outp[1], STDOUT_FILENO);
+        (void)dup2(outp[1], STDERR_FILENO);
+        close(in[1]);
+        close(outp[0]);
+        execv(daemon_path(), (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    close(in[0]);
+    close(outp[1]);
+    if (input)
+        (void)!write(in[1], input, strlen(input));
+    close(in[1]);
+    for (;;) {
+        struct pollfd pfd = {outp[0], POLLIN, 0};
+        ssize_t r;
+
+        if (poll(&pfd, 1, 20000) <= 0)
+            break;
+        r = read(outp[0], out + n, cap - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    out[n] = '\0';
+    close(outp[0]);
+    (void)waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+struct body_buf {
+    char *data;
+    size_t len;
+};
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct body_buf *b = userdata;
+    size_t n = size * nmemb;
+    char *p = realloc(b->data, b->len + n + 1);
+
+    if (!p)
+        return 0;
+    memcpy(p + b->len, ptr, n);
+    b->len += n;
+    p[b->len] = '\0';
+    b->data = p;
+    return n;
+}
+
+static void keep_header(const char *line, size_t n, const char *name, char *dst, size_t cap)
+{
+    size_t k = strlen(name), len;
+
+    if (n <= k + 1 || strncasecmp(line, name, k) != 0 || line[k] != ':')
+        return;
+    line += k + 1;
+    n -= k + 1;
+    while (n > 0 && *line == ' ') {
+        line++;
+        n--;
+    }
+    while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == '\n'))
+        n--;
+    len = n < cap - 1 ? n : cap - 1;
+    memcpy(dst, line, len);
+    dst[len] = '\0';
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
+{
+    struct th_resp *r = userdata;
+    size_t n = size * nmemb;
+
+    keep_header(line, n, "Location", r->location, sizeof(r->location));
+    keep_header(line, n, "Allow", r->allow, sizeof(r->allow));
+    keep_header(line, n, "WWW-Authenticate", r->www_auth, sizeof(r->www_auth));
+    keep_header(line, n, "Content-Type", r->content_type, sizeof(r->content_type));
+    return n;
+}
+
+void th_http(const struct th_daemon *d, unsigned short port, const char *method, const char *path,
+             const char *user, const char *pass, const char *const *headers, const char *body,
+             size_t body_len, struct th_resp *resp)
+{
+    struct curl_slist *hl = NULL;
+    struct body_buf b = {0};
+    char url[2048], userpwd[256];
+    CURL *c = curl_easy_init();
+    CURLcode rc;
+
+    memset(resp, 0, sizeof(*resp));
+    ck_assert_ptr_nonnull(c);
+    (void)snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", port, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CAINFO, d->cacert);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (user) {
+        (void)snprintf(userpwd, sizeof(userpwd), "%s:%s", user, pass);
+        curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+    }
+    for (size_t i = 0; headers && headers[i]; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)body_len);
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
+    rc = curl_easy_perform(c);
+    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+    resp->body = b.data ? b.data : strdup("");
+    resp->len = b.len;
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(c);
+}
+
+void th_resp_free(struct th_resp *resp)
+{
+    free(resp->body);
+    resp->body = NULL;
+}
+
+void th_admin(const struct th_daemon *d, const char *method, const char *path, const char *body,
+              struct th_resp *resp)
+{
+    th_http(d, d->ports[0], method, path, "admin", d->password, NULL, body,
+            body ? strlen(body) : 0, resp);
+}
+
+const char *th_location_id(const struct th_resp *resp)
+{
+    const char *slash = strrchr(resp->location, '/');
+
+    return slash ? slash + 1 : "";
+}

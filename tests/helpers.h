@@ -1,0 +1,75 @@
+/* tests/helpers.h: shared test helpers: temporary directories, a store on disk, and a real
+ * callbridged process driven over HTTPS with libcurl. */
+#ifndef TESTS_HELPERS_H
+#define TESTS_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "api/api.h"
+
+/* mkdtemp under $TMPDIR (or /tmp); out must hold 64 bytes. */
+void th_tmpdir(char out[64]);
+/* rm -rf dir (files one level deep, which is all the tests create). */
+void th_rmdir(const char *dir);
+
+/* A store + api context for calling api_route directly. */
+struct th_ctx {
+    char dir[64];
+    struct store *st;
+    struct api api;
+};
+void th_ctx_open(struct th_ctx *c);
+void th_ctx_close(struct th_ctx *c);
+/* Routes one request; body/query are raw form strings (NULL = none). Caller frees reply.body. */
+void th_route(struct th_ctx *c, enum api_method m, const char *path, const char *query,
+              const char *body, struct api_reply *reply);
+
+/* A running callbridged. Zero it before the first start; stop and start again to restart on
+ * the same data directory. */
+struct th_daemon {
+    pid_t pid;
+    bool random_admin; /* set before start: no CALLBRIDGE_ADMIN_PASSWORD in its environment */
+    char dir[64];
+    char log[128];     /* its stderr */
+    char cacert[128];  /* its self-signed certificate */
+    unsigned short ports[2];
+    char password[64]; /* admin's */
+};
+/* Starts build/<variant>/callbridged (env CALLBRIDGED) on 127.0.0.1 with 'listen' (e.g. "0")
+ * and d->dir (a new directory when empty), and waits until it listens. extra_args may be NULL. */
+void th_daemon_start(struct th_daemon *d, const char *listen, const char *const *extra_args);
+/* Sends SIGTERM, waits (bounded) and returns the exit status (-1 if it had to be killed). */
+int th_daemon_stop(struct th_daemon *d);
+/* th_daemon_stop, then removes the data directory. */
+void th_daemon_destroy(struct th_daemon *d);
+/* Counts occurrences of 'needle' in the daemon's log. */
+size_t th_log_count(const struct th_daemon *d, const char *needle);
+/* Runs callbridged with args (stdin from 'input', may be NULL); returns the exit code and
+ * the combined output in out (cap bytes). */
+int th_run_cli(const char *const *args, const char *input, char *out, size_t cap);
+
+struct th_resp {
+    long status;
+    char *body;
+    size_t len;
+    char location[256];
+    char allow[64];
+    char www_auth[128];
+    char content_type[64];
+};
+/* One HTTPS request to port with optional Basic credentials (user NULL = none), extra
+ * header lines (NULL-terminated array or NULL) and a body (NULL = none). Verifies the daemon's
+ * certificate against d->cacert. */
+void th_http(const struct th_daemon *d, unsigned short port, const char *method, const char *path,
+             const char *user, const char *pass, const char *const *headers, const char *body,
+             size_t body_len, struct th_resp *resp);
+void th_resp_free(struct th_resp *resp);
+/* th_http as admin on the first port with a form body. */
+void th_admin(const struct th_daemon *d, const char *method, const char *path, const char *body,
+              struct th_resp *resp);
+/* Extracts the id after the last '/' of a Location. */
+const char *th_location_id(const struct th_resp *resp);
+
+#endif

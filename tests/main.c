@@ -1,0 +1,23 @@
+/* tests/main.c: runs every suite. CK_RUN_SUITE / CK_RUN_CASE / CK_EXCLUDE_TAGS select, as usual
+ * with Check; integration suites are tagged "net". Exit status is non-zero on any failure. */
+#include <stdlib.h>
+
+#include "tests/suites.h"
+
+int main(void)
+{
+    SRunner *sr = srunner_create(api_form_suite());
+    int failed;
+
+    srunner_add_suite(sr, api_xml_suite());
+    srunner_add_suite(sr, api_crypto_suite());
+    srunner_add_suite(sr, api_config_suite());
+    srunner_add_suite(sr, api_routes_suite());
+    srunner_add_suite(sr, store_suite());
+    srunner_add_suite(sr, it_https_suite());
+    srunner_add_suite(sr, it_daemon_suite());
+    srunner_run_all(sr, CK_ENV);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

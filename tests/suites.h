@@ -1,0 +1,16 @@
+/* tests/suites.h: every Check suite in the one test binary (tests/main.c runs them all). */
+#ifndef TESTS_SUITES_H
+#define TESTS_SUITES_H
+
+#include <check.h>
+
+Suite *api_form_suite(void);
+Suite *api_xml_suite(void);
+Suite *api_crypto_suite(void);
+Suite *api_config_suite(void);
+Suite *api_routes_suite(void);
+Suite *store_suite(void);
+Suite *it_https_suite(void);
+Suite *it_daemon_suite(void);
+
+#endif

@@ -1,0 +1,113 @@
+/* tests/test_api_config.c: flags, the config file, and their precedence. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/config.h"
+#include "tests/helpers.h"
+#include "tests/suites.h"
+
+static int parse(struct api_config *c, const char *const *args)
+{
+    char *argv[16] = {(char *)(uintptr_t) "callbridged"};
+    int argc = 1;
+
+    for (; args[argc - 1]; argc++)
+        argv[argc] = (char *)(uintptr_t)args[argc - 1];
+    return api_config_parse(c, argc, argv);
+}
+
+START_TEST(test_defaults)
+{
+    struct api_config c;
+    const char *args[] = {NULL};
+
+    ck_assert_int_eq(parse(&c, args), 0);
+    ck_assert_uint_eq(c.nports, 1);
+    ck_assert_uint_eq(c.ports[0], 8443);
+    ck_assert_str_eq(c.bind, "0.0.0.0");
+    ck_assert_int_eq(c.log_level, API_LOG_INFO);
+    ck_assert_uint_eq(c.nargs, 0);
+}
+END_TEST
+
+START_TEST(test_flags_both_forms)
+{
+    struct api_config c;
+    const char *args[] = {"--listen", "445,8443", "--bind=::1", "--data-dir", "/tmp/x",
+                          "--log-level=DEBUG", "user", "list", NULL};
+
+    ck_assert_int_eq(parse(&c, args), 0);
+    ck_assert_uint_eq(c.nports, 2);
+    ck_assert_uint_eq(c.ports[0], 445);
+    ck_assert_uint_eq(c.ports[1], 8443);
+    ck_assert_str_eq(c.bind, "::1");
+    ck_assert_str_eq(c.data_dir, "/tmp/x");
+    ck_assert_int_eq(c.log_level, API_LOG_DEBUG);
+    ck_assert_uint_eq(c.nargs, 2);
+    ck_assert_str_eq(c.args[0], "user");
+}
+END_TEST
+
+START_TEST(test_bad_values_refused)
+{
+    static const char *const bad[][3] = {
+        {"--listen", "70000", NULL}, {"--listen", "8443,8443", NULL}, {"--listen", "", NULL},
+        {"--bind", "example.com", NULL}, {"--log-level", "loud", NULL}, {"--threads", "0", NULL},
+        {"--nonsense", "1", NULL}, {"--listen", NULL, NULL}};
+    struct api_config c;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(parse(&c, bad[i]) == -EINVAL, "accepted %s %s", bad[i][0],
+                      bad[i][1] ? bad[i][1] : "");
+}
+END_TEST
+
+START_TEST(test_config_file_and_precedence)
+{
+    char dir[64], path[128];
+    struct api_config c;
+    FILE *f;
+
+    th_tmpdir(dir);
+    (void)snprintf(path, sizeof(path), "%s/callbridge.conf", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("# callbridge\n[callbridged]\nlisten = 445, 8443\n  bind=127.0.0.1\n"
+          "; comment\nlog-level = warn\n\n",
+          f);
+    fclose(f);
+    {
+        const char *args[] = {"--config", path, "--log-level", "error", NULL};
+
+        ck_assert_int_eq(parse(&c, args), 0);
+    }
+    ck_assert_uint_eq(c.nports, 2);
+    ck_assert_uint_eq(c.ports[1], 8443);
+    ck_assert_str_eq(c.bind, "127.0.0.1");
+    ck_assert_int_eq(c.log_level, API_LOG_ERR); /* the flag wins over the file */
+
+    f = fopen(path, "w");
+    fputs("listen = 8443\nfrobnicate = yes\n", f);
+    fclose(f);
+    {
+        const char *args[] = {"--config", path, NULL};
+
+        ck_assert_int_eq(parse(&c, args), -EINVAL);
+    }
+    th_rmdir(dir);
+}
+END_TEST
+
+Suite *api_config_suite(void)
+{
+    Suite *s = suite_create("api_config");
+    TCase *tc = tcase_create("parse");
+
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_flags_both_forms);
+    tcase_add_test(tc, test_bad_values_refused);
+    tcase_add_test(tc, test_config_file_and_precedence);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,249 @@
+/* tests/test_it_daemon.c: callbridged's life cycle as an administrator sees it: first start,
+ * restart, several ports, user subcommands, flags, and SIGTERM finishing a request in flight.
+ * Each test starts its own daemon on a kernel-chosen port and stops it by PID. */
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "api/util.h"
+#include "tests/helpers.h"
+#include "tests/suites.h"
+
+static struct th_daemon d;
+
+static void setup(void)
+{
+    memset(&d, 0, sizeof(d));
+}
+
+static void teardown(void)
+{
+    th_daemon_destroy(&d);
+}
+
+static mode_t mode_of(const char *name)
+{
+    char path[160];
+    struct stat sb;
+
+    (void)snprintf(path, sizeof(path), "%s/%s", d.dir, name);
+    ck_assert_msg(stat(path, &sb) == 0, "%s missing", path);
+    return sb.st_mode & 0777;
+}
+
+static long get_status(const char *user, const char *pass, const char *path)
+{
+    struct th_resp r;
+    long status;
+
+    th_http(&d, d.ports[0], "GET", path, user, pass, NULL, NULL, 0, &r);
+    status = r.status;
+    th_resp_free(&r);
+    return status;
+}
+
+START_TEST(test_first_start_random_admin_then_restart)
+{
+    char *pw = NULL;
+    size_t len;
+
+    d.random_admin = true;
+    th_daemon_start(&d, "0", NULL);
+    ck_assert_int_eq(mode_of("key.pem"), 0600);
+    ck_assert_int_eq(mode_of("secret.key"), 0600);
+    ck_assert_int_eq(mode_of("initial-admin-password"), 0600);
+    ck_assert_int_eq(mode_of("callbridge.db") & 077, 0);
+    {
+        char path[160];
+
+        (void)snprintf(path, sizeof(path), "%s/initial-admin-password", d.dir);
+        ck_assert_int_eq(api_read_file(path, 256, &pw, &len), 0);
+    }
+    ck_assert_uint_ge(len, 17);
+    pw[strcspn(pw, "\n")] = '\0';
+    (void)snprintf(d.password, sizeof(d.password), "%s", pw);
+    ck_assert_uint_eq(th_log_count(&d, "Created API user 'admin' with password: "), 1);
+    ck_assert_uint_eq(th_log_count(&d, pw), 1); /* printed once, never logged again */
+    ck_assert_int_eq(get_status("admin", pw, "/api/v1/system/status"), 200);
+    ck_assert_int_eq(th_log_count(&d, pw), 1);
+
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
+    th_daemon_start(&d, "0", NULL); /* same data directory */
+    ck_assert_uint_eq(th_log_count(&d, "Created API user"), 0);
+    ck_assert_uint_eq(th_log_count(&d, "creating a self-signed certificate"), 0);
+    ck_assert_int_eq(get_status("admin", pw, "/api/v1/system/status"), 200);
+    free(pw);
+}
+END_TEST
+
+START_TEST(test_objects_survive_restart)
+{
+    char path[256];
+    struct th_resp r;
+
+    th_daemon_start(&d, "0", NULL);
+    th_admin(&d, "POST", "/api/v1/turnServers", "serverAddress=kept.example.com&password=x", &r);
+    ck_assert_int_eq(r.status, 200);
+    (void)snprintf(path, sizeof(path), "%s", r.location);
+    th_resp_free(&r);
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
+    th_daemon_start(&d, "0", NULL);
+    th_admin(&d, "GET", path, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>kept.example.com</serverAddress>"));
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_two_ports)
+{
+    struct th_resp r;
+
+    th_daemon_start(&d, "0,0", NULL);
+    ck_assert_uint_ne(d.ports[0], 0);
+    ck_assert_uint_ne(d.ports[1], 0);
+    ck_assert_uint_ne(d.ports[0], d.ports[1]);
+    for (int i = 0; i < 2; i++) {
+        th_http(&d, d.ports[i], "GET", "/api/v1/system/status", "admin", d.password, NULL, NULL,
+                0, &r);
+        ck_assert_int_eq(r.status, 200);
+        th_resp_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_user_subcommands)
+{
+    const char *add[] = {"--data-dir", d.dir, "user", "add", "bob", NULL};
+    const char *list[] = {"--data-dir", d.dir, "user", "list", NULL};
+    const char *passwd[] = {"--data-dir", d.dir, "user", "passwd", "bob", NULL};
+    const char *del[] = {"--data-dir", d.dir, "user", "delete", "bob", NULL};
+    const char *bad[] = {"--data-dir", d.dir, "user", "add", "bad name", NULL};
+    char out[4096];
+
+    th_daemon_start(&d, "0", NULL);
+    ck_assert_int_eq(th_run_cli(add, "bob-pass-1\n", out, sizeof(out)), 0);
+    ck_assert_int_eq(th_run_cli(add, "again\n", out, sizeof(out)), 1);
+    ck_assert_ptr_nonnull(strstr(out, "already exists"));
+    ck_assert_int_eq(th_run_cli(list, NULL, out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "admin\nbob\n");
+    ck_assert_int_eq(get_status("bob", "bob-pass-1", "/api/v1/turnServers"), 200);
+    ck_assert_int_eq(th_run_cli(passwd, "bob-pass-2\n", out, sizeof(out)), 0);
+    ck_assert_int_eq(get_status("bob", "bob-pass-2", "/api/v1/turnServers"), 200);
+    ck_assert_int_eq(th_run_cli(del, NULL, out, sizeof(out)), 0);
+    ck_assert_int_eq(get_status("bob", "never-cached", "/api/v1/turnServers"), 401);
+    ck_assert_int_eq(th_run_cli(del, NULL, out, sizeof(out)), 1);
+    ck_assert_int_eq(th_run_cli(bad, "x\n", out, sizeof(out)), 2);
+    ck_assert_uint_eq(th_log_count(&d, "bob-pass"), 0);
+}
+END_TEST
+
+START_TEST(test_flags_exit_codes)
+{
+    const char *help[] = {"--help", NULL};
+    const char *version[] = {"--version", NULL};
+    const char *unknown[] = {"--frobnicate", NULL};
+    const char *badport[] = {"--listen", "445,x", NULL};
+    char out[4096];
+
+    ck_assert_int_eq(th_run_cli(help, NULL, out, sizeof(out)), 0);
+    for (const char *const *o = (const char *const[]){"--listen", "--bind", "--data-dir", "--cert",
+                                                      "--key", "--log-level", "--config", NULL};
+         *o; o++)
+        ck_assert_msg(strstr(out, *o), "--help does not mention %s", *o);
+    ck_assert_int_eq(th_run_cli(version, NULL, out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "callbridged " API_VERSION "\n");
+    ck_assert_int_eq(th_run_cli(unknown, NULL, out, sizeof(out)), 2);
+    ck_assert_str_eq(out, "callbridged: unknown option '--frobnicate' (see --help)\n");
+    ck_assert_int_eq(th_run_cli(badport, NULL, out, sizeof(out)), 2);
+    ck_assert_ptr_nonnull(strstr(out, "--listen"));
+}
+END_TEST
+
+/* Uploads a body in two halves with a pause between them, so that the request is in flight
+ * when the daemon gets SIGTERM. */
+struct slow_body {
+    const char *data;
+    size_t len, off;
+    int calls;
+};
+
+static size_t read_slowly(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct slow_body *b = userdata;
+    size_t n = b->len - b->off < 10 ? b->len - b->off : 10;
+
+    if (b->calls++ == 1)
+        (void)usleep(1500 * 1000);
+    if (n > size * nitems)
+        n = size * nitems;
+    memcpy(buf, b->data + b->off, n);
+    b->off += n;
+    return n;
+}
+
+static int slow_post(void)
+{
+    struct slow_body b = {"serverAddress=slow.example.com", 30, 0, 0};
+    char url[128];
+    long status = 0;
+    CURL *c = curl_easy_init();
+
+    (void)snprintf(url, sizeof(url), "https://127.0.0.1:%u/api/v1/turnServers", d.ports[0]);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CAINFO, d.cacert);
+    curl_easy_setopt(c, CURLOPT_USERNAME, "admin");
+    curl_easy_setopt(c, CURLOPT_PASSWORD, d.password);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_slowly);
+    curl_easy_setopt(c, CURLOPT_READDATA, &b);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)b.len);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    return status == 200 ? 0 : 1;
+}
+
+START_TEST(test_sigterm_finishes_request_in_flight)
+{
+    int status;
+    pid_t client;
+
+    th_daemon_start(&d, "0", NULL);
+    client = fork();
+    ck_assert_int_ge(client, 0);
+    if (client == 0)
+        _exit(slow_post());
+    (void)usleep(700 * 1000); /* the client is inside its pause now */
+    ck_assert_int_eq(kill(d.pid, SIGTERM), 0);
+    ck_assert_int_eq(waitpid(client, &status, 0), client);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "request in flight failed");
+    ck_assert_int_eq(th_daemon_stop(&d), 0); /* exit 0 (and, under ASan, no leak) */
+    ck_assert_uint_eq(th_log_count(&d, "POST /api/v1/turnServers 200 "), 1);
+    ck_assert_uint_eq(th_log_count(&d, " info stopped"), 1);
+}
+END_TEST
+
+Suite *it_daemon_suite(void)
+{
+    Suite *s = suite_create("it_daemon");
+    TCase *tc = tcase_create("lifecycle");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, test_first_start_random_admin_then_restart);
+    tcase_add_test(tc, test_objects_survive_restart);
+    tcase_add_test(tc, test_two_ports);
+    tcase_add_test(tc, test_user_subcommands);
+    tcase_add_test(tc, test_flags_exit_codes);
+    tcase_add_test(tc, test_sigterm_finishes_request_in_flight);
+    suite_add_tcase(s, tc);
+    return s;
+}

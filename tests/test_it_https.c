@@ -1,0 +1,334 @@
+/* tests/test_it_https.c: callbridged as a process, driven over HTTPS with libcurl through the
+ * conformance checklist (reference/cms-api.md section 9) for authentication, conventions and
+ * turnServers. One daemon serves the whole case; tests use their own objects and filters. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "api/util.h"
+#include "tests/helpers.h"
+#include "tests/suites.h"
+
+#define TS "/api/v1/turnServers"
+
+static struct th_daemon d;
+
+static void start(void)
+{
+    memset(&d, 0, sizeof(d));
+    th_daemon_start(&d, "0", NULL);
+}
+
+static void stop(void)
+{
+    th_daemon_destroy(&d);
+}
+
+static void admin(const char *method, const char *path, const char *body, struct th_resp *r)
+{
+    th_admin(&d, method, path, body, r);
+}
+
+/* POSTs and returns the new id (static buffer). */
+static const char *create(const char *form)
+{
+    static char id[40];
+    struct th_resp r;
+
+    admin("POST", TS, form, &r);
+    ck_assert_int_eq(r.status, 200);
+    (void)snprintf(id, sizeof(id), "%s", th_location_id(&r));
+    th_resp_free(&r);
+    return id;
+}
+
+START_TEST(test_401_challenge_and_wrong_password)
+{
+    struct th_resp r;
+
+    th_http(&d, d.ports[0], "GET", TS, NULL, NULL, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert_str_eq(r.www_auth, "Basic realm=\"callbridge\"");
+    th_resp_free(&r);
+    th_http(&d, d.ports[0], "GET", TS, "admin", "wrong", NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert_str_eq(r.www_auth, "Basic realm=\"callbridge\"");
+    th_resp_free(&r);
+    th_http(&d, d.ports[0], "GET", TS, "nobody", d.password, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 401);
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_valid_credentials_xml_answer)
+{
+    struct th_resp r;
+
+    admin("GET", TS, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.content_type, "text/xml");
+    ck_assert_int_eq(strncmp(r.body, "<?xml version=\"1.0\"?><turnServers total=\"", 41), 0);
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_basic_without_space_accepted)
+{
+    char cred[128], b64[200], header[256];
+    const char *headers[2] = {header, NULL};
+    struct th_resp r;
+
+    (void)snprintf(cred, sizeof(cred), "admin:%s", d.password);
+    api_b64_encode((const unsigned char *)cred, strlen(cred), b64);
+    (void)snprintf(header, sizeof(header), "Authorization: Basic%s", b64);
+    th_http(&d, d.ports[0], "GET", "/api/v1/system/status", NULL, NULL, headers, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "<softwareVersion>"));
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_post_200_location_and_get)
+{
+    char path[128];
+    const char *id;
+    struct th_resp r;
+    size_t n;
+
+    admin("POST", TS,
+          "serverAddress=192.0.2.10&clientAddress=turn.example.com&username=u&password=Tp4ss"
+          "&type=cms",
+          &r);
+    ck_assert_int_eq(r.status, 200); /* never 201 */
+    ck_assert_str_eq(r.body, "");
+    n = strlen(r.location);
+    ck_assert_uint_eq(n, strlen(TS "/") + 36);
+    ck_assert_int_eq(strncmp(r.location, TS "/", strlen(TS "/")), 0);
+    for (size_t i = n - 36; i < n; i++) /* lowercase GUID, nothing after it */
+        ck_assert(strchr("0123456789abcdef-", r.location[i]));
+    id = th_location_id(&r);
+    (void)snprintf(path, sizeof(path), TS "/%s", id);
+    th_resp_free(&r);
+    admin("GET", path, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>192.0.2.10</serverAddress>"
+                                         "<clientAddress>turn.example.com</clientAddress>"
+                                         "<username>u</username><numRegistrations>0"
+                                         "</numRegistrations><type>cms</type>"));
+    ck_assert_ptr_null(strstr(r.body, "password"));
+    ck_assert_ptr_null(strstr(r.body, "Tp4ss"));
+    th_resp_free(&r);
+    admin("GET", TS "?filter=192.0.2.10", NULL, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "<turnServers total=\"1\"><turnServer id=\""));
+    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>192.0.2.10</serverAddress>"
+                                         "<clientAddress>turn.example.com</clientAddress>"
+                                         "</turnServer></turnServers>"));
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_post_empty_body_no_content_type)
+{
+    const char *headers[] = {"Content-Type:", NULL}; /* curl: send no Content-Type at all */
+    struct th_resp r;
+
+    th_http(&d, d.ports[0], "POST", TS, "admin", d.password, headers, "", 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(strlen(th_location_id(&r)), 36);
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_form_parsed_whatever_content_type)
+{
+    const char *headers[] = {"Content-Type: application/json", NULL};
+    const char *body = "serverAddress=json-labelled.example.com";
+    struct th_resp r;
+
+    th_http(&d, d.ports[0], "POST", TS, "admin", d.password, headers, body, strlen(body), &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    admin("GET", TS "?filter=json-labelled", NULL, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "total=\"1\""));
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_put_delete_with_form_content_type_and_empty_body)
+{
+    const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    char path[128];
+    struct th_resp r;
+
+    (void)snprintf(path, sizeof(path), TS "/%s", create("serverAddress=put-del.example.com"));
+    th_http(&d, d.ports[0], "GET", path, "admin", d.password, headers, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    admin("PUT", path, "clientAddress=client.example.com", &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    admin("GET", path, NULL, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>put-del.example.com</serverAddress>"
+                                         "<clientAddress>client.example.com</clientAddress>"));
+    th_resp_free(&r);
+    th_http(&d, d.ports[0], "DELETE", path, "admin", d.password, headers, "", 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    admin("GET", path, NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><failureDetails><turnServerDoesNotExist />"
+                             "</failureDetails>");
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_url_conventions)
+{
+    static const char *const ok[] = {TS "?", "/API/V1/TURNSERVERS", "/api/v1/turnservers/",
+                                     TS "/?offset=0", TS "?FILTER=&Limit=5"};
+    struct th_resp r;
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        admin("GET", ok[i], NULL, &r);
+        ck_assert_msg(r.status == 200, "%s: %ld", ok[i], r.status);
+        ck_assert_ptr_nonnull(strstr(r.body, "<turnServers total="));
+        th_resp_free(&r);
+    }
+    admin("GET", TS "/%7B%7BturnServerID%7D%7D", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><failureDetails><turnServerDoesNotExist />"
+                             "</failureDetails>");
+    th_resp_free(&r);
+    admin("GET", "/api/v1/system/profile", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><failureDetails><unrecognizedObject />"
+                             "</failureDetails>");
+    th_resp_free(&r);
+    admin("PATCH", TS, NULL, &r);
+    ck_assert_int_eq(r.status, 405);
+    ck_assert_str_eq(r.allow, "GET, POST");
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_bad_input_400_and_still_serving)
+{
+    struct th_resp r;
+
+    admin("POST", TS, "serverAddress=%zz", &r);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><failureDetails><parameterError "
+                             "parameter=\"serverAddress\" error=\"invalidValue\" />"
+                             "</failureDetails>");
+    th_resp_free(&r);
+    admin("GET", TS "?limit=%FF", NULL, &r); /* invalid UTF-8 in a query value */
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "parameter=\"limit\""));
+    th_resp_free(&r);
+    admin("POST", TS, "type=bogus", &r);
+    ck_assert_int_eq(r.status, 400);
+    th_resp_free(&r);
+    admin("GET", "/api/v1/system/status", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_body_over_64k_is_413)
+{
+    size_t len = 70 * 1024;
+    char *big = malloc(len + 1);
+    struct th_resp r;
+
+    memset(big, 'a', len);
+    memcpy(big, "serverAddress=", 14);
+    big[len] = '\0';
+    admin("POST", TS, big, &r);
+    ck_assert_int_eq(r.status, 413);
+    th_resp_free(&r);
+    free(big);
+    admin("GET", TS "?filter=aaaaaaaaaaaaaaaa", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "total=\"0\""));
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_concurrent_puts_to_different_fields_all_land)
+{
+    static const char *const forms[] = {"username=cu", "clientAddress=cc.example.com",
+                                        "numRegistrations=7", "tcpPortNumberOverride=4443",
+                                        "type=expressway", "useShortTermCredentials=TRUE"};
+    enum { N = sizeof(forms) / sizeof(forms[0]) };
+    char path[128];
+    struct th_resp r;
+    pid_t pids[N];
+
+    (void)snprintf(path, sizeof(path), TS "/%s", create("serverAddress=conc.example.com"));
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0) {
+            admin("PUT", path, forms[i], &r);
+            _exit(r.status == 200 ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        int status;
+
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    admin("GET", path, NULL, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>conc.example.com</serverAddress>"
+                                         "<clientAddress>cc.example.com</clientAddress>"
+                                         "<username>cu</username><numRegistrations>7"
+                                         "</numRegistrations><type>expressway</type>"
+                                         "<tcpPortNumberOverride>4443</tcpPortNumberOverride>"
+                                         "<useShortTermCredentials>true"));
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_request_log_lines_without_secrets)
+{
+    struct th_resp r;
+
+    admin("POST", TS, "serverAddress=log.example.com&password=TurnPw-in-log-test", &r);
+    th_resp_free(&r);
+    admin("GET", "/api/v1/system/status", NULL, &r);
+    th_resp_free(&r);
+    /* one line per request: method, path, status, microseconds, user */
+    ck_assert_uint_ge(th_log_count(&d, " info POST /api/v1/turnServers 200 "), 1);
+    ck_assert_uint_ge(th_log_count(&d, " info GET /api/v1/system/status 200 "), 1);
+    ck_assert_uint_ge(th_log_count(&d, "us user=admin\n"), 2);
+    ck_assert_uint_eq(th_log_count(&d, "TurnPw-in-log-test"), 0);
+    ck_assert_uint_eq(th_log_count(&d, d.password), 0);
+}
+END_TEST
+
+Suite *it_https_suite(void)
+{
+    Suite *s = suite_create("it_https");
+    TCase *tc = tcase_create("conformance");
+
+    tcase_add_unchecked_fixture(tc, start, stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_401_challenge_and_wrong_password);
+    tcase_add_test(tc, test_valid_credentials_xml_answer);
+    tcase_add_test(tc, test_basic_without_space_accepted);
+    tcase_add_test(tc, test_post_200_location_and_get);
+    tcase_add_test(tc, test_post_empty_body_no_content_type);
+    tcase_add_test(tc, test_form_parsed_whatever_content_type);
+    tcase_add_test(tc, test_put_delete_with_form_content_type_and_empty_body);
+    tcase_add_test(tc, test_url_conventions);
+    tcase_add_test(tc, test_bad_input_400_and_still_serving);
+    tcase_add_test(tc, test_body_over_64k_is_413);
+    tcase_add_test(tc, test_concurrent_puts_to_different_fields_all_land);
+    tcase_add_test(tc, test_request_log_lines_without_secrets);
+    suite_add_tcase(s, tc);
+    return s;
+}
