@@ -1,0 +1,92 @@
+#!/bin/sh
+# Runs real CMS API clients, unchanged, against a callbridged started here:
+#   - newman (Postman's runner) with tests/postman/turnServers.postman_collection.json
+#   - ansible-playbook with tests/ansible/turn.yml (uri with and without force_basic_auth)
+# Usage: scripts/test-clients.sh path/to/callbridged
+# The daemon listens on 127.0.0.1 on a port the kernel picks, has its own temporary data
+# directory, and is stopped by its PID (SIGTERM; its exit status must be 0).
+set -eu
+
+daemon=${1:?usage: $0 path/to/callbridged}
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/cbclients.XXXXXX")
+pid=""
+passed=0
+failed=0
+
+cleanup() {
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+run() { # name, command...
+    name=$1
+    shift
+    if "$@"; then
+        passed=$((passed + 1))
+        echo "client $name: ok"
+    else
+        failed=$((failed + 1))
+        echo "client $name: FAILED" >&2
+    fi
+}
+
+# newman, pinned in tests/postman/package-lock.json
+if [ ! -x "$top/tests/postman/node_modules/.bin/newman" ]; then
+    (cd "$top/tests/postman" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+CALLBRIDGE_ADMIN_PASSWORD=$password "$daemon" --data-dir "$dir" --bind 127.0.0.1 --listen 0 \
+    --threads 2 >"$dir/daemon.log" 2>&1 &
+pid=$!
+port=""
+i=0
+while [ $i -lt 300 ] && [ -z "$port" ]; do # at most 30 s
+    grep -q ' ready (' "$dir/daemon.log" 2>/dev/null &&
+        port=$(sed -n 's/.*listening on https:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/daemon.log")
+    kill -0 "$pid" 2>/dev/null || break
+    [ -n "$port" ] || sleep 0.1
+    i=$((i + 1))
+done
+if [ -z "$port" ]; then
+    echo "test-clients: callbridged did not start:" >&2
+    cat "$dir/daemon.log" >&2
+    exit 1
+fi
+url="https://127.0.0.1:$port"
+
+run newman "$top/tests/postman/node_modules/.bin/newman" run \
+    "$top/tests/postman/turnServers.postman_collection.json" \
+    --env-var "baseUrl=$url" --env-var "user=admin" --env-var "password=$password" \
+    --ssl-extra-ca-certs "$dir/cert.pem" --bail --color off --reporters cli
+
+run ansible env ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0 \
+    ansible-playbook -i localhost, "$top/tests/ansible/turn.yml" \
+    -e "base_url=$url" -e "api_password=$password" -e "ca_path=$dir/cert.pem" \
+    -e "ansible_python_interpreter=/usr/bin/python3"
+
+# without force_basic_auth, Ansible first POSTs without credentials and answers the challenge
+if ! grep -q ' POST /api/v1/turnServers 401 ' "$dir/daemon.log"; then
+    echo "test-clients: the 401 challenge path was not exercised" >&2
+    failed=$((failed + 1))
+fi
+if grep -q -- "$password" "$dir/daemon.log" || grep -q "ansible-turn-secret\|newman-secret" "$dir/daemon.log"; then
+    echo "test-clients: a password appears in the daemon's log" >&2
+    failed=$((failed + 1))
+fi
+
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+pid=""
+if [ "$status" -ne 0 ]; then
+    echo "test-clients: callbridged exited with $status after SIGTERM" >&2
+    failed=$((failed + 1))
+fi
+echo "clients: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
