@@ -194,33 +194,39 @@ static int apply_form(const struct api *api, struct store *st, const struct api_
     return 0;
 }
 
-static void write_turn(struct api_xml *x, const struct store_turn *t, bool full)
+/* The elements a list shows; a GET of one object starts with the same. */
+static void write_addresses(struct api_xml *x, const char *id, const char *server,
+                            const char *client)
 {
     api_xml_start(x, "turnServer");
-    api_xml_attr(x, "id", t->id);
-    if (t->server_address[0])
-        api_xml_text(x, "serverAddress", t->server_address);
-    if (t->client_address[0])
-        api_xml_text(x, "clientAddress", t->client_address);
-    if (full) {
-        if (t->username[0])
-            api_xml_text(x, "username", t->username);
-        api_xml_int(x, "numRegistrations", t->has_num_registrations ? t->num_registrations : 0);
-        api_xml_text(x, "type", t->type);
-        if (t->has_tcp_port_number_override)
-            api_xml_int(x, "tcpPortNumberOverride", t->tcp_port_number_override);
-        if (t->call_bridge[0])
-            api_xml_text(x, "callBridge", t->call_bridge);
-        if (t->call_bridge_group[0])
-            api_xml_text(x, "callBridgeGroup", t->call_bridge_group);
-        api_xml_bool(x, "useShortTermCredentials", t->use_short_term_credentials);
-    }
+    api_xml_attr(x, "id", id);
+    if (server[0])
+        api_xml_text(x, "serverAddress", server);
+    if (client[0])
+        api_xml_text(x, "clientAddress", client);
+}
+
+static void write_turn(struct api_xml *x, const struct store_turn *t)
+{
+    write_addresses(x, t->id, t->server_address, t->client_address);
+    if (t->username[0])
+        api_xml_text(x, "username", t->username);
+    api_xml_int(x, "numRegistrations", t->has_num_registrations ? t->num_registrations : 0);
+    api_xml_text(x, "type", t->type);
+    if (t->has_tcp_port_number_override)
+        api_xml_int(x, "tcpPortNumberOverride", t->tcp_port_number_override);
+    if (t->call_bridge[0])
+        api_xml_text(x, "callBridge", t->call_bridge);
+    if (t->call_bridge_group[0])
+        api_xml_text(x, "callBridgeGroup", t->call_bridge_group);
+    api_xml_bool(x, "useShortTermCredentials", t->use_short_term_credentials);
     api_xml_end(x);
 }
 
-static int list_one(const struct store_turn *t, void *userdata)
+static int list_one(const struct store_turn_summary *t, void *userdata)
 {
-    write_turn(userdata, t, false);
+    write_addresses(userdata, t->id, t->server_address, t->client_address);
+    api_xml_end(userdata);
     return 0;
 }
 
@@ -302,7 +308,7 @@ static void turn_get(struct store *st, const char *id, struct api_reply *reply)
         api_reply_err(reply, -ENOMEM);
         return;
     }
-    write_turn(x, &t, true);
+    write_turn(x, &t);
     api_reply_xml(reply, x);
 }
 

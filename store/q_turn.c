@@ -10,8 +10,10 @@
     "tcp_port_number_override, call_bridge, call_bridge_group, use_short_term_credentials, "       \
     "shared_secret, created_ms, updated_ms"
 
+/* Without a filter the plain statements are used: SQLite then counts from the b-tree and does
+ * not evaluate the filter for each row (a quarter of the CPU time of an unfiltered list). */
 #define TURN_WHERE_FILTER                                                                          \
-    " WHERE ?1 IS NULL OR instr(lower(coalesce(server_address, '')), lower(?1)) > 0"               \
+    " WHERE instr(lower(coalesce(server_address, '')), lower(?1)) > 0"                            \
     " OR instr(lower(coalesce(client_address, '')), lower(?1)) > 0"
 
 static void bind_opt_blob(sqlite3_stmt *stmt, int idx, const unsigned char *b, size_t len)
@@ -164,13 +166,17 @@ int store_turn_delete(struct store *st, const char *id)
 int store_turn_count(struct store *st, const char *filter, size_t *ret_total)
 {
     static const char sql[] = "SELECT count(*) FROM turn_server" TURN_WHERE_FILTER;
+    static const char sql_all[] = "SELECT count(*) FROM turn_server";
+    bool all = !filter || !*filter;
     sqlite3_stmt *stmt;
     int r = 0;
 
-    stmt = store_stmt(st, STMT_TURN_COUNT, sql, &r);
+    stmt = all ? store_stmt(st, STMT_TURN_COUNT_ALL, sql_all, &r)
+               : store_stmt(st, STMT_TURN_COUNT, sql, &r);
     if (!stmt)
         return r;
-    store_bind_opt_text(stmt, 1, filter);
+    if (!all)
+        sqlite3_bind_text(stmt, 1, filter, -1, SQLITE_STATIC);
     r = sqlite3_step(stmt);
     if (r == SQLITE_ROW) {
         *ret_total = (size_t)sqlite3_column_int64(stmt, 0);
@@ -183,24 +189,32 @@ int store_turn_count(struct store *st, const char *filter, size_t *ret_total)
 }
 
 int store_turn_list(struct store *st, const char *filter, size_t offset, size_t limit,
-                    store_turn_fn fn, void *userdata)
+                    store_turn_summary_fn fn, void *userdata)
 {
-    static const char sql[] = "SELECT " TURN_COLS " FROM turn_server" TURN_WHERE_FILTER
-                              " ORDER BY seq LIMIT ?2 OFFSET ?3";
-    struct store_turn t;
+#define SUMMARY "SELECT id, server_address, client_address FROM turn_server"
+    static const char sql[] = SUMMARY TURN_WHERE_FILTER " ORDER BY seq LIMIT ?2 OFFSET ?3";
+    static const char sql_all[] = SUMMARY " ORDER BY seq LIMIT ?2 OFFSET ?3";
+#undef SUMMARY
+    bool all = !filter || !*filter;
+    struct store_turn_summary t;
     sqlite3_stmt *stmt;
     int r = 0;
 
-    stmt = store_stmt(st, STMT_TURN_LIST, sql, &r);
+    stmt = all ? store_stmt(st, STMT_TURN_LIST_ALL, sql_all, &r)
+               : store_stmt(st, STMT_TURN_LIST, sql, &r);
     if (!stmt)
         return r;
-    store_bind_opt_text(stmt, 1, filter);
+    if (!all)
+        sqlite3_bind_text(stmt, 1, filter, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit);
     sqlite3_bind_int64(stmt, 3, (sqlite3_int64)offset);
     while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
-        r = read_turn(stmt, &t);
-        if (r < 0)
+        if (store_copy_text(stmt, 0, t.id, sizeof(t.id)) < 0 ||
+            store_copy_text(stmt, 1, t.server_address, sizeof(t.server_address)) < 0 ||
+            store_copy_text(stmt, 2, t.client_address, sizeof(t.client_address)) < 0) {
+            r = -EIO;
             break;
+        }
         r = fn(&t, userdata);
         if (r < 0)
             break;

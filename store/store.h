@@ -81,7 +81,13 @@ struct store_turn {
     int64_t created_ms;
     int64_t updated_ms;
 };
-typedef int (*store_turn_fn)(const struct store_turn *turn, void *userdata);
+/* What a list page shows of a TURN server. */
+struct store_turn_summary {
+    char id[STORE_ID_LEN + 1];
+    char server_address[STORE_TEXT_MAX + 1];
+    char client_address[STORE_TEXT_MAX + 1];
+};
+typedef int (*store_turn_summary_fn)(const struct store_turn_summary *turn, void *userdata);
 
 int store_turn_insert(struct store *st, const struct store_turn *turn); /* -EEXIST, -EINVAL */
 int store_turn_get(struct store *st, const char *id, struct store_turn *ret_turn); /* -ENOENT */
@@ -93,7 +99,7 @@ int store_turn_delete(struct store *st, const char *id);                /* -ENOE
  * the walk and is returned. */
 int store_turn_count(struct store *st, const char *filter, size_t *ret_total);
 int store_turn_list(struct store *st, const char *filter, size_t offset, size_t limit,
-                    store_turn_fn fn, void *userdata);
+                    store_turn_summary_fn fn, void *userdata);
 
 /* ---- call bridges (referenced by TURN servers; their API comes later) ------------------- */
 int store_call_bridge_exists(struct store *st, const char *id);       /* 0 or -ENOENT */

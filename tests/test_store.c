@@ -140,7 +140,7 @@ START_TEST(test_turn_dangling_reference_refused)
 }
 END_TEST
 
-static int collect(const struct store_turn *t, void *userdata)
+static int collect(const struct store_turn_summary *t, void *userdata)
 {
     strcat(userdata, t->server_address);
     strcat(userdata, ",");
