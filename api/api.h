@@ -17,10 +17,13 @@
 #define API_PAGE_DEFAULT 20 /* items in a list page without limit (CMS clients assume it) */
 #define API_PAGE_MAX 1000   /* the most an explicit limit gets */
 
-/* State shared by every handler; read-only after start-up. */
+struct api_cache;
+
+/* State shared by every handler; the fields are set at start-up and not changed after. */
 struct api {
     struct api_secret secret;
-    int64_t started_us; /* monotonic */
+    int64_t started_us;      /* monotonic */
+    struct api_cache *cache; /* rendered list pages (api/cache.h); NULL disables caching */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };
@@ -73,6 +76,18 @@ int api_parse_id(const char *s, char out[37]);
 /* True when s is "host", "host:port", an IPv4 address with optional ":port", a bare IPv6
  * address, or "[v6]:port" / "[v6]", with host an RFC 1123 name and port 1-65535. */
 bool api_is_host_port(const char *s);
+
+/* List pages through the cache: api_list_cached() answers from it (returns true) when the page
+ * for this key is current; otherwise it fills *ret_generation, to be passed to
+ * api_list_remember() with the reply built from the store. api_changed() after every committed
+ * write, before the reply. */
+bool api_list_cached(const struct api *api, const char *collection, const char *filter,
+                     size_t offset, size_t limit, uint64_t *ret_generation,
+                     struct api_reply *reply);
+void api_list_remember(const struct api *api, const char *collection, const char *filter,
+                       size_t offset, size_t limit, uint64_t generation,
+                       const struct api_reply *reply);
+void api_changed(const struct api *api);
 
 /* ---- resources -------------------------------------------------------------------------- */
 /* /api/v1/turnServers[/<id>]; id NULL for the collection. */

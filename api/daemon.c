@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "api/auth.h"
+#include "api/cache.h"
 #include "api/daemon.h"
 #include "api/http.h"
 #include "api/log.h"
@@ -207,6 +208,8 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = api_auth_new(&auth);
     if (r == 0)
+        r = api_cache_new(&api.cache);
+    if (r == 0)
         r = start_http(c, &p, &api, auth, &http);
     if (r == 0) {
         api_log(API_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION,
@@ -216,6 +219,7 @@ int api_daemon_run(const struct api_config *c)
     }
     api_http_stop(http, DRAIN_MS);
     api_auth_free(auth);
+    api_cache_free(api.cache);
     store_close(st);
     OPENSSL_cleanse(&api.secret, sizeof(api.secret));
     xmlCleanupParser();

@@ -24,6 +24,9 @@
 #include "api/xml.h"
 
 #define POOL_WAIT_MS 2000
+/* A body over API_MAX_BODY is read and dropped up to this size, so that the client gets its
+ * 413 instead of a connection closed under its upload; beyond it the 413 goes out at once. */
+#define DRAIN_MAX (1024 * 1024)
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct pool {
@@ -47,6 +50,7 @@ struct req_state {
     int64_t start_us;
     char *body; /* NUL-terminated */
     size_t len;
+    size_t seen; /* body bytes received, kept or not */
     bool too_big;
     bool answered; /* a 413 was queued before the body arrived */
 };
@@ -293,7 +297,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rs->start_us = api_now_us();
         *req_cls = rs; /* freed in on_completed() */
         atomic_fetch_add(&h->inflight, 1);
-        if (cl && strtoull(cl, NULL, 10) > API_MAX_BODY) { /* refuse before reading it */
+        if (cl && strtoull(cl, NULL, 10) > DRAIN_MAX) { /* refuse before reading it */
             rs->answered = true;
             return too_large(conn, rs, method, url);
         }
@@ -304,9 +308,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*data_len > 0) {
+        rs->seen += *data_len;
         if (!rs->too_big && append_body(rs, data, *data_len) < 0)
             rs->too_big = true; /* keep draining, answer at the end */
         *data_len = 0;
+        if (rs->seen > DRAIN_MAX) { /* a chunked upload that does not stop */
+            rs->answered = true;
+            return too_large(conn, rs, method, url);
+        }
         return MHD_YES;
     }
     if (rs->too_big)

@@ -230,14 +230,18 @@ static int list_one(const struct store_turn_summary *t, void *userdata)
     return 0;
 }
 
-static void turn_list(struct store *st, const struct api_request *req, struct api_reply *reply)
+static void turn_list(const struct api *api, struct store *st, const struct api_request *req,
+                      struct api_reply *reply)
 {
     const char *filter = api_params_get(req->query, "filter");
     size_t offset, limit, total = 0;
     struct api_xml *x = NULL;
+    uint64_t generation;
     int r;
 
     if (api_page_from_query(req, API_PAGE_DEFAULT, &offset, &limit, reply) < 0)
+        return;
+    if (api_list_cached(api, "turnServers", filter, offset, limit, &generation, reply))
         return;
     r = store_read_begin(st);
     if (r < 0)
@@ -261,6 +265,7 @@ out:
         return;
     }
     api_reply_xml(reply, x);
+    api_list_remember(api, "turnServers", filter, offset, limit, generation, reply);
 }
 
 static void turn_create(const struct api *api, struct store *st, const struct api_request *req,
@@ -285,6 +290,7 @@ static void turn_create(const struct api *api, struct store *st, const struct ap
             api_reply_err(reply, r);
         return;
     }
+    api_changed(api);
     reply->status = 200;
     (void)snprintf(reply->location, sizeof(reply->location), "/api/v1/turnServers/%s", t.id);
 }
@@ -338,21 +344,25 @@ static void turn_update(const struct api *api, struct store *st, const struct ap
         api_reply_err(reply, r);
         goto out;
     }
+    api_changed(api);
     reply->status = 200;
 out:
     store_rollback(st);
 }
 
-static void turn_delete(struct store *st, const char *id, struct api_reply *reply)
+static void turn_delete(const struct api *api, struct store *st, const char *id,
+                        struct api_reply *reply)
 {
     int r = store_turn_delete(st, id);
 
-    if (r == -ENOENT)
+    if (r == -ENOENT) {
         api_reply_failure(reply, 404, "turnServerDoesNotExist");
-    else if (r < 0)
+    } else if (r < 0) {
         api_reply_err(reply, r);
-    else
+    } else {
+        api_changed(api);
         reply->status = 200;
+    }
 }
 
 void api_res_turn(const struct api *api, struct store *st, const struct api_request *req,
@@ -364,7 +374,7 @@ void api_res_turn(const struct api *api, struct store *st, const struct api_requ
         if (req->method == API_POST)
             turn_create(api, st, req, reply);
         else
-            turn_list(st, req, reply);
+            turn_list(api, st, req, reply);
         return;
     }
     if (api_parse_id(id, lid) < 0) {
@@ -374,7 +384,7 @@ void api_res_turn(const struct api *api, struct store *st, const struct api_requ
     if (req->method == API_PUT)
         turn_update(api, st, req, lid, reply);
     else if (req->method == API_DELETE)
-        turn_delete(st, lid, reply);
+        turn_delete(api, st, lid, reply);
     else
         turn_get(st, lid, reply);
 }

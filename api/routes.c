@@ -4,11 +4,13 @@
  * case-insensitively, one trailing slash is ignored, the query is separate. A method a resource
  * does not have is a 405 with Allow; a path no resource has is 404 unrecognizedObject. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/cache.h"
 #include "api/xml.h"
 
 #define MAX_SEGS 6
@@ -159,6 +161,52 @@ int api_page_from_query(const struct api_request *req, size_t page_default, size
     *ret_offset = offset;
     *ret_limit = limit > API_PAGE_MAX ? API_PAGE_MAX : limit;
     return 0;
+}
+
+/* Length-prefixes the filter, so that no filter value can make two keys equal. */
+static int list_key(char *key, size_t cap, const char *collection, const char *filter,
+                    size_t offset, size_t limit)
+{
+    int n = snprintf(key, cap, "%s|%zu|%zu|%zu:%s", collection, offset, limit,
+                     filter ? strlen(filter) : 0, filter ? filter : "");
+
+    return n < 0 || (size_t)n >= cap ? -E2BIG : 0;
+}
+
+bool api_list_cached(const struct api *api, const char *collection, const char *filter,
+                     size_t offset, size_t limit, uint64_t *ret_generation,
+                     struct api_reply *reply)
+{
+    char key[API_CACHE_MAX_KEY];
+    char *body;
+    size_t len;
+
+    *ret_generation = api->cache ? api_cache_generation(api->cache) : 0;
+    if (!api->cache || list_key(key, sizeof(key), collection, filter, offset, limit) < 0 ||
+        api_cache_get(api->cache, key, *ret_generation, &body, &len) < 0)
+        return false;
+    api_reply_done(reply);
+    reply->status = 200;
+    reply->body = body;
+    reply->len = len;
+    return true;
+}
+
+void api_list_remember(const struct api *api, const char *collection, const char *filter,
+                       size_t offset, size_t limit, uint64_t generation,
+                       const struct api_reply *reply)
+{
+    char key[API_CACHE_MAX_KEY];
+
+    if (api->cache && reply->status == 200 && reply->body &&
+        list_key(key, sizeof(key), collection, filter, offset, limit) == 0)
+        api_cache_put(api->cache, key, generation, reply->body, reply->len);
+}
+
+void api_changed(const struct api *api)
+{
+    if (api->cache)
+        api_cache_changed(api->cache);
 }
 
 /* Splits path into at most MAX_SEGS segments, in place in buf. Returns the count, or -1 when

@@ -17,6 +17,7 @@
 
 #include <check.h>
 
+#include "api/cache.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 
@@ -60,12 +61,15 @@ void th_ctx_open(struct th_ctx *c)
     (void)snprintf(path, sizeof(path), "%s/secret.key", c->dir);
     ck_assert_int_eq(api_secret_load(path, &c->api.secret), 0);
     c->api.started_us = api_now_us();
+    ck_assert_int_eq(api_cache_new(&c->api.cache), 0);
 }
 
 void th_ctx_close(struct th_ctx *c)
 {
     store_close(c->st);
     c->st = NULL;
+    api_cache_free(c->api.cache);
+    c->api.cache = NULL;
     th_rmdir(c->dir);
 }
 

@@ -397,6 +397,43 @@ START_TEST(test_list_paging_and_filter)
 }
 END_TEST
 
+START_TEST(test_list_pages_never_stale)
+{
+    char id[37], path[96], *body;
+
+    ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", NULL, NULL, &body), 200);
+    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><turnServers total=\"0\"/>");
+    free(body);
+    create("serverAddress=one.example.com", id); /* a create invalidates */
+    ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", NULL, NULL, &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "total=\"1\""));
+    ck_assert_ptr_nonnull(strstr(body, "one.example.com"));
+    free(body);
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
+    ck_assert_int_eq(route(API_PUT, path, NULL, "serverAddress=two.example.com", NULL), 200);
+    ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", NULL, NULL, &body), 200);
+    ck_assert_ptr_null(strstr(body, "one.example.com")); /* so does an update */
+    ck_assert_ptr_nonnull(strstr(body, "two.example.com"));
+    free(body);
+    /* the same page under another query is another entry */
+    ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", "filter=one", NULL, &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "total=\"0\""));
+    free(body);
+    ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", "filter=two", NULL, &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "total=\"1\""));
+    free(body);
+    ck_assert_int_eq(route(API_DELETE, path, NULL, NULL, NULL), 200); /* and a delete */
+    ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", "filter=two", NULL, &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "total=\"0\""));
+    free(body);
+    /* a refused write leaves cached pages as they were, and they are still right */
+    ck_assert_int_eq(route(API_POST, "/api/v1/turnServers", NULL, "type=bogus", NULL), 400);
+    ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", NULL, NULL, &body), 200);
+    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><turnServers total=\"0\"/>");
+    free(body);
+}
+END_TEST
+
 START_TEST(test_limit_capped)
 {
     char *body;
@@ -409,7 +446,7 @@ START_TEST(test_limit_capped)
         (void)snprintf(t.type, sizeof(t.type), "standard");
         ck_assert_int_eq(store_turn_insert(ctx.st, &t), 0);
     }
-    ck_assert_int_eq(store_commit(ctx.st), 0);
+    ck_assert_int_eq(store_commit(ctx.st), 0); /* written around the API: no cached page yet */
     ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", "limit=5000", NULL, &body), 200);
     ck_assert_uint_eq(count(body, "<turnServer id="), API_PAGE_MAX);
     ck_assert_ptr_nonnull(strstr(body, "total=\"1005\""));
@@ -435,6 +472,7 @@ Suite *api_routes_suite(void)
     tcase_add_test(tc, test_unknown_ids_and_delete);
     tcase_add_test(tc, test_paths_and_methods);
     tcase_add_test(tc, test_list_paging_and_filter);
+    tcase_add_test(tc, test_list_pages_never_stale);
     tcase_add_test(tc, test_limit_capped);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,128 @@
+/* api/cache.c: a small cache of rendered list pages.
+ *
+ * DESIGN: monitoring systems and paging scripts GET the same lists far more often than anyone
+ * changes them, and rendering a page (SQLite count + page, XML) costs several times the HTTPS
+ * exchange itself. Every entry carries the generation it was built at; every committed write
+ * through the API bumps the generation before its 200 goes out, so a request that starts after
+ * a write's answer never sees an older page. This relies on configuration being written only
+ * through this daemon's API (the 'user' subcommands write API users, which are not cached).
+ * Entries are looked up by key (collection and normalised query); 32 slots, oldest replaced. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/cache.h"
+
+struct slot {
+    char key[API_CACHE_MAX_KEY];
+    uint64_t generation;
+    uint64_t stamp; /* insertion order, for replacement */
+    char *body;
+    size_t len;
+};
+
+struct api_cache {
+    _Atomic uint64_t generation;
+    pthread_mutex_t lock;
+    uint64_t clock;
+    struct slot slots[API_CACHE_SLOTS];
+};
+
+int api_cache_new(struct api_cache **ret_cache)
+{
+    struct api_cache *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return -ENOMEM;
+    atomic_init(&c->generation, 1);
+    pthread_mutex_init(&c->lock, NULL);
+    *ret_cache = c;
+    return 0;
+}
+
+void api_cache_free(struct api_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < API_CACHE_SLOTS; i++)
+        free(c->slots[i].body);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+uint64_t api_cache_generation(const struct api_cache *c)
+{
+    return atomic_load(&((struct api_cache *)(uintptr_t)c)->generation);
+}
+
+void api_cache_changed(struct api_cache *c)
+{
+    atomic_fetch_add(&c->generation, 1);
+}
+
+int api_cache_get(struct api_cache *c, const char *key, uint64_t generation, char **ret_body,
+                  size_t *ret_len)
+{
+    int r = -ENOENT;
+
+    if (generation != atomic_load(&c->generation))
+        return -ENOENT;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < API_CACHE_SLOTS; i++) {
+        struct slot *s = &c->slots[i];
+        char *copy;
+
+        if (!s->body || s->generation != generation || strcmp(s->key, key) != 0)
+            continue;
+        copy = malloc(s->len + 1);
+        if (!copy) {
+            r = -ENOMEM;
+            break;
+        }
+        memcpy(copy, s->body, s->len + 1);
+        *ret_body = copy;
+        *ret_len = s->len;
+        r = 0;
+        break;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+void api_cache_put(struct api_cache *c, const char *key, uint64_t generation, const char *body,
+                   size_t len)
+{
+    struct slot *victim = NULL;
+    char *copy;
+
+    if (len > API_CACHE_MAX_BODY || strlen(key) >= API_CACHE_MAX_KEY)
+        return;
+    copy = malloc(len + 1);
+    if (!copy)
+        return;
+    memcpy(copy, body, len);
+    copy[len] = '\0';
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < API_CACHE_SLOTS; i++) {
+        struct slot *s = &c->slots[i];
+        bool stale = s->generation != generation;
+
+        if (!s->body || stale || strcmp(s->key, key) == 0) { /* free, outdated or same key */
+            victim = s;
+            break;
+        }
+        if (!victim || s->stamp < victim->stamp)
+            victim = s;
+    }
+    free(victim->body);
+    (void)snprintf(victim->key, sizeof(victim->key), "%s", key);
+    victim->generation = generation;
+    victim->stamp = ++c->clock;
+    victim->body = copy;
+    victim->len = len;
+    pthread_mutex_unlock(&c->lock);
+}

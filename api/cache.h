@@ -1,0 +1,31 @@
+/* api/cache.h: rendered list pages, reused until the next write through the API. */
+#ifndef API_CACHE_H
+#define API_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define API_CACHE_SLOTS 32
+#define API_CACHE_MAX_BODY (64 * 1024) /* larger answers are not kept */
+#define API_CACHE_MAX_KEY 512
+
+struct api_cache; /* opaque; thread-safe */
+
+int api_cache_new(struct api_cache **ret_cache);
+void api_cache_free(struct api_cache *c); /* NULL is a no-op */
+
+/* The current generation. Read it before reading the store, and store under that value:
+ * an answer is then never newer-keyed than the data it was built from. */
+uint64_t api_cache_generation(const struct api_cache *c);
+/* Invalidates every entry: call after a write has committed and before answering it. */
+void api_cache_changed(struct api_cache *c);
+
+/* On a hit for (key, generation), copies the body into a new malloc()ed buffer (caller frees)
+ * and returns 0; -ENOENT on a miss, -ENOMEM. */
+int api_cache_get(struct api_cache *c, const char *key, uint64_t generation, char **ret_body,
+                  size_t *ret_len);
+/* Keeps a copy of body for (key, generation), replacing the oldest entry. Best effort. */
+void api_cache_put(struct api_cache *c, const char *key, uint64_t generation, const char *body,
+                   size_t len);
+
+#endif
