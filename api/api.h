@@ -30,10 +30,10 @@ enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };
 
 struct api_request {
     enum api_method method;
-    const char *path;                /* decoded path, without the query */
-    const struct api_params *query;  /* never NULL */
-    const struct api_params *form;   /* the body as a form; never NULL (empty on GET/DELETE) */
-    const char *user;                /* authenticated API user */
+    const char *path;               /* decoded path, without the query */
+    const struct api_params *query; /* never NULL */
+    const struct api_params *form;  /* the body as a form; never NULL (empty on GET/DELETE) */
+    const char *user;               /* authenticated API user */
 };
 
 struct api_reply {

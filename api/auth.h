@@ -9,7 +9,7 @@
 
 #include "store/store.h"
 
-#define API_AUTH_ITERATIONS 100000
+#define API_AUTH_ITERATIONS 100000u
 #define API_AUTH_CACHE_TTL_US (30 * 1000000LL)
 #define API_PASSWORD_MAX 255
 

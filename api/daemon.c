@@ -61,14 +61,13 @@ static int open_store(const struct api_config *c, const struct paths *p, struct 
     int r;
 
     if (mkdir(c->data_dir, 0700) < 0 && errno != EEXIST) {
-        api_log(API_LOG_ERR, "cannot create data directory %s: %s", c->data_dir,
-                strerror(errno));
+        api_log(API_LOG_ERR, "cannot create data directory %s: %s", c->data_dir, strerror(errno));
         return -errno;
     }
     r = store_open(p->db, ret);
     if (r == -EPROTO)
-        api_log(API_LOG_ERR, "%s was written by a newer callbridged (schema newer than %u)",
-                p->db, store_schema_latest());
+        api_log(API_LOG_ERR, "%s was written by a newer callbridged (schema newer than %u)", p->db,
+                store_schema_latest());
     else if (r < 0)
         api_log(API_LOG_ERR, "cannot open database %s: %s", p->db, strerror(-r));
     return r;
@@ -203,8 +202,7 @@ int api_daemon_run(const struct api_config *c)
         api_log(API_LOG_ERR, "cannot load %s: %s", p.secret,
                 r == -EPERM ? "readable by others (chmod 600)" : strerror(-r));
     if (r == 0 && (r = ensure_cert(c, &p)) < 0)
-        api_log(API_LOG_ERR, "cannot create a certificate in %s: %s", c->data_dir,
-                strerror(-r));
+        api_log(API_LOG_ERR, "cannot create a certificate in %s: %s", c->data_dir, strerror(-r));
     if (r == 0)
         r = api_auth_new(&auth);
     if (r == 0)
@@ -212,8 +210,7 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = start_http(c, &p, &api, auth, &http);
     if (r == 0) {
-        api_log(API_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION,
-                c->data_dir);
+        api_log(API_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION, c->data_dir);
         (void)sigwait(&set, &sig);
         api_log(API_LOG_INFO, "signal %d: finishing requests in flight and stopping", sig);
     }
@@ -298,8 +295,9 @@ int api_daemon_user_cmd(const struct api_config *c)
 {
     const char *verb = c->nargs > 1 ? c->args[1] : "";
     bool list = strcmp(verb, "list") == 0 && c->nargs == 2;
-    bool named = (strcmp(verb, "add") == 0 || strcmp(verb, "passwd") == 0 ||
-                  strcmp(verb, "delete") == 0) && c->nargs == 3;
+    bool named =
+        (strcmp(verb, "add") == 0 || strcmp(verb, "passwd") == 0 || strcmp(verb, "delete") == 0) &&
+        c->nargs == 3;
     struct store *st = NULL;
     struct paths p;
     int r;
@@ -309,8 +307,10 @@ int api_daemon_user_cmd(const struct api_config *c)
         return 2;
     }
     if (named && !is_user_name(c->args[2])) {
-        fprintf(stderr, "callbridged: invalid user name '%s' (letters, digits, . _ @ -; at "
-                        "most %d)\n", c->args[2], STORE_USER_NAME_MAX);
+        fprintf(stderr,
+                "callbridged: invalid user name '%s' (letters, digits, . _ @ -; at "
+                "most %d)\n",
+                c->args[2], STORE_USER_NAME_MAX);
         return 2;
     }
     r = make_paths(c, &p);
@@ -328,7 +328,8 @@ int api_daemon_user_cmd(const struct api_config *c)
         fprintf(stderr, "callbridged: %s\n", strerror(-r));
     else if (r == 0 && named)
         printf("user '%s' %s\n", c->args[2],
-               strcmp(verb, "add") == 0 ? "added" : strcmp(verb, "delete") == 0 ? "deleted"
-                                                                                : "updated");
+               strcmp(verb, "add") == 0      ? "added"
+               : strcmp(verb, "delete") == 0 ? "deleted"
+                                             : "updated");
     return r == 0 ? 0 : 1;
 }

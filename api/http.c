@@ -232,10 +232,9 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
         api_reply_err(&reply, -EBUSY);
         return send_reply(conn, &reply, rs, method, url, NULL);
     }
-    r = api_auth_check(h->auth, st,
-                       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                   MHD_HTTP_HEADER_AUTHORIZATION),
-                       user);
+    r = api_auth_check(
+        h->auth, st,
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), user);
     if (r == -EACCES)
         reply.status = MHD_HTTP_UNAUTHORIZED;
     else if (r < 0)
@@ -339,8 +338,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     atomic_fetch_sub(&h->inflight, 1);
 }
 
-__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
-                                                             va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     size_t n;
@@ -390,15 +388,15 @@ static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_co
         flags |= MHD_USE_IPv6;
     return MHD_start_daemon(
         flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem,
-        MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem, MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
-        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_END);
+        MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem, MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem,
+        MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_END);
 }
 
-int api_http_start(const struct api_http_config *cfg, const struct api *api,
-                   struct api_auth *auth, struct api_http **ret_http)
+int api_http_start(const struct api_http_config *cfg, const struct api *api, struct api_auth *auth,
+                   struct api_http **ret_http)
 {
     struct api_http *h;
     int r;
@@ -418,9 +416,10 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api,
 
         h->daemons[h->n] = start_one(h, cfg, cfg->ports[h->n]);
         if (!h->daemons[h->n]) {
-            api_log(API_LOG_ERR, "cannot listen on https://%s:%u (address in use, or a port "
-                    "below 1024 without the capability to bind it?)", cfg->bind,
-                    cfg->ports[h->n]);
+            api_log(API_LOG_ERR,
+                    "cannot listen on https://%s:%u (address in use, or a port "
+                    "below 1024 without the capability to bind it?)",
+                    cfg->bind, cfg->ports[h->n]);
             r = -EADDRINUSE;
             goto fail;
         }

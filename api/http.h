@@ -13,20 +13,20 @@
 struct api_http; /* opaque */
 
 struct api_http_config {
-    const char *bind;                /* numeric IPv4 or IPv6 address */
-    const uint16_t *ports;           /* 0 = any free port */
-    size_t nports;                   /* 1 .. API_MAX_LISTEN */
-    unsigned threads;                /* worker threads per port */
-    unsigned connection_limit;       /* per port */
-    unsigned connection_timeout_s;   /* idle connections are closed after this */
-    const char *db_path;             /* every worker gets a pooled connection to it */
-    const char *cert_pem, *key_pem;  /* PEM text */
+    const char *bind;               /* numeric IPv4 or IPv6 address */
+    const uint16_t *ports;          /* 0 = any free port */
+    size_t nports;                  /* 1 .. API_MAX_LISTEN */
+    unsigned threads;               /* worker threads per port */
+    unsigned connection_limit;      /* per port */
+    unsigned connection_timeout_s;  /* idle connections are closed after this */
+    const char *db_path;            /* every worker gets a pooled connection to it */
+    const char *cert_pem, *key_pem; /* PEM text */
 };
 
 /* Opens the store pool and starts one MHD daemon per port. 'api' and 'auth' must outlive the
  * server. Logs "listening on https://<bind>:<port>" for each. Returns 0 or -errno. */
-int api_http_start(const struct api_http_config *cfg, const struct api *api,
-                   struct api_auth *auth, struct api_http **ret_http);
+int api_http_start(const struct api_http_config *cfg, const struct api *api, struct api_auth *auth,
+                   struct api_http **ret_http);
 /* The port actually bound for ports[i] (useful with port 0). */
 uint16_t api_http_port(const struct api_http *h, size_t i);
 /* Stops accepting, lets requests in flight finish (up to drain_ms), stops the daemons and closes

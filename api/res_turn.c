@@ -33,8 +33,7 @@ static const struct param params[] = {
     {"password", K_SECRET, F(password), F(password_len)},
     {"type", K_TYPE, F(type), 0},
     {"numRegistrations", K_COUNT, F(num_registrations), F(has_num_registrations)},
-    {"tcpPortNumberOverride", K_PORT, F(tcp_port_number_override),
-     F(has_tcp_port_number_override)},
+    {"tcpPortNumberOverride", K_PORT, F(tcp_port_number_override), F(has_tcp_port_number_override)},
     {"callBridge", K_BRIDGE, F(call_bridge), 0},
     {"callBridgeGroup", K_GROUP, F(call_bridge_group), 0},
     {"useShortTermCredentials", K_BOOL, F(use_short_term_credentials), 0},
@@ -118,7 +117,8 @@ static int set_ref(struct store *st, char *field, const char *v, enum kind kind)
     }
     if (api_parse_id(v, id) < 0)
         return -ENOENT;
-    r = kind == K_BRIDGE ? store_call_bridge_exists(st, id) : store_call_bridge_group_exists(st, id);
+    r = kind == K_BRIDGE ? store_call_bridge_exists(st, id)
+                         : store_call_bridge_group_exists(st, id);
     if (r < 0)
         return r;
     memcpy(field, id, sizeof(id));

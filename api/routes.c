@@ -174,8 +174,7 @@ static int list_key(char *key, size_t cap, const char *collection, const char *f
 }
 
 bool api_list_cached(const struct api *api, const char *collection, const char *filter,
-                     size_t offset, size_t limit, uint64_t *ret_generation,
-                     struct api_reply *reply)
+                     size_t offset, size_t limit, uint64_t *ret_generation, struct api_reply *reply)
 {
     char key[API_CACHE_MAX_KEY];
     char *body;
@@ -278,8 +277,7 @@ void api_route(const struct api *api, struct store *st, const struct api_request
         api_reply_failure(reply, 404, "unrecognizedObject");
     } else if (strcasecmp(segs[2], "turnServers") == 0) {
         route_turn(api, st, req, segs + 2, n - 2, reply);
-    } else if (n == 4 && strcasecmp(segs[2], "system") == 0 &&
-               strcasecmp(segs[3], "status") == 0) {
+    } else if (n == 4 && strcasecmp(segs[2], "system") == 0 && strcasecmp(segs[3], "status") == 0) {
         if (is_get(req))
             api_res_system_status(api, req, reply);
         else

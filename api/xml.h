@@ -31,8 +31,8 @@ int api_xml_finish(struct api_xml *x, char **ret_body, size_t *ret_len);
 /* Builds the byte-exact single-line error body CMS clients parse (cms-api.md 1.6):
  *   <?xml version="1.0"?><failureDetails><REASON /></failureDetails>
  * or, with param and error set,
- *   <?xml version="1.0"?><failureDetails><parameterError parameter="P" error="E" /></failureDetails>
- * (REASON is then ignored). Returns 0 or -ENOMEM; *ret_body is malloc()ed. */
+ *   <?xml version="1.0"?><failureDetails><parameterError parameter="P" error="E"
+ * /></failureDetails> (REASON is then ignored). Returns 0 or -ENOMEM; *ret_body is malloc()ed. */
 int api_xml_failure(const char *reason, const char *param, const char *error, char **ret_body,
                     size_t *ret_len);
 

@@ -6,14 +6,14 @@
 #include "store/store_int.h"
 
 #define TURN_COLS                                                                                  \
-    "id, server_address, client_address, username, password, type, num_registrations, "           \
+    "id, server_address, client_address, username, password, type, num_registrations, "            \
     "tcp_port_number_override, call_bridge, call_bridge_group, use_short_term_credentials, "       \
     "shared_secret, created_ms, updated_ms"
 
 /* Without a filter the plain statements are used: SQLite then counts from the b-tree and does
  * not evaluate the filter for each row (a quarter of the CPU time of an unfiltered list). */
 #define TURN_WHERE_FILTER                                                                          \
-    " WHERE instr(lower(coalesce(server_address, '')), lower(?1)) > 0"                            \
+    " WHERE instr(lower(coalesce(server_address, '')), lower(?1)) > 0"                             \
     " OR instr(lower(coalesce(client_address, '')), lower(?1)) > 0"
 
 static void bind_opt_blob(sqlite3_stmt *stmt, int idx, const unsigned char *b, size_t len)

@@ -60,8 +60,8 @@ int store_step_err(int rc)
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id, const char *sql, int *ret_err)
 {
     if (!st->stmts[id]) {
-        int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[id],
-                                    NULL);
+        int rc =
+            sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[id], NULL);
         if (rc != SQLITE_OK) {
             *ret_err = store_err(rc) ? store_err(rc) : -EIO;
             return NULL;

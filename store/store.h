@@ -51,7 +51,7 @@ struct store_user {
 };
 typedef int (*store_user_fn)(const struct store_user *user, void *userdata);
 
-int store_user_add(struct store *st, const char *name, const char *hash);  /* -EEXIST */
+int store_user_add(struct store *st, const char *name, const char *hash);      /* -EEXIST */
 int store_user_set_hash(struct store *st, const char *name, const char *hash); /* -ENOENT */
 int store_user_delete(struct store *st, const char *name);                     /* -ENOENT */
 /* Copies the stored hash of 'name' into ret_hash (STORE_HASH_MAX + 1 bytes). -ENOENT. */

@@ -117,7 +117,7 @@ static int read_ports(struct th_daemon *d, bool *ready)
 
 void th_daemon_start(struct th_daemon *d, const char *listen, const char *const *extra_args)
 {
-    const char *argv[32] = {"callbridged", "--data-dir", NULL, "--bind", "127.0.0.1",
+    const char *argv[32] = {"callbridged", "--data-dir", NULL,        "--bind", "127.0.0.1",
                             "--listen",    listen,       "--threads", "2"};
     size_t argc = 9;
     bool ready = false;
@@ -198,8 +198,7 @@ size_t th_log_count(const struct th_daemon *d, const char *needle)
 
     if (api_read_file(d->log, 16 << 20, &log, &len) < 0)
         return 0;
-    for (const char *p = log; (p = memmem(p, len - (size_t)(p - log), needle, strlen(needle)));
-         p++)
+    for (const char *p = log; (p = memmem(p, len - (size_t)(p - log), needle, strlen(needle))); p++)
         n++;
     free(log);
     return n;
@@ -353,8 +352,8 @@ void th_resp_free(struct th_resp *resp)
 void th_admin(const struct th_daemon *d, const char *method, const char *path, const char *body,
               struct th_resp *resp)
 {
-    th_http(d, d->ports[0], method, path, "admin", d->password, NULL, body,
-            body ? strlen(body) : 0, resp);
+    th_http(d, d->ports[0], method, path, "admin", d->password, NULL, body, body ? strlen(body) : 0,
+            resp);
 }
 
 const char *th_location_id(const struct th_resp *resp)

@@ -32,8 +32,8 @@ struct th_daemon {
     pid_t pid;
     bool random_admin; /* set before start: no CALLBRIDGE_ADMIN_PASSWORD in its environment */
     char dir[64];
-    char log[128];     /* its stderr */
-    char cacert[128];  /* its self-signed certificate */
+    char log[128];    /* its stderr */
+    char cacert[128]; /* its self-signed certificate */
     unsigned short ports[2];
     char password[64]; /* admin's */
 };

@@ -34,8 +34,8 @@ END_TEST
 START_TEST(test_flags_both_forms)
 {
     struct api_config c;
-    const char *args[] = {"--listen", "445,8443", "--bind=::1", "--data-dir", "/tmp/x",
-                          "--log-level=DEBUG", "user", "list", NULL};
+    const char *args[] = {"--listen",          "445,8443", "--bind=::1", "--data-dir", "/tmp/x",
+                          "--log-level=DEBUG", "user",     "list",       NULL};
 
     ck_assert_int_eq(parse(&c, args), 0);
     ck_assert_uint_eq(c.nports, 2);
@@ -52,9 +52,9 @@ END_TEST
 START_TEST(test_bad_values_refused)
 {
     static const char *const bad[][3] = {
-        {"--listen", "70000", NULL}, {"--listen", "8443,8443", NULL}, {"--listen", "", NULL},
-        {"--bind", "example.com", NULL}, {"--log-level", "loud", NULL}, {"--threads", "0", NULL},
-        {"--nonsense", "1", NULL}, {"--listen", NULL, NULL}};
+        {"--listen", "70000", NULL},     {"--listen", "8443,8443", NULL}, {"--listen", "", NULL},
+        {"--bind", "example.com", NULL}, {"--log-level", "loud", NULL},   {"--threads", "0", NULL},
+        {"--nonsense", "1", NULL},       {"--listen", NULL, NULL}};
     struct api_config c;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

@@ -12,8 +12,9 @@
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
-#define PE(p) "<?xml version=\"1.0\"?><failureDetails><parameterError parameter=\"" p \
-              "\" error=\"invalidValue\" /></failureDetails>"
+#define PE(p)                                                                                      \
+    "<?xml version=\"1.0\"?><failureDetails><parameterError parameter=\"" p                        \
+    "\" error=\"invalidValue\" /></failureDetails>"
 #define NOTURN "<?xml version=\"1.0\"?><failureDetails><turnServerDoesNotExist /></failureDetails>"
 
 static struct th_ctx ctx;
@@ -127,9 +128,8 @@ START_TEST(test_secret_sealed_to_its_row)
         char aad[64];
 
         (void)snprintf(aad, sizeof(aad), "%s/password", id);
-        ck_assert_int_eq(api_secret_open(&ctx.api.secret, aad, t.password, t.password_len, out,
-                                         sizeof(out)),
-                         5);
+        ck_assert_int_eq(
+            api_secret_open(&ctx.api.secret, aad, t.password, t.password_len, out, sizeof(out)), 5);
         ck_assert_str_eq(out, "first");
     }
     {
@@ -139,9 +139,9 @@ START_TEST(test_secret_sealed_to_its_row)
         ck_assert_int_eq(route(API_PUT, path, NULL, "password=second", NULL), 200);
         ck_assert_int_eq(store_turn_get(ctx.st, id, &t), 0);
         (void)snprintf(path, sizeof(path), "%s/password", id);
-        ck_assert_int_eq(api_secret_open(&ctx.api.secret, path, t.password, t.password_len, out,
-                                         sizeof(out)),
-                         6);
+        ck_assert_int_eq(
+            api_secret_open(&ctx.api.secret, path, t.password, t.password_len, out, sizeof(out)),
+            6);
         ck_assert_str_eq(out, "second");
     }
 }
@@ -149,8 +149,10 @@ END_TEST
 
 START_TEST(test_defaults_and_type_case)
 {
-    static const char *const types[][2] = {{"acano", "acano"},           {"CMS", "cms"},
-                                           {"Expressway", "expressway"}, {"lyncedge", "lyncEdge"},
+    static const char *const types[][2] = {{"acano", "acano"},
+                                           {"CMS", "cms"},
+                                           {"Expressway", "expressway"},
+                                           {"lyncedge", "lyncEdge"},
                                            {"STANDARD", "standard"}};
     char id[37], path[96], *body, form[64], want[64];
 
@@ -220,12 +222,13 @@ END_TEST
 
 START_TEST(test_host_port_forms)
 {
-    static const char *const good[] = {"turn.example.com", "turn.example.com:443", "192.0.2.1",
-                                       "192.0.2.1:3478", "2001:db8::1", "[2001:db8::1]:3478",
-                                       "[::1]", "localhost.", "expressway-e1"};
-    static const char *const bad[] = {"",         "-bad.example.com", "a..b",       "1.2.3.4.5",
-                                      "[::1]:",   "[::1]x",          "host:",      "host:-1",
-                                      "host:080", "::zz",            "under_score"};
+    static const char *const good[] = {
+        "turn.example.com", "turn.example.com:443", "192.0.2.1", "192.0.2.1:3478",
+        "2001:db8::1",      "[2001:db8::1]:3478",   "[::1]",     "localhost.",
+        "expressway-e1"};
+    static const char *const bad[] = {
+        "",      "-bad.example.com", "a..b",     "1.2.3.4.5", "[::1]:",     "[::1]x",
+        "host:", "host:-1",          "host:080", "::zz",      "under_score"};
 
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         ck_assert_msg(api_is_host_port(good[i]), "refused %s", good[i]);
@@ -240,14 +243,15 @@ START_TEST(test_references_checked)
     sqlite3 *db;
     char dbpath[128];
 
-    expect(API_POST, "/api/v1/turnServers", NULL,
-           "callBridge=6c0a3b8e-1c3e-4d2a-9a55-3d2f6c8b0a11", 400,
+    expect(API_POST, "/api/v1/turnServers", NULL, "callBridge=6c0a3b8e-1c3e-4d2a-9a55-3d2f6c8b0a11",
+           400,
            "<?xml version=\"1.0\"?><failureDetails><callBridgeDoesNotExist /></failureDetails>");
     expect(API_POST, "/api/v1/turnServers", NULL, "callBridge=not-an-id", 400,
            "<?xml version=\"1.0\"?><failureDetails><callBridgeDoesNotExist /></failureDetails>");
-    expect(API_POST, "/api/v1/turnServers", NULL,
-           "callBridgeGroup=6c0a3b8e-1c3e-4d2a-9a55-3d2f6c8b0a11", 400,
-           "<?xml version=\"1.0\"?><failureDetails><callBridgeGroupDoesNotExist /></failureDetails>");
+    expect(
+        API_POST, "/api/v1/turnServers", NULL,
+        "callBridgeGroup=6c0a3b8e-1c3e-4d2a-9a55-3d2f6c8b0a11", 400,
+        "<?xml version=\"1.0\"?><failureDetails><callBridgeGroupDoesNotExist /></failureDetails>");
     /* a call bridge that exists (its API arrives with issue 3) is accepted and echoed */
     (void)snprintf(dbpath, sizeof(dbpath), "%s/callbridge.db", ctx.dir);
     ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
@@ -307,10 +311,10 @@ START_TEST(test_unknown_ids_and_delete)
 
     expect(API_GET, "/api/v1/turnServers/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", NULL, NULL, 404,
            NOTURN);
-    expect(API_PUT, "/api/v1/turnServers/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", NULL,
-           "username=x", 404, NOTURN);
-    expect(API_DELETE, "/api/v1/turnServers/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", NULL, NULL,
+    expect(API_PUT, "/api/v1/turnServers/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", NULL, "username=x",
            404, NOTURN);
+    expect(API_DELETE, "/api/v1/turnServers/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", NULL, NULL, 404,
+           NOTURN);
     expect(API_GET, "/api/v1/turnServers/{{turnServerID}}", NULL, NULL, 404, NOTURN);
     create("serverAddress=d.example.com", id);
     (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
@@ -322,8 +326,12 @@ END_TEST
 
 START_TEST(test_paths_and_methods)
 {
-    static const char *const unknown[] = {"/api/v1/system/profile", "/api/v2/turnServers", "/",
-                                          "/api/v1", "/api/v1//turnServers", "/other"};
+    static const char *const unknown[] = {"/api/v1/system/profile",
+                                          "/api/v2/turnServers",
+                                          "/",
+                                          "/api/v1",
+                                          "/api/v1//turnServers",
+                                          "/other"};
     struct api_reply r;
     char *body;
 
@@ -338,8 +346,8 @@ START_TEST(test_paths_and_methods)
     ck_assert_int_eq(r.status, 405);
     ck_assert_str_eq(r.allow, "GET, POST");
     free(r.body);
-    th_route(&ctx, API_POST, "/api/v1/turnServers/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", NULL,
-             NULL, &r);
+    th_route(&ctx, API_POST, "/api/v1/turnServers/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", NULL, NULL,
+             &r);
     ck_assert_int_eq(r.status, 405);
     ck_assert_str_eq(r.allow, "GET, PUT, DELETE");
     free(r.body);
@@ -348,8 +356,8 @@ START_TEST(test_paths_and_methods)
     ck_assert_str_eq(r.allow, "GET");
     free(r.body);
     ck_assert_int_eq(route(API_GET, "/api/v1/system/status", NULL, NULL, &body), 200);
-    ck_assert_ptr_nonnull(strstr(body, "<status><softwareVersion>" API_VERSION
-                                       "</softwareVersion><uptimeSeconds>"));
+    ck_assert_ptr_nonnull(
+        strstr(body, "<status><softwareVersion>" API_VERSION "</softwareVersion><uptimeSeconds>"));
     ck_assert_ptr_nonnull(strstr(body, "<callLegsActive>0</callLegsActive>"));
     free(body);
 }
@@ -374,8 +382,7 @@ START_TEST(test_list_paging_and_filter)
     ck_assert_uint_eq(count(body, "<turnServer id="), 1);
     ck_assert_ptr_nonnull(strstr(body, "total=\"25\""));
     free(body);
-    ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", "offset=20&limit=10", NULL, &body),
-                     200);
+    ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", "offset=20&limit=10", NULL, &body), 200);
     ck_assert_uint_eq(count(body, "<turnServer id="), 5);
     ck_assert_ptr_nonnull(strstr(body, "s20.example.com"));
     free(body);

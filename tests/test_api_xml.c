@@ -64,15 +64,16 @@ START_TEST(test_failure_bodies_are_byte_exact)
     size_t len = 0;
 
     ck_assert_int_eq(api_xml_failure("coSpaceDoesNotExist", NULL, NULL, &body, &len), 0);
-    ck_assert_str_eq(body,
-                     "<?xml version=\"1.0\"?><failureDetails><coSpaceDoesNotExist /></failureDetails>");
+    ck_assert_str_eq(
+        body, "<?xml version=\"1.0\"?><failureDetails><coSpaceDoesNotExist /></failureDetails>");
     /* PsCms strips 38 leading and 20 trailing characters to get the reason */
     ck_assert_uint_eq(len - 38 - 20, strlen("coSpaceDoesNotExist"));
     ck_assert_int_eq(memcmp(body + 38, "coSpaceDoesNotExist", len - 38 - 20), 0);
     free(body);
     ck_assert_int_eq(api_xml_failure(NULL, "type", "invalidValue", &body, &len), 0);
-    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><failureDetails><parameterError parameter=\"type\" "
-                           "error=\"invalidValue\" /></failureDetails>");
+    ck_assert_str_eq(body,
+                     "<?xml version=\"1.0\"?><failureDetails><parameterError parameter=\"type\" "
+                     "error=\"invalidValue\" /></failureDetails>");
     free(body);
     ck_assert_int_eq(api_xml_failure(NULL, "a\"<b", "invalidValue", &body, &len), 0);
     ck_assert_ptr_nonnull(strstr(body, "parameter=\"a&quot;&lt;b\""));

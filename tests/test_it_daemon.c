@@ -109,8 +109,8 @@ START_TEST(test_two_ports)
     ck_assert_uint_ne(d.ports[1], 0);
     ck_assert_uint_ne(d.ports[0], d.ports[1]);
     for (int i = 0; i < 2; i++) {
-        th_http(&d, d.ports[i], "GET", "/api/v1/system/status", "admin", d.password, NULL, NULL,
-                0, &r);
+        th_http(&d, d.ports[i], "GET", "/api/v1/system/status", "admin", d.password, NULL, NULL, 0,
+                &r);
         ck_assert_int_eq(r.status, 200);
         th_resp_free(&r);
     }

@@ -258,9 +258,9 @@ END_TEST
 
 START_TEST(test_concurrent_puts_to_different_fields_all_land)
 {
-    static const char *const forms[] = {"username=cu", "clientAddress=cc.example.com",
+    static const char *const forms[] = {"username=cu",        "clientAddress=cc.example.com",
                                         "numRegistrations=7", "tcpPortNumberOverride=4443",
-                                        "type=expressway", "useShortTermCredentials=TRUE"};
+                                        "type=expressway",    "useShortTermCredentials=TRUE"};
     enum { N = sizeof(forms) / sizeof(forms[0]) };
     char path[128];
     struct th_resp r;

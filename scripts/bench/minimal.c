@@ -74,10 +74,10 @@ int main(int argc, char **argv)
                              MHD_USE_ERROR_LOG | MHD_USE_ITC,
                          0, NULL, NULL, answer, resp, MHD_OPTION_HTTPS_MEM_KEY, key,
                          MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_PRIORITIES,
-                         "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)atoi(argv[4]),
-                         MHD_OPTION_CONNECTION_LIMIT, 1000u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin, MHD_OPTION_END);
+                         "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_THREAD_POOL_SIZE,
+                         (unsigned)atoi(argv[4]), MHD_OPTION_CONNECTION_LIMIT, 1000u,
+                         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_SOCK_ADDR,
+                         (struct sockaddr *)&sin, MHD_OPTION_END);
     if (!d)
         return 1;
     printf("listening on port %u\n", MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
