@@ -62,7 +62,7 @@ url="https://127.0.0.1:$port"
 
 run newman "$top/tests/postman/node_modules/.bin/newman" run \
     "$top/tests/postman/turnServers.postman_collection.json" \
-    --env-var "baseUrl=$url" --env-var "user=admin" --env-var "password=$password" \
+    --env-var "mmpHost=127.0.0.1:$port" --env-var "user=admin" --env-var "password=$password" \
     --ssl-extra-ca-certs "$dir/cert.pem" --bail --color off --reporters cli
 
 run ansible env ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_UNPARSED_WARNING=0 \

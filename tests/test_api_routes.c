@@ -210,6 +210,27 @@ START_TEST(test_invalid_values_answer_parameter_error)
 }
 END_TEST
 
+START_TEST(test_unknown_parameters_ignored_booleans_any_case)
+{
+    static const char *const yes[] = {"true", "True", "TRUE", "tRuE"};
+    static const char *const no[] = {"false", "False", "FALSE"};
+    char id[37], path[96], form[64], *body;
+
+    create("serverAddress=x.example.com&sipRecordeUri=typo&bogusParam=1", id);
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
+    for (size_t i = 0; i < 4 + 3; i++) {
+        bool on = i < 4;
+
+        (void)snprintf(form, sizeof(form), "useShortTermCredentials=%s", on ? yes[i] : no[i - 4]);
+        ck_assert_int_eq(route(API_PUT, path, NULL, form, NULL), 200);
+        ck_assert_int_eq(route(API_GET, path, NULL, NULL, &body), 200);
+        ck_assert_ptr_nonnull(
+            strstr(body, on ? "<useShortTermCredentials>true" : "<useShortTermCredentials>false"));
+        free(body);
+    }
+}
+END_TEST
+
 START_TEST(test_long_password_refused)
 {
     char form[400] = "password=";
@@ -472,6 +493,7 @@ Suite *api_routes_suite(void)
     tcase_add_test(tc, test_secret_sealed_to_its_row);
     tcase_add_test(tc, test_defaults_and_type_case);
     tcase_add_test(tc, test_invalid_values_answer_parameter_error);
+    tcase_add_test(tc, test_unknown_parameters_ignored_booleans_any_case);
     tcase_add_test(tc, test_long_password_refused);
     tcase_add_test(tc, test_host_port_forms);
     tcase_add_test(tc, test_references_checked);

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "api/util.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -292,6 +294,32 @@ START_TEST(test_concurrent_puts_to_different_fields_all_land)
 }
 END_TEST
 
+START_TEST(test_locked_database_503_then_recovers)
+{
+    char path[160];
+    struct th_resp r;
+    sqlite3 *db;
+
+    (void)snprintf(path, sizeof(path), "%s/callbridge.db", d.dir);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    admin("POST", TS, "serverAddress=locked.example.com", &r); /* waits the busy timeout */
+    ck_assert_int_eq(r.status, 503);
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><failureDetails><databaseNotReady />"
+                             "</failureDetails>");
+    th_resp_free(&r);
+    admin("GET", TS "?filter=locked.example.com", NULL, &r); /* readers are not blocked */
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(r.body, "total=\"0\""));
+    th_resp_free(&r);
+    ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    admin("POST", TS, "serverAddress=locked.example.com", &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+}
+END_TEST
+
 START_TEST(test_request_log_lines_without_secrets)
 {
     struct th_resp r;
@@ -328,6 +356,7 @@ Suite *it_https_suite(void)
     tcase_add_test(tc, test_bad_input_400_and_still_serving);
     tcase_add_test(tc, test_body_over_64k_is_413);
     tcase_add_test(tc, test_concurrent_puts_to_different_fields_all_land);
+    tcase_add_test(tc, test_locked_database_503_then_recovers);
     tcase_add_test(tc, test_request_log_lines_without_secrets);
     suite_add_tcase(s, tc);
     return s;
