@@ -37,6 +37,7 @@ test)
     ;;
 bench)
     need_cmd wrk wrk
+    need_cmd ss iproute2
     ;;
 build) ;;
 *)

@@ -24,23 +24,25 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Prints the port process $1 listens on at 127.0.0.1, waiting up to 10 s for it.
+listen_port() {
+    i=0
+    while [ $i -lt 100 ]; do
+        p=$(ss -ltnpH 2>/dev/null | grep "pid=$1," | sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' | head -1)
+        [ -n "$p" ] && echo "$p" && return 0
+        kill -0 "$1" 2>/dev/null || return 1
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
 password=bench-$(head -c 9 /dev/urandom | base64 | tr '+/' '-_')
 CALLBRIDGE_ADMIN_PASSWORD=$password "$bin/callbridged" --data-dir "$dir" --bind 127.0.0.1 \
     --listen 0 --threads "$threads" --log-level warn >"$dir/daemon.log" 2>&1 &
 daemon=$!
 pids="$daemon"
-port=""
-i=0
-while [ $i -lt 300 ] && [ -z "$port" ]; do
-    sleep 0.1
-    port=$(sed -n 's/.*listening on https:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/daemon.log")
-    i=$((i + 1))
-done
-# --log-level warn hides the "listening" line; read the port from the socket table instead
-if [ -z "$port" ]; then
-    port=$(ss -ltnpH 2>/dev/null | grep "pid=$daemon," | sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' | head -1)
-fi
-[ -n "$port" ] || { echo "bench: callbridged did not start" >&2; cat "$dir/daemon.log" >&2; exit 1; }
+port=$(listen_port "$daemon") || { echo "bench: callbridged did not start" >&2; cat "$dir/daemon.log" >&2; exit 1; }
 url=https://127.0.0.1:$port/api/v1/turnServers
 auth="Authorization: Basic $(printf 'admin:%s' "$password" | base64 -w0)"
 
@@ -55,14 +57,7 @@ grep -q 'total="100"' "$dir/body.xml" || { echo "bench: expected 100 servers" >&
 
 "$bin/bench-minimal" "$dir/cert.pem" "$dir/key.pem" "$dir/body.xml" "$threads" >"$dir/minimal.out" &
 pids="$pids $!"
-mport=""
-i=0
-while [ $i -lt 100 ] && [ -z "$mport" ]; do
-    sleep 0.1
-    mport=$(sed -n 's/^listening on port \([0-9]*\)$/\1/p' "$dir/minimal.out")
-    i=$((i + 1))
-done
-[ -n "$mport" ] || { echo "bench: bench-minimal did not start" >&2; exit 1; }
+mport=$(listen_port "$!") || { echo "bench: bench-minimal did not start" >&2; exit 1; }
 
 # wrk prints "Requests/sec: N" and, with --latency, "99%  X{us,ms,s}".
 cat >"$dir/rotate.lua" <<'LUA'
