@@ -41,6 +41,9 @@ static const struct param params[] = {
 };
 #undef F
 
+_Static_assert(STORE_TEXT_MAX + API_SECRET_OVERHEAD <= STORE_BLOB_MAX,
+               "a sealed secret of STORE_TEXT_MAX bytes must fit the store");
+
 /* The CMS spellings; input matches in any case (PsCms sends "Cms"). */
 static const char *const types[] = {"acano", "cms", "expressway", "lyncEdge", "standard"};
 
@@ -66,7 +69,7 @@ static int set_secret(const struct api *api, struct store_turn *t, const struct 
         *len = 0;
         return 0;
     }
-    if (strlen(v) > STORE_BLOB_MAX - API_SECRET_OVERHEAD)
+    if (strlen(v) > STORE_TEXT_MAX) /* sealed, that fits STORE_BLOB_MAX */
         return -EINVAL;
     (void)snprintf(aad, sizeof(aad), "%s/%s", t->id, p->name);
     n = api_secret_seal(&api->secret, aad, v, strlen(v), blob, STORE_BLOB_MAX);

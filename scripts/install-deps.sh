@@ -18,7 +18,6 @@ need_cmd() { # command, Debian package
 need_cmd cc gcc
 need_cmd make make
 need_cmd pkg-config pkg-config
-need_cmd openssl openssl
 if command -v pkg-config >/dev/null 2>&1; then
     need_pc libmicrohttpd libmicrohttpd-dev
     need_pc libxml-2.0 libxml2-dev

@@ -17,7 +17,7 @@
 
 #define STORE_ID_LEN 36        /* lowercase 8-4-4-4-12 UUID */
 #define STORE_TEXT_MAX 255     /* longest address, username or name, in bytes */
-#define STORE_BLOB_MAX 320     /* longest encrypted secret, in bytes */
+#define STORE_BLOB_MAX 320     /* longest encrypted secret (STORE_TEXT_MAX sealed), in bytes */
 #define STORE_USER_NAME_MAX 64 /* longest API user name */
 #define STORE_HASH_MAX 160     /* longest password hash string */
 
