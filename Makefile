@@ -31,9 +31,10 @@ asan_LDFLAGS := -fsanitize=address,undefined
 
 SCHEMA := $(sort $(wildcard schema/*.sql))
 STORE_SRCS := $(wildcard store/*.c)
+TURN_SRCS := $(wildcard turnclient/*.c)
 API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c))
 TEST_SRCS := $(wildcard tests/*.c)
-LIB_SRCS := $(STORE_SRCS) $(API_SRCS)
+LIB_SRCS := $(STORE_SRCS) $(TURN_SRCS) $(API_SRCS)
 
 .PHONY: all run test check-suites bench clean format format-check lint deps
 all: build/rel/callbridged
@@ -97,13 +98,13 @@ bench:
 	scripts/bench/bench.sh build/rel
 
 format:
-	clang-format -i $(wildcard api/*.[ch] store/*.[ch] tests/*.[ch] scripts/bench/*.c)
+	clang-format -i $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] tests/*.[ch] scripts/bench/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard api/*.[ch] store/*.[ch] tests/*.[ch] scripts/bench/*.c)
+	clang-format --dry-run --Werror $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] tests/*.[ch] scripts/bench/*.c)
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. api store tests
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. api store turnclient tests
 
 clean:
 	rm -rf build
