@@ -8,7 +8,7 @@
 CC ?= cc
 Q ?= @
 WERROR ?= 1
-PKGS := libmicrohttpd libxml-2.0 sqlite3 openssl
+PKGS := libmicrohttpd libxml-2.0 sqlite3 openssl libidn
 TEST_PKGS := check libcurl
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef \

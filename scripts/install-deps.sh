@@ -25,8 +25,10 @@ if command -v pkg-config >/dev/null 2>&1; then
     need_pc openssl libssl-dev
     need_pc libcurl libcurl4-openssl-dev
     need_pc check check
+    need_pc libidn libidn-dev
 else
     pkgs="$pkgs libmicrohttpd-dev libxml2-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev check"
+    pkgs="$pkgs libidn-dev"
 fi
 case "$what" in
 test)
