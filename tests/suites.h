@@ -13,6 +13,7 @@ Suite *api_routes_suite(void);
 Suite *store_suite(void);
 Suite *turn_stun_suite(void);
 Suite *turn_cred_suite(void);
+Suite *turn_txn_suite(void);
 Suite *it_https_suite(void);
 Suite *it_daemon_suite(void);
 
