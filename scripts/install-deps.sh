@@ -35,6 +35,7 @@ test)
     need_cmd curl curl
     need_cmd npm npm
     need_cmd ansible-playbook ansible-core
+    need_cmd turnserver coturn
     ;;
 bench)
     need_cmd wrk wrk

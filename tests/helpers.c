@@ -1,6 +1,9 @@
 /* tests/helpers.c: see helpers.h. Every daemon a test starts gets a kernel-chosen port
  * (--listen 0, read back from its log) and is stopped by its PID. */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -361,4 +364,138 @@ const char *th_location_id(const struct th_resp *resp)
     const char *slash = strrchr(resp->location, '/');
 
     return slash ? slash + 1 : "";
+}
+
+/* ---- coturn ------------------------------------------------------------------------------- */
+
+static int bind_probe(int type, unsigned short port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+    int fd = socket(AF_INET, type, 0), r;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    r = bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+    if (r == 0 && port == 0) {
+        socklen_t len = sizeof(sin);
+
+        (void)getsockname(fd, (struct sockaddr *)&sin, &len);
+        r = ntohs(sin.sin_port);
+    } else if (r < 0) {
+        r = -errno;
+    }
+    close(fd);
+    return r;
+}
+
+unsigned short th_free_port(void)
+{
+    for (int i = 0; i < 50; i++) {
+        int port = bind_probe(SOCK_DGRAM, 0);
+
+        if (port > 0 && bind_probe(SOCK_STREAM, (unsigned short)port) == 0)
+            return (unsigned short)port;
+    }
+    ck_abort_msg("no free port");
+    return 0;
+}
+
+bool th_coturn_available(char *why, size_t cap)
+{
+    if (access("/usr/bin/turnserver", X_OK) == 0)
+        return true;
+    (void)snprintf(why, cap, "turnserver (Debian package coturn) is not installed");
+    return false;
+}
+
+void th_coturn_start(struct th_coturn *c, const char *const *extra_args)
+{
+    static unsigned instance;
+    char port[16], minp[32], maxp[32], log[128];
+    const char *argv[48] = {"turnserver",
+                            "-n",
+                            "--listening-ip=127.0.0.1",
+                            "--relay-ip=127.0.0.1",
+                            "--listening-port",
+                            port,
+                            minp,
+                            maxp,
+                            "--realm=test.local",
+                            "--no-tls",
+                            "--no-dtls",
+                            "--no-cli",
+                            "--allow-loopback-peers",
+                            "--log-file",
+                            log,
+                            "--simple-log",
+                            "--pidfile=/dev/null",
+                            "--no-stdout-log"};
+    size_t argc = 18;
+    bool custom_auth = false;
+
+    memset(c, 0, sizeof(*c));
+    th_tmpdir(c->dir);
+    c->port = th_free_port();
+    /* a relay range of 40 ports per instance, spread by pid, inside 50000-64999 */
+    c->min_port = 50000 + (unsigned)((getpid() * 7 + (int)instance++ * 40) % 14960);
+    c->max_port = c->min_port + 39;
+    (void)snprintf(port, sizeof(port), "%u", c->port);
+    (void)snprintf(minp, sizeof(minp), "--min-port=%u", c->min_port);
+    (void)snprintf(maxp, sizeof(maxp), "--max-port=%u", c->max_port);
+    (void)snprintf(log, sizeof(log), "%s/turnserver.log", c->dir);
+    for (size_t i = 0; extra_args && extra_args[i] && argc < 44; i++) {
+        custom_auth |= strncmp(extra_args[i], "--use-auth-secret", 17) == 0 ||
+                       strncmp(extra_args[i], "--no-auth", 9) == 0 ||
+                       strncmp(extra_args[i], "--lt-cred-mech", 14) == 0;
+        argv[argc++] = extra_args[i];
+    }
+    if (!custom_auth) {
+        argv[argc++] = "--lt-cred-mech";
+        argv[argc++] = "--user=alice:secret";
+    }
+    argv[argc] = NULL;
+    c->pid = fork();
+    ck_assert_int_ge(c->pid, 0);
+    if (c->pid == 0) {
+        int fd = open("/dev/null", O_RDWR);
+
+        (void)dup2(fd, STDIN_FILENO);
+        (void)dup2(fd, STDOUT_FILENO);
+        (void)dup2(fd, STDERR_FILENO);
+        execv("/usr/bin/turnserver", (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    for (int i = 0; i < 200; i++) { /* at most 10 s: ready once its UDP port is taken */
+        int status;
+
+        if (waitpid(c->pid, &status, WNOHANG) == c->pid)
+            ck_abort_msg("turnserver exited during start-up; see %s", log);
+        if (bind_probe(SOCK_DGRAM, c->port) == -EADDRINUSE &&
+            bind_probe(SOCK_STREAM, c->port) == -EADDRINUSE)
+            return;
+        (void)usleep(50 * 1000);
+    }
+    ck_abort_msg("turnserver did not start; see %s", log);
+}
+
+void th_coturn_stop(struct th_coturn *c)
+{
+    int status;
+
+    if (c->pid > 0) {
+        bool reaped = false;
+
+        (void)kill(c->pid, SIGTERM);
+        for (int i = 0; i < 100 && !reaped; i++) {
+            reaped = waitpid(c->pid, &status, WNOHANG) == c->pid;
+            if (!reaped)
+                (void)usleep(50 * 1000);
+        }
+        if (!reaped) { /* still our unreaped child, so the PID cannot have been reused */
+            (void)kill(c->pid, SIGKILL);
+            (void)waitpid(c->pid, &status, 0);
+        }
+        c->pid = 0;
+    }
+    if (c->dir[0])
+        th_rmdir(c->dir);
 }

@@ -72,4 +72,20 @@ void th_admin(const struct th_daemon *d, const char *method, const char *path, c
 /* Extracts the id after the last '/' of a Location. */
 const char *th_location_id(const struct th_resp *resp);
 
+/* A coturn (Debian's turnserver) on 127.0.0.1 for the tests: a free port (UDP and TCP), a relay
+ * port range of its own, realm "test.local", long-term credentials alice:secret unless
+ * extra_args choose another mode; stopped by PID. */
+struct th_coturn {
+    pid_t pid;
+    char dir[64];
+    unsigned short port;
+    unsigned min_port, max_port;
+};
+/* false (with the reason in why) when turnserver is not installed. */
+bool th_coturn_available(char *why, size_t cap);
+void th_coturn_start(struct th_coturn *c, const char *const *extra_args);
+void th_coturn_stop(struct th_coturn *c);
+/* A free port on 127.0.0.1 for both UDP and TCP (bound and released; small race). */
+unsigned short th_free_port(void);
+
 #endif

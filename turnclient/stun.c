@@ -479,7 +479,7 @@ void stun_put_addr(struct stun_writer *w, uint16_t type, const struct sockaddr *
 
 void stun_put_error(struct stun_writer *w, int code, const char *reason)
 {
-    size_t n = strlen(reason);
+    size_t n = reason ? strlen(reason) : 0;
     uint8_t *v;
 
     if (code < 300 || code > 699) {
@@ -492,7 +492,8 @@ void stun_put_error(struct stun_writer *w, int code, const char *reason)
     v[0] = v[1] = 0;
     v[2] = (uint8_t)(code / 100);
     v[3] = (uint8_t)(code % 100);
-    memcpy(v + 4, reason, n);
+    if (n > 0)
+        memcpy(v + 4, reason, n);
 }
 
 void stun_put_channel(struct stun_writer *w, uint16_t channel)

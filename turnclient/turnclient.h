@@ -1,0 +1,106 @@
+/* turnclient/turnclient.h: the public header of turnclient/, a TURN (RFC 8656) client.
+ * turnclient depends on no other module; it logs nothing itself and reports through return
+ * values, queries and callbacks. Times are monotonic microseconds supplied by the caller. */
+#ifndef TURNCLIENT_TURNCLIENT_H
+#define TURNCLIENT_TURNCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "turnclient/txn.h"
+
+/* Why an allocation failed, in the words the status API uses (turn_failure_name()). */
+enum turn_failure {
+    TURN_OK = 0,
+    TURN_FAIL_DNS,               /* dnsFailure: the name did not resolve */
+    TURN_FAIL_TIMEOUT,           /* timeout: no answer within the budget */
+    TURN_FAIL_PORT_UNREACHABLE,  /* portUnreachable: ICMP port unreachable / TCP refused */
+    TURN_FAIL_UNAUTHORIZED,      /* unauthorized: 401 after credentials */
+    TURN_FAIL_INTEGRITY,         /* integrityCheckFailure: 431, as Expressway answers */
+    TURN_FAIL_MISMATCH,          /* allocationMismatch: 437 */
+    TURN_FAIL_WRONG_CREDENTIALS, /* wrongCredentials: 441, or 437 naming the credentials */
+    TURN_FAIL_QUOTA,             /* quotaReached: 486 */
+    TURN_FAIL_CAPACITY,          /* insufficientCapacity: 508 */
+    TURN_FAIL_FORBIDDEN,         /* forbidden: 403 */
+    TURN_FAIL_SERVER_ERROR,      /* serverError: 5xx */
+    TURN_FAIL_PROTOCOL,          /* protocolError: anything else the server got wrong */
+};
+
+/* "dnsFailure", "timeout", ...; "" for TURN_OK. */
+const char *turn_failure_name(enum turn_failure f);
+
+enum turn_alloc_state {
+    TURN_ALLOC_IDLE,
+    TURN_ALLOC_ALLOCATING,
+    TURN_ALLOC_READY,     /* allocated: relayed address known, refreshed as needed */
+    TURN_ALLOC_REDIRECT,  /* 300 Try Alternate: see turn_alloc_info.alternate */
+    TURN_ALLOC_RELEASING, /* Refresh LIFETIME=0 sent */
+    TURN_ALLOC_RELEASED,
+    TURN_ALLOC_FAILED,
+};
+
+#define TURN_MAX_PEERS 8
+
+struct turn_alloc_config {
+    const char *username; /* long-term credentials (or TURN REST ones); copied */
+    const char *password;
+    const char *software;     /* SOFTWARE attribute, or NULL */
+    bool reliable;            /* TCP: no retransmission, ChannelData padded */
+    uint32_t lifetime_s;      /* requested lifetime; 0 = the server's default */
+    unsigned max_stale_nonce; /* 438 retries per request (pion: 3) */
+    struct turn_txn_config txn;
+    turn_send_fn send; /* to the server */
+    void *userdata;
+    /* Data from a peer (ChannelData or Data indication), or NULL. */
+    void (*on_data)(void *userdata, const struct sockaddr *peer, const uint8_t *data, size_t len);
+};
+
+struct turn_alloc_info {
+    enum turn_alloc_state state;
+    enum turn_failure failure;
+    int error_code;   /* the STUN error behind the failure, 0 if none */
+    char reason[128]; /* its reason phrase, or what went wrong */
+    struct sockaddr_storage relayed, mapped, alternate;
+    bool has_relayed, has_mapped;
+    uint32_t lifetime_s; /* granted */
+    int64_t rtt_us;      /* of the allocation's last unretransmitted transaction, -1 if none */
+};
+
+struct turn_alloc; /* opaque */
+
+int turn_alloc_new(const struct turn_alloc_config *cfg, struct turn_alloc **ret_alloc);
+void turn_alloc_free(struct turn_alloc *a); /* NULL is a no-op */
+
+/* Sends the first (unauthenticated) Allocate. Returns 0 or a send error. */
+int turn_alloc_start(struct turn_alloc *a, int64_t now_us);
+/* Feeds one datagram (UDP) or one complete frame (TCP) from the server. Malformed input, and
+ * answers to no transaction of ours, are counted and dropped. Returns 0. */
+int turn_alloc_feed(struct turn_alloc *a, const uint8_t *buf, size_t len, int64_t now_us);
+/* Drives retransmissions, refreshes and timeouts; call at turn_alloc_next_deadline(). */
+void turn_alloc_on_timer(struct turn_alloc *a, int64_t now_us);
+int64_t turn_alloc_next_deadline(const struct turn_alloc *a);
+/* A socket error on the path to the server (e.g. -ECONNREFUSED) fails the allocation. */
+void turn_alloc_on_error(struct turn_alloc *a, int err);
+/* Deletes the allocation (Refresh LIFETIME=0); RELEASED when answered (437 counts) or timed
+ * out. Returns 0, or -EINVAL when there is nothing to release (state then RELEASED). */
+int turn_alloc_release(struct turn_alloc *a, int64_t now_us);
+
+/* Installs (and keeps refreshed) a permission for peer's address, and, when channel is
+ * non-zero (0x4000-0x4FFF), binds that channel to peer. Returns 0, -ENOSPC (TURN_MAX_PEERS),
+ * -EINVAL (channel out of range, not READY). */
+int turn_alloc_add_peer(struct turn_alloc *a, const struct sockaddr *peer, uint16_t channel,
+                        int64_t now_us);
+/* True once the server confirmed the permission (and the channel, if one was asked for). */
+bool turn_alloc_peer_ready(const struct turn_alloc *a, const struct sockaddr *peer);
+/* Sends data to peer through the relay: ChannelData when its channel is bound, else a Send
+ * indication. Returns 0, -ENOTCONN (no permission yet), or a send error. */
+int turn_alloc_send(struct turn_alloc *a, const struct sockaddr *peer, const uint8_t *data,
+                    size_t len);
+
+void turn_alloc_get_info(const struct turn_alloc *a, struct turn_alloc_info *ret_info);
+/* Datagrams dropped: malformed, unmatched, or failing integrity. */
+uint64_t turn_alloc_dropped(const struct turn_alloc *a);
+
+#endif
