@@ -15,6 +15,7 @@ Suite *turn_stun_suite(void);
 Suite *turn_cred_suite(void);
 Suite *turn_txn_suite(void);
 Suite *turn_alloc_suite(void);
+Suite *turn_prober_suite(void);
 Suite *it_https_suite(void);
 Suite *it_daemon_suite(void);
 

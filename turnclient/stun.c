@@ -587,6 +587,17 @@ long stun_channel_data_decode(const uint8_t *buf, size_t len, bool pad, uint16_t
     return (long)framed;
 }
 
+long stun_stream_frame_len(const uint8_t *buf, size_t len)
+{
+    if (len < 4)
+        return 0;
+    if ((buf[0] & 0xc0) == 0)
+        return STUN_HEADER_LEN + (long)get16(buf + 2);
+    if (buf[0] >= 0x40 && buf[0] <= 0x4f)
+        return (long)((4 + (size_t)get16(buf + 2) + 3) & ~(size_t)3);
+    return -EINVAL;
+}
+
 enum stun_demux stun_demux(const uint8_t *buf, size_t len)
 {
     uint8_t b;

@@ -156,6 +156,11 @@ long stun_channel_data_encode(uint8_t *buf, size_t cap, uint16_t channel, const 
 long stun_channel_data_decode(const uint8_t *buf, size_t len, bool pad, uint16_t *ret_channel,
                               struct stun_bytes *ret_data);
 
+/* Over TCP/TLS (RFC 8656 §12.5): the length of the frame at the start of a stream buffer, a
+ * STUN message (20 + length) or a padded ChannelData frame. Returns the length, 0 when fewer
+ * than 4 bytes are there yet, or -EINVAL when the stream holds neither. */
+long stun_stream_frame_len(const uint8_t *buf, size_t len);
+
 /* RFC 7983 / RFC 8656 Table 3, by the first byte of a datagram. */
 enum stun_demux {
     STUN_DEMUX_STUN,

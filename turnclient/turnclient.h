@@ -103,4 +103,75 @@ void turn_alloc_get_info(const struct turn_alloc *a, struct turn_alloc_info *ret
 /* Datagrams dropped: malformed, unmatched, or failing integrity. */
 uint64_t turn_alloc_dropped(const struct turn_alloc *a);
 
+/* ---- the prober ------------------------------------------------------------------------- */
+#define TURN_PROBER_MAX_ADDRS 8 /* addresses per name (A and AAAA together) */
+
+/* What to probe: one configured TURN server. */
+struct turn_server_spec {
+    char id[40];
+    char host[256];     /* name or address, without port or brackets */
+    uint16_t port;      /* UDP port */
+    uint16_t tcp_port;  /* 0: no TCP probe */
+    char username[514]; /* long-term credentials, or the user part of REST credentials */
+    char password[256];
+    bool use_shared_secret; /* derive TURN REST credentials from shared_secret */
+    char shared_secret[256];
+};
+
+struct turn_host_status {
+    char address[46]; /* numeric */
+    uint16_t port;
+    bool tcp;
+    bool reachable;
+    int64_t rtt_us; /* smoothed (RFC 6298, alpha 1/8), when reachable */
+    bool has_mapped, has_relayed;
+    char mapped[46], relayed[46];
+    uint16_t mapped_port, relayed_port;
+    enum turn_failure failure;
+    int error_code;
+    char detail[320];         /* a sentence an administrator can act on */
+    char redirected_from[64]; /* "addr:port" when a 300 was followed, else "" */
+    int64_t checked_unix;     /* wall clock, seconds */
+};
+
+struct turn_server_status {
+    bool probed;           /* false until the first probe of this configuration ends */
+    enum turn_failure dns; /* TURN_FAIL_DNS when the name did not resolve */
+    char dns_detail[400];
+    size_t nhosts;
+    struct turn_host_status hosts[2 * TURN_PROBER_MAX_ADDRS];
+};
+
+struct turn_prober_config {
+    int64_t interval_us;        /* between the starts of two probes of one server */
+    struct turn_txn_config txn; /* per request; budget_us bounds each transaction */
+    const char *software;
+    unsigned resolver_threads; /* getaddrinfo() runs there, off the probe loop */
+    /* Log lines (the prober thread and the resolvers call it); may be NULL. */
+    void (*log)(void *userdata, int level, const char *msg);
+    void *userdata;
+};
+
+struct turn_prober; /* opaque; the thread that owns every probe socket */
+
+/* Starts the prober thread. Returns 0 or -errno. */
+int turn_prober_start(const struct turn_prober_config *cfg, struct turn_prober **ret_prober);
+/* Stops the thread, releasing allocations in progress on the way out, and fires every waiter.
+ * NULL is a no-op. */
+void turn_prober_stop(struct turn_prober *p);
+/* Adds or replaces a server and probes it at once; a changed configuration forgets the
+ * previous results and RTT history. Thread-safe. Returns 0 or -ENOMEM. */
+int turn_prober_set(struct turn_prober *p, const struct turn_server_spec *spec);
+/* Stops probing a server and forgets it. Thread-safe. */
+void turn_prober_remove(struct turn_prober *p, const char *id);
+/* Copies the latest results. Returns 0, or -ENOENT for a server the prober does not know.
+ * Thread-safe. */
+int turn_prober_get(struct turn_prober *p, const char *id, struct turn_server_status *ret);
+/* Calls done(ctx) once, from the prober thread, when the server has results or at until_us
+ * (monotonic), whichever comes first; at once when it already has results. Thread-safe. */
+int turn_prober_wait(struct turn_prober *p, const char *id, int64_t until_us,
+                     void (*done)(void *ctx), void *ctx);
+/* Monotonic microseconds, the clock the prober uses. */
+int64_t turn_now_us(void);
+
 #endif

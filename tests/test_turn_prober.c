@@ -1,0 +1,284 @@
+/* tests/test_turn_prober.c: the prober thread against real peers: coturn (UDP and TCP, wrong
+ * password, quota across cycles, redirect), nothing listening, an unresolvable name, and a fake
+ * Expressway-style responder that answers authenticated Allocates with 431. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/helpers.h"
+#include "tests/suites.h"
+#include "turnclient/stun.h"
+#include "turnclient/turnclient.h"
+
+static struct turn_prober *prober;
+static struct th_coturn co;
+static char why[128];
+static sem_t done_sem;
+
+static void on_done(void *ctx)
+{
+    (void)ctx;
+    sem_post(&done_sem);
+}
+
+static void setup(void)
+{
+    struct turn_prober_config cfg = {
+        .interval_us = 2 * 1000000, .software = "cb-test", .resolver_threads = 2};
+
+    turn_txn_config_rfc(&cfg.txn);
+    cfg.txn.rto_us = 200 * 1000;
+    cfg.txn.max_sends = 4;
+    cfg.txn.last_wait = 4;
+    cfg.txn.budget_us = 3 * 1000000;
+    cfg.txn.reliable_us = 3 * 1000000;
+    sem_init(&done_sem, 0, 0);
+    ck_assert_int_eq(turn_prober_start(&cfg, &prober), 0);
+}
+
+static void teardown(void)
+{
+    turn_prober_stop(prober);
+    prober = NULL;
+    sem_destroy(&done_sem);
+}
+
+static struct turn_server_spec spec_for(const char *id, const char *host, unsigned short port,
+                                        const char *pass)
+{
+    struct turn_server_spec s = {0};
+
+    snprintf(s.id, sizeof(s.id), "%s", id);
+    snprintf(s.host, sizeof(s.host), "%s", host);
+    s.port = port;
+    snprintf(s.username, sizeof(s.username), "alice");
+    snprintf(s.password, sizeof(s.password), "%s", pass);
+    return s;
+}
+
+/* Sets the spec and waits (bounded) for its first results. */
+static struct turn_server_status probe(const struct turn_server_spec *s)
+{
+    struct turn_server_status st;
+    struct timespec until;
+
+    ck_assert_int_eq(turn_prober_set(prober, s), 0);
+    ck_assert_int_eq(turn_prober_wait(prober, s->id, turn_now_us() + 8 * 1000000, on_done, NULL),
+                     0);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    ck_assert_int_eq(sem_timedwait(&done_sem, &until), 0);
+    ck_assert_int_eq(turn_prober_get(prober, s->id, &st), 0);
+    ck_assert_msg(st.probed, "no results within the wait");
+    return st;
+}
+
+START_TEST(test_coturn_udp_and_tcp_reachable)
+{
+    struct turn_server_spec s;
+    struct turn_server_status st;
+
+    if (!th_coturn_available(why, sizeof(why)))
+        return;
+    th_coturn_start(&co, NULL);
+    s = spec_for("srv-ok", "127.0.0.1", co.port, "secret");
+    s.tcp_port = co.port;
+    st = probe(&s);
+    ck_assert_uint_eq(st.nhosts, 2);
+    for (size_t i = 0; i < 2; i++) {
+        const struct turn_host_status *h = &st.hosts[i];
+
+        ck_assert_msg(h->reachable, "%s/%s: %s", h->address, h->tcp ? "tcp" : "udp", h->detail);
+        ck_assert_str_eq(h->address, "127.0.0.1");
+        ck_assert_uint_eq(h->port, co.port);
+        ck_assert_str_eq(h->mapped, "127.0.0.1");
+        ck_assert_uint_ge(h->relayed_port, co.min_port);
+        ck_assert_uint_le(h->relayed_port, co.max_port);
+        ck_assert_int_ge(h->rtt_us, 0);
+        ck_assert_int_gt(h->checked_unix, 0);
+    }
+    ck_assert(st.hosts[0].tcp != st.hosts[1].tcp);
+    th_coturn_stop(&co);
+}
+END_TEST
+
+START_TEST(test_wrong_password_and_unreachable_and_dns)
+{
+    struct turn_server_spec s;
+    struct turn_server_status st;
+
+    if (!th_coturn_available(why, sizeof(why)))
+        return;
+    th_coturn_start(&co, NULL);
+    s = spec_for("srv-badpw", "127.0.0.1", co.port, "wrong");
+    st = probe(&s);
+    ck_assert_uint_eq(st.nhosts, 1);
+    ck_assert(!st.hosts[0].reachable);
+    ck_assert_int_eq(st.hosts[0].failure, TURN_FAIL_UNAUTHORIZED);
+    ck_assert_int_eq(st.hosts[0].error_code, 401);
+    ck_assert_ptr_nonnull(strstr(st.hosts[0].detail, "check the username and password"));
+
+    s = spec_for("srv-closed", "127.0.0.1", th_free_port(), "secret");
+    st = probe(&s);
+    ck_assert_int_eq(st.hosts[0].failure, TURN_FAIL_PORT_UNREACHABLE);
+
+    s = spec_for("srv-dns", "no-such-host.invalid", 3478, "secret");
+    st = probe(&s);
+    ck_assert_int_eq(st.dns, TURN_FAIL_DNS);
+    ck_assert_uint_eq(st.nhosts, 0);
+    ck_assert_ptr_nonnull(strstr(st.dns_detail, "no-such-host.invalid does not resolve"));
+
+    s = spec_for("srv-name", "localhost", co.port, "secret"); /* resolved by the pool */
+    st = probe(&s);
+    ck_assert_uint_ge(st.nhosts, 1);
+    ck_assert_msg(st.hosts[0].reachable, "%s", st.hosts[0].detail);
+
+    turn_prober_remove(prober, "srv-name");
+    for (int i = 0; i < 100 && turn_prober_get(prober, "srv-name", &st) == 0; i++)
+        usleep(10 * 1000);
+    ck_assert_int_eq(turn_prober_get(prober, "srv-name", &st), -ENOENT);
+    th_coturn_stop(&co);
+}
+END_TEST
+
+START_TEST(test_back_to_back_cycles_under_quota)
+{
+    static const char *const args[] = {"--user-quota=1", NULL};
+    struct turn_server_spec s;
+    struct turn_server_status st;
+    int reachable = 0;
+
+    if (!th_coturn_available(why, sizeof(why)))
+        return;
+    th_coturn_start(&co, args);
+    s = spec_for("srv-quota", "127.0.0.1", co.port, "secret");
+    st = probe(&s);
+    ck_assert(st.hosts[0].reachable);
+    for (int cycle = 0; cycle < 3; cycle++) { /* the prober repeats every 2 s by itself */
+        int64_t checked = st.hosts[0].checked_unix;
+
+        for (int i = 0; i < 60 && st.hosts[0].checked_unix == checked; i++) {
+            usleep(100 * 1000);
+            ck_assert_int_eq(turn_prober_get(prober, s.id, &st), 0);
+        }
+        ck_assert_msg(st.hosts[0].reachable, "cycle %d: %s", cycle, st.hosts[0].detail);
+        reachable++;
+    }
+    ck_assert_int_eq(reachable, 3);
+    th_coturn_stop(&co);
+}
+END_TEST
+
+START_TEST(test_redirect_followed_once)
+{
+    struct th_coturn target;
+    char alt[64];
+    const char *args[] = {alt, NULL};
+    struct turn_server_spec s;
+    struct turn_server_status st;
+    char want[64];
+
+    if (!th_coturn_available(why, sizeof(why)))
+        return;
+    th_coturn_start(&target, NULL);
+    snprintf(alt, sizeof(alt), "--alternate-server=127.0.0.1:%u", target.port);
+    th_coturn_start(&co, args);
+    s = spec_for("srv-redirect", "127.0.0.1", co.port, "secret");
+    st = probe(&s);
+    ck_assert_msg(st.hosts[0].reachable, "%s", st.hosts[0].detail);
+    ck_assert_uint_eq(st.hosts[0].port, target.port); /* the address actually probed */
+    snprintf(want, sizeof(want), "127.0.0.1:%u", co.port);
+    ck_assert_str_eq(st.hosts[0].redirected_from, want);
+    th_coturn_stop(&co);
+    th_coturn_stop(&target);
+}
+END_TEST
+
+/* A fake Expressway: 401 with REALM/NONCE to the first Allocate, 431 to the signed one. */
+struct fake {
+    int fd;
+    unsigned short port;
+    volatile int stop;
+};
+
+static void *fake_expressway(void *arg)
+{
+    struct fake *f = arg;
+
+    for (int i = 0; i < 200 && !f->stop; i++) { /* bounded: at most 200 datagrams or 20 s */
+        struct pollfd pfd = {f->fd, POLLIN, 0};
+        struct sockaddr_storage from;
+        socklen_t flen = sizeof(from);
+        uint8_t buf[1500], out[512];
+        struct stun_writer w;
+        struct stun_msg m;
+        ssize_t n;
+        long len;
+
+        if (poll(&pfd, 1, 100) <= 0)
+            continue;
+        n = recvfrom(f->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+        if (n <= 0 || stun_decode_datagram(buf, (size_t)n, &m) < 0 || m.cls != STUN_REQUEST)
+            continue;
+        stun_writer_init(&w, out, sizeof(out), m.method, STUN_ERROR, m.tid);
+        if (!m.username.ptr) {
+            stun_put_error(&w, 401, "Unauthorized");
+            stun_put_str(&w, STUN_ATTR_REALM, "expressway.example.com");
+            stun_put_str(&w, STUN_ATTR_NONCE, "0123456789abcdef");
+        } else {
+            stun_put_error(&w, 431, "Integrity Check Failure");
+        }
+        len = stun_writer_finish(&w);
+        (void)sendto(f->fd, out, (size_t)len, 0, (struct sockaddr *)&from, flen);
+    }
+    return NULL;
+}
+
+START_TEST(test_expressway_431)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+    struct turn_server_spec s;
+    struct turn_server_status st;
+    struct fake f = {0};
+    pthread_t t;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f.fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(bind(f.fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    ck_assert_int_eq(getsockname(f.fd, (struct sockaddr *)&sin, &len), 0);
+    f.port = ntohs(sin.sin_port);
+    ck_assert_int_eq(pthread_create(&t, NULL, fake_expressway, &f), 0);
+    s = spec_for("srv-431", "127.0.0.1", f.port, "wrong-password");
+    st = probe(&s);
+    f.stop = 1;
+    pthread_join(t, NULL);
+    close(f.fd);
+    ck_assert_int_eq(st.hosts[0].failure, TURN_FAIL_INTEGRITY);
+    ck_assert_int_eq(st.hosts[0].error_code, 431);
+    ck_assert_ptr_nonnull(strstr(st.hosts[0].detail, "431 Integrity Check Failure"));
+}
+END_TEST
+
+Suite *turn_prober_suite(void)
+{
+    Suite *s = suite_create("turn_prober");
+    TCase *tc = tcase_create("prober");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_coturn_udp_and_tcp_reachable);
+    tcase_add_test(tc, test_wrong_password_and_unreachable_and_dns);
+    tcase_add_test(tc, test_back_to_back_cycles_under_quota);
+    tcase_add_test(tc, test_redirect_followed_once);
+    tcase_add_test(tc, test_expressway_431);
+    suite_add_tcase(s, tc);
+    return s;
+}
