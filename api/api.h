@@ -18,12 +18,15 @@
 #define API_PAGE_MAX 1000   /* the most an explicit limit gets */
 
 struct api_cache;
+struct turn_prober;
 
 /* State shared by every handler; the fields are set at start-up and not changed after. */
 struct api {
     struct api_secret secret;
-    int64_t started_us;      /* monotonic */
-    struct api_cache *cache; /* rendered list pages (api/cache.h); NULL disables caching */
+    int64_t started_us;         /* monotonic */
+    struct api_cache *cache;    /* rendered list pages (api/cache.h); NULL disables caching */
+    struct turn_prober *prober; /* TURN status (turnclient); NULL: none (tests of the API) */
+    int64_t status_wait_us;     /* how long a status request waits for a first probe */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };
@@ -34,6 +37,7 @@ struct api_request {
     const struct api_params *query; /* never NULL */
     const struct api_params *form;  /* the body as a form; never NULL (empty on GET/DELETE) */
     const char *user;               /* authenticated API user */
+    bool may_wait;                  /* the reply may ask to be answered later (once) */
 };
 
 struct api_reply {
@@ -42,7 +46,16 @@ struct api_reply {
     size_t len;
     char location[96]; /* "" or "/api/v1/<collection>/<id>" */
     const char *allow; /* static; set with 405 */
+    /* Set instead of a status: answer later. The HTTP layer suspends the connection, calls
+     * api_wait() and routes the request again, with may_wait false, when woken. */
+    char wait_id[40];
+    int64_t wait_until_us;
 };
+
+/* Wakes resume(ctx) (from another thread) when TURN server wait_id has probe results or at
+ * until_us. Returns 0 or -errno (then answer at once). */
+int api_wait(const struct api *api, const char *wait_id, int64_t until_us,
+             void (*resume)(void *ctx), void *ctx);
 
 /* Maps a handler's negative errno to an HTTP status (the single place that does):
  * -EINVAL 400, -ENOENT 404, -E2BIG 413, -EBUSY/-ENOSPC/-EROFS 503, anything else 500. */
@@ -93,6 +106,13 @@ void api_changed(const struct api *api);
 /* /api/v1/turnServers[/<id>]; id NULL for the collection. */
 void api_res_turn(const struct api *api, struct store *st, const struct api_request *req,
                   const char *id, struct api_reply *reply);
+/* GET /api/v1/turnServers/<id>/status */
+void api_res_turn_status(const struct api *api, struct store *st, const struct api_request *req,
+                         const char *id, struct api_reply *reply);
+/* Hands a stored TURN server to the prober (after a create or an update, and at start). */
+void api_turn_probe(const struct api *api, const struct store_turn *t);
+/* Hands every stored TURN server to the prober. Returns 0 or a store error. */
+int api_turn_probe_all(const struct api *api, struct store *st);
 /* GET /api/v1/system/status */
 void api_res_system_status(const struct api *api, const struct api_request *req,
                            struct api_reply *reply);

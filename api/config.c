@@ -26,6 +26,7 @@ static const struct option_def options[] = {
     {"threads", "N", "HTTP worker threads per port (default: one per core)"},
     {"connection-limit", "N", "open connections per port (default 1000)"},
     {"connection-timeout", "SECONDS", "idle connection timeout (default 30)"},
+    {"probe-interval", "SECONDS", "how often each TURN server is probed (default 30)"},
 };
 
 static void usage(void)
@@ -60,6 +61,7 @@ static void defaults(struct api_config *c)
     c->log_level = API_LOG_INFO;
     c->connection_limit = 1000;
     c->connection_timeout_s = 30;
+    c->probe_interval_s = 30;
 }
 
 static char *trim(char *s)
@@ -144,6 +146,8 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
         return set_uint(&c->connection_limit, v, 1, 100000);
     if (strcmp(key, "connection-timeout") == 0)
         return set_uint(&c->connection_timeout_s, v, 1, 3600);
+    if (strcmp(key, "probe-interval") == 0)
+        return set_uint(&c->probe_interval_s, v, 1, 86400);
     return -ENOENT;
 }
 

@@ -26,6 +26,7 @@
 #include "api/secret.h"
 #include "api/tls.h"
 #include "api/util.h"
+#include "turnclient/turnclient.h"
 
 #define DRAIN_MS 10000
 #define MAX_PEM (64 * 1024)
@@ -131,6 +132,36 @@ static int ensure_cert(const struct api_config *c, const struct paths *p)
     return api_tls_make_selfsigned(host, p->cert, p->key);
 }
 
+static void prober_log(void *userdata, int level, const char *msg)
+{
+    (void)userdata;
+    api_log(level <= 3 ? API_LOG_WARN : API_LOG_INFO, "%s", msg);
+}
+
+/* Probes answer within seconds: RTO 500 ms, 4 sends, and 5 s at most per transaction (the RFC's
+ * 39.5 s would leave the status page stale for a minute). */
+static int start_prober(const struct api_config *c, struct api *api, struct store *st)
+{
+    struct turn_prober_config pc = {.interval_us = (int64_t)c->probe_interval_s * 1000000,
+                                    .software = "callbridge " API_VERSION,
+                                    .resolver_threads = 2,
+                                    .log = prober_log};
+    int r;
+
+    turn_txn_config_rfc(&pc.txn);
+    pc.txn.max_sends = 4;
+    pc.txn.last_wait = 4;
+    pc.txn.budget_us = 5 * 1000000;
+    pc.txn.reliable_us = 5 * 1000000;
+    api->status_wait_us = 8 * 1000000;
+    r = turn_prober_start(&pc, &api->prober);
+    if (r == 0)
+        r = api_turn_probe_all(api, st);
+    if (r < 0)
+        api_log(API_LOG_ERR, "cannot start the TURN prober: %s", strerror(-r));
+    return r;
+}
+
 static unsigned default_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -208,13 +239,16 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = api_cache_new(&api.cache);
     if (r == 0)
+        r = start_prober(c, &api, st);
+    if (r == 0)
         r = start_http(c, &p, &api, auth, &http);
     if (r == 0) {
         api_log(API_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION, c->data_dir);
         (void)sigwait(&set, &sig);
         api_log(API_LOG_INFO, "signal %d: finishing requests in flight and stopping", sig);
     }
-    api_http_stop(http, DRAIN_MS);
+    api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
+    turn_prober_stop(api.prober);
     api_auth_free(auth);
     api_cache_free(api.cache);
     store_close(st);

@@ -53,6 +53,7 @@ struct req_state {
     size_t seen; /* body bytes received, kept or not */
     bool too_big;
     bool answered; /* a 413 was queued before the body arrived */
+    bool waited;   /* suspended once already (api_reply.wait_id): answer now */
 };
 
 /* ---- store connection pool ---------------------------------------------------------------- */
@@ -216,6 +217,24 @@ static int parse_input(struct MHD_Connection *conn, const struct req_state *rs,
     return r;
 }
 
+static void resume(void *ctx)
+{
+    MHD_resume_connection(ctx); /* from the prober thread; MHD then calls on_request again */
+}
+
+/* The handler asked to answer later: suspend first, then ask to be woken, so the wake-up
+ * cannot come before the suspension. */
+static enum MHD_Result suspend(struct api_http *h, struct MHD_Connection *conn,
+                               struct req_state *rs, struct api_reply *reply)
+{
+    rs->waited = true;
+    MHD_suspend_connection(conn);
+    if (api_wait(h->api, reply->wait_id, reply->wait_until_us, resume, conn) < 0)
+        MHD_resume_connection(conn);
+    api_reply_done(reply);
+    return MHD_YES;
+}
+
 static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, const char *url,
                               const char *method, struct req_state *rs)
 {
@@ -243,11 +262,14 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
         req.query = &query;
         req.form = &form;
         req.user = user;
+        req.may_wait = !rs->waited;
         api_route(h->api, st, &req, &reply);
     }
     pool_put(&h->pool, st);
     api_params_done(&query);
     api_params_done(&form);
+    if (reply.wait_id[0])
+        return suspend(h, conn, rs, &reply);
     ret = send_reply(conn, &reply, rs, method, url, user);
     api_reply_done(&reply);
     return ret;
@@ -378,7 +400,7 @@ static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_co
                                     uint16_t port)
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
-                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
+                     MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_storage ss;
     bool v6;
 

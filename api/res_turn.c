@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "api/util.h"
 #include "api/xml.h"
+#include "turnclient/turnclient.h"
 
 enum kind { K_ADDR, K_TEXT, K_SECRET, K_TYPE, K_COUNT, K_PORT, K_BOOL, K_BRIDGE, K_GROUP };
 
@@ -294,6 +295,7 @@ static void turn_create(const struct api *api, struct store *st, const struct ap
         return;
     }
     api_changed(api);
+    api_turn_probe(api, &t); /* probed at once */
     reply->status = 200;
     (void)snprintf(reply->location, sizeof(reply->location), "/api/v1/turnServers/%s", t.id);
 }
@@ -348,6 +350,7 @@ static void turn_update(const struct api *api, struct store *st, const struct ap
         goto out;
     }
     api_changed(api);
+    api_turn_probe(api, &t); /* a changed server starts its history afresh */
     reply->status = 200;
 out:
     store_rollback(st);
@@ -364,6 +367,8 @@ static void turn_delete(const struct api *api, struct store *st, const char *id,
         api_reply_err(reply, r);
     } else {
         api_changed(api);
+        if (api->prober)
+            turn_prober_remove(api->prober, id);
         reply->status = 200;
     }
 }

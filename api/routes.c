@@ -257,6 +257,11 @@ static void route_turn(const struct api *api, struct store *st, const struct api
             api_res_turn(api, st, req, segs[1], reply);
         else
             method_not_allowed(reply, "GET, PUT, DELETE");
+    } else if (n == 3 && strcasecmp(segs[2], "status") == 0) {
+        if (is_get(req))
+            api_res_turn_status(api, st, req, segs[1], reply);
+        else
+            method_not_allowed(reply, "GET");
     } else {
         api_reply_failure(reply, 404, "unrecognizedObject");
     }

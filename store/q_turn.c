@@ -224,3 +224,26 @@ int store_turn_list(struct store *st, const char *filter, size_t offset, size_t 
     store_stmt_done(stmt);
     return r;
 }
+
+int store_turn_foreach(struct store *st, store_turn_fn fn, void *userdata)
+{
+    static const char sql[] = "SELECT " TURN_COLS " FROM turn_server ORDER BY seq";
+    struct store_turn t;
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt(st, STMT_TURN_ALL, sql, &r);
+    if (!stmt)
+        return r;
+    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        r = read_turn(stmt, &t);
+        if (r == 0)
+            r = fn(&t, userdata);
+        if (r < 0)
+            break;
+    }
+    if (r > 0)
+        r = store_step_err(r);
+    store_stmt_done(stmt);
+    return r;
+}

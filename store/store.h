@@ -81,6 +81,8 @@ struct store_turn {
     int64_t created_ms;
     int64_t updated_ms;
 };
+typedef int (*store_turn_fn)(const struct store_turn *turn, void *userdata);
+
 /* What a list page shows of a TURN server. */
 struct store_turn_summary {
     char id[STORE_ID_LEN + 1];
@@ -98,6 +100,8 @@ int store_turn_delete(struct store *st, const char *id);                /* -ENOE
  * 'limit' matches in creation order after skipping 'offset'. A negative return from fn stops
  * the walk and is returned. */
 int store_turn_count(struct store *st, const char *filter, size_t *ret_total);
+/* Calls fn for every TURN server, whole rows, in creation order; a negative return stops. */
+int store_turn_foreach(struct store *st, store_turn_fn fn, void *userdata);
 int store_turn_list(struct store *st, const char *filter, size_t offset, size_t limit,
                     store_turn_summary_fn fn, void *userdata);
 

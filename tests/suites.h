@@ -18,5 +18,6 @@ Suite *turn_alloc_suite(void);
 Suite *turn_prober_suite(void);
 Suite *it_https_suite(void);
 Suite *it_daemon_suite(void);
+Suite *it_status_suite(void);
 
 #endif

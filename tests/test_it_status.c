@@ -1,0 +1,225 @@
+/* tests/test_it_status.c: GET /api/v1/turnServers/<id>/status through the real daemon, with
+ * coturn as the TURN server, checked element by element (libxml2 parses the answers). */
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tests/helpers.h"
+#include "tests/suites.h"
+
+static struct th_daemon d;
+static struct th_coturn co;
+static char why[128];
+
+static void start(void)
+{
+    static const char *const args[] = {"--probe-interval", "3600", NULL};
+
+    memset(&d, 0, sizeof(d));
+    if (th_coturn_available(why, sizeof(why)))
+        th_coturn_start(&co, NULL);
+    th_daemon_start(&d, "0", args);
+}
+
+static void stop(void)
+{
+    ck_assert_int_eq(th_daemon_stop(&d), 0); /* suspended requests and the prober end cleanly */
+    th_rmdir(d.dir);
+    th_coturn_stop(&co);
+}
+
+/* "name=value;" for each element child of node, in document order. */
+static void fields(xmlNodePtr node, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    out[0] = '\0';
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        xmlChar *v;
+
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        v = xmlNodeGetContent(c);
+        o += (size_t)snprintf(out + o, cap - o, "%s=%s;", (const char *)c->name,
+                              c->children && c->children->type == XML_ELEMENT_NODE ? "{}"
+                                                                                   : (char *)v);
+        xmlFree(v);
+        ck_assert_uint_lt(o, cap);
+    }
+}
+
+/* Replaces the value of name=...; in s by '*' (for values that change from run to run). */
+static void blur(char *s, const char *name)
+{
+    char key[64], *p, *end;
+
+    snprintf(key, sizeof(key), "%s=", name);
+    p = strstr(s, key);
+    if (!p)
+        return;
+    p += strlen(key);
+    end = strchr(p, ';');
+    memmove(p + 1, end, strlen(end) + 1);
+    *p = '*';
+}
+
+static const char *create(const char *form)
+{
+    static char path[300];
+    struct th_resp r;
+
+    th_admin(&d, "POST", "/api/v1/turnServers", form, &r);
+    ck_assert_int_eq(r.status, 200);
+    snprintf(path, sizeof(path), "%s/status", r.location);
+    th_resp_free(&r);
+    return path;
+}
+
+/* GETs a status and returns the parsed document (caller frees). */
+static xmlDocPtr get_status(const char *path)
+{
+    struct th_resp r;
+    xmlDocPtr doc;
+
+    th_admin(&d, "GET", path, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.content_type, "text/xml");
+    doc = xmlReadMemory(r.body, (int)r.len, NULL, NULL, XML_PARSE_NONET);
+    ck_assert_ptr_nonnull(doc);
+    ck_assert_str_eq((const char *)xmlDocGetRootElement(doc)->name, "turnServer");
+    th_resp_free(&r);
+    return doc;
+}
+
+START_TEST(test_status_success_udp_and_tcp)
+{
+    char form[256], got[2048], want[2048];
+    xmlDocPtr doc;
+    xmlNodePtr root, host;
+    int hosts = 0;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    snprintf(form, sizeof(form),
+             "serverAddress=127.0.0.1:%u&username=alice&password=secret&tcpPortNumberOverride=%u",
+             co.port, co.port);
+    doc = get_status(create(form)); /* waits for the first probe, then answers */
+    root = xmlDocGetRootElement(doc);
+    fields(root, got, sizeof(got));
+    ck_assert_str_eq(got, "status=success;host={};host={};");
+    for (host = root->children; host; host = host->next) {
+        const char *transport = hosts == 0 ? "udp" : "tcp";
+
+        if (host->type != XML_ELEMENT_NODE || strcmp((const char *)host->name, "host") != 0)
+            continue;
+        fields(host, got, sizeof(got));
+        blur(got, "roundTripTimeMs");
+        blur(got, "mappedPortNumber");
+        blur(got, "relayedPortNumber");
+        blur(got, "lastCheckTime");
+        snprintf(want, sizeof(want),
+                 "address=127.0.0.1;portNumber=%u;reachable=true;roundTripTimeMs=*;"
+                 "mappedAddress=127.0.0.1;mappedPortNumber=*;transport=%s;"
+                 "relayedAddress=127.0.0.1;relayedPortNumber=*;numAllocations=0;lastCheckTime=*;",
+                 co.port, transport);
+        ck_assert_str_eq(got, want);
+        hosts++;
+    }
+    ck_assert_int_eq(hosts, 2);
+    xmlFreeDoc(doc);
+}
+END_TEST
+
+START_TEST(test_status_wrong_password_then_fixed)
+{
+    char form[256], got[2048], want[1024], path[300];
+    xmlDocPtr doc;
+    struct th_resp r;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=wrong",
+             co.port);
+    snprintf(path, sizeof(path), "%s", create(form));
+    doc = get_status(path);
+    fields(xmlDocGetRootElement(doc), got, sizeof(got));
+    ck_assert_str_eq(got, "status=failure;host={};");
+    fields(xmlDocGetRootElement(doc)->children->next, got, sizeof(got));
+    blur(got, "lastCheckTime");
+    snprintf(want, sizeof(want),
+             "address=127.0.0.1;portNumber=%u;reachable=false;transport=udp;numAllocations=0;"
+             "failureReason=unauthorized;errorCode=401;failureDetail=401 Unauthorized after "
+             "credentials: check the username and password configured on the TURN server;"
+             "lastCheckTime=*;",
+             co.port);
+    ck_assert_str_eq(got, want);
+    xmlFreeDoc(doc);
+
+    /* the administrator fixes the password: the server is probed again at once */
+    *strrchr(path, '/') = '\0';
+    th_admin(&d, "PUT", path, "password=secret", &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    strcat(path, "/status");
+    doc = get_status(path);
+    fields(xmlDocGetRootElement(doc), got, sizeof(got));
+    ck_assert_str_eq(got, "status=success;host={};");
+    xmlFreeDoc(doc);
+}
+END_TEST
+
+START_TEST(test_status_dns_failure_and_unknown_ids)
+{
+    char got[1024], path[300];
+    xmlDocPtr doc;
+    struct th_resp r;
+
+    snprintf(path, sizeof(path), "%s", create("serverAddress=turn.nowhere.invalid:3478"));
+    doc = get_status(path);
+    fields(xmlDocGetRootElement(doc), got, sizeof(got));
+    ck_assert_str_eq(got, "status=dnsFailure;failureReason=dnsFailure;failureDetail=the name "
+                          "turn.nowhere.invalid does not resolve (Name or service not known): "
+                          "check DNS, or use an IP address in serverAddress;");
+    xmlFreeDoc(doc);
+
+    *strrchr(path, '/') = '\0';
+    th_admin(&d, "DELETE", path, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    strcat(path, "/status");
+    th_admin(&d, "GET", path, NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><failureDetails><turnServerDoesNotExist />"
+                             "</failureDetails>");
+    th_resp_free(&r);
+    th_admin(&d, "GET", "/api/v1/turnServers/%7B%7BturnServerID%7D%7D/status", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    th_resp_free(&r);
+    th_admin(&d, "POST", path, NULL, &r);
+    ck_assert_int_eq(r.status, 405);
+    ck_assert_str_eq(r.allow, "GET");
+    th_resp_free(&r);
+}
+END_TEST
+
+Suite *it_status_suite(void)
+{
+    Suite *s = suite_create("it_status");
+    TCase *tc = tcase_create("status");
+
+    tcase_add_unchecked_fixture(tc, start, stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_status_success_udp_and_tcp);
+    tcase_add_test(tc, test_status_wrong_password_then_fixed);
+    tcase_add_test(tc, test_status_dns_failure_and_unknown_ids);
+    suite_add_tcase(s, tc);
+    return s;
+}
