@@ -209,6 +209,80 @@ START_TEST(test_status_dns_failure_and_unknown_ids)
 }
 END_TEST
 
+/* The text of the first <host>'s child 'name' in a status answer, or "". */
+static void host_field(xmlDocPtr doc, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (xmlNodePtr h = xmlDocGetRootElement(doc)->children; h; h = h->next) {
+        if (h->type != XML_ELEMENT_NODE || strcmp((const char *)h->name, "host") != 0)
+            continue;
+        for (xmlNodePtr c = h->children; c; c = c->next) {
+            if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0) {
+                xmlChar *v = xmlNodeGetContent(c);
+
+                snprintf(out, cap, "%s", (const char *)v);
+                xmlFree(v);
+                return;
+            }
+        }
+        return;
+    }
+}
+
+START_TEST(test_status_default_ports_by_type)
+{
+    static const char *const cases[][2] = {{"cms", "3478"},
+                                           {"acano", "3478"},
+                                           {"expressway", "3478"},
+                                           {"standard", "3478"},
+                                           {"lyncEdge", "443"}};
+    char form[128], port[16];
+
+    for (size_t i = 0; i < 5; i++) {
+        xmlDocPtr doc;
+
+        snprintf(form, sizeof(form), "serverAddress=127.0.0.1&type=%s", cases[i][0]);
+        doc = get_status(create(form));
+        host_field(doc, "portNumber", port, sizeof(port));
+        ck_assert_msg(strcmp(port, cases[i][1]) == 0, "%s: port %s", cases[i][0], port);
+        xmlFreeDoc(doc);
+    }
+}
+END_TEST
+
+START_TEST(test_status_shared_secret)
+{
+    static const char *const args[] = {"--use-auth-secret", "--static-auth-secret=api-s3cret",
+                                       NULL};
+    struct th_coturn rest;
+    char form[256], value[64];
+    xmlDocPtr doc;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    th_coturn_start(&rest, args);
+    snprintf(form, sizeof(form),
+             "serverAddress=127.0.0.1:%u&username=callbridge&useShortTermCredentials=true"
+             "&sharedSecret=api-s3cret",
+             rest.port);
+    doc = get_status(create(form));
+    host_field(doc, "reachable", value, sizeof(value));
+    ck_assert_str_eq(value, "true");
+    xmlFreeDoc(doc);
+    snprintf(form, sizeof(form),
+             "serverAddress=127.0.0.1:%u&username=callbridge&useShortTermCredentials=true"
+             "&sharedSecret=not-the-secret",
+             rest.port);
+    doc = get_status(create(form));
+    host_field(doc, "failureReason", value, sizeof(value));
+    ck_assert_str_eq(value, "unauthorized");
+    xmlFreeDoc(doc);
+    th_coturn_stop(&rest);
+}
+END_TEST
+
 Suite *it_status_suite(void)
 {
     Suite *s = suite_create("it_status");
@@ -220,6 +294,8 @@ Suite *it_status_suite(void)
     tcase_add_test(tc, test_status_success_udp_and_tcp);
     tcase_add_test(tc, test_status_wrong_password_then_fixed);
     tcase_add_test(tc, test_status_dns_failure_and_unknown_ids);
+    tcase_add_test(tc, test_status_default_ports_by_type);
+    tcase_add_test(tc, test_status_shared_secret);
     suite_add_tcase(s, tc);
     return s;
 }
