@@ -68,6 +68,9 @@ build/$(1)/cb-tests: $$(TEST_SRCS:%.c=build/$(1)/%.o) $$($(1)_LIB_OBJS)
 
 build/$(1)/bench-minimal: build/$(1)/scripts/bench/minimal.o
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
+
+build/$(1)/bench-prober: build/$(1)/scripts/bench/prober.o $$(TURN_SRCS:%.c=build/$(1)/%.o)
+	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
 endef
 $(eval $(call variant,rel))
 $(eval $(call variant,asan))
@@ -94,8 +97,9 @@ check-suites:
 
 bench:
 	scripts/install-deps.sh bench
-	$(MAKE) build/rel/callbridged build/rel/bench-minimal
+	$(MAKE) build/rel/callbridged build/rel/bench-minimal build/rel/bench-prober
 	scripts/bench/bench.sh build/rel
+	scripts/bench/prober.sh build/rel
 
 format:
 	clang-format -i $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] tests/*.[ch] scripts/bench/*.c)

@@ -240,26 +240,106 @@ static void *fake_expressway(void *arg)
     return NULL;
 }
 
-START_TEST(test_expressway_431)
+/* A server that still holds an allocation on the first client port it sees: 437 to that port's
+ * authenticated Allocate, success (signed, as coturn signs) from any other port. */
+static void *lingering_allocation_server(void *arg)
+{
+    static const uint8_t key[16] = {0xb0, 0xa2, 0xc4, 0x76, 0xb8, 0x9d, 0x2f, 0x90,
+                                    0x85, 0xdd, 0x46, 0x34, 0x30, 0xf4, 0x61, 0x7c};
+    struct fake *f = arg;
+    in_port_t first_port = 0;
+
+    for (int i = 0; i < 200 && !f->stop; i++) {
+        struct pollfd pfd = {f->fd, POLLIN, 0};
+        struct sockaddr_in from;
+        socklen_t flen = sizeof(from);
+        uint8_t buf[1500], out[512];
+        struct stun_writer w;
+        struct stun_msg m;
+        ssize_t n;
+
+        if (poll(&pfd, 1, 100) <= 0)
+            continue;
+        n = recvfrom(f->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+        if (n <= 0 || stun_decode_datagram(buf, (size_t)n, &m) < 0 || m.cls != STUN_REQUEST)
+            continue;
+        if (!first_port)
+            first_port = from.sin_port;
+        if (!m.username.ptr) {
+            stun_writer_init(&w, out, sizeof(out), m.method, STUN_ERROR, m.tid);
+            stun_put_error(&w, 401, "Unauthorized");
+            stun_put_str(&w, STUN_ATTR_REALM, "test.local");
+            stun_put_str(&w, STUN_ATTR_NONCE, "e5dccdcee07d20e1");
+        } else if (m.method == STUN_ALLOCATE && from.sin_port == first_port) {
+            stun_writer_init(&w, out, sizeof(out), m.method, STUN_ERROR, m.tid);
+            stun_put_error(&w, 437, "Mismatched allocation: wrong transaction ID");
+            stun_put_integrity(&w, key, 16);
+        } else {
+            stun_writer_init(&w, out, sizeof(out), m.method, STUN_SUCCESS, m.tid);
+            if (m.method == STUN_ALLOCATE) {
+                struct sockaddr_in relayed = from;
+
+                relayed.sin_port = htons(50999);
+                stun_put_addr(&w, STUN_ATTR_XOR_RELAYED_ADDRESS, (struct sockaddr *)&relayed);
+                stun_put_addr(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, (struct sockaddr *)&from);
+            }
+            stun_put_u32(&w, STUN_ATTR_LIFETIME, m.method == STUN_ALLOCATE ? 600 : 0);
+            stun_put_integrity(&w, key, 16);
+        }
+        (void)sendto(f->fd, out, (size_t)stun_writer_finish(&w), 0, (struct sockaddr *)&from, flen);
+    }
+    return NULL;
+}
+
+/* Starts a fake server thread on a loopback UDP socket. */
+static void fake_start(struct fake *f, pthread_t *t, void *(*main_fn)(void *))
 {
     struct sockaddr_in sin = {.sin_family = AF_INET};
     socklen_t len = sizeof(sin);
+
+    memset(f, 0, sizeof(*f));
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    f->fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(bind(f->fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    ck_assert_int_eq(getsockname(f->fd, (struct sockaddr *)&sin, &len), 0);
+    f->port = ntohs(sin.sin_port);
+    ck_assert_int_eq(pthread_create(t, NULL, main_fn, f), 0);
+}
+
+static void fake_stop(struct fake *f, pthread_t t)
+{
+    f->stop = 1;
+    pthread_join(t, NULL);
+    close(f->fd);
+}
+
+START_TEST(test_437_retried_from_a_fresh_port)
+{
     struct turn_server_spec s;
     struct turn_server_status st;
-    struct fake f = {0};
+    struct fake f;
     pthread_t t;
 
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    f.fd = socket(AF_INET, SOCK_DGRAM, 0);
-    ck_assert_int_eq(bind(f.fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    ck_assert_int_eq(getsockname(f.fd, (struct sockaddr *)&sin, &len), 0);
-    f.port = ntohs(sin.sin_port);
-    ck_assert_int_eq(pthread_create(&t, NULL, fake_expressway, &f), 0);
+    fake_start(&f, &t, lingering_allocation_server);
+    s = spec_for("srv-437", "127.0.0.1", f.port, "secret");
+    st = probe(&s);
+    fake_stop(&f, t);
+    ck_assert_msg(st.hosts[0].reachable, "%s", st.hosts[0].detail);
+    ck_assert_uint_eq(st.hosts[0].relayed_port, 50999);
+}
+END_TEST
+
+START_TEST(test_expressway_431)
+{
+    struct turn_server_spec s;
+    struct turn_server_status st;
+    struct fake f;
+    pthread_t t;
+
+    fake_start(&f, &t, fake_expressway);
     s = spec_for("srv-431", "127.0.0.1", f.port, "wrong-password");
     st = probe(&s);
-    f.stop = 1;
-    pthread_join(t, NULL);
-    close(f.fd);
+    fake_stop(&f, t);
     ck_assert_int_eq(st.hosts[0].failure, TURN_FAIL_INTEGRITY);
     ck_assert_int_eq(st.hosts[0].error_code, 431);
     ck_assert_ptr_nonnull(strstr(st.hosts[0].detail, "431 Integrity Check Failure"));
@@ -418,6 +498,7 @@ Suite *turn_prober_suite(void)
     tcase_add_test(tc, test_back_to_back_cycles_under_quota);
     tcase_add_test(tc, test_redirect_followed_once);
     tcase_add_test(tc, test_expressway_431);
+    tcase_add_test(tc, test_437_retried_from_a_fresh_port);
     tcase_add_test(tc, test_ipv6_loopback);
     tcase_add_test(tc, test_rtt_is_real);
     suite_add_tcase(s, tc);

@@ -60,7 +60,7 @@ struct turn_alloc {
     int key_len; /* 0 until the first 401 */
     bool sha256; /* the server offered PASSWORD-ALGORITHMS: MI-SHA256 from now on */
     uint16_t algorithm;
-    struct req reqs[MAX_REQS];
+    struct req *reqs[MAX_REQS]; /* allocated on first use: a probe needs one, media a few */
     struct peer peers[TURN_MAX_PEERS];
     int64_t refresh_us; /* READY: when to refresh the allocation */
     uint64_t dropped;
@@ -121,6 +121,8 @@ void turn_alloc_free(struct turn_alloc *a)
 {
     if (!a)
         return;
+    for (size_t i = 0; i < MAX_REQS; i++)
+        free(a->reqs[i]);
     OPENSSL_cleanse(a, sizeof(*a)); /* password and key */
     free(a);
 }
@@ -135,6 +137,18 @@ static void set_reason(struct turn_alloc *a, const uint8_t *s, size_t n)
     a->info.reason[o] = '\0';
 }
 
+static bool is_active(const struct req *r)
+{
+    return r && r->txn.active;
+}
+
+static void stop_all(struct turn_alloc *a)
+{
+    for (size_t i = 0; i < MAX_REQS; i++)
+        if (a->reqs[i])
+            a->reqs[i]->txn.active = false;
+}
+
 static void fail(struct turn_alloc *a, enum turn_failure f, int code, const char *why)
 {
     a->info.state = TURN_ALLOC_FAILED;
@@ -142,8 +156,7 @@ static void fail(struct turn_alloc *a, enum turn_failure f, int code, const char
     a->info.error_code = code;
     if (why)
         set_reason(a, (const uint8_t *)why, strlen(why));
-    for (size_t i = 0; i < MAX_REQS; i++)
-        a->reqs[i].txn.active = false;
+    stop_all(a);
 }
 
 /* ---- building and sending requests ------------------------------------------------------ */
@@ -204,14 +217,19 @@ static int send_req(struct turn_alloc *a, struct req *r, int64_t now_us)
 static struct req *new_req(struct turn_alloc *a, enum req_kind kind, int peer)
 {
     for (size_t i = 0; i < MAX_REQS; i++) {
-        struct req *r = &a->reqs[i];
+        struct req *r = a->reqs[i];
 
-        if (!r->txn.active) {
-            memset(r, 0, sizeof(*r));
-            r->kind = kind;
-            r->peer = peer;
-            return r;
+        if (!r) {
+            r = a->reqs[i] = malloc(sizeof(*r));
+            if (!r)
+                return NULL;
+        } else if (r->txn.active) {
+            continue;
         }
+        memset(r, 0, sizeof(*r));
+        r->kind = kind;
+        r->peer = peer;
+        return r;
     }
     return NULL;
 }
@@ -419,8 +437,8 @@ static void on_response(struct turn_alloc *a, const struct stun_msg *m, int64_t 
     int64_t rtt;
 
     for (size_t i = 0; i < MAX_REQS && !r; i++)
-        if (turn_txn_matches(&a->reqs[i].txn, m->tid))
-            r = &a->reqs[i];
+        if (a->reqs[i] && turn_txn_matches(&a->reqs[i]->txn, m->tid))
+            r = a->reqs[i];
     if (!r || (r->authenticated && (m->cls == STUN_SUCCESS || m->mi_off || m->mi256_off) &&
                !is_authentic(a, m))) {
         a->dropped++; /* unknown, or forged: keep waiting (RFC 8489 §9.2.5) */
@@ -556,7 +574,7 @@ static void refresh_peers(struct turn_alloc *a, int64_t now_us)
         if (!p->used || now_us < p->refresh_us)
             continue;
         for (size_t k = 0; k < MAX_REQS; k++)
-            busy |= a->reqs[k].txn.active && a->reqs[k].peer == i;
+            busy |= is_active(a->reqs[k]) && a->reqs[k]->peer == i;
         if (!busy && start_req(a, p->channel ? REQ_CHANNEL : REQ_PERMISSION, i, now_us) == 0)
             p->refresh_us = INT64_MAX; /* until the answer */
     }
@@ -565,10 +583,10 @@ static void refresh_peers(struct turn_alloc *a, int64_t now_us)
 void turn_alloc_on_timer(struct turn_alloc *a, int64_t now_us)
 {
     for (size_t i = 0; i < MAX_REQS; i++) {
-        struct req *r = &a->reqs[i];
+        struct req *r = a->reqs[i];
         int err;
 
-        if (!r->txn.active)
+        if (!is_active(r))
             continue;
         err = turn_txn_on_timer(&r->txn, &a->cfg.txn, a->cfg.send, a->cfg.userdata, now_us);
         if (err < 0)
@@ -586,7 +604,7 @@ int64_t turn_alloc_next_deadline(const struct turn_alloc *a)
     int64_t next = INT64_MAX;
 
     for (size_t i = 0; i < MAX_REQS; i++) {
-        int64_t d = turn_txn_deadline(&a->reqs[i].txn);
+        int64_t d = a->reqs[i] ? turn_txn_deadline(&a->reqs[i]->txn) : INT64_MAX;
 
         next = d < next ? d : next;
     }
@@ -619,15 +637,12 @@ int turn_alloc_release(struct turn_alloc *a, int64_t now_us)
 {
     int r;
 
+    stop_all(a); /* nothing else matters any more */
     if (a->info.state != TURN_ALLOC_READY) {
-        for (size_t i = 0; i < MAX_REQS; i++)
-            a->reqs[i].txn.active = false;
         if (a->info.state != TURN_ALLOC_FAILED)
             a->info.state = TURN_ALLOC_RELEASED;
         return -EINVAL;
     }
-    for (size_t i = 0; i < MAX_REQS; i++) /* nothing else matters any more */
-        a->reqs[i].txn.active = false;
     a->info.state = TURN_ALLOC_RELEASING;
     r = start_req(a, REQ_RELEASE, -1, now_us);
     if (r < 0)

@@ -19,10 +19,12 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -47,6 +49,7 @@ struct probe {
     size_t slot; /* index into srv->work->hosts */
     int fd;
     bool tcp, connecting, redirected, done;
+    unsigned fresh_ports; /* 437 retries from a new client port (RFC 8656 §7.4: up to 3) */
     struct sockaddr_storage addr;
     struct turn_alloc *alloc;
     uint8_t rbuf[4096]; /* TCP stream reassembly */
@@ -164,10 +167,17 @@ static struct srv *find_srv(const struct turn_prober *p, const char *id, size_t 
 
 /* ---- resolver pool ------------------------------------------------------------------------ */
 
+/* Probing is background work: on a busy machine the API's answers come first. */
+static void lower_priority(void)
+{
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+}
+
 static void *resolver_main(void *arg)
 {
     struct turn_prober *p = arg;
 
+    lower_priority();
     for (;;) {
         struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_ADDRCONFIG}, *res = NULL;
         struct cmd *job;
@@ -441,6 +451,28 @@ static void finish_probe(struct probe *pr)
     }
 }
 
+/* RFC 8656 §7.4: a 437 to an Allocate means the server still holds an allocation on this
+ * 5-tuple (a port the kernel handed out again while a released allocation lingers on the
+ * server for a second): try again from another port. The old socket stays open until the new
+ * one exists, so the kernel cannot give the same port back. Returns false if it cannot. */
+static bool retry_fresh_port(struct probe *pr)
+{
+    int old_fd = pr->fd;
+
+    (void)epoll_ctl(pr->p->epfd, EPOLL_CTL_DEL, old_fd, NULL);
+    turn_alloc_free(pr->alloc);
+    pr->alloc = NULL;
+    pr->fd = -1;
+    pr->fresh_ports++;
+    pr->rlen = 0;
+    if (probe_connect(pr) < 0) {
+        close(old_fd);
+        return false;
+    }
+    close(old_fd);
+    return true;
+}
+
 /* Looks at the allocation after anything happened to it, and moves the probe on. */
 static void advance(struct probe *pr, int64_t now_us)
 {
@@ -481,6 +513,8 @@ static void advance(struct probe *pr, int64_t now_us)
         snprintf(info.reason, sizeof(info.reason), "redirected a second time");
         /* fall through */
     case TURN_ALLOC_FAILED:
+        if (info.failure == TURN_FAIL_MISMATCH && pr->fresh_ports < 3 && retry_fresh_port(pr))
+            break;
         info.state = TURN_ALLOC_FAILED;
         record(pr, &info);
         finish_probe(pr);
@@ -606,11 +640,23 @@ static void log_changes(struct turn_prober *p, const struct srv *s,
     }
 }
 
+/* The bytes a status with n hosts needs: published results are kept at that size. */
+static size_t status_size(size_t n)
+{
+    return offsetof(struct turn_server_status, hosts) + n * sizeof(struct turn_host_status);
+}
+
+static void free_probes(struct srv *s, bool release);
+
 static void publish(struct turn_prober *p, struct srv *s)
 {
-    struct turn_server_status *old;
+    struct turn_server_status *old, *small;
 
+    free_probes(s, false); /* all done: their sockets are closed, their memory goes now */
     s->work->probed = true;
+    small = realloc(s->work, status_size(s->work->nhosts));
+    if (small)
+        s->work = small;
     pthread_mutex_lock(&p->lock);
     old = s->pub;
     s->pub = s->work;
@@ -853,6 +899,7 @@ static void *prober_main(void *arg)
     struct turn_prober *p = arg;
     struct epoll_event evs[64];
 
+    lower_priority();
     while (!atomic_load(&p->stopping)) {
         int64_t now = turn_now_us(), next = next_deadline(p), wait = next - now;
         int n, timeout = wait <= 0 ? 0 : wait > 1000000 ? 1000 : (int)((wait + 999) / 1000);
@@ -981,10 +1028,9 @@ int turn_prober_get(struct turn_prober *p, const char *id, struct turn_server_st
     pthread_mutex_lock(&p->lock);
     s = find_srv(p, id, NULL);
     if (s) {
+        memset(ret, 0, status_size(0)); /* known, not probed yet, unless: */
         if (s->pub)
-            *ret = *s->pub;
-        else
-            memset(ret, 0, sizeof(*ret)); /* known, not probed yet */
+            memcpy(ret, s->pub, status_size(s->pub->nhosts));
         r = 0;
     }
     pthread_mutex_unlock(&p->lock);
