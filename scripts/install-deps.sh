@@ -40,6 +40,8 @@ test)
 bench)
     need_cmd wrk wrk
     need_cmd ss iproute2
+    need_cmd turnserver coturn
+    need_cmd curl curl
     ;;
 build) ;;
 *)
