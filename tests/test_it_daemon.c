@@ -87,7 +87,8 @@ START_TEST(test_objects_survive_restart)
     struct th_resp r;
 
     th_daemon_start(&d, "0", NULL);
-    th_admin(&d, "POST", "/api/v1/turnServers", "serverAddress=kept.example.com&password=x", &r);
+    th_admin(&d, "POST", "/api/v1/turnServers", "serverAddress=kept.example.invalid&password=x",
+             &r);
     ck_assert_int_eq(r.status, 200);
     (void)snprintf(path, sizeof(path), "%s", r.location);
     th_resp_free(&r);
@@ -95,7 +96,7 @@ START_TEST(test_objects_survive_restart)
     th_daemon_start(&d, "0", NULL);
     th_admin(&d, "GET", path, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>kept.example.com</serverAddress>"));
+    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>kept.example.invalid</serverAddress>"));
     th_resp_free(&r);
 }
 END_TEST
@@ -189,7 +190,7 @@ static size_t read_slowly(char *buf, size_t size, size_t nitems, void *userdata)
 
 static int slow_post(void)
 {
-    struct slow_body b = {"serverAddress=slow.example.com", 30, 0, 0};
+    struct slow_body b = {"serverAddress=slow.example.invalid", 30, 0, 0};
     char url[128];
     long status = 0;
     CURL *c = curl_easy_init();

@@ -100,7 +100,7 @@ START_TEST(test_post_200_location_and_get)
     size_t n;
 
     admin("POST", TS,
-          "serverAddress=192.0.2.10&clientAddress=turn.example.com&username=u&password=Tp4ss"
+          "serverAddress=127.0.0.10&clientAddress=turn.example.com&username=u&password=Tp4ss"
           "&type=cms",
           &r);
     ck_assert_int_eq(r.status, 200); /* never 201 */
@@ -115,16 +115,16 @@ START_TEST(test_post_200_location_and_get)
     th_resp_free(&r);
     admin("GET", path, NULL, &r);
     ck_assert_int_eq(r.status, 200);
-    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>192.0.2.10</serverAddress>"
+    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>127.0.0.10</serverAddress>"
                                          "<clientAddress>turn.example.com</clientAddress>"
                                          "<username>u</username><numRegistrations>0"
                                          "</numRegistrations><type>cms</type>"));
     ck_assert_ptr_null(strstr(r.body, "password"));
     ck_assert_ptr_null(strstr(r.body, "Tp4ss"));
     th_resp_free(&r);
-    admin("GET", TS "?filter=192.0.2.10", NULL, &r);
+    admin("GET", TS "?filter=127.0.0.10", NULL, &r);
     ck_assert_ptr_nonnull(strstr(r.body, "<turnServers total=\"1\"><turnServer id=\""));
-    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>192.0.2.10</serverAddress>"
+    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>127.0.0.10</serverAddress>"
                                          "<clientAddress>turn.example.com</clientAddress>"
                                          "</turnServer></turnServers>"));
     th_resp_free(&r);
@@ -146,7 +146,7 @@ END_TEST
 START_TEST(test_form_parsed_whatever_content_type)
 {
     const char *headers[] = {"Content-Type: application/json", NULL};
-    const char *body = "serverAddress=json-labelled.example.com";
+    const char *body = "serverAddress=json-labelled.example.invalid";
     struct th_resp r;
 
     th_http(&d, d.ports[0], "POST", TS, "admin", d.password, headers, body, strlen(body), &r);
@@ -164,7 +164,7 @@ START_TEST(test_put_delete_with_form_content_type_and_empty_body)
     char path[128];
     struct th_resp r;
 
-    (void)snprintf(path, sizeof(path), TS "/%s", create("serverAddress=put-del.example.com"));
+    (void)snprintf(path, sizeof(path), TS "/%s", create("serverAddress=put-del.example.invalid"));
     th_http(&d, d.ports[0], "GET", path, "admin", d.password, headers, NULL, 0, &r);
     ck_assert_int_eq(r.status, 200);
     th_resp_free(&r);
@@ -172,7 +172,7 @@ START_TEST(test_put_delete_with_form_content_type_and_empty_body)
     ck_assert_int_eq(r.status, 200);
     th_resp_free(&r);
     admin("GET", path, NULL, &r);
-    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>put-del.example.com</serverAddress>"
+    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>put-del.example.invalid</serverAddress>"
                                          "<clientAddress>client.example.com</clientAddress>"));
     th_resp_free(&r);
     th_http(&d, d.ports[0], "DELETE", path, "admin", d.password, headers, "", 0, &r);
@@ -268,7 +268,7 @@ START_TEST(test_concurrent_puts_to_different_fields_all_land)
     struct th_resp r;
     pid_t pids[N];
 
-    (void)snprintf(path, sizeof(path), TS "/%s", create("serverAddress=conc.example.com"));
+    (void)snprintf(path, sizeof(path), TS "/%s", create("serverAddress=conc.example.invalid"));
     for (int i = 0; i < N; i++) {
         pids[i] = fork();
         ck_assert_int_ge(pids[i], 0);
@@ -284,7 +284,7 @@ START_TEST(test_concurrent_puts_to_different_fields_all_land)
         ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
     admin("GET", path, NULL, &r);
-    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>conc.example.com</serverAddress>"
+    ck_assert_ptr_nonnull(strstr(r.body, "<serverAddress>conc.example.invalid</serverAddress>"
                                          "<clientAddress>cc.example.com</clientAddress>"
                                          "<username>cu</username><numRegistrations>7"
                                          "</numRegistrations><type>expressway</type>"
@@ -303,18 +303,18 @@ START_TEST(test_locked_database_503_then_recovers)
     (void)snprintf(path, sizeof(path), "%s/callbridge.db", d.dir);
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-    admin("POST", TS, "serverAddress=locked.example.com", &r); /* waits the busy timeout */
+    admin("POST", TS, "serverAddress=locked.example.invalid", &r); /* waits the busy timeout */
     ck_assert_int_eq(r.status, 503);
     ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><failureDetails><databaseNotReady />"
                              "</failureDetails>");
     th_resp_free(&r);
-    admin("GET", TS "?filter=locked.example.com", NULL, &r); /* readers are not blocked */
+    admin("GET", TS "?filter=locked.example.invalid", NULL, &r); /* readers are not blocked */
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "total=\"0\""));
     th_resp_free(&r);
     ck_assert_int_eq(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    admin("POST", TS, "serverAddress=locked.example.com", &r);
+    admin("POST", TS, "serverAddress=locked.example.invalid", &r);
     ck_assert_int_eq(r.status, 200);
     th_resp_free(&r);
 }
@@ -324,7 +324,7 @@ START_TEST(test_request_log_lines_without_secrets)
 {
     struct th_resp r;
 
-    admin("POST", TS, "serverAddress=log.example.com&password=TurnPw-in-log-test", &r);
+    admin("POST", TS, "serverAddress=log.example.invalid&password=TurnPw-in-log-test", &r);
     th_resp_free(&r);
     admin("GET", "/api/v1/system/status", NULL, &r);
     th_resp_free(&r);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/eventfd.h>
@@ -206,6 +207,18 @@ static void *resolver_main(void *arg)
     }
 }
 
+/* RFC 6761 §6.4: names under .invalid never resolve, and resolvers should say so without
+ * asking DNS (glibc asks). */
+static bool is_invalid_tld(const char *host)
+{
+    size_t n = strlen(host);
+
+    if (n > 0 && host[n - 1] == '.')
+        n--;
+    return (n == 7 && strncasecmp(host, "invalid", 7) == 0) ||
+           (n > 8 && strncasecmp(host + n - 8, ".invalid", 8) == 0);
+}
+
 static void resolve(struct turn_prober *p, struct srv *s)
 {
     struct cmd *job = calloc(1, sizeof(*job));
@@ -217,6 +230,12 @@ static void resolve(struct turn_prober *p, struct srv *s)
     memcpy(job->spec.host, s->spec.host, sizeof(job->spec.host));
     job->generation = s->generation;
     s->resolving = true;
+    if (is_invalid_tld(s->spec.host)) {
+        job->gai_error = EAI_NONAME;
+        job->kind = CMD_RESOLVED;
+        push_cmd(p, job);
+        return;
+    }
     /* a literal address needs no resolver round trip */
     if (inet_pton(AF_INET, s->spec.host, buf) == 1 || inet_pton(AF_INET6, s->spec.host, buf) == 1) {
         struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_DGRAM}, *res;

@@ -49,7 +49,7 @@ auth="Authorization: Basic $(printf 'admin:%s' "$password" | base64 -w0)"
 n=0
 while [ $n -lt 100 ]; do
     curl -sS --fail --cacert "$dir/cert.pem" -H "$auth" -o /dev/null -X POST "$url" \
-        --data "serverAddress=turn$n.example.com:3478&clientAddress=edge$n.example.com&username=u$n&password=p$n&type=expressway"
+        --data "serverAddress=turn$n.example.invalid:3478&clientAddress=edge$n.example.com&username=u$n&password=p$n&type=expressway"
     n=$((n + 1))
 done
 curl -sS --fail --cacert "$dir/cert.pem" -H "$auth" -o "$dir/body.xml" "$url"
