@@ -13,29 +13,8 @@ set -eu
 bin=${1:?usage: $0 build/VARIANT}
 secs=${BENCH_SECONDS:-10}
 threads=$(nproc)
-dir=$(mktemp -d "${TMPDIR:-/tmp}/cbbench.XXXXXX")
-pids=""
-cleanup() {
-    for p in $pids; do
-        kill -TERM "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-
-# Prints the port process $1 listens on at 127.0.0.1, waiting up to 10 s for it.
-listen_port() {
-    i=0
-    while [ $i -lt 100 ]; do
-        p=$(ss -ltnpH 2>/dev/null | grep "pid=$1," | sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' | head -1)
-        [ -n "$p" ] && echo "$p" && return 0
-        kill -0 "$1" 2>/dev/null || return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
+# shellcheck source=scripts/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 password=bench-$(head -c 9 /dev/urandom | base64 | tr '+/' '-_')
 CALLBRIDGE_ADMIN_PASSWORD=$password "$bin/callbridged" --data-dir "$dir" --bind 127.0.0.1 \

@@ -12,29 +12,8 @@ set -eu
 
 bin=${1:?usage: $0 build/VARIANT}
 n=${BENCH_SERVERS:-1000}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/cbprober.XXXXXX")
-pids=""
-cleanup() {
-    for p in $pids; do
-        kill -TERM "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    [ -n "${BENCH_KEEP:-}" ] && echo "bench: kept $dir" >&2 || rm -rf "$dir"
-}
-trap cleanup EXIT INT TERM
-
-# Prints the first port process $1 listens on at 127.0.0.1 (protocol flag $2: -u or -t).
-listen_port() {
-    i=0
-    while [ $i -lt 100 ]; do
-        p=$(ss -ln"$2"pH 2>/dev/null | grep "pid=$1," | sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' | head -1)
-        [ -n "$p" ] && echo "$p" && return 0
-        kill -0 "$1" 2>/dev/null || return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
+# shellcheck source=scripts/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ports=""
 for k in 0 1 2 3; do
@@ -66,7 +45,6 @@ api=$(listen_port "$daemon" t) || { echo "bench: callbridged did not start" >&2;
 auth="Authorization: Basic $(printf 'admin:bench' | base64 -w0)"
 i=0
 set -- $ports
-for p in $ports; do :; done
 while [ $i -lt "$n" ]; do
     eval "port=\${$((i % 4 + 1))}"
     curl -sS --fail -k -H "$auth" -o /dev/null -X POST "https://127.0.0.1:$api/api/v1/turnServers" \
