@@ -322,6 +322,15 @@ START_TEST(test_built_response_verifies_both_ways)
     ck_assert_int_eq(m.error_code, 431);
     ck_assert_int_eq(memcmp(m.reason.ptr, "Integrity Check Failure", m.reason.len), 0);
 
+    stun_writer_init(&w, buf, sizeof(buf), STUN_ALLOCATE, STUN_ERROR, tid);
+    stun_put_error(&w, 420, "Unknown Attribute");
+    stun_put_bytes(&w, STUN_ATTR_UNKNOWN_ATTRIBUTES, "\x00\x1a\x00\x18", 4); /* DF, EVEN-PORT */
+    n = stun_writer_finish(&w);
+    ck_assert_int_eq(stun_decode(buf, (size_t)n, &m), n);
+    ck_assert_int_eq(m.error_code, 420);
+    ck_assert_uint_eq(m.unknown_attributes.len, 4);
+    ck_assert_int_eq(memcmp(m.unknown_attributes.ptr, "\x00\x1a\x00\x18", 4), 0);
+
     stun_writer_init(&w, buf, 40, STUN_ALLOCATE, STUN_REQUEST, tid); /* too small */
     stun_put_str(&w, STUN_ATTR_SOFTWARE, "a software name that does not fit");
     ck_assert_int_eq(stun_writer_finish(&w), -ENOSPC);

@@ -233,6 +233,7 @@ static int read_attr(struct stun_msg *m, uint16_t type, const uint8_t *v, size_t
         m->password_algorithm = get16(v);
         return 0;
     case STUN_ATTR_UNKNOWN_ATTRIBUTES:
+        set_bytes(&m->unknown_attributes, v, len);
         return len % 2 == 0 ? 0 : -EINVAL;
     default:
         if (type < 0x8000 && m->n_unknown < STUN_MAX_UNKNOWN) /* comprehension-required */

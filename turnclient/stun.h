@@ -78,6 +78,7 @@ struct stun_msg {
     struct sockaddr_storage mapped, xor_mapped, xor_relayed, xor_peer, alternate;
     struct stun_bytes username, userhash, realm, nonce, software, data, reason, reservation_token;
     struct stun_bytes password_algorithms; /* raw list, to be echoed back */
+    struct stun_bytes unknown_attributes;  /* with a 420: the types the server refused */
     int error_code;                        /* 300..699, or 0 when absent */
     bool has_lifetime;
     uint32_t lifetime;
