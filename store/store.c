@@ -70,6 +70,42 @@ sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id, const char *sq
     return st->stmts[id];
 }
 
+sqlite3_stmt *store_stmt_sql(struct store *st, const char *sql, int *ret_err)
+{
+    struct sql_slot *victim = &st->sql[0];
+    int rc;
+
+    for (size_t i = 0; i < STORE_SQL_CACHE; i++) {
+        struct sql_slot *s = &st->sql[i];
+
+        if (s->sql && strcmp(s->sql, sql) == 0) {
+            s->used = ++st->clock;
+            return s->stmt;
+        }
+        if (!s->sql || s->used < victim->used)
+            victim = s;
+        if (!s->sql)
+            break;
+    }
+    sqlite3_finalize(victim->stmt);
+    free(victim->sql);
+    victim->stmt = NULL;
+    victim->sql = strdup(sql);
+    if (!victim->sql) {
+        *ret_err = -ENOMEM;
+        return NULL;
+    }
+    rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &victim->stmt, NULL);
+    if (rc != SQLITE_OK) {
+        free(victim->sql);
+        victim->sql = NULL;
+        *ret_err = store_err(rc) ? store_err(rc) : -EIO;
+        return NULL;
+    }
+    victim->used = ++st->clock;
+    return victim->stmt;
+}
+
 void store_stmt_done(sqlite3_stmt *stmt)
 {
     if (stmt) {
@@ -203,6 +239,10 @@ void store_close(struct store *st)
         return;
     for (size_t i = 0; i < STMT__MAX; i++)
         sqlite3_finalize(st->stmts[i]);
+    for (size_t i = 0; i < STORE_SQL_CACHE; i++) {
+        sqlite3_finalize(st->sql[i].stmt);
+        free(st->sql[i].sql);
+    }
     sqlite3_close(st->db);
     free(st);
 }

@@ -105,7 +105,52 @@ int store_turn_foreach(struct store *st, store_turn_fn fn, void *userdata);
 int store_turn_list(struct store *st, const char *filter, size_t offset, size_t limit,
                     store_turn_summary_fn fn, void *userdata);
 
-/* ---- call bridges (referenced by TURN servers; their API comes later) ------------------- */
+/* ---- generic rows: the tables whose columns are all text or integers -------------------- */
+#define STORE_MAX_COLS 32
+
+/* A table for the generic functions: column 0 is "id"; every table has created_ms and
+ * updated_ms besides, kept by the store. types[i] is 't' (text) or 'i' (integer). */
+struct store_table {
+    const char *name;
+    const char *const *cols;
+    const char *types;
+    size_t ncols;
+};
+
+/* One row: each value a malloc()ed string, or NULL for SQL NULL (not set). */
+struct store_row {
+    char *v[STORE_MAX_COLS];
+};
+void store_row_done(struct store_row *r);                              /* frees the values */
+int store_row_set(struct store_row *r, size_t col, const char *value); /* copies; NULL unsets */
+
+/* A condition for count and list: SQL built by the caller from constant fragments only (never
+ * from input), its ?1..?n bound to args. where NULL = every row; order NULL = creation order. */
+struct store_query {
+    const char *where;
+    const char *const *args;
+    size_t nargs;
+    const char *order;
+};
+typedef int (*store_row_fn)(const struct store_row *row, void *userdata);
+
+int store_row_get(struct store *st, const struct store_table *t, const char *id,
+                  struct store_row *ret_row); /* -ENOENT */
+int store_row_insert(struct store *st, const struct store_table *t, const struct store_row *r);
+int store_row_update(struct store *st, const struct store_table *t, const struct store_row *r);
+/* -ENOENT; -EINVAL when other rows still refer to it (ON DELETE RESTRICT). */
+int store_row_delete(struct store *st, const struct store_table *t, const char *id);
+int store_row_count(struct store *st, const struct store_table *t, const struct store_query *q,
+                    size_t *ret_count);
+/* Calls fn for at most limit matching rows after skipping offset; a negative return stops. */
+int store_row_list(struct store *st, const struct store_table *t, const struct store_query *q,
+                   size_t offset, size_t limit, store_row_fn fn, void *userdata);
+/* 0 when some row other than except_id (may be NULL) has col = value (case-insensitive),
+ * -ENOENT when none. */
+int store_row_taken(struct store *st, const struct store_table *t, const char *col,
+                    const char *value, const char *except_id);
+
+/* ---- call bridges (referenced by TURN servers) ------------------------------------------- */
 int store_call_bridge_exists(struct store *st, const char *id);       /* 0 or -ENOENT */
 int store_call_bridge_group_exists(struct store *st, const char *id); /* 0 or -ENOENT */
 

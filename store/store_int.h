@@ -33,10 +33,24 @@ enum store_stmt_id {
     STMT__MAX
 };
 
+#define STORE_SQL_CACHE 48
+
+struct sql_slot {
+    char *sql;
+    sqlite3_stmt *stmt;
+    uint64_t used;
+};
+
 struct store {
     sqlite3 *db;
-    sqlite3_stmt *stmts[STMT__MAX]; /* prepared on first use, kept until store_close() */
+    sqlite3_stmt *stmts[STMT__MAX];       /* prepared on first use, kept until store_close() */
+    struct sql_slot sql[STORE_SQL_CACHE]; /* statements built at run time, by their text */
+    uint64_t clock;
 };
+
+/* Like store_stmt() for SQL built at run time: cached by its text (least recently used
+ * replaced). */
+sqlite3_stmt *store_stmt_sql(struct store *st, const char *sql, int *ret_err);
 
 /* Returns the cached statement for 'id', preparing 'sql' on first use, or NULL (the cause is in
  * *ret_err as -errno). The statement is reset and unbound; call store_stmt_done() after use. */

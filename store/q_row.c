@@ -1,0 +1,256 @@
+/* store/q_row.c: generic rows for tables whose columns are text or integers (tenants, coSpaces,
+ * inbound dial plan rules, call bridges and their groups). The SQL is built from the table
+ * description, never from input; values are always bound. Statements are cached by their text
+ * (store_stmt_sql), so a resource costs one prepare per statement shape per connection. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+#define SQL_MAX 2048
+
+void store_row_done(struct store_row *r)
+{
+    for (size_t i = 0; i < STORE_MAX_COLS; i++) {
+        free(r->v[i]);
+        r->v[i] = NULL;
+    }
+}
+
+int store_row_set(struct store_row *r, size_t col, const char *value)
+{
+    char *copy = NULL;
+
+    if (col >= STORE_MAX_COLS)
+        return -EINVAL;
+    if (value && !(copy = strdup(value)))
+        return -ENOMEM;
+    free(r->v[col]);
+    r->v[col] = copy;
+    return 0;
+}
+
+/* Appends the columns from 'first' on, comma-separated: "name", or "name = ?N" when assign. */
+static void put_cols(char *sql, size_t cap, const struct store_table *t, size_t first, bool assign)
+{
+    size_t o = strlen(sql);
+
+    for (size_t i = first; i < t->ncols && o < cap; i++) {
+        const char *sep = i > first ? ", " : "";
+
+        if (assign)
+            o += (size_t)snprintf(sql + o, cap - o, "%s%s = ?%zu", sep, t->cols[i], i + 1);
+        else
+            o += (size_t)snprintf(sql + o, cap - o, "%s%s", sep, t->cols[i]);
+    }
+}
+
+static int bind_value(sqlite3_stmt *stmt, int idx, char type, const char *v)
+{
+    if (!v)
+        return sqlite3_bind_null(stmt, idx);
+    if (type == 'i') {
+        char *end;
+        long long n = strtoll(v, &end, 10);
+
+        if (*end)
+            return SQLITE_MISMATCH;
+        return sqlite3_bind_int64(stmt, idx, n);
+    }
+    return sqlite3_bind_text(stmt, idx, v, -1, SQLITE_TRANSIENT);
+}
+
+static int bind_row(sqlite3_stmt *stmt, const struct store_table *t, const struct store_row *r)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (bind_value(stmt, (int)i + 1, t->types[i], r->v[i]) != SQLITE_OK)
+            return -EINVAL;
+    return sqlite3_bind_int64(stmt, (int)t->ncols + 1, store_now_ms()) == SQLITE_OK ? 0 : -EIO;
+}
+
+/* Reads the current result row (columns in table order) into *r. */
+static int read_row(sqlite3_stmt *stmt, const struct store_table *t, struct store_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    for (size_t i = 0; i < t->ncols; i++) {
+        const unsigned char *v = sqlite3_column_text(stmt, (int)i);
+
+        if (v && !(r->v[i] = strdup((const char *)v))) {
+            store_row_done(r);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static int run_write(struct store *st, const char *sql, const struct store_table *t,
+                     const struct store_row *r, const char *id)
+{
+    sqlite3_stmt *stmt;
+    int err = 0;
+
+    stmt = store_stmt_sql(st, sql, &err);
+    if (!stmt)
+        return err;
+    err = r ? bind_row(stmt, t, r) : (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT), 0);
+    if (err == 0)
+        err = store_step_err(sqlite3_step(stmt));
+    if (err == 0 && sqlite3_changes(st->db) == 0)
+        err = -ENOENT;
+    store_stmt_done(stmt);
+    return err;
+}
+
+int store_row_insert(struct store *st, const struct store_table *t, const struct store_row *r)
+{
+    char sql[SQL_MAX];
+
+    snprintf(sql, sizeof(sql), "INSERT INTO %s (", t->name);
+    put_cols(sql, sizeof(sql), t, 0, false);
+    snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", created_ms, updated_ms) VALUES (");
+    for (size_t i = 0; i < t->ncols; i++)
+        snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "?%zu, ", i + 1);
+    snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "?%zu, ?%zu)", t->ncols + 1,
+             t->ncols + 1);
+    return run_write(st, sql, t, r, NULL);
+}
+
+int store_row_update(struct store *st, const struct store_table *t, const struct store_row *r)
+{
+    char sql[SQL_MAX];
+
+    snprintf(sql, sizeof(sql), "UPDATE %s SET ", t->name);
+    put_cols(sql, sizeof(sql), t, 1, true);
+    snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", updated_ms = ?%zu WHERE id = ?1",
+             t->ncols + 1);
+    return run_write(st, sql, t, r, NULL);
+}
+
+int store_row_delete(struct store *st, const struct store_table *t, const char *id)
+{
+    char sql[256];
+
+    snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1", t->name);
+    return run_write(st, sql, t, NULL, id);
+}
+
+/* SELECT <cols> FROM <table> [WHERE ...] [ORDER BY ...] with a tail appended. */
+static void select_sql(char *sql, size_t cap, const struct store_table *t,
+                       const struct store_query *q, const char *tail)
+{
+    snprintf(sql, cap, "SELECT ");
+    put_cols(sql, cap, t, 0, false);
+    snprintf(sql + strlen(sql), cap - strlen(sql), " FROM %s%s%s ORDER BY %s%s", t->name,
+             q && q->where ? " WHERE " : "", q && q->where ? q->where : "",
+             q && q->order ? q->order : "seq", tail);
+}
+
+static int bind_args(sqlite3_stmt *stmt, const struct store_query *q)
+{
+    for (size_t i = 0; q && i < q->nargs; i++)
+        if (sqlite3_bind_text(stmt, (int)i + 1, q->args[i], -1, SQLITE_TRANSIENT) != SQLITE_OK)
+            return -EIO;
+    return 0;
+}
+
+int store_row_get(struct store *st, const struct store_table *t, const char *id,
+                  struct store_row *ret_row)
+{
+    const char *args[] = {id};
+    struct store_query q = {.where = "id = ?1", .args = args, .nargs = 1};
+    char sql[SQL_MAX];
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    select_sql(sql, sizeof(sql), t, &q, "");
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    r = bind_args(stmt, &q);
+    if (r == 0) {
+        r = sqlite3_step(stmt);
+        r = r == SQLITE_ROW ? read_row(stmt, t, ret_row)
+                            : (r == SQLITE_DONE ? -ENOENT : store_step_err(r));
+    }
+    store_stmt_done(stmt);
+    return r;
+}
+
+int store_row_count(struct store *st, const struct store_table *t, const struct store_query *q,
+                    size_t *ret_count)
+{
+    char sql[SQL_MAX];
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s%s%s", t->name,
+             q && q->where ? " WHERE " : "", q && q->where ? q->where : "");
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    r = bind_args(stmt, q);
+    if (r == 0) {
+        r = sqlite3_step(stmt);
+        if (r == SQLITE_ROW) {
+            *ret_count = (size_t)sqlite3_column_int64(stmt, 0);
+            r = 0;
+        } else {
+            r = store_step_err(r);
+        }
+    }
+    store_stmt_done(stmt);
+    return r;
+}
+
+int store_row_list(struct store *st, const struct store_table *t, const struct store_query *q,
+                   size_t offset, size_t limit, store_row_fn fn, void *userdata)
+{
+    char sql[SQL_MAX];
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    select_sql(sql, sizeof(sql), t, q, " LIMIT ?90 OFFSET ?91");
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    r = bind_args(stmt, q);
+    sqlite3_bind_int64(stmt, 90, (sqlite3_int64)limit);
+    sqlite3_bind_int64(stmt, 91, (sqlite3_int64)offset);
+    while (r == 0 && (r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct store_row row;
+
+        r = read_row(stmt, t, &row);
+        if (r == 0) {
+            r = fn(&row, userdata);
+            store_row_done(&row);
+        }
+    }
+    if (r > 0)
+        r = store_step_err(r);
+    store_stmt_done(stmt);
+    return r;
+}
+
+int store_row_taken(struct store *st, const struct store_table *t, const char *col,
+                    const char *value, const char *except_id)
+{
+    char sql[256];
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    snprintf(sql, sizeof(sql),
+             "SELECT 1 FROM %s WHERE %s = ?1 COLLATE NOCASE AND (?2 IS NULL OR id != ?2) LIMIT 1",
+             t->name, col);
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    sqlite3_bind_text(stmt, 1, value, -1, SQLITE_TRANSIENT);
+    if (except_id)
+        sqlite3_bind_text(stmt, 2, except_id, -1, SQLITE_TRANSIENT);
+    r = sqlite3_step(stmt);
+    r = r == SQLITE_ROW ? 0 : (r == SQLITE_DONE ? -ENOENT : store_step_err(r));
+    store_stmt_done(stmt);
+    return r;
+}
