@@ -84,3 +84,11 @@ bool api_is_host_port(const char *s)
     len = colon ? (size_t)(colon - s) : len;
     return is_ip(AF_INET, s, len) || is_hostname(s, len);
 }
+
+bool api_is_domain(const char *s)
+{
+    size_t len = strlen(s);
+
+    return len > 0 && len <= STORE_TEXT_MAX &&
+           (is_ip(AF_INET, s, len) || is_ip(AF_INET6, s, len) || is_hostname(s, len));
+}

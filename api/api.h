@@ -89,6 +89,8 @@ int api_parse_id(const char *s, char out[37]);
 /* True when s is "host", "host:port", an IPv4 address with optional ":port", a bare IPv6
  * address, or "[v6]:port" / "[v6]", with host an RFC 1123 name and port 1-65535. */
 bool api_is_host_port(const char *s);
+/* True for an RFC 1123 host name or an IPv4 or IPv6 address, without a port. */
+bool api_is_domain(const char *s);
 
 /* List pages through the cache: api_list_cached() answers from it (returns true) when the page
  * for this key is current; otherwise it fills *ret_generation, to be passed to

@@ -11,6 +11,7 @@
 
 #include "api/api.h"
 #include "api/cache.h"
+#include "api/resource.h"
 #include "api/xml.h"
 
 #define MAX_SEGS 6
@@ -267,6 +268,40 @@ static void route_turn(const struct api *api, struct store *st, const struct api
     }
 }
 
+static const struct api_resource *const resources[] = {
+    &api_res_cospaces,     &api_res_inbound_rules,      &api_res_tenants,
+    &api_res_call_bridges, &api_res_call_bridge_groups,
+};
+
+/* /api/v1/<collection>[/<id>[/<sub>]] for the table-driven resources; false if not one. */
+static bool route_resource(const struct api *api, struct store *st, const struct api_request *req,
+                           char **segs, int n, struct api_reply *reply)
+{
+    const struct api_resource *res = NULL;
+
+    for (size_t i = 0; i < sizeof(resources) / sizeof(resources[0]) && !res; i++)
+        if (strcasecmp(segs[0], resources[i]->collection) == 0)
+            res = resources[i];
+    if (!res)
+        return false;
+    if (n == 1 && (is_get(req) || req->method == API_POST))
+        api_res_generic(api, st, req, res, NULL, reply);
+    else if (n == 1)
+        method_not_allowed(reply, "GET, POST");
+    else if (n == 2 && (is_get(req) || req->method == API_PUT || req->method == API_DELETE))
+        api_res_generic(api, st, req, res, segs[1], reply);
+    else if (n == 2)
+        method_not_allowed(reply, "GET, PUT, DELETE");
+    else if (n == 3 && res == &api_res_cospaces && strcasecmp(segs[2], "meetingEntryDetail") == 0) {
+        if (is_get(req))
+            api_res_meeting_entry_detail(api, st, req, segs[1], reply);
+        else
+            method_not_allowed(reply, "GET");
+    } else
+        api_reply_failure(reply, 404, "unrecognizedObject");
+    return true;
+}
+
 void api_route(const struct api *api, struct store *st, const struct api_request *req,
                struct api_reply *reply)
 {
@@ -282,6 +317,13 @@ void api_route(const struct api *api, struct store *st, const struct api_request
         api_reply_failure(reply, 404, "unrecognizedObject");
     } else if (strcasecmp(segs[2], "turnServers") == 0) {
         route_turn(api, st, req, segs + 2, n - 2, reply);
+    } else if (route_resource(api, st, req, segs + 2, n - 2, reply)) {
+        /* answered */
+    } else if (n == 3 && strcasecmp(segs[2], "callMatching") == 0) {
+        if (is_get(req))
+            api_res_call_matching(api, st, req, reply);
+        else
+            method_not_allowed(reply, "GET");
     } else if (n == 4 && strcasecmp(segs[2], "system") == 0 && strcasecmp(segs[3], "status") == 0) {
         if (is_get(req))
             api_res_system_status(api, req, reply);

@@ -1,0 +1,104 @@
+/* api/res_callbridge.c: /api/v1/tenants, /api/v1/callBridges and /api/v1/callBridgeGroups
+ * (cms-api.md §5), so that references to them from coSpaces, rules and TURN servers are real. */
+#include <errno.h>
+
+#include "api/resource.h"
+
+/* ---- tenants ------------------------------------------------------------------------------ */
+static const char *const tenant_cols[] = {"id", "name"};
+const struct store_table api_table_tenant = {"tenant", tenant_cols, "tt", 2};
+
+static const struct api_field tenant_fields[] = {
+    {.param = "name", .col = 1, .kind = AK_TEXT, .flags = AF_LIST},
+};
+static const struct api_filter tenant_filters[] = {
+    {"filter", "instr(lower(coalesce(name, '')), lower(?)) > 0", 1},
+};
+
+const struct api_resource api_res_tenants = {
+    .collection = "tenants",
+    .element = "tenant",
+    .missing = "tenantDoesNotExist",
+    .in_use = "tenantInUse",
+    .table = &api_table_tenant,
+    .fields = tenant_fields,
+    .nfields = 1,
+    .filters = tenant_filters,
+    .nfilters = 1,
+    .page_default = API_PAGE_DEFAULT,
+};
+
+/* ---- call bridge groups ------------------------------------------------------------------- */
+static const char *const group_cols[] = {"id", "name"};
+static const struct store_table group_table = {"call_bridge_group", group_cols, "tt", 2};
+
+static const struct api_field group_fields[] = {
+    {.param = "name", .col = 1, .kind = AK_TEXT, .flags = AF_LIST},
+};
+
+const struct api_resource api_res_call_bridge_groups = {
+    .collection = "callBridgeGroups",
+    .element = "callBridgeGroup",
+    .missing = "callBridgeGroupDoesNotExist",
+    .in_use = "callBridgeGroupInUse",
+    .table = &group_table,
+    .fields = group_fields,
+    .nfields = 1,
+    .filters = tenant_filters, /* the same: a substring of the name */
+    .nfilters = 1,
+    .page_default = API_PAGE_DEFAULT,
+};
+
+/* ---- call bridges ------------------------------------------------------------------------- */
+static const char *const bridge_cols[] = {"id", "name", "address", "sip_domain",
+                                          "call_bridge_group"};
+static const struct store_table bridge_table = {"call_bridge", bridge_cols, "ttttt", 5};
+
+static const struct api_field bridge_fields[] = {
+    {.param = "name", .col = 1, .kind = AK_TEXT, .flags = AF_LIST},
+    {.param = "address", .col = 2, .kind = AK_TEXT},
+    {.param = "sipDomain", .col = 3, .kind = AK_DOMAIN},
+    {.param = "callBridgeGroup",
+     .col = 4,
+     .kind = AK_REF,
+     .ref = &group_table,
+     .ref_missing = "callBridgeGroupDoesNotExist"},
+};
+
+/* Names are unique (duplicateCallBridgeName). */
+static int check_bridge(const struct api *api, struct store *st, const struct api_request *req,
+                        const struct api_resource *res, struct store_row *row, bool create,
+                        struct api_reply *reply)
+{
+    int r;
+
+    (void)api;
+    (void)req;
+    (void)create;
+    if (!row->v[1])
+        return 0;
+    r = store_row_taken(st, res->table, "name", row->v[1], row->v[0]);
+    if (r == 0) {
+        api_reply_failure(reply, 400, "duplicateCallBridgeName");
+        return -EEXIST;
+    }
+    if (r != -ENOENT) {
+        api_reply_err(reply, r);
+        return r;
+    }
+    return 0;
+}
+
+const struct api_resource api_res_call_bridges = {
+    .collection = "callBridges",
+    .element = "callBridge",
+    .missing = "callBridgeDoesNotExist",
+    .in_use = "callBridgeInUse",
+    .table = &bridge_table,
+    .fields = bridge_fields,
+    .nfields = 4,
+    .filters = tenant_filters,
+    .nfilters = 1,
+    .page_default = API_PAGE_DEFAULT,
+    .check = check_bridge,
+};

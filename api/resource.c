@@ -1,0 +1,407 @@
+/* api/resource.c: the generic CMS resource (api/resource.h).
+ *
+ * DESIGN: the same conventions as /turnServers (DESIGN "API conventions"), written once:
+ * POST creates with defaults, PUT is partial and an empty value unsets, the first invalid value
+ * answers parameterError, lists are pages in creation order with a total over every match, and
+ * every write happens inside one BEGIN IMMEDIATE transaction, so that a check such as "this uri
+ * is free" and the write it allows cannot be split by another writer. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/resource.h"
+#include "api/util.h"
+#include "api/xml.h"
+
+#define MAX_FILTER_ARGS 16
+
+static bool is_printable(const char *v, size_t max_len)
+{
+    if (strlen(v) > (max_len ? max_len : STORE_TEXT_MAX))
+        return false;
+    for (; *v; v++)
+        if ((unsigned char)*v < 0x20 || *v == 0x7f)
+            return false;
+    return true;
+}
+
+/* RFC 3261 user = 1*( unreserved / escaped / user-unreserved ) */
+static bool is_uri_user(const char *v)
+{
+    if (!*v || strlen(v) > STORE_TEXT_MAX)
+        return false;
+    for (const char *p = v; *p; p++) {
+        if (*p == '%' && p[1] && p[2] && strchr("0123456789abcdefABCDEF", p[1]) &&
+            strchr("0123456789abcdefABCDEF", p[2])) {
+            p += 2;
+            continue;
+        }
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("-_.!~*'()&=+$,;?/", *p)))
+            return false;
+    }
+    return true;
+}
+
+static bool is_digits(const char *v)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 || n > 40)
+        return false;
+    for (; *v; v++)
+        if (*v < '0' || *v > '9')
+            return false;
+    return true;
+}
+
+/* Validates v for f and writes the value to store into out (cap bytes). Returns 0, -EINVAL,
+ * or -ENOENT for a reference to a missing object. */
+static int normalise(struct store *st, const struct api_field *f, const char *v, char *out,
+                     size_t cap)
+{
+    int64_t n;
+    bool b;
+
+    switch (f->kind) {
+    case AK_TEXT:
+    case AK_ID:
+        if (!is_printable(v, f->max_len))
+            return -EINVAL;
+        break;
+    case AK_URI:
+        if (!is_uri_user(v))
+            return -EINVAL;
+        break;
+    case AK_DIGITS:
+        if (!is_digits(v))
+            return -EINVAL;
+        break;
+    case AK_DOMAIN:
+        if (!api_is_domain(v))
+            return -EINVAL;
+        break;
+    case AK_BOOL:
+        if (api_parse_bool(v, &b) < 0)
+            return -EINVAL;
+        v = b ? "1" : "0";
+        break;
+    case AK_INT:
+        if (api_parse_int(v, f->min, f->max, &n) < 0)
+            return -EINVAL;
+        snprintf(out, cap, "%lld", (long long)n);
+        return 0;
+    case AK_ENUM:
+        for (const char *const *e = f->enums; *e; e++) {
+            if (strcasecmp(v, *e) == 0) {
+                snprintf(out, cap, "%s", *e);
+                return 0;
+            }
+        }
+        return -EINVAL;
+    case AK_REF: {
+        char id[STORE_ID_LEN + 1];
+        int r;
+
+        if (api_parse_id(v, id) < 0)
+            return -ENOENT;
+        r = store_row_taken(st, f->ref, "id", id, NULL);
+        if (r < 0)
+            return r;
+        v = id;
+        snprintf(out, cap, "%s", v);
+        return 0;
+    }
+    }
+    snprintf(out, cap, "%s", v);
+    return 0;
+}
+
+/* Applies the form to row. On failure *reply holds the answer. */
+static int apply_form(struct store *st, const struct api_request *req,
+                      const struct api_resource *res, struct store_row *row, bool create,
+                      struct api_reply *reply)
+{
+    for (size_t i = 0; i < res->nfields; i++) {
+        const struct api_field *f = &res->fields[i];
+        const char *v = api_params_get(req->form, f->param);
+        char value[STORE_TEXT_MAX + 1];
+        int r;
+
+        if (f->flags & (AF_VIRTUAL | AF_READONLY) || (create && (f->flags & AF_PUT_ONLY)))
+            continue;
+        if (!v || !*v) {
+            if ((f->flags & AF_REQUIRED) && (create || v)) {
+                api_reply_param_error(reply, f->param, create && !v ? "missing" : "invalidValue");
+                return -EINVAL;
+            }
+            if (v) /* PUT with an empty value: unset (back to the default, if any) */
+                (void)store_row_set(row, f->col, f->dflt);
+            continue;
+        }
+        r = normalise(st, f, v, value, sizeof(value));
+        if (r == -EINVAL) {
+            api_reply_param_error(reply, f->param, "invalidValue");
+            return r;
+        }
+        if (r == -ENOENT) {
+            api_reply_failure(reply, 400, f->ref_missing);
+            return r;
+        }
+        if (r < 0 || store_row_set(row, f->col, value) < 0) {
+            api_reply_err(reply, r < 0 ? r : -ENOMEM);
+            return r < 0 ? r : -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static void write_value(struct api_xml *x, const struct api_field *f, const char *v)
+{
+    if (f->kind == AK_BOOL)
+        api_xml_bool(x, f->param, strcmp(v, "0") != 0);
+    else
+        api_xml_text(x, f->param, v);
+}
+
+/* <element id="..."> with the fields that are set (only AF_LIST ones in lists). */
+static void write_row(struct api_xml *x, const struct api_resource *res,
+                      const struct store_row *row, bool list)
+{
+    api_xml_start(x, res->element);
+    api_xml_attr(x, "id", row->v[0]);
+    for (size_t i = 0; i < res->nfields; i++) {
+        const struct api_field *f = &res->fields[i];
+
+        if (f->flags & (AF_HIDDEN | AF_VIRTUAL) || (list && !(f->flags & AF_LIST)) ||
+            !row->v[f->col])
+            continue;
+        write_value(x, f, row->v[f->col]);
+    }
+    api_xml_end(x);
+}
+
+/* ---- the collection ----------------------------------------------------------------------- */
+
+struct list_ctx {
+    struct api_xml *x;
+    const struct api_resource *res;
+};
+
+static int list_one(const struct store_row *row, void *userdata)
+{
+    struct list_ctx *c = userdata;
+
+    write_row(c->x, c->res, row, true);
+    return 0;
+}
+
+/* Builds the WHERE clause and its arguments from the filters in the query, and the cache key
+ * that names them. Returns 0, or -EINVAL (too many arguments). */
+static int build_filters(const struct api_request *req, const struct api_resource *res, char *where,
+                         size_t wcap, const char **args, size_t *nargs, char *key, size_t kcap)
+{
+    size_t w = 0, k = 0;
+
+    where[0] = key[0] = '\0';
+    *nargs = 0;
+    for (size_t i = 0; i < res->nfilters; i++) {
+        const struct api_filter *f = &res->filters[i];
+        const char *v = api_params_get(req->query, f->param);
+
+        if (!v || !*v)
+            continue;
+        if (*nargs + f->nargs > MAX_FILTER_ARGS)
+            return -EINVAL;
+        w += (size_t)snprintf(where + w, wcap - w, "%s(%s)", w ? " AND " : "", f->where);
+        k += (size_t)snprintf(key + k, kcap - k, "%s=%zu:%s|", f->param, strlen(v), v);
+        for (size_t n = 0; n < f->nargs; n++)
+            args[(*nargs)++] = v;
+        if (w >= wcap || k >= kcap)
+            return -EINVAL;
+    }
+    return 0;
+}
+
+static void list(const struct api *api, struct store *st, const struct api_request *req,
+                 const struct api_resource *res, struct api_reply *reply)
+{
+    const char *args[MAX_FILTER_ARGS];
+    char where[1024], key[512];
+    struct store_query q = {.args = args};
+    struct api_xml *x = NULL;
+    size_t offset, limit, total = 0;
+    uint64_t generation;
+    int r;
+
+    if (api_page_from_query(req, res->page_default, &offset, &limit, reply) < 0)
+        return;
+    if (build_filters(req, res, where, sizeof(where), args, &q.nargs, key, sizeof(key)) < 0) {
+        api_reply_param_error(reply, "filter", "invalidValue");
+        return;
+    }
+    q.where = where[0] ? where : NULL;
+    if (api_list_cached(api, res->collection, key, offset, limit, &generation, reply))
+        return;
+    r = store_read_begin(st);
+    if (r == 0)
+        r = store_row_count(st, res->table, &q, &total);
+    if (r == 0 && !(x = api_xml_new()))
+        r = -ENOMEM;
+    if (r == 0) {
+        struct list_ctx c = {x, res};
+
+        api_xml_start(x, res->collection);
+        api_xml_attr_size(x, "total", total);
+        r = store_row_list(st, res->table, &q, offset, limit, list_one, &c);
+    }
+    store_read_end(st);
+    if (r < 0) {
+        api_xml_free(x);
+        api_reply_err(reply, r);
+        return;
+    }
+    api_reply_xml(reply, x);
+    api_list_remember(api, res->collection, key, offset, limit, generation, reply);
+}
+
+/* Runs the hook and the write, in the transaction the caller opened. */
+static int write_row_checked(const struct api *api, struct store *st, const struct api_request *req,
+                             const struct api_resource *res, struct store_row *row, bool create,
+                             struct api_reply *reply)
+{
+    int r = res->check ? res->check(api, st, req, res, row, create, reply) : 0;
+
+    if (r < 0)
+        return r;
+    r = create ? store_row_insert(st, res->table, row) : store_row_update(st, res->table, row);
+    if (r == 0)
+        r = store_commit(st);
+    if (r < 0)
+        api_reply_err(reply, r);
+    return r;
+}
+
+static void create(const struct api *api, struct store *st, const struct api_request *req,
+                   const struct api_resource *res, struct api_reply *reply)
+{
+    struct store_row row = {0};
+    char id[STORE_ID_LEN + 1];
+    int r;
+
+    if (api_uuid_new(id) < 0 || store_row_set(&row, 0, id) < 0) {
+        api_reply_err(reply, -EIO);
+        goto out;
+    }
+    for (size_t i = 0; i < res->nfields; i++)
+        if (res->fields[i].dflt && !(res->fields[i].flags & AF_VIRTUAL))
+            (void)store_row_set(&row, res->fields[i].col, res->fields[i].dflt);
+    r = store_begin(st);
+    if (r < 0) {
+        api_reply_err(reply, r);
+        goto out;
+    }
+    if (apply_form(st, req, res, &row, true, reply) == 0 &&
+        write_row_checked(api, st, req, res, &row, true, reply) == 0) {
+        api_changed(api);
+        reply->status = 200;
+        snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", res->collection, id);
+    }
+    store_rollback(st);
+out:
+    store_row_done(&row);
+}
+
+/* ---- one object --------------------------------------------------------------------------- */
+
+static void get_one(struct store *st, const struct api_resource *res, const char *id,
+                    struct api_reply *reply)
+{
+    struct store_row row;
+    struct api_xml *x;
+    int r = store_row_get(st, res->table, id, &row);
+
+    if (r == -ENOENT) {
+        api_reply_failure(reply, 404, res->missing);
+        return;
+    }
+    if (r < 0) {
+        api_reply_err(reply, r);
+        return;
+    }
+    x = api_xml_new();
+    if (x) {
+        write_row(x, res, &row, false);
+        api_reply_xml(reply, x);
+    } else {
+        api_reply_err(reply, -ENOMEM);
+    }
+    store_row_done(&row);
+}
+
+static void update(const struct api *api, struct store *st, const struct api_request *req,
+                   const struct api_resource *res, const char *id, struct api_reply *reply)
+{
+    struct store_row row = {0};
+    int r = store_begin(st);
+
+    if (r < 0) {
+        api_reply_err(reply, r);
+        return;
+    }
+    r = store_row_get(st, res->table, id, &row);
+    if (r == -ENOENT)
+        api_reply_failure(reply, 404, res->missing);
+    else if (r < 0)
+        api_reply_err(reply, r);
+    else if (apply_form(st, req, res, &row, false, reply) == 0 &&
+             write_row_checked(api, st, req, res, &row, false, reply) == 0) {
+        api_changed(api);
+        reply->status = 200;
+    }
+    store_rollback(st);
+    store_row_done(&row);
+}
+
+static void delete_one(const struct api *api, struct store *st, const struct api_resource *res,
+                       const char *id, struct api_reply *reply)
+{
+    int r = store_row_delete(st, res->table, id);
+
+    if (r == -ENOENT)
+        api_reply_failure(reply, 404, res->missing);
+    else if (r == -EINVAL) /* ON DELETE RESTRICT: others still refer to it */
+        api_reply_failure(reply, 400, res->in_use);
+    else if (r < 0)
+        api_reply_err(reply, r);
+    else {
+        api_changed(api);
+        reply->status = 200;
+    }
+}
+
+void api_res_generic(const struct api *api, struct store *st, const struct api_request *req,
+                     const struct api_resource *res, const char *id, struct api_reply *reply)
+{
+    char lid[STORE_ID_LEN + 1];
+
+    if (!id) {
+        if (req->method == API_POST)
+            create(api, st, req, res, reply);
+        else
+            list(api, st, req, res, reply);
+        return;
+    }
+    if (api_parse_id(id, lid) < 0) {
+        api_reply_failure(reply, 404, res->missing);
+        return;
+    }
+    if (req->method == API_PUT)
+        update(api, st, req, res, lid, reply);
+    else if (req->method == API_DELETE)
+        delete_one(api, st, res, lid, reply);
+    else
+        get_one(st, res, lid, reply);
+}

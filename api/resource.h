@@ -1,0 +1,94 @@
+/* api/resource.h: table-driven CMS resources (tenants, coSpaces, inbound dial plan rules, call
+ * bridges and their groups). One parameter table per resource drives validation, storage,
+ * lists, filters and XML; a hook adds what is particular to a resource. */
+#ifndef API_RESOURCE_H
+#define API_RESOURCE_H
+
+#include "api/api.h"
+
+enum api_kind {
+    AK_TEXT,   /* printable UTF-8, at most max_len bytes (255 when 0) */
+    AK_URI,    /* a SIP URI user part (RFC 3261 "user") */
+    AK_DIGITS, /* a numeric string such as a callId */
+    AK_DOMAIN, /* a complete domain or an IP address, no wildcard */
+    AK_BOOL,   /* true/false in any case; stored 1/0 */
+    AK_INT,    /* an integer in [min, max] */
+    AK_ENUM,   /* one of enums, any case on input, stored as spelled there */
+    AK_REF,    /* the id of an object in ref, which must exist (else ref_missing) */
+    AK_ID,     /* a reference to an object this service does not keep yet: stored as given */
+};
+
+#define AF_LIST 0x01     /* shown in list elements */
+#define AF_HIDDEN 0x02   /* stored, never shown */
+#define AF_VIRTUAL 0x04  /* not stored: read by the hook */
+#define AF_REQUIRED 0x08 /* must be given on POST and cannot be unset */
+#define AF_PUT_ONLY 0x10 /* ignored on POST */
+#define AF_READONLY 0x20 /* shown, never set by a client */
+
+struct api_field {
+    const char *param; /* as CMS spells it; input matches in any case */
+    size_t col;        /* column in the table (ignored for AF_VIRTUAL) */
+    enum api_kind kind;
+    unsigned flags;
+    size_t max_len;
+    const char *const *enums; /* NULL-terminated */
+    int64_t min, max;
+    const struct store_table *ref;
+    const char *ref_missing;
+    const char *dflt; /* stored on create when not given */
+};
+
+/* A list filter: the query parameter and its SQL condition with nargs '?' placeholders, all
+ * bound to the parameter's value. */
+struct api_filter {
+    const char *param;
+    const char *where;
+    size_t nargs;
+};
+
+struct api_resource;
+/* Runs inside the write transaction after the parameters were applied to row; may change
+ * row. Returns 0, or a negative errno with *reply filled. */
+typedef int (*api_check_fn)(const struct api *api, struct store *st, const struct api_request *req,
+                            const struct api_resource *res, struct store_row *row, bool create,
+                            struct api_reply *reply);
+
+struct api_resource {
+    const char *collection; /* "coSpaces" */
+    const char *element;    /* "coSpace" */
+    const char *missing;    /* "coSpaceDoesNotExist" */
+    const char *in_use;     /* refusal of a delete while others refer to it */
+    const struct store_table *table;
+    const struct api_field *fields;
+    size_t nfields;
+    const struct api_filter *filters;
+    size_t nfilters;
+    size_t page_default;
+    api_check_fn check;
+};
+
+/* Handles the collection (id NULL) or one object of res. */
+void api_res_generic(const struct api *api, struct store *st, const struct api_request *req,
+                     const struct api_resource *res, const char *id, struct api_reply *reply);
+
+/* Columns of api_table_cospace that call matching reads. */
+enum {
+    API_COSPACE_URI = 3,
+    API_COSPACE_CALL_ID = 5,
+    API_COSPACE_PASSCODE = 7,
+    API_COSPACE_TENANT = 9
+};
+
+/* Tables other resources refer to. */
+extern const struct store_table api_table_tenant, api_table_cospace, api_table_inbound_rule;
+
+/* The resources (api/res_cospace.c etc.), and the extra paths. */
+extern const struct api_resource api_res_tenants, api_res_cospaces, api_res_inbound_rules,
+    api_res_call_bridges, api_res_call_bridge_groups;
+void api_res_meeting_entry_detail(const struct api *api, struct store *st,
+                                  const struct api_request *req, const char *id,
+                                  struct api_reply *reply);
+void api_res_call_matching(const struct api *api, struct store *st, const struct api_request *req,
+                           struct api_reply *reply);
+
+#endif
