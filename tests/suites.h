@@ -19,5 +19,6 @@ Suite *turn_prober_suite(void);
 Suite *it_https_suite(void);
 Suite *it_daemon_suite(void);
 Suite *it_status_suite(void);
+Suite *it_cospaces_suite(void);
 
 #endif
