@@ -843,8 +843,12 @@ static void run_commands(struct turn_prober *p, int64_t now_us)
             break;
         case CMD_WAIT: {
             struct srv *s = find_srv(p, c->spec.id, NULL);
+            bool ready;
 
-            if (!s || s->pub) { /* unknown, or results already there */
+            pthread_mutex_lock(&p->lock); /* pub is cleared by turn_prober_set() too */
+            ready = !s || s->pub;
+            pthread_mutex_unlock(&p->lock);
+            if (ready) { /* unknown, or results already there */
                 c->done(c->ctx);
                 break;
             }
@@ -1019,11 +1023,22 @@ void turn_prober_stop(struct turn_prober *p)
 int turn_prober_set(struct turn_prober *p, const struct turn_server_spec *spec)
 {
     struct cmd *c = calloc(1, sizeof(*c));
+    struct srv *s;
 
     if (!c)
         return -ENOMEM;
     c->kind = CMD_SET;
     c->spec = *spec;
+    /* The results of the old configuration are gone from now on, not from when the prober
+     * thread gets to the command: a status asked right after an update waits for the new
+     * probe instead of answering with the old one. */
+    pthread_mutex_lock(&p->lock);
+    s = find_srv(p, spec->id, NULL);
+    if (s) {
+        free(s->pub);
+        s->pub = NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
     push_cmd(p, c);
     return 0;
 }
