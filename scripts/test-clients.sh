@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs real CMS API clients, unchanged, against a callbridged started here:
-#   - newman (Postman's runner) with tests/postman/turnServers.postman_collection.json
+#   - newman (Postman's runner) with tests/postman/callbridge.postman_collection.json
 #   - ansible-playbook with tests/ansible/turn.yml (uri with and without force_basic_auth)
 # Usage: scripts/test-clients.sh path/to/callbridged
 # The daemon listens on 127.0.0.1 on a port the kernel picks, has its own temporary data
@@ -61,7 +61,7 @@ fi
 url="https://127.0.0.1:$port"
 
 run newman "$top/tests/postman/node_modules/.bin/newman" run \
-    "$top/tests/postman/turnServers.postman_collection.json" \
+    "$top/tests/postman/callbridge.postman_collection.json" \
     --env-var "mmpHost=127.0.0.1:$port" --env-var "user=admin" --env-var "password=$password" \
     --ssl-extra-ca-certs "$dir/cert.pem" --bail --color off --reporters cli
 
