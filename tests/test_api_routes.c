@@ -1,6 +1,7 @@
 /* tests/test_api_routes.c: the router and /api/v1/turnServers through api_route(), with a real
  * store on disk and real sealing; no HTTP. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,6 +465,72 @@ START_TEST(test_list_pages_never_stale)
 }
 END_TEST
 
+/* Two writers, each with its own connection to the same database file, create a coSpace with
+ * the same uri at the same moment: the check and the insert share one write transaction, so
+ * exactly one wins and the other is told duplicateCoSpaceUri. */
+struct racer {
+    struct api *api;
+    char path[160];
+    pthread_barrier_t *go;
+    int status;
+    char body[256];
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    struct api_params q = {0}, f = {0};
+    struct api_request req = {
+        .method = API_POST, .path = "/api/v1/coSpaces", .query = &q, .form = &f, .user = "t"};
+    struct api_reply reply = {0};
+    struct store *st;
+
+    ck_assert_int_eq(store_open(r->path, &st), 0);
+    static const char form[] = "name=racer&uri=same-room";
+
+    ck_assert_int_eq(api_params_parse(&f, form, strlen(form)), 0);
+    pthread_barrier_wait(r->go);
+    api_route(r->api, st, &req, &reply);
+    r->status = reply.status;
+    snprintf(r->body, sizeof(r->body), "%s", reply.body ? reply.body : "");
+    api_reply_done(&reply);
+    api_params_done(&f);
+    store_close(st);
+    return NULL;
+}
+
+START_TEST(test_concurrent_writers_one_uri)
+{
+    for (int round = 0; round < 20; round++) {
+        struct racer a = {0}, b = {0};
+        pthread_barrier_t go;
+        pthread_t ta, tb;
+        char *body;
+
+        th_ctx_close(&ctx);
+        th_ctx_open(&ctx);
+        pthread_barrier_init(&go, NULL, 2);
+        a.api = b.api = &ctx.api;
+        a.go = b.go = &go;
+        snprintf(a.path, sizeof(a.path), "%s/callbridge.db", ctx.dir);
+        snprintf(b.path, sizeof(b.path), "%s/callbridge.db", ctx.dir);
+        pthread_create(&ta, NULL, race, &a);
+        pthread_create(&tb, NULL, race, &b);
+        pthread_join(ta, NULL);
+        pthread_join(tb, NULL);
+        pthread_barrier_destroy(&go);
+        ck_assert_msg((a.status == 200) != (b.status == 200), "round %d: %d and %d", round,
+                      a.status, b.status);
+        ck_assert_str_eq(a.status == 200 ? b.body : a.body,
+                         "<?xml version=\"1.0\"?><failureDetails><duplicateCoSpaceUri />"
+                         "</failureDetails>");
+        ck_assert_int_eq(route(API_GET, "/api/v1/coSpaces", "filter=same-room", NULL, &body), 200);
+        ck_assert_msg(strstr(body, "total=\"1\""), "%s", body);
+        free(body);
+    }
+}
+END_TEST
+
 START_TEST(test_limit_capped)
 {
     char *body;
@@ -505,6 +572,7 @@ Suite *api_routes_suite(void)
     tcase_add_test(tc, test_list_paging_and_filter);
     tcase_add_test(tc, test_list_pages_never_stale);
     tcase_add_test(tc, test_limit_capped);
+    tcase_add_test(tc, test_concurrent_writers_one_uri);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -159,6 +159,9 @@ START_TEST(test_cospace_validation)
            FAIL("tenantDoesNotExist"));
     expect("GET", "/api/v1/coSpaces/6c0a3b8e-1c3e-4d2a-9a55-3d2f6c8b0a11", NULL, 404,
            FAIL("coSpaceDoesNotExist"));
+    /* regenerateSecret is for PUT: on POST it is ignored */
+    ck_assert_int_eq(
+        call("POST", "/api/v1/coSpaces", "uri=regen-on-post&regenerateSecret=true", NULL, 0), 200);
 }
 END_TEST
 
