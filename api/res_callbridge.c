@@ -12,7 +12,7 @@ static const struct api_field tenant_fields[] = {
     {.param = "name", .col = 1, .kind = AK_TEXT, .flags = AF_LIST},
 };
 static const struct api_filter tenant_filters[] = {
-    {"filter", "instr(lower(coalesce(name, '')), lower(?)) > 0", 1},
+    {.param = "filter", .where = "instr(lower(coalesce(name, '')), lower(?)) > 0", .nargs = 1},
 };
 
 const struct api_resource api_res_tenants = {
@@ -77,7 +77,7 @@ static int check_bridge(const struct api *api, struct store *st, const struct ap
     (void)create;
     if (!row->v[1])
         return 0;
-    r = store_row_taken(st, res->table, "name", row->v[1], row->v[0]);
+    r = store_row_taken(st, res->table, "name", row->v[1], row->v[0], true);
     if (r == 0) {
         api_reply_failure(reply, 400, "duplicateCallBridgeName");
         return -EEXIST;

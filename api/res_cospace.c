@@ -121,13 +121,14 @@ static const struct api_field fields[] = {
 };
 
 static const struct api_filter filters[] = {
-    {"filter",
-     "instr(lower(coalesce(name, '')), lower(?)) > 0 OR instr(lower(coalesce(uri, '')), "
-     "lower(?)) > 0 OR instr(lower(coalesce(secondary_uri, '')), lower(?)) > 0 OR "
-     "instr(coalesce(call_id, ''), ?) > 0",
-     4},
-    {"tenantFilter", "tenant = lower(?)", 1},
-    {"callLegProfileFilter", "call_leg_profile = ?", 1},
+    {.param = "filter",
+     .where = "instr(lower(coalesce(name, '')), lower(?)) > 0 OR instr(lower(coalesce(uri, '')), "
+              "lower(?)) > 0 OR instr(lower(coalesce(secondary_uri, '')), lower(?)) > 0 OR "
+              "instr(coalesce(call_id, ''), ?) > 0",
+     .nargs = 4,
+     .indexed = "seq IN (SELECT rowid FROM cospace_search WHERE cospace_search MATCH ?)"},
+    {.param = "tenantFilter", .where = "tenant = lower(?)", .nargs = 1},
+    {.param = "callLegProfileFilter", .where = "call_leg_profile = ?", .nargs = 1},
 };
 
 /* 0 when the form says name=true (any case), -ENOENT when absent or false, -EINVAL otherwise. */
@@ -168,7 +169,7 @@ static int new_call_id(struct store *st, struct store_row *row)
         if (RAND_bytes((unsigned char *)&n, sizeof(n)) != 1)
             return -EIO;
         snprintf(id, sizeof(id), "%u", 100000000u + n % 900000000u);
-        r = store_row_taken(st, &api_table_cospace, "call_id", id, NULL);
+        r = store_row_taken(st, &api_table_cospace, "call_id", id, NULL, false);
         if (r == -ENOENT)
             return store_row_set(row, C_CALL_ID, id);
         if (r < 0)
@@ -180,9 +181,10 @@ static int new_call_id(struct store *st, struct store_row *row)
 /* Is uri used as uri or secondaryUri by another coSpace? 0 yes, -ENOENT no. */
 static int uri_taken(struct store *st, const char *uri, const char *self)
 {
-    int r = store_row_taken(st, &api_table_cospace, "uri", uri, self);
+    int r = store_row_taken(st, &api_table_cospace, "uri", uri, self, true);
 
-    return r == -ENOENT ? store_row_taken(st, &api_table_cospace, "secondary_uri", uri, self) : r;
+    return r == -ENOENT ? store_row_taken(st, &api_table_cospace, "secondary_uri", uri, self, true)
+                        : r;
 }
 
 static int fail(struct api_reply *reply, int r, const char *reason)
@@ -218,7 +220,8 @@ static int check(const struct api *api, struct store *st, const struct api_reque
             return fail(reply, r, NULL);
     }
     if (row->v[C_CALL_ID]) {
-        r = store_row_taken(st, &api_table_cospace, "call_id", row->v[C_CALL_ID], row->v[C_ID]);
+        r = store_row_taken(st, &api_table_cospace, "call_id", row->v[C_CALL_ID], row->v[C_ID],
+                            false);
         if (r == 0)
             return fail(reply, -EEXIST, "duplicateCoSpaceId");
         if (r != -ENOENT)

@@ -53,8 +53,8 @@ static const struct api_field fields[] = {
 };
 
 static const struct api_filter filters[] = {
-    {"filter", "instr(lower(domain), lower(?)) > 0", 1},
-    {"tenantFilter", "tenant = lower(?)", 1},
+    {.param = "filter", .where = "instr(lower(domain), lower(?)) > 0", .nargs = 1},
+    {.param = "tenantFilter", .where = "tenant = lower(?)", .nargs = 1},
 };
 
 const struct api_resource api_res_inbound_rules = {

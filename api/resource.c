@@ -107,7 +107,7 @@ static int normalise(struct store *st, const struct api_field *f, const char *v,
 
         if (api_parse_id(v, id) < 0)
             return -ENOENT;
-        r = store_row_taken(st, f->ref, "id", id, NULL);
+        r = store_row_taken(st, f->ref, "id", id, NULL, false);
         if (r < 0)
             return r;
         v = id;
@@ -198,29 +198,75 @@ static int list_one(const struct store_row *row, void *userdata)
     return 0;
 }
 
+/* Characters, not bytes: the trigram tokenizer counts characters. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* An FTS5 phrase: the value in double quotes, quotes inside doubled, so that no input is read
+ * as FTS5 query syntax. */
+static int fts_phrase(const char *v, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    out[o++] = '"';
+    for (; *v; v++) {
+        if (o + 3 >= cap)
+            return -EINVAL;
+        if (*v == '"')
+            out[o++] = '"';
+        out[o++] = *v;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return 0;
+}
+
+struct filter_set {
+    char where[1024], key[512];
+    const char *args[MAX_FILTER_ARGS];
+    size_t nargs;
+    char phrase[2 * STORE_TEXT_MAX + 8]; /* one indexed filter at a time */
+};
+
 /* Builds the WHERE clause and its arguments from the filters in the query, and the cache key
- * that names them. Returns 0, or -EINVAL (too many arguments). */
-static int build_filters(const struct api_request *req, const struct api_resource *res, char *where,
-                         size_t wcap, const char **args, size_t *nargs, char *key, size_t kcap)
+ * that names them. Returns 0, or -EINVAL (too many arguments, too long). */
+static int build_filters(const struct api_request *req, const struct api_resource *res,
+                         struct filter_set *fs)
 {
     size_t w = 0, k = 0;
 
-    where[0] = key[0] = '\0';
-    *nargs = 0;
+    fs->where[0] = fs->key[0] = fs->phrase[0] = '\0';
+    fs->nargs = 0;
     for (size_t i = 0; i < res->nfilters; i++) {
         const struct api_filter *f = &res->filters[i];
         const char *v = api_params_get(req->query, f->param);
+        bool indexed;
 
         if (!v || !*v)
             continue;
-        if (*nargs + f->nargs > MAX_FILTER_ARGS)
+        indexed = f->indexed && utf8_chars(v) >= 3 && !fs->phrase[0];
+        if (fs->nargs + (indexed ? 1 : f->nargs) > MAX_FILTER_ARGS)
             return -EINVAL;
-        w += (size_t)snprintf(where + w, wcap - w, "%s(%s)", w ? " AND " : "", f->where);
-        k += (size_t)snprintf(key + k, kcap - k, "%s=%zu:%s|", f->param, strlen(v), v);
+        w += (size_t)snprintf(fs->where + w, sizeof(fs->where) - w, "%s(%s)", w ? " AND " : "",
+                              indexed ? f->indexed : f->where);
+        k += (size_t)snprintf(fs->key + k, sizeof(fs->key) - k, "%s=%zu:%s|", f->param, strlen(v),
+                              v);
+        if (w >= sizeof(fs->where) || k >= sizeof(fs->key))
+            return -EINVAL;
+        if (indexed) {
+            if (fts_phrase(v, fs->phrase, sizeof(fs->phrase)) < 0)
+                return -EINVAL;
+            fs->args[fs->nargs++] = fs->phrase;
+            continue;
+        }
         for (size_t n = 0; n < f->nargs; n++)
-            args[(*nargs)++] = v;
-        if (w >= wcap || k >= kcap)
-            return -EINVAL;
+            fs->args[fs->nargs++] = v;
     }
     return 0;
 }
@@ -228,9 +274,8 @@ static int build_filters(const struct api_request *req, const struct api_resourc
 static void list(const struct api *api, struct store *st, const struct api_request *req,
                  const struct api_resource *res, struct api_reply *reply)
 {
-    const char *args[MAX_FILTER_ARGS];
-    char where[1024], key[512];
-    struct store_query q = {.args = args};
+    struct filter_set fs = {0};
+    struct store_query q = {.args = fs.args};
     struct api_xml *x = NULL;
     size_t offset, limit, total = 0;
     uint64_t generation;
@@ -238,12 +283,13 @@ static void list(const struct api *api, struct store *st, const struct api_reque
 
     if (api_page_from_query(req, res->page_default, &offset, &limit, reply) < 0)
         return;
-    if (build_filters(req, res, where, sizeof(where), args, &q.nargs, key, sizeof(key)) < 0) {
+    if (build_filters(req, res, &fs) < 0) {
         api_reply_param_error(reply, "filter", "invalidValue");
         return;
     }
-    q.where = where[0] ? where : NULL;
-    if (api_list_cached(api, res->collection, key, offset, limit, &generation, reply))
+    q.where = fs.where[0] ? fs.where : NULL;
+    q.nargs = fs.nargs;
+    if (api_list_cached(api, res->collection, fs.key, offset, limit, &generation, reply))
         return;
     r = store_read_begin(st);
     if (r == 0)
@@ -264,7 +310,7 @@ static void list(const struct api *api, struct store *st, const struct api_reque
         return;
     }
     api_reply_xml(reply, x);
-    api_list_remember(api, res->collection, key, offset, limit, generation, reply);
+    api_list_remember(api, res->collection, fs.key, offset, limit, generation, reply);
 }
 
 /* Runs the hook and the write, in the transaction the caller opened. */

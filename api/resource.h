@@ -39,11 +39,14 @@ struct api_field {
 };
 
 /* A list filter: the query parameter and its SQL condition with nargs '?' placeholders, all
- * bound to the parameter's value. */
+ * bound to the parameter's value. When indexed is set and the value has at least 3 characters,
+ * that condition is used instead, with one '?' bound to the value as an FTS5 phrase (an index
+ * with the trigram tokenizer finds substrings). */
 struct api_filter {
     const char *param;
     const char *where;
     size_t nargs;
+    const char *indexed;
 };
 
 struct api_resource;

@@ -145,10 +145,11 @@ int store_row_count(struct store *st, const struct store_table *t, const struct 
 /* Calls fn for at most limit matching rows after skipping offset; a negative return stops. */
 int store_row_list(struct store *st, const struct store_table *t, const struct store_query *q,
                    size_t offset, size_t limit, store_row_fn fn, void *userdata);
-/* 0 when some row other than except_id (may be NULL) has col = value (case-insensitive),
- * -ENOENT when none. */
+/* 0 when some row other than except_id (may be NULL) has col = value, -ENOENT when none.
+ * nocase compares without regard to case: give it only for a column whose index is
+ * COLLATE NOCASE, or the check cannot use the index and reads the whole table. */
 int store_row_taken(struct store *st, const struct store_table *t, const char *col,
-                    const char *value, const char *except_id);
+                    const char *value, const char *except_id, bool nocase);
 
 /* ---- call bridges (referenced by TURN servers) ------------------------------------------- */
 int store_call_bridge_exists(struct store *st, const char *id);       /* 0 or -ENOENT */
