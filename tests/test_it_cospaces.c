@@ -189,6 +189,11 @@ START_TEST(test_tenants_filters_and_references)
     expect("GET", tenant, NULL, 404, FAIL("tenantDoesNotExist"));
     expect("DELETE", space, NULL, 200, "");
     expect("GET", space, NULL, 404, FAIL("coSpaceDoesNotExist"));
+    /* a profile this service does not keep yet is stored, echoed and filtered on as given */
+    create("coSpaces", "uri=profiled&callLegProfile=7a1e6f0c-2b9d-4c3e-8f5a-1d2c3b4a5e6f", space);
+    expect_has(space, "<callLegProfile>7a1e6f0c-2b9d-4c3e-8f5a-1d2c3b4a5e6f</callLegProfile>");
+    expect_has("/api/v1/coSpaces?callLegProfileFilter=7a1e6f0c-2b9d-4c3e-8f5a-1d2c3b4a5e6f",
+               "total=\"1\"><coSpace id=");
 }
 END_TEST
 
