@@ -69,6 +69,8 @@ void api_reply_err(struct api_reply *reply, int err); /* a store/system error: 5
 struct api_xml;
 void api_reply_xml(struct api_reply *reply, struct api_xml *x);
 void api_reply_done(struct api_reply *reply); /* frees the body; reply may be reused */
+/* A new XML answer, or NULL after setting a 500 in *reply (out of memory). */
+struct api_xml *api_reply_xml_new(struct api_reply *reply);
 
 /* Dispatches one authenticated request. Always fills *reply (status, maybe body/headers). */
 void api_route(const struct api *api, struct store *st, const struct api_request *req,

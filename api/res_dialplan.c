@@ -205,11 +205,9 @@ void api_res_call_matching(const struct api *api, struct store *st, const struct
         api_reply_err(reply, r);
         return;
     }
-    x = api_xml_new();
-    if (!x) {
-        api_reply_err(reply, -ENOMEM);
+    x = api_reply_xml_new(reply);
+    if (!x)
         return;
-    }
     api_xml_start(x, "callMatching");
     api_xml_text(x, "result", result_names[m.result]);
     if (m.rule[0]) {

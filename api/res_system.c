@@ -9,13 +9,11 @@
 void api_res_system_status(const struct api *api, const struct api_request *req,
                            struct api_reply *reply)
 {
-    struct api_xml *x = api_xml_new();
+    struct api_xml *x = api_reply_xml_new(reply);
 
     (void)req;
-    if (!x) {
-        api_reply_err(reply, -ENOMEM);
+    if (!x)
         return;
-    }
     api_xml_start(x, "status");
     api_xml_text(x, "softwareVersion", API_VERSION);
     api_xml_int(x, "uptimeSeconds", (api_now_us() - api->started_us) / 1000000);

@@ -314,11 +314,9 @@ static void turn_get(struct store *st, const char *id, struct api_reply *reply)
         api_reply_err(reply, r);
         return;
     }
-    x = api_xml_new();
-    if (!x) {
-        api_reply_err(reply, -ENOMEM);
+    x = api_reply_xml_new(reply);
+    if (!x)
         return;
-    }
     write_turn(x, &t);
     api_reply_xml(reply, x);
 }

@@ -176,11 +176,9 @@ void api_res_turn_status(const struct api *api, struct store *st, const struct a
         reply->wait_until_us = turn_now_us() + api->status_wait_us;
         return;
     }
-    x = api_xml_new();
-    if (!x) {
-        api_reply_err(reply, -ENOMEM);
+    x = api_reply_xml_new(reply);
+    if (!x)
         return;
-    }
     api_xml_start(x, "turnServer");
     api_xml_attr(x, "id", lid);
     api_xml_text(x, "status", summary(&status));

@@ -377,12 +377,10 @@ static void get_one(struct store *st, const struct api_resource *res, const char
         api_reply_err(reply, r);
         return;
     }
-    x = api_xml_new();
+    x = api_reply_xml_new(reply);
     if (x) {
         write_row(x, res, &row, false);
         api_reply_xml(reply, x);
-    } else {
-        api_reply_err(reply, -ENOMEM);
     }
     store_row_done(&row);
 }

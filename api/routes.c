@@ -80,6 +80,15 @@ void api_reply_xml(struct api_reply *reply, struct api_xml *x)
         reply->status = 200;
 }
 
+struct api_xml *api_reply_xml_new(struct api_reply *reply)
+{
+    struct api_xml *x = api_xml_new();
+
+    if (!x)
+        api_reply_err(reply, -ENOMEM);
+    return x;
+}
+
 int api_parse_bool(const char *s, bool *ret)
 {
     if (strcasecmp(s, "true") == 0)
