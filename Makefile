@@ -32,9 +32,10 @@ asan_LDFLAGS := -fsanitize=address,undefined
 SCHEMA := $(sort $(wildcard schema/*.sql))
 STORE_SRCS := $(wildcard store/*.c)
 TURN_SRCS := $(wildcard turnclient/*.c)
+MEDIA_SRCS := $(wildcard media/*.c)
 API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c))
 TEST_SRCS := $(wildcard tests/*.c)
-LIB_SRCS := $(STORE_SRCS) $(TURN_SRCS) $(API_SRCS)
+LIB_SRCS := $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 
 .PHONY: all run test check-suites bench clean format format-check lint deps
 all: build/rel/callbridged
@@ -106,13 +107,13 @@ bench:
 	scripts/bench/cospaces.sh build/rel
 
 format:
-	clang-format -i $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] tests/*.[ch] scripts/bench/*.c)
+	clang-format -i $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] scripts/bench/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] tests/*.[ch] scripts/bench/*.c)
+	clang-format --dry-run --Werror $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] scripts/bench/*.c)
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. api store turnclient tests
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. api store turnclient media tests
 
 clean:
 	rm -rf build

@@ -355,6 +355,7 @@ static void on_allocated(struct turn_alloc *a, const struct stun_msg *m, int64_t
     if (m->has_xor_mapped)
         a->info.mapped = m->xor_mapped;
     a->info.lifetime_s = m->has_lifetime ? m->lifetime : 600;
+    a->info.expires_us = now_us + (int64_t)a->info.lifetime_s * 1000000;
     a->info.state = TURN_ALLOC_READY;
     schedule_refresh(a, now_us);
 }
@@ -417,6 +418,7 @@ static void on_success(struct turn_alloc *a, struct req *r, const struct stun_ms
     case REQ_REFRESH:
         if (m->has_lifetime)
             a->info.lifetime_s = m->lifetime;
+        a->info.expires_us = now_us + (int64_t)a->info.lifetime_s * 1000000;
         schedule_refresh(a, now_us);
         break;
     case REQ_RELEASE:

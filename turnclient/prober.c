@@ -407,6 +407,21 @@ static void close_probe_socket(struct probe *pr)
     }
 }
 
+int turn_spec_credentials(const struct turn_server_spec *spec, char *ret_user, size_t ucap,
+                          char *ret_pass, size_t pcap)
+{
+    if (!spec->use_shared_secret) {
+        if ((size_t)snprintf(ret_user, ucap, "%s", spec->username) >= ucap ||
+            (size_t)snprintf(ret_pass, pcap, "%s", spec->password) >= pcap)
+            return -ENOSPC;
+        return 0;
+    }
+    if (pcap < 29)
+        return -ENOSPC;
+    return turn_cred_rest(spec->shared_secret, spec->username, time(NULL) + REST_TTL_S, ret_user,
+                          ucap, ret_pass);
+}
+
 /* Opens the socket and the allocation towards pr->addr. Returns 0 or -errno. */
 static int probe_connect(struct probe *pr)
 {
@@ -417,22 +432,17 @@ static int probe_connect(struct probe *pr)
                                     .txn = p->cfg.txn,
                                     .send = probe_send,
                                     .userdata = pr};
-    char rest_user[600], rest_pass[32];
+    char user[600], pass[256];
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = pr};
     socklen_t alen =
         pr->addr.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     int r;
 
-    cfg.username = pr->srv->spec.username;
-    cfg.password = pr->srv->spec.password;
-    if (pr->srv->spec.use_shared_secret) {
-        r = turn_cred_rest(pr->srv->spec.shared_secret, pr->srv->spec.username,
-                           time(NULL) + REST_TTL_S, rest_user, sizeof(rest_user), rest_pass);
-        if (r < 0)
-            return r;
-        cfg.username = rest_user;
-        cfg.password = rest_pass;
-    }
+    r = turn_spec_credentials(&pr->srv->spec, user, sizeof(user), pass, sizeof(pass));
+    if (r < 0)
+        return r;
+    cfg.username = user;
+    cfg.password = pass;
     pr->fd = socket(pr->addr.ss_family,
                     (pr->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (pr->fd < 0)
@@ -450,7 +460,7 @@ static int probe_connect(struct probe *pr)
         goto fail;
     }
     r = turn_alloc_new(&cfg, &pr->alloc);
-    OPENSSL_cleanse(rest_pass, sizeof(rest_pass));
+    OPENSSL_cleanse(pass, sizeof(pass));
     if (r < 0)
         goto fail;
     return pr->connecting ? 0 : turn_alloc_start(pr->alloc, turn_now_us());
@@ -1085,4 +1095,78 @@ int turn_prober_wait(struct turn_prober *p, const char *id, int64_t until_us,
     c->ctx = ctx;
     push_cmd(p, c);
     return 0;
+}
+
+/* The published host of s that has address addr (UDP), or NULL. Call with p->lock held. */
+static const struct turn_host_status *pub_host(const struct srv *s, const struct sockaddr *addr)
+{
+    char ip[46];
+    uint16_t port;
+
+    if (!s->pub)
+        return NULL;
+    addr_text((const struct sockaddr_storage *)(const void *)addr, ip, sizeof(ip), &port);
+    for (size_t i = 0; i < s->pub->nhosts; i++) {
+        const struct turn_host_status *h = &s->pub->hosts[i];
+
+        if (!h->tcp && h->port == port && strcmp(h->address, ip) == 0)
+            return h;
+    }
+    return NULL;
+}
+
+int turn_prober_best(struct turn_prober *p, const char *exclude_id, struct turn_best *ret)
+{
+    const struct srv *best_srv = NULL;
+    const struct turn_host_status *best = NULL;
+    int r = -ENOENT;
+
+    pthread_mutex_lock(&p->lock);
+    /* srvs keeps creation order except after removals; ties then go to the earlier entry */
+    for (size_t i = 0; i < p->nsrv; i++) {
+        const struct srv *s = p->srvs[i];
+
+        if (!s->pub || (exclude_id && strcmp(s->spec.id, exclude_id) == 0))
+            continue;
+        for (size_t k = 0; k < s->pub->nhosts; k++) {
+            const struct turn_host_status *h = &s->pub->hosts[k];
+
+            if (h->tcp || !h->reachable || h->rtt_us < 0)
+                continue;
+            if (!best || h->rtt_us < best->rtt_us) {
+                best = h;
+                best_srv = s;
+            }
+        }
+    }
+    if (best) {
+        struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_DGRAM}, *res;
+        char port[8];
+
+        snprintf(port, sizeof(port), "%u", best->port);
+        if (getaddrinfo(best->address, port, &hints, &res) == 0) {
+            memset(ret, 0, sizeof(*ret));
+            ret->spec = best_srv->spec;
+            memcpy(&ret->addr, res->ai_addr, res->ai_addrlen);
+            ret->rtt_us = best->rtt_us;
+            freeaddrinfo(res);
+            r = 0;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return r;
+}
+
+bool turn_prober_is_reachable(struct turn_prober *p, const char *id, const struct sockaddr *addr)
+{
+    const struct turn_host_status *h;
+    const struct srv *s;
+    bool r = false;
+
+    pthread_mutex_lock(&p->lock);
+    s = find_srv(p, id, NULL);
+    if (s && (h = pub_host(s, addr)))
+        r = h->reachable;
+    pthread_mutex_unlock(&p->lock);
+    return r;
 }

@@ -65,6 +65,7 @@ struct turn_alloc_info {
     struct sockaddr_storage relayed, mapped, alternate;
     bool has_relayed, has_mapped;
     uint32_t lifetime_s; /* granted */
+    int64_t expires_us;  /* when the allocation runs out unless refreshed (monotonic) */
     int64_t rtt_us;      /* of the allocation's last unretransmitted transaction, -1 if none */
 };
 
@@ -171,6 +172,24 @@ int turn_prober_get(struct turn_prober *p, const char *id, struct turn_server_st
  * (monotonic), whichever comes first; at once when it already has results. Thread-safe. */
 int turn_prober_wait(struct turn_prober *p, const char *id, int64_t until_us,
                      void (*done)(void *ctx), void *ctx);
+/* The best place to anchor media: a reachable UDP host with the lowest smoothed RTT (ties: the
+ * server configured first), with its server's credentials. */
+struct turn_best {
+    struct turn_server_spec spec; /* the server, credentials included */
+    struct sockaddr_storage addr; /* the host, with its port */
+    int64_t rtt_us;
+};
+/* Fills *ret with the best host, skipping server exclude_id (may be NULL). Thread-safe.
+ * Returns 0, or -ENOENT when no host is reachable. */
+int turn_prober_best(struct turn_prober *p, const char *exclude_id, struct turn_best *ret);
+/* True while server id's host addr (UDP) was reachable at its last probe. Thread-safe. */
+bool turn_prober_is_reachable(struct turn_prober *p, const char *id, const struct sockaddr *addr);
+
+/* The credentials to allocate with on spec's server: its username and password, or TURN REST
+ * credentials derived from its shared secret (valid for a day). Returns 0 or -ENOSPC/-EIO. */
+int turn_spec_credentials(const struct turn_server_spec *spec, char *ret_user, size_t ucap,
+                          char *ret_pass, size_t pcap);
+
 /* Monotonic microseconds, the clock the prober uses. */
 int64_t turn_now_us(void);
 

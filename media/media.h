@@ -1,0 +1,62 @@
+/* media/media.h: the media anchor. Each call leg is a TURN allocation on the reachable TURN
+ * server with the lowest smoothed RTT (turnclient's prober says which), with a channel bound to
+ * the leg's remote endpoint; what an endpoint sends to its leg's relayed address is forwarded to
+ * every other leg of the same call. One thread owns every leg (media/media.c). */
+#ifndef MEDIA_MEDIA_H
+#define MEDIA_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct turn_prober;
+struct media; /* opaque */
+
+struct media_config {
+    struct turn_prober *prober;
+    /* Log lines from the media thread; may be NULL. */
+    void (*log)(void *userdata, int level, const char *msg);
+    void *userdata;
+};
+
+/* Datagram classes (RFC 7983), for counters. */
+enum media_class { MEDIA_RTP, MEDIA_RTCP, MEDIA_DTLS, MEDIA_STUN, MEDIA_OTHER, MEDIA__CLASSES };
+const char *media_class_name(enum media_class c); /* "rtp", "rtcp", ... */
+
+enum media_leg_state { MEDIA_LEG_CONNECTING, MEDIA_LEG_CONNECTED, MEDIA_LEG_FAILED };
+
+struct media_counters {
+    uint64_t rx_packets, rx_bytes;   /* from the leg's endpoint */
+    uint64_t fwd_packets, fwd_bytes; /* sent on to other legs */
+    uint64_t dropped;                /* not forwarded (no other leg ready, bad framing) */
+};
+
+struct media_leg_status {
+    enum media_leg_state state;
+    char reason[160];     /* why connecting or failed */
+    char turn_server[40]; /* id of the TURN server the leg is anchored on */
+    char relayed[46];     /* the address the endpoint sends its media to */
+    uint16_t relayed_port;
+    int64_t lifetime_left_s;
+    struct media_counters cls[MEDIA__CLASSES];
+    uint64_t strangers; /* datagrams from addresses other than the endpoint's */
+    unsigned anchors;   /* allocations made for this leg (more than 1 after a failover) */
+};
+
+int media_start(const struct media_config *cfg, struct media **ret_media);
+/* Releases every allocation (Refresh LIFETIME=0) and stops the thread. NULL is a no-op. */
+void media_stop(struct media *m);
+
+/* Adds leg leg_id to call call_id for the endpoint at remote; it connects in the background.
+ * Thread-safe. Returns 0, -EEXIST, -EINVAL or -ENOMEM. */
+int media_leg_add(struct media *m, const char *call_id, const char *leg_id,
+                  const struct sockaddr *remote);
+/* Releases the leg's allocation and forgets it. Thread-safe; -ENOENT when unknown. */
+int media_leg_remove(struct media *m, const char *leg_id);
+/* Copies the leg's status. Thread-safe; -ENOENT when unknown. */
+int media_leg_get(struct media *m, const char *leg_id, struct media_leg_status *ret);
+/* Legs now, and the most there have been at once. Thread-safe. */
+void media_leg_counts(struct media *m, size_t *ret_active, size_t *ret_max);
+
+#endif

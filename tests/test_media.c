@@ -1,0 +1,229 @@
+/* tests/test_media.c: the media anchor against coturn, with UDP endpoints on loopback: two legs
+ * relay RTP both ways intact and in order, a third leg receives everything too, a stranger is
+ * counted and dropped, and the counters match what was sent. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "media/media.h"
+#include "tests/helpers.h"
+#include "tests/suites.h"
+#include "turnclient/turnclient.h"
+
+static struct th_coturn co;
+static struct turn_prober *prober;
+static struct media *media;
+static char why[128];
+static sem_t probed;
+
+static void on_probed(void *ctx)
+{
+    (void)ctx;
+    sem_post(&probed);
+}
+
+static void setup(void)
+{
+    struct turn_prober_config pc = {.interval_us = 3600LL * 1000000, .resolver_threads = 1};
+    struct media_config mc = {0};
+    struct turn_server_spec s = {.id = "turn-a", .host = "127.0.0.1"};
+    struct timespec until;
+
+    if (!th_coturn_available(why, sizeof(why)))
+        return;
+    th_coturn_start(&co, NULL);
+    turn_txn_config_rfc(&pc.txn);
+    pc.txn.budget_us = 3 * 1000000;
+    ck_assert_int_eq(turn_prober_start(&pc, &prober), 0);
+    s.port = co.port;
+    snprintf(s.username, sizeof(s.username), "alice");
+    snprintf(s.password, sizeof(s.password), "secret");
+    sem_init(&probed, 0, 0);
+    ck_assert_int_eq(turn_prober_set(prober, &s), 0);
+    turn_prober_wait(prober, "turn-a", turn_now_us() + 5 * 1000000, on_probed, NULL);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 6;
+    ck_assert_int_eq(sem_timedwait(&probed, &until), 0);
+    mc.prober = prober;
+    ck_assert_int_eq(media_start(&mc, &media), 0);
+}
+
+static void teardown(void)
+{
+    media_stop(media);
+    media = NULL;
+    turn_prober_stop(prober);
+    prober = NULL;
+    th_coturn_stop(&co);
+}
+
+static int endpoint(struct sockaddr_in *ret)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    *ret = sin;
+    return fd;
+}
+
+/* Waits (at most 5 s) for the leg to connect; returns its relayed address. */
+static struct sockaddr_in connected(const char *leg)
+{
+    struct media_leg_status st = {.state = MEDIA_LEG_CONNECTING};
+    struct sockaddr_in relayed = {.sin_family = AF_INET};
+
+    for (int i = 0; i < 100; i++) { /* added asynchronously: it appears, then connects */
+        if (media_leg_get(media, leg, &st) == 0 && st.state != MEDIA_LEG_CONNECTING)
+            break;
+        usleep(50 * 1000);
+    }
+    ck_assert_msg(st.state == MEDIA_LEG_CONNECTED, "%s: %s", leg, st.reason);
+    ck_assert_str_eq(st.turn_server, "turn-a");
+    ck_assert_int_gt(st.lifetime_left_s, -1);
+    inet_pton(AF_INET, st.relayed, &relayed.sin_addr);
+    relayed.sin_port = htons(st.relayed_port);
+    return relayed;
+}
+
+/* An RTP packet: version 2, payload type 0, sequence number seq, 160 bytes of payload. */
+static size_t rtp(uint8_t *buf, uint16_t seq)
+{
+    memset(buf, 0, 172);
+    buf[0] = 0x80;
+    buf[2] = (uint8_t)(seq >> 8);
+    buf[3] = (uint8_t)seq;
+    for (int i = 12; i < 172; i++)
+        buf[i] = (uint8_t)(seq + i);
+    return 172;
+}
+
+/* Receives n RTP packets within 5 s and checks they are intact and in order. */
+static void expect_rtp(int fd, int n, const struct sockaddr_in *from_relay)
+{
+    for (int i = 0; i < n; i++) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        struct sockaddr_in from;
+        socklen_t flen = sizeof(from);
+        uint8_t got[2048], want[2048];
+        ssize_t len;
+
+        ck_assert_msg(poll(&pfd, 1, 5000) == 1, "packet %d of %d missing", i, n);
+        len = recvfrom(fd, got, sizeof(got), 0, (struct sockaddr *)&from, &flen);
+        ck_assert_int_eq(len, (ssize_t)rtp(want, (uint16_t)i));
+        ck_assert_msg(memcmp(got, want, (size_t)len) == 0, "packet %d changed or out of order", i);
+        ck_assert_uint_eq(from.sin_port, from_relay->sin_port); /* it came from the relay */
+    }
+}
+
+START_TEST(test_two_legs_relay_rtp_both_ways)
+{
+    struct sockaddr_in a, b, c, ra, rb;
+    struct media_leg_status st;
+    int fa, fb, fc;
+    uint8_t buf[256];
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    fa = endpoint(&a);
+    fb = endpoint(&b);
+    ck_assert_int_eq(media_leg_add(media, "call-1", "leg-a", (struct sockaddr *)&a), 0);
+    ck_assert_int_eq(media_leg_add(media, "call-1", "leg-b", (struct sockaddr *)&b), 0);
+    ra = connected("leg-a");
+    rb = connected("leg-b");
+    for (int i = 0; i < 200; i++) { /* A to B, paced as a real sender would be, roughly */
+        ck_assert_int_eq(
+            sendto(fa, buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&ra, sizeof(ra)), 172);
+        if (i % 20 == 19)
+            usleep(1000);
+    }
+    expect_rtp(fb, 200, &rb);
+    for (int i = 0; i < 50; i++)
+        sendto(fb, buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&rb, sizeof(rb));
+    expect_rtp(fa, 50, &ra);
+
+    /* a stranger sends to A's relayed address: counted, dropped */
+    fc = endpoint(&c);
+    sendto(fc, "junk", 4, 0, (struct sockaddr *)&ra, sizeof(ra));
+    for (int i = 0; i < 50; i++) {
+        ck_assert_int_eq(media_leg_get(media, "leg-a", &st), 0);
+        if (st.strangers)
+            break;
+        usleep(20 * 1000);
+    }
+    ck_assert_uint_eq(st.strangers, 1);
+    ck_assert_uint_eq(st.cls[MEDIA_RTP].rx_packets, 200);
+    ck_assert_uint_eq(st.cls[MEDIA_RTP].fwd_packets, 200);
+    ck_assert_uint_eq(st.cls[MEDIA_RTP].rx_bytes, 200 * 172);
+    ck_assert_uint_eq(st.cls[MEDIA_RTP].dropped, 0);
+    ck_assert_int_eq(media_leg_get(media, "leg-b", &st), 0);
+    ck_assert_uint_eq(st.cls[MEDIA_RTP].rx_packets, 50);
+    {
+        size_t active, max;
+
+        media_leg_counts(media, &active, &max);
+        ck_assert_uint_eq(active, 2);
+    }
+    close(fa);
+    close(fb);
+    close(fc);
+}
+END_TEST
+
+START_TEST(test_three_legs_fan_out)
+{
+    struct sockaddr_in a, b, d, ra, rb, rd;
+    int fa, fb, fd;
+    uint8_t buf[256];
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    fa = endpoint(&a);
+    fb = endpoint(&b);
+    fd = endpoint(&d);
+    media_leg_add(media, "call-3", "leg-3a", (struct sockaddr *)&a);
+    media_leg_add(media, "call-3", "leg-3b", (struct sockaddr *)&b);
+    media_leg_add(media, "call-3", "leg-3d", (struct sockaddr *)&d);
+    ra = connected("leg-3a");
+    rb = connected("leg-3b");
+    rd = connected("leg-3d");
+    for (int i = 0; i < 30; i++)
+        sendto(fa, buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&ra, sizeof(ra));
+    expect_rtp(fb, 30, &rb);
+    expect_rtp(fd, 30, &rd);
+    ck_assert_int_eq(media_leg_remove(media, "leg-3d"), 0);
+    for (int i = 0; i < 50 && media_leg_get(media, "leg-3d", &(struct media_leg_status){0}) == 0;
+         i++)
+        usleep(20 * 1000);
+    ck_assert_int_eq(media_leg_get(media, "leg-3d", &(struct media_leg_status){0}), -ENOENT);
+    close(fa);
+    close(fb);
+    close(fd);
+}
+END_TEST
+
+Suite *media_suite(void)
+{
+    Suite *s = suite_create("media");
+    TCase *tc = tcase_create("anchor");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_two_legs_relay_rtp_both_ways);
+    tcase_add_test(tc, test_three_legs_fan_out);
+    suite_add_tcase(s, tc);
+    return s;
+}
