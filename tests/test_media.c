@@ -214,6 +214,92 @@ START_TEST(test_three_legs_fan_out)
 }
 END_TEST
 
+START_TEST(test_failover_to_the_other_server)
+{
+    struct turn_prober_config pc = {.interval_us = 1000000, .resolver_threads = 1};
+    struct turn_server_spec sa = {.id = "turn-1", .host = "127.0.0.1"}, sb = sa;
+    struct turn_prober *fast;
+    struct media_config mc = {0};
+    struct media *m2;
+    struct th_coturn one, two;
+    struct sockaddr_in a, b, ra, rb;
+    struct media_leg_status st;
+    struct timespec until;
+    char first[40];
+    int fa, fb;
+    uint8_t buf[256];
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    th_coturn_start(&one, NULL);
+    th_coturn_start(&two, NULL);
+    turn_txn_config_rfc(&pc.txn);
+    pc.txn.budget_us = 500000;
+    ck_assert_int_eq(turn_prober_start(&pc, &fast), 0);
+    sa.port = one.port;
+    snprintf(sa.username, sizeof(sa.username), "alice");
+    snprintf(sa.password, sizeof(sa.password), "secret");
+    sb = sa;
+    snprintf(sb.id, sizeof(sb.id), "turn-2");
+    sb.port = two.port;
+    turn_prober_set(fast, &sa);
+    turn_prober_set(fast, &sb);
+    for (int i = 0; i < 2; i++) {
+        turn_prober_wait(fast, i ? "turn-2" : "turn-1", turn_now_us() + 3000000, on_probed, NULL);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 4;
+        ck_assert_int_eq(sem_timedwait(&probed, &until), 0);
+    }
+    mc.prober = fast;
+    ck_assert_int_eq(media_start(&mc, &m2), 0);
+    fa = endpoint(&a);
+    fb = endpoint(&b);
+    media_leg_add(m2, "call-f", "leg-fa", (struct sockaddr *)&a);
+    media_leg_add(m2, "call-f", "leg-fb", (struct sockaddr *)&b);
+    for (int i = 0; i < 100; i++) {
+        if (media_leg_get(m2, "leg-fa", &st) == 0 && st.state == MEDIA_LEG_CONNECTED &&
+            media_leg_get(m2, "leg-fb", &st) == 0 && st.state == MEDIA_LEG_CONNECTED)
+            break;
+        usleep(50 * 1000);
+    }
+    ck_assert_int_eq(media_leg_get(m2, "leg-fa", &st), 0);
+    ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
+    snprintf(first, sizeof(first), "%s", st.turn_server);
+    /* the server both legs are on goes away */
+    th_coturn_stop(strcmp(first, "turn-1") == 0 ? &one : &two);
+    for (int i = 0; i < 80; i++) { /* two probe intervals and a margin: 4 s at most */
+        struct media_leg_status sbst;
+
+        if (media_leg_get(m2, "leg-fa", &st) == 0 && media_leg_get(m2, "leg-fb", &sbst) == 0 &&
+            strcmp(st.turn_server, first) != 0 && strcmp(sbst.turn_server, first) != 0 &&
+            st.state == MEDIA_LEG_CONNECTED && sbst.state == MEDIA_LEG_CONNECTED)
+            break;
+        usleep(50 * 1000);
+    }
+    ck_assert_msg(strcmp(st.turn_server, first) != 0, "still on %s (%s)", first, st.reason);
+    ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
+    ck_assert_uint_ge(st.anchors, 2);
+    inet_pton(AF_INET, st.relayed, &ra.sin_addr);
+    ra.sin_family = AF_INET;
+    ra.sin_port = htons(st.relayed_port);
+    ck_assert_int_eq(media_leg_get(m2, "leg-fb", &st), 0);
+    inet_pton(AF_INET, st.relayed, &rb.sin_addr);
+    rb.sin_family = AF_INET;
+    rb.sin_port = htons(st.relayed_port);
+    for (int i = 0; i < 20; i++) /* media flows again, through the new relayed addresses */
+        sendto(fa, buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&ra, sizeof(ra));
+    expect_rtp(fb, 20, &rb);
+    media_stop(m2);
+    turn_prober_stop(fast);
+    close(fa);
+    close(fb);
+    th_coturn_stop(&one);
+    th_coturn_stop(&two);
+}
+END_TEST
+
 Suite *media_suite(void)
 {
     Suite *s = suite_create("media");
@@ -224,6 +310,7 @@ Suite *media_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_two_legs_relay_rtp_both_ways);
     tcase_add_test(tc, test_three_legs_fan_out);
+    tcase_add_test(tc, test_failover_to_the_other_server);
     suite_add_tcase(s, tc);
     return s;
 }
