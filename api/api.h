@@ -18,6 +18,8 @@
 #define API_PAGE_MAX 1000   /* the most an explicit limit gets */
 
 struct api_cache;
+struct api_calls;
+struct media;
 struct turn_prober;
 
 /* State shared by every handler; the fields are set at start-up and not changed after. */
@@ -27,6 +29,8 @@ struct api {
     struct api_cache *cache;    /* rendered list pages (api/cache.h); NULL disables caching */
     struct turn_prober *prober; /* TURN status (turnclient); NULL: none (tests of the API) */
     int64_t status_wait_us;     /* how long a status request waits for a first probe */
+    struct api_calls *calls;    /* calls and legs in memory (api/res_calls.c) */
+    struct media *media;        /* the media anchor; NULL: legs get no media */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };
@@ -117,6 +121,15 @@ void api_res_turn_status(const struct api *api, struct store *st, const struct a
 void api_turn_probe(const struct api *api, const struct store_turn *t);
 /* Hands every stored TURN server to the prober. Returns 0 or a store error. */
 int api_turn_probe_all(const struct api *api, struct store *st);
+/* Calls and call legs (api/res_calls.c): the registry, and /calls[...] and /callLegs[...],
+ * segs starting at the collection. */
+int api_calls_new(struct api_calls **ret);
+void api_calls_free(struct api_calls *c); /* NULL is a no-op */
+void api_calls_counts(struct api_calls *c, size_t *ret_active, size_t *ret_max);
+void api_res_calls(const struct api *api, struct store *st, const struct api_request *req,
+                   char **segs, int n, struct api_reply *reply);
+void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,
+                       char **segs, int n, struct api_reply *reply);
 /* GET /api/v1/system/status */
 void api_res_system_status(const struct api *api, const struct api_request *req,
                            struct api_reply *reply);

@@ -26,6 +26,7 @@
 #include "api/secret.h"
 #include "api/tls.h"
 #include "api/util.h"
+#include "media/media.h"
 #include "turnclient/turnclient.h"
 
 #define DRAIN_MS 10000
@@ -241,6 +242,13 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = start_prober(c, &api, st);
     if (r == 0)
+        r = api_calls_new(&api.calls);
+    if (r == 0) {
+        struct media_config mc = {.prober = api.prober, .log = prober_log};
+
+        r = media_start(&mc, &api.media);
+    }
+    if (r == 0)
         r = start_http(c, &p, &api, auth, &http);
     if (r == 0) {
         api_log(API_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION, c->data_dir);
@@ -248,6 +256,8 @@ int api_daemon_run(const struct api_config *c)
         api_log(API_LOG_INFO, "signal %d: finishing requests in flight and stopping", sig);
     }
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
+    media_stop(api.media);         /* releases every allocation */
+    api_calls_free(api.calls);
     turn_prober_stop(api.prober);
     api_auth_free(auth);
     api_cache_free(api.cache);

@@ -72,15 +72,13 @@ const struct api_resource api_res_inbound_rules = {
 
 /* ---- call matching ------------------------------------------------------------------------ */
 
-enum match_result { M_COSPACE, M_NO_RULE, M_NO_TARGET, M_NO_CALL_ID, M_WRONG_PASSCODE };
-static const char *const result_names[] = {"coSpace", "noMatchingRule", "noMatchingTarget",
-                                           "noMatchingCallId", "wrongPasscode"};
+const char *api_match_name(enum api_match_result r)
+{
+    static const char *const names[] = {"coSpace", "noMatchingRule", "noMatchingTarget",
+                                        "noMatchingCallId", "wrongPasscode"};
 
-struct match {
-    enum match_result result;
-    char rule[STORE_ID_LEN + 1]; /* the rule that matched, or the last one tried */
-    char cospace[STORE_ID_LEN + 1];
-};
+    return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "noMatchingTarget";
+}
 
 /* Copies the first row's id (the lists below ask for one row). */
 static int copy_id(const struct store_row *row, void *userdata)
@@ -92,7 +90,7 @@ static int copy_id(const struct store_row *row, void *userdata)
 struct rule_walk {
     struct store *st;
     const char *user;
-    struct match *m;
+    struct api_match *m;
     bool found;
 };
 
@@ -126,7 +124,7 @@ static int try_rule(const struct store_row *rule, void *userdata)
 }
 
 /* Matches "user@domain" (or a bare user part). Returns 0 with *m filled, or a store error. */
-static int match_destination(struct store *st, const char *destination, struct match *m)
+int api_match_destination(struct store *st, const char *destination, struct api_match *m)
 {
     char user[STORE_TEXT_MAX + 1];
     const char *at = strrchr(destination, '@'), *domain = at ? at + 1 : NULL;
@@ -149,13 +147,13 @@ static int match_destination(struct store *st, const char *destination, struct m
     r = store_row_list(st, &api_table_inbound_rule, &q, 0, 1000, try_rule, &w);
     if (r < 0)
         return r;
-    m->result = w.found ? M_COSPACE : m->rule[0] ? M_NO_TARGET : M_NO_RULE;
+    m->result = w.found ? API_MATCH_COSPACE : m->rule[0] ? API_MATCH_NO_TARGET : API_MATCH_NO_RULE;
     return 0;
 }
 
 /* The web app's join: callId, then the passcode when the space has one. */
-static int match_call_id(struct store *st, const char *call_id, const char *passcode,
-                         struct match *m)
+int api_match_call_id(struct store *st, const char *call_id, const char *passcode,
+                      struct api_match *m)
 {
     struct store_row space;
     char id[STORE_ID_LEN + 1] = "";
@@ -168,7 +166,7 @@ static int match_call_id(struct store *st, const char *call_id, const char *pass
     if (r < 0)
         return r;
     if (!id[0]) {
-        m->result = M_NO_CALL_ID;
+        m->result = API_MATCH_NO_CALL_ID;
         return 0;
     }
     snprintf(m->cospace, sizeof(m->cospace), "%s", id);
@@ -177,8 +175,8 @@ static int match_call_id(struct store *st, const char *call_id, const char *pass
         return r;
     m->result = space.v[API_COSPACE_PASSCODE] &&
                         strcmp(space.v[API_COSPACE_PASSCODE], passcode ? passcode : "") != 0
-                    ? M_WRONG_PASSCODE
-                    : M_COSPACE;
+                    ? API_MATCH_WRONG_PASSCODE
+                    : API_MATCH_COSPACE;
     store_row_done(&space);
     return 0;
 }
@@ -189,14 +187,14 @@ void api_res_call_matching(const struct api *api, struct store *st, const struct
     const char *destination = api_params_get(req->query, "destination");
     const char *call_id = api_params_get(req->query, "callId");
     struct api_xml *x;
-    struct match m;
+    struct api_match m;
     int r;
 
     (void)api;
     if (destination && *destination)
-        r = match_destination(st, destination, &m);
+        r = api_match_destination(st, destination, &m);
     else if (call_id && *call_id)
-        r = match_call_id(st, call_id, api_params_get(req->query, "passcode"), &m);
+        r = api_match_call_id(st, call_id, api_params_get(req->query, "passcode"), &m);
     else {
         api_reply_param_error(reply, "destination", "missing");
         return;
@@ -209,7 +207,7 @@ void api_res_call_matching(const struct api *api, struct store *st, const struct
     if (!x)
         return;
     api_xml_start(x, "callMatching");
-    api_xml_text(x, "result", result_names[m.result]);
+    api_xml_text(x, "result", api_match_name(m.result));
     if (m.rule[0]) {
         api_xml_start(x, "inboundDialPlanRule");
         api_xml_attr(x, "id", m.rule);

@@ -19,7 +19,14 @@ void api_res_system_status(const struct api *api, const struct api_request *req,
     api_xml_int(x, "uptimeSeconds", (api_now_us() - api->started_us) / 1000000);
     api_xml_bool(x, "activated", true);
     api_xml_bool(x, "clusterEnabled", false);
-    api_xml_int(x, "callLegsActive", 0); /* no media yet: there are no call legs */
+    {
+        size_t active = 0, max = 0;
+
+        if (api->calls)
+            api_calls_counts(api->calls, &active, &max);
+        api_xml_int(x, "callLegsActive", (int64_t)active);
+        api_xml_int(x, "callLegsMaxActive", (int64_t)max);
+    }
     api_xml_end(x);
     api_reply_xml(reply, x);
 }

@@ -82,6 +82,24 @@ enum {
     API_COSPACE_TENANT = 9
 };
 
+/* Call matching (api/res_dialplan.c): where a dialled address, or a callId and passcode, lands. */
+enum api_match_result {
+    API_MATCH_COSPACE,
+    API_MATCH_NO_RULE,
+    API_MATCH_NO_TARGET,
+    API_MATCH_NO_CALL_ID,
+    API_MATCH_WRONG_PASSCODE
+};
+struct api_match {
+    enum api_match_result result;
+    char rule[STORE_ID_LEN + 1]; /* the rule that matched, or the last one tried */
+    char cospace[STORE_ID_LEN + 1];
+};
+const char *api_match_name(enum api_match_result r); /* "coSpace", "noMatchingRule", ... */
+int api_match_destination(struct store *st, const char *destination, struct api_match *ret);
+int api_match_call_id(struct store *st, const char *call_id, const char *passcode,
+                      struct api_match *ret);
+
 /* Tables other resources refer to. */
 extern const struct store_table api_table_tenant, api_table_cospace, api_table_inbound_rule;
 

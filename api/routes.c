@@ -326,6 +326,10 @@ void api_route(const struct api *api, struct store *st, const struct api_request
         api_reply_failure(reply, 404, "unrecognizedObject");
     } else if (strcasecmp(segs[2], "turnServers") == 0) {
         route_turn(api, st, req, segs + 2, n - 2, reply);
+    } else if (api->calls && strcasecmp(segs[2], "calls") == 0) {
+        api_res_calls(api, st, req, segs + 2, n - 2, reply);
+    } else if (api->calls && strcasecmp(segs[2], "callLegs") == 0) {
+        api_res_call_legs(api, st, req, segs + 2, n - 2, reply);
     } else if (route_resource(api, st, req, segs + 2, n - 2, reply)) {
         /* answered */
     } else if (n == 3 && strcasecmp(segs[2], "callMatching") == 0) {

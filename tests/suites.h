@@ -21,5 +21,6 @@ Suite *it_https_suite(void);
 Suite *it_daemon_suite(void);
 Suite *it_status_suite(void);
 Suite *it_cospaces_suite(void);
+Suite *it_media_suite(void);
 
 #endif

@@ -1,0 +1,562 @@
+/* api/res_calls.c: /api/v1/calls, /api/v1/calls/<id>/callLegs and /api/v1/callLegs
+ * (cms-api.md §5; DESIGN.md "Media").
+ *
+ * DESIGN: calls and call legs are runtime objects, as in CMS: they live here, in memory, under a
+ * mutex, and are gone after a restart. A leg with a remoteMediaAddress (an extension: where the
+ * endpoint's media comes from and goes to) is anchored by the media thread (media/media.h); its
+ * GET shows the CMS <status> tree where it applies and an extension <media> block with the TURN
+ * server, the relayed address the endpoint must send to, and counters by class. An incoming leg
+ * (POST /callLegs with destination=user@domain, or callId and passcode) goes through the call
+ * matching of the inbound dial plan and joins the coSpace's call, created when there is none. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/resource.h"
+#include "api/util.h"
+#include "api/xml.h"
+#include "media/media.h"
+
+#define CALLS_PAGE_DEFAULT 10 /* clients step offset by 10 on /calls and /callLegs */
+
+struct call {
+    char id[STORE_ID_LEN + 1], cospace[STORE_ID_LEN + 1], name[STORE_TEXT_MAX + 1];
+    int64_t started_us;
+};
+
+struct leg {
+    char id[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
+    char remote_party[STORE_TEXT_MAX + 1], media_addr[64];
+    bool has_media;
+    int64_t started_us;
+};
+
+struct api_calls {
+    pthread_mutex_t lock;
+    struct call *calls;
+    struct leg *legs;
+    size_t ncalls, nlegs, cap_calls, cap_legs, max_legs;
+};
+
+int api_calls_new(struct api_calls **ret)
+{
+    struct api_calls *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return -ENOMEM;
+    pthread_mutex_init(&c->lock, NULL);
+    *ret = c;
+    return 0;
+}
+
+void api_calls_free(struct api_calls *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    free(c->calls);
+    free(c->legs);
+    free(c);
+}
+
+void api_calls_counts(struct api_calls *c, size_t *ret_active, size_t *ret_max)
+{
+    pthread_mutex_lock(&c->lock);
+    *ret_active = c->nlegs;
+    *ret_max = c->max_legs;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Call with the lock held. */
+static struct call *find_call(struct api_calls *c, const char *id)
+{
+    for (size_t i = 0; i < c->ncalls; i++)
+        if (strcmp(c->calls[i].id, id) == 0)
+            return &c->calls[i];
+    return NULL;
+}
+
+static struct leg *find_leg(struct api_calls *c, const char *id)
+{
+    for (size_t i = 0; i < c->nlegs; i++)
+        if (strcmp(c->legs[i].id, id) == 0)
+            return &c->legs[i];
+    return NULL;
+}
+
+static size_t legs_of(struct api_calls *c, const char *call)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->nlegs; i++)
+        n += strcmp(c->legs[i].call, call) == 0;
+    return n;
+}
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    void *p;
+
+    if (n < *cap)
+        return 0;
+    p = realloc(*v, (*cap ? *cap * 2 : 16) * size);
+    if (!p)
+        return -ENOMEM;
+    *v = p;
+    *cap = *cap ? *cap * 2 : 16;
+    return 0;
+}
+
+/* "ip:port" or "[v6]:port", numeric. */
+static int parse_media_addr(const char *s, struct sockaddr_storage *ss)
+{
+    char host[64];
+    const char *port;
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+                             .ai_socktype = SOCK_DGRAM},
+                    *res;
+    int64_t p;
+
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+
+        if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof(host))
+            return -EINVAL;
+        snprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(s, ':');
+
+        if (!colon || strchr(s, ':') != colon || (size_t)(colon - s) >= sizeof(host))
+            return -EINVAL;
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
+        port = colon + 1;
+    }
+    if (api_parse_int(port, 1, 65535, &p) < 0 || getaddrinfo(host, port, &hints, &res) != 0)
+        return -EINVAL;
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* ---- calls -------------------------------------------------------------------------------- */
+
+static void write_call(struct api_xml *x, const struct call *c, bool full, size_t legs)
+{
+    api_xml_start(x, "call");
+    api_xml_attr(x, "id", c->id);
+    api_xml_text(x, "name", c->name);
+    api_xml_text(x, "coSpace", c->cospace);
+    if (full) {
+        api_xml_int(x, "durationSeconds", (api_now_us() - c->started_us) / 1000000);
+        api_xml_int(x, "numCallLegs", (int64_t)legs);
+    }
+    api_xml_end(x);
+}
+
+/* Creates a call in coSpace (which the caller checked); copies its id into ret_id[37]. */
+static int new_call(struct api_calls *calls, const struct store_row *space, char *ret_id)
+{
+    struct call *c;
+    int r;
+
+    pthread_mutex_lock(&calls->lock);
+    r = grow((void **)&calls->calls, &calls->cap_calls, calls->ncalls, sizeof(*calls->calls));
+    if (r == 0) {
+        c = &calls->calls[calls->ncalls];
+        memset(c, 0, sizeof(*c));
+        r = api_uuid_new(c->id);
+    }
+    if (r == 0) {
+        snprintf(c->cospace, sizeof(c->cospace), "%s", space->v[0]);
+        snprintf(c->name, sizeof(c->name), "%s", space->v[1] ? space->v[1] : "");
+        c->started_us = api_now_us();
+        calls->ncalls++;
+        memcpy(ret_id, c->id, STORE_ID_LEN + 1);
+    }
+    pthread_mutex_unlock(&calls->lock);
+    return r;
+}
+
+static void create_call(const struct api *api, struct store *st, const struct api_request *req,
+                        struct api_reply *reply)
+{
+    const char *cospace = api_params_get(req->form, "coSpace");
+    char lid[STORE_ID_LEN + 1], id[STORE_ID_LEN + 1];
+    struct store_row space;
+    int r;
+
+    if (!cospace || api_parse_id(cospace, lid) < 0 ||
+        (r = store_row_get(st, &api_table_cospace, lid, &space)) == -ENOENT) {
+        api_reply_failure(reply, 400, "coSpaceDoesNotExist");
+        return;
+    }
+    if (r < 0) {
+        api_reply_err(reply, r);
+        return;
+    }
+    r = new_call(api->calls, &space, id);
+    store_row_done(&space);
+    if (r < 0) {
+        api_reply_err(reply, r);
+        return;
+    }
+    reply->status = 200;
+    snprintf(reply->location, sizeof(reply->location), "/api/v1/calls/%s", id);
+}
+
+static void list_calls(const struct api *api, const struct api_request *req,
+                       struct api_reply *reply)
+{
+    const char *filter = api_params_get(req->query, "coSpaceFilter");
+    size_t offset, limit, total = 0, shown = 0;
+    struct api_xml *x;
+
+    if (api_page_from_query(req, CALLS_PAGE_DEFAULT, &offset, &limit, reply) < 0 ||
+        !(x = api_reply_xml_new(reply)))
+        return;
+    pthread_mutex_lock(&api->calls->lock);
+    for (size_t i = 0; i < api->calls->ncalls; i++)
+        total += !filter || !*filter || strcasecmp(api->calls->calls[i].cospace, filter) == 0;
+    api_xml_start(x, "calls");
+    api_xml_attr_size(x, "total", total);
+    for (size_t i = 0, n = 0; i < api->calls->ncalls && shown < limit; i++) {
+        const struct call *c = &api->calls->calls[i];
+
+        if (filter && *filter && strcasecmp(c->cospace, filter) != 0)
+            continue;
+        if (n++ < offset)
+            continue;
+        write_call(x, c, false, 0);
+        shown++;
+    }
+    pthread_mutex_unlock(&api->calls->lock);
+    api_reply_xml(reply, x);
+}
+
+/* Removes leg i (lock held) and tells the media thread. */
+static void drop_leg(const struct api *api, size_t i)
+{
+    struct api_calls *c = api->calls;
+
+    if (c->legs[i].has_media && api->media)
+        (void)media_leg_remove(api->media, c->legs[i].id);
+    c->legs[i] = c->legs[--c->nlegs];
+}
+
+static void delete_call(const struct api *api, const char *id, struct api_reply *reply)
+{
+    struct api_calls *c = api->calls;
+    struct call *call;
+
+    pthread_mutex_lock(&c->lock);
+    call = find_call(c, id);
+    if (call) {
+        for (size_t i = c->nlegs; i-- > 0;)
+            if (strcmp(c->legs[i].call, id) == 0)
+                drop_leg(api, i);
+        *call = c->calls[--c->ncalls];
+        reply->status = 200;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (!reply->status)
+        api_reply_failure(reply, 404, "callDoesNotExist");
+}
+
+static void get_call(const struct api *api, const char *id, struct api_reply *reply)
+{
+    struct api_xml *x = api_reply_xml_new(reply);
+    struct call *call;
+
+    if (!x)
+        return;
+    pthread_mutex_lock(&api->calls->lock);
+    call = find_call(api->calls, id);
+    if (call)
+        write_call(x, call, true, legs_of(api->calls, id));
+    pthread_mutex_unlock(&api->calls->lock);
+    if (call) {
+        api_reply_xml(reply, x);
+    } else {
+        api_xml_free(x);
+        api_reply_failure(reply, 404, "callDoesNotExist");
+    }
+}
+
+/* ---- call legs ---------------------------------------------------------------------------- */
+
+/* Adds a leg to call_id from the form (remoteParty, remoteMediaAddress). */
+static void add_leg(const struct api *api, const char *call_id, const struct api_request *req,
+                    struct api_reply *reply)
+{
+    const char *party = api_params_get(req->form, "remoteParty");
+    const char *media = api_params_get(req->form, "remoteMediaAddress");
+    struct sockaddr_storage addr;
+    struct api_calls *c = api->calls;
+    struct leg *l = NULL;
+    int r;
+
+    if (party && strlen(party) > STORE_TEXT_MAX) {
+        api_reply_param_error(reply, "remoteParty", "invalidValue");
+        return;
+    }
+    if (media && *media && parse_media_addr(media, &addr) < 0) {
+        api_reply_param_error(reply, "remoteMediaAddress", "invalidValue");
+        return;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (!find_call(c, call_id)) {
+        r = -ENOENT;
+    } else if ((r = grow((void **)&c->legs, &c->cap_legs, c->nlegs, sizeof(*c->legs))) == 0) {
+        l = &c->legs[c->nlegs];
+        memset(l, 0, sizeof(*l));
+        r = api_uuid_new(l->id);
+    }
+    if (r == 0) {
+        snprintf(l->call, sizeof(l->call), "%s", call_id);
+        snprintf(l->remote_party, sizeof(l->remote_party), "%s", party ? party : "");
+        l->has_media = media && *media && api->media;
+        snprintf(l->media_addr, sizeof(l->media_addr), "%s", l->has_media ? media : "");
+        l->started_us = api_now_us();
+        if (l->has_media)
+            r = media_leg_add(api->media, call_id, l->id, (struct sockaddr *)&addr);
+    }
+    if (r == 0) {
+        c->nlegs++;
+        c->max_legs = c->nlegs > c->max_legs ? c->nlegs : c->max_legs;
+        reply->status = 200;
+        snprintf(reply->location, sizeof(reply->location), "/api/v1/callLegs/%s", l->id);
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (r == -ENOENT)
+        api_reply_failure(reply, 404, "callDoesNotExist");
+    else if (r < 0)
+        api_reply_err(reply, r);
+}
+
+/* POST /callLegs: an incoming leg, placed by the call matching. */
+static void incoming_leg(const struct api *api, struct store *st, const struct api_request *req,
+                         struct api_reply *reply)
+{
+    const char *destination = api_params_get(req->form, "destination");
+    const char *call_id = api_params_get(req->form, "callId");
+    char id[STORE_ID_LEN + 1] = "";
+    struct api_match m;
+    int r;
+
+    if (destination && *destination)
+        r = api_match_destination(st, destination, &m);
+    else if (call_id && *call_id)
+        r = api_match_call_id(st, call_id, api_params_get(req->form, "passcode"), &m);
+    else {
+        api_reply_param_error(reply, "destination", "missing");
+        return;
+    }
+    if (r < 0) {
+        api_reply_err(reply, r);
+        return;
+    }
+    if (m.result != API_MATCH_COSPACE) {
+        api_reply_failure(reply, 400, api_match_name(m.result));
+        return;
+    }
+    pthread_mutex_lock(&api->calls->lock); /* the coSpace's active call, if there is one */
+    for (size_t i = 0; i < api->calls->ncalls && !id[0]; i++)
+        if (strcmp(api->calls->calls[i].cospace, m.cospace) == 0)
+            memcpy(id, api->calls->calls[i].id, sizeof(id));
+    pthread_mutex_unlock(&api->calls->lock);
+    if (!id[0]) {
+        struct store_row space;
+
+        r = store_row_get(st, &api_table_cospace, m.cospace, &space);
+        if (r == 0) {
+            r = new_call(api->calls, &space, id);
+            store_row_done(&space);
+        }
+        if (r < 0) {
+            api_reply_err(reply, r);
+            return;
+        }
+    }
+    add_leg(api, id, req, reply);
+}
+
+static void list_legs(const struct api *api, const struct api_request *req, const char *call_id,
+                      struct api_reply *reply)
+{
+    size_t offset, limit, total = 0, shown = 0;
+    struct api_calls *c = api->calls;
+    struct api_xml *x;
+
+    if (api_page_from_query(req, CALLS_PAGE_DEFAULT, &offset, &limit, reply) < 0)
+        return;
+    pthread_mutex_lock(&c->lock);
+    if (call_id && !find_call(c, call_id)) {
+        pthread_mutex_unlock(&c->lock);
+        api_reply_failure(reply, 404, "callDoesNotExist");
+        return;
+    }
+    x = api_reply_xml_new(reply);
+    if (x) {
+        total = call_id ? legs_of(c, call_id) : c->nlegs;
+        api_xml_start(x, "callLegs");
+        api_xml_attr_size(x, "total", total);
+        for (size_t i = 0, n = 0; i < c->nlegs && shown < limit; i++) {
+            const struct leg *l = &c->legs[i];
+
+            if ((call_id && strcmp(l->call, call_id) != 0) || n++ < offset)
+                continue;
+            api_xml_start(x, "callLeg");
+            api_xml_attr(x, "id", l->id);
+            api_xml_text(x, "name", "");
+            api_xml_text(x, "remoteParty", l->remote_party);
+            api_xml_text(x, "call", l->call);
+            api_xml_end(x);
+            shown++;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (x)
+        api_reply_xml(reply, x);
+}
+
+static void write_media(struct api_xml *x, const struct media_leg_status *m)
+{
+    api_xml_start(x, "media");
+    api_xml_text(x, "turnServer", m->turn_server);
+    if (m->relayed[0]) {
+        api_xml_text(x, "relayedAddress", m->relayed);
+        api_xml_int(x, "relayedPortNumber", m->relayed_port);
+        api_xml_int(x, "allocationLifetimeLeft", m->lifetime_left_s);
+    }
+    if (m->reason[0])
+        api_xml_text(x, "reason", m->reason);
+    for (int c = 0; c < MEDIA__CLASSES; c++) {
+        const struct media_counters *k = &m->cls[c];
+
+        api_xml_start(x, media_class_name((enum media_class)c));
+        api_xml_int(x, "packetsReceived", (int64_t)k->rx_packets);
+        api_xml_int(x, "bytesReceived", (int64_t)k->rx_bytes);
+        api_xml_int(x, "packetsForwarded", (int64_t)k->fwd_packets);
+        api_xml_int(x, "bytesForwarded", (int64_t)k->fwd_bytes);
+        api_xml_int(x, "packetsDropped", (int64_t)k->dropped);
+        api_xml_end(x);
+    }
+    api_xml_int(x, "packetsFromStrangers", (int64_t)m->strangers);
+    api_xml_int(x, "anchors", m->anchors);
+    api_xml_end(x);
+}
+
+static void get_leg(const struct api *api, const char *id, struct api_reply *reply)
+{
+    static const char *const states[] = {"connecting", "connected", "failed"};
+    struct media_leg_status ms = {.state = MEDIA_LEG_CONNECTING};
+    struct leg copy;
+    struct leg *l;
+    struct api_xml *x;
+
+    pthread_mutex_lock(&api->calls->lock);
+    l = find_leg(api->calls, id);
+    if (l)
+        copy = *l;
+    pthread_mutex_unlock(&api->calls->lock);
+    if (!l) {
+        api_reply_failure(reply, 404, "callLegDoesNotExist");
+        return;
+    }
+    if (copy.has_media && media_leg_get(api->media, id, &ms) < 0)
+        snprintf(ms.reason, sizeof(ms.reason), "waiting for the media thread");
+    if (!(x = api_reply_xml_new(reply)))
+        return;
+    api_xml_start(x, "callLeg");
+    api_xml_attr(x, "id", copy.id);
+    api_xml_text(x, "name", "");
+    api_xml_text(x, "remoteParty", copy.remote_party);
+    api_xml_text(x, "call", copy.call);
+    api_xml_start(x, "status");
+    api_xml_text(x, "state", copy.has_media ? states[ms.state] : "connected");
+    api_xml_int(x, "durationSeconds", (api_now_us() - copy.started_us) / 1000000);
+    api_xml_end(x);
+    if (copy.has_media) {
+        api_xml_text(x, "remoteMediaAddress", copy.media_addr);
+        write_media(x, &ms);
+    }
+    api_xml_end(x);
+    api_reply_xml(reply, x);
+}
+
+static void delete_leg(const struct api *api, const char *id, struct api_reply *reply)
+{
+    struct api_calls *c = api->calls;
+
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->nlegs; i++) {
+        if (strcmp(c->legs[i].id, id) == 0) {
+            drop_leg(api, i);
+            reply->status = 200;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (!reply->status)
+        api_reply_failure(reply, 404, "callLegDoesNotExist");
+}
+
+/* ---- routing ------------------------------------------------------------------------------ */
+
+void api_res_calls(const struct api *api, struct store *st, const struct api_request *req,
+                   char **segs, int n, struct api_reply *reply)
+{
+    bool get = req->method == API_GET || req->method == API_HEAD;
+    char id[STORE_ID_LEN + 1];
+
+    if (n >= 2 && api_parse_id(segs[1], id) < 0) {
+        api_reply_failure(reply, 404, "callDoesNotExist");
+        return;
+    }
+    if (n == 1 && get)
+        list_calls(api, req, reply);
+    else if (n == 1 && req->method == API_POST)
+        create_call(api, st, req, reply);
+    else if (n == 2 && get)
+        get_call(api, id, reply);
+    else if (n == 2 && req->method == API_DELETE)
+        delete_call(api, id, reply);
+    else if (n == 3 && strcasecmp(segs[2], "callLegs") == 0 && get)
+        list_legs(api, req, id, reply);
+    else if (n == 3 && strcasecmp(segs[2], "callLegs") == 0 && req->method == API_POST)
+        add_leg(api, id, req, reply);
+    else if (n <= 3)
+        api_reply_failure(reply, 405, "invalidOperation");
+    else
+        api_reply_failure(reply, 404, "unrecognizedObject");
+}
+
+void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,
+                       char **segs, int n, struct api_reply *reply)
+{
+    bool get = req->method == API_GET || req->method == API_HEAD;
+    char id[STORE_ID_LEN + 1];
+
+    if (n == 2 && api_parse_id(segs[1], id) < 0) {
+        api_reply_failure(reply, 404, "callLegDoesNotExist");
+        return;
+    }
+    if (n == 1 && get)
+        list_legs(api, req, NULL, reply);
+    else if (n == 1 && req->method == API_POST)
+        incoming_leg(api, st, req, reply);
+    else if (n == 2 && get)
+        get_leg(api, id, reply);
+    else if (n == 2 && req->method == API_DELETE)
+        delete_leg(api, id, reply);
+    else if (n <= 2)
+        api_reply_failure(reply, 405, "invalidOperation");
+    else
+        api_reply_failure(reply, 404, "unrecognizedObject");
+}

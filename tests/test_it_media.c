@@ -1,0 +1,227 @@
+/* tests/test_it_media.c: calls and call legs through the running daemon, with coturn as the TURN
+ * server and UDP endpoints on loopback: media flows between the relayed addresses the legs'
+ * status shows, the counters say so, an incoming leg is placed by the call matching, and bad
+ * input is refused. */
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/helpers.h"
+#include "tests/suites.h"
+
+static struct th_daemon d;
+static struct th_coturn co;
+static char why[128];
+
+static void start(void)
+{
+    static const char *const args[] = {"--probe-interval", "3600", NULL};
+
+    memset(&d, 0, sizeof(d));
+    if (th_coturn_available(why, sizeof(why)))
+        th_coturn_start(&co, NULL);
+    th_daemon_start(&d, "0", args);
+}
+
+static void stop(void)
+{
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
+    th_rmdir(d.dir);
+    th_coturn_stop(&co);
+}
+
+static long call(const char *method, const char *path, const char *form, char *out, size_t cap,
+                 char *location)
+{
+    struct th_resp r;
+    long status;
+
+    th_admin(&d, method, path, form, &r);
+    status = r.status;
+    if (out)
+        snprintf(out, cap, "%s", r.body);
+    if (location)
+        snprintf(location, 128, "%.127s", r.location);
+    th_resp_free(&r);
+    return status;
+}
+
+/* The text of <name> in body, or "". */
+static void field(const char *body, const char *name, char *out, size_t cap)
+{
+    char open[64];
+    const char *p, *e;
+
+    snprintf(open, sizeof(open), "<%s>", name);
+    p = strstr(body, open);
+    e = p ? strchr(p + strlen(open), '<') : NULL;
+    snprintf(out, cap, "%.*s", p && e ? (int)(e - p - strlen(open)) : 0, p ? p + strlen(open) : "");
+}
+
+static int endpoint(unsigned short *ret_port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    *ret_port = ntohs(sin.sin_port);
+    return fd;
+}
+
+/* Polls GET leg until connected (at most 8 s); returns the relayed address in *ret. */
+static void wait_connected(const char *leg, struct sockaddr_in *ret)
+{
+    char body[8192], state[32], addr[64], port[16];
+
+    for (int i = 0; i < 160; i++) {
+        ck_assert_int_eq(call("GET", leg, NULL, body, sizeof(body), NULL), 200);
+        field(body, "state", state, sizeof(state));
+        if (strcmp(state, "connecting") != 0)
+            break;
+        usleep(50 * 1000);
+    }
+    ck_assert_msg(strcmp(state, "connected") == 0, "%s: %s", leg, body);
+    field(body, "relayedAddress", addr, sizeof(addr));
+    field(body, "relayedPortNumber", port, sizeof(port));
+    memset(ret, 0, sizeof(*ret));
+    ret->sin_family = AF_INET;
+    inet_pton(AF_INET, addr, &ret->sin_addr);
+    ret->sin_port = htons((unsigned short)atoi(port));
+}
+
+START_TEST(test_call_with_two_legs_carries_media)
+{
+    char form[256], body[8192], call_path[128], leg_a[128], leg_b[128], leg_c[128], value[128];
+    struct sockaddr_in ra, rb;
+    unsigned short pa, pb;
+    int fa, fb;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+             co.port);
+    ck_assert_int_eq(call("POST", "/api/v1/turnServers", form, NULL, 0, value), 200);
+    snprintf(form, sizeof(form), "%s/status", value); /* waits for the first probe */
+    ck_assert_int_eq(call("GET", form, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
+    ck_assert_int_eq(
+        call("POST", "/api/v1/inboundDialPlanRules", "domain=media.example.com", NULL, 0, NULL),
+        200);
+    ck_assert_int_eq(
+        call("POST", "/api/v1/coSpaces", "name=Media+Room&uri=media.room", NULL, 0, value), 200);
+    snprintf(form, sizeof(form), "coSpace=%s", strrchr(value, '/') + 1);
+    ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call_path), 200);
+
+    fa = endpoint(&pa);
+    fb = endpoint(&pb);
+    snprintf(form, sizeof(form), "remoteParty=alice@example.com&remoteMediaAddress=127.0.0.1:%u",
+             pa);
+    snprintf(body, sizeof(body), "%s/callLegs", call_path);
+    ck_assert_int_eq(call("POST", body, form, NULL, 0, leg_a), 200);
+    snprintf(form, sizeof(form), "remoteParty=bob@example.com&remoteMediaAddress=127.0.0.1:%u", pb);
+    ck_assert_int_eq(call("POST", body, form, NULL, 0, leg_b), 200);
+    wait_connected(leg_a, &ra);
+    wait_connected(leg_b, &rb);
+
+    for (int i = 0; i < 50; i++) { /* RTP from A, to its relayed address */
+        uint8_t pkt[172] = {0x80, 0, (uint8_t)(i >> 8), (uint8_t)i};
+
+        ck_assert_int_eq(sendto(fa, pkt, sizeof(pkt), 0, (struct sockaddr *)&ra, sizeof(ra)), 172);
+    }
+    for (int i = 0; i < 50; i++) { /* at B, from B's relayed address, in order */
+        struct pollfd pfd = {fb, POLLIN, 0};
+        uint8_t got[256];
+        struct sockaddr_in from;
+        socklen_t flen = sizeof(from);
+
+        ck_assert_msg(poll(&pfd, 1, 5000) == 1, "packet %d missing", i);
+        ck_assert_int_eq(recvfrom(fb, got, sizeof(got), 0, (struct sockaddr *)&from, &flen), 172);
+        ck_assert_uint_eq(got[3], (uint8_t)i);
+        ck_assert_uint_eq(from.sin_port, rb.sin_port);
+    }
+    ck_assert_int_eq(call("GET", leg_a, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_ptr_nonnull(strstr(body,
+                                 "<rtp><packetsReceived>50</packetsReceived><bytesReceived>"
+                                 "8600</bytesReceived><packetsForwarded>50</packetsForwarded>"));
+    ck_assert_ptr_nonnull(strstr(body, "<remoteParty>alice@example.com</remoteParty>"));
+
+    /* an incoming leg, placed by the call matching, joins the same call */
+    ck_assert_int_eq(call("POST", "/api/v1/callLegs", "destination=media.room@media.example.com",
+                          NULL, 0, leg_c),
+                     200);
+    ck_assert_int_eq(call("GET", call_path, NULL, body, sizeof(body), NULL), 200);
+    field(body, "numCallLegs", value, sizeof(value));
+    ck_assert_str_eq(value, "3");
+    ck_assert_int_eq(call("GET", "/api/v1/system/status", NULL, body, sizeof(body), NULL), 200);
+    ck_assert_ptr_nonnull(strstr(body, "<callLegsActive>3</callLegsActive>"));
+    ck_assert_int_eq(call("GET", "/api/v1/callLegs", NULL, body, sizeof(body), NULL), 200);
+    ck_assert_ptr_nonnull(strstr(body, "<callLegs total=\"3\">"));
+
+    /* ending the call ends its legs */
+    ck_assert_int_eq(call("DELETE", call_path, NULL, NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("GET", leg_a, NULL, body, sizeof(body), NULL), 404);
+    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><failureDetails><callLegDoesNotExist />"
+                           "</failureDetails>");
+    ck_assert_int_eq(call("GET", "/api/v1/system/status", NULL, body, sizeof(body), NULL), 200);
+    ck_assert_ptr_nonnull(strstr(body, "<callLegsActive>0</callLegsActive><callLegsMaxActive>3"));
+    close(fa);
+    close(fb);
+}
+END_TEST
+
+START_TEST(test_bad_input_refused)
+{
+    char body[1024], call_path[128], value[160], form[160];
+
+    ck_assert_int_eq(call("POST", "/api/v1/calls", "coSpace=6c0a3b8e-1c3e-4d2a-9a55-3d2f6c8b0a11",
+                          body, sizeof(body), NULL),
+                     400);
+    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><failureDetails><coSpaceDoesNotExist />"
+                           "</failureDetails>");
+    ck_assert_int_eq(call("POST", "/api/v1/calls/6c0a3b8e-1c3e-4d2a-9a55-3d2f6c8b0a11/callLegs",
+                          "remoteParty=x", body, sizeof(body), NULL),
+                     404);
+    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><failureDetails><callDoesNotExist />"
+                           "</failureDetails>");
+    ck_assert_int_eq(call("POST", "/api/v1/coSpaces", "uri=bad.input", NULL, 0, value), 200);
+    snprintf(form, sizeof(form), "coSpace=%s", strrchr(value, '/') + 1);
+    ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call_path), 200);
+    snprintf(value, sizeof(value), "%s/callLegs", call_path);
+    ck_assert_int_eq(
+        call("POST", value, "remoteMediaAddress=not-an-address", body, sizeof(body), NULL), 400);
+    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><failureDetails><parameterError "
+                           "parameter=\"remoteMediaAddress\" error=\"invalidValue\" />"
+                           "</failureDetails>");
+    ck_assert_int_eq(call("POST", "/api/v1/callLegs", "destination=x@unknown.example.com", body,
+                          sizeof(body), NULL),
+                     400);
+    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><failureDetails><noMatchingRule />"
+                           "</failureDetails>");
+    ck_assert_int_eq(
+        call("GET", "/api/v1/calls?coSpaceFilter=nothing", NULL, body, sizeof(body), NULL), 200);
+    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><calls total=\"0\"/>");
+    ck_assert_int_eq(call("DELETE", call_path, NULL, NULL, 0, NULL), 200);
+}
+END_TEST
+
+Suite *it_media_suite(void)
+{
+    Suite *s = suite_create("it_media");
+    TCase *tc = tcase_create("calls");
+
+    tcase_add_unchecked_fixture(tc, start, stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_call_with_two_legs_carries_media);
+    tcase_add_test(tc, test_bad_input_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}
