@@ -300,6 +300,83 @@ START_TEST(test_failover_to_the_other_server)
 }
 END_TEST
 
+/* coturn with lifetimes of a few seconds: media keeps flowing across several of them, because
+ * the allocation, the permission and the channel are all refreshed in time. */
+START_TEST(test_media_survives_short_lifetimes)
+{
+    static const char *const args[] = {"--max-allocate-lifetime=6", "--permission-lifetime=5",
+                                       "--channel-lifetime=5", NULL};
+    struct turn_prober_config pc = {.interval_us = 3600LL * 1000000, .resolver_threads = 1};
+    struct turn_server_spec s = {.id = "turn-short", .host = "127.0.0.1"};
+    struct th_coturn shortlived;
+    struct turn_prober *p2;
+    struct media_config mc = {0};
+    struct media *m2;
+    struct sockaddr_in a, b, ra, rb;
+    struct media_leg_status st;
+    struct timespec until;
+    uint8_t buf[256];
+    int fa, fb;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    th_coturn_start(&shortlived, args);
+    turn_txn_config_rfc(&pc.txn);
+    pc.txn.budget_us = 2000000;
+    ck_assert_int_eq(turn_prober_start(&pc, &p2), 0);
+    s.port = shortlived.port;
+    snprintf(s.username, sizeof(s.username), "alice");
+    snprintf(s.password, sizeof(s.password), "secret");
+    turn_prober_set(p2, &s);
+    turn_prober_wait(p2, s.id, turn_now_us() + 3000000, on_probed, NULL);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 4;
+    ck_assert_int_eq(sem_timedwait(&probed, &until), 0);
+    mc.prober = p2;
+    ck_assert_int_eq(media_start(&mc, &m2), 0);
+    fa = endpoint(&a);
+    fb = endpoint(&b);
+    media_leg_add(m2, "call-s", "leg-sa", (struct sockaddr *)&a);
+    media_leg_add(m2, "call-s", "leg-sb", (struct sockaddr *)&b);
+    for (int i = 0; i < 100; i++) {
+        if (media_leg_get(m2, "leg-sa", &st) == 0 && st.state == MEDIA_LEG_CONNECTED &&
+            media_leg_get(m2, "leg-sb", &st) == 0 && st.state == MEDIA_LEG_CONNECTED)
+            break;
+        usleep(50 * 1000);
+    }
+    ck_assert_int_eq(media_leg_get(m2, "leg-sa", &st), 0);
+    ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
+    inet_pton(AF_INET, st.relayed, &ra.sin_addr);
+    ra.sin_family = AF_INET;
+    ra.sin_port = htons(st.relayed_port);
+    ck_assert_int_eq(media_leg_get(m2, "leg-sb", &st), 0);
+    inet_pton(AF_INET, st.relayed, &rb.sin_addr);
+    rb.sin_family = AF_INET;
+    rb.sin_port = htons(st.relayed_port);
+    for (int second = 0; second < 16; second++) { /* about three allocation lifetimes */
+        sendto(fa, buf, rtp(buf, (uint16_t)second), 0, (struct sockaddr *)&ra, sizeof(ra));
+        {
+            struct pollfd pfd = {fb, POLLIN, 0};
+            uint8_t got[256];
+
+            ck_assert_msg(poll(&pfd, 1, 2000) == 1, "no media after %d s", second);
+            ck_assert_int_eq(recv(fb, got, sizeof(got), 0), 172);
+            ck_assert_uint_eq(got[3], (uint8_t)second);
+        }
+        usleep(1000 * 1000);
+    }
+    ck_assert_int_eq(media_leg_get(m2, "leg-sa", &st), 0);
+    ck_assert_uint_eq(st.anchors, 1); /* kept alive, not re-made */
+    media_stop(m2);
+    turn_prober_stop(p2);
+    close(fa);
+    close(fb);
+    th_coturn_stop(&shortlived);
+}
+END_TEST
+
 Suite *media_suite(void)
 {
     Suite *s = suite_create("media");
@@ -311,6 +388,7 @@ Suite *media_suite(void)
     tcase_add_test(tc, test_two_legs_relay_rtp_both_ways);
     tcase_add_test(tc, test_three_legs_fan_out);
     tcase_add_test(tc, test_failover_to_the_other_server);
+    tcase_add_test(tc, test_media_survives_short_lifetimes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -29,8 +29,11 @@
 #include "turnclient/turnclient.h"
 
 #define MAX_REQS (2 + 2 * TURN_MAX_PEERS)
+/* Permissions last 300 s (RFC 8656 §9) and a channel binding refreshes its permission, so both
+ * are renewed every 240 s - a channel's own 600 s would let the permission lapse - and also
+ * with every refresh of the allocation, which keeps them alive on servers configured with
+ * shorter lifetimes than the RFC's. */
 #define PERMISSION_REFRESH_US (240LL * 1000000)
-#define CHANNEL_REFRESH_US (540LL * 1000000)
 #define UDP_PROTOCOL 17
 
 enum req_kind { REQ_ALLOCATE, REQ_REFRESH, REQ_RELEASE, REQ_PERMISSION, REQ_CHANNEL };
@@ -420,6 +423,9 @@ static void on_success(struct turn_alloc *a, struct req *r, const struct stun_ms
             a->info.lifetime_s = m->lifetime;
         a->info.expires_us = now_us + (int64_t)a->info.lifetime_s * 1000000;
         schedule_refresh(a, now_us);
+        for (int i = 0; i < TURN_MAX_PEERS; i++) /* permissions and channels with it */
+            if (a->peers[i].used && a->peers[i].refresh_us != INT64_MAX)
+                a->peers[i].refresh_us = now_us;
         break;
     case REQ_RELEASE:
         a->info.state = TURN_ALLOC_RELEASED;
@@ -428,7 +434,7 @@ static void on_success(struct turn_alloc *a, struct req *r, const struct stun_ms
     case REQ_CHANNEL:
         p->perm_ok = true;
         p->chan_ok = r->kind == REQ_CHANNEL;
-        p->refresh_us = now_us + (p->channel ? CHANNEL_REFRESH_US : PERMISSION_REFRESH_US);
+        p->refresh_us = now_us + PERMISSION_REFRESH_US;
         break;
     }
 }
