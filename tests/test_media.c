@@ -10,6 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "api/tls.h"
+#include "api/util.h"
 #include "media/media.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -60,6 +67,14 @@ static void teardown(void)
     turn_prober_stop(prober);
     prober = NULL;
     th_coturn_stop(&co);
+}
+
+static struct sockaddr_in loopback_any(void)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return sin;
 }
 
 static int endpoint(struct sockaddr_in *ret)
@@ -377,6 +392,111 @@ START_TEST(test_media_survives_short_lifetimes)
 }
 END_TEST
 
+/* A program with its stdin on a pipe (returned in *ret_in) and stdout+stderr in out_path. */
+static pid_t spawn(const char *const *argv, int *ret_in, const char *out_path)
+{
+    int in[2];
+    pid_t pid;
+
+    ck_assert_int_eq(pipe(in), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        dup2(in[0], STDIN_FILENO);
+        dup2(out, STDOUT_FILENO);
+        dup2(out, STDERR_FILENO);
+        close(in[1]);
+        execvp(argv[0], (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    close(in[0]);
+    *ret_in = in[1];
+    return pid;
+}
+
+static bool wait_for_text(const char *path, const char *text, int ms)
+{
+    for (int i = 0; i < ms / 50; i++) {
+        char *data = NULL;
+        size_t len = 0;
+        bool found = false;
+
+        if (api_read_file(path, 1 << 20, &data, &len) == 0)
+            found = strstr(data, text) != NULL;
+        free(data);
+        if (found)
+            return true;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
+static void end(pid_t pid)
+{
+    int status;
+
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+}
+
+/* DTLS end to end: openssl s_server behind one leg, s_client behind the other, through the
+ * anchor: the handshake completes and data goes both ways. */
+START_TEST(test_dtls_end_to_end)
+{
+    struct sockaddr_in srv = loopback_any(), cli = loopback_any(), rc;
+    char dir[64], cert[128], key[128], srv_out[128], cli_out[128], accept[32], bind_to[32],
+        connect_to[64];
+    struct media_leg_status st;
+    pid_t server, client;
+    int server_in, client_in;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    th_tmpdir(dir);
+    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    snprintf(srv_out, sizeof(srv_out), "%s/server.out", dir);
+    snprintf(cli_out, sizeof(cli_out), "%s/client.out", dir);
+    ck_assert_int_eq(api_tls_make_selfsigned("dtls.test", cert, key), 0);
+    srv.sin_port = htons(th_free_port());
+    cli.sin_port = htons(th_free_port());
+    media_leg_add(media, "call-dtls", "leg-srv", (struct sockaddr *)&srv);
+    media_leg_add(media, "call-dtls", "leg-cli", (struct sockaddr *)&cli);
+    connected("leg-srv");
+    rc = connected("leg-cli");
+    snprintf(accept, sizeof(accept), "127.0.0.1:%u", ntohs(srv.sin_port));
+    snprintf(bind_to, sizeof(bind_to), "127.0.0.1:%u", ntohs(cli.sin_port));
+    snprintf(connect_to, sizeof(connect_to), "127.0.0.1:%u", ntohs(rc.sin_port));
+    {
+        const char *sargv[] = {"openssl", "s_server", "-dtls1_2", "-accept", accept, "-cert",
+                               cert,      "-key",     key,        "-quiet",  NULL};
+        const char *cargv[] = {"openssl", "s_client", "-dtls1_2", "-connect", connect_to,
+                               "-bind",   bind_to,    "-quiet",   NULL};
+
+        server = spawn(sargv, &server_in, srv_out);
+        usleep(300 * 1000);
+        client = spawn(cargv, &client_in, cli_out);
+    }
+    usleep(1500 * 1000); /* the handshake crosses the anchor */
+    ck_assert_int_eq(write(client_in, "hello-from-client\n", 18), 18);
+    ck_assert_msg(wait_for_text(srv_out, "hello-from-client", 10000), "server got nothing");
+    ck_assert_int_eq(write(server_in, "hello-from-server\n", 18), 18);
+    ck_assert_msg(wait_for_text(cli_out, "hello-from-server", 10000), "client got nothing");
+    ck_assert_int_eq(media_leg_get(media, "leg-cli", &st), 0);
+    ck_assert_uint_gt(st.cls[MEDIA_DTLS].rx_packets, 2); /* handshake and data */
+    ck_assert_uint_eq(st.cls[MEDIA_DTLS].rx_packets, st.cls[MEDIA_DTLS].fwd_packets);
+    close(server_in);
+    close(client_in);
+    end(client);
+    end(server);
+    th_rmdir(dir);
+}
+END_TEST
+
 Suite *media_suite(void)
 {
     Suite *s = suite_create("media");
@@ -389,6 +509,7 @@ Suite *media_suite(void)
     tcase_add_test(tc, test_three_legs_fan_out);
     tcase_add_test(tc, test_failover_to_the_other_server);
     tcase_add_test(tc, test_media_survives_short_lifetimes);
+    tcase_add_test(tc, test_dtls_end_to_end);
     suite_add_tcase(s, tc);
     return s;
 }
