@@ -448,7 +448,27 @@ static void write_media(struct api_xml *x, const struct media_leg_status *m)
         api_xml_end(x);
     }
     api_xml_int(x, "packetsFromStrangers", (int64_t)m->strangers);
+    api_xml_int(x, "malformedDatagrams", (int64_t)m->malformed);
     api_xml_int(x, "anchors", m->anchors);
+    api_xml_end(x);
+}
+
+/* What the endpoint sends, as RTP: CMS's rxAudio/rxVideo figures, for a stream of unknown kind. */
+static void write_rx_rtp(struct api_xml *x, const struct media_rtp_stats *r)
+{
+    char text[32];
+
+    api_xml_start(x, "rxRtp");
+    snprintf(text, sizeof(text), "%u", r->ssrc);
+    api_xml_text(x, "ssrc", text);
+    api_xml_int(x, "payloadType", r->payload_type);
+    api_xml_int(x, "packetsReceived", (int64_t)r->received);
+    api_xml_int(x, "packetsLost", (int64_t)r->lost);
+    snprintf(text, sizeof(text), "%.1f", r->loss_percent);
+    api_xml_text(x, "packetLossPercentage", text);
+    if (r->has_jitter)
+        api_xml_int(x, "jitter", (int64_t)(r->jitter_ms + 0.5));
+    api_xml_int(x, "bitRate", (int64_t)r->bit_rate);
     api_xml_end(x);
 }
 
@@ -481,6 +501,8 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
     api_xml_start(x, "status");
     api_xml_text(x, "state", copy.has_media ? states[ms.state] : "connected");
     api_xml_int(x, "durationSeconds", (api_now_us() - copy.started_us) / 1000000);
+    if (ms.rx_rtp.seen)
+        write_rx_rtp(x, &ms.rx_rtp);
     api_xml_end(x);
     if (copy.has_media) {
         api_xml_text(x, "remoteMediaAddress", copy.media_addr);

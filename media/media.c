@@ -37,6 +37,20 @@ enum cnt { C_RX_PKT, C_RX_BYTES, C_FWD_PKT, C_FWD_BYTES, C_DROP, C__N };
 
 struct call;
 
+/* RTP receive statistics, kept by the media thread, published every second. */
+struct rtp_rx {
+    bool started;
+    uint32_t ssrc, clock;
+    uint8_t pt;
+    uint16_t max_seq;
+    uint32_t cycles, base;
+    uint64_t received;
+    bool have_transit;
+    int64_t transit;
+    double jitter; /* in timestamp units */
+    uint64_t bytes, bytes_at_tick;
+};
+
 struct leg {
     struct media *m;
     struct call *call;
@@ -50,6 +64,7 @@ struct leg {
     struct media_leg_status pub; /* published, under m->lock (counters aside) */
     _Atomic uint64_t cnt[MEDIA__CLASSES][C__N];
     _Atomic uint64_t strangers;
+    struct rtp_rx rtp;
     struct leg *next;
 };
 
@@ -79,7 +94,7 @@ struct media {
     struct leg *legs;
     struct call *calls;
     size_t nlegs, max_legs;
-    int64_t housekeeping_us;
+    int64_t housekeeping_us, last_housekeeping_us;
 };
 
 const char *media_class_name(enum media_class c)
@@ -148,6 +163,82 @@ static void count(struct leg *l, enum media_class c, enum cnt k, uint64_t v)
     atomic_fetch_add_explicit(&l->cnt[c][k], v, memory_order_relaxed);
 }
 
+/* RFC 3551 clock rates of the static payload types; 0 when not fixed (dynamic types). */
+static uint32_t clock_rate(uint8_t pt)
+{
+    if (pt == 6)
+        return 16000;
+    if (pt == 10 || pt == 11)
+        return 44100;
+    if (pt == 14 || (pt >= 25 && pt <= 34))
+        return 90000;
+    if (pt <= 18)
+        return 8000;
+    return 0;
+}
+
+/* RFC 3550 A.1 (sequence numbers, without probation), A.8 (interarrival jitter). A new SSRC
+ * starts the statistics afresh. */
+static void rtp_received(struct rtp_rx *r, const uint8_t *d, size_t len, int64_t now_us)
+{
+    uint16_t seq;
+    uint32_t ts, ssrc;
+
+    if (len < 12 || (d[0] >> 6) != 2)
+        return;
+    seq = (uint16_t)(d[2] << 8 | d[3]);
+    ts = (uint32_t)d[4] << 24 | (uint32_t)d[5] << 16 | (uint32_t)d[6] << 8 | d[7];
+    ssrc = (uint32_t)d[8] << 24 | (uint32_t)d[9] << 16 | (uint32_t)d[10] << 8 | d[11];
+    if (!r->started || ssrc != r->ssrc) {
+        memset(r, 0, sizeof(*r));
+        r->started = true;
+        r->ssrc = ssrc;
+        r->pt = d[1] & 0x7f;
+        r->clock = clock_rate(r->pt);
+        r->base = seq;
+        r->max_seq = seq;
+    } else if (seq < r->max_seq && r->max_seq - seq > 0x8000) {
+        r->cycles += 65536; /* wrapped */
+        r->max_seq = seq;
+    } else if (seq > r->max_seq && seq - r->max_seq < 0x8000) {
+        r->max_seq = seq;
+    }
+    r->received++;
+    r->bytes += len;
+    if (r->clock) {
+        int64_t arrival = now_us * (int64_t)r->clock / 1000000;
+        int64_t transit = arrival - (int64_t)ts, delta = transit - r->transit;
+
+        if (r->have_transit)
+            r->jitter += ((double)(delta < 0 ? -delta : delta) - r->jitter) / 16.0;
+        r->transit = transit;
+        r->have_transit = true;
+    }
+}
+
+/* The published form, computed once a second. */
+static void rtp_publish(struct rtp_rx *r, struct media_rtp_stats *out, int64_t interval_us)
+{
+    uint64_t expected;
+
+    memset(out, 0, sizeof(*out));
+    if (!r->started)
+        return;
+    expected = (uint64_t)r->cycles + r->max_seq - r->base + 1;
+    out->seen = true;
+    out->ssrc = r->ssrc;
+    out->payload_type = r->pt;
+    out->received = r->received;
+    out->expected = expected;
+    out->lost = expected > r->received ? expected - r->received : 0;
+    out->loss_percent = expected ? 100.0 * (double)out->lost / (double)expected : 0;
+    out->has_jitter = r->clock != 0;
+    out->jitter_ms = r->clock ? r->jitter * 1000.0 / r->clock : 0;
+    out->bit_rate =
+        interval_us > 0 ? (r->bytes - r->bytes_at_tick) * 8 * 1000000 / (uint64_t)interval_us : 0;
+    r->bytes_at_tick = r->bytes;
+}
+
 /* From the TURN server: data one peer of this leg's allocation sent to its relayed address. */
 static void on_data(void *userdata, const struct sockaddr *peer, const uint8_t *data, size_t len)
 {
@@ -161,6 +252,8 @@ static void on_data(void *userdata, const struct sockaddr *peer, const uint8_t *
     }
     count(l, c, C_RX_PKT, 1);
     count(l, c, C_RX_BYTES, len);
+    if (c == MEDIA_RTP)
+        rtp_received(&l->rtp, data, len, turn_now_us());
     for (size_t i = 0; i < l->call->n; i++) {
         struct leg *o = l->call->legs[i];
 
@@ -338,6 +431,8 @@ static void housekeeping(struct media *m, int64_t now)
         pthread_mutex_lock(&m->lock);
         l->pub.lifetime_left_s =
             info.state == TURN_ALLOC_READY ? (info.expires_us - now) / 1000000 : 0;
+        l->pub.malformed = turn_alloc_dropped(l->alloc);
+        rtp_publish(&l->rtp, &l->pub.rx_rtp, now - m->last_housekeeping_us);
         pthread_mutex_unlock(&m->lock);
     }
 }
@@ -513,6 +608,7 @@ static void *media_main(void *arg)
         }
         if (now >= m->housekeeping_us) {
             housekeeping(m, now);
+            m->last_housekeeping_us = now;
             m->housekeeping_us = now + HOUSEKEEPING_US;
         }
     }

@@ -32,6 +32,18 @@ struct media_counters {
     uint64_t dropped;                /* not forwarded (no other leg ready, bad framing) */
 };
 
+/* What the leg receives from its endpoint as RTP (RFC 3550 A.1, A.3, A.8). */
+struct media_rtp_stats {
+    bool seen;
+    uint32_t ssrc;
+    uint8_t payload_type;
+    uint64_t received, expected, lost;
+    double loss_percent;
+    bool has_jitter; /* only for payload types whose clock rate is fixed (RFC 3551) */
+    double jitter_ms;
+    uint64_t bit_rate; /* bits per second over the last second */
+};
+
 struct media_leg_status {
     enum media_leg_state state;
     char reason[160];     /* why connecting or failed */
@@ -42,6 +54,8 @@ struct media_leg_status {
     struct media_counters cls[MEDIA__CLASSES];
     uint64_t strangers; /* datagrams from addresses other than the endpoint's */
     unsigned anchors;   /* allocations made for this leg (more than 1 after a failover) */
+    uint64_t malformed; /* datagrams from the TURN server that were not valid TURN */
+    struct media_rtp_stats rx_rtp;
 };
 
 int media_start(const struct media_config *cfg, struct media **ret_media);

@@ -36,6 +36,8 @@ test)
     need_cmd npm npm
     need_cmd ansible-playbook ansible-core
     need_cmd turnserver coturn
+    need_cmd gst-launch-1.0 "gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good"
+    need_cmd openssl openssl
     ;;
 bench)
     need_cmd wrk wrk

@@ -497,6 +497,120 @@ START_TEST(test_dtls_end_to_end)
 }
 END_TEST
 
+/* Waits (at most 3 s) for the published RTP figures to count n packets. */
+static struct media_leg_status rtp_status(const char *leg, uint64_t n)
+{
+    struct media_leg_status st;
+
+    for (int i = 0; i < 60; i++) {
+        ck_assert_int_eq(media_leg_get(media, leg, &st), 0);
+        if (st.rx_rtp.received >= n)
+            break;
+        usleep(50 * 1000);
+    }
+    return st;
+}
+
+START_TEST(test_rtp_loss_in_status)
+{
+    struct sockaddr_in a, b, ra;
+    struct media_leg_status st;
+    uint8_t buf[256];
+    int fa, fb;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    fa = endpoint(&a);
+    fb = endpoint(&b);
+    media_leg_add(media, "call-loss", "leg-la", (struct sockaddr *)&a);
+    media_leg_add(media, "call-loss", "leg-lb", (struct sockaddr *)&b);
+    ra = connected("leg-la");
+    connected("leg-lb");
+    for (int i = 0; i < 100; i++) { /* sequence numbers 0..99, five of them never sent */
+        if (i % 20 == 7)
+            continue;
+        sendto(fa, buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&ra, sizeof(ra));
+    }
+    st = rtp_status("leg-la", 95);
+    ck_assert(st.rx_rtp.seen);
+    ck_assert_uint_eq(st.rx_rtp.received, 95);
+    ck_assert_uint_eq(st.rx_rtp.expected, 100);
+    ck_assert_uint_eq(st.rx_rtp.lost, 5);
+    ck_assert_double_eq_tol(st.rx_rtp.loss_percent, 5.0, 0.01);
+    ck_assert(st.rx_rtp.has_jitter); /* payload type 0: 8 kHz */
+    ck_assert_uint_eq(st.rx_rtp.payload_type, 0);
+    close(fa);
+    close(fb);
+}
+END_TEST
+
+/* RTP from GStreamer (audiotestsrc ! rtpL16pay ! udpsink) through a two-leg call. */
+START_TEST(test_gstreamer_rtp_through_the_anchor)
+{
+    struct sockaddr_in a = loopback_any(), b, ra, rb;
+    struct media_leg_status st;
+    char dst_port[32], src_port[32];
+    int fb, received = 0, status;
+    int last_seq = -1;
+    pid_t gst;
+
+    if (!co.pid || access("/usr/bin/gst-launch-1.0", X_OK) != 0) {
+        fprintf(stderr, "skipped: %s\n", co.pid ? "gst-launch-1.0 is not installed" : why);
+        return;
+    }
+    a.sin_port = htons(th_free_port()); /* GStreamer sends from here */
+    fb = endpoint(&b);
+    media_leg_add(media, "call-gst", "leg-ga", (struct sockaddr *)&a);
+    media_leg_add(media, "call-gst", "leg-gb", (struct sockaddr *)&b);
+    ra = connected("leg-ga");
+    rb = connected("leg-gb");
+    snprintf(dst_port, sizeof(dst_port), "port=%u", ntohs(ra.sin_port));
+    snprintf(src_port, sizeof(src_port), "bind-port=%u", ntohs(a.sin_port));
+    gst = fork();
+    ck_assert_int_ge(gst, 0);
+    if (gst == 0) {
+        int null = open("/dev/null", O_WRONLY);
+
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        execl("/usr/bin/gst-launch-1.0", "gst-launch-1.0", "-q", "audiotestsrc", "num-buffers=200",
+              "samplesperbuffer=160", "is-live=true", "!",
+              "audio/x-raw,format=S16BE,rate=8000,channels=1", "!", "rtpL16pay", "!", "udpsink",
+              "host=127.0.0.1", dst_port, "bind-address=127.0.0.1", src_port, (char *)NULL);
+        _exit(127);
+    }
+    for (;;) { /* at B: from B's relayed address, sequence numbers one by one */
+        struct pollfd pfd = {fb, POLLIN, 0};
+        struct sockaddr_in from;
+        socklen_t flen = sizeof(from);
+        uint8_t got[2048];
+        ssize_t n;
+
+        if (poll(&pfd, 1, 3000) != 1)
+            break;
+        n = recvfrom(fb, got, sizeof(got), 0, (struct sockaddr *)&from, &flen);
+        ck_assert_int_eq(n, 12 + 320); /* header and 160 16-bit samples */
+        ck_assert_uint_eq(got[0] >> 6, 2);
+        ck_assert_uint_eq(from.sin_port, rb.sin_port);
+        if (last_seq >= 0)
+            ck_assert_int_eq((got[2] << 8 | got[3]), (last_seq + 1) & 0xffff);
+        last_seq = got[2] << 8 | got[3];
+        received++;
+    }
+    ck_assert_int_eq(waitpid(gst, &status, 0), gst);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "gst-launch-1.0 failed");
+    ck_assert_int_eq(received, 200);
+    st = rtp_status("leg-ga", 200);
+    ck_assert_uint_eq(st.cls[MEDIA_RTP].rx_packets, 200);
+    ck_assert_uint_eq(st.cls[MEDIA_RTP].fwd_packets, 200);
+    ck_assert_uint_eq(st.rx_rtp.received, 200);
+    ck_assert_uint_eq(st.rx_rtp.lost, 0);
+    close(fb);
+}
+END_TEST
+
 Suite *media_suite(void)
 {
     Suite *s = suite_create("media");
@@ -510,6 +624,8 @@ Suite *media_suite(void)
     tcase_add_test(tc, test_failover_to_the_other_server);
     tcase_add_test(tc, test_media_survives_short_lifetimes);
     tcase_add_test(tc, test_dtls_end_to_end);
+    tcase_add_test(tc, test_rtp_loss_in_status);
+    tcase_add_test(tc, test_gstreamer_rtp_through_the_anchor);
     suite_add_tcase(s, tc);
     return s;
 }
