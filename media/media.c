@@ -392,6 +392,7 @@ static void advance(struct leg *l, int64_t now)
 
         l->ready = true;
         pthread_mutex_lock(&l->m->lock);
+        l->pub.lifetime_left_s = (info.expires_us - now) / 1000000;
         if (info.relayed.ss_family == AF_INET) {
             inet_ntop(AF_INET, &in->sin_addr, l->pub.relayed, sizeof(l->pub.relayed));
             l->pub.relayed_port = ntohs(in->sin_port);
