@@ -73,6 +73,9 @@ build/$(1)/bench-minimal: build/$(1)/scripts/bench/minimal.o
 build/$(1)/bench-prober: build/$(1)/scripts/bench/prober.o $$(TURN_SRCS:%.c=build/$(1)/%.o)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
 
+build/$(1)/bench-media: build/$(1)/scripts/bench/media.o $$(TURN_SRCS:%.c=build/$(1)/%.o) $$(MEDIA_SRCS:%.c=build/$(1)/%.o)
+	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
+
 build/$(1)/bench-cospaces: build/$(1)/scripts/bench/cospaces.o
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS)
 endef
@@ -101,10 +104,11 @@ check-suites:
 
 bench:
 	scripts/install-deps.sh bench
-	$(MAKE) build/rel/callbridged build/rel/bench-minimal build/rel/bench-prober build/rel/bench-cospaces
+	$(MAKE) build/rel/callbridged build/rel/bench-minimal build/rel/bench-prober build/rel/bench-cospaces build/rel/bench-media
 	scripts/bench/bench.sh build/rel
 	scripts/bench/prober.sh build/rel
 	scripts/bench/cospaces.sh build/rel
+	scripts/bench/media.sh build/rel
 
 format:
 	clang-format -i $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] scripts/bench/*.c)

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "media/media.h"
@@ -721,4 +722,14 @@ void media_leg_counts(struct media *m, size_t *ret_active, size_t *ret_max)
     *ret_active = m->nlegs;
     *ret_max = m->max_legs;
     pthread_mutex_unlock(&m->lock);
+}
+
+int64_t media_cpu_ns(struct media *m)
+{
+    struct timespec ts;
+    clockid_t cid;
+
+    if (pthread_getcpuclockid(m->thread, &cid) != 0 || clock_gettime(cid, &ts) != 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

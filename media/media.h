@@ -70,6 +70,8 @@ int media_leg_add(struct media *m, const char *call_id, const char *leg_id,
 int media_leg_remove(struct media *m, const char *leg_id);
 /* Copies the leg's status. Thread-safe; -ENOENT when unknown. */
 int media_leg_get(struct media *m, const char *leg_id, struct media_leg_status *ret);
+/* CPU time the media thread has used, in nanoseconds (for benchmarks). Thread-safe. */
+int64_t media_cpu_ns(struct media *m);
 /* Legs now, and the most there have been at once. Thread-safe. */
 void media_leg_counts(struct media *m, size_t *ret_active, size_t *ret_max);
 

@@ -1,0 +1,299 @@
+/* scripts/bench/media.c: the media anchor under load, with coturn in the path.
+ * Usage: bench-media COTURN_PORT COTURN_PID
+ * A two-leg call through callbridge's anchor (the prober and media thread run in this process)
+ * carries RTP-sized datagrams at rising rates; the receiver measures loss and one-way latency
+ * (the send time travels in the payload). In the same run the same traffic goes through coturn
+ * alone: one TURN client with a channel straight to the receiver, the latency baseline. CPU:
+ * the media thread's own (pthread_getcpuclockid) per forwarded datagram, next to coturn's
+ * (/proc/PID/stat) per datagram it relays - through the anchor coturn relays each one twice. */
+#include <arpa/inet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "media/media.h"
+#include "turnclient/turnclient.h"
+
+#define SECONDS 2
+#define DGRAM 172
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t proc_cpu_ns(int pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long utime = 0, stime = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    f = fopen(path, "r");
+    if (!f || !fgets(buf, sizeof(buf), f)) {
+        if (f)
+            fclose(f);
+        return 0;
+    }
+    fclose(f);
+    p = strrchr(buf, ')');
+    /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+     */
+    if (p &&
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) == 2)
+        return (int64_t)(utime + stime) * (1000000000 / sysconf(_SC_CLK_TCK));
+    return 0;
+}
+
+static int udp(struct sockaddr_in *ret)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0), big = 4 << 20;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+    getsockname(fd, (struct sockaddr *)&sin, &len);
+    *ret = sin;
+    return fd;
+}
+
+/* ---- traffic ------------------------------------------------------------------------------ */
+
+/* How a datagram gets sent: straight to an address, or through a TURN client. */
+struct path {
+    int fd;
+    struct sockaddr_in to;    /* plain: the relayed address of the anchor's leg */
+    struct turn_alloc *alloc; /* coturn alone: ChannelData to this peer */
+    struct sockaddr_in peer;
+};
+
+struct run {
+    struct path *path;
+    int rate;
+    int sent;
+};
+
+static void drive(struct path *p)
+{
+    uint8_t buf[2048];
+    ssize_t n;
+
+    while ((n = recv(p->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+        turn_alloc_feed(p->alloc, buf, (size_t)n, turn_now_us());
+    if (turn_alloc_next_deadline(p->alloc) <= turn_now_us())
+        turn_alloc_on_timer(p->alloc, turn_now_us());
+}
+
+static void *sender(void *arg)
+{
+    struct run *r = arg;
+    int64_t start = now_ns(), gap = 1000000000LL / r->rate;
+    uint8_t pkt[DGRAM] = {0x80, 96};
+
+    for (int i = 0; i < r->rate * SECONDS; i++) {
+        int64_t due = start + i * gap, t;
+
+        while ((t = now_ns()) < due)
+            if (due - t > 200000)
+                usleep((useconds_t)((due - t) / 2000));
+        memcpy(pkt + 12, &t, sizeof(t));
+        memcpy(pkt + 20, &i, sizeof(i));
+        if (r->path->alloc) {
+            drive(r->path);
+            turn_alloc_send(r->path->alloc, (struct sockaddr *)&r->path->peer, pkt, DGRAM);
+        } else {
+            sendto(r->path->fd, pkt, DGRAM, 0, (struct sockaddr *)&r->path->to,
+                   sizeof(r->path->to));
+        }
+        r->sent++;
+    }
+    return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+struct result {
+    int sent, received;
+    double p50_us, p99_us;
+};
+
+/* Sends at rate for SECONDS along path and receives on rx_fd. */
+static struct result measure(struct path *path, int rx_fd, int rate)
+{
+    static int64_t lat[200000];
+    struct run r = {path, rate, 0};
+    struct result res = {0};
+    pthread_t t;
+    int n = 0;
+
+    pthread_create(&t, NULL, sender, &r);
+    for (;;) {
+        struct pollfd pfd = {rx_fd, POLLIN, 0};
+        uint8_t buf[2048];
+        int64_t sent_at;
+
+        if (poll(&pfd, 1, 300) != 1)
+            break;
+        if (recv(rx_fd, buf, sizeof(buf), 0) != DGRAM)
+            continue;
+        memcpy(&sent_at, buf + 12, sizeof(sent_at));
+        if (n < (int)(sizeof(lat) / sizeof(lat[0])))
+            lat[n] = now_ns() - sent_at;
+        n++;
+    }
+    pthread_join(t, NULL);
+    res.sent = r.sent;
+    res.received = n;
+    if (n > 0) {
+        qsort(lat, (size_t)n, sizeof(lat[0]), cmp);
+        res.p50_us = lat[n / 2] / 1e3;
+        res.p99_us = lat[(int)(n * 0.99)] / 1e3;
+    }
+    return res;
+}
+
+/* ---- set-up ------------------------------------------------------------------------------- */
+
+static sem_t probed;
+
+static void on_probed(void *ctx)
+{
+    (void)ctx;
+    sem_post(&probed);
+}
+
+static struct sockaddr_in relayed_of(struct media *m, const char *leg)
+{
+    struct media_leg_status st = {0};
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+
+    for (int i = 0; i < 200; i++) {
+        if (media_leg_get(m, leg, &st) == 0 && st.state == MEDIA_LEG_CONNECTED)
+            break;
+        usleep(25 * 1000);
+    }
+    if (st.state != MEDIA_LEG_CONNECTED) {
+        fprintf(stderr, "bench-media: %s did not connect: %s\n", leg, st.reason);
+        exit(1);
+    }
+    inet_pton(AF_INET, st.relayed, &sin.sin_addr);
+    sin.sin_port = htons(st.relayed_port);
+    return sin;
+}
+
+static int direct_send(void *userdata, const uint8_t *buf, size_t len)
+{
+    const struct path *p = userdata;
+
+    return send(p->fd, buf, len, 0) < 0 ? -1 : 0;
+}
+
+/* A TURN client of our own with a channel to peer: the coturn-alone path. */
+static void direct_path(struct path *p, unsigned short port, const struct sockaddr_in *peer)
+{
+    struct turn_alloc_config cfg = {
+        .username = "alice", .password = "secret", .max_stale_nonce = 3, .userdata = p};
+    struct sockaddr_in server = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct sockaddr_in self;
+    int64_t until = turn_now_us() + 5000000;
+
+    cfg.send = direct_send;
+    turn_txn_config_rfc(&cfg.txn);
+    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    p->fd = udp(&self);
+    connect(p->fd, (struct sockaddr *)&server, sizeof(server));
+    p->peer = *peer;
+    turn_alloc_new(&cfg, &p->alloc);
+    turn_alloc_start(p->alloc, turn_now_us());
+    while (turn_now_us() < until) {
+        struct turn_alloc_info info;
+
+        usleep(1000);
+        drive(p);
+        turn_alloc_get_info(p->alloc, &info);
+        if (info.state == TURN_ALLOC_READY &&
+            !turn_alloc_peer_ready(p->alloc, (const struct sockaddr *)peer)) {
+            turn_alloc_add_peer(p->alloc, (const struct sockaddr *)peer, 0x4000, turn_now_us());
+            while (turn_now_us() < until &&
+                   !turn_alloc_peer_ready(p->alloc, (const struct sockaddr *)peer)) {
+                usleep(1000);
+                drive(p);
+            }
+            return;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const int rates[] = {5000, 10000, 20000};
+    struct turn_prober_config pc = {.interval_us = 3600LL * 1000000, .resolver_threads = 1};
+    struct turn_server_spec spec = {.id = "bench", .host = "127.0.0.1"};
+    struct media_config mc = {0};
+    struct sockaddr_in a, b, ra;
+    struct turn_prober *prober;
+    struct media *media;
+    struct path anchor = {0}, alone = {0};
+    struct timespec until;
+    int fb, coturn_pid;
+
+    if (argc != 3)
+        return 2;
+    coturn_pid = atoi(argv[2]);
+    sem_init(&probed, 0, 0);
+    turn_txn_config_rfc(&pc.txn);
+    turn_prober_start(&pc, &prober);
+    spec.port = (uint16_t)atoi(argv[1]);
+    snprintf(spec.username, sizeof(spec.username), "alice");
+    snprintf(spec.password, sizeof(spec.password), "secret");
+    turn_prober_set(prober, &spec);
+    turn_prober_wait(prober, "bench", turn_now_us() + 5000000, on_probed, NULL);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 6;
+    sem_timedwait(&probed, &until);
+    mc.prober = prober;
+    media_start(&mc, &media);
+    anchor.fd = udp(&a);
+    fb = udp(&b);
+    media_leg_add(media, "bench-call", "leg-a", (struct sockaddr *)&a);
+    media_leg_add(media, "bench-call", "leg-b", (struct sockaddr *)&b);
+    ra = relayed_of(media, "leg-a");
+    (void)relayed_of(media, "leg-b");
+    anchor.to = ra;
+    direct_path(&alone, spec.port, &b);
+
+    printf("media: %d-byte datagrams for %d s per rate, one two-leg call, coturn in the path\n",
+           DGRAM, SECONDS);
+    printf("  %8s %9s %7s %11s %11s %13s %13s %14s\n", "rate/s", "received", "loss", "p50 us",
+           "p99 us", "alone p99 us", "ours us/dgram", "coturn us/dgram");
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        int64_t m0 = media_cpu_ns(media), c0 = proc_cpu_ns(coturn_pid), m1, c1;
+        struct result via = measure(&anchor, fb, rates[i]), base;
+
+        m1 = media_cpu_ns(media);
+        c1 = proc_cpu_ns(coturn_pid);
+        base = measure(&alone, fb, rates[i]);
+        printf("  %8d %9d %6.2f%% %11.0f %11.0f %13.0f %13.2f %14.2f\n", rates[i], via.received,
+               100.0 * (via.sent - via.received) / (via.sent ? via.sent : 1), via.p50_us,
+               via.p99_us, base.p99_us, via.received ? (m1 - m0) / 1e3 / via.received : 0,
+               via.received ? (c1 - c0) / 1e3 / (2.0 * via.received) : 0);
+    }
+    media_stop(media);
+    turn_prober_stop(prober);
+    return 0;
+}
