@@ -343,24 +343,12 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
 static void incoming_leg(const struct api *api, struct store *st, const struct api_request *req,
                          struct api_reply *reply)
 {
-    const char *destination = api_params_get(req->form, "destination");
-    const char *call_id = api_params_get(req->form, "callId");
     char id[STORE_ID_LEN + 1] = "";
     struct api_match m;
     int r;
 
-    if (destination && *destination)
-        r = api_match_destination(st, destination, &m);
-    else if (call_id && *call_id)
-        r = api_match_call_id(st, call_id, api_params_get(req->form, "passcode"), &m);
-    else {
-        api_reply_param_error(reply, "destination", "missing");
+    if (api_match_params(st, req->form, &m, reply) < 0)
         return;
-    }
-    if (r < 0) {
-        api_reply_err(reply, r);
-        return;
-    }
     if (m.result != API_MATCH_COSPACE) {
         api_reply_failure(reply, 400, api_match_name(m.result));
         return;

@@ -181,28 +181,35 @@ int api_match_call_id(struct store *st, const char *call_id, const char *passcod
     return 0;
 }
 
+int api_match_params(struct store *st, const struct api_params *p, struct api_match *ret,
+                     struct api_reply *reply)
+{
+    const char *destination = api_params_get(p, "destination");
+    const char *call_id = api_params_get(p, "callId");
+    int r;
+
+    if (destination && *destination)
+        r = api_match_destination(st, destination, ret);
+    else if (call_id && *call_id)
+        r = api_match_call_id(st, call_id, api_params_get(p, "passcode"), ret);
+    else {
+        api_reply_param_error(reply, "destination", "missing");
+        return -EINVAL;
+    }
+    if (r < 0)
+        api_reply_err(reply, r);
+    return r;
+}
+
 void api_res_call_matching(const struct api *api, struct store *st, const struct api_request *req,
                            struct api_reply *reply)
 {
-    const char *destination = api_params_get(req->query, "destination");
-    const char *call_id = api_params_get(req->query, "callId");
     struct api_xml *x;
     struct api_match m;
-    int r;
 
     (void)api;
-    if (destination && *destination)
-        r = api_match_destination(st, destination, &m);
-    else if (call_id && *call_id)
-        r = api_match_call_id(st, call_id, api_params_get(req->query, "passcode"), &m);
-    else {
-        api_reply_param_error(reply, "destination", "missing");
+    if (api_match_params(st, req->query, &m, reply) < 0)
         return;
-    }
-    if (r < 0) {
-        api_reply_err(reply, r);
-        return;
-    }
     x = api_reply_xml_new(reply);
     if (!x)
         return;

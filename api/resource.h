@@ -99,6 +99,10 @@ const char *api_match_name(enum api_match_result r); /* "coSpace", "noMatchingRu
 int api_match_destination(struct store *st, const char *destination, struct api_match *ret);
 int api_match_call_id(struct store *st, const char *call_id, const char *passcode,
                       struct api_match *ret);
+/* Matches what p names: destination, or callId and passcode. Returns 0, or a negative errno
+ * with *reply filled (parameterError when neither is there). */
+int api_match_params(struct store *st, const struct api_params *p, struct api_match *ret,
+                     struct api_reply *reply);
 
 /* Tables other resources refer to. */
 extern const struct store_table api_table_tenant, api_table_cospace, api_table_inbound_rule;

@@ -90,23 +90,62 @@ static int endpoint(struct sockaddr_in *ret)
     return fd;
 }
 
-/* Waits (at most 5 s) for the leg to connect; returns its relayed address. */
-static struct sockaddr_in connected(const char *leg)
+/* Waits (at most 5 s) for leg on m to connect; returns its relayed address, and its status in
+ * *ret_st when not NULL. */
+static struct sockaddr_in connected_on(struct media *m, const char *leg,
+                                       struct media_leg_status *ret_st)
 {
     struct media_leg_status st = {.state = MEDIA_LEG_CONNECTING};
     struct sockaddr_in relayed = {.sin_family = AF_INET};
 
     for (int i = 0; i < 100; i++) { /* added asynchronously: it appears, then connects */
-        if (media_leg_get(media, leg, &st) == 0 && st.state != MEDIA_LEG_CONNECTING)
+        if (media_leg_get(m, leg, &st) == 0 && st.state != MEDIA_LEG_CONNECTING)
             break;
         usleep(50 * 1000);
     }
     ck_assert_msg(st.state == MEDIA_LEG_CONNECTED, "%s: %s", leg, st.reason);
-    ck_assert_str_eq(st.turn_server, "turn-a");
-    ck_assert_int_gt(st.lifetime_left_s, 500); /* coturn grants 600 s, shown from the start */
     inet_pton(AF_INET, st.relayed, &relayed.sin_addr);
     relayed.sin_port = htons(st.relayed_port);
+    if (ret_st)
+        *ret_st = st;
     return relayed;
+}
+
+/* The same on the suite's media, anchored on the suite's coturn. */
+static struct sockaddr_in connected(const char *leg)
+{
+    struct media_leg_status st;
+    struct sockaddr_in relayed = connected_on(media, leg, &st);
+
+    ck_assert_str_eq(st.turn_server, "turn-a");
+    ck_assert_int_gt(st.lifetime_left_s, 500); /* coturn grants 600 s, shown from the start */
+    return relayed;
+}
+
+/* A prober of a test's own, with alice:secret servers (id, port) probed once. */
+static struct turn_prober *own_prober(int64_t interval_us, int64_t budget_us,
+                                      const char *const *ids, const unsigned short *ports, size_t n)
+{
+    struct turn_prober_config pc = {.interval_us = interval_us, .resolver_threads = 1};
+    struct turn_prober *p;
+
+    turn_txn_config_rfc(&pc.txn);
+    pc.txn.budget_us = budget_us;
+    ck_assert_int_eq(turn_prober_start(&pc, &p), 0);
+    for (size_t i = 0; i < n; i++) {
+        struct turn_server_spec s = {.host = "127.0.0.1", .port = ports[i]};
+        struct timespec until;
+
+        snprintf(s.id, sizeof(s.id), "%s", ids[i]);
+        snprintf(s.username, sizeof(s.username), "alice");
+        snprintf(s.password, sizeof(s.password), "secret");
+        turn_prober_set(p, &s);
+        turn_prober_wait(p, ids[i], turn_now_us() + 3000000, on_probed, NULL);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 4;
+        ck_assert_int_eq(sem_timedwait(&probed, &until), 0);
+    }
+    return p;
 }
 
 /* An RTP packet: version 2, payload type 0, sequence number seq, 160 bytes of payload. */
@@ -231,15 +270,13 @@ END_TEST
 
 START_TEST(test_failover_to_the_other_server)
 {
-    struct turn_prober_config pc = {.interval_us = 1000000, .resolver_threads = 1};
-    struct turn_server_spec sa = {.id = "turn-1", .host = "127.0.0.1"}, sb = sa;
+    static const char *const ids[] = {"turn-1", "turn-2"};
     struct turn_prober *fast;
     struct media_config mc = {0};
     struct media *m2;
     struct th_coturn one, two;
     struct sockaddr_in a, b, ra, rb;
-    struct media_leg_status st;
-    struct timespec until;
+    struct media_leg_status st, sbst;
     char first[40];
     int fa, fb;
     uint8_t buf[256];
@@ -250,43 +287,19 @@ START_TEST(test_failover_to_the_other_server)
     }
     th_coturn_start(&one, NULL);
     th_coturn_start(&two, NULL);
-    turn_txn_config_rfc(&pc.txn);
-    pc.txn.budget_us = 500000;
-    ck_assert_int_eq(turn_prober_start(&pc, &fast), 0);
-    sa.port = one.port;
-    snprintf(sa.username, sizeof(sa.username), "alice");
-    snprintf(sa.password, sizeof(sa.password), "secret");
-    sb = sa;
-    snprintf(sb.id, sizeof(sb.id), "turn-2");
-    sb.port = two.port;
-    turn_prober_set(fast, &sa);
-    turn_prober_set(fast, &sb);
-    for (int i = 0; i < 2; i++) {
-        turn_prober_wait(fast, i ? "turn-2" : "turn-1", turn_now_us() + 3000000, on_probed, NULL);
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 4;
-        ck_assert_int_eq(sem_timedwait(&probed, &until), 0);
-    }
+    fast = own_prober(1000000, 500000, ids, (const unsigned short[]){one.port, two.port}, 2);
     mc.prober = fast;
     ck_assert_int_eq(media_start(&mc, &m2), 0);
     fa = endpoint(&a);
     fb = endpoint(&b);
     media_leg_add(m2, "call-f", "leg-fa", (struct sockaddr *)&a);
     media_leg_add(m2, "call-f", "leg-fb", (struct sockaddr *)&b);
-    for (int i = 0; i < 100; i++) {
-        if (media_leg_get(m2, "leg-fa", &st) == 0 && st.state == MEDIA_LEG_CONNECTED &&
-            media_leg_get(m2, "leg-fb", &st) == 0 && st.state == MEDIA_LEG_CONNECTED)
-            break;
-        usleep(50 * 1000);
-    }
-    ck_assert_int_eq(media_leg_get(m2, "leg-fa", &st), 0);
-    ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
+    connected_on(m2, "leg-fa", &st);
+    connected_on(m2, "leg-fb", NULL);
     snprintf(first, sizeof(first), "%s", st.turn_server);
     /* the server both legs are on goes away */
     th_coturn_stop(strcmp(first, "turn-1") == 0 ? &one : &two);
     for (int i = 0; i < 80; i++) { /* two probe intervals and a margin: 4 s at most */
-        struct media_leg_status sbst;
-
         if (media_leg_get(m2, "leg-fa", &st) == 0 && media_leg_get(m2, "leg-fb", &sbst) == 0 &&
             strcmp(st.turn_server, first) != 0 && strcmp(sbst.turn_server, first) != 0 &&
             st.state == MEDIA_LEG_CONNECTED && sbst.state == MEDIA_LEG_CONNECTED)
@@ -296,13 +309,8 @@ START_TEST(test_failover_to_the_other_server)
     ck_assert_msg(strcmp(st.turn_server, first) != 0, "still on %s (%s)", first, st.reason);
     ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
     ck_assert_uint_ge(st.anchors, 2);
-    inet_pton(AF_INET, st.relayed, &ra.sin_addr);
-    ra.sin_family = AF_INET;
-    ra.sin_port = htons(st.relayed_port);
-    ck_assert_int_eq(media_leg_get(m2, "leg-fb", &st), 0);
-    inet_pton(AF_INET, st.relayed, &rb.sin_addr);
-    rb.sin_family = AF_INET;
-    rb.sin_port = htons(st.relayed_port);
+    ra = connected_on(m2, "leg-fa", NULL);
+    rb = connected_on(m2, "leg-fb", NULL);
     for (int i = 0; i < 20; i++) /* media flows again, through the new relayed addresses */
         sendto(fa, buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&ra, sizeof(ra));
     expect_rtp(fb, 20, &rb);
@@ -321,15 +329,13 @@ START_TEST(test_media_survives_short_lifetimes)
 {
     static const char *const args[] = {"--max-allocate-lifetime=6", "--permission-lifetime=5",
                                        "--channel-lifetime=5", NULL};
-    struct turn_prober_config pc = {.interval_us = 3600LL * 1000000, .resolver_threads = 1};
-    struct turn_server_spec s = {.id = "turn-short", .host = "127.0.0.1"};
+    static const char *const ids[] = {"turn-short"};
     struct th_coturn shortlived;
     struct turn_prober *p2;
     struct media_config mc = {0};
     struct media *m2;
-    struct sockaddr_in a, b, ra, rb;
+    struct sockaddr_in a, b, ra;
     struct media_leg_status st;
-    struct timespec until;
     uint8_t buf[256];
     int fa, fb;
 
@@ -338,38 +344,16 @@ START_TEST(test_media_survives_short_lifetimes)
         return;
     }
     th_coturn_start(&shortlived, args);
-    turn_txn_config_rfc(&pc.txn);
-    pc.txn.budget_us = 2000000;
-    ck_assert_int_eq(turn_prober_start(&pc, &p2), 0);
-    s.port = shortlived.port;
-    snprintf(s.username, sizeof(s.username), "alice");
-    snprintf(s.password, sizeof(s.password), "secret");
-    turn_prober_set(p2, &s);
-    turn_prober_wait(p2, s.id, turn_now_us() + 3000000, on_probed, NULL);
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 4;
-    ck_assert_int_eq(sem_timedwait(&probed, &until), 0);
+    /* probed once: the anchor must live on refreshes alone */
+    p2 = own_prober(3600LL * 1000000, 2000000, ids, &shortlived.port, 1);
     mc.prober = p2;
     ck_assert_int_eq(media_start(&mc, &m2), 0);
     fa = endpoint(&a);
     fb = endpoint(&b);
     media_leg_add(m2, "call-s", "leg-sa", (struct sockaddr *)&a);
     media_leg_add(m2, "call-s", "leg-sb", (struct sockaddr *)&b);
-    for (int i = 0; i < 100; i++) {
-        if (media_leg_get(m2, "leg-sa", &st) == 0 && st.state == MEDIA_LEG_CONNECTED &&
-            media_leg_get(m2, "leg-sb", &st) == 0 && st.state == MEDIA_LEG_CONNECTED)
-            break;
-        usleep(50 * 1000);
-    }
-    ck_assert_int_eq(media_leg_get(m2, "leg-sa", &st), 0);
-    ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
-    inet_pton(AF_INET, st.relayed, &ra.sin_addr);
-    ra.sin_family = AF_INET;
-    ra.sin_port = htons(st.relayed_port);
-    ck_assert_int_eq(media_leg_get(m2, "leg-sb", &st), 0);
-    inet_pton(AF_INET, st.relayed, &rb.sin_addr);
-    rb.sin_family = AF_INET;
-    rb.sin_port = htons(st.relayed_port);
+    ra = connected_on(m2, "leg-sa", NULL);
+    connected_on(m2, "leg-sb", NULL);
     for (int second = 0; second < 16; second++) { /* about three allocation lifetimes */
         sendto(fa, buf, rtp(buf, (uint16_t)second), 0, (struct sockaddr *)&ra, sizeof(ra));
         {
