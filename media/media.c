@@ -96,6 +96,8 @@ struct media {
     struct call *calls;
     size_t nlegs, max_legs;
     int64_t housekeeping_us, last_housekeeping_us;
+    int64_t timer_us; /* no allocation's deadline is before this; it may be early (a deadline
+                       * that moves later is seen at the next scan), never late */
 };
 
 const char *media_class_name(enum media_class c)
@@ -573,22 +575,40 @@ static int push(struct media *m, struct cmd *c)
 
 /* ---- the thread --------------------------------------------------------------------------- */
 
+/* Lowers m->timer_us to l's next deadline: after anything that may have moved it earlier. */
+static void note_deadline(struct media *m, const struct leg *l)
+{
+    int64_t d = l->alloc ? turn_alloc_next_deadline(l->alloc) : INT64_MAX;
+
+    if (d < m->timer_us)
+        m->timer_us = d;
+}
+
+/* Fires every due allocation timer and works out the next one: a walk over every leg, so it
+ * runs only when m->timer_us says one may be due, not for every batch of datagrams. */
+static void run_timers(struct media *m, int64_t now)
+{
+    m->timer_us = INT64_MAX;
+    for (struct leg *l = m->legs; l; l = l->next) {
+        if (l->alloc && turn_alloc_next_deadline(l->alloc) <= now) {
+            turn_alloc_on_timer(l->alloc, now);
+            advance(l, now);
+        }
+        note_deadline(m, l);
+    }
+}
+
 static void *media_main(void *arg)
 {
     struct media *m = arg;
     struct epoll_event evs[64];
 
     while (!atomic_load(&m->stopping)) {
-        int64_t now = turn_now_us(), next = m->housekeeping_us, wait;
+        int64_t now = turn_now_us(), wait;
         bool commands = false;
         int n;
 
-        for (struct leg *l = m->legs; l; l = l->next) {
-            int64_t d = l->alloc ? turn_alloc_next_deadline(l->alloc) : INT64_MAX;
-
-            next = d < next ? d : next;
-        }
-        wait = next - now;
+        wait = (m->timer_us < m->housekeeping_us ? m->timer_us : m->housekeeping_us) - now;
         n = epoll_wait(m->epfd, evs, 64, wait <= 0 ? 0 : (int)((wait + 999) / 1000));
         now = turn_now_us();
         for (int i = 0; i < n; i++) {
@@ -597,21 +617,21 @@ static void *media_main(void *arg)
             } else {
                 on_readable(evs[i].data.ptr, now);
                 advance(evs[i].data.ptr, now);
+                note_deadline(m, evs[i].data.ptr);
             }
         }
-        if (commands) /* last: a removal frees legs that this batch's events point to */
+        if (commands) { /* last: a removal frees legs that this batch's events point to */
             run_commands(m, now);
-        now = turn_now_us();
-        for (struct leg *l = m->legs; l; l = l->next) {
-            if (l->alloc && turn_alloc_next_deadline(l->alloc) <= now) {
-                turn_alloc_on_timer(l->alloc, now);
-                advance(l, now);
-            }
+            m->timer_us = 0; /* new allocations: scan now */
         }
+        now = turn_now_us();
+        if (now >= m->timer_us)
+            run_timers(m, now);
         if (now >= m->housekeeping_us) {
             housekeeping(m, now);
             m->last_housekeeping_us = now;
             m->housekeeping_us = now + HOUSEKEEPING_US;
+            m->timer_us = 0; /* re-anchored legs: scan at the next turn */
         }
     }
     return NULL;
