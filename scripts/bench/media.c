@@ -5,7 +5,9 @@
  * (the send time travels in the payload). In the same run the same traffic goes through coturn
  * alone: one TURN client with a channel straight to the receiver, the latency baseline. CPU:
  * the media thread's own (pthread_getcpuclockid) per forwarded datagram, next to coturn's
- * (/proc/PID/stat) per datagram it relays - through the anchor coturn relays each one twice. */
+ * (/proc/PID/stat) per datagram it relays - through the anchor coturn relays each one twice.
+ * Then many two-leg calls at once, at a phone's packet rate each way: set-up time, loss, latency,
+ * CPU and the process's memory with every leg anchored. */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +24,9 @@
 
 #define SECONDS 2
 #define DGRAM 172
+#define CALLS 500
+#define CALL_PPS 50 /* each way: 20 ms packetisation */
+#define CALL_SECONDS 5
 
 static int64_t now_ns(void)
 {
@@ -239,6 +245,132 @@ static void direct_path(struct path *p, unsigned short port, const struct sockad
     }
 }
 
+/* ---- many calls --------------------------------------------------------------------------- */
+
+/* The process's resident set, or its peak, in kB (field "VmRSS:" or "VmHWM:"). */
+static long status_kb(const char *field)
+{
+    char line[256];
+    long kb = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, field, strlen(field)) == 0)
+            kb = atol(line + strlen(field));
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+struct fleet {
+    int fd[2 * CALLS];
+    struct sockaddr_in relayed[2 * CALLS];
+    int sent;
+};
+
+/* Every leg sends CALL_PPS datagrams a second to its relayed address, the legs' sends spread
+ * evenly over each period; the anchor forwards each to the call's other leg. */
+static void *fleet_sender(void *arg)
+{
+    struct fleet *f = arg;
+    int total = 2 * CALLS * CALL_PPS * CALL_SECONDS;
+    int64_t start = now_ns(), gap = 1000000000LL / (2 * CALLS * CALL_PPS);
+    uint8_t pkt[DGRAM] = {0x80, 0};
+
+    for (int i = 0; i < total; i++) {
+        int leg = i % (2 * CALLS);
+        int64_t due = start + i * gap, t;
+
+        while ((t = now_ns()) < due)
+            if (due - t > 200000)
+                usleep((useconds_t)((due - t) / 2000));
+        memcpy(pkt + 12, &t, sizeof(t));
+        if (sendto(f->fd[leg], pkt, DGRAM, 0, (struct sockaddr *)&f->relayed[leg],
+                   sizeof(f->relayed[leg])) == DGRAM)
+            f->sent++;
+    }
+    return NULL;
+}
+
+static void many_calls(struct media *media, int coturn_pid)
+{
+    static struct fleet f;
+    static int64_t lat[2 * CALLS * CALL_PPS * CALL_SECONDS];
+    long rss0 = status_kb("VmRSS:"), rss1;
+    int64_t t0 = now_ns(), setup_ns, m0, c0, m1, c1;
+    int ep = epoll_create1(0), n = 0;
+    pthread_t t;
+
+    for (int i = 0; i < 2 * CALLS; i++) {
+        struct epoll_event ev = {.events = EPOLLIN, .data.fd = 0};
+        struct sockaddr_in self;
+        char call[32], leg[32];
+
+        f.fd[i] = udp(&self);
+        ev.data.fd = f.fd[i];
+        epoll_ctl(ep, EPOLL_CTL_ADD, f.fd[i], &ev);
+        snprintf(call, sizeof(call), "many-%d", i / 2);
+        snprintf(leg, sizeof(leg), "many-%d-%c", i / 2, i % 2 ? 'b' : 'a');
+        media_leg_add(media, call, leg, (struct sockaddr *)&self);
+    }
+    for (int i = 0; i < 2 * CALLS; i++) {
+        char leg[32];
+
+        snprintf(leg, sizeof(leg), "many-%d-%c", i / 2, i % 2 ? 'b' : 'a');
+        f.relayed[i] = relayed_of(media, leg);
+    }
+    setup_ns = now_ns() - t0;
+    rss1 = status_kb("VmRSS:");
+    m0 = media_cpu_ns(media);
+    c0 = proc_cpu_ns(coturn_pid);
+    pthread_create(&t, NULL, fleet_sender, &f);
+    for (;;) {
+        struct epoll_event evs[64];
+        int k = epoll_wait(ep, evs, 64, 500);
+
+        if (k <= 0)
+            break;
+        for (int j = 0; j < k; j++) {
+            uint8_t buf[2048];
+            int64_t sent_at;
+
+            while (recv(evs[j].data.fd, buf, sizeof(buf), MSG_DONTWAIT) == DGRAM) {
+                memcpy(&sent_at, buf + 12, sizeof(sent_at));
+                if (n < (int)(sizeof(lat) / sizeof(lat[0])))
+                    lat[n] = now_ns() - sent_at;
+                n++;
+            }
+        }
+    }
+    pthread_join(t, NULL);
+    m1 = media_cpu_ns(media);
+    c1 = proc_cpu_ns(coturn_pid);
+    qsort(
+        lat,
+        (size_t)(n < (int)(sizeof(lat) / sizeof(lat[0])) ? n : (int)(sizeof(lat) / sizeof(lat[0]))),
+        sizeof(lat[0]), cmp);
+    printf("media: %d two-leg calls, %d datagrams/s each way per call, %d s (%d datagrams/s in "
+           "all)\n",
+           CALLS, CALL_PPS, CALL_SECONDS, 2 * CALLS * CALL_PPS);
+    printf("  %d legs anchored in %.2f s; sent %d, received %d, loss %.2f%%; p50 %.0f us, p99 "
+           "%.0f us\n",
+           2 * CALLS, setup_ns / 1e9, f.sent, n, 100.0 * (f.sent - n) / (f.sent ? f.sent : 1),
+           n ? lat[n / 2] / 1e3 : 0, n ? lat[(int)(n * 0.99)] / 1e3 : 0);
+    printf("  media thread %.2f us/dgram, coturn %.2f us per relayed dgram\n",
+           n ? (m1 - m0) / 1e3 / n : 0, n ? (c1 - c0) / 1e3 / (2.0 * n) : 0);
+    printf("  process RSS %.1f MB before the legs, %.1f MB with %d legs (peak %.1f MB); this "
+           "counts the bench's own %d sockets too\n",
+           rss0 / 1024.0, rss1 / 1024.0, 2 * CALLS, status_kb("VmHWM:") / 1024.0, 2 * CALLS);
+    for (int i = 0; i < 2 * CALLS; i++) {
+        char leg[32];
+
+        snprintf(leg, sizeof(leg), "many-%d-%c", i / 2, i % 2 ? 'b' : 'a');
+        media_leg_remove(media, leg);
+        close(f.fd[i]);
+    }
+    close(ep);
+}
+
 int main(int argc, char **argv)
 {
     static const int rates[] = {5000, 10000, 20000};
@@ -293,6 +425,7 @@ int main(int argc, char **argv)
                via.p99_us, base.p99_us, via.received ? (m1 - m0) / 1e3 / via.received : 0,
                via.received ? (c1 - c0) / 1e3 / (2.0 * via.received) : 0);
     }
+    many_calls(media, coturn_pid);
     media_stop(media);
     turn_prober_stop(prober);
     return 0;

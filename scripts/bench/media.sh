@@ -14,7 +14,7 @@ for try in 1 2 3 4 5; do
 done
 [ -n "$port" ] || { echo "bench: no free port" >&2; exit 1; }
 /usr/bin/turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port "$port" \
-    --min-port=60000 --max-port=60999 --realm=test.local --no-tls --no-dtls --no-cli \
+    --min-port=59000 --max-port=60999 --realm=test.local --no-tls --no-dtls --no-cli \
     --allow-loopback-peers --lt-cred-mech --user=alice:secret --log-file "$dir/turn.log" \
     --simple-log --pidfile=/dev/null --no-stdout-log >/dev/null 2>&1 &
 coturn=$!
