@@ -288,7 +288,7 @@ static void on_readable(struct leg *l, int64_t now)
     for (int i = 0; i < 64 && l->alloc; i++) { /* bounded: other legs get their turn */
         ssize_t n = recv(l->fd, buf, sizeof(buf), 0);
 
-        if (n > 0) {
+        if (n >= 0) { /* an empty datagram too: dropped and counted as malformed */
             turn_alloc_feed(l->alloc, buf, (size_t)n, now);
             continue;
         }

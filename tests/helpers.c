@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,4 +499,131 @@ void th_coturn_stop(struct th_coturn *c)
     }
     if (c->dir[0])
         th_rmdir(c->dir);
+}
+
+/* ---- a UDP relay -------------------------------------------------------------------------- */
+
+struct held {
+    int64_t due;
+    bool to_server;
+    int client; /* index into clients */
+    size_t len;
+    uint8_t buf[1500];
+};
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void *relay_main(void *arg)
+{
+    struct th_relay *r = arg;
+    struct sockaddr_in clients[8], server = {.sin_family = AF_INET};
+    int backs[8], nclients = 0, nheld = 0;
+    static struct held held[64]; /* one relay at a time */
+
+    server.sin_port = htons(r->upstream);
+    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int iter = 0; iter < 1000000 && !r->stop; iter++) {
+        struct pollfd pfd[9];
+        int64_t now = mono_us(), next = now + 50000;
+
+        pthread_mutex_lock(&r->lock);
+        for (int j = 0; j < r->ninject; j++)
+            for (int i = 0; i < nclients; i++)
+                (void)sendto(r->front, r->inject[j], r->inject_len[j], 0,
+                             (struct sockaddr *)&clients[i], sizeof(clients[0]));
+        r->ninject = 0;
+        pthread_mutex_unlock(&r->lock);
+        for (int i = 0; i < nheld; i++) { /* release what is due */
+            if (held[i].due <= now) {
+                if (held[i].to_server)
+                    (void)sendto(backs[held[i].client], held[i].buf, held[i].len, 0,
+                                 (struct sockaddr *)&server, sizeof(server));
+                else
+                    (void)sendto(r->front, held[i].buf, held[i].len, 0,
+                                 (struct sockaddr *)&clients[held[i].client], sizeof(clients[0]));
+                held[i--] = held[--nheld];
+                continue;
+            }
+            next = held[i].due < next ? held[i].due : next;
+        }
+        pfd[0] = (struct pollfd){r->front, POLLIN, 0};
+        for (int i = 0; i < nclients; i++)
+            pfd[1 + i] = (struct pollfd){backs[i], POLLIN, 0};
+        if (poll(pfd, (nfds_t)(1 + nclients), (int)((next - now + 999) / 1000)) <= 0)
+            continue;
+        for (int i = 0; i <= nclients && nheld < 64; i++) {
+            struct sockaddr_in from;
+            socklen_t flen = sizeof(from);
+            struct held *h = &held[nheld];
+            ssize_t n;
+            int c = i - 1;
+
+            if (!(pfd[i].revents & POLLIN))
+                continue;
+            n = recvfrom(pfd[i].fd, h->buf, sizeof(h->buf), 0, (struct sockaddr *)&from, &flen);
+            if (n < 0)
+                continue;
+            if (i == 0) { /* from a client: find or make its upstream socket */
+                for (c = 0; c < nclients; c++)
+                    if (clients[c].sin_port == from.sin_port)
+                        break;
+                if (c == nclients) {
+                    if (nclients == 8)
+                        continue;
+                    clients[c] = from;
+                    backs[c] = socket(AF_INET, SOCK_DGRAM, 0);
+                    nclients++;
+                }
+            }
+            h->len = (size_t)n;
+            h->to_server = i == 0;
+            h->client = c;
+            h->due = mono_us() + r->delay_us;
+            nheld++;
+        }
+    }
+    for (int i = 0; i < nclients; i++)
+        close(backs[i]);
+    return NULL;
+}
+
+void th_relay_start(struct th_relay *r, unsigned short upstream, int64_t delay_us)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+
+    memset(r, 0, sizeof(*r));
+    r->upstream = upstream;
+    r->delay_us = delay_us;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    r->front = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(bind(r->front, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    ck_assert_int_eq(getsockname(r->front, (struct sockaddr *)&sin, &len), 0);
+    r->port = ntohs(sin.sin_port);
+    pthread_mutex_init(&r->lock, NULL);
+    ck_assert_int_eq(pthread_create(&r->thread, NULL, relay_main, r), 0);
+}
+
+void th_relay_inject(struct th_relay *r, const uint8_t *buf, size_t len)
+{
+    ck_assert_uint_le(len, sizeof(r->inject[0]));
+    pthread_mutex_lock(&r->lock);
+    ck_assert_int_lt(r->ninject, 8);
+    memcpy(r->inject[r->ninject], buf, len);
+    r->inject_len[r->ninject++] = len;
+    pthread_mutex_unlock(&r->lock);
+}
+
+void th_relay_stop(struct th_relay *r)
+{
+    r->stop = 1;
+    pthread_join(r->thread, NULL);
+    close(r->front);
+    pthread_mutex_destroy(&r->lock);
 }

@@ -3,8 +3,10 @@
 #ifndef TESTS_HELPERS_H
 #define TESTS_HELPERS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "api/api.h"
@@ -87,5 +89,27 @@ void th_coturn_start(struct th_coturn *c, const char *const *extra_args);
 void th_coturn_stop(struct th_coturn *c);
 /* A free port on 127.0.0.1 for both UDP and TCP (bound and released; small race). */
 unsigned short th_free_port(void);
+
+/* A UDP relay on 127.0.0.1 between up to 8 clients and a server at 127.0.0.1:upstream, run by a
+ * thread of its own: every datagram is held delay_us each way (0: passed on at once), and the
+ * server sees each client from a socket of its own. th_relay_inject sends a datagram to every
+ * client as if from the server: what a damaged or hostile path could deliver. (Network
+ * namespaces with tc netem would delay in the kernel; this machine's kernel has no netem.) */
+struct th_relay {
+    unsigned short port; /* where clients send */
+    unsigned short upstream;
+    int64_t delay_us;
+    int front;
+    volatile int stop;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    uint8_t inject[8][512];
+    size_t inject_len[8];
+    int ninject;
+};
+void th_relay_start(struct th_relay *r, unsigned short upstream, int64_t delay_us);
+/* Queues buf (at most 512 bytes, 8 at a time) for every client; they go out at once. */
+void th_relay_inject(struct th_relay *r, const uint8_t *buf, size_t len);
+void th_relay_stop(struct th_relay *r);
 
 #endif

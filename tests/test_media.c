@@ -20,6 +20,7 @@
 #include "media/media.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
+#include "turnclient/stun.h"
 #include "turnclient/turnclient.h"
 
 static struct th_coturn co;
@@ -376,6 +377,107 @@ START_TEST(test_media_survives_short_lifetimes)
 }
 END_TEST
 
+/* A TURN Data indication carrying an RTP packet from peer ip, port 9. */
+static size_t data_indication(uint8_t buf[256], const char *ip)
+{
+    struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(9)};
+    uint8_t tid[STUN_TID_LEN] = {7}, payload[256];
+    struct stun_writer w;
+    long n;
+
+    inet_pton(AF_INET, ip, &peer.sin_addr);
+    stun_writer_init(&w, buf, 256, STUN_DATA, STUN_INDICATION, tid);
+    stun_put_addr(&w, STUN_ATTR_XOR_PEER_ADDRESS, (struct sockaddr *)&peer);
+    stun_put_bytes(&w, STUN_ATTR_DATA, payload, rtp(payload, 1));
+    n = stun_writer_finish(&w);
+    ck_assert_int_gt(n, 0);
+    return (size_t)n;
+}
+
+/* What a damaged path could bring a leg from its TURN server's address: truncated ChannelData,
+ * ChannelData on a channel never bound, a STUN header with nothing behind it, a datagram that
+ * is neither, an empty one, and a well-formed Data indication from a peer without permission:
+ * each is counted as malformed. A Data indication from the endpoint's address but another port
+ * passes the permission (RFC 8656 permissions are by IP address) and is counted as a stranger.
+ * A relay between the anchor and coturn delivers them; none reaches an endpoint, and the call's
+ * media goes on untouched. */
+START_TEST(test_malformed_from_the_server_is_counted_and_dropped)
+{
+    static const char *const ids[] = {"turn-via"};
+    static const uint8_t truncated[] = {0x40, 0x00, 0x00, 0xc8, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+    static const uint8_t unbound[] = {0x4a, 0xbc, 0x00, 0x0c, 0x80, 0, 0, 1,
+                                      0,    0,    0,    0,    0,    0, 0, 1};
+    static const uint8_t stun_header[] = {0x01, 0x01, 0x00, 0x50, 0x21, 0x12, 0xa4, 0x42, 1,  2,
+                                          3,    4,    5,    6,    7,    8,    9,    10,   11, 12};
+    static const uint8_t neither[20] = {0xff, 0xee};
+    struct sockaddr_in a, b, ra, rb;
+    uint8_t unpermitted[256], stranger[256];
+    size_t unpermitted_len = data_indication(unpermitted, "127.0.0.2");
+    size_t stranger_len = data_indication(stranger, "127.0.0.1");
+    struct th_relay relay;
+    struct turn_prober *p2;
+    struct media_config mc = {0};
+    struct media *m2;
+    struct media_leg_status st;
+    struct pollfd pfd;
+    int fa, fb;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    th_relay_start(&relay, co.port, 0);
+    p2 = own_prober(3600LL * 1000000, 2000000, ids, &relay.port, 1);
+    mc.prober = p2;
+    ck_assert_int_eq(media_start(&mc, &m2), 0);
+    fa = endpoint(&a);
+    fb = endpoint(&b);
+    media_leg_add(m2, "call-m", "leg-ma", (struct sockaddr *)&a);
+    media_leg_add(m2, "call-m", "leg-mb", (struct sockaddr *)&b);
+    ra = connected_on(m2, "leg-ma", NULL);
+    rb = connected_on(m2, "leg-mb", NULL);
+
+    th_relay_inject(&relay, truncated, sizeof(truncated));
+    th_relay_inject(&relay, unbound, sizeof(unbound));
+    th_relay_inject(&relay, stun_header, sizeof(stun_header));
+    th_relay_inject(&relay, neither, sizeof(neither));
+    th_relay_inject(&relay, neither, 0);
+    th_relay_inject(&relay, unpermitted, unpermitted_len);
+    th_relay_inject(&relay, stranger, stranger_len);
+    for (int i = 0; i < 60; i++) { /* published every second */
+        if (media_leg_get(m2, "leg-mb", &st) == 0 && st.malformed >= 6 && st.strangers >= 1)
+            break;
+        usleep(50 * 1000);
+    }
+    for (int leg = 0; leg < 2; leg++) {
+        ck_assert_int_eq(media_leg_get(m2, leg ? "leg-mb" : "leg-ma", &st), 0);
+        ck_assert_uint_eq(st.malformed, 6);
+        ck_assert_uint_eq(st.strangers, 1);
+    }
+    pfd = (struct pollfd){fa, POLLIN, 0}; /* nothing of it reached an endpoint */
+    ck_assert_int_eq(poll(&pfd, 1, 200), 0);
+    pfd = (struct pollfd){fb, POLLIN, 0};
+    ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+
+    for (int i = 0; i < 10; i++) { /* and the call carries on */
+        uint8_t buf[256];
+
+        sendto(fa, buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&ra, sizeof(ra));
+    }
+    expect_rtp(fb, 10, &rb);
+    ck_assert_int_eq(media_leg_get(m2, "leg-ma", &st), 0);
+    ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
+    ck_assert_uint_eq(st.cls[MEDIA_RTP].rx_packets, 10);
+    ck_assert_uint_eq(st.cls[MEDIA_RTP].fwd_packets, 10);
+    ck_assert_uint_eq(st.strangers, 1);
+    media_stop(m2);
+    turn_prober_stop(p2);
+    th_relay_stop(&relay);
+    close(fa);
+    close(fb);
+}
+END_TEST
+
 /* A program with its stdin on a pipe (returned in *ret_in) and stdout+stderr in out_path. */
 static pid_t spawn(const char *const *argv, int *ret_in, const char *out_path)
 {
@@ -607,6 +709,7 @@ Suite *media_suite(void)
     tcase_add_test(tc, test_three_legs_fan_out);
     tcase_add_test(tc, test_failover_to_the_other_server);
     tcase_add_test(tc, test_media_survives_short_lifetimes);
+    tcase_add_test(tc, test_malformed_from_the_server_is_counted_and_dropped);
     tcase_add_test(tc, test_dtls_end_to_end);
     tcase_add_test(tc, test_rtp_loss_in_status);
     tcase_add_test(tc, test_gstreamer_rtp_through_the_anchor);

@@ -367,117 +367,21 @@ START_TEST(test_ipv6_loopback)
 }
 END_TEST
 
-/* A delay line: every datagram between a client and coturn is held 20 ms each way, so the
- * round trip really takes 40 ms. (Network namespaces with tc netem would do the same in the
- * kernel; this machine's kernel has no netem, so the delay is made in user space.) */
-struct delay_line {
-    int front;           /* the clients' side */
-    unsigned short port; /* of front */
-    unsigned short upstream;
-    volatile int stop;
-};
-
-struct held {
-    int64_t due;
-    int to_server;
-    int client; /* index into clients */
-    size_t len;
-    uint8_t buf[1500];
-};
-
-static void *delay_main(void *arg)
-{
-    struct delay_line *dl = arg;
-    struct sockaddr_in clients[8], server = {.sin_family = AF_INET};
-    int backs[8], nclients = 0, nheld = 0;
-    static struct held held[64];
-
-    server.sin_port = htons(dl->upstream);
-    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    for (int iter = 0; iter < 100000 && !dl->stop; iter++) {
-        struct pollfd pfd[9];
-        int64_t now = turn_now_us(), next = now + 100000;
-
-        for (int i = 0; i < nheld; i++) { /* release what is due */
-            if (held[i].due <= now) {
-                if (held[i].to_server)
-                    (void)sendto(backs[held[i].client], held[i].buf, held[i].len, 0,
-                                 (struct sockaddr *)&server, sizeof(server));
-                else
-                    (void)sendto(dl->front, held[i].buf, held[i].len, 0,
-                                 (struct sockaddr *)&clients[held[i].client], sizeof(clients[0]));
-                held[i--] = held[--nheld];
-                continue;
-            }
-            next = held[i].due < next ? held[i].due : next;
-        }
-        pfd[0] = (struct pollfd){dl->front, POLLIN, 0};
-        for (int i = 0; i < nclients; i++)
-            pfd[1 + i] = (struct pollfd){backs[i], POLLIN, 0};
-        if (poll(pfd, (nfds_t)(1 + nclients), (int)((next - now + 999) / 1000)) <= 0)
-            continue;
-        for (int i = 0; i <= nclients && nheld < 64; i++) {
-            struct sockaddr_in from;
-            socklen_t flen = sizeof(from);
-            struct held *h = &held[nheld];
-            ssize_t n;
-            int c = i - 1;
-
-            if (!(pfd[i].revents & POLLIN))
-                continue;
-            n = recvfrom(pfd[i].fd, h->buf, sizeof(h->buf), 0, (struct sockaddr *)&from, &flen);
-            if (n <= 0)
-                continue;
-            if (i == 0) { /* from a client: find or make its upstream socket */
-                for (c = 0; c < nclients; c++)
-                    if (clients[c].sin_port == from.sin_port)
-                        break;
-                if (c == nclients) {
-                    if (nclients == 8)
-                        continue;
-                    clients[c] = from;
-                    backs[c] = socket(AF_INET, SOCK_DGRAM, 0);
-                    nclients++;
-                }
-            }
-            h->len = (size_t)n;
-            h->to_server = i == 0;
-            h->client = c;
-            h->due = turn_now_us() + 20000;
-            nheld++;
-        }
-    }
-    for (int i = 0; i < nclients; i++)
-        close(backs[i]);
-    return NULL;
-}
-
 START_TEST(test_rtt_is_real)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET};
-    socklen_t len = sizeof(sin);
-    struct delay_line dl = {0};
+    struct th_relay dl;
     struct turn_server_spec s;
     struct turn_server_status st;
-    pthread_t t;
 
     if (!th_coturn_available(why, sizeof(why)))
         return;
     fprintf(stderr, "test_rtt_is_real: 20 ms each way by a user-space delay line (no tc netem "
                     "in this kernel for a network-namespace test)\n");
     th_coturn_start(&co, NULL);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    dl.front = socket(AF_INET, SOCK_DGRAM, 0);
-    ck_assert_int_eq(bind(dl.front, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    ck_assert_int_eq(getsockname(dl.front, (struct sockaddr *)&sin, &len), 0);
-    dl.port = ntohs(sin.sin_port);
-    dl.upstream = co.port;
-    ck_assert_int_eq(pthread_create(&t, NULL, delay_main, &dl), 0);
+    th_relay_start(&dl, co.port, 20000);
     s = spec_for("srv-far", "127.0.0.1", dl.port, "secret");
     st = probe(&s);
-    dl.stop = 1;
-    pthread_join(t, NULL);
-    close(dl.front);
+    th_relay_stop(&dl);
     ck_assert_msg(st.hosts[0].reachable, "%s", st.hosts[0].detail);
     ck_assert_msg(st.hosts[0].rtt_us >= 37000 && st.hosts[0].rtt_us <= 43000,
                   "rtt %lld us, want 40 +/- 3 ms", (long long)st.hosts[0].rtt_us);
