@@ -36,6 +36,17 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Sleeps until due (CLOCK_MONOTONIC, ns) without spinning - a spinning sender would take a
+ * core from the receiver, coturn and the media thread - and returns the time it woke. */
+static int64_t pace(int64_t due)
+{
+    struct timespec ts = {.tv_sec = due / 1000000000, .tv_nsec = due % 1000000000};
+
+    if (now_ns() < due)
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    return now_ns();
+}
+
 static int64_t proc_cpu_ns(int pid)
 {
     char path[64], buf[1024], *p;
@@ -109,9 +120,7 @@ static void *sender(void *arg)
     for (int i = 0; i < r->rate * SECONDS; i++) {
         int64_t due = start + i * gap, t;
 
-        while ((t = now_ns()) < due)
-            if (due - t > 200000)
-                usleep((useconds_t)((due - t) / 2000));
+        t = pace(due);
         memcpy(pkt + 12, &t, sizeof(t));
         memcpy(pkt + 20, &i, sizeof(i));
         if (r->path->alloc) {
@@ -281,9 +290,7 @@ static void *fleet_sender(void *arg)
         int leg = i % (2 * CALLS);
         int64_t due = start + i * gap, t;
 
-        while ((t = now_ns()) < due)
-            if (due - t > 200000)
-                usleep((useconds_t)((due - t) / 2000));
+        t = pace(due);
         memcpy(pkt + 12, &t, sizeof(t));
         if (sendto(f->fd[leg], pkt, DGRAM, 0, (struct sockaddr *)&f->relayed[leg],
                    sizeof(f->relayed[leg])) == DGRAM)
