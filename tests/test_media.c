@@ -377,6 +377,92 @@ START_TEST(test_media_survives_short_lifetimes)
 }
 END_TEST
 
+/* coturn allows alice three allocations at a time (two legs, and room for the probe's): legs
+ * that are removed, and then a media module that stops, must give theirs back (Refresh
+ * LIFETIME=0) for two new legs to connect. Without the release the new legs fail with 486
+ * until the old allocations expire in 600 s (checked: the test fails with the release taken out).
+ */
+START_TEST(test_removal_and_stop_release_allocations)
+{
+    static const char *const args[] = {"--user-quota=3", NULL};
+    static const char *const ids[] = {"turn-quota"};
+    struct th_coturn quota;
+    struct turn_prober *p2;
+    struct media_config mc = {0};
+    struct media *m2;
+    struct sockaddr_in a, b;
+    struct media_leg_status st;
+    int fa, fb;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    th_coturn_start(&quota, args);
+    p2 = own_prober(3600LL * 1000000, 2000000, ids, &quota.port, 1);
+    mc.prober = p2;
+    fa = endpoint(&a);
+    fb = endpoint(&b);
+    for (int round = 0; round < 3; round++) {
+        char leg_a[16], leg_b[16];
+
+        snprintf(leg_a, sizeof(leg_a), "leg-q%da", round);
+        snprintf(leg_b, sizeof(leg_b), "leg-q%db", round);
+        if (round != 1)
+            ck_assert_int_eq(media_start(&mc, &m2), 0);
+        media_leg_add(m2, "call-q", leg_a, (struct sockaddr *)&a);
+        media_leg_add(m2, "call-q", leg_b, (struct sockaddr *)&b);
+        connected_on(m2, leg_a, NULL);
+        connected_on(m2, leg_b, NULL);
+        if (round == 0) { /* round 1 needs the removal to have released both */
+            ck_assert_int_eq(media_leg_remove(m2, leg_a), 0);
+            ck_assert_int_eq(media_leg_remove(m2, leg_b), 0);
+            for (int i = 0; i < 100 && media_leg_get(m2, leg_b, &st) == 0; i++)
+                usleep(20 * 1000);
+            ck_assert_int_eq(media_leg_get(m2, leg_b, &st), -ENOENT);
+        } else { /* round 2 needs the stop to have released both */
+            media_stop(m2);
+        }
+        usleep(1500 * 1000); /* coturn frees the quota at its next timer tick after a release */
+    }
+    turn_prober_stop(p2);
+    close(fa);
+    close(fb);
+    th_coturn_stop(&quota);
+}
+END_TEST
+
+/* With no TURN server reachable a leg fails, and says why. */
+START_TEST(test_no_reachable_server_fails_the_leg)
+{
+    static const char *const ids[] = {"turn-gone"};
+    const unsigned short nobody = th_free_port();
+    struct turn_prober *p2;
+    struct media_config mc = {0};
+    struct media *m2;
+    struct sockaddr_in a;
+    struct media_leg_status st = {0};
+    int fa;
+
+    p2 = own_prober(3600LL * 1000000, 500000, ids, &nobody, 1);
+    mc.prober = p2;
+    ck_assert_int_eq(media_start(&mc, &m2), 0);
+    fa = endpoint(&a);
+    media_leg_add(m2, "call-n", "leg-n", (struct sockaddr *)&a);
+    for (int i = 0; i < 100; i++) {
+        if (media_leg_get(m2, "leg-n", &st) == 0 && st.state != MEDIA_LEG_CONNECTING)
+            break;
+        usleep(20 * 1000);
+    }
+    ck_assert_int_eq(st.state, MEDIA_LEG_FAILED);
+    ck_assert_str_eq(st.reason, "no reachable TURN server");
+    ck_assert_str_eq(st.turn_server, "");
+    media_stop(m2);
+    turn_prober_stop(p2);
+    close(fa);
+}
+END_TEST
+
 /* A TURN Data indication carrying an RTP packet from peer ip, port 9. */
 static size_t data_indication(uint8_t buf[256], const char *ip)
 {
@@ -710,6 +796,8 @@ Suite *media_suite(void)
     tcase_add_test(tc, test_failover_to_the_other_server);
     tcase_add_test(tc, test_media_survives_short_lifetimes);
     tcase_add_test(tc, test_malformed_from_the_server_is_counted_and_dropped);
+    tcase_add_test(tc, test_removal_and_stop_release_allocations);
+    tcase_add_test(tc, test_no_reachable_server_fails_the_leg);
     tcase_add_test(tc, test_dtls_end_to_end);
     tcase_add_test(tc, test_rtp_loss_in_status);
     tcase_add_test(tc, test_gstreamer_rtp_through_the_anchor);
