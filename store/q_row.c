@@ -191,15 +191,8 @@ int store_row_count(struct store *st, const struct store_table *t, const struct 
     if (!stmt)
         return r;
     r = bind_args(stmt, q);
-    if (r == 0) {
-        r = sqlite3_step(stmt);
-        if (r == SQLITE_ROW) {
-            *ret_count = (size_t)sqlite3_column_int64(stmt, 0);
-            r = 0;
-        } else {
-            r = store_step_err(r);
-        }
-    }
+    if (r == 0)
+        r = store_step_count(stmt, ret_count);
     store_stmt_done(stmt);
     return r;
 }

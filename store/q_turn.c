@@ -177,13 +177,7 @@ int store_turn_count(struct store *st, const char *filter, size_t *ret_total)
         return r;
     if (!all)
         sqlite3_bind_text(stmt, 1, filter, -1, SQLITE_STATIC);
-    r = sqlite3_step(stmt);
-    if (r == SQLITE_ROW) {
-        *ret_total = (size_t)sqlite3_column_int64(stmt, 0);
-        r = 0;
-    } else {
-        r = store_step_err(r);
-    }
+    r = store_step_count(stmt, ret_total);
     store_stmt_done(stmt);
     return r;
 }

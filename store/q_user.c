@@ -83,13 +83,7 @@ int store_user_count(struct store *st, size_t *ret_count)
     stmt = store_stmt(st, STMT_USER_COUNT, "SELECT count(*) FROM api_user", &r);
     if (!stmt)
         return r;
-    r = sqlite3_step(stmt);
-    if (r == SQLITE_ROW) {
-        *ret_count = (size_t)sqlite3_column_int64(stmt, 0);
-        r = 0;
-    } else {
-        r = store_step_err(r);
-    }
+    r = store_step_count(stmt, ret_count);
     store_stmt_done(stmt);
     return r;
 }

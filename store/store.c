@@ -57,6 +57,16 @@ int store_step_err(int rc)
     return store_err(rc) ? store_err(rc) : -EIO;
 }
 
+int store_step_count(sqlite3_stmt *stmt, size_t *ret_count)
+{
+    int rc = sqlite3_step(stmt);
+
+    if (rc != SQLITE_ROW)
+        return store_step_err(rc);
+    *ret_count = (size_t)sqlite3_column_int64(stmt, 0);
+    return 0;
+}
+
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id, const char *sql, int *ret_err)
 {
     if (!st->stmts[id]) {

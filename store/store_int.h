@@ -69,5 +69,7 @@ int store_copy_text(sqlite3_stmt *stmt, int col, char *dst, size_t n);
 int64_t store_now_ms(void);
 /* Maps a finished sqlite3_step() result: SQLITE_DONE is 0, anything else a negative errno. */
 int store_step_err(int rc);
+/* Steps a "SELECT count(*) ..." statement: the count in *ret_count, 0 or a negative errno. */
+int store_step_count(sqlite3_stmt *stmt, size_t *ret_count);
 
 #endif

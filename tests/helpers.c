@@ -627,3 +627,20 @@ void th_relay_stop(struct th_relay *r)
     close(r->front);
     pthread_mutex_destroy(&r->lock);
 }
+
+void th_daemon_coturn_start(struct th_daemon *d, struct th_coturn *co, char *why, size_t cap)
+{
+    static const char *const args[] = {"--probe-interval", "3600", NULL};
+
+    memset(d, 0, sizeof(*d));
+    if (th_coturn_available(why, cap))
+        th_coturn_start(co, NULL);
+    th_daemon_start(d, "0", args);
+}
+
+void th_daemon_coturn_stop(struct th_daemon *d, struct th_coturn *co)
+{
+    ck_assert_int_eq(th_daemon_stop(d), 0); /* suspended requests and the prober end cleanly */
+    th_rmdir(d->dir);
+    th_coturn_stop(co);
+}

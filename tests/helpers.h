@@ -87,6 +87,11 @@ struct th_coturn {
 bool th_coturn_available(char *why, size_t cap);
 void th_coturn_start(struct th_coturn *c, const char *const *extra_args);
 void th_coturn_stop(struct th_coturn *c);
+/* A daemon that probes once an hour (tests make it probe when they need to), with a coturn
+ * beside it when turnserver is installed; otherwise co->pid stays 0 and why says so. */
+void th_daemon_coturn_start(struct th_daemon *d, struct th_coturn *co, char *why, size_t cap);
+/* Stops both by PID (the daemon must exit cleanly) and removes the daemon's directory. */
+void th_daemon_coturn_stop(struct th_daemon *d, struct th_coturn *co);
 /* A free port on 127.0.0.1 for both UDP and TCP (bound and released; small race). */
 unsigned short th_free_port(void);
 

@@ -18,19 +18,12 @@ static char why[128];
 
 static void start(void)
 {
-    static const char *const args[] = {"--probe-interval", "3600", NULL};
-
-    memset(&d, 0, sizeof(d));
-    if (th_coturn_available(why, sizeof(why)))
-        th_coturn_start(&co, NULL);
-    th_daemon_start(&d, "0", args);
+    th_daemon_coturn_start(&d, &co, why, sizeof(why));
 }
 
 static void stop(void)
 {
-    ck_assert_int_eq(th_daemon_stop(&d), 0);
-    th_rmdir(d.dir);
-    th_coturn_stop(&co);
+    th_daemon_coturn_stop(&d, &co);
 }
 
 static long call(const char *method, const char *path, const char *form, char *out, size_t cap,

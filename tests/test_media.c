@@ -91,25 +91,48 @@ static int endpoint(struct sockaddr_in *ret)
     return fd;
 }
 
+/* Waits (at most 5 s) for leg on m to connect or fail; returns its status. */
+static struct media_leg_status settled_on(struct media *m, const char *leg)
+{
+    struct media_leg_status st = {.state = MEDIA_LEG_CONNECTING};
+
+    for (int i = 0; i < 100; i++) { /* added asynchronously: it appears, then settles */
+        if (media_leg_get(m, leg, &st) == 0 && st.state != MEDIA_LEG_CONNECTING)
+            break;
+        usleep(50 * 1000);
+    }
+    return st;
+}
+
 /* Waits (at most 5 s) for leg on m to connect; returns its relayed address, and its status in
  * *ret_st when not NULL. */
 static struct sockaddr_in connected_on(struct media *m, const char *leg,
                                        struct media_leg_status *ret_st)
 {
-    struct media_leg_status st = {.state = MEDIA_LEG_CONNECTING};
+    struct media_leg_status st = settled_on(m, leg);
     struct sockaddr_in relayed = {.sin_family = AF_INET};
 
-    for (int i = 0; i < 100; i++) { /* added asynchronously: it appears, then connects */
-        if (media_leg_get(m, leg, &st) == 0 && st.state != MEDIA_LEG_CONNECTING)
-            break;
-        usleep(50 * 1000);
-    }
     ck_assert_msg(st.state == MEDIA_LEG_CONNECTED, "%s: %s", leg, st.reason);
     inet_pton(AF_INET, st.relayed, &relayed.sin_addr);
     relayed.sin_port = htons(st.relayed_port);
     if (ret_st)
         *ret_st = st;
     return relayed;
+}
+
+/* Two endpoints as legs la and lb of call on m, both connected: their sockets in fd[] and the
+ * relayed addresses they send to in to[]. */
+static void two_legs_on(struct media *m, const char *call, const char *la, const char *lb,
+                        int fd[2], struct sockaddr_in to[2])
+{
+    struct sockaddr_in a, b;
+
+    fd[0] = endpoint(&a);
+    fd[1] = endpoint(&b);
+    media_leg_add(m, call, la, (struct sockaddr *)&a);
+    media_leg_add(m, call, lb, (struct sockaddr *)&b);
+    to[0] = connected_on(m, la, NULL);
+    to[1] = connected_on(m, lb, NULL);
 }
 
 /* The same on the suite's media, anchored on the suite's coturn. */
@@ -276,10 +299,10 @@ START_TEST(test_failover_to_the_other_server)
     struct media_config mc = {0};
     struct media *m2;
     struct th_coturn one, two;
-    struct sockaddr_in a, b, ra, rb;
+    struct sockaddr_in to[2];
     struct media_leg_status st, sbst;
     char first[40];
-    int fa, fb;
+    int fd[2];
     uint8_t buf[256];
 
     if (!co.pid) {
@@ -291,34 +314,31 @@ START_TEST(test_failover_to_the_other_server)
     fast = own_prober(1000000, 500000, ids, (const unsigned short[]){one.port, two.port}, 2);
     mc.prober = fast;
     ck_assert_int_eq(media_start(&mc, &m2), 0);
-    fa = endpoint(&a);
-    fb = endpoint(&b);
-    media_leg_add(m2, "call-f", "leg-fa", (struct sockaddr *)&a);
-    media_leg_add(m2, "call-f", "leg-fb", (struct sockaddr *)&b);
-    connected_on(m2, "leg-fa", &st);
-    connected_on(m2, "leg-fb", NULL);
+    two_legs_on(m2, "call-f", "leg-fd[0]", "leg-fd[1]", fd, to);
+    ck_assert_int_eq(media_leg_get(m2, "leg-fd[0]", &st), 0);
     snprintf(first, sizeof(first), "%s", st.turn_server);
     /* the server both legs are on goes away */
     th_coturn_stop(strcmp(first, "turn-1") == 0 ? &one : &two);
     for (int i = 0; i < 80; i++) { /* two probe intervals and a margin: 4 s at most */
-        if (media_leg_get(m2, "leg-fa", &st) == 0 && media_leg_get(m2, "leg-fb", &sbst) == 0 &&
-            strcmp(st.turn_server, first) != 0 && strcmp(sbst.turn_server, first) != 0 &&
-            st.state == MEDIA_LEG_CONNECTED && sbst.state == MEDIA_LEG_CONNECTED)
+        if (media_leg_get(m2, "leg-fd[0]", &st) == 0 &&
+            media_leg_get(m2, "leg-fd[1]", &sbst) == 0 && strcmp(st.turn_server, first) != 0 &&
+            strcmp(sbst.turn_server, first) != 0 && st.state == MEDIA_LEG_CONNECTED &&
+            sbst.state == MEDIA_LEG_CONNECTED)
             break;
         usleep(50 * 1000);
     }
     ck_assert_msg(strcmp(st.turn_server, first) != 0, "still on %s (%s)", first, st.reason);
     ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
     ck_assert_uint_ge(st.anchors, 2);
-    ra = connected_on(m2, "leg-fa", NULL);
-    rb = connected_on(m2, "leg-fb", NULL);
+    to[0] = connected_on(m2, "leg-fd[0]", NULL);
+    to[1] = connected_on(m2, "leg-fd[1]", NULL);
     for (int i = 0; i < 20; i++) /* media flows again, through the new relayed addresses */
-        sendto(fa, buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&ra, sizeof(ra));
-    expect_rtp(fb, 20, &rb);
+        sendto(fd[0], buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&to[0], sizeof(to[0]));
+    expect_rtp(fd[1], 20, &to[1]);
     media_stop(m2);
     turn_prober_stop(fast);
-    close(fa);
-    close(fb);
+    close(fd[0]);
+    close(fd[1]);
     th_coturn_stop(&one);
     th_coturn_stop(&two);
 }
@@ -335,10 +355,10 @@ START_TEST(test_media_survives_short_lifetimes)
     struct turn_prober *p2;
     struct media_config mc = {0};
     struct media *m2;
-    struct sockaddr_in a, b, ra;
+    struct sockaddr_in to[2];
     struct media_leg_status st;
     uint8_t buf[256];
-    int fa, fb;
+    int fd[2];
 
     if (!co.pid) {
         fprintf(stderr, "skipped: %s\n", why);
@@ -349,20 +369,15 @@ START_TEST(test_media_survives_short_lifetimes)
     p2 = own_prober(3600LL * 1000000, 2000000, ids, &shortlived.port, 1);
     mc.prober = p2;
     ck_assert_int_eq(media_start(&mc, &m2), 0);
-    fa = endpoint(&a);
-    fb = endpoint(&b);
-    media_leg_add(m2, "call-s", "leg-sa", (struct sockaddr *)&a);
-    media_leg_add(m2, "call-s", "leg-sb", (struct sockaddr *)&b);
-    ra = connected_on(m2, "leg-sa", NULL);
-    connected_on(m2, "leg-sb", NULL);
+    two_legs_on(m2, "call-s", "leg-sa", "leg-sb", fd, to);
     for (int second = 0; second < 16; second++) { /* about three allocation lifetimes */
-        sendto(fa, buf, rtp(buf, (uint16_t)second), 0, (struct sockaddr *)&ra, sizeof(ra));
+        sendto(fd[0], buf, rtp(buf, (uint16_t)second), 0, (struct sockaddr *)&to[0], sizeof(to[0]));
         {
-            struct pollfd pfd = {fb, POLLIN, 0};
+            struct pollfd pfd = {fd[1], POLLIN, 0};
             uint8_t got[256];
 
             ck_assert_msg(poll(&pfd, 1, 2000) == 1, "no media after %d s", second);
-            ck_assert_int_eq(recv(fb, got, sizeof(got), 0), 172);
+            ck_assert_int_eq(recv(fd[1], got, sizeof(got), 0), 172);
             ck_assert_uint_eq(got[3], (uint8_t)second);
         }
         usleep(1000 * 1000);
@@ -371,8 +386,8 @@ START_TEST(test_media_survives_short_lifetimes)
     ck_assert_uint_eq(st.anchors, 1); /* kept alive, not re-made */
     media_stop(m2);
     turn_prober_stop(p2);
-    close(fa);
-    close(fb);
+    close(fd[0]);
+    close(fd[1]);
     th_coturn_stop(&shortlived);
 }
 END_TEST
@@ -441,7 +456,7 @@ START_TEST(test_no_reachable_server_fails_the_leg)
     struct media_config mc = {0};
     struct media *m2;
     struct sockaddr_in a;
-    struct media_leg_status st = {0};
+    struct media_leg_status st;
     int fa;
 
     p2 = own_prober(3600LL * 1000000, 500000, ids, &nobody, 1);
@@ -449,11 +464,7 @@ START_TEST(test_no_reachable_server_fails_the_leg)
     ck_assert_int_eq(media_start(&mc, &m2), 0);
     fa = endpoint(&a);
     media_leg_add(m2, "call-n", "leg-n", (struct sockaddr *)&a);
-    for (int i = 0; i < 100; i++) {
-        if (media_leg_get(m2, "leg-n", &st) == 0 && st.state != MEDIA_LEG_CONNECTING)
-            break;
-        usleep(20 * 1000);
-    }
+    st = settled_on(m2, "leg-n");
     ck_assert_int_eq(st.state, MEDIA_LEG_FAILED);
     ck_assert_str_eq(st.reason, "no reachable TURN server");
     ck_assert_str_eq(st.turn_server, "");
@@ -496,7 +507,7 @@ START_TEST(test_malformed_from_the_server_is_counted_and_dropped)
     static const uint8_t stun_header[] = {0x01, 0x01, 0x00, 0x50, 0x21, 0x12, 0xa4, 0x42, 1,  2,
                                           3,    4,    5,    6,    7,    8,    9,    10,   11, 12};
     static const uint8_t neither[20] = {0xff, 0xee};
-    struct sockaddr_in a, b, ra, rb;
+    struct sockaddr_in to[2];
     uint8_t unpermitted[256], stranger[256];
     size_t unpermitted_len = data_indication(unpermitted, "127.0.0.2");
     size_t stranger_len = data_indication(stranger, "127.0.0.1");
@@ -506,7 +517,7 @@ START_TEST(test_malformed_from_the_server_is_counted_and_dropped)
     struct media *m2;
     struct media_leg_status st;
     struct pollfd pfd;
-    int fa, fb;
+    int fd[2];
 
     if (!co.pid) {
         fprintf(stderr, "skipped: %s\n", why);
@@ -516,12 +527,7 @@ START_TEST(test_malformed_from_the_server_is_counted_and_dropped)
     p2 = own_prober(3600LL * 1000000, 2000000, ids, &relay.port, 1);
     mc.prober = p2;
     ck_assert_int_eq(media_start(&mc, &m2), 0);
-    fa = endpoint(&a);
-    fb = endpoint(&b);
-    media_leg_add(m2, "call-m", "leg-ma", (struct sockaddr *)&a);
-    media_leg_add(m2, "call-m", "leg-mb", (struct sockaddr *)&b);
-    ra = connected_on(m2, "leg-ma", NULL);
-    rb = connected_on(m2, "leg-mb", NULL);
+    two_legs_on(m2, "call-m", "leg-ma", "leg-mb", fd, to);
 
     th_relay_inject(&relay, truncated, sizeof(truncated));
     th_relay_inject(&relay, unbound, sizeof(unbound));
@@ -540,17 +546,17 @@ START_TEST(test_malformed_from_the_server_is_counted_and_dropped)
         ck_assert_uint_eq(st.malformed, 6);
         ck_assert_uint_eq(st.strangers, 1);
     }
-    pfd = (struct pollfd){fa, POLLIN, 0}; /* nothing of it reached an endpoint */
+    pfd = (struct pollfd){fd[0], POLLIN, 0}; /* nothing of it reached an endpoint */
     ck_assert_int_eq(poll(&pfd, 1, 200), 0);
-    pfd = (struct pollfd){fb, POLLIN, 0};
+    pfd = (struct pollfd){fd[1], POLLIN, 0};
     ck_assert_int_eq(poll(&pfd, 1, 0), 0);
 
     for (int i = 0; i < 10; i++) { /* and the call carries on */
         uint8_t buf[256];
 
-        sendto(fa, buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&ra, sizeof(ra));
+        sendto(fd[0], buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&to[0], sizeof(to[0]));
     }
-    expect_rtp(fb, 10, &rb);
+    expect_rtp(fd[1], 10, &to[1]);
     ck_assert_int_eq(media_leg_get(m2, "leg-ma", &st), 0);
     ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
     ck_assert_uint_eq(st.cls[MEDIA_RTP].rx_packets, 10);
@@ -559,8 +565,8 @@ START_TEST(test_malformed_from_the_server_is_counted_and_dropped)
     media_stop(m2);
     turn_prober_stop(p2);
     th_relay_stop(&relay);
-    close(fa);
-    close(fb);
+    close(fd[0]);
+    close(fd[1]);
 }
 END_TEST
 
