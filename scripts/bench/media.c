@@ -5,7 +5,7 @@
  * (the send time travels in the payload). In the same run the same traffic goes through coturn
  * alone: one TURN client with a channel straight to the receiver, the latency baseline. CPU:
  * the media thread's own (pthread_getcpuclockid) per forwarded datagram, next to coturn's
- * (/proc/PID/stat) per datagram it relays - through the anchor coturn relays each one twice.
+ * (clock_getcpuclockid) per datagram it relays - through the anchor coturn relays each one twice.
  * Then many two-leg calls at once, at a phone's packet rate each way: set-up time, loss, latency,
  * CPU and the process's memory with every leg anchored. */
 #include <arpa/inet.h>
@@ -47,27 +47,16 @@ static int64_t pace(int64_t due)
     return now_ns();
 }
 
+/* coturn's CPU time, all its threads, from the scheduler's own accounting (the clock of another
+ * process): exact, where /proc/PID/stat's utime and stime are tick samples. */
 static int64_t proc_cpu_ns(int pid)
 {
-    char path[64], buf[1024], *p;
-    unsigned long utime = 0, stime = 0;
-    FILE *f;
+    struct timespec ts;
+    clockid_t cid;
 
-    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-    f = fopen(path, "r");
-    if (!f || !fgets(buf, sizeof(buf), f)) {
-        if (f)
-            fclose(f);
+    if (clock_getcpuclockid(pid, &cid) != 0 || clock_gettime(cid, &ts) != 0)
         return 0;
-    }
-    fclose(f);
-    p = strrchr(buf, ')');
-    /* after ")": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-     */
-    if (p &&
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) == 2)
-        return (int64_t)(utime + stime) * (1000000000 / sysconf(_SC_CLK_TCK));
-    return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int udp(struct sockaddr_in *ret)
