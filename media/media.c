@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,8 +31,6 @@
 #define MAX_LEGS_PER_CALL 32
 #define HOUSEKEEPING_US 1000000
 #define RETRY_US (2 * 1000000)
-#define RX_BATCH 16 /* datagrams per recvmmsg */
-#define RX_ROUNDS 4 /* recvmmsg calls per leg per wake-up, then the other legs' turn */
 #define LOG_ERR 3
 #define LOG_INFO 6
 
@@ -99,11 +96,6 @@ struct media {
     struct call *calls;
     size_t nlegs, max_legs;
     int64_t housekeeping_us, last_housekeeping_us;
-    struct { /* the receive batch, set up once: the packet path allocates nothing */
-        struct mmsghdr msg[RX_BATCH];
-        struct iovec iov[RX_BATCH];
-        uint8_t buf[RX_BATCH][2048];
-    } rx;
     int64_t timer_us; /* no allocation's deadline is before this; it may be early (a deadline
                        * that moves later is seen at the next scan), never late */
 };
@@ -289,23 +281,20 @@ static int leg_send(void *userdata, const uint8_t *buf, size_t len)
     return 0;
 }
 
-/* Every datagram waiting on the leg's socket, RX_BATCH to a system call: recvmmsg returns what
- * there is, so a lone datagram costs one call and no second one that says EAGAIN. */
-static void on_readable(struct media *m, struct leg *l, int64_t now)
+static void on_readable(struct leg *l, int64_t now)
 {
-    for (int round = 0; round < RX_ROUNDS && l->alloc; round++) { /* bounded: other legs too */
-        int n = recvmmsg(l->fd, m->rx.msg, RX_BATCH, MSG_DONTWAIT, NULL);
+    uint8_t buf[2048];
 
-        if (n < 0) {
-            if (errno != EAGAIN && errno != EINTR)
-                turn_alloc_on_error(l->alloc, -errno);
-            return;
+    for (int i = 0; i < 64 && l->alloc; i++) { /* bounded: other legs get their turn */
+        ssize_t n = recv(l->fd, buf, sizeof(buf), 0);
+
+        if (n >= 0) { /* an empty datagram too: dropped and counted as malformed */
+            turn_alloc_feed(l->alloc, buf, (size_t)n, now);
+            continue;
         }
-        /* an empty datagram too: dropped and counted as malformed */
-        for (int i = 0; i < n && l->alloc; i++)
-            turn_alloc_feed(l->alloc, m->rx.buf[i], m->rx.msg[i].msg_len, now);
-        if (n < RX_BATCH)
-            return;
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            turn_alloc_on_error(l->alloc, -errno);
+        break;
     }
 }
 
@@ -626,7 +615,7 @@ static void *media_main(void *arg)
             if (!evs[i].data.ptr) {
                 commands = true;
             } else {
-                on_readable(m, evs[i].data.ptr, now);
+                on_readable(evs[i].data.ptr, now);
                 advance(evs[i].data.ptr, now);
                 note_deadline(m, evs[i].data.ptr);
             }
@@ -657,10 +646,6 @@ int media_start(const struct media_config *cfg, struct media **ret_media)
     if (!m)
         return -ENOMEM;
     m->cfg = *cfg;
-    for (int i = 0; i < RX_BATCH; i++) {
-        m->rx.iov[i] = (struct iovec){.iov_base = m->rx.buf[i], .iov_len = sizeof(m->rx.buf[i])};
-        m->rx.msg[i].msg_hdr = (struct msghdr){.msg_iov = &m->rx.iov[i], .msg_iovlen = 1};
-    }
     pthread_mutex_init(&m->lock, NULL);
     m->epfd = epoll_create1(EPOLL_CLOEXEC);
     m->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -675,6 +660,7 @@ int media_start(const struct media_config *cfg, struct media **ret_media)
         free(m);
         return r;
     }
+    (void)pthread_setname_np(m->thread, "cb-media"); /* for top -H, ps -L */
     *ret_media = m;
     return 0;
 }

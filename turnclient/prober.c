@@ -980,10 +980,12 @@ int turn_prober_start(const struct turn_prober_config *cfg, struct turn_prober *
     for (unsigned i = 0; i < (cfg->resolver_threads ? cfg->resolver_threads : 2) && i < 8; i++) {
         if (pthread_create(&p->resolvers[i], NULL, resolver_main, p) != 0)
             goto fail;
+        (void)pthread_setname_np(p->resolvers[i], "cb-resolver"); /* for top -H, ps -L */
         p->nresolvers++;
     }
     if (pthread_create(&p->thread, NULL, prober_main, p) != 0)
         goto fail;
+    (void)pthread_setname_np(p->thread, "cb-prober");
     *ret_prober = p;
     return 0;
 fail:
