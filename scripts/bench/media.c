@@ -1,14 +1,17 @@
 /* scripts/bench/media.c: the media anchor under load, with coturn in the path.
- * Usage: bench-media COTURN_PORT COTURN_PID
+ * Usage: bench-media COTURN_PORT COTURN_PID [one-core]
  * A two-leg call through callbridge's anchor (the prober and media thread run in this process)
  * carries RTP-sized datagrams at rising rates; the receiver measures loss and one-way latency
  * (the send time travels in the payload). In the same run the same traffic goes through coturn
  * alone: one TURN client with a channel straight to the receiver, the latency baseline. CPU:
  * the media thread's own (pthread_getcpuclockid) per forwarded datagram, next to coturn's
  * (clock_getcpuclockid) per datagram it relays - through the anchor coturn relays each one twice.
- * Then many two-leg calls at once, at a phone's packet rate each way: set-up time, loss, latency,
- * CPU and the process's memory with every leg anchored. */
+ * Each rate runs ROUNDS times; the CPU figures are medians over the rounds. Then many two-leg
+ * calls at once, at a phone's packet rate each way: set-up time, loss, latency, CPU and the
+ * process's memory with every leg anchored. With one-core (media.sh runs the bench and coturn
+ * under taskset -c 0) only the rates run, and the header says so. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -23,6 +26,7 @@
 #include "turnclient/turnclient.h"
 
 #define SECONDS 2
+#define ROUNDS 3 /* per rate: the CPU figures are medians, the ratio's range is shown */
 #define DGRAM 172
 #define CALLS 500
 #define CALL_PPS 50 /* each way: 20 ms packetisation */
@@ -59,6 +63,65 @@ static int64_t proc_cpu_ns(int pid)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Datagrams the kernel dropped because a socket's receive buffer was full, summed over the UDP
+ * sockets process pid holds (the drops column of /proc/net/udp, matched by inode): where a loss
+ * happened, when there is one. */
+static long udp_drops(int pid)
+{
+    static const char *const tables[] = {"/proc/net/udp", "/proc/net/udp6"};
+    char path[64], link[64], line[512];
+    unsigned long inodes[4096];
+    size_t n = 0;
+    long drops = 0;
+    struct dirent *e;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+    d = opendir(path);
+    while (d && (e = readdir(d)) && n < sizeof(inodes) / sizeof(inodes[0])) {
+        char fd[320];
+        ssize_t len;
+
+        snprintf(fd, sizeof(fd), "%s/%s", path, e->d_name);
+        len = readlink(fd, link, sizeof(link) - 1);
+        if (len > 0) {
+            link[len] = 0;
+            if (sscanf(link, "socket:[%lu]", &inodes[n]) == 1)
+                n++;
+        }
+    }
+    if (d)
+        closedir(d);
+    for (size_t t = 0; t < 2; t++) {
+        FILE *f = fopen(tables[t], "r");
+
+        while (f && fgets(line, sizeof(line), f)) {
+            unsigned long inode;
+            long dropped;
+
+            /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops */
+            if (sscanf(line, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %lu %*s %*s %ld", &inode,
+                       &dropped) != 2)
+                continue;
+            for (size_t k = 0; k < n; k++)
+                if (inodes[k] == inode)
+                    drops += dropped;
+        }
+        if (f)
+            fclose(f);
+    }
+    return drops;
+}
+
+/* When something was lost, says which receive buffers overflowed since own0/turn0. */
+static void where_lost(int lost, long own0, long turn0, int coturn_pid)
+{
+    if (lost > 0)
+        printf("  lost %d: full receive buffers dropped %ld in this process (the legs and the "
+               "endpoints), %ld in coturn\n",
+               lost, udp_drops(getpid()) - own0, udp_drops(coturn_pid) - turn0);
+}
+
 static int udp(struct sockaddr_in *ret)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET};
@@ -87,6 +150,7 @@ struct run {
     struct path *path;
     int rate;
     int sent;
+    int64_t behind_ns; /* the furthest the sender fell behind its schedule */
 };
 
 static void drive(struct path *p)
@@ -110,6 +174,8 @@ static void *sender(void *arg)
         int64_t due = start + i * gap, t;
 
         t = pace(due);
+        if (t - due > r->behind_ns)
+            r->behind_ns = t - due; /* held up: what it owes now goes out in a burst */
         memcpy(pkt + 12, &t, sizeof(t));
         memcpy(pkt + 20, &i, sizeof(i));
         if (r->path->alloc) {
@@ -134,13 +200,14 @@ static int cmp(const void *a, const void *b)
 struct result {
     int sent, received;
     double p50_us, p99_us;
+    double behind_us; /* the furthest the sender fell behind, then sent what it owed at once */
 };
 
 /* Sends at rate for SECONDS along path and receives on rx_fd. */
 static struct result measure(struct path *path, int rx_fd, int rate)
 {
     static int64_t lat[200000];
-    struct run r = {path, rate, 0};
+    struct run r = {path, rate, 0, 0};
     struct result res = {0};
     pthread_t t;
     int n = 0;
@@ -163,6 +230,7 @@ static struct result measure(struct path *path, int rx_fd, int rate)
     pthread_join(t, NULL);
     res.sent = r.sent;
     res.received = n;
+    res.behind_us = r.behind_ns / 1e3;
     if (n > 0) {
         qsort(lat, (size_t)n, sizeof(lat[0]), cmp);
         res.p50_us = lat[n / 2] / 1e3;
@@ -292,7 +360,7 @@ static void many_calls(struct media *media, int coturn_pid)
 {
     static struct fleet f;
     static int64_t lat[2 * CALLS * CALL_PPS * CALL_SECONDS];
-    long rss0 = status_kb("VmRSS:"), rss1;
+    long rss0 = status_kb("VmRSS:"), rss1, own0, turn0;
     int64_t t0 = now_ns(), setup_ns, m0, c0, m1, c1;
     int ep = epoll_create1(0), n = 0;
     pthread_t t;
@@ -317,6 +385,8 @@ static void many_calls(struct media *media, int coturn_pid)
     }
     setup_ns = now_ns() - t0;
     rss1 = status_kb("VmRSS:");
+    own0 = udp_drops(getpid());
+    turn0 = udp_drops(coturn_pid);
     m0 = media_cpu_ns(media);
     c0 = proc_cpu_ns(coturn_pid);
     pthread_create(&t, NULL, fleet_sender, &f);
@@ -352,6 +422,7 @@ static void many_calls(struct media *media, int coturn_pid)
            "%.0f us\n",
            2 * CALLS, setup_ns / 1e9, f.sent, n, 100.0 * (f.sent - n) / (f.sent ? f.sent : 1),
            n ? lat[n / 2] / 1e3 : 0, n ? lat[(int)(n * 0.99)] / 1e3 : 0);
+    where_lost(f.sent - n, own0, turn0, coturn_pid);
     printf("  media thread %.2f us/dgram, coturn %.2f us per relayed dgram\n",
            n ? (m1 - m0) / 1e3 / n : 0, n ? (c1 - c0) / 1e3 / (2.0 * n) : 0);
     printf("  process RSS %.1f MB before the legs, %.1f MB with %d legs (peak %.1f MB); this "
@@ -367,6 +438,59 @@ static void many_calls(struct media *media, int coturn_pid)
     close(ep);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
+    return v[n / 2];
+}
+
+/* One row: ROUNDS runs through the anchor, each with the media thread's and coturn's CPU over
+ * the same window, then the same traffic through coturn alone. Loss adds up over the rounds;
+ * p50 is the median round's, p99 the worst round's. */
+static void rate_rounds(struct media *media, int coturn_pid, struct path *anchor,
+                        struct path *alone, int rx_fd, int rate)
+{
+    double ours[ROUNDS], theirs[ROUNDS], ratio[ROUNDS], p50[ROUNDS], p99 = 0, behind = 0, mid;
+    int sent = 0, received = 0;
+    long own0 = udp_drops(getpid()), turn0 = udp_drops(coturn_pid);
+    struct result base;
+
+    for (int r = 0; r < ROUNDS; r++) {
+        int64_t m0 = media_cpu_ns(media), c0 = proc_cpu_ns(coturn_pid);
+        struct result via = measure(anchor, rx_fd, rate);
+        int64_t m1 = media_cpu_ns(media), c1 = proc_cpu_ns(coturn_pid);
+        int n = via.received ? via.received : 1;
+
+        sent += via.sent;
+        received += via.received;
+        p50[r] = via.p50_us;
+        if (via.p99_us > p99) {
+            p99 = via.p99_us;
+            behind = via.behind_us;
+        }
+        ours[r] = (double)(m1 - m0) / 1e3 / n;
+        theirs[r] = (double)(c1 - c0) / 1e3 / (2.0 * n); /* coturn relays each one twice */
+        ratio[r] = theirs[r] > 0 ? ours[r] / theirs[r] : 0;
+    }
+    base = measure(alone, rx_fd, rate);
+    mid = median(ratio, ROUNDS); /* sorts: ratio[0] is the least, ratio[ROUNDS - 1] the most */
+    printf("  %8d %9d %6.2f%% %8.0f %8.0f %13.0f %14.2f %16.2f %8.2f (%.2f-%.2f)\n", rate, received,
+           100.0 * (sent - received) / (sent ? sent : 1), median(p50, ROUNDS), p99, base.p99_us,
+           median(ours, ROUNDS), median(theirs, ROUNDS), mid, ratio[0], ratio[ROUNDS - 1]);
+    if (p99 > 1000)
+        printf("  p99 over 1 ms: in that round the sender fell up to %.1f ms behind its schedule, "
+               "then sent what it owed at once\n",
+               behind / 1e3);
+    where_lost(sent - received, own0, turn0, coturn_pid);
+}
+
 int main(int argc, char **argv)
 {
     static const int rates[] = {5000, 10000, 20000};
@@ -379,9 +503,11 @@ int main(int argc, char **argv)
     struct path anchor = {0}, alone = {0};
     struct timespec until;
     int fb, coturn_pid;
+    bool one_core;
 
-    if (argc != 3)
+    if (argc != 3 && !(argc == 4 && strcmp(argv[3], "one-core") == 0))
         return 2;
+    one_core = argc == 4;
     coturn_pid = atoi(argv[2]);
     sem_init(&probed, 0, 0);
     turn_txn_config_rfc(&pc.txn);
@@ -405,23 +531,19 @@ int main(int argc, char **argv)
     anchor.to = ra;
     direct_path(&alone, spec.port, &b);
 
-    printf("media: %d-byte datagrams for %d s per rate, one two-leg call, coturn in the path\n",
-           DGRAM, SECONDS);
-    printf("  %8s %9s %7s %11s %11s %13s %13s %14s\n", "rate/s", "received", "loss", "p50 us",
-           "p99 us", "alone p99 us", "ours us/dgram", "coturn us/dgram");
-    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
-        int64_t m0 = media_cpu_ns(media), c0 = proc_cpu_ns(coturn_pid), m1, c1;
-        struct result via = measure(&anchor, fb, rates[i]), base;
-
-        m1 = media_cpu_ns(media);
-        c1 = proc_cpu_ns(coturn_pid);
-        base = measure(&alone, fb, rates[i]);
-        printf("  %8d %9d %6.2f%% %11.0f %11.0f %13.0f %13.2f %14.2f\n", rates[i], via.received,
-               100.0 * (via.sent - via.received) / (via.sent ? via.sent : 1), via.p50_us,
-               via.p99_us, base.p99_us, via.received ? (m1 - m0) / 1e3 / via.received : 0,
-               via.received ? (c1 - c0) / 1e3 / (2.0 * via.received) : 0);
-    }
+    printf("media: %d-byte datagrams, one two-leg call, coturn in the path, %d rounds of %d s per "
+           "rate%s\n",
+           DGRAM, ROUNDS, SECONDS,
+           one_core ? "; everything on one core (no cross-core wake-ups: the work per datagram)"
+                    : "");
+    printf("  %8s %9s %7s %8s %8s %13s %14s %16s %16s\n", "rate/s", "received", "loss", "p50 us",
+           "p99 us", "alone p99 us", "ours us/dgram", "coturn us/dgram", "ratio (min-max)");
+    for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++)
+        rate_rounds(media, coturn_pid, &anchor, &alone, fb, rates[i]);
+    if (one_core)
+        goto out;
     many_calls(media, coturn_pid);
+out:
     media_stop(media);
     turn_prober_stop(prober);
     return 0;

@@ -21,3 +21,8 @@ coturn=$!
 pids="$coturn"
 [ "$(listen_port "$coturn" u)" = "$port" ] || { echo "bench: coturn did not start" >&2; exit 1; }
 "$bin/bench-media" "$port" "$coturn"
+# The same rates with coturn and the bench on one core: no wake-up crosses cores, so the CPU
+# figures are the work per datagram itself, without the cross-core wake-ups that make the
+# figures above vary from run to run.
+taskset -a -p -c 0 "$coturn" >/dev/null
+taskset -c 0 "$bin/bench-media" "$port" "$coturn" one-core
