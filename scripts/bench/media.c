@@ -144,6 +144,7 @@ struct path {
     struct sockaddr_in to;    /* plain: the relayed address of the anchor's leg */
     struct turn_alloc *alloc; /* coturn alone: ChannelData to this peer */
     struct sockaddr_in peer;
+    bool asked; /* for the channel */
 };
 
 struct run {
@@ -275,40 +276,62 @@ static int direct_send(void *userdata, const uint8_t *buf, size_t len)
     return send(p->fd, buf, len, 0) < 0 ? -1 : 0;
 }
 
-/* A TURN client of our own with a channel to peer: the coturn-alone path. */
-static void direct_path(struct path *p, unsigned short port, const struct sockaddr_in *peer)
+/* One try at an allocation with a channel to p->peer, from a fresh socket; true when ready. */
+static bool direct_try(struct path *p, const struct sockaddr_in *server,
+                       struct turn_alloc_info *info)
 {
-    struct turn_alloc_config cfg = {
-        .username = "alice", .password = "secret", .max_stale_nonce = 3, .userdata = p};
-    struct sockaddr_in server = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct turn_alloc_config cfg = {.username = "alice",
+                                    .password = "secret",
+                                    .max_stale_nonce = 3,
+                                    .userdata = p,
+                                    .send = direct_send};
+    const struct sockaddr *peer = (const struct sockaddr *)&p->peer;
     struct sockaddr_in self;
     int64_t until = turn_now_us() + 5000000;
 
-    cfg.send = direct_send;
     turn_txn_config_rfc(&cfg.txn);
-    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     p->fd = udp(&self);
-    connect(p->fd, (struct sockaddr *)&server, sizeof(server));
-    p->peer = *peer;
+    connect(p->fd, (const struct sockaddr *)server, sizeof(*server));
     turn_alloc_new(&cfg, &p->alloc);
     turn_alloc_start(p->alloc, turn_now_us());
-    while (turn_now_us() < until) {
-        struct turn_alloc_info info;
-
+    while (turn_now_us() < until && !turn_alloc_peer_ready(p->alloc, peer)) {
         usleep(1000);
         drive(p);
-        turn_alloc_get_info(p->alloc, &info);
-        if (info.state == TURN_ALLOC_READY &&
-            !turn_alloc_peer_ready(p->alloc, (const struct sockaddr *)peer)) {
-            turn_alloc_add_peer(p->alloc, (const struct sockaddr *)peer, 0x4000, turn_now_us());
-            while (turn_now_us() < until &&
-                   !turn_alloc_peer_ready(p->alloc, (const struct sockaddr *)peer)) {
-                usleep(1000);
-                drive(p);
-            }
-            return;
-        }
+        turn_alloc_get_info(p->alloc, info);
+        if (info->state == TURN_ALLOC_FAILED || info->state == TURN_ALLOC_REDIRECT)
+            break;
+        if (info->state == TURN_ALLOC_READY && !p->asked)
+            p->asked = turn_alloc_add_peer(p->alloc, peer, 0x4000, turn_now_us()) == 0;
     }
+    if (turn_alloc_peer_ready(p->alloc, peer))
+        return true;
+    turn_alloc_get_info(p->alloc, info);
+    turn_alloc_free(p->alloc);
+    p->alloc = NULL;
+    p->asked = false;
+    close(p->fd);
+    return false;
+}
+
+/* A TURN client of our own with a channel to peer: the coturn-alone path. A 437 (the 5-tuple
+ * still has an allocation: the port was a previous run's) is tried again from a fresh port,
+ * as RFC 8656 section 7.2 has a client do. */
+static void direct_path(struct path *p, unsigned short port, const struct sockaddr_in *peer)
+{
+    struct sockaddr_in server = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct turn_alloc_info info = {0};
+
+    server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    p->peer = *peer;
+    for (int i = 0; i < 3; i++) {
+        if (direct_try(p, &server, &info))
+            return;
+        if (info.error_code != 437)
+            break;
+    }
+    fprintf(stderr, "bench-media: the coturn-alone path has no channel: %s (%d %s)\n",
+            turn_failure_name(info.failure), info.error_code, info.reason);
+    exit(1);
 }
 
 /* ---- many calls --------------------------------------------------------------------------- */
@@ -544,6 +567,7 @@ int main(int argc, char **argv)
         goto out;
     many_calls(media, coturn_pid);
 out:
+    (void)turn_alloc_release(alone.alloc, turn_now_us()); /* not left for the next run to meet */
     media_stop(media);
     turn_prober_stop(prober);
     return 0;
