@@ -8,6 +8,7 @@
  * the daemons (no new connections), waits until no request is in flight, then stops them. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <openssl/rand.h>
 
 #include "api/http.h"
 #include "api/log.h"
@@ -44,11 +46,16 @@ struct api_http {
     struct api_auth *auth;
     struct pool pool;
     atomic_int inflight;
+    uint32_t id_base;         /* random at start: ids differ across restarts */
+    atomic_uint_fast32_t ids; /* requests so far */
 };
+
+#define REQUEST_ID_MAX 64
 
 struct req_state {
     int64_t start_us;
-    char *body; /* NUL-terminated */
+    char id[REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's if it sent a usable one */
+    char *body;                  /* NUL-terminated */
     size_t len;
     size_t seen; /* body bytes received, kept or not */
     bool too_big;
@@ -149,11 +156,12 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct api_reply 
     if (reply->status == MHD_HTTP_UNAUTHORIZED)
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                       "Basic realm=\"callbridge\"");
+    (void)MHD_add_response_header(resp, "X-Request-Id", rs->id);
     ret = MHD_queue_response(conn, (unsigned)reply->status, resp);
     MHD_destroy_response(resp);
     sanitize(url, path, sizeof(path));
-    api_log(API_LOG_INFO, "%s %s %d %lldus user=%s", method, path, reply->status,
-            (long long)(api_now_us() - rs->start_us), user && *user ? user : "-");
+    api_log(API_LOG_INFO, "%s %s %d %lldus user=%s id=%s", method, path, reply->status,
+            (long long)(api_now_us() - rs->start_us), user && *user ? user : "-", rs->id);
     return ret;
 }
 
@@ -300,6 +308,23 @@ static enum MHD_Result too_large(struct MHD_Connection *conn, struct req_state *
     return send_reply(conn, &reply, rs, method, url, NULL);
 }
 
+/* The request's id: the client's X-Request-Id when it is 1 to 64 characters of letters, digits
+ * and ".:_-" (what proxies and tracing tools send), so one id follows a request through
+ * them; otherwise a new one, 16 hex digits. It goes back in X-Request-Id and into the log. */
+static void request_id(struct api_http *h, struct MHD_Connection *conn, char *id)
+{
+    const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    size_t n = given ? strspn(given, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789.:_-")
+                     : 0;
+
+    if (n > 0 && n <= REQUEST_ID_MAX && given[n] == '\0')
+        memcpy(id, given, n + 1);
+    else
+        snprintf(id, REQUEST_ID_MAX + 1, "%08" PRIx32 "%08" PRIxFAST32, h->id_base,
+                 (uint_fast32_t)(atomic_fetch_add(&h->ids, 1) + 1) & 0xffffffffu);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *data,
                                   size_t *data_len, void **req_cls)
@@ -316,6 +341,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!rs)
             return MHD_NO;
         rs->start_us = api_now_us();
+        request_id(h, conn, rs->id);
         *req_cls = rs; /* freed in on_completed() */
         atomic_fetch_add(&h->inflight, 1);
         if (cl && strtoull(cl, NULL, 10) > DRAIN_MAX) { /* refuse before reading it */
@@ -430,6 +456,8 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
         return -ENOMEM;
     h->api = api;
     h->auth = auth;
+    if (RAND_bytes((unsigned char *)&h->id_base, sizeof(h->id_base)) != 1)
+        h->id_base = (uint32_t)api_now_us() ^ (uint32_t)getpid();
     r = pool_open(&h->pool, cfg->db_path, cfg->threads * cfg->nports);
     if (r < 0)
         goto fail;

@@ -301,6 +301,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
     keep_header(line, n, "Allow", r->allow, sizeof(r->allow));
     keep_header(line, n, "WWW-Authenticate", r->www_auth, sizeof(r->www_auth));
     keep_header(line, n, "Content-Type", r->content_type, sizeof(r->content_type));
+    keep_header(line, n, "X-Request-Id", r->request_id, sizeof(r->request_id));
     return n;
 }
 

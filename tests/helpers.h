@@ -60,6 +60,7 @@ struct th_resp {
     char allow[64];
     char www_auth[128];
     char content_type[64];
+    char request_id[80];
 };
 /* One HTTPS request to port with optional Basic credentials (user NULL = none), extra
  * header lines (NULL-terminated array or NULL) and a body (NULL = none). Verifies the daemon's

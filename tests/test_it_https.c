@@ -328,12 +328,71 @@ START_TEST(test_request_log_lines_without_secrets)
     th_resp_free(&r);
     admin("GET", "/api/v1/system/status", NULL, &r);
     th_resp_free(&r);
-    /* one line per request: method, path, status, microseconds, user */
+    /* one line per request: method, path, status, microseconds, user, request id */
     ck_assert_uint_ge(th_log_count(&d, " info POST /api/v1/turnServers 200 "), 1);
     ck_assert_uint_ge(th_log_count(&d, " info GET /api/v1/system/status 200 "), 1);
-    ck_assert_uint_ge(th_log_count(&d, "us user=admin\n"), 2);
+    ck_assert_uint_ge(th_log_count(&d, "us user=admin id="), 2);
     ck_assert_uint_eq(th_log_count(&d, "TurnPw-in-log-test"), 0);
     ck_assert_uint_eq(th_log_count(&d, d.password), 0);
+}
+END_TEST
+
+/* 16 hex digits: an id the daemon made */
+static bool made_id(const char *id)
+{
+    return strlen(id) == 16 && strspn(id, "0123456789abcdef") == 16;
+}
+
+/* The log line of a request, found by its id, ends with " id=<id>". */
+static size_t logged_with(const char *id)
+{
+    char needle[128];
+
+    snprintf(needle, sizeof(needle), " id=%s\n", id);
+    return th_log_count(&d, needle);
+}
+
+START_TEST(test_request_id_in_header_and_log)
+{
+    static const char *const traced[] = {"X-Request-Id: trace-42.a:b_c", NULL};
+    static const char *const spaced[] = {"X-Request-Id: two words", NULL};
+    static const char *const long65[] = {
+        "X-Request-Id: 12345678901234567890123456789012345678901234567890123456789012345", NULL};
+    struct th_resp a, b, r;
+
+    admin("GET", "/api/v1/system/status", NULL, &a);
+    admin("GET", "/api/v1/system/status", NULL, &b);
+    ck_assert_msg(made_id(a.request_id), "X-Request-Id '%s'", a.request_id);
+    ck_assert_msg(made_id(b.request_id), "X-Request-Id '%s'", b.request_id);
+    ck_assert_str_ne(a.request_id, b.request_id);
+    ck_assert_uint_eq(logged_with(a.request_id), 1);
+    ck_assert_uint_eq(logged_with(b.request_id), 1);
+    th_resp_free(&a);
+    th_resp_free(&b);
+
+    /* a refused request has one too */
+    th_http(&d, d.ports[0], "GET", TS, NULL, NULL, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert(made_id(r.request_id));
+    ck_assert_uint_eq(logged_with(r.request_id), 1);
+    th_resp_free(&r);
+
+    /* a usable id from the client (a proxy, a tracing tool) is kept */
+    th_http(&d, d.ports[0], "GET", TS, "admin", d.password, traced, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.request_id, "trace-42.a:b_c");
+    ck_assert_uint_eq(logged_with("trace-42.a:b_c"), 1);
+    th_resp_free(&r);
+
+    /* one with a space, or longer than 64, is replaced rather than logged */
+    th_http(&d, d.ports[0], "GET", TS, "admin", d.password, spaced, NULL, 0, &r);
+    ck_assert(made_id(r.request_id));
+    th_resp_free(&r);
+    th_http(&d, d.ports[0], "GET", TS, "admin", d.password, long65, NULL, 0, &r);
+    ck_assert(made_id(r.request_id));
+    th_resp_free(&r);
+    ck_assert_uint_eq(th_log_count(&d, "two words"), 0);
+    ck_assert_uint_eq(th_log_count(&d, "123456789012345678901234567890123456789012345678901"), 0);
 }
 END_TEST
 
@@ -358,6 +417,7 @@ Suite *it_https_suite(void)
     tcase_add_test(tc, test_concurrent_puts_to_different_fields_all_land);
     tcase_add_test(tc, test_locked_database_503_then_recovers);
     tcase_add_test(tc, test_request_log_lines_without_secrets);
+    tcase_add_test(tc, test_request_id_in_header_and_log);
     suite_add_tcase(s, tc);
     return s;
 }
