@@ -65,6 +65,7 @@ struct leg {
     struct media_leg_status pub; /* published, under m->lock (counters aside) */
     _Atomic uint64_t cnt[MEDIA__CLASSES][C__N];
     _Atomic uint64_t strangers;
+    uint64_t malformed_before; /* malformed datagrams on the leg's earlier allocations */
     struct rtp_rx rtp;
     struct leg *next;
 };
@@ -96,6 +97,7 @@ struct media {
     struct call *calls;
     size_t nlegs, max_legs;
     int64_t housekeeping_us, last_housekeeping_us;
+    struct media_totals retired; /* the counters of legs that are gone; under lock */
     int64_t timer_us; /* no allocation's deadline is before this; it may be early (a deadline
                        * that moves later is seen at the next scan), never late */
 };
@@ -304,6 +306,12 @@ static void drop_anchor(struct leg *l, bool release)
 {
     if (l->alloc && release)
         (void)turn_alloc_release(l->alloc, turn_now_us()); /* one Refresh LIFETIME=0, no wait */
+    if (l->alloc) {
+        l->malformed_before += turn_alloc_dropped(l->alloc);
+        pthread_mutex_lock(&l->m->lock);
+        l->pub.malformed = l->malformed_before;
+        pthread_mutex_unlock(&l->m->lock);
+    }
     turn_alloc_free(l->alloc);
     l->alloc = NULL;
     if (l->fd >= 0) {
@@ -435,10 +443,39 @@ static void housekeeping(struct media *m, int64_t now)
         pthread_mutex_lock(&m->lock);
         l->pub.lifetime_left_s =
             info.state == TURN_ALLOC_READY ? (info.expires_us - now) / 1000000 : 0;
-        l->pub.malformed = turn_alloc_dropped(l->alloc);
+        l->pub.malformed = l->malformed_before + turn_alloc_dropped(l->alloc);
         rtp_publish(&l->rtp, &l->pub.rx_rtp, now - m->last_housekeeping_us);
         pthread_mutex_unlock(&m->lock);
     }
+}
+
+/* A leg's counters as they are now; the packet path updates them without the lock. */
+static void leg_counters(const struct leg *l, struct media_counters out[MEDIA__CLASSES])
+{
+    for (int c = 0; c < MEDIA__CLASSES; c++) {
+        out[c].rx_packets = atomic_load(&l->cnt[c][C_RX_PKT]);
+        out[c].rx_bytes = atomic_load(&l->cnt[c][C_RX_BYTES]);
+        out[c].fwd_packets = atomic_load(&l->cnt[c][C_FWD_PKT]);
+        out[c].fwd_bytes = atomic_load(&l->cnt[c][C_FWD_BYTES]);
+        out[c].dropped = atomic_load(&l->cnt[c][C_DROP]);
+    }
+}
+
+/* Adds leg l's counters to t. Under m->lock (l->pub.malformed). */
+static void add_leg_totals(struct media_totals *t, const struct leg *l)
+{
+    struct media_counters k[MEDIA__CLASSES];
+
+    leg_counters(l, k);
+    for (int c = 0; c < MEDIA__CLASSES; c++) {
+        t->cls[c].rx_packets += k[c].rx_packets;
+        t->cls[c].rx_bytes += k[c].rx_bytes;
+        t->cls[c].fwd_packets += k[c].fwd_packets;
+        t->cls[c].fwd_bytes += k[c].fwd_bytes;
+        t->cls[c].dropped += k[c].dropped;
+    }
+    t->strangers += atomic_load(&l->strangers);
+    t->malformed += l->pub.malformed;
 }
 
 /* ---- commands ----------------------------------------------------------------------------- */
@@ -532,6 +569,7 @@ static void remove_leg(struct media *m, const char *id)
     pthread_mutex_lock(&m->lock);
     *link = l->next;
     m->nlegs--;
+    add_leg_totals(&m->retired, l); /* counters never go back */
     pthread_mutex_unlock(&m->lock);
     free(l);
 }
@@ -721,20 +759,21 @@ int media_leg_get(struct media *m, const char *leg_id, struct media_leg_status *
     l = find_leg(m, leg_id, NULL);
     if (l) {
         *ret = l->pub;
-        for (int c = 0; c < MEDIA__CLASSES; c++) {
-            struct media_counters *k = &ret->cls[c];
-
-            k->rx_packets = atomic_load(&l->cnt[c][C_RX_PKT]);
-            k->rx_bytes = atomic_load(&l->cnt[c][C_RX_BYTES]);
-            k->fwd_packets = atomic_load(&l->cnt[c][C_FWD_PKT]);
-            k->fwd_bytes = atomic_load(&l->cnt[c][C_FWD_BYTES]);
-            k->dropped = atomic_load(&l->cnt[c][C_DROP]);
-        }
+        leg_counters(l, ret->cls);
         ret->strangers = atomic_load(&l->strangers);
         r = 0;
     }
     pthread_mutex_unlock(&m->lock);
     return r;
+}
+
+void media_totals(struct media *m, struct media_totals *ret)
+{
+    pthread_mutex_lock(&m->lock);
+    *ret = m->retired;
+    for (const struct leg *l = m->legs; l; l = l->next)
+        add_leg_totals(ret, l);
+    pthread_mutex_unlock(&m->lock);
 }
 
 void media_leg_counts(struct media *m, size_t *ret_active, size_t *ret_max)

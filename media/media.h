@@ -74,5 +74,12 @@ int media_leg_get(struct media *m, const char *leg_id, struct media_leg_status *
 int64_t media_cpu_ns(struct media *m);
 /* Legs now, and the most there have been at once. Thread-safe. */
 void media_leg_counts(struct media *m, size_t *ret_active, size_t *ret_max);
+/* Every leg's counters added up, those of removed legs included: they only grow (for
+ * /metrics). Thread-safe. */
+struct media_totals {
+    struct media_counters cls[MEDIA__CLASSES];
+    uint64_t strangers, malformed;
+};
+void media_totals(struct media *m, struct media_totals *ret);
 
 #endif

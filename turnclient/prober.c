@@ -57,9 +57,11 @@ struct probe {
     size_t rlen;
 };
 
+/* What outlives one probe cycle of a host: its smoothed RTT and its probe counts. */
 struct rtt_entry {
     char key[64]; /* "address|port|tcp" */
     int64_t srtt_us;
+    uint64_t probes[TURN_FAIL__COUNT];
 };
 
 struct srv {
@@ -73,6 +75,7 @@ struct srv {
     size_t nprobes, running;
     struct rtt_entry rtt[MAX_PROBES];
     size_t nrtt;
+    uint64_t dns_failures;
 };
 
 enum cmd_kind { CMD_SET, CMD_REMOVE, CMD_WAIT, CMD_RESOLVED };
@@ -354,47 +357,50 @@ static void describe(struct turn_host_status *h, const struct turn_alloc_info *i
     }
 }
 
-static int64_t *srtt_of(struct srv *s, const struct turn_host_status *h)
+static struct rtt_entry *history_of(struct srv *s, const struct turn_host_status *h)
 {
     char key[64];
 
     snprintf(key, sizeof(key), "%s|%u|%d", h->address, h->port, h->tcp);
     for (size_t i = 0; i < s->nrtt; i++)
         if (strcmp(s->rtt[i].key, key) == 0)
-            return &s->rtt[i].srtt_us;
+            return &s->rtt[i];
     if (s->nrtt == MAX_PROBES)
         return NULL;
+    memset(&s->rtt[s->nrtt], 0, sizeof(s->rtt[0]));
     snprintf(s->rtt[s->nrtt].key, sizeof(s->rtt[0].key), "%s", key);
     s->rtt[s->nrtt].srtt_us = -1;
-    return &s->rtt[s->nrtt++].srtt_us;
+    return &s->rtt[s->nrtt++];
 }
 
 /* Records what the allocation showed into the host's result. */
 static void record(struct probe *pr, const struct turn_alloc_info *info)
 {
     struct turn_host_status *h = &pr->srv->work->hosts[pr->slot];
+    struct rtt_entry *hist = history_of(pr->srv, h);
 
     h->checked_unix = time(NULL);
     if (info->state != TURN_ALLOC_READY) {
         h->failure = info->failure ? info->failure : TURN_FAIL_PROTOCOL;
         h->error_code = info->error_code;
         describe(h, info, pr->p);
-        return;
+    } else {
+        h->reachable = true;
+        h->failure = TURN_OK;
+        h->has_mapped = info->has_mapped;
+        if (info->has_mapped)
+            addr_text(&info->mapped, h->mapped, sizeof(h->mapped), &h->mapped_port);
+        h->has_relayed = info->has_relayed;
+        if (info->has_relayed)
+            addr_text(&info->relayed, h->relayed, sizeof(h->relayed), &h->relayed_port);
+        if (hist && info->rtt_us >= 0) /* Karn: only unambiguous samples */
+            hist->srtt_us = hist->srtt_us < 0 ? info->rtt_us
+                                              : hist->srtt_us + (info->rtt_us - hist->srtt_us) / 8;
+        h->rtt_us = hist ? hist->srtt_us : -1;
     }
-    h->reachable = true;
-    h->failure = TURN_OK;
-    h->has_mapped = info->has_mapped;
-    if (info->has_mapped)
-        addr_text(&info->mapped, h->mapped, sizeof(h->mapped), &h->mapped_port);
-    h->has_relayed = info->has_relayed;
-    if (info->has_relayed)
-        addr_text(&info->relayed, h->relayed, sizeof(h->relayed), &h->relayed_port);
-    {
-        int64_t *srtt = srtt_of(pr->srv, h);
-
-        if (srtt && info->rtt_us >= 0) /* Karn: only unambiguous samples */
-            *srtt = *srtt < 0 ? info->rtt_us : *srtt + (info->rtt_us - *srtt) / 8;
-        h->rtt_us = srtt ? *srtt : -1;
+    if (hist) {
+        hist->probes[h->failure]++;
+        memcpy(h->probes, hist->probes, sizeof(h->probes));
     }
 }
 
@@ -683,6 +689,7 @@ static void publish(struct turn_prober *p, struct srv *s)
 
     free_probes(s, false); /* all done: their sockets are closed, their memory goes now */
     s->work->probed = true;
+    s->work->dns_failures = s->dns_failures;
     small = realloc(s->work, status_size(s->work->nhosts));
     if (small)
         s->work = small;
@@ -704,6 +711,7 @@ static void start_probes(struct turn_prober *p, struct srv *s, const struct cmd 
     s->resolving = false;
     if (res->gai_error || res->naddrs == 0) {
         w->dns = TURN_FAIL_DNS;
+        s->dns_failures++;
         snprintf(w->dns_detail, sizeof(w->dns_detail),
                  "the name %.200s does not resolve (%.60s): check DNS, or use an IP address in "
                  "serverAddress",

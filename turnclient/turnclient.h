@@ -26,6 +26,7 @@ enum turn_failure {
     TURN_FAIL_FORBIDDEN,         /* forbidden: 403 */
     TURN_FAIL_SERVER_ERROR,      /* serverError: 5xx */
     TURN_FAIL_PROTOCOL,          /* protocolError: anything else the server got wrong */
+    TURN_FAIL__COUNT
 };
 
 /* "dnsFailure", "timeout", ...; "" for TURN_OK. */
@@ -133,12 +134,16 @@ struct turn_host_status {
     char detail[320];         /* a sentence an administrator can act on */
     char redirected_from[64]; /* "addr:port" when a 300 was followed, else "" */
     int64_t checked_unix;     /* wall clock, seconds */
+    /* Probes of this host since its server was configured as it is, by result: [TURN_OK] the
+     * ones that allocated, [failure] the others. Counters: they only grow. */
+    uint64_t probes[TURN_FAIL__COUNT];
 };
 
 struct turn_server_status {
     bool probed;           /* false until the first probe of this configuration ends */
     enum turn_failure dns; /* TURN_FAIL_DNS when the name did not resolve */
     char dns_detail[400];
+    uint64_t dns_failures; /* name lookups that failed, a counter like probes[] */
     size_t nhosts;
     struct turn_host_status hosts[2 * TURN_PROBER_MAX_ADDRS];
 };
