@@ -19,18 +19,20 @@
 
 struct api_cache;
 struct api_calls;
+struct api_metrics;
 struct media;
 struct turn_prober;
 
 /* State shared by every handler; the fields are set at start-up and not changed after. */
 struct api {
     struct api_secret secret;
-    int64_t started_us;         /* monotonic */
-    struct api_cache *cache;    /* rendered list pages (api/cache.h); NULL disables caching */
-    struct turn_prober *prober; /* TURN status (turnclient); NULL: none (tests of the API) */
-    int64_t status_wait_us;     /* how long a status request waits for a first probe */
-    struct api_calls *calls;    /* calls and legs in memory (api/res_calls.c) */
-    struct media *media;        /* the media anchor; NULL: legs get no media */
+    int64_t started_us;          /* monotonic */
+    struct api_cache *cache;     /* rendered list pages (api/cache.h); NULL disables caching */
+    struct turn_prober *prober;  /* TURN status (turnclient); NULL: none (tests of the API) */
+    int64_t status_wait_us;      /* how long a status request waits for a first probe */
+    struct api_calls *calls;     /* calls and legs in memory (api/res_calls.c) */
+    struct media *media;         /* the media anchor; NULL: legs get no media */
+    struct api_metrics *metrics; /* request counts for /metrics (api/metrics.c); NULL: none */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };
@@ -48,8 +50,9 @@ struct api_reply {
     int status;
     char *body; /* malloc()ed or NULL; owned by the reply (api_reply_done frees it) */
     size_t len;
-    char location[96]; /* "" or "/api/v1/<collection>/<id>" */
-    const char *allow; /* static; set with 405 */
+    char location[96];        /* "" or "/api/v1/<collection>/<id>" */
+    const char *allow;        /* static; set with 405 */
+    const char *content_type; /* static; NULL: text/xml when there is a body */
     /* Set instead of a status: answer later. The HTTP layer suspends the connection, calls
      * api_wait() and routes the request again, with may_wait false, when woken. */
     char wait_id[40];
@@ -125,7 +128,7 @@ int api_turn_probe_all(const struct api *api, struct store *st);
  * segs starting at the collection. */
 int api_calls_new(struct api_calls **ret);
 void api_calls_free(struct api_calls *c); /* NULL is a no-op */
-void api_calls_counts(struct api_calls *c, size_t *ret_active, size_t *ret_max);
+void api_calls_counts(struct api_calls *c, size_t *ret_calls, size_t *ret_active, size_t *ret_max);
 void api_res_calls(const struct api *api, struct store *st, const struct api_request *req,
                    char **segs, int n, struct api_reply *reply);
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,
@@ -133,5 +136,15 @@ void api_res_call_legs(const struct api *api, struct store *st, const struct api
 /* GET /api/v1/system/status */
 void api_res_system_status(const struct api *api, const struct api_request *req,
                            struct api_reply *reply);
+
+/* ---- /metrics (api/metrics.c) ---------------------------------------------------------- */
+int api_metrics_new(struct api_metrics **ret);
+void api_metrics_free(struct api_metrics *m); /* NULL is a no-op */
+/* Counts one answered request (any thread; m NULL is a no-op). */
+void api_metrics_request(struct api_metrics *m, const char *method, const char *path, int status,
+                         int64_t duration_us);
+/* GET /metrics: the Prometheus text format. */
+void api_res_metrics(const struct api *api, struct store *st, const struct api_request *req,
+                     struct api_reply *reply);
 
 #endif

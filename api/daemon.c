@@ -240,6 +240,8 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = api_cache_new(&api.cache);
     if (r == 0)
+        r = api_metrics_new(&api.metrics);
+    if (r == 0)
         r = start_prober(c, &api, st);
     if (r == 0)
         r = api_calls_new(&api.calls);
@@ -261,6 +263,7 @@ int api_daemon_run(const struct api_config *c)
     turn_prober_stop(api.prober);
     api_auth_free(auth);
     api_cache_free(api.cache);
+    api_metrics_free(api.metrics);
     store_close(st);
     OPENSSL_cleanse(&api.secret, sizeof(api.secret));
     xmlCleanupParser();

@@ -133,9 +133,9 @@ static void sanitize(const char *s, char *out, size_t cap)
     out[i] = '\0';
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, struct api_reply *reply,
-                                  const struct req_state *rs, const char *method, const char *url,
-                                  const char *user)
+static enum MHD_Result send_reply(const struct api_http *h, struct MHD_Connection *conn,
+                                  struct api_reply *reply, const struct req_state *rs,
+                                  const char *method, const char *url, const char *user)
 {
     struct MHD_Response *resp;
     enum MHD_Result ret;
@@ -148,7 +148,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct api_reply 
     }
     reply->body = NULL; /* MHD frees it with free() */
     if (reply->len > 0)
-        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/xml");
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                      reply->content_type ? reply->content_type : "text/xml");
     if (reply->location[0])
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, reply->location);
     if (reply->allow)
@@ -159,6 +160,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct api_reply 
     (void)MHD_add_response_header(resp, "X-Request-Id", rs->id);
     ret = MHD_queue_response(conn, (unsigned)reply->status, resp);
     MHD_destroy_response(resp);
+    api_metrics_request(h->api->metrics, method, url, reply->status, api_now_us() - rs->start_us);
     sanitize(url, path, sizeof(path));
     api_log(API_LOG_INFO, "%s %s %d %lldus user=%s id=%s", method, path, reply->status,
             (long long)(api_now_us() - rs->start_us), user && *user ? user : "-", rs->id);
@@ -257,7 +259,7 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     st = pool_get(&h->pool);
     if (!st) {
         api_reply_err(&reply, -EBUSY);
-        return send_reply(conn, &reply, rs, method, url, NULL);
+        return send_reply(h, conn, &reply, rs, method, url, NULL);
     }
     r = api_auth_check(
         h->auth, st,
@@ -278,7 +280,7 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     api_params_done(&form);
     if (reply.wait_id[0])
         return suspend(h, conn, rs, &reply);
-    ret = send_reply(conn, &reply, rs, method, url, user);
+    ret = send_reply(h, conn, &reply, rs, method, url, user);
     api_reply_done(&reply);
     return ret;
 }
@@ -299,13 +301,13 @@ static int append_body(struct req_state *rs, const char *data, size_t n)
     return 0;
 }
 
-static enum MHD_Result too_large(struct MHD_Connection *conn, struct req_state *rs,
-                                 const char *method, const char *url)
+static enum MHD_Result too_large(const struct api_http *h, struct MHD_Connection *conn,
+                                 struct req_state *rs, const char *method, const char *url)
 {
     struct api_reply reply = {0};
 
     api_reply_failure(&reply, MHD_HTTP_CONTENT_TOO_LARGE, "requestTooLarge");
-    return send_reply(conn, &reply, rs, method, url, NULL);
+    return send_reply(h, conn, &reply, rs, method, url, NULL);
 }
 
 /* The request's id: the client's X-Request-Id when it is 1 to 64 characters of letters, digits
@@ -346,7 +348,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&h->inflight, 1);
         if (cl && strtoull(cl, NULL, 10) > DRAIN_MAX) { /* refuse before reading it */
             rs->answered = true;
-            return too_large(conn, rs, method, url);
+            return too_large(h, conn, rs, method, url);
         }
         return MHD_YES;
     }
@@ -361,12 +363,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *data_len = 0;
         if (rs->seen > DRAIN_MAX) { /* a chunked upload that does not stop */
             rs->answered = true;
-            return too_large(conn, rs, method, url);
+            return too_large(h, conn, rs, method, url);
         }
         return MHD_YES;
     }
     if (rs->too_big)
-        return too_large(conn, rs, method, url);
+        return too_large(h, conn, rs, method, url);
     return handle(h, conn, url, method, rs);
 }
 

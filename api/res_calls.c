@@ -64,9 +64,10 @@ void api_calls_free(struct api_calls *c)
     free(c);
 }
 
-void api_calls_counts(struct api_calls *c, size_t *ret_active, size_t *ret_max)
+void api_calls_counts(struct api_calls *c, size_t *ret_calls, size_t *ret_active, size_t *ret_max)
 {
     pthread_mutex_lock(&c->lock);
+    *ret_calls = c->ncalls;
     *ret_active = c->nlegs;
     *ret_max = c->max_legs;
     pthread_mutex_unlock(&c->lock);

@@ -20,10 +20,10 @@ void api_res_system_status(const struct api *api, const struct api_request *req,
     api_xml_bool(x, "activated", true);
     api_xml_bool(x, "clusterEnabled", false);
     {
-        size_t active = 0, max = 0;
+        size_t calls = 0, active = 0, max = 0;
 
         if (api->calls)
-            api_calls_counts(api->calls, &active, &max);
+            api_calls_counts(api->calls, &calls, &active, &max);
         api_xml_int(x, "callLegsActive", (int64_t)active);
         api_xml_int(x, "callLegsMaxActive", (int64_t)max);
     }

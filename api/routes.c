@@ -322,7 +322,12 @@ void api_route(const struct api *api, struct store *st, const struct api_request
         return;
     }
     n = split(buf, segs);
-    if (n < 3 || strcasecmp(segs[0], "api") != 0 || strcasecmp(segs[1], "v1") != 0) {
+    if (n == 1 && strcmp(segs[0], "metrics") == 0) {
+        if (is_get(req))
+            api_res_metrics(api, st, req, reply);
+        else
+            method_not_allowed(reply, "GET");
+    } else if (n < 3 || strcasecmp(segs[0], "api") != 0 || strcasecmp(segs[1], "v1") != 0) {
         api_reply_failure(reply, 404, "unrecognizedObject");
     } else if (strcasecmp(segs[2], "turnServers") == 0) {
         route_turn(api, st, req, segs + 2, n - 2, reply);

@@ -38,6 +38,7 @@ test)
     need_cmd turnserver coturn
     need_cmd gst-launch-1.0 "gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good"
     need_cmd openssl openssl
+    need_cmd promtool prometheus # promtool check metrics validates /metrics
     ;;
 bench)
     need_cmd wrk wrk
@@ -58,5 +59,12 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "install-deps: installing$pkgs" >&2
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+# Packages such as prometheus start their daemon on install unless policy-rc.d says no; we want
+# their tools, not a server on port 9090, so say no for the length of the install.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo chmod 755 /usr/sbin/policy-rc.d
+    trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 # shellcheck disable=SC2086 # word splitting of the package list is wanted
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >&2

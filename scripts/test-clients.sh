@@ -70,6 +70,11 @@ run ansible env ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_
     -e "base_url=$url" -e "api_password=$password" -e "ca_path=$dir/cert.pem" \
     -e "ansible_python_interpreter=/usr/bin/python3"
 
+# the Prometheus scrape job README.md gives, as Prometheus itself reads it
+awk '/^```yaml$/ {on = 1; next} /^```$/ {on = 0} on' "$top/README.md" >"$dir/prometheus.yml"
+run prometheus-config sh -c "grep -q scrape_configs '$dir/prometheus.yml' &&
+    promtool check config '$dir/prometheus.yml' >/dev/null"
+
 # without force_basic_auth, Ansible first POSTs without credentials and answers the challenge
 if ! grep -q ' POST /api/v1/turnServers 401 ' "$dir/daemon.log"; then
     echo "test-clients: the 401 challenge path was not exercised" >&2

@@ -91,6 +91,7 @@ static void wait_connected(const char *leg, struct sockaddr_in *ret)
 START_TEST(test_call_with_two_legs_carries_media)
 {
     char form[256], body[8192], call_path[128], leg_a[128], leg_b[128], leg_c[128], value[128];
+    static char metrics[65536];
     struct sockaddr_in ra, rb;
     unsigned short pa, pb;
     int fa, fb;
@@ -157,6 +158,11 @@ START_TEST(test_call_with_two_legs_carries_media)
     ck_assert_ptr_nonnull(strstr(body, "<callLegsActive>3</callLegsActive>"));
     ck_assert_int_eq(call("GET", "/api/v1/callLegs", NULL, body, sizeof(body), NULL), 200);
     ck_assert_ptr_nonnull(strstr(body, "<callLegs total=\"3\">"));
+    ck_assert_int_eq(call("GET", "/metrics", NULL, metrics, sizeof(metrics), NULL), 200);
+    ck_assert_ptr_nonnull(strstr(metrics, "\ncallbridge_calls_active 1\n"));
+    ck_assert_ptr_nonnull(strstr(metrics, "\ncallbridge_call_legs_active 3\n"));
+    ck_assert_ptr_nonnull(
+        strstr(metrics, "\ncallbridge_media_received_packets_total{class=\"rtp\"} 50\n"));
 
     /* ending the call ends its legs */
     ck_assert_int_eq(call("DELETE", call_path, NULL, NULL, 0, NULL), 200);
@@ -165,6 +171,15 @@ START_TEST(test_call_with_two_legs_carries_media)
                            "</failureDetails>");
     ck_assert_int_eq(call("GET", "/api/v1/system/status", NULL, body, sizeof(body), NULL), 200);
     ck_assert_ptr_nonnull(strstr(body, "<callLegsActive>0</callLegsActive><callLegsMaxActive>3"));
+    /* the counters keep what the ended legs carried: they never go back */
+    ck_assert_int_eq(call("GET", "/metrics", NULL, metrics, sizeof(metrics), NULL), 200);
+    ck_assert_ptr_nonnull(strstr(metrics, "\ncallbridge_call_legs_active 0\n"));
+    ck_assert_ptr_nonnull(
+        strstr(metrics, "\ncallbridge_media_received_packets_total{class=\"rtp\"} 50\n"));
+    ck_assert_ptr_nonnull(
+        strstr(metrics, "\ncallbridge_media_forwarded_packets_total{class=\"rtp\"} 50\n"));
+    ck_assert_ptr_nonnull(
+        strstr(metrics, "\ncallbridge_media_received_bytes_total{class=\"rtp\"} 8600\n"));
     close(fa);
     close(fb);
 }

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -276,6 +278,134 @@ START_TEST(test_status_shared_secret)
 }
 END_TEST
 
+/* ---- /metrics ---------------------------------------------------------------------------- */
+
+/* The value of the first series in a Prometheus text body whose line starts with 'series' and
+ * also contains 'and' (may be NULL); -1 when there is none. */
+static double metric(const char *body, const char *series, const char *and)
+{
+    for (const char *line = body; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        char buf[1024];
+
+        if (n < sizeof(buf)) {
+            memcpy(buf, line, n);
+            buf[n] = '\0';
+            if (strncmp(buf, series, strlen(series)) == 0 && (!and || strstr(buf, and)))
+                return strtod(strrchr(buf, ' ') + 1, NULL);
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return -1;
+}
+
+/* Exit status of promtool check metrics on text. */
+static int promtool(const char *text)
+{
+    char path[] = "/tmp/cb-metrics-XXXXXX", cmd[128];
+    int fd = mkstemp(path), r;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    snprintf(cmd, sizeof(cmd), "promtool check metrics < %s >/dev/null 2>&1", path);
+    r = system(cmd);
+    unlink(path);
+    return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+static char *scrape(void)
+{
+    struct th_resp r;
+    char *body;
+
+    th_admin(&d, "GET", "/metrics", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+    body = strdup(r.body);
+    th_resp_free(&r);
+    return body;
+}
+
+START_TEST(test_metrics_turn_hosts_and_requests)
+{
+    char form[256], good[300], bad[300], series[400];
+    const char *sys = "callbridge_api_requests_total{method=\"GET\",collection=\"system\","
+                      "status=\"200\"}";
+    const char *other404 = "callbridge_api_requests_total{method=\"GET\",collection=\"other\","
+                           "status=\"404\"}";
+    double sys0, nf0;
+    struct th_resp r;
+    char *body;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    /* promtool must tell a bad exposition from a good one, or its verdict below means nothing */
+    ck_assert_int_ne(promtool("# TYPE x counter\nx{a=\"1\" 1\n"), 0);
+
+    th_http(&d, d.ports[0], "GET", "/metrics", NULL, NULL, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 401); /* Basic auth, as for the API */
+    th_resp_free(&r);
+
+    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+             co.port);
+    xmlFreeDoc(get_status(strcpy(good, create(form)))); /* waits for the first probe */
+    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=wrong",
+             co.port);
+    xmlFreeDoc(get_status(strcpy(bad, create(form))));
+    *strrchr(good, '/') = '\0'; /* ".../<id>/status" -> ".../<id>" -> "<id>" */
+    *strrchr(bad, '/') = '\0';
+
+    body = scrape();
+    ck_assert_msg(promtool(body) == 0, "promtool check metrics failed on:\n%s", body);
+    snprintf(series, sizeof(series), "callbridge_turn_host_reachable{turn_server=\"%s\"",
+             strrchr(good, '/') + 1);
+    ck_assert(metric(body, series, "transport=\"udp\"") == 1);
+    snprintf(series, sizeof(series), "callbridge_turn_host_rtt_seconds{turn_server=\"%s\"",
+             strrchr(good, '/') + 1);
+    ck_assert(metric(body, series, NULL) > 0 && metric(body, series, NULL) < 1);
+    snprintf(series, sizeof(series), "callbridge_turn_probes_total{turn_server=\"%s\"",
+             strrchr(good, '/') + 1);
+    ck_assert(metric(body, series, "result=\"ok\"") >= 1);
+    ck_assert(metric(body, series, "result=\"unauthorized\"") == -1);
+    snprintf(series, sizeof(series), "callbridge_turn_host_reachable{turn_server=\"%s\"",
+             strrchr(bad, '/') + 1);
+    ck_assert(metric(body, series, "transport=\"udp\"") == 0);
+    snprintf(series, sizeof(series), "callbridge_turn_host_rtt_seconds{turn_server=\"%s\"",
+             strrchr(bad, '/') + 1);
+    ck_assert(metric(body, series, NULL) == -1);
+    snprintf(series, sizeof(series), "callbridge_turn_probes_total{turn_server=\"%s\"",
+             strrchr(bad, '/') + 1);
+    ck_assert(metric(body, series, "result=\"unauthorized\"") >= 1);
+    ck_assert(metric(body, series, "result=\"ok\"") == -1);
+    ck_assert(metric(body, "callbridge_call_legs_active ", NULL) == 0);
+    sys0 = metric(body, sys, NULL);
+    nf0 = metric(body, other404, NULL);
+    free(body);
+
+    /* three answered status requests and one 404 later, the counters moved by exactly that */
+    for (int i = 0; i < 3; i++) {
+        th_admin(&d, "GET", "/api/v1/system/status", NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        th_resp_free(&r);
+    }
+    th_admin(&d, "GET", "/api/v1/noSuchThing", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    th_resp_free(&r);
+    body = scrape();
+    ck_assert(metric(body, sys, NULL) == (sys0 < 0 ? 0 : sys0) + 3);
+    ck_assert(metric(body, other404, NULL) == (nf0 < 0 ? 0 : nf0) + 1);
+    ck_assert(metric(body, "callbridge_api_request_duration_seconds_bucket{le=\"+Inf\"}", NULL) ==
+              metric(body, "callbridge_api_request_duration_seconds_count", NULL));
+    ck_assert(metric(body, "callbridge_api_request_duration_seconds_count", NULL) >= 6);
+    ck_assert_int_eq(promtool(body), 0);
+    free(body);
+}
+END_TEST
+
 Suite *it_status_suite(void)
 {
     Suite *s = suite_create("it_status");
@@ -289,6 +419,7 @@ Suite *it_status_suite(void)
     tcase_add_test(tc, test_status_dns_failure_and_unknown_ids);
     tcase_add_test(tc, test_status_default_ports_by_type);
     tcase_add_test(tc, test_status_shared_secret);
+    tcase_add_test(tc, test_metrics_turn_hosts_and_requests);
     suite_add_tcase(s, tc);
     return s;
 }
