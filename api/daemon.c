@@ -107,9 +107,14 @@ static int ensure_admin(struct store *st, const struct paths *p)
         int n = snprintf(line, sizeof(line), "%s\n", password);
 
         r = api_write_file(p->initial, line, (size_t)n, 0600);
-        printf("Created API user 'admin' with password: %s\n"
-               "(also saved in %s; change it with 'callbridged user passwd admin')\n",
-               password, p->initial);
+        if (isatty(STDOUT_FILENO)) /* someone is looking: make run, a first manual start */
+            printf("Created API user 'admin' with password: %s\n"
+                   "(also saved in %s; change it with 'callbridged user passwd admin')\n",
+                   password, p->initial);
+        else /* a service manager's journal or a log file: never a password there */
+            printf("Created API user 'admin'; its password is in %s (readable by this user "
+                   "only; change it with 'callbridged user passwd admin')\n",
+                   p->initial);
         (void)fflush(stdout);
     } else if (r == 0) {
         api_log(API_LOG_INFO, "created API user 'admin' (password from CALLBRIDGE_ADMIN_PASSWORD)");
