@@ -39,6 +39,7 @@ test)
     need_cmd gst-launch-1.0 "gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good"
     need_cmd openssl openssl
     need_cmd promtool prometheus # promtool check metrics validates /metrics
+    need_cmd systemd-analyze systemd # verifies scripts/callbridged.service
     ;;
 bench)
     need_cmd wrk wrk

@@ -75,6 +75,11 @@ awk '/^```yaml$/ {on = 1; next} /^```$/ {on = 0} on' "$top/README.md" >"$dir/pro
 run prometheus-config sh -c "grep -q scrape_configs '$dir/prometheus.yml' &&
     promtool check config '$dir/prometheus.yml' >/dev/null"
 
+# the systemd unit, as systemd reads it (with this build's binary in ExecStart)
+sed "s#/usr/local/bin/callbridged#$(realpath "$daemon")#" "$top/scripts/callbridged.service" \
+    >"$dir/callbridged.service"
+run systemd-unit systemd-analyze verify "$dir/callbridged.service"
+
 # without force_basic_auth, Ansible first POSTs without credentials and answers the challenge
 if ! grep -q ' POST /api/v1/turnServers 401 ' "$dir/daemon.log"; then
     echo "test-clients: the 401 challenge path was not exercised" >&2
