@@ -1,5 +1,5 @@
 # callbridge: one Makefile. Outputs go to build/<variant>/ (rel, asan); generated code to build/gen/.
-#   make            build build/rel/callbridged
+#   make            build build/rel/callbridged and build/rel/cbctl
 #   make run        install missing packages, build, start the daemon in the foreground (./var)
 #   make test       install missing packages, build, run every suite, then again under ASan+UBSan
 #   make bench      wrk benchmark against the daemon and a minimal MHD server (scripts/bench/)
@@ -22,6 +22,9 @@ endif
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g $(WARN) -I. -MMD -MP $(shell pkg-config --cflags $(PKGS))
 LIBS = $(shell pkg-config --libs $(PKGS)) -pthread
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
+CLI_PKGS := libcurl libxml-2.0 jansson
+CLI_CFLAGS = $(shell pkg-config --cflags $(CLI_PKGS))
+CLI_LIBS = $(shell pkg-config --libs $(CLI_PKGS))
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
 rel_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -38,7 +41,7 @@ TEST_SRCS := $(wildcard tests/*.c)
 LIB_SRCS := $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 
 .PHONY: all run test check-suites bench clean format format-check lint deps
-all: build/rel/callbridged
+all: build/rel/callbridged build/rel/cbctl
 
 build/gen/migrations.c: $(SCHEMA) scripts/sql2c.sh
 	@mkdir -p $(@D)
@@ -64,6 +67,14 @@ $(1)_LIB_OBJS := $$(LIB_SRCS:%.c=build/$(1)/%.o) build/$(1)/gen/migrations.o
 build/$(1)/callbridged: build/$(1)/api/main.o $$($(1)_LIB_OBJS)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
 
+build/$(1)/cbctl: build/$(1)/cli/cbctl.o
+	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(CLI_LIBS)
+
+build/$(1)/cli/%.o: cli/%.c
+	@mkdir -p $$(@D)
+	@echo "  CC [$(1)] $$<"
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(CLI_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
+
 build/$(1)/cb-tests: $$(TEST_SRCS:%.c=build/$(1)/%.o) $$($(1)_LIB_OBJS)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS)
 
@@ -86,19 +97,19 @@ deps:
 	scripts/install-deps.sh build
 
 run: deps
-	$(MAKE) build/rel/callbridged
+	$(MAKE) build/rel/callbridged build/rel/cbctl
 	./build/rel/callbridged --data-dir var --bind 0.0.0.0 --listen 8443
 
 # Every suite, then every suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test:
 	scripts/install-deps.sh test
-	$(MAKE) build/rel/callbridged build/rel/cb-tests build/asan/callbridged build/asan/cb-tests
+	$(MAKE) build/rel/callbridged build/rel/cb-tests build/rel/cbctl build/asan/callbridged build/asan/cb-tests build/asan/cbctl
 	$(MAKE) check-suites VARIANT=rel
 	$(MAKE) check-suites VARIANT=asan
 	scripts/test-clients.sh build/rel/callbridged
 
 check-suites:
-	CALLBRIDGED=build/$(VARIANT)/callbridged \
+	CALLBRIDGED=build/$(VARIANT)/callbridged CBCTL=build/$(VARIANT)/cbctl \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	./build/$(VARIANT)/cb-tests
 
@@ -111,13 +122,13 @@ bench:
 	scripts/bench/media.sh build/rel
 
 format:
-	clang-format -i $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] scripts/bench/*.c)
+	clang-format -i $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c scripts/bench/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] scripts/bench/*.c)
+	clang-format --dry-run --Werror $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c scripts/bench/*.c)
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. api store turnclient media tests
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. api store turnclient media tests cli
 
 clean:
 	rm -rf build

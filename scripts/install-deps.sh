@@ -26,9 +26,10 @@ if command -v pkg-config >/dev/null 2>&1; then
     need_pc libcurl libcurl4-openssl-dev
     need_pc check check
     need_pc libidn libidn-dev
+    need_pc jansson libjansson-dev
 else
     pkgs="$pkgs libmicrohttpd-dev libxml2-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev check"
-    pkgs="$pkgs libidn-dev"
+    pkgs="$pkgs libidn-dev libjansson-dev"
 fi
 case "$what" in
 test)

@@ -75,6 +75,14 @@ awk '/^```yaml$/ {on = 1; next} /^```$/ {on = 0} on' "$top/README.md" >"$dir/pro
 run prometheus-config sh -c "grep -q scrape_configs '$dir/prometheus.yml' &&
     promtool check config '$dir/prometheus.yml' >/dev/null"
 
+# cbctl's bash completion, with cbctl's connection from a config file as a user would keep it
+mkdir -p "$dir/xdg/cbctl"
+printf 'url = %s\nuser = admin\npassword-file = %s\ncacert = %s\n' "$url" "$dir/admin-password" \
+    "$dir/cert.pem" >"$dir/xdg/cbctl/config"
+printf '%s\n' "$password" >"$dir/admin-password"
+run bash-completion env PATH="$(cd "$(dirname "$daemon")" && pwd):$PATH" \
+    XDG_CONFIG_HOME="$dir/xdg" bash "$top/scripts/test-completion.bash"
+
 # the systemd unit, as systemd reads it (with this build's binary in ExecStart)
 sed "s#/usr/local/bin/callbridged#$(realpath "$daemon")#" "$top/scripts/callbridged.service" \
     >"$dir/callbridged.service"

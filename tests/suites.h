@@ -22,5 +22,6 @@ Suite *it_daemon_suite(void);
 Suite *it_status_suite(void);
 Suite *it_cospaces_suite(void);
 Suite *it_media_suite(void);
+Suite *it_cbctl_suite(void);
 
 #endif
