@@ -383,8 +383,10 @@ START_TEST(test_rtt_is_real)
     st = probe(&s);
     th_relay_stop(&dl);
     ck_assert_msg(st.hosts[0].reachable, "%s", st.hosts[0].detail);
-    ck_assert_msg(st.hosts[0].rtt_us >= 37000 && st.hosts[0].rtt_us <= 43000,
-                  "rtt %lld us, want 40 +/- 3 ms", (long long)st.hosts[0].rtt_us);
+    /* never under the 40 ms the line holds a datagram; over it by the scheduling of the
+     * relay thread and the prober, which under ASan on a busy 2-core box reached 3.8 ms once */
+    ck_assert_msg(st.hosts[0].rtt_us >= 39000 && st.hosts[0].rtt_us <= 48000,
+                  "rtt %lld us, want 40 ms (39 to 48)", (long long)st.hosts[0].rtt_us);
     th_coturn_stop(&co);
 }
 END_TEST
