@@ -926,6 +926,12 @@ static void usage_resource(FILE *f, const struct resource *r)
             "       cbctl %s set ID --PARAMETER VALUE ...\n"
             "       cbctl %s rm ID\n",
             r->name, r->what, r->name, r->name, r->name, r->name);
+    if (strcmp(r->name, "leg") == 0)
+        fputs("       cbctl leg add --call ID --remoteParty URI --remoteMediaAddress IP:PORT\n"
+              "                                        a leg of that call, anchored for media\n"
+              "       cbctl leg add --destination USER@DOMAIN   an incoming leg, placed by the\n"
+              "                                        call matching (or --callId, --passcode)\n",
+              f);
     if (strcmp(r->name, "turn") == 0)
         fputs("       cbctl turn status ID\n"
               "Parameters are the API's: serverAddress, clientAddress, username, password,\n"
@@ -1093,6 +1099,17 @@ static int run(struct opts *o, char **w, size_t n, bool help)
         return cmd_list(o, res);
     if (strcmp(w[1], "add") == 0 && n == 2) {
         snprintf(path, sizeof(path), "/api/v1/%s", res->collection);
+        if (strcmp(res->name, "leg") ==
+            0) { /* --call ID: a leg of that call, not an incoming one */
+            for (size_t i = 0; i < o->nparams; i++) {
+                if (strcmp(o->params[i][0], "call") != 0)
+                    continue;
+                snprintf(path, sizeof(path), "/api/v1/calls/%s/callLegs", o->params[i][1]);
+                o->params[i][0] = o->params[o->nparams - 1][0];
+                o->params[i][1] = o->params[--o->nparams][1];
+                break;
+            }
+        }
         return cmd_write(o, "POST", path, true);
     }
     if (n == 3 && strcmp(w[1], "status") == 0 && strcmp(res->name, "turn") == 0) {

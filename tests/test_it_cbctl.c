@@ -218,6 +218,44 @@ START_TEST(test_cbctl_provisioning_and_exit_codes)
 }
 END_TEST
 
+START_TEST(test_cbctl_calls_and_legs)
+{
+    static struct out o;
+    char space[64], callid[64], leg[64], in[64];
+
+    CBCTL(&o, "cospace", "add", "--name", "Leg Room", "--uri", "leg.room");
+    ck_assert_int_eq(o.code, 0);
+    snprintf(space, sizeof(space), "%.36s", o.out);
+    CBCTL(&o, "rule", "add", "--domain", "legs.example.com");
+    ck_assert_int_eq(o.code, 0);
+    CBCTL(&o, "call", "add", "--coSpace", space);
+    ck_assert_msg(o.code == 0, "%s", o.err);
+    snprintf(callid, sizeof(callid), "%.36s", o.out);
+    CBCTL(&o, "leg", "add", "--call", callid, "--remoteParty", "alice@example.com",
+          "--remoteMediaAddress", "127.0.0.1:40000");
+    ck_assert_msg(o.code == 0, "%s", o.err);
+    snprintf(leg, sizeof(leg), "%.36s", o.out);
+    CBCTL(&o, "leg", "add", "--destination", "leg.room@legs.example.com");
+    ck_assert_msg(o.code == 0, "%s", o.err);
+    snprintf(in, sizeof(in), "%.36s", o.out);
+    CBCTL(&o, "call", "show", callid);
+    ck_assert_msg(strstr(o.out, "numCallLegs: 2\n"), "%s", o.out); /* the incoming one joined */
+    CBCTL(&o, "leg", "show", leg);
+    ck_assert_msg(strstr(o.out, "remoteParty: alice@example.com\n") &&
+                      strstr(o.out, "status.state: "),
+                  "%s", o.out);
+    CBCTL(&o, "leg", "list", "-q", "--call", callid);
+    ck_assert_msg(strstr(o.out, leg) && strstr(o.out, in) && lines(o.out) == 2, "%s", o.out);
+    CBCTL(&o, "leg", "add", "--destination", "nobody@nowhere.example.com");
+    ck_assert_int_eq(o.code, 4);
+    one_line_error(&o, "400", NULL);
+    CBCTL(&o, "call", "rm", callid);
+    ck_assert_int_eq(o.code, 0);
+    CBCTL(&o, "leg", "show", leg);
+    ck_assert_int_eq(o.code, 3);
+}
+END_TEST
+
 START_TEST(test_cbctl_lists_every_page)
 {
     static struct out o;
@@ -317,6 +355,7 @@ Suite *it_cbctl_suite(void)
     tcase_set_tags(tc, "net");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_cbctl_provisioning_and_exit_codes);
+    tcase_add_test(tc, test_cbctl_calls_and_legs);
     tcase_add_test(tc, test_cbctl_lists_every_page);
     tcase_add_test(tc, test_cbctl_check_turn_states);
     suite_add_tcase(s, tc);
