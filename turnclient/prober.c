@@ -546,7 +546,7 @@ static void advance(struct probe *pr, int64_t now_us)
         }
         info.failure = TURN_FAIL_PROTOCOL;
         snprintf(info.reason, sizeof(info.reason), "redirected a second time");
-        /* fall through */
+        __attribute__((fallthrough));
     case TURN_ALLOC_FAILED:
         if (info.failure == TURN_FAIL_MISMATCH && pr->fresh_ports < 3 && retry_fresh_port(pr))
             break;
