@@ -3,6 +3,7 @@
 #   make run        install missing packages, build, start the daemon in the foreground (./var)
 #   make test       install missing packages, build, run every suite, then again under ASan+UBSan
 #   make bench      wrk benchmark against the daemon and a minimal MHD server (scripts/bench/)
+#   make fuzz       libFuzzer harnesses (fuzz/), FUZZ_SECONDS each (default 60; make test runs 5)
 #   WERROR=0        escape hatch for newer compilers (CI keeps -Werror)
 
 CC ?= cc
@@ -40,7 +41,7 @@ API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c))
 TEST_SRCS := $(wildcard tests/*.c)
 LIB_SRCS := $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 
-.PHONY: all run test check-suites bench clean format format-check lint deps
+.PHONY: all run test check-suites bench clean format format-check lint deps fuzz
 all: build/rel/callbridged build/rel/cbctl
 
 build/gen/migrations.c: $(SCHEMA) scripts/sql2c.sh
@@ -93,6 +94,22 @@ endef
 $(eval $(call variant,rel))
 $(eval $(call variant,asan))
 
+# libFuzzer harnesses (fuzz/), clang with ASan + UBSan; the library built again for them.
+FUZZERS := stun channeldata form auth config router
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fno-omit-frame-pointer $(WARN) -I. \
+	$(shell pkg-config --cflags $(PKGS)) -fsanitize=address,undefined -fno-sanitize-recover=all
+build/fuzz/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC [fuzz] $<"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build/fuzz/gen/migrations.o: build/gen/migrations.c
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+build/fuzz/fuzz_%: build/fuzz/fuzz/fuzz_%.o $(LIB_SRCS:%.c=build/fuzz/%.o) build/fuzz/gen/migrations.o
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
 deps:
 	scripts/install-deps.sh build
 
@@ -107,6 +124,21 @@ test:
 	$(MAKE) check-suites VARIANT=rel
 	$(MAKE) check-suites VARIANT=asan
 	scripts/test-clients.sh build/rel/callbridged
+	$(MAKE) fuzz FUZZ_SECONDS=5
+
+# Each harness for FUZZ_SECONDS from its seeds (fuzz/corpus/NAME, left as they are); what it
+# finds goes to build/fuzz/corpus-NAME, a crash to build/fuzz/crash-NAME-*, and fails the run.
+fuzz:
+	$(MAKE) $(FUZZERS:%=build/fuzz/fuzz_%)
+	@set -e; for f in $(FUZZERS); do \
+	    mkdir -p build/fuzz/corpus-$$f; \
+	    echo "fuzz $$f: $(FUZZ_SECONDS) s"; \
+	    build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	        -print_final_stats=1 -artifact_prefix=build/fuzz/crash-$$f- \
+	        build/fuzz/corpus-$$f fuzz/corpus/$$f 2>build/fuzz/$$f.log \
+	        || { tail -50 build/fuzz/$$f.log; exit 1; }; \
+	    grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" build/fuzz/$$f.log | tr '\n' ' '; echo; \
+	done
 
 check-suites:
 	CALLBRIDGED=build/$(VARIANT)/callbridged CBCTL=build/$(VARIANT)/cbctl \
@@ -122,13 +154,13 @@ bench:
 	scripts/bench/media.sh build/rel
 
 format:
-	clang-format -i $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c scripts/bench/*.c)
+	clang-format -i $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c scripts/bench/*.c)
+	clang-format --dry-run --Werror $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. api store turnclient media tests cli
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. api store turnclient media tests cli fuzz
 
 clean:
 	rm -rf build
