@@ -105,7 +105,7 @@ int api_tls_make_selfsigned(const char *hostname, const char *cert_path, const c
         goto out;
     r = write_pem(key_path, 0600, key, NULL);
     if (r == 0)
-        r = write_pem(cert_path, 0644, NULL, crt);
+        r = write_pem(cert_path, 0600, NULL, crt); /* clients get a copy; no one else needs it */
 out:
     X509_free(crt);
     EVP_PKEY_free(key);

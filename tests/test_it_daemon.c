@@ -55,6 +55,7 @@ START_TEST(test_first_start_random_admin_then_restart)
     d.random_admin = true;
     th_daemon_start(&d, "0", NULL);
     ck_assert_int_eq(mode_of("key.pem"), 0600);
+    ck_assert_int_eq(mode_of("cert.pem"), 0600);
     ck_assert_int_eq(mode_of("secret.key"), 0600);
     ck_assert_int_eq(mode_of("initial-admin-password"), 0600);
     ck_assert_int_eq(mode_of("callbridge.db") & 077, 0);

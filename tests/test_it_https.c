@@ -396,6 +396,44 @@ START_TEST(test_request_id_in_header_and_log)
 }
 END_TEST
 
+/* openssl s_client against the daemon with these options; true when the handshake completed
+ * with the protocol expected. The client is told it may offer anything (SECLEVEL=0), so a
+ * refusal is the server's. */
+static bool handshake(const char *options, const char *protocol)
+{
+    char cmd[512], out[8192];
+    size_t n;
+    FILE *p;
+
+    snprintf(cmd, sizeof(cmd),
+             "echo | timeout 10 openssl s_client -connect 127.0.0.1:%u -brief %s 2>&1", d.ports[0],
+             options);
+    p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    n = fread(out, 1, sizeof(out) - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    ck_assert_msg(!strstr(out, "no protocols available") && !strstr(out, "no ciphers available"),
+                  "the client offered nothing: %s", out);
+    return strstr(out, protocol) != NULL;
+}
+
+START_TEST(test_tls_versions_and_ciphers)
+{
+    ck_assert(handshake("-tls1_3", "Protocol version: TLSv1.3"));
+    ck_assert(
+        handshake("-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256", "Protocol version: TLSv1.2"));
+    ck_assert(
+        handshake("-tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305", "Protocol version: TLSv1.2"));
+    /* refused: old protocols, CBC suites (SHA-1 and SHA-384 MACs) */
+    ck_assert(!handshake("-tls1_1 -cipher DEFAULT@SECLEVEL=0", "Protocol version"));
+    ck_assert(!handshake("-tls1 -cipher DEFAULT@SECLEVEL=0", "Protocol version"));
+    ck_assert(!handshake("-tls1_2 -cipher ECDHE-ECDSA-AES128-SHA@SECLEVEL=0", "Protocol version"));
+    ck_assert(
+        !handshake("-tls1_2 -cipher ECDHE-ECDSA-AES256-SHA384@SECLEVEL=0", "Protocol version"));
+}
+END_TEST
+
 Suite *it_https_suite(void)
 {
     Suite *s = suite_create("it_https");
@@ -418,6 +456,7 @@ Suite *it_https_suite(void)
     tcase_add_test(tc, test_locked_database_503_then_recovers);
     tcase_add_test(tc, test_request_log_lines_without_secrets);
     tcase_add_test(tc, test_request_id_in_header_and_log);
+    tcase_add_test(tc, test_tls_versions_and_ciphers);
     suite_add_tcase(s, tc);
     return s;
 }
