@@ -7,6 +7,7 @@
  * holds only credentials that were right; a password change or a deleted user takes effect for
  * cached headers when their entry expires. */
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,20 @@ struct cache_entry {
     int64_t expires_us; /* 0 = empty */
 };
 
+/* Failed logins per client address (direct-mapped by a hash of the address; a collision
+ * replaces the older address's record, which an attacker could only use to lose their own
+ * backoff by spending many addresses). */
+#define THROTTLE_SLOTS 1024
+struct throttle_entry {
+    char addr[64];
+    unsigned failures; /* in a row, from this address */
+    int64_t until_us;  /* no password is checked before this */
+};
+
 struct api_auth {
     pthread_mutex_t lock;
     struct cache_entry slots[CACHE_SLOTS];
+    struct throttle_entry throttle[THROTTLE_SLOTS];
     char dummy_hash[STORE_HASH_MAX + 1]; /* verified against for unknown users */
 };
 
@@ -208,4 +220,54 @@ int api_auth_check(struct api_auth *a, struct store *st, const char *header, cha
         memcpy(ret_user, user, sizeof(user));
     }
     return r;
+}
+
+/* ---- throttling failed logins per client address ------------------------------------------ */
+
+static struct throttle_entry *throttle_slot(struct api_auth *a, const char *addr)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (const char *p = addr; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return &a->throttle[h % THROTTLE_SLOTS];
+}
+
+int64_t api_auth_throttled(struct api_auth *a, const char *addr, int64_t now_us)
+{
+    struct throttle_entry *t;
+    int64_t wait = 0;
+
+    pthread_mutex_lock(&a->lock);
+    t = throttle_slot(a, addr);
+    if (strcmp(t->addr, addr) == 0 && t->until_us > now_us)
+        wait = t->until_us - now_us;
+    pthread_mutex_unlock(&a->lock);
+    return wait;
+}
+
+int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us)
+{
+    struct throttle_entry *t;
+    int64_t backoff = 0;
+
+    pthread_mutex_lock(&a->lock);
+    t = throttle_slot(a, addr);
+    if (strcmp(t->addr, addr) != 0) {
+        memset(t, 0, sizeof(*t));
+        snprintf(t->addr, sizeof(t->addr), "%s", addr);
+    }
+    if (ok) {
+        t->failures = 0;
+        t->until_us = 0;
+    } else if (++t->failures >= API_AUTH_FREE_FAILURES) {
+        unsigned over = t->failures - API_AUTH_FREE_FAILURES; /* 1 s, 2, 4, ... up to the cap */
+
+        backoff = over >= 6 ? API_AUTH_MAX_BACKOFF_US : (1000000LL << over);
+        if (backoff > API_AUTH_MAX_BACKOFF_US)
+            backoff = API_AUTH_MAX_BACKOFF_US;
+        t->until_us = now_us + backoff;
+    }
+    pthread_mutex_unlock(&a->lock);
+    return backoff;
 }

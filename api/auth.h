@@ -4,6 +4,7 @@
 #ifndef API_AUTH_H
 #define API_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,8 @@
 #define API_AUTH_ITERATIONS 100000u
 #define API_AUTH_CACHE_TTL_US (30 * 1000000LL)
 #define API_PASSWORD_MAX 255
+#define API_AUTH_FREE_FAILURES 10                /* failed logins in a row before a backoff */
+#define API_AUTH_MAX_BACKOFF_US (60 * 1000000LL) /* 1 s, doubling per failure, up to this */
 
 struct api_auth; /* opaque: the credential cache */
 
@@ -35,5 +38,14 @@ void api_auth_free(struct api_auth *a); /* NULL is a no-op */
  * user costs as much as a wrong password. Thread-safe.
  * Returns 0, -EACCES (missing or wrong credentials) or a store error (-EBUSY, -EIO). */
 int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user);
+
+/* Throttling by client address (a numeric address string). api_auth_throttled returns how
+ * long (microseconds) the address must still wait before its credentials are checked, 0 when
+ * it need not. api_auth_record counts a check's outcome: a success clears the address, the
+ * API_AUTH_FREE_FAILURES-th failure in a row and every one after it start a backoff of 1 s,
+ * 2 s, 4 s, ... up to API_AUTH_MAX_BACKOFF_US, whose length it returns (0: none). Other
+ * addresses are not affected. Thread-safe. */
+int64_t api_auth_throttled(struct api_auth *a, const char *addr, int64_t now_us);
+int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us);
 
 #endif

@@ -163,6 +163,12 @@ static enum MHD_Result send_reply(const struct api_http *h, struct MHD_Connectio
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                       "Basic realm=\"callbridge\"");
     (void)MHD_add_response_header(resp, "X-Request-Id", rs->id);
+    if (reply->retry_after_s > 0) {
+        char v[16];
+
+        snprintf(v, sizeof(v), "%d", reply->retry_after_s);
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
+    }
     ret = MHD_queue_response(conn, (unsigned)reply->status, resp);
     MHD_destroy_response(resp);
     api_metrics_request(h->api->metrics, method, url, reply->status, api_now_us() - rs->start_us);
@@ -250,6 +256,22 @@ static enum MHD_Result suspend(struct api_http *h, struct MHD_Connection *conn,
     return MHD_YES;
 }
 
+/* The client's numeric address, for the throttle and the log. */
+static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    snprintf(out, cap, "?");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)cap);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)cap);
+}
+
 static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, const char *url,
                               const char *method, struct req_state *rs)
 {
@@ -257,6 +279,9 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     struct api_reply reply = {0};
     char user[STORE_USER_NAME_MAX + 1] = "";
     struct api_request req = {.method = method_of(method), .path = url};
+    char addr[64];
+    const char *authz;
+    int64_t wait_us;
     struct store *st;
     enum MHD_Result ret;
     int r;
@@ -266,9 +291,27 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
         api_reply_err(&reply, -EBUSY);
         return send_reply(h, conn, &reply, rs, method, url, NULL);
     }
-    r = api_auth_check(
-        h->auth, st,
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), user);
+    client_address(conn, addr, sizeof(addr));
+    wait_us = api_auth_throttled(h->auth, addr, api_now_us());
+    if (wait_us > 0) { /* too many failed logins from there: not even checked */
+        pool_put(&h->pool, st);
+        api_reply_failure(&reply, 429, "tooManyFailedLogins");
+        reply.retry_after_s = (int)((wait_us + 999999) / 1000000);
+        ret = send_reply(h, conn, &reply, rs, method, url, NULL);
+        api_reply_done(&reply);
+        return ret;
+    }
+    authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    r = api_auth_check(h->auth, st, authz, user);
+    if (authz && (r == 0 || r == -EACCES)) { /* no header is a client's first try, not a failure */
+        int64_t backoff = api_auth_record(h->auth, addr, r == 0, api_now_us());
+
+        if (backoff > 0)
+            api_log(API_LOG_WARN,
+                    "client %s: %d or more failed logins in a row; its next "
+                    "credentials are checked in %lld s",
+                    addr, API_AUTH_FREE_FAILURES, (long long)(backoff / 1000000));
+    }
     if (r == -EACCES)
         reply.status = MHD_HTTP_UNAUTHORIZED;
     else if (r < 0)

@@ -25,7 +25,8 @@ static const char *const collections[] = {
     "calls",       "callLegs", "callMatching",         "system",  "metrics",     "other"};
 #define N_COLLECTIONS (sizeof(collections) / sizeof(collections[0]))
 
-static const int statuses[] = {200, 400, 401, 403, 404, 405, 409, 413, 500, 503, 0 /* other */};
+static const int statuses[] = {200, 400, 401, 403, 404, 405,
+                               409, 413, 429, 500, 503, 0 /* other */};
 #define N_STATUSES (sizeof(statuses) / sizeof(statuses[0]))
 
 /* Seconds; the last bucket, +Inf, is the count. */

@@ -273,6 +273,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+const char *th_http_source;
+
 static void keep_header(const char *line, size_t n, const char *name, char *dst, size_t cap)
 {
     size_t k = strlen(name), len;
@@ -302,6 +304,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
     keep_header(line, n, "WWW-Authenticate", r->www_auth, sizeof(r->www_auth));
     keep_header(line, n, "Content-Type", r->content_type, sizeof(r->content_type));
     keep_header(line, n, "X-Request-Id", r->request_id, sizeof(r->request_id));
+    keep_header(line, n, "Retry-After", r->retry_after, sizeof(r->retry_after));
     return n;
 }
 
@@ -337,6 +340,8 @@ void th_http(const struct th_daemon *d, unsigned short port, const char *method,
     }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    if (th_http_source)
+        curl_easy_setopt(c, CURLOPT_INTERFACE, th_http_source);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
     rc = curl_easy_perform(c);

@@ -61,7 +61,10 @@ struct th_resp {
     char www_auth[128];
     char content_type[64];
     char request_id[80];
+    char retry_after[16];
 };
+/* When set (e.g. "127.0.0.3"), th_http connects from that local address: another client. */
+extern const char *th_http_source;
 /* One HTTPS request to port with optional Basic credentials (user NULL = none), extra
  * header lines (NULL-terminated array or NULL) and a body (NULL = none). Verifies the daemon's
  * certificate against d->cacert. */

@@ -434,6 +434,55 @@ START_TEST(test_tls_versions_and_ciphers)
 }
 END_TEST
 
+/* Runs last in this case: it leaves 127.0.0.3's record behind (cleared by its final login). */
+START_TEST(test_failed_logins_throttled_per_address)
+{
+    struct th_resp r;
+
+    th_http_source = "127.0.0.3";
+    for (int i = 0; i < 10; i++) {
+        th_http(&d, d.ports[0], "GET", TS, "admin", "wrong", NULL, NULL, 0, &r);
+        ck_assert_int_eq(r.status, 401);
+        th_resp_free(&r);
+    }
+    /* now even the right password is not checked from there, for a second */
+    th_http(&d, d.ports[0], "GET", TS, "admin", d.password, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 429);
+    ck_assert_str_eq(r.retry_after, "1");
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><failureDetails><tooManyFailedLogins />"
+                             "</failureDetails>");
+    th_resp_free(&r);
+    ck_assert_uint_eq(th_log_count(&d, "client 127.0.0.3: 10 or more failed logins in a row"), 1);
+
+    /* another client is not slowed */
+    th_http_source = NULL;
+    th_http(&d, d.ports[0], "GET", TS, "admin", d.password, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    /* nor is a client that sends no credentials at first (the 401 challenge is not a failure) */
+    th_http_source = "127.0.0.4";
+    for (int i = 0; i < 12; i++) {
+        th_http(&d, d.ports[0], "GET", TS, NULL, NULL, NULL, NULL, 0, &r);
+        ck_assert_int_eq(r.status, 401);
+        th_resp_free(&r);
+    }
+
+    /* after the backoff the right password gets in and clears the record */
+    th_http_source = "127.0.0.3";
+    usleep(1100 * 1000);
+    th_http(&d, d.ports[0], "GET", TS, "admin", d.password, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    th_http(&d, d.ports[0], "GET", TS, "admin", "wrong", NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 401); /* one failure: no backoff yet */
+    th_resp_free(&r);
+    th_http(&d, d.ports[0], "GET", TS, "admin", d.password, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    th_http_source = NULL;
+}
+END_TEST
+
 Suite *it_https_suite(void)
 {
     Suite *s = suite_create("it_https");
@@ -457,6 +506,7 @@ Suite *it_https_suite(void)
     tcase_add_test(tc, test_request_log_lines_without_secrets);
     tcase_add_test(tc, test_request_id_in_header_and_log);
     tcase_add_test(tc, test_tls_versions_and_ciphers);
+    tcase_add_test(tc, test_failed_logins_throttled_per_address);
     suite_add_tcase(s, tc);
     return s;
 }
