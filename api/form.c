@@ -75,6 +75,8 @@ int api_params_add(struct api_params *p, const char *name, size_t nlen, const ch
         set_bad(p, name, nlen);
         return -EINVAL;
     }
+    if (p->n >= API_PARAMS_MAX)
+        return -E2BIG; /* no CMS form comes near; a flood of them is not a request */
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 16;
         struct api_param *v = realloc(p->v, cap * sizeof(*v));

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #define API_PARAM_NAME_MAX 64 /* longer names are kept in the list but can match nothing */
+#define API_PARAMS_MAX 1000   /* parameters per query or body; more is -E2BIG (413) */
 
 struct api_param {
     char *name;  /* decoded, NUL-terminated, valid UTF-8 */
@@ -18,7 +19,8 @@ struct api_params {
     char bad[API_PARAM_NAME_MAX + 1]; /* after -EINVAL: the offending parameter's name */
 };
 
-/* Appends a copy of name/value (lengths in bytes). Returns 0, -ENOMEM, or -EINVAL when either
+/* Appends a copy of name/value (lengths in bytes). Returns 0, -ENOMEM, -E2BIG (the list holds
+ * API_PARAMS_MAX already), or -EINVAL when either
  * contains a NUL byte or is not valid UTF-8 (p->bad then holds the name, if printable). */
 int api_params_add(struct api_params *p, const char *name, size_t nlen, const char *value,
                    size_t vlen);

@@ -222,10 +222,10 @@ static int parse_input(struct MHD_Connection *conn, const struct req_state *rs,
 
     (void)MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, add_query, &q);
     if (q.err < 0) {
-        if (q.err == -ENOMEM)
-            api_reply_err(reply, q.err);
-        else
+        if (q.err == -EINVAL)
             api_reply_param_error(reply, query->bad, "invalidValue");
+        else
+            api_reply_err(reply, q.err); /* -E2BIG: 413, -ENOMEM: 500 */
         return q.err;
     }
     if (method != API_POST && method != API_PUT) /* bodies on GET and DELETE are ignored */

@@ -68,7 +68,10 @@ void api_reply_err(struct api_reply *reply, int err)
     int status = api_status_from_err(err);
 
     /* databaseNotReady is CMS's own word for a store that cannot take the request now. */
-    api_reply_failure(reply, status, status == 503 ? "databaseNotReady" : "internalError");
+    api_reply_failure(reply, status,
+                      status == 503   ? "databaseNotReady"
+                      : status == 413 ? "requestTooLarge"
+                                      : "internalError");
 }
 
 void api_reply_xml(struct api_reply *reply, struct api_xml *x)

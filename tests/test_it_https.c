@@ -396,6 +396,77 @@ START_TEST(test_request_id_in_header_and_log)
 }
 END_TEST
 
+/* Hostile or broken requests: each a clear 4xx, nothing stored, and the daemon serves on. */
+START_TEST(test_hostile_input_4xx_and_still_serving)
+{
+    static char body[60000], header[120000];
+    const char *headers[] = {header, NULL};
+    struct th_resp r;
+    size_t o = 0;
+
+    /* (A URL with about 1,000 query arguments overflows libmicrohttpd's per-connection memory
+     * before the handler runs: it logs a 431, and over TLS the client never receives it. Not
+     * tested here until that is fixed; see README "Reliability".) */
+    for (int i = 0; i < 10000; i++) /* 10,000 parameters in 40 KB, under the body cap */
+        o += (size_t)snprintf(body + o, sizeof(body) - o, "%sa=1", i ? "&" : "");
+    admin("POST", TS, body, &r);
+    ck_assert_int_eq(r.status, 413);
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><failureDetails><requestTooLarge />"
+                             "</failureDetails>");
+    th_resp_free(&r);
+    admin("POST", TS, "serverAddress=a%00b", &r); /* a NUL byte */
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "parameter=\"serverAddress\""));
+    th_resp_free(&r);
+    admin("GET", TS "/%2e%2e%2f%2e%2e%2fetc%2fpasswd", NULL, &r); /* traversal, decoded */
+    ck_assert_int_eq(r.status, 404);
+    th_resp_free(&r);
+    admin("GET", "/api/v1/coSpaces?filter=%27%20OR%201%3D1%20--", NULL, &r); /* SQL in a filter */
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><coSpaces total=\"0\"/>");
+    th_resp_free(&r);
+    {
+        static const char *const bad[][2] = {
+            {TS "?limit=99999999999999999999", "limit"},
+            {TS "?limit=-5", "limit"},
+            {TS "?offset=-1", "offset"},
+            {TS "?offset=1e3", "offset"},
+        };
+
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            char want[64];
+
+            admin("GET", bad[i][0], NULL, &r);
+            snprintf(want, sizeof(want), "parameter=\"%s\" error=\"invalidValue\"", bad[i][1]);
+            ck_assert_msg(r.status == 400 && strstr(r.body, want), "%s: %ld %s", bad[i][0],
+                          r.status, r.body);
+            th_resp_free(&r);
+        }
+    }
+    admin("POST", "/api/v1/inboundDialPlanRules",
+          "domain=x.example.com&priority=9223372036854775808", &r); /* one past INT64_MAX */
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_ptr_nonnull(strstr(r.body, "parameter=\"priority\""));
+    th_resp_free(&r);
+
+    /* a 100 KB header: refused by the HTTP layer before any handler */
+    memcpy(header, "X-Big: ", 7);
+    memset(header + 7, 'a', 100000);
+    header[100007] = '\0';
+    th_http(&d, d.ports[0], "GET", "/api/v1/system/status", "admin", d.password, headers, NULL, 0,
+            &r);
+    ck_assert_int_eq(r.status, 431);
+    th_resp_free(&r);
+
+    admin("GET", "/api/v1/inboundDialPlanRules?filter=x.example.com", NULL, &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "total=\"0\"")); /* nothing was stored */
+    th_resp_free(&r);
+    admin("GET", "/api/v1/system/status", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+}
+END_TEST
+
 /* openssl s_client against the daemon with these options; true when the handshake completed
  * with the protocol expected. The client is told it may offer anything (SECLEVEL=0), so a
  * refusal is the server's. */
@@ -505,6 +576,7 @@ Suite *it_https_suite(void)
     tcase_add_test(tc, test_locked_database_503_then_recovers);
     tcase_add_test(tc, test_request_log_lines_without_secrets);
     tcase_add_test(tc, test_request_id_in_header_and_log);
+    tcase_add_test(tc, test_hostile_input_4xx_and_still_serving);
     tcase_add_test(tc, test_tls_versions_and_ciphers);
     tcase_add_test(tc, test_failed_logins_throttled_per_address);
     suite_add_tcase(s, tc);
