@@ -582,51 +582,37 @@ static int get_doc(const struct opts *o, const char *path, xmlDocPtr *ret_doc)
     return r;
 }
 
-static int cmd_list(const struct opts *o, const struct resource *res)
+/* GETs the pages of collection in turn (only the first when one_page), with query appended,
+ * and calls fn for each item. Bounded by the total the server gives. Returns 0 or the exit
+ * code of a failed request; *ret_total is the server's total. */
+static int each_item(const struct opts *o, const char *collection, const char *query, long limit,
+                     bool one_page, void (*fn)(xmlNodePtr item, void *ctx), void *ctx,
+                     size_t *ret_total)
 {
-    struct table t = {0};
-    json_t *items = json_array();
-    size_t offset = 0, total = 0, pages = 0;
-    char *query = form_of(o);
+    size_t offset = 0, pages = 0;
     int r = 0;
 
-    if (!query || !items) {
-        free(query);
-        json_decref(items);
-        return EX_SERVER;
-    }
-    do { /* every page, unless --limit; bounded by the total the server gives */
+    *ret_total = 0;
+    do {
         char path[4096];
         xmlDocPtr doc;
         xmlNodePtr root;
+        xmlChar *tot;
         size_t got = 0;
 
-        snprintf(path, sizeof(path), "/api/v1/%s?offset=%zu&limit=%ld%s%s", res->collection, offset,
-                 o->limit >= 0 ? o->limit : PAGE, *query ? "&" : "", query);
+        snprintf(path, sizeof(path), "/api/v1/%s?offset=%zu&limit=%ld%s%s", collection, offset,
+                 limit, *query ? "&" : "", query);
         r = get_doc(o, path, &doc);
         if (r)
             break;
         root = xmlDocGetRootElement(doc);
-        {
-            xmlChar *tot = xmlGetProp(root, (const xmlChar *)"total");
-
-            total = tot ? strtoul((const char *)tot, NULL, 10) : 0;
-            xmlFree(tot);
-        }
+        tot = xmlGetProp(root, (const xmlChar *)"total");
+        *ret_total = tot ? strtoul((const char *)tot, NULL, 10) : 0;
+        xmlFree(tot);
         for (xmlNodePtr e = root->children; e; e = e->next) {
-            if (!is_element(e))
-                continue;
-            got++;
-            if (o->out == OUT_JSON)
-                json_array_append_new(items, to_json(e));
-            else if (o->out == OUT_IDS) {
-                xmlChar *id = xmlGetProp(e, (const xmlChar *)"id");
-
-                if (id)
-                    puts((const char *)id);
-                xmlFree(id);
-            } else if (o->out == OUT_TABLE) {
-                table_add(&t, e);
+            if (is_element(e)) {
+                fn(e, ctx);
+                got++;
             }
         }
         xmlFreeDoc(doc);
@@ -634,23 +620,63 @@ static int cmd_list(const struct opts *o, const struct resource *res)
         pages++;
         if (got == 0)
             break;
-        /* --xml is the answer as received: one page */
-    } while (o->limit < 0 && o->out != OUT_XML && offset < total && pages < 100000);
+    } while (!one_page && offset < *ret_total && pages < 100000);
+    return r;
+}
+
+struct list_ctx {
+    enum output out;
+    struct table table;
+    json_t *items;
+};
+
+static void list_item(xmlNodePtr e, void *ctx)
+{
+    struct list_ctx *l = ctx;
+
+    if (l->out == OUT_JSON) {
+        json_array_append_new(l->items, to_json(e));
+    } else if (l->out == OUT_IDS) {
+        xmlChar *id = xmlGetProp(e, (const xmlChar *)"id");
+
+        if (id)
+            puts((const char *)id);
+        xmlFree(id);
+    } else if (l->out == OUT_TABLE) {
+        table_add(&l->table, e);
+    }
+}
+
+static int cmd_list(const struct opts *o, const struct resource *res)
+{
+    struct list_ctx l = {.out = o->out, .items = json_array()};
+    char *query = form_of(o);
+    size_t total = 0;
+    int r;
+
+    if (!query || !l.items) {
+        free(query);
+        json_decref(l.items);
+        return EX_SERVER;
+    }
+    /* every page, unless --limit; --xml is the answer as received: one page */
+    r = each_item(o, res->collection, query, o->limit >= 0 ? o->limit : PAGE,
+                  o->limit >= 0 || o->out == OUT_XML, list_item, &l, &total);
     if (r == 0 && o->out == OUT_JSON) {
         json_t *j = json_object();
 
         json_object_set_new(j, "total", json_integer((json_int_t)total));
-        json_object_set(j, "items", items);
+        json_object_set(j, "items", l.items);
         print_json(j);
         json_decref(j);
     } else if (r == 0 && o->out == OUT_TABLE) {
-        if (t.nrows)
-            table_print(&t);
+        if (l.table.nrows)
+            table_print(&l.table);
         else
             printf("no %s\n", res->what);
     }
-    table_free(&t);
-    json_decref(items);
+    table_free(&l.table);
+    json_decref(l.items);
     free(query);
     return r;
 }
@@ -801,68 +827,38 @@ static void check_server(const struct opts *o, struct check *c, const char *id, 
     xmlFreeDoc(doc);
 }
 
-static int collect_ids(const struct opts *o, char ***ret_ids, size_t *ret_n)
+struct check_walk {
+    const struct opts *o;
+    struct check *c;
+    int err;
+};
+
+static void check_item(xmlNodePtr e, void *ctx)
 {
-    char path[128];
-    size_t offset = 0, total = 0;
-    int r = 0;
+    struct check_walk *w = ctx;
+    xmlChar *id = xmlGetProp(e, (const xmlChar *)"id");
 
-    *ret_ids = NULL;
-    *ret_n = 0;
-    do {
-        xmlDocPtr doc;
-        xmlNodePtr root;
-        size_t got = 0;
-        xmlChar *tot;
-
-        snprintf(path, sizeof(path), "/api/v1/turnServers?offset=%zu&limit=%d", offset, PAGE);
-        r = get_doc(o, path, &doc);
-        if (r)
-            return r;
-        root = xmlDocGetRootElement(doc);
-        tot = xmlGetProp(root, (const xmlChar *)"total");
-        total = tot ? strtoul((const char *)tot, NULL, 10) : 0;
-        xmlFree(tot);
-        for (xmlNodePtr e = root->children; e; e = e->next) {
-            xmlChar *id = is_element(e) ? xmlGetProp(e, (const xmlChar *)"id") : NULL;
-            char **ids;
-
-            if (!id)
-                continue;
-            ids = realloc(*ret_ids, (*ret_n + 1) * sizeof(char *));
-            if (ids) {
-                *ret_ids = ids;
-                ids[(*ret_n)++] = strdup((const char *)id);
-            }
-            xmlFree(id);
-            got++;
-        }
-        xmlFreeDoc(doc);
-        offset += got;
-        if (!got)
-            break;
-    } while (offset < total);
-    return r;
+    if (id && !w->err)
+        check_server(w->o, w->c, (const char *)id, &w->err);
+    xmlFree(id);
 }
 
 static int cmd_check_turn(const struct opts *o, char **ids, size_t nids)
 {
     static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
     struct check c = {.max_rtt = 0};
-    char **all = NULL;
-    size_t nall = 0;
     int err = 0;
 
-    if (nids == 0) {
-        err = collect_ids(o, &all, &nall);
-        ids = all;
-        nids = nall;
+    if (nids == 0) { /* every TURN server there is */
+        struct check_walk w = {o, &c, 0};
+        size_t total;
+
+        err = each_item(o, "turnServers", "", PAGE, false, check_item, &w, &total);
+        if (!err)
+            err = w.err;
     }
     for (size_t i = 0; i < nids && !err; i++)
         check_server(o, &c, ids[i], &err);
-    for (size_t i = 0; i < nall; i++)
-        free(all[i]);
-    free(all);
     if (err) { /* the API did not answer, or refused us: cbctl already said why on stderr */
         printf("TURN UNKNOWN - the callbridge API did not give the TURN status (%s)\n",
                err == EX_CONNECT   ? "no connection"

@@ -208,49 +208,95 @@ size_t th_log_count(const struct th_daemon *d, const char *needle)
     return n;
 }
 
-int th_run_cli(const char *const *args, const char *input, char *out, size_t cap)
+/* Reads fd into buf (cap bytes, NUL-terminated); false at end of file or after an error. */
+static bool drain(int fd, char *buf, size_t cap, size_t *n)
 {
-    const char *argv[16] = {"callbridged"};
-    int in[2], outp[2], status = 0;
-    size_t n = 0, argc = 1;
+    ssize_t r = read(fd, buf + *n, cap - 1 - *n);
+
+    if (r <= 0 || *n + (size_t)r >= cap - 1) {
+        if (r > 0)
+            *n += (size_t)r;
+        return false;
+    }
+    *n += (size_t)r;
+    return true;
+}
+
+int th_run(const char *path, const char *const *argv, const char *const *env, const char *input,
+           char *out, size_t cap, char *err, size_t ecap)
+{
+    int in[2], po[2], pe[2] = {-1, -1}, status = 0;
+    size_t no = 0, ne = 0;
     pid_t pid;
 
-    for (; args[argc - 1] && argc < 15; argc++)
-        argv[argc] = args[argc - 1];
-    argv[argc] = NULL;
     ck_assert_int_eq(pipe(in), 0);
-    ck_assert_int_eq(pipe(outp), 0);
+    ck_assert_int_eq(pipe(po), 0);
+    if (err)
+        ck_assert_int_eq(pipe(pe), 0);
     pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         (void)dup2(in[0], STDIN_FILENO);
-        (void)dup2(outp[1], STDOUT_FILENO);
-        (void)dup2(outp[1], STDERR_FILENO);
+        (void)dup2(po[1], STDOUT_FILENO);
+        (void)dup2(err ? pe[1] : po[1], STDERR_FILENO);
         close(in[1]);
-        close(outp[0]);
-        execv(daemon_path(), (char *const *)(uintptr_t)argv);
+        close(po[0]);
+        if (err)
+            close(pe[0]);
+        for (size_t i = 0; env && env[i]; i++) {
+            char name[128];
+            const char *eq = strchr(env[i], '=');
+
+            snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - env[i]) : 0, env[i]);
+            if (eq && eq[1])
+                (void)setenv(name, eq + 1, 1);
+            else
+                (void)unsetenv(eq ? name : env[i]);
+        }
+        execv(path, (char *const *)(uintptr_t)argv);
         _exit(127);
     }
     close(in[0]);
-    close(outp[1]);
+    close(po[1]);
+    if (err)
+        close(pe[1]);
     if (input)
         (void)!write(in[1], input, strlen(input));
     close(in[1]);
-    for (;;) {
-        struct pollfd pfd = {outp[0], POLLIN, 0};
-        ssize_t r;
+    while (po[0] >= 0 || pe[0] >= 0) { /* bounded: 20 s without output ends it */
+        struct pollfd p[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
 
-        if (poll(&pfd, 1, 20000) <= 0)
+        if (poll(p, 2, 20000) <= 0)
             break;
-        r = read(outp[0], out + n, cap - 1 - n);
-        if (r <= 0)
-            break;
-        n += (size_t)r;
+        if (p[0].revents && !drain(po[0], out, cap, &no)) {
+            close(po[0]);
+            po[0] = -1;
+        }
+        if (p[1].revents && !drain(pe[0], err, ecap, &ne)) {
+            close(pe[0]);
+            pe[0] = -1;
+        }
     }
-    out[n] = '\0';
-    close(outp[0]);
+    if (po[0] >= 0)
+        close(po[0]);
+    if (pe[0] >= 0)
+        close(pe[0]);
+    out[no] = '\0';
+    if (err)
+        err[ne] = '\0';
     (void)waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+int th_run_cli(const char *const *args, const char *input, char *out, size_t cap)
+{
+    const char *argv[16] = {"callbridged"};
+    size_t argc = 1;
+
+    for (; args[argc - 1] && argc < 15; argc++)
+        argv[argc] = args[argc - 1];
+    argv[argc] = NULL;
+    return th_run(daemon_path(), argv, NULL, input, out, cap, NULL, 0);
 }
 
 struct body_buf {

@@ -51,6 +51,12 @@ size_t th_log_count(const struct th_daemon *d, const char *needle);
 /* Runs callbridged with args (stdin from 'input', may be NULL); returns the exit code and
  * the combined output in out (cap bytes). */
 int th_run_cli(const char *const *args, const char *input, char *out, size_t cap);
+/* Runs path with argv (argv[0] included), after setting each "NAME=value" of env (NULL-ended,
+ * may be NULL; "NAME=" unsets NAME) in the child, with 'input' (may be NULL) on stdin. Output
+ * goes to out (cap bytes); stderr to err (ecap bytes), or to out too when err is NULL. Returns
+ * the exit code (128 if it did not exit). */
+int th_run(const char *path, const char *const *argv, const char *const *env, const char *input,
+           char *out, size_t cap, char *err, size_t ecap);
 
 struct th_resp {
     long status;

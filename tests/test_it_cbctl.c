@@ -1,13 +1,9 @@
 /* tests/test_it_cbctl.c: cbctl (env CBCTL, default build/rel/cbctl) against the real daemon and
  * coturn: provisioning verbs, output modes, paging, exit codes with the one-line messages, and
  * the Nagios check's four states. */
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -51,9 +47,14 @@ static void cbctl_env(struct out *o, const char *u, const char *pw, bool bare,
 {
     const char *argv[48];
     const char *bin = getenv("CBCTL") ? getenv("CBCTL") : "build/rel/cbctl";
-    int po[2], pe[2], status = 0;
-    size_t no = 0, ne = 0, argc = 0;
-    pid_t pid;
+    char url_var[96], pw_var[160];
+    const char *env[] = {url_var,
+                         pw_var,
+                         "CBCTL_PASSWORD=",
+                         "CBCTL_USER=",
+                         "XDG_CONFIG_HOME=/nonexistent", /* no config file of the user's */
+                         NULL};
+    size_t argc = 0;
 
     argv[argc++] = bin;
     if (!bare) {
@@ -63,58 +64,9 @@ static void cbctl_env(struct out *o, const char *u, const char *pw, bool bare,
     for (size_t i = 0; args[i] && argc < 46; i++)
         argv[argc++] = args[i];
     argv[argc] = NULL;
-    ck_assert_int_eq(pipe(po), 0);
-    ck_assert_int_eq(pipe(pe), 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        (void)dup2(po[1], STDOUT_FILENO);
-        (void)dup2(pe[1], STDERR_FILENO);
-        close(po[0]);
-        close(pe[0]);
-        (void)setenv("CBCTL_URL", u, 1);
-        (void)setenv("CBCTL_PASSWORD_FILE", pw, 1);
-        (void)unsetenv("CBCTL_PASSWORD");
-        (void)unsetenv("CBCTL_USER");
-        (void)setenv("XDG_CONFIG_HOME", "/nonexistent", 1); /* no config file of the user's */
-        execv(bin, (char *const *)(uintptr_t)argv);
-        _exit(127);
-    }
-    close(po[1]);
-    close(pe[1]);
-    for (int open_fds = 2; open_fds > 0;) {
-        struct pollfd p[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
-
-        if (poll(p, 2, 30000) <= 0)
-            break;
-        for (int i = 0; i < 2; i++) {
-            char *dst = i ? o->err : o->out;
-            size_t *n = i ? &ne : &no, cap = i ? sizeof(o->err) : sizeof(o->out);
-            ssize_t r;
-
-            if (!(p[i].revents & (POLLIN | POLLHUP)) || p[i].fd < 0)
-                continue;
-            r = read(p[i].fd, dst + *n, cap - 1 - *n);
-            if (r <= 0) {
-                close(i ? pe[0] : po[0]);
-                if (i)
-                    pe[0] = -1;
-                else
-                    po[0] = -1;
-                open_fds--;
-            } else {
-                *n += (size_t)r;
-            }
-        }
-    }
-    if (po[0] >= 0)
-        close(po[0]);
-    if (pe[0] >= 0)
-        close(pe[0]);
-    o->out[no] = '\0';
-    o->err[ne] = '\0';
-    (void)waitpid(pid, &status, 0);
-    o->code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+    snprintf(url_var, sizeof(url_var), "CBCTL_URL=%s", u);
+    snprintf(pw_var, sizeof(pw_var), "CBCTL_PASSWORD_FILE=%s", pw);
+    o->code = th_run(bin, argv, env, NULL, o->out, sizeof(o->out), o->err, sizeof(o->err));
 }
 
 #define CBCTL(o, ...) cbctl_env((o), url, pwfile, false, (const char *const[]){__VA_ARGS__, NULL})
