@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,8 +72,19 @@ static int open_store(const struct api_config *c, const struct paths *p, struct 
     if (r == -EPROTO)
         api_log(API_LOG_ERR, "%s was written by a newer callbridged (schema newer than %u)", p->db,
                 store_schema_latest());
+    else if (r == -EROFS)
+        api_log(API_LOG_ERR,
+                "cannot open database %s: the data directory is read-only and the "
+                "database needs an upgrade (schema %u) that must write it",
+                p->db, store_schema_latest());
     else if (r < 0)
         api_log(API_LOG_ERR, "cannot open database %s: %s", p->db, strerror(-r));
+    else if (store_read_only(*ret))
+        api_log(API_LOG_WARN,
+                "the data directory %s cannot be written: serving reads; every "
+                "write is answered 503 until it is writable and callbridged "
+                "restarts",
+                c->data_dir);
     return r;
 }
 
@@ -175,6 +188,57 @@ static unsigned default_threads(void)
     return n > 0 && n < 256 ? (unsigned)n : 4;
 }
 
+/* File descriptors open now, or -1. */
+static long open_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    long n = -1; /* the directory's own descriptor */
+
+    if (!dir)
+        return -1;
+    while (readdir(dir))
+        n++;
+    (void)closedir(dir);
+    return n - 2; /* . and .. */
+}
+
+/* Connections per port that fit in RLIMIT_NOFILE (raised to its hard limit first). When a
+ * process runs out of descriptors, libmicrohttpd stops accepting and a new client waits for
+ * its own timeout; below this limit it accepts and closes at once, so the client is refused
+ * and the descriptors the media and prober need are kept. Reserved besides the connections:
+ * what is open now, the store pool (3 each: database, WAL, shared memory), each worker's
+ * epoll and event descriptors and the connections libmicrohttpd may hold beyond the limit (4
+ * per worker, api/http.c), a listening socket per port, and a quarter of the limit (at least 64)
+ * for TURN sockets. */
+static unsigned fd_connection_limit(const struct api_config *c, unsigned threads)
+{
+    struct rlimit rl;
+    long open_now = open_fds(), room;
+    unsigned long reserve;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || open_now < 0)
+        return c->connection_limit;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+        (void)getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)1 << 30)
+        return c->connection_limit;
+    reserve = (unsigned long)c->nports * threads * 3 + (unsigned long)c->nports * (6 * threads + 1);
+    reserve += rl.rlim_cur / 4 > 64 ? rl.rlim_cur / 4 : 64;
+    room = ((long)rl.rlim_cur - open_now - (long)reserve) / (long)c->nports;
+    if (room >= (long)c->connection_limit)
+        return c->connection_limit;
+    if (room < (long)threads)
+        room = threads;
+    api_log(API_LOG_WARN,
+            "open files are limited to %lu (RLIMIT_NOFILE): at most %ld connections per port "
+            "instead of %u; raise LimitNOFILE= or ulimit -n for more",
+            (unsigned long)rl.rlim_cur, room, c->connection_limit);
+    return (unsigned)room;
+}
+
 static int start_http(const struct api_config *c, const struct paths *p, const struct api *api,
                       struct api_auth *auth, struct api_http **ret)
 {
@@ -204,6 +268,7 @@ static int start_http(const struct api_config *c, const struct paths *p, const s
     }
     hc.cert_pem = cert;
     hc.key_pem = key;
+    hc.connection_limit = fd_connection_limit(c, hc.threads);
     r = api_http_start(&hc, api, auth, ret);
     OPENSSL_cleanse(key, len);
     free(key);

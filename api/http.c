@@ -43,6 +43,12 @@ struct pool {
     size_t size, nidle;
 };
 
+/* One listening port: what the connection callbacks get. */
+struct port_ref {
+    struct api_http *h;
+    size_t i;
+};
+
 struct api_http {
     struct MHD_Daemon *daemons[API_MAX_LISTEN];
     uint16_t ports[API_MAX_LISTEN];
@@ -53,6 +59,10 @@ struct api_http {
     atomic_int inflight;
     uint32_t id_base;         /* random at start: ids differ across restarts */
     atomic_uint_fast32_t ids; /* requests so far */
+    unsigned limit;           /* open connections per port, beyond which new ones are refused */
+    atomic_uint open[API_MAX_LISTEN];
+    atomic_llong refused_log_s; /* when a refusal was last logged (monotonic seconds) */
+    struct port_ref refs[API_MAX_LISTEN];
 };
 
 #define REQUEST_ID_MAX 64
@@ -436,6 +446,43 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     atomic_fetch_sub(&h->inflight, 1);
 }
 
+/* Counts the open connections of a port. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct api_http *h = ((struct port_ref *)cls)->h;
+    size_t i = ((struct port_ref *)cls)->i;
+
+    (void)conn;
+    (void)socket_ctx;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&h->open[i], 1);
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub(&h->open[i], 1);
+}
+
+/* A connection over the limit is closed as soon as it is accepted: the client is refused at
+ * once instead of waiting in the listen queue, as it would once libmicrohttpd's own limit (set
+ * a little higher) stopped it accepting. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct api_http *h = ((struct port_ref *)cls)->h;
+    size_t i = ((struct port_ref *)cls)->i;
+    long long now = api_now_us() / 1000000, last;
+
+    (void)addr;
+    (void)addrlen;
+    if (atomic_load(&h->open[i]) < h->limit)
+        return MHD_YES;
+    last = atomic_load(&h->refused_log_s);
+    if (now - last >= 10 && atomic_compare_exchange_strong(&h->refused_log_s, &last, now))
+        api_log(API_LOG_WARN,
+                "port %u has %u connections open, its limit: new ones are refused until some "
+                "close (logged at most every 10 s)",
+                (unsigned)h->ports[i], h->limit);
+    return MHD_NO;
+}
+
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
@@ -472,9 +519,9 @@ static int make_addr(const char *bind, uint16_t port, struct sockaddr_storage *s
     return -EINVAL;
 }
 
-static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_config *cfg,
-                                    uint16_t port)
+static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_config *cfg, size_t i)
 {
+    uint16_t port = cfg->ports[i];
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
                      MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_storage ss;
@@ -484,12 +531,14 @@ static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_co
         return NULL;
     if (v6)
         flags |= MHD_USE_IPv6;
+    h->refs[i] = (struct port_ref){h, i};
     return MHD_start_daemon(
-        flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem, MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem,
+        flags, port, on_accept, &h->refs[i], on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        NULL, MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem, MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem,
         MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, MHD_OPTION_CONNECTION_TIMEOUT,
-        cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit + cfg->threads * 4,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &h->refs[i],
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_END);
 }
 
@@ -506,6 +555,7 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
         return -ENOMEM;
     h->api = api;
     h->auth = auth;
+    h->limit = cfg->connection_limit;
     if (RAND_bytes((unsigned char *)&h->id_base, sizeof(h->id_base)) != 1)
         h->id_base = (uint32_t)api_now_us() ^ (uint32_t)getpid();
     r = pool_open(&h->pool, cfg->db_path, cfg->threads * cfg->nports);
@@ -514,7 +564,7 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
     for (; h->n < cfg->nports; h->n++) {
         const union MHD_DaemonInfo *info;
 
-        h->daemons[h->n] = start_one(h, cfg, cfg->ports[h->n]);
+        h->daemons[h->n] = start_one(h, cfg, h->n);
         if (!h->daemons[h->n]) {
             api_log(API_LOG_ERR,
                     "cannot listen on https://%s:%u (address in use, or a port "

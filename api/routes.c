@@ -4,13 +4,16 @@
  * case-insensitively, one trailing slash is ignored, the query is separate. A method a resource
  * does not have is a 405 with Allow; a path no resource has is 404 unrecognizedObject. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "api/cache.h"
+#include "api/log.h"
 #include "api/resource.h"
 #include "api/xml.h"
 
@@ -63,9 +66,34 @@ void api_reply_param_error(struct api_reply *reply, const char *param, const cha
     set_failure(reply, 400, NULL, param, error);
 }
 
+/* A full disk or a read-only data directory fails every write until someone acts, and each
+ * of those requests is answered 503: the log says why, at most once per 10 s. */
+static void log_store_fault(int err)
+{
+    static atomic_llong last;
+    struct timespec ts;
+    long long now, prev;
+
+    if (err != -ENOSPC && err != -EROFS)
+        return;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (long long)ts.tv_sec;
+    prev = atomic_load(&last);
+    if ((prev && now - prev < 10) || !atomic_compare_exchange_strong(&last, &prev, now))
+        return;
+    api_log(API_LOG_ERR,
+            "the database cannot be written (%s): writes are answered 503 "
+            "until %s",
+            strerror(-err),
+            err == -ENOSPC ? "the data directory's file system has space again"
+                           : "the data directory is writable again and callbridged restarts");
+}
+
 void api_reply_err(struct api_reply *reply, int err)
 {
     int status = api_status_from_err(err);
+
+    log_store_fault(err);
 
     /* databaseNotReady is CMS's own word for a store that cannot take the request now. */
     api_reply_failure(reply, status,

@@ -6,11 +6,14 @@
  * (the API answers 503). Migrations come from schema/ through build/gen/migrations.c and are
  * applied in order inside BEGIN IMMEDIATE, so two processes opening a new file at once do not
  * both apply them; user_version records how many have been applied. */
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store/migrations.h"
 #include "store/store_int.h"
@@ -153,6 +156,11 @@ static int exec(struct store *st, const char *sql)
     return store_err(sqlite3_exec(st->db, sql, NULL, NULL, NULL));
 }
 
+bool store_read_only(const struct store *st)
+{
+    return st->read_only;
+}
+
 int store_schema_version(struct store *st, int *ret_version)
 {
     sqlite3_stmt *stmt = NULL;
@@ -211,6 +219,57 @@ out:
     return r;
 }
 
+/* True when the directory holding path cannot be written: a read-only mount (ReadOnlyPaths=,
+ * a file system remounted read-only) or no write permission. */
+static bool dir_read_only(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    int n = slash ? snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path)
+                  : snprintf(dir, sizeof(dir), ".");
+
+    if (n < 0 || (size_t)n >= sizeof(dir))
+        return false;
+    if (!dir[0])
+        dir[0] = '/', dir[1] = '\0';
+    return access(dir, W_OK) < 0 && (errno == EROFS || errno == EACCES);
+}
+
+/* A WAL database in a directory nobody can write is read through "immutable=1": SQLite cannot
+ * create the -shm file there, and nothing can change the file meanwhile. Every write then
+ * fails with SQLITE_READONLY (-EROFS). The schema must already be the latest. */
+static int open_read_only(struct store *st, const char *path)
+{
+    char uri[4096 * 3 + 32];
+    size_t n = (size_t)snprintf(uri, sizeof(uri), "file:");
+    int version, r;
+
+    for (const unsigned char *s = (const unsigned char *)path; *s; s++) {
+        if (n + 4 >= sizeof(uri))
+            return -ENAMETOOLONG;
+        if (isalnum(*s) || strchr("/._-~", *s))
+            uri[n++] = (char)*s;
+        else
+            n += (size_t)snprintf(uri + n, sizeof(uri) - n, "%%%02X", *s);
+    }
+    (void)snprintf(uri + n, sizeof(uri) - n, "?immutable=1");
+    r = sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                        NULL);
+    if (r != SQLITE_OK)
+        return store_err(r) ? store_err(r) : -EIO;
+    (void)sqlite3_extended_result_codes(st->db, 1);
+    r = exec(st, "PRAGMA foreign_keys = ON;");
+    if (r == 0)
+        r = store_schema_version(st, &version);
+    if (r == 0 && (version < 0 || (unsigned)version > store_migrations_count))
+        r = -EPROTO;
+    else if (r == 0 && (unsigned)version < store_migrations_count)
+        r = -EROFS; /* it needs a migration, which needs a write */
+    if (r == 0)
+        st->read_only = true;
+    return r;
+}
+
 int store_open(const char *path, struct store **ret_store)
 {
     struct store *st;
@@ -219,6 +278,13 @@ int store_open(const char *path, struct store **ret_store)
     st = calloc(1, sizeof(*st));
     if (!st)
         return -ENOMEM;
+    if (dir_read_only(path) && access(path, R_OK) == 0) {
+        r = open_read_only(st, path);
+        if (r < 0)
+            goto out;
+        *ret_store = st;
+        return 0;
+    }
     /* One thread at a time per connection (store.h), so SQLite's per-call connection mutex
      * only costs time: NOMUTEX. */
     r = sqlite3_open_v2(path, &st->db,

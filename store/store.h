@@ -24,10 +24,14 @@
 struct store; /* opaque, defined in store/store.c */
 
 /* Opens (creating if needed) the database at 'path' and applies pending migrations.
+ * When its directory cannot be written, an existing database of the latest schema is opened
+ * read-only: reads work and every write fails with -EROFS.
  * On success *ret_store owns the connection; release it with store_close().
  * Returns 0, -EPROTO (schema newer than this binary), -ENOMEM, -EROFS or -EIO. */
 int store_open(const char *path, struct store **ret_store);
 void store_close(struct store *st); /* NULL is a no-op */
+/* True when store_open() found the directory read-only. */
+bool store_read_only(const struct store *st);
 
 /* The schema version recorded in the database (PRAGMA user_version). */
 int store_schema_version(struct store *st, int *ret_version);

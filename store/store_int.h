@@ -46,6 +46,7 @@ struct store {
     sqlite3_stmt *stmts[STMT__MAX];       /* prepared on first use, kept until store_close() */
     struct sql_slot sql[STORE_SQL_CACHE]; /* statements built at run time, by their text */
     uint64_t clock;
+    bool read_only; /* opened immutable: the data directory cannot be written */
 };
 
 /* Like store_stmt() for SQL built at run time: cached by its text (least recently used

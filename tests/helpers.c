@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <strings.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -119,6 +122,50 @@ static int read_ports(struct th_daemon *d, bool *ready)
     return n;
 }
 
+/* In the forked child: a mount namespace of its own, and d->dir as d->mount asks. */
+static int mount_data_dir(const struct th_daemon *d)
+{
+    char opts[64];
+
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return -1;
+    if (d->mount == TH_MOUNT_TMPFS) {
+        (void)snprintf(opts, sizeof(opts), "size=%zu,mode=0700", d->tmpfs_size);
+        return mount("tmpfs", d->dir, "tmpfs", MS_NOSUID | MS_NODEV, opts);
+    }
+    if (mount(d->dir, d->dir, NULL, MS_BIND, NULL) < 0)
+        return -1;
+    return mount(NULL, d->dir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL);
+}
+
+bool th_mount_ns_available(char *why, size_t cap)
+{
+    int status;
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0
+                  ? 0
+                  : 1);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return true;
+    (void)snprintf(why, cap, "no mount namespace for a test daemon (needs root or CAP_SYS_ADMIN)");
+    return false;
+}
+
+void th_daemon_kill9(struct th_daemon *d)
+{
+    int status;
+
+    if (d->pid <= 0)
+        return;
+    (void)kill(d->pid, SIGKILL);
+    (void)waitpid(d->pid, &status, 0);
+    d->pid = 0;
+}
+
 void th_daemon_start(struct th_daemon *d, const char *listen, const char *const *extra_args)
 {
     const char *argv[32] = {"callbridged", "--data-dir", NULL,        "--bind", "127.0.0.1",
@@ -150,12 +197,26 @@ void th_daemon_start(struct th_daemon *d, const char *listen, const char *const 
 
         (void)dup2(fd, STDOUT_FILENO);
         (void)dup2(fd, STDERR_FILENO);
+        if (d->mount != TH_MOUNT_NONE && mount_data_dir(d) < 0) {
+            (void)dprintf(fd, "test: cannot mount the data directory: %s\n", strerror(errno));
+            _exit(126);
+        }
+        if (d->nofile) {
+            struct rlimit rl = {d->nofile, d->nofile};
+
+            (void)setrlimit(RLIMIT_NOFILE, &rl);
+        }
         if (d->random_admin)
             (void)unsetenv("CALLBRIDGE_ADMIN_PASSWORD");
         else
             (void)setenv("CALLBRIDGE_ADMIN_PASSWORD", ADMIN_PASSWORD, 1);
         execv(daemon_path(), (char *const *)(uintptr_t)argv);
         _exit(127);
+    }
+    d->root[0] = '\0';
+    if (d->mount != TH_MOUNT_NONE) {
+        (void)snprintf(d->root, sizeof(d->root), "/proc/%d/root", (int)d->pid);
+        (void)snprintf(d->cacert, sizeof(d->cacert), "%s%s/cert.pem", d->root, d->dir);
     }
     for (int i = 0; i < 600 && !ready; i++) { /* at most 30 s, for slow sanitizer builds */
         int status;
@@ -358,6 +419,15 @@ void th_http(const struct th_daemon *d, unsigned short port, const char *method,
              const char *user, const char *pass, const char *const *headers, const char *body,
              size_t body_len, struct th_resp *resp)
 {
+    int rc = th_http_try(d, port, method, path, user, pass, headers, body, body_len, resp);
+
+    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
+}
+
+int th_http_try(const struct th_daemon *d, unsigned short port, const char *method,
+                const char *path, const char *user, const char *pass, const char *const *headers,
+                const char *body, size_t body_len, struct th_resp *resp)
+{
     struct curl_slist *hl = NULL;
     struct body_buf b = {0};
     char url[2048], userpwd[256];
@@ -391,12 +461,12 @@ void th_http(const struct th_daemon *d, unsigned short port, const char *method,
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, resp);
     rc = curl_easy_perform(c);
-    ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
     resp->body = b.data ? b.data : strdup("");
     resp->len = b.len;
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
+    return (int)rc;
 }
 
 void th_resp_free(struct th_resp *resp)

@@ -28,11 +28,24 @@ void th_ctx_close(struct th_ctx *c);
 void th_route(struct th_ctx *c, enum api_method m, const char *path, const char *query,
               const char *body, struct api_reply *reply);
 
+/* Where a daemon's data directory lives (set before start; needs a mount namespace, see
+ * th_mount_ns_available). The daemon gets a mount namespace of its own, so the test sees the
+ * directory as the daemon does through d->root ("/proc/PID/root"). */
+enum th_mount {
+    TH_MOUNT_NONE,
+    TH_MOUNT_TMPFS,     /* an empty tmpfs of d->tmpfs_size bytes: a disk that can fill */
+    TH_MOUNT_READ_ONLY, /* the directory bound read-only onto itself */
+};
+
 /* A running callbridged. Zero it before the first start; stop and start again to restart on
  * the same data directory. */
 struct th_daemon {
     pid_t pid;
     bool random_admin; /* set before start: no CALLBRIDGE_ADMIN_PASSWORD in its environment */
+    enum th_mount mount;
+    size_t tmpfs_size;
+    unsigned nofile; /* set before start: RLIMIT_NOFILE for the daemon (0: inherited) */
+    char root[32];   /* "/proc/PID/root" with a mount, else "": prefix d->dir with it */
     char dir[64];
     char log[128];    /* its stderr */
     char cacert[128]; /* its self-signed certificate */
@@ -42,6 +55,11 @@ struct th_daemon {
 /* Starts build/<variant>/callbridged (env CALLBRIDGED) on 127.0.0.1 with 'listen' (e.g. "0")
  * and d->dir (a new directory when empty), and waits until it listens. extra_args may be NULL. */
 void th_daemon_start(struct th_daemon *d, const char *listen, const char *const *extra_args);
+/* false (with the reason in why) when this process cannot give a child a mount namespace
+ * (not root, or no CAP_SYS_ADMIN in a container). */
+bool th_mount_ns_available(char *why, size_t cap);
+/* Sends SIGKILL and reaps it: a crash or a power cut, as far as the daemon can tell. */
+void th_daemon_kill9(struct th_daemon *d);
 /* Sends SIGTERM, waits (bounded) and returns the exit status (-1 if it had to be killed). */
 int th_daemon_stop(struct th_daemon *d);
 /* th_daemon_stop, then removes the data directory. */
@@ -77,6 +95,11 @@ extern const char *th_http_source;
 void th_http(const struct th_daemon *d, unsigned short port, const char *method, const char *path,
              const char *user, const char *pass, const char *const *headers, const char *body,
              size_t body_len, struct th_resp *resp);
+/* th_http that returns curl's result instead of failing the test when no answer came (a
+ * daemon being killed, a refused connection). */
+int th_http_try(const struct th_daemon *d, unsigned short port, const char *method,
+                const char *path, const char *user, const char *pass, const char *const *headers,
+                const char *body, size_t body_len, struct th_resp *resp);
 void th_resp_free(struct th_resp *resp);
 /* th_http as admin on the first port with a form body. */
 void th_admin(const struct th_daemon *d, const char *method, const char *path, const char *body,

@@ -23,5 +23,6 @@ Suite *it_status_suite(void);
 Suite *it_cospaces_suite(void);
 Suite *it_media_suite(void);
 Suite *it_cbctl_suite(void);
+Suite *it_faults_suite(void);
 
 #endif

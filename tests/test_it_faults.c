@@ -1,0 +1,489 @@
+/* tests/test_it_faults.c: callbridged under faults. kill -9 in the middle of a write load, a
+ * data directory on a disk that fills up, a read-only data directory and too few file
+ * descriptors. Each checks that what was acknowledged is there, that the database is intact,
+ * that reads keep working, and that the daemon recovers. The disk and the read-only directory
+ * are mounts in a namespace of the daemon's own (helpers.h, enum th_mount). */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "api/util.h"
+#include "tests/helpers.h"
+#include "tests/suites.h"
+
+#define CS "/api/v1/coSpaces"
+#define NOT_READY "<?xml version=\"1.0\"?><failureDetails><databaseNotReady /></failureDetails>"
+
+/* 0 when PRAGMA integrity_check says "ok" for the database at path. */
+static int integrity(const char *path)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st = NULL;
+    int r = 1;
+
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        r = strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return r;
+}
+
+/* PRAGMA integrity_check on the daemon's database as the daemon sees it: SQLite resolves the
+ * /proc/PID/root link, so a child enters the daemon's mount namespace instead. */
+static void assert_intact(const struct th_daemon *d)
+{
+    char path[256];
+    int status;
+    pid_t pid;
+
+    (void)snprintf(path, sizeof(path), "%s/callbridge.db", d->dir);
+    if (!d->root[0]) {
+        ck_assert_int_eq(integrity(path), 0);
+        return;
+    }
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char ns[64];
+        int fd;
+
+        (void)snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)d->pid);
+        fd = open(ns, O_RDONLY | O_CLOEXEC);
+        _exit(fd < 0 || setns(fd, CLONE_NEWNS) < 0 ? 2 : integrity(path));
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "integrity_check in the daemon's namespace: status %d", status);
+}
+
+/* The total="N" of a list. */
+static long list_total(const struct th_daemon *d, const char *path)
+{
+    struct th_resp r;
+    const char *t;
+    long n;
+
+    th_admin(d, "GET", path, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    t = strstr(r.body, "total=\"");
+    ck_assert_ptr_nonnull(t);
+    n = strtol(t + 7, NULL, 10);
+    th_resp_free(&r);
+    return n;
+}
+
+/* The text of <tag> in a coSpace (empty when absent). */
+static void cospace_field(const struct th_daemon *d, const char *id, const char *tag, char *out,
+                          size_t cap)
+{
+    char path[128], open[64];
+    struct th_resp r;
+    const char *v, *e;
+
+    (void)snprintf(path, sizeof(path), CS "/%s", id);
+    th_admin(d, "GET", path, NULL, &r);
+    ck_assert_msg(r.status == 200, "GET %s: %ld", path, r.status);
+    (void)snprintf(open, sizeof(open), "<%s>", tag);
+    v = strstr(r.body, open);
+    out[0] = '\0';
+    if (v) {
+        v += strlen(open);
+        e = strchr(v, '<');
+        ck_assert_ptr_nonnull(e);
+        (void)snprintf(out, cap, "%.*s", (int)(e - v), v);
+    }
+    th_resp_free(&r);
+}
+
+static bool skip_without_mounts(void)
+{
+    char why[128];
+
+    if (th_mount_ns_available(why, sizeof(why)))
+        return false;
+    fprintf(stderr, "skipped: %s\n", why);
+    return true;
+}
+
+/* ---- kill -9 during a write load ----------------------------------------------------------- */
+
+#define WRITERS 4
+#define OBJECTS 48 /* per writer and round */
+
+/* One client creating coSpaces and renaming them, keeping what the daemon acknowledged. */
+struct writer {
+    const struct th_daemon *d;
+    int round, idx;
+    atomic_bool *stop;
+    char id[OBJECTS][40];
+    char name[OBJECTS][40]; /* as last acknowledged */
+    int n;
+    /* the request in flight when the daemon died: it may or may not have been committed */
+    enum { NONE, POST, PUT } pending;
+    int pending_obj;
+    char pending_name[40];
+};
+
+static void *write_load(void *arg)
+{
+    struct writer *w = arg;
+
+    for (int seq = 0; seq < 400 && !atomic_load(w->stop); seq++) {
+        char form[160], path[96];
+        struct th_resp r;
+        int rc;
+
+        (void)snprintf(w->pending_name, sizeof(w->pending_name), "k%d-w%d-s%d", w->round, w->idx,
+                       seq);
+        if (w->n > 0 && (seq % 2 == 1 || w->n == OBJECTS)) { /* rename one of ours */
+            w->pending = PUT;
+            w->pending_obj = seq % w->n;
+            (void)snprintf(path, sizeof(path), CS "/%s", w->id[w->pending_obj]);
+            (void)snprintf(form, sizeof(form), "name=%s", w->pending_name);
+        } else {
+            w->pending = POST;
+            (void)snprintf(path, sizeof(path), CS);
+            (void)snprintf(form, sizeof(form), "name=%s&uri=%s", w->pending_name, w->pending_name);
+        }
+        rc = th_http_try(w->d, w->d->ports[0], w->pending == PUT ? "PUT" : "POST", path, "admin",
+                         w->d->password, NULL, form, strlen(form), &r);
+        if (rc != 0) { /* no answer: the daemon is gone; pending stays as it is */
+            th_resp_free(&r);
+            break;
+        }
+        if (r.status == 200 && w->pending == POST) {
+            (void)snprintf(w->id[w->n], sizeof(w->id[0]), "%s", th_location_id(&r));
+            (void)snprintf(w->name[w->n++], sizeof(w->name[0]), "%s", w->pending_name);
+        } else if (r.status == 200) {
+            (void)snprintf(w->name[w->pending_obj], sizeof(w->name[0]), "%s", w->pending_name);
+        }
+        /* anything else (503 while the write lock is busy) was not committed */
+        w->pending = NONE;
+        th_resp_free(&r);
+    }
+    return NULL;
+}
+
+START_TEST(test_kill9_during_writes_loses_nothing_acknowledged)
+{
+    static struct writer w[WRITERS];
+    static struct th_daemon d;
+    long total = 0;
+    unsigned seed = (unsigned)getpid();
+    int acked_ops = 0;
+
+    memset(&d, 0, sizeof(d));
+    for (int round = 0; round < 20; round++) {
+        pthread_t t[WRITERS];
+        atomic_bool stop = false;
+        long now, posted = 0, maybe = 0;
+
+        th_daemon_start(&d, "0", NULL);
+        for (int i = 0; i < WRITERS; i++) {
+            memset(&w[i], 0, sizeof(w[i]));
+            w[i] = (struct writer){.d = &d, .round = round, .idx = i, .stop = &stop};
+            ck_assert_int_eq(pthread_create(&t[i], NULL, write_load, &w[i]), 0);
+        }
+        (void)usleep((useconds_t)(150 + rand_r(&seed) % 250) * 1000);
+        th_daemon_kill9(&d); /* mid-request: the writers are never idle */
+        atomic_store(&stop, true);
+        for (int i = 0; i < WRITERS; i++)
+            ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        assert_intact(&d); /* as the crash left it, before a restart recovers anything */
+
+        th_daemon_start(&d, "0", NULL);
+        for (int i = 0; i < WRITERS; i++) {
+            for (int k = 0; k < w[i].n; k++) {
+                char name[64], uri[64];
+                bool in_flight = w[i].pending == PUT && w[i].pending_obj == k;
+
+                cospace_field(&d, w[i].id[k], "name", name, sizeof(name));
+                ck_assert_msg(strcmp(name, w[i].name[k]) == 0 ||
+                                  (in_flight && strcmp(name, w[i].pending_name) == 0),
+                              "round %d: coSpace %s is named '%s', acknowledged '%s'", round,
+                              w[i].id[k], name, w[i].name[k]);
+                cospace_field(&d, w[i].id[k], "uri", uri, sizeof(uri));
+                ck_assert_msg(strncmp(uri, "k", 1) == 0 && strstr(uri, "-w"), "uri '%s'", uri);
+            }
+            posted += w[i].n;
+            maybe += w[i].pending == POST;
+            acked_ops += w[i].n;
+        }
+        /* every acknowledged create is there; at most the ones in flight besides */
+        now = list_total(&d, CS "?limit=1");
+        ck_assert_msg(now >= total + posted && now <= total + posted + maybe,
+                      "round %d: %ld coSpaces, expected %ld to %ld", round, now, total + posted,
+                      total + posted + maybe);
+        total = now;
+        ck_assert_int_eq(th_daemon_stop(&d), 0);
+    }
+    ck_assert_int_gt(acked_ops, 20); /* the load did write */
+    fprintf(stderr, "kill -9: 20 rounds, %ld coSpaces kept, %d acknowledged creates checked\n",
+            total, acked_ops);
+    th_daemon_destroy(&d);
+}
+END_TEST
+
+/* ---- a disk that fills up ------------------------------------------------------------------ */
+
+START_TEST(test_disk_full_503_reads_work_then_recovers)
+{
+    static struct th_daemon d;
+    char path[256], buf[65536], id[40];
+    struct th_resp r;
+    long acked = 0, before;
+    bool full = false;
+    int fd;
+
+    if (skip_without_mounts())
+        return;
+    memset(&d, 0, sizeof(d));
+    d.mount = TH_MOUNT_TMPFS;
+    d.tmpfs_size = 4 << 20;
+    th_daemon_start(&d, "0", NULL);
+    th_admin(&d, "POST", CS, "name=before-full&uri=before.full", &r);
+    ck_assert_int_eq(r.status, 200);
+    (void)snprintf(id, sizeof(id), "%s", th_location_id(&r));
+    th_resp_free(&r);
+    before = list_total(&d, CS "?limit=1");
+
+    (void)snprintf(path, sizeof(path), "%s%s/filler", d.root, d.dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    memset(buf, 'x', sizeof(buf));
+    errno = 0;
+    for (int i = 0; i < 256 && write(fd, buf, sizeof(buf)) >= 0; i++) /* the last one is short */
+        ;
+    ck_assert_int_eq(errno, ENOSPC);
+    ck_assert_int_eq(close(fd), 0);
+
+    /* pages SQLite already holds may take a few writes; then every write fails */
+    for (int i = 0; i < 200 && !full; i++) {
+        char form[96];
+
+        (void)snprintf(form, sizeof(form), "name=full-%d&uri=full.%d", i, i);
+        th_admin(&d, "POST", CS, form, &r);
+        if (r.status == 200)
+            acked++;
+        else {
+            ck_assert_int_eq(r.status, 503);
+            ck_assert_str_eq(r.body, NOT_READY);
+            full = true;
+        }
+        th_resp_free(&r);
+    }
+    ck_assert_msg(full, "200 writes fitted on a full disk");
+    (void)snprintf(buf, sizeof(buf), CS "/%s", id);
+    th_admin(&d, "PUT", buf, "name=renamed-on-full-disk", &r);
+    ck_assert_int_eq(r.status, 503);
+    th_resp_free(&r);
+    ck_assert_uint_eq(th_log_count(&d, "the database cannot be written (No space left on device)"),
+                      1); /* once, however many writes fail */
+
+    /* reads keep working, and everything acknowledged is there */
+    ck_assert_int_eq(list_total(&d, CS "?limit=1"), before + acked);
+    cospace_field(&d, id, "uri", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "before.full");
+    assert_intact(&d);
+
+    ck_assert_int_eq(unlink(path), 0); /* space returns: writes work, no restart */
+    th_admin(&d, "POST", CS, "name=after-full&uri=after.full", &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    ck_assert_int_eq(list_total(&d, CS "?limit=1"), before + acked + 1);
+    assert_intact(&d);
+    fprintf(stderr, "disk full: %ld creates fitted after the disk filled, then 503\n", acked);
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
+    th_rmdir(d.dir);
+}
+END_TEST
+
+/* ---- a read-only data directory ------------------------------------------------------------ */
+
+START_TEST(test_read_only_data_dir_serves_reads_503_on_writes)
+{
+    static struct th_daemon d;
+    char path[128], uri[64], id[40];
+    struct th_resp r;
+    static const char *const writes[][3] = {
+        {"POST", CS, "name=ro-new"},
+        {"PUT", NULL, "name=renamed"},
+        {"DELETE", NULL, NULL},
+        {"POST", "/api/v1/turnServers", "serverAddress=ro.example.invalid"},
+    };
+
+    if (skip_without_mounts())
+        return;
+    memset(&d, 0, sizeof(d));
+    th_daemon_start(&d, "0", NULL);
+    th_admin(&d, "POST", CS, "name=ro-before&uri=ro.before", &r);
+    ck_assert_int_eq(r.status, 200);
+    (void)snprintf(id, sizeof(id), "%s", th_location_id(&r));
+    th_resp_free(&r);
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
+
+    d.mount = TH_MOUNT_READ_ONLY;
+    th_daemon_start(&d, "0", NULL);
+    ck_assert_uint_eq(th_log_count(&d, "cannot be written: serving reads"), 1);
+    ck_assert_int_eq(list_total(&d, CS), 1);
+    cospace_field(&d, id, "uri", uri, sizeof(uri));
+    ck_assert_str_eq(uri, "ro.before");
+    (void)snprintf(path, sizeof(path), CS "/%s", id);
+    for (size_t i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+        const char *body = writes[i][2];
+
+        th_http(&d, d.ports[0], writes[i][0], writes[i][1] ? writes[i][1] : path, "admin",
+                d.password, NULL, body, body ? strlen(body) : 0, &r);
+        ck_assert_msg(r.status == 503, "%s: %ld", writes[i][0], r.status);
+        ck_assert_str_eq(r.body, NOT_READY);
+        th_resp_free(&r);
+    }
+    ck_assert_uint_eq(th_log_count(&d, "the database cannot be written (Read-only file system)"),
+                      1);
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
+
+    d.mount = TH_MOUNT_NONE; /* writable again: a restart writes */
+    th_daemon_start(&d, "0", NULL);
+    cospace_field(&d, id, "uri", uri, sizeof(uri));
+    ck_assert_str_eq(uri, "ro.before");
+    th_admin(&d, "PUT", path, "name=renamed", &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    assert_intact(&d);
+    th_daemon_destroy(&d);
+}
+END_TEST
+
+/* ---- too few file descriptors -------------------------------------------------------------- */
+
+static size_t discard(char *ptr, size_t size, size_t n, void *userdata)
+{
+    (void)ptr;
+    (void)userdata;
+    return size * n;
+}
+
+/* GET on a handle kept between calls, so it reuses its connection; the status or 0. */
+static long get_on(CURL *c, const struct th_daemon *d)
+{
+    char url[128], userpwd[128];
+    long status = 0;
+
+    (void)snprintf(url, sizeof(url), "https://127.0.0.1:%u" CS, d->ports[0]);
+    (void)snprintf(userpwd, sizeof(userpwd), "admin:%s", d->password);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CAINFO, d->cacert);
+    curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    return status;
+}
+
+static size_t daemon_fds(const struct th_daemon *d)
+{
+    char path[64];
+    size_t n = 0;
+    DIR *dir;
+
+    (void)snprintf(path, sizeof(path), "/proc/%d/fd", (int)d->pid);
+    dir = opendir(path);
+    ck_assert_ptr_nonnull(dir);
+    while (readdir(dir))
+        n++;
+    (void)closedir(dir);
+    return n - 2;
+}
+
+START_TEST(test_fd_limit_refuses_new_connections_keeps_old_ones)
+{
+    static struct th_daemon d;
+    static int held[200];
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    char *log = NULL, *at;
+    size_t len, nheld = 0;
+    long limit, peak_fds = 0;
+    struct th_resp r;
+    CURL *kept = curl_easy_init();
+    int rc = 0;
+
+    memset(&d, 0, sizeof(d));
+    d.nofile = 128;
+    th_daemon_start(&d, "0", NULL);
+    ck_assert_int_eq(api_read_file(d.log, 1 << 20, &log, &len), 0);
+    at = strstr(log, "(RLIMIT_NOFILE): at most ");
+    ck_assert_msg(at, "no connection limit from RLIMIT_NOFILE in %s", d.log);
+    limit = strtol(at + strlen("(RLIMIT_NOFILE): at most "), NULL, 10);
+    free(log);
+    ck_assert(limit > 2 && limit < 128);
+
+    ck_assert_int_eq(get_on(kept, &d), 200); /* a client that keeps its connection */
+    sa.sin_port = htons(d.ports[0]);
+    for (long i = 0; i < limit + 20; i++) { /* every other connection the descriptors allow */
+        held[nheld] = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(held[nheld], 0);
+        ck_assert_int_eq(connect(held[nheld++], (struct sockaddr *)&sa, sizeof(sa)), 0);
+    }
+    for (int i = 0; i < 100 && !th_log_count(&d, "new ones are refused"); i++)
+        (void)usleep(50 * 1000);
+    ck_assert_uint_eq(th_log_count(&d, "new ones are refused"), 1);
+    peak_fds = (long)daemon_fds(&d);
+
+    rc = th_http_try(&d, d.ports[0], "GET", CS, "admin", d.password, NULL, NULL, 0, &r);
+    ck_assert_msg(rc != CURLE_OK && rc != CURLE_OPERATION_TIMEDOUT,
+                  "a new connection: curl %d, status %ld (expected refused at once)", rc, r.status);
+    th_resp_free(&r);
+    ck_assert_int_eq(get_on(kept, &d), 200); /* the one it has is still served */
+    ck_assert_uint_eq(th_log_count(&d, "Too many open files"), 0);
+
+    for (size_t i = 0; i < nheld; i++)
+        (void)close(held[i]);
+    rc = -1;
+    for (int i = 0; i < 100 && rc != CURLE_OK; i++) { /* the closes are noticed: it recovers */
+        rc = th_http_try(&d, d.ports[0], "GET", CS, "admin", d.password, NULL, NULL, 0, &r);
+        ck_assert(rc == CURLE_OK || r.status == 0);
+        ck_assert(rc != CURLE_OK || r.status == 200);
+        th_resp_free(&r);
+        if (rc != CURLE_OK)
+            (void)usleep(50 * 1000);
+    }
+    ck_assert_int_eq(rc, CURLE_OK);
+    ck_assert_int_eq(get_on(kept, &d), 200);
+    fprintf(stderr, "RLIMIT_NOFILE 128: %ld connections per port, %ld descriptors at the peak\n",
+            limit, peak_fds);
+    curl_easy_cleanup(kept);
+    th_daemon_destroy(&d);
+}
+END_TEST
+
+Suite *it_faults_suite(void)
+{
+    Suite *s = suite_create("it_faults");
+    TCase *tc = tcase_create("faults");
+
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_disk_full_503_reads_work_then_recovers);
+    tcase_add_test(tc, test_read_only_data_dir_serves_reads_503_on_writes);
+    tcase_add_test(tc, test_fd_limit_refuses_new_connections_keeps_old_ones);
+    tcase_add_test(tc, test_kill9_during_writes_loses_nothing_acknowledged);
+    suite_add_tcase(s, tc);
+    return s;
+}
