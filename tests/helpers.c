@@ -656,9 +656,10 @@ static void *relay_main(void *arg)
 
         pthread_mutex_lock(&r->lock);
         for (int j = 0; j < r->ninject; j++)
-            for (int i = 0; i < nclients; i++)
-                (void)sendto(r->front, r->inject[j], r->inject_len[j], 0,
-                             (struct sockaddr *)&clients[i], sizeof(clients[0]));
+            for (unsigned k = 0; k < r->inject_times[j]; k++)
+                for (int i = 0; i < nclients; i++)
+                    (void)sendto(r->front, r->inject[j], r->inject_len[j], 0,
+                                 (struct sockaddr *)&clients[i], sizeof(clients[0]));
         r->ninject = 0;
         pthread_mutex_unlock(&r->lock);
         for (int i = 0; i < nheld; i++) { /* release what is due */
@@ -732,14 +733,20 @@ void th_relay_start(struct th_relay *r, unsigned short upstream, int64_t delay_u
     ck_assert_int_eq(pthread_create(&r->thread, NULL, relay_main, r), 0);
 }
 
-void th_relay_inject(struct th_relay *r, const uint8_t *buf, size_t len)
+void th_relay_flood(struct th_relay *r, const uint8_t *buf, size_t len, unsigned times)
 {
     ck_assert_uint_le(len, sizeof(r->inject[0]));
     pthread_mutex_lock(&r->lock);
     ck_assert_int_lt(r->ninject, 8);
     memcpy(r->inject[r->ninject], buf, len);
+    r->inject_times[r->ninject] = times;
     r->inject_len[r->ninject++] = len;
     pthread_mutex_unlock(&r->lock);
+}
+
+void th_relay_inject(struct th_relay *r, const uint8_t *buf, size_t len)
+{
+    th_relay_flood(r, buf, len, 1);
 }
 
 void th_relay_stop(struct th_relay *r)

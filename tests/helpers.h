@@ -143,11 +143,14 @@ struct th_relay {
     pthread_mutex_t lock;
     uint8_t inject[8][512];
     size_t inject_len[8];
+    unsigned inject_times[8];
     int ninject;
 };
 void th_relay_start(struct th_relay *r, unsigned short upstream, int64_t delay_us);
 /* Queues buf (at most 512 bytes, 8 at a time) for every client; they go out at once. */
 void th_relay_inject(struct th_relay *r, const uint8_t *buf, size_t len);
+/* th_relay_inject, sent 'times' times over to every client: a flood. */
+void th_relay_flood(struct th_relay *r, const uint8_t *buf, size_t len, unsigned times);
 void th_relay_stop(struct th_relay *r);
 
 #endif

@@ -570,6 +570,72 @@ START_TEST(test_malformed_from_the_server_is_counted_and_dropped)
 }
 END_TEST
 
+/* A flood from the TURN server's address: 20,000 ChannelData datagrams on a channel never
+ * bound and 20,000 truncated ones to each leg's allocation, as fast as one thread sends. The
+ * media thread counts what reaches it as malformed (the rest overflows its socket's receive
+ * buffer in the kernel), forwards none, and the call carries on. */
+START_TEST(test_flood_from_the_server_is_dropped)
+{
+    static const char *const ids[] = {"turn-flood"};
+    static const uint8_t truncated[] = {0x40, 0x00, 0x00, 0xc8, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+    static const uint8_t unbound[] = {0x4a, 0xbc, 0x00, 0x0c, 0x80, 0, 0, 1,
+                                      0,    0,    0,    0,    0,    0, 0, 1};
+    struct sockaddr_in to[2];
+    struct th_relay relay;
+    struct turn_prober *p2;
+    struct media_config mc = {0};
+    struct media *m2;
+    struct media_leg_status st;
+    struct pollfd pfd;
+    uint64_t seen = 0, last = 1;
+    int fd[2];
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    th_relay_start(&relay, co.port, 0);
+    p2 = own_prober(3600LL * 1000000, 2000000, ids, &relay.port, 1);
+    mc.prober = p2;
+    ck_assert_int_eq(media_start(&mc, &m2), 0);
+    two_legs_on(m2, "call-f", "leg-fa", "leg-fb", fd, to);
+
+    th_relay_flood(&relay, unbound, sizeof(unbound), 20000);
+    th_relay_flood(&relay, truncated, sizeof(truncated), 20000);
+    for (int i = 0; i < 40 && seen != last; i++) { /* until the count settles (published 1/s) */
+        last = seen;
+        usleep(1200 * 1000);
+        ck_assert_int_eq(media_leg_get(m2, "leg-fa", &st), 0);
+        seen = st.malformed;
+    }
+    ck_assert_uint_gt(seen, 0);
+    ck_assert_uint_le(seen, 40000);
+    pfd = (struct pollfd){fd[0], POLLIN, 0}; /* nothing of it reached an endpoint */
+    ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+    pfd = (struct pollfd){fd[1], POLLIN, 0};
+    ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+
+    for (int i = 0; i < 10; i++) { /* and the call carries on */
+        uint8_t buf[256];
+
+        sendto(fd[0], buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&to[0], sizeof(to[0]));
+    }
+    expect_rtp(fd[1], 10, &to[1]);
+    ck_assert_int_eq(media_leg_get(m2, "leg-fa", &st), 0);
+    ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
+    ck_assert_uint_eq(st.cls[MEDIA_RTP].fwd_packets, 10);
+    fprintf(stderr,
+            "flood: %llu of 40,000 datagrams reached the media thread and were counted "
+            "malformed; the rest never reached its socket\n",
+            (unsigned long long)seen);
+    media_stop(m2);
+    turn_prober_stop(p2);
+    th_relay_stop(&relay);
+    close(fd[0]);
+    close(fd[1]);
+}
+END_TEST
+
 /* A program with its stdin on a pipe (returned in *ret_in) and stdout+stderr in out_path. */
 static pid_t spawn(const char *const *argv, int *ret_in, const char *out_path)
 {
@@ -802,6 +868,7 @@ Suite *media_suite(void)
     tcase_add_test(tc, test_failover_to_the_other_server);
     tcase_add_test(tc, test_media_survives_short_lifetimes);
     tcase_add_test(tc, test_malformed_from_the_server_is_counted_and_dropped);
+    tcase_add_test(tc, test_flood_from_the_server_is_dropped);
     tcase_add_test(tc, test_removal_and_stop_release_allocations);
     tcase_add_test(tc, test_no_reachable_server_fails_the_leg);
     tcase_add_test(tc, test_dtls_end_to_end);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -346,6 +347,169 @@ START_TEST(test_expressway_431)
 }
 END_TEST
 
+/* ---- hostile servers ------------------------------------------------------------------------ */
+
+/* Waits (bounded) for a request on f->fd; false when none came or the test is ending. */
+static bool next_request(struct fake *f, struct sockaddr_in *from, struct stun_msg *m, uint8_t *buf,
+                         size_t cap)
+{
+    for (int i = 0; i < 100 && !f->stop; i++) { /* 10 s */
+        struct pollfd pfd = {f->fd, POLLIN, 0};
+        socklen_t flen = sizeof(*from);
+        ssize_t n;
+
+        if (poll(&pfd, 1, 100) <= 0)
+            continue;
+        n = recvfrom(f->fd, buf, cap, 0, (struct sockaddr *)from, &flen);
+        if (n > 0 && stun_decode_datagram(buf, (size_t)n, m) == 0 && m->cls == STUN_REQUEST)
+            return true;
+    }
+    return false;
+}
+
+/* The challenge a real server sends to an Allocate without credentials. */
+static size_t challenge(const struct stun_msg *m, uint8_t *out, size_t cap)
+{
+    struct stun_writer w;
+
+    stun_writer_init(&w, out, cap, m->method, STUN_ERROR, m->tid);
+    stun_put_error(&w, 401, "Unauthorized");
+    stun_put_str(&w, STUN_ATTR_REALM, "hostile.example.com");
+    stun_put_str(&w, STUN_ATTR_NONCE, "0123456789abcdef");
+    return (size_t)stun_writer_finish(&w);
+}
+
+/* Garbage: random bytes, a STUN header with the request's transaction id claiming 400 bytes
+ * it does not have, then a "success" without an XOR-RELAYED-ADDRESS, unsigned. */
+static void *garbage_server(void *arg)
+{
+    struct fake *f = arg;
+    struct sockaddr_in from;
+    uint8_t buf[1500], out[512];
+    struct stun_msg m;
+    unsigned seed = 7;
+
+    for (int i = 0; i < 20 && next_request(f, &from, &m, buf, sizeof(buf)); i++) {
+        struct stun_writer w;
+
+        for (size_t k = 0; k < 100; k++)
+            out[k] = (uint8_t)rand_r(&seed);
+        (void)sendto(f->fd, out, 100, 0, (struct sockaddr *)&from, sizeof(from));
+        memcpy(out, buf, 20);
+        out[0] = 0x01, out[1] = 0x03, out[2] = 0x01, out[3] = 0x90; /* Allocate success, 400 */
+        (void)sendto(f->fd, out, 20, 0, (struct sockaddr *)&from, sizeof(from));
+        stun_writer_init(&w, out, sizeof(out), m.method, STUN_SUCCESS, m.tid);
+        stun_put_u32(&w, STUN_ATTR_LIFETIME, 600);
+        (void)sendto(f->fd, out, (size_t)stun_writer_finish(&w), 0, (struct sockaddr *)&from,
+                     sizeof(from));
+    }
+    return NULL;
+}
+
+/* Answers correctly, but 4 s late: past the prober's 3 s budget. */
+static void *slow_server(void *arg)
+{
+    struct fake *f = arg;
+    struct sockaddr_in from;
+    uint8_t buf[1500], out[512];
+    struct stun_msg m;
+
+    if (next_request(f, &from, &m, buf, sizeof(buf))) {
+        for (int i = 0; i < 40 && !f->stop; i++)
+            (void)usleep(100 * 1000);
+        (void)sendto(f->fd, out, challenge(&m, out, sizeof(out)), 0, (struct sockaddr *)&from,
+                     sizeof(from));
+    }
+    return NULL;
+}
+
+/* Answers every request at once, from another port of the same address. */
+static void *elsewhere_server(void *arg)
+{
+    struct fake *f = arg;
+    struct sockaddr_in from;
+    uint8_t buf[1500], out[512];
+    struct stun_msg m;
+    int other = socket(AF_INET, SOCK_DGRAM, 0);
+
+    for (int i = 0; i < 20 && next_request(f, &from, &m, buf, sizeof(buf)); i++)
+        (void)sendto(other, out, challenge(&m, out, sizeof(out)), 0, (struct sockaddr *)&from,
+                     sizeof(from));
+    close(other);
+    return NULL;
+}
+
+static unsigned flooded;
+
+/* Floods the client with 20,000 datagrams (junk, STUN answers to transactions it never
+ * started, ChannelData) before each true answer, which is the Expressway's 401 then 431. */
+static void *flooding_server(void *arg)
+{
+    struct fake *f = arg;
+    struct sockaddr_in from;
+    uint8_t buf[1500], out[512], junk[3][64];
+    struct stun_msg m;
+    uint8_t tid[12] = {9, 9, 9};
+    struct stun_writer w;
+
+    memset(junk[0], 0xa5, sizeof(junk[0]));
+    stun_writer_init(&w, junk[1], sizeof(junk[1]), STUN_ALLOCATE, STUN_ERROR, tid);
+    stun_put_error(&w, 401, "Unauthorized");
+    ck_assert_int_le(stun_writer_finish(&w), 64);
+    memcpy(junk[2], (const uint8_t[]){0x40, 0x00, 0x00, 0x3c}, 4);
+    for (int i = 0; i < 20 && next_request(f, &from, &m, buf, sizeof(buf)); i++) {
+        for (unsigned k = 0; k < 20000; k++, flooded++)
+            (void)sendto(f->fd, junk[k % 3], sizeof(junk[0]), 0, (struct sockaddr *)&from,
+                         sizeof(from));
+        if (!m.username.ptr) {
+            (void)sendto(f->fd, out, challenge(&m, out, sizeof(out)), 0, (struct sockaddr *)&from,
+                         sizeof(from));
+        } else {
+            stun_writer_init(&w, out, sizeof(out), m.method, STUN_ERROR, m.tid);
+            stun_put_error(&w, 431, "Integrity Check Failure");
+            (void)sendto(f->fd, out, (size_t)stun_writer_finish(&w), 0, (struct sockaddr *)&from,
+                         sizeof(from));
+        }
+    }
+    return NULL;
+}
+
+START_TEST(test_hostile_servers)
+{
+    static const struct {
+        const char *id;
+        void *(*fn)(void *);
+        enum turn_failure failure;
+        const char *detail;
+    } cases[] = {
+        {"srv-garbage", garbage_server, TURN_FAIL_PROTOCOL, "without XOR-RELAYED-ADDRESS"},
+        {"srv-slow", slow_server, TURN_FAIL_TIMEOUT, ""},
+        {"srv-elsewhere", elsewhere_server, TURN_FAIL_TIMEOUT, ""},
+        {"srv-flood", flooding_server, TURN_FAIL_INTEGRITY, "431"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct turn_server_spec s;
+        struct turn_server_status st;
+        struct fake f;
+        pthread_t t;
+
+        fake_start(&f, &t, cases[i].fn);
+        s = spec_for(cases[i].id, "127.0.0.1", f.port, "secret");
+        st = probe(&s);
+        fake_stop(&f, t);
+        ck_assert_msg(!st.hosts[0].reachable && st.hosts[0].failure == cases[i].failure,
+                      "%s: reachable %d, failure %d (%s)", cases[i].id, st.hosts[0].reachable,
+                      (int)st.hosts[0].failure, st.hosts[0].detail);
+        ck_assert_msg(strstr(st.hosts[0].detail, cases[i].detail), "%s: %s", cases[i].id,
+                      st.hosts[0].detail);
+        fprintf(stderr, "%s: %s\n", cases[i].id, st.hosts[0].detail);
+        turn_prober_remove(prober, cases[i].id);
+    }
+    ck_assert_uint_ge(flooded, 40000); /* both answers came through a flood */
+}
+END_TEST
+
 START_TEST(test_ipv6_loopback)
 {
     static const char *const args[] = {"--listening-ip=::1", "--relay-ip=::1", NULL};
@@ -405,6 +569,7 @@ Suite *turn_prober_suite(void)
     tcase_add_test(tc, test_redirect_followed_once);
     tcase_add_test(tc, test_expressway_431);
     tcase_add_test(tc, test_437_retried_from_a_fresh_port);
+    tcase_add_test(tc, test_hostile_servers);
     tcase_add_test(tc, test_ipv6_loopback);
     tcase_add_test(tc, test_rtt_is_real);
     suite_add_tcase(s, tc);

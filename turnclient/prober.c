@@ -351,9 +351,13 @@ static void describe(struct turn_host_status *h, const struct turn_alloc_info *i
                  info->error_code, reason);
         break;
     default:
-        snprintf(h->detail, sizeof(h->detail),
-                 "the server did not answer as a TURN server should (%d %s)", info->error_code,
-                 reason);
+        if (info->error_code)
+            snprintf(h->detail, sizeof(h->detail),
+                     "the server did not answer as a TURN server should (%d %s)", info->error_code,
+                     reason);
+        else
+            snprintf(h->detail, sizeof(h->detail),
+                     "the server did not answer as a TURN server should (%s)", reason);
     }
 }
 
