@@ -26,6 +26,7 @@ static const struct option_def options[] = {
     {"threads", "N", "HTTP worker threads per port (default: one per core)"},
     {"connection-limit", "N", "open connections per port (default 1000)"},
     {"connection-timeout", "SECONDS", "idle connection timeout (default 30)"},
+    {"per-ip-connection-limit", "N", "open connections per client address and port (default 100)"},
     {"probe-interval", "SECONDS", "how often each TURN server is probed (default 30)"},
 };
 
@@ -61,6 +62,7 @@ static void defaults(struct api_config *c)
     c->log_level = API_LOG_INFO;
     c->connection_limit = 1000;
     c->connection_timeout_s = 30;
+    c->per_ip_connection_limit = 100;
     c->probe_interval_s = 30;
 }
 
@@ -144,6 +146,8 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
         return set_uint(&c->threads, v, 1, 256);
     if (strcmp(key, "connection-limit") == 0)
         return set_uint(&c->connection_limit, v, 1, 100000);
+    if (strcmp(key, "per-ip-connection-limit") == 0)
+        return set_uint(&c->per_ip_connection_limit, v, 1, 100000);
     if (strcmp(key, "connection-timeout") == 0)
         return set_uint(&c->connection_timeout_s, v, 1, 3600);
     if (strcmp(key, "probe-interval") == 0)

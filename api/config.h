@@ -20,6 +20,7 @@ struct api_config {
     unsigned threads; /* 0 = one per core */
     unsigned connection_limit;
     unsigned connection_timeout_s;
+    unsigned per_ip_connection_limit;
     unsigned probe_interval_s; /* between two probes of a TURN server */
     /* positional arguments (the "user ..." subcommand), pointing into argv */
     char *args[4];

@@ -251,6 +251,7 @@ static int start_http(const struct api_config *c, const struct paths *p, const s
         .threads = c->threads ? c->threads : default_threads(),
         .connection_limit = c->connection_limit,
         .connection_timeout_s = c->connection_timeout_s,
+        .per_ip_connection_limit = c->per_ip_connection_limit,
         .db_path = p->db,
     };
     int r;

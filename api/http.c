@@ -20,6 +20,7 @@
 #include <microhttpd.h>
 #include <openssl/rand.h>
 
+#include "api/form.h"
 #include "api/http.h"
 #include "api/log.h"
 #include "api/util.h"
@@ -29,6 +30,11 @@
 /* A body over API_MAX_BODY is read and dropped up to this size, so that the client gets its
  * 413 instead of a connection closed under its upload; beyond it the 413 goes out at once. */
 #define DRAIN_MAX (1024 * 1024)
+/* The longest URI, query included; longer is 414. With at most API_PARAMS_MAX arguments, what
+ * libmicrohttpd keeps of a request line (the line, and a record of about 56 bytes per argument)
+ * fits in a connection's memory (CONNECTION_MEMORY) with room for the headers. */
+#define URI_MAX (16 * 1024)
+#define CONNECTION_MEMORY (128 * 1024)
 /* TLS 1.3 and 1.2 only; in 1.2 only forward-secret key exchange (ECDHE) with AEAD ciphers, as
  * in Mozilla's "intermediate" profile. curl, newman (Node) and Ansible (Python) negotiate these
  * in make test. */
@@ -74,8 +80,10 @@ struct req_state {
     size_t len;
     size_t seen; /* body bytes received, kept or not */
     bool too_big;
-    bool answered; /* a 413 was queued before the body arrived */
-    bool waited;   /* suspended once already (api_reply.wait_id): answer now */
+    bool answered;  /* a 413 was queued before the body arrived */
+    bool waited;    /* suspended once already (api_reply.wait_id): answer now */
+    bool started;   /* on_request has seen the headers */
+    int uri_status; /* 413 or 414 when on_uri() cut the query off, else 0 */
 };
 
 /* ---- store connection pool ---------------------------------------------------------------- */
@@ -385,6 +393,42 @@ static void request_id(struct api_http *h, struct MHD_Connection *conn, char *id
                  (uint_fast32_t)(atomic_fetch_add(&h->ids, 1) + 1) & 0xffffffffu);
 }
 
+static struct req_state *req_state_new(struct api_http *h)
+{
+    struct req_state *rs = calloc(1, sizeof(*rs));
+
+    if (rs) {
+        rs->start_us = api_now_us();
+        atomic_fetch_add(&h->inflight, 1); /* until on_completed() frees it */
+    }
+    return rs;
+}
+
+/* Called with the request line's URI before libmicrohttpd splits the query into arguments.
+ * Splitting thousands of them runs its connection memory out, and in epoll mode the 431 it
+ * then queues never reaches a TLS client, which waits for its own timeout. So a query with
+ * more arguments than API_PARAMS_MAX, or a URI over URI_MAX, is cut off here (in the
+ * connection's own read buffer) and answered 413 or 414 as soon as the headers are in. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct req_state *rs = req_state_new(cls);
+    char *query = strchr(uri, '?');
+    size_t args = 1;
+
+    (void)conn;
+    if (!rs || !query)
+        return rs;
+    for (const char *s = query; *s && args <= API_PARAMS_MAX; s++)
+        args += *s == '&';
+    if (strlen(uri) > URI_MAX)
+        rs->uri_status = MHD_HTTP_URI_TOO_LONG;
+    else if (args > API_PARAMS_MAX)
+        rs->uri_status = MHD_HTTP_CONTENT_TOO_LARGE;
+    if (rs->uri_status)  /* leave "?" (libmicrohttpd may have found it already), no arguments */
+        query[1] = '\0'; /* writable: libmicrohttpd passes its read buffer */
+    return rs;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *data,
                                   size_t *data_len, void **req_cls)
@@ -393,19 +437,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct req_state *rs = *req_cls;
 
     (void)version;
-    if (!rs) { /* first call: headers only */
+    if (!rs || !rs->started) { /* first call: headers only */
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-        rs = calloc(1, sizeof(*rs));
+        if (!rs)
+            rs = req_state_new(h);
         if (!rs)
             return MHD_NO;
-        rs->start_us = api_now_us();
+        rs->started = true;
         request_id(h, conn, rs->id);
         *req_cls = rs; /* freed in on_completed() */
-        atomic_fetch_add(&h->inflight, 1);
-        if (cl && strtoull(cl, NULL, 10) > DRAIN_MAX) { /* refuse before reading it */
+        if (rs->uri_status == MHD_HTTP_URI_TOO_LONG) {
+            struct api_reply reply = {0};
+
             rs->answered = true;
+            api_reply_failure(&reply, MHD_HTTP_URI_TOO_LONG, "requestTooLarge");
+            return send_reply(h, conn, &reply, rs, method, url, NULL);
+        }
+        if (rs->uri_status || (cl && strtoull(cl, NULL, 10) > DRAIN_MAX)) {
+            rs->answered = true; /* refused before reading the body */
             return too_large(h, conn, rs, method, url);
         }
         return MHD_YES;
@@ -537,9 +588,11 @@ static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_co
         NULL, MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem, MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem,
         MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
         MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit + cfg->threads * 4,
-        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &h->refs[i],
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connection_limit,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, &h->refs[i], MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_END);
 }
 
 int api_http_start(const struct api_http_config *cfg, const struct api *api, struct api_auth *auth,

@@ -13,14 +13,15 @@
 struct api_http; /* opaque */
 
 struct api_http_config {
-    const char *bind;               /* numeric IPv4 or IPv6 address */
-    const uint16_t *ports;          /* 0 = any free port */
-    size_t nports;                  /* 1 .. API_MAX_LISTEN */
-    unsigned threads;               /* worker threads per port */
-    unsigned connection_limit;      /* per port */
-    unsigned connection_timeout_s;  /* idle connections are closed after this */
-    const char *db_path;            /* every worker gets a pooled connection to it */
-    const char *cert_pem, *key_pem; /* PEM text */
+    const char *bind;                 /* numeric IPv4 or IPv6 address */
+    const uint16_t *ports;            /* 0 = any free port */
+    size_t nports;                    /* 1 .. API_MAX_LISTEN */
+    unsigned threads;                 /* worker threads per port */
+    unsigned connection_limit;        /* per port */
+    unsigned connection_timeout_s;    /* idle connections are closed after this */
+    unsigned per_ip_connection_limit; /* per client address and port */
+    const char *db_path;              /* every worker gets a pooled connection to it */
+    const char *cert_pem, *key_pem;   /* PEM text */
 };
 
 /* Opens the store pool and starts one MHD daemon per port. 'api' and 'auth' must outlive the

@@ -430,13 +430,15 @@ int th_http_try(const struct th_daemon *d, unsigned short port, const char *meth
 {
     struct curl_slist *hl = NULL;
     struct body_buf b = {0};
-    char url[2048], userpwd[256];
+    size_t url_len = strlen(path) + 32;
+    char *url = malloc(url_len), userpwd[256];
     CURL *c = curl_easy_init();
     CURLcode rc;
 
     memset(resp, 0, sizeof(*resp));
     ck_assert_ptr_nonnull(c);
-    (void)snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", port, path);
+    ck_assert_ptr_nonnull(url);
+    (void)snprintf(url, url_len, "https://127.0.0.1:%u%s", port, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CAINFO, d->cacert);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
@@ -466,6 +468,7 @@ int th_http_try(const struct th_daemon *d, unsigned short port, const char *meth
     resp->len = b.len;
     curl_slist_free_all(hl);
     curl_easy_cleanup(c);
+    free(url);
     return (int)rc;
 }
 

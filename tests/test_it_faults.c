@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -473,6 +474,74 @@ START_TEST(test_fd_limit_refuses_new_connections_keeps_old_ones)
 }
 END_TEST
 
+/* ---- slow clients --------------------------------------------------------------------------- */
+
+/* A TCP connection from 'source' that sends the first bytes of a TLS record and no more. */
+static int slow_client(const char *source, unsigned short port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(inet_pton(AF_INET, source, &src.sin_addr), 1);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ck_assert_int_eq(send(fd, "\x16\x03", 2, MSG_NOSIGNAL), 2);
+    return fd;
+}
+
+/* True when the daemon has closed fd (end of file or reset, after a TLS alert perhaps)
+ * within about 'ms'. */
+static bool closed_within(int fd, int ms)
+{
+    for (int i = 0; i < ms / 100; i++) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        char buf[64];
+
+        if (poll(&pfd, 1, 100) == 1 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+            return true;
+    }
+    return false;
+}
+
+START_TEST(test_slow_clients_cannot_take_every_connection)
+{
+    static const char *const args[] = {"--per-ip-connection-limit", "8", "--connection-timeout",
+                                       "2", NULL};
+    static struct th_daemon d;
+    struct th_resp r;
+    int slow[8], rc;
+
+    memset(&d, 0, sizeof(d));
+    th_daemon_start(&d, "0", args);
+    for (int i = 0; i < 8; i++) /* every connection 127.0.0.3 may have, each stalled */
+        slow[i] = slow_client("127.0.0.3", d.ports[0]);
+    (void)usleep(200 * 1000);
+
+    th_admin(&d, "GET", CS, NULL, &r); /* another address is served meanwhile */
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    th_http_source = "127.0.0.3"; /* a ninth from the slow address is refused, not queued */
+    rc = th_http_try(&d, d.ports[0], "GET", CS, "admin", d.password, NULL, NULL, 0, &r);
+    th_http_source = NULL;
+    th_resp_free(&r);
+    ck_assert_msg(rc != CURLE_OK && rc != CURLE_OPERATION_TIMEDOUT, "curl %d", rc);
+
+    for (int i = 0; i < 8; i++) /* idle past --connection-timeout: closed by the daemon */
+        ck_assert_msg(closed_within(slow[i], 10000), "slow connection %d still open", i);
+    th_http_source = "127.0.0.3";
+    th_http(&d, d.ports[0], "GET", CS, "admin", d.password, NULL, NULL, 0, &r);
+    th_http_source = NULL;
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    for (int i = 0; i < 8; i++)
+        (void)close(slow[i]);
+    th_daemon_destroy(&d);
+}
+END_TEST
+
 Suite *it_faults_suite(void)
 {
     Suite *s = suite_create("it_faults");
@@ -483,6 +552,7 @@ Suite *it_faults_suite(void)
     tcase_add_test(tc, test_disk_full_503_reads_work_then_recovers);
     tcase_add_test(tc, test_read_only_data_dir_serves_reads_503_on_writes);
     tcase_add_test(tc, test_fd_limit_refuses_new_connections_keeps_old_ones);
+    tcase_add_test(tc, test_slow_clients_cannot_take_every_connection);
     tcase_add_test(tc, test_kill9_during_writes_loses_nothing_acknowledged);
     suite_add_tcase(s, tc);
     return s;
