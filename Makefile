@@ -4,6 +4,8 @@
 #   make test       install missing packages, build, run every suite, then again under ASan+UBSan
 #   make bench      wrk benchmark against the daemon and a minimal MHD server (scripts/bench/)
 #   make fuzz       libFuzzer harnesses (fuzz/), FUZZ_SECONDS each (default 60; make test runs 5)
+#   make tsan       the threaded suites (tag net) and their daemons under ThreadSanitizer
+#   make soak       10 minutes of mixed API, TURN and media load (scripts/soak.sh; not in CI)
 #   WERROR=0        escape hatch for newer compilers (CI keeps -Werror)
 
 CC ?= cc
@@ -32,6 +34,8 @@ rel_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 rel_LDFLAGS := -pie -Wl,-z,relro,-z,now
 asan_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 asan_LDFLAGS := -fsanitize=address,undefined
+tsan_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=thread
+tsan_LDFLAGS := -fsanitize=thread
 
 SCHEMA := $(sort $(wildcard schema/*.sql))
 STORE_SRCS := $(wildcard store/*.c)
@@ -41,7 +45,7 @@ API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c))
 TEST_SRCS := $(wildcard tests/*.c)
 LIB_SRCS := $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 
-.PHONY: all run test check-suites bench clean format format-check lint deps fuzz
+.PHONY: all run test check-suites bench clean format format-check lint deps fuzz tsan soak
 all: build/rel/callbridged build/rel/cbctl
 
 build/gen/migrations.c: $(SCHEMA) scripts/sql2c.sh
@@ -88,11 +92,15 @@ build/$(1)/bench-prober: build/$(1)/scripts/bench/prober.o $$(TURN_SRCS:%.c=buil
 build/$(1)/bench-media: build/$(1)/scripts/bench/media.o $$(TURN_SRCS:%.c=build/$(1)/%.o) $$(MEDIA_SRCS:%.c=build/$(1)/%.o)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
 
+build/$(1)/soakgen: build/$(1)/scripts/bench/soakgen.o
+	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^
+
 build/$(1)/bench-cospaces: build/$(1)/scripts/bench/cospaces.o
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS)
 endef
 $(eval $(call variant,rel))
 $(eval $(call variant,asan))
+$(eval $(call variant,tsan))
 
 # libFuzzer harnesses (fuzz/), clang with ASan + UBSan; the library built again for them.
 FUZZERS := stun channeldata form auth config router
@@ -145,6 +153,22 @@ check-suites:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	./build/$(VARIANT)/cb-tests
 
+# Every process (the tests, each callbridged and cbctl they start) writes what ThreadSanitizer
+# reports to build/tsan/report.PID; any such file fails the run.
+tsan: deps
+	$(MAKE) build/tsan/cb-tests build/tsan/callbridged build/tsan/cbctl
+	@rm -f build/tsan/report.*
+	CALLBRIDGED=build/tsan/callbridged CBCTL=build/tsan/cbctl CK_INCLUDE_TAGS=net \
+	TSAN_OPTIONS="log_path=$(CURDIR)/build/tsan/report second_deadlock_stack=1" ./build/tsan/cb-tests
+	@if ls build/tsan/report.* >/dev/null 2>&1; then cat build/tsan/report.*; \
+	echo "ThreadSanitizer reported the above (build/tsan/report.*)"; exit 1; fi
+	@echo "ThreadSanitizer: no reports"
+
+soak:
+	scripts/install-deps.sh bench
+	$(MAKE) build/rel/callbridged build/rel/soakgen
+	scripts/soak.sh build/rel
+
 bench:
 	scripts/install-deps.sh bench
 	$(MAKE) build/rel/callbridged build/rel/bench-minimal build/rel/bench-prober build/rel/bench-cospaces build/rel/bench-media
@@ -152,6 +176,7 @@ bench:
 	scripts/bench/prober.sh build/rel
 	scripts/bench/cospaces.sh build/rel
 	scripts/bench/media.sh build/rel
+	scripts/bench/auth.sh build/rel
 
 format:
 	clang-format -i $(wildcard api/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)

@@ -53,6 +53,7 @@ struct pool {
 struct port_ref {
     struct api_http *h;
     size_t i;
+    atomic_uint port; /* known once its daemon runs (for --listen 0), and read by its threads */
 };
 
 struct api_http {
@@ -530,7 +531,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
         api_log(API_LOG_WARN,
                 "port %u has %u connections open, its limit: new ones are refused until some "
                 "close (logged at most every 10 s)",
-                (unsigned)h->ports[i], h->limit);
+                atomic_load(&h->refs[i].port), h->limit);
     return MHD_NO;
 }
 
@@ -582,7 +583,9 @@ static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_co
         return NULL;
     if (v6)
         flags |= MHD_USE_IPv6;
-    h->refs[i] = (struct port_ref){h, i};
+    h->refs[i].h = h;
+    h->refs[i].i = i;
+    atomic_store(&h->refs[i].port, port);
     return MHD_start_daemon(
         flags, port, on_accept, &h->refs[i], on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
         NULL, MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem, MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem,
@@ -628,6 +631,7 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
         }
         info = MHD_get_daemon_info(h->daemons[h->n], MHD_DAEMON_INFO_BIND_PORT);
         h->ports[h->n] = info ? info->port : cfg->ports[h->n];
+        atomic_store(&h->refs[h->n].port, h->ports[h->n]);
         api_log(API_LOG_INFO, "listening on https://%s%s%s:%u", strchr(cfg->bind, ':') ? "[" : "",
                 cfg->bind, strchr(cfg->bind, ':') ? "]" : "", h->ports[h->n]);
     }

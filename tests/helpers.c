@@ -210,6 +210,19 @@ void th_daemon_start(struct th_daemon *d, const char *listen, const char *const 
             (void)unsetenv("CALLBRIDGE_ADMIN_PASSWORD");
         else
             (void)setenv("CALLBRIDGE_ADMIN_PASSWORD", ADMIN_PASSWORD, 1);
+        if (d->wrapper) {
+            const char *wrapped[48];
+            size_t n = 0;
+
+            for (; d->wrapper[n] && n < 16; n++)
+                wrapped[n] = d->wrapper[n];
+            wrapped[n++] = daemon_path();
+            for (size_t i = 1; argv[i]; i++)
+                wrapped[n++] = argv[i];
+            wrapped[n] = NULL;
+            execvp(wrapped[0], (char *const *)(uintptr_t)wrapped);
+            _exit(127);
+        }
         execv(daemon_path(), (char *const *)(uintptr_t)argv);
         _exit(127);
     }
@@ -221,8 +234,17 @@ void th_daemon_start(struct th_daemon *d, const char *listen, const char *const 
     for (int i = 0; i < 600 && !ready; i++) { /* at most 30 s, for slow sanitizer builds */
         int status;
 
-        if (waitpid(d->pid, &status, WNOHANG) == d->pid)
-            ck_abort_msg("callbridged exited during start-up; see %s", d->log);
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            char *log = NULL;
+            size_t len = 0;
+
+            (void)api_read_file(d->log, 1 << 20, &log, &len);
+            ck_abort_msg("callbridged exited during start-up (status %d); %s ends: %s", status,
+                         d->log,
+                         log && len > 400 ? log + len - 400
+                         : log            ? log
+                                          : "");
+        }
         (void)read_ports(d, &ready);
         if (!ready)
             (void)usleep(50 * 1000);

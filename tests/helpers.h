@@ -4,6 +4,7 @@
 #define TESTS_HELPERS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,8 +45,10 @@ struct th_daemon {
     bool random_admin; /* set before start: no CALLBRIDGE_ADMIN_PASSWORD in its environment */
     enum th_mount mount;
     size_t tmpfs_size;
-    unsigned nofile; /* set before start: RLIMIT_NOFILE for the daemon (0: inherited) */
-    char root[32];   /* "/proc/PID/root" with a mount, else "": prefix d->dir with it */
+    unsigned nofile;            /* set before start: RLIMIT_NOFILE for the daemon (0: inherited) */
+    const char *const *wrapper; /* set before start: a program (and its arguments, NULL-ended)
+                                   that runs the daemon, e.g. setpriv */
+    char root[32];              /* "/proc/PID/root" with a mount, else "": prefix d->dir with it */
     char dir[64];
     char log[128];    /* its stderr */
     char cacert[128]; /* its self-signed certificate */
@@ -138,7 +141,7 @@ struct th_relay {
     unsigned short upstream;
     int64_t delay_us;
     int front;
-    volatile int stop;
+    atomic_int stop;
     pthread_t thread;
     pthread_mutex_t lock;
     uint8_t inject[8][512];

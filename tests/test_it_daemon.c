@@ -1,11 +1,15 @@
 /* tests/test_it_daemon.c: callbridged's life cycle as an administrator sees it: first start,
  * restart, several ports, user subcommands, flags, and SIGTERM finishing a request in flight.
  * Each test starts its own daemon on a kernel-chosen port and stops it by PID. */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,6 +123,77 @@ START_TEST(test_two_ports)
         ck_assert_int_eq(r.status, 200);
         th_resp_free(&r);
     }
+}
+END_TEST
+
+/* 445 without root: a user with only CAP_NET_BIND_SERVICE (ambient, as the systemd unit gives
+ * it) binds it and serves; without the capability the daemon says why and exits. */
+START_TEST(test_port_445_with_the_capability_only)
+{
+    static const char *const with_cap[] = {"setpriv",
+                                           "--reuid=65534",
+                                           "--regid=65534",
+                                           "--clear-groups",
+                                           "--inh-caps=+net_bind_service",
+                                           "--ambient-caps=+net_bind_service",
+                                           NULL};
+    static const char *const without[] = {"setpriv",        "--reuid=65534",   "--regid=65534",
+                                          "--clear-groups", "--inh-caps=-all", NULL};
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(445)};
+    char out[4096], path[128];
+    struct th_resp r;
+    int fd, status;
+    pid_t pid;
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (geteuid() != 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        fprintf(stderr, "skipped: needs root to change user, and 127.0.0.1:445 free\n");
+        close(fd);
+        return;
+    }
+    close(fd);
+    th_tmpdir(d.dir);
+    ck_assert_int_eq(chown(d.dir, 65534, 65534), 0);
+    d.wrapper = with_cap;
+    th_daemon_start(&d, "445", NULL);
+    ck_assert_uint_eq(d.ports[0], 445);
+    th_http(&d, 445, "GET", "/api/v1/system/status", "admin", d.password, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    (void)snprintf(path, sizeof(path), "/proc/%d/status", (int)d.pid);
+    ck_assert_int_eq(th_run("/bin/grep", (const char *const[]){"grep", "^Uid:", path, NULL}, NULL,
+                            NULL, out, sizeof(out), NULL, 0),
+                     0);
+    ck_assert_msg(strstr(out, "65534\t65534\t65534"), "%s", out); /* not root */
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
+
+    pid = fork(); /* the same user without the capability */
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        const char *argv[16];
+        size_t n = 0;
+        int log = open(d.log, O_WRONLY | O_TRUNC);
+
+        (void)dup2(log, STDERR_FILENO);
+        (void)dup2(log, STDOUT_FILENO);
+        for (; without[n]; n++)
+            argv[n] = without[n];
+        argv[n++] = getenv("CALLBRIDGED") ? getenv("CALLBRIDGED") : "build/rel/callbridged";
+        argv[n++] = "--data-dir";
+        argv[n++] = d.dir;
+        argv[n++] = "--bind";
+        argv[n++] = "127.0.0.1";
+        argv[n++] = "--listen";
+        argv[n++] = "445";
+        argv[n] = NULL;
+        execvp(argv[0], (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    ck_assert_uint_eq(th_log_count(&d, "Failed to bind to port 445: Permission denied"), 1);
+    ck_assert_uint_eq(th_log_count(&d, "cannot listen on https://127.0.0.1:445"), 1);
 }
 END_TEST
 
@@ -246,6 +321,7 @@ Suite *it_daemon_suite(void)
     tcase_add_test(tc, test_first_start_random_admin_then_restart);
     tcase_add_test(tc, test_objects_survive_restart);
     tcase_add_test(tc, test_two_ports);
+    tcase_add_test(tc, test_port_445_with_the_capability_only);
     tcase_add_test(tc, test_user_subcommands);
     tcase_add_test(tc, test_flags_exit_codes);
     tcase_add_test(tc, test_sigterm_finishes_request_in_flight);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,7 +206,7 @@ END_TEST
 struct fake {
     int fd;
     unsigned short port;
-    volatile int stop;
+    atomic_int stop;
 };
 
 static void *fake_expressway(void *arg)

@@ -700,8 +700,9 @@ static void publish(struct turn_prober *p, struct srv *s)
     pthread_mutex_lock(&p->lock);
     old = s->pub;
     s->pub = s->work;
-    pthread_mutex_unlock(&p->lock);
+    /* under the lock: turn_prober_set() in an API thread may free s->pub once it is released */
     log_changes(p, s, old, s->pub);
+    pthread_mutex_unlock(&p->lock);
     s->work = NULL;
     free(old);
     fire_waiters(p, s->spec.id, false);
