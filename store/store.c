@@ -8,6 +8,7 @@
  * both apply them; user_version records how many have been applied. */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,9 +338,40 @@ static int tx(struct store *st, enum store_stmt_id id, const char *sql)
     return r;
 }
 
+/* Writers of this process queue here before BEGIN IMMEDIATE. Waiting in SQLite's busy handler
+ * instead means sleeping and polling (up to 100 ms a time), so under a write load a writer can
+ * sleep through the moments the lock is free and wait far longer than the writes before it
+ * took. The mutex wakes the next writer as soon as the lock is released; the busy timeout still
+ * bounds the wait, and still applies to writers in other processes. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void write_done(struct store *st)
+{
+    if (st->writing) {
+        st->writing = false;
+        (void)pthread_mutex_unlock(&write_lock);
+    }
+}
+
 int store_begin(struct store *st)
 {
-    return tx(st, STMT_BEGIN_WRITE, "BEGIN IMMEDIATE");
+    struct timespec until;
+    int r;
+
+    (void)clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += STORE_BUSY_TIMEOUT_MS / 1000;
+    until.tv_nsec += (STORE_BUSY_TIMEOUT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_mutex_timedlock(&write_lock, &until) != 0)
+        return -EBUSY;
+    st->writing = true;
+    r = tx(st, STMT_BEGIN_WRITE, "BEGIN IMMEDIATE");
+    if (r < 0)
+        write_done(st);
+    return r;
 }
 
 int store_commit(struct store *st)
@@ -348,6 +380,8 @@ int store_commit(struct store *st)
 
     if (r < 0)
         store_rollback(st);
+    else
+        write_done(st);
     return r;
 }
 
@@ -365,4 +399,5 @@ void store_rollback(struct store *st)
 {
     if (!sqlite3_get_autocommit(st->db))
         (void)tx(st, STMT_ROLLBACK, "ROLLBACK");
+    write_done(st);
 }

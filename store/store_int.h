@@ -47,6 +47,7 @@ struct store {
     struct sql_slot sql[STORE_SQL_CACHE]; /* statements built at run time, by their text */
     uint64_t clock;
     bool read_only; /* opened immutable: the data directory cannot be written */
+    bool writing;   /* holds the process's write lock (store_begin to commit or rollback) */
 };
 
 /* Like store_stmt() for SQL built at run time: cached by its text (least recently used
