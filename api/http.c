@@ -20,7 +20,6 @@
 #include <microhttpd.h>
 #include <openssl/rand.h>
 
-#include "api/form.h"
 #include "api/http.h"
 #include "api/log.h"
 #include "api/util.h"
@@ -30,11 +29,14 @@
 /* A body over API_MAX_BODY is read and dropped up to this size, so that the client gets its
  * 413 instead of a connection closed under its upload; beyond it the 413 goes out at once. */
 #define DRAIN_MAX (1024 * 1024)
-/* The longest URI, query included; longer is 414. With at most API_PARAMS_MAX arguments, what
- * libmicrohttpd keeps of a request line (the line, and a record of about 56 bytes per argument)
- * fits in a connection's memory (CONNECTION_MEMORY) with room for the headers. */
-#define URI_MAX (16 * 1024)
-#define CONNECTION_MEMORY (128 * 1024)
+/* The longest URI, query included (longer is 414), and the most query arguments (more is
+ * 413; CMS clients send a handful). What libmicrohttpd keeps of such a request line, the line
+ * and a record of about 56 bytes per argument, fits in its 32 KB of connection memory with room
+ * for the headers. More memory per connection would cost every request: libmicrohttpd clears
+ * it between the requests of a connection (measured: 128 KB took make bench from 0.84-0.89
+ * of the minimal server to 0.52-0.66). */
+#define URI_MAX (8 * 1024)
+#define URI_ARGS_MAX 200
 /* TLS 1.3 and 1.2 only; in 1.2 only forward-secret key exchange (ECDHE) with AEAD ciphers, as
  * in Mozilla's "intermediate" profile. curl, newman (Node) and Ansible (Python) negotiate these
  * in make test. */
@@ -406,9 +408,9 @@ static struct req_state *req_state_new(struct api_http *h)
 }
 
 /* Called with the request line's URI before libmicrohttpd splits the query into arguments.
- * Splitting thousands of them runs its connection memory out, and in epoll mode the 431 it
+ * Splitting hundreds of them runs its connection memory out, and in epoll mode the 431 it
  * then queues never reaches a TLS client, which waits for its own timeout. So a query with
- * more arguments than API_PARAMS_MAX, or a URI over URI_MAX, is cut off here (in the
+ * more arguments than URI_ARGS_MAX, or a URI over URI_MAX, is cut off here (in the
  * connection's own read buffer) and answered 413 or 414 as soon as the headers are in. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -419,11 +421,11 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     (void)conn;
     if (!rs || !query)
         return rs;
-    for (const char *s = query; *s && args <= API_PARAMS_MAX; s++)
+    for (const char *s = query; *s && args <= URI_ARGS_MAX; s++)
         args += *s == '&';
     if (strlen(uri) > URI_MAX)
         rs->uri_status = MHD_HTTP_URI_TOO_LONG;
-    else if (args > API_PARAMS_MAX)
+    else if (args > URI_ARGS_MAX)
         rs->uri_status = MHD_HTTP_CONTENT_TOO_LARGE;
     if (rs->uri_status)  /* leave "?" (libmicrohttpd may have found it already), no arguments */
         query[1] = '\0'; /* writable: libmicrohttpd passes its read buffer */
@@ -593,9 +595,9 @@ static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_co
         MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit + cfg->threads * 4,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connection_limit,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
-        on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, &h->refs[i], MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, &h->refs[i], MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_END);
 }
 
 int api_http_start(const struct api_http_config *cfg, const struct api *api, struct api_auth *auth,

@@ -416,14 +416,15 @@ START_TEST(test_hostile_input_4xx_and_still_serving)
                              "</failureDetails>");
     th_resp_free(&r);
     {
-        /* in the query: 2,000 arguments (8 KB) are 413, 10,000 (40 KB) and a 200 KB URI 414,
+        /* in the query: 201 or 2,000 arguments are 413, 10,000 (40 KB) and a 200 KB URI 414,
          * each answered at once (libmicrohttpd alone ran out of connection memory splitting
-         * them, and its 431 never reached a TLS client) */
+         * 600 or more, and its 431 never reached a TLS client) */
         static const struct {
             int args;
             size_t len;
             long status;
-        } q[] = {{1000, 0, 200}, {2000, 0, 413}, {10000, 0, 414}, {0, 200000, 414}};
+        } q[] = {{200, 0, 200},   {201, 0, 413},    {599, 0, 413},    {2000, 0, 413},
+                 {10000, 0, 414}, {0, 200000, 414}, {199, 7000, 200}, {199, 8100, 414}};
 
         for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
             o = (size_t)snprintf(url, sizeof(url), TS "?");
