@@ -424,10 +424,11 @@ START_TEST(test_hostile_input_4xx_and_still_serving)
             size_t len;
             long status;
         } q[] = {{200, 0, 200},   {201, 0, 413},    {599, 0, 413},    {2000, 0, 413},
-                 {10000, 0, 414}, {0, 200000, 414}, {199, 7000, 200}, {199, 8100, 414}};
+                 {10000, 0, 414}, {0, 200000, 414}, {199, 7000, 200}, {199, 8100, 414},
+                 {-1, 9000, 414}}; /* -1: a 9 KB path, no query */
 
         for (size_t k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
-            o = (size_t)snprintf(url, sizeof(url), TS "?");
+            o = (size_t)snprintf(url, sizeof(url), q[k].args < 0 ? TS "/" : TS "?");
             for (int i = 0; i < q[k].args; i++)
                 o += (size_t)snprintf(url + o, sizeof(url) - o, "%sa=1", i ? "&" : "");
             memset(url + o, 'x', q[k].len);
