@@ -214,7 +214,7 @@ void th_daemon_start(struct th_daemon *d, const char *listen, const char *const 
             const char *wrapped[48];
             size_t n = 0;
 
-            for (; d->wrapper[n] && n < 16; n++)
+            for (; n < 16 && d->wrapper[n]; n++)
                 wrapped[n] = d->wrapper[n];
             wrapped[n++] = daemon_path();
             for (size_t i = 1; argv[i]; i++)
