@@ -26,19 +26,7 @@ done
 # shellcheck source=scripts/bench/lib.sh
 . "$(dirname "$0")/bench/lib.sh"
 
-port=""
-for try in 1 2 3 4 5; do
-    cand=$(shuf -i 30000-39999 -n 1)
-    ss -lnuH | grep -q ":$cand " || ss -lntH | grep -q ":$cand " || { port=$cand; break; }
-done
-[ -n "$port" ] || { echo "soak: no free port" >&2; exit 1; }
-/usr/bin/turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port "$port" \
-    --min-port=50000 --max-port=59999 --realm=test.local --no-tls --no-dtls --no-cli \
-    --allow-loopback-peers --lt-cred-mech --user=alice:secret --log-file "$dir/turn.log" \
-    --simple-log --pidfile=/dev/null --no-stdout-log >/dev/null 2>&1 &
-coturn=$!
-pids="$coturn"
-[ "$(listen_port "$coturn" u)" = "$port" ] || { echo "soak: coturn did not start" >&2; exit 1; }
+start_coturn 50000 59999 || exit 1
 
 password=soak-$(head -c 9 /dev/urandom | base64 | tr '+/' '-_')
 CALLBRIDGE_ADMIN_PASSWORD=$password "$bin/callbridged" --data-dir "$dir" --bind 127.0.0.1 \

@@ -491,6 +491,61 @@ static size_t data_indication(uint8_t buf[256], const char *ip)
     return (size_t)n;
 }
 
+/* A two-leg call on a media thread and prober of its own, anchored on coturn through a UDP
+ * relay (th_relay) that can inject what a damaged or hostile path would deliver. */
+struct relayed_call {
+    struct th_relay relay;
+    struct turn_prober *prober;
+    struct media *media;
+    struct sockaddr_in to[2];
+    int fd[2];
+};
+
+static void relayed_call_start(struct relayed_call *rc, const char *const *ids, const char *call,
+                               const char *la, const char *lb)
+{
+    struct media_config mc = {0};
+
+    th_relay_start(&rc->relay, co.port, 0);
+    rc->prober = own_prober(3600LL * 1000000, 2000000, ids, &rc->relay.port, 1);
+    mc.prober = rc->prober;
+    ck_assert_int_eq(media_start(&mc, &rc->media), 0);
+    two_legs_on(rc->media, call, la, lb, rc->fd, rc->to);
+}
+
+static void relayed_call_stop(struct relayed_call *rc)
+{
+    media_stop(rc->media);
+    turn_prober_stop(rc->prober);
+    th_relay_stop(&rc->relay);
+    close(rc->fd[0]);
+    close(rc->fd[1]);
+}
+
+/* Nothing of what was injected reached an endpoint (waiting up to wait_ms), and 10 RTP packets
+ * from the first endpoint still reach the second: leg 'la' is connected and forwarded 10. */
+static struct media_leg_status nothing_through_and_call_carries_on(struct relayed_call *rc,
+                                                                   const char *la, int wait_ms)
+{
+    struct media_leg_status st;
+    struct pollfd pfd = {rc->fd[0], POLLIN, 0};
+
+    ck_assert_int_eq(poll(&pfd, 1, wait_ms), 0);
+    pfd = (struct pollfd){rc->fd[1], POLLIN, 0};
+    ck_assert_int_eq(poll(&pfd, 1, 0), 0);
+    for (int i = 0; i < 10; i++) {
+        uint8_t buf[256];
+
+        sendto(rc->fd[0], buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&rc->to[0],
+               sizeof(rc->to[0]));
+    }
+    expect_rtp(rc->fd[1], 10, &rc->to[1]);
+    ck_assert_int_eq(media_leg_get(rc->media, la, &st), 0);
+    ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
+    ck_assert_uint_eq(st.cls[MEDIA_RTP].fwd_packets, 10);
+    return st;
+}
+
 /* What a damaged path could bring a leg from its TURN server's address: truncated ChannelData,
  * ChannelData on a channel never bound, a STUN header with nothing behind it, a datagram that
  * is neither, an empty one, and a well-formed Data indication from a peer without permission:
@@ -507,35 +562,27 @@ START_TEST(test_malformed_from_the_server_is_counted_and_dropped)
     static const uint8_t stun_header[] = {0x01, 0x01, 0x00, 0x50, 0x21, 0x12, 0xa4, 0x42, 1,  2,
                                           3,    4,    5,    6,    7,    8,    9,    10,   11, 12};
     static const uint8_t neither[20] = {0xff, 0xee};
-    struct sockaddr_in to[2];
     uint8_t unpermitted[256], stranger[256];
     size_t unpermitted_len = data_indication(unpermitted, "127.0.0.2");
     size_t stranger_len = data_indication(stranger, "127.0.0.1");
-    struct th_relay relay;
-    struct turn_prober *p2;
-    struct media_config mc = {0};
+    struct relayed_call rc;
+    struct th_relay *relay = &rc.relay;
     struct media *m2;
     struct media_leg_status st;
-    struct pollfd pfd;
-    int fd[2];
 
     if (!co.pid) {
         fprintf(stderr, "skipped: %s\n", why);
         return;
     }
-    th_relay_start(&relay, co.port, 0);
-    p2 = own_prober(3600LL * 1000000, 2000000, ids, &relay.port, 1);
-    mc.prober = p2;
-    ck_assert_int_eq(media_start(&mc, &m2), 0);
-    two_legs_on(m2, "call-m", "leg-ma", "leg-mb", fd, to);
-
-    th_relay_inject(&relay, truncated, sizeof(truncated));
-    th_relay_inject(&relay, unbound, sizeof(unbound));
-    th_relay_inject(&relay, stun_header, sizeof(stun_header));
-    th_relay_inject(&relay, neither, sizeof(neither));
-    th_relay_inject(&relay, neither, 0);
-    th_relay_inject(&relay, unpermitted, unpermitted_len);
-    th_relay_inject(&relay, stranger, stranger_len);
+    relayed_call_start(&rc, ids, "call-m", "leg-ma", "leg-mb");
+    m2 = rc.media;
+    th_relay_inject(relay, truncated, sizeof(truncated));
+    th_relay_inject(relay, unbound, sizeof(unbound));
+    th_relay_inject(relay, stun_header, sizeof(stun_header));
+    th_relay_inject(relay, neither, sizeof(neither));
+    th_relay_inject(relay, neither, 0);
+    th_relay_inject(relay, unpermitted, unpermitted_len);
+    th_relay_inject(relay, stranger, stranger_len);
     for (int i = 0; i < 60; i++) { /* published every second */
         if (media_leg_get(m2, "leg-mb", &st) == 0 && st.malformed >= 6 && st.strangers >= 1)
             break;
@@ -546,27 +593,10 @@ START_TEST(test_malformed_from_the_server_is_counted_and_dropped)
         ck_assert_uint_eq(st.malformed, 6);
         ck_assert_uint_eq(st.strangers, 1);
     }
-    pfd = (struct pollfd){fd[0], POLLIN, 0}; /* nothing of it reached an endpoint */
-    ck_assert_int_eq(poll(&pfd, 1, 200), 0);
-    pfd = (struct pollfd){fd[1], POLLIN, 0};
-    ck_assert_int_eq(poll(&pfd, 1, 0), 0);
-
-    for (int i = 0; i < 10; i++) { /* and the call carries on */
-        uint8_t buf[256];
-
-        sendto(fd[0], buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&to[0], sizeof(to[0]));
-    }
-    expect_rtp(fd[1], 10, &to[1]);
-    ck_assert_int_eq(media_leg_get(m2, "leg-ma", &st), 0);
-    ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
+    st = nothing_through_and_call_carries_on(&rc, "leg-ma", 200);
     ck_assert_uint_eq(st.cls[MEDIA_RTP].rx_packets, 10);
-    ck_assert_uint_eq(st.cls[MEDIA_RTP].fwd_packets, 10);
     ck_assert_uint_eq(st.strangers, 1);
-    media_stop(m2);
-    turn_prober_stop(p2);
-    th_relay_stop(&relay);
-    close(fd[0]);
-    close(fd[1]);
+    relayed_call_stop(&rc);
 }
 END_TEST
 
@@ -580,59 +610,31 @@ START_TEST(test_flood_from_the_server_is_dropped)
     static const uint8_t truncated[] = {0x40, 0x00, 0x00, 0xc8, 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0};
     static const uint8_t unbound[] = {0x4a, 0xbc, 0x00, 0x0c, 0x80, 0, 0, 1,
                                       0,    0,    0,    0,    0,    0, 0, 1};
-    struct sockaddr_in to[2];
-    struct th_relay relay;
-    struct turn_prober *p2;
-    struct media_config mc = {0};
-    struct media *m2;
+    struct relayed_call rc;
     struct media_leg_status st;
-    struct pollfd pfd;
     uint64_t seen = 0, last = 1;
-    int fd[2];
 
     if (!co.pid) {
         fprintf(stderr, "skipped: %s\n", why);
         return;
     }
-    th_relay_start(&relay, co.port, 0);
-    p2 = own_prober(3600LL * 1000000, 2000000, ids, &relay.port, 1);
-    mc.prober = p2;
-    ck_assert_int_eq(media_start(&mc, &m2), 0);
-    two_legs_on(m2, "call-f", "leg-fa", "leg-fb", fd, to);
-
-    th_relay_flood(&relay, unbound, sizeof(unbound), 20000);
-    th_relay_flood(&relay, truncated, sizeof(truncated), 20000);
+    relayed_call_start(&rc, ids, "call-f", "leg-fa", "leg-fb");
+    th_relay_flood(&rc.relay, unbound, sizeof(unbound), 20000);
+    th_relay_flood(&rc.relay, truncated, sizeof(truncated), 20000);
     for (int i = 0; i < 40 && seen != last; i++) { /* until the count settles (published 1/s) */
         last = seen;
         usleep(1200 * 1000);
-        ck_assert_int_eq(media_leg_get(m2, "leg-fa", &st), 0);
+        ck_assert_int_eq(media_leg_get(rc.media, "leg-fa", &st), 0);
         seen = st.malformed;
     }
     ck_assert_uint_gt(seen, 0);
     ck_assert_uint_le(seen, 40000);
-    pfd = (struct pollfd){fd[0], POLLIN, 0}; /* nothing of it reached an endpoint */
-    ck_assert_int_eq(poll(&pfd, 1, 0), 0);
-    pfd = (struct pollfd){fd[1], POLLIN, 0};
-    ck_assert_int_eq(poll(&pfd, 1, 0), 0);
-
-    for (int i = 0; i < 10; i++) { /* and the call carries on */
-        uint8_t buf[256];
-
-        sendto(fd[0], buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&to[0], sizeof(to[0]));
-    }
-    expect_rtp(fd[1], 10, &to[1]);
-    ck_assert_int_eq(media_leg_get(m2, "leg-fa", &st), 0);
-    ck_assert_int_eq(st.state, MEDIA_LEG_CONNECTED);
-    ck_assert_uint_eq(st.cls[MEDIA_RTP].fwd_packets, 10);
+    (void)nothing_through_and_call_carries_on(&rc, "leg-fa", 0);
     fprintf(stderr,
             "flood: %llu of 40,000 datagrams reached the media thread and were counted "
             "malformed; the rest never reached its socket\n",
             (unsigned long long)seen);
-    media_stop(m2);
-    turn_prober_stop(p2);
-    th_relay_stop(&relay);
-    close(fd[0]);
-    close(fd[1]);
+    relayed_call_stop(&rc);
 }
 END_TEST
 

@@ -30,3 +30,22 @@ listen_port() {
     done
     return 1
 }
+
+# Starts coturn on a free port of 127.0.0.1 (UDP and TCP) with relay ports $1 to $2 and the
+# long-term credentials alice:secret, logging to $dir/turn.log; sets $port and $coturn and adds
+# it to $pids.
+start_coturn() {
+    port=""
+    for _ in 1 2 3 4 5; do
+        cand=$(shuf -i 30000-39999 -n 1)
+        ss -lnuH | grep -q ":$cand " || ss -lntH | grep -q ":$cand " || { port=$cand; break; }
+    done
+    [ -n "$port" ] || { echo "bench: no free port" >&2; return 1; }
+    /usr/bin/turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port "$port" \
+        --min-port="$1" --max-port="$2" --realm=test.local --no-tls --no-dtls --no-cli \
+        --allow-loopback-peers --lt-cred-mech --user=alice:secret --log-file "$dir/turn.log" \
+        --simple-log --pidfile=/dev/null --no-stdout-log >/dev/null 2>&1 &
+    coturn=$!
+    pids="$pids $coturn"
+    [ "$(listen_port "$coturn" u)" = "$port" ] || { echo "bench: coturn did not start" >&2; return 1; }
+}
