@@ -207,9 +207,9 @@ static long open_fds(void)
  * its own timeout; below this limit it accepts and closes at once, so the client is refused
  * and the descriptors the media and prober need are kept. Reserved besides the connections:
  * what is open now, the store pool (3 each: database, WAL, shared memory), each worker's
- * epoll and event descriptors and the connections libmicrohttpd may hold beyond the limit (4
- * per worker, api/http.c), a listening socket per port, and a quarter of the limit (at least 64)
- * for TURN sockets. */
+ * epoll and event descriptors and the connections libmicrohttpd may hold beyond the limit
+ * (API_HTTP_SPARE_PER_THREAD), a listening socket per port, and a quarter of the limit (at least
+ * 64) for TURN sockets. */
 static unsigned fd_connection_limit(const struct api_config *c, unsigned threads)
 {
     struct rlimit rl;
@@ -225,7 +225,8 @@ static unsigned fd_connection_limit(const struct api_config *c, unsigned threads
     }
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)1 << 30)
         return c->connection_limit;
-    reserve = (unsigned long)c->nports * threads * 3 + (unsigned long)c->nports * (6 * threads + 1);
+    reserve = (unsigned long)c->nports * threads * 3 +
+              (unsigned long)c->nports * (threads * (2 + API_HTTP_SPARE_PER_THREAD) + 1);
     reserve += rl.rlim_cur / 4 > 64 ? rl.rlim_cur / 4 : 64;
     room = ((long)rl.rlim_cur - open_now - (long)reserve) / (long)c->nports;
     if (room >= (long)c->connection_limit)

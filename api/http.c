@@ -51,16 +51,15 @@ struct pool {
     size_t size, nidle;
 };
 
-/* One listening port: what the connection callbacks get. */
+/* One listening port, as its connection callbacks see it. */
 struct port_ref {
-    struct api_http *h;
-    size_t i;
+    const struct api_http *h;
     atomic_uint port; /* known once its daemon runs (for --listen 0), and read by its threads */
+    atomic_uint open; /* connections open now */
 };
 
 struct api_http {
     struct MHD_Daemon *daemons[API_MAX_LISTEN];
-    uint16_t ports[API_MAX_LISTEN];
     size_t n;
     const struct api *api;
     struct api_auth *auth;
@@ -69,9 +68,7 @@ struct api_http {
     uint32_t id_base;         /* random at start: ids differ across restarts */
     atomic_uint_fast32_t ids; /* requests so far */
     unsigned limit;           /* open connections per port, beyond which new ones are refused */
-    atomic_uint open[API_MAX_LISTEN];
-    atomic_llong refused_log_s; /* when a refusal was last logged (monotonic seconds) */
-    struct port_ref refs[API_MAX_LISTEN];
+    struct port_ref ports[API_MAX_LISTEN];
 };
 
 #define REQUEST_ID_MAX 64
@@ -277,6 +274,27 @@ static enum MHD_Result suspend(struct api_http *h, struct MHD_Connection *conn,
     return MHD_YES;
 }
 
+/* Checks the Authorization header (into user) and counts the outcome for the client's
+ * address. Returns api_auth_check()'s result. */
+static int authenticate(const struct api_http *h, struct MHD_Connection *conn, struct store *st,
+                        const char *addr, char *user)
+{
+    const char *authz =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    int r = api_auth_check(h->auth, st, authz, user);
+
+    if (authz && (r == 0 || r == -EACCES)) { /* no header is a client's first try, not a failure */
+        int64_t backoff = api_auth_record(h->auth, addr, r == 0, api_now_us());
+
+        if (backoff > 0)
+            api_log(API_LOG_WARN,
+                    "client %s: %d or more failed logins in a row; its next "
+                    "credentials are checked in %lld s",
+                    addr, API_AUTH_FREE_FAILURES, (long long)(backoff / 1000000));
+    }
+    return r;
+}
+
 /* The client's numeric address, for the throttle and the log. */
 static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
 {
@@ -301,7 +319,6 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     char user[STORE_USER_NAME_MAX + 1] = "";
     struct api_request req = {.method = method_of(method), .path = url};
     char addr[64];
-    const char *authz;
     int64_t wait_us;
     struct store *st;
     enum MHD_Result ret;
@@ -315,25 +332,9 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     client_address(conn, addr, sizeof(addr));
     wait_us = api_auth_throttled(h->auth, addr, api_now_us());
     if (wait_us > 0) { /* too many failed logins from there: not even checked */
-        pool_put(&h->pool, st);
         api_reply_failure(&reply, 429, "tooManyFailedLogins");
         reply.retry_after_s = (int)((wait_us + 999999) / 1000000);
-        ret = send_reply(h, conn, &reply, rs, method, url, NULL);
-        api_reply_done(&reply);
-        return ret;
-    }
-    authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    r = api_auth_check(h->auth, st, authz, user);
-    if (authz && (r == 0 || r == -EACCES)) { /* no header is a client's first try, not a failure */
-        int64_t backoff = api_auth_record(h->auth, addr, r == 0, api_now_us());
-
-        if (backoff > 0)
-            api_log(API_LOG_WARN,
-                    "client %s: %d or more failed logins in a row; its next "
-                    "credentials are checked in %lld s",
-                    addr, API_AUTH_FREE_FAILURES, (long long)(backoff / 1000000));
-    }
-    if (r == -EACCES)
+    } else if ((r = authenticate(h, conn, st, addr, user)) == -EACCES)
         reply.status = MHD_HTTP_UNAUTHORIZED;
     else if (r < 0)
         api_reply_err(&reply, r);
@@ -370,12 +371,14 @@ static int append_body(struct req_state *rs, const char *data, size_t n)
     return 0;
 }
 
+/* 413, or 414 for a URI, before any handler. */
 static enum MHD_Result too_large(const struct api_http *h, struct MHD_Connection *conn,
-                                 struct req_state *rs, const char *method, const char *url)
+                                 struct req_state *rs, const char *method, const char *url,
+                                 int status)
 {
     struct api_reply reply = {0};
 
-    api_reply_failure(&reply, MHD_HTTP_CONTENT_TOO_LARGE, "requestTooLarge");
+    api_reply_failure(&reply, status, "requestTooLarge");
     return send_reply(h, conn, &reply, rs, method, url, NULL);
 }
 
@@ -453,16 +456,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rs->started = true;
         request_id(h, conn, rs->id);
         *req_cls = rs; /* freed in on_completed() */
-        if (rs->uri_status == MHD_HTTP_URI_TOO_LONG) {
-            struct api_reply reply = {0};
-
-            rs->answered = true;
-            api_reply_failure(&reply, MHD_HTTP_URI_TOO_LONG, "requestTooLarge");
-            return send_reply(h, conn, &reply, rs, method, url, NULL);
-        }
         if (rs->uri_status || (cl && strtoull(cl, NULL, 10) > DRAIN_MAX)) {
             rs->answered = true; /* refused before reading the body */
-            return too_large(h, conn, rs, method, url);
+            return too_large(h, conn, rs, method, url,
+                             rs->uri_status ? rs->uri_status : MHD_HTTP_CONTENT_TOO_LARGE);
         }
         return MHD_YES;
     }
@@ -477,12 +474,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *data_len = 0;
         if (rs->seen > DRAIN_MAX) { /* a chunked upload that does not stop */
             rs->answered = true;
-            return too_large(h, conn, rs, method, url);
+            return too_large(h, conn, rs, method, url, MHD_HTTP_CONTENT_TOO_LARGE);
         }
         return MHD_YES;
     }
     if (rs->too_big)
-        return too_large(h, conn, rs, method, url);
+        return too_large(h, conn, rs, method, url, MHD_HTTP_CONTENT_TOO_LARGE);
     return handle(h, conn, url, method, rs);
 }
 
@@ -506,15 +503,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode code)
 {
-    struct api_http *h = ((struct port_ref *)cls)->h;
-    size_t i = ((struct port_ref *)cls)->i;
+    struct port_ref *port = cls;
 
     (void)conn;
     (void)socket_ctx;
     if (code == MHD_CONNECTION_NOTIFY_STARTED)
-        atomic_fetch_add(&h->open[i], 1);
+        atomic_fetch_add(&port->open, 1);
     else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
-        atomic_fetch_sub(&h->open[i], 1);
+        atomic_fetch_sub(&port->open, 1);
 }
 
 /* A connection over the limit is closed as soon as it is accepted: the client is refused at
@@ -522,20 +518,18 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
  * a little higher) stopped it accepting. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
-    struct api_http *h = ((struct port_ref *)cls)->h;
-    size_t i = ((struct port_ref *)cls)->i;
-    long long now = api_now_us() / 1000000, last;
+    static atomic_llong logged;
+    struct port_ref *port = cls;
 
     (void)addr;
     (void)addrlen;
-    if (atomic_load(&h->open[i]) < h->limit)
+    if (atomic_load(&port->open) < port->h->limit)
         return MHD_YES;
-    last = atomic_load(&h->refused_log_s);
-    if (now - last >= 10 && atomic_compare_exchange_strong(&h->refused_log_s, &last, now))
+    if (api_log_due(&logged, 10))
         api_log(API_LOG_WARN,
                 "port %u has %u connections open, its limit: new ones are refused until some "
                 "close (logged at most every 10 s)",
-                atomic_load(&h->refs[i].port), h->limit);
+                atomic_load(&port->port), port->h->limit);
     return MHD_NO;
 }
 
@@ -587,18 +581,18 @@ static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_co
         return NULL;
     if (v6)
         flags |= MHD_USE_IPv6;
-    h->refs[i].h = h;
-    h->refs[i].i = i;
-    atomic_store(&h->refs[i].port, port);
+    h->ports[i].h = h;
+    atomic_store(&h->ports[i].port, port);
     return MHD_start_daemon(
-        flags, port, on_accept, &h->refs[i], on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        flags, port, on_accept, &h->ports[i], on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
         NULL, MHD_OPTION_HTTPS_MEM_KEY, cfg->key_pem, MHD_OPTION_HTTPS_MEM_CERT, cfg->cert_pem,
         MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit + cfg->threads * 4,
+        MHD_OPTION_CONNECTION_LIMIT,
+        cfg->connection_limit + cfg->threads * API_HTTP_SPARE_PER_THREAD,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connection_limit,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, &h->refs[i], MHD_OPTION_SOCK_ADDR,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, &h->ports[i], MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_END);
 }
 
@@ -634,10 +628,9 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
             goto fail;
         }
         info = MHD_get_daemon_info(h->daemons[h->n], MHD_DAEMON_INFO_BIND_PORT);
-        h->ports[h->n] = info ? info->port : cfg->ports[h->n];
-        atomic_store(&h->refs[h->n].port, h->ports[h->n]);
+        atomic_store(&h->ports[h->n].port, info ? info->port : cfg->ports[h->n]);
         api_log(API_LOG_INFO, "listening on https://%s%s%s:%u", strchr(cfg->bind, ':') ? "[" : "",
-                cfg->bind, strchr(cfg->bind, ':') ? "]" : "", h->ports[h->n]);
+                cfg->bind, strchr(cfg->bind, ':') ? "]" : "", atomic_load(&h->ports[h->n].port));
     }
     *ret_http = h;
     return 0;
@@ -648,7 +641,7 @@ fail:
 
 uint16_t api_http_port(const struct api_http *h, size_t i)
 {
-    return i < h->n ? h->ports[i] : 0;
+    return i < h->n ? (uint16_t)atomic_load(&h->ports[i].port) : 0;
 }
 
 void api_http_stop(struct api_http *h, int drain_ms)

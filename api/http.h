@@ -9,6 +9,9 @@
 #include "api/auth.h"
 
 #define API_MAX_LISTEN 8
+/* Connections libmicrohttpd may accept per worker beyond connection_limit: the server's own
+ * limit refuses those at once, before libmicrohttpd's would stop accepting. */
+#define API_HTTP_SPARE_PER_THREAD 4
 
 struct api_http; /* opaque */
 

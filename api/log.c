@@ -55,3 +55,16 @@ void api_log(enum api_log_level level, const char *fmt, ...)
     line[n++] = '\n';
     (void)!write(STDERR_FILENO, line, n);
 }
+
+bool api_log_due(atomic_llong *last, int seconds)
+{
+    struct timespec ts;
+    long long now, prev;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (long long)ts.tv_sec;
+    prev = atomic_load(last);
+    if (prev && now - prev < seconds)
+        return false;
+    return atomic_compare_exchange_strong(last, &prev, now);
+}

@@ -4,12 +4,10 @@
  * case-insensitively, one trailing slash is ignored, the query is separate. A method a resource
  * does not have is a 405 with Allow; a path no resource has is 404 unrecognizedObject. */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "api/api.h"
 #include "api/cache.h"
@@ -71,15 +69,8 @@ void api_reply_param_error(struct api_reply *reply, const char *param, const cha
 static void log_store_fault(int err)
 {
     static atomic_llong last;
-    struct timespec ts;
-    long long now, prev;
 
-    if (err != -ENOSPC && err != -EROFS)
-        return;
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (long long)ts.tv_sec;
-    prev = atomic_load(&last);
-    if ((prev && now - prev < 10) || !atomic_compare_exchange_strong(&last, &prev, now))
+    if ((err != -ENOSPC && err != -EROFS) || !api_log_due(&last, 10))
         return;
     api_log(API_LOG_ERR,
             "the database cannot be written (%s): writes are answered 503 "

@@ -21,7 +21,7 @@ slices=10
 slice=$((secs / slices))
 [ "$slice" -ge 5 ] || { echo "soak: SOAK_SECONDS must be at least 50" >&2; exit 2; }
 for tool in wrk curl /usr/bin/turnserver; do
-    command -v "$tool" >/dev/null || { echo "soak: $tool is missing (make bench installs it)" >&2; exit 2; }
+    command -v "$tool" >/dev/null || { echo "soak: $tool is missing (make soak installs it)" >&2; exit 2; }
 done
 # shellcheck source=scripts/bench/lib.sh
 . "$(dirname "$0")/bench/lib.sh"

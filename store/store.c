@@ -359,12 +359,7 @@ int store_begin(struct store *st)
     int r;
 
     (void)clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += STORE_BUSY_TIMEOUT_MS / 1000;
-    until.tv_nsec += (STORE_BUSY_TIMEOUT_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    until.tv_sec += (STORE_BUSY_TIMEOUT_MS + 999) / 1000;
     if (pthread_mutex_timedlock(&write_lock, &until) != 0)
         return -EBUSY;
     st->writing = true;

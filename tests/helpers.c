@@ -96,7 +96,7 @@ void th_route(struct th_ctx *c, enum api_method m, const char *path, const char 
     api_params_done(&f);
 }
 
-static const char *daemon_path(void)
+const char *th_daemon_path(void)
 {
     const char *p = getenv("CALLBRIDGED");
 
@@ -216,14 +216,14 @@ void th_daemon_start(struct th_daemon *d, const char *listen, const char *const 
 
             for (; n < 16 && d->wrapper[n]; n++)
                 wrapped[n] = d->wrapper[n];
-            wrapped[n++] = daemon_path();
+            wrapped[n++] = th_daemon_path();
             for (size_t i = 1; argv[i]; i++)
                 wrapped[n++] = argv[i];
             wrapped[n] = NULL;
             execvp(wrapped[0], (char *const *)(uintptr_t)wrapped);
             _exit(127);
         }
-        execv(daemon_path(), (char *const *)(uintptr_t)argv);
+        execv(th_daemon_path(), (char *const *)(uintptr_t)argv);
         _exit(127);
     }
     d->root[0] = '\0';
@@ -379,7 +379,7 @@ int th_run_cli(const char *const *args, const char *input, char *out, size_t cap
     for (; args[argc - 1] && argc < 15; argc++)
         argv[argc] = args[argc - 1];
     argv[argc] = NULL;
-    return th_run(daemon_path(), argv, NULL, input, out, cap, NULL, 0);
+    return th_run(th_daemon_path(), argv, NULL, input, out, cap, NULL, 0);
 }
 
 struct body_buf {
@@ -505,6 +505,17 @@ void th_admin(const struct th_daemon *d, const char *method, const char *path, c
 {
     th_http(d, d->ports[0], method, path, "admin", d->password, NULL, body, body ? strlen(body) : 0,
             resp);
+}
+
+void th_xml_text(const char *body, const char *name, char *out, size_t cap)
+{
+    char open[64];
+    const char *p, *e;
+
+    snprintf(open, sizeof(open), "<%s>", name);
+    p = strstr(body, open);
+    e = p ? strchr(p + strlen(open), '<') : NULL;
+    snprintf(out, cap, "%.*s", p && e ? (int)(e - p - strlen(open)) : 0, p ? p + strlen(open) : "");
 }
 
 const char *th_location_id(const struct th_resp *resp)

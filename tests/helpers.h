@@ -55,6 +55,8 @@ struct th_daemon {
     unsigned short ports[2];
     char password[64]; /* admin's */
 };
+/* The callbridged under test: $CALLBRIDGED, or build/rel/callbridged. */
+const char *th_daemon_path(void);
 /* Starts build/<variant>/callbridged (env CALLBRIDGED) on 127.0.0.1 with 'listen' (e.g. "0")
  * and d->dir (a new directory when empty), and waits until it listens. extra_args may be NULL. */
 void th_daemon_start(struct th_daemon *d, const char *listen, const char *const *extra_args);
@@ -107,6 +109,8 @@ void th_resp_free(struct th_resp *resp);
 /* th_http as admin on the first port with a form body. */
 void th_admin(const struct th_daemon *d, const char *method, const char *path, const char *body,
               struct th_resp *resp);
+/* The text of the first <name> element in body, or "" (out holds cap bytes). */
+void th_xml_text(const char *body, const char *name, char *out, size_t cap);
 /* Extracts the id after the last '/' of a Location. */
 const char *th_location_id(const struct th_resp *resp);
 

@@ -1,8 +1,9 @@
 /* tests/test_it_faults.c: callbridged under faults. kill -9 in the middle of a write load, a
- * data directory on a disk that fills up, a read-only data directory and too few file
- * descriptors. Each checks that what was acknowledged is there, that the database is intact,
- * that reads keep working, and that the daemon recovers. The disk and the read-only directory
- * are mounts in a namespace of the daemon's own (helpers.h, enum th_mount). */
+ * data directory on a disk that fills up, a read-only data directory, too few file
+ * descriptors, and stalled connections from one address. Each checks that what was acknowledged is
+ * there, that the database is intact, that reads keep working, and that the daemon recovers. The
+ * disk and the read-only directory are mounts in a namespace of the daemon's own (helpers.h, enum
+ * th_mount). */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <dirent.h>
@@ -87,22 +88,13 @@ static long list_total(const struct th_daemon *d, const char *path)
 static void cospace_field(const struct th_daemon *d, const char *id, const char *tag, char *out,
                           size_t cap)
 {
-    char path[128], open[64];
+    char path[128];
     struct th_resp r;
-    const char *v, *e;
 
     (void)snprintf(path, sizeof(path), CS "/%s", id);
     th_admin(d, "GET", path, NULL, &r);
     ck_assert_msg(r.status == 200, "GET %s: %ld", path, r.status);
-    (void)snprintf(open, sizeof(open), "<%s>", tag);
-    v = strstr(r.body, open);
-    out[0] = '\0';
-    if (v) {
-        v += strlen(open);
-        e = strchr(v, '<');
-        ck_assert_ptr_nonnull(e);
-        (void)snprintf(out, cap, "%.*s", (int)(e - v), v);
-    }
+    th_xml_text(r.body, tag, out, cap);
     th_resp_free(&r);
 }
 

@@ -42,18 +42,6 @@ static long call(const char *method, const char *path, const char *form, char *o
     return status;
 }
 
-/* The text of <name> in body, or "". */
-static void field(const char *body, const char *name, char *out, size_t cap)
-{
-    char open[64];
-    const char *p, *e;
-
-    snprintf(open, sizeof(open), "<%s>", name);
-    p = strstr(body, open);
-    e = p ? strchr(p + strlen(open), '<') : NULL;
-    snprintf(out, cap, "%.*s", p && e ? (int)(e - p - strlen(open)) : 0, p ? p + strlen(open) : "");
-}
-
 static int endpoint(unsigned short *ret_port)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET};
@@ -74,14 +62,14 @@ static void wait_connected(const char *leg, struct sockaddr_in *ret)
 
     for (int i = 0; i < 160; i++) {
         ck_assert_int_eq(call("GET", leg, NULL, body, sizeof(body), NULL), 200);
-        field(body, "state", state, sizeof(state));
+        th_xml_text(body, "state", state, sizeof(state));
         if (strcmp(state, "connecting") != 0)
             break;
         usleep(50 * 1000);
     }
     ck_assert_msg(strcmp(state, "connected") == 0, "%s: %s", leg, body);
-    field(body, "relayedAddress", addr, sizeof(addr));
-    field(body, "relayedPortNumber", port, sizeof(port));
+    th_xml_text(body, "relayedAddress", addr, sizeof(addr));
+    th_xml_text(body, "relayedPortNumber", port, sizeof(port));
     memset(ret, 0, sizeof(*ret));
     ret->sin_family = AF_INET;
     inet_pton(AF_INET, addr, &ret->sin_addr);
@@ -152,7 +140,7 @@ START_TEST(test_call_with_two_legs_carries_media)
                           NULL, 0, leg_c),
                      200);
     ck_assert_int_eq(call("GET", call_path, NULL, body, sizeof(body), NULL), 200);
-    field(body, "numCallLegs", value, sizeof(value));
+    th_xml_text(body, "numCallLegs", value, sizeof(value));
     ck_assert_str_eq(value, "3");
     ck_assert_int_eq(call("GET", "/api/v1/system/status", NULL, body, sizeof(body), NULL), 200);
     ck_assert_ptr_nonnull(strstr(body, "<callLegsActive>3</callLegsActive>"));
