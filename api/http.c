@@ -4,8 +4,8 @@
  * A request's state (its body, at most API_MAX_BODY bytes, and its start time) lives in
  * *req_cls from the first callback to on_completed(), which frees it on every path (done, error,
  * timeout). The last callback borrows a SQLite connection from a pool with one connection per
- * worker thread, authenticates, routes (api/routes.c) and queues the reply. Shutdown quiesces
- * the daemons (no new connections), waits until no request is in flight, then stops them. */
+ * worker thread, authenticates, routes (api/routes.c) and queues the reply. Shutdown refuses
+ * new connections, waits until no request is in flight, then stops the daemons. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -68,6 +68,7 @@ struct api_http {
     uint32_t id_base;         /* random at start: ids differ across restarts */
     atomic_uint_fast32_t ids; /* requests so far */
     unsigned limit;           /* open connections per port, beyond which new ones are refused */
+    atomic_bool stopping;     /* api_http_stop() has begun: every new connection is refused */
     struct port_ref ports[API_MAX_LISTEN];
 };
 
@@ -523,6 +524,8 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 
     (void)addr;
     (void)addrlen;
+    if (atomic_load(&port->h->stopping))
+        return MHD_NO;
     if (atomic_load(&port->open) < port->h->limit)
         return MHD_YES;
     if (api_log_due(&logged, 10))
@@ -644,21 +647,19 @@ uint16_t api_http_port(const struct api_http *h, size_t i)
     return i < h->n ? (uint16_t)atomic_load(&h->ports[i].port) : 0;
 }
 
+/* New connections are refused by on_accept() while requests in flight finish, rather than by
+ * MHD_quiesce_daemon(): with a thread pool in epoll mode, libmicrohttpd 0.9.75's quiesce races
+ * with its workers taking the listening socket out of their epoll sets, and the loser aborts
+ * the process ("Failed to remove listen FD from epoll set", seen once in the it_faults suite). */
 void api_http_stop(struct api_http *h, int drain_ms)
 {
-    MHD_socket fds[API_MAX_LISTEN];
-
     if (!h)
         return;
-    for (size_t i = 0; i < h->n; i++)
-        fds[i] = MHD_quiesce_daemon(h->daemons[i]);
+    atomic_store(&h->stopping, true);
     for (int waited = 0; atomic_load(&h->inflight) > 0 && waited < drain_ms; waited += 10)
         (void)usleep(10 * 1000);
-    for (size_t i = 0; i < h->n; i++) {
+    for (size_t i = 0; i < h->n; i++)
         MHD_stop_daemon(h->daemons[i]);
-        if (fds[i] != MHD_INVALID_SOCKET)
-            (void)close(fds[i]);
-    }
     pool_close(&h->pool);
     free(h);
 }
