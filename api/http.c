@@ -648,9 +648,10 @@ uint16_t api_http_port(const struct api_http *h, size_t i)
 }
 
 /* New connections are refused by on_accept() while requests in flight finish, rather than by
- * MHD_quiesce_daemon(): with a thread pool in epoll mode, libmicrohttpd 0.9.75's quiesce races
- * with its workers taking the listening socket out of their epoll sets, and the loser aborts
- * the process ("Failed to remove listen FD from epoll set", seen once in the it_faults suite). */
+ * MHD_quiesce_daemon(): with a thread pool in epoll mode, libmicrohttpd 0.9.75 aborted the
+ * process once on a SIGTERM in the it_faults suite ("Failed to remove listen FD from epoll
+ * set"), most likely its quiesce racing with the workers that take the listening socket out of
+ * their own epoll sets once quiesced (not confirmed in its source). */
 void api_http_stop(struct api_http *h, int drain_ms)
 {
     if (!h)
