@@ -144,6 +144,8 @@ void api_metrics_free(struct api_metrics *m); /* NULL is a no-op */
 /* Counts one answered request (any thread; m NULL is a no-op). */
 void api_metrics_request(struct api_metrics *m, const char *method, const char *path, int status,
                          int64_t duration_us);
+/* Counts one connection closed with its client still sending, drained (api/linger.h). */
+void api_metrics_lingered(struct api_metrics *m);
 /* GET /metrics: the Prometheus text format. */
 void api_res_metrics(const struct api *api, struct store *st, const struct api_request *req,
                      struct api_reply *reply);

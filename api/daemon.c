@@ -24,6 +24,7 @@
 #include "api/cache.h"
 #include "api/daemon.h"
 #include "api/http.h"
+#include "api/linger.h"
 #include "api/log.h"
 #include "api/secret.h"
 #include "api/tls.h"
@@ -202,20 +203,24 @@ static long open_fds(void)
     return n - 2; /* . and .. */
 }
 
-/* Connections per port that fit in RLIMIT_NOFILE (raised to its hard limit first). When a
- * process runs out of descriptors, libmicrohttpd stops accepting and a new client waits for
- * its own timeout; below this limit it accepts and closes at once, so the client is refused
- * and the descriptors the media and prober need are kept. Reserved besides the connections:
- * what is open now, the store pool (3 each: database, WAL, shared memory), each worker's
- * epoll and event descriptors and the connections libmicrohttpd may hold beyond the limit
- * (API_HTTP_SPARE_PER_THREAD), a listening socket per port, and a quarter of the limit (at least
- * 64) for TURN sockets. */
-static unsigned fd_connection_limit(const struct api_config *c, unsigned threads)
+/* Connections per port that fit in RLIMIT_NOFILE (raised to its hard limit first), and the
+ * sockets that may linger (api/linger.h): API_LINGER_MAX, or an eighth of the limit if that is
+ * less. When a process runs out of descriptors, libmicrohttpd stops accepting and a new client
+ * waits for its own timeout; below this limit it accepts and closes at once, so the client is
+ * refused and the descriptors the media and prober need are kept. Reserved besides the
+ * connections: what is open now, the store pool (3 each: database, WAL, shared memory), each
+ * worker's epoll and event descriptors and the connections libmicrohttpd may hold beyond the
+ * limit (API_HTTP_SPARE_PER_THREAD), a listening socket per port, the lingering sockets with
+ * their epoll and event descriptors, and a quarter of the limit (at least 64) for TURN
+ * sockets. */
+static unsigned fd_connection_limit(const struct api_config *c, unsigned threads,
+                                    unsigned *ret_linger)
 {
     struct rlimit rl;
     long open_now = open_fds(), room;
     unsigned long reserve;
 
+    *ret_linger = API_LINGER_MAX;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || open_now < 0)
         return c->connection_limit;
     if (rl.rlim_cur < rl.rlim_max) {
@@ -225,8 +230,11 @@ static unsigned fd_connection_limit(const struct api_config *c, unsigned threads
     }
     if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)1 << 30)
         return c->connection_limit;
+    if (rl.rlim_cur / 8 < API_LINGER_MAX)
+        *ret_linger = (unsigned)(rl.rlim_cur / 8);
     reserve = (unsigned long)c->nports * threads * 3 +
-              (unsigned long)c->nports * (threads * (2 + API_HTTP_SPARE_PER_THREAD) + 1);
+              (unsigned long)c->nports * (threads * (2 + API_HTTP_SPARE_PER_THREAD) + 1) +
+              *ret_linger + 2;
     reserve += rl.rlim_cur / 4 > 64 ? rl.rlim_cur / 4 : 64;
     room = ((long)rl.rlim_cur - open_now - (long)reserve) / (long)c->nports;
     if (room >= (long)c->connection_limit)
@@ -270,7 +278,7 @@ static int start_http(const struct api_config *c, const struct paths *p, const s
     }
     hc.cert_pem = cert;
     hc.key_pem = key;
-    hc.connection_limit = fd_connection_limit(c, hc.threads);
+    hc.connection_limit = fd_connection_limit(c, hc.threads, &hc.linger_max);
     r = api_http_start(&hc, api, auth, ret);
     OPENSSL_cleanse(key, len);
     free(key);

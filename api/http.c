@@ -4,8 +4,9 @@
  * A request's state (its body, at most API_MAX_BODY bytes, and its start time) lives in
  * *req_cls from the first callback to on_completed(), which frees it on every path (done, error,
  * timeout). The last callback borrows a SQLite connection from a pool with one connection per
- * worker thread, authenticates, routes (api/routes.c) and queues the reply. Shutdown refuses
- * new connections, waits until no request is in flight, then stops the daemons. */
+ * worker thread, authenticates, routes (api/routes.c) and queues the reply. A connection closed
+ * while its client is still sending lingers (api/linger.c). Shutdown refuses new connections,
+ * waits until no request is in flight, then stops the daemons. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "api/http.h"
+#include "api/linger.h"
 #include "api/log.h"
 #include "api/util.h"
 #include "api/xml.h"
@@ -65,10 +67,11 @@ struct api_http {
     struct api_auth *auth;
     struct pool pool;
     atomic_int inflight;
-    uint32_t id_base;         /* random at start: ids differ across restarts */
-    atomic_uint_fast32_t ids; /* requests so far */
-    unsigned limit;           /* open connections per port, beyond which new ones are refused */
-    atomic_bool stopping;     /* api_http_stop() has begun: every new connection is refused */
+    uint32_t id_base;          /* random at start: ids differ across restarts */
+    atomic_uint_fast32_t ids;  /* requests so far */
+    unsigned limit;            /* open connections per port, beyond which new ones are refused */
+    atomic_bool stopping;      /* api_http_stop() has begun: every new connection is refused */
+    struct api_linger *linger; /* closes connections whose client is still sending */
     struct port_ref ports[API_MAX_LISTEN];
 };
 
@@ -500,18 +503,25 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     atomic_fetch_sub(&h->inflight, 1);
 }
 
-/* Counts the open connections of a port. */
+/* Counts the open connections of a port. A closed one, which libmicrohttpd closes right after
+ * this callback (it still holds the socket), lingers if its client is still sending. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode code)
 {
     struct port_ref *port = cls;
+    const union MHD_ConnectionInfo *info;
 
-    (void)conn;
     (void)socket_ctx;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&port->open, 1);
-    else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
-        atomic_fetch_sub(&port->open, 1);
+        return;
+    }
+    if (code != MHD_CONNECTION_NOTIFY_CLOSED)
+        return;
+    atomic_fetch_sub(&port->open, 1);
+    info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info && port->h->linger)
+        (void)api_linger_add(port->h->linger, info->connect_fd);
 }
 
 /* A connection over the limit is closed as soon as it is accepted: the client is refused at
@@ -618,6 +628,9 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
     r = pool_open(&h->pool, cfg->db_path, cfg->threads * cfg->nports);
     if (r < 0)
         goto fail;
+    r = api_linger_start(cfg->linger_max, api->metrics, &h->linger);
+    if (r < 0)
+        goto fail;
     for (; h->n < cfg->nports; h->n++) {
         const union MHD_DaemonInfo *info;
 
@@ -661,6 +674,7 @@ void api_http_stop(struct api_http *h, int drain_ms)
         (void)usleep(10 * 1000);
     for (size_t i = 0; i < h->n; i++)
         MHD_stop_daemon(h->daemons[i]);
+    api_linger_stop(h->linger);
     pool_close(&h->pool);
     free(h);
 }

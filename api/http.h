@@ -23,6 +23,7 @@ struct api_http_config {
     unsigned connection_limit;        /* per port */
     unsigned connection_timeout_s;    /* idle connections are closed after this */
     unsigned per_ip_connection_limit; /* per client address and port */
+    unsigned linger_max;              /* sockets lingering at once (api/linger.h), all ports */
     const char *db_path;              /* every worker gets a pooled connection to it */
     const char *cert_pem, *key_pem;   /* PEM text */
 };

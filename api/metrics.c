@@ -38,6 +38,7 @@ struct api_metrics {
     _Atomic uint64_t requests[N_METHODS][N_COLLECTIONS][N_STATUSES];
     _Atomic uint64_t le[N_BOUNDS]; /* requests that took at most bounds[i] (not cumulative) */
     _Atomic uint64_t count, sum_us;
+    _Atomic uint64_t lingered;
 };
 
 int api_metrics_new(struct api_metrics **ret)
@@ -98,6 +99,12 @@ void api_metrics_request(struct api_metrics *m, const char *method, const char *
                               memory_order_relaxed);
 }
 
+void api_metrics_lingered(struct api_metrics *m)
+{
+    if (m)
+        atomic_fetch_add_explicit(&m->lingered, 1, memory_order_relaxed);
+}
+
 /* A label value as the text format wants it: backslash, double quote and newline escaped. */
 static void label(FILE *f, const char *s)
 {
@@ -154,6 +161,12 @@ static void render_requests(FILE *f, const struct api_metrics *m)
         fprintf(f, "callbridge_api_request_duration_seconds_count %llu\n",
                 (unsigned long long)(count > cumulative ? count : cumulative));
     }
+    family(f, "callbridge_http_lingering_closes_total", "counter",
+           "Connections the server closed while the client was still sending (an early 4xx): "
+           "what it sent on was drained, up to 2 s, so that it reads the answer instead of a "
+           "reset.");
+    fprintf(f, "callbridge_http_lingering_closes_total %llu\n",
+            (unsigned long long)atomic_load(&m->lingered));
 }
 
 /* Every configured TURN server and what the prober knows of it, gathered once so that each

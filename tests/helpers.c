@@ -507,6 +507,26 @@ void th_admin(const struct th_daemon *d, const char *method, const char *path, c
             resp);
 }
 
+/* The value of the first series in a Prometheus text body whose line starts with 'series' and
+ * also contains 'and' (may be NULL); -1 when there is none. */
+double th_metric(const char *body, const char *series, const char *and)
+{
+    for (const char *line = body; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        char buf[1024];
+
+        if (n < sizeof(buf)) {
+            memcpy(buf, line, n);
+            buf[n] = '\0';
+            if (strncmp(buf, series, strlen(series)) == 0 && (!and || strstr(buf, and)))
+                return strtod(strrchr(buf, ' ') + 1, NULL);
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return -1;
+}
+
 void th_xml_text(const char *body, const char *name, char *out, size_t cap)
 {
     char open[64];

@@ -111,6 +111,9 @@ void th_admin(const struct th_daemon *d, const char *method, const char *path, c
               struct th_resp *resp);
 /* The text of the first <name> element in body, or "" (out holds cap bytes). */
 void th_xml_text(const char *body, const char *name, char *out, size_t cap);
+/* The value of the first series in a Prometheus text body whose line starts with 'series' and
+ * also contains 'and' (may be NULL); -1 when there is none. */
+double th_metric(const char *body, const char *series, const char *and);
 /* Extracts the id after the last '/' of a Location. */
 const char *th_location_id(const struct th_resp *resp);
 

@@ -1,11 +1,18 @@
 /* tests/test_it_https.c: callbridged as a process, driven over HTTPS with libcurl through the
  * conformance checklist (reference/cms-api.md section 9) for authentication, conventions and
  * turnServers. One daemon serves the whole case; tests use their own objects and filters. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <openssl/ssl.h>
 
 #include <sqlite3.h>
 
@@ -496,6 +503,73 @@ START_TEST(test_hostile_input_4xx_and_still_serving)
 }
 END_TEST
 
+static double lingered(void)
+{
+    struct th_resp r;
+    double v;
+
+    admin("GET", "/metrics", NULL, &r);
+    v = th_metric(r.body, "callbridge_http_lingering_closes_total", NULL);
+    th_resp_free(&r);
+    return v;
+}
+
+/* A client still sending after the server has answered and closed: a header over
+ * libmicrohttpd's 32 KB of connection memory, then, once the 431 and the end of the connection
+ * have arrived, 200 KB more, as a client sending a big header on a busy machine does (CI once
+ * saw curl fail with "Failed sending data to the peer" that way). Each write succeeds and the
+ * client reads its 431: the server drains what it sends rather than resetting it. */
+START_TEST(test_lingering_close_client_reads_its_431)
+{
+    static char chunk[16384], in[4096];
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(d.ports[0])};
+    struct pollfd pfd = {.events = POLLRDHUP};
+    double before = lingered(), after = before;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl;
+    size_t got = 0;
+    int fd, n;
+
+    ck_assert_ptr_nonnull(ctx);
+    (void)signal(SIGPIPE, SIG_IGN); /* a reset shows as EPIPE */
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    ck_assert_int_eq(SSL_connect(ssl), 1);
+    n = snprintf(chunk, sizeof(chunk), "GET /api/v1/system/status HTTP/1.1\r\nHost: x\r\n");
+    ck_assert_int_eq(SSL_write(ssl, chunk, n), n);
+    memset(chunk, 'a', sizeof(chunk));
+    memcpy(chunk, "X-Big: ", 7);
+    ck_assert_int_eq(SSL_write(ssl, chunk, sizeof(chunk)), (int)sizeof(chunk));
+    memcpy(chunk, "aaaaaaa", 7);
+    for (int i = 0; i < 2; i++) /* 48 KB of header so far, no end to it */
+        ck_assert_int_eq(SSL_write(ssl, chunk, sizeof(chunk)), (int)sizeof(chunk));
+    /* the server has answered and ended the connection (a FIN, or a reset without lingering) */
+    pfd.fd = fd;
+    ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+    for (int i = 0; i < 13; i++) {
+        n = SSL_write(ssl, chunk, sizeof(chunk));
+        ck_assert_msg(n == (int)sizeof(chunk), "write %d after the server closed: %d (%s)", i, n,
+                      strerror(errno));
+    }
+    while (got < sizeof(in) - 1 && (n = SSL_read(ssl, in + got, (int)(sizeof(in) - 1 - got))) > 0)
+        got += (size_t)n;
+    in[got] = '\0';
+    ck_assert_msg(strncmp(in, "HTTP/1.1 431 ", 13) == 0, "read: '%.60s'", in);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    close(fd);
+    /* counted by the lingering thread once it has drained something */
+    for (int i = 0; i < 100 && after < before + 1; i++) {
+        usleep(20 * 1000);
+        after = lingered();
+    }
+    ck_assert_msg(after >= before + 1, "lingering closes: %g, then %g", before, after);
+}
+END_TEST
+
 /* openssl s_client against the daemon with these options; true when the handshake completed
  * with the protocol expected. The client is told it may offer anything (SECLEVEL=0), so a
  * refusal is the server's. */
@@ -606,6 +680,7 @@ Suite *it_https_suite(void)
     tcase_add_test(tc, test_request_log_lines_without_secrets);
     tcase_add_test(tc, test_request_id_in_header_and_log);
     tcase_add_test(tc, test_hostile_input_4xx_and_still_serving);
+    tcase_add_test(tc, test_lingering_close_client_reads_its_431);
     tcase_add_test(tc, test_tls_versions_and_ciphers);
     tcase_add_test(tc, test_failed_logins_throttled_per_address);
     suite_add_tcase(s, tc);

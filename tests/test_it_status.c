@@ -281,26 +281,6 @@ END_TEST
 
 /* ---- /metrics ---------------------------------------------------------------------------- */
 
-/* The value of the first series in a Prometheus text body whose line starts with 'series' and
- * also contains 'and' (may be NULL); -1 when there is none. */
-static double metric(const char *body, const char *series, const char *and)
-{
-    for (const char *line = body; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t n = end ? (size_t)(end - line) : strlen(line);
-        char buf[1024];
-
-        if (n < sizeof(buf)) {
-            memcpy(buf, line, n);
-            buf[n] = '\0';
-            if (strncmp(buf, series, strlen(series)) == 0 && (!and || strstr(buf, and)))
-                return strtod(strrchr(buf, ' ') + 1, NULL);
-        }
-        line = end ? end + 1 : NULL;
-    }
-    return -1;
-}
-
 /* Exit status of promtool check metrics on text. */
 static int promtool(const char *text)
 {
@@ -367,34 +347,34 @@ START_TEST(test_metrics_turn_hosts_and_requests)
     ck_assert_msg(promtool(body) == 0, "promtool check metrics failed on:\n%s", body);
     snprintf(series, sizeof(series), "callbridge_turn_host_reachable{turn_server=\"%s\"",
              strrchr(good, '/') + 1);
-    ck_assert(metric(body, series, "transport=\"udp\"") == 1);
+    ck_assert(th_metric(body, series, "transport=\"udp\"") == 1);
     snprintf(series, sizeof(series), "callbridge_turn_host_rtt_seconds{turn_server=\"%s\"",
              strrchr(good, '/') + 1);
     /* the RTT the status gives, in seconds; none when the only sample was a retransmitted
      * request (Karn's rule), as under a sanitizer's slower first probe */
     if (rtt_ms[0])
-        ck_assert_msg(metric(body, series, NULL) >= 0 &&
-                          fabs(metric(body, series, NULL) * 1000 - atof(rtt_ms)) < 2,
+        ck_assert_msg(th_metric(body, series, NULL) >= 0 &&
+                          fabs(th_metric(body, series, NULL) * 1000 - atof(rtt_ms)) < 2,
                       "%s: %s ms in the status", series, rtt_ms);
     else
-        ck_assert(metric(body, series, NULL) == -1);
+        ck_assert(th_metric(body, series, NULL) == -1);
     snprintf(series, sizeof(series), "callbridge_turn_probes_total{turn_server=\"%s\"",
              strrchr(good, '/') + 1);
-    ck_assert(metric(body, series, "result=\"ok\"") >= 1);
-    ck_assert(metric(body, series, "result=\"unauthorized\"") == -1);
+    ck_assert(th_metric(body, series, "result=\"ok\"") >= 1);
+    ck_assert(th_metric(body, series, "result=\"unauthorized\"") == -1);
     snprintf(series, sizeof(series), "callbridge_turn_host_reachable{turn_server=\"%s\"",
              strrchr(bad, '/') + 1);
-    ck_assert(metric(body, series, "transport=\"udp\"") == 0);
+    ck_assert(th_metric(body, series, "transport=\"udp\"") == 0);
     snprintf(series, sizeof(series), "callbridge_turn_host_rtt_seconds{turn_server=\"%s\"",
              strrchr(bad, '/') + 1);
-    ck_assert(metric(body, series, NULL) == -1);
+    ck_assert(th_metric(body, series, NULL) == -1);
     snprintf(series, sizeof(series), "callbridge_turn_probes_total{turn_server=\"%s\"",
              strrchr(bad, '/') + 1);
-    ck_assert(metric(body, series, "result=\"unauthorized\"") >= 1);
-    ck_assert(metric(body, series, "result=\"ok\"") == -1);
-    ck_assert(metric(body, "callbridge_call_legs_active ", NULL) == 0);
-    sys0 = metric(body, sys, NULL);
-    nf0 = metric(body, other404, NULL);
+    ck_assert(th_metric(body, series, "result=\"unauthorized\"") >= 1);
+    ck_assert(th_metric(body, series, "result=\"ok\"") == -1);
+    ck_assert(th_metric(body, "callbridge_call_legs_active ", NULL) == 0);
+    sys0 = th_metric(body, sys, NULL);
+    nf0 = th_metric(body, other404, NULL);
     free(body);
 
     /* three answered status requests and one 404 later, the counters moved by exactly that */
@@ -407,11 +387,12 @@ START_TEST(test_metrics_turn_hosts_and_requests)
     ck_assert_int_eq(r.status, 404);
     th_resp_free(&r);
     body = scrape();
-    ck_assert(metric(body, sys, NULL) == (sys0 < 0 ? 0 : sys0) + 3);
-    ck_assert(metric(body, other404, NULL) == (nf0 < 0 ? 0 : nf0) + 1);
-    ck_assert(metric(body, "callbridge_api_request_duration_seconds_bucket{le=\"+Inf\"}", NULL) ==
-              metric(body, "callbridge_api_request_duration_seconds_count", NULL));
-    ck_assert(metric(body, "callbridge_api_request_duration_seconds_count", NULL) >= 6);
+    ck_assert(th_metric(body, sys, NULL) == (sys0 < 0 ? 0 : sys0) + 3);
+    ck_assert(th_metric(body, other404, NULL) == (nf0 < 0 ? 0 : nf0) + 1);
+    ck_assert(
+        th_metric(body, "callbridge_api_request_duration_seconds_bucket{le=\"+Inf\"}", NULL) ==
+        th_metric(body, "callbridge_api_request_duration_seconds_count", NULL));
+    ck_assert(th_metric(body, "callbridge_api_request_duration_seconds_count", NULL) >= 6);
     ck_assert_int_eq(promtool(body), 0);
     free(body);
 }
