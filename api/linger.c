@@ -1,12 +1,15 @@
 /* api/linger.c: the lingering thread (see linger.h).
  *
  * DESIGN: one thread with an epoll set of at most API_LINGER_MAX duplicated sockets and an eventfd
- * that stops it. api_linger_add() runs on libmicrohttpd's worker threads: it takes a free slot
- * under the lock, duplicates the descriptor and registers it; only the thread frees slots, after
- * it has handled the events of its last epoll_wait(), so an event never meets a reused slot. */
+ * that wakes it (for a new socket's deadline, or to stop); it sleeps until the nearest deadline,
+ * and without sockets until woken. api_linger_add() runs on libmicrohttpd's worker threads: it
+ * takes a free slot under the lock, duplicates the descriptor and registers it; only the thread
+ * frees slots, after it has handled the events of its last epoll_wait(), so an event never meets a
+ * reused slot. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +22,7 @@
 #include "api/linger.h"
 #include "api/util.h"
 
-#define STOP_TAG UINT32_MAX
+#define WAKE_TAG UINT32_MAX
 
 struct slot {
     int fd; /* -1 when free */
@@ -30,7 +33,8 @@ struct slot {
 struct api_linger {
     pthread_t thread;
     pthread_mutex_t lock;
-    int epfd, stopfd;
+    int epfd, wakefd; /* the eventfd: a socket was added, or stop */
+    atomic_bool stopping;
     unsigned max; /* slots in use at most */
     struct api_metrics *metrics;
     struct slot slots[API_LINGER_MAX];
@@ -57,26 +61,47 @@ static bool drain(int fd, size_t *dropped)
     }
 }
 
+/* Milliseconds until the nearest deadline, -1 when no socket lingers. */
+static int next_timeout(const struct api_linger *l, int64_t now)
+{
+    int64_t next = -1;
+
+    for (size_t k = 0; k < API_LINGER_MAX; k++) {
+        const struct slot *s = &l->slots[k];
+
+        if (s->fd >= 0 && (next < 0 || s->deadline_us < next))
+            next = s->deadline_us;
+    }
+    if (next < 0)
+        return -1;
+    return next <= now ? 0 : (int)((next - now + 999) / 1000);
+}
+
 static void *linger_main(void *arg)
 {
     struct api_linger *l = arg;
     struct epoll_event ev[16];
     bool done[API_LINGER_MAX] = {false};
+    int timeout = -1;
 
     for (;;) {
-        int n = epoll_wait(l->epfd, ev, 16, 100);
+        int n = epoll_wait(l->epfd, ev, 16, timeout);
         int64_t now = api_now_us();
 
         for (int i = 0; i < n; i++) {
             uint32_t k = (uint32_t)ev[i].data.u64;
+            uint64_t wakes;
             int fd;
 
-            if (k == STOP_TAG)
-                return NULL;
-            if (k >= API_LINGER_MAX)
+            if (k == WAKE_TAG) {
+                if (read(l->wakefd, &wakes, sizeof(wakes)) < 0 && errno != EAGAIN)
+                    return NULL;
+                if (atomic_load(&l->stopping))
+                    return NULL;
                 continue;
-            pthread_mutex_lock(
-                &l->lock); /* orders this after the api_linger_add() that filled it */
+            }
+            /* the lock orders this after the api_linger_add() that filled the slot */
+            pthread_mutex_lock(&l->lock);
             fd = l->slots[k].fd;
             pthread_mutex_unlock(&l->lock);
             if (fd >= 0) {
@@ -98,6 +123,7 @@ static void *linger_main(void *arg)
             }
             done[k] = false;
         }
+        timeout = next_timeout(l, now);
         pthread_mutex_unlock(&l->lock);
     }
 }
@@ -105,7 +131,7 @@ static void *linger_main(void *arg)
 int api_linger_start(unsigned max, struct api_metrics *metrics, struct api_linger **ret)
 {
     struct api_linger *l = calloc(1, sizeof(*l));
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = STOP_TAG};
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKE_TAG};
     int r;
 
     if (!l)
@@ -115,8 +141,8 @@ int api_linger_start(unsigned max, struct api_metrics *metrics, struct api_linge
     for (size_t k = 0; k < API_LINGER_MAX; k++)
         l->slots[k].fd = -1;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
-    l->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (l->epfd < 0 || l->stopfd < 0 || epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->stopfd, &ev) < 0) {
+    l->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (l->epfd < 0 || l->wakefd < 0 || epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wakefd, &ev) < 0) {
         r = -errno;
         goto fail;
     }
@@ -132,10 +158,18 @@ int api_linger_start(unsigned max, struct api_metrics *metrics, struct api_linge
 fail:
     if (l->epfd >= 0)
         (void)close(l->epfd);
-    if (l->stopfd >= 0)
-        (void)close(l->stopfd);
+    if (l->wakefd >= 0)
+        (void)close(l->wakefd);
     free(l);
     return r;
+}
+
+static void wake(struct api_linger *l)
+{
+    uint64_t one = 1;
+    ssize_t w = write(l->wakefd, &one, sizeof(one)); /* fails only if the counter overflows */
+
+    (void)w;
 }
 
 bool api_linger_add(struct api_linger *l, int fd)
@@ -170,18 +204,17 @@ bool api_linger_add(struct api_linger *l, int fd)
         }
     }
     pthread_mutex_unlock(&l->lock);
+    if (kept)
+        wake(l); /* its deadline counts from now, even if the client stays silent */
     return kept;
 }
 
 void api_linger_stop(struct api_linger *l)
 {
-    uint64_t one = 1;
-    ssize_t w;
-
     if (!l)
         return;
-    w = write(l->stopfd, &one, sizeof(one)); /* fails only if the counter overflows */
-    (void)w;
+    atomic_store(&l->stopping, true);
+    wake(l);
     (void)pthread_join(l->thread, NULL);
     for (size_t k = 0; k < API_LINGER_MAX; k++) {
         if (l->slots[k].fd >= 0)
@@ -189,6 +222,6 @@ void api_linger_stop(struct api_linger *l)
     }
     pthread_mutex_destroy(&l->lock);
     (void)close(l->epfd);
-    (void)close(l->stopfd);
+    (void)close(l->wakefd);
     free(l);
 }

@@ -100,6 +100,17 @@ static size_t read_to_end(int fd, char *out, size_t cap, int *err)
     return got;
 }
 
+/* The client reads the answer, then a clean end of stream (no reset). */
+static void expect_answer(int client)
+{
+    char in[64];
+    int err;
+
+    read_to_end(client, in, sizeof(in), &err);
+    ck_assert_str_eq(in, "431 answer");
+    ck_assert_int_eq(err, 0);
+}
+
 static void answer_and_close(struct api_linger *l, int server, bool want_kept)
 {
     ck_assert_int_eq(send(server, "431 answer", 10, 0), 10);
@@ -111,8 +122,6 @@ START_TEST(test_still_sending_client_reads_the_answer)
 {
     struct api_linger *l;
     struct pair p;
-    char in[64];
-    int err;
 
     ck_assert_int_eq(api_linger_start(4, NULL, &l), 0);
     p = connect_pair();
@@ -120,9 +129,7 @@ START_TEST(test_still_sending_client_reads_the_answer)
     answer_and_close(l, p.server, true);
     /* what the client sends on is drained (1 MB, under the 4 MB cap) */
     ck_assert_uint_eq(send_all(p.client, 1 << 20), 1 << 20);
-    read_to_end(p.client, in, sizeof(in), &err);
-    ck_assert_str_eq(in, "431 answer");
-    ck_assert_int_eq(err, 0); /* a clean end of stream, no reset */
+    expect_answer(p.client);
     /* and still, until the client closes (or the 2 s are up) */
     ck_assert_uint_eq(send_all(p.client, 1 << 20), 1 << 20);
     (void)close(p.client);
@@ -199,15 +206,12 @@ START_TEST(test_stop_with_sockets_lingering)
 {
     struct api_linger *l;
     struct pair p;
-    char in[64];
-    int err;
 
     ck_assert_int_eq(api_linger_start(4, NULL, &l), 0);
     p = connect_pair();
     answer_and_close(l, p.server, true);
     api_linger_stop(l);
-    read_to_end(p.client, in, sizeof(in), &err);
-    ck_assert_str_eq(in, "431 answer");
+    expect_answer(p.client);
     (void)close(p.client);
 }
 END_TEST
