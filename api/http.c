@@ -520,7 +520,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         return;
     atomic_fetch_sub(&port->open, 1);
     info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (info && port->h->linger)
+    if (info) /* the lingering thread runs before any daemon starts */
         (void)api_linger_add(port->h->linger, info->connect_fd);
 }
 

@@ -178,7 +178,7 @@ bool api_linger_add(struct api_linger *l, int fd)
     struct slot *s = NULL;
     char c;
     ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    bool kept = false;
+    bool kept = false, others = false;
     int dup;
 
     /* the client has closed its side (the usual end of a keep-alive connection), or the
@@ -186,8 +186,10 @@ bool api_linger_add(struct api_linger *l, int fd)
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
         return false;
     pthread_mutex_lock(&l->lock);
-    for (size_t k = 0; k < l->max && !s; k++) {
-        if (l->slots[k].fd < 0)
+    for (size_t k = 0; k < l->max; k++) {
+        if (l->slots[k].fd >= 0)
+            others = true;
+        else if (!s)
             s = &l->slots[k];
     }
     if (s && (dup = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
@@ -204,8 +206,10 @@ bool api_linger_add(struct api_linger *l, int fd)
         }
     }
     pthread_mutex_unlock(&l->lock);
-    if (kept)
-        wake(l); /* its deadline counts from now, even if the client stays silent */
+    /* Every deadline is API_LINGER_MS after its socket came, so with others lingering the
+     * thread already wakes before this one's; alone, it sleeps without a timeout until told. */
+    if (kept && !others)
+        wake(l);
     return kept;
 }
 

@@ -481,7 +481,7 @@ START_TEST(test_hostile_input_4xx_and_still_serving)
     ck_assert_ptr_nonnull(strstr(r.body, "parameter=\"priority\""));
     th_resp_free(&r);
 
-    /* a 200 KB header: over the 128 KB of a connection, refused before any handler */
+    /* a 200 KB header: over the 32 KB of a connection, refused before any handler */
     memcpy(header, "X-Big: ", 7);
     memset(header + 7, 'a', 200000);
     header[200007] = '\0';
