@@ -152,10 +152,16 @@ static int ensure_cert(const struct api_config *c, const struct paths *p)
     return api_tls_make_selfsigned(host, p->cert, p->key);
 }
 
+/* The prober's and the media thread's lines, each source its own site of the log's rate limiter
+ * (userdata is the address of one of these). They log changes of state of the objects an
+ * administrator configured (a TURN server's reachability, a leg anchored), so their rate is
+ * that of the configuration: a burst of 2,000 lines, then 100 a second. */
+static char prober_site, media_site;
+static const struct api_log_rate state_rate = {.interval_us = 10000, .burst = 2000};
+
 static void prober_log(void *userdata, int level, const char *msg)
 {
-    (void)userdata;
-    api_log(level <= 3 ? API_LOG_WARN : API_LOG_INFO, "%s", msg);
+    api_log_site(userdata, &state_rate, level <= 3 ? API_LOG_WARN : API_LOG_INFO, "%s", msg);
 }
 
 /* Probes answer within seconds: RTO 500 ms, 4 sends, and 5 s at most per transaction (the RFC's
@@ -165,7 +171,8 @@ static int start_prober(const struct api_config *c, struct api *api, struct stor
     struct turn_prober_config pc = {.interval_us = (int64_t)c->probe_interval_s * 1000000,
                                     .software = "callbridge " API_VERSION,
                                     .resolver_threads = 2,
-                                    .log = prober_log};
+                                    .log = prober_log,
+                                    .userdata = &prober_site};
     int r;
 
     turn_txn_config_rfc(&pc.txn);
@@ -326,7 +333,7 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = api_calls_new(&api.calls);
     if (r == 0) {
-        struct media_config mc = {.prober = api.prober, .log = prober_log};
+        struct media_config mc = {.prober = api.prober, .log = prober_log, .userdata = &media_site};
 
         r = media_start(&mc, &api.media);
     }

@@ -77,6 +77,10 @@ struct api_http {
 
 #define REQUEST_ID_MAX 64
 
+/* Authenticated requests' log lines: 10,000 a second, a burst of 10,000. Everything else,
+ * requests without valid credentials included, goes at api_log's default rate. */
+static const struct api_log_rate access_rate = {.interval_us = 100, .burst = 10000};
+
 struct req_state {
     int64_t start_us;
     char id[REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's if it sent a usable one */
@@ -195,8 +199,12 @@ static enum MHD_Result send_reply(const struct api_http *h, struct MHD_Connectio
     MHD_destroy_response(resp);
     api_metrics_request(h->api->metrics, method, url, reply->status, api_now_us() - rs->start_us);
     sanitize(url, path, sizeof(path));
-    api_log(API_LOG_INFO, "%s %s %d %lldus user=%s id=%s", method, path, reply->status,
-            (long long)(api_now_us() - rs->start_us), user && *user ? user : "-", rs->id);
+    if (user && *user) /* an API user's own requests: logged at the rate they make them */
+        api_log_at(&access_rate, API_LOG_INFO, "%s %s %d %lldus user=%s id=%s", method, path,
+                   reply->status, (long long)(api_now_us() - rs->start_us), user, rs->id);
+    else /* anyone's: at the default rate, like every other source */
+        api_log(API_LOG_INFO, "%s %s %d %lldus user=- id=%s", method, path, reply->status,
+                (long long)(api_now_us() - rs->start_us), rs->id);
     return ret;
 }
 
@@ -556,7 +564,8 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    api_log(API_LOG_WARN, "http: %s", msg);
+    api_log_site(fmt, &api_log_rate_default, API_LOG_WARN, "http: %s",
+                 msg); /* limited per libmicrohttpd's message */
 }
 
 /* ---- start and stop ----------------------------------------------------------------------- */

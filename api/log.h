@@ -1,20 +1,50 @@
-/* api/log.h: one line per event on stderr (journald friendly). Never pass a secret. */
+/* api/log.h: one line per event on stderr (journald friendly). Never pass a secret.
+ *
+ * Every line goes through one rate limiter, per call site: its format string is the key, and a
+ * site may log a burst of lines, then one every so often (struct api_log_rate). Lines over the
+ * rate are dropped and counted; the site's next line that goes out says how many, and /metrics
+ * shows the total. So no source, a stranger's failed TLS handshakes or libmicrohttpd's own
+ * complaints included, can fill a disk through the log. */
 #ifndef API_LOG_H
 #define API_LOG_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 enum api_log_level { API_LOG_ERR, API_LOG_WARN, API_LOG_INFO, API_LOG_DEBUG };
+
+/* A site may log 'burst' lines at once, and earns one more every 'interval_us'. */
+struct api_log_rate {
+    int64_t interval_us;
+    unsigned burst;
+};
+
+/* What api_log() allows a site: 30 lines at once, then one a second. */
+extern const struct api_log_rate api_log_rate_default;
 
 /* Sets the most verbose level that is printed (default info). Thread-safe. */
 void api_log_set_level(enum api_log_level level);
 /* Parses "error", "warn", "info" or "debug"; returns 0 or -EINVAL. */
 int api_log_parse_level(const char *s, enum api_log_level *ret_level);
-/* Prints "<ISO-8601 UTC time> <level> <message>\n" as one write, if level is enabled. */
+/* Prints "<ISO-8601 UTC time> <level> <message>\n" as one write, if level is enabled and the
+ * call site (fmt) is within api_log_rate_default. Thread-safe. */
 void api_log(enum api_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* For a message that could repeat on every request: true at most once per 'seconds' for the
- * same *last (a static of the caller's, zero at first), so only one caller logs. Thread-safe. */
+/* The same with the site's own rate (the first call of a site sets it). */
+void api_log_at(const struct api_log_rate *rate, enum api_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* At most one line every 'seconds' from this site: for a message that could repeat on every
+ * request or datagram. */
+void api_log_every(int seconds, enum api_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* For a logger callback: 'site' is the key (a library's own format string, one per place it
+ * logs, or the address of a static of the caller's), with rate (the first call sets it). */
+void api_log_site(const void *site, const struct api_log_rate *rate, enum api_log_level level,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Deprecated shape kept while callers move to api_log_every(): true at most once per 'seconds'
+ * for the same *last. */
 bool api_log_due(atomic_llong *last, int seconds);
+/* Lines dropped by the limiter since start. Thread-safe. */
+uint64_t api_log_suppressed(void);
 
 #endif

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/log.h"
 #include "media/media.h"
 #include "turnclient/turnclient.h"
 
@@ -167,6 +168,11 @@ static void render_requests(FILE *f, const struct api_metrics *m)
            "reset.");
     fprintf(f, "callbridge_http_lingering_closes_total %llu\n",
             (unsigned long long)atomic_load(&m->lingered));
+    family(f, "callbridge_log_suppressed_lines_total", "counter",
+           "Log lines dropped by the log's rate limit (each call site may log a burst, then "
+           "at its rate; the next line of a site says how many of its lines were dropped).");
+    fprintf(f, "callbridge_log_suppressed_lines_total %llu\n",
+            (unsigned long long)api_log_suppressed());
 }
 
 /* Every configured TURN server and what the prober knows of it, gathered once so that each

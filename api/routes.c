@@ -68,16 +68,13 @@ void api_reply_param_error(struct api_reply *reply, const char *param, const cha
  * of those requests is answered 503: the log says why, at most once per 10 s. */
 static void log_store_fault(int err)
 {
-    static atomic_llong last;
-
-    if ((err != -ENOSPC && err != -EROFS) || !api_log_due(&last, 10))
+    if (err != -ENOSPC && err != -EROFS)
         return;
-    api_log(API_LOG_ERR,
-            "the database cannot be written (%s): writes are answered 503 "
-            "until %s",
-            strerror(-err),
-            err == -ENOSPC ? "the data directory's file system has space again"
-                           : "the data directory is writable again and callbridged restarts");
+    api_log_every(10, API_LOG_ERR,
+                  "the database cannot be written (%s): writes are answered 503 until %s",
+                  strerror(-err),
+                  err == -ENOSPC ? "the data directory's file system has space again"
+                                 : "the data directory is writable again and callbridged restarts");
 }
 
 void api_reply_err(struct api_reply *reply, int err)
