@@ -325,7 +325,9 @@ static int write_row_checked(const struct api *api, struct store *st, const stru
     r = create ? store_row_insert(st, res->table, row) : store_row_update(st, res->table, row);
     if (r == 0)
         r = store_commit(st);
-    if (r < 0)
+    if (r == -EDQUOT)
+        api_reply_too_many(reply, res->collection);
+    else if (r < 0)
         api_reply_err(reply, r);
     return r;
 }

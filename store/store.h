@@ -6,6 +6,7 @@
  *   -EBUSY   database locked (busy timeout ran out)   -ENOSPC  disk full
  *   -EROFS   read-only database       -EPROTO  database schema newer than this binary
  *   -EINVAL  constraint violated (e.g. a dangling reference)   -ENOMEM, -EIO  anything else
+ *   -EDQUOT  the table holds its cap of rows (store_set_max_rows)
  * ret_ parameters are written only on success. Strings in the value structs are NUL-terminated;
  * an empty string means "not set" (stored as NULL). */
 #ifndef STORE_STORE_H
@@ -38,11 +39,17 @@ int store_schema_version(struct store *st, int *ret_version);
 /* The number of migrations built into this binary. */
 unsigned store_schema_latest(void);
 
-/* Write transactions: store_begin() takes the write lock at once (BEGIN IMMEDIATE).
- * store_rollback() is a no-op outside a transaction. */
+/* Write transactions: store_begin() queues behind the other writers of this process, then takes
+ * the write lock (BEGIN IMMEDIATE). Every write function below joins the caller's transaction,
+ * or runs in one of its own taken the same way, so no write of this process meets SQLite's busy
+ * handler. store_rollback() is a no-op outside a transaction. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* The most rows 'table' may hold (0: no cap); an insert beyond fails with -EDQUOT and stores
+ * nothing. Process-wide: call before any thread writes. Returns 0, -EINVAL or -ENOSPC (too many
+ * tables). */
+int store_set_max_rows(const char *table, size_t max_rows);
 /* Read snapshots: a count and the page that follows it see the same data. End with
  * store_read_end(), which is a no-op outside a transaction. */
 int store_read_begin(struct store *st);
