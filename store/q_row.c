@@ -240,6 +240,27 @@ int store_row_list(struct store *st, const struct store_table *t, const struct s
     return r;
 }
 
+int store_row_seqs(struct store *st, const struct store_table *t, const struct store_query *q,
+                   store_seq_fn fn, void *userdata)
+{
+    char sql[SQL_MAX];
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    snprintf(sql, sizeof(sql), "SELECT seq FROM %s%s%s ORDER BY seq", t->name,
+             q && q->where ? " WHERE " : "", q && q->where ? q->where : "");
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    r = bind_args(stmt, q);
+    while (r == 0 && (r = sqlite3_step(stmt)) == SQLITE_ROW)
+        r = fn(sqlite3_column_int64(stmt, 0), userdata);
+    if (r > 0)
+        r = store_step_err(r);
+    store_stmt_done(stmt);
+    return r;
+}
+
 int store_row_taken(struct store *st, const struct store_table *t, const char *col,
                     const char *value, const char *except_id, bool nocase)
 {

@@ -156,6 +156,12 @@ int store_row_count(struct store *st, const struct store_table *t, const struct 
 /* Calls fn for at most limit matching rows after skipping offset; a negative return stops. */
 int store_row_list(struct store *st, const struct store_table *t, const struct store_query *q,
                    size_t offset, size_t limit, store_row_fn fn, void *userdata);
+/* Calls fn with the creation sequence number (seq: increasing, not shown to clients) of every
+ * matching row in creation order; a negative return from fn stops. A query may bound the walk
+ * by seq: "seq >= ?" in its where. */
+typedef int (*store_seq_fn)(int64_t seq, void *userdata);
+int store_row_seqs(struct store *st, const struct store_table *t, const struct store_query *q,
+                   store_seq_fn fn, void *userdata);
 /* 0 when some row other than except_id (may be NULL) has col = value, -ENOENT when none.
  * nocase compares without regard to case: give it only for a column whose index is
  * COLLATE NOCASE, or the check cannot use the index and reads the whole table. */
