@@ -6,7 +6,8 @@
  * through the API bumps the generation before its 200 goes out, so a request that starts after
  * a write's answer never sees an older page. This relies on configuration being written only
  * through this daemon's API (the 'user' subcommands write API users, which are not cached).
- * Entries are looked up by key (collection and normalised query); 32 slots, oldest replaced. */
+ * Entries are looked up by key (collection and normalised query); 32 slots, the least recently
+ * used replaced. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,7 +21,7 @@
 struct slot {
     char key[API_CACHE_MAX_KEY];
     uint64_t generation;
-    uint64_t stamp; /* insertion order, for replacement */
+    uint64_t stamp; /* last use (stored or found), for replacement */
     char *body;
     size_t len;
 };
@@ -84,6 +85,7 @@ int api_cache_get(struct api_cache *c, const char *key, uint64_t generation, cha
             break;
         }
         memcpy(copy, s->body, s->len + 1);
+        s->stamp = ++c->clock; /* used: replaced last (a filter's summary serves every page) */
         *ret_body = copy;
         *ret_len = s->len;
         r = 0;

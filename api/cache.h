@@ -24,7 +24,8 @@ void api_cache_changed(struct api_cache *c);
  * and returns 0; -ENOENT on a miss, -ENOMEM. */
 int api_cache_get(struct api_cache *c, const char *key, uint64_t generation, char **ret_body,
                   size_t *ret_len);
-/* Keeps a copy of body for (key, generation), replacing the oldest entry. Best effort. */
+/* Keeps a copy of body for (key, generation), replacing the least recently used entry. Best
+ * effort. */
 void api_cache_put(struct api_cache *c, const char *key, uint64_t generation, const char *body,
                    size_t len);
 

@@ -30,6 +30,35 @@ static const struct option_def options[] = {
     {"probe-interval", "SECONDS", "how often each TURN server is probed (default 30)"},
 };
 
+/* Generous defaults: a cap stops a runaway script or a hostile client from filling the disk
+ * (each coSpace costs about 0.5 KB with its search index), not an operator's plan. */
+static const struct cap_def {
+    const char *key;
+    const char *collection;
+    const char *table; /* the store's table */
+    unsigned dflt;
+} caps[API_CAP__N] = {
+    [API_CAP_COSPACES] = {"max-cospaces", "coSpaces", "cospace", 1000000},
+    [API_CAP_INBOUND_RULES] = {"max-inbound-dial-plan-rules", "inboundDialPlanRules",
+                               "inbound_dial_plan_rule", 100000},
+    [API_CAP_TURN_SERVERS] = {"max-turn-servers", "turnServers", "turn_server", 10000},
+    [API_CAP_TENANTS] = {"max-tenants", "tenants", "tenant", 100000},
+    [API_CAP_CALL_BRIDGES] = {"max-call-bridges", "callBridges", "call_bridge", 1000},
+    [API_CAP_CALL_BRIDGE_GROUPS] = {"max-call-bridge-groups", "callBridgeGroups",
+                                    "call_bridge_group", 1000},
+};
+
+int api_config_apply_caps(const struct api_config *c)
+{
+    for (size_t i = 0; i < API_CAP__N; i++) {
+        int r = store_set_max_rows(caps[i].table, c->max_objects[i]);
+
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 static void usage(void)
 {
     printf("Usage: callbridged [OPTION...]\n"
@@ -38,6 +67,13 @@ static void usage(void)
            "CMS-compatible meeting-server API over HTTPS.\n\n");
     for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
         printf("  --%s %-8s %s\n", options[i].key, options[i].arg, options[i].help);
+    for (size_t i = 0; i < API_CAP__N; i++) {
+        char opt[48];
+
+        (void)snprintf(opt, sizeof(opt), "%s N", caps[i].key);
+        printf("  --%-29s most %s (default %u; 0 = no cap)\n", opt, caps[i].collection,
+               caps[i].dflt);
+    }
     printf("  --config FILE      read KEY = VALUE lines with the keys above ([sections] and\n"
            "                     # or ; comments allowed); flags override the file\n"
            "  --help             this text\n"
@@ -48,6 +84,9 @@ static bool is_known(const char *key)
 {
     for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
         if (strcmp(key, options[i].key) == 0)
+            return true;
+    for (size_t i = 0; i < API_CAP__N; i++)
+        if (strcmp(key, caps[i].key) == 0)
             return true;
     return strcmp(key, "config") == 0;
 }
@@ -64,6 +103,8 @@ static void defaults(struct api_config *c)
     c->connection_timeout_s = 30;
     c->per_ip_connection_limit = 100;
     c->probe_interval_s = 30;
+    for (size_t i = 0; i < API_CAP__N; i++)
+        c->max_objects[i] = caps[i].dflt;
 }
 
 static char *trim(char *s)
@@ -152,6 +193,9 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
         return set_uint(&c->connection_timeout_s, v, 1, 3600);
     if (strcmp(key, "probe-interval") == 0)
         return set_uint(&c->probe_interval_s, v, 1, 86400);
+    for (size_t i = 0; i < API_CAP__N; i++)
+        if (strcmp(key, caps[i].key) == 0)
+            return set_uint(&c->max_objects[i], v, 0, 1000000000);
     return -ENOENT;
 }
 

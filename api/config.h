@@ -9,6 +9,17 @@
 #include "api/http.h"
 #include "api/log.h"
 
+/* Caps on the objects clients may create, one per collection (api/config.c's caps table). */
+enum api_cap {
+    API_CAP_COSPACES,
+    API_CAP_INBOUND_RULES,
+    API_CAP_TURN_SERVERS,
+    API_CAP_TENANTS,
+    API_CAP_CALL_BRIDGES,
+    API_CAP_CALL_BRIDGE_GROUPS,
+    API_CAP__N
+};
+
 struct api_config {
     uint16_t ports[API_MAX_LISTEN];
     size_t nports;
@@ -22,6 +33,8 @@ struct api_config {
     unsigned connection_timeout_s;
     unsigned per_ip_connection_limit;
     unsigned probe_interval_s; /* between two probes of a TURN server */
+    /* the most objects of each collection (enum api_cap); 0 = no cap */
+    unsigned max_objects[API_CAP__N];
     /* positional arguments (the "user ..." subcommand), pointing into argv */
     char *args[4];
     size_t nargs;
@@ -35,5 +48,9 @@ int api_config_parse(struct api_config *c, int argc, char **argv);
 /* Applies one setting by its key ("listen", "data-dir", ...). Returns 0, -ENOENT (unknown key)
  * or -EINVAL (bad value). Exposed for the tests. */
 int api_config_set(struct api_config *c, const char *key, const char *value);
+
+/* Hands the object caps to the store (store_set_max_rows): a POST beyond one is refused.
+ * Call before any thread writes. Returns 0 or a negative errno. */
+int api_config_apply_caps(const struct api_config *c);
 
 #endif

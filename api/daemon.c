@@ -314,6 +314,8 @@ int api_daemon_run(const struct api_config *c)
 
     r = make_paths(c, &p);
     if (r == 0)
+        r = api_config_apply_caps(c);
+    if (r == 0)
         r = open_store(c, &p, &st);
     if (r == 0 && (r = ensure_admin(st, &p)) < 0)
         api_log(API_LOG_ERR, "cannot create the first API user: %s", strerror(-r));

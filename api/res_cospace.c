@@ -122,11 +122,11 @@ static const struct api_field fields[] = {
 
 static const struct api_filter filters[] = {
     {.param = "filter",
-     .where = "instr(lower(coalesce(name, '')), lower(?)) > 0 OR instr(lower(coalesce(uri, '')), "
-              "lower(?)) > 0 OR instr(lower(coalesce(secondary_uri, '')), lower(?)) > 0 OR "
-              "instr(coalesce(call_id, ''), ?) > 0",
+     .where = "name LIKE ? ESCAPE '\\' OR uri LIKE ? ESCAPE '\\' OR secondary_uri LIKE ? ESCAPE "
+              "'\\' OR call_id LIKE ? ESCAPE '\\'",
      .nargs = 4,
-     .indexed = "seq IN (SELECT rowid FROM cospace_search WHERE cospace_search MATCH ?)"},
+     .indexed = "seq IN (SELECT rowid FROM cospace_search WHERE cospace_search MATCH ?)",
+     .substring = true},
     {.param = "tenantFilter", .where = "tenant = lower(?)", .nargs = 1},
     {.param = "callLegProfileFilter", .where = "call_leg_profile = ?", .nargs = 1},
 };

@@ -53,7 +53,7 @@ static const struct api_field fields[] = {
 };
 
 static const struct api_filter filters[] = {
-    {.param = "filter", .where = "instr(lower(domain), lower(?)) > 0", .nargs = 1},
+    {.param = "filter", .where = "domain LIKE ? ESCAPE '\\'", .nargs = 1, .substring = true},
     {.param = "tenantFilter", .where = "tenant = lower(?)", .nargs = 1},
 };
 

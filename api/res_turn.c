@@ -290,6 +290,8 @@ static void turn_create(const struct api *api, struct store *st, const struct ap
         /* a reference deleted between the check and the insert is the same client error */
         if (r == -EINVAL)
             api_reply_failure(reply, 400, "callBridgeDoesNotExist");
+        else if (r == -EDQUOT)
+            api_reply_too_many(reply, "turnServers");
         else
             api_reply_err(reply, r);
         return;

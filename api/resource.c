@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "api/resource.h"
+#include "api/scan.h"
 #include "api/util.h"
 #include "api/xml.h"
 
@@ -227,12 +228,48 @@ static int fts_phrase(const char *v, char *out, size_t cap)
     return 0;
 }
 
+/* A LIKE pattern matching v anywhere: '%' v '%', with the wildcards and the escape escaped. */
+static int like_pattern(const char *v, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    out[o++] = '%';
+    for (; *v; v++) {
+        if (o + 4 >= cap)
+            return -EINVAL;
+        if (*v == '%' || *v == '_' || *v == '\\')
+            out[o++] = '\\';
+        out[o++] = *v;
+    }
+    out[o++] = '%';
+    out[o] = '\0';
+    return 0;
+}
+
+#define MAX_SUBSTRING_FILTERS 4
+
 struct filter_set {
     char where[1024], key[512];
     const char *args[MAX_FILTER_ARGS];
     size_t nargs;
     char phrase[2 * STORE_TEXT_MAX + 8]; /* one indexed filter at a time */
+    char pattern[MAX_SUBSTRING_FILTERS][2 * STORE_TEXT_MAX + 4];
+    size_t npatterns; /* substring filters read by a scan: answered from a summary */
 };
+
+/* Binds filter f's value v: nargs times v, or its LIKE pattern for a substring filter. */
+static int bind_filter(const struct api_filter *f, const char *v, struct filter_set *fs)
+{
+    if (f->substring) {
+        if (fs->npatterns == MAX_SUBSTRING_FILTERS ||
+            like_pattern(v, fs->pattern[fs->npatterns], sizeof(fs->pattern[0])) < 0)
+            return -EINVAL;
+        v = fs->pattern[fs->npatterns++];
+    }
+    for (size_t n = 0; n < f->nargs; n++)
+        fs->args[fs->nargs++] = v;
+    return 0;
+}
 
 /* Builds the WHERE clause and its arguments from the filters in the query, and the cache key
  * that names them. Returns 0, or -EINVAL (too many arguments, too long). */
@@ -242,7 +279,7 @@ static int build_filters(const struct api_request *req, const struct api_resourc
     size_t w = 0, k = 0;
 
     fs->where[0] = fs->key[0] = fs->phrase[0] = '\0';
-    fs->nargs = 0;
+    fs->nargs = fs->npatterns = 0;
     for (size_t i = 0; i < res->nfilters; i++) {
         const struct api_filter *f = &res->filters[i];
         const char *v = api_params_get(req->query, f->param);
@@ -265,10 +302,38 @@ static int build_filters(const struct api_request *req, const struct api_resourc
             fs->args[fs->nargs++] = fs->phrase;
             continue;
         }
-        for (size_t n = 0; n < f->nargs; n++)
-            fs->args[fs->nargs++] = v;
+        if (bind_filter(f, v, fs) < 0)
+            return -EINVAL;
     }
     return 0;
+}
+
+/* The total and the page of a list in one read snapshot: counted and read by the filter, or
+ * from the summary of a filter that no index serves (api/scan.h). */
+static int list_rows(const struct api *api, struct store *st, const struct api_resource *res,
+                     const struct store_query *q, const struct filter_set *fs, uint64_t generation,
+                     size_t offset, size_t limit, struct api_xml *x)
+{
+    struct list_ctx c = {x, res};
+    struct api_scan *scan = NULL;
+    size_t total = 0;
+    int r = store_read_begin(st);
+
+    if (r == 0 && fs->npatterns)
+        r = api_scan_summary(api, st, res->table, q, fs->key, generation, &scan);
+    if (r == 0 && scan)
+        total = api_scan_total(scan);
+    else if (r == 0)
+        r = store_row_count(st, res->table, q, &total);
+    if (r == 0) {
+        api_xml_start(x, res->collection);
+        api_xml_attr_size(x, "total", total);
+        r = scan ? api_scan_list(st, res->table, q, scan, offset, limit, list_one, &c)
+                 : store_row_list(st, res->table, q, offset, limit, list_one, &c);
+    }
+    store_read_end(st);
+    api_scan_free(scan);
+    return r;
 }
 
 static void list(const struct api *api, struct store *st, const struct api_request *req,
@@ -277,7 +342,7 @@ static void list(const struct api *api, struct store *st, const struct api_reque
     struct filter_set fs = {0};
     struct store_query q = {.args = fs.args};
     struct api_xml *x = NULL;
-    size_t offset, limit, total = 0;
+    size_t offset, limit;
     uint64_t generation;
     int r;
 
@@ -291,19 +356,8 @@ static void list(const struct api *api, struct store *st, const struct api_reque
     q.nargs = fs.nargs;
     if (api_list_cached(api, res->collection, fs.key, offset, limit, &generation, reply))
         return;
-    r = store_read_begin(st);
-    if (r == 0)
-        r = store_row_count(st, res->table, &q, &total);
-    if (r == 0 && !(x = api_xml_new()))
-        r = -ENOMEM;
-    if (r == 0) {
-        struct list_ctx c = {x, res};
-
-        api_xml_start(x, res->collection);
-        api_xml_attr_size(x, "total", total);
-        r = store_row_list(st, res->table, &q, offset, limit, list_one, &c);
-    }
-    store_read_end(st);
+    x = api_xml_new();
+    r = x ? list_rows(api, st, res, &q, &fs, generation, offset, limit, x) : -ENOMEM;
     if (r < 0) {
         api_xml_free(x);
         api_reply_err(reply, r);
@@ -325,7 +379,9 @@ static int write_row_checked(const struct api *api, struct store *st, const stru
     r = create ? store_row_insert(st, res->table, row) : store_row_update(st, res->table, row);
     if (r == 0)
         r = store_commit(st);
-    if (r < 0)
+    if (r == -EDQUOT)
+        api_reply_too_many(reply, res->collection);
+    else if (r < 0)
         api_reply_err(reply, r);
     return r;
 }

@@ -41,12 +41,16 @@ struct api_field {
 /* A list filter: the query parameter and its SQL condition with nargs '?' placeholders, all
  * bound to the parameter's value. When indexed is set and the value has at least 3 characters,
  * that condition is used instead, with one '?' bound to the value as an FTS5 phrase (an index
- * with the trigram tokenizer finds substrings). */
+ * with the trigram tokenizer finds substrings). substring says that where reads every row
+ * (no index serves it) and compares with "LIKE ? ESCAPE '\'": each '?' is then bound to
+ * '%' value '%' with %, _ and \ escaped (SQLite's LIKE ignores ASCII case, as lower() does), and
+ * the list is answered from a summary of the matches (api/scan.h). */
 struct api_filter {
     const char *param;
     const char *where;
     size_t nargs;
     const char *indexed;
+    bool substring;
 };
 
 struct api_resource;

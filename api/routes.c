@@ -3,6 +3,7 @@
  * DESIGN: paths are matched as CMS clients use them (cms-api.md 1.4): segments compare
  * case-insensitively, one trailing slash is ignored, the query is separate. A method a resource
  * does not have is a 405 with Allow; a path no resource has is 404 unrecognizedObject. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ int api_status_from_err(int err)
         return 404;
     case -E2BIG:
         return 413;
+    case -EDQUOT:
+        return 400;
     case -EBUSY:
     case -ENOSPC:
     case -EROFS:
@@ -88,6 +91,24 @@ void api_reply_err(struct api_reply *reply, int err)
                       status == 503   ? "databaseNotReady"
                       : status == 413 ? "requestTooLarge"
                                       : "internalError");
+}
+
+/* CMS has no reason for a full table; its limits are named tooMany<Things> (tooManyCdrReceivers,
+ * tooManyLdapSyncs), so a full collection is tooMany<Collection>, with 400 as every refusal of a
+ * request that cannot succeed as it stands (a 503 would tell clients to retry). */
+void api_reply_too_many(struct api_reply *reply, const char *collection)
+{
+    static atomic_llong last;
+    char reason[64];
+
+    (void)snprintf(reason, sizeof(reason), "tooMany%c%s", toupper((unsigned char)collection[0]),
+                   collection + 1);
+    api_reply_failure(reply, 400, reason);
+    if (api_log_due(&last, 10))
+        api_log(API_LOG_WARN,
+                "%s: the cap on objects is reached, creating more is refused (%s); delete some "
+                "or raise the cap (callbridged --help, --max-...)",
+                collection, reason);
 }
 
 void api_reply_xml(struct api_reply *reply, struct api_xml *x)

@@ -85,8 +85,8 @@ static int read_row(sqlite3_stmt *stmt, const struct store_table *t, struct stor
     return 0;
 }
 
-static int run_write(struct store *st, const char *sql, const struct store_table *t,
-                     const struct store_row *r, const char *id)
+static int step_write(struct store *st, const char *sql, const struct store_table *t,
+                      const struct store_row *r, const char *id)
 {
     sqlite3_stmt *stmt;
     int err = 0;
@@ -103,6 +103,20 @@ static int run_write(struct store *st, const char *sql, const struct store_table
     return err;
 }
 
+/* One write in the caller's transaction or its own; an insert first checks the table's cap. */
+static int run_write(struct store *st, const char *sql, const struct store_table *t,
+                     const struct store_row *r, const char *id, bool insert)
+{
+    bool own;
+    int err = store_write_enter(st, &own);
+
+    if (err == 0 && insert)
+        err = store_check_room(st, t->name);
+    if (err == 0)
+        err = step_write(st, sql, t, r, id);
+    return store_write_leave(st, own, err);
+}
+
 int store_row_insert(struct store *st, const struct store_table *t, const struct store_row *r)
 {
     char sql[SQL_MAX];
@@ -114,7 +128,7 @@ int store_row_insert(struct store *st, const struct store_table *t, const struct
         snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "?%zu, ", i + 1);
     snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "?%zu, ?%zu)", t->ncols + 1,
              t->ncols + 1);
-    return run_write(st, sql, t, r, NULL);
+    return run_write(st, sql, t, r, NULL, true);
 }
 
 int store_row_update(struct store *st, const struct store_table *t, const struct store_row *r)
@@ -125,7 +139,7 @@ int store_row_update(struct store *st, const struct store_table *t, const struct
     put_cols(sql, sizeof(sql), t, 1, true);
     snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", updated_ms = ?%zu WHERE id = ?1",
              t->ncols + 1);
-    return run_write(st, sql, t, r, NULL);
+    return run_write(st, sql, t, r, NULL, false);
 }
 
 int store_row_delete(struct store *st, const struct store_table *t, const char *id)
@@ -133,7 +147,7 @@ int store_row_delete(struct store *st, const struct store_table *t, const char *
     char sql[256];
 
     snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = ?1", t->name);
-    return run_write(st, sql, t, NULL, id);
+    return run_write(st, sql, t, NULL, id, false);
 }
 
 /* SELECT <cols> FROM <table> [WHERE ...] [ORDER BY ...] with a tail appended. */
@@ -220,6 +234,27 @@ int store_row_list(struct store *st, const struct store_table *t, const struct s
             store_row_done(&row);
         }
     }
+    if (r > 0)
+        r = store_step_err(r);
+    store_stmt_done(stmt);
+    return r;
+}
+
+int store_row_seqs(struct store *st, const struct store_table *t, const struct store_query *q,
+                   store_seq_fn fn, void *userdata)
+{
+    char sql[SQL_MAX];
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    snprintf(sql, sizeof(sql), "SELECT seq FROM %s%s%s ORDER BY seq", t->name,
+             q && q->where ? " WHERE " : "", q && q->where ? q->where : "");
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    r = bind_args(stmt, q);
+    while (r == 0 && (r = sqlite3_step(stmt)) == SQLITE_ROW)
+        r = fn(sqlite3_column_int64(stmt, 0), userdata);
     if (r > 0)
         r = store_step_err(r);
     store_stmt_done(stmt);

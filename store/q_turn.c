@@ -91,20 +91,38 @@ static int read_turn(sqlite3_stmt *stmt, struct store_turn *t)
     return r ? -EIO : 0;
 }
 
+/* Runs one write (turn bound, or only id for a delete) in the caller's transaction or one of its
+ * own; an insert first checks the table's cap. -ENOENT when an update or delete found no row. */
+static int turn_write(struct store *st, enum store_stmt_id sid, const char *sql,
+                      const struct store_turn *turn, const char *id)
+{
+    sqlite3_stmt *stmt = NULL;
+    bool own;
+    int r = store_write_enter(st, &own);
+
+    if (r == 0 && sid == STMT_TURN_INSERT)
+        r = store_check_room(st, "turn_server");
+    if (r == 0)
+        stmt = store_stmt(st, sid, sql, &r);
+    if (stmt) {
+        if (turn)
+            bind_turn(stmt, turn);
+        else
+            sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+        r = store_step_err(sqlite3_step(stmt));
+        if (r == 0 && sid != STMT_TURN_INSERT && sqlite3_changes(st->db) == 0)
+            r = -ENOENT;
+        store_stmt_done(stmt);
+    }
+    return store_write_leave(st, own, r);
+}
+
 int store_turn_insert(struct store *st, const struct store_turn *turn)
 {
     static const char sql[] = "INSERT INTO turn_server (" TURN_COLS ") VALUES "
                               "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)";
-    sqlite3_stmt *stmt;
-    int r = 0;
 
-    stmt = store_stmt(st, STMT_TURN_INSERT, sql, &r);
-    if (!stmt)
-        return r;
-    bind_turn(stmt, turn);
-    r = store_step_err(sqlite3_step(stmt));
-    store_stmt_done(stmt);
-    return r;
+    return turn_write(st, STMT_TURN_INSERT, sql, turn, NULL);
 }
 
 int store_turn_update(struct store *st, const struct store_turn *turn)
@@ -114,18 +132,8 @@ int store_turn_update(struct store *st, const struct store_turn *turn)
         "password = ?5, type = ?6, num_registrations = ?7, tcp_port_number_override = ?8, "
         "call_bridge = ?9, call_bridge_group = ?10, use_short_term_credentials = ?11, "
         "shared_secret = ?12, updated_ms = ?13 WHERE id = ?1";
-    sqlite3_stmt *stmt;
-    int r = 0;
 
-    stmt = store_stmt(st, STMT_TURN_UPDATE, sql, &r);
-    if (!stmt)
-        return r;
-    bind_turn(stmt, turn);
-    r = store_step_err(sqlite3_step(stmt));
-    if (r == 0 && sqlite3_changes(st->db) == 0)
-        r = -ENOENT;
-    store_stmt_done(stmt);
-    return r;
+    return turn_write(st, STMT_TURN_UPDATE, sql, turn, NULL);
 }
 
 int store_turn_get(struct store *st, const char *id, struct store_turn *ret_turn)
@@ -149,18 +157,7 @@ int store_turn_get(struct store *st, const char *id, struct store_turn *ret_turn
 
 int store_turn_delete(struct store *st, const char *id)
 {
-    sqlite3_stmt *stmt;
-    int r = 0;
-
-    stmt = store_stmt(st, STMT_TURN_DELETE, "DELETE FROM turn_server WHERE id = ?1", &r);
-    if (!stmt)
-        return r;
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
-    r = store_step_err(sqlite3_step(stmt));
-    if (r == 0 && sqlite3_changes(st->db) == 0)
-        r = -ENOENT;
-    store_stmt_done(stmt);
-    return r;
+    return turn_write(st, STMT_TURN_DELETE, "DELETE FROM turn_server WHERE id = ?1", NULL, id);
 }
 
 int store_turn_count(struct store *st, const char *filter, size_t *ret_total)

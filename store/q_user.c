@@ -4,42 +4,46 @@
 
 #include "store/store_int.h"
 
-/* Runs a write statement with up to two text parameters; -ENOENT when no row changed. */
+/* Runs a write statement with up to two text parameters, in the caller's transaction or one of
+ * its own; -ENOENT when no row changed. */
 static int write2(struct store *st, enum store_stmt_id id, const char *sql, const char *a,
                   const char *b)
 {
-    sqlite3_stmt *stmt;
-    int r = 0;
+    sqlite3_stmt *stmt = NULL;
+    bool own;
+    int r = store_write_enter(st, &own);
 
-    stmt = store_stmt(st, id, sql, &r);
-    if (!stmt)
-        return r;
-    sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC);
-    if (b)
-        sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC);
-    r = store_step_err(sqlite3_step(stmt));
-    if (r == 0 && sqlite3_changes(sqlite3_db_handle(stmt)) == 0)
-        r = -ENOENT;
-    store_stmt_done(stmt);
-    return r;
+    if (r == 0)
+        stmt = store_stmt(st, id, sql, &r);
+    if (stmt) {
+        sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC);
+        if (b)
+            sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC);
+        r = store_step_err(sqlite3_step(stmt));
+        if (r == 0 && sqlite3_changes(st->db) == 0)
+            r = -ENOENT;
+        store_stmt_done(stmt);
+    }
+    return store_write_leave(st, own, r);
 }
 
 int store_user_add(struct store *st, const char *name, const char *hash)
 {
     static const char sql[] = "INSERT INTO api_user (name, hash, created_ms) VALUES (?1, ?2, ?3)";
-    sqlite3_stmt *stmt;
-    int r = 0;
+    sqlite3_stmt *stmt = NULL;
+    bool own;
+    int r = store_write_enter(st, &own);
 
-    stmt = store_stmt(st, STMT_USER_ADD, sql, &r);
-    if (!stmt)
-        return r;
-    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 3, store_now_ms());
-    r = sqlite3_step(stmt);
-    r = store_step_err(r);
-    store_stmt_done(stmt);
-    return r;
+    if (r == 0)
+        stmt = store_stmt(st, STMT_USER_ADD, sql, &r);
+    if (stmt) {
+        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 3, store_now_ms());
+        r = store_step_err(sqlite3_step(stmt));
+        store_stmt_done(stmt);
+    }
+    return store_write_leave(st, own, r);
 }
 
 int store_user_set_hash(struct store *st, const char *name, const char *hash)

@@ -380,6 +380,93 @@ int store_commit(struct store *st)
     return r;
 }
 
+int store_write_enter(struct store *st, bool *ret_own)
+{
+    int r;
+
+    *ret_own = false;
+    if (st->writing)
+        return 0;
+    r = store_begin(st);
+    if (r == 0)
+        *ret_own = true;
+    return r;
+}
+
+int store_write_leave(struct store *st, bool own, int r)
+{
+    if (!own)
+        return r;
+    if (r == 0)
+        return store_commit(st);
+    store_rollback(st);
+    return r;
+}
+
+/* ---- object caps -------------------------------------------------------------------------- */
+
+#define STORE_MAX_CAPS 16
+
+/* Set at start-up, before any thread writes (store_set_max_rows), read by every writer. */
+static struct {
+    char table[32];
+    size_t max_rows;
+} caps[STORE_MAX_CAPS];
+
+int store_set_max_rows(const char *table, size_t max_rows)
+{
+    size_t i;
+
+    if (strlen(table) >= sizeof(caps[0].table))
+        return -EINVAL;
+    for (i = 0; i < STORE_MAX_CAPS && caps[i].table[0]; i++)
+        if (strcmp(caps[i].table, table) == 0)
+            break;
+    if (i == STORE_MAX_CAPS)
+        return -ENOSPC;
+    (void)snprintf(caps[i].table, sizeof(caps[i].table), "%s", table);
+    caps[i].max_rows = max_rows;
+    return 0;
+}
+
+/* Runs "SELECT <what> FROM <table>" and reads one integer (0 for NULL). */
+static int table_number(struct store *st, const char *what, const char *table, size_t *ret_n)
+{
+    char sql[96];
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    (void)snprintf(sql, sizeof(sql), "SELECT %s FROM %s", what, table);
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    r = store_step_count(stmt, ret_n);
+    store_stmt_done(stmt);
+    return r;
+}
+
+/* seq is the rowid, assigned from 1 upwards, so a table never holds more rows than its largest
+ * seq: while that is under the cap (a lookup at the end of the b-tree) the exact count, which
+ * reads the whole smallest index, is not needed. */
+int store_check_room(struct store *st, const char *table)
+{
+    size_t max_rows = 0, n;
+    int r;
+
+    for (size_t i = 0; i < STORE_MAX_CAPS && caps[i].table[0]; i++)
+        if (strcmp(caps[i].table, table) == 0)
+            max_rows = caps[i].max_rows;
+    if (max_rows == 0)
+        return 0;
+    r = table_number(st, "max(seq)", table, &n);
+    if (r < 0 || n < max_rows)
+        return r;
+    r = table_number(st, "count(*)", table, &n);
+    if (r < 0)
+        return r;
+    return n >= max_rows ? -EDQUOT : 0;
+}
+
 int store_read_begin(struct store *st)
 {
     return tx(st, STMT_BEGIN_READ, "BEGIN");

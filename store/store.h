@@ -6,6 +6,7 @@
  *   -EBUSY   database locked (busy timeout ran out)   -ENOSPC  disk full
  *   -EROFS   read-only database       -EPROTO  database schema newer than this binary
  *   -EINVAL  constraint violated (e.g. a dangling reference)   -ENOMEM, -EIO  anything else
+ *   -EDQUOT  the table holds its cap of rows (store_set_max_rows)
  * ret_ parameters are written only on success. Strings in the value structs are NUL-terminated;
  * an empty string means "not set" (stored as NULL). */
 #ifndef STORE_STORE_H
@@ -38,11 +39,17 @@ int store_schema_version(struct store *st, int *ret_version);
 /* The number of migrations built into this binary. */
 unsigned store_schema_latest(void);
 
-/* Write transactions: store_begin() takes the write lock at once (BEGIN IMMEDIATE).
- * store_rollback() is a no-op outside a transaction. */
+/* Write transactions: store_begin() queues behind the other writers of this process, then takes
+ * the write lock (BEGIN IMMEDIATE). Every write function below joins the caller's transaction,
+ * or runs in one of its own taken the same way, so no write of this process meets SQLite's busy
+ * handler. store_rollback() is a no-op outside a transaction. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* The most rows 'table' may hold (0: no cap); an insert beyond fails with -EDQUOT and stores
+ * nothing. Process-wide: call before any thread writes. Returns 0, -EINVAL or -ENOSPC (too many
+ * tables). */
+int store_set_max_rows(const char *table, size_t max_rows);
 /* Read snapshots: a count and the page that follows it see the same data. End with
  * store_read_end(), which is a no-op outside a transaction. */
 int store_read_begin(struct store *st);
@@ -149,6 +156,12 @@ int store_row_count(struct store *st, const struct store_table *t, const struct 
 /* Calls fn for at most limit matching rows after skipping offset; a negative return stops. */
 int store_row_list(struct store *st, const struct store_table *t, const struct store_query *q,
                    size_t offset, size_t limit, store_row_fn fn, void *userdata);
+/* Calls fn with the creation sequence number (seq: increasing, not shown to clients) of every
+ * matching row in creation order; a negative return from fn stops. A query may bound the walk
+ * by seq: "seq >= ?" in its where. */
+typedef int (*store_seq_fn)(int64_t seq, void *userdata);
+int store_row_seqs(struct store *st, const struct store_table *t, const struct store_query *q,
+                   store_seq_fn fn, void *userdata);
 /* 0 when some row other than except_id (may be NULL) has col = value, -ENOENT when none.
  * nocase compares without regard to case: give it only for a column whose index is
  * COLLATE NOCASE, or the check cannot use the index and reads the whole table. */

@@ -67,6 +67,17 @@ int store_bind_opt_text(sqlite3_stmt *stmt, int idx, const char *s);
 /* Copies column text (or "" for NULL) into dst of size n; -EIO if it does not fit. */
 int store_copy_text(sqlite3_stmt *stmt, int col, char *dst, size_t n);
 
+/* Every write of the process goes through the queue in store_begin(), DELETE included: a write
+ * function called outside a transaction runs in one of its own. store_write_enter() begins it
+ * (setting *ret_own) unless the caller's transaction is open; store_write_leave() commits it
+ * when r is 0, rolls it back otherwise, and returns r or the commit's error. */
+int store_write_enter(struct store *st, bool *ret_own);
+int store_write_leave(struct store *st, bool own, int r);
+
+/* Inside a write transaction, before an insert into table: -EDQUOT when the table already holds
+ * its cap of rows (store_set_max_rows), else 0 or a store error. */
+int store_check_room(struct store *st, const char *table);
+
 /* Wall clock in ms since the epoch, for created_ms/updated_ms. */
 int64_t store_now_ms(void);
 /* Maps a finished sqlite3_step() result: SQLITE_DONE is 0, anything else a negative errno. */

@@ -14,6 +14,7 @@ int main(void)
     srunner_add_suite(sr, api_crypto_suite());
     srunner_add_suite(sr, api_config_suite());
     srunner_add_suite(sr, api_routes_suite());
+    srunner_add_suite(sr, api_scan_suite());
     srunner_add_suite(sr, api_linger_suite());
     srunner_add_suite(sr, api_log_suite());
     srunner_add_suite(sr, store_suite());

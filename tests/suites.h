@@ -10,6 +10,7 @@ Suite *api_cache_suite(void);
 Suite *api_crypto_suite(void);
 Suite *api_config_suite(void);
 Suite *api_routes_suite(void);
+Suite *api_scan_suite(void);
 Suite *api_linger_suite(void);
 Suite *api_log_suite(void);
 Suite *store_suite(void);

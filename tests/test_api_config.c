@@ -28,14 +28,27 @@ START_TEST(test_defaults)
     ck_assert_str_eq(c.bind, "0.0.0.0");
     ck_assert_int_eq(c.log_level, API_LOG_INFO);
     ck_assert_uint_eq(c.nargs, 0);
+    ck_assert_uint_eq(c.max_objects[API_CAP_COSPACES], 1000000);
+    ck_assert_uint_eq(c.max_objects[API_CAP_INBOUND_RULES], 100000);
+    ck_assert_uint_eq(c.max_objects[API_CAP_TURN_SERVERS], 10000);
 }
 END_TEST
 
 START_TEST(test_flags_both_forms)
 {
     struct api_config c;
-    const char *args[] = {"--listen",          "445,8443", "--bind=::1", "--data-dir", "/tmp/x",
-                          "--log-level=DEBUG", "user",     "list",       NULL};
+    const char *args[] = {"--listen",
+                          "445,8443",
+                          "--bind=::1",
+                          "--data-dir",
+                          "/tmp/x",
+                          "--log-level=DEBUG",
+                          "user",
+                          "list",
+                          "--max-cospaces",
+                          "5",
+                          "--max-turn-servers=0",
+                          NULL};
 
     ck_assert_int_eq(parse(&c, args), 0);
     ck_assert_uint_eq(c.nports, 2);
@@ -46,15 +59,19 @@ START_TEST(test_flags_both_forms)
     ck_assert_int_eq(c.log_level, API_LOG_DEBUG);
     ck_assert_uint_eq(c.nargs, 2);
     ck_assert_str_eq(c.args[0], "user");
+    ck_assert_uint_eq(c.max_objects[API_CAP_COSPACES], 5);
+    ck_assert_uint_eq(c.max_objects[API_CAP_TURN_SERVERS], 0); /* no cap */
 }
 END_TEST
 
 START_TEST(test_bad_values_refused)
 {
     static const char *const bad[][3] = {
-        {"--listen", "70000", NULL},     {"--listen", "8443,8443", NULL}, {"--listen", "", NULL},
-        {"--bind", "example.com", NULL}, {"--log-level", "loud", NULL},   {"--threads", "0", NULL},
-        {"--nonsense", "1", NULL},       {"--listen", NULL, NULL}};
+        {"--listen", "70000", NULL},    {"--listen", "8443,8443", NULL},
+        {"--listen", "", NULL},         {"--bind", "example.com", NULL},
+        {"--log-level", "loud", NULL},  {"--threads", "0", NULL},
+        {"--nonsense", "1", NULL},      {"--listen", NULL, NULL},
+        {"--max-cospaces", "-1", NULL}, {"--max-tenants", "x", NULL}};
     struct api_config c;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)

@@ -363,6 +363,115 @@ START_TEST(test_racing_creates_one_wins)
 }
 END_TEST
 
+/* Creates and deletes from N processes at once: every answer is 200, none is a 503 from a
+ * DELETE that met SQLite's busy handler instead of queueing with the other writers. */
+START_TEST(test_concurrent_creates_and_deletes_never_busy)
+{
+    enum { N = 6, ROUNDS = 25 };
+    pid_t pids[N];
+
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] != 0)
+            continue;
+        for (int k = 0; k < ROUNDS; k++) {
+            char form[64], where[128];
+            struct th_resp r;
+            long status;
+
+            snprintf(form, sizeof(form), "name=churn&uri=churn-%d-%d", i, k);
+            th_admin(&d, "POST", "/api/v1/coSpaces", form, &r);
+            status = r.status;
+            snprintf(where, sizeof(where), "%.127s", r.location);
+            th_resp_free(&r);
+            if (status != 200)
+                _exit(1);
+            if (call(k % 2 ? "PUT" : "GET", where, "name=churned", NULL, 0) != 200 ||
+                call("DELETE", where, NULL, NULL, 0) != 200)
+                _exit(2);
+        }
+        _exit(0);
+    }
+    for (int i = 0; i < N; i++) {
+        int status;
+
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status));
+        ck_assert_msg(WEXITSTATUS(status) == 0, "process %d: a %s was not answered 200", i,
+                      WEXITSTATUS(status) == 1 ? "POST" : "PUT, GET or DELETE");
+    }
+    expect_has("/api/v1/coSpaces?filter=churn", "total=\"0\"");
+    ck_assert_uint_eq(th_log_count(&d, "databaseNotReady"), 0);
+}
+END_TEST
+
+/* ---- caps on objects, with a daemon of its own ------------------------------------------- */
+
+static void start_capped(void)
+{
+    static const char *const args[] = {"--max-cospaces", "3", "--max-turn-servers", "1", NULL};
+
+    memset(&d, 0, sizeof(d));
+    th_daemon_start(&d, "0", args);
+}
+
+/* Six clients race for the last three places: exactly three get them, none overshoots. */
+START_TEST(test_cap_refuses_the_create_beyond_it)
+{
+    enum { N = 6 };
+    pid_t pids[N];
+    int won = 0, refused = 0;
+    char path[96], got[512];
+
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0) {
+            char form[64];
+            long status;
+
+            snprintf(form, sizeof(form), "name=capped&uri=capped-%d", i);
+            status = call("POST", "/api/v1/coSpaces", form, got, sizeof(got));
+            if (status == 200)
+                _exit(0);
+            _exit(status == 400 && strcmp(got, FAIL("tooManyCoSpaces")) == 0 ? 1 : 2);
+        }
+    }
+    for (int i = 0; i < N; i++) {
+        int status;
+
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status));
+        won += WEXITSTATUS(status) == 0;
+        refused += WEXITSTATUS(status) == 1;
+    }
+    ck_assert_int_eq(won, 3);
+    ck_assert_int_eq(refused, N - 3);
+    expect_has("/api/v1/coSpaces", "<coSpaces total=\"3\">");
+    expect("POST", "/api/v1/coSpaces", "uri=one-more", 400, FAIL("tooManyCoSpaces"));
+    expect_has("/api/v1/coSpaces", "<coSpaces total=\"3\">");
+    expect_lacks("/api/v1/coSpaces?filter=one-more", "<coSpace ");
+    ck_assert_uint_ge(th_log_count(&d, "tooManyCoSpaces"), 1); /* the operator is told */
+
+    /* after a delete there is room again */
+    ck_assert_int_eq(call("GET", "/api/v1/coSpaces?limit=1", NULL, got, sizeof(got)), 200);
+    ck_assert_ptr_nonnull(strstr(got, "<coSpace id=\""));
+    snprintf(path, sizeof(path), "/api/v1/coSpaces/%.36s", strstr(got, "<coSpace id=\"") + 13);
+    ck_assert_int_eq(call("DELETE", path, NULL, NULL, 0), 200);
+    create("coSpaces", "uri=one-more", path);
+    expect("POST", "/api/v1/coSpaces", "uri=two-more", 400, FAIL("tooManyCoSpaces"));
+
+    /* TURN servers: the same answer, named for them */
+    create("turnServers", "serverAddress=127.0.0.1:9&username=u&password=p", path);
+    expect("POST", "/api/v1/turnServers", "serverAddress=127.0.0.1:10&username=u&password=p", 400,
+           FAIL("tooManyTurnServers"));
+    expect_has("/api/v1/turnServers", "<turnServers total=\"1\">");
+    ck_assert_int_eq(call("DELETE", path, NULL, NULL, 0), 200);
+    create("turnServers", "serverAddress=127.0.0.1:10&username=u&password=p", path);
+}
+END_TEST
+
 Suite *it_cospaces_suite(void)
 {
     Suite *s = suite_create("it_cospaces");
@@ -381,6 +490,14 @@ Suite *it_cospaces_suite(void)
     tcase_add_test(tc, test_dual_domain_lab);
     tcase_add_test(tc, test_matching_rules);
     tcase_add_test(tc, test_racing_creates_one_wins);
+    tcase_add_test(tc, test_concurrent_creates_and_deletes_never_busy);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("caps");
+    tcase_add_unchecked_fixture(tc, start_capped, stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_cap_refuses_the_create_beyond_it);
     suite_add_tcase(s, tc);
     return s;
 }

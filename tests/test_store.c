@@ -1,10 +1,14 @@
 /* tests/test_store.c: migrations, users and TURN servers in a real SQLite file. */
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_int.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
@@ -184,16 +188,166 @@ END_TEST
 
 START_TEST(test_write_waits_then_reports_busy)
 {
-    struct store *other;
     struct store_turn t;
+    sqlite3 *other; /* another process's writer: it does not queue with this one's */
 
-    ck_assert_int_eq(store_open(path, &other), 0);
-    ck_assert_int_eq(store_begin(other), 0); /* another writer holds the lock */
+    ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     make_turn(&t, "00000000-0000-4000-8000-000000000003", "a");
     ck_assert_int_eq(store_turn_insert(st, &t), -EBUSY);
-    store_rollback(other);
+    ck_assert_int_eq(store_turn_delete(st, t.id), -EBUSY);
+    ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     ck_assert_int_eq(store_turn_insert(st, &t), 0);
-    store_close(other);
+    sqlite3_close(other);
+}
+END_TEST
+
+/* ---- every write queues: one connection holds the queue, another writes ---------------- */
+
+static const char *const tenant_cols[] = {"id", "name"};
+static const struct store_table tenant = {"tenant", tenant_cols, "tt", 2};
+
+struct holder {
+    struct store *st;
+    atomic_bool holding, committing, failed;
+};
+
+/* Holds the writer queue (a transaction of another connection) for 200 ms. */
+static void *hold_queue(void *arg)
+{
+    struct holder *h = arg;
+
+    if (store_begin(h->st) < 0) {
+        atomic_store(&h->failed, true);
+        return NULL;
+    }
+    atomic_store(&h->holding, true);
+    (void)usleep(200 * 1000);
+    atomic_store(&h->committing, true);
+    if (store_commit(h->st) < 0)
+        atomic_store(&h->failed, true);
+    return NULL;
+}
+
+static void add_row(struct store *s, const struct store_table *t, const char *id, const char *name)
+{
+    struct store_row row = {0};
+
+    ck_assert_int_eq(store_row_set(&row, 0, id), 0);
+    ck_assert_int_eq(store_row_set(&row, 1, name), 0);
+    ck_assert_int_eq(store_row_insert(s, t, &row), 0);
+    store_row_done(&row);
+}
+
+/* Runs write number 'op' on st while another connection holds the queue; with SQLite's busy
+ * handler turned off on st, a write that does not queue meets the held lock and fails at once,
+ * one that queues waits for the holder's commit and succeeds. */
+static int write_op(int op)
+{
+    struct store_turn t;
+    struct store_row row = {0};
+    int r;
+
+    make_turn(&t, "00000000-0000-4000-8000-000000000010", "b");
+    switch (op) {
+    case 0:
+        return store_turn_delete(st, "00000000-0000-4000-8000-000000000010");
+    case 1:
+        return store_row_delete(st, &tenant, "00000000-0000-4000-8000-000000000020");
+    case 2:
+        return store_user_delete(st, "bob");
+    case 3:
+        make_turn(&t, "00000000-0000-4000-8000-000000000011", "c");
+        return store_turn_insert(st, &t);
+    case 4:
+        return store_turn_update(st, &t);
+    case 5:
+        return store_user_add(st, "carol", "h");
+    case 6:
+        return store_user_set_hash(st, "bob", "h2");
+    default:
+        (void)store_row_set(&row, 0, "00000000-0000-4000-8000-000000000020");
+        (void)store_row_set(&row, 1, "renamed");
+        r = store_row_update(st, &tenant, &row);
+        store_row_done(&row);
+        return r;
+    }
+}
+
+START_TEST(test_every_write_waits_its_turn_in_the_queue)
+{
+    struct holder h = {0};
+    struct store_turn t;
+    pthread_t thread;
+    int r;
+
+    make_turn(&t, "00000000-0000-4000-8000-000000000010", "b");
+    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    add_row(st, &tenant, "00000000-0000-4000-8000-000000000020", "t");
+    ck_assert_int_eq(store_user_add(st, "bob", "h"), 0);
+    ck_assert_int_eq(store_open(path, &h.st), 0);
+    (void)sqlite3_busy_timeout(st->db, 0);
+    ck_assert_int_eq(pthread_create(&thread, NULL, hold_queue, &h), 0);
+    for (int i = 0; i < 500 && !atomic_load(&h.holding) && !atomic_load(&h.failed); i++)
+        (void)usleep(10 * 1000);
+    ck_assert(atomic_load(&h.holding));
+    r = write_op(_i);
+    ck_assert_msg(r == 0, "write %d answered %d instead of waiting for the queue", _i, r);
+    ck_assert(atomic_load(&h.committing)); /* it ran after the holder, not beside it */
+    pthread_join(thread, NULL);
+    ck_assert(!atomic_load(&h.failed));
+    store_close(h.st);
+}
+END_TEST
+
+/* ---- caps on rows ------------------------------------------------------------------------ */
+
+static void caps_teardown(void)
+{
+    (void)store_set_max_rows("tenant", 0);
+    (void)store_set_max_rows("turn_server", 0);
+}
+
+START_TEST(test_insert_beyond_cap_refused_and_nothing_stored)
+{
+    struct store_query all = {0};
+    struct store_turn t;
+    size_t n = 0;
+
+    ck_assert_int_eq(store_set_max_rows("tenant", 2), 0);
+    add_row(st, &tenant, "00000000-0000-4000-8000-000000000021", "a");
+    add_row(st, &tenant, "00000000-0000-4000-8000-000000000022", "b");
+    {
+        struct store_row row = {0};
+
+        ck_assert_int_eq(store_row_set(&row, 0, "00000000-0000-4000-8000-000000000023"), 0);
+        ck_assert_int_eq(store_row_insert(st, &tenant, &row), -EDQUOT);
+        /* inside a caller's transaction too, which stays usable */
+        ck_assert_int_eq(store_begin(st), 0);
+        ck_assert_int_eq(store_row_insert(st, &tenant, &row), -EDQUOT);
+        store_rollback(st);
+        store_row_done(&row);
+    }
+    ck_assert_int_eq(store_row_count(st, &tenant, &all, &n), 0);
+    ck_assert_uint_eq(n, 2);
+    /* after a delete the largest seq is still 2, the count is 1: room for one more */
+    ck_assert_int_eq(store_row_delete(st, &tenant, "00000000-0000-4000-8000-000000000021"), 0);
+    add_row(st, &tenant, "00000000-0000-4000-8000-000000000023", "c");
+    ck_assert_int_eq(store_row_count(st, &tenant, &all, &n), 0);
+    ck_assert_uint_eq(n, 2);
+
+    ck_assert_int_eq(store_set_max_rows("turn_server", 1), 0);
+    make_turn(&t, "00000000-0000-4000-8000-000000000031", "a");
+    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    make_turn(&t, "00000000-0000-4000-8000-000000000032", "b");
+    ck_assert_int_eq(store_turn_insert(st, &t), -EDQUOT);
+    ck_assert_int_eq(store_turn_count(st, NULL, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(store_turn_delete(st, "00000000-0000-4000-8000-000000000031"), 0);
+    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    ck_assert_int_eq(store_set_max_rows("turn_server", 0), 0); /* 0: no cap */
+    make_turn(&t, "00000000-0000-4000-8000-000000000033", "c");
+    ck_assert_int_eq(store_turn_insert(st, &t), 0);
 }
 END_TEST
 
@@ -210,6 +364,17 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_turn_dangling_reference_refused);
     tcase_add_test(tc, test_turn_list_order_filter_page);
     tcase_add_test(tc, test_write_waits_then_reports_busy);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("queue");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, test_every_write_waits_its_turn_in_the_queue, 0, 8);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("caps");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, NULL, caps_teardown);
+    tcase_add_test(tc, test_insert_beyond_cap_refused_and_nothing_stored);
     suite_add_tcase(s, tc);
     return s;
 }
