@@ -63,7 +63,8 @@ static void usage(void)
 {
     printf("Usage: callbridged [OPTION...]\n"
            "       callbridged [--data-dir DIR] user add|passwd|delete NAME   (password on stdin)\n"
-           "       callbridged [--data-dir DIR] user list\n\n"
+           "       callbridged [--data-dir DIR] user list\n"
+           "       callbridged [--data-dir DIR] backup DEST-DIR   (database and secret.key)\n\n"
            "CMS-compatible meeting-server API over HTTPS.\n\n");
     for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
         printf("  --%s %-8s %s\n", options[i].key, options[i].arg, options[i].help);

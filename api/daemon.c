@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include "api/auth.h"
 #include "api/cache.h"
+#include "api/datadir.h"
 #include "api/daemon.h"
 #include "api/http.h"
 #include "api/linger.h"
@@ -33,42 +35,13 @@
 #include "turnclient/turnclient.h"
 
 #define DRAIN_MS 10000
+#define ENV_PASSWORD "CALLBRIDGE_ADMIN_PASSWORD"
 #define MAX_PEM (64 * 1024)
 
-struct paths {
-    char db[PATH_MAX], secret[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], initial[PATH_MAX];
-};
-
-/* Writes "<dir>/<name>" (or 'given' when set) into dst. */
-static int path_in(char *dst, const char *given, const char *dir, const char *name)
-{
-    int n = given && *given ? snprintf(dst, PATH_MAX, "%s", given)
-                            : snprintf(dst, PATH_MAX, "%s/%s", dir, name);
-
-    return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
-}
-
-static int make_paths(const struct api_config *c, struct paths *p)
-{
-    if (path_in(p->db, NULL, c->data_dir, "callbridge.db") < 0 ||
-        path_in(p->secret, NULL, c->data_dir, "secret.key") < 0 ||
-        path_in(p->initial, NULL, c->data_dir, "initial-admin-password") < 0 ||
-        path_in(p->cert, c->cert, c->data_dir, "cert.pem") < 0 ||
-        path_in(p->key, c->key, c->data_dir, "key.pem") < 0) {
-        api_log(API_LOG_ERR, "data directory path too long: %s", c->data_dir);
-        return -ENAMETOOLONG;
-    }
-    return 0;
-}
-
-static int open_store(const struct api_config *c, const struct paths *p, struct store **ret)
+static int open_store(const struct api_config *c, const struct api_paths *p, struct store **ret)
 {
     int r;
 
-    if (mkdir(c->data_dir, 0700) < 0 && errno != EEXIST) {
-        api_log(API_LOG_ERR, "cannot create data directory %s: %s", c->data_dir, strerror(errno));
-        return -errno;
-    }
     r = store_open(p->db, ret);
     if (r == -EPROTO)
         api_log(API_LOG_ERR, "%s was written by a newer callbridged (schema newer than %u)", p->db,
@@ -89,12 +62,29 @@ static int open_store(const struct api_config *c, const struct paths *p, struct 
     return r;
 }
 
-/* First start: the user 'admin' with CALLBRIDGE_ADMIN_PASSWORD, or a random password that is
- * printed once on stdout and kept in DATA-DIR/initial-admin-password (0600). */
-static int ensure_admin(struct store *st, const struct paths *p)
+/* unsetenv() only drops the pointer: the kernel goes on showing the process's original
+ * environment block in /proc/PID/environ (to its owner and root) for its whole life, so the
+ * value's bytes are overwritten in place first. Runs before any thread starts (getenv and
+ * unsetenv are not thread-safe). ret holds API_PASSWORD_MAX + 2 bytes, so a value that is too
+ * long still shows as too long. */
+static void take_env_password(char *ret, size_t cap)
+{
+    char *v = getenv(ENV_PASSWORD);
+
+    ret[0] = '\0';
+    if (!v)
+        return;
+    (void)snprintf(ret, cap, "%s", v);
+    OPENSSL_cleanse(v, strlen(v));
+    (void)unsetenv(ENV_PASSWORD);
+}
+
+/* First start: the user 'admin' with CALLBRIDGE_ADMIN_PASSWORD (env, taken out of the
+ * environment already), or a random password that is printed once on stdout and kept in
+ * DATA-DIR/initial-admin-password (0600). */
+static int ensure_admin(struct store *st, const struct api_paths *p, const char *env)
 {
     char hash[STORE_HASH_MAX + 1], password[API_PASSWORD_MAX + 1];
-    const char *env = getenv("CALLBRIDGE_ADMIN_PASSWORD");
     unsigned char rnd[15];
     size_t count;
     int r;
@@ -102,10 +92,12 @@ static int ensure_admin(struct store *st, const struct paths *p)
     r = store_user_count(st, &count);
     if (r < 0 || count > 0)
         return r;
-    if (env && *env) {
-        if (strlen(env) > API_PASSWORD_MAX)
+    if (*env) {
+        size_t n = strlen(env);
+
+        if (n > API_PASSWORD_MAX)
             return -EINVAL;
-        (void)snprintf(password, sizeof(password), "%s", env);
+        memcpy(password, env, n + 1);
     } else {
         if (RAND_bytes(rnd, sizeof(rnd)) != 1)
             return -EIO;
@@ -116,7 +108,7 @@ static int ensure_admin(struct store *st, const struct paths *p)
     r = api_auth_hash(password, hash);
     if (r == 0)
         r = store_user_add(st, "admin", hash);
-    if (r == 0 && !(env && *env)) {
+    if (r == 0 && !*env) {
         char line[API_PASSWORD_MAX + 2];
         int n = snprintf(line, sizeof(line), "%s\n", password);
 
@@ -131,13 +123,37 @@ static int ensure_admin(struct store *st, const struct paths *p)
                    p->initial);
         (void)fflush(stdout);
     } else if (r == 0) {
-        api_log(API_LOG_INFO, "created API user 'admin' (password from CALLBRIDGE_ADMIN_PASSWORD)");
+        api_log(API_LOG_INFO, "created API user 'admin' (password from " ENV_PASSWORD ")");
     }
     OPENSSL_cleanse(password, sizeof(password));
     return r;
 }
 
-static int ensure_cert(const struct api_config *c, const struct paths *p)
+static void remove_initial(const struct api_paths *p)
+{
+    if (unlink(p->initial) == 0)
+        api_log(API_LOG_INFO, "removed %s: the password in it is no longer admin's", p->initial);
+}
+
+/* initial-admin-password is worth keeping only while it is admin's password: after a change
+ * (user passwd admin, by whatever tool) it misleads, and it is a secret left on disk. */
+static void drop_stale_initial(struct store *st, const struct api_paths *p)
+{
+    char hash[STORE_HASH_MAX + 1], *pw = NULL;
+    size_t len = 0;
+    int r;
+
+    if (api_read_file(p->initial, API_PASSWORD_MAX + 2, &pw, &len) < 0)
+        return;
+    pw[strcspn(pw, "\n")] = '\0';
+    r = store_user_get_hash(st, "admin", hash);
+    if (r == -ENOENT || (r == 0 && api_auth_verify(pw, hash) == -EACCES))
+        remove_initial(p);
+    OPENSSL_cleanse(pw, len);
+    free(pw);
+}
+
+static int ensure_cert(const struct api_config *c, const struct api_paths *p)
 {
     char host[256];
 
@@ -255,7 +271,7 @@ static unsigned fd_connection_limit(const struct api_config *c, unsigned threads
     return (unsigned)room;
 }
 
-static int start_http(const struct api_config *c, const struct paths *p, const struct api *api,
+static int start_http(const struct api_config *c, const struct api_paths *p, const struct api *api,
                       struct api_auth *auth, struct api_http **ret)
 {
     char *cert = NULL, *key = NULL;
@@ -293,37 +309,94 @@ static int start_http(const struct api_config *c, const struct paths *p, const s
     return r;
 }
 
+/* Default-fatal signals that a person or a tool may send by reflex (kill -HUP after a log
+ * rotation, a stray kill -USR1 or an alarm): taken by sigwait() and logged, never fatal.
+ * SIGTERM and SIGINT stop; SIGQUIT keeps its core dump. */
+static const int reflex_signals[] = {SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGIO, SIGPWR};
+
+/* Before any thread starts, so that every thread inherits the mask and only sigwait() sees
+ * them. SIGPIPE: a peer that closed; SIGXFSZ: a write past RLIMIT_FSIZE then fails with EFBIG,
+ * which the store reports, instead of killing the process. */
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    for (size_t i = 0; i < sizeof(reflex_signals) / sizeof(reflex_signals[0]); i++)
+        sigaddset(set, reflex_signals[i]);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+/* Returns the signal that stops the daemon. SIGHUP has nothing to reload: the log is stderr
+ * (the service manager owns the file), and the certificate is loaded into libmicrohttpd once. */
+static int wait_for_stop(const sigset_t *set)
+{
+    static atomic_llong last;
+
+    for (;;) {
+        int sig = 0;
+
+        if (sigwait(set, &sig) != 0 || sig == SIGTERM || sig == SIGINT)
+            return sig;
+        if (!api_log_due(&last, 1)) /* one line a second, however many arrive */
+            continue;
+        if (sig == SIGHUP)
+            api_log(API_LOG_INFO, "SIGHUP ignored: nothing to reopen (the log goes to "
+                                  "stderr); restart callbridged to load a new certificate");
+        else
+            api_log(API_LOG_INFO, "signal %d (%s) ignored; SIGTERM or SIGINT stops callbridged",
+                    sig, strsignal(sig));
+    }
+}
+
+/* The data directory and what it holds, up to the loaded secrets key. */
+static int open_data(const struct api_config *c, const struct api_paths *p, const char *env,
+                     struct api *api, struct store **ret_st, int *ret_lock)
+{
+    int r = api_datadir_prepare(c);
+
+    if (r == 0)
+        r = api_datadir_lock(c->data_dir, p, ret_lock);
+    if (r == 0)
+        r = open_store(c, p, ret_st);
+    if (r == 0 && (r = ensure_admin(*ret_st, p, env)) < 0)
+        api_log(API_LOG_ERR, "cannot create the first API user: %s", strerror(-r));
+    if (r == 0)
+        r = api_datadir_secret(*ret_st, p, &api->secret);
+    if (r == 0)
+        drop_stale_initial(*ret_st, p);
+    if (r == 0 && (r = ensure_cert(c, p)) < 0)
+        api_log(API_LOG_ERR, "cannot create a certificate in %s: %s", c->data_dir, strerror(-r));
+    if (r == 0)
+        r = api_datadir_check_tls_key(p->key);
+    return r;
+}
+
 int api_daemon_run(const struct api_config *c)
 {
+    char env[API_PASSWORD_MAX + 2];
     struct api api = {.started_us = api_now_us()};
     struct api_auth *auth = NULL;
     struct api_http *http = NULL;
     struct store *st = NULL;
-    struct paths p;
+    struct api_paths p;
     sigset_t set;
-    int sig = 0, r;
+    int sig = 0, lock = -1, r;
 
+    take_env_password(env, sizeof(env));
     api_log_set_level(c->log_level);
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
-    signal(SIGPIPE, SIG_IGN);
+    block_signals(&set);
     (void)umask(077); /* the database holds password hashes and sealed TURN secrets */
     xmlInitParser();
 
-    r = make_paths(c, &p);
+    r = api_paths_make(c, &p);
     if (r == 0)
         r = api_config_apply_caps(c);
     if (r == 0)
-        r = open_store(c, &p, &st);
-    if (r == 0 && (r = ensure_admin(st, &p)) < 0)
-        api_log(API_LOG_ERR, "cannot create the first API user: %s", strerror(-r));
-    if (r == 0 && (r = api_secret_load(p.secret, &api.secret)) < 0)
-        api_log(API_LOG_ERR, "cannot load %s: %s", p.secret,
-                r == -EPERM ? "readable by others (chmod 600)" : strerror(-r));
-    if (r == 0 && (r = ensure_cert(c, &p)) < 0)
-        api_log(API_LOG_ERR, "cannot create a certificate in %s: %s", c->data_dir, strerror(-r));
+        r = open_data(c, &p, env, &api, &st, &lock);
+    OPENSSL_cleanse(env, sizeof(env));
     if (r == 0)
         r = api_auth_new(&auth);
     if (r == 0)
@@ -343,7 +416,7 @@ int api_daemon_run(const struct api_config *c)
         r = start_http(c, &p, &api, auth, &http);
     if (r == 0) {
         api_log(API_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION, c->data_dir);
-        (void)sigwait(&set, &sig);
+        sig = wait_for_stop(&set);
         api_log(API_LOG_INFO, "signal %d: finishing requests in flight and stopping", sig);
     }
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
@@ -356,6 +429,8 @@ int api_daemon_run(const struct api_config *c)
     store_close(st);
     OPENSSL_cleanse(&api.secret, sizeof(api.secret));
     xmlCleanupParser();
+    if (lock >= 0)
+        (void)close(lock); /* last: the next daemon may start once the store is closed */
     if (r == 0)
         api_log(API_LOG_INFO, "stopped");
     return r == 0 ? 0 : 1;
@@ -435,7 +510,7 @@ int api_daemon_user_cmd(const struct api_config *c)
         (strcmp(verb, "add") == 0 || strcmp(verb, "passwd") == 0 || strcmp(verb, "delete") == 0) &&
         c->nargs == 3;
     struct store *st = NULL;
-    struct paths p;
+    struct api_paths p;
     int r;
 
     if (strcmp(c->args[0], "user") != 0 || (!list && !named)) {
@@ -449,13 +524,19 @@ int api_daemon_user_cmd(const struct api_config *c)
                 c->args[2], STORE_USER_NAME_MAX);
         return 2;
     }
-    r = make_paths(c, &p);
+    r = api_paths_make(c, &p);
+    if (r == 0)
+        r = api_datadir_prepare(c);
     if (r == 0)
         r = open_store(c, &p, &st);
     if (r < 0)
         return 1;
+    /* no data directory lock: a running daemon reads users from the database on every
+     * request, so these work beside it, as SQLite serializes the writes */
     r = list ? store_user_foreach(st, print_user, NULL) : user_action(st, verb, c->args[2]);
     store_close(st);
+    if (r == 0 && named && strcmp(verb, "add") != 0 && strcmp(c->args[2], "admin") == 0)
+        remove_initial(&p); /* passwd or delete: the file no longer holds admin's password */
     if (r == -EEXIST)
         fprintf(stderr, "callbridged: user '%s' already exists\n", c->args[2]);
     else if (r == -ENOENT)

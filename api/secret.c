@@ -1,10 +1,12 @@
 /* api/secret.c: AES-256-GCM sealing of TURN credentials (OpenSSL EVP).
  * Blob layout: 0x01 | 12-byte random nonce | ciphertext | 16-byte tag. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -16,39 +18,64 @@
 #define NONCE_LEN 12
 #define TAG_LEN 16
 
+/* What the check value seals: any fixed text would do, GCM's tag is what tells the keys apart. */
+#define CHECK_AAD "callbridge/secret-check"
+#define CHECK_TEXT "secret.key check value"
+
 int api_secret_load(const char *path, struct api_secret *ret_secret)
 {
-    struct api_secret s;
     struct stat sb;
     char *data = NULL;
     size_t len;
     int r;
 
-    r = api_read_file(path, sizeof(s.key), &data, &len);
-    if (r == -ENOENT) {
-        if (RAND_bytes(s.key, sizeof(s.key)) != 1)
-            return -EIO;
-        r = api_write_file(path, s.key, sizeof(s.key), 0600);
-        if (r == 0)
-            *ret_secret = s;
-        OPENSSL_cleanse(&s, sizeof(s));
-        return r;
-    }
+    r = api_read_file(path, sizeof(ret_secret->key), &data, &len);
     if (r < 0)
         return r == -E2BIG ? -EINVAL : r;
-    if (len != sizeof(s.key)) {
+    if (len != sizeof(ret_secret->key)) {
         r = -EINVAL;
         goto out;
     }
-    if (stat(path, &sb) < 0 || (sb.st_mode & 077) != 0) {
+    /* others who can read the key can read every TURN secret in a copy of the database; one
+     * who owns it (root aside) can change its mode or swap it */
+    if (stat(path, &sb) < 0 || (sb.st_mode & 077) != 0 ||
+        (sb.st_uid != geteuid() && sb.st_uid != 0)) {
         r = -EPERM;
         goto out;
     }
-    memcpy(ret_secret->key, data, sizeof(s.key));
+    memcpy(ret_secret->key, data, sizeof(ret_secret->key));
 out:
     OPENSSL_cleanse(data, len);
     free(data);
     return r;
+}
+
+int api_secret_create(const char *path, struct api_secret *ret_secret)
+{
+    struct api_secret s;
+    int r;
+
+    if (RAND_bytes(s.key, sizeof(s.key)) != 1)
+        return -EIO;
+    r = api_write_file(path, s.key, sizeof(s.key), 0600);
+    if (r == 0)
+        *ret_secret = s;
+    OPENSSL_cleanse(&s, sizeof(s));
+    return r;
+}
+
+long api_secret_check_make(const struct api_secret *s, unsigned char *out, size_t cap)
+{
+    return api_secret_seal(s, CHECK_AAD, CHECK_TEXT, strlen(CHECK_TEXT), out, cap);
+}
+
+bool api_secret_check_matches(const struct api_secret *s, const unsigned char *blob, size_t len)
+{
+    char plain[sizeof(CHECK_TEXT)];
+
+    return api_secret_open(s, CHECK_AAD, blob, len, plain, sizeof(plain)) ==
+               (long)strlen(CHECK_TEXT) &&
+           strcmp(plain, CHECK_TEXT) == 0;
 }
 
 long api_secret_seal(const struct api_secret *s, const char *aad, const char *plain, size_t len,

@@ -55,6 +55,18 @@ int store_set_max_rows(const char *table, size_t max_rows);
 int store_read_begin(struct store *st);
 void store_read_end(struct store *st);
 
+/* ---- the database itself (store/q_meta.c) ---------------------------------------------- */
+/* The check value sealed with the secrets key (api/secret.c), so that a start with another key
+ * is refused: at most one, opaque to the store. store_secret_check_get copies it into ret_blob
+ * (cap bytes) and returns 0, or -ENOENT when none is stored yet. store_secret_check_add stores
+ * the first one and never replaces it (-EEXIST). */
+int store_secret_check_get(struct store *st, unsigned char *ret_blob, size_t cap, size_t *ret_len);
+int store_secret_check_add(struct store *st, const unsigned char *blob, size_t len);
+/* Writes a consistent copy of the database to dest_path (a new file, -EEXIST if it exists)
+ * with SQLite's online backup, while other connections and processes go on writing. The copy
+ * is written beside it as dest_path.tmp, synced, then renamed. */
+int store_backup(struct store *st, const char *dest_path);
+
 /* ---- API users -------------------------------------------------------------------------- */
 struct store_user {
     char name[STORE_USER_NAME_MAX + 1];

@@ -66,7 +66,7 @@ void th_ctx_open(struct th_ctx *c)
     (void)snprintf(path, sizeof(path), "%s/callbridge.db", c->dir);
     ck_assert_int_eq(store_open(path, &c->st), 0);
     (void)snprintf(path, sizeof(path), "%s/secret.key", c->dir);
-    ck_assert_int_eq(api_secret_load(path, &c->api.secret), 0);
+    ck_assert_int_eq(api_secret_create(path, &c->api.secret), 0);
     c->api.started_us = api_now_us();
     ck_assert_int_eq(api_cache_new(&c->api.cache), 0);
 }

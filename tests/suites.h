@@ -27,5 +27,6 @@ Suite *it_cospaces_suite(void);
 Suite *it_media_suite(void);
 Suite *it_cbctl_suite(void);
 Suite *it_faults_suite(void);
+Suite *it_ops_suite(void);
 
 #endif

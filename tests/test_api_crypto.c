@@ -34,7 +34,8 @@ START_TEST(test_secret_round_trip_and_binding)
     long n;
 
     (void)snprintf(path, sizeof(path), "%s/secret.key", dir);
-    ck_assert_int_eq(api_secret_load(path, &s), 0);
+    ck_assert_int_eq(api_secret_load(path, &s), -ENOENT); /* never made behind one's back */
+    ck_assert_int_eq(api_secret_create(path, &s), 0);
     ck_assert_int_eq(stat(path, &sb), 0);
     ck_assert_int_eq(sb.st_mode & 0777, 0600);
     ck_assert_int_eq(api_secret_load(path, &again), 0); /* same key on the next start */
@@ -52,6 +53,25 @@ START_TEST(test_secret_round_trip_and_binding)
                      -EBADMSG);
     ck_assert_int_eq(chmod(path, 0644), 0);
     ck_assert_int_eq(api_secret_load(path, &again), -EPERM);
+}
+END_TEST
+
+START_TEST(test_secret_check_value_tells_keys_apart)
+{
+    struct api_secret a, b;
+    unsigned char blob[128];
+    char path[128];
+    long n;
+
+    (void)snprintf(path, sizeof(path), "%s/a.key", dir);
+    ck_assert_int_eq(api_secret_create(path, &a), 0);
+    (void)snprintf(path, sizeof(path), "%s/b.key", dir);
+    ck_assert_int_eq(api_secret_create(path, &b), 0);
+    n = api_secret_check_make(&a, blob, sizeof(blob));
+    ck_assert_int_gt(n, 0);
+    ck_assert(api_secret_check_matches(&a, blob, (size_t)n));
+    ck_assert(!api_secret_check_matches(&b, blob, (size_t)n));
+    ck_assert(!api_secret_check_matches(&a, blob, (size_t)n - 1));
 }
 END_TEST
 
@@ -149,6 +169,7 @@ Suite *api_crypto_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_secret_round_trip_and_binding);
+    tcase_add_test(tc, test_secret_check_value_tells_keys_apart);
     tcase_add_test(tc, test_password_hash_verify);
     tcase_add_test(tc, test_basic_header_parsing);
     tcase_add_test(tc, test_auth_check_and_cache);

@@ -1,0 +1,119 @@
+/* store/q_meta.c: what the database keeps about itself: the check value of the secrets key
+ * (schema 0004), and online backups. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store_int.h"
+
+int store_secret_check_get(struct store *st, unsigned char *ret_blob, size_t cap, size_t *ret_len)
+{
+    sqlite3_stmt *stmt;
+    size_t len;
+    int r = 0, rc;
+
+    stmt = store_stmt_sql(st, "SELECT value FROM secret_check WHERE id = 1", &r);
+    if (!stmt)
+        return r;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        len = (size_t)sqlite3_column_bytes(stmt, 0);
+        if (len > cap) {
+            r = -EIO;
+        } else {
+            memcpy(ret_blob, sqlite3_column_blob(stmt, 0), len);
+            *ret_len = len;
+        }
+    } else {
+        r = rc == SQLITE_DONE ? -ENOENT : store_step_err(rc);
+    }
+    store_stmt_done(stmt);
+    return r;
+}
+
+int store_secret_check_add(struct store *st, const unsigned char *blob, size_t len)
+{
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt_sql(st, "INSERT INTO secret_check (id, value) VALUES (1, ?1)", &r);
+    if (!stmt)
+        return r;
+    sqlite3_bind_blob(stmt, 1, blob, (int)len, SQLITE_STATIC);
+    r = store_step_err(sqlite3_step(stmt));
+    store_stmt_done(stmt);
+    return r;
+}
+
+/* fsync()s the file or directory at path. */
+static int sync_path(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC), r = 0;
+
+    if (fd < 0)
+        return -errno;
+    if (fsync(fd) < 0)
+        r = -errno;
+    (void)close(fd);
+    return r;
+}
+
+/* The copy is written in rollback-journal mode (DELETE) so that it is one self-contained file;
+ * the daemon that opens it switches it back to WAL. */
+static int copy_to(sqlite3 *src, const char *path)
+{
+    sqlite3_backup *b;
+    sqlite3 *dst = NULL;
+    int fd, rc;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); /* SQLite keeps the mode */
+    if (fd < 0)
+        return -errno;
+    (void)close(fd);
+    rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK) {
+        b = sqlite3_backup_init(dst, "main", src, "main");
+        if (!b) {
+            rc = sqlite3_errcode(dst);
+        } else {
+            /* -1: every page in one step, under one read transaction: one snapshot, however
+             * many writers commit meanwhile (WAL lets them go on) */
+            rc = sqlite3_backup_step(b, -1);
+            rc = sqlite3_backup_finish(b) == SQLITE_OK && rc == SQLITE_DONE ? SQLITE_OK : rc;
+        }
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    if (sqlite3_close(dst) != SQLITE_OK && rc == SQLITE_OK)
+        rc = SQLITE_IOERR;
+    return rc == SQLITE_OK ? 0 : store_err(rc) ? store_err(rc) : -EIO;
+}
+
+int store_backup(struct store *st, const char *dest_path)
+{
+    char tmp[4096], dir[4096];
+    const char *slash = strrchr(dest_path, '/');
+    int r;
+
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp", dest_path) >= (int)sizeof(tmp) ||
+        snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - dest_path) : 1,
+                 slash ? dest_path : ".") >= (int)sizeof(dir))
+        return -ENAMETOOLONG;
+    if (access(dest_path, F_OK) == 0)
+        return -EEXIST;
+    (void)unlink(tmp);
+    r = copy_to(st->db, tmp);
+    if (r == 0)
+        r = sync_path(tmp, O_RDONLY);
+    if (r == 0 && rename(tmp, dest_path) < 0)
+        r = -errno;
+    if (r == 0)
+        r = sync_path(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY);
+    if (r < 0)
+        (void)unlink(tmp);
+    return r;
+}
