@@ -5,17 +5,33 @@
  * remembered by its SHA-256 (never the header itself) for API_AUTH_CACHE_TTL_US; a later request
  * with the same header costs one hash and a table lookup. Failures are not cached, so the table
  * holds only credentials that were right; a password change or a deleted user takes effect for
- * cached headers when their entry expires. */
+ * cached headers when their entry expires.
+ *
+ * Guessing is bounded twice. Per client address, failed logins start a backoff (the throttle
+ * table below). Over all addresses, at most verify_limit password checks run at once; a check
+ * that finds no slot free is refused at once (-EAGAIN: the caller answers busy), so no worker
+ * waits for one and a flood of guesses from many addresses neither runs faster than that bound
+ * nor takes every worker from clients whose headers are cached.
+ *
+ * The throttle table places an address by SipHash-2-4 (OpenSSL's EVP_MAC "SIPHASH", a
+ * 128-bit key from RAND_bytes at start, never stored) into a bucket of THROTTLE_WAYS records
+ * that hold the full address. SipHash is a keyed PRF made for exactly this (hash tables fed by
+ * strangers) and cheaper than an HMAC. Without the key a stranger cannot choose addresses that
+ * share a victim's bucket, and even a full bucket gives a live record away to nobody: failures
+ * from an address without room go to one shared overflow record instead. */
 #include <errno.h>
-#include <stdbool.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -29,24 +45,32 @@
 struct cache_entry {
     unsigned char key[SHA256_DIGEST_LENGTH];
     char user[STORE_USER_NAME_MAX + 1];
+    char addr[64];      /* the client address it was last verified from */
     int64_t expires_us; /* 0 = empty */
 };
 
-/* Failed logins per client address (direct-mapped by a hash of the address; a collision
- * replaces the older address's record, which an attacker could only use to lose their own
- * backoff by spending many addresses). */
-#define THROTTLE_SLOTS 1024
+/* Failed logins per client address: API_AUTH_THROTTLE_SLOTS records in buckets of
+ * THROTTLE_WAYS, each found by comparing the full address within its bucket. */
+#define THROTTLE_WAYS 16
+#define THROTTLE_BUCKETS (API_AUTH_THROTTLE_SLOTS / THROTTLE_WAYS)
+#define SIPHASH_KEY_LEN 16
 struct throttle_entry {
-    char addr[64];
+    char addr[64];     /* "" = empty */
     unsigned failures; /* in a row, from this address */
     int64_t until_us;  /* no password is checked before this */
+    int64_t last_us;   /* the latest failure */
 };
 
 struct api_auth {
     pthread_mutex_t lock;
     struct cache_entry slots[CACHE_SLOTS];
-    struct throttle_entry throttle[THROTTLE_SLOTS];
+    struct throttle_entry throttle[API_AUTH_THROTTLE_SLOTS];
+    struct throttle_entry overflow; /* every address the table has no room for */
+    uint64_t overflowed;
+    EVP_MAC_CTX *siphash; /* keyed at start; copied for each address, never changed */
     char dummy_hash[STORE_HASH_MAX + 1]; /* verified against for unknown users */
+    atomic_uint verify_limit, verify_slots, verifying, verify_peak;
+    atomic_uint_fast64_t verifications, busy;
 };
 
 static int pbkdf2(const char *password, const unsigned char *salt, size_t salt_len,
@@ -130,28 +154,57 @@ int api_auth_parse_basic(const char *header, char *user, char *pass)
     return 0;
 }
 
+/* The keyed hash that places addresses in the throttle table: SipHash-2-4 with a 64-bit
+ * output and a key from RAND_bytes that lives only in the returned context. */
+static int siphash_new(EVP_MAC_CTX **ret_ctx)
+{
+    unsigned char key[SIPHASH_KEY_LEN];
+    size_t size = 8;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+                           OSSL_PARAM_construct_end()};
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    int r = -EIO;
+
+    if (ctx && RAND_bytes(key, sizeof(key)) == 1 &&
+        EVP_MAC_init(ctx, key, sizeof(key), params) == 1) {
+        *ret_ctx = ctx;
+        ctx = NULL;
+        r = 0;
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac); /* the context keeps its own reference */
+    return r;
+}
+
 int api_auth_new(struct api_auth **ret_auth)
 {
     struct api_auth *a = calloc(1, sizeof(*a));
     unsigned char junk[16];
     char junk64[32];
-    int r;
+    int r = -ENOMEM;
 
     if (!a)
-        return -ENOMEM;
-    if (RAND_bytes(junk, sizeof(junk)) != 1) {
-        free(a);
-        return -EIO;
-    }
+        goto out;
+    r = -EIO;
+    if (RAND_bytes(junk, sizeof(junk)) != 1)
+        goto out;
     api_b64_encode(junk, sizeof(junk), junk64);
     r = api_auth_hash(junk64, a->dummy_hash);
-    if (r < 0) {
-        free(a);
-        return r;
-    }
+    if (r == 0)
+        r = siphash_new(&a->siphash);
+    if (r < 0)
+        goto out;
     pthread_mutex_init(&a->lock, NULL);
+    atomic_store(&a->verify_limit, 1);
     *ret_auth = a;
-    return 0;
+    a = NULL;
+out:
+    if (a)
+        EVP_MAC_CTX_free(a->siphash);
+    free(a);
+    return r;
 }
 
 void api_auth_free(struct api_auth *a)
@@ -159,8 +212,14 @@ void api_auth_free(struct api_auth *a)
     if (!a)
         return;
     pthread_mutex_destroy(&a->lock);
+    EVP_MAC_CTX_free(a->siphash);
     OPENSSL_cleanse(a, sizeof(*a));
     free(a);
+}
+
+void api_auth_set_verify_limit(struct api_auth *a, unsigned n)
+{
+    atomic_store(&a->verify_limit, n > 0 ? n : 1);
 }
 
 static struct cache_entry *slot_for(struct api_auth *a, const unsigned char *key)
@@ -182,22 +241,64 @@ static int cache_lookup(struct api_auth *a, const unsigned char *key, char *ret_
     return r;
 }
 
-static void cache_insert(struct api_auth *a, const unsigned char *key, const char *user)
+static void cache_insert(struct api_auth *a, const unsigned char *key, const char *user,
+                         const char *addr)
 {
     struct cache_entry *e = slot_for(a, key);
 
     pthread_mutex_lock(&a->lock);
     memcpy(e->key, key, sizeof(e->key));
     (void)snprintf(e->user, sizeof(e->user), "%s", user);
+    (void)snprintf(e->addr, sizeof(e->addr), "%s", addr);
     e->expires_us = api_now_us() + API_AUTH_CACHE_TTL_US;
     pthread_mutex_unlock(&a->lock);
 }
 
-int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user)
+/* True when the header with digest 'key' was verified from addr and is still cached. Called
+ * with the lock held. */
+static bool is_verified_from(struct api_auth *a, const unsigned char *key, const char *addr)
+{
+    const struct cache_entry *e = slot_for(a, key);
+
+    return e->expires_us > api_now_us() && CRYPTO_memcmp(e->key, key, sizeof(e->key)) == 0 &&
+           strcmp(e->addr, addr) == 0;
+}
+
+/* Takes one of the verification slots, without waiting: false when all are taken. */
+static bool verify_slot_take(struct api_auth *a)
+{
+    unsigned n = atomic_load(&a->verify_slots);
+
+    do {
+        if (n >= atomic_load(&a->verify_limit))
+            return false;
+    } while (!atomic_compare_exchange_weak(&a->verify_slots, &n, n + 1));
+    return true;
+}
+
+/* api_auth_verify with a slot held. How many run at once is counted around the hash itself,
+ * apart from the slots, so that /metrics shows what really ran. */
+static int verify_counted(struct api_auth *a, const char *pass, const char *hash)
+{
+    unsigned now = atomic_fetch_add(&a->verifying, 1) + 1;
+    unsigned peak = atomic_load(&a->verify_peak);
+    int r;
+
+    while (now > peak && !atomic_compare_exchange_weak(&a->verify_peak, &peak, now))
+        ;
+    r = api_auth_verify(pass, hash);
+    atomic_fetch_sub(&a->verifying, 1);
+    atomic_fetch_add(&a->verifications, 1);
+    return r;
+}
+
+int api_auth_check(struct api_auth *a, struct store *st, const char *header, const char *addr,
+                   char *ret_user)
 {
     unsigned char key[SHA256_DIGEST_LENGTH];
-    char user[STORE_USER_NAME_MAX + 1], pass[API_PASSWORD_MAX + 1];
+    char user[STORE_USER_NAME_MAX + 1], pass[API_PASSWORD_MAX + 1] = "";
     char hash[STORE_HASH_MAX + 1];
+    bool known;
     int r;
 
     if (!header)
@@ -208,66 +309,153 @@ int api_auth_check(struct api_auth *a, struct store *st, const char *header, cha
     if (api_auth_parse_basic(header, user, pass) < 0)
         return -EACCES;
     r = store_user_get_hash(st, user, hash);
-    if (r == -ENOENT) {
-        (void)api_auth_verify(pass, a->dummy_hash); /* same cost as a wrong password */
-        r = -EACCES;
-    } else if (r == 0) {
-        r = api_auth_verify(pass, hash) == 0 ? 0 : -EACCES;
+    known = r == 0;
+    if (r < 0 && r != -ENOENT)
+        goto out;
+    if (!verify_slot_take(a)) {
+        atomic_fetch_add(&a->busy, 1);
+        r = -EAGAIN;
+        goto out;
     }
-    OPENSSL_cleanse(pass, sizeof(pass));
+    /* an unknown user is checked against the dummy hash: same cost as a wrong password */
+    r = verify_counted(a, pass, known ? hash : a->dummy_hash) == 0 && known ? 0 : -EACCES;
+    atomic_fetch_sub(&a->verify_slots, 1);
     if (r == 0) {
-        cache_insert(a, key, user);
+        cache_insert(a, key, user, addr);
         memcpy(ret_user, user, sizeof(user));
     }
+out:
+    OPENSSL_cleanse(pass, sizeof(pass));
     return r;
 }
 
 /* ---- throttling failed logins per client address ------------------------------------------ */
 
-static struct throttle_entry *throttle_slot(struct api_auth *a, const char *addr)
+/* The first record of addr's bucket. A failure of the hash (out of memory) gives bucket 0,
+ * which is still exact: records are found by their full address. */
+static struct throttle_entry *bucket_of(struct api_auth *a, const char *addr)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(a->siphash); /* the keyed template is only read */
+    unsigned char out[8];
+    uint64_t h = 0;
+    size_t n = 0;
 
-    for (const char *p = addr; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    return &a->throttle[h % THROTTLE_SLOTS];
+    if (c && EVP_MAC_update(c, (const unsigned char *)addr, strlen(addr)) == 1 &&
+        EVP_MAC_final(c, out, &n, sizeof(out)) == 1 && n == sizeof(out))
+        memcpy(&h, out, sizeof(h));
+    EVP_MAC_CTX_free(c);
+    return &a->throttle[(h % THROTTLE_BUCKETS) * THROTTLE_WAYS];
 }
 
-int64_t api_auth_throttled(struct api_auth *a, const char *addr, int64_t now_us)
+/* A record counts while its address is in backoff or failed lately; any other is free. */
+static bool is_live(const struct throttle_entry *t, int64_t now_us)
 {
-    struct throttle_entry *t;
-    int64_t wait = 0;
+    return t->until_us > now_us || (t->failures > 0 && now_us - t->last_us < API_AUTH_FORGET_US);
+}
 
+/* Returns addr's live record in bucket, or NULL; *ret_room gets a record that is not live
+ * (NULL when every record of the bucket is). Called with the lock held. */
+static struct throttle_entry *throttle_find(struct throttle_entry *bucket, const char *addr,
+                                            int64_t now_us, struct throttle_entry **ret_room)
+{
+    struct throttle_entry *room = NULL, *found = NULL;
+
+    for (size_t i = 0; i < THROTTLE_WAYS && !found; i++) {
+        if (!is_live(&bucket[i], now_us))
+            room = room ? room : &bucket[i];
+        else if (strcmp(bucket[i].addr, addr) == 0)
+            found = &bucket[i];
+    }
+    *ret_room = room;
+    return found;
+}
+
+int64_t api_auth_throttled(struct api_auth *a, const char *addr, const char *header, int64_t now_us)
+{
+    unsigned char key[SHA256_DIGEST_LENGTH];
+    struct throttle_entry *bucket, *t, *room;
+    char name[sizeof(bucket->addr)];
+    int64_t until = 0;
+
+    (void)snprintf(name, sizeof(name), "%s", addr); /* as a record holds it */
+    bucket = bucket_of(a, name);
+    if (header)
+        (void)SHA256((const unsigned char *)header, strlen(header), key);
     pthread_mutex_lock(&a->lock);
-    t = throttle_slot(a, addr);
-    if (strcmp(t->addr, addr) == 0 && t->until_us > now_us)
-        wait = t->until_us - now_us;
+    t = throttle_find(bucket, name, now_us, &room);
+    if (t)
+        until = t->until_us;
+    else if (!room && !(header && is_verified_from(a, key, name)))
+        until = a->overflow.until_us; /* no room of its own: throttled with the other strangers */
     pthread_mutex_unlock(&a->lock);
-    return wait;
+    return until > now_us ? until - now_us : 0;
 }
 
-int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us)
+/* Counts one failure in t; returns the backoff it starts (0: none yet). */
+static int64_t count_failure(struct throttle_entry *t, int64_t now_us)
 {
-    struct throttle_entry *t;
+    unsigned over;
+    int64_t backoff;
+
+    t->last_us = now_us;
+    if (++t->failures < API_AUTH_FREE_FAILURES)
+        return 0;
+    over = t->failures - API_AUTH_FREE_FAILURES; /* 1 s, 2, 4, ... up to the cap */
+    backoff = over >= 6 ? API_AUTH_MAX_BACKOFF_US : (1000000LL << over);
+    if (backoff > API_AUTH_MAX_BACKOFF_US)
+        backoff = API_AUTH_MAX_BACKOFF_US;
+    t->until_us = now_us + backoff;
+    return backoff;
+}
+
+int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us,
+                        bool *ret_shared)
+{
+    struct throttle_entry *bucket, *t, *room;
+    char name[sizeof(bucket->addr)];
+    bool shared = false;
     int64_t backoff = 0;
 
+    (void)snprintf(name, sizeof(name), "%s", addr);
+    bucket = bucket_of(a, name);
     pthread_mutex_lock(&a->lock);
-    t = throttle_slot(a, addr);
-    if (strcmp(t->addr, addr) != 0) {
-        memset(t, 0, sizeof(*t));
-        snprintf(t->addr, sizeof(t->addr), "%s", addr);
-    }
-    if (ok) {
-        t->failures = 0;
-        t->until_us = 0;
-    } else if (++t->failures >= API_AUTH_FREE_FAILURES) {
-        unsigned over = t->failures - API_AUTH_FREE_FAILURES; /* 1 s, 2, 4, ... up to the cap */
-
-        backoff = over >= 6 ? API_AUTH_MAX_BACKOFF_US : (1000000LL << over);
-        if (backoff > API_AUTH_MAX_BACKOFF_US)
-            backoff = API_AUTH_MAX_BACKOFF_US;
-        t->until_us = now_us + backoff;
+    t = throttle_find(bucket, name, now_us, &room);
+    if (ok && t) {
+        memset(t, 0, sizeof(*t)); /* the shared record is not a client's to clear */
+    } else if (!ok) {
+        if (!t && room) {
+            memset(room, 0, sizeof(*room));
+            memcpy(room->addr, name, sizeof(name));
+            t = room;
+        } else if (!t) {
+            t = &a->overflow;
+            shared = true;
+            a->overflowed++;
+            if (!is_live(t, now_us))
+                t->failures = 0;
+        }
+        backoff = count_failure(t, now_us);
     }
     pthread_mutex_unlock(&a->lock);
+    if (ret_shared)
+        *ret_shared = shared;
     return backoff;
+}
+
+void api_auth_stats(struct api_auth *a, int64_t now_us, struct api_auth_stats *ret_stats)
+{
+    struct api_auth_stats s = {
+        .verifications = atomic_load(&a->verifications),
+        .busy = atomic_load(&a->busy),
+        .verifying = atomic_load(&a->verifying),
+        .peak = atomic_load(&a->verify_peak),
+        .limit = atomic_load(&a->verify_limit),
+    };
+
+    pthread_mutex_lock(&a->lock);
+    for (size_t i = 0; i < API_AUTH_THROTTLE_SLOTS; i++)
+        s.records += is_live(&a->throttle[i], now_us);
+    s.overflowed = a->overflowed;
+    pthread_mutex_unlock(&a->lock);
+    *ret_stats = s;
 }

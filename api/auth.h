@@ -15,6 +15,8 @@
 #define API_PASSWORD_MAX 255
 #define API_AUTH_FREE_FAILURES 10                /* failed logins in a row before a backoff */
 #define API_AUTH_MAX_BACKOFF_US (60 * 1000000LL) /* 1 s, doubling per failure, up to this */
+#define API_AUTH_FORGET_US (15 * 60 * 1000000LL) /* a record outside backoff, this long quiet */
+#define API_AUTH_THROTTLE_SLOTS 1024             /* addresses tracked, beyond: shared record */
 
 struct api_auth; /* opaque: the credential cache */
 
@@ -33,19 +35,55 @@ int api_auth_parse_basic(const char *header, char *user, char *pass);
 int api_auth_new(struct api_auth **ret_auth);
 void api_auth_free(struct api_auth *a); /* NULL is a no-op */
 
-/* Authenticates an Authorization header value (NULL when absent) against the users in 'st'.
- * On success copies the user name into ret_user (STORE_USER_NAME_MAX + 1 bytes). An unknown
- * user costs as much as a wrong password. Thread-safe.
- * Returns 0, -EACCES (missing or wrong credentials) or a store error (-EBUSY, -EIO). */
-int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user);
+/* Authenticates an Authorization header value (NULL when absent) from client address 'addr'
+ * against the users in 'st'. On success copies the user name into ret_user
+ * (STORE_USER_NAME_MAX + 1 bytes). A header verified within API_AUTH_CACHE_TTL_US costs no
+ * password check; any other takes one of the verification slots (api_auth_set_verify_limit)
+ * for the check, and when none is free it is not checked at all: -EAGAIN, to be answered at
+ * once (a busy answer), never waited for in a worker. An unknown user costs as much as a wrong
+ * password. Thread-safe.
+ * Returns 0, -EACCES (missing or wrong credentials), -EAGAIN (every verification slot busy:
+ * not a failure of the client's) or a store error (-EBUSY, -EIO). */
+int api_auth_check(struct api_auth *a, struct store *st, const char *header, const char *addr,
+                   char *ret_user);
 
-/* Throttling by client address (a numeric address string). api_auth_throttled returns how
- * long (microseconds) the address must still wait before its credentials are checked, 0 when
- * it need not. api_auth_record counts a check's outcome: a success clears the address, the
- * API_AUTH_FREE_FAILURES-th failure in a row and every one after it start a backoff of 1 s,
- * 2 s, 4 s, ... up to API_AUTH_MAX_BACKOFF_US, whose length it returns (0: none). Other
- * addresses are not affected. Thread-safe. */
-int64_t api_auth_throttled(struct api_auth *a, const char *addr, int64_t now_us);
-int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us);
+/* At most n (>= 1) password verifications run at once, over every thread (default 1). The
+ * daemon sets max(1, threads - 1), so that at least one worker of a port is never busy with a
+ * slow hash and clients with verified headers are served whatever strangers send. */
+void api_auth_set_verify_limit(struct api_auth *a, unsigned n);
+
+/* Throttling of failed logins by client address (a numeric address string, compared in full).
+ * Records live in a table of API_AUTH_THROTTLE_SLOTS, placed by a keyed hash (SipHash-2-4, key
+ * random per process), so a stranger cannot aim at another address's place. A record is live
+ * while its address is in backoff or failed within API_AUTH_FORGET_US, and a live record is
+ * never given to another address: when an address finds no room, its failures count in one
+ * shared overflow record, which throttles every address without room of its own.
+ *
+ * api_auth_throttled returns how long (microseconds) a request from 'addr' must still wait
+ * before its credentials are checked, 0 when it need not: its own record's backoff, or the
+ * overflow record's when the table has no room for it. The overflow's backoff does not hold
+ * back 'header' (may be NULL) when that very header was verified from 'addr' within
+ * API_AUTH_CACHE_TTL_US: a client that is already in is not locked out by strangers.
+ * api_auth_record counts a check's outcome: a success clears the address's record (never the
+ * shared one), the API_AUTH_FREE_FAILURES-th failure in a row and every one after it start a
+ * backoff of 1 s, 2 s, 4 s, ... up to API_AUTH_MAX_BACKOFF_US, whose length it returns (0:
+ * none); *ret_shared (may be NULL) tells whether the failure went to the shared record. Other
+ * addresses are not affected, except through the shared record. Thread-safe. */
+int64_t api_auth_throttled(struct api_auth *a, const char *addr, const char *header,
+                           int64_t now_us);
+int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us,
+                        bool *ret_shared);
+
+/* What /metrics shows of the checks. */
+struct api_auth_stats {
+    uint64_t verifications; /* password checks (slow hashes) done */
+    uint64_t busy;          /* requests answered busy: no verification slot was free */
+    unsigned verifying;     /* running now */
+    unsigned peak;          /* the most that ever ran at once */
+    unsigned limit;         /* api_auth_set_verify_limit */
+    size_t records;         /* live throttle records */
+    uint64_t overflowed;    /* failures counted in the shared record */
+};
+void api_auth_stats(struct api_auth *a, int64_t now_us, struct api_auth_stats *ret_stats);
 
 #endif

@@ -13,6 +13,8 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/auth.h"
+#include "api/util.h"
 #include "media/media.h"
 #include "turnclient/turnclient.h"
 
@@ -39,6 +41,7 @@ struct api_metrics {
     _Atomic uint64_t le[N_BOUNDS]; /* requests that took at most bounds[i] (not cumulative) */
     _Atomic uint64_t count, sum_us;
     _Atomic uint64_t lingered;
+    struct api_auth *_Atomic auth; /* set once the HTTP edge starts */
 };
 
 int api_metrics_new(struct api_metrics **ret)
@@ -103,6 +106,12 @@ void api_metrics_lingered(struct api_metrics *m)
 {
     if (m)
         atomic_fetch_add_explicit(&m->lingered, 1, memory_order_relaxed);
+}
+
+void api_metrics_watch_auth(struct api_metrics *m, struct api_auth *auth)
+{
+    if (m)
+        atomic_store(&m->auth, auth);
 }
 
 /* A label value as the text format wants it: backslash, double quote and newline escaped. */
@@ -307,6 +316,33 @@ static void render_media(FILE *f, const struct api *api)
     fprintf(f, "callbridge_media_malformed_total %llu\n", (unsigned long long)t.malformed);
 }
 
+static void render_auth(FILE *f, struct api_auth *auth)
+{
+    struct api_auth_stats s;
+
+    api_auth_stats(auth, api_now_us(), &s);
+    family(f, "callbridge_auth_verifications_total", "counter",
+           "Passwords checked against their slow hash (cached credentials need none).");
+    fprintf(f, "callbridge_auth_verifications_total %llu\n", (unsigned long long)s.verifications);
+    family(f, "callbridge_auth_verifications_busy_total", "counter",
+           "Requests answered 503 at once because every verification slot was busy.");
+    fprintf(f, "callbridge_auth_verifications_busy_total %llu\n", (unsigned long long)s.busy);
+    family(f, "callbridge_auth_verifications_running", "gauge", "Password checks running now.");
+    fprintf(f, "callbridge_auth_verifications_running %u\n", s.verifying);
+    family(f, "callbridge_auth_verifications_peak", "gauge",
+           "The most password checks that ever ran at once.");
+    fprintf(f, "callbridge_auth_verifications_peak %u\n", s.peak);
+    family(f, "callbridge_auth_verifications_limit", "gauge",
+           "The most password checks allowed to run at once.");
+    fprintf(f, "callbridge_auth_verifications_limit %u\n", s.limit);
+    family(f, "callbridge_auth_throttle_records", "gauge",
+           "Client addresses with failed logins being counted or in backoff.");
+    fprintf(f, "callbridge_auth_throttle_records %zu\n", s.records);
+    family(f, "callbridge_auth_throttle_overflow_total", "counter",
+           "Failed logins counted in the shared record: the throttle table had no room.");
+    fprintf(f, "callbridge_auth_throttle_overflow_total %llu\n", (unsigned long long)s.overflowed);
+}
+
 void api_res_metrics(const struct api *api, struct store *st, const struct api_request *req,
                      struct api_reply *reply)
 {
@@ -332,6 +368,8 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
     render_media(f, api);
     if (api->metrics)
         render_requests(f, api->metrics);
+    if (api->metrics && atomic_load(&api->metrics->auth))
+        render_auth(f, atomic_load(&api->metrics->auth));
     if (fclose(f) != 0) {
         free(body);
         api_reply_err(reply, -ENOMEM);
