@@ -18,7 +18,9 @@
  * that hold the full address. SipHash is a keyed PRF made for exactly this (hash tables fed by
  * strangers) and cheaper than an HMAC. Without the key a stranger cannot choose addresses that
  * share a victim's bucket, and even a full bucket gives a live record away to nobody: failures
- * from an address without room go to one shared overflow record instead. */
+ * from an address without room go to one shared overflow record instead. That record
+ * throttles strangers together, never a client that logged in lately: a success gives its
+ * address a record in a small area apart that only successes can take. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -45,7 +47,6 @@
 struct cache_entry {
     unsigned char key[SHA256_DIGEST_LENGTH];
     char user[STORE_USER_NAME_MAX + 1];
-    char addr[64];      /* the client address it was last verified from */
     int64_t expires_us; /* 0 = empty */
 };
 
@@ -59,12 +60,14 @@ struct throttle_entry {
     unsigned failures; /* in a row, from this address */
     int64_t until_us;  /* no password is checked before this */
     int64_t last_us;   /* the latest failure */
+    int64_t ok_us;     /* the latest success (trusted records only) */
 };
 
 struct api_auth {
     pthread_mutex_t lock;
     struct cache_entry slots[CACHE_SLOTS];
     struct throttle_entry throttle[API_AUTH_THROTTLE_SLOTS];
+    struct throttle_entry trusted[API_AUTH_TRUSTED_SLOTS]; /* addresses that logged in lately */
     struct throttle_entry overflow; /* every address the table has no room for */
     uint64_t overflowed;
     EVP_MAC_CTX *siphash; /* keyed at start; copied for each address, never changed */
@@ -241,27 +244,15 @@ static int cache_lookup(struct api_auth *a, const unsigned char *key, char *ret_
     return r;
 }
 
-static void cache_insert(struct api_auth *a, const unsigned char *key, const char *user,
-                         const char *addr)
+static void cache_insert(struct api_auth *a, const unsigned char *key, const char *user)
 {
     struct cache_entry *e = slot_for(a, key);
 
     pthread_mutex_lock(&a->lock);
     memcpy(e->key, key, sizeof(e->key));
     (void)snprintf(e->user, sizeof(e->user), "%s", user);
-    (void)snprintf(e->addr, sizeof(e->addr), "%s", addr);
     e->expires_us = api_now_us() + API_AUTH_CACHE_TTL_US;
     pthread_mutex_unlock(&a->lock);
-}
-
-/* True when the header with digest 'key' was verified from addr and is still cached. Called
- * with the lock held. */
-static bool is_verified_from(struct api_auth *a, const unsigned char *key, const char *addr)
-{
-    const struct cache_entry *e = slot_for(a, key);
-
-    return e->expires_us > api_now_us() && CRYPTO_memcmp(e->key, key, sizeof(e->key)) == 0 &&
-           strcmp(e->addr, addr) == 0;
 }
 
 /* Takes one of the verification slots, without waiting: false when all are taken. */
@@ -292,8 +283,7 @@ static int verify_counted(struct api_auth *a, const char *pass, const char *hash
     return r;
 }
 
-int api_auth_check(struct api_auth *a, struct store *st, const char *header, const char *addr,
-                   char *ret_user)
+int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user)
 {
     unsigned char key[SHA256_DIGEST_LENGTH];
     char user[STORE_USER_NAME_MAX + 1], pass[API_PASSWORD_MAX + 1] = "";
@@ -321,7 +311,7 @@ int api_auth_check(struct api_auth *a, struct store *st, const char *header, con
     r = verify_counted(a, pass, known ? hash : a->dummy_hash) == 0 && known ? 0 : -EACCES;
     atomic_fetch_sub(&a->verify_slots, 1);
     if (r == 0) {
-        cache_insert(a, key, user, addr);
+        cache_insert(a, key, user);
         memcpy(ret_user, user, sizeof(user));
     }
 out:
@@ -370,23 +360,63 @@ static struct throttle_entry *throttle_find(struct throttle_entry *bucket, const
     return found;
 }
 
-int64_t api_auth_throttled(struct api_auth *a, const char *addr, const char *header, int64_t now_us)
+/* addr's trusted record, or NULL: one that logged in within API_AUTH_FORGET_US, or has
+ * failed since. Called with the lock held. */
+static struct throttle_entry *trusted_find(struct api_auth *a, const char *addr, int64_t now_us)
 {
-    unsigned char key[SHA256_DIGEST_LENGTH];
-    struct throttle_entry *bucket, *t, *room;
-    char name[sizeof(bucket->addr)];
+    for (size_t i = 0; i < API_AUTH_TRUSTED_SLOTS; i++) {
+        struct throttle_entry *t = &a->trusted[i];
+
+        if ((now_us - t->ok_us < API_AUTH_FORGET_US || is_live(t, now_us)) &&
+            strcmp(t->addr, addr) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+/* A trusted record for addr, which has just logged in: its own, or the one whose address
+ * logged in longest ago and is not in backoff now, or NULL when every one is in backoff.
+ * Only a success places a record here, so strangers cannot take these places. Called with
+ * the lock held. */
+static struct throttle_entry *trusted_place(struct api_auth *a, const char *addr, int64_t now_us)
+{
+    struct throttle_entry *t = trusted_find(a, addr, now_us), *oldest = NULL;
+
+    for (size_t i = 0; i < API_AUTH_TRUSTED_SLOTS && !t; i++)
+        if (a->trusted[i].until_us <= now_us && (!oldest || a->trusted[i].ok_us < oldest->ok_us))
+            oldest = &a->trusted[i];
+    if (!t && oldest) {
+        t = oldest;
+        memset(t, 0, sizeof(*t));
+        (void)snprintf(t->addr, sizeof(t->addr), "%s", addr);
+    }
+    return t;
+}
+
+/* addr's record, trusted or in the table, or NULL; *ret_room as for throttle_find (NULL when
+ * the address has a record). Called with the lock held. */
+static struct throttle_entry *record_of(struct api_auth *a, const char *addr, int64_t now_us,
+                                        struct throttle_entry **ret_room)
+{
+    struct throttle_entry *t = trusted_find(a, addr, now_us);
+
+    *ret_room = NULL;
+    return t ? t : throttle_find(bucket_of(a, addr), addr, now_us, ret_room);
+}
+
+int64_t api_auth_throttled(struct api_auth *a, const char *addr, int64_t now_us)
+{
+    struct throttle_entry *t, *room;
+    char name[sizeof(t->addr)];
     int64_t until = 0;
 
     (void)snprintf(name, sizeof(name), "%s", addr); /* as a record holds it */
-    bucket = bucket_of(a, name);
-    if (header)
-        (void)SHA256((const unsigned char *)header, strlen(header), key);
     pthread_mutex_lock(&a->lock);
-    t = throttle_find(bucket, name, now_us, &room);
+    t = record_of(a, name, now_us, &room);
     if (t)
         until = t->until_us;
-    else if (!room && !(header && is_verified_from(a, key, name)))
-        until = a->overflow.until_us; /* no room of its own: throttled with the other strangers */
+    else if (!room) /* no room of its own: throttled with the other strangers */
+        until = a->overflow.until_us;
     pthread_mutex_unlock(&a->lock);
     return until > now_us ? until - now_us : 0;
 }
@@ -408,34 +438,50 @@ static int64_t count_failure(struct throttle_entry *t, int64_t now_us)
     return backoff;
 }
 
+/* A success clears the address's record and keeps the address among the trusted ones. */
+static void record_success(struct api_auth *a, const char *addr, int64_t now_us)
+{
+    struct throttle_entry *t, *room;
+
+    t = throttle_find(bucket_of(a, addr), addr, now_us, &room);
+    if (t)
+        memset(t, 0, sizeof(*t));
+    t = trusted_place(a, addr, now_us);
+    if (t) {
+        t->failures = 0;
+        t->until_us = 0;
+        t->ok_us = now_us;
+    }
+}
+
 int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us,
                         bool *ret_shared)
 {
-    struct throttle_entry *bucket, *t, *room;
-    char name[sizeof(bucket->addr)];
+    struct throttle_entry *t, *room;
+    char name[sizeof(t->addr)];
     bool shared = false;
     int64_t backoff = 0;
 
     (void)snprintf(name, sizeof(name), "%s", addr);
-    bucket = bucket_of(a, name);
     pthread_mutex_lock(&a->lock);
-    t = throttle_find(bucket, name, now_us, &room);
-    if (ok && t) {
-        memset(t, 0, sizeof(*t)); /* the shared record is not a client's to clear */
-    } else if (!ok) {
-        if (!t && room) {
-            memset(room, 0, sizeof(*room));
-            memcpy(room->addr, name, sizeof(name));
-            t = room;
-        } else if (!t) {
-            t = &a->overflow;
-            shared = true;
-            a->overflowed++;
-            if (!is_live(t, now_us))
-                t->failures = 0;
-        }
-        backoff = count_failure(t, now_us);
+    if (ok) {
+        record_success(a, name, now_us); /* never the shared record: it is no client's */
+        goto out;
     }
+    t = record_of(a, name, now_us, &room);
+    if (!t && room) {
+        memset(room, 0, sizeof(*room));
+        memcpy(room->addr, name, sizeof(name));
+        t = room;
+    } else if (!t) {
+        t = &a->overflow;
+        shared = true;
+        a->overflowed++;
+        if (!is_live(t, now_us))
+            t->failures = 0;
+    }
+    backoff = count_failure(t, now_us);
+out:
     pthread_mutex_unlock(&a->lock);
     if (ret_shared)
         *ret_shared = shared;
@@ -455,6 +501,8 @@ void api_auth_stats(struct api_auth *a, int64_t now_us, struct api_auth_stats *r
     pthread_mutex_lock(&a->lock);
     for (size_t i = 0; i < API_AUTH_THROTTLE_SLOTS; i++)
         s.records += is_live(&a->throttle[i], now_us);
+    for (size_t i = 0; i < API_AUTH_TRUSTED_SLOTS; i++)
+        s.trusted += trusted_find(a, a->trusted[i].addr, now_us) == &a->trusted[i];
     s.overflowed = a->overflowed;
     pthread_mutex_unlock(&a->lock);
     *ret_stats = s;

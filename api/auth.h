@@ -17,6 +17,7 @@
 #define API_AUTH_MAX_BACKOFF_US (60 * 1000000LL) /* 1 s, doubling per failure, up to this */
 #define API_AUTH_FORGET_US (15 * 60 * 1000000LL) /* a record outside backoff, this long quiet */
 #define API_AUTH_THROTTLE_SLOTS 1024             /* addresses tracked, beyond: shared record */
+#define API_AUTH_TRUSTED_SLOTS 64                /* addresses that logged in, kept apart */
 
 struct api_auth; /* opaque: the credential cache */
 
@@ -35,17 +36,15 @@ int api_auth_parse_basic(const char *header, char *user, char *pass);
 int api_auth_new(struct api_auth **ret_auth);
 void api_auth_free(struct api_auth *a); /* NULL is a no-op */
 
-/* Authenticates an Authorization header value (NULL when absent) from client address 'addr'
- * against the users in 'st'. On success copies the user name into ret_user
- * (STORE_USER_NAME_MAX + 1 bytes). A header verified within API_AUTH_CACHE_TTL_US costs no
- * password check; any other takes one of the verification slots (api_auth_set_verify_limit)
- * for the check, and when none is free it is not checked at all: -EAGAIN, to be answered at
- * once (a busy answer), never waited for in a worker. An unknown user costs as much as a wrong
- * password. Thread-safe.
+/* Authenticates an Authorization header value (NULL when absent) against the users in 'st'.
+ * On success copies the user name into ret_user (STORE_USER_NAME_MAX + 1 bytes). A header
+ * verified within API_AUTH_CACHE_TTL_US costs no password check; any other takes one of the
+ * verification slots (api_auth_set_verify_limit) for its check, and when none is free it is
+ * not checked at all: -EAGAIN, to be answered at once (busy), never waited for in a worker.
+ * An unknown user costs as much as a wrong password. Thread-safe.
  * Returns 0, -EACCES (missing or wrong credentials), -EAGAIN (every verification slot busy:
- * not a failure of the client's) or a store error (-EBUSY, -EIO). */
-int api_auth_check(struct api_auth *a, struct store *st, const char *header, const char *addr,
-                   char *ret_user);
+ * no failure of the client's) or a store error (-EBUSY, -EIO). */
+int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user);
 
 /* At most n (>= 1) password verifications run at once, over every thread (default 1). The
  * daemon sets max(1, threads - 1), so that at least one worker of a port is never busy with a
@@ -57,20 +56,20 @@ void api_auth_set_verify_limit(struct api_auth *a, unsigned n);
  * random per process), so a stranger cannot aim at another address's place. A record is live
  * while its address is in backoff or failed within API_AUTH_FORGET_US, and a live record is
  * never given to another address: when an address finds no room, its failures count in one
- * shared overflow record, which throttles every address without room of its own.
+ * shared overflow record, which throttles every address without a record of its own. An
+ * address that logged in within API_AUTH_FORGET_US keeps a record in a reserved area that only
+ * a successful login can take (the most recent API_AUTH_TRUSTED_SLOTS such addresses), so
+ * strangers filling the table do not throttle clients that are in.
  *
  * api_auth_throttled returns how long (microseconds) a request from 'addr' must still wait
  * before its credentials are checked, 0 when it need not: its own record's backoff, or the
- * overflow record's when the table has no room for it. The overflow's backoff does not hold
- * back 'header' (may be NULL) when that very header was verified from 'addr' within
- * API_AUTH_CACHE_TTL_US: a client that is already in is not locked out by strangers.
+ * shared record's when it has none and the table has no room for it.
  * api_auth_record counts a check's outcome: a success clears the address's record (never the
  * shared one), the API_AUTH_FREE_FAILURES-th failure in a row and every one after it start a
  * backoff of 1 s, 2 s, 4 s, ... up to API_AUTH_MAX_BACKOFF_US, whose length it returns (0:
  * none); *ret_shared (may be NULL) tells whether the failure went to the shared record. Other
  * addresses are not affected, except through the shared record. Thread-safe. */
-int64_t api_auth_throttled(struct api_auth *a, const char *addr, const char *header,
-                           int64_t now_us);
+int64_t api_auth_throttled(struct api_auth *a, const char *addr, int64_t now_us);
 int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us,
                         bool *ret_shared);
 
@@ -82,6 +81,7 @@ struct api_auth_stats {
     unsigned peak;          /* the most that ever ran at once */
     unsigned limit;         /* api_auth_set_verify_limit */
     size_t records;         /* live throttle records */
+    size_t trusted;         /* addresses kept apart since they logged in */
     uint64_t overflowed;    /* failures counted in the shared record */
 };
 void api_auth_stats(struct api_auth *a, int64_t now_us, struct api_auth_stats *ret_stats);

@@ -305,7 +305,7 @@ static int authenticate(const struct api_http *h, struct MHD_Connection *conn, s
 {
     const char *authz =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    int64_t wait_us = api_auth_throttled(h->auth, addr, authz, api_now_us());
+    int64_t wait_us = api_auth_throttled(h->auth, addr, api_now_us());
     int r;
 
     if (wait_us > 0) { /* too many failed logins from there: not even checked */
@@ -313,7 +313,7 @@ static int authenticate(const struct api_http *h, struct MHD_Connection *conn, s
         reply->retry_after_s = (int)((wait_us + 999999) / 1000000);
         return -EPERM;
     }
-    r = api_auth_check(h->auth, st, authz, addr, user);
+    r = api_auth_check(h->auth, st, authz, user);
     if (authz && (r == 0 || r == -EACCES)) /* no header is a client's first try, not a failure */
         count_login(h, addr, r == 0);
     if (r == -EACCES) {

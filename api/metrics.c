@@ -338,6 +338,9 @@ static void render_auth(FILE *f, struct api_auth *auth)
     family(f, "callbridge_auth_throttle_records", "gauge",
            "Client addresses with failed logins being counted or in backoff.");
     fprintf(f, "callbridge_auth_throttle_records %zu\n", s.records);
+    family(f, "callbridge_auth_trusted_addresses", "gauge",
+           "Client addresses that logged in lately, whose records strangers cannot take.");
+    fprintf(f, "callbridge_auth_trusted_addresses %zu\n", s.trusted);
     family(f, "callbridge_auth_throttle_overflow_total", "counter",
            "Failed logins counted in the shared record: the throttle table had no room.");
     fprintf(f, "callbridge_auth_throttle_overflow_total %llu\n", (unsigned long long)s.overflowed);

@@ -66,15 +66,15 @@ START_TEST(test_alternating_colliding_addresses_each_throttled)
     int64_t b5 = 0, b10 = 0;
 
     for (int i = 0; i < 10; i++) {
-        ck_assert_int_eq(api_auth_throttled(a, "127.0.0.5", NULL, T0), 0);
+        ck_assert_int_eq(api_auth_throttled(a, "127.0.0.5", T0), 0);
         b5 = api_auth_record(a, "127.0.0.5", false, T0, NULL);
-        ck_assert_int_eq(api_auth_throttled(a, "127.0.0.10", NULL, T0), 0);
+        ck_assert_int_eq(api_auth_throttled(a, "127.0.0.10", T0), 0);
         b10 = api_auth_record(a, "127.0.0.10", false, T0, NULL);
     }
     ck_assert_int_eq(b5, SEC);
     ck_assert_int_eq(b10, SEC);
-    ck_assert_int_eq(api_auth_throttled(a, "127.0.0.5", NULL, T0), SEC);
-    ck_assert_int_eq(api_auth_throttled(a, "127.0.0.10", NULL, T0), SEC);
+    ck_assert_int_eq(api_auth_throttled(a, "127.0.0.5", T0), SEC);
+    ck_assert_int_eq(api_auth_throttled(a, "127.0.0.10", T0), SEC);
     /* the backoff doubles and stops at 60 s, as before */
     ck_assert_int_eq(fail_n("127.0.0.5", 1, T0 + SEC), 2 * SEC);
     ck_assert_int_eq(fail_n("127.0.0.5", 5, T0 + 3 * SEC), 60 * SEC);
@@ -91,7 +91,7 @@ START_TEST(test_strangers_beyond_the_table_keep_a_backoff)
 
     ck_assert_int_eq(fail_n("127.0.0.5", 12, T0), 4 * SEC);
     fail_strangers(0, 5 * API_AUTH_THROTTLE_SLOTS, T0 + SEC);
-    ck_assert_int_eq(api_auth_throttled(a, "127.0.0.5", NULL, T0 + SEC), 3 * SEC);
+    ck_assert_int_eq(api_auth_throttled(a, "127.0.0.5", T0 + SEC), 3 * SEC);
     s = stats(T0 + SEC);
     ck_assert_uint_eq(s.records, API_AUTH_THROTTLE_SLOTS);        /* every slot in use... */
     ck_assert_uint_ge(s.overflowed, 4 * API_AUTH_THROTTLE_SLOTS); /* ...the rest shared one */
@@ -106,18 +106,19 @@ START_TEST(test_no_room_means_the_shared_backoff)
 {
     fail_strangers(0, 5 * API_AUTH_THROTTLE_SLOTS, T0);
     /* the shared record has seen thousands of failures: in its longest backoff */
-    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", NULL, T0), 60 * SEC);
-    ck_assert_int_eq(api_auth_throttled(a, "2001:db8::1", NULL, T0 + 30 * SEC), 30 * SEC);
-    /* a success from such an address clears nothing */
-    (void)api_auth_record(a, "192.0.2.1", true, T0 + 61 * SEC, NULL);
+    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", T0), 60 * SEC);
+    ck_assert_int_eq(api_auth_throttled(a, "2001:db8::1", T0 + 30 * SEC), 30 * SEC);
+    /* a success from such an address does not clear the shared record for the others */
+    (void)api_auth_record(a, "192.0.2.1", true, T0 + 30 * SEC, NULL);
+    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.5", T0 + 30 * SEC), 30 * SEC);
     {
         bool shared = false;
 
-        ck_assert_int_eq(api_auth_record(a, "192.0.2.1", false, T0 + 61 * SEC, &shared), 60 * SEC);
+        ck_assert_int_eq(api_auth_record(a, "192.0.2.9", false, T0 + 61 * SEC, &shared), 60 * SEC);
         ck_assert(shared);
     }
     /* an address with a record of its own goes by its own count */
-    ck_assert_int_eq(api_auth_throttled(a, "10.0.0.7", NULL, T0), 0);
+    ck_assert_int_eq(api_auth_throttled(a, "10.0.0.7", T0), 0);
 }
 END_TEST
 
@@ -133,7 +134,7 @@ START_TEST(test_quiet_records_are_reused)
     ck_assert_uint_eq(stats(later - 1).records, API_AUTH_THROTTLE_SLOTS);
     ck_assert_uint_eq(stats(later).records, 0);
     shared = stats(later).overflowed;
-    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", NULL, later), 0);
+    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", later), 0);
     /* few enough that no bucket of 16 gets more than 16 of them, whatever the key */
     fail_strangers(100000, API_AUTH_THROTTLE_SLOTS / 8, later);
     ck_assert_uint_eq(stats(later).records, API_AUTH_THROTTLE_SLOTS / 8);
@@ -149,10 +150,12 @@ START_TEST(test_success_clears_only_its_own_record)
     ck_assert_int_eq(fail_n("127.0.0.5", 10, T0), SEC);
     ck_assert_int_eq(fail_n("127.0.0.6", 10, T0), SEC);
     (void)api_auth_record(a, "127.0.0.5", true, T0 + SEC, NULL);
-    ck_assert_int_eq(api_auth_throttled(a, "127.0.0.5", NULL, T0 + SEC), 0);
-    ck_assert_int_eq(api_auth_throttled(a, "127.0.0.6", NULL, T0 + SEC / 2), SEC / 2);
+    ck_assert_int_eq(api_auth_throttled(a, "127.0.0.5", T0 + SEC), 0);
+    ck_assert_int_eq(api_auth_throttled(a, "127.0.0.6", T0 + SEC / 2), SEC / 2);
     ck_assert_int_eq(fail_n("127.0.0.5", 9, T0 + SEC), 0); /* the count starts over */
-    ck_assert_uint_eq(stats(T0 + SEC).records, 2);
+    ck_assert_uint_eq(stats(T0 + SEC).records, 1);         /* 127.0.0.6 */
+    ck_assert_uint_eq(stats(T0 + SEC).trusted, 1);         /* 127.0.0.5, counting there now */
+    ck_assert_int_eq(fail_n("127.0.0.5", 1, T0 + SEC), SEC);
 }
 END_TEST
 
@@ -188,7 +191,7 @@ static void *check_thread(void *arg)
     (void)snprintf(path, sizeof(path), "%s/a.db", dir);
     ck_assert_int_eq(store_open(path, &st), 0); /* a store is used by one thread */
     for (unsigned i = 0; i < c->times; i++)
-        c->results[i] = api_auth_check(a, st, c->header, "127.0.0.9", user);
+        c->results[i] = api_auth_check(a, st, c->header, user);
     store_close(st);
     return NULL;
 }
@@ -203,14 +206,14 @@ START_TEST(test_no_free_slot_refused_at_once)
     pthread_t t;
 
     api_auth_set_verify_limit(a, 1);
-    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46c2VjcmV0", "127.0.0.1", user), 0);
+    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46c2VjcmV0", user), 0);
     ck_assert_int_eq(pthread_create(&t, NULL, check_thread, &slow), 0);
     for (int i = 0; i < 1000 && stats(T0).verifying == 0; i++)
         (void)usleep(1000);
     ck_assert_uint_eq(stats(T0).verifying, 1);
     /* -EAGAIN, not -EACCES: it did not wait for the slot and then check */
-    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46d3Jvbmc=", "127.0.0.2", user), -EAGAIN);
-    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46c2VjcmV0", "127.0.0.1", user), 0);
+    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46d3Jvbmc=", user), -EAGAIN);
+    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46c2VjcmV0", user), 0);
     ck_assert_str_eq(user, "admin");
     ck_assert_uint_eq(stats(T0).verifying, 1); /* the slow check is still running */
     pthread_join(t, NULL);
@@ -218,7 +221,7 @@ START_TEST(test_no_free_slot_refused_at_once)
     ck_assert_uint_eq(stats(T0).busy, 1);
     ck_assert_uint_eq(stats(T0).peak, 1);
     /* the slot is free again */
-    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46d3Jvbmc=", "127.0.0.2", user), -EACCES);
+    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46d3Jvbmc=", user), -EACCES);
     store_close(st);
 }
 END_TEST
@@ -255,27 +258,33 @@ START_TEST(test_concurrent_checks_within_the_limit)
 }
 END_TEST
 
-/* A client whose header was verified from its own address passes the shared backoff, which is
- * meant for strangers; its header from another address does not (that would tell a guesser
- * which guess is right), and nor does the client's own record's backoff. */
-START_TEST(test_verified_client_passes_the_shared_backoff_only)
+/* An address that logged in keeps a record apart, which strangers cannot take: with the
+ * table full and the shared record in backoff it is not throttled, and its own failures still
+ * count (a shared address is no way around the backoff). */
+START_TEST(test_logged_in_addresses_keep_their_place)
 {
-    static const char good[] = "Basic YWRtaW46c2VjcmV0";
-    struct store *st = user_store(API_AUTH_ITERATIONS);
-    char user[STORE_USER_NAME_MAX + 1];
-    int64_t now = api_now_us(); /* the cache runs on the real clock */
+    char addr[32];
 
-    fail_strangers(0, 5 * API_AUTH_THROTTLE_SLOTS, now);
-    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", good, now), 60 * SEC);
-    ck_assert_int_eq(api_auth_check(a, st, good, "192.0.2.1", user), 0); /* its login */
-    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", good, now), 0);
-    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", "Basic YWRtaW46d3Jvbmc=", now), 60 * SEC);
-    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.2", good, now), 60 * SEC);
-    /* 10.0.0.7 has a record of its own: in backoff, the cached header does not help */
-    ck_assert_int_eq(api_auth_check(a, st, good, "10.0.0.7", user), 0);
-    ck_assert_int_eq(fail_n("10.0.0.7", 9, now), SEC);
-    ck_assert_int_eq(api_auth_throttled(a, "10.0.0.7", good, now), SEC);
-    store_close(st);
+    (void)api_auth_record(a, "192.0.2.1", true, T0, NULL);
+    fail_strangers(0, 5 * API_AUTH_THROTTLE_SLOTS, T0);
+    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.2", T0), 60 * SEC); /* a stranger */
+    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", T0), 0);
+    /* one that logs in now, while the table is full, gets a place too */
+    (void)api_auth_record(a, "192.0.2.3", true, T0 + SEC, NULL);
+    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.3", T0 + SEC), 0);
+    ck_assert_int_eq(fail_n("192.0.2.1", 12, T0 + SEC), 4 * SEC);
+    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", T0 + SEC), 4 * SEC);
+    ck_assert_uint_eq(stats(T0 + SEC).trusted, 2);
+    /* the most recent logins keep their places; the oldest not in backoff gives way */
+    for (unsigned i = 0; i + 1 < API_AUTH_TRUSTED_SLOTS; i++) {
+        (void)snprintf(addr, sizeof(addr), "198.51.100.%u", i);
+        (void)api_auth_record(a, addr, true, T0 + 2 * SEC, NULL);
+    }
+    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.3", T0 + 2 * SEC), 58 * SEC);
+    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", T0 + 2 * SEC), 3 * SEC); /* kept */
+    ck_assert_int_eq(api_auth_throttled(a, "198.51.100.0", T0 + 2 * SEC), 0);
+    /* quiet for API_AUTH_FORGET_US, a logged-in address is a stranger again */
+    ck_assert_uint_eq(stats(T0 + 2 * SEC + API_AUTH_FORGET_US).trusted, 0);
 }
 END_TEST
 
@@ -293,7 +302,7 @@ Suite *api_auth_suite(void)
     tcase_add_test(tc, test_success_clears_only_its_own_record);
     tcase_add_test(tc, test_no_free_slot_refused_at_once);
     tcase_add_test(tc, test_concurrent_checks_within_the_limit);
-    tcase_add_test(tc, test_verified_client_passes_the_shared_backoff_only);
+    tcase_add_test(tc, test_logged_in_addresses_keep_their_place);
     suite_add_tcase(s, tc);
     return s;
 }
