@@ -2,10 +2,13 @@
  *
  * DESIGN: verifying a password costs API_AUTH_ITERATIONS rounds of HMAC-SHA256 (tens of ms) on
  * purpose. Clients send the same Authorization header on every request, so a verified header is
- * remembered by its SHA-256 (never the header itself) for API_AUTH_CACHE_TTL_US; a later request
- * with the same header costs one hash and a table lookup. Failures are not cached, so the table
- * holds only credentials that were right; a password change or a deleted user takes effect for
- * cached headers when their entry expires.
+ * remembered by its SHA-256 (never the header itself), with the SHA-256 of the stored hash it
+ * matched. For API_AUTH_CACHE_TTL_US after a check a later request with the same header costs
+ * one hash and a table lookup; after that, one read of the user's stored hash: while it is the
+ * same, the password still matches it (same salt, same iterations), so a client that is in
+ * never needs a password check again, however busy the checks are, and a password change or a
+ * deleted user still takes effect within API_AUTH_CACHE_TTL_US. Failures are not cached, so the
+ * table holds only credentials that were right.
  *
  * Guessing is bounded twice. Per client address, failed logins start a backoff (the throttle
  * table below). Over all addresses, at most verify_limit password checks run at once; a check
@@ -47,7 +50,8 @@
 struct cache_entry {
     unsigned char key[SHA256_DIGEST_LENGTH];
     char user[STORE_USER_NAME_MAX + 1];
-    int64_t expires_us; /* 0 = empty */
+    unsigned char hash_sum[SHA256_DIGEST_LENGTH]; /* of the stored hash it was verified with */
+    int64_t checked_us; /* when that hash was last seen unchanged; 0 = empty */
 };
 
 /* Failed logins per client address: API_AUTH_THROTTLE_SLOTS records in buckets of
@@ -66,6 +70,7 @@ struct throttle_entry {
 struct api_auth {
     pthread_mutex_t lock;
     struct cache_entry slots[CACHE_SLOTS];
+    int64_t cache_ttl_us;
     struct throttle_entry throttle[API_AUTH_THROTTLE_SLOTS];
     struct throttle_entry trusted[API_AUTH_TRUSTED_SLOTS]; /* addresses that logged in lately */
     struct throttle_entry overflow; /* every address the table has no room for */
@@ -201,6 +206,7 @@ int api_auth_new(struct api_auth **ret_auth)
         goto out;
     pthread_mutex_init(&a->lock, NULL);
     atomic_store(&a->verify_limit, 1);
+    a->cache_ttl_us = API_AUTH_CACHE_TTL_US;
     *ret_auth = a;
     a = NULL;
 out:
@@ -230,29 +236,72 @@ static struct cache_entry *slot_for(struct api_auth *a, const unsigned char *key
     return &a->slots[key[0]]; /* the digest is uniform: its first byte is a fine index */
 }
 
-static int cache_lookup(struct api_auth *a, const unsigned char *key, char *ret_user)
+void api_auth_set_cache_ttl(struct api_auth *a, int64_t ttl_us)
+{
+    pthread_mutex_lock(&a->lock);
+    a->cache_ttl_us = ttl_us;
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* Looks the header's digest up. Returns 0 when it was checked within the cache's TTL, 1 when
+ * it was verified but its stored hash must be seen unchanged again (user and hash_sum
+ * filled in), -ENOENT when it is not known. */
+static int cache_lookup(struct api_auth *a, const unsigned char *key, char *user,
+                        unsigned char *hash_sum)
 {
     struct cache_entry *e = slot_for(a, key);
+    int64_t age;
     int r = -ENOENT;
 
     pthread_mutex_lock(&a->lock);
-    if (e->expires_us > api_now_us() && CRYPTO_memcmp(e->key, key, sizeof(e->key)) == 0) {
-        memcpy(ret_user, e->user, sizeof(e->user));
-        r = 0;
+    age = api_now_us() - e->checked_us;
+    if (e->checked_us && age < API_AUTH_KEEP_US &&
+        CRYPTO_memcmp(e->key, key, sizeof(e->key)) == 0) {
+        memcpy(user, e->user, sizeof(e->user));
+        memcpy(hash_sum, e->hash_sum, sizeof(e->hash_sum));
+        r = age < a->cache_ttl_us ? 0 : 1;
     }
     pthread_mutex_unlock(&a->lock);
     return r;
 }
 
-static void cache_insert(struct api_auth *a, const unsigned char *key, const char *user)
+/* Remembers a header verified against the stored hash 'hash' (NULL: the one remembered, seen
+ * unchanged again), as checked now. */
+static void cache_put(struct api_auth *a, const unsigned char *key, const char *user,
+                      const char *hash)
 {
     struct cache_entry *e = slot_for(a, key);
+    unsigned char sum[SHA256_DIGEST_LENGTH];
 
+    if (hash)
+        (void)SHA256((const unsigned char *)hash, strlen(hash), sum);
     pthread_mutex_lock(&a->lock);
-    memcpy(e->key, key, sizeof(e->key));
-    (void)snprintf(e->user, sizeof(e->user), "%s", user);
-    e->expires_us = api_now_us() + API_AUTH_CACHE_TTL_US;
+    if (hash || CRYPTO_memcmp(e->key, key, sizeof(e->key)) == 0) {
+        memcpy(e->key, key, sizeof(e->key));
+        (void)snprintf(e->user, sizeof(e->user), "%s", user);
+        if (hash)
+            memcpy(e->hash_sum, sum, sizeof(sum));
+        e->checked_us = api_now_us();
+    }
     pthread_mutex_unlock(&a->lock);
+}
+
+/* For a header verified before: true when the user's stored hash is the one it was verified
+ * with, so the password still matches (the same salt and iterations give the same hash)
+ * without checking it again. Sets *ret_err to a store error other than -ENOENT. */
+static bool is_still_valid(struct store *st, const char *user, const unsigned char *hash_sum,
+                           int *ret_err)
+{
+    char hash[STORE_HASH_MAX + 1];
+    unsigned char sum[SHA256_DIGEST_LENGTH];
+    int r = store_user_get_hash(st, user, hash);
+
+    if (r < 0 && r != -ENOENT)
+        *ret_err = r;
+    if (r < 0)
+        return false;
+    (void)SHA256((const unsigned char *)hash, strlen(hash), sum);
+    return CRYPTO_memcmp(sum, hash_sum, sizeof(sum)) == 0;
 }
 
 /* Takes one of the verification slots, without waiting: false when all are taken. */
@@ -283,19 +332,15 @@ static int verify_counted(struct api_auth *a, const char *pass, const char *hash
     return r;
 }
 
-int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user)
+/* The slow path: verifies the password in header against the store, in a verification slot. */
+static int check_password(struct api_auth *a, struct store *st, const char *header,
+                          const unsigned char *key, char *ret_user)
 {
-    unsigned char key[SHA256_DIGEST_LENGTH];
     char user[STORE_USER_NAME_MAX + 1], pass[API_PASSWORD_MAX + 1] = "";
     char hash[STORE_HASH_MAX + 1];
     bool known;
     int r;
 
-    if (!header)
-        return -EACCES;
-    (void)SHA256((const unsigned char *)header, strlen(header), key);
-    if (cache_lookup(a, key, ret_user) == 0)
-        return 0;
     if (api_auth_parse_basic(header, user, pass) < 0)
         return -EACCES;
     r = store_user_get_hash(st, user, hash);
@@ -308,15 +353,38 @@ int api_auth_check(struct api_auth *a, struct store *st, const char *header, cha
         goto out;
     }
     /* an unknown user is checked against the dummy hash: same cost as a wrong password */
-    r = verify_counted(a, pass, known ? hash : a->dummy_hash) == 0 && known ? 0 : -EACCES;
+    r = (verify_counted(a, pass, known ? hash : a->dummy_hash) == 0 && known) ? 0 : -EACCES;
     atomic_fetch_sub(&a->verify_slots, 1);
     if (r == 0) {
-        cache_insert(a, key, user);
+        cache_put(a, key, user, hash);
         memcpy(ret_user, user, sizeof(user));
     }
 out:
     OPENSSL_cleanse(pass, sizeof(pass));
     return r;
+}
+
+int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user)
+{
+    unsigned char key[SHA256_DIGEST_LENGTH], hash_sum[SHA256_DIGEST_LENGTH];
+    char user[STORE_USER_NAME_MAX + 1];
+    int r, err = 0;
+
+    if (!header)
+        return -EACCES;
+    (void)SHA256((const unsigned char *)header, strlen(header), key);
+    r = cache_lookup(a, key, user, hash_sum);
+    if (r == 1 && is_still_valid(st, user, hash_sum, &err)) {
+        cache_put(a, key, user, NULL);
+        r = 0;
+    }
+    if (err < 0)
+        return err;
+    if (r == 0) {
+        memcpy(ret_user, user, sizeof(user));
+        return 0;
+    }
+    return check_password(a, st, header, key, ret_user);
 }
 
 /* ---- throttling failed logins per client address ------------------------------------------ */

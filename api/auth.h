@@ -1,6 +1,8 @@
 /* api/auth.h: API users' passwords (PBKDF2-HMAC-SHA256, salted) and HTTP Basic authentication
- * with a short-lived cache of verified credentials, so that a keep-alive client pays the slow
- * hash once per API_AUTH_CACHE_TTL_US, not on every request. */
+ * with a cache of verified credentials, so that a client pays the slow hash once, not on every
+ * request: within API_AUTH_CACHE_TTL_US of its last check a header is accepted as it is; after
+ * that, up to API_AUTH_KEEP_US, once the user's stored hash is seen unchanged (a password
+ * change or a deleted user takes effect within API_AUTH_CACHE_TTL_US). */
 #ifndef API_AUTH_H
 #define API_AUTH_H
 
@@ -12,6 +14,7 @@
 
 #define API_AUTH_ITERATIONS 100000u
 #define API_AUTH_CACHE_TTL_US (30 * 1000000LL)
+#define API_AUTH_KEEP_US (15 * 60 * 1000000LL) /* a verified header unused this long is gone */
 #define API_PASSWORD_MAX 255
 #define API_AUTH_FREE_FAILURES 10                /* failed logins in a row before a backoff */
 #define API_AUTH_MAX_BACKOFF_US (60 * 1000000LL) /* 1 s, doubling per failure, up to this */
@@ -38,13 +41,16 @@ void api_auth_free(struct api_auth *a); /* NULL is a no-op */
 
 /* Authenticates an Authorization header value (NULL when absent) against the users in 'st'.
  * On success copies the user name into ret_user (STORE_USER_NAME_MAX + 1 bytes). A header
- * verified within API_AUTH_CACHE_TTL_US costs no password check; any other takes one of the
+ * verified before costs no password check (see above); any other takes one of the
  * verification slots (api_auth_set_verify_limit) for its check, and when none is free it is
  * not checked at all: -EAGAIN, to be answered at once (busy), never waited for in a worker.
  * An unknown user costs as much as a wrong password. Thread-safe.
  * Returns 0, -EACCES (missing or wrong credentials), -EAGAIN (every verification slot busy:
  * no failure of the client's) or a store error (-EBUSY, -EIO). */
 int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user);
+
+/* Sets the cache's API_AUTH_CACHE_TTL_US (tests shorten it). */
+void api_auth_set_cache_ttl(struct api_auth *a, int64_t ttl_us);
 
 /* At most n (>= 1) password verifications run at once, over every thread (default 1). The
  * daemon sets max(1, threads - 1), so that at least one worker of a port is never busy with a

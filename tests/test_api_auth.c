@@ -258,6 +258,42 @@ START_TEST(test_concurrent_checks_within_the_limit)
 }
 END_TEST
 
+/* A header verified once needs no slot after its TTL either: its user's stored hash, seen
+ * unchanged, is enough. A new password or a deleted user is noticed all the same. */
+START_TEST(test_known_header_needs_no_slot_after_its_ttl)
+{
+    static const char good[] = "Basic YWRtaW46c2VjcmV0", wrong[] = "Basic YWRtaW46d3Jvbmc=";
+    struct store *st = user_store(3000000);
+    struct checker slow = {.header = "Basic c2xvdzp4", .times = 1}; /* slow:x */
+    char user[STORE_USER_NAME_MAX + 1], hash[STORE_HASH_MAX + 1];
+    pthread_t t;
+
+    api_auth_set_verify_limit(a, 1);
+    api_auth_set_cache_ttl(a, 0); /* every header is past its TTL at once */
+    ck_assert_int_eq(api_auth_check(a, st, good, user), 0);
+    ck_assert_int_eq(api_auth_check(a, st, good, user), 0);
+    ck_assert_uint_eq(stats(T0).verifications, 1); /* the second: the stored hash, unchanged */
+    ck_assert_int_eq(pthread_create(&t, NULL, check_thread, &slow), 0);
+    for (int i = 0; i < 1000 && stats(T0).verifying == 0; i++)
+        (void)usleep(1000);
+    ck_assert_uint_eq(stats(T0).verifying, 1);
+    ck_assert_int_eq(api_auth_check(a, st, good, user), 0); /* while the only slot is taken */
+    ck_assert_str_eq(user, "admin");
+    ck_assert_int_eq(api_auth_check(a, st, wrong, user), -EAGAIN);
+    pthread_join(t, NULL);
+    /* a new password: the old header is checked again, and fails */
+    ck_assert_int_eq(api_auth_hash("other", hash), 0);
+    ck_assert_int_eq(store_user_set_hash(st, "admin", hash), 0);
+    ck_assert_int_eq(api_auth_check(a, st, good, user), -EACCES);
+    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46b3RoZXI=", user), 0);
+    ck_assert_uint_eq(stats(T0).verifications, 4);
+    /* a deleted user */
+    ck_assert_int_eq(store_user_delete(st, "admin"), 0);
+    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46b3RoZXI=", user), -EACCES);
+    store_close(st);
+}
+END_TEST
+
 /* An address that logged in keeps a record apart, which strangers cannot take: with the
  * table full and the shared record in backoff it is not throttled, and its own failures still
  * count (a shared address is no way around the backoff). */
@@ -302,6 +338,7 @@ Suite *api_auth_suite(void)
     tcase_add_test(tc, test_success_clears_only_its_own_record);
     tcase_add_test(tc, test_no_free_slot_refused_at_once);
     tcase_add_test(tc, test_concurrent_checks_within_the_limit);
+    tcase_add_test(tc, test_known_header_needs_no_slot_after_its_ttl);
     tcase_add_test(tc, test_logged_in_addresses_keep_their_place);
     suite_add_tcase(s, tc);
     return s;
