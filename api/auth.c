@@ -67,6 +67,12 @@ struct throttle_entry {
     int64_t ok_us;     /* the latest success (trusted records only) */
 };
 
+/* Requests waiting (suspended) for a verification slot; all are woken when one comes free. */
+struct waiter {
+    api_auth_wake_fn fn;
+    void *ctx;
+};
+
 struct api_auth {
     pthread_mutex_t lock;
     struct cache_entry slots[CACHE_SLOTS];
@@ -78,7 +84,9 @@ struct api_auth {
     EVP_MAC_CTX *siphash; /* keyed at start; copied for each address, never changed */
     char dummy_hash[STORE_HASH_MAX + 1]; /* verified against for unknown users */
     atomic_uint verify_limit, verify_slots, verifying, verify_peak;
-    atomic_uint_fast64_t verifications, busy;
+    atomic_uint_fast64_t verifications, busy, waited;
+    struct waiter waiters[API_AUTH_WAITERS_MAX];
+    size_t nwait, nreserved; /* waiting, and places promised to requests about to wait */
 };
 
 static int pbkdf2(const char *password, const unsigned char *salt, size_t salt_len,
@@ -316,6 +324,53 @@ static bool verify_slot_take(struct api_auth *a)
     return true;
 }
 
+/* Gives a slot back and wakes every request waiting for one: each tries again, one gets it,
+ * the others wait again (or give up, api_auth_wait). Waking all rather than one means that a
+ * woken request whose client went away cannot leave the others asleep. */
+static void verify_slot_give(struct api_auth *a)
+{
+    struct waiter woken[API_AUTH_WAITERS_MAX];
+    size_t n;
+
+    pthread_mutex_lock(&a->lock);
+    atomic_fetch_sub(&a->verify_slots, 1);
+    n = a->nwait;
+    memcpy(woken, a->waiters, n * sizeof(woken[0]));
+    a->nwait = 0;
+    pthread_mutex_unlock(&a->lock);
+    for (size_t i = 0; i < n; i++)
+        woken[i].fn(woken[i].ctx);
+}
+
+int api_auth_wait_reserve(struct api_auth *a)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&a->lock);
+    if (a->nwait + a->nreserved >= API_AUTH_WAITERS_MAX)
+        r = -EAGAIN;
+    else
+        a->nreserved++;
+    pthread_mutex_unlock(&a->lock);
+    return r;
+}
+
+int api_auth_wait(struct api_auth *a, api_auth_wake_fn fn, void *ctx)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&a->lock);
+    a->nreserved--;
+    if (atomic_load(&a->verify_slots) < atomic_load(&a->verify_limit)) {
+        r = -EALREADY; /* one came free since the check: no wake-up would come */
+    } else {
+        a->waiters[a->nwait++] = (struct waiter){fn, ctx};
+        atomic_fetch_add(&a->waited, 1);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return r;
+}
+
 /* api_auth_verify with a slot held. How many run at once is counted around the hash itself,
  * apart from the slots, so that /metrics shows what really ran. */
 static int verify_counted(struct api_auth *a, const char *pass, const char *hash)
@@ -354,7 +409,7 @@ static int check_password(struct api_auth *a, struct store *st, const char *head
     }
     /* an unknown user is checked against the dummy hash: same cost as a wrong password */
     r = (verify_counted(a, pass, known ? hash : a->dummy_hash) == 0 && known) ? 0 : -EACCES;
-    atomic_fetch_sub(&a->verify_slots, 1);
+    verify_slot_give(a);
     if (r == 0) {
         cache_put(a, key, user, hash);
         memcpy(ret_user, user, sizeof(user));
@@ -561,6 +616,7 @@ void api_auth_stats(struct api_auth *a, int64_t now_us, struct api_auth_stats *r
     struct api_auth_stats s = {
         .verifications = atomic_load(&a->verifications),
         .busy = atomic_load(&a->busy),
+        .waited = atomic_load(&a->waited),
         .verifying = atomic_load(&a->verifying),
         .peak = atomic_load(&a->verify_peak),
         .limit = atomic_load(&a->verify_limit),

@@ -21,6 +21,7 @@
 #define API_AUTH_FORGET_US (15 * 60 * 1000000LL) /* a record outside backoff, this long quiet */
 #define API_AUTH_THROTTLE_SLOTS 1024             /* addresses tracked, beyond: shared record */
 #define API_AUTH_TRUSTED_SLOTS 64                /* addresses that logged in, kept apart */
+#define API_AUTH_WAITERS_MAX 128                 /* requests waiting for a password check */
 
 struct api_auth; /* opaque: the credential cache */
 
@@ -52,6 +53,17 @@ int api_auth_check(struct api_auth *a, struct store *st, const char *header, cha
 /* Sets the cache's API_AUTH_CACHE_TTL_US (tests shorten it). */
 void api_auth_set_cache_ttl(struct api_auth *a, int64_t ttl_us);
 
+/* Waiting for a verification slot, without blocking a thread: after api_auth_check answered
+ * -EAGAIN, api_auth_wait_reserve promises a place among the waiting (0, or -EAGAIN when
+ * API_AUTH_WAITERS_MAX wait already); the caller then suspends the request and calls
+ * api_auth_wait, which keeps the place and calls fn(ctx) from another thread when a slot
+ * comes free (0), or returns -EALREADY when one already has (the caller resumes and tries
+ * again at once). A woken request is not promised the slot: it tries again like any other,
+ * and its caller decides how long it may keep waiting. Thread-safe. */
+typedef void (*api_auth_wake_fn)(void *ctx);
+int api_auth_wait_reserve(struct api_auth *a);
+int api_auth_wait(struct api_auth *a, api_auth_wake_fn fn, void *ctx);
+
 /* At most n (>= 1) password verifications run at once, over every thread (default 1). The
  * daemon sets max(1, threads - 1), so that at least one worker of a port is never busy with a
  * slow hash and clients with verified headers are served whatever strangers send. */
@@ -82,7 +94,8 @@ int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t n
 /* What /metrics shows of the checks. */
 struct api_auth_stats {
     uint64_t verifications; /* password checks (slow hashes) done */
-    uint64_t busy;          /* requests answered busy: no verification slot was free */
+    uint64_t busy;          /* checks that found no verification slot free */
+    uint64_t waited;        /* times a request waited (suspended) for one */
     unsigned verifying;     /* running now */
     unsigned peak;          /* the most that ever ran at once */
     unsigned limit;         /* api_auth_set_verify_limit */

@@ -298,8 +298,9 @@ static void count_login(const struct api_http *h, const char *addr, bool ok)
 
 /* Checks the Authorization header (into user), unless the client's address must wait, and
  * counts the outcome for that address. Returns 0 when the request may go on; otherwise
- * *reply holds the answer: 401, 429 while the address waits, 503 at once (never a wait in this
- * worker) while every password verification slot is busy, or a store error. */
+ * *reply holds the answer: 401, 429 while the address waits, a store error, or (-EAGAIN) 503
+ * when every password verification slot is busy, which the caller may rather wait out
+ * (suspended: no worker waits). */
 static int authenticate(const struct api_http *h, struct MHD_Connection *conn, struct store *st,
                         const char *addr, char *user, struct api_reply *reply)
 {
@@ -325,6 +326,30 @@ static int authenticate(const struct api_http *h, struct MHD_Connection *conn, s
         api_reply_err(reply, r);
     }
     return r;
+}
+
+/* How long a request may wait, suspended, for a password verification slot before it is
+ * answered 503 (api/auth.h): a few checks' time, as a client's parallel first requests need. */
+#define AUTH_WAIT_US (2 * 1000000LL)
+
+/* True when the request, whose check found no verification slot free, may wait for one: it
+ * has not waited that long yet and there is a place among the waiting. */
+static bool may_wait_for_check(const struct api_http *h, const struct req_state *rs)
+{
+    return api_now_us() - rs->start_us < AUTH_WAIT_US && api_auth_wait_reserve(h->auth) == 0;
+}
+
+/* Suspends the request until a verification slot comes free; MHD then calls on_request again
+ * and the request is authenticated anew. As in suspend(), the wake-up is asked for only once
+ * the connection is suspended, so it cannot come first. */
+static enum MHD_Result wait_for_check(struct api_http *h, struct MHD_Connection *conn,
+                                      struct api_reply *reply)
+{
+    MHD_suspend_connection(conn);
+    if (api_auth_wait(h->auth, resume, conn) < 0)
+        MHD_resume_connection(conn); /* a slot is free already: try again now */
+    api_reply_done(reply);
+    return MHD_YES;
 }
 
 /* The client's numeric address, for the throttle and the log. */
@@ -353,6 +378,7 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     char addr[64];
     struct store *st;
     enum MHD_Result ret;
+    int r;
 
     st = pool_get(&h->pool);
     if (!st) {
@@ -360,8 +386,12 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
         return send_reply(h, conn, &reply, rs, method, url, NULL);
     }
     client_address(conn, addr, sizeof(addr));
-    if (authenticate(h, conn, st, addr, user, &reply) == 0 &&
-        parse_input(conn, rs, req.method, &query, &form, &reply) == 0) {
+    r = authenticate(h, conn, st, addr, user, &reply);
+    if (r == -EAGAIN && may_wait_for_check(h, rs)) {
+        pool_put(&h->pool, st);
+        return wait_for_check(h, conn, &reply);
+    }
+    if (r == 0 && parse_input(conn, rs, req.method, &query, &form, &reply) == 0) {
         req.query = &query;
         req.form = &form;
         req.user = user;

@@ -325,8 +325,12 @@ static void render_auth(FILE *f, struct api_auth *auth)
            "Passwords checked against their slow hash (cached credentials need none).");
     fprintf(f, "callbridge_auth_verifications_total %llu\n", (unsigned long long)s.verifications);
     family(f, "callbridge_auth_verifications_busy_total", "counter",
-           "Requests answered 503 at once because every verification slot was busy.");
+           "Password checks that found every verification slot busy: the request waited "
+           "(suspended, at most 2 s) or was answered 503.");
     fprintf(f, "callbridge_auth_verifications_busy_total %llu\n", (unsigned long long)s.busy);
+    family(f, "callbridge_auth_verification_waits_total", "counter",
+           "Times a request was suspended to wait for a verification slot.");
+    fprintf(f, "callbridge_auth_verification_waits_total %llu\n", (unsigned long long)s.waited);
     family(f, "callbridge_auth_verifications_running", "gauge", "Password checks running now.");
     fprintf(f, "callbridge_auth_verifications_running %u\n", s.verifying);
     family(f, "callbridge_auth_verifications_peak", "gauge",

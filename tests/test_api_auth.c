@@ -226,6 +226,45 @@ START_TEST(test_no_free_slot_refused_at_once)
 }
 END_TEST
 
+static void count_wake(void *ctx)
+{
+    (*(int *)ctx)++;
+}
+
+/* A request that found no slot free waits without a thread: it is woken when the slot comes
+ * free, told to try at once when one already has, and the places to wait are bounded. */
+START_TEST(test_waiting_for_a_slot)
+{
+    struct store *st = user_store(3000000);                         /* about a second of PBKDF2 */
+    struct checker slow = {.header = "Basic c2xvdzp4", .times = 1}; /* slow:x */
+    char user[STORE_USER_NAME_MAX + 1];
+    pthread_t t;
+    int woken = 0;
+
+    api_auth_set_verify_limit(a, 1);
+    ck_assert_int_eq(pthread_create(&t, NULL, check_thread, &slow), 0);
+    for (int i = 0; i < 1000 && stats(T0).verifying == 0; i++)
+        (void)usleep(1000);
+    ck_assert_uint_eq(stats(T0).verifying, 1);
+    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46c2VjcmV0", user), -EAGAIN);
+    ck_assert_int_eq(api_auth_wait_reserve(a), 0);
+    ck_assert_int_eq(api_auth_wait(a, count_wake, &woken), 0);
+    ck_assert_int_eq(woken, 0);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(woken, 1); /* by the slow check, as it gave the slot back */
+    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46c2VjcmV0", user), 0);
+    ck_assert_uint_eq(stats(T0).waited, 1);
+    /* a slot is free: no waiting, try again at once */
+    ck_assert_int_eq(api_auth_wait_reserve(a), 0);
+    ck_assert_int_eq(api_auth_wait(a, count_wake, &woken), -EALREADY);
+    for (int i = 0; i < API_AUTH_WAITERS_MAX; i++)
+        ck_assert_int_eq(api_auth_wait_reserve(a), 0);
+    ck_assert_int_eq(api_auth_wait_reserve(a), -EAGAIN);
+    ck_assert_int_eq(woken, 1);
+    store_close(st);
+}
+END_TEST
+
 /* Eight threads checking wrong passwords at once never run more verifications than allowed;
  * every check is either done (a wrong password) or refused busy, and counted. */
 START_TEST(test_concurrent_checks_within_the_limit)
@@ -337,6 +376,7 @@ Suite *api_auth_suite(void)
     tcase_add_test(tc, test_quiet_records_are_reused);
     tcase_add_test(tc, test_success_clears_only_its_own_record);
     tcase_add_test(tc, test_no_free_slot_refused_at_once);
+    tcase_add_test(tc, test_waiting_for_a_slot);
     tcase_add_test(tc, test_concurrent_checks_within_the_limit);
     tcase_add_test(tc, test_known_header_needs_no_slot_after_its_ttl);
     tcase_add_test(tc, test_logged_in_addresses_keep_their_place);

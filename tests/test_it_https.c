@@ -879,6 +879,66 @@ START_TEST(test_verified_client_served_during_a_guessing_flood)
 }
 END_TEST
 
+struct first_login {
+    pthread_barrier_t *go;
+    const char *source;
+    long status;
+};
+
+static void *first_login(void *arg)
+{
+    struct first_login *l = arg;
+    char url[64], userpwd[96];
+    CURL *c = curl_easy_init();
+
+    (void)snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", ld.ports[0], TS);
+    (void)snprintf(userpwd, sizeof(userpwd), "admin:%s", ld.password);
+    (void)pthread_barrier_wait(l->go);
+    if (!c)
+        return NULL;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CAINFO, ld.cacert);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_INTERFACE, l->source);
+    curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &l->status);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+/* Eight clients log in at the same moment, nothing cached yet, with one password check
+ * allowed at a time: those that find the slot busy wait for it (suspended) rather than being
+ * turned away, and all eight are served. */
+START_TEST(test_simultaneous_first_logins_all_served)
+{
+    struct first_login l[8];
+    static const char *const from[] = {"127.0.8.1", "127.0.8.2", "127.0.8.3", "127.0.8.4",
+                                       "127.0.8.5", "127.0.8.6", "127.0.8.7", "127.0.8.8"};
+    pthread_barrier_t go;
+    pthread_t t[8];
+    struct th_resp r;
+
+    ck_assert_int_eq(pthread_barrier_init(&go, NULL, 8), 0);
+    for (int i = 0; i < 8; i++) {
+        l[i] = (struct first_login){.go = &go, .source = from[i]};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, first_login, &l[i]), 0);
+    }
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&go);
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(l[i].status == 200, "client %d: %ld", i, l[i].status);
+    th_admin(&ld, "GET", "/metrics", NULL, &r);
+    ck_assert(th_metric(r.body, "callbridge_auth_verifications_peak", NULL) == 1);
+    fprintf(stderr, "simultaneous logins: %g password checks, %g waits\n",
+            th_metric(r.body, "callbridge_auth_verifications_total", NULL),
+            th_metric(r.body, "callbridge_auth_verification_waits_total", NULL));
+    th_resp_free(&r);
+}
+END_TEST
+
 Suite *it_https_suite(void)
 {
     Suite *s = suite_create("it_https");
@@ -914,6 +974,7 @@ Suite *it_https_suite(void)
     tcase_add_test(tc, test_colliding_addresses_alternating_get_429);
     tcase_add_test(tc, test_many_strangers_do_not_clear_a_backoff);
     tcase_add_test(tc, test_verified_client_served_during_a_guessing_flood);
+    tcase_add_test(tc, test_simultaneous_first_logins_all_served);
     suite_add_tcase(s, tc);
     return s;
 }
