@@ -20,6 +20,7 @@
 struct api_cache;
 struct api_calls;
 struct api_metrics;
+struct api_auth;
 struct media;
 struct turn_prober;
 
@@ -149,6 +150,9 @@ void api_metrics_request(struct api_metrics *m, const char *method, const char *
                          int64_t duration_us);
 /* Counts one connection closed with its client still sending, drained (api/linger.h). */
 void api_metrics_lingered(struct api_metrics *m);
+/* /metrics shows auth's password verifications and throttle records (api/auth.h) from now on;
+ * auth must outlive the scrapes. m NULL is a no-op. */
+void api_metrics_watch_auth(struct api_metrics *m, struct api_auth *auth);
 /* GET /metrics: the Prometheus text format. */
 void api_res_metrics(const struct api *api, struct store *st, const struct api_request *req,
                      struct api_reply *reply);

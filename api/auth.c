@@ -2,20 +2,41 @@
  *
  * DESIGN: verifying a password costs API_AUTH_ITERATIONS rounds of HMAC-SHA256 (tens of ms) on
  * purpose. Clients send the same Authorization header on every request, so a verified header is
- * remembered by its SHA-256 (never the header itself) for API_AUTH_CACHE_TTL_US; a later request
- * with the same header costs one hash and a table lookup. Failures are not cached, so the table
- * holds only credentials that were right; a password change or a deleted user takes effect for
- * cached headers when their entry expires. */
+ * remembered by its SHA-256 (never the header itself), with the SHA-256 of the stored hash it
+ * matched. For API_AUTH_CACHE_TTL_US after a check a later request with the same header costs
+ * one hash and a table lookup; after that, one read of the user's stored hash: while it is the
+ * same, the password still matches it (same salt, same iterations), so a client that is in
+ * never needs a password check again, however busy the checks are, and a password change or a
+ * deleted user still takes effect within API_AUTH_CACHE_TTL_US. Failures are not cached, so the
+ * table holds only credentials that were right.
+ *
+ * Guessing is bounded twice. Per client address, failed logins start a backoff (the throttle
+ * table below). Over all addresses, at most verify_limit password checks run at once; a check
+ * that finds no slot free is refused at once (-EAGAIN: the caller answers busy), so no worker
+ * waits for one and a flood of guesses from many addresses neither runs faster than that bound
+ * nor takes every worker from clients whose headers are cached.
+ *
+ * The throttle table places an address by SipHash-2-4 (OpenSSL's EVP_MAC "SIPHASH", a
+ * 128-bit key from RAND_bytes at start, never stored) into a bucket of THROTTLE_WAYS records
+ * that hold the full address. SipHash is a keyed PRF made for exactly this (hash tables fed by
+ * strangers) and cheaper than an HMAC. Without the key a stranger cannot choose addresses that
+ * share a victim's bucket, and even a full bucket gives a live record away to nobody: failures
+ * from an address without room go to one shared overflow record instead. That record
+ * throttles strangers together, never a client that logged in lately: a success gives its
+ * address a record in a small area apart that only successes can take. */
 #include <errno.h>
-#include <stdbool.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -29,24 +50,43 @@
 struct cache_entry {
     unsigned char key[SHA256_DIGEST_LENGTH];
     char user[STORE_USER_NAME_MAX + 1];
-    int64_t expires_us; /* 0 = empty */
+    unsigned char hash_sum[SHA256_DIGEST_LENGTH]; /* of the stored hash it was verified with */
+    int64_t checked_us; /* when that hash was last seen unchanged; 0 = empty */
 };
 
-/* Failed logins per client address (direct-mapped by a hash of the address; a collision
- * replaces the older address's record, which an attacker could only use to lose their own
- * backoff by spending many addresses). */
-#define THROTTLE_SLOTS 1024
+/* Failed logins per client address: API_AUTH_THROTTLE_SLOTS records in buckets of
+ * THROTTLE_WAYS, each found by comparing the full address within its bucket. */
+#define THROTTLE_WAYS 16
+#define THROTTLE_BUCKETS (API_AUTH_THROTTLE_SLOTS / THROTTLE_WAYS)
+#define SIPHASH_KEY_LEN 16
 struct throttle_entry {
-    char addr[64];
+    char addr[64];     /* "" = empty */
     unsigned failures; /* in a row, from this address */
     int64_t until_us;  /* no password is checked before this */
+    int64_t last_us;   /* the latest failure */
+    int64_t ok_us;     /* the latest success (trusted records only) */
+};
+
+/* Requests waiting (suspended) for a verification slot; all are woken when one comes free. */
+struct waiter {
+    api_auth_wake_fn fn;
+    void *ctx;
 };
 
 struct api_auth {
     pthread_mutex_t lock;
     struct cache_entry slots[CACHE_SLOTS];
-    struct throttle_entry throttle[THROTTLE_SLOTS];
+    int64_t cache_ttl_us;
+    struct throttle_entry throttle[API_AUTH_THROTTLE_SLOTS];
+    struct throttle_entry trusted[API_AUTH_TRUSTED_SLOTS]; /* addresses that logged in lately */
+    struct throttle_entry overflow; /* every address the table has no room for */
+    uint64_t overflowed;
+    EVP_MAC_CTX *siphash; /* keyed at start; copied for each address, never changed */
     char dummy_hash[STORE_HASH_MAX + 1]; /* verified against for unknown users */
+    atomic_uint verify_limit, verify_slots, verifying, verify_peak;
+    atomic_uint_fast64_t verifications, busy, waited;
+    struct waiter waiters[API_AUTH_WAITERS_MAX];
+    size_t nwait, nreserved; /* waiting, and places promised to requests about to wait */
 };
 
 static int pbkdf2(const char *password, const unsigned char *salt, size_t salt_len,
@@ -130,28 +170,58 @@ int api_auth_parse_basic(const char *header, char *user, char *pass)
     return 0;
 }
 
+/* The keyed hash that places addresses in the throttle table: SipHash-2-4 with a 64-bit
+ * output and a key from RAND_bytes that lives only in the returned context. */
+static int siphash_new(EVP_MAC_CTX **ret_ctx)
+{
+    unsigned char key[SIPHASH_KEY_LEN];
+    size_t size = 8;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+                           OSSL_PARAM_construct_end()};
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    int r = -EIO;
+
+    if (ctx && RAND_bytes(key, sizeof(key)) == 1 &&
+        EVP_MAC_init(ctx, key, sizeof(key), params) == 1) {
+        *ret_ctx = ctx;
+        ctx = NULL;
+        r = 0;
+    }
+    OPENSSL_cleanse(key, sizeof(key));
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac); /* the context keeps its own reference */
+    return r;
+}
+
 int api_auth_new(struct api_auth **ret_auth)
 {
     struct api_auth *a = calloc(1, sizeof(*a));
     unsigned char junk[16];
     char junk64[32];
-    int r;
+    int r = -ENOMEM;
 
     if (!a)
-        return -ENOMEM;
-    if (RAND_bytes(junk, sizeof(junk)) != 1) {
-        free(a);
-        return -EIO;
-    }
+        goto out;
+    r = -EIO;
+    if (RAND_bytes(junk, sizeof(junk)) != 1)
+        goto out;
     api_b64_encode(junk, sizeof(junk), junk64);
     r = api_auth_hash(junk64, a->dummy_hash);
-    if (r < 0) {
-        free(a);
-        return r;
-    }
+    if (r == 0)
+        r = siphash_new(&a->siphash);
+    if (r < 0)
+        goto out;
     pthread_mutex_init(&a->lock, NULL);
+    atomic_store(&a->verify_limit, 1);
+    a->cache_ttl_us = API_AUTH_CACHE_TTL_US;
     *ret_auth = a;
-    return 0;
+    a = NULL;
+out:
+    if (a)
+        EVP_MAC_CTX_free(a->siphash);
+    free(a);
+    return r;
 }
 
 void api_auth_free(struct api_auth *a)
@@ -159,8 +229,14 @@ void api_auth_free(struct api_auth *a)
     if (!a)
         return;
     pthread_mutex_destroy(&a->lock);
+    EVP_MAC_CTX_free(a->siphash);
     OPENSSL_cleanse(a, sizeof(*a));
     free(a);
+}
+
+void api_auth_set_verify_limit(struct api_auth *a, unsigned n)
+{
+    atomic_store(&a->verify_limit, n > 0 ? n : 1);
 }
 
 static struct cache_entry *slot_for(struct api_auth *a, const unsigned char *key)
@@ -168,106 +244,390 @@ static struct cache_entry *slot_for(struct api_auth *a, const unsigned char *key
     return &a->slots[key[0]]; /* the digest is uniform: its first byte is a fine index */
 }
 
-static int cache_lookup(struct api_auth *a, const unsigned char *key, char *ret_user)
+void api_auth_set_cache_ttl(struct api_auth *a, int64_t ttl_us)
+{
+    pthread_mutex_lock(&a->lock);
+    a->cache_ttl_us = ttl_us;
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* Looks the header's digest up. Returns 0 when it was checked within the cache's TTL, 1 when
+ * it was verified but its stored hash must be seen unchanged again (user and hash_sum
+ * filled in), -ENOENT when it is not known. */
+static int cache_lookup(struct api_auth *a, const unsigned char *key, char *user,
+                        unsigned char *hash_sum)
 {
     struct cache_entry *e = slot_for(a, key);
+    int64_t age;
     int r = -ENOENT;
 
     pthread_mutex_lock(&a->lock);
-    if (e->expires_us > api_now_us() && CRYPTO_memcmp(e->key, key, sizeof(e->key)) == 0) {
-        memcpy(ret_user, e->user, sizeof(e->user));
-        r = 0;
+    age = api_now_us() - e->checked_us;
+    if (e->checked_us && age < API_AUTH_KEEP_US &&
+        CRYPTO_memcmp(e->key, key, sizeof(e->key)) == 0) {
+        memcpy(user, e->user, sizeof(e->user));
+        memcpy(hash_sum, e->hash_sum, sizeof(e->hash_sum));
+        r = age < a->cache_ttl_us ? 0 : 1;
     }
     pthread_mutex_unlock(&a->lock);
     return r;
 }
 
-static void cache_insert(struct api_auth *a, const unsigned char *key, const char *user)
+/* Remembers a header verified against the stored hash 'hash' (NULL: the one remembered, seen
+ * unchanged again), as checked now. */
+static void cache_put(struct api_auth *a, const unsigned char *key, const char *user,
+                      const char *hash)
 {
     struct cache_entry *e = slot_for(a, key);
+    unsigned char sum[SHA256_DIGEST_LENGTH];
+
+    if (hash)
+        (void)SHA256((const unsigned char *)hash, strlen(hash), sum);
+    pthread_mutex_lock(&a->lock);
+    if (hash || CRYPTO_memcmp(e->key, key, sizeof(e->key)) == 0) {
+        memcpy(e->key, key, sizeof(e->key));
+        (void)snprintf(e->user, sizeof(e->user), "%s", user);
+        if (hash)
+            memcpy(e->hash_sum, sum, sizeof(sum));
+        e->checked_us = api_now_us();
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* For a header verified before: true when the user's stored hash is the one it was verified
+ * with, so the password still matches (the same salt and iterations give the same hash)
+ * without checking it again. Sets *ret_err to a store error other than -ENOENT. */
+static bool is_still_valid(struct store *st, const char *user, const unsigned char *hash_sum,
+                           int *ret_err)
+{
+    char hash[STORE_HASH_MAX + 1];
+    unsigned char sum[SHA256_DIGEST_LENGTH];
+    int r = store_user_get_hash(st, user, hash);
+
+    if (r < 0 && r != -ENOENT)
+        *ret_err = r;
+    if (r < 0)
+        return false;
+    (void)SHA256((const unsigned char *)hash, strlen(hash), sum);
+    return CRYPTO_memcmp(sum, hash_sum, sizeof(sum)) == 0;
+}
+
+/* Takes one of the verification slots, without waiting: false when all are taken. */
+static bool verify_slot_take(struct api_auth *a)
+{
+    unsigned n = atomic_load(&a->verify_slots);
+
+    do {
+        if (n >= atomic_load(&a->verify_limit))
+            return false;
+    } while (!atomic_compare_exchange_weak(&a->verify_slots, &n, n + 1));
+    return true;
+}
+
+/* Gives a slot back and wakes every request waiting for one: each tries again, one gets it,
+ * the others wait again (or give up, api_auth_wait). Waking all rather than one means that a
+ * woken request whose client went away cannot leave the others asleep. */
+static void verify_slot_give(struct api_auth *a)
+{
+    struct waiter woken[API_AUTH_WAITERS_MAX];
+    size_t n;
 
     pthread_mutex_lock(&a->lock);
-    memcpy(e->key, key, sizeof(e->key));
-    (void)snprintf(e->user, sizeof(e->user), "%s", user);
-    e->expires_us = api_now_us() + API_AUTH_CACHE_TTL_US;
+    atomic_fetch_sub(&a->verify_slots, 1);
+    n = a->nwait;
+    memcpy(woken, a->waiters, n * sizeof(woken[0]));
+    a->nwait = 0;
     pthread_mutex_unlock(&a->lock);
+    for (size_t i = 0; i < n; i++)
+        woken[i].fn(woken[i].ctx);
+}
+
+int api_auth_wait_reserve(struct api_auth *a)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&a->lock);
+    if (a->nwait + a->nreserved >= API_AUTH_WAITERS_MAX)
+        r = -EAGAIN;
+    else
+        a->nreserved++;
+    pthread_mutex_unlock(&a->lock);
+    return r;
+}
+
+int api_auth_wait(struct api_auth *a, api_auth_wake_fn fn, void *ctx)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&a->lock);
+    a->nreserved--;
+    if (atomic_load(&a->verify_slots) < atomic_load(&a->verify_limit)) {
+        r = -EALREADY; /* one came free since the check: no wake-up would come */
+    } else {
+        a->waiters[a->nwait++] = (struct waiter){fn, ctx};
+        atomic_fetch_add(&a->waited, 1);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return r;
+}
+
+/* api_auth_verify with a slot held. How many run at once is counted around the hash itself,
+ * apart from the slots, so that /metrics shows what really ran. */
+static int verify_counted(struct api_auth *a, const char *pass, const char *hash)
+{
+    unsigned now = atomic_fetch_add(&a->verifying, 1) + 1;
+    unsigned peak = atomic_load(&a->verify_peak);
+    int r;
+
+    while (now > peak && !atomic_compare_exchange_weak(&a->verify_peak, &peak, now))
+        ;
+    r = api_auth_verify(pass, hash);
+    atomic_fetch_sub(&a->verifying, 1);
+    atomic_fetch_add(&a->verifications, 1);
+    return r;
+}
+
+/* The slow path: verifies the password in header against the store, in a verification slot. */
+static int check_password(struct api_auth *a, struct store *st, const char *header,
+                          const unsigned char *key, char *ret_user)
+{
+    char user[STORE_USER_NAME_MAX + 1], pass[API_PASSWORD_MAX + 1] = "";
+    char hash[STORE_HASH_MAX + 1];
+    bool known;
+    int r;
+
+    if (api_auth_parse_basic(header, user, pass) < 0)
+        return -EACCES;
+    r = store_user_get_hash(st, user, hash);
+    known = r == 0;
+    if (r < 0 && r != -ENOENT)
+        goto out;
+    if (!verify_slot_take(a)) {
+        atomic_fetch_add(&a->busy, 1);
+        r = -EAGAIN;
+        goto out;
+    }
+    /* an unknown user is checked against the dummy hash: same cost as a wrong password */
+    r = (verify_counted(a, pass, known ? hash : a->dummy_hash) == 0 && known) ? 0 : -EACCES;
+    verify_slot_give(a);
+    if (r == 0) {
+        cache_put(a, key, user, hash);
+        memcpy(ret_user, user, sizeof(user));
+    }
+out:
+    OPENSSL_cleanse(pass, sizeof(pass));
+    return r;
 }
 
 int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user)
 {
-    unsigned char key[SHA256_DIGEST_LENGTH];
-    char user[STORE_USER_NAME_MAX + 1], pass[API_PASSWORD_MAX + 1];
-    char hash[STORE_HASH_MAX + 1];
-    int r;
+    unsigned char key[SHA256_DIGEST_LENGTH], hash_sum[SHA256_DIGEST_LENGTH];
+    char user[STORE_USER_NAME_MAX + 1];
+    int r, err = 0;
 
     if (!header)
         return -EACCES;
     (void)SHA256((const unsigned char *)header, strlen(header), key);
-    if (cache_lookup(a, key, ret_user) == 0)
-        return 0;
-    if (api_auth_parse_basic(header, user, pass) < 0)
-        return -EACCES;
-    r = store_user_get_hash(st, user, hash);
-    if (r == -ENOENT) {
-        (void)api_auth_verify(pass, a->dummy_hash); /* same cost as a wrong password */
-        r = -EACCES;
-    } else if (r == 0) {
-        r = api_auth_verify(pass, hash) == 0 ? 0 : -EACCES;
+    r = cache_lookup(a, key, user, hash_sum);
+    if (r == 1 && is_still_valid(st, user, hash_sum, &err)) {
+        cache_put(a, key, user, NULL);
+        r = 0;
     }
-    OPENSSL_cleanse(pass, sizeof(pass));
+    if (err < 0)
+        return err;
     if (r == 0) {
-        cache_insert(a, key, user);
         memcpy(ret_user, user, sizeof(user));
+        return 0;
     }
-    return r;
+    return check_password(a, st, header, key, ret_user);
 }
 
 /* ---- throttling failed logins per client address ------------------------------------------ */
 
-static struct throttle_entry *throttle_slot(struct api_auth *a, const char *addr)
+/* The first record of addr's bucket. A failure of the hash (out of memory) gives bucket 0,
+ * which is still exact: records are found by their full address. */
+static struct throttle_entry *bucket_of(struct api_auth *a, const char *addr)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(a->siphash); /* the keyed template is only read */
+    unsigned char out[8];
+    uint64_t h = 0;
+    size_t n = 0;
 
-    for (const char *p = addr; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    return &a->throttle[h % THROTTLE_SLOTS];
+    if (c && EVP_MAC_update(c, (const unsigned char *)addr, strlen(addr)) == 1 &&
+        EVP_MAC_final(c, out, &n, sizeof(out)) == 1 && n == sizeof(out))
+        memcpy(&h, out, sizeof(h));
+    EVP_MAC_CTX_free(c);
+    return &a->throttle[(h % THROTTLE_BUCKETS) * THROTTLE_WAYS];
+}
+
+/* A record counts while its address is in backoff or failed lately; any other is free. */
+static bool is_live(const struct throttle_entry *t, int64_t now_us)
+{
+    return t->until_us > now_us || (t->failures > 0 && now_us - t->last_us < API_AUTH_FORGET_US);
+}
+
+/* Returns addr's live record in bucket, or NULL; *ret_room gets a record that is not live
+ * (NULL when every record of the bucket is). Called with the lock held. */
+static struct throttle_entry *throttle_find(struct throttle_entry *bucket, const char *addr,
+                                            int64_t now_us, struct throttle_entry **ret_room)
+{
+    struct throttle_entry *room = NULL, *found = NULL;
+
+    for (size_t i = 0; i < THROTTLE_WAYS && !found; i++) {
+        if (!is_live(&bucket[i], now_us))
+            room = room ? room : &bucket[i];
+        else if (strcmp(bucket[i].addr, addr) == 0)
+            found = &bucket[i];
+    }
+    *ret_room = room;
+    return found;
+}
+
+/* addr's trusted record, or NULL: one that logged in within API_AUTH_FORGET_US, or has
+ * failed since. Called with the lock held. */
+static struct throttle_entry *trusted_find(struct api_auth *a, const char *addr, int64_t now_us)
+{
+    for (size_t i = 0; i < API_AUTH_TRUSTED_SLOTS; i++) {
+        struct throttle_entry *t = &a->trusted[i];
+
+        if ((now_us - t->ok_us < API_AUTH_FORGET_US || is_live(t, now_us)) &&
+            strcmp(t->addr, addr) == 0)
+            return t;
+    }
+    return NULL;
+}
+
+/* A trusted record for addr, which has just logged in: its own, or the one whose address
+ * logged in longest ago and is not in backoff now, or NULL when every one is in backoff.
+ * Only a success places a record here, so strangers cannot take these places. Called with
+ * the lock held. */
+static struct throttle_entry *trusted_place(struct api_auth *a, const char *addr, int64_t now_us)
+{
+    struct throttle_entry *t = trusted_find(a, addr, now_us), *oldest = NULL;
+
+    for (size_t i = 0; i < API_AUTH_TRUSTED_SLOTS && !t; i++)
+        if (a->trusted[i].until_us <= now_us && (!oldest || a->trusted[i].ok_us < oldest->ok_us))
+            oldest = &a->trusted[i];
+    if (!t && oldest) {
+        t = oldest;
+        memset(t, 0, sizeof(*t));
+        (void)snprintf(t->addr, sizeof(t->addr), "%s", addr);
+    }
+    return t;
+}
+
+/* addr's record, trusted or in the table, or NULL; *ret_room as for throttle_find (NULL when
+ * the address has a record). Called with the lock held. */
+static struct throttle_entry *record_of(struct api_auth *a, const char *addr, int64_t now_us,
+                                        struct throttle_entry **ret_room)
+{
+    struct throttle_entry *t = trusted_find(a, addr, now_us);
+
+    *ret_room = NULL;
+    return t ? t : throttle_find(bucket_of(a, addr), addr, now_us, ret_room);
 }
 
 int64_t api_auth_throttled(struct api_auth *a, const char *addr, int64_t now_us)
 {
-    struct throttle_entry *t;
-    int64_t wait = 0;
+    struct throttle_entry *t, *room;
+    char name[sizeof(t->addr)];
+    int64_t until = 0;
 
+    (void)snprintf(name, sizeof(name), "%s", addr); /* as a record holds it */
     pthread_mutex_lock(&a->lock);
-    t = throttle_slot(a, addr);
-    if (strcmp(t->addr, addr) == 0 && t->until_us > now_us)
-        wait = t->until_us - now_us;
+    t = record_of(a, name, now_us, &room);
+    if (t)
+        until = t->until_us;
+    else if (!room) /* no room of its own: throttled with the other strangers */
+        until = a->overflow.until_us;
     pthread_mutex_unlock(&a->lock);
-    return wait;
+    return until > now_us ? until - now_us : 0;
 }
 
-int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us)
+/* Counts one failure in t; returns the backoff it starts (0: none yet). */
+static int64_t count_failure(struct throttle_entry *t, int64_t now_us)
 {
-    struct throttle_entry *t;
-    int64_t backoff = 0;
+    unsigned over;
+    int64_t backoff;
 
-    pthread_mutex_lock(&a->lock);
-    t = throttle_slot(a, addr);
-    if (strcmp(t->addr, addr) != 0) {
+    t->last_us = now_us;
+    if (++t->failures < API_AUTH_FREE_FAILURES)
+        return 0;
+    over = t->failures - API_AUTH_FREE_FAILURES; /* 1 s, 2, 4, ... up to the cap */
+    backoff = over >= 6 ? API_AUTH_MAX_BACKOFF_US : (1000000LL << over);
+    if (backoff > API_AUTH_MAX_BACKOFF_US)
+        backoff = API_AUTH_MAX_BACKOFF_US;
+    t->until_us = now_us + backoff;
+    return backoff;
+}
+
+/* A success clears the address's record and keeps the address among the trusted ones. */
+static void record_success(struct api_auth *a, const char *addr, int64_t now_us)
+{
+    struct throttle_entry *t, *room;
+
+    t = throttle_find(bucket_of(a, addr), addr, now_us, &room);
+    if (t)
         memset(t, 0, sizeof(*t));
-        snprintf(t->addr, sizeof(t->addr), "%s", addr);
-    }
-    if (ok) {
+    t = trusted_place(a, addr, now_us);
+    if (t) {
         t->failures = 0;
         t->until_us = 0;
-    } else if (++t->failures >= API_AUTH_FREE_FAILURES) {
-        unsigned over = t->failures - API_AUTH_FREE_FAILURES; /* 1 s, 2, 4, ... up to the cap */
-
-        backoff = over >= 6 ? API_AUTH_MAX_BACKOFF_US : (1000000LL << over);
-        if (backoff > API_AUTH_MAX_BACKOFF_US)
-            backoff = API_AUTH_MAX_BACKOFF_US;
-        t->until_us = now_us + backoff;
+        t->ok_us = now_us;
     }
+}
+
+int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us,
+                        bool *ret_shared)
+{
+    struct throttle_entry *t, *room;
+    char name[sizeof(t->addr)];
+    bool shared = false;
+    int64_t backoff = 0;
+
+    (void)snprintf(name, sizeof(name), "%s", addr);
+    pthread_mutex_lock(&a->lock);
+    if (ok) {
+        record_success(a, name, now_us); /* never the shared record: it is no client's */
+        goto out;
+    }
+    t = record_of(a, name, now_us, &room);
+    if (!t && room) {
+        memset(room, 0, sizeof(*room));
+        memcpy(room->addr, name, sizeof(name));
+        t = room;
+    } else if (!t) {
+        t = &a->overflow;
+        shared = true;
+        a->overflowed++;
+        if (!is_live(t, now_us))
+            t->failures = 0;
+    }
+    backoff = count_failure(t, now_us);
+out:
     pthread_mutex_unlock(&a->lock);
+    if (ret_shared)
+        *ret_shared = shared;
     return backoff;
+}
+
+void api_auth_stats(struct api_auth *a, int64_t now_us, struct api_auth_stats *ret_stats)
+{
+    struct api_auth_stats s = {
+        .verifications = atomic_load(&a->verifications),
+        .busy = atomic_load(&a->busy),
+        .waited = atomic_load(&a->waited),
+        .verifying = atomic_load(&a->verifying),
+        .peak = atomic_load(&a->verify_peak),
+        .limit = atomic_load(&a->verify_limit),
+    };
+
+    pthread_mutex_lock(&a->lock);
+    for (size_t i = 0; i < API_AUTH_THROTTLE_SLOTS; i++)
+        s.records += is_live(&a->throttle[i], now_us);
+    for (size_t i = 0; i < API_AUTH_TRUSTED_SLOTS; i++)
+        s.trusted += trusted_find(a, a->trusted[i].addr, now_us) == &a->trusted[i];
+    s.overflowed = a->overflowed;
+    pthread_mutex_unlock(&a->lock);
+    *ret_stats = s;
 }

@@ -286,25 +286,78 @@ static enum MHD_Result suspend(struct api_http *h, struct MHD_Connection *conn,
     return MHD_YES;
 }
 
-/* Checks the Authorization header (into user) and counts the outcome for the client's
- * address. Returns api_auth_check()'s result. */
+/* Counts a check's outcome for the client's address and logs a backoff it starts. */
+static void count_login(const struct api_http *h, const char *addr, bool ok)
+{
+    bool shared;
+    int64_t backoff = api_auth_record(h->auth, addr, ok, api_now_us(), &shared);
+
+    if (backoff > 0 && shared)
+        api_log(API_LOG_WARN,
+                "client %s and others the failed-login table has no room for: %d or more failed "
+                "logins in a row; their next credentials are checked in %lld s",
+                addr, API_AUTH_FREE_FAILURES, (long long)(backoff / 1000000));
+    else if (backoff > 0)
+        api_log(API_LOG_WARN,
+                "client %s: %d or more failed logins in a row; its next "
+                "credentials are checked in %lld s",
+                addr, API_AUTH_FREE_FAILURES, (long long)(backoff / 1000000));
+}
+
+/* Checks the Authorization header (into user), unless the client's address must wait, and
+ * counts the outcome for that address. Returns 0 when the request may go on; otherwise
+ * *reply holds the answer: 401, 429 while the address waits, a store error, or (-EAGAIN) 503
+ * when every password verification slot is busy, which the caller may rather wait out
+ * (suspended: no worker waits). */
 static int authenticate(const struct api_http *h, struct MHD_Connection *conn, struct store *st,
-                        const char *addr, char *user)
+                        const char *addr, char *user, struct api_reply *reply)
 {
     const char *authz =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    int r = api_auth_check(h->auth, st, authz, user);
+    int64_t wait_us = api_auth_throttled(h->auth, addr, api_now_us());
+    int r;
 
-    if (authz && (r == 0 || r == -EACCES)) { /* no header is a client's first try, not a failure */
-        int64_t backoff = api_auth_record(h->auth, addr, r == 0, api_now_us());
-
-        if (backoff > 0)
-            api_log(API_LOG_WARN,
-                    "client %s: %d or more failed logins in a row; its next "
-                    "credentials are checked in %lld s",
-                    addr, API_AUTH_FREE_FAILURES, (long long)(backoff / 1000000));
+    if (wait_us > 0) { /* too many failed logins from there: not even checked */
+        api_reply_failure(reply, 429, "tooManyFailedLogins");
+        reply->retry_after_s = (int)((wait_us + 999999) / 1000000);
+        return -EPERM;
+    }
+    r = api_auth_check(h->auth, st, authz, user);
+    if (authz && (r == 0 || r == -EACCES)) /* no header is a client's first try, not a failure */
+        count_login(h, addr, r == 0);
+    if (r == -EACCES) {
+        reply->status = MHD_HTTP_UNAUTHORIZED;
+    } else if (r == -EAGAIN) { /* not the client's failure: it may retry at once */
+        api_reply_failure(reply, MHD_HTTP_SERVICE_UNAVAILABLE, "authenticationBusy");
+        reply->retry_after_s = 1;
+    } else if (r < 0) {
+        api_reply_err(reply, r);
     }
     return r;
+}
+
+/* How long a request may wait, suspended, for a password verification slot before it is
+ * answered 503 (api/auth.h): a few checks' time, as a client's parallel first requests need. */
+#define AUTH_WAIT_US (2 * 1000000LL)
+
+/* True when the request, whose check found no verification slot free, may wait for one: it
+ * has not waited that long yet and there is a place among the waiting. */
+static bool may_wait_for_check(const struct api_http *h, const struct req_state *rs)
+{
+    return api_now_us() - rs->start_us < AUTH_WAIT_US && api_auth_wait_reserve(h->auth) == 0;
+}
+
+/* Suspends the request until a verification slot comes free; MHD then calls on_request again
+ * and the request is authenticated anew. As in suspend(), the wake-up is asked for only once
+ * the connection is suspended, so it cannot come first. */
+static enum MHD_Result wait_for_check(struct api_http *h, struct MHD_Connection *conn,
+                                      struct api_reply *reply)
+{
+    MHD_suspend_connection(conn);
+    if (api_auth_wait(h->auth, resume, conn) < 0)
+        MHD_resume_connection(conn); /* a slot is free already: try again now */
+    api_reply_done(reply);
+    return MHD_YES;
 }
 
 /* The client's numeric address, for the throttle and the log. */
@@ -331,7 +384,6 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     char user[STORE_USER_NAME_MAX + 1] = "";
     struct api_request req = {.method = method_of(method), .path = url};
     char addr[64];
-    int64_t wait_us;
     struct store *st;
     enum MHD_Result ret;
     int r;
@@ -342,15 +394,12 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
         return send_reply(h, conn, &reply, rs, method, url, NULL);
     }
     client_address(conn, addr, sizeof(addr));
-    wait_us = api_auth_throttled(h->auth, addr, api_now_us());
-    if (wait_us > 0) { /* too many failed logins from there: not even checked */
-        api_reply_failure(&reply, 429, "tooManyFailedLogins");
-        reply.retry_after_s = (int)((wait_us + 999999) / 1000000);
-    } else if ((r = authenticate(h, conn, st, addr, user)) == -EACCES)
-        reply.status = MHD_HTTP_UNAUTHORIZED;
-    else if (r < 0)
-        api_reply_err(&reply, r);
-    else if (parse_input(conn, rs, req.method, &query, &form, &reply) == 0) {
+    r = authenticate(h, conn, st, addr, user, &reply);
+    if (r == -EAGAIN && may_wait_for_check(h, rs)) {
+        pool_put(&h->pool, st);
+        return wait_for_check(h, conn, &reply);
+    }
+    if (r == 0 && parse_input(conn, rs, req.method, &query, &form, &reply) == 0) {
         req.query = &query;
         req.form = &form;
         req.user = user;
@@ -632,6 +681,9 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
     h->api = api;
     h->auth = auth;
     h->limit = cfg->connection_limit;
+    /* password checks leave a worker of each port free for clients already in (api/auth.h) */
+    api_auth_set_verify_limit(auth, cfg->threads > 1 ? cfg->threads - 1 : 1);
+    api_metrics_watch_auth(api->metrics, auth);
     if (RAND_bytes((unsigned char *)&h->id_base, sizeof(h->id_base)) != 1)
         h->id_base = (uint32_t)api_now_us() ^ (uint32_t)getpid();
     r = pool_open(&h->pool, cfg->db_path, cfg->threads * cfg->nports);

@@ -13,7 +13,9 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/auth.h"
 #include "api/log.h"
+#include "api/util.h"
 #include "media/media.h"
 #include "turnclient/turnclient.h"
 
@@ -40,6 +42,7 @@ struct api_metrics {
     _Atomic uint64_t le[N_BOUNDS]; /* requests that took at most bounds[i] (not cumulative) */
     _Atomic uint64_t count, sum_us;
     _Atomic uint64_t lingered;
+    struct api_auth *_Atomic auth; /* set once the HTTP edge starts */
 };
 
 int api_metrics_new(struct api_metrics **ret)
@@ -104,6 +107,12 @@ void api_metrics_lingered(struct api_metrics *m)
 {
     if (m)
         atomic_fetch_add_explicit(&m->lingered, 1, memory_order_relaxed);
+}
+
+void api_metrics_watch_auth(struct api_metrics *m, struct api_auth *auth)
+{
+    if (m)
+        atomic_store(&m->auth, auth);
 }
 
 /* A label value as the text format wants it: backslash, double quote and newline escaped. */
@@ -313,6 +322,40 @@ static void render_media(FILE *f, const struct api *api)
     fprintf(f, "callbridge_media_malformed_total %llu\n", (unsigned long long)t.malformed);
 }
 
+static void render_auth(FILE *f, struct api_auth *auth)
+{
+    struct api_auth_stats s;
+
+    api_auth_stats(auth, api_now_us(), &s);
+    family(f, "callbridge_auth_verifications_total", "counter",
+           "Passwords checked against their slow hash (cached credentials need none).");
+    fprintf(f, "callbridge_auth_verifications_total %llu\n", (unsigned long long)s.verifications);
+    family(f, "callbridge_auth_verifications_busy_total", "counter",
+           "Password checks that found every verification slot busy: the request waited "
+           "(suspended, at most 2 s) or was answered 503.");
+    fprintf(f, "callbridge_auth_verifications_busy_total %llu\n", (unsigned long long)s.busy);
+    family(f, "callbridge_auth_verification_waits_total", "counter",
+           "Times a request was suspended to wait for a verification slot.");
+    fprintf(f, "callbridge_auth_verification_waits_total %llu\n", (unsigned long long)s.waited);
+    family(f, "callbridge_auth_verifications_running", "gauge", "Password checks running now.");
+    fprintf(f, "callbridge_auth_verifications_running %u\n", s.verifying);
+    family(f, "callbridge_auth_verifications_peak", "gauge",
+           "The most password checks that ever ran at once.");
+    fprintf(f, "callbridge_auth_verifications_peak %u\n", s.peak);
+    family(f, "callbridge_auth_verifications_limit", "gauge",
+           "The most password checks allowed to run at once.");
+    fprintf(f, "callbridge_auth_verifications_limit %u\n", s.limit);
+    family(f, "callbridge_auth_throttle_records", "gauge",
+           "Client addresses with failed logins being counted or in backoff.");
+    fprintf(f, "callbridge_auth_throttle_records %zu\n", s.records);
+    family(f, "callbridge_auth_trusted_addresses", "gauge",
+           "Client addresses that logged in lately, whose records strangers cannot take.");
+    fprintf(f, "callbridge_auth_trusted_addresses %zu\n", s.trusted);
+    family(f, "callbridge_auth_throttle_overflow_total", "counter",
+           "Failed logins counted in the shared record: the throttle table had no room.");
+    fprintf(f, "callbridge_auth_throttle_overflow_total %llu\n", (unsigned long long)s.overflowed);
+}
+
 void api_res_metrics(const struct api *api, struct store *st, const struct api_request *req,
                      struct api_reply *reply)
 {
@@ -338,6 +381,8 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
     render_media(f, api);
     if (api->metrics)
         render_requests(f, api->metrics);
+    if (api->metrics && atomic_load(&api->metrics->auth))
+        render_auth(f, atomic_load(&api->metrics->auth));
     if (fclose(f) != 0) {
         free(body);
         api_reply_err(reply, -ENOMEM);

@@ -12,6 +12,7 @@ int main(void)
     srunner_add_suite(sr, api_xml_suite());
     srunner_add_suite(sr, api_cache_suite());
     srunner_add_suite(sr, api_crypto_suite());
+    srunner_add_suite(sr, api_auth_suite());
     srunner_add_suite(sr, api_config_suite());
     srunner_add_suite(sr, api_routes_suite());
     srunner_add_suite(sr, api_scan_suite());

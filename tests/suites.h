@@ -8,6 +8,7 @@ Suite *api_form_suite(void);
 Suite *api_xml_suite(void);
 Suite *api_cache_suite(void);
 Suite *api_crypto_suite(void);
+Suite *api_auth_suite(void);
 Suite *api_config_suite(void);
 Suite *api_routes_suite(void);
 Suite *api_scan_suite(void);

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <openssl/ssl.h>
 
 #include <sqlite3.h>
 
+#include "api/auth.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -657,6 +660,285 @@ START_TEST(test_failed_logins_throttled_per_address)
 }
 END_TEST
 
+/* ---- failed logins from many addresses (a daemon of its own for each test) ------------- */
+
+static struct th_daemon ld;
+
+static void logins_start(void)
+{
+    memset(&ld, 0, sizeof(ld));
+    th_daemon_start(&ld, "0", NULL); /* --threads 2: one password check at a time */
+}
+
+static void logins_stop(void)
+{
+    th_daemon_destroy(&ld);
+}
+
+/* One GET of turnServers from 'source' as user:pass; returns the status. */
+static long login_from(const char *source, const char *user, const char *pass)
+{
+    struct th_resp r;
+    long status;
+
+    th_http_source = source;
+    th_http(&ld, ld.ports[0], "GET", TS, user, pass, NULL, NULL, 0, &r);
+    th_http_source = NULL;
+    status = r.status;
+    th_resp_free(&r);
+    return status;
+}
+
+/* The two addresses of the report, whose old unkeyed FNV-1a slots were the same: alternating
+ * wrong passwords they reset each other's record and were never throttled (708 guesses in
+ * 20 s). Each now has its own count: the 21st try is the first 429. */
+START_TEST(test_colliding_addresses_alternating_get_429)
+{
+    static const char *const from[] = {"127.0.0.5", "127.0.0.10"};
+    int first = -1;
+
+    for (int i = 0; i < 40 && first < 0; i++) {
+        long status = login_from(from[i % 2], "admin", "wrong");
+
+        ck_assert_msg(status == 401 || status == 429, "try %d: %ld", i, status);
+        if (status == 429)
+            first = i;
+    }
+    ck_assert_int_eq(first, 2 * API_AUTH_FREE_FAILURES);
+    ck_assert_int_eq(login_from("127.0.0.10", "admin", ld.password), 429);
+}
+END_TEST
+
+/* FNV-1a of the address text modulo 1,024: the slot the throttle used to give an address. */
+static unsigned old_slot(const char *addr)
+{
+    uint32_t h = 2166136261u;
+
+    for (const char *p = addr; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h % 1024;
+}
+
+#define STRANGERS 1280 /* 127.0.1.0 to 127.0.5.255: more than the table holds */
+
+static void stranger(unsigned i, char *out, size_t cap)
+{
+    (void)snprintf(out, cap, "127.0.%u.%u", 1 + i / 256, i % 256);
+}
+
+/* A throttled address chosen so that one of the strangers had its old slot: on the old table
+ * that stranger's failure wiped the victim's record, on this one nothing does. */
+static void pick_victim(char *out, size_t cap)
+{
+    static bool taken[1024];
+    char addr[32];
+
+    for (unsigned i = 0; i < STRANGERS; i++) {
+        stranger(i, addr, sizeof(addr));
+        taken[old_slot(addr)] = true;
+    }
+    for (unsigned x = 20; x < 250; x++) {
+        (void)snprintf(out, cap, "127.0.0.%u", x);
+        if (taken[old_slot(out)])
+            return;
+    }
+    ck_abort_msg("no address of 127.0.0.20-249 shares an old slot with a stranger");
+}
+
+/* An address in backoff, then 1,280 other addresses failing once each (more than the 1,024
+ * records of the table; a malformed header is a failure that costs no password check, so the
+ * test is quick). Between every 128 of them the throttled address tries its wrong password and
+ * then the right one: the right one is always 429, its record was never given away; and the
+ * administrator, logged in from 127.0.0.1 before, is still served. */
+START_TEST(test_many_strangers_do_not_clear_a_backoff)
+{
+    static const char *const bad[] = {"Authorization: Basic !!!!", NULL};
+    char victim[32], addr[32];
+    int64_t until = api_now_us() + 90 * 1000000LL;
+    unsigned sent = 0;
+    struct th_resp r;
+
+    pick_victim(victim, sizeof(victim));
+    ck_assert_int_eq(login_from(NULL, "admin", ld.password), 200); /* 127.0.0.1 is in */
+    for (int i = 0; i < API_AUTH_FREE_FAILURES; i++)
+        ck_assert_int_eq(login_from(victim, "admin", "wrong"), 401);
+    ck_assert_int_eq(login_from(victim, "admin", ld.password), 429);
+    for (; sent < STRANGERS && api_now_us() < until; sent++) {
+        stranger(sent, addr, sizeof(addr));
+        th_http_source = addr;
+        th_http(&ld, ld.ports[0], "GET", TS, NULL, NULL, bad, NULL, 0, &r);
+        th_http_source = NULL;
+        ck_assert_msg(r.status == 401 || r.status == 429, "%s: %ld", addr, r.status);
+        th_resp_free(&r);
+        if (sent % 128 == 127) {
+            long status = login_from(victim, "admin", "wrong");
+
+            ck_assert_msg(status == 401 || status == 429, "%s: %ld", victim, status);
+            ck_assert_msg(login_from(victim, "admin", ld.password) == 429,
+                          "%s was let in after %u strangers", victim, sent + 1);
+            ck_assert_int_eq(login_from(NULL, "admin", ld.password), 200);
+        }
+    }
+    ck_assert_uint_eq(sent, STRANGERS);
+    th_admin(&ld, "GET", "/metrics", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(th_metric(r.body, "callbridge_auth_throttle_overflow_total", NULL) > 0,
+                  "the table never filled");
+    th_resp_free(&r);
+}
+END_TEST
+
+struct flooder {
+    unsigned short port;
+    const char *cacert;
+    unsigned first; /* its addresses: 127.0.7.<first> to 127.0.7.<first + 39> */
+    int64_t until_us;
+    unsigned sent, unexpected;
+    long bad_status;
+};
+
+static size_t discard(char *p, size_t size, size_t n, void *u)
+{
+    (void)p;
+    (void)u;
+    return size * n;
+}
+
+/* Wrong passwords from 40 addresses, each sending 9 (under the backoff) at most, until the
+ * count or the time runs out. Answers other than 401 and 503 are counted as unexpected. */
+static void *flood(void *arg)
+{
+    struct flooder *f = arg;
+    char url[64], source[32], userpwd[32];
+
+    (void)snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", f->port, TS);
+    for (; f->sent < 360 && api_now_us() < f->until_us; f->sent++) {
+        CURL *c = curl_easy_init();
+        long status = 0;
+
+        if (!c)
+            break;
+        (void)snprintf(source, sizeof(source), "127.0.7.%u", f->first + f->sent % 40);
+        (void)snprintf(userpwd, sizeof(userpwd), "admin:guess-%u", f->sent);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_CAINFO, f->cacert);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+        curl_easy_setopt(c, CURLOPT_INTERFACE, source);
+        curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+        if (curl_easy_perform(c) == CURLE_OK)
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_cleanup(c);
+        if (status != 401 && status != 503) {
+            f->unexpected++;
+            f->bad_status = status;
+        }
+    }
+    return NULL;
+}
+
+/* Four threads guess passwords from 160 addresses while the administrator, logged in before
+ * (its header is in the 30 s cache), keeps asking: every one of its requests is served, and
+ * /metrics shows that no more password checks ran at once than the bound (1 with 2 threads). */
+START_TEST(test_verified_client_served_during_a_guessing_flood)
+{
+    struct flooder f[4];
+    pthread_t t[4];
+    int64_t until = api_now_us() + 15 * 1000000LL; /* well inside the 30 s cache */
+    unsigned served = 0, sent = 0;
+    struct th_resp r;
+
+    ck_assert_int_eq(login_from(NULL, "admin", ld.password), 200);
+    for (int i = 0; i < 4; i++) {
+        f[i] = (struct flooder){
+            .port = ld.ports[0], .cacert = ld.cacert, .first = 1 + 40 * i, .until_us = until};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, flood, &f[i]), 0);
+    }
+    for (; sent < 40 && api_now_us() < until; sent++) {
+        served += login_from(NULL, "admin", ld.password) == 200;
+        (void)usleep(100 * 1000);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_msg(f[i].unexpected == 0, "flooder %d: %u answers like %ld", i, f[i].unexpected,
+                      f[i].bad_status);
+        ck_assert_uint_gt(f[i].sent, 0);
+    }
+    ck_assert_uint_gt(sent, 0);
+    ck_assert_uint_eq(served, sent);
+    th_admin(&ld, "GET", "/metrics", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(th_metric(r.body, "callbridge_auth_verifications_limit", NULL) == 1);
+    ck_assert(th_metric(r.body, "callbridge_auth_verifications_peak", NULL) == 1);
+    ck_assert(th_metric(r.body, "callbridge_auth_verifications_total", NULL) >= 2);
+    fprintf(stderr, "flood: %u guesses sent, %g checked, %g answered busy; admin served %u/%u\n",
+            f[0].sent + f[1].sent + f[2].sent + f[3].sent,
+            th_metric(r.body, "callbridge_auth_verifications_total", NULL),
+            th_metric(r.body, "callbridge_auth_verifications_busy_total", NULL), served, sent);
+    th_resp_free(&r);
+}
+END_TEST
+
+struct first_login {
+    pthread_barrier_t *go;
+    const char *source;
+    long status;
+};
+
+static void *first_login(void *arg)
+{
+    struct first_login *l = arg;
+    char url[64], userpwd[96];
+    CURL *c = curl_easy_init();
+
+    (void)snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", ld.ports[0], TS);
+    (void)snprintf(userpwd, sizeof(userpwd), "admin:%s", ld.password);
+    (void)pthread_barrier_wait(l->go);
+    if (!c)
+        return NULL;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CAINFO, ld.cacert);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_INTERFACE, l->source);
+    curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &l->status);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+/* Eight clients log in at the same moment, nothing cached yet, with one password check
+ * allowed at a time: those that find the slot busy wait for it (suspended) rather than being
+ * turned away, and all eight are served. */
+START_TEST(test_simultaneous_first_logins_all_served)
+{
+    struct first_login l[8];
+    static const char *const from[] = {"127.0.8.1", "127.0.8.2", "127.0.8.3", "127.0.8.4",
+                                       "127.0.8.5", "127.0.8.6", "127.0.8.7", "127.0.8.8"};
+    pthread_barrier_t go;
+    pthread_t t[8];
+    struct th_resp r;
+
+    ck_assert_int_eq(pthread_barrier_init(&go, NULL, 8), 0);
+    for (int i = 0; i < 8; i++) {
+        l[i] = (struct first_login){.go = &go, .source = from[i]};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, first_login, &l[i]), 0);
+    }
+    for (int i = 0; i < 8; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&go);
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(l[i].status == 200, "client %d: %ld", i, l[i].status);
+    th_admin(&ld, "GET", "/metrics", NULL, &r);
+    ck_assert(th_metric(r.body, "callbridge_auth_verifications_peak", NULL) == 1);
+    fprintf(stderr, "simultaneous logins: %g password checks, %g waits\n",
+            th_metric(r.body, "callbridge_auth_verifications_total", NULL),
+            th_metric(r.body, "callbridge_auth_verification_waits_total", NULL));
+    th_resp_free(&r);
+}
+END_TEST
+
 Suite *it_https_suite(void)
 {
     Suite *s = suite_create("it_https");
@@ -683,6 +965,16 @@ Suite *it_https_suite(void)
     tcase_add_test(tc, test_lingering_close_client_reads_its_431);
     tcase_add_test(tc, test_tls_versions_and_ciphers);
     tcase_add_test(tc, test_failed_logins_throttled_per_address);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("logins");
+    tcase_add_checked_fixture(tc, logins_start, logins_stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 150);
+    tcase_add_test(tc, test_colliding_addresses_alternating_get_429);
+    tcase_add_test(tc, test_many_strangers_do_not_clear_a_backoff);
+    tcase_add_test(tc, test_verified_client_served_during_a_guessing_flood);
+    tcase_add_test(tc, test_simultaneous_first_logins_all_served);
     suite_add_tcase(s, tc);
     return s;
 }
