@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 #include <openssl/rand.h>
 
+#include "api/framing.h"
 #include "api/http.h"
 #include "api/linger.h"
 #include "api/log.h"
@@ -84,10 +85,12 @@ struct req_state {
     size_t len;
     size_t seen; /* body bytes received, kept or not */
     bool too_big;
-    bool answered;  /* a 413 was queued before the body arrived */
+    bool answered;  /* a 413 or a refusal was queued before the body arrived */
     bool waited;    /* suspended once already (api_reply.wait_id): answer now */
     bool started;   /* on_request has seen the headers */
     int uri_status; /* 413 or 414 when on_uri() cut the query off, else 0 */
+    /* api/framing.c's verdict, from on_uri() or the first call to on_request() */
+    struct api_framing_verdict refusal;
 };
 
 /* ---- store connection pool ---------------------------------------------------------------- */
@@ -191,6 +194,8 @@ static enum MHD_Result send_reply(const struct api_http *h, struct MHD_Connectio
         snprintf(v, sizeof(v), "%d", reply->retry_after_s);
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
+    if (reply->close_connection) /* libmicrohttpd then closes once the answer is sent */
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(conn, (unsigned)reply->status, resp);
     MHD_destroy_response(resp);
     api_metrics_request(h->api->metrics, method, url, reply->status, api_now_us() - rs->start_us);
@@ -386,6 +391,41 @@ static enum MHD_Result too_large(const struct api_http *h, struct MHD_Connection
     return send_reply(h, conn, &reply, rs, method, url, NULL);
 }
 
+static enum MHD_Result add_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    api_framing_add_field(cls, key, key_size, value ? value : "", value ? value_size : 0);
+    return MHD_YES;
+}
+
+/* A request framed in a way another reader of the same bytes could frame differently, or with
+ * an encoded NUL or slash in its path (see api/framing.h), is answered at once, before its body
+ * is read, and the connection is closed after the answer: whatever follows on it is never read
+ * as a request. MHD_get_connection_values_n() hands every header line, repeats included. */
+static struct api_framing_verdict check_headers(struct MHD_Connection *conn, const char *version)
+{
+    struct api_framing_scan scan = {0};
+
+    (void)MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_field, &scan);
+    return api_framing_check(&scan, version);
+}
+
+static enum MHD_Result refuse(const struct api_http *h, struct MHD_Connection *conn,
+                              struct req_state *rs, const char *method, const char *url)
+{
+    struct api_reply reply = {0};
+    char addr[64];
+
+    client_address(conn, addr, sizeof(addr));
+    api_log(API_LOG_WARN, "client %s: request refused with %d: %s; its connection is closed", addr,
+            rs->refusal.status, rs->refusal.why);
+    rs->answered = true;
+    api_reply_failure(&reply, rs->refusal.status, rs->refusal.reason);
+    reply.close_connection = true;
+    return send_reply(h, conn, &reply, rs, method, url, NULL);
+}
+
 /* The request's id: the client's X-Request-Id when it is 1 to 64 characters of letters, digits
  * and ".:_-" (what proxies and tracing tools send), so one id follows a request through
  * them; otherwise a new one, 16 hex digits. It goes back in X-Request-Id and into the log. */
@@ -422,12 +462,14 @@ static struct req_state *req_state_new(struct api_http *h)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct req_state *rs = req_state_new(cls);
-    char *query = strchr(uri, '?');
+    char *query;
     size_t args = 1;
 
     (void)conn;
-    if (!rs)
+    if (!rs || !uri)
         return rs;
+    rs->refusal = api_framing_check_target(uri); /* answered on the first call to on_request */
+    query = strchr(uri, '?');
     for (const char *s = query; s && *s && args <= URI_ARGS_MAX; s++)
         args += *s == '&';
     if (strlen(uri) > URI_MAX)
@@ -448,7 +490,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct api_http *h = cls;
     struct req_state *rs = *req_cls;
 
-    (void)version;
     if (!rs || !rs->started) { /* first call: headers only */
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -460,6 +501,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rs->started = true;
         request_id(h, conn, rs->id);
         *req_cls = rs; /* freed in on_completed() */
+        if (!rs->refusal.status)
+            rs->refusal = check_headers(conn, version);
+        if (rs->refusal.status)
+            return refuse(h, conn, rs, method, url);
         if (rs->uri_status || (cl && strtoull(cl, NULL, 10) > DRAIN_MAX)) {
             rs->answered = true; /* refused before reading the body */
             return too_large(h, conn, rs, method, url,

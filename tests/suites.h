@@ -11,6 +11,7 @@ Suite *api_crypto_suite(void);
 Suite *api_config_suite(void);
 Suite *api_routes_suite(void);
 Suite *api_linger_suite(void);
+Suite *api_framing_suite(void);
 Suite *store_suite(void);
 Suite *turn_stun_suite(void);
 Suite *turn_cred_suite(void);
