@@ -26,5 +26,6 @@ Suite *it_cospaces_suite(void);
 Suite *it_media_suite(void);
 Suite *it_cbctl_suite(void);
 Suite *it_faults_suite(void);
+Suite *it_framing_suite(void);
 
 #endif
