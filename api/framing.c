@@ -66,9 +66,13 @@ static void count(size_t *lines, const char **first, size_t *first_len, const ch
 }
 
 void api_framing_add_field(struct api_framing_scan *scan, const char *name, size_t name_len,
-                           const char *value, size_t value_len)
+                           const char *value, size_t value_len, bool folded)
 {
-    if (scan->bad_field.status == 0 && !is_token(name, name_len))
+    if (scan->bad_field.status == 0 && folded)
+        scan->bad_field = refuse(400, FIELD,
+                                 "a header line folded onto the next (obs-fold), which "
+                                 "libmicrohttpd joins to the field's name (RFC 9112 5.2)");
+    else if (scan->bad_field.status == 0 && !is_token(name, name_len))
         scan->bad_field = refuse(400, FIELD,
                                  "a header field name that is not a token, such as whitespace "
                                  "before the colon (RFC 9112 5.1)");

@@ -35,13 +35,16 @@ struct api_framing_scan {
 
 /* Adds one header line, as libmicrohttpd hands it: the name as sent (everything before the
  * first colon) and the value after the whitespace that follows the colon. Lines are added in
- * the order received, one call per line (a repeated field is not merged). */
+ * the order received, one call per line (a repeated field is not merged). 'folded': the line
+ * was continued on the next one (obs-fold), which libmicrohttpd 0.9.75 joins to the *name*
+ * ("Transfer-Encod: chunked" and " ing" become a Transfer-Encoding), so the name and value
+ * cannot be trusted. */
 void api_framing_add_field(struct api_framing_scan *scan, const char *name, size_t name_len,
-                           const char *value, size_t value_len);
+                           const char *value, size_t value_len, bool folded);
 
 /* The verdict on the header lines of a request of this HTTP version ("HTTP/1.1", "HTTP/1.0"):
  * 400 "invalidHeaderField": a name that is not a token (whitespace before the colon included,
- *     RFC 9112 5.1) or a value with a bare CR (RFC 9112 2.2);
+ *     RFC 9112 5.1), a value with a bare CR (RFC 9112 2.2), or a folded line (RFC 9112 5.2);
  * 400 "invalidRequestFraming": Transfer-Encoding repeated, or together with Content-Length
  *     (RFC 9112 6.1, 6.3); Content-Length repeated, conflicting or not a number (RFC 9110 8.6);
  *     Transfer-Encoding on HTTP/1.0 (RFC 9112 6.1); chunked not the final coding, or applied

@@ -391,11 +391,31 @@ static enum MHD_Result too_large(const struct api_http *h, struct MHD_Connection
     return send_reply(h, conn, &reply, rs, method, url, NULL);
 }
 
+/* libmicrohttpd 0.9.75 keeps a header line in its read buffer as the name, a NUL, the blanks
+ * after the colon and the value, and hands out pointers into it. A line continued on the next
+ * (obs-fold) it joins to the name in a copy made further on in its memory pool, leaving the
+ * value behind: a value that does not follow its name that way was folded. At most
+ * FOLD_GAP_MAX bytes between them are read, all inside that pool. */
+#define FOLD_GAP_MAX 256
+static bool is_folded(const char *key, size_t key_size, const char *value)
+{
+    const char *p = key + key_size + 1;
+
+    if (!value)
+        return false;
+    if (value < p || (size_t)(value - p) > FOLD_GAP_MAX)
+        return true;
+    while (p < value && (*p == ' ' || *p == '\t'))
+        p++;
+    return p != value;
+}
+
 static enum MHD_Result add_field(void *cls, enum MHD_ValueKind kind, const char *key,
                                  size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
-    api_framing_add_field(cls, key, key_size, value ? value : "", value ? value_size : 0);
+    api_framing_add_field(cls, key, key_size, value ? value : "", value ? value_size : 0,
+                          is_folded(key, key_size, value));
     return MHD_YES;
 }
 

@@ -4,7 +4,8 @@
  * first colon; the value after the spaces and tabs that follow it). Beyond "no crash", what is
  * accepted must hold what the rules promise, restated here independently: one Content-Length
  * of digits or one Transfer-Encoding of exactly "chunked" on HTTP/1.1, never both; one Host on
- * HTTP/1.1 and never two; names without whitespace; no CR in values; no %00 or %2f in the path.
+ * HTTP/1.1 and never two; names without whitespace; no CR in values; no folded line; no %00 or
+ * %2f in the path.
  * A refusal is 400 or 501 with a reason and a why. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct seen {
     size_t cl, te, host;
-    bool cl_digits, te_chunked, bad_name, cr;
+    bool cl_digits, te_chunked, bad_name, cr, folded;
 };
 
 static bool is_named(const char *name, size_t n, const char *field)
@@ -66,7 +67,8 @@ static void check_accepted(const struct seen *s, const char *version)
 {
     bool http11 = strncmp(version, "HTTP/1.", 7) == 0 && strcmp(version, "HTTP/1.0") != 0;
 
-    if (s->bad_name || s->cr || s->cl > 1 || s->te > 1 || (s->cl && s->te) || s->host > 1)
+    if (s->bad_name || s->cr || s->folded || s->cl > 1 || s->te > 1 || (s->cl && s->te) ||
+        s->host > 1)
         __builtin_trap();
     if ((s->cl && !s->cl_digits) || (s->te && (!s->te_chunked || !http11)))
         __builtin_trap();
@@ -96,11 +98,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             line[--len] = '\0';
         if (nlines < 2) {
             lines[nlines] = line;
-        } else if ((colon = memchr(line, ':', len))) { /* libmicrohttpd refuses a line without */
+        } else if (*line != ' ' && *line != '\t' && (colon = memchr(line, ':', len))) {
+            /* a line without a colon is refused by libmicrohttpd; one that starts with a blank
+             * continues the one before (obs-fold) */
+            bool folded = end && (end[1] == ' ' || end[1] == '\t');
+
             value = colon + 1 + strspn(colon + 1, " \t");
             api_framing_add_field(&scan, line, (size_t)(colon - line), value,
-                                  len - (size_t)(value - line));
+                                  len - (size_t)(value - line), folded);
             note(&seen, line, (size_t)(colon - line), value, len - (size_t)(value - line));
+            seen.folded |= folded;
         }
         line = end ? end + 1 : NULL;
     }

@@ -24,7 +24,7 @@ static struct api_framing_verdict check(const char *version, const char *block)
         while (value < line + len && (*value == ' ' || *value == '\t'))
             value++;
         api_framing_add_field(&scan, line, (size_t)(colon - line), value,
-                              (size_t)(line + len - value));
+                              (size_t)(line + len - value), false);
         line = end ? end + 1 : NULL;
     }
     return api_framing_check(&scan, version);
@@ -134,6 +134,25 @@ START_TEST(test_a_name_that_is_not_a_token_or_a_bare_cr_is_400)
     REFUSED("HTTP/1.1", "Host: x\nX\xc3\xa9: 1", 400, "invalidHeaderField");
     REFUSED("HTTP/1.1", "Host: x\nX-A: 1\r2", 400, "invalidHeaderField");
     REFUSED("HTTP/1.1", "Host: x\nTransfer-Encoding: chunked\r", 400, "invalidHeaderField");
+}
+END_TEST
+
+/* libmicrohttpd joins a continuation line to the name: whatever name and value it hands, a
+ * folded line is refused, first. */
+START_TEST(test_a_folded_line_is_400_whatever_it_became)
+{
+    struct api_framing_scan scan = {0};
+
+    api_framing_add_field(&scan, "Host", 4, "x", 1, false);
+    api_framing_add_field(&scan, "Transfer-Encoding", 17, "chunked", 7, true);
+    ASSERT_VERDICT(api_framing_check(&scan, "HTTP/1.1"), 400, "invalidHeaderField");
+    memset(&scan, 0, sizeof(scan));
+    api_framing_add_field(&scan, "Host", 4, "x", 1, false);
+    api_framing_add_field(&scan, "X-Foo", 5, "a", 1, true);
+    api_framing_add_field(&scan, "Content-Length", 14, "1", 1, false);
+    api_framing_add_field(&scan, "Content-Length", 14, "2", 1, false);
+    ASSERT_VERDICT(api_framing_check(&scan, "HTTP/1.1"), 400, "invalidHeaderField");
+    ck_assert_ptr_nonnull(strstr(api_framing_check(&scan, "HTTP/1.1").why, "obs-fold"));
 }
 END_TEST
 
@@ -266,6 +285,7 @@ Suite *api_framing_suite(void)
     tcase_add_test(tc, test_repeated_transfer_encoding_is_400);
     tcase_add_test(tc, test_whitespace_before_the_colon_is_400_before_anything_else);
     tcase_add_test(tc, test_a_name_that_is_not_a_token_or_a_bare_cr_is_400);
+    tcase_add_test(tc, test_a_folded_line_is_400_whatever_it_became);
     tcase_add_test(tc, test_chunked_not_final_is_400);
     tcase_add_test(tc, test_another_coding_before_the_final_chunked_is_501);
     tcase_add_test(tc, test_chunked_twice_is_400);
