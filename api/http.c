@@ -6,7 +6,9 @@
  * timeout). The last callback borrows a SQLite connection from a pool with one connection per
  * worker thread, authenticates, routes (api/routes.c) and queues the reply. A connection closed
  * while its client is still sending lingers (api/linger.c). Shutdown refuses new connections,
- * waits until no request is in flight, then stops the daemons. */
+ * waits until no request is in flight, then stops the daemons.
+ * The first callback refuses, and closes the connection after, a request that another reader of
+ * the same bytes could frame differently (api/framing.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
