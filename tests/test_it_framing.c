@@ -22,7 +22,7 @@
 #include "tests/suites.h"
 
 #define CS "/api/v1/coSpaces"
-#define WAIT_MS 5000 /* for an answer or the end of the connection; the daemon's idle is 30 s */
+#define WAIT_MS 8000 /* for an answer or the end of the connection; the daemon's idle is 30 s */
 
 static struct th_daemon d;
 static char auth[128]; /* "Authorization: Basic ...\r\n" for admin */
