@@ -17,6 +17,7 @@
 #define CODING "unsupportedTransferCoding"
 #define HOST "invalidHost"
 #define PATH "invalidPath"
+#define TARGET "invalidRequestTarget"
 
 static struct api_framing_verdict refuse(int status, const char *reason, const char *why)
 {
@@ -290,6 +291,12 @@ struct api_framing_verdict api_framing_check(const struct api_framing_scan *scan
 
 struct api_framing_verdict api_framing_check_target(const char *target)
 {
+    /* libmicrohttpd takes the request line's last space as the start of the version, so
+     * "GET /a HTTP/1.1 HTTP/1.1" is a target "/a HTTP/1.1" to it */
+    for (const char *p = target; p && *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return refuse(400, TARGET,
+                          "a space or control character in the request target (RFC 9112 3.2)");
     /* libmicrohttpd splits the query off at the first "?" only; all before it is the path */
     for (const char *p = target; p && *p && *p != '?'; p++)
         if (p[0] == '%' &&

@@ -57,10 +57,12 @@ void api_framing_add_field(struct api_framing_scan *scan, const char *name, size
 struct api_framing_verdict api_framing_check(const struct api_framing_scan *scan,
                                              const char *version);
 
-/* The verdict on a request target as sent (not yet unescaped; NULL is acceptable): an encoded
- * NUL (%00) or slash (%2f, %2F) in its path is 400 "invalidPath", since unescaped it would cut
- * the path short or split a segment in two. The query is not looked at: its values are
- * checked by the form parser, and an encoded slash is ordinary there. */
+/* The verdict on a request target as sent (not yet unescaped; NULL is acceptable):
+ * 400 "invalidRequestTarget": a space or control character anywhere in it (RFC 9112 3.2; curl,
+ *     Python and Node refuse to send one);
+ * 400 "invalidPath": an encoded NUL (%00) or slash (%2f, %2F) in its path, since unescaped it
+ *     would cut the path short or split a segment in two. The query is not looked at for
+ *     these: its values are checked by the form parser, and an encoded slash is ordinary there. */
 struct api_framing_verdict api_framing_check_target(const char *target);
 
 #endif

@@ -53,9 +53,12 @@ static void check_verdict(struct api_framing_verdict v)
         __builtin_trap();
 }
 
-/* The path (before "?") holds no %00, %2f or %2F. */
+/* The target holds no space or control byte, and its path (before "?") no %00, %2f or %2F. */
 static bool path_is_clean(const char *target)
 {
+    for (const char *p = target; *p; p++)
+        if ((unsigned char)*p < 0x21 || *p == 0x7f)
+            return false;
     for (const char *p = target; *p && *p != '?'; p++)
         if (p[0] == '%' && p[1] && p[2] &&
             (strncmp(p + 1, "00", 2) == 0 || strncasecmp(p + 1, "2f", 2) == 0))

@@ -259,6 +259,20 @@ START_TEST(test_encoded_nul_or_slash_in_the_path_is_400)
 }
 END_TEST
 
+START_TEST(test_a_space_or_control_byte_anywhere_in_the_target_is_400)
+{
+    ASSERT_VERDICT(api_framing_check_target("/api/v1/coSpaces HTTP/1.1"), 400,
+                   "invalidRequestTarget");
+    ASSERT_VERDICT(api_framing_check_target("/api/v1/coSpaces?filter=a\tb"), 400,
+                   "invalidRequestTarget");
+    ASSERT_VERDICT(api_framing_check_target("/api/v1/co\rSpaces"), 400, "invalidRequestTarget");
+    ASSERT_VERDICT(api_framing_check_target("/a?b=\x01"), 400, "invalidRequestTarget");
+    ASSERT_VERDICT(api_framing_check_target("/a\x7f"), 400, "invalidRequestTarget");
+    /* raw UTF-8 is left to the router and the form parser */
+    ASSERT_VERDICT(api_framing_check_target("/api/v1/coSpaces?filter=caf\xc3\xa9"), 0, NULL);
+}
+END_TEST
+
 START_TEST(test_other_targets_and_the_query_are_left_alone)
 {
     ASSERT_VERDICT(api_framing_check_target(NULL), 0, NULL);
@@ -295,6 +309,7 @@ Suite *api_framing_suite(void)
     tcase_add_test(tc, test_host_missing_on_http11_repeated_or_malformed_is_400);
     suite_add_tcase(s, tc);
     tcase_add_test(tt, test_encoded_nul_or_slash_in_the_path_is_400);
+    tcase_add_test(tt, test_a_space_or_control_byte_anywhere_in_the_target_is_400);
     tcase_add_test(tt, test_other_targets_and_the_query_are_left_alone);
     suite_add_tcase(s, tt);
     return s;

@@ -284,7 +284,7 @@ START_TEST(test_missing_or_repeated_host_is_400_and_closed)
 }
 END_TEST
 
-START_TEST(test_encoded_nul_or_slash_in_the_path_is_400_and_closed)
+START_TEST(test_encoded_nul_or_slash_or_a_raw_blank_in_the_target_is_400_and_closed)
 {
     static const struct shape shapes[] = {
         {"path-nul", "GET " CS "/%00 HTTP/1.1\r\nHost: x\r\n$A\r\n$S", 400, "invalidPath"},
@@ -292,6 +292,10 @@ START_TEST(test_encoded_nul_or_slash_in_the_path_is_400_and_closed)
          "invalidPath"},
         {"path-SLASH", "GET /api%2Fv1/coSpaces HTTP/1.1\r\nHost: x\r\n$A\r\n$S", 400,
          "invalidPath"},
+        {"target-space", "GET " CS " HTTP/1.1 HTTP/1.1\r\nHost: x\r\n$A\r\n$S", 400,
+         "invalidRequestTarget"},
+        {"target-tab", "GET " CS "?filter=a\tb HTTP/1.1\r\nHost: x\r\n$A\r\n$S", 400,
+         "invalidRequestTarget"},
         {"path-post",
          "POST " CS "%2f HTTP/1.1\r\nHost: x\r\n$AContent-Length: 20\r\n\r\n"
          "name=front-path-post$S",
@@ -385,7 +389,7 @@ Suite *it_framing_suite(void)
     tcase_add_test(tc, test_transfer_codings_other_than_chunked_are_answered_and_closed);
     tcase_add_test(tc, test_a_folded_header_line_is_400_and_closed);
     tcase_add_test(tc, test_missing_or_repeated_host_is_400_and_closed);
-    tcase_add_test(tc, test_encoded_nul_or_slash_in_the_path_is_400_and_closed);
+    tcase_add_test(tc, test_encoded_nul_or_slash_or_a_raw_blank_in_the_target_is_400_and_closed);
     tcase_add_test(tc, test_a_lone_invalid_content_length_is_refused_by_libmicrohttpd_and_closed);
     suite_add_tcase(s, tc);
     return s;
