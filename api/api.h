@@ -55,6 +55,7 @@ struct api_reply {
     const char *allow;        /* static; set with 405 */
     const char *content_type; /* static; NULL: text/xml when there is a body */
     int retry_after_s;        /* > 0: a Retry-After header */
+    bool close_connection;    /* "Connection: close": nothing more is read from the client */
     /* Set instead of a status: answer later. The HTTP layer suspends the connection, calls
      * api_wait() and routes the request again, with may_wait false, when woken. */
     char wait_id[40];

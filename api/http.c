@@ -6,7 +6,9 @@
  * timeout). The last callback borrows a SQLite connection from a pool with one connection per
  * worker thread, authenticates, routes (api/routes.c) and queues the reply. A connection closed
  * while its client is still sending lingers (api/linger.c). Shutdown refuses new connections,
- * waits until no request is in flight, then stops the daemons. */
+ * waits until no request is in flight, then stops the daemons.
+ * The first callback refuses, and closes the connection after, a request that another reader of
+ * the same bytes could frame differently (api/framing.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +23,7 @@
 #include <microhttpd.h>
 #include <openssl/rand.h>
 
+#include "api/framing.h"
 #include "api/http.h"
 #include "api/linger.h"
 #include "api/log.h"
@@ -88,10 +91,12 @@ struct req_state {
     size_t len;
     size_t seen; /* body bytes received, kept or not */
     bool too_big;
-    bool answered;  /* a 413 was queued before the body arrived */
+    bool answered;  /* a 413 or a refusal was queued before the body arrived */
     bool waited;    /* suspended once already (api_reply.wait_id): answer now */
     bool started;   /* on_request has seen the headers */
     int uri_status; /* 413 or 414 when on_uri() cut the query off, else 0 */
+    /* api/framing.c's verdict, from on_uri() or the first call to on_request() */
+    struct api_framing_verdict refusal;
 };
 
 /* ---- store connection pool ---------------------------------------------------------------- */
@@ -195,6 +200,8 @@ static enum MHD_Result send_reply(const struct api_http *h, struct MHD_Connectio
         snprintf(v, sizeof(v), "%d", reply->retry_after_s);
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
+    if (reply->close_connection) /* libmicrohttpd then closes once the answer is sent */
+        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(conn, (unsigned)reply->status, resp);
     MHD_destroy_response(resp);
     api_metrics_request(h->api->metrics, method, url, reply->status, api_now_us() - rs->start_us);
@@ -443,6 +450,61 @@ static enum MHD_Result too_large(const struct api_http *h, struct MHD_Connection
     return send_reply(h, conn, &reply, rs, method, url, NULL);
 }
 
+/* libmicrohttpd 0.9.75 keeps a header line in its read buffer as the name, a NUL, the blanks
+ * after the colon and the value, and hands out pointers into it. A line continued on the next
+ * (obs-fold) it joins to the name in a copy made further on in its memory pool, leaving the
+ * value behind: a value that does not follow its name that way was folded. At most
+ * FOLD_GAP_MAX bytes between them are read, all inside that pool. */
+#define FOLD_GAP_MAX 256
+static bool is_folded(const char *key, size_t key_size, const char *value)
+{
+    const char *p = key + key_size + 1;
+
+    if (!value)
+        return false;
+    if (value < p || (size_t)(value - p) > FOLD_GAP_MAX)
+        return true;
+    while (p < value && (*p == ' ' || *p == '\t'))
+        p++;
+    return p != value;
+}
+
+static enum MHD_Result add_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    api_framing_add_field(cls, key, key_size, value ? value : "", value ? value_size : 0,
+                          is_folded(key, key_size, value));
+    return MHD_YES;
+}
+
+/* A request framed in a way another reader of the same bytes could frame differently, or with
+ * an encoded NUL or slash in its path (see api/framing.h), is answered at once, before its body
+ * is read, and the connection is closed after the answer: whatever follows on it is never read
+ * as a request. MHD_get_connection_values_n() hands every header line, repeats included. */
+static struct api_framing_verdict check_headers(struct MHD_Connection *conn, const char *version)
+{
+    struct api_framing_scan scan = {0};
+
+    (void)MHD_get_connection_values_n(conn, MHD_HEADER_KIND, add_field, &scan);
+    return api_framing_check(&scan, version);
+}
+
+static enum MHD_Result refuse(const struct api_http *h, struct MHD_Connection *conn,
+                              struct req_state *rs, const char *method, const char *url)
+{
+    struct api_reply reply = {0};
+    char addr[64];
+
+    client_address(conn, addr, sizeof(addr));
+    api_log(API_LOG_WARN, "client %s: request refused with %d: %s; its connection is closed", addr,
+            rs->refusal.status, rs->refusal.why);
+    rs->answered = true;
+    api_reply_failure(&reply, rs->refusal.status, rs->refusal.reason);
+    reply.close_connection = true;
+    return send_reply(h, conn, &reply, rs, method, url, NULL);
+}
+
 /* The request's id: the client's X-Request-Id when it is 1 to 64 characters of letters, digits
  * and ".:_-" (what proxies and tracing tools send), so one id follows a request through
  * them; otherwise a new one, 16 hex digits. It goes back in X-Request-Id and into the log. */
@@ -479,12 +541,14 @@ static struct req_state *req_state_new(struct api_http *h)
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct req_state *rs = req_state_new(cls);
-    char *query = strchr(uri, '?');
+    char *query;
     size_t args = 1;
 
     (void)conn;
-    if (!rs)
+    if (!rs || !uri)
         return rs;
+    rs->refusal = api_framing_check_target(uri); /* answered on the first call to on_request */
+    query = strchr(uri, '?');
     for (const char *s = query; s && *s && args <= URI_ARGS_MAX; s++)
         args += *s == '&';
     if (strlen(uri) > URI_MAX)
@@ -505,7 +569,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct api_http *h = cls;
     struct req_state *rs = *req_cls;
 
-    (void)version;
     if (!rs || !rs->started) { /* first call: headers only */
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -517,6 +580,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rs->started = true;
         request_id(h, conn, rs->id);
         *req_cls = rs; /* freed in on_completed() */
+        if (!rs->refusal.status)
+            rs->refusal = check_headers(conn, version);
+        if (rs->refusal.status)
+            return refuse(h, conn, rs, method, url);
         if (rs->uri_status || (cl && strtoull(cl, NULL, 10) > DRAIN_MAX)) {
             rs->answered = true; /* refused before reading the body */
             return too_large(h, conn, rs, method, url,

@@ -18,6 +18,7 @@ int main(void)
     srunner_add_suite(sr, api_scan_suite());
     srunner_add_suite(sr, api_linger_suite());
     srunner_add_suite(sr, api_log_suite());
+    srunner_add_suite(sr, api_framing_suite());
     srunner_add_suite(sr, store_suite());
     srunner_add_suite(sr, turn_stun_suite());
     srunner_add_suite(sr, turn_cred_suite());
@@ -33,6 +34,7 @@ int main(void)
     srunner_add_suite(sr, it_cbctl_suite());
     srunner_add_suite(sr, it_faults_suite());
     srunner_add_suite(sr, it_ops_suite());
+    srunner_add_suite(sr, it_framing_suite());
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

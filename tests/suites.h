@@ -14,6 +14,7 @@ Suite *api_routes_suite(void);
 Suite *api_scan_suite(void);
 Suite *api_linger_suite(void);
 Suite *api_log_suite(void);
+Suite *api_framing_suite(void);
 Suite *store_suite(void);
 Suite *turn_stun_suite(void);
 Suite *turn_cred_suite(void);
@@ -29,5 +30,6 @@ Suite *it_media_suite(void);
 Suite *it_cbctl_suite(void);
 Suite *it_faults_suite(void);
 Suite *it_ops_suite(void);
+Suite *it_framing_suite(void);
 
 #endif
