@@ -1,6 +1,10 @@
 /* api/http.c: libmicrohttpd glue; the only file that includes microhttpd.h.
  *
- * DESIGN: one MHD daemon per listening port, each with an internal thread pool on epoll and TLS.
+ * DESIGN: one MHD daemon per listening port, each with an internal thread pool on poll() and TLS.
+ * Not epoll: in libmicrohttpd 0.9.75 a TLS connection in its handshake stays on the epoll loop's
+ * ready list after its socket ran dry, so one client that sends a byte and stalls keeps a worker
+ * spinning (epoll_wait with timeout 0, recv EAGAIN) until the connection times out. Poll sleeps
+ * (make bench measures both); select() would limit descriptors to FD_SETSIZE.
  * A request's state (its body, at most API_MAX_BODY bytes, and its start time) lives in
  * *req_cls from the first callback to on_completed(), which frees it on every path (done, error,
  * timeout). The last callback borrows a SQLite connection from a pool with one connection per
@@ -415,8 +419,9 @@ static struct req_state *req_state_new(struct api_http *h)
 }
 
 /* Called with the request line's URI before libmicrohttpd splits the query into arguments.
- * Splitting hundreds of them runs its connection memory out, and in epoll mode the 431 it
- * then queues never reaches a TLS client, which waits for its own timeout. So a query with
+ * Splitting hundreds of them runs its connection memory out, and the 431 it then queues never
+ * reaches a TLS client: the connection closes with no answer (in epoll mode the client even
+ * waited for its own timeout; checked again in poll mode with 1,000 arguments). So a query with
  * more arguments than URI_ARGS_MAX, or a URI over URI_MAX, is cut off here (in the
  * connection's own read buffer) and answered 413 or 414 as soon as the headers are in. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -585,7 +590,7 @@ static int make_addr(const char *bind, uint16_t port, struct sockaddr_storage *s
 static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_config *cfg, size_t i)
 {
     uint16_t port = cfg->ports[i];
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_TLS |
                      MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_storage ss;
     bool v6;
@@ -661,8 +666,8 @@ uint16_t api_http_port(const struct api_http *h, size_t i)
 }
 
 /* New connections are refused by on_accept() while requests in flight finish, rather than by
- * MHD_quiesce_daemon(): with a thread pool in epoll mode, libmicrohttpd 0.9.75 aborted the
- * process once on a SIGTERM in the it_faults suite ("Failed to remove listen FD from epoll
+ * MHD_quiesce_daemon(): with a thread pool in epoll mode (used then), libmicrohttpd 0.9.75 aborted
+ * the process once on a SIGTERM in the it_faults suite ("Failed to remove listen FD from epoll
  * set"), most likely its quiesce racing with the workers that take the listening socket out of
  * their own epoll sets once quiesced (not confirmed in its source). */
 void api_http_stop(struct api_http *h, int drain_ms)
