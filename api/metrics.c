@@ -39,6 +39,7 @@ struct api_metrics {
     _Atomic uint64_t le[N_BOUNDS]; /* requests that took at most bounds[i] (not cumulative) */
     _Atomic uint64_t count, sum_us;
     _Atomic uint64_t lingered;
+    _Atomic uint64_t closed[API_CLOSE_N];
 };
 
 int api_metrics_new(struct api_metrics **ret)
@@ -105,6 +106,12 @@ void api_metrics_lingered(struct api_metrics *m)
         atomic_fetch_add_explicit(&m->lingered, 1, memory_order_relaxed);
 }
 
+void api_metrics_closed(struct api_metrics *m, enum api_close_reason why)
+{
+    if (m && why < API_CLOSE_N)
+        atomic_fetch_add_explicit(&m->closed[why], 1, memory_order_relaxed);
+}
+
 /* A label value as the text format wants it: backslash, double quote and newline escaped. */
 static void label(FILE *f, const char *s)
 {
@@ -167,6 +174,15 @@ static void render_requests(FILE *f, const struct api_metrics *m)
            "reset.");
     fprintf(f, "callbridge_http_lingering_closes_total %llu\n",
             (unsigned long long)atomic_load(&m->lingered));
+    family(f, "callbridge_http_closed_connections_total", "counter",
+           "Connections the server closed before they completed a request in time (reason: "
+           "headers, body, keepAlive) or to admit a new one on a full port (evicted).");
+    for (size_t i = 0; i < API_CLOSE_N; i++) {
+        static const char *const reasons[API_CLOSE_N] = {"headers", "body", "keepAlive", "evicted"};
+
+        fprintf(f, "callbridge_http_closed_connections_total{reason=\"%s\"} %llu\n", reasons[i],
+                (unsigned long long)atomic_load(&m->closed[i]));
+    }
 }
 
 /* Every configured TURN server and what the prober knows of it, gathered once so that each

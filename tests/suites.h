@@ -25,5 +25,6 @@ Suite *it_cospaces_suite(void);
 Suite *it_media_suite(void);
 Suite *it_cbctl_suite(void);
 Suite *it_faults_suite(void);
+Suite *it_edge_suite(void);
 
 #endif
