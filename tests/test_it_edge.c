@@ -202,6 +202,7 @@ START_TEST(test_stage_deadlines_close_stuck_connections_not_idle_ones)
     SSL_CTX *ctx = client_ctx();
     char req[512], auth[256], enc[200];
     SSL *headers, *idle;
+    struct th_resp r;
     int handshake;
     int64_t t0;
 
@@ -231,6 +232,11 @@ START_TEST(test_stage_deadlines_close_stuck_connections_not_idle_ones)
     ck_assert_int_lt(api_now_us() - t0, 15 * 1000000); /* their deadline, not the idle timeout */
     ck_assert_uint_ge(th_log_count(&d, "did not complete its TLS handshake and request headers"),
                       1);
+    th_admin(&d, "GET", "/metrics", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_double_ge(
+        th_metric(r.body, "callbridge_http_closed_connections_total", "reason=\"headers\""), 2);
+    th_resp_free(&r);
 
     (void)sleep(2); /* idle for well over --header-timeout: still open, still served */
     ck_assert(tls_send(idle, req));
