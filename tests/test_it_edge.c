@@ -195,13 +195,18 @@ END_TEST
 
 /* ---- stage deadlines ---------------------------------------------------------------------- */
 
+/* A connection stalled in its handshake, its headers or its body is closed at that stage's
+ * deadline, long before the idle timeout (which a trickling client would keep resetting); one
+ * idle between requests is left to the idle timeout. */
 START_TEST(test_stage_deadlines_close_stuck_connections_not_idle_ones)
 {
-    static const char *const args[] = {"--header-timeout", "2", "--connection-timeout", "20", NULL};
+    static const char *const args[] = {
+        "--header-timeout", "2", "--body-timeout", "3", "--connection-timeout", "20", NULL};
     static struct th_daemon d;
     SSL_CTX *ctx = client_ctx();
     char req[512], auth[256], enc[200];
-    SSL *headers, *idle;
+    char post[512];
+    SSL *headers, *body, *idle;
     struct th_resp r;
     int handshake;
     int64_t t0;
@@ -214,6 +219,10 @@ START_TEST(test_stage_deadlines_close_stuck_connections_not_idle_ones)
         EVP_EncodeBlock((unsigned char *)enc, (unsigned char *)auth, (int)strlen(auth)), 0);
     snprintf(req, sizeof(req),
              "GET " CS " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\n\r\n", enc);
+    snprintf(post, sizeof(post),
+             "POST " CS " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\n"
+             "Content-Length: 100\r\n\r\nname=slow",
+             enc);
 
     idle = tls_from(ctx, "127.0.0.1", d.ports[0]); /* a request done, then keep-alive */
     ck_assert_ptr_nonnull(idle);
@@ -225,10 +234,14 @@ START_TEST(test_stage_deadlines_close_stuck_connections_not_idle_ones)
     headers = tls_from(ctx, "127.0.0.1", d.ports[0]); /* stuck in its headers */
     ck_assert_ptr_nonnull(headers);
     ck_assert(tls_send(headers, "GET " CS " HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+    body = tls_from(ctx, "127.0.0.1", d.ports[0]); /* stuck in its body: 9 of 100 bytes */
+    ck_assert_ptr_nonnull(body);
+    ck_assert(tls_send(body, post));
 
     ck_assert_msg(closed_within(handshake, 8000), "a stalled handshake outlived its deadline");
     ck_assert_msg(closed_within(SSL_get_fd(headers), 8000),
                   "unfinished headers outlived their deadline");
+    ck_assert_msg(closed_within(SSL_get_fd(body), 8000), "a stalled body outlived its deadline");
     ck_assert_int_lt(api_now_us() - t0, 15 * 1000000); /* their deadline, not the idle timeout */
     ck_assert_uint_ge(th_log_count(&d, "did not complete its TLS handshake and request headers"),
                       1);
@@ -236,6 +249,8 @@ START_TEST(test_stage_deadlines_close_stuck_connections_not_idle_ones)
     ck_assert_int_eq(r.status, 200);
     ck_assert_double_ge(
         th_metric(r.body, "callbridge_http_closed_connections_total", "reason=\"headers\""), 2);
+    ck_assert_double_ge(
+        th_metric(r.body, "callbridge_http_closed_connections_total", "reason=\"body\""), 1);
     th_resp_free(&r);
 
     (void)sleep(2); /* idle for well over --header-timeout: still open, still served */
@@ -244,6 +259,7 @@ START_TEST(test_stage_deadlines_close_stuck_connections_not_idle_ones)
 
     tls_close(idle);
     tls_close(headers);
+    tls_close(body);
     (void)close(handshake);
     SSL_CTX_free(ctx);
     th_daemon_destroy(&d);
