@@ -94,7 +94,11 @@ static void shut(struct api_guard *g, struct api_guard_conn *c, enum api_close_r
 static int64_t expire(struct api_guard *g, int64_t now)
 {
     static const enum api_close_reason reasons[] = {
-        API_CLOSE_HEAD_DEADLINE, API_CLOSE_BODY_DEADLINE, API_CLOSE_N, API_CLOSE_IDLE_DEADLINE};
+        [API_GUARD_HEAD] = API_CLOSE_HEAD_DEADLINE,
+        [API_GUARD_BODY] = API_CLOSE_BODY_DEADLINE,
+        [API_GUARD_BUSY] = API_CLOSE_N, /* has no deadline */
+        [API_GUARD_IDLE] = API_CLOSE_IDLE_DEADLINE,
+    };
     int64_t next = NO_DEADLINE;
 
     for (size_t p = 0; p < g->cfg.nports; p++) {
