@@ -92,6 +92,9 @@ build/$(1)/bench-prober: build/$(1)/scripts/bench/prober.o $$(TURN_SRCS:%.c=buil
 build/$(1)/bench-media: build/$(1)/scripts/bench/media.o $$(TURN_SRCS:%.c=build/$(1)/%.o) $$(MEDIA_SRCS:%.c=build/$(1)/%.o)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
 
+build/$(1)/bench-stall: build/$(1)/scripts/bench/stall.o
+	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^
+
 build/$(1)/soakgen: build/$(1)/scripts/bench/soakgen.o
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^
 
@@ -171,7 +174,7 @@ soak:
 
 bench:
 	scripts/install-deps.sh bench
-	$(MAKE) build/rel/callbridged build/rel/bench-minimal build/rel/bench-prober build/rel/bench-cospaces build/rel/bench-media
+	$(MAKE) build/rel/callbridged build/rel/bench-minimal build/rel/bench-stall build/rel/bench-prober build/rel/bench-cospaces build/rel/bench-media
 	scripts/bench/bench.sh build/rel
 	scripts/bench/prober.sh build/rel
 	scripts/bench/cospaces.sh build/rel

@@ -154,6 +154,16 @@ void api_metrics_lingered(struct api_metrics *m);
 /* /metrics shows auth's password verifications and throttle records (api/auth.h) from now on;
  * auth must outlive the scrapes. m NULL is a no-op. */
 void api_metrics_watch_auth(struct api_metrics *m, struct api_auth *auth);
+/* Why the server closed a connection before libmicrohttpd's own timeout (api/guard.h). */
+enum api_close_reason {
+    API_CLOSE_HEAD_DEADLINE, /* TLS handshake and headers not in within --header-timeout */
+    API_CLOSE_BODY_DEADLINE, /* body not in within --body-timeout */
+    API_CLOSE_IDLE_DEADLINE, /* no complete request line within a keep-alive wait */
+    API_CLOSE_EVICTED,       /* gave way to a new connection on a full port */
+    API_CLOSE_N,
+};
+/* Counts one such close. */
+void api_metrics_closed(struct api_metrics *m, enum api_close_reason why);
 /* GET /metrics: the Prometheus text format. */
 void api_res_metrics(const struct api *api, struct store *st, const struct api_request *req,
                      struct api_reply *reply);

@@ -27,6 +27,8 @@ static const struct option_def options[] = {
     {"connection-limit", "N", "open connections per port (default 1000)"},
     {"connection-timeout", "SECONDS", "idle connection timeout (default 30)"},
     {"per-ip-connection-limit", "N", "open connections per client address and port (default 100)"},
+    {"header-timeout", "SECONDS", "for the TLS handshake and a request's headers (default 10)"},
+    {"body-timeout", "SECONDS", "for a request's body once its headers are in (default 30)"},
     {"probe-interval", "SECONDS", "how often each TURN server is probed (default 30)"},
 };
 
@@ -103,6 +105,8 @@ static void defaults(struct api_config *c)
     c->connection_limit = 1000;
     c->connection_timeout_s = 30;
     c->per_ip_connection_limit = 100;
+    c->header_timeout_s = 10;
+    c->body_timeout_s = 30;
     c->probe_interval_s = 30;
     for (size_t i = 0; i < API_CAP__N; i++)
         c->max_objects[i] = caps[i].dflt;
@@ -192,6 +196,10 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
         return set_uint(&c->per_ip_connection_limit, v, 1, 100000);
     if (strcmp(key, "connection-timeout") == 0)
         return set_uint(&c->connection_timeout_s, v, 1, 3600);
+    if (strcmp(key, "header-timeout") == 0)
+        return set_uint(&c->header_timeout_s, v, 1, 3600);
+    if (strcmp(key, "body-timeout") == 0)
+        return set_uint(&c->body_timeout_s, v, 1, 3600);
     if (strcmp(key, "probe-interval") == 0)
         return set_uint(&c->probe_interval_s, v, 1, 86400);
     for (size_t i = 0; i < API_CAP__N; i++)

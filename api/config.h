@@ -32,6 +32,8 @@ struct api_config {
     unsigned connection_limit;
     unsigned connection_timeout_s;
     unsigned per_ip_connection_limit;
+    unsigned header_timeout_s; /* TLS handshake and request headers */
+    unsigned body_timeout_s;   /* a request body, once its headers are in */
     unsigned probe_interval_s; /* between two probes of a TURN server */
     /* the most objects of each collection (enum api_cap); 0 = no cap */
     unsigned max_objects[API_CAP__N];

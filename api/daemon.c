@@ -284,6 +284,8 @@ static int start_http(const struct api_config *c, const struct api_paths *p, con
         .connection_limit = c->connection_limit,
         .connection_timeout_s = c->connection_timeout_s,
         .per_ip_connection_limit = c->per_ip_connection_limit,
+        .header_timeout_s = c->header_timeout_s,
+        .body_timeout_s = c->body_timeout_s,
         .db_path = p->db,
     };
     int r;

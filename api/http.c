@@ -1,12 +1,18 @@
 /* api/http.c: libmicrohttpd glue; the only file that includes microhttpd.h.
  *
- * DESIGN: one MHD daemon per listening port, each with an internal thread pool on epoll and TLS.
+ * DESIGN: one MHD daemon per listening port, each with an internal thread pool on poll() and TLS.
+ * Not epoll: in libmicrohttpd 0.9.75 a TLS connection in its handshake stays on the epoll loop's
+ * ready list after its socket ran dry, so one client that sends a byte and stalls keeps a worker
+ * spinning (epoll_wait with timeout 0, recv EAGAIN) until the connection times out. Poll sleeps
+ * (make bench measures both); select() would limit descriptors to FD_SETSIZE.
  * A request's state (its body, at most API_MAX_BODY bytes, and its start time) lives in
  * *req_cls from the first callback to on_completed(), which frees it on every path (done, error,
  * timeout). The last callback borrows a SQLite connection from a pool with one connection per
- * worker thread, authenticates, routes (api/routes.c) and queues the reply. A connection closed
- * while its client is still sending lingers (api/linger.c). Shutdown refuses new connections,
- * waits until no request is in flight, then stops the daemons.
+ * worker thread, authenticates, routes (api/routes.c) and queues the reply. Each connection's
+ * stage goes to the connection table (api/guard.c), which closes the ones past their stage's
+ * deadline and, on a full port, the ones holding it without completing requests. A connection
+ * closed while its client is still sending lingers (api/linger.c). Shutdown refuses new
+ * connections, waits until no request is in flight, then stops the daemons.
  * The first callback refuses, and closes the connection after, a request that another reader of
  * the same bytes could frame differently (api/framing.c). */
 #include <arpa/inet.h>
@@ -24,6 +30,7 @@
 #include <openssl/rand.h>
 
 #include "api/framing.h"
+#include "api/guard.h"
 #include "api/http.h"
 #include "api/linger.h"
 #include "api/log.h"
@@ -60,7 +67,7 @@ struct pool {
 struct port_ref {
     const struct api_http *h;
     atomic_uint port; /* known once its daemon runs (for --listen 0), and read by its threads */
-    atomic_uint open; /* connections open now */
+    size_t i;         /* its index in api_http.ports and in the connection table */
 };
 
 struct api_http {
@@ -75,6 +82,7 @@ struct api_http {
     unsigned limit;            /* open connections per port, beyond which new ones are refused */
     atomic_bool stopping;      /* api_http_stop() has begun: every new connection is refused */
     struct api_linger *linger; /* closes connections whose client is still sending */
+    struct api_guard *guard;   /* stage deadlines and eviction */
     struct port_ref ports[API_MAX_LISTEN];
 };
 
@@ -383,6 +391,15 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
                   (socklen_t)cap);
 }
 
+/* The connection's entry in the table (api/guard.h), or NULL. */
+static struct api_guard_conn *guard_entry(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, const char *url,
                               const char *method, struct req_state *rs)
 {
@@ -395,6 +412,7 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     enum MHD_Result ret;
     int r;
 
+    api_guard_stage(h->guard, guard_entry(conn), API_GUARD_BUSY); /* never evicted now */
     st = pool_get(&h->pool);
     if (!st) {
         api_reply_err(&reply, -EBUSY);
@@ -534,17 +552,20 @@ static struct req_state *req_state_new(struct api_http *h)
 }
 
 /* Called with the request line's URI before libmicrohttpd splits the query into arguments.
- * Splitting hundreds of them runs its connection memory out, and in epoll mode the 431 it
- * then queues never reaches a TLS client, which waits for its own timeout. So a query with
+ * Splitting hundreds of them runs its connection memory out, and the 431 it then queues never
+ * reaches a TLS client: the connection closes with no answer (in epoll mode the client even
+ * waited for its own timeout; checked again in poll mode with 1,000 arguments). So a query with
  * more arguments than URI_ARGS_MAX, or a URI over URI_MAX, is cut off here (in the
  * connection's own read buffer) and answered 413 or 414 as soon as the headers are in. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    struct req_state *rs = req_state_new(cls);
+    struct api_http *h = cls;
+    struct req_state *rs = req_state_new(h);
     char *query;
     size_t args = 1;
 
-    (void)conn;
+    /* the request line is in: a keep-alive connection's wait ends, its headers are due */
+    api_guard_stage(h->guard, guard_entry(conn), API_GUARD_HEAD);
     if (!rs || !uri)
         return rs;
     rs->refusal = api_framing_check_target(uri); /* answered on the first call to on_request */
@@ -578,6 +599,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!rs)
             return MHD_NO;
         rs->started = true;
+        api_guard_stage(h->guard, guard_entry(conn), API_GUARD_BODY);
         request_id(h, conn, rs->id);
         *req_cls = rs; /* freed in on_completed() */
         if (!rs->refusal.status)
@@ -606,8 +628,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         return MHD_YES;
     }
-    if (rs->too_big)
+    if (rs->too_big) {
+        api_guard_stage(h->guard, guard_entry(conn), API_GUARD_BUSY);
         return too_large(h, conn, rs, method, url, MHD_HTTP_CONTENT_TOO_LARGE);
+    }
     return handle(h, conn, url, method, rs);
 }
 
@@ -617,8 +641,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     struct api_http *h = cls;
     struct req_state *rs = *req_cls;
 
-    (void)conn;
     (void)toe;
+    api_guard_stage(h->guard, guard_entry(conn), API_GUARD_IDLE); /* closed or kept alive */
     if (!rs)
         return;
     free(rs->body);
@@ -627,30 +651,32 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     atomic_fetch_sub(&h->inflight, 1);
 }
 
-/* Counts the open connections of a port. A closed one, which libmicrohttpd closes right after
- * this callback (it still holds the socket), lingers if its client is still sending. */
+/* Enters a new connection in the table, its entry in *socket_ctx. A closed one, which
+ * libmicrohttpd closes right after this callback (it still holds the socket), leaves the table
+ * and lingers if its client is still sending. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode code)
 {
     struct port_ref *port = cls;
-    const union MHD_ConnectionInfo *info;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 
-    (void)socket_ctx;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        atomic_fetch_add(&port->open, 1);
+        *socket_ctx = api_guard_open(port->h->guard, port->i, info ? info->connect_fd : -1);
         return;
     }
     if (code != MHD_CONNECTION_NOTIFY_CLOSED)
         return;
-    atomic_fetch_sub(&port->open, 1);
-    info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    api_guard_close(port->h->guard, port->i, *socket_ctx);
+    *socket_ctx = NULL;
     if (info) /* the lingering thread runs before any daemon starts */
         (void)api_linger_add(port->h->linger, info->connect_fd);
 }
 
 /* A connection over the limit is closed as soon as it is accepted: the client is refused at
  * once instead of waiting in the listen queue, as it would once libmicrohttpd's own limit (set
- * a little higher) stopped it accepting. */
+ * a little higher) stopped it accepting. At the limit, a connection that holds the port without
+ * completing a request, or else an idle one, gives way to it (api_guard_admit). */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     static atomic_llong logged;
@@ -660,12 +686,12 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     (void)addrlen;
     if (atomic_load(&port->h->stopping))
         return MHD_NO;
-    if (atomic_load(&port->open) < port->h->limit)
+    if (api_guard_admit(port->h->guard, port->i, atomic_load(&port->port)))
         return MHD_YES;
     if (api_log_due(&logged, 10))
         api_log(API_LOG_WARN,
-                "port %u has %u connections open, its limit: new ones are refused until some "
-                "close (logged at most every 10 s)",
+                "port %u has %u connections open, its limit, all of them busy: new ones are "
+                "refused until some close (logged at most every 10 s)",
                 atomic_load(&port->port), port->h->limit);
     return MHD_NO;
 }
@@ -710,7 +736,7 @@ static int make_addr(const char *bind, uint16_t port, struct sockaddr_storage *s
 static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_config *cfg, size_t i)
 {
     uint16_t port = cfg->ports[i];
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_TLS |
                      MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_storage ss;
     bool v6;
@@ -720,6 +746,7 @@ static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_co
     if (v6)
         flags |= MHD_USE_IPv6;
     h->ports[i].h = h;
+    h->ports[i].i = i;
     atomic_store(&h->ports[i].port, port);
     return MHD_start_daemon(
         flags, port, on_accept, &h->ports[i], on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
@@ -732,6 +759,21 @@ static struct MHD_Daemon *start_one(struct api_http *h, const struct api_http_co
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, &h->ports[i], MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_END);
+}
+
+static int start_guard(struct api_http *h, const struct api_http_config *cfg)
+{
+    struct api_guard_config gc = {
+        .nports = cfg->nports,
+        .limit = cfg->connection_limit,
+        .capacity = cfg->connection_limit + cfg->threads * API_HTTP_SPARE_PER_THREAD,
+        .head_ms = cfg->header_timeout_s * 1000,
+        .body_ms = cfg->body_timeout_s * 1000,
+        .idle_ms = cfg->connection_timeout_s * 1000,
+        .metrics = h->api->metrics,
+    };
+
+    return api_guard_start(&gc, &h->guard);
 }
 
 int api_http_start(const struct api_http_config *cfg, const struct api *api, struct api_auth *auth,
@@ -757,6 +799,9 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
     if (r < 0)
         goto fail;
     r = api_linger_start(cfg->linger_max, api->metrics, &h->linger);
+    if (r < 0)
+        goto fail;
+    r = start_guard(h, cfg);
     if (r < 0)
         goto fail;
     for (; h->n < cfg->nports; h->n++) {
@@ -789,8 +834,8 @@ uint16_t api_http_port(const struct api_http *h, size_t i)
 }
 
 /* New connections are refused by on_accept() while requests in flight finish, rather than by
- * MHD_quiesce_daemon(): with a thread pool in epoll mode, libmicrohttpd 0.9.75 aborted the
- * process once on a SIGTERM in the it_faults suite ("Failed to remove listen FD from epoll
+ * MHD_quiesce_daemon(): with a thread pool in epoll mode (used then), libmicrohttpd 0.9.75 aborted
+ * the process once on a SIGTERM in the it_faults suite ("Failed to remove listen FD from epoll
  * set"), most likely its quiesce racing with the workers that take the listening socket out of
  * their own epoll sets once quiesced (not confirmed in its source). */
 void api_http_stop(struct api_http *h, int drain_ms)
@@ -802,6 +847,7 @@ void api_http_stop(struct api_http *h, int drain_ms)
         (void)usleep(10 * 1000);
     for (size_t i = 0; i < h->n; i++)
         MHD_stop_daemon(h->daemons[i]);
+    api_guard_stop(h->guard);
     api_linger_stop(h->linger);
     pool_close(&h->pool);
     free(h);

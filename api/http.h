@@ -23,6 +23,8 @@ struct api_http_config {
     unsigned connection_limit;        /* per port */
     unsigned connection_timeout_s;    /* idle connections are closed after this */
     unsigned per_ip_connection_limit; /* per client address and port */
+    unsigned header_timeout_s;        /* TLS handshake and request headers (api/guard.h) */
+    unsigned body_timeout_s;          /* a body, once the headers are in */
     unsigned linger_max;              /* sockets lingering at once (api/linger.h), all ports */
     const char *db_path;              /* every worker gets a pooled connection to it */
     const char *cert_pem, *key_pem;   /* PEM text */

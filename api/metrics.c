@@ -43,6 +43,7 @@ struct api_metrics {
     _Atomic uint64_t count, sum_us;
     _Atomic uint64_t lingered;
     struct api_auth *_Atomic auth; /* set once the HTTP edge starts */
+    _Atomic uint64_t closed[API_CLOSE_N];
 };
 
 int api_metrics_new(struct api_metrics **ret)
@@ -115,6 +116,12 @@ void api_metrics_watch_auth(struct api_metrics *m, struct api_auth *auth)
         atomic_store(&m->auth, auth);
 }
 
+void api_metrics_closed(struct api_metrics *m, enum api_close_reason why)
+{
+    if (m && why < API_CLOSE_N)
+        atomic_fetch_add_explicit(&m->closed[why], 1, memory_order_relaxed);
+}
+
 /* A label value as the text format wants it: backslash, double quote and newline escaped. */
 static void label(FILE *f, const char *s)
 {
@@ -182,6 +189,15 @@ static void render_requests(FILE *f, const struct api_metrics *m)
            "at its rate; the next line of a site says how many of its lines were dropped).");
     fprintf(f, "callbridge_log_suppressed_lines_total %llu\n",
             (unsigned long long)api_log_suppressed());
+    family(f, "callbridge_http_closed_connections_total", "counter",
+           "Connections the server closed before they completed a request in time (reason: "
+           "headers, body, keepAlive) or to admit a new one on a full port (evicted).");
+    for (size_t i = 0; i < API_CLOSE_N; i++) {
+        static const char *const reasons[API_CLOSE_N] = {"headers", "body", "keepAlive", "evicted"};
+
+        fprintf(f, "callbridge_http_closed_connections_total{reason=\"%s\"} %llu\n", reasons[i],
+                (unsigned long long)atomic_load(&m->closed[i]));
+    }
 }
 
 /* Every configured TURN server and what the prober knows of it, gathered once so that each

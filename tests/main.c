@@ -35,6 +35,7 @@ int main(void)
     srunner_add_suite(sr, it_faults_suite());
     srunner_add_suite(sr, it_ops_suite());
     srunner_add_suite(sr, it_framing_suite());
+    srunner_add_suite(sr, it_edge_suite());
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -31,5 +31,6 @@ Suite *it_cbctl_suite(void);
 Suite *it_faults_suite(void);
 Suite *it_ops_suite(void);
 Suite *it_framing_suite(void);
+Suite *it_edge_suite(void);
 
 #endif

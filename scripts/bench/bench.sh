@@ -7,11 +7,16 @@
 # list cache (api/cache.c); a third run rotates through 64 different pages (offset=0..63, more
 # than the cache holds) to show the cost of rendering every answer from SQLite.
 # The daemon logs at warn level here, so the figures leave out the per-request log line.
+# Both servers run libmicrohttpd's poll() loop (api/http.c says why not epoll). Next to the
+# ratio: the CPU seconds each server uses while 2, then 50, clients hold a connection open after
+# the first byte of a TLS handshake, for STALL_SECONDS (default 5); target: under 0.1 s.
+# BENCH_COMPARE=1 also runs the minimal server with epoll and with select, the other candidates.
 # Usage: scripts/bench/bench.sh build/rel   (BENCH_SECONDS, default 10, per run)
 set -eu
 
 bin=${1:?usage: $0 build/VARIANT}
 secs=${BENCH_SECONDS:-10}
+stall_secs=${STALL_SECONDS:-5}
 threads=$(nproc)
 # shellcheck source=scripts/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -34,9 +39,22 @@ done
 curl -sS --fail --cacert "$dir/cert.pem" -H "$auth" -o "$dir/body.xml" "$url"
 grep -q 'total="100"' "$dir/body.xml" || { echo "bench: expected 100 servers" >&2; exit 1; }
 
-"$bin/bench-minimal" "$dir/cert.pem" "$dir/key.pem" "$dir/body.xml" "$threads" >"$dir/minimal.out" &
-pids="$pids $!"
-mport=$(listen_port "$!") || { echo "bench: bench-minimal did not start" >&2; exit 1; }
+start_minimal() { # mode -> sets $minimal and $mport
+    "$bin/bench-minimal" "$dir/cert.pem" "$dir/key.pem" "$dir/body.xml" "$threads" "$1" \
+        >"$dir/minimal-$1.out" 2>&1 &
+    minimal=$!
+    pids="$pids $minimal"
+    mport=$(listen_port "$minimal") || { echo "bench: bench-minimal ($1) did not start" >&2; exit 1; }
+}
+stop_minimal() {
+    kill -TERM "$minimal" && wait "$minimal" || true
+}
+stall_cpu() { # pid port conns -> CPU seconds used while conns half-handshakes stall
+    "$bin/bench-stall" "$1" "$2" "$3" "$stall_secs" | awk -v n="$3" '
+        $4 != n { print "bench: only " $4 " of " n " stalled connections opened" > "/dev/stderr" }
+        { print $2 }'
+}
+start_minimal poll
 
 # wrk prints "Requests/sec: N" and, with --latency, "99%  X{us,ms,s}".
 cat >"$dir/rotate.lua" <<'LUA'
@@ -72,9 +90,15 @@ cb_rps=$1 cb_p99=$2
 set -- $(run_wrk "$url" -s "$dir/rotate.lua")
 nc_rps=$1 nc_p99=$2
 rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$daemon/status")
+cb_stall2=$(stall_cpu "$daemon" "$port" 2)
+cb_stall50=$(stall_cpu "$daemon" "$port" 50)
+base_stall2=$(stall_cpu "$minimal" "$mport" 2)
+base_stall50=$(stall_cpu "$minimal" "$mport" 50)
+stop_minimal
 
 awk -v b="$base_rps" -v bp="$base_p99" -v c="$cb_rps" -v cp="$cb_p99" -v rss="$rss_kb" \
-    -v n="$nc_rps" -v np="$nc_p99" \
+    -v n="$nc_rps" -v np="$nc_p99" -v cs2="$cb_stall2" -v cs50="$cb_stall50" \
+    -v bs2="$base_stall2" -v bs50="$base_stall50" -v ss="$stall_secs" \
     -v size="$(wc -c <"$dir/body.xml")" -v s="$secs" -v t="$threads" 'BEGIN {
     ratio = c / b
     r_ok = "MISSED"; if (ratio >= 0.6) r_ok = "met"
@@ -88,4 +112,20 @@ awk -v b="$base_rps" -v bp="$base_p99" -v c="$cb_rps" -v cp="$cb_p99" -v rss="$r
     printf "  ratio callbridged/baseline: %.2f   (target >= 0.6: %s)\n", ratio, r_ok
     printf "  callbridged p99: %.2f ms     (target < 10 ms: %s)\n", cp, p_ok
     printf "  callbridged peak RSS: %.1f MB (target < 30 MB: %s)\n", rss / 1024, m_ok
+    s_ok = "MISSED"; if (cs2 < 0.1 && cs50 < 0.1) s_ok = "met"
+    printf "CPU seconds over %ss while clients stall after 1 byte of a TLS handshake (poll loop)\n", ss
+    printf "  %-26s %10s %10s\n", "", "2 stalled", "50 stalled"
+    printf "  %-26s %10.2f %10.2f\n", "minimal MHD (baseline)", bs2, bs50
+    printf "  %-26s %10.2f %10.2f   (target < 0.1 s: %s)\n", "callbridged", cs2, cs50, s_ok
 }'
+
+# The other event loops of libmicrohttpd, on the minimal server, for the record.
+if [ -n "${BENCH_COMPARE:-}" ]; then
+    for mode in epoll select; do
+        start_minimal "$mode"
+        set -- $(run_wrk "https://127.0.0.1:$mport/api/v1/turnServers")
+        printf "  minimal MHD, %-6s loop: %6d req/s, p99 %.2f ms, CPU over %ss with 2 / 50 stalled: %s / %s\n" \
+            "$mode" "$1" "$2" "$stall_secs" "$(stall_cpu "$minimal" "$mport" 2)" "$(stall_cpu "$minimal" "$mport" 50)"
+        stop_minimal
+    done
+fi

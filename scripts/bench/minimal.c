@@ -1,8 +1,9 @@
 /* scripts/bench/minimal.c: the baseline for `make bench`. A libmicrohttpd HTTPS server with the
- * same TLS priorities, thread pool and epoll mode as callbridged, answering every request with a
- * fixed XML body read from a file (callbridged's own answer, captured by bench.sh).
- * Usage: bench-minimal CERT KEY BODY_FILE THREADS   (listens on 127.0.0.1, a free port, printed
- * as "listening on port N"; stops on SIGTERM or SIGINT). */
+ * same TLS priorities, thread pool and event loop as callbridged (poll; MODE picks another one to
+ * compare: epoll or select), answering every request with a fixed XML body read from a file
+ * (callbridged's own answer, captured by bench.sh).
+ * Usage: bench-minimal CERT KEY BODY_FILE THREADS [MODE]   (listens on 127.0.0.1, a free port,
+ * printed as "listening on port N"; stops on SIGTERM or SIGINT). */
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <signal.h>
@@ -54,10 +55,17 @@ int main(int argc, char **argv)
     struct MHD_Daemon *d;
     size_t len, cert_len, key_len, body_len;
     char *cert, *key, *body;
+    unsigned loop = MHD_USE_POLL;
     sigset_t set;
     int sig;
 
-    if (argc != 5)
+    if (argc != 5 && argc != 6)
+        return 2;
+    if (argc == 6 && strcmp(argv[5], "epoll") == 0)
+        loop = MHD_USE_EPOLL;
+    else if (argc == 6 && strcmp(argv[5], "select") == 0)
+        loop = 0;
+    else if (argc == 6 && strcmp(argv[5], "poll") != 0)
         return 2;
     cert = slurp(argv[1], &cert_len);
     key = slurp(argv[2], &key_len);
@@ -70,14 +78,13 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TLS |
-                             MHD_USE_ERROR_LOG | MHD_USE_ITC,
-                         0, NULL, NULL, answer, resp, MHD_OPTION_HTTPS_MEM_KEY, key,
-                         MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_PRIORITIES,
-                         "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_THREAD_POOL_SIZE,
-                         (unsigned)atoi(argv[4]), MHD_OPTION_CONNECTION_LIMIT, 1000u,
-                         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_SOCK_ADDR,
-                         (struct sockaddr *)&sin, MHD_OPTION_END);
+    d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | loop | MHD_USE_TLS | MHD_USE_ERROR_LOG | MHD_USE_ITC, 0,
+        NULL, NULL, answer, resp, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_MEM_CERT, cert,
+        MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)atoi(argv[4]), MHD_OPTION_CONNECTION_LIMIT, 1000u,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+        MHD_OPTION_END);
     if (!d)
         return 1;
     printf("listening on port %u\n", MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
