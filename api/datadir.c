@@ -241,12 +241,17 @@ static void log_key_mode(const struct api_paths *p)
 /* A new key for a database that sealed nothing with any key yet. */
 static int new_key(const struct api_paths *p, size_t sealed, bool has_check, struct api_secret *ret)
 {
+    int r;
+
     if (sealed > 0 || has_check) {
         log_wrong_key(p, true);
         return -ENOKEY;
     }
     api_log(API_LOG_INFO, "creating the secrets key %s", p->secret);
-    return api_secret_create(p->secret, ret);
+    r = api_secret_create(p->secret, ret);
+    if (r < 0)
+        api_log(API_LOG_ERR, "cannot create %s: %s", p->secret, strerror(-r));
+    return r;
 }
 
 static int record_check(struct store *st, const struct api_paths *p, const struct api_secret *k)
@@ -296,7 +301,8 @@ int api_datadir_secret(struct store *st, const struct api_paths *p, struct api_s
     } else if (r == -EPERM) {
         log_key_mode(p);
     } else if (r < 0) {
-        api_log(API_LOG_ERR, "cannot load %s: %s", p->secret, strerror(-r));
+        api_log(API_LOG_ERR, "cannot load %s: %s", p->secret,
+                r == -EINVAL ? "not a 32-byte key" : strerror(-r));
     }
     if (r == 0 && rc == -ENOENT)
         r = record_check(st, p, &k);
