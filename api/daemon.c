@@ -335,21 +335,19 @@ static void block_signals(sigset_t *set)
  * (the service manager owns the file), and the certificate is loaded into libmicrohttpd once. */
 static int wait_for_stop(const sigset_t *set)
 {
-    static atomic_llong last;
-
     for (;;) {
         int sig = 0;
 
         if (sigwait(set, &sig) != 0 || sig == SIGTERM || sig == SIGINT)
             return sig;
-        if (!api_log_due(&last, 1)) /* one line a second, however many arrive */
-            continue;
-        if (sig == SIGHUP)
-            api_log(API_LOG_INFO, "SIGHUP ignored: nothing to reopen (the log goes to "
-                                  "stderr); restart callbridged to load a new certificate");
+        if (sig == SIGHUP) /* one line a second, however many arrive */
+            api_log_every(1, API_LOG_INFO,
+                          "SIGHUP ignored: nothing to reopen (the log goes to stderr); restart "
+                          "callbridged to load a new certificate");
         else
-            api_log(API_LOG_INFO, "signal %d (%s) ignored; SIGTERM or SIGINT stops callbridged",
-                    sig, strsignal(sig));
+            api_log_every(1, API_LOG_INFO,
+                          "signal %d (%s) ignored; SIGTERM or SIGINT stops callbridged", sig,
+                          strsignal(sig));
     }
 }
 

@@ -70,24 +70,21 @@ static int64_t deadline(const struct api_guard *g, enum api_guard_stage stage, i
 static void shut(struct api_guard *g, struct api_guard_conn *c, enum api_close_reason why,
                  unsigned port_number)
 {
-    static atomic_llong logged[API_CLOSE_N];
-
     (void)shutdown(c->fd, SHUT_RDWR);
     c->closing = true;
     g->ports[c->port].closing++;
     api_metrics_closed(g->cfg.metrics, why);
-    if (!api_log_due(&logged[why], 10))
-        return;
     if (why == API_CLOSE_EVICTED)
-        api_log(API_LOG_WARN,
-                "port %u is at its limit of %u connections: the oldest one waiting for its %s "
-                "is closed to admit a new one (logged at most every 10 s)",
-                port_number, g->cfg.limit, stage_names[c->stage]);
+        api_log_every(
+            10, API_LOG_WARN,
+            "port %u is at its limit of %u connections: the oldest one waiting for its %s "
+            "is closed to admit a new one (logged at most every 10 s)",
+            port_number, g->cfg.limit, stage_names[c->stage]);
     else
-        api_log(API_LOG_WARN,
-                "a connection that did not complete its %s in time is closed (logged at most "
-                "every 10 s)",
-                stage_names[c->stage]);
+        api_log_every(10, API_LOG_WARN,
+                      "a connection that did not complete its %s in time is closed (logged at most "
+                      "every 10 s)",
+                      stage_names[c->stage]);
 }
 
 /* Shuts down every connection past its deadline; returns the nearest deadline left. */

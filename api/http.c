@@ -679,7 +679,6 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
  * completing a request, or else an idle one, gives way to it (api_guard_admit). */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
-    static atomic_llong logged;
     struct port_ref *port = cls;
 
     (void)addr;
@@ -688,11 +687,10 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
         return MHD_NO;
     if (api_guard_admit(port->h->guard, port->i, atomic_load(&port->port)))
         return MHD_YES;
-    if (api_log_due(&logged, 10))
-        api_log(API_LOG_WARN,
-                "port %u has %u connections open, its limit, all of them busy: new ones are "
-                "refused until some close (logged at most every 10 s)",
-                atomic_load(&port->port), port->h->limit);
+    api_log_every(10, API_LOG_WARN,
+                  "port %u has %u connections open, its limit, all of them busy: new ones are "
+                  "refused until some close (logged at most every 10 s)",
+                  atomic_load(&port->port), port->h->limit);
     return MHD_NO;
 }
 

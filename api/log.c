@@ -191,16 +191,3 @@ void api_log_site(const void *site, const struct api_log_rate *rate, enum api_lo
     emit(site, rate, level, fmt, ap);
     va_end(ap);
 }
-
-bool api_log_due(atomic_llong *last, int seconds)
-{
-    struct timespec ts;
-    long long now, prev;
-
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    now = (long long)ts.tv_sec;
-    prev = atomic_load(last);
-    if (prev && now - prev < seconds)
-        return false;
-    return atomic_compare_exchange_strong(last, &prev, now);
-}

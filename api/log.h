@@ -41,9 +41,7 @@ void api_log_every(int seconds, enum api_log_level level, const char *fmt, ...)
  * logs, or the address of a static of the caller's), with rate (the first call sets it). */
 void api_log_site(const void *site, const struct api_log_rate *rate, enum api_log_level level,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Deprecated shape kept while callers move to api_log_every(): true at most once per 'seconds'
- * for the same *last. */
-bool api_log_due(atomic_llong *last, int seconds);
+
 /* Lines dropped by the limiter since start. Thread-safe. */
 uint64_t api_log_suppressed(void);
 

@@ -98,17 +98,15 @@ void api_reply_err(struct api_reply *reply, int err)
  * request that cannot succeed as it stands (a 503 would tell clients to retry). */
 void api_reply_too_many(struct api_reply *reply, const char *collection)
 {
-    static atomic_llong last;
     char reason[64];
 
     (void)snprintf(reason, sizeof(reason), "tooMany%c%s", toupper((unsigned char)collection[0]),
                    collection + 1);
     api_reply_failure(reply, 400, reason);
-    if (api_log_due(&last, 10))
-        api_log(API_LOG_WARN,
-                "%s: the cap on objects is reached, creating more is refused (%s); delete some "
-                "or raise the cap (callbridged --help, --max-...)",
-                collection, reason);
+    api_log_every(10, API_LOG_WARN,
+                  "%s: the cap on objects is reached, creating more is refused (%s); delete some "
+                  "or raise the cap (callbridged --help, --max-...)",
+                  collection, reason);
 }
 
 void api_reply_xml(struct api_reply *reply, struct api_xml *x)
