@@ -28,6 +28,7 @@ static const struct option_def options[] = {
     {"connection-timeout", "SECONDS", "idle connection timeout (default 30)"},
     {"per-ip-connection-limit", "N", "open connections per client address and port (default 100)"},
     {"probe-interval", "SECONDS", "how often each TURN server is probed (default 30)"},
+    {"max-legs", "N", "call legs with media at once (default: what open files allow)"},
 };
 
 static void usage(void)
@@ -152,6 +153,8 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
         return set_uint(&c->connection_timeout_s, v, 1, 3600);
     if (strcmp(key, "probe-interval") == 0)
         return set_uint(&c->probe_interval_s, v, 1, 86400);
+    if (strcmp(key, "max-legs") == 0)
+        return set_uint(&c->max_legs, v, 1, 1000000);
     return -ENOENT;
 }
 

@@ -22,6 +22,7 @@ struct api_config {
     unsigned connection_timeout_s;
     unsigned per_ip_connection_limit;
     unsigned probe_interval_s; /* between two probes of a TURN server */
+    unsigned max_legs;         /* call legs with media at once; 0 = what RLIMIT_NOFILE allows */
     /* positional arguments (the "user ..." subcommand), pointing into argv */
     char *args[4];
     size_t nargs;

@@ -301,7 +301,7 @@ static void describe_local(struct turn_host_status *h, const char *reason)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
         snprintf(limit, sizeof(limit), "; RLIMIT_NOFILE %llu", (unsigned long long)rl.rlim_cur);
     snprintf(h->detail, sizeof(h->detail),
-             "callbridged could not open a socket to probe this host (%s%s): a limit of this "
+             "callbridged could not open a socket to probe this host (%.60s%s): a limit of this "
              "host, not of the TURN server, which was not tried; %s; raise LimitNOFILE= (ulimit "
              "-n) or lower --max-legs",
              reason, limit, h->reachable ? "its last result is kept" : "it has no earlier result");
