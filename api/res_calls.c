@@ -366,7 +366,7 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
     struct sockaddr_storage addr;
     struct api_calls *c = api->calls;
     const char *refused = NULL;
-    size_t budget = c->leg_budget;
+    size_t budget = 0;
     struct leg *l = NULL;
     int r;
 
@@ -379,6 +379,7 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
         return;
     }
     pthread_mutex_lock(&c->lock);
+    budget = c->leg_budget;
     if (!find_call(c, call_id)) {
         r = -ENOENT;
     } else if ((refused = admission(c, call_id, media && *media && api->media))) {
