@@ -4,6 +4,7 @@
  * input is refused. */
 #include <arpa/inet.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +283,54 @@ START_TEST(test_33rd_leg_refused_at_post)
 }
 END_TEST
 
+struct poster {
+    const char *path;
+    long status;
+};
+
+static void *post_leg(void *arg)
+{
+    struct poster *p = arg;
+    struct th_resp r;
+
+    th_admin(&d, "POST", p->path, "remoteParty=racer", &r);
+    p->status = r.status;
+    th_resp_free(&r);
+    return NULL;
+}
+
+/* Admission is one step under the registry's lock: 8 POSTs at once for the last 4 places of a
+ * call get 4 answers 200 and 4 participantLimitReached, never a 33rd leg. */
+START_TEST(test_concurrent_posts_never_overfill_a_call)
+{
+    char form[160], body[4096], call_path[128], legs_path[160], value[160];
+    struct poster p[8];
+    pthread_t t[8];
+    int ok = 0, full = 0;
+
+    ck_assert_int_eq(call("POST", "/api/v1/coSpaces", "uri=race.room", NULL, 0, value), 200);
+    snprintf(form, sizeof(form), "coSpace=%s", strrchr(value, '/') + 1);
+    ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call_path), 200);
+    snprintf(legs_path, sizeof(legs_path), "%s/callLegs", call_path);
+    for (int i = 0; i < 28; i++)
+        ck_assert_int_eq(call("POST", legs_path, "remoteParty=seated", NULL, 0, NULL), 200);
+    for (int i = 0; i < 8; i++) {
+        p[i] = (struct poster){.path = legs_path};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, post_leg, &p[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        ok += p[i].status == 200;
+        full += p[i].status == 400;
+    }
+    ck_assert_int_eq(ok, 4);
+    ck_assert_int_eq(full, 4);
+    ck_assert_int_eq(call("GET", legs_path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<callLegs total=\"32\">"), "%s", body);
+    ck_assert_int_eq(call("DELETE", call_path, NULL, NULL, 0, NULL), 200);
+}
+END_TEST
+
 Suite *it_media_suite(void)
 {
     Suite *s = suite_create("it_media");
@@ -293,6 +342,7 @@ Suite *it_media_suite(void)
     tcase_add_test(tc, test_call_with_two_legs_carries_media);
     tcase_add_test(tc, test_bad_input_refused);
     tcase_add_test(tc, test_33rd_leg_refused_at_post);
+    tcase_add_test(tc, test_concurrent_posts_never_overfill_a_call);
     suite_add_tcase(s, tc);
     return s;
 }
