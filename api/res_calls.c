@@ -47,7 +47,8 @@ struct api_calls {
     struct call *calls;
     struct leg *legs;
     size_t ncalls, nlegs, cap_calls, cap_legs, max_legs;
-    size_t media_legs, leg_budget; /* legs with media now, and the most admitted */
+    size_t media_legs, leg_budget;       /* legs with media now, and the most admitted */
+    uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */
 };
 
 int api_calls_new(struct api_calls **ret)
@@ -78,6 +79,16 @@ void api_calls_counts(struct api_calls *c, size_t *ret_calls, size_t *ret_active
     *ret_calls = c->ncalls;
     *ret_active = c->nlegs;
     *ret_max = c->max_legs;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void api_calls_budget(struct api_calls *c, struct api_calls_budget *ret)
+{
+    pthread_mutex_lock(&c->lock);
+    ret->media_legs = c->media_legs;
+    ret->budget = c->leg_budget;
+    ret->refused_call = c->refused_call;
+    ret->refused_node = c->refused_node;
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -328,18 +339,22 @@ static void get_call(const struct api *api, const char *id, struct api_reply *re
 /* ---- call legs ---------------------------------------------------------------------------- */
 
 /* NULL when one more leg (with media or not) fits call_id and the node, else the CMS reason
- * it does not. Lock held: the check and the count that follows it are one step, so concurrent
- * POSTs cannot both take the last place. */
-static const char *admission(const struct api_calls *c, const char *call_id, bool media)
+ * it does not (counted). Lock held: the check and the count that follows it are one step, so
+ * concurrent POSTs cannot both take the last place. */
+static const char *admission(struct api_calls *c, const char *call_id, bool media)
 {
     size_t in_call = 0;
 
     for (size_t i = 0; i < c->nlegs; i++)
         in_call += strcmp(c->legs[i].call, call_id) == 0;
-    if (in_call >= MEDIA_MAX_LEGS_PER_CALL)
+    if (in_call >= MEDIA_MAX_LEGS_PER_CALL) {
+        c->refused_call++;
         return "participantLimitReached";
-    if (media && c->media_legs >= c->leg_budget)
+    }
+    if (media && c->media_legs >= c->leg_budget) {
+        c->refused_node++;
         return "nodeParticipantLimitReached";
+    }
     return NULL;
 }
 

@@ -593,6 +593,15 @@ START_TEST(test_fd_limit_budgets_legs_and_keeps_calls)
     }
     ck_assert_int_eq(admitted, budget); /* exactly what the log announced */
     ck_assert_int_ge(budget, 2);
+    {
+        static char metrics[65536];
+
+        ck_assert_int_eq(admin(&d, "GET", "/metrics", NULL, metrics, sizeof(metrics), NULL), 200);
+        ck_assert(th_metric(metrics, "callbridge_call_legs_media_budget ", NULL) == budget);
+        ck_assert(th_metric(metrics, "callbridge_call_legs_media_active ", NULL) == budget);
+        ck_assert(th_metric(metrics, "callbridge_call_legs_refused_total",
+                            "nodeParticipantLimitReached") == 1);
+    }
 
     leg_connected(&d, legs[0], &ra); /* the call that has its legs carries media */
     leg_connected(&d, legs[1], &rb);
