@@ -135,6 +135,16 @@ int api_turn_probe_all(const struct api *api, struct store *st);
 int api_calls_new(struct api_calls **ret);
 void api_calls_free(struct api_calls *c); /* NULL is a no-op */
 void api_calls_counts(struct api_calls *c, size_t *ret_calls, size_t *ret_active, size_t *ret_max);
+/* Sets how many legs with media (a socket each) are admitted at once: what turn_fds, the
+ * descriptors left for TURN sockets (-1: no limit known), leaves after the prober's share, or
+ * max_legs when it is lower (0: not set). Logs the figure; returns it. Before HTTP starts. */
+#define API_CALLS_UNLIMITED_BUDGET 100000 /* when RLIMIT_NOFILE sets no bound */
+size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs);
+struct api_calls_budget {
+    size_t media_legs, budget;           /* legs with media now, and the most admitted */
+    uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */
+};
+void api_calls_budget(struct api_calls *c, struct api_calls_budget *ret); /* thread-safe */
 void api_res_calls(const struct api *api, struct store *st, const struct api_request *req,
                    char **segs, int n, struct api_reply *reply);
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,

@@ -30,6 +30,7 @@ static const struct option_def options[] = {
     {"header-timeout", "SECONDS", "for the TLS handshake and a request's headers (default 10)"},
     {"body-timeout", "SECONDS", "for a request's body once its headers are in (default 30)"},
     {"probe-interval", "SECONDS", "how often each TURN server is probed (default 30)"},
+    {"max-legs", "N", "call legs with media at once (default: what open files allow)"},
 };
 
 /* Generous defaults: a cap stops a runaway script or a hostile client from filling the disk
@@ -205,6 +206,8 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
     for (size_t i = 0; i < API_CAP__N; i++)
         if (strcmp(key, caps[i].key) == 0)
             return set_uint(&c->max_objects[i], v, 0, 1000000000);
+    if (strcmp(key, "max-legs") == 0)
+        return set_uint(&c->max_legs, v, 1, 1000000);
     return -ENOENT;
 }
 

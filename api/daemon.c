@@ -235,15 +235,17 @@ static long open_fds(void)
  * worker's epoll and event descriptors and the connections libmicrohttpd may hold beyond the
  * limit (API_HTTP_SPARE_PER_THREAD), a listening socket per port, the lingering sockets with
  * their epoll and event descriptors, and a quarter of the limit (at least 64) for TURN
- * sockets. */
+ * sockets. *ret_turn_fds: what is left for TURN sockets (the prober's and one per call leg)
+ * beside the connections, -1 when the limit sets no bound. */
 static unsigned fd_connection_limit(const struct api_config *c, unsigned threads,
-                                    unsigned *ret_linger)
+                                    unsigned *ret_linger, long *ret_turn_fds)
 {
     struct rlimit rl;
     long open_now = open_fds(), room;
-    unsigned long reserve;
+    unsigned long reserve, turn;
 
     *ret_linger = API_LINGER_MAX;
+    *ret_turn_fds = -1;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || open_now < 0)
         return c->connection_limit;
     if (rl.rlim_cur < rl.rlim_max) {
@@ -258,12 +260,16 @@ static unsigned fd_connection_limit(const struct api_config *c, unsigned threads
     reserve = (unsigned long)c->nports * threads * 3 +
               (unsigned long)c->nports * (threads * (2 + API_HTTP_SPARE_PER_THREAD) + 1) +
               *ret_linger + 2;
-    reserve += rl.rlim_cur / 4 > 64 ? rl.rlim_cur / 4 : 64;
+    turn = rl.rlim_cur / 4 > 64 ? rl.rlim_cur / 4 : 64;
+    reserve += turn;
     room = ((long)rl.rlim_cur - open_now - (long)reserve) / (long)c->nports;
     if (room >= (long)c->connection_limit)
-        return c->connection_limit;
-    if (room < (long)threads)
+        room = c->connection_limit;
+    else if (room < (long)threads)
         room = threads;
+    *ret_turn_fds = (long)rl.rlim_cur - open_now - (long)(reserve - turn) - room * (long)c->nports;
+    if (room == (long)c->connection_limit)
+        return c->connection_limit;
     api_log(API_LOG_WARN,
             "open files are limited to %lu (RLIMIT_NOFILE): at most %ld connections per port "
             "instead of %u; raise LimitNOFILE= or ulimit -n for more",
@@ -275,6 +281,7 @@ static int start_http(const struct api_config *c, const struct api_paths *p, con
                       struct api_auth *auth, struct api_http **ret)
 {
     char *cert = NULL, *key = NULL;
+    long turn_fds;
     size_t len;
     struct api_http_config hc = {
         .bind = c->bind,
@@ -303,7 +310,8 @@ static int start_http(const struct api_config *c, const struct api_paths *p, con
     }
     hc.cert_pem = cert;
     hc.key_pem = key;
-    hc.connection_limit = fd_connection_limit(c, hc.threads, &hc.linger_max);
+    hc.connection_limit = fd_connection_limit(c, hc.threads, &hc.linger_max, &turn_fds);
+    (void)api_calls_set_budget(api->calls, turn_fds, c->max_legs); /* legs' sockets: issue 12 */
     r = api_http_start(&hc, api, auth, ret);
     OPENSSL_cleanse(key, len);
     free(key);

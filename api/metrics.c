@@ -320,6 +320,24 @@ static void render_media(FILE *f, const struct api *api)
     fprintf(f, "callbridge_calls_active %zu\n", calls);
     family(f, "callbridge_call_legs_active", "gauge", "Call legs in progress.");
     fprintf(f, "callbridge_call_legs_active %zu\n", legs);
+    if (api->calls) {
+        struct api_calls_budget b;
+
+        api_calls_budget(api->calls, &b);
+        family(f, "callbridge_call_legs_media_budget", "gauge",
+               "Call legs with media admitted at most at once (--max-legs, RLIMIT_NOFILE).");
+        fprintf(f, "callbridge_call_legs_media_budget %zu\n", b.budget);
+        family(f, "callbridge_call_legs_media_active", "gauge",
+               "Call legs with media in progress (each holds a socket).");
+        fprintf(f, "callbridge_call_legs_media_active %zu\n", b.media_legs);
+        family(f, "callbridge_call_legs_refused_total", "counter",
+               "Call legs refused at POST, by CMS failure reason.");
+        fprintf(f, "callbridge_call_legs_refused_total{reason=\"participantLimitReached\"} %llu\n",
+                (unsigned long long)b.refused_call);
+        fprintf(f,
+                "callbridge_call_legs_refused_total{reason=\"nodeParticipantLimitReached\"} %llu\n",
+                (unsigned long long)b.refused_node);
+    }
     if (api->media)
         media_totals(api->media, &t);
     for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {

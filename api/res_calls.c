@@ -7,7 +7,12 @@
  * GET shows the CMS <status> tree where it applies and an extension <media> block with the TURN
  * server, the relayed address the endpoint must send to, and counters by class. An incoming leg
  * (POST /callLegs with destination=user@domain, or callId and passcode) goes through the call
- * matching of the inbound dial plan and joins the coSpace's call, created when there is none. */
+ * matching of the inbound dial plan and joins the coSpace's call, created when there is none.
+ * Admission happens here, under the registry's lock, before the answer: a call takes at most
+ * MEDIA_MAX_LEGS_PER_CALL legs (participantLimitReached), and the node at most leg_budget legs
+ * with media, each of which holds a socket (nodeParticipantLimitReached): the budget is what the
+ * descriptor limit leaves (api_calls_set_budget), so the daemon never reaches EMFILE through
+ * legs. A leg refused is never handed to the media thread. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -17,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/log.h"
 #include "api/resource.h"
 #include "api/util.h"
 #include "api/xml.h"
@@ -41,6 +47,8 @@ struct api_calls {
     struct call *calls;
     struct leg *legs;
     size_t ncalls, nlegs, cap_calls, cap_legs, max_legs;
+    size_t media_legs, leg_budget;       /* legs with media now, and the most admitted */
+    uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */
 };
 
 int api_calls_new(struct api_calls **ret)
@@ -50,6 +58,7 @@ int api_calls_new(struct api_calls **ret)
     if (!c)
         return -ENOMEM;
     pthread_mutex_init(&c->lock, NULL);
+    c->leg_budget = SIZE_MAX; /* until api_calls_set_budget() */
     *ret = c;
     return 0;
 }
@@ -71,6 +80,42 @@ void api_calls_counts(struct api_calls *c, size_t *ret_calls, size_t *ret_active
     *ret_active = c->nlegs;
     *ret_max = c->max_legs;
     pthread_mutex_unlock(&c->lock);
+}
+
+void api_calls_budget(struct api_calls *c, struct api_calls_budget *ret)
+{
+    pthread_mutex_lock(&c->lock);
+    ret->media_legs = c->media_legs;
+    ret->budget = c->leg_budget;
+    ret->refused_call = c->refused_call;
+    ret->refused_node = c->refused_node;
+    pthread_mutex_unlock(&c->lock);
+}
+
+size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs)
+{
+    size_t derived = API_CALLS_UNLIMITED_BUDGET, budget;
+
+    if (turn_fds >= 0) { /* the prober keeps an eighth of the TURN sockets, at least 16 */
+        long prober = turn_fds / 8 > 16 ? turn_fds / 8 : 16;
+
+        derived = turn_fds > prober ? (size_t)(turn_fds - prober) : 0;
+    }
+    budget = max_legs && max_legs < derived ? max_legs : derived;
+    if (max_legs > derived)
+        api_log(API_LOG_WARN,
+                "--max-legs %u is more than open files allow (RLIMIT_NOFILE): at most %zu call "
+                "legs with media; raise LimitNOFILE= or ulimit -n for more",
+                max_legs, derived);
+    else
+        api_log(API_LOG_INFO, "at most %zu call legs with media at once (%s)", budget,
+                max_legs        ? "--max-legs"
+                : turn_fds >= 0 ? "what RLIMIT_NOFILE leaves"
+                                : "default");
+    pthread_mutex_lock(&c->lock);
+    c->leg_budget = budget;
+    pthread_mutex_unlock(&c->lock);
+    return budget;
 }
 
 /* Call with the lock held. */
@@ -245,8 +290,10 @@ static void drop_leg(const struct api *api, size_t i)
 {
     struct api_calls *c = api->calls;
 
-    if (c->legs[i].has_media && api->media)
+    if (c->legs[i].has_media && api->media) {
         (void)media_leg_remove(api->media, c->legs[i].id);
+        c->media_legs--;
+    }
     c->legs[i] = c->legs[--c->nlegs];
 }
 
@@ -291,6 +338,40 @@ static void get_call(const struct api *api, const char *id, struct api_reply *re
 
 /* ---- call legs ---------------------------------------------------------------------------- */
 
+/* NULL when one more leg (with media or not) fits call_id and the node, else the CMS reason
+ * it does not (counted). Lock held: the check and the count that follows it are one step, so
+ * concurrent POSTs cannot both take the last place. */
+static const char *admission(struct api_calls *c, const char *call_id, bool media)
+{
+    size_t in_call = 0;
+
+    for (size_t i = 0; i < c->nlegs; i++)
+        in_call += strcmp(c->legs[i].call, call_id) == 0;
+    if (in_call >= MEDIA_MAX_LEGS_PER_CALL) {
+        c->refused_call++;
+        return "participantLimitReached";
+    }
+    if (media && c->media_legs >= c->leg_budget) {
+        c->refused_node++;
+        return "nodeParticipantLimitReached";
+    }
+    return NULL;
+}
+
+static void refuse_leg(struct api_reply *reply, const char *reason, const char *call_id,
+                       size_t budget)
+{
+    if (strcmp(reason, "participantLimitReached") == 0)
+        api_log(API_LOG_WARN, "callLeg refused: call %s has %d legs, the most a call takes (%s)",
+                call_id, MEDIA_MAX_LEGS_PER_CALL, reason);
+    else
+        api_log(API_LOG_WARN,
+                "callLeg refused: this node has %zu call legs with media, its budget (%s; "
+                "--max-legs, RLIMIT_NOFILE)",
+                budget, reason);
+    api_reply_failure(reply, 400, reason);
+}
+
 /* Adds a leg to call_id from the form (remoteParty, remoteMediaAddress). */
 static void add_leg(const struct api *api, const char *call_id, const struct api_request *req,
                     struct api_reply *reply)
@@ -299,6 +380,8 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
     const char *media = api_params_get(req->form, "remoteMediaAddress");
     struct sockaddr_storage addr;
     struct api_calls *c = api->calls;
+    const char *refused = NULL;
+    size_t budget = 0;
     struct leg *l = NULL;
     int r;
 
@@ -311,8 +394,11 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
         return;
     }
     pthread_mutex_lock(&c->lock);
+    budget = c->leg_budget;
     if (!find_call(c, call_id)) {
         r = -ENOENT;
+    } else if ((refused = admission(c, call_id, media && *media && api->media))) {
+        r = -EDQUOT;
     } else if ((r = grow((void **)&c->legs, &c->cap_legs, c->nlegs, sizeof(*c->legs))) == 0) {
         l = &c->legs[c->nlegs];
         memset(l, 0, sizeof(*l));
@@ -329,6 +415,7 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
     }
     if (r == 0) {
         c->nlegs++;
+        c->media_legs += l->has_media;
         c->max_legs = c->nlegs > c->max_legs ? c->nlegs : c->max_legs;
         reply->status = 200;
         snprintf(reply->location, sizeof(reply->location), "/api/v1/callLegs/%s", l->id);
@@ -336,6 +423,8 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
     pthread_mutex_unlock(&c->lock);
     if (r == -ENOENT)
         api_reply_failure(reply, 404, "callDoesNotExist");
+    else if (refused)
+        refuse_leg(reply, refused, call_id, budget);
     else if (r < 0)
         api_reply_err(reply, r);
 }

@@ -70,7 +70,9 @@ static int set_secret(const struct api *api, struct store_turn *t, const struct 
         *len = 0;
         return 0;
     }
-    if (strlen(v) > STORE_TEXT_MAX) /* sealed, that fits STORE_BLOB_MAX */
+    if (!is_text(v)) /* at most STORE_TEXT_MAX (sealed, that fits STORE_BLOB_MAX), and no
+                      * control character: a TURN server could never match one (RFC 8265
+                      * OpaqueString refuses them), so it could never work */
         return -EINVAL;
     (void)snprintf(aad, sizeof(aad), "%s/%s", t->id, p->name);
     n = api_secret_seal(&api->secret, aad, v, strlen(v), blob, STORE_BLOB_MAX);

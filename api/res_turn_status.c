@@ -137,7 +137,7 @@ static void write_host(struct api_xml *x, const struct turn_host_status *h)
         api_xml_int(x, "relayedPortNumber", h->relayed_port);
     }
     api_xml_int(x, "numAllocations", 0); /* ours, outside probes: none until media anchors */
-    if (!h->reachable) {
+    if (!h->reachable || h->failure == TURN_FAIL_LOCAL) { /* kept reachable: says why stale */
         api_xml_text(x, "failureReason", turn_failure_name(h->failure));
         if (h->error_code)
             api_xml_int(x, "errorCode", h->error_code);

@@ -28,7 +28,6 @@
 #include "turnclient/turnclient.h"
 
 #define CHANNEL 0x4000 /* one peer per allocation: the leg's endpoint */
-#define MAX_LEGS_PER_CALL 32
 #define HOUSEKEEPING_US 1000000
 #define RETRY_US (2 * 1000000)
 #define LOG_ERR 3
@@ -72,7 +71,7 @@ struct leg {
 
 struct call {
     char id[40];
-    struct leg *legs[MAX_LEGS_PER_CALL];
+    struct leg *legs[MEDIA_MAX_LEGS_PER_CALL];
     size_t n;
     struct call *next;
 };
@@ -330,7 +329,25 @@ static void fail_leg(struct leg *l, const char *why, int64_t now)
     mlog(l->m, LOG_ERR, "callLeg %s: %s", l->id, why);
 }
 
-/* Allocates on the best reachable TURN server other than exclude (may be NULL). */
+/* No socket for the leg: the host ran out (EMFILE, ENFILE, ENOBUFS, ENOMEM), not the TURN
+ * server. A leg that is anchored keeps its anchor (it is only moving); a new one fails with
+ * the reason and tries again later. No other leg is touched. */
+static void no_socket(struct leg *l, int err, int64_t now)
+{
+    char why[160];
+
+    snprintf(why, sizeof(why), "cannot open a socket for the leg (%s)%s", strerror(err),
+             turn_err_is_local(-err) ? ": a limit of this host, not of the TURN server" : "");
+    if (l->alloc) {
+        mlog(l->m, LOG_ERR, "callLeg %s: %s; it stays on turnServer %s", l->id, why,
+             l->server.spec.id);
+        return;
+    }
+    fail_leg(l, why, now);
+}
+
+/* Allocates on the best reachable TURN server other than exclude (may be NULL). The new socket
+ * is opened before the old anchor goes, so a leg that cannot get one keeps what it has. */
 static void anchor(struct leg *l, const char *exclude, int64_t now)
 {
     struct turn_alloc_config cfg = {.software = "callbridge",
@@ -340,24 +357,32 @@ static void anchor(struct leg *l, const char *exclude, int64_t now)
                                     .on_data = on_data};
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
     char user[600], pass[256];
+    struct turn_best best;
     socklen_t alen;
+    int fd;
 
-    drop_anchor(l, true);
-    if (!l->m->cfg.prober || turn_prober_best(l->m->cfg.prober, exclude, &l->server) < 0) {
+    if (!l->m->cfg.prober || turn_prober_best(l->m->cfg.prober, exclude, &best) < 0) {
         fail_leg(l, "no reachable TURN server", now);
         return;
     }
     turn_txn_config_rfc(&cfg.txn);
-    if (turn_spec_credentials(&l->server.spec, user, sizeof(user), pass, sizeof(pass)) < 0) {
+    if (turn_spec_credentials(&best.spec, user, sizeof(user), pass, sizeof(pass)) < 0) {
         fail_leg(l, "cannot derive TURN credentials", now);
         return;
     }
+    fd = socket(best.addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        no_socket(l, errno, now);
+        return;
+    }
+    drop_anchor(l, true);
+    l->server = best;
+    l->fd = fd;
     cfg.username = user;
     cfg.password = pass;
     alen = l->server.addr.ss_family == AF_INET ? sizeof(struct sockaddr_in)
                                                : sizeof(struct sockaddr_in6);
-    l->fd = socket(l->server.addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (l->fd < 0 || connect(l->fd, (struct sockaddr *)&l->server.addr, alen) < 0 ||
+    if (connect(l->fd, (struct sockaddr *)&l->server.addr, alen) < 0 ||
         epoll_ctl(l->m->epfd, EPOLL_CTL_ADD, l->fd, &ev) < 0 ||
         turn_alloc_new(&cfg, &l->alloc) < 0 || turn_alloc_start(l->alloc, now) < 0) {
         fail_leg(l, "cannot reach the TURN server", now);
@@ -506,7 +531,7 @@ static struct call *join_call(struct media *m, const char *id, struct leg *l)
         c->next = m->calls;
         m->calls = c;
     }
-    if (c->n == MAX_LEGS_PER_CALL)
+    if (c->n == MEDIA_MAX_LEGS_PER_CALL)
         return NULL;
     c->legs[c->n++] = l;
     return c;
@@ -544,7 +569,9 @@ static void add_leg(struct media *m, const struct cmd *c, int64_t now)
     snprintf(l->id, sizeof(l->id), "%s", c->leg);
     l->remote = c->remote;
     l->call = join_call(m, c->call, l);
-    if (!l->call) {
+    if (!l->call) { /* the API admits at most MEDIA_MAX_LEGS_PER_CALL: said, not silent */
+        mlog(m, LOG_ERR, "callLeg %s: not added to call %s (full, or out of memory)", l->id,
+             c->call);
         free(l);
         return;
     }

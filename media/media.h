@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#define MEDIA_MAX_LEGS_PER_CALL 32 /* the API refuses more (participantLimitReached) */
+
 struct turn_prober;
 struct media; /* opaque */
 

@@ -829,3 +829,31 @@ void th_daemon_coturn_stop(struct th_daemon *d, struct th_coturn *co)
     th_rmdir(d->dir);
     th_coturn_stop(co);
 }
+
+void th_fd_exhaust(struct th_fd_fill *f)
+{
+    struct rlimit rl;
+    bool ok;
+    int fd;
+
+    memset(f, 0, sizeof(*f));
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &f->saved), 0);
+    fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* the lowest free descriptor */
+    ck_assert_int_ge(fd, 0);
+    (void)close(fd);
+    rl = f->saved;
+    rl.rlim_cur = (rlim_t)fd; /* no free descriptor under the limit: EMFILE from now on */
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ok = fd < 0 && errno == EMFILE;
+    if (fd >= 0)
+        (void)close(fd);
+    if (!ok)
+        th_fd_restore(f);
+    ck_assert_msg(ok, "descriptors not exhausted");
+}
+
+void th_fd_restore(struct th_fd_fill *f)
+{
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &f->saved), 0);
+}

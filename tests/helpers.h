@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "api/api.h"
@@ -162,5 +163,15 @@ void th_relay_inject(struct th_relay *r, const uint8_t *buf, size_t len);
 /* th_relay_inject, sent 'times' times over to every client: a flood. */
 void th_relay_flood(struct th_relay *r, const uint8_t *buf, size_t len, unsigned times);
 void th_relay_stop(struct th_relay *r);
+
+/* Runs this process out of descriptors: lowers RLIMIT_NOFILE's soft limit to the lowest free
+ * descriptor, so the next socket() or open() in any thread fails with EMFILE (descriptors open
+ * already stay). th_fd_restore() restores the limit. (In Check's fork mode only the test's
+ * own process is affected.) */
+struct th_fd_fill {
+    struct rlimit saved;
+};
+void th_fd_exhaust(struct th_fd_fill *f);
+void th_fd_restore(struct th_fd_fill *f);
 
 #endif

@@ -244,6 +244,51 @@ START_TEST(test_long_password_refused)
 }
 END_TEST
 
+/* A control character in a password or shared secret can never match what a TURN server
+ * holds (RFC 8265 OpaqueString refuses them): refused like other text, nothing stored, and a
+ * PUT leaves the sealed value as it was (issue 12, item 12). */
+START_TEST(test_secrets_with_control_characters_refused)
+{
+    static const char *const cases[][2] = {
+        {"password=a%01b", "password"},        {"password=a%7Fb", "password"},
+        {"password=tab%09", "password"},       {"password=%0A", "password"},
+        {"sharedSecret=s%01", "sharedSecret"}, {"sharedSecret=%7F", "sharedSecret"},
+        {"username=u%7F", "username"},
+    };
+    struct store_turn t;
+    char id[37], path[96], aad[64], out[64];
+    size_t total = 9;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char body[256];
+
+        (void)snprintf(body, sizeof(body),
+                       "<?xml version=\"1.0\"?><failureDetails><parameterError parameter=\"%s\" "
+                       "error=\"invalidValue\" /></failureDetails>",
+                       cases[i][1]);
+        expect(API_POST, "/api/v1/turnServers", NULL, cases[i][0], 400, body);
+    }
+    ck_assert_int_eq(store_turn_count(ctx.st, NULL, &total), 0);
+    ck_assert_uint_eq(total, 0); /* nothing was written */
+
+    create("password=first&sharedSecret=shared", id);
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
+    expect(API_PUT, path, NULL, "password=x%01y", 400, PE("password"));
+    expect(API_PUT, path, NULL, "sharedSecret=x%7Fy", 400, PE("sharedSecret"));
+    ck_assert_int_eq(store_turn_get(ctx.st, id, &t), 0);
+    (void)snprintf(aad, sizeof(aad), "%s/password", id);
+    ck_assert_int_eq(
+        api_secret_open(&ctx.api.secret, aad, t.password, t.password_len, out, sizeof(out)), 5);
+    ck_assert_str_eq(out, "first");
+    (void)snprintf(aad, sizeof(aad), "%s/sharedSecret", id);
+    ck_assert_int_eq(api_secret_open(&ctx.api.secret, aad, t.shared_secret, t.shared_secret_len,
+                                     out, sizeof(out)),
+                     6);
+    ck_assert_str_eq(out, "shared");
+    create("password=caf%C3%A9+and+spaces~", id); /* printable UTF-8 stays valid */
+}
+END_TEST
+
 START_TEST(test_host_port_forms)
 {
     static const char *const good[] = {
@@ -564,6 +609,7 @@ Suite *api_routes_suite(void)
     tcase_add_test(tc, test_invalid_values_answer_parameter_error);
     tcase_add_test(tc, test_unknown_parameters_ignored_booleans_any_case);
     tcase_add_test(tc, test_long_password_refused);
+    tcase_add_test(tc, test_secrets_with_control_characters_refused);
     tcase_add_test(tc, test_host_port_forms);
     tcase_add_test(tc, test_references_checked);
     tcase_add_test(tc, test_put_is_partial_and_empty_unsets);

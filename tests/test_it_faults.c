@@ -461,6 +461,194 @@ START_TEST(test_fd_limit_bounds_connections_silent_ones_give_way)
 }
 END_TEST
 
+/* ---- the leg budget ------------------------------------------------------------------------ */
+
+/* One admin request on d; the body is copied to out (cap bytes) and the Location's path to loc
+ * (128 bytes) when they are not NULL. */
+static long admin(const struct th_daemon *d, const char *method, const char *path, const char *form,
+                  char *out, size_t cap, char *loc)
+{
+    struct th_resp r;
+    long status;
+
+    th_admin(d, method, path, form, &r);
+    status = r.status;
+    if (out)
+        (void)snprintf(out, cap, "%s", r.body ? r.body : "");
+    if (loc)
+        (void)snprintf(loc, 128, "%.127s", r.location);
+    th_resp_free(&r);
+    return status;
+}
+
+/* A UDP endpoint on loopback; its port in *ret_port. */
+static int media_endpoint(unsigned short *ret_port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    *ret_port = ntohs(sin.sin_port);
+    return fd;
+}
+
+/* Polls leg until it is no longer connecting (at most 8 s); its relayed address in *ret. */
+static void leg_connected(const struct th_daemon *d, const char *leg, struct sockaddr_in *ret)
+{
+    char body[8192], state[32] = "", addr[64], port[16];
+
+    for (int i = 0; i < 160; i++) {
+        ck_assert_int_eq(admin(d, "GET", leg, NULL, body, sizeof(body), NULL), 200);
+        th_xml_text(body, "state", state, sizeof(state));
+        if (strcmp(state, "connecting") != 0)
+            break;
+        (void)usleep(50 * 1000);
+    }
+    ck_assert_msg(strcmp(state, "connected") == 0, "%s: %s", leg, body);
+    th_xml_text(body, "relayedAddress", addr, sizeof(addr));
+    th_xml_text(body, "relayedPortNumber", port, sizeof(port));
+    memset(ret, 0, sizeof(*ret));
+    ret->sin_family = AF_INET;
+    ck_assert_int_eq(inet_pton(AF_INET, addr, &ret->sin_addr), 1);
+    ret->sin_port = htons((unsigned short)atoi(port));
+}
+
+/* A call on a new coSpace; its path in call_path (128 bytes). */
+static void new_call(const struct th_daemon *d, const char *uri, char *call_path)
+{
+    char form[160], loc[128];
+
+    (void)snprintf(form, sizeof(form), "uri=%s", uri);
+    ck_assert_int_eq(admin(d, "POST", CS, form, NULL, 0, loc), 200);
+    (void)snprintf(form, sizeof(form), "coSpace=%s", strrchr(loc, '/') + 1);
+    ck_assert_int_eq(admin(d, "POST", "/api/v1/calls", form, NULL, 0, call_path), 200);
+}
+
+/* Issue 12, item 4: with RLIMIT_NOFILE 72 the daemon admits the legs its descriptors allow and
+ * refuses the next at POST (nodeParticipantLimitReached), so it never runs out: the legs it
+ * has keep carrying media, the TURN server it keeps probing (every 2 s) is never reported
+ * portUnreachable, and neither EMFILE nor libmicrohttpd's busy waiting shows in the log. On
+ * 37c43fb every leg was admitted, up to the point where nothing worked any more. */
+START_TEST(test_fd_limit_budgets_legs_and_keeps_calls)
+{
+    static const char *const args[] = {"--probe-interval", "2", NULL};
+    static struct th_daemon d;
+    static char legs[24][128];
+    struct th_coturn co;
+    char why[128], form[200], body[8192], turn[128], call_a[128], call_b[128], path[160];
+    const char *at;
+    struct sockaddr_in ra, rb;
+    unsigned short pa, pb;
+    long budget = -1, admitted = 0, status = 200, fds;
+    int fa, fb;
+
+    if (!th_coturn_available(why, sizeof(why))) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    th_coturn_start(&co, NULL);
+    memset(&d, 0, sizeof(d));
+    d.nofile = 72;
+    th_daemon_start(&d, "0", args);
+    (void)snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+                   co.port);
+    ck_assert_int_eq(admin(&d, "POST", "/api/v1/turnServers", form, NULL, 0, turn), 200);
+    (void)snprintf(path, sizeof(path), "%s/status", turn);
+    ck_assert_int_eq(admin(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
+
+    new_call(&d, "budget.a", call_a);
+    new_call(&d, "budget.b", call_b);
+    fa = media_endpoint(&pa);
+    fb = media_endpoint(&pb);
+    for (int i = 0; i < 24 && status == 200; i++) {     /* 2 legs in call a, the rest in call b */
+        unsigned port = i == 0 ? pa : i == 1 ? pb : 9u; /* 9: discard; never sends */
+
+        (void)snprintf(form, sizeof(form), "remoteMediaAddress=127.0.0.1:%u", port);
+        (void)snprintf(path, sizeof(path), "%s/callLegs", i < 2 ? call_a : call_b);
+        status = admin(&d, "POST", path, form, body, sizeof(body), legs[i]);
+        admitted += status == 200;
+    }
+    ck_assert_msg(status == 400, "%ld legs admitted with RLIMIT_NOFILE 72, none refused", admitted);
+    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><failureDetails><nodeParticipantLimitReached />"
+                           "</failureDetails>");
+    ck_assert_uint_eq(th_log_count(&d, "(nodeParticipantLimitReached;"), 1);
+    {
+        char *log = NULL;
+        size_t len;
+
+        ck_assert_int_eq(api_read_file(d.log, 1 << 20, &log, &len), 0);
+        at = strstr(log, "call legs with media at once"); /* "... at most N call legs ..." */
+        if (at) {
+            const char *line = at, *n;
+
+            while (line > log && line[-1] != '\n')
+                line--;
+            n = strstr(line, "at most ");
+            budget = n && n < at ? strtol(n + 8, NULL, 10) : -1;
+        }
+        free(log);
+    }
+    ck_assert_int_eq(admitted, budget); /* exactly what the log announced */
+    ck_assert_int_ge(budget, 2);
+    {
+        static char metrics[65536];
+
+        ck_assert_int_eq(admin(&d, "GET", "/metrics", NULL, metrics, sizeof(metrics), NULL), 200);
+        ck_assert(th_metric(metrics, "callbridge_call_legs_media_budget ", NULL) == budget);
+        ck_assert(th_metric(metrics, "callbridge_call_legs_media_active ", NULL) == budget);
+        ck_assert(th_metric(metrics, "callbridge_call_legs_refused_total",
+                            "nodeParticipantLimitReached") == 1);
+    }
+
+    leg_connected(&d, legs[0], &ra); /* the call that has its legs carries media */
+    leg_connected(&d, legs[1], &rb);
+    for (long i = 2; i < admitted; i++) {
+        struct sockaddr_in ignored;
+
+        leg_connected(&d, legs[i], &ignored);
+    }
+    (void)usleep(2500 * 1000); /* a probe cycle or two while every leg holds its socket */
+    fds = (long)daemon_fds(&d);
+    ck_assert_int_lt(fds, 72);
+    for (int i = 0; i < 20; i++) {
+        uint8_t pkt[172] = {0x80, 0, 0, (uint8_t)i};
+
+        ck_assert_int_eq(sendto(fa, pkt, sizeof(pkt), 0, (struct sockaddr *)&ra, sizeof(ra)), 172);
+    }
+    for (int i = 0; i < 20; i++) {
+        struct pollfd pfd = {fb, POLLIN, 0};
+        uint8_t got[256];
+
+        ck_assert_msg(poll(&pfd, 1, 5000) == 1, "packet %d missing", i);
+        ck_assert_int_eq(recv(fb, got, sizeof(got), 0), 172);
+        ck_assert_uint_eq(got[3], (uint8_t)i);
+    }
+    (void)snprintf(path, sizeof(path), "%s/status", turn);
+    ck_assert_int_eq(admin(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
+    ck_assert_uint_eq(th_log_count(&d, "portUnreachable"), 0);
+    ck_assert_uint_eq(th_log_count(&d, "localResourceLimit"), 0);
+    ck_assert_uint_eq(th_log_count(&d, "Too many open files"), 0);
+    ck_assert_uint_eq(th_log_count(&d, "Hit process or system resource limit"), 0);
+
+    ck_assert_int_eq(admin(&d, "DELETE", legs[admitted - 1], NULL, NULL, 0, NULL), 200);
+    (void)snprintf(path, sizeof(path), "%s/callLegs", call_b); /* a place freed is taken */
+    ck_assert_int_eq(admin(&d, "POST", path, "remoteMediaAddress=127.0.0.1:9", NULL, 0, NULL), 200);
+    fprintf(stderr,
+            "RLIMIT_NOFILE 72: %ld call legs with media admitted, the next refused; %ld "
+            "descriptors open with every leg anchored\n",
+            budget, fds);
+    close(fa);
+    close(fb);
+    th_daemon_destroy(&d);
+    th_coturn_stop(&co);
+}
+END_TEST
+
 /* ---- slow clients --------------------------------------------------------------------------- */
 
 /* A TCP connection from 'source' that sends the first bytes of a TLS record and no more. */
@@ -539,6 +727,7 @@ Suite *it_faults_suite(void)
     tcase_add_test(tc, test_disk_full_503_reads_work_then_recovers);
     tcase_add_test(tc, test_read_only_data_dir_serves_reads_503_on_writes);
     tcase_add_test(tc, test_fd_limit_bounds_connections_silent_ones_give_way);
+    tcase_add_test(tc, test_fd_limit_budgets_legs_and_keeps_calls);
     tcase_add_test(tc, test_slow_clients_cannot_take_every_connection);
     tcase_add_test(tc, test_kill9_during_writes_loses_nothing_acknowledged);
     suite_add_tcase(s, tc);

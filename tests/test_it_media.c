@@ -4,6 +4,7 @@
  * input is refused. */
 #include <arpa/inet.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,121 @@ START_TEST(test_bad_input_refused)
 }
 END_TEST
 
+/* A TURN server on the suite's coturn, probed (waits for the first probe). */
+static void add_turn_server(void)
+{
+    char form[160], path[128], body[4096];
+
+    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+             co.port);
+    ck_assert_int_eq(call("POST", "/api/v1/turnServers", form, NULL, 0, path), 200);
+    snprintf(form, sizeof(form), "%s/status", path);
+    ck_assert_int_eq(call("GET", form, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
+}
+
+/* Issue 12, item 8: a call takes 32 legs; the 33rd is refused at POST with CMS's
+ * participantLimitReached and one log line, and is never left connecting (on 37c43fb it was
+ * answered 200 and stayed "waiting for the media thread"). A place freed is taken again. */
+START_TEST(test_33rd_leg_refused_at_post)
+{
+    static char legs[33][128];
+    char form[256], body[8192], call_path[128], legs_path[160], value[160], state[32];
+    unsigned short port;
+    int fd;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    add_turn_server();
+    ck_assert_int_eq(call("POST", "/api/v1/coSpaces", "name=Full&uri=full.room", NULL, 0, value),
+                     200);
+    snprintf(form, sizeof(form), "coSpace=%s", strrchr(value, '/') + 1);
+    ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call_path), 200);
+    snprintf(legs_path, sizeof(legs_path), "%s/callLegs", call_path);
+    fd = endpoint(&port);
+    snprintf(form, sizeof(form), "remoteParty=p@example.com&remoteMediaAddress=127.0.0.1:%u", port);
+    for (int i = 0; i < 32; i++)
+        ck_assert_int_eq(call("POST", legs_path, form, NULL, 0, legs[i]), 200);
+
+    ck_assert_int_eq(call("POST", legs_path, form, body, sizeof(body), NULL), 400);
+    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><failureDetails><participantLimitReached />"
+                           "</failureDetails>");
+    ck_assert_int_eq(call("POST", legs_path, "remoteParty=no-media", body, sizeof(body), NULL),
+                     400); /* the call's limit counts every leg, with media or not */
+    ck_assert_uint_eq(th_log_count(&d, "(participantLimitReached)"), 2);
+    ck_assert_int_eq(call("GET", legs_path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<callLegs total=\"32\">"), "%s", body);
+    for (int i = 0; i < 32; i++) { /* every leg admitted connects: none is left waiting */
+        struct sockaddr_in relayed;
+
+        wait_connected(legs[i], &relayed);
+    }
+
+    ck_assert_int_eq(call("DELETE", legs[31], NULL, NULL, 0, NULL), 200); /* a place frees */
+    ck_assert_int_eq(call("POST", legs_path, form, NULL, 0, legs[32]), 200);
+    for (int i = 0; i < 160; i++) {
+        ck_assert_int_eq(call("GET", legs[32], NULL, body, sizeof(body), NULL), 200);
+        th_xml_text(body, "state", state, sizeof(state));
+        if (strcmp(state, "connecting") != 0)
+            break;
+        usleep(50 * 1000);
+    }
+    ck_assert_msg(strcmp(state, "connected") == 0, "%s", body);
+    ck_assert_int_eq(call("DELETE", call_path, NULL, NULL, 0, NULL), 200);
+    close(fd);
+}
+END_TEST
+
+struct poster {
+    const char *path;
+    long status;
+};
+
+static void *post_leg(void *arg)
+{
+    struct poster *p = arg;
+    struct th_resp r;
+
+    th_admin(&d, "POST", p->path, "remoteParty=racer", &r);
+    p->status = r.status;
+    th_resp_free(&r);
+    return NULL;
+}
+
+/* Admission is one step under the registry's lock: 8 POSTs at once for the last 4 places of a
+ * call get 4 answers 200 and 4 participantLimitReached, never a 33rd leg. */
+START_TEST(test_concurrent_posts_never_overfill_a_call)
+{
+    char form[160], body[4096], call_path[128], legs_path[160], value[160];
+    struct poster p[8];
+    pthread_t t[8];
+    int ok = 0, full = 0;
+
+    ck_assert_int_eq(call("POST", "/api/v1/coSpaces", "uri=race.room", NULL, 0, value), 200);
+    snprintf(form, sizeof(form), "coSpace=%s", strrchr(value, '/') + 1);
+    ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call_path), 200);
+    snprintf(legs_path, sizeof(legs_path), "%s/callLegs", call_path);
+    for (int i = 0; i < 28; i++)
+        ck_assert_int_eq(call("POST", legs_path, "remoteParty=seated", NULL, 0, NULL), 200);
+    for (int i = 0; i < 8; i++) {
+        p[i] = (struct poster){.path = legs_path};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, post_leg, &p[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        ok += p[i].status == 200;
+        full += p[i].status == 400;
+    }
+    ck_assert_int_eq(ok, 4);
+    ck_assert_int_eq(full, 4);
+    ck_assert_int_eq(call("GET", legs_path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<callLegs total=\"32\">"), "%s", body);
+    ck_assert_int_eq(call("DELETE", call_path, NULL, NULL, 0, NULL), 200);
+}
+END_TEST
+
 Suite *it_media_suite(void)
 {
     Suite *s = suite_create("it_media");
@@ -225,6 +341,8 @@ Suite *it_media_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_call_with_two_legs_carries_media);
     tcase_add_test(tc, test_bad_input_refused);
+    tcase_add_test(tc, test_33rd_leg_refused_at_post);
+    tcase_add_test(tc, test_concurrent_posts_never_overfill_a_call);
     suite_add_tcase(s, tc);
     return s;
 }

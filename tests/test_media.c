@@ -258,6 +258,74 @@ START_TEST(test_two_legs_relay_rtp_both_ways)
 }
 END_TEST
 
+/* Issue 12, item 4: the process runs out of descriptors while a call carries media and the
+ * prober keeps probing (every second here). The new leg fails, saying why; the established
+ * legs are never moved or torn down and keep carrying media; the new leg connects once there
+ * are descriptors again. */
+START_TEST(test_no_socket_fails_only_the_new_leg)
+{
+    static const char *const ids[] = {"turn-a"};
+    struct turn_prober *fast;
+    struct media_config mc = {0};
+    struct media *m2;
+    struct sockaddr_in c, to[2];
+    struct media_leg_status sa, sb, sc;
+    struct th_fd_fill fill;
+    uint8_t buf[256];
+    int fd[2], fc;
+
+    if (!co.pid) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    fast = own_prober(1000000, 2000000, ids, &co.port, 1);
+    mc.prober = fast;
+    ck_assert_int_eq(media_start(&mc, &m2), 0);
+    two_legs_on(m2, "call-nofd", "leg-na", "leg-nb", fd, to);
+    fc = endpoint(&c);
+
+    th_fd_exhaust(&fill);
+    usleep(2500 * 1000); /* two probe cycles and two housekeeping ticks without descriptors */
+    ck_assert_int_eq(media_leg_add(m2, "call-nofd", "leg-nc", (struct sockaddr *)&c), 0);
+    sc = settled_on(m2, "leg-nc");
+    for (int i = 0; i < 20; i++) /* A to B, through anchors made before */
+        ck_assert_int_eq(
+            sendto(fd[0], buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&to[0], sizeof(to[0])),
+            172);
+    (void)media_leg_get(m2, "leg-na", &sa);
+    (void)media_leg_get(m2, "leg-nb", &sb);
+    th_fd_restore(&fill);
+
+    ck_assert_msg(sa.state == MEDIA_LEG_CONNECTED && sa.anchors == 1,
+                  "leg a: state %d, %u anchors, %s", sa.state, sa.anchors, sa.reason);
+    ck_assert_msg(sb.state == MEDIA_LEG_CONNECTED && sb.anchors == 1,
+                  "leg b: state %d, %u anchors, %s", sb.state, sb.anchors, sb.reason);
+    ck_assert_msg(sc.state == MEDIA_LEG_FAILED, "new leg: state %d, %s", sc.state, sc.reason);
+    ck_assert_msg(strstr(sc.reason, "Too many open files") &&
+                      strstr(sc.reason, "not of the TURN server"),
+                  "%s", sc.reason);
+    ck_assert(turn_prober_is_reachable(
+        fast, "turn-a",
+        (struct sockaddr *)&(struct sockaddr_in){.sin_family = AF_INET,
+                                                 .sin_port = htons(co.port),
+                                                 .sin_addr.s_addr = htonl(0x7f000001)}));
+    expect_rtp(fd[1], 20, &to[1]);
+
+    for (int i = 0; i < 100; i++) { /* descriptors again: it anchors at its next retry (2 s) */
+        ck_assert_int_eq(media_leg_get(m2, "leg-nc", &sc), 0);
+        if (sc.state == MEDIA_LEG_CONNECTED)
+            break;
+        usleep(50 * 1000);
+    }
+    ck_assert_msg(sc.state == MEDIA_LEG_CONNECTED, "%s", sc.reason);
+    media_stop(m2);
+    turn_prober_stop(fast);
+    close(fd[0]);
+    close(fd[1]);
+    close(fc);
+}
+END_TEST
+
 START_TEST(test_three_legs_fan_out)
 {
     struct sockaddr_in a, b, d, ra, rb, rd;
@@ -867,6 +935,7 @@ Suite *media_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_two_legs_relay_rtp_both_ways);
     tcase_add_test(tc, test_three_legs_fan_out);
+    tcase_add_test(tc, test_no_socket_fails_only_the_new_leg);
     tcase_add_test(tc, test_failover_to_the_other_server);
     tcase_add_test(tc, test_media_survives_short_lifetimes);
     tcase_add_test(tc, test_malformed_from_the_server_is_counted_and_dropped);

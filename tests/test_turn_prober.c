@@ -583,6 +583,75 @@ START_TEST(test_rtt_is_real)
 }
 END_TEST
 
+/* The results of server id once a probe has found 'failure' on its first host, or the last
+ * seen after 8 s. */
+static struct turn_server_status wait_for_failure(const char *id, enum turn_failure failure)
+{
+    struct turn_server_status st = {0};
+
+    for (int i = 0; i < 160; i++) {
+        int r = turn_prober_get(prober, id, &st); /* -ENOENT: the set is still queued */
+
+        ck_assert(r == 0 || r == -ENOENT);
+        if (r == 0 && st.probed && st.nhosts > 0 && st.hosts[0].failure == failure)
+            break;
+        usleep(50 * 1000);
+    }
+    return st;
+}
+
+/* Issue 12, items 4 and 12: a probe that cannot open its socket (this process is out of
+ * descriptors) says so, localResourceLimit naming RLIMIT_NOFILE, and keeps the server's last
+ * result; it never says portUnreachable, and the server is reachable again once it can probe. */
+START_TEST(test_no_socket_is_a_local_failure_not_the_servers)
+{
+    struct turn_server_spec s, fresh;
+    struct turn_server_status before, during, first, after;
+    struct th_fd_fill fill;
+
+    if (!th_coturn_available(why, sizeof(why)))
+        return;
+    th_coturn_start(&co, NULL);
+    s = spec_for("srv-kept", "127.0.0.1", co.port, "secret");
+    before = probe(&s);
+    ck_assert_msg(before.hosts[0].reachable, "%s", before.hosts[0].detail);
+
+    th_fd_exhaust(&fill); /* the next cycle (2 s) finds no descriptor */
+    during = wait_for_failure("srv-kept", TURN_FAIL_LOCAL);
+    fresh = spec_for("srv-fresh", "127.0.0.1", co.port, "secret"); /* never probed */
+    ck_assert_int_eq(turn_prober_set(prober, &fresh), 0);
+    first = wait_for_failure("srv-fresh", TURN_FAIL_LOCAL);
+    th_fd_restore(&fill);
+
+    ck_assert_msg(during.hosts[0].failure == TURN_FAIL_LOCAL, "%s: %s",
+                  turn_failure_name(during.hosts[0].failure), during.hosts[0].detail);
+    ck_assert_str_eq(turn_failure_name(TURN_FAIL_LOCAL), "localResourceLimit");
+    ck_assert(during.hosts[0].reachable); /* kept: the server was not tried */
+    ck_assert_int_eq(during.hosts[0].rtt_us, before.hosts[0].rtt_us);
+    ck_assert_int_eq(during.hosts[0].checked_unix, before.hosts[0].checked_unix);
+    ck_assert_ptr_nonnull(strstr(during.hosts[0].detail, "Too many open files"));
+    ck_assert_ptr_nonnull(strstr(during.hosts[0].detail, "RLIMIT_NOFILE"));
+    ck_assert_ptr_nonnull(strstr(during.hosts[0].detail, "its last result is kept"));
+    ck_assert_uint_ge(during.hosts[0].probes[TURN_FAIL_LOCAL], 1);
+    ck_assert_uint_eq(during.hosts[0].probes[TURN_FAIL_PORT_UNREACHABLE], 0);
+    ck_assert_msg(turn_prober_is_reachable(prober, "srv-kept",
+                                           (struct sockaddr *)&(struct sockaddr_in){
+                                               .sin_family = AF_INET,
+                                               .sin_port = htons(co.port),
+                                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)}),
+                  "media would leave a server that was never tried");
+
+    ck_assert_int_eq(first.hosts[0].failure, TURN_FAIL_LOCAL); /* nothing to keep: not reachable */
+    ck_assert(!first.hosts[0].reachable);
+    ck_assert_ptr_nonnull(strstr(first.hosts[0].detail, "it has no earlier result"));
+
+    after = wait_for_failure("srv-kept", TURN_OK); /* descriptors again: probed for real */
+    ck_assert_msg(after.hosts[0].reachable, "%s", after.hosts[0].detail);
+    ck_assert_int_gt(after.hosts[0].checked_unix, 0);
+    th_coturn_stop(&co);
+}
+END_TEST
+
 Suite *turn_prober_suite(void)
 {
     Suite *s = suite_create("turn_prober");
@@ -600,6 +669,7 @@ Suite *turn_prober_suite(void)
     tcase_add_test(tc, test_hostile_servers);
     tcase_add_test(tc, test_ipv6_loopback);
     tcase_add_test(tc, test_rtt_is_real);
+    tcase_add_test(tc, test_no_socket_is_a_local_failure_not_the_servers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -83,9 +83,15 @@ const char *turn_failure_name(enum turn_failure f)
                                         "insufficientCapacity",
                                         "forbidden",
                                         "serverError",
-                                        "protocolError"};
+                                        "protocolError",
+                                        "localResourceLimit"};
 
     return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "protocolError";
+}
+
+bool turn_err_is_local(int err)
+{
+    return err == -EMFILE || err == -ENFILE || err == -ENOBUFS || err == -ENOMEM;
 }
 
 static int copy_str(char *dst, size_t cap, const char *src)
@@ -369,6 +375,7 @@ static bool retry_challenge(struct turn_alloc *a, struct req *r, const struct st
 {
     bool challenge = m->error_code == 401 && !r->authenticated;
     bool stale = m->error_code == 438 && r->stale < a->cfg.max_stale_nonce;
+    int n;
 
     if (!challenge && !stale)
         return false;
@@ -378,8 +385,9 @@ static bool retry_challenge(struct turn_alloc *a, struct req *r, const struct st
     }
     if (stale)
         r->stale++;
-    if (send_req(a, r, now_us) < 0)
-        fail(a, TURN_FAIL_PORT_UNREACHABLE, 0, "send failed");
+    if ((n = send_req(a, r, now_us)) < 0)
+        fail(a, turn_err_is_local(n) ? TURN_FAIL_LOCAL : TURN_FAIL_PORT_UNREACHABLE, 0,
+             "send failed");
     return true;
 }
 
@@ -637,6 +645,8 @@ void turn_alloc_on_error(struct turn_alloc *a, int err)
         fail(a, TURN_FAIL_PORT_UNREACHABLE, 0, strerror(-err));
     else if (err == -ETIMEDOUT)
         fail(a, TURN_FAIL_TIMEOUT, 0, "no answer");
+    else if (turn_err_is_local(err))
+        fail(a, TURN_FAIL_LOCAL, 0, strerror(-err));
     else
         fail(a, TURN_FAIL_PROTOCOL, 0, strerror(-err));
 }

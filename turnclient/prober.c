@@ -291,6 +291,22 @@ static int probe_send(void *userdata, const uint8_t *buf, size_t len)
     return (size_t)n == len || !pr->tcp ? 0 : -EIO;
 }
 
+/* A probe that could not run here: the sentence names the local limit, since the remedy is on
+ * this host (descriptors: the leg budget and LimitNOFILE=), not on the TURN server. */
+static void describe_local(struct turn_host_status *h, const char *reason)
+{
+    struct rlimit rl;
+    char limit[48] = "";
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        snprintf(limit, sizeof(limit), "; RLIMIT_NOFILE %llu", (unsigned long long)rl.rlim_cur);
+    snprintf(h->detail, sizeof(h->detail),
+             "callbridged could not open a socket to probe this host (%.60s%s): a limit of this "
+             "host, not of the TURN server, which was not tried; %s; raise LimitNOFILE= (ulimit "
+             "-n) or lower --max-legs",
+             reason, limit, h->reachable ? "its last result is kept" : "it has no earlier result");
+}
+
 /* The sentence for the status page: what failed, and what to check. */
 static void describe(struct turn_host_status *h, const struct turn_alloc_info *info,
                      const struct turn_prober *p)
@@ -350,6 +366,9 @@ static void describe(struct turn_host_status *h, const struct turn_alloc_info *i
         snprintf(h->detail, sizeof(h->detail), "%d %s: the TURN server reports an error",
                  info->error_code, reason);
         break;
+    case TURN_FAIL_LOCAL:
+        describe_local(h, reason);
+        break;
     default:
         if (info->error_code)
             snprintf(h->detail, sizeof(h->detail),
@@ -377,6 +396,22 @@ static struct rtt_entry *history_of(struct srv *s, const struct turn_host_status
     return &s->rtt[s->nrtt++];
 }
 
+/* A probe that could not run here says nothing about the server: the host keeps what its last
+ * probe found (reachable, RTT, addresses, when), so media anchored there stays. */
+static void keep_previous(struct turn_prober *p, const struct srv *s, struct turn_host_status *h)
+{
+    pthread_mutex_lock(&p->lock); /* s->pub may be freed by turn_prober_set() otherwise */
+    for (size_t i = 0; s->pub && i < s->pub->nhosts; i++) {
+        const struct turn_host_status *was = &s->pub->hosts[i];
+
+        if (strcmp(was->address, h->address) == 0 && was->port == h->port && was->tcp == h->tcp) {
+            *h = *was;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* Records what the allocation showed into the host's result. */
 static void record(struct probe *pr, const struct turn_alloc_info *info)
 {
@@ -384,7 +419,13 @@ static void record(struct probe *pr, const struct turn_alloc_info *info)
     struct rtt_entry *hist = history_of(pr->srv, h);
 
     h->checked_unix = time(NULL);
-    if (info->state != TURN_ALLOC_READY) {
+    if (info->failure == TURN_FAIL_LOCAL)
+        keep_previous(pr->p, pr->srv, h);
+    if (info->failure == TURN_FAIL_LOCAL) {
+        h->failure = TURN_FAIL_LOCAL;
+        h->error_code = 0;
+        describe(h, info, pr->p);
+    } else if (info->state != TURN_ALLOC_READY) {
         h->failure = info->failure ? info->failure : TURN_FAIL_PROTOCOL;
         h->error_code = info->error_code;
         describe(h, info, pr->p);
@@ -516,6 +557,7 @@ static bool retry_fresh_port(struct probe *pr)
 static void advance(struct probe *pr, int64_t now_us)
 {
     struct turn_alloc_info info;
+    int r;
 
     if (pr->done || !pr->alloc)
         return;
@@ -539,10 +581,12 @@ static void advance(struct probe *pr, int64_t now_us)
             pr->alloc = NULL;
             pr->addr = info.alternate;
             addr_text(&pr->addr, h->address, sizeof(h->address), &h->port);
-            if (probe_connect(pr) < 0) {
+            r = probe_connect(pr);
+            if (r < 0) {
                 info.state = TURN_ALLOC_FAILED;
-                info.failure = TURN_FAIL_PORT_UNREACHABLE;
-                snprintf(info.reason, sizeof(info.reason), "cannot reach the alternate server");
+                info.failure = turn_err_is_local(r) ? TURN_FAIL_LOCAL : TURN_FAIL_PORT_UNREACHABLE;
+                snprintf(info.reason, sizeof(info.reason), "cannot reach the alternate server: %s",
+                         strerror(-r));
                 record(pr, &info);
                 finish_probe(pr);
             }
@@ -670,7 +714,10 @@ static void log_changes(struct turn_prober *p, const struct srv *s,
                 was = &old->hosts[k];
         if (was && was->reachable == h->reachable && was->failure == h->failure)
             continue;
-        if (h->reachable)
+        if (h->failure == TURN_FAIL_LOCAL)
+            plog(p, LOG_ERR, "turnServer %s: %s port %u/%s not probed: %s", s->spec.id, h->address,
+                 h->port, h->tcp ? "tcp" : "udp", h->detail);
+        else if (h->reachable)
             plog(p, LOG_INFO, "turnServer %s: %s port %u/%s reachable", s->spec.id, h->address,
                  h->port, h->tcp ? "tcp" : "udp");
         else
@@ -753,9 +800,10 @@ static void start_probes(struct turn_prober *p, struct srv *s, const struct cmd 
             s->running++;
             int r = probe_connect(pr);
 
-            if (r < 0) {
-                struct turn_alloc_info info = {.state = TURN_ALLOC_FAILED,
-                                               .failure = TURN_FAIL_PORT_UNREACHABLE};
+            if (r < 0) { /* EMFILE and the like are ours, ECONNREFUSED and the like theirs */
+                struct turn_alloc_info info = {
+                    .state = TURN_ALLOC_FAILED,
+                    .failure = turn_err_is_local(r) ? TURN_FAIL_LOCAL : TURN_FAIL_PORT_UNREACHABLE};
 
                 snprintf(info.reason, sizeof(info.reason), "%s", strerror(-r));
                 record(pr, &info);

@@ -26,11 +26,15 @@ enum turn_failure {
     TURN_FAIL_FORBIDDEN,         /* forbidden: 403 */
     TURN_FAIL_SERVER_ERROR,      /* serverError: 5xx */
     TURN_FAIL_PROTOCOL,          /* protocolError: anything else the server got wrong */
+    TURN_FAIL_LOCAL, /* localResourceLimit: no socket here (descriptors, memory); not the server */
     TURN_FAIL__COUNT
 };
 
 /* "dnsFailure", "timeout", ...; "" for TURN_OK. */
 const char *turn_failure_name(enum turn_failure f);
+/* True for an errno (negative) that says this process or host ran out of something (EMFILE,
+ * ENFILE, ENOBUFS, ENOMEM): a local problem, never the TURN server's. */
+bool turn_err_is_local(int err);
 
 enum turn_alloc_state {
     TURN_ALLOC_IDLE,
