@@ -2,6 +2,7 @@
  * verifications (api/auth.c), driven directly with an injected clock. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -228,7 +229,7 @@ END_TEST
 
 static void count_wake(void *ctx)
 {
-    (*(int *)ctx)++;
+    atomic_fetch_add((atomic_int *)ctx, 1); /* from the thread that gave the slot back */
 }
 
 /* A request that found no slot free waits without a thread: it is woken when the slot comes
@@ -239,7 +240,7 @@ START_TEST(test_waiting_for_a_slot)
     struct checker slow = {.header = "Basic c2xvdzp4", .times = 1}; /* slow:x */
     char user[STORE_USER_NAME_MAX + 1];
     pthread_t t;
-    int woken = 0;
+    atomic_int woken = 0;
 
     api_auth_set_verify_limit(a, 1);
     ck_assert_int_eq(pthread_create(&t, NULL, check_thread, &slow), 0);
