@@ -12,9 +12,10 @@
  *
  * Guessing is bounded twice. Per client address, failed logins start a backoff (the throttle
  * table below). Over all addresses, at most verify_limit password checks run at once; a check
- * that finds no slot free is refused at once (-EAGAIN: the caller answers busy), so no worker
- * waits for one and a flood of guesses from many addresses neither runs faster than that bound
- * nor takes every worker from clients whose headers are cached.
+ * that finds no slot free returns at once (-EAGAIN), and the caller either suspends the request
+ * until a slot comes free (api_auth_wait) or answers busy. So no worker waits for a slot, and a
+ * flood of guesses from many addresses neither runs faster than that bound nor takes every
+ * worker from clients whose headers are cached.
  *
  * The throttle table places an address by SipHash-2-4 (OpenSSL's EVP_MAC "SIPHASH", a
  * 128-bit key from RAND_bytes at start, never stored) into a bucket of THROTTLE_WAYS records
@@ -409,11 +410,12 @@ static int check_password(struct api_auth *a, struct store *st, const char *head
     }
     /* an unknown user is checked against the dummy hash: same cost as a wrong password */
     r = (verify_counted(a, pass, known ? hash : a->dummy_hash) == 0 && known) ? 0 : -EACCES;
-    verify_slot_give(a);
-    if (r == 0) {
+    if (r ==
+        0) /* before the waiting are woken: the same header, sent in parallel, needs no check */
         cache_put(a, key, user, hash);
+    verify_slot_give(a);
+    if (r == 0)
         memcpy(ret_user, user, sizeof(user));
-    }
 out:
     OPENSSL_cleanse(pass, sizeof(pass));
     return r;
@@ -490,7 +492,7 @@ static struct throttle_entry *trusted_find(struct api_auth *a, const char *addr,
     for (size_t i = 0; i < API_AUTH_TRUSTED_SLOTS; i++) {
         struct throttle_entry *t = &a->trusted[i];
 
-        if ((now_us - t->ok_us < API_AUTH_FORGET_US || is_live(t, now_us)) &&
+        if (t->addr[0] && (now_us - t->ok_us < API_AUTH_FORGET_US || is_live(t, now_us)) &&
             strcmp(t->addr, addr) == 0)
             return t;
     }

@@ -44,7 +44,8 @@ void api_auth_free(struct api_auth *a); /* NULL is a no-op */
  * On success copies the user name into ret_user (STORE_USER_NAME_MAX + 1 bytes). A header
  * verified before costs no password check (see above); any other takes one of the
  * verification slots (api_auth_set_verify_limit) for its check, and when none is free it is
- * not checked at all: -EAGAIN, to be answered at once (busy), never waited for in a worker.
+ * not checked at all: -EAGAIN, and the caller answers busy or waits with api_auth_wait (a
+ * thread never waits for a slot).
  * An unknown user costs as much as a wrong password. Thread-safe.
  * Returns 0, -EACCES (missing or wrong credentials), -EAGAIN (every verification slot busy:
  * no failure of the client's) or a store error (-EBUSY, -EIO). */
@@ -91,7 +92,7 @@ int64_t api_auth_throttled(struct api_auth *a, const char *addr, int64_t now_us)
 int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us,
                         bool *ret_shared);
 
-/* What /metrics shows of the checks. */
+/* What /metrics shows of the checks and the throttle (a snapshot; thread-safe). */
 struct api_auth_stats {
     uint64_t verifications; /* password checks (slow hashes) done */
     uint64_t busy;          /* checks that found no verification slot free */

@@ -342,7 +342,7 @@ static int authenticate(const struct api_http *h, struct MHD_Connection *conn, s
         count_login(h, addr, r == 0);
     if (r == -EACCES) {
         reply->status = MHD_HTTP_UNAUTHORIZED;
-    } else if (r == -EAGAIN) { /* not the client's failure: it may retry at once */
+    } else if (r == -EAGAIN) { /* not the client's failure: it may try again in a second */
         api_reply_failure(reply, MHD_HTTP_SERVICE_UNAVAILABLE, "authenticationBusy");
         reply->retry_after_s = 1;
     } else if (r < 0) {

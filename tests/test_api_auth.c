@@ -2,6 +2,7 @@
  * verifications (api/auth.c), driven directly with an injected clock. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -200,7 +201,7 @@ static void *check_thread(void *arg)
  * wrong password), and a cached header is still accepted. */
 START_TEST(test_no_free_slot_refused_at_once)
 {
-    struct store *st = user_store(3000000);                         /* about a second of PBKDF2 */
+    struct store *st = user_store(2000000); /* a long check: about 1 s, 5 s under ASan */
     struct checker slow = {.header = "Basic c2xvdzp4", .times = 1}; /* slow:x */
     char user[STORE_USER_NAME_MAX + 1];
     pthread_t t;
@@ -208,7 +209,7 @@ START_TEST(test_no_free_slot_refused_at_once)
     api_auth_set_verify_limit(a, 1);
     ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46c2VjcmV0", user), 0);
     ck_assert_int_eq(pthread_create(&t, NULL, check_thread, &slow), 0);
-    for (int i = 0; i < 1000 && stats(T0).verifying == 0; i++)
+    for (int i = 0; i < 10000 && stats(T0).verifying == 0; i++)
         (void)usleep(1000);
     ck_assert_uint_eq(stats(T0).verifying, 1);
     /* -EAGAIN, not -EACCES: it did not wait for the slot and then check */
@@ -228,22 +229,22 @@ END_TEST
 
 static void count_wake(void *ctx)
 {
-    (*(int *)ctx)++;
+    atomic_fetch_add((atomic_int *)ctx, 1); /* from the thread that gave the slot back */
 }
 
 /* A request that found no slot free waits without a thread: it is woken when the slot comes
  * free, told to try at once when one already has, and the places to wait are bounded. */
 START_TEST(test_waiting_for_a_slot)
 {
-    struct store *st = user_store(3000000);                         /* about a second of PBKDF2 */
+    struct store *st = user_store(2000000); /* a long check: about 1 s, 5 s under ASan */
     struct checker slow = {.header = "Basic c2xvdzp4", .times = 1}; /* slow:x */
     char user[STORE_USER_NAME_MAX + 1];
     pthread_t t;
-    int woken = 0;
+    atomic_int woken = 0;
 
     api_auth_set_verify_limit(a, 1);
     ck_assert_int_eq(pthread_create(&t, NULL, check_thread, &slow), 0);
-    for (int i = 0; i < 1000 && stats(T0).verifying == 0; i++)
+    for (int i = 0; i < 10000 && stats(T0).verifying == 0; i++)
         (void)usleep(1000);
     ck_assert_uint_eq(stats(T0).verifying, 1);
     ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46c2VjcmV0", user), -EAGAIN);
@@ -302,7 +303,7 @@ END_TEST
 START_TEST(test_known_header_needs_no_slot_after_its_ttl)
 {
     static const char good[] = "Basic YWRtaW46c2VjcmV0", wrong[] = "Basic YWRtaW46d3Jvbmc=";
-    struct store *st = user_store(3000000);
+    struct store *st = user_store(2000000);
     struct checker slow = {.header = "Basic c2xvdzp4", .times = 1}; /* slow:x */
     char user[STORE_USER_NAME_MAX + 1], hash[STORE_HASH_MAX + 1];
     pthread_t t;
@@ -313,7 +314,7 @@ START_TEST(test_known_header_needs_no_slot_after_its_ttl)
     ck_assert_int_eq(api_auth_check(a, st, good, user), 0);
     ck_assert_uint_eq(stats(T0).verifications, 1); /* the second: the stored hash, unchanged */
     ck_assert_int_eq(pthread_create(&t, NULL, check_thread, &slow), 0);
-    for (int i = 0; i < 1000 && stats(T0).verifying == 0; i++)
+    for (int i = 0; i < 10000 && stats(T0).verifying == 0; i++)
         (void)usleep(1000);
     ck_assert_uint_eq(stats(T0).verifying, 1);
     ck_assert_int_eq(api_auth_check(a, st, good, user), 0); /* while the only slot is taken */

@@ -265,6 +265,11 @@ static int write_op(int op)
         return store_user_add(st, "carol", "h");
     case 6:
         return store_user_set_hash(st, "bob", "h2");
+    case 7:
+        (void)store_row_set(&row, 0, "00000000-0000-4000-8000-000000000021");
+        r = store_row_insert(st, &tenant, &row);
+        store_row_done(&row);
+        return r;
     default:
         (void)store_row_set(&row, 0, "00000000-0000-4000-8000-000000000020");
         (void)store_row_set(&row, 1, "renamed");
@@ -368,7 +373,7 @@ Suite *store_suite(void)
 
     tc = tcase_create("queue");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_loop_test(tc, test_every_write_waits_its_turn_in_the_queue, 0, 8);
+    tcase_add_loop_test(tc, test_every_write_waits_its_turn_in_the_queue, 0, 9);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("caps");
