@@ -69,19 +69,23 @@ static void usage(void)
            "       callbridged [--data-dir DIR] user list\n"
            "       callbridged [--data-dir DIR] backup DEST-DIR   (database and secret.key)\n\n"
            "CMS-compatible meeting-server API over HTTPS.\n\n");
-    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-        printf("  --%s %-8s %s\n", options[i].key, options[i].arg, options[i].help);
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+        char opt[64];
+
+        (void)snprintf(opt, sizeof(opt), "%s %s", options[i].key, options[i].arg);
+        printf("  --%-33s %s\n", opt, options[i].help);
+    }
     for (size_t i = 0; i < API_CAP__N; i++) {
         char opt[48];
 
         (void)snprintf(opt, sizeof(opt), "%s N", caps[i].key);
-        printf("  --%-29s most %s (default %u; 0 = no cap)\n", opt, caps[i].collection,
+        printf("  --%-33s most %s (default %u; 0 = no cap)\n", opt, caps[i].collection,
                caps[i].dflt);
     }
-    printf("  --config FILE      read KEY = VALUE lines with the keys above ([sections] and\n"
-           "                     # or ; comments allowed); flags override the file\n"
-           "  --help             this text\n"
-           "  --version          print the version\n");
+    printf("  --config FILE                       read KEY = VALUE lines with the keys above\n"
+           "                                      ([sections], # or ; comments); flags win\n"
+           "  --help                              this text\n"
+           "  --version                           print the version\n");
 }
 
 static bool is_known(const char *key)
