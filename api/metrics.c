@@ -361,33 +361,38 @@ static void render_auth(FILE *f, struct api_auth *auth)
     struct api_auth_stats s;
 
     api_auth_stats(auth, api_now_us(), &s);
-    family(f, "callbridge_auth_verifications_total", "counter",
-           "Passwords checked against their slow hash (cached credentials need none).");
-    fprintf(f, "callbridge_auth_verifications_total %llu\n", (unsigned long long)s.verifications);
-    family(f, "callbridge_auth_verifications_busy_total", "counter",
-           "Password checks that found every verification slot busy: the request waited "
-           "(suspended, at most 2 s) or was answered 503.");
-    fprintf(f, "callbridge_auth_verifications_busy_total %llu\n", (unsigned long long)s.busy);
-    family(f, "callbridge_auth_verification_waits_total", "counter",
-           "Times a request was suspended to wait for a verification slot.");
-    fprintf(f, "callbridge_auth_verification_waits_total %llu\n", (unsigned long long)s.waited);
-    family(f, "callbridge_auth_verifications_running", "gauge", "Password checks running now.");
-    fprintf(f, "callbridge_auth_verifications_running %u\n", s.verifying);
-    family(f, "callbridge_auth_verifications_peak", "gauge",
-           "The most password checks that ever ran at once.");
-    fprintf(f, "callbridge_auth_verifications_peak %u\n", s.peak);
-    family(f, "callbridge_auth_verifications_limit", "gauge",
-           "The most password checks allowed to run at once.");
-    fprintf(f, "callbridge_auth_verifications_limit %u\n", s.limit);
-    family(f, "callbridge_auth_throttle_records", "gauge",
-           "Client addresses with failed logins being counted or in backoff.");
-    fprintf(f, "callbridge_auth_throttle_records %zu\n", s.records);
-    family(f, "callbridge_auth_trusted_addresses", "gauge",
-           "Client addresses that logged in lately, whose records strangers cannot take.");
-    fprintf(f, "callbridge_auth_trusted_addresses %zu\n", s.trusted);
-    family(f, "callbridge_auth_throttle_overflow_total", "counter",
-           "Failed logins counted in the shared record: the throttle table had no room.");
-    fprintf(f, "callbridge_auth_throttle_overflow_total %llu\n", (unsigned long long)s.overflowed);
+    const struct {
+        const char *name, *type, *help;
+        unsigned long long value;
+    } series[] = {
+        {"callbridge_auth_verifications_total", "counter",
+         "Passwords checked against their slow hash (cached credentials need none).",
+         s.verifications},
+        {"callbridge_auth_verifications_busy_total", "counter",
+         "Password checks that found every verification slot busy: the request waited "
+         "(suspended, at most 2 s) or was answered 503.",
+         s.busy},
+        {"callbridge_auth_verification_waits_total", "counter",
+         "Times a request was suspended to wait for a verification slot.", s.waited},
+        {"callbridge_auth_verifications_running", "gauge", "Password checks running now.",
+         s.verifying},
+        {"callbridge_auth_verifications_peak", "gauge",
+         "The most password checks that ever ran at once.", s.peak},
+        {"callbridge_auth_verifications_limit", "gauge",
+         "The most password checks allowed to run at once.", s.limit},
+        {"callbridge_auth_throttle_records", "gauge",
+         "Client addresses with failed logins being counted or in backoff.", s.records},
+        {"callbridge_auth_trusted_addresses", "gauge",
+         "Client addresses that logged in lately, whose records strangers cannot take.", s.trusted},
+        {"callbridge_auth_throttle_overflow_total", "counter",
+         "Failed logins counted in the shared record: the throttle table had no room.",
+         s.overflowed},
+    };
+
+    for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
+        family(f, series[i].name, series[i].type, series[i].help);
+        fprintf(f, "%s %llu\n", series[i].name, series[i].value);
+    }
 }
 
 void api_res_metrics(const struct api *api, struct store *st, const struct api_request *req,

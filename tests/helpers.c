@@ -527,6 +527,36 @@ double th_metric(const char *body, const char *series, const char *and)
     return -1;
 }
 
+long th_admin_keep(const struct th_daemon *d, const char *method, const char *path,
+                   const char *form, char *out, size_t cap, char *loc)
+{
+    struct th_resp r;
+    long status;
+
+    th_admin(d, method, path, form, &r);
+    status = r.status;
+    if (out)
+        (void)snprintf(out, cap, "%s", r.body ? r.body : "");
+    if (loc)
+        (void)snprintf(loc, 128, "%.127s", r.location);
+    th_resp_free(&r);
+    return status;
+}
+
+int th_udp_endpoint(unsigned short *ret_port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    *ret_port = ntohs(sin.sin_port);
+    return fd;
+}
+
 void th_xml_text(const char *body, const char *name, char *out, size_t cap)
 {
     char open[64];

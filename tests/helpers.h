@@ -110,6 +110,12 @@ void th_resp_free(struct th_resp *resp);
 /* th_http as admin on the first port with a form body. */
 void th_admin(const struct th_daemon *d, const char *method, const char *path, const char *body,
               struct th_resp *resp);
+/* th_admin that keeps what a test needs: returns the status, copies the body to out (cap bytes)
+ * and the Location to loc (128 bytes) when they are not NULL. */
+long th_admin_keep(const struct th_daemon *d, const char *method, const char *path,
+                   const char *form, char *out, size_t cap, char *loc);
+/* A UDP socket bound to 127.0.0.1 on a free port, as a media endpoint; its port in *ret_port. */
+int th_udp_endpoint(unsigned short *ret_port);
 /* The text of the first <name> element in body, or "" (out holds cap bytes). */
 void th_xml_text(const char *body, const char *name, char *out, size_t cap);
 /* The value of the first series in a Prometheus text body whose line starts with 'series' and

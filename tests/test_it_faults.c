@@ -472,45 +472,13 @@ END_TEST
 
 /* ---- the leg budget ------------------------------------------------------------------------ */
 
-/* One admin request on d; the body is copied to out (cap bytes) and the Location's path to loc
- * (128 bytes) when they are not NULL. */
-static long admin(const struct th_daemon *d, const char *method, const char *path, const char *form,
-                  char *out, size_t cap, char *loc)
-{
-    struct th_resp r;
-    long status;
-
-    th_admin(d, method, path, form, &r);
-    status = r.status;
-    if (out)
-        (void)snprintf(out, cap, "%s", r.body ? r.body : "");
-    if (loc)
-        (void)snprintf(loc, 128, "%.127s", r.location);
-    th_resp_free(&r);
-    return status;
-}
-
-/* A UDP endpoint on loopback; its port in *ret_port. */
-static int media_endpoint(unsigned short *ret_port)
-{
-    struct sockaddr_in sin = {.sin_family = AF_INET};
-    socklen_t len = sizeof(sin);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-    *ret_port = ntohs(sin.sin_port);
-    return fd;
-}
-
 /* Polls leg until it is no longer connecting (at most 8 s); its relayed address in *ret. */
 static void leg_connected(const struct th_daemon *d, const char *leg, struct sockaddr_in *ret)
 {
     char body[8192], state[32] = "", addr[64], port[16];
 
     for (int i = 0; i < 160; i++) {
-        ck_assert_int_eq(admin(d, "GET", leg, NULL, body, sizeof(body), NULL), 200);
+        ck_assert_int_eq(th_admin_keep(d, "GET", leg, NULL, body, sizeof(body), NULL), 200);
         th_xml_text(body, "state", state, sizeof(state));
         if (strcmp(state, "connecting") != 0)
             break;
@@ -531,9 +499,9 @@ static void new_call(const struct th_daemon *d, const char *uri, char *call_path
     char form[160], loc[128];
 
     (void)snprintf(form, sizeof(form), "uri=%s", uri);
-    ck_assert_int_eq(admin(d, "POST", CS, form, NULL, 0, loc), 200);
+    ck_assert_int_eq(th_admin_keep(d, "POST", CS, form, NULL, 0, loc), 200);
     (void)snprintf(form, sizeof(form), "coSpace=%s", strrchr(loc, '/') + 1);
-    ck_assert_int_eq(admin(d, "POST", "/api/v1/calls", form, NULL, 0, call_path), 200);
+    ck_assert_int_eq(th_admin_keep(d, "POST", "/api/v1/calls", form, NULL, 0, call_path), 200);
 }
 
 /* Issue 12, item 4: with RLIMIT_NOFILE 72 the daemon admits the legs its descriptors allow and
@@ -564,21 +532,21 @@ START_TEST(test_fd_limit_budgets_legs_and_keeps_calls)
     th_daemon_start(&d, "0", args);
     (void)snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
                    co.port);
-    ck_assert_int_eq(admin(&d, "POST", "/api/v1/turnServers", form, NULL, 0, turn), 200);
+    ck_assert_int_eq(th_admin_keep(&d, "POST", "/api/v1/turnServers", form, NULL, 0, turn), 200);
     (void)snprintf(path, sizeof(path), "%s/status", turn);
-    ck_assert_int_eq(admin(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_int_eq(th_admin_keep(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
     ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
 
     new_call(&d, "budget.a", call_a);
     new_call(&d, "budget.b", call_b);
-    fa = media_endpoint(&pa);
-    fb = media_endpoint(&pb);
+    fa = th_udp_endpoint(&pa);
+    fb = th_udp_endpoint(&pb);
     for (int i = 0; i < 24 && status == 200; i++) {     /* 2 legs in call a, the rest in call b */
         unsigned port = i == 0 ? pa : i == 1 ? pb : 9u; /* 9: discard; never sends */
 
         (void)snprintf(form, sizeof(form), "remoteMediaAddress=127.0.0.1:%u", port);
         (void)snprintf(path, sizeof(path), "%s/callLegs", i < 2 ? call_a : call_b);
-        status = admin(&d, "POST", path, form, body, sizeof(body), legs[i]);
+        status = th_admin_keep(&d, "POST", path, form, body, sizeof(body), legs[i]);
         admitted += status == 200;
     }
     ck_assert_msg(status == 400, "%ld legs admitted with RLIMIT_NOFILE 72, none refused", admitted);
@@ -606,7 +574,8 @@ START_TEST(test_fd_limit_budgets_legs_and_keeps_calls)
     {
         static char metrics[65536];
 
-        ck_assert_int_eq(admin(&d, "GET", "/metrics", NULL, metrics, sizeof(metrics), NULL), 200);
+        ck_assert_int_eq(th_admin_keep(&d, "GET", "/metrics", NULL, metrics, sizeof(metrics), NULL),
+                         200);
         ck_assert(th_metric(metrics, "callbridge_call_legs_media_budget ", NULL) == budget);
         ck_assert(th_metric(metrics, "callbridge_call_legs_media_active ", NULL) == budget);
         ck_assert(th_metric(metrics, "callbridge_call_legs_refused_total",
@@ -637,16 +606,17 @@ START_TEST(test_fd_limit_budgets_legs_and_keeps_calls)
         ck_assert_uint_eq(got[3], (uint8_t)i);
     }
     (void)snprintf(path, sizeof(path), "%s/status", turn);
-    ck_assert_int_eq(admin(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_int_eq(th_admin_keep(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
     ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
     ck_assert_uint_eq(th_log_count(&d, "portUnreachable"), 0);
     ck_assert_uint_eq(th_log_count(&d, "localResourceLimit"), 0);
     ck_assert_uint_eq(th_log_count(&d, "Too many open files"), 0);
     ck_assert_uint_eq(th_log_count(&d, "Hit process or system resource limit"), 0);
 
-    ck_assert_int_eq(admin(&d, "DELETE", legs[admitted - 1], NULL, NULL, 0, NULL), 200);
+    ck_assert_int_eq(th_admin_keep(&d, "DELETE", legs[admitted - 1], NULL, NULL, 0, NULL), 200);
     (void)snprintf(path, sizeof(path), "%s/callLegs", call_b); /* a place freed is taken */
-    ck_assert_int_eq(admin(&d, "POST", path, "remoteMediaAddress=127.0.0.1:9", NULL, 0, NULL), 200);
+    ck_assert_int_eq(
+        th_admin_keep(&d, "POST", path, "remoteMediaAddress=127.0.0.1:9", NULL, 0, NULL), 200);
     fprintf(stderr,
             "RLIMIT_NOFILE 72: %ld call legs with media admitted, the next refused; %ld "
             "descriptors open with every leg anchored\n",

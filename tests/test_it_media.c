@@ -30,30 +30,7 @@ static void stop(void)
 static long call(const char *method, const char *path, const char *form, char *out, size_t cap,
                  char *location)
 {
-    struct th_resp r;
-    long status;
-
-    th_admin(&d, method, path, form, &r);
-    status = r.status;
-    if (out)
-        snprintf(out, cap, "%s", r.body);
-    if (location)
-        snprintf(location, 128, "%.127s", r.location);
-    th_resp_free(&r);
-    return status;
-}
-
-static int endpoint(unsigned short *ret_port)
-{
-    struct sockaddr_in sin = {.sin_family = AF_INET};
-    socklen_t len = sizeof(sin);
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-    *ret_port = ntohs(sin.sin_port);
-    return fd;
+    return th_admin_keep(&d, method, path, form, out, cap, location);
 }
 
 /* Polls GET leg until connected (at most 8 s); returns the relayed address in *ret. */
@@ -103,8 +80,8 @@ START_TEST(test_call_with_two_legs_carries_media)
     snprintf(form, sizeof(form), "coSpace=%s", strrchr(value, '/') + 1);
     ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call_path), 200);
 
-    fa = endpoint(&pa);
-    fb = endpoint(&pb);
+    fa = th_udp_endpoint(&pa);
+    fb = th_udp_endpoint(&pb);
     snprintf(form, sizeof(form), "remoteParty=alice@example.com&remoteMediaAddress=127.0.0.1:%u",
              pa);
     snprintf(body, sizeof(body), "%s/callLegs", call_path);
@@ -249,7 +226,7 @@ START_TEST(test_33rd_leg_refused_at_post)
     snprintf(form, sizeof(form), "coSpace=%s", strrchr(value, '/') + 1);
     ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call_path), 200);
     snprintf(legs_path, sizeof(legs_path), "%s/callLegs", call_path);
-    fd = endpoint(&port);
+    fd = th_udp_endpoint(&port);
     snprintf(form, sizeof(form), "remoteParty=p@example.com&remoteMediaAddress=127.0.0.1:%u", port);
     for (int i = 0; i < 32; i++)
         ck_assert_int_eq(call("POST", legs_path, form, NULL, 0, legs[i]), 200);
