@@ -140,6 +140,11 @@ void api_calls_counts(struct api_calls *c, size_t *ret_calls, size_t *ret_active
  * max_legs when it is lower (0: not set). Logs the figure; returns it. Before HTTP starts. */
 #define API_CALLS_UNLIMITED_BUDGET 100000 /* when RLIMIT_NOFILE sets no bound */
 size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs);
+/* The most calls at once (default 10,000). Calls live in memory, and POST /calls makes one for
+ * any coSpace, so without a bound an API client could grow the registry, and the walk of it on
+ * every leg's admission, without end; beyond it POST /calls is answered 400 tooManyCalls, as a
+ * full collection is. */
+void api_calls_set_max_calls(struct api_calls *c, unsigned max_calls);
 struct api_calls_budget {
     size_t media_legs, budget;           /* legs with media now, and the most admitted */
     uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */

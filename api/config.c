@@ -31,6 +31,7 @@ static const struct option_def options[] = {
     {"body-timeout", "SECONDS", "for a request's body once its headers are in (default 30)"},
     {"probe-interval", "SECONDS", "how often each TURN server is probed (default 30)"},
     {"max-legs", "N", "call legs with media at once (default: what open files allow)"},
+    {"max-calls", "N", "calls at once (default 10000)"},
 };
 
 /* Generous defaults: a cap stops a runaway script or a hostile client from filling the disk
@@ -113,6 +114,7 @@ static void defaults(struct api_config *c)
     c->header_timeout_s = 10;
     c->body_timeout_s = 30;
     c->probe_interval_s = 30;
+    c->max_calls = 10000;
     for (size_t i = 0; i < API_CAP__N; i++)
         c->max_objects[i] = caps[i].dflt;
 }
@@ -212,6 +214,8 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
             return set_uint(&c->max_objects[i], v, 0, 1000000000);
     if (strcmp(key, "max-legs") == 0)
         return set_uint(&c->max_legs, v, 1, 1000000);
+    if (strcmp(key, "max-calls") == 0)
+        return set_uint(&c->max_calls, v, 1, 1000000);
     return -ENOENT;
 }
 

@@ -231,8 +231,9 @@ static long open_fds(void)
  * less. When a process runs out of descriptors, libmicrohttpd stops accepting and a new client
  * waits for its own timeout; below this limit it accepts and closes at once, so the client is
  * refused and the descriptors the media and prober need are kept. Reserved besides the
- * connections: what is open now, the store pool (3 each: database, WAL, shared memory), each
- * worker's epoll and event descriptors and the connections libmicrohttpd may hold beyond the
+ * connections: what is open now, the store pool (3 each: database, WAL, shared memory), two per
+ * worker (its event descriptor, and one of slack where its epoll descriptor was before the
+ * workers moved to poll()) and the connections libmicrohttpd may hold beyond the
  * limit (API_HTTP_SPARE_PER_THREAD), a listening socket per port, the lingering sockets with
  * their epoll and event descriptors, and a quarter of the limit (at least 64) for TURN
  * sockets. *ret_turn_fds: what is left for TURN sockets (the prober's and one per call leg)
@@ -312,6 +313,7 @@ static int start_http(const struct api_config *c, const struct api_paths *p, con
     hc.key_pem = key;
     hc.connection_limit = fd_connection_limit(c, hc.threads, &hc.linger_max, &turn_fds);
     (void)api_calls_set_budget(api->calls, turn_fds, c->max_legs); /* legs' sockets: issue 12 */
+    api_calls_set_max_calls(api->calls, c->max_calls);
     r = api_http_start(&hc, api, auth, ret);
     OPENSSL_cleanse(key, len);
     free(key);

@@ -227,7 +227,9 @@ static void log_key_mode(const struct api_paths *p)
 {
     struct stat sb;
 
-    if (stat(p->secret, &sb) == 0 && (sb.st_mode & 077) != 0)
+    if (stat(p->secret, &sb) < 0)
+        api_log(API_LOG_ERR, "cannot read %s: %s", p->secret, strerror(errno));
+    else if ((sb.st_mode & 077) != 0)
         api_log(API_LOG_ERR, "%s can be read or changed by others (mode %04o); run: chmod 600 %s",
                 p->secret, (unsigned)(sb.st_mode & 07777), p->secret);
     else
@@ -345,8 +347,19 @@ static int backup_files(struct store *st, const struct api_paths *p, const char 
         fprintf(stderr, "callbridged: cannot read %s: %s\n", p->secret, strerror(-r));
         return r;
     }
+    /* a backup never pairs the wrong two: without a check value to hold the key against (a
+     * database this version has not started on yet), or when it cannot be read, nothing is
+     * copied */
     r = store_secret_check_get(st, check, sizeof(check), &len);
-    if (r == 0 && !api_secret_check_matches(&k, check, len)) {
+    if (r == -ENOENT) {
+        fprintf(stderr,
+                "callbridged: %s has no check value of its key yet: start callbridged with it "
+                "once (it writes one), then back up; nothing copied\n",
+                p->db);
+    } else if (r < 0) {
+        fprintf(stderr, "callbridged: cannot read the key's check value in %s: %s\n", p->db,
+                strerror(-r));
+    } else if (!api_secret_check_matches(&k, check, len)) {
         fprintf(stderr, "callbridged: %s is not the key of %s; nothing copied\n", p->secret, p->db);
         r = -EKEYREJECTED;
     } else if ((r = store_backup(st, db)) < 0) {

@@ -88,9 +88,10 @@ struct api_http {
 
 #define REQUEST_ID_MAX 64
 
-/* Authenticated requests' log lines: 10,000 a second, a burst of 10,000. Everything else,
+/* Authenticated requests' log lines: a burst of 10,000, then 1,000 a second (an API user's own
+ * script can go faster; what it loses is counted like every dropped line). Everything else,
  * requests without valid credentials included, goes at api_log's default rate. */
-static const struct api_log_rate access_rate = {.interval_us = 100, .burst = 10000};
+static const struct api_log_rate access_rate = {.interval_us = 1000, .burst = 10000};
 
 struct req_state {
     int64_t start_us;
@@ -594,9 +595,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-        if (!rs)
-            rs = req_state_new(h);
-        if (!rs)
+        if (!rs) /* on_uri() could not allocate it, so the target went unchecked: drop */
             return MHD_NO;
         rs->started = true;
         api_guard_stage(h->guard, guard_entry(conn), API_GUARD_BODY);
@@ -688,8 +687,9 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     if (api_guard_admit(port->h->guard, port->i, atomic_load(&port->port)))
         return MHD_YES;
     api_log_every(10, API_LOG_WARN,
-                  "port %u has %u connections open, its limit, all of them busy: new ones are "
-                  "refused until some close (logged at most every 10 s)",
+                  "port %u has %u connections open, its limit, and none can give way (each is "
+                  "being handled or already closing): new ones are refused until some close "
+                  "(logged at most every 10 s)",
                   atomic_load(&port->port), port->h->limit);
     return MHD_NO;
 }

@@ -47,6 +47,7 @@ struct api_calls {
     struct call *calls;
     struct leg *legs;
     size_t ncalls, nlegs, cap_calls, cap_legs, max_legs;
+    size_t max_calls;                    /* api_calls_set_max_calls() */
     size_t media_legs, leg_budget;       /* legs with media now, and the most admitted */
     uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */
 };
@@ -59,6 +60,7 @@ int api_calls_new(struct api_calls **ret)
         return -ENOMEM;
     pthread_mutex_init(&c->lock, NULL);
     c->leg_budget = SIZE_MAX; /* until api_calls_set_budget() */
+    c->max_calls = 10000;
     *ret = c;
     return 0;
 }
@@ -89,6 +91,13 @@ void api_calls_budget(struct api_calls *c, struct api_calls_budget *ret)
     ret->budget = c->leg_budget;
     ret->refused_call = c->refused_call;
     ret->refused_node = c->refused_node;
+    pthread_mutex_unlock(&c->lock);
+}
+
+void api_calls_set_max_calls(struct api_calls *c, unsigned max_calls)
+{
+    pthread_mutex_lock(&c->lock);
+    c->max_calls = max_calls;
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -205,14 +214,17 @@ static void write_call(struct api_xml *x, const struct call *c, bool full, size_
     api_xml_end(x);
 }
 
-/* Creates a call in coSpace (which the caller checked); copies its id into ret_id[37]. */
+/* Creates a call in coSpace (which the caller checked); copies its id into ret_id[37].
+ * Returns 0, -EDQUOT (max_calls calls already) or -ENOMEM. */
 static int new_call(struct api_calls *calls, const struct store_row *space, char *ret_id)
 {
     struct call *c;
     int r;
 
     pthread_mutex_lock(&calls->lock);
-    r = grow((void **)&calls->calls, &calls->cap_calls, calls->ncalls, sizeof(*calls->calls));
+    r = calls->ncalls >= calls->max_calls ? -EDQUOT : 0;
+    if (r == 0)
+        r = grow((void **)&calls->calls, &calls->cap_calls, calls->ncalls, sizeof(*calls->calls));
     if (r == 0) {
         c = &calls->calls[calls->ncalls];
         memset(c, 0, sizeof(*c));
@@ -248,6 +260,10 @@ static void create_call(const struct api *api, struct store *st, const struct ap
     }
     r = new_call(api->calls, &space, id);
     store_row_done(&space);
+    if (r == -EDQUOT) {
+        api_reply_too_many(reply, "calls");
+        return;
+    }
     if (r < 0) {
         api_reply_err(reply, r);
         return;
@@ -456,10 +472,12 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
             r = new_call(api->calls, &space, id);
             store_row_done(&space);
         }
-        if (r < 0) {
+        if (r == -EDQUOT)
+            api_reply_too_many(reply, "calls");
+        else if (r < 0)
             api_reply_err(reply, r);
+        if (r < 0)
             return;
-        }
     }
     add_leg(api, id, req, reply);
 }

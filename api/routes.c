@@ -102,11 +102,14 @@ void api_reply_too_many(struct api_reply *reply, const char *collection)
 
     (void)snprintf(reason, sizeof(reason), "tooMany%c%s", toupper((unsigned char)collection[0]),
                    collection + 1);
+    static const struct api_log_rate every_10s = {.interval_us = 10000000, .burst = 1};
+
     api_reply_failure(reply, 400, reason);
-    api_log_every(10, API_LOG_WARN,
-                  "%s: the cap on objects is reached, creating more is refused (%s); delete some "
-                  "or raise the cap (callbridged --help, --max-...)",
-                  collection, reason);
+    /* one line per collection (the name is a string constant of its caller) every 10 s */
+    api_log_site(collection, &every_10s, API_LOG_WARN,
+                 "%s: the cap on objects is reached, creating more is refused (%s); delete some "
+                 "or raise the cap (callbridged --help, --max-...)",
+                 collection, reason);
 }
 
 void api_reply_xml(struct api_reply *reply, struct api_xml *x)

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/sha.h>
+
 #include "api/cache.h"
 #include "api/scan.h"
 
@@ -76,6 +78,14 @@ int api_scan_summary(const struct api *api, struct store *st, const struct store
 
     if (!s)
         return -ENOMEM;
+    if (n > 0 && (size_t)n >= sizeof(ckey)) { /* a long filter: its digest names it */
+        unsigned char md[SHA256_DIGEST_LENGTH];
+
+        (void)SHA256((const unsigned char *)key, strlen(key), md);
+        n = snprintf(ckey, sizeof(ckey), "scan|%s|#", t->name);
+        for (size_t i = 0; n > 0 && i < sizeof(md); i++)
+            n += snprintf(ckey + n, sizeof(ckey) - (size_t)n, "%02x", md[i]);
+    }
     cacheable = n > 0 && (size_t)n < sizeof(ckey);
     if (!cacheable || !from_cache(api, ckey, generation, s)) {
         memset(s, 0, sizeof(*s));

@@ -410,7 +410,8 @@ END_TEST
 
 static void start_capped(void)
 {
-    static const char *const args[] = {"--max-cospaces", "3", "--max-turn-servers", "1", NULL};
+    static const char *const args[] = {
+        "--max-cospaces", "3", "--max-turn-servers", "1", "--max-calls", "2", NULL};
 
     memset(&d, 0, sizeof(d));
     th_daemon_start(&d, "0", args);
@@ -472,6 +473,25 @@ START_TEST(test_cap_refuses_the_create_beyond_it)
 }
 END_TEST
 
+/* Calls live in memory: past --max-calls, POST /calls is refused like a full collection. */
+START_TEST(test_calls_beyond_the_cap_are_refused)
+{
+    char got[512], space[96], form[128], first[96], path[96];
+
+    ck_assert_int_eq(call("GET", "/api/v1/coSpaces?limit=1", NULL, got, sizeof(got)), 200);
+    ck_assert_ptr_nonnull(strstr(got, "<coSpace id=\""));
+    snprintf(space, sizeof(space), "%.36s", strstr(got, "<coSpace id=\"") + 13);
+    snprintf(form, sizeof(form), "coSpace=%s", space);
+    create("calls", form, first);
+    create("calls", form, path);
+    expect("POST", "/api/v1/calls", form, 400, FAIL("tooManyCalls"));
+    expect_has("/api/v1/calls", "<calls total=\"2\">");
+    ck_assert_uint_ge(th_log_count(&d, "tooManyCalls"), 1);
+    ck_assert_int_eq(call("DELETE", first, NULL, NULL, 0), 200);
+    create("calls", form, first); /* a place again */
+}
+END_TEST
+
 Suite *it_cospaces_suite(void)
 {
     Suite *s = suite_create("it_cospaces");
@@ -498,6 +518,7 @@ Suite *it_cospaces_suite(void)
     tcase_set_tags(tc, "net");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_cap_refuses_the_create_beyond_it);
+    tcase_add_test(tc, test_calls_beyond_the_cap_are_refused);
     suite_add_tcase(s, tc);
     return s;
 }
