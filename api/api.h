@@ -140,6 +140,9 @@ void api_calls_counts(struct api_calls *c, size_t *ret_calls, size_t *ret_active
  * max_legs when it is lower (0: not set). Logs the figure; returns it. Before HTTP starts. */
 #define API_CALLS_UNLIMITED_BUDGET 100000 /* when RLIMIT_NOFILE sets no bound */
 size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs);
+/* The prober's share of turn_fds, the most probe sockets it may hold at once
+ * (turn_prober_config.max_sockets): an eighth, at least 16; 0 (no cap) when turn_fds is -1. */
+size_t api_calls_prober_sockets(long turn_fds);
 struct api_calls_budget {
     size_t media_legs, budget;           /* legs with media now, and the most admitted */
     uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */

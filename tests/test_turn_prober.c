@@ -706,7 +706,7 @@ START_TEST(test_socket_cap_queues_probes)
                                      .resolver_threads = 2,
                                      .max_sockets = 4};
     struct sampler sm = {.peak = 0};
-    size_t open_now, peak;
+    size_t open_now, peak, cap;
     int base;
 
     if (!th_coturn_available(why, sizeof(why)))
@@ -740,7 +740,7 @@ START_TEST(test_socket_cap_queues_probes)
     }
     atomic_store(&sm.stop, true);
     pthread_join(sm.thread, NULL);
-    turn_prober_sockets(prober, &open_now, &peak);
+    turn_prober_sockets(prober, &open_now, &peak, &cap);
 
     for (int i = 0; i < 10; i++) {
         char id[16];
@@ -757,6 +757,7 @@ START_TEST(test_socket_cap_queues_probes)
     ck_assert_msg(peak <= 4, "the prober held %zu sockets at once, its cap is 4", peak);
     ck_assert_uint_eq(peak, 4); /* as concurrent as the cap allows */
     ck_assert_uint_eq(open_now, 0);
+    ck_assert_uint_eq(cap, 4);
     ck_assert_msg(atomic_load(&sm.peak) - base <= 4,
                   "/proc/self/fd showed %d probe sockets at once, the cap is 4",
                   atomic_load(&sm.peak) - base);

@@ -1221,10 +1221,11 @@ void turn_prober_remove(struct turn_prober *p, const char *id)
     push_cmd(p, c);
 }
 
-void turn_prober_sockets(struct turn_prober *p, size_t *ret_open, size_t *ret_peak)
+void turn_prober_sockets(struct turn_prober *p, size_t *ret_open, size_t *ret_peak, size_t *ret_max)
 {
     *ret_open = atomic_load(&p->nsockets);
     *ret_peak = atomic_load(&p->peak_sockets);
+    *ret_max = p->cfg.max_sockets; /* set once, before the thread starts */
 }
 
 int turn_prober_get(struct turn_prober *p, const char *id, struct turn_server_status *ret)

@@ -178,9 +178,10 @@ void turn_prober_stop(struct turn_prober *p);
 int turn_prober_set(struct turn_prober *p, const struct turn_server_spec *spec);
 /* Stops probing a server and forgets it. Thread-safe. */
 void turn_prober_remove(struct turn_prober *p, const char *id);
-/* Probe sockets open now, and the most open at once since the start (for /metrics and tests).
- * Thread-safe. */
-void turn_prober_sockets(struct turn_prober *p, size_t *ret_open, size_t *ret_peak);
+/* Probe sockets open now, the most open at once since the start, and cfg.max_sockets (for
+ * /metrics and tests). Thread-safe. */
+void turn_prober_sockets(struct turn_prober *p, size_t *ret_open, size_t *ret_peak,
+                         size_t *ret_max);
 /* Copies the latest results. Returns 0, or -ENOENT for a server the prober does not know.
  * Thread-safe. */
 int turn_prober_get(struct turn_prober *p, const char *id, struct turn_server_status *ret);
