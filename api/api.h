@@ -145,6 +145,9 @@ size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_leg
  * every leg's admission, without end; beyond it POST /calls is answered 400 tooManyCalls, as a
  * full collection is. */
 void api_calls_set_max_calls(struct api_calls *c, unsigned max_calls);
+/* The prober's share of turn_fds, the most probe sockets it may hold at once
+ * (turn_prober_config.max_sockets): an eighth, at least 16; 0 (no cap) when turn_fds is -1. */
+size_t api_calls_prober_sockets(long turn_fds);
 struct api_calls_budget {
     size_t media_legs, budget;           /* legs with media now, and the most admitted */
     uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */

@@ -37,6 +37,9 @@
 #define DRAIN_MS 10000
 #define ENV_PASSWORD "CALLBRIDGE_ADMIN_PASSWORD"
 #define MAX_PEM (64 * 1024)
+/* Descriptors opened after the count in fd_connection_limit(): the prober's and the media
+ * thread's epoll and event descriptors. */
+#define FDS_AFTER_PLAN 4
 
 static int open_store(const struct api_config *c, const struct api_paths *p, struct store **ret)
 {
@@ -181,12 +184,15 @@ static void prober_log(void *userdata, int level, const char *msg)
 }
 
 /* Probes answer within seconds: RTO 500 ms, 4 sends, and 5 s at most per transaction (the RFC's
- * 39.5 s would leave the status page stale for a minute). */
-static int start_prober(const struct api_config *c, struct api *api, struct store *st)
+ * 39.5 s would leave the status page stale for a minute). max_sockets: the prober's share of
+ * the descriptors (struct fd_plan), 0 for no cap. */
+static int start_prober(const struct api_config *c, struct api *api, struct store *st,
+                        size_t max_sockets)
 {
     struct turn_prober_config pc = {.interval_us = (int64_t)c->probe_interval_s * 1000000,
                                     .software = "callbridge " API_VERSION,
                                     .resolver_threads = 2,
+                                    .max_sockets = max_sockets,
                                     .log = prober_log,
                                     .userdata = &prober_site};
     int r;
@@ -197,6 +203,11 @@ static int start_prober(const struct api_config *c, struct api *api, struct stor
     pc.txn.budget_us = 5 * 1000000;
     pc.txn.reliable_us = 5 * 1000000;
     api->status_wait_us = 8 * 1000000;
+    if (max_sockets)
+        api_log(API_LOG_INFO,
+                "the TURN prober holds at most %zu sockets at once (its share of what "
+                "RLIMIT_NOFILE leaves); more probes wait their turn",
+                max_sockets);
     r = turn_prober_start(&pc, &api->prober);
     if (r == 0)
         r = api_turn_probe_all(api, st);
@@ -235,9 +246,10 @@ static long open_fds(void)
  * worker (its event descriptor, and one of slack where its epoll descriptor was before the
  * workers moved to poll()) and the connections libmicrohttpd may hold beyond the
  * limit (API_HTTP_SPARE_PER_THREAD), a listening socket per port, the lingering sockets with
- * their epoll and event descriptors, and a quarter of the limit (at least 64) for TURN
- * sockets. *ret_turn_fds: what is left for TURN sockets (the prober's and one per call leg)
- * beside the connections, -1 when the limit sets no bound. */
+ * their epoll and event descriptors, the prober's and the media thread's epoll and event
+ * descriptors (opened after this count: FDS_AFTER_PLAN), and a quarter of the limit (at least
+ * 64) for TURN sockets. *ret_turn_fds: what is left for TURN sockets (the prober's and one per
+ * call leg) beside the connections, -1 when the limit sets no bound. */
 static unsigned fd_connection_limit(const struct api_config *c, unsigned threads,
                                     unsigned *ret_linger, long *ret_turn_fds)
 {
@@ -260,7 +272,7 @@ static unsigned fd_connection_limit(const struct api_config *c, unsigned threads
         *ret_linger = (unsigned)(rl.rlim_cur / 8);
     reserve = (unsigned long)c->nports * threads * 3 +
               (unsigned long)c->nports * (threads * (2 + API_HTTP_SPARE_PER_THREAD) + 1) +
-              *ret_linger + 2;
+              *ret_linger + 2 + FDS_AFTER_PLAN;
     turn = rl.rlim_cur / 4 > 64 ? rl.rlim_cur / 4 : 64;
     reserve += turn;
     room = ((long)rl.rlim_cur - open_now - (long)reserve) / (long)c->nports;
@@ -278,18 +290,36 @@ static unsigned fd_connection_limit(const struct api_config *c, unsigned threads
     return (unsigned)room;
 }
 
+/* How the descriptors are shared, worked out before the prober starts, so that its cap is
+ * in place for its first cycle. */
+struct fd_plan {
+    unsigned threads, connection_limit, linger_max;
+    size_t prober_sockets; /* turn_prober_config.max_sockets */
+};
+
+/* Sizes the connections, the lingering sockets, the leg budget and the prober's share. */
+static void plan_fds(const struct api_config *c, struct api_calls *calls, struct fd_plan *ret)
+{
+    long turn_fds;
+
+    ret->threads = c->threads ? c->threads : default_threads();
+    ret->connection_limit = fd_connection_limit(c, ret->threads, &ret->linger_max, &turn_fds);
+    (void)api_calls_set_budget(calls, turn_fds, c->max_legs); /* legs' sockets: issue 12 */
+    ret->prober_sockets = api_calls_prober_sockets(turn_fds); /* and the prober's */
+}
+
 static int start_http(const struct api_config *c, const struct api_paths *p, const struct api *api,
-                      struct api_auth *auth, struct api_http **ret)
+                      struct api_auth *auth, const struct fd_plan *plan, struct api_http **ret)
 {
     char *cert = NULL, *key = NULL;
-    long turn_fds;
     size_t len;
     struct api_http_config hc = {
         .bind = c->bind,
         .ports = c->ports,
         .nports = c->nports,
-        .threads = c->threads ? c->threads : default_threads(),
-        .connection_limit = c->connection_limit,
+        .threads = plan->threads,
+        .connection_limit = plan->connection_limit,
+        .linger_max = plan->linger_max,
         .connection_timeout_s = c->connection_timeout_s,
         .per_ip_connection_limit = c->per_ip_connection_limit,
         .header_timeout_s = c->header_timeout_s,
@@ -311,9 +341,6 @@ static int start_http(const struct api_config *c, const struct api_paths *p, con
     }
     hc.cert_pem = cert;
     hc.key_pem = key;
-    hc.connection_limit = fd_connection_limit(c, hc.threads, &hc.linger_max, &turn_fds);
-    (void)api_calls_set_budget(api->calls, turn_fds, c->max_legs); /* legs' sockets: issue 12 */
-    api_calls_set_max_calls(api->calls, c->max_calls);
     r = api_http_start(&hc, api, auth, ret);
     OPENSSL_cleanse(key, len);
     free(key);
@@ -392,6 +419,7 @@ int api_daemon_run(const struct api_config *c)
     struct api_http *http = NULL;
     struct store *st = NULL;
     struct api_paths p;
+    struct fd_plan plan;
     sigset_t set;
     int sig = 0, lock = -1, r;
 
@@ -414,16 +442,19 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = api_metrics_new(&api.metrics);
     if (r == 0)
-        r = start_prober(c, &api, st);
-    if (r == 0)
         r = api_calls_new(&api.calls);
+    if (r == 0) {
+        plan_fds(c, api.calls, &plan);
+        api_calls_set_max_calls(api.calls, c->max_calls);
+        r = start_prober(c, &api, st, plan.prober_sockets);
+    }
     if (r == 0) {
         struct media_config mc = {.prober = api.prober, .log = prober_log, .userdata = &media_site};
 
         r = media_start(&mc, &api.media);
     }
     if (r == 0)
-        r = start_http(c, &p, &api, auth, &http);
+        r = start_http(c, &p, &api, auth, &plan, &http);
     if (r == 0) {
         api_log(API_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION, c->data_dir);
         sig = wait_for_stop(&set);

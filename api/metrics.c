@@ -395,6 +395,24 @@ static void render_auth(FILE *f, struct api_auth *auth)
     }
 }
 
+/* The prober's sockets against its share of the descriptors (issue 12): a peak at the cap
+ * means probes waited their turn, and a cycle over many servers took longer. */
+static void render_prober_sockets(FILE *f, struct turn_prober *p)
+{
+    size_t open_now, peak, max;
+
+    turn_prober_sockets(p, &open_now, &peak, &max);
+    family(f, "callbridge_turn_prober_sockets", "gauge", "Probe sockets open now.");
+    fprintf(f, "callbridge_turn_prober_sockets %zu\n", open_now);
+    family(f, "callbridge_turn_prober_sockets_peak", "gauge",
+           "The most probe sockets open at once since the start.");
+    fprintf(f, "callbridge_turn_prober_sockets_peak %zu\n", peak);
+    family(f, "callbridge_turn_prober_sockets_max", "gauge",
+           "The most probe sockets allowed at once: the prober's share of what RLIMIT_NOFILE "
+           "leaves (0: no cap). More probes wait their turn.");
+    fprintf(f, "callbridge_turn_prober_sockets_max %zu\n", max);
+}
+
 void api_res_metrics(const struct api *api, struct store *st, const struct api_request *req,
                      struct api_reply *reply)
 {
@@ -417,6 +435,8 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
     }
     render_turn(f, &w);
     free(w.v);
+    if (api->prober)
+        render_prober_sockets(f, api->prober);
     render_media(f, api);
     if (api->metrics)
         render_requests(f, api->metrics);

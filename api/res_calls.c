@@ -11,8 +11,12 @@
  * Admission happens here, under the registry's lock, before the answer: a call takes at most
  * MEDIA_MAX_LEGS_PER_CALL legs (participantLimitReached), and the node at most leg_budget legs
  * with media, each of which holds a socket (nodeParticipantLimitReached): the budget is what the
- * descriptor limit leaves (api_calls_set_budget), so the daemon never reaches EMFILE through
- * legs. A leg refused is never handed to the media thread. */
+ * descriptor limit leaves for TURN sockets after the prober's share (api_calls_set_budget), and
+ * the prober never holds more than that share at once (api_calls_prober_sockets, its
+ * max_sockets), so neither legs nor probes take the descriptors the HTTP side was promised.
+ * What the limit cannot bound: descriptors opened outside these counts (a CLI started by hand
+ * in the process's name, a library's own files) and a later prlimit on the running daemon.
+ * A leg refused is never handed to the media thread. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -101,12 +105,19 @@ void api_calls_set_max_calls(struct api_calls *c, unsigned max_calls)
     pthread_mutex_unlock(&c->lock);
 }
 
+size_t api_calls_prober_sockets(long turn_fds)
+{
+    if (turn_fds < 0)
+        return 0;
+    return turn_fds / 8 > 16 ? (size_t)(turn_fds / 8) : 16;
+}
+
 size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs)
 {
     size_t derived = API_CALLS_UNLIMITED_BUDGET, budget;
 
-    if (turn_fds >= 0) { /* the prober keeps an eighth of the TURN sockets, at least 16 */
-        long prober = turn_fds / 8 > 16 ? turn_fds / 8 : 16;
+    if (turn_fds >= 0) { /* the prober keeps its share of the TURN sockets */
+        long prober = (long)api_calls_prober_sockets(turn_fds);
 
         derived = turn_fds > prober ? (size_t)(turn_fds - prober) : 0;
     }

@@ -660,6 +660,92 @@ static bool closed_within(int fd, int ms)
     return false;
 }
 
+/* A TCP port that accepts connections and never answers; its descriptor. */
+static int silent_tcp(unsigned short *ret_port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(fd, 64), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *ret_port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* Issue 12: with RLIMIT_NOFILE 72 the prober's share is 16 sockets, and the daemon hands that
+ * cap to the prober. 10 TURN servers that never answer (UDP and a TCP override: 20 probes that
+ * each hold a socket for the 5 s budget, every 2 s) never make it hold more than 16 at once,
+ * and a coturn configured last is still found reachable once the queue reaches it. On
+ * 37c43fb the prober had no cap (and /metrics no prober series): 20 sockets at once. */
+START_TEST(test_fd_limit_caps_the_prober)
+{
+    static const char *const args[] = {"--probe-interval", "2", NULL};
+    static struct th_daemon d;
+    static char metrics[65536];
+    struct th_coturn co;
+    char why[128], form[200], body[8192], turn[128], path[160];
+    unsigned short up, tp;
+    long most_fds = 0;
+    double max, peak;
+    int uf, tf;
+
+    if (!th_coturn_available(why, sizeof(why))) {
+        fprintf(stderr, "skipped: %s\n", why);
+        return;
+    }
+    th_coturn_start(&co, NULL);
+    uf = th_udp_endpoint(&up);
+    tf = silent_tcp(&tp);
+    memset(&d, 0, sizeof(d));
+    d.nofile = 72;
+    th_daemon_start(&d, "0", args);
+    ck_assert_uint_eq(th_log_count(&d, "the TURN prober holds at most 16 sockets at once"), 1);
+    for (int i = 0; i < 10; i++) {
+        (void)snprintf(form, sizeof(form),
+                       "serverAddress=127.0.0.1:%u&tcpPortNumberOverride=%u&username=alice&"
+                       "password=secret",
+                       up, tp);
+        ck_assert_int_eq(th_admin_keep(&d, "POST", "/api/v1/turnServers", form, NULL, 0, NULL),
+                         200);
+    }
+    (void)snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+                   co.port);
+    ck_assert_int_eq(th_admin_keep(&d, "POST", "/api/v1/turnServers", form, NULL, 0, turn), 200);
+    for (int i = 0; i < 120; i++) { /* 6 s: the silent probes overlap (5 s each, every 2 s) */
+        long fds = (long)daemon_fds(&d);
+
+        most_fds = fds > most_fds ? fds : most_fds;
+        (void)usleep(50 * 1000);
+    }
+    ck_assert_int_eq(th_admin_keep(&d, "GET", "/metrics", NULL, metrics, sizeof(metrics), NULL),
+                     200);
+    max = th_metric(metrics, "callbridge_turn_prober_sockets_max ", NULL);
+    peak = th_metric(metrics, "callbridge_turn_prober_sockets_peak ", NULL);
+    fprintf(stderr, "prober sockets: peak %.0f, cap %.0f; daemon descriptors at most %ld of 72\n",
+            peak, max, most_fds);
+    ck_assert_msg(max == 16, "callbridge_turn_prober_sockets_max %.0f, not 16", max);
+    ck_assert_msg(peak >= 1 && peak <= 16, "the prober held %.0f sockets at once, its share is 16",
+                  peak);
+    ck_assert_int_lt(most_fds, 72);
+    (void)snprintf(path, sizeof(path), "%s/status", turn);
+    for (int i = 0; i < 20; i++) { /* each GET waits for a result, 8 s at most */
+        ck_assert_int_eq(th_admin_keep(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
+        if (strstr(body, "<status>success</status>"))
+            break;
+    }
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
+    ck_assert_uint_eq(th_log_count(&d, "localResourceLimit"), 0);
+    ck_assert_uint_eq(th_log_count(&d, "Too many open files"), 0);
+    th_daemon_stop(&d);
+    th_coturn_stop(&co);
+    (void)close(uf);
+    (void)close(tf);
+}
+END_TEST
+
 START_TEST(test_slow_clients_cannot_take_every_connection)
 {
     static const char *const args[] = {"--per-ip-connection-limit", "8", "--connection-timeout",
@@ -707,6 +793,7 @@ Suite *it_faults_suite(void)
     tcase_add_test(tc, test_read_only_data_dir_serves_reads_503_on_writes);
     tcase_add_test(tc, test_fd_limit_bounds_connections_silent_ones_give_way);
     tcase_add_test(tc, test_fd_limit_budgets_legs_and_keeps_calls);
+    tcase_add_test(tc, test_fd_limit_caps_the_prober);
     tcase_add_test(tc, test_slow_clients_cannot_take_every_connection);
     tcase_add_test(tc, test_kill9_during_writes_loses_nothing_acknowledged);
     suite_add_tcase(s, tc);

@@ -2,6 +2,7 @@
  * password, quota across cycles, redirect), nothing listening, an unresolvable name, and a fake
  * Expressway-style responder that answers authenticated Allocates with 431. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -652,6 +653,118 @@ START_TEST(test_no_socket_is_a_local_failure_not_the_servers)
 }
 END_TEST
 
+/* Sockets of this process now: the entries of /proc/self/fd that are sockets. */
+static int count_sockets(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = 0;
+
+    if (!dir)
+        return -1;
+    while ((e = readdir(dir))) {
+        char path[300], link[64];
+        ssize_t len;
+
+        snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+        len = readlink(path, link, sizeof(link) - 1);
+        if (len > 0 && strncmp(link, "socket:", 7) == 0 && (size_t)len < sizeof(link))
+            n++;
+    }
+    closedir(dir);
+    return n;
+}
+
+struct sampler {
+    pthread_t thread;
+    atomic_bool stop;
+    atomic_int peak;
+};
+
+/* Samples the socket count every half millisecond, at most 60,000 times (30 s and more). */
+static void *sample_sockets(void *arg)
+{
+    struct sampler *sm = arg;
+
+    for (int i = 0; i < 60000 && !atomic_load(&sm->stop); i++) {
+        int n = count_sockets();
+
+        if (n > atomic_load(&sm->peak))
+            atomic_store(&sm->peak, n);
+        usleep(500);
+    }
+    return NULL;
+}
+
+/* Issue 12: the prober holds at most cfg.max_sockets sockets at once (the daemon's reserve for
+ * it); probes past the cap wait and start as sockets are released, and every server is still
+ * probed. 10 servers with UDP and TCP are 20 probes against a cap of 4. */
+START_TEST(test_socket_cap_queues_probes)
+{
+    struct turn_prober_config cfg = {.interval_us = 600 * 1000000LL,
+                                     .software = "cb-test",
+                                     .resolver_threads = 2,
+                                     .max_sockets = 4};
+    struct sampler sm = {.peak = 0};
+    size_t open_now, peak, cap;
+    int base;
+
+    if (!th_coturn_available(why, sizeof(why)))
+        return;
+    th_coturn_start(&co, NULL);
+    turn_prober_stop(prober); /* the fixture's has no cap */
+    turn_txn_config_rfc(&cfg.txn);
+    cfg.txn.budget_us = 3 * 1000000;
+    cfg.txn.reliable_us = 3 * 1000000;
+    ck_assert_int_eq(turn_prober_start(&cfg, &prober), 0);
+    base = count_sockets();
+    ck_assert_int_ge(base, 0);
+    ck_assert_int_eq(pthread_create(&sm.thread, NULL, sample_sockets, &sm), 0);
+    for (int i = 0; i < 10; i++) {
+        char id[16];
+        struct turn_server_spec s;
+
+        snprintf(id, sizeof(id), "srv-%d", i);
+        s = spec_for(id, "127.0.0.1", co.port, "secret");
+        s.tcp_port = co.port;
+        ck_assert_int_eq(turn_prober_set(prober, &s), 0);
+        ck_assert_int_eq(turn_prober_wait(prober, id, turn_now_us() + 25 * 1000000, on_done, NULL),
+                         0);
+    }
+    for (int i = 0; i < 10; i++) {
+        struct timespec until;
+
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 30;
+        ck_assert_int_eq(sem_timedwait(&done_sem, &until), 0);
+    }
+    atomic_store(&sm.stop, true);
+    pthread_join(sm.thread, NULL);
+    turn_prober_sockets(prober, &open_now, &peak, &cap);
+
+    for (int i = 0; i < 10; i++) {
+        char id[16];
+        struct turn_server_status st;
+
+        snprintf(id, sizeof(id), "srv-%d", i);
+        ck_assert_int_eq(turn_prober_get(prober, id, &st), 0);
+        ck_assert_msg(st.probed, "%s: no results", id);
+        ck_assert_uint_eq(st.nhosts, 2);
+        for (size_t k = 0; k < 2; k++)
+            ck_assert_msg(st.hosts[k].reachable, "%s %s: %s", id, st.hosts[k].tcp ? "tcp" : "udp",
+                          st.hosts[k].detail);
+    }
+    ck_assert_msg(peak <= 4, "the prober held %zu sockets at once, its cap is 4", peak);
+    ck_assert_uint_eq(peak, 4); /* as concurrent as the cap allows */
+    ck_assert_uint_eq(open_now, 0);
+    ck_assert_uint_eq(cap, 4);
+    ck_assert_msg(atomic_load(&sm.peak) - base <= 4,
+                  "/proc/self/fd showed %d probe sockets at once, the cap is 4",
+                  atomic_load(&sm.peak) - base);
+    th_coturn_stop(&co);
+}
+END_TEST
+
 Suite *turn_prober_suite(void)
 {
     Suite *s = suite_create("turn_prober");
@@ -670,6 +783,7 @@ Suite *turn_prober_suite(void)
     tcase_add_test(tc, test_ipv6_loopback);
     tcase_add_test(tc, test_rtt_is_real);
     tcase_add_test(tc, test_no_socket_is_a_local_failure_not_the_servers);
+    tcase_add_test(tc, test_socket_cap_queues_probes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,7 +8,11 @@
  * TCP when tcpPortNumberOverride is set), all at once -> each probe allocates for real
  * (turnclient/alloc.c), follows one 300 Try Alternate, and releases what it got -> when all are
  * done, the new results replace the old in one step and waiters are told. Every server is
- * probed concurrently; a cycle costs a few datagrams and no thread per server.
+ * probed concurrently as far as cfg.max_sockets allows: a probe that would open a socket past
+ * that cap waits in a queue (first come, first served) and starts when another probe closes
+ * its own, so with many servers and a small cap a cycle takes a little longer instead of
+ * taking descriptors that the HTTP side and the call legs were promised (issue 12). A cycle
+ * costs a few datagrams and no thread per server.
  * The RTT of a host is smoothed over cycles (RFC 6298: srtt += (sample - srtt) / 8) from samples
  * that obey Karn's rule; a changed configuration starts its history afresh. */
 #include <arpa/inet.h>
@@ -50,7 +54,9 @@ struct probe {
     size_t slot; /* index into srv->work->hosts */
     int fd;
     bool tcp, connecting, redirected, done;
-    unsigned fresh_ports; /* 437 retries from a new client port (RFC 8656 §7.4: up to 3) */
+    bool queued;                 /* waiting for a socket under cfg.max_sockets */
+    struct probe *qprev, *qnext; /* in p->qhead while queued */
+    unsigned fresh_ports;        /* 437 retries from a new client port (RFC 8656 §7.4: up to 3) */
     struct sockaddr_storage addr;
     struct turn_alloc *alloc;
     uint8_t rbuf[4096]; /* TCP stream reassembly */
@@ -112,6 +118,9 @@ struct turn_prober {
     bool rstop;
     /* prober thread only */
     struct cmd *waiters;
+    struct probe *qhead, *qtail; /* probes waiting for a socket, oldest first */
+    /* probe sockets open now and the most at once; written by the prober thread only */
+    atomic_size_t nsockets, peak_sockets;
 };
 
 int64_t turn_now_us(void)
@@ -449,12 +458,62 @@ static void record(struct probe *pr, const struct turn_alloc_info *info)
     }
 }
 
+/* ---- the socket cap ---------------------------------------------------------------------- */
+
+static void socket_opened(struct turn_prober *p)
+{
+    size_t n = atomic_fetch_add(&p->nsockets, 1) + 1;
+
+    if (n > atomic_load(&p->peak_sockets))
+        atomic_store(&p->peak_sockets, n);
+}
+
+static void socket_closed(struct turn_prober *p)
+{
+    atomic_fetch_sub(&p->nsockets, 1);
+}
+
+/* True when one more socket would pass cfg.max_sockets. */
+static bool at_cap(const struct turn_prober *p)
+{
+    return p->cfg.max_sockets && atomic_load(&p->nsockets) >= p->cfg.max_sockets;
+}
+
+static void enqueue(struct turn_prober *p, struct probe *pr)
+{
+    pr->queued = true;
+    pr->qnext = NULL;
+    pr->qprev = p->qtail;
+    if (p->qtail)
+        p->qtail->qnext = pr;
+    else
+        p->qhead = pr;
+    p->qtail = pr;
+}
+
+static void dequeue(struct turn_prober *p, struct probe *pr)
+{
+    if (!pr->queued)
+        return;
+    if (pr->qprev)
+        pr->qprev->qnext = pr->qnext;
+    else
+        p->qhead = pr->qnext;
+    if (pr->qnext)
+        pr->qnext->qprev = pr->qprev;
+    else
+        p->qtail = pr->qprev;
+    pr->queued = false;
+    pr->qprev = pr->qnext = NULL;
+}
+
 static void close_probe_socket(struct probe *pr)
 {
     if (pr->fd >= 0) {
         (void)epoll_ctl(pr->p->epfd, EPOLL_CTL_DEL, pr->fd, NULL);
         close(pr->fd);
         pr->fd = -1;
+        socket_closed(pr->p);
     }
 }
 
@@ -498,6 +557,7 @@ static int probe_connect(struct probe *pr)
                     (pr->tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (pr->fd < 0)
         return -errno;
+    socket_opened(p);
     r = connect(pr->fd, (struct sockaddr *)&pr->addr, alen);
     if (r < 0 && errno != EINPROGRESS) {
         r = -errno;
@@ -522,6 +582,7 @@ fail:
 
 static void finish_probe(struct probe *pr)
 {
+    dequeue(pr->p, pr);
     close_probe_socket(pr);
     turn_alloc_free(pr->alloc);
     pr->alloc = NULL;
@@ -534,23 +595,32 @@ static void finish_probe(struct probe *pr)
 /* RFC 8656 §7.4: a 437 to an Allocate means the server still holds an allocation on this
  * 5-tuple (a port the kernel handed out again while a released allocation lingers on the
  * server for a second): try again from another port. The old socket stays open until the new
- * one exists, so the kernel cannot give the same port back. Returns false if it cannot. */
+ * one exists, so the kernel cannot give the same port back, unless that would pass the socket
+ * cap: then it is closed first (the kernel picks a UDP client port at random, so the same one
+ * is unlikely, and a third retry is left). Returns false if it cannot. */
 static bool retry_fresh_port(struct probe *pr)
 {
+    struct turn_prober *p = pr->p;
     int old_fd = pr->fd;
+    bool ok;
 
-    (void)epoll_ctl(pr->p->epfd, EPOLL_CTL_DEL, old_fd, NULL);
+    (void)epoll_ctl(p->epfd, EPOLL_CTL_DEL, old_fd, NULL);
     turn_alloc_free(pr->alloc);
     pr->alloc = NULL;
     pr->fd = -1;
     pr->fresh_ports++;
     pr->rlen = 0;
-    if (probe_connect(pr) < 0) {
+    if (at_cap(p)) {
         close(old_fd);
-        return false;
+        socket_closed(p);
+        old_fd = -1;
     }
-    close(old_fd);
-    return true;
+    ok = probe_connect(pr) == 0;
+    if (old_fd >= 0) {
+        close(old_fd);
+        socket_closed(p);
+    }
+    return ok;
 }
 
 /* Looks at the allocation after anything happened to it, and moves the probe on. */
@@ -755,7 +825,24 @@ static void publish(struct turn_prober *p, struct srv *s)
     fire_waiters(p, s->spec.id, false);
 }
 
-/* A resolver answer for s: start one probe per address and transport. */
+/* Opens the probe's socket and starts its allocation, or records why it could not. */
+static void probe_begin(struct probe *pr)
+{
+    int r = probe_connect(pr);
+
+    if (r < 0) { /* EMFILE and the like are ours, ECONNREFUSED and the like theirs */
+        struct turn_alloc_info info = {
+            .state = TURN_ALLOC_FAILED,
+            .failure = turn_err_is_local(r) ? TURN_FAIL_LOCAL : TURN_FAIL_PORT_UNREACHABLE};
+
+        snprintf(info.reason, sizeof(info.reason), "%s", strerror(-r));
+        record(pr, &info);
+        finish_probe(pr);
+    }
+}
+
+/* A resolver answer for s: one probe per address and transport, started at once or queued
+ * behind the socket cap. */
 static void start_probes(struct turn_prober *p, struct srv *s, const struct cmd *res)
 {
     struct turn_server_status *w = s->work;
@@ -798,18 +885,22 @@ static void start_probes(struct turn_prober *p, struct srv *s, const struct cmd 
             h->rtt_us = -1;
             s->probes[s->nprobes++] = pr;
             s->running++;
-            int r = probe_connect(pr);
-
-            if (r < 0) { /* EMFILE and the like are ours, ECONNREFUSED and the like theirs */
-                struct turn_alloc_info info = {
-                    .state = TURN_ALLOC_FAILED,
-                    .failure = turn_err_is_local(r) ? TURN_FAIL_LOCAL : TURN_FAIL_PORT_UNREACHABLE};
-
-                snprintf(info.reason, sizeof(info.reason), "%s", strerror(-r));
-                record(pr, &info);
-                finish_probe(pr);
-            }
+            if (p->qhead || at_cap(p)) /* behind those already waiting */
+                enqueue(p, pr);
+            else
+                probe_begin(pr);
         }
+    }
+}
+
+/* Starts the probes that waited for a socket, oldest first, while the cap allows. */
+static void start_queued(struct turn_prober *p)
+{
+    while (p->qhead && !at_cap(p)) {
+        struct probe *pr = p->qhead;
+
+        dequeue(p, pr);
+        probe_begin(pr);
     }
 }
 
@@ -954,6 +1045,8 @@ static int64_t next_deadline(struct turn_prober *p)
     }
     for (struct cmd *w = p->waiters; w; w = w->next)
         next = w->until_us < next ? w->until_us : next;
+    if (p->qhead && !at_cap(p)) /* a socket was released: the queue moves on at once */
+        next = 0;
     return next;
 }
 
@@ -1011,6 +1104,7 @@ static void *prober_main(void *arg)
         /* commands last: a removal frees probes that events of this batch point to */
         if (commands)
             run_commands(p, now);
+        start_queued(p);
         run_timers(p, turn_now_us());
     }
     return NULL;
@@ -1125,6 +1219,13 @@ void turn_prober_remove(struct turn_prober *p, const char *id)
     c->kind = CMD_REMOVE;
     snprintf(c->spec.id, sizeof(c->spec.id), "%s", id);
     push_cmd(p, c);
+}
+
+void turn_prober_sockets(struct turn_prober *p, size_t *ret_open, size_t *ret_peak, size_t *ret_max)
+{
+    *ret_open = atomic_load(&p->nsockets);
+    *ret_peak = atomic_load(&p->peak_sockets);
+    *ret_max = p->cfg.max_sockets; /* set once, before the thread starts */
 }
 
 int turn_prober_get(struct turn_prober *p, const char *id, struct turn_server_status *ret)

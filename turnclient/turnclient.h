@@ -157,6 +157,10 @@ struct turn_prober_config {
     struct turn_txn_config txn; /* per request; budget_us bounds each transaction */
     const char *software;
     unsigned resolver_threads; /* getaddrinfo() runs there, off the probe loop */
+    /* At most this many probe sockets open at once; 0: no cap. Probes past it wait in a queue
+     * (first come, first served) and start as sockets are released, so a cycle over many
+     * servers takes longer instead of taking descriptors the rest of the process needs. */
+    size_t max_sockets;
     /* Log lines (the prober thread and the resolvers call it); may be NULL. */
     void (*log)(void *userdata, int level, const char *msg);
     void *userdata;
@@ -174,6 +178,10 @@ void turn_prober_stop(struct turn_prober *p);
 int turn_prober_set(struct turn_prober *p, const struct turn_server_spec *spec);
 /* Stops probing a server and forgets it. Thread-safe. */
 void turn_prober_remove(struct turn_prober *p, const char *id);
+/* Probe sockets open now, the most open at once since the start, and cfg.max_sockets (for
+ * /metrics and tests). Thread-safe. */
+void turn_prober_sockets(struct turn_prober *p, size_t *ret_open, size_t *ret_peak,
+                         size_t *ret_max);
 /* Copies the latest results. Returns 0, or -ENOENT for a server the prober does not know.
  * Thread-safe. */
 int turn_prober_get(struct turn_prober *p, const char *id, struct turn_server_status *ret);
