@@ -104,8 +104,8 @@ void api_auth_set_verify_limit(struct api_auth *a, unsigned n);
  * api_auth_record counts a check's outcome: a success clears the address's record (never the
  * shared one), the API_AUTH_FREE_FAILURES-th failure in a row and every one after it start a
  * backoff of 1 s, 2 s, 4 s, ... up to API_AUTH_MAX_BACKOFF_US, whose length it returns (0:
- * none); *ret_shared (may be NULL) tells whether the failure went to the shared record. Other
- * addresses are not affected, except through the shared record. Thread-safe. */
+ * none); *ret_shared (may be NULL) tells whether the failure went to a shared record. Other
+ * addresses are not affected, except through a shared record. Thread-safe. */
 int64_t api_auth_throttled(struct api_auth *a, const char *addr, int64_t now_us);
 int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t now_us,
                         bool *ret_shared);
@@ -122,7 +122,7 @@ struct api_auth_stats {
     unsigned limit;         /* api_auth_set_verify_limit */
     size_t records;         /* live throttle records */
     size_t trusted;         /* addresses kept apart since they logged in */
-    uint64_t overflowed;    /* failures counted in the shared record */
+    uint64_t overflowed;    /* failures counted in the shared records */
 };
 void api_auth_stats(struct api_auth *a, int64_t now_us, struct api_auth_stats *ret_stats);
 
