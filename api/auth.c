@@ -22,9 +22,14 @@
  * that hold the full address. SipHash is a keyed PRF made for exactly this (hash tables fed by
  * strangers) and cheaper than an HMAC. Without the key a stranger cannot choose addresses that
  * share a victim's bucket, and even a full bucket gives a live record away to nobody: failures
- * from an address without room go to one shared overflow record instead. That record
- * throttles strangers together, never a client that logged in lately: a success gives its
- * address a record in a small area apart that only successes can take. */
+ * from an address without room go to a shared overflow record instead, one of
+ * API_AUTH_OVERFLOW_SLOTS picked by SipHash under another key, so that a stranger who fills
+ * the table shares his backoff with the few addresses on his records, not with every address
+ * never seen. An IPv6 address is counted as its /64 (whoever has one address has them all),
+ * so a /64 is one address here, not 2^64. The shared records throttle strangers, never a
+ * client that logged in lately: a success gives its address a record in a small area apart
+ * that only successes can take; and a header verified before is not throttled at all. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -46,13 +51,18 @@
 
 #define SALT_LEN 16
 #define HASH_LEN 32
-#define CACHE_SLOTS 256
+/* The verified-credential cache: CACHE_SETS sets of CACHE_WAYS headers, a set chosen by a
+ * keyed hash of the header's digest, the least recently used header of a full set making room.
+ * A few hundred active headers stay however their digests begin. */
+#define CACHE_SETS 128
+#define CACHE_WAYS 16
 
 struct cache_entry {
     unsigned char key[SHA256_DIGEST_LENGTH];
     char user[STORE_USER_NAME_MAX + 1];
     unsigned char hash_sum[SHA256_DIGEST_LENGTH]; /* of the stored hash it was verified with */
     int64_t checked_us; /* when that hash was last seen unchanged; 0 = empty */
+    uint64_t used;      /* a->cache_tick at its last use: the least is evicted first */
 };
 
 /* Failed logins per client address: API_AUTH_THROTTLE_SLOTS records in buckets of
@@ -61,33 +71,44 @@ struct cache_entry {
 #define THROTTLE_BUCKETS (API_AUTH_THROTTLE_SLOTS / THROTTLE_WAYS)
 #define SIPHASH_KEY_LEN 16
 struct throttle_entry {
-    char addr[64];     /* "" = empty */
-    unsigned failures; /* in a row, from this address */
-    int64_t until_us;  /* no password is checked before this */
-    int64_t last_us;   /* the latest failure */
-    int64_t ok_us;     /* the latest success (trusted records only) */
+    char addr[API_AUTH_ADDR_MAX + 1]; /* as addr_key() names it; "" = empty */
+    unsigned failures;                /* in a row, from this address */
+    int64_t until_us;                 /* no password is checked before this */
+    int64_t last_us;                  /* the latest failure */
+    int64_t ok_us;                    /* the latest success (trusted records only) */
 };
 
-/* Requests waiting (suspended) for a verification slot; all are woken when one comes free. */
+/* Requests waiting (suspended) for a verification slot, first come first woken, one for each
+ * slot that comes free. */
 struct waiter {
     api_auth_wake_fn fn;
     void *ctx;
 };
 
+/* A woken request that has neither taken a slot nor passed its wake-up on this long after it
+ * was woken is taken to be lost, so that its slot goes to the next waiter all the same. */
+#define WAKE_LOST_US (2 * 1000000LL)
+
 struct api_auth {
     pthread_mutex_t lock;
-    struct cache_entry slots[CACHE_SLOTS];
+    struct cache_entry cache[CACHE_SETS * CACHE_WAYS];
+    uint64_t cache_tick;
     int64_t cache_ttl_us;
     struct throttle_entry throttle[API_AUTH_THROTTLE_SLOTS];
     struct throttle_entry trusted[API_AUTH_TRUSTED_SLOTS]; /* addresses that logged in lately */
-    struct throttle_entry overflow; /* every address the table has no room for */
+    /* addresses the table has no room for: each shares the record its keyed hash picks */
+    struct throttle_entry overflow[API_AUTH_OVERFLOW_SLOTS];
     uint64_t overflowed;
-    EVP_MAC_CTX *siphash; /* keyed at start; copied for each address, never changed */
+    /* keyed at start, each with its own key; copied for each use, never changed */
+    EVP_MAC_CTX *siphash, *overflow_siphash, *cache_siphash;
     char dummy_hash[STORE_HASH_MAX + 1]; /* verified against for unknown users */
-    atomic_uint verify_limit, verify_slots, verifying, verify_peak;
+    atomic_uint verify_limit, verifying, verify_peak;
+    unsigned verify_slots; /* taken; under the lock */
     atomic_uint_fast64_t verifications, busy, waited;
-    struct waiter waiters[API_AUTH_WAITERS_MAX];
+    struct waiter waiters[API_AUTH_WAITERS_MAX]; /* in the order they came */
     size_t nwait, nreserved; /* waiting, and places promised to requests about to wait */
+    unsigned nwoken;         /* woken, not yet back for a slot (a slot is kept for each) */
+    int64_t woken_us;        /* the latest wake-up */
 };
 
 static int pbkdf2(const char *password, const unsigned char *salt, size_t salt_len,
@@ -211,6 +232,10 @@ int api_auth_new(struct api_auth **ret_auth)
     r = api_auth_hash(junk64, a->dummy_hash);
     if (r == 0)
         r = siphash_new(&a->siphash);
+    if (r == 0)
+        r = siphash_new(&a->overflow_siphash);
+    if (r == 0)
+        r = siphash_new(&a->cache_siphash);
     if (r < 0)
         goto out;
     pthread_mutex_init(&a->lock, NULL);
@@ -219,8 +244,11 @@ int api_auth_new(struct api_auth **ret_auth)
     *ret_auth = a;
     a = NULL;
 out:
-    if (a)
+    if (a) {
         EVP_MAC_CTX_free(a->siphash);
+        EVP_MAC_CTX_free(a->overflow_siphash);
+        EVP_MAC_CTX_free(a->cache_siphash);
+    }
     free(a);
     return r;
 }
@@ -231,6 +259,8 @@ void api_auth_free(struct api_auth *a)
         return;
     pthread_mutex_destroy(&a->lock);
     EVP_MAC_CTX_free(a->siphash);
+    EVP_MAC_CTX_free(a->overflow_siphash);
+    EVP_MAC_CTX_free(a->cache_siphash);
     OPENSSL_cleanse(a, sizeof(*a));
     free(a);
 }
@@ -240,9 +270,48 @@ void api_auth_set_verify_limit(struct api_auth *a, unsigned n)
     atomic_store(&a->verify_limit, n > 0 ? n : 1);
 }
 
-static struct cache_entry *slot_for(struct api_auth *a, const unsigned char *key)
+/* SipHash-2-4 of data under the key in 'key' (64 bits). A failure of the hash (out of
+ * memory) gives 0, which only places things less evenly: they are found by comparing them. */
+static uint64_t keyed_hash(EVP_MAC_CTX *key, const void *data, size_t len)
 {
-    return &a->slots[key[0]]; /* the digest is uniform: its first byte is a fine index */
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(key); /* the keyed template is only read */
+    unsigned char out[8];
+    uint64_t h = 0;
+    size_t n = 0;
+
+    if (c && EVP_MAC_update(c, data, len) == 1 && EVP_MAC_final(c, out, &n, sizeof(out)) == 1 &&
+        n == sizeof(out))
+        memcpy(&h, out, sizeof(h));
+    EVP_MAC_CTX_free(c);
+    return h;
+}
+
+/* The first entry of the digest's set. Keyed, so that not even a user who can make many
+ * headers that verify can choose which set they fill. */
+static struct cache_entry *set_of(struct api_auth *a, const unsigned char *key)
+{
+    return &a->cache[(keyed_hash(a->cache_siphash, key, SHA256_DIGEST_LENGTH) % CACHE_SETS) *
+                     CACHE_WAYS];
+}
+
+/* The entry of the set holding key, or NULL. Called with the lock held. */
+static struct cache_entry *cache_find(struct cache_entry *set, const unsigned char *key)
+{
+    for (size_t i = 0; i < CACHE_WAYS; i++)
+        if (set[i].checked_us && CRYPTO_memcmp(set[i].key, key, sizeof(set[i].key)) == 0)
+            return &set[i];
+    return NULL;
+}
+
+/* The entry a new header takes in its set: an empty one, else the least recently used. */
+static struct cache_entry *cache_victim(struct cache_entry *set)
+{
+    struct cache_entry *v = &set[0];
+
+    for (size_t i = 0; i < CACHE_WAYS && v->checked_us; i++)
+        if (!set[i].checked_us || set[i].used < v->used)
+            v = &set[i];
+    return v;
 }
 
 void api_auth_set_cache_ttl(struct api_auth *a, int64_t ttl_us)
@@ -258,14 +327,15 @@ void api_auth_set_cache_ttl(struct api_auth *a, int64_t ttl_us)
 static int cache_lookup(struct api_auth *a, const unsigned char *key, char *user,
                         unsigned char *hash_sum)
 {
-    struct cache_entry *e = slot_for(a, key);
+    struct cache_entry *set = set_of(a, key), *e;
     int64_t age;
     int r = -ENOENT;
 
     pthread_mutex_lock(&a->lock);
-    age = api_now_us() - e->checked_us;
-    if (e->checked_us && age < API_AUTH_KEEP_US &&
-        CRYPTO_memcmp(e->key, key, sizeof(e->key)) == 0) {
+    e = cache_find(set, key);
+    age = e ? api_now_us() - e->checked_us : 0;
+    if (e && age < API_AUTH_KEEP_US) {
+        e->used = ++a->cache_tick;
         memcpy(user, e->user, sizeof(e->user));
         memcpy(hash_sum, e->hash_sum, sizeof(e->hash_sum));
         r = age < a->cache_ttl_us ? 0 : 1;
@@ -279,13 +349,17 @@ static int cache_lookup(struct api_auth *a, const unsigned char *key, char *user
 static void cache_put(struct api_auth *a, const unsigned char *key, const char *user,
                       const char *hash)
 {
-    struct cache_entry *e = slot_for(a, key);
+    struct cache_entry *set = set_of(a, key), *e;
     unsigned char sum[SHA256_DIGEST_LENGTH];
 
     if (hash)
         (void)SHA256((const unsigned char *)hash, strlen(hash), sum);
     pthread_mutex_lock(&a->lock);
-    if (hash || CRYPTO_memcmp(e->key, key, sizeof(e->key)) == 0) {
+    e = cache_find(set, key);
+    if (!e && hash)
+        e = cache_victim(set);
+    if (e) {
+        e->used = ++a->cache_tick;
         memcpy(e->key, key, sizeof(e->key));
         (void)snprintf(e->user, sizeof(e->user), "%s", user);
         if (hash)
@@ -313,34 +387,88 @@ static bool is_still_valid(struct store *st, const char *user, const unsigned ch
     return CRYPTO_memcmp(sum, hash_sum, sizeof(sum)) == 0;
 }
 
-/* Takes one of the verification slots, without waiting: false when all are taken. */
-static bool verify_slot_take(struct api_auth *a)
+/* Waking waiters. A slot that comes free wakes the first waiter, and is kept for it (other
+ * requests do not take it) until it is back: it takes the slot, or, when it no longer needs
+ * one (its header was verified meanwhile, its address is in backoff, its client left), passes
+ * its wake-up on to the next. So one free slot wakes one waiter, not all of them; a wake-up
+ * that never comes back (WAKE_LOST_US) is given up rather than keep its slot from the others.
+ * Each of these is called with the lock held. */
+static void wakes_expire(struct api_auth *a, int64_t now_us)
 {
-    unsigned n = atomic_load(&a->verify_slots);
-
-    do {
-        if (n >= atomic_load(&a->verify_limit))
-            return false;
-    } while (!atomic_compare_exchange_weak(&a->verify_slots, &n, n + 1));
-    return true;
+    if (a->nwoken && now_us - a->woken_us > WAKE_LOST_US)
+        a->nwoken = 0;
 }
 
-/* Gives a slot back and wakes every request waiting for one: each tries again, one gets it,
- * the others wait again (or give up, api_auth_wait). Waking all rather than one means that a
- * woken request whose client went away cannot leave the others asleep. */
+/* True when a slot is free that no woken request is coming back for. */
+static bool slot_unclaimed(struct api_auth *a)
+{
+    return a->verify_slots + a->nwoken < atomic_load(&a->verify_limit);
+}
+
+/* Takes the first waiters off the list, one for each unclaimed slot, into woken; returns how
+ * many (the caller calls them once the lock is released). */
+static size_t wakes_due(struct api_auth *a, struct waiter *woken)
+{
+    size_t n = 0;
+
+    wakes_expire(a, api_now_us());
+    while (a->nwait > 0 && slot_unclaimed(a)) {
+        woken[n++] = a->waiters[0];
+        memmove(&a->waiters[0], &a->waiters[1], --a->nwait * sizeof(a->waiters[0]));
+        a->nwoken++;
+        a->woken_us = api_now_us();
+    }
+    return n;
+}
+
+static void wake(const struct waiter *woken, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        woken[i].fn(woken[i].ctx);
+}
+
+/* Takes one of the verification slots, without waiting: false when all are taken or kept for
+ * woken requests. A woken request ('woken') spends its wake-up here either way: when it finds
+ * none, the slot it was woken for went to a request that gives it back later. */
+static bool verify_slot_take(struct api_auth *a, bool woken)
+{
+    bool ok;
+
+    pthread_mutex_lock(&a->lock);
+    wakes_expire(a, api_now_us());
+    if (woken && a->nwoken > 0)
+        a->nwoken--;
+    ok = slot_unclaimed(a);
+    if (ok)
+        a->verify_slots++;
+    pthread_mutex_unlock(&a->lock);
+    return ok;
+}
+
+/* Gives a slot back and wakes the first waiter for it. */
 static void verify_slot_give(struct api_auth *a)
 {
     struct waiter woken[API_AUTH_WAITERS_MAX];
     size_t n;
 
     pthread_mutex_lock(&a->lock);
-    atomic_fetch_sub(&a->verify_slots, 1);
-    n = a->nwait;
-    memcpy(woken, a->waiters, n * sizeof(woken[0]));
-    a->nwait = 0;
+    a->verify_slots--;
+    n = wakes_due(a, woken);
     pthread_mutex_unlock(&a->lock);
-    for (size_t i = 0; i < n; i++)
-        woken[i].fn(woken[i].ctx);
+    wake(woken, n);
+}
+
+void api_auth_pass_on(struct api_auth *a)
+{
+    struct waiter woken[API_AUTH_WAITERS_MAX];
+    size_t n;
+
+    pthread_mutex_lock(&a->lock);
+    if (a->nwoken > 0)
+        a->nwoken--;
+    n = wakes_due(a, woken);
+    pthread_mutex_unlock(&a->lock);
+    wake(woken, n);
 }
 
 int api_auth_wait_reserve(struct api_auth *a)
@@ -362,7 +490,8 @@ int api_auth_wait(struct api_auth *a, api_auth_wake_fn fn, void *ctx)
 
     pthread_mutex_lock(&a->lock);
     a->nreserved--;
-    if (atomic_load(&a->verify_slots) < atomic_load(&a->verify_limit)) {
+    wakes_expire(a, api_now_us());
+    if (slot_unclaimed(a)) {
         r = -EALREADY; /* one came free since the check: no wake-up would come */
     } else {
         a->waiters[a->nwait++] = (struct waiter){fn, ctx};
@@ -390,20 +519,22 @@ static int verify_counted(struct api_auth *a, const char *pass, const char *hash
 
 /* The slow path: verifies the password in header against the store, in a verification slot. */
 static int check_password(struct api_auth *a, struct store *st, const char *header,
-                          const unsigned char *key, char *ret_user)
+                          const unsigned char *key, bool woken, char *ret_user)
 {
     char user[STORE_USER_NAME_MAX + 1], pass[API_PASSWORD_MAX + 1] = "";
     char hash[STORE_HASH_MAX + 1];
-    bool known;
-    int r;
+    bool known, took;
+    int r = -EACCES;
 
     if (api_auth_parse_basic(header, user, pass) < 0)
-        return -EACCES;
+        goto out;
     r = store_user_get_hash(st, user, hash);
     known = r == 0;
     if (r < 0 && r != -ENOENT)
         goto out;
-    if (!verify_slot_take(a)) {
+    took = verify_slot_take(a, woken);
+    woken = false; /* spent on the slot, taken or not */
+    if (!took) {
         atomic_fetch_add(&a->busy, 1);
         r = -EAGAIN;
         goto out;
@@ -411,24 +542,26 @@ static int check_password(struct api_auth *a, struct store *st, const char *head
     /* an unknown user is checked against the dummy hash: same cost as a wrong password */
     r = (verify_counted(a, pass, known ? hash : a->dummy_hash) == 0 && known) ? 0 : -EACCES;
     if (r ==
-        0) /* before the waiting are woken: the same header, sent in parallel, needs no check */
+        0) /* before the next waiter is woken: the same header sent in parallel needs no check */
         cache_put(a, key, user, hash);
     verify_slot_give(a);
     if (r == 0)
         memcpy(ret_user, user, sizeof(user));
 out:
+    if (woken) /* no slot needed after all: the next waiter may have it */
+        api_auth_pass_on(a);
     OPENSSL_cleanse(pass, sizeof(pass));
     return r;
 }
 
-int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user)
+int api_auth_check_known(struct api_auth *a, struct store *st, const char *header, char *ret_user)
 {
     unsigned char key[SHA256_DIGEST_LENGTH], hash_sum[SHA256_DIGEST_LENGTH];
     char user[STORE_USER_NAME_MAX + 1];
     int r, err = 0;
 
     if (!header)
-        return -EACCES;
+        return -ENOENT;
     (void)SHA256((const unsigned char *)header, strlen(header), key);
     r = cache_lookup(a, key, user, hash_sum);
     if (r == 1 && is_still_valid(st, user, hash_sum, &err)) {
@@ -437,29 +570,80 @@ int api_auth_check(struct api_auth *a, struct store *st, const char *header, cha
     }
     if (err < 0)
         return err;
-    if (r == 0) {
-        memcpy(ret_user, user, sizeof(user));
-        return 0;
+    if (r != 0)
+        return -ENOENT;
+    memcpy(ret_user, user, sizeof(user));
+    return 0;
+}
+
+/* api_auth_check, for a request woken by api_auth_wait ('woken') or not. */
+static int check(struct api_auth *a, struct store *st, const char *header, bool woken,
+                 char *ret_user)
+{
+    unsigned char key[SHA256_DIGEST_LENGTH];
+    int r = api_auth_check_known(a, st, header, ret_user);
+
+    if (r == -ENOENT && header) {
+        (void)SHA256((const unsigned char *)header, strlen(header), key);
+        return check_password(a, st, header, key, woken, ret_user);
     }
-    return check_password(a, st, header, key, ret_user);
+    if (woken)
+        api_auth_pass_on(a);
+    return r == -ENOENT ? -EACCES : r;
+}
+
+int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user)
+{
+    return check(a, st, header, false, ret_user);
+}
+
+int api_auth_check_woken(struct api_auth *a, struct store *st, const char *header, char *ret_user)
+{
+    return check(a, st, header, true, ret_user);
 }
 
 /* ---- throttling failed logins per client address ------------------------------------------ */
 
-/* The first record of addr's bucket. A failure of the hash (out of memory) gives bucket 0,
- * which is still exact: records are found by their full address. */
+/* The name an address is counted under (out: API_AUTH_ADDR_MAX + 1 bytes): an IPv4 address
+ * as it is; an IPv6 address as its /64, "2001:db8:1:2::/64", since whoever has one address of
+ * a /64 (a host, a home) has all 2^64 of them; an IPv4-mapped one as its IPv4 address. */
+static void addr_key(const char *addr, char *out)
+{
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    unsigned char in6[16];
+    char text[INET6_ADDRSTRLEN];
+
+    if (!strchr(addr, ':') || inet_pton(AF_INET6, addr, in6) != 1) {
+        (void)snprintf(out, API_AUTH_ADDR_MAX + 1, "%s", addr);
+    } else if (memcmp(in6, v4mapped, sizeof(v4mapped)) == 0) {
+        (void)inet_ntop(AF_INET, &in6[12], out, API_AUTH_ADDR_MAX + 1);
+    } else {
+        memset(&in6[8], 0, 8);
+        (void)inet_ntop(AF_INET6, in6, text, sizeof(text));
+        (void)snprintf(out, API_AUTH_ADDR_MAX + 1, "%s/64", text);
+    }
+}
+
+/* The first record of addr's bucket. */
 static struct throttle_entry *bucket_of(struct api_auth *a, const char *addr)
 {
-    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(a->siphash); /* the keyed template is only read */
-    unsigned char out[8];
-    uint64_t h = 0;
-    size_t n = 0;
+    return &a->throttle[(keyed_hash(a->siphash, addr, strlen(addr)) % THROTTLE_BUCKETS) *
+                        THROTTLE_WAYS];
+}
 
-    if (c && EVP_MAC_update(c, (const unsigned char *)addr, strlen(addr)) == 1 &&
-        EVP_MAC_final(c, out, &n, sizeof(out)) == 1 && n == sizeof(out))
-        memcpy(&h, out, sizeof(h));
-    EVP_MAC_CTX_free(c);
-    return &a->throttle[(h % THROTTLE_BUCKETS) * THROTTLE_WAYS];
+/* The shared record an address without room of its own counts in. Its own key, so that the
+ * addresses sharing it have nothing to do with those sharing a bucket. */
+static size_t overflow_index(struct api_auth *a, const char *addr)
+{
+    return keyed_hash(a->overflow_siphash, addr, strlen(addr)) % API_AUTH_OVERFLOW_SLOTS;
+}
+
+size_t api_auth_overflow_slot(struct api_auth *a, const char *addr)
+{
+    char name[API_AUTH_ADDR_MAX + 1];
+
+    addr_key(addr, name);
+    return overflow_index(a, name);
 }
 
 /* A record counts while its address is in backoff or failed lately; any other is free. */
@@ -532,16 +716,16 @@ static struct throttle_entry *record_of(struct api_auth *a, const char *addr, in
 int64_t api_auth_throttled(struct api_auth *a, const char *addr, int64_t now_us)
 {
     struct throttle_entry *t, *room;
-    char name[sizeof(t->addr)];
+    char name[API_AUTH_ADDR_MAX + 1];
     int64_t until = 0;
 
-    (void)snprintf(name, sizeof(name), "%s", addr); /* as a record holds it */
+    addr_key(addr, name);
     pthread_mutex_lock(&a->lock);
     t = record_of(a, name, now_us, &room);
     if (t)
         until = t->until_us;
-    else if (!room) /* no room of its own: throttled with the other strangers */
-        until = a->overflow.until_us;
+    else if (!room) /* no room of its own: throttled with the strangers sharing its record */
+        until = a->overflow[overflow_index(a, name)].until_us;
     pthread_mutex_unlock(&a->lock);
     return until > now_us ? until - now_us : 0;
 }
@@ -583,11 +767,11 @@ int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t n
                         bool *ret_shared)
 {
     struct throttle_entry *t, *room;
-    char name[sizeof(t->addr)];
+    char name[API_AUTH_ADDR_MAX + 1];
     bool shared = false;
     int64_t backoff = 0;
 
-    (void)snprintf(name, sizeof(name), "%s", addr);
+    addr_key(addr, name);
     pthread_mutex_lock(&a->lock);
     if (ok) {
         record_success(a, name, now_us); /* never the shared record: it is no client's */
@@ -596,10 +780,10 @@ int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t n
     t = record_of(a, name, now_us, &room);
     if (!t && room) {
         memset(room, 0, sizeof(*room));
-        memcpy(room->addr, name, sizeof(name));
+        memcpy(room->addr, name, sizeof(room->addr));
         t = room;
     } else if (!t) {
-        t = &a->overflow;
+        t = &a->overflow[overflow_index(a, name)];
         shared = true;
         a->overflowed++;
         if (!is_live(t, now_us))

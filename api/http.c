@@ -106,6 +106,8 @@ struct req_state {
     int uri_status; /* 413 or 414 when on_uri() cut the query off, else 0 */
     /* api/framing.c's verdict, from on_uri() or the first call to on_request() */
     struct api_framing_verdict refusal;
+    /* waiting for a verification slot, or woken for one and not back yet (api/auth.h) */
+    bool auth_woken;
 };
 
 /* ---- store connection pool ---------------------------------------------------------------- */
@@ -320,27 +322,34 @@ static void count_login(const struct api_http *h, const char *addr, bool ok)
                 addr, API_AUTH_FREE_FAILURES, (long long)(backoff / 1000000));
 }
 
-/* Checks the Authorization header (into user), unless the client's address must wait, and
- * counts the outcome for that address. Returns 0 when the request may go on; otherwise
- * *reply holds the answer: 401, 429 while the address waits, a store error, or (-EAGAIN) 503
- * when every password verification slot is busy, which the caller may rather wait out
- * (suspended: no worker waits). */
+/* Checks the Authorization header (into user) and counts the outcome for the client's
+ * address; a header verified before is served at once, whatever the address's backoff (it is
+ * no guess: api/auth.h). 'woken': the request was woken for a verification slot. Returns 0
+ * when the request may go on; otherwise *reply holds the answer: 401, 429 while the address
+ * waits, a store error, or (-EAGAIN) 503 when every password verification slot is busy, which
+ * the caller may rather wait out (suspended: no worker waits). */
 static int authenticate(const struct api_http *h, struct MHD_Connection *conn, struct store *st,
-                        const char *addr, char *user, struct api_reply *reply)
+                        const char *addr, bool woken, char *user, struct api_reply *reply)
 {
     const char *authz =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    int64_t wait_us = api_auth_throttled(h->auth, addr, api_now_us());
-    int r;
+    int r = api_auth_check_known(h->auth, st, authz, user);
+    int64_t wait_us = r == -ENOENT ? api_auth_throttled(h->auth, addr, api_now_us()) : 0;
 
+    /* woken for a slot it does not need after all: the next waiter may have it */
+    if (woken && (r != -ENOENT || wait_us > 0))
+        api_auth_pass_on(h->auth);
     if (wait_us > 0) { /* too many failed logins from there: not even checked */
         api_reply_failure(reply, 429, "tooManyFailedLogins");
         reply->retry_after_s = (int)((wait_us + 999999) / 1000000);
         return -EPERM;
     }
-    r = api_auth_check(h->auth, st, authz, user);
-    if (authz && (r == 0 || r == -EACCES)) /* no header is a client's first try, not a failure */
-        count_login(h, addr, r == 0);
+    if (r == -ENOENT) {
+        r = woken ? api_auth_check_woken(h->auth, st, authz, user)
+                  : api_auth_check(h->auth, st, authz, user);
+        if (authz && (r == 0 || r == -EACCES)) /* no header is a first try, not a failure */
+            count_login(h, addr, r == 0);
+    }
     if (r == -EACCES) {
         reply->status = MHD_HTTP_UNAUTHORIZED;
     } else if (r == -EAGAIN) { /* not the client's failure: it may try again in a second */
@@ -367,11 +376,14 @@ static bool may_wait_for_check(const struct api_http *h, const struct req_state 
  * and the request is authenticated anew. As in suspend(), the wake-up is asked for only once
  * the connection is suspended, so it cannot come first. */
 static enum MHD_Result wait_for_check(struct api_http *h, struct MHD_Connection *conn,
-                                      struct api_reply *reply)
+                                      struct req_state *rs, struct api_reply *reply)
 {
     MHD_suspend_connection(conn);
-    if (api_auth_wait(h->auth, resume, conn) < 0)
+    rs->auth_woken = true; /* from the wake-up on, until handle() or on_completed() */
+    if (api_auth_wait(h->auth, resume, conn) < 0) {
+        rs->auth_woken = false;
         MHD_resume_connection(conn); /* a slot is free already: try again now */
+    }
     api_reply_done(reply);
     return MHD_YES;
 }
@@ -411,6 +423,7 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     char addr[64];
     struct store *st;
     enum MHD_Result ret;
+    bool woken;
     int r;
 
     api_guard_stage(h->guard, guard_entry(conn), API_GUARD_BUSY); /* never evicted now */
@@ -420,10 +433,12 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
         return send_reply(h, conn, &reply, rs, method, url, NULL);
     }
     client_address(conn, addr, sizeof(addr));
-    r = authenticate(h, conn, st, addr, user, &reply);
+    woken = rs->auth_woken;
+    rs->auth_woken = false;
+    r = authenticate(h, conn, st, addr, woken, user, &reply);
     if (r == -EAGAIN && may_wait_for_check(h, rs)) {
         pool_put(&h->pool, st);
-        return wait_for_check(h, conn, &reply);
+        return wait_for_check(h, conn, rs, &reply);
     }
     if (r == 0 && parse_input(conn, rs, req.method, &query, &form, &reply) == 0) {
         req.query = &query;
@@ -644,6 +659,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     api_guard_stage(h->guard, guard_entry(conn), API_GUARD_IDLE); /* closed or kept alive */
     if (!rs)
         return;
+    if (rs->auth_woken) /* woken for a verification slot, gone before it tried: pass it on */
+        api_auth_pass_on(h->auth);
     free(rs->body);
     free(rs);
     *req_cls = NULL;

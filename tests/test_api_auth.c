@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include "api/auth.h"
 #include "api/util.h"
 #include "tests/helpers.h"
@@ -50,6 +53,31 @@ static void fail_strangers(unsigned from, unsigned n, int64_t now_us)
         (void)snprintf(addr, sizeof(addr), "10.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
         (void)api_auth_record(a, addr, false, now_us, NULL);
     }
+}
+
+static struct api_auth_stats stats(int64_t now_us);
+
+/* An address 10.250.x.y, not 'addr', that falls on the same shared record as 'addr'. */
+static void sibling(const char *addr, unsigned skip, char *out, size_t cap)
+{
+    size_t slot = api_auth_overflow_slot(a, addr);
+
+    for (unsigned i = 0; i < 65536; i++) {
+        (void)snprintf(out, cap, "10.250.%u.%u", i >> 8, i & 255);
+        if (strcmp(out, addr) != 0 && api_auth_overflow_slot(a, out) == slot && skip-- == 0)
+            return;
+    }
+    ck_abort_msg("no sibling of %s", addr);
+}
+
+/* Fails strangers 10.x until every record of the table is live, none more. */
+static void fill_table(int64_t now_us)
+{
+    unsigned i = 0;
+
+    while (stats(now_us).records < API_AUTH_THROTTLE_SLOTS && i < 64 * API_AUTH_THROTTLE_SLOTS)
+        fail_strangers(i++, 1, now_us);
+    ck_assert_uint_eq(stats(now_us).records, API_AUTH_THROTTLE_SLOTS);
 }
 
 static struct api_auth_stats stats(int64_t now_us)
@@ -105,17 +133,23 @@ END_TEST
  * address through the shared record, whose backoff grows as an address's does. */
 START_TEST(test_no_room_means_the_shared_backoff)
 {
+    char sib[32], sib2[32];
+
     fail_strangers(0, 5 * API_AUTH_THROTTLE_SLOTS, T0);
-    /* the shared record has seen thousands of failures: in its longest backoff */
+    /* an address without room: its failures go to its shared record, into the longest
+     * backoff, which the others that fall on that record share */
+    ck_assert_int_eq(fail_n("192.0.2.1", 16, T0), 60 * SEC);
     ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", T0), 60 * SEC);
-    ck_assert_int_eq(api_auth_throttled(a, "2001:db8::1", T0 + 30 * SEC), 30 * SEC);
+    sibling("192.0.2.1", 0, sib, sizeof(sib));
+    sibling("192.0.2.1", 1, sib2, sizeof(sib2));
+    ck_assert_int_eq(api_auth_throttled(a, sib, T0 + 30 * SEC), 30 * SEC);
     /* a success from such an address does not clear the shared record for the others */
     (void)api_auth_record(a, "192.0.2.1", true, T0 + 30 * SEC, NULL);
-    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.5", T0 + 30 * SEC), 30 * SEC);
+    ck_assert_int_eq(api_auth_throttled(a, sib, T0 + 30 * SEC), 30 * SEC);
     {
         bool shared = false;
 
-        ck_assert_int_eq(api_auth_record(a, "192.0.2.9", false, T0 + 61 * SEC, &shared), 60 * SEC);
+        ck_assert_int_eq(api_auth_record(a, sib2, false, T0 + 61 * SEC, &shared), 60 * SEC);
         ck_assert(shared);
     }
     /* an address with a record of its own goes by its own count */
@@ -253,7 +287,8 @@ START_TEST(test_waiting_for_a_slot)
     ck_assert_int_eq(woken, 0);
     pthread_join(t, NULL);
     ck_assert_int_eq(woken, 1); /* by the slow check, as it gave the slot back */
-    ck_assert_int_eq(api_auth_check(a, st, "Basic YWRtaW46c2VjcmV0", user), 0);
+    /* the woken request tries again, on the slot kept for it */
+    ck_assert_int_eq(api_auth_check_woken(a, st, "Basic YWRtaW46c2VjcmV0", user), 0);
     ck_assert_uint_eq(stats(T0).waited, 1);
     /* a slot is free: no waiting, try again at once */
     ck_assert_int_eq(api_auth_wait_reserve(a), 0);
@@ -343,7 +378,8 @@ START_TEST(test_logged_in_addresses_keep_their_place)
 
     (void)api_auth_record(a, "192.0.2.1", true, T0, NULL);
     fail_strangers(0, 5 * API_AUTH_THROTTLE_SLOTS, T0);
-    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.2", T0), 60 * SEC); /* a stranger */
+    ck_assert_int_eq(fail_n("192.0.2.2", 16, T0), 60 * SEC); /* a stranger, shared record */
+    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.2", T0), 60 * SEC);
     ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", T0), 0);
     /* one that logs in now, while the table is full, gets a place too */
     (void)api_auth_record(a, "192.0.2.3", true, T0 + SEC, NULL);
@@ -356,11 +392,163 @@ START_TEST(test_logged_in_addresses_keep_their_place)
         (void)snprintf(addr, sizeof(addr), "198.51.100.%u", i);
         (void)api_auth_record(a, addr, true, T0 + 2 * SEC, NULL);
     }
+    sibling("192.0.2.3", 0, addr, sizeof(addr)); /* its shared record, in backoff */
+    ck_assert_int_eq(fail_n(addr, 16, T0), 60 * SEC);
     ck_assert_int_eq(api_auth_throttled(a, "192.0.2.3", T0 + 2 * SEC), 58 * SEC);
     ck_assert_int_eq(api_auth_throttled(a, "192.0.2.1", T0 + 2 * SEC), 3 * SEC); /* kept */
     ck_assert_int_eq(api_auth_throttled(a, "198.51.100.0", T0 + 2 * SEC), 0);
     /* quiet for API_AUTH_FORGET_US, a logged-in address is a stranger again */
     ck_assert_uint_eq(stats(T0 + 2 * SEC + API_AUTH_FORGET_US).trusted, 0);
+}
+END_TEST
+
+/* Issue 12 review, 4: with the table full, a stranger with many addresses used to keep every
+ * address without a record at 429 through the one shared record. Now an address shares only
+ * the record its keyed hash picks (one of 256): a never-seen address on another one is
+ * checked, one on the stranger's is throttled with it (no free pass). */
+START_TEST(test_full_table_throttles_only_the_strangers_shared_record)
+{
+    char other[32], sib[32];
+    unsigned i = 0;
+    bool shared = false;
+
+    fill_table(T0);
+    ck_assert_int_eq(fail_n("192.0.2.66", 16, T0), 60 * SEC);
+    ck_assert_int_eq(api_auth_record(a, "192.0.2.66", false, T0, &shared), 60 * SEC);
+    ck_assert(shared); /* it had no room of its own */
+    do                 /* a never-seen address on another shared record */
+        (void)snprintf(other, sizeof(other), "198.51.100.%u", i++);
+    while (api_auth_overflow_slot(a, other) == api_auth_overflow_slot(a, "192.0.2.66") && i < 256);
+    ck_assert_int_eq(api_auth_throttled(a, other, T0 + SEC), 0);
+    sibling("192.0.2.66", 0, sib, sizeof(sib));
+    ck_assert_int_eq(api_auth_throttled(a, sib, T0 + SEC), 59 * SEC);
+}
+END_TEST
+
+/* An IPv6 address counts as its /64 (its owner has all of them): ten failures spread over a
+ * /64 start the backoff for all of it, not for the next /64; an IPv4-mapped address counts as
+ * its IPv4 address. */
+START_TEST(test_ipv6_counts_by_its_64)
+{
+    char addr[64];
+
+    for (unsigned i = 0; i < API_AUTH_FREE_FAILURES; i++) {
+        (void)snprintf(addr, sizeof(addr), "2001:db8:1:2:%x::%x", i, i + 1);
+        ck_assert_int_eq(api_auth_throttled(a, addr, T0), 0);
+        (void)api_auth_record(a, addr, false, T0, NULL);
+    }
+    ck_assert_int_eq(api_auth_throttled(a, "2001:db8:1:2:ffff:ffff:ffff:ffff", T0), SEC);
+    ck_assert_int_eq(api_auth_throttled(a, "2001:db8:1:3::1", T0), 0);
+    ck_assert_uint_eq(stats(T0).records, 1);
+    ck_assert_int_eq(fail_n("::ffff:192.0.2.7", 10, T0), SEC);
+    ck_assert_int_eq(api_auth_throttled(a, "192.0.2.7", T0), SEC);
+    /* a success from any address of the /64 clears it */
+    (void)api_auth_record(a, "2001:db8:1:2::99", true, T0, NULL);
+    ck_assert_int_eq(api_auth_throttled(a, "2001:db8:1:2::1", T0), 0);
+}
+END_TEST
+
+/* admin:<pw> hashed with 1 iteration as user "quick": checks that cost next to nothing. */
+static void add_quick_user(struct store *st)
+{
+    static const unsigned char salt[16] = {0};
+    unsigned char out[32];
+    char salt64[32], out64[48], hash[STORE_HASH_MAX + 1];
+
+    ck_assert_int_eq(PKCS5_PBKDF2_HMAC("pw", 2, salt, sizeof(salt), 1, EVP_sha256(), 32, out), 1);
+    api_b64_encode(salt, sizeof(salt), salt64);
+    api_b64_encode(out, sizeof(out), out64);
+    (void)snprintf(hash, sizeof(hash), "pbkdf2-sha256$1$%s$%s", salt64, out64);
+    ck_assert_int_eq(store_user_add(st, "quick", hash), 0);
+}
+
+/* Issue 12 review, 2: the cache was direct-mapped by the digest's first byte, so two active
+ * headers sharing it evicted each other and each of their requests needed a check. Now 24
+ * headers that share a first byte, and then 300 more, all stay: checked again, none needs a
+ * password check. (Text after the base64 is ignored, so "Basic cXVpY2s6cHc= <n>" are all
+ * quick:pw.) */
+START_TEST(test_cache_keeps_headers_sharing_a_first_byte)
+{
+    static char headers[324][48];
+    struct store *st = user_store(1);
+    unsigned char d[SHA256_DIGEST_LENGTH], first = 0;
+    char user[STORE_USER_NAME_MAX + 1];
+    unsigned n = 0;
+    uint64_t before;
+
+    add_quick_user(st);
+    for (unsigned i = 0; i < 1000000 && n < 24; i++) {
+        (void)snprintf(headers[n], sizeof(headers[n]), "Basic cXVpY2s6cHc= %u", i);
+        (void)SHA256((const unsigned char *)headers[n], strlen(headers[n]), d);
+        if (n == 0)
+            first = d[0];
+        n += d[0] == first;
+    }
+    ck_assert_uint_eq(n, 24);
+    for (unsigned i = 0; i < 300; i++)
+        (void)snprintf(headers[n++], sizeof(headers[0]), "Basic cXVpY2s6cHc= x%u", i);
+    for (unsigned i = 0; i < n; i++)
+        ck_assert_int_eq(api_auth_check(a, st, headers[i], user), 0);
+    before = stats(T0).verifications;
+    ck_assert_uint_eq(before, n);
+    for (int round = 0; round < 2; round++)
+        for (unsigned i = 0; i < n; i++) {
+            ck_assert_int_eq(api_auth_check(a, st, headers[i], user), 0);
+            ck_assert_str_eq(user, "quick");
+        }
+    ck_assert_uint_eq(stats(T0).verifications, before);
+    store_close(st);
+}
+END_TEST
+
+/* Issue 12 review, 3: a slot that came free woke every waiting request (up to 128), each to
+ * try again and most to wait again. Now it wakes the first waiter only, and the slot passes
+ * on when the woken one does not need it; a wake-up that never comes back is given up. */
+START_TEST(test_one_free_slot_wakes_one_waiter)
+{
+    struct store *st = user_store(2000000); /* a long check: about 1 s, 5 s under ASan */
+    struct checker slow = {.header = "Basic c2xvdzp4", .times = 1}; /* slow:x */
+    char user[STORE_USER_NAME_MAX + 1];
+    atomic_int woken[10], total = 0;
+    pthread_t t;
+
+    api_auth_set_verify_limit(a, 1);
+    add_quick_user(st);
+    ck_assert_int_eq(api_auth_check(a, st, "Basic cXVpY2s6cHc=", user), 0); /* cached now */
+    ck_assert_int_eq(pthread_create(&t, NULL, check_thread, &slow), 0);
+    for (int i = 0; i < 10000 && stats(T0).verifying == 0; i++)
+        (void)usleep(1000);
+    ck_assert_uint_eq(stats(T0).verifying, 1);
+    for (int i = 0; i < 10; i++) {
+        atomic_init(&woken[i], 0);
+        ck_assert_int_eq(api_auth_wait_reserve(a), 0);
+        ck_assert_int_eq(api_auth_wait(a, count_wake, &woken[i]), 0);
+    }
+    pthread_join(t, NULL);
+    for (int i = 0; i < 10; i++)
+        total += woken[i];
+    ck_assert_int_eq(total, 1);
+    ck_assert_int_eq(woken[0], 1); /* the first that came */
+    /* the slot is kept for it: another request finds none */
+    ck_assert_int_eq(api_auth_check(a, st, "Basic cXVpY2s6eA==", user), -EAGAIN);
+    /* it needs none after all (its header is known now): the next is woken */
+    ck_assert_int_eq(api_auth_check_woken(a, st, "Basic cXVpY2s6cHc=", user), 0);
+    ck_assert_int_eq(woken[1], 1);
+    ck_assert_int_eq(woken[2], 0);
+    /* its request ends without trying (e.g. its client left): the next */
+    api_auth_pass_on(a);
+    ck_assert_int_eq(woken[2], 1);
+    /* it checks a password in the slot; giving it back wakes the next, one */
+    ck_assert_int_eq(api_auth_check_woken(a, st, "Basic cXVpY2s6eA==", user), -EACCES);
+    ck_assert_int_eq(woken[3], 1);
+    ck_assert_int_eq(woken[4], 0);
+    /* woken[3] never comes back: after 2 s its slot is no longer kept */
+    ck_assert_int_eq(api_auth_check(a, st, "Basic cXVpY2s6eA==", user), -EAGAIN);
+    (void)usleep(2100 * 1000);
+    ck_assert_int_eq(api_auth_check(a, st, "Basic cXVpY2s6eA==", user), -EACCES);
+    ck_assert_int_eq(woken[4], 1);
+    ck_assert_int_eq(woken[5], 0);
+    store_close(st);
 }
 END_TEST
 
@@ -381,6 +569,10 @@ Suite *api_auth_suite(void)
     tcase_add_test(tc, test_concurrent_checks_within_the_limit);
     tcase_add_test(tc, test_known_header_needs_no_slot_after_its_ttl);
     tcase_add_test(tc, test_logged_in_addresses_keep_their_place);
+    tcase_add_test(tc, test_full_table_throttles_only_the_strangers_shared_record);
+    tcase_add_test(tc, test_ipv6_counts_by_its_64);
+    tcase_add_test(tc, test_cache_keeps_headers_sharing_a_first_byte);
+    tcase_add_test(tc, test_one_free_slot_wakes_one_waiter);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -612,6 +612,28 @@ START_TEST(test_tls_versions_and_ciphers)
 }
 END_TEST
 
+/* GET of turnServers from 'source' on d with the administrator's right password, in a header
+ * never sent before (text after the base64 is ignored), so that the verified-credential cache
+ * cannot know it: checked, or throttled, as a new login is. Returns the status. */
+static long fresh_login(const struct th_daemon *dm, const char *source)
+{
+    static unsigned n;
+    char cred[128], b64[192], header[256];
+    const char *extra[] = {header, NULL};
+    struct th_resp r;
+    long status;
+
+    (void)snprintf(cred, sizeof(cred), "admin:%s", dm->password);
+    api_b64_encode((const unsigned char *)cred, strlen(cred), b64);
+    (void)snprintf(header, sizeof(header), "Authorization: Basic %s fresh%u", b64, n++);
+    th_http_source = source;
+    th_http(dm, dm->ports[0], "GET", TS, NULL, NULL, extra, NULL, 0, &r);
+    th_http_source = NULL;
+    status = r.status;
+    th_resp_free(&r);
+    return status;
+}
+
 /* Runs last in this case: it leaves 127.0.0.3's record behind (cleared by its final login). */
 START_TEST(test_failed_logins_throttled_per_address)
 {
@@ -623,8 +645,11 @@ START_TEST(test_failed_logins_throttled_per_address)
         ck_assert_int_eq(r.status, 401);
         th_resp_free(&r);
     }
-    /* now even the right password is not checked from there, for a second */
-    th_http(&d, d.ports[0], "GET", TS, "admin", d.password, NULL, NULL, 0, &r);
+    /* now even the right password is not checked from there, for a second (one that needs a
+     * check: a header verified before is no guess, and served) */
+    ck_assert_int_eq(fresh_login(&d, "127.0.0.3"), 429);
+    th_http_source = "127.0.0.3";
+    th_http(&d, d.ports[0], "GET", TS, "admin", "wrong", NULL, NULL, 0, &r);
     ck_assert_int_eq(r.status, 429);
     ck_assert_str_eq(r.retry_after, "1");
     ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><failureDetails><tooManyFailedLogins />"
@@ -646,11 +671,9 @@ START_TEST(test_failed_logins_throttled_per_address)
     }
 
     /* after the backoff the right password gets in and clears the record */
-    th_http_source = "127.0.0.3";
     usleep(1100 * 1000);
-    th_http(&d, d.ports[0], "GET", TS, "admin", d.password, NULL, NULL, 0, &r);
-    ck_assert_int_eq(r.status, 200);
-    th_resp_free(&r);
+    ck_assert_int_eq(fresh_login(&d, "127.0.0.3"), 200);
+    th_http_source = "127.0.0.3";
     th_http(&d, d.ports[0], "GET", TS, "admin", "wrong", NULL, NULL, 0, &r);
     ck_assert_int_eq(r.status, 401); /* one failure: no backoff yet */
     th_resp_free(&r);
@@ -690,6 +713,14 @@ static long login_from(const char *source, const char *user, const char *pass)
     return status;
 }
 
+/* The administrator's right password from 'source', in a header never sent before (text
+ * after the base64 is ignored): one that the verified-credential cache cannot know, so it is
+ * checked, or throttled, as a new login is. Returns the status. */
+static long fresh_login_from(const char *source)
+{
+    return fresh_login(&ld, source);
+}
+
 /* The two addresses of the report, whose old unkeyed FNV-1a slots were the same: alternating
  * wrong passwords they reset each other's record and were never throttled (708 guesses in
  * 20 s). Each now has its own count: the 21st try is the first 429. */
@@ -709,6 +740,36 @@ START_TEST(test_colliding_addresses_alternating_get_429)
      * between two tries (each is a password check) */
     ck_assert_int_ge(first, 2 * API_AUTH_FREE_FAILURES);
     ck_assert_int_le(first, 2 * API_AUTH_FREE_FAILURES + 6);
+}
+END_TEST
+
+/* Issue 12 review, 1: an address in backoff got 429 even for a header the cache had verified,
+ * so a guesser sharing the administrator's address (NAT, a proxy) locked the administrator
+ * out with 10 wrong passwords. A known header costs no password check and is no guess: it is
+ * served; a password that would need a check is still not checked from there. Each round
+ * drives 127.0.0.3 into backoff; if the machine was so slow that the backoff ran out before
+ * the last try, the next round has a longer one. */
+START_TEST(test_known_header_served_from_an_address_in_backoff)
+{
+    bool done = false;
+
+    ck_assert_int_eq(login_from("127.0.0.3", "admin", ld.password), 200);
+    for (int round = 0; round < 4 && !done; round++) {
+        long status = 0;
+        int64_t t0;
+
+        for (int i = 0; i < 2 * API_AUTH_FREE_FAILURES && status != 429; i++) {
+            status = login_from("127.0.0.3", "admin", "wrong");
+            ck_assert_msg(status == 401 || status == 429, "try %d: %ld", i, status);
+        }
+        ck_assert_int_eq(status, 429);
+        t0 = api_now_us();
+        ck_assert_int_eq(login_from("127.0.0.3", "admin", ld.password), 200); /* cached */
+        status = login_from("127.0.0.3", "admin", "wrong");
+        done = status == 429; /* the administrator's request cleared nothing */
+        ck_assert_msg(done || api_now_us() - t0 >= (1000000LL << round), "%ld", status);
+    }
+    ck_assert(done);
 }
 END_TEST
 
@@ -751,7 +812,8 @@ static void pick_victim(char *out, size_t cap)
 /* An address in backoff, then 1,280 other addresses failing once each (more than the 1,024
  * records of the table; a malformed header is a failure that costs no password check, so the
  * test is quick). Between every 128 of them the throttled address tries its wrong password and
- * then the right one: the right one is always 429, its record was never given away; and the
+ * then the right one in a header not seen before (a known one is served, see below): the
+ * right one is always 429, its record was never given away; and the
  * administrator, logged in from 127.0.0.1 before, is still served. */
 START_TEST(test_many_strangers_do_not_clear_a_backoff)
 {
@@ -765,7 +827,7 @@ START_TEST(test_many_strangers_do_not_clear_a_backoff)
     ck_assert_int_eq(login_from(NULL, "admin", ld.password), 200); /* 127.0.0.1 is in */
     for (int i = 0; i < API_AUTH_FREE_FAILURES; i++)
         ck_assert_int_eq(login_from(victim, "admin", "wrong"), 401);
-    ck_assert_int_eq(login_from(victim, "admin", ld.password), 429);
+    ck_assert_int_eq(fresh_login_from(victim), 429);
     for (; sent < STRANGERS && api_now_us() < until; sent++) {
         stranger(sent, addr, sizeof(addr));
         th_http_source = addr;
@@ -777,8 +839,8 @@ START_TEST(test_many_strangers_do_not_clear_a_backoff)
             long status = login_from(victim, "admin", "wrong");
 
             ck_assert_msg(status == 401 || status == 429, "%s: %ld", victim, status);
-            ck_assert_msg(login_from(victim, "admin", ld.password) == 429,
-                          "%s was let in after %u strangers", victim, sent + 1);
+            ck_assert_msg(fresh_login_from(victim) == 429, "%s was let in after %u strangers",
+                          victim, sent + 1);
             ck_assert_int_eq(login_from(NULL, "admin", ld.password), 200);
         }
     }
@@ -980,6 +1042,7 @@ Suite *it_https_suite(void)
     tcase_add_test(tc, test_many_strangers_do_not_clear_a_backoff);
     tcase_add_test(tc, test_verified_client_served_during_a_guessing_flood);
     tcase_add_test(tc, test_simultaneous_first_logins_all_served);
+    tcase_add_test(tc, test_known_header_served_from_an_address_in_backoff);
     suite_add_tcase(s, tc);
     return s;
 }
