@@ -37,7 +37,7 @@ struct api_config {
     unsigned probe_interval_s; /* between two probes of a TURN server */
     /* the most objects of each collection (enum api_cap); 0 = no cap */
     unsigned max_objects[API_CAP__N];
-    unsigned max_legs;         /* call legs with media at once; 0 = what RLIMIT_NOFILE allows */
+    unsigned max_legs; /* call legs with media at once; 0 = what RLIMIT_NOFILE allows */
     /* positional arguments (the "user ..." subcommand), pointing into argv */
     char *args[4];
     size_t nargs;
