@@ -66,6 +66,9 @@ struct throttle_entry {
     int64_t until_us;  /* no password is checked before this */
     int64_t last_us;   /* the latest failure */
     int64_t ok_us;     /* the latest success (trusted records only) */
+    /* trusted records only: the first record of addr's bucket in the table, so that a client
+     * that logs in on every request costs no keyed hash */
+    struct throttle_entry *bucket;
 };
 
 /* Requests waiting (suspended) for a verification slot; all are woken when one comes free. */
@@ -83,6 +86,9 @@ struct api_auth {
     struct throttle_entry overflow; /* every address the table has no room for */
     uint64_t overflowed;
     EVP_MAC_CTX *siphash; /* keyed at start; copied for each address, never changed */
+    /* fetched once: SHA256() fetches the algorithm on every call, under a lock that every
+     * worker takes for every request */
+    EVP_MD *sha256;
     char dummy_hash[STORE_HASH_MAX + 1]; /* verified against for unknown users */
     atomic_uint verify_limit, verify_slots, verifying, verify_peak;
     atomic_uint_fast64_t verifications, busy, waited;
@@ -97,6 +103,13 @@ static int pbkdf2(const char *password, const unsigned char *salt, size_t salt_l
                           EVP_sha256(), HASH_LEN, out) != 1)
         return -EIO;
     return 0;
+}
+
+/* The SHA-256 of the NUL-terminated s into out. Returns 0, or -ENOMEM (out is then not to
+ * be used). */
+static int digest(const struct api_auth *a, const char *s, unsigned char out[SHA256_DIGEST_LENGTH])
+{
+    return EVP_Digest(s, strlen(s), out, NULL, a->sha256, NULL) == 1 ? 0 : -ENOMEM;
 }
 
 int api_auth_hash(const char *password, char *ret_hash)
@@ -213,14 +226,21 @@ int api_auth_new(struct api_auth **ret_auth)
         r = siphash_new(&a->siphash);
     if (r < 0)
         goto out;
+    a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!a->sha256) {
+        r = -EIO;
+        goto out;
+    }
     pthread_mutex_init(&a->lock, NULL);
     atomic_store(&a->verify_limit, 1);
     a->cache_ttl_us = API_AUTH_CACHE_TTL_US;
     *ret_auth = a;
     a = NULL;
 out:
-    if (a)
+    if (a) {
         EVP_MAC_CTX_free(a->siphash);
+        EVP_MD_free(a->sha256);
+    }
     free(a);
     return r;
 }
@@ -231,6 +251,7 @@ void api_auth_free(struct api_auth *a)
         return;
     pthread_mutex_destroy(&a->lock);
     EVP_MAC_CTX_free(a->siphash);
+    EVP_MD_free(a->sha256);
     OPENSSL_cleanse(a, sizeof(*a));
     free(a);
 }
@@ -282,8 +303,8 @@ static void cache_put(struct api_auth *a, const unsigned char *key, const char *
     struct cache_entry *e = slot_for(a, key);
     unsigned char sum[SHA256_DIGEST_LENGTH];
 
-    if (hash)
-        (void)SHA256((const unsigned char *)hash, strlen(hash), sum);
+    if (hash && digest(a, hash, sum) < 0)
+        return; /* not remembered: the next request is checked again */
     pthread_mutex_lock(&a->lock);
     if (hash || CRYPTO_memcmp(e->key, key, sizeof(e->key)) == 0) {
         memcpy(e->key, key, sizeof(e->key));
@@ -298,8 +319,8 @@ static void cache_put(struct api_auth *a, const unsigned char *key, const char *
 /* For a header verified before: true when the user's stored hash is the one it was verified
  * with, so the password still matches (the same salt and iterations give the same hash)
  * without checking it again. Sets *ret_err to a store error other than -ENOENT. */
-static bool is_still_valid(struct store *st, const char *user, const unsigned char *hash_sum,
-                           int *ret_err)
+static bool is_still_valid(const struct api_auth *a, struct store *st, const char *user,
+                           const unsigned char *hash_sum, int *ret_err)
 {
     char hash[STORE_HASH_MAX + 1];
     unsigned char sum[SHA256_DIGEST_LENGTH];
@@ -307,9 +328,8 @@ static bool is_still_valid(struct store *st, const char *user, const unsigned ch
 
     if (r < 0 && r != -ENOENT)
         *ret_err = r;
-    if (r < 0)
+    if (r < 0 || digest(a, hash, sum) < 0)
         return false;
-    (void)SHA256((const unsigned char *)hash, strlen(hash), sum);
     return CRYPTO_memcmp(sum, hash_sum, sizeof(sum)) == 0;
 }
 
@@ -429,9 +449,10 @@ int api_auth_check(struct api_auth *a, struct store *st, const char *header, cha
 
     if (!header)
         return -EACCES;
-    (void)SHA256((const unsigned char *)header, strlen(header), key);
+    if (digest(a, header, key) < 0)
+        return -ENOMEM;
     r = cache_lookup(a, key, user, hash_sum);
-    if (r == 1 && is_still_valid(st, user, hash_sum, &err)) {
+    if (r == 1 && is_still_valid(a, st, user, hash_sum, &err)) {
         cache_put(a, key, user, NULL);
         r = 0;
     }
@@ -445,6 +466,16 @@ int api_auth_check(struct api_auth *a, struct store *st, const char *header, cha
 }
 
 /* ---- throttling failed logins per client address ------------------------------------------ */
+
+/* Copies s into out (cap bytes), cut to fit, as snprintf("%s") would, without its cost on
+ * every request. */
+static void copy_name(char *out, size_t cap, const char *s)
+{
+    size_t n = strnlen(s, cap - 1);
+
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
 
 /* The first record of addr's bucket. A failure of the hash (out of memory) gives bucket 0,
  * which is still exact: records are found by their full address. */
@@ -499,13 +530,14 @@ static struct throttle_entry *trusted_find(struct api_auth *a, const char *addr,
     return NULL;
 }
 
-/* A trusted record for addr, which has just logged in: its own, or the one whose address
- * logged in longest ago and is not in backoff now, or NULL when every one is in backoff.
- * Only a success places a record here, so strangers cannot take these places. Called with
- * the lock held. */
-static struct throttle_entry *trusted_place(struct api_auth *a, const char *addr, int64_t now_us)
+/* A trusted record for addr, which has just logged in: its own (own, from trusted_find, or
+ * NULL), or the one whose address logged in longest ago and is not in backoff now, or NULL
+ * when every one is in backoff. Only a success places a record here, so strangers cannot take
+ * these places. Called with the lock held. */
+static struct throttle_entry *trusted_place(struct api_auth *a, struct throttle_entry *own,
+                                            const char *addr, int64_t now_us)
 {
-    struct throttle_entry *t = trusted_find(a, addr, now_us), *oldest = NULL;
+    struct throttle_entry *t = own, *oldest = NULL;
 
     for (size_t i = 0; i < API_AUTH_TRUSTED_SLOTS && !t; i++)
         if (a->trusted[i].until_us <= now_us && (!oldest || a->trusted[i].ok_us < oldest->ok_us))
@@ -535,7 +567,7 @@ int64_t api_auth_throttled(struct api_auth *a, const char *addr, int64_t now_us)
     char name[sizeof(t->addr)];
     int64_t until = 0;
 
-    (void)snprintf(name, sizeof(name), "%s", addr); /* as a record holds it */
+    copy_name(name, sizeof(name), addr); /* as a record holds it */
     pthread_mutex_lock(&a->lock);
     t = record_of(a, name, now_us, &room);
     if (t)
@@ -563,19 +595,23 @@ static int64_t count_failure(struct throttle_entry *t, int64_t now_us)
     return backoff;
 }
 
-/* A success clears the address's record and keeps the address among the trusted ones. */
+/* A success clears the address's record and keeps the address among the trusted ones. The
+ * bucket of a trusted address is the one its record keeps: the same keyed hash of the same
+ * address, without computing it on every request. */
 static void record_success(struct api_auth *a, const char *addr, int64_t now_us)
 {
-    struct throttle_entry *t, *room;
+    struct throttle_entry *t = trusted_find(a, addr, now_us), *room, *found;
+    struct throttle_entry *bucket = t && t->bucket ? t->bucket : bucket_of(a, addr);
 
-    t = throttle_find(bucket_of(a, addr), addr, now_us, &room);
-    if (t)
-        memset(t, 0, sizeof(*t));
-    t = trusted_place(a, addr, now_us);
+    found = throttle_find(bucket, addr, now_us, &room);
+    if (found)
+        memset(found, 0, sizeof(*found));
+    t = trusted_place(a, t, addr, now_us);
     if (t) {
         t->failures = 0;
         t->until_us = 0;
         t->ok_us = now_us;
+        t->bucket = bucket;
     }
 }
 
@@ -587,7 +623,7 @@ int64_t api_auth_record(struct api_auth *a, const char *addr, bool ok, int64_t n
     bool shared = false;
     int64_t backoff = 0;
 
-    (void)snprintf(name, sizeof(name), "%s", addr);
+    copy_name(name, sizeof(name), addr);
     pthread_mutex_lock(&a->lock);
     if (ok) {
         record_success(a, name, now_us); /* never the shared record: it is no client's */
