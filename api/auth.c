@@ -101,6 +101,9 @@ struct api_auth {
     uint64_t overflowed;
     /* keyed at start, each with its own key; copied for each use, never changed */
     EVP_MAC_CTX *siphash, *overflow_siphash, *cache_siphash;
+    /* fetched once: SHA256() fetches the algorithm on every call, under a lock that every
+     * worker takes for every request */
+    EVP_MD *sha256;
     char dummy_hash[STORE_HASH_MAX + 1]; /* verified against for unknown users */
     atomic_uint verify_limit, verifying, verify_peak;
     unsigned verify_slots; /* taken; under the lock */
@@ -216,6 +219,13 @@ static int siphash_new(EVP_MAC_CTX **ret_ctx)
     return r;
 }
 
+/* The SHA-256 of the NUL-terminated s into out. Returns 0, or -ENOMEM (out is then not to
+ * be used). */
+static int digest(const struct api_auth *a, const char *s, unsigned char out[SHA256_DIGEST_LENGTH])
+{
+    return EVP_Digest(s, strlen(s), out, NULL, a->sha256, NULL) == 1 ? 0 : -ENOMEM;
+}
+
 int api_auth_new(struct api_auth **ret_auth)
 {
     struct api_auth *a = calloc(1, sizeof(*a));
@@ -238,6 +248,11 @@ int api_auth_new(struct api_auth **ret_auth)
         r = siphash_new(&a->cache_siphash);
     if (r < 0)
         goto out;
+    a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!a->sha256) {
+        r = -EIO;
+        goto out;
+    }
     pthread_mutex_init(&a->lock, NULL);
     atomic_store(&a->verify_limit, 1);
     a->cache_ttl_us = API_AUTH_CACHE_TTL_US;
@@ -248,6 +263,7 @@ out:
         EVP_MAC_CTX_free(a->siphash);
         EVP_MAC_CTX_free(a->overflow_siphash);
         EVP_MAC_CTX_free(a->cache_siphash);
+        EVP_MD_free(a->sha256);
     }
     free(a);
     return r;
@@ -261,6 +277,7 @@ void api_auth_free(struct api_auth *a)
     EVP_MAC_CTX_free(a->siphash);
     EVP_MAC_CTX_free(a->overflow_siphash);
     EVP_MAC_CTX_free(a->cache_siphash);
+    EVP_MD_free(a->sha256);
     OPENSSL_cleanse(a, sizeof(*a));
     free(a);
 }
@@ -352,8 +369,8 @@ static void cache_put(struct api_auth *a, const unsigned char *key, const char *
     struct cache_entry *set = set_of(a, key), *e;
     unsigned char sum[SHA256_DIGEST_LENGTH];
 
-    if (hash)
-        (void)SHA256((const unsigned char *)hash, strlen(hash), sum);
+    if (hash && digest(a, hash, sum) < 0)
+        return; /* not remembered: the next request is checked again */
     pthread_mutex_lock(&a->lock);
     e = cache_find(set, key);
     if (!e && hash)
@@ -372,8 +389,8 @@ static void cache_put(struct api_auth *a, const unsigned char *key, const char *
 /* For a header verified before: true when the user's stored hash is the one it was verified
  * with, so the password still matches (the same salt and iterations give the same hash)
  * without checking it again. Sets *ret_err to a store error other than -ENOENT. */
-static bool is_still_valid(struct store *st, const char *user, const unsigned char *hash_sum,
-                           int *ret_err)
+static bool is_still_valid(const struct api_auth *a, struct store *st, const char *user,
+                           const unsigned char *hash_sum, int *ret_err)
 {
     char hash[STORE_HASH_MAX + 1];
     unsigned char sum[SHA256_DIGEST_LENGTH];
@@ -381,9 +398,8 @@ static bool is_still_valid(struct store *st, const char *user, const unsigned ch
 
     if (r < 0 && r != -ENOENT)
         *ret_err = r;
-    if (r < 0)
+    if (r < 0 || digest(a, hash, sum) < 0)
         return false;
-    (void)SHA256((const unsigned char *)hash, strlen(hash), sum);
     return CRYPTO_memcmp(sum, hash_sum, sizeof(sum)) == 0;
 }
 
@@ -562,9 +578,10 @@ int api_auth_check_known(struct api_auth *a, struct store *st, const char *heade
 
     if (!header)
         return -ENOENT;
-    (void)SHA256((const unsigned char *)header, strlen(header), key);
+    if (digest(a, header, key) < 0)
+        return -ENOMEM;
     r = cache_lookup(a, key, user, hash_sum);
-    if (r == 1 && is_still_valid(st, user, hash_sum, &err)) {
+    if (r == 1 && is_still_valid(a, st, user, hash_sum, &err)) {
         cache_put(a, key, user, NULL);
         r = 0;
     }
@@ -584,8 +601,9 @@ static int check(struct api_auth *a, struct store *st, const char *header, bool 
     int r = api_auth_check_known(a, st, header, ret_user);
 
     if (r == -ENOENT && header) {
-        (void)SHA256((const unsigned char *)header, strlen(header), key);
-        return check_password(a, st, header, key, woken, ret_user);
+        if (digest(a, header, key) == 0)
+            return check_password(a, st, header, key, woken, ret_user);
+        r = -ENOMEM;
     }
     if (woken)
         api_auth_pass_on(a);

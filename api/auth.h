@@ -50,7 +50,7 @@ void api_auth_free(struct api_auth *a); /* NULL is a no-op */
  * thread never waits for a slot).
  * An unknown user costs as much as a wrong password. Thread-safe.
  * Returns 0, -EACCES (missing or wrong credentials), -EAGAIN (every verification slot busy:
- * no failure of the client's) or a store error (-EBUSY, -EIO). */
+ * no failure of the client's), -ENOMEM or a store error (-EBUSY, -EIO). */
 int api_auth_check(struct api_auth *a, struct store *st, const char *header, char *ret_user);
 
 /* The part of api_auth_check that needs no password check: 0 (ret_user filled in) when the

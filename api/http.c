@@ -17,9 +17,9 @@
  * the same bytes could frame differently (api/framing.c). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,17 +388,33 @@ static enum MHD_Result wait_for_check(struct api_http *h, struct MHD_Connection 
     return MHD_YES;
 }
 
-/* The client's numeric address, for the throttle and the log. */
+/* Writes a (network order) as inet_ntop(AF_INET) does, dotted decimal, into out (at least
+ * INET_ADDRSTRLEN bytes): glibc's formats it with sprintf, on every request. */
+static void ipv4_text(const struct in_addr *a, char *out)
+{
+    const unsigned char *b = (const unsigned char *)&a->s_addr;
+
+    for (int i = 0; i < 4; i++) {
+        if (b[i] >= 100)
+            *out++ = (char)('0' + b[i] / 100);
+        if (b[i] >= 10)
+            *out++ = (char)('0' + b[i] / 10 % 10);
+        *out++ = (char)('0' + b[i] % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
+}
+
+/* The client's numeric address (cap >= INET6_ADDRSTRLEN), for the throttle and the log. */
 static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
-    snprintf(out, cap, "?");
+    out[0] = '?';
+    out[1] = '\0';
     if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)cap);
+        ipv4_text(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, out);
     else if (sa && sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
                   (socklen_t)cap);
@@ -539,6 +555,13 @@ static enum MHD_Result refuse(const struct api_http *h, struct MHD_Connection *c
     return send_reply(h, conn, &reply, rs, method, url, NULL);
 }
 
+/* Writes v as 8 lower-case hex digits into out (no NUL). */
+static void hex32(uint32_t v, char *out)
+{
+    for (int i = 7; i >= 0; i--, v >>= 4)
+        out[i] = "0123456789abcdef"[v & 0xf];
+}
+
 /* The request's id: the client's X-Request-Id when it is 1 to 64 characters of letters, digits
  * and ".:_-" (what proxies and tracing tools send), so one id follows a request through
  * them; otherwise a new one, 16 hex digits. It goes back in X-Request-Id and into the log. */
@@ -549,11 +572,13 @@ static void request_id(struct api_http *h, struct MHD_Connection *conn, char *id
                                      "0123456789.:_-")
                      : 0;
 
-    if (n > 0 && n <= REQUEST_ID_MAX && given[n] == '\0')
+    if (n > 0 && n <= REQUEST_ID_MAX && given[n] == '\0') {
         memcpy(id, given, n + 1);
-    else
-        snprintf(id, REQUEST_ID_MAX + 1, "%08" PRIx32 "%08" PRIxFAST32, h->id_base,
-                 (uint_fast32_t)(atomic_fetch_add(&h->ids, 1) + 1) & 0xffffffffu);
+        return;
+    }
+    hex32(h->id_base, id); /* what "%08x%08x" writes, without snprintf on every request */
+    hex32((uint32_t)(atomic_fetch_add(&h->ids, 1) + 1), id + 8);
+    id[16] = '\0';
 }
 
 static struct req_state *req_state_new(struct api_http *h)
