@@ -70,8 +70,8 @@ run ansible env ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_
     -e "base_url=$url" -e "api_password=$password" -e "ca_path=$dir/cert.pem" \
     -e "ansible_python_interpreter=/usr/bin/python3"
 
-# the Prometheus scrape job README.md gives, as Prometheus itself reads it
-awk '/^```yaml$/ {on = 1; next} /^```$/ {on = 0} on' "$top/README.md" >"$dir/prometheus.yml"
+# the Prometheus scrape job docs/operations.md gives, as Prometheus itself reads it
+awk '/^```yaml$/ {on = 1; next} /^```$/ {on = 0} on' "$top/docs/operations.md" >"$dir/prometheus.yml"
 run prometheus-config sh -c "grep -q scrape_configs '$dir/prometheus.yml' &&
     promtool check config '$dir/prometheus.yml' >/dev/null"
 
