@@ -570,16 +570,14 @@ out:
     return r;
 }
 
-int api_auth_check_known(struct api_auth *a, struct store *st, const char *header, char *ret_user)
+/* api_auth_check_known for a header whose SHA-256 is key. */
+static int check_known(struct api_auth *a, struct store *st, const unsigned char *key,
+                       char *ret_user)
 {
-    unsigned char key[SHA256_DIGEST_LENGTH], hash_sum[SHA256_DIGEST_LENGTH];
+    unsigned char hash_sum[SHA256_DIGEST_LENGTH];
     char user[STORE_USER_NAME_MAX + 1];
     int r, err = 0;
 
-    if (!header)
-        return -ENOENT;
-    if (digest(a, header, key) < 0)
-        return -ENOMEM;
     r = cache_lookup(a, key, user, hash_sum);
     if (r == 1 && is_still_valid(a, st, user, hash_sum, &err)) {
         cache_put(a, key, user, NULL);
@@ -593,18 +591,31 @@ int api_auth_check_known(struct api_auth *a, struct store *st, const char *heade
     return 0;
 }
 
-/* api_auth_check, for a request woken by api_auth_wait ('woken') or not. */
+int api_auth_check_known(struct api_auth *a, struct store *st, const char *header, char *ret_user)
+{
+    unsigned char key[SHA256_DIGEST_LENGTH];
+
+    if (!header)
+        return -ENOENT;
+    if (digest(a, header, key) < 0)
+        return -ENOMEM;
+    return check_known(a, st, key, ret_user);
+}
+
+/* api_auth_check, for a request woken by api_auth_wait ('woken') or not. The header may have
+ * been verified meanwhile (by a request it waited behind), so the cache is asked first. */
 static int check(struct api_auth *a, struct store *st, const char *header, bool woken,
                  char *ret_user)
 {
     unsigned char key[SHA256_DIGEST_LENGTH];
-    int r = api_auth_check_known(a, st, header, ret_user);
+    int r = -ENOENT;
 
-    if (r == -ENOENT && header) {
-        if (digest(a, header, key) == 0)
-            return check_password(a, st, header, key, woken, ret_user);
+    if (header && digest(a, header, key) < 0)
         r = -ENOMEM;
-    }
+    else if (header)
+        r = check_known(a, st, key, ret_user);
+    if (r == -ENOENT && header)
+        return check_password(a, st, header, key, woken, ret_user);
     if (woken)
         api_auth_pass_on(a);
     return r == -ENOENT ? -EACCES : r;

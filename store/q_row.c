@@ -161,6 +161,14 @@ static void select_sql(char *sql, size_t cap, const struct store_table *t,
              q && q->order ? q->order : "seq", tail);
 }
 
+/* "<what> FROM <table> [WHERE <q->where>]<tail>" into sql. */
+static void from_where_sql(char *sql, size_t cap, const char *what, const struct store_table *t,
+                           const struct store_query *q, const char *tail)
+{
+    snprintf(sql, cap, "%s FROM %s%s%s%s", what, t->name, q && q->where ? " WHERE " : "",
+             q && q->where ? q->where : "", tail);
+}
+
 static int bind_args(sqlite3_stmt *stmt, const struct store_query *q)
 {
     for (size_t i = 0; q && i < q->nargs; i++)
@@ -199,8 +207,7 @@ int store_row_count(struct store *st, const struct store_table *t, const struct 
     sqlite3_stmt *stmt;
     int r = 0;
 
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s%s%s", t->name,
-             q && q->where ? " WHERE " : "", q && q->where ? q->where : "");
+    from_where_sql(sql, sizeof(sql), "SELECT count(*)", t, q, "");
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
@@ -247,8 +254,7 @@ int store_row_seqs(struct store *st, const struct store_table *t, const struct s
     sqlite3_stmt *stmt;
     int r = 0;
 
-    snprintf(sql, sizeof(sql), "SELECT seq FROM %s%s%s ORDER BY seq", t->name,
-             q && q->where ? " WHERE " : "", q && q->where ? q->where : "");
+    from_where_sql(sql, sizeof(sql), "SELECT seq", t, q, " ORDER BY seq");
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <openssl/ssl.h>
 
 #include "api/cache.h"
 #include "api/util.h"
@@ -555,6 +556,29 @@ int th_udp_endpoint(unsigned short *ret_port)
     ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
     *ret_port = ntohs(sin.sin_port);
     return fd;
+}
+
+void th_tls_open(struct th_tls *t, unsigned short port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+
+    t->ctx = SSL_CTX_new(TLS_client_method());
+    ck_assert_ptr_nonnull(t->ctx);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    t->fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(t->fd, 0);
+    ck_assert_int_eq(connect(t->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    t->ssl = SSL_new(t->ctx);
+    ck_assert_ptr_nonnull(t->ssl);
+    SSL_set_fd(t->ssl, t->fd);
+    ck_assert_int_eq(SSL_connect(t->ssl), 1);
+}
+
+void th_tls_close(struct th_tls *t)
+{
+    SSL_free(t->ssl);
+    SSL_CTX_free(t->ctx);
+    close(t->fd);
 }
 
 void th_xml_text(const char *body, const char *name, char *out, size_t cap)

@@ -116,6 +116,15 @@ long th_admin_keep(const struct th_daemon *d, const char *method, const char *pa
                    const char *form, char *out, size_t cap, char *loc);
 /* A UDP socket bound to 127.0.0.1 on a free port, as a media endpoint; its port in *ret_port. */
 int th_udp_endpoint(unsigned short *ret_port);
+/* A TLS connection to 127.0.0.1:port (the certificate is not checked), for tests that write
+ * bytes no HTTP client would. th_tls_close releases it. */
+struct th_tls {
+    struct ssl_ctx_st *ctx; /* SSL_CTX */
+    struct ssl_st *ssl;     /* SSL */
+    int fd;
+};
+void th_tls_open(struct th_tls *t, unsigned short port);
+void th_tls_close(struct th_tls *t);
 /* The text of the first <name> element in body, or "" (out holds cap bytes). */
 void th_xml_text(const char *body, const char *name, char *out, size_t cap);
 /* The value of the first series in a Prometheus text body whose line starts with 'series' and

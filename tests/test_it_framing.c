@@ -83,24 +83,13 @@ static void read_all(SSL *ssl, int fd, struct exchange *x)
 /* Sends 'request' as is on a new TLS connection and collects the answers. */
 static void send_raw(const char *request, struct exchange *x)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(d.ports[0])};
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    SSL *ssl;
-    int fd;
+    struct th_tls t;
 
     memset(x, 0, sizeof(*x));
-    ck_assert_ptr_nonnull(ctx);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
-    ck_assert_int_eq(SSL_connect(ssl), 1);
-    ck_assert_int_eq(SSL_write(ssl, request, (int)strlen(request)), (int)strlen(request));
-    read_all(ssl, fd, x);
-    SSL_free(ssl);
-    SSL_CTX_free(ctx);
-    close(fd);
+    th_tls_open(&t, d.ports[0]);
+    ck_assert_int_eq(SSL_write(t.ssl, request, (int)strlen(request)), (int)strlen(request));
+    read_all(t.ssl, t.fd, x);
+    th_tls_close(&t);
     (void)sscanf(x->in, "HTTP/1.1 %d ", &x->status);
     for (const char *p = x->in; (p = strstr(p, "HTTP/1.1 ")); p++)
         x->answers += p == x->in || p[-1] == '\n';

@@ -526,45 +526,35 @@ static double lingered(void)
 START_TEST(test_lingering_close_client_reads_its_431)
 {
     static char chunk[16384], in[4096];
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(d.ports[0])};
     struct pollfd pfd = {.events = POLLRDHUP};
     double before = lingered(), after = before;
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    SSL *ssl;
+    struct th_tls t;
     size_t got = 0;
-    int fd, n;
+    int n;
 
-    ck_assert_ptr_nonnull(ctx);
     (void)signal(SIGPIPE, SIG_IGN); /* a reset shows as EPIPE */
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    ssl = SSL_new(ctx);
-    SSL_set_fd(ssl, fd);
-    ck_assert_int_eq(SSL_connect(ssl), 1);
+    th_tls_open(&t, d.ports[0]);
     n = snprintf(chunk, sizeof(chunk), "GET /api/v1/system/status HTTP/1.1\r\nHost: x\r\n");
-    ck_assert_int_eq(SSL_write(ssl, chunk, n), n);
+    ck_assert_int_eq(SSL_write(t.ssl, chunk, n), n);
     memset(chunk, 'a', sizeof(chunk));
     memcpy(chunk, "X-Big: ", 7);
-    ck_assert_int_eq(SSL_write(ssl, chunk, sizeof(chunk)), (int)sizeof(chunk));
+    ck_assert_int_eq(SSL_write(t.ssl, chunk, sizeof(chunk)), (int)sizeof(chunk));
     memcpy(chunk, "aaaaaaa", 7);
     for (int i = 0; i < 2; i++) /* 48 KB of header so far, no end to it */
-        ck_assert_int_eq(SSL_write(ssl, chunk, sizeof(chunk)), (int)sizeof(chunk));
+        ck_assert_int_eq(SSL_write(t.ssl, chunk, sizeof(chunk)), (int)sizeof(chunk));
     /* the server has answered and ended the connection (a FIN, or a reset without lingering) */
-    pfd.fd = fd;
+    pfd.fd = t.fd;
     ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
     for (int i = 0; i < 13; i++) {
-        n = SSL_write(ssl, chunk, sizeof(chunk));
+        n = SSL_write(t.ssl, chunk, sizeof(chunk));
         ck_assert_msg(n == (int)sizeof(chunk), "write %d after the server closed: %d (%s)", i, n,
                       strerror(errno));
     }
-    while (got < sizeof(in) - 1 && (n = SSL_read(ssl, in + got, (int)(sizeof(in) - 1 - got))) > 0)
+    while (got < sizeof(in) - 1 && (n = SSL_read(t.ssl, in + got, (int)(sizeof(in) - 1 - got))) > 0)
         got += (size_t)n;
     in[got] = '\0';
     ck_assert_msg(strncmp(in, "HTTP/1.1 431 ", 13) == 0, "read: '%.60s'", in);
-    SSL_free(ssl);
-    SSL_CTX_free(ctx);
-    close(fd);
+    th_tls_close(&t);
     /* counted by the lingering thread once it has drained something */
     for (int i = 0; i < 100 && after < before + 1; i++) {
         usleep(20 * 1000);
