@@ -1,6 +1,6 @@
 /* api/api.h: the request/reply model of the API, the router and the resource handlers.
  * Handlers are pure with respect to HTTP: a struct api_request in, a struct api_reply out, a
- * store connection lent for the duration of the call. api/http.c is the only MHD user. */
+ * store connection lent for the duration of the call. api/http/http.c is the only MHD user. */
 #ifndef API_API_H
 #define API_API_H
 
@@ -28,12 +28,12 @@ struct turn_prober;
 struct api {
     struct api_secret secret;
     int64_t started_us;          /* monotonic */
-    struct api_cache *cache;     /* rendered list pages (api/cache.h); NULL disables caching */
+    struct api_cache *cache;     /* rendered list pages (api/res/cache.h); NULL disables caching */
     struct turn_prober *prober;  /* TURN status (turnclient); NULL: none (tests of the API) */
     int64_t status_wait_us;      /* how long a status request waits for a first probe */
-    struct api_calls *calls;     /* calls and legs in memory (api/res_calls.c) */
+    struct api_calls *calls;     /* calls and legs in memory (api/res/calls.c) */
     struct media *media;         /* the media anchor; NULL: legs get no media */
-    struct api_metrics *metrics; /* request counts for /metrics (api/metrics.c); NULL: none */
+    struct api_metrics *metrics; /* request counts for /metrics (api/res/metrics.c); NULL: none */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };
@@ -89,7 +89,7 @@ struct api_xml *api_reply_xml_new(struct api_reply *reply);
 void api_route(const struct api *api, struct store *st, const struct api_request *req,
                struct api_reply *reply);
 
-/* ---- helpers for handlers (api/routes.c) ------------------------------------------------ */
+/* ---- helpers for handlers (api/res/routes.c) ------------------------------------------------ */
 /* Parses offset/limit from the query: defaults 0 and page_default, limit capped at API_PAGE_MAX.
  * Returns 0, or -EINVAL with a parameterError already in *reply. */
 int api_page_from_query(const struct api_request *req, size_t page_default, size_t *ret_offset,
@@ -130,7 +130,7 @@ void api_res_turn_status(const struct api *api, struct store *st, const struct a
 void api_turn_probe(const struct api *api, const struct store_turn *t);
 /* Hands every stored TURN server to the prober. Returns 0 or a store error. */
 int api_turn_probe_all(const struct api *api, struct store *st);
-/* Calls and call legs (api/res_calls.c): the registry, and /calls[...] and /callLegs[...],
+/* Calls and call legs (api/res/calls.c): the registry, and /calls[...] and /callLegs[...],
  * segs starting at the collection. */
 int api_calls_new(struct api_calls **ret);
 void api_calls_free(struct api_calls *c); /* NULL is a no-op */
@@ -161,18 +161,18 @@ void api_res_call_legs(const struct api *api, struct store *st, const struct api
 void api_res_system_status(const struct api *api, const struct api_request *req,
                            struct api_reply *reply);
 
-/* ---- /metrics (api/metrics.c) ---------------------------------------------------------- */
+/* ---- /metrics (api/res/metrics.c) ---------------------------------------------------------- */
 int api_metrics_new(struct api_metrics **ret);
 void api_metrics_free(struct api_metrics *m); /* NULL is a no-op */
 /* Counts one answered request (any thread; m NULL is a no-op). */
 void api_metrics_request(struct api_metrics *m, const char *method, const char *path, int status,
                          int64_t duration_us);
-/* Counts one connection closed with its client still sending, drained (api/linger.h). */
+/* Counts one connection closed with its client still sending, drained (api/http/linger.h). */
 void api_metrics_lingered(struct api_metrics *m);
-/* /metrics shows auth's password verifications and throttle records (api/auth.h) from now on;
+/* /metrics shows auth's password verifications and throttle records (api/http/auth.h) from now on;
  * auth must outlive the scrapes. m NULL is a no-op. */
 void api_metrics_watch_auth(struct api_metrics *m, struct api_auth *auth);
-/* Why the server closed a connection before libmicrohttpd's own timeout (api/guard.h). */
+/* Why the server closed a connection before libmicrohttpd's own timeout (api/http/guard.h). */
 enum api_close_reason {
     API_CLOSE_HEAD_DEADLINE, /* TLS handshake and headers not in within --header-timeout */
     API_CLOSE_BODY_DEADLINE, /* body not in within --body-timeout */

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/http.h"
+#include "api/http/http.h"
 #include "api/log.h"
 
 /* Caps on the objects clients may create, one per collection (api/config.c's caps table). */

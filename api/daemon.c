@@ -21,15 +21,15 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "api/auth.h"
-#include "api/cache.h"
+#include "api/http/auth.h"
+#include "api/res/cache.h"
 #include "api/datadir.h"
 #include "api/daemon.h"
-#include "api/http.h"
-#include "api/linger.h"
+#include "api/http/http.h"
+#include "api/http/linger.h"
 #include "api/log.h"
 #include "api/secret.h"
-#include "api/tls.h"
+#include "api/http/tls.h"
 #include "api/util.h"
 #include "media/media.h"
 #include "turnclient/turnclient.h"
@@ -238,7 +238,7 @@ static long open_fds(void)
 }
 
 /* Connections per port that fit in RLIMIT_NOFILE (raised to its hard limit first), and the
- * sockets that may linger (api/linger.h): API_LINGER_MAX, or an eighth of the limit if that is
+ * sockets that may linger (api/http/linger.h): API_LINGER_MAX, or an eighth of the limit if that is
  * less. When a process runs out of descriptors, libmicrohttpd stops accepting and a new client
  * waits for its own timeout; below this limit it accepts and closes at once, so the client is
  * refused and the descriptors the media and prober need are kept. Reserved besides the

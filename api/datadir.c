@@ -200,7 +200,7 @@ static void try_open(struct sealed_walk *w, const char *id, const char *field,
     w->sealed++;
     if (!w->key)
         return;
-    (void)snprintf(aad, sizeof(aad), "%s/%s", id, field); /* as api/res_turn.c seals them */
+    (void)snprintf(aad, sizeof(aad), "%s/%s", id, field); /* as api/res/turn.c seals them */
     if (api_secret_open(w->key, aad, blob, len, plain, sizeof(plain)) < 0)
         w->unopened++;
     OPENSSL_cleanse(plain, sizeof(plain));

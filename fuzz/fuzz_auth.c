@@ -1,4 +1,4 @@
-/* fuzz/fuzz_auth.c: Basic auth header parsing (api/auth.c) on arbitrary header values: what it
+/* fuzz/fuzz_auth.c: Basic auth header parsing (api/http/auth.c) on arbitrary header values: what it
  * accepts fits its buffers, and a user and password it returns encode back to a header it
  * parses the same way. */
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 
 #include "api/api.h"
-#include "api/auth.h"
+#include "api/http/auth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
-/* fuzz/fuzz_framing.c: the framing and target checks (api/framing.c) on arbitrary requests. The
- * input is the HTTP version on its first line, the target on its second, then header lines,
+/* fuzz/fuzz_framing.c: the framing and target checks (api/http/framing.c) on arbitrary requests.
+ * The input is the HTTP version on its first line, the target on its second, then header lines,
  * split as libmicrohttpd 0.9.75 splits them (at LF, a CR before it dropped; the name up to the
  * first colon; the value after the spaces and tabs that follow it). Beyond "no crash", what is
  * accepted must hold what the rules promise, restated here independently: one Content-Length
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/framing.h"
+#include "api/http/framing.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* fuzz/fuzz_router.c: the router and every handler behind it (api/routes.c and the resources)
+/* fuzz/fuzz_router.c: the router and every handler behind it (api/res/routes.c and the resources)
  * with a real store in a temporary directory. The input is a method byte, a path up to the
  * first newline, then a form body (as MHD hands them over: the path already decoded). Every
  * request must get an answer with a status, and never a crash. */

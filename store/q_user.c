@@ -1,4 +1,5 @@
-/* store/q_user.c: API users (name + password hash). Hashing is the caller's job (api/auth.c). */
+/* store/q_user.c: API users (name + password hash). Hashing is the caller's job (api/http/auth.c).
+ */
 #include <errno.h>
 #include <string.h>
 

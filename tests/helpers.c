@@ -25,7 +25,7 @@
 #include <check.h>
 #include <openssl/ssl.h>
 
-#include "api/cache.h"
+#include "api/res/cache.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 

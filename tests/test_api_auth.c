@@ -1,5 +1,5 @@
 /* tests/test_api_auth.c: the failed-login throttle table and the bound on concurrent password
- * verifications (api/auth.c), driven directly with an injected clock. */
+ * verifications (api/http/auth.c), driven directly with an injected clock. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include "api/auth.h"
+#include "api/http/auth.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/cache.h"
+#include "api/res/cache.h"
 #include "tests/suites.h"
 
 START_TEST(test_hit_miss_and_generation)

@@ -7,9 +7,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "api/auth.h"
+#include "api/http/auth.h"
 #include "api/secret.h"
-#include "api/tls.h"
+#include "api/http/tls.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 

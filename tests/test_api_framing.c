@@ -1,10 +1,10 @@
-/* tests/test_api_framing.c: the framing and target checks (api/framing.c) on header blocks split
- * into lines the way libmicrohttpd 0.9.75 splits them: the name is everything before the first
- * colon (whitespace included), the value starts after the spaces and tabs that follow it, and
+/* tests/test_api_framing.c: the framing and target checks (api/http/framing.c) on header blocks
+ * split into lines the way libmicrohttpd 0.9.75 splits them: the name is everything before the
+ * first colon (whitespace included), the value starts after the spaces and tabs that follow it, and
  * trailing whitespace stays in the value. */
 #include <string.h>
 
-#include "api/framing.h"
+#include "api/http/framing.h"
 #include "tests/suites.h"
 
 /* The verdict on 'block', header lines separated by "\n", for a request of 'version'. */

@@ -1,7 +1,7 @@
-/* tests/test_api_linger.c: the lingering close (api/linger.c) on real loopback TCP connections:
- * a client still sending after the server answered and closed reads the answer instead of a
- * reset; a client that closed first is not kept; the cap holds; a lingering socket is closed in
- * the end. */
+/* tests/test_api_linger.c: the lingering close (api/http/linger.c) on real loopback TCP
+ * connections: a client still sending after the server answered and closed reads the answer instead
+ * of a reset; a client that closed first is not kept; the cap holds; a lingering socket is closed
+ * in the end. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "api/linger.h"
+#include "api/http/linger.h"
 #include "tests/suites.h"
 
 struct pair {

@@ -1,4 +1,4 @@
-/* tests/test_api_scan.c: lists by a filter that no index serves (api/scan.h), through
+/* tests/test_api_scan.c: lists by a filter that no index serves (api/res/scan.h), through
  * api_route() with a real store: the answers are exact at every offset, and paging reads the
  * table once, not once per page. */
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
-#include "api/resource.h"
+#include "api/res/resource.h"
 #include "store/store_int.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"

@@ -18,7 +18,7 @@
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 
-#include "api/guard.h"
+#include "api/http/guard.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"

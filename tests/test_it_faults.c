@@ -192,8 +192,9 @@ START_TEST(test_kill9_during_writes_loses_nothing_acknowledged)
                 (struct writer){.d = &d, .round = round, .idx = i, .stop = &stop, .acked = &acked};
             ck_assert_int_eq(pthread_create(&t[i], NULL, write_load, &w[i]), 0);
         }
-        /* the load runs once every writer's credentials are verified (one at a time, api/auth.c:
-         * seconds for a daemon under ASan on a busy machine), then for 150 to 400 ms */
+        /* the load runs once every writer's credentials are verified (one at a time,
+         * api/http/auth.c: seconds for a daemon under ASan on a busy machine), then for 150 to 400
+         * ms */
         for (int i = 0; i < 1000 && atomic_load(&acked) < WRITERS; i++)
             (void)usleep(10 * 1000);
         (void)usleep((useconds_t)(150 + rand_r(&seed) % 250) * 1000);
@@ -437,7 +438,7 @@ START_TEST(test_fd_limit_bounds_connections_silent_ones_give_way)
         ck_assert_int_ge(held[nheld], 0);
         ck_assert_int_eq(connect(held[nheld++], (struct sockaddr *)&sa, sizeof(sa)), 0);
     }
-    /* at the limit, the oldest silent connection gives way to each new one (api/guard.h) */
+    /* at the limit, the oldest silent connection gives way to each new one (api/http/guard.h) */
     for (int i = 0; i < 100 && !th_log_count(&d, "is closed to admit a new one"); i++)
         (void)usleep(50 * 1000);
     ck_assert_uint_eq(th_log_count(&d, "is closed to admit a new one"), 1);

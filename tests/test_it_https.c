@@ -18,7 +18,7 @@
 
 #include <sqlite3.h>
 
-#include "api/auth.h"
+#include "api/http/auth.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"

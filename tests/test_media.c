@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-#include "api/tls.h"
+#include "api/http/tls.h"
 #include "api/util.h"
 #include "media/media.h"
 #include "tests/helpers.h"

@@ -4,10 +4,10 @@
 # libmicrohttpd HTTPS server (same TLS, same pool) answering callbridged's own body, byte for byte.
 # Prints both req/s, their ratio, p99 latency and callbridged's peak RSS, against the targets:
 # ratio >= 0.6, p99 < 10 ms, RSS < 30 MB. Repeated GETs of one page are served from the daemon's
-# list cache (api/cache.c); a third run rotates through 64 different pages (offset=0..63, more
+# list cache (api/res/cache.c); a third run rotates through 64 different pages (offset=0..63, more
 # than the cache holds) to show the cost of rendering every answer from SQLite.
 # The daemon logs at warn level here, so the figures leave out the per-request log line.
-# Both servers run libmicrohttpd's poll() loop (api/http.c says why not epoll). Next to the
+# Both servers run libmicrohttpd's poll() loop (api/http/http.c says why not epoll). Next to the
 # ratio: the CPU seconds each server uses while 2, then 50, clients hold a connection open after
 # the first byte of a TLS handshake, for STALL_SECONDS (default 5); target: under 0.1 s.
 # BENCH_COMPARE=1 also runs the minimal server with epoll and with select, the other candidates.

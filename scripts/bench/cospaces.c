@@ -136,7 +136,8 @@ static double direct(sqlite3 *db, const char *filter)
 
 /* Filters of 1-2 characters, which the trigram index cannot serve: the first page of 10
  * values not asked before (each reads every row once), then 20 pages of one value at offsets
- * across the table (read from its summary, api/scan.c). Prints the median and maximum of each. */
+ * across the table (read from its summary, api/res/scan.c). Prints the median and maximum of each.
+ */
 static int short_filters(CURL *c)
 {
     static const char *const values[] = {"ch", "e1", "23", "99", "ac", "5S", "7", "e", "01", "ze"};

@@ -1,4 +1,4 @@
-/* api/auth.c: password hashing and HTTP Basic authentication.
+/* api/http/auth.c: password hashing and HTTP Basic authentication.
  *
  * DESIGN: verifying a password costs API_AUTH_ITERATIONS rounds of HMAC-SHA256 (tens of ms) on
  * purpose. Clients send the same Authorization header on every request, so a verified header is
@@ -46,7 +46,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "api/auth.h"
+#include "api/http/auth.h"
 #include "api/util.h"
 
 #define SALT_LEN 16

@@ -1,7 +1,7 @@
-/* api/framing.c: the framing and target checks of api/framing.h.
+/* api/http/framing.c: the framing and target checks of api/http/framing.h.
  *
- * DESIGN: the header lines are scanned once, as libmicrohttpd hands them (api/http.c feeds them
- * in on the first call for a request, before any body byte is read), counting the three fields
+ * DESIGN: the header lines are scanned once, as libmicrohttpd hands them (api/http/http.c feeds
+ * them in on the first call for a request, before any body byte is read), counting the three fields
  * that decide where a request ends and who it is for: Content-Length, Transfer-Encoding and
  * Host. The verdict then applies RFC 9112's rules in a fixed order: a malformed line first (a
  * name with whitespace before its colon hides the field it names), then the framing fields,
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/framing.h"
+#include "api/http/framing.h"
 
 #define FIELD "invalidHeaderField"
 #define FRAMING "invalidRequestFraming"

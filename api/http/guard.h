@@ -1,4 +1,4 @@
-/* api/guard.h: the connection table of the HTTPS ports: stage deadlines and eviction.
+/* api/http/guard.h: the connection table of the HTTPS ports: stage deadlines and eviction.
  *
  * Every open connection is in a stage: HEAD from its first byte (TLS handshake, request line and
  * headers; for a later request on a keep-alive connection, from its request line), BODY once the

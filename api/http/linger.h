@@ -1,4 +1,4 @@
-/* api/linger.h: lingering close of HTTP connections, as Apache and nginx do it.
+/* api/http/linger.h: lingering close of HTTP connections, as Apache and nginx do it.
  *
  * When the server closes a connection while its client is still sending (libmicrohttpd's 431 to
  * a header over its connection memory, a 413 or 414 answered before the request was read), the

@@ -1,4 +1,4 @@
-/* api/resource.c: the generic CMS resource (api/resource.h).
+/* api/res/resource.c: the generic CMS resource (api/res/resource.h).
  *
  * DESIGN: the same conventions as /turnServers (DESIGN "API conventions"), written once:
  * POST creates with defaults, PUT is partial and an empty value unsets, the first invalid value
@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/resource.h"
-#include "api/scan.h"
+#include "api/res/resource.h"
+#include "api/res/scan.h"
 #include "api/util.h"
 #include "api/xml.h"
 
@@ -309,7 +309,7 @@ static int build_filters(const struct api_request *req, const struct api_resourc
 }
 
 /* The total and the page of a list in one read snapshot: counted and read by the filter, or
- * from the summary of a filter that no index serves (api/scan.h). */
+ * from the summary of a filter that no index serves (api/res/scan.h). */
 static int list_rows(const struct api *api, struct store *st, const struct api_resource *res,
                      const struct store_query *q, const struct filter_set *fs, uint64_t generation,
                      size_t offset, size_t limit, struct api_xml *x)

@@ -1,4 +1,4 @@
-/* api/metrics.c: GET /metrics in the Prometheus text format (version 0.0.4), behind the same
+/* api/res/metrics.c: GET /metrics in the Prometheus text format (version 0.0.4), behind the same
  * Basic auth as the API. Per TURN host: reachable, smoothed RTT, probes by result; API requests
  * by method, collection and status with a latency histogram; active calls and legs; media
  * packets and bytes by class, drops. Request counts are atomics the HTTP threads add to; the
@@ -13,7 +13,7 @@
 #include <strings.h>
 
 #include "api/api.h"
-#include "api/auth.h"
+#include "api/http/auth.h"
 #include "api/log.h"
 #include "api/util.h"
 #include "media/media.h"

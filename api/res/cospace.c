@@ -1,7 +1,7 @@
-/* api/res_cospace.c: /api/v1/coSpaces and /coSpaces/<id>/meetingEntryDetail (cms-api.md §3).
+/* api/res/cospace.c: /api/v1/coSpaces and /coSpaces/<id>/meetingEntryDetail (cms-api.md §3).
  *
  * DESIGN: uri and secondaryUri are unique across both fields of every coSpace, callId across
- * coSpaces; the checks run in the write transaction (api/resource.c), so two clients racing for
+ * coSpaces; the checks run in the write transaction (api/res/resource.c), so two clients racing for
  * one uri cannot both win. requireCallId=true without a callId draws a free 9-digit callId; a
  * space with a callId and no secret gets a 22-character URL-safe secret (as CMS shows them);
  * regenerateSecret=true on PUT draws a new one. requireCallId is acted on, never stored. */
@@ -11,7 +11,7 @@
 
 #include <openssl/rand.h>
 
-#include "api/resource.h"
+#include "api/res/resource.h"
 #include "api/util.h"
 #include "api/xml.h"
 

@@ -1,4 +1,4 @@
-/* api/res_turn_status.c: GET /api/v1/turnServers/<id>/status, and the link from stored TURN
+/* api/res/turn_status.c: GET /api/v1/turnServers/<id>/status, and the link from stored TURN
  * servers to the prober (turnclient/prober.c).
  *
  * DESIGN: the answer comes at once from the latest probe. A server that has never finished a

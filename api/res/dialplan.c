@@ -1,4 +1,4 @@
-/* api/res_dialplan.c: /api/v1/inboundDialPlanRules, call matching (cms-api.md §4.2), and the
+/* api/res/dialplan.c: /api/v1/inboundDialPlanRules, call matching (cms-api.md §4.2), and the
  * troubleshooting extension GET /api/v1/callMatching, and /coSpaces/<id>/meetingEntryDetail.
  *
  * DESIGN: a dialled user@domain is matched like this: the rules whose domain equals the domain
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/resource.h"
+#include "api/res/resource.h"
 #include "api/xml.h"
 
 enum { R_ID, R_DOMAIN, R_PRIORITY, R_USERS, R_COSPACES, R_IVRS, R_LYNC, R_SIMPLEJOIN, R_TENANT };

@@ -1,4 +1,4 @@
-/* api/res_calls.c: /api/v1/calls, /api/v1/calls/<id>/callLegs and /api/v1/callLegs
+/* api/res/calls.c: /api/v1/calls, /api/v1/calls/<id>/callLegs and /api/v1/callLegs
  * (cms-api.md §5; DESIGN.md "Media").
  *
  * DESIGN: calls and call legs are runtime objects, as in CMS: they live here, in memory, under a
@@ -27,7 +27,7 @@
 #include <strings.h>
 
 #include "api/log.h"
-#include "api/resource.h"
+#include "api/res/resource.h"
 #include "api/util.h"
 #include "api/xml.h"
 #include "media/media.h"

@@ -1,4 +1,4 @@
-/* api/resource.h: table-driven CMS resources (tenants, coSpaces, inbound dial plan rules, call
+/* api/res/resource.h: table-driven CMS resources (tenants, coSpaces, inbound dial plan rules, call
  * bridges and their groups). One parameter table per resource drives validation, storage,
  * lists, filters and XML; a hook adds what is particular to a resource. */
 #ifndef API_RESOURCE_H
@@ -44,7 +44,7 @@ struct api_field {
  * with the trigram tokenizer finds substrings). substring says that where reads every row
  * (no index serves it) and compares with "LIKE ? ESCAPE '\'": each '?' is then bound to
  * '%' value '%' with %, _ and \ escaped (SQLite's LIKE ignores ASCII case, as lower() does), and
- * the list is answered from a summary of the matches (api/scan.h). */
+ * the list is answered from a summary of the matches (api/res/scan.h). */
 struct api_filter {
     const char *param;
     const char *where;
@@ -86,7 +86,7 @@ enum {
     API_COSPACE_TENANT = 9
 };
 
-/* Call matching (api/res_dialplan.c): where a dialled address, or a callId and passcode, lands. */
+/* Call matching (api/res/dialplan.c): where a dialled address, or a callId and passcode, lands. */
 enum api_match_result {
     API_MATCH_COSPACE,
     API_MATCH_NO_RULE,
@@ -111,7 +111,7 @@ int api_match_params(struct store *st, const struct api_params *p, struct api_ma
 /* Tables other resources refer to. */
 extern const struct store_table api_table_tenant, api_table_cospace, api_table_inbound_rule;
 
-/* The resources (api/res_cospace.c etc.), and the extra paths. */
+/* The resources (api/res/cospace.c etc.), and the extra paths. */
 extern const struct api_resource api_res_tenants, api_res_cospaces, api_res_inbound_rules,
     api_res_call_bridges, api_res_call_bridge_groups;
 void api_res_meeting_entry_detail(const struct api *api, struct store *st,

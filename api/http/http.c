@@ -1,4 +1,4 @@
-/* api/http.c: libmicrohttpd glue; the only file that includes microhttpd.h.
+/* api/http/http.c: libmicrohttpd glue; the only file that includes microhttpd.h.
  *
  * DESIGN: one MHD daemon per listening port, each with an internal thread pool on poll() and TLS.
  * Not epoll: in libmicrohttpd 0.9.75 a TLS connection in its handshake stays on the epoll loop's
@@ -8,13 +8,13 @@
  * A request's state (its body, at most API_MAX_BODY bytes, and its start time) lives in
  * *req_cls from the first callback to on_completed(), which frees it on every path (done, error,
  * timeout). The last callback borrows a SQLite connection from a pool with one connection per
- * worker thread, authenticates, routes (api/routes.c) and queues the reply. Each connection's
- * stage goes to the connection table (api/guard.c), which closes the ones past their stage's
+ * worker thread, authenticates, routes (api/res/routes.c) and queues the reply. Each connection's
+ * stage goes to the connection table (api/http/guard.c), which closes the ones past their stage's
  * deadline and, on a full port, the ones holding it without completing requests. A connection
- * closed while its client is still sending lingers (api/linger.c). Shutdown refuses new
+ * closed while its client is still sending lingers (api/http/linger.c). Shutdown refuses new
  * connections, waits until no request is in flight, then stops the daemons.
  * The first callback refuses, and closes the connection after, a request that another reader of
- * the same bytes could frame differently (api/framing.c). */
+ * the same bytes could frame differently (api/http/framing.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
@@ -29,10 +29,10 @@
 #include <microhttpd.h>
 #include <openssl/rand.h>
 
-#include "api/framing.h"
-#include "api/guard.h"
-#include "api/http.h"
-#include "api/linger.h"
+#include "api/http/framing.h"
+#include "api/http/guard.h"
+#include "api/http/http.h"
+#include "api/http/linger.h"
 #include "api/log.h"
 #include "api/util.h"
 #include "api/xml.h"
@@ -104,9 +104,9 @@ struct req_state {
     bool waited;    /* suspended once already (api_reply.wait_id): answer now */
     bool started;   /* on_request has seen the headers */
     int uri_status; /* 413 or 414 when on_uri() cut the query off, else 0 */
-    /* api/framing.c's verdict, from on_uri() or the first call to on_request() */
+    /* api/http/framing.c's verdict, from on_uri() or the first call to on_request() */
     struct api_framing_verdict refusal;
-    /* waiting for a verification slot, or woken for one and not back yet (api/auth.h) */
+    /* waiting for a verification slot, or woken for one and not back yet (api/http/auth.h) */
     bool auth_woken;
 };
 
@@ -324,7 +324,7 @@ static void count_login(const struct api_http *h, const char *addr, bool ok)
 
 /* Checks the Authorization header (into user) and counts the outcome for the client's
  * address; a header verified before is served at once, whatever the address's backoff (it is
- * no guess: api/auth.h). 'woken': the request was woken for a verification slot. Returns 0
+ * no guess: api/http/auth.h). 'woken': the request was woken for a verification slot. Returns 0
  * when the request may go on; otherwise *reply holds the answer: 401, 429 while the address
  * waits, a store error, or (-EAGAIN) 503 when every password verification slot is busy, which
  * the caller may rather wait out (suspended: no worker waits). */
@@ -362,7 +362,8 @@ static int authenticate(const struct api_http *h, struct MHD_Connection *conn, s
 }
 
 /* How long a request may wait, suspended, for a password verification slot before it is
- * answered 503 (api/auth.h): a few checks' time, as a client's parallel first requests need. */
+ * answered 503 (api/http/auth.h): a few checks' time, as a client's parallel first requests need.
+ */
 #define AUTH_WAIT_US (2 * 1000000LL)
 
 /* True when the request, whose check found no verification slot free, may wait for one: it
@@ -420,7 +421,7 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
                   (socklen_t)cap);
 }
 
-/* The connection's entry in the table (api/guard.h), or NULL. */
+/* The connection's entry in the table (api/http/guard.h), or NULL. */
 static struct api_guard_conn *guard_entry(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
@@ -529,8 +530,8 @@ static enum MHD_Result add_field(void *cls, enum MHD_ValueKind kind, const char 
 }
 
 /* A request framed in a way another reader of the same bytes could frame differently, or with
- * an encoded NUL or slash in its path (see api/framing.h), is answered at once, before its body
- * is read, and the connection is closed after the answer: whatever follows on it is never read
+ * an encoded NUL or slash in its path (see api/http/framing.h), is answered at once, before its
+ * body is read, and the connection is closed after the answer: whatever follows on it is never read
  * as a request. MHD_get_connection_values_n() hands every header line, repeats included. */
 static struct api_framing_verdict check_headers(struct MHD_Connection *conn, const char *version)
 {
@@ -830,7 +831,7 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
     h->api = api;
     h->auth = auth;
     h->limit = cfg->connection_limit;
-    /* password checks leave a worker of each port free for clients already in (api/auth.h) */
+    /* password checks leave a worker of each port free for clients already in (api/http/auth.h) */
     api_auth_set_verify_limit(auth, cfg->threads > 1 ? cfg->threads - 1 : 1);
     api_metrics_watch_auth(api->metrics, auth);
     if (RAND_bytes((unsigned char *)&h->id_base, sizeof(h->id_base)) != 1)

@@ -1,4 +1,4 @@
-/* api/framing.h: the checks of a request's framing (RFC 9112) and of its target's path, before
+/* api/http/framing.h: the checks of a request's framing (RFC 9112) and of its target's path, before
  * any handler sees it.
  *
  * libmicrohttpd 0.9.75 frames a request by its first Transfer-Encoding (only the bare value

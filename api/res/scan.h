@@ -1,4 +1,4 @@
-/* api/scan.h: list pages of a filter that no index serves (a substring too short for the
+/* api/res/scan.h: list pages of a filter that no index serves (a substring too short for the
  * trigram index, a substring of a domain): every row must be read to test it. */
 #ifndef API_SCAN_H
 #define API_SCAN_H

@@ -1,4 +1,4 @@
-/* api/guard.c: the connection table of the HTTPS ports (see guard.h).
+/* api/http/guard.c: the connection table of the HTTPS ports (see guard.h).
  *
  * DESIGN: one lock, one fixed table of entries per port with a stack of free ones, and one
  * thread that sleeps on a condition variable until the nearest deadline. Stage changes run on
@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "api/guard.h"
-#include "api/http.h"
+#include "api/http/guard.h"
+#include "api/http/http.h"
 #include "api/log.h"
 #include "api/util.h"
 

@@ -1,4 +1,4 @@
-/* api/http.h: the HTTPS server (libmicrohttpd). */
+/* api/http/http.h: the HTTPS server (libmicrohttpd). */
 #ifndef API_HTTP_H
 #define API_HTTP_H
 
@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "api/api.h"
-#include "api/auth.h"
+#include "api/http/auth.h"
 
 #define API_MAX_LISTEN 8
 /* Connections libmicrohttpd may accept per worker beyond connection_limit: the server's own
@@ -23,9 +23,9 @@ struct api_http_config {
     unsigned connection_limit;        /* per port */
     unsigned connection_timeout_s;    /* idle connections are closed after this */
     unsigned per_ip_connection_limit; /* per client address and port */
-    unsigned header_timeout_s;        /* TLS handshake and request headers (api/guard.h) */
+    unsigned header_timeout_s;        /* TLS handshake and request headers (api/http/guard.h) */
     unsigned body_timeout_s;          /* a body, once the headers are in */
-    unsigned linger_max;              /* sockets lingering at once (api/linger.h), all ports */
+    unsigned linger_max;              /* sockets lingering at once (api/http/linger.h), all ports */
     const char *db_path;              /* every worker gets a pooled connection to it */
     const char *cert_pem, *key_pem;   /* PEM text */
 };

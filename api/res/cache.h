@@ -1,4 +1,4 @@
-/* api/cache.h: rendered list pages, reused until the next write through the API. */
+/* api/res/cache.h: rendered list pages, reused until the next write through the API. */
 #ifndef API_CACHE_H
 #define API_CACHE_H
 

@@ -1,4 +1,4 @@
-/* api/cache.c: a small cache of rendered list pages.
+/* api/res/cache.c: a small cache of rendered list pages.
  *
  * DESIGN: monitoring systems and paging scripts GET the same lists far more often than anyone
  * changes them, and rendering a page (SQLite count + page, XML) costs several times the HTTPS
@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/cache.h"
+#include "api/res/cache.h"
 
 struct slot {
     char key[API_CACHE_MAX_KEY];

@@ -1,4 +1,4 @@
-/* api/auth.h: API users' passwords (PBKDF2-HMAC-SHA256, salted) and HTTP Basic authentication
+/* api/http/auth.h: API users' passwords (PBKDF2-HMAC-SHA256, salted) and HTTP Basic authentication
  * with a cache of verified credentials, so that a client pays the slow hash once, not on every
  * request: within API_AUTH_CACHE_TTL_US of its last check a header is accepted as it is; after
  * that, up to API_AUTH_KEEP_US, once the user's stored hash is seen unchanged (a password

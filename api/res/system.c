@@ -1,4 +1,4 @@
-/* api/res_system.c: GET /api/v1/system/status, which CMS clients read on connect (PsCms
+/* api/res/system.c: GET /api/v1/system/status, which CMS clients read on connect (PsCms
  * New-CmsSession fails without <status>; Mividas reads softwareVersion). */
 #include <errno.h>
 

@@ -1,4 +1,4 @@
-/* api/res_turn.c: /api/v1/turnServers (cms-api.md section 2).
+/* api/res/turn.c: /api/v1/turnServers (cms-api.md section 2).
  *
  * DESIGN: one parameter table drives POST and PUT. PUT is partial: parameters not sent keep
  * their value, an empty value unsets. PUT reads, changes and writes the row inside one write

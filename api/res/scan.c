@@ -1,4 +1,4 @@
-/* api/scan.c: summaries of filters that no index serves (api/scan.h).
+/* api/res/scan.c: summaries of filters that no index serves (api/res/scan.h).
  *
  * DESIGN: a filter such as ?filter=ab (under the 3 characters the trigram index needs) can
  * only be answered by reading every row. Before, each page did so twice, for its count and
@@ -19,8 +19,8 @@
 
 #include <openssl/sha.h>
 
-#include "api/cache.h"
-#include "api/scan.h"
+#include "api/res/cache.h"
+#include "api/res/scan.h"
 
 struct api_scan {
     uint64_t total;

@@ -1,8 +1,8 @@
-/* api/res_callbridge.c: /api/v1/tenants, /api/v1/callBridges and /api/v1/callBridgeGroups
+/* api/res/callbridge.c: /api/v1/tenants, /api/v1/callBridges and /api/v1/callBridgeGroups
  * (cms-api.md §5), so that references to them from coSpaces, rules and TURN servers are real. */
 #include <errno.h>
 
-#include "api/resource.h"
+#include "api/res/resource.h"
 
 /* ---- tenants ------------------------------------------------------------------------------ */
 static const char *const tenant_cols[] = {"id", "name"};

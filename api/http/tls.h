@@ -1,4 +1,4 @@
-/* api/tls.h: the HTTPS certificate. */
+/* api/http/tls.h: the HTTPS certificate. */
 #ifndef API_TLS_H
 #define API_TLS_H
 

@@ -1,4 +1,4 @@
-/* api/routes.c: the router and the reply helpers shared by the resource handlers.
+/* api/res/routes.c: the router and the reply helpers shared by the resource handlers.
  *
  * DESIGN: paths are matched as CMS clients use them (cms-api.md 1.4): segments compare
  * case-insensitively, one trailing slash is ignored, the query is separate. A method a resource
@@ -11,9 +11,9 @@
 #include <strings.h>
 
 #include "api/api.h"
-#include "api/cache.h"
+#include "api/res/cache.h"
 #include "api/log.h"
-#include "api/resource.h"
+#include "api/res/resource.h"
 #include "api/xml.h"
 
 #define MAX_SEGS 6

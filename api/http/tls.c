@@ -1,5 +1,5 @@
-/* api/tls.c: first-start certificate. An administrator replaces it with --cert/--key; until then
- * clients use curl -k, or --cacert with this file, which carries the names they connect to. */
+/* api/http/tls.c: first-start certificate. An administrator replaces it with --cert/--key; until
+ * then clients use curl -k, or --cacert with this file, which carries the names they connect to. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "api/tls.h"
+#include "api/http/tls.h"
 #include "api/util.h"
 
 #define VALID_DAYS 825

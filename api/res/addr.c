@@ -1,4 +1,4 @@
-/* api/addr.c: validation of "host[:port]" values such as a TURN server's serverAddress. The
+/* api/res/addr.c: validation of "host[:port]" values such as a TURN server's serverAddress. The
  * prober resolves names later; here we only refuse what can never be an address. */
 #include <arpa/inet.h>
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-/* api/linger.c: the lingering thread (see linger.h).
+/* api/http/linger.c: the lingering thread (see linger.h).
  *
  * DESIGN: one thread with an epoll set of at most API_LINGER_MAX duplicated sockets and an eventfd
  * that wakes it (for a new socket's deadline, or to stop); it sleeps until the nearest deadline,
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
-#include "api/linger.h"
+#include "api/http/linger.h"
 #include "api/util.h"
 
 #define WAKE_TAG UINT32_MAX
