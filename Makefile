@@ -38,12 +38,13 @@ tsan_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=thread
 tsan_LDFLAGS := -fsanitize=thread
 
 SCHEMA := $(sort $(wildcard schema/*.sql))
+BASE_SRCS := $(wildcard base/*.c)
 STORE_SRCS := $(wildcard store/*.c)
 TURN_SRCS := $(wildcard turnclient/*.c)
 MEDIA_SRCS := $(wildcard media/*.c)
 API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c api/http/*.c api/res/*.c))
 TEST_SRCS := $(wildcard tests/*.c)
-LIB_SRCS := $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
+LIB_SRCS := $(BASE_SRCS) $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 
 .PHONY: all run test check-suites bench clean format format-check lint deps fuzz tsan soak
 all: build/rel/callbridged build/rel/cbctl
@@ -86,10 +87,10 @@ build/$(1)/cb-tests: $$(TEST_SRCS:%.c=build/$(1)/%.o) $$($(1)_LIB_OBJS)
 build/$(1)/bench-minimal: build/$(1)/scripts/bench/minimal.o
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
 
-build/$(1)/bench-prober: build/$(1)/scripts/bench/prober.o $$(TURN_SRCS:%.c=build/$(1)/%.o)
+build/$(1)/bench-prober: build/$(1)/scripts/bench/prober.o $$(BASE_SRCS:%.c=build/$(1)/%.o) $$(TURN_SRCS:%.c=build/$(1)/%.o)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
 
-build/$(1)/bench-media: build/$(1)/scripts/bench/media.o $$(TURN_SRCS:%.c=build/$(1)/%.o) $$(MEDIA_SRCS:%.c=build/$(1)/%.o)
+build/$(1)/bench-media: build/$(1)/scripts/bench/media.o $$(BASE_SRCS:%.c=build/$(1)/%.o) $$(TURN_SRCS:%.c=build/$(1)/%.o) $$(MEDIA_SRCS:%.c=build/$(1)/%.o)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
 
 build/$(1)/bench-stall: build/$(1)/scripts/bench/stall.o
@@ -182,13 +183,13 @@ bench:
 	scripts/bench/auth.sh build/rel
 
 format:
-	clang-format -i $(wildcard api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)
+	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)
+	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. api store turnclient media tests cli fuzz
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. base api store turnclient media tests cli fuzz
 
 clean:
 	rm -rf build

@@ -107,7 +107,7 @@ static void defaults(struct api_config *c)
     c->nports = 1;
     (void)snprintf(c->bind, sizeof(c->bind), "0.0.0.0");
     (void)snprintf(c->data_dir, sizeof(c->data_dir), "/var/lib/callbridge");
-    c->log_level = API_LOG_INFO;
+    c->log_level = BASE_LOG_INFO;
     c->connection_limit = 1000;
     c->connection_timeout_s = 30;
     c->per_ip_connection_limit = 100;

@@ -27,7 +27,7 @@ struct api_config {
     char data_dir[PATH_MAX / 2];
     char cert[PATH_MAX / 2]; /* "" = <data_dir>/cert.pem, created on first start */
     char key[PATH_MAX / 2];  /* "" = <data_dir>/key.pem */
-    enum api_log_level log_level;
+    enum base_log_level log_level;
     unsigned threads; /* 0 = one per core */
     unsigned connection_limit;
     unsigned connection_timeout_s;

@@ -47,17 +47,17 @@ static int open_store(const struct api_config *c, const struct api_paths *p, str
 
     r = store_open(p->db, ret);
     if (r == -EPROTO)
-        api_log(API_LOG_ERR, "%s was written by a newer callbridged (schema newer than %u)", p->db,
+        api_log(BASE_LOG_ERR, "%s was written by a newer callbridged (schema newer than %u)", p->db,
                 store_schema_latest());
     else if (r == -EROFS)
-        api_log(API_LOG_ERR,
+        api_log(BASE_LOG_ERR,
                 "cannot open database %s: the data directory is read-only and the "
                 "database needs an upgrade (schema %u) that must write it",
                 p->db, store_schema_latest());
     else if (r < 0)
-        api_log(API_LOG_ERR, "cannot open database %s: %s", p->db, strerror(-r));
+        api_log(BASE_LOG_ERR, "cannot open database %s: %s", p->db, strerror(-r));
     else if (store_read_only(*ret))
-        api_log(API_LOG_WARN,
+        api_log(BASE_LOG_WARN,
                 "the data directory %s cannot be written: serving reads; every "
                 "write is answered 503 until it is writable and callbridged "
                 "restarts",
@@ -126,7 +126,7 @@ static int ensure_admin(struct store *st, const struct api_paths *p, const char 
                    p->initial);
         (void)fflush(stdout);
     } else if (r == 0) {
-        api_log(API_LOG_INFO, "created API user 'admin' (password from " ENV_PASSWORD ")");
+        api_log(BASE_LOG_INFO, "created API user 'admin' (password from " ENV_PASSWORD ")");
     }
     OPENSSL_cleanse(password, sizeof(password));
     return r;
@@ -135,7 +135,7 @@ static int ensure_admin(struct store *st, const struct api_paths *p, const char 
 static void remove_initial(const struct api_paths *p)
 {
     if (unlink(p->initial) == 0)
-        api_log(API_LOG_INFO, "removed %s: the password in it is no longer admin's", p->initial);
+        api_log(BASE_LOG_INFO, "removed %s: the password in it is no longer admin's", p->initial);
 }
 
 /* initial-admin-password is worth keeping only while it is admin's password: after a change
@@ -167,7 +167,7 @@ static int ensure_cert(const struct api_config *c, const struct api_paths *p)
     if (gethostname(host, sizeof(host)) < 0 || !host[0])
         (void)snprintf(host, sizeof(host), "localhost");
     host[sizeof(host) - 1] = '\0';
-    api_log(API_LOG_INFO, "creating a self-signed certificate for %s in %s", host, p->cert);
+    api_log(BASE_LOG_INFO, "creating a self-signed certificate for %s in %s", host, p->cert);
     return api_tls_make_selfsigned(host, p->cert, p->key);
 }
 
@@ -180,7 +180,8 @@ static const struct api_log_rate state_rate = {.interval_us = 10000, .burst = 20
 
 static void prober_log(void *userdata, int level, const char *msg)
 {
-    api_log_site(userdata, &state_rate, level <= 3 ? API_LOG_WARN : API_LOG_INFO, "%s", msg);
+    api_log_site(userdata, &state_rate, level <= BASE_LOG_ERR ? BASE_LOG_WARN : BASE_LOG_INFO, "%s",
+                 msg);
 }
 
 /* Probes answer within seconds: RTO 500 ms, 4 sends, and 5 s at most per transaction (the RFC's
@@ -204,7 +205,7 @@ static int start_prober(const struct api_config *c, struct api *api, struct stor
     pc.txn.reliable_us = 5 * 1000000;
     api->status_wait_us = 8 * 1000000;
     if (max_sockets)
-        api_log(API_LOG_INFO,
+        api_log(BASE_LOG_INFO,
                 "the TURN prober holds at most %zu sockets at once (its share of what "
                 "RLIMIT_NOFILE leaves); more probes wait their turn",
                 max_sockets);
@@ -212,7 +213,7 @@ static int start_prober(const struct api_config *c, struct api *api, struct stor
     if (r == 0)
         r = api_turn_probe_all(api, st);
     if (r < 0)
-        api_log(API_LOG_ERR, "cannot start the TURN prober: %s", strerror(-r));
+        api_log(BASE_LOG_ERR, "cannot start the TURN prober: %s", strerror(-r));
     return r;
 }
 
@@ -283,7 +284,7 @@ static unsigned fd_connection_limit(const struct api_config *c, unsigned threads
     *ret_turn_fds = (long)rl.rlim_cur - open_now - (long)(reserve - turn) - room * (long)c->nports;
     if (room == (long)c->connection_limit)
         return c->connection_limit;
-    api_log(API_LOG_WARN,
+    api_log(BASE_LOG_WARN,
             "open files are limited to %lu (RLIMIT_NOFILE): at most %ld connections per port "
             "instead of %u; raise LimitNOFILE= or ulimit -n for more",
             (unsigned long)rl.rlim_cur, room, c->connection_limit);
@@ -330,12 +331,12 @@ static int start_http(const struct api_config *c, const struct api_paths *p, con
 
     r = api_read_file(p->cert, MAX_PEM, &cert, &len);
     if (r < 0) {
-        api_log(API_LOG_ERR, "cannot read certificate %s: %s", p->cert, strerror(-r));
+        api_log(BASE_LOG_ERR, "cannot read certificate %s: %s", p->cert, strerror(-r));
         return r;
     }
     r = api_read_file(p->key, MAX_PEM, &key, &len);
     if (r < 0) {
-        api_log(API_LOG_ERR, "cannot read key %s: %s", p->key, strerror(-r));
+        api_log(BASE_LOG_ERR, "cannot read key %s: %s", p->key, strerror(-r));
         free(cert);
         return r;
     }
@@ -378,11 +379,11 @@ static int wait_for_stop(const sigset_t *set)
         if (sigwait(set, &sig) != 0 || sig == SIGTERM || sig == SIGINT)
             return sig;
         if (sig == SIGHUP) /* one line a second, however many arrive */
-            api_log_every(1, API_LOG_INFO,
+            api_log_every(1, BASE_LOG_INFO,
                           "SIGHUP ignored: nothing to reopen (the log goes to stderr); restart "
                           "callbridged to load a new certificate");
         else
-            api_log_every(1, API_LOG_INFO,
+            api_log_every(1, BASE_LOG_INFO,
                           "signal %d (%s) ignored; SIGTERM or SIGINT stops callbridged", sig,
                           strsignal(sig));
     }
@@ -399,13 +400,13 @@ static int open_data(const struct api_config *c, const struct api_paths *p, cons
     if (r == 0)
         r = open_store(c, p, ret_st);
     if (r == 0 && (r = ensure_admin(*ret_st, p, env)) < 0)
-        api_log(API_LOG_ERR, "cannot create the first API user: %s", strerror(-r));
+        api_log(BASE_LOG_ERR, "cannot create the first API user: %s", strerror(-r));
     if (r == 0)
         r = api_datadir_secret(*ret_st, p, &api->secret);
     if (r == 0)
         drop_stale_initial(*ret_st, p);
     if (r == 0 && (r = ensure_cert(c, p)) < 0)
-        api_log(API_LOG_ERR, "cannot create a certificate in %s: %s", c->data_dir, strerror(-r));
+        api_log(BASE_LOG_ERR, "cannot create a certificate in %s: %s", c->data_dir, strerror(-r));
     if (r == 0)
         r = api_datadir_check_tls_key(p->key);
     return r;
@@ -456,9 +457,10 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = start_http(c, &p, &api, auth, &plan, &http);
     if (r == 0) {
-        api_log(API_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION, c->data_dir);
+        api_log(BASE_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION,
+                c->data_dir);
         sig = wait_for_stop(&set);
-        api_log(API_LOG_INFO, "signal %d: finishing requests in flight and stopping", sig);
+        api_log(BASE_LOG_INFO, "signal %d: finishing requests in flight and stopping", sig);
     }
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
     media_stop(api.media);         /* releases every allocation */
@@ -473,7 +475,7 @@ int api_daemon_run(const struct api_config *c)
     if (lock >= 0)
         (void)close(lock); /* last: the next daemon may start once the store is closed */
     if (r == 0)
-        api_log(API_LOG_INFO, "stopped");
+        api_log(BASE_LOG_INFO, "stopped");
     return r == 0 ? 0 : 1;
 }
 

@@ -39,7 +39,7 @@ int api_paths_make(const struct api_config *c, struct api_paths *p)
         path_in(p->lock, NULL, c->data_dir, "callbridged.lock") < 0 ||
         path_in(p->cert, c->cert, c->data_dir, "cert.pem") < 0 ||
         path_in(p->key, c->key, c->data_dir, "key.pem") < 0) {
-        api_log(API_LOG_ERR, "data directory path too long: %s", c->data_dir);
+        api_log(BASE_LOG_ERR, "data directory path too long: %s", c->data_dir);
         return -ENAMETOOLONG;
     }
     return 0;
@@ -56,26 +56,26 @@ int api_datadir_prepare(const struct api_config *c)
     struct stat sb;
 
     if (mkdir(d, 0700) < 0 && errno != EEXIST) {
-        api_log(API_LOG_ERR, "cannot create data directory %s: %s", d, strerror(errno));
+        api_log(BASE_LOG_ERR, "cannot create data directory %s: %s", d, strerror(errno));
         return -errno;
     }
     if (stat(d, &sb) < 0) {
-        api_log(API_LOG_ERR, "cannot read data directory %s: %s", d, strerror(errno));
+        api_log(BASE_LOG_ERR, "cannot read data directory %s: %s", d, strerror(errno));
         return -errno;
     }
     if (!S_ISDIR(sb.st_mode)) {
-        api_log(API_LOG_ERR, "data directory %s is not a directory", d);
+        api_log(BASE_LOG_ERR, "data directory %s is not a directory", d);
         return -ENOTDIR;
     }
     if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        api_log(API_LOG_ERR,
+        api_log(BASE_LOG_ERR,
                 "data directory %s is writable by others (mode %04o): they could replace the "
                 "database or secret.key; run: chmod 700 %s",
                 d, (unsigned)(sb.st_mode & 07777), d);
         return -EPERM;
     }
     if (!is_owner_ok(&sb)) {
-        api_log(API_LOG_ERR,
+        api_log(BASE_LOG_ERR,
                 "data directory %s is owned by uid %u, not by the user callbridged runs as "
                 "(uid %u); run: chown -R %u %s",
                 d, (unsigned)sb.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), d);
@@ -129,7 +129,7 @@ int api_datadir_lock(const char *dir, const struct api_paths *p, int *ret_fd)
     int fd = open_lock(dir, p->lock, &writable), n;
 
     if (fd < 0) {
-        api_log(API_LOG_ERR, "cannot open the lock file %s: %s", p->lock, strerror(-fd));
+        api_log(BASE_LOG_ERR, "cannot open the lock file %s: %s", p->lock, strerror(-fd));
         return fd;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -137,14 +137,14 @@ int api_datadir_lock(const char *dir, const struct api_paths *p, int *ret_fd)
         long holder = e == EWOULDBLOCK ? lock_holder(fd) : 0;
 
         if (e != EWOULDBLOCK)
-            api_log(API_LOG_ERR, "cannot lock %s: %s", p->lock, strerror(e));
+            api_log(BASE_LOG_ERR, "cannot lock %s: %s", p->lock, strerror(e));
         else if (holder > 0)
-            api_log(API_LOG_ERR,
+            api_log(BASE_LOG_ERR,
                     "the data directory %s is in use by another callbridged (PID %ld): stop it, "
                     "or give this one another --data-dir",
                     dir, holder);
         else
-            api_log(API_LOG_ERR,
+            api_log(BASE_LOG_ERR,
                     "the data directory %s is in use by another callbridged (it holds %s): "
                     "stop it, or give this one another --data-dir",
                     dir, p->lock);
@@ -153,7 +153,7 @@ int api_datadir_lock(const char *dir, const struct api_paths *p, int *ret_fd)
     }
     n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
     if (writable && (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n))
-        api_log(API_LOG_WARN, "cannot write the PID into %s: %s", p->lock, strerror(errno));
+        api_log(BASE_LOG_WARN, "cannot write the PID into %s: %s", p->lock, strerror(errno));
     *ret_fd = fd;
     return 0;
 }
@@ -168,13 +168,13 @@ int api_datadir_check_tls_key(const char *path)
     if (sb.st_uid != 0)
         bad |= S_IRGRP;
     if ((sb.st_mode & bad) != 0) {
-        api_log(API_LOG_ERR,
+        api_log(BASE_LOG_ERR,
                 "TLS key %s can be read or changed by others (mode %04o); run: chmod 600 %s", path,
                 (unsigned)(sb.st_mode & 07777), path);
         return -EPERM;
     }
     if (!is_owner_ok(&sb)) {
-        api_log(API_LOG_ERR,
+        api_log(BASE_LOG_ERR,
                 "TLS key %s is owned by uid %u, not by the user callbridged runs as (uid %u) "
                 "nor root; run: chown %u %s",
                 path, (unsigned)sb.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), path);
@@ -215,7 +215,7 @@ static int walk_turn(const struct store_turn *t, void *userdata)
 
 static void log_wrong_key(const struct api_paths *p, bool missing)
 {
-    api_log(API_LOG_ERR,
+    api_log(BASE_LOG_ERR,
             "%s %s the TURN passwords and shared secrets in %s were sealed with. Restore the "
             "secret.key that belongs with this database (from the same backup or machine) "
             "and start again; callbridged makes no new key for it, as every stored TURN secret "
@@ -228,12 +228,12 @@ static void log_key_mode(const struct api_paths *p)
     struct stat sb;
 
     if (stat(p->secret, &sb) < 0)
-        api_log(API_LOG_ERR, "cannot read %s: %s", p->secret, strerror(errno));
+        api_log(BASE_LOG_ERR, "cannot read %s: %s", p->secret, strerror(errno));
     else if ((sb.st_mode & 077) != 0)
-        api_log(API_LOG_ERR, "%s can be read or changed by others (mode %04o); run: chmod 600 %s",
+        api_log(BASE_LOG_ERR, "%s can be read or changed by others (mode %04o); run: chmod 600 %s",
                 p->secret, (unsigned)(sb.st_mode & 07777), p->secret);
     else
-        api_log(API_LOG_ERR,
+        api_log(BASE_LOG_ERR,
                 "%s is owned by uid %u, not by the user callbridged runs as (uid %u); run: "
                 "chown %u %s",
                 p->secret, (unsigned)sb.st_uid, (unsigned)geteuid(), (unsigned)geteuid(),
@@ -249,10 +249,10 @@ static int new_key(const struct api_paths *p, size_t sealed, bool has_check, str
         log_wrong_key(p, true);
         return -ENOKEY;
     }
-    api_log(API_LOG_INFO, "creating the secrets key %s", p->secret);
+    api_log(BASE_LOG_INFO, "creating the secrets key %s", p->secret);
     r = api_secret_create(p->secret, ret);
     if (r < 0)
-        api_log(API_LOG_ERR, "cannot create %s: %s", p->secret, strerror(-r));
+        api_log(BASE_LOG_ERR, "cannot create %s: %s", p->secret, strerror(-r));
     return r;
 }
 
@@ -266,7 +266,7 @@ static int record_check(struct store *st, const struct api_paths *p, const struc
         return 0;
     r = n < 0 ? (int)n : store_secret_check_add(st, check, (size_t)n);
     if (r < 0)
-        api_log(API_LOG_ERR, "cannot record the check value of %s in %s: %s", p->secret, p->db,
+        api_log(BASE_LOG_ERR, "cannot record the check value of %s in %s: %s", p->secret, p->db,
                 strerror(-r));
     return r;
 }
@@ -281,7 +281,7 @@ int api_datadir_secret(struct store *st, const struct api_paths *p, struct api_s
 
     rc = store_secret_check_get(st, check, sizeof(check), &len);
     if (rc < 0 && rc != -ENOENT) {
-        api_log(API_LOG_ERR, "cannot read the check value of %s in %s: %s", p->secret, p->db,
+        api_log(BASE_LOG_ERR, "cannot read the check value of %s in %s: %s", p->secret, p->db,
                 strerror(-rc));
         return rc;
     }
@@ -303,7 +303,7 @@ int api_datadir_secret(struct store *st, const struct api_paths *p, struct api_s
     } else if (r == -EPERM) {
         log_key_mode(p);
     } else if (r < 0) {
-        api_log(API_LOG_ERR, "cannot load %s: %s", p->secret,
+        api_log(BASE_LOG_ERR, "cannot load %s: %s", p->secret,
                 r == -EINVAL ? "not a 32-byte key" : strerror(-r));
     }
     if (r == 0 && rc == -ENOENT)

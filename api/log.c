@@ -30,24 +30,38 @@ struct site {
     uint64_t dropped; /* since the site's last line */
 };
 
-static _Atomic int log_level = API_LOG_INFO;
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static _Atomic int log_level = BASE_LOG_INFO;
+static const struct {
+    enum base_log_level level;
+    const char *name;
+} levels[] = {{BASE_LOG_ERR, "error"},
+              {BASE_LOG_WARN, "warn"},
+              {BASE_LOG_INFO, "info"},
+              {BASE_LOG_DEBUG, "debug"}};
+
+static const char *level_name(enum base_log_level level)
+{
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+        if (levels[i].level == level)
+            return levels[i].name;
+    return level < BASE_LOG_ERR ? "error" : "debug";
+}
 static pthread_mutex_t sites_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct site sites[SITES + 1]; /* the last one: the shared bucket of a full table */
 static atomic_ullong suppressed;
 
 const struct api_log_rate api_log_rate_default = {.interval_us = 1000000, .burst = 30};
 
-void api_log_set_level(enum api_log_level level)
+void api_log_set_level(enum base_log_level level)
 {
     atomic_store(&log_level, (int)level);
 }
 
-int api_log_parse_level(const char *s, enum api_log_level *ret_level)
+int api_log_parse_level(const char *s, enum base_log_level *ret_level)
 {
-    for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-        if (strcasecmp(s, level_names[i]) == 0) {
-            *ret_level = (enum api_log_level)i;
+    for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+        if (strcasecmp(s, levels[i].name) == 0) {
+            *ret_level = levels[i].level;
             return 0;
         }
     }
@@ -124,7 +138,7 @@ static bool admit(const void *key, const struct api_log_rate *rate, uint64_t *re
 
 __attribute__((format(printf, 4, 0))) static void emit(const void *key,
                                                        const struct api_log_rate *rate,
-                                                       enum api_log_level level, const char *fmt,
+                                                       enum base_log_level level, const char *fmt,
                                                        va_list ap)
 {
     char line[1024];
@@ -140,7 +154,7 @@ __attribute__((format(printf, 4, 0))) static void emit(const void *key,
     (void)gmtime_r(&ts.tv_sec, &tm);
     n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
     r = snprintf(line + n, sizeof(line) - n, ".%03ldZ %s ", ts.tv_nsec / 1000000,
-                 level_names[level]);
+                 level_name(level));
     n += r > 0 ? (size_t)r : 0;
     r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
     n += r < 0 ? 0 : (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
@@ -154,7 +168,7 @@ __attribute__((format(printf, 4, 0))) static void emit(const void *key,
     (void)!write(STDERR_FILENO, line, n);
 }
 
-void api_log(enum api_log_level level, const char *fmt, ...)
+void api_log(enum base_log_level level, const char *fmt, ...)
 {
     va_list ap;
 
@@ -163,7 +177,7 @@ void api_log(enum api_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void api_log_at(const struct api_log_rate *rate, enum api_log_level level, const char *fmt, ...)
+void api_log_at(const struct api_log_rate *rate, enum base_log_level level, const char *fmt, ...)
 {
     va_list ap;
 
@@ -172,7 +186,7 @@ void api_log_at(const struct api_log_rate *rate, enum api_log_level level, const
     va_end(ap);
 }
 
-void api_log_every(int seconds, enum api_log_level level, const char *fmt, ...)
+void api_log_every(int seconds, enum base_log_level level, const char *fmt, ...)
 {
     struct api_log_rate rate = {.interval_us = (int64_t)seconds * 1000000, .burst = 1};
     va_list ap;
@@ -182,7 +196,7 @@ void api_log_every(int seconds, enum api_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void api_log_site(const void *site, const struct api_log_rate *rate, enum api_log_level level,
+void api_log_site(const void *site, const struct api_log_rate *rate, enum base_log_level level,
                   const char *fmt, ...)
 {
     va_list ap;

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum api_log_level { API_LOG_ERR, API_LOG_WARN, API_LOG_INFO, API_LOG_DEBUG };
+#include "base/base.h" /* the levels: enum base_log_level */
 
 /* A site may log 'burst' lines at once, and earns one more every 'interval_us'. */
 struct api_log_rate {
@@ -24,22 +24,22 @@ struct api_log_rate {
 extern const struct api_log_rate api_log_rate_default;
 
 /* Sets the most verbose level that is printed (default info). Thread-safe. */
-void api_log_set_level(enum api_log_level level);
+void api_log_set_level(enum base_log_level level);
 /* Parses "error", "warn", "info" or "debug"; returns 0 or -EINVAL. */
-int api_log_parse_level(const char *s, enum api_log_level *ret_level);
+int api_log_parse_level(const char *s, enum base_log_level *ret_level);
 /* Prints "<ISO-8601 UTC time> <level> <message>\n" as one write, if level is enabled and the
  * call site (fmt) is within api_log_rate_default. Thread-safe. */
-void api_log(enum api_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void api_log(enum base_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The same with the site's own rate (the first call of a site sets it). */
-void api_log_at(const struct api_log_rate *rate, enum api_log_level level, const char *fmt, ...)
+void api_log_at(const struct api_log_rate *rate, enum base_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* At most one line every 'seconds' from this site: for a message that could repeat on every
  * request or datagram. */
-void api_log_every(int seconds, enum api_log_level level, const char *fmt, ...)
+void api_log_every(int seconds, enum base_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* For a logger callback: 'site' is the key (a library's own format string, one per place it
  * logs, or the address of a static of the caller's), with rate (the first call sets it). */
-void api_log_site(const void *site, const struct api_log_rate *rate, enum api_log_level level,
+void api_log_site(const void *site, const struct api_log_rate *rate, enum base_log_level level,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Lines dropped by the limiter since start. Thread-safe. */

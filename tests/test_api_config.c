@@ -26,7 +26,7 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(c.nports, 1);
     ck_assert_uint_eq(c.ports[0], 8443);
     ck_assert_str_eq(c.bind, "0.0.0.0");
-    ck_assert_int_eq(c.log_level, API_LOG_INFO);
+    ck_assert_int_eq(c.log_level, BASE_LOG_INFO);
     ck_assert_uint_eq(c.nargs, 0);
     ck_assert_uint_eq(c.max_objects[API_CAP_COSPACES], 1000000);
     ck_assert_uint_eq(c.max_objects[API_CAP_INBOUND_RULES], 100000);
@@ -56,7 +56,7 @@ START_TEST(test_flags_both_forms)
     ck_assert_uint_eq(c.ports[1], 8443);
     ck_assert_str_eq(c.bind, "::1");
     ck_assert_str_eq(c.data_dir, "/tmp/x");
-    ck_assert_int_eq(c.log_level, API_LOG_DEBUG);
+    ck_assert_int_eq(c.log_level, BASE_LOG_DEBUG);
     ck_assert_uint_eq(c.nargs, 2);
     ck_assert_str_eq(c.args[0], "user");
     ck_assert_uint_eq(c.max_objects[API_CAP_COSPACES], 5);
@@ -102,7 +102,7 @@ START_TEST(test_config_file_and_precedence)
     ck_assert_uint_eq(c.nports, 2);
     ck_assert_uint_eq(c.ports[1], 8443);
     ck_assert_str_eq(c.bind, "127.0.0.1");
-    ck_assert_int_eq(c.log_level, API_LOG_ERR); /* the flag wins over the file */
+    ck_assert_int_eq(c.log_level, BASE_LOG_ERR); /* the flag wins over the file */
 
     f = fopen(path, "w");
     fputs("listen = 8443\nfrobnicate = yes\n", f);

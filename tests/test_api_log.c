@@ -60,7 +60,7 @@ START_TEST(test_a_flooding_site_logs_its_burst_then_is_counted)
 
     capture_start(&f);
     for (int i = 0; i < 1000; i++)
-        api_log(API_LOG_WARN, "flood line %d", i);
+        api_log(BASE_LOG_WARN, "flood line %d", i);
     out = capture_stop(f);
     /* the burst, and at most a few more earned while the loop ran (one a second) */
     ck_assert_uint_ge(count(out, "flood line"), api_log_rate_default.burst);
@@ -76,8 +76,8 @@ START_TEST(test_one_site_flooding_leaves_the_others_alone)
 
     capture_start(&f);
     for (int i = 0; i < 1000; i++)
-        api_log(API_LOG_WARN, "noisy %d", i);
-    api_log(API_LOG_ERR, "the one that matters %d", 1);
+        api_log(BASE_LOG_WARN, "noisy %d", i);
+    api_log(BASE_LOG_ERR, "the one that matters %d", 1);
     out = capture_stop(f);
     ck_assert_uint_eq(count(out, "the one that matters 1"), 1);
 }
@@ -91,9 +91,9 @@ START_TEST(test_the_next_line_says_how_many_were_dropped)
 
     capture_start(&f);
     for (int i = 0; i < 10; i++)
-        api_log_at(&fast, API_LOG_WARN, "fast %d", i);
+        api_log_at(&fast, BASE_LOG_WARN, "fast %d", i);
     (void)usleep(300000); /* one more line earned */
-    api_log_at(&fast, API_LOG_WARN, "fast %d", 10);
+    api_log_at(&fast, BASE_LOG_WARN, "fast %d", 10);
     out = capture_stop(f);
     ck_assert_uint_eq(count(out, "fast "), 3);
     ck_assert_ptr_nonnull(
@@ -108,7 +108,7 @@ START_TEST(test_every_allows_one_line_per_period)
 
     capture_start(&f);
     for (int i = 0; i < 50; i++)
-        api_log_every(10, API_LOG_ERR, "disk full %d", i);
+        api_log_every(10, BASE_LOG_ERR, "disk full %d", i);
     out = capture_stop(f);
     ck_assert_uint_eq(count(out, "disk full"), 1);
 }
@@ -120,12 +120,12 @@ START_TEST(test_a_level_turned_off_costs_no_budget)
     const char *out;
     FILE *f;
 
-    api_log_set_level(API_LOG_WARN);
+    api_log_set_level(BASE_LOG_WARN);
     capture_start(&f);
     for (int i = 0; i < 100; i++)
-        api_log(API_LOG_INFO, "quiet %d", i);
+        api_log(BASE_LOG_INFO, "quiet %d", i);
     out = capture_stop(f);
-    api_log_set_level(API_LOG_INFO);
+    api_log_set_level(BASE_LOG_INFO);
     ck_assert_uint_eq(count(out, "quiet"), 0);
     ck_assert_uint_eq(api_log_suppressed(), before);
 }

@@ -76,12 +76,12 @@ static void shut(struct api_guard *g, struct api_guard_conn *c, enum api_close_r
     api_metrics_closed(g->cfg.metrics, why);
     if (why == API_CLOSE_EVICTED)
         api_log_every(
-            10, API_LOG_WARN,
+            10, BASE_LOG_WARN,
             "port %u is at its limit of %u connections: the oldest one waiting for its %s "
             "is closed to admit a new one (logged at most every 10 s)",
             port_number, g->cfg.limit, stage_names[c->stage]);
     else
-        api_log_every(10, API_LOG_WARN,
+        api_log_every(10, BASE_LOG_WARN,
                       "a connection that did not complete its %s in time is closed (logged at most "
                       "every 10 s)",
                       stage_names[c->stage]);

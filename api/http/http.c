@@ -218,10 +218,10 @@ static enum MHD_Result send_reply(const struct api_http *h, struct MHD_Connectio
     api_metrics_request(h->api->metrics, method, url, reply->status, api_now_us() - rs->start_us);
     sanitize(url, path, sizeof(path));
     if (user && *user) /* an API user's own requests: logged at the rate they make them */
-        api_log_at(&access_rate, API_LOG_INFO, "%s %s %d %lldus user=%s id=%s", method, path,
+        api_log_at(&access_rate, BASE_LOG_INFO, "%s %s %d %lldus user=%s id=%s", method, path,
                    reply->status, (long long)(api_now_us() - rs->start_us), user, rs->id);
     else /* anyone's: at the default rate, like every other source */
-        api_log(API_LOG_INFO, "%s %s %d %lldus user=- id=%s", method, path, reply->status,
+        api_log(BASE_LOG_INFO, "%s %s %d %lldus user=- id=%s", method, path, reply->status,
                 (long long)(api_now_us() - rs->start_us), rs->id);
     return ret;
 }
@@ -311,12 +311,12 @@ static void count_login(const struct api_http *h, const char *addr, bool ok)
     int64_t backoff = api_auth_record(h->auth, addr, ok, api_now_us(), &shared);
 
     if (backoff > 0 && shared)
-        api_log(API_LOG_WARN,
+        api_log(BASE_LOG_WARN,
                 "client %s and others the failed-login table has no room for: %d or more failed "
                 "logins in a row; their next credentials are checked in %lld s",
                 addr, API_AUTH_FREE_FAILURES, (long long)(backoff / 1000000));
     else if (backoff > 0)
-        api_log(API_LOG_WARN,
+        api_log(BASE_LOG_WARN,
                 "client %s: %d or more failed logins in a row; its next "
                 "credentials are checked in %lld s",
                 addr, API_AUTH_FREE_FAILURES, (long long)(backoff / 1000000));
@@ -548,7 +548,7 @@ static enum MHD_Result refuse(const struct api_http *h, struct MHD_Connection *c
     char addr[64];
 
     client_address(conn, addr, sizeof(addr));
-    api_log(API_LOG_WARN, "client %s: request refused with %d: %s; its connection is closed", addr,
+    api_log(BASE_LOG_WARN, "client %s: request refused with %d: %s; its connection is closed", addr,
             rs->refusal.status, rs->refusal.why);
     rs->answered = true;
     api_reply_failure(&reply, rs->refusal.status, rs->refusal.reason);
@@ -729,7 +729,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
         return MHD_NO;
     if (api_guard_admit(port->h->guard, port->i, atomic_load(&port->port)))
         return MHD_YES;
-    api_log_every(10, API_LOG_WARN,
+    api_log_every(10, BASE_LOG_WARN,
                   "port %u has %u connections open, its limit, and none can give way (each is "
                   "being handled or already closing): new ones are refused until some close "
                   "(logged at most every 10 s)",
@@ -747,7 +747,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    api_log_site(fmt, &api_log_rate_default, API_LOG_WARN, "http: %s",
+    api_log_site(fmt, &api_log_rate_default, BASE_LOG_WARN, "http: %s",
                  msg); /* limited per libmicrohttpd's message */
 }
 
@@ -850,7 +850,7 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
 
         h->daemons[h->n] = start_one(h, cfg, h->n);
         if (!h->daemons[h->n]) {
-            api_log(API_LOG_ERR,
+            api_log(BASE_LOG_ERR,
                     "cannot listen on https://%s:%u (address in use, or a port "
                     "below 1024 without the capability to bind it?)",
                     cfg->bind, cfg->ports[h->n]);
@@ -859,7 +859,7 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
         }
         info = MHD_get_daemon_info(h->daemons[h->n], MHD_DAEMON_INFO_BIND_PORT);
         atomic_store(&h->ports[h->n].port, info ? info->port : cfg->ports[h->n]);
-        api_log(API_LOG_INFO, "listening on https://%s%s%s:%u", strchr(cfg->bind, ':') ? "[" : "",
+        api_log(BASE_LOG_INFO, "listening on https://%s%s%s:%u", strchr(cfg->bind, ':') ? "[" : "",
                 cfg->bind, strchr(cfg->bind, ':') ? "]" : "", atomic_load(&h->ports[h->n].port));
     }
     *ret_http = h;

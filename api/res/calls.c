@@ -123,12 +123,12 @@ size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_leg
     }
     budget = max_legs && max_legs < derived ? max_legs : derived;
     if (max_legs > derived)
-        api_log(API_LOG_WARN,
+        api_log(BASE_LOG_WARN,
                 "--max-legs %u is more than open files allow (RLIMIT_NOFILE): at most %zu call "
                 "legs with media; raise LimitNOFILE= or ulimit -n for more",
                 max_legs, derived);
     else
-        api_log(API_LOG_INFO, "at most %zu call legs with media at once (%s)", budget,
+        api_log(BASE_LOG_INFO, "at most %zu call legs with media at once (%s)", budget,
                 max_legs        ? "--max-legs"
                 : turn_fds >= 0 ? "what RLIMIT_NOFILE leaves"
                                 : "default");
@@ -389,10 +389,10 @@ static void refuse_leg(struct api_reply *reply, const char *reason, const char *
                        size_t budget)
 {
     if (strcmp(reason, "participantLimitReached") == 0)
-        api_log(API_LOG_WARN, "callLeg refused: call %s has %d legs, the most a call takes (%s)",
+        api_log(BASE_LOG_WARN, "callLeg refused: call %s has %d legs, the most a call takes (%s)",
                 call_id, MEDIA_MAX_LEGS_PER_CALL, reason);
     else
-        api_log(API_LOG_WARN,
+        api_log(BASE_LOG_WARN,
                 "callLeg refused: this node has %zu call legs with media, its budget (%s; "
                 "--max-legs, RLIMIT_NOFILE)",
                 budget, reason);

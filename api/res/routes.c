@@ -73,7 +73,7 @@ static void log_store_fault(int err)
 {
     if (err != -ENOSPC && err != -EROFS)
         return;
-    api_log_every(10, API_LOG_ERR,
+    api_log_every(10, BASE_LOG_ERR,
                   "the database cannot be written (%s): writes are answered 503 until %s",
                   strerror(-err),
                   err == -ENOSPC ? "the data directory's file system has space again"
@@ -106,7 +106,7 @@ void api_reply_too_many(struct api_reply *reply, const char *collection)
 
     api_reply_failure(reply, 400, reason);
     /* one line per collection (the name is a string constant of its caller) every 10 s */
-    api_log_site(collection, &every_10s, API_LOG_WARN,
+    api_log_site(collection, &every_10s, BASE_LOG_WARN,
                  "%s: the cap on objects is reached, creating more is refused (%s); delete some "
                  "or raise the cap (callbridged --help, --max-...)",
                  collection, reason);
