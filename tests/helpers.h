@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "api/api.h"
+#include "tests/skip.h"
 
 /* mkdtemp under $TMPDIR (or /tmp); out must hold 64 bytes. */
 void th_tmpdir(char out[64]);

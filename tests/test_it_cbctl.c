@@ -254,7 +254,7 @@ START_TEST(test_cbctl_check_turn_states)
     char addr[64], good[64], slow[64], wrong[64], down[64];
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     snprintf(addr, sizeof(addr), "127.0.0.1:%u", co.port);

@@ -63,7 +63,7 @@ START_TEST(test_call_with_two_legs_carries_media)
     int fa, fb;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
@@ -217,7 +217,7 @@ START_TEST(test_33rd_leg_refused_at_post)
     int fd;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     add_turn_server();

@@ -98,7 +98,7 @@ START_TEST(test_status_success_udp_and_tcp)
     int hosts = 0;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     snprintf(form, sizeof(form),
@@ -138,7 +138,7 @@ START_TEST(test_status_wrong_password_then_fixed)
     struct th_resp r;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=wrong",
@@ -255,7 +255,7 @@ START_TEST(test_status_shared_secret)
     xmlDocPtr doc;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     th_coturn_start(&rest, args);
@@ -322,7 +322,7 @@ START_TEST(test_metrics_turn_hosts_and_requests)
     char *body;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     /* promtool must tell a bad exposition from a good one, or its verdict below means nothing */

@@ -210,7 +210,7 @@ START_TEST(test_two_legs_relay_rtp_both_ways)
     uint8_t buf[256];
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     fa = endpoint(&a);
@@ -275,7 +275,7 @@ START_TEST(test_no_socket_fails_only_the_new_leg)
     int fd[2], fc;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     fast = own_prober(1000000, 2000000, ids, &co.port, 1);
@@ -333,7 +333,7 @@ START_TEST(test_three_legs_fan_out)
     uint8_t buf[256];
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     fa = endpoint(&a);
@@ -374,7 +374,7 @@ START_TEST(test_failover_to_the_other_server)
     uint8_t buf[256];
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     th_coturn_start(&one, NULL);
@@ -429,7 +429,7 @@ START_TEST(test_media_survives_short_lifetimes)
     int fd[2];
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     th_coturn_start(&shortlived, args);
@@ -478,7 +478,7 @@ START_TEST(test_removal_and_stop_release_allocations)
     int fa, fb;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     th_coturn_start(&quota, args);
@@ -639,7 +639,7 @@ START_TEST(test_malformed_from_the_server_is_counted_and_dropped)
     struct media_leg_status st;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     relayed_call_start(&rc, ids, "call-m", "leg-ma", "leg-mb");
@@ -683,7 +683,7 @@ START_TEST(test_flood_from_the_server_is_dropped)
     uint64_t seen = 0, last = 1;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     relayed_call_start(&rc, ids, "call-f", "leg-fa", "leg-fb");
@@ -767,7 +767,7 @@ START_TEST(test_dtls_end_to_end)
     int server_in, client_in;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     th_tmpdir(dir);
@@ -833,7 +833,7 @@ START_TEST(test_rtp_loss_in_status)
     int fa, fb;
 
     if (!co.pid) {
-        fprintf(stderr, "skipped: %s\n", why);
+        th_skip_missing_dep("coturn");
         return;
     }
     fa = endpoint(&a);
@@ -870,8 +870,12 @@ START_TEST(test_gstreamer_rtp_through_the_anchor)
     int last_seq = -1;
     pid_t gst;
 
-    if (!co.pid || access("/usr/bin/gst-launch-1.0", X_OK) != 0) {
-        fprintf(stderr, "skipped: %s\n", co.pid ? "gst-launch-1.0 is not installed" : why);
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    if (access("/usr/bin/gst-launch-1.0", X_OK) != 0) {
+        th_skip_missing_dep("gst-launch-1.0");
         return;
     }
     a.sin_port = htons(th_free_port()); /* GStreamer sends from here */

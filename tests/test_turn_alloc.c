@@ -175,7 +175,7 @@ static void co_stop(void)
 #define NEED_COTURN()                                                                              \
     do {                                                                                           \
         if (!co.pid) {                                                                             \
-            fprintf(stderr, "skipped: %s\n", skip_why);                                            \
+            th_skip_missing_dep("coturn");                                                         \
             return;                                                                                \
         }                                                                                          \
     } while (0)
@@ -307,8 +307,10 @@ START_TEST(test_coturn_quota_released_allocations_do_not_count)
     struct turn_alloc_info info;
     struct th_coturn q;
 
-    if (!th_coturn_available(skip_why, sizeof(skip_why)))
+    if (!th_coturn_available(skip_why, sizeof(skip_why))) {
+        th_skip_missing_dep("coturn");
         return;
+    }
     th_coturn_start(&q, args);
     for (int i = 0; i < 3; i++) {
         info = allocate_once(q.port, "alice", "secret", true);
@@ -334,8 +336,10 @@ START_TEST(test_coturn_shared_secret)
     struct turn_alloc_info info;
     struct th_coturn r;
 
-    if (!th_coturn_available(skip_why, sizeof(skip_why)))
+    if (!th_coturn_available(skip_why, sizeof(skip_why))) {
+        th_skip_missing_dep("coturn");
         return;
+    }
     th_coturn_start(&r, args);
     ck_assert_int_eq(
         turn_cred_rest("s3cret-shared", "callbridge", time(NULL) + 3600, user, sizeof(user), pass),
@@ -375,8 +379,10 @@ START_TEST(test_coturn_stale_nonce_relearned)
     struct drv d;
     int pfd;
 
-    if (!th_coturn_available(skip_why, sizeof(skip_why)))
+    if (!th_coturn_available(skip_why, sizeof(skip_why))) {
+        th_skip_missing_dep("coturn");
         return;
+    }
     th_coturn_start(&s, args);
     drv_open(&d, s.port, "alice", "secret");
     ck_assert_int_eq(turn_alloc_start(d.a, now_us()), 0);

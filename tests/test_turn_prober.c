@@ -87,8 +87,10 @@ START_TEST(test_coturn_udp_and_tcp_reachable)
     struct turn_server_spec s;
     struct turn_server_status st;
 
-    if (!th_coturn_available(why, sizeof(why)))
+    if (!th_coturn_available(why, sizeof(why))) {
+        th_skip_missing_dep("coturn");
         return;
+    }
     th_coturn_start(&co, NULL);
     s = spec_for("srv-ok", "127.0.0.1", co.port, "secret");
     s.tcp_port = co.port;
@@ -116,8 +118,10 @@ START_TEST(test_wrong_password_and_unreachable_and_dns)
     struct turn_server_spec s;
     struct turn_server_status st;
 
-    if (!th_coturn_available(why, sizeof(why)))
+    if (!th_coturn_available(why, sizeof(why))) {
+        th_skip_missing_dep("coturn");
         return;
+    }
     th_coturn_start(&co, NULL);
     s = spec_for("srv-badpw", "127.0.0.1", co.port, "wrong");
     st = probe(&s);
@@ -157,8 +161,10 @@ START_TEST(test_back_to_back_cycles_under_quota)
     struct turn_server_status st;
     int reachable = 0;
 
-    if (!th_coturn_available(why, sizeof(why)))
+    if (!th_coturn_available(why, sizeof(why))) {
+        th_skip_missing_dep("coturn");
         return;
+    }
     th_coturn_start(&co, args);
     s = spec_for("srv-quota", "127.0.0.1", co.port, "secret");
     st = probe(&s);
@@ -187,8 +193,10 @@ START_TEST(test_redirect_followed_once)
     struct turn_server_status st;
     char want[64];
 
-    if (!th_coturn_available(why, sizeof(why)))
+    if (!th_coturn_available(why, sizeof(why))) {
+        th_skip_missing_dep("coturn");
         return;
+    }
     th_coturn_start(&target, NULL);
     snprintf(alt, sizeof(alt), "--alternate-server=127.0.0.1:%u", target.port);
     th_coturn_start(&co, args);
@@ -545,8 +553,10 @@ START_TEST(test_ipv6_loopback)
     struct turn_server_spec s;
     struct turn_server_status st;
 
-    if (!th_coturn_available(why, sizeof(why)))
+    if (!th_coturn_available(why, sizeof(why))) {
+        th_skip_missing_dep("coturn");
         return;
+    }
     th_coturn_start(&co, args);
     s = spec_for("srv-v6", "::1", co.port, "secret");
     st = probe(&s);
@@ -566,8 +576,10 @@ START_TEST(test_rtt_is_real)
     struct turn_server_spec s;
     struct turn_server_status st;
 
-    if (!th_coturn_available(why, sizeof(why)))
+    if (!th_coturn_available(why, sizeof(why))) {
+        th_skip_missing_dep("coturn");
         return;
+    }
     fprintf(stderr, "test_rtt_is_real: 20 ms each way by a user-space delay line (no tc netem "
                     "in this kernel for a network-namespace test)\n");
     th_coturn_start(&co, NULL);
@@ -610,8 +622,10 @@ START_TEST(test_no_socket_is_a_local_failure_not_the_servers)
     struct turn_server_status before, during, first, after;
     struct th_fd_fill fill;
 
-    if (!th_coturn_available(why, sizeof(why)))
+    if (!th_coturn_available(why, sizeof(why))) {
+        th_skip_missing_dep("coturn");
         return;
+    }
     th_coturn_start(&co, NULL);
     s = spec_for("srv-kept", "127.0.0.1", co.port, "secret");
     before = probe(&s);
@@ -709,8 +723,10 @@ START_TEST(test_socket_cap_queues_probes)
     size_t open_now, peak, cap;
     int base;
 
-    if (!th_coturn_available(why, sizeof(why)))
+    if (!th_coturn_available(why, sizeof(why))) {
+        th_skip_missing_dep("coturn");
         return;
+    }
     th_coturn_start(&co, NULL);
     turn_prober_stop(prober); /* the fixture's has no cap */
     turn_txn_config_rfc(&cfg.txn);
