@@ -1,7 +1,10 @@
 # callbridge: one Makefile. Outputs go to build/<variant>/ (rel, asan); generated code to build/gen/.
 #   make            build build/rel/callbridged and build/rel/cbctl
 #   make run        install missing packages, build, start the daemon in the foreground (./var)
-#   make test       install missing packages, build, run every suite, then again under ASan+UBSan
+#   make test       install missing packages, build, check includes and man pages, run every
+#                   suite, then again under ASan+UBSan; ends with each run's counts and skips
+#   make lint       the include rules (scripts/check-includes.sh), then cppcheck
+#   make man-check  lint man/*.[0-9]; callbridged.8 must name every --help option
 #   make bench      wrk benchmark against the daemon and a minimal MHD server (scripts/bench/)
 #   make fuzz       libFuzzer harnesses (fuzz/), FUZZ_SECONDS each (default 60; make test runs 5)
 #   make tsan       the threaded suites (tag net) and their daemons under ThreadSanitizer
@@ -46,7 +49,8 @@ API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c api/http/*.c api/res/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
 LIB_SRCS := $(BASE_SRCS) $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 
-.PHONY: all run test check-suites bench clean format format-check lint deps fuzz tsan soak
+.PHONY: all run test check-suites bench clean format format-check lint check-includes man-check \
+	deps fuzz tsan soak
 all: build/rel/callbridged build/rel/cbctl
 
 build/gen/migrations.c: $(SCHEMA) scripts/sql2c.sh
@@ -129,14 +133,18 @@ run: deps
 	$(MAKE) build/rel/callbridged build/rel/cbctl
 	./build/rel/callbridged --data-dir var --bind 0.0.0.0 --listen 8443
 
-# Every suite, then every suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Every suite, then every suite again under AddressSanitizer + UndefinedBehaviorSanitizer. The
+# last lines are each run's counts and its skipped tests (build/VARIANT/test-summary.txt).
 test:
 	scripts/install-deps.sh test
 	$(MAKE) build/rel/callbridged build/rel/cb-tests build/rel/cbctl build/asan/callbridged build/asan/cb-tests build/asan/cbctl
+	scripts/check-includes.sh
+	$(MAKE) man-check
 	$(MAKE) check-suites VARIANT=rel
 	$(MAKE) check-suites VARIANT=asan
 	scripts/test-clients.sh build/rel/callbridged
 	$(MAKE) fuzz FUZZ_SECONDS=5
+	@for v in rel asan; do echo "== cb-tests [$$v]"; cat build/$$v/test-summary.txt; done
 
 # Each harness for FUZZ_SECONDS from its seeds (fuzz/corpus/NAME, left as they are); what it
 # finds goes to build/fuzz/corpus-NAME, a crash to build/fuzz/crash-NAME-*, and fails the run.
@@ -152,8 +160,11 @@ fuzz:
 	    grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" build/fuzz/$$f.log | tr '\n' ' '; echo; \
 	done
 
+# Tests that skip are listed after Check's summary; a missing dependency fails the run unless
+# CB_ALLOW_MISSING=1; CK_EXCLUDE_TAGS=root leaves out the tests that need root.
 check-suites:
 	CALLBRIDGED=build/$(VARIANT)/callbridged CBCTL=build/$(VARIANT)/cbctl \
+	CB_TEST_SUMMARY=build/$(VARIANT)/test-summary.txt \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	./build/$(VARIANT)/cb-tests
 
@@ -188,8 +199,16 @@ format:
 format-check:
 	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)
 
-lint:
+# The one-way module rules (scripts/check-includes.sh; known exceptions in
+# scripts/check-includes.allow), then cppcheck.
+check-includes:
+	scripts/check-includes.sh
+
+lint: check-includes
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. base api store turnclient media tests cli fuzz
+
+man-check: build/rel/callbridged
+	scripts/check-man.sh build/rel/callbridged
 
 clean:
 	rm -rf build

@@ -42,6 +42,8 @@ test)
     need_cmd promtool prometheus # promtool check metrics validates /metrics
     need_cmd systemd-analyze systemd # verifies scripts/callbridged.service
     need_cmd clang clang             # make fuzz: libFuzzer, with its runtime below
+    need_cmd mandoc mandoc           # make man-check: mandoc -T lint
+    need_cmd man man-db              # make man-check: man --warnings (groff)
     if ! command -v clang >/dev/null 2>&1 ||
         [ ! -e "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]; then
         pkgs="$pkgs libclang-rt-14-dev"
