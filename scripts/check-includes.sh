@@ -5,7 +5,8 @@
 #   turnclient/  only base/                      media/       only turnclient/ and base/
 #   api/http/    api/*.h, base, store, turnclient, media; never api/res/
 #   api/res/     api/*.h, base, store, turnclient, media; never api/http/
-#   api/*.c      (the composition root) any layer of api/ and any module
+#   api/*.[ch]   the composition root: any layer of api/ and any module; but the request/reply
+#                model (api.h, form, xml) includes neither api/http/ nor api/res/
 #   cli/         nothing of ours (cbctl is a program of its own)
 # A module is included from outside only through its public header <dir>/<dir>.h; private
 # headers are for the module itself and for tests/ and fuzz/, which are exempt from every rule
@@ -47,6 +48,8 @@ find base store turnclient media api cli scripts -name '*.[ch]' 2>/dev/null | so
             return "includes start at the repo root (\"dir/" inc "\")"
         if (system("test -f \"" inc "\"") != 0)
             return "no such file from the repo root: " inc
+        if (file ~ /^api\/(api\.h|form\.[ch]|xml\.[ch])$/ && (to == "api/http" || to == "api/res"))
+            return "the request/reply model (api.h, form, xml) includes neither api/http/ nor api/res/"
         if (to == "" || top(to) == top(from) && (from == "api" || to == from || to == "api"))
             return ""   # own module, own layer, api/*.h from a layer, or the composition root
         if (from == "api/http" && to == "api/res")
