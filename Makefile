@@ -43,6 +43,7 @@ STORE_SRCS := $(wildcard store/*.c)
 TURN_SRCS := $(wildcard turnclient/*.c)
 MEDIA_SRCS := $(wildcard media/*.c)
 API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c api/http/*.c api/res/*.c))
+CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
 LIB_SRCS := $(BASE_SRCS) $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 
@@ -73,7 +74,7 @@ $(1)_LIB_OBJS := $$(LIB_SRCS:%.c=build/$(1)/%.o) build/$(1)/gen/migrations.o
 build/$(1)/callbridged: build/$(1)/api/main.o $$($(1)_LIB_OBJS)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
 
-build/$(1)/cbctl: build/$(1)/cli/cbctl.o
+build/$(1)/cbctl: $$(CLI_SRCS:%.c=build/$(1)/%.o)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(CLI_LIBS)
 
 build/$(1)/cli/%.o: cli/%.c
@@ -183,10 +184,10 @@ bench:
 	scripts/bench/auth.sh build/rel
 
 format:
-	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)
+	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)
+	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability -I. base api store turnclient media tests cli fuzz
