@@ -66,49 +66,61 @@ static int set_conn(struct cli_conn *c, const char *key, const char *value)
     return 0;
 }
 
+/* $XDG_CONFIG_HOME/cbctl/config or ~/.config/cbctl/config; false with neither variable. */
+static bool config_path(char *path, size_t size)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+
+    if (xdg && *xdg)
+        snprintf(path, size, "%s/cbctl/config", xdg);
+    else if (home && *home)
+        snprintf(path, size, "%s/.config/cbctl/config", home);
+    else
+        return false;
+    return true;
+}
+
+/* One line of the file: blank, a comment, or "key = value". */
+static int config_line(struct cli_conn *c, char *line, const char *path, int lineno)
+{
+    char *eq, *key = line, *value;
+
+    trim(line);
+    key += strspn(key, " \t");
+    if (!*key || *key == '#' || *key == ';')
+        return 0;
+    eq = strchr(key, '=');
+    if (!eq) {
+        cli_fail("%s:%d: expected key = value", path, lineno);
+        return -1;
+    }
+    value = eq + 1 + strspn(eq + 1, " \t");
+    while (eq > key && (eq[-1] == ' ' || eq[-1] == '\t'))
+        eq--;
+    *eq = '\0';
+    if (set_conn(c, key, value) != 0) {
+        cli_fail("%s:%d: unknown key %s (url, user, password-file, cacert, insecure)", path, lineno,
+                 key);
+        return -1;
+    }
+    return 0;
+}
+
 static int load_config_file(struct cli_conn *c)
 {
     char path[1024], line[1200];
-    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
     FILE *f;
-    int lineno = 0;
+    int lineno = 0, r = 0;
 
-    if (xdg && *xdg)
-        snprintf(path, sizeof(path), "%s/cbctl/config", xdg);
-    else if (home && *home)
-        snprintf(path, sizeof(path), "%s/.config/cbctl/config", home);
-    else
+    if (!config_path(path, sizeof(path)))
         return 0;
     f = fopen(path, "r");
     if (!f)
         return 0; /* optional */
-    while (fgets(line, sizeof(line), f)) {
-        char *eq, *key = line, *value;
-
-        lineno++;
-        trim(line);
-        key += strspn(key, " \t");
-        if (!*key || *key == '#' || *key == ';')
-            continue;
-        eq = strchr(key, '=');
-        if (!eq) {
-            cli_fail("%s:%d: expected key = value", path, lineno);
-            fclose(f);
-            return -1;
-        }
-        value = eq + 1 + strspn(eq + 1, " \t");
-        while (eq > key && (eq[-1] == ' ' || eq[-1] == '\t'))
-            eq--;
-        *eq = '\0';
-        if (set_conn(c, key, value) != 0) {
-            cli_fail("%s:%d: unknown key %s (url, user, password-file, cacert, insecure)", path,
-                     lineno, key);
-            fclose(f);
-            return -1;
-        }
-    }
+    while (r == 0 && fgets(line, sizeof(line), f))
+        r = config_line(c, line, path, ++lineno);
     fclose(f);
-    return 0;
+    return r;
 }
 
 static int load_env(struct cli_conn *c)
@@ -167,20 +179,10 @@ static size_t on_header(char *line, size_t size, size_t n, void *userdata)
     return size * n;
 }
 
-/* One request; path starts with "/". Returns 0, or CLI_EX_CONNECT after saying why. */
-int cli_request(const struct cli_conn *c, const char *method, const char *path, const char *form,
-                struct cli_answer *a)
+/* The request's options: where, how, whom, and where the answer goes. */
+static void set_options(CURL *h, const struct cli_conn *c, const char *method, const char *url,
+                        const char *form, struct cli_answer *a, char *err)
 {
-    char url[2048], err[CURL_ERROR_SIZE] = "";
-    CURL *h = curl_easy_init();
-    CURLcode rc;
-
-    memset(a, 0, sizeof(*a));
-    if (!h) {
-        cli_fail("cannot start libcurl");
-        return CLI_EX_CONNECT;
-    }
-    snprintf(url, sizeof(url), "%s%s", c->url, path);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
@@ -189,7 +191,7 @@ int cli_request(const struct cli_conn *c, const char *method, const char *path, 
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &a->body);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, a->location);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, (void *)a->location);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
@@ -204,6 +206,23 @@ int cli_request(const struct cli_conn *c, const char *method, const char *path, 
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
     }
+}
+
+/* One request; path starts with "/". Returns 0, or CLI_EX_CONNECT after saying why. */
+int cli_request(const struct cli_conn *c, const char *method, const char *path, const char *form,
+                struct cli_answer *a)
+{
+    char url[2048], err[CURL_ERROR_SIZE] = "";
+    CURL *h = curl_easy_init();
+    CURLcode rc;
+
+    memset(a, 0, sizeof(*a));
+    if (!h) {
+        cli_fail("cannot start libcurl");
+        return CLI_EX_CONNECT;
+    }
+    snprintf(url, sizeof(url), "%s%s", c->url, path);
+    set_options(h, c, method, url, form, a, err);
     rc = curl_easy_perform(h);
     if (rc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a->status);
