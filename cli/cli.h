@@ -84,6 +84,19 @@ int cli_each_item(const struct cli_opts *o, const char *collection, const char *
                   bool one_page, void (*fn)(xmlNodePtr item, void *ctx), void *ctx,
                   size_t *ret_total);
 
+/* ---- cbctl's own options (main.c) ---- */
+
+struct cli_option {
+    int id;
+    const char *name, *alias; /* "--name", and "-x" or NULL */
+    bool value;               /* takes a value */
+    const char *only;         /* for this resource only, or NULL */
+    const char *help;         /* its lines in `cbctl --help`, or NULL */
+};
+
+extern const struct cli_option cli_options[];
+extern const size_t cli_noptions;
+
 /* ---- usage and completion (help.c) ---- */
 
 void cli_usage_top(FILE *f);

@@ -1,26 +1,14 @@
 /* cli/help.c: what cbctl says about itself, all of it made from the command table in
- * commands.c: `cbctl --help` (the commands and the collections), one resource's usage, and the
- * words the bash completion offers (`cbctl __complete WORDS...`: the resources, a resource's
- * verbs, or the ids an argument takes, one a line). */
+ * commands.c and the options table in main.c: `cbctl --help` (the commands, the collections,
+ * the options), one resource's usage, and the words the bash completion offers (`cbctl
+ * __complete WORDS...`: the resources, a resource's verbs, the ids an argument takes, or the
+ * options, one a line). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 
-/* The options, as parse_args in main.c reads them. */
-static const char options_text[] =
-    "Options:\n"
-    "  --url URL            https://HOST:PORT of callbridged (CBCTL_URL)\n"
-    "  --user NAME          API user (CBCTL_USER)\n"
-    "  --password-file F    the user's password, first line (CBCTL_PASSWORD_FILE;\n"
-    "                       or CBCTL_PASSWORD)\n"
-    "  --cacert FILE        trust this certificate (callbridged's cert.pem)\n"
-    "  --insecure           do not verify the server's certificate\n"
-    "  --xml | --json       the answer as XML (as received) or JSON, for jq\n"
-    "  -q, --quiet          list: only the ids\n"
-    "  --limit N            list: one page of at most N (default: every page)\n"
-    "  -h, --help           this text; 'cbctl RESOURCE --help' for one resource\n"
-    "\n"
+static const char settings_text[] =
     "Settings not given come from ~/.config/cbctl/config (key = value: url, user,\n"
     "password-file, cacert, insecure). Exit codes: 0 done, 1 server error, 2 usage,\n"
     "3 not found, 4 refused by the server, 5 no connection.\n";
@@ -58,7 +46,11 @@ void cli_usage_top(FILE *f)
         if (cli_cmds[i].kind == CLI_K_MORE)
             fprintf(f, "  %s %s %s   %s\n", cli_cmds[i].resource, cli_cmds[i].verb,
                     cli_cmds[i].args, cli_cmds[i].help);
-    fprintf(f, "\n%s", options_text);
+    fputs("\nOptions:\n", f);
+    for (size_t i = 0; i < cli_noptions; i++)
+        if (cli_options[i].help)
+            fputs(cli_options[i].help, f);
+    fprintf(f, "\n%s", settings_text);
 }
 
 /* The usage of row's resource (row is its first row): every form, then what the parameters
@@ -147,11 +139,22 @@ static int complete_ids(struct cli_opts *o, char **words, size_t n)
     return list->handler(o, list, NULL, 0);
 }
 
+/* cbctl's options, those for one resource included. */
+static void complete_options(const char *resource)
+{
+    for (size_t i = 0; i < cli_noptions; i++)
+        if (!cli_options[i].only || (resource && strcmp(cli_options[i].only, resource) == 0))
+            puts(cli_options[i].name);
+}
+
 /* `cbctl __complete WORDS...`: the words that may follow WORDS (the command line's words so
- * far that are not options), one a line. */
+ * far, less the options main.c has taken out), one a line; a last word "--" asks for the
+ * options. */
 int cli_complete(struct cli_opts *o, char **words, size_t n)
 {
-    if (n == 0)
+    if (n > 0 && strcmp(words[n - 1], "--") == 0)
+        complete_options(n > 1 ? words[0] : NULL);
+    else if (n == 0)
         complete_resources();
     else if (n == 1)
         complete_verbs(words[0]);

@@ -45,32 +45,107 @@ static int number_flag(const char *flag, const char *value, long *ret)
     return 0;
 }
 
-/* One "--name value" pair: a connection setting, a number, or a parameter for the API. */
+enum opt_id {
+    O_URL,
+    O_USER,
+    O_PASSWORD_FILE,
+    O_CACERT,
+    O_INSECURE,
+    O_XML,
+    O_JSON,
+    O_QUIET,
+    O_LIMIT,
+    O_HELP,
+    O_WARN_RTT,
+    O_CRIT_RTT
+};
+
+/* cbctl's own options: parse_argv reads them, help.c prints their lines in `cbctl --help` (a
+ * NULL help is told in another option's line, or in the command's usage) and offers their
+ * names to the completion (only: the one resource they are for). Any other --NAME VALUE is a
+ * parameter for the API. */
+const struct cli_option cli_options[] = {
+    {O_URL, "--url", NULL, true, NULL,
+     "  --url URL            https://HOST:PORT of callbridged (CBCTL_URL)\n"},
+    {O_USER, "--user", NULL, true, NULL, "  --user NAME          API user (CBCTL_USER)\n"},
+    {O_PASSWORD_FILE, "--password-file", NULL, true, NULL,
+     "  --password-file F    the user's password, first line (CBCTL_PASSWORD_FILE;\n"
+     "                       or CBCTL_PASSWORD)\n"},
+    {O_CACERT, "--cacert", NULL, true, NULL,
+     "  --cacert FILE        trust this certificate (callbridged's cert.pem)\n"},
+    {O_INSECURE, "--insecure", "-k", false, NULL,
+     "  --insecure           do not verify the server's certificate\n"},
+    {O_XML, "--xml", NULL, false, NULL,
+     "  --xml | --json       the answer as XML (as received) or JSON, for jq\n"},
+    {O_JSON, "--json", NULL, false, NULL, NULL},
+    {O_QUIET, "--quiet", "-q", false, NULL, "  -q, --quiet          list: only the ids\n"},
+    {O_LIMIT, "--limit", NULL, true, NULL,
+     "  --limit N            list: one page of at most N (default: every page)\n"},
+    {O_HELP, "--help", "-h", false, NULL,
+     "  -h, --help           this text; 'cbctl RESOURCE --help' for one resource\n"},
+    {O_WARN_RTT, "--warn-rtt", NULL, true, "check", NULL},
+    {O_CRIT_RTT, "--crit-rtt", NULL, true, "check", NULL},
+};
+const size_t cli_noptions = sizeof(cli_options) / sizeof(cli_options[0]);
+
+static const struct cli_option *find_option(const char *s)
+{
+    for (size_t i = 0; i < cli_noptions; i++)
+        if (strcmp(s, cli_options[i].name) == 0 ||
+            (cli_options[i].alias && strcmp(s, cli_options[i].alias) == 0))
+            return &cli_options[i];
+    return NULL;
+}
+
+/* An option without a value. */
+static void set_flag(struct cli_opts *o, struct args *a, int id)
+{
+    if (id == O_HELP)
+        a->help = true;
+    else if (id == O_XML)
+        o->out = CLI_OUT_XML;
+    else if (id == O_JSON)
+        o->out = CLI_OUT_JSON;
+    else if (id == O_QUIET)
+        o->out = CLI_OUT_IDS;
+    else if (id == O_INSECURE)
+        a->insecure = true;
+}
+
+/* An option with a value: a connection setting or a number. */
+static int set_value(struct cli_opts *o, struct args *a, const char *flag, int id,
+                     const char *value)
+{
+    if (id == O_URL)
+        snprintf(a->flags.url, sizeof(a->flags.url), "%s", value);
+    else if (id == O_USER)
+        snprintf(a->flags.user, sizeof(a->flags.user), "%s", value);
+    else if (id == O_PASSWORD_FILE)
+        a->password_file = value;
+    else if (id == O_CACERT)
+        snprintf(a->flags.cacert, sizeof(a->flags.cacert), "%s", value);
+    else if (id == O_LIMIT)
+        return number_flag(flag, value, &o->limit);
+    else if (id == O_WARN_RTT)
+        return number_flag(flag, value, &o->warn_rtt);
+    else if (id == O_CRIT_RTT)
+        return number_flag(flag, value, &o->crit_rtt);
+    return 0;
+}
+
+/* One "--name value" pair: one of cbctl's options, or a parameter for the API. */
 static int value_flag(struct cli_opts *o, struct args *a, const char *flag, const char *value)
 {
-    const char *name = flag + 2;
+    const struct cli_option *opt = find_option(flag);
 
-    if (strcmp(name, "url") == 0)
-        snprintf(a->flags.url, sizeof(a->flags.url), "%s", value);
-    else if (strcmp(name, "user") == 0)
-        snprintf(a->flags.user, sizeof(a->flags.user), "%s", value);
-    else if (strcmp(name, "password-file") == 0)
-        a->password_file = value;
-    else if (strcmp(name, "cacert") == 0)
-        snprintf(a->flags.cacert, sizeof(a->flags.cacert), "%s", value);
-    else if (strcmp(name, "limit") == 0)
-        return number_flag(flag, value, &o->limit);
-    else if (strcmp(name, "warn-rtt") == 0)
-        return number_flag(flag, value, &o->warn_rtt);
-    else if (strcmp(name, "crit-rtt") == 0)
-        return number_flag(flag, value, &o->crit_rtt);
-    else if (o->nparams < CLI_MAX_PARAMS) {
-        o->params[o->nparams][0] = name;
-        o->params[o->nparams++][1] = value;
-    } else {
+    if (opt)
+        return set_value(o, a, flag, opt->id, value);
+    if (o->nparams >= CLI_MAX_PARAMS) {
         cli_fail("more than %d parameters", CLI_MAX_PARAMS);
         return CLI_EX_USAGE;
     }
+    o->params[o->nparams][0] = flag + 2;
+    o->params[o->nparams++][1] = value;
     return 0;
 }
 
@@ -79,18 +154,11 @@ static int parse_argv(int argc, char **argv, struct cli_opts *o, struct args *a)
 {
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
+        const struct cli_option *opt = find_option(s);
         int r;
 
-        if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
-            a->help = true;
-        } else if (strcmp(s, "--xml") == 0) {
-            o->out = CLI_OUT_XML;
-        } else if (strcmp(s, "--json") == 0) {
-            o->out = CLI_OUT_JSON;
-        } else if (strcmp(s, "-q") == 0 || strcmp(s, "--quiet") == 0) {
-            o->out = CLI_OUT_IDS;
-        } else if (strcmp(s, "--insecure") == 0 || strcmp(s, "-k") == 0) {
-            a->insecure = true;
+        if (opt && !opt->value) {
+            set_flag(o, a, opt->id);
         } else if (strncmp(s, "--", 2) == 0 && s[2]) {
             if (i + 1 >= argc) {
                 cli_fail("%s needs a value", s);
