@@ -325,7 +325,18 @@ int cli_cmd_add(struct cli_opts *o, const struct cli_cmd *cmd, char **args, size
     return cmd_write(o, "POST", path, true);
 }
 
-/* --call ID: a leg of that call (the --call form's path), not an incoming one. */
+/* The form of cmd's verb whose path names an item: "leg add --call ID". */
+static const char *item_form_path(const struct cli_cmd *cmd)
+{
+    for (size_t i = 0; i < cli_ncmds; i++)
+        if (strcmp(cli_cmds[i].resource, cmd->resource) == 0 && cli_cmds[i].verb &&
+            strcmp(cli_cmds[i].verb, cmd->verb) == 0 && strstr(cli_cmds[i].path, "{id}"))
+            return cli_cmds[i].path;
+    return cmd->path;
+}
+
+/* --call ID: a leg of that call (its form's path), not an incoming one; the API takes the call
+ * from the path, so --call is not passed on. */
 int cli_cmd_add_leg(struct cli_opts *o, const struct cli_cmd *cmd, char **args, size_t nargs)
 {
     char path[1024];
@@ -335,7 +346,7 @@ int cli_cmd_add_leg(struct cli_opts *o, const struct cli_cmd *cmd, char **args, 
     for (size_t i = 0; i < o->nparams; i++) {
         if (strcmp(o->params[i][0], "call") != 0)
             continue;
-        cli_path(path, sizeof(path), "calls/{id}/callLegs", o->params[i][1]);
+        cli_path(path, sizeof(path), item_form_path(cmd), o->params[i][1]);
         o->params[i][0] = o->params[o->nparams - 1][0];
         o->params[i][1] = o->params[--o->nparams][1];
         break;
