@@ -99,7 +99,7 @@ int cli_usage_exit(const struct cli_cmd *row)
 }
 
 /* "/api/v1/" + tmpl, "{id}" in it replaced by id. */
-static void cli_path(char *buf, size_t size, const char *tmpl, const char *id)
+static void make_path(char *buf, size_t size, const char *tmpl, const char *id)
 {
     const char *at = strstr(tmpl, "{id}");
 
@@ -312,7 +312,7 @@ int cli_cmd_show(struct cli_opts *o, const struct cli_cmd *cmd, char **args, siz
 {
     char path[1024];
 
-    cli_path(path, sizeof(path), cmd->path, nargs ? args[0] : NULL);
+    make_path(path, sizeof(path), cmd->path, nargs ? args[0] : NULL);
     return show_path(o, path);
 }
 
@@ -321,7 +321,7 @@ int cli_cmd_add(struct cli_opts *o, const struct cli_cmd *cmd, char **args, size
     char path[1024];
 
     (void)args, (void)nargs;
-    cli_path(path, sizeof(path), cmd->path, NULL);
+    make_path(path, sizeof(path), cmd->path, NULL);
     return cmd_write(o, "POST", path, true);
 }
 
@@ -342,11 +342,11 @@ int cli_cmd_add_leg(struct cli_opts *o, const struct cli_cmd *cmd, char **args, 
     char path[1024];
 
     (void)args, (void)nargs;
-    cli_path(path, sizeof(path), cmd->path, NULL);
+    make_path(path, sizeof(path), cmd->path, NULL);
     for (size_t i = 0; i < o->nparams; i++) {
         if (strcmp(o->params[i][0], "call") != 0)
             continue;
-        cli_path(path, sizeof(path), item_form_path(cmd), o->params[i][1]);
+        make_path(path, sizeof(path), item_form_path(cmd), o->params[i][1]);
         o->params[i][0] = o->params[o->nparams - 1][0];
         o->params[i][1] = o->params[--o->nparams][1];
         break;
@@ -359,7 +359,7 @@ int cli_cmd_set(struct cli_opts *o, const struct cli_cmd *cmd, char **args, size
     char path[1024];
 
     (void)nargs;
-    cli_path(path, sizeof(path), cmd->path, args[0]);
+    make_path(path, sizeof(path), cmd->path, args[0]);
     return cmd_write(o, "PUT", path, false);
 }
 
@@ -368,7 +368,7 @@ int cli_cmd_rm(struct cli_opts *o, const struct cli_cmd *cmd, char **args, size_
     char path[1024];
 
     (void)nargs;
-    cli_path(path, sizeof(path), cmd->path, args[0]);
+    make_path(path, sizeof(path), cmd->path, args[0]);
     return cmd_write(o, "DELETE", path, false);
 }
 
@@ -380,7 +380,7 @@ int cli_cmd_match(struct cli_opts *o, const struct cli_cmd *cmd, char **args, si
     char *q = h ? curl_easy_escape(h, args[0], 0) : NULL;
 
     (void)nargs;
-    cli_path(path, sizeof(path), cmd->path, q ? q : "");
+    make_path(path, sizeof(path), cmd->path, q ? q : "");
     curl_free(q);
     curl_easy_cleanup(h);
     return show_path(o, path);
