@@ -65,7 +65,6 @@ extern const size_t cli_ncmds;
 
 const struct cli_cmd *cli_find_resource(const char *name);
 const struct cli_cmd *cli_find_cmd(char **words, size_t n);
-const struct cli_cmd *cli_list_row(const char *resource);
 int cli_usage_exit(const struct cli_cmd *row);
 
 int cli_cmd_list(struct cli_opts *o, const struct cli_cmd *cmd, char **args, size_t nargs);
