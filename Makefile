@@ -46,6 +46,7 @@ STORE_SRCS := $(wildcard store/*.c)
 TURN_SRCS := $(wildcard turnclient/*.c)
 MEDIA_SRCS := $(wildcard media/*.c)
 API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c api/http/*.c api/res/*.c))
+CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
 LIB_SRCS := $(BASE_SRCS) $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 
@@ -77,7 +78,7 @@ $(1)_LIB_OBJS := $$(LIB_SRCS:%.c=build/$(1)/%.o) build/$(1)/gen/migrations.o
 build/$(1)/callbridged: build/$(1)/api/main.o $$($(1)_LIB_OBJS)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
 
-build/$(1)/cbctl: build/$(1)/cli/cbctl.o
+build/$(1)/cbctl: $$(CLI_SRCS:%.c=build/$(1)/%.o)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(CLI_LIBS)
 
 build/$(1)/cli/%.o: cli/%.c
@@ -194,10 +195,10 @@ bench:
 	scripts/bench/auth.sh build/rel
 
 format:
-	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)
+	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.c fuzz/*.c scripts/bench/*.c)
+	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 # The one-way module rules (scripts/check-includes.sh; known exceptions in
 # scripts/check-includes.allow), then cppcheck.
