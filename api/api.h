@@ -67,57 +67,9 @@ struct api_reply {
 int api_wait(const struct api *api, const char *wait_id, int64_t until_us,
              void (*resume)(void *ctx), void *ctx);
 
-/* Maps a handler's negative errno to an HTTP status (the single place that does):
- * -EINVAL/-EDQUOT 400, -ENOENT 404, -E2BIG 413, -EBUSY/-ENOSPC/-EROFS 503, anything else 500. */
-int api_status_from_err(int err);
-
-/* Fill a reply. Each replaces any previous body. */
-void api_reply_failure(struct api_reply *reply, int status, const char *reason);
-void api_reply_param_error(struct api_reply *reply, const char *param, const char *error);
-void api_reply_err(struct api_reply *reply, int err); /* a store/system error: 500 or 503 */
-/* A create refused because the collection holds its cap of objects (-EDQUOT from the store):
- * 400 tooMany<Collection>, e.g. tooManyCoSpaces, and a warning in the log. */
-void api_reply_too_many(struct api_reply *reply, const char *collection);
-/* Finishes x (see api_xml_finish) into a 200 reply, or a 500 when that fails. */
-struct api_xml;
-void api_reply_xml(struct api_reply *reply, struct api_xml *x);
-void api_reply_done(struct api_reply *reply); /* frees the body; reply may be reused */
-/* A new XML answer, or NULL after setting a 500 in *reply (out of memory). */
-struct api_xml *api_reply_xml_new(struct api_reply *reply);
-
 /* Dispatches one authenticated request. Always fills *reply (status, maybe body/headers). */
 void api_route(const struct api *api, struct store *st, const struct api_request *req,
                struct api_reply *reply);
-
-/* ---- helpers for handlers (api/res/routes.c) ------------------------------------------------ */
-/* Parses offset/limit from the query: defaults 0 and page_default, limit capped at API_PAGE_MAX.
- * Returns 0, or -EINVAL with a parameterError already in *reply. */
-int api_page_from_query(const struct api_request *req, size_t page_default, size_t *ret_offset,
-                        size_t *ret_limit, struct api_reply *reply);
-/* Parses true/false in any case. Returns 0 or -EINVAL. */
-int api_parse_bool(const char *s, bool *ret);
-/* Parses a decimal integer in [min, max] (digits only, optional '-'). Returns 0 or -EINVAL. */
-int api_parse_int(const char *s, int64_t min, int64_t max, int64_t *ret);
-/* Copies an object id from the path into out[37] in lower case; -ENOENT if it is not a UUID. */
-int api_parse_id(const char *s, char out[37]);
-
-/* True when s is "host", "host:port", an IPv4 address with optional ":port", a bare IPv6
- * address, or "[v6]:port" / "[v6]", with host an RFC 1123 name and port 1-65535. */
-bool api_is_host_port(const char *s);
-/* True for an RFC 1123 host name or an IPv4 or IPv6 address, without a port. */
-bool api_is_domain(const char *s);
-
-/* List pages through the cache: api_list_cached() answers from it (returns true) when the page
- * for this key is current; otherwise it fills *ret_generation, to be passed to
- * api_list_remember() with the reply built from the store. api_changed() after every committed
- * write, before the reply. */
-bool api_list_cached(const struct api *api, const char *collection, const char *filter,
-                     size_t offset, size_t limit, uint64_t *ret_generation,
-                     struct api_reply *reply);
-void api_list_remember(const struct api *api, const char *collection, const char *filter,
-                       size_t offset, size_t limit, uint64_t generation,
-                       const struct api_reply *reply);
-void api_changed(const struct api *api);
 
 /* ---- resources -------------------------------------------------------------------------- */
 /* /api/v1/turnServers[/<id>]; id NULL for the collection. */

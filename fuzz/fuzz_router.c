@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "store/store.h"
+#include "api/reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

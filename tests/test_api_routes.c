@@ -12,6 +12,8 @@
 #include "api/util.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
+#include "api/reply.h"
+#include "api/res/parse.h"
 
 #define PE(p)                                                                                      \
     "<?xml version=\"1.0\"?><failureDetails><parameterError parameter=\"" p                        \

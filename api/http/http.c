@@ -36,6 +36,7 @@
 #include "api/log.h"
 #include "api/util.h"
 #include "api/xml.h"
+#include "api/reply.h"
 
 #define POOL_WAIT_MS 2000
 /* A body over API_MAX_BODY is read and dropped up to this size, so that the client gets its

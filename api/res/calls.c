@@ -31,6 +31,8 @@
 #include "api/util.h"
 #include "api/xml.h"
 #include "media/media.h"
+#include "api/reply.h"
+#include "api/res/parse.h"
 
 #define CALLS_PAGE_DEFAULT 10 /* clients step offset by 10 on /calls and /callLegs */
 
@@ -179,31 +181,20 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 }
 
 /* "ip:port" or "[v6]:port", numeric. */
+/* A numeric "v4:port" or "[v6]:port": the port is required, names are not resolved. */
 static int parse_media_addr(const char *s, struct sockaddr_storage *ss)
 {
-    char host[64];
-    const char *port;
+    char host[64], port[8];
     struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
                              .ai_socktype = SOCK_DGRAM},
                     *res;
-    int64_t p;
+    uint16_t p;
+    bool bracketed;
 
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-
-        if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof(host))
-            return -EINVAL;
-        snprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
-        port = close + 2;
-    } else {
-        const char *colon = strrchr(s, ':');
-
-        if (!colon || strchr(s, ':') != colon || (size_t)(colon - s) >= sizeof(host))
-            return -EINVAL;
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
-        port = colon + 1;
-    }
-    if (api_parse_int(port, 1, 65535, &p) < 0 || getaddrinfo(host, port, &hints, &res) != 0)
+    if (api_parse_host_port(s, host, sizeof(host), &p, &bracketed) < 0 || p == 0)
+        return -EINVAL;
+    (void)snprintf(port, sizeof(port), "%u", (unsigned)p);
+    if (getaddrinfo(host, port, &hints, &res) != 0)
         return -EINVAL;
     memcpy(ss, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);

@@ -18,6 +18,7 @@
 #include "api/util.h"
 #include "media/media.h"
 #include "turnclient/turnclient.h"
+#include "api/reply.h"
 
 static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "other"};
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))

@@ -5,6 +5,7 @@
 #include "api/api.h"
 #include "api/util.h"
 #include "api/xml.h"
+#include "api/reply.h"
 
 void api_res_system_status(const struct api *api, const struct api_request *req,
                            struct api_reply *reply)

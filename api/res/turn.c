@@ -16,6 +16,9 @@
 #include "api/util.h"
 #include "api/xml.h"
 #include "turnclient/turnclient.h"
+#include "api/reply.h"
+#include "api/res/parse.h"
+#include "api/res/list.h"
 
 enum kind { K_ADDR, K_TEXT, K_SECRET, K_TYPE, K_COUNT, K_PORT, K_BOOL, K_BRIDGE, K_GROUP };
 

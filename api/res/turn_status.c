@@ -17,32 +17,8 @@
 #include "api/api.h"
 #include "api/xml.h"
 #include "turnclient/turnclient.h"
-
-/* Splits "host", "host:port", "v4:port", "v6", "[v6]" or "[v6]:port" into host and port
- * (0 when absent). The value was validated on the way in (api_is_host_port). */
-static void split_host_port(const char *s, char *host, size_t cap, uint16_t *port)
-{
-    const char *colon = strrchr(s, ':');
-    size_t n;
-
-    *port = 0;
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-
-        n = close ? (size_t)(close - s - 1) : 0;
-        if (close && close[1] == ':')
-            *port = (uint16_t)atoi(close + 2);
-        s++;
-    } else if (colon && strchr(s, ':') == colon) { /* one colon: host:port */
-        n = (size_t)(colon - s);
-        *port = (uint16_t)atoi(colon + 1);
-    } else { /* no colon, or a bare IPv6 address */
-        n = strlen(s);
-    }
-    n = n < cap - 1 ? n : cap - 1;
-    memcpy(host, s, n);
-    host[n] = '\0';
-}
+#include "api/reply.h"
+#include "api/res/parse.h"
 
 /* Decrypts a sealed field into out (cap bytes); "" when unset or unreadable. */
 static void unseal(const struct api *api, const char *id, const char *field,
@@ -61,11 +37,14 @@ static void unseal(const struct api *api, const char *id, const char *field,
 void api_turn_probe(const struct api *api, const struct store_turn *t)
 {
     struct turn_server_spec spec = {0};
+    bool bracketed;
 
     if (!api->prober)
         return;
     (void)snprintf(spec.id, sizeof(spec.id), "%s", t->id);
-    split_host_port(t->server_address, spec.host, sizeof(spec.host), &spec.port);
+    /* validated on the way in (api_is_host_port): it parses */
+    (void)api_parse_host_port(t->server_address, spec.host, sizeof(spec.host), &spec.port,
+                              &bracketed);
     if (!spec.port) /* the type's default: 3478, 443 for Lync/Skype edges (cms-api.md §2.1) */
         spec.port = strcmp(t->type, "lyncEdge") == 0 ? 443 : 3478;
     spec.tcp_port = t->has_tcp_port_number_override ? (uint16_t)t->tcp_port_number_override : 0;
