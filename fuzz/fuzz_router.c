@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "store/store.h"
 #include "api/reply.h"
+#include "api/res/routes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

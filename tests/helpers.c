@@ -28,6 +28,7 @@
 #include "api/res/cache.h"
 #include "api/util.h"
 #include "tests/helpers.h"
+#include "api/res/routes.h"
 
 #define ADMIN_PASSWORD "Adm1n-pass-for-tests"
 

@@ -10,6 +10,7 @@
 #include "store/store_int.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
+#include "api/res/routes.h"
 
 static struct th_ctx ctx;
 

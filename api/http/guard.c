@@ -17,6 +17,7 @@
 #include "api/http/http.h"
 #include "api/log.h"
 #include "api/util.h"
+#include "api/metrics.h"
 
 #define NO_DEADLINE INT64_MAX
 

@@ -21,6 +21,7 @@
 #include "api/api.h"
 #include "api/http/linger.h"
 #include "api/util.h"
+#include "api/metrics.h"
 
 #define WAKE_TAG UINT32_MAX
 

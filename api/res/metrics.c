@@ -1,8 +1,7 @@
 /* api/res/metrics.c: GET /metrics in the Prometheus text format (version 0.0.4), behind the same
- * Basic auth as the API. Per TURN host: reachable, smoothed RTT, probes by result; API requests
- * by method, collection and status with a latency histogram; active calls and legs; media
- * packets and bytes by class, drops. Request counts are atomics the HTTP threads add to; the
- * rest is read when scraped. */
+ * Basic auth as the API. Per TURN host: reachable, smoothed RTT, probes by result; active calls
+ * and legs; media packets and bytes by class, drops; password checks. The request counters
+ * the HTTP threads add to are api/metrics.c's; the rest is read when scraped. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -19,109 +18,9 @@
 #include "media/media.h"
 #include "turnclient/turnclient.h"
 #include "api/reply.h"
-
-static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "other"};
-#define N_METHODS (sizeof(methods) / sizeof(methods[0]))
-
-/* The first path segment after /api/v1/, as the API spells it, or "metrics", or "other". */
-static const char *const collections[] = {
-    "turnServers", "coSpaces", "inboundDialPlanRules", "tenants", "callBridges", "callBridgeGroups",
-    "calls",       "callLegs", "callMatching",         "system",  "metrics",     "other"};
-#define N_COLLECTIONS (sizeof(collections) / sizeof(collections[0]))
-
-static const int statuses[] = {200, 400, 401, 403, 404, 405,
-                               409, 413, 429, 500, 503, 0 /* other */};
-#define N_STATUSES (sizeof(statuses) / sizeof(statuses[0]))
-
-/* Seconds; the last bucket, +Inf, is the count. */
-static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                0.05,   0.1,   0.25,   0.5,   1,    2.5};
-#define N_BOUNDS (sizeof(bounds) / sizeof(bounds[0]))
-
-struct api_metrics {
-    _Atomic uint64_t requests[N_METHODS][N_COLLECTIONS][N_STATUSES];
-    _Atomic uint64_t le[N_BOUNDS]; /* requests that took at most bounds[i] (not cumulative) */
-    _Atomic uint64_t count, sum_us;
-    _Atomic uint64_t lingered;
-    struct api_auth *_Atomic auth; /* set once the HTTP edge starts */
-    _Atomic uint64_t closed[API_CLOSE_N];
-};
-
-int api_metrics_new(struct api_metrics **ret)
-{
-    *ret = calloc(1, sizeof(**ret));
-    return *ret ? 0 : -ENOMEM;
-}
-
-void api_metrics_free(struct api_metrics *m)
-{
-    free(m);
-}
-
-static size_t method_index(const char *method)
-{
-    for (size_t i = 0; i + 1 < N_METHODS; i++)
-        if (strcmp(method, methods[i]) == 0)
-            return i;
-    return N_METHODS - 1;
-}
-
-static size_t collection_index(const char *path)
-{
-    size_t n;
-
-    if (strcmp(path, "/metrics") == 0)
-        return N_COLLECTIONS - 2;
-    if (strncasecmp(path, "/api/v1/", 8) != 0)
-        return N_COLLECTIONS - 1;
-    path += 8;
-    n = strcspn(path, "/");
-    for (size_t i = 0; i + 2 < N_COLLECTIONS; i++)
-        if (strlen(collections[i]) == n && strncasecmp(path, collections[i], n) == 0)
-            return i;
-    return N_COLLECTIONS - 1;
-}
-
-void api_metrics_request(struct api_metrics *m, const char *method, const char *path, int status,
-                         int64_t duration_us)
-{
-    size_t s = N_STATUSES - 1;
-
-    if (!m)
-        return;
-    for (size_t i = 0; i + 1 < N_STATUSES; i++)
-        if (statuses[i] == status)
-            s = i;
-    atomic_fetch_add_explicit(&m->requests[method_index(method)][collection_index(path)][s], 1,
-                              memory_order_relaxed);
-    for (size_t i = 0; i < N_BOUNDS; i++) {
-        if ((double)duration_us <= bounds[i] * 1e6) {
-            atomic_fetch_add_explicit(&m->le[i], 1, memory_order_relaxed);
-            break;
-        }
-    }
-    atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->sum_us, (uint64_t)(duration_us > 0 ? duration_us : 0),
-                              memory_order_relaxed);
-}
-
-void api_metrics_lingered(struct api_metrics *m)
-{
-    if (m)
-        atomic_fetch_add_explicit(&m->lingered, 1, memory_order_relaxed);
-}
-
-void api_metrics_watch_auth(struct api_metrics *m, struct api_auth *auth)
-{
-    if (m)
-        atomic_store(&m->auth, auth);
-}
-
-void api_metrics_closed(struct api_metrics *m, enum api_close_reason why)
-{
-    if (m && why < API_CLOSE_N)
-        atomic_fetch_add_explicit(&m->closed[why], 1, memory_order_relaxed);
-}
+#include "api/metrics.h"
+#include "api/res/metrics.h"
+#include "api/res/registry.h"
 
 /* A label value as the text format wants it: backslash, double quote and newline escaped. */
 static void label(FILE *f, const char *s)
@@ -139,66 +38,6 @@ static void label(FILE *f, const char *s)
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void render_requests(FILE *f, const struct api_metrics *m)
-{
-    uint64_t cumulative = 0;
-
-    family(f, "callbridge_api_requests_total", "counter",
-           "API requests answered, by method, collection and HTTP status.");
-    for (size_t a = 0; a < N_METHODS; a++)
-        for (size_t b = 0; b < N_COLLECTIONS; b++)
-            for (size_t c = 0; c < N_STATUSES; c++) {
-                uint64_t v = atomic_load(&m->requests[a][b][c]);
-
-                if (!v)
-                    continue;
-                fprintf(f, "callbridge_api_requests_total{method=\"%s\",collection=\"%s\",",
-                        methods[a], collections[b]);
-                if (statuses[c])
-                    fprintf(f, "status=\"%d\"} %llu\n", statuses[c], (unsigned long long)v);
-                else
-                    fprintf(f, "status=\"other\"} %llu\n", (unsigned long long)v);
-            }
-    family(f, "callbridge_api_request_duration_seconds", "histogram",
-           "Time from a request's headers to its answer being queued.");
-    for (size_t i = 0; i < N_BOUNDS; i++) {
-        cumulative += atomic_load(&m->le[i]);
-        fprintf(f, "callbridge_api_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bounds[i],
-                (unsigned long long)cumulative);
-    }
-    {
-        uint64_t count = atomic_load(&m->count);
-
-        /* count is read after the buckets, so +Inf is never below the last bucket */
-        fprintf(f, "callbridge_api_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-                (unsigned long long)(count > cumulative ? count : cumulative));
-        fprintf(f, "callbridge_api_request_duration_seconds_sum %.6f\n",
-                (double)atomic_load(&m->sum_us) / 1e6);
-        fprintf(f, "callbridge_api_request_duration_seconds_count %llu\n",
-                (unsigned long long)(count > cumulative ? count : cumulative));
-    }
-    family(f, "callbridge_http_lingering_closes_total", "counter",
-           "Connections the server closed while the client was still sending (an early 4xx): "
-           "what it sent on was drained, up to 2 s, so that it reads the answer instead of a "
-           "reset.");
-    fprintf(f, "callbridge_http_lingering_closes_total %llu\n",
-            (unsigned long long)atomic_load(&m->lingered));
-    family(f, "callbridge_log_suppressed_lines_total", "counter",
-           "Log lines dropped by the log's rate limit (each call site may log a burst, then "
-           "at its rate; the next line of a site says how many of its lines were dropped).");
-    fprintf(f, "callbridge_log_suppressed_lines_total %llu\n",
-            (unsigned long long)api_log_suppressed());
-    family(f, "callbridge_http_closed_connections_total", "counter",
-           "Connections the server closed before they completed a request in time (reason: "
-           "headers, body, keepAlive) or to admit a new one on a full port (evicted).");
-    for (size_t i = 0; i < API_CLOSE_N; i++) {
-        static const char *const reasons[API_CLOSE_N] = {"headers", "body", "keepAlive", "evicted"};
-
-        fprintf(f, "callbridge_http_closed_connections_total{reason=\"%s\"} %llu\n", reasons[i],
-                (unsigned long long)atomic_load(&m->closed[i]));
-    }
 }
 
 /* Every configured TURN server and what the prober knows of it, gathered once so that each
@@ -440,9 +279,9 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
         render_prober_sockets(f, api->prober);
     render_media(f, api);
     if (api->metrics)
-        render_requests(f, api->metrics);
-    if (api->metrics && atomic_load(&api->metrics->auth))
-        render_auth(f, atomic_load(&api->metrics->auth));
+        api_metrics_render(f, api->metrics);
+    if (api_metrics_auth(api->metrics))
+        render_auth(f, api_metrics_auth(api->metrics));
     if (fclose(f) != 0) {
         free(body);
         api_reply_err(reply, -ENOMEM);
