@@ -115,7 +115,7 @@ void api_metrics_closed(struct api_metrics *m, enum api_close_reason why)
         atomic_fetch_add_explicit(&m->closed[why], 1, memory_order_relaxed);
 }
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
+void api_metrics_family(FILE *f, const char *name, const char *type, const char *help)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -124,8 +124,8 @@ void api_metrics_render(FILE *f, struct api_metrics *m)
 {
     uint64_t cumulative = 0;
 
-    family(f, "callbridge_api_requests_total", "counter",
-           "API requests answered, by method, collection and HTTP status.");
+    api_metrics_family(f, "callbridge_api_requests_total", "counter",
+                       "API requests answered, by method, collection and HTTP status.");
     for (size_t a = 0; a < N_METHODS; a++)
         for (size_t b = 0; b < m->labels.n; b++)
             for (size_t c = 0; c < N_STATUSES; c++) {
@@ -140,8 +140,8 @@ void api_metrics_render(FILE *f, struct api_metrics *m)
                 else
                     fprintf(f, "status=\"other\"} %llu\n", (unsigned long long)v);
             }
-    family(f, "callbridge_api_request_duration_seconds", "histogram",
-           "Time from a request's headers to its answer being queued.");
+    api_metrics_family(f, "callbridge_api_request_duration_seconds", "histogram",
+                       "Time from a request's headers to its answer being queued.");
     for (size_t i = 0; i < N_BOUNDS; i++) {
         cumulative += atomic_load(&m->le[i]);
         fprintf(f, "callbridge_api_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bounds[i],
@@ -158,20 +158,23 @@ void api_metrics_render(FILE *f, struct api_metrics *m)
         fprintf(f, "callbridge_api_request_duration_seconds_count %llu\n",
                 (unsigned long long)(count > cumulative ? count : cumulative));
     }
-    family(f, "callbridge_http_lingering_closes_total", "counter",
-           "Connections the server closed while the client was still sending (an early 4xx): "
-           "what it sent on was drained, up to 2 s, so that it reads the answer instead of a "
-           "reset.");
+    api_metrics_family(
+        f, "callbridge_http_lingering_closes_total", "counter",
+        "Connections the server closed while the client was still sending (an early 4xx): "
+        "what it sent on was drained, up to 2 s, so that it reads the answer instead of a "
+        "reset.");
     fprintf(f, "callbridge_http_lingering_closes_total %llu\n",
             (unsigned long long)atomic_load(&m->lingered));
-    family(f, "callbridge_log_suppressed_lines_total", "counter",
-           "Log lines dropped by the log's rate limit (each call site may log a burst, then "
-           "at its rate; the next line of a site says how many of its lines were dropped).");
+    api_metrics_family(
+        f, "callbridge_log_suppressed_lines_total", "counter",
+        "Log lines dropped by the log's rate limit (each call site may log a burst, then "
+        "at its rate; the next line of a site says how many of its lines were dropped).");
     fprintf(f, "callbridge_log_suppressed_lines_total %llu\n",
             (unsigned long long)api_log_suppressed());
-    family(f, "callbridge_http_closed_connections_total", "counter",
-           "Connections the server closed before they completed a request in time (reason: "
-           "headers, body, keepAlive) or to admit a new one on a full port (evicted).");
+    api_metrics_family(
+        f, "callbridge_http_closed_connections_total", "counter",
+        "Connections the server closed before they completed a request in time (reason: "
+        "headers, body, keepAlive) or to admit a new one on a full port (evicted).");
     for (size_t i = 0; i < API_CLOSE_N; i++) {
         static const char *const reasons[API_CLOSE_N] = {"headers", "body", "keepAlive", "evicted"};
 

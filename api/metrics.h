@@ -39,6 +39,8 @@ enum api_close_reason {
 };
 /* Counts one such close. */
 void api_metrics_closed(struct api_metrics *m, enum api_close_reason why);
+/* Writes a family's HELP and TYPE lines. */
+void api_metrics_family(FILE *f, const char *name, const char *type, const char *help);
 /* Writes the counters' families in the Prometheus text format. */
 void api_metrics_render(FILE *f, struct api_metrics *m);
 

@@ -35,11 +35,6 @@ static void label(FILE *f, const char *s)
     }
 }
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
-{
-    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 /* Every configured TURN server and what the prober knows of it, gathered once so that each
  * family is written in one piece, as the format requires. */
 struct turn_seen {
@@ -84,8 +79,9 @@ static void host_labels(FILE *f, const struct turn_seen *s, const struct turn_ho
 
 static void render_turn(FILE *f, const struct turn_walk *w)
 {
-    family(f, "callbridge_turn_host_reachable", "gauge",
-           "1 when the last probe of this TURN server address made an allocation, else 0.");
+    api_metrics_family(
+        f, "callbridge_turn_host_reachable", "gauge",
+        "1 when the last probe of this TURN server address made an allocation, else 0.");
     for (size_t i = 0; i < w->n; i++)
         for (size_t k = 0; k < w->v[i].status.nhosts; k++) {
             const struct turn_host_status *h = &w->v[i].status.hosts[k];
@@ -94,8 +90,9 @@ static void render_turn(FILE *f, const struct turn_walk *w)
             host_labels(f, &w->v[i], h);
             fprintf(f, "} %d\n", h->reachable ? 1 : 0);
         }
-    family(f, "callbridge_turn_host_rtt_seconds", "gauge",
-           "Smoothed round-trip time of the Allocate exchange, for reachable addresses.");
+    api_metrics_family(
+        f, "callbridge_turn_host_rtt_seconds", "gauge",
+        "Smoothed round-trip time of the Allocate exchange, for reachable addresses.");
     for (size_t i = 0; i < w->n; i++)
         for (size_t k = 0; k < w->v[i].status.nhosts; k++) {
             const struct turn_host_status *h = &w->v[i].status.hosts[k];
@@ -106,9 +103,10 @@ static void render_turn(FILE *f, const struct turn_walk *w)
             host_labels(f, &w->v[i], h);
             fprintf(f, "} %.6f\n", (double)h->rtt_us / 1e6);
         }
-    family(f, "callbridge_turn_probes_total", "counter",
-           "Probes of a TURN server address by result: ok, or the failureReason of the status "
-           "API.");
+    api_metrics_family(
+        f, "callbridge_turn_probes_total", "counter",
+        "Probes of a TURN server address by result: ok, or the failureReason of the status "
+        "API.");
     for (size_t i = 0; i < w->n; i++)
         for (size_t k = 0; k < w->v[i].status.nhosts; k++) {
             const struct turn_host_status *h = &w->v[i].status.hosts[k];
@@ -123,8 +121,8 @@ static void render_turn(FILE *f, const struct turn_walk *w)
                         (unsigned long long)h->probes[r]);
             }
         }
-    family(f, "callbridge_turn_dns_failures_total", "counter",
-           "Lookups of a TURN server's name that failed (failureReason dnsFailure).");
+    api_metrics_family(f, "callbridge_turn_dns_failures_total", "counter",
+                       "Lookups of a TURN server's name that failed (failureReason dnsFailure).");
     for (size_t i = 0; i < w->n; i++) {
         fprintf(f, "callbridge_turn_dns_failures_total{turn_server=\"%s\",server_address=\"",
                 w->v[i].turn.id);
@@ -156,22 +154,23 @@ static void render_media(FILE *f, const struct api *api)
 
     if (api->calls)
         api_calls_counts(api->calls, &calls, &legs, &max_legs);
-    family(f, "callbridge_calls_active", "gauge", "Calls in progress.");
+    api_metrics_family(f, "callbridge_calls_active", "gauge", "Calls in progress.");
     fprintf(f, "callbridge_calls_active %zu\n", calls);
-    family(f, "callbridge_call_legs_active", "gauge", "Call legs in progress.");
+    api_metrics_family(f, "callbridge_call_legs_active", "gauge", "Call legs in progress.");
     fprintf(f, "callbridge_call_legs_active %zu\n", legs);
     if (api->calls) {
         struct api_calls_budget b;
 
         api_calls_budget(api->calls, &b);
-        family(f, "callbridge_call_legs_media_budget", "gauge",
-               "Call legs with media admitted at most at once (--max-legs, RLIMIT_NOFILE).");
+        api_metrics_family(
+            f, "callbridge_call_legs_media_budget", "gauge",
+            "Call legs with media admitted at most at once (--max-legs, RLIMIT_NOFILE).");
         fprintf(f, "callbridge_call_legs_media_budget %zu\n", b.budget);
-        family(f, "callbridge_call_legs_media_active", "gauge",
-               "Call legs with media in progress (each holds a socket).");
+        api_metrics_family(f, "callbridge_call_legs_media_active", "gauge",
+                           "Call legs with media in progress (each holds a socket).");
         fprintf(f, "callbridge_call_legs_media_active %zu\n", b.media_legs);
-        family(f, "callbridge_call_legs_refused_total", "counter",
-               "Call legs refused at POST, by CMS failure reason.");
+        api_metrics_family(f, "callbridge_call_legs_refused_total", "counter",
+                           "Call legs refused at POST, by CMS failure reason.");
         fprintf(f, "callbridge_call_legs_refused_total{reason=\"participantLimitReached\"} %llu\n",
                 (unsigned long long)b.refused_call);
         fprintf(f,
@@ -181,18 +180,18 @@ static void render_media(FILE *f, const struct api *api)
     if (api->media)
         media_totals(api->media, &t);
     for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-        family(f, counters[i].name, "counter", counters[i].help);
+        api_metrics_family(f, counters[i].name, "counter", counters[i].help);
         for (int c = 0; c < MEDIA__CLASSES; c++)
             fprintf(f, "%s{class=\"%s\"} %llu\n", counters[i].name,
                     media_class_name((enum media_class)c),
                     (unsigned long long)*(const uint64_t *)((const char *)&t.cls[c] +
                                                             counters[i].offset));
     }
-    family(f, "callbridge_media_strangers_total", "counter",
-           "Datagrams from addresses other than a leg's endpoint, dropped.");
+    api_metrics_family(f, "callbridge_media_strangers_total", "counter",
+                       "Datagrams from addresses other than a leg's endpoint, dropped.");
     fprintf(f, "callbridge_media_strangers_total %llu\n", (unsigned long long)t.strangers);
-    family(f, "callbridge_media_malformed_total", "counter",
-           "Datagrams from TURN servers that were not valid TURN, dropped.");
+    api_metrics_family(f, "callbridge_media_malformed_total", "counter",
+                       "Datagrams from TURN servers that were not valid TURN, dropped.");
     fprintf(f, "callbridge_media_malformed_total %llu\n", (unsigned long long)t.malformed);
 }
 
@@ -230,7 +229,7 @@ static void render_auth(FILE *f, struct api_auth *auth)
     };
 
     for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
-        family(f, series[i].name, series[i].type, series[i].help);
+        api_metrics_family(f, series[i].name, series[i].type, series[i].help);
         fprintf(f, "%s %llu\n", series[i].name, series[i].value);
     }
 }
@@ -242,14 +241,15 @@ static void render_prober_sockets(FILE *f, struct turn_prober *p)
     size_t open_now, peak, max;
 
     turn_prober_sockets(p, &open_now, &peak, &max);
-    family(f, "callbridge_turn_prober_sockets", "gauge", "Probe sockets open now.");
+    api_metrics_family(f, "callbridge_turn_prober_sockets", "gauge", "Probe sockets open now.");
     fprintf(f, "callbridge_turn_prober_sockets %zu\n", open_now);
-    family(f, "callbridge_turn_prober_sockets_peak", "gauge",
-           "The most probe sockets open at once since the start.");
+    api_metrics_family(f, "callbridge_turn_prober_sockets_peak", "gauge",
+                       "The most probe sockets open at once since the start.");
     fprintf(f, "callbridge_turn_prober_sockets_peak %zu\n", peak);
-    family(f, "callbridge_turn_prober_sockets_max", "gauge",
-           "The most probe sockets allowed at once: the prober's share of what RLIMIT_NOFILE "
-           "leaves (0: no cap). More probes wait their turn.");
+    api_metrics_family(
+        f, "callbridge_turn_prober_sockets_max", "gauge",
+        "The most probe sockets allowed at once: the prober's share of what RLIMIT_NOFILE "
+        "leaves (0: no cap). More probes wait their turn.");
     fprintf(f, "callbridge_turn_prober_sockets_max %zu\n", max);
 }
 
