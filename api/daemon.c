@@ -21,22 +21,22 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "api/http/auth.h"
-#include "api/res/cache.h"
-#include "api/datadir.h"
 #include "api/daemon.h"
+#include "api/datadir.h"
+#include "api/http/auth.h"
 #include "api/http/http.h"
 #include "api/http/linger.h"
-#include "api/log.h"
-#include "api/secret.h"
 #include "api/http/tls.h"
+#include "api/log.h"
+#include "api/metrics.h"
+#include "api/res/cache.h"
+#include "api/res/prober_link.h"
+#include "api/res/registry.h"
+#include "api/res/routes.h"
+#include "api/secret.h"
 #include "api/util.h"
 #include "media/media.h"
 #include "turnclient/turnclient.h"
-#include "api/metrics.h"
-#include "api/res/registry.h"
-#include "api/res/prober_link.h"
-#include "api/res/routes.h"
 
 #define DRAIN_MS 10000
 #define ENV_PASSWORD "CALLBRIDGE_ADMIN_PASSWORD"

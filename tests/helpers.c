@@ -26,9 +26,9 @@
 #include <openssl/ssl.h>
 
 #include "api/res/cache.h"
+#include "api/res/routes.h"
 #include "api/util.h"
 #include "tests/helpers.h"
-#include "api/res/routes.h"
 
 #define ADMIN_PASSWORD "Adm1n-pass-for-tests"
 

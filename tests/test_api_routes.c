@@ -9,14 +9,14 @@
 #include <sqlite3.h>
 
 #include "api/api.h"
+#include "api/metrics.h"
+#include "api/reply.h"
+#include "api/res/parse.h"
+#include "api/res/registry.h"
+#include "api/res/routes.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
-#include "api/reply.h"
-#include "api/res/parse.h"
-#include "api/res/routes.h"
-#include "api/metrics.h"
-#include "api/res/registry.h"
 
 #define PE(p)                                                                                      \
     "<?xml version=\"1.0\"?><failureDetails><parameterError parameter=\"" p                        \

@@ -34,10 +34,10 @@
 #include "api/http/http.h"
 #include "api/http/linger.h"
 #include "api/log.h"
+#include "api/metrics.h"
+#include "api/reply.h"
 #include "api/util.h"
 #include "api/xml.h"
-#include "api/reply.h"
-#include "api/metrics.h"
 
 #define POOL_WAIT_MS 2000
 /* A body over API_MAX_BODY is read and dropped up to this size, so that the client gets its

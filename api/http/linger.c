@@ -20,8 +20,8 @@
 
 #include "api/api.h"
 #include "api/http/linger.h"
-#include "api/util.h"
 #include "api/metrics.h"
+#include "api/util.h"
 
 #define WAKE_TAG UINT32_MAX
 

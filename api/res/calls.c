@@ -27,14 +27,14 @@
 #include <strings.h>
 
 #include "api/log.h"
+#include "api/reply.h"
+#include "api/res/calls.h"
+#include "api/res/parse.h"
+#include "api/res/registry.h"
 #include "api/res/resource.h"
 #include "api/util.h"
 #include "api/xml.h"
 #include "media/media.h"
-#include "api/reply.h"
-#include "api/res/parse.h"
-#include "api/res/calls.h"
-#include "api/res/registry.h"
 
 #define CALLS_PAGE_DEFAULT 10 /* clients step offset by 10 on /calls and /callLegs */
 

@@ -14,13 +14,13 @@
 #include "api/api.h"
 #include "api/http/auth.h"
 #include "api/log.h"
+#include "api/metrics.h"
+#include "api/reply.h"
+#include "api/res/metrics.h"
+#include "api/res/registry.h"
 #include "api/util.h"
 #include "media/media.h"
 #include "turnclient/turnclient.h"
-#include "api/reply.h"
-#include "api/metrics.h"
-#include "api/res/metrics.h"
-#include "api/res/registry.h"
 
 /* A label value as the text format wants it: backslash, double quote and newline escaped. */
 static void label(FILE *f, const char *s)

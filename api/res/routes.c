@@ -15,8 +15,8 @@
 #include "api/res/metrics.h"
 #include "api/res/resource.h"
 #include "api/res/routes.h"
-#include "api/res/turn.h"
 #include "api/res/system.h"
+#include "api/res/turn.h"
 #include "api/res/turn_status.h"
 
 #define MAX_SEGS 6

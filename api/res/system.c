@@ -3,11 +3,11 @@
 #include <errno.h>
 
 #include "api/api.h"
+#include "api/reply.h"
+#include "api/res/registry.h"
+#include "api/res/system.h"
 #include "api/util.h"
 #include "api/xml.h"
-#include "api/reply.h"
-#include "api/res/system.h"
-#include "api/res/registry.h"
 
 void api_res_system_status(const struct api *api, const struct api_request *req,
                            struct api_reply *reply)

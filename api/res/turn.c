@@ -13,14 +13,14 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/reply.h"
+#include "api/res/list.h"
+#include "api/res/parse.h"
+#include "api/res/prober_link.h"
+#include "api/res/turn.h"
 #include "api/util.h"
 #include "api/xml.h"
 #include "turnclient/turnclient.h"
-#include "api/reply.h"
-#include "api/res/parse.h"
-#include "api/res/list.h"
-#include "api/res/turn.h"
-#include "api/res/prober_link.h"
 
 enum kind { K_ADDR, K_TEXT, K_SECRET, K_TYPE, K_COUNT, K_PORT, K_BOOL, K_BRIDGE, K_GROUP };
 

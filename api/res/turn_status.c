@@ -11,12 +11,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/reply.h"
+#include "api/res/parse.h"
 #include "api/res/prober_link.h"
 #include "api/res/turn_status.h"
 #include "api/xml.h"
 #include "turnclient/turnclient.h"
-#include "api/reply.h"
-#include "api/res/parse.h"
 
 /* success: every host allocated; failure: none did; partialFailure: some. */
 static const char *summary(const struct turn_server_status *s)
