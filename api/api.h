@@ -1,6 +1,8 @@
-/* api/api.h: the request/reply model of the API, the router and the resource handlers.
- * Handlers are pure with respect to HTTP: a struct api_request in, a struct api_reply out, a
- * store connection lent for the duration of the call. api/http/http.c is the only MHD user. */
+/* api/api.h: the request/reply model of the API and nothing else: the context every handler
+ * gets (struct api), a request, a reply. Handlers are pure with respect to HTTP: a struct
+ * api_request in, a struct api_reply out, a store connection lent for the duration of the call.
+ * api/http/http.c is the only MHD user. Functions live in the headers of the files that define
+ * them (api/reply.h, api/res/routes.h, api/res/parse.h, ...). */
 #ifndef API_API_H
 #define API_API_H
 
@@ -31,9 +33,9 @@ struct api {
     struct api_cache *cache;     /* rendered list pages (api/res/cache.h); NULL disables caching */
     struct turn_prober *prober;  /* TURN status (turnclient); NULL: none (tests of the API) */
     int64_t status_wait_us;      /* how long a status request waits for a first probe */
-    struct api_calls *calls;     /* calls and legs in memory (api/res/calls.c) */
+    struct api_calls *calls;     /* calls and legs in memory (api/res/registry.h) */
     struct media *media;         /* the media anchor; NULL: legs get no media */
-    struct api_metrics *metrics; /* request counts for /metrics (api/res/metrics.c); NULL: none */
+    struct api_metrics *metrics; /* request counts for /metrics (api/metrics.h); NULL: none */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };
@@ -57,133 +59,10 @@ struct api_reply {
     int retry_after_s;        /* > 0: a Retry-After header */
     bool close_connection;    /* "Connection: close": nothing more is read from the client */
     /* Set instead of a status: answer later. The HTTP layer suspends the connection, calls
-     * api_wait() and routes the request again, with may_wait false, when woken. */
+     * the wait the composition root gave it (api_wait) and routes the request again, with may_wait
+     * false, when woken. */
     char wait_id[40];
     int64_t wait_until_us;
 };
-
-/* Wakes resume(ctx) (from another thread) when TURN server wait_id has probe results or at
- * until_us. Returns 0 or -errno (then answer at once). */
-int api_wait(const struct api *api, const char *wait_id, int64_t until_us,
-             void (*resume)(void *ctx), void *ctx);
-
-/* Maps a handler's negative errno to an HTTP status (the single place that does):
- * -EINVAL/-EDQUOT 400, -ENOENT 404, -E2BIG 413, -EBUSY/-ENOSPC/-EROFS 503, anything else 500. */
-int api_status_from_err(int err);
-
-/* Fill a reply. Each replaces any previous body. */
-void api_reply_failure(struct api_reply *reply, int status, const char *reason);
-void api_reply_param_error(struct api_reply *reply, const char *param, const char *error);
-void api_reply_err(struct api_reply *reply, int err); /* a store/system error: 500 or 503 */
-/* A create refused because the collection holds its cap of objects (-EDQUOT from the store):
- * 400 tooMany<Collection>, e.g. tooManyCoSpaces, and a warning in the log. */
-void api_reply_too_many(struct api_reply *reply, const char *collection);
-/* Finishes x (see api_xml_finish) into a 200 reply, or a 500 when that fails. */
-struct api_xml;
-void api_reply_xml(struct api_reply *reply, struct api_xml *x);
-void api_reply_done(struct api_reply *reply); /* frees the body; reply may be reused */
-/* A new XML answer, or NULL after setting a 500 in *reply (out of memory). */
-struct api_xml *api_reply_xml_new(struct api_reply *reply);
-
-/* Dispatches one authenticated request. Always fills *reply (status, maybe body/headers). */
-void api_route(const struct api *api, struct store *st, const struct api_request *req,
-               struct api_reply *reply);
-
-/* ---- helpers for handlers (api/res/routes.c) ------------------------------------------------ */
-/* Parses offset/limit from the query: defaults 0 and page_default, limit capped at API_PAGE_MAX.
- * Returns 0, or -EINVAL with a parameterError already in *reply. */
-int api_page_from_query(const struct api_request *req, size_t page_default, size_t *ret_offset,
-                        size_t *ret_limit, struct api_reply *reply);
-/* Parses true/false in any case. Returns 0 or -EINVAL. */
-int api_parse_bool(const char *s, bool *ret);
-/* Parses a decimal integer in [min, max] (digits only, optional '-'). Returns 0 or -EINVAL. */
-int api_parse_int(const char *s, int64_t min, int64_t max, int64_t *ret);
-/* Copies an object id from the path into out[37] in lower case; -ENOENT if it is not a UUID. */
-int api_parse_id(const char *s, char out[37]);
-
-/* True when s is "host", "host:port", an IPv4 address with optional ":port", a bare IPv6
- * address, or "[v6]:port" / "[v6]", with host an RFC 1123 name and port 1-65535. */
-bool api_is_host_port(const char *s);
-/* True for an RFC 1123 host name or an IPv4 or IPv6 address, without a port. */
-bool api_is_domain(const char *s);
-
-/* List pages through the cache: api_list_cached() answers from it (returns true) when the page
- * for this key is current; otherwise it fills *ret_generation, to be passed to
- * api_list_remember() with the reply built from the store. api_changed() after every committed
- * write, before the reply. */
-bool api_list_cached(const struct api *api, const char *collection, const char *filter,
-                     size_t offset, size_t limit, uint64_t *ret_generation,
-                     struct api_reply *reply);
-void api_list_remember(const struct api *api, const char *collection, const char *filter,
-                       size_t offset, size_t limit, uint64_t generation,
-                       const struct api_reply *reply);
-void api_changed(const struct api *api);
-
-/* ---- resources -------------------------------------------------------------------------- */
-/* /api/v1/turnServers[/<id>]; id NULL for the collection. */
-void api_res_turn(const struct api *api, struct store *st, const struct api_request *req,
-                  const char *id, struct api_reply *reply);
-/* GET /api/v1/turnServers/<id>/status */
-void api_res_turn_status(const struct api *api, struct store *st, const struct api_request *req,
-                         const char *id, struct api_reply *reply);
-/* Hands a stored TURN server to the prober (after a create or an update, and at start). */
-void api_turn_probe(const struct api *api, const struct store_turn *t);
-/* Hands every stored TURN server to the prober. Returns 0 or a store error. */
-int api_turn_probe_all(const struct api *api, struct store *st);
-/* Calls and call legs (api/res/calls.c): the registry, and /calls[...] and /callLegs[...],
- * segs starting at the collection. */
-int api_calls_new(struct api_calls **ret);
-void api_calls_free(struct api_calls *c); /* NULL is a no-op */
-void api_calls_counts(struct api_calls *c, size_t *ret_calls, size_t *ret_active, size_t *ret_max);
-/* Sets how many legs with media (a socket each) are admitted at once: what turn_fds, the
- * descriptors left for TURN sockets (-1: no limit known), leaves after the prober's share, or
- * max_legs when it is lower (0: not set). Logs the figure; returns it. Before HTTP starts. */
-#define API_CALLS_UNLIMITED_BUDGET 100000 /* when RLIMIT_NOFILE sets no bound */
-size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs);
-/* The most calls at once (default 10,000). Calls live in memory, and POST /calls makes one for
- * any coSpace, so without a bound an API client could grow the registry, and the walk of it on
- * every leg's admission, without end; beyond it POST /calls is answered 400 tooManyCalls, as a
- * full collection is. */
-void api_calls_set_max_calls(struct api_calls *c, unsigned max_calls);
-/* The prober's share of turn_fds, the most probe sockets it may hold at once
- * (turn_prober_config.max_sockets): an eighth, at least 16; 0 (no cap) when turn_fds is -1. */
-size_t api_calls_prober_sockets(long turn_fds);
-struct api_calls_budget {
-    size_t media_legs, budget;           /* legs with media now, and the most admitted */
-    uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */
-};
-void api_calls_budget(struct api_calls *c, struct api_calls_budget *ret); /* thread-safe */
-void api_res_calls(const struct api *api, struct store *st, const struct api_request *req,
-                   char **segs, int n, struct api_reply *reply);
-void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,
-                       char **segs, int n, struct api_reply *reply);
-/* GET /api/v1/system/status */
-void api_res_system_status(const struct api *api, const struct api_request *req,
-                           struct api_reply *reply);
-
-/* ---- /metrics (api/res/metrics.c) ---------------------------------------------------------- */
-int api_metrics_new(struct api_metrics **ret);
-void api_metrics_free(struct api_metrics *m); /* NULL is a no-op */
-/* Counts one answered request (any thread; m NULL is a no-op). */
-void api_metrics_request(struct api_metrics *m, const char *method, const char *path, int status,
-                         int64_t duration_us);
-/* Counts one connection closed with its client still sending, drained (api/http/linger.h). */
-void api_metrics_lingered(struct api_metrics *m);
-/* /metrics shows auth's password verifications and throttle records (api/http/auth.h) from now on;
- * auth must outlive the scrapes. m NULL is a no-op. */
-void api_metrics_watch_auth(struct api_metrics *m, struct api_auth *auth);
-/* Why the server closed a connection before libmicrohttpd's own timeout (api/http/guard.h). */
-enum api_close_reason {
-    API_CLOSE_HEAD_DEADLINE, /* TLS handshake and headers not in within --header-timeout */
-    API_CLOSE_BODY_DEADLINE, /* body not in within --body-timeout */
-    API_CLOSE_IDLE_DEADLINE, /* no complete request line within a keep-alive wait */
-    API_CLOSE_EVICTED,       /* gave way to a new connection on a full port */
-    API_CLOSE_N,
-};
-/* Counts one such close. */
-void api_metrics_closed(struct api_metrics *m, enum api_close_reason why);
-/* GET /metrics: the Prometheus text format. */
-void api_res_metrics(const struct api *api, struct store *st, const struct api_request *req,
-                     struct api_reply *reply);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "api/config.h"
+#include "api/res/parse.h"
 
 struct option_def {
     const char *key;

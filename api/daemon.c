@@ -21,15 +21,19 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "api/http/auth.h"
-#include "api/res/cache.h"
-#include "api/datadir.h"
 #include "api/daemon.h"
+#include "api/datadir.h"
+#include "api/http/auth.h"
 #include "api/http/http.h"
 #include "api/http/linger.h"
-#include "api/log.h"
-#include "api/secret.h"
 #include "api/http/tls.h"
+#include "api/log.h"
+#include "api/metrics.h"
+#include "api/res/cache.h"
+#include "api/res/prober_link.h"
+#include "api/res/registry.h"
+#include "api/res/routes.h"
+#include "api/secret.h"
 #include "api/util.h"
 #include "media/media.h"
 #include "turnclient/turnclient.h"
@@ -309,6 +313,15 @@ static void plan_fds(const struct api_config *c, struct api_calls *calls, struct
     ret->prober_sockets = api_calls_prober_sockets(turn_fds); /* and the prober's */
 }
 
+/* The request counters, labelled as the router's table names its collections. */
+static int new_metrics(struct api_metrics **ret)
+{
+    struct api_metrics_labels labels = {.of = api_route_label};
+
+    labels.n = api_route_labels(labels.names, API_METRICS_MAX_LABELS);
+    return api_metrics_new(&labels, ret);
+}
+
 static int start_http(const struct api_config *c, const struct api_paths *p, const struct api *api,
                       struct api_auth *auth, const struct fd_plan *plan, struct api_http **ret)
 {
@@ -326,6 +339,8 @@ static int start_http(const struct api_config *c, const struct api_paths *p, con
         .header_timeout_s = c->header_timeout_s,
         .body_timeout_s = c->body_timeout_s,
         .db_path = p->db,
+        .route = api_route,
+        .wait = api_wait,
     };
     int r;
 
@@ -342,6 +357,7 @@ static int start_http(const struct api_config *c, const struct api_paths *p, con
     }
     hc.cert_pem = cert;
     hc.key_pem = key;
+    api_metrics_watch_auth(api->metrics, auth);
     r = api_http_start(&hc, api, auth, ret);
     OPENSSL_cleanse(key, len);
     free(key);
@@ -441,7 +457,7 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = api_cache_new(&api.cache);
     if (r == 0)
-        r = api_metrics_new(&api.metrics);
+        r = new_metrics(&api.metrics);
     if (r == 0)
         r = api_calls_new(&api.calls);
     if (r == 0) {

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/reply.h"
+#include "api/res/routes.h"
 #include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -26,6 +26,7 @@
 #include <openssl/ssl.h>
 
 #include "api/res/cache.h"
+#include "api/res/routes.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 

@@ -9,6 +9,11 @@
 #include <sqlite3.h>
 
 #include "api/api.h"
+#include "api/metrics.h"
+#include "api/reply.h"
+#include "api/res/parse.h"
+#include "api/res/registry.h"
+#include "api/res/routes.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -432,6 +437,94 @@ START_TEST(test_paths_and_methods)
 }
 END_TEST
 
+/* One route table gives every 405 its Allow header, including the calls collections, which
+ * parsed their own paths before and answered 405 without one. */
+START_TEST(test_405_has_allow_from_the_table)
+{
+    static const char inval[] =
+        "<?xml version=\"1.0\"?><failureDetails><invalidOperation /></failureDetails>";
+    static const struct {
+        enum api_method method;
+        const char *path, *allow;
+    } cases[] = {
+        {API_PUT, "/api/v1/calls", "GET, POST"},
+        {API_DELETE, "/api/v1/calls/", "GET, POST"},
+        {API_PUT, "/api/v1/calls/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", "GET, DELETE"},
+        {API_DELETE, "/api/v1/calls/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10/callLegs", "GET, POST"},
+        {API_PUT, "/api/v1/callLegs/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", "GET, DELETE"},
+        {API_OTHER, "/API/V1/CALLLEGS", "GET, POST"},
+        {API_POST, "/api/v1/turnServers/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10/status", "GET"},
+        {API_PUT, "/api/v1/coSpaces/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10/meetingEntryDetail",
+         "GET"},
+        {API_POST, "/metrics", "GET"},
+    };
+    struct api_reply r;
+
+    ck_assert_int_eq(api_calls_new(&ctx.api.calls), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        th_route(&ctx, cases[i].method, cases[i].path, NULL, NULL, &r);
+        ck_assert_int_eq(r.status, 405);
+        ck_assert_ptr_nonnull(r.allow);
+        ck_assert_str_eq(r.allow, cases[i].allow);
+        ck_assert_str_eq(r.body, inval);
+        free(r.body);
+    }
+    /* a path no route has is 404, whatever the method */
+    expect(API_PUT, "/api/v1/calls/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10/other", NULL, NULL, 404,
+           "<?xml version=\"1.0\"?><failureDetails><unrecognizedObject /></failureDetails>");
+    api_calls_free(ctx.api.calls);
+    ctx.api.calls = NULL;
+    /* without a call registry the calls collections do not exist */
+    expect(API_PUT, "/api/v1/calls", NULL, NULL, 404,
+           "<?xml version=\"1.0\"?><failureDetails><unrecognizedObject /></failureDetails>");
+}
+END_TEST
+
+/* Every collection of the table is a metrics label, and requests are counted under it. */
+START_TEST(test_every_route_has_a_metrics_label)
+{
+    static const char *const expected[] = {"turnServers", "coSpaces",    "inboundDialPlanRules",
+                                           "tenants",     "callBridges", "callBridgeGroups",
+                                           "calls",       "callLegs",    "callMatching",
+                                           "system",      "metrics",     "other"};
+    struct api_metrics_labels labels = {.of = api_route_label};
+    struct api_metrics *m;
+    char path[96], line[160], *text = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    labels.n = api_route_labels(labels.names, API_METRICS_MAX_LABELS);
+    ck_assert_uint_eq(labels.n, sizeof(expected) / sizeof(expected[0]));
+    for (size_t i = 0; i < labels.n; i++)
+        ck_assert_str_eq(labels.names[i], expected[i]);
+    ck_assert_str_eq(api_route_label("/metrics"), "metrics");
+    ck_assert_str_eq(api_route_label("/api/v1/COSPACES/x/meetingEntryDetail"), "coSpaces");
+    ck_assert_str_eq(api_route_label("/api/v1/nothing"), "other");
+    ck_assert_int_eq(api_metrics_new(&labels, &m), 0);
+    for (size_t i = 0; i + 2 < labels.n; i++) {
+        (void)snprintf(path, sizeof(path), "/api/v1/%s/x", labels.names[i]);
+        ck_assert_str_eq(api_route_label(path), labels.names[i]);
+        api_metrics_request(m, "GET", path, 200, 1000);
+    }
+    api_metrics_request(m, "GET", "/metrics", 200, 1000);
+    api_metrics_request(m, "GET", "/elsewhere", 404, 1000);
+    f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    api_metrics_render(f, m);
+    ck_assert_int_eq(fclose(f), 0);
+    for (size_t i = 0; i < labels.n; i++) {
+        (void)snprintf(
+            line, sizeof(line),
+            "callbridge_api_requests_total{method=\"GET\",collection=\"%s\",status=\"%d\"} "
+            "1\n",
+            labels.names[i], i + 1 == labels.n ? 404 : 200);
+        ck_assert_msg(strstr(text, line), "no %s", line);
+    }
+    free(text);
+    api_metrics_free(m);
+}
+END_TEST
+
 START_TEST(test_list_paging_and_filter)
 {
     char form[96], id[37], *body;
@@ -615,6 +708,8 @@ Suite *api_routes_suite(void)
     tcase_add_test(tc, test_put_is_partial_and_empty_unsets);
     tcase_add_test(tc, test_unknown_ids_and_delete);
     tcase_add_test(tc, test_paths_and_methods);
+    tcase_add_test(tc, test_405_has_allow_from_the_table);
+    tcase_add_test(tc, test_every_route_has_a_metrics_label);
     tcase_add_test(tc, test_list_paging_and_filter);
     tcase_add_test(tc, test_list_pages_never_stale);
     tcase_add_test(tc, test_limit_capped);

@@ -16,6 +16,7 @@
 #include "api/http/guard.h"
 #include "api/http/http.h"
 #include "api/log.h"
+#include "api/metrics.h"
 #include "api/util.h"
 
 #define NO_DEADLINE INT64_MAX

@@ -8,11 +8,11 @@
  * A request's state (its body, at most API_MAX_BODY bytes, and its start time) lives in
  * *req_cls from the first callback to on_completed(), which frees it on every path (done, error,
  * timeout). The last callback borrows a SQLite connection from a pool with one connection per
- * worker thread, authenticates, routes (api/res/routes.c) and queues the reply. Each connection's
- * stage goes to the connection table (api/http/guard.c), which closes the ones past their stage's
- * deadline and, on a full port, the ones holding it without completing requests. A connection
- * closed while its client is still sending lingers (api/http/linger.c). Shutdown refuses new
- * connections, waits until no request is in flight, then stops the daemons.
+ * worker thread, authenticates, routes (the router the composition root gives it) and queues the
+ * reply. Each connection's stage goes to the connection table (api/http/guard.c), which closes the
+ * ones past their stage's deadline and, on a full port, the ones holding it without completing
+ * requests. A connection closed while its client is still sending lingers (api/http/linger.c).
+ * Shutdown refuses new connections, waits until no request is in flight, then stops the daemons.
  * The first callback refuses, and closes the connection after, a request that another reader of
  * the same bytes could frame differently (api/http/framing.c). */
 #include <arpa/inet.h>
@@ -34,6 +34,8 @@
 #include "api/http/http.h"
 #include "api/http/linger.h"
 #include "api/log.h"
+#include "api/metrics.h"
+#include "api/reply.h"
 #include "api/util.h"
 #include "api/xml.h"
 
@@ -75,6 +77,10 @@ struct api_http {
     size_t n;
     const struct api *api;
     struct api_auth *auth;
+    void (*route)(const struct api *api, struct store *st, const struct api_request *req,
+                  struct api_reply *reply);
+    int (*wait)(const struct api *api, const char *wait_id, int64_t until_us,
+                void (*resume)(void *ctx), void *ctx);
     struct pool pool;
     atomic_int inflight;
     uint32_t id_base;          /* random at start: ids differ across restarts */
@@ -298,7 +304,7 @@ static enum MHD_Result suspend(struct api_http *h, struct MHD_Connection *conn,
 {
     rs->waited = true;
     MHD_suspend_connection(conn);
-    if (api_wait(h->api, reply->wait_id, reply->wait_until_us, resume, conn) < 0)
+    if (h->wait(h->api, reply->wait_id, reply->wait_until_us, resume, conn) < 0)
         MHD_resume_connection(conn);
     api_reply_done(reply);
     return MHD_YES;
@@ -462,7 +468,7 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
         req.form = &form;
         req.user = user;
         req.may_wait = !rs->waited;
-        api_route(h->api, st, &req, &reply);
+        h->route(h->api, st, &req, &reply);
     }
     pool_put(&h->pool, st);
     api_params_done(&query);
@@ -823,17 +829,19 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
     struct api_http *h;
     int r;
 
-    if (cfg->nports == 0 || cfg->nports > API_MAX_LISTEN || cfg->threads == 0)
+    if (cfg->nports == 0 || cfg->nports > API_MAX_LISTEN || cfg->threads == 0 || !cfg->route ||
+        !cfg->wait)
         return -EINVAL;
     h = calloc(1, sizeof(*h));
     if (!h)
         return -ENOMEM;
     h->api = api;
     h->auth = auth;
+    h->route = cfg->route;
+    h->wait = cfg->wait;
     h->limit = cfg->connection_limit;
     /* password checks leave a worker of each port free for clients already in (api/http/auth.h) */
     api_auth_set_verify_limit(auth, cfg->threads > 1 ? cfg->threads - 1 : 1);
-    api_metrics_watch_auth(api->metrics, auth);
     if (RAND_bytes((unsigned char *)&h->id_base, sizeof(h->id_base)) != 1)
         h->id_base = (uint32_t)api_now_us() ^ (uint32_t)getpid();
     r = pool_open(&h->pool, cfg->db_path, cfg->threads * cfg->nports);

@@ -28,6 +28,13 @@ struct api_http_config {
     unsigned linger_max;              /* sockets lingering at once (api/http/linger.h), all ports */
     const char *db_path;              /* every worker gets a pooled connection to it */
     const char *cert_pem, *key_pem;   /* PEM text */
+    /* Given by the composition root, so the edge calls no handler file: the router (always
+     * fills *reply), and the wait of a reply that asked to be answered later (wakes resume(ctx)
+     * from another thread; returns 0, or -errno to answer at once). */
+    void (*route)(const struct api *api, struct store *st, const struct api_request *req,
+                  struct api_reply *reply);
+    int (*wait)(const struct api *api, const char *wait_id, int64_t until_us,
+                void (*resume)(void *ctx), void *ctx);
 };
 
 /* Opens the store pool and starts one MHD daemon per port. 'api' and 'auth' must outlive the

@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "api/http/linger.h"
+#include "api/metrics.h"
 #include "api/util.h"
 
 #define WAKE_TAG UINT32_MAX

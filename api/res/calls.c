@@ -1,22 +1,22 @@
 /* api/res/calls.c: /api/v1/calls, /api/v1/calls/<id>/callLegs and /api/v1/callLegs
  * (cms-api.md §5; DESIGN.md "Media").
  *
- * DESIGN: calls and call legs are runtime objects, as in CMS: they live here, in memory, under a
- * mutex, and are gone after a restart. A leg with a remoteMediaAddress (an extension: where the
- * endpoint's media comes from and goes to) is anchored by the media thread (media/media.h); its
- * GET shows the CMS <status> tree where it applies and an extension <media> block with the TURN
- * server, the relayed address the endpoint must send to, and counters by class. An incoming leg
- * (POST /callLegs with destination=user@domain, or callId and passcode) goes through the call
- * matching of the inbound dial plan and joins the coSpace's call, created when there is none.
- * Admission happens here, under the registry's lock, before the answer: a call takes at most
- * MEDIA_MAX_LEGS_PER_CALL legs (participantLimitReached), and the node at most leg_budget legs
- * with media, each of which holds a socket (nodeParticipantLimitReached): the budget is what the
- * descriptor limit leaves for TURN sockets after the prober's share (api_calls_set_budget), and
- * the prober never holds more than that share at once (api_calls_prober_sockets, its
- * max_sockets), so neither legs nor probes take the descriptors the HTTP side was promised.
- * What the limit cannot bound: descriptors opened outside these counts (a CLI started by hand
- * in the process's name, a library's own files) and a later prlimit on the running daemon.
- * A leg refused is never handed to the media thread. */
+ * DESIGN: calls and call legs are runtime objects, as in CMS: they live in memory, in the registry
+ * (api/res/registry.c), under its mutex, and are gone after a restart. A leg with a
+ * remoteMediaAddress (an extension: where the endpoint's media comes from and goes to) is anchored
+ * by the media thread (media/media.h); its GET shows the CMS <status> tree where it applies and an
+ * extension <media> block with the TURN server, the relayed address the endpoint must send to, and
+ * counters by class. An incoming leg (POST /callLegs with destination=user@domain, or callId and
+ * passcode) goes through the call matching of the inbound dial plan and joins the coSpace's call,
+ * created when there is none. Admission happens here, under the registry's lock, before the answer:
+ * a call takes at most MEDIA_MAX_LEGS_PER_CALL legs (participantLimitReached), and the node at most
+ * leg_budget legs with media, each of which holds a socket (nodeParticipantLimitReached): the
+ * budget is what the descriptor limit leaves for TURN sockets after the prober's share
+ * (api_calls_set_budget), and the prober never holds more than that share at once
+ * (api_calls_prober_sockets, its max_sockets), so neither legs nor probes take the descriptors the
+ * HTTP side was promised. What the limit cannot bound: descriptors opened outside these counts (a
+ * CLI started by hand in the process's name, a library's own files) and a later prlimit on the
+ * running daemon. A leg refused is never handed to the media thread. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -27,6 +27,10 @@
 #include <strings.h>
 
 #include "api/log.h"
+#include "api/reply.h"
+#include "api/res/calls.h"
+#include "api/res/parse.h"
+#include "api/res/registry.h"
 #include "api/res/resource.h"
 #include "api/util.h"
 #include "api/xml.h"
@@ -34,176 +38,20 @@
 
 #define CALLS_PAGE_DEFAULT 10 /* clients step offset by 10 on /calls and /callLegs */
 
-struct call {
-    char id[STORE_ID_LEN + 1], cospace[STORE_ID_LEN + 1], name[STORE_TEXT_MAX + 1];
-    int64_t started_us;
-};
-
-struct leg {
-    char id[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
-    char remote_party[STORE_TEXT_MAX + 1], media_addr[64];
-    bool has_media;
-    int64_t started_us;
-};
-
-struct api_calls {
-    pthread_mutex_t lock;
-    struct call *calls;
-    struct leg *legs;
-    size_t ncalls, nlegs, cap_calls, cap_legs, max_legs;
-    size_t max_calls;                    /* api_calls_set_max_calls() */
-    size_t media_legs, leg_budget;       /* legs with media now, and the most admitted */
-    uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */
-};
-
-int api_calls_new(struct api_calls **ret)
-{
-    struct api_calls *c = calloc(1, sizeof(*c));
-
-    if (!c)
-        return -ENOMEM;
-    pthread_mutex_init(&c->lock, NULL);
-    c->leg_budget = SIZE_MAX; /* until api_calls_set_budget() */
-    c->max_calls = 10000;
-    *ret = c;
-    return 0;
-}
-
-void api_calls_free(struct api_calls *c)
-{
-    if (!c)
-        return;
-    pthread_mutex_destroy(&c->lock);
-    free(c->calls);
-    free(c->legs);
-    free(c);
-}
-
-void api_calls_counts(struct api_calls *c, size_t *ret_calls, size_t *ret_active, size_t *ret_max)
-{
-    pthread_mutex_lock(&c->lock);
-    *ret_calls = c->ncalls;
-    *ret_active = c->nlegs;
-    *ret_max = c->max_legs;
-    pthread_mutex_unlock(&c->lock);
-}
-
-void api_calls_budget(struct api_calls *c, struct api_calls_budget *ret)
-{
-    pthread_mutex_lock(&c->lock);
-    ret->media_legs = c->media_legs;
-    ret->budget = c->leg_budget;
-    ret->refused_call = c->refused_call;
-    ret->refused_node = c->refused_node;
-    pthread_mutex_unlock(&c->lock);
-}
-
-void api_calls_set_max_calls(struct api_calls *c, unsigned max_calls)
-{
-    pthread_mutex_lock(&c->lock);
-    c->max_calls = max_calls;
-    pthread_mutex_unlock(&c->lock);
-}
-
-size_t api_calls_prober_sockets(long turn_fds)
-{
-    if (turn_fds < 0)
-        return 0;
-    return turn_fds / 8 > 16 ? (size_t)(turn_fds / 8) : 16;
-}
-
-size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs)
-{
-    size_t derived = API_CALLS_UNLIMITED_BUDGET, budget;
-
-    if (turn_fds >= 0) { /* the prober keeps its share of the TURN sockets */
-        long prober = (long)api_calls_prober_sockets(turn_fds);
-
-        derived = turn_fds > prober ? (size_t)(turn_fds - prober) : 0;
-    }
-    budget = max_legs && max_legs < derived ? max_legs : derived;
-    if (max_legs > derived)
-        api_log(BASE_LOG_WARN,
-                "--max-legs %u is more than open files allow (RLIMIT_NOFILE): at most %zu call "
-                "legs with media; raise LimitNOFILE= or ulimit -n for more",
-                max_legs, derived);
-    else
-        api_log(BASE_LOG_INFO, "at most %zu call legs with media at once (%s)", budget,
-                max_legs        ? "--max-legs"
-                : turn_fds >= 0 ? "what RLIMIT_NOFILE leaves"
-                                : "default");
-    pthread_mutex_lock(&c->lock);
-    c->leg_budget = budget;
-    pthread_mutex_unlock(&c->lock);
-    return budget;
-}
-
-/* Call with the lock held. */
-static struct call *find_call(struct api_calls *c, const char *id)
-{
-    for (size_t i = 0; i < c->ncalls; i++)
-        if (strcmp(c->calls[i].id, id) == 0)
-            return &c->calls[i];
-    return NULL;
-}
-
-static struct leg *find_leg(struct api_calls *c, const char *id)
-{
-    for (size_t i = 0; i < c->nlegs; i++)
-        if (strcmp(c->legs[i].id, id) == 0)
-            return &c->legs[i];
-    return NULL;
-}
-
-static size_t legs_of(struct api_calls *c, const char *call)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < c->nlegs; i++)
-        n += strcmp(c->legs[i].call, call) == 0;
-    return n;
-}
-
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    void *p;
-
-    if (n < *cap)
-        return 0;
-    p = realloc(*v, (*cap ? *cap * 2 : 16) * size);
-    if (!p)
-        return -ENOMEM;
-    *v = p;
-    *cap = *cap ? *cap * 2 : 16;
-    return 0;
-}
-
-/* "ip:port" or "[v6]:port", numeric. */
+/* A numeric "v4:port" or "[v6]:port": the port is required, names are not resolved. */
 static int parse_media_addr(const char *s, struct sockaddr_storage *ss)
 {
-    char host[64];
-    const char *port;
+    char host[64], port[8];
     struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
                              .ai_socktype = SOCK_DGRAM},
                     *res;
-    int64_t p;
+    uint16_t p;
+    bool bracketed;
 
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-
-        if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof(host))
-            return -EINVAL;
-        snprintf(host, sizeof(host), "%.*s", (int)(close - s - 1), s + 1);
-        port = close + 2;
-    } else {
-        const char *colon = strrchr(s, ':');
-
-        if (!colon || strchr(s, ':') != colon || (size_t)(colon - s) >= sizeof(host))
-            return -EINVAL;
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
-        port = colon + 1;
-    }
-    if (api_parse_int(port, 1, 65535, &p) < 0 || getaddrinfo(host, port, &hints, &res) != 0)
+    if (api_parse_host_port(s, host, sizeof(host), &p, &bracketed) < 0 || p == 0)
+        return -EINVAL;
+    (void)snprintf(port, sizeof(port), "%u", (unsigned)p);
+    if (getaddrinfo(host, port, &hints, &res) != 0)
         return -EINVAL;
     memcpy(ss, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
@@ -212,7 +60,7 @@ static int parse_media_addr(const char *s, struct sockaddr_storage *ss)
 
 /* ---- calls -------------------------------------------------------------------------------- */
 
-static void write_call(struct api_xml *x, const struct call *c, bool full, size_t legs)
+static void write_call(struct api_xml *x, const struct api_call *c, bool full, size_t legs)
 {
     api_xml_start(x, "call");
     api_xml_attr(x, "id", c->id);
@@ -229,13 +77,14 @@ static void write_call(struct api_xml *x, const struct call *c, bool full, size_
  * Returns 0, -EDQUOT (max_calls calls already) or -ENOMEM. */
 static int new_call(struct api_calls *calls, const struct store_row *space, char *ret_id)
 {
-    struct call *c;
+    struct api_call *c;
     int r;
 
     pthread_mutex_lock(&calls->lock);
     r = calls->ncalls >= calls->max_calls ? -EDQUOT : 0;
     if (r == 0)
-        r = grow((void **)&calls->calls, &calls->cap_calls, calls->ncalls, sizeof(*calls->calls));
+        r = api_calls_grow((void **)&calls->calls, &calls->cap_calls, calls->ncalls,
+                           sizeof(*calls->calls));
     if (r == 0) {
         c = &calls->calls[calls->ncalls];
         memset(c, 0, sizeof(*c));
@@ -299,7 +148,7 @@ static void list_calls(const struct api *api, const struct api_request *req,
     api_xml_start(x, "calls");
     api_xml_attr_size(x, "total", total);
     for (size_t i = 0, n = 0; i < api->calls->ncalls && shown < limit; i++) {
-        const struct call *c = &api->calls->calls[i];
+        const struct api_call *c = &api->calls->calls[i];
 
         if (filter && *filter && strcasecmp(c->cospace, filter) != 0)
             continue;
@@ -327,10 +176,10 @@ static void drop_leg(const struct api *api, size_t i)
 static void delete_call(const struct api *api, const char *id, struct api_reply *reply)
 {
     struct api_calls *c = api->calls;
-    struct call *call;
+    struct api_call *call;
 
     pthread_mutex_lock(&c->lock);
-    call = find_call(c, id);
+    call = api_calls_find_call(c, id);
     if (call) {
         for (size_t i = c->nlegs; i-- > 0;)
             if (strcmp(c->legs[i].call, id) == 0)
@@ -346,14 +195,14 @@ static void delete_call(const struct api *api, const char *id, struct api_reply 
 static void get_call(const struct api *api, const char *id, struct api_reply *reply)
 {
     struct api_xml *x = api_reply_xml_new(reply);
-    struct call *call;
+    struct api_call *call;
 
     if (!x)
         return;
     pthread_mutex_lock(&api->calls->lock);
-    call = find_call(api->calls, id);
+    call = api_calls_find_call(api->calls, id);
     if (call)
-        write_call(x, call, true, legs_of(api->calls, id));
+        write_call(x, call, true, api_calls_legs_of(api->calls, id));
     pthread_mutex_unlock(&api->calls->lock);
     if (call) {
         api_reply_xml(reply, x);
@@ -409,7 +258,7 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
     struct api_calls *c = api->calls;
     const char *refused = NULL;
     size_t budget = 0;
-    struct leg *l = NULL;
+    struct api_leg *l = NULL;
     int r;
 
     if (party && strlen(party) > STORE_TEXT_MAX) {
@@ -422,11 +271,12 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
     }
     pthread_mutex_lock(&c->lock);
     budget = c->leg_budget;
-    if (!find_call(c, call_id)) {
+    if (!api_calls_find_call(c, call_id)) {
         r = -ENOENT;
     } else if ((refused = admission(c, call_id, media && *media && api->media))) {
         r = -EDQUOT;
-    } else if ((r = grow((void **)&c->legs, &c->cap_legs, c->nlegs, sizeof(*c->legs))) == 0) {
+    } else if ((r = api_calls_grow((void **)&c->legs, &c->cap_legs, c->nlegs, sizeof(*c->legs))) ==
+               0) {
         l = &c->legs[c->nlegs];
         memset(l, 0, sizeof(*l));
         r = api_uuid_new(l->id);
@@ -503,18 +353,18 @@ static void list_legs(const struct api *api, const struct api_request *req, cons
     if (api_page_from_query(req, CALLS_PAGE_DEFAULT, &offset, &limit, reply) < 0)
         return;
     pthread_mutex_lock(&c->lock);
-    if (call_id && !find_call(c, call_id)) {
+    if (call_id && !api_calls_find_call(c, call_id)) {
         pthread_mutex_unlock(&c->lock);
         api_reply_failure(reply, 404, "callDoesNotExist");
         return;
     }
     x = api_reply_xml_new(reply);
     if (x) {
-        total = call_id ? legs_of(c, call_id) : c->nlegs;
+        total = call_id ? api_calls_legs_of(c, call_id) : c->nlegs;
         api_xml_start(x, "callLegs");
         api_xml_attr_size(x, "total", total);
         for (size_t i = 0, n = 0; i < c->nlegs && shown < limit; i++) {
-            const struct leg *l = &c->legs[i];
+            const struct api_leg *l = &c->legs[i];
 
             if ((call_id && strcmp(l->call, call_id) != 0) || n++ < offset)
                 continue;
@@ -583,12 +433,12 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
 {
     static const char *const states[] = {"connecting", "connected", "failed"};
     struct media_leg_status ms = {.state = MEDIA_LEG_CONNECTING};
-    struct leg copy;
-    struct leg *l;
+    struct api_leg copy;
+    struct api_leg *l;
     struct api_xml *x;
 
     pthread_mutex_lock(&api->calls->lock);
-    l = find_leg(api->calls, id);
+    l = api_calls_find_leg(api->calls, id);
     if (l)
         copy = *l;
     pthread_mutex_unlock(&api->calls->lock);
@@ -638,54 +488,65 @@ static void delete_leg(const struct api *api, const char *id, struct api_reply *
 
 /* ---- routing ------------------------------------------------------------------------------ */
 
-void api_res_calls(const struct api *api, struct store *st, const struct api_request *req,
-                   char **segs, int n, struct api_reply *reply)
+/* An id from the path, or 404 <missing>. The router checked the method already. */
+static bool path_id(const char *id, char out[STORE_ID_LEN + 1], const char *missing,
+                    struct api_reply *reply)
 {
-    bool get = req->method == API_GET || req->method == API_HEAD;
-    char id[STORE_ID_LEN + 1];
+    if (api_parse_id(id, out) == 0)
+        return true;
+    api_reply_failure(reply, 404, missing);
+    return false;
+}
 
-    if (n >= 2 && api_parse_id(segs[1], id) < 0) {
-        api_reply_failure(reply, 404, "callDoesNotExist");
-        return;
-    }
-    if (n == 1 && get)
+static bool is_get(const struct api_request *req)
+{
+    return req->method == API_GET || req->method == API_HEAD;
+}
+
+void api_res_calls(const struct api *api, struct store *st, const struct api_request *req,
+                   const char *id, struct api_reply *reply)
+{
+    char lid[STORE_ID_LEN + 1];
+
+    if (!id && is_get(req))
         list_calls(api, req, reply);
-    else if (n == 1 && req->method == API_POST)
+    else if (!id)
         create_call(api, st, req, reply);
-    else if (n == 2 && get)
-        get_call(api, id, reply);
-    else if (n == 2 && req->method == API_DELETE)
-        delete_call(api, id, reply);
-    else if (n == 3 && strcasecmp(segs[2], "callLegs") == 0 && get)
-        list_legs(api, req, id, reply);
-    else if (n == 3 && strcasecmp(segs[2], "callLegs") == 0 && req->method == API_POST)
-        add_leg(api, id, req, reply);
-    else if (n <= 3)
-        api_reply_failure(reply, 405, "invalidOperation");
+    else if (!path_id(id, lid, "callDoesNotExist", reply))
+        return;
+    else if (is_get(req))
+        get_call(api, lid, reply);
     else
-        api_reply_failure(reply, 404, "unrecognizedObject");
+        delete_call(api, lid, reply);
+}
+
+void api_res_call_call_legs(const struct api *api, struct store *st, const struct api_request *req,
+                            const char *id, struct api_reply *reply)
+{
+    char lid[STORE_ID_LEN + 1];
+
+    (void)st;
+    if (!path_id(id, lid, "callDoesNotExist", reply))
+        return;
+    if (is_get(req))
+        list_legs(api, req, lid, reply);
+    else
+        add_leg(api, lid, req, reply);
 }
 
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,
-                       char **segs, int n, struct api_reply *reply)
+                       const char *id, struct api_reply *reply)
 {
-    bool get = req->method == API_GET || req->method == API_HEAD;
-    char id[STORE_ID_LEN + 1];
+    char lid[STORE_ID_LEN + 1];
 
-    if (n == 2 && api_parse_id(segs[1], id) < 0) {
-        api_reply_failure(reply, 404, "callLegDoesNotExist");
-        return;
-    }
-    if (n == 1 && get)
+    if (!id && is_get(req))
         list_legs(api, req, NULL, reply);
-    else if (n == 1 && req->method == API_POST)
+    else if (!id)
         incoming_leg(api, st, req, reply);
-    else if (n == 2 && get)
-        get_leg(api, id, reply);
-    else if (n == 2 && req->method == API_DELETE)
-        delete_leg(api, id, reply);
-    else if (n <= 2)
-        api_reply_failure(reply, 405, "invalidOperation");
+    else if (!path_id(id, lid, "callLegDoesNotExist", reply))
+        return;
+    else if (is_get(req))
+        get_leg(api, lid, reply);
     else
-        api_reply_failure(reply, 404, "unrecognizedObject");
+        delete_leg(api, lid, reply);
 }

@@ -1,8 +1,7 @@
 /* api/res/metrics.c: GET /metrics in the Prometheus text format (version 0.0.4), behind the same
- * Basic auth as the API. Per TURN host: reachable, smoothed RTT, probes by result; API requests
- * by method, collection and status with a latency histogram; active calls and legs; media
- * packets and bytes by class, drops. Request counts are atomics the HTTP threads add to; the
- * rest is read when scraped. */
+ * Basic auth as the API. Per TURN host: reachable, smoothed RTT, probes by result; active calls
+ * and legs; media packets and bytes by class, drops; password checks. The request counters
+ * the HTTP threads add to are api/metrics.c's; the rest is read when scraped. */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -15,112 +14,13 @@
 #include "api/api.h"
 #include "api/http/auth.h"
 #include "api/log.h"
+#include "api/metrics.h"
+#include "api/reply.h"
+#include "api/res/metrics.h"
+#include "api/res/registry.h"
 #include "api/util.h"
 #include "media/media.h"
 #include "turnclient/turnclient.h"
-
-static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "other"};
-#define N_METHODS (sizeof(methods) / sizeof(methods[0]))
-
-/* The first path segment after /api/v1/, as the API spells it, or "metrics", or "other". */
-static const char *const collections[] = {
-    "turnServers", "coSpaces", "inboundDialPlanRules", "tenants", "callBridges", "callBridgeGroups",
-    "calls",       "callLegs", "callMatching",         "system",  "metrics",     "other"};
-#define N_COLLECTIONS (sizeof(collections) / sizeof(collections[0]))
-
-static const int statuses[] = {200, 400, 401, 403, 404, 405,
-                               409, 413, 429, 500, 503, 0 /* other */};
-#define N_STATUSES (sizeof(statuses) / sizeof(statuses[0]))
-
-/* Seconds; the last bucket, +Inf, is the count. */
-static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                0.05,   0.1,   0.25,   0.5,   1,    2.5};
-#define N_BOUNDS (sizeof(bounds) / sizeof(bounds[0]))
-
-struct api_metrics {
-    _Atomic uint64_t requests[N_METHODS][N_COLLECTIONS][N_STATUSES];
-    _Atomic uint64_t le[N_BOUNDS]; /* requests that took at most bounds[i] (not cumulative) */
-    _Atomic uint64_t count, sum_us;
-    _Atomic uint64_t lingered;
-    struct api_auth *_Atomic auth; /* set once the HTTP edge starts */
-    _Atomic uint64_t closed[API_CLOSE_N];
-};
-
-int api_metrics_new(struct api_metrics **ret)
-{
-    *ret = calloc(1, sizeof(**ret));
-    return *ret ? 0 : -ENOMEM;
-}
-
-void api_metrics_free(struct api_metrics *m)
-{
-    free(m);
-}
-
-static size_t method_index(const char *method)
-{
-    for (size_t i = 0; i + 1 < N_METHODS; i++)
-        if (strcmp(method, methods[i]) == 0)
-            return i;
-    return N_METHODS - 1;
-}
-
-static size_t collection_index(const char *path)
-{
-    size_t n;
-
-    if (strcmp(path, "/metrics") == 0)
-        return N_COLLECTIONS - 2;
-    if (strncasecmp(path, "/api/v1/", 8) != 0)
-        return N_COLLECTIONS - 1;
-    path += 8;
-    n = strcspn(path, "/");
-    for (size_t i = 0; i + 2 < N_COLLECTIONS; i++)
-        if (strlen(collections[i]) == n && strncasecmp(path, collections[i], n) == 0)
-            return i;
-    return N_COLLECTIONS - 1;
-}
-
-void api_metrics_request(struct api_metrics *m, const char *method, const char *path, int status,
-                         int64_t duration_us)
-{
-    size_t s = N_STATUSES - 1;
-
-    if (!m)
-        return;
-    for (size_t i = 0; i + 1 < N_STATUSES; i++)
-        if (statuses[i] == status)
-            s = i;
-    atomic_fetch_add_explicit(&m->requests[method_index(method)][collection_index(path)][s], 1,
-                              memory_order_relaxed);
-    for (size_t i = 0; i < N_BOUNDS; i++) {
-        if ((double)duration_us <= bounds[i] * 1e6) {
-            atomic_fetch_add_explicit(&m->le[i], 1, memory_order_relaxed);
-            break;
-        }
-    }
-    atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->sum_us, (uint64_t)(duration_us > 0 ? duration_us : 0),
-                              memory_order_relaxed);
-}
-
-void api_metrics_lingered(struct api_metrics *m)
-{
-    if (m)
-        atomic_fetch_add_explicit(&m->lingered, 1, memory_order_relaxed);
-}
-
-void api_metrics_watch_auth(struct api_metrics *m, struct api_auth *auth)
-{
-    if (m)
-        atomic_store(&m->auth, auth);
-}
-
-void api_metrics_closed(struct api_metrics *m, enum api_close_reason why)
-{
-    if (m && why < API_CLOSE_N)
-        atomic_fetch_add_explicit(&m->closed[why], 1, memory_order_relaxed);
-}
 
 /* A label value as the text format wants it: backslash, double quote and newline escaped. */
 static void label(FILE *f, const char *s)
@@ -132,71 +32,6 @@ static void label(FILE *f, const char *s)
             fputs("\\n", f);
         else
             fputc(*s, f);
-    }
-}
-
-static void family(FILE *f, const char *name, const char *type, const char *help)
-{
-    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void render_requests(FILE *f, const struct api_metrics *m)
-{
-    uint64_t cumulative = 0;
-
-    family(f, "callbridge_api_requests_total", "counter",
-           "API requests answered, by method, collection and HTTP status.");
-    for (size_t a = 0; a < N_METHODS; a++)
-        for (size_t b = 0; b < N_COLLECTIONS; b++)
-            for (size_t c = 0; c < N_STATUSES; c++) {
-                uint64_t v = atomic_load(&m->requests[a][b][c]);
-
-                if (!v)
-                    continue;
-                fprintf(f, "callbridge_api_requests_total{method=\"%s\",collection=\"%s\",",
-                        methods[a], collections[b]);
-                if (statuses[c])
-                    fprintf(f, "status=\"%d\"} %llu\n", statuses[c], (unsigned long long)v);
-                else
-                    fprintf(f, "status=\"other\"} %llu\n", (unsigned long long)v);
-            }
-    family(f, "callbridge_api_request_duration_seconds", "histogram",
-           "Time from a request's headers to its answer being queued.");
-    for (size_t i = 0; i < N_BOUNDS; i++) {
-        cumulative += atomic_load(&m->le[i]);
-        fprintf(f, "callbridge_api_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bounds[i],
-                (unsigned long long)cumulative);
-    }
-    {
-        uint64_t count = atomic_load(&m->count);
-
-        /* count is read after the buckets, so +Inf is never below the last bucket */
-        fprintf(f, "callbridge_api_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-                (unsigned long long)(count > cumulative ? count : cumulative));
-        fprintf(f, "callbridge_api_request_duration_seconds_sum %.6f\n",
-                (double)atomic_load(&m->sum_us) / 1e6);
-        fprintf(f, "callbridge_api_request_duration_seconds_count %llu\n",
-                (unsigned long long)(count > cumulative ? count : cumulative));
-    }
-    family(f, "callbridge_http_lingering_closes_total", "counter",
-           "Connections the server closed while the client was still sending (an early 4xx): "
-           "what it sent on was drained, up to 2 s, so that it reads the answer instead of a "
-           "reset.");
-    fprintf(f, "callbridge_http_lingering_closes_total %llu\n",
-            (unsigned long long)atomic_load(&m->lingered));
-    family(f, "callbridge_log_suppressed_lines_total", "counter",
-           "Log lines dropped by the log's rate limit (each call site may log a burst, then "
-           "at its rate; the next line of a site says how many of its lines were dropped).");
-    fprintf(f, "callbridge_log_suppressed_lines_total %llu\n",
-            (unsigned long long)api_log_suppressed());
-    family(f, "callbridge_http_closed_connections_total", "counter",
-           "Connections the server closed before they completed a request in time (reason: "
-           "headers, body, keepAlive) or to admit a new one on a full port (evicted).");
-    for (size_t i = 0; i < API_CLOSE_N; i++) {
-        static const char *const reasons[API_CLOSE_N] = {"headers", "body", "keepAlive", "evicted"};
-
-        fprintf(f, "callbridge_http_closed_connections_total{reason=\"%s\"} %llu\n", reasons[i],
-                (unsigned long long)atomic_load(&m->closed[i]));
     }
 }
 
@@ -244,8 +79,9 @@ static void host_labels(FILE *f, const struct turn_seen *s, const struct turn_ho
 
 static void render_turn(FILE *f, const struct turn_walk *w)
 {
-    family(f, "callbridge_turn_host_reachable", "gauge",
-           "1 when the last probe of this TURN server address made an allocation, else 0.");
+    api_metrics_family(
+        f, "callbridge_turn_host_reachable", "gauge",
+        "1 when the last probe of this TURN server address made an allocation, else 0.");
     for (size_t i = 0; i < w->n; i++)
         for (size_t k = 0; k < w->v[i].status.nhosts; k++) {
             const struct turn_host_status *h = &w->v[i].status.hosts[k];
@@ -254,8 +90,9 @@ static void render_turn(FILE *f, const struct turn_walk *w)
             host_labels(f, &w->v[i], h);
             fprintf(f, "} %d\n", h->reachable ? 1 : 0);
         }
-    family(f, "callbridge_turn_host_rtt_seconds", "gauge",
-           "Smoothed round-trip time of the Allocate exchange, for reachable addresses.");
+    api_metrics_family(
+        f, "callbridge_turn_host_rtt_seconds", "gauge",
+        "Smoothed round-trip time of the Allocate exchange, for reachable addresses.");
     for (size_t i = 0; i < w->n; i++)
         for (size_t k = 0; k < w->v[i].status.nhosts; k++) {
             const struct turn_host_status *h = &w->v[i].status.hosts[k];
@@ -266,9 +103,10 @@ static void render_turn(FILE *f, const struct turn_walk *w)
             host_labels(f, &w->v[i], h);
             fprintf(f, "} %.6f\n", (double)h->rtt_us / 1e6);
         }
-    family(f, "callbridge_turn_probes_total", "counter",
-           "Probes of a TURN server address by result: ok, or the failureReason of the status "
-           "API.");
+    api_metrics_family(
+        f, "callbridge_turn_probes_total", "counter",
+        "Probes of a TURN server address by result: ok, or the failureReason of the status "
+        "API.");
     for (size_t i = 0; i < w->n; i++)
         for (size_t k = 0; k < w->v[i].status.nhosts; k++) {
             const struct turn_host_status *h = &w->v[i].status.hosts[k];
@@ -283,8 +121,8 @@ static void render_turn(FILE *f, const struct turn_walk *w)
                         (unsigned long long)h->probes[r]);
             }
         }
-    family(f, "callbridge_turn_dns_failures_total", "counter",
-           "Lookups of a TURN server's name that failed (failureReason dnsFailure).");
+    api_metrics_family(f, "callbridge_turn_dns_failures_total", "counter",
+                       "Lookups of a TURN server's name that failed (failureReason dnsFailure).");
     for (size_t i = 0; i < w->n; i++) {
         fprintf(f, "callbridge_turn_dns_failures_total{turn_server=\"%s\",server_address=\"",
                 w->v[i].turn.id);
@@ -316,22 +154,23 @@ static void render_media(FILE *f, const struct api *api)
 
     if (api->calls)
         api_calls_counts(api->calls, &calls, &legs, &max_legs);
-    family(f, "callbridge_calls_active", "gauge", "Calls in progress.");
+    api_metrics_family(f, "callbridge_calls_active", "gauge", "Calls in progress.");
     fprintf(f, "callbridge_calls_active %zu\n", calls);
-    family(f, "callbridge_call_legs_active", "gauge", "Call legs in progress.");
+    api_metrics_family(f, "callbridge_call_legs_active", "gauge", "Call legs in progress.");
     fprintf(f, "callbridge_call_legs_active %zu\n", legs);
     if (api->calls) {
         struct api_calls_budget b;
 
         api_calls_budget(api->calls, &b);
-        family(f, "callbridge_call_legs_media_budget", "gauge",
-               "Call legs with media admitted at most at once (--max-legs, RLIMIT_NOFILE).");
+        api_metrics_family(
+            f, "callbridge_call_legs_media_budget", "gauge",
+            "Call legs with media admitted at most at once (--max-legs, RLIMIT_NOFILE).");
         fprintf(f, "callbridge_call_legs_media_budget %zu\n", b.budget);
-        family(f, "callbridge_call_legs_media_active", "gauge",
-               "Call legs with media in progress (each holds a socket).");
+        api_metrics_family(f, "callbridge_call_legs_media_active", "gauge",
+                           "Call legs with media in progress (each holds a socket).");
         fprintf(f, "callbridge_call_legs_media_active %zu\n", b.media_legs);
-        family(f, "callbridge_call_legs_refused_total", "counter",
-               "Call legs refused at POST, by CMS failure reason.");
+        api_metrics_family(f, "callbridge_call_legs_refused_total", "counter",
+                           "Call legs refused at POST, by CMS failure reason.");
         fprintf(f, "callbridge_call_legs_refused_total{reason=\"participantLimitReached\"} %llu\n",
                 (unsigned long long)b.refused_call);
         fprintf(f,
@@ -341,18 +180,18 @@ static void render_media(FILE *f, const struct api *api)
     if (api->media)
         media_totals(api->media, &t);
     for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-        family(f, counters[i].name, "counter", counters[i].help);
+        api_metrics_family(f, counters[i].name, "counter", counters[i].help);
         for (int c = 0; c < MEDIA__CLASSES; c++)
             fprintf(f, "%s{class=\"%s\"} %llu\n", counters[i].name,
                     media_class_name((enum media_class)c),
                     (unsigned long long)*(const uint64_t *)((const char *)&t.cls[c] +
                                                             counters[i].offset));
     }
-    family(f, "callbridge_media_strangers_total", "counter",
-           "Datagrams from addresses other than a leg's endpoint, dropped.");
+    api_metrics_family(f, "callbridge_media_strangers_total", "counter",
+                       "Datagrams from addresses other than a leg's endpoint, dropped.");
     fprintf(f, "callbridge_media_strangers_total %llu\n", (unsigned long long)t.strangers);
-    family(f, "callbridge_media_malformed_total", "counter",
-           "Datagrams from TURN servers that were not valid TURN, dropped.");
+    api_metrics_family(f, "callbridge_media_malformed_total", "counter",
+                       "Datagrams from TURN servers that were not valid TURN, dropped.");
     fprintf(f, "callbridge_media_malformed_total %llu\n", (unsigned long long)t.malformed);
 }
 
@@ -390,7 +229,7 @@ static void render_auth(FILE *f, struct api_auth *auth)
     };
 
     for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
-        family(f, series[i].name, series[i].type, series[i].help);
+        api_metrics_family(f, series[i].name, series[i].type, series[i].help);
         fprintf(f, "%s %llu\n", series[i].name, series[i].value);
     }
 }
@@ -402,14 +241,15 @@ static void render_prober_sockets(FILE *f, struct turn_prober *p)
     size_t open_now, peak, max;
 
     turn_prober_sockets(p, &open_now, &peak, &max);
-    family(f, "callbridge_turn_prober_sockets", "gauge", "Probe sockets open now.");
+    api_metrics_family(f, "callbridge_turn_prober_sockets", "gauge", "Probe sockets open now.");
     fprintf(f, "callbridge_turn_prober_sockets %zu\n", open_now);
-    family(f, "callbridge_turn_prober_sockets_peak", "gauge",
-           "The most probe sockets open at once since the start.");
+    api_metrics_family(f, "callbridge_turn_prober_sockets_peak", "gauge",
+                       "The most probe sockets open at once since the start.");
     fprintf(f, "callbridge_turn_prober_sockets_peak %zu\n", peak);
-    family(f, "callbridge_turn_prober_sockets_max", "gauge",
-           "The most probe sockets allowed at once: the prober's share of what RLIMIT_NOFILE "
-           "leaves (0: no cap). More probes wait their turn.");
+    api_metrics_family(
+        f, "callbridge_turn_prober_sockets_max", "gauge",
+        "The most probe sockets allowed at once: the prober's share of what RLIMIT_NOFILE "
+        "leaves (0: no cap). More probes wait their turn.");
     fprintf(f, "callbridge_turn_prober_sockets_max %zu\n", max);
 }
 
@@ -439,9 +279,9 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
         render_prober_sockets(f, api->prober);
     render_media(f, api);
     if (api->metrics)
-        render_requests(f, api->metrics);
-    if (api->metrics && atomic_load(&api->metrics->auth))
-        render_auth(f, atomic_load(&api->metrics->auth));
+        api_metrics_render(f, api->metrics);
+    if (api_metrics_auth(api->metrics))
+        render_auth(f, api_metrics_auth(api->metrics));
     if (fclose(f) != 0) {
         free(body);
         api_reply_err(reply, -ENOMEM);

@@ -5,6 +5,9 @@
 #define API_RESOURCE_H
 
 #include "api/api.h"
+#include "api/reply.h"
+#include "api/res/list.h"
+#include "api/res/parse.h"
 
 enum api_kind {
     AK_TEXT,   /* printable UTF-8, at most max_len bytes (255 when 0) */

@@ -3,6 +3,9 @@
 #include <errno.h>
 
 #include "api/api.h"
+#include "api/reply.h"
+#include "api/res/registry.h"
+#include "api/res/system.h"
 #include "api/util.h"
 #include "api/xml.h"
 

@@ -13,6 +13,11 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/reply.h"
+#include "api/res/list.h"
+#include "api/res/parse.h"
+#include "api/res/prober_link.h"
+#include "api/res/turn.h"
 #include "api/util.h"
 #include "api/xml.h"
 #include "turnclient/turnclient.h"

@@ -1,5 +1,4 @@
-/* api/res/turn_status.c: GET /api/v1/turnServers/<id>/status, and the link from stored TURN
- * servers to the prober (turnclient/prober.c).
+/* api/res/turn_status.c: GET /api/v1/turnServers/<id>/status.
  *
  * DESIGN: the answer comes at once from the latest probe. A server that has never finished a
  * probe asks to be answered later (api_reply.wait_id): the HTTP layer suspends the connection
@@ -12,91 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-
-#include "api/api.h"
+#include "api/reply.h"
+#include "api/res/parse.h"
+#include "api/res/prober_link.h"
+#include "api/res/turn_status.h"
 #include "api/xml.h"
 #include "turnclient/turnclient.h"
-
-/* Splits "host", "host:port", "v4:port", "v6", "[v6]" or "[v6]:port" into host and port
- * (0 when absent). The value was validated on the way in (api_is_host_port). */
-static void split_host_port(const char *s, char *host, size_t cap, uint16_t *port)
-{
-    const char *colon = strrchr(s, ':');
-    size_t n;
-
-    *port = 0;
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-
-        n = close ? (size_t)(close - s - 1) : 0;
-        if (close && close[1] == ':')
-            *port = (uint16_t)atoi(close + 2);
-        s++;
-    } else if (colon && strchr(s, ':') == colon) { /* one colon: host:port */
-        n = (size_t)(colon - s);
-        *port = (uint16_t)atoi(colon + 1);
-    } else { /* no colon, or a bare IPv6 address */
-        n = strlen(s);
-    }
-    n = n < cap - 1 ? n : cap - 1;
-    memcpy(host, s, n);
-    host[n] = '\0';
-}
-
-/* Decrypts a sealed field into out (cap bytes); "" when unset or unreadable. */
-static void unseal(const struct api *api, const char *id, const char *field,
-                   const unsigned char *blob, size_t len, char *out, size_t cap)
-{
-    char aad[64];
-
-    out[0] = '\0';
-    if (len == 0)
-        return;
-    (void)snprintf(aad, sizeof(aad), "%s/%s", id, field);
-    if (api_secret_open(&api->secret, aad, blob, len, out, cap) < 0)
-        out[0] = '\0';
-}
-
-void api_turn_probe(const struct api *api, const struct store_turn *t)
-{
-    struct turn_server_spec spec = {0};
-
-    if (!api->prober)
-        return;
-    (void)snprintf(spec.id, sizeof(spec.id), "%s", t->id);
-    split_host_port(t->server_address, spec.host, sizeof(spec.host), &spec.port);
-    if (!spec.port) /* the type's default: 3478, 443 for Lync/Skype edges (cms-api.md §2.1) */
-        spec.port = strcmp(t->type, "lyncEdge") == 0 ? 443 : 3478;
-    spec.tcp_port = t->has_tcp_port_number_override ? (uint16_t)t->tcp_port_number_override : 0;
-    (void)snprintf(spec.username, sizeof(spec.username), "%s", t->username);
-    unseal(api, t->id, "password", t->password, t->password_len, spec.password,
-           sizeof(spec.password));
-    spec.use_shared_secret = t->use_short_term_credentials && t->shared_secret_len > 0;
-    unseal(api, t->id, "sharedSecret", t->shared_secret, t->shared_secret_len, spec.shared_secret,
-           sizeof(spec.shared_secret));
-    (void)turn_prober_set(api->prober, &spec);
-    OPENSSL_cleanse(&spec, sizeof(spec));
-}
-
-static int probe_one(const struct store_turn *t, void *userdata)
-{
-    api_turn_probe(userdata, t);
-    return 0;
-}
-
-int api_turn_probe_all(const struct api *api, struct store *st)
-{
-    return store_turn_foreach(st, probe_one, (void *)(uintptr_t)api);
-}
-
-int api_wait(const struct api *api, const char *wait_id, int64_t until_us,
-             void (*resume)(void *ctx), void *ctx)
-{
-    if (!api->prober)
-        return -ENOENT;
-    return turn_prober_wait(api->prober, wait_id, until_us, resume, ctx);
-}
 
 /* success: every host allocated; failure: none did; partialFailure: some. */
 static const char *summary(const struct turn_server_status *s)

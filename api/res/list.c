@@ -1,0 +1,55 @@
+/* api/res/list.c: list pages through the rendered-page cache (api/res/cache.h): the key of a
+ * page, the lookup before the store is read, the remembering after, and the invalidation after
+ * every committed write. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/reply.h"
+#include "api/res/cache.h"
+#include "api/res/list.h"
+
+/* Length-prefixes the filter, so that no filter value can make two keys equal. */
+static int list_key(char *key, size_t cap, const char *collection, const char *filter,
+                    size_t offset, size_t limit)
+{
+    int n = snprintf(key, cap, "%s|%zu|%zu|%zu:%s", collection, offset, limit,
+                     filter ? strlen(filter) : 0, filter ? filter : "");
+
+    return n < 0 || (size_t)n >= cap ? -E2BIG : 0;
+}
+
+bool api_list_cached(const struct api *api, const char *collection, const char *filter,
+                     size_t offset, size_t limit, uint64_t *ret_generation, struct api_reply *reply)
+{
+    char key[API_CACHE_MAX_KEY];
+    char *body;
+    size_t len;
+
+    *ret_generation = api->cache ? api_cache_generation(api->cache) : 0;
+    if (!api->cache || list_key(key, sizeof(key), collection, filter, offset, limit) < 0 ||
+        api_cache_get(api->cache, key, *ret_generation, &body, &len) < 0)
+        return false;
+    api_reply_done(reply);
+    reply->status = 200;
+    reply->body = body;
+    reply->len = len;
+    return true;
+}
+
+void api_list_remember(const struct api *api, const char *collection, const char *filter,
+                       size_t offset, size_t limit, uint64_t generation,
+                       const struct api_reply *reply)
+{
+    char key[API_CACHE_MAX_KEY];
+
+    if (api->cache && reply->status == 200 && reply->body &&
+        list_key(key, sizeof(key), collection, filter, offset, limit) == 0)
+        api_cache_put(api->cache, key, generation, reply->body, reply->len);
+}
+
+void api_changed(const struct api *api)
+{
+    if (api->cache)
+        api_cache_changed(api->cache);
+}

@@ -1,0 +1,65 @@
+/* api/res/registry.h: the in-memory registry of calls and call legs, and its admission limits.
+ * The layout is shared with the calls handler (api/res/calls.c), which reads and changes it
+ * under lock; everyone else uses the functions. */
+#ifndef API_RES_REGISTRY_H
+#define API_RES_REGISTRY_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct api_call {
+    char id[STORE_ID_LEN + 1], cospace[STORE_ID_LEN + 1], name[STORE_TEXT_MAX + 1];
+    int64_t started_us;
+};
+
+struct api_leg {
+    char id[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
+    char remote_party[STORE_TEXT_MAX + 1], media_addr[64];
+    bool has_media;
+    int64_t started_us;
+};
+
+struct api_calls {
+    pthread_mutex_t lock;
+    struct api_call *calls;
+    struct api_leg *legs;
+    size_t ncalls, nlegs, cap_calls, cap_legs, max_legs;
+    size_t max_calls;                    /* api_calls_set_max_calls() */
+    size_t media_legs, leg_budget;       /* legs with media now, and the most admitted */
+    uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */
+};
+
+int api_calls_new(struct api_calls **ret);
+void api_calls_free(struct api_calls *c); /* NULL is a no-op */
+void api_calls_counts(struct api_calls *c, size_t *ret_calls, size_t *ret_active, size_t *ret_max);
+/* Sets how many legs with media (a socket each) are admitted at once: what turn_fds, the
+ * descriptors left for TURN sockets (-1: no limit known), leaves after the prober's share, or
+ * max_legs when it is lower (0: not set). Logs the figure; returns it. Before HTTP starts. */
+#define API_CALLS_UNLIMITED_BUDGET 100000 /* when RLIMIT_NOFILE sets no bound */
+size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs);
+/* The most calls at once (default 10,000). Calls live in memory, and POST /calls makes one for
+ * any coSpace, so without a bound an API client could grow the registry, and the walk of it on
+ * every leg's admission, without end; beyond it POST /calls is answered 400 tooManyCalls, as a
+ * full collection is. */
+void api_calls_set_max_calls(struct api_calls *c, unsigned max_calls);
+/* The prober's share of turn_fds, the most probe sockets it may hold at once
+ * (turn_prober_config.max_sockets): an eighth, at least 16; 0 (no cap) when turn_fds is -1. */
+size_t api_calls_prober_sockets(long turn_fds);
+struct api_calls_budget {
+    size_t media_legs, budget;           /* legs with media now, and the most admitted */
+    uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */
+};
+void api_calls_budget(struct api_calls *c, struct api_calls_budget *ret); /* thread-safe */
+
+/* Lookups and growth, with c->lock held. */
+struct api_call *api_calls_find_call(struct api_calls *c, const char *id);
+struct api_leg *api_calls_find_leg(struct api_calls *c, const char *id);
+size_t api_calls_legs_of(struct api_calls *c, const char *call); /* legs of that call */
+/* Makes room in *v (of *cap elements of size bytes) for element n. Returns 0 or -ENOMEM. */
+int api_calls_grow(void **v, size_t *cap, size_t n, size_t size);
+
+#endif
