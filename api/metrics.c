@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/http/auth.h"
 #include "api/log.h"
 #include "api/metrics.h"
+#include "api/util.h"
 
 static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "other"};
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
@@ -104,11 +106,6 @@ void api_metrics_watch_auth(struct api_metrics *m, struct api_auth *auth)
         atomic_store(&m->auth, auth);
 }
 
-struct api_auth *api_metrics_auth(struct api_metrics *m)
-{
-    return m ? atomic_load(&m->auth) : NULL;
-}
-
 void api_metrics_closed(struct api_metrics *m, enum api_close_reason why)
 {
     if (m && why < API_CLOSE_N)
@@ -118,6 +115,46 @@ void api_metrics_closed(struct api_metrics *m, enum api_close_reason why)
 void api_metrics_family(FILE *f, const char *name, const char *type, const char *help)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The edge's password checks and login throttle (api/http/auth.h). */
+static void render_auth(FILE *f, struct api_auth *auth)
+{
+    struct api_auth_stats s;
+
+    api_auth_stats(auth, api_now_us(), &s);
+    const struct {
+        const char *name, *type, *help;
+        unsigned long long value;
+    } series[] = {
+        {"callbridge_auth_verifications_total", "counter",
+         "Passwords checked against their slow hash (cached credentials need none).",
+         s.verifications},
+        {"callbridge_auth_verifications_busy_total", "counter",
+         "Password checks that found every verification slot busy: the request waited "
+         "(suspended, at most 2 s) or was answered 503.",
+         s.busy},
+        {"callbridge_auth_verification_waits_total", "counter",
+         "Times a request was suspended to wait for a verification slot.", s.waited},
+        {"callbridge_auth_verifications_running", "gauge", "Password checks running now.",
+         s.verifying},
+        {"callbridge_auth_verifications_peak", "gauge",
+         "The most password checks that ever ran at once.", s.peak},
+        {"callbridge_auth_verifications_limit", "gauge",
+         "The most password checks allowed to run at once.", s.limit},
+        {"callbridge_auth_throttle_records", "gauge",
+         "Client addresses with failed logins being counted or in backoff.", s.records},
+        {"callbridge_auth_trusted_addresses", "gauge",
+         "Client addresses that logged in lately, whose records strangers cannot take.", s.trusted},
+        {"callbridge_auth_throttle_overflow_total", "counter",
+         "Failed logins counted in the shared record: the throttle table had no room.",
+         s.overflowed},
+    };
+
+    for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
+        api_metrics_family(f, series[i].name, series[i].type, series[i].help);
+        fprintf(f, "%s %llu\n", series[i].name, series[i].value);
+    }
 }
 
 void api_metrics_render(FILE *f, struct api_metrics *m)
@@ -181,4 +218,6 @@ void api_metrics_render(FILE *f, struct api_metrics *m)
         fprintf(f, "callbridge_http_closed_connections_total{reason=\"%s\"} %llu\n", reasons[i],
                 (unsigned long long)atomic_load(&m->closed[i]));
     }
+    if (atomic_load(&m->auth))
+        render_auth(f, atomic_load(&m->auth));
 }

@@ -28,7 +28,6 @@ void api_metrics_lingered(struct api_metrics *m);
 /* /metrics shows auth's password verifications and throttle records (api/http/auth.h) from now on;
  * auth must outlive the scrapes. m NULL is a no-op. */
 void api_metrics_watch_auth(struct api_metrics *m, struct api_auth *auth);
-struct api_auth *api_metrics_auth(struct api_metrics *m); /* NULL until watched, or m NULL */
 /* Why the server closed a connection before libmicrohttpd's own timeout (api/http/guard.h). */
 enum api_close_reason {
     API_CLOSE_HEAD_DEADLINE, /* TLS handshake and headers not in within --header-timeout */

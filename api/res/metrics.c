@@ -12,7 +12,6 @@
 #include <strings.h>
 
 #include "api/api.h"
-#include "api/http/auth.h"
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/reply.h"
@@ -195,45 +194,6 @@ static void render_media(FILE *f, const struct api *api)
     fprintf(f, "callbridge_media_malformed_total %llu\n", (unsigned long long)t.malformed);
 }
 
-static void render_auth(FILE *f, struct api_auth *auth)
-{
-    struct api_auth_stats s;
-
-    api_auth_stats(auth, api_now_us(), &s);
-    const struct {
-        const char *name, *type, *help;
-        unsigned long long value;
-    } series[] = {
-        {"callbridge_auth_verifications_total", "counter",
-         "Passwords checked against their slow hash (cached credentials need none).",
-         s.verifications},
-        {"callbridge_auth_verifications_busy_total", "counter",
-         "Password checks that found every verification slot busy: the request waited "
-         "(suspended, at most 2 s) or was answered 503.",
-         s.busy},
-        {"callbridge_auth_verification_waits_total", "counter",
-         "Times a request was suspended to wait for a verification slot.", s.waited},
-        {"callbridge_auth_verifications_running", "gauge", "Password checks running now.",
-         s.verifying},
-        {"callbridge_auth_verifications_peak", "gauge",
-         "The most password checks that ever ran at once.", s.peak},
-        {"callbridge_auth_verifications_limit", "gauge",
-         "The most password checks allowed to run at once.", s.limit},
-        {"callbridge_auth_throttle_records", "gauge",
-         "Client addresses with failed logins being counted or in backoff.", s.records},
-        {"callbridge_auth_trusted_addresses", "gauge",
-         "Client addresses that logged in lately, whose records strangers cannot take.", s.trusted},
-        {"callbridge_auth_throttle_overflow_total", "counter",
-         "Failed logins counted in the shared record: the throttle table had no room.",
-         s.overflowed},
-    };
-
-    for (size_t i = 0; i < sizeof(series) / sizeof(series[0]); i++) {
-        api_metrics_family(f, series[i].name, series[i].type, series[i].help);
-        fprintf(f, "%s %llu\n", series[i].name, series[i].value);
-    }
-}
-
 /* The prober's sockets against its share of the descriptors (issue 12): a peak at the cap
  * means probes waited their turn, and a cycle over many servers took longer. */
 static void render_prober_sockets(FILE *f, struct turn_prober *p)
@@ -280,8 +240,6 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
     render_media(f, api);
     if (api->metrics)
         api_metrics_render(f, api->metrics);
-    if (api_metrics_auth(api->metrics))
-        render_auth(f, api_metrics_auth(api->metrics));
     if (fclose(f) != 0) {
         free(body);
         api_reply_err(reply, -ENOMEM);
