@@ -130,6 +130,29 @@ static void anchor(struct media_leg *l, const char *exclude, int64_t now)
     publish(l, MEDIA_LEG_CONNECTING, "allocating on the TURN server");
 }
 
+/* The channel to the endpoint is bound: the path may send to the leg (l->ready), and the
+ * relayed address the endpoint sends to is published. */
+static void connected(struct media_leg *l, const struct turn_alloc_info *info, int64_t now)
+{
+    const struct sockaddr_in6 *in6 = (const void *)&info->relayed;
+    const struct sockaddr_in *in = (const void *)&info->relayed;
+
+    l->ready = true;
+    pthread_mutex_lock(&l->m->lock);
+    l->pub.lifetime_left_s = (info->expires_us - now) / 1000000;
+    if (info->relayed.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &in->sin_addr, l->pub.relayed, sizeof(l->pub.relayed));
+        l->pub.relayed_port = ntohs(in->sin_port);
+    } else {
+        inet_ntop(AF_INET6, &in6->sin6_addr, l->pub.relayed, sizeof(l->pub.relayed));
+        l->pub.relayed_port = ntohs(in6->sin6_port);
+    }
+    pthread_mutex_unlock(&l->m->lock);
+    publish(l, MEDIA_LEG_CONNECTED, NULL);
+    base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s: anchored on turnServer %s at %s port %u",
+              l->id, l->server.spec.id, l->pub.relayed, l->pub.relayed_port);
+}
+
 /* Moves a leg on after its allocation did something. */
 void media_leg_advance(struct media_leg *l, int64_t now)
 {
@@ -155,26 +178,8 @@ void media_leg_advance(struct media_leg *l, int64_t now)
             fail_leg(l, "cannot bind a channel to the endpoint", now);
         return;
     }
-    if (!l->ready && turn_alloc_peer_ready(l->alloc, (struct sockaddr *)&l->remote)) {
-        const struct sockaddr_in6 *in6 = (const void *)&info.relayed;
-        const struct sockaddr_in *in = (const void *)&info.relayed;
-
-        l->ready = true;
-        pthread_mutex_lock(&l->m->lock);
-        l->pub.lifetime_left_s = (info.expires_us - now) / 1000000;
-        if (info.relayed.ss_family == AF_INET) {
-            inet_ntop(AF_INET, &in->sin_addr, l->pub.relayed, sizeof(l->pub.relayed));
-            l->pub.relayed_port = ntohs(in->sin_port);
-        } else {
-            inet_ntop(AF_INET6, &in6->sin6_addr, l->pub.relayed, sizeof(l->pub.relayed));
-            l->pub.relayed_port = ntohs(in6->sin6_port);
-        }
-        pthread_mutex_unlock(&l->m->lock);
-        publish(l, MEDIA_LEG_CONNECTED, NULL);
-        base_logf(&l->m->cfg.log, BASE_LOG_INFO,
-                  "callLeg %s: anchored on turnServer %s at %s port %u", l->id, l->server.spec.id,
-                  l->pub.relayed, l->pub.relayed_port);
-    }
+    if (!l->ready && turn_alloc_peer_ready(l->alloc, (struct sockaddr *)&l->remote))
+        connected(l, &info, now);
 }
 
 /* Every second: failed legs try again, legs on a server the prober lost move elsewhere, and

@@ -59,6 +59,47 @@ static bool same_endpoint(const struct sockaddr_storage *a, const struct sockadd
     }
 }
 
+/* ---- the path, from the socket down ------------------------------------------------------ */
+
+static void on_datagram(struct media_leg *l, const uint8_t *buf, size_t len, int64_t now_us);
+static bool is_from_endpoint(struct media_leg *l, const struct turn_data *d);
+static void forward(struct media_leg *l, const uint8_t *data, size_t len, int64_t now_us);
+static int send_to(struct media_leg *o, const uint8_t *data, size_t len);
+
+void media_path_on_readable(struct media_leg *l, int64_t now_us)
+{
+    uint8_t buf[2048];
+
+    for (int i = 0; i < BATCH && l->alloc; i++) {
+        ssize_t n = recv(l->fd, buf, sizeof(buf), 0);
+
+        if (n >= 0) {
+            on_datagram(l, buf, (size_t)n, now_us);
+            continue;
+        }
+        if (errno != EAGAIN && errno != EINTR)
+            turn_alloc_on_error(l->alloc, -errno);
+        break;
+    }
+}
+/* Decode, check the sender, forward; what is not peer data is the allocation's. */
+static void on_datagram(struct media_leg *l, const uint8_t *buf, size_t len, int64_t now_us)
+{
+    struct turn_data d;
+    int r = turn_data_decode(buf, len, false, &d);
+
+    if (r == -ENOMSG) { /* an answer to one of the allocation's requests */
+        turn_alloc_feed(l->alloc, buf, len, now_us);
+        return;
+    }
+    if (r < 0) { /* an empty datagram too: dropped and counted as malformed */
+        l->malformed_path++;
+        return;
+    }
+    if (is_from_endpoint(l, &d))
+        forward(l, d.ptr, d.len, turn_now_us());
+}
+
 /* Is d from the leg's endpoint? ChannelData on the endpoint's channel is (the leg's allocation
  * has no other peer); on any other channel it is not data for us (RFC 8656 §12.6: unbound). A
  * Data indication from an address without permission is not for us either (§10.4); from the
@@ -81,23 +122,6 @@ static bool is_from_endpoint(struct media_leg *l, const struct turn_data *d)
         return true;
     atomic_fetch_add_explicit(&l->strangers, 1, memory_order_relaxed);
     return false;
-}
-
-/* Sends data to leg o's endpoint through o's allocation. Returns 0 or -errno. */
-static int send_to(struct media_leg *o, const uint8_t *data, size_t len)
-{
-    uint8_t frame[MAX_FRAME];
-    uint16_t channel = turn_alloc_channel(o->alloc, (const struct sockaddr *)&o->remote);
-    long n;
-
-    if (!channel)
-        return -ENOTCONN;
-    n = turn_channel_data_encode(frame, sizeof(frame), channel, data, len, false);
-    if (n < 0)
-        return (int)n;
-    if (send(o->fd, frame, (size_t)n, MSG_NOSIGNAL) < 0 && errno != EAGAIN)
-        return -errno;
-    return 0;
 }
 
 /* Counts what the endpoint sent and forwards it to every other ready leg of the call. */
@@ -123,36 +147,19 @@ static void forward(struct media_leg *l, const uint8_t *data, size_t len, int64_
         count(l, c, MEDIA_C_DROP, 1);
 }
 
-static void on_datagram(struct media_leg *l, const uint8_t *buf, size_t len, int64_t now_us)
+/* Sends data to leg o's endpoint through o's allocation. Returns 0 or -errno. */
+static int send_to(struct media_leg *o, const uint8_t *data, size_t len)
 {
-    struct turn_data d;
-    int r = turn_data_decode(buf, len, false, &d);
+    uint8_t frame[MAX_FRAME];
+    uint16_t channel = turn_alloc_channel(o->alloc, (const struct sockaddr *)&o->remote);
+    long n;
 
-    if (r == -ENOMSG) { /* an answer to one of the allocation's requests */
-        turn_alloc_feed(l->alloc, buf, len, now_us);
-        return;
-    }
-    if (r < 0) { /* an empty datagram too: dropped and counted as malformed */
-        l->malformed_path++;
-        return;
-    }
-    if (is_from_endpoint(l, &d))
-        forward(l, d.ptr, d.len, turn_now_us());
-}
-
-void media_path_on_readable(struct media_leg *l, int64_t now_us)
-{
-    uint8_t buf[2048];
-
-    for (int i = 0; i < BATCH && l->alloc; i++) {
-        ssize_t n = recv(l->fd, buf, sizeof(buf), 0);
-
-        if (n >= 0) {
-            on_datagram(l, buf, (size_t)n, now_us);
-            continue;
-        }
-        if (errno != EAGAIN && errno != EINTR)
-            turn_alloc_on_error(l->alloc, -errno);
-        break;
-    }
+    if (!channel)
+        return -ENOTCONN;
+    n = turn_channel_data_encode(frame, sizeof(frame), channel, data, len, false);
+    if (n < 0)
+        return (int)n;
+    if (send(o->fd, frame, (size_t)n, MSG_NOSIGNAL) < 0 && errno != EAGAIN)
+        return -errno;
+    return 0;
 }
