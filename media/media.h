@@ -1,7 +1,8 @@
 /* media/media.h: the media anchor. Each call leg is a TURN allocation on the reachable TURN
  * server with the lowest smoothed RTT (turnclient's prober says which), with a channel bound to
  * the leg's remote endpoint; what an endpoint sends to its leg's relayed address is forwarded to
- * every other leg of the same call. One thread owns every leg (media/media.c). */
+ * every other leg of the same call. One thread owns every leg (media/loop.c); media/media.c
+ * lists the module's files. */
 #ifndef MEDIA_MEDIA_H
 #define MEDIA_MEDIA_H
 
@@ -10,6 +11,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "base/base.h"
+
 #define MEDIA_MAX_LEGS_PER_CALL 32 /* the API refuses more (participantLimitReached) */
 
 struct turn_prober;
@@ -17,9 +20,7 @@ struct media; /* opaque */
 
 struct media_config {
     struct turn_prober *prober;
-    /* Log lines from the media thread; may be NULL. */
-    void (*log)(void *userdata, int level, const char *msg);
-    void *userdata;
+    struct base_logger log; /* lines from the media thread; fn may be NULL */
 };
 
 /* Datagram classes (RFC 7983), for counters. */

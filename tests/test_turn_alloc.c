@@ -41,14 +41,28 @@ static int drv_send(void *userdata, const uint8_t *buf, size_t len)
     return send(d->fd, buf, len, 0) < 0 ? -errno : 0;
 }
 
-static void drv_on_data(void *userdata, const struct sockaddr *peer, const uint8_t *data,
-                        size_t len)
-{
-    struct drv *d = userdata;
+static struct sockaddr_in g_peer; /* the one peer of the live tests */
 
-    d->got_len = len < sizeof(d->got) ? len : sizeof(d->got);
-    memcpy(d->got, data, d->got_len);
-    memcpy(&d->got_from, peer, sizeof(struct sockaddr_in));
+/* The driver's data path, as media's: peer data is decoded here, answers go to the machine. A
+ * ChannelData frame is the peer's when it comes on the channel bound to it. */
+static void drv_input(struct drv *d, const uint8_t *buf, size_t len)
+{
+    struct turn_data data;
+    int r = turn_data_decode(buf, len, false, &data);
+
+    if (r < 0) {
+        turn_alloc_feed(d->a, buf, len, now_us());
+        return;
+    }
+    if (data.channel) {
+        ck_assert_uint_eq(data.channel, turn_alloc_channel(d->a, (struct sockaddr *)&g_peer));
+        memcpy(&d->got_from, &g_peer, sizeof(g_peer));
+    } else {
+        ck_assert(turn_alloc_has_permission(d->a, (struct sockaddr *)&data.peer));
+        memcpy(&d->got_from, &data.peer, sizeof(struct sockaddr_in));
+    }
+    d->got_len = data.len < sizeof(d->got) ? data.len : sizeof(d->got);
+    memcpy(d->got, data.ptr, d->got_len);
 }
 
 static struct sockaddr_in loopback(unsigned short port)
@@ -66,8 +80,7 @@ static void drv_open(struct drv *d, unsigned short port, const char *user, const
                                     .software = "cb-test",
                                     .max_stale_nonce = 3,
                                     .send = drv_send,
-                                    .userdata = d,
-                                    .on_data = drv_on_data};
+                                    .userdata = d};
     struct sockaddr_in sin = loopback(port);
 
     memset(d, 0, sizeof(*d));
@@ -107,7 +120,7 @@ static void drv_run(struct drv *d, bool (*done)(const struct drv *), int64_t max
             ssize_t n = recv(d->fd, buf, sizeof(buf), 0);
 
             if (n > 0)
-                turn_alloc_feed(d->a, buf, (size_t)n, now_us());
+                drv_input(d, buf, (size_t)n);
             else if (n < 0)
                 turn_alloc_on_error(d->a, -errno);
         }
@@ -126,8 +139,6 @@ static bool have_data(const struct drv *d)
 {
     return d->got_len > 0;
 }
-
-static struct sockaddr_in g_peer; /* the peer peer_ready() waits for */
 
 static bool peer_ready(const struct drv *d)
 {

@@ -9,6 +9,7 @@
 
 #include "tests/suites.h"
 #include "turnclient/stun.h"
+#include "turnclient/turnclient.h"
 
 /* Decodes hex (whitespace ignored) into out; returns the byte count. */
 static size_t unhex(const char *hex, uint8_t *out, size_t cap)
@@ -357,7 +358,7 @@ START_TEST(test_chrome_coturn_capture)
 }
 END_TEST
 
-START_TEST(test_channel_data_and_demux)
+START_TEST(test_channel_data_framing)
 {
     uint8_t buf[64], pion[] = {0x40, 0x00, 0x02, 0x23, 0x16, 0xfe, 0xfd};
     struct stun_bytes d;
@@ -389,19 +390,87 @@ START_TEST(test_channel_data_and_demux)
     ck_assert_int_eq(stun_channel_data_decode(pion, sizeof(pion), false, &ch, &d), -EINVAL);
     ck_assert_int_eq(
         stun_channel_data_decode((const uint8_t *)"\x50\x00\x00\x00", 4, false, &ch, &d), -EINVAL);
+}
+END_TEST
 
-    for (unsigned b = 0; b < 256; b++) {
-        uint8_t x = (uint8_t)b;
-        enum stun_demux want = b <= 3                 ? STUN_DEMUX_STUN
-                               : b >= 16 && b <= 19   ? STUN_DEMUX_ZRTP
-                               : b >= 20 && b <= 63   ? STUN_DEMUX_DTLS
-                               : b >= 64 && b <= 79   ? STUN_DEMUX_CHANNEL_DATA
-                               : b >= 128 && b <= 191 ? STUN_DEMUX_RTP
-                                                      : STUN_DEMUX_DROP;
+/* RFC 7983 §7 by the first byte, on both sides of every boundary: 3|4 (STUN), 15|16 and 19|20
+ * (ZRTP), 63|64 (DTLS), 79|80 (ChannelData, RFC 8656 §12.4), 127|128 and 191|192 (RTP/RTCP);
+ * and RFC 5761 §4 by the second byte: 191|192 and 223|224 (RTCP packet types). */
+START_TEST(test_demux_at_every_boundary_byte)
+{
+    static const struct {
+        uint8_t first;
+        enum turn_demux want;
+    } v[] = {{0, TURN_DEMUX_STUN},          {3, TURN_DEMUX_STUN},  {4, TURN_DEMUX_DROP},
+             {15, TURN_DEMUX_DROP},         {16, TURN_DEMUX_ZRTP}, {19, TURN_DEMUX_ZRTP},
+             {20, TURN_DEMUX_DTLS},         {63, TURN_DEMUX_DTLS}, {64, TURN_DEMUX_CHANNEL_DATA},
+             {79, TURN_DEMUX_CHANNEL_DATA}, {80, TURN_DEMUX_DROP}, {127, TURN_DEMUX_DROP},
+             {128, TURN_DEMUX_RTP},         {191, TURN_DEMUX_RTP}, {192, TURN_DEMUX_DROP},
+             {255, TURN_DEMUX_DROP}};
+    static const struct {
+        uint8_t second;
+        enum turn_demux want;
+    } pt[] = {{0, TURN_DEMUX_RTP},    {191, TURN_DEMUX_RTP},  {192, TURN_DEMUX_RTCP},
+              {200, TURN_DEMUX_RTCP}, {223, TURN_DEMUX_RTCP}, {224, TURN_DEMUX_RTP}};
+    uint8_t buf[2] = {0x80, 0};
 
-        ck_assert_int_eq(stun_demux(&x, 1), want);
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        buf[0] = v[i].first;
+        ck_assert_msg(turn_demux(buf, 1) == v[i].want, "first byte %u", v[i].first);
     }
-    ck_assert_int_eq(stun_demux(buf, 0), STUN_DEMUX_DROP);
+    for (size_t i = 0; i < sizeof(pt) / sizeof(pt[0]); i++) {
+        buf[0] = 0x80;
+        buf[1] = pt[i].second;
+        ck_assert_msg(turn_demux(buf, 2) == pt[i].want, "second byte %u", pt[i].second);
+        buf[0] = 0xbf; /* the last first byte of RTP/RTCP */
+        ck_assert_msg(turn_demux(buf, 2) == pt[i].want, "0xbf, second byte %u", pt[i].second);
+    }
+    buf[0] = 0x80;
+    buf[1] = 200;
+    ck_assert_int_eq(turn_demux(buf, 1), TURN_DEMUX_RTP); /* no second byte: not RTCP */
+    ck_assert_int_eq(turn_demux(buf, 0), TURN_DEMUX_DROP);
+}
+END_TEST
+
+/* The data path's decode: ChannelData gives its channel and payload, a Data indication its
+ * peer and payload; an answer is -ENOMSG (the state machine's), the rest -EINVAL. */
+START_TEST(test_data_decode_channel_data_and_data_indication)
+{
+    static const uint8_t tid[12] = {1, 2, 3};
+    struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(5004)};
+    uint8_t buf[128];
+    struct stun_writer w;
+    struct turn_data d;
+    long n;
+
+    n = turn_channel_data_encode(buf, sizeof(buf), 0x4001, (const uint8_t *)"rtp", 3, false);
+    ck_assert_int_eq(n, 7);
+    ck_assert_int_eq(turn_data_decode(buf, (size_t)n, false, &d), 0);
+    ck_assert_uint_eq(d.channel, 0x4001);
+    ck_assert(d.ptr == buf + 4 && d.len == 3);
+    ck_assert_int_eq(turn_data_decode(buf, 6, false, &d), -EINVAL); /* truncated */
+
+    inet_pton(AF_INET, "192.0.2.7", &peer.sin_addr);
+    stun_writer_init(&w, buf, sizeof(buf), STUN_DATA, STUN_INDICATION, tid);
+    stun_put_addr(&w, STUN_ATTR_XOR_PEER_ADDRESS, (const struct sockaddr *)&peer);
+    stun_put_bytes(&w, STUN_ATTR_DATA, "media", 5);
+    n = stun_writer_finish(&w);
+    ck_assert_int_eq(turn_data_decode(buf, (size_t)n, false, &d), 0);
+    ck_assert_uint_eq(d.channel, 0);
+    check_addr(&d.peer, "192.0.2.7", 5004);
+    ck_assert(d.len == 5 && memcmp(d.ptr, "media", 5) == 0);
+
+    stun_writer_init(&w, buf, sizeof(buf), STUN_DATA, STUN_INDICATION, tid); /* no DATA */
+    stun_put_addr(&w, STUN_ATTR_XOR_PEER_ADDRESS, (const struct sockaddr *)&peer);
+    n = stun_writer_finish(&w);
+    ck_assert_int_eq(turn_data_decode(buf, (size_t)n, false, &d), -EINVAL);
+
+    stun_writer_init(&w, buf, sizeof(buf), STUN_REFRESH, STUN_SUCCESS, tid);
+    stun_put_u32(&w, STUN_ATTR_LIFETIME, 600);
+    n = stun_writer_finish(&w);
+    ck_assert_int_eq(turn_data_decode(buf, (size_t)n, false, &d), -ENOMSG);
+    ck_assert_int_eq(turn_data_decode(buf, 19, false, &d), -EINVAL); /* short header */
+    ck_assert_int_eq(turn_data_decode((const uint8_t *)"\x80", 1, false, &d), -EINVAL); /* RTP */
 }
 END_TEST
 
@@ -453,7 +522,9 @@ Suite *turn_stun_suite(void)
     tcase_add_test(tc, test_coturn_known_answers);
     tcase_add_test(tc, test_built_response_verifies_both_ways);
     tcase_add_test(tc, test_chrome_coturn_capture);
-    tcase_add_test(tc, test_channel_data_and_demux);
+    tcase_add_test(tc, test_channel_data_framing);
+    tcase_add_test(tc, test_demux_at_every_boundary_byte);
+    tcase_add_test(tc, test_data_decode_channel_data_and_data_indication);
     tcase_add_test(tc, test_malformed_attributes_refused);
     suite_add_tcase(s, tc);
     return s;

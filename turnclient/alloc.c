@@ -504,18 +504,6 @@ static void on_stun(struct turn_alloc *a, const uint8_t *buf, size_t len, int64_
         a->dropped++;
         return;
     }
-    if (m.cls == STUN_INDICATION && m.method == STUN_DATA) {
-        /* RFC 8656 §10.4: only from peers we gave a permission to */
-        if (!m.has_xor_peer || !m.data.ptr ||
-            find_peer(a, (const struct sockaddr *)&m.xor_peer, false) < 0) {
-            a->dropped++;
-            return;
-        }
-        if (a->cfg.on_data)
-            a->cfg.on_data(a->cfg.userdata, (const struct sockaddr *)&m.xor_peer, m.data.ptr,
-                           m.data.len);
-        return;
-    }
     if (m.cls != STUN_SUCCESS && m.cls != STUN_ERROR) {
         a->dropped++;
         return;
@@ -523,40 +511,14 @@ static void on_stun(struct turn_alloc *a, const uint8_t *buf, size_t len, int64_
     on_response(a, &m, now_us);
 }
 
-static void on_channel_data(struct turn_alloc *a, const uint8_t *buf, size_t len)
-{
-    struct stun_bytes data;
-    uint16_t channel;
-
-    if (stun_channel_data_decode(buf, len, a->cfg.reliable, &channel, &data) < 0) {
-        a->dropped++;
-        return;
-    }
-    for (int i = 0; i < TURN_MAX_PEERS; i++) {
-        const struct peer *p = &a->peers[i];
-
-        if (p->used && p->chan_ok && p->channel == channel) {
-            if (a->cfg.on_data)
-                a->cfg.on_data(a->cfg.userdata, (const struct sockaddr *)&p->addr, data.ptr,
-                               data.len);
-            return;
-        }
-    }
-    a->dropped++; /* RFC 8656 §12.6: unbound channel */
-}
-
+/* Peer data (ChannelData, Data indications) is decoded by the owner's data path with
+ * turn_data_decode, never here: this machine sees only the answers to its requests. */
 int turn_alloc_feed(struct turn_alloc *a, const uint8_t *buf, size_t len, int64_t now_us)
 {
-    switch (stun_demux(buf, len)) {
-    case STUN_DEMUX_STUN:
+    if (turn_demux(buf, len) == TURN_DEMUX_STUN)
         on_stun(a, buf, len, now_us);
-        break;
-    case STUN_DEMUX_CHANNEL_DATA:
-        on_channel_data(a, buf, len);
-        break;
-    default:
+    else
         a->dropped++;
-    }
     return 0;
 }
 
@@ -706,6 +668,18 @@ bool turn_alloc_peer_ready(const struct turn_alloc *a, const struct sockaddr *pe
     return i >= 0 && a->peers[i].perm_ok && (!a->peers[i].channel || a->peers[i].chan_ok);
 }
 
+uint16_t turn_alloc_channel(const struct turn_alloc *a, const struct sockaddr *peer)
+{
+    int i = find_peer(a, peer, true);
+
+    return i >= 0 && a->peers[i].chan_ok ? a->peers[i].channel : 0;
+}
+
+bool turn_alloc_has_permission(const struct turn_alloc *a, const struct sockaddr *peer)
+{
+    return find_peer(a, peer, false) >= 0;
+}
+
 int turn_alloc_send(struct turn_alloc *a, const struct sockaddr *peer, const uint8_t *data,
                     size_t len)
 {
@@ -715,7 +689,7 @@ int turn_alloc_send(struct turn_alloc *a, const struct sockaddr *peer, const uin
     long n;
 
     if (i >= 0 && a->peers[i].chan_ok) {
-        n = stun_channel_data_encode(buf, sizeof(buf), a->peers[i].channel, data, len,
+        n = turn_channel_data_encode(buf, sizeof(buf), a->peers[i].channel, data, len,
                                      a->cfg.reliable);
         return n < 0 ? (int)n : a->cfg.send(a->cfg.userdata, buf, (size_t)n);
     }

@@ -19,6 +19,7 @@
 #include <openssl/params.h>
 
 #include "turnclient/stun.h"
+#include "turnclient/turnclient.h"
 
 #define FINGERPRINT_XOR 0x5354554eu
 #define MI_LEN 20
@@ -599,22 +600,25 @@ long stun_stream_frame_len(const uint8_t *buf, size_t len)
     return -EINVAL;
 }
 
-enum stun_demux stun_demux(const uint8_t *buf, size_t len)
+/* RFC 7983 §7 by the first byte; RFC 5761 §4 tells RTCP from RTP by the second: RTCP packet
+ * types are 192-223, which RTP (marker bit and payload type) never uses when payload types
+ * 64-95 are avoided, as RFC 5761 asks. */
+enum turn_demux turn_demux(const uint8_t *buf, size_t len)
 {
     uint8_t b;
 
     if (len == 0)
-        return STUN_DEMUX_DROP;
+        return TURN_DEMUX_DROP;
     b = buf[0];
     if (b <= 3)
-        return STUN_DEMUX_STUN;
+        return TURN_DEMUX_STUN;
     if (b >= 16 && b <= 19)
-        return STUN_DEMUX_ZRTP;
+        return TURN_DEMUX_ZRTP;
     if (b >= 20 && b <= 63)
-        return STUN_DEMUX_DTLS;
+        return TURN_DEMUX_DTLS;
     if (b >= 64 && b <= 79)
-        return STUN_DEMUX_CHANNEL_DATA;
+        return TURN_DEMUX_CHANNEL_DATA;
     if (b >= 128 && b <= 191)
-        return STUN_DEMUX_RTP;
-    return STUN_DEMUX_DROP;
+        return len > 1 && buf[1] >= 192 && buf[1] <= 223 ? TURN_DEMUX_RTCP : TURN_DEMUX_RTP;
+    return TURN_DEMUX_DROP;
 }

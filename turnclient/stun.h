@@ -162,16 +162,7 @@ long stun_channel_data_decode(const uint8_t *buf, size_t len, bool pad, uint16_t
  * than 4 bytes are there yet, or -EINVAL when the stream holds neither. */
 long stun_stream_frame_len(const uint8_t *buf, size_t len);
 
-/* RFC 7983 / RFC 8656 Table 3, by the first byte of a datagram. */
-enum stun_demux {
-    STUN_DEMUX_STUN,
-    STUN_DEMUX_ZRTP,
-    STUN_DEMUX_DTLS,
-    STUN_DEMUX_CHANNEL_DATA,
-    STUN_DEMUX_RTP, /* RTP or RTCP */
-    STUN_DEMUX_DROP,
-};
-enum stun_demux stun_demux(const uint8_t *buf, size_t len);
+/* The RFC 7983 demux is public: turn_demux() in turnclient.h. */
 
 /* CRC-32 (ISO-HDLC, as FINGERPRINT uses before its XOR). */
 uint32_t stun_crc32(const uint8_t *buf, size_t len);

@@ -58,8 +58,6 @@ struct turn_alloc_config {
     struct turn_txn_config txn;
     turn_send_fn send; /* to the server */
     void *userdata;
-    /* Data from a peer (ChannelData or Data indication), or NULL. */
-    void (*on_data)(void *userdata, const struct sockaddr *peer, const uint8_t *data, size_t len);
 };
 
 struct turn_alloc_info {
@@ -81,8 +79,10 @@ void turn_alloc_free(struct turn_alloc *a); /* NULL is a no-op */
 
 /* Sends the first (unauthenticated) Allocate. Returns 0 or a send error. */
 int turn_alloc_start(struct turn_alloc *a, int64_t now_us);
-/* Feeds one datagram (UDP) or one complete frame (TCP) from the server. Malformed input, and
- * answers to no transaction of ours, are counted and dropped. Returns 0. */
+/* Feeds one datagram (UDP) or one complete frame (TCP) from the server: the answers to our
+ * requests. Peer data is not for the state machine but for the owner's data path
+ * (turn_data_decode); fed here it is counted and dropped, like malformed input and answers to no
+ * transaction of ours. Returns 0. */
 int turn_alloc_feed(struct turn_alloc *a, const uint8_t *buf, size_t len, int64_t now_us);
 /* Drives retransmissions, refreshes and timeouts; call at turn_alloc_next_deadline(). */
 void turn_alloc_on_timer(struct turn_alloc *a, int64_t now_us);
@@ -100,14 +100,54 @@ int turn_alloc_add_peer(struct turn_alloc *a, const struct sockaddr *peer, uint1
                         int64_t now_us);
 /* True once the server confirmed the permission (and the channel, if one was asked for). */
 bool turn_alloc_peer_ready(const struct turn_alloc *a, const struct sockaddr *peer);
-/* Sends data to peer through the relay: ChannelData when its channel is bound, else a Send
- * indication. Returns 0, -ENOTCONN (no permission yet), or a send error. */
+/* The channel bound to peer (address and port) and confirmed by the server, or 0. A plain
+ * query for the data path, which frames with it (turn_channel_data_encode). */
+uint16_t turn_alloc_channel(const struct turn_alloc *a, const struct sockaddr *peer);
+/* True when a permission was asked for peer's IP address, whatever the port (RFC 8656 §9: a
+ * permission is by address): data from any other address is none of ours. */
+bool turn_alloc_has_permission(const struct turn_alloc *a, const struct sockaddr *peer);
+/* Sends data to peer through the relay through cfg.send: ChannelData when its channel is bound,
+ * else a Send indication. For owners without a data path of their own (tests, the benchmark's
+ * endpoints); media frames its own (turn_channel_data_encode). Returns 0, -ENOTCONN (no permission
+ * yet), or a send error. */
 int turn_alloc_send(struct turn_alloc *a, const struct sockaddr *peer, const uint8_t *data,
                     size_t len);
 
 void turn_alloc_get_info(const struct turn_alloc *a, struct turn_alloc_info *ret_info);
 /* Datagrams dropped: malformed, unmatched, or failing integrity. */
 uint64_t turn_alloc_dropped(const struct turn_alloc *a);
+
+/* ---- the data path: pure framing of peer data (RFC 7983, RFC 8656 §11, §12) ---------------- */
+
+/* What a datagram is, by its first byte (RFC 7983, RFC 8656 §12.4 for ChannelData); RTP and
+ * RTCP apart by the payload type in the second byte (RFC 5761 §4: 192-223 is RTCP). */
+enum turn_demux {
+    TURN_DEMUX_STUN,         /* 0-3 */
+    TURN_DEMUX_ZRTP,         /* 16-19 */
+    TURN_DEMUX_DTLS,         /* 20-63 */
+    TURN_DEMUX_CHANNEL_DATA, /* 64-79 */
+    TURN_DEMUX_RTP,          /* 128-191, second byte not 192-223 (or absent) */
+    TURN_DEMUX_RTCP,         /* 128-191, second byte 192-223 */
+    TURN_DEMUX_DROP,         /* empty, or any other first byte */
+};
+enum turn_demux turn_demux(const uint8_t *buf, size_t len);
+
+/* Peer data inside a datagram from the TURN server: a view into that datagram. */
+struct turn_data {
+    uint16_t channel;             /* ChannelData: its channel; 0 for a Data indication */
+    struct sockaddr_storage peer; /* Data indication: its XOR-PEER-ADDRESS; unset for ChannelData */
+    const uint8_t *ptr;
+    size_t len;
+};
+/* Decodes a ChannelData frame (RFC 8656 §12.4; padded when reliable) or a Data indication
+ * (§11.6, which must carry XOR-PEER-ADDRESS and DATA). Pure. Returns 0; -ENOMSG for a
+ * well-formed STUN message that is not a Data indication (an answer: turn_alloc_feed's);
+ * -EINVAL for anything else (malformed, or neither STUN nor ChannelData). */
+int turn_data_decode(const uint8_t *buf, size_t len, bool reliable, struct turn_data *ret_data);
+/* Frames data for channel (0x4000-0x4FFF) into buf: ChannelData, padded to 4 bytes when
+ * reliable. Pure. Returns the frame length, -EINVAL or -ENOSPC. */
+long turn_channel_data_encode(uint8_t *buf, size_t cap, uint16_t channel, const uint8_t *data,
+                              size_t len, bool reliable);
 
 /* ---- the prober ------------------------------------------------------------------------- */
 #define TURN_PROBER_MAX_ADDRS 8 /* addresses per name (A and AAAA together) */
