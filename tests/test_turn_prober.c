@@ -1,6 +1,7 @@
 /* tests/test_turn_prober.c: the prober thread against real peers: coturn (UDP and TCP, wrong
  * password, quota across cycles, redirect), nothing listening, an unresolvable name, and a fake
- * Expressway-style responder that answers authenticated Allocates with 431. */
+ * Expressway-style responder that answers authenticated Allocates with 431; and, without any
+ * peer, what a probe's outcome says (turnclient/verdict.c) with known values. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 
 #include "tests/helpers.h"
 #include "tests/suites.h"
+#include "turnclient/prober_int.h"
 #include "turnclient/stun.h"
 #include "turnclient/turnclient.h"
 
@@ -765,6 +767,98 @@ START_TEST(test_socket_cap_queues_probes)
 }
 END_TEST
 
+/* RFC 6298 with alpha 1/8 in integer microseconds: the first sample starts the history, each
+ * later one moves it an eighth of the way (truncated toward zero). */
+START_TEST(test_srtt_smoothing)
+{
+    ck_assert_int_eq(turn_srtt_update(-1, 40000), 40000);
+    ck_assert_int_eq(turn_srtt_update(40000, 48000), 41000);
+    ck_assert_int_eq(turn_srtt_update(41000, 33000), 40000);
+    ck_assert_int_eq(turn_srtt_update(80000, 0), 70000);
+    ck_assert_int_eq(turn_srtt_update(1000, 1007), 1000); /* 7/8 of a microsecond is lost */
+    ck_assert_int_eq(turn_srtt_update(0, 800), 100);      /* 0 is a history, not "none" */
+}
+END_TEST
+
+static struct turn_host_status host_of(const char *address, uint16_t port, bool tcp)
+{
+    struct turn_host_status h = {.port = port, .tcp = tcp};
+
+    snprintf(h.address, sizeof(h.address), "%s", address);
+    return h;
+}
+
+/* A host's history is keyed by address, port and transport, starts empty, and a full table
+ * gives no entry rather than reusing another host's. */
+START_TEST(test_history_keys_and_cap)
+{
+    struct turn_rtt_entry v[3];
+    size_t n = 0;
+    struct turn_host_status udp = host_of("192.0.2.1", 3478, false);
+    struct turn_host_status tcp = host_of("192.0.2.1", 3478, true);
+    struct turn_host_status other = host_of("192.0.2.2", 3478, false);
+    struct turn_host_status fourth = host_of("2001:db8::1", 3478, false);
+    struct turn_rtt_entry *e = turn_history_of(v, &n, 3, &udp);
+
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(e->srtt_us, -1);
+    ck_assert_uint_eq(e->probes[TURN_OK], 0);
+    e->srtt_us = 1234;
+    ck_assert_ptr_eq(turn_history_of(v, &n, 3, &udp), e);
+    ck_assert_ptr_ne(turn_history_of(v, &n, 3, &tcp), e);
+    ck_assert_ptr_nonnull(turn_history_of(v, &n, 3, &other));
+    ck_assert_uint_eq(n, 3);
+    ck_assert_ptr_null(turn_history_of(v, &n, 3, &fourth));
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(turn_history_of(v, &n, 3, &udp)->srtt_us, 1234);
+}
+END_TEST
+
+static const char *wording(struct turn_host_status *h, enum turn_failure f, int code,
+                           const char *reason, int64_t budget_us)
+{
+    struct turn_alloc_info info = {.state = TURN_ALLOC_FAILED, .failure = f, .error_code = code};
+
+    snprintf(info.reason, sizeof(info.reason), "%s", reason);
+    h->failure = f;
+    turn_describe(h, &info, budget_us);
+    return h->detail;
+}
+
+/* The sentences an administrator reads, word for word. */
+START_TEST(test_failure_wording)
+{
+    struct turn_host_status udp = host_of("192.0.2.1", 3478, false);
+    struct turn_host_status tcp = host_of("192.0.2.1", 443, true);
+    const char *local = "callbridged could not open a socket to probe this host (Too many open "
+                        "files";
+    const char *d;
+
+    ck_assert_str_eq(wording(&udp, TURN_FAIL_TIMEOUT, 0, "", 5000000),
+                     "no answer from 192.0.2.1 port 3478/UDP within 5.0 s: check that the TURN "
+                     "server runs and that firewalls let UDP 3478 through");
+    ck_assert_str_eq(wording(&tcp, TURN_FAIL_PORT_UNREACHABLE, 0, "Connection refused", 5000000),
+                     "192.0.2.1 refused TCP port 443 (Connection refused): nothing listens there; "
+                     "check the port in serverAddress or tcpPortNumberOverride");
+    ck_assert_str_eq(wording(&udp, TURN_FAIL_WRONG_CREDENTIALS, 441, "Wrong Credentials", 0),
+                     "441 Wrong Credentials: the server refuses these credentials (a wrong realm "
+                     "or username?)");
+    ck_assert_str_eq(wording(&udp, TURN_FAIL_SERVER_ERROR, 500, "Server Error", 0),
+                     "500 Server Error: the TURN server reports an error");
+    ck_assert_str_eq(wording(&udp, TURN_FAIL_PROTOCOL, 0, "redirected a second time", 0),
+                     "the server did not answer as a TURN server should (redirected a second "
+                     "time)");
+    ck_assert_str_eq(wording(&udp, TURN_FAIL_PROTOCOL, 420, "Unknown Attribute", 0),
+                     "the server did not answer as a TURN server should (420 Unknown Attribute)");
+    d = wording(&udp, TURN_FAIL_LOCAL, 0, "Too many open files", 0);
+    ck_assert_msg(strncmp(d, local, strlen(local)) == 0, "%s", d);
+    ck_assert_ptr_nonnull(strstr(d, "it has no earlier result; raise LimitNOFILE="));
+    udp.reachable = true;
+    d = wording(&udp, TURN_FAIL_LOCAL, 0, "Too many open files", 0);
+    ck_assert_ptr_nonnull(strstr(d, "its last result is kept"));
+}
+END_TEST
+
 Suite *turn_prober_suite(void)
 {
     Suite *s = suite_create("turn_prober");
@@ -784,6 +878,11 @@ Suite *turn_prober_suite(void)
     tcase_add_test(tc, test_rtt_is_real);
     tcase_add_test(tc, test_no_socket_is_a_local_failure_not_the_servers);
     tcase_add_test(tc, test_socket_cap_queues_probes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("verdict");
+    tcase_add_test(tc, test_srtt_smoothing);
+    tcase_add_test(tc, test_history_keys_and_cap);
+    tcase_add_test(tc, test_failure_wording);
     suite_add_tcase(s, tc);
     return s;
 }
