@@ -843,6 +843,21 @@ START_TEST(test_failure_wording)
     ck_assert_str_eq(wording(&udp, TURN_FAIL_WRONG_CREDENTIALS, 441, "Wrong Credentials", 0),
                      "441 Wrong Credentials: the server refuses these credentials (a wrong realm "
                      "or username?)");
+    ck_assert_str_eq(wording(&udp, TURN_FAIL_UNAUTHORIZED, 401, "Unauthorized", 0),
+                     "401 Unauthorized after credentials: check the username and password "
+                     "configured on the TURN server");
+    ck_assert_str_eq(wording(&udp, TURN_FAIL_INTEGRITY, 431, "Integrity Check Failure", 0),
+                     "431 Integrity Check Failure, as Expressway answers a wrong password: check "
+                     "the TURN username and password");
+    ck_assert_str_eq(wording(&udp, TURN_FAIL_QUOTA, 486, "Allocation Quota Reached", 0),
+                     "486 Allocation Quota Reached: this TURN user has as many allocations as the "
+                     "server allows; raise the quota or use another user");
+    ck_assert_str_eq(wording(&udp, TURN_FAIL_CAPACITY, 508, "Insufficient Capacity", 0),
+                     "508 Insufficient Capacity: the TURN server has no relay ports left");
+    ck_assert_str_eq(wording(&udp, TURN_FAIL_FORBIDDEN, 403, "Forbidden", 0),
+                     "403 Forbidden: the TURN server refuses us (Forbidden)");
+    ck_assert_str_eq(wording(&udp, TURN_FAIL_MISMATCH, 437, "Allocation Mismatch", 0),
+                     "437 Allocation Mismatch (Allocation Mismatch)");
     ck_assert_str_eq(wording(&udp, TURN_FAIL_SERVER_ERROR, 500, "Server Error", 0),
                      "500 Server Error: the TURN server reports an error");
     ck_assert_str_eq(wording(&udp, TURN_FAIL_PROTOCOL, 0, "redirected a second time", 0),

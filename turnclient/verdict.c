@@ -2,6 +2,7 @@
  * administrator reads for a failure (what failed, what to check), and the history that outlives
  * a probe cycle, a host's RTT smoothed over cycles (RFC 6298: srtt += (sample - srtt) / 8) and
  * its probe counts. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -24,76 +25,81 @@ static void describe_local(struct turn_host_status *h, const char *reason)
              reason, limit, h->reachable ? "its last result is kept" : "it has no earlier result");
 }
 
-void turn_describe(struct turn_host_status *h, const struct turn_alloc_info *info,
-                   int64_t budget_us)
+/* The sentence for a failure the server answered: head, then the STUN error code and the
+ * reason phrase when asked for, then tail. */
+struct wording {
+    const char *head, *tail;
+    bool code, reason;
+};
+
+static const struct wording answers[TURN_FAIL__COUNT] = {
+    [TURN_FAIL_UNAUTHORIZED] = {"401 Unauthorized after credentials: check the username and "
+                                "password configured on the TURN server",
+                                "", false, false},
+    [TURN_FAIL_INTEGRITY] = {"431 Integrity Check Failure, as Expressway answers a wrong "
+                             "password: check the TURN username and password",
+                             "", false, false},
+    [TURN_FAIL_WRONG_CREDENTIALS] = {"",
+                                     ": the server refuses these credentials (a wrong realm or "
+                                     "username?)",
+                                     true, true},
+    [TURN_FAIL_QUOTA] = {"486 Allocation Quota Reached: this TURN user has as many allocations "
+                         "as the server allows; raise the quota or use another user",
+                         "", false, false},
+    [TURN_FAIL_CAPACITY] = {"508 Insufficient Capacity: the TURN server has no relay ports left",
+                            "", false, false},
+    [TURN_FAIL_FORBIDDEN] = {"403 Forbidden: the TURN server refuses us (", ")", false, true},
+    [TURN_FAIL_MISMATCH] = {"437 Allocation Mismatch (", ")", false, true},
+    [TURN_FAIL_SERVER_ERROR] = {"", ": the TURN server reports an error", true, true},
+};
+
+/* Anything else the server got wrong, with its code when it gave one. */
+static const struct wording protocol = {"the server did not answer as a TURN server should (", ")",
+                                        true, true};
+
+/* A failure on the path to the host: no answer, or nothing listening. */
+static void describe_path(struct turn_host_status *h, const char *reason, int64_t budget_us)
 {
     const char *proto = h->tcp ? "TCP" : "UDP";
-    double budget = budget_us / 1e6;
-    char reason[sizeof(info->reason)], address[sizeof(h->address)];
+    char address[sizeof(h->address)];
 
-    memcpy(reason, info->reason, sizeof(reason)); /* copies: they share memory with *h in */
-    memcpy(address, h->address, sizeof(address)); /* the compiler's view (-Wrestrict) */
-
-    switch (h->failure) {
-    case TURN_FAIL_TIMEOUT:
+    /* a copy: h->address shares memory with h->detail in the compiler's view (-Wrestrict) */
+    memcpy(address, h->address, sizeof(address));
+    if (h->failure == TURN_FAIL_TIMEOUT)
         snprintf(h->detail, sizeof(h->detail),
                  "no answer from %s port %u/%s within %.1f s: check that the TURN server runs and "
                  "that firewalls let %s %u through",
-                 address, h->port, proto, budget, proto, h->port);
-        break;
-    case TURN_FAIL_PORT_UNREACHABLE:
+                 address, h->port, proto, budget_us / 1e6, proto, h->port);
+    else
         snprintf(h->detail, sizeof(h->detail),
                  "%s refused %s port %u (%s): nothing listens there; check the port in "
                  "serverAddress or tcpPortNumberOverride",
                  address, proto, h->port, reason);
-        break;
-    case TURN_FAIL_UNAUTHORIZED:
-        snprintf(h->detail, sizeof(h->detail),
-                 "401 Unauthorized after credentials: check the username and password configured "
-                 "on the TURN server");
-        break;
-    case TURN_FAIL_INTEGRITY:
-        snprintf(h->detail, sizeof(h->detail),
-                 "431 Integrity Check Failure, as Expressway answers a wrong password: check the "
-                 "TURN username and password");
-        break;
-    case TURN_FAIL_WRONG_CREDENTIALS:
-        snprintf(h->detail, sizeof(h->detail),
-                 "%d %s: the server refuses these credentials (a wrong realm or username?)",
-                 info->error_code, reason);
-        break;
-    case TURN_FAIL_QUOTA:
-        snprintf(h->detail, sizeof(h->detail),
-                 "486 Allocation Quota Reached: this TURN user has as many allocations as the "
-                 "server allows; raise the quota or use another user");
-        break;
-    case TURN_FAIL_CAPACITY:
-        snprintf(h->detail, sizeof(h->detail),
-                 "508 Insufficient Capacity: the TURN server has no relay ports left");
-        break;
-    case TURN_FAIL_FORBIDDEN:
-        snprintf(h->detail, sizeof(h->detail), "403 Forbidden: the TURN server refuses us (%s)",
-                 reason);
-        break;
-    case TURN_FAIL_MISMATCH:
-        snprintf(h->detail, sizeof(h->detail), "437 Allocation Mismatch (%s)", reason);
-        break;
-    case TURN_FAIL_SERVER_ERROR:
-        snprintf(h->detail, sizeof(h->detail), "%d %s: the TURN server reports an error",
-                 info->error_code, reason);
-        break;
+}
+
+void turn_describe(struct turn_host_status *h, const struct turn_alloc_info *info,
+                   int64_t budget_us)
+{
+    const struct wording *w = &answers[h->failure];
+    char code[16] = "";
+
+    switch (h->failure) {
+    case TURN_FAIL_TIMEOUT:
+    case TURN_FAIL_PORT_UNREACHABLE:
+        describe_path(h, info->reason, budget_us);
+        return;
     case TURN_FAIL_LOCAL:
-        describe_local(h, reason);
-        break;
+        describe_local(h, info->reason);
+        return;
     default:
-        if (info->error_code)
-            snprintf(h->detail, sizeof(h->detail),
-                     "the server did not answer as a TURN server should (%d %s)", info->error_code,
-                     reason);
-        else
-            snprintf(h->detail, sizeof(h->detail),
-                     "the server did not answer as a TURN server should (%s)", reason);
+        break;
     }
+    if (!w->head)
+        w = &protocol;
+    if (w->code && (info->error_code || w != &protocol)) /* protocol: only a code it gave */
+        snprintf(code, sizeof(code), "%d ", info->error_code);
+    snprintf(h->detail, sizeof(h->detail), "%s%s%s%s", w->head, code, w->reason ? info->reason : "",
+             w->tail);
 }
 
 int64_t turn_srtt_update(int64_t srtt_us, int64_t sample_us)
