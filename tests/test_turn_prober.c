@@ -814,62 +814,77 @@ START_TEST(test_history_keys_and_cap)
 }
 END_TEST
 
-static const char *wording(struct turn_host_status *h, enum turn_failure f, int code,
-                           const char *reason, int64_t budget_us)
+/* One failure as the status page words it, word for word. */
+struct wording_case {
+    enum turn_failure failure;
+    bool tcp;
+    int code;
+    const char *reason, *expect;
+};
+
+static const struct wording_case wordings[] = {
+    {TURN_FAIL_TIMEOUT, false, 0, "",
+     "no answer from 192.0.2.1 port 3478/UDP within 5.0 s: check that the TURN server runs and "
+     "that firewalls let UDP 3478 through"},
+    {TURN_FAIL_PORT_UNREACHABLE, true, 0, "Connection refused",
+     "192.0.2.1 refused TCP port 3478 (Connection refused): nothing listens there; check the "
+     "port in serverAddress or tcpPortNumberOverride"},
+    {TURN_FAIL_WRONG_CREDENTIALS, false, 441, "Wrong Credentials",
+     "441 Wrong Credentials: the server refuses these credentials (a wrong realm or username?)"},
+    {TURN_FAIL_UNAUTHORIZED, false, 401, "Unauthorized",
+     "401 Unauthorized after credentials: check the username and password configured on the "
+     "TURN server"},
+    {TURN_FAIL_INTEGRITY, false, 431, "Integrity Check Failure",
+     "431 Integrity Check Failure, as Expressway answers a wrong password: check the TURN "
+     "username and password"},
+    {TURN_FAIL_QUOTA, false, 486, "Allocation Quota Reached",
+     "486 Allocation Quota Reached: this TURN user has as many allocations as the server "
+     "allows; raise the quota or use another user"},
+    {TURN_FAIL_CAPACITY, false, 508, "Insufficient Capacity",
+     "508 Insufficient Capacity: the TURN server has no relay ports left"},
+    {TURN_FAIL_FORBIDDEN, false, 403, "Forbidden",
+     "403 Forbidden: the TURN server refuses us (Forbidden)"},
+    {TURN_FAIL_MISMATCH, false, 437, "Allocation Mismatch",
+     "437 Allocation Mismatch (Allocation Mismatch)"},
+    {TURN_FAIL_SERVER_ERROR, false, 500, "Server Error",
+     "500 Server Error: the TURN server reports an error"},
+    {TURN_FAIL_PROTOCOL, false, 0, "redirected a second time",
+     "the server did not answer as a TURN server should (redirected a second time)"},
+    {TURN_FAIL_PROTOCOL, false, 420, "Unknown Attribute",
+     "the server did not answer as a TURN server should (420 Unknown Attribute)"},
+};
+
+static const char *wording(bool reachable, enum turn_failure f, bool tcp, int code,
+                           const char *reason)
 {
+    static struct turn_host_status h;
     struct turn_alloc_info info = {.state = TURN_ALLOC_FAILED, .failure = f, .error_code = code};
 
+    h = host_of("192.0.2.1", 3478, tcp);
+    h.reachable = reachable;
+    h.failure = f;
     snprintf(info.reason, sizeof(info.reason), "%s", reason);
-    h->failure = f;
-    turn_describe(h, &info, budget_us);
-    return h->detail;
+    turn_describe(&h, &info, 5000000);
+    return h.detail;
 }
 
-/* The sentences an administrator reads, word for word. */
+/* The sentences an administrator reads; a local failure names this host's limit and says
+ * whether the last result is kept. */
 START_TEST(test_failure_wording)
 {
-    struct turn_host_status udp = host_of("192.0.2.1", 3478, false);
-    struct turn_host_status tcp = host_of("192.0.2.1", 443, true);
     const char *local = "callbridged could not open a socket to probe this host (Too many open "
                         "files";
     const char *d;
 
-    ck_assert_str_eq(wording(&udp, TURN_FAIL_TIMEOUT, 0, "", 5000000),
-                     "no answer from 192.0.2.1 port 3478/UDP within 5.0 s: check that the TURN "
-                     "server runs and that firewalls let UDP 3478 through");
-    ck_assert_str_eq(wording(&tcp, TURN_FAIL_PORT_UNREACHABLE, 0, "Connection refused", 5000000),
-                     "192.0.2.1 refused TCP port 443 (Connection refused): nothing listens there; "
-                     "check the port in serverAddress or tcpPortNumberOverride");
-    ck_assert_str_eq(wording(&udp, TURN_FAIL_WRONG_CREDENTIALS, 441, "Wrong Credentials", 0),
-                     "441 Wrong Credentials: the server refuses these credentials (a wrong realm "
-                     "or username?)");
-    ck_assert_str_eq(wording(&udp, TURN_FAIL_UNAUTHORIZED, 401, "Unauthorized", 0),
-                     "401 Unauthorized after credentials: check the username and password "
-                     "configured on the TURN server");
-    ck_assert_str_eq(wording(&udp, TURN_FAIL_INTEGRITY, 431, "Integrity Check Failure", 0),
-                     "431 Integrity Check Failure, as Expressway answers a wrong password: check "
-                     "the TURN username and password");
-    ck_assert_str_eq(wording(&udp, TURN_FAIL_QUOTA, 486, "Allocation Quota Reached", 0),
-                     "486 Allocation Quota Reached: this TURN user has as many allocations as the "
-                     "server allows; raise the quota or use another user");
-    ck_assert_str_eq(wording(&udp, TURN_FAIL_CAPACITY, 508, "Insufficient Capacity", 0),
-                     "508 Insufficient Capacity: the TURN server has no relay ports left");
-    ck_assert_str_eq(wording(&udp, TURN_FAIL_FORBIDDEN, 403, "Forbidden", 0),
-                     "403 Forbidden: the TURN server refuses us (Forbidden)");
-    ck_assert_str_eq(wording(&udp, TURN_FAIL_MISMATCH, 437, "Allocation Mismatch", 0),
-                     "437 Allocation Mismatch (Allocation Mismatch)");
-    ck_assert_str_eq(wording(&udp, TURN_FAIL_SERVER_ERROR, 500, "Server Error", 0),
-                     "500 Server Error: the TURN server reports an error");
-    ck_assert_str_eq(wording(&udp, TURN_FAIL_PROTOCOL, 0, "redirected a second time", 0),
-                     "the server did not answer as a TURN server should (redirected a second "
-                     "time)");
-    ck_assert_str_eq(wording(&udp, TURN_FAIL_PROTOCOL, 420, "Unknown Attribute", 0),
-                     "the server did not answer as a TURN server should (420 Unknown Attribute)");
-    d = wording(&udp, TURN_FAIL_LOCAL, 0, "Too many open files", 0);
+    for (size_t i = 0; i < sizeof(wordings) / sizeof(wordings[0]); i++) {
+        const struct wording_case *w = &wordings[i];
+
+        ck_assert_str_eq(wording(false, w->failure, w->tcp, w->code, w->reason), w->expect);
+    }
+    d = wording(false, TURN_FAIL_LOCAL, false, 0, "Too many open files");
     ck_assert_msg(strncmp(d, local, strlen(local)) == 0, "%s", d);
     ck_assert_ptr_nonnull(strstr(d, "it has no earlier result; raise LimitNOFILE="));
-    udp.reachable = true;
-    d = wording(&udp, TURN_FAIL_LOCAL, 0, "Too many open files", 0);
+    d = wording(true, TURN_FAIL_LOCAL, false, 0, "Too many open files");
     ck_assert_ptr_nonnull(strstr(d, "its last result is kept"));
 }
 END_TEST
