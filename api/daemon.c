@@ -182,16 +182,10 @@ static int ensure_cert(const struct api_config *c, const struct api_paths *p)
 static char prober_site, media_site;
 static const struct api_log_rate state_rate = {.interval_us = 10000, .burst = 2000};
 
-static void prober_log(void *userdata, enum base_log_level level, const char *msg)
+static void state_log(void *userdata, enum base_log_level level, const char *msg)
 {
     api_log_site(userdata, &state_rate, level <= BASE_LOG_ERR ? BASE_LOG_WARN : BASE_LOG_INFO, "%s",
                  msg);
-}
-
-/* The prober's config still takes an int level until the prober moves onto base/ too. */
-static void prober_log_int(void *userdata, int level, const char *msg)
-{
-    prober_log(userdata, (enum base_log_level)level, msg);
 }
 
 /* Probes answer within seconds: RTO 500 ms, 4 sends, and 5 s at most per transaction (the RFC's
@@ -204,8 +198,7 @@ static int start_prober(const struct api_config *c, struct api *api, struct stor
                                     .software = "callbridge " API_VERSION,
                                     .resolver_threads = 2,
                                     .max_sockets = max_sockets,
-                                    .log = prober_log_int,
-                                    .userdata = &prober_site};
+                                    .log = {state_log, &prober_site}};
     int r;
 
     turn_txn_config_rfc(&pc.txn);
@@ -473,7 +466,7 @@ int api_daemon_run(const struct api_config *c)
     }
     if (r == 0) {
         struct media_config mc = {.prober = api.prober,
-                                  .log = {.fn = prober_log, .userdata = &media_site}};
+                                  .log = {.fn = state_log, .userdata = &media_site}};
 
         r = media_start(&mc, &api.media);
     }

@@ -1,6 +1,7 @@
 /* tests/test_turn_prober.c: the prober thread against real peers: coturn (UDP and TCP, wrong
  * password, quota across cycles, redirect), nothing listening, an unresolvable name, and a fake
- * Expressway-style responder that answers authenticated Allocates with 431. */
+ * Expressway-style responder that answers authenticated Allocates with 431; and, without any
+ * peer, what a probe's outcome says (turnclient/verdict.c) with known values. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 
 #include "tests/helpers.h"
 #include "tests/suites.h"
+#include "turnclient/prober_int.h"
 #include "turnclient/stun.h"
 #include "turnclient/turnclient.h"
 
@@ -781,6 +783,128 @@ START_TEST(test_socket_cap_queues_probes)
 }
 END_TEST
 
+/* RFC 6298 with alpha 1/8 in integer microseconds: the first sample starts the history, each
+ * later one moves it an eighth of the way (truncated toward zero). */
+START_TEST(test_srtt_smoothing)
+{
+    ck_assert_int_eq(turn_srtt_update(-1, 40000), 40000);
+    ck_assert_int_eq(turn_srtt_update(40000, 48000), 41000);
+    ck_assert_int_eq(turn_srtt_update(41000, 33000), 40000);
+    ck_assert_int_eq(turn_srtt_update(80000, 0), 70000);
+    ck_assert_int_eq(turn_srtt_update(1000, 1007), 1000); /* 7/8 of a microsecond is lost */
+    ck_assert_int_eq(turn_srtt_update(0, 800), 100);      /* 0 is a history, not "none" */
+}
+END_TEST
+
+static struct turn_host_status host_of(const char *address, uint16_t port, bool tcp)
+{
+    struct turn_host_status h = {.port = port, .tcp = tcp};
+
+    snprintf(h.address, sizeof(h.address), "%s", address);
+    return h;
+}
+
+/* A host's history is keyed by address, port and transport, starts empty, and a full table
+ * gives no entry rather than reusing another host's. */
+START_TEST(test_history_keys_and_cap)
+{
+    struct turn_rtt_entry v[3];
+    size_t n = 0;
+    struct turn_host_status udp = host_of("192.0.2.1", 3478, false);
+    struct turn_host_status tcp = host_of("192.0.2.1", 3478, true);
+    struct turn_host_status other = host_of("192.0.2.2", 3478, false);
+    struct turn_host_status fourth = host_of("2001:db8::1", 3478, false);
+    struct turn_rtt_entry *e = turn_history_of(v, &n, 3, &udp);
+
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(e->srtt_us, -1);
+    ck_assert_uint_eq(e->probes[TURN_OK], 0);
+    e->srtt_us = 1234;
+    ck_assert_ptr_eq(turn_history_of(v, &n, 3, &udp), e);
+    ck_assert_ptr_ne(turn_history_of(v, &n, 3, &tcp), e);
+    ck_assert_ptr_nonnull(turn_history_of(v, &n, 3, &other));
+    ck_assert_uint_eq(n, 3);
+    ck_assert_ptr_null(turn_history_of(v, &n, 3, &fourth));
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(turn_history_of(v, &n, 3, &udp)->srtt_us, 1234);
+}
+END_TEST
+
+/* One failure as the status page words it, word for word. */
+struct wording_case {
+    enum turn_failure failure;
+    bool tcp;
+    int code;
+    const char *reason, *expect;
+};
+
+static const struct wording_case wordings[] = {
+    {TURN_FAIL_TIMEOUT, false, 0, "",
+     "no answer from 192.0.2.1 port 3478/UDP within 5.0 s: check that the TURN server runs and "
+     "that firewalls let UDP 3478 through"},
+    {TURN_FAIL_PORT_UNREACHABLE, true, 0, "Connection refused",
+     "192.0.2.1 refused TCP port 3478 (Connection refused): nothing listens there; check the "
+     "port in serverAddress or tcpPortNumberOverride"},
+    {TURN_FAIL_WRONG_CREDENTIALS, false, 441, "Wrong Credentials",
+     "441 Wrong Credentials: the server refuses these credentials (a wrong realm or username?)"},
+    {TURN_FAIL_UNAUTHORIZED, false, 401, "Unauthorized",
+     "401 Unauthorized after credentials: check the username and password configured on the "
+     "TURN server"},
+    {TURN_FAIL_INTEGRITY, false, 431, "Integrity Check Failure",
+     "431 Integrity Check Failure, as Expressway answers a wrong password: check the TURN "
+     "username and password"},
+    {TURN_FAIL_QUOTA, false, 486, "Allocation Quota Reached",
+     "486 Allocation Quota Reached: this TURN user has as many allocations as the server "
+     "allows; raise the quota or use another user"},
+    {TURN_FAIL_CAPACITY, false, 508, "Insufficient Capacity",
+     "508 Insufficient Capacity: the TURN server has no relay ports left"},
+    {TURN_FAIL_FORBIDDEN, false, 403, "Forbidden",
+     "403 Forbidden: the TURN server refuses us (Forbidden)"},
+    {TURN_FAIL_MISMATCH, false, 437, "Allocation Mismatch",
+     "437 Allocation Mismatch (Allocation Mismatch)"},
+    {TURN_FAIL_SERVER_ERROR, false, 500, "Server Error",
+     "500 Server Error: the TURN server reports an error"},
+    {TURN_FAIL_PROTOCOL, false, 0, "redirected a second time",
+     "the server did not answer as a TURN server should (redirected a second time)"},
+    {TURN_FAIL_PROTOCOL, false, 420, "Unknown Attribute",
+     "the server did not answer as a TURN server should (420 Unknown Attribute)"},
+};
+
+static const char *wording(bool reachable, enum turn_failure f, bool tcp, int code,
+                           const char *reason)
+{
+    static struct turn_host_status h;
+    struct turn_alloc_info info = {.state = TURN_ALLOC_FAILED, .failure = f, .error_code = code};
+
+    h = host_of("192.0.2.1", 3478, tcp);
+    h.reachable = reachable;
+    h.failure = f;
+    snprintf(info.reason, sizeof(info.reason), "%s", reason);
+    turn_describe(&h, &info, 5000000);
+    return h.detail;
+}
+
+/* The sentences an administrator reads; a local failure names this host's limit and says
+ * whether the last result is kept. */
+START_TEST(test_failure_wording)
+{
+    const char *local = "callbridged could not open a socket to probe this host (Too many open "
+                        "files";
+    const char *d;
+
+    for (size_t i = 0; i < sizeof(wordings) / sizeof(wordings[0]); i++) {
+        const struct wording_case *w = &wordings[i];
+
+        ck_assert_str_eq(wording(false, w->failure, w->tcp, w->code, w->reason), w->expect);
+    }
+    d = wording(false, TURN_FAIL_LOCAL, false, 0, "Too many open files");
+    ck_assert_msg(strncmp(d, local, strlen(local)) == 0, "%s", d);
+    ck_assert_ptr_nonnull(strstr(d, "it has no earlier result; raise LimitNOFILE="));
+    d = wording(true, TURN_FAIL_LOCAL, false, 0, "Too many open files");
+    ck_assert_ptr_nonnull(strstr(d, "its last result is kept"));
+}
+END_TEST
+
 Suite *turn_prober_suite(void)
 {
     Suite *s = suite_create("turn_prober");
@@ -800,6 +924,11 @@ Suite *turn_prober_suite(void)
     tcase_add_test(tc, test_rtt_is_real);
     tcase_add_test(tc, test_no_socket_is_a_local_failure_not_the_servers);
     tcase_add_test(tc, test_socket_cap_queues_probes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("verdict");
+    tcase_add_test(tc, test_srtt_smoothing);
+    tcase_add_test(tc, test_history_keys_and_cap);
+    tcase_add_test(tc, test_failure_wording);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,7 @@
 /* turnclient/turnclient.h: the public header of turnclient/, a TURN (RFC 8656) client.
- * turnclient depends on no other module; it logs nothing itself and reports through return
- * values, queries and callbacks. Times are monotonic microseconds supplied by the caller. */
+ * turnclient depends on base/ alone; it reports through return values, queries and callbacks,
+ * and the prober logs through the struct base_logger it is given. Times are monotonic
+ * microseconds supplied by the caller. */
 #ifndef TURNCLIENT_TURNCLIENT_H
 #define TURNCLIENT_TURNCLIENT_H
 
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "base/base.h"
 #include "turnclient/txn.h"
 
 /* Why an allocation failed, in the words the status API uses (turn_failure_name()). */
@@ -201,9 +203,8 @@ struct turn_prober_config {
      * (first come, first served) and start as sockets are released, so a cycle over many
      * servers takes longer instead of taking descriptors the rest of the process needs. */
     size_t max_sockets;
-    /* Log lines (the prober thread and the resolvers call it); may be NULL. */
-    void (*log)(void *userdata, int level, const char *msg);
-    void *userdata;
+    /* Log lines (the prober thread calls it); log.fn may be NULL. */
+    struct base_logger log;
 };
 
 struct turn_prober; /* opaque; the thread that owns every probe socket */
