@@ -34,6 +34,16 @@ void store_close(struct store *st); /* NULL is a no-op */
 /* True when store_open() found the directory read-only. */
 bool store_read_only(const struct store *st);
 
+/* ---- connection pool (store/pool.c) ------------------------------------------------------ */
+/* size connections to the database at path, opened at once (the first failure is returned:
+ * -EPROTO, -ENOMEM, -EROFS, -EIO). store_pool_get lends an idle one, waiting up to wait_ms
+ * for one to come back, or returns NULL; store_pool_put returns it. Thread-safe. */
+struct store_pool;
+int store_pool_open(const char *path, size_t size, struct store_pool **ret_pool);
+void store_pool_close(struct store_pool *p); /* NULL is a no-op; every connection returned */
+struct store *store_pool_get(struct store_pool *p, unsigned wait_ms);
+void store_pool_put(struct store_pool *p, struct store *st);
+
 /* The schema version recorded in the database (PRAGMA user_version). */
 int store_schema_version(struct store *st, int *ret_version);
 /* The number of migrations built into this binary. */
