@@ -190,6 +190,39 @@ int store_row_seqs(struct store *st, const struct store_table *t, const struct s
 int store_row_taken(struct store *st, const struct store_table *t, const char *col,
                     const char *value, const char *except_id, bool nocase);
 
+/* ---- call matching (store/q_match.c) ----------------------------------------------------- */
+/* What matching reads of an inbound dial plan rule. */
+struct store_match_rule {
+    char id[STORE_ID_LEN + 1];
+    bool resolve_to_cospaces;
+    char tenant[STORE_ID_LEN + 1]; /* "" when the rule has none */
+};
+/* fn returns 0 to go on, non-zero to stop (a negative value is returned). */
+typedef int (*store_match_rule_fn)(const struct store_match_rule *rule, void *userdata);
+/* Calls fn for at most 1,000 rules whose domain equals 'domain' in any case (NULL: every rule),
+ * highest priority first, then oldest. */
+int store_match_rules(struct store *st, const char *domain, store_match_rule_fn fn, void *userdata);
+/* The oldest coSpace whose uri or secondaryUri equals user in any case, within tenant unless
+ * tenant is NULL or "": its id into ret_id (STORE_ID_LEN + 1 bytes), or -ENOENT. */
+int store_match_cospace_uri(struct store *st, const char *user, const char *tenant, char *ret_id);
+/* What joining and meetingEntryDetail read of a coSpace; "" = not set. */
+struct store_cospace_entry {
+    char id[STORE_ID_LEN + 1];
+    char uri[STORE_TEXT_MAX + 1];
+    char call_id[STORE_TEXT_MAX + 1];
+    char passcode[STORE_TEXT_MAX + 1];
+    bool has_passcode;
+    char tenant[STORE_ID_LEN + 1];
+};
+int store_cospace_entry_get(struct store *st, const char *id,
+                            struct store_cospace_entry *ret_entry); /* -ENOENT */
+/* The oldest coSpace with this callId; -ENOENT when none. */
+int store_match_call_id(struct store *st, const char *call_id,
+                        struct store_cospace_entry *ret_entry);
+/* The domain of the highest-priority rule (then oldest) that resolves to coSpaces and has no
+ * tenant or this one, into ret_domain (cap bytes); -ENOENT when no rule does. */
+int store_match_entry_domain(struct store *st, const char *tenant, char *ret_domain, size_t cap);
+
 /* ---- call bridges (referenced by TURN servers) ------------------------------------------- */
 int store_call_bridge_exists(struct store *st, const char *id);       /* 0 or -ENOENT */
 int store_call_bridge_group_exists(struct store *st, const char *id); /* 0 or -ENOENT */

@@ -64,10 +64,6 @@ static const char *const cols[] = {"id",
                                    "pane_placement_highest_importance",
                                    "pane_placement_self_pane_mode"};
 const struct store_table api_table_cospace = {"cospace", cols, "ttittttttttttttittttit", C__N};
-_Static_assert((int)C_URI == (int)API_COSPACE_URI && (int)C_CALL_ID == (int)API_COSPACE_CALL_ID &&
-                   (int)C_PASSCODE == (int)API_COSPACE_PASSCODE &&
-                   (int)C_TENANT == (int)API_COSPACE_TENANT,
-               "resource.h names these columns");
 
 static const char *const layouts[] = {"allEqual",           "speakerOnly",
                                       "telepresence",       "stacked",

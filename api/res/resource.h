@@ -5,6 +5,7 @@
 #define API_RESOURCE_H
 
 #include "api/api.h"
+#include "api/res/matching.h" /* call matching, once declared here */
 
 enum api_kind {
     AK_TEXT,   /* printable UTF-8, at most max_len bytes (255 when 0) */
@@ -78,36 +79,6 @@ struct api_resource {
 void api_res_generic(const struct api *api, struct store *st, const struct api_request *req,
                      const struct api_resource *res, const char *id, struct api_reply *reply);
 
-/* Columns of api_table_cospace that call matching reads. */
-enum {
-    API_COSPACE_URI = 3,
-    API_COSPACE_CALL_ID = 5,
-    API_COSPACE_PASSCODE = 7,
-    API_COSPACE_TENANT = 9
-};
-
-/* Call matching (api/res/dialplan.c): where a dialled address, or a callId and passcode, lands. */
-enum api_match_result {
-    API_MATCH_COSPACE,
-    API_MATCH_NO_RULE,
-    API_MATCH_NO_TARGET,
-    API_MATCH_NO_CALL_ID,
-    API_MATCH_WRONG_PASSCODE
-};
-struct api_match {
-    enum api_match_result result;
-    char rule[STORE_ID_LEN + 1]; /* the rule that matched, or the last one tried */
-    char cospace[STORE_ID_LEN + 1];
-};
-const char *api_match_name(enum api_match_result r); /* "coSpace", "noMatchingRule", ... */
-int api_match_destination(struct store *st, const char *destination, struct api_match *ret);
-int api_match_call_id(struct store *st, const char *call_id, const char *passcode,
-                      struct api_match *ret);
-/* Matches what p names: destination, or callId and passcode. Returns 0, or a negative errno
- * with *reply filled (parameterError when neither is there). */
-int api_match_params(struct store *st, const struct api_params *p, struct api_match *ret,
-                     struct api_reply *reply);
-
 /* Tables other resources refer to. */
 extern const struct store_table api_table_tenant, api_table_cospace, api_table_inbound_rule;
 
@@ -117,7 +88,5 @@ extern const struct api_resource api_res_tenants, api_res_cospaces, api_res_inbo
 void api_res_meeting_entry_detail(const struct api *api, struct store *st,
                                   const struct api_request *req, const char *id,
                                   struct api_reply *reply);
-void api_res_call_matching(const struct api *api, struct store *st, const struct api_request *req,
-                           struct api_reply *reply);
 
 #endif
