@@ -157,14 +157,24 @@ struct store_row {
 void store_row_done(struct store_row *r);                              /* frees the values */
 int store_row_set(struct store_row *r, size_t col, const char *value); /* copies; NULL unsets */
 
-/* A condition for count and list: SQL built by the caller from constant fragments only (never
- * from input), its ?1..?n bound to args. where NULL = every row; order NULL = creation order. */
-struct store_query {
-    const char *where;
-    const char *const *args;
-    size_t nargs;
-    const char *order;
+/* A condition for count and list: every named filter holds for its value (the names are the
+ * table's, defined in store/q_filter.c: "filter", "tenantFilter", ...), and when seq_max > 0
+ * the creation sequence number lies in [seq_min, seq_max]. No conditions: every row. Rows come
+ * in creation order. */
+#define STORE_MAX_CONDS 8
+struct store_cond {
+    const char *name;
+    const char *value;
 };
+struct store_query {
+    struct store_cond conds[STORE_MAX_CONDS];
+    size_t nconds;
+    int64_t seq_min, seq_max;
+};
+/* Checks q against t without reading: 0 with *ret_scans true when a filter must read every row
+ * (a substring that no index serves), or -EINVAL (an unknown filter, values too many or too
+ * long). The other functions taking q fail the same way. */
+int store_query_check(const struct store_table *t, const struct store_query *q, bool *ret_scans);
 typedef int (*store_row_fn)(const struct store_row *row, void *userdata);
 
 int store_row_get(struct store *st, const struct store_table *t, const char *id,
@@ -179,8 +189,7 @@ int store_row_count(struct store *st, const struct store_table *t, const struct 
 int store_row_list(struct store *st, const struct store_table *t, const struct store_query *q,
                    size_t offset, size_t limit, store_row_fn fn, void *userdata);
 /* Calls fn with the creation sequence number (seq: increasing, not shown to clients) of every
- * matching row in creation order; a negative return from fn stops. A query may bound the walk
- * by seq: "seq >= ?" in its where. */
+ * matching row in creation order; a negative return from fn stops. */
 typedef int (*store_seq_fn)(int64_t seq, void *userdata);
 int store_row_seqs(struct store *st, const struct store_table *t, const struct store_query *q,
                    store_seq_fn fn, void *userdata);

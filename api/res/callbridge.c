@@ -12,7 +12,7 @@ static const struct api_field tenant_fields[] = {
     {.param = "name", .col = 1, .kind = AK_TEXT, .flags = AF_LIST},
 };
 static const struct api_filter tenant_filters[] = {
-    {.param = "filter", .where = "name LIKE ? ESCAPE '\\'", .nargs = 1, .substring = true},
+    {.param = "filter"},
 };
 
 const struct api_resource api_res_tenants = {

@@ -117,14 +117,9 @@ static const struct api_field fields[] = {
 };
 
 static const struct api_filter filters[] = {
-    {.param = "filter",
-     .where = "name LIKE ? ESCAPE '\\' OR uri LIKE ? ESCAPE '\\' OR secondary_uri LIKE ? ESCAPE "
-              "'\\' OR call_id LIKE ? ESCAPE '\\'",
-     .nargs = 4,
-     .indexed = "seq IN (SELECT rowid FROM cospace_search WHERE cospace_search MATCH ?)",
-     .substring = true},
-    {.param = "tenantFilter", .where = "tenant = lower(?)", .nargs = 1},
-    {.param = "callLegProfileFilter", .where = "call_leg_profile = ?", .nargs = 1},
+    {.param = "filter"},
+    {.param = "tenantFilter"},
+    {.param = "callLegProfileFilter"},
 };
 
 /* 0 when the form says name=true (any case), -ENOENT when absent or false, -EINVAL otherwise. */

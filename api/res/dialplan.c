@@ -43,8 +43,8 @@ static const struct api_field fields[] = {
 };
 
 static const struct api_filter filters[] = {
-    {.param = "filter", .where = "domain LIKE ? ESCAPE '\\'", .nargs = 1, .substring = true},
-    {.param = "tenantFilter", .where = "tenant = lower(?)", .nargs = 1},
+    {.param = "filter"},
+    {.param = "tenantFilter"},
 };
 
 const struct api_resource api_res_inbound_rules = {

@@ -16,8 +16,6 @@
 #include "api/util.h"
 #include "api/xml.h"
 
-#define MAX_FILTER_ARGS 16
-
 static bool is_printable(const char *v, size_t max_len)
 {
     if (strlen(v) > (max_len ? max_len : STORE_TEXT_MAX))
@@ -199,119 +197,31 @@ static int list_one(const struct store_row *row, void *userdata)
     return 0;
 }
 
-/* Characters, not bytes: the trigram tokenizer counts characters. */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
-/* An FTS5 phrase: the value in double quotes, quotes inside doubled, so that no input is read
- * as FTS5 query syntax. */
-static int fts_phrase(const char *v, char *out, size_t cap)
-{
-    size_t o = 0;
-
-    out[o++] = '"';
-    for (; *v; v++) {
-        if (o + 3 >= cap)
-            return -EINVAL;
-        if (*v == '"')
-            out[o++] = '"';
-        out[o++] = *v;
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return 0;
-}
-
-/* A LIKE pattern matching v anywhere: '%' v '%', with the wildcards and the escape escaped. */
-static int like_pattern(const char *v, char *out, size_t cap)
-{
-    size_t o = 0;
-
-    out[o++] = '%';
-    for (; *v; v++) {
-        if (o + 4 >= cap)
-            return -EINVAL;
-        if (*v == '%' || *v == '_' || *v == '\\')
-            out[o++] = '\\';
-        out[o++] = *v;
-    }
-    out[o++] = '%';
-    out[o] = '\0';
-    return 0;
-}
-
-#define MAX_SUBSTRING_FILTERS 4
-
-struct filter_set {
-    char where[1024], key[512];
-    const char *args[MAX_FILTER_ARGS];
-    size_t nargs;
-    char phrase[2 * STORE_TEXT_MAX + 8]; /* one indexed filter at a time */
-    char pattern[MAX_SUBSTRING_FILTERS][2 * STORE_TEXT_MAX + 4];
-    size_t npatterns; /* substring filters read by a scan: answered from a summary */
-};
-
-/* Binds filter f's value v: nargs times v, or its LIKE pattern for a substring filter. */
-static int bind_filter(const struct api_filter *f, const char *v, struct filter_set *fs)
-{
-    if (f->substring) {
-        if (fs->npatterns == MAX_SUBSTRING_FILTERS ||
-            like_pattern(v, fs->pattern[fs->npatterns], sizeof(fs->pattern[0])) < 0)
-            return -EINVAL;
-        v = fs->pattern[fs->npatterns++];
-    }
-    for (size_t n = 0; n < f->nargs; n++)
-        fs->args[fs->nargs++] = v;
-    return 0;
-}
-
-/* Builds the WHERE clause and its arguments from the filters in the query, and the cache key
- * that names them. Returns 0, or -EINVAL (too many arguments, too long). */
+/* The named filters in the query (store/q_filter.c holds what they mean) into q, and the
+ * cache key that names them. Returns 0, or -EINVAL (too long, or a filter the store refuses). */
 static int build_filters(const struct api_request *req, const struct api_resource *res,
-                         struct filter_set *fs)
+                         struct store_query *q, char *key, size_t cap, bool *ret_scans)
 {
-    size_t w = 0, k = 0;
+    size_t k = 0;
 
-    fs->where[0] = fs->key[0] = fs->phrase[0] = '\0';
-    fs->nargs = fs->npatterns = 0;
-    for (size_t i = 0; i < res->nfilters; i++) {
-        const struct api_filter *f = &res->filters[i];
-        const char *v = api_params_get(req->query, f->param);
-        bool indexed;
+    key[0] = '\0';
+    for (size_t i = 0; i < res->nfilters && q->nconds < STORE_MAX_CONDS; i++) {
+        const char *v = api_params_get(req->query, res->filters[i].param);
 
         if (!v || !*v)
             continue;
-        indexed = f->indexed && utf8_chars(v) >= 3 && !fs->phrase[0];
-        if (fs->nargs + (indexed ? 1 : f->nargs) > MAX_FILTER_ARGS)
-            return -EINVAL;
-        w += (size_t)snprintf(fs->where + w, sizeof(fs->where) - w, "%s(%s)", w ? " AND " : "",
-                              indexed ? f->indexed : f->where);
-        k += (size_t)snprintf(fs->key + k, sizeof(fs->key) - k, "%s=%zu:%s|", f->param, strlen(v),
-                              v);
-        if (w >= sizeof(fs->where) || k >= sizeof(fs->key))
-            return -EINVAL;
-        if (indexed) {
-            if (fts_phrase(v, fs->phrase, sizeof(fs->phrase)) < 0)
-                return -EINVAL;
-            fs->args[fs->nargs++] = fs->phrase;
-            continue;
-        }
-        if (bind_filter(f, v, fs) < 0)
+        q->conds[q->nconds++] = (struct store_cond){res->filters[i].param, v};
+        k += (size_t)snprintf(key + k, cap - k, "%s=%zu:%s|", res->filters[i].param, strlen(v), v);
+        if (k >= cap)
             return -EINVAL;
     }
-    return 0;
+    return store_query_check(res->table, q, ret_scans);
 }
 
 /* The total and the page of a list in one read snapshot: counted and read by the filter, or
  * from the summary of a filter that no index serves (api/res/scan.h). */
 static int list_rows(const struct api *api, struct store *st, const struct api_resource *res,
-                     const struct store_query *q, const struct filter_set *fs, uint64_t generation,
+                     const struct store_query *q, const char *key, bool scans, uint64_t generation,
                      size_t offset, size_t limit, struct api_xml *x)
 {
     struct list_ctx c = {x, res};
@@ -319,8 +229,8 @@ static int list_rows(const struct api *api, struct store *st, const struct api_r
     size_t total = 0;
     int r = store_read_begin(st);
 
-    if (r == 0 && fs->npatterns)
-        r = api_scan_summary(api, st, res->table, q, fs->key, generation, &scan);
+    if (r == 0 && scans)
+        r = api_scan_summary(api, st, res->table, q, key, generation, &scan);
     if (r == 0 && scan)
         total = api_scan_total(scan);
     else if (r == 0)
@@ -339,32 +249,31 @@ static int list_rows(const struct api *api, struct store *st, const struct api_r
 static void list(const struct api *api, struct store *st, const struct api_request *req,
                  const struct api_resource *res, struct api_reply *reply)
 {
-    struct filter_set fs = {0};
-    struct store_query q = {.args = fs.args};
+    struct store_query q = {0};
     struct api_xml *x = NULL;
+    char key[512];
     size_t offset, limit;
     uint64_t generation;
+    bool scans = false;
     int r;
 
     if (api_page_from_query(req, res->page_default, &offset, &limit, reply) < 0)
         return;
-    if (build_filters(req, res, &fs) < 0) {
+    if (build_filters(req, res, &q, key, sizeof(key), &scans) < 0) {
         api_reply_param_error(reply, "filter", "invalidValue");
         return;
     }
-    q.where = fs.where[0] ? fs.where : NULL;
-    q.nargs = fs.nargs;
-    if (api_list_cached(api, res->collection, fs.key, offset, limit, &generation, reply))
+    if (api_list_cached(api, res->collection, key, offset, limit, &generation, reply))
         return;
     x = api_xml_new();
-    r = x ? list_rows(api, st, res, &q, &fs, generation, offset, limit, x) : -ENOMEM;
+    r = x ? list_rows(api, st, res, &q, key, scans, generation, offset, limit, x) : -ENOMEM;
     if (r < 0) {
         api_xml_free(x);
         api_reply_err(reply, r);
         return;
     }
     api_reply_xml(reply, x);
-    api_list_remember(api, res->collection, fs.key, offset, limit, generation, reply);
+    api_list_remember(api, res->collection, key, offset, limit, generation, reply);
 }
 
 /* Runs the hook and the write, in the transaction the caller opened. */

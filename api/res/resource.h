@@ -39,19 +39,10 @@ struct api_field {
     const char *dflt; /* stored on create when not given */
 };
 
-/* A list filter: the query parameter and its SQL condition with nargs '?' placeholders, all
- * bound to the parameter's value. When indexed is set and the value has at least 3 characters,
- * that condition is used instead, with one '?' bound to the value as an FTS5 phrase (an index
- * with the trigram tokenizer finds substrings). substring says that where reads every row
- * (no index serves it) and compares with "LIKE ? ESCAPE '\'": each '?' is then bound to
- * '%' value '%' with %, _ and \ escaped (SQLite's LIKE ignores ASCII case, as lower() does), and
- * the list is answered from a summary of the matches (api/res/scan.h). */
+/* A list filter: the query parameter, which is also the name of the store's filter on the
+ * resource's table (store/q_filter.c says what it matches). */
 struct api_filter {
     const char *param;
-    const char *where;
-    size_t nargs;
-    const char *indexed;
-    bool substring;
 };
 
 struct api_resource;
