@@ -37,6 +37,11 @@ static const struct filter_def defs[] = {
     {"tenant", "filter", NAME_LIKE, 1, NULL, true},
     {"call_bridge_group", "filter", NAME_LIKE, 1, NULL, true},
     {"call_bridge", "filter", NAME_LIKE, 1, NULL, true},
+    /* a TURN server list is short: compared in every row, without the LIKE escapes */
+    {"turn_server", "filter",
+     "instr(lower(coalesce(server_address, '')), lower(?)) > 0 OR "
+     "instr(lower(coalesce(client_address, '')), lower(?)) > 0",
+     2, NULL, false},
 };
 
 static const struct filter_def *find_def(const struct store_table *t, const char *name)

@@ -1,7 +1,8 @@
-/* store/q_row.c: generic rows for tables whose columns are text or integers (tenants, coSpaces,
- * inbound dial plan rules, call bridges and their groups). The SQL is built from the table
- * description, never from input; values are always bound. Statements are cached by their text
- * (store_stmt_sql), so a resource costs one prepare per statement shape per connection. */
+/* store/q_row.c: generic rows for tables whose columns are text, integers or blobs (tenants,
+ * coSpaces, inbound dial plan rules, call bridges and their groups, TURN servers). The SQL is built
+ * from the table description, never from input; values are always bound. Statements are cached by
+ * their text (store_stmt_sql), so a resource costs one prepare per statement shape per connection.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,10 +48,35 @@ static void put_cols(char *sql, size_t cap, const struct store_table *t, size_t 
     }
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A 'b' value: lowercase hex in the row, bytes in the database. */
+static int bind_blob(sqlite3_stmt *stmt, int idx, const char *v)
+{
+    unsigned char b[STORE_BLOB_MAX];
+    size_t n = strlen(v);
+
+    if (n % 2 || n / 2 > sizeof(b))
+        return SQLITE_MISMATCH;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+
+        if (hi < 0 || lo < 0)
+            return SQLITE_MISMATCH;
+        b[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return sqlite3_bind_blob(stmt, idx, b, (int)(n / 2), SQLITE_TRANSIENT);
+}
+
 static int bind_value(sqlite3_stmt *stmt, int idx, char type, const char *v)
 {
     if (!v)
         return sqlite3_bind_null(stmt, idx);
+    if (type == 'b')
+        return bind_blob(stmt, idx, v);
     if (type == 'i') {
         char *end;
         long long n = strtoll(v, &end, 10);
@@ -70,14 +96,40 @@ static int bind_row(sqlite3_stmt *stmt, const struct store_table *t, const struc
     return sqlite3_bind_int64(stmt, (int)t->ncols + 1, store_now_ms()) == SQLITE_OK ? 0 : -EIO;
 }
 
+/* Column i of the current result row as the row keeps it (NULL for SQL NULL), malloc()ed. */
+static char *column_value(sqlite3_stmt *stmt, int i, char type)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *b;
+    char *hex;
+    int n;
+
+    if (type != 'b') {
+        b = sqlite3_column_text(stmt, i);
+        return b ? strdup((const char *)b) : NULL;
+    }
+    b = sqlite3_column_blob(stmt, i);
+    n = sqlite3_column_bytes(stmt, i);
+    if (!b || n <= 0)
+        return strdup("");
+    if (!(hex = malloc(2 * (size_t)n + 1)))
+        return NULL;
+    for (int k = 0; k < n; k++) {
+        hex[2 * k] = digits[b[k] >> 4];
+        hex[2 * k + 1] = digits[b[k] & 15];
+    }
+    hex[2 * n] = '\0';
+    return hex;
+}
+
 /* Reads the current result row (columns in table order) into *r. */
 static int read_row(sqlite3_stmt *stmt, const struct store_table *t, struct store_row *r)
 {
     memset(r, 0, sizeof(*r));
     for (size_t i = 0; i < t->ncols; i++) {
-        const unsigned char *v = sqlite3_column_text(stmt, (int)i);
+        bool null = sqlite3_column_type(stmt, (int)i) == SQLITE_NULL;
 
-        if (v && !(r->v[i] = strdup((const char *)v))) {
+        if (!null && !(r->v[i] = column_value(stmt, (int)i, t->types[i]))) {
             store_row_done(r);
             return -ENOMEM;
         }

@@ -138,11 +138,12 @@ int store_turn_foreach(struct store *st, store_turn_fn fn, void *userdata);
 int store_turn_list(struct store *st, const char *filter, size_t offset, size_t limit,
                     store_turn_summary_fn fn, void *userdata);
 
-/* ---- generic rows: the tables whose columns are all text or integers -------------------- */
+/* ---- generic rows: the tables whose columns are text, integers or bytes ------------------- */
 #define STORE_MAX_COLS 32
 
 /* A table for the generic functions: column 0 is "id"; every table has created_ms and
- * updated_ms besides, kept by the store. types[i] is 't' (text) or 'i' (integer). */
+ * updated_ms besides, kept by the store. types[i] is 't' (text), 'i' (integer) or 'b' (bytes,
+ * at most STORE_BLOB_MAX: in a struct store_row as lowercase hex). */
 struct store_table {
     const char *name;
     const char *const *cols;

@@ -56,10 +56,42 @@ static bool is_digits(const char *v)
     return true;
 }
 
-/* Validates v for f and writes the value to store into out (cap bytes). Returns 0, -EINVAL,
- * or -ENOENT for a reference to a missing object. */
-static int normalise(struct store *st, const struct api_field *f, const char *v, char *out,
-                     size_t cap)
+/* The cache key of a list names its filters and their values: as long as a query can be (URIs
+ * are at most 8 KB), so that no value is refused for its length here (the store may). */
+#define KEY_MAX (8 * 1024 + 64)
+
+_Static_assert(STORE_TEXT_MAX + API_SECRET_OVERHEAD <= STORE_BLOB_MAX,
+               "a sealed secret of STORE_TEXT_MAX bytes must fit the store");
+
+/* Seals secret v of object id's field f into out as the hex a 'b' column takes. At most
+ * STORE_TEXT_MAX bytes and no control character: a TURN server could never match one (RFC
+ * 8265 OpaqueString refuses them). */
+static int seal(const struct api *api, const struct api_field *f, const char *v, const char *id,
+                char *out, size_t cap)
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char blob[STORE_BLOB_MAX];
+    char aad[STORE_ID_LEN + 64];
+    long n;
+
+    if (!is_printable(v, STORE_TEXT_MAX))
+        return -EINVAL;
+    (void)snprintf(aad, sizeof(aad), "%s/%s", id, f->param);
+    n = api_secret_seal(&api->secret, aad, v, strlen(v), blob, sizeof(blob));
+    if (n < 0 || cap < 2 * (size_t)n + 1)
+        return -EIO;
+    for (long i = 0; i < n; i++) {
+        out[2 * i] = digits[blob[i] >> 4];
+        out[2 * i + 1] = digits[blob[i] & 15];
+    }
+    out[2 * n] = '\0';
+    return 0;
+}
+
+/* Validates v for f of object id and writes the value to store into out (cap bytes). Returns
+ * 0, -EINVAL, -ENOENT for a reference to a missing object, or -EIO. */
+static int normalise(const struct api *api, struct store *st, const struct api_field *f,
+                     const char *v, const char *id, char *out, size_t cap)
 {
     int64_t n;
     bool b;
@@ -82,6 +114,12 @@ static int normalise(struct store *st, const struct api_field *f, const char *v,
         if (!api_is_domain(v))
             return -EINVAL;
         break;
+    case AK_HOST_PORT:
+        if (!api_is_host_port(v))
+            return -EINVAL;
+        break;
+    case AK_SECRET:
+        return seal(api, f, v, id, out, cap);
     case AK_BOOL:
         if (api_parse_bool(v, &b) < 0)
             return -EINVAL;
@@ -101,16 +139,15 @@ static int normalise(struct store *st, const struct api_field *f, const char *v,
         }
         return -EINVAL;
     case AK_REF: {
-        char id[STORE_ID_LEN + 1];
+        char ref[STORE_ID_LEN + 1];
         int r;
 
-        if (api_parse_id(v, id) < 0)
+        if (api_parse_id(v, ref) < 0)
             return -ENOENT;
-        r = store_row_taken(st, f->ref, "id", id, NULL, false);
+        r = store_row_taken(st, f->ref, "id", ref, NULL, false);
         if (r < 0)
             return r;
-        v = id;
-        snprintf(out, cap, "%s", v);
+        snprintf(out, cap, "%s", ref);
         return 0;
     }
     }
@@ -119,14 +156,14 @@ static int normalise(struct store *st, const struct api_field *f, const char *v,
 }
 
 /* Applies the form to row. On failure *reply holds the answer. */
-static int apply_form(struct store *st, const struct api_request *req,
+static int apply_form(const struct api *api, struct store *st, const struct api_request *req,
                       const struct api_resource *res, struct store_row *row, bool create,
                       struct api_reply *reply)
 {
     for (size_t i = 0; i < res->nfields; i++) {
         const struct api_field *f = &res->fields[i];
         const char *v = api_params_get(req->form, f->param);
-        char value[STORE_TEXT_MAX + 1];
+        char value[2 * STORE_BLOB_MAX + 1]; /* the longest: a sealed secret in hex */
         int r;
 
         if (f->flags & (AF_VIRTUAL | AF_READONLY) || (create && (f->flags & AF_PUT_ONLY)))
@@ -140,7 +177,7 @@ static int apply_form(struct store *st, const struct api_request *req,
                 (void)store_row_set(row, f->col, f->dflt);
             continue;
         }
-        r = normalise(st, f, v, value, sizeof(value));
+        r = normalise(api, st, f, v, row->v[0], value, sizeof(value));
         if (r == -EINVAL) {
             api_reply_param_error(reply, f->param, "invalidValue");
             return r;
@@ -165,19 +202,23 @@ static void write_value(struct api_xml *x, const struct api_field *f, const char
         api_xml_text(x, f->param, v);
 }
 
-/* <element id="..."> with the fields that are set (only AF_LIST ones in lists). */
+/* <element id="..."> with the fields that are set, or have a value shown when unset (only
+ * AF_LIST ones in lists), in res->order. Secrets never. */
 static void write_row(struct api_xml *x, const struct api_resource *res,
                       const struct store_row *row, bool list)
 {
     api_xml_start(x, res->element);
     api_xml_attr(x, "id", row->v[0]);
     for (size_t i = 0; i < res->nfields; i++) {
-        const struct api_field *f = &res->fields[i];
+        const struct api_field *f = &res->fields[res->order ? res->order[i] : i];
+        const char *v;
 
-        if (f->flags & (AF_HIDDEN | AF_VIRTUAL) || (list && !(f->flags & AF_LIST)) ||
-            !row->v[f->col])
+        if (f->flags & (AF_HIDDEN | AF_VIRTUAL) || f->kind == AK_SECRET ||
+            (list && !(f->flags & AF_LIST)))
             continue;
-        write_value(x, f, row->v[f->col]);
+        v = row->v[f->col] ? row->v[f->col] : list ? NULL : f->unset;
+        if (v)
+            write_value(x, f, v);
     }
     api_xml_end(x);
 }
@@ -251,7 +292,7 @@ static void list(const struct api *api, struct store *st, const struct api_reque
 {
     struct store_query q = {0};
     struct api_xml *x = NULL;
-    char key[512];
+    char key[KEY_MAX];
     size_t offset, limit;
     uint64_t generation;
     bool scans = false;
@@ -314,9 +355,11 @@ static void create(const struct api *api, struct store *st, const struct api_req
         api_reply_err(reply, r);
         goto out;
     }
-    if (apply_form(st, req, res, &row, true, reply) == 0 &&
+    if (apply_form(api, st, req, res, &row, true, reply) == 0 &&
         write_row_checked(api, st, req, res, &row, true, reply) == 0) {
         api_changed(api);
+        if (res->after_write)
+            res->after_write(api, st, id);
         reply->status = 200;
         snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", res->collection, id);
     }
@@ -365,9 +408,11 @@ static void update(const struct api *api, struct store *st, const struct api_req
         api_reply_failure(reply, 404, res->missing);
     else if (r < 0)
         api_reply_err(reply, r);
-    else if (apply_form(st, req, res, &row, false, reply) == 0 &&
+    else if (apply_form(api, st, req, res, &row, false, reply) == 0 &&
              write_row_checked(api, st, req, res, &row, false, reply) == 0) {
         api_changed(api);
+        if (res->after_write)
+            res->after_write(api, st, id);
         reply->status = 200;
     }
     store_rollback(st);
@@ -387,6 +432,8 @@ static void delete_one(const struct api *api, struct store *st, const struct api
         api_reply_err(reply, r);
     else {
         api_changed(api);
+        if (res->after_delete)
+            res->after_delete(api, st, id);
         reply->status = 200;
     }
 }

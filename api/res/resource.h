@@ -8,15 +8,18 @@
 #include "api/res/matching.h" /* call matching, once declared here */
 
 enum api_kind {
-    AK_TEXT,   /* printable UTF-8, at most max_len bytes (255 when 0) */
-    AK_URI,    /* a SIP URI user part (RFC 3261 "user") */
-    AK_DIGITS, /* a numeric string such as a callId */
-    AK_DOMAIN, /* a complete domain or an IP address, no wildcard */
-    AK_BOOL,   /* true/false in any case; stored 1/0 */
-    AK_INT,    /* an integer in [min, max] */
-    AK_ENUM,   /* one of enums, any case on input, stored as spelled there */
-    AK_REF,    /* the id of an object in ref, which must exist (else ref_missing) */
-    AK_ID,     /* a reference to an object this service does not keep yet: stored as given */
+    AK_TEXT,      /* printable UTF-8, at most max_len bytes (255 when 0) */
+    AK_URI,       /* a SIP URI user part (RFC 3261 "user") */
+    AK_DIGITS,    /* a numeric string such as a callId */
+    AK_DOMAIN,    /* a complete domain or an IP address, no wildcard */
+    AK_BOOL,      /* true/false in any case; stored 1/0 */
+    AK_INT,       /* an integer in [min, max] */
+    AK_ENUM,      /* one of enums, any case on input, stored as spelled there */
+    AK_REF,       /* the id of an object in ref, which must exist (else ref_missing) */
+    AK_ID,        /* a reference to an object this service does not keep yet: stored as given */
+    AK_SECRET,    /* printable, at most STORE_TEXT_MAX bytes; stored sealed (api/secret.c) bound to
+                   * "<id>/<param>" in a 'b' column, never shown */
+    AK_HOST_PORT, /* host, IPv4 or [IPv6], with an optional :port (api_is_host_port) */
 };
 
 #define AF_LIST 0x01     /* shown in list elements */
@@ -36,7 +39,8 @@ struct api_field {
     int64_t min, max;
     const struct store_table *ref;
     const char *ref_missing;
-    const char *dflt; /* stored on create when not given */
+    const char *dflt;  /* stored on create when not given */
+    const char *unset; /* shown (outside lists) when not set */
 };
 
 /* A list filter: the query parameter, which is also the name of the store's filter on the
@@ -52,6 +56,9 @@ typedef int (*api_check_fn)(const struct api *api, struct store *st, const struc
                             const struct api_resource *res, struct store_row *row, bool create,
                             struct api_reply *reply);
 
+/* Runs after a write was committed (id: the object created or changed) or after a delete. */
+typedef void (*api_after_fn)(const struct api *api, struct store *st, const char *id);
+
 struct api_resource {
     const char *collection; /* "coSpaces" */
     const char *element;    /* "coSpace" */
@@ -64,6 +71,10 @@ struct api_resource {
     size_t nfilters;
     size_t page_default;
     api_check_fn check;
+    api_after_fn after_write, after_delete;
+    /* The order in which the fields are shown, as indices into fields (nfields of them), when
+     * it is not the order in which they are checked; NULL: the same. */
+    const unsigned char *order;
 };
 
 /* Handles the collection (id NULL) or one object of res. */
@@ -71,11 +82,12 @@ void api_res_generic(const struct api *api, struct store *st, const struct api_r
                      const struct api_resource *res, const char *id, struct api_reply *reply);
 
 /* Tables other resources refer to. */
-extern const struct store_table api_table_tenant, api_table_cospace, api_table_inbound_rule;
+extern const struct store_table api_table_tenant, api_table_cospace, api_table_inbound_rule,
+    api_table_call_bridge, api_table_call_bridge_group;
 
 /* The resources (api/res/cospace.c etc.), and the extra paths. */
 extern const struct api_resource api_res_tenants, api_res_cospaces, api_res_inbound_rules,
-    api_res_call_bridges, api_res_call_bridge_groups;
+    api_res_call_bridges, api_res_call_bridge_groups, api_res_turn_servers;
 void api_res_meeting_entry_detail(const struct api *api, struct store *st,
                                   const struct api_request *req, const char *id,
                                   struct api_reply *reply);
