@@ -596,6 +596,88 @@ START_TEST(test_limit_capped)
 }
 END_TEST
 
+/* Runs sql on the test's database through a connection of its own. */
+static void db_exec(const char *sql)
+{
+    char dbpath[128];
+    sqlite3 *db;
+
+    (void)snprintf(dbpath, sizeof(dbpath), "%s/callbridge.db", ctx.dir);
+    ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* A write that fails after every value was checked and sealed (a trigger refuses the row) is
+ * answered as a store error, not as a missing callBridge (as turnServers once did), and leaves
+ * nothing: no server, no changed one, and the list as it was. */
+START_TEST(test_write_failing_part_way_leaves_nothing)
+{
+    char id[37], path[96], *body;
+
+    create("serverAddress=kept.example.com", id);
+    db_exec("CREATE TRIGGER refuse_insert BEFORE INSERT ON turn_server WHEN NEW.username = 'boom' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END;"
+            "CREATE TRIGGER refuse_update BEFORE UPDATE ON turn_server WHEN NEW.username = 'boom' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+    ck_assert_int_eq(
+        route(API_POST, "/api/v1/turnServers", NULL,
+              "serverAddress=new.example.com&password=p4ss&sharedSecret=s&username=boom", &body),
+        400);
+    ck_assert_ptr_nonnull(strstr(body, "<failureDetails>"));
+    ck_assert_ptr_null(strstr(body, "DoesNotExist")); /* it named no reference */
+    free(body);
+    ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", NULL, NULL, &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "<turnServers total=\"1\">"));
+    ck_assert_ptr_null(strstr(body, "new.example.com"));
+    free(body);
+    ck_assert(!db_contains("new.example.com"));
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
+    ck_assert_int_eq(
+        route(API_PUT, path, NULL, "serverAddress=changed.example.com&username=boom", NULL), 400);
+    ck_assert_int_eq(route(API_GET, path, NULL, NULL, &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "<serverAddress>kept.example.com</serverAddress>"));
+    ck_assert_ptr_null(strstr(body, "<username>"));
+    free(body);
+}
+END_TEST
+
+/* A callBridgeGroup deleted after a client learnt its id answers callBridgeGroupDoesNotExist on
+ * POST and PUT (not callBridgeDoesNotExist), as a coSpace names a deleted tenant
+ * tenantDoesNotExist: the same engine checks both inside the write's transaction. */
+START_TEST(test_vanished_call_bridge_group_named)
+{
+    char group[37], tenant[37], id[37], form[128], path[96];
+    struct api_reply r;
+
+    th_route(&ctx, API_POST, "/api/v1/callBridgeGroups", NULL, "name=g1", &r);
+    ck_assert_int_eq(r.status, 200);
+    memcpy(group, r.location + strlen("/api/v1/callBridgeGroups/"), 37);
+    th_route(&ctx, API_POST, "/api/v1/tenants", NULL, "name=t1", &r);
+    ck_assert_int_eq(r.status, 200);
+    memcpy(tenant, r.location + strlen("/api/v1/tenants/"), 37);
+    (void)snprintf(form, sizeof(form), "callBridgeGroup=%s", group);
+    create(form, id);
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
+    ck_assert_int_eq(route(API_PUT, path, NULL, "callBridgeGroup=", NULL), 200);
+    (void)snprintf(path, sizeof(path), "/api/v1/callBridgeGroups/%s", group);
+    ck_assert_int_eq(route(API_DELETE, path, NULL, NULL, NULL), 200);
+    (void)snprintf(path, sizeof(path), "/api/v1/tenants/%s", tenant);
+    ck_assert_int_eq(route(API_DELETE, path, NULL, NULL, NULL), 200);
+
+    expect(
+        API_POST, "/api/v1/turnServers", NULL, form, 400,
+        "<?xml version=\"1.0\"?><failureDetails><callBridgeGroupDoesNotExist /></failureDetails>");
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
+    expect(
+        API_PUT, path, NULL, form, 400,
+        "<?xml version=\"1.0\"?><failureDetails><callBridgeGroupDoesNotExist /></failureDetails>");
+    (void)snprintf(form, sizeof(form), "tenant=%s", tenant);
+    expect(API_POST, "/api/v1/coSpaces", NULL, form, 400,
+           "<?xml version=\"1.0\"?><failureDetails><tenantDoesNotExist /></failureDetails>");
+}
+END_TEST
+
 Suite *api_routes_suite(void)
 {
     Suite *s = suite_create("api_routes");
@@ -619,6 +701,8 @@ Suite *api_routes_suite(void)
     tcase_add_test(tc, test_list_pages_never_stale);
     tcase_add_test(tc, test_limit_capped);
     tcase_add_test(tc, test_concurrent_writers_one_uri);
+    tcase_add_test(tc, test_write_failing_part_way_leaves_nothing);
+    tcase_add_test(tc, test_vanished_call_bridge_group_named);
     suite_add_tcase(s, tc);
     return s;
 }
