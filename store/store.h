@@ -116,27 +116,11 @@ struct store_turn {
 };
 typedef int (*store_turn_fn)(const struct store_turn *turn, void *userdata);
 
-/* What a list page shows of a TURN server. */
-struct store_turn_summary {
-    char id[STORE_ID_LEN + 1];
-    char server_address[STORE_TEXT_MAX + 1];
-    char client_address[STORE_TEXT_MAX + 1];
-};
-typedef int (*store_turn_summary_fn)(const struct store_turn_summary *turn, void *userdata);
-
-int store_turn_insert(struct store *st, const struct store_turn *turn); /* -EEXIST, -EINVAL */
+/* The typed reader (store/q_turn.c); the rows are written through the generic functions below
+ * (the table is described in api/res/turn.c). */
 int store_turn_get(struct store *st, const char *id, struct store_turn *ret_turn); /* -ENOENT */
-int store_turn_update(struct store *st, const struct store_turn *turn); /* by id; -ENOENT */
-int store_turn_delete(struct store *st, const char *id);                /* -ENOENT */
-/* 'filter' (NULL or "" = all) is a case-insensitive substring of serverAddress or
- * clientAddress. store_turn_count counts every match; store_turn_list calls fn for at most
- * 'limit' matches in creation order after skipping 'offset'. A negative return from fn stops
- * the walk and is returned. */
-int store_turn_count(struct store *st, const char *filter, size_t *ret_total);
 /* Calls fn for every TURN server, whole rows, in creation order; a negative return stops. */
 int store_turn_foreach(struct store *st, store_turn_fn fn, void *userdata);
-int store_turn_list(struct store *st, const char *filter, size_t offset, size_t limit,
-                    store_turn_summary_fn fn, void *userdata);
 
 /* ---- generic rows: the tables whose columns are text, integers or bytes ------------------- */
 #define STORE_MAX_COLS 32
@@ -232,9 +216,5 @@ int store_match_call_id(struct store *st, const char *call_id,
 /* The domain of the highest-priority rule (then oldest) that resolves to coSpaces and has no
  * tenant or this one, into ret_domain (cap bytes); -ENOENT when no rule does. */
 int store_match_entry_domain(struct store *st, const char *tenant, char *ret_domain, size_t cap);
-
-/* ---- call bridges (referenced by TURN servers) ------------------------------------------- */
-int store_call_bridge_exists(struct store *st, const char *id);       /* 0 or -ENOENT */
-int store_call_bridge_group_exists(struct store *st, const char *id); /* 0 or -ENOENT */
 
 #endif

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "api/api.h"
+#include "api/res/resource.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -65,6 +66,16 @@ static void expect(enum api_method m, const char *path, const char *query, const
     ck_assert_int_eq(route(m, path, query, form, &got), status);
     ck_assert_str_eq(got, body);
     free(got);
+}
+
+/* The number of TURN servers stored. */
+static size_t stored(void)
+{
+    struct store_query all = {0};
+    size_t total = 0;
+
+    ck_assert_int_eq(store_row_count(ctx.st, api_res_turn_servers.table, &all, &total), 0);
+    return total;
 }
 
 static size_t count(const char *body, const char *needle)
@@ -195,7 +206,6 @@ START_TEST(test_invalid_values_answer_parameter_error)
         {"serverAddress=ok.example.com&type=nope", "type"},
     };
     char body[512], *got;
-    size_t total = 9;
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ck_assert_int_eq(route(API_POST, "/api/v1/turnServers", NULL, cases[i][0], &got), 400);
@@ -206,8 +216,7 @@ START_TEST(test_invalid_values_answer_parameter_error)
         ck_assert_msg(strcmp(got, body) == 0, "%s: %s", cases[i][0], got);
         free(got);
     }
-    ck_assert_int_eq(store_turn_count(ctx.st, NULL, &total), 0);
-    ck_assert_uint_eq(total, 0); /* nothing was written */
+    ck_assert_uint_eq(stored(), 0); /* nothing was written */
 }
 END_TEST
 
@@ -257,7 +266,6 @@ START_TEST(test_secrets_with_control_characters_refused)
     };
     struct store_turn t;
     char id[37], path[96], aad[64], out[64];
-    size_t total = 9;
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char body[256];
@@ -268,8 +276,7 @@ START_TEST(test_secrets_with_control_characters_refused)
                        cases[i][1]);
         expect(API_POST, "/api/v1/turnServers", NULL, cases[i][0], 400, body);
     }
-    ck_assert_int_eq(store_turn_count(ctx.st, NULL, &total), 0);
-    ck_assert_uint_eq(total, 0); /* nothing was written */
+    ck_assert_uint_eq(stored(), 0); /* nothing was written */
 
     create("password=first&sharedSecret=shared", id);
     (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
@@ -582,11 +589,15 @@ START_TEST(test_limit_capped)
 
     ck_assert_int_eq(store_begin(ctx.st), 0);
     for (int i = 0; i < API_PAGE_MAX + 5; i++) {
-        struct store_turn t = {0};
+        struct store_row row = {0};
+        char id[STORE_ID_LEN + 1];
 
-        ck_assert_int_eq(api_uuid_new(t.id), 0);
-        (void)snprintf(t.type, sizeof(t.type), "standard");
-        ck_assert_int_eq(store_turn_insert(ctx.st, &t), 0);
+        ck_assert_int_eq(api_uuid_new(id), 0);
+        ck_assert_int_eq(store_row_set(&row, 0, id), 0);
+        ck_assert_int_eq(store_row_set(&row, 5, "standard"), 0); /* type */
+        ck_assert_int_eq(store_row_set(&row, 10, "0"), 0);       /* useShortTermCredentials */
+        ck_assert_int_eq(store_row_insert(ctx.st, api_res_turn_servers.table, &row), 0);
+        store_row_done(&row);
     }
     ck_assert_int_eq(store_commit(ctx.st), 0); /* written around the API: no cached page yet */
     ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", "limit=5000", NULL, &body), 200);

@@ -29,12 +29,30 @@ static void teardown(void)
     th_rmdir(dir);
 }
 
-static void make_turn(struct store_turn *t, const char *id, const char *server)
+/* The turn_server table as api/res/turn.c describes it to the generic functions. */
+static const char *const turn_cols[] = {"id",
+                                        "server_address",
+                                        "client_address",
+                                        "username",
+                                        "password",
+                                        "type",
+                                        "num_registrations",
+                                        "tcp_port_number_override",
+                                        "call_bridge",
+                                        "call_bridge_group",
+                                        "use_short_term_credentials",
+                                        "shared_secret"};
+static const struct store_table turn = {"turn_server", turn_cols, "ttttbtiittib", 12};
+
+/* A TURN server row as a POST writes one: its id, serverAddress and the defaults. Frees what
+ * *t held before. */
+static void make_turn(struct store_row *t, const char *id, const char *server)
 {
-    memset(t, 0, sizeof(*t));
-    (void)snprintf(t->id, sizeof(t->id), "%s", id);
-    (void)snprintf(t->server_address, sizeof(t->server_address), "%s", server);
-    (void)snprintf(t->type, sizeof(t->type), "standard");
+    store_row_done(t);
+    ck_assert_int_eq(store_row_set(t, 0, id), 0);
+    ck_assert_int_eq(store_row_set(t, 1, server), 0);
+    ck_assert_int_eq(store_row_set(t, 5, "standard"), 0);
+    ck_assert_int_eq(store_row_set(t, 10, "0"), 0);
 }
 
 START_TEST(test_migrations_applied_and_recorded)
@@ -99,16 +117,15 @@ END_TEST
 
 START_TEST(test_turn_crud)
 {
-    struct store_turn t, got;
+    struct store_row t = {0}, row = {0};
+    struct store_turn got;
 
     make_turn(&t, "00000000-0000-4000-8000-000000000001", "turn.example.com:3478");
-    memcpy(t.password, "\x01\x02\x03", 3);
-    t.password_len = 3;
-    t.has_tcp_port_number_override = true;
-    t.tcp_port_number_override = 443;
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
-    ck_assert_int_eq(store_turn_insert(st, &t), -EEXIST);
-    ck_assert_int_eq(store_turn_get(st, t.id, &got), 0);
+    ck_assert_int_eq(store_row_set(&t, 4, "010203"), 0); /* a password: bytes, as hex */
+    ck_assert_int_eq(store_row_set(&t, 7, "443"), 0);
+    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, &turn, &t), -EEXIST);
+    ck_assert_int_eq(store_turn_get(st, t.v[0], &got), 0);
     ck_assert_str_eq(got.server_address, "turn.example.com:3478");
     ck_assert_str_eq(got.client_address, "");
     ck_assert_uint_eq(got.password_len, 3);
@@ -116,37 +133,45 @@ START_TEST(test_turn_crud)
     ck_assert(got.has_tcp_port_number_override);
     ck_assert(!got.has_num_registrations);
     ck_assert_int_eq(got.tcp_port_number_override, 443);
+    ck_assert_int_eq(store_row_get(st, &turn, t.v[0], &row), 0);
+    ck_assert_str_eq(row.v[4], "010203");
 
-    got.has_tcp_port_number_override = false;
-    got.password_len = 0;
-    (void)snprintf(got.username, sizeof(got.username), "alice");
-    ck_assert_int_eq(store_turn_update(st, &got), 0);
-    ck_assert_int_eq(store_turn_get(st, t.id, &got), 0);
+    ck_assert_int_eq(store_row_set(&row, 7, NULL), 0);
+    ck_assert_int_eq(store_row_set(&row, 4, NULL), 0);
+    ck_assert_int_eq(store_row_set(&row, 3, "alice"), 0);
+    ck_assert_int_eq(store_row_update(st, &turn, &row), 0);
+    ck_assert_int_eq(store_turn_get(st, t.v[0], &got), 0);
     ck_assert(!got.has_tcp_port_number_override);
     ck_assert_uint_eq(got.password_len, 0);
     ck_assert_str_eq(got.username, "alice");
 
-    ck_assert_int_eq(store_turn_delete(st, t.id), 0);
-    ck_assert_int_eq(store_turn_delete(st, t.id), -ENOENT);
-    ck_assert_int_eq(store_turn_get(st, t.id, &got), -ENOENT);
-    ck_assert_int_eq(store_turn_update(st, &t), -ENOENT);
+    ck_assert_int_eq(store_row_delete(st, &turn, t.v[0]), 0);
+    ck_assert_int_eq(store_row_delete(st, &turn, t.v[0]), -ENOENT);
+    ck_assert_int_eq(store_turn_get(st, t.v[0], &got), -ENOENT);
+    ck_assert_int_eq(store_row_update(st, &turn, &t), -ENOENT);
+    store_row_done(&t);
+    store_row_done(&row);
 }
 END_TEST
+
+static const char *const call_bridge_cols[] = {"id"};
+static const struct store_table call_bridge = {"call_bridge", call_bridge_cols, "t", 1};
 
 START_TEST(test_turn_dangling_reference_refused)
 {
-    struct store_turn t;
+    struct store_row t = {0};
 
     make_turn(&t, "00000000-0000-4000-8000-000000000002", "a");
-    (void)snprintf(t.call_bridge, sizeof(t.call_bridge), "00000000-0000-4000-8000-0000000000ff");
-    ck_assert_int_eq(store_turn_insert(st, &t), -EINVAL);
-    ck_assert_int_eq(store_call_bridge_exists(st, t.call_bridge), -ENOENT);
+    ck_assert_int_eq(store_row_set(&t, 8, "00000000-0000-4000-8000-0000000000ff"), 0);
+    ck_assert_int_eq(store_row_insert(st, &turn, &t), -EINVAL);
+    ck_assert_int_eq(store_row_taken(st, &call_bridge, "id", t.v[8], NULL, false), -ENOENT);
+    store_row_done(&t);
 }
 END_TEST
 
-static int collect(const struct store_turn_summary *t, void *userdata)
+static int collect(const struct store_row *t, void *userdata)
 {
-    strcat(userdata, t->server_address);
+    strcat(userdata, t->v[1]);
     strcat(userdata, ",");
     return 0;
 }
@@ -155,50 +180,54 @@ START_TEST(test_turn_list_order_filter_page)
 {
     static const char *servers[] = {"b.example.com", "A.EXAMPLE.org", "c.example.com",
                                     "d.example.net"};
+    struct store_query all = {0}, com = {.conds = {{"filter", "example.COM"}}, .nconds = 1},
+                       org = {.conds = {{"filter", "example.org"}}, .nconds = 1};
     char seen[256] = "", id[40];
     size_t total = 0;
 
     for (int i = 0; i < 4; i++) {
-        struct store_turn t;
+        struct store_row t = {0};
 
         (void)snprintf(id, sizeof(id), "00000000-0000-4000-8000-00000000001%d", i & 7);
         make_turn(&t, id, servers[i]);
-        ck_assert_int_eq(store_turn_insert(st, &t), 0);
+        ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
+        store_row_done(&t);
     }
-    ck_assert_int_eq(store_turn_count(st, NULL, &total), 0);
+    ck_assert_int_eq(store_row_count(st, &turn, &all, &total), 0);
     ck_assert_uint_eq(total, 4);
-    ck_assert_int_eq(store_turn_list(st, NULL, 0, 100, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, &turn, &all, 0, 100, collect, seen), 0);
     ck_assert_str_eq(seen, "b.example.com,A.EXAMPLE.org,c.example.com,d.example.net,");
 
     seen[0] = '\0';
-    ck_assert_int_eq(store_turn_count(st, "example.COM", &total), 0);
+    ck_assert_int_eq(store_row_count(st, &turn, &com, &total), 0);
     ck_assert_uint_eq(total, 2);
-    ck_assert_int_eq(store_turn_list(st, "example.COM", 1, 5, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, &turn, &com, 1, 5, collect, seen), 0);
     ck_assert_str_eq(seen, "c.example.com,");
 
     seen[0] = '\0';
-    ck_assert_int_eq(store_turn_list(st, "example.org", 0, 5, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, &turn, &org, 0, 5, collect, seen), 0);
     ck_assert_str_eq(seen, "A.EXAMPLE.org,");
 
     seen[0] = '\0';
-    ck_assert_int_eq(store_turn_list(st, NULL, 10, 5, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, &turn, &all, 10, 5, collect, seen), 0);
     ck_assert_str_eq(seen, "");
 }
 END_TEST
 
 START_TEST(test_write_waits_then_reports_busy)
 {
-    struct store_turn t;
+    struct store_row t = {0};
     sqlite3 *other; /* another process's writer: it does not queue with this one's */
 
     ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     make_turn(&t, "00000000-0000-4000-8000-000000000003", "a");
-    ck_assert_int_eq(store_turn_insert(st, &t), -EBUSY);
-    ck_assert_int_eq(store_turn_delete(st, t.id), -EBUSY);
+    ck_assert_int_eq(store_row_insert(st, &turn, &t), -EBUSY);
+    ck_assert_int_eq(store_row_delete(st, &turn, t.v[0]), -EBUSY);
     ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
     sqlite3_close(other);
+    store_row_done(&t);
 }
 END_TEST
 
@@ -244,23 +273,25 @@ static void add_row(struct store *s, const struct store_table *t, const char *id
  * one that queues waits for the holder's commit and succeeds. */
 static int write_op(int op)
 {
-    struct store_turn t;
     struct store_row row = {0};
     int r;
 
-    make_turn(&t, "00000000-0000-4000-8000-000000000010", "b");
     switch (op) {
     case 0:
-        return store_turn_delete(st, "00000000-0000-4000-8000-000000000010");
+        return store_row_delete(st, &turn, "00000000-0000-4000-8000-000000000010");
     case 1:
         return store_row_delete(st, &tenant, "00000000-0000-4000-8000-000000000020");
     case 2:
         return store_user_delete(st, "bob");
     case 3:
-        make_turn(&t, "00000000-0000-4000-8000-000000000011", "c");
-        return store_turn_insert(st, &t);
     case 4:
-        return store_turn_update(st, &t);
+        make_turn(&row,
+                  op == 3 ? "00000000-0000-4000-8000-000000000011"
+                          : "00000000-0000-4000-8000-000000000010",
+                  op == 3 ? "c" : "b");
+        r = op == 3 ? store_row_insert(st, &turn, &row) : store_row_update(st, &turn, &row);
+        store_row_done(&row);
+        return r;
     case 5:
         return store_user_add(st, "carol", "h");
     case 6:
@@ -282,12 +313,13 @@ static int write_op(int op)
 START_TEST(test_every_write_waits_its_turn_in_the_queue)
 {
     struct holder h = {0};
-    struct store_turn t;
+    struct store_row t = {0};
     pthread_t thread;
     int r;
 
     make_turn(&t, "00000000-0000-4000-8000-000000000010", "b");
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
+    store_row_done(&t);
     add_row(st, &tenant, "00000000-0000-4000-8000-000000000020", "t");
     ck_assert_int_eq(store_user_add(st, "bob", "h"), 0);
     ck_assert_int_eq(store_open(path, &h.st), 0);
@@ -316,7 +348,7 @@ static void caps_teardown(void)
 START_TEST(test_insert_beyond_cap_refused_and_nothing_stored)
 {
     struct store_query all = {0};
-    struct store_turn t;
+    struct store_row t = {0};
     size_t n = 0;
 
     ck_assert_int_eq(store_set_max_rows("tenant", 2), 0);
@@ -343,16 +375,17 @@ START_TEST(test_insert_beyond_cap_refused_and_nothing_stored)
 
     ck_assert_int_eq(store_set_max_rows("turn_server", 1), 0);
     make_turn(&t, "00000000-0000-4000-8000-000000000031", "a");
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
     make_turn(&t, "00000000-0000-4000-8000-000000000032", "b");
-    ck_assert_int_eq(store_turn_insert(st, &t), -EDQUOT);
-    ck_assert_int_eq(store_turn_count(st, NULL, &n), 0);
+    ck_assert_int_eq(store_row_insert(st, &turn, &t), -EDQUOT);
+    ck_assert_int_eq(store_row_count(st, &turn, &all, &n), 0);
     ck_assert_uint_eq(n, 1);
-    ck_assert_int_eq(store_turn_delete(st, "00000000-0000-4000-8000-000000000031"), 0);
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    ck_assert_int_eq(store_row_delete(st, &turn, "00000000-0000-4000-8000-000000000031"), 0);
+    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
     ck_assert_int_eq(store_set_max_rows("turn_server", 0), 0); /* 0: no cap */
     make_turn(&t, "00000000-0000-4000-8000-000000000033", "c");
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
+    store_row_done(&t);
 }
 END_TEST
 
