@@ -51,24 +51,33 @@ int store_match_rules(struct store *st, const char *domain, store_match_rule_fn 
     return r;
 }
 
-int store_match_cospace_uri(struct store *st, const char *user, const char *tenant, char *ret_id)
+/* Runs sql with ?1 = a1 and ?2 = a2 (unbound when NULL) and copies the first column of its
+ * first row into out (cap bytes); -ENOENT when there is none. */
+static int one_text(struct store *st, const char *sql, const char *a1, const char *a2, char *out,
+                    size_t cap)
 {
-    static const char sql[] =
-        "SELECT id FROM cospace WHERE (uri = ?1 COLLATE NOCASE OR secondary_uri = ?1 COLLATE "
-        "NOCASE) AND (?2 = '' OR tenant = ?2) ORDER BY seq LIMIT 1";
     sqlite3_stmt *stmt;
     int r = 0;
 
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
-    sqlite3_bind_text(stmt, 1, user, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, tenant ? tenant : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 1, a1, -1, SQLITE_STATIC);
+    if (a2)
+        sqlite3_bind_text(stmt, 2, a2, -1, SQLITE_STATIC);
     r = step_one(stmt);
     if (r == 0)
-        r = store_copy_text(stmt, 0, ret_id, STORE_ID_LEN + 1);
+        r = store_copy_text(stmt, 0, out, cap);
     store_stmt_done(stmt);
     return r;
+}
+
+int store_match_cospace_uri(struct store *st, const char *user, const char *tenant, char *ret_id)
+{
+    return one_text(st,
+                    "SELECT id FROM cospace WHERE (uri = ?1 COLLATE NOCASE OR secondary_uri = ?1 "
+                    "COLLATE NOCASE) AND (?2 = '' OR tenant = ?2) ORDER BY seq LIMIT 1",
+                    user, tenant ? tenant : "", ret_id, STORE_ID_LEN + 1);
 }
 
 /* Reads the space selected as "id, uri, call_id, passcode, tenant". */
@@ -122,19 +131,8 @@ int store_match_call_id(struct store *st, const char *call_id,
 
 int store_match_entry_domain(struct store *st, const char *tenant, char *ret_domain, size_t cap)
 {
-    static const char sql[] =
-        "SELECT domain FROM inbound_dial_plan_rule WHERE resolve_to_cospaces = 1 AND "
-        "(tenant IS NULL OR tenant = ?1) ORDER BY priority DESC, seq LIMIT 1";
-    sqlite3_stmt *stmt;
-    int r = 0;
-
-    stmt = store_stmt_sql(st, sql, &r);
-    if (!stmt)
-        return r;
-    sqlite3_bind_text(stmt, 1, tenant ? tenant : "", -1, SQLITE_STATIC);
-    r = step_one(stmt);
-    if (r == 0)
-        r = store_copy_text(stmt, 0, ret_domain, cap);
-    store_stmt_done(stmt);
-    return r;
+    return one_text(st,
+                    "SELECT domain FROM inbound_dial_plan_rule WHERE resolve_to_cospaces = 1 AND "
+                    "(tenant IS NULL OR tenant = ?1) ORDER BY priority DESC, seq LIMIT 1",
+                    tenant ? tenant : "", NULL, ret_domain, cap);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/res/resource.h"
 #include "store/store.h"
 #include "store/store_int.h"
 #include "tests/helpers.h"
@@ -30,19 +31,7 @@ static void teardown(void)
 }
 
 /* The turn_server table as api/res/turn.c describes it to the generic functions. */
-static const char *const turn_cols[] = {"id",
-                                        "server_address",
-                                        "client_address",
-                                        "username",
-                                        "password",
-                                        "type",
-                                        "num_registrations",
-                                        "tcp_port_number_override",
-                                        "call_bridge",
-                                        "call_bridge_group",
-                                        "use_short_term_credentials",
-                                        "shared_secret"};
-static const struct store_table turn = {"turn_server", turn_cols, "ttttbtiittib", 12};
+#define TURN (api_res_turn_servers.table)
 
 /* A TURN server row as a POST writes one: its id, serverAddress and the defaults. Frees what
  * *t held before. */
@@ -123,8 +112,8 @@ START_TEST(test_turn_crud)
     make_turn(&t, "00000000-0000-4000-8000-000000000001", "turn.example.com:3478");
     ck_assert_int_eq(store_row_set(&t, 4, "010203"), 0); /* a password: bytes, as hex */
     ck_assert_int_eq(store_row_set(&t, 7, "443"), 0);
-    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
-    ck_assert_int_eq(store_row_insert(st, &turn, &t), -EEXIST);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), -EEXIST);
     ck_assert_int_eq(store_turn_get(st, t.v[0], &got), 0);
     ck_assert_str_eq(got.server_address, "turn.example.com:3478");
     ck_assert_str_eq(got.client_address, "");
@@ -133,22 +122,22 @@ START_TEST(test_turn_crud)
     ck_assert(got.has_tcp_port_number_override);
     ck_assert(!got.has_num_registrations);
     ck_assert_int_eq(got.tcp_port_number_override, 443);
-    ck_assert_int_eq(store_row_get(st, &turn, t.v[0], &row), 0);
+    ck_assert_int_eq(store_row_get(st, TURN, t.v[0], &row), 0);
     ck_assert_str_eq(row.v[4], "010203");
 
     ck_assert_int_eq(store_row_set(&row, 7, NULL), 0);
     ck_assert_int_eq(store_row_set(&row, 4, NULL), 0);
     ck_assert_int_eq(store_row_set(&row, 3, "alice"), 0);
-    ck_assert_int_eq(store_row_update(st, &turn, &row), 0);
+    ck_assert_int_eq(store_row_update(st, TURN, &row), 0);
     ck_assert_int_eq(store_turn_get(st, t.v[0], &got), 0);
     ck_assert(!got.has_tcp_port_number_override);
     ck_assert_uint_eq(got.password_len, 0);
     ck_assert_str_eq(got.username, "alice");
 
-    ck_assert_int_eq(store_row_delete(st, &turn, t.v[0]), 0);
-    ck_assert_int_eq(store_row_delete(st, &turn, t.v[0]), -ENOENT);
+    ck_assert_int_eq(store_row_delete(st, TURN, t.v[0]), 0);
+    ck_assert_int_eq(store_row_delete(st, TURN, t.v[0]), -ENOENT);
     ck_assert_int_eq(store_turn_get(st, t.v[0], &got), -ENOENT);
-    ck_assert_int_eq(store_row_update(st, &turn, &t), -ENOENT);
+    ck_assert_int_eq(store_row_update(st, TURN, &t), -ENOENT);
     store_row_done(&t);
     store_row_done(&row);
 }
@@ -163,7 +152,7 @@ START_TEST(test_turn_dangling_reference_refused)
 
     make_turn(&t, "00000000-0000-4000-8000-000000000002", "a");
     ck_assert_int_eq(store_row_set(&t, 8, "00000000-0000-4000-8000-0000000000ff"), 0);
-    ck_assert_int_eq(store_row_insert(st, &turn, &t), -EINVAL);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), -EINVAL);
     ck_assert_int_eq(store_row_taken(st, &call_bridge, "id", t.v[8], NULL, false), -ENOENT);
     store_row_done(&t);
 }
@@ -190,26 +179,26 @@ START_TEST(test_turn_list_order_filter_page)
 
         (void)snprintf(id, sizeof(id), "00000000-0000-4000-8000-00000000001%d", i & 7);
         make_turn(&t, id, servers[i]);
-        ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
+        ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
         store_row_done(&t);
     }
-    ck_assert_int_eq(store_row_count(st, &turn, &all, &total), 0);
+    ck_assert_int_eq(store_row_count(st, TURN, &all, &total), 0);
     ck_assert_uint_eq(total, 4);
-    ck_assert_int_eq(store_row_list(st, &turn, &all, 0, 100, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, TURN, &all, 0, 100, collect, seen), 0);
     ck_assert_str_eq(seen, "b.example.com,A.EXAMPLE.org,c.example.com,d.example.net,");
 
     seen[0] = '\0';
-    ck_assert_int_eq(store_row_count(st, &turn, &com, &total), 0);
+    ck_assert_int_eq(store_row_count(st, TURN, &com, &total), 0);
     ck_assert_uint_eq(total, 2);
-    ck_assert_int_eq(store_row_list(st, &turn, &com, 1, 5, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, TURN, &com, 1, 5, collect, seen), 0);
     ck_assert_str_eq(seen, "c.example.com,");
 
     seen[0] = '\0';
-    ck_assert_int_eq(store_row_list(st, &turn, &org, 0, 5, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, TURN, &org, 0, 5, collect, seen), 0);
     ck_assert_str_eq(seen, "A.EXAMPLE.org,");
 
     seen[0] = '\0';
-    ck_assert_int_eq(store_row_list(st, &turn, &all, 10, 5, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, TURN, &all, 10, 5, collect, seen), 0);
     ck_assert_str_eq(seen, "");
 }
 END_TEST
@@ -222,10 +211,10 @@ START_TEST(test_write_waits_then_reports_busy)
     ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     make_turn(&t, "00000000-0000-4000-8000-000000000003", "a");
-    ck_assert_int_eq(store_row_insert(st, &turn, &t), -EBUSY);
-    ck_assert_int_eq(store_row_delete(st, &turn, t.v[0]), -EBUSY);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), -EBUSY);
+    ck_assert_int_eq(store_row_delete(st, TURN, t.v[0]), -EBUSY);
     ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
     sqlite3_close(other);
     store_row_done(&t);
 }
@@ -278,7 +267,7 @@ static int write_op(int op)
 
     switch (op) {
     case 0:
-        return store_row_delete(st, &turn, "00000000-0000-4000-8000-000000000010");
+        return store_row_delete(st, TURN, "00000000-0000-4000-8000-000000000010");
     case 1:
         return store_row_delete(st, &tenant, "00000000-0000-4000-8000-000000000020");
     case 2:
@@ -289,7 +278,7 @@ static int write_op(int op)
                   op == 3 ? "00000000-0000-4000-8000-000000000011"
                           : "00000000-0000-4000-8000-000000000010",
                   op == 3 ? "c" : "b");
-        r = op == 3 ? store_row_insert(st, &turn, &row) : store_row_update(st, &turn, &row);
+        r = op == 3 ? store_row_insert(st, TURN, &row) : store_row_update(st, TURN, &row);
         store_row_done(&row);
         return r;
     case 5:
@@ -318,7 +307,7 @@ START_TEST(test_every_write_waits_its_turn_in_the_queue)
     int r;
 
     make_turn(&t, "00000000-0000-4000-8000-000000000010", "b");
-    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
     store_row_done(&t);
     add_row(st, &tenant, "00000000-0000-4000-8000-000000000020", "t");
     ck_assert_int_eq(store_user_add(st, "bob", "h"), 0);
@@ -375,16 +364,16 @@ START_TEST(test_insert_beyond_cap_refused_and_nothing_stored)
 
     ck_assert_int_eq(store_set_max_rows("turn_server", 1), 0);
     make_turn(&t, "00000000-0000-4000-8000-000000000031", "a");
-    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
     make_turn(&t, "00000000-0000-4000-8000-000000000032", "b");
-    ck_assert_int_eq(store_row_insert(st, &turn, &t), -EDQUOT);
-    ck_assert_int_eq(store_row_count(st, &turn, &all, &n), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), -EDQUOT);
+    ck_assert_int_eq(store_row_count(st, TURN, &all, &n), 0);
     ck_assert_uint_eq(n, 1);
-    ck_assert_int_eq(store_row_delete(st, &turn, "00000000-0000-4000-8000-000000000031"), 0);
-    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
+    ck_assert_int_eq(store_row_delete(st, TURN, "00000000-0000-4000-8000-000000000031"), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
     ck_assert_int_eq(store_set_max_rows("turn_server", 0), 0); /* 0: no cap */
     make_turn(&t, "00000000-0000-4000-8000-000000000033", "c");
-    ck_assert_int_eq(store_row_insert(st, &turn, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
     store_row_done(&t);
 }
 END_TEST
