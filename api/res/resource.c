@@ -1,10 +1,12 @@
 /* api/res/resource.c: the generic CMS resource (api/res/resource.h).
  *
- * DESIGN: the same conventions as /turnServers (DESIGN "API conventions"), written once:
+ * DESIGN: the API conventions (DESIGN "API conventions"), written once for every collection:
  * POST creates with defaults, PUT is partial and an empty value unsets, the first invalid value
  * answers parameterError, lists are pages in creation order with a total over every match, and
  * every write happens inside one BEGIN IMMEDIATE transaction, so that a check such as "this uri
- * is free" and the write it allows cannot be split by another writer. */
+ * is free" (or "this callBridgeGroup exists") and the write it allows cannot be split by another
+ * writer. Hooks run after the commit: a TURN server's tell the prober. The store holds the SQL:
+ * filters are passed by name with their values (store/q_filter.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* api/res/resource.h: table-driven CMS resources (tenants, coSpaces, inbound dial plan rules, call
- * bridges and their groups). One parameter table per resource drives validation, storage,
- * lists, filters and XML; a hook adds what is particular to a resource. */
+ * bridges and their groups, TURN servers). One parameter table per resource drives validation,
+ * storage, lists, filters and XML; hooks add what is particular to a resource. */
 #ifndef API_RESOURCE_H
 #define API_RESOURCE_H
 
