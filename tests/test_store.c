@@ -220,6 +220,52 @@ START_TEST(test_write_waits_then_reports_busy)
 }
 END_TEST
 
+/* Filters are named per table: an unknown name or a value too long for a LIKE pattern is
+ * refused before any read; a substring filter says it reads every row, unless the trigram
+ * index serves it (3 characters or more on coSpaces); a seq range bounds any of them. */
+START_TEST(test_named_filters_checked_and_bounded)
+{
+    static const char *const cospace_cols[] = {"id", "name"};
+    static const struct store_table cospace = {"cospace", cospace_cols, "tt", 2},
+                                    tenants = {"tenant", cospace_cols, "tt", 2};
+    struct store_query q = {.conds = {{"filter", "ab"}}, .nconds = 1};
+    char seen[256] = "", id[48], longer[600];
+    bool scans = false;
+    size_t n = 9;
+
+    ck_assert_int_eq(store_query_check(&cospace, &q, &scans), 0);
+    ck_assert(scans);
+    q.conds[0].value = "abc";
+    ck_assert_int_eq(store_query_check(&cospace, &q, &scans), 0);
+    ck_assert(!scans);
+    q.conds[0].name = "nameFilter";
+    ck_assert_int_eq(store_query_check(&cospace, &q, &scans), -EINVAL);
+    ck_assert_int_eq(store_row_count(st, &cospace, &q, &n), -EINVAL);
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    q.conds[0] = (struct store_cond){"filter", longer};
+    ck_assert_int_eq(store_query_check(&tenants, &q, &scans), -EINVAL);
+
+    for (int i = 0; i < 4; i++) {
+        struct store_row t = {0};
+
+        (void)snprintf(id, sizeof(id), "00000000-0000-4000-8000-00000000004%d", i);
+        make_turn(&t, id, i % 2 ? "odd.example.com" : "even.example.com");
+        ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
+        store_row_done(&t);
+    }
+    q.conds[0].value = "ODD";
+    ck_assert_int_eq(store_query_check(TURN, &q, &scans), 0);
+    ck_assert(!scans); /* a short table: compared in every row, no summary needed */
+    q.seq_min = 3;
+    q.seq_max = 4;
+    ck_assert_int_eq(store_row_count(st, TURN, &q, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(store_row_list(st, TURN, &q, 0, 10, collect, seen), 0);
+    ck_assert_str_eq(seen, "odd.example.com,");
+}
+END_TEST
+
 /* ---- every write queues: one connection holds the queue, another writes ---------------- */
 
 static const char *const tenant_cols[] = {"id", "name"};
@@ -391,6 +437,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_turn_dangling_reference_refused);
     tcase_add_test(tc, test_turn_list_order_filter_page);
     tcase_add_test(tc, test_write_waits_then_reports_busy);
+    tcase_add_test(tc, test_named_filters_checked_and_bounded);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("queue");
