@@ -1,7 +1,8 @@
-/* store/q_row.c: generic rows for tables whose columns are text or integers (tenants, coSpaces,
- * inbound dial plan rules, call bridges and their groups). The SQL is built from the table
- * description, never from input; values are always bound. Statements are cached by their text
- * (store_stmt_sql), so a resource costs one prepare per statement shape per connection. */
+/* store/q_row.c: generic rows for tables whose columns are text, integers or blobs (tenants,
+ * coSpaces, inbound dial plan rules, call bridges and their groups, TURN servers). The SQL is built
+ * from the table description, never from input; values are always bound. Statements are cached by
+ * their text (store_stmt_sql), so a resource costs one prepare per statement shape per connection.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,10 +48,35 @@ static void put_cols(char *sql, size_t cap, const struct store_table *t, size_t 
     }
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A 'b' value: lowercase hex in the row, bytes in the database. */
+static int bind_blob(sqlite3_stmt *stmt, int idx, const char *v)
+{
+    unsigned char b[STORE_BLOB_MAX];
+    size_t n = strlen(v);
+
+    if (n % 2 || n / 2 > sizeof(b))
+        return SQLITE_MISMATCH;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+
+        if (hi < 0 || lo < 0)
+            return SQLITE_MISMATCH;
+        b[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return sqlite3_bind_blob(stmt, idx, b, (int)(n / 2), SQLITE_TRANSIENT);
+}
+
 static int bind_value(sqlite3_stmt *stmt, int idx, char type, const char *v)
 {
     if (!v)
         return sqlite3_bind_null(stmt, idx);
+    if (type == 'b')
+        return bind_blob(stmt, idx, v);
     if (type == 'i') {
         char *end;
         long long n = strtoll(v, &end, 10);
@@ -70,14 +96,40 @@ static int bind_row(sqlite3_stmt *stmt, const struct store_table *t, const struc
     return sqlite3_bind_int64(stmt, (int)t->ncols + 1, store_now_ms()) == SQLITE_OK ? 0 : -EIO;
 }
 
+/* Column i of the current result row as the row keeps it (NULL for SQL NULL), malloc()ed. */
+static char *column_value(sqlite3_stmt *stmt, int i, char type)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *b;
+    char *hex;
+    int n;
+
+    if (type != 'b') {
+        b = sqlite3_column_text(stmt, i);
+        return b ? strdup((const char *)b) : NULL;
+    }
+    b = sqlite3_column_blob(stmt, i);
+    n = sqlite3_column_bytes(stmt, i);
+    if (!b || n <= 0)
+        return strdup("");
+    if (!(hex = malloc(2 * (size_t)n + 1)))
+        return NULL;
+    for (int k = 0; k < n; k++) {
+        hex[2 * k] = digits[b[k] >> 4];
+        hex[2 * k + 1] = digits[b[k] & 15];
+    }
+    hex[2 * n] = '\0';
+    return hex;
+}
+
 /* Reads the current result row (columns in table order) into *r. */
 static int read_row(sqlite3_stmt *stmt, const struct store_table *t, struct store_row *r)
 {
     memset(r, 0, sizeof(*r));
     for (size_t i = 0; i < t->ncols; i++) {
-        const unsigned char *v = sqlite3_column_text(stmt, (int)i);
+        bool null = sqlite3_column_type(stmt, (int)i) == SQLITE_NULL;
 
-        if (v && !(r->v[i] = strdup((const char *)v))) {
+        if (!null && !(r->v[i] = column_value(stmt, (int)i, t->types[i]))) {
             store_row_done(r);
             return -ENOMEM;
         }
@@ -150,52 +202,54 @@ int store_row_delete(struct store *st, const struct store_table *t, const char *
     return run_write(st, sql, t, NULL, id, false);
 }
 
-/* SELECT <cols> FROM <table> [WHERE ...] [ORDER BY ...] with a tail appended. */
-static void select_sql(char *sql, size_t cap, const struct store_table *t,
-                       const struct store_query *q, const char *tail)
+/* SELECT <cols> FROM <table> [WHERE ...] ORDER BY seq with a tail appended. */
+static void select_sql(char *sql, size_t cap, const struct store_table *t, const char *where,
+                       const char *tail)
 {
     snprintf(sql, cap, "SELECT ");
     put_cols(sql, cap, t, 0, false);
-    snprintf(sql + strlen(sql), cap - strlen(sql), " FROM %s%s%s ORDER BY %s%s", t->name,
-             q && q->where ? " WHERE " : "", q && q->where ? q->where : "",
-             q && q->order ? q->order : "seq", tail);
+    snprintf(sql + strlen(sql), cap - strlen(sql), " FROM %s%s%s ORDER BY seq%s", t->name,
+             where[0] ? " WHERE " : "", where, tail);
 }
 
-/* "<what> FROM <table> [WHERE <q->where>]<tail>" into sql. */
+/* "<what> FROM <table> [WHERE <where>]<tail>" into sql. */
 static void from_where_sql(char *sql, size_t cap, const char *what, const struct store_table *t,
-                           const struct store_query *q, const char *tail)
+                           const char *where, const char *tail)
 {
-    snprintf(sql, cap, "%s FROM %s%s%s%s", what, t->name, q && q->where ? " WHERE " : "",
-             q && q->where ? q->where : "", tail);
+    snprintf(sql, cap, "%s FROM %s%s%s%s", what, t->name, where[0] ? " WHERE " : "", where, tail);
 }
 
-static int bind_args(sqlite3_stmt *stmt, const struct store_query *q)
+/* Prepares sql and binds w's arguments to ?1..?n; NULL with *ret_err set on failure. */
+static sqlite3_stmt *prepare_where(struct store *st, const char *sql, const struct store_where *w,
+                                   int *ret_err)
 {
-    for (size_t i = 0; q && i < q->nargs; i++)
-        if (sqlite3_bind_text(stmt, (int)i + 1, q->args[i], -1, SQLITE_TRANSIENT) != SQLITE_OK)
-            return -EIO;
-    return 0;
+    sqlite3_stmt *stmt = store_stmt_sql(st, sql, ret_err);
+
+    for (size_t i = 0; stmt && i < w->nargs; i++) {
+        if (sqlite3_bind_text(stmt, (int)i + 1, w->args[i], -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+            store_stmt_done(stmt);
+            *ret_err = -EIO;
+            return NULL;
+        }
+    }
+    return stmt;
 }
 
 int store_row_get(struct store *st, const struct store_table *t, const char *id,
                   struct store_row *ret_row)
 {
-    const char *args[] = {id};
-    struct store_query q = {.where = "id = ?1", .args = args, .nargs = 1};
     char sql[SQL_MAX];
     sqlite3_stmt *stmt;
     int r = 0;
 
-    select_sql(sql, sizeof(sql), t, &q, "");
+    select_sql(sql, sizeof(sql), t, "id = ?1", "");
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
-    r = bind_args(stmt, &q);
-    if (r == 0) {
-        r = sqlite3_step(stmt);
-        r = r == SQLITE_ROW ? read_row(stmt, t, ret_row)
-                            : (r == SQLITE_DONE ? -ENOENT : store_step_err(r));
-    }
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT);
+    r = sqlite3_step(stmt);
+    r = r == SQLITE_ROW ? read_row(stmt, t, ret_row)
+                        : (r == SQLITE_DONE ? -ENOENT : store_step_err(r));
     store_stmt_done(stmt);
     return r;
 }
@@ -203,17 +257,18 @@ int store_row_get(struct store *st, const struct store_table *t, const char *id,
 int store_row_count(struct store *st, const struct store_table *t, const struct store_query *q,
                     size_t *ret_count)
 {
+    struct store_where w;
     char sql[SQL_MAX];
     sqlite3_stmt *stmt;
-    int r = 0;
+    int r = store_where_build(t, q, &w);
 
-    from_where_sql(sql, sizeof(sql), "SELECT count(*)", t, q, "");
-    stmt = store_stmt_sql(st, sql, &r);
+    if (r < 0)
+        return r;
+    from_where_sql(sql, sizeof(sql), "SELECT count(*)", t, w.sql, "");
+    stmt = prepare_where(st, sql, &w, &r);
     if (!stmt)
         return r;
-    r = bind_args(stmt, q);
-    if (r == 0)
-        r = store_step_count(stmt, ret_count);
+    r = store_step_count(stmt, ret_count);
     store_stmt_done(stmt);
     return r;
 }
@@ -221,15 +276,17 @@ int store_row_count(struct store *st, const struct store_table *t, const struct 
 int store_row_list(struct store *st, const struct store_table *t, const struct store_query *q,
                    size_t offset, size_t limit, store_row_fn fn, void *userdata)
 {
+    struct store_where w;
     char sql[SQL_MAX];
     sqlite3_stmt *stmt;
-    int r = 0;
+    int r = store_where_build(t, q, &w);
 
-    select_sql(sql, sizeof(sql), t, q, " LIMIT ?90 OFFSET ?91");
-    stmt = store_stmt_sql(st, sql, &r);
+    if (r < 0)
+        return r;
+    select_sql(sql, sizeof(sql), t, w.sql, " LIMIT ?90 OFFSET ?91");
+    stmt = prepare_where(st, sql, &w, &r);
     if (!stmt)
         return r;
-    r = bind_args(stmt, q);
     sqlite3_bind_int64(stmt, 90, (sqlite3_int64)limit);
     sqlite3_bind_int64(stmt, 91, (sqlite3_int64)offset);
     while (r == 0 && (r = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -250,15 +307,17 @@ int store_row_list(struct store *st, const struct store_table *t, const struct s
 int store_row_seqs(struct store *st, const struct store_table *t, const struct store_query *q,
                    store_seq_fn fn, void *userdata)
 {
+    struct store_where w;
     char sql[SQL_MAX];
     sqlite3_stmt *stmt;
-    int r = 0;
+    int r = store_where_build(t, q, &w);
 
-    from_where_sql(sql, sizeof(sql), "SELECT seq", t, q, " ORDER BY seq");
-    stmt = store_stmt_sql(st, sql, &r);
+    if (r < 0)
+        return r;
+    from_where_sql(sql, sizeof(sql), "SELECT seq", t, w.sql, " ORDER BY seq");
+    stmt = prepare_where(st, sql, &w, &r);
     if (!stmt)
         return r;
-    r = bind_args(stmt, q);
     while (r == 0 && (r = sqlite3_step(stmt)) == SQLITE_ROW)
         r = fn(sqlite3_column_int64(stmt, 0), userdata);
     if (r > 0)

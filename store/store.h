@@ -34,6 +34,16 @@ void store_close(struct store *st); /* NULL is a no-op */
 /* True when store_open() found the directory read-only. */
 bool store_read_only(const struct store *st);
 
+/* ---- connection pool (store/pool.c) ------------------------------------------------------ */
+/* size connections to the database at path, opened at once (the first failure is returned:
+ * -EPROTO, -ENOMEM, -EROFS, -EIO). store_pool_get lends an idle one, waiting up to wait_ms
+ * for one to come back, or returns NULL; store_pool_put returns it. Thread-safe. */
+struct store_pool;
+int store_pool_open(const char *path, size_t size, struct store_pool **ret_pool);
+void store_pool_close(struct store_pool *p); /* NULL is a no-op; every connection returned */
+struct store *store_pool_get(struct store_pool *p, unsigned wait_ms);
+void store_pool_put(struct store_pool *p, struct store *st);
+
 /* The schema version recorded in the database (PRAGMA user_version). */
 int store_schema_version(struct store *st, int *ret_version);
 /* The number of migrations built into this binary. */
@@ -106,33 +116,18 @@ struct store_turn {
 };
 typedef int (*store_turn_fn)(const struct store_turn *turn, void *userdata);
 
-/* What a list page shows of a TURN server. */
-struct store_turn_summary {
-    char id[STORE_ID_LEN + 1];
-    char server_address[STORE_TEXT_MAX + 1];
-    char client_address[STORE_TEXT_MAX + 1];
-};
-typedef int (*store_turn_summary_fn)(const struct store_turn_summary *turn, void *userdata);
-
-int store_turn_insert(struct store *st, const struct store_turn *turn); /* -EEXIST, -EINVAL */
+/* The typed reader (store/q_turn.c); the rows are written through the generic functions below
+ * (the table is described in api/res/turn.c). */
 int store_turn_get(struct store *st, const char *id, struct store_turn *ret_turn); /* -ENOENT */
-int store_turn_update(struct store *st, const struct store_turn *turn); /* by id; -ENOENT */
-int store_turn_delete(struct store *st, const char *id);                /* -ENOENT */
-/* 'filter' (NULL or "" = all) is a case-insensitive substring of serverAddress or
- * clientAddress. store_turn_count counts every match; store_turn_list calls fn for at most
- * 'limit' matches in creation order after skipping 'offset'. A negative return from fn stops
- * the walk and is returned. */
-int store_turn_count(struct store *st, const char *filter, size_t *ret_total);
 /* Calls fn for every TURN server, whole rows, in creation order; a negative return stops. */
 int store_turn_foreach(struct store *st, store_turn_fn fn, void *userdata);
-int store_turn_list(struct store *st, const char *filter, size_t offset, size_t limit,
-                    store_turn_summary_fn fn, void *userdata);
 
-/* ---- generic rows: the tables whose columns are all text or integers -------------------- */
+/* ---- generic rows: the tables whose columns are text, integers or bytes ------------------- */
 #define STORE_MAX_COLS 32
 
 /* A table for the generic functions: column 0 is "id"; every table has created_ms and
- * updated_ms besides, kept by the store. types[i] is 't' (text) or 'i' (integer). */
+ * updated_ms besides, kept by the store. types[i] is 't' (text), 'i' (integer) or 'b' (bytes,
+ * at most STORE_BLOB_MAX: in a struct store_row as lowercase hex). */
 struct store_table {
     const char *name;
     const char *const *cols;
@@ -147,14 +142,24 @@ struct store_row {
 void store_row_done(struct store_row *r);                              /* frees the values */
 int store_row_set(struct store_row *r, size_t col, const char *value); /* copies; NULL unsets */
 
-/* A condition for count and list: SQL built by the caller from constant fragments only (never
- * from input), its ?1..?n bound to args. where NULL = every row; order NULL = creation order. */
-struct store_query {
-    const char *where;
-    const char *const *args;
-    size_t nargs;
-    const char *order;
+/* A condition for count and list: every named filter holds for its value (the names are the
+ * table's, defined in store/q_filter.c: "filter", "tenantFilter", ...), and when seq_max > 0
+ * the creation sequence number lies in [seq_min, seq_max]. No conditions: every row. Rows come
+ * in creation order. */
+#define STORE_MAX_CONDS 8
+struct store_cond {
+    const char *name;
+    const char *value;
 };
+struct store_query {
+    struct store_cond conds[STORE_MAX_CONDS];
+    size_t nconds;
+    int64_t seq_min, seq_max;
+};
+/* Checks q against t without reading: 0 with *ret_scans true when a filter must read every row
+ * (a substring that no index serves), or -EINVAL (an unknown filter, values too many or too
+ * long). The other functions taking q fail the same way. */
+int store_query_check(const struct store_table *t, const struct store_query *q, bool *ret_scans);
 typedef int (*store_row_fn)(const struct store_row *row, void *userdata);
 
 int store_row_get(struct store *st, const struct store_table *t, const char *id,
@@ -169,8 +174,7 @@ int store_row_count(struct store *st, const struct store_table *t, const struct 
 int store_row_list(struct store *st, const struct store_table *t, const struct store_query *q,
                    size_t offset, size_t limit, store_row_fn fn, void *userdata);
 /* Calls fn with the creation sequence number (seq: increasing, not shown to clients) of every
- * matching row in creation order; a negative return from fn stops. A query may bound the walk
- * by seq: "seq >= ?" in its where. */
+ * matching row in creation order; a negative return from fn stops. */
 typedef int (*store_seq_fn)(int64_t seq, void *userdata);
 int store_row_seqs(struct store *st, const struct store_table *t, const struct store_query *q,
                    store_seq_fn fn, void *userdata);
@@ -180,8 +184,37 @@ int store_row_seqs(struct store *st, const struct store_table *t, const struct s
 int store_row_taken(struct store *st, const struct store_table *t, const char *col,
                     const char *value, const char *except_id, bool nocase);
 
-/* ---- call bridges (referenced by TURN servers) ------------------------------------------- */
-int store_call_bridge_exists(struct store *st, const char *id);       /* 0 or -ENOENT */
-int store_call_bridge_group_exists(struct store *st, const char *id); /* 0 or -ENOENT */
+/* ---- call matching (store/q_match.c) ----------------------------------------------------- */
+/* What matching reads of an inbound dial plan rule. */
+struct store_match_rule {
+    char id[STORE_ID_LEN + 1];
+    bool resolve_to_cospaces;
+    char tenant[STORE_ID_LEN + 1]; /* "" when the rule has none */
+};
+/* fn returns 0 to go on, non-zero to stop (a negative value is returned). */
+typedef int (*store_match_rule_fn)(const struct store_match_rule *rule, void *userdata);
+/* Calls fn for at most 1,000 rules whose domain equals 'domain' in any case (NULL: every rule),
+ * highest priority first, then oldest. */
+int store_match_rules(struct store *st, const char *domain, store_match_rule_fn fn, void *userdata);
+/* The oldest coSpace whose uri or secondaryUri equals user in any case, within tenant unless
+ * tenant is NULL or "": its id into ret_id (STORE_ID_LEN + 1 bytes), or -ENOENT. */
+int store_match_cospace_uri(struct store *st, const char *user, const char *tenant, char *ret_id);
+/* What joining and meetingEntryDetail read of a coSpace; "" = not set. */
+struct store_cospace_entry {
+    char id[STORE_ID_LEN + 1];
+    char uri[STORE_TEXT_MAX + 1];
+    char call_id[STORE_TEXT_MAX + 1];
+    char passcode[STORE_TEXT_MAX + 1];
+    bool has_passcode;
+    char tenant[STORE_ID_LEN + 1];
+};
+int store_cospace_entry_get(struct store *st, const char *id,
+                            struct store_cospace_entry *ret_entry); /* -ENOENT */
+/* The oldest coSpace with this callId; -ENOENT when none. */
+int store_match_call_id(struct store *st, const char *call_id,
+                        struct store_cospace_entry *ret_entry);
+/* The domain of the highest-priority rule (then oldest) that resolves to coSpaces and has no
+ * tenant or this one, into ret_domain (cap bytes); -ENOENT when no rule does. */
+int store_match_entry_domain(struct store *st, const char *tenant, char *ret_domain, size_t cap);
 
 #endif

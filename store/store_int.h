@@ -15,17 +15,8 @@ enum store_stmt_id {
     STMT_USER_GET_HASH,
     STMT_USER_COUNT,
     STMT_USER_LIST,
-    STMT_TURN_INSERT,
     STMT_TURN_GET,
-    STMT_TURN_UPDATE,
-    STMT_TURN_DELETE,
-    STMT_TURN_LIST,
-    STMT_TURN_LIST_ALL,
-    STMT_TURN_COUNT,
-    STMT_TURN_COUNT_ALL,
     STMT_TURN_ALL,
-    STMT_CB_EXISTS,
-    STMT_CBG_EXISTS,
     STMT_BEGIN_READ,
     STMT_BEGIN_WRITE,
     STMT_COMMIT,
@@ -77,6 +68,25 @@ int store_write_leave(struct store *st, bool own, int r);
 /* Inside a write transaction, before an insert into table: -EDQUOT when the table already holds
  * its cap of rows (store_set_max_rows), else 0 or a store error. */
 int store_check_room(struct store *st, const char *table);
+
+/* The WHERE clause of a generic query (store/q_filter.c): its SQL (without "WHERE"; "" for
+ * every row), its arguments, all text, bound in order to its '?', and the buffers they point
+ * into. scans: a substring filter reads every row. */
+#define STORE_WHERE_ARGS 16
+#define STORE_WHERE_PATTERNS 4
+struct store_where {
+    char sql[1280];
+    const char *args[STORE_WHERE_ARGS];
+    size_t nargs;
+    char phrase[2 * STORE_TEXT_MAX + 8]; /* one indexed filter at a time */
+    char pattern[STORE_WHERE_PATTERNS][2 * STORE_TEXT_MAX + 4];
+    size_t npatterns;
+    char seq[2][24];
+    bool scans;
+};
+/* Returns 0, or -EINVAL (an unknown filter, too many or too long values). */
+int store_where_build(const struct store_table *t, const struct store_query *q,
+                      struct store_where *w);
 
 /* Wall clock in ms since the epoch, for created_ms/updated_ms. */
 int64_t store_now_ms(void);

@@ -14,6 +14,7 @@
 #include "api/res/parse.h"
 #include "api/res/registry.h"
 #include "api/res/routes.h"
+#include "api/res/resource.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -70,6 +71,16 @@ static void expect(enum api_method m, const char *path, const char *query, const
     ck_assert_int_eq(route(m, path, query, form, &got), status);
     ck_assert_str_eq(got, body);
     free(got);
+}
+
+/* The number of TURN servers stored. */
+static size_t stored(void)
+{
+    struct store_query all = {0};
+    size_t total = 0;
+
+    ck_assert_int_eq(store_row_count(ctx.st, api_res_turn_servers.table, &all, &total), 0);
+    return total;
 }
 
 static size_t count(const char *body, const char *needle)
@@ -200,7 +211,6 @@ START_TEST(test_invalid_values_answer_parameter_error)
         {"serverAddress=ok.example.com&type=nope", "type"},
     };
     char body[512], *got;
-    size_t total = 9;
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ck_assert_int_eq(route(API_POST, "/api/v1/turnServers", NULL, cases[i][0], &got), 400);
@@ -211,8 +221,7 @@ START_TEST(test_invalid_values_answer_parameter_error)
         ck_assert_msg(strcmp(got, body) == 0, "%s: %s", cases[i][0], got);
         free(got);
     }
-    ck_assert_int_eq(store_turn_count(ctx.st, NULL, &total), 0);
-    ck_assert_uint_eq(total, 0); /* nothing was written */
+    ck_assert_uint_eq(stored(), 0); /* nothing was written */
 }
 END_TEST
 
@@ -262,7 +271,6 @@ START_TEST(test_secrets_with_control_characters_refused)
     };
     struct store_turn t;
     char id[37], path[96], aad[64], out[64];
-    size_t total = 9;
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char body[256];
@@ -273,8 +281,7 @@ START_TEST(test_secrets_with_control_characters_refused)
                        cases[i][1]);
         expect(API_POST, "/api/v1/turnServers", NULL, cases[i][0], 400, body);
     }
-    ck_assert_int_eq(store_turn_count(ctx.st, NULL, &total), 0);
-    ck_assert_uint_eq(total, 0); /* nothing was written */
+    ck_assert_uint_eq(stored(), 0); /* nothing was written */
 
     create("password=first&sharedSecret=shared", id);
     (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
@@ -675,17 +682,103 @@ START_TEST(test_limit_capped)
 
     ck_assert_int_eq(store_begin(ctx.st), 0);
     for (int i = 0; i < API_PAGE_MAX + 5; i++) {
-        struct store_turn t = {0};
+        struct store_row row = {0};
+        char id[STORE_ID_LEN + 1];
 
-        ck_assert_int_eq(api_uuid_new(t.id), 0);
-        (void)snprintf(t.type, sizeof(t.type), "standard");
-        ck_assert_int_eq(store_turn_insert(ctx.st, &t), 0);
+        ck_assert_int_eq(api_uuid_new(id), 0);
+        ck_assert_int_eq(store_row_set(&row, 0, id), 0);
+        ck_assert_int_eq(store_row_set(&row, 5, "standard"), 0); /* type */
+        ck_assert_int_eq(store_row_set(&row, 10, "0"), 0);       /* useShortTermCredentials */
+        ck_assert_int_eq(store_row_insert(ctx.st, api_res_turn_servers.table, &row), 0);
+        store_row_done(&row);
     }
     ck_assert_int_eq(store_commit(ctx.st), 0); /* written around the API: no cached page yet */
     ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", "limit=5000", NULL, &body), 200);
     ck_assert_uint_eq(count(body, "<turnServer id="), API_PAGE_MAX);
     ck_assert_ptr_nonnull(strstr(body, "total=\"1005\""));
     free(body);
+}
+END_TEST
+
+/* Runs sql on the test's database through a connection of its own. */
+static void db_exec(const char *sql)
+{
+    char dbpath[128];
+    sqlite3 *db;
+
+    (void)snprintf(dbpath, sizeof(dbpath), "%s/callbridge.db", ctx.dir);
+    ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* A write that fails after every value was checked and sealed (a trigger refuses the row) is
+ * answered as a store error, not as a missing callBridge (as turnServers once did), and leaves
+ * nothing: no server, no changed one, and the list as it was. */
+START_TEST(test_write_failing_part_way_leaves_nothing)
+{
+    char id[37], path[96], *body;
+
+    create("serverAddress=kept.example.com", id);
+    db_exec("CREATE TRIGGER refuse_insert BEFORE INSERT ON turn_server WHEN NEW.username = 'boom' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END;"
+            "CREATE TRIGGER refuse_update BEFORE UPDATE ON turn_server WHEN NEW.username = 'boom' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END;");
+    ck_assert_int_eq(
+        route(API_POST, "/api/v1/turnServers", NULL,
+              "serverAddress=new.example.com&password=p4ss&sharedSecret=s&username=boom", &body),
+        400);
+    ck_assert_ptr_nonnull(strstr(body, "<failureDetails>"));
+    ck_assert_ptr_null(strstr(body, "DoesNotExist")); /* it named no reference */
+    free(body);
+    ck_assert_int_eq(route(API_GET, "/api/v1/turnServers", NULL, NULL, &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "<turnServers total=\"1\">"));
+    ck_assert_ptr_null(strstr(body, "new.example.com"));
+    free(body);
+    ck_assert(!db_contains("new.example.com"));
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
+    ck_assert_int_eq(
+        route(API_PUT, path, NULL, "serverAddress=changed.example.com&username=boom", NULL), 400);
+    ck_assert_int_eq(route(API_GET, path, NULL, NULL, &body), 200);
+    ck_assert_ptr_nonnull(strstr(body, "<serverAddress>kept.example.com</serverAddress>"));
+    ck_assert_ptr_null(strstr(body, "<username>"));
+    free(body);
+}
+END_TEST
+
+/* A callBridgeGroup deleted after a client learnt its id answers callBridgeGroupDoesNotExist on
+ * POST and PUT (not callBridgeDoesNotExist), as a coSpace names a deleted tenant
+ * tenantDoesNotExist: the same engine checks both inside the write's transaction. */
+START_TEST(test_vanished_call_bridge_group_named)
+{
+    char group[37], tenant[37], id[37], form[128], path[96];
+    struct api_reply r;
+
+    th_route(&ctx, API_POST, "/api/v1/callBridgeGroups", NULL, "name=g1", &r);
+    ck_assert_int_eq(r.status, 200);
+    memcpy(group, r.location + strlen("/api/v1/callBridgeGroups/"), 37);
+    th_route(&ctx, API_POST, "/api/v1/tenants", NULL, "name=t1", &r);
+    ck_assert_int_eq(r.status, 200);
+    memcpy(tenant, r.location + strlen("/api/v1/tenants/"), 37);
+    (void)snprintf(form, sizeof(form), "callBridgeGroup=%s", group);
+    create(form, id);
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
+    ck_assert_int_eq(route(API_PUT, path, NULL, "callBridgeGroup=", NULL), 200);
+    (void)snprintf(path, sizeof(path), "/api/v1/callBridgeGroups/%s", group);
+    ck_assert_int_eq(route(API_DELETE, path, NULL, NULL, NULL), 200);
+    (void)snprintf(path, sizeof(path), "/api/v1/tenants/%s", tenant);
+    ck_assert_int_eq(route(API_DELETE, path, NULL, NULL, NULL), 200);
+
+    expect(
+        API_POST, "/api/v1/turnServers", NULL, form, 400,
+        "<?xml version=\"1.0\"?><failureDetails><callBridgeGroupDoesNotExist /></failureDetails>");
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s", id);
+    expect(
+        API_PUT, path, NULL, form, 400,
+        "<?xml version=\"1.0\"?><failureDetails><callBridgeGroupDoesNotExist /></failureDetails>");
+    (void)snprintf(form, sizeof(form), "tenant=%s", tenant);
+    expect(API_POST, "/api/v1/coSpaces", NULL, form, 400,
+           "<?xml version=\"1.0\"?><failureDetails><tenantDoesNotExist /></failureDetails>");
 }
 END_TEST
 
@@ -714,6 +807,8 @@ Suite *api_routes_suite(void)
     tcase_add_test(tc, test_list_pages_never_stale);
     tcase_add_test(tc, test_limit_capped);
     tcase_add_test(tc, test_concurrent_writers_one_uri);
+    tcase_add_test(tc, test_write_failing_part_way_leaves_nothing);
+    tcase_add_test(tc, test_vanished_call_bridge_group_named);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/res/resource.h"
 #include "store/store.h"
 #include "store/store_int.h"
 #include "tests/helpers.h"
@@ -29,12 +30,18 @@ static void teardown(void)
     th_rmdir(dir);
 }
 
-static void make_turn(struct store_turn *t, const char *id, const char *server)
+/* The turn_server table as api/res/turn.c describes it to the generic functions. */
+#define TURN (api_res_turn_servers.table)
+
+/* A TURN server row as a POST writes one: its id, serverAddress and the defaults. Frees what
+ * *t held before. */
+static void make_turn(struct store_row *t, const char *id, const char *server)
 {
-    memset(t, 0, sizeof(*t));
-    (void)snprintf(t->id, sizeof(t->id), "%s", id);
-    (void)snprintf(t->server_address, sizeof(t->server_address), "%s", server);
-    (void)snprintf(t->type, sizeof(t->type), "standard");
+    store_row_done(t);
+    ck_assert_int_eq(store_row_set(t, 0, id), 0);
+    ck_assert_int_eq(store_row_set(t, 1, server), 0);
+    ck_assert_int_eq(store_row_set(t, 5, "standard"), 0);
+    ck_assert_int_eq(store_row_set(t, 10, "0"), 0);
 }
 
 START_TEST(test_migrations_applied_and_recorded)
@@ -99,16 +106,15 @@ END_TEST
 
 START_TEST(test_turn_crud)
 {
-    struct store_turn t, got;
+    struct store_row t = {0}, row = {0};
+    struct store_turn got;
 
     make_turn(&t, "00000000-0000-4000-8000-000000000001", "turn.example.com:3478");
-    memcpy(t.password, "\x01\x02\x03", 3);
-    t.password_len = 3;
-    t.has_tcp_port_number_override = true;
-    t.tcp_port_number_override = 443;
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
-    ck_assert_int_eq(store_turn_insert(st, &t), -EEXIST);
-    ck_assert_int_eq(store_turn_get(st, t.id, &got), 0);
+    ck_assert_int_eq(store_row_set(&t, 4, "010203"), 0); /* a password: bytes, as hex */
+    ck_assert_int_eq(store_row_set(&t, 7, "443"), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), -EEXIST);
+    ck_assert_int_eq(store_turn_get(st, t.v[0], &got), 0);
     ck_assert_str_eq(got.server_address, "turn.example.com:3478");
     ck_assert_str_eq(got.client_address, "");
     ck_assert_uint_eq(got.password_len, 3);
@@ -116,37 +122,45 @@ START_TEST(test_turn_crud)
     ck_assert(got.has_tcp_port_number_override);
     ck_assert(!got.has_num_registrations);
     ck_assert_int_eq(got.tcp_port_number_override, 443);
+    ck_assert_int_eq(store_row_get(st, TURN, t.v[0], &row), 0);
+    ck_assert_str_eq(row.v[4], "010203");
 
-    got.has_tcp_port_number_override = false;
-    got.password_len = 0;
-    (void)snprintf(got.username, sizeof(got.username), "alice");
-    ck_assert_int_eq(store_turn_update(st, &got), 0);
-    ck_assert_int_eq(store_turn_get(st, t.id, &got), 0);
+    ck_assert_int_eq(store_row_set(&row, 7, NULL), 0);
+    ck_assert_int_eq(store_row_set(&row, 4, NULL), 0);
+    ck_assert_int_eq(store_row_set(&row, 3, "alice"), 0);
+    ck_assert_int_eq(store_row_update(st, TURN, &row), 0);
+    ck_assert_int_eq(store_turn_get(st, t.v[0], &got), 0);
     ck_assert(!got.has_tcp_port_number_override);
     ck_assert_uint_eq(got.password_len, 0);
     ck_assert_str_eq(got.username, "alice");
 
-    ck_assert_int_eq(store_turn_delete(st, t.id), 0);
-    ck_assert_int_eq(store_turn_delete(st, t.id), -ENOENT);
-    ck_assert_int_eq(store_turn_get(st, t.id, &got), -ENOENT);
-    ck_assert_int_eq(store_turn_update(st, &t), -ENOENT);
+    ck_assert_int_eq(store_row_delete(st, TURN, t.v[0]), 0);
+    ck_assert_int_eq(store_row_delete(st, TURN, t.v[0]), -ENOENT);
+    ck_assert_int_eq(store_turn_get(st, t.v[0], &got), -ENOENT);
+    ck_assert_int_eq(store_row_update(st, TURN, &t), -ENOENT);
+    store_row_done(&t);
+    store_row_done(&row);
 }
 END_TEST
+
+static const char *const call_bridge_cols[] = {"id"};
+static const struct store_table call_bridge = {"call_bridge", call_bridge_cols, "t", 1};
 
 START_TEST(test_turn_dangling_reference_refused)
 {
-    struct store_turn t;
+    struct store_row t = {0};
 
     make_turn(&t, "00000000-0000-4000-8000-000000000002", "a");
-    (void)snprintf(t.call_bridge, sizeof(t.call_bridge), "00000000-0000-4000-8000-0000000000ff");
-    ck_assert_int_eq(store_turn_insert(st, &t), -EINVAL);
-    ck_assert_int_eq(store_call_bridge_exists(st, t.call_bridge), -ENOENT);
+    ck_assert_int_eq(store_row_set(&t, 8, "00000000-0000-4000-8000-0000000000ff"), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), -EINVAL);
+    ck_assert_int_eq(store_row_taken(st, &call_bridge, "id", t.v[8], NULL, false), -ENOENT);
+    store_row_done(&t);
 }
 END_TEST
 
-static int collect(const struct store_turn_summary *t, void *userdata)
+static int collect(const struct store_row *t, void *userdata)
 {
-    strcat(userdata, t->server_address);
+    strcat(userdata, t->v[1]);
     strcat(userdata, ",");
     return 0;
 }
@@ -155,50 +169,100 @@ START_TEST(test_turn_list_order_filter_page)
 {
     static const char *servers[] = {"b.example.com", "A.EXAMPLE.org", "c.example.com",
                                     "d.example.net"};
+    struct store_query all = {0}, com = {.conds = {{"filter", "example.COM"}}, .nconds = 1},
+                       org = {.conds = {{"filter", "example.org"}}, .nconds = 1};
     char seen[256] = "", id[40];
     size_t total = 0;
 
     for (int i = 0; i < 4; i++) {
-        struct store_turn t;
+        struct store_row t = {0};
 
         (void)snprintf(id, sizeof(id), "00000000-0000-4000-8000-00000000001%d", i & 7);
         make_turn(&t, id, servers[i]);
-        ck_assert_int_eq(store_turn_insert(st, &t), 0);
+        ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
+        store_row_done(&t);
     }
-    ck_assert_int_eq(store_turn_count(st, NULL, &total), 0);
+    ck_assert_int_eq(store_row_count(st, TURN, &all, &total), 0);
     ck_assert_uint_eq(total, 4);
-    ck_assert_int_eq(store_turn_list(st, NULL, 0, 100, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, TURN, &all, 0, 100, collect, seen), 0);
     ck_assert_str_eq(seen, "b.example.com,A.EXAMPLE.org,c.example.com,d.example.net,");
 
     seen[0] = '\0';
-    ck_assert_int_eq(store_turn_count(st, "example.COM", &total), 0);
+    ck_assert_int_eq(store_row_count(st, TURN, &com, &total), 0);
     ck_assert_uint_eq(total, 2);
-    ck_assert_int_eq(store_turn_list(st, "example.COM", 1, 5, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, TURN, &com, 1, 5, collect, seen), 0);
     ck_assert_str_eq(seen, "c.example.com,");
 
     seen[0] = '\0';
-    ck_assert_int_eq(store_turn_list(st, "example.org", 0, 5, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, TURN, &org, 0, 5, collect, seen), 0);
     ck_assert_str_eq(seen, "A.EXAMPLE.org,");
 
     seen[0] = '\0';
-    ck_assert_int_eq(store_turn_list(st, NULL, 10, 5, collect, seen), 0);
+    ck_assert_int_eq(store_row_list(st, TURN, &all, 10, 5, collect, seen), 0);
     ck_assert_str_eq(seen, "");
 }
 END_TEST
 
 START_TEST(test_write_waits_then_reports_busy)
 {
-    struct store_turn t;
+    struct store_row t = {0};
     sqlite3 *other; /* another process's writer: it does not queue with this one's */
 
     ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
     ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     make_turn(&t, "00000000-0000-4000-8000-000000000003", "a");
-    ck_assert_int_eq(store_turn_insert(st, &t), -EBUSY);
-    ck_assert_int_eq(store_turn_delete(st, t.id), -EBUSY);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), -EBUSY);
+    ck_assert_int_eq(store_row_delete(st, TURN, t.v[0]), -EBUSY);
     ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
     sqlite3_close(other);
+    store_row_done(&t);
+}
+END_TEST
+
+/* Filters are named per table: an unknown name or a value too long for a LIKE pattern is
+ * refused before any read; a substring filter says it reads every row, unless the trigram
+ * index serves it (3 characters or more on coSpaces); a seq range bounds any of them. */
+START_TEST(test_named_filters_checked_and_bounded)
+{
+    static const char *const cospace_cols[] = {"id", "name"};
+    static const struct store_table cospace = {"cospace", cospace_cols, "tt", 2},
+                                    tenants = {"tenant", cospace_cols, "tt", 2};
+    struct store_query q = {.conds = {{"filter", "ab"}}, .nconds = 1};
+    char seen[256] = "", id[48], longer[600];
+    bool scans = false;
+    size_t n = 9;
+
+    ck_assert_int_eq(store_query_check(&cospace, &q, &scans), 0);
+    ck_assert(scans);
+    q.conds[0].value = "abc";
+    ck_assert_int_eq(store_query_check(&cospace, &q, &scans), 0);
+    ck_assert(!scans);
+    q.conds[0].name = "nameFilter";
+    ck_assert_int_eq(store_query_check(&cospace, &q, &scans), -EINVAL);
+    ck_assert_int_eq(store_row_count(st, &cospace, &q, &n), -EINVAL);
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    q.conds[0] = (struct store_cond){"filter", longer};
+    ck_assert_int_eq(store_query_check(&tenants, &q, &scans), -EINVAL);
+
+    for (int i = 0; i < 4; i++) {
+        struct store_row t = {0};
+
+        (void)snprintf(id, sizeof(id), "00000000-0000-4000-8000-00000000004%d", i);
+        make_turn(&t, id, i % 2 ? "odd.example.com" : "even.example.com");
+        ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
+        store_row_done(&t);
+    }
+    q.conds[0].value = "ODD";
+    ck_assert_int_eq(store_query_check(TURN, &q, &scans), 0);
+    ck_assert(!scans); /* a short table: compared in every row, no summary needed */
+    q.seq_min = 3;
+    q.seq_max = 4;
+    ck_assert_int_eq(store_row_count(st, TURN, &q, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(store_row_list(st, TURN, &q, 0, 10, collect, seen), 0);
+    ck_assert_str_eq(seen, "odd.example.com,");
 }
 END_TEST
 
@@ -244,23 +308,25 @@ static void add_row(struct store *s, const struct store_table *t, const char *id
  * one that queues waits for the holder's commit and succeeds. */
 static int write_op(int op)
 {
-    struct store_turn t;
     struct store_row row = {0};
     int r;
 
-    make_turn(&t, "00000000-0000-4000-8000-000000000010", "b");
     switch (op) {
     case 0:
-        return store_turn_delete(st, "00000000-0000-4000-8000-000000000010");
+        return store_row_delete(st, TURN, "00000000-0000-4000-8000-000000000010");
     case 1:
         return store_row_delete(st, &tenant, "00000000-0000-4000-8000-000000000020");
     case 2:
         return store_user_delete(st, "bob");
     case 3:
-        make_turn(&t, "00000000-0000-4000-8000-000000000011", "c");
-        return store_turn_insert(st, &t);
     case 4:
-        return store_turn_update(st, &t);
+        make_turn(&row,
+                  op == 3 ? "00000000-0000-4000-8000-000000000011"
+                          : "00000000-0000-4000-8000-000000000010",
+                  op == 3 ? "c" : "b");
+        r = op == 3 ? store_row_insert(st, TURN, &row) : store_row_update(st, TURN, &row);
+        store_row_done(&row);
+        return r;
     case 5:
         return store_user_add(st, "carol", "h");
     case 6:
@@ -282,12 +348,13 @@ static int write_op(int op)
 START_TEST(test_every_write_waits_its_turn_in_the_queue)
 {
     struct holder h = {0};
-    struct store_turn t;
+    struct store_row t = {0};
     pthread_t thread;
     int r;
 
     make_turn(&t, "00000000-0000-4000-8000-000000000010", "b");
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
+    store_row_done(&t);
     add_row(st, &tenant, "00000000-0000-4000-8000-000000000020", "t");
     ck_assert_int_eq(store_user_add(st, "bob", "h"), 0);
     ck_assert_int_eq(store_open(path, &h.st), 0);
@@ -316,7 +383,7 @@ static void caps_teardown(void)
 START_TEST(test_insert_beyond_cap_refused_and_nothing_stored)
 {
     struct store_query all = {0};
-    struct store_turn t;
+    struct store_row t = {0};
     size_t n = 0;
 
     ck_assert_int_eq(store_set_max_rows("tenant", 2), 0);
@@ -343,16 +410,17 @@ START_TEST(test_insert_beyond_cap_refused_and_nothing_stored)
 
     ck_assert_int_eq(store_set_max_rows("turn_server", 1), 0);
     make_turn(&t, "00000000-0000-4000-8000-000000000031", "a");
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
     make_turn(&t, "00000000-0000-4000-8000-000000000032", "b");
-    ck_assert_int_eq(store_turn_insert(st, &t), -EDQUOT);
-    ck_assert_int_eq(store_turn_count(st, NULL, &n), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), -EDQUOT);
+    ck_assert_int_eq(store_row_count(st, TURN, &all, &n), 0);
     ck_assert_uint_eq(n, 1);
-    ck_assert_int_eq(store_turn_delete(st, "00000000-0000-4000-8000-000000000031"), 0);
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    ck_assert_int_eq(store_row_delete(st, TURN, "00000000-0000-4000-8000-000000000031"), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
     ck_assert_int_eq(store_set_max_rows("turn_server", 0), 0); /* 0: no cap */
     make_turn(&t, "00000000-0000-4000-8000-000000000033", "c");
-    ck_assert_int_eq(store_turn_insert(st, &t), 0);
+    ck_assert_int_eq(store_row_insert(st, TURN, &t), 0);
+    store_row_done(&t);
 }
 END_TEST
 
@@ -369,6 +437,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_turn_dangling_reference_refused);
     tcase_add_test(tc, test_turn_list_order_filter_page);
     tcase_add_test(tc, test_write_waits_then_reports_busy);
+    tcase_add_test(tc, test_named_filters_checked_and_bounded);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("queue");

@@ -7,17 +7,16 @@
  * (make bench measures both); select() would limit descriptors to FD_SETSIZE.
  * A request's state (its body, at most API_MAX_BODY bytes, and its start time) lives in
  * *req_cls from the first callback to on_completed(), which frees it on every path (done, error,
- * timeout). The last callback borrows a SQLite connection from a pool with one connection per
- * worker thread, authenticates, routes (the router the composition root gives it) and queues the
- * reply. Each connection's stage goes to the connection table (api/http/guard.c), which closes the
- * ones past their stage's deadline and, on a full port, the ones holding it without completing
- * requests. A connection closed while its client is still sending lingers (api/http/linger.c).
- * Shutdown refuses new connections, waits until no request is in flight, then stops the daemons.
- * The first callback refuses, and closes the connection after, a request that another reader of
- * the same bytes could frame differently (api/http/framing.c). */
+ * timeout). The last callback borrows a store connection from a pool (store/pool.c) with one
+ * connection per worker thread, authenticates, routes (the router the composition root gives it)
+ * and queues the reply. Each connection's stage goes to the connection table (api/http/guard.c),
+ * which closes the ones past their stage's deadline and, on a full port, the ones holding it
+ * without completing requests. A connection closed while its client is still sending lingers
+ * (api/http/linger.c). Shutdown refuses new connections, waits until no request is in flight, then
+ * stops the daemons. The first callback refuses, and closes the connection after, a request that
+ * another reader of the same bytes could frame differently (api/http/framing.c). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,13 +57,6 @@
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"            \
     "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA"
 
-struct pool {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    struct store **all, **idle;
-    size_t size, nidle;
-};
-
 /* One listening port, as its connection callbacks see it. */
 struct port_ref {
     const struct api_http *h;
@@ -81,7 +73,7 @@ struct api_http {
                   struct api_reply *reply);
     int (*wait)(const struct api *api, const char *wait_id, int64_t until_us,
                 void (*resume)(void *ctx), void *ctx);
-    struct pool pool;
+    struct store_pool *pool; /* one connection per worker thread */
     atomic_int inflight;
     uint32_t id_base;          /* random at start: ids differ across restarts */
     atomic_uint_fast32_t ids;  /* requests so far */
@@ -115,64 +107,6 @@ struct req_state {
     /* waiting for a verification slot, or woken for one and not back yet (api/http/auth.h) */
     bool auth_woken;
 };
-
-/* ---- store connection pool ---------------------------------------------------------------- */
-
-static int pool_open(struct pool *p, const char *path, size_t size)
-{
-    p->all = calloc(size, sizeof(*p->all));
-    p->idle = calloc(size, sizeof(*p->idle));
-    if (!p->all || !p->idle)
-        return -ENOMEM;
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->cond, NULL);
-    for (; p->size < size; p->size++) {
-        int r = store_open(path, &p->all[p->size]);
-
-        if (r < 0)
-            return r;
-        p->idle[p->nidle++] = p->all[p->size];
-    }
-    return 0;
-}
-
-static void pool_close(struct pool *p)
-{
-    for (size_t i = 0; i < p->size; i++)
-        store_close(p->all[i]);
-    if (p->all) {
-        pthread_mutex_destroy(&p->lock);
-        pthread_cond_destroy(&p->cond);
-    }
-    free(p->all);
-    free(p->idle);
-}
-
-/* Returns an idle connection, waiting up to POOL_WAIT_MS, or NULL. */
-static struct store *pool_get(struct pool *p)
-{
-    struct store *st = NULL;
-    struct timespec until;
-
-    (void)clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += POOL_WAIT_MS / 1000;
-    pthread_mutex_lock(&p->lock);
-    while (p->nidle == 0)
-        if (pthread_cond_timedwait(&p->cond, &p->lock, &until) == ETIMEDOUT)
-            break;
-    if (p->nidle > 0)
-        st = p->idle[--p->nidle];
-    pthread_mutex_unlock(&p->lock);
-    return st;
-}
-
-static void pool_put(struct pool *p, struct store *st)
-{
-    pthread_mutex_lock(&p->lock);
-    p->idle[p->nidle++] = st;
-    pthread_cond_signal(&p->cond);
-    pthread_mutex_unlock(&p->lock);
-}
 
 /* ---- replies ------------------------------------------------------------------------------ */
 
@@ -450,7 +384,7 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     int r;
 
     api_guard_stage(h->guard, guard_entry(conn), API_GUARD_BUSY); /* never evicted now */
-    st = pool_get(&h->pool);
+    st = store_pool_get(h->pool, POOL_WAIT_MS);
     if (!st) {
         api_reply_err(&reply, -EBUSY);
         return send_reply(h, conn, &reply, rs, method, url, NULL);
@@ -460,7 +394,7 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     rs->auth_woken = false;
     r = authenticate(h, conn, st, addr, woken, user, &reply);
     if (r == -EAGAIN && may_wait_for_check(h, rs)) {
-        pool_put(&h->pool, st);
+        store_pool_put(h->pool, st);
         return wait_for_check(h, conn, rs, &reply);
     }
     if (r == 0 && parse_input(conn, rs, req.method, &query, &form, &reply) == 0) {
@@ -470,7 +404,7 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
         req.may_wait = !rs->waited;
         h->route(h->api, st, &req, &reply);
     }
-    pool_put(&h->pool, st);
+    store_pool_put(h->pool, st);
     api_params_done(&query);
     api_params_done(&form);
     if (reply.wait_id[0])
@@ -844,7 +778,7 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
     api_auth_set_verify_limit(auth, cfg->threads > 1 ? cfg->threads - 1 : 1);
     if (RAND_bytes((unsigned char *)&h->id_base, sizeof(h->id_base)) != 1)
         h->id_base = (uint32_t)api_now_us() ^ (uint32_t)getpid();
-    r = pool_open(&h->pool, cfg->db_path, cfg->threads * cfg->nports);
+    r = store_pool_open(cfg->db_path, cfg->threads * cfg->nports, &h->pool);
     if (r < 0)
         goto fail;
     r = api_linger_start(cfg->linger_max, api->metrics, &h->linger);
@@ -898,6 +832,6 @@ void api_http_stop(struct api_http *h, int drain_ms)
         MHD_stop_daemon(h->daemons[i]);
     api_guard_stop(h->guard);
     api_linger_stop(h->linger);
-    pool_close(&h->pool);
+    store_pool_close(h->pool);
     free(h);
 }

@@ -12,7 +12,7 @@ static const struct api_field tenant_fields[] = {
     {.param = "name", .col = 1, .kind = AK_TEXT, .flags = AF_LIST},
 };
 static const struct api_filter tenant_filters[] = {
-    {.param = "filter", .where = "name LIKE ? ESCAPE '\\'", .nargs = 1, .substring = true},
+    {.param = "filter"},
 };
 
 const struct api_resource api_res_tenants = {
@@ -30,7 +30,7 @@ const struct api_resource api_res_tenants = {
 
 /* ---- call bridge groups ------------------------------------------------------------------- */
 static const char *const group_cols[] = {"id", "name"};
-static const struct store_table group_table = {"call_bridge_group", group_cols, "tt", 2};
+const struct store_table api_table_call_bridge_group = {"call_bridge_group", group_cols, "tt", 2};
 
 static const struct api_field group_fields[] = {
     {.param = "name", .col = 1, .kind = AK_TEXT, .flags = AF_LIST},
@@ -41,7 +41,7 @@ const struct api_resource api_res_call_bridge_groups = {
     .element = "callBridgeGroup",
     .missing = "callBridgeGroupDoesNotExist",
     .in_use = "callBridgeGroupInUse",
-    .table = &group_table,
+    .table = &api_table_call_bridge_group,
     .fields = group_fields,
     .nfields = 1,
     .filters = tenant_filters, /* the same: a substring of the name */
@@ -52,7 +52,7 @@ const struct api_resource api_res_call_bridge_groups = {
 /* ---- call bridges ------------------------------------------------------------------------- */
 static const char *const bridge_cols[] = {"id", "name", "address", "sip_domain",
                                           "call_bridge_group"};
-static const struct store_table bridge_table = {"call_bridge", bridge_cols, "ttttt", 5};
+const struct store_table api_table_call_bridge = {"call_bridge", bridge_cols, "ttttt", 5};
 
 static const struct api_field bridge_fields[] = {
     {.param = "name", .col = 1, .kind = AK_TEXT, .flags = AF_LIST},
@@ -61,7 +61,7 @@ static const struct api_field bridge_fields[] = {
     {.param = "callBridgeGroup",
      .col = 4,
      .kind = AK_REF,
-     .ref = &group_table,
+     .ref = &api_table_call_bridge_group,
      .ref_missing = "callBridgeGroupDoesNotExist"},
 };
 
@@ -94,7 +94,7 @@ const struct api_resource api_res_call_bridges = {
     .element = "callBridge",
     .missing = "callBridgeDoesNotExist",
     .in_use = "callBridgeInUse",
-    .table = &bridge_table,
+    .table = &api_table_call_bridge,
     .fields = bridge_fields,
     .nfields = 4,
     .filters = tenant_filters,

@@ -64,10 +64,6 @@ static const char *const cols[] = {"id",
                                    "pane_placement_highest_importance",
                                    "pane_placement_self_pane_mode"};
 const struct store_table api_table_cospace = {"cospace", cols, "ttittttttttttttittttit", C__N};
-_Static_assert((int)C_URI == (int)API_COSPACE_URI && (int)C_CALL_ID == (int)API_COSPACE_CALL_ID &&
-                   (int)C_PASSCODE == (int)API_COSPACE_PASSCODE &&
-                   (int)C_TENANT == (int)API_COSPACE_TENANT,
-               "resource.h names these columns");
 
 static const char *const layouts[] = {"allEqual",           "speakerOnly",
                                       "telepresence",       "stacked",
@@ -121,14 +117,9 @@ static const struct api_field fields[] = {
 };
 
 static const struct api_filter filters[] = {
-    {.param = "filter",
-     .where = "name LIKE ? ESCAPE '\\' OR uri LIKE ? ESCAPE '\\' OR secondary_uri LIKE ? ESCAPE "
-              "'\\' OR call_id LIKE ? ESCAPE '\\'",
-     .nargs = 4,
-     .indexed = "seq IN (SELECT rowid FROM cospace_search WHERE cospace_search MATCH ?)",
-     .substring = true},
-    {.param = "tenantFilter", .where = "tenant = lower(?)", .nargs = 1},
-    {.param = "callLegProfileFilter", .where = "call_leg_profile = ?", .nargs = 1},
+    {.param = "filter"},
+    {.param = "tenantFilter"},
+    {.param = "callLegProfileFilter"},
 };
 
 /* 0 when the form says name=true (any case), -ENOENT when absent or false, -EINVAL otherwise. */

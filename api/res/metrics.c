@@ -37,7 +37,7 @@ static void label(FILE *f, const char *s)
 /* Every configured TURN server and what the prober knows of it, gathered once so that each
  * family is written in one piece, as the format requires. */
 struct turn_seen {
-    struct store_turn_summary turn;
+    struct store_turn turn;
     struct turn_server_status status;
 };
 
@@ -47,7 +47,7 @@ struct turn_walk {
     size_t n, cap;
 };
 
-static int collect_turn(const struct store_turn_summary *t, void *userdata)
+static int collect_turn(const struct store_turn *t, void *userdata)
 {
     struct turn_walk *w = userdata;
 
@@ -225,7 +225,7 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
     (void)req;
     r = store_read_begin(st);
     if (r == 0)
-        r = store_turn_list(st, "", 0, SIZE_MAX, collect_turn, &w);
+        r = store_turn_foreach(st, collect_turn, &w);
     store_read_end(st);
     f = r < 0 ? NULL : open_memstream(&body, &len);
     if (!f) {

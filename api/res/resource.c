@@ -1,10 +1,12 @@
 /* api/res/resource.c: the generic CMS resource (api/res/resource.h).
  *
- * DESIGN: the same conventions as /turnServers (DESIGN "API conventions"), written once:
+ * DESIGN: the API conventions (DESIGN "API conventions"), written once for every collection:
  * POST creates with defaults, PUT is partial and an empty value unsets, the first invalid value
  * answers parameterError, lists are pages in creation order with a total over every match, and
  * every write happens inside one BEGIN IMMEDIATE transaction, so that a check such as "this uri
- * is free" and the write it allows cannot be split by another writer. */
+ * is free" (or "this callBridgeGroup exists") and the write it allows cannot be split by another
+ * writer. Hooks run after the commit: a TURN server's tell the prober. The store holds the SQL:
+ * filters are passed by name with their values (store/q_filter.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +17,6 @@
 #include "api/res/scan.h"
 #include "api/util.h"
 #include "api/xml.h"
-
-#define MAX_FILTER_ARGS 16
 
 static bool is_printable(const char *v, size_t max_len)
 {
@@ -58,10 +58,42 @@ static bool is_digits(const char *v)
     return true;
 }
 
-/* Validates v for f and writes the value to store into out (cap bytes). Returns 0, -EINVAL,
- * or -ENOENT for a reference to a missing object. */
-static int normalise(struct store *st, const struct api_field *f, const char *v, char *out,
-                     size_t cap)
+/* The cache key of a list names its filters and their values: as long as a query can be (URIs
+ * are at most 8 KB), so that no value is refused for its length here (the store may). */
+#define KEY_MAX (8 * 1024 + 64)
+
+_Static_assert(STORE_TEXT_MAX + API_SECRET_OVERHEAD <= STORE_BLOB_MAX,
+               "a sealed secret of STORE_TEXT_MAX bytes must fit the store");
+
+/* Seals secret v of object id's field f into out as the hex a 'b' column takes. At most
+ * STORE_TEXT_MAX bytes and no control character: a TURN server could never match one (RFC
+ * 8265 OpaqueString refuses them). */
+static int seal(const struct api *api, const struct api_field *f, const char *v, const char *id,
+                char *out, size_t cap)
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char blob[STORE_BLOB_MAX];
+    char aad[STORE_ID_LEN + 64];
+    long n;
+
+    if (!is_printable(v, STORE_TEXT_MAX))
+        return -EINVAL;
+    (void)snprintf(aad, sizeof(aad), "%s/%s", id, f->param);
+    n = api_secret_seal(&api->secret, aad, v, strlen(v), blob, sizeof(blob));
+    if (n < 0 || cap < 2 * (size_t)n + 1)
+        return -EIO;
+    for (long i = 0; i < n; i++) {
+        out[2 * i] = digits[blob[i] >> 4];
+        out[2 * i + 1] = digits[blob[i] & 15];
+    }
+    out[2 * n] = '\0';
+    return 0;
+}
+
+/* Validates v for f of object id and writes the value to store into out (cap bytes). Returns
+ * 0, -EINVAL, -ENOENT for a reference to a missing object, or -EIO. */
+static int normalise(const struct api *api, struct store *st, const struct api_field *f,
+                     const char *v, const char *id, char *out, size_t cap)
 {
     int64_t n;
     bool b;
@@ -84,6 +116,12 @@ static int normalise(struct store *st, const struct api_field *f, const char *v,
         if (!api_is_domain(v))
             return -EINVAL;
         break;
+    case AK_HOST_PORT:
+        if (!api_is_host_port(v))
+            return -EINVAL;
+        break;
+    case AK_SECRET:
+        return seal(api, f, v, id, out, cap);
     case AK_BOOL:
         if (api_parse_bool(v, &b) < 0)
             return -EINVAL;
@@ -103,16 +141,15 @@ static int normalise(struct store *st, const struct api_field *f, const char *v,
         }
         return -EINVAL;
     case AK_REF: {
-        char id[STORE_ID_LEN + 1];
+        char ref[STORE_ID_LEN + 1];
         int r;
 
-        if (api_parse_id(v, id) < 0)
+        if (api_parse_id(v, ref) < 0)
             return -ENOENT;
-        r = store_row_taken(st, f->ref, "id", id, NULL, false);
+        r = store_row_taken(st, f->ref, "id", ref, NULL, false);
         if (r < 0)
             return r;
-        v = id;
-        snprintf(out, cap, "%s", v);
+        snprintf(out, cap, "%s", ref);
         return 0;
     }
     }
@@ -121,14 +158,14 @@ static int normalise(struct store *st, const struct api_field *f, const char *v,
 }
 
 /* Applies the form to row. On failure *reply holds the answer. */
-static int apply_form(struct store *st, const struct api_request *req,
+static int apply_form(const struct api *api, struct store *st, const struct api_request *req,
                       const struct api_resource *res, struct store_row *row, bool create,
                       struct api_reply *reply)
 {
     for (size_t i = 0; i < res->nfields; i++) {
         const struct api_field *f = &res->fields[i];
         const char *v = api_params_get(req->form, f->param);
-        char value[STORE_TEXT_MAX + 1];
+        char value[2 * STORE_BLOB_MAX + 1]; /* the longest: a sealed secret in hex */
         int r;
 
         if (f->flags & (AF_VIRTUAL | AF_READONLY) || (create && (f->flags & AF_PUT_ONLY)))
@@ -142,7 +179,7 @@ static int apply_form(struct store *st, const struct api_request *req,
                 (void)store_row_set(row, f->col, f->dflt);
             continue;
         }
-        r = normalise(st, f, v, value, sizeof(value));
+        r = normalise(api, st, f, v, row->v[0], value, sizeof(value));
         if (r == -EINVAL) {
             api_reply_param_error(reply, f->param, "invalidValue");
             return r;
@@ -167,19 +204,23 @@ static void write_value(struct api_xml *x, const struct api_field *f, const char
         api_xml_text(x, f->param, v);
 }
 
-/* <element id="..."> with the fields that are set (only AF_LIST ones in lists). */
+/* <element id="..."> with the fields that are set, or have a value shown when unset (only
+ * AF_LIST ones in lists), in res->order. Secrets never. */
 static void write_row(struct api_xml *x, const struct api_resource *res,
                       const struct store_row *row, bool list)
 {
     api_xml_start(x, res->element);
     api_xml_attr(x, "id", row->v[0]);
     for (size_t i = 0; i < res->nfields; i++) {
-        const struct api_field *f = &res->fields[i];
+        const struct api_field *f = &res->fields[res->order ? res->order[i] : i];
+        const char *v;
 
-        if (f->flags & (AF_HIDDEN | AF_VIRTUAL) || (list && !(f->flags & AF_LIST)) ||
-            !row->v[f->col])
+        if (f->flags & (AF_HIDDEN | AF_VIRTUAL) || f->kind == AK_SECRET ||
+            (list && !(f->flags & AF_LIST)))
             continue;
-        write_value(x, f, row->v[f->col]);
+        v = row->v[f->col] ? row->v[f->col] : list ? NULL : f->unset;
+        if (v)
+            write_value(x, f, v);
     }
     api_xml_end(x);
 }
@@ -199,119 +240,31 @@ static int list_one(const struct store_row *row, void *userdata)
     return 0;
 }
 
-/* Characters, not bytes: the trigram tokenizer counts characters. */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
-/* An FTS5 phrase: the value in double quotes, quotes inside doubled, so that no input is read
- * as FTS5 query syntax. */
-static int fts_phrase(const char *v, char *out, size_t cap)
-{
-    size_t o = 0;
-
-    out[o++] = '"';
-    for (; *v; v++) {
-        if (o + 3 >= cap)
-            return -EINVAL;
-        if (*v == '"')
-            out[o++] = '"';
-        out[o++] = *v;
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return 0;
-}
-
-/* A LIKE pattern matching v anywhere: '%' v '%', with the wildcards and the escape escaped. */
-static int like_pattern(const char *v, char *out, size_t cap)
-{
-    size_t o = 0;
-
-    out[o++] = '%';
-    for (; *v; v++) {
-        if (o + 4 >= cap)
-            return -EINVAL;
-        if (*v == '%' || *v == '_' || *v == '\\')
-            out[o++] = '\\';
-        out[o++] = *v;
-    }
-    out[o++] = '%';
-    out[o] = '\0';
-    return 0;
-}
-
-#define MAX_SUBSTRING_FILTERS 4
-
-struct filter_set {
-    char where[1024], key[512];
-    const char *args[MAX_FILTER_ARGS];
-    size_t nargs;
-    char phrase[2 * STORE_TEXT_MAX + 8]; /* one indexed filter at a time */
-    char pattern[MAX_SUBSTRING_FILTERS][2 * STORE_TEXT_MAX + 4];
-    size_t npatterns; /* substring filters read by a scan: answered from a summary */
-};
-
-/* Binds filter f's value v: nargs times v, or its LIKE pattern for a substring filter. */
-static int bind_filter(const struct api_filter *f, const char *v, struct filter_set *fs)
-{
-    if (f->substring) {
-        if (fs->npatterns == MAX_SUBSTRING_FILTERS ||
-            like_pattern(v, fs->pattern[fs->npatterns], sizeof(fs->pattern[0])) < 0)
-            return -EINVAL;
-        v = fs->pattern[fs->npatterns++];
-    }
-    for (size_t n = 0; n < f->nargs; n++)
-        fs->args[fs->nargs++] = v;
-    return 0;
-}
-
-/* Builds the WHERE clause and its arguments from the filters in the query, and the cache key
- * that names them. Returns 0, or -EINVAL (too many arguments, too long). */
+/* The named filters in the query (store/q_filter.c holds what they mean) into q, and the
+ * cache key that names them. Returns 0, or -EINVAL (too long, or a filter the store refuses). */
 static int build_filters(const struct api_request *req, const struct api_resource *res,
-                         struct filter_set *fs)
+                         struct store_query *q, char *key, size_t cap, bool *ret_scans)
 {
-    size_t w = 0, k = 0;
+    size_t k = 0;
 
-    fs->where[0] = fs->key[0] = fs->phrase[0] = '\0';
-    fs->nargs = fs->npatterns = 0;
-    for (size_t i = 0; i < res->nfilters; i++) {
-        const struct api_filter *f = &res->filters[i];
-        const char *v = api_params_get(req->query, f->param);
-        bool indexed;
+    key[0] = '\0';
+    for (size_t i = 0; i < res->nfilters && q->nconds < STORE_MAX_CONDS; i++) {
+        const char *v = api_params_get(req->query, res->filters[i].param);
 
         if (!v || !*v)
             continue;
-        indexed = f->indexed && utf8_chars(v) >= 3 && !fs->phrase[0];
-        if (fs->nargs + (indexed ? 1 : f->nargs) > MAX_FILTER_ARGS)
-            return -EINVAL;
-        w += (size_t)snprintf(fs->where + w, sizeof(fs->where) - w, "%s(%s)", w ? " AND " : "",
-                              indexed ? f->indexed : f->where);
-        k += (size_t)snprintf(fs->key + k, sizeof(fs->key) - k, "%s=%zu:%s|", f->param, strlen(v),
-                              v);
-        if (w >= sizeof(fs->where) || k >= sizeof(fs->key))
-            return -EINVAL;
-        if (indexed) {
-            if (fts_phrase(v, fs->phrase, sizeof(fs->phrase)) < 0)
-                return -EINVAL;
-            fs->args[fs->nargs++] = fs->phrase;
-            continue;
-        }
-        if (bind_filter(f, v, fs) < 0)
+        q->conds[q->nconds++] = (struct store_cond){res->filters[i].param, v};
+        k += (size_t)snprintf(key + k, cap - k, "%s=%zu:%s|", res->filters[i].param, strlen(v), v);
+        if (k >= cap)
             return -EINVAL;
     }
-    return 0;
+    return store_query_check(res->table, q, ret_scans);
 }
 
 /* The total and the page of a list in one read snapshot: counted and read by the filter, or
  * from the summary of a filter that no index serves (api/res/scan.h). */
 static int list_rows(const struct api *api, struct store *st, const struct api_resource *res,
-                     const struct store_query *q, const struct filter_set *fs, uint64_t generation,
+                     const struct store_query *q, const char *key, bool scans, uint64_t generation,
                      size_t offset, size_t limit, struct api_xml *x)
 {
     struct list_ctx c = {x, res};
@@ -319,8 +272,8 @@ static int list_rows(const struct api *api, struct store *st, const struct api_r
     size_t total = 0;
     int r = store_read_begin(st);
 
-    if (r == 0 && fs->npatterns)
-        r = api_scan_summary(api, st, res->table, q, fs->key, generation, &scan);
+    if (r == 0 && scans)
+        r = api_scan_summary(api, st, res->table, q, key, generation, &scan);
     if (r == 0 && scan)
         total = api_scan_total(scan);
     else if (r == 0)
@@ -339,32 +292,31 @@ static int list_rows(const struct api *api, struct store *st, const struct api_r
 static void list(const struct api *api, struct store *st, const struct api_request *req,
                  const struct api_resource *res, struct api_reply *reply)
 {
-    struct filter_set fs = {0};
-    struct store_query q = {.args = fs.args};
+    struct store_query q = {0};
     struct api_xml *x = NULL;
+    char key[KEY_MAX];
     size_t offset, limit;
     uint64_t generation;
+    bool scans = false;
     int r;
 
     if (api_page_from_query(req, res->page_default, &offset, &limit, reply) < 0)
         return;
-    if (build_filters(req, res, &fs) < 0) {
+    if (build_filters(req, res, &q, key, sizeof(key), &scans) < 0) {
         api_reply_param_error(reply, "filter", "invalidValue");
         return;
     }
-    q.where = fs.where[0] ? fs.where : NULL;
-    q.nargs = fs.nargs;
-    if (api_list_cached(api, res->collection, fs.key, offset, limit, &generation, reply))
+    if (api_list_cached(api, res->collection, key, offset, limit, &generation, reply))
         return;
     x = api_xml_new();
-    r = x ? list_rows(api, st, res, &q, &fs, generation, offset, limit, x) : -ENOMEM;
+    r = x ? list_rows(api, st, res, &q, key, scans, generation, offset, limit, x) : -ENOMEM;
     if (r < 0) {
         api_xml_free(x);
         api_reply_err(reply, r);
         return;
     }
     api_reply_xml(reply, x);
-    api_list_remember(api, res->collection, fs.key, offset, limit, generation, reply);
+    api_list_remember(api, res->collection, key, offset, limit, generation, reply);
 }
 
 /* Runs the hook and the write, in the transaction the caller opened. */
@@ -405,9 +357,11 @@ static void create(const struct api *api, struct store *st, const struct api_req
         api_reply_err(reply, r);
         goto out;
     }
-    if (apply_form(st, req, res, &row, true, reply) == 0 &&
+    if (apply_form(api, st, req, res, &row, true, reply) == 0 &&
         write_row_checked(api, st, req, res, &row, true, reply) == 0) {
         api_changed(api);
+        if (res->after_write)
+            res->after_write(api, st, id);
         reply->status = 200;
         snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", res->collection, id);
     }
@@ -456,9 +410,11 @@ static void update(const struct api *api, struct store *st, const struct api_req
         api_reply_failure(reply, 404, res->missing);
     else if (r < 0)
         api_reply_err(reply, r);
-    else if (apply_form(st, req, res, &row, false, reply) == 0 &&
+    else if (apply_form(api, st, req, res, &row, false, reply) == 0 &&
              write_row_checked(api, st, req, res, &row, false, reply) == 0) {
         api_changed(api);
+        if (res->after_write)
+            res->after_write(api, st, id);
         reply->status = 200;
     }
     store_rollback(st);
@@ -478,6 +434,8 @@ static void delete_one(const struct api *api, struct store *st, const struct api
         api_reply_err(reply, r);
     else {
         api_changed(api);
+        if (res->after_delete)
+            res->after_delete(api, st, id);
         reply->status = 200;
     }
 }

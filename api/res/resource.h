@@ -1,6 +1,6 @@
 /* api/res/resource.h: table-driven CMS resources (tenants, coSpaces, inbound dial plan rules, call
- * bridges and their groups). One parameter table per resource drives validation, storage,
- * lists, filters and XML; a hook adds what is particular to a resource. */
+ * bridges and their groups, TURN servers). One parameter table per resource drives validation,
+ * storage, lists, filters and XML; hooks add what is particular to a resource. */
 #ifndef API_RESOURCE_H
 #define API_RESOURCE_H
 
@@ -8,17 +8,21 @@
 #include "api/reply.h"
 #include "api/res/list.h"
 #include "api/res/parse.h"
+#include "api/res/matching.h" /* call matching, once declared here */
 
 enum api_kind {
-    AK_TEXT,   /* printable UTF-8, at most max_len bytes (255 when 0) */
-    AK_URI,    /* a SIP URI user part (RFC 3261 "user") */
-    AK_DIGITS, /* a numeric string such as a callId */
-    AK_DOMAIN, /* a complete domain or an IP address, no wildcard */
-    AK_BOOL,   /* true/false in any case; stored 1/0 */
-    AK_INT,    /* an integer in [min, max] */
-    AK_ENUM,   /* one of enums, any case on input, stored as spelled there */
-    AK_REF,    /* the id of an object in ref, which must exist (else ref_missing) */
-    AK_ID,     /* a reference to an object this service does not keep yet: stored as given */
+    AK_TEXT,      /* printable UTF-8, at most max_len bytes (255 when 0) */
+    AK_URI,       /* a SIP URI user part (RFC 3261 "user") */
+    AK_DIGITS,    /* a numeric string such as a callId */
+    AK_DOMAIN,    /* a complete domain or an IP address, no wildcard */
+    AK_BOOL,      /* true/false in any case; stored 1/0 */
+    AK_INT,       /* an integer in [min, max] */
+    AK_ENUM,      /* one of enums, any case on input, stored as spelled there */
+    AK_REF,       /* the id of an object in ref, which must exist (else ref_missing) */
+    AK_ID,        /* a reference to an object this service does not keep yet: stored as given */
+    AK_SECRET,    /* printable, at most STORE_TEXT_MAX bytes; stored sealed (api/secret.c) bound to
+                   * "<id>/<param>" in a 'b' column, never shown */
+    AK_HOST_PORT, /* host, IPv4 or [IPv6], with an optional :port (api_is_host_port) */
 };
 
 #define AF_LIST 0x01     /* shown in list elements */
@@ -38,22 +42,14 @@ struct api_field {
     int64_t min, max;
     const struct store_table *ref;
     const char *ref_missing;
-    const char *dflt; /* stored on create when not given */
+    const char *dflt;  /* stored on create when not given */
+    const char *unset; /* shown (outside lists) when not set */
 };
 
-/* A list filter: the query parameter and its SQL condition with nargs '?' placeholders, all
- * bound to the parameter's value. When indexed is set and the value has at least 3 characters,
- * that condition is used instead, with one '?' bound to the value as an FTS5 phrase (an index
- * with the trigram tokenizer finds substrings). substring says that where reads every row
- * (no index serves it) and compares with "LIKE ? ESCAPE '\'": each '?' is then bound to
- * '%' value '%' with %, _ and \ escaped (SQLite's LIKE ignores ASCII case, as lower() does), and
- * the list is answered from a summary of the matches (api/res/scan.h). */
+/* A list filter: the query parameter, which is also the name of the store's filter on the
+ * resource's table (store/q_filter.c says what it matches). */
 struct api_filter {
     const char *param;
-    const char *where;
-    size_t nargs;
-    const char *indexed;
-    bool substring;
 };
 
 struct api_resource;
@@ -62,6 +58,9 @@ struct api_resource;
 typedef int (*api_check_fn)(const struct api *api, struct store *st, const struct api_request *req,
                             const struct api_resource *res, struct store_row *row, bool create,
                             struct api_reply *reply);
+
+/* Runs after a write was committed (id: the object created or changed) or after a delete. */
+typedef void (*api_after_fn)(const struct api *api, struct store *st, const char *id);
 
 struct api_resource {
     const char *collection; /* "coSpaces" */
@@ -75,52 +74,25 @@ struct api_resource {
     size_t nfilters;
     size_t page_default;
     api_check_fn check;
+    api_after_fn after_write, after_delete;
+    /* The order in which the fields are shown, as indices into fields (nfields of them), when
+     * it is not the order in which they are checked; NULL: the same. */
+    const unsigned char *order;
 };
 
 /* Handles the collection (id NULL) or one object of res. */
 void api_res_generic(const struct api *api, struct store *st, const struct api_request *req,
                      const struct api_resource *res, const char *id, struct api_reply *reply);
 
-/* Columns of api_table_cospace that call matching reads. */
-enum {
-    API_COSPACE_URI = 3,
-    API_COSPACE_CALL_ID = 5,
-    API_COSPACE_PASSCODE = 7,
-    API_COSPACE_TENANT = 9
-};
-
-/* Call matching (api/res/dialplan.c): where a dialled address, or a callId and passcode, lands. */
-enum api_match_result {
-    API_MATCH_COSPACE,
-    API_MATCH_NO_RULE,
-    API_MATCH_NO_TARGET,
-    API_MATCH_NO_CALL_ID,
-    API_MATCH_WRONG_PASSCODE
-};
-struct api_match {
-    enum api_match_result result;
-    char rule[STORE_ID_LEN + 1]; /* the rule that matched, or the last one tried */
-    char cospace[STORE_ID_LEN + 1];
-};
-const char *api_match_name(enum api_match_result r); /* "coSpace", "noMatchingRule", ... */
-int api_match_destination(struct store *st, const char *destination, struct api_match *ret);
-int api_match_call_id(struct store *st, const char *call_id, const char *passcode,
-                      struct api_match *ret);
-/* Matches what p names: destination, or callId and passcode. Returns 0, or a negative errno
- * with *reply filled (parameterError when neither is there). */
-int api_match_params(struct store *st, const struct api_params *p, struct api_match *ret,
-                     struct api_reply *reply);
-
 /* Tables other resources refer to. */
-extern const struct store_table api_table_tenant, api_table_cospace, api_table_inbound_rule;
+extern const struct store_table api_table_tenant, api_table_cospace, api_table_inbound_rule,
+    api_table_call_bridge, api_table_call_bridge_group;
 
 /* The resources (api/res/cospace.c etc.), and the extra paths. */
 extern const struct api_resource api_res_tenants, api_res_cospaces, api_res_inbound_rules,
-    api_res_call_bridges, api_res_call_bridge_groups;
+    api_res_call_bridges, api_res_call_bridge_groups, api_res_turn_servers;
 void api_res_meeting_entry_detail(const struct api *api, struct store *st,
                                   const struct api_request *req, const char *id,
                                   struct api_reply *reply);
-void api_res_call_matching(const struct api *api, struct store *st, const struct api_request *req,
-                           struct api_reply *reply);
 
 #endif

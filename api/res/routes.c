@@ -16,7 +16,6 @@
 #include "api/res/resource.h"
 #include "api/res/routes.h"
 #include "api/res/system.h"
-#include "api/res/turn.h"
 #include "api/res/turn_status.h"
 
 #define MAX_SEGS 6
@@ -88,8 +87,8 @@ static void metrics(const struct api *api, struct store *st, const struct api_re
 
 /* In the order of the metrics labels. */
 static const struct route routes[] = {
-    {"turnServers", "", M_GET | M_POST, api_res_turn, NULL, false},
-    {"turnServers", "/:id", M_GET | M_PUT | M_DELETE, api_res_turn, NULL, false},
+    {"turnServers", "", M_GET | M_POST, NULL, &api_res_turn_servers, false},
+    {"turnServers", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_turn_servers, false},
     {"turnServers", "/:id/status", M_GET, api_res_turn_status, NULL, false},
     {"coSpaces", "", M_GET | M_POST, NULL, &api_res_cospaces, false},
     {"coSpaces", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_cospaces, false},

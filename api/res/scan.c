@@ -112,29 +112,15 @@ int api_scan_list(struct store *st, const struct store_table *t, const struct st
                   const struct api_scan *s, size_t offset, size_t limit, store_row_fn fn,
                   void *userdata)
 {
-    const char *args[STORE_MAX_COLS + 2];
-    char where[1280], from[24], to[24];
     struct store_query range = *q;
     uint64_t first, after;
 
     if (offset >= s->total || limit == 0)
         return 0;
-    if (q->nargs > STORE_MAX_COLS)
-        return -EINVAL;
     first = offset / s->every;
     after = (offset + limit >= s->total ? s->total - 1 : offset + limit - 1) / s->every + 1;
-    (void)snprintf(from, sizeof(from), "%" PRId64, s->anchor[first]);
-    (void)snprintf(to, sizeof(to), "%" PRId64, after < s->n ? s->anchor[after] - 1 : s->last);
-    memcpy(args, q->args, q->nargs * sizeof(args[0]));
-    args[q->nargs] = from;
-    args[q->nargs + 1] = to;
-    if ((size_t)snprintf(where, sizeof(where),
-                         "(%s) AND seq BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)",
-                         q->where) >= sizeof(where))
-        return -EINVAL;
-    range.where = where;
-    range.args = args;
-    range.nargs = q->nargs + 2;
+    range.seq_min = s->anchor[first];
+    range.seq_max = after < s->n ? s->anchor[after] - 1 : s->last;
     return store_row_list(st, t, &range, offset - first * s->every, limit, fn, userdata);
 }
 

@@ -1,0 +1,33 @@
+/* api/res/matching.h: call matching (cms-api.md §4.2): where a dialled address, or the web
+ * app's callId and passcode, lands. The reads it needs are in store/q_match.c. */
+#ifndef API_RES_MATCHING_H
+#define API_RES_MATCHING_H
+
+#include "api/api.h"
+
+enum api_match_result {
+    API_MATCH_COSPACE,
+    API_MATCH_NO_RULE,
+    API_MATCH_NO_TARGET,
+    API_MATCH_NO_CALL_ID,
+    API_MATCH_WRONG_PASSCODE
+};
+struct api_match {
+    enum api_match_result result;
+    char rule[STORE_ID_LEN + 1]; /* the rule that matched, or the last one tried */
+    char cospace[STORE_ID_LEN + 1];
+};
+const char *api_match_name(enum api_match_result r); /* "coSpace", "noMatchingRule", ... */
+int api_match_destination(struct store *st, const char *destination, struct api_match *ret);
+int api_match_call_id(struct store *st, const char *call_id, const char *passcode,
+                      struct api_match *ret);
+/* Matches what p names: destination, or callId and passcode. Returns 0, or a negative errno
+ * with *reply filled (parameterError when neither is there). */
+int api_match_params(struct store *st, const struct api_params *p, struct api_match *ret,
+                     struct api_reply *reply);
+
+/* GET /api/v1/callMatching (a troubleshooting extension): the answer of api_match_params. */
+void api_res_call_matching(const struct api *api, struct store *st, const struct api_request *req,
+                           struct api_reply *reply);
+
+#endif

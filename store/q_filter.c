@@ -1,0 +1,172 @@
+/* store/q_filter.c: the named list filters of the generic tables ("filter", "tenantFilter",
+ * ...) and the WHERE clause a query of them becomes. api/ names a filter and gives its value;
+ * the SQL for it, the FTS5 phrase and the LIKE pattern are made here.
+ *
+ * DESIGN: a filter is a condition with nargs '?' placeholders, all bound to its value. When it
+ * has an indexed form and the value has at least 3 characters, that form is used instead, with
+ * one '?' bound to the value as an FTS5 phrase (an index with the trigram tokenizer finds
+ * substrings). A substring filter reads every row (no index serves it) and compares with
+ * "LIKE ? ESCAPE '\'": each '?' is then bound to '%' value '%' with %, _ and \ escaped
+ * (SQLite's LIKE ignores ASCII case, as lower() does). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+struct filter_def {
+    const char *table;
+    const char *name;
+    const char *where;
+    size_t nargs;
+    const char *indexed;
+    bool substring;
+};
+
+#define NAME_LIKE "name LIKE ? ESCAPE '\\'"
+
+static const struct filter_def defs[] = {
+    {"cospace", "filter",
+     NAME_LIKE " OR uri LIKE ? ESCAPE '\\' OR secondary_uri LIKE ? ESCAPE '\\' OR call_id LIKE ? "
+               "ESCAPE '\\'",
+     4, "seq IN (SELECT rowid FROM cospace_search WHERE cospace_search MATCH ?)", true},
+    {"cospace", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
+    {"cospace", "callLegProfileFilter", "call_leg_profile = ?", 1, NULL, false},
+    {"inbound_dial_plan_rule", "filter", "domain LIKE ? ESCAPE '\\'", 1, NULL, true},
+    {"inbound_dial_plan_rule", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
+    {"tenant", "filter", NAME_LIKE, 1, NULL, true},
+    {"call_bridge_group", "filter", NAME_LIKE, 1, NULL, true},
+    {"call_bridge", "filter", NAME_LIKE, 1, NULL, true},
+    /* a TURN server list is short: compared in every row, without the LIKE escapes */
+    {"turn_server", "filter",
+     "instr(lower(coalesce(server_address, '')), lower(?)) > 0 OR "
+     "instr(lower(coalesce(client_address, '')), lower(?)) > 0",
+     2, NULL, false},
+};
+
+static const struct filter_def *find_def(const struct store_table *t, const char *name)
+{
+    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+        if (strcmp(defs[i].table, t->name) == 0 && strcmp(defs[i].name, name) == 0)
+            return &defs[i];
+    return NULL;
+}
+
+/* Characters, not bytes: the trigram tokenizer counts characters. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* An FTS5 phrase: the value in double quotes, quotes inside doubled, so that no input is read
+ * as FTS5 query syntax. */
+static int fts_phrase(const char *v, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    out[o++] = '"';
+    for (; *v; v++) {
+        if (o + 3 >= cap)
+            return -EINVAL;
+        if (*v == '"')
+            out[o++] = '"';
+        out[o++] = *v;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return 0;
+}
+
+/* A LIKE pattern matching v anywhere: '%' v '%', with the wildcards and the escape escaped. */
+static int like_pattern(const char *v, char *out, size_t cap)
+{
+    size_t o = 0;
+
+    out[o++] = '%';
+    for (; *v; v++) {
+        if (o + 4 >= cap)
+            return -EINVAL;
+        if (*v == '%' || *v == '_' || *v == '\\')
+            out[o++] = '\\';
+        out[o++] = *v;
+    }
+    out[o++] = '%';
+    out[o] = '\0';
+    return 0;
+}
+
+/* Adds one condition: its SQL to w->sql and its value (nargs times, or as a phrase or a
+ * pattern) to w->args. */
+static int add_cond(const struct filter_def *f, const char *v, struct store_where *w)
+{
+    bool indexed = f->indexed && utf8_chars(v) >= 3 && !w->phrase[0];
+    size_t len = strlen(w->sql);
+
+    if (w->nargs + (indexed ? 1 : f->nargs) > STORE_WHERE_ARGS)
+        return -EINVAL;
+    if ((size_t)snprintf(w->sql + len, sizeof(w->sql) - len, "%s(%s)", len ? " AND " : "",
+                         indexed ? f->indexed : f->where) >= sizeof(w->sql) - len)
+        return -EINVAL;
+    if (indexed) {
+        if (fts_phrase(v, w->phrase, sizeof(w->phrase)) < 0)
+            return -EINVAL;
+        w->args[w->nargs++] = w->phrase;
+        return 0;
+    }
+    if (f->substring) {
+        if (w->npatterns == STORE_WHERE_PATTERNS ||
+            like_pattern(v, w->pattern[w->npatterns], sizeof(w->pattern[0])) < 0)
+            return -EINVAL;
+        v = w->pattern[w->npatterns++];
+        w->scans = true;
+    }
+    for (size_t n = 0; n < f->nargs; n++)
+        w->args[w->nargs++] = v;
+    return 0;
+}
+
+int store_where_build(const struct store_table *t, const struct store_query *q,
+                      struct store_where *w)
+{
+    w->sql[0] = w->phrase[0] = '\0';
+    w->nargs = w->npatterns = 0;
+    w->scans = false;
+    for (size_t i = 0; q && i < q->nconds; i++) {
+        const struct filter_def *f = find_def(t, q->conds[i].name);
+        int r;
+
+        if (!f || q->nconds > STORE_MAX_CONDS)
+            return -EINVAL;
+        r = add_cond(f, q->conds[i].value, w);
+        if (r < 0)
+            return r;
+    }
+    if (q && q->seq_max > 0) { /* bound, as text: one statement text serves every page */
+        size_t len = strlen(w->sql);
+
+        if (w->nargs + 2 > STORE_WHERE_ARGS ||
+            (size_t)snprintf(w->sql + len, sizeof(w->sql) - len,
+                             "%sseq BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)",
+                             len ? " AND " : "") >= sizeof(w->sql) - len)
+            return -EINVAL;
+        (void)snprintf(w->seq[0], sizeof(w->seq[0]), "%lld", (long long)q->seq_min);
+        (void)snprintf(w->seq[1], sizeof(w->seq[1]), "%lld", (long long)q->seq_max);
+        w->args[w->nargs++] = w->seq[0];
+        w->args[w->nargs++] = w->seq[1];
+    }
+    return 0;
+}
+
+int store_query_check(const struct store_table *t, const struct store_query *q, bool *ret_scans)
+{
+    struct store_where w;
+    int r = store_where_build(t, q, &w);
+
+    if (r == 0)
+        *ret_scans = w.scans;
+    return r;
+}

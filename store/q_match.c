@@ -1,0 +1,138 @@
+/* store/q_match.c: the reads behind call matching (api/res/matching.c): the inbound dial plan
+ * rules for a domain in priority order, the coSpace a rule reaches by uri, the space with a
+ * callId, and the domain a space is advertised under (meetingEntryDetail). */
+#include <errno.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+/* Steps a statement expected to return at most one row: -ENOENT when none. */
+static int step_one(sqlite3_stmt *stmt)
+{
+    int r = sqlite3_step(stmt);
+
+    return r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? -ENOENT : store_step_err(r);
+}
+
+int store_match_rules(struct store *st, const char *domain, store_match_rule_fn fn, void *userdata)
+{
+    static const char sql_domain[] =
+        "SELECT id, resolve_to_cospaces, tenant FROM inbound_dial_plan_rule"
+        " WHERE domain = ?1 COLLATE NOCASE ORDER BY priority DESC, seq LIMIT 1000";
+    static const char sql_all[] = "SELECT id, resolve_to_cospaces, tenant FROM "
+                                  "inbound_dial_plan_rule ORDER BY priority DESC, seq LIMIT 1000";
+    struct store_match_rule rule;
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt_sql(st, domain ? sql_domain : sql_all, &r);
+    if (!stmt)
+        return r;
+    if (domain)
+        sqlite3_bind_text(stmt, 1, domain, -1, SQLITE_STATIC);
+    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int stop;
+
+        memset(&rule, 0, sizeof(rule));
+        if (store_copy_text(stmt, 0, rule.id, sizeof(rule.id)) < 0 ||
+            store_copy_text(stmt, 2, rule.tenant, sizeof(rule.tenant)) < 0) {
+            store_stmt_done(stmt);
+            return -EIO;
+        }
+        rule.resolve_to_cospaces = sqlite3_column_int(stmt, 1) != 0;
+        stop = fn(&rule, userdata);
+        if (stop != 0) {
+            store_stmt_done(stmt);
+            return stop < 0 ? stop : 0;
+        }
+    }
+    r = store_step_err(r);
+    store_stmt_done(stmt);
+    return r;
+}
+
+/* Runs sql with ?1 = a1 and ?2 = a2 (unbound when NULL) and copies the first column of its
+ * first row into out (cap bytes); -ENOENT when there is none. */
+static int one_text(struct store *st, const char *sql, const char *a1, const char *a2, char *out,
+                    size_t cap)
+{
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    sqlite3_bind_text(stmt, 1, a1, -1, SQLITE_STATIC);
+    if (a2)
+        sqlite3_bind_text(stmt, 2, a2, -1, SQLITE_STATIC);
+    r = step_one(stmt);
+    if (r == 0)
+        r = store_copy_text(stmt, 0, out, cap);
+    store_stmt_done(stmt);
+    return r;
+}
+
+int store_match_cospace_uri(struct store *st, const char *user, const char *tenant, char *ret_id)
+{
+    return one_text(st,
+                    "SELECT id FROM cospace WHERE (uri = ?1 COLLATE NOCASE OR secondary_uri = ?1 "
+                    "COLLATE NOCASE) AND (?2 = '' OR tenant = ?2) ORDER BY seq LIMIT 1",
+                    user, tenant ? tenant : "", ret_id, STORE_ID_LEN + 1);
+}
+
+/* Reads the space selected as "id, uri, call_id, passcode, tenant". */
+static int read_entry(sqlite3_stmt *stmt, struct store_cospace_entry *e)
+{
+    memset(e, 0, sizeof(*e));
+    if (store_copy_text(stmt, 0, e->id, sizeof(e->id)) < 0 ||
+        store_copy_text(stmt, 1, e->uri, sizeof(e->uri)) < 0 ||
+        store_copy_text(stmt, 2, e->call_id, sizeof(e->call_id)) < 0 ||
+        store_copy_text(stmt, 3, e->passcode, sizeof(e->passcode)) < 0 ||
+        store_copy_text(stmt, 4, e->tenant, sizeof(e->tenant)) < 0)
+        return -EIO;
+    e->has_passcode = sqlite3_column_type(stmt, 3) != SQLITE_NULL;
+    return 0;
+}
+
+static int entry_by(struct store *st, const char *sql, const char *value,
+                    struct store_cospace_entry *ret_entry)
+{
+    struct store_cospace_entry e;
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    sqlite3_bind_text(stmt, 1, value, -1, SQLITE_STATIC);
+    r = step_one(stmt);
+    if (r == 0)
+        r = read_entry(stmt, &e);
+    if (r == 0)
+        *ret_entry = e;
+    store_stmt_done(stmt);
+    return r;
+}
+
+int store_cospace_entry_get(struct store *st, const char *id, struct store_cospace_entry *ret_entry)
+{
+    return entry_by(st, "SELECT id, uri, call_id, passcode, tenant FROM cospace WHERE id = ?1", id,
+                    ret_entry);
+}
+
+int store_match_call_id(struct store *st, const char *call_id,
+                        struct store_cospace_entry *ret_entry)
+{
+    return entry_by(st,
+                    "SELECT id, uri, call_id, passcode, tenant FROM cospace WHERE call_id = ?1 "
+                    "ORDER BY seq LIMIT 1",
+                    call_id, ret_entry);
+}
+
+int store_match_entry_domain(struct store *st, const char *tenant, char *ret_domain, size_t cap)
+{
+    return one_text(st,
+                    "SELECT domain FROM inbound_dial_plan_rule WHERE resolve_to_cospaces = 1 AND "
+                    "(tenant IS NULL OR tenant = ?1) ORDER BY priority DESC, seq LIMIT 1",
+                    tenant ? tenant : "", NULL, ret_domain, cap);
+}
