@@ -34,14 +34,6 @@
 #include "base/base.h"
 #include "turnclient/prober_int.h"
 
-int64_t turn_now_us(void)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* The srv for id, or NULL. Call with p->lock held, or from the prober thread. */
 static struct turn_srv *find_srv(const struct turn_prober *p, const char *id, size_t *ret_index)
 {
@@ -53,54 +45,6 @@ static struct turn_srv *find_srv(const struct turn_prober *p, const char *id, si
         }
     }
     return NULL;
-}
-
-/* ---- the socket share: how many probe sockets are open, and who waits for one ------------ */
-
-void turn_prober_socket_opened(struct turn_prober *p)
-{
-    size_t n = atomic_fetch_add(&p->nsockets, 1) + 1;
-
-    if (n > atomic_load(&p->peak_sockets))
-        atomic_store(&p->peak_sockets, n);
-}
-
-void turn_prober_socket_closed(struct turn_prober *p)
-{
-    atomic_fetch_sub(&p->nsockets, 1);
-}
-
-bool turn_prober_at_cap(const struct turn_prober *p)
-{
-    return p->cfg.max_sockets && atomic_load(&p->nsockets) >= p->cfg.max_sockets;
-}
-
-void turn_prober_enqueue(struct turn_prober *p, struct turn_probe *pr)
-{
-    pr->queued = true;
-    pr->qnext = NULL;
-    pr->qprev = p->qtail;
-    if (p->qtail)
-        p->qtail->qnext = pr;
-    else
-        p->qhead = pr;
-    p->qtail = pr;
-}
-
-void turn_prober_dequeue(struct turn_prober *p, struct turn_probe *pr)
-{
-    if (!pr->queued)
-        return;
-    if (pr->qprev)
-        pr->qprev->qnext = pr->qnext;
-    else
-        p->qhead = pr->qnext;
-    if (pr->qnext)
-        pr->qnext->qprev = pr->qprev;
-    else
-        p->qtail = pr->qprev;
-    pr->queued = false;
-    pr->qprev = pr->qnext = NULL;
 }
 
 static void free_probes(struct turn_srv *s, bool release)

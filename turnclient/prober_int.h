@@ -146,7 +146,7 @@ int64_t turn_srtt_update(int64_t srtt_us, int64_t sample_us);
 struct turn_rtt_entry *turn_history_of(struct turn_rtt_entry *v, size_t *n, size_t cap,
                                        const struct turn_host_status *h);
 
-/* prober.c: the socket share */
+/* share.c: the socket share */
 void turn_prober_socket_opened(struct turn_prober *p);
 void turn_prober_socket_closed(struct turn_prober *p);
 /* True when one more socket would pass cfg.max_sockets. */

@@ -4,7 +4,9 @@
  * probes that must report within seconds rather than the RFC's 39.5. */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
+#include "turnclient/turnclient.h"
 #include "turnclient/txn.h"
 
 void turn_txn_config_rfc(struct turn_txn_config *c)
@@ -85,4 +87,13 @@ int64_t turn_txn_finish(struct turn_txn *t, int64_t now_us)
 {
     t->active = false;
     return t->sends == 1 ? now_us - t->first_us : -1;
+}
+
+/* The one clock of the transactions' callers (the prober, media): monotonic microseconds. */
+int64_t turn_now_us(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
