@@ -235,6 +235,27 @@ static sqlite3_stmt *prepare_where(struct store *st, const char *sql, const stru
     return stmt;
 }
 
+/* Prepares "<what> FROM <t> [WHERE <q's conditions>]<tail>" (what NULL: every column, in
+ * creation order) with q's arguments bound; NULL with *ret_err set on failure. */
+static sqlite3_stmt *prepare_query(struct store *st, const struct store_table *t,
+                                   const struct store_query *q, const char *what, const char *tail,
+                                   int *ret_err)
+{
+    struct store_where w;
+    char sql[SQL_MAX];
+    int r = store_where_build(t, q, &w);
+
+    if (r < 0) {
+        *ret_err = r;
+        return NULL;
+    }
+    if (what)
+        from_where_sql(sql, sizeof(sql), what, t, w.sql, tail);
+    else
+        select_sql(sql, sizeof(sql), t, w.sql, tail);
+    return prepare_where(st, sql, &w, ret_err);
+}
+
 int store_row_get(struct store *st, const struct store_table *t, const char *id,
                   struct store_row *ret_row)
 {
@@ -257,15 +278,9 @@ int store_row_get(struct store *st, const struct store_table *t, const char *id,
 int store_row_count(struct store *st, const struct store_table *t, const struct store_query *q,
                     size_t *ret_count)
 {
-    struct store_where w;
-    char sql[SQL_MAX];
-    sqlite3_stmt *stmt;
-    int r = store_where_build(t, q, &w);
+    int r = 0;
+    sqlite3_stmt *stmt = prepare_query(st, t, q, "SELECT count(*)", "", &r);
 
-    if (r < 0)
-        return r;
-    from_where_sql(sql, sizeof(sql), "SELECT count(*)", t, w.sql, "");
-    stmt = prepare_where(st, sql, &w, &r);
     if (!stmt)
         return r;
     r = store_step_count(stmt, ret_count);
@@ -276,15 +291,9 @@ int store_row_count(struct store *st, const struct store_table *t, const struct 
 int store_row_list(struct store *st, const struct store_table *t, const struct store_query *q,
                    size_t offset, size_t limit, store_row_fn fn, void *userdata)
 {
-    struct store_where w;
-    char sql[SQL_MAX];
-    sqlite3_stmt *stmt;
-    int r = store_where_build(t, q, &w);
+    int r = 0;
+    sqlite3_stmt *stmt = prepare_query(st, t, q, NULL, " LIMIT ?90 OFFSET ?91", &r);
 
-    if (r < 0)
-        return r;
-    select_sql(sql, sizeof(sql), t, w.sql, " LIMIT ?90 OFFSET ?91");
-    stmt = prepare_where(st, sql, &w, &r);
     if (!stmt)
         return r;
     sqlite3_bind_int64(stmt, 90, (sqlite3_int64)limit);
@@ -307,15 +316,9 @@ int store_row_list(struct store *st, const struct store_table *t, const struct s
 int store_row_seqs(struct store *st, const struct store_table *t, const struct store_query *q,
                    store_seq_fn fn, void *userdata)
 {
-    struct store_where w;
-    char sql[SQL_MAX];
-    sqlite3_stmt *stmt;
-    int r = store_where_build(t, q, &w);
+    int r = 0;
+    sqlite3_stmt *stmt = prepare_query(st, t, q, "SELECT seq", " ORDER BY seq", &r);
 
-    if (r < 0)
-        return r;
-    from_where_sql(sql, sizeof(sql), "SELECT seq", t, w.sql, " ORDER BY seq");
-    stmt = prepare_where(st, sql, &w, &r);
     if (!stmt)
         return r;
     while (r == 0 && (r = sqlite3_step(stmt)) == SQLITE_ROW)
