@@ -75,7 +75,7 @@ static void write_call(struct api_xml *x, const struct api_call *c, bool full, s
 
 /* Creates a call in coSpace (which the caller checked); copies its id into ret_id[37].
  * Returns 0, -EDQUOT (max_calls calls already) or -ENOMEM. */
-static int new_call(struct api_calls *calls, const struct store_row *space, char *ret_id)
+static int new_call(struct api_calls *calls, const struct api_cospace_ref *space, char *ret_id)
 {
     struct api_call *c;
     int r;
@@ -91,8 +91,8 @@ static int new_call(struct api_calls *calls, const struct store_row *space, char
         r = api_uuid_new(c->id);
     }
     if (r == 0) {
-        snprintf(c->cospace, sizeof(c->cospace), "%s", space->v[0]);
-        snprintf(c->name, sizeof(c->name), "%s", space->v[1] ? space->v[1] : "");
+        snprintf(c->cospace, sizeof(c->cospace), "%s", space->id);
+        snprintf(c->name, sizeof(c->name), "%s", space->name);
         c->started_us = api_now_us();
         calls->ncalls++;
         memcpy(ret_id, c->id, STORE_ID_LEN + 1);
@@ -106,11 +106,11 @@ static void create_call(const struct api *api, struct store *st, const struct ap
 {
     const char *cospace = api_params_get(req->form, "coSpace");
     char lid[STORE_ID_LEN + 1], id[STORE_ID_LEN + 1];
-    struct store_row space;
+    struct api_cospace_ref space;
     int r;
 
     if (!cospace || api_parse_id(cospace, lid) < 0 ||
-        (r = store_row_get(st, &api_table_cospace, lid, &space)) == -ENOENT) {
+        (r = api_cospace_ref_get(st, lid, &space)) == -ENOENT) {
         api_reply_failure(reply, 400, "coSpaceDoesNotExist");
         return;
     }
@@ -119,7 +119,6 @@ static void create_call(const struct api *api, struct store *st, const struct ap
         return;
     }
     r = new_call(api->calls, &space, id);
-    store_row_done(&space);
     if (r == -EDQUOT) {
         api_reply_too_many(reply, "calls");
         return;
@@ -326,13 +325,11 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
             memcpy(id, api->calls->calls[i].id, sizeof(id));
     pthread_mutex_unlock(&api->calls->lock);
     if (!id[0]) {
-        struct store_row space;
+        struct api_cospace_ref space;
 
-        r = store_row_get(st, &api_table_cospace, m.cospace, &space);
-        if (r == 0) {
+        r = api_cospace_ref_get(st, m.cospace, &space);
+        if (r == 0)
             r = new_call(api->calls, &space, id);
-            store_row_done(&space);
-        }
         if (r == -EDQUOT)
             api_reply_too_many(reply, "calls");
         else if (r < 0)

@@ -238,3 +238,16 @@ const struct api_resource api_res_cospaces = {
     .page_default = API_PAGE_DEFAULT,
     .check = check,
 };
+
+int api_cospace_ref_get(struct store *st, const char *id, struct api_cospace_ref *ret)
+{
+    struct store_row row;
+    int r = store_row_get(st, &api_table_cospace, id, &row);
+
+    if (r < 0)
+        return r;
+    snprintf(ret->id, sizeof(ret->id), "%s", row.v[C_ID]);
+    snprintf(ret->name, sizeof(ret->name), "%s", row.v[C_NAME] ? row.v[C_NAME] : "");
+    store_row_done(&row);
+    return 0;
+}

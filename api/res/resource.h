@@ -88,6 +88,14 @@ void api_res_generic(const struct api *api, struct store *st, const struct api_r
 extern const struct store_table api_table_tenant, api_table_cospace, api_table_inbound_rule,
     api_table_call_bridge, api_table_call_bridge_group;
 
+/* A coSpace as a call sees it (api/res/cospace.c reads it, so no other file needs its columns).
+ * Returns 0, -ENOENT or another -errno. */
+struct api_cospace_ref {
+    char id[STORE_ID_LEN + 1];
+    char name[STORE_TEXT_MAX + 1];
+};
+int api_cospace_ref_get(struct store *st, const char *id, struct api_cospace_ref *ret);
+
 /* The resources (api/res/cospace.c etc.), and the extra paths. */
 extern const struct api_resource api_res_tenants, api_res_cospaces, api_res_inbound_rules,
     api_res_call_bridges, api_res_call_bridge_groups, api_res_turn_servers;
