@@ -1,4 +1,5 @@
-/* store/store.h: persistent configuration (SQLite). The only public header of store/.
+/* store/store.h: persistent configuration: the interface every backend implements (today SQLite,
+ * in store/sqlite/; store/pool.c works on any). The only public header of store/.
  *
  * A struct store is one database connection; use it from one thread at a time. Every function
  * returns 0 (or a count) on success and a negative errno on failure:
@@ -22,7 +23,7 @@
 #define STORE_USER_NAME_MAX 64 /* longest API user name */
 #define STORE_HASH_MAX 160     /* longest password hash string */
 
-struct store; /* opaque, defined in store/store.c */
+struct store; /* opaque, defined in store/sqlite/store.c */
 
 /* Opens (creating if needed) the database at 'path' and applies pending migrations.
  * When its directory cannot be written, an existing database of the latest schema is opened
@@ -65,7 +66,8 @@ int store_set_max_rows(const char *table, size_t max_rows);
 int store_read_begin(struct store *st);
 void store_read_end(struct store *st);
 
-/* ---- the database itself (store/q_meta.c) ---------------------------------------------- */
+/* ---- the database itself (store/sqlite/q_meta.c) ----------------------------------------------
+ */
 /* The check value sealed with the secrets key (api/secret.c), so that a start with another key
  * is refused: at most one, opaque to the store. store_secret_check_get copies it into ret_blob
  * (cap bytes) and returns 0, or -ENOENT when none is stored yet. store_secret_check_add stores
@@ -116,8 +118,8 @@ struct store_turn {
 };
 typedef int (*store_turn_fn)(const struct store_turn *turn, void *userdata);
 
-/* The typed reader (store/q_turn.c); the rows are written through the generic functions below
- * (the table is described in api/res/turn.c). */
+/* The typed reader (store/sqlite/q_turn.c); the rows are written through the generic functions
+ * below (the table is described in api/res/turn.c). */
 int store_turn_get(struct store *st, const char *id, struct store_turn *ret_turn); /* -ENOENT */
 /* Calls fn for every TURN server, whole rows, in creation order; a negative return stops. */
 int store_turn_foreach(struct store *st, store_turn_fn fn, void *userdata);
@@ -143,7 +145,7 @@ void store_row_done(struct store_row *r);                              /* frees 
 int store_row_set(struct store_row *r, size_t col, const char *value); /* copies; NULL unsets */
 
 /* A condition for count and list: every named filter holds for its value (the names are the
- * table's, defined in store/q_filter.c: "filter", "tenantFilter", ...), and when seq_max > 0
+ * table's, defined in store/sqlite/q_filter.c: "filter", "tenantFilter", ...), and when seq_max > 0
  * the creation sequence number lies in [seq_min, seq_max]. No conditions: every row. Rows come
  * in creation order. */
 #define STORE_MAX_CONDS 8
@@ -184,7 +186,8 @@ int store_row_seqs(struct store *st, const struct store_table *t, const struct s
 int store_row_taken(struct store *st, const struct store_table *t, const char *col,
                     const char *value, const char *except_id, bool nocase);
 
-/* ---- call matching (store/q_match.c) ----------------------------------------------------- */
+/* ---- call matching (store/sqlite/q_match.c) -----------------------------------------------------
+ */
 /* What matching reads of an inbound dial plan rule. */
 struct store_match_rule {
     char id[STORE_ID_LEN + 1];

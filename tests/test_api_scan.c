@@ -8,7 +8,7 @@
 #include "api/api.h"
 #include "api/res/resource.h"
 #include "api/res/routes.h"
-#include "store/store_int.h"
+#include "store/sqlite/store_int.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 

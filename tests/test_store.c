@@ -9,7 +9,7 @@
 
 #include "api/res/resource.h"
 #include "store/store.h"
-#include "store/store_int.h"
+#include "store/sqlite/store_int.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 

@@ -6,7 +6,7 @@
  * every write happens inside one BEGIN IMMEDIATE transaction, so that a check such as "this uri
  * is free" (or "this callBridgeGroup exists") and the write it allows cannot be split by another
  * writer. Hooks run after the commit: a TURN server's tell the prober. The store holds the SQL:
- * filters are passed by name with their values (store/q_filter.c). */
+ * filters are passed by name with their values (store/sqlite/q_filter.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,7 +240,7 @@ static int list_one(const struct store_row *row, void *userdata)
     return 0;
 }
 
-/* The named filters in the query (store/q_filter.c holds what they mean) into q, and the
+/* The named filters in the query (store/sqlite/q_filter.c holds what they mean) into q, and the
  * cache key that names them. Returns 0, or -EINVAL (too long, or a filter the store refuses). */
 static int build_filters(const struct api_request *req, const struct api_resource *res,
                          struct store_query *q, char *key, size_t cap, bool *ret_scans)

@@ -1,4 +1,4 @@
-/* store/migrations.h: the schema/ migrations embedded at build time (build/gen/migrations.c,
+/* store/sqlite/migrations.h: the schema/ migrations embedded at build time (build/gen/migrations.c,
  * written by scripts/sql2c.sh). Private to store/ and its tests. */
 #ifndef STORE_MIGRATIONS_H
 #define STORE_MIGRATIONS_H

@@ -1,9 +1,10 @@
-/* store/q_user.c: API users (name + password hash). Hashing is the caller's job (api/http/auth.c).
+/* store/sqlite/q_user.c: API users (name + password hash). Hashing is the caller's job
+ * (api/http/auth.c).
  */
 #include <errno.h>
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/sqlite/store_int.h"
 
 /* Runs a write statement with up to two text parameters, in the caller's transaction or one of
  * its own; -ENOENT when no row changed. */

@@ -1,4 +1,4 @@
-/* store/q_meta.c: what the database keeps about itself: the check value of the secrets key
+/* store/sqlite/q_meta.c: what the database keeps about itself: the check value of the secrets key
  * (schema 0004), and online backups. */
 #include <errno.h>
 #include <fcntl.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/store_int.h"
+#include "store/sqlite/store_int.h"
 
 int store_secret_check_get(struct store *st, unsigned char *ret_blob, size_t cap, size_t *ret_len)
 {

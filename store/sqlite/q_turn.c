@@ -1,11 +1,11 @@
-/* store/q_turn.c: the typed reader of the turn_server table, for the prober link: one server, or
- * every server, whole rows with their sealed secrets (api/secret.c opens them; this file never
- * sees a password in clear). The rows are written, listed and filtered through the generic
- * functions (store/q_row.c), as api/res/turn.c describes the table. */
+/* store/sqlite/q_turn.c: the typed reader of the turn_server table, for the prober link: one
+ * server, or every server, whole rows with their sealed secrets (api/secret.c opens them; this file
+ * never sees a password in clear). The rows are written, listed and filtered through the generic
+ * functions (store/sqlite/q_row.c), as api/res/turn.c describes the table. */
 #include <errno.h>
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/sqlite/store_int.h"
 
 #define TURN_COLS                                                                                  \
     "id, server_address, client_address, username, password, type, num_registrations, "            \

@@ -1,4 +1,4 @@
-/* store/q_filter.c: the named list filters of the generic tables ("filter", "tenantFilter",
+/* store/sqlite/q_filter.c: the named list filters of the generic tables ("filter", "tenantFilter",
  * ...) and the WHERE clause a query of them becomes. api/ names a filter and gives its value;
  * the SQL for it, the FTS5 phrase and the LIKE pattern are made here.
  *
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/sqlite/store_int.h"
 
 struct filter_def {
     const char *table;

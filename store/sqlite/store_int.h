@@ -1,4 +1,4 @@
-/* store/store_int.h: private to store/ and its tests: the connection struct, the prepared
+/* store/sqlite/store_int.h: private to store/ and its tests: the connection struct, the prepared
  * statement cache and the SQLite error map shared by the q_*.c files. */
 #ifndef STORE_STORE_INT_H
 #define STORE_STORE_INT_H
@@ -69,7 +69,7 @@ int store_write_leave(struct store *st, bool own, int r);
  * its cap of rows (store_set_max_rows), else 0 or a store error. */
 int store_check_room(struct store *st, const char *table);
 
-/* The WHERE clause of a generic query (store/q_filter.c): its SQL (without "WHERE"; "" for
+/* The WHERE clause of a generic query (store/sqlite/q_filter.c): its SQL (without "WHERE"; "" for
  * every row), its arguments, all text, bound in order to its '?', and the buffers they point
  * into. scans: a substring filter reads every row. */
 #define STORE_WHERE_ARGS 16

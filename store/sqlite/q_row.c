@@ -1,4 +1,4 @@
-/* store/q_row.c: generic rows for tables whose columns are text, integers or blobs (tenants,
+/* store/sqlite/q_row.c: generic rows for tables whose columns are text, integers or blobs (tenants,
  * coSpaces, inbound dial plan rules, call bridges and their groups, TURN servers). The SQL is built
  * from the table description, never from input; values are always bound. Statements are cached by
  * their text (store_stmt_sql), so a resource costs one prepare per statement shape per connection.
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/sqlite/store_int.h"
 
 #define SQL_MAX 2048
 

@@ -1,10 +1,10 @@
-/* store/q_match.c: the reads behind call matching (api/res/matching.c): the inbound dial plan
- * rules for a domain in priority order, the coSpace a rule reaches by uri, the space with a
+/* store/sqlite/q_match.c: the reads behind call matching (api/res/matching.c): the inbound dial
+ * plan rules for a domain in priority order, the coSpace a rule reaches by uri, the space with a
  * callId, and the domain a space is advertised under (meetingEntryDetail). */
 #include <errno.h>
 #include <string.h>
 
-#include "store/store_int.h"
+#include "store/sqlite/store_int.h"
 
 /* Steps a statement expected to return at most one row: -ENOENT when none. */
 static int step_one(sqlite3_stmt *stmt)

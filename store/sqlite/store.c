@@ -1,4 +1,4 @@
-/* store/store.c: opening the database, migrations, transactions and the statement cache.
+/* store/sqlite/store.c: opening the database, migrations, transactions and the statement cache.
  *
  * DESIGN: one struct store per thread (the API keeps a pool). WAL mode lets readers run beside
  * the single writer; synchronous=FULL makes a commit durable before the API answers 200.
@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store/migrations.h"
-#include "store/store_int.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/store_int.h"
 
 #define STORE_BUSY_TIMEOUT_MS 1000
 
