@@ -86,6 +86,8 @@ void media_path_on_readable(struct media_leg *l, int64_t now_us)
 static void on_datagram(struct media_leg *l, const uint8_t *buf, size_t len, int64_t now_us)
 {
     struct turn_data d;
+    /* false: legs reach their TURN server over UDP, where ChannelData is not padded; a leg over
+     * TCP or TLS must pass true (RFC 8656 §12.5) */
     int r = turn_data_decode(buf, len, false, &d);
 
     if (r == -ENOMSG) { /* an answer to one of the allocation's requests */

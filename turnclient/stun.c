@@ -19,7 +19,6 @@
 #include <openssl/params.h>
 
 #include "turnclient/stun.h"
-#include "turnclient/turnclient.h"
 
 #define FINGERPRINT_XOR 0x5354554eu
 #define MI_LEN 20
@@ -598,27 +597,4 @@ long stun_stream_frame_len(const uint8_t *buf, size_t len)
     if (buf[0] >= 0x40 && buf[0] <= 0x4f)
         return (long)((4 + (size_t)get16(buf + 2) + 3) & ~(size_t)3);
     return -EINVAL;
-}
-
-/* RFC 7983 §7 by the first byte; RFC 5761 §4 tells RTCP from RTP by the second: RTCP packet
- * types are 192-223, which RTP (marker bit and payload type) never uses when payload types
- * 64-95 are avoided, as RFC 5761 asks. */
-enum turn_demux turn_demux(const uint8_t *buf, size_t len)
-{
-    uint8_t b;
-
-    if (len == 0)
-        return TURN_DEMUX_DROP;
-    b = buf[0];
-    if (b <= 3)
-        return TURN_DEMUX_STUN;
-    if (b >= 16 && b <= 19)
-        return TURN_DEMUX_ZRTP;
-    if (b >= 20 && b <= 63)
-        return TURN_DEMUX_DTLS;
-    if (b >= 64 && b <= 79)
-        return TURN_DEMUX_CHANNEL_DATA;
-    if (b >= 128 && b <= 191)
-        return len > 1 && buf[1] >= 192 && buf[1] <= 223 ? TURN_DEMUX_RTCP : TURN_DEMUX_RTP;
-    return TURN_DEMUX_DROP;
 }

@@ -14,7 +14,6 @@
 #include <time.h>
 
 #include "api/http/guard.h"
-#include "api/http/http.h"
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/util.h"

@@ -21,6 +21,8 @@
 
 #include "api/api.h"
 
+#define API_MAX_LISTEN 8 /* listening ports, each with its own table */
+
 enum api_guard_stage {
     API_GUARD_HEAD,
     API_GUARD_BODY,

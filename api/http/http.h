@@ -7,8 +7,8 @@
 
 #include "api/api.h"
 #include "api/http/auth.h"
+#include "api/http/guard.h" /* API_MAX_LISTEN */
 
-#define API_MAX_LISTEN 8
 /* Connections libmicrohttpd may accept per worker beyond connection_limit: the server's own
  * limit refuses those at once, before libmicrohttpd's would stop accepting. */
 #define API_HTTP_SPARE_PER_THREAD 4

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/metrics.h"
 #include "api/reply.h"
 #include "api/res/calls.h"
 #include "api/res/metrics.h"
@@ -112,6 +113,10 @@ static const struct route routes[] = {
     {"metrics", "", M_GET, metrics, NULL, false},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+/* Every collection gets its own metrics label (a table with more routes than labels would count
+ * the last collections as "other"): the table has at most as many collections as routes. */
+_Static_assert(N_ROUTES < API_METRICS_MAX_LABELS,
+               "more routes than metrics labels: raise API_METRICS_MAX_LABELS");
 
 /* The Allow header for a set of methods, in one fixed order. */
 static const char *allow_of(unsigned methods)

@@ -267,7 +267,10 @@ int store_row_get(struct store *st, const struct store_table *t, const char *id,
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
-    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+        store_stmt_done(stmt);
+        return -EIO;
+    }
     r = sqlite3_step(stmt);
     r = r == SQLITE_ROW ? read_row(stmt, t, ret_row)
                         : (r == SQLITE_DONE ? -ENOENT : store_step_err(r));
