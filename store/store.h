@@ -126,6 +126,7 @@ int store_turn_foreach(struct store *st, store_turn_fn fn, void *userdata);
 
 /* ---- generic rows: the tables whose columns are text, integers or bytes ------------------- */
 #define STORE_MAX_COLS 32
+#define STORE_COL_ID 0 /* every table's column 0: the object's id */
 
 /* A table for the generic functions: column 0 is "id"; every table has created_ms and
  * updated_ms besides, kept by the store. types[i] is 't' (text), 'i' (integer) or 'b' (bytes,
@@ -135,6 +136,73 @@ struct store_table {
     const char *const *cols;
     const char *types;
     size_t ncols;
+};
+
+/* The configuration's tables (their names and column names are the backend's: the SQLite ones in
+ * store/sqlite/tables.c), and their columns by number: a struct store_row's v[] in this order. */
+extern const struct store_table store_table_tenant, store_table_call_bridge_group,
+    store_table_call_bridge, store_table_cospace, store_table_inbound_rule, store_table_turn_server;
+enum store_tenant_col { STORE_TENANT_ID, STORE_TENANT_NAME, STORE_TENANT__N };
+enum store_group_col { STORE_GROUP_ID, STORE_GROUP_NAME, STORE_GROUP__N };
+enum store_bridge_col {
+    STORE_BRIDGE_ID,
+    STORE_BRIDGE_NAME,
+    STORE_BRIDGE_ADDRESS,
+    STORE_BRIDGE_SIP_DOMAIN,
+    STORE_BRIDGE_GROUP,
+    STORE_BRIDGE__N
+};
+enum store_cospace_col {
+    STORE_COSPACE_ID,
+    STORE_COSPACE_NAME,
+    STORE_COSPACE_AUTO,
+    STORE_COSPACE_URI,
+    STORE_COSPACE_SECONDARY,
+    STORE_COSPACE_CALL_ID,
+    STORE_COSPACE_CDR_TAG,
+    STORE_COSPACE_PASSCODE,
+    STORE_COSPACE_LAYOUT,
+    STORE_COSPACE_TENANT,
+    STORE_COSPACE_LEG_PROFILE,
+    STORE_COSPACE_CALL_PROFILE,
+    STORE_COSPACE_BRANDING,
+    STORE_COSPACE_DIAL_IN,
+    STORE_COSPACE_SECRET,
+    STORE_COSPACE_NON_MEMBER,
+    STORE_COSPACE_OWNER_JID,
+    STORE_COSPACE_STREAM_URL,
+    STORE_COSPACE_OWNER_AD,
+    STORE_COSPACE_SCHEDULER,
+    STORE_COSPACE_PANE_IMPORTANCE,
+    STORE_COSPACE_PANE_SELF,
+    STORE_COSPACE__N
+};
+enum store_rule_col {
+    STORE_RULE_ID,
+    STORE_RULE_DOMAIN,
+    STORE_RULE_PRIORITY,
+    STORE_RULE_USERS,
+    STORE_RULE_COSPACES,
+    STORE_RULE_IVRS,
+    STORE_RULE_LYNC,
+    STORE_RULE_SIMPLEJOIN,
+    STORE_RULE_TENANT,
+    STORE_RULE__N
+};
+enum store_turn_col {
+    STORE_TURN_ID,
+    STORE_TURN_SERVER,
+    STORE_TURN_CLIENT,
+    STORE_TURN_USERNAME,
+    STORE_TURN_PASSWORD,
+    STORE_TURN_TYPE,
+    STORE_TURN_REGISTRATIONS,
+    STORE_TURN_TCP_PORT,
+    STORE_TURN_BRIDGE,
+    STORE_TURN_GROUP,
+    STORE_TURN_SHORT_TERM,
+    STORE_TURN_SHARED_SECRET,
+    STORE_TURN__N
 };
 
 /* One row: each value a malloc()ed string, or NULL for SQL NULL (not set). */
@@ -180,11 +248,12 @@ int store_row_list(struct store *st, const struct store_table *t, const struct s
 typedef int (*store_seq_fn)(int64_t seq, void *userdata);
 int store_row_seqs(struct store *st, const struct store_table *t, const struct store_query *q,
                    store_seq_fn fn, void *userdata);
-/* 0 when some row other than except_id (may be NULL) has col = value, -ENOENT when none.
+/* 0 when some row other than except_id (may be NULL) has column col = value, -ENOENT when none
+ * (-EINVAL for a column the table does not have).
  * nocase compares without regard to case: give it only for a column whose index is
  * COLLATE NOCASE, or the check cannot use the index and reads the whole table. */
-int store_row_taken(struct store *st, const struct store_table *t, const char *col,
-                    const char *value, const char *except_id, bool nocase);
+int store_row_taken(struct store *st, const struct store_table *t, size_t col, const char *value,
+                    const char *except_id, bool nocase);
 
 /* ---- call matching (store/sqlite/q_match.c) -----------------------------------------------------
  */

@@ -153,7 +153,7 @@ START_TEST(test_turn_dangling_reference_refused)
     make_turn(&t, "00000000-0000-4000-8000-000000000002", "a");
     ck_assert_int_eq(store_row_set(&t, 8, "00000000-0000-4000-8000-0000000000ff"), 0);
     ck_assert_int_eq(store_row_insert(st, TURN, &t), -EINVAL);
-    ck_assert_int_eq(store_row_taken(st, &call_bridge, "id", t.v[8], NULL, false), -ENOENT);
+    ck_assert_int_eq(store_row_taken(st, &call_bridge, 0, t.v[8], NULL, false), -ENOENT);
     store_row_done(&t);
 }
 END_TEST

@@ -5,11 +5,8 @@
 #include "api/res/resource.h"
 
 /* ---- tenants ------------------------------------------------------------------------------ */
-static const char *const tenant_cols[] = {"id", "name"};
-const struct store_table api_table_tenant = {"tenant", tenant_cols, "tt", 2};
-
 static const struct api_field tenant_fields[] = {
-    {.param = "name", .col = 1, .kind = AK_TEXT, .flags = AF_LIST},
+    {.param = "name", .col = STORE_TENANT_NAME, .kind = AK_TEXT, .flags = AF_LIST},
 };
 static const struct api_filter tenant_filters[] = {
     {.param = "filter"},
@@ -20,7 +17,7 @@ const struct api_resource api_res_tenants = {
     .element = "tenant",
     .missing = "tenantDoesNotExist",
     .in_use = "tenantInUse",
-    .table = &api_table_tenant,
+    .table = &store_table_tenant,
     .fields = tenant_fields,
     .nfields = 1,
     .filters = tenant_filters,
@@ -29,11 +26,8 @@ const struct api_resource api_res_tenants = {
 };
 
 /* ---- call bridge groups ------------------------------------------------------------------- */
-static const char *const group_cols[] = {"id", "name"};
-const struct store_table api_table_call_bridge_group = {"call_bridge_group", group_cols, "tt", 2};
-
 static const struct api_field group_fields[] = {
-    {.param = "name", .col = 1, .kind = AK_TEXT, .flags = AF_LIST},
+    {.param = "name", .col = STORE_GROUP_NAME, .kind = AK_TEXT, .flags = AF_LIST},
 };
 
 const struct api_resource api_res_call_bridge_groups = {
@@ -41,7 +35,7 @@ const struct api_resource api_res_call_bridge_groups = {
     .element = "callBridgeGroup",
     .missing = "callBridgeGroupDoesNotExist",
     .in_use = "callBridgeGroupInUse",
-    .table = &api_table_call_bridge_group,
+    .table = &store_table_call_bridge_group,
     .fields = group_fields,
     .nfields = 1,
     .filters = tenant_filters, /* the same: a substring of the name */
@@ -50,18 +44,14 @@ const struct api_resource api_res_call_bridge_groups = {
 };
 
 /* ---- call bridges ------------------------------------------------------------------------- */
-static const char *const bridge_cols[] = {"id", "name", "address", "sip_domain",
-                                          "call_bridge_group"};
-const struct store_table api_table_call_bridge = {"call_bridge", bridge_cols, "ttttt", 5};
-
 static const struct api_field bridge_fields[] = {
-    {.param = "name", .col = 1, .kind = AK_TEXT, .flags = AF_LIST},
-    {.param = "address", .col = 2, .kind = AK_TEXT},
-    {.param = "sipDomain", .col = 3, .kind = AK_DOMAIN},
+    {.param = "name", .col = STORE_BRIDGE_NAME, .kind = AK_TEXT, .flags = AF_LIST},
+    {.param = "address", .col = STORE_BRIDGE_ADDRESS, .kind = AK_TEXT},
+    {.param = "sipDomain", .col = STORE_BRIDGE_SIP_DOMAIN, .kind = AK_DOMAIN},
     {.param = "callBridgeGroup",
-     .col = 4,
+     .col = STORE_BRIDGE_GROUP,
      .kind = AK_REF,
-     .ref = &api_table_call_bridge_group,
+     .ref = &store_table_call_bridge_group,
      .ref_missing = "callBridgeGroupDoesNotExist"},
 };
 
@@ -75,9 +65,10 @@ static int check_bridge(const struct api *api, struct store *st, const struct ap
     (void)api;
     (void)req;
     (void)create;
-    if (!row->v[1])
+    if (!row->v[STORE_BRIDGE_NAME])
         return 0;
-    r = store_row_taken(st, res->table, "name", row->v[1], row->v[0], true);
+    r = store_row_taken(st, res->table, STORE_BRIDGE_NAME, row->v[STORE_BRIDGE_NAME],
+                        row->v[STORE_BRIDGE_ID], true);
     if (r == 0) {
         api_reply_failure(reply, 400, "duplicateCallBridgeName");
         return -EEXIST;
@@ -94,7 +85,7 @@ const struct api_resource api_res_call_bridges = {
     .element = "callBridge",
     .missing = "callBridgeDoesNotExist",
     .in_use = "callBridgeInUse",
-    .table = &api_table_call_bridge,
+    .table = &store_table_call_bridge,
     .fields = bridge_fields,
     .nfields = 4,
     .filters = tenant_filters,

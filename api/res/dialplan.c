@@ -8,37 +8,30 @@
 #include "api/res/resource.h"
 #include "api/xml.h"
 
-enum { R_ID, R_DOMAIN, R_PRIORITY, R_USERS, R_COSPACES, R_IVRS, R_LYNC, R_SIMPLEJOIN, R_TENANT };
-
-static const char *const cols[] = {"id",
-                                   "domain",
-                                   "priority",
-                                   "resolve_to_users",
-                                   "resolve_to_cospaces",
-                                   "resolve_to_ivrs",
-                                   "resolve_to_lync_conferences",
-                                   "resolve_to_lync_simplejoin",
-                                   "tenant"};
-const struct store_table api_table_inbound_rule = {"inbound_dial_plan_rule", cols, "ttiiiiiit", 9};
-
 static const struct api_field fields[] = {
-    {.param = "domain", .col = R_DOMAIN, .kind = AK_DOMAIN, .flags = AF_LIST | AF_REQUIRED},
+    {.param = "domain",
+     .col = STORE_RULE_DOMAIN,
+     .kind = AK_DOMAIN,
+     .flags = AF_LIST | AF_REQUIRED},
     {.param = "priority",
-     .col = R_PRIORITY,
+     .col = STORE_RULE_PRIORITY,
      .kind = AK_INT,
      .flags = AF_LIST,
      .min = -2147483648LL,
      .max = 2147483647,
      .dflt = "0"},
-    {.param = "resolveToUsers", .col = R_USERS, .kind = AK_BOOL, .dflt = "1"},
-    {.param = "resolveTocoSpaces", .col = R_COSPACES, .kind = AK_BOOL, .dflt = "1"},
-    {.param = "resolveToIvrs", .col = R_IVRS, .kind = AK_BOOL, .dflt = "1"},
-    {.param = "resolveToLyncConferences", .col = R_LYNC, .kind = AK_BOOL, .dflt = "0"},
-    {.param = "resolveToLyncSimplejoin", .col = R_SIMPLEJOIN, .kind = AK_BOOL, .dflt = "0"},
+    {.param = "resolveToUsers", .col = STORE_RULE_USERS, .kind = AK_BOOL, .dflt = "1"},
+    {.param = "resolveTocoSpaces", .col = STORE_RULE_COSPACES, .kind = AK_BOOL, .dflt = "1"},
+    {.param = "resolveToIvrs", .col = STORE_RULE_IVRS, .kind = AK_BOOL, .dflt = "1"},
+    {.param = "resolveToLyncConferences", .col = STORE_RULE_LYNC, .kind = AK_BOOL, .dflt = "0"},
+    {.param = "resolveToLyncSimplejoin",
+     .col = STORE_RULE_SIMPLEJOIN,
+     .kind = AK_BOOL,
+     .dflt = "0"},
     {.param = "tenant",
-     .col = R_TENANT,
+     .col = STORE_RULE_TENANT,
      .kind = AK_REF,
-     .ref = &api_table_tenant,
+     .ref = &store_table_tenant,
      .ref_missing = "tenantDoesNotExist"},
 };
 
@@ -52,7 +45,7 @@ const struct api_resource api_res_inbound_rules = {
     .element = "inboundDialPlanRule",
     .missing = "inboundDialPlanRuleDoesNotExist",
     .in_use = "inboundDialPlanRuleInUse",
-    .table = &api_table_inbound_rule,
+    .table = &store_table_inbound_rule,
     .fields = fields,
     .nfields = sizeof(fields) / sizeof(fields[0]),
     .filters = filters,

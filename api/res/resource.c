@@ -146,7 +146,7 @@ static int normalise(const struct api *api, struct store *st, const struct api_f
 
         if (api_parse_id(v, ref) < 0)
             return -ENOENT;
-        r = store_row_taken(st, f->ref, "id", ref, NULL, false);
+        r = store_row_taken(st, f->ref, STORE_COL_ID, ref, NULL, false);
         if (r < 0)
             return r;
         snprintf(out, cap, "%s", ref);
@@ -179,7 +179,7 @@ static int apply_form(const struct api *api, struct store *st, const struct api_
                 (void)store_row_set(row, f->col, f->dflt);
             continue;
         }
-        r = normalise(api, st, f, v, row->v[0], value, sizeof(value));
+        r = normalise(api, st, f, v, row->v[STORE_COL_ID], value, sizeof(value));
         if (r == -EINVAL) {
             api_reply_param_error(reply, f->param, "invalidValue");
             return r;
@@ -210,7 +210,7 @@ static void write_row(struct api_xml *x, const struct api_resource *res,
                       const struct store_row *row, bool list)
 {
     api_xml_start(x, res->element);
-    api_xml_attr(x, "id", row->v[0]);
+    api_xml_attr(x, "id", row->v[STORE_COL_ID]);
     for (size_t i = 0; i < res->nfields; i++) {
         const struct api_field *f = &res->fields[res->order ? res->order[i] : i];
         const char *v;
@@ -345,7 +345,7 @@ static void create(const struct api *api, struct store *st, const struct api_req
     char id[STORE_ID_LEN + 1];
     int r;
 
-    if (api_uuid_new(id) < 0 || store_row_set(&row, 0, id) < 0) {
+    if (api_uuid_new(id) < 0 || store_row_set(&row, STORE_COL_ID, id) < 0) {
         api_reply_err(reply, -EIO);
         goto out;
     }

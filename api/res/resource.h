@@ -84,10 +84,6 @@ struct api_resource {
 void api_res_generic(const struct api *api, struct store *st, const struct api_request *req,
                      const struct api_resource *res, const char *id, struct api_reply *reply);
 
-/* Tables other resources refer to. */
-extern const struct store_table api_table_tenant, api_table_cospace, api_table_inbound_rule,
-    api_table_call_bridge, api_table_call_bridge_group;
-
 /* A coSpace as a call sees it (api/res/cospace.c reads it, so no other file needs its columns).
  * Returns 0, -ENOENT or another -errno. */
 struct api_cospace_ref {

@@ -13,64 +13,44 @@
 #include "api/res/resource.h"
 #include "turnclient/turnclient.h"
 
-enum {
-    T_ID,
-    T_SERVER,
-    T_CLIENT,
-    T_USERNAME,
-    T_PASSWORD,
-    T_TYPE,
-    T_REGISTRATIONS,
-    T_TCP_PORT,
-    T_BRIDGE,
-    T_GROUP,
-    T_SHORT_TERM,
-    T_SHARED_SECRET,
-    T__N
-};
-
-static const char *const cols[] = {"id",
-                                   "server_address",
-                                   "client_address",
-                                   "username",
-                                   "password",
-                                   "type",
-                                   "num_registrations",
-                                   "tcp_port_number_override",
-                                   "call_bridge",
-                                   "call_bridge_group",
-                                   "use_short_term_credentials",
-                                   "shared_secret"};
-static const struct store_table table = {"turn_server", cols, "ttttbtiittib", T__N};
-
 /* The CMS spellings; input matches in any case (PsCms sends "Cms"). */
 static const char *const types[] = {"acano", "cms", "expressway", "lyncEdge", "standard", NULL};
 
 static const struct api_field fields[] = {
-    {.param = "serverAddress", .col = T_SERVER, .kind = AK_HOST_PORT, .flags = AF_LIST},
-    {.param = "clientAddress", .col = T_CLIENT, .kind = AK_HOST_PORT, .flags = AF_LIST},
-    {.param = "username", .col = T_USERNAME, .kind = AK_TEXT},
-    {.param = "password", .col = T_PASSWORD, .kind = AK_SECRET, .flags = AF_HIDDEN},
-    {.param = "type", .col = T_TYPE, .kind = AK_ENUM, .enums = types, .dflt = "standard"},
+    {.param = "serverAddress", .col = STORE_TURN_SERVER, .kind = AK_HOST_PORT, .flags = AF_LIST},
+    {.param = "clientAddress", .col = STORE_TURN_CLIENT, .kind = AK_HOST_PORT, .flags = AF_LIST},
+    {.param = "username", .col = STORE_TURN_USERNAME, .kind = AK_TEXT},
+    {.param = "password", .col = STORE_TURN_PASSWORD, .kind = AK_SECRET, .flags = AF_HIDDEN},
+    {.param = "type", .col = STORE_TURN_TYPE, .kind = AK_ENUM, .enums = types, .dflt = "standard"},
     {.param = "numRegistrations",
-     .col = T_REGISTRATIONS,
+     .col = STORE_TURN_REGISTRATIONS,
      .kind = AK_INT,
      .min = 0,
      .max = INT32_MAX,
      .unset = "0"},
-    {.param = "tcpPortNumberOverride", .col = T_TCP_PORT, .kind = AK_INT, .min = 1, .max = 65535},
+    {.param = "tcpPortNumberOverride",
+     .col = STORE_TURN_TCP_PORT,
+     .kind = AK_INT,
+     .min = 1,
+     .max = 65535},
     {.param = "callBridge",
-     .col = T_BRIDGE,
+     .col = STORE_TURN_BRIDGE,
      .kind = AK_REF,
-     .ref = &api_table_call_bridge,
+     .ref = &store_table_call_bridge,
      .ref_missing = "callBridgeDoesNotExist"},
     {.param = "callBridgeGroup",
-     .col = T_GROUP,
+     .col = STORE_TURN_GROUP,
      .kind = AK_REF,
-     .ref = &api_table_call_bridge_group,
+     .ref = &store_table_call_bridge_group,
      .ref_missing = "callBridgeGroupDoesNotExist"},
-    {.param = "useShortTermCredentials", .col = T_SHORT_TERM, .kind = AK_BOOL, .dflt = "0"},
-    {.param = "sharedSecret", .col = T_SHARED_SECRET, .kind = AK_SECRET, .flags = AF_HIDDEN},
+    {.param = "useShortTermCredentials",
+     .col = STORE_TURN_SHORT_TERM,
+     .kind = AK_BOOL,
+     .dflt = "0"},
+    {.param = "sharedSecret",
+     .col = STORE_TURN_SHARED_SECRET,
+     .kind = AK_SECRET,
+     .flags = AF_HIDDEN},
 };
 
 /* numRegistrations (5) is shown before type (4). */
@@ -102,7 +82,7 @@ const struct api_resource api_res_turn_servers = {
     .element = "turnServer",
     .missing = "turnServerDoesNotExist",
     .in_use = "turnServerInUse",
-    .table = &table,
+    .table = &store_table_turn_server,
     .fields = fields,
     .nfields = sizeof(fields) / sizeof(fields[0]),
     .filters = filters,

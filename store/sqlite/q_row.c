@@ -332,16 +332,18 @@ int store_row_seqs(struct store *st, const struct store_table *t, const struct s
     return r;
 }
 
-int store_row_taken(struct store *st, const struct store_table *t, const char *col,
-                    const char *value, const char *except_id, bool nocase)
+int store_row_taken(struct store *st, const struct store_table *t, size_t col, const char *value,
+                    const char *except_id, bool nocase)
 {
     char sql[256];
     sqlite3_stmt *stmt;
     int r = 0;
 
+    if (col >= t->ncols)
+        return -EINVAL;
     snprintf(sql, sizeof(sql),
-             "SELECT 1 FROM %s WHERE %s = ?1%s AND (?2 IS NULL OR id != ?2) LIMIT 1", t->name, col,
-             nocase ? " COLLATE NOCASE" : "");
+             "SELECT 1 FROM %s WHERE %s = ?1%s AND (?2 IS NULL OR id != ?2) LIMIT 1", t->name,
+             t->cols[col], nocase ? " COLLATE NOCASE" : "");
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
