@@ -1,7 +1,5 @@
 /* api/res/callbridge.c: /api/v1/tenants, /api/v1/callBridges and /api/v1/callBridgeGroups
  * (cms-api.md §5), so that references to them from coSpaces, rules and TURN servers are real. */
-#include <errno.h>
-
 #include "api/res/resource.h"
 
 /* ---- tenants ------------------------------------------------------------------------------ */
@@ -45,7 +43,11 @@ const struct api_resource api_res_call_bridge_groups = {
 
 /* ---- call bridges ------------------------------------------------------------------------- */
 static const struct api_field bridge_fields[] = {
-    {.param = "name", .col = STORE_BRIDGE_NAME, .kind = AK_TEXT, .flags = AF_LIST},
+    {.param = "name",
+     .col = STORE_BRIDGE_NAME,
+     .kind = AK_TEXT,
+     .flags = AF_LIST | AF_NOCASE,
+     .duplicate = "duplicateCallBridgeName"},
     {.param = "address", .col = STORE_BRIDGE_ADDRESS, .kind = AK_TEXT},
     {.param = "sipDomain", .col = STORE_BRIDGE_SIP_DOMAIN, .kind = AK_DOMAIN},
     {.param = "callBridgeGroup",
@@ -54,31 +56,6 @@ static const struct api_field bridge_fields[] = {
      .ref = &store_table_call_bridge_group,
      .ref_missing = "callBridgeGroupDoesNotExist"},
 };
-
-/* Names are unique (duplicateCallBridgeName). */
-static int check_bridge(const struct api *api, struct store *st, const struct api_request *req,
-                        const struct api_resource *res, struct store_row *row, bool create,
-                        struct api_reply *reply)
-{
-    int r;
-
-    (void)api;
-    (void)req;
-    (void)create;
-    if (!row->v[STORE_BRIDGE_NAME])
-        return 0;
-    r = store_row_taken(st, res->table, STORE_BRIDGE_NAME, row->v[STORE_BRIDGE_NAME],
-                        row->v[STORE_BRIDGE_ID], true);
-    if (r == 0) {
-        api_reply_failure(reply, 400, "duplicateCallBridgeName");
-        return -EEXIST;
-    }
-    if (r != -ENOENT) {
-        api_reply_err(reply, r);
-        return r;
-    }
-    return 0;
-}
 
 const struct api_resource api_res_call_bridges = {
     .collection = "callBridges",
@@ -91,5 +68,4 @@ const struct api_resource api_res_call_bridges = {
     .filters = tenant_filters,
     .nfilters = 1,
     .page_default = API_PAGE_DEFAULT,
-    .check = check_bridge,
 };

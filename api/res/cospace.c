@@ -33,7 +33,11 @@ static const struct api_field fields[] = {
      .dflt = "0"},
     {.param = "uri", .col = STORE_COSPACE_URI, .kind = AK_URI, .flags = AF_LIST},
     {.param = "secondaryUri", .col = STORE_COSPACE_SECONDARY, .kind = AK_URI, .flags = AF_LIST},
-    {.param = "callId", .col = STORE_COSPACE_CALL_ID, .kind = AK_DIGITS, .flags = AF_LIST},
+    {.param = "callId",
+     .col = STORE_COSPACE_CALL_ID,
+     .kind = AK_DIGITS,
+     .flags = AF_LIST,
+     .duplicate = "duplicateCoSpaceId"},
     {.param = "cdrTag", .col = STORE_COSPACE_CDR_TAG, .kind = AK_TEXT, .max_len = 100},
     {.param = "passcode", .col = STORE_COSPACE_PASSCODE, .kind = AK_DIGITS},
     {.param = "defaultLayout", .col = STORE_COSPACE_LAYOUT, .kind = AK_ENUM, .enums = layouts},
@@ -161,16 +165,9 @@ static int check(const struct api *api, struct store *st, const struct api_reque
         if (r != -ENOENT)
             return fail(reply, r, NULL);
     }
-    if (row->v[STORE_COSPACE_CALL_ID]) {
-        r = store_row_taken(st, &store_table_cospace, STORE_COSPACE_CALL_ID,
-                            row->v[STORE_COSPACE_CALL_ID], row->v[STORE_COSPACE_ID], false);
-        if (r == 0)
-            return fail(reply, -EEXIST, "duplicateCoSpaceId");
-        if (r != -ENOENT)
-            return fail(reply, r, NULL);
-    } else if (want_call_id == 0 && (r = new_call_id(st, row)) < 0) {
+    /* a callId given is checked unique by the engine (.duplicate); one drawn here is free */
+    if (!row->v[STORE_COSPACE_CALL_ID] && want_call_id == 0 && (r = new_call_id(st, row)) < 0)
         return fail(reply, r, NULL);
-    }
     if ((regenerate == 0 || (row->v[STORE_COSPACE_CALL_ID] && !row->v[STORE_COSPACE_SECRET])) &&
         (r = new_secret(row)) < 0)
         return fail(reply, r, NULL);

@@ -320,12 +320,38 @@ static void list(const struct api *api, struct store *st, const struct api_reque
 }
 
 /* Runs the hook and the write, in the transaction the caller opened. */
+/* The fields marked unique (.duplicate) against the table's other rows. */
+static int check_unique(struct store *st, const struct api_resource *res,
+                        const struct store_row *row, struct api_reply *reply)
+{
+    for (size_t i = 0; i < res->nfields; i++) {
+        const struct api_field *f = &res->fields[i];
+        int r;
+
+        if (!f->duplicate || (f->flags & AF_VIRTUAL) || !row->v[f->col])
+            continue;
+        r = store_row_taken(st, res->table, f->col, row->v[f->col], row->v[STORE_COL_ID],
+                            f->flags & AF_NOCASE);
+        if (r == 0) {
+            api_reply_failure(reply, 400, f->duplicate);
+            return -EEXIST;
+        }
+        if (r != -ENOENT) {
+            api_reply_err(reply, r);
+            return r;
+        }
+    }
+    return 0;
+}
+
 static int write_row_checked(const struct api *api, struct store *st, const struct api_request *req,
                              const struct api_resource *res, struct store_row *row, bool create,
                              struct api_reply *reply)
 {
     int r = res->check ? res->check(api, st, req, res, row, create, reply) : 0;
 
+    if (r == 0)
+        r = check_unique(st, res, row, reply);
     if (r < 0)
         return r;
     r = create ? store_row_insert(st, res->table, row) : store_row_update(st, res->table, row);

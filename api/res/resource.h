@@ -31,6 +31,7 @@ enum api_kind {
 #define AF_REQUIRED 0x08 /* must be given on POST and cannot be unset */
 #define AF_PUT_ONLY 0x10 /* ignored on POST */
 #define AF_READONLY 0x20 /* shown, never set by a client */
+#define AF_NOCASE 0x40   /* with .duplicate: values that differ only in case are the same */
 
 struct api_field {
     const char *param; /* as CMS spells it; input matches in any case */
@@ -44,6 +45,9 @@ struct api_field {
     const char *ref_missing;
     const char *dflt;  /* stored on create when not given */
     const char *unset; /* shown (outside lists) when not set */
+    /* Unique: the refusal (400) when another object of the table has the same value. The
+     * check runs in the write transaction, after the resource's own check. */
+    const char *duplicate;
 };
 
 /* A list filter: the query parameter, which is also the name of the store's filter on the
