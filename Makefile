@@ -14,7 +14,7 @@
 CC ?= cc
 Q ?= @
 WERROR ?= 1
-PKGS := libmicrohttpd libxml-2.0 sqlite3 openssl libidn
+PKGS := libmicrohttpd libxml-2.0 sqlite3 openssl libidn libsrtp2 jansson
 TEST_PKGS := check libcurl
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef \
@@ -44,7 +44,7 @@ SCHEMA := $(sort $(wildcard schema/*.sql))
 BASE_SRCS := $(wildcard base/*.c)
 STORE_SRCS := $(wildcard store/*.c store/sqlite/*.c)
 TURN_SRCS := $(wildcard turnclient/*.c)
-MEDIA_SRCS := $(wildcard media/*.c)
+MEDIA_SRCS := $(wildcard media/*.c media/webrtc/*.c)
 API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c api/http/*.c api/res/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/*.c)

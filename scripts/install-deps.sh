@@ -27,9 +27,10 @@ if command -v pkg-config >/dev/null 2>&1; then
     need_pc check check
     need_pc libidn libidn-dev
     need_pc jansson libjansson-dev
+    need_pc libsrtp2 libsrtp2-dev
 else
     pkgs="$pkgs libmicrohttpd-dev libxml2-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev check"
-    pkgs="$pkgs libidn-dev libjansson-dev"
+    pkgs="$pkgs libidn-dev libjansson-dev libsrtp2-dev"
 fi
 case "$what" in
 test)
@@ -43,6 +44,13 @@ test)
     need_cmd systemd-analyze systemd # verifies scripts/callbridged.service
     need_cmd clang clang             # make fuzz: libFuzzer, with its runtime below
     need_cmd mandoc mandoc           # make man-check: mandoc -T lint
+    # WebRTC clients the tests start: headless Chromium, GStreamer webrtcbin (python3-gst)
+    [ -x /usr/lib/chromium/chromium ] || pkgs="$pkgs chromium"
+    /usr/bin/python3 -c 'import gi; gi.require_version("GstWebRTC", "1.0")' 2>/dev/null ||
+        pkgs="$pkgs python3-gi python3-gst-1.0 gir1.2-gst-plugins-bad-1.0"
+    gst-inspect-1.0 webrtcbin >/dev/null 2>&1 || pkgs="$pkgs gstreamer1.0-plugins-bad"
+    gst-inspect-1.0 nicesrc >/dev/null 2>&1 || pkgs="$pkgs gstreamer1.0-nice"
+    gst-inspect-1.0 vp8enc >/dev/null 2>&1 || pkgs="$pkgs gstreamer1.0-plugins-good"
     need_cmd man man-db              # make man-check: man --warnings (groff)
     if ! command -v clang >/dev/null 2>&1 ||
         [ ! -e "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]; then

@@ -151,6 +151,42 @@ int turn_data_decode(const uint8_t *buf, size_t len, bool reliable, struct turn_
 long turn_channel_data_encode(uint8_t *buf, size_t cap, uint16_t channel, const uint8_t *data,
                               size_t len, bool reliable);
 
+/* ---- ICE lite (RFC 8445 §2.5, §7.3; consent freshness RFC 7675): turnclient/ice.c ----------
+ * callbridged is a lite agent on WebRTC legs: it never sends checks, it answers the browser's.
+ * Pure: the caller passes the datagram and gets the answer to send back to the same address. */
+#define ICE_UFRAG_MAX 256
+#define ICE_PWD_MAX 256
+
+struct ice_lite {
+    char local_ufrag[ICE_UFRAG_MAX + 1], local_pwd[ICE_PWD_MAX + 1];   /* from our offer */
+    char remote_ufrag[ICE_UFRAG_MAX + 1], remote_pwd[ICE_PWD_MAX + 1]; /* from the answer */
+    /* What the checks said so far (ice_lite_on_stun keeps them): */
+    bool nominated;                    /* a valid check with USE-CANDIDATE arrived */
+    struct sockaddr_storage selected;  /* the address that check came from (the pair's remote) */
+    int64_t last_valid_us;             /* the last valid check (consent, RFC 7675 §5.1) */
+    uint64_t valid, refused;           /* checks answered with success, with an error or none */
+};
+
+/* Fills local ufrag (8 characters) and pwd (24), random from [A-Za-z0-9+/] (RFC 8839 §5.4).
+ * Returns 0 or -EIO. */
+int ice_lite_init(struct ice_lite *ice);
+
+enum ice_verdict {
+    ICE_SUCCESS,      /* a valid check: answer with *ret_len bytes (a 200 with XOR-MAPPED-ADDRESS) */
+    ICE_ERROR_REPLY,  /* refused with an error response to send (400 malformed request, 401 bad
+                       * USERNAME or MESSAGE-INTEGRITY, 487 role conflict) */
+    ICE_IGNORE,       /* nothing to send: not a Binding request, a malformed message, a response
+                       * or indication (RFC 8489 §6.3: silently discarded) */
+};
+/* Handles a STUN datagram msg that peer sent. When the verdict is ICE_SUCCESS or
+ * ICE_ERROR_REPLY, *ret_len bytes of out (cap at least 256) are the reply to send to peer.
+ * A valid check has USERNAME "<local_ufrag>:<remote_ufrag>" (remote_ufrag unchecked while it is
+ * still empty: a check may come before the answer), MESSAGE-INTEGRITY with local_pwd, a correct
+ * FINGERPRINT, PRIORITY, and ICE-CONTROLLING (a lite agent is always controlled). */
+enum ice_verdict ice_lite_on_stun(struct ice_lite *ice, const uint8_t *msg, size_t len,
+                                  const struct sockaddr *peer, int64_t now_us, uint8_t *out,
+                                  size_t cap, size_t *ret_len);
+
 /* ---- the prober ------------------------------------------------------------------------- */
 #define TURN_PROBER_MAX_ADDRS 8 /* addresses per name (A and AAAA together) */
 
