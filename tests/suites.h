@@ -23,6 +23,7 @@ Suite *turn_alloc_suite(void);
 Suite *turn_prober_suite(void);
 Suite *media_suite(void);
 Suite *media_rtp_suite(void);
+Suite *webrtc_sdp_suite(void);
 Suite *it_https_suite(void);
 Suite *it_daemon_suite(void);
 Suite *it_status_suite(void);
