@@ -19,6 +19,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "media/webrtc/sdp.h"
 
 #define SSRC_SEEN 16      /* a=ssrc ids and FID repair ids noted per m-line */
@@ -129,17 +131,6 @@ static bool span_all(struct span t, bool (*ok)(char))
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void span_copy(char *dst, struct span t)
 {
     memcpy(dst, t.p, t.n);
@@ -148,45 +139,52 @@ static void span_copy(char *dst, struct span t)
 
 /* ---- candidates (RFC 8839 §5.1, RFC 6544 §4.5) --------------------------------------------- */
 
+static bool is_ip4_char(char c)
+{
+    return (c >= '0' && c <= '9') || c == '.';
+}
+
+static bool is_host_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
+}
+
+/* An IPv4 (dotted quad only) or IPv6 literal; a zone ("%eth0") is refused. */
+static int cand_ip(struct span t, uint16_t port, struct sockaddr_storage *ret, const char **why)
+{
+    char text[INET6_ADDRSTRLEN];
+    struct sockaddr_in *in = (struct sockaddr_in *)ret;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ret;
+
+    *why = "not an IP address";
+    if (t.n >= sizeof(text))
+        return -EINVAL;
+    span_copy(text, t);
+    if (span_all(t, is_ip4_char) && inet_pton(AF_INET, text, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        return 0;
+    }
+    if (!span_all(t, is_ip4_char) && inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        return 0;
+    }
+    return -EINVAL;
+}
+
 /* An IP literal, or a host name: a .local one (mDNS, RFC 8839 §5.1 and the mDNS ICE draft) is
  * AF_UNSPEC; any other name is well-formed but of no use here (-EPROTONOSUPPORT): callbridged
  * resolves nothing a stranger names. */
 static int cand_addr(struct span t, uint16_t port, struct sockaddr_storage *ret, const char **why)
 {
-    char text[INET6_ADDRSTRLEN];
-    struct sockaddr_in *in = (struct sockaddr_in *)ret;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ret;
-    bool dotted = true;
-
     memset(ret, 0, sizeof(*ret));
-    for (size_t i = 0; i < t.n; i++)
-        dotted = dotted && ((t.p[i] >= '0' && t.p[i] <= '9') || t.p[i] == '.');
-    if (memchr(t.p, ':', t.n) || dotted) {
-        *why = "not an IP address";
-        if (t.n >= sizeof(text))
-            return -EINVAL;
-        span_copy(text, t);
-        if (dotted && inet_pton(AF_INET, text, &in->sin_addr) == 1) {
-            in->sin_family = AF_INET;
-            in->sin_port = htons(port);
-            return 0;
-        }
-        if (!dotted && inet_pton(AF_INET6, text, &in6->sin6_addr) == 1) {
-            in6->sin6_family = AF_INET6;
-            in6->sin6_port = htons(port);
-            return 0;
-        }
+    if (span_all(t, is_ip4_char) || memchr(t.p, ':', t.n))
+        return cand_ip(t, port, ret, why);
+    if (t.n > HOSTNAME_MAX || !span_all(t, is_host_char)) {
+        *why = "not an address or a host name";
         return -EINVAL;
-    }
-    for (size_t i = 0; i < t.n; i++) {
-        char c = t.p[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.') ||
-            t.n > HOSTNAME_MAX) {
-            *why = "not an address or a host name";
-            return -EINVAL;
-        }
     }
     ret->ss_family = AF_UNSPEC;
     if (t.n > 6 && strncasecmp(t.p + t.n - 6, ".local", 6) == 0)
@@ -277,6 +275,8 @@ static int cand_fields(struct span v, struct sdp_candidate *c, bool *unusable, c
         *why = "TCP without a tcptype (RFC 6544 §4.5)";
         return -EINVAL;
     }
+    if (!c->tcp)
+        c->tcptype = SDP_TCPTYPE_PASSIVE; /* a tcptype on UDP means nothing: keep the default */
     return 0;
 }
 
@@ -359,14 +359,10 @@ static int refuse(struct parser *ps, const char *why, int r)
 /* RFC 8839 §5.4: 1 to 256 ice-chars. Keeps the first one seen (session level comes first). */
 static int a_ice(struct parser *ps, struct span v, char *dst, const char *name_why[2])
 {
-    if (v.n == 0 || v.n > SDP_ICE_MAX) {
-        ps->why = name_why[0];
-        return -EINVAL;
-    }
-    if (!span_all(v, is_ice_char)) {
-        ps->why = name_why[1];
-        return -EINVAL;
-    }
+    if (v.n == 0 || v.n > SDP_ICE_MAX)
+        return refuse(ps, name_why[0], -EINVAL);
+    if (!span_all(v, is_ice_char))
+        return refuse(ps, name_why[1], -EINVAL);
     if (dst[0] == '\0')
         span_copy(dst, v);
     return 0;
@@ -412,7 +408,8 @@ static int a_fingerprint(struct parser *ps, struct span v)
     if (hex.n != want * 3 - 1)
         return -EINVAL;
     for (i = 0; i < want; i++) {
-        int hi = hexval(hex.p[3 * i]), lo = hexval(hex.p[3 * i + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)hex.p[3 * i]),
+            lo = OPENSSL_hexchar2int((unsigned char)hex.p[3 * i + 1]);
 
         if (hi < 0 || lo < 0 || (i + 1 < want && hex.p[3 * i + 2] != ':'))
             return -EINVAL;
@@ -792,7 +789,7 @@ static bool is_visible(char c)
 
 static bool is_fp_char(char c)
 {
-    return hexval(c) >= 0 || c == ':';
+    return OPENSSL_hexchar2int((unsigned char)c) >= 0 || c == ':';
 }
 
 /* callbridged's fingerprint is sha-256: 32 hex pairs joined by colons. */
