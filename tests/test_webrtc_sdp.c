@@ -10,10 +10,12 @@
  * is the same with the fake camera granted, which makes Chrome show its IPv4, IPv6 and TCP
  * candidates; chrome156_offer_rtx is Chrome's own offer for two sendrecv and two recvonly
  * transceivers (extmap, RTX and its ssrc-group:FID, many codecs); chrome156_candidate_* are its
- * trickled RTCIceCandidate.candidate strings. The Firefox vectors are as Firefox wrote them, from
- * public captures: firefox68_audio_offer (a FreeSWITCH interop log: 20 candidates with RTCP
- * components, IPv6 and TCP active ones) and firefox61_video_offer (aiortc's tests/test_sdp.py).
- * 192.0.2.2 and fd00::2 are this machine's addresses. */
+ * trickled RTCIceCandidate.candidate strings; chrome156_answer_renegotiated is its answer to a
+ * second offer from this writer in which mids 2 and 3 stopped and 4 and 5 were added. The Firefox
+ * vectors are as Firefox wrote them, from public captures: firefox68_audio_offer (a FreeSWITCH
+ * interop log: 20 candidates with RTCP components, IPv6 and TCP active ones) and
+ * firefox61_video_offer (aiortc's tests/test_sdp.py). 192.0.2.2 and fd00::2 are this machine's
+ * addresses. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -162,6 +164,29 @@ START_TEST(test_chrome_offer_rtx_is_not_kept)
     ck_assert_uint_eq(s.n_cand, 8); /* two per m-line, all mDNS */
     for (size_t i = 0; i < s.n_cand; i++)
         ck_assert_int_eq(s.cand[i].addr.ss_family, AF_UNSPEC);
+}
+END_TEST
+
+/* Chrome's answer to a renegotiation: participant A (mids 2, 3) left and B (4, 5) joined; the
+ * slots A had are stopped (port 0, inactive) and out of the BUNDLE group. */
+START_TEST(test_chrome_answer_renegotiated)
+{
+    struct sdp_session s;
+
+    parse_ok(vector("chrome156_answer_renegotiated"), &s);
+    ck_assert_uint_eq(s.n_media, 6);
+    check_media(&s.media[0], SDP_AUDIO, 42313, "0", SDP_SENDONLY);
+    check_media(&s.media[1], SDP_VIDEO, 9, "1", SDP_SENDONLY);
+    check_media(&s.media[2], SDP_AUDIO, 0, "2", SDP_INACTIVE);
+    check_media(&s.media[3], SDP_VIDEO, 0, "3", SDP_INACTIVE);
+    check_media(&s.media[4], SDP_AUDIO, 9, "4", SDP_RECVONLY);
+    check_media(&s.media[5], SDP_VIDEO, 9, "5", SDP_RECVONLY);
+    ck_assert_uint_eq(s.media[0].ssrc[0], 1178328311u);
+    ck_assert_uint_eq(s.media[1].ssrc[0], 3942803620u);
+    ck_assert_str_eq(s.ice_ufrag, "JGM6");
+    ck_assert_uint_eq(s.n_cand, 2);
+    check_ip(&s.cand[0].addr, AF_INET, "192.0.2.2", 42313);
+    check_ip(&s.cand[1].addr, AF_INET6, "fd00::2", 34986);
 }
 END_TEST
 
@@ -741,6 +766,7 @@ Suite *webrtc_sdp_suite(void)
     tcase_add_test(tc, test_chrome_answer_mdns);
     tcase_add_test(tc, test_chrome_answer_ip_candidates);
     tcase_add_test(tc, test_chrome_offer_rtx_is_not_kept);
+    tcase_add_test(tc, test_chrome_answer_renegotiated);
     tcase_add_test(tc, test_firefox_offers);
     tcase_add_test(tc, test_variants_and_unknown_attributes);
     tcase_add_loop_test(tc, test_refusals, 0, (int)(sizeof(refusals) / sizeof(refusals[0])));

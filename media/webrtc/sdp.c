@@ -26,6 +26,8 @@
 #define SSRC_SEEN 16      /* a=ssrc ids and FID repair ids noted per m-line */
 #define CAND_MAX_LEN 1024 /* a trickled candidate line; real ones are under 200 bytes */
 #define HOSTNAME_MAX 253  /* RFC 1035 */
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a limit's digits, for the sentences */
 
 /* A view of part of the input; not NUL-terminated. */
 struct span {
@@ -370,7 +372,7 @@ static int a_ice(struct parser *ps, struct span v, char *dst, const char *name_w
 
 static int a_ufrag(struct parser *ps, struct span v)
 {
-    static const char *why[2] = {"a=ice-ufrag: empty or over 256 characters",
+    static const char *why[2] = {"a=ice-ufrag: empty or over " STR(SDP_ICE_MAX) " characters",
                                  "a=ice-ufrag: a character outside ice-char"};
 
     return a_ice(ps, v, ps->s->ice_ufrag, why);
@@ -378,7 +380,7 @@ static int a_ufrag(struct parser *ps, struct span v)
 
 static int a_pwd(struct parser *ps, struct span v)
 {
-    static const char *why[2] = {"a=ice-pwd: empty or over 256 characters",
+    static const char *why[2] = {"a=ice-pwd: empty or over " STR(SDP_ICE_MAX) " characters",
                                  "a=ice-pwd: a character outside ice-char"};
 
     return a_ice(ps, v, ps->s->ice_pwd, why);
@@ -447,7 +449,7 @@ static int a_setup(struct parser *ps, struct span v)
 static int a_mid(struct parser *ps, struct span v)
 {
     if (v.n == 0 || v.n > SDP_MID_MAX || !span_all(v, is_token_char))
-        return refuse(ps, "a=mid: not a token of 1 to 32 characters", -EINVAL);
+        return refuse(ps, "a=mid: not a token of 1 to " STR(SDP_MID_MAX) " characters", -EINVAL);
     if (ps->m->mid[0] != '\0')
         return refuse(ps, "a=mid: a second one on this m-line", -EINVAL);
     for (size_t i = 0; i + 1 < ps->s->n_media; i++)
@@ -654,7 +656,7 @@ static int parse_mline(struct parser *ps, struct span v)
 
     finish_media(ps);
     if (ps->s->n_media == SDP_MAX_MEDIA)
-        return refuse(ps, "more than 64 m-lines", -E2BIG);
+        return refuse(ps, "more than " STR(SDP_MAX_MEDIA) " m-lines", -E2BIG);
     if (!span_token(&v, &kind) || !span_token(&v, &port) || !span_token(&v, &proto) ||
         !span_token(&v, &fmt))
         return refuse(ps, "m=: not \"<media> <port> <proto> <fmt>...\"", -EINVAL);
