@@ -299,7 +299,7 @@
         clearTiles();
     }
 
-    /* The end of the session: shown, the camera released, and (unless 'keepSession') the server
+    /* The end of the session: shown, the camera released, and (when 'tellServer') the server
      * told so it can free the leg at once. */
     function finish(s, state, reason, tellServer) {
         if (session !== s || s.closed)
@@ -308,13 +308,18 @@
         closeSession(s);
         if (tellServer)
             postJson('/meeting/api/leave', {session: token}).catch(() => {});
-        if (localStream) {
-            for (const t of localStream.getTracks())
-                t.stop();
-            localStream = null;
-            $('self-video').srcObject = null;
-        }
+        releaseCamera();
         setState(state, reason);
+    }
+
+    /* Turns the camera and microphone off (a failed or ended join); a new join asks again. */
+    function releaseCamera() {
+        if (!localStream)
+            return;
+        for (const t of localStream.getTracks())
+            t.stop();
+        localStream = null;
+        $('self-video').srcObject = null;
     }
 
     function onEnd(s, ev) {
@@ -429,10 +434,14 @@
         try {
             res = await postJson('/meeting/api/join', credentials);
         } catch (e) {
+            releaseCamera();
             setState('failed', 'the server cannot be reached');
+            if (!fromLink)
+                showForm();
             return;
         }
         if (res.status !== 200 || typeof res.body.session !== 'string') {
+            releaseCamera();
             setState('failed', joinError(res.status, res.body));
             if (!fromLink)
                 showForm();
