@@ -32,6 +32,7 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
 import coturn  # noqa: E402
