@@ -11,6 +11,7 @@
 (function () {
     const MAX_RECONNECTS = 3;
     const RECONNECT_DELAY_MS = 1000;
+    const POLL_TIMEOUT_MS = 30000;
     const STATE_TEXT = {
         idle: 'Enter the meeting details to join.',
         joining: 'Joining…',
@@ -351,40 +352,51 @@
             onEnd(s, ev);
     }
 
+    /* One long poll; the server answers within 20 s, so one that takes far longer is a dead
+     * connection and is given up (a failure the loop retries), as is any poll on leaving. */
+    async function pollEvents(s, after) {
+        const ctl = new AbortController();
+        const stop = () => ctl.abort();
+        const timer = setTimeout(stop, POLL_TIMEOUT_MS);
+        s.abort.signal.addEventListener('abort', stop);
+        try {
+            const res = await fetch('/meeting/api/events?session=' + encodeURIComponent(s.token) +
+                '&after=' + after, {cache: 'no-store', signal: ctl.signal});
+            const body = res.status === 200 ? await res.json().catch(() => ({})) : {};
+            return {status: res.status, body};
+        } finally {
+            clearTimeout(timer);
+            s.abort.signal.removeEventListener('abort', stop);
+        }
+    }
+
     /* The long poll: each answer's events are handled in order; a 410 means the session is gone. */
     async function eventLoop(s) {
         let after = 0;
         let failures = 0;
         while (session === s && !s.closed) {
-            let res;
+            let res = null;
             try {
-                res = await fetch('/meeting/api/events?session=' + encodeURIComponent(s.token) +
-                    '&after=' + after, {cache: 'no-store', signal: s.abort.signal});
+                res = await pollEvents(s, after);
             } catch (e) {
                 if (s.closed)
                     return;
-                if (++failures > 3) {
-                    finish(s, 'lost', 'the server cannot be reached', false);
-                    return;
-                }
-                await new Promise((r) => setTimeout(r, 1000));
-                continue;
             }
-            if (res.status === 410) {
+            if (res && res.status === 410) {
                 finish(s, 'lost', 'the session is gone', false);
                 return;
             }
-            if (res.status !== 200) {
+            if (!res || res.status !== 200) {
                 if (++failures > 3) {
-                    finish(s, 'lost', 'events answered ' + res.status, true);
+                    finish(s, 'lost', res ? 'events answered ' + res.status :
+                        'the server cannot be reached', true);
                     return;
                 }
                 await new Promise((r) => setTimeout(r, 1000));
                 continue;
             }
             failures = 0;
-            const body = await res.json().catch(() => ({}));
-            const events = Array.isArray(body.events) ? body.events : [];
+            const events = Array.isArray(res.body.events) ? res.body.events : [];
             for (const ev of events) {
                 if (session !== s || s.closed)
                     return;
