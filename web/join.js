@@ -115,7 +115,8 @@
     function localTrack(kind) {
         if (!localStream)
             return null;
-        const tracks = kind === 'audio' ? localStream.getAudioTracks() : localStream.getVideoTracks();
+        const tracks = kind === 'audio' ? localStream.getAudioTracks() :
+            localStream.getVideoTracks();
         return tracks.length ? tracks[0] : null;
     }
 
@@ -159,7 +160,7 @@
         }
     }
 
-    /* Serialises the POSTs of one session so the answer reaches the server before its candidates. */
+    /* Serialises the POSTs of one session: the answer reaches the server before its candidates. */
     function queuePost(s, path, body) {
         s.posts = s.posts.then(() => {
             if (s.closed)
@@ -544,7 +545,8 @@
                 pair = st;
             if (st.type !== 'inbound-rtp')
                 return;
-            const leg = st.mid !== undefined ? midLeg.get(st.mid) : trackLegs.get(st.trackIdentifier);
+            const leg = st.mid !== undefined ? midLeg.get(st.mid) :
+                trackLegs.get(st.trackIdentifier);
             if (!leg || !tiles.has(leg))
                 return;
             const name = names.get(leg) || null;

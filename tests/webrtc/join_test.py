@@ -4,12 +4,13 @@
 Starts coturn (coturn.py) and callbridged (as scripts/test-clients.sh does: its own data directory,
 127.0.0.1, a port the kernel picks), creates through the CMS API a turnServer pointing at that
 coturn and a coSpace with a callId and a secret, waits until the TURN server's status is success,
-then opens N tabs of one browser at the space's guest link (/meeting/<callId>?secret=..&name=GuestI,
-which joins without a click) and asserts: every tab connects; every tab decodes every other
-participant's video (frames decoded, and still growing a moment later) under that participant's
-name and receives their audio; the nominated candidate pair is relay on both ends; /api/v1/callLegs
-lists the N legs with their names. Then the first guest clicks Leave: its page says so, its tile
-goes from every other page, and the API lists one leg less.
+checks that a link with a wrong secret is refused, then opens N tabs of one browser at the space's
+guest link (/meeting/<callId>?secret=..&name=GuestI, which joins without a click) and asserts:
+every tab connects; every tab decodes every other participant's video (frames decoded, and still
+growing a moment later) under that participant's name and receives their audio; the nominated
+candidate pair is relay on both ends; /api/v1/callLegs lists the N legs with their names. Then the
+first guest clicks Leave: its page says so, its tile goes from every other page, and the API lists
+one leg less.
 Usage: tests/webrtc/join_test.py path/to/callbridged [--participants N] [--keep]
 Prints one line per assertion; exit 0 pass, 1 fail, 77 chromium absent (skip).
 """
@@ -177,14 +178,31 @@ def set_up(res, daemon, turn):
     return call_id, secret
 
 
+def guest_url(daemon, call_id, secret, name):
+    return "%s/meeting/%s?%s" % (daemon.url, urllib.parse.quote(call_id),
+                                 urllib.parse.urlencode({"secret": secret, "name": name}))
+
+
+def check_wrong_secret(res, browser, daemon, call_id):
+    """A link with a wrong secret fails with the page's reason, and no leg appears."""
+    tab = browser.new_tab(guest_url(daemon, call_id, secrets.token_urlsafe(16), "Intruder"))
+    try:
+        state = tab.wait_until("window.cb && !['idle', 'joining'].includes(cb.state) && "
+                               "[cb.state, cb.endReason]", timeout=CONNECT_TIMEOUT)
+    finally:
+        tab.close()
+    res.check(state[0] == "failed" and "not valid" in (state[1] or ""),
+              "a wrong secret is refused: %s" % state)
+    total, _ = call_legs(daemon)
+    res.check(total == 0, "no call leg for it (%s)" % total)
+
+
 def join_all(res, browser, daemon, call_id, secret, n):
     """Opens one tab per guest at the join link; returns [(name, tab, leg)] once all connect."""
     guests = []
     for i in range(1, n + 1):
         name = "Guest%d" % i
-        url = "%s/meeting/%s?%s" % (daemon.url, urllib.parse.quote(call_id),
-                                    urllib.parse.urlencode({"secret": secret, "name": name}))
-        guests.append((name, browser.new_tab(url)))
+        guests.append((name, browser.new_tab(guest_url(daemon, call_id, secret, name))))
     joined = []
     for name, tab in guests:
         try:
@@ -297,6 +315,7 @@ def run(res, args, work):
         call_id, secret = set_up(res, daemon, turn)
         browser = cdp.Browser()
         res.check(True, "%s started" % browser.version)
+        check_wrong_secret(res, browser, daemon, call_id)
         joined = join_all(res, browser, daemon, call_id, secret, args.participants)
         check_media(res, joined)
         check_api_legs(res, daemon, joined, len(joined))
