@@ -25,6 +25,8 @@ import tempfile
 import threading
 import time
 
+import harness
+
 CHROMIUM = "/usr/lib/chromium/chromium"
 
 # The flags the tests need (docs in /work/shared/reference/webrtc.md): a synthetic 640x480 camera
@@ -178,11 +180,7 @@ class Browser:
         return tab
 
     def log_tail(self, lines=30):
-        try:
-            with open(os.path.join(self.profile, "chromium.log"), "rb") as f:
-                return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
-        except OSError:
-            return ""
+        return harness.tail(os.path.join(self.profile, "chromium.log"), lines)
 
     def stop(self):
         """Closes the browser (Browser.close, then SIGTERM and SIGKILL to its process group by

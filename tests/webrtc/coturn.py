@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 import time
 
+import harness
+
 TURNSERVER = "/usr/bin/turnserver"
 USER = "alice"
 PASSWORD = "secret"
@@ -99,11 +101,7 @@ class Coturn:
         return "turn:127.0.0.1:%d?transport=%s" % (self.port, transport)
 
     def log_tail(self, lines=20):
-        try:
-            with open(self.log, "rb") as f:
-                return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
-        except OSError:
-            return "(no log)"
+        return harness.tail(self.log, lines)
 
     def stop(self):
         """Stops coturn by its PID (SIGTERM, then SIGKILL) and removes its directory."""

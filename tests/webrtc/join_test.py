@@ -37,6 +37,7 @@ sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
 import coturn  # noqa: E402
+from harness import Failed, Results, tail  # noqa: E402
 
 START_TIMEOUT = 30.0  # callbridged's " ready (" line
 TURN_STATUS_TIMEOUT = 30.0  # the prober's first verdict on the coturn
@@ -44,25 +45,6 @@ CONNECT_TIMEOUT = 30.0  # a tab from its link to state connected
 MEDIA_TIMEOUT = 20.0  # from connected to every other participant's first frames
 LEAVE_TIMEOUT = 15.0  # from Leave to the tile gone everywhere
 GROWTH_WAIT = 2.0  # between the two samples that prove frames keep coming
-
-
-class Failed(Exception):
-    """An assertion failed in a way that makes the following ones meaningless."""
-
-
-class Results:
-    def __init__(self):
-        self.failed = 0
-
-    def check(self, ok, what):
-        print("%s - %s" % ("ok" if ok else "FAIL", what), flush=True)
-        if not ok:
-            self.failed += 1
-        return ok
-
-    def require(self, ok, what):
-        if not self.check(ok, what):
-            raise Failed(what)
 
 
 class Daemon:
@@ -101,7 +83,7 @@ class Daemon:
             return f.read().decode(errors="replace")
 
     def log_tail(self, lines=40):
-        return "\n".join(self.log_text().splitlines()[-lines:])
+        return tail(self.log, lines)
 
     def api(self, method, path, form=None):
         """One API request (Basic auth, a form body); returns (status, headers, body text)."""
@@ -348,7 +330,7 @@ def main():
     if not cdp.chromium_present():
         print("skip - %s is absent" % cdp.CHROMIUM)
         return 77
-    res = Results()
+    res = Results("join_test")
     work = tempfile.mkdtemp(prefix="cb-join.")
     try:
         run(res, args, work)
@@ -357,8 +339,7 @@ def main():
             print("kept: %s (data/, daemon.log, turn.log)" % work)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print("join_test: %s" % ("passed" if res.failed == 0 else "%d FAILED" % res.failed))
-    return 1 if res.failed else 0
+    return res.exit_status()
 
 
 if __name__ == "__main__":

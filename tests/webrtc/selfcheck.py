@@ -21,6 +21,7 @@ sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
 import coturn  # noqa: E402
+from harness import Results  # noqa: E402
 
 # Two peers in one page; ICE candidates are exchanged in the SDP once gathering completes, which
 # through a TURN server on loopback takes well under a second.
@@ -85,17 +86,6 @@ window.summaries = async () => ({a: await summary(window.pcs.a), b: await summar
 """
 
 
-class Results:
-    def __init__(self):
-        self.failed = 0
-
-    def check(self, ok, what):
-        print("%s - %s" % ("ok" if ok else "FAIL", what), flush=True)
-        if not ok:
-            self.failed += 1
-        return ok
-
-
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -150,7 +140,7 @@ def main():
     if not cdp.chromium_present():
         print("skip - %s is absent" % cdp.CHROMIUM)
         return 77
-    res = Results()
+    res = Results("selfcheck")
     site = tempfile.mkdtemp(prefix="cb-selfcheck.")
     turn = server = browser = tab = None
     try:
@@ -183,8 +173,7 @@ def main():
             print("page kept in %s" % site)
         else:
             shutil.rmtree(site, ignore_errors=True)
-    print("selfcheck: %s" % ("passed" if res.failed == 0 else "%d FAILED" % res.failed))
-    return 1 if res.failed else 0
+    return res.exit_status()
 
 
 if __name__ == "__main__":
