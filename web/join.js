@@ -4,7 +4,8 @@
  * answered here, with the guest's camera and microphone on the m-lines the server receives on
  * (a=recvonly in the offer), and every other participant's media arrives on the m-lines it sends
  * on, grouped by a stream whose id is that participant's leg id; the "roster" event names them.
- * window.cb exposes the state and the media statistics to tests; document.title follows the state.
+ * window.cb exposes the state, the media statistics and the join time to tests; document.title
+ * follows the state.
  * Nothing a peer sends is put into the page as markup: names go in through textContent only. */
 'use strict';
 
@@ -38,6 +39,7 @@
         state: 'idle',
         endReason: null,
         leg: null,
+        firstFrameMs: null, /* performance.now() of the first remote video frame shown: join time */
         stats: collectStats,
     };
     window.cb = cb;
@@ -244,6 +246,12 @@
         if (video.srcObject !== stream)
             video.srcObject = stream;
         video.play().catch(() => {});
+        const firstFrame = cb.firstFrameMs === null && ev.track.kind === 'video';
+        if (firstFrame && video.requestVideoFrameCallback)
+            video.requestVideoFrameCallback((now) => {
+                if (cb.firstFrameMs === null)
+                    cb.firstFrameMs = Math.round(now);
+            });
     }
 
     /* A participant's tile stays while one of its m-lines still receives; a stopped or inactive
