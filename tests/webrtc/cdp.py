@@ -27,7 +27,8 @@ import time
 
 import harness
 
-CHROMIUM = "/usr/lib/chromium/chromium"
+# The real binary; CB_CHROMIUM names another build (the tests skip when there is none).
+CHROMIUM = os.environ.get("CB_CHROMIUM", "/usr/lib/chromium/chromium")
 
 # The flags the tests need (docs in /work/shared/reference/webrtc.md): a synthetic 640x480 camera
 # and a beeping microphone, the permission prompt granted, the daemon's self-signed certificate
@@ -57,15 +58,16 @@ class JSError(Exception):
     """A Runtime.evaluate threw (or its promise rejected) in the page."""
 
 
-def chromium_present(path=CHROMIUM):
+def chromium_present(path=None):
+    path = path or CHROMIUM
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
 class Browser:
     """One headless Chromium process and its DevTools pipe."""
 
-    def __init__(self, path=CHROMIUM, extra_args=(), start_timeout=20.0):
-        self.path = path
+    def __init__(self, path=None, extra_args=(), start_timeout=20.0):
+        self.path = path or CHROMIUM
         self.profile = tempfile.mkdtemp(prefix="cb-chromium.")
         self.proc = None
         self._next_id = 0
