@@ -4,7 +4,7 @@
 Starts coturn (coturn.py) and callbridged (as scripts/test-clients.sh does: its own data directory,
 127.0.0.1, a port the kernel picks), creates through the CMS API a turnServer pointing at that
 coturn and a coSpace with a callId and a secret, waits until the TURN server's status is success,
-checks that a link with a wrong secret is refused, then opens N tabs of one browser at the space's
+checks that a link with a wrong secret is refused, then opens N browser tabs at the space's
 guest link (/meeting/<callId>?secret=..&name=GuestI, which joins without a click) and asserts:
 every tab connects; every tab decodes every other participant's video (frames decoded, and still
 growing a moment later) under that participant's name and receives their audio; the nominated
@@ -45,6 +45,31 @@ CONNECT_TIMEOUT = 30.0  # a tab from its link to state connected
 MEDIA_TIMEOUT = 20.0  # from connected to every other participant's first frames
 LEAVE_TIMEOUT = 15.0  # from Leave to the tile gone everywhere
 GROWTH_WAIT = 2.0  # between the two samples that prove frames keep coming
+TABS_PER_BROWSER = 3  # pages in one browser profile (see Browsers)
+
+
+class Browsers:
+    """Tabs spread over as many browsers as it takes to keep TABS_PER_BROWSER in each: Chromium
+    opens at most 6 HTTP/1.1 connections to one host per profile, and each guest page holds one
+    in its events long poll; with more pages than that in one browser their POSTs would queue
+    behind the polls."""
+
+    def __init__(self, res):
+        self.res = res
+        self.browsers = []
+
+    def new_tab(self, url):
+        for b in self.browsers:
+            if len(b._tabs) < TABS_PER_BROWSER:
+                return b.new_tab(url)
+        b = cdp.Browser()
+        self.browsers.append(b)
+        self.res.check(True, "%s started (pid %d)" % (b.version, b.proc.pid))
+        return b.new_tab(url)
+
+    def stop(self):
+        for b in self.browsers:
+            b.stop()
 
 
 class Daemon:
@@ -165,10 +190,10 @@ def guest_url(daemon, call_id, secret, name):
                                  urllib.parse.urlencode({"secret": secret, "name": name}))
 
 
-def check_wrong_secret(res, browser, daemon, space):
+def check_wrong_secret(res, browsers, daemon, space):
     """A link with a wrong secret fails with the page's reason, and no leg appears."""
-    tab = browser.new_tab(guest_url(daemon, space["callId"], secrets.token_urlsafe(16),
-                                    "Intruder"))
+    tab = browsers.new_tab(guest_url(daemon, space["callId"], secrets.token_urlsafe(16),
+                                     "Intruder"))
     try:
         state = tab.wait_until("window.cb && !['idle', 'joining'].includes(cb.state) && "
                                "[cb.state, cb.endReason]", timeout=CONNECT_TIMEOUT)
@@ -180,13 +205,13 @@ def check_wrong_secret(res, browser, daemon, space):
     res.check(total == 0, "no call leg for it (%s)" % total)
 
 
-def join_all(res, browser, daemon, space, n):
+def join_all(res, browsers, daemon, space, n):
     """Opens one tab per guest at the join link; returns [(name, tab, leg)] once all connect."""
     guests = []
     for i in range(1, n + 1):
         name = "Guest%d" % i
         url = guest_url(daemon, space["callId"], space["secret"], name)
-        guests.append((name, browser.new_tab(url)))
+        guests.append((name, browsers.new_tab(url)))
     joined = []
     for name, tab in guests:
         try:
@@ -289,10 +314,10 @@ def check_leave(res, daemon, joined):
     check_api_legs(res, daemon, joined[1:], len(joined) - 1)
 
 
-def check_form_join(res, browser, daemon, space, present):
+def check_form_join(res, browsers, daemon, space, present):
     """A guest types the meeting ID and passcode into /meeting: it connects, and it and the guests
     already there see each other's tiles."""
-    tab = browser.new_tab(daemon.url + "/meeting")
+    tab = browsers.new_tab(daemon.url + "/meeting")
     tab.evaluate("(() => { const f = (id, v) => { document.getElementById(id).value = v; };"
                  " f('callid', %s); f('passcode', %s); f('name', 'Typed');"
                  " document.querySelector('#join-form button[type=submit]').click(); })()" %
@@ -328,28 +353,26 @@ def report_join_times(joined):
 
 
 def run(res, args, work):
-    turn = daemon = browser = None
+    turn = daemon = None
+    browsers = Browsers(res)
     try:
         turn = coturn.Coturn(verbose=True)
         res.check(True, "coturn answers STUN on 127.0.0.1:%d" % turn.port)
         daemon = Daemon(args.callbridged, work)
         res.check(True, "callbridged %d listening on %s" % (daemon.proc.pid, daemon.url))
         space = set_up(res, daemon, turn)
-        browser = cdp.Browser()
-        res.check(True, "%s started" % browser.version)
-        check_wrong_secret(res, browser, daemon, space)
-        joined = join_all(res, browser, daemon, space, args.participants)
+        check_wrong_secret(res, browsers, daemon, space)
+        joined = join_all(res, browsers, daemon, space, args.participants)
         check_media(res, joined)
         report_join_times(joined)
         check_api_legs(res, daemon, joined, len(joined))
         check_leave(res, daemon, joined)
-        check_form_join(res, browser, daemon, space, joined[1:])
+        check_form_join(res, browsers, daemon, space, joined[1:])
     except (Failed, cdp.CDPError, cdp.JSError, TimeoutError, RuntimeError, OSError,
             ET.ParseError) as e:
         res.check(False, "%s: %s" % (type(e).__name__, e))
     finally:
-        if browser is not None:
-            browser.stop()
+        browsers.stop()
         if daemon is not None:
             if res.failed:
                 print("callbridged log (last lines):\n" + daemon.log_tail())
