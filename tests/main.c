@@ -40,6 +40,7 @@ int main(void)
     srunner_add_suite(sr, api_linger_suite());
     srunner_add_suite(sr, api_log_suite());
     srunner_add_suite(sr, api_framing_suite());
+    srunner_add_suite(sr, api_web_suite());
     srunner_add_suite(sr, store_suite());
     srunner_add_suite(sr, turn_stun_suite());
     srunner_add_suite(sr, turn_cred_suite());
