@@ -669,6 +669,32 @@ START_TEST(test_writer_first_slot_stopped)
 }
 END_TEST
 
+/* A full room: SDP_MAX_MEDIA m-lines fit the 64 KiB sdp.h asks for, each in the BUNDLE group. */
+START_TEST(test_writer_full_room)
+{
+    static struct sdp_offer o;
+    static char buf[64 * 1024];
+    const char *p = buf;
+    size_t lines = 0;
+    long n;
+
+    sample_offer(&o);
+    for (int i = 0; i < SDP_MAX_MEDIA; i++) {
+        o.media[i] = o.media[i % 2 + 2]; /* sendonly, with ssrc and msid */
+        snprintf(o.media[i].mid, sizeof(o.media[i].mid), "%d", i);
+    }
+    o.n_media = SDP_MAX_MEDIA;
+    n = sdp_write_offer(&o, buf, sizeof(buf));
+    ck_assert_int_gt(n, 0);
+    while ((p = strstr(p, "\r\nm=")) != NULL) {
+        lines++;
+        p++;
+    }
+    ck_assert_uint_eq(lines, SDP_MAX_MEDIA);
+    ck_assert_ptr_nonnull(strstr(buf, " 62 63\r\n"));
+}
+END_TEST
+
 /* Every capacity short of the whole offer and its NUL is -ENOSPC; the exact one is not. */
 START_TEST(test_writer_enospc_at_every_cap)
 {
@@ -782,6 +808,7 @@ Suite *webrtc_sdp_suite(void)
     tcase_add_test(tw, test_writer_output_chrome_accepted);
     tcase_add_test(tw, test_writer_round_trip);
     tcase_add_test(tw, test_writer_first_slot_stopped);
+    tcase_add_test(tw, test_writer_full_room);
     tcase_add_test(tw, test_writer_enospc_at_every_cap);
     tcase_add_test(tw, test_write_candidate_round_trip);
     tcase_add_test(tw, test_writer_refuses_bad_fields);

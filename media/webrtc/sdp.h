@@ -110,7 +110,9 @@ struct sdp_offer {
 
 /* Writes o as SDP (CRLF line ends, a=setup:actpass, a=group:BUNDLE of every m-line that is not
  * stopped) into buf with a terminating NUL. Returns its length, -ENOSPC or -EINVAL (an offer
- * with no m-line, or a field that would break a line). */
+ * with no m-line, or a field that would break a line). SDP_MAX_MEDIA m-lines with msids take
+ * about 33 KB, more than SDP_MAX_LEN: give the writer 64 KiB (Chrome 156's answer to such an
+ * offer was 26 KB, within SDP_MAX_LEN). */
 long sdp_write_offer(const struct sdp_offer *o, char *buf, size_t cap);
 
 /* Writes a candidate line (without "a=") for c, e.g. for the page's debugging; returns length,
