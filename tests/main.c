@@ -46,6 +46,7 @@ int main(void)
     srunner_add_suite(sr, turn_txn_suite());
     srunner_add_suite(sr, turn_alloc_suite());
     srunner_add_suite(sr, turn_prober_suite());
+    srunner_add_suite(sr, turn_ice_suite());
     srunner_add_suite(sr, media_suite());
     srunner_add_suite(sr, media_rtp_suite());
     srunner_add_suite(sr, it_https_suite());

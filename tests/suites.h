@@ -21,6 +21,7 @@ Suite *turn_cred_suite(void);
 Suite *turn_txn_suite(void);
 Suite *turn_alloc_suite(void);
 Suite *turn_prober_suite(void);
+Suite *turn_ice_suite(void);
 Suite *media_suite(void);
 Suite *media_rtp_suite(void);
 Suite *it_https_suite(void);
