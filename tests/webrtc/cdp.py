@@ -44,6 +44,10 @@ FLAGS = [
     "--mute-audio",
     "--no-first-run",
     "--no-default-browser-check",
+    # every tab of a test is a participant in the foreground: none is throttled or unrendered
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 ]
 
 MAX_MESSAGE = 64 * 1024 * 1024  # an answer larger than this is a broken browser, not data
@@ -172,7 +176,8 @@ class Browser:
 
     def new_tab(self, url, timeout=30.0):
         """Opens a tab, attaches to it and loads 'url' (waits for the load event)."""
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        target = self.send("Target.createTarget", {"url": "about:blank", "newWindow": True})[
+            "targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})
         tab = Tab(self, target, session["sessionId"])
         self._tabs[tab.session] = tab

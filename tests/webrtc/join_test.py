@@ -345,11 +345,13 @@ def check_form_join(res, browsers, daemon, space, present):
 
 
 def report_join_times(joined):
-    """Not an assertion: from a page's start to its first remote video frame (the issue's goal
-    is under 1.5 s on loopback; each tab here shares two cores with the others)."""
-    for name, tab, _ in joined:
-        ms = tab.evaluate("cb.firstFrameMs")
-        print("info - %s: first remote video frame %s ms after its page opened" % (name, ms))
+    """Not an assertion: the last guest's time from its page opening to its first remote video
+    frame, the join time of someone joining late (the issue's goal: under 1.5 s on loopback; the
+    earlier guests' times include waiting for the others)."""
+    name, tab, _ = joined[-1]
+    ms = tab.evaluate("cb.firstFrameMs")
+    print("info - %s, joining last: first remote video frame %s ms after its page opened" %
+          (name, ms))
 
 
 def run(res, args, work):
