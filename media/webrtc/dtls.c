@@ -164,6 +164,7 @@ static int cert_fingerprint(struct dtls_cert *c)
 
 static int cert_ctx(struct dtls_cert *c)
 {
+    static char groups[] = "X25519:P-256:P-384"; /* the macro casts away const */
     SSL_CTX *ctx = SSL_CTX_new(DTLS_method());
 
     if (!ctx)
@@ -173,7 +174,7 @@ static int cert_ctx(struct dtls_cert *c)
     if (!SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) ||
         !SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION) ||
         !SSL_CTX_set_cipher_list(ctx, "ECDHE:!aNULL:!eNULL:!3DES:!RC4") ||
-        !SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") ||
+        !SSL_CTX_set1_groups_list(ctx, groups) ||
         SSL_CTX_set_tlsext_use_srtp(ctx, DTLS_SRTP_PROFILES) != 0 ||
         SSL_CTX_use_certificate(ctx, c->crt) != 1 || SSL_CTX_use_PrivateKey(ctx, c->key) != 1)
         return -EIO;
@@ -445,7 +446,8 @@ int dtls_conn_feed(struct dtls_conn *d, const uint8_t *buf, size_t len, int64_t 
 {
     if (d->state == DTLS_FAILED)
         return -EPROTO;
-    if (d->state == DTLS_CLOSED || len == 0 || len > DTLS_FEED_MAX)
+    /* RFC 7983 §7: 20-63 is DTLS; anything else is not ours, whoever demultiplexed it. */
+    if (d->state == DTLS_CLOSED || len == 0 || len > DTLS_FEED_MAX || buf[0] < 20 || buf[0] > 63)
         return 0;
     if (d->start_us < 0)
         d->start_us = now_us;
