@@ -419,9 +419,27 @@ static void peer_cert(struct peer *pr)
     parse_hex(f + strlen("Fingerprint="), pr->fp, DTLS_FP_LEN, ':');
 }
 
-static void peer_spawn(struct peer *pr, const char *const *argv)
+/* openssl COMMAND ARGS... -dtls1_2, its certificate, and the SRTP exporter printed. */
+static void peer_spawn(struct peer *pr, const char *const *args)
 {
+    const char *argv[32] = {"openssl"};
+    const char *const tail[] = {"-dtls1_2",
+                                "-cert",
+                                pr->cert,
+                                "-key",
+                                pr->key,
+                                "-keymatexport",
+                                "EXTRACTOR-dtls_srtp",
+                                "-keymatexportlen",
+                                "60",
+                                NULL};
+    size_t n = 1;
     int in[2], out[2];
+
+    for (size_t i = 0; args[i] && n < 16; i++)
+        argv[n++] = args[i];
+    for (size_t i = 0; tail[i]; i++)
+        argv[n++] = tail[i];
 
     ck_assert_int_eq(pipe(in), 0);
     ck_assert_int_eq(pipe(out), 0);
@@ -561,6 +579,16 @@ static void srtp_with_peer_view(const struct dtls_conn *d, bool server, const ui
     srtp_across(&theirs, &ours);
 }
 
+/* The keys the peer printed are ours, mirrored, and SRTP works across the two views. */
+static void peer_agrees(const struct peer *pr, const struct dtls_conn *d, bool server)
+{
+    uint8_t km[60];
+
+    peer_keymat(pr, km);
+    assert_keys_match(d, server, km);
+    srtp_with_peer_view(d, server, km);
+}
+
 static int udp_socket(unsigned short *ret_port)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -581,36 +609,19 @@ START_TEST(test_openssl_s_client_against_server_role)
     struct dtls_conn *d;
     unsigned short port;
     char target[32];
-    uint8_t km[60];
     int fd = udp_socket(&port);
 
     peer_cert(&pr);
     ck_assert_int_eq(dtls_cert_new(&c), 0);
     ck_assert_int_eq(dtls_conn_new(c, true, pr.fp, &d), 0);
     snprintf(target, sizeof(target), "127.0.0.1:%u", port);
-    const char *argv[] = {"openssl",
-                          "s_client",
-                          "-dtls1_2",
-                          "-use_srtp",
-                          "SRTP_AES128_CM_SHA1_80",
-                          "-connect",
-                          target,
-                          "-cert",
-                          pr.cert,
-                          "-key",
-                          pr.key,
-                          "-keymatexport",
-                          "EXTRACTOR-dtls_srtp",
-                          "-keymatexportlen",
-                          "60",
-                          NULL};
+    const char *argv[] = {"s_client", "-use_srtp", "SRTP_AES128_CM_SHA1_80",
+                          "-connect", target,      NULL};
     peer_spawn(&pr, argv);
     pump(d, fd, &pr);
     ck_assert_msg(dtls_conn_state(d) == DTLS_CLOSED, "state %d (%s), s_client said:\n%s",
                   dtls_conn_state(d), dtls_conn_error(d), pr.text);
-    peer_keymat(&pr, km);
-    assert_keys_match(d, true, km);
-    srtp_with_peer_view(d, true, km);
+    peer_agrees(&pr, d, true);
     peer_stop(&pr);
     close(fd);
     dtls_conn_free(d);
@@ -645,30 +656,12 @@ START_TEST(test_openssl_s_server_against_client_role)
     struct dtls_conn *d;
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     unsigned short port;
-    uint8_t km[60];
     int fd = udp_socket(&port);
 
     peer_cert(&pr);
-    const char *argv[] = {"openssl",
-                          "s_server",
-                          "-dtls1_2",
-                          "-accept",
-                          "127.0.0.1:0",
-                          "-use_srtp",
-                          "SRTP_AES128_CM_SHA1_80",
-                          "-cert",
-                          pr.cert,
-                          "-key",
-                          pr.key,
-                          "-verify",
-                          "1",
-                          "-naccept",
-                          "1",
-                          "-keymatexport",
-                          "EXTRACTOR-dtls_srtp",
-                          "-keymatexportlen",
-                          "60",
-                          NULL};
+    const char *argv[] = {
+        "s_server", "-accept", "127.0.0.1:0", "-use_srtp", "SRTP_AES128_CM_SHA1_80",
+        "-verify",  "1",       "-naccept",    "1",         NULL};
     peer_spawn(&pr, argv);
     to.sin_port = htons(peer_accept_port(&pr));
     ck_assert_int_eq(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
@@ -680,9 +673,7 @@ START_TEST(test_openssl_s_server_against_client_role)
     ck_assert_msg(dtls_conn_state(d) == DTLS_CONNECTED || dtls_conn_state(d) == DTLS_CLOSED,
                   "state %d (%s), s_server said:\n%s", dtls_conn_state(d), dtls_conn_error(d),
                   pr.text);
-    peer_keymat(&pr, km);
-    assert_keys_match(d, false, km);
-    srtp_with_peer_view(d, false, km);
+    peer_agrees(&pr, d, false);
     peer_stop(&pr);
     close(fd);
     dtls_conn_free(d);
