@@ -150,6 +150,8 @@ START_TEST(test_handshake_in_memory_exports_mirrored_keys)
 }
 END_TEST
 
+static void parse_hex(const char *s, uint8_t *out, size_t n, char sep);
+
 /* ---- SRTP and SRTCP ----------------------------------------------------------------------- */
 
 /* An Opus packet as a browser sends it: PT 111, one-byte header extension (RFC 8285) with
@@ -239,6 +241,61 @@ START_TEST(test_srtp_gcm_round_trips_and_refuses_tamper_and_replay)
     srtp_across(&ck, &sk);
     srtp_across(&sk, &ck);
     pair_free(&p);
+}
+END_TEST
+
+static void to_hex(const uint8_t *b, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+/* Our CM profile against RFC 3711 written again in Python (tests/fixtures/srtp_cm_ref.py, which
+ * first checks itself against the key derivation vectors of Appendix B.3): the same packet
+ * protected by both is the same bytes, and ours unprotects theirs. The keys are B.3's. */
+START_TEST(test_srtp_cm_matches_an_rfc3711_reference)
+{
+    struct dtls_srtp_keys k = {
+        .profile = SRTP_PROFILE_AES128_CM_SHA1_80, .key_len = 16, .salt_len = 14};
+    static const uint8_t key[16] = {0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0,
+                                    0xd6, 0x4f, 0xa3, 0x2c, 0x06, 0xde, 0x41, 0x39};
+    static const uint8_t salt[14] = {0x0e, 0xc6, 0x75, 0xad, 0x49, 0x8a, 0xfe,
+                                     0xeb, 0xb6, 0x96, 0x0b, 0x3a, 0xab, 0xe6};
+    /* PCMU, one CSRC, 40 bytes of payload */
+    uint8_t plain[56] = {0x81, 0x00, 0x1f, 0x40, 0x00, 0x00, 0xa0, 0x00,
+                         0x12, 0x34, 0x56, 0x78, 0x0a, 0x0b, 0x0c, 0x0d};
+    uint8_t buf[128], ref[128];
+    char key_hex[33], salt_hex[29], pkt_hex[113], ours[257], theirs[512];
+    size_t len = sizeof(plain);
+    struct srtp_ctx *out, *in;
+
+    for (size_t i = 16; i < sizeof(plain); i++)
+        plain[i] = (uint8_t)(0xff - 3 * i);
+    memcpy(k.local_key, key, 16);
+    memcpy(k.remote_key, key, 16);
+    memcpy(k.local_salt, salt, 14);
+    memcpy(k.remote_salt, salt, 14);
+    to_hex(key, 16, key_hex);
+    to_hex(salt, 14, salt_hex);
+    to_hex(plain, sizeof(plain), pkt_hex);
+    const char *argv[] = {"python3", "tests/fixtures/srtp_cm_ref.py", key_hex, salt_hex, pkt_hex,
+                          NULL};
+    ck_assert_int_eq(th_run("/usr/bin/python3", argv, NULL, NULL, theirs, sizeof(theirs), NULL, 0),
+                     0);
+    theirs[strcspn(theirs, "\n")] = '\0';
+    ck_assert_int_eq(srtp_ctx_new(&k, true, &out), 0);
+    ck_assert_int_eq(srtp_ctx_new(&k, false, &in), 0);
+    memcpy(buf, plain, len);
+    ck_assert_int_eq(srtp_ctx_protect(out, buf, &len, sizeof(buf)), 0);
+    ck_assert_uint_eq(len, sizeof(plain) + 10);
+    to_hex(buf, len, ours);
+    ck_assert_str_eq(ours, theirs);
+    parse_hex(theirs, ref, len, 0);
+    ck_assert_int_eq(srtp_ctx_unprotect(in, ref, &len), 0);
+    ck_assert_uint_eq(len, sizeof(plain));
+    ck_assert_mem_eq(ref, plain, len);
+    srtp_ctx_free(out);
+    srtp_ctx_free(in);
 }
 END_TEST
 
@@ -382,6 +439,8 @@ static int hex_value(char c)
         return c - '0';
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
     return -1;
 }
 
@@ -691,6 +750,7 @@ Suite *webrtc_dtls_suite(void)
     tcase_add_test(mem, test_certificate_fingerprint_is_sha256_hex);
     tcase_add_test(mem, test_handshake_in_memory_exports_mirrored_keys);
     tcase_add_test(mem, test_srtp_gcm_round_trips_and_refuses_tamper_and_replay);
+    tcase_add_test(mem, test_srtp_cm_matches_an_rfc3711_reference);
     tcase_add_test(mem, test_srtp_refuses_bad_keys_and_short_packets);
     tcase_add_test(mem, test_wrong_fingerprint_fails_without_keys);
     tcase_add_test(mem, test_lost_first_flight_is_sent_again_on_timer);
