@@ -250,13 +250,13 @@ static void to_hex(const uint8_t *b, size_t n, char *out)
         snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-/* Our CM profile against RFC 3711 written again in Python (tests/fixtures/srtp_cm_ref.py, which
- * first checks itself against the key derivation vectors of Appendix B.3): the same packet
- * protected by both is the same bytes, and ours unprotects theirs. The keys are B.3's. */
-START_TEST(test_srtp_cm_matches_an_rfc3711_reference)
+/* Our profile against RFC 3711 / RFC 7714 written again in Python (tests/fixtures/srtp_ref.py,
+ * which first checks its key derivation against the vectors of RFC 3711 Appendix B.3): the same
+ * packet protected by both is the same bytes, and ours unprotects theirs. The keys are B.3's. */
+static void check_against_reference(enum srtp_profile profile)
 {
-    struct dtls_srtp_keys k = {
-        .profile = SRTP_PROFILE_AES128_CM_SHA1_80, .key_len = 16, .salt_len = 14};
+    bool gcm = profile == SRTP_PROFILE_AEAD_AES_128_GCM;
+    struct dtls_srtp_keys k = {.profile = profile, .key_len = 16, .salt_len = gcm ? 12 : 14};
     static const uint8_t key[16] = {0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0,
                                     0xd6, 0x4f, 0xa3, 0x2c, 0x06, 0xde, 0x41, 0x39};
     static const uint8_t salt[14] = {0x0e, 0xc6, 0x75, 0xad, 0x49, 0x8a, 0xfe,
@@ -273,13 +273,14 @@ START_TEST(test_srtp_cm_matches_an_rfc3711_reference)
         plain[i] = (uint8_t)(0xff - 3 * i);
     memcpy(k.local_key, key, 16);
     memcpy(k.remote_key, key, 16);
-    memcpy(k.local_salt, salt, 14);
-    memcpy(k.remote_salt, salt, 14);
+    memcpy(k.local_salt, salt, k.salt_len);
+    memcpy(k.remote_salt, salt, k.salt_len);
     to_hex(key, 16, key_hex);
-    to_hex(salt, 14, salt_hex);
+    to_hex(salt, k.salt_len, salt_hex);
     to_hex(plain, sizeof(plain), pkt_hex);
-    const char *argv[] = {"python3", "tests/fixtures/srtp_cm_ref.py", key_hex, salt_hex, pkt_hex,
-                          NULL};
+    const char *argv[] = {
+        "python3", "tests/fixtures/srtp_ref.py", gcm ? "gcm" : "cm", key_hex, salt_hex, pkt_hex,
+        NULL};
     ck_assert_int_eq(th_run("/usr/bin/python3", argv, NULL, NULL, theirs, sizeof(theirs), NULL, 0),
                      0);
     theirs[strcspn(theirs, "\n")] = '\0';
@@ -287,7 +288,7 @@ START_TEST(test_srtp_cm_matches_an_rfc3711_reference)
     ck_assert_int_eq(srtp_ctx_new(&k, false, &in), 0);
     memcpy(buf, plain, len);
     ck_assert_int_eq(srtp_ctx_protect(out, buf, &len, sizeof(buf)), 0);
-    ck_assert_uint_eq(len, sizeof(plain) + 10);
+    ck_assert_uint_eq(len, sizeof(plain) + (gcm ? 16 : 10));
     to_hex(buf, len, ours);
     ck_assert_str_eq(ours, theirs);
     parse_hex(theirs, ref, len, 0);
@@ -296,6 +297,12 @@ START_TEST(test_srtp_cm_matches_an_rfc3711_reference)
     ck_assert_mem_eq(ref, plain, len);
     srtp_ctx_free(out);
     srtp_ctx_free(in);
+}
+
+START_TEST(test_srtp_both_profiles_match_an_rfc_reference)
+{
+    check_against_reference(SRTP_PROFILE_AES128_CM_SHA1_80);
+    check_against_reference(SRTP_PROFILE_AEAD_AES_128_GCM);
 }
 END_TEST
 
@@ -750,7 +757,7 @@ Suite *webrtc_dtls_suite(void)
     tcase_add_test(mem, test_certificate_fingerprint_is_sha256_hex);
     tcase_add_test(mem, test_handshake_in_memory_exports_mirrored_keys);
     tcase_add_test(mem, test_srtp_gcm_round_trips_and_refuses_tamper_and_replay);
-    tcase_add_test(mem, test_srtp_cm_matches_an_rfc3711_reference);
+    tcase_add_test(mem, test_srtp_both_profiles_match_an_rfc_reference);
     tcase_add_test(mem, test_srtp_refuses_bad_keys_and_short_packets);
     tcase_add_test(mem, test_wrong_fingerprint_fails_without_keys);
     tcase_add_test(mem, test_lost_first_flight_is_sent_again_on_timer);
