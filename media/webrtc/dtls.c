@@ -184,7 +184,6 @@ static int cert_ctx(struct dtls_cert *c)
      * so no cookie exchange; one connection per SSL, so no session resumption. */
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
-    SSL_CTX_set_read_ahead(ctx, 1);
     return 0;
 }
 
@@ -414,7 +413,7 @@ static void step_connected(struct dtls_conn *d)
     uint8_t sink[2048];
     int r, e, n;
 
-    for (n = 0; n < 4; n++) {
+    for (n = 0; n < 16; n++) { /* the records of one datagram */
         ERR_clear_error();
         r = SSL_read(d->ssl, sink, sizeof(sink));
         if (r > 0)
