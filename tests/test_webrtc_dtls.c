@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "media/webrtc/dtls.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -440,27 +442,18 @@ struct peer {
     size_t len;
 };
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* n bytes from hex, with 'sep' between bytes or not (sep 0). */
+/* n bytes from hex, with 'sep' between bytes or not (sep 0), as OpenSSL reads it. */
 static void parse_hex(const char *s, uint8_t *out, size_t n, char sep)
 {
-    for (size_t i = 0; i < n; i++) {
-        int hi = hex_value(s[0]), lo = hex_value(s[1]);
+    char tmp[256];
+    size_t chars = sep ? 3 * n - 1 : 2 * n, got = 0;
 
-        ck_assert_msg(hi >= 0 && lo >= 0, "not hex: %.8s", s);
-        out[i] = (uint8_t)(hi << 4 | lo);
-        s += sep ? 3 : 2;
-    }
+    ck_assert_uint_lt(chars, sizeof(tmp));
+    ck_assert_uint_ge(strnlen(s, chars), chars);
+    memcpy(tmp, s, chars);
+    tmp[chars] = '\0';
+    ck_assert_msg(OPENSSL_hexstr2buf_ex(out, n, &got, tmp, sep) == 1 && got == n, "not hex: %s",
+                  tmp);
 }
 
 /* A certificate made by openssl req, and its fingerprint as openssl x509 prints it. */
