@@ -57,7 +57,8 @@ enum dtls_state dtls_conn_state(const struct dtls_conn *d);
 /* Why it failed, as an administrator reads it: "certificate does not match the fingerprint in
  * the SDP", "handshake timeout", "no SRTP profile in common", or OpenSSL's reason. "" if none. */
 const char *dtls_conn_error(const struct dtls_conn *d);
-/* The keys, once DTLS_CONNECTED (RFC 5764 §4.2). Returns 0 or -EAGAIN. */
+/* The keys, once DTLS_CONNECTED (RFC 5764 §4.2), and still after a close_notify (DTLS_CLOSED).
+ * Returns 0 or -EAGAIN (never connected). */
 int dtls_conn_srtp_keys(const struct dtls_conn *d, struct dtls_srtp_keys *ret);
 
 /* ---- SRTP and SRTCP (libsrtp2) ----------------------------------------------------------- */
