@@ -158,6 +158,7 @@ test:
 	$(MAKE) check-suites VARIANT=rel
 	$(MAKE) check-suites VARIANT=asan
 	scripts/test-clients.sh build/rel/callbridged
+	scripts/test-webrtc.sh build/rel/callbridged
 	$(MAKE) fuzz FUZZ_SECONDS=5
 	@for v in rel asan; do echo "== cb-tests [$$v]"; cat build/$$v/test-summary.txt; done
 
@@ -209,10 +210,10 @@ bench:
 	scripts/bench/auth.sh build/rel
 
 format:
-	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
+	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
+	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 # The one-way module rules (scripts/check-includes.sh; known exceptions in
 # scripts/check-includes.allow), then cppcheck.

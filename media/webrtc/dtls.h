@@ -41,7 +41,7 @@ struct dtls_conn; /* opaque */
  * SDP (DTLS_FP_LEN bytes). Returns 0 or -ENOMEM. */
 int dtls_conn_new(const struct dtls_cert *c, bool server, const uint8_t *remote_fp,
                   struct dtls_conn **ret);
-void dtls_conn_free(struct dtls_conn *d); /* NULL is a no-op */
+void dtls_conn_free(struct dtls_conn *d);                 /* NULL is a no-op */
 int dtls_conn_start(struct dtls_conn *d, int64_t now_us); /* client: the ClientHello */
 /* A datagram that arrived (RFC 7983: first byte 20-63). Returns 0, or -EPROTO once the
  * handshake failed (dtls_conn_error says why). Application data and alerts are handled; a
