@@ -3,12 +3,22 @@
  * an ice-lite offer on 127.0.0.1 (captured 2026-11-30; Chromium took our answer to the first and
  * then nominated with the second), checks built attribute by attribute as the RFC 5769 vector
  * is, and every refusal. Each answer is read back the way the browser reads it: stun_decode,
- * MESSAGE-INTEGRITY with the password the browser knows from our offer, FINGERPRINT. No
- * sockets. */
+ * MESSAGE-INTEGRITY with the password the browser knows from our offer, FINGERPRINT. The
+ * last test (tag "net") has headless Chromium answer an ice-lite offer on a loopback socket
+ * and checks it nominates the pair after our answers: the real peer. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "tests/helpers.h"
+#include "tests/skip.h"
 #include "tests/suites.h"
 #include "turnclient/stun.h"
 #include "turnclient/turnclient.h"
@@ -53,27 +63,22 @@ static void set_creds(struct ice_lite *ice, const char *lu, const char *lp, cons
     strcpy(ice->remote_pwd, "remote-password-unused-here");
 }
 
-static struct sockaddr_storage v4(const char *ip, unsigned port)
+/* An IPv4 or IPv6 address and port, by the text's form. */
+static struct sockaddr_storage addr(const char *ip, unsigned port)
 {
     struct sockaddr_storage ss;
     struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-
-    memset(&ss, 0, sizeof(ss));
-    in->sin_family = AF_INET;
-    in->sin_port = htons((uint16_t)port);
-    ck_assert_int_eq(inet_pton(AF_INET, ip, &in->sin_addr), 1);
-    return ss;
-}
-
-static struct sockaddr_storage v6(const char *ip, unsigned port)
-{
-    struct sockaddr_storage ss;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 
     memset(&ss, 0, sizeof(ss));
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons((uint16_t)port);
-    ck_assert_int_eq(inet_pton(AF_INET6, ip, &in6->sin6_addr), 1);
+    if (inet_pton(AF_INET, ip, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)port);
+    } else {
+        ck_assert_int_eq(inet_pton(AF_INET6, ip, &in6->sin6_addr), 1);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+    }
     return ss;
 }
 
@@ -99,7 +104,7 @@ static int read_reply(const uint8_t *reply, size_t len, const uint8_t *req, cons
 START_TEST(test_rfc5769_request_from_a_controlled_agent_gets_487)
 {
     struct ice_lite ice;
-    struct sockaddr_storage peer = v4("192.0.2.1", 32853);
+    struct sockaddr_storage peer = addr("192.0.2.1", 32853);
     uint8_t out[512];
     size_t n = 0;
     struct stun_msg r;
@@ -179,8 +184,8 @@ static enum ice_verdict run(struct ice_lite *ice, const struct check *c,
 START_TEST(test_controlling_check_answered_with_rfc5769_mapped_address)
 {
     struct ice_lite ice;
-    struct sockaddr_storage p4 = v4("192.0.2.1", 32853);
-    struct sockaddr_storage p6 = v6("2001:db8:1234:5678:11:2233:4455:6677", 32853);
+    struct sockaddr_storage p4 = addr("192.0.2.1", 32853);
+    struct sockaddr_storage p6 = addr("2001:db8:1234:5678:11:2233:4455:6677", 32853);
     struct check c = good();
     uint8_t req[512], out[512];
     size_t n = 0;
@@ -205,7 +210,7 @@ END_TEST
 START_TEST(test_chrome_checks_answered_and_nomination_kept)
 {
     struct ice_lite ice;
-    struct sockaddr_storage peer = v4("127.0.0.1", 59429);
+    struct sockaddr_storage peer = addr("127.0.0.1", 59429);
     uint8_t out[512];
     size_t n = 0;
     struct stun_msg r;
@@ -244,7 +249,7 @@ END_TEST
 static void refused(const struct check *c, enum ice_verdict v, int code, bool signed_)
 {
     struct ice_lite ice;
-    struct sockaddr_storage peer = v4("198.51.100.7", 40000);
+    struct sockaddr_storage peer = addr("198.51.100.7", 40000);
     uint8_t req[512], out[512];
     size_t n = 0;
     struct stun_msg r;
@@ -306,7 +311,7 @@ END_TEST
 START_TEST(test_420_lists_the_unknown_attribute)
 {
     struct ice_lite ice;
-    struct sockaddr_storage peer = v4("198.51.100.7", 40000);
+    struct sockaddr_storage peer = addr("198.51.100.7", 40000);
     struct check c = good();
     uint8_t req[512], out[512];
     size_t n = 0;
@@ -324,7 +329,7 @@ END_TEST
 START_TEST(test_truncations_and_bit_flips_never_succeed)
 {
     struct ice_lite ice;
-    struct sockaddr_storage peer = v4("127.0.0.1", 59429);
+    struct sockaddr_storage peer = addr("127.0.0.1", 59429);
     uint8_t buf[sizeof(chrome_nominate)], out[512];
     size_t n = 0;
 
@@ -348,7 +353,7 @@ END_TEST
 START_TEST(test_latest_nomination_selects_and_refusals_keep_state)
 {
     struct ice_lite ice;
-    struct sockaddr_storage a = v4("203.0.113.5", 50000), b = v6("2001:db8::9", 50001);
+    struct sockaddr_storage a = addr("203.0.113.5", 50000), b = addr("2001:db8::9", 50001);
     struct check c = good(), bad = good();
     uint8_t req[512], out[512];
     size_t n = 0;
@@ -381,7 +386,7 @@ END_TEST
 START_TEST(test_reply_buffer_below_256_is_refused)
 {
     struct ice_lite ice;
-    struct sockaddr_storage peer = v4("127.0.0.1", 59429);
+    struct sockaddr_storage peer = addr("127.0.0.1", 59429);
     uint8_t out[255];
     size_t n = 0;
 
@@ -420,6 +425,122 @@ START_TEST(test_init_draws_fresh_credentials)
 }
 END_TEST
 
+/* The page: Chromium answers an offer of one audio section whose only candidate is our
+ * socket, with our fresh credentials (the fingerprint is never reached: no DTLS here). */
+static void write_page(const char *path, const struct ice_lite *ice, unsigned port)
+{
+    FILE *f = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fprintf(f,
+            "<script>(async()=>{const pc=new RTCPeerConnection();"
+            "await pc.setRemoteDescription({type:'offer',sdp:'v=0\\r\\no=- 1 2 IN IP4 127.0.0.1"
+            "\\r\\ns=-\\r\\nt=0 0\\r\\na=ice-lite\\r\\na=group:BUNDLE 0\\r\\n"
+            "m=audio %u UDP/TLS/RTP/SAVPF 111\\r\\nc=IN IP4 127.0.0.1\\r\\n"
+            "a=candidate:1 1 udp 2130706431 127.0.0.1 %u typ host\\r\\n"
+            "a=ice-ufrag:%s\\r\\na=ice-pwd:%s\\r\\na=fingerprint:sha-256 9A:3F:2C:11:7B:8E:D4:"
+            "55:6A:01:C2:9F:EE:43:70:1D:8B:26:5C:90:AB:3E:17:F4:62:D8:0C:A9:5E:B1:74:23\\r\\n"
+            "a=setup:actpass\\r\\na=mid:0\\r\\na=sendrecv\\r\\na=rtcp-mux\\r\\n"
+            "a=rtpmap:111 opus/48000/2\\r\\n'});"
+            "await pc.setLocalDescription(await pc.createAnswer());})();</script>\n",
+            port, port, ice->local_ufrag, ice->local_pwd);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static pid_t start_chromium(const char *dir, const char *page)
+{
+    char profile[128], url[128];
+    pid_t pid;
+
+    (void)snprintf(profile, sizeof(profile), "--user-data-dir=%s/profile", dir);
+    (void)snprintf(url, sizeof(url), "file://%s", page);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+
+        (void)setpgid(0, 0); /* its renderers too go when the group is stopped */
+        (void)dup2(null, 1);
+        (void)dup2(null, 2);
+        execl("/usr/lib/chromium/chromium", "chromium", "--headless=new", "--no-sandbox",
+              "--disable-gpu", "--allow-loopback-in-peer-connection", profile, url, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void stop_chromium(pid_t pid, const char *dir)
+{
+    const char *rm[] = {"rm", "-rf", dir, NULL};
+    char out[256];
+    int status;
+
+    (void)kill(-pid, SIGTERM);
+    (void)waitpid(pid, &status, 0);
+    (void)kill(-pid, SIGKILL); /* stragglers of the group */
+    (void)th_run("/bin/rm", rm, NULL, NULL, out, sizeof(out), NULL, 0);
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Answers what arrives on fd until the browser nominates or deadline passes. */
+static void answer_until_nominated(int fd, struct ice_lite *ice, int64_t deadline)
+{
+    while (!ice->nominated && now_us() < deadline) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        struct sockaddr_storage from;
+        socklen_t fl = sizeof(from);
+        uint8_t in[1500], out[512];
+        size_t n = 0;
+        ssize_t got;
+
+        if (poll(&pfd, 1, 200) <= 0)
+            continue;
+        got = recvfrom(fd, in, sizeof(in), 0, (struct sockaddr *)&from, &fl);
+        if (got > 0 && ice_lite_on_stun(ice, in, (size_t)got, (struct sockaddr *)&from, now_us(),
+                                        out, sizeof(out), &n) != ICE_IGNORE)
+            (void)sendto(fd, out, n, 0, (struct sockaddr *)&from, fl);
+    }
+}
+
+START_TEST(test_chromium_nominates_after_our_answers)
+{
+    struct ice_lite ice;
+    struct sockaddr_storage me = addr("127.0.0.1", 0);
+    socklen_t ml = sizeof(struct sockaddr_in);
+    char dir[64], page[96];
+    int fd;
+    pid_t pid;
+
+    if (access("/usr/lib/chromium/chromium", X_OK) != 0) {
+        th_skip_missing_dep("chromium");
+        return;
+    }
+    ck_assert_int_eq(ice_lite_init(&ice), 0);
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&me, ml), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&me, &ml), 0);
+    th_tmpdir(dir);
+    (void)snprintf(page, sizeof(page), "%s/join.html", dir);
+    write_page(page, &ice, ntohs(((struct sockaddr_in *)&me)->sin_port));
+    pid = start_chromium(dir, page);
+    answer_until_nominated(fd, &ice, now_us() + 30 * 1000000);
+    stop_chromium(pid, dir);
+    (void)close(fd);
+    ck_assert_msg(ice.nominated, "no nomination: %lu valid, %lu refused", (unsigned long)ice.valid,
+                  (unsigned long)ice.refused);
+    ck_assert_uint_ge(ice.valid, 2); /* at least the check, then the nomination */
+    ck_assert_int_eq(ice.selected.ss_family, AF_INET);
+}
+END_TEST
+
 Suite *turn_ice_suite(void)
 {
     Suite *s = suite_create("turn_ice");
@@ -434,6 +555,11 @@ Suite *turn_ice_suite(void)
     tcase_add_test(tc, test_latest_nomination_selects_and_refusals_keep_state);
     tcase_add_test(tc, test_reply_buffer_below_256_is_refused);
     tcase_add_test(tc, test_init_draws_fresh_credentials);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("chromium");
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_chromium_nominates_after_our_answers);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -141,6 +141,18 @@ static void set_bytes(struct stun_bytes *b, const uint8_t *v, size_t len)
     }
 }
 
+/* A 4-byte attribute read unless one of its type was already read. */
+static int read_u32_once(bool *has, uint32_t *value, const uint8_t *v, size_t len)
+{
+    if (len != 4)
+        return -EINVAL;
+    if (!*has) {
+        *has = true;
+        *value = get32(v);
+    }
+    return 0;
+}
+
 /* ICE-CONTROLLED / ICE-CONTROLLING: an 8-byte tie-breaker (RFC 8445 §16.1). Both may appear in
  * one (broken) request; the role checks then see both flags, the first one's tie-breaker. */
 static int read_role(struct stun_msg *m, bool *has, const uint8_t *v, size_t len)
@@ -196,13 +208,7 @@ static int read_attr(struct stun_msg *m, uint16_t type, const uint8_t *v, size_t
         }
         return 0;
     case STUN_ATTR_LIFETIME:
-        if (len != 4)
-            return -EINVAL;
-        if (!m->has_lifetime) {
-            m->has_lifetime = true;
-            m->lifetime = get32(v);
-        }
-        return 0;
+        return read_u32_once(&m->has_lifetime, &m->lifetime, v, len);
     case STUN_ATTR_CHANNEL_NUMBER:
         if (len != 4)
             return -EINVAL;
@@ -245,13 +251,7 @@ static int read_attr(struct stun_msg *m, uint16_t type, const uint8_t *v, size_t
         m->password_algorithm = get16(v);
         return 0;
     case STUN_ATTR_PRIORITY:
-        if (len != 4)
-            return -EINVAL;
-        if (!m->has_priority) {
-            m->has_priority = true;
-            m->priority = get32(v);
-        }
-        return 0;
+        return read_u32_once(&m->has_priority, &m->priority, v, len);
     case STUN_ATTR_USE_CANDIDATE:
         m->use_candidate = true;
         return len == 0 ? 0 : -EINVAL;
