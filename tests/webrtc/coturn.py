@@ -69,13 +69,14 @@ def stun_binding_ok(port, timeout=0.5):
 
 
 class Coturn:
-    def __init__(self, start_timeout=10.0, verbose=False):
+    def __init__(self, start_timeout=10.0, verbose=False, relay_ip="127.0.0.1"):
+        """relay_ip: the address coturn relays from (the benchmark's Janus is on a veth)."""
         self.dir = tempfile.mkdtemp(prefix="cb-coturn.")
         self.log = os.path.join(self.dir, "turn.log")
         self.port = free_port()
         self.min_port = free_range(RELAY_PORTS)
         self.proc = None
-        args = [TURNSERVER, "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+        args = [TURNSERVER, "-n", "--listening-ip=127.0.0.1", "--relay-ip=" + relay_ip,
                 "--listening-port", str(self.port),
                 "--min-port", str(self.min_port),
                 "--max-port", str(self.min_port + RELAY_PORTS - 1),

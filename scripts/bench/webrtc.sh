@@ -1,0 +1,16 @@
+#!/bin/sh
+# make bench, part 6: callbridged as a WebRTC meeting server (issue 14's benchmark), next to Janus
+# with the same headless Chromium media in the same run: CPU per RTP packet (Janus' echotest, our
+# 2-party and 5-party calls, the ratio, perf of our media thread), join time (median of 5), and
+# capacity (TODO until scripts/bench/rtcpeer.c exists). scripts/bench/webrtc.py does the work; it
+# needs root for its network namespace (Janus offers no 127.0.0.1 candidate) and prints, never
+# asserts on, the figures.
+# Usage: scripts/bench/webrtc.sh build/rel
+set -eu
+
+bin=${1:?usage: $0 build/VARIANT}
+if [ "$(id -u)" -ne 0 ]; then
+    echo "bench webrtc: skipped (needs root for ip netns)"
+    exit 0
+fi
+exec /usr/bin/python3 "$(dirname "$0")/webrtc.py" "$bin/callbridged"
