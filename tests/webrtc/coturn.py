@@ -8,7 +8,6 @@ temporary directory that stop() removes.
 import os
 import random
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -106,13 +105,7 @@ class Coturn:
 
     def stop(self):
         """Stops coturn by its PID (SIGTERM, then SIGKILL) and removes its directory."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        harness.stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):

@@ -1,6 +1,9 @@
 """What the WebRTC test scripts share: one printed line per assertion, the count of failures and
-the exit status it makes (0 pass, 1 fail), and the last lines of a log file for a failure report.
+the exit status it makes (0 pass, 1 fail), the last lines of a log file for a failure report, and
+stopping a server they started by its PID.
 """
+
+import subprocess
 
 
 class Failed(Exception):
@@ -37,3 +40,14 @@ def tail(path, lines=30):
             return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
     except OSError as e:
         return "(%s: %s)" % (path, e.strerror)
+
+
+def stop_process(proc, grace=5.0):
+    """SIGTERM to the Popen 'proc' if it still runs, SIGKILL after 'grace' s; reaps it."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
