@@ -243,7 +243,7 @@ def leg_packets(daemon):
     return total, lost
 
 
-def open_guests(res, browsers, daemon, space, n, first=1):
+def open_guests(res, browsers, daemon, space, n):
     """n guests joined and decoding every other one's video: [(name, tab, leg)]."""
     joined = join_test.join_all(res, browsers, daemon, space, n)
     for name, tab, leg in joined:
