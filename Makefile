@@ -202,7 +202,7 @@ soak:
 
 bench:
 	scripts/install-deps.sh bench
-	$(MAKE) build/rel/callbridged build/rel/bench-minimal build/rel/bench-stall build/rel/bench-prober build/rel/bench-cospaces build/rel/bench-media
+	$(MAKE) build/rel/callbridged build/rel/bench-minimal build/rel/bench-stall build/rel/bench-prober build/rel/bench-cospaces build/rel/bench-media $(if $(wildcard scripts/bench/rtcpeer.c),build/rel/rtcpeer)
 	scripts/bench/bench.sh build/rel
 	scripts/bench/prober.sh build/rel
 	scripts/bench/cospaces.sh build/rel

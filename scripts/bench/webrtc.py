@@ -13,7 +13,9 @@ rx packetsReceived plus tx packetsSent from GET /api/v1/callLegs/<id>). It print
 and ours/Janus, then `perf record` of the media thread in the 5-party call: what dominates ours.
 Part 2, join time: a guest joins a space where one guest is, five times; from its page opening to
 its first decoded remote frame (join.js's cb.firstFrameMs), median and range.
-Part 3, capacity, needs scripts/bench/rtcpeer.c (not yet on main): a TODO printed.
+Part 3, capacity: rooms of 5 guests of the project's own client (build/<variant>/rtcpeer, from
+scripts/bench/rtcpeer.c; a TODO is printed while it is absent), 1 room, then 2, 4, ... until the
+loss the guests count by sequence number passes 0.1 %: streams forwarded, loss, RSS per leg.
 Nothing is asserted on time; exit 0 when every part ran, 1 when one could not.
 Usage: scripts/bench/webrtc.py path/to/callbridged
 """
@@ -46,6 +48,10 @@ WINDOW = 20.0  # seconds of CPU and packets per measurement
 SETTLE = 5.0  # seconds after media flows before a window starts (bandwidth ramp-up)
 JOINS = 5  # join-time samples
 PERF_SECONDS = 10
+CAP_ROOM = 5  # guests per room in the capacity part
+CAP_SECONDS = 15  # each step's guests stay this long (40 joining at once take seconds)
+CAP_STEPS = (1, 2, 4, 6, 8, 10, 12)  # rooms per step; a room forwards 40 streams (5 x 4 x 2)
+LOSS_LIMIT = 0.1  # %: the step that passes it is the last
 # join_test's waits are for 3 guests; 5 guests on this 2-core machine, shared, decode later
 join_test.MEDIA_TIMEOUT = 60.0
 JANUS = "/usr/bin/janus"
@@ -343,6 +349,83 @@ def join_times(res, browsers, daemon, space):
                                                        max(ms)), flush=True)
 
 
+def new_space(daemon):
+    """A coSpace with a callId and a secret (a room of the capacity part)."""
+    space = {"callId": str(100000000 + random.randrange(900000000)),
+             "secret": os.urandom(12).hex()}
+    daemon.create("/api/v1/coSpaces", dict(space, name="Capacity room",
+                                           uri="cap." + space["callId"]))
+    return space
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return next(int(x.split()[1]) for x in f if x.startswith("VmRSS:"))
+
+
+def run_rooms(peer, daemon, rooms):
+    """rooms rooms of CAP_ROOM rtcpeer guests for CAP_SECONDS: their JSON summaries and the
+    daemon's RSS growth while they were in."""
+    spaces = [new_space(daemon) for _ in range(rooms)]
+    rss0 = rss_kb(daemon.proc.pid)
+    procs = [subprocess.Popen([peer, "--url", daemon.url, "--call-id", sp["callId"], "--secret",
+                               sp["secret"], "--guests", str(CAP_ROOM), "--seconds",
+                               str(CAP_SECONDS), "--json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True) for sp in spaces]
+    time.sleep(CAP_SECONDS * 0.7)
+    grown = rss_kb(daemon.proc.pid) - rss0
+    guests = []
+    for p in procs:
+        try:
+            out = p.communicate(timeout=CAP_SECONDS + 60)[0]
+        except subprocess.TimeoutExpired:
+            harness.stop_process(p)
+            out = ""
+        guests += [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+    return guests, grown
+
+
+def capacity_part(res, path, work):
+    """Rooms of CAP_ROOM rtcpeer guests, more each step, until loss passes LOSS_LIMIT % (or
+    fewer than half the guests connect)."""
+    peer = os.path.join(os.path.dirname(path), "rtcpeer")
+    if not os.access(peer, os.X_OK):
+        print("capacity: TODO, needs %s (scripts/bench/rtcpeer.c; rooms of 5 until loss > "
+              "0.1 %%)" % peer)
+        return
+    # a relay each side per guest, and a step's relays may outlive it by their lifetime
+    coturn.RELAY_PORTS = 2 * CAP_ROOM * sum(CAP_STEPS) + 16
+    turn = daemon = None
+    try:
+        os.makedirs(work)
+        turn = coturn.Coturn()
+        daemon = join_test.Daemon(path, work)
+        join_test.set_up(res, daemon, turn)
+        for rooms in CAP_STEPS:
+            guests, grown = run_rooms(peer, daemon, rooms)
+            up = sum(1 for g in guests if g["connected"])
+            rx = [s for g in guests for s in g["received"]]
+            got, lost = sum(s["packets"] for s in rx), sum(s["lost"] for s in rx)
+            loss = 100.0 * lost / max(1, got + lost)
+            print("capacity: %d rooms of %d, %d guests connected, %d streams forwarded (received"
+                  " with packets), loss %.3f %%, RSS +%d kB while in (%.0f kB per leg)" % (
+                      rooms, CAP_ROOM, up, sum(1 for s in rx if s["packets"]), loss, grown,
+                      grown / max(1, rooms * CAP_ROOM)), flush=True)
+            ends = sorted({g["end"] for g in guests if not g["connected"]})
+            if up < rooms * CAP_ROOM:
+                print("capacity: %d guests did not connect: %s" % (rooms * CAP_ROOM - up, ends))
+            # a guest that does not connect is reported, not the limit: the limit is loss
+            if loss > LOSS_LIMIT or up < rooms * CAP_ROOM // 2:
+                break
+    except (join_test.Failed, RuntimeError, OSError, ValueError, KeyError) as e:
+        res.check(False, "capacity: %s: %s" % (type(e).__name__, e))
+    finally:
+        if daemon is not None:
+            daemon.stop()
+        if turn is not None:
+            turn.stop()
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__.split("\n")[-2])
@@ -350,7 +433,7 @@ def main():
     if not cdp.chromium_present() or not os.access(JANUS, os.X_OK):
         print("webrtc bench: skipped (needs %s and %s)" % (cdp.CHROMIUM, JANUS))
         return 0
-    parts = [Results("webrtc bench, %s" % p) for p in ("janus", "2-party", "5-party")]
+    parts = [Results("webrtc bench, %s" % p) for p in ("janus", "2-party", "5-party", "capacity")]
     work = tempfile.mkdtemp(prefix="cb-bench-webrtc.")
     try:
         print("load before: %s" % open("/proc/loadavg").read().strip())
@@ -361,7 +444,7 @@ def main():
         for name, us in (("2-party", two), ("5-party", five)):
             if janus and us:
                 print("ours/Janus, %s: %.2f (goal <= 1)" % (name, us / janus))
-        print("capacity: TODO, needs scripts/bench/rtcpeer.c (rooms of 5 until loss > 0.1 %)")
+        capacity_part(parts[3], sys.argv[1], os.path.join(work, "cap"))
         print("load after: %s" % open("/proc/loadavg").read().strip())
     finally:
         shutil.rmtree(work, ignore_errors=True)

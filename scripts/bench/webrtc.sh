@@ -2,9 +2,9 @@
 # make bench, part 6: callbridged as a WebRTC meeting server (issue 14's benchmark), next to Janus
 # with the same headless Chromium media in the same run: CPU per RTP packet (Janus' echotest, our
 # 2-party and 5-party calls, the ratio, perf of our media thread), join time (median of 5), and
-# capacity (TODO until scripts/bench/rtcpeer.c exists). scripts/bench/webrtc.py does the work; it
-# needs root for its network namespace (Janus offers no 127.0.0.1 candidate) and prints, never
-# asserts on, the figures.
+# capacity with build/rel/rtcpeer (a TODO while it is absent). scripts/bench/webrtc.py does the
+# work; it needs root for its network namespace (Janus offers no 127.0.0.1 candidate) and prints,
+# never asserts on, the figures.
 # Usage: scripts/bench/webrtc.sh build/rel
 set -eu
 
