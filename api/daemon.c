@@ -482,7 +482,8 @@ int api_daemon_run(const struct api_config *c)
         struct media_config mc = {.prober = api.prober,
                                   .log = {.fn = state_log, .userdata = &media_site},
                                   .rtc_signal = api_guest_signal,
-                                  .rtc_userdata = &api};
+                                  .rtc_userdata = &api,
+                                  .rtc_silence_s = c->guest_timeout_s};
 
         r = media_start(&mc, &api.media);
     }
