@@ -132,6 +132,13 @@ START_TEST(test_wrong_credentials_all_answer_the_same_403)
         th_resp_free(&r);
     }
     th_http_source = NULL;
+    {
+        static char metrics[65536];
+
+        ck_assert_int_eq(admin("GET", "/metrics", NULL, metrics, sizeof(metrics), NULL), 200);
+        ck_assert_msg(th_metric(metrics, "callbridge_guest_joins_total", "refused") >= 4, "%s",
+                      metrics);
+    }
 }
 END_TEST
 
@@ -251,6 +258,14 @@ START_TEST(test_a_guest_is_a_call_leg_with_an_offer)
     ck_assert_msg(strstr(body, "<remoteParty>Ada Lovelace</remoteParty>"), "%s", body);
     ck_assert_msg(strstr(body, "<subType>webApp</subType>"), "%s", body);
     ck_assert_msg(strstr(body, "<localCandidate>relay 127.0.0.1:"), "%s", body);
+    {
+        static char metrics[65536];
+
+        ck_assert_int_eq(admin("GET", "/metrics", NULL, metrics, sizeof(metrics), NULL), 200);
+        ck_assert_msg(th_metric(metrics, "callbridge_guests_active", NULL) >= 1, "%s", metrics);
+        ck_assert_msg(th_metric(metrics, "callbridge_guest_joins_total", "joined") >= 1, "%s",
+                      metrics);
+    }
     /* an answer that is not SDP: 400 naming the problem, and the leg is untouched */
     snprintf(json, sizeof(json), "{\"session\":\"%s\",\"sdp\":\"v=0\\r\\nnonsense\\r\\n\"}",
              session);

@@ -76,6 +76,7 @@ struct api_guests {
     pthread_t reaper;
     bool stopping, started;
     struct guest *list;
+    struct api_guest_counts counts; /* under lock; active is counted when read */
 };
 
 /* ---- sessions and their events (lock held) ------------------------------------------------ */
@@ -154,6 +155,12 @@ static void end_session(struct api_guests *g, struct guest *s, const char *reaso
 {
     if (s->ended)
         return;
+    if (strcmp(reason, "left") == 0)
+        g->counts.ended_left++;
+    else if (strcmp(reason, "dropped") == 0)
+        g->counts.ended_dropped++;
+    else
+        g->counts.ended_failed++;
     push(s, json_pack("{s:s, s:s, s:s, s:b}", "type", "end", "reason", reason, "detail", detail,
                       "reconnect", reconnect));
     s->ended = true;
@@ -261,6 +268,16 @@ void api_guests_free(struct api_guests *g)
     free(g);
 }
 
+void api_guests_counts(struct api_guests *g, struct api_guest_counts *ret)
+{
+    pthread_mutex_lock(&g->lock);
+    *ret = g->counts;
+    ret->active = 0;
+    for (struct guest *s = g->list; s; s = s->next)
+        ret->active += !s->ended;
+    pthread_mutex_unlock(&g->lock);
+}
+
 /* ---- replies ------------------------------------------------------------------------------ */
 
 static void reply_text(struct api_reply *reply, int status, char *text)
@@ -288,8 +305,11 @@ static void reply_error(struct api_reply *reply, int status, const char *error, 
     reply_json(reply, status, json_pack("{s:s, s:s}", "error", error, "message", message));
 }
 
-static void forbidden(struct api_reply *reply)
+static void forbidden(struct api_guests *g, struct api_reply *reply)
 {
+    pthread_mutex_lock(&g->lock);
+    g->counts.refused++;
+    pthread_mutex_unlock(&g->lock);
     reply_error(reply, 403, "forbidden",
                 "That meeting ID and passcode (or link) are not valid. Check them and try again.");
 }
@@ -425,6 +445,7 @@ static struct guest *open_session(struct api_guests *g, const char *call, const 
     pthread_mutex_lock(&g->lock);
     s->next = g->list;
     g->list = s;
+    g->counts.joined++;
     push_rosters(g, call);
     pthread_mutex_unlock(&g->lock);
     return s;
@@ -488,7 +509,7 @@ static void join(const struct api *api, struct store *st, const struct api_reque
     }
     r = call_id && *call_id ? store_match_call_id(st, call_id, &e) : -ENOENT;
     if (r == -ENOENT || (r == 0 && !admitted(&e, secret, passcode)))
-        forbidden(reply);
+        forbidden(api->guests, reply);
     else if (r < 0)
         reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
     else
