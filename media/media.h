@@ -114,6 +114,10 @@ int media_rtc_answer(struct media *m, const char *leg_id, const char *sdp, size_
  * permission on the leg's allocation. Same returns as media_rtc_answer. */
 int media_rtc_candidate(struct media *m, const char *leg_id, const char *cand, size_t len,
                         char *err, size_t errcap);
+/* What the browser said of its own side of ICE (a candidate error: its TURN server refused
+ * its credentials, or did not answer), kept for the reason the leg gives if ICE fails. Same
+ * returns as media_rtc_leg_add. */
+int media_rtc_note(struct media *m, const char *leg_id, const char *note);
 /* Releases the leg's allocation and forgets it. Thread-safe; -ENOENT when unknown. */
 int media_leg_remove(struct media *m, const char *leg_id);
 /* Copies the leg's status. Thread-safe; -ENOENT when unknown. */

@@ -62,6 +62,7 @@ enum media_cmd_kind {
     MEDIA_CMD_RTC_ADD,
     MEDIA_CMD_RTC_ANSWER,
     MEDIA_CMD_RTC_CANDIDATE,
+    MEDIA_CMD_RTC_NOTE,
     MEDIA_CMD_REMOVE,
     MEDIA_CMD_STOP
 };
@@ -71,9 +72,9 @@ struct media_cmd {
     enum media_cmd_kind kind;
     char call[40], leg[40];
     struct sockaddr_storage remote;
-    char name[64]; /* RTC_ADD: the guest's display name */
-    void *data;    /* RTC_ANSWER: a struct sdp_session, RTC_CANDIDATE: a struct sdp_candidate
-                    * (NULL: the end of them); freed with the command */
+    char name[160]; /* RTC_ADD: the guest's display name; RTC_NOTE: the note */
+    void *data;     /* RTC_ANSWER: a struct sdp_session, RTC_CANDIDATE: a struct sdp_candidate
+                     * (NULL: the end of them); freed with the command */
 };
 
 struct dtls_cert;

@@ -42,18 +42,29 @@ static void signal_guest(struct media_leg *l, enum media_rtc_signal kind, const 
 
 /* ---- public entry points (API threads): parse here, run on the media thread ---------------- */
 
-int media_rtc_leg_add(struct media *m, const char *call_id, const char *leg_id, const char *name)
+static int push_named(struct media *m, enum media_cmd_kind kind, const char *call_id,
+                      const char *leg_id, const char *text)
 {
     struct media_cmd *c = calloc(1, sizeof(*c));
 
     if (!c)
         return -ENOMEM;
-    c->kind = MEDIA_CMD_RTC_ADD;
+    c->kind = kind;
     snprintf(c->call, sizeof(c->call), "%s", call_id);
     snprintf(c->leg, sizeof(c->leg), "%s", leg_id);
-    snprintf(c->name, sizeof(c->name), "%s", name);
+    snprintf(c->name, sizeof(c->name), "%s", text);
     media_loop_push(m, c);
     return 0;
+}
+
+int media_rtc_leg_add(struct media *m, const char *call_id, const char *leg_id, const char *name)
+{
+    return push_named(m, MEDIA_CMD_RTC_ADD, call_id, leg_id, name);
+}
+
+int media_rtc_note(struct media *m, const char *leg_id, const char *note)
+{
+    return push_named(m, MEDIA_CMD_RTC_NOTE, "", leg_id, note);
 }
 
 /* What callbridged needs of an answer beyond it being SDP: ICE credentials, a SHA-256
@@ -273,7 +284,7 @@ int media_rtc_attach(struct media_leg *l, const struct media_cmd *c, int64_t now
     if (!r)
         return -ENOMEM;
     l->rtc = r;
-    snprintf(r->name, sizeof(r->name), "%s", c->name);
+    snprintf(r->name, sizeof(r->name), "%.63s", c->name);
     if (ice_lite_init(&r->ice) < 0)
         return -EIO;
     for (int k = 0; k < RTC__KINDS; k++) {
@@ -435,6 +446,8 @@ void media_rtc_command(struct media *m, struct media_cmd *c, int64_t now)
         return;
     if (c->kind == MEDIA_CMD_RTC_ANSWER)
         on_answer(l, c->data, now);
+    else if (c->kind == MEDIA_CMD_RTC_NOTE)
+        snprintf(l->rtc->note, sizeof(l->rtc->note), "%.119s", c->name);
     else if (c->data)
         permit(l, c->data, now);
 }
@@ -445,7 +458,7 @@ void media_rtc_housekeeping(struct media_leg *l, int64_t now)
 {
     struct media_rtc *r = l->rtc;
     unsigned silence = l->m->cfg.rtc_silence_s ? l->m->cfg.rtc_silence_s : SILENCE_DEFAULT_S;
-    char why[160];
+    char why[200];
 
     if (r->ended)
         return;
@@ -454,6 +467,8 @@ void media_rtc_housekeeping(struct media_leg *l, int64_t now)
             snprintf(why, sizeof(why), "timeout: no consent check and no media for %u s", silence);
         else if (r->ice.valid)
             snprintf(why, sizeof(why), "dtlsFailed: no DTLS handshake in %u s", silence);
+        else if (r->note[0])
+            snprintf(why, sizeof(why), "iceFailed: %s", r->note);
         else
             snprintf(why, sizeof(why), "iceFailed: no valid connectivity check in %u s%s", silence,
                      r->ice.refused ? " (checks came with wrong credentials)" : "");

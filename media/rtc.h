@@ -36,6 +36,7 @@ struct rtc_tx { /* what callbridged sends the guest of one kind */
 
 struct media_rtc {
     char name[64];
+    char note[120]; /* the browser's word on its ICE trouble (media_rtc_note) */
     struct ice_lite ice;
     struct dtls_conn *dtls;
     struct srtp_ctx *in, *out;

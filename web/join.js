@@ -190,6 +190,20 @@
             s.pendingCandidates.push(body);
     }
 
+    /* The TURN server's refusal (401: wrong credentials) or silence (701): the server keeps it
+     * for the reason it gives if ICE fails, as a CMS logs "ICE failure 4". A few per session. */
+    function onCandidateError(s, ev) {
+        s.candidateErrors = (s.candidateErrors || 0) + 1;
+        if (s.candidateErrors > 3)
+            return;
+        const body = {session: s.token, error: {code: ev.errorCode, text: String(ev.errorText || ''),
+            url: String(ev.url || '')}};
+        if (s.answered)
+            queuePost(s, '/meeting/api/candidate', body);
+        else
+            s.pendingCandidates.push(body);
+    }
+
     async function onOffer(s, sdp) {
         const pc = s.pc;
         await pc.setRemoteDescription({type: 'offer', sdp});
@@ -430,6 +444,7 @@
         });
         pc.ontrack = onTrack;
         pc.onicecandidate = (ev) => onCandidate(s, ev);
+        pc.onicecandidateerror = (ev) => onCandidateError(s, ev);
         pc.onconnectionstatechange = () => {
             if (session !== s || s.closed)
                 return;

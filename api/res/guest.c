@@ -630,6 +630,29 @@ out:
     json_decref(j);
 }
 
+/* The browser's icecandidateerror (its TURN server answered an error, or nothing), as a note
+ * for the leg's reason should ICE fail: what TAC's "ICE failure 4 (unauthorized - check
+ * credentials)" is on a CMS. */
+static void candidate_error(const struct api *api, const char *leg, json_t *e)
+{
+    json_int_t code = json_integer_value(json_object_get(e, "code"));
+    const char *url = json_string_value(json_object_get(e, "url"));
+    char note[120];
+    const char *what = code == 401   ? " (unauthorized - check credentials)"
+                       : code == 701 ? " (no answer: is its clientAddress reachable?)"
+                       : code == 403 ? " (forbidden)"
+                                     : "";
+
+    if (!json_is_integer(json_object_get(e, "code")) || code < 300 || code > 799)
+        return;
+    snprintf(note, sizeof(note), "the browser's TURN server%s%.50s answered %d%s", url ? " " : "",
+             url ? url : "", (int)code, what);
+    for (char *p = note; *p; p++) /* the URL is the browser's word: no control characters */
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    (void)media_rtc_note(api->media, leg, note);
+}
+
 static void candidate(const struct api *api, const struct api_request *req, struct api_reply *reply)
 {
     const char *token, *cand;
@@ -642,6 +665,11 @@ static void candidate(const struct api *api, const struct api_request *req, stru
     if (member(j, "session", TOKEN_LEN, &token, reply) < 0 ||
         member(j, "candidate", 1024, &cand, reply) < 0 || !session_leg(api, token, leg, reply))
         goto out;
+    if (json_is_object(json_object_get(j, "error"))) {
+        candidate_error(api, leg, json_object_get(j, "error"));
+        reply_json(reply, 200, json_object());
+        goto out;
+    }
     r = media_rtc_candidate(api->media, leg, cand ? cand : "", cand ? strlen(cand) : 0, err,
                             sizeof(err));
     if (r == -EINVAL)
