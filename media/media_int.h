@@ -111,13 +111,15 @@ void media_leg_housekeeping(struct media *m, int64_t now_us);
 struct media_call *media_call_join(struct media *m, const char *id, struct media_leg *l);
 void media_call_leave(struct media *m, struct media_leg *l);
 
-/* rtc.c: WebRTC legs (media/rtc.h has the rest). */
-void media_rtc_command(struct media *m, struct media_cmd *c, int64_t now_us);
+/* rtc.c: a command for WebRTC leg l (media/rtc.h has the rest). */
+void media_rtc_command(struct media_leg *l, const struct media_cmd *c, int64_t now_us);
 
 /* path.c: reads what is waiting on the leg's socket and forwards it. */
 void media_path_on_readable(struct media_leg *l, int64_t now_us);
-/* The address of an AF_INET or AF_INET6 sockaddr as text into host (cap >= INET6_ADDRSTRLEN),
- * its port into *ret_port; "" and 0 for another family. Returns host. */
+
+/* wire.c: addresses, and sending to a guest. The address of an AF_INET or AF_INET6 sockaddr as text
+ * into host (cap >= INET6_ADDRSTRLEN), its port into *ret_port; "" and 0 for another family.
+ * Returns host. */
 const char *media_addr_text(const void *sa, char *host, size_t cap, unsigned *ret_port);
 /* Same address and port. */
 bool media_same_address(const struct sockaddr_storage *a, const struct sockaddr *b);

@@ -29,7 +29,6 @@
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/calls.h"
-#include "api/res/guest.h"
 #include "api/res/matching.h"
 #include "api/res/parse.h"
 #include "api/res/registry.h"
@@ -168,8 +167,8 @@ static void drop_leg(const struct api *api, size_t i, const char *why)
 {
     struct api_calls *c = api->calls;
 
-    if (c->legs[i].webrtc && why)
-        api_guest_leg_ended(api, c->legs[i].id, why);
+    if (c->legs[i].webrtc && why && c->guest_dropped)
+        c->guest_dropped(c->guest_userdata, c->legs[i].id, why);
     if (c->legs[i].has_media && api->media) {
         (void)media_leg_remove(api->media, c->legs[i].id);
         c->media_legs--;

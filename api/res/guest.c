@@ -603,29 +603,45 @@ int api_guest_wait(const struct api *api, const char *wait_id, int64_t until_us,
     return r;
 }
 
-static void answer(const struct api *api, const struct api_request *req, struct api_reply *reply)
+/* The body of a joined guest's request: a JSON object whose "session" names a live session, whose
+ * leg is copied into leg[37]. NULL (with the reply filled) otherwise. */
+static json_t *session_body(const struct api *api, const struct api_request *req, char *leg,
+                            struct api_reply *reply)
 {
-    const char *token, *sdp;
-    char leg[STORE_ID_LEN + 1], err[200] = "";
     json_t *j = body_object(req, reply);
-    int r;
+    const char *token;
 
-    if (!j)
-        return;
-    if (member(j, "session", TOKEN_LEN, &token, reply) < 0 ||
-        member(j, "sdp", API_MAX_BODY, &sdp, reply) < 0 || !session_leg(api, token, leg, reply))
-        goto out;
-    if (!sdp) {
-        reply_error(reply, 400, "badSdp", "sdp: missing");
-        goto out;
-    }
-    r = media_rtc_answer(api->media, leg, sdp, strlen(sdp), err, sizeof(err));
+    if (j && member(j, "session", TOKEN_LEN, &token, reply) == 0 &&
+        session_leg(api, token, leg, reply))
+        return j;
+    json_decref(j);
+    return NULL;
+}
+
+/* What the media thread's parser said of an answer or a candidate. */
+static void reply_parsed(struct api_reply *reply, int r, const char *bad, const char *err)
+{
     if (r == -EINVAL || r == -E2BIG)
-        reply_error(reply, 400, "badSdp", err[0] ? err : "the SDP is too large");
+        reply_error(reply, 400, bad, err[0] ? err : "too large");
     else if (r < 0)
         reply_error(reply, 503, "unavailable", "out of memory");
     else
         reply_json(reply, 200, json_object());
+}
+
+static void answer(const struct api *api, const struct api_request *req, struct api_reply *reply)
+{
+    char leg[STORE_ID_LEN + 1], err[200] = "";
+    json_t *j = session_body(api, req, leg, reply);
+    const char *sdp;
+
+    if (!j || member(j, "sdp", API_MAX_BODY, &sdp, reply) < 0)
+        goto out;
+    if (!sdp)
+        reply_error(reply, 400, "badSdp", "sdp: missing");
+    else
+        reply_parsed(reply, media_rtc_answer(api->media, leg, sdp, strlen(sdp), err, sizeof(err)),
+                     "badSdp", err);
 out:
     json_decref(j);
 }
@@ -655,53 +671,41 @@ static void candidate_error(const struct api *api, const char *leg, json_t *e)
 
 static void candidate(const struct api *api, const struct api_request *req, struct api_reply *reply)
 {
-    const char *token, *cand;
     char leg[STORE_ID_LEN + 1], err[200] = "";
-    json_t *j = body_object(req, reply);
-    int r;
+    json_t *j = session_body(api, req, leg, reply);
+    const char *cand;
 
-    if (!j)
-        return;
-    if (member(j, "session", TOKEN_LEN, &token, reply) < 0 ||
-        member(j, "candidate", 1024, &cand, reply) < 0 || !session_leg(api, token, leg, reply))
+    if (!j || member(j, "candidate", 1024, &cand, reply) < 0)
         goto out;
     if (json_is_object(json_object_get(j, "error"))) {
         candidate_error(api, leg, json_object_get(j, "error"));
         reply_json(reply, 200, json_object());
-        goto out;
+    } else {
+        reply_parsed(reply,
+                     media_rtc_candidate(api->media, leg, cand ? cand : "", cand ? strlen(cand) : 0,
+                                         err, sizeof(err)),
+                     "badCandidate", err);
     }
-    r = media_rtc_candidate(api->media, leg, cand ? cand : "", cand ? strlen(cand) : 0, err,
-                            sizeof(err));
-    if (r == -EINVAL)
-        reply_error(reply, 400, "badCandidate", err);
-    else if (r < 0)
-        reply_error(reply, 503, "unavailable", "out of memory");
-    else
-        reply_json(reply, 200, json_object());
 out:
     json_decref(j);
 }
 
 static void leave(const struct api *api, const struct api_request *req, struct api_reply *reply)
 {
-    const char *token;
     char leg[STORE_ID_LEN + 1];
     struct guest *s;
-    json_t *j = body_object(req, reply);
+    json_t *j = session_body(api, req, leg, reply);
 
     if (!j)
         return;
-    if (member(j, "session", TOKEN_LEN, &token, reply) < 0 || !session_leg(api, token, leg, reply))
-        goto out;
     pthread_mutex_lock(&api->guests->lock);
-    s = by_token(api->guests, token);
+    s = by_leg(api->guests, leg);
     if (s)
         end_session(api->guests, s, "left", "You left the meeting.", false);
     pthread_mutex_unlock(&api->guests->lock);
     (void)api_calls_remove_leg(api, leg);
     api_log(BASE_LOG_INFO, "guest left: callLeg %s", leg);
     reply_json(reply, 200, json_object());
-out:
     json_decref(j);
 }
 
@@ -755,8 +759,9 @@ void api_guest_signal(void *userdata, const char *leg_id, enum media_rtc_signal 
         (void)api_calls_remove_leg(api, leg_id);
 }
 
-void api_guest_leg_ended(const struct api *api, const char *leg_id, const char *why)
+void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why)
 {
+    const struct api *api = userdata;
     struct api_guests *g = api->guests;
     struct guest *s;
 

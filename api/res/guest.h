@@ -36,7 +36,8 @@ struct api_guest_counts {
     uint64_t ended_left, ended_dropped, ended_failed;
 };
 void api_guests_counts(struct api_guests *g, struct api_guest_counts *ret);
-/* An administrator dropped the guest's leg (DELETE callLegs or calls): its page is told why. */
-void api_guest_leg_ended(const struct api *api, const char *leg_id, const char *why);
+/* An administrator dropped the guest's leg (DELETE callLegs or calls): its page is told why.
+ * userdata is the struct api (api_calls.guest_dropped). */
+void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why);
 
 #endif
