@@ -9,15 +9,16 @@ offerer), trickle its own candidates and leave at the end. On the m-lines callbr
 (a=sendonly, msid stream id = their leg id) it decodes and counts what arrives. It prints JSON lines
 of progress and a last JSON summary; exit 0 when every other participant's video was decoded.
 
---selfcheck-loop needs no callbridged: a second webrtcbin in this process plays the offerer (the same
-shape of offer: its own audio and video sendonly, two recvonly slots for ours) and the guest code
-answers it, both through the TURN server given, relay only. Run it where libnice has an address
-(not in a namespace with only lo).
+--selfcheck-loop needs no callbridged: a second webrtcbin in this process plays the offerer (the
+same shape of offer: a peer's audio and video sendonly, two recvonly slots for ours, a second peer
+added by a re-offer) and the guest code answers it, both through the TURN server given, relay
+only. Run it where libnice has an address (not in a namespace with only lo).
 """
 
 import argparse
 import json
 import queue
+import re
 import ssl
 import sys
 import threading
@@ -94,7 +95,7 @@ def offer_mlines(text):
                 line["dir"] = attr.key
             elif attr.key == "msid" and attr.value:
                 line["stream"] = attr.value.split()[0]
-            elif attr.key == "ssrc" and attr.value and " msid:" in attr.value and not line["stream"]:
+            elif attr.key == "ssrc" and " msid:" in (attr.value or "") and not line["stream"]:
                 line["stream"] = attr.value.split(" msid:", 1)[1].split()[0]
             elif attr.key == "rtpmap" and attr.value and line["pt"] is None:
                 pt, _, codec = attr.value.partition(" ")
@@ -202,6 +203,7 @@ class Guest:
     def offer(self, sdp):
         self.offers.append(sdp)
         self._next()
+        return False
 
     def _next(self):
         if self.busy or not self.offers:
@@ -317,31 +319,29 @@ class Guest:
                        if m["kind"] == "video" and m["dir"] == "sendonly" and not m["stopped"]})
 
     def stats(self):
-        """The selected pair's candidate types (1.22 reports the selected pair only) and the ICE
-        state."""
+        """The ICE state and the selected pair's [local, remote] candidate types (webrtcbin 1.22
+        reports the selected pair only; [] before there is one)."""
         promise = Gst.Promise.new()
         self.webrtc.emit("get-stats", None, promise)
-        types = set()
-        if promise.wait() == Gst.PromiseResult.REPLIED and promise.get_reply() is not None:
-            reply = promise.get_reply()
+        types = []
+        reply = promise.get_reply() if promise.wait() == Gst.PromiseResult.REPLIED else None
+        if reply is not None:
             cands = {}
             pairs = []
 
             def each(field, value):
                 if isinstance(value, Gst.Structure):
-                    name = GLib.quark_to_string(field) if isinstance(field, int) else field
-                    cands[name] = value
+                    cands[GLib.quark_to_string(field) if isinstance(field, int) else field] = value
                     if value.get_name().endswith("candidate-pair"):
                         pairs.append(value)
                 return True
             reply.foreach(each)
-            for pair in pairs:
+            for pair in pairs[:1]:
                 for end in ("local-candidate-id", "remote-candidate-id"):
                     cand = cands.get(pair.get_string(end) or "")
                     if cand is not None and cand.has_field("candidate-type"):
-                        types.add(candidate_type(cand.get_value("candidate-type")))
-        state = self.webrtc.get_property("ice-connection-state").value_nick
-        return state, sorted(types)
+                        types.append(candidate_type(cand.get_value("candidate-type")))
+        return self.webrtc.get_property("ice-connection-state").value_nick, types
 
 
 def candidate_type(value):
@@ -463,7 +463,7 @@ def poller(sig, guest, run, stop):
         for ev in body.get("events", []):
             after = max(after, int(ev.get("seq", 0)))
             if ev.get("type") == "offer":
-                GLib.idle_add(lambda sdp=ev.get("sdp", ""): guest.offer(sdp) and False)
+                GLib.idle_add(guest.offer, ev.get("sdp", ""))
             elif ev.get("type") == "roster":
                 emit("roster", participants=ev.get("participants", []))
             elif ev.get("type") == "end":
@@ -520,12 +520,15 @@ def verdict(out, senders, peers):
 
 
 class Offerer:
-    """The loop's stand-in for callbridged: a webrtcbin that sends audio and video and offers two
-    recvonly slots, as callbridged's offers do, and counts what it gets back."""
+    """The loop's stand-in for callbridged: a webrtcbin offering what callbridged offers a guest
+    (its own audio and video slots recvonly, each other participant's audio and video sendonly with
+    that participant as the msid stream id), and counting what the guest sends back. add_peer()
+    plays a second participant joining: two more sendonly m-lines and a new offer."""
 
     def __init__(self, run, turn):
         self.run = run
         self.guest = None
+        self.peers = {}  # m-line index -> the stream id the guest is told
         self.received = Receiver(run.pipeline, lambda _pad: "guest")
         self.webrtc = Gst.ElementFactory.make("webrtcbin", "offerer")
         self.webrtc.set_property("bundle-policy", GstWebRTC.WebRTCBundlePolicy.MAX_BUNDLE)
@@ -534,16 +537,31 @@ class Offerer:
         run.pipeline.add(self.webrtc)
         self.webrtc.connect("on-ice-candidate", self._on_candidate)
         self.webrtc.connect("pad-added", self.received.on_pad)
-        for kind, pt in (("audio", 111), ("video", 96)):
-            src = Gst.parse_bin_from_description(SOURCES[kind] % pt, True)
-            run.pipeline.add(src)
-            src.get_static_pad("src").link(self.webrtc.request_pad_simple("sink_%u"))
+        self._send_pair(0, "ball")
         for kind, pt in (("audio", 111), ("video", 96)):
             self.webrtc.emit("add-transceiver", GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY,
                              Gst.Caps.from_string(RTP_CAPS[kind] % pt))
-        for i in range(2):
-            self.webrtc.emit("get-transceiver", i).set_property(
+
+    def _send_pair(self, first, pattern):
+        """Audio at m-line first and video at first + 1, sendonly, as one peer."""
+        for i, (kind, pt) in enumerate((("audio", 111), ("video", 96))):
+            desc = SOURCES[kind] % pt
+            src = Gst.parse_bin_from_description(desc.replace("pattern=ball", "pattern=" + pattern),
+                                                 True)
+            self.run.pipeline.add(src)
+            sink = self.webrtc.request_pad(self.webrtc.get_pad_template("sink_%u"),
+                                           "sink_%u" % (first + i), None)
+            src.get_static_pad("src").link(sink)
+            sink.get_property("transceiver").set_property(
                 "direction", GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY)
+            src.sync_state_with_parent()
+            self.peers[first + i] = "loop-peer-%d" % first
+
+    def add_peer(self):
+        self._send_pair(4, "smpte")
+        emit("loop-peer-joins", mlines=[4, 5])
+        self.start()
+        return False
 
     def start(self, tries=3):
         def done(promise, _data):
@@ -561,11 +579,23 @@ class Offerer:
     def _send(self, offer):
         desc = description(GstWebRTC.WebRTCSDPType.OFFER, offer)
         self.webrtc.emit("set-local-description", desc, Gst.Promise.new())
-        self.guest.offer(offer)
+        self.guest.offer(self._name_peers(offer))
         return False
 
+    def _name_peers(self, offer):
+        """The offer as the guest sees it: each peer's m-lines carry the peer's own msid stream
+        id, as callbridged writes the participant's leg id (webrtcbin uses one for all)."""
+        parts = offer.split("\r\nm=")
+        for i in range(1, len(parts)):
+            if i - 1 in self.peers:
+                parts[i] = re.sub(r"msid:\S+ ", "msid:%s " % self.peers[i - 1], parts[i])
+        return "\r\nm=".join(parts)
+
     def _on_candidate(self, _webrtc, mline, candidate):
-        GLib.idle_add(lambda: self.guest.webrtc.emit("add-ice-candidate", mline, candidate) and False)
+        def deliver():
+            self.guest.webrtc.emit("add-ice-candidate", mline, candidate)
+            return False
+        GLib.idle_add(deliver)
 
     def signal(self, what, payload):
         """The guest's answer and candidates, as callbridged would take them."""
@@ -580,19 +610,23 @@ class Offerer:
 
 
 def loop_main(args):
+    """Pass when the guest decoded both loop peers' video (the second joined by renegotiation)
+    and got audio, and the offerer decoded the guest's video and audio."""
     run = Run(args.seconds)
     offerer = Offerer(run, args.turn)
     guest = Guest(run.pipeline, "webrtc", args.turn, offerer.signal, run.fatal)
     offerer.guest = guest
     run.pipeline.set_state(Gst.State.PLAYING)
     GLib.idle_add(offerer.start)
+    GLib.timeout_add(int(args.seconds * 1000 / 3), offerer.add_peer)
     run.loop.run()
     back_frames, back_audio = offerer.received.counts()
     out = summary(guest, run, {"offerer_frames_decoded": back_frames,
                                "offerer_audio_buffers": back_audio, "senders": guest.senders()})
     run.close()
-    ok = verdict(out, guest.senders(), 1) == 0 and sum(back_frames.values()) > 0 and \
-        sum(back_audio.values()) > 0 and sum(out["audio_buffers"].values()) > 0
+    ok = verdict(out, guest.senders(), 2) == 0 and out["answers"] == 2 and \
+        sum(back_frames.values()) > 0 and sum(back_audio.values()) > 0 and \
+        all(out["audio_buffers"].get(peer, 0) > 0 for peer in guest.senders())
     return 0 if ok else 1
 
 

@@ -15,7 +15,6 @@ here is stopped by its PID, and the namespace and the veth pair are deleted, als
 """
 
 import base64
-import ipaddress
 import json
 import os
 import re
@@ -27,6 +26,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -97,7 +97,6 @@ class Net:
         sh("ip", "-n", self.ns, "addr", "add", self.guest + "/24", "dev", self.ns_if)
         sh("ip", "-n", self.ns, "link", "set", self.ns_if, "up")
         sh("ip", "-n", self.ns, "link", "set", "lo", "up")
-        ipaddress.ip_address(self.host)  # both ends are addresses, checked once
 
     def down(self):
         if self.made_link:  # deleting one end deletes the pair, wherever the other end is
@@ -191,10 +190,8 @@ def read_lines(proc, out):
             continue
 
 
-def run_clients(procs, net, argvs, gap, timeout):
-    """Starts each client argv in the namespace, gap seconds apart, and returns their parsed
-    output lines and exit statuses once all are done (or stopped after timeout)."""
-    import threading
+def run_clients(procs, net, argvs, gap):
+    """Starts each client argv in the namespace, gap seconds apart; wait_clients collects them."""
     runs = []
     for i, argv in enumerate(argvs):
         if i:
@@ -209,6 +206,8 @@ def run_clients(procs, net, argvs, gap, timeout):
 
 
 def wait_clients(procs, runs, timeout):
+    """Each client's exit status and parsed JSON lines, once all are done (a client still running
+    after timeout seconds is stopped)."""
     deadline = time.monotonic() + timeout
     results = []
     for proc, lines, reader in runs:
@@ -229,14 +228,13 @@ def summary_of(lines):
 def selfcheck(procs, net, tmp):
     port = start_coturn(procs, net, tmp)
     turn = "turn://alice:secret@%s:%d" % (net.host, port)
-    runs = run_clients(procs, net, [["--selfcheck-loop", "--turn", turn, "--seconds", "10"]],
-                       0, 0)
+    runs = run_clients(procs, net, [["--selfcheck-loop", "--turn", turn, "--seconds", "10"]], 0)
     (status, lines), = wait_clients(procs, runs, 60)
     out = summary_of(lines)
     log("loop summary: %s" % json.dumps(out, sort_keys=True))
     with open(os.path.join(tmp, "turn.log"), errors="replace") as f:
         allocs = sum("ALLOCATE processed, success" in line for line in f)
-    ok = status == 0 and out is not None and out["selected_pair_types"] == ["relay"]
+    ok = status == 0 and out is not None and out["selected_pair_types"] == ["relay", "relay"]
     log("coturn allocations: %d" % allocs)
     return ok and allocs >= 2
 
@@ -327,8 +325,7 @@ def end_to_end(procs, net, tmp, daemon):
         return False
     seconds = 20
     common = ["--url", base, "--call-id", call_id, "--secret", secret, "--seconds", str(seconds)]
-    runs = run_clients(procs, net, [common + ["--name", "Alice"], common + ["--name", "Bob"]],
-                       3, 0)
+    runs = run_clients(procs, net, [common + ["--name", "Alice"], common + ["--name", "Bob"]], 3)
     time.sleep(seconds / 2)
     legs = leg_count(api)
     log("callLegs while both talk: %d" % legs)
@@ -340,11 +337,14 @@ def end_to_end(procs, net, tmp, daemon):
     for i, (status, lines) in enumerate(results):
         peer = joined[1 - i]
         out = sums[i] or {}
-        log("client %d (leg %s) exit %s: %s" % (i, joined[i], status, json.dumps(out, sort_keys=True)))
+        log("client %d (leg %s) exit %s: %s" % (i, joined[i], status,
+                                                 json.dumps(out, sort_keys=True)))
         got_video = (out.get("frames_decoded") or {}).get(peer, 0) > 0
         got_audio = (out.get("audio_buffers") or {}).get(peer, 0) > 0
-        if status != 0 or not got_video or not got_audio or peer is None:
-            log("client %d: decoded video from the other: %s, audio: %s" % (i, got_video, got_audio))
+        relayed = out.get("selected_pair_types") == ["relay", "relay"]
+        if status != 0 or not got_video or not got_audio or peer is None or not relayed:
+            log("client %d: decoded video from the other: %s, audio: %s, relay pair: %s"
+                % (i, got_video, got_audio, relayed))
             ok = False
     if procs.stop(daemon_proc) != 0:
         log("callbridged exited with %s after SIGTERM" % daemon_proc.returncode)
