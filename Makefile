@@ -41,6 +41,7 @@ tsan_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=thread
 tsan_LDFLAGS := -fsanitize=thread
 
 SCHEMA := $(sort $(wildcard schema/*.sql))
+WEB := $(sort $(wildcard web/*.html web/*.js web/*.css))
 BASE_SRCS := $(wildcard base/*.c)
 STORE_SRCS := $(wildcard store/*.c store/sqlite/*.c)
 TURN_SRCS := $(wildcard turnclient/*.c)
@@ -58,6 +59,11 @@ build/gen/migrations.c: $(SCHEMA) scripts/sql2c.sh
 	@mkdir -p $(@D)
 	scripts/sql2c.sh $@ $(SCHEMA)
 
+# The guest join page, embedded into the daemon (api/http/web.h).
+build/gen/web.c: $(WEB) scripts/web2c.sh
+	@mkdir -p $(@D)
+	scripts/web2c.sh $@ $(WEB)
+
 define variant
 build/$(1)/%.o: %.c
 	@mkdir -p $$(@D)
@@ -68,12 +74,16 @@ build/$(1)/gen/migrations.o: build/gen/migrations.c
 	@mkdir -p $$(@D)
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
 
+build/$(1)/gen/web.o: build/gen/web.c
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
+
 build/$(1)/tests/%.o: tests/%.c
 	@mkdir -p $$(@D)
 	@echo "  CC [$(1)] $$<"
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(TEST_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
 
-$(1)_LIB_OBJS := $$(LIB_SRCS:%.c=build/$(1)/%.o) build/$(1)/gen/migrations.o
+$(1)_LIB_OBJS := $$(LIB_SRCS:%.c=build/$(1)/%.o) build/$(1)/gen/migrations.o build/$(1)/gen/web.o
 
 build/$(1)/callbridged: build/$(1)/api/main.o $$($(1)_LIB_OBJS)
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(LIBS)
@@ -112,7 +122,7 @@ $(eval $(call variant,asan))
 $(eval $(call variant,tsan))
 
 # libFuzzer harnesses (fuzz/), clang with ASan + UBSan; the library built again for them.
-FUZZERS := stun channeldata form auth config router framing
+FUZZERS := stun channeldata form auth config router framing sdp ice rtcp
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fno-omit-frame-pointer $(WARN) -I. \
@@ -124,7 +134,11 @@ build/fuzz/%.o: %.c
 build/fuzz/gen/migrations.o: build/gen/migrations.c
 	@mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
-build/fuzz/fuzz_%: build/fuzz/fuzz/fuzz_%.o $(LIB_SRCS:%.c=build/fuzz/%.o) build/fuzz/gen/migrations.o
+build/fuzz/gen/web.o: build/gen/web.c
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+build/fuzz/fuzz_%: build/fuzz/fuzz/fuzz_%.o $(LIB_SRCS:%.c=build/fuzz/%.o) build/fuzz/gen/migrations.o \
+	build/fuzz/gen/web.o
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 deps:

@@ -40,14 +40,18 @@ int main(void)
     srunner_add_suite(sr, api_linger_suite());
     srunner_add_suite(sr, api_log_suite());
     srunner_add_suite(sr, api_framing_suite());
+    srunner_add_suite(sr, api_web_suite());
     srunner_add_suite(sr, store_suite());
     srunner_add_suite(sr, turn_stun_suite());
     srunner_add_suite(sr, turn_cred_suite());
     srunner_add_suite(sr, turn_txn_suite());
     srunner_add_suite(sr, turn_alloc_suite());
     srunner_add_suite(sr, turn_prober_suite());
+    srunner_add_suite(sr, turn_ice_suite());
     srunner_add_suite(sr, media_suite());
     srunner_add_suite(sr, media_rtp_suite());
+    srunner_add_suite(sr, webrtc_sdp_suite());
+    srunner_add_suite(sr, webrtc_rtcp_suite());
     srunner_add_suite(sr, it_https_suite());
     srunner_add_suite(sr, it_daemon_suite());
     srunner_add_suite(sr, it_status_suite());

@@ -97,9 +97,14 @@ START_TEST(test_rfc5769_request)
     ck_assert_uint_eq(m.username.len, 9);
     ck_assert_int_eq(memcmp(m.username.ptr, "evtj:h6vY", 9), 0);
     ck_assert_int_eq(memcmp(m.software.ptr, "STUN test client", 16), 0);
-    /* PRIORITY (ICE) is comprehension-required and unknown to a TURN client */
-    ck_assert_uint_eq(m.n_unknown, 1);
-    ck_assert_uint_eq(m.unknown[0], 0x0024);
+    /* PRIORITY and ICE-CONTROLLED: an ICE check (the codec knows them for ice.c) */
+    ck_assert_uint_eq(m.n_unknown, 0);
+    ck_assert(m.has_priority);
+    ck_assert_uint_eq(m.priority, 0x6e0001ffu);
+    ck_assert(m.has_ice_controlled);
+    ck_assert(!m.has_ice_controlling);
+    ck_assert(!m.use_candidate);
+    ck_assert_uint_eq(m.tie_breaker, 0x932ff9b151263b36ull);
     ck_assert_int_eq(
         stun_check_integrity(&m, (const uint8_t *)short_term_password, strlen(short_term_password)),
         0);

@@ -141,6 +141,18 @@ static void set_bytes(struct stun_bytes *b, const uint8_t *v, size_t len)
     }
 }
 
+/* ICE-CONTROLLED / ICE-CONTROLLING: an 8-byte tie-breaker (RFC 8445 §16.1). Both may appear in
+ * one (broken) request; the role checks then see both flags, the first one's tie-breaker. */
+static int read_role(struct stun_msg *m, bool *has, const uint8_t *v, size_t len)
+{
+    if (len != 8)
+        return -EINVAL;
+    if (!m->has_ice_controlled && !m->has_ice_controlling)
+        m->tie_breaker = (uint64_t)get32(v) << 32 | get32(v + 4);
+    *has = true;
+    return 0;
+}
+
 /* Reads one attribute into m. Returns 0 or -EINVAL. */
 static int read_attr(struct stun_msg *m, uint16_t type, const uint8_t *v, size_t len)
 {
@@ -232,6 +244,21 @@ static int read_attr(struct stun_msg *m, uint16_t type, const uint8_t *v, size_t
         m->has_password_algorithm = true;
         m->password_algorithm = get16(v);
         return 0;
+    case STUN_ATTR_PRIORITY:
+        if (len != 4)
+            return -EINVAL;
+        if (!m->has_priority) {
+            m->has_priority = true;
+            m->priority = get32(v);
+        }
+        return 0;
+    case STUN_ATTR_USE_CANDIDATE:
+        m->use_candidate = true;
+        return len == 0 ? 0 : -EINVAL;
+    case STUN_ATTR_ICE_CONTROLLED:
+        return read_role(m, &m->has_ice_controlled, v, len);
+    case STUN_ATTR_ICE_CONTROLLING:
+        return read_role(m, &m->has_ice_controlling, v, len);
     case STUN_ATTR_UNKNOWN_ATTRIBUTES:
         set_bytes(&m->unknown_attributes, v, len);
         return len % 2 == 0 ? 0 : -EINVAL;

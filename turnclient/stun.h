@@ -51,10 +51,14 @@ enum {
     STUN_ATTR_USERHASH = 0x001E,
     STUN_ATTR_XOR_MAPPED_ADDRESS = 0x0020,
     STUN_ATTR_RESERVATION_TOKEN = 0x0022,
+    STUN_ATTR_PRIORITY = 0x0024,      /* ICE, RFC 8445 §16.1 */
+    STUN_ATTR_USE_CANDIDATE = 0x0025, /* ICE */
     STUN_ATTR_PASSWORD_ALGORITHMS = 0x8002,
     STUN_ATTR_SOFTWARE = 0x8022,
     STUN_ATTR_ALTERNATE_SERVER = 0x8023,
     STUN_ATTR_FINGERPRINT = 0x8028,
+    STUN_ATTR_ICE_CONTROLLED = 0x8029,
+    STUN_ATTR_ICE_CONTROLLING = 0x802A,
 };
 
 enum { STUN_PASSWORD_ALGORITHM_MD5 = 0x0001, STUN_PASSWORD_ALGORITHM_SHA256 = 0x0002 };
@@ -91,6 +95,10 @@ struct stun_msg {
     bool has_even_port, even_port_reserve, dont_fragment;
     bool has_password_algorithm;
     uint16_t password_algorithm;
+    /* ICE connectivity checks (RFC 8445 §7.1.1, §7.1.2, §7.1.3) */
+    bool has_priority, use_candidate, has_ice_controlling, has_ice_controlled;
+    uint32_t priority;
+    uint64_t tie_breaker; /* of ICE-CONTROLLING or ICE-CONTROLLED, whichever came first */
     uint16_t unknown[STUN_MAX_UNKNOWN]; /* comprehension-required types we do not know */
     size_t n_unknown;
     /* offsets of the integrity attributes from the start (0 = absent) */

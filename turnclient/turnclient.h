@@ -161,10 +161,10 @@ struct ice_lite {
     char local_ufrag[ICE_UFRAG_MAX + 1], local_pwd[ICE_PWD_MAX + 1];   /* from our offer */
     char remote_ufrag[ICE_UFRAG_MAX + 1], remote_pwd[ICE_PWD_MAX + 1]; /* from the answer */
     /* What the checks said so far (ice_lite_on_stun keeps them): */
-    bool nominated;                    /* a valid check with USE-CANDIDATE arrived */
-    struct sockaddr_storage selected;  /* the address that check came from (the pair's remote) */
-    int64_t last_valid_us;             /* the last valid check (consent, RFC 7675 §5.1) */
-    uint64_t valid, refused;           /* checks answered with success, with an error or none */
+    bool nominated;                   /* a valid check with USE-CANDIDATE arrived */
+    struct sockaddr_storage selected; /* the address that check came from (the pair's remote) */
+    int64_t last_valid_us;            /* the last valid check (consent, RFC 7675 §5.1) */
+    uint64_t valid, refused;          /* checks answered with success, with an error or none */
 };
 
 /* Fills local ufrag (8 characters) and pwd (24), random from [A-Za-z0-9+/] (RFC 8839 §5.4).
@@ -172,11 +172,12 @@ struct ice_lite {
 int ice_lite_init(struct ice_lite *ice);
 
 enum ice_verdict {
-    ICE_SUCCESS,      /* a valid check: answer with *ret_len bytes (a 200 with XOR-MAPPED-ADDRESS) */
-    ICE_ERROR_REPLY,  /* refused with an error response to send (400 malformed request, 401 bad
-                       * USERNAME or MESSAGE-INTEGRITY, 487 role conflict) */
-    ICE_IGNORE,       /* nothing to send: not a Binding request, a malformed message, a response
-                       * or indication (RFC 8489 §6.3: silently discarded) */
+    ICE_SUCCESS,     /* a valid check: answer with *ret_len bytes (a 200 with XOR-MAPPED-ADDRESS) */
+    ICE_ERROR_REPLY, /* refused with an error response to send (400 malformed request, 401 bad
+                      * USERNAME or MESSAGE-INTEGRITY, 420 unknown comprehension-required
+                      * attribute, 487 role conflict) */
+    ICE_IGNORE,      /* nothing to send: not a Binding request, a malformed message, a response
+                      * or indication (RFC 8489 §6.3: silently discarded) */
 };
 /* Handles a STUN datagram msg that peer sent. When the verdict is ICE_SUCCESS or
  * ICE_ERROR_REPLY, *ret_len bytes of out (cap at least 256) are the reply to send to peer.

@@ -27,12 +27,14 @@ enum sdp_kind { SDP_AUDIO, SDP_VIDEO, SDP_APPLICATION, SDP_OTHER };
 enum sdp_dir { SDP_SENDRECV, SDP_SENDONLY, SDP_RECVONLY, SDP_INACTIVE };
 enum sdp_setup { SDP_SETUP_NONE, SDP_SETUP_ACTPASS, SDP_SETUP_ACTIVE, SDP_SETUP_PASSIVE };
 enum sdp_cand_type { SDP_CAND_HOST, SDP_CAND_SRFLX, SDP_CAND_PRFLX, SDP_CAND_RELAY };
+enum sdp_tcptype { SDP_TCPTYPE_PASSIVE, SDP_TCPTYPE_ACTIVE, SDP_TCPTYPE_SO }; /* RFC 6544 §4.5 */
 
 /* An ICE candidate (RFC 8839 §5.1). */
 struct sdp_candidate {
     char foundation[33];
     unsigned component; /* 1 = RTP (with rtcp-mux the only one that counts) */
     bool tcp;           /* transport TCP (RFC 6544); false: UDP */
+    enum sdp_tcptype tcptype; /* with tcp: its tcptype (a TCP candidate without one is refused) */
     uint32_t priority;
     struct sockaddr_storage addr; /* address and port; AF_UNSPEC for an mDNS name (.local) */
     enum sdp_cand_type type;
@@ -73,7 +75,8 @@ int sdp_parse(const char *text, size_t len, struct sdp_session *ret, char *err, 
 
 /* Parses one trickled candidate, "candidate:..." with or without the "a=" in front (the
  * RTCIceCandidate.candidate string). Returns 0, -EINVAL (malformed; err says why) or
- * -EPROTONOSUPPORT (well-formed but of no use: an unknown transport). */
+ * -EPROTONOSUPPORT (well-formed but of no use: an unknown transport or candidate type, or a host
+ * name that is not an mDNS .local one). sdp_parse skips such candidates. */
 int sdp_parse_candidate(const char *line, size_t len, struct sdp_candidate *ret, char *err,
                         size_t errcap);
 
@@ -107,11 +110,13 @@ struct sdp_offer {
 
 /* Writes o as SDP (CRLF line ends, a=setup:actpass, a=group:BUNDLE of every m-line that is not
  * stopped) into buf with a terminating NUL. Returns its length, -ENOSPC or -EINVAL (an offer
- * with no m-line, or a field that would break a line). */
+ * with no m-line, or a field that would break a line). SDP_MAX_MEDIA m-lines with msids take
+ * about 33 KB, more than SDP_MAX_LEN: give the writer 64 KiB (Chrome 156's answer to such an
+ * offer was 26 KB, within SDP_MAX_LEN). */
 long sdp_write_offer(const struct sdp_offer *o, char *buf, size_t cap);
 
-/* Writes a candidate line (without "a=") for c, e.g. for the page's debugging; returns length
- * or -ENOSPC. */
+/* Writes a candidate line (without "a=") for c, e.g. for the page's debugging; returns length,
+ * -ENOSPC, or -EINVAL for a candidate with no IP address (an mDNS one) or a bad field. */
 long sdp_write_candidate(const struct sdp_candidate *c, char *buf, size_t cap);
 
 #endif

@@ -1,0 +1,576 @@
+/* The guest side of callbridge's web bridge. It reads the join link (/meeting/<callId>?secret=..
+ * &name=..) or the form, joins through POST /meeting/api/join, then follows the server's events
+ * (GET /meeting/api/events, a long poll): callbridged is always the offerer, so each "offer" is
+ * answered here, with the guest's camera and microphone on the m-lines the server receives on
+ * (a=recvonly in the offer), and every other participant's media arrives on the m-lines it sends
+ * on, grouped by a stream whose id is that participant's leg id; the "roster" event names them.
+ * window.cb exposes the state, the media statistics and the join time to tests; document.title
+ * follows the state.
+ * Nothing a peer sends is put into the page as markup: names go in through textContent only. */
+'use strict';
+
+(function () {
+    const MAX_RECONNECTS = 3;
+    const RECONNECT_DELAY_MS = 1000;
+    const POLL_TIMEOUT_MS = 30000;
+    const STATE_TEXT = {
+        idle: 'Enter the meeting details to join.',
+        joining: 'Joining…',
+        connected: 'Connected',
+        left: 'You left the meeting.',
+        removed: 'You were removed by the administrator.',
+        lost: 'Connection lost',
+        failed: 'Could not join',
+    };
+
+    /* One join attempt's state; replaced on each (re)join so a stale loop notices and stops. */
+    let session = null;
+    let localStream = null;
+    let credentials = null;
+    let reconnects = 0;
+    let fromLink = false; /* joined straight from a link: no form to fall back to */
+    const names = new Map(); /* leg id -> display name, from the roster */
+    const tiles = new Map(); /* leg id -> its <li> */
+    const trackLegs = new Map(); /* remote track id -> leg id */
+
+    const $ = (id) => document.getElementById(id);
+
+    const cb = {
+        state: 'idle',
+        endReason: null,
+        leg: null,
+        firstFrameMs: null, /* performance.now() of the first remote video frame shown: join time */
+        stats: collectStats,
+    };
+    window.cb = cb;
+
+    function setState(state, reason) {
+        cb.state = state;
+        if (reason !== undefined)
+            cb.endReason = reason;
+        document.title = 'callbridge: ' + state;
+        const status = $('status');
+        let text = STATE_TEXT[state] || state;
+        if (reason && (state === 'failed' || state === 'lost'))
+            text += ': ' + reason;
+        status.textContent = text;
+        status.classList.toggle('error', state === 'failed' || state === 'lost');
+        const inCall = state === 'joining' || state === 'connected';
+        $('meeting').hidden = !inCall;
+        $('leave').disabled = !inCall;
+    }
+
+    /* POSTs a JSON body; resolves to {status, body} with body {} when the answer is not JSON. */
+    async function postJson(path, body, signal) {
+        const res = await fetch(path, {
+            method: 'POST',
+            headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify(body),
+            cache: 'no-store',
+            signal,
+        });
+        let parsed = {};
+        try {
+            parsed = await res.json();
+        } catch (e) {
+            parsed = {};
+        }
+        return {status: res.status, body: parsed};
+    }
+
+    /* The human reason of a refused join, never guessing which credential was wrong. */
+    function joinError(status, body) {
+        if (status === 403)
+            return 'the meeting ID or passcode is not valid';
+        if (status === 429) {
+            const after = Number(body.retryAfter);
+            return 'too many attempts; try again' +
+                (after > 0 ? ' in ' + after + ' seconds' : ' later');
+        }
+        if (body && typeof body.message === 'string' && body.message)
+            return body.message;
+        return 'the server answered ' + status;
+    }
+
+    async function openCamera() {
+        if (localStream)
+            return localStream;
+        const tries = [
+            {audio: true, video: {width: 640, height: 480}},
+            {audio: true, video: false},
+            {audio: false, video: {width: 640, height: 480}},
+        ];
+        let lastError = null;
+        for (const constraints of tries) {
+            try {
+                localStream = await navigator.mediaDevices.getUserMedia(constraints);
+                $('self-video').srcObject = localStream;
+                return localStream;
+            } catch (e) {
+                lastError = e;
+            }
+        }
+        throw new Error('camera and microphone unavailable (' +
+            (lastError ? lastError.name : 'no mediaDevices') + ')');
+    }
+
+    function localTrack(kind) {
+        if (!localStream)
+            return null;
+        const tracks = kind === 'audio' ? localStream.getAudioTracks() :
+            localStream.getVideoTracks();
+        return tracks.length ? tracks[0] : null;
+    }
+
+    /* The media sections of an SDP: mid, kind, port and direction of each m-line. */
+    function mediaSections(sdp) {
+        const sections = [];
+        let cur = null;
+        for (const line of sdp.split(/\r?\n/)) {
+            const m = /^m=(\w+) (\d+)/.exec(line);
+            if (m) {
+                cur = {kind: m[1], port: Number(m[2]), mid: null, direction: 'sendrecv'};
+                sections.push(cur);
+            } else if (cur && line.startsWith('a=mid:')) {
+                cur.mid = line.slice(6).trim();
+            } else if (cur && /^a=(sendrecv|sendonly|recvonly|inactive)$/.test(line)) {
+                cur.direction = line.slice(2);
+            }
+        }
+        return sections;
+    }
+
+    /* Puts the guest's camera and microphone on the m-lines callbridged receives on: at most one
+     * audio and one video, the first of each kind; any further one is left inactive. */
+    async function attachLocalTracks(pc, sdp) {
+        const sections = mediaSections(sdp);
+        const used = new Set();
+        for (const t of pc.getTransceivers()) {
+            if (t.stopped || t.currentDirection === 'stopped' || t.mid === null)
+                continue;
+            const m = sections.find((s) => s.mid === t.mid);
+            if (!m || m.port === 0 || m.direction !== 'recvonly')
+                continue;
+            const track = localTrack(m.kind);
+            if (used.has(m.kind) || !track) {
+                t.direction = 'inactive';
+                continue;
+            }
+            used.add(m.kind);
+            t.direction = 'sendonly';
+            await t.sender.replaceTrack(track);
+        }
+    }
+
+    /* Serialises the POSTs of one session: the answer reaches the server before its candidates. */
+    function queuePost(s, path, body) {
+        s.posts = s.posts.then(() => {
+            if (s.closed)
+                return null;
+            return postJson(path, body, s.abort.signal).catch(() => null);
+        });
+        return s.posts;
+    }
+
+    function onCandidate(s, ev) {
+        let body;
+        if (ev.candidate && ev.candidate.candidate) {
+            body = {session: s.token, candidate: ev.candidate.candidate,
+                sdpMid: ev.candidate.sdpMid === null ? '0' : ev.candidate.sdpMid};
+        } else {
+            if (s.candidatesDone)
+                return;
+            s.candidatesDone = true;
+            const first = s.pc.getTransceivers().find((t) => t.mid !== null);
+            body = {session: s.token, candidate: '', sdpMid: first ? first.mid : '0'};
+        }
+        if (s.answered)
+            queuePost(s, '/meeting/api/candidate', body);
+        else
+            s.pendingCandidates.push(body);
+    }
+
+    async function onOffer(s, sdp) {
+        const pc = s.pc;
+        await pc.setRemoteDescription({type: 'offer', sdp});
+        await attachLocalTracks(pc, sdp);
+        const answer = await pc.createAnswer();
+        await pc.setLocalDescription(answer);
+        const sent = queuePost(s, '/meeting/api/answer',
+            {session: s.token, sdp: pc.localDescription.sdp});
+        s.answered = true;
+        for (const body of s.pendingCandidates)
+            queuePost(s, '/meeting/api/candidate', body);
+        s.pendingCandidates = [];
+        const res = await sent;
+        if (res && res.status !== 200)
+            throw new Error('the server refused the answer: ' +
+                (res.body.message || res.body.error || res.status));
+        pruneTiles(pc);
+    }
+
+    function tileFor(leg) {
+        let li = tiles.get(leg);
+        if (li)
+            return li;
+        li = document.createElement('li');
+        const fig = document.createElement('figure');
+        const video = document.createElement('video');
+        video.autoplay = true;
+        video.playsInline = true;
+        const cap = document.createElement('figcaption');
+        fig.append(video, cap);
+        li.append(fig);
+        li.dataset.leg = leg;
+        $('tiles').append(li);
+        tiles.set(leg, li);
+        nameTile(leg);
+        return li;
+    }
+
+    function nameTile(leg) {
+        const li = tiles.get(leg);
+        if (!li)
+            return;
+        const name = names.get(leg) || 'Guest';
+        li.querySelector('figcaption').textContent = name;
+        li.querySelector('video').setAttribute('aria-label', 'Video of ' + name);
+    }
+
+    function onTrack(ev) {
+        const stream = ev.streams && ev.streams[0];
+        if (!stream)
+            return;
+        trackLegs.set(ev.track.id, stream.id);
+        const video = tileFor(stream.id).querySelector('video');
+        if (video.srcObject !== stream)
+            video.srcObject = stream;
+        video.play().catch(() => {});
+        const firstFrame = cb.firstFrameMs === null && ev.track.kind === 'video';
+        if (firstFrame && video.requestVideoFrameCallback)
+            video.requestVideoFrameCallback((now) => {
+                if (cb.firstFrameMs === null)
+                    cb.firstFrameMs = Math.round(now);
+            });
+    }
+
+    /* A participant's tile stays while one of its m-lines still receives; a stopped or inactive
+     * one (the participant left) no longer counts. */
+    function liveLegs(pc) {
+        const live = new Set();
+        for (const t of pc.getTransceivers()) {
+            if (t.stopped || !t.currentDirection)
+                continue;
+            if (t.currentDirection !== 'recvonly' && t.currentDirection !== 'sendrecv')
+                continue;
+            const leg = trackLegs.get(t.receiver.track.id);
+            if (leg)
+                live.add(leg);
+        }
+        return live;
+    }
+
+    function pruneTiles(pc) {
+        const live = liveLegs(pc);
+        for (const [leg, li] of tiles) {
+            if (live.has(leg))
+                continue;
+            li.remove();
+            tiles.delete(leg);
+        }
+    }
+
+    function clearTiles() {
+        for (const li of tiles.values())
+            li.remove();
+        tiles.clear();
+        trackLegs.clear();
+    }
+
+    function onRoster(participants) {
+        if (!Array.isArray(participants))
+            return;
+        names.clear();
+        for (const p of participants) {
+            if (p && typeof p.leg === 'string' && typeof p.name === 'string' && !p.self)
+                names.set(p.leg, p.name);
+        }
+        for (const leg of tiles.keys())
+            nameTile(leg);
+    }
+
+    /* Closes a session's connection and its event loop; the local camera stays for a rejoin. */
+    function closeSession(s) {
+        if (!s || s.closed)
+            return;
+        s.closed = true;
+        s.abort.abort();
+        s.pc.close();
+        clearTiles();
+    }
+
+    /* The end of the session: shown, the camera released, and (when 'tellServer') the server
+     * told so it can free the leg at once. */
+    function finish(s, state, reason, tellServer) {
+        if (session !== s || s.closed)
+            return;
+        const token = s.token;
+        closeSession(s);
+        if (tellServer)
+            postJson('/meeting/api/leave', {session: token}).catch(() => {});
+        releaseCamera();
+        setState(state, reason);
+    }
+
+    /* Turns the camera and microphone off (a failed or ended join); a new join asks again. */
+    function releaseCamera() {
+        if (!localStream)
+            return;
+        for (const t of localStream.getTracks())
+            t.stop();
+        localStream = null;
+        $('self-video').srcObject = null;
+    }
+
+    function onEnd(s, ev) {
+        const detail = typeof ev.detail === 'string' && ev.detail ? ev.detail : ev.reason;
+        if (ev.reconnect === true && reconnects < MAX_RECONNECTS) {
+            reconnects++;
+            closeSession(s);
+            setState('joining');
+            setTimeout(() => {
+                if (session === s)
+                    join().catch(() => {});
+            }, RECONNECT_DELAY_MS);
+            return;
+        }
+        if (ev.reason === 'left')
+            finish(s, 'left', 'left', false);
+        else if (ev.reason === 'dropped')
+            finish(s, 'removed', 'removed by the administrator', false);
+        else
+            finish(s, 'lost', detail || 'failed', false);
+    }
+
+    async function handleEvent(s, ev) {
+        if (ev.type === 'offer' && typeof ev.sdp === 'string')
+            await onOffer(s, ev.sdp);
+        else if (ev.type === 'roster')
+            onRoster(ev.participants);
+        else if (ev.type === 'end')
+            onEnd(s, ev);
+    }
+
+    /* One long poll; the server answers within 20 s, so one that takes far longer is a dead
+     * connection and is given up (a failure the loop retries), as is any poll on leaving. */
+    async function pollEvents(s, after) {
+        const ctl = new AbortController();
+        const stop = () => ctl.abort();
+        const timer = setTimeout(stop, POLL_TIMEOUT_MS);
+        s.abort.signal.addEventListener('abort', stop);
+        try {
+            const res = await fetch('/meeting/api/events?session=' + encodeURIComponent(s.token) +
+                '&after=' + after, {cache: 'no-store', signal: ctl.signal});
+            const body = res.status === 200 ? await res.json().catch(() => ({})) : {};
+            return {status: res.status, body};
+        } finally {
+            clearTimeout(timer);
+            s.abort.signal.removeEventListener('abort', stop);
+        }
+    }
+
+    /* The long poll: each answer's events are handled in order; a 410 means the session is gone. */
+    async function eventLoop(s) {
+        let after = 0;
+        let failures = 0;
+        while (session === s && !s.closed) {
+            let res = null;
+            try {
+                res = await pollEvents(s, after);
+            } catch (e) {
+                if (s.closed)
+                    return;
+            }
+            if (res && res.status === 410) {
+                finish(s, 'lost', 'the session is gone', false);
+                return;
+            }
+            if (!res || res.status !== 200) {
+                if (++failures > 3) {
+                    finish(s, 'lost', res ? 'events answered ' + res.status :
+                        'the server cannot be reached', true);
+                    return;
+                }
+                await new Promise((r) => setTimeout(r, 1000));
+                continue;
+            }
+            failures = 0;
+            const events = Array.isArray(res.body.events) ? res.body.events : [];
+            for (const ev of events) {
+                if (session !== s || s.closed)
+                    return;
+                if (typeof ev.seq === 'number' && ev.seq > after)
+                    after = ev.seq;
+                try {
+                    await handleEvent(s, ev);
+                } catch (e) {
+                    finish(s, 'failed', e.message || String(e), true);
+                    return;
+                }
+            }
+        }
+    }
+
+    function newPeerConnection(s, joined) {
+        const pc = new RTCPeerConnection({
+            iceServers: Array.isArray(joined.iceServers) ? joined.iceServers : [],
+            iceTransportPolicy: joined.iceTransportPolicy === 'relay' ? 'relay' : 'all',
+            bundlePolicy: 'max-bundle',
+            rtcpMuxPolicy: 'require',
+        });
+        pc.ontrack = onTrack;
+        pc.onicecandidate = (ev) => onCandidate(s, ev);
+        pc.onconnectionstatechange = () => {
+            if (session !== s || s.closed)
+                return;
+            if (pc.connectionState === 'connected') {
+                setState('connected');
+            } else if (pc.connectionState === 'failed') {
+                finish(s, 'lost', 'ICE or DTLS failed', true);
+            }
+        };
+        return pc;
+    }
+
+    /* One join with the credentials kept in 'credentials' (the link's or the form's). */
+    async function join() {
+        setState('joining', null);
+        try {
+            await openCamera();
+        } catch (e) {
+            setState('failed', e.message);
+            return;
+        }
+        let res;
+        try {
+            res = await postJson('/meeting/api/join', credentials);
+        } catch (e) {
+            releaseCamera();
+            setState('failed', 'the server cannot be reached');
+            if (!fromLink)
+                showForm();
+            return;
+        }
+        if (res.status !== 200 || typeof res.body.session !== 'string') {
+            releaseCamera();
+            setState('failed', joinError(res.status, res.body));
+            if (!fromLink)
+                showForm();
+            return;
+        }
+        const s = {token: res.body.session, closed: false, answered: false, candidatesDone: false,
+            pendingCandidates: [], posts: Promise.resolve(), abort: new AbortController()};
+        s.pc = newPeerConnection(s, res.body);
+        session = s;
+        cb.leg = typeof res.body.leg === 'string' ? res.body.leg : null;
+        $('self-name').textContent = (res.body.name || credentials.name) + ' (you)';
+        eventLoop(s);
+    }
+
+    function showForm() {
+        $('join-form').hidden = false;
+        const first = ['callid', 'passcode', 'name'].find((id) => !$('field-' + id).hidden &&
+            !$(id).value);
+        if (first)
+            $(first).focus();
+    }
+
+    /* /meeting/<callId>?secret=..&name=..: the link's parts; anything missing is asked for. */
+    function start() {
+        const params = new URLSearchParams(location.search);
+        const match = /^\/meeting\/([^/]+)\/?$/.exec(location.pathname);
+        let callId = '';
+        if (match) {
+            try {
+                callId = decodeURIComponent(match[1]);
+            } catch (e) {
+                callId = '';
+            }
+        }
+        const secret = params.get('secret') || '';
+        const name = (params.get('name') || '').trim();
+        $('callid').value = callId;
+        $('name').value = name;
+        $('field-callid').hidden = callId !== '' && secret !== '';
+        $('field-passcode').hidden = secret !== '';
+        $('leave').addEventListener('click', () => {
+            if (session)
+                finish(session, 'left', 'left', true);
+        });
+        $('join-form').addEventListener('submit', (ev) => {
+            ev.preventDefault();
+            const form = {callId: $('callid').value.trim(), name: $('name').value.trim()};
+            if (secret)
+                form.secret = secret;
+            else
+                form.passcode = $('passcode').value;
+            credentials = form;
+            reconnects = 0;
+            $('join-form').hidden = true;
+            join().catch((e) => setState('failed', e.message));
+        });
+        fromLink = callId !== '' && secret !== '' && name !== '';
+        if (fromLink) {
+            credentials = {callId, secret, name};
+            join().catch((e) => setState('failed', e.message));
+        } else {
+            setState('idle');
+            showForm();
+        }
+    }
+
+    /* What a test reads: the ICE state, the candidate types of the nominated pair, and per other
+     * participant the frames decoded and audio packets received. */
+    async function collectStats() {
+        const s = session;
+        const out = {iceState: null, pair: null, video: [], audio: []};
+        if (!s || s.closed)
+            return out;
+        out.iceState = s.pc.iceConnectionState;
+        const report = await s.pc.getStats();
+        const midLeg = new Map();
+        for (const t of s.pc.getTransceivers()) {
+            if (t.mid !== null && !t.stopped && trackLegs.has(t.receiver.track.id))
+                midLeg.set(t.mid, trackLegs.get(t.receiver.track.id));
+        }
+        let pair = null;
+        report.forEach((st) => {
+            if (st.type === 'transport' && st.selectedCandidatePairId)
+                pair = report.get(st.selectedCandidatePairId) || pair;
+        });
+        report.forEach((st) => {
+            if (!pair && st.type === 'candidate-pair' && st.nominated && st.state === 'succeeded')
+                pair = st;
+            if (st.type !== 'inbound-rtp')
+                return;
+            const leg = st.mid !== undefined ? midLeg.get(st.mid) :
+                trackLegs.get(st.trackIdentifier);
+            if (!leg || !tiles.has(leg))
+                return;
+            const name = names.get(leg) || null;
+            if (st.kind === 'video')
+                out.video.push({leg, name, framesDecoded: st.framesDecoded || 0});
+            else if (st.kind === 'audio')
+                out.audio.push({leg, name, packetsReceived: st.packetsReceived || 0});
+        });
+        if (pair) {
+            const local = report.get(pair.localCandidateId);
+            const remote = report.get(pair.remoteCandidateId);
+            out.pair = {local: local ? local.candidateType : null,
+                remote: remote ? remote.candidateType : null};
+        }
+        return out;
+    }
+
+    start();
+})();
