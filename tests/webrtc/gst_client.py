@@ -49,6 +49,7 @@ RTP_CAPS = {
 DEPAY = {"video": "rtpvp8depay ! vp8dec", "audio": "rtpopusdepay ! opusdec"}
 POLL_SECONDS = 25  # the server answers an empty poll after 20 s
 MAX_REPLY = 1 << 20  # the biggest signalling answer read
+CAPS_WAIT = 5  # seconds a new source gets to reach webrtcbin with its caps before the answer
 
 
 def emit(what, **fields):
@@ -109,18 +110,20 @@ def offer_mlines(text):
 
 
 def promise_sdp(promise, field):
-    """The SDP text of the description in a settled promise's reply, or None: an error, or a reply
-    without the field (seen once in many runs), or with an empty description. The text is taken
-    here, while the promise still owns the reply."""
+    """The SDP text of the description in a settled promise's reply, or why there is none: an
+    error, a reply without the field (seen once in many runs), or an empty description. The text
+    is taken here, while the promise still owns the reply. Returns (text, None) or (None, why)."""
     if promise.wait() != Gst.PromiseResult.REPLIED:
-        return None
+        return None, "the promise was not replied"
     reply = promise.get_reply()
+    if reply is not None and reply.has_field("error"):
+        return None, reply.get_value("error").message
     if reply is None or not reply.has_field(field):
-        return None
+        return None, "the reply has no %s" % field
     desc = reply.get_value(field)
     if desc is None or desc.sdp is None:
-        return None
-    return desc.sdp.as_text()
+        return None, "the %s is empty" % field
+    return desc.sdp.as_text(), None
 
 
 def description(kind, text):
@@ -129,6 +132,17 @@ def description(kind, text):
     if ret != GstSdp.SDPResult.OK:
         return None
     return GstWebRTC.WebRTCSessionDescription.new(kind, msg)
+
+
+def pad_kind(pad):
+    """audio or video: the media of the pad's caps (what really arrives), else the kind of its
+    transceiver."""
+    caps = pad.get_current_caps()
+    if caps is not None and caps.get_size() and caps.get_structure(0).has_field("media"):
+        return caps.get_structure(0).get_string("media")
+    trans = pad.get_property("transceiver")
+    kind = trans.get_property("kind") if trans is not None else None
+    return {GstWebRTC.WebRTCKind.AUDIO: "audio", GstWebRTC.WebRTCKind.VIDEO: "video"}.get(kind)
 
 
 class Receiver:
@@ -145,8 +159,7 @@ class Receiver:
     def on_pad(self, _webrtc, pad):
         if pad.get_direction() != Gst.PadDirection.SRC:
             return
-        caps = pad.get_current_caps() or pad.query_caps(None)
-        kind = caps.get_structure(0).get_string("media") if caps and caps.get_size() else None
+        kind = pad_kind(pad)
         if kind not in DEPAY:
             return
         key = self.key(pad)
@@ -183,6 +196,7 @@ class Guest:
         self.lines = []
         self.linked = {}  # kind -> the m-line index our source feeds
         self.made = set()  # the m-lines given a transceiver
+        self.seen = set()  # the senders of video in any offer so far
         self.rx = Receiver(pipeline, self._sender)
         self.offers = []
         self.busy = False
@@ -216,6 +230,8 @@ class Guest:
             self.on_fatal(str(err))
             return
         self.lines = lines
+        self.seen.update(m["stream"] or "mid:%s" % m["mid"] for m in lines
+                         if m["kind"] == "video" and m["dir"] == "sendonly" and not m["stopped"])
         emit("offer", mlines=[(m["kind"], m["dir"], m["stream"], m["stopped"]) for m in lines])
         desc = description(GstWebRTC.WebRTCSDPType.OFFER, text)
         promise = Gst.Promise.new_with_change_func(self._remote_set, None)
@@ -234,17 +250,30 @@ class Guest:
         offered m-line the first unused transceiver whose codecs fit, whatever its direction, so
         the order is what binds them. The slots callbridged receives on get our sources; the
         others' m-lines a recvonly transceiver. A renegotiation finds the old ones by mid."""
+        fresh = []
         for line in self.lines:
             if line["index"] in self.made or line["stopped"] or line["pt"] is None:
                 continue
             self.made.add(line["index"])
             if line["dir"] == "recvonly" and line["kind"] not in self.linked:
-                if not self._link_source(line):
+                sink = self._link_source(line)
+                if sink is None:
                     return False
+                fresh.append(sink)
             elif line["dir"] == "sendonly":
                 self.webrtc.emit("add-transceiver",
                                  GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY,
                                  Gst.Caps.from_string(RTP_CAPS[line["kind"]] % line["pt"]))
+        self._when_caps(fresh, time.monotonic() + CAPS_WAIT)
+        return False
+
+    def _when_caps(self, sinks, deadline):
+        """create-answer once the sources just linked have caps on webrtcbin's pads: the answer
+        declares each sending m-line's SSRC (a=ssrc) from those caps, and without them it left
+        the video m-line without one, so the offerer could not tell our streams apart."""
+        if any(sink.get_current_caps() is None for sink in sinks) and time.monotonic() < deadline:
+            GLib.timeout_add(20, self._when_caps, sinks, deadline)
+            return False
         self._answer(3)
         return False
 
@@ -257,22 +286,22 @@ class Guest:
                                        "sink_%u" % line["index"], caps)
         if sink is None or src.get_static_pad("src").link(sink) != Gst.PadLinkReturn.OK:
             self.on_fatal("could not feed m-line %d (%s)" % (line["index"], kind))
-            return False
+            return None
         sink.get_property("transceiver").set_property(
             "direction", GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY)
         src.sync_state_with_parent()
         self.linked[kind] = line["index"]
         emit("sending", kind=kind, mline=line["index"])
-        return True
+        return sink
 
     def _answer(self, tries):
         def done(promise, _data):
-            answer = promise_sdp(promise, "answer")
+            answer, why = promise_sdp(promise, "answer")
             if answer is None:  # seen once in many runs: the reply without the answer
                 if tries > 1:
                     GLib.idle_add(self._answer, tries - 1)
                 else:
-                    GLib.idle_add(self.on_fatal, "create-answer replied without an answer")
+                    GLib.idle_add(self.on_fatal, "create-answer: " + why)
                 return
             GLib.idle_add(self._set_local, answer)
         self.webrtc.emit("create-answer", None, Gst.Promise.new_with_change_func(done, None))
@@ -314,9 +343,9 @@ class Guest:
         return "mid:%s" % mid
 
     def senders(self):
-        """The legs whose video the latest offer sends us (m-lines neither stopped nor ours)."""
-        return sorted({m["stream"] or "mid:%s" % m["mid"] for m in self.lines
-                       if m["kind"] == "video" and m["dir"] == "sendonly" and not m["stopped"]})
+        """Every leg an offer of this run sent us video from (m-lines neither stopped nor ours),
+        including those who left since."""
+        return sorted(self.seen)
 
     def stats(self):
         """The ICE state and the selected pair's [local, remote] candidate types (webrtcbin 1.22
@@ -410,8 +439,8 @@ class Run:
         bus.connect("message::error", self._on_error)
 
     def _on_error(self, _bus, msg):
-        err, _debug = msg.parse_error()
-        self.fatal("%s: %s" % (msg.src.get_name(), err.message))
+        err, debug = msg.parse_error()
+        self.fatal("%s: %s (%s)" % (msg.src.get_path_string(), err.message, debug))
 
     def fatal(self, why):
         if self.error is None:
@@ -512,7 +541,7 @@ def join_main(args):
 
 
 def verdict(out, senders, peers):
-    """0 when every sender of the latest offer (at least `peers` of them) had video decoded."""
+    """0 when every sender offered in the run (at least `peers` of them) had video decoded."""
     decoded = [s for s in senders if out["frames_decoded"].get(s, 0) > 0]
     if out["error"] is None and len(senders) >= peers and len(decoded) == len(senders):
         return 0
@@ -523,7 +552,8 @@ class Offerer:
     """The loop's stand-in for callbridged: a webrtcbin offering what callbridged offers a guest
     (its own audio and video slots recvonly, each other participant's audio and video sendonly with
     that participant as the msid stream id), and counting what the guest sends back. add_peer()
-    plays a second participant joining: two more sendonly m-lines and a new offer."""
+    plays a second participant joining (two more sendonly m-lines and a new offer), drop_peer()
+    the first one leaving (its m-lines stopped in a new offer)."""
 
     def __init__(self, run, turn):
         self.run = run
@@ -537,10 +567,11 @@ class Offerer:
         run.pipeline.add(self.webrtc)
         self.webrtc.connect("on-ice-candidate", self._on_candidate)
         self.webrtc.connect("pad-added", self.received.on_pad)
-        self._send_pair(0, "ball")
-        for kind, pt in (("audio", 111), ("video", 96)):
+        for kind, pt in (("audio", 111), ("video", 96)):  # the guest's slots first
             self.webrtc.emit("add-transceiver", GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY,
                              Gst.Caps.from_string(RTP_CAPS[kind] % pt))
+        self._send_pair(2, "ball")
+        self.gone = set()  # m-lines of a peer who left: stopped in what the guest is told
 
     def _send_pair(self, first, pattern):
         """Audio at m-line first and video at first + 1, sendonly, as one peer."""
@@ -563,14 +594,22 @@ class Offerer:
         self.start()
         return False
 
+    def drop_peer(self):
+        """The first peer leaves: a re-offer with its m-lines stopped (port 0, out of the
+        BUNDLE group), as callbridged's offers say so."""
+        self.gone.update((2, 3))
+        emit("loop-peer-leaves", mlines=[2, 3])
+        self.start()
+        return False
+
     def start(self, tries=3):
         def done(promise, _data):
-            offer = promise_sdp(promise, "offer")
+            offer, why = promise_sdp(promise, "offer")
             if offer is None:
                 if tries > 1:
                     GLib.idle_add(self.start, tries - 1)
                 else:
-                    GLib.idle_add(self.run.fatal, "create-offer replied without an offer")
+                    GLib.idle_add(self.run.fatal, "create-offer: " + why)
                 return
             GLib.idle_add(self._send, offer)
         self.webrtc.emit("create-offer", None, Gst.Promise.new_with_change_func(done, None))
@@ -584,11 +623,19 @@ class Offerer:
 
     def _name_peers(self, offer):
         """The offer as the guest sees it: each peer's m-lines carry the peer's own msid stream
-        id, as callbridged writes the participant's leg id (webrtcbin uses one for all)."""
+        id, as callbridged writes the participant's leg id (webrtcbin uses one for all), and the
+        m-lines of a peer who left are stopped."""
         parts = offer.split("\r\nm=")
+        gone_mids = []
         for i in range(1, len(parts)):
             if i - 1 in self.peers:
                 parts[i] = re.sub(r"msid:\S+ ", "msid:%s " % self.peers[i - 1], parts[i])
+            if i - 1 in self.gone:
+                gone_mids += re.findall(r"\r\na=mid:(\S+)", parts[i])
+                parts[i] = re.sub(r"^(\S+) \d+ ", r"\1 0 ", parts[i])
+                parts[i] = parts[i].replace("\r\na=bundle-only", "")
+        for mid in gone_mids:
+            parts[0] = re.sub(r"(a=group:BUNDLE[^\r]*) %s\b" % re.escape(mid), r"\1", parts[0])
         return "\r\nm=".join(parts)
 
     def _on_candidate(self, _webrtc, mline, candidate):
@@ -611,20 +658,22 @@ class Offerer:
 
 def loop_main(args):
     """Pass when the guest decoded both loop peers' video (the second joined by renegotiation)
-    and got audio, and the offerer decoded the guest's video and audio."""
+    and got their audio, answered the re-offer where the first left, and the offerer decoded the
+    guest's video and audio."""
     run = Run(args.seconds)
     offerer = Offerer(run, args.turn)
     guest = Guest(run.pipeline, "webrtc", args.turn, offerer.signal, run.fatal)
     offerer.guest = guest
     run.pipeline.set_state(Gst.State.PLAYING)
     GLib.idle_add(offerer.start)
-    GLib.timeout_add(int(args.seconds * 1000 / 3), offerer.add_peer)
+    GLib.timeout_add(int(args.seconds * 1000 / 4), offerer.add_peer)
+    GLib.timeout_add(int(args.seconds * 1000 / 2), offerer.drop_peer)
     run.loop.run()
     back_frames, back_audio = offerer.received.counts()
     out = summary(guest, run, {"offerer_frames_decoded": back_frames,
                                "offerer_audio_buffers": back_audio, "senders": guest.senders()})
     run.close()
-    ok = verdict(out, guest.senders(), 2) == 0 and out["answers"] == 2 and \
+    ok = verdict(out, guest.senders(), 2) == 0 and out["answers"] == 3 and \
         sum(back_frames.values()) > 0 and sum(back_audio.values()) > 0 and \
         all(out["audio_buffers"].get(peer, 0) > 0 for peer in guest.senders())
     return 0 if ok else 1

@@ -166,9 +166,9 @@ class Procs:
 
 def start_coturn(procs, net, tmp):
     port = free_port(net.host)
-    low = 50000 + (os.getpid() * 7) % 14900
+    low = 50000 + (os.getpid() * 7) % 14800
     argv = [TURNSERVER, "-n", "--listening-ip=" + net.host, "--relay-ip=" + net.host,
-            "--listening-port", str(port), "--min-port=%d" % low, "--max-port=%d" % (low + 59),
+            "--listening-port", str(port), "--min-port=%d" % low, "--max-port=%d" % (low + 199),
             "--realm=test.local", "--no-tls", "--no-dtls", "--no-cli", "--lt-cred-mech",
             "--user=alice:secret", "--log-file", os.path.join(tmp, "turn.log"), "--simple-log",
             "--pidfile=/dev/null", "--no-stdout-log", "--verbose"]
@@ -289,7 +289,11 @@ def start_callbridged(procs, daemon, net, tmp, password):
 
 
 def turn_success(api, turn_id):
-    for _ in range(30):  # the status waits up to 8 s for a first probe itself
+    """True once the turnServer's status says success, within 30 s (a GET may wait 8 s itself
+    for the first probe)."""
+    deadline = time.monotonic() + 30
+    body = ""
+    while time.monotonic() < deadline:
         status, _, body = api.call("GET", "/turnServers/%s/status" % turn_id)
         if status == 200 and "<status>success</status>" in body:
             return True
@@ -341,6 +345,9 @@ def end_to_end(procs, net, tmp, daemon):
                                                  json.dumps(out, sort_keys=True)))
         got_video = (out.get("frames_decoded") or {}).get(peer, 0) > 0
         got_audio = (out.get("audio_buffers") or {}).get(peer, 0) > 0
+        for line in lines:
+            if line.get("event") in ("join-refused", "refused", "error", "end"):
+                log("client %d: %s" % (i, json.dumps(line, sort_keys=True)))
         relayed = out.get("selected_pair_types") == ["relay", "relay"]
         if status != 0 or not got_video or not got_audio or peer is None or not relayed:
             log("client %d: decoded video from the other: %s, audio: %s, relay pair: %s"
