@@ -382,6 +382,8 @@ def main():
     if args[0] != "--selfcheck" and not os.access(args[0], os.X_OK):
         log("fail: %s is not an executable" % args[0])
         return 1
+    # SIGTERM (a harness's timeout) unwinds through the finally below like an error does
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(1))
     tmp = tempfile.mkdtemp(prefix="cbgst.")
     procs = Procs()
     net = Net()
