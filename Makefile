@@ -122,7 +122,7 @@ $(eval $(call variant,asan))
 $(eval $(call variant,tsan))
 
 # libFuzzer harnesses (fuzz/), clang with ASan + UBSan; the library built again for them.
-FUZZERS := stun channeldata form auth config router framing sdp ice rtcp
+FUZZERS := stun channeldata form auth config router framing sdp ice rtcp dtls
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fno-omit-frame-pointer $(WARN) -I. \
@@ -158,6 +158,7 @@ test:
 	$(MAKE) check-suites VARIANT=rel
 	$(MAKE) check-suites VARIANT=asan
 	scripts/test-clients.sh build/rel/callbridged
+	scripts/test-webrtc.sh build/rel/callbridged
 	$(MAKE) fuzz FUZZ_SECONDS=5
 	@for v in rel asan; do echo "== cb-tests [$$v]"; cat build/$$v/test-summary.txt; done
 
@@ -209,10 +210,10 @@ bench:
 	scripts/bench/auth.sh build/rel
 
 format:
-	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
+	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
+	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 # The one-way module rules (scripts/check-includes.sh; known exceptions in
 # scripts/check-includes.allow), then cppcheck.

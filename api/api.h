@@ -21,6 +21,7 @@
 
 struct api_cache;
 struct api_calls;
+struct api_guests;
 struct api_metrics;
 struct api_auth;
 struct media;
@@ -36,6 +37,7 @@ struct api {
     struct api_calls *calls;     /* calls and legs in memory (api/res/registry.h) */
     struct media *media;         /* the media anchor; NULL: legs get no media */
     struct api_metrics *metrics; /* request counts for /metrics (api/metrics.h); NULL: none */
+    struct api_guests *guests;   /* guests' signalling sessions (api/res/guest.h); NULL: none */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };
@@ -45,8 +47,11 @@ struct api_request {
     const char *path;               /* decoded path, without the query */
     const struct api_params *query; /* never NULL */
     const struct api_params *form;  /* the body as a form; never NULL (empty on GET/DELETE) */
-    const char *user;               /* authenticated API user */
-    bool may_wait;                  /* the reply may ask to be answered later (once) */
+    const char *user;               /* authenticated API user; "" for a guest */
+    const char *body;               /* the raw body (the guest interface's JSON); never NULL */
+    size_t body_len;
+    const char *client; /* the client's numeric address */
+    bool may_wait;      /* the reply may ask to be answered later (once) */
 };
 
 struct api_reply {
@@ -58,6 +63,8 @@ struct api_reply {
     const char *content_type; /* static; NULL: text/xml when there is a body */
     int retry_after_s;        /* > 0: a Retry-After header */
     bool close_connection;    /* "Connection: close": nothing more is read from the client */
+    bool guest;               /* an answer of the guest interface: no-store, no referrer, no
+                               * sniffing, no framing, and a content security policy */
     /* Set instead of a status: answer later. The HTTP layer suspends the connection, calls
      * the wait the composition root gave it (api_wait) and routes the request again, with may_wait
      * false, when woken. */

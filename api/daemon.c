@@ -30,6 +30,7 @@
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/res/cache.h"
+#include "api/res/guest.h"
 #include "api/res/prober_link.h"
 #include "api/res/registry.h"
 #include "api/res/routes.h"
@@ -321,6 +322,16 @@ static int new_metrics(struct api_metrics **ret)
     return api_metrics_new(&labels, ret);
 }
 
+/* The wait of a suspended request: a guest's poll for events, or a TURN status request
+ * waiting for the first probe. */
+static int wait_any(const struct api *api, const char *wait_id, int64_t until_us,
+                    void (*resume)(void *ctx), void *ctx)
+{
+    if (strncmp(wait_id, API_GUEST_WAIT_PREFIX, strlen(API_GUEST_WAIT_PREFIX)) == 0)
+        return api_guest_wait(api, wait_id, until_us, resume, ctx);
+    return api_wait(api, wait_id, until_us, resume, ctx);
+}
+
 static int start_http(const struct api_config *c, const struct api_paths *p, const struct api *api,
                       struct api_auth *auth, const struct fd_plan *plan, struct api_http **ret)
 {
@@ -339,7 +350,8 @@ static int start_http(const struct api_config *c, const struct api_paths *p, con
         .body_timeout_s = c->body_timeout_s,
         .db_path = p->db,
         .route = api_route,
-        .wait = api_wait,
+        .wait = wait_any,
+        .guest = api_res_guest,
     };
     int r;
 
@@ -459,6 +471,8 @@ int api_daemon_run(const struct api_config *c)
         r = new_metrics(&api.metrics);
     if (r == 0)
         r = api_calls_new(&api.calls);
+    if (r == 0)
+        r = api_guests_new(&api.guests);
     if (r == 0) {
         plan_fds(c, api.calls, &plan);
         api_calls_set_max_calls(api.calls, c->max_calls);
@@ -466,7 +480,9 @@ int api_daemon_run(const struct api_config *c)
     }
     if (r == 0) {
         struct media_config mc = {.prober = api.prober,
-                                  .log = {.fn = state_log, .userdata = &media_site}};
+                                  .log = {.fn = state_log, .userdata = &media_site},
+                                  .rtc_signal = api_guest_signal,
+                                  .rtc_userdata = &api};
 
         r = media_start(&mc, &api.media);
     }
@@ -478,8 +494,10 @@ int api_daemon_run(const struct api_config *c)
         sig = wait_for_stop(&set);
         api_log(BASE_LOG_INFO, "signal %d: finishing requests in flight and stopping", sig);
     }
+    api_guests_stop(api.guests);   /* wakes the guests' polls, which then answer at once */
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
     media_stop(api.media);         /* releases every allocation */
+    api_guests_free(api.guests);   /* after media: its last signals go to the sessions */
     api_calls_free(api.calls);
     turn_prober_stop(api.prober);
     api_auth_free(auth);

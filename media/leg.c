@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "media/media_int.h"
+#include "media/rtc.h"
 
 #define RETRY_US (2 * 1000000)
 
@@ -60,6 +61,10 @@ static void drop_anchor(struct media_leg *l, bool release)
 static void fail_leg(struct media_leg *l, const char *why, int64_t now)
 {
     drop_anchor(l, true);
+    if (l->rtc) { /* the browser holds a pair on this relay: it joins again (rtc.c) */
+        media_rtc_end(l, why, true);
+        return;
+    }
     l->retry_us = now + RETRY_US;
     publish(l, MEDIA_LEG_FAILED, why);
     base_logf(&l->m->cfg.log, BASE_LOG_ERR, "callLeg %s: %s", l->id, why);
@@ -95,7 +100,10 @@ static void anchor(struct media_leg *l, const char *exclude, int64_t now)
     int fd;
 
     if (!l->m->cfg.prober || turn_prober_best(l->m->cfg.prober, exclude, &best) < 0) {
-        fail_leg(l, "no reachable TURN server", now);
+        fail_leg(l,
+                 l->rtc ? "noReachableTurnServer: no TURN server is reachable"
+                        : "no reachable TURN server",
+                 now);
         return;
     }
     turn_txn_config_rfc(&cfg.txn);
@@ -134,19 +142,13 @@ static void anchor(struct media_leg *l, const char *exclude, int64_t now)
  * relayed address the endpoint sends to is published. */
 static void connected(struct media_leg *l, const struct turn_alloc_info *info, int64_t now)
 {
-    const struct sockaddr_in6 *in6 = (const void *)&info->relayed;
-    const struct sockaddr_in *in = (const void *)&info->relayed;
+    unsigned port;
 
     l->ready = true;
     pthread_mutex_lock(&l->m->lock);
     l->pub.lifetime_left_s = (info->expires_us - now) / 1000000;
-    if (info->relayed.ss_family == AF_INET) {
-        inet_ntop(AF_INET, &in->sin_addr, l->pub.relayed, sizeof(l->pub.relayed));
-        l->pub.relayed_port = ntohs(in->sin_port);
-    } else {
-        inet_ntop(AF_INET6, &in6->sin6_addr, l->pub.relayed, sizeof(l->pub.relayed));
-        l->pub.relayed_port = ntohs(in6->sin6_port);
-    }
+    media_addr_text(&info->relayed, l->pub.relayed, sizeof(l->pub.relayed), &port);
+    l->pub.relayed_port = (uint16_t)port;
     pthread_mutex_unlock(&l->m->lock);
     publish(l, MEDIA_LEG_CONNECTED, NULL);
     base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s: anchored on turnServer %s at %s port %u",
@@ -172,6 +174,10 @@ void media_leg_advance(struct media_leg *l, int64_t now)
     }
     if (info.state != TURN_ALLOC_READY)
         return;
+    if (l->rtc) {
+        media_rtc_advance(l, now);
+        return;
+    }
     if (!l->asked_peer) {
         l->asked_peer = true;
         if (turn_alloc_add_peer(l->alloc, (struct sockaddr *)&l->remote, MEDIA_CHANNEL, now) < 0)
@@ -189,8 +195,10 @@ void media_leg_housekeeping(struct media *m, int64_t now)
     for (struct media_leg *l = m->legs; l; l = l->next) {
         struct turn_alloc_info info;
 
+        if (l->rtc && l->rtc->ended)
+            continue;
         if (!l->alloc) {
-            if (now >= l->retry_us)
+            if (now >= l->retry_us && !l->rtc)
                 anchor(l, NULL, now);
             continue;
         }
@@ -198,6 +206,14 @@ void media_leg_housekeeping(struct media *m, int64_t now)
                                       (struct sockaddr *)&l->server.addr)) {
             char exclude[40];
 
+            if (l->rtc) {
+                char why[160];
+
+                snprintf(why, sizeof(why), "turnServerFailed: turnServer %s stopped answering",
+                         l->server.spec.id);
+                fail_leg(l, why, now);
+                continue;
+            }
             snprintf(exclude, sizeof(exclude), "%s", l->server.spec.id);
             base_logf(&m->cfg.log, BASE_LOG_INFO,
                       "callLeg %s: turnServer %s is unreachable, moving", l->id, exclude);
@@ -209,8 +225,13 @@ void media_leg_housekeeping(struct media *m, int64_t now)
         l->pub.lifetime_left_s =
             info.state == TURN_ALLOC_READY ? (info.expires_us - now) / 1000000 : 0;
         l->pub.malformed = l->malformed_before + l->malformed_path + turn_alloc_dropped(l->alloc);
-        media_rtpstats_publish(&l->rtp, &l->pub.rx_rtp, now - m->last_housekeeping_us);
+        if (l->rtc)
+            media_rtc_publish(l, now - m->last_housekeeping_us);
+        else
+            media_rtpstats_publish(&l->rtp, &l->pub.rx_rtp, now - m->last_housekeeping_us);
         pthread_mutex_unlock(&m->lock);
+        if (l->rtc)
+            media_rtc_housekeeping(l, now);
     }
 }
 
@@ -246,6 +267,13 @@ void media_leg_create(struct media *m, const struct media_cmd *c, int64_t now)
         free(l);
         return;
     }
+    if (c->kind == MEDIA_CMD_RTC_ADD && media_rtc_attach(l, c, now) < 0) {
+        base_logf(&m->cfg.log, BASE_LOG_ERR, "callLeg %s: out of memory", l->id);
+        media_rtc_free(l);
+        media_call_leave(m, l);
+        free(l);
+        return;
+    }
     pthread_mutex_lock(&m->lock);
     l->next = m->legs;
     m->legs = l;
@@ -263,6 +291,7 @@ void media_leg_destroy(struct media *m, const char *id)
     if (!l)
         return;
     drop_anchor(l, true);
+    media_rtc_free(l);
     media_call_leave(m, l);
     pthread_mutex_lock(&m->lock);
     *link = l->next;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "media/media_int.h"
+#include "media/rtc.h"
 
 #define HOUSEKEEPING_US 1000000
 
@@ -33,8 +34,11 @@ static void run_commands(struct media *m, int64_t now)
             continue;
         if (c->kind == MEDIA_CMD_ADD)
             media_leg_create(m, c, now);
-        else
+        else if (c->kind == MEDIA_CMD_REMOVE)
             media_leg_destroy(m, c->leg);
+        else
+            media_rtc_command(m, c, now);
+        free(c->data);
         free(c);
     }
 }
@@ -43,7 +47,10 @@ static void run_commands(struct media *m, int64_t now)
 static void note_deadline(struct media *m, const struct media_leg *l)
 {
     int64_t d = l->alloc ? turn_alloc_next_deadline(l->alloc) : INT64_MAX;
+    int64_t r = media_rtc_deadline(l);
 
+    if (r < d)
+        d = r;
     if (d < m->timer_us)
         m->timer_us = d;
 }
@@ -57,6 +64,8 @@ static void run_timers(struct media *m, int64_t now)
             turn_alloc_on_timer(l->alloc, now);
             media_leg_advance(l, now);
         }
+        if (l->alloc)
+            media_rtc_on_timer(l, now);
         note_deadline(m, l);
     }
 }
@@ -122,6 +131,8 @@ int media_start(const struct media_config *cfg, struct media **ret_media)
     pthread_mutex_init(&m->lock, NULL);
     m->epfd = epoll_create1(EPOLL_CLOEXEC);
     r = m->epfd < 0 ? -errno : base_cmdq_init(&m->q);
+    if (r == 0)
+        r = dtls_cert_new(&m->cert); /* one per start: its fingerprint goes in every offer */
     if (r == 0 && epoll_ctl(m->epfd, EPOLL_CTL_ADD, base_cmdq_fd(&m->q), &ev) < 0)
         r = -errno;
     if (r == 0 && (r = -pthread_create(&m->thread, NULL, media_main, m)) == 0) {
@@ -131,6 +142,7 @@ int media_start(const struct media_config *cfg, struct media **ret_media)
     }
     if (m->epfd >= 0)
         close(m->epfd);
+    dtls_cert_free(m->cert);
     base_cmdq_done(&m->q);
     pthread_mutex_destroy(&m->lock);
     free(m);
@@ -149,6 +161,7 @@ void media_stop(struct media *m)
     while (m->legs)
         media_leg_destroy(m, m->legs->id); /* releases every allocation */
     close(m->epfd);
+    dtls_cert_free(m->cert);
     base_cmdq_done(&m->q);
     pthread_mutex_destroy(&m->lock);
     free(m);

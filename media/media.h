@@ -18,9 +18,22 @@
 struct turn_prober;
 struct media; /* opaque */
 
+/* WebRTC legs talk to their browser through the guest signalling of the API: the media thread
+ * hands it each offer and the end of a leg. */
+enum media_rtc_signal { MEDIA_RTC_OFFER, MEDIA_RTC_END };
+/* Called on the media thread with no lock of media's held: text is the SDP offer, or why the leg
+ * ended ("iceFailed: ...", "dtlsFailed: ...", "timeout: ...", "noReachableTurnServer"); reconnect
+ * is true when a new leg may do better (its TURN server failed). Must not block. */
+typedef void (*media_rtc_signal_fn)(void *userdata, const char *leg_id, enum media_rtc_signal kind,
+                                    const char *text, bool reconnect);
+
 struct media_config {
     struct turn_prober *prober;
     struct base_logger log; /* lines from the media thread; fn may be NULL */
+    media_rtc_signal_fn rtc_signal;
+    void *rtc_userdata;
+    unsigned rtc_silence_s; /* a WebRTC leg with no consent check and no media this long ends
+                             * (0: 30 s, as a CMS web app gives up) */
 };
 
 /* Datagram classes (RFC 7983), for counters. */
@@ -47,8 +60,28 @@ struct media_rtp_stats {
     uint64_t bit_rate; /* bits per second over the last second */
 };
 
+/* A WebRTC leg's four streams, as CMS's callLeg status names them; tx is what callbridged sends
+ * the guest (the other participants' media), with the loss and jitter its browser reports. */
+enum media_stream {
+    MEDIA_RX_AUDIO,
+    MEDIA_RX_VIDEO,
+    MEDIA_TX_AUDIO,
+    MEDIA_TX_VIDEO,
+    MEDIA__STREAMS
+};
+struct media_stream_status {
+    bool active;
+    char codec[8]; /* "opus", "vp8" */
+    uint64_t packets, bytes, lost;
+    double loss_percent, jitter_ms;
+    uint64_t bit_rate; /* bits per second over the last second */
+};
+
 struct media_leg_status {
     enum media_leg_state state;
+    bool webrtc;
+    char local_candidate[64], remote_candidate[64]; /* the selected pair: "relay 1.2.3.4:5" */
+    struct media_stream_status streams[MEDIA__STREAMS];
     char reason[160];     /* why connecting or failed */
     char turn_server[40]; /* id of the TURN server the leg is anchored on */
     char relayed[46];     /* the address the endpoint sends its media to */
@@ -69,6 +102,18 @@ void media_stop(struct media *m);
  * Thread-safe. Returns 0, -EEXIST, -EINVAL or -ENOMEM. */
 int media_leg_add(struct media *m, const char *call_id, const char *leg_id,
                   const struct sockaddr *remote);
+/* A WebRTC leg (a guest's browser) named name in call call_id: it allocates on the best TURN
+ * server, then offers (media_rtc_signal_fn). Thread-safe. Returns 0, -EINVAL or -ENOMEM. */
+int media_rtc_leg_add(struct media *m, const char *call_id, const char *leg_id, const char *name);
+/* The browser's answer to the leg's last offer. Parsed here, on the caller's thread: -EINVAL or
+ * -E2BIG with a sentence in err when it is not SDP callbridged can use (nothing changes then).
+ * Thread-safe; an unknown leg is ignored. Returns 0, -EINVAL, -E2BIG or -ENOMEM. */
+int media_rtc_answer(struct media *m, const char *leg_id, const char *sdp, size_t len, char *err,
+                     size_t errcap);
+/* A candidate the browser trickled ("candidate:..."; "" is the end of them): its address gets a
+ * permission on the leg's allocation. Same returns as media_rtc_answer. */
+int media_rtc_candidate(struct media *m, const char *leg_id, const char *cand, size_t len,
+                        char *err, size_t errcap);
 /* Releases the leg's allocation and forgets it. Thread-safe; -ENOENT when unknown. */
 int media_leg_remove(struct media *m, const char *leg_id);
 /* Copies the leg's status. Thread-safe; -ENOENT when unknown. */

@@ -28,6 +28,7 @@ enum media_cnt {
 };
 
 struct media_call;
+struct media_rtc; /* media/rtc.h: what a WebRTC leg has besides */
 
 struct media_leg {
     struct media *m;
@@ -45,6 +46,7 @@ struct media_leg {
     uint64_t malformed_before; /* malformed datagrams on the leg's earlier allocations */
     uint64_t malformed_path;   /* those the packet path refused (the allocation counts its own) */
     struct media_rtpstats rtp;
+    struct media_rtc *rtc; /* NULL for a plain leg (an endpoint at a fixed address) */
     struct media_leg *next;
 };
 
@@ -55,17 +57,30 @@ struct media_call {
     struct media_call *next;
 };
 
-enum media_cmd_kind { MEDIA_CMD_ADD, MEDIA_CMD_REMOVE, MEDIA_CMD_STOP };
+enum media_cmd_kind {
+    MEDIA_CMD_ADD,
+    MEDIA_CMD_RTC_ADD,
+    MEDIA_CMD_RTC_ANSWER,
+    MEDIA_CMD_RTC_CANDIDATE,
+    MEDIA_CMD_REMOVE,
+    MEDIA_CMD_STOP
+};
 
 struct media_cmd {
     struct base_cmd link; /* first: the queue's */
     enum media_cmd_kind kind;
     char call[40], leg[40];
     struct sockaddr_storage remote;
+    char name[64]; /* RTC_ADD: the guest's display name */
+    void *data;    /* RTC_ANSWER: a struct sdp_session, RTC_CANDIDATE: a struct sdp_candidate
+                    * (NULL: the end of them); freed with the command */
 };
+
+struct dtls_cert;
 
 struct media {
     struct media_config cfg;
+    struct dtls_cert *cert; /* the one certificate of every WebRTC leg's DTLS */
     pthread_t thread;
     int epfd;
     struct base_cmdq q;
@@ -95,8 +110,16 @@ void media_leg_housekeeping(struct media *m, int64_t now_us);
 struct media_call *media_call_join(struct media *m, const char *id, struct media_leg *l);
 void media_call_leave(struct media *m, struct media_leg *l);
 
+/* rtc.c: WebRTC legs (media/rtc.h has the rest). */
+void media_rtc_command(struct media *m, struct media_cmd *c, int64_t now_us);
+
 /* path.c: reads what is waiting on the leg's socket and forwards it. */
 void media_path_on_readable(struct media_leg *l, int64_t now_us);
+/* The address of an AF_INET or AF_INET6 sockaddr as text into host (cap >= INET6_ADDRSTRLEN),
+ * its port into *ret_port; "" and 0 for another family. Returns host. */
+const char *media_addr_text(const void *sa, char *host, size_t cap, unsigned *ret_port);
+/* Same address and port. */
+bool media_same_address(const struct sockaddr_storage *a, const struct sockaddr *b);
 
 /* counters.c: a leg's counters now, and their sum into t (under m->lock). */
 void media_leg_counters(const struct media_leg *l, struct media_counters ret[MEDIA__CLASSES]);

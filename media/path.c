@@ -10,11 +10,13 @@
  * are relaxed atomics, buffers are on the stack. The only sends are ChannelData: a leg is
  * ready once its channel is bound (leg.c), and turnclient unbinds a channel only with its
  * permission, so a Send indication would never be the way out. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "media/media_int.h"
+#include "media/rtc.h"
 
 #define BATCH 64 /* datagrams per leg per wake-up: other legs get their turn */
 /* The largest ChannelData frame sent on: as before the path was flattened (turnclient's send
@@ -43,7 +45,24 @@ static enum media_class class_of(const uint8_t *d, size_t len)
     }
 }
 
-static bool same_endpoint(const struct sockaddr_storage *a, const struct sockaddr *b)
+const char *media_addr_text(const void *sa, char *host, size_t cap, unsigned *ret_port)
+{
+    const struct sockaddr_in *in = sa;
+    const struct sockaddr_in6 *in6 = sa;
+
+    host[0] = '\0';
+    *ret_port = 0;
+    if (in->sin_family == AF_INET) {
+        inet_ntop(AF_INET, &in->sin_addr, host, (socklen_t)cap);
+        *ret_port = ntohs(in->sin_port);
+    } else if (in6->sin6_family == AF_INET6) {
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, (socklen_t)cap);
+        *ret_port = ntohs(in6->sin6_port);
+    }
+    return host;
+}
+
+bool media_same_address(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
     if (a->ss_family != b->sa_family)
         return false;
@@ -98,7 +117,9 @@ static void on_datagram(struct media_leg *l, const uint8_t *buf, size_t len, int
         l->malformed_path++;
         return;
     }
-    if (is_from_endpoint(l, &d))
+    if (l->rtc)
+        media_rtc_on_data(l, &d, now_us);
+    else if (is_from_endpoint(l, &d))
         forward(l, d.ptr, d.len, turn_now_us());
 }
 
@@ -120,7 +141,7 @@ static bool is_from_endpoint(struct media_leg *l, const struct turn_data *d)
         l->malformed_path++;
         return false;
     }
-    if (same_endpoint(&l->remote, (const struct sockaddr *)&d->peer))
+    if (media_same_address(&l->remote, (const struct sockaddr *)&d->peer))
         return true;
     atomic_fetch_add_explicit(&l->strangers, 1, memory_order_relaxed);
     return false;

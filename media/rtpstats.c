@@ -31,11 +31,14 @@ static uint32_t get32(const uint8_t *p)
 
 static void start(struct media_rtpstats *r, uint32_t ssrc, uint8_t pt, uint16_t seq)
 {
+    uint32_t dynamic = r->dynamic_clock;
+
     memset(r, 0, sizeof(*r));
+    r->dynamic_clock = dynamic;
     r->started = true;
     r->ssrc = ssrc;
     r->pt = pt;
-    r->clock = clock_rate(pt);
+    r->clock = clock_rate(pt) ? clock_rate(pt) : dynamic;
     r->base = seq;
     r->max_seq = seq;
 }

@@ -12,7 +12,10 @@
 
 struct media_rtpstats {
     bool started;
-    uint32_t ssrc, clock; /* clock: the payload type's rate in Hz, 0 when not fixed */
+    uint32_t ssrc, clock;   /* clock: the payload type's rate in Hz, 0 when not fixed */
+    uint32_t dynamic_clock; /* set by the owner: the rate of a dynamic payload type, which the
+                             * negotiation fixed (48000 for Opus, 90000 for VP8); kept across a
+                             * new SSRC */
     uint8_t pt;
     uint16_t max_seq;
     uint32_t cycles, base; /* cycles: 65536 per wrap of the sequence number */

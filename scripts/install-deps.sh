@@ -49,6 +49,8 @@ test)
     /usr/bin/python3 -c 'import gi; gi.require_version("GstWebRTC", "1.0")' 2>/dev/null ||
         pkgs="$pkgs python3-gi python3-gst-1.0 gir1.2-gst-plugins-bad-1.0"
     gst-inspect-1.0 webrtcbin >/dev/null 2>&1 || pkgs="$pkgs gstreamer1.0-plugins-bad"
+    # tests/fixtures/srtp_ref.py: an SRTP reference independent of libsrtp2
+    /usr/bin/python3 -c 'import cryptography' 2>/dev/null || pkgs="$pkgs python3-cryptography"
     gst-inspect-1.0 nicesrc >/dev/null 2>&1 || pkgs="$pkgs gstreamer1.0-nice"
     gst-inspect-1.0 vp8enc >/dev/null 2>&1 || pkgs="$pkgs gstreamer1.0-plugins-good"
     need_cmd man man-db              # make man-check: man --warnings (groff)

@@ -279,6 +279,8 @@ struct store_cospace_entry {
     char passcode[STORE_TEXT_MAX + 1];
     bool has_passcode;
     char tenant[STORE_ID_LEN + 1];
+    char secret[STORE_TEXT_MAX + 1]; /* the guest links' token */
+    bool non_member_access;          /* guests may join */
 };
 int store_cospace_entry_get(struct store *st, const char *id,
                             struct store_cospace_entry *ret_entry); /* -ENOENT */

@@ -57,11 +57,13 @@ int main(void)
     srunner_add_suite(sr, it_status_suite());
     srunner_add_suite(sr, it_cospaces_suite());
     srunner_add_suite(sr, it_media_suite());
+    srunner_add_suite(sr, it_guest_suite());
     srunner_add_suite(sr, it_cbctl_suite());
     srunner_add_suite(sr, it_faults_suite());
     srunner_add_suite(sr, it_ops_suite());
     srunner_add_suite(sr, it_framing_suite());
     srunner_add_suite(sr, it_edge_suite());
+    srunner_add_suite(sr, webrtc_dtls_suite());
     srunner_add_suite(sr, runner_suite());
     if (getenv("CB_SELFTEST")) /* only for runner_suite's own runs of this binary */
         srunner_add_suite(sr, runner_selftest_suite());

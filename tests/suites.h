@@ -32,11 +32,13 @@ Suite *it_daemon_suite(void);
 Suite *it_status_suite(void);
 Suite *it_cospaces_suite(void);
 Suite *it_media_suite(void);
+Suite *it_guest_suite(void);
 Suite *it_cbctl_suite(void);
 Suite *it_faults_suite(void);
 Suite *it_ops_suite(void);
 Suite *it_framing_suite(void);
 Suite *it_edge_suite(void);
+Suite *webrtc_dtls_suite(void);
 Suite *runner_suite(void);
 /* Tests that skip on purpose, run only by runner_suite (CB_SELFTEST=1). */
 Suite *runner_selftest_suite(void);

@@ -121,8 +121,8 @@ static void close_probe_socket(struct turn_probe *pr)
     }
 }
 
-int turn_spec_credentials(const struct turn_server_spec *spec, char *ret_user, size_t ucap,
-                          char *ret_pass, size_t pcap)
+int turn_spec_credentials_for(const struct turn_server_spec *spec, const char *user, int64_t ttl_s,
+                              char *ret_user, size_t ucap, char *ret_pass, size_t pcap)
 {
     if (!spec->use_shared_secret) {
         if ((size_t)snprintf(ret_user, ucap, "%s", spec->username) >= ucap ||
@@ -132,8 +132,14 @@ int turn_spec_credentials(const struct turn_server_spec *spec, char *ret_user, s
     }
     if (pcap < 29)
         return -ENOSPC;
-    return turn_cred_rest(spec->shared_secret, spec->username, time(NULL) + REST_TTL_S, ret_user,
-                          ucap, ret_pass);
+    return turn_cred_rest(spec->shared_secret, user, time(NULL) + ttl_s, ret_user, ucap, ret_pass);
+}
+
+int turn_spec_credentials(const struct turn_server_spec *spec, char *ret_user, size_t ucap,
+                          char *ret_pass, size_t pcap)
+{
+    return turn_spec_credentials_for(spec, spec->username, REST_TTL_S, ret_user, ucap, ret_pass,
+                                     pcap);
 }
 
 /* Opens the socket and the allocation towards pr->addr. Returns 0 or -errno. */

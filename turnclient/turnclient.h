@@ -285,6 +285,11 @@ bool turn_prober_is_reachable(struct turn_prober *p, const char *id, const struc
 int turn_spec_credentials(const struct turn_server_spec *spec, char *ret_user, size_t ucap,
                           char *ret_pass, size_t pcap);
 
+/* The same for someone else (a guest's browser): with a shared secret, TURN REST credentials
+ * for user that expire ttl_s from now; else the configured username and password. */
+int turn_spec_credentials_for(const struct turn_server_spec *spec, const char *user, int64_t ttl_s,
+                              char *ret_user, size_t ucap, char *ret_pass, size_t pcap);
+
 /* Monotonic microseconds, the clock the prober uses. */
 int64_t turn_now_us(void);
 

@@ -32,6 +32,7 @@
 #include "api/http/guard.h"
 #include "api/http/http.h"
 #include "api/http/linger.h"
+#include "api/http/web.h"
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/reply.h"
@@ -73,6 +74,8 @@ struct api_http {
                   struct api_reply *reply);
     int (*wait)(const struct api *api, const char *wait_id, int64_t until_us,
                 void (*resume)(void *ctx), void *ctx);
+    void (*guest)(const struct api *api, struct store *st, const struct api_request *req,
+                  struct api_reply *reply);
     struct store_pool *pool; /* one connection per worker thread */
     atomic_int inflight;
     uint32_t id_base;          /* random at start: ids differ across restarts */
@@ -120,6 +123,24 @@ static void sanitize(const char *s, char *out, size_t cap)
     out[i] = '\0';
 }
 
+/* What every answer of the guest interface carries: a stranger's browser reads them, so no
+ * caching (a session token, a secret in the page's address), no referrer (the join link holds
+ * the coSpace's secret), no sniffing, no framing by another site, and for the page a content
+ * security policy that admits only its own script and style. */
+static void guest_headers(struct MHD_Response *resp, const char *type)
+{
+    (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    (void)MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    (void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    (void)MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    if (type && strncmp(type, "text/html", 9) == 0)
+        (void)MHD_add_response_header(resp, "Content-Security-Policy",
+                                      "default-src 'none'; script-src 'self'; style-src 'self'; "
+                                      "connect-src 'self'; img-src 'self' data:; media-src 'self' "
+                                      "blob:; base-uri 'none'; form-action 'self'; "
+                                      "frame-ancestors 'none'");
+}
+
 static enum MHD_Result send_reply(const struct api_http *h, struct MHD_Connection *conn,
                                   struct api_reply *reply, const struct req_state *rs,
                                   const char *method, const char *url, const char *user)
@@ -151,6 +172,8 @@ static enum MHD_Result send_reply(const struct api_http *h, struct MHD_Connectio
         snprintf(v, sizeof(v), "%d", reply->retry_after_s);
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
     }
+    if (reply->guest)
+        guest_headers(resp, reply->content_type);
     if (reply->close_connection) /* libmicrohttpd then closes once the answer is sent */
         (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(conn, (unsigned)reply->status, resp);
@@ -217,6 +240,8 @@ static int parse_input(struct MHD_Connection *conn, const struct req_state *rs,
         return q.err;
     }
     if (method != API_POST && method != API_PUT) /* bodies on GET and DELETE are ignored */
+        return 0;
+    if (!form) /* the guest interface: its bodies are JSON, its handlers read them raw */
         return 0;
     r = api_params_parse(form, rs->body ? rs->body : "", rs->len);
     if (r == -EINVAL)
@@ -370,6 +395,89 @@ static struct api_guard_conn *guard_entry(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
+/* Is url the guest interface (/meeting, /meeting/...)? It is outside /api/v1 and takes no
+ * API credentials. */
+static bool is_guest_path(const char *url)
+{
+    return strncmp(url, "/meeting", 8) == 0 && (url[8] == '\0' || url[8] == '/');
+}
+
+/* The join page and its files: /meeting, /meeting/<callId> (the guest link), and
+ * /meeting/static/<file>. Returns false when url is none of them. */
+static bool guest_file(const char *url, struct api_reply *reply)
+{
+    const char *rest = url[8] ? url + 9 : "";
+    const struct web_file *f = NULL;
+
+    if (strncmp(rest, "static/", 7) == 0)
+        f = web_find(rest + 7);
+    else if (!strchr(rest, '/') && strcmp(rest, "api") != 0)
+        f = web_find("join.html");
+    else
+        return false;
+    reply->guest = true;
+    if (!f) {
+        reply->status = MHD_HTTP_NOT_FOUND;
+        return true;
+    }
+    reply->body = malloc(f->len ? f->len : 1);
+    if (!reply->body) {
+        reply->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        return true;
+    }
+    memcpy(reply->body, f->data, f->len);
+    reply->len = f->len;
+    reply->content_type = f->type;
+    reply->status = MHD_HTTP_OK;
+    return true;
+}
+
+/* A request of the guest interface: the page, or its signalling (h->guest). A join is
+ * throttled per client address as logins are, and a refused one counts as a failed login. */
+static enum MHD_Result handle_guest(struct api_http *h, struct MHD_Connection *conn,
+                                    const char *url, const char *method, struct req_state *rs,
+                                    struct store *st, const char *addr)
+{
+    struct api_params query = {0};
+    struct api_reply reply = {.guest = true};
+    struct api_request req = {.method = method_of(method),
+                              .path = url,
+                              .user = "",
+                              .client = addr,
+                              .body = rs->body ? rs->body : "",
+                              .body_len = rs->len,
+                              .may_wait = !rs->waited};
+    bool join = strcmp(url, "/meeting/api/join") == 0;
+    int64_t wait_us = join ? api_auth_throttled(h->auth, addr, api_now_us()) : 0;
+    enum MHD_Result ret;
+
+    if ((req.method == API_GET || req.method == API_HEAD) && guest_file(url, &reply)) {
+        store_pool_put(h->pool, st);
+    } else if (wait_us > 0) {
+        store_pool_put(h->pool, st);
+        reply.status = 429;
+        reply.retry_after_s = (int)((wait_us + 999999) / 1000000);
+    } else {
+        req.query = &query;
+        req.form = &query; /* never read: the guest handlers read the JSON body */
+        if (parse_input(conn, rs, req.method, &query, NULL, &reply) == 0) {
+            if (h->guest)
+                h->guest(h->api, st, &req, &reply);
+            else
+                reply.status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        }
+        store_pool_put(h->pool, st);
+        if (join && reply.status == 403)
+            count_login(h, addr, false); /* never a success: a known meeting must not reset it */
+    }
+    api_params_done(&query);
+    if (reply.wait_id[0])
+        return suspend(h, conn, rs, &reply);
+    ret = send_reply(h, conn, &reply, rs, method, url, NULL);
+    api_reply_done(&reply);
+    return ret;
+}
+
 static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, const char *url,
                               const char *method, struct req_state *rs)
 {
@@ -390,6 +498,8 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
         return send_reply(h, conn, &reply, rs, method, url, NULL);
     }
     client_address(conn, addr, sizeof(addr));
+    if (is_guest_path(url))
+        return handle_guest(h, conn, url, method, rs, st, addr);
     woken = rs->auth_woken;
     rs->auth_woken = false;
     r = authenticate(h, conn, st, addr, woken, user, &reply);
@@ -773,6 +883,7 @@ int api_http_start(const struct api_http_config *cfg, const struct api *api, str
     h->auth = auth;
     h->route = cfg->route;
     h->wait = cfg->wait;
+    h->guest = cfg->guest;
     h->limit = cfg->connection_limit;
     /* password checks leave a worker of each port free for clients already in (api/http/auth.h) */
     api_auth_set_verify_limit(auth, cfg->threads > 1 ? cfg->threads - 1 : 1);

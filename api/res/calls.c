@@ -29,6 +29,8 @@
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/calls.h"
+#include "api/res/guest.h"
+#include "api/res/matching.h"
 #include "api/res/parse.h"
 #include "api/res/registry.h"
 #include "api/res/resource.h"
@@ -160,11 +162,14 @@ static void list_calls(const struct api *api, const struct api_request *req,
     api_reply_xml(reply, x);
 }
 
-/* Removes leg i (lock held) and tells the media thread. */
-static void drop_leg(const struct api *api, size_t i)
+/* Removes leg i (lock held) and tells the media thread, and the guest's page when an
+ * administrator dropped it (why: "dropped"; NULL when the guest's own signalling asked). */
+static void drop_leg(const struct api *api, size_t i, const char *why)
 {
     struct api_calls *c = api->calls;
 
+    if (c->legs[i].webrtc && why)
+        api_guest_leg_ended(api, c->legs[i].id, why);
     if (c->legs[i].has_media && api->media) {
         (void)media_leg_remove(api->media, c->legs[i].id);
         c->media_legs--;
@@ -182,7 +187,7 @@ static void delete_call(const struct api *api, const char *id, struct api_reply 
     if (call) {
         for (size_t i = c->nlegs; i-- > 0;)
             if (strcmp(c->legs[i].call, id) == 0)
-                drop_leg(api, i);
+                drop_leg(api, i, "dropped");
         *call = c->calls[--c->ncalls];
         reply->status = 200;
     }
@@ -247,32 +252,30 @@ static void refuse_leg(struct api_reply *reply, const char *reason, const char *
     api_reply_failure(reply, 400, reason);
 }
 
-/* Adds a leg to call_id from the form (remoteParty, remoteMediaAddress). */
-static void add_leg(const struct api *api, const char *call_id, const struct api_request *req,
-                    struct api_reply *reply)
+/* What a new leg is: its remote party, and its media: a plain endpoint at addr (media_addr
+ * its text), a guest's browser (webrtc), or none. */
+struct new_leg {
+    const char *party;
+    const char *media_addr;              /* NULL: no plain media */
+    const struct sockaddr_storage *addr; /* with media_addr */
+    bool webrtc;
+};
+
+/* Admits and adds a leg to call_id and hands it to the media thread; copies its id into
+ * ret_id[37]. Returns 0, -ENOENT (no such call), -EDQUOT (*ret_refused says why, counted) or
+ * -ENOMEM. */
+static int insert_leg(const struct api *api, const char *call_id, const struct new_leg *n,
+                      char *ret_id, const char **ret_refused)
 {
-    const char *party = api_params_get(req->form, "remoteParty");
-    const char *media = api_params_get(req->form, "remoteMediaAddress");
-    struct sockaddr_storage addr;
     struct api_calls *c = api->calls;
-    const char *refused = NULL;
-    size_t budget = 0;
+    bool media = api->media && (n->media_addr || n->webrtc);
     struct api_leg *l = NULL;
     int r;
 
-    if (party && strlen(party) > STORE_TEXT_MAX) {
-        api_reply_param_error(reply, "remoteParty", "invalidValue");
-        return;
-    }
-    if (media && *media && parse_media_addr(media, &addr) < 0) {
-        api_reply_param_error(reply, "remoteMediaAddress", "invalidValue");
-        return;
-    }
     pthread_mutex_lock(&c->lock);
-    budget = c->leg_budget;
     if (!api_calls_find_call(c, call_id)) {
         r = -ENOENT;
-    } else if ((refused = admission(c, call_id, media && *media && api->media))) {
+    } else if ((*ret_refused = admission(c, call_id, media))) {
         r = -EDQUOT;
     } else if ((r = api_calls_grow((void **)&c->legs, &c->cap_legs, c->nlegs, sizeof(*c->legs))) ==
                0) {
@@ -282,34 +285,84 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
     }
     if (r == 0) {
         snprintf(l->call, sizeof(l->call), "%s", call_id);
-        snprintf(l->remote_party, sizeof(l->remote_party), "%s", party ? party : "");
-        l->has_media = media && *media && api->media;
-        snprintf(l->media_addr, sizeof(l->media_addr), "%s", l->has_media ? media : "");
+        snprintf(l->remote_party, sizeof(l->remote_party), "%s", n->party ? n->party : "");
+        l->has_media = media;
+        l->webrtc = media && n->webrtc;
+        snprintf(l->media_addr, sizeof(l->media_addr), "%s",
+                 media && n->media_addr ? n->media_addr : "");
         l->started_us = api_now_us();
-        if (l->has_media)
-            r = media_leg_add(api->media, call_id, l->id, (struct sockaddr *)&addr);
+        if (l->webrtc)
+            r = media_rtc_leg_add(api->media, call_id, l->id, l->remote_party);
+        else if (l->has_media)
+            r = media_leg_add(api->media, call_id, l->id, (const struct sockaddr *)n->addr);
     }
     if (r == 0) {
         c->nlegs++;
         c->media_legs += l->has_media;
         c->max_legs = c->nlegs > c->max_legs ? c->nlegs : c->max_legs;
-        reply->status = 200;
-        snprintf(reply->location, sizeof(reply->location), "/api/v1/callLegs/%s", l->id);
+        memcpy(ret_id, l->id, STORE_ID_LEN + 1);
     }
     pthread_mutex_unlock(&c->lock);
-    if (r == -ENOENT)
+    return r;
+}
+
+/* Adds a leg to call_id from the form (remoteParty, remoteMediaAddress). */
+static void add_leg(const struct api *api, const char *call_id, const struct api_request *req,
+                    struct api_reply *reply)
+{
+    const char *media = api_params_get(req->form, "remoteMediaAddress");
+    struct sockaddr_storage addr;
+    struct new_leg n = {.party = api_params_get(req->form, "remoteParty"), .addr = &addr};
+    const char *refused = NULL;
+    char id[STORE_ID_LEN + 1];
+    int r;
+
+    if (n.party && strlen(n.party) > STORE_TEXT_MAX) {
+        api_reply_param_error(reply, "remoteParty", "invalidValue");
+        return;
+    }
+    if (media && *media && parse_media_addr(media, &addr) < 0) {
+        api_reply_param_error(reply, "remoteMediaAddress", "invalidValue");
+        return;
+    }
+    n.media_addr = media && *media ? media : NULL;
+    r = insert_leg(api, call_id, &n, id, &refused);
+    if (r == 0) {
+        reply->status = 200;
+        snprintf(reply->location, sizeof(reply->location), "/api/v1/callLegs/%s", id);
+    } else if (r == -ENOENT) {
         api_reply_failure(reply, 404, "callDoesNotExist");
-    else if (refused)
-        refuse_leg(reply, refused, call_id, budget);
-    else if (r < 0)
+    } else if (refused) {
+        refuse_leg(reply, refused, call_id, api->calls->leg_budget);
+    } else {
         api_reply_err(reply, r);
+    }
+}
+
+/* The coSpace's active call, made when there is none; its id into ret_id[37]. Returns 0,
+ * -EDQUOT (max_calls), -ENOENT or a store error. */
+static int cospace_call(const struct api *api, struct store *st, const char *cospace, char *ret_id)
+{
+    struct api_cospace_ref space;
+    int r;
+
+    ret_id[0] = '\0';
+    pthread_mutex_lock(&api->calls->lock);
+    for (size_t i = 0; i < api->calls->ncalls && !ret_id[0]; i++)
+        if (strcmp(api->calls->calls[i].cospace, cospace) == 0)
+            memcpy(ret_id, api->calls->calls[i].id, STORE_ID_LEN + 1);
+    pthread_mutex_unlock(&api->calls->lock);
+    if (ret_id[0])
+        return 0;
+    r = api_cospace_ref_get(st, cospace, &space);
+    return r < 0 ? r : new_call(api->calls, &space, ret_id);
 }
 
 /* POST /callLegs: an incoming leg, placed by the call matching. */
 static void incoming_leg(const struct api *api, struct store *st, const struct api_request *req,
                          struct api_reply *reply)
 {
-    char id[STORE_ID_LEN + 1] = "";
+    char id[STORE_ID_LEN + 1];
     struct api_match m;
     int r;
 
@@ -319,25 +372,48 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
         api_reply_failure(reply, 400, api_match_name(m.result));
         return;
     }
-    pthread_mutex_lock(&api->calls->lock); /* the coSpace's active call, if there is one */
-    for (size_t i = 0; i < api->calls->ncalls && !id[0]; i++)
-        if (strcmp(api->calls->calls[i].cospace, m.cospace) == 0)
-            memcpy(id, api->calls->calls[i].id, sizeof(id));
-    pthread_mutex_unlock(&api->calls->lock);
-    if (!id[0]) {
-        struct api_cospace_ref space;
+    r = cospace_call(api, st, m.cospace, id);
+    if (r == -EDQUOT)
+        api_reply_too_many(reply, "calls");
+    else if (r < 0)
+        api_reply_err(reply, r);
+    else
+        add_leg(api, id, req, reply);
+}
 
-        r = api_cospace_ref_get(st, m.cospace, &space);
-        if (r == 0)
-            r = new_call(api->calls, &space, id);
-        if (r == -EDQUOT)
-            api_reply_too_many(reply, "calls");
-        else if (r < 0)
-            api_reply_err(reply, r);
-        if (r < 0)
-            return;
+int api_calls_join_guest(const struct api *api, struct store *st, const char *cospace,
+                         const char *name, char *ret_call, char *ret_leg, const char **ret_refused)
+{
+    struct new_leg n = {.party = name, .webrtc = true};
+    int r;
+
+    *ret_refused = NULL;
+    if (!api->media)
+        return -ENOTSUP;
+    r = cospace_call(api, st, cospace, ret_call);
+    if (r == -EDQUOT)
+        *ret_refused = "tooManyCalls";
+    if (r == 0)
+        r = insert_leg(api, ret_call, &n, ret_leg, ret_refused);
+    if (r == -EDQUOT && *ret_refused)
+        api_log(BASE_LOG_WARN, "guest %s refused: %s", name, *ret_refused);
+    return r;
+}
+
+int api_calls_remove_leg(const struct api *api, const char *leg_id)
+{
+    struct api_calls *c = api->calls;
+    int r = -ENOENT;
+
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->nlegs && r; i++) {
+        if (strcmp(c->legs[i].id, leg_id) == 0) {
+            drop_leg(api, i, NULL);
+            r = 0;
+        }
     }
-    add_leg(api, id, req, reply);
+    pthread_mutex_unlock(&c->lock);
+    return r;
 }
 
 static void list_legs(const struct api *api, const struct api_request *req, const char *call_id,
@@ -390,6 +466,10 @@ static void write_media(struct api_xml *x, const struct media_leg_status *m)
     }
     if (m->reason[0])
         api_xml_text(x, "reason", m->reason);
+    if (m->local_candidate[0])
+        api_xml_text(x, "localCandidate", m->local_candidate);
+    if (m->remote_candidate[0])
+        api_xml_text(x, "remoteCandidate", m->remote_candidate);
     for (int c = 0; c < MEDIA__CLASSES; c++) {
         const struct media_counters *k = &m->cls[c];
 
@@ -426,6 +506,30 @@ static void write_rx_rtp(struct api_xml *x, const struct media_rtp_stats *r)
     api_xml_end(x);
 }
 
+/* A WebRTC leg's four streams, named as CMS's callLeg status names them. */
+static void write_streams(struct api_xml *x, const struct media_leg_status *m)
+{
+    static const char *const names[MEDIA__STREAMS] = {"rxAudio", "rxVideo", "txAudio", "txVideo"};
+    char text[32];
+
+    for (int i = 0; i < MEDIA__STREAMS; i++) {
+        const struct media_stream_status *s = &m->streams[i];
+        bool rx = i == MEDIA_RX_AUDIO || i == MEDIA_RX_VIDEO;
+
+        if (!s->active)
+            continue;
+        api_xml_start(x, names[i]);
+        api_xml_text(x, "codec", s->codec);
+        api_xml_int(x, rx ? "packetsReceived" : "packetsSent", (int64_t)s->packets);
+        api_xml_int(x, "packetsLost", (int64_t)s->lost);
+        snprintf(text, sizeof(text), "%.1f", s->loss_percent);
+        api_xml_text(x, "packetLossPercentage", text);
+        api_xml_int(x, "jitter", (int64_t)(s->jitter_ms + 0.5));
+        api_xml_int(x, "bitRate", (int64_t)s->bit_rate);
+        api_xml_end(x);
+    }
+}
+
 static void get_leg(const struct api *api, const char *id, struct api_reply *reply)
 {
     static const char *const states[] = {"connecting", "connected", "failed"};
@@ -455,13 +559,19 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
     api_xml_start(x, "status");
     api_xml_text(x, "state", copy.has_media ? states[ms.state] : "connected");
     api_xml_int(x, "durationSeconds", (api_now_us() - copy.started_us) / 1000000);
-    if (ms.rx_rtp.seen)
+    if (copy.webrtc && ms.state == MEDIA_LEG_FAILED)
+        api_xml_text(x, "reason", ms.reason);
+    if (ms.rx_rtp.seen && !copy.webrtc)
         write_rx_rtp(x, &ms.rx_rtp);
+    if (copy.webrtc)
+        write_streams(x, &ms);
     api_xml_end(x);
-    if (copy.has_media) {
+    if (copy.webrtc)
+        api_xml_text(x, "subType", "webApp");
+    if (copy.has_media && !copy.webrtc)
         api_xml_text(x, "remoteMediaAddress", copy.media_addr);
+    if (copy.has_media)
         write_media(x, &ms);
-    }
     api_xml_end(x);
     api_reply_xml(reply, x);
 }
@@ -473,7 +583,7 @@ static void delete_leg(const struct api *api, const char *id, struct api_reply *
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < c->nlegs; i++) {
         if (strcmp(c->legs[i].id, id) == 0) {
-            drop_leg(api, i);
+            drop_leg(api, i, "dropped");
             reply->status = 200;
             break;
         }

@@ -20,6 +20,7 @@ struct api_leg {
     char id[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
     char remote_party[STORE_TEXT_MAX + 1], media_addr[64];
     bool has_media;
+    bool webrtc; /* a guest's browser (api/res/guest.c): remote_party is its display name */
     int64_t started_us;
 };
 

@@ -41,7 +41,7 @@ struct dtls_conn; /* opaque */
  * SDP (DTLS_FP_LEN bytes). Returns 0 or -ENOMEM. */
 int dtls_conn_new(const struct dtls_cert *c, bool server, const uint8_t *remote_fp,
                   struct dtls_conn **ret);
-void dtls_conn_free(struct dtls_conn *d); /* NULL is a no-op */
+void dtls_conn_free(struct dtls_conn *d);                 /* NULL is a no-op */
 int dtls_conn_start(struct dtls_conn *d, int64_t now_us); /* client: the ClientHello */
 /* A datagram that arrived (RFC 7983: first byte 20-63). Returns 0, or -EPROTO once the
  * handshake failed (dtls_conn_error says why). Application data and alerts are handled; a
@@ -57,7 +57,8 @@ enum dtls_state dtls_conn_state(const struct dtls_conn *d);
 /* Why it failed, as an administrator reads it: "certificate does not match the fingerprint in
  * the SDP", "handshake timeout", "no SRTP profile in common", or OpenSSL's reason. "" if none. */
 const char *dtls_conn_error(const struct dtls_conn *d);
-/* The keys, once DTLS_CONNECTED (RFC 5764 §4.2). Returns 0 or -EAGAIN. */
+/* The keys, once DTLS_CONNECTED (RFC 5764 §4.2), and still after a close_notify (DTLS_CLOSED).
+ * Returns 0 or -EAGAIN (never connected). */
 int dtls_conn_srtp_keys(const struct dtls_conn *d, struct dtls_srtp_keys *ret);
 
 /* ---- SRTP and SRTCP (libsrtp2) ----------------------------------------------------------- */

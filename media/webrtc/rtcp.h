@@ -25,9 +25,9 @@ struct rtcp_pkt {
     uint8_t *raw; /* the packet, header included; may be rewritten in place */
     size_t len;
     uint8_t pt;
-    uint8_t count;          /* RC, SC or FMT (the header's low five bits) */
-    uint32_t sender_ssrc;   /* SR/RR/RTPFB/PSFB/BYE/APP: the packet sender's SSRC; SDES: 0 */
-    uint32_t media_ssrc;    /* RTPFB/PSFB: the media source's SSRC (0 in FIR and REMB) */
+    uint8_t count;        /* RC, SC or FMT (the header's low five bits) */
+    uint32_t sender_ssrc; /* SR/RR/RTPFB/PSFB/BYE/APP: the packet sender's SSRC; SDES: 0 */
+    uint32_t media_ssrc;  /* RTPFB/PSFB: the media source's SSRC (0 in FIR and REMB) */
 };
 
 struct rtcp_iter {

@@ -32,8 +32,8 @@ enum sdp_tcptype { SDP_TCPTYPE_PASSIVE, SDP_TCPTYPE_ACTIVE, SDP_TCPTYPE_SO }; /*
 /* An ICE candidate (RFC 8839 §5.1). */
 struct sdp_candidate {
     char foundation[33];
-    unsigned component; /* 1 = RTP (with rtcp-mux the only one that counts) */
-    bool tcp;           /* transport TCP (RFC 6544); false: UDP */
+    unsigned component;       /* 1 = RTP (with rtcp-mux the only one that counts) */
+    bool tcp;                 /* transport TCP (RFC 6544); false: UDP */
     enum sdp_tcptype tcptype; /* with tcp: its tcptype (a TCP candidate without one is refused) */
     uint32_t priority;
     struct sockaddr_storage addr; /* address and port; AF_UNSPEC for an mDNS name (.local) */
@@ -90,18 +90,18 @@ struct sdp_offer_media {
     enum sdp_kind kind; /* SDP_AUDIO or SDP_VIDEO */
     char mid[SDP_MID_MAX + 1];
     enum sdp_dir dir;
-    bool stopped;       /* port 0 and a=inactive: a participant who left (the slot stays, RFC 8843) */
-    uint32_t ssrc;      /* sendonly: the SSRC callbridged forwards with (a=ssrc, msid); else 0 */
-    char msid[64];      /* sendonly: the MediaStream id (the participant's leg id) */
-    char track[64];     /* sendonly: the track id */
-    char cname[33];     /* sendonly: a=ssrc:<ssrc> cname: */
+    bool stopped;   /* port 0 and a=inactive: a participant who left (the slot stays, RFC 8843) */
+    uint32_t ssrc;  /* sendonly: the SSRC callbridged forwards with (a=ssrc, msid); else 0 */
+    char msid[64];  /* sendonly: the MediaStream id (the participant's leg id) */
+    char track[64]; /* sendonly: the track id */
+    char cname[33]; /* sendonly: a=ssrc:<ssrc> cname: */
 };
 
 struct sdp_offer {
     uint64_t session_id, version; /* o= line; version grows by one per renegotiation */
     char ice_ufrag[SDP_ICE_MAX + 1], ice_pwd[SDP_ICE_MAX + 1];
     char fingerprint[3 * SDP_FP_MAX]; /* sha-256, "AB:CD:...", upper case */
-    bool ice_lite;                    /* a=ice-lite (callbridged answers checks, never sends them) */
+    bool ice_lite; /* a=ice-lite (callbridged answers checks, never sends them) */
     struct sdp_candidate cand[SDP_MAX_CANDS]; /* written on the first m-line, end-of-candidates */
     size_t n_cand;
     struct sdp_offer_media media[SDP_MAX_MEDIA];

@@ -88,9 +88,12 @@ static int read_entry(sqlite3_stmt *stmt, struct store_cospace_entry *e)
         store_copy_text(stmt, 1, e->uri, sizeof(e->uri)) < 0 ||
         store_copy_text(stmt, 2, e->call_id, sizeof(e->call_id)) < 0 ||
         store_copy_text(stmt, 3, e->passcode, sizeof(e->passcode)) < 0 ||
-        store_copy_text(stmt, 4, e->tenant, sizeof(e->tenant)) < 0)
+        store_copy_text(stmt, 4, e->tenant, sizeof(e->tenant)) < 0 ||
+        store_copy_text(stmt, 5, e->secret, sizeof(e->secret)) < 0)
         return -EIO;
     e->has_passcode = sqlite3_column_type(stmt, 3) != SQLITE_NULL;
+    e->non_member_access =
+        sqlite3_column_type(stmt, 6) == SQLITE_NULL || sqlite3_column_int64(stmt, 6) != 0;
     return 0;
 }
 
@@ -116,17 +119,22 @@ static int entry_by(struct store *st, const char *sql, const char *value,
 
 int store_cospace_entry_get(struct store *st, const char *id, struct store_cospace_entry *ret_entry)
 {
-    return entry_by(st, "SELECT id, uri, call_id, passcode, tenant FROM cospace WHERE id = ?1", id,
-                    ret_entry);
+    return entry_by(
+        st,
+        "SELECT id, uri, call_id, passcode, tenant, secret, non_member_access FROM cospace "
+        "WHERE id = ?1",
+        id, ret_entry);
 }
 
 int store_match_call_id(struct store *st, const char *call_id,
                         struct store_cospace_entry *ret_entry)
 {
-    return entry_by(st,
-                    "SELECT id, uri, call_id, passcode, tenant FROM cospace WHERE call_id = ?1 "
-                    "ORDER BY seq LIMIT 1",
-                    call_id, ret_entry);
+    return entry_by(
+        st,
+        "SELECT id, uri, call_id, passcode, tenant, secret, non_member_access FROM cospace "
+        "WHERE call_id = ?1 "
+        "ORDER BY seq LIMIT 1",
+        call_id, ret_entry);
 }
 
 int store_match_entry_domain(struct store *st, const char *tenant, char *ret_domain, size_t cap)

@@ -1,0 +1,721 @@
+/* api/res/guest.c: the guest interface's signalling, the JSON API the join page (web/) speaks
+ * under /meeting/api/ on the API's own HTTPS ports, without API credentials:
+ *   POST join {callId, secret | passcode, name}  -> {session, leg, iceServers, ...} or 403
+ *   GET  events?session=&after=N                 -> {events: [...]}, waiting up to 20 s for one
+ *   POST answer {session, sdp}, candidate {session, candidate}, leave {session}
+ * A join checks the coSpace's callId with its secret (the guest link) or its passcode
+ * (typed), and nonMemberAccess; whatever is wrong, the answer is the same 403, and the edge
+ * counts it against the client's address as a failed login (api/http/auth.c's throttle). A
+ * joined guest is a WebRTC call leg of the coSpace's call (api/res/calls.c); the media thread
+ * makes its offers and ends it (api_guest_signal), and the page reads both as events.
+ *
+ * DESIGN: events go to the page by long polling: a GET that finds nothing new is suspended (no
+ * worker waits, as a TURN status request waits for its first probe) until an event or 20 s;
+ * the page polls again at once. This is server-sent events' flow with one answer per batch,
+ * chosen because libmicrohttpd 0.9.75 on a poll() thread pool has no way to hold a streamed
+ * answer open without a worker calling back into it (a content reader that has nothing must
+ * suspend from inside the callback, which that version does not do reliably), while
+ * suspend/resume of a whole request is what the edge already does. A session's events are a
+ * ring of EVENTS_MAX (a page that fell further behind gets the latest; offers are never more
+ * than one ahead, since the next waits for the answer). A thread of its own wakes polls at
+ * their deadline and forgets ended sessions after a minute. Lock order: the calls registry's
+ * lock, then this one; never the other way (the media thread's end of a leg releases this lock
+ * before it removes the leg from the registry). */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "api/log.h"
+#include "api/reply.h"
+#include "api/res/calls.h"
+#include "api/res/guest.h"
+#include "api/res/parse.h"
+#include "api/util.h"
+#include "turnclient/turnclient.h"
+
+#define EVENTS_MAX 16
+#define WAITERS_MAX 2
+#define POLL_WAIT_US (20 * 1000000LL)
+#define ENDED_KEEP_US (60 * 1000000LL) /* an ended session answers its last events this long */
+#define TOKEN_LEN 32                   /* 24 random bytes, base64url */
+#define NAME_MAX_LEN 64
+#define GUEST_CRED_TTL_S (12 * 3600) /* TURN REST credentials handed to a page */
+
+struct guest_waiter {
+    void (*resume)(void *ctx);
+    void *ctx;
+    int64_t until_us;
+};
+
+struct guest {
+    char token[TOKEN_LEN + 1];
+    char leg[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
+    char name[NAME_MAX_LEN + 1];
+    char *events[EVENTS_MAX]; /* JSON texts, seq = first_seq + i */
+    size_t nev;
+    uint64_t first_seq, next_seq, wait_after;
+    struct guest_waiter w[WAITERS_MAX];
+    size_t nw;
+    bool ended;
+    int64_t ended_us;
+    struct guest *next;
+};
+
+struct api_guests {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    pthread_t reaper;
+    bool stopping, started;
+    struct guest *list;
+};
+
+/* ---- sessions and their events (lock held) ------------------------------------------------ */
+
+static struct guest *by_token(struct api_guests *g, const char *token)
+{
+    if (!token || strlen(token) != TOKEN_LEN)
+        return NULL;
+    for (struct guest *s = g->list; s; s = s->next)
+        if (CRYPTO_memcmp(s->token, token, TOKEN_LEN) == 0)
+            return s;
+    return NULL;
+}
+
+static struct guest *by_leg(struct api_guests *g, const char *leg)
+{
+    for (struct guest *s = g->list; s; s = s->next)
+        if (strcmp(s->leg, leg) == 0)
+            return s;
+    return NULL;
+}
+
+static void wake(struct guest *s)
+{
+    for (size_t i = 0; i < s->nw; i++)
+        s->w[i].resume(s->w[i].ctx);
+    s->nw = 0;
+}
+
+/* Appends obj (taken) as the next event, with its seq; wakes the polls. */
+static void push(struct guest *s, json_t *obj)
+{
+    char *text;
+
+    if (!obj)
+        return;
+    json_object_set_new(obj, "seq", json_integer((json_int_t)s->next_seq));
+    text = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (!text)
+        return;
+    if (s->nev == EVENTS_MAX) {
+        free(s->events[0]);
+        memmove(s->events, s->events + 1, (EVENTS_MAX - 1) * sizeof(s->events[0]));
+        s->nev--;
+        s->first_seq++;
+    }
+    if (s->nev == 0)
+        s->first_seq = s->next_seq;
+    s->events[s->nev++] = text;
+    s->next_seq++;
+    wake(s);
+}
+
+/* Every guest of call gets the list of the call's guests now. */
+static void push_rosters(struct api_guests *g, const char *call)
+{
+    for (struct guest *to = g->list; to; to = to->next) {
+        json_t *list, *ev;
+
+        if (to->ended || strcmp(to->call, call) != 0)
+            continue;
+        list = json_array();
+        for (struct guest *s = g->list; s && list; s = s->next)
+            if (!s->ended && strcmp(s->call, call) == 0)
+                json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "leg", s->leg, "name",
+                                                      s->name, "self", s == to));
+        ev = list ? json_pack("{s:s, s:o}", "type", "roster", "participants", list) : NULL;
+        push(to, ev);
+    }
+}
+
+/* The session is over: its page gets why (reason "left", "dropped" or "failed"). */
+static void end_session(struct api_guests *g, struct guest *s, const char *reason,
+                        const char *detail, bool reconnect)
+{
+    if (s->ended)
+        return;
+    push(s, json_pack("{s:s, s:s, s:s, s:b}", "type", "end", "reason", reason, "detail", detail,
+                      "reconnect", reconnect));
+    s->ended = true;
+    s->ended_us = api_now_us();
+    push_rosters(g, s->call);
+}
+
+static void free_session(struct guest *s)
+{
+    for (size_t i = 0; i < s->nev; i++)
+        free(s->events[i]);
+    free(s);
+}
+
+/* ---- the reaper thread -------------------------------------------------------------------- */
+
+static void reap(struct api_guests *g, int64_t now)
+{
+    for (struct guest **link = &g->list; *link;) {
+        struct guest *s = *link;
+        size_t kept = 0;
+
+        for (size_t i = 0; i < s->nw; i++) {
+            if (s->w[i].until_us <= now || g->stopping)
+                s->w[i].resume(s->w[i].ctx);
+            else
+                s->w[kept++] = s->w[i];
+        }
+        s->nw = kept;
+        if (s->ended && s->nw == 0 && now - s->ended_us > ENDED_KEEP_US) {
+            *link = s->next;
+            free_session(s);
+            continue;
+        }
+        link = &s->next;
+    }
+}
+
+static void *reaper_main(void *arg)
+{
+    struct api_guests *g = arg;
+
+    pthread_mutex_lock(&g->lock);
+    while (!g->stopping) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 500 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&g->cond, &g->lock, &ts);
+        reap(g, api_now_us());
+    }
+    reap(g, api_now_us());
+    pthread_mutex_unlock(&g->lock);
+    return NULL;
+}
+
+int api_guests_new(struct api_guests **ret)
+{
+    struct api_guests *g = calloc(1, sizeof(*g));
+
+    if (!g)
+        return -ENOMEM;
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->cond, NULL);
+    if (pthread_create(&g->reaper, NULL, reaper_main, g) != 0) {
+        api_guests_free(g);
+        return -EAGAIN;
+    }
+    (void)pthread_setname_np(g->reaper, "cb-guests");
+    g->started = true;
+    *ret = g;
+    return 0;
+}
+
+void api_guests_stop(struct api_guests *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    g->stopping = true;
+    pthread_cond_signal(&g->cond);
+    pthread_mutex_unlock(&g->lock);
+    if (g->started)
+        pthread_join(g->reaper, NULL);
+    g->started = false;
+}
+
+void api_guests_free(struct api_guests *g)
+{
+    if (!g)
+        return;
+    api_guests_stop(g);
+    while (g->list) {
+        struct guest *s = g->list;
+
+        g->list = s->next;
+        free_session(s);
+    }
+    pthread_cond_destroy(&g->cond);
+    pthread_mutex_destroy(&g->lock);
+    free(g);
+}
+
+/* ---- replies ------------------------------------------------------------------------------ */
+
+static void reply_text(struct api_reply *reply, int status, char *text)
+{
+    api_reply_done(reply);
+    reply->guest = true;
+    reply->content_type = "application/json";
+    if (!text) {
+        reply->status = 500;
+        return;
+    }
+    reply->status = status;
+    reply->body = text;
+    reply->len = strlen(text);
+}
+
+static void reply_json(struct api_reply *reply, int status, json_t *obj)
+{
+    reply_text(reply, status, obj ? json_dumps(obj, JSON_COMPACT) : NULL);
+    json_decref(obj);
+}
+
+static void reply_error(struct api_reply *reply, int status, const char *error, const char *message)
+{
+    reply_json(reply, status, json_pack("{s:s, s:s}", "error", error, "message", message));
+}
+
+static void forbidden(struct api_reply *reply)
+{
+    reply_error(reply, 403, "forbidden",
+                "That meeting ID and passcode (or link) are not valid. Check them and try again.");
+}
+
+/* The body as a JSON object, or NULL with a 400 in *reply. */
+static json_t *body_object(const struct api_request *req, struct api_reply *reply)
+{
+    json_error_t e;
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+    char msg[200];
+
+    if (j && json_is_object(j))
+        return j;
+    json_decref(j);
+    snprintf(msg, sizeof(msg), "the body is not a JSON object (%s)",
+             j ? "another JSON value" : e.text);
+    reply_error(reply, 400, "badRequest", msg);
+    return NULL;
+}
+
+/* The string member key of j, at most max bytes: *ret NULL when absent. Returns 0, or -EINVAL
+ * with a 400 naming the member. */
+static int member(json_t *j, const char *key, size_t max, const char **ret, struct api_reply *reply)
+{
+    json_t *v = json_object_get(j, key);
+    char msg[120];
+
+    *ret = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_string(v) && json_string_length(v) <= max &&
+        strlen(json_string_value(v)) == json_string_length(v)) {
+        *ret = json_string_value(v);
+        return 0;
+    }
+    snprintf(msg, sizeof(msg), "%s: a string of at most %zu bytes without NUL is needed", key, max);
+    reply_error(reply, 400, "badRequest", msg);
+    return -EINVAL;
+}
+
+/* ---- join --------------------------------------------------------------------------------- */
+
+static bool same_secret(const char *expected, const char *given)
+{
+    size_t n = strlen(expected);
+
+    return n > 0 && strlen(given) == n && CRYPTO_memcmp(expected, given, n) == 0;
+}
+
+/* May this guest join the coSpace? A secret must be the coSpace's; without one, the passcode
+ * must be the coSpace's when it has one (CMS: a space without a passcode admits its callId). */
+static bool admitted(const struct store_cospace_entry *e, const char *secret, const char *passcode)
+{
+    if (!e->non_member_access)
+        return false;
+    if (secret && *secret)
+        return same_secret(e->secret, secret);
+    if (e->has_passcode)
+        return passcode && same_secret(e->passcode, passcode);
+    return true;
+}
+
+static bool usable_name(const char *name)
+{
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
+/* The TURN server the browser is told to use (the best one now: its clientAddress) and the
+ * credentials it gets, as the page's RTCPeerConnection iceServers. NULL when none. */
+static json_t *ice_servers(const struct api *api, struct store *st, const char *leg)
+{
+    struct turn_best best;
+    struct store_turn t;
+    char host[300], url[400], user[600], pass[256], label[64];
+    const char *addr;
+    bool bracketed;
+    uint16_t port = 0;
+    json_t *list;
+
+    if (!api->prober || turn_prober_best(api->prober, NULL, &best) < 0 ||
+        store_turn_get(st, best.spec.id, &t) < 0)
+        return NULL;
+    addr = t.client_address[0] ? t.client_address : t.server_address;
+    snprintf(url, sizeof(url), "%s", addr); /* a list: the first address */
+    url[strcspn(url, ", ")] = '\0';
+    if (api_parse_host_port(url, host, sizeof(host), &port, &bracketed) < 0)
+        return NULL;
+    if (!port)
+        port = best.spec.port;
+    snprintf(url, sizeof(url), "turn:%s%s%s:%u?transport=udp", strchr(host, ':') ? "[" : "", host,
+             strchr(host, ':') ? "]" : "", port);
+    snprintf(label, sizeof(label), "guest-%.36s", leg);
+    if (turn_spec_credentials_for(&best.spec, label, GUEST_CRED_TTL_S, user, sizeof(user), pass,
+                                  sizeof(pass)) < 0)
+        return NULL;
+    list = json_pack("[{s:[s], s:s, s:s}]", "urls", url, "username", user, "credential", pass);
+    OPENSSL_cleanse(pass, sizeof(pass));
+    OPENSSL_cleanse(&best, sizeof(best));
+    return list;
+}
+
+static int new_token(char *out)
+{
+    unsigned char raw[24];
+    unsigned char b64[40];
+
+    if (RAND_bytes(raw, sizeof(raw)) != 1)
+        return -EIO;
+    EVP_EncodeBlock(b64, raw, sizeof(raw)); /* 32 characters, no padding for 24 bytes */
+    for (int i = 0; i < TOKEN_LEN; i++)
+        out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+    out[TOKEN_LEN] = '\0';
+    return 0;
+}
+
+/* Makes the session of a guest who joined (leg in call), with its first roster. */
+static struct guest *open_session(struct api_guests *g, const char *call, const char *leg,
+                                  const char *name)
+{
+    struct guest *s = calloc(1, sizeof(*s));
+
+    if (!s || new_token(s->token) < 0) {
+        free(s);
+        return NULL;
+    }
+    snprintf(s->call, sizeof(s->call), "%s", call);
+    snprintf(s->leg, sizeof(s->leg), "%s", leg);
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    s->next_seq = 1;
+    pthread_mutex_lock(&g->lock);
+    s->next = g->list;
+    g->list = s;
+    push_rosters(g, call);
+    pthread_mutex_unlock(&g->lock);
+    return s;
+}
+
+static void join_admitted(const struct api *api, struct store *st,
+                          const struct store_cospace_entry *e, const char *name,
+                          struct api_reply *reply)
+{
+    char call[STORE_ID_LEN + 1], leg[STORE_ID_LEN + 1];
+    const char *refused = NULL;
+    json_t *servers = NULL;
+    struct guest *s = NULL;
+    int r = api_calls_join_guest(api, st, e->id, name, call, leg, &refused);
+
+    if (r == -EDQUOT) {
+        reply_error(reply, 503, refused, "The meeting cannot take another participant now.");
+        return;
+    }
+    if (r < 0) {
+        reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
+        return;
+    }
+    servers = ice_servers(api, st, leg);
+    if (servers)
+        s = open_session(api->guests, call, leg, name);
+    if (!s) {
+        (void)api_calls_remove_leg(api, leg);
+        json_decref(servers);
+        reply_error(reply, 503, servers ? "unavailable" : "noReachableTurnServer",
+                    servers ? "Joining is not possible now; try again later."
+                            : "No TURN server is reachable; the meeting cannot carry media.");
+        return;
+    }
+    api_log(BASE_LOG_INFO, "guest %s joined coSpace %s as callLeg %s of call %s", name, e->id, leg,
+            call);
+    reply_json(reply, 200,
+               json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "session", s->token, "leg", leg, "name",
+                         name, "callId", e->call_id, "iceServers", servers, "iceTransportPolicy",
+                         "relay"));
+}
+
+static void join(const struct api *api, struct store *st, const struct api_request *req,
+                 struct api_reply *reply)
+{
+    const char *call_id, *secret, *passcode, *name;
+    struct store_cospace_entry e;
+    json_t *j = body_object(req, reply);
+    int r;
+
+    if (!j)
+        return;
+    if (member(j, "callId", STORE_TEXT_MAX, &call_id, reply) < 0 ||
+        member(j, "secret", STORE_TEXT_MAX, &secret, reply) < 0 ||
+        member(j, "passcode", STORE_TEXT_MAX, &passcode, reply) < 0 ||
+        member(j, "name", NAME_MAX_LEN, &name, reply) < 0)
+        goto out;
+    if (!name || !*name || !usable_name(name)) {
+        reply_error(reply, 400, "badRequest", "name: a display name of 1 to 64 bytes is needed");
+        goto out;
+    }
+    r = call_id && *call_id ? store_match_call_id(st, call_id, &e) : -ENOENT;
+    if (r == -ENOENT || (r == 0 && !admitted(&e, secret, passcode)))
+        forbidden(reply);
+    else if (r < 0)
+        reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
+    else
+        join_admitted(api, st, &e, name, reply);
+out:
+    json_decref(j);
+}
+
+/* ---- a joined guest's requests ------------------------------------------------------------ */
+
+/* The leg of the live session named by token (leg[37]), or 410 noSession. */
+static bool session_leg(const struct api *api, const char *token, char *leg,
+                        struct api_reply *reply)
+{
+    struct guest *s;
+
+    pthread_mutex_lock(&api->guests->lock);
+    s = by_token(api->guests, token);
+    if (s && !s->ended)
+        memcpy(leg, s->leg, STORE_ID_LEN + 1);
+    pthread_mutex_unlock(&api->guests->lock);
+    if (s && !s->ended)
+        return true;
+    reply_error(reply, 410, "noSession", "This session is over; join again.");
+    return false;
+}
+
+static void events(const struct api *api, const struct api_request *req, struct api_reply *reply)
+{
+    const char *token = api_params_get(req->query, "session");
+    const char *after_text = api_params_get(req->query, "after");
+    uint64_t after = after_text ? strtoull(after_text, NULL, 10) : 0;
+    struct api_guests *g = api->guests;
+    struct guest *s;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    pthread_mutex_lock(&g->lock);
+    s = by_token(g, token);
+    if (!s || (s->ended && after + 1 >= s->next_seq)) {
+        pthread_mutex_unlock(&g->lock);
+        reply_error(reply, 410, "noSession", "This session is over; join again.");
+        return;
+    }
+    if (after + 1 >= s->next_seq && req->may_wait) { /* nothing new: wait for it */
+        s->wait_after = after;
+        snprintf(reply->wait_id, sizeof(reply->wait_id), "%s%s", API_GUEST_WAIT_PREFIX, s->token);
+        reply->wait_until_us = api_now_us() + POLL_WAIT_US;
+        pthread_mutex_unlock(&g->lock);
+        return;
+    }
+    f = open_memstream(&text, &len);
+    if (f) {
+        bool first = true;
+
+        fputs("{\"events\":[", f);
+        for (size_t i = 0; i < s->nev; i++) {
+            if (s->first_seq + i <= after)
+                continue;
+            fprintf(f, "%s%s", first ? "" : ",", s->events[i]);
+            first = false;
+        }
+        fputs("]}", f);
+        fclose(f);
+    }
+    pthread_mutex_unlock(&g->lock);
+    reply_text(reply, 200, f ? text : NULL);
+}
+
+int api_guest_wait(const struct api *api, const char *wait_id, int64_t until_us,
+                   void (*resume)(void *ctx), void *ctx)
+{
+    struct api_guests *g = api->guests;
+    struct guest *s;
+    int r = 0;
+
+    pthread_mutex_lock(&g->lock);
+    s = by_token(g, wait_id + strlen(API_GUEST_WAIT_PREFIX));
+    if (!s || s->ended || g->stopping || s->wait_after + 1 < s->next_seq) {
+        r = -EAGAIN; /* something came in between: answer now */
+    } else {
+        if (s->nw == WAITERS_MAX) { /* a page polls once at a time: the oldest goes first */
+            s->w[0].resume(s->w[0].ctx);
+            memmove(s->w, s->w + 1, (WAITERS_MAX - 1) * sizeof(s->w[0]));
+            s->nw--;
+        }
+        s->w[s->nw++] = (struct guest_waiter){resume, ctx, until_us};
+    }
+    pthread_mutex_unlock(&g->lock);
+    return r;
+}
+
+static void answer(const struct api *api, const struct api_request *req, struct api_reply *reply)
+{
+    const char *token, *sdp;
+    char leg[STORE_ID_LEN + 1], err[200] = "";
+    json_t *j = body_object(req, reply);
+    int r;
+
+    if (!j)
+        return;
+    if (member(j, "session", TOKEN_LEN, &token, reply) < 0 ||
+        member(j, "sdp", API_MAX_BODY, &sdp, reply) < 0 || !session_leg(api, token, leg, reply))
+        goto out;
+    if (!sdp) {
+        reply_error(reply, 400, "badSdp", "sdp: missing");
+        goto out;
+    }
+    r = media_rtc_answer(api->media, leg, sdp, strlen(sdp), err, sizeof(err));
+    if (r == -EINVAL || r == -E2BIG)
+        reply_error(reply, 400, "badSdp", err[0] ? err : "the SDP is too large");
+    else if (r < 0)
+        reply_error(reply, 503, "unavailable", "out of memory");
+    else
+        reply_json(reply, 200, json_object());
+out:
+    json_decref(j);
+}
+
+static void candidate(const struct api *api, const struct api_request *req, struct api_reply *reply)
+{
+    const char *token, *cand;
+    char leg[STORE_ID_LEN + 1], err[200] = "";
+    json_t *j = body_object(req, reply);
+    int r;
+
+    if (!j)
+        return;
+    if (member(j, "session", TOKEN_LEN, &token, reply) < 0 ||
+        member(j, "candidate", 1024, &cand, reply) < 0 || !session_leg(api, token, leg, reply))
+        goto out;
+    r = media_rtc_candidate(api->media, leg, cand ? cand : "", cand ? strlen(cand) : 0, err,
+                            sizeof(err));
+    if (r == -EINVAL)
+        reply_error(reply, 400, "badCandidate", err);
+    else if (r < 0)
+        reply_error(reply, 503, "unavailable", "out of memory");
+    else
+        reply_json(reply, 200, json_object());
+out:
+    json_decref(j);
+}
+
+static void leave(const struct api *api, const struct api_request *req, struct api_reply *reply)
+{
+    const char *token;
+    char leg[STORE_ID_LEN + 1];
+    struct guest *s;
+    json_t *j = body_object(req, reply);
+
+    if (!j)
+        return;
+    if (member(j, "session", TOKEN_LEN, &token, reply) < 0 || !session_leg(api, token, leg, reply))
+        goto out;
+    pthread_mutex_lock(&api->guests->lock);
+    s = by_token(api->guests, token);
+    if (s)
+        end_session(api->guests, s, "left", "You left the meeting.", false);
+    pthread_mutex_unlock(&api->guests->lock);
+    (void)api_calls_remove_leg(api, leg);
+    api_log(BASE_LOG_INFO, "guest left: callLeg %s", leg);
+    reply_json(reply, 200, json_object());
+out:
+    json_decref(j);
+}
+
+void api_res_guest(const struct api *api, struct store *st, const struct api_request *req,
+                   struct api_reply *reply)
+{
+    static const char prefix[] = "/meeting/api/";
+    const char *verb =
+        strncmp(req->path, prefix, sizeof(prefix) - 1) == 0 ? req->path + sizeof(prefix) - 1 : "";
+    bool post = req->method == API_POST, get = req->method == API_GET;
+
+    if (!api->guests || !api->media) {
+        reply_error(reply, 503, "unavailable", "Guests cannot join on this server.");
+    } else if (post && strcmp(verb, "join") == 0) {
+        join(api, st, req, reply);
+    } else if (get && strcmp(verb, "events") == 0) {
+        events(api, req, reply);
+    } else if (post && strcmp(verb, "answer") == 0) {
+        answer(api, req, reply);
+    } else if (post && strcmp(verb, "candidate") == 0) {
+        candidate(api, req, reply);
+    } else if (post && strcmp(verb, "leave") == 0) {
+        leave(api, req, reply);
+    } else {
+        reply_error(reply, 404, "notFound", "No such request in the guest interface.");
+    }
+}
+
+/* ---- from the media thread and the administrator ------------------------------------------- */
+
+void api_guest_signal(void *userdata, const char *leg_id, enum media_rtc_signal kind,
+                      const char *text, bool reconnect)
+{
+    const struct api *api = userdata;
+    struct api_guests *g = api->guests;
+    struct guest *s;
+    bool ended = false;
+
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    s = by_leg(g, leg_id);
+    if (s && !s->ended && kind == MEDIA_RTC_OFFER) {
+        push(s, json_pack("{s:s, s:s}", "type", "offer", "sdp", text));
+    } else if (s && !s->ended) {
+        end_session(g, s, strncmp(text, "left", 4) == 0 ? "left" : "failed", text, reconnect);
+        ended = true;
+    }
+    pthread_mutex_unlock(&g->lock);
+    if (ended) /* outside this lock: the registry's comes first (see DESIGN above) */
+        (void)api_calls_remove_leg(api, leg_id);
+}
+
+void api_guest_leg_ended(const struct api *api, const char *leg_id, const char *why)
+{
+    struct api_guests *g = api->guests;
+    struct guest *s;
+
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    s = by_leg(g, leg_id);
+    if (s)
+        end_session(g, s, why, "You were removed from the meeting by its administrator.", false);
+    pthread_mutex_unlock(&g->lock);
+}

@@ -1,0 +1,35 @@
+/* api/res/guest.h: the guest interface's signalling (the join page's JSON API under
+ * /meeting/api/): who may join a coSpace, the guest's session, and the events the page polls
+ * for (offers from the media thread, the roster, the end of the leg). docs/guests.md has the
+ * protocol. */
+#ifndef API_RES_GUEST_H
+#define API_RES_GUEST_H
+
+#include <stdbool.h>
+
+#include "api/api.h"
+#include "media/media.h"
+
+#define API_GUEST_WAIT_PREFIX "guest:" /* api_reply.wait_id of a poll that waits for events */
+
+int api_guests_new(struct api_guests **ret);
+/* Wakes every poll that waits (shutdown: before the HTTP server drains). */
+void api_guests_stop(struct api_guests *g);
+void api_guests_free(struct api_guests *g); /* NULL is a no-op */
+
+/* POST /meeting/api/join, answer, candidate, leave; GET /meeting/api/events. Always fills
+ * *reply with JSON (reply->guest set). A refused join is 403, whatever was wrong. */
+void api_res_guest(const struct api *api, struct store *st, const struct api_request *req,
+                   struct api_reply *reply);
+/* The wait of a poll (wait_id API_GUEST_WAIT_PREFIX...): wakes resume(ctx) at the next event or
+ * at until_us. Returns 0, or -EAGAIN when an event came in between (answer at once). */
+int api_guest_wait(const struct api *api, const char *wait_id, int64_t until_us,
+                   void (*resume)(void *ctx), void *ctx);
+/* media_config.rtc_signal: an offer for the guest of leg_id, or the end of its leg. userdata is
+ * the struct api. */
+void api_guest_signal(void *userdata, const char *leg_id, enum media_rtc_signal kind,
+                      const char *text, bool reconnect);
+/* An administrator dropped the guest's leg (DELETE callLegs or calls): its page is told why. */
+void api_guest_leg_ended(const struct api *api, const char *leg_id, const char *why);
+
+#endif

@@ -1,0 +1,534 @@
+/* media/rtc.c: a WebRTC leg's signalling and life: the m-lines of its offers (the guest's own
+ * camera and microphone, then each other participant's audio and video), the offers themselves,
+ * the browser's answer and trickled candidates, the silence timeout, and the end of the leg,
+ * told to the guest signalling (media_config.rtc_signal). The datagrams are rtc_path.c's.
+ *
+ * DESIGN: callbridged is always the offerer, so there is never glare: while an offer waits for
+ * its answer, changes to the call only set need_offer, and the answer sends the next offer. A
+ * participant who leaves keeps its m-lines, stopped (port 0), until a newcomer reuses them with
+ * a new mid (RFC 8843 §7.3, RFC 3264 §8.3.3), so a long meeting does not grow its SDP without end.
+ * A WebRTC leg does not move to another TURN server by itself, as a plain leg does: the browser
+ * holds a pair on the old relay, so the leg ends with reconnect set and the page joins again. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "media/rtc.h"
+
+#define SILENCE_DEFAULT_S 30
+#define OFFER_MAX (64 * 1024) /* an offer of SDP_MAX_MEDIA m-lines is about 33 KB (sdp.h) */
+
+static uint32_t random_u32(void)
+{
+    uint32_t v = 0;
+
+    while (v == 0)
+        if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+            v = (uint32_t)turn_now_us() | 1;
+    return v;
+}
+
+static void signal_guest(struct media_leg *l, enum media_rtc_signal kind, const char *text,
+                         bool reconnect)
+{
+    if (l->m->cfg.rtc_signal)
+        l->m->cfg.rtc_signal(l->m->cfg.rtc_userdata, l->id, kind, text, reconnect);
+}
+
+/* ---- public entry points (API threads): parse here, run on the media thread ---------------- */
+
+int media_rtc_leg_add(struct media *m, const char *call_id, const char *leg_id, const char *name)
+{
+    struct media_cmd *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return -ENOMEM;
+    c->kind = MEDIA_CMD_RTC_ADD;
+    snprintf(c->call, sizeof(c->call), "%s", call_id);
+    snprintf(c->leg, sizeof(c->leg), "%s", leg_id);
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    media_loop_push(m, c);
+    return 0;
+}
+
+/* What callbridged needs of an answer beyond it being SDP: ICE credentials, a SHA-256
+ * fingerprint, a DTLS role, rtcp-mux. */
+static int usable_answer(const struct sdp_session *s, char *err, size_t errcap)
+{
+    const char *why = NULL;
+
+    if (!s->ice_ufrag[0] || !s->ice_pwd[0])
+        why = "no a=ice-ufrag and a=ice-pwd";
+    else if (strcmp(s->fp_alg, "sha-256") != 0 || s->fp_len != DTLS_FP_LEN)
+        why = "no a=fingerprint:sha-256";
+    else if (s->setup != SDP_SETUP_ACTIVE && s->setup != SDP_SETUP_PASSIVE)
+        why = "a=setup must be active or passive in an answer";
+    else if (s->n_media == 0)
+        why = "no m-line";
+    if (why)
+        snprintf(err, errcap, "%s", why);
+    return why ? -EINVAL : 0;
+}
+
+int media_rtc_answer(struct media *m, const char *leg_id, const char *sdp, size_t len, char *err,
+                     size_t errcap)
+{
+    struct sdp_session *s = malloc(sizeof(*s));
+    struct media_cmd *c = calloc(1, sizeof(*c));
+    int r = s && c ? 0 : -ENOMEM;
+
+    if (r == 0)
+        r = sdp_parse(sdp, len, s, err, errcap);
+    if (r == 0)
+        r = usable_answer(s, err, errcap);
+    if (r < 0) {
+        free(s);
+        free(c);
+        return r;
+    }
+    c->kind = MEDIA_CMD_RTC_ANSWER;
+    snprintf(c->leg, sizeof(c->leg), "%s", leg_id);
+    c->data = s;
+    media_loop_push(m, c);
+    return 0;
+}
+
+int media_rtc_candidate(struct media *m, const char *leg_id, const char *cand, size_t len,
+                        char *err, size_t errcap)
+{
+    struct media_cmd *c = calloc(1, sizeof(*c));
+    struct sdp_candidate *k = NULL;
+    int r = c ? 0 : -ENOMEM;
+
+    if (r == 0 && len > 0) {
+        k = malloc(sizeof(*k));
+        r = k ? sdp_parse_candidate(cand, len, k, err, errcap) : -ENOMEM;
+        if (r == -EPROTONOSUPPORT) { /* well-formed, of no use (TCP, say): nothing to do */
+            free(k);
+            free(c);
+            return 0;
+        }
+    }
+    if (r < 0) {
+        free(k);
+        free(c);
+        return r;
+    }
+    c->kind = MEDIA_CMD_RTC_CANDIDATE;
+    snprintf(c->leg, sizeof(c->leg), "%s", leg_id);
+    c->data = k;
+    media_loop_push(m, c);
+    return 0;
+}
+
+/* ---- slots and offers ---------------------------------------------------------------------- */
+
+static struct rtc_slot *new_slot(struct media_rtc *r)
+{
+    struct rtc_slot *s = NULL;
+
+    if (r->nslots < SDP_MAX_MEDIA) {
+        s = &r->slots[r->nslots++];
+    } else {
+        for (size_t i = 2; i < r->nslots && !s; i++) /* reuse a stopped one, with a new mid */
+            if (r->slots[i].stopped)
+                s = &r->slots[i];
+    }
+    if (s) {
+        memset(s, 0, sizeof(*s));
+        snprintf(s->mid, sizeof(s->mid), "%u", r->next_mid++);
+    }
+    return s;
+}
+
+/* Gives leg l the m-lines that carry src's audio and video. */
+static void add_source(struct media_leg *l, struct media_leg *src)
+{
+    for (int k = 0; k < RTC__KINDS; k++) {
+        struct rtc_slot *s = new_slot(l->rtc);
+
+        if (!s) {
+            base_logf(&l->m->cfg.log, BASE_LOG_WARN,
+                      "callLeg %s: no m-line left for callLeg %s's media", l->id, src->id);
+            return;
+        }
+        s->kind = k;
+        s->src = src;
+    }
+}
+
+static bool has_source(const struct media_rtc *r, const struct media_leg *src)
+{
+    for (size_t i = 0; i < r->nslots; i++)
+        if (r->slots[i].src == src)
+            return true;
+    return false;
+}
+
+/* The m-lines change only here, as an offer is made: an answer always answers the m-lines of
+ * the offer it answers, however the call changed while it was on its way. */
+static void add_new_sources(struct media_leg *l)
+{
+    for (size_t i = 0; i < l->call->n; i++) {
+        struct media_leg *o = l->call->legs[i];
+
+        if (o != l && o->rtc && !o->rtc->ended && !has_source(l->rtc, o))
+            add_source(l, o);
+    }
+}
+
+static void fill_offer_media(const struct media_leg *l, struct sdp_offer *o)
+{
+    const struct media_rtc *r = l->rtc;
+
+    for (size_t i = 0; i < r->nslots; i++) {
+        const struct rtc_slot *s = &r->slots[i];
+        struct sdp_offer_media *om = &o->media[o->n_media++];
+
+        om->kind = s->kind == RTC_AUDIO ? SDP_AUDIO : SDP_VIDEO;
+        snprintf(om->mid, sizeof(om->mid), "%s", s->mid);
+        om->dir = s->own ? SDP_RECVONLY : SDP_SENDONLY;
+        om->stopped = s->stopped;
+        if (s->own || s->stopped)
+            continue;
+        om->ssrc = s->src->rtc->fwd_ssrc[s->kind];
+        snprintf(om->msid, sizeof(om->msid), "%s", s->src->id);
+        snprintf(om->track, sizeof(om->track), "%s-%s", s->src->id,
+                 s->kind == RTC_AUDIO ? "audio" : "video");
+        snprintf(om->cname, sizeof(om->cname), "%s", s->src->rtc->cname);
+    }
+}
+
+/* The leg's relayed address as its one candidate (a lite agent's candidates are its offer's). */
+static void fill_offer_candidate(const struct media_leg *l, struct sdp_offer *o)
+{
+    struct turn_alloc_info info;
+    struct sdp_candidate *c = &o->cand[0];
+
+    turn_alloc_get_info(l->alloc, &info);
+    memset(c, 0, sizeof(*c));
+    snprintf(c->foundation, sizeof(c->foundation), "1");
+    c->component = 1;
+    c->priority = (0u << 24) | (65535u << 8) | 255u; /* RFC 8445 §5.1.2.1: relay type 0 */
+    c->addr = info.relayed;
+    c->type = SDP_CAND_RELAY;
+    o->n_cand = 1;
+}
+
+static void send_offer(struct media_leg *l)
+{
+    struct media_rtc *r = l->rtc;
+    struct sdp_offer *o = calloc(1, sizeof(*o));
+    char *text = malloc(OFFER_MAX);
+    long n = -ENOMEM;
+
+    if (o && text) {
+        add_new_sources(l);
+        o->session_id = r->session_id;
+        o->version = ++r->version;
+        snprintf(o->ice_ufrag, sizeof(o->ice_ufrag), "%s", r->ice.local_ufrag);
+        snprintf(o->ice_pwd, sizeof(o->ice_pwd), "%s", r->ice.local_pwd);
+        snprintf(o->fingerprint, sizeof(o->fingerprint), "%s", dtls_cert_fingerprint(l->m->cert));
+        o->ice_lite = true;
+        fill_offer_candidate(l, o);
+        fill_offer_media(l, o);
+        n = sdp_write_offer(o, text, OFFER_MAX);
+    }
+    if (n < 0) {
+        base_logf(&l->m->cfg.log, BASE_LOG_ERR, "callLeg %s: cannot write an offer (%s)", l->id,
+                  strerror((int)-n));
+    } else {
+        r->offered = r->awaiting_answer = true;
+        r->need_offer = false;
+        base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: offer %llu, %zu m-lines", l->id,
+                  (unsigned long long)r->version, r->nslots);
+        signal_guest(l, MEDIA_RTC_OFFER, text, false);
+    }
+    free(o);
+    free(text);
+}
+
+static void maybe_offer(struct media_leg *l)
+{
+    struct media_rtc *r = l->rtc;
+
+    if (r->ended || !l->ready || r->awaiting_answer || (r->offered && !r->need_offer))
+        return;
+    send_offer(l);
+}
+
+/* ---- life of the leg ----------------------------------------------------------------------- */
+
+/* Sets up l (just created, in its call) as a WebRTC leg, and tells the call's other WebRTC legs
+ * about it. Returns 0 or -ENOMEM/-EIO. */
+int media_rtc_attach(struct media_leg *l, const struct media_cmd *c, int64_t now)
+{
+    struct media_rtc *r = calloc(1, sizeof(*r));
+
+    if (!r)
+        return -ENOMEM;
+    l->rtc = r;
+    snprintf(r->name, sizeof(r->name), "%s", c->name);
+    if (ice_lite_init(&r->ice) < 0)
+        return -EIO;
+    for (int k = 0; k < RTC__KINDS; k++) {
+        r->fwd_ssrc[k] = random_u32();
+        r->rx[k].dynamic_clock = k == RTC_AUDIO ? 48000 : 90000;
+    }
+    r->rtcp_ssrc = random_u32();
+    snprintf(r->cname, sizeof(r->cname), "%08x%08x", random_u32(), random_u32());
+    r->session_id = random_u32();
+    r->next_channel = MEDIA_CHANNEL;
+    r->created_us = r->last_alive_us = now;
+    for (int k = 0; k < RTC__KINDS; k++) {
+        struct rtc_slot *s = new_slot(r);
+
+        s->kind = k;
+        s->own = true;
+    }
+    for (size_t i = 0; i < l->call->n; i++) { /* the others offer the newcomer's media */
+        struct media_leg *o = l->call->legs[i];
+
+        if (o == l || !o->rtc || o->rtc->ended)
+            continue;
+        o->rtc->need_offer = true;
+        maybe_offer(o);
+    }
+    return 0;
+}
+
+void media_rtc_end(struct media_leg *l, const char *why, bool reconnect)
+{
+    struct media_rtc *r = l->rtc;
+
+    if (r->ended)
+        return;
+    r->ended = true;
+    pthread_mutex_lock(&l->m->lock);
+    l->pub.state = MEDIA_LEG_FAILED;
+    snprintf(l->pub.reason, sizeof(l->pub.reason), "%s", why);
+    pthread_mutex_unlock(&l->m->lock);
+    base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s (%s): ended: %s", l->id, r->name, why);
+    signal_guest(l, MEDIA_RTC_END, why, reconnect);
+}
+
+/* The allocation is ready: the relayed address is the candidate of the first offer. */
+void media_rtc_advance(struct media_leg *l, int64_t now)
+{
+    if (!l->ready) {
+        struct turn_alloc_info info;
+        unsigned port;
+
+        turn_alloc_get_info(l->alloc, &info);
+        l->ready = true;
+        pthread_mutex_lock(&l->m->lock);
+        media_addr_text(&info.relayed, l->pub.relayed, sizeof(l->pub.relayed), &port);
+        l->pub.relayed_port = (uint16_t)port;
+        snprintf(l->pub.reason, sizeof(l->pub.reason), "waiting for the browser's answer");
+        l->pub.lifetime_left_s = (info.expires_us - now) / 1000000;
+        l->pub.webrtc = true;
+        snprintf(l->pub.local_candidate, sizeof(l->pub.local_candidate), "relay %s:%u",
+                 l->pub.relayed, l->pub.relayed_port);
+        pthread_mutex_unlock(&l->m->lock);
+    }
+    maybe_offer(l);
+}
+
+void media_rtc_free(struct media_leg *l)
+{
+    struct media_rtc *r = l->rtc;
+
+    if (!r)
+        return;
+    for (size_t i = 0; l->call && i < l->call->n; i++) {
+        struct media_leg *o = l->call->legs[i];
+
+        if (o == l || !o->rtc)
+            continue;
+        for (size_t j = 0; j < o->rtc->nslots; j++) {
+            if (o->rtc->slots[j].src == l) {
+                o->rtc->slots[j].src = NULL;
+                o->rtc->slots[j].stopped = true;
+                o->rtc->need_offer = true;
+            }
+        }
+        maybe_offer(o);
+    }
+    dtls_conn_free(r->dtls);
+    srtp_ctx_free(r->in);
+    srtp_ctx_free(r->out);
+    free(r);
+    l->rtc = NULL;
+}
+
+/* ---- the browser's answer and candidates --------------------------------------------------- */
+
+static void permit(struct media_leg *l, const struct sdp_candidate *c, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    struct turn_alloc_info info;
+
+    turn_alloc_get_info(l->alloc, &info);
+    if (c->component != 1 || c->tcp || c->addr.ss_family != info.relayed.ss_family)
+        return; /* rtcp-mux: component 1 only; a relay over UDP reaches only its own family */
+    if (r->n_remote_cands < SDP_MAX_CANDS)
+        r->remote_cands[r->n_remote_cands++] = *c;
+    if (turn_alloc_has_permission(l->alloc, (const struct sockaddr *)&c->addr))
+        return;
+    if (turn_alloc_add_peer(l->alloc, (const struct sockaddr *)&c->addr, 0, now) < 0)
+        base_logf(&l->m->cfg.log, BASE_LOG_WARN,
+                  "callLeg %s: no permission for one more candidate address (the most is %d)",
+                  l->id, TURN_MAX_PEERS);
+}
+
+static void on_answer(struct media_leg *l, const struct sdp_session *s, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    char why[160];
+
+    if (!r->awaiting_answer) {
+        base_logf(&l->m->cfg.log, BASE_LOG_WARN, "callLeg %s: an answer to no offer, ignored",
+                  l->id);
+        return;
+    }
+    if (s->n_media != r->nslots) {
+        snprintf(why, sizeof(why), "signallingFailed: the answer has %zu m-lines, the offer %zu",
+                 s->n_media, r->nslots);
+        media_rtc_end(l, why, false);
+        return;
+    }
+    if (r->have_answer && memcmp(r->remote_fp, s->fp, DTLS_FP_LEN) != 0) {
+        media_rtc_end(l, "dtlsFailed: the fingerprint changed in a later answer", false);
+        return;
+    }
+    memcpy(r->remote_fp, s->fp, DTLS_FP_LEN);
+    r->dtls_server = s->setup == SDP_SETUP_ACTIVE;
+    snprintf(r->ice.remote_ufrag, sizeof(r->ice.remote_ufrag), "%s", s->ice_ufrag);
+    snprintf(r->ice.remote_pwd, sizeof(r->ice.remote_pwd), "%s", s->ice_pwd);
+    r->have_answer = true;
+    r->awaiting_answer = false;
+    base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: answer to offer %llu", l->id,
+              (unsigned long long)r->version);
+    for (size_t i = 0; i < s->n_cand; i++)
+        permit(l, &s->cand[i], now);
+    for (size_t i = 0; i < r->nslots; i++) /* the streams it has just agreed to receive */
+        if (r->slots[i].src && !r->slots[i].stopped)
+            media_sfu_request_key_frame(r->slots[i].src, now);
+    maybe_offer(l);
+}
+
+void media_rtc_command(struct media *m, struct media_cmd *c, int64_t now)
+{
+    struct media_leg *l;
+
+    if (c->kind == MEDIA_CMD_RTC_ADD) {
+        media_leg_create(m, c, now);
+        return;
+    }
+    l = media_leg_find(m, c->leg, NULL);
+    if (!l || !l->rtc || l->rtc->ended || !l->alloc) /* gone, or never got so far */
+        return;
+    if (c->kind == MEDIA_CMD_RTC_ANSWER)
+        on_answer(l, c->data, now);
+    else if (c->data)
+        permit(l, c->data, now);
+}
+
+/* ---- every second ------------------------------------------------------------------------- */
+
+void media_rtc_housekeeping(struct media_leg *l, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    unsigned silence = l->m->cfg.rtc_silence_s ? l->m->cfg.rtc_silence_s : SILENCE_DEFAULT_S;
+    char why[160];
+
+    if (r->ended)
+        return;
+    if (now - r->last_alive_us > (int64_t)silence * 1000000) {
+        if (r->connected)
+            snprintf(why, sizeof(why), "timeout: no consent check and no media for %u s", silence);
+        else if (r->ice.valid)
+            snprintf(why, sizeof(why), "dtlsFailed: no DTLS handshake in %u s", silence);
+        else
+            snprintf(why, sizeof(why), "iceFailed: no valid connectivity check in %u s%s", silence,
+                     r->ice.refused ? " (checks came with wrong credentials)" : "");
+        media_rtc_end(l, why, false);
+        return;
+    }
+    media_sfu_reports(l, now);
+}
+
+static void pair_text(const struct media_leg *l, char *out, size_t cap)
+{
+    const struct media_rtc *r = l->rtc;
+    char host[INET6_ADDRSTRLEN] = "?";
+    const char *type = "prflx";
+    unsigned port;
+
+    if (!r->have_peer) {
+        out[0] = '\0';
+        return;
+    }
+    for (size_t i = 0; i < r->n_remote_cands; i++) {
+        const struct sdp_candidate *c = &r->remote_cands[i];
+
+        if (media_same_address(&c->addr, (const struct sockaddr *)&r->peer))
+            type = c->type == SDP_CAND_RELAY   ? "relay"
+                   : c->type == SDP_CAND_SRFLX ? "srflx"
+                   : c->type == SDP_CAND_HOST  ? "host"
+                                               : "prflx";
+    }
+    media_addr_text(&r->peer, host, sizeof(host), &port);
+    snprintf(out, cap, "%s %s:%u", type, host, port);
+}
+
+/* m->lock held. */
+void media_rtc_publish(struct media_leg *l, int64_t interval_us)
+{
+    struct media_rtc *r = l->rtc;
+
+    l->pub.webrtc = true;
+    if (l->pub.relayed[0])
+        snprintf(l->pub.local_candidate, sizeof(l->pub.local_candidate), "relay %s:%u",
+                 l->pub.relayed, l->pub.relayed_port);
+    pair_text(l, l->pub.remote_candidate, sizeof(l->pub.remote_candidate));
+    for (int k = 0; k < RTC__KINDS; k++) {
+        struct media_stream_status *rx =
+            &l->pub.streams[k == RTC_AUDIO ? MEDIA_RX_AUDIO : MEDIA_RX_VIDEO];
+        struct media_stream_status *tx =
+            &l->pub.streams[k == RTC_AUDIO ? MEDIA_TX_AUDIO : MEDIA_TX_VIDEO];
+        const char *codec = k == RTC_AUDIO ? "opus" : "vp8";
+        struct media_rtp_stats s;
+        struct rtc_tx *t = &r->tx[k];
+
+        media_rtpstats_publish(&r->rx[k], &s, interval_us);
+        memset(rx, 0, sizeof(*rx));
+        rx->active = s.seen;
+        snprintf(rx->codec, sizeof(rx->codec), "%s", codec);
+        rx->packets = s.received;
+        rx->bytes = r->rx[k].bytes;
+        rx->lost = s.lost;
+        rx->loss_percent = s.loss_percent;
+        rx->jitter_ms = s.jitter_ms;
+        rx->bit_rate = s.bit_rate;
+        memset(tx, 0, sizeof(*tx));
+        tx->active = t->packets > 0;
+        snprintf(tx->codec, sizeof(tx->codec), "%s", codec);
+        tx->packets = t->packets;
+        tx->bytes = t->bytes;
+        tx->bit_rate = interval_us > 0
+                           ? (t->bytes - t->bytes_at_tick) * 8 * 1000000 / (uint64_t)interval_us
+                           : 0;
+        t->bytes_at_tick = t->bytes;
+        if (t->have_rb) {
+            tx->lost = t->rb.cumulative_lost > 0 ? (uint64_t)t->rb.cumulative_lost : 0;
+            tx->loss_percent = t->rb.fraction_lost * 100.0 / 256.0;
+            tx->jitter_ms = t->rb.jitter * 1000.0 / (k == RTC_AUDIO ? 48000.0 : 90000.0);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+/* media/rtc.h: what a WebRTC leg (a guest's browser) holds besides a plain leg's allocation, and
+ * the entry points of the files that work on it: rtc.c (signalling: offers, answers, candidates,
+ * the end of a leg), rtc_path.c (ICE, DTLS and SRTP on the leg's datagrams) and sfu.c
+ * (forwarding among the participants, RTCP). Private to media/; media thread only, except what
+ * rtc_publish copies into the leg's pub under m->lock. */
+#ifndef MEDIA_RTC_H
+#define MEDIA_RTC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "media/media_int.h"
+#include "media/webrtc/dtls.h"
+#include "media/webrtc/rtcp.h"
+#include "media/webrtc/sdp.h"
+
+enum { RTC_AUDIO, RTC_VIDEO, RTC__KINDS };
+#define RTC_VALID_MAX 4
+
+/* One m-line of the leg's offers. The first two are the guest's own camera and microphone
+ * (callbridged receives them); the others each carry one kind of another participant's media. */
+struct rtc_slot {
+    int kind; /* RTC_AUDIO, RTC_VIDEO */
+    char mid[8];
+    bool own;              /* the guest's own: a=recvonly */
+    bool stopped;          /* its participant left: port 0 until the slot is reused */
+    struct media_leg *src; /* !own and !stopped: whose media it carries */
+};
+
+struct rtc_tx { /* what callbridged sends the guest of one kind */
+    uint64_t packets, bytes, bytes_at_tick;
+    struct rtcp_report_block rb; /* the guest's latest report about it */
+    bool have_rb;
+};
+
+struct media_rtc {
+    char name[64];
+    struct ice_lite ice;
+    struct dtls_conn *dtls;
+    struct srtp_ctx *in, *out;
+    bool dtls_server;               /* the browser answered a=setup:active */
+    uint8_t remote_fp[DTLS_FP_LEN]; /* from the answer */
+    bool have_answer;
+    struct sockaddr_storage peer; /* the selected pair's remote end (the browser's candidate) */
+    bool have_peer;
+    /* Every address a valid check came from (RFC 8445 §7.3.1.4: a valid pair), the newest last:
+     * DTLS and SRTP are taken from any of them, since a controlling browser may move its media
+     * to another valid pair a moment before its nominating check arrives. */
+    struct sockaddr_storage valid[RTC_VALID_MAX];
+    size_t n_valid;
+    uint16_t next_channel;
+    struct { /* the channels bound so far, each to a pair's remote end */
+        uint16_t channel;
+        struct sockaddr_storage addr;
+    } chans[RTC_VALID_MAX];
+    size_t n_chans;
+    enum sdp_cand_type peer_type;
+    struct rtc_slot slots[SDP_MAX_MEDIA];
+    size_t nslots;
+    unsigned next_mid;
+    uint64_t session_id, version;
+    bool offered, awaiting_answer, need_offer, ended, connected;
+    uint32_t fwd_ssrc[RTC__KINDS]; /* the SSRCs this guest's media goes out with to the others */
+    uint32_t rx_ssrc[RTC__KINDS];  /* what the browser sends with (0: nothing seen yet) */
+    uint32_t rtcp_ssrc;            /* callbridged's own, in the reports it sends this guest */
+    char cname[17];
+    struct media_rtpstats rx[RTC__KINDS];
+    uint64_t rx_expected_prior[RTC__KINDS], rx_received_prior[RTC__KINDS];
+    uint32_t last_sr_mid[RTC__KINDS]; /* the middle 32 bits of the last SR's NTP time (LSR) */
+    int64_t last_sr_us[RTC__KINDS];
+    struct rtc_tx tx[RTC__KINDS];
+    struct sdp_candidate remote_cands[SDP_MAX_CANDS]; /* trickled, for the pair's type */
+    size_t n_remote_cands;
+    int64_t created_us, last_alive_us, last_pli_us;
+};
+
+/* rtc.c */
+int media_rtc_attach(struct media_leg *l, const struct media_cmd *c, int64_t now_us);
+void media_rtc_end(struct media_leg *l, const char *why, bool reconnect);
+void media_rtc_advance(struct media_leg *l, int64_t now_us); /* after the allocation moved */
+void media_rtc_housekeeping(struct media_leg *l, int64_t now_us);
+void media_rtc_free(struct media_leg *l); /* the leg is going: the others' slots for it stop */
+void media_rtc_publish(struct media_leg *l, int64_t interval_us); /* m->lock held */
+
+/* rtc_path.c: a datagram that arrived on the leg's allocation (its TURN framing removed). */
+void media_rtc_on_data(struct media_leg *l, const struct turn_data *d, int64_t now_us);
+/* Sends data to the guest's selected address through the leg's allocation. 0 or -errno. */
+int media_rtc_send(struct media_leg *l, const uint8_t *data, size_t len);
+/* The DTLS retransmission timer. */
+int64_t media_rtc_deadline(const struct media_leg *l);
+void media_rtc_on_timer(struct media_leg *l, int64_t now_us);
+
+/* sfu.c: decrypted RTP and RTCP from the guest of leg l; key frame requests. */
+void media_sfu_rtp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now_us);
+void media_sfu_rtcp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now_us);
+void media_sfu_request_key_frame(struct media_leg *src, int64_t now_us);
+void media_sfu_reports(struct media_leg *l, int64_t now_us); /* every second: RR to the guest */
+
+#endif

@@ -1,0 +1,292 @@
+/* media/rtc_path.c: a WebRTC leg's datagrams, after path.c took off the TURN framing: who sent
+ * it (a permitted candidate address, or the selected pair's remote end on its channel), then by
+ * its first byte (RFC 7983): STUN to ICE lite (turnclient), DTLS to the leg's handshake, SRTP and
+ * SRTCP decrypted and handed to the forwarding (sfu.c). Media thread only.
+ *
+ * DESIGN: the pair is selected by the browser (it is controlling, RFC 8445 §7.3.1.5): the
+ * address of the first valid check is the peer until one with USE-CANDIDATE names another; a
+ * channel is bound to it, and what callbridged sends goes there. DTLS and media are accepted
+ * from every address a valid check came from (a browser may move its media to another valid pair
+ * a moment before its nominating check arrives); what comes from another permitted address is a
+ * stranger's and is counted. Until the channel is confirmed, answers go out as Send indications
+ * (turn_alloc_send picks). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "media/rtc.h"
+
+/* An SRTP packet and the room protect needs, on the stack: what a TURN datagram can carry. */
+#define PKT_MAX (2048 + SRTP_OVERHEAD)
+
+static void count(struct media_leg *l, enum media_class c, enum media_cnt k, uint64_t v)
+{
+    atomic_fetch_add_explicit(&l->cnt[c][k], v, memory_order_relaxed);
+}
+
+int media_rtc_send(struct media_leg *l, const uint8_t *data, size_t len)
+{
+    if (!l->alloc || !l->rtc->have_peer)
+        return -ENOTCONN;
+    return turn_alloc_send(l->alloc, (const struct sockaddr *)&l->rtc->peer, data, len);
+}
+
+static void flush_dtls(struct media_leg *l)
+{
+    uint8_t buf[PKT_MAX];
+    long n;
+
+    while ((n = dtls_conn_take(l->rtc->dtls, buf, sizeof(buf))) > 0)
+        (void)media_rtc_send(l, buf, (size_t)n);
+}
+
+/* The handshake finished: SRTP both ways, and a key frame from every sender for the newcomer. */
+static void dtls_connected(struct media_leg *l, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    struct dtls_srtp_keys k;
+    int e = dtls_conn_srtp_keys(r->dtls, &k);
+
+    if (e == 0)
+        e = srtp_ctx_new(&k, false, &r->in);
+    if (e == 0)
+        e = srtp_ctx_new(&k, true, &r->out);
+    memset(&k, 0, sizeof(k));
+    if (e < 0) {
+        media_rtc_end(l, "dtlsFailed: no SRTP keys from the handshake", false);
+        return;
+    }
+    r->connected = true;
+    pthread_mutex_lock(&l->m->lock);
+    l->pub.state = MEDIA_LEG_CONNECTED;
+    l->pub.reason[0] = '\0';
+    pthread_mutex_unlock(&l->m->lock);
+    base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s (%s): connected through turnServer %s",
+              l->id, r->name, l->server.spec.id);
+    for (size_t i = 0; i < l->call->n; i++)
+        if (l->call->legs[i] != l && l->call->legs[i]->rtc)
+            media_sfu_request_key_frame(l->call->legs[i], now);
+}
+
+static void after_dtls(struct media_leg *l, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    char why[200];
+
+    flush_dtls(l);
+    switch (dtls_conn_state(r->dtls)) {
+    case DTLS_CONNECTED:
+        if (!r->in)
+            dtls_connected(l, now);
+        break;
+    case DTLS_FAILED:
+        snprintf(why, sizeof(why), "dtlsFailed: %s", dtls_conn_error(r->dtls));
+        media_rtc_end(l, why, false);
+        break;
+    case DTLS_CLOSED:
+        media_rtc_end(l, "left: the browser closed DTLS", false);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The channel bound to addr, 0 when none. */
+static uint16_t channel_of(const struct media_rtc *r, const struct sockaddr *addr)
+{
+    for (size_t i = 0; i < r->n_chans; i++)
+        if (media_same_address(&r->chans[i].addr, addr))
+            return r->chans[i].channel;
+    return 0;
+}
+
+/* The selected peer gets a channel (RFC 8656 §12: 4 bytes of framing instead of 36), once; a
+ * channel stays bound to its address (it cannot be rebound for 10 minutes), so a browser that
+ * moves among a few pairs finds each one's channel again. */
+static void bind_channel(struct media_leg *l, const struct sockaddr *peer, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+
+    if (channel_of(r, peer) || r->n_chans == RTC_VALID_MAX || r->next_channel > 0x4FFF ||
+        turn_alloc_add_peer(l->alloc, peer, r->next_channel, now) < 0)
+        return;
+    r->chans[r->n_chans].channel = r->next_channel++;
+    memcpy(&r->chans[r->n_chans++].addr, peer,
+           peer->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+}
+
+/* The browser selected a pair: bind a channel to its address, start DTLS when we are the client. */
+static void select_peer(struct media_leg *l, const struct sockaddr *peer, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    char host[INET6_ADDRSTRLEN];
+    unsigned port;
+
+    if (r->have_peer && media_same_address(&r->peer, peer))
+        return;
+    memcpy(&r->peer, peer,
+           peer->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+    r->have_peer = true;
+    media_addr_text(peer, host, sizeof(host), &port);
+    base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: the pair's remote end is now %s:%u",
+              l->id, host, port);
+    bind_channel(l, peer, now);
+    if (!r->dtls && r->have_answer) {
+        if (dtls_conn_new(l->m->cert, r->dtls_server, r->remote_fp, &r->dtls) < 0) {
+            media_rtc_end(l, "dtlsFailed: out of memory", false);
+            return;
+        }
+        base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: DTLS starts, callbridged is the %s",
+                  l->id, r->dtls_server ? "server" : "client");
+        if (!r->dtls_server)
+            (void)dtls_conn_start(r->dtls, now);
+        after_dtls(l, now);
+    }
+}
+
+static bool is_valid(const struct media_rtc *r, const struct sockaddr *from)
+{
+    for (size_t i = 0; i < r->n_valid; i++)
+        if (media_same_address(&r->valid[i], from))
+            return true;
+    return false;
+}
+
+static void remember_valid(struct media_rtc *r, const struct sockaddr *from)
+{
+    if (is_valid(r, from))
+        return;
+    if (r->n_valid == RTC_VALID_MAX) { /* the oldest goes */
+        memmove(r->valid, r->valid + 1, (RTC_VALID_MAX - 1) * sizeof(r->valid[0]));
+        r->n_valid--;
+    }
+    memcpy(&r->valid[r->n_valid++], from,
+           from->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+}
+
+static void on_stun(struct media_leg *l, const uint8_t *msg, size_t len,
+                    const struct sockaddr *from, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    uint8_t out[512];
+    size_t n = 0;
+    enum ice_verdict v = ice_lite_on_stun(&r->ice, msg, len, from, now, out, sizeof(out), &n);
+
+    if (v == ICE_IGNORE)
+        return;
+    (void)turn_alloc_send(l->alloc, from, out, n);
+    if (v != ICE_SUCCESS)
+        return;
+    r->last_alive_us = now;
+    remember_valid(r, from);
+    /* the first valid check's address serves until the browser nominates (its DTLS may start
+     * as soon as a check succeeds); the nominated one is the pair from then on */
+    if (!r->have_peer || (r->ice.nominated && media_same_address(&r->ice.selected, from)))
+        select_peer(l, from, now);
+}
+
+/* SRTP or SRTCP from the selected peer: decrypted into a copy, then forwarded. */
+static void on_srtp(struct media_leg *l, const uint8_t *data, size_t len, bool rtcp, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    uint8_t buf[PKT_MAX];
+    size_t n = len;
+    int e;
+
+    if (!r->in || len > sizeof(buf) - SRTP_OVERHEAD) {
+        count(l, rtcp ? MEDIA_RTCP : MEDIA_RTP, MEDIA_C_DROP, 1);
+        return;
+    }
+    memcpy(buf, data, len);
+    e = rtcp ? srtp_ctx_unprotect_rtcp(r->in, buf, &n) : srtp_ctx_unprotect(r->in, buf, &n);
+    if (e < 0) {
+        count(l, rtcp ? MEDIA_RTCP : MEDIA_RTP, MEDIA_C_DROP, 1);
+        return;
+    }
+    r->last_alive_us = now;
+    if (rtcp)
+        media_sfu_rtcp(l, buf, n, now);
+    else
+        media_sfu_rtp(l, buf, n, now);
+}
+
+void media_rtc_on_data(struct media_leg *l, const struct turn_data *d, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    const struct sockaddr *from;
+    enum turn_demux kind;
+    enum media_class c;
+
+    if (d->channel) { /* a channel of ours: the address it is bound to */
+        const struct sockaddr_storage *a = NULL;
+
+        for (size_t i = 0; i < r->n_chans && !a; i++)
+            if (r->chans[i].channel == d->channel)
+                a = &r->chans[i].addr;
+        if (!a) {
+            l->malformed_path++;
+            return;
+        }
+        from = (const struct sockaddr *)a;
+    } else {
+        from = (const struct sockaddr *)&d->peer;
+        if (!turn_alloc_has_permission(l->alloc, from)) {
+            l->malformed_path++;
+            return;
+        }
+    }
+    kind = turn_demux(d->ptr, d->len);
+    c = kind == TURN_DEMUX_STUN   ? MEDIA_STUN
+        : kind == TURN_DEMUX_DTLS ? MEDIA_DTLS
+        : kind == TURN_DEMUX_RTP  ? MEDIA_RTP
+        : kind == TURN_DEMUX_RTCP ? MEDIA_RTCP
+                                  : MEDIA_OTHER;
+    count(l, c, MEDIA_C_RX_PKT, 1);
+    count(l, c, MEDIA_C_RX_BYTES, d->len);
+    if (r->ended)
+        return;
+    if (c == MEDIA_STUN) {
+        on_stun(l, d->ptr, d->len, from, now);
+        return;
+    }
+    if (c == MEDIA_OTHER || !is_valid(r, from)) {
+        char host[INET6_ADDRSTRLEN];
+        unsigned port;
+
+        media_addr_text(from, host, sizeof(host), &port);
+        base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: %s from %s:%u, no valid pair's",
+                  l->id, media_class_name(c), host, port);
+        atomic_fetch_add_explicit(&l->strangers, 1, memory_order_relaxed);
+        count(l, c, MEDIA_C_DROP, 1);
+        return;
+    }
+    if (c == MEDIA_DTLS) {
+        if (!r->dtls) { /* before the answer, or before a valid check: it comes again */
+            base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: DTLS before %s, dropped", l->id,
+                      r->have_answer ? "a valid check" : "the answer");
+            count(l, c, MEDIA_C_DROP, 1);
+            return;
+        }
+        (void)dtls_conn_feed(r->dtls, d->ptr, d->len, now);
+        base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: DTLS %zu bytes in, state %d", l->id,
+                  d->len, (int)dtls_conn_state(r->dtls));
+        after_dtls(l, now);
+        return;
+    }
+    on_srtp(l, d->ptr, d->len, c == MEDIA_RTCP, now);
+}
+
+int64_t media_rtc_deadline(const struct media_leg *l)
+{
+    return l->rtc && l->rtc->dtls && !l->rtc->ended ? dtls_conn_deadline(l->rtc->dtls) : INT64_MAX;
+}
+
+void media_rtc_on_timer(struct media_leg *l, int64_t now)
+{
+    if (media_rtc_deadline(l) > now)
+        return;
+    dtls_conn_on_timer(l->rtc->dtls, now);
+    after_dtls(l, now);
+}

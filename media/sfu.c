@@ -1,0 +1,288 @@
+/* media/sfu.c: forwarding among the WebRTC participants of a call (a selective forwarding unit
+ * that selects everything): each RTP packet a guest sends is decrypted once (rtc_path.c), its
+ * SSRC rewritten to the one the offers announced for that guest's stream, and encrypted again
+ * for every other guest whose offer carries the stream. RTCP: a sender report goes on to the
+ * receivers under the rewritten SSRC (their lip sync and statistics); a receiver's PLI or FIR
+ * becomes a PLI to the sender (at most one per RTCP_PLI_GAP_US, so ten receivers asking at once
+ * cost the sender one key frame); a NACK goes to the sender with the SSRCs mapped back; receiver
+ * reports about forwarded streams are kept as the tx statistics of the leg. Every second each
+ * guest gets callbridged's own receiver report about what it sends (RFC 3550 §6.4.2), so its
+ * congestion control sees loss and jitter. Media thread only; buffers on the stack.
+ *
+ * DESIGN: payload types need no rewriting: callbridged is the offerer and offers Opus and VP8
+ * with one payload type each, which every answer must keep for what the guest sends (RFC 3264
+ * §6.1), so every guest sends and receives the same numbers. Sequence numbers and timestamps
+ * are the sender's, unchanged: an SSRC carries one sender's stream for its whole life. */
+#include <string.h>
+
+#include "media/rtc.h"
+
+#define PKT_MAX (2048 + SRTP_OVERHEAD)
+#define RTCP_PLI_GAP_US 300000
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int kind_of_pt(uint8_t pt)
+{
+    pt &= 0x7f;
+    return pt == SDP_PT_OPUS ? RTC_AUDIO : pt == SDP_PT_VP8 ? RTC_VIDEO : -1;
+}
+
+/* Does o's offer carry src's media of kind k (and can o take it now)? */
+static bool receives(const struct media_leg *o, const struct media_leg *src, int k)
+{
+    const struct media_rtc *r = o->rtc;
+
+    if (!r || !r->out || r->ended)
+        return false;
+    for (size_t i = 0; i < r->nslots; i++)
+        if (r->slots[i].src == src && r->slots[i].kind == k && !r->slots[i].stopped)
+            return true;
+    return false;
+}
+
+/* Protects the RTCP packet for o and sends it. */
+static void send_rtcp(struct media_leg *o, const uint8_t *pkt, size_t len)
+{
+    uint8_t buf[PKT_MAX];
+    size_t n = len;
+
+    if (!o->rtc->out || len > sizeof(buf) - SRTP_OVERHEAD)
+        return;
+    memcpy(buf, pkt, len);
+    if (srtp_ctx_protect_rtcp(o->rtc->out, buf, &n, sizeof(buf)) == 0)
+        (void)media_rtc_send(o, buf, n);
+}
+
+void media_sfu_rtp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    int k = len >= 12 ? kind_of_pt(pkt[1]) : -1;
+    bool sent = false;
+
+    if (k < 0) {
+        atomic_fetch_add_explicit(&l->cnt[MEDIA_RTP][MEDIA_C_DROP], 1, memory_order_relaxed);
+        return;
+    }
+    r->rx_ssrc[k] = get32(pkt + 8);
+    media_rtpstats_received(&r->rx[k], pkt, len, now);
+    put32(pkt + 8, r->fwd_ssrc[k]);
+    for (size_t i = 0; i < l->call->n; i++) {
+        struct media_leg *o = l->call->legs[i];
+        uint8_t buf[PKT_MAX];
+        size_t n = len;
+
+        if (o == l || !receives(o, l, k) || len > sizeof(buf) - SRTP_OVERHEAD)
+            continue;
+        memcpy(buf, pkt, len);
+        if (srtp_ctx_protect(o->rtc->out, buf, &n, sizeof(buf)) < 0 ||
+            media_rtc_send(o, buf, n) < 0)
+            continue;
+        o->rtc->tx[k].packets++;
+        o->rtc->tx[k].bytes += n;
+        atomic_fetch_add_explicit(&l->cnt[MEDIA_RTP][MEDIA_C_FWD_PKT], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&l->cnt[MEDIA_RTP][MEDIA_C_FWD_BYTES], n, memory_order_relaxed);
+        sent = true;
+    }
+    if (!sent)
+        atomic_fetch_add_explicit(&l->cnt[MEDIA_RTP][MEDIA_C_DROP], 1, memory_order_relaxed);
+}
+
+/* The guest whose stream goes out with SSRC ssrc, and its kind. */
+static struct media_leg *source_of(const struct media_leg *l, uint32_t ssrc, int *ret_kind)
+{
+    for (size_t i = 0; i < l->call->n; i++) {
+        struct media_leg *o = l->call->legs[i];
+
+        for (int k = 0; o->rtc && k < RTC__KINDS; k++) {
+            if (o->rtc->fwd_ssrc[k] == ssrc) {
+                *ret_kind = k;
+                return o;
+            }
+        }
+    }
+    return NULL;
+}
+
+static int kind_of_ssrc(const struct media_rtc *r, uint32_t ssrc)
+{
+    for (int k = 0; k < RTC__KINDS; k++)
+        if (r->rx_ssrc[k] && r->rx_ssrc[k] == ssrc)
+            return k;
+    return -1;
+}
+
+/* A sender report from l about its stream of kind k: kept for our receiver reports (LSR), and
+ * passed on to the receivers as a sender report of the rewritten SSRC, with a CNAME. */
+static void on_sender_report(struct media_leg *l, const struct rtcp_pkt *p, int k, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    struct rtcp_sender_info si;
+    uint8_t buf[256];
+    long a, b;
+
+    if (rtcp_sr_info(p, &si) < 0)
+        return;
+    r->last_sr_mid[k] = (uint32_t)(si.ntp >> 16);
+    r->last_sr_us[k] = now;
+    a = rtcp_write_sr(buf, sizeof(buf), r->fwd_ssrc[k], &si, NULL, 0);
+    b = a < 0 ? a
+              : rtcp_write_sdes_cname(buf + a, sizeof(buf) - (size_t)a, r->fwd_ssrc[k], r->cname);
+    if (b < 0)
+        return;
+    for (size_t i = 0; i < l->call->n; i++)
+        if (l->call->legs[i] != l && receives(l->call->legs[i], l, k))
+            send_rtcp(l->call->legs[i], buf, (size_t)(a + b));
+}
+
+/* What l's browser reports about the streams it receives from us: l's tx statistics. */
+static void on_report_blocks(struct media_leg *l, const struct rtcp_pkt *p)
+{
+    struct rtcp_report_block b[8];
+    size_t n = rtcp_report_blocks(p, b, 8);
+
+    for (size_t i = 0; i < n; i++) {
+        int k;
+
+        if (source_of(l, b[i].ssrc, &k)) {
+            l->rtc->tx[k].rb = b[i];
+            l->rtc->tx[k].have_rb = true;
+        }
+    }
+}
+
+/* A NACK from l about src's stream of kind k: to src, in src's own SSRCs. */
+static void on_nack(struct media_leg *l, struct rtcp_pkt *p, struct media_leg *src, int k)
+{
+    uint8_t buf[PKT_MAX];
+    long a;
+
+    if (!src->rtc->rx_ssrc[k] || p->len > sizeof(buf) - 64)
+        return;
+    (void)rtcp_rewrite_ssrc(p, p->media_ssrc, src->rtc->rx_ssrc[k]);
+    (void)rtcp_rewrite_ssrc(p, p->sender_ssrc, src->rtc->rtcp_ssrc);
+    a = rtcp_write_rr(buf, sizeof(buf), src->rtc->rtcp_ssrc, NULL, 0);
+    if (a < 0)
+        return;
+    memcpy(buf + a, p->raw, p->len);
+    send_rtcp(src, buf, (size_t)a + p->len);
+    (void)l;
+}
+
+static void on_feedback(struct media_leg *l, struct rtcp_pkt *p, int64_t now)
+{
+    uint32_t firs[8];
+    int k = -1;
+    struct media_leg *src;
+
+    if (p->pt == RTCP_PSFB && p->count == RTCP_FMT_FIR) {
+        size_t n = rtcp_fir_ssrcs(p, firs, 8);
+
+        for (size_t i = 0; i < n; i++)
+            if ((src = source_of(l, firs[i], &k)) && k == RTC_VIDEO)
+                media_sfu_request_key_frame(src, now);
+        return;
+    }
+    src = source_of(l, p->media_ssrc, &k);
+    if (!src || src == l)
+        return;
+    if (p->pt == RTCP_PSFB && p->count == RTCP_FMT_PLI && k == RTC_VIDEO)
+        media_sfu_request_key_frame(src, now);
+    else if (p->pt == RTCP_RTPFB && p->count == RTCP_FMT_NACK)
+        on_nack(l, p, src, k);
+}
+
+void media_sfu_rtcp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now)
+{
+    struct rtcp_iter it;
+    struct rtcp_pkt p;
+
+    if (rtcp_validate(pkt, len) < 0) {
+        l->malformed_path++;
+        return;
+    }
+    rtcp_iter_init(&it, pkt, len);
+    while (rtcp_next(&it, &p) == 1) {
+        int k;
+
+        if (p.pt == RTCP_SR && (k = kind_of_ssrc(l->rtc, p.sender_ssrc)) >= 0)
+            on_sender_report(l, &p, k, now);
+        if (p.pt == RTCP_SR || p.pt == RTCP_RR)
+            on_report_blocks(l, &p);
+        else if (p.pt == RTCP_PSFB || p.pt == RTCP_RTPFB)
+            on_feedback(l, &p, now);
+    }
+}
+
+void media_sfu_request_key_frame(struct media_leg *src, int64_t now)
+{
+    struct media_rtc *r = src->rtc;
+    uint8_t buf[64];
+    long a, b;
+
+    if (!r || !r->out || !r->rx_ssrc[RTC_VIDEO] || now - r->last_pli_us < RTCP_PLI_GAP_US)
+        return;
+    a = rtcp_write_rr(buf, sizeof(buf), r->rtcp_ssrc, NULL, 0);
+    b = a < 0
+            ? a
+            : rtcp_write_pli(buf + a, sizeof(buf) - (size_t)a, r->rtcp_ssrc, r->rx_ssrc[RTC_VIDEO]);
+    if (b < 0)
+        return;
+    r->last_pli_us = now;
+    send_rtcp(src, buf, (size_t)(a + b));
+}
+
+/* RFC 3550 §6.4.1 and A.3: a report block about what l's browser sends of kind k. */
+static void report_block(struct media_rtc *r, int k, int64_t now, struct rtcp_report_block *b)
+{
+    const struct media_rtpstats *s = &r->rx[k];
+    uint64_t expected = (uint64_t)s->cycles + s->max_seq - s->base + 1;
+    uint64_t exp_int = expected - r->rx_expected_prior[k];
+    uint64_t rcv_int = s->received - r->rx_received_prior[k];
+    int64_t lost = (int64_t)expected - (int64_t)s->received;
+
+    memset(b, 0, sizeof(*b));
+    b->ssrc = s->ssrc;
+    b->fraction_lost =
+        exp_int > rcv_int && exp_int ? (uint8_t)(((exp_int - rcv_int) << 8) / exp_int) : 0;
+    b->cumulative_lost = lost > 0x7fffff ? 0x7fffff : lost < -0x800000 ? -0x800000 : (int32_t)lost;
+    b->ext_highest_seq = s->cycles + s->max_seq;
+    b->jitter = (uint32_t)s->jitter;
+    if (r->last_sr_us[k]) {
+        b->lsr = r->last_sr_mid[k];
+        b->dlsr = (uint32_t)((now - r->last_sr_us[k]) * 65536 / 1000000);
+    }
+    r->rx_expected_prior[k] = expected;
+    r->rx_received_prior[k] = s->received;
+}
+
+void media_sfu_reports(struct media_leg *l, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    struct rtcp_report_block b[RTC__KINDS];
+    uint8_t buf[256];
+    size_t n = 0;
+    long a, c;
+
+    if (!r->out)
+        return;
+    for (int k = 0; k < RTC__KINDS; k++)
+        if (r->rx[k].started)
+            report_block(r, k, now, &b[n++]);
+    a = rtcp_write_rr(buf, sizeof(buf), r->rtcp_ssrc, b, n);
+    c = a < 0 ? a
+              : rtcp_write_sdes_cname(buf + a, sizeof(buf) - (size_t)a, r->rtcp_ssrc, "callbridge");
+    if (c >= 0)
+        send_rtcp(l, buf, (size_t)(a + c));
+}

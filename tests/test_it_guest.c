@@ -1,0 +1,305 @@
+/* tests/test_it_guest.c: the guest interface (/meeting) through the running daemon, with coturn
+ * as the TURN server: the join page and its headers, who may join (the same 403 for an unknown
+ * meeting ID, a wrong passcode, a wrong secret and a space closed to non-members), the throttle,
+ * malformed requests, and a joined guest as the administrator sees it: a webApp call leg, its
+ * first offer (ice-lite, the relayed candidate on the TURN server), a refused answer, leaving and
+ * being dropped. The media itself is tested with real browsers (tests/webrtc/). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/helpers.h"
+#include "tests/suites.h"
+
+static struct th_daemon d;
+static struct th_coturn co;
+static char why[128];
+static char call_id[32] = "424242", secret[64], passcode[] = "8642";
+
+static long admin(const char *method, const char *path, const char *form, char *out, size_t cap,
+                  char *location)
+{
+    return th_admin_keep(&d, method, path, form, out, cap, location);
+}
+
+/* A guest request: no credentials, a JSON body. */
+static void guest(const char *method, const char *path, const char *json, struct th_resp *r)
+{
+    static const char *const hdr[] = {"Content-Type: application/json", NULL};
+
+    th_http(&d, d.ports[0], method, path, NULL, NULL, hdr, json, json ? strlen(json) : 0, r);
+}
+
+/* The value of "key":"..." in a JSON text (no escapes in what the tests read). */
+static void json_text(const char *body, const char *key, char *out, size_t cap)
+{
+    char needle[64];
+    const char *p;
+    size_t n;
+
+    snprintf(needle, sizeof(needle), "\"%s\":\"", key);
+    p = body ? strstr(body, needle) : NULL;
+    out[0] = '\0';
+    if (!p)
+        return;
+    p += strlen(needle);
+    n = strcspn(p, "\"");
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+}
+
+static void start(void)
+{
+    char form[256], loc[128], body[4096];
+
+    th_daemon_coturn_start(&d, &co, why, sizeof(why));
+    if (!co.pid)
+        return;
+    snprintf(form, sizeof(form),
+             "serverAddress=127.0.0.1:%u&clientAddress=127.0.0.1:%u&username=alice&password=secret",
+             co.port, co.port);
+    ck_assert_int_eq(admin("POST", "/api/v1/turnServers", form, NULL, 0, loc), 200);
+    snprintf(form, sizeof(form), "%s/status", loc); /* waits for the first probe */
+    ck_assert_int_eq(admin("GET", form, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
+    snprintf(form, sizeof(form), "name=Guest+Room&callId=%s&passcode=%s", call_id, passcode);
+    ck_assert_int_eq(admin("POST", "/api/v1/coSpaces", form, NULL, 0, loc), 200);
+    ck_assert_int_eq(admin("GET", loc, NULL, body, sizeof(body), NULL), 200);
+    th_xml_text(body, "secret", secret, sizeof(secret));
+    ck_assert_msg(secret[0], "a coSpace with a callId gets a secret: %s", body);
+    ck_assert_int_eq(admin("POST", "/api/v1/coSpaces",
+                           "name=Members+Only&callId=535353&"
+                           "nonMemberAccess=false",
+                           NULL, 0, NULL),
+                     200);
+}
+
+static void stop(void)
+{
+    th_daemon_coturn_stop(&d, &co);
+}
+
+START_TEST(test_join_page_is_served_with_its_headers)
+{
+    struct th_resp r;
+    char path[64];
+
+    snprintf(path, sizeof(path), "/meeting/%s?secret=x&name=A", call_id);
+    th_http(&d, d.ports[0], "GET", path, NULL, NULL, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.content_type, "text/html; charset=utf-8");
+    ck_assert_msg(strstr(r.body, "join.js"), "%s", r.body);
+    th_resp_free(&r);
+    th_http(&d, d.ports[0], "GET", "/meeting/static/join.js", NULL, NULL, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    th_http(&d, d.ports[0], "GET", "/meeting/static/nothing.js", NULL, NULL, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 404);
+    th_resp_free(&r);
+    /* the guest interface never opens the API: no credentials, no API object */
+    th_http(&d, d.ports[0], "GET", "/api/v1/coSpaces", NULL, NULL, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 401);
+    th_resp_free(&r);
+    th_http(&d, d.ports[0], "GET", "/meeting/api/join", NULL, NULL, NULL, NULL, 0, &r);
+    ck_assert_int_eq(r.status, 404);
+    th_resp_free(&r);
+}
+END_TEST
+
+START_TEST(test_wrong_credentials_all_answer_the_same_403)
+{
+    char json[4][256], first[512] = "";
+    struct th_resp r;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    th_http_source = "127.0.0.7"; /* a client of its own: the throttle counts per address */
+    snprintf(json[0], sizeof(json[0]), "{\"callId\":\"999999\",\"passcode\":\"%s\",\"name\":\"A\"}",
+             passcode);
+    snprintf(json[1], sizeof(json[1]), "{\"callId\":\"%s\",\"passcode\":\"1111\",\"name\":\"A\"}",
+             call_id);
+    snprintf(json[2], sizeof(json[2]), "{\"callId\":\"%s\",\"secret\":\"nope\",\"name\":\"A\"}",
+             call_id);
+    snprintf(json[3], sizeof(json[3]), "{\"callId\":\"535353\",\"name\":\"A\"}");
+    for (int i = 0; i < 4; i++) {
+        guest("POST", "/meeting/api/join", json[i], &r);
+        ck_assert_msg(r.status == 403, "%d: %ld %s", i, r.status, r.body);
+        if (i == 0)
+            snprintf(first, sizeof(first), "%s", r.body);
+        ck_assert_str_eq(r.body, first); /* no hint which it was */
+        th_resp_free(&r);
+    }
+    th_http_source = NULL;
+}
+END_TEST
+
+START_TEST(test_guesses_are_throttled)
+{
+    struct th_resp r;
+    int throttled = 0;
+
+    th_http_source = "127.0.0.8";
+    for (int i = 0; i < 20 && !throttled; i++) {
+        guest("POST", "/meeting/api/join", "{\"callId\":\"1\",\"passcode\":\"2\",\"name\":\"x\"}",
+              &r);
+        ck_assert_msg(r.status == 403 || r.status == 429, "%ld", r.status);
+        throttled = r.status == 429;
+        if (throttled)
+            ck_assert_msg(atoi(r.retry_after) > 0, "Retry-After: %s", r.retry_after);
+        th_resp_free(&r);
+    }
+    ck_assert_msg(throttled, "20 wrong guesses in a row were never throttled");
+    /* another client is not affected */
+    th_http_source = "127.0.0.9";
+    guest("POST", "/meeting/api/join", "{\"callId\":\"1\",\"passcode\":\"2\",\"name\":\"x\"}", &r);
+    ck_assert_int_eq(r.status, 403);
+    th_resp_free(&r);
+    th_http_source = NULL;
+}
+END_TEST
+
+START_TEST(test_malformed_requests_get_400_naming_the_problem)
+{
+    static const struct {
+        const char *body, *needle;
+    } cases[] = {
+        {"not json", "not a JSON object"},
+        {"[1,2]", "not a JSON object"},
+        {"{\"callId\":5,\"name\":\"a\"}", "callId"},
+        {"{\"callId\":\"1\",\"name\":\"\"}", "name"},
+        {"{\"callId\":\"1\",\"name\":\"a\\u0001b\"}", "name"},
+        {"{\"callId\":\"1\",\"name\":\"a\",\"name\":\"b\"}", "duplicate"},
+    };
+    struct th_resp r;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        guest("POST", "/meeting/api/join", cases[i].body, &r);
+        ck_assert_msg(r.status == 400, "%s: %ld %s", cases[i].body, r.status, r.body);
+        ck_assert_msg(strstr(r.body, cases[i].needle), "%s: %s", cases[i].body, r.body);
+        th_resp_free(&r);
+    }
+    guest("GET", "/meeting/api/events?session=nonsense", NULL, &r);
+    ck_assert_int_eq(r.status, 410);
+    th_resp_free(&r);
+}
+END_TEST
+
+/* Joins with the secret; returns the session token and leg id. */
+static void join(const char *name, char *session, char *leg)
+{
+    char json[256];
+    struct th_resp r;
+
+    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"%s\"}", call_id,
+             secret, name);
+    guest("POST", "/meeting/api/join", json, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    json_text(r.body, "session", session, 64);
+    json_text(r.body, "leg", leg, 64);
+    ck_assert_msg(strstr(r.body, "\"iceTransportPolicy\":\"relay\""), "%s", r.body);
+    {
+        char url[64];
+
+        snprintf(url, sizeof(url), "turn:127.0.0.1:%u?transport=udp", co.port);
+        ck_assert_msg(strstr(r.body, url), "the page gets the clientAddress: %s", r.body);
+    }
+    th_resp_free(&r);
+}
+
+/* Polls events until one containing needle arrives (at most 10 s); copies the body. */
+static void wait_event(const char *session, const char *needle, char *out, size_t cap)
+{
+    char path[160];
+    struct th_resp r;
+
+    for (int i = 0; i < 20; i++) {
+        snprintf(path, sizeof(path), "/meeting/api/events?session=%s&after=0", session);
+        guest("GET", path, NULL, &r);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        if (strstr(r.body, needle)) {
+            snprintf(out, cap, "%s", r.body);
+            th_resp_free(&r);
+            return;
+        }
+        th_resp_free(&r);
+        usleep(500 * 1000);
+    }
+    ck_abort_msg("no event with %s", needle);
+}
+
+START_TEST(test_a_guest_is_a_call_leg_with_an_offer)
+{
+    char session[64], leg[64], path[160], json[512], body[16384];
+    static char events[65536];
+    struct th_resp r;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    join("Ada Lovelace", session, leg);
+    wait_event(session, "\"type\":\"offer\"", events, sizeof(events));
+    ck_assert_msg(strstr(events, "a=ice-lite"), "%s", events);
+    ck_assert_msg(strstr(events, "typ relay"), "%s", events);
+    ck_assert_msg(strstr(events, "a=fingerprint:sha-256 "), "%s", events);
+    ck_assert_msg(strstr(events, "\"type\":\"roster\""), "%s", events);
+    ck_assert_msg(strstr(events, "Ada Lovelace"), "%s", events);
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
+    ck_assert_int_eq(admin("GET", path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<remoteParty>Ada Lovelace</remoteParty>"), "%s", body);
+    ck_assert_msg(strstr(body, "<subType>webApp</subType>"), "%s", body);
+    ck_assert_msg(strstr(body, "<localCandidate>relay 127.0.0.1:"), "%s", body);
+    /* an answer that is not SDP: 400 naming the problem, and the leg is untouched */
+    snprintf(json, sizeof(json), "{\"session\":\"%s\",\"sdp\":\"v=0\\r\\nnonsense\\r\\n\"}",
+             session);
+    guest("POST", "/meeting/api/answer", json, &r);
+    ck_assert_msg(r.status == 400 && strstr(r.body, "badSdp") && strstr(r.body, "line"), "%ld %s",
+                  r.status, r.body);
+    th_resp_free(&r);
+    ck_assert_int_eq(admin("GET", path, NULL, body, sizeof(body), NULL), 200);
+    /* leaving removes the leg, and the session answers 410 once its end was read */
+    snprintf(json, sizeof(json), "{\"session\":\"%s\"}", session);
+    guest("POST", "/meeting/api/leave", json, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    ck_assert_int_eq(admin("GET", path, NULL, NULL, 0, NULL), 404);
+    wait_event(session, "\"reason\":\"left\"", events, sizeof(events));
+}
+END_TEST
+
+START_TEST(test_the_administrator_drops_a_guest)
+{
+    char session[64], leg[64], path[160];
+    static char events[65536];
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    join("Bob", session, leg);
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
+    ck_assert_int_eq(admin("DELETE", path, NULL, NULL, 0, NULL), 200);
+    wait_event(session, "\"reason\":\"dropped\"", events, sizeof(events));
+    ck_assert_int_eq(admin("GET", path, NULL, NULL, 0, NULL), 404);
+}
+END_TEST
+
+Suite *it_guest_suite(void)
+{
+    Suite *s = suite_create("it_guest");
+    TCase *tc = tcase_create("guests");
+
+    tcase_add_unchecked_fixture(tc, start, stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_join_page_is_served_with_its_headers);
+    tcase_add_test(tc, test_wrong_credentials_all_answer_the_same_403);
+    tcase_add_test(tc, test_guesses_are_throttled);
+    tcase_add_test(tc, test_malformed_requests_get_400_naming_the_problem);
+    tcase_add_test(tc, test_a_guest_is_a_call_leg_with_an_offer);
+    tcase_add_test(tc, test_the_administrator_drops_a_guest);
+    suite_add_tcase(s, tc);
+    return s;
+}
