@@ -181,25 +181,31 @@ def start_coturn(procs, net, tmp):
     raise RuntimeError("turnserver did not answer STUN on %s:%d" % (net.host, port))
 
 
-def read_lines(proc, out):
-    """The client's JSON lines into out, until it closes its stdout."""
-    for line in proc.stdout:
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue
+def read_lines(proc, out, path):
+    """The client's JSON lines into out, and as they came into path (kept with CB_KEEP_LOGS=1),
+    until it closes its stdout."""
+    with open(path, "w") as copy:
+        for line in proc.stdout:
+            copy.write(line)
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
 
 
-def run_clients(procs, net, argvs, gap):
-    """Starts each client argv in the namespace, gap seconds apart; wait_clients collects them."""
+def run_clients(procs, net, tmp, argvs, gap):
+    """Starts each client argv in the namespace, gap seconds apart; wait_clients collects them.
+    Client i's output and errors are also kept in tmp/client-i.jsonl and tmp/client-i.err."""
     runs = []
     for i, argv in enumerate(argvs):
         if i:
             time.sleep(gap)
-        proc = procs.start(net.exec_argv([PYTHON, CLIENT] + argv), stdout=subprocess.PIPE,
-                           text=True)
+        with open(os.path.join(tmp, "client-%d.err" % i), "w") as err:
+            proc = procs.start(net.exec_argv([PYTHON, CLIENT] + argv), stdout=subprocess.PIPE,
+                               stderr=err, text=True)
         lines = []
-        reader = threading.Thread(target=read_lines, args=(proc, lines), daemon=True)
+        reader = threading.Thread(target=read_lines, daemon=True,
+                                  args=(proc, lines, os.path.join(tmp, "client-%d.jsonl" % i)))
         reader.start()
         runs.append((proc, lines, reader))
     return runs
@@ -228,7 +234,7 @@ def summary_of(lines):
 def selfcheck(procs, net, tmp):
     port = start_coturn(procs, net, tmp)
     turn = "turn://alice:secret@%s:%d" % (net.host, port)
-    runs = run_clients(procs, net, [["--selfcheck-loop", "--turn", turn, "--seconds", "10"]], 0)
+    runs = run_clients(procs, net, tmp, [["--selfcheck-loop", "--turn=" + turn, "--seconds=10"]], 0)
     (status, lines), = wait_clients(procs, runs, 60)
     out = summary_of(lines)
     log("loop summary: %s" % json.dumps(out, sort_keys=True))
@@ -328,8 +334,9 @@ def end_to_end(procs, net, tmp, daemon):
     if not turn_success(api, turn_id):
         return False
     seconds = 20
-    common = ["--url", base, "--call-id", call_id, "--secret", secret, "--seconds", str(seconds)]
-    runs = run_clients(procs, net, [common + ["--name", "Alice"], common + ["--name", "Bob"]], 3)
+    common = ["--url=" + base, "--call-id=" + call_id, "--secret=" + secret,  # may start with -
+              "--seconds=%d" % seconds]
+    runs = run_clients(procs, net, tmp, [common + ["--name", "Alice"], common + ["--name", "Bob"]], 3)
     time.sleep(seconds / 2)
     legs = leg_count(api)
     log("callLegs while both talk: %d" % legs)
@@ -346,7 +353,7 @@ def end_to_end(procs, net, tmp, daemon):
         got_video = (out.get("frames_decoded") or {}).get(peer, 0) > 0
         got_audio = (out.get("audio_buffers") or {}).get(peer, 0) > 0
         for line in lines:
-            if line.get("event") in ("join-refused", "refused", "error", "end"):
+            if line.get("event") in ("join-refused", "offer", "refused", "error", "end"):
                 log("client %d: %s" % (i, json.dumps(line, sort_keys=True)))
         relayed = out.get("selected_pair_types") == ["relay", "relay"]
         if status != 0 or not got_video or not got_audio or peer is None or not relayed:
@@ -401,7 +408,7 @@ def main():
     finally:
         procs.stop_all()
         net.down()
-        keep = not ok and os.environ.get("CB_KEEP_LOGS") == "1"
+        keep = os.environ.get("CB_KEEP_LOGS") == "1"
         if keep:
             log("logs kept in %s" % tmp)
         else:
