@@ -451,6 +451,25 @@ static struct guest *open_session(struct api_guests *g, const char *call, const 
     return s;
 }
 
+/* Forgets a session whose leg could not be made (nobody saw it but its call's rosters). */
+static void close_session(struct api_guests *g, struct guest *s)
+{
+    pthread_mutex_lock(&g->lock);
+    for (struct guest **link = &g->list; *link; link = &(*link)->next) {
+        if (*link == s) {
+            *link = s->next;
+            break;
+        }
+    }
+    g->counts.joined--;
+    s->ended = true;
+    push_rosters(g, s->call);
+    pthread_mutex_unlock(&g->lock);
+    free_session(s);
+}
+
+/* The order matters: the session exists before the leg, so the media thread's first offer,
+ * which may come at once, finds where to go. */
 static void join_admitted(const struct api *api, struct store *st,
                           const struct store_cospace_entry *e, const char *name,
                           struct api_reply *reply)
@@ -459,25 +478,26 @@ static void join_admitted(const struct api *api, struct store *st,
     const char *refused = NULL;
     json_t *servers = NULL;
     struct guest *s = NULL;
-    int r = api_calls_join_guest(api, st, e->id, name, call, leg, &refused);
+    int r = api_calls_guest_call(api, st, e->id, call);
 
-    if (r == -EDQUOT) {
-        reply_error(reply, 503, refused, "The meeting cannot take another participant now.");
+    if (r == 0)
+        r = api_uuid_new(leg);
+    if (r == 0 && !(servers = ice_servers(api, st, leg))) {
+        reply_error(reply, 503, "noReachableTurnServer",
+                    "No TURN server is reachable; the meeting cannot carry media.");
         return;
     }
+    if (r == 0)
+        r = (s = open_session(api->guests, call, leg, name)) ? 0 : -ENOMEM;
+    if (r == 0 && (r = api_calls_add_guest_leg(api, call, leg, name, &refused)) < 0)
+        close_session(api->guests, s);
     if (r < 0) {
-        reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
-        return;
-    }
-    servers = ice_servers(api, st, leg);
-    if (servers)
-        s = open_session(api->guests, call, leg, name);
-    if (!s) {
-        (void)api_calls_remove_leg(api, leg);
         json_decref(servers);
-        reply_error(reply, 503, servers ? "unavailable" : "noReachableTurnServer",
-                    servers ? "Joining is not possible now; try again later."
-                            : "No TURN server is reachable; the meeting cannot carry media.");
+        if (r == -EDQUOT)
+            reply_error(reply, 503, refused ? refused : "tooManyCalls",
+                        "The meeting cannot take another participant now.");
+        else
+            reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
         return;
     }
     api_log(BASE_LOG_INFO, "guest %s joined coSpace %s as callLeg %s of call %s", name, e->id, leg,
