@@ -40,6 +40,11 @@
         endReason: null,
         leg: null,
         firstFrameMs: null, /* performance.now() of the first remote video frame shown: join time */
+        /* Per join attempt that got a session, the performance.now() of its first remote video
+         * frame (null until one is shown), and every end event with the time it arrived: a test
+         * measures a reconnect from the end to the next join's first frame. */
+        joinFrames: [],
+        ends: [],
         stats: collectStats,
     };
     window.cb = cb;
@@ -237,7 +242,7 @@
         li.querySelector('video').setAttribute('aria-label', 'Video of ' + name);
     }
 
-    function onTrack(ev) {
+    function onTrack(s, ev) {
         const stream = ev.streams && ev.streams[0];
         if (!stream)
             return;
@@ -246,11 +251,12 @@
         if (video.srcObject !== stream)
             video.srcObject = stream;
         video.play().catch(() => {});
-        const firstFrame = cb.firstFrameMs === null && ev.track.kind === 'video';
-        if (firstFrame && video.requestVideoFrameCallback)
+        if (ev.track.kind === 'video' && video.requestVideoFrameCallback)
             video.requestVideoFrameCallback((now) => {
                 if (cb.firstFrameMs === null)
                     cb.firstFrameMs = Math.round(now);
+                if (cb.joinFrames[s.attempt] === null)
+                    cb.joinFrames[s.attempt] = Math.round(now);
             });
     }
 
@@ -334,6 +340,8 @@
 
     function onEnd(s, ev) {
         const detail = typeof ev.detail === 'string' && ev.detail ? ev.detail : ev.reason;
+        cb.ends.push({reason: String(ev.reason), detail: String(detail),
+            reconnect: ev.reconnect === true, atMs: Math.round(performance.now())});
         if (ev.reconnect === true && reconnects < MAX_RECONNECTS) {
             reconnects++;
             closeSession(s);
@@ -428,7 +436,7 @@
             bundlePolicy: 'max-bundle',
             rtcpMuxPolicy: 'require',
         });
-        pc.ontrack = onTrack;
+        pc.ontrack = (ev) => onTrack(s, ev);
         pc.onicecandidate = (ev) => onCandidate(s, ev);
         pc.onconnectionstatechange = () => {
             if (session !== s || s.closed)
@@ -469,7 +477,9 @@
             return;
         }
         const s = {token: res.body.session, closed: false, answered: false, candidatesDone: false,
-            pendingCandidates: [], posts: Promise.resolve(), abort: new AbortController()};
+            pendingCandidates: [], posts: Promise.resolve(), abort: new AbortController(),
+            attempt: cb.joinFrames.length};
+        cb.joinFrames.push(null);
         s.pc = newPeerConnection(s, res.body);
         session = s;
         cb.leg = typeof res.body.leg === 'string' ? res.body.leg : null;
@@ -530,10 +540,11 @@
     }
 
     /* What a test reads: the ICE state, the candidate types of the nominated pair, and per other
-     * participant the frames decoded and audio packets received. */
+     * participant the frames decoded and audio packets received; every candidate pair's ports and
+     * bytes, to tell which path media took when it stops. */
     async function collectStats() {
         const s = session;
-        const out = {iceState: null, pair: null, video: [], audio: []};
+        const out = {iceState: null, pair: null, video: [], audio: [], pairs: []};
         if (!s || s.closed)
             return out;
         out.iceState = s.pc.iceConnectionState;
@@ -562,6 +573,14 @@
                 out.video.push({leg, name, framesDecoded: st.framesDecoded || 0});
             else if (st.kind === 'audio')
                 out.audio.push({leg, name, packetsReceived: st.packetsReceived || 0});
+        });
+        const port = (id) => (report.get(id) || {}).port;
+        report.forEach((st) => {
+            if (st.type !== 'candidate-pair')
+                return;
+            out.pairs.push({local: port(st.localCandidateId), remote: port(st.remoteCandidateId),
+                state: st.state, nominated: !!st.nominated, selected: st === pair,
+                bytesSent: st.bytesSent || 0, bytesReceived: st.bytesReceived || 0});
         });
         if (pair) {
             const local = report.get(pair.localCandidateId);

@@ -75,7 +75,7 @@ class Browsers:
 class Daemon:
     """callbridged on 127.0.0.1 with a temporary data directory, stopped by its PID."""
 
-    def __init__(self, path, workdir):
+    def __init__(self, path, workdir, extra_args=()):
         self.dir = os.path.join(workdir, "data")
         os.mkdir(self.dir)
         self.log = os.path.join(workdir, "daemon.log")
@@ -84,7 +84,7 @@ class Daemon:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [path, "--data-dir", self.dir, "--bind", "127.0.0.1", "--listen", "0",
-                 "--threads", "2"], env=env, stdin=subprocess.DEVNULL, stdout=log,
+                 "--threads", "2", *extra_args], env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT)
         self.port = self._wait_port()
         self.url = "https://127.0.0.1:%d" % self.port
