@@ -10,7 +10,7 @@
 'use strict';
 
 (function () {
-    const MAX_RECONNECTS = 3;
+    const MAX_RECONNECTS = 3; /* in a row: a join that connects starts the count again */
     const RECONNECT_DELAY_MS = 1000;
     const POLL_TIMEOUT_MS = 30000;
     const STATE_TEXT = {
@@ -442,6 +442,7 @@
             if (session !== s || s.closed)
                 return;
             if (pc.connectionState === 'connected') {
+                reconnects = 0; /* a long meeting may outlive several TURN servers */
                 setState('connected');
             } else if (pc.connectionState === 'failed') {
                 finish(s, 'lost', 'ICE or DTLS failed', true);
