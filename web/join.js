@@ -570,8 +570,13 @@
             if (!leg || !tiles.has(leg))
                 return;
             const name = names.get(leg) || null;
-            if (st.kind === 'video')
-                out.video.push({leg, name, framesDecoded: st.framesDecoded || 0});
+            if (st.kind === 'video') /* the counters after framesDecoded: why frames stop */
+                out.video.push({leg, name, framesDecoded: st.framesDecoded || 0,
+                    framesReceived: st.framesReceived || 0,
+                    packetsReceived: st.packetsReceived || 0,
+                    packetsLost: st.packetsLost || 0, nackCount: st.nackCount || 0,
+                    pliCount: st.pliCount || 0, firCount: st.firCount || 0,
+                    keyFramesDecoded: st.keyFramesDecoded || 0});
             else if (st.kind === 'audio')
                 out.audio.push({leg, name, packetsReceived: st.packetsReceived || 0});
         });
@@ -580,7 +585,7 @@
             if (st.type !== 'candidate-pair')
                 return;
             out.pairs.push({local: port(st.localCandidateId), remote: port(st.remoteCandidateId),
-                state: st.state, nominated: !!st.nominated, selected: st === pair,
+                state: st.state, nominated: !!st.nominated, selected: !!pair && st.id === pair.id,
                 bytesSent: st.bytesSent || 0, bytesReceived: st.bytesReceived || 0});
         });
         if (pair) {

@@ -126,7 +126,8 @@ def check_media_between(res, pairs, what):
         f1 = join_test.frames(later, other)
         if not res.check(f1 > f0 > 0, "%s %s: framesDecoded %d then %d" % (name, what, f0, f1)):
             ok = False
-            print("  %s's candidate pairs: %s" % (name, json.dumps(later.get("pairs"))))
+            print("  %s's candidate pairs: %s\n  its video: %s" % (
+                name, json.dumps(later.get("pairs")), json.dumps(later.get("video"))))
     return ok
 
 
