@@ -164,9 +164,12 @@ void media_leg_advance(struct media_leg *l, int64_t now)
         return;
     turn_alloc_get_info(l->alloc, &info);
     if (info.state == TURN_ALLOC_FAILED || info.state == TURN_ALLOC_REDIRECT) {
-        char why[200];
+        char why[400];
 
-        snprintf(why, sizeof(why), "TURN allocation failed: %s %s",
+        /* a WebRTC leg's reason is named: its page reconnects on another server */
+        snprintf(why, sizeof(why), "%s%s%sTURN allocation failed: %s %s",
+                 l->rtc ? "turnServerFailed: turnServer " : "", l->rtc ? l->server.spec.id : "",
+                 l->rtc ? ": " : "",
                  info.state == TURN_ALLOC_REDIRECT ? "redirected" : turn_failure_name(info.failure),
                  info.reason);
         fail_leg(l, why, now);

@@ -259,7 +259,7 @@ void media_rtc_free(struct media_leg *l)
 
     if (!r)
         return;
-    r->ended = true; /* the others' next offers must not give it m-lines again */
+    r->ended = true; /* the others' next offers (made just below) must not take it back in */
     for (size_t i = 0; l->call && i < l->call->n; i++) {
         struct media_leg *o = l->call->legs[i];
 

@@ -1,6 +1,11 @@
 """What the WebRTC test scripts share: one printed line per assertion, the count of failures and
-the exit status it makes (0 pass, 1 fail), and the last lines of a log file for a failure report.
+the exit status it makes (0 pass, 1 fail), the last lines of a log file for a failure report, and
+a run in a temporary work directory that is removed unless --keep asked to keep it.
 """
+
+import argparse
+import shutil
+import tempfile
 
 
 class Failed(Exception):
@@ -37,3 +42,29 @@ def tail(path, lines=30):
             return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
     except OSError as e:
         return "(%s: %s)" % (path, e.strerror)
+
+
+def test_main(name, doc, run, kept, skip=None, more_args=None):
+    """A test script's main: its arguments (the daemon's path, --keep, and what more_args(parser)
+    adds), the skip (exit 77) when 'skip' names a reason, else run(results, args, work) in a fresh
+    work directory, removed afterwards unless --keep (then its path and 'kept', what it holds, are
+    printed). Returns the exit status."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("callbridged", help="path of the daemon binary")
+    if more_args:
+        more_args(ap)
+    ap.add_argument("--keep", action="store_true", help="keep the work directory: " + kept)
+    args = ap.parse_args()
+    if skip:
+        print("skip - " + skip)
+        return 77
+    res = Results(name)
+    work = tempfile.mkdtemp(prefix="cb-%s." % name)
+    try:
+        run(res, args, work)
+    finally:
+        if args.keep:
+            print("kept: %s (%s)" % (work, kept))
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return res.exit_status()
