@@ -99,7 +99,8 @@ static void anchor(struct media_leg *l, const char *exclude, int64_t now)
     socklen_t alen;
     int fd;
 
-    if (!l->m->cfg.prober || turn_prober_best(l->m->cfg.prober, exclude, &best) < 0) {
+    if (!l->m->cfg.prober ||
+        turn_prober_best_prefer(l->m->cfg.prober, l->prefer, exclude, &best) < 0) {
         fail_leg(l,
                  l->rtc ? "noReachableTurnServer: no TURN server is reachable"
                         : "no reachable TURN server",
@@ -270,6 +271,8 @@ void media_leg_create(struct media *m, const struct media_cmd *c, int64_t now)
         free(l);
         return;
     }
+    if (c->kind == MEDIA_CMD_RTC_ADD && c->data)
+        snprintf(l->prefer, sizeof(l->prefer), "%.39s", (const char *)c->data);
     if (c->kind == MEDIA_CMD_RTC_ADD && media_rtc_attach(l, c, now) < 0) {
         base_logf(&m->cfg.log, BASE_LOG_ERR, "callLeg %s: out of memory", l->id);
         media_rtc_free(l);

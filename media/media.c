@@ -52,9 +52,11 @@ int media_leg_add(struct media *m, const char *call_id, const char *leg_id,
     return queue(m, MEDIA_CMD_ADD, call_id, leg_id, NULL, NULL, remote);
 }
 
-int media_rtc_leg_add(struct media *m, const char *call_id, const char *leg_id, const char *name)
+int media_rtc_leg_add(struct media *m, const char *call_id, const char *leg_id, const char *name,
+                      const char *turn_id)
 {
-    return queue(m, MEDIA_CMD_RTC_ADD, call_id, leg_id, name, NULL, NULL);
+    return queue(m, MEDIA_CMD_RTC_ADD, call_id, leg_id, name, turn_id ? strdup(turn_id) : NULL,
+                 NULL);
 }
 
 int media_rtc_note(struct media *m, const char *leg_id, const char *note)

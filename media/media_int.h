@@ -38,6 +38,7 @@ struct media_leg {
     int fd;
     struct turn_alloc *alloc;
     struct turn_best server; /* where it is anchored now */
+    char prefer[40];         /* a WebRTC leg: the TURN server its browser uses ("": none) */
     bool asked_peer, ready;
     int64_t retry_us;            /* while failed: when to anchor again */
     struct media_leg_status pub; /* published, under m->lock (counters aside) */

@@ -254,7 +254,8 @@ static void refuse_leg(struct api_reply *reply, const char *reason, const char *
 /* What a new leg is: its remote party, and its media: a plain endpoint at addr (media_addr
  * its text), a guest's browser (webrtc), or none. */
 struct new_leg {
-    const char *id; /* NULL: a new one */
+    const char *id;   /* NULL: a new one */
+    const char *turn; /* webrtc: the TURN server the browser uses */
     const char *party;
     const char *media_addr;              /* NULL: no plain media */
     const struct sockaddr_storage *addr; /* with media_addr */
@@ -295,7 +296,7 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
                  media && n->media_addr ? n->media_addr : "");
         l->started_us = api_now_us();
         if (l->webrtc)
-            r = media_rtc_leg_add(api->media, call_id, l->id, l->remote_party);
+            r = media_rtc_leg_add(api->media, call_id, l->id, l->remote_party, n->turn);
         else if (l->has_media)
             r = media_leg_add(api->media, call_id, l->id, (const struct sockaddr *)n->addr);
     }
@@ -391,9 +392,9 @@ int api_calls_guest_call(const struct api *api, struct store *st, const char *co
 }
 
 int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,
-                            const char *name, const char **ret_refused)
+                            const char *name, const char *turn_id, const char **ret_refused)
 {
-    struct new_leg n = {.id = leg, .party = name, .webrtc = true};
+    struct new_leg n = {.id = leg, .turn = turn_id, .party = name, .webrtc = true};
     char id[STORE_ID_LEN + 1];
     int r;
 

@@ -19,10 +19,11 @@ void api_res_call_legs(const struct api *api, struct store *st, const struct api
 int api_calls_guest_call(const struct api *api, struct store *st, const char *cospace,
                          char *ret_call);
 /* Then its WebRTC leg, with the id leg (the guest's session exists first, so the media thread's
- * first offer finds it), admitted as any leg is. Returns 0; -EDQUOT with *ret_refused the CMS
+ * first offer finds it), anchored on turn_id (the TURN server its browser was told to use) while
+ * that is reachable, admitted as any leg is. Returns 0; -EDQUOT with *ret_refused the CMS
  * reason (participantLimitReached, nodeParticipantLimitReached); -ENOENT (the call ended). */
 int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,
-                            const char *name, const char **ret_refused);
+                            const char *name, const char *turn_id, const char **ret_refused);
 /* Removes a leg on its guest's behalf (left, or its media ended). 0 or -ENOENT. */
 int api_calls_remove_leg(const struct api *api, const char *leg_id);
 

@@ -382,7 +382,8 @@ static bool usable_name(const char *name)
 
 /* The TURN server the browser is told to use (the best one now: its clientAddress) and the
  * credentials it gets, as the page's RTCPeerConnection iceServers. NULL when none. */
-static json_t *ice_servers(const struct api *api, struct store *st, const char *leg)
+static json_t *ice_servers(const struct api *api, struct store *st, const char *leg,
+                           char *ret_turn_id)
 {
     struct turn_best best;
     struct store_turn t;
@@ -409,6 +410,7 @@ static json_t *ice_servers(const struct api *api, struct store *st, const char *
                                   sizeof(pass)) < 0)
         return NULL;
     list = json_pack("[{s:[s], s:s, s:s}]", "urls", url, "username", user, "credential", pass);
+    snprintf(ret_turn_id, STORE_ID_LEN + 1, "%.36s", best.spec.id);
     OPENSSL_cleanse(pass, sizeof(pass));
     OPENSSL_cleanse(&best, sizeof(best));
     return list;
@@ -474,7 +476,7 @@ static void join_admitted(const struct api *api, struct store *st,
                           const struct store_cospace_entry *e, const char *name,
                           struct api_reply *reply)
 {
-    char call[STORE_ID_LEN + 1], leg[STORE_ID_LEN + 1];
+    char call[STORE_ID_LEN + 1], leg[STORE_ID_LEN + 1], turn[STORE_ID_LEN + 1];
     const char *refused = NULL;
     json_t *servers = NULL;
     struct guest *s = NULL;
@@ -482,14 +484,14 @@ static void join_admitted(const struct api *api, struct store *st,
 
     if (r == 0)
         r = api_uuid_new(leg);
-    if (r == 0 && !(servers = ice_servers(api, st, leg))) {
+    if (r == 0 && !(servers = ice_servers(api, st, leg, turn))) {
         reply_error(reply, 503, "noReachableTurnServer",
                     "No TURN server is reachable; the meeting cannot carry media.");
         return;
     }
     if (r == 0)
         r = (s = open_session(api->guests, call, leg, name)) ? 0 : -ENOMEM;
-    if (r == 0 && (r = api_calls_add_guest_leg(api, call, leg, name, &refused)) < 0)
+    if (r == 0 && (r = api_calls_add_guest_leg(api, call, leg, name, turn, &refused)) < 0)
         close_session(api->guests, s);
     if (r < 0) {
         json_decref(servers);
