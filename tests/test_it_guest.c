@@ -190,6 +190,18 @@ START_TEST(test_malformed_requests_get_400_naming_the_problem)
     guest("GET", "/meeting/api/events?session=nonsense", NULL, &r);
     ck_assert_int_eq(r.status, 410);
     th_resp_free(&r);
+    {
+        static char big[70 * 1024];
+
+        memset(big, ' ', sizeof(big) - 1);
+        big[0] = '{';
+        big[sizeof(big) - 2] = '}';
+        guest("POST", "/meeting/api/join", big, &r); /* over the body limit: JSON, not XML */
+        ck_assert_int_eq(r.status, 413);
+        ck_assert_str_eq(r.content_type, "application/json");
+        ck_assert_msg(strstr(r.body, "requestTooLarge"), "%s", r.body);
+        th_resp_free(&r);
+    }
 }
 END_TEST
 
