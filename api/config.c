@@ -31,6 +31,8 @@ static const struct option_def options[] = {
     {"header-timeout", "SECONDS", "for the TLS handshake and a request's headers (default 10)"},
     {"body-timeout", "SECONDS", "for a request's body once its headers are in (default 30)"},
     {"probe-interval", "SECONDS", "how often each TURN server is probed (default 30)"},
+    {"guest-timeout", "SECONDS",
+     "a guest's browser silent this long (no consent check, no media) is dropped (default 30)"},
     {"max-legs", "N", "call legs with media at once (default: what open files allow)"},
     {"max-calls", "N", "calls at once (default 10000)"},
 };
@@ -115,6 +117,7 @@ static void defaults(struct api_config *c)
     c->header_timeout_s = 10;
     c->body_timeout_s = 30;
     c->probe_interval_s = 30;
+    c->guest_timeout_s = 30;
     c->max_calls = 10000;
     for (size_t i = 0; i < API_CAP__N; i++)
         c->max_objects[i] = caps[i].dflt;
@@ -210,6 +213,8 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
         return set_uint(&c->body_timeout_s, v, 1, 3600);
     if (strcmp(key, "probe-interval") == 0)
         return set_uint(&c->probe_interval_s, v, 1, 86400);
+    if (strcmp(key, "guest-timeout") == 0)
+        return set_uint(&c->guest_timeout_s, v, 1, 3600);
     for (size_t i = 0; i < API_CAP__N; i++)
         if (strcmp(key, caps[i].key) == 0)
             return set_uint(&c->max_objects[i], v, 0, 1000000000);

@@ -35,6 +35,7 @@ struct api_config {
     unsigned header_timeout_s; /* TLS handshake and request headers */
     unsigned body_timeout_s;   /* a request body, once its headers are in */
     unsigned probe_interval_s; /* between two probes of a TURN server */
+    unsigned guest_timeout_s;  /* a silent guest's leg ends (media_config.rtc_silence_s) */
     /* the most objects of each collection (enum api_cap); 0 = no cap */
     unsigned max_objects[API_CAP__N];
     unsigned max_legs;  /* call legs with media at once; 0 = what RLIMIT_NOFILE allows */

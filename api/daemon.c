@@ -474,6 +474,10 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = api_guests_new(&api.guests);
     if (r == 0) {
+        api.calls->guest_dropped = api_guest_leg_ended;
+        api.calls->guest_userdata = &api;
+    }
+    if (r == 0) {
         plan_fds(c, api.calls, &plan);
         api_calls_set_max_calls(api.calls, c->max_calls);
         r = start_prober(c, &api, st, plan.prober_sockets);
@@ -482,7 +486,8 @@ int api_daemon_run(const struct api_config *c)
         struct media_config mc = {.prober = api.prober,
                                   .log = {.fn = state_log, .userdata = &media_site},
                                   .rtc_signal = api_guest_signal,
-                                  .rtc_userdata = &api};
+                                  .rtc_userdata = &api,
+                                  .rtc_silence_s = c->guest_timeout_s};
 
         r = media_start(&mc, &api.media);
     }

@@ -99,7 +99,8 @@ static void anchor(struct media_leg *l, const char *exclude, int64_t now)
     socklen_t alen;
     int fd;
 
-    if (!l->m->cfg.prober || turn_prober_best(l->m->cfg.prober, exclude, &best) < 0) {
+    if (!l->m->cfg.prober ||
+        turn_prober_best_prefer(l->m->cfg.prober, l->prefer, exclude, &best) < 0) {
         fail_leg(l,
                  l->rtc ? "noReachableTurnServer: no TURN server is reachable"
                         : "no reachable TURN server",
@@ -164,9 +165,12 @@ void media_leg_advance(struct media_leg *l, int64_t now)
         return;
     turn_alloc_get_info(l->alloc, &info);
     if (info.state == TURN_ALLOC_FAILED || info.state == TURN_ALLOC_REDIRECT) {
-        char why[200];
+        char why[400];
 
-        snprintf(why, sizeof(why), "TURN allocation failed: %s %s",
+        /* a WebRTC leg's reason is named: its page reconnects on another server */
+        snprintf(why, sizeof(why), "%s%s%sTURN allocation failed: %s %s",
+                 l->rtc ? "turnServerFailed: turnServer " : "", l->rtc ? l->server.spec.id : "",
+                 l->rtc ? ": " : "",
                  info.state == TURN_ALLOC_REDIRECT ? "redirected" : turn_failure_name(info.failure),
                  info.reason);
         fail_leg(l, why, now);
@@ -267,6 +271,8 @@ void media_leg_create(struct media *m, const struct media_cmd *c, int64_t now)
         free(l);
         return;
     }
+    if (c->kind == MEDIA_CMD_RTC_ADD && c->data)
+        snprintf(l->prefer, sizeof(l->prefer), "%.39s", (const char *)c->data);
     if (c->kind == MEDIA_CMD_RTC_ADD && media_rtc_attach(l, c, now) < 0) {
         base_logf(&m->cfg.log, BASE_LOG_ERR, "callLeg %s: out of memory", l->id);
         media_rtc_free(l);

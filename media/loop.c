@@ -28,16 +28,17 @@ static void run_commands(struct media *m, int64_t now)
 
     for (struct base_cmd *b = base_cmdq_take(&m->q); b; b = next) {
         struct media_cmd *c = (struct media_cmd *)b;
+        struct media_leg *l;
 
         next = b->next;
         if (c->kind == MEDIA_CMD_STOP)
             continue;
-        if (c->kind == MEDIA_CMD_ADD)
+        if (c->kind == MEDIA_CMD_ADD || c->kind == MEDIA_CMD_RTC_ADD)
             media_leg_create(m, c, now);
         else if (c->kind == MEDIA_CMD_REMOVE)
             media_leg_destroy(m, c->leg);
-        else
-            media_rtc_command(m, c, now);
+        else if ((l = media_leg_find(m, c->leg, NULL))) /* gone: nothing to do */
+            media_rtc_command(l, c, now);
         free(c->data);
         free(c);
     }

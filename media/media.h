@@ -102,9 +102,11 @@ void media_stop(struct media *m);
  * Thread-safe. Returns 0, -EEXIST, -EINVAL or -ENOMEM. */
 int media_leg_add(struct media *m, const char *call_id, const char *leg_id,
                   const struct sockaddr *remote);
-/* A WebRTC leg (a guest's browser) named name in call call_id: it allocates on the best TURN
- * server, then offers (media_rtc_signal_fn). Thread-safe. Returns 0, -EINVAL or -ENOMEM. */
-int media_rtc_leg_add(struct media *m, const char *call_id, const char *leg_id, const char *name);
+/* A WebRTC leg (a guest's browser) named name in call call_id: it allocates on TURN server
+ * turn_id (the one its browser was told to use) while that is reachable, else on the best, then
+ * offers (media_rtc_signal_fn). Thread-safe. Returns 0, -EINVAL or -ENOMEM. */
+int media_rtc_leg_add(struct media *m, const char *call_id, const char *leg_id, const char *name,
+                      const char *turn_id);
 /* The browser's answer to the leg's last offer. Parsed here, on the caller's thread: -EINVAL or
  * -E2BIG with a sentence in err when it is not SDP callbridged can use (nothing changes then).
  * Thread-safe; an unknown leg is ignored. Returns 0, -EINVAL, -E2BIG or -ENOMEM. */
@@ -114,6 +116,10 @@ int media_rtc_answer(struct media *m, const char *leg_id, const char *sdp, size_
  * permission on the leg's allocation. Same returns as media_rtc_answer. */
 int media_rtc_candidate(struct media *m, const char *leg_id, const char *cand, size_t len,
                         char *err, size_t errcap);
+/* What the browser said of its own side of ICE (a candidate error: its TURN server refused
+ * its credentials, or did not answer), kept for the reason the leg gives if ICE fails. Same
+ * returns as media_rtc_leg_add. */
+int media_rtc_note(struct media *m, const char *leg_id, const char *note);
 /* Releases the leg's allocation and forgets it. Thread-safe; -ENOENT when unknown. */
 int media_leg_remove(struct media *m, const char *leg_id);
 /* Copies the leg's status. Thread-safe; -ENOENT when unknown. */

@@ -38,6 +38,7 @@ struct media_leg {
     int fd;
     struct turn_alloc *alloc;
     struct turn_best server; /* where it is anchored now */
+    char prefer[40];         /* a WebRTC leg: the TURN server its browser uses ("": none) */
     bool asked_peer, ready;
     int64_t retry_us;            /* while failed: when to anchor again */
     struct media_leg_status pub; /* published, under m->lock (counters aside) */
@@ -62,6 +63,7 @@ enum media_cmd_kind {
     MEDIA_CMD_RTC_ADD,
     MEDIA_CMD_RTC_ANSWER,
     MEDIA_CMD_RTC_CANDIDATE,
+    MEDIA_CMD_RTC_NOTE,
     MEDIA_CMD_REMOVE,
     MEDIA_CMD_STOP
 };
@@ -71,9 +73,9 @@ struct media_cmd {
     enum media_cmd_kind kind;
     char call[40], leg[40];
     struct sockaddr_storage remote;
-    char name[64]; /* RTC_ADD: the guest's display name */
-    void *data;    /* RTC_ANSWER: a struct sdp_session, RTC_CANDIDATE: a struct sdp_candidate
-                    * (NULL: the end of them); freed with the command */
+    char name[160]; /* RTC_ADD: the guest's display name; RTC_NOTE: the note */
+    void *data;     /* RTC_ANSWER: a struct sdp_session, RTC_CANDIDATE: a struct sdp_candidate
+                     * (NULL: the end of them); freed with the command */
 };
 
 struct dtls_cert;
@@ -110,13 +112,15 @@ void media_leg_housekeeping(struct media *m, int64_t now_us);
 struct media_call *media_call_join(struct media *m, const char *id, struct media_leg *l);
 void media_call_leave(struct media *m, struct media_leg *l);
 
-/* rtc.c: WebRTC legs (media/rtc.h has the rest). */
-void media_rtc_command(struct media *m, struct media_cmd *c, int64_t now_us);
+/* rtc.c: a command for WebRTC leg l (media/rtc.h has the rest). */
+void media_rtc_command(struct media_leg *l, const struct media_cmd *c, int64_t now_us);
 
 /* path.c: reads what is waiting on the leg's socket and forwards it. */
 void media_path_on_readable(struct media_leg *l, int64_t now_us);
-/* The address of an AF_INET or AF_INET6 sockaddr as text into host (cap >= INET6_ADDRSTRLEN),
- * its port into *ret_port; "" and 0 for another family. Returns host. */
+
+/* wire.c: addresses, and sending to a guest. The address of an AF_INET or AF_INET6 sockaddr as text
+ * into host (cap >= INET6_ADDRSTRLEN), its port into *ret_port; "" and 0 for another family.
+ * Returns host. */
 const char *media_addr_text(const void *sa, char *host, size_t cap, unsigned *ret_port);
 /* Same address and port. */
 bool media_same_address(const struct sockaddr_storage *a, const struct sockaddr *b);

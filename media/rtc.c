@@ -40,92 +40,6 @@ static void signal_guest(struct media_leg *l, enum media_rtc_signal kind, const 
         l->m->cfg.rtc_signal(l->m->cfg.rtc_userdata, l->id, kind, text, reconnect);
 }
 
-/* ---- public entry points (API threads): parse here, run on the media thread ---------------- */
-
-int media_rtc_leg_add(struct media *m, const char *call_id, const char *leg_id, const char *name)
-{
-    struct media_cmd *c = calloc(1, sizeof(*c));
-
-    if (!c)
-        return -ENOMEM;
-    c->kind = MEDIA_CMD_RTC_ADD;
-    snprintf(c->call, sizeof(c->call), "%s", call_id);
-    snprintf(c->leg, sizeof(c->leg), "%s", leg_id);
-    snprintf(c->name, sizeof(c->name), "%s", name);
-    media_loop_push(m, c);
-    return 0;
-}
-
-/* What callbridged needs of an answer beyond it being SDP: ICE credentials, a SHA-256
- * fingerprint, a DTLS role, rtcp-mux. */
-static int usable_answer(const struct sdp_session *s, char *err, size_t errcap)
-{
-    const char *why = NULL;
-
-    if (!s->ice_ufrag[0] || !s->ice_pwd[0])
-        why = "no a=ice-ufrag and a=ice-pwd";
-    else if (strcmp(s->fp_alg, "sha-256") != 0 || s->fp_len != DTLS_FP_LEN)
-        why = "no a=fingerprint:sha-256";
-    else if (s->setup != SDP_SETUP_ACTIVE && s->setup != SDP_SETUP_PASSIVE)
-        why = "a=setup must be active or passive in an answer";
-    else if (s->n_media == 0)
-        why = "no m-line";
-    if (why)
-        snprintf(err, errcap, "%s", why);
-    return why ? -EINVAL : 0;
-}
-
-int media_rtc_answer(struct media *m, const char *leg_id, const char *sdp, size_t len, char *err,
-                     size_t errcap)
-{
-    struct sdp_session *s = malloc(sizeof(*s));
-    struct media_cmd *c = calloc(1, sizeof(*c));
-    int r = s && c ? 0 : -ENOMEM;
-
-    if (r == 0)
-        r = sdp_parse(sdp, len, s, err, errcap);
-    if (r == 0)
-        r = usable_answer(s, err, errcap);
-    if (r < 0) {
-        free(s);
-        free(c);
-        return r;
-    }
-    c->kind = MEDIA_CMD_RTC_ANSWER;
-    snprintf(c->leg, sizeof(c->leg), "%s", leg_id);
-    c->data = s;
-    media_loop_push(m, c);
-    return 0;
-}
-
-int media_rtc_candidate(struct media *m, const char *leg_id, const char *cand, size_t len,
-                        char *err, size_t errcap)
-{
-    struct media_cmd *c = calloc(1, sizeof(*c));
-    struct sdp_candidate *k = NULL;
-    int r = c ? 0 : -ENOMEM;
-
-    if (r == 0 && len > 0) {
-        k = malloc(sizeof(*k));
-        r = k ? sdp_parse_candidate(cand, len, k, err, errcap) : -ENOMEM;
-        if (r == -EPROTONOSUPPORT) { /* well-formed, of no use (TCP, say): nothing to do */
-            free(k);
-            free(c);
-            return 0;
-        }
-    }
-    if (r < 0) {
-        free(k);
-        free(c);
-        return r;
-    }
-    c->kind = MEDIA_CMD_RTC_CANDIDATE;
-    snprintf(c->leg, sizeof(c->leg), "%s", leg_id);
-    c->data = k;
-    media_loop_push(m, c);
-    return 0;
-}
-
 /* ---- slots and offers ---------------------------------------------------------------------- */
 
 static struct rtc_slot *new_slot(struct media_rtc *r)
@@ -273,7 +187,7 @@ int media_rtc_attach(struct media_leg *l, const struct media_cmd *c, int64_t now
     if (!r)
         return -ENOMEM;
     l->rtc = r;
-    snprintf(r->name, sizeof(r->name), "%s", c->name);
+    snprintf(r->name, sizeof(r->name), "%.63s", c->name);
     if (ice_lite_init(&r->ice) < 0)
         return -EIO;
     for (int k = 0; k < RTC__KINDS; k++) {
@@ -345,6 +259,7 @@ void media_rtc_free(struct media_leg *l)
 
     if (!r)
         return;
+    r->ended = true; /* the others' next offers (made just below) must not take it back in */
     for (size_t i = 0; l->call && i < l->call->n; i++) {
         struct media_leg *o = l->call->legs[i];
 
@@ -422,19 +337,14 @@ static void on_answer(struct media_leg *l, const struct sdp_session *s, int64_t 
     maybe_offer(l);
 }
 
-void media_rtc_command(struct media *m, struct media_cmd *c, int64_t now)
+void media_rtc_command(struct media_leg *l, const struct media_cmd *c, int64_t now)
 {
-    struct media_leg *l;
-
-    if (c->kind == MEDIA_CMD_RTC_ADD) {
-        media_leg_create(m, c, now);
-        return;
-    }
-    l = media_leg_find(m, c->leg, NULL);
-    if (!l || !l->rtc || l->rtc->ended || !l->alloc) /* gone, or never got so far */
+    if (!l->rtc || l->rtc->ended || !l->alloc) /* never got so far, or over */
         return;
     if (c->kind == MEDIA_CMD_RTC_ANSWER)
         on_answer(l, c->data, now);
+    else if (c->kind == MEDIA_CMD_RTC_NOTE)
+        snprintf(l->rtc->note, sizeof(l->rtc->note), "%.119s", c->name);
     else if (c->data)
         permit(l, c->data, now);
 }
@@ -445,7 +355,7 @@ void media_rtc_housekeeping(struct media_leg *l, int64_t now)
 {
     struct media_rtc *r = l->rtc;
     unsigned silence = l->m->cfg.rtc_silence_s ? l->m->cfg.rtc_silence_s : SILENCE_DEFAULT_S;
-    char why[160];
+    char why[200];
 
     if (r->ended)
         return;
@@ -454,6 +364,8 @@ void media_rtc_housekeeping(struct media_leg *l, int64_t now)
             snprintf(why, sizeof(why), "timeout: no consent check and no media for %u s", silence);
         else if (r->ice.valid)
             snprintf(why, sizeof(why), "dtlsFailed: no DTLS handshake in %u s", silence);
+        else if (r->note[0])
+            snprintf(why, sizeof(why), "iceFailed: %s", r->note);
         else
             snprintf(why, sizeof(why), "iceFailed: no valid connectivity check in %u s%s", silence,
                      r->ice.refused ? " (checks came with wrong credentials)" : "");

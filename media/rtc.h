@@ -36,6 +36,7 @@ struct rtc_tx { /* what callbridged sends the guest of one kind */
 
 struct media_rtc {
     char name[64];
+    char note[120]; /* the browser's word on its ICE trouble (media_rtc_note) */
     struct ice_lite ice;
     struct dtls_conn *dtls;
     struct srtp_ctx *in, *out;
@@ -85,7 +86,8 @@ void media_rtc_publish(struct media_leg *l, int64_t interval_us); /* m->lock hel
 
 /* rtc_path.c: a datagram that arrived on the leg's allocation (its TURN framing removed). */
 void media_rtc_on_data(struct media_leg *l, const struct turn_data *d, int64_t now_us);
-/* Sends data to the guest's selected address through the leg's allocation. 0 or -errno. */
+/* wire.c: sends data to the guest's selected address through the leg's allocation. 0 or
+ * -errno. */
 int media_rtc_send(struct media_leg *l, const uint8_t *data, size_t len);
 /* The DTLS retransmission timer. */
 int64_t media_rtc_deadline(const struct media_leg *l);

@@ -26,13 +26,6 @@ static void count(struct media_leg *l, enum media_class c, enum media_cnt k, uin
     atomic_fetch_add_explicit(&l->cnt[c][k], v, memory_order_relaxed);
 }
 
-int media_rtc_send(struct media_leg *l, const uint8_t *data, size_t len)
-{
-    if (!l->alloc || !l->rtc->have_peer)
-        return -ENOTCONN;
-    return turn_alloc_send(l->alloc, (const struct sockaddr *)&l->rtc->peer, data, len);
-}
-
 static void flush_dtls(struct media_leg *l)
 {
     uint8_t buf[PKT_MAX];

@@ -2,6 +2,9 @@
 # Real WebRTC clients, which nobody in this project wrote, join callbridged's meetings:
 #   - headless Chromium (tests/webrtc/join_test.py, over the DevTools protocol), two and three
 #     participants in one coSpace through coturn
+#   - headless Chromium when things go wrong (tests/webrtc/failover_test.py): a wrong passcode,
+#     the chosen TURN server stopped mid-call (the pages reconnect through the other one), hostile
+#     signalling, the administrator dropping a guest
 #   - GStreamer webrtcbin (tests/webrtc/gst_test.py), two clients in a network namespace
 # Each test starts its own coturn and callbridged on free ports and stops them by PID.
 # Usage: scripts/test-webrtc.sh path/to/callbridged
@@ -40,6 +43,7 @@ run() { # name, command...
 
 run chromium-2 /usr/bin/python3 "$top/tests/webrtc/join_test.py" "$daemon" --participants 2
 run chromium-3 /usr/bin/python3 "$top/tests/webrtc/join_test.py" "$daemon" --participants 3
+run chromium-failover /usr/bin/python3 "$top/tests/webrtc/failover_test.py" "$daemon"
 [ -f "$top/tests/webrtc/gst_test.py" ] &&
     run gstreamer /usr/bin/python3 "$top/tests/webrtc/gst_test.py" "$daemon"
 echo "webrtc: $passed passed, $failed failed, $skipped skipped$reasons"

@@ -132,6 +132,13 @@ START_TEST(test_wrong_credentials_all_answer_the_same_403)
         th_resp_free(&r);
     }
     th_http_source = NULL;
+    {
+        static char metrics[65536];
+
+        ck_assert_int_eq(admin("GET", "/metrics", NULL, metrics, sizeof(metrics), NULL), 200);
+        ck_assert_msg(th_metric(metrics, "callbridge_guest_joins_total", "refused") >= 4, "%s",
+                      metrics);
+    }
 }
 END_TEST
 
@@ -183,6 +190,18 @@ START_TEST(test_malformed_requests_get_400_naming_the_problem)
     guest("GET", "/meeting/api/events?session=nonsense", NULL, &r);
     ck_assert_int_eq(r.status, 410);
     th_resp_free(&r);
+    {
+        static char big[70 * 1024];
+
+        memset(big, ' ', sizeof(big) - 1);
+        big[0] = '{';
+        big[sizeof(big) - 2] = '}';
+        guest("POST", "/meeting/api/join", big, &r); /* over the body limit: JSON, not XML */
+        ck_assert_int_eq(r.status, 413);
+        ck_assert_str_eq(r.content_type, "application/json");
+        ck_assert_msg(strstr(r.body, "requestTooLarge"), "%s", r.body);
+        th_resp_free(&r);
+    }
 }
 END_TEST
 
@@ -251,6 +270,14 @@ START_TEST(test_a_guest_is_a_call_leg_with_an_offer)
     ck_assert_msg(strstr(body, "<remoteParty>Ada Lovelace</remoteParty>"), "%s", body);
     ck_assert_msg(strstr(body, "<subType>webApp</subType>"), "%s", body);
     ck_assert_msg(strstr(body, "<localCandidate>relay 127.0.0.1:"), "%s", body);
+    {
+        static char metrics[65536];
+
+        ck_assert_int_eq(admin("GET", "/metrics", NULL, metrics, sizeof(metrics), NULL), 200);
+        ck_assert_msg(th_metric(metrics, "callbridge_guests_active", NULL) >= 1, "%s", metrics);
+        ck_assert_msg(th_metric(metrics, "callbridge_guest_joins_total", "joined") >= 1, "%s",
+                      metrics);
+    }
     /* an answer that is not SDP: 400 naming the problem, and the leg is untouched */
     snprintf(json, sizeof(json), "{\"session\":\"%s\",\"sdp\":\"v=0\\r\\nnonsense\\r\\n\"}",
              session);
@@ -286,6 +313,71 @@ START_TEST(test_the_administrator_drops_a_guest)
 }
 END_TEST
 
+/* ---- a daemon whose guests time out after 2 s ---------------------------------------------- */
+
+static void start_short(void)
+{
+    static const char *const args[] = {"--probe-interval", "3600", "--guest-timeout", "2", NULL};
+    char form[256], loc[128], body[4096];
+
+    memset(&d, 0, sizeof(d));
+    if (th_coturn_available(why, sizeof(why)))
+        th_coturn_start(&co, NULL);
+    th_daemon_start(&d, "0", args);
+    if (!co.pid)
+        return;
+    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+             co.port);
+    ck_assert_int_eq(admin("POST", "/api/v1/turnServers", form, NULL, 0, loc), 200);
+    snprintf(form, sizeof(form), "%s/status", loc);
+    ck_assert_int_eq(admin("GET", form, NULL, body, sizeof(body), NULL), 200);
+    snprintf(form, sizeof(form), "name=Quiet+Room&callId=%s", call_id);
+    ck_assert_int_eq(admin("POST", "/api/v1/coSpaces", form, NULL, 0, loc), 200);
+    ck_assert_int_eq(admin("GET", loc, NULL, body, sizeof(body), NULL), 200);
+    th_xml_text(body, "secret", secret, sizeof(secret));
+}
+
+START_TEST(test_a_silent_guest_is_dropped_with_the_reason)
+{
+    char session[64], leg[64], path[160];
+    static char events[65536];
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    join("Silent", session, leg);
+    wait_event(session, "iceFailed: no valid connectivity check in 2 s", events, sizeof(events));
+    ck_assert_msg(strstr(events, "\"reason\":\"failed\""), "%s", events);
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
+    ck_assert_int_eq(admin("GET", path, NULL, NULL, 0, NULL), 404); /* and its allocation gone */
+}
+END_TEST
+
+START_TEST(test_the_browsers_turn_refusal_names_the_ice_failure)
+{
+    char session[64], leg[64], json[256];
+    static char events[65536];
+    struct th_resp r;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    join("Refused", session, leg);
+    snprintf(json, sizeof(json),
+             "{\"session\":\"%s\",\"error\":{\"code\":401,\"text\":\"Unauthorized\","
+             "\"url\":\"turn:127.0.0.1:3478?transport=udp\"}}",
+             session);
+    guest("POST", "/meeting/api/candidate", json, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    wait_event(session, "unauthorized - check credentials", events, sizeof(events));
+    ck_assert_msg(strstr(events, "iceFailed: the browser's TURN server turn:127.0.0.1:3478"), "%s",
+                  events);
+}
+END_TEST
+
 Suite *it_guest_suite(void)
 {
     Suite *s = suite_create("it_guest");
@@ -300,6 +392,13 @@ Suite *it_guest_suite(void)
     tcase_add_test(tc, test_malformed_requests_get_400_naming_the_problem);
     tcase_add_test(tc, test_a_guest_is_a_call_leg_with_an_offer);
     tcase_add_test(tc, test_the_administrator_drops_a_guest);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("silence");
+    tcase_add_unchecked_fixture(tc, start_short, stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_a_silent_guest_is_dropped_with_the_reason);
+    tcase_add_test(tc, test_the_browsers_turn_refusal_names_the_ice_failure);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -471,6 +471,19 @@ static void on_response(struct turn_alloc *a, const struct stun_msg *m, int64_t 
         fail(a, TURN_FAIL_PROTOCOL, 0, "error response without ERROR-CODE");
 }
 
+/* Same IP address (a permission's scope, RFC 8656 §9), whatever the ports. */
+static bool turn_same_ip(const struct sockaddr *x, const struct sockaddr *y)
+{
+    if (x->sa_family != y->sa_family)
+        return false;
+    if (x->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)(const void *)x)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)(const void *)y)->sin_addr.s_addr;
+    return x->sa_family == AF_INET6 &&
+           memcmp(&((const struct sockaddr_in6 *)(const void *)x)->sin6_addr,
+                  &((const struct sockaddr_in6 *)(const void *)y)->sin6_addr, 16) == 0;
+}
+
 static int find_peer(const struct turn_alloc *a, const struct sockaddr *sa, bool match_port)
 {
     for (int i = 0; i < TURN_MAX_PEERS; i++) {
@@ -693,9 +706,14 @@ int turn_alloc_send(struct turn_alloc *a, const struct sockaddr *peer, const uin
                                      a->cfg.reliable);
         return n < 0 ? (int)n : a->cfg.send(a->cfg.userdata, buf, (size_t)n);
     }
+    /* a Send indication needs a confirmed permission for the address, whichever slot holds it:
+     * a channel just asked for (not confirmed yet) must not stop what a permission allows */
+    i = -1;
+    for (int k = 0; k < TURN_MAX_PEERS && i < 0; k++)
+        if (a->peers[k].used && a->peers[k].perm_ok &&
+            turn_same_ip((const struct sockaddr *)&a->peers[k].addr, peer))
+            i = k;
     if (i < 0)
-        i = find_peer(a, peer, false);
-    if (i < 0 || !a->peers[i].perm_ok)
         return -ENOTCONN;
     if (RAND_bytes(tid, sizeof(tid)) != 1)
         return -EIO;

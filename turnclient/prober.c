@@ -555,16 +555,22 @@ static const struct turn_host_status *pub_host(const struct turn_srv *s,
 
 int turn_prober_best(struct turn_prober *p, const char *exclude_id, struct turn_best *ret)
 {
-    const struct turn_srv *best_srv = NULL;
-    const struct turn_host_status *best = NULL;
-    int r = -ENOENT;
+    return turn_prober_best_prefer(p, NULL, exclude_id, ret);
+}
 
-    pthread_mutex_lock(&p->lock);
+/* The reachable UDP host with the lowest RTT among the servers only_id names (NULL: all),
+ * skipping exclude_id. p->lock held. */
+static const struct turn_host_status *pick(const struct turn_prober *p, const char *only_id,
+                                           const char *exclude_id, const struct turn_srv **ret_srv)
+{
+    const struct turn_host_status *best = NULL;
+
     /* srvs keeps creation order except after removals; ties then go to the earlier entry */
     for (size_t i = 0; i < p->nsrv; i++) {
         const struct turn_srv *s = p->srvs[i];
 
-        if (!s->pub || (exclude_id && strcmp(s->spec.id, exclude_id) == 0))
+        if (!s->pub || (exclude_id && strcmp(s->spec.id, exclude_id) == 0) ||
+            (only_id && strcmp(s->spec.id, only_id) != 0))
             continue;
         for (size_t k = 0; k < s->pub->nhosts; k++) {
             const struct turn_host_status *h = &s->pub->hosts[k];
@@ -573,10 +579,25 @@ int turn_prober_best(struct turn_prober *p, const char *exclude_id, struct turn_
                 continue;
             if (!best || h->rtt_us < best->rtt_us) {
                 best = h;
-                best_srv = s;
+                *ret_srv = s;
             }
         }
     }
+    return best;
+}
+
+int turn_prober_best_prefer(struct turn_prober *p, const char *prefer_id, const char *exclude_id,
+                            struct turn_best *ret)
+{
+    const struct turn_srv *best_srv = NULL;
+    const struct turn_host_status *best = NULL;
+    int r = -ENOENT;
+
+    pthread_mutex_lock(&p->lock);
+    if (prefer_id && prefer_id[0])
+        best = pick(p, prefer_id, exclude_id, &best_srv);
+    if (!best)
+        best = pick(p, NULL, exclude_id, &best_srv);
     if (best) {
         struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_DGRAM}, *res;
         char port[8];

@@ -277,6 +277,10 @@ struct turn_best {
 /* Fills *ret with the best host, skipping server exclude_id (may be NULL). Thread-safe.
  * Returns 0, or -ENOENT when no host is reachable. */
 int turn_prober_best(struct turn_prober *p, const char *exclude_id, struct turn_best *ret);
+/* The same, but server prefer_id's best host while it has a reachable one (a guest's leg goes
+ * on the server its browser was told to use, whatever a tie in RTT would pick). */
+int turn_prober_best_prefer(struct turn_prober *p, const char *prefer_id, const char *exclude_id,
+                            struct turn_best *ret);
 /* True while server id's host addr (UDP) was reachable at its last probe. Thread-safe. */
 bool turn_prober_is_reachable(struct turn_prober *p, const char *id, const struct sockaddr *addr);
 

@@ -10,7 +10,7 @@
 'use strict';
 
 (function () {
-    const MAX_RECONNECTS = 3;
+    const MAX_RECONNECTS = 3; /* in a row: a join that connects starts the count again */
     const RECONNECT_DELAY_MS = 1000;
     const POLL_TIMEOUT_MS = 30000;
     const STATE_TEXT = {
@@ -40,6 +40,11 @@
         endReason: null,
         leg: null,
         firstFrameMs: null, /* performance.now() of the first remote video frame shown: join time */
+        /* Per join attempt that got a session, the performance.now() of its first remote video
+         * frame (null until one is shown), and every end event with the time it arrived: a test
+         * measures a reconnect from the end to the next join's first frame. */
+        joinFrames: [],
+        ends: [],
         stats: collectStats,
     };
     window.cb = cb;
@@ -190,6 +195,20 @@
             s.pendingCandidates.push(body);
     }
 
+    /* The TURN server's refusal (401: wrong credentials) or silence (701): the server keeps it
+     * for the reason it gives if ICE fails, as a CMS logs "ICE failure 4". A few per session. */
+    function onCandidateError(s, ev) {
+        s.candidateErrors = (s.candidateErrors || 0) + 1;
+        if (s.candidateErrors > 3)
+            return;
+        const body = {session: s.token, error: {code: ev.errorCode, text: String(ev.errorText || ''),
+            url: String(ev.url || '')}};
+        if (s.answered)
+            queuePost(s, '/meeting/api/candidate', body);
+        else
+            s.pendingCandidates.push(body);
+    }
+
     async function onOffer(s, sdp) {
         const pc = s.pc;
         await pc.setRemoteDescription({type: 'offer', sdp});
@@ -237,7 +256,7 @@
         li.querySelector('video').setAttribute('aria-label', 'Video of ' + name);
     }
 
-    function onTrack(ev) {
+    function onTrack(s, ev) {
         const stream = ev.streams && ev.streams[0];
         if (!stream)
             return;
@@ -246,11 +265,12 @@
         if (video.srcObject !== stream)
             video.srcObject = stream;
         video.play().catch(() => {});
-        const firstFrame = cb.firstFrameMs === null && ev.track.kind === 'video';
-        if (firstFrame && video.requestVideoFrameCallback)
+        if (ev.track.kind === 'video' && video.requestVideoFrameCallback)
             video.requestVideoFrameCallback((now) => {
                 if (cb.firstFrameMs === null)
                     cb.firstFrameMs = Math.round(now);
+                if (cb.joinFrames[s.attempt] === null)
+                    cb.joinFrames[s.attempt] = Math.round(now);
             });
     }
 
@@ -334,6 +354,8 @@
 
     function onEnd(s, ev) {
         const detail = typeof ev.detail === 'string' && ev.detail ? ev.detail : ev.reason;
+        cb.ends.push({reason: String(ev.reason), detail: String(detail),
+            reconnect: ev.reconnect === true, atMs: Math.round(performance.now())});
         if (ev.reconnect === true && reconnects < MAX_RECONNECTS) {
             reconnects++;
             closeSession(s);
@@ -428,12 +450,14 @@
             bundlePolicy: 'max-bundle',
             rtcpMuxPolicy: 'require',
         });
-        pc.ontrack = onTrack;
+        pc.ontrack = (ev) => onTrack(s, ev);
         pc.onicecandidate = (ev) => onCandidate(s, ev);
+        pc.onicecandidateerror = (ev) => onCandidateError(s, ev);
         pc.onconnectionstatechange = () => {
             if (session !== s || s.closed)
                 return;
             if (pc.connectionState === 'connected') {
+                reconnects = 0; /* a long meeting may outlive several TURN servers */
                 setState('connected');
             } else if (pc.connectionState === 'failed') {
                 finish(s, 'lost', 'ICE or DTLS failed', true);
@@ -469,7 +493,9 @@
             return;
         }
         const s = {token: res.body.session, closed: false, answered: false, candidatesDone: false,
-            pendingCandidates: [], posts: Promise.resolve(), abort: new AbortController()};
+            pendingCandidates: [], posts: Promise.resolve(), abort: new AbortController(),
+            attempt: cb.joinFrames.length};
+        cb.joinFrames.push(null);
         s.pc = newPeerConnection(s, res.body);
         session = s;
         cb.leg = typeof res.body.leg === 'string' ? res.body.leg : null;
@@ -530,10 +556,11 @@
     }
 
     /* What a test reads: the ICE state, the candidate types of the nominated pair, and per other
-     * participant the frames decoded and audio packets received. */
+     * participant the frames decoded and audio packets received; every candidate pair's ports and
+     * bytes, to tell which path media took when it stops. */
     async function collectStats() {
         const s = session;
-        const out = {iceState: null, pair: null, video: [], audio: []};
+        const out = {iceState: null, pair: null, video: [], audio: [], pairs: []};
         if (!s || s.closed)
             return out;
         out.iceState = s.pc.iceConnectionState;
@@ -558,10 +585,23 @@
             if (!leg || !tiles.has(leg))
                 return;
             const name = names.get(leg) || null;
-            if (st.kind === 'video')
-                out.video.push({leg, name, framesDecoded: st.framesDecoded || 0});
+            if (st.kind === 'video') /* the counters after framesDecoded: why frames stop */
+                out.video.push({leg, name, framesDecoded: st.framesDecoded || 0,
+                    framesReceived: st.framesReceived || 0,
+                    packetsReceived: st.packetsReceived || 0,
+                    packetsLost: st.packetsLost || 0, nackCount: st.nackCount || 0,
+                    pliCount: st.pliCount || 0, firCount: st.firCount || 0,
+                    keyFramesDecoded: st.keyFramesDecoded || 0});
             else if (st.kind === 'audio')
                 out.audio.push({leg, name, packetsReceived: st.packetsReceived || 0});
+        });
+        const port = (id) => (report.get(id) || {}).port;
+        report.forEach((st) => {
+            if (st.type !== 'candidate-pair')
+                return;
+            out.pairs.push({local: port(st.localCandidateId), remote: port(st.remoteCandidateId),
+                state: st.state, nominated: !!st.nominated, selected: !!pair && st.id === pair.id,
+                bytesSent: st.bytesSent || 0, bytesReceived: st.bytesReceived || 0});
         });
         if (pair) {
             const local = report.get(pair.localCandidateId);

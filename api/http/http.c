@@ -545,9 +545,19 @@ static enum MHD_Result too_large(const struct api_http *h, struct MHD_Connection
                                  struct req_state *rs, const char *method, const char *url,
                                  int status)
 {
+    static const char guest_body[] =
+        "{\"error\":\"requestTooLarge\",\"message\":\"The request is too large.\"}";
     struct api_reply reply = {0};
 
-    api_reply_failure(&reply, status, "requestTooLarge");
+    if (is_guest_path(url)) { /* the join page reads JSON, the API's clients XML */
+        reply.status = status;
+        reply.guest = true;
+        reply.content_type = "application/json";
+        reply.body = strdup(guest_body);
+        reply.len = reply.body ? strlen(reply.body) : 0;
+    } else {
+        api_reply_failure(&reply, status, "requestTooLarge");
+    }
     return send_reply(h, conn, &reply, rs, method, url, NULL);
 }
 

@@ -29,7 +29,6 @@
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/calls.h"
-#include "api/res/guest.h"
 #include "api/res/matching.h"
 #include "api/res/parse.h"
 #include "api/res/registry.h"
@@ -168,8 +167,8 @@ static void drop_leg(const struct api *api, size_t i, const char *why)
 {
     struct api_calls *c = api->calls;
 
-    if (c->legs[i].webrtc && why)
-        api_guest_leg_ended(api, c->legs[i].id, why);
+    if (c->legs[i].webrtc && why && c->guest_dropped)
+        c->guest_dropped(c->guest_userdata, c->legs[i].id, why);
     if (c->legs[i].has_media && api->media) {
         (void)media_leg_remove(api->media, c->legs[i].id);
         c->media_legs--;
@@ -255,6 +254,8 @@ static void refuse_leg(struct api_reply *reply, const char *reason, const char *
 /* What a new leg is: its remote party, and its media: a plain endpoint at addr (media_addr
  * its text), a guest's browser (webrtc), or none. */
 struct new_leg {
+    const char *id;   /* NULL: a new one */
+    const char *turn; /* webrtc: the TURN server the browser uses */
     const char *party;
     const char *media_addr;              /* NULL: no plain media */
     const struct sockaddr_storage *addr; /* with media_addr */
@@ -281,7 +282,10 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
                0) {
         l = &c->legs[c->nlegs];
         memset(l, 0, sizeof(*l));
-        r = api_uuid_new(l->id);
+        if (n->id)
+            snprintf(l->id, sizeof(l->id), "%s", n->id);
+        else
+            r = api_uuid_new(l->id);
     }
     if (r == 0) {
         snprintf(l->call, sizeof(l->call), "%s", call_id);
@@ -292,7 +296,7 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
                  media && n->media_addr ? n->media_addr : "");
         l->started_us = api_now_us();
         if (l->webrtc)
-            r = media_rtc_leg_add(api->media, call_id, l->id, l->remote_party);
+            r = media_rtc_leg_add(api->media, call_id, l->id, l->remote_party, n->turn);
         else if (l->has_media)
             r = media_leg_add(api->media, call_id, l->id, (const struct sockaddr *)n->addr);
     }
@@ -381,20 +385,21 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
         add_leg(api, id, req, reply);
 }
 
-int api_calls_join_guest(const struct api *api, struct store *st, const char *cospace,
-                         const char *name, char *ret_call, char *ret_leg, const char **ret_refused)
+int api_calls_guest_call(const struct api *api, struct store *st, const char *cospace,
+                         char *ret_call)
 {
-    struct new_leg n = {.party = name, .webrtc = true};
+    return api->media ? cospace_call(api, st, cospace, ret_call) : -ENOTSUP;
+}
+
+int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,
+                            const char *name, const char *turn_id, const char **ret_refused)
+{
+    struct new_leg n = {.id = leg, .turn = turn_id, .party = name, .webrtc = true};
+    char id[STORE_ID_LEN + 1];
     int r;
 
     *ret_refused = NULL;
-    if (!api->media)
-        return -ENOTSUP;
-    r = cospace_call(api, st, cospace, ret_call);
-    if (r == -EDQUOT)
-        *ret_refused = "tooManyCalls";
-    if (r == 0)
-        r = insert_leg(api, ret_call, &n, ret_leg, ret_refused);
+    r = insert_leg(api, call, &n, id, ret_refused);
     if (r == -EDQUOT && *ret_refused)
         api_log(BASE_LOG_WARN, "guest %s refused: %s", name, *ret_refused);
     return r;

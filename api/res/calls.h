@@ -13,12 +13,17 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,
                        const char *id, struct api_reply *reply);
 
-/* A guest (api/res/guest.c) joins coSpace cospace as name: the coSpace's call (made when there
- * is none) gets a WebRTC leg, admitted as any leg is. Copies the ids into ret_call[37] and
- * ret_leg[37]. Returns 0; -EDQUOT with *ret_refused the CMS reason (participantLimitReached,
- * nodeParticipantLimitReached, tooManyCalls); -ENOTSUP without media; or a store error. */
-int api_calls_join_guest(const struct api *api, struct store *st, const char *cospace,
-                         const char *name, char *ret_call, char *ret_leg, const char **ret_refused);
+/* A guest (api/res/guest.c) joins coSpace cospace: its call, made when there is none (its id
+ * into ret_call[37]). Returns 0, -EDQUOT (as many calls as allowed: tooManyCalls), -ENOTSUP
+ * without media, or a store error. */
+int api_calls_guest_call(const struct api *api, struct store *st, const char *cospace,
+                         char *ret_call);
+/* Then its WebRTC leg, with the id leg (the guest's session exists first, so the media thread's
+ * first offer finds it), anchored on turn_id (the TURN server its browser was told to use) while
+ * that is reachable, admitted as any leg is. Returns 0; -EDQUOT with *ret_refused the CMS
+ * reason (participantLimitReached, nodeParticipantLimitReached); -ENOENT (the call ended). */
+int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,
+                            const char *name, const char *turn_id, const char **ret_refused);
 /* Removes a leg on its guest's behalf (left, or its media ended). 0 or -ENOENT. */
 int api_calls_remove_leg(const struct api *api, const char *leg_id);
 

@@ -76,6 +76,7 @@ struct api_guests {
     pthread_t reaper;
     bool stopping, started;
     struct guest *list;
+    struct api_guest_counts counts; /* under lock; active is counted when read */
 };
 
 /* ---- sessions and their events (lock held) ------------------------------------------------ */
@@ -154,6 +155,12 @@ static void end_session(struct api_guests *g, struct guest *s, const char *reaso
 {
     if (s->ended)
         return;
+    if (strcmp(reason, "left") == 0)
+        g->counts.ended_left++;
+    else if (strcmp(reason, "dropped") == 0)
+        g->counts.ended_dropped++;
+    else
+        g->counts.ended_failed++;
     push(s, json_pack("{s:s, s:s, s:s, s:b}", "type", "end", "reason", reason, "detail", detail,
                       "reconnect", reconnect));
     s->ended = true;
@@ -261,6 +268,16 @@ void api_guests_free(struct api_guests *g)
     free(g);
 }
 
+void api_guests_counts(struct api_guests *g, struct api_guest_counts *ret)
+{
+    pthread_mutex_lock(&g->lock);
+    *ret = g->counts;
+    ret->active = 0;
+    for (struct guest *s = g->list; s; s = s->next)
+        ret->active += !s->ended;
+    pthread_mutex_unlock(&g->lock);
+}
+
 /* ---- replies ------------------------------------------------------------------------------ */
 
 static void reply_text(struct api_reply *reply, int status, char *text)
@@ -288,8 +305,11 @@ static void reply_error(struct api_reply *reply, int status, const char *error, 
     reply_json(reply, status, json_pack("{s:s, s:s}", "error", error, "message", message));
 }
 
-static void forbidden(struct api_reply *reply)
+static void forbidden(struct api_guests *g, struct api_reply *reply)
 {
+    pthread_mutex_lock(&g->lock);
+    g->counts.refused++;
+    pthread_mutex_unlock(&g->lock);
     reply_error(reply, 403, "forbidden",
                 "That meeting ID and passcode (or link) are not valid. Check them and try again.");
 }
@@ -362,7 +382,8 @@ static bool usable_name(const char *name)
 
 /* The TURN server the browser is told to use (the best one now: its clientAddress) and the
  * credentials it gets, as the page's RTCPeerConnection iceServers. NULL when none. */
-static json_t *ice_servers(const struct api *api, struct store *st, const char *leg)
+static json_t *ice_servers(const struct api *api, struct store *st, const char *leg,
+                           char *ret_turn_id)
 {
     struct turn_best best;
     struct store_turn t;
@@ -389,6 +410,7 @@ static json_t *ice_servers(const struct api *api, struct store *st, const char *
                                   sizeof(pass)) < 0)
         return NULL;
     list = json_pack("[{s:[s], s:s, s:s}]", "urls", url, "username", user, "credential", pass);
+    snprintf(ret_turn_id, STORE_ID_LEN + 1, "%.36s", best.spec.id);
     OPENSSL_cleanse(pass, sizeof(pass));
     OPENSSL_cleanse(&best, sizeof(best));
     return list;
@@ -425,38 +447,59 @@ static struct guest *open_session(struct api_guests *g, const char *call, const 
     pthread_mutex_lock(&g->lock);
     s->next = g->list;
     g->list = s;
+    g->counts.joined++;
     push_rosters(g, call);
     pthread_mutex_unlock(&g->lock);
     return s;
 }
 
+/* Forgets a session whose leg could not be made (nobody saw it but its call's rosters). */
+static void close_session(struct api_guests *g, struct guest *s)
+{
+    pthread_mutex_lock(&g->lock);
+    for (struct guest **link = &g->list; *link; link = &(*link)->next) {
+        if (*link == s) {
+            *link = s->next;
+            break;
+        }
+    }
+    g->counts.joined--;
+    s->ended = true;
+    push_rosters(g, s->call);
+    pthread_mutex_unlock(&g->lock);
+    free_session(s);
+}
+
+/* The order matters: the session exists before the leg, so the media thread's first offer,
+ * which may come at once, finds where to go. */
 static void join_admitted(const struct api *api, struct store *st,
                           const struct store_cospace_entry *e, const char *name,
                           struct api_reply *reply)
 {
-    char call[STORE_ID_LEN + 1], leg[STORE_ID_LEN + 1];
+    char call[STORE_ID_LEN + 1], leg[STORE_ID_LEN + 1], turn[STORE_ID_LEN + 1];
     const char *refused = NULL;
     json_t *servers = NULL;
     struct guest *s = NULL;
-    int r = api_calls_join_guest(api, st, e->id, name, call, leg, &refused);
+    int r = api_calls_guest_call(api, st, e->id, call);
 
-    if (r == -EDQUOT) {
-        reply_error(reply, 503, refused, "The meeting cannot take another participant now.");
+    if (r == 0)
+        r = api_uuid_new(leg);
+    if (r == 0 && !(servers = ice_servers(api, st, leg, turn))) {
+        reply_error(reply, 503, "noReachableTurnServer",
+                    "No TURN server is reachable; the meeting cannot carry media.");
         return;
     }
+    if (r == 0)
+        r = (s = open_session(api->guests, call, leg, name)) ? 0 : -ENOMEM;
+    if (r == 0 && (r = api_calls_add_guest_leg(api, call, leg, name, turn, &refused)) < 0)
+        close_session(api->guests, s);
     if (r < 0) {
-        reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
-        return;
-    }
-    servers = ice_servers(api, st, leg);
-    if (servers)
-        s = open_session(api->guests, call, leg, name);
-    if (!s) {
-        (void)api_calls_remove_leg(api, leg);
         json_decref(servers);
-        reply_error(reply, 503, servers ? "unavailable" : "noReachableTurnServer",
-                    servers ? "Joining is not possible now; try again later."
-                            : "No TURN server is reachable; the meeting cannot carry media.");
+        if (r == -EDQUOT)
+            reply_error(reply, 503, refused ? refused : "tooManyCalls",
+                        "The meeting cannot take another participant now.");
+        else
+            reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
         return;
     }
     api_log(BASE_LOG_INFO, "guest %s joined coSpace %s as callLeg %s of call %s", name, e->id, leg,
@@ -488,7 +531,7 @@ static void join(const struct api *api, struct store *st, const struct api_reque
     }
     r = call_id && *call_id ? store_match_call_id(st, call_id, &e) : -ENOENT;
     if (r == -ENOENT || (r == 0 && !admitted(&e, secret, passcode)))
-        forbidden(reply);
+        forbidden(api->guests, reply);
     else if (r < 0)
         reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
     else
@@ -582,77 +625,109 @@ int api_guest_wait(const struct api *api, const char *wait_id, int64_t until_us,
     return r;
 }
 
-static void answer(const struct api *api, const struct api_request *req, struct api_reply *reply)
+/* The body of a joined guest's request: a JSON object whose "session" names a live session, whose
+ * leg is copied into leg[37]. NULL (with the reply filled) otherwise. */
+static json_t *session_body(const struct api *api, const struct api_request *req, char *leg,
+                            struct api_reply *reply)
 {
-    const char *token, *sdp;
-    char leg[STORE_ID_LEN + 1], err[200] = "";
     json_t *j = body_object(req, reply);
-    int r;
+    const char *token;
 
-    if (!j)
-        return;
-    if (member(j, "session", TOKEN_LEN, &token, reply) < 0 ||
-        member(j, "sdp", API_MAX_BODY, &sdp, reply) < 0 || !session_leg(api, token, leg, reply))
-        goto out;
-    if (!sdp) {
-        reply_error(reply, 400, "badSdp", "sdp: missing");
-        goto out;
-    }
-    r = media_rtc_answer(api->media, leg, sdp, strlen(sdp), err, sizeof(err));
+    if (j && member(j, "session", TOKEN_LEN, &token, reply) == 0 &&
+        session_leg(api, token, leg, reply))
+        return j;
+    json_decref(j);
+    return NULL;
+}
+
+/* What the media thread's parser said of an answer or a candidate. */
+static void reply_parsed(struct api_reply *reply, int r, const char *bad, const char *err)
+{
     if (r == -EINVAL || r == -E2BIG)
-        reply_error(reply, 400, "badSdp", err[0] ? err : "the SDP is too large");
+        reply_error(reply, 400, bad, err[0] ? err : "too large");
     else if (r < 0)
         reply_error(reply, 503, "unavailable", "out of memory");
     else
         reply_json(reply, 200, json_object());
+}
+
+static void answer(const struct api *api, const struct api_request *req, struct api_reply *reply)
+{
+    char leg[STORE_ID_LEN + 1], err[200] = "";
+    json_t *j = session_body(api, req, leg, reply);
+    const char *sdp;
+
+    if (!j || member(j, "sdp", API_MAX_BODY, &sdp, reply) < 0)
+        goto out;
+    if (!sdp)
+        reply_error(reply, 400, "badSdp", "sdp: missing");
+    else
+        reply_parsed(reply, media_rtc_answer(api->media, leg, sdp, strlen(sdp), err, sizeof(err)),
+                     "badSdp", err);
 out:
     json_decref(j);
 }
 
+/* The browser's icecandidateerror (its TURN server answered an error, or nothing), as a note
+ * for the leg's reason should ICE fail: what TAC's "ICE failure 4 (unauthorized - check
+ * credentials)" is on a CMS. */
+static void candidate_error(const struct api *api, const char *leg, json_t *e)
+{
+    json_int_t code = json_integer_value(json_object_get(e, "code"));
+    const char *url = json_string_value(json_object_get(e, "url"));
+    char note[120];
+    const char *what = code == 401   ? " (unauthorized - check credentials)"
+                       : code == 701 ? " (no answer: is its clientAddress reachable?)"
+                       : code == 403 ? " (forbidden)"
+                                     : "";
+
+    if (!json_is_integer(json_object_get(e, "code")) || code < 300 || code > 799)
+        return;
+    snprintf(note, sizeof(note), "the browser's TURN server%s%.50s answered %d%s", url ? " " : "",
+             url ? url : "", (int)code, what);
+    for (char *p = note; *p; p++) /* the URL is the browser's word: no control characters */
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    (void)media_rtc_note(api->media, leg, note);
+}
+
 static void candidate(const struct api *api, const struct api_request *req, struct api_reply *reply)
 {
-    const char *token, *cand;
     char leg[STORE_ID_LEN + 1], err[200] = "";
-    json_t *j = body_object(req, reply);
-    int r;
+    json_t *j = session_body(api, req, leg, reply);
+    const char *cand;
 
-    if (!j)
-        return;
-    if (member(j, "session", TOKEN_LEN, &token, reply) < 0 ||
-        member(j, "candidate", 1024, &cand, reply) < 0 || !session_leg(api, token, leg, reply))
+    if (!j || member(j, "candidate", 1024, &cand, reply) < 0)
         goto out;
-    r = media_rtc_candidate(api->media, leg, cand ? cand : "", cand ? strlen(cand) : 0, err,
-                            sizeof(err));
-    if (r == -EINVAL)
-        reply_error(reply, 400, "badCandidate", err);
-    else if (r < 0)
-        reply_error(reply, 503, "unavailable", "out of memory");
-    else
+    if (json_is_object(json_object_get(j, "error"))) {
+        candidate_error(api, leg, json_object_get(j, "error"));
         reply_json(reply, 200, json_object());
+    } else {
+        reply_parsed(reply,
+                     media_rtc_candidate(api->media, leg, cand ? cand : "", cand ? strlen(cand) : 0,
+                                         err, sizeof(err)),
+                     "badCandidate", err);
+    }
 out:
     json_decref(j);
 }
 
 static void leave(const struct api *api, const struct api_request *req, struct api_reply *reply)
 {
-    const char *token;
     char leg[STORE_ID_LEN + 1];
     struct guest *s;
-    json_t *j = body_object(req, reply);
+    json_t *j = session_body(api, req, leg, reply);
 
     if (!j)
         return;
-    if (member(j, "session", TOKEN_LEN, &token, reply) < 0 || !session_leg(api, token, leg, reply))
-        goto out;
     pthread_mutex_lock(&api->guests->lock);
-    s = by_token(api->guests, token);
+    s = by_leg(api->guests, leg);
     if (s)
         end_session(api->guests, s, "left", "You left the meeting.", false);
     pthread_mutex_unlock(&api->guests->lock);
     (void)api_calls_remove_leg(api, leg);
     api_log(BASE_LOG_INFO, "guest left: callLeg %s", leg);
     reply_json(reply, 200, json_object());
-out:
     json_decref(j);
 }
 
@@ -706,8 +781,9 @@ void api_guest_signal(void *userdata, const char *leg_id, enum media_rtc_signal 
         (void)api_calls_remove_leg(api, leg_id);
 }
 
-void api_guest_leg_ended(const struct api *api, const char *leg_id, const char *why)
+void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why)
 {
+    const struct api *api = userdata;
     struct api_guests *g = api->guests;
     struct guest *s;
 

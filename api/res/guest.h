@@ -29,7 +29,15 @@ int api_guest_wait(const struct api *api, const char *wait_id, int64_t until_us,
  * the struct api. */
 void api_guest_signal(void *userdata, const char *leg_id, enum media_rtc_signal kind,
                       const char *text, bool reconnect);
-/* An administrator dropped the guest's leg (DELETE callLegs or calls): its page is told why. */
-void api_guest_leg_ended(const struct api *api, const char *leg_id, const char *why);
+/* What /metrics shows of guests: sessions in progress, and counters since the start. */
+struct api_guest_counts {
+    size_t active;
+    uint64_t joined, refused; /* refused: the 403s (a wrong meeting ID, passcode or secret) */
+    uint64_t ended_left, ended_dropped, ended_failed;
+};
+void api_guests_counts(struct api_guests *g, struct api_guest_counts *ret);
+/* An administrator dropped the guest's leg (DELETE callLegs or calls): its page is told why.
+ * userdata is the struct api (api_calls.guest_dropped). */
+void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why);
 
 #endif

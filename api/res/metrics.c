@@ -15,6 +15,7 @@
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/reply.h"
+#include "api/res/guest.h"
 #include "api/res/metrics.h"
 #include "api/res/registry.h"
 #include "api/util.h"
@@ -130,6 +131,33 @@ static void render_turn(FILE *f, const struct turn_walk *w)
     }
 }
 
+/* Guests (the join page): sessions now, joins and refusals, and how sessions ended. */
+static void render_guests(FILE *f, struct api_guests *g)
+{
+    struct api_guest_counts c;
+
+    api_guests_counts(g, &c);
+    api_metrics_family(f, "callbridge_guests_active", "gauge",
+                       "Guests in a meeting through the join page (WebRTC legs).");
+    fprintf(f, "callbridge_guests_active %zu\n", c.active);
+    api_metrics_family(f, "callbridge_guest_joins_total", "counter",
+                       "Joins through the join page: admitted, or refused (wrong meeting ID, "
+                       "passcode or secret).");
+    fprintf(f, "callbridge_guest_joins_total{result=\"joined\"} %llu\n",
+            (unsigned long long)c.joined);
+    fprintf(f, "callbridge_guest_joins_total{result=\"refused\"} %llu\n",
+            (unsigned long long)c.refused);
+    api_metrics_family(f, "callbridge_guest_sessions_ended_total", "counter",
+                       "Guest sessions ended: the guest left, an administrator dropped it, or "
+                       "its media failed (iceFailed, dtlsFailed, timeout, turnServerFailed, ...).");
+    fprintf(f, "callbridge_guest_sessions_ended_total{reason=\"left\"} %llu\n",
+            (unsigned long long)c.ended_left);
+    fprintf(f, "callbridge_guest_sessions_ended_total{reason=\"dropped\"} %llu\n",
+            (unsigned long long)c.ended_dropped);
+    fprintf(f, "callbridge_guest_sessions_ended_total{reason=\"failed\"} %llu\n",
+            (unsigned long long)c.ended_failed);
+}
+
 static void render_media(FILE *f, const struct api *api)
 {
     static const struct {
@@ -176,6 +204,8 @@ static void render_media(FILE *f, const struct api *api)
                 "callbridge_call_legs_refused_total{reason=\"nodeParticipantLimitReached\"} %llu\n",
                 (unsigned long long)b.refused_node);
     }
+    if (api->guests)
+        render_guests(f, api->guests);
     if (api->media)
         media_totals(api->media, &t);
     for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {

@@ -32,6 +32,10 @@ struct api_calls {
     size_t max_calls;                    /* api_calls_set_max_calls() */
     size_t media_legs, leg_budget;       /* legs with media now, and the most admitted */
     uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */
+    /* Called, lock held, when an administrator removes a guest's leg (DELETE callLegs or
+     * calls): the composition root points it at the guest signalling (api_guest_leg_ended). */
+    void (*guest_dropped)(void *userdata, const char *leg_id, const char *why);
+    void *guest_userdata;
 };
 
 int api_calls_new(struct api_calls **ret);

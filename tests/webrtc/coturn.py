@@ -68,11 +68,12 @@ def stun_binding_ok(port, timeout=0.5):
 
 
 class Coturn:
-    def __init__(self, start_timeout=10.0, verbose=False, relay_ip="127.0.0.1"):
-        """relay_ip: the address coturn relays from (the benchmark's Janus is on a veth)."""
+    def __init__(self, start_timeout=10.0, verbose=False, port=None, relay_ip="127.0.0.1"):
+        """port: where to listen (a test that configured it before starting coturn), else a
+        free one; relay_ip: the address coturn relays from (the benchmark's Janus is on a veth)."""
         self.dir = tempfile.mkdtemp(prefix="cb-coturn.")
         self.log = os.path.join(self.dir, "turn.log")
-        self.port = free_port()
+        self.port = port or free_port()
         self.min_port = free_range(RELAY_PORTS)
         self.proc = None
         args = [TURNSERVER, "-n", "--listening-ip=127.0.0.1", "--relay-ip=" + relay_ip,

@@ -15,7 +15,6 @@ Usage: tests/webrtc/join_test.py path/to/callbridged [--participants N] [--keep]
 Prints one line per assertion; exit 0 pass, 1 fail, 77 chromium absent (skip).
 """
 
-import argparse
 import base64
 import json
 import os
@@ -26,7 +25,6 @@ import signal
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -37,7 +35,8 @@ sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
 import coturn  # noqa: E402
-from harness import Failed, Results, tail  # noqa: E402
+import harness  # noqa: E402
+from harness import Failed, tail  # noqa: E402
 
 START_TIMEOUT = 30.0  # callbridged's " ready (" line
 TURN_STATUS_TIMEOUT = 30.0  # the prober's first verdict on the coturn
@@ -75,7 +74,7 @@ class Browsers:
 class Daemon:
     """callbridged on 127.0.0.1 with a temporary data directory, stopped by its PID."""
 
-    def __init__(self, path, workdir):
+    def __init__(self, path, workdir, extra_args=()):
         self.dir = os.path.join(workdir, "data")
         os.mkdir(self.dir)
         self.log = os.path.join(workdir, "daemon.log")
@@ -84,7 +83,7 @@ class Daemon:
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [path, "--data-dir", self.dir, "--bind", "127.0.0.1", "--listen", "0",
-                 "--threads", "2"], env=env, stdin=subprocess.DEVNULL, stdout=log,
+                 "--threads", "2", *extra_args], env=env, stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT)
         self.port = self._wait_port()
         self.url = "https://127.0.0.1:%d" % self.port
@@ -354,6 +353,21 @@ def report_join_times(joined):
           (name, ms))
 
 
+# What ends a test script's run early as one failed assertion, not a traceback.
+ERRORS = (Failed, cdp.CDPError, cdp.JSError, TimeoutError, RuntimeError, OSError, ET.ParseError)
+
+
+def stop_all(res, browsers, daemon):
+    """Stops the browsers and the daemon (its last log lines printed when something failed),
+    asserting that the daemon exits 0 on SIGTERM."""
+    browsers.stop()
+    if daemon is not None:
+        if res.failed:
+            print("callbridged log (last lines):\n" + daemon.log_tail())
+        rc = daemon.stop()
+        res.check(rc == 0, "callbridged stopped by SIGTERM, exit status %s" % rc)
+
+
 def run(res, args, work):
     turn = daemon = None
     browsers = Browsers(res)
@@ -370,43 +384,25 @@ def run(res, args, work):
         check_api_legs(res, daemon, joined, len(joined))
         check_leave(res, daemon, joined)
         check_form_join(res, browsers, daemon, space, joined[1:])
-    except (Failed, cdp.CDPError, cdp.JSError, TimeoutError, RuntimeError, OSError,
-            ET.ParseError) as e:
+    except ERRORS as e:
         res.check(False, "%s: %s" % (type(e).__name__, e))
     finally:
-        browsers.stop()
-        if daemon is not None:
-            if res.failed:
-                print("callbridged log (last lines):\n" + daemon.log_tail())
-            rc = daemon.stop()
-            res.check(rc == 0, "callbridged stopped by SIGTERM, exit status %s" % rc)
+        stop_all(res, browsers, daemon)
         if turn is not None:
             if args.keep:
                 shutil.copy(turn.log, os.path.join(work, "turn.log"))
             turn.stop()
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("callbridged", help="path of the daemon binary")
+def participants(ap):
     ap.add_argument("--participants", type=int, default=2, choices=range(2, 11),
                     metavar="N", help="guests joining the space (2-10, default 2)")
-    ap.add_argument("--keep", action="store_true",
-                    help="keep the data directory and the daemon's and coturn's logs")
-    args = ap.parse_args()
-    if not cdp.chromium_present():
-        print("skip - %s is absent" % cdp.CHROMIUM)
-        return 77
-    res = Results("join_test")
-    work = tempfile.mkdtemp(prefix="cb-join.")
-    try:
-        run(res, args, work)
-    finally:
-        if args.keep:
-            print("kept: %s (data/, daemon.log, turn.log)" % work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    return res.exit_status()
+
+
+def main():
+    return harness.test_main("join_test", __doc__, run, "data/, daemon.log, turn.log",
+                             skip=None if cdp.chromium_present() else cdp.CHROMIUM + " is absent",
+                             more_args=participants)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,48 @@
+/* media/wire.c: what several files of the packet path share: an address as text, two
+ * addresses compared, and a datagram sent to a guest's browser through its leg's allocation. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "media/rtc.h"
+
+const char *media_addr_text(const void *sa, char *host, size_t cap, unsigned *ret_port)
+{
+    const struct sockaddr_in *in = sa;
+    const struct sockaddr_in6 *in6 = sa;
+
+    host[0] = '\0';
+    *ret_port = 0;
+    if (in->sin_family == AF_INET) {
+        inet_ntop(AF_INET, &in->sin_addr, host, (socklen_t)cap);
+        *ret_port = ntohs(in->sin_port);
+    } else if (in6->sin6_family == AF_INET6) {
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, (socklen_t)cap);
+        *ret_port = ntohs(in6->sin6_port);
+    }
+    return host;
+}
+
+bool media_same_address(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+    if (a->ss_family != b->sa_family)
+        return false;
+    if (b->sa_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+        return x->sin_addr.s_addr == y->sin_addr.s_addr && x->sin_port == y->sin_port;
+    }
+    {
+        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+        return memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0 && x->sin6_port == y->sin6_port;
+    }
+}
+
+int media_rtc_send(struct media_leg *l, const uint8_t *data, size_t len)
+{
+    if (!l->alloc || !l->rtc->have_peer)
+        return -ENOTCONN;
+    return turn_alloc_send(l->alloc, (const struct sockaddr *)&l->rtc->peer, data, len);
+}
