@@ -64,6 +64,9 @@ bench)
     need_cmd ss iproute2
     need_cmd turnserver coturn
     need_cmd curl curl
+    need_cmd janus janus # the WebRTC benchmark's anchor (scripts/bench/webrtc.sh)
+    [ -x /usr/lib/chromium/chromium ] || pkgs="$pkgs chromium"
+    need_pc libsrtp2 libsrtp2-dev
     ;;
 build) ;;
 *)
