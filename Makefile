@@ -114,6 +114,11 @@ build/$(1)/bench-stall: build/$(1)/scripts/bench/stall.o
 build/$(1)/soakgen: build/$(1)/scripts/bench/soakgen.o
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^
 
+build/$(1)/rtcpeer: $$(patsubst %.c,build/$(1)/%.o,$$(wildcard scripts/bench/rtcpeer*.c)) \
+		$$(BASE_SRCS:%.c=build/$(1)/%.o) $$(TURN_SRCS:%.c=build/$(1)/%.o) \
+		$$(patsubst %.c,build/$(1)/%.o,$$(wildcard media/webrtc/*.c))
+	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(CLI_LIBS) $$(LIBS)
+
 build/$(1)/bench-cospaces: build/$(1)/scripts/bench/cospaces.o
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS)
 endef

@@ -1,0 +1,271 @@
+/* tests/test_it_rtcpeer.c: WebRTC guests that a browser would not be, through the running daemon
+ * and coturn: the project's own client (scripts/bench/rtcpeer, run as a child, bounded by its
+ * --seconds) joins a coSpace and runs real ICE, DTLS and SRTP. Two guests exchange audio and
+ * video through callbridged; a guest announcing a forged fingerprint fails with dtlsFailed and
+ * nothing of it is forwarded; a guest that goes silent ends with timeout and its allocation is
+ * released; datagrams a stranger sends to a leg's relayed candidate are counted and dropped. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "tests/helpers.h"
+#include "tests/suites.h"
+
+#define GUEST_TIMEOUT_S 5
+#define SILENT_AFTER_S 2
+
+static struct th_daemon d;
+static struct th_coturn co;
+static char why[128];
+static char call_id[] = "717171", secret[64];
+
+static long admin(const char *method, const char *path, char *out, size_t cap)
+{
+    return th_admin_keep(&d, method, path, NULL, out, cap, NULL);
+}
+
+static void start(void)
+{
+    static const char *const coturn_args[] = {"--verbose", NULL};
+    static const char *const args[] = {"--probe-interval", "3600", "--guest-timeout", "5", NULL};
+    char form[256], loc[128], body[4096];
+
+    memset(&d, 0, sizeof(d));
+    memset(&co, 0, sizeof(co));
+    if (!th_coturn_available(why, sizeof(why)))
+        return;
+    th_coturn_start(&co, coturn_args);
+    th_daemon_start(&d, "0", args);
+    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+             co.port);
+    ck_assert_int_eq(th_admin_keep(&d, "POST", "/api/v1/turnServers", form, NULL, 0, loc), 200);
+    snprintf(form, sizeof(form), "%s/status", loc); /* waits for the first probe */
+    ck_assert_int_eq(admin("GET", form, body, sizeof(body)), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
+    snprintf(form, sizeof(form), "name=Peer+Room&callId=%s", call_id);
+    ck_assert_int_eq(th_admin_keep(&d, "POST", "/api/v1/coSpaces", form, NULL, 0, loc), 200);
+    ck_assert_int_eq(admin("GET", loc, body, sizeof(body)), 200);
+    th_xml_text(body, "secret", secret, sizeof(secret));
+    ck_assert_msg(secret[0], "%s", body);
+}
+
+static void stop(void)
+{
+    if (co.pid)
+        th_daemon_coturn_stop(&d, &co);
+}
+
+/* A running rtcpeer: its output goes to a file read when it has exited. */
+struct peer_run {
+    pid_t pid;
+    char out[128];
+};
+
+/* build/<variant>/rtcpeer beside the daemon under test. */
+static void rtcpeer_path(char *out, size_t cap)
+{
+    char dir[256];
+
+    snprintf(dir, sizeof(dir), "%s", th_daemon_path());
+    snprintf(out, cap, "%s/rtcpeer", dirname(dir));
+}
+
+/* Starts rtcpeer --json for guests guests and seconds seconds, with extra options (NULL-ended,
+ * may be NULL). */
+static void peer_start(struct peer_run *r, unsigned guests, unsigned seconds,
+                       const char *const *extra)
+{
+    char path[300], url[64], n[16], secs[16];
+    const char *argv[24] = {"rtcpeer",  "--url",     url,        "--call-id", call_id,
+                            "--secret", secret,      "--cacert", d.cacert,    "--guests",
+                            n,          "--seconds", secs,       "--json"};
+    size_t argc = 14;
+
+    rtcpeer_path(path, sizeof(path));
+    ck_assert_msg(access(path, X_OK) == 0, "%s is not built (make %s)", path, path);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%u", d.ports[0]);
+    snprintf(n, sizeof(n), "%u", guests);
+    snprintf(secs, sizeof(secs), "%u", seconds);
+    for (size_t i = 0; extra && extra[i] && argc < 22; i++)
+        argv[argc++] = extra[i];
+    argv[argc] = NULL;
+    snprintf(r->out, sizeof(r->out), "%s/rtcpeer-%d.out", d.dir, (int)time(NULL) ^ rand());
+    r->pid = fork();
+    ck_assert_int_ge(r->pid, 0);
+    if (r->pid == 0) {
+        int fd = open(r->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        (void)dup2(fd, STDOUT_FILENO);
+        execv(path, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+}
+
+/* Waits (at most limit_s) for rtcpeer to exit 0, and reads its summary lines into ret[]. */
+static size_t peer_wait(struct peer_run *r, unsigned limit_s, json_t **ret, size_t max)
+{
+    char line[65536];
+    size_t n = 0;
+    int status = 0;
+    pid_t w = 0;
+    FILE *f;
+
+    for (unsigned i = 0; i < limit_s * 10 && w == 0; i++) {
+        w = waitpid(r->pid, &status, WNOHANG);
+        if (w == 0)
+            usleep(100 * 1000);
+    }
+    if (w == 0) {
+        (void)kill(r->pid, SIGKILL);
+        (void)waitpid(r->pid, &status, 0);
+        ck_abort_msg("rtcpeer did not exit within %u s", limit_s);
+    }
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "rtcpeer exited with %d", status);
+    f = fopen(r->out, "r");
+    ck_assert_ptr_nonnull(f);
+    while (n < max && fgets(line, sizeof(line), f)) {
+        ret[n] = json_loads(line, 0, NULL);
+        ck_assert_msg(ret[n], "not a JSON summary: %s", line);
+        n++;
+    }
+    fclose(f);
+    (void)unlink(r->out);
+    return n;
+}
+
+static long long num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    ck_assert_msg(json_is_integer(v), "%s missing", key);
+    return json_integer_value(v);
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    ck_assert_msg(s, "%s missing", key);
+    return s;
+}
+
+/* Packets guest g received from the streams of leg (kind "audio", "video", or NULL: both). */
+static long long received_from(json_t *g, const char *leg, const char *kind)
+{
+    json_t *rx = json_object_get(g, "received"), *s;
+    long long total = 0;
+    size_t i;
+
+    json_array_foreach(rx, i, s)
+    {
+        if (strcmp(str(s, "msid"), leg) == 0 && (!kind || strcmp(str(s, "kind"), kind) == 0))
+            total += num(s, "packets");
+    }
+    return total;
+}
+
+static long long sent(json_t *g, const char *kind)
+{
+    return json_integer_value(
+        json_object_get(json_object_get(json_object_get(g, "sent"), kind), "packets"));
+}
+
+/* The ids of the call legs the API lists now (at most max). */
+static size_t leg_ids(char ids[][64], size_t max)
+{
+    static char body[65536];
+    const char *p = body;
+    size_t n = 0;
+
+    ck_assert_int_eq(admin("GET", "/api/v1/callLegs", body, sizeof(body)), 200);
+    while (n < max && (p = strstr(p, "<callLeg id=\""))) {
+        p += strlen("<callLeg id=\"");
+        snprintf(ids[n++], 64, "%.*s", (int)strcspn(p, "\""), p);
+    }
+    return n;
+}
+
+/* An integer element inside the first <outer> element of body; -1 when absent. */
+static long long xml_int_in(const char *body, const char *outer, const char *name)
+{
+    char open[64], text[64];
+    const char *p;
+
+    snprintf(open, sizeof(open), "<%s>", outer);
+    p = strstr(body, open);
+    if (!p)
+        return -1;
+    th_xml_text(p, name, text, sizeof(text));
+    return text[0] ? atoll(text) : -1;
+}
+
+START_TEST(test_two_guests_exchange_audio_and_video_through_callbridged)
+{
+    static char body[16384];
+    struct peer_run r;
+    json_t *g[2] = {NULL, NULL};
+    char ids[4][64];
+    size_t n;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    peer_start(&r, 2, 8, NULL);
+    sleep(5);
+    ck_assert_int_eq(leg_ids(ids, 4), 2);
+    for (int i = 0; i < 2; i++) { /* the administrator sees both connected, streams counting */
+        char path[160];
+
+        snprintf(path, sizeof(path), "/api/v1/callLegs/%.63s", ids[i]);
+        ck_assert_int_eq(admin("GET", path, body, sizeof(body)), 200);
+        ck_assert_msg(strstr(body, "<state>connected</state>"), "%s", body);
+        ck_assert_msg(xml_int_in(body, "rxAudio", "packetsReceived") > 50, "%s", body);
+        ck_assert_msg(xml_int_in(body, "rxVideo", "packetsReceived") > 50, "%s", body);
+        ck_assert_msg(xml_int_in(body, "txAudio", "packetsSent") > 50, "%s", body);
+        ck_assert_msg(xml_int_in(body, "txVideo", "packetsSent") > 50, "%s", body);
+    }
+    n = peer_wait(&r, 20, g, 2);
+    ck_assert_int_eq(n, 2);
+    for (int i = 0; i < 2; i++) {
+        json_t *me = g[i], *other = g[1 - i];
+        const char *from = str(other, "leg");
+
+        ck_assert_msg(json_is_true(json_object_get(me, "connected")), "guest %d", i);
+        ck_assert_int_eq(json_array_size(json_object_get(me, "received")), 2);
+        /* each receives the other's audio and video, no more than was sent */
+        ck_assert_int_gt(received_from(me, from, "audio"), 100);
+        ck_assert_int_gt(received_from(me, from, "video"), 100);
+        ck_assert_int_le(received_from(me, from, "audio"), sent(other, "audio"));
+        ck_assert_int_le(received_from(me, from, "video"), sent(other, "video"));
+        ck_assert_int_eq(num(me, "undecryptable"), 0);
+        ck_assert_int_ge(num(me, "firstMediaMs"), 0);
+    }
+    json_decref(g[0]);
+    json_decref(g[1]);
+}
+END_TEST
+
+Suite *it_rtcpeer_suite(void)
+{
+    Suite *s = suite_create("it_rtcpeer");
+    TCase *tc = tcase_create("rtcpeer");
+
+    tcase_add_unchecked_fixture(tc, start, stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_two_guests_exchange_audio_and_video_through_callbridged);
+    suite_add_tcase(s, tc);
+    return s;
+}
