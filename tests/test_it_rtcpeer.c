@@ -4,6 +4,7 @@
  * video through callbridged; a guest announcing a forged fingerprint fails with dtlsFailed and
  * nothing of it is forwarded; a guest that goes silent ends with timeout and its allocation is
  * released; datagrams a stranger sends to a leg's relayed candidate are counted and dropped. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -257,6 +258,165 @@ START_TEST(test_two_guests_exchange_audio_and_video_through_callbridged)
 }
 END_TEST
 
+/* The remote streams guest g was offered from leg. */
+static size_t streams_from(json_t *g, const char *leg)
+{
+    json_t *rx = json_object_get(g, "received"), *s;
+    size_t i, n = 0;
+
+    json_array_foreach(rx, i, s) n += strcmp(str(s, "msid"), leg) == 0;
+    return n;
+}
+
+START_TEST(test_a_forged_fingerprint_fails_the_leg_and_nothing_of_it_is_forwarded)
+{
+    static const char *const forge[] = {"--forge-fingerprint", NULL};
+    struct peer_run honest, forger;
+    json_t *h = NULL, *f = NULL;
+    const char *leg;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    peer_start(&honest, 1, 8, NULL);
+    sleep(2); /* connected: the forger's media would reach it */
+    peer_start(&forger, 1, 6, forge);
+    ck_assert_int_eq(peer_wait(&forger, 20, &f, 1), 1);
+    ck_assert_int_eq(peer_wait(&honest, 20, &h, 1), 1);
+    ck_assert_msg(strncmp(str(f, "end"), "dtlsFailed", 10) == 0, "end: %s", str(f, "end"));
+    ck_assert_msg(!json_is_true(json_object_get(f, "connected")), "the forger got SRTP keys");
+    leg = str(f, "leg");
+    ck_assert_msg(json_is_true(json_object_get(h, "connected")), "the honest guest connected");
+    ck_assert_msg(streams_from(h, leg) == 2, "the honest guest was offered the forger's streams");
+    ck_assert_int_eq(received_from(h, leg, NULL), 0);
+    ck_assert_int_eq(num(h, "undecryptable"), 0);
+    ck_assert_int_eq(num(h, "unknownSsrc"), 0);
+    json_decref(h);
+    json_decref(f);
+}
+END_TEST
+
+/* True when coturn's log shows the allocation whose relayed address is relayed ("ADDR:PORT")
+ * deleted: the session created right after "Local relay addr: <relayed>" was refreshed with
+ * lifetime 0 (coturn --verbose). */
+static bool coturn_released(const char *relayed)
+{
+    char path[128], line[2048], needle[128], session[64] = "";
+    bool next = false, released = false;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/turnserver.log", co.dir);
+    snprintf(needle, sizeof(needle), "Local relay addr: %s\n", relayed);
+    f = fopen(path, "r");
+    while (f && fgets(line, sizeof(line), f) && !released) {
+        const char *s = strstr(line, "session ");
+
+        if (next && s && strstr(s, ": new,")) {
+            snprintf(session, sizeof(session), "%.*s", (int)strcspn(s, ":"), s);
+            next = false;
+        } else if (strstr(line, needle)) {
+            next = true;
+        } else if (session[0] && s && strncmp(s, session, strlen(session)) == 0 &&
+                   strstr(s, "refreshed,") && strstr(s, "lifetime=0")) {
+            released = true;
+        }
+    }
+    if (f)
+        fclose(f);
+    return released;
+}
+
+START_TEST(test_a_silent_guest_times_out_and_its_allocation_is_released)
+{
+    static const char *const silent[] = {"--silent-after", "2", NULL};
+    char path[160];
+    struct peer_run r;
+    json_t *g = NULL;
+    long long end_ms;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    peer_start(&r, 1, 20, silent);
+    ck_assert_int_eq(peer_wait(&r, 40, &g, 1), 1);
+    ck_assert_msg(json_is_true(json_object_get(g, "connected")),
+                  "it connected before going silent");
+    ck_assert_msg(strncmp(str(g, "end"), "timeout", 7) == 0, "end: %s", str(g, "end"));
+    end_ms = num(g, "endMs");
+    /* silent from 2 s on; the leg may stay 5 s silent; a second for the housekeeping tick */
+    ck_assert_msg(end_ms >= (SILENT_AFTER_S + GUEST_TIMEOUT_S - 1) * 1000 &&
+                      end_ms <= (SILENT_AFTER_S + GUEST_TIMEOUT_S + 2) * 1000,
+                  "ended after %lld ms", end_ms);
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%s", str(g, "leg"));
+    ck_assert_int_eq(admin("GET", path, NULL, 0), 404);
+    ck_assert_msg(coturn_released(str(g, "remoteCandidate")),
+                  "coturn's log shows no release of callbridged's relay %s",
+                  str(g, "remoteCandidate"));
+    json_decref(g);
+}
+END_TEST
+
+/* Sends count RTP-looking datagrams from a new socket on 127.0.0.1 (an address the relay
+ * permits, another port) to 127.0.0.1:port. */
+static void stranger_sends(unsigned port, int count)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    uint8_t pkt[200] = {0x80, 111};
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < count; i++) {
+        pkt[3] = (uint8_t)i;
+        ck_assert_int_eq(sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)),
+                         (ssize_t)sizeof(pkt));
+        usleep(2000);
+    }
+    close(fd);
+}
+
+START_TEST(test_a_strangers_datagrams_are_counted_and_not_forwarded)
+{
+    static char body[16384];
+    char ids[4][64], path[160], cand[64];
+    long long before, after;
+    struct peer_run r;
+    json_t *g[2] = {NULL, NULL};
+    unsigned port = 0;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    peer_start(&r, 2, 7, NULL);
+    sleep(3);
+    ck_assert_int_eq(leg_ids(ids, 4), 2);
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%.63s", ids[0]);
+    ck_assert_int_eq(admin("GET", path, body, sizeof(body)), 200);
+    th_xml_text(body, "localCandidate", cand, sizeof(cand));
+    ck_assert_msg(sscanf(cand, "relay 127.0.0.1:%u", &port) == 1, "%s", body);
+    before = xml_int_in(body, "media", "packetsFromStrangers");
+    stranger_sends(port, 20);
+    usleep(500 * 1000);
+    ck_assert_int_eq(admin("GET", path, body, sizeof(body)), 200);
+    after = xml_int_in(body, "media", "packetsFromStrangers");
+    ck_assert_msg(after >= before + 20, "packetsFromStrangers %lld then %lld", before, after);
+    ck_assert_int_eq(peer_wait(&r, 20, g, 2), 2);
+    for (int i = 0; i < 2; i++) { /* what reached each guest is the other's, all of it valid */
+        const char *from = str(g[1 - i], "leg");
+
+        ck_assert_int_gt(received_from(g[i], from, "audio"), 0);
+        ck_assert_int_le(received_from(g[i], from, "audio"), sent(g[1 - i], "audio"));
+        ck_assert_int_eq(num(g[i], "undecryptable"), 0);
+        ck_assert_int_eq(num(g[i], "unknownSsrc"), 0);
+    }
+    json_decref(g[0]);
+    json_decref(g[1]);
+}
+END_TEST
+
 Suite *it_rtcpeer_suite(void)
 {
     Suite *s = suite_create("it_rtcpeer");
@@ -266,6 +426,9 @@ Suite *it_rtcpeer_suite(void)
     tcase_set_tags(tc, "net");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_two_guests_exchange_audio_and_video_through_callbridged);
+    tcase_add_test(tc, test_a_forged_fingerprint_fails_the_leg_and_nothing_of_it_is_forwarded);
+    tcase_add_test(tc, test_a_silent_guest_times_out_and_its_allocation_is_released);
+    tcase_add_test(tc, test_a_strangers_datagrams_are_counted_and_not_forwarded);
     suite_add_tcase(s, tc);
     return s;
 }

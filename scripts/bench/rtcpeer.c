@@ -10,7 +10,12 @@
  *          [--silent-after S] [--json]
  * --forge-fingerprint announces the fingerprint of a certificate other than the one the
  * handshake uses; --silent-after S stops every check and all media S seconds after the start
- * (signalling goes on, so the end event is seen); --json prints one summary object per guest. */
+ * (signalling goes on, so the end event is seen); --json prints one summary object per guest:
+ * its leg, remoteCandidate (callbridged's relayed candidate), connected (DTLS done), end (the
+ * detail of its end event, e.g. "dtlsFailed: ..."), packets and bytes sent per kind, received per
+ * remote stream (msid: the sender's leg; packets, bytes, lost by sequence numbers), undecryptable
+ * and unknownSsrc packets, connectMs and firstMediaMs from its join, endMs from the start. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -180,11 +185,30 @@ static void leave(struct peer *p)
     }
 }
 
+/* "ADDR:PORT" of callbridged's relayed candidate, "" before the first offer. */
+static void remote_text(const struct peer_guest *g, char *out, size_t cap)
+{
+    const struct sockaddr_in *a = (const struct sockaddr_in *)&g->remote;
+    const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&g->remote;
+    char host[INET6_ADDRSTRLEN] = "";
+
+    out[0] = '\0';
+    if (!g->have_remote)
+        return;
+    if (g->remote.ss_family == AF_INET)
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+    else
+        inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof(host));
+    snprintf(out, cap, "%s:%u", host,
+             ntohs(g->remote.ss_family == AF_INET ? a->sin_port : a6->sin6_port));
+}
+
 static json_t *summary(const struct peer_guest *g)
 {
     static const char *const kinds[PEER_KINDS] = {"audio", "video"};
     json_t *rx = json_array();
     int64_t t0 = g->joined_us;
+    char remote[INET6_ADDRSTRLEN + 8];
 
     for (size_t i = 0; i < g->nrx; i++) {
         const struct peer_rx *s = &g->rx[i];
@@ -196,15 +220,18 @@ static json_t *summary(const struct peer_guest *g)
                           (json_int_t)s->bytes, "lost",
                           (json_int_t)(expected > s->packets ? expected - s->packets : 0)));
     }
+    remote_text(g, remote, sizeof(remote));
     return json_pack(
-        "{s:i, s:s, s:b, s:s, s:{s:{s:I, s:I}, s:{s:I, s:I}}, s:o, s:I, s:I, s:I, s:I, s:I}",
-        "guest", (int)g->idx, "leg", g->leg, "connected", g->out != NULL, "end", g->end, "sent",
-        "audio", "packets", (json_int_t)g->sent_packets[0], "bytes", (json_int_t)g->sent_bytes[0],
-        "video", "packets", (json_int_t)g->sent_packets[1], "bytes", (json_int_t)g->sent_bytes[1],
-        "received", rx, "rtcpReceived", (json_int_t)g->rtcp, "undecryptable",
-        (json_int_t)g->undecryptable, "unknownSsrc", (json_int_t)g->unknown_ssrc, "connectMs",
-        (json_int_t)(g->connected_us ? (g->connected_us - t0) / 1000 : -1), "firstMediaMs",
-        (json_int_t)(g->first_media_us ? (g->first_media_us - t0) / 1000 : -1));
+        "{s:i, s:s, s:s, s:b, s:s, s:{s:{s:I, s:I}, s:{s:I, s:I}}, s:o, s:I, s:I, s:I, s:I, s:I, "
+        "s:I}",
+        "guest", (int)g->idx, "leg", g->leg, "remoteCandidate", remote, "connected", g->out != NULL,
+        "end", g->end, "sent", "audio", "packets", (json_int_t)g->sent_packets[0], "bytes",
+        (json_int_t)g->sent_bytes[0], "video", "packets", (json_int_t)g->sent_packets[1], "bytes",
+        (json_int_t)g->sent_bytes[1], "received", rx, "rtcpReceived", (json_int_t)g->rtcp,
+        "undecryptable", (json_int_t)g->undecryptable, "unknownSsrc", (json_int_t)g->unknown_ssrc,
+        "connectMs", (json_int_t)(g->connected_us ? (g->connected_us - t0) / 1000 : -1),
+        "firstMediaMs", (json_int_t)(g->first_media_us ? (g->first_media_us - t0) / 1000 : -1),
+        "endMs", (json_int_t)(g->ended_us ? (g->ended_us - g->p->start_us) / 1000 : -1));
 }
 
 static void report(const struct peer *p)

@@ -82,7 +82,7 @@ struct peer_guest {
     struct peer_rx rx[SDP_MAX_MEDIA];
     size_t nrx;
     uint64_t undecryptable, unknown_ssrc, rtcp;
-    int64_t joined_us, connected_us, first_media_us;
+    int64_t joined_us, connected_us, first_media_us, ended_us;
     bool ended;
     char end[256];
 };

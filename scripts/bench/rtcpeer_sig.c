@@ -234,6 +234,7 @@ static void on_event(struct peer_guest *g, json_t *ev)
         const char *detail = json_string_value(json_object_get(ev, "detail"));
 
         g->ended = true;
+        g->ended_us = turn_now_us();
         snprintf(g->end, sizeof(g->end), "%s", detail ? detail : "");
     }
 }
@@ -246,6 +247,7 @@ static void events_done(struct peer_guest *g, long status)
 
     if (status == 410 && !g->ended) {
         g->ended = true;
+        g->ended_us = turn_now_us();
         snprintf(g->end, sizeof(g->end), "session over");
     }
     json_array_foreach(list, i, ev) on_event(g, ev);
