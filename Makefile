@@ -157,7 +157,7 @@ run: deps
 # last lines are each run's counts and its skipped tests (build/VARIANT/test-summary.txt).
 test:
 	scripts/install-deps.sh test
-	$(MAKE) build/rel/callbridged build/rel/cb-tests build/rel/cbctl build/asan/callbridged build/asan/cb-tests build/asan/cbctl
+	$(MAKE) build/rel/callbridged build/rel/cb-tests build/rel/cbctl build/rel/rtcpeer build/asan/callbridged build/asan/cb-tests build/asan/cbctl build/asan/rtcpeer
 	scripts/check-includes.sh
 	$(MAKE) man-check
 	$(MAKE) check-suites VARIANT=rel
@@ -192,7 +192,7 @@ check-suites:
 # Every process (the tests, each callbridged and cbctl they start) writes what ThreadSanitizer
 # reports to build/tsan/report.PID; any such file fails the run.
 tsan: deps
-	$(MAKE) build/tsan/cb-tests build/tsan/callbridged build/tsan/cbctl
+	$(MAKE) build/tsan/cb-tests build/tsan/callbridged build/tsan/cbctl build/tsan/rtcpeer
 	@rm -f build/tsan/report.*
 	CALLBRIDGED=build/tsan/callbridged CBCTL=build/tsan/cbctl CK_INCLUDE_TAGS=net \
 	TSAN_OPTIONS="log_path=$(CURDIR)/build/tsan/report second_deadlock_stack=1" ./build/tsan/cb-tests
