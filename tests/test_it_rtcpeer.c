@@ -93,6 +93,7 @@ static void peer_start(struct peer_run *r, unsigned guests, unsigned seconds,
                             n,          "--seconds", secs,       "--json"};
     size_t argc = 14;
 
+    memset(r, 0, sizeof(*r));
     rtcpeer_path(path, sizeof(path));
     ck_assert_msg(access(path, X_OK) == 0, "%s is not built (make %s)", path, path);
     snprintf(url, sizeof(url), "https://127.0.0.1:%u", d.ports[0]);
@@ -164,12 +165,12 @@ static const char *str(json_t *o, const char *key)
 /* Packets guest g received from the streams of leg (kind "audio", "video", or NULL: both). */
 static long long received_from(json_t *g, const char *leg, const char *kind)
 {
-    json_t *rx = json_object_get(g, "received"), *s;
+    json_t *rx = json_object_get(g, "received");
     long long total = 0;
-    size_t i;
 
-    json_array_foreach(rx, i, s)
-    {
+    for (size_t i = 0; i < json_array_size(rx); i++) {
+        json_t *s = json_array_get(rx, i);
+
         if (strcmp(str(s, "msid"), leg) == 0 && (!kind || strcmp(str(s, "kind"), kind) == 0))
             total += num(s, "packets");
     }
@@ -258,13 +259,45 @@ START_TEST(test_two_guests_exchange_audio_and_video_through_callbridged)
 }
 END_TEST
 
+START_TEST(test_a_room_of_five_guests_each_receive_the_four_others)
+{
+    static const char *const low[] = {"--video-kbps", "200", NULL};
+    struct peer_run r;
+    json_t *g[5] = {NULL};
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    peer_start(&r, 5, 6, low); /* the capacity benchmark's room, in one process */
+    ck_assert_int_eq(peer_wait(&r, 20, g, 5), 5);
+    for (int i = 0; i < 5; i++) {
+        ck_assert_msg(json_is_true(json_object_get(g[i], "connected")), "guest %d", i);
+        for (int k = 0; k < 5; k++) {
+            const char *from = str(g[k], "leg");
+
+            if (k == i)
+                continue;
+            ck_assert_msg(received_from(g[i], from, "audio") > 50 &&
+                              received_from(g[i], from, "video") > 50,
+                          "guest %d from guest %d: %lld audio, %lld video packets", i, k,
+                          received_from(g[i], from, "audio"), received_from(g[i], from, "video"));
+        }
+        ck_assert_int_eq(num(g[i], "undecryptable"), 0);
+    }
+    for (int i = 0; i < 5; i++)
+        json_decref(g[i]);
+}
+END_TEST
+
 /* The remote streams guest g was offered from leg. */
 static size_t streams_from(json_t *g, const char *leg)
 {
-    json_t *rx = json_object_get(g, "received"), *s;
-    size_t i, n = 0;
+    json_t *rx = json_object_get(g, "received");
+    size_t n = 0;
 
-    json_array_foreach(rx, i, s) n += strcmp(str(s, "msid"), leg) == 0;
+    for (size_t i = 0; i < json_array_size(rx); i++)
+        n += strcmp(str(json_array_get(rx, i), "msid"), leg) == 0;
     return n;
 }
 
@@ -426,6 +459,7 @@ Suite *it_rtcpeer_suite(void)
     tcase_set_tags(tc, "net");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_two_guests_exchange_audio_and_video_through_callbridged);
+    tcase_add_test(tc, test_a_room_of_five_guests_each_receive_the_four_others);
     tcase_add_test(tc, test_a_forged_fingerprint_fails_the_leg_and_nothing_of_it_is_forwarded);
     tcase_add_test(tc, test_a_silent_guest_times_out_and_its_allocation_is_released);
     tcase_add_test(tc, test_a_strangers_datagrams_are_counted_and_not_forwarded);

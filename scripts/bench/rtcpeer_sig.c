@@ -242,15 +242,15 @@ static void on_event(struct peer_guest *g, json_t *ev)
 static void events_done(struct peer_guest *g, long status)
 {
     json_t *j = status == 200 && g->ev_body.data ? json_loads(g->ev_body.data, 0, NULL) : NULL;
-    json_t *list = json_object_get(j, "events"), *ev;
-    size_t i;
+    json_t *list = json_object_get(j, "events");
 
     if (status == 410 && !g->ended) {
         g->ended = true;
         g->ended_us = turn_now_us();
         snprintf(g->end, sizeof(g->end), "session over");
     }
-    json_array_foreach(list, i, ev) on_event(g, ev);
+    for (size_t i = 0; i < json_array_size(list); i++)
+        on_event(g, json_array_get(list, i));
     json_decref(j);
 }
 
