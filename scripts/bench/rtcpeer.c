@@ -286,7 +286,7 @@ int main(int argc, char **argv)
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
     if (setup(&p) < 0) {
-        fprintf(stderr, "rtcpeer: cannot start: %s\n", strerror(errno));
+        fprintf(stderr, "rtcpeer: cannot start (see above)\n");
         rc = 1;
     } else {
         run(&p);
