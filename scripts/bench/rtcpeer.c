@@ -9,12 +9,12 @@
  *          [--guests N] [--seconds S] [--video-kbps K] [--forge-fingerprint]
  *          [--silent-after S] [--json]
  * --forge-fingerprint announces the fingerprint of a certificate other than the one the
- * handshake uses; --silent-after S stops every check and all media S seconds after the start
- * (signalling goes on, so the end event is seen); --json prints one summary object per guest:
- * its leg, remoteCandidate (callbridged's relayed candidate), connected (DTLS done), end (the
- * detail of its end event, e.g. "dtlsFailed: ..."), packets and bytes sent per kind, received per
- * remote stream (msid: the sender's leg; packets, bytes, lost by sequence numbers), undecryptable
- * and unknownSsrc packets, connectMs and firstMediaMs from its join, endMs from the start. */
+ * handshake uses; --silent-after S stops every check and all media S seconds after the guest
+ * connected (signalling goes on, so the end event is seen); --json prints one summary object per
+ * guest: its leg, remoteCandidate (callbridged's relayed candidate), connected (DTLS done), end
+ * (the detail of its end event, e.g. "dtlsFailed: ..."), packets and bytes sent per kind, received
+ * per remote stream (msid: the sender's leg; packets, bytes, lost by sequence numbers),
+ * undecryptable and unknownSsrc packets, connectMs, firstMediaMs and endMs from its join. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -231,7 +231,7 @@ static json_t *summary(const struct peer_guest *g)
         "undecryptable", (json_int_t)g->undecryptable, "unknownSsrc", (json_int_t)g->unknown_ssrc,
         "connectMs", (json_int_t)(g->connected_us ? (g->connected_us - t0) / 1000 : -1),
         "firstMediaMs", (json_int_t)(g->first_media_us ? (g->first_media_us - t0) / 1000 : -1),
-        "endMs", (json_int_t)(g->ended_us ? (g->ended_us - g->p->start_us) / 1000 : -1));
+        "endMs", (json_int_t)(g->ended_us ? (g->ended_us - t0) / 1000 : -1));
 }
 
 static void report(const struct peer *p)

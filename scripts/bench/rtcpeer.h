@@ -23,7 +23,7 @@ struct peer_options {
     const char *url, *call_id, *secret, *cacert;
     unsigned guests, seconds, video_kbps;
     bool forge_fingerprint, json;
-    double silent_after_s; /* < 0: never */
+    double silent_after_s; /* after connecting; < 0: never */
 };
 
 /* What one guest receives of one remote stream (a sendonly m-line of the offers). */
@@ -52,6 +52,7 @@ struct peer_guest {
     bool ev_busy, post_busy, leaving;
     char *queue[PEER_QUEUE]; /* "verb\nbody" */
     size_t nqueue;
+    unsigned post_tries; /* of the head of the queue */
     long long after;
     /* the TURN relay */
     char turn_user[520], turn_pass[260];
@@ -113,6 +114,5 @@ void peer_media_on_readable(struct peer_guest *g, int64_t now_us);
 void peer_media_tick(struct peer_guest *g, int64_t now_us);
 int peer_media_start(struct peer_guest *g, int64_t now_us); /* the allocation */
 void peer_media_free(struct peer_guest *g);
-bool peer_is_silent(const struct peer *p, int64_t now_us);
 
 #endif

@@ -384,15 +384,17 @@ static void send_media(struct peer_guest *g, int64_t now_us)
     }
 }
 
-bool peer_is_silent(const struct peer *p, int64_t now_us)
+/* --silent-after: S seconds after the guest connected, it stops every check and all media. */
+static bool is_silent(const struct peer_guest *g, int64_t now_us)
 {
-    return p->opt.silent_after_s >= 0 &&
-           now_us - p->start_us >= (int64_t)(p->opt.silent_after_s * 1e6);
+    double after = g->p->opt.silent_after_s;
+
+    return after >= 0 && g->connected_us && now_us - g->connected_us >= (int64_t)(after * 1e6);
 }
 
 void peer_media_tick(struct peer_guest *g, int64_t now_us)
 {
-    bool silent = peer_is_silent(g->p, now_us);
+    bool silent = is_silent(g, now_us);
 
     if (turn_alloc_next_deadline(g->alloc) <= now_us)
         turn_alloc_on_timer(g->alloc, now_us);

@@ -1,9 +1,9 @@
 /* scripts/bench/rtcpeer_sig.c: rtcpeer's side of the guest signalling (docs/guests.md) over
  * HTTPS with libcurl and jansson: the join (a blocking POST: it comes once, before the loop),
  * then per guest one events long poll always running and one POST at a time (answer, leave)
- * from a small queue, both on the process's one curl multi handle, which the loop drives.
- * An offer goes to the media side; an "end" event is kept as the guest's end (its detail names
- * the reason, e.g. "dtlsFailed: ...").
+ * from a small queue (sent again when no answer came), both on the process's one curl multi handle,
+ * which the loop drives. An offer goes to the media side; an "end" event is kept as the guest's end
+ * (its detail names the reason, e.g. "dtlsFailed: ...").
  *
  * DESIGN: curl is driven by curl_multi_perform from the epoll loop's short ticks instead of
  * having its sockets in the epoll set: a few requests per guest per offer are nothing next to
@@ -18,6 +18,7 @@
 #include "scripts/bench/rtcpeer.h"
 
 #define BODY_MAX (256 * 1024) /* an events batch of a few offers of 64 m-lines */
+#define POST_TRIES 3
 
 static size_t on_body(char *ptr, size_t size, size_t n, void *userdata)
 {
@@ -187,10 +188,30 @@ static void next_post(struct peer_guest *g)
     if (!g->post)
         return;
     curl_easy_setopt(g->post, CURLOPT_COPYPOSTFIELDS, body);
-    free(g->queue[0]);
-    memmove(g->queue, g->queue + 1, (--g->nqueue) * sizeof(g->queue[0]));
     if (curl_multi_add_handle(g->p->multi, g->post) == CURLM_OK)
         g->post_busy = true;
+}
+
+/* The POST at the head of the queue got an answer (status 0: none): it goes, unless the server
+ * could not take it now (no answer, 5xx), when it is sent again, three times at most. A lost
+ * answer would leave callbridged waiting for it and the guest without the next offer. */
+static void post_done(struct peer_guest *g, long status)
+{
+    bool again = (status == 0 || status >= 500) && g->post_tries < POST_TRIES && !g->leaving;
+
+    if (status != 200 && !g->leaving)
+        fprintf(stderr, "rtcpeer: guest %u: POST: HTTP %ld %s%s\n", g->idx, status,
+                g->post_body.data ? g->post_body.data : "", again ? " (again)" : "");
+    g->post = NULL;
+    g->post_busy = false;
+    if (again) {
+        g->post_tries++;
+    } else {
+        g->post_tries = 0;
+        free(g->queue[0]);
+        memmove(g->queue, g->queue + 1, (--g->nqueue) * sizeof(g->queue[0]));
+    }
+    next_post(g);
 }
 
 int peer_sig_post(struct peer_guest *g, const char *verb, const char *body)
@@ -276,12 +297,7 @@ void peer_sig_done(struct peer *p)
             g->ev_busy = false;
             events_done(g, status);
         } else {
-            if (status != 200 && !g->leaving)
-                fprintf(stderr, "rtcpeer: guest %u: POST: HTTP %ld %s\n", g->idx, status,
-                        g->post_body.data ? g->post_body.data : "");
-            g->post = NULL;
-            g->post_busy = false;
-            next_post(g);
+            post_done(g, status);
         }
     }
 }
