@@ -49,6 +49,7 @@
 #define TOKEN_LEN 32                   /* 24 random bytes, base64url */
 #define NAME_MAX_LEN 64
 #define GUEST_CRED_TTL_S (12 * 3600) /* TURN REST credentials handed to a page */
+#define EARLY_MAX 8 /* offers made before their session opened (its join still answering) */
 
 struct guest_waiter {
     void (*resume)(void *ctx);
@@ -76,6 +77,11 @@ struct api_guests {
     pthread_t reaper;
     bool stopping, started;
     struct guest *list;
+    struct {
+        char leg[STORE_ID_LEN + 1];
+        char *offer;
+    } early[EARLY_MAX];
+    size_t nearly;
 };
 
 /* ---- sessions and their events (lock held) ------------------------------------------------ */
@@ -256,6 +262,8 @@ void api_guests_free(struct api_guests *g)
         g->list = s->next;
         free_session(s);
     }
+    for (size_t i = 0; i < g->nearly; i++)
+        free(g->early[i].offer);
     pthread_cond_destroy(&g->cond);
     pthread_mutex_destroy(&g->lock);
     free(g);
@@ -408,6 +416,36 @@ static int new_token(char *out)
     return 0;
 }
 
+/* The media thread may offer before the join has opened the leg's session (it runs as soon as
+ * the leg is added): the offer waits here, and the session starts with it. Lock held. */
+static void keep_early(struct api_guests *g, const char *leg, const char *text)
+{
+    char *copy = strdup(text);
+
+    if (!copy)
+        return;
+    if (g->nearly == EARLY_MAX) { /* the oldest goes: its join must have failed */
+        free(g->early[0].offer);
+        memmove(g->early, g->early + 1, (EARLY_MAX - 1) * sizeof(g->early[0]));
+        g->nearly--;
+    }
+    snprintf(g->early[g->nearly].leg, sizeof(g->early[0].leg), "%s", leg);
+    g->early[g->nearly++].offer = copy;
+}
+
+static void take_early(struct api_guests *g, struct guest *s)
+{
+    for (size_t i = 0; i < g->nearly; i++) {
+        if (strcmp(g->early[i].leg, s->leg) != 0)
+            continue;
+        push(s, json_pack("{s:s, s:s}", "type", "offer", "sdp", g->early[i].offer));
+        free(g->early[i].offer);
+        memmove(g->early + i, g->early + i + 1, (g->nearly - i - 1) * sizeof(g->early[0]));
+        g->nearly--;
+        return;
+    }
+}
+
 /* Makes the session of a guest who joined (leg in call), with its first roster. */
 static struct guest *open_session(struct api_guests *g, const char *call, const char *leg,
                                   const char *name)
@@ -426,6 +464,7 @@ static struct guest *open_session(struct api_guests *g, const char *call, const 
     s->next = g->list;
     g->list = s;
     push_rosters(g, call);
+    take_early(g, s);
     pthread_mutex_unlock(&g->lock);
     return s;
 }
@@ -697,6 +736,8 @@ void api_guest_signal(void *userdata, const char *leg_id, enum media_rtc_signal 
     s = by_leg(g, leg_id);
     if (s && !s->ended && kind == MEDIA_RTC_OFFER) {
         push(s, json_pack("{s:s, s:s}", "type", "offer", "sdp", text));
+    } else if (!s && kind == MEDIA_RTC_OFFER) {
+        keep_early(g, leg_id, text);
     } else if (s && !s->ended) {
         end_session(g, s, strncmp(text, "left", 4) == 0 ? "left" : "failed", text, reconnect);
         ended = true;

@@ -395,9 +395,17 @@ static bool is_silent(const struct peer_guest *g, int64_t now_us)
 void peer_media_tick(struct peer_guest *g, int64_t now_us)
 {
     bool silent = is_silent(g, now_us);
+    struct turn_alloc_info info;
 
     if (turn_alloc_next_deadline(g->alloc) <= now_us)
         turn_alloc_on_timer(g->alloc, now_us);
+    turn_alloc_get_info(g->alloc, &info);
+    if (info.state == TURN_ALLOC_FAILED && !g->ended) { /* a guest without a relay is done */
+        g->ended = true;
+        g->ended_us = now_us;
+        snprintf(g->end, sizeof(g->end), "rtcpeer: no relay on the TURN server (%s: %s)",
+                 turn_failure_name(info.failure), info.reason);
+    }
     try_answer(g, now_us);
     if (g->dtls && dtls_conn_deadline(g->dtls) <= now_us) {
         dtls_conn_on_timer(g->dtls, now_us);
