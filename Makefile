@@ -114,6 +114,11 @@ build/$(1)/bench-stall: build/$(1)/scripts/bench/stall.o
 build/$(1)/soakgen: build/$(1)/scripts/bench/soakgen.o
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^
 
+build/$(1)/rtcpeer: $$(patsubst %.c,build/$(1)/%.o,$$(wildcard scripts/bench/rtcpeer*.c)) \
+		$$(BASE_SRCS:%.c=build/$(1)/%.o) $$(TURN_SRCS:%.c=build/$(1)/%.o) \
+		$$(patsubst %.c,build/$(1)/%.o,$$(wildcard media/webrtc/*.c))
+	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(CLI_LIBS) $$(LIBS)
+
 build/$(1)/bench-cospaces: build/$(1)/scripts/bench/cospaces.o
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS)
 endef
@@ -152,7 +157,7 @@ run: deps
 # last lines are each run's counts and its skipped tests (build/VARIANT/test-summary.txt).
 test:
 	scripts/install-deps.sh test
-	$(MAKE) build/rel/callbridged build/rel/cb-tests build/rel/cbctl build/asan/callbridged build/asan/cb-tests build/asan/cbctl
+	$(MAKE) build/rel/callbridged build/rel/cb-tests build/rel/cbctl build/rel/rtcpeer build/asan/callbridged build/asan/cb-tests build/asan/cbctl build/asan/rtcpeer
 	scripts/check-includes.sh
 	$(MAKE) man-check
 	$(MAKE) check-suites VARIANT=rel
@@ -187,7 +192,7 @@ check-suites:
 # Every process (the tests, each callbridged and cbctl they start) writes what ThreadSanitizer
 # reports to build/tsan/report.PID; any such file fails the run.
 tsan: deps
-	$(MAKE) build/tsan/cb-tests build/tsan/callbridged build/tsan/cbctl
+	$(MAKE) build/tsan/cb-tests build/tsan/callbridged build/tsan/cbctl build/tsan/rtcpeer
 	@rm -f build/tsan/report.*
 	CALLBRIDGED=build/tsan/callbridged CBCTL=build/tsan/cbctl CK_INCLUDE_TAGS=net \
 	TSAN_OPTIONS="log_path=$(CURDIR)/build/tsan/report second_deadlock_stack=1" ./build/tsan/cb-tests

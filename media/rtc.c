@@ -331,6 +331,7 @@ static void on_answer(struct media_leg *l, const struct sdp_session *s, int64_t 
               (unsigned long long)r->version);
     for (size_t i = 0; i < s->n_cand; i++)
         permit(l, &s->cand[i], now);
+    media_rtc_start_dtls(l, now);          /* its checks may have come first */
     for (size_t i = 0; i < r->nslots; i++) /* the streams it has just agreed to receive */
         if (r->slots[i].src && !r->slots[i].stopped)
             media_sfu_request_key_frame(r->slots[i].src, now);

@@ -90,6 +90,8 @@ void media_rtc_on_data(struct media_leg *l, const struct turn_data *d, int64_t n
  * -errno. */
 int media_rtc_send(struct media_leg *l, const uint8_t *data, size_t len);
 /* The DTLS retransmission timer. */
+/* Starts DTLS when the leg has both a selected pair and an answer (and no DTLS yet). */
+void media_rtc_start_dtls(struct media_leg *l, int64_t now_us);
 int64_t media_rtc_deadline(const struct media_leg *l);
 void media_rtc_on_timer(struct media_leg *l, int64_t now_us);
 

@@ -126,17 +126,26 @@ static void select_peer(struct media_leg *l, const struct sockaddr *peer, int64_
     base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: the pair's remote end is now %s:%u",
               l->id, host, port);
     bind_channel(l, peer, now);
-    if (!r->dtls && r->have_answer) {
-        if (dtls_conn_new(l->m->cert, r->dtls_server, r->remote_fp, &r->dtls) < 0) {
-            media_rtc_end(l, "dtlsFailed: out of memory", false);
-            return;
-        }
-        base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: DTLS starts, callbridged is the %s",
-                  l->id, r->dtls_server ? "server" : "client");
-        if (!r->dtls_server)
-            (void)dtls_conn_start(r->dtls, now);
-        after_dtls(l, now);
+    media_rtc_start_dtls(l, now);
+}
+
+/* DTLS starts once there are both a pair and an answer, whichever came last: a browser's first
+ * check may reach us before its answer does. */
+void media_rtc_start_dtls(struct media_leg *l, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+
+    if (r->dtls || !r->have_answer || !r->have_peer || r->ended)
+        return;
+    if (dtls_conn_new(l->m->cert, r->dtls_server, r->remote_fp, &r->dtls) < 0) {
+        media_rtc_end(l, "dtlsFailed: out of memory", false);
+        return;
     }
+    base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: DTLS starts, callbridged is the %s",
+              l->id, r->dtls_server ? "server" : "client");
+    if (!r->dtls_server)
+        (void)dtls_conn_start(r->dtls, now);
+    after_dtls(l, now);
 }
 
 static bool is_valid(const struct media_rtc *r, const struct sockaddr *from)

@@ -58,6 +58,7 @@ int main(void)
     srunner_add_suite(sr, it_cospaces_suite());
     srunner_add_suite(sr, it_media_suite());
     srunner_add_suite(sr, it_guest_suite());
+    srunner_add_suite(sr, it_rtcpeer_suite());
     srunner_add_suite(sr, it_cbctl_suite());
     srunner_add_suite(sr, it_faults_suite());
     srunner_add_suite(sr, it_ops_suite());

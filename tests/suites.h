@@ -33,6 +33,7 @@ Suite *it_status_suite(void);
 Suite *it_cospaces_suite(void);
 Suite *it_media_suite(void);
 Suite *it_guest_suite(void);
+Suite *it_rtcpeer_suite(void);
 Suite *it_cbctl_suite(void);
 Suite *it_faults_suite(void);
 Suite *it_ops_suite(void);
