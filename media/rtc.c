@@ -33,13 +33,6 @@ static uint32_t random_u32(void)
     return v;
 }
 
-static void signal_guest(struct media_leg *l, enum media_rtc_signal kind, const char *text,
-                         bool reconnect)
-{
-    if (l->m->cfg.rtc_signal)
-        l->m->cfg.rtc_signal(l->m->cfg.rtc_userdata, l->id, kind, text, reconnect);
-}
-
 /* ---- slots and offers ---------------------------------------------------------------------- */
 
 static struct rtc_slot *new_slot(struct media_rtc *r)
@@ -161,7 +154,7 @@ static void send_offer(struct media_leg *l)
         r->need_offer = false;
         base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: offer %llu, %zu m-lines", l->id,
                   (unsigned long long)r->version, r->nslots);
-        signal_guest(l, MEDIA_RTC_OFFER, text, false);
+        media_rtc_signal(l, MEDIA_RTC_OFFER, text, false);
     }
     free(o);
     free(text);
@@ -214,21 +207,6 @@ int media_rtc_attach(struct media_leg *l, const struct media_cmd *c, int64_t now
         maybe_offer(o);
     }
     return 0;
-}
-
-void media_rtc_end(struct media_leg *l, const char *why, bool reconnect)
-{
-    struct media_rtc *r = l->rtc;
-
-    if (r->ended)
-        return;
-    r->ended = true;
-    pthread_mutex_lock(&l->m->lock);
-    l->pub.state = MEDIA_LEG_FAILED;
-    snprintf(l->pub.reason, sizeof(l->pub.reason), "%s", why);
-    pthread_mutex_unlock(&l->m->lock);
-    base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s (%s): ended: %s", l->id, r->name, why);
-    signal_guest(l, MEDIA_RTC_END, why, reconnect);
 }
 
 /* The allocation is ready: the relayed address is the candidate of the first offer. */

@@ -78,7 +78,7 @@ struct media_rtc {
 
 /* rtc.c */
 int media_rtc_attach(struct media_leg *l, const struct media_cmd *c, int64_t now_us);
-void media_rtc_end(struct media_leg *l, const char *why, bool reconnect);
+void media_rtc_end(struct media_leg *l, const char *why, bool reconnect); /* wire.c */
 void media_rtc_advance(struct media_leg *l, int64_t now_us); /* after the allocation moved */
 void media_rtc_housekeeping(struct media_leg *l, int64_t now_us);
 void media_rtc_free(struct media_leg *l); /* the leg is going: the others' slots for it stop */
@@ -89,6 +89,9 @@ void media_rtc_on_data(struct media_leg *l, const struct turn_data *d, int64_t n
 /* wire.c: sends data to the guest's selected address through the leg's allocation. 0 or
  * -errno. */
 int media_rtc_send(struct media_leg *l, const uint8_t *data, size_t len);
+/* wire.c: an offer or an end for the guest signalling (media_config.rtc_signal). */
+void media_rtc_signal(struct media_leg *l, enum media_rtc_signal kind, const char *text,
+                      bool reconnect);
 /* The DTLS retransmission timer. */
 /* Starts DTLS when the leg has both a selected pair and an answer (and no DTLS yet). */
 void media_rtc_start_dtls(struct media_leg *l, int64_t now_us);

@@ -1,8 +1,10 @@
-/* media/wire.c: what several files of the packet path share: an address as text, two
- * addresses compared, and a datagram sent to a guest's browser through its leg's allocation. */
+/* media/wire.c: what several files of the media thread share: an address as text, two
+ * addresses compared, a datagram sent to a guest's browser through its leg's allocation, and the
+ * word to the guest signalling (an offer, the end of a leg). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "media/rtc.h"
@@ -45,4 +47,26 @@ int media_rtc_send(struct media_leg *l, const uint8_t *data, size_t len)
     if (!l->alloc || !l->rtc->have_peer)
         return -ENOTCONN;
     return turn_alloc_send(l->alloc, (const struct sockaddr *)&l->rtc->peer, data, len);
+}
+
+void media_rtc_signal(struct media_leg *l, enum media_rtc_signal kind, const char *text,
+                      bool reconnect)
+{
+    if (l->m->cfg.rtc_signal)
+        l->m->cfg.rtc_signal(l->m->cfg.rtc_userdata, l->id, kind, text, reconnect);
+}
+
+void media_rtc_end(struct media_leg *l, const char *why, bool reconnect)
+{
+    struct media_rtc *r = l->rtc;
+
+    if (r->ended)
+        return;
+    r->ended = true;
+    pthread_mutex_lock(&l->m->lock);
+    l->pub.state = MEDIA_LEG_FAILED;
+    snprintf(l->pub.reason, sizeof(l->pub.reason), "%s", why);
+    pthread_mutex_unlock(&l->m->lock);
+    base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s (%s): ended: %s", l->id, r->name, why);
+    media_rtc_signal(l, MEDIA_RTC_END, why, reconnect);
 }

@@ -153,6 +153,10 @@ static void run(struct peer *p)
             peer_media_on_readable(ev[i].data.ptr, now);
         peer_sig_done(p);
         for (unsigned i = 0; i < p->opt.guests; i++) {
+            if (p->g[i].offer_pending) {
+                p->g[i].offer_pending = false;
+                peer_media_on_offer(&p->g[i], now);
+            }
             peer_media_tick(&p->g[i], now);
             peer_sig_poll(&p->g[i]);
         }

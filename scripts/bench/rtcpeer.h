@@ -45,6 +45,7 @@ struct peer;
 struct peer_guest {
     struct peer *p;
     unsigned idx;
+    bool offer_pending; /* an offer event came in (rtcpeer_sig.c); the loop answers it */
     char name[32], session[80], leg[64];
     /* signalling */
     CURL *ev, *post;

@@ -250,7 +250,7 @@ static void on_event(struct peer_guest *g, json_t *ev)
             return;
         }
         peer_sdp_streams(g, sdp);
-        peer_media_on_offer(g, turn_now_us());
+        g->offer_pending = true; /* answered by the loop (rtcpeer.c), after this poll */
     } else if (strcmp(type, "end") == 0) {
         const char *detail = json_string_value(json_object_get(ev, "detail"));
 
