@@ -12,6 +12,27 @@ const char *media_class_name(enum media_class c)
     return (unsigned)c < MEDIA__CLASSES ? names[c] : "other";
 }
 
+void media_count(struct media_leg *l, enum media_class c, enum media_cnt k, uint64_t v)
+{
+    atomic_fetch_add_explicit(&l->cnt[c][k], v, memory_order_relaxed);
+}
+
+enum media_class media_class_of(const uint8_t *d, size_t len)
+{
+    switch (turn_demux(d, len)) {
+    case TURN_DEMUX_RTP:
+        return MEDIA_RTP;
+    case TURN_DEMUX_RTCP:
+        return MEDIA_RTCP;
+    case TURN_DEMUX_DTLS:
+        return MEDIA_DTLS;
+    case TURN_DEMUX_STUN:
+        return MEDIA_STUN;
+    default:
+        return MEDIA_OTHER;
+    }
+}
+
 void media_leg_counters(const struct media_leg *l, struct media_counters ret[MEDIA__CLASSES])
 {
     for (int c = 0; c < MEDIA__CLASSES; c++) {

@@ -58,11 +58,22 @@ static void drop_anchor(struct media_leg *l, bool release)
     l->ready = l->asked_peer = false;
 }
 
+/* The leg's anchor failed: a plain leg tries again later; a WebRTC leg ends, since its browser
+ * holds a pair on this relay, with reconnect set (its page joins again) and its reason named
+ * for the page and the administrator: "turnServerFailed: turnServer <id>: <why>" when the
+ * server it was on failed, "noReachableTurnServer: <why>" when there was none to go to. */
 static void fail_leg(struct media_leg *l, const char *why, int64_t now)
 {
     drop_anchor(l, true);
-    if (l->rtc) { /* the browser holds a pair on this relay: it joins again (rtc.c) */
-        media_rtc_end(l, why, true);
+    if (l->rtc) {
+        char named[400];
+
+        if (l->server.spec.id[0])
+            snprintf(named, sizeof(named), "turnServerFailed: turnServer %s: %s", l->server.spec.id,
+                     why);
+        else
+            snprintf(named, sizeof(named), "noReachableTurnServer: %s", why);
+        media_rtc_end(l, named, true);
         return;
     }
     l->retry_us = now + RETRY_US;
@@ -101,10 +112,7 @@ static void anchor(struct media_leg *l, const char *exclude, int64_t now)
 
     if (!l->m->cfg.prober ||
         turn_prober_best_prefer(l->m->cfg.prober, l->prefer, exclude, &best) < 0) {
-        fail_leg(l,
-                 l->rtc ? "noReachableTurnServer: no TURN server is reachable"
-                        : "no reachable TURN server",
-                 now);
+        fail_leg(l, "no reachable TURN server", now);
         return;
     }
     turn_txn_config_rfc(&cfg.txn);
@@ -165,12 +173,9 @@ void media_leg_advance(struct media_leg *l, int64_t now)
         return;
     turn_alloc_get_info(l->alloc, &info);
     if (info.state == TURN_ALLOC_FAILED || info.state == TURN_ALLOC_REDIRECT) {
-        char why[400];
+        char why[200];
 
-        /* a WebRTC leg's reason is named: its page reconnects on another server */
-        snprintf(why, sizeof(why), "%s%s%sTURN allocation failed: %s %s",
-                 l->rtc ? "turnServerFailed: turnServer " : "", l->rtc ? l->server.spec.id : "",
-                 l->rtc ? ": " : "",
+        snprintf(why, sizeof(why), "TURN allocation failed: %s %s",
                  info.state == TURN_ALLOC_REDIRECT ? "redirected" : turn_failure_name(info.failure),
                  info.reason);
         fail_leg(l, why, now);
@@ -210,12 +215,8 @@ void media_leg_housekeeping(struct media *m, int64_t now)
                                       (struct sockaddr *)&l->server.addr)) {
             char exclude[40];
 
-            if (l->rtc) {
-                char why[160];
-
-                snprintf(why, sizeof(why), "turnServerFailed: turnServer %s stopped answering",
-                         l->server.spec.id);
-                fail_leg(l, why, now);
+            if (l->rtc) { /* its page joins again, on the best other server */
+                fail_leg(l, "stopped answering its probes", now);
                 continue;
             }
             snprintf(exclude, sizeof(exclude), "%s", l->server.spec.id);

@@ -125,6 +125,10 @@ const char *media_addr_text(const void *sa, char *host, size_t cap, unsigned *re
 /* Same address and port. */
 bool media_same_address(const struct sockaddr_storage *a, const struct sockaddr *b);
 
+/* counters.c: one datagram counted on the packet path (a relaxed atomic), and what class of
+ * datagram it is (RFC 7983, turn_demux). */
+void media_count(struct media_leg *l, enum media_class c, enum media_cnt k, uint64_t v);
+enum media_class media_class_of(const uint8_t *d, size_t len);
 /* counters.c: a leg's counters now, and their sum into t (under m->lock). */
 void media_leg_counters(const struct media_leg *l, struct media_counters ret[MEDIA__CLASSES]);
 void media_totals_add_leg(struct media_totals *t, const struct media_leg *l);

@@ -10,9 +10,7 @@
  * are relaxed atomics, buffers are on the stack. The only sends are ChannelData: a leg is
  * ready once its channel is bound (leg.c), and turnclient unbinds a channel only with its
  * permission, so a Send indication would never be the way out. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <string.h>
 
 #include "media/media_int.h"
@@ -23,27 +21,6 @@
  * buffer), so payloads over 1,340 bytes are counted dropped, not forwarded. Media stays under
  * the path MTU; this bounds the stack buffer. */
 #define MAX_FRAME (TURN_TXN_MAX_MSG + 64)
-
-static void count(struct media_leg *l, enum media_class c, enum media_cnt k, uint64_t v)
-{
-    atomic_fetch_add_explicit(&l->cnt[c][k], v, memory_order_relaxed);
-}
-
-static enum media_class class_of(const uint8_t *d, size_t len)
-{
-    switch (turn_demux(d, len)) {
-    case TURN_DEMUX_RTP:
-        return MEDIA_RTP;
-    case TURN_DEMUX_RTCP:
-        return MEDIA_RTCP;
-    case TURN_DEMUX_DTLS:
-        return MEDIA_DTLS;
-    case TURN_DEMUX_STUN:
-        return MEDIA_STUN;
-    default:
-        return MEDIA_OTHER;
-    }
-}
 
 /* ---- the path, from the socket down ------------------------------------------------------ */
 
@@ -117,11 +94,11 @@ static bool is_from_endpoint(struct media_leg *l, const struct turn_data *d)
 /* Counts what the endpoint sent and forwards it to every other ready leg of the call. */
 static void forward(struct media_leg *l, const uint8_t *data, size_t len, int64_t now_us)
 {
-    enum media_class c = class_of(data, len);
+    enum media_class c = media_class_of(data, len);
     bool sent = false;
 
-    count(l, c, MEDIA_C_RX_PKT, 1);
-    count(l, c, MEDIA_C_RX_BYTES, len);
+    media_count(l, c, MEDIA_C_RX_PKT, 1);
+    media_count(l, c, MEDIA_C_RX_BYTES, len);
     if (c == MEDIA_RTP)
         media_rtpstats_received(&l->rtp, data, len, now_us);
     for (size_t i = 0; i < l->call->n; i++) {
@@ -129,12 +106,12 @@ static void forward(struct media_leg *l, const uint8_t *data, size_t len, int64_
 
         if (o == l || !o->ready || send_to(o, data, len) < 0)
             continue;
-        count(l, c, MEDIA_C_FWD_PKT, 1);
-        count(l, c, MEDIA_C_FWD_BYTES, len);
+        media_count(l, c, MEDIA_C_FWD_PKT, 1);
+        media_count(l, c, MEDIA_C_FWD_BYTES, len);
         sent = true;
     }
     if (!sent)
-        count(l, c, MEDIA_C_DROP, 1);
+        media_count(l, c, MEDIA_C_DROP, 1);
 }
 
 /* Sends data to leg o's endpoint through o's allocation. Returns 0 or -errno. */

@@ -5,10 +5,11 @@
  *
  * DESIGN: callbridged is always the offerer, so there is never glare: while an offer waits for
  * its answer, changes to the call only set need_offer, and the answer sends the next offer. A
- * participant who leaves keeps its m-lines, stopped (port 0), until a newcomer reuses them with
- * a new mid (RFC 8843 §7.3, RFC 3264 §8.3.3), so a long meeting does not grow its SDP without end.
- * A WebRTC leg does not move to another TURN server by itself, as a plain leg does: the browser
- * holds a pair on the old relay, so the leg ends with reconnect set and the page joins again. */
+ * participant who leaves keeps its m-lines, stopped (port 0); once SDP_MAX_MEDIA are in use a
+ * newcomer reuses stopped ones with a new mid (RFC 8843 §7.3, RFC 3264 §8.3.3), so a long meeting
+ * does not grow its SDP without end. The m-lines change only as an offer is made. A WebRTC leg
+ * does not move to another TURN server by itself, as a plain leg does: the browser holds a pair
+ * on the old relay, so the leg ends with reconnect set and the page joins again (leg.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -191,7 +192,7 @@ int media_rtc_attach(struct media_leg *l, const struct media_cmd *c, int64_t now
     snprintf(r->cname, sizeof(r->cname), "%08x%08x", random_u32(), random_u32());
     r->session_id = random_u32();
     r->next_channel = MEDIA_CHANNEL;
-    r->created_us = r->last_alive_us = now;
+    r->last_alive_us = now;
     for (int k = 0; k < RTC__KINDS; k++) {
         struct rtc_slot *s = new_slot(r);
 

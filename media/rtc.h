@@ -56,7 +56,6 @@ struct media_rtc {
         struct sockaddr_storage addr;
     } chans[RTC_VALID_MAX];
     size_t n_chans;
-    enum sdp_cand_type peer_type;
     struct rtc_slot slots[SDP_MAX_MEDIA];
     size_t nslots;
     unsigned next_mid;
@@ -73,7 +72,7 @@ struct media_rtc {
     struct rtc_tx tx[RTC__KINDS];
     struct sdp_candidate remote_cands[SDP_MAX_CANDS]; /* trickled, for the pair's type */
     size_t n_remote_cands;
-    int64_t created_us, last_alive_us, last_pli_us;
+    int64_t last_alive_us, last_pli_us;
 };
 
 /* rtc.c */

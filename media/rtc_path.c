@@ -21,11 +21,6 @@
 /* An SRTP packet and the room protect needs, on the stack: what a TURN datagram can carry. */
 #define PKT_MAX (2048 + SRTP_OVERHEAD)
 
-static void count(struct media_leg *l, enum media_class c, enum media_cnt k, uint64_t v)
-{
-    atomic_fetch_add_explicit(&l->cnt[c][k], v, memory_order_relaxed);
-}
-
 static void flush_dtls(struct media_leg *l)
 {
     uint8_t buf[PKT_MAX];
@@ -198,13 +193,13 @@ static void on_srtp(struct media_leg *l, const uint8_t *data, size_t len, bool r
     int e;
 
     if (!r->in || len > sizeof(buf) - SRTP_OVERHEAD) {
-        count(l, rtcp ? MEDIA_RTCP : MEDIA_RTP, MEDIA_C_DROP, 1);
+        media_count(l, rtcp ? MEDIA_RTCP : MEDIA_RTP, MEDIA_C_DROP, 1);
         return;
     }
     memcpy(buf, data, len);
     e = rtcp ? srtp_ctx_unprotect_rtcp(r->in, buf, &n) : srtp_ctx_unprotect(r->in, buf, &n);
     if (e < 0) {
-        count(l, rtcp ? MEDIA_RTCP : MEDIA_RTP, MEDIA_C_DROP, 1);
+        media_count(l, rtcp ? MEDIA_RTCP : MEDIA_RTP, MEDIA_C_DROP, 1);
         return;
     }
     r->last_alive_us = now;
@@ -218,7 +213,6 @@ void media_rtc_on_data(struct media_leg *l, const struct turn_data *d, int64_t n
 {
     struct media_rtc *r = l->rtc;
     const struct sockaddr *from;
-    enum turn_demux kind;
     enum media_class c;
 
     if (d->channel) { /* a channel of ours: the address it is bound to */
@@ -239,41 +233,27 @@ void media_rtc_on_data(struct media_leg *l, const struct turn_data *d, int64_t n
             return;
         }
     }
-    kind = turn_demux(d->ptr, d->len);
-    c = kind == TURN_DEMUX_STUN   ? MEDIA_STUN
-        : kind == TURN_DEMUX_DTLS ? MEDIA_DTLS
-        : kind == TURN_DEMUX_RTP  ? MEDIA_RTP
-        : kind == TURN_DEMUX_RTCP ? MEDIA_RTCP
-                                  : MEDIA_OTHER;
-    count(l, c, MEDIA_C_RX_PKT, 1);
-    count(l, c, MEDIA_C_RX_BYTES, d->len);
+    c = media_class_of(d->ptr, d->len);
+    media_count(l, c, MEDIA_C_RX_PKT, 1);
+    media_count(l, c, MEDIA_C_RX_BYTES, d->len);
     if (r->ended)
         return;
     if (c == MEDIA_STUN) {
         on_stun(l, d->ptr, d->len, from, now);
         return;
     }
-    if (c == MEDIA_OTHER || !is_valid(r, from)) {
-        char host[INET6_ADDRSTRLEN];
-        unsigned port;
-
-        media_addr_text(from, host, sizeof(host), &port);
-        base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: %s from %s:%u, no valid pair's",
-                  l->id, media_class_name(c), host, port);
+    if (c == MEDIA_OTHER || !is_valid(r, from)) { /* counted, not logged: a stranger's flood
+                                                   * must cost it more than it costs us */
         atomic_fetch_add_explicit(&l->strangers, 1, memory_order_relaxed);
-        count(l, c, MEDIA_C_DROP, 1);
+        media_count(l, c, MEDIA_C_DROP, 1);
         return;
     }
     if (c == MEDIA_DTLS) {
         if (!r->dtls) { /* before the answer, or before a valid check: it comes again */
-            base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: DTLS before %s, dropped", l->id,
-                      r->have_answer ? "a valid check" : "the answer");
-            count(l, c, MEDIA_C_DROP, 1);
+            media_count(l, c, MEDIA_C_DROP, 1);
             return;
         }
         (void)dtls_conn_feed(r->dtls, d->ptr, d->len, now);
-        base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: DTLS %zu bytes in, state %d", l->id,
-                  d->len, (int)dtls_conn_state(r->dtls));
         after_dtls(l, now);
         return;
     }

@@ -52,17 +52,25 @@ static bool receives(const struct media_leg *o, const struct media_leg *src, int
     return false;
 }
 
-/* Protects the RTCP packet for o and sends it. */
-static void send_rtcp(struct media_leg *o, const uint8_t *pkt, size_t len)
+/* Protects a copy of the RTP or RTCP packet with o's keys and sends it to o. Returns the bytes
+ * sent, or -1. */
+static long protect_send(struct media_leg *o, const uint8_t *pkt, size_t len, bool rtcp)
 {
     uint8_t buf[PKT_MAX];
     size_t n = len;
+    int e;
 
     if (!o->rtc->out || len > sizeof(buf) - SRTP_OVERHEAD)
-        return;
+        return -1;
     memcpy(buf, pkt, len);
-    if (srtp_ctx_protect_rtcp(o->rtc->out, buf, &n, sizeof(buf)) == 0)
-        (void)media_rtc_send(o, buf, n);
+    e = rtcp ? srtp_ctx_protect_rtcp(o->rtc->out, buf, &n, sizeof(buf))
+             : srtp_ctx_protect(o->rtc->out, buf, &n, sizeof(buf));
+    return e < 0 || media_rtc_send(o, buf, n) < 0 ? -1 : (long)n;
+}
+
+static void send_rtcp(struct media_leg *o, const uint8_t *pkt, size_t len)
+{
+    (void)protect_send(o, pkt, len, true);
 }
 
 void media_sfu_rtp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now)
@@ -72,7 +80,7 @@ void media_sfu_rtp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now)
     bool sent = false;
 
     if (k < 0) {
-        atomic_fetch_add_explicit(&l->cnt[MEDIA_RTP][MEDIA_C_DROP], 1, memory_order_relaxed);
+        media_count(l, MEDIA_RTP, MEDIA_C_DROP, 1);
         return;
     }
     r->rx_ssrc[k] = get32(pkt + 8);
@@ -80,23 +88,18 @@ void media_sfu_rtp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now)
     put32(pkt + 8, r->fwd_ssrc[k]);
     for (size_t i = 0; i < l->call->n; i++) {
         struct media_leg *o = l->call->legs[i];
-        uint8_t buf[PKT_MAX];
-        size_t n = len;
+        long n;
 
-        if (o == l || !receives(o, l, k) || len > sizeof(buf) - SRTP_OVERHEAD)
-            continue;
-        memcpy(buf, pkt, len);
-        if (srtp_ctx_protect(o->rtc->out, buf, &n, sizeof(buf)) < 0 ||
-            media_rtc_send(o, buf, n) < 0)
+        if (o == l || !receives(o, l, k) || (n = protect_send(o, pkt, len, false)) < 0)
             continue;
         o->rtc->tx[k].packets++;
-        o->rtc->tx[k].bytes += n;
-        atomic_fetch_add_explicit(&l->cnt[MEDIA_RTP][MEDIA_C_FWD_PKT], 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&l->cnt[MEDIA_RTP][MEDIA_C_FWD_BYTES], n, memory_order_relaxed);
+        o->rtc->tx[k].bytes += (uint64_t)n;
+        media_count(l, MEDIA_RTP, MEDIA_C_FWD_PKT, 1);
+        media_count(l, MEDIA_RTP, MEDIA_C_FWD_BYTES, (uint64_t)n);
         sent = true;
     }
     if (!sent)
-        atomic_fetch_add_explicit(&l->cnt[MEDIA_RTP][MEDIA_C_DROP], 1, memory_order_relaxed);
+        media_count(l, MEDIA_RTP, MEDIA_C_DROP, 1);
 }
 
 /* The guest whose stream goes out with SSRC ssrc, and its kind. */

@@ -471,6 +471,13 @@ static void on_response(struct turn_alloc *a, const struct stun_msg *m, int64_t 
         fail(a, TURN_FAIL_PROTOCOL, 0, "error response without ERROR-CODE");
 }
 
+/* A sockaddr's port, network order (AF_INET or AF_INET6). */
+static uint16_t port_of(const struct sockaddr *sa)
+{
+    return sa->sa_family == AF_INET ? ((const struct sockaddr_in *)(const void *)sa)->sin_port
+                                    : ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port;
+}
+
 /* Same IP address (a permission's scope, RFC 8656 §9), whatever the ports. */
 static bool turn_same_ip(const struct sockaddr *x, const struct sockaddr *y)
 {
@@ -488,22 +495,10 @@ static int find_peer(const struct turn_alloc *a, const struct sockaddr *sa, bool
 {
     for (int i = 0; i < TURN_MAX_PEERS; i++) {
         const struct peer *p = &a->peers[i];
+        const struct sockaddr *x = (const struct sockaddr *)&p->addr;
 
-        if (!p->used || p->addr.ss_family != sa->sa_family)
-            continue;
-        if (sa->sa_family == AF_INET) {
-            const struct sockaddr_in *x = (const void *)&p->addr, *y = (const void *)sa;
-
-            if (x->sin_addr.s_addr == y->sin_addr.s_addr &&
-                (!match_port || x->sin_port == y->sin_port))
-                return i;
-        } else if (sa->sa_family == AF_INET6) {
-            const struct sockaddr_in6 *x = (const void *)&p->addr, *y = (const void *)sa;
-
-            if (memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0 &&
-                (!match_port || x->sin6_port == y->sin6_port))
-                return i;
-        }
+        if (p->used && turn_same_ip(x, sa) && (!match_port || port_of(x) == port_of(sa)))
+            return i;
     }
     return -1;
 }

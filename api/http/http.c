@@ -432,11 +432,12 @@ static bool guest_file(const char *url, struct api_reply *reply)
     return true;
 }
 
-/* A request of the guest interface: the page, or its signalling (h->guest). A join is
- * throttled per client address as logins are, and a refused one counts as a failed login. */
+/* A request of the guest interface: the page (no store connection needed), or its signalling
+ * (h->guest, with one). A join is throttled per client address as logins are, and a refused one
+ * counts as a failed login. */
 static enum MHD_Result handle_guest(struct api_http *h, struct MHD_Connection *conn,
                                     const char *url, const char *method, struct req_state *rs,
-                                    struct store *st, const char *addr)
+                                    const char *addr)
 {
     struct api_params query = {0};
     struct api_reply reply = {.guest = true};
@@ -449,23 +450,21 @@ static enum MHD_Result handle_guest(struct api_http *h, struct MHD_Connection *c
                               .may_wait = !rs->waited};
     bool join = strcmp(url, "/meeting/api/join") == 0;
     int64_t wait_us = join ? api_auth_throttled(h->auth, addr, api_now_us()) : 0;
+    struct store *st;
     enum MHD_Result ret;
 
     if ((req.method == API_GET || req.method == API_HEAD) && guest_file(url, &reply)) {
-        store_pool_put(h->pool, st);
+        /* the page: answered from the binary */
     } else if (wait_us > 0) {
-        store_pool_put(h->pool, st);
         reply.status = 429;
         reply.retry_after_s = (int)((wait_us + 999999) / 1000000);
+    } else if (!h->guest || !(st = store_pool_get(h->pool, POOL_WAIT_MS))) {
+        reply.status = MHD_HTTP_SERVICE_UNAVAILABLE;
     } else {
         req.query = &query;
         req.form = &query; /* never read: the guest handlers read the JSON body */
-        if (parse_input(conn, rs, req.method, &query, NULL, &reply) == 0) {
-            if (h->guest)
-                h->guest(h->api, st, &req, &reply);
-            else
-                reply.status = MHD_HTTP_SERVICE_UNAVAILABLE;
-        }
+        if (parse_input(conn, rs, req.method, &query, NULL, &reply) == 0)
+            h->guest(h->api, st, &req, &reply);
         store_pool_put(h->pool, st);
         if (join && reply.status == 403)
             count_login(h, addr, false); /* never a success: a known meeting must not reset it */
@@ -492,14 +491,14 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     int r;
 
     api_guard_stage(h->guard, guard_entry(conn), API_GUARD_BUSY); /* never evicted now */
+    client_address(conn, addr, sizeof(addr));
+    if (is_guest_path(url))
+        return handle_guest(h, conn, url, method, rs, addr);
     st = store_pool_get(h->pool, POOL_WAIT_MS);
     if (!st) {
         api_reply_err(&reply, -EBUSY);
         return send_reply(h, conn, &reply, rs, method, url, NULL);
     }
-    client_address(conn, addr, sizeof(addr));
-    if (is_guest_path(url))
-        return handle_guest(h, conn, url, method, rs, st, addr);
     woken = rs->auth_woken;
     rs->auth_woken = false;
     r = authenticate(h, conn, st, addr, woken, user, &reply);

@@ -35,8 +35,8 @@ struct api_http_config {
                   struct api_reply *reply);
     int (*wait)(const struct api *api, const char *wait_id, int64_t until_us,
                 void (*resume)(void *ctx), void *ctx);
-    /* The guest interface's signalling (/meeting/api/...): no credentials, JSON bodies; may
-     * be NULL (then 503 unavailable is not even possible: the page's files are still served). */
+    /* The guest interface's signalling (/meeting/api/...): no credentials, JSON bodies. NULL:
+     * the signalling answers 503; the page's files are still served. */
     void (*guest)(const struct api *api, struct store *st, const struct api_request *req,
                   struct api_reply *reply);
 };

@@ -11,11 +11,10 @@
  *
  * DESIGN: events go to the page by long polling: a GET that finds nothing new is suspended (no
  * worker waits, as a TURN status request waits for its first probe) until an event or 20 s;
- * the page polls again at once. This is server-sent events' flow with one answer per batch,
- * chosen because libmicrohttpd 0.9.75 on a poll() thread pool has no way to hold a streamed
- * answer open without a worker calling back into it (a content reader that has nothing must
- * suspend from inside the callback, which that version does not do reliably), while
- * suspend/resume of a whole request is what the edge already does. A session's events are a
+ * the page polls again at once. This is server-sent events' flow with one answer per batch:
+ * a streamed answer with nothing to send yet would need its content reader to suspend the
+ * connection from inside libmicrohttpd's callback, which the edge does nowhere (and we have not
+ * tried), while suspend/resume of a whole request is what it already does. A session's events are a
  * ring of EVENTS_MAX (a page that fell further behind gets the latest; offers are never more
  * than one ahead, since the next waits for the answer). A thread of its own wakes polls at
  * their deadline and forgets ended sessions after a minute. Lock order: the calls registry's
@@ -543,20 +542,26 @@ out:
 /* ---- a joined guest's requests ------------------------------------------------------------ */
 
 /* The leg of the live session named by token (leg[37]), or 410 noSession. */
+static void no_session(struct api_reply *reply)
+{
+    reply_error(reply, 410, "noSession", "This session is over; join again.");
+}
+
 static bool session_leg(const struct api *api, const char *token, char *leg,
                         struct api_reply *reply)
 {
     struct guest *s;
+    bool live;
 
     pthread_mutex_lock(&api->guests->lock);
     s = by_token(api->guests, token);
-    if (s && !s->ended)
+    live = s && !s->ended; /* read under the lock: the reaper may free an ended session */
+    if (live)
         memcpy(leg, s->leg, STORE_ID_LEN + 1);
     pthread_mutex_unlock(&api->guests->lock);
-    if (s && !s->ended)
-        return true;
-    reply_error(reply, 410, "noSession", "This session is over; join again.");
-    return false;
+    if (!live)
+        no_session(reply);
+    return live;
 }
 
 static void events(const struct api *api, const struct api_request *req, struct api_reply *reply)
@@ -574,7 +579,7 @@ static void events(const struct api *api, const struct api_request *req, struct 
     s = by_token(g, token);
     if (!s || (s->ended && after + 1 >= s->next_seq)) {
         pthread_mutex_unlock(&g->lock);
-        reply_error(reply, 410, "noSession", "This session is over; join again.");
+        no_session(reply);
         return;
     }
     if (after + 1 >= s->next_seq && req->may_wait) { /* nothing new: wait for it */
