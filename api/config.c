@@ -1,6 +1,7 @@
 /* api/config.c: flags and the --config file share one table of keys, so every option can be
  * given either way; --help prints the same table. */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,6 +34,8 @@ static const struct option_def options[] = {
     {"probe-interval", "SECONDS", "how often each TURN server is probed (default 30)"},
     {"guest-timeout", "SECONDS",
      "a guest's browser silent this long (no consent check, no media) is dropped (default 30)"},
+    {"host-candidate", "ADDR[=PUBLIC]",
+     "offer guests' browsers a UDP port on ADDR (as PUBLIC behind a 1:1 NAT) besides TURN"},
     {"max-legs", "N", "call legs with media at once (default: what open files allow)"},
     {"max-calls", "N", "calls at once (default 10000)"},
 };
@@ -180,6 +183,49 @@ static int set_uint(unsigned *dst, const char *v, int64_t min, int64_t max)
     return 0;
 }
 
+/* A numeric address with port 0; *ret_any: it is 0.0.0.0 or ::. */
+static int numeric_address(const char *v, struct sockaddr_storage *ret, bool *ret_any)
+{
+    struct sockaddr_in *in = (struct sockaddr_in *)ret;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ret;
+
+    memset(ret, 0, sizeof(*ret));
+    if (inet_pton(AF_INET, v, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        *ret_any = in->sin_addr.s_addr == htonl(INADDR_ANY);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, v, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        *ret_any = memcmp(&in6->sin6_addr, &in6addr_any, sizeof(in6addr_any)) == 0;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int api_config_host_candidate(const char *v, struct sockaddr_storage *ret_bind,
+                              struct sockaddr_storage *ret_public)
+{
+    char local[64];
+    const char *eq = strchr(v, '=');
+    size_t n = eq ? (size_t)(eq - v) : strlen(v);
+    bool any, public_any = false;
+
+    if (n >= sizeof(local))
+        return -EINVAL;
+    memcpy(local, v, n);
+    local[n] = '\0';
+    if (numeric_address(local, ret_bind, &any) < 0)
+        return -EINVAL;
+    *ret_public = *ret_bind;
+    if (eq && numeric_address(eq + 1, ret_public, &public_any) < 0)
+        return -EINVAL;
+    /* a browser cannot send to 0.0.0.0, and a relay of one family reaches only that family */
+    if (public_any || (any && !eq) || ret_public->ss_family != ret_bind->ss_family)
+        return -EINVAL;
+    return 0;
+}
+
 int api_config_set(struct api_config *c, const char *key, const char *v)
 {
     unsigned char addr[16];
@@ -215,6 +261,13 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
         return set_uint(&c->probe_interval_s, v, 1, 86400);
     if (strcmp(key, "guest-timeout") == 0)
         return set_uint(&c->guest_timeout_s, v, 1, 3600);
+    if (strcmp(key, "host-candidate") == 0) {
+        struct sockaddr_storage b, p;
+
+        if (api_config_host_candidate(v, &b, &p) < 0)
+            return -EINVAL;
+        return set_str(c->host_candidate, sizeof(c->host_candidate), v);
+    }
     for (size_t i = 0; i < API_CAP__N; i++)
         if (strcmp(key, caps[i].key) == 0)
             return set_uint(&c->max_objects[i], v, 0, 1000000000);

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "api/http/http.h"
 #include "api/log.h"
@@ -36,6 +37,7 @@ struct api_config {
     unsigned body_timeout_s;   /* a request body, once its headers are in */
     unsigned probe_interval_s; /* between two probes of a TURN server */
     unsigned guest_timeout_s;  /* a silent guest's leg ends (media_config.rtc_silence_s) */
+    char host_candidate[100];  /* "ADDR" or "ADDR=PUBLIC" (api_config_host_candidate); "" none */
     /* the most objects of each collection (enum api_cap); 0 = no cap */
     unsigned max_objects[API_CAP__N];
     unsigned max_legs;  /* call legs with media at once; 0 = what RLIMIT_NOFILE allows */
@@ -53,6 +55,12 @@ int api_config_parse(struct api_config *c, int argc, char **argv);
 /* Applies one setting by its key ("listen", "data-dir", ...). Returns 0, -ENOENT (unknown key)
  * or -EINVAL (bad value). Exposed for the tests. */
 int api_config_set(struct api_config *c, const char *key, const char *value);
+
+/* --host-candidate's value: "ADDR" (bound and offered) or "ADDR=PUBLIC" (bound on ADDR, which
+ * may be 0.0.0.0 or ::, offered as PUBLIC: the public side of a 1:1 NAT), numeric, one family.
+ * Fills the two addresses (port 0). Returns 0 or -EINVAL. */
+int api_config_host_candidate(const char *v, struct sockaddr_storage *ret_bind,
+                              struct sockaddr_storage *ret_public);
 
 /* Hands the object caps to the store (store_set_max_rows): a POST beyond one is refused.
  * Call before any thread writes. Returns 0 or a negative errno. */

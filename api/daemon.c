@@ -309,7 +309,8 @@ static void plan_fds(const struct api_config *c, struct api_calls *calls, struct
 
     ret->threads = c->threads ? c->threads : default_threads();
     ret->connection_limit = fd_connection_limit(c, ret->threads, &ret->linger_max, &turn_fds);
-    (void)api_calls_set_budget(calls, turn_fds, c->max_legs); /* legs' sockets: issue 12 */
+    /* legs' sockets (issue 12): with host candidates a guest's leg has two */
+    (void)api_calls_set_budget(calls, turn_fds, c->max_legs, c->host_candidate[0] ? 2 : 1);
     ret->prober_sockets = api_calls_prober_sockets(turn_fds); /* and the prober's */
 }
 
@@ -489,6 +490,8 @@ int api_daemon_run(const struct api_config *c)
                                   .rtc_userdata = &api,
                                   .rtc_silence_s = c->guest_timeout_s};
 
+        if (c->host_candidate[0]) /* checked when parsed */
+            (void)api_config_host_candidate(c->host_candidate, &mc.host_bind, &mc.host_public);
         r = media_start(&mc, &api.media);
     }
     if (r == 0)

@@ -58,10 +58,26 @@ static void drop_anchor(struct media_leg *l, bool release)
     l->ready = l->asked_peer = false;
 }
 
+/* A WebRTC leg whose relay failed, or never was, goes on with its host candidate: no pair is
+ * selected yet, or the selected one does not use the relay. */
+static void host_only(struct media_leg *l, const char *why, int64_t now)
+{
+    base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s: %s; it goes on with its host candidate",
+              l->id, why);
+    memset(&l->server, 0, sizeof(l->server));
+    pthread_mutex_lock(&l->m->lock);
+    l->pub.turn_server[0] = l->pub.relayed[0] = '\0';
+    l->pub.relayed_port = 0;
+    l->pub.lifetime_left_s = 0;
+    pthread_mutex_unlock(&l->m->lock);
+    media_rtc_host_only(l, now);
+}
+
 /* The leg's anchor failed: a plain leg tries again later; a WebRTC leg ends, since its browser
  * holds a pair on this relay, with reconnect set (its page joins again) and its reason named
  * for the page and the administrator: "turnServerFailed: turnServer <id>: <why>" when the
- * server it was on failed, "noReachableTurnServer: <why>" when there was none to go to. */
+ * server it was on failed, "noReachableTurnServer: <why>" when there was none to go to; unless
+ * its host candidate may carry it (host_only). */
 static void fail_leg(struct media_leg *l, const char *why, int64_t now)
 {
     drop_anchor(l, true);
@@ -73,6 +89,10 @@ static void fail_leg(struct media_leg *l, const char *why, int64_t now)
                      why);
         else
             snprintf(named, sizeof(named), "noReachableTurnServer: %s", why);
+        if (l->host_fd >= 0 && !(l->rtc->have_peer && !l->rtc->peer_host)) {
+            host_only(l, named, now);
+            return;
+        }
         media_rtc_end(l, named, true);
         return;
     }
@@ -104,7 +124,7 @@ static void anchor(struct media_leg *l, const char *exclude, int64_t now)
 {
     struct turn_alloc_config cfg = {
         .software = "callbridge", .max_stale_nonce = 3, .send = leg_send, .userdata = l};
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->ep};
     char user[600], pass[256];
     struct turn_best best;
     socklen_t alen;
@@ -202,17 +222,17 @@ void media_leg_advance(struct media_leg *l, int64_t now)
 void media_leg_housekeeping(struct media *m, int64_t now)
 {
     for (struct media_leg *l = m->legs; l; l = l->next) {
-        struct turn_alloc_info info;
+        struct turn_alloc_info info = {.state = TURN_ALLOC_FAILED};
 
         if (l->rtc && l->rtc->ended)
             continue;
-        if (!l->alloc) {
-            if (now >= l->retry_us && !l->rtc)
+        if (!l->alloc && !l->rtc) {
+            if (now >= l->retry_us)
                 anchor(l, NULL, now);
             continue;
         }
-        if (!turn_prober_is_reachable(m->cfg.prober, l->server.spec.id,
-                                      (struct sockaddr *)&l->server.addr)) {
+        if (l->alloc && !turn_prober_is_reachable(m->cfg.prober, l->server.spec.id,
+                                                  (struct sockaddr *)&l->server.addr)) {
             char exclude[40];
 
             if (l->rtc) { /* its page joins again, on the best other server */
@@ -225,11 +245,13 @@ void media_leg_housekeeping(struct media *m, int64_t now)
             anchor(l, exclude, now);
             continue;
         }
-        turn_alloc_get_info(l->alloc, &info);
+        if (l->alloc) /* a WebRTC leg may have none: it runs on its host candidate */
+            turn_alloc_get_info(l->alloc, &info);
         pthread_mutex_lock(&m->lock);
         l->pub.lifetime_left_s =
             info.state == TURN_ALLOC_READY ? (info.expires_us - now) / 1000000 : 0;
-        l->pub.malformed = l->malformed_before + l->malformed_path + turn_alloc_dropped(l->alloc);
+        l->pub.malformed =
+            l->malformed_before + l->malformed_path + (l->alloc ? turn_alloc_dropped(l->alloc) : 0);
         if (l->rtc)
             media_rtc_publish(l, now - m->last_housekeeping_us);
         else
@@ -262,7 +284,8 @@ void media_leg_create(struct media *m, const struct media_cmd *c, int64_t now)
     if (!l)
         return;
     l->m = m;
-    l->fd = -1;
+    l->fd = l->host_fd = -1;
+    l->ep.leg = l;
     snprintf(l->id, sizeof(l->id), "%s", c->leg);
     l->remote = c->remote;
     l->call = media_call_join(m, c->call, l);

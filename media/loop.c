@@ -1,4 +1,4 @@
-/* media/loop.c: the media thread: one epoll loop over every leg's socket and the command
+/* media/loop.c: the media thread: one epoll loop over every leg's sockets and the command
  * queue's eventfd, with the allocations' timers and a one-second housekeeping tick (redis's
  * serverCron), and the start and stop of that thread.
  *
@@ -65,7 +65,7 @@ static void run_timers(struct media *m, int64_t now)
             turn_alloc_on_timer(l->alloc, now);
             media_leg_advance(l, now);
         }
-        if (l->alloc)
+        if (l->rtc)
             media_rtc_on_timer(l, now);
         note_deadline(m, l);
     }
@@ -78,15 +78,18 @@ static void run_events(struct media *m, const struct epoll_event *evs, int n)
     bool commands = false;
 
     for (int i = 0; i < n; i++) {
-        struct media_leg *l = evs[i].data.ptr;
+        const struct media_ep *e = evs[i].data.ptr;
 
-        if (!l) {
+        if (!e) {
             commands = true;
             continue;
         }
-        media_path_on_readable(l, now);
-        media_leg_advance(l, now);
-        note_deadline(m, l);
+        if (e->host)
+            media_rtc_host_on_readable(e->leg, now);
+        else
+            media_path_on_readable(e->leg, now);
+        media_leg_advance(e->leg, now);
+        note_deadline(m, e->leg);
     }
     if (commands) {
         run_commands(m, now);

@@ -4,11 +4,11 @@
  * m->lock, and the media thread's CPU time for benchmarks.
  *
  * DESIGN: the module's files, in the order a datagram meets them: loop.c (the thread, its
- * commands and timers), path.c (the packet path), rtc_path.c (a guest's datagrams: ICE, DTLS,
- * SRTP), sfu.c (forwarding among guests, RTCP), wire.c (addresses, sending to a guest),
- * rtpstats.c (RTP statistics), leg.c (legs, anchoring, failover), rtc.c (a guest's offers,
- * answers and end), call.c (the calls table), counters.c (counters and totals); webrtc/ holds
- * the pure codecs (SDP, RTCP) and DTLS-SRTP. */
+ * commands and timers), path.c (the packet path), rtc_host.c (a guest's host candidate),
+ * rtc_path.c (a guest's datagrams: ICE, DTLS, SRTP), sfu.c (forwarding among guests, RTCP), wire.c
+ * (addresses, sending to a guest), rtpstats.c (RTP statistics), leg.c (legs, anchoring, failover),
+ * rtc.c (a guest's offers, answers and end), call.c (the calls table), counters.c (counters and
+ * totals); webrtc/ holds the pure codecs (SDP, RTCP) and DTLS-SRTP. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -115,6 +115,11 @@ int media_rtc_candidate(struct media *m, const char *leg_id, const char *cand, s
         }
     }
     return queue(m, MEDIA_CMD_RTC_CANDIDATE, NULL, leg_id, NULL, k, NULL);
+}
+
+bool media_has_host_candidates(const struct media *m)
+{
+    return m->cfg.host_bind.ss_family != AF_UNSPEC; /* set before the thread started */
 }
 
 int media_leg_remove(struct media *m, const char *leg_id)

@@ -34,6 +34,10 @@ struct media_config {
     void *rtc_userdata;
     unsigned rtc_silence_s; /* a WebRTC leg with no consent check and no media this long ends
                              * (0: 30 s, as a CMS web app gives up) */
+    /* Host candidates (--host-candidate): each WebRTC leg also gets a UDP port of its own on
+     * host_bind (AF_UNSPEC: none), offered at host_public's address (the same, or the public
+     * side of a 1:1 NAT), so a browser may reach callbridged directly, without TURN. */
+    struct sockaddr_storage host_bind, host_public;
 };
 
 /* Datagram classes (RFC 7983), for counters. */
@@ -120,6 +124,9 @@ int media_rtc_candidate(struct media *m, const char *leg_id, const char *cand, s
  * its credentials, or did not answer), kept for the reason the leg gives if ICE fails. Same
  * returns as media_rtc_leg_add. */
 int media_rtc_note(struct media *m, const char *leg_id, const char *note);
+/* Whether WebRTC legs get host candidates (media_config.host_bind): a guest may then join
+ * without a TURN server. Thread-safe. */
+bool media_has_host_candidates(const struct media *m);
 /* Releases the leg's allocation and forgets it. Thread-safe; -ENOENT when unknown. */
 int media_leg_remove(struct media *m, const char *leg_id);
 /* Copies the leg's status. Thread-safe; -ENOENT when unknown. */

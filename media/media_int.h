@@ -30,12 +30,21 @@ enum media_cnt {
 struct media_call;
 struct media_rtc; /* media/rtc.h: what a WebRTC leg has besides */
 
+/* What an epoll event of the media thread points to: a leg's socket to its TURN server, or its
+ * host candidate's socket (NULL: the command queue). */
+struct media_ep {
+    struct media_leg *leg;
+    bool host;
+};
+
 struct media_leg {
     struct media *m;
     struct media_call *call;
     char id[40];
     struct sockaddr_storage remote;
-    int fd;
+    int fd;                      /* to the TURN server (-1: not anchored) */
+    int host_fd;                 /* a WebRTC leg's host candidate (-1: none) */
+    struct media_ep ep, host_ep; /* epoll's pointers to fd and host_fd */
     struct turn_alloc *alloc;
     struct turn_best server; /* where it is anchored now */
     char prefer[40];         /* a WebRTC leg: the TURN server its browser uses ("": none) */

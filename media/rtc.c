@@ -112,20 +112,35 @@ static void fill_offer_media(const struct media_leg *l, struct sdp_offer *o)
     }
 }
 
-/* The leg's relayed address as its one candidate (a lite agent's candidates are its offer's). */
-static void fill_offer_candidate(const struct media_leg *l, struct sdp_offer *o)
+static void add_candidate(struct sdp_offer *o, const struct sockaddr_storage *addr,
+                          enum sdp_cand_type type)
 {
-    struct turn_alloc_info info;
-    struct sdp_candidate *c = &o->cand[0];
+    struct sdp_candidate *c = &o->cand[o->n_cand++];
+    /* RFC 8445 §5.1.2.1: type preference 126 for host, 0 for relayed */
+    uint32_t pref = type == SDP_CAND_HOST ? 126u : 0u;
 
-    turn_alloc_get_info(l->alloc, &info);
     memset(c, 0, sizeof(*c));
-    snprintf(c->foundation, sizeof(c->foundation), "1");
+    snprintf(c->foundation, sizeof(c->foundation), "%d", type == SDP_CAND_HOST ? 2 : 1);
     c->component = 1;
-    c->priority = (0u << 24) | (65535u << 8) | 255u; /* RFC 8445 §5.1.2.1: relay type 0 */
-    c->addr = info.relayed;
-    c->type = SDP_CAND_RELAY;
-    o->n_cand = 1;
+    c->priority = (pref << 24) | (65535u << 8) | 255u;
+    c->addr = *addr;
+    c->type = type;
+}
+
+/* The leg's relayed address and its host candidate, those it has (a lite agent's candidates
+ * are its offer's). */
+static void fill_offer_candidates(const struct media_leg *l, struct sdp_offer *o)
+{
+    o->n_cand = 0;
+    if (l->alloc) {
+        struct turn_alloc_info info;
+
+        turn_alloc_get_info(l->alloc, &info);
+        if (info.state == TURN_ALLOC_READY)
+            add_candidate(o, &info.relayed, SDP_CAND_RELAY);
+    }
+    if (l->rtc->host_cand.ss_family != AF_UNSPEC)
+        add_candidate(o, &l->rtc->host_cand, SDP_CAND_HOST);
 }
 
 static void send_offer(struct media_leg *l)
@@ -143,7 +158,7 @@ static void send_offer(struct media_leg *l)
         snprintf(o->ice_pwd, sizeof(o->ice_pwd), "%s", r->ice.local_pwd);
         snprintf(o->fingerprint, sizeof(o->fingerprint), "%s", dtls_cert_fingerprint(l->m->cert));
         o->ice_lite = true;
-        fill_offer_candidate(l, o);
+        fill_offer_candidates(l, o);
         fill_offer_media(l, o);
         n = sdp_write_offer(o, text, OFFER_MAX);
     }
@@ -177,6 +192,7 @@ static void maybe_offer(struct media_leg *l)
 int media_rtc_attach(struct media_leg *l, const struct media_cmd *c, int64_t now)
 {
     struct media_rtc *r = calloc(1, sizeof(*r));
+    int e;
 
     if (!r)
         return -ENOMEM;
@@ -193,6 +209,9 @@ int media_rtc_attach(struct media_leg *l, const struct media_cmd *c, int64_t now
     r->session_id = random_u32();
     r->next_channel = MEDIA_CHANNEL;
     r->last_alive_us = now;
+    if ((e = media_rtc_host_open(l)) < 0) /* the relay may do without it */
+        base_logf(&l->m->cfg.log, BASE_LOG_ERR, "callLeg %s: no host candidate (%s)", l->id,
+                  strerror(-e));
     for (int k = 0; k < RTC__KINDS; k++) {
         struct rtc_slot *s = new_slot(r);
 
@@ -210,25 +229,59 @@ int media_rtc_attach(struct media_leg *l, const struct media_cmd *c, int64_t now
     return 0;
 }
 
-/* The allocation is ready: the relayed address is the candidate of the first offer. */
+/* The pair's local end as the API shows it: the host candidate when the selected pair is on
+ * it; else the relay, or the host candidate when there is no relay. m->lock held. */
+static void local_candidate_text(struct media_leg *l)
+{
+    const struct media_rtc *r = l->rtc;
+    char host[INET6_ADDRSTRLEN];
+    unsigned port;
+
+    if (l->pub.relayed[0] && !(r->have_peer && r->peer_host)) {
+        snprintf(l->pub.local_candidate, sizeof(l->pub.local_candidate), "relay %s:%u",
+                 l->pub.relayed, l->pub.relayed_port);
+    } else if (r->host_cand.ss_family != AF_UNSPEC) {
+        media_addr_text(&r->host_cand, host, sizeof(host), &port);
+        snprintf(l->pub.local_candidate, sizeof(l->pub.local_candidate), "host %s:%u", host, port);
+    }
+}
+
+/* The leg may offer: published once, with the address the browser will be offered. */
+static void ready_to_offer(struct media_leg *l, const struct sockaddr_storage *relayed,
+                           int64_t expires_us, int64_t now)
+{
+    unsigned port;
+
+    l->ready = true;
+    pthread_mutex_lock(&l->m->lock);
+    l->pub.webrtc = true;
+    if (!l->rtc->have_answer)
+        snprintf(l->pub.reason, sizeof(l->pub.reason), "waiting for the browser's answer");
+    if (relayed) {
+        media_addr_text(relayed, l->pub.relayed, sizeof(l->pub.relayed), &port);
+        l->pub.relayed_port = (uint16_t)port;
+        l->pub.lifetime_left_s = (expires_us - now) / 1000000;
+    }
+    local_candidate_text(l);
+    pthread_mutex_unlock(&l->m->lock);
+}
+
+/* The allocation is ready: the relayed address is a candidate of the first offer. */
 void media_rtc_advance(struct media_leg *l, int64_t now)
 {
     if (!l->ready) {
         struct turn_alloc_info info;
-        unsigned port;
 
         turn_alloc_get_info(l->alloc, &info);
-        l->ready = true;
-        pthread_mutex_lock(&l->m->lock);
-        media_addr_text(&info.relayed, l->pub.relayed, sizeof(l->pub.relayed), &port);
-        l->pub.relayed_port = (uint16_t)port;
-        snprintf(l->pub.reason, sizeof(l->pub.reason), "waiting for the browser's answer");
-        l->pub.lifetime_left_s = (info.expires_us - now) / 1000000;
-        l->pub.webrtc = true;
-        snprintf(l->pub.local_candidate, sizeof(l->pub.local_candidate), "relay %s:%u",
-                 l->pub.relayed, l->pub.relayed_port);
-        pthread_mutex_unlock(&l->m->lock);
+        ready_to_offer(l, &info.relayed, info.expires_us, now);
     }
+    maybe_offer(l);
+}
+
+void media_rtc_host_only(struct media_leg *l, int64_t now)
+{
+    if (!l->ready)
+        ready_to_offer(l, NULL, 0, now);
     maybe_offer(l);
 }
 
@@ -253,6 +306,7 @@ void media_rtc_free(struct media_leg *l)
         }
         maybe_offer(o);
     }
+    media_rtc_host_close(l);
     dtls_conn_free(r->dtls);
     srtp_ctx_free(r->in);
     srtp_ctx_free(r->out);
@@ -262,17 +316,22 @@ void media_rtc_free(struct media_leg *l)
 
 /* ---- the browser's answer and candidates --------------------------------------------------- */
 
+/* A candidate of the browser's: kept for the pair's type, and given a permission on the relay
+ * (the host candidate needs none). */
 static void permit(struct media_leg *l, const struct sdp_candidate *c, int64_t now)
 {
     struct media_rtc *r = l->rtc;
-    struct turn_alloc_info info;
+    struct turn_alloc_info info = {.state = TURN_ALLOC_FAILED};
 
-    turn_alloc_get_info(l->alloc, &info);
-    if (c->component != 1 || c->tcp || c->addr.ss_family != info.relayed.ss_family)
-        return; /* rtcp-mux: component 1 only; a relay over UDP reaches only its own family */
+    if (c->component != 1 || c->tcp)
+        return; /* rtcp-mux: component 1 only */
     if (r->n_remote_cands < SDP_MAX_CANDS)
         r->remote_cands[r->n_remote_cands++] = *c;
-    if (turn_alloc_has_permission(l->alloc, (const struct sockaddr *)&c->addr))
+    if (l->alloc)
+        turn_alloc_get_info(l->alloc, &info);
+    /* a relay over UDP reaches only its own family */
+    if (info.state != TURN_ALLOC_READY || c->addr.ss_family != info.relayed.ss_family ||
+        turn_alloc_has_permission(l->alloc, (const struct sockaddr *)&c->addr))
         return;
     if (turn_alloc_add_peer(l->alloc, (const struct sockaddr *)&c->addr, 0, now) < 0)
         base_logf(&l->m->cfg.log, BASE_LOG_WARN,
@@ -319,7 +378,7 @@ static void on_answer(struct media_leg *l, const struct sdp_session *s, int64_t 
 
 void media_rtc_command(struct media_leg *l, const struct media_cmd *c, int64_t now)
 {
-    if (!l->rtc || l->rtc->ended || !l->alloc) /* never got so far, or over */
+    if (!l->rtc || l->rtc->ended || !l->ready) /* never got so far, or over */
         return;
     if (c->kind == MEDIA_CMD_RTC_ANSWER)
         on_answer(l, c->data, now);
@@ -385,9 +444,7 @@ void media_rtc_publish(struct media_leg *l, int64_t interval_us)
     struct media_rtc *r = l->rtc;
 
     l->pub.webrtc = true;
-    if (l->pub.relayed[0])
-        snprintf(l->pub.local_candidate, sizeof(l->pub.local_candidate), "relay %s:%u",
-                 l->pub.relayed, l->pub.relayed_port);
+    local_candidate_text(l);
     pair_text(l, l->pub.remote_candidate, sizeof(l->pub.remote_candidate));
     for (int k = 0; k < RTC__KINDS; k++) {
         struct media_stream_status *rx =

@@ -45,11 +45,17 @@ struct media_rtc {
     bool have_answer;
     struct sockaddr_storage peer; /* the selected pair's remote end (the browser's candidate) */
     bool have_peer;
-    /* Every address a valid check came from (RFC 8445 §7.3.1.4: a valid pair), the newest last:
-     * DTLS and SRTP are taken from any of them, since a controlling browser may move its media
-     * to another valid pair a moment before its nominating check arrives. */
-    struct sockaddr_storage valid[RTC_VALID_MAX];
+    bool peer_host; /* the selected pair's local end is the host candidate, not the relay */
+    /* Every pair a valid check came on (RFC 8445 §7.3.1.4), the newest last: the browser's
+     * address, and which of our candidates it reached. DTLS and SRTP are taken from any of
+     * them, since a controlling browser may move its media to another valid pair a moment
+     * before its nominating check arrives. */
+    struct rtc_pair {
+        struct sockaddr_storage addr;
+        bool host;
+    } valid[RTC_VALID_MAX];
     size_t n_valid;
+    struct sockaddr_storage host_cand; /* the host candidate as offered (AF_UNSPEC: none) */
     uint16_t next_channel;
     struct { /* the channels bound so far, each to a pair's remote end */
         uint16_t channel;
@@ -83,11 +89,24 @@ void media_rtc_housekeeping(struct media_leg *l, int64_t now_us);
 void media_rtc_free(struct media_leg *l); /* the leg is going: the others' slots for it stop */
 void media_rtc_publish(struct media_leg *l, int64_t interval_us); /* m->lock held */
 
-/* rtc_path.c: a datagram that arrived on the leg's allocation (its TURN framing removed). */
+/* rtc_path.c: a datagram that arrived on the leg's allocation (its TURN framing removed), or
+ * one from the address from on the relay or on the host candidate's socket (on_host). */
 void media_rtc_on_data(struct media_leg *l, const struct turn_data *d, int64_t now_us);
-/* wire.c: sends data to the guest's selected address through the leg's allocation. 0 or
- * -errno. */
+void media_rtc_on_datagram(struct media_leg *l, const uint8_t *data, size_t len,
+                           const struct sockaddr *from, bool on_host, int64_t now_us);
+/* rtc_host.c: the leg's host candidate: its socket opened (0 or -errno; the offered address in
+ * r->host_cand), read (up to a batch of datagrams), closed. */
+int media_rtc_host_open(struct media_leg *l);
+void media_rtc_host_on_readable(struct media_leg *l, int64_t now_us);
+void media_rtc_host_close(struct media_leg *l);
+/* rtc.c: the leg's relay failed while its host candidate may still carry it (no pair selected,
+ * or the host one): it goes on without TURN, offering now if it had not. */
+void media_rtc_host_only(struct media_leg *l, int64_t now_us);
+/* wire.c: sends data to the guest's selected address (through the relay or from the host
+ * candidate), or to addr on the given candidate. 0 or -errno. */
 int media_rtc_send(struct media_leg *l, const uint8_t *data, size_t len);
+int media_rtc_send_to(struct media_leg *l, bool host, const struct sockaddr *addr,
+                      const uint8_t *data, size_t len);
 /* wire.c: an offer or an end for the guest signalling (media_config.rtc_signal). */
 void media_rtc_signal(struct media_leg *l, enum media_rtc_signal kind, const char *text,
                       bool reconnect);

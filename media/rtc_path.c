@@ -1,6 +1,7 @@
-/* media/rtc_path.c: a WebRTC leg's datagrams, after path.c took off the TURN framing: who sent
- * it (a permitted candidate address, or the selected pair's remote end on its channel), then by
- * its first byte (RFC 7983): STUN to ICE lite (turnclient), DTLS to the leg's handshake, SRTP and
+/* media/rtc_path.c: a WebRTC leg's datagrams, after path.c took off the TURN framing or as they
+ * came to the host candidate (rtc_host.c): who sent it (a permitted candidate address, the
+ * selected pair's remote end on its channel, or any address on the host candidate), then by its
+ * first byte (RFC 7983): STUN to ICE lite (turnclient), DTLS to the leg's handshake, SRTP and
  * SRTCP decrypted and handed to the forwarding (sfu.c). Media thread only.
  *
  * DESIGN: the pair is selected by the browser (it is controlling, RFC 8445 §7.3.1.5): the
@@ -9,7 +10,8 @@
  * from every address a valid check came from (a browser may move its media to another valid pair
  * a moment before its nominating check arrives); what comes from another permitted address is a
  * stranger's and is counted. Until the channel is confirmed, answers go out as Send indications
- * (turn_alloc_send picks). */
+ * (turn_alloc_send picks). A pair is an address and the candidate of ours it reached (relay or
+ * host): an answer goes back the way its check came. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -51,8 +53,12 @@ static void dtls_connected(struct media_leg *l, int64_t now)
     l->pub.state = MEDIA_LEG_CONNECTED;
     l->pub.reason[0] = '\0';
     pthread_mutex_unlock(&l->m->lock);
-    base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s (%s): connected through turnServer %s",
-              l->id, r->name, l->server.spec.id);
+    if (r->peer_host)
+        base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s (%s): connected on its host candidate",
+                  l->id, r->name);
+    else
+        base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s (%s): connected through turnServer %s",
+                  l->id, r->name, l->server.spec.id);
     for (size_t i = 0; i < l->call->n; i++)
         if (l->call->legs[i] != l && l->call->legs[i]->rtc)
             media_sfu_request_key_frame(l->call->legs[i], now);
@@ -105,22 +111,25 @@ static void bind_channel(struct media_leg *l, const struct sockaddr *peer, int64
            peer->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
 }
 
-/* The browser selected a pair: bind a channel to its address, start DTLS when we are the client. */
-static void select_peer(struct media_leg *l, const struct sockaddr *peer, int64_t now)
+/* The browser selected a pair: a channel bound to its address when it is on the relay, DTLS
+ * started when we are the client. */
+static void select_peer(struct media_leg *l, const struct sockaddr *peer, bool on_host, int64_t now)
 {
     struct media_rtc *r = l->rtc;
     char host[INET6_ADDRSTRLEN];
     unsigned port;
 
-    if (r->have_peer && media_same_address(&r->peer, peer))
+    if (r->have_peer && r->peer_host == on_host && media_same_address(&r->peer, peer))
         return;
     memcpy(&r->peer, peer,
            peer->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
     r->have_peer = true;
+    r->peer_host = on_host;
     media_addr_text(peer, host, sizeof(host), &port);
-    base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: the pair's remote end is now %s:%u",
-              l->id, host, port);
-    bind_channel(l, peer, now);
+    base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: the pair is now %s:%u on the %s", l->id,
+              host, port, on_host ? "host candidate" : "relay");
+    if (!on_host)
+        bind_channel(l, peer, now);
     media_rtc_start_dtls(l, now);
 }
 
@@ -143,45 +152,48 @@ void media_rtc_start_dtls(struct media_leg *l, int64_t now)
     after_dtls(l, now);
 }
 
-static bool is_valid(const struct media_rtc *r, const struct sockaddr *from)
+static bool is_valid(const struct media_rtc *r, const struct sockaddr *from, bool on_host)
 {
     for (size_t i = 0; i < r->n_valid; i++)
-        if (media_same_address(&r->valid[i], from))
+        if (r->valid[i].host == on_host && media_same_address(&r->valid[i].addr, from))
             return true;
     return false;
 }
 
-static void remember_valid(struct media_rtc *r, const struct sockaddr *from)
+static void remember_valid(struct media_rtc *r, const struct sockaddr *from, bool on_host)
 {
-    if (is_valid(r, from))
+    if (is_valid(r, from, on_host))
         return;
     if (r->n_valid == RTC_VALID_MAX) { /* the oldest goes */
         memmove(r->valid, r->valid + 1, (RTC_VALID_MAX - 1) * sizeof(r->valid[0]));
         r->n_valid--;
     }
-    memcpy(&r->valid[r->n_valid++], from,
+    memcpy(&r->valid[r->n_valid].addr, from,
            from->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+    r->valid[r->n_valid++].host = on_host;
 }
 
 static void on_stun(struct media_leg *l, const uint8_t *msg, size_t len,
-                    const struct sockaddr *from, int64_t now)
+                    const struct sockaddr *from, bool on_host, int64_t now)
 {
     struct media_rtc *r = l->rtc;
     uint8_t out[512];
     size_t n = 0;
+    unsigned nominations = r->ice.nominations;
     enum ice_verdict v = ice_lite_on_stun(&r->ice, msg, len, from, now, out, sizeof(out), &n);
 
     if (v == ICE_IGNORE)
         return;
-    (void)turn_alloc_send(l->alloc, from, out, n);
+    (void)media_rtc_send_to(l, on_host, from, out, n);
     if (v != ICE_SUCCESS)
         return;
     r->last_alive_us = now;
-    remember_valid(r, from);
-    /* the first valid check's address serves until the browser nominates (its DTLS may start
-     * as soon as a check succeeds); the nominated one is the pair from then on */
-    if (!r->have_peer || (r->ice.nominated && media_same_address(&r->ice.selected, from)))
-        select_peer(l, from, now);
+    remember_valid(r, from, on_host);
+    /* the first valid check's pair serves until the browser nominates (its DTLS may start as
+     * soon as a check succeeds); the latest nominating check's pair is the pair from then on
+     * (the same address may be valid on both of our candidates) */
+    if (!r->have_peer || r->ice.nominations != nominations)
+        select_peer(l, from, on_host, now);
 }
 
 /* SRTP or SRTCP from the selected peer: decrypted into a copy, then forwarded. */
@@ -209,11 +221,44 @@ static void on_srtp(struct media_leg *l, const uint8_t *data, size_t len, bool r
         media_sfu_rtp(l, buf, n, now);
 }
 
+/* Anyone may send to the host candidate: only a valid check makes a pair of its address. */
+void media_rtc_on_datagram(struct media_leg *l, const uint8_t *data, size_t len,
+                           const struct sockaddr *from, bool on_host, int64_t now)
+{
+    struct media_rtc *r = l->rtc;
+    enum media_class c = media_class_of(data, len);
+
+    media_count(l, c, MEDIA_C_RX_PKT, 1);
+    media_count(l, c, MEDIA_C_RX_BYTES, len);
+    if (r->ended)
+        return;
+    if (c == MEDIA_STUN) {
+        on_stun(l, data, len, from, on_host, now);
+        return;
+    }
+    if (c == MEDIA_OTHER || !is_valid(r, from, on_host)) { /* counted, not logged: a stranger's
+                                                            * flood must cost it more than it
+                                                            * costs us */
+        atomic_fetch_add_explicit(&l->strangers, 1, memory_order_relaxed);
+        media_count(l, c, MEDIA_C_DROP, 1);
+        return;
+    }
+    if (c == MEDIA_DTLS) {
+        if (!r->dtls) { /* before the answer, or before a valid check: it comes again */
+            media_count(l, c, MEDIA_C_DROP, 1);
+            return;
+        }
+        (void)dtls_conn_feed(r->dtls, data, len, now);
+        after_dtls(l, now);
+        return;
+    }
+    on_srtp(l, data, len, c == MEDIA_RTCP, now);
+}
+
 void media_rtc_on_data(struct media_leg *l, const struct turn_data *d, int64_t now)
 {
     struct media_rtc *r = l->rtc;
     const struct sockaddr *from;
-    enum media_class c;
 
     if (d->channel) { /* a channel of ours: the address it is bound to */
         const struct sockaddr_storage *a = NULL;
@@ -233,31 +278,7 @@ void media_rtc_on_data(struct media_leg *l, const struct turn_data *d, int64_t n
             return;
         }
     }
-    c = media_class_of(d->ptr, d->len);
-    media_count(l, c, MEDIA_C_RX_PKT, 1);
-    media_count(l, c, MEDIA_C_RX_BYTES, d->len);
-    if (r->ended)
-        return;
-    if (c == MEDIA_STUN) {
-        on_stun(l, d->ptr, d->len, from, now);
-        return;
-    }
-    if (c == MEDIA_OTHER || !is_valid(r, from)) { /* counted, not logged: a stranger's flood
-                                                   * must cost it more than it costs us */
-        atomic_fetch_add_explicit(&l->strangers, 1, memory_order_relaxed);
-        media_count(l, c, MEDIA_C_DROP, 1);
-        return;
-    }
-    if (c == MEDIA_DTLS) {
-        if (!r->dtls) { /* before the answer, or before a valid check: it comes again */
-            media_count(l, c, MEDIA_C_DROP, 1);
-            return;
-        }
-        (void)dtls_conn_feed(r->dtls, d->ptr, d->len, now);
-        after_dtls(l, now);
-        return;
-    }
-    on_srtp(l, d->ptr, d->len, c == MEDIA_RTCP, now);
+    media_rtc_on_datagram(l, d->ptr, d->len, from, false, now);
 }
 
 int64_t media_rtc_deadline(const struct media_leg *l)

@@ -1,6 +1,6 @@
 /* media/wire.c: what several files of the media thread share: an address as text, two
- * addresses compared, a datagram sent to a guest's browser through its leg's allocation, and the
- * word to the guest signalling (an offer, the end of a leg). */
+ * addresses compared, a datagram sent to a guest's browser (through its leg's allocation, or
+ * from its host candidate), and the word to the guest signalling (an offer, the end of a leg). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -42,11 +42,27 @@ bool media_same_address(const struct sockaddr_storage *a, const struct sockaddr 
     }
 }
 
+int media_rtc_send_to(struct media_leg *l, bool host, const struct sockaddr *addr,
+                      const uint8_t *data, size_t len)
+{
+    if (!host)
+        return l->alloc ? turn_alloc_send(l->alloc, addr, data, len) : -ENOTCONN;
+    if (l->host_fd < 0)
+        return -ENOTCONN;
+    if (sendto(l->host_fd, data, len, MSG_NOSIGNAL, addr,
+               addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                          : sizeof(struct sockaddr_in6)) < 0 &&
+        errno != EAGAIN)
+        return -errno;
+    return 0;
+}
+
 int media_rtc_send(struct media_leg *l, const uint8_t *data, size_t len)
 {
-    if (!l->alloc || !l->rtc->have_peer)
+    if (!l->rtc->have_peer)
         return -ENOTCONN;
-    return turn_alloc_send(l->alloc, (const struct sockaddr *)&l->rtc->peer, data, len);
+    return media_rtc_send_to(l, l->rtc->peer_host, (const struct sockaddr *)&l->rtc->peer, data,
+                             len);
 }
 
 void media_rtc_signal(struct media_leg *l, enum media_rtc_signal kind, const char *text,

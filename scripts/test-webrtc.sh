@@ -5,6 +5,8 @@
 #   - headless Chromium when things go wrong (tests/webrtc/failover_test.py): a wrong passcode,
 #     the chosen TURN server stopped mid-call (the pages reconnect through the other one), hostile
 #     signalling, the administrator dropping a guest
+#   - headless Chromium on callbridged's host candidates (tests/webrtc/host_test.py): without any
+#     TURN server, and beside one that stops mid-call
 #   - GStreamer webrtcbin (tests/webrtc/gst_test.py), two clients in a network namespace
 # Each test starts its own coturn and callbridged on free ports and stops them by PID.
 # Usage: scripts/test-webrtc.sh path/to/callbridged
@@ -44,6 +46,7 @@ run() { # name, command...
 run chromium-2 /usr/bin/python3 "$top/tests/webrtc/join_test.py" "$daemon" --participants 2
 run chromium-3 /usr/bin/python3 "$top/tests/webrtc/join_test.py" "$daemon" --participants 3
 run chromium-failover /usr/bin/python3 "$top/tests/webrtc/failover_test.py" "$daemon"
+run chromium-host /usr/bin/python3 "$top/tests/webrtc/host_test.py" "$daemon"
 run gstreamer /usr/bin/python3 "$top/tests/webrtc/gst_test.py" "$daemon"
 echo "webrtc: $passed passed, $failed failed, $skipped skipped$reasons"
 [ "$failed" -eq 0 ]

@@ -1,5 +1,7 @@
 /* tests/test_api_config.c: flags, the config file, and their precedence. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,14 +66,50 @@ START_TEST(test_flags_both_forms)
 }
 END_TEST
 
+/* --host-candidate ADDR binds and offers ADDR; ADDR=PUBLIC binds ADDR (any, behind a 1:1 NAT)
+ * and offers PUBLIC. */
+START_TEST(test_host_candidate_addresses)
+{
+    struct sockaddr_storage b, p;
+    char text[INET6_ADDRSTRLEN];
+
+    ck_assert_int_eq(api_config_host_candidate("192.0.2.7", &b, &p), 0);
+    ck_assert_int_eq(b.ss_family, AF_INET);
+    ck_assert_str_eq(inet_ntop(AF_INET, &((struct sockaddr_in *)&p)->sin_addr, text, sizeof(text)),
+                     "192.0.2.7");
+    ck_assert_int_eq(((struct sockaddr_in *)&b)->sin_port, 0); /* the kernel picks, per leg */
+    ck_assert_int_eq(api_config_host_candidate("0.0.0.0=203.0.113.9", &b, &p), 0);
+    ck_assert_str_eq(inet_ntop(AF_INET, &((struct sockaddr_in *)&b)->sin_addr, text, sizeof(text)),
+                     "0.0.0.0");
+    ck_assert_str_eq(inet_ntop(AF_INET, &((struct sockaddr_in *)&p)->sin_addr, text, sizeof(text)),
+                     "203.0.113.9");
+    ck_assert_int_eq(api_config_host_candidate("::=2001:db8::5", &b, &p), 0);
+    ck_assert_int_eq(p.ss_family, AF_INET6);
+    ck_assert_str_eq(
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&p)->sin6_addr, text, sizeof(text)),
+        "2001:db8::5");
+}
+END_TEST
+
 START_TEST(test_bad_values_refused)
 {
-    static const char *const bad[][3] = {
-        {"--listen", "70000", NULL},    {"--listen", "8443,8443", NULL},
-        {"--listen", "", NULL},         {"--bind", "example.com", NULL},
-        {"--log-level", "loud", NULL},  {"--threads", "0", NULL},
-        {"--nonsense", "1", NULL},      {"--listen", NULL, NULL},
-        {"--max-cospaces", "-1", NULL}, {"--max-tenants", "x", NULL}};
+    static const char *const bad[][3] = {{"--listen", "70000", NULL},
+                                         {"--listen", "8443,8443", NULL},
+                                         {"--listen", "", NULL},
+                                         {"--bind", "example.com", NULL},
+                                         {"--log-level", "loud", NULL},
+                                         {"--threads", "0", NULL},
+                                         {"--nonsense", "1", NULL},
+                                         {"--listen", NULL, NULL},
+                                         {"--max-cospaces", "-1", NULL},
+                                         {"--max-tenants", "x", NULL},
+                                         /* a browser cannot send to 0.0.0.0; a relay reaches one
+                                          * family; names are not resolved */
+                                         {"--host-candidate", "0.0.0.0", NULL},
+                                         {"--host-candidate", "10.0.0.1=0.0.0.0", NULL},
+                                         {"--host-candidate", "0.0.0.0=2001:db8::1", NULL},
+                                         {"--host-candidate", "host", NULL},
+                                         {"--host-candidate", "10.0.0.1=", NULL}};
     struct api_config c;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -123,6 +161,7 @@ Suite *api_config_suite(void)
 
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_flags_both_forms);
+    tcase_add_test(tc, test_host_candidate_addresses);
     tcase_add_test(tc, test_bad_values_refused);
     tcase_add_test(tc, test_config_file_and_precedence);
     suite_add_tcase(s, tc);

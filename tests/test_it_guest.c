@@ -4,9 +4,13 @@
  * malformed requests, and a joined guest as the administrator sees it: a webApp call leg, its
  * first offer (ice-lite, the relayed candidate on the TURN server), a refused answer, leaving and
  * being dropped. The media itself is tested with real browsers (tests/webrtc/). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "tests/helpers.h"
@@ -378,6 +382,107 @@ START_TEST(test_the_browsers_turn_refusal_names_the_ice_failure)
 }
 END_TEST
 
+/* ---- host candidates, no TURN server ---------------------------------------------------- */
+
+static void start_host(void)
+{
+    static const char *const args[] = {"--host-candidate", "127.0.0.1", NULL};
+    char form[128], loc[128], body[4096];
+
+    memset(&d, 0, sizeof(d));
+    memset(&co, 0, sizeof(co));
+    th_daemon_start(&d, "0", args);
+    snprintf(form, sizeof(form), "name=Direct+Room&callId=%s", call_id);
+    ck_assert_int_eq(admin("POST", "/api/v1/coSpaces", form, NULL, 0, loc), 200);
+    ck_assert_int_eq(admin("GET", loc, NULL, body, sizeof(body), NULL), 200);
+    th_xml_text(body, "secret", secret, sizeof(secret));
+}
+
+/* The port of the offer's "127.0.0.1 <port> typ host" candidate (0: none). */
+static unsigned host_port(const char *events)
+{
+    const char *p = strstr(events, " 127.0.0.1 ");
+    char type[8] = "";
+    unsigned port = 0;
+
+    if (!p || sscanf(p, " 127.0.0.1 %u typ %7s", &port, type) != 2 ||
+        strncmp(type, "host", 4) != 0) /* "host\r\n..." in the JSON text */
+        return 0;
+    return port;
+}
+
+/* Sends a datagram from a socket connected to 127.0.0.1:port; returns the socket. */
+static int send_to_port(unsigned port, const char *data)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(send(fd, data, strlen(data), 0), (ssize_t)strlen(data));
+    return fd;
+}
+
+START_TEST(test_host_candidates_carry_a_guest_without_turn)
+{
+    char json[256], session[64], leg[64], path[160], body[16384], n[32];
+    static char events[65536];
+    struct th_resp r;
+    unsigned port;
+    int fd;
+
+    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"Direct\"}",
+             call_id, secret);
+    guest("POST", "/meeting/api/join", json, &r);
+    ck_assert_msg(r.status == 200, "no TURN server, but host candidates: %ld %s", r.status, r.body);
+    ck_assert_msg(strstr(r.body, "\"iceServers\":[]"), "%s", r.body);
+    ck_assert_msg(strstr(r.body, "\"iceTransportPolicy\":\"all\""), "%s", r.body);
+    json_text(r.body, "session", session, sizeof(session));
+    json_text(r.body, "leg", leg, sizeof(leg));
+    th_resp_free(&r);
+    wait_event(session, "\"type\":\"offer\"", events, sizeof(events));
+    ck_assert_msg(!strstr(events, "typ relay"), "%s", events);
+    port = host_port(events);
+    ck_assert_msg(port > 0, "the offer has a host candidate on 127.0.0.1: %s", events);
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
+    ck_assert_int_eq(admin("GET", path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<state>connecting</state>"), "%s", body);
+    /* what is not a valid check's is a stranger's: counted, never answered */
+    fd = send_to_port(port, "\x80\x60 not from a valid pair");
+    for (int i = 0; i < 30; i++) { /* published every second */
+        ck_assert_int_eq(admin("GET", path, NULL, body, sizeof(body), NULL), 200);
+        th_xml_text(body, "packetsFromStrangers", n, sizeof(n));
+        if (atoi(n) >= 1)
+            break;
+        usleep(100 * 1000);
+    }
+    ck_assert_msg(atoi(n) == 1, "%s", body);
+    close(fd);
+    /* leaving closes the port: the next datagram gets the kernel's port unreachable */
+    snprintf(json, sizeof(json), "{\"session\":\"%s\"}", session);
+    guest("POST", "/meeting/api/leave", json, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    ck_assert_int_eq(admin("GET", path, NULL, NULL, 0, NULL), 404);
+    {
+        char buf[16];
+        ssize_t got = -1;
+
+        fd = send_to_port(port, "anyone there?");
+        for (int i = 0; i < 20 && got < 0; i++) {
+            got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+            if (got < 0 && errno == ECONNREFUSED)
+                break;
+            usleep(50 * 1000);
+        }
+        ck_assert_msg(got < 0 && errno == ECONNREFUSED, "the port is closed: %zd %s", got,
+                      strerror(errno));
+        close(fd);
+    }
+}
+END_TEST
+
 Suite *it_guest_suite(void)
 {
     Suite *s = suite_create("it_guest");
@@ -399,6 +504,12 @@ Suite *it_guest_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_a_silent_guest_is_dropped_with_the_reason);
     tcase_add_test(tc, test_the_browsers_turn_refusal_names_the_ice_failure);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("host candidates");
+    tcase_add_unchecked_fixture(tc, start_host, stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_host_candidates_carry_a_guest_without_turn);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -147,6 +147,7 @@ static void note_valid(struct ice_lite *ice, const struct stun_msg *m, const str
         memset(&ice->selected, 0, sizeof(ice->selected));
         memcpy(&ice->selected, peer, sl);
         ice->nominated = true;
+        ice->nominations++;
     }
 }
 

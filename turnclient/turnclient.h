@@ -162,6 +162,7 @@ struct ice_lite {
     char remote_ufrag[ICE_UFRAG_MAX + 1], remote_pwd[ICE_PWD_MAX + 1]; /* from the answer */
     /* What the checks said so far (ice_lite_on_stun keeps them): */
     bool nominated;                   /* a valid check with USE-CANDIDATE arrived */
+    unsigned nominations;             /* how many (each one names the pair anew) */
     struct sockaddr_storage selected; /* the address that check came from (the pair's remote) */
     int64_t last_valid_us;            /* the last valid check (consent, RFC 7675 §5.1) */
     uint64_t valid, refused;          /* checks answered with success, with an error or none */

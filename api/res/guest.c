@@ -39,6 +39,7 @@
 #include "api/res/guest.h"
 #include "api/res/parse.h"
 #include "api/util.h"
+#include "media/media.h"
 #include "turnclient/turnclient.h"
 
 #define EVENTS_MAX 16
@@ -476,6 +477,9 @@ static void join_admitted(const struct api *api, struct store *st,
                           struct api_reply *reply)
 {
     char call[STORE_ID_LEN + 1], leg[STORE_ID_LEN + 1], turn[STORE_ID_LEN + 1];
+    /* with host candidates the browser may pair any candidate of its own with them (no TURN
+     * server at all, or on the same network); without, only its relay reaches callbridged */
+    bool host = api->media && media_has_host_candidates(api->media);
     const char *refused = NULL;
     json_t *servers = NULL;
     struct guest *s = NULL;
@@ -483,7 +487,9 @@ static void join_admitted(const struct api *api, struct store *st,
 
     if (r == 0)
         r = api_uuid_new(leg);
-    if (r == 0 && !(servers = ice_servers(api, st, leg, turn))) {
+    turn[0] = '\0';
+    if (r == 0 && !(servers = ice_servers(api, st, leg, turn)) &&
+        !(host && (servers = json_array()))) {
         reply_error(reply, 503, "noReachableTurnServer",
                     "No TURN server is reachable; the meeting cannot carry media.");
         return;
@@ -506,7 +512,7 @@ static void join_admitted(const struct api *api, struct store *st,
     reply_json(reply, 200,
                json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "session", s->token, "leg", leg, "name",
                          name, "callId", e->call_id, "iceServers", servers, "iceTransportPolicy",
-                         "relay"));
+                         host ? "all" : "relay"));
 }
 
 static void join(const struct api *api, struct store *st, const struct api_request *req,

@@ -67,14 +67,15 @@ size_t api_calls_prober_sockets(long turn_fds)
     return turn_fds / 8 > 16 ? (size_t)(turn_fds / 8) : 16;
 }
 
-size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs)
+size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs,
+                            unsigned fds_per_leg)
 {
     size_t derived = API_CALLS_UNLIMITED_BUDGET, budget;
 
     if (turn_fds >= 0) { /* the prober keeps its share of the TURN sockets */
         long prober = (long)api_calls_prober_sockets(turn_fds);
 
-        derived = turn_fds > prober ? (size_t)(turn_fds - prober) : 0;
+        derived = turn_fds > prober ? (size_t)(turn_fds - prober) / fds_per_leg : 0;
     }
     budget = max_legs && max_legs < derived ? max_legs : derived;
     if (max_legs > derived)

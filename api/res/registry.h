@@ -41,11 +41,13 @@ struct api_calls {
 int api_calls_new(struct api_calls **ret);
 void api_calls_free(struct api_calls *c); /* NULL is a no-op */
 void api_calls_counts(struct api_calls *c, size_t *ret_calls, size_t *ret_active, size_t *ret_max);
-/* Sets how many legs with media (a socket each) are admitted at once: what turn_fds, the
- * descriptors left for TURN sockets (-1: no limit known), leaves after the prober's share, or
- * max_legs when it is lower (0: not set). Logs the figure; returns it. Before HTTP starts. */
+/* Sets how many legs with media (fds_per_leg sockets each, at least 1) are admitted at once:
+ * what turn_fds, the descriptors left for TURN sockets (-1: no limit known), leaves after the
+ * prober's share, or max_legs when it is lower (0: not set). Logs the figure; returns it. Before
+ * HTTP starts. */
 #define API_CALLS_UNLIMITED_BUDGET 100000 /* when RLIMIT_NOFILE sets no bound */
-size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs);
+size_t api_calls_set_budget(struct api_calls *c, long turn_fds, unsigned max_legs,
+                            unsigned fds_per_leg);
 /* The most calls at once (default 10,000). Calls live in memory, and POST /calls makes one for
  * any coSpace, so without a bound an API client could grow the registry, and the walk of it on
  * every leg's admission, without end; beyond it POST /calls is answered 400 tooManyCalls, as a
