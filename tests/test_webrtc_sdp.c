@@ -392,6 +392,8 @@ START_TEST(test_limits)
     ck_assert_int_eq(sdp_parse(text, SDP_MAX_LEN + 1, &s, err, sizeof(err)), -E2BIG);
     text[0] = 'X'; /* refused by length alone: not even the first line is read */
     ck_assert_int_eq(sdp_parse(text, SDP_MAX_LEN + 1, &s, err, sizeof(err)), -E2BIG);
+    ck_assert_msg(strncmp(err, "an SDP of ", 10) == 0 && strstr(err, "the most is"),
+                  "the page is told what was too big: %s", err);
 }
 END_TEST
 

@@ -724,7 +724,7 @@ int sdp_parse(const char *text, size_t len, struct sdp_session *ret, char *err, 
     int r = 0;
 
     if (len > SDP_MAX_LEN) {
-        set_err(err, errcap, "%zu bytes: over %d", len, SDP_MAX_LEN);
+        set_err(err, errcap, "an SDP of %zu bytes: the most is %d", len, SDP_MAX_LEN);
         return -E2BIG;
     }
     memset(&s, 0, sizeof(s));
