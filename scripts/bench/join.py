@@ -4,7 +4,9 @@ script line to the first decoded frame of each other guest.
 
 callbridged (--log-level debug) and coturn on 127.0.0.1, as tests/webrtc/join_test.py sets them up.
 For each room size, the guests already there join first and stay; then a joiner opens the guest
-link in a browser of its own, RUNS times, leaving after each run. Per run the page gives its
+link in a browser of its own, RUNS times, leaving after each run. Given several daemons (builds of
+different join pages), each has its room and the joiner takes turns among them, run by run, so each
+page is measured under the same load. Per run the page gives its
 performance.now() marks (web/join.js, cb.marks: getUserMedia, the join POST, the offer's arrival,
 the browser's relay candidate, setRemoteDescription and setLocalDescription, the answer POST, the
 selected pair, DTLS, the first video frame and its receiveTime, the first frame of each other guest),
@@ -14,7 +16,7 @@ answer, first valid check, DTLS start, connected), its wall-clock timestamps put
 clock through performance.timeOrigin (one machine, one clock). It prints, per step, the median and
 the range over the runs, in ms since the page's first script line, then the steps' own durations.
 Nothing is asserted on time; exit 0 when every run decoded video, 1 otherwise.
-Usage: scripts/bench/join.py path/to/callbridged [--runs N] [--rooms 2,3]
+Usage: scripts/bench/join.py path/to/callbridged [other/callbridged...] [--runs N] [--rooms 2,3]
 """
 
 import argparse
@@ -50,6 +52,10 @@ TIMELINE = [
     ("srvJoined", "server: guest joined (leg created)"),
     ("joinAnswered", "page: POST join answered"),
     ("srvOffer", "server: offer made (its relay allocated)"),
+    ("pollStart", "page: first events poll started"),
+    ("pcCreated", "page: RTCPeerConnection created"),
+    ("pollSent", "page: first events poll sent"),
+    ("pollAnswered", "page: first events poll answered"),
     ("offer", "page: offer arrived (long poll)"),
     ("remoteSet", "page: setRemoteDescription done"),
     ("localSet", "page: createAnswer + setLocalDescription done"),
@@ -61,7 +67,7 @@ TIMELINE = [
     ("pairSelected", "page: ICE pair selected (nomination)"),
     ("srvConnected", "server: DTLS done, key frames asked"),
     ("dtlsConnected", "page: DTLS connected"),
-    ("firstRtp", "page: first video packet (first sender)"),
+    ("firstRtp", "page: first video packet (getStats, sampled)"),
     ("frameReceived", "page: first frame's last packet in"),
     ("firstFrame", "page: first video frame shown"),
     ("allFirstRtp", "page: first video packet of every other guest"),
@@ -73,14 +79,18 @@ STEPS = [
     ("getUserMedia", "gumStart", "gumDone"),
     ("POST join (round trip)", "joinPost", "joinAnswered"),
     ("offer after join answer (server's relay, long poll)", "joinAnswered", "offer"),
+    ("  server: leg created to offer made (its relay)", "srvJoined", "srvOffer"),
+    ("  offer made at server to offer at page (poll)", "srvOffer", "offer"),
     ("setRemoteDescription+createAnswer+setLocal", "offer", "localSet"),
     ("browser's relay candidate after setLocal", "localSet", "relayCandidate"),
     ("answer POST (round trip)", "localSet", "answerPosted"),
     ("first valid check at server after setLocal", "localSet", "srvCheck"),
     ("DTLS at server (start to done)", "srvDtls", "srvConnected"),
     ("first video packet after server's DTLS done", "srvConnected", "firstRtp"),
-    ("first frame shown after first packet", "firstRtp", "firstFrame"),
+    ("first frame's last packet after server's DTLS done", "srvConnected", "frameReceived"),
+    ("first frame shown after its last packet", "frameReceived", "firstFrame"),
     ("every guest's frame after the first", "firstFrame", "allFrames"),
+    ("new connections' set-up, summed (signalling)", "zero", "connectMs"),
     ("total: script to first frame", "script", "firstFrame"),
     ("total: script to every guest's frame", "script", "allFrames"),
 ]
@@ -99,6 +109,12 @@ POLLER = """(() => {
     poll();
     return true;
 })()""" % (POLL_MS, POLL_MS)
+
+# The page's requests to the signalling (Resource Timing): when each was started, sent and answered,
+# and whether it needed a new connection.
+HTTP = """performance.getEntriesByType('resource').filter((e) => e.name.includes('/meeting/api/'))
+    .map((e) => ({path: new URL(e.name).pathname, start: e.startTime, sent: e.requestStart,
+                  answered: e.responseStart, connect: e.connectEnd - e.connectStart}))"""
 
 LOG_TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z ")
 
@@ -130,6 +146,18 @@ def server_marks(log_text, leg):
     return out
 
 
+def http_marks(entries):
+    """The first events poll's start, sending and answer, and the new connections the join's
+    requests opened (ms)."""
+    out = {}
+    polls = [e for e in entries if e["path"].endswith("/events")]
+    if polls:
+        out["pollStart"], out["pollSent"] = polls[0]["start"], polls[0]["sent"]
+        out["pollAnswered"] = polls[0]["answered"]
+    out["connectMs"] = sum(e["connect"] for e in entries)
+    return out
+
+
 def one_join(res, browser, daemon, space, others, i):
     """One late joiner: its timeline (ms since its script start) or None."""
     url = join_test.guest_url(daemon, space["callId"], space["secret"], "Joiner%d" % i)
@@ -138,7 +166,7 @@ def one_join(res, browser, daemon, space, others, i):
         tab.evaluate(POLLER)
         want = "(() => { const f = cb.legFrames; const o = %s; return o.every((l) => l in f) && " \
                "o.every((l) => l in benchRtp) && {marks: cb.marks, frames: f, rtp: benchRtp, " \
-               "origin: performance.timeOrigin, leg: cb.leg}; })()" % repr(others)
+               "origin: performance.timeOrigin, leg: cb.leg, http: %s}; })()" % (repr(others), HTTP)
         try:
             got = tab.wait_until(want, timeout=FRAME_TIMEOUT, interval=0.1)
         except TimeoutError:
@@ -149,13 +177,17 @@ def one_join(res, browser, daemon, space, others, i):
         tab.wait_until("cb.state !== 'connected'", timeout=LEAVE_TIMEOUT)
     finally:
         tab.close()
-    t = dict(got["marks"], navigation=0)
+    t = dict(got["marks"], navigation=0, zero=got["marks"]["script"])
     t["allFrames"] = max(got["frames"].values())
     t["firstRtp"] = min(got["rtp"].values())
     t["allFirstRtp"] = max(got["rtp"].values())
+    t.update(http_marks(got["http"]))
     for key, ms in server_marks(daemon.log_text(), got["leg"]).items():
         t[key] = round(ms - got["origin"])
-    return {k: v - t["script"] for k, v in t.items()}
+    connect = t.pop("connectMs")
+    t = {k: v - t["script"] for k, v in t.items()}
+    t["connectMs"] = connect
+    return t
 
 
 def wait_legs(daemon, n):
@@ -177,9 +209,9 @@ def spread(values):
     return statistics.median(v), q[0], q[-1]
 
 
-def report(room, runs):
-    print("join breakdown, room of %d (%d there + the joiner), %d joins; ms since the page's "
-          "first script line: median [p10-p90], min-max" % (room, room - 1, len(runs)))
+def report(room, runs, path):
+    print("join breakdown, %s, room of %d (%d there + the joiner), %d joins; ms since the page's"
+          " first script line: median [p10-p90], min-max" % (path, room, room - 1, len(runs)))
     for key, label in TIMELINE:
         v = [r[key] for r in runs if key in r]
         if v:
@@ -196,48 +228,73 @@ def report(room, runs):
     sys.stdout.flush()
 
 
-def room_part(res, path, work, room, n_runs):
-    turn = daemon = joiner = None
-    browsers = join_test.Browsers(res)
-    try:
-        os.makedirs(work)
-        turn = coturn.Coturn()
-        daemon = join_test.Daemon(path, work, extra_args=("--log-level", "debug"))
-        space = join_test.set_up(res, daemon, turn)
-        there = join_test.join_all(res, browsers, daemon, space, room - 1)
-        others = [leg for _, _, leg in there]
-        if room > 2:
-            for name, tab, leg in there:
-                res.require(join_test.media_of(tab, [o for o in others if o != leg]) is not None,
+class Room:
+    """One daemon's room: coturn, callbridged at --log-level debug, a coSpace, and room - 1
+    guests in it decoding each other."""
+
+    def __init__(self, res, path, work, room):
+        self.turn = self.daemon = None
+        self.browsers = join_test.Browsers(res)
+        self.path = path
+        try:
+            os.makedirs(work)
+            self.turn = coturn.Coturn()
+            self.daemon = join_test.Daemon(path, work, extra_args=("--log-level", "debug"))
+            self.space = join_test.set_up(res, self.daemon, self.turn)
+            there = join_test.join_all(res, self.browsers, self.daemon, self.space, room - 1)
+            self.others = [leg for _, _, leg in there]
+            for name, tab, leg in there if room > 2 else ():
+                others = [o for o in self.others if o != leg]
+                res.require(join_test.media_of(tab, others) is not None,
                             "%s decodes the others" % name)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self):
+        self.browsers.stop()
+        if self.daemon is not None:
+            self.daemon.stop()
+        if self.turn is not None:
+            self.turn.stop()
+
+
+def room_part(res, paths, work, room, n_runs):
+    """n_runs joins into a room of 'room' on each daemon in 'paths', taking turns run by run
+    (the same load for each), one joiner browser for all."""
+    rooms = []
+    joiner = None
+    try:
+        for k, path in enumerate(paths):
+            rooms.append(Room(res, path, os.path.join(work, "%d-%d" % (room, k)), room))
         joiner = cdp.Browser()
-        runs = []
+        runs = [[] for _ in rooms]
         for i in range(1, n_runs + 1):
-            r = one_join(res, joiner, daemon, space, others, i)
-            if r is not None:
-                runs.append(r)
-            res.require(wait_legs(daemon, room - 1), "join %d: the joiner's leg is gone" % i)
-        if runs:
-            report(room, runs)
-        res.check(len(runs) == n_runs, "room of %d: %d of %d joins decoded every guest" %
-                  (room, len(runs), n_runs))
+            for r, out in zip(rooms, runs):
+                t = one_join(res, joiner, r.daemon, r.space, r.others, i)
+                if t is not None:
+                    out.append(t)
+                res.require(wait_legs(r.daemon, room - 1), "join %d: the joiner's leg is gone" % i)
+        for r, out in zip(rooms, runs):
+            if out:
+                report(room, out, r.path)
+            res.check(len(out) == n_runs, "room of %d, %s: %d of %d joins decoded every guest" %
+                      (room, r.path, len(out), n_runs))
     except join_test.ERRORS as e:
         res.check(False, "room of %d: %s: %s" % (room, type(e).__name__, e))
-        if daemon is not None:
-            print(daemon.log_tail(15))
+        for r in rooms:
+            print(r.daemon.log_tail(15))
     finally:
         if joiner is not None:
             joiner.stop()
-        browsers.stop()
-        if daemon is not None:
-            daemon.stop()
-        if turn is not None:
-            turn.stop()
+        for r in rooms:
+            r.stop()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("callbridged")
+    ap.add_argument("callbridged", nargs="+", help="one daemon, or several to compare (their "
+                    "join pages): each gets its own room and they take turns run by run")
     ap.add_argument("--runs", type=int, default=RUNS, choices=range(1, 51), metavar="N")
     ap.add_argument("--rooms", default="2,3", help="room sizes, joiner included (2-6)")
     args = ap.parse_args()
@@ -252,7 +309,7 @@ def main():
     try:
         print("load before: %s" % open("/proc/loadavg").read().strip(), flush=True)
         for room in rooms:
-            room_part(res, args.callbridged, os.path.join(work, str(room)), room, args.runs)
+            room_part(res, args.callbridged, work, room, args.runs)
         print("load after: %s" % open("/proc/loadavg").read().strip())
     finally:
         shutil.rmtree(work, ignore_errors=True)
