@@ -159,7 +159,11 @@
     }
 
     /* Puts the guest's camera and microphone on the m-lines callbridged receives on: at most one
-     * audio and one video, the first of each kind; any further one is left inactive. */
+     * audio and one video, the first of each kind; any further one is left inactive. While the
+     * camera is still opening (it opens alongside the join), the first of each kind is answered
+     * sendonly with no track yet, and attachCamera puts the track on without a renegotiation:
+     * the connection and the others' media do not wait for the camera. Once the camera is open,
+     * a kind it lacks is answered inactive. */
     async function attachLocalTracks(pc, sdp) {
         const sections = mediaSections(sdp);
         const used = new Set();
@@ -170,13 +174,25 @@
             if (!m || m.port === 0 || m.direction !== 'recvonly')
                 continue;
             const track = localTrack(m.kind);
-            if (used.has(m.kind) || !track) {
+            if (used.has(m.kind) || (localStream && !track)) {
                 t.direction = 'inactive';
                 continue;
             }
             used.add(m.kind);
             t.direction = 'sendonly';
-            await t.sender.replaceTrack(track);
+            if (track)
+                await t.sender.replaceTrack(track);
+        }
+    }
+
+    /* The camera opened after the answer: its tracks go on the m-lines answered for them. */
+    async function attachCamera(pc) {
+        for (const t of pc.getTransceivers()) {
+            if (t.stopped || t.direction !== 'sendonly' || t.sender.track)
+                continue;
+            const track = localTrack(t.receiver.track.kind);
+            if (track)
+                await t.sender.replaceTrack(track);
         }
     }
 
@@ -376,6 +392,7 @@
         if (session !== s || s.closed)
             return;
         const token = s.token;
+        s.finished = true;
         closeSession(s);
         if (tellServer)
             postJson('/meeting/api/leave', {session: token}).catch(() => {});
@@ -490,6 +507,8 @@
             iceTransportPolicy: joined.iceTransportPolicy === 'relay' ? 'relay' : 'all',
             bundlePolicy: 'max-bundle',
             rtcpMuxPolicy: 'require',
+            /* no iceCandidatePoolSize: Chromium 156 takes no pooled candidate as the answerer
+             * (measured: the relay came as late with a pool of 1, and cost a second allocation) */
         });
         pc.ontrack = (ev) => onTrack(s, ev);
         pc.onicecandidate = (ev) => onCandidate(s, ev);
@@ -509,43 +528,51 @@
         return pc;
     }
 
-    /* One join with the credentials kept in 'credentials' (the link's or the form's). */
+    /* A join that got no session: the camera's failure if it failed (as when it was asked for
+     * first), else the join's, with the form to try again. */
+    async function joinRefused(camera, why) {
+        const cameraError = await camera;
+        releaseCamera();
+        setState('failed', cameraError ? cameraError.message : why);
+        if (!cameraError && !fromLink)
+            showForm();
+    }
+
+    /* One join with the credentials kept in 'credentials' (the link's or the form's). The camera
+     * opens while the join is asked for; a camera that cannot open ends the session. */
     async function join() {
         setState('joining', null);
-        try {
-            await openCamera();
-        } catch (e) {
-            setState('failed', e.message);
-            return;
-        }
+        const camera = openCamera().then(() => null, (e) => e);
         let res;
         try {
             mark('joinPost');
             res = await postJson('/meeting/api/join', credentials);
             mark('joinAnswered');
         } catch (e) {
-            releaseCamera();
-            setState('failed', 'the server cannot be reached');
-            if (!fromLink)
-                showForm();
+            await joinRefused(camera, 'the server cannot be reached');
             return;
         }
         if (res.status !== 200 || typeof res.body.session !== 'string') {
-            releaseCamera();
-            setState('failed', joinError(res.status, res.body));
-            if (!fromLink)
-                showForm();
+            await joinRefused(camera, joinError(res.status, res.body));
             return;
         }
         const s = {token: res.body.session, closed: false, answered: false, candidatesDone: false,
             pendingCandidates: [], posts: Promise.resolve(), abort: new AbortController(),
             attempt: cb.joinFrames.length};
         cb.joinFrames.push(null);
-        s.pc = newPeerConnection(s, res.body);
         session = s;
+        eventLoop(s); /* its first poll is on its way before the connection is set up */
+        s.pc = newPeerConnection(s, res.body);
+        mark('pcCreated');
         cb.leg = typeof res.body.leg === 'string' ? res.body.leg : null;
         $('self-name').textContent = (res.body.name || credentials.name) + ' (you)';
-        eventLoop(s);
+        const cameraError = await camera;
+        if (cameraError)
+            finish(s, 'failed', cameraError.message, true);
+        else if (s.finished && session === s)
+            releaseCamera(); /* the session ended while the camera opened */
+        else if (!s.closed)
+            await attachCamera(s.pc);
     }
 
     function showForm() {
