@@ -138,11 +138,12 @@ def server_marks(log_text, leg):
             "srvAnswer": "callLeg %s: answer to offer " % leg,
             "srvCheck": "callLeg %s: the pair's remote end is now " % leg,
             "srvDtls": "callLeg %s: DTLS starts" % leg,
-            "srvConnected": "callLeg %s (" % leg}
+            "srvConnected": re.compile(r"callLeg %s \(.*\): connected through " % re.escape(leg))}
     out = {}
     for line in log_text.splitlines():
         for key, pat in pats.items():
-            if key not in out and pat in line and (key != "srvConnected" or "connected" in line):
+            found = pat.search(line) if hasattr(pat, "search") else pat in line
+            if key not in out and found:
                 ms = log_ms(line)
                 if ms is not None:
                     out[key] = ms
