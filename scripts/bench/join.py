@@ -174,8 +174,10 @@ def one_join(res, browser, daemon, space, others, i):
         try:
             got = tab.wait_until(want, timeout=FRAME_TIMEOUT, interval=0.1)
         except TimeoutError:
-            res.check(False, "join %d: not every guest's frame within %.0f s (%s)" % (
-                i, FRAME_TIMEOUT, tab.evaluate("[cb.state, cb.endReason, cb.marks]")))
+            res.check(False, "join %d: not every guest's frame within %.0f s (%s; the API "
+                      "lists %s)" % (i, FRAME_TIMEOUT, tab.evaluate(
+                          "[cb.state, cb.endReason, cb.marks, Object.keys(cb.legFrames)]"),
+                                     join_test.call_legs(daemon)))
             got = None
     finally:
         try:  # leaving frees the leg at once (a closed tab's leg would wait for the timeout)
