@@ -214,6 +214,7 @@ bench:
 	scripts/bench/media.sh build/rel
 	scripts/bench/auth.sh build/rel
 	scripts/bench/webrtc.sh build/rel
+	scripts/bench/join.sh build/rel
 
 format:
 	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)

@@ -4,7 +4,8 @@
  * answered here, with the guest's camera and microphone on the m-lines the server receives on
  * (a=recvonly in the offer), and every other participant's media arrives on the m-lines it sends
  * on, grouped by a stream whose id is that participant's leg id; the "roster" event names them.
- * window.cb exposes the state, the media statistics and the join time to tests; document.title
+ * window.cb exposes the state, the media statistics and the join time to tests, and cb.marks the
+ * steps of the first join (scripts/bench/join.py breaks a join down with them); document.title
  * follows the state.
  * Nothing a peer sends is put into the page as markup: names go in through textContent only. */
 'use strict';
@@ -45,9 +46,19 @@
          * measures a reconnect from the end to the next join's first frame. */
         joinFrames: [],
         ends: [],
+        /* performance.now() of each step of the first join, the first time it happens: what a
+         * join's time is spent on (docs/benchmarks.md). legFrames: per other participant's leg,
+         * its first video frame shown, and frameReceived the receiveTime of the first one. */
+        marks: {script: Math.round(performance.now())},
+        legFrames: {},
         stats: collectStats,
     };
     window.cb = cb;
+
+    function mark(name, at) {
+        if (!(name in cb.marks))
+            cb.marks[name] = Math.round(at === undefined ? performance.now() : at);
+    }
 
     function setState(state, reason) {
         cb.state = state;
@@ -106,9 +117,11 @@
             {audio: false, video: {width: 640, height: 480}},
         ];
         let lastError = null;
+        mark('gumStart');
         for (const constraints of tries) {
             try {
                 localStream = await navigator.mediaDevices.getUserMedia(constraints);
+                mark('gumDone');
                 $('self-video').srcObject = localStream;
                 return localStream;
             } catch (e) {
@@ -146,7 +159,11 @@
     }
 
     /* Puts the guest's camera and microphone on the m-lines callbridged receives on: at most one
-     * audio and one video, the first of each kind; any further one is left inactive. */
+     * audio and one video, the first of each kind; any further one is left inactive. While the
+     * camera is still opening (it opens alongside the join), the first of each kind is answered
+     * sendonly with no track yet, and attachCamera puts the track on without a renegotiation:
+     * the connection and the others' media do not wait for the camera. Once the camera is open,
+     * a kind it lacks is answered inactive. */
     async function attachLocalTracks(pc, sdp) {
         const sections = mediaSections(sdp);
         const used = new Set();
@@ -157,13 +174,25 @@
             if (!m || m.port === 0 || m.direction !== 'recvonly')
                 continue;
             const track = localTrack(m.kind);
-            if (used.has(m.kind) || !track) {
+            if (used.has(m.kind) || (localStream && !track)) {
                 t.direction = 'inactive';
                 continue;
             }
             used.add(m.kind);
             t.direction = 'sendonly';
-            await t.sender.replaceTrack(track);
+            if (track)
+                await t.sender.replaceTrack(track);
+        }
+    }
+
+    /* The camera opened after the answer: its tracks go on the m-lines answered for them. */
+    async function attachCamera(pc) {
+        for (const t of pc.getTransceivers()) {
+            if (t.stopped || t.direction !== 'sendonly' || t.sender.track)
+                continue;
+            const track = localTrack(t.receiver.track.kind);
+            if (track)
+                await t.sender.replaceTrack(track);
         }
     }
 
@@ -179,6 +208,8 @@
 
     function onCandidate(s, ev) {
         let body;
+        if (ev.candidate && / typ relay/.test(ev.candidate.candidate))
+            mark('relayCandidate');
         if (ev.candidate && ev.candidate.candidate) {
             body = {session: s.token, candidate: ev.candidate.candidate,
                 sdpMid: ev.candidate.sdpMid === null ? '0' : ev.candidate.sdpMid};
@@ -186,6 +217,7 @@
             if (s.candidatesDone)
                 return;
             s.candidatesDone = true;
+            mark('gatheringDone');
             const first = s.pc.getTransceivers().find((t) => t.mid !== null);
             body = {session: s.token, candidate: '', sdpMid: first ? first.mid : '0'};
         }
@@ -209,12 +241,29 @@
             s.pendingCandidates.push(body);
     }
 
+    /* The marks of the transport's steps: the pair ICE selects, DTLS starting and done. */
+    function markTransport(s) {
+        const sender = s.pc.getSenders().find((x) => x.transport);
+        if (!sender || s.transportMarked)
+            return;
+        s.transportMarked = true;
+        const dtls = sender.transport;
+        dtls.addEventListener('statechange', () => mark(dtls.state === 'connected' ?
+            'dtlsConnected' : 'dtls-' + dtls.state));
+        dtls.iceTransport.addEventListener('selectedcandidatepairchange',
+            () => mark('pairSelected'));
+    }
+
     async function onOffer(s, sdp) {
         const pc = s.pc;
+        mark('offer');
         await pc.setRemoteDescription({type: 'offer', sdp});
+        mark('remoteSet');
         await attachLocalTracks(pc, sdp);
         const answer = await pc.createAnswer();
         await pc.setLocalDescription(answer);
+        mark('localSet');
+        markTransport(s);
         const sent = queuePost(s, '/meeting/api/answer',
             {session: s.token, sdp: pc.localDescription.sdp});
         s.answered = true;
@@ -222,6 +271,7 @@
             queuePost(s, '/meeting/api/candidate', body);
         s.pendingCandidates = [];
         const res = await sent;
+        mark('answerPosted');
         if (res && res.status !== 200)
             throw new Error('the server refused the answer: ' +
                 (res.body.message || res.body.error || res.status));
@@ -265,8 +315,15 @@
         if (video.srcObject !== stream)
             video.srcObject = stream;
         video.play().catch(() => {});
+        if (ev.track.kind === 'video')
+            mark('track');
         if (ev.track.kind === 'video' && video.requestVideoFrameCallback)
-            video.requestVideoFrameCallback((now) => {
+            video.requestVideoFrameCallback((now, frame) => {
+                mark('firstFrame', now);
+                if (frame && frame.receiveTime)
+                    mark('frameReceived', frame.receiveTime);
+                if (!(stream.id in cb.legFrames))
+                    cb.legFrames[stream.id] = Math.round(now);
                 if (cb.firstFrameMs === null)
                     cb.firstFrameMs = Math.round(now);
                 if (cb.joinFrames[s.attempt] === null)
@@ -335,6 +392,7 @@
         if (session !== s || s.closed)
             return;
         const token = s.token;
+        s.finished = true;
         closeSession(s);
         if (tellServer)
             postJson('/meeting/api/leave', {session: token}).catch(() => {});
@@ -449,14 +507,18 @@
             iceTransportPolicy: joined.iceTransportPolicy === 'relay' ? 'relay' : 'all',
             bundlePolicy: 'max-bundle',
             rtcpMuxPolicy: 'require',
+            /* no iceCandidatePoolSize: Chromium 156 takes no pooled candidate as the answerer
+             * (measured: the relay came as late with a pool of 1, and cost a second allocation) */
         });
         pc.ontrack = (ev) => onTrack(s, ev);
         pc.onicecandidate = (ev) => onCandidate(s, ev);
         pc.onicecandidateerror = (ev) => onCandidateError(s, ev);
+        pc.oniceconnectionstatechange = () => mark('ice-' + pc.iceConnectionState);
         pc.onconnectionstatechange = () => {
             if (session !== s || s.closed)
                 return;
             if (pc.connectionState === 'connected') {
+                mark('connected');
                 reconnects = 0; /* a long meeting may outlive several TURN servers */
                 setState('connected');
             } else if (pc.connectionState === 'failed') {
@@ -466,41 +528,51 @@
         return pc;
     }
 
-    /* One join with the credentials kept in 'credentials' (the link's or the form's). */
+    /* A join that got no session: the camera's failure if it failed (as when it was asked for
+     * first), else the join's, with the form to try again. */
+    async function joinRefused(camera, why) {
+        const cameraError = await camera;
+        releaseCamera();
+        setState('failed', cameraError ? cameraError.message : why);
+        if (!cameraError && !fromLink)
+            showForm();
+    }
+
+    /* One join with the credentials kept in 'credentials' (the link's or the form's). The camera
+     * opens while the join is asked for; a camera that cannot open ends the session. */
     async function join() {
         setState('joining', null);
-        try {
-            await openCamera();
-        } catch (e) {
-            setState('failed', e.message);
-            return;
-        }
+        const camera = openCamera().then(() => null, (e) => e);
         let res;
         try {
+            mark('joinPost');
             res = await postJson('/meeting/api/join', credentials);
+            mark('joinAnswered');
         } catch (e) {
-            releaseCamera();
-            setState('failed', 'the server cannot be reached');
-            if (!fromLink)
-                showForm();
+            await joinRefused(camera, 'the server cannot be reached');
             return;
         }
         if (res.status !== 200 || typeof res.body.session !== 'string') {
-            releaseCamera();
-            setState('failed', joinError(res.status, res.body));
-            if (!fromLink)
-                showForm();
+            await joinRefused(camera, joinError(res.status, res.body));
             return;
         }
         const s = {token: res.body.session, closed: false, answered: false, candidatesDone: false,
             pendingCandidates: [], posts: Promise.resolve(), abort: new AbortController(),
             attempt: cb.joinFrames.length};
         cb.joinFrames.push(null);
-        s.pc = newPeerConnection(s, res.body);
         session = s;
+        eventLoop(s); /* its first poll is on its way before the connection is set up */
+        s.pc = newPeerConnection(s, res.body);
+        mark('pcCreated');
         cb.leg = typeof res.body.leg === 'string' ? res.body.leg : null;
         $('self-name').textContent = (res.body.name || credentials.name) + ' (you)';
-        eventLoop(s);
+        const cameraError = await camera;
+        if (cameraError)
+            finish(s, 'failed', cameraError.message, true);
+        else if (s.finished && session === s)
+            releaseCamera(); /* the session ended while the camera opened */
+        else if (!s.closed)
+            await attachCamera(s.pc);
     }
 
     function showForm() {
