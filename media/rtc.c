@@ -378,12 +378,14 @@ static void on_answer(struct media_leg *l, const struct sdp_session *s, int64_t 
 
 void media_rtc_command(struct media_leg *l, const struct media_cmd *c, int64_t now)
 {
-    if (!l->rtc || l->rtc->ended || !l->ready) /* never got so far, or over */
+    if (!l->rtc || l->rtc->ended) /* over */
         return;
-    if (c->kind == MEDIA_CMD_RTC_ANSWER)
-        on_answer(l, c->data, now);
-    else if (c->kind == MEDIA_CMD_RTC_NOTE)
+    if (c->kind == MEDIA_CMD_RTC_NOTE) /* the browser's TURN server may refuse it at once */
         snprintf(l->rtc->note, sizeof(l->rtc->note), "%.119s", c->name);
+    else if (!l->ready) /* an answer or a candidate before any offer: nothing to apply it to */
+        return;
+    else if (c->kind == MEDIA_CMD_RTC_ANSWER)
+        on_answer(l, c->data, now);
     else if (c->data)
         permit(l, c->data, now);
 }
