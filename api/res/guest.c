@@ -65,7 +65,6 @@ struct guest {
     uint64_t first_seq, next_seq, wait_after;
     struct guest_waiter w[WAITERS_MAX];
     size_t nw;
-    bool offered; /* its first offer is among the events */
     bool ended;
     int64_t ended_us;
     struct guest *next;
@@ -81,15 +80,6 @@ struct api_guests {
 };
 
 /* ---- sessions and their events (lock held) ------------------------------------------------ */
-
-/* Whether a poll for the events after seq 'after' has something to answer with. Until the first
- * offer (or the end) comes, the roster alone does not answer a poll: the offer is made a few
- * milliseconds after the join, and a page that got the roster alone would need a whole second
- * poll to fetch it (measured: 116-503 ms of a join's time to its first frame). */
-static bool has_news(const struct guest *s, uint64_t after)
-{
-    return after + 1 < s->next_seq && (s->offered || s->ended);
-}
 
 static struct guest *by_token(struct api_guests *g, const char *token)
 {
@@ -138,8 +128,7 @@ static void push(struct guest *s, json_t *obj)
         s->first_seq = s->next_seq;
     s->events[s->nev++] = text;
     s->next_seq++;
-    if (has_news(s, s->wait_after))
-        wake(s);
+    wake(s);
 }
 
 /* Every guest of call gets the list of the call's guests now. */
@@ -172,10 +161,10 @@ static void end_session(struct api_guests *g, struct guest *s, const char *reaso
         g->counts.ended_dropped++;
     else
         g->counts.ended_failed++;
-    s->ended = true; /* first: the end wakes the polls (has_news) */
-    s->ended_us = api_now_us();
     push(s, json_pack("{s:s, s:s, s:s, s:b}", "type", "end", "reason", reason, "detail", detail,
                       "reconnect", reconnect));
+    s->ended = true;
+    s->ended_us = api_now_us();
     push_rosters(g, s->call);
 }
 
@@ -599,7 +588,7 @@ static void events(const struct api *api, const struct api_request *req, struct 
         no_session(reply);
         return;
     }
-    if (!has_news(s, after) && req->may_wait) { /* nothing new: wait for it */
+    if (after + 1 >= s->next_seq && req->may_wait) { /* nothing new: wait for it */
         s->wait_after = after;
         snprintf(reply->wait_id, sizeof(reply->wait_id), "%s%s", API_GUEST_WAIT_PREFIX, s->token);
         reply->wait_until_us = api_now_us() + POLL_WAIT_US;
@@ -633,7 +622,7 @@ int api_guest_wait(const struct api *api, const char *wait_id, int64_t until_us,
 
     pthread_mutex_lock(&g->lock);
     s = by_token(g, wait_id + strlen(API_GUEST_WAIT_PREFIX));
-    if (!s || s->ended || g->stopping || has_news(s, s->wait_after)) {
+    if (!s || s->ended || g->stopping || s->wait_after + 1 < s->next_seq) {
         r = -EAGAIN; /* something came in between: answer now */
     } else {
         if (s->nw == WAITERS_MAX) { /* a page polls once at a time: the oldest goes first */
@@ -793,7 +782,6 @@ void api_guest_signal(void *userdata, const char *leg_id, enum media_rtc_signal 
     pthread_mutex_lock(&g->lock);
     s = by_leg(g, leg_id);
     if (s && !s->ended && kind == MEDIA_RTC_OFFER) {
-        s->offered = true; /* before push, which wakes the polls */
         push(s, json_pack("{s:s, s:s}", "type", "offer", "sdp", text));
     } else if (s && !s->ended) {
         end_session(g, s, strncmp(text, "left", 4) == 0 ? "left" : "failed", text, reconnect);

@@ -136,9 +136,9 @@ def server_marks(log_text, leg):
     pats = {"srvJoined": " as callLeg %s of call " % leg,
             "srvOffer": "callLeg %s: offer " % leg,
             "srvAnswer": "callLeg %s: answer to offer " % leg,
-            "srvCheck": "callLeg %s: the pair's remote end is now " % leg,
+            "srvCheck": "callLeg %s: the pair is now " % leg,
             "srvDtls": "callLeg %s: DTLS starts" % leg,
-            "srvConnected": re.compile(r"callLeg %s \(.*\): connected through " % re.escape(leg))}
+            "srvConnected": re.compile(r"callLeg %s \(.*\): connected (through|on) " % re.escape(leg))}
     out = {}
     for line in log_text.splitlines():
         for key, pat in pats.items():
