@@ -413,10 +413,7 @@ void media_rtc_publish(struct media_leg *l, int64_t interval_us)
         snprintf(tx->codec, sizeof(tx->codec), "%s", codec);
         tx->packets = t->packets;
         tx->bytes = t->bytes;
-        tx->bit_rate = interval_us > 0
-                           ? (t->bytes - t->bytes_at_tick) * 8 * 1000000 / (uint64_t)interval_us
-                           : 0;
-        t->bytes_at_tick = t->bytes;
+        tx->bit_rate = media_rtpstats_bit_rate(t->bytes, &t->bytes_at_tick, interval_us);
         if (t->have_rb) {
             tx->lost = t->rb.cumulative_lost > 0 ? (uint64_t)t->rb.cumulative_lost : 0;
             tx->loss_percent = t->rb.fraction_lost * 100.0 / 256.0;
