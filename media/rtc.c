@@ -88,6 +88,7 @@ static void add_new_sources(struct media_leg *l)
         if (o != l && o->rtc && !o->rtc->ended && !has_source(l->rtc, o))
             add_source(l, o);
     }
+    media_sfu_route(l->call);
 }
 
 static void fill_offer_media(const struct media_leg *l, struct sdp_offer *o)
@@ -253,6 +254,8 @@ void media_rtc_free(struct media_leg *l)
         }
         maybe_offer(o);
     }
+    if (l->call)
+        media_sfu_route(l->call); /* l is ended: no table keeps it */
     dtls_conn_free(r->dtls);
     srtp_ctx_free(r->in);
     srtp_ctx_free(r->out);
