@@ -99,7 +99,7 @@ void media_sfu_rtp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now)
 {
     struct media_rtc *r = l->rtc;
     int k = len >= 12 ? kind_of_pt(pkt[1]) : -1;
-    bool sent = false;
+    uint64_t sent = 0, bytes = 0; /* added to l's atomics once, not once per receiver */
 
     if (k < 0) {
         media_count(l, MEDIA_RTP, MEDIA_C_DROP, 1);
@@ -116,12 +116,15 @@ void media_sfu_rtp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now)
             continue;
         o->rtc->tx[k].packets++;
         o->rtc->tx[k].bytes += (uint64_t)n;
-        media_count(l, MEDIA_RTP, MEDIA_C_FWD_PKT, 1);
-        media_count(l, MEDIA_RTP, MEDIA_C_FWD_BYTES, (uint64_t)n);
-        sent = true;
+        sent++;
+        bytes += (uint64_t)n;
     }
-    if (!sent)
+    if (!sent) {
         media_count(l, MEDIA_RTP, MEDIA_C_DROP, 1);
+        return;
+    }
+    media_count(l, MEDIA_RTP, MEDIA_C_FWD_PKT, sent);
+    media_count(l, MEDIA_RTP, MEDIA_C_FWD_BYTES, bytes);
 }
 
 /* The guest whose stream goes out with SSRC ssrc, and its kind. */
