@@ -442,9 +442,10 @@ def peer_cost_part(res, path, work):
     if not os.access(peer, os.X_OK):
         print("peer-cost: skipped, needs %s" % peer)
         return None
-    turn = daemon = proc = None
+    turn = daemon = proc = err = None
     try:
         os.makedirs(work)
+        err = open(os.path.join(work, "rtcpeer.err"), "w")
         turn = coturn.Coturn()
         daemon = join_test.Daemon(path, work)
         join_test.set_up(res, daemon, turn)
@@ -453,7 +454,7 @@ def peer_cost_part(res, path, work):
         proc = subprocess.Popen([peer, "--url", daemon.url, "--call-id", sp["callId"], "--secret",
                                  sp["secret"], "--guests", str(CAP_ROOM), "--seconds",
                                  str(seconds), "--json"], stdout=subprocess.PIPE,
-                                stderr=open(os.path.join(work, "rtcpeer.err"), "w"), text=True)
+                                stderr=err, text=True)
         tid = thread_named(daemon.proc.pid, "cb-media")
         res.require(tid is not None, "callbridged's media thread cb-media is %s" % tid)
         time.sleep(SETTLE + 5)  # joins, ICE and DTLS of five guests take a few seconds
@@ -479,6 +480,8 @@ def peer_cost_part(res, path, work):
     finally:
         if proc is not None and proc.poll() is None:
             harness.stop_process(proc)
+        if err is not None:
+            err.close()
         if daemon is not None:
             daemon.stop()
         if turn is not None:
