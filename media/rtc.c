@@ -88,6 +88,7 @@ static void add_new_sources(struct media_leg *l)
         if (o != l && o->rtc && !o->rtc->ended && !has_source(l->rtc, o))
             add_source(l, o);
     }
+    media_sfu_route(l->call);
 }
 
 static void fill_offer_media(const struct media_leg *l, struct sdp_offer *o)
@@ -306,6 +307,8 @@ void media_rtc_free(struct media_leg *l)
         }
         maybe_offer(o);
     }
+    if (l->call)
+        media_sfu_route(l->call); /* l is ended: no table keeps it */
     media_rtc_host_close(l);
     dtls_conn_free(r->dtls);
     srtp_ctx_free(r->in);
@@ -472,10 +475,7 @@ void media_rtc_publish(struct media_leg *l, int64_t interval_us)
         snprintf(tx->codec, sizeof(tx->codec), "%s", codec);
         tx->packets = t->packets;
         tx->bytes = t->bytes;
-        tx->bit_rate = interval_us > 0
-                           ? (t->bytes - t->bytes_at_tick) * 8 * 1000000 / (uint64_t)interval_us
-                           : 0;
-        t->bytes_at_tick = t->bytes;
+        tx->bit_rate = media_rtpstats_bit_rate(t->bytes, &t->bytes_at_tick, interval_us);
         if (t->have_rb) {
             tx->lost = t->rb.cumulative_lost > 0 ? (uint64_t)t->rb.cumulative_lost : 0;
             tx->loss_percent = t->rb.fraction_lost * 100.0 / 256.0;

@@ -76,6 +76,10 @@ struct media_rtc {
     uint32_t last_sr_mid[RTC__KINDS]; /* the middle 32 bits of the last SR's NTP time (LSR) */
     int64_t last_sr_us[RTC__KINDS];
     struct rtc_tx tx[RTC__KINDS];
+    /* sfu.c's forwarding table (media_sfu_route): the legs whose m-lines carry this guest's media
+     * of each kind, so that a packet touches only its receivers */
+    struct media_leg *routes[RTC__KINDS][MEDIA_MAX_LEGS_PER_CALL];
+    size_t n_routes[RTC__KINDS];
     struct sdp_candidate remote_cands[SDP_MAX_CANDS]; /* trickled, for the pair's type */
     size_t n_remote_cands;
     int64_t last_alive_us, last_pli_us;
@@ -121,5 +125,8 @@ void media_sfu_rtp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now_us
 void media_sfu_rtcp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now_us);
 void media_sfu_request_key_frame(struct media_leg *src, int64_t now_us);
 void media_sfu_reports(struct media_leg *l, int64_t now_us); /* every second: RR to the guest */
+/* Rebuilds the forwarding tables of call c's WebRTC legs from their m-lines; rtc.c calls it
+ * whenever those change (an offer adds sources, a participant who leaves stops its slots). */
+void media_sfu_route(struct media_call *c);
 
 #endif

@@ -85,6 +85,14 @@ void media_rtpstats_received(struct media_rtpstats *r, const uint8_t *d, size_t 
         update_jitter(r, get32(d + 4), now_us);
 }
 
+uint64_t media_rtpstats_bit_rate(uint64_t bytes, uint64_t *bytes_at_tick, int64_t interval_us)
+{
+    uint64_t since = bytes - *bytes_at_tick;
+
+    *bytes_at_tick = bytes;
+    return interval_us > 0 ? since * 8 * 1000000 / (uint64_t)interval_us : 0;
+}
+
 void media_rtpstats_publish(struct media_rtpstats *r, struct media_rtp_stats *ret,
                             int64_t interval_us)
 {
@@ -103,7 +111,5 @@ void media_rtpstats_publish(struct media_rtpstats *r, struct media_rtp_stats *re
     ret->loss_percent = expected ? 100.0 * (double)ret->lost / (double)expected : 0;
     ret->has_jitter = r->clock != 0;
     ret->jitter_ms = r->clock ? r->jitter * 1000.0 / r->clock : 0;
-    ret->bit_rate =
-        interval_us > 0 ? (r->bytes - r->bytes_at_tick) * 8 * 1000000 / (uint64_t)interval_us : 0;
-    r->bytes_at_tick = r->bytes;
+    ret->bit_rate = media_rtpstats_bit_rate(r->bytes, &r->bytes_at_tick, interval_us);
 }

@@ -30,6 +30,10 @@ struct media_rtpstats {
  * Not RTP version 2, or shorter than the fixed header: ignored. A new SSRC starts afresh. */
 void media_rtpstats_received(struct media_rtpstats *r, const uint8_t *d, size_t len,
                              int64_t now_us);
+/* The bit rate of the bytes counted since *bytes_at_tick over interval_us (0 when interval_us is
+ * not positive); *bytes_at_tick becomes bytes, which starts the next interval. The one formula of
+ * the rx statistics here and of a WebRTC leg's tx statistics (rtc.c). */
+uint64_t media_rtpstats_bit_rate(uint64_t bytes, uint64_t *bytes_at_tick, int64_t interval_us);
 /* Fills ret with the statistics so far; the bit rate is over the interval_us since the last
  * call, which starts the next interval. */
 void media_rtpstats_publish(struct media_rtpstats *r, struct media_rtp_stats *ret,

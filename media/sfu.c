@@ -7,7 +7,9 @@
  * cost the sender one key frame); a NACK goes to the sender with the SSRCs mapped back; receiver
  * reports about forwarded streams are kept as the tx statistics of the leg. Every second each
  * guest gets callbridged's own receiver report about what it sends (RFC 3550 §6.4.2), so its
- * congestion control sees loss and jitter. Media thread only; buffers on the stack.
+ * congestion control sees loss and jitter. Who receives a guest's stream is a table of the
+ * guest's (media_sfu_route), rebuilt whenever the m-lines change, so a packet touches only its
+ * receivers, not every slot of every leg. Media thread only; buffers on the stack.
  *
  * DESIGN: payload types need no rewriting: callbridged is the offerer and offers Opus and VP8
  * with one payload type each, which every answer must keep for what the guest sends (RFC 3264
@@ -39,17 +41,37 @@ static int kind_of_pt(uint8_t pt)
     return pt == SDP_PT_OPUS ? RTC_AUDIO : pt == SDP_PT_VP8 ? RTC_VIDEO : -1;
 }
 
-/* Does o's offer carry src's media of kind k (and can o take it now)? */
-static bool receives(const struct media_leg *o, const struct media_leg *src, int k)
+/* Adds receiver o to the table of the source of o's slot s (once: o's slots are consecutive). */
+static void add_route(struct media_leg *o, const struct rtc_slot *s)
 {
-    const struct media_rtc *r = o->rtc;
+    struct media_rtc *src;
+    size_t *n;
 
-    if (!r || !r->out || r->ended)
-        return false;
-    for (size_t i = 0; i < r->nslots; i++)
-        if (r->slots[i].src == src && r->slots[i].kind == k && !r->slots[i].stopped)
-            return true;
-    return false;
+    if (s->own || s->stopped || !s->src || s->src == o || !s->src->rtc)
+        return;
+    src = s->src->rtc;
+    n = &src->n_routes[s->kind];
+    if (*n < MEDIA_MAX_LEGS_PER_CALL && (*n == 0 || src->routes[s->kind][*n - 1] != o))
+        src->routes[s->kind][(*n)++] = o;
+}
+
+void media_sfu_route(struct media_call *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->legs[i]->rtc)
+            memset(c->legs[i]->rtc->n_routes, 0, sizeof(c->legs[i]->rtc->n_routes));
+    for (size_t i = 0; i < c->n; i++) {
+        struct media_leg *o = c->legs[i];
+
+        for (size_t j = 0; o->rtc && !o->rtc->ended && j < o->rtc->nslots; j++)
+            add_route(o, &o->rtc->slots[j]);
+    }
+}
+
+/* Can o take what it receives now (its DTLS is done and its leg not over)? */
+static bool can_take(const struct media_leg *o)
+{
+    return o->rtc->out && !o->rtc->ended;
 }
 
 /* Protects a copy of the RTP or RTCP packet with o's keys and sends it to o. Returns the bytes
@@ -77,7 +99,7 @@ void media_sfu_rtp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now)
 {
     struct media_rtc *r = l->rtc;
     int k = len >= 12 ? kind_of_pt(pkt[1]) : -1;
-    bool sent = false;
+    uint64_t sent = 0, bytes = 0; /* added to l's atomics once, not once per receiver */
 
     if (k < 0) {
         media_count(l, MEDIA_RTP, MEDIA_C_DROP, 1);
@@ -86,20 +108,23 @@ void media_sfu_rtp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now)
     r->rx_ssrc[k] = get32(pkt + 8);
     media_rtpstats_received(&r->rx[k], pkt, len, now);
     put32(pkt + 8, r->fwd_ssrc[k]);
-    for (size_t i = 0; i < l->call->n; i++) {
-        struct media_leg *o = l->call->legs[i];
+    for (size_t i = 0; i < r->n_routes[k]; i++) {
+        struct media_leg *o = r->routes[k][i];
         long n;
 
-        if (o == l || !receives(o, l, k) || (n = protect_send(o, pkt, len, false)) < 0)
+        if (!can_take(o) || (n = protect_send(o, pkt, len, false)) < 0)
             continue;
         o->rtc->tx[k].packets++;
         o->rtc->tx[k].bytes += (uint64_t)n;
-        media_count(l, MEDIA_RTP, MEDIA_C_FWD_PKT, 1);
-        media_count(l, MEDIA_RTP, MEDIA_C_FWD_BYTES, (uint64_t)n);
-        sent = true;
+        sent++;
+        bytes += (uint64_t)n;
     }
-    if (!sent)
+    if (!sent) {
         media_count(l, MEDIA_RTP, MEDIA_C_DROP, 1);
+        return;
+    }
+    media_count(l, MEDIA_RTP, MEDIA_C_FWD_PKT, sent);
+    media_count(l, MEDIA_RTP, MEDIA_C_FWD_BYTES, bytes);
 }
 
 /* The guest whose stream goes out with SSRC ssrc, and its kind. */
@@ -144,9 +169,9 @@ static void on_sender_report(struct media_leg *l, const struct rtcp_pkt *p, int 
               : rtcp_write_sdes_cname(buf + a, sizeof(buf) - (size_t)a, r->fwd_ssrc[k], r->cname);
     if (b < 0)
         return;
-    for (size_t i = 0; i < l->call->n; i++)
-        if (l->call->legs[i] != l && receives(l->call->legs[i], l, k))
-            send_rtcp(l->call->legs[i], buf, (size_t)(a + b));
+    for (size_t i = 0; i < r->n_routes[k]; i++)
+        if (can_take(r->routes[k][i]))
+            send_rtcp(r->routes[k][i], buf, (size_t)(a + b));
 }
 
 /* What l's browser reports about the streams it receives from us: l's tx statistics. */

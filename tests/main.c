@@ -50,6 +50,7 @@ int main(void)
     srunner_add_suite(sr, turn_ice_suite());
     srunner_add_suite(sr, media_suite());
     srunner_add_suite(sr, media_rtp_suite());
+    srunner_add_suite(sr, media_sfu_suite());
     srunner_add_suite(sr, webrtc_sdp_suite());
     srunner_add_suite(sr, webrtc_rtcp_suite());
     srunner_add_suite(sr, it_https_suite());

@@ -25,6 +25,7 @@ Suite *turn_prober_suite(void);
 Suite *turn_ice_suite(void);
 Suite *media_suite(void);
 Suite *media_rtp_suite(void);
+Suite *media_sfu_suite(void);
 Suite *webrtc_sdp_suite(void);
 Suite *webrtc_rtcp_suite(void);
 Suite *it_https_suite(void);

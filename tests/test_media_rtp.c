@@ -188,12 +188,27 @@ START_TEST(test_dynamic_type_has_no_jitter_and_non_rtp_is_ignored)
 }
 END_TEST
 
+/* The one bit-rate formula (rx here, a WebRTC leg's tx in rtc.c): over the interval since the
+ * last tick, which the call moves. */
+START_TEST(test_bit_rate_is_over_the_interval)
+{
+    uint64_t tick = 1000;
+
+    ck_assert_uint_eq(media_rtpstats_bit_rate(1000 + 12500, &tick, 500000), 200000);
+    ck_assert_uint_eq(tick, 13500);
+    ck_assert_uint_eq(media_rtpstats_bit_rate(13500, &tick, 1000000), 0);
+    ck_assert_uint_eq(media_rtpstats_bit_rate(14500, &tick, 0), 0); /* no interval yet */
+    ck_assert_uint_eq(tick, 14500);
+}
+END_TEST
+
 Suite *media_rtp_suite(void)
 {
     Suite *s = suite_create("media_rtp");
     TCase *tc = tcase_create("rtpstats");
 
     tcase_add_test(tc, test_jitter_follows_rfc3550_a8);
+    tcase_add_test(tc, test_bit_rate_is_over_the_interval);
     tcase_add_test(tc, test_timestamp_wrap_adds_no_jitter);
     tcase_add_test(tc, test_sequence_wrap_counts_no_loss_and_a_cycle);
     tcase_add_test(tc, test_gap_counts_loss);

@@ -32,12 +32,14 @@ struct drv {
     uint8_t got[256];
     size_t got_len;
     struct sockaddr_storage got_from;
+    uint8_t sent[4]; /* the first bytes of the last datagram sent to the server */
 };
 
 static int drv_send(void *userdata, const uint8_t *buf, size_t len)
 {
     struct drv *d = userdata;
 
+    memcpy(d->sent, buf, len < sizeof(d->sent) ? len : sizeof(d->sent));
     return send(d->fd, buf, len, 0) < 0 ? -errno : 0;
 }
 
@@ -253,6 +255,43 @@ START_TEST(test_coturn_send_indication_round_trip)
 {
     NEED_COTURN();
     relay_round_trip(0);
+}
+END_TEST
+
+static bool channel_bound(const struct drv *d)
+{
+    return turn_alloc_channel(d->a, (const struct sockaddr *)&g_peer) != 0 ||
+           state(d) != TURN_ALLOC_READY;
+}
+
+/* A WebRTC leg permits a browser's candidate and then binds a channel to the same address:
+ * from then on its data goes in ChannelData (the slot with the channel is the one found). */
+START_TEST(test_coturn_channel_after_permission)
+{
+    struct sockaddr_in peer, from;
+    uint8_t buf[64];
+    struct drv d;
+    int pfd;
+
+    NEED_COTURN();
+    drv_open(&d, co.port, "alice", "secret");
+    ck_assert_int_eq(turn_alloc_start(d.a, now_us()), 0);
+    drv_run(&d, settled, 5 * 1000000);
+    ck_assert_int_eq(state(&d), TURN_ALLOC_READY);
+    pfd = peer_socket(&peer);
+    g_peer = peer;
+    ck_assert_int_eq(turn_alloc_add_peer(d.a, (struct sockaddr *)&peer, 0, now_us()), 0);
+    drv_run(&d, peer_ready, 5 * 1000000);
+    ck_assert_int_eq(turn_alloc_add_peer(d.a, (struct sockaddr *)&peer, 0x4001, now_us()), 0);
+    drv_run(&d, channel_bound, 5 * 1000000);
+    ck_assert_uint_eq(turn_alloc_channel(d.a, (struct sockaddr *)&peer), 0x4001);
+    ck_assert_int_eq(turn_alloc_send(d.a, (struct sockaddr *)&peer, (const uint8_t *)"hello", 5),
+                     0);
+    ck_assert_uint_eq((unsigned)d.sent[0] << 8 | d.sent[1], 0x4001); /* ChannelData */
+    ck_assert_int_eq(recv_within(pfd, buf, sizeof(buf), &from, 3000), 5);
+    ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+    close(pfd);
+    drv_close(&d);
 }
 END_TEST
 
@@ -653,6 +692,7 @@ Suite *turn_alloc_suite(void)
     tcase_set_timeout(live, 60);
     tcase_add_test(live, test_coturn_channel_round_trip);
     tcase_add_test(live, test_coturn_send_indication_round_trip);
+    tcase_add_test(live, test_coturn_channel_after_permission);
     tcase_add_test(live, test_coturn_wrong_password_unauthorized);
     tcase_add_test(live, test_nothing_listening_port_unreachable);
     tcase_add_test(live, test_coturn_quota_released_allocations_do_not_count);

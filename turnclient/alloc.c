@@ -491,16 +491,26 @@ static bool turn_same_ip(const struct sockaddr *x, const struct sockaddr *y)
                   &((const struct sockaddr_in6 *)(const void *)y)->sin6_addr, 16) == 0;
 }
 
+/* The slot of sa. With match_port, a slot with a channel before one without: a WebRTC leg
+ * permits a browser's candidate (no channel) and later binds a channel to the same address, and
+ * its data must then go in ChannelData, not in Send indications (36 bytes more and a random
+ * transaction id each). */
 static int find_peer(const struct turn_alloc *a, const struct sockaddr *sa, bool match_port)
 {
+    int found = -1;
+
     for (int i = 0; i < TURN_MAX_PEERS; i++) {
         const struct peer *p = &a->peers[i];
         const struct sockaddr *x = (const struct sockaddr *)&p->addr;
 
-        if (p->used && turn_same_ip(x, sa) && (!match_port || port_of(x) == port_of(sa)))
+        if (!p->used || !turn_same_ip(x, sa) || (match_port && port_of(x) != port_of(sa)))
+            continue;
+        if (!match_port || p->channel)
             return i;
+        if (found < 0)
+            found = i;
     }
-    return -1;
+    return found;
 }
 
 static void on_stun(struct turn_alloc *a, const uint8_t *buf, size_t len, int64_t now_us)

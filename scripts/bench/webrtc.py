@@ -16,8 +16,13 @@ its first decoded remote frame (join.js's cb.firstFrameMs), median and range.
 Part 3, capacity: rooms of 5 guests of the project's own client (build/<variant>/rtcpeer, from
 scripts/bench/rtcpeer.c; a TODO is printed while it is absent), 1 room, then 2, 4, ... until the
 loss the guests count by sequence number passes 0.1 %: streams forwarded, loss, RSS per leg.
-Nothing is asserted on time; exit 0 when every part ran, 1 when one could not.
-Usage: scripts/bench/webrtc.py path/to/callbridged
+Part 4, forwarding cost without browsers: one room of CAP_ROOM rtcpeer guests (no decoding, so
+the figure does not move with the browsers' load): the media thread's CPU over WINDOW seconds
+divided by the RTP packets it handled, as in part 1, then `perf record -g` of the media thread.
+Nothing is asserted on time; exit 0 when every part ran, 1 when one could not. --parts picks
+parts by name (janus, 2-party, 5-party, capacity, peer-cost; the default is all of them), so a
+before/after comparison can run only the part it needs.
+Usage: scripts/bench/webrtc.py [--parts a,b] path/to/callbridged
 """
 
 import http.server
@@ -309,18 +314,22 @@ def _camera_tab(browsers):
     return new_tab
 
 
-def perf_media(pid, tid, work):
-    """The media thread's top symbols over PERF_SECONDS, or why perf could not say."""
+def perf_media(pid, tid, work, graph=False):
+    """The media thread's top symbols over PERF_SECONDS, or why perf could not say; with graph,
+    the call graphs are recorded (DWARF: Debian's libraries have no frame pointers) and kept in work/perf.data for perf report."""
     data = os.path.join(work, "perf.data")
-    rec = subprocess.run(["perf", "record", "-q", "-F", "5000", "-t", str(tid), "-o", data,
-                          "--", "sleep", str(PERF_SECONDS)], capture_output=True, text=True)
+    rec = subprocess.run(["perf", "record", "-q", "-F", "5000"] + (["--call-graph", "dwarf"] if graph else []) +
+                         ["-t", str(tid), "-o", data, "--", "sleep", str(PERF_SECONDS)],
+                         capture_output=True, text=True)
     if rec.returncode != 0:
         print("perf record does not work here: %s" % rec.stderr.strip()[:300])
         return
     print("perf: callbridged's media thread (pid %d tid %d) over %d s:" % (pid, tid, PERF_SECONDS))
+    if graph and os.environ.get("CB_BENCH_PERF_DATA"):  # kept for a closer look by hand
+        shutil.copy(data, os.environ["CB_BENCH_PERF_DATA"])
     for sort, top in (("dso", 6), ("dso,symbol", 15)):
-        rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
-                              "--sort", sort, "--percent-limit", "0.5"],
+        rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "-g",
+                              "none", "--sort", sort, "--percent-limit", "0.5"],
                              capture_output=True, text=True)
         lines = [x for x in rep.stdout.splitlines() if x.strip() and not x.startswith("#")]
         print("  by %s:" % sort)
@@ -426,29 +435,105 @@ def capacity_part(res, path, work):
             turn.stop()
 
 
+def peer_cost_part(res, path, work):
+    """callbridged's media thread us per RTP packet in one room of CAP_ROOM rtcpeer guests, and
+    perf's call graphs of the thread (kept in work/perf.data while the run lasts)."""
+    peer = os.path.join(os.path.dirname(path), "rtcpeer")
+    if not os.access(peer, os.X_OK):
+        print("peer-cost: skipped, needs %s" % peer)
+        return None
+    turn = daemon = proc = err = None
+    try:
+        os.makedirs(work)
+        err = open(os.path.join(work, "rtcpeer.err"), "w")
+        turn = coturn.Coturn()
+        daemon = join_test.Daemon(path, work)
+        join_test.set_up(res, daemon, turn)
+        sp = new_space(daemon)
+        seconds = int(SETTLE + WINDOW + PERF_SECONDS + 20)
+        proc = subprocess.Popen([peer, "--url", daemon.url, "--call-id", sp["callId"], "--secret",
+                                 sp["secret"], "--guests", str(CAP_ROOM), "--seconds",
+                                 str(seconds), "--json"], stdout=subprocess.PIPE,
+                                stderr=err, text=True)
+        tid = thread_named(daemon.proc.pid, "cb-media")
+        res.require(tid is not None, "callbridged's media thread cb-media is %s" % tid)
+        time.sleep(SETTLE + 5)  # joins, ICE and DTLS of five guests take a few seconds
+        cpu = lambda: stat_cpu_ns("/proc/%d/task/%d/stat" % (daemon.proc.pid, tid))  # noqa
+        us, pps, ns = measure(cpu, lambda: leg_packets(daemon)[0])
+        print("peer-cost: %d rtcpeer guests: %.0f RTP packets/s in+out, %.1f ms CPU/s, "
+              "%.2f us/packet" % (CAP_ROOM, pps, ns / 1e6, us), flush=True)
+        perf_media(daemon.proc.pid, tid, work, graph=True)
+        out = proc.communicate(timeout=seconds + 60)[0]
+        guests = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
+        rx = [s for g in guests for s in g["received"]]
+        got, lost = sum(s["packets"] for s in rx), sum(s["lost"] for s in rx)
+        if not res.check(sum(1 for g in guests if g["connected"]) == CAP_ROOM,
+                         "peer-cost: every guest connected"):
+            print(join_test.tail(os.path.join(work, "rtcpeer.err"), 10))
+        print("peer-cost: the guests received %d packets, lost %d (%.3f %%)" % (
+            got, lost, 100.0 * lost / max(1, got + lost)), flush=True)
+        return us
+    except (join_test.Failed, RuntimeError, OSError, ValueError, KeyError, ET.ParseError,
+            subprocess.TimeoutExpired) as e:
+        res.check(False, "peer-cost: %s: %s" % (type(e).__name__, e))
+        return None
+    finally:
+        if proc is not None and proc.poll() is None:
+            harness.stop_process(proc)
+        if err is not None:
+            err.close()
+        if daemon is not None:
+            daemon.stop()
+        if turn is not None:
+            turn.stop()
+
+
+PARTS = ("janus", "2-party", "5-party", "capacity", "peer-cost")
+
+
+def parse_args(argv):
+    """(the daemon's path, the parts to run), or None when the arguments are wrong."""
+    parts = PARTS
+    if len(argv) == 3 and argv[0] == "--parts":
+        parts = tuple(argv[1].split(","))
+        argv = argv[2:]
+    if len(argv) != 1 or any(p not in PARTS for p in parts):
+        return None
+    return argv[0], parts
+
+
 def main():
-    if len(sys.argv) != 2:
+    args = parse_args(sys.argv[1:])
+    if args is None:
         print(__doc__.split("\n")[-2])
         return 2
-    if not cdp.chromium_present() or not os.access(JANUS, os.X_OK):
+    path, wanted = args
+    browsers = {"janus", "2-party", "5-party"} & set(wanted)
+    if browsers and (not cdp.chromium_present() or not os.access(JANUS, os.X_OK)):
         print("webrtc bench: skipped (needs %s and %s)" % (cdp.CHROMIUM, JANUS))
         return 0
-    parts = [Results("webrtc bench, %s" % p) for p in ("janus", "2-party", "5-party", "capacity")]
+    parts = {p: Results("webrtc bench, %s" % p) for p in wanted}
     work = tempfile.mkdtemp(prefix="cb-bench-webrtc.")
     try:
         print("load before: %s" % open("/proc/loadavg").read().strip())
         # one Results per part: join_all gives up on any failure already counted in its own
-        janus = janus_part(parts[0])
-        two = ours_part(parts[1], sys.argv[1], os.path.join(work, "2"), 2)
-        five = ours_part(parts[2], sys.argv[1], os.path.join(work, "5"), 5, perf=True)
+        janus = janus_part(parts["janus"]) if "janus" in parts else None
+        two = five = None
+        if "2-party" in parts:
+            two = ours_part(parts["2-party"], path, os.path.join(work, "2"), 2)
+        if "5-party" in parts:
+            five = ours_part(parts["5-party"], path, os.path.join(work, "5"), 5, perf=True)
         for name, us in (("2-party", two), ("5-party", five)):
             if janus and us:
                 print("ours/Janus, %s: %.2f (goal <= 1)" % (name, us / janus))
-        capacity_part(parts[3], sys.argv[1], os.path.join(work, "cap"))
+        if "capacity" in parts:
+            capacity_part(parts["capacity"], path, os.path.join(work, "cap"))
+        if "peer-cost" in parts:
+            peer_cost_part(parts["peer-cost"], path, os.path.join(work, "peer"))
         print("load after: %s" % open("/proc/loadavg").read().strip())
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return max(r.exit_status() for r in parts)
+    return max(r.exit_status() for r in parts.values())
 
 
 if __name__ == "__main__":
