@@ -531,6 +531,8 @@ def stop_all(res, browsers, daemon):
     browsers.stop()
     if daemon is not None:
         if res.failed:
+            ends = [line for line in daemon.log_text().splitlines() if "): ended: " in line]
+            print("callbridged's ends of legs:\n" + "\n".join(ends or ["(none)"]))
             print("callbridged log (last lines):\n" + daemon.log_tail())
         rc = daemon.stop()
         res.check(rc == 0, "callbridged stopped by SIGTERM, exit status %s" % rc)

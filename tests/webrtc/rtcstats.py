@@ -10,8 +10,9 @@ connection itself is Chromium's, unchanged. window.__room.stats() returns, for t
 open connection, the four kinds of RTP statistics of getStats() (outbound-rtp, remote-inbound-rtp
 made from the receiver reports callbridged sends, inbound-rtp, remote-outbound-rtp made from the
 sender reports it forwards), each with the leg id of the participant it is about (its m-line's
-msid) and the report's timestamp (Unix ms, the clock the sender reports' NTP times use on this
-machine).
+msid), and the report's timestamp (Unix ms, the clock the sender reports' NTP times use on this
+machine). window.__room.joinMs holds the page's join requests' times (a wrapped fetch, which
+only notes them).
 """
 
 OBSERVER = r"""
@@ -97,6 +98,7 @@ OBSERVER = r"""
         const out = {t: Date.now()};
         const report = await pc.getStats();
         report.forEach((s) => {
+            out.t = s.timestamp; /* one time for the whole report */
             if (s.type === 'transport' && report.has(s.selectedCandidatePairId))
                 out.iceRtt = report.get(s.selectedCandidatePairId).currentRoundTripTime;
         });
