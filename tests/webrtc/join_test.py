@@ -67,7 +67,8 @@ CHECKED_SIZES = (2, 3, 5, 10)  # sizes of the room at which everything is assert
 # --guest-timeout, 30 s by default. The default is kept: it also bounds a new leg's wait for its
 # first valid ICE check, and at a load of 60 a page took 22 s to answer its first offer.
 GUEST_TIMEOUT_S = 30
-TABS_PER_BROWSER = 6  # a room of ten and the guest who types the passcode: two browsers
+TABS_PER_BROWSER = 11  # a room of ten and the guest who types the passcode: one browser (each
+# more costs its own GPU, network and audio processes, a tenth of a core each here)
 TAB_DOMAIN = "room.test"  # tab i opens its page at gi.room.test, which Chromium maps to 127.0.0.1
 
 
@@ -75,7 +76,8 @@ class Browsers:
     """Tabs spread over as many browsers as it takes to keep TABS_PER_BROWSER in each, every tab
     on a host name of its own: Chromium opens at most 6 HTTP/1.1 connections to one host per
     profile, and each guest page holds one in its events long poll; with more pages than that on
-    one host, the others' POSTs and polls would queue behind them. Every browser uses the small
+    one host, the others' POSTs and polls would queue behind them (with one host, three pages
+    per browser was the most that worked). Every browser uses the small
     camera (camera.py, written into 'workdir') and every tab carries rtcstats.OBSERVER."""
 
     def __init__(self, res, workdir):
