@@ -56,7 +56,7 @@ from harness import Failed, tail  # noqa: E402
 
 START_TIMEOUT = 30.0  # callbridged's " ready (" line
 TURN_STATUS_TIMEOUT = 30.0  # the prober's first verdict on the coturn
-CONNECT_TIMEOUT = 45.0  # a tab from its link to state connected (a page load took 33 s at load 60)
+CONNECT_TIMEOUT = 90.0  # a tab from its link to connected (at a load of 60: 27 s to load the page)
 MEDIA_TIMEOUT = 30.0  # from connected to every other participant's first frames
 REPORTS_TIMEOUT = 12.0  # to a sender report of each stream (audio: one in 5 s, the first 2.5 s)
 LEAVE_TIMEOUT = 15.0  # from Leave to the tile gone everywhere
@@ -96,11 +96,11 @@ class Browsers:
                                                        parts.port)).geturl()
         for b in self.browsers:
             if len(b._tabs) < TABS_PER_BROWSER:
-                return b.new_tab(url, init_script=rtcstats.OBSERVER)
+                return b.new_tab(url, CONNECT_TIMEOUT, rtcstats.OBSERVER)
         b = cdp.Browser(extra_args=self.args)
         self.browsers.append(b)
         self.res.check(True, "%s started (pid %d)" % (b.version, b.proc.pid))
-        return b.new_tab(url, init_script=rtcstats.OBSERVER)
+        return b.new_tab(url, CONNECT_TIMEOUT, rtcstats.OBSERVER)
 
     def stop(self):
         for b in self.browsers:
