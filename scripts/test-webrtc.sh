@@ -1,7 +1,8 @@
 #!/bin/sh
 # Real WebRTC clients, which nobody in this project wrote, join callbridged's meetings:
-#   - headless Chromium (tests/webrtc/join_test.py, over the DevTools protocol), two and three
-#     participants in one coSpace through coturn
+#   - headless Chromium (tests/webrtc/join_test.py, over the DevTools protocol): one room in a
+#     coSpace through coturn that guests join one by one up to ten, checked at 2, 3, 5 and 10
+#     (media, names, the API's legs, the browsers' RTCP statistics), then left two ways
 #   - headless Chromium when things go wrong (tests/webrtc/failover_test.py): a wrong passcode,
 #     the chosen TURN server stopped mid-call (the pages reconnect through the other one), hostile
 #     signalling, the administrator dropping a guest
@@ -24,11 +25,13 @@ run() { # name, command...
     name=$1
     shift
     status=0
+    started=$(date +%s)
     "$@" || status=$?
+    took=$(($(date +%s) - started))
     case $status in
     0)
         passed=$((passed + 1))
-        echo "webrtc $name: ok"
+        echo "webrtc $name: ok (${took} s)"
         ;;
     77)
         skipped=$((skipped + 1))
@@ -38,13 +41,12 @@ run() { # name, command...
         ;;
     *)
         failed=$((failed + 1))
-        echo "webrtc $name: FAILED ($status)" >&2
+        echo "webrtc $name: FAILED ($status, ${took} s)" >&2
         ;;
     esac
 }
 
-run chromium-2 /usr/bin/python3 "$top/tests/webrtc/join_test.py" "$daemon" --participants 2
-run chromium-3 /usr/bin/python3 "$top/tests/webrtc/join_test.py" "$daemon" --participants 3
+run chromium-room /usr/bin/python3 "$top/tests/webrtc/join_test.py" "$daemon" --participants 10
 run chromium-failover /usr/bin/python3 "$top/tests/webrtc/failover_test.py" "$daemon"
 run chromium-host /usr/bin/python3 "$top/tests/webrtc/host_test.py" "$daemon"
 run gstreamer /usr/bin/python3 "$top/tests/webrtc/gst_test.py" "$daemon"

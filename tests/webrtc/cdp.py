@@ -174,8 +174,9 @@ class Browser:
             raise CDPError("%s: %s" % (method, answer["error"].get("message", answer["error"])))
         return answer.get("result", {})
 
-    def new_tab(self, url, timeout=30.0):
-        """Opens a tab, attaches to it and loads 'url' (waits for the load event)."""
+    def new_tab(self, url, timeout=30.0, init_script=None):
+        """Opens a tab, attaches to it and loads 'url' (waits for the load event). 'init_script'
+        (JS source) runs in the page before the page's own scripts, in every document it loads."""
         target = self.send("Target.createTarget", {"url": "about:blank", "newWindow": True})[
             "targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})
@@ -183,6 +184,8 @@ class Browser:
         self._tabs[tab.session] = tab
         tab.send("Runtime.enable")
         tab.send("Page.enable")
+        if init_script:
+            tab.send("Page.addScriptToEvaluateOnNewDocument", {"source": init_script})
         tab.navigate(url, timeout)
         return tab
 
@@ -284,6 +287,10 @@ class Tab:
                     return last
             except JSError as e:
                 last = "exception: %s" % e
+            except CDPError as e:  # a page of a starved machine answering late: not yet true
+                if self.browser._closed:
+                    raise
+                last = "%s" % e
             if time.monotonic() + interval > deadline:
                 raise TimeoutError("%s: still %r after %.0f s" % (predicate, last, timeout))
             time.sleep(interval)

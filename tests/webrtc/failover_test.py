@@ -278,8 +278,12 @@ def check_hostile(res, daemon, space, joined):
                       "%s: %d %s" % (what, code, message.strip()[:160]))
     finally:
         guest_request(daemon, "leave", json.dumps({"session": token}).encode())
-    res.check(tile_shown(tab, j["leg"], False, DROP_TIMEOUT),
-              "the script left: its tile is gone from %s's page" % name)
+    # Both pages, not only the first: a page still answering the offer of the script's leave
+    # when check_drop's DELETE comes gets a 410 for that answer before it reads the end event,
+    # and shows "failed" instead of "removed" (web/join.js; seen twice in ten runs).
+    for oname, otab, _ in joined:
+        res.check(tile_shown(otab, j["leg"], False, DROP_TIMEOUT),
+                  "the script left: its tile is gone from %s's page" % oname)
     time.sleep(join_test.GROWTH_WAIT)
     after = join_test.frames(tab.evaluate("cb.stats()"), other)
     state = tab.evaluate("cb.state")
@@ -310,7 +314,7 @@ def check_drop(res, daemon, joined):
 def run(res, args, work):
     turns = []
     daemon = None
-    browsers = join_test.Browsers(res)
+    browsers = join_test.Browsers(res, work)
     try:
         turns.append(coturn.Coturn())
         port_b = coturn.free_port()
