@@ -217,8 +217,8 @@ void media_leg_advance(struct media_leg *l, int64_t now)
         connected(l, &info, now);
 }
 
-/* Every second: failed legs try again, legs on a server the prober lost move elsewhere, and
- * the lifetime left is published. */
+/* Every second: failed legs try again, legs on a server that stopped answering the prober move
+ * elsewhere (a full one keeps them: turn_prober_is_down), and the lifetime left is published. */
 void media_leg_housekeeping(struct media *m, int64_t now)
 {
     for (struct media_leg *l = m->legs; l; l = l->next) {
@@ -231,8 +231,8 @@ void media_leg_housekeeping(struct media *m, int64_t now)
                 anchor(l, NULL, now);
             continue;
         }
-        if (l->alloc && !turn_prober_is_reachable(m->cfg.prober, l->server.spec.id,
-                                                  (struct sockaddr *)&l->server.addr)) {
+        if (l->alloc && turn_prober_is_down(m->cfg.prober, l->server.spec.id,
+                                            (struct sockaddr *)&l->server.addr)) {
             char exclude[40];
 
             if (l->rtc) { /* its page joins again, on the best other server */

@@ -65,7 +65,8 @@ struct media_rtp_stats {
 };
 
 /* A WebRTC leg's four streams, as CMS's callLeg status names them; tx is what callbridged sends
- * the guest (the other participants' media), with the loss and jitter its browser reports. */
+ * the guest (the other participants' media), with the loss and jitter its browser reports (lost
+ * added up over the streams, the worst stream's loss and jitter). */
 enum media_stream {
     MEDIA_RX_AUDIO,
     MEDIA_RX_VIDEO,

@@ -366,6 +366,8 @@ static void on_answer(struct media_leg *l, const struct sdp_session *s, int64_t 
     r->dtls_server = s->setup == SDP_SETUP_ACTIVE;
     snprintf(r->ice.remote_ufrag, sizeof(r->ice.remote_ufrag), "%s", s->ice_ufrag);
     snprintf(r->ice.remote_pwd, sizeof(r->ice.remote_pwd), "%s", s->ice_pwd);
+    if (!r->have_answer) /* the browser's checks can start only now: its silence too */
+        r->last_alive_us = now;
     r->have_answer = true;
     r->awaiting_answer = false;
     base_logf(&l->m->cfg.log, BASE_LOG_DEBUG, "callLeg %s: answer to offer %llu", l->id,
@@ -410,6 +412,8 @@ void media_rtc_housekeeping(struct media_leg *l, int64_t now)
             snprintf(why, sizeof(why), "dtlsFailed: no DTLS handshake in %u s", silence);
         else if (r->note[0])
             snprintf(why, sizeof(why), "iceFailed: %s", r->note);
+        else if (!r->have_answer)
+            snprintf(why, sizeof(why), "signallingFailed: no answer to the offer in %u s", silence);
         else
             snprintf(why, sizeof(why), "iceFailed: no valid connectivity check in %u s%s", silence,
                      r->ice.refused ? " (checks came with wrong credentials)" : "");
@@ -441,6 +445,26 @@ static void pair_text(const struct media_leg *l, char *out, size_t cap)
     }
     media_addr_text(&r->peer, host, sizeof(host), &port);
     snprintf(out, cap, "%s %s:%u", type, host, port);
+}
+
+/* What the guest's reports say of the streams of kind k it receives now, one per other
+ * participant: the packets lost added up, the worst stream's loss and jitter. */
+static void tx_reports(const struct media_rtc *r, int k, struct media_stream_status *tx)
+{
+    for (size_t i = 0; i < r->nslots; i++) {
+        const struct rtc_slot *s = &r->slots[i];
+        double loss, jitter;
+
+        if (s->own || s->stopped || s->kind != k || !s->have_rb)
+            continue;
+        tx->lost += s->rb.cumulative_lost > 0 ? (uint64_t)s->rb.cumulative_lost : 0;
+        loss = s->rb.fraction_lost * 100.0 / 256.0;
+        jitter = s->rb.jitter * 1000.0 / (k == RTC_AUDIO ? 48000.0 : 90000.0);
+        if (loss > tx->loss_percent)
+            tx->loss_percent = loss;
+        if (jitter > tx->jitter_ms)
+            tx->jitter_ms = jitter;
+    }
 }
 
 /* m->lock held. */
@@ -476,10 +500,6 @@ void media_rtc_publish(struct media_leg *l, int64_t interval_us)
         tx->packets = t->packets;
         tx->bytes = t->bytes;
         tx->bit_rate = media_rtpstats_bit_rate(t->bytes, &t->bytes_at_tick, interval_us);
-        if (t->have_rb) {
-            tx->lost = t->rb.cumulative_lost > 0 ? (uint64_t)t->rb.cumulative_lost : 0;
-            tx->loss_percent = t->rb.fraction_lost * 100.0 / 256.0;
-            tx->jitter_ms = t->rb.jitter * 1000.0 / (k == RTC_AUDIO ? 48000.0 : 90000.0);
-        }
+        tx_reports(r, k, tx);
     }
 }

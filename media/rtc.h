@@ -23,15 +23,15 @@ enum { RTC_AUDIO, RTC_VIDEO, RTC__KINDS };
 struct rtc_slot {
     int kind; /* RTC_AUDIO, RTC_VIDEO */
     char mid[8];
-    bool own;              /* the guest's own: a=recvonly */
-    bool stopped;          /* its participant left: port 0 until the slot is reused */
-    struct media_leg *src; /* !own and !stopped: whose media it carries */
+    bool own;                    /* the guest's own: a=recvonly */
+    bool stopped;                /* its participant left: port 0 until the slot is reused */
+    struct media_leg *src;       /* !own and !stopped: whose media it carries */
+    struct rtcp_report_block rb; /* !own: the guest's latest report on the stream */
+    bool have_rb;
 };
 
-struct rtc_tx { /* what callbridged sends the guest of one kind */
+struct rtc_tx { /* what callbridged sends the guest of one kind (the reports are per slot) */
     uint64_t packets, bytes, bytes_at_tick;
-    struct rtcp_report_block rb; /* the guest's latest report about it */
-    bool have_rb;
 };
 
 struct media_rtc {

@@ -181,11 +181,15 @@ static void on_report_blocks(struct media_leg *l, const struct rtcp_pkt *p)
     size_t n = rtcp_report_blocks(p, b, 8);
 
     for (size_t i = 0; i < n; i++) {
+        struct media_rtc *r = l->rtc;
         int k;
+        const struct media_leg *src = source_of(l, b[i].ssrc, &k);
 
-        if (source_of(l, b[i].ssrc, &k)) {
-            l->rtc->tx[k].rb = b[i];
-            l->rtc->tx[k].have_rb = true;
+        for (size_t j = 0; src && j < r->nslots; j++) {
+            if (r->slots[j].src == src && r->slots[j].kind == k && !r->slots[j].stopped) {
+                r->slots[j].rb = b[i];
+                r->slots[j].have_rb = true;
+            }
         }
     }
 }

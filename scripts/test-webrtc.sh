@@ -46,7 +46,7 @@ run() { # name, command...
     esac
 }
 
-run chromium-room /usr/bin/python3 "$top/tests/webrtc/join_test.py" "$daemon" --participants 10
+run chromium-room /usr/bin/python3 "$top/tests/webrtc/join_test.py" "$daemon" --participants 5
 run chromium-failover /usr/bin/python3 "$top/tests/webrtc/failover_test.py" "$daemon"
 run chromium-host /usr/bin/python3 "$top/tests/webrtc/host_test.py" "$daemon"
 run gstreamer /usr/bin/python3 "$top/tests/webrtc/gst_test.py" "$daemon"

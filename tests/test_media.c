@@ -515,6 +515,53 @@ START_TEST(test_removal_and_stop_release_allocations)
 }
 END_TEST
 
+/* A full server is not a dead one: when its quota is spent by the legs on it, its probes fail
+ * (486), and the legs stay where they are, media flowing. */
+START_TEST(test_a_full_server_keeps_its_legs)
+{
+    static const char *const args[] = {"--total-quota=2", NULL};
+    static const char *const ids[] = {"turn-full"};
+    struct th_coturn full;
+    struct turn_prober *p2;
+    struct media_config mc = {0};
+    struct media *m2;
+    struct sockaddr_in to[2], srv = {.sin_family = AF_INET};
+    struct media_leg_status st;
+    uint8_t buf[256];
+    int fd[2];
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    th_coturn_start(&full, args);
+    p2 = own_prober(3000000, 500000, ids, &full.port, 1);
+    mc.prober = p2;
+    ck_assert_int_eq(media_start(&mc, &m2), 0);
+    usleep(1200 * 1000); /* coturn frees the first probe's quota at its next timer tick */
+    two_legs_on(m2, "call-full", "leg-full-a", "leg-full-b", fd, to);
+    srv.sin_port = htons(full.port);
+    srv.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < 80 && turn_prober_is_reachable(p2, "turn-full", (struct sockaddr *)&srv);
+         i++) /* the next probe finds the quota spent */
+        usleep(100 * 1000);
+    ck_assert(!turn_prober_is_reachable(p2, "turn-full", (struct sockaddr *)&srv));
+    ck_assert(!turn_prober_is_down(p2, "turn-full", (struct sockaddr *)&srv));
+    usleep(1500 * 1000); /* a housekeeping tick after that probe */
+    ck_assert_int_eq(media_leg_get(m2, "leg-full-a", &st), 0);
+    ck_assert_msg(st.state == MEDIA_LEG_CONNECTED && st.anchors == 1, "state %d, %u anchors, %s",
+                  st.state, st.anchors, st.reason);
+    for (int i = 0; i < 20; i++)
+        sendto(fd[0], buf, rtp(buf, (uint16_t)i), 0, (struct sockaddr *)&to[0], sizeof(to[0]));
+    expect_rtp(fd[1], 20, &to[1]);
+    media_stop(m2);
+    turn_prober_stop(p2);
+    close(fd[0]);
+    close(fd[1]);
+    th_coturn_stop(&full);
+}
+END_TEST
+
 /* With no TURN server reachable a leg fails, and says why. */
 START_TEST(test_no_reachable_server_fails_the_leg)
 {
@@ -946,6 +993,7 @@ Suite *media_suite(void)
     tcase_add_test(tc, test_flood_from_the_server_is_dropped);
     tcase_add_test(tc, test_removal_and_stop_release_allocations);
     tcase_add_test(tc, test_no_reachable_server_fails_the_leg);
+    tcase_add_test(tc, test_a_full_server_keeps_its_legs);
     tcase_add_test(tc, test_dtls_end_to_end);
     tcase_add_test(tc, test_rtp_loss_in_status);
     tcase_add_test(tc, test_gstreamer_rtp_through_the_anchor);

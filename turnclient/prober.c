@@ -616,6 +616,21 @@ int turn_prober_best_prefer(struct turn_prober *p, const char *prefer_id, const 
     return r;
 }
 
+bool turn_prober_is_down(struct turn_prober *p, const char *id, const struct sockaddr *addr)
+{
+    const struct turn_host_status *h;
+    const struct turn_srv *s;
+    bool r = true;
+
+    pthread_mutex_lock(&p->lock);
+    s = find_srv(p, id, NULL);
+    if (s && (h = pub_host(s, addr)))
+        r = !h->reachable &&
+            (h->failure == TURN_FAIL_TIMEOUT || h->failure == TURN_FAIL_PORT_UNREACHABLE);
+    pthread_mutex_unlock(&p->lock);
+    return r;
+}
+
 bool turn_prober_is_reachable(struct turn_prober *p, const char *id, const struct sockaddr *addr)
 {
     const struct turn_host_status *h;

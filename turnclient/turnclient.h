@@ -284,6 +284,11 @@ int turn_prober_best_prefer(struct turn_prober *p, const char *prefer_id, const 
                             struct turn_best *ret);
 /* True while server id's host addr (UDP) was reachable at its last probe. Thread-safe. */
 bool turn_prober_is_reachable(struct turn_prober *p, const char *id, const struct sockaddr *addr);
+/* True when server id's host addr is gone for the allocations already on it: its last probe got
+ * no answer (timeout, port unreachable), or the server is no longer configured at that address.
+ * A server that answers but allocates no more (full: 486, 508; credentials refused) is not down:
+ * what it holds keeps working, and each allocation's refresh says when it does not. */
+bool turn_prober_is_down(struct turn_prober *p, const char *id, const struct sockaddr *addr);
 
 /* The credentials to allocate with on spec's server: its username and password, or TURN REST
  * credentials derived from its shared secret (valid for a day). Returns 0 or -ENOSPC/-EIO. */

@@ -272,6 +272,8 @@
         s.pendingCandidates = [];
         const res = await sent;
         mark('answerPosted');
+        if (res && res.status === 410) /* the session ended meanwhile: its end event says how */
+            return;
         if (res && res.status !== 200)
             throw new Error('the server refused the answer: ' +
                 (res.body.message || res.body.error || res.status));
@@ -604,6 +606,14 @@
         $('leave').addEventListener('click', () => {
             if (session)
                 finish(session, 'left', 'left', true);
+        });
+        /* A closed tab sends no DTLS close_notify (Chromium): without this its leg would stay
+         * in the others' meeting until the silence timeout. A beacon outlives the page. */
+        window.addEventListener('pagehide', () => {
+            if (!session || session.closed)
+                return;
+            navigator.sendBeacon('/meeting/api/leave', new Blob(
+                [JSON.stringify({session: session.token})], {type: 'application/json'}));
         });
         $('join-form').addEventListener('submit', (ev) => {
             ev.preventDefault();

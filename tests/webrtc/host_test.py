@@ -160,7 +160,7 @@ def with_turn_lost(res, args, work, browsers):
 
 
 def run(res, args, work):
-    browsers = join_test.Browsers(res)
+    browsers = join_test.Browsers(res, work)
     try:
         for part in (without_turn, with_turn_lost):
             os.mkdir(os.path.join(work, "1" if part is without_turn else "2"))
