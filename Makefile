@@ -157,7 +157,8 @@ run: deps
 # last lines are each run's counts and its skipped tests (build/VARIANT/test-summary.txt).
 # The builds take -j$(TEST_JOBS) unless make was given a -j of its own. The ASan suites, the
 # longest phase, run beside the rel suites, the clients and the fuzzers (test-concurrent); the
-# WebRTC browsers, the heaviest, run after them alone.
+# WebRTC browsers, the heaviest, run after them alone, whether or not a phase before failed
+# (the run fails at the end, after the summaries).
 TEST_JOBS ?= $(shell nproc)
 TEST_J = $(if $(filter -j% j%,$(MAKEFLAGS)),,-j$(TEST_JOBS))
 test:
@@ -165,9 +166,11 @@ test:
 	$(MAKE) $(TEST_J) build/rel/callbridged build/rel/cb-tests build/rel/cbctl build/rel/rtcpeer build/asan/callbridged build/asan/cb-tests build/asan/cbctl build/asan/rtcpeer
 	scripts/check-includes.sh
 	$(MAKE) man-check
-	$(MAKE) test-concurrent
-	scripts/test-webrtc.sh build/rel/callbridged
+	@rm -f build/test-failed
+	$(MAKE) test-concurrent || touch build/test-failed
+	scripts/test-webrtc.sh build/rel/callbridged || touch build/test-failed
 	@for v in rel asan; do echo "== cb-tests [$$v]"; cat build/$$v/test-summary.txt; done
+	@if [ -e build/test-failed ]; then echo "make test: a phase above FAILED"; exit 1; fi
 
 # Two lanes at once, each its phases one after another (two, not more: the suites' timing
 # tests hold on two cores with two; more failed them under load). Every phase runs to its end
