@@ -51,7 +51,7 @@ CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
 LIB_SRCS := $(BASE_SRCS) $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 
-.PHONY: all run test check-suites bench clean format format-check lint check-includes man-check \
+.PHONY: all run test test-concurrent check-suites bench clean format format-check lint check-includes man-check \
 	deps fuzz tsan soak
 all: build/rel/callbridged build/rel/cbctl
 
@@ -155,22 +155,55 @@ run: deps
 
 # Every suite, then every suite again under AddressSanitizer + UndefinedBehaviorSanitizer. The
 # last lines are each run's counts and its skipped tests (build/VARIANT/test-summary.txt).
+# The builds take -j$(TEST_JOBS) unless make was given a -j of its own. The ASan suites, the
+# longest phase, run beside the rel suites, the clients and the fuzzers (test-concurrent); the
+# WebRTC browsers, the heaviest, run after them alone, whether or not a phase before failed
+# (the run fails at the end, after the summaries).
+TEST_JOBS ?= $(shell nproc)
+TEST_J = $(if $(filter -j% j%,$(MAKEFLAGS)),,-j$(TEST_JOBS))
 test:
 	scripts/install-deps.sh test
-	$(MAKE) build/rel/callbridged build/rel/cb-tests build/rel/cbctl build/rel/rtcpeer build/asan/callbridged build/asan/cb-tests build/asan/cbctl build/asan/rtcpeer
+	$(MAKE) $(TEST_J) build/rel/callbridged build/rel/cb-tests build/rel/cbctl build/rel/rtcpeer build/asan/callbridged build/asan/cb-tests build/asan/cbctl build/asan/rtcpeer
 	scripts/check-includes.sh
 	$(MAKE) man-check
-	$(MAKE) check-suites VARIANT=rel
-	$(MAKE) check-suites VARIANT=asan
-	scripts/test-clients.sh build/rel/callbridged
-	scripts/test-webrtc.sh build/rel/callbridged
-	$(MAKE) fuzz FUZZ_SECONDS=5
+	@rm -f build/test-failed
+	$(MAKE) test-concurrent || touch build/test-failed
+	scripts/test-webrtc.sh build/rel/callbridged || touch build/test-failed
 	@for v in rel asan; do echo "== cb-tests [$$v]"; cat build/$$v/test-summary.txt; done
+	@if [ -e build/test-failed ]; then echo "make test: a phase above FAILED"; exit 1; fi
+
+# Two lanes at once, each its phases one after another (two, not more: the suites' timing
+# tests hold on two cores with two; more failed them under load). Every phase runs to its end
+# with its output in build/test-PHASE.log; then each is printed whole, in TEST_PHASES order,
+# with its wall time, and any that failed fails the target.
+TEST_LANES := suites-asan suites-rel,clients,fuzz
+TEST_PHASES := suites-rel suites-asan clients fuzz
+test-concurrent:
+	@mkdir -p build; rm -f $(TEST_PHASES:%=build/test-%.rc); \
+	for lane in $(TEST_LANES); do \
+	    ( for p in $$(echo $$lane | tr , ' '); do \
+	          s=$$(date +%s); rc=0; \
+	          $(MAKE) --no-print-directory test-phase-$$p >build/test-$$p.log 2>&1 || rc=$$?; \
+	          echo "$$rc $$(( $$(date +%s) - s ))" >build/test-$$p.rc; \
+	      done ) & \
+	done; wait; \
+	fail=""; for p in $(TEST_PHASES); do \
+	    read rc secs <build/test-$$p.rc || { rc=1; secs=?; }; \
+	    echo "== $$p: $$secs s"; cat build/test-$$p.log; \
+	    [ "$$rc" -eq 0 ] || { echo "== $$p FAILED (exit $$rc)"; fail="$$fail $$p"; }; \
+	done; \
+	[ -z "$$fail" ] || { echo "test-concurrent: failed:$$fail"; exit 1; }
+test-phase-suites-%:
+	$(MAKE) check-suites VARIANT=$*
+test-phase-clients:
+	scripts/test-clients.sh build/rel/callbridged
+test-phase-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=5
 
 # Each harness for FUZZ_SECONDS from its seeds (fuzz/corpus/NAME, left as they are); what it
 # finds goes to build/fuzz/corpus-NAME, a crash to build/fuzz/crash-NAME-*, and fails the run.
 fuzz:
-	$(MAKE) $(FUZZERS:%=build/fuzz/fuzz_%)
+	$(MAKE) $(TEST_J) $(FUZZERS:%=build/fuzz/fuzz_%)
 	@set -e; for f in $(FUZZERS); do \
 	    mkdir -p build/fuzz/corpus-$$f; \
 	    echo "fuzz $$f: $(FUZZ_SECONDS) s"; \

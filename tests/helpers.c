@@ -233,7 +233,9 @@ void th_daemon_start(struct th_daemon *d, const char *listen, const char *const 
         (void)snprintf(d->root, sizeof(d->root), "/proc/%d/root", (int)d->pid);
         (void)snprintf(d->cacert, sizeof(d->cacert), "%s%s/cert.pem", d->root, d->dir);
     }
-    for (int i = 0; i < 600 && !ready; i++) { /* at most 30 s, for slow sanitizer builds */
+    /* at most 30 s, for slow sanitizer builds; polled every 10 ms (a rel daemon is ready in
+     * about 20 ms, and checked daemons start dozens of times a run) */
+    for (int i = 0; i < 3000 && !ready; i++) {
         int status;
 
         if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
@@ -249,7 +251,7 @@ void th_daemon_start(struct th_daemon *d, const char *listen, const char *const 
         }
         (void)read_ports(d, &ready);
         if (!ready)
-            (void)usleep(50 * 1000);
+            (void)usleep(10 * 1000);
     }
     ck_assert_msg(ready, "callbridged did not become ready; see %s", d->log);
 }
@@ -261,12 +263,12 @@ int th_daemon_stop(struct th_daemon *d)
     if (d->pid <= 0)
         return -1;
     (void)kill(d->pid, SIGTERM);
-    for (int i = 0; i < 300; i++) { /* at most 15 s */
+    for (int i = 0; i < 1500; i++) { /* at most 15 s; a daemon exits in a few ms */
         if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
             d->pid = 0;
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         }
-        (void)usleep(50 * 1000);
+        (void)usleep(10 * 1000);
     }
     (void)kill(d->pid, SIGKILL);
     (void)waitpid(d->pid, &status, 0);
@@ -698,7 +700,7 @@ void th_coturn_start(struct th_coturn *c, const char *const *extra_args)
         execv("/usr/bin/turnserver", (char *const *)(uintptr_t)argv);
         _exit(127);
     }
-    for (int i = 0; i < 200; i++) { /* at most 10 s: ready once its UDP port is taken */
+    for (int i = 0; i < 1000; i++) { /* at most 10 s: ready once its UDP port is taken */
         int status;
 
         if (waitpid(c->pid, &status, WNOHANG) == c->pid)
@@ -706,7 +708,7 @@ void th_coturn_start(struct th_coturn *c, const char *const *extra_args)
         if (bind_probe(SOCK_DGRAM, c->port) == -EADDRINUSE &&
             bind_probe(SOCK_STREAM, c->port) == -EADDRINUSE)
             return;
-        (void)usleep(50 * 1000);
+        (void)usleep(10 * 1000);
     }
     ck_abort_msg("turnserver did not start; see %s", log);
 }
@@ -719,10 +721,10 @@ void th_coturn_stop(struct th_coturn *c)
         bool reaped = false;
 
         (void)kill(c->pid, SIGTERM);
-        for (int i = 0; i < 100 && !reaped; i++) {
+        for (int i = 0; i < 500 && !reaped; i++) { /* at most 5 s */
             reaped = waitpid(c->pid, &status, WNOHANG) == c->pid;
             if (!reaped)
-                (void)usleep(50 * 1000);
+                (void)usleep(10 * 1000);
         }
         if (!reaped) { /* still our unreaped child, so the PID cannot have been reused */
             (void)kill(c->pid, SIGKILL);

@@ -1,16 +1,34 @@
 /* tests/main.c: runs every suite. CK_RUN_SUITE / CK_RUN_CASE / CK_EXCLUDE_TAGS select, as usual
- * with Check; integration suites are tagged "net", tests that need root "root". After Check's
- * summary it prints the tests that skipped, grouped by reason (tests/skip.h), and one line of
- * counts, also written to $CB_TEST_SUMMARY when set (make test ends with it). Exit status is
- * non-zero on any failure, and on a dependency missing without CB_ALLOW_MISSING=1. */
+ * with Check; integration suites are tagged "net", tests that need root "root". The suites run
+ * in CB_TEST_JOBS worker processes at once (tests/jobs.h; default 1), each suite's output whole
+ * as it ends, with its wall time; a Check log file (CK_XML_LOG_FILE_NAME, ...), which one
+ * runner must write, runs them all in this process as one Check runner. After Check's summary it
+ * prints the tests that skipped, grouped by reason (tests/skip.h), and one line of counts, also
+ * written to $CB_TEST_SUMMARY when set (make test ends with it). Exit status is non-zero on any
+ * failure, and on a dependency missing without CB_ALLOW_MISSING=1. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "tests/jobs.h"
 #include "tests/skip.h"
 #include "tests/suites.h"
 
-/* The skip report on stdout, and in the file $CB_TEST_SUMMARY names when it is set. */
+/* The workers take them from the end (jobs.h): the integration suites first. */
+static const th_suite_fn suites[] = {
+    api_form_suite,    api_xml_suite,     api_cache_suite,       api_crypto_suite,
+    api_auth_suite,    api_config_suite,  api_routes_suite,      api_scan_suite,
+    api_linger_suite,  api_log_suite,     api_framing_suite,     api_web_suite,
+    store_suite,       turn_stun_suite,   turn_cred_suite,       turn_txn_suite,
+    turn_alloc_suite,  turn_prober_suite, turn_ice_suite,        media_suite,
+    media_rtp_suite,   media_sfu_suite,   webrtc_sdp_suite,      webrtc_rtcp_suite,
+    it_https_suite,    it_daemon_suite,   it_status_suite,       it_cospaces_suite,
+    it_media_suite,    it_guest_suite,    it_rtcpeer_suite,      it_cbctl_suite,
+    it_faults_suite,   it_ops_suite,      it_framing_suite,      it_edge_suite,
+    webrtc_dtls_suite, runner_suite,      runner_selftest_suite,
+};
+
+/* The report on stdout, and in the file $CB_TEST_SUMMARY names when it is set. */
 static bool report(int checks, int failed)
 {
     const char *path = getenv("CB_TEST_SUMMARY");
@@ -24,57 +42,44 @@ static bool report(int checks, int failed)
     return fail;
 }
 
+/* CB_TEST_JOBS, or 1; 0 (one runner in this process) when a Check log file is asked for. */
+static unsigned jobs_wanted(void)
+{
+    const char *v = getenv("CB_TEST_JOBS");
+    const char *logs[] = {"CK_LOG_FILE_NAME", "CK_XML_LOG_FILE_NAME", "CK_TAP_LOG_FILE_NAME"};
+
+    for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++)
+        if (getenv(logs[i]) && *getenv(logs[i]))
+            return 0;
+    return v && atoi(v) > 0 ? (unsigned)atoi(v) : 1;
+}
+
+/* Every suite in one Check runner in this process. */
+static void run_in_process(size_t n, int *ret_checks, int *ret_failed)
+{
+    SRunner *sr = srunner_create(suites[0]());
+
+    for (size_t i = 1; i < n; i++)
+        srunner_add_suite(sr, suites[i]());
+    srunner_run_all(sr, CK_ENV);
+    *ret_failed = srunner_ntests_failed(sr);
+    *ret_checks = srunner_ntests_run(sr);
+    srunner_free(sr);
+}
+
 int main(void)
 {
-    SRunner *sr = srunner_create(api_form_suite());
-    int failed, checks;
+    size_t n = sizeof(suites) / sizeof(suites[0]);
+    unsigned jobs = jobs_wanted();
+    int failed = 0, checks = 0;
     bool fail;
 
-    srunner_add_suite(sr, api_xml_suite());
-    srunner_add_suite(sr, api_cache_suite());
-    srunner_add_suite(sr, api_crypto_suite());
-    srunner_add_suite(sr, api_auth_suite());
-    srunner_add_suite(sr, api_config_suite());
-    srunner_add_suite(sr, api_routes_suite());
-    srunner_add_suite(sr, api_scan_suite());
-    srunner_add_suite(sr, api_linger_suite());
-    srunner_add_suite(sr, api_log_suite());
-    srunner_add_suite(sr, api_framing_suite());
-    srunner_add_suite(sr, api_web_suite());
-    srunner_add_suite(sr, store_suite());
-    srunner_add_suite(sr, turn_stun_suite());
-    srunner_add_suite(sr, turn_cred_suite());
-    srunner_add_suite(sr, turn_txn_suite());
-    srunner_add_suite(sr, turn_alloc_suite());
-    srunner_add_suite(sr, turn_prober_suite());
-    srunner_add_suite(sr, turn_ice_suite());
-    srunner_add_suite(sr, media_suite());
-    srunner_add_suite(sr, media_rtp_suite());
-    srunner_add_suite(sr, media_sfu_suite());
-    srunner_add_suite(sr, webrtc_sdp_suite());
-    srunner_add_suite(sr, webrtc_rtcp_suite());
-    srunner_add_suite(sr, it_https_suite());
-    srunner_add_suite(sr, it_daemon_suite());
-    srunner_add_suite(sr, it_status_suite());
-    srunner_add_suite(sr, it_cospaces_suite());
-    srunner_add_suite(sr, it_media_suite());
-    srunner_add_suite(sr, it_guest_suite());
-    srunner_add_suite(sr, it_rtcpeer_suite());
-    srunner_add_suite(sr, it_cbctl_suite());
-    srunner_add_suite(sr, it_faults_suite());
-    srunner_add_suite(sr, it_ops_suite());
-    srunner_add_suite(sr, it_framing_suite());
-    srunner_add_suite(sr, it_edge_suite());
-    srunner_add_suite(sr, webrtc_dtls_suite());
-    srunner_add_suite(sr, runner_suite());
-    if (getenv("CB_SELFTEST")) /* only for runner_suite's own runs of this binary */
-        srunner_add_suite(sr, runner_selftest_suite());
+    if (!getenv("CB_SELFTEST")) /* runner_selftest only for runner_suite's own runs */
+        n--;
     if (th_skip_open() < 0)
         perror("cb-tests: a file for the skip records");
-    srunner_run_all(sr, CK_ENV);
-    failed = srunner_ntests_failed(sr);
-    checks = srunner_ntests_run(sr);
-    srunner_free(sr);
+    if (jobs == 0 || th_jobs_run(suites, n, jobs, &checks, &failed) < 0)
+        run_in_process(n, &checks, &failed);
     fflush(stdout);
     fail = report(checks, failed);
     th_skip_close();

@@ -19,14 +19,16 @@ static char out[16384];
  * 4 entries), under 'wrapper' (e.g. setpriv; NULL: none); returns the exit code. */
 static int run_selftest(const char *const *extra, const char *const *wrapper)
 {
-    const char *env[16] = {"CB_SELFTEST=1",    "CK_RUN_SUITE=runner_selftest",
-                           "CK_RUN_CASE=",     "CK_INCLUDE_TAGS=",
-                           "CK_EXCLUDE_TAGS=", "CB_ALLOW_MISSING=",
-                           "CB_TEST_SUMMARY=", "TMPDIR=/tmp"};
+    const char *env[16] = {"CB_SELFTEST=1",         "CK_RUN_SUITE=runner_selftest",
+                           "CK_RUN_CASE=",          "CK_INCLUDE_TAGS=",
+                           "CK_EXCLUDE_TAGS=",      "CB_ALLOW_MISSING=",
+                           "CB_TEST_SUMMARY=",      "TMPDIR=/tmp",
+                           "CK_XML_LOG_FILE_NAME=", "CK_LOG_FILE_NAME=",
+                           "CK_TAP_LOG_FILE_NAME="}; /* the parent's log is not the child's */
     const char *argv[8] = {0};
     char self[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    size_t n = 8, a = 0;
+    size_t n = 11, a = 0;
 
     ck_assert_int_gt(len, 0);
     self[len] = '\0';
