@@ -616,31 +616,37 @@ int turn_prober_best_prefer(struct turn_prober *p, const char *prefer_id, const 
     return r;
 }
 
-bool turn_prober_is_down(struct turn_prober *p, const char *id, const struct sockaddr *addr)
+/* The last probe of server id's host addr: false when there is none (not configured there). */
+static bool last_probe(struct turn_prober *p, const char *id, const struct sockaddr *addr,
+                       bool *ret_reachable, enum turn_failure *ret_failure)
 {
-    const struct turn_host_status *h;
+    const struct turn_host_status *h = NULL;
     const struct turn_srv *s;
-    bool r = true;
 
     pthread_mutex_lock(&p->lock);
     s = find_srv(p, id, NULL);
-    if (s && (h = pub_host(s, addr)))
-        r = !h->reachable &&
-            (h->failure == TURN_FAIL_TIMEOUT || h->failure == TURN_FAIL_PORT_UNREACHABLE);
+    if (s && (h = pub_host(s, addr))) {
+        *ret_reachable = h->reachable;
+        *ret_failure = h->failure;
+    }
     pthread_mutex_unlock(&p->lock);
-    return r;
+    return h != NULL;
+}
+
+bool turn_prober_is_down(struct turn_prober *p, const char *id, const struct sockaddr *addr)
+{
+    bool reachable;
+    enum turn_failure f;
+
+    if (!last_probe(p, id, addr, &reachable, &f))
+        return true;
+    return !reachable && (f == TURN_FAIL_TIMEOUT || f == TURN_FAIL_PORT_UNREACHABLE);
 }
 
 bool turn_prober_is_reachable(struct turn_prober *p, const char *id, const struct sockaddr *addr)
 {
-    const struct turn_host_status *h;
-    const struct turn_srv *s;
-    bool r = false;
+    bool reachable;
+    enum turn_failure f;
 
-    pthread_mutex_lock(&p->lock);
-    s = find_srv(p, id, NULL);
-    if (s && (h = pub_host(s, addr)))
-        r = h->reachable;
-    pthread_mutex_unlock(&p->lock);
-    return r;
+    return last_probe(p, id, addr, &reachable, &f) && reachable;
 }
