@@ -236,7 +236,7 @@ def hostile_bodies(token, offer):
     big = {"session": token, "sdp": "v=0\r\n" + "a=x:" + "y" * BIG_BODY}
     return [
         ("an answer of 40 KB of junk", "answer", {"session": token, "sdp": junk(JUNK_BIG)},
-         (400,), "an SDP of "),
+         (400,), "an sdp of "),
         ("an answer of 8 KB of junk", "answer", {"session": token, "sdp": junk(JUNK_SMALL)},
          (400,), "line 1"),
         ("a JSON body of 70 KB", "answer", big, (413,), "large"),
