@@ -181,14 +181,13 @@ static void on_report_blocks(struct media_leg *l, const struct rtcp_pkt *p)
     size_t n = rtcp_report_blocks(p, b, 8);
 
     for (size_t i = 0; i < n; i++) {
-        struct media_rtc *r = l->rtc;
-        int k;
-        const struct media_leg *src = source_of(l, b[i].ssrc, &k);
+        for (size_t j = 0; j < l->rtc->nslots; j++) { /* the slot that carries that SSRC */
+            struct rtc_slot *s = &l->rtc->slots[j];
 
-        for (size_t j = 0; src && j < r->nslots; j++) {
-            if (r->slots[j].src == src && r->slots[j].kind == k && !r->slots[j].stopped) {
-                r->slots[j].rb = b[i];
-                r->slots[j].have_rb = true;
+            if (!s->own && !s->stopped && s->src && s->src->rtc &&
+                s->src->rtc->fwd_ssrc[s->kind] == b[i].ssrc) {
+                s->rb = b[i];
+                s->have_rb = true;
             }
         }
     }

@@ -441,7 +441,8 @@ static void on_success(struct turn_alloc *a, struct req *r, const struct stun_ms
     case REQ_PERMISSION:
     case REQ_CHANNEL:
         p->perm_ok = true;
-        p->chan_ok = r->kind == REQ_CHANNEL;
+        if (r->kind == REQ_CHANNEL) /* a permission's late answer keeps a bound channel */
+            p->chan_ok = true;
         p->refresh_us = now_us + PERMISSION_REFRESH_US;
         break;
     }
@@ -491,26 +492,16 @@ static bool turn_same_ip(const struct sockaddr *x, const struct sockaddr *y)
                   &((const struct sockaddr_in6 *)(const void *)y)->sin6_addr, 16) == 0;
 }
 
-/* The slot of sa. With match_port, a slot with a channel before one without: a WebRTC leg
- * permits a browser's candidate (no channel) and later binds a channel to the same address, and
- * its data must then go in ChannelData, not in Send indications (36 bytes more and a random
- * transaction id each). */
 static int find_peer(const struct turn_alloc *a, const struct sockaddr *sa, bool match_port)
 {
-    int found = -1;
-
     for (int i = 0; i < TURN_MAX_PEERS; i++) {
         const struct peer *p = &a->peers[i];
         const struct sockaddr *x = (const struct sockaddr *)&p->addr;
 
-        if (!p->used || !turn_same_ip(x, sa) || (match_port && port_of(x) != port_of(sa)))
-            continue;
-        if (!match_port || p->channel)
+        if (p->used && turn_same_ip(x, sa) && (!match_port || port_of(x) == port_of(sa)))
             return i;
-        if (found < 0)
-            found = i;
     }
-    return found;
+    return -1;
 }
 
 static void on_stun(struct turn_alloc *a, const uint8_t *buf, size_t len, int64_t now_us)
@@ -662,6 +653,13 @@ int turn_alloc_add_peer(struct turn_alloc *a, const struct sockaddr *peer, uint1
         return -EINVAL;
     if (known >= 0 && a->peers[known].channel == channel)
         return 0; /* already there, kept fresh */
+    if (known >= 0 && channel && !a->peers[known].channel) {
+        /* a permitted address gets its channel in the same slot: one slot per address, and its
+         * data goes in ChannelData once the bind is answered (a second slot, found after the
+         * first, would have left it in Send indications) */
+        a->peers[known].channel = channel;
+        return start_req(a, REQ_CHANNEL, known, now_us);
+    }
     for (int i = 0; i < TURN_MAX_PEERS && slot < 0; i++)
         if (!a->peers[i].used)
             slot = i;
