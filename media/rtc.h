@@ -17,6 +17,11 @@
 
 enum { RTC_AUDIO, RTC_VIDEO, RTC__KINDS };
 #define RTC_VALID_MAX 4
+/* Refusals (a Binding request with wrong credentials, from an address no valid check came
+ * from) answered per leg per second; the rest are dropped and counted as a stranger's. A 400 or
+ * 401 is larger than the smallest request that earns it, and a UDP source address can be forged:
+ * unbounded, the host candidate would reflect a flood at someone else. */
+#define RTC_REFUSALS_PER_S 8
 
 /* One m-line of the leg's offers. The first two are the guest's own camera and microphone
  * (callbridged receives them); the others each carry one kind of another participant's media. */
@@ -83,6 +88,8 @@ struct media_rtc {
     struct sdp_candidate remote_cands[SDP_MAX_CANDS]; /* trickled, for the pair's type */
     size_t n_remote_cands;
     int64_t last_alive_us, last_pli_us;
+    int64_t refusals_since_us; /* the second the refusals are counted in (RTC_REFUSALS_PER_S) */
+    unsigned refusals;
 };
 
 /* rtc.c */

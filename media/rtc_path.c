@@ -182,6 +182,16 @@ static void on_stun(struct media_leg *l, const uint8_t *msg, size_t len,
     unsigned nominations = r->ice.nominations;
     enum ice_verdict v = ice_lite_on_stun(&r->ice, msg, len, from, now, out, sizeof(out), &n);
 
+    if (v != ICE_SUCCESS && !is_valid(r, from, on_host)) { /* a stranger's */
+        atomic_fetch_add_explicit(&l->strangers, 1, memory_order_relaxed);
+        if (now - r->refusals_since_us >= 1000000) {
+            r->refusals_since_us = now;
+            r->refusals = 0;
+        }
+        if (v == ICE_IGNORE || r->refusals >= RTC_REFUSALS_PER_S)
+            return;
+        r->refusals++;
+    }
     if (v == ICE_IGNORE)
         return;
     (void)media_rtc_send_to(l, on_host, from, out, n);

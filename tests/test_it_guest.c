@@ -13,8 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "media/rtc.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
+#include "turnclient/stun.h"
 
 static struct th_daemon d;
 static struct th_coturn co;
@@ -385,9 +387,9 @@ END_TEST
 
 /* ---- host candidates, no TURN server ---------------------------------------------------- */
 
-static void start_host(void)
+/* A daemon with no TURN server (and args), and a coSpace. */
+static void start_without_turn(const char *const *args)
 {
-    static const char *const args[] = {"--host-candidate", "127.0.0.1", NULL};
     char form[128], loc[128], body[4096];
 
     memset(&d, 0, sizeof(d));
@@ -398,6 +400,37 @@ static void start_host(void)
     ck_assert_int_eq(admin("GET", loc, NULL, body, sizeof(body), NULL), 200);
     th_xml_text(body, "secret", secret, sizeof(secret));
 }
+
+static void start_host(void)
+{
+    static const char *const args[] = {"--host-candidate", "127.0.0.1", NULL};
+
+    start_without_turn(args);
+}
+
+static void start_bare(void)
+{
+    start_without_turn(NULL);
+}
+
+/* Neither a TURN server nor a host candidate: no path for media, and the join says so. */
+START_TEST(test_without_turn_or_host_candidates_a_join_is_refused)
+{
+    char json[256], body[4096];
+    struct th_resp r;
+
+    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"Nowhere\"}",
+             call_id, secret);
+    guest("POST", "/meeting/api/join", json, &r);
+    ck_assert_msg(r.status == 503 && strstr(r.body, "noReachableTurnServer"), "%ld %s", r.status,
+                  r.body);
+    th_resp_free(&r);
+    ck_assert_int_eq(admin("GET", "/api/v1/callLegs", NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<callLegs total=\"0\""), "no leg was made: %s", body);
+    ck_assert_int_eq(admin("GET", "/api/v1/calls", NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<calls total=\"0\""), "nor a call: %s", body);
+}
+END_TEST
 
 /* The port of the offer's "127.0.0.1 <port> typ host" candidate (0: none). */
 static unsigned host_port(const char *events)
@@ -425,40 +458,59 @@ static int send_to_port(unsigned port, const char *data)
     return fd;
 }
 
-START_TEST(test_host_candidates_carry_a_guest_without_turn)
+/* A guest joins with no TURN server: the answer and the offer are host-only. Returns the port
+ * of the offer's host candidate; session and leg are set. */
+static unsigned join_direct(const char *name, char *session, char *leg)
 {
-    char json[256], session[64], leg[64], path[160], body[16384], n[32];
+    char json[256];
     static char events[65536];
     struct th_resp r;
     unsigned port;
-    int fd;
 
-    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"Direct\"}",
-             call_id, secret);
+    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"%s\"}", call_id,
+             secret, name);
     guest("POST", "/meeting/api/join", json, &r);
     ck_assert_msg(r.status == 200, "no TURN server, but host candidates: %ld %s", r.status, r.body);
     ck_assert_msg(strstr(r.body, "\"iceServers\":[]"), "%s", r.body);
     ck_assert_msg(strstr(r.body, "\"iceTransportPolicy\":\"all\""), "%s", r.body);
-    json_text(r.body, "session", session, sizeof(session));
-    json_text(r.body, "leg", leg, sizeof(leg));
+    json_text(r.body, "session", session, 64);
+    json_text(r.body, "leg", leg, 64);
     th_resp_free(&r);
     wait_event(session, "\"type\":\"offer\"", events, sizeof(events));
     ck_assert_msg(!strstr(events, "typ relay"), "%s", events);
     port = host_port(events);
     ck_assert_msg(port > 0, "the offer has a host candidate on 127.0.0.1: %s", events);
+    return port;
+}
+
+/* The leg's packetsFromStrangers once it reached at least want (published every second). */
+static int strangers_of(const char *path, int want)
+{
+    char body[16384], n[32] = "";
+
+    for (int i = 0; i < 30; i++) {
+        ck_assert_int_eq(admin("GET", path, NULL, body, sizeof(body), NULL), 200);
+        th_xml_text(body, "packetsFromStrangers", n, sizeof(n));
+        if (atoi(n) >= want)
+            break;
+        usleep(100 * 1000);
+    }
+    return atoi(n);
+}
+
+START_TEST(test_host_candidates_carry_a_guest_without_turn)
+{
+    char json[256], session[64], leg[64], path[160], body[16384];
+    struct th_resp r;
+    unsigned port = join_direct("Direct", session, leg);
+    int fd;
+
     snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
     ck_assert_int_eq(admin("GET", path, NULL, body, sizeof(body), NULL), 200);
     ck_assert_msg(strstr(body, "<state>connecting</state>"), "%s", body);
     /* what is not a valid check's is a stranger's: counted, never answered */
     fd = send_to_port(port, "\x80\x60 not from a valid pair");
-    for (int i = 0; i < 30; i++) { /* published every second */
-        ck_assert_int_eq(admin("GET", path, NULL, body, sizeof(body), NULL), 200);
-        th_xml_text(body, "packetsFromStrangers", n, sizeof(n));
-        if (atoi(n) >= 1)
-            break;
-        usleep(100 * 1000);
-    }
-    ck_assert_msg(atoi(n) == 1, "%s", body);
+    ck_assert_int_eq(strangers_of(path, 1), 1);
     close(fd);
     /* leaving closes the port: the next datagram gets the kernel's port unreachable */
     snprintf(json, sizeof(json), "{\"session\":\"%s\"}", session);
@@ -466,6 +518,9 @@ START_TEST(test_host_candidates_carry_a_guest_without_turn)
     ck_assert_int_eq(r.status, 200);
     th_resp_free(&r);
     ck_assert_int_eq(admin("GET", path, NULL, NULL, 0, NULL), 404);
+    /* the call was the guest's alone: it ended with it */
+    ck_assert_int_eq(admin("GET", "/api/v1/calls", NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<calls total=\"0\""), "%s", body);
     {
         char buf[16];
         ssize_t got = -1;
@@ -481,6 +536,61 @@ START_TEST(test_host_candidates_carry_a_guest_without_turn)
                       strerror(errno));
         close(fd);
     }
+}
+END_TEST
+
+/* A Binding request with a wrong USERNAME, as a guesser or a forged-source flood sends. */
+static size_t wrong_check(uint8_t *buf, size_t cap, unsigned i)
+{
+    static const char key[] = "not the leg's password";
+    uint8_t tid[12] = {0x5a, (uint8_t)i};
+    struct stun_writer w;
+    long n;
+
+    stun_writer_init(&w, buf, cap, STUN_BINDING, STUN_REQUEST, tid);
+    stun_put_str(&w, STUN_ATTR_USERNAME, "guess:guess");
+    stun_put_integrity(&w, (const uint8_t *)key, strlen(key));
+    stun_put_fingerprint(&w);
+    n = stun_writer_finish(&w);
+    ck_assert_int_gt(n, 0);
+    return (size_t)n;
+}
+
+/* Anyone can send to a host candidate, with any source address: a 401 answers a wrong check
+ * (RFC 8489), but only RTC_REFUSALS_PER_S a second, and each one counts as a stranger's. */
+START_TEST(test_a_strangers_checks_are_answered_sparingly)
+{
+    enum { BURST = 5 * RTC_REFUSALS_PER_S };
+    char json[256], session[64], leg[64], path[160];
+    unsigned port = join_direct("Sparing", session, leg);
+    uint8_t buf[256];
+    struct th_resp r;
+    struct stun_msg m;
+    int fd = send_to_port(port, ""), answered = 0;
+    ssize_t got;
+
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
+    for (unsigned i = 0; i < BURST; i++) {
+        size_t n = wrong_check(buf, sizeof(buf), i);
+
+        ck_assert_int_eq(send(fd, buf, n, 0), (ssize_t)n);
+    }
+    /* the empty datagram is one too (not STUN, not from a valid pair) */
+    ck_assert_int_eq(strangers_of(path, BURST + 1), BURST + 1);
+    while ((got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+        ck_assert_int_eq(stun_decode_datagram(buf, (size_t)got, &m), 0);
+        ck_assert_int_eq(m.cls, STUN_ERROR);
+        ck_assert_int_eq(m.error_code, 401);
+        answered++;
+    }
+    /* the burst may straddle two of the limit's seconds */
+    ck_assert_msg(answered >= 1 && answered <= 2 * RTC_REFUSALS_PER_S, "%d of %d answered",
+                  answered, BURST);
+    close(fd);
+    snprintf(json, sizeof(json), "{\"session\":\"%s\"}", session);
+    guest("POST", "/meeting/api/leave", json, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
 }
 END_TEST
 
@@ -511,6 +621,13 @@ Suite *it_guest_suite(void)
     tcase_set_tags(tc, "net");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_host_candidates_carry_a_guest_without_turn);
+    tcase_add_test(tc, test_a_strangers_checks_are_answered_sparingly);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("no media path");
+    tcase_add_unchecked_fixture(tc, start_bare, stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_without_turn_or_host_candidates_a_join_is_refused);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -74,15 +74,14 @@ static void write_call(struct api_xml *x, const struct api_call *c, bool full, s
     api_xml_end(x);
 }
 
-/* Creates a call in coSpace (which the caller checked); copies its id into ret_id[37].
- * Returns 0, -EDQUOT (max_calls calls already) or -ENOMEM. */
-static int new_call(struct api_calls *calls, const struct api_cospace_ref *space, char *ret_id)
+/* Creates a call in coSpace (which the caller checked); copies its id into ret_id[37]. Lock
+ * held. Returns 0, -EDQUOT (max_calls calls already) or -ENOMEM. */
+static int new_call_locked(struct api_calls *calls, const struct api_cospace_ref *space,
+                           char *ret_id)
 {
     struct api_call *c;
-    int r;
+    int r = calls->ncalls >= calls->max_calls ? -EDQUOT : 0;
 
-    pthread_mutex_lock(&calls->lock);
-    r = calls->ncalls >= calls->max_calls ? -EDQUOT : 0;
     if (r == 0)
         r = api_calls_grow((void **)&calls->calls, &calls->cap_calls, calls->ncalls,
                            sizeof(*calls->calls));
@@ -98,8 +97,29 @@ static int new_call(struct api_calls *calls, const struct api_cospace_ref *space
         calls->ncalls++;
         memcpy(ret_id, c->id, STORE_ID_LEN + 1);
     }
+    return r;
+}
+
+static int new_call(struct api_calls *calls, const struct api_cospace_ref *space, char *ret_id)
+{
+    int r;
+
+    pthread_mutex_lock(&calls->lock);
+    r = new_call_locked(calls, space, ret_id);
     pthread_mutex_unlock(&calls->lock);
     return r;
+}
+
+/* Ends call_id if it ends with its last leg and has none, nor a join on its way (lock held). */
+static void end_if_empty(struct api_calls *c, const char *call_id)
+{
+    struct api_call *call = api_calls_find_call(c, call_id);
+
+    if (!call || !call->ends_empty || call->joining || api_calls_legs_of(c, call_id))
+        return;
+    api_log(BASE_LOG_INFO, "call %s of coSpace %s ended: its last participant left", call->id,
+            call->cospace);
+    *call = c->calls[--c->ncalls];
 }
 
 static void create_call(const struct api *api, struct store *st, const struct api_request *req,
@@ -174,6 +194,16 @@ static void drop_leg(const struct api *api, size_t i, const char *why)
         c->media_legs--;
     }
     c->legs[i] = c->legs[--c->nlegs];
+}
+
+/* drop_leg, then the call ends if that was its last leg. */
+static void drop_last_leg(const struct api *api, size_t i, const char *why)
+{
+    char call[STORE_ID_LEN + 1];
+
+    memcpy(call, api->calls->legs[i].call, sizeof(call));
+    drop_leg(api, i, why);
+    end_if_empty(api->calls, call);
 }
 
 static void delete_call(const struct api *api, const char *id, struct api_reply *reply)
@@ -343,23 +373,45 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
     }
 }
 
-/* The coSpace's active call, made when there is none; its id into ret_id[37]. Returns 0,
+/* The coSpace's active call, made when there is none; its id into ret_id[37]. The call counts
+ * the join until joined() is called, so that a leave in between does not end it. Returns 0,
  * -EDQUOT (max_calls), -ENOENT or a store error. */
 static int cospace_call(const struct api *api, struct store *st, const char *cospace, char *ret_id)
 {
+    struct api_calls *c = api->calls;
     struct api_cospace_ref space;
-    int r;
+    struct api_call *call = NULL;
+    int r = api_cospace_ref_get(st, cospace, &space);
 
-    ret_id[0] = '\0';
-    pthread_mutex_lock(&api->calls->lock);
-    for (size_t i = 0; i < api->calls->ncalls && !ret_id[0]; i++)
-        if (strcmp(api->calls->calls[i].cospace, cospace) == 0)
-            memcpy(ret_id, api->calls->calls[i].id, STORE_ID_LEN + 1);
-    pthread_mutex_unlock(&api->calls->lock);
-    if (ret_id[0])
-        return 0;
-    r = api_cospace_ref_get(st, cospace, &space);
-    return r < 0 ? r : new_call(api->calls, &space, ret_id);
+    if (r < 0)
+        return r;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->ncalls && !call; i++)
+        if (strcmp(c->calls[i].cospace, cospace) == 0)
+            call = &c->calls[i];
+    if (!call && (r = new_call_locked(c, &space, ret_id)) == 0) {
+        call = api_calls_find_call(c, ret_id);
+        call->ends_empty = true;
+    }
+    if (call) {
+        memcpy(ret_id, call->id, STORE_ID_LEN + 1);
+        call->joining++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+/* The join that cospace_call counted has added its leg, or failed to. */
+static void joined(const struct api *api, const char *call_id)
+{
+    struct api_calls *c = api->calls;
+    struct api_call *call;
+
+    pthread_mutex_lock(&c->lock);
+    if ((call = api_calls_find_call(c, call_id)) && call->joining > 0)
+        call->joining--;
+    end_if_empty(c, call_id);
+    pthread_mutex_unlock(&c->lock);
 }
 
 /* POST /callLegs: an incoming leg, placed by the call matching. */
@@ -377,12 +429,14 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
         return;
     }
     r = cospace_call(api, st, m.cospace, id);
-    if (r == -EDQUOT)
+    if (r == -EDQUOT) {
         api_reply_too_many(reply, "calls");
-    else if (r < 0)
+    } else if (r < 0) {
         api_reply_err(reply, r);
-    else
+    } else {
         add_leg(api, id, req, reply);
+        joined(api, id);
+    }
 }
 
 int api_calls_guest_call(const struct api *api, struct store *st, const char *cospace,
@@ -405,6 +459,11 @@ int api_calls_add_guest_leg(const struct api *api, const char *call, const char 
     return r;
 }
 
+void api_calls_join_done(const struct api *api, const char *call)
+{
+    joined(api, call);
+}
+
 int api_calls_remove_leg(const struct api *api, const char *leg_id)
 {
     struct api_calls *c = api->calls;
@@ -413,7 +472,7 @@ int api_calls_remove_leg(const struct api *api, const char *leg_id)
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < c->nlegs && r; i++) {
         if (strcmp(c->legs[i].id, leg_id) == 0) {
-            drop_leg(api, i, NULL);
+            drop_last_leg(api, i, NULL);
             r = 0;
         }
     }
@@ -588,7 +647,7 @@ static void delete_leg(const struct api *api, const char *id, struct api_reply *
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < c->nlegs; i++) {
         if (strcmp(c->legs[i].id, id) == 0) {
-            drop_leg(api, i, "dropped");
+            drop_last_leg(api, i, "dropped");
             reply->status = 200;
             break;
         }

@@ -14,8 +14,10 @@ void api_res_call_legs(const struct api *api, struct store *st, const struct api
                        const char *id, struct api_reply *reply);
 
 /* A guest (api/res/guest.c) joins coSpace cospace: its call, made when there is none (its id
- * into ret_call[37]). Returns 0, -EDQUOT (as many calls as allowed: tooManyCalls), -ENOTSUP
- * without media, or a store error. */
+ * into ret_call[37]); such a call ends with its last leg. Every 0 must be followed by
+ * api_calls_join_done, once the leg was added or could not be: until then the call waits for
+ * the leg and does not end. Returns 0, -EDQUOT (as many calls as allowed: tooManyCalls),
+ * -ENOTSUP without media, or a store error. */
 int api_calls_guest_call(const struct api *api, struct store *st, const char *cospace,
                          char *ret_call);
 /* Then its WebRTC leg, with the id leg (the guest's session exists first, so the media thread's
@@ -24,6 +26,7 @@ int api_calls_guest_call(const struct api *api, struct store *st, const char *co
  * reason (participantLimitReached, nodeParticipantLimitReached); -ENOENT (the call ended). */
 int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,
                             const char *name, const char *turn_id, const char **ret_refused);
+void api_calls_join_done(const struct api *api, const char *call);
 /* Removes a leg on its guest's behalf (left, or its media ended). 0 or -ENOENT. */
 int api_calls_remove_leg(const struct api *api, const char *leg_id);
 

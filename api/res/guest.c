@@ -483,10 +483,8 @@ static void join_admitted(const struct api *api, struct store *st,
     const char *refused = NULL;
     json_t *servers = NULL;
     struct guest *s = NULL;
-    int r = api_calls_guest_call(api, st, e->id, call);
+    int r = api_uuid_new(leg);
 
-    if (r == 0)
-        r = api_uuid_new(leg);
     turn[0] = '\0';
     if (r == 0 && !(servers = ice_servers(api, st, leg, turn)) &&
         !(host && (servers = json_array()))) {
@@ -494,10 +492,12 @@ static void join_admitted(const struct api *api, struct store *st,
                     "No TURN server is reachable; the meeting cannot carry media.");
         return;
     }
-    if (r == 0)
+    if (r == 0 && (r = api_calls_guest_call(api, st, e->id, call)) == 0) {
         r = (s = open_session(api->guests, call, leg, name)) ? 0 : -ENOMEM;
-    if (r == 0 && (r = api_calls_add_guest_leg(api, call, leg, name, turn, &refused)) < 0)
-        close_session(api->guests, s);
+        if (r == 0 && (r = api_calls_add_guest_leg(api, call, leg, name, turn, &refused)) < 0)
+            close_session(api->guests, s);
+        api_calls_join_done(api, call);
+    }
     if (r < 0) {
         json_decref(servers);
         if (r == -EDQUOT)

@@ -14,6 +14,10 @@
 struct api_call {
     char id[STORE_ID_LEN + 1], cospace[STORE_ID_LEN + 1], name[STORE_TEXT_MAX + 1];
     int64_t started_us;
+    /* made by a participant's arrival (a guest, an incoming leg), not by POST /calls: it ends
+     * when its last leg goes, unless a join that found it is still adding its leg (joining) */
+    bool ends_empty;
+    unsigned joining;
 };
 
 struct api_leg {
