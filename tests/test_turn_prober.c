@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -577,6 +578,7 @@ START_TEST(test_rtt_is_real)
     struct th_relay dl;
     struct turn_server_spec s;
     struct turn_server_status st;
+    int64_t least = INT64_MAX;
 
     if (!th_coturn_available(why, sizeof(why))) {
         th_skip_missing_dep("coturn");
@@ -586,14 +588,25 @@ START_TEST(test_rtt_is_real)
                     "in this kernel for a network-namespace test)\n");
     th_coturn_start(&co, NULL);
     th_relay_start(&dl, co.port, 20000);
-    s = spec_for("srv-far", "127.0.0.1", dl.port, "secret");
-    st = probe(&s);
+    /* Never under the 40 ms the line holds a datagram; over it by the scheduling of the relay
+     * thread and the prober. That reached 3.8 ms once under ASan on a busy 2-core box, and
+     * 13.7 ms with make test's two lanes running beside: the least of up to five probes (each a
+     * new server, so a fresh first measurement) is the one taken, as the scheduling only adds. */
+    for (int i = 0; i < 5 && least > 48000; i++) {
+        char id[16];
+
+        snprintf(id, sizeof(id), "srv-far-%d", i);
+        s = spec_for(id, "127.0.0.1", dl.port, "secret");
+        st = probe(&s);
+        ck_assert_msg(st.hosts[0].reachable, "%s", st.hosts[0].detail);
+        ck_assert_msg(st.hosts[0].rtt_us >= 39000, "rtt %lld us, under the line's 40 ms",
+                      (long long)st.hosts[0].rtt_us);
+        least = st.hosts[0].rtt_us < least ? st.hosts[0].rtt_us : least;
+        turn_prober_remove(prober, id);
+    }
     th_relay_stop(&dl);
-    ck_assert_msg(st.hosts[0].reachable, "%s", st.hosts[0].detail);
-    /* never under the 40 ms the line holds a datagram; over it by the scheduling of the
-     * relay thread and the prober, which under ASan on a busy 2-core box reached 3.8 ms once */
-    ck_assert_msg(st.hosts[0].rtt_us >= 39000 && st.hosts[0].rtt_us <= 48000,
-                  "rtt %lld us, want 40 ms (39 to 48)", (long long)st.hosts[0].rtt_us);
+    ck_assert_msg(least <= 48000, "least rtt of five probes %lld us, want 40 ms (39 to 48)",
+                  (long long)least);
     th_coturn_stop(&co);
 }
 END_TEST
