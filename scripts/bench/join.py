@@ -244,10 +244,10 @@ class Room:
 
     def __init__(self, res, path, work, room):
         self.turn = self.daemon = None
-        self.browsers = join_test.Browsers(res)
+        os.makedirs(work)
+        self.browsers = join_test.Browsers(res, work)
         self.path = path
         try:
-            os.makedirs(work)
             self.turn = coturn.Coturn()
             self.daemon = join_test.Daemon(path, work, extra_args=("--log-level", "debug"))
             self.space = join_test.set_up(res, self.daemon, self.turn)

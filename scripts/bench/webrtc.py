@@ -266,10 +266,10 @@ def open_guests(res, browsers, daemon, space, n):
 def ours_part(res, path, work, parties, perf=False):
     """callbridged's media thread us per RTP packet in a call of 'parties' browsers."""
     turn = daemon = None
-    browsers = join_test.Browsers(res)
+    os.makedirs(work)
+    browsers = join_test.Browsers(res, work)
     browsers.new_tab = _camera_tab(browsers)
     try:
-        os.makedirs(work)
         turn = coturn.Coturn()
         daemon = join_test.Daemon(path, work)
         space = join_test.set_up(res, daemon, turn)
