@@ -31,6 +31,10 @@ TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 CLI_PKGS := libcurl libxml-2.0 jansson
 CLI_CFLAGS = $(shell pkg-config --cflags $(CLI_PKGS))
 CLI_LIBS = $(shell pkg-config --libs $(CLI_PKGS))
+# rtcpeer --codecs (scripts/bench/rtcpeer_codec.c): real VP8 and Opus for the browsers it meets
+CODEC_PKGS := vpx opus
+CODEC_CFLAGS = $(shell pkg-config --cflags $(CODEC_PKGS))
+CODEC_LIBS = $(shell pkg-config --libs $(CODEC_PKGS)) -lm
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
 rel_CFLAGS := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -117,7 +121,12 @@ build/$(1)/soakgen: build/$(1)/scripts/bench/soakgen.o
 build/$(1)/rtcpeer: $$(patsubst %.c,build/$(1)/%.o,$$(wildcard scripts/bench/rtcpeer*.c)) \
 		$$(BASE_SRCS:%.c=build/$(1)/%.o) $$(TURN_SRCS:%.c=build/$(1)/%.o) \
 		$$(patsubst %.c,build/$(1)/%.o,$$(wildcard media/webrtc/*.c))
-	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(CLI_LIBS) $$(LIBS)
+	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(CLI_LIBS) $$(CODEC_LIBS) $$(LIBS)
+
+build/$(1)/scripts/bench/rtcpeer_codec.o: scripts/bench/rtcpeer_codec.c
+	@mkdir -p $$(@D)
+	@echo "  CC [$(1)] $$<"
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$(CODEC_CFLAGS) $$($(1)_CFLAGS) -c $$< -o $$@
 
 build/$(1)/bench-cospaces: build/$(1)/scripts/bench/cospaces.o
 	$$(CC) $$($(1)_LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(LIBS)

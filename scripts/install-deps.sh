@@ -39,6 +39,8 @@ test)
     need_cmd ansible-playbook ansible-core
     need_cmd turnserver coturn
     need_cmd gst-launch-1.0 "gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good"
+    need_pc vpx libvpx-dev   # rtcpeer --codecs: real VP8 and Opus for the browsers it meets
+    need_pc opus libopus-dev
     need_cmd openssl openssl
     need_cmd promtool prometheus # promtool check metrics validates /metrics
     need_cmd systemd-analyze systemd # verifies scripts/callbridged.service
@@ -67,6 +69,8 @@ bench)
     need_cmd janus janus # the WebRTC benchmark's anchor (scripts/bench/webrtc.sh)
     [ -x /usr/lib/chromium/chromium ] || pkgs="$pkgs chromium"
     need_pc libsrtp2 libsrtp2-dev
+    need_pc vpx libvpx-dev
+    need_pc opus libopus-dev
     ;;
 build) ;;
 *)

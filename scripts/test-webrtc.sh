@@ -4,6 +4,9 @@
 #     coSpace through coturn that guests join one by one up to five, checked at 2, 3 and 5
 #     (media, names, the API's legs, the browsers' RTCP statistics), then left two ways; ten
 #     (--participants 10) is too much for make test on 2 cores (tests/webrtc/ROOM.md)
+#   - a meeting of ten (tests/webrtc/mixed_room_test.py): three headless Chromium guests and seven
+#     of the project's own rtcpeer guests sending real VP8 and Opus; every page decodes all nine
+#     others, every rtcpeer guest receives all nine
 #   - headless Chromium when things go wrong (tests/webrtc/failover_test.py): a wrong passcode,
 #     the chosen TURN server stopped mid-call (the pages reconnect through the other one), hostile
 #     signalling, the administrator dropping a guest
@@ -48,6 +51,7 @@ run() { # name, command...
 }
 
 run chromium-room /usr/bin/python3 "$top/tests/webrtc/join_test.py" "$daemon" --participants 5
+run chromium-room-of-ten /usr/bin/python3 "$top/tests/webrtc/mixed_room_test.py" "$daemon" --browsers 3 --total 10
 run chromium-failover /usr/bin/python3 "$top/tests/webrtc/failover_test.py" "$daemon"
 run chromium-host /usr/bin/python3 "$top/tests/webrtc/host_test.py" "$daemon"
 run gstreamer /usr/bin/python3 "$top/tests/webrtc/gst_test.py" "$daemon"

@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "webrtc"))
 import cdp  # noqa: E402
 import coturn  # noqa: E402
 import join_test  # noqa: E402
+import mixed_room_test  # noqa: E402
 from harness import Results  # noqa: E402
 
 RUNS = 10
@@ -240,10 +241,11 @@ def report(room, runs, path):
 
 class Room:
     """One daemon's room: coturn, callbridged at --log-level debug, a coSpace, and room - 1
-    guests in it decoding each other."""
+    browser guests in it decoding each other, with 'peers' rtcpeer guests (real VP8 and Opus,
+    tests/webrtc/mixed_room_test.py) joined first."""
 
-    def __init__(self, res, path, work, room):
-        self.turn = self.daemon = None
+    def __init__(self, res, path, work, room, peers=0):
+        self.turn = self.daemon = self.peers = None
         os.makedirs(work)
         self.browsers = join_test.Browsers(res, work)
         self.path = path
@@ -251,8 +253,13 @@ class Room:
             self.turn = coturn.Coturn()
             self.daemon = join_test.Daemon(path, work, extra_args=("--log-level", "debug"))
             self.space = join_test.set_up(res, self.daemon, self.turn)
+            peer_legs = []
+            if peers:
+                self.peers = mixed_room_test.start_rtcpeers(
+                    mixed_room_test.rtcpeer_of(path), self.daemon, self.space, peers, work)
+                peer_legs = mixed_room_test.wait_rtcpeers(res, self.daemon, peers)
             there = join_test.join_all(res, self.browsers, self.daemon, self.space, room - 1)
-            self.others = [leg for _, _, leg in there]
+            self.others = [leg for _, _, leg in there] + peer_legs
             for name, tab, leg in there if room > 2 else ():
                 others = [o for o in self.others if o != leg]
                 res.require(join_test.media_of(tab, others) is not None,
@@ -262,6 +269,8 @@ class Room:
             raise
 
     def stop(self):
+        if self.peers is not None:
+            join_test.harness.stop_process(self.peers)
         self.browsers.stop()
         if self.daemon is not None:
             self.daemon.stop()
@@ -269,14 +278,14 @@ class Room:
             self.turn.stop()
 
 
-def room_part(res, paths, work, room, n_runs):
-    """n_runs joins into a room of 'room' on each daemon in 'paths', taking turns run by run
-    (the same load for each), one joiner browser for all."""
+def room_part(res, paths, work, room, n_runs, peers=0):
+    """n_runs joins into a room of 'room' browsers (and 'peers' rtcpeer guests) on each daemon
+    in 'paths', taking turns run by run (the same load for each), one joiner browser for all."""
     rooms = []
     joiner = None
     try:
         for k, path in enumerate(paths):
-            rooms.append(Room(res, path, os.path.join(work, "%d-%d" % (room, k)), room))
+            rooms.append(Room(res, path, os.path.join(work, "%d-%d" % (room, k)), room, peers))
         joiner = cdp.Browser()
         runs = [[] for _ in rooms]
         for i in range(1, n_runs + 1):
@@ -285,12 +294,13 @@ def room_part(res, paths, work, room, n_runs):
                 if t is not None:
                     out.append(t)
                 # not required: under heavy load the guests there answer the leave's offer late
-                res.check(wait_legs(r.daemon, room - 1), "join %d: the joiner's leg is gone" % i)
+                res.check(wait_legs(r.daemon, room - 1 + peers),
+                          "join %d: the joiner's leg is gone" % i)
         for r, out in zip(rooms, runs):
             if out:
-                report(room, out, r.path)
+                report(room + peers, out, r.path)
             res.check(len(out) == n_runs, "room of %d, %s: %d of %d joins decoded every guest" %
-                      (room, r.path, len(out), n_runs))
+                      (room + peers, r.path, len(out), n_runs))
     except join_test.ERRORS as e:
         res.check(False, "room of %d: %s: %s" % (room, type(e).__name__, e))
         for r in rooms:
@@ -308,6 +318,9 @@ def main():
                     "join pages): each gets its own room and they take turns run by run")
     ap.add_argument("--runs", type=int, default=RUNS, choices=range(1, 51), metavar="N")
     ap.add_argument("--rooms", default="2,3", help="room sizes, joiner included (2-6)")
+    ap.add_argument("--rtcpeers", type=int, default=0, choices=range(0, 31), metavar="N",
+                    help="rtcpeer guests (real VP8 and Opus, from beside callbridged) in each "
+                    "room besides its browsers, so that a large room fits on a small machine")
     args = ap.parse_args()
     rooms = [int(x) for x in args.rooms.split(",")]
     if any(r < 2 or r > 6 for r in rooms):
@@ -320,7 +333,7 @@ def main():
     try:
         print("load before: %s" % open("/proc/loadavg").read().strip(), flush=True)
         for room in rooms:
-            room_part(res, args.callbridged, work, room, args.runs)
+            room_part(res, args.callbridged, work, room, args.runs, args.rtcpeers)
         print("load after: %s" % open("/proc/loadavg").read().strip())
     finally:
         shutil.rmtree(work, ignore_errors=True)

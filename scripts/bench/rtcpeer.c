@@ -7,14 +7,18 @@
  *
  * Usage: rtcpeer --url https://127.0.0.1:PORT --call-id ID --secret S [--cacert FILE]
  *          [--guests N] [--seconds S] [--video-kbps K] [--forge-fingerprint]
- *          [--silent-after S] [--json]
+ *          [--silent-after S] [--codecs] [--json]
  * --forge-fingerprint announces the fingerprint of a certificate other than the one the
  * handshake uses; --silent-after S stops every check and all media S seconds after the guest
- * connected (signalling goes on, so the end event is seen); --json prints one summary object per
+ * connected (signalling goes on, so the end event is seen); --codecs sends real VP8 (160x120,
+ * 10 frames a second) and Opus instead of payload-sized filler, so that browsers in the meeting
+ * decode it (--video-kbps then does not apply); --json prints one summary object per
  * guest: its leg, remoteCandidate (callbridged's relayed candidate), connected (DTLS done), end
  * (the detail of its end event, e.g. "dtlsFailed: ..."), packets and bytes sent per kind, received
  * per remote stream (msid: the sender's leg; packets, bytes, lost by sequence numbers),
- * undecryptable and unknownSsrc packets, connectMs, firstMediaMs and endMs from its join. */
+ * undecryptable and unknownSsrc packets, connectMs, firstMediaMs and endMs from its join.
+ * SIGTERM or SIGINT ends the run early: the guests leave and the summary is printed as at the
+ * end of --seconds. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -37,7 +41,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: rtcpeer --url https://HOST:PORT --call-id ID --secret SECRET "
                     "[--cacert FILE] [--guests N] [--seconds S] [--video-kbps K] "
-                    "[--forge-fingerprint] [--silent-after S] [--json]\n");
+                    "[--forge-fingerprint] [--silent-after S] [--codecs] [--json]\n");
     exit(2);
 }
 
@@ -53,17 +57,13 @@ static unsigned number(const char *s, unsigned max)
 
 static void parse_options(int argc, char **argv, struct peer_options *o)
 {
-    static const struct option opts[] = {{"url", 1, NULL, 'u'},
-                                         {"call-id", 1, NULL, 'c'},
-                                         {"secret", 1, NULL, 's'},
-                                         {"cacert", 1, NULL, 'C'},
-                                         {"guests", 1, NULL, 'n'},
-                                         {"seconds", 1, NULL, 't'},
-                                         {"video-kbps", 1, NULL, 'v'},
-                                         {"forge-fingerprint", 0, NULL, 'f'},
-                                         {"silent-after", 1, NULL, 'S'},
-                                         {"json", 0, NULL, 'j'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"url", 1, NULL, 'u'},          {"call-id", 1, NULL, 'c'},
+        {"secret", 1, NULL, 's'},       {"cacert", 1, NULL, 'C'},
+        {"guests", 1, NULL, 'n'},       {"seconds", 1, NULL, 't'},
+        {"video-kbps", 1, NULL, 'v'},   {"forge-fingerprint", 0, NULL, 'f'},
+        {"silent-after", 1, NULL, 'S'}, {"json", 0, NULL, 'j'},
+        {"codecs", 0, NULL, 'k'},       {NULL, 0, NULL, 0}};
     int c;
 
     *o = (struct peer_options){.guests = 1, .seconds = 10, .video_kbps = 500, .silent_after_s = -1};
@@ -99,6 +99,9 @@ static void parse_options(int argc, char **argv, struct peer_options *o)
         case 'j':
             o->json = true;
             break;
+        case 'k':
+            o->codecs = true;
+            break;
         default:
             usage();
         }
@@ -115,7 +118,7 @@ static int setup(struct peer *p)
     for (unsigned i = 0; p->g && i < p->opt.guests; i++)
         p->g[i].fd = -1;
     if (p->epfd < 0 || !p->multi || !p->g || dtls_cert_new(&p->cert) < 0 ||
-        dtls_cert_new(&p->forged) < 0)
+        dtls_cert_new(&p->forged) < 0 || (p->opt.codecs && peer_codec_new(&p->codec) < 0))
         return -1;
     p->start_us = turn_now_us();
     for (unsigned i = 0; i < p->opt.guests; i++) {
@@ -132,6 +135,14 @@ static int setup(struct peer *p)
     return 0;
 }
 
+static volatile sig_atomic_t stopping; /* SIGTERM or SIGINT: leave now, as at the end */
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stopping = 1;
+}
+
 static bool all_ended(const struct peer *p)
 {
     for (unsigned i = 0; i < p->opt.guests; i++)
@@ -140,12 +151,42 @@ static bool all_ended(const struct peer *p)
     return true;
 }
 
+struct codec_round {
+    struct peer *p;
+    int64_t now;
+};
+
+/* --codecs: one encoded frame, sent by every guest that is sending. */
+static void send_to_all(void *userdata, int kind, const uint8_t *data, size_t len, bool key,
+                        uint32_t ts_step)
+{
+    const struct codec_round *r = userdata;
+
+    (void)key;
+    for (unsigned i = 0; i < r->p->opt.guests; i++)
+        if (peer_media_sending(&r->p->g[i], r->now))
+            peer_media_send_frame(&r->p->g[i], kind, data, len, ts_step);
+}
+
+/* --codecs: a key frame asked of any guest is made for all of them. */
+static void codec_tick(struct peer *p, int64_t now)
+{
+    struct codec_round r = {p, now};
+
+    for (unsigned i = 0; i < p->opt.guests; i++) {
+        if (p->g[i].key_frame)
+            peer_codec_key_frame(p->codec);
+        p->g[i].key_frame = false;
+    }
+    peer_codec_tick(p->codec, now, send_to_all, &r);
+}
+
 static void run(struct peer *p)
 {
     int64_t end = p->start_us + (int64_t)p->opt.seconds * 1000000;
     struct epoll_event ev[64];
 
-    while (turn_now_us() < end && !all_ended(p)) {
+    while (turn_now_us() < end && !all_ended(p) && !stopping) {
         int n = epoll_wait(p->epfd, ev, 64, TICK_MS);
         int64_t now = turn_now_us();
 
@@ -160,6 +201,8 @@ static void run(struct peer *p)
             peer_media_tick(&p->g[i], now);
             peer_sig_poll(&p->g[i]);
         }
+        if (p->codec)
+            codec_tick(p, now);
     }
 }
 
@@ -277,6 +320,7 @@ static void teardown(struct peer *p)
         close(p->epfd);
     dtls_cert_free(p->cert);
     dtls_cert_free(p->forged);
+    peer_codec_free(p->codec);
 }
 
 int main(int argc, char **argv)
@@ -286,6 +330,8 @@ int main(int argc, char **argv)
 
     parse_options(argc, argv, &p.opt);
     (void)signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGTERM, on_stop);
+    (void)signal(SIGINT, on_stop);
     alarm(p.opt.seconds + 60); /* a bound whatever happens */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;

@@ -1,7 +1,8 @@
 /* scripts/bench/rtcpeer.h: the project's own WebRTC guest (rtcpeer), shared by its files:
  * rtcpeer.c (options, the one epoll loop, the summary), rtcpeer_sig.c (the guest signalling over
  * HTTPS: join, events, answer, leave), rtcpeer_sdp.c (what an offer says, the answer written
- * back) and rtcpeer_media.c (TURN relay, ICE checks, DTLS client, SRTP, synthetic media). */
+ * back), rtcpeer_media.c (TURN relay, ICE checks, DTLS client, SRTP, synthetic media) and
+ * rtcpeer_codec.c (--codecs: real VP8 and Opus instead). */
 #ifndef SCRIPTS_BENCH_RTCPEER_H
 #define SCRIPTS_BENCH_RTCPEER_H
 
@@ -23,6 +24,7 @@ struct peer_options {
     const char *url, *call_id, *secret, *cacert;
     unsigned guests, seconds, video_kbps;
     bool forge_fingerprint, json;
+    bool codecs;           /* real VP8 and Opus (rtcpeer_codec.c), not payload-sized filler */
     double silent_after_s; /* after connecting; < 0: never */
 };
 
@@ -94,6 +96,7 @@ struct peer {
     CURLM *multi;
     int epfd;
     struct dtls_cert *cert, *forged; /* forged: announced, never used */
+    struct peer_codec *codec;        /* --codecs */
     struct peer_guest *g;
     int64_t start_us;
 };
@@ -115,5 +118,20 @@ void peer_media_on_readable(struct peer_guest *g, int64_t now_us);
 void peer_media_tick(struct peer_guest *g, int64_t now_us);
 int peer_media_start(struct peer_guest *g, int64_t now_us); /* the allocation */
 void peer_media_free(struct peer_guest *g);
+/* --codecs: true when the guest is connected and sending; sends one encoded frame of kind
+ * (0 Opus, 1 VP8) and then advances its RTP timestamp by ts_step. */
+bool peer_media_sending(const struct peer_guest *g, int64_t now_us);
+void peer_media_send_frame(struct peer_guest *g, int kind, const uint8_t *data, size_t len,
+                           uint32_t ts_step);
+
+/* rtcpeer_codec.c */
+struct peer_codec;
+typedef void (*peer_codec_send_fn)(void *userdata, int kind, const uint8_t *data, size_t len,
+                                   bool key, uint32_t ts_step);
+int peer_codec_new(struct peer_codec **ret); /* 0, -ENOMEM or -EINVAL (an encoder refused) */
+void peer_codec_free(struct peer_codec *c);
+void peer_codec_key_frame(struct peer_codec *c); /* the next video frame is a key frame */
+/* Encodes what is due by now_us, each frame given to send. */
+void peer_codec_tick(struct peer_codec *c, int64_t now_us, peer_codec_send_fn send, void *userdata);
 
 #endif

@@ -5,8 +5,9 @@
  * §7.2.2, §8.1.1: USERNAME "<their ufrag>:<our ufrag>", PRIORITY, ICE-CONTROLLING,
  * USE-CANDIDATE, MESSAGE-INTEGRITY with their ice-pwd, FINGERPRINT) repeated as consent checks
  * (RFC 7675), DTLS as the client once a check succeeded (media/webrtc/dtls.h), then SRTP:
- * synthetic Opus-sized audio every 20 ms and VP8-sized video at 30 frames a second, and what
- * comes back counted per remote stream (packets, bytes, loss from sequence numbers).
+ * synthetic Opus-sized audio every 20 ms and VP8-sized video at 30 frames a second (or, with
+ * --codecs, the real frames of rtcpeer_codec.c), and what comes back counted per remote stream
+ * (packets, bytes, loss from sequence numbers).
  *
  * DESIGN: a valid answer to a check is one whose transaction id is ours and whose
  * MESSAGE-INTEGRITY is made with their ice-pwd (RFC 8445 §7.2.5.2.1), so a stranger on the
@@ -365,6 +366,67 @@ static void send_frame(struct peer_guest *g)
     g->ts[1] += 3000; /* 90 kHz, 30 frames a second */
 }
 
+/* RFC 7741 §4.2: a VP8 frame in packets of at most VIDEO_MTU bytes, each behind a payload
+ * descriptor with a 15-bit PictureID (X, I and M set), S on the first, the marker on the last. */
+static void send_vp8(struct peer_guest *g, const uint8_t *frame, size_t len)
+{
+    uint8_t buf[PKT_MAX];
+
+    for (size_t off = 0; off < len; off += VIDEO_MTU) {
+        size_t chunk = len - off < VIDEO_MTU ? len - off : VIDEO_MTU;
+        size_t n = 12 + 4 + chunk;
+
+        buf[0] = 0x80;
+        buf[1] = (uint8_t)((off + chunk >= len ? 0x80 : 0) | (g->pt[1] & 0x7f));
+        buf[2] = (uint8_t)(g->seq[1] >> 8);
+        buf[3] = (uint8_t)g->seq[1];
+        for (int i = 0; i < 4; i++) {
+            buf[4 + i] = (uint8_t)(g->ts[1] >> (24 - 8 * i));
+            buf[8 + i] = (uint8_t)(g->ssrc[1] >> (24 - 8 * i));
+        }
+        buf[12] = (uint8_t)(0x80 | (off == 0 ? 0x10 : 0)); /* X, S, partition 0 */
+        buf[13] = 0x80;                                    /* I: a PictureID follows */
+        buf[14] = (uint8_t)(0x80 | ((g->frames >> 8) & 0x7f));
+        buf[15] = (uint8_t)g->frames;
+        memcpy(buf + 16, frame + off, chunk);
+        g->seq[1]++;
+        if (srtp_ctx_protect(g->out, buf, &n, sizeof(buf)) < 0 ||
+            turn_alloc_send(g->alloc, (struct sockaddr *)&g->remote, buf, n) < 0)
+            continue;
+        g->sent_packets[1]++;
+        g->sent_bytes[1] += 12 + 4 + chunk;
+    }
+}
+
+void peer_media_send_frame(struct peer_guest *g, int kind, const uint8_t *data, size_t len,
+                           uint32_t ts_step)
+{
+    uint8_t buf[PKT_MAX];
+    size_t n = 12 + len;
+
+    if (kind == 1) {
+        send_vp8(g, data, len);
+        g->frames++;
+    } else if (n + SRTP_OVERHEAD <= sizeof(buf)) {
+        memcpy(buf + 12, data, len);
+        buf[0] = 0x80;
+        buf[1] = (uint8_t)(g->pt[0] & 0x7f);
+        buf[2] = (uint8_t)(g->seq[0] >> 8);
+        buf[3] = (uint8_t)g->seq[0];
+        for (int i = 0; i < 4; i++) {
+            buf[4 + i] = (uint8_t)(g->ts[0] >> (24 - 8 * i));
+            buf[8 + i] = (uint8_t)(g->ssrc[0] >> (24 - 8 * i));
+        }
+        g->seq[0]++;
+        if (srtp_ctx_protect(g->out, buf, &n, sizeof(buf)) == 0 &&
+            turn_alloc_send(g->alloc, (struct sockaddr *)&g->remote, buf, n) == 0) {
+            g->sent_packets[0]++;
+            g->sent_bytes[0] += 12 + len;
+        }
+    }
+    g->ts[kind] += ts_step;
+}
+
 static void send_media(struct peer_guest *g, int64_t now_us)
 {
     static const int64_t gap_us[PEER_KINDS] = {20000, 33333};
@@ -418,8 +480,14 @@ void peer_media_tick(struct peer_guest *g, int64_t now_us)
         send_check(g);
         g->next_check_us = now_us + (g->ice_ok ? CONSENT_GAP_US : CHECK_GAP_US);
     }
-    if (g->out)
+    if (g->out && !g->p->codec)
         send_media(g, now_us);
+}
+
+bool peer_media_sending(const struct peer_guest *g, int64_t now_us)
+{
+    return g->out && !g->ended && !is_silent(g, now_us) && g->answered && g->have_remote &&
+           turn_alloc_peer_ready(g->alloc, (const struct sockaddr *)&g->remote);
 }
 
 void peer_media_free(struct peer_guest *g)

@@ -508,11 +508,13 @@ def check_form_join(res, browsers, daemon, space, present):
     check_api_legs(res, daemon, present + [("Typed", tab, None)], len(present) + 1)
 
 
-def report_first_frames(joined):
+def report_first_frames(joined, more=()):
     """Not an assertion (make bench holds the issue's goal): the time from the last guest's join
-    request to its first decoded frame of each other guest, a late joiner's view."""
+    request to its first decoded frame of each other guest (those of 'joined' and the (name, leg)
+    of 'more'), a late joiner's view."""
     name, tab, _ = joined[-1]
-    legs = [leg for _, _, leg in joined[:-1]]
+    others = [(o, leg) for o, _, leg in joined[:-1]] + list(more)
+    legs = [leg for _, leg in others]
     expr = ("(() => { const f = __room.firstFrames, want = %s;"
             " return want.every((l) => f[l]) && [__room.joinMs[0], want.map((l) => f[l])]; })()"
             % json.dumps(legs))
@@ -524,7 +526,7 @@ def report_first_frames(joined):
     times = [f - join_ms for f in firsts]
     print("info - %s joins late: its first decoded frame of each other guest %d-%d ms after its "
           "join request (%s)" % (name, min(times), max(times), ", ".join(
-              "%s %d" % (o, t) for (o, _, _), t in zip(joined, times))))
+              "%s %d" % (o, t) for (o, _), t in zip(others, times))))
 
 
 # What ends a test script's run early as one failed assertion, not a traceback.
