@@ -593,7 +593,7 @@ START_TEST(test_rtt_is_real)
      * 13.7 ms with make test's two lanes running beside: the least of up to five probes (each a
      * new server, so a fresh first measurement) is the one taken, as the scheduling only adds. */
     for (int i = 0; i < 5 && least > 48000; i++) {
-        char id[16];
+        char id[24];
 
         snprintf(id, sizeof(id), "srv-far-%d", i);
         s = spec_for(id, "127.0.0.1", dl.port, "secret");

@@ -325,30 +325,44 @@ void peer_media_on_readable(struct peer_guest *g, int64_t now_us)
     }
 }
 
-static void send_rtp(struct peer_guest *g, int k, size_t payload, bool first, bool last, bool key)
+/* The 12-byte RTP header of the guest's next packet of kind k; its sequence number is taken. */
+static void rtp_header(struct peer_guest *g, int k, bool marker, uint8_t *buf)
 {
-    uint8_t buf[PKT_MAX];
-    size_t n = 12 + payload;
-
-    memset(buf, 0, n);
     buf[0] = 0x80;
-    buf[1] = (uint8_t)((last && k == 1 ? 0x80 : 0) | (g->pt[k] & 0x7f));
+    buf[1] = (uint8_t)((marker ? 0x80 : 0) | (g->pt[k] & 0x7f));
     buf[2] = (uint8_t)(g->seq[k] >> 8);
     buf[3] = (uint8_t)g->seq[k];
     for (int i = 0; i < 4; i++) {
         buf[4 + i] = (uint8_t)(g->ts[k] >> (24 - 8 * i));
         buf[8 + i] = (uint8_t)(g->ssrc[k] >> (24 - 8 * i));
     }
+    g->seq[k]++;
+}
+
+/* Protects and sends the packet (header and payload bytes in buf), counted as kind k. */
+static void send_srtp(struct peer_guest *g, int k, uint8_t *buf, size_t n, size_t cap)
+{
+    size_t plain = n;
+
+    if (srtp_ctx_protect(g->out, buf, &n, cap) < 0 ||
+        turn_alloc_send(g->alloc, (struct sockaddr *)&g->remote, buf, n) < 0)
+        return;
+    g->sent_packets[k]++;
+    g->sent_bytes[k] += plain;
+}
+
+static void send_rtp(struct peer_guest *g, int k, size_t payload, bool first, bool last, bool key)
+{
+    uint8_t buf[PKT_MAX];
+    size_t n = 12 + payload;
+
+    memset(buf, 0, n);
+    rtp_header(g, k, last && k == 1, buf);
     if (k == 1) { /* VP8 payload descriptor (RFC 7741 §4.2): S on a frame's first packet */
         buf[12] = first ? 0x10 : 0x00;
         buf[13] = first && !key ? 0x01 : 0x00; /* VP8 header: P = 1 for an inter frame */
     }
-    g->seq[k]++;
-    if (srtp_ctx_protect(g->out, buf, &n, sizeof(buf)) < 0 ||
-        turn_alloc_send(g->alloc, (struct sockaddr *)&g->remote, buf, n) < 0)
-        return;
-    g->sent_packets[k]++;
-    g->sent_bytes[k] += 12 + payload;
+    send_srtp(g, k, buf, n, sizeof(buf));
 }
 
 static void send_frame(struct peer_guest *g)
@@ -374,27 +388,14 @@ static void send_vp8(struct peer_guest *g, const uint8_t *frame, size_t len)
 
     for (size_t off = 0; off < len; off += VIDEO_MTU) {
         size_t chunk = len - off < VIDEO_MTU ? len - off : VIDEO_MTU;
-        size_t n = 12 + 4 + chunk;
 
-        buf[0] = 0x80;
-        buf[1] = (uint8_t)((off + chunk >= len ? 0x80 : 0) | (g->pt[1] & 0x7f));
-        buf[2] = (uint8_t)(g->seq[1] >> 8);
-        buf[3] = (uint8_t)g->seq[1];
-        for (int i = 0; i < 4; i++) {
-            buf[4 + i] = (uint8_t)(g->ts[1] >> (24 - 8 * i));
-            buf[8 + i] = (uint8_t)(g->ssrc[1] >> (24 - 8 * i));
-        }
+        rtp_header(g, 1, off + chunk >= len, buf);
         buf[12] = (uint8_t)(0x80 | (off == 0 ? 0x10 : 0)); /* X, S, partition 0 */
         buf[13] = 0x80;                                    /* I: a PictureID follows */
         buf[14] = (uint8_t)(0x80 | ((g->frames >> 8) & 0x7f));
         buf[15] = (uint8_t)g->frames;
         memcpy(buf + 16, frame + off, chunk);
-        g->seq[1]++;
-        if (srtp_ctx_protect(g->out, buf, &n, sizeof(buf)) < 0 ||
-            turn_alloc_send(g->alloc, (struct sockaddr *)&g->remote, buf, n) < 0)
-            continue;
-        g->sent_packets[1]++;
-        g->sent_bytes[1] += 12 + 4 + chunk;
+        send_srtp(g, 1, buf, 16 + chunk, sizeof(buf));
     }
 }
 
@@ -402,27 +403,14 @@ void peer_media_send_frame(struct peer_guest *g, int kind, const uint8_t *data, 
                            uint32_t ts_step)
 {
     uint8_t buf[PKT_MAX];
-    size_t n = 12 + len;
 
     if (kind == 1) {
         send_vp8(g, data, len);
         g->frames++;
-    } else if (n + SRTP_OVERHEAD <= sizeof(buf)) {
+    } else if (12 + len + SRTP_OVERHEAD <= sizeof(buf)) {
+        rtp_header(g, 0, false, buf);
         memcpy(buf + 12, data, len);
-        buf[0] = 0x80;
-        buf[1] = (uint8_t)(g->pt[0] & 0x7f);
-        buf[2] = (uint8_t)(g->seq[0] >> 8);
-        buf[3] = (uint8_t)g->seq[0];
-        for (int i = 0; i < 4; i++) {
-            buf[4 + i] = (uint8_t)(g->ts[0] >> (24 - 8 * i));
-            buf[8 + i] = (uint8_t)(g->ssrc[0] >> (24 - 8 * i));
-        }
-        g->seq[0]++;
-        if (srtp_ctx_protect(g->out, buf, &n, sizeof(buf)) == 0 &&
-            turn_alloc_send(g->alloc, (struct sockaddr *)&g->remote, buf, n) == 0) {
-            g->sent_packets[0]++;
-            g->sent_bytes[0] += 12 + len;
-        }
+        send_srtp(g, 0, buf, 12 + len, sizeof(buf));
     }
     g->ts[kind] += ts_step;
 }
