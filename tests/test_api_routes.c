@@ -487,6 +487,28 @@ START_TEST(test_405_has_allow_from_the_table)
 }
 END_TEST
 
+/* A leg with a host candidate holds two sockets (its relay's and its own): the budget that
+ * RLIMIT_NOFILE leaves is counted in pairs, after the prober's share, and --max-legs still caps
+ * it. */
+START_TEST(test_the_leg_budget_counts_each_legs_sockets)
+{
+    struct api_calls *c;
+    struct api_calls_budget b;
+    size_t prober = api_calls_prober_sockets(1000);
+
+    ck_assert_int_eq(api_calls_new(&c), 0);
+    ck_assert_uint_eq(prober, 125);
+    ck_assert_uint_eq(api_calls_set_budget(c, 1000, 0, 1), 1000 - prober);
+    ck_assert_uint_eq(api_calls_set_budget(c, 1000, 0, 2), (1000 - prober) / 2);
+    api_calls_budget(c, &b);
+    ck_assert_uint_eq(b.budget, (1000 - prober) / 2);
+    ck_assert_uint_eq(api_calls_set_budget(c, 1000, 100, 2), 100);
+    ck_assert_uint_eq(api_calls_set_budget(c, 1000, 500, 2), (1000 - prober) / 2); /* too many */
+    ck_assert_uint_eq(api_calls_set_budget(c, -1, 0, 2), API_CALLS_UNLIMITED_BUDGET);
+    api_calls_free(c);
+}
+END_TEST
+
 /* Every collection of the table is a metrics label, and requests are counted under it. */
 START_TEST(test_every_route_has_a_metrics_label)
 {
@@ -809,6 +831,7 @@ Suite *api_routes_suite(void)
     tcase_add_test(tc, test_concurrent_writers_one_uri);
     tcase_add_test(tc, test_write_failing_part_way_leaves_nothing);
     tcase_add_test(tc, test_vanished_call_bridge_group_named);
+    tcase_add_test(tc, test_the_leg_budget_counts_each_legs_sockets);
     suite_add_tcase(s, tc);
     return s;
 }
