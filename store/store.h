@@ -142,8 +142,23 @@ struct store_table {
  * store/sqlite/tables.c), and their columns by number: a struct store_row's v[] in this order. */
 extern const struct store_table store_table_tenant, store_table_call_bridge_group,
     store_table_call_bridge, store_table_cospace, store_table_inbound_rule, store_table_turn_server;
-enum store_tenant_col { STORE_TENANT_ID, STORE_TENANT_NAME, STORE_TENANT__N };
-enum store_group_col { STORE_GROUP_ID, STORE_GROUP_NAME, STORE_GROUP__N };
+enum store_tenant_col {
+    STORE_TENANT_ID,
+    STORE_TENANT_NAME,
+    STORE_TENANT_GROUP,
+    STORE_TENANT_PARTICIPANT_LIMIT,
+    STORE_TENANT__N
+};
+enum store_group_col {
+    STORE_GROUP_ID,
+    STORE_GROUP_NAME,
+    STORE_GROUP_LB_ENABLED,
+    STORE_GROUP_LB_LYNC,
+    STORE_GROUP_LB_OUTGOING,
+    STORE_GROUP_LB_USER,
+    STORE_GROUP_LB_INDIRECT,
+    STORE_GROUP__N
+};
 enum store_bridge_col {
     STORE_BRIDGE_ID,
     STORE_BRIDGE_NAME,
@@ -204,6 +219,71 @@ enum store_turn_col {
     STORE_TURN_SHARED_SECRET,
     STORE_TURN__N
 };
+
+/* The dial plan's tables (schema/0005_dialplan.sql). */
+extern const struct store_table store_table_tenant_group, store_table_outbound_rule,
+    store_table_forwarding_rule, store_table_dial_transform, store_table_ivr,
+    store_table_cluster_config;
+enum store_tenant_group_col { STORE_TGROUP_ID, STORE_TGROUP__N };
+enum store_outbound_col {
+    STORE_OUT_ID,
+    STORE_OUT_DOMAIN,
+    STORE_OUT_PRIORITY,
+    STORE_OUT_CONTACT_DOMAIN,
+    STORE_OUT_FROM_DOMAIN,
+    STORE_OUT_SIP_PROXY,
+    STORE_OUT_TRUNK_TYPE,
+    STORE_OUT_FAILURE_ACTION,
+    STORE_OUT_ENCRYPTION,
+    STORE_OUT_SCOPE,
+    STORE_OUT_BRIDGE,
+    STORE_OUT_GROUP,
+    STORE_OUT_TENANT,
+    STORE_OUT_ROUTING,
+    STORE_OUT__N
+};
+enum store_forwarding_col {
+    STORE_FWD_ID,
+    STORE_FWD_PATTERN,
+    STORE_FWD_DESTINATION,
+    STORE_FWD_ACTION,
+    STORE_FWD_CALLER_ID,
+    STORE_FWD_PRIORITY,
+    STORE_FWD_TENANT,
+    STORE_FWD_URI_PARAMS,
+    STORE_FWD__N
+};
+enum store_transform_col {
+    STORE_XFORM_ID,
+    STORE_XFORM_TYPE,
+    STORE_XFORM_MATCH,
+    STORE_XFORM_TRANSFORM,
+    STORE_XFORM_PRIORITY,
+    STORE_XFORM_ACTION,
+    STORE_XFORM__N
+};
+enum store_ivr_col {
+    STORE_IVR_ID,
+    STORE_IVR_URI,
+    STORE_IVR_TENANT,
+    STORE_IVR_TENANT_GROUP,
+    STORE_IVR_BRANDING,
+    STORE_IVR_CALL_IDS,
+    STORE_IVR_LYNC_IDS,
+    STORE_IVR__N
+};
+enum store_cluster_col {
+    STORE_CLUSTER_ID,
+    STORE_CLUSTER_NAME,
+    STORE_CLUSTER_PEER_BIT_RATE,
+    STORE_CLUSTER_PARTICIPANT_LIMIT,
+    STORE_CLUSTER_LOAD_LIMIT,
+    STORE_CLUSTER_NEW_BP,
+    STORE_CLUSTER_EXISTING_BP,
+    STORE_CLUSTER_PEER_STREAMS,
+    STORE_CLUSTER__N
+};
+#define STORE_CLUSTER_ROW_ID "00000000-0000-4000-8000-000000000000"
 
 /* One row: each value a malloc()ed string, or NULL for SQL NULL (not set). */
 struct store_row {
@@ -290,5 +370,11 @@ int store_match_call_id(struct store *st, const char *call_id,
 /* The domain of the highest-priority rule (then oldest) that resolves to coSpaces and has no
  * tenant or this one, into ret_domain (cap bytes); -ENOENT when no rule does. */
 int store_match_entry_domain(struct store *st, const char *tenant, char *ret_domain, size_t cap);
+/* uriUsageQuery: the oldest coSpace (uri or secondaryUri) or, with ivr, IVR whose uri equals user
+ * in any case, in tenant (NULL or "": in no tenant); its id into ret_id, or -ENOENT. */
+int store_uri_usage(struct store *st, bool ivr, const char *user, const char *tenant, char *ret_id);
+/* accessQuery: "<uri>@<domain>" of the IVR that resolves coSpace callIds for tenant ("" none),
+ * at the domain of the highest-priority rule resolving to IVRs for it; -ENOENT when none. */
+int store_match_ivr_address(struct store *st, const char *tenant, char *ret_address, size_t cap);
 
 #endif

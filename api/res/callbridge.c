@@ -1,31 +1,27 @@
-/* api/res/callbridge.c: /api/v1/tenants, /api/v1/callBridges and /api/v1/callBridgeGroups
+/* api/res/callbridge.c: /api/v1/callBridges and /api/v1/callBridgeGroups
  * (cms-api.md §5), so that references to them from coSpaces, rules and TURN servers are real. */
 #include "api/res/resource.h"
 
-/* ---- tenants ------------------------------------------------------------------------------ */
-static const struct api_field tenant_fields[] = {
-    {.param = "name", .col = STORE_TENANT_NAME, .kind = AK_TEXT, .flags = AF_LIST},
-};
-static const struct api_filter tenant_filters[] = {
+static const struct api_filter name_filter[] = {
     {.param = "filter"},
 };
 
-const struct api_resource api_res_tenants = {
-    .collection = "tenants",
-    .element = "tenant",
-    .missing = "tenantDoesNotExist",
-    .in_use = "tenantInUse",
-    .table = &store_table_tenant,
-    .fields = tenant_fields,
-    .nfields = 1,
-    .filters = tenant_filters,
-    .nfilters = 1,
-    .page_default = API_PAGE_DEFAULT,
-};
-
 /* ---- call bridge groups ------------------------------------------------------------------- */
+/* The load balancing flags are stored and shown: this node is a cluster of one, so there is no
+ * other bridge to balance to. */
 static const struct api_field group_fields[] = {
     {.param = "name", .col = STORE_GROUP_NAME, .kind = AK_TEXT, .flags = AF_LIST},
+    {.param = "loadBalancingEnabled", .col = STORE_GROUP_LB_ENABLED, .kind = AK_BOOL, .dflt = "0"},
+    {.param = "loadBalanceLyncCalls", .col = STORE_GROUP_LB_LYNC, .kind = AK_BOOL, .dflt = "0"},
+    {.param = "loadBalanceOutgoingCalls",
+     .col = STORE_GROUP_LB_OUTGOING,
+     .kind = AK_BOOL,
+     .dflt = "0"},
+    {.param = "loadBalanceUserCalls", .col = STORE_GROUP_LB_USER, .kind = AK_BOOL, .dflt = "1"},
+    {.param = "loadBalanceIndirectCalls",
+     .col = STORE_GROUP_LB_INDIRECT,
+     .kind = AK_BOOL,
+     .dflt = "0"},
 };
 
 const struct api_resource api_res_call_bridge_groups = {
@@ -35,8 +31,8 @@ const struct api_resource api_res_call_bridge_groups = {
     .in_use = "callBridgeGroupInUse",
     .table = &store_table_call_bridge_group,
     .fields = group_fields,
-    .nfields = 1,
-    .filters = tenant_filters, /* the same: a substring of the name */
+    .nfields = sizeof(group_fields) / sizeof(group_fields[0]),
+    .filters = name_filter, /* a substring of the name */
     .nfilters = 1,
     .page_default = API_PAGE_DEFAULT,
 };
@@ -65,7 +61,7 @@ const struct api_resource api_res_call_bridges = {
     .table = &store_table_call_bridge,
     .fields = bridge_fields,
     .nfields = 4,
-    .filters = tenant_filters,
+    .filters = name_filter,
     .nfilters = 1,
     .page_default = API_PAGE_DEFAULT,
 };

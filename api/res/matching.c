@@ -3,24 +3,33 @@
  * DESIGN: a dialled user@domain is matched like this: the rules whose domain equals the domain
  * (case-insensitive, no wildcards), highest priority first (then oldest), each resolving the
  * user part against what it enables - here coSpaces by uri or secondaryUri, within the rule's
- * tenant when it has one. The first rule that finds a space wins. No rule for the domain is
- * noMatchingRule (a CMS would try its forwarding rules next); rules that find nothing is
- * noMatchingTarget. A bare user part is tried against every rule that resolves to coSpaces.
+ * tenant when it has one. The first rule that finds a space wins. Rules that find nothing is
+ * noMatchingTarget. No rule for the domain hands the call to the forwarding rules, as CMS
+ * does: the highest-priority one (then oldest) whose matchPattern matches the domain
+ * (case-insensitive, '*' any run of characters) forwards it (to user@destinationDomain, or the
+ * same domain when it has none) or rejects it; when none matches it is noMatchingRule. A bare
+ * user part is tried against every rule that resolves to coSpaces and is never forwarded.
+ * Before all this the highest-priority dial transform (then oldest) whose match holds rewrites
+ * the destination (api/res/transform.c has the syntax), or denies the call.
  * The web app's callId + passcode is a separate path: the space with that callId, whose passcode
  * must match when it has one. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api/reply.h"
 #include "api/res/matching.h"
+#include "api/res/transform.h"
 #include "api/xml.h"
 
 const char *api_match_name(enum api_match_result r)
 {
-    static const char *const names[] = {"coSpace", "noMatchingRule", "noMatchingTarget",
-                                        "noMatchingCallId", "wrongPasscode"};
+    static const char *const names[] = {"coSpace",          "noMatchingRule",   "noMatchingTarget",
+                                        "noMatchingCallId", "wrongPasscode",    "forward",
+                                        "reject",           "dialTransformDeny"};
 
     return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "noMatchingTarget";
 }
@@ -50,19 +59,122 @@ static int try_rule(const struct store_match_rule *rule, void *userdata)
     return 1;
 }
 
+/* The best row so far of a priority-ordered table: higher priority wins, then the older row
+ * (rows come oldest first). */
+struct pick {
+    const char *in;
+    bool found;
+    long long priority;
+    char id[STORE_ID_LEN + 1];
+    char out[API_MATCH_DEST_MAX];
+    char action[16];
+};
+
+static bool better(struct pick *p, const char *priority)
+{
+    long long n = priority ? strtoll(priority, NULL, 10) : 0;
+
+    return !p->found || n > p->priority;
+}
+
+static void take(struct pick *p, const struct store_row *row, const char *priority,
+                 const char *action)
+{
+    p->found = true;
+    p->priority = priority ? strtoll(priority, NULL, 10) : 0;
+    snprintf(p->id, sizeof(p->id), "%s", row->v[STORE_COL_ID]);
+    snprintf(p->action, sizeof(p->action), "%s", action ? action : "");
+}
+
+static int pick_transform(const struct store_row *row, void *userdata)
+{
+    struct pick *p = userdata;
+    char out[API_MATCH_DEST_MAX];
+    int r;
+
+    if (!better(p, row->v[STORE_XFORM_PRIORITY]))
+        return 0;
+    r = api_transform_apply(row->v[STORE_XFORM_TYPE], row->v[STORE_XFORM_MATCH],
+                            row->v[STORE_XFORM_TRANSFORM], p->in, out, sizeof(out));
+    if (r <= 0) /* a transform that no longer applies (too long a result) is skipped */
+        return 0;
+    take(p, row, row->v[STORE_XFORM_PRIORITY], row->v[STORE_XFORM_ACTION]);
+    snprintf(p->out, sizeof(p->out), "%s", out);
+    return 0;
+}
+
+static int pick_forwarding(const struct store_row *row, void *userdata)
+{
+    struct pick *p = userdata;
+    const char *pattern = row->v[STORE_FWD_PATTERN];
+
+    if (!pattern || !better(p, row->v[STORE_FWD_PRIORITY]) ||
+        fnmatch(pattern, p->in, FNM_CASEFOLD) != 0)
+        return 0;
+    take(p, row, row->v[STORE_FWD_PRIORITY], row->v[STORE_FWD_ACTION]);
+    snprintf(p->out, sizeof(p->out), "%s",
+             row->v[STORE_FWD_DESTINATION] ? row->v[STORE_FWD_DESTINATION] : "");
+    return 0;
+}
+
+/* Reads every row of t (at most 1,000) into fn. */
+static int each_row(struct store *st, const struct store_table *t, store_row_fn fn, struct pick *p)
+{
+    struct store_query q = {0};
+
+    return store_row_list(st, t, &q, 0, 1000, fn, p);
+}
+
+/* The dial transform for m->destination: rewrites it, or denies the call. */
+static int transform(struct store *st, struct api_match *m)
+{
+    struct pick p = {.in = m->destination};
+    int r = each_row(st, &store_table_dial_transform, pick_transform, &p);
+
+    if (r < 0 || !p.found)
+        return r;
+    snprintf(m->transform, sizeof(m->transform), "%s", p.id);
+    if (strcmp(p.action, "deny") == 0)
+        m->result = API_MATCH_DENIED;
+    else
+        snprintf(m->destination, sizeof(m->destination), "%s", p.out);
+    return 0;
+}
+
+/* No inbound rule for domain: the forwarding rules decide. */
+static int forwarding(struct store *st, const char *user, const char *domain, struct api_match *m)
+{
+    struct pick p = {.in = domain};
+    int r = each_row(st, &store_table_forwarding_rule, pick_forwarding, &p);
+
+    if (r < 0 || !p.found)
+        return r;
+    snprintf(m->forwarding, sizeof(m->forwarding), "%s", p.id);
+    m->result = strcmp(p.action, "forward") == 0 ? API_MATCH_FORWARD : API_MATCH_REJECT;
+    if (m->result == API_MATCH_FORWARD)
+        snprintf(m->destination, sizeof(m->destination), "%.255s@%.255s", user,
+                 p.out[0] ? p.out : domain);
+    return 0;
+}
+
 /* Matches "user@domain" (or a bare user part). Returns 0 with *m filled, or a store error. */
 int api_match_destination(struct store *st, const char *destination, struct api_match *m)
 {
     char user[STORE_TEXT_MAX + 1];
-    const char *at = strrchr(destination, '@');
+    const char *at;
     struct rule_walk w = {.st = st, .user = user, .m = m};
-    size_t n = at ? (size_t)(at - destination) : strlen(destination);
+    size_t n;
     int r;
 
     memset(m, 0, sizeof(*m));
+    snprintf(m->destination, sizeof(m->destination), "%s", destination);
+    if ((r = transform(st, m)) < 0 || m->result == API_MATCH_DENIED)
+        return r;
+    at = strrchr(m->destination, '@');
+    n = at ? (size_t)(at - m->destination) : strlen(m->destination);
     if (n >= sizeof(user))
         n = sizeof(user) - 1;
-    memcpy(user, destination, n);
+    memcpy(user, m->destination, n);
     user[n] = '\0';
     if (!strncasecmp(user, "sip:", 4)) /* a SIP URI as a person pastes it */
         memmove(user, user + 4, strlen(user + 4) + 1);
@@ -72,7 +184,9 @@ int api_match_destination(struct store *st, const char *destination, struct api_
     m->result = m->cospace[0] ? API_MATCH_COSPACE
                 : m->rule[0]  ? API_MATCH_NO_TARGET
                               : API_MATCH_NO_RULE;
-    return 0;
+    if (m->result == API_MATCH_NO_RULE && at)
+        r = forwarding(st, user, at + 1, m);
+    return r;
 }
 
 /* The web app's join: callId, then the passcode when the space has one. */
@@ -141,6 +255,20 @@ void api_res_call_matching(const struct api *api, struct store *st, const struct
         api_xml_attr(x, "id", m.cospace);
         api_xml_end(x);
     }
+    if (m.transform[0]) {
+        api_xml_start(x, "dialTransform");
+        api_xml_attr(x, "id", m.transform);
+        api_xml_end(x);
+    }
+    if (m.forwarding[0]) {
+        api_xml_start(x, "forwardingDialPlanRule");
+        api_xml_attr(x, "id", m.forwarding);
+        api_xml_end(x);
+        api_xml_text(x, "action", m.result == API_MATCH_FORWARD ? "forward" : "reject");
+    }
+    if (m.destination[0] && m.result != API_MATCH_NO_CALL_ID &&
+        m.result != API_MATCH_WRONG_PASSCODE && m.result != API_MATCH_DENIED)
+        api_xml_text(x, "destination", m.destination);
     api_xml_end(x);
     api_reply_xml(reply, x);
 }

@@ -10,12 +10,20 @@ enum api_match_result {
     API_MATCH_NO_RULE,
     API_MATCH_NO_TARGET,
     API_MATCH_NO_CALL_ID,
-    API_MATCH_WRONG_PASSCODE
+    API_MATCH_WRONG_PASSCODE,
+    API_MATCH_FORWARD, /* no inbound rule: a forwarding rule forwards the call */
+    API_MATCH_REJECT,  /* no inbound rule: a forwarding rule rejects the call */
+    API_MATCH_DENIED   /* a dial transform with action deny matched the destination */
 };
+#define API_MATCH_DEST_MAX 512
 struct api_match {
     enum api_match_result result;
     char rule[STORE_ID_LEN + 1]; /* the rule that matched, or the last one tried */
     char cospace[STORE_ID_LEN + 1];
+    char transform[STORE_ID_LEN + 1];  /* the dial transform applied, "" when none */
+    char forwarding[STORE_ID_LEN + 1]; /* the forwarding rule that decided, "" when none */
+    /* The destination matched (after the transform), or where a forward sends the call. */
+    char destination[API_MATCH_DEST_MAX];
 };
 const char *api_match_name(enum api_match_result r); /* "coSpace", "noMatchingRule", ... */
 int api_match_destination(struct store *st, const char *destination, struct api_match *ret);
@@ -25,6 +33,12 @@ int api_match_call_id(struct store *st, const char *call_id, const char *passcod
  * with *reply filled (parameterError when neither is there). */
 int api_match_params(struct store *st, const struct api_params *p, struct api_match *ret,
                      struct api_reply *reply);
+
+/* POST /api/v1/accessQuery and /api/v1/uriUsageQuery (api/res/query.c). */
+void api_res_access_query(const struct api *api, struct store *st, const struct api_request *req,
+                          struct api_reply *reply);
+void api_res_uri_usage_query(const struct api *api, struct store *st, const struct api_request *req,
+                             struct api_reply *reply);
 
 /* GET /api/v1/callMatching (a troubleshooting extension): the answer of api_match_params. */
 void api_res_call_matching(const struct api *api, struct store *st, const struct api_request *req,

@@ -99,6 +99,11 @@ int api_cospace_ref_get(struct store *st, const char *id, struct api_cospace_ref
 /* The resources (api/res/cospace.c etc.), and the extra paths. */
 extern const struct api_resource api_res_tenants, api_res_cospaces, api_res_inbound_rules,
     api_res_call_bridges, api_res_call_bridge_groups, api_res_turn_servers;
+/* The dial plan (api/res/dialplan.c, api/res/tenant.c). */
+extern const struct api_resource api_res_outbound_rules, api_res_forwarding_rules,
+    api_res_dial_transforms, api_res_tenant_groups, api_res_ivrs;
+void api_res_cluster(const struct api *api, struct store *st, const struct api_request *req,
+                     const char *id, struct api_reply *reply);
 void api_res_meeting_entry_detail(const struct api *api, struct store *st,
                                   const struct api_request *req, const char *id,
                                   struct api_reply *reply);

@@ -79,6 +79,20 @@ static void call_matching(const struct api *api, struct store *st, const struct 
     api_res_call_matching(api, st, req, reply);
 }
 
+static void access_query(const struct api *api, struct store *st, const struct api_request *req,
+                         const char *id, struct api_reply *reply)
+{
+    (void)id;
+    api_res_access_query(api, st, req, reply);
+}
+
+static void uri_usage_query(const struct api *api, struct store *st, const struct api_request *req,
+                            const char *id, struct api_reply *reply)
+{
+    (void)id;
+    api_res_uri_usage_query(api, st, req, reply);
+}
+
 static void metrics(const struct api *api, struct store *st, const struct api_request *req,
                     const char *id, struct api_reply *reply)
 {
@@ -109,6 +123,21 @@ static const struct route routes[] = {
     {"callLegs", "", M_GET | M_POST, api_res_call_legs, NULL, true},
     {"callLegs", "/:id", M_GET | M_DELETE, api_res_call_legs, NULL, true},
     {"callMatching", "", M_GET, call_matching, NULL, false},
+    {"outboundDialPlanRules", "", M_GET | M_POST, NULL, &api_res_outbound_rules, false},
+    {"outboundDialPlanRules", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_outbound_rules,
+     false},
+    {"forwardingDialPlanRules", "", M_GET | M_POST, NULL, &api_res_forwarding_rules, false},
+    {"forwardingDialPlanRules", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_forwarding_rules,
+     false},
+    {"dialTransforms", "", M_GET | M_POST, NULL, &api_res_dial_transforms, false},
+    {"dialTransforms", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_dial_transforms, false},
+    {"tenantGroups", "", M_GET | M_POST, NULL, &api_res_tenant_groups, false},
+    {"tenantGroups", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_tenant_groups, false},
+    {"ivrs", "", M_GET | M_POST, NULL, &api_res_ivrs, false},
+    {"ivrs", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_ivrs, false},
+    {"accessQuery", "", M_POST, access_query, NULL, false},
+    {"uriUsageQuery", "", M_POST, uri_usage_query, NULL, false},
+    {"system", "/configuration/cluster", M_GET | M_PUT | M_POST, api_res_cluster, NULL, false},
     {"system", "/status", M_GET, system_status, NULL, false},
     {"metrics", "", M_GET, metrics, NULL, false},
 };

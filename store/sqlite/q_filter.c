@@ -37,6 +37,14 @@ static const struct filter_def defs[] = {
     {"tenant", "filter", NAME_LIKE, 1, NULL, true},
     {"call_bridge_group", "filter", NAME_LIKE, 1, NULL, true},
     {"call_bridge", "filter", NAME_LIKE, 1, NULL, true},
+    {"outbound_dial_plan_rule", "filter", "domain LIKE ? ESCAPE '\\'", 1, NULL, true},
+    {"outbound_dial_plan_rule", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
+    {"forwarding_dial_plan_rule", "filter", "match_pattern LIKE ? ESCAPE '\\'", 1, NULL, true},
+    {"forwarding_dial_plan_rule", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
+    {"dial_transform", "filter", "match LIKE ? ESCAPE '\\' OR transform LIKE ? ESCAPE '\\'", 2,
+     NULL, true},
+    {"ivr", "filter", "uri LIKE ? ESCAPE '\\'", 1, NULL, true},
+    {"ivr", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
     /* a TURN server list is short: compared in every row, without the LIKE escapes */
     {"turn_server", "filter",
      "instr(lower(coalesce(server_address, '')), lower(?)) > 0 OR "

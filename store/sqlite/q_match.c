@@ -144,3 +144,26 @@ int store_match_entry_domain(struct store *st, const char *tenant, char *ret_dom
                     "(tenant IS NULL OR tenant = ?1) ORDER BY priority DESC, seq LIMIT 1",
                     tenant ? tenant : "", NULL, ret_domain, cap);
 }
+
+/* ---- the dial plan's queries (accessQuery, uriUsageQuery) ---------------------------------- */
+int store_uri_usage(struct store *st, bool ivr, const char *user, const char *tenant, char *ret_id)
+{
+    return one_text(
+        st,
+        ivr ? "SELECT id FROM ivr WHERE uri = ?1 COLLATE NOCASE AND tenant IS ?2 "
+              "ORDER BY seq LIMIT 1"
+            : "SELECT id FROM cospace WHERE (uri = ?1 COLLATE NOCASE OR "
+              "secondary_uri = ?1 COLLATE NOCASE) AND tenant IS ?2 ORDER BY seq LIMIT 1",
+        user, tenant && *tenant ? tenant : NULL, ret_id, STORE_ID_LEN + 1);
+}
+
+int store_match_ivr_address(struct store *st, const char *tenant, char *ret_address, size_t cap)
+{
+    return one_text(st,
+                    "SELECT i.uri || '@' || r.domain FROM ivr i, inbound_dial_plan_rule r "
+                    "WHERE i.uri IS NOT NULL AND i.resolve_cospace_call_ids = 1 AND "
+                    "(i.tenant IS NULL OR i.tenant = ?1) AND r.resolve_to_ivrs = 1 AND "
+                    "(r.tenant IS NULL OR r.tenant = ?1) ORDER BY r.priority DESC, r.seq, i.seq "
+                    "LIMIT 1",
+                    tenant ? tenant : "", NULL, ret_address, cap);
+}

@@ -1,0 +1,185 @@
+/* api/res/tenant.c: /api/v1/tenants, /tenantGroups, /ivrs and /system/configuration/cluster:
+ * the multi-tenancy objects and the IVRs a call can be matched to, with the parameters of the
+ * CMS API reference. A tenant's profile references (callLegProfile, callProfile, dtmfProfile,
+ * ivrBrandingProfile, callBrandingProfile, userProfile, dialInSecurityProfile, webBridgeProfile)
+ * belong to the profiles and are not here.
+ *
+ * DESIGN: coSpace callIds are unique across every coSpace (schema 0002), which is stricter than
+ * CMS's rule (unique within a tenant group and among tenants in none), so joining a tenant to a
+ * group can never produce tenantGroupCoSpaceIdConflict. An IVR's uri may be neither another
+ * IVR's nor a coSpace uri that the IVR's tenant reaches (ivrUriConflict), since call matching
+ * could not tell which was meant. The cluster settings are one row with a fixed id. */
+#include <errno.h>
+#include <string.h>
+
+#include "api/reply.h"
+#include "api/res/resource.h"
+
+/* ---- tenants ------------------------------------------------------------------------------ */
+static const struct api_field tenant_fields[] = {
+    {.param = "name", .col = STORE_TENANT_NAME, .kind = AK_TEXT, .flags = AF_LIST},
+    {.param = "tenantGroup",
+     .col = STORE_TENANT_GROUP,
+     .kind = AK_REF,
+     .flags = AF_LIST,
+     .ref = &store_table_tenant_group,
+     .ref_missing = "tenantGroupDoesNotExist"},
+    {.param = "participantLimit",
+     .col = STORE_TENANT_PARTICIPANT_LIMIT,
+     .kind = AK_INT,
+     .min = 0,
+     .max = 2147483647},
+};
+static const struct api_filter name_filter[] = {
+    {.param = "filter"},
+};
+
+const struct api_resource api_res_tenants = {
+    .collection = "tenants",
+    .element = "tenant",
+    .missing = "tenantDoesNotExist",
+    .in_use = "tenantInUse",
+    .table = &store_table_tenant,
+    .fields = tenant_fields,
+    .nfields = sizeof(tenant_fields) / sizeof(tenant_fields[0]),
+    .filters = name_filter,
+    .nfilters = 1,
+    .page_default = API_PAGE_DEFAULT,
+};
+
+/* ---- tenant groups: no parameters of their own; tenants name them ------------------------- */
+const struct api_resource api_res_tenant_groups = {
+    .collection = "tenantGroups",
+    .element = "tenantGroup",
+    .missing = "tenantGroupDoesNotExist",
+    .in_use = "tenantGroupInUse",
+    .table = &store_table_tenant_group,
+    .page_default = API_PAGE_DEFAULT,
+};
+
+/* ---- IVRs --------------------------------------------------------------------------------- */
+static const struct api_field ivr_fields[] = {
+    {.param = "uri",
+     .col = STORE_IVR_URI,
+     .kind = AK_URI,
+     .flags = AF_LIST | AF_NOCASE,
+     .duplicate = "ivrUriConflict"},
+    {.param = "tenant",
+     .col = STORE_IVR_TENANT,
+     .kind = AK_REF,
+     .ref = &store_table_tenant,
+     .ref_missing = "tenantDoesNotExist"},
+    {.param = "tenantGroup",
+     .col = STORE_IVR_TENANT_GROUP,
+     .kind = AK_REF,
+     .ref = &store_table_tenant_group,
+     .ref_missing = "tenantGroupDoesNotExist"},
+    {.param = "ivrBrandingProfile", .col = STORE_IVR_BRANDING, .kind = AK_ID},
+    {.param = "resolveCoSpaceCallIds", .col = STORE_IVR_CALL_IDS, .kind = AK_BOOL, .dflt = "1"},
+    {.param = "resolveLyncConferenceIds", .col = STORE_IVR_LYNC_IDS, .kind = AK_BOOL, .dflt = "0"},
+};
+static const struct api_filter ivr_filters[] = {
+    {.param = "filter"},
+    {.param = "tenantFilter"},
+};
+
+/* An IVR uri that is also a coSpace's uri within the IVR's tenant is a conflict. */
+static int ivr_check(const struct api *api, struct store *st, const struct api_request *req,
+                     const struct api_resource *res, struct store_row *row, bool create,
+                     struct api_reply *reply)
+{
+    const char *uri = row->v[STORE_IVR_URI];
+    char id[STORE_ID_LEN + 1];
+    int r;
+
+    (void)api;
+    (void)req;
+    (void)res;
+    (void)create;
+    if (!uri || !*uri)
+        return 0;
+    r = store_match_cospace_uri(st, uri, row->v[STORE_IVR_TENANT], id);
+    if (r == 0) {
+        api_reply_failure(reply, 400, "ivrUriConflict");
+        return -EEXIST;
+    }
+    if (r != -ENOENT) {
+        api_reply_err(reply, r);
+        return r;
+    }
+    return 0;
+}
+
+const struct api_resource api_res_ivrs = {
+    .collection = "ivrs",
+    .element = "ivr",
+    .missing = "ivrDoesNotExist",
+    .in_use = "ivrInUse",
+    .table = &store_table_ivr,
+    .fields = ivr_fields,
+    .nfields = sizeof(ivr_fields) / sizeof(ivr_fields[0]),
+    .filters = ivr_filters,
+    .nfilters = 2,
+    .page_default = API_PAGE_DEFAULT,
+    .check = ivr_check,
+};
+
+/* ---- /system/configuration/cluster -------------------------------------------------------- */
+static const struct api_field cluster_fields[] = {
+    {.param = "uniqueName", .col = STORE_CLUSTER_NAME, .kind = AK_TEXT, .unset = ""},
+    {.param = "peerLinkBitRate",
+     .col = STORE_CLUSTER_PEER_BIT_RATE,
+     .kind = AK_INT,
+     .min = 1,
+     .max = 2147483647,
+     .unset = ""},
+    {.param = "participantLimit",
+     .col = STORE_CLUSTER_PARTICIPANT_LIMIT,
+     .kind = AK_INT,
+     .min = 0,
+     .max = 2147483647,
+     .unset = ""},
+    {.param = "loadLimit",
+     .col = STORE_CLUSTER_LOAD_LIMIT,
+     .kind = AK_INT,
+     .min = 0,
+     .max = 2147483647,
+     .unset = ""},
+    {.param = "newConferenceLoadLimitBasisPoints",
+     .col = STORE_CLUSTER_NEW_BP,
+     .kind = AK_INT,
+     .max = 10000,
+     .dflt = "5000"},
+    {.param = "existingConferenceLoadLimitBasisPoints",
+     .col = STORE_CLUSTER_EXISTING_BP,
+     .kind = AK_INT,
+     .max = 10000,
+     .dflt = "8000"},
+    {.param = "maxPeerVideoStreams",
+     .col = STORE_CLUSTER_PEER_STREAMS,
+     .kind = AK_INT,
+     .min = 1,
+     .max = 2147483647,
+     .unset = ""},
+};
+
+static const struct api_resource cluster = {
+    .collection = "system/configuration/cluster",
+    .element = "cluster",
+    .missing = "unrecognizedObject",
+    .table = &store_table_cluster_config,
+    .fields = cluster_fields,
+    .nfields = sizeof(cluster_fields) / sizeof(cluster_fields[0]),
+};
+
+/* GET shows the one row; PUT and POST (the collection sends both) modify it. */
+void api_res_cluster(const struct api *api, struct store *st, const struct api_request *req,
+                     const char *id, struct api_reply *reply)
+{
+    struct api_request put = *req;
+
+    (void)id;
+    if (req->method == API_POST)
+        put.method = API_PUT;
+    api_res_generic(api, st, &put, &cluster, STORE_CLUSTER_ROW_ID, reply);
+}
