@@ -25,6 +25,7 @@ static const th_suite_fn suites[] = {
     it_https_suite,    it_daemon_suite,   it_status_suite,       it_cospaces_suite,
     it_media_suite,    it_guest_suite,    it_rtcpeer_suite,      it_cbctl_suite,
     it_faults_suite,   it_ops_suite,      it_framing_suite,      it_edge_suite,
+    it_dialplan_suite, /* the dial plan */
     webrtc_dtls_suite, runner_suite,      runner_selftest_suite,
 };
 

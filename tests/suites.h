@@ -32,6 +32,7 @@ Suite *it_https_suite(void);
 Suite *it_daemon_suite(void);
 Suite *it_status_suite(void);
 Suite *it_cospaces_suite(void);
+Suite *it_dialplan_suite(void);
 Suite *it_media_suite(void);
 Suite *it_guest_suite(void);
 Suite *it_rtcpeer_suite(void);
