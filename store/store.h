@@ -341,6 +341,7 @@ int store_row_taken(struct store *st, const struct store_table *t, size_t col, c
 struct store_match_rule {
     char id[STORE_ID_LEN + 1];
     bool resolve_to_cospaces;
+    bool resolve_to_ivrs;
     char tenant[STORE_ID_LEN + 1]; /* "" when the rule has none */
 };
 /* fn returns 0 to go on, non-zero to stop (a negative value is returned). */
@@ -373,6 +374,9 @@ int store_match_entry_domain(struct store *st, const char *tenant, char *ret_dom
 /* uriUsageQuery: the oldest coSpace (uri or secondaryUri) or, with ivr, IVR whose uri equals user
  * in any case, in tenant (NULL or "": in no tenant); its id into ret_id, or -ENOENT. */
 int store_uri_usage(struct store *st, bool ivr, const char *user, const char *tenant, char *ret_id);
+/* The oldest IVR whose uri equals user in any case, within tenant unless tenant is NULL or "":
+ * its id into ret_id (STORE_ID_LEN + 1 bytes), or -ENOENT. */
+int store_match_ivr_uri(struct store *st, const char *user, const char *tenant, char *ret_id);
 /* accessQuery: "<uri>@<domain>" of the IVR that resolves coSpace callIds for tenant ("" none),
  * at the domain of the highest-priority rule resolving to IVRs for it; -ENOENT when none. */
 int store_match_ivr_address(struct store *st, const char *tenant, char *ret_address, size_t cap);

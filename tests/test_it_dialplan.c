@@ -213,10 +213,11 @@ END_TEST
 
 START_TEST(test_ivrs)
 {
-    char path[96];
+    char path[96], ivr_path[96];
 
     req("POST", "coSpaces", "name=i&uri=ivr-taken", 200);
     snprintf(path, sizeof(path), "ivrs/%s", req("POST", "ivrs", "uri=ivr-main", 200));
+    snprintf(ivr_path, sizeof(ivr_path), "%s", path);
     req("GET", path, NULL, 200);
     has("<uri>ivr-main</uri><resolveCoSpaceCallIds>true</resolveCoSpaceCallIds>"
         "<resolveLyncConferenceIds>false</resolveLyncConferenceIds>");
@@ -227,6 +228,15 @@ START_TEST(test_ivrs)
             REASON("tenantGroupDoesNotExist"));
     req("GET", "ivrs", NULL, 200);
     has("<ivrs total=\"1\">");
+    /* the call matching reaches it through a rule that resolves to IVRs, and only such a rule */
+    req("POST", "inboundDialPlanRules", "domain=ivr.example.com", 200);
+    req("POST", "inboundDialPlanRules", "domain=noivr.example.com&resolveToIvrs=false", 200);
+    req("GET", "callMatching?destination=IVR-main@ivr.example.com", NULL, 200);
+    has("<result>ivr</result>");
+    snprintf(path, sizeof(path), "<ivr id=\"%s\"/>", strrchr(ivr_path, '/') + 1);
+    has(path);
+    req("GET", "callMatching?destination=ivr-main@noivr.example.com", NULL, 200);
+    has("<result>noMatchingTarget</result>");
 }
 END_TEST
 

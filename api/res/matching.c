@@ -2,10 +2,10 @@
  *
  * DESIGN: a dialled user@domain is matched like this: the rules whose domain equals the domain
  * (case-insensitive, no wildcards), highest priority first (then oldest), each resolving the
- * user part against what it enables - here coSpaces by uri or secondaryUri, within the rule's
- * tenant when it has one. The first rule that finds a space wins. Rules that find nothing is
- * noMatchingTarget. No rule for the domain hands the call to the forwarding rules, as CMS
- * does: the highest-priority one (then oldest) whose matchPattern matches the domain
+ * user part against what it enables - here coSpaces by uri or secondaryUri, then IVRs by uri,
+ * within the rule's tenant when it has one. The first rule that finds a space wins. Rules that find
+ * nothing is noMatchingTarget. No rule for the domain hands the call to the forwarding rules, as
+ * CMS does: the highest-priority one (then oldest) whose matchPattern matches the domain
  * (case-insensitive, '*' any run of characters) forwards it (to user@destinationDomain, or the
  * same domain when it has none) or rejects it; when none matches it is noMatchingRule. A bare
  * user part is tried against every rule that resolves to coSpaces and is never forwarded.
@@ -27,9 +27,9 @@
 
 const char *api_match_name(enum api_match_result r)
 {
-    static const char *const names[] = {"coSpace",          "noMatchingRule",   "noMatchingTarget",
-                                        "noMatchingCallId", "wrongPasscode",    "forward",
-                                        "reject",           "dialTransformDeny"};
+    static const char *const names[] = {"coSpace",          "noMatchingRule",    "noMatchingTarget",
+                                        "noMatchingCallId", "wrongPasscode",     "forward",
+                                        "reject",           "dialTransformDeny", "ivr"};
 
     return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "noMatchingTarget";
 }
@@ -48,15 +48,19 @@ static int try_rule(const struct store_match_rule *rule, void *userdata)
     int r;
 
     snprintf(w->m->rule, sizeof(w->m->rule), "%s", rule->id);
-    if (!rule->resolve_to_cospaces)
-        return 0;
-    r = store_match_cospace_uri(w->st, w->user, rule->tenant, id);
-    if (r == -ENOENT)
-        return 0;
-    if (r < 0)
-        return r;
-    snprintf(w->m->cospace, sizeof(w->m->cospace), "%s", id);
-    return 1;
+    r = rule->resolve_to_cospaces ? store_match_cospace_uri(w->st, w->user, rule->tenant, id)
+                                  : -ENOENT;
+    if (r == 0) {
+        snprintf(w->m->cospace, sizeof(w->m->cospace), "%s", id);
+        return 1;
+    }
+    if (r == -ENOENT && rule->resolve_to_ivrs)
+        r = store_match_ivr_uri(w->st, w->user, rule->tenant, id);
+    if (r == 0) {
+        snprintf(w->m->ivr, sizeof(w->m->ivr), "%s", id);
+        return 1;
+    }
+    return r == -ENOENT ? 0 : r;
 }
 
 /* The best row so far of a priority-ordered table: higher priority wins, then the older row
@@ -182,6 +186,7 @@ int api_match_destination(struct store *st, const char *destination, struct api_
     if (r < 0)
         return r;
     m->result = m->cospace[0] ? API_MATCH_COSPACE
+                : m->ivr[0]   ? API_MATCH_IVR
                 : m->rule[0]  ? API_MATCH_NO_TARGET
                               : API_MATCH_NO_RULE;
     if (m->result == API_MATCH_NO_RULE && at)
@@ -253,6 +258,11 @@ void api_res_call_matching(const struct api *api, struct store *st, const struct
     if (m.cospace[0]) {
         api_xml_start(x, "coSpace");
         api_xml_attr(x, "id", m.cospace);
+        api_xml_end(x);
+    }
+    if (m.ivr[0]) {
+        api_xml_start(x, "ivr");
+        api_xml_attr(x, "id", m.ivr);
         api_xml_end(x);
     }
     if (m.transform[0]) {

@@ -13,13 +13,15 @@ enum api_match_result {
     API_MATCH_WRONG_PASSCODE,
     API_MATCH_FORWARD, /* no inbound rule: a forwarding rule forwards the call */
     API_MATCH_REJECT,  /* no inbound rule: a forwarding rule rejects the call */
-    API_MATCH_DENIED   /* a dial transform with action deny matched the destination */
+    API_MATCH_DENIED,  /* a dial transform with action deny matched the destination */
+    API_MATCH_IVR      /* a rule resolving to IVRs reached an IVR by its uri */
 };
 #define API_MATCH_DEST_MAX 512
 struct api_match {
     enum api_match_result result;
     char rule[STORE_ID_LEN + 1]; /* the rule that matched, or the last one tried */
     char cospace[STORE_ID_LEN + 1];
+    char ivr[STORE_ID_LEN + 1];        /* the IVR reached (API_MATCH_IVR) */
     char transform[STORE_ID_LEN + 1];  /* the dial transform applied, "" when none */
     char forwarding[STORE_ID_LEN + 1]; /* the forwarding rule that decided, "" when none */
     /* The destination matched (after the transform), or where a forward sends the call. */

@@ -17,9 +17,9 @@ static int step_one(sqlite3_stmt *stmt)
 int store_match_rules(struct store *st, const char *domain, store_match_rule_fn fn, void *userdata)
 {
     static const char sql_domain[] =
-        "SELECT id, resolve_to_cospaces, tenant FROM inbound_dial_plan_rule"
+        "SELECT id, resolve_to_cospaces, tenant, resolve_to_ivrs FROM inbound_dial_plan_rule"
         " WHERE domain = ?1 COLLATE NOCASE ORDER BY priority DESC, seq LIMIT 1000";
-    static const char sql_all[] = "SELECT id, resolve_to_cospaces, tenant FROM "
+    static const char sql_all[] = "SELECT id, resolve_to_cospaces, tenant, resolve_to_ivrs FROM "
                                   "inbound_dial_plan_rule ORDER BY priority DESC, seq LIMIT 1000";
     struct store_match_rule rule;
     sqlite3_stmt *stmt;
@@ -40,6 +40,7 @@ int store_match_rules(struct store *st, const char *domain, store_match_rule_fn 
             return -EIO;
         }
         rule.resolve_to_cospaces = sqlite3_column_int(stmt, 1) != 0;
+        rule.resolve_to_ivrs = sqlite3_column_int(stmt, 3) != 0;
         stop = fn(&rule, userdata);
         if (stop != 0) {
             store_stmt_done(stmt);
@@ -155,6 +156,14 @@ int store_uri_usage(struct store *st, bool ivr, const char *user, const char *te
             : "SELECT id FROM cospace WHERE (uri = ?1 COLLATE NOCASE OR "
               "secondary_uri = ?1 COLLATE NOCASE) AND tenant IS ?2 ORDER BY seq LIMIT 1",
         user, tenant && *tenant ? tenant : NULL, ret_id, STORE_ID_LEN + 1);
+}
+
+int store_match_ivr_uri(struct store *st, const char *user, const char *tenant, char *ret_id)
+{
+    return one_text(st,
+                    "SELECT id FROM ivr WHERE uri = ?1 COLLATE NOCASE AND (?2 = '' OR tenant = ?2) "
+                    "ORDER BY seq LIMIT 1",
+                    user, tenant ? tenant : "", ret_id, STORE_ID_LEN + 1);
 }
 
 int store_match_ivr_address(struct store *st, const char *tenant, char *ret_address, size_t cap)
