@@ -276,8 +276,8 @@ void api_res_call_matching(const struct api *api, struct store *st, const struct
         api_xml_end(x);
         api_xml_text(x, "action", m.result == API_MATCH_FORWARD ? "forward" : "reject");
     }
-    if (m.destination[0] && m.result != API_MATCH_NO_CALL_ID &&
-        m.result != API_MATCH_WRONG_PASSCODE && m.result != API_MATCH_DENIED)
+    /* the address matched, when a transform rewrote it, or the one a forward goes to */
+    if ((m.transform[0] && m.result != API_MATCH_DENIED) || m.result == API_MATCH_FORWARD)
         api_xml_text(x, "destination", m.destination);
     api_xml_end(x);
     api_reply_xml(reply, x);
