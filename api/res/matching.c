@@ -236,6 +236,16 @@ int api_match_params(struct store *st, const struct api_params *p, struct api_ma
     return r;
 }
 
+/* <element id="id"/>, when id is set. */
+static void ref(struct api_xml *x, const char *element, const char *id)
+{
+    if (!id[0])
+        return;
+    api_xml_start(x, element);
+    api_xml_attr(x, "id", id);
+    api_xml_end(x);
+}
+
 void api_res_call_matching(const struct api *api, struct store *st, const struct api_request *req,
                            struct api_reply *reply)
 {
@@ -250,30 +260,12 @@ void api_res_call_matching(const struct api *api, struct store *st, const struct
         return;
     api_xml_start(x, "callMatching");
     api_xml_text(x, "result", api_match_name(m.result));
-    if (m.rule[0]) {
-        api_xml_start(x, "inboundDialPlanRule");
-        api_xml_attr(x, "id", m.rule);
-        api_xml_end(x);
-    }
-    if (m.cospace[0]) {
-        api_xml_start(x, "coSpace");
-        api_xml_attr(x, "id", m.cospace);
-        api_xml_end(x);
-    }
-    if (m.ivr[0]) {
-        api_xml_start(x, "ivr");
-        api_xml_attr(x, "id", m.ivr);
-        api_xml_end(x);
-    }
-    if (m.transform[0]) {
-        api_xml_start(x, "dialTransform");
-        api_xml_attr(x, "id", m.transform);
-        api_xml_end(x);
-    }
+    ref(x, "inboundDialPlanRule", m.rule);
+    ref(x, "coSpace", m.cospace);
+    ref(x, "ivr", m.ivr);
+    ref(x, "dialTransform", m.transform);
     if (m.forwarding[0]) {
-        api_xml_start(x, "forwardingDialPlanRule");
-        api_xml_attr(x, "id", m.forwarding);
-        api_xml_end(x);
+        ref(x, "forwardingDialPlanRule", m.forwarding);
         api_xml_text(x, "action", m.result == API_MATCH_FORWARD ? "forward" : "reject");
     }
     /* the address matched, when a transform rewrote it, or the one a forward goes to */
