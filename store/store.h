@@ -377,7 +377,8 @@ int store_uri_usage(struct store *st, bool ivr, const char *user, const char *te
 /* The oldest IVR whose uri equals user in any case, within tenant unless tenant is NULL or "":
  * its id into ret_id (STORE_ID_LEN + 1 bytes), or -ENOENT. */
 int store_match_ivr_uri(struct store *st, const char *user, const char *tenant, char *ret_id);
-/* accessQuery: "<uri>@<domain>" of the IVR that resolves coSpace callIds for tenant ("" none),
+/* accessQuery: "<uri>@<domain>" of the IVR that resolves coSpace callIds for a space in tenant
+ * ("" none; an IVR's tenant or tenant group must admit it, as CMS's ivr object says),
  * at the domain of the highest-priority rule resolving to IVRs for it; -ENOENT when none. */
 int store_match_ivr_address(struct store *st, const char *tenant, char *ret_address, size_t cap);
 

@@ -269,7 +269,7 @@ END_TEST
 
 START_TEST(test_access_and_uri_usage_queries)
 {
-    char space[40], ivr[40], tenant[40], form[160];
+    char space[40], ivr[40], tenant[40], group[40], form[160];
 
     req("POST", "inboundDialPlanRules", "domain=q.example.com&priority=50", 200);
     snprintf(space, sizeof(space), "%s",
@@ -298,6 +298,20 @@ START_TEST(test_access_and_uri_usage_queries)
     req("POST", "uriUsageQuery", form, 200);
     lacks("coSpaceId");
     refused("POST", "uriUsageQuery", "", PE("uri", "missing"));
+    /* an IVR of a tenant group serves only the group's tenants, and only it serves them */
+    snprintf(group, sizeof(group), "%s", req("POST", "tenantGroups", NULL, 200));
+    snprintf(form, sizeof(form), "name=qg&tenantGroup=%s", group);
+    snprintf(tenant, sizeof(tenant), "%s", req("POST", "tenants", form, 200));
+    snprintf(form, sizeof(form), "uri=qg-room&callId=8080124&tenant=%s", tenant);
+    req("POST", "coSpaces", form, 200);
+    req("POST", "accessQuery", "callId=8080124", 200);
+    lacks("<ivr>");
+    snprintf(form, sizeof(form), "uri=qg-ivr&tenantGroup=%s", group);
+    req("POST", "ivrs", form, 200);
+    req("POST", "accessQuery", "callId=8080124", 200);
+    has("<ivr>qg-ivr@q.example.com</ivr>");
+    req("POST", "accessQuery", "callId=8080123", 200);
+    lacks("qg-ivr");
     req("GET", "uriUsageQuery", NULL, 405);
 }
 END_TEST

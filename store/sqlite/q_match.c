@@ -168,11 +168,14 @@ int store_match_ivr_uri(struct store *st, const char *user, const char *tenant, 
 
 int store_match_ivr_address(struct store *st, const char *tenant, char *ret_address, size_t cap)
 {
+    /* an IVR with a tenant serves that tenant; with a tenant group, the group's tenants; with
+     * neither, spaces in no tenant or in a tenant of no group */
     return one_text(st,
                     "SELECT i.uri || '@' || r.domain FROM ivr i, inbound_dial_plan_rule r "
                     "WHERE i.uri IS NOT NULL AND i.resolve_cospace_call_ids = 1 AND "
-                    "(i.tenant IS NULL OR i.tenant = ?1) AND r.resolve_to_ivrs = 1 AND "
-                    "(r.tenant IS NULL OR r.tenant = ?1) ORDER BY r.priority DESC, r.seq, i.seq "
-                    "LIMIT 1",
+                    "(i.tenant = ?1 OR (i.tenant IS NULL AND coalesce(i.tenant_group, '') = "
+                    "coalesce((SELECT tenant_group FROM tenant WHERE id = ?1), ''))) AND "
+                    "r.resolve_to_ivrs = 1 AND (r.tenant IS NULL OR r.tenant = ?1) "
+                    "ORDER BY r.priority DESC, r.seq, i.seq LIMIT 1",
                     tenant ? tenant : "", NULL, ret_address, cap);
 }
