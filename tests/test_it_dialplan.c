@@ -194,6 +194,7 @@ START_TEST(test_tenant_groups_and_tenants)
     has(path);
     refused("POST", "tenants", "name=x&tenantGroup=00000000-0000-4000-8000-00000000abcd",
             REASON("tenantGroupDoesNotExist"));
+    refused("POST", "tenants", "participantLimit=5", PE("name", "missing")); /* name* */
     refused("POST", "tenants", "name=x&participantLimit=-1",
             PE("participantLimit", "invalidValue"));
     snprintf(path, sizeof(path), "tenantGroups/%s", group);

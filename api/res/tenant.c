@@ -17,7 +17,7 @@
 
 /* ---- tenants ------------------------------------------------------------------------------ */
 static const struct api_field tenant_fields[] = {
-    {.param = "name", .col = STORE_TENANT_NAME, .kind = AK_TEXT, .flags = AF_LIST},
+    {.param = "name", .col = STORE_TENANT_NAME, .kind = AK_TEXT, .flags = AF_LIST | AF_REQUIRED},
     {.param = "tenantGroup",
      .col = STORE_TENANT_GROUP,
      .kind = AK_REF,
