@@ -161,6 +161,14 @@ START_TEST(test_dial_transforms_in_matching)
         "type=phone&match=($1/^44$/)($2/^7/)&transform=90044$2{}123@mobilevcs&priority=7", 200);
     req("GET", "callMatching?destination=%2B44%207700%20900123", NULL, 200);
     has("<destination>900447700900123123@mobilevcs</destination>");
+    /* raw, with a capture group named in the replacement (the API reference's last example) */
+    req("POST", "dialTransforms",
+        "match=($1/(.*)@cap.example.com/)&transform=$1{/^([0-9]%2B)@cap.example.com$/"
+        "x\\1@xf.example.com/}{/^x//}",
+        200);
+    req("GET", "callMatching?destination=4455@cap.example.com", NULL, 200);
+    has("<result>coSpace</result>");
+    has("<destination>4455@xf.example.com</destination>");
     /* deny, at a higher priority, refuses the call; a lower one does not get a say */
     snprintf(
         deny, sizeof(deny), "%s",
