@@ -94,9 +94,7 @@ static const char *const out_cols[] = {"id",
                                        "tenant",
                                        "call_routing"};
 const struct store_table store_table_outbound_rule = {"outbound_dial_plan_rule", out_cols,
-                                                      "ttitttttttttt"
-                                                      "t",
-                                                      STORE_OUT__N};
+                                                      "ttittttttttttt", STORE_OUT__N};
 
 static const char *const fwd_cols[] = {"id",     "match_pattern",  "destination_domain",
                                        "action", "caller_id_mode", "priority",
