@@ -99,6 +99,13 @@ int api_cospace_ref_get(struct store *st, const char *id, struct api_cospace_ref
 /* The resources (api/res/cospace.c etc.), and the extra paths. */
 extern const struct api_resource api_res_tenants, api_res_cospaces, api_res_inbound_rules,
     api_res_call_bridges, api_res_call_bridge_groups, api_res_turn_servers;
+/* Profiles, layout templates and web bridges (api/res/profiles.c, api/res/webbridge.c). */
+extern const struct api_resource api_res_call_leg_profiles, api_res_call_profiles,
+    api_res_dtmf_profiles, api_res_call_branding_profiles, api_res_ivr_branding_profiles,
+    api_res_dial_in_security_profiles, api_res_compatibility_profiles, api_res_user_profiles,
+    api_res_layout_templates, api_res_web_bridge_profiles, api_res_web_bridges;
+/* The CMS layouts (api/res/cospace.c), for every parameter that takes one. */
+extern const char *const api_cospace_layouts[];
 void api_res_meeting_entry_detail(const struct api *api, struct store *st,
                                   const struct api_request *req, const char *id,
                                   struct api_reply *reply);
