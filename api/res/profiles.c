@@ -490,7 +490,8 @@ void api_res_call_leg_profile_usage(const struct api *api, struct store *st,
 }
 
 /* ---- /layoutTemplates/<id>/template ------------------------------------------------------- */
-#define TEMPLATE_MAX (64 * 1024) /* a layout template's JSON; CMS's own are a few KB */
+#define TEMPLATE_MAX                                                                               \
+    (32 * 1024) /* a layout template's JSON (CMS's own are a few KB), under API_MAX_BODY */
 
 static int store_template(struct store *st, const char *id, const struct api_request *req,
                           struct api_reply *reply)
