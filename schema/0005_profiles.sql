@@ -247,3 +247,13 @@ CREATE TRIGGER web_bridge_builtin_kept BEFORE DELETE ON web_bridge
 BEGIN
     SELECT RAISE(ABORT, 'the built-in web bridge is the join page');
 END;
+
+-- Tenants' profiles: the level between a coSpace (or web bridge) and the system.
+ALTER TABLE tenant ADD COLUMN call_leg_profile TEXT REFERENCES call_leg_profile(id) ON DELETE SET NULL;
+ALTER TABLE tenant ADD COLUMN call_profile TEXT REFERENCES call_profile(id) ON DELETE SET NULL;
+ALTER TABLE tenant ADD COLUMN dtmf_profile TEXT REFERENCES dtmf_profile(id) ON DELETE SET NULL;
+ALTER TABLE tenant ADD COLUMN ivr_branding_profile TEXT REFERENCES ivr_branding_profile(id) ON DELETE SET NULL;
+ALTER TABLE tenant ADD COLUMN call_branding_profile TEXT REFERENCES call_branding_profile(id) ON DELETE SET NULL;
+ALTER TABLE tenant ADD COLUMN user_profile TEXT REFERENCES user_profile(id) ON DELETE SET NULL;
+ALTER TABLE tenant ADD COLUMN dial_in_security_profile TEXT REFERENCES dial_in_security_profile(id) ON DELETE SET NULL;
+ALTER TABLE tenant ADD COLUMN web_bridge_profile TEXT REFERENCES web_bridge_profile(id) ON DELETE SET NULL;

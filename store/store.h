@@ -142,7 +142,20 @@ struct store_table {
  * store/sqlite/tables.c), and their columns by number: a struct store_row's v[] in this order. */
 extern const struct store_table store_table_tenant, store_table_call_bridge_group,
     store_table_call_bridge, store_table_cospace, store_table_inbound_rule, store_table_turn_server;
-enum store_tenant_col { STORE_TENANT_ID, STORE_TENANT_NAME, STORE_TENANT__N };
+enum store_tenant_col {
+    STORE_TENANT_ID,
+    STORE_TENANT_NAME,
+    /* its profiles (schema/0005_profiles.sql) */
+    STORE_TENANT_CALL_LEG_PROFILE,
+    STORE_TENANT_CALL_PROFILE,
+    STORE_TENANT_DTMF_PROFILE,
+    STORE_TENANT_IVR_BRANDING_PROFILE,
+    STORE_TENANT_CALL_BRANDING_PROFILE,
+    STORE_TENANT_USER_PROFILE,
+    STORE_TENANT_DIAL_IN_SECURITY_PROFILE,
+    STORE_TENANT_WEB_BRIDGE_PROFILE,
+    STORE_TENANT__N
+};
 enum store_group_col { STORE_GROUP_ID, STORE_GROUP_NAME, STORE_GROUP__N };
 enum store_bridge_col {
     STORE_BRIDGE_ID,

@@ -150,7 +150,7 @@ END_TEST
 
 START_TEST(test_cospace_references_usage_and_system_profiles)
 {
-    char clp[128], cs[128], form[256], usage[192];
+    char clp[128], cs[128], form[256], usage[192], tenant[128];
     const char *id = create("callLegProfiles", "name=Used", clp);
 
     expect("POST", "/api/v1/coSpaces", "callProfile=0b7f2d0e-1111-4222-8333-944455556666", 400,
@@ -168,11 +168,18 @@ START_TEST(test_cospace_references_usage_and_system_profiles)
     snprintf(form, sizeof(form), "<profiles><callLegProfile>%s</callLegProfile></profiles>", id);
     expect_has("/api/v1/system/profiles", form, false);
     expect_has(usage, "total=\"2\"><global/>", false);
+    /* a tenant's profiles are the level between */
+    expect("POST", "/api/v1/tenants", "name=T&dtmfProfile=0b7f2d0e-1111-4222-8333-944455556666",
+           400, FAIL("dtmfProfileDoesNotExist"));
+    snprintf(form, sizeof(form), "name=T&callLegProfile=%s", id);
+    create("tenants", form, tenant);
+    expect_has(usage, "total=\"3\"><global/><tenant id=", false);
     expect_has("/api/v1/callLegProfiles?usageFilter=unreferenced", id, true);
     /* deleting a profile in use is allowed, as on CMS: every reference is cleared */
     expect("DELETE", clp, NULL, 200, "");
     expect_has(cs, "<callLegProfile>", true);
     expect_has("/api/v1/system/profiles", "<callLegProfile>", true);
+    expect_has(tenant, "<callLegProfile>", true);
     expect("GET", usage, NULL, 404, FAIL("callLegProfileDoesNotExist"));
 }
 END_TEST
@@ -196,7 +203,7 @@ END_TEST
 
 START_TEST(test_web_bridges_and_the_profile_in_effect)
 {
-    char wb[128], sysp[128], wbp[128], form[256], path[192];
+    char wb[128], sysp[128], wbp[128], form[256], path[192], tenant[128];
     const char *sys_id = create("webBridgeProfiles", "name=Sys&allowSecrets=false", sysp);
     const char *wbp_id = create("webBridgeProfiles",
                                 "allowSecrets=true&resourceArchive="
@@ -224,6 +231,15 @@ START_TEST(test_web_bridges_and_the_profile_in_effect)
     expect("PUT", wb, form, 200, "");
     expect_has(path, "<allowSecrets>true</allowSecrets>", false);
     expect_has(path, "<name>Sys</name>", false); /* not set in its own: the system's */
+    /* a tenant's profile is between a web bridge's and the system's */
+    snprintf(form, sizeof(form), "name=Open&webBridgeProfile=%s", wbp_id);
+    create("tenants", form, tenant);
+    snprintf(path, sizeof(path), "%s/effectiveWebBridgeProfile", tenant);
+    expect_has(path, "<allowSecrets>true</allowSecrets>", false);
+    snprintf(form, sizeof(form), "webBridgeProfile=&tenant=%s", strrchr(tenant, '/') + 1);
+    expect("PUT", wb, form, 200, "");
+    snprintf(path, sizeof(path), "%s/effectiveWebBridgeProfile", wb);
+    expect_has(path, "<allowSecrets>true</allowSecrets>", false);
     snprintf(path, sizeof(path), "%s/updateCustomization", wb);
     expect("POST", path, NULL, 400, FAIL("webBridgeArchiveRetrievalFailure"));
     expect("GET", "/api/v1/tenants/0b7f2d0e-1111-4222-8333-944455556666/effectiveWebBridgeProfile",

@@ -162,8 +162,8 @@ static int fail(struct api_reply *reply, int r, const char *reason)
     return r;
 }
 
-/* A passcode set (or a dialInSecurityProfile changed) must have the minPasscodeLength of the
- * dialInSecurityProfile in effect (the space's, else the system's). */
+/* A passcode set (or a dialInSecurityProfile or tenant changed) must have the minPasscodeLength
+ * of the dialInSecurityProfile in effect (the space's, its tenant's, else the system's). */
 static int passcode_long_enough(struct store *st, const struct api_request *req,
                                 const struct store_row *row, struct api_reply *reply)
 {
@@ -172,9 +172,10 @@ static int passcode_long_enough(struct store *st, const struct api_request *req,
     int r;
 
     if (!pc || (!api_params_get(req->form, "passcode") &&
-                !api_params_get(req->form, "dialInSecurityProfile")))
+                !api_params_get(req->form, "dialInSecurityProfile") &&
+                !api_params_get(req->form, "tenant")))
         return 0;
-    r = api_profiles_min_passcode(st, NULL, row->v[STORE_COSPACE_DIAL_IN], &min);
+    r = api_profiles_min_passcode(st, NULL, row, &min);
     if (r < 0)
         return fail(reply, r, NULL);
     if ((int64_t)strlen(pc) < min) {

@@ -422,21 +422,31 @@ PROFILE(api_res_layout_templates, "layoutTemplates", "layoutTemplate", layout_te
         layout_template_fields, name_filters);
 
 /* ---- /callLegProfiles/<id>/usage ---------------------------------------------------------- */
-#define USAGE_MAX 1000 /* coSpaces named in one answer; total counts them all */
+#define USAGE_MAX 1000 /* tenants, and coSpaces, named in one answer; total counts them all */
+
+static int usage_one(const char *element, const struct store_row *row, struct api_xml *x)
+{
+    api_xml_start(x, element);
+    api_xml_attr(x, "id", row->v[STORE_COL_ID]);
+    api_xml_end(x);
+    return 0;
+}
 
 static int usage_cospace(const struct store_row *row, void *userdata)
 {
-    api_xml_start(userdata, "coSpace");
-    api_xml_attr(userdata, "id", row->v[STORE_COL_ID]);
-    api_xml_end(userdata);
-    return 0;
+    return usage_one("coSpace", row, userdata);
+}
+
+static int usage_tenant(const struct store_row *row, void *userdata)
+{
+    return usage_one("tenant", row, userdata);
 }
 
 static int write_usage(struct store *st, const char *id, struct api_xml *x)
 {
     struct store_query q = {.conds = {{"callLegProfileFilter", id}}, .nconds = 1};
     struct store_row sys;
-    size_t n = 0;
+    size_t n = 0, nt = 0;
     bool global = false;
     int r = store_row_get(st, &store_table_system_profile, API_SYSTEM_PROFILE_ID, &sys);
 
@@ -446,16 +456,20 @@ static int write_usage(struct store *st, const char *id, struct api_xml *x)
         store_row_done(&sys);
         r = store_row_count(st, &store_table_cospace, &q, &n);
     }
+    if (r == 0)
+        r = store_row_count(st, &store_table_tenant, &q, &nt);
     if (r < 0)
         return r;
     api_xml_start(x, "callLegProfileUsage");
     api_xml_attr(x, "id", id);
-    api_xml_attr_size(x, "total", n + global);
+    api_xml_attr_size(x, "total", n + nt + global);
     if (global) {
         api_xml_start(x, "global");
         api_xml_end(x);
     }
-    r = store_row_list(st, &store_table_cospace, &q, 0, USAGE_MAX, usage_cospace, x);
+    r = store_row_list(st, &store_table_tenant, &q, 0, USAGE_MAX, usage_tenant, x);
+    if (r == 0)
+        r = store_row_list(st, &store_table_cospace, &q, 0, USAGE_MAX, usage_cospace, x);
     api_xml_end(x);
     return r;
 }
@@ -663,38 +677,67 @@ const char *api_profiles_first(const struct store_row *const *rows, size_t n, si
     return NULL;
 }
 
-/* The integer column val_col of the profile in effect: the coSpace's (its column cospace_col,
- * or profile_id for a coSpace not yet stored), else the system's (column sys_col). 0: unset. */
-static int effective_int(struct store *st, const char *cospace_id, const char *profile_id,
-                         size_t cospace_col, size_t sys_col, const struct store_table *t,
-                         size_t val_col, int64_t *ret)
-{
-    struct store_row cs = {0}, sys = {0}, prof = {0};
-    int r = cospace_id ? store_row_get(st, &store_table_cospace, cospace_id, &cs) : 0;
-    const char *pid = cospace_id ? cs.v[cospace_col] : profile_id;
+/* Which profile column each level has for one kind of profile. */
+struct kind_cols {
+    size_t cospace, tenant, sys;
+    const struct store_table *t;
+};
 
+static const struct kind_cols call_profile_cols = {STORE_COSPACE_CALL_PROFILE,
+                                                   STORE_TENANT_CALL_PROFILE, STORE_SP_CALL_PROFILE,
+                                                   &store_table_call_profile};
+static const struct kind_cols dial_in_cols = {
+    STORE_COSPACE_DIAL_IN, STORE_TENANT_DIAL_IN_SECURITY_PROFILE, STORE_SP_DIAL_IN_SECURITY_PROFILE,
+    &store_table_dial_in_security_profile};
+
+/* Into prof, the profile of kind k in effect for the coSpace cs: its own, else its tenant's,
+ * else the system's; prof stays empty when no level names one. */
+static int profile_in_effect(struct store *st, const struct store_row *cs,
+                             const struct kind_cols *k, struct store_row *prof)
+{
+    struct store_row tenant = {0}, sys = {0};
+    const char *pid = cs->v[k->cospace];
+    int r = 0;
+
+    if (!pid && cs->v[STORE_COSPACE_TENANT] &&
+        (r = store_row_get(st, &store_table_tenant, cs->v[STORE_COSPACE_TENANT], &tenant)) == 0)
+        pid = tenant.v[k->tenant];
     if (r == 0 && !pid &&
         (r = store_row_get(st, &store_table_system_profile, API_SYSTEM_PROFILE_ID, &sys)) == 0)
-        pid = sys.v[sys_col];
-    *ret = 0;
-    if (r == 0 && pid && (r = store_row_get(st, t, pid, &prof)) == 0 && prof.v[val_col])
-        *ret = strtoll(prof.v[val_col], NULL, 10);
-    store_row_done(&cs);
+        pid = sys.v[k->sys];
+    if (r == 0 && pid)
+        r = store_row_get(st, k->t, pid, prof);
+    store_row_done(&tenant);
     store_row_done(&sys);
+    return r;
+}
+
+/* The integer column col of the profile of kind k in effect for the coSpace row cs (NULL: the
+ * stored coSpace cospace_id). 0 with *ret, 0 when no level sets it. */
+static int effective_int(struct store *st, const char *cospace_id, const struct store_row *cs,
+                         const struct kind_cols *k, size_t col, int64_t *ret)
+{
+    struct store_row stored = {0}, prof = {0};
+    int r = cs ? 0 : store_row_get(st, &store_table_cospace, cospace_id, &stored);
+
+    if (r == 0)
+        r = profile_in_effect(st, cs ? cs : &stored, k, &prof);
+    if (r == 0)
+        *ret = prof.v[col] ? strtoll(prof.v[col], NULL, 10) : 0;
+    store_row_done(&stored);
     store_row_done(&prof);
-    return r == -ENOENT && (!cospace_id || pid) ? 0 : r; /* a profile just deleted: none */
+    return r;
 }
 
 int api_profiles_participant_limit(struct store *st, const char *cospace_id, int64_t *ret_limit)
 {
-    return effective_int(st, cospace_id, NULL, STORE_COSPACE_CALL_PROFILE, STORE_SP_CALL_PROFILE,
-                         &store_table_call_profile, STORE_CP_PARTICIPANT_LIMIT, ret_limit);
+    return effective_int(st, cospace_id, NULL, &call_profile_cols, STORE_CP_PARTICIPANT_LIMIT,
+                         ret_limit);
 }
 
-int api_profiles_min_passcode(struct store *st, const char *cospace_id, const char *profile_id,
-                              int64_t *ret_min)
+int api_profiles_min_passcode(struct store *st, const char *cospace_id,
+                              const struct store_row *cospace, int64_t *ret_min)
 {
-    return effective_int(st, cospace_id, profile_id, STORE_COSPACE_DIAL_IN,
-                         STORE_SP_DIAL_IN_SECURITY_PROFILE, &store_table_dial_in_security_profile,
-                         STORE_DISP_MIN_PASSCODE_LENGTH, ret_min);
+    return effective_int(st, cospace_id, cospace, &dial_in_cols, STORE_DISP_MIN_PASSCODE_LENGTH,
+                         ret_min);
 }

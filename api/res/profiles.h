@@ -1,6 +1,6 @@
 /* api/res/profiles.h: what other files read of the profiles (api/res/profiles.c) and web bridges
  * (api/res/webbridge.c): the values in effect for a coSpace or the join page, resolved by CMS's
- * precedence (coSpace > system; tenants carry no profiles here yet), and the route handlers. */
+ * precedence (coSpace or web bridge > tenant > system), and the route handlers. */
 #ifndef API_RES_PROFILES_H
 #define API_RES_PROFILES_H
 
@@ -13,12 +13,13 @@
 /* The web bridge that is this daemon's join page (schema/0005_profiles.sql). */
 #define API_BUILTIN_WEB_BRIDGE_ID "d041a4ef-8194-4de3-8586-bb095384f57b"
 
-/* The callProfile participantLimit in effect for coSpace id: 0 with *ret_limit (0: no limit). */
+/* The callProfile participantLimit in effect for coSpace id (its own profile, else its tenant's,
+ * else the system's): 0 with *ret_limit (0: no limit), -ENOENT (no such coSpace), or -errno. */
 int api_profiles_participant_limit(struct store *st, const char *cospace_id, int64_t *ret_limit);
-/* The dialInSecurityProfile minPasscodeLength in effect for coSpace id (0: none), or for a new
- * coSpace with the profile profile_id (NULL: the system's) when cospace_id is NULL. */
-int api_profiles_min_passcode(struct store *st, const char *cospace_id, const char *profile_id,
-                              int64_t *ret_min);
+/* The dialInSecurityProfile minPasscodeLength in effect (0: none) for the coSpace row cospace
+ * (one being written), or when cospace is NULL for the stored coSpace cospace_id. */
+int api_profiles_min_passcode(struct store *st, const char *cospace_id,
+                              const struct store_row *cospace, int64_t *ret_min);
 
 /* What the join page may accept, from the web bridge profile in effect on the built-in web bridge.
  */

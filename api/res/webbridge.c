@@ -6,8 +6,8 @@
  * created by the schema so it exists from the first start, changed like any other (its
  * webBridgeProfile is the page's) and never deleted. Other web bridges are stored for the
  * clients that provision them; this daemon does not drive external web bridges, so their status
- * says "unused". A value not set in a web bridge's profile comes from the tenant level (no
- * tenant profile is kept yet: skipped), then the system's, then CMS's behaviour (defaults[]). */
+ * says "unused". A value not set in a web bridge's profile comes from its tenant's profile, then
+ * the system's, then CMS's behaviour (defaults[]). */
 #include <errno.h>
 #include <string.h>
 
@@ -101,10 +101,11 @@ static const char *const defaults[STORE_WBP__N] = {
     [STORE_WBP_RESOLVE_CO_SPACE_URIS] = "off",
 };
 
-/* The levels, most particular first: the web bridge's profile (wb_id NULL: none), the system's. */
+/* The levels, most particular first: the web bridge's profile, its tenant's (or, for a tenant's
+ * view, that tenant's), the system's. */
 struct levels {
-    struct store_row wbp, sys;
-    const struct store_row *rows[2];
+    struct store_row wbp, tenant, sys;
+    const struct store_row *rows[3];
 };
 
 static int profile_of(struct store *st, const struct store_table *t, const char *id, size_t col,
@@ -119,30 +120,42 @@ static int profile_of(struct store *st, const struct store_table *t, const char 
     return r;
 }
 
-static int levels_read(struct store *st, const char *wb_id, struct levels *l)
+/* wb_id NULL: no web bridge level; tenant_id NULL: the web bridge's tenant, if any. */
+static int levels_read(struct store *st, const char *wb_id, const char *tenant_id, struct levels *l)
 {
+    struct store_row wb = {0};
     int r = 0;
 
     memset(l, 0, sizeof(*l));
-    if (wb_id)
-        r = profile_of(st, &store_table_web_bridge, wb_id, STORE_WB_WEB_BRIDGE_PROFILE, &l->wbp);
+    if (wb_id && (r = store_row_get(st, &store_table_web_bridge, wb_id, &wb)) == 0) {
+        if (wb.v[STORE_WB_WEB_BRIDGE_PROFILE])
+            r = store_row_get(st, &store_table_web_bridge_profile,
+                              wb.v[STORE_WB_WEB_BRIDGE_PROFILE], &l->wbp);
+        tenant_id = wb.v[STORE_WB_TENANT];
+    }
+    if (r == 0 && tenant_id)
+        r = profile_of(st, &store_table_tenant, tenant_id, STORE_TENANT_WEB_BRIDGE_PROFILE,
+                       &l->tenant);
     if (r == 0)
         r = profile_of(st, &store_table_system_profile, API_SYSTEM_PROFILE_ID,
                        STORE_SP_WEB_BRIDGE_PROFILE, &l->sys);
+    store_row_done(&wb);
     l->rows[0] = &l->wbp;
-    l->rows[1] = &l->sys;
+    l->rows[1] = &l->tenant;
+    l->rows[2] = &l->sys;
     return r;
 }
 
 static void levels_done(struct levels *l)
 {
     store_row_done(&l->wbp);
+    store_row_done(&l->tenant);
     store_row_done(&l->sys);
 }
 
 static const char *effective(const struct levels *l, size_t col)
 {
-    const char *v = api_profiles_first(l->rows, 2, col);
+    const char *v = api_profiles_first(l->rows, 3, col);
 
     return v ? v : defaults[col];
 }
@@ -150,7 +163,7 @@ static const char *effective(const struct levels *l, size_t col)
 int api_web_bridge_join_policy(struct store *st, struct api_join_policy *ret)
 {
     struct levels l;
-    int r = levels_read(st, API_BUILTIN_WEB_BRIDGE_ID, &l);
+    int r = levels_read(st, API_BUILTIN_WEB_BRIDGE_ID, NULL, &l);
 
     if (r == 0) {
         ret->allow_passcodes = strcmp(effective(&l, STORE_WBP_ALLOW_PASSCODES), "1") == 0;
@@ -164,11 +177,12 @@ int api_web_bridge_join_policy(struct store *st, struct api_join_policy *ret)
 }
 
 /* <effectiveWebBridgeProfile> with every parameter's value in effect. */
-static void write_effective(struct store *st, const char *wb_id, struct api_reply *reply)
+static void write_effective(struct store *st, const char *wb_id, const char *tenant_id,
+                            struct api_reply *reply)
 {
     struct levels l;
     struct api_xml *x;
-    int r = levels_read(st, wb_id, &l);
+    int r = levels_read(st, wb_id, tenant_id, &l);
 
     if (r < 0) {
         levels_done(&l);
@@ -200,7 +214,7 @@ void api_res_effective_wbp_system(const struct api *api, struct store *st,
     (void)api;
     (void)req;
     (void)id;
-    write_effective(st, NULL, reply);
+    write_effective(st, NULL, NULL, reply);
 }
 
 /* 0 when table holds id (as a valid id), else the 404 with missing is in *reply. */
@@ -226,7 +240,7 @@ void api_res_effective_wbp_tenant(const struct api *api, struct store *st,
     (void)api;
     (void)req;
     if (exists(st, &store_table_tenant, id, "tenantDoesNotExist", lid, reply) == 0)
-        write_effective(st, NULL, reply); /* a tenant has no profile of its own here yet */
+        write_effective(st, NULL, lid, reply);
 }
 
 void api_res_effective_wbp_web_bridge(const struct api *api, struct store *st,
@@ -238,7 +252,7 @@ void api_res_effective_wbp_web_bridge(const struct api *api, struct store *st,
     (void)api;
     (void)req;
     if (exists(st, &store_table_web_bridge, id, "webBridgeDoesNotExist", lid, reply) == 0)
-        write_effective(st, lid, reply);
+        write_effective(st, lid, NULL, reply);
 }
 
 /* ---- /webBridges/<id>/status and updateCustomization -------------------------------------- */
@@ -280,7 +294,7 @@ void api_res_web_bridge_customization(const struct api *api, struct store *st,
     (void)req;
     if (exists(st, &store_table_web_bridge, id, "webBridgeDoesNotExist", lid, reply) < 0)
         return;
-    r = levels_read(st, lid, &l);
+    r = levels_read(st, lid, NULL, &l);
     if (r < 0)
         api_reply_err(reply, r);
     else if (effective(&l, STORE_WBP_RESOURCE_ARCHIVE))

@@ -49,11 +49,13 @@ static const struct filter_def defs[] = {
     /* profiles (schema/0005_profiles.sql): usageFilter=referenced|unreferenced by any object */
     {"call_leg_profile", "usageFilter",
      USAGE("SELECT call_leg_profile FROM cospace WHERE call_leg_profile IS NOT NULL UNION SELECT "
-           "call_leg_profile FROM system_profile WHERE call_leg_profile IS NOT NULL"),
+           "call_leg_profile FROM system_profile WHERE call_leg_profile IS NOT NULL UNION SELECT "
+           "call_leg_profile FROM tenant WHERE call_leg_profile IS NOT NULL"),
      1, NULL, false},
     {"call_profile", "usageFilter",
      USAGE("SELECT call_profile FROM cospace WHERE call_profile IS NOT NULL UNION SELECT "
-           "call_profile FROM system_profile WHERE call_profile IS NOT NULL"),
+           "call_profile FROM system_profile WHERE call_profile IS NOT NULL UNION SELECT "
+           "call_profile FROM tenant WHERE call_profile IS NOT NULL"),
      1, NULL, false},
     {"dtmf_profile", "usageFilter",
      USAGE("SELECT dtmf_profile FROM system_profile WHERE dtmf_profile IS NOT NULL"), 1, NULL,
@@ -61,16 +63,18 @@ static const struct filter_def defs[] = {
     {"call_branding_profile", "usageFilter",
      USAGE("SELECT call_branding_profile FROM cospace WHERE call_branding_profile IS NOT NULL "
            "UNION SELECT call_branding_profile FROM system_profile WHERE call_branding_profile IS "
-           "NOT NULL"),
+           "NOT NULL UNION SELECT dtmf_profile FROM tenant WHERE dtmf_profile IS NOT NULL UNION "
+           "SELECT call_branding_profile FROM tenant WHERE call_branding_profile IS NOT NULL"),
      1, NULL, false},
     {"ivr_branding_profile", "usageFilter",
-     USAGE(
-         "SELECT ivr_branding_profile FROM system_profile WHERE ivr_branding_profile IS NOT NULL"),
+     USAGE("SELECT ivr_branding_profile FROM system_profile WHERE ivr_branding_profile IS NOT NULL "
+           "UNION SELECT ivr_branding_profile FROM tenant WHERE ivr_branding_profile IS NOT NULL"),
      1, NULL, false},
     {"dial_in_security_profile", "usageFilter",
      USAGE("SELECT dial_in_security_profile FROM cospace WHERE dial_in_security_profile IS NOT "
            "NULL UNION SELECT dial_in_security_profile FROM system_profile WHERE "
-           "dial_in_security_profile IS NOT NULL"),
+           "dial_in_security_profile IS NOT NULL UNION SELECT dial_in_security_profile FROM tenant "
+           "WHERE dial_in_security_profile IS NOT NULL"),
      1, NULL, false},
     {"compatibility_profile", "usageFilter",
      USAGE("SELECT compatibility_profile FROM system_profile WHERE compatibility_profile IS NOT "
@@ -84,7 +88,9 @@ static const struct filter_def defs[] = {
      NULL, false},
     {"web_bridge_profile", "usageFilter",
      USAGE("SELECT web_bridge_profile FROM system_profile WHERE web_bridge_profile IS NOT NULL "
-           "UNION SELECT web_bridge_profile FROM web_bridge WHERE web_bridge_profile IS NOT NULL"),
+           "UNION SELECT web_bridge_profile FROM web_bridge WHERE web_bridge_profile IS NOT NULL "
+           "UNION SELECT user_profile FROM tenant WHERE user_profile IS NOT NULL UNION SELECT "
+           "web_bridge_profile FROM tenant WHERE web_bridge_profile IS NOT NULL"),
      1, NULL, false},
     {"call_leg_profile", "filter", NAME_LIKE, 1, NULL, true},
     {"dial_in_security_profile", "filter", NAME_LIKE, 1, NULL, true},
@@ -92,6 +98,7 @@ static const struct filter_def defs[] = {
     {"web_bridge_profile", "filter", NAME_LIKE, 1, NULL, true},
     {"web_bridge", "filter", "url LIKE ? ESCAPE '\\'", 1, NULL, true},
     {"web_bridge", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
+    {"tenant", "callLegProfileFilter", "call_leg_profile = ?", 1, NULL, false},
 };
 
 static const struct filter_def *find_def(const struct store_table *t, const char *name)

@@ -4,8 +4,18 @@
  * its struct and to a column by its number. The schema is in schema/. */
 #include "store/store.h"
 
-static const char *const tenant_cols[] = {"id", "name"};
-const struct store_table store_table_tenant = {"tenant", tenant_cols, "tt", STORE_TENANT__N};
+static const char *const tenant_cols[] = {"id",
+                                          "name",
+                                          "call_leg_profile",
+                                          "call_profile",
+                                          "dtmf_profile",
+                                          "ivr_branding_profile",
+                                          "call_branding_profile",
+                                          "user_profile",
+                                          "dial_in_security_profile",
+                                          "web_bridge_profile"};
+const struct store_table store_table_tenant = {"tenant", tenant_cols, "tttttttttt",
+                                               STORE_TENANT__N};
 
 static const char *const group_cols[] = {"id", "name"};
 const struct store_table store_table_call_bridge_group = {"call_bridge_group", group_cols, "tt",
