@@ -281,7 +281,7 @@ END_TEST
 
 START_TEST(test_passcodes_and_secrets_as_the_profiles_say)
 {
-    char disp[128], wbp[128], cs[128], form[256], secret[64], json[256], got[4096];
+    char disp[128], wbp[128], cs[128], cs2[128], form[256], secret[64], json[256], got[4096];
     const char *disp_id = create("dialInSecurityProfiles", "minPasscodeLength=6", disp);
     const char *wbp_id = create("webBridgeProfiles", "allowSecrets=false", wbp);
 
@@ -300,6 +300,16 @@ START_TEST(test_passcodes_and_secrets_as_the_profiles_say)
     ck_assert_msg(join("{\"callId\":\"881881\",\"passcode\":\"1234\",\"name\":\"P\"}", got,
                        sizeof(got)) == 200,
                   "%s", got);
+    /* a space without a passcode, where blank passcodes are not allowed */
+    create("coSpaces", "name=Blank&callId=882882", cs2);
+    expect("PUT", disp, "blankPasscodeAllowed=false", 200, "");
+    snprintf(form, sizeof(form), "dialInSecurityProfile=%s", disp_id);
+    expect("PUT", cs2, form, 200, "");
+    ck_assert_msg(join("{\"callId\":\"882882\",\"name\":\"B\"}", got, sizeof(got)) == 403, "%s",
+                  got);
+    expect("PUT", disp, "blankPasscodeAllowed=", 200, "");
+    ck_assert_msg(join("{\"callId\":\"882882\",\"name\":\"B\"}", got, sizeof(got)) == 200, "%s",
+                  got);
     /* the join page's web bridge profile refuses secret links */
     secret_of(cs, secret, sizeof(secret));
     snprintf(json, sizeof(json), "{\"callId\":\"881881\",\"secret\":\"%s\",\"name\":\"S\"}",

@@ -523,7 +523,8 @@ static void join_admitted(const struct api *api, struct store *st,
 
 /* Does the web bridge profile in effect on the join page (api/res/webbridge.c) let this way
  * in: a secret link (allowSecrets), a callId (resolveCoSpaceCallIds) with a passcode
- * (allowPasscodes) of at least the dialInSecurityProfile's minPasscodeLength, by a guest
+ * (allowPasscodes) of at least the dialInSecurityProfile's minPasscodeLength, or without one
+ * where that profile's blankPasscodeAllowed is not false, by a guest
  * (allowUnauthenticatedGuests: the page has no sign-in)? 0, -EACCES, or a store error. */
 static int allowed_here(struct store *st, const struct store_cospace_entry *e, const char *secret,
                         const char *passcode)
@@ -531,13 +532,16 @@ static int allowed_here(struct store *st, const struct store_cospace_entry *e, c
     struct api_join_policy p;
     bool by_secret = secret && *secret, with_passcode = passcode && *passcode;
     int64_t min = 0;
+    bool blank = true;
     int r = api_web_bridge_join_policy(st, &p);
 
     if (r == 0 && !by_secret && with_passcode)
         r = api_profiles_min_passcode(st, e->id, NULL, &min);
+    if (r == 0 && !by_secret && !e->has_passcode)
+        r = api_profiles_blank_passcode_allowed(st, e->id, &blank);
     if (r < 0)
         return r == -ENOENT ? -EIO : r;
-    if (!p.allow_guests || (by_secret ? !p.allow_secrets : !p.resolve_call_ids))
+    if (!p.allow_guests || (by_secret ? !p.allow_secrets : !p.resolve_call_ids || !blank))
         return -EACCES;
     if (!by_secret && (with_passcode || e->has_passcode) &&
         (!p.allow_passcodes || (with_passcode && (int64_t)strlen(passcode) < min)))

@@ -713,9 +713,9 @@ static int profile_in_effect(struct store *st, const struct store_row *cs,
 }
 
 /* The integer column col of the profile of kind k in effect for the coSpace row cs (NULL: the
- * stored coSpace cospace_id). 0 with *ret, 0 when no level sets it. */
+ * stored coSpace cospace_id). 0 with *ret, dflt when no level sets it. */
 static int effective_int(struct store *st, const char *cospace_id, const struct store_row *cs,
-                         const struct kind_cols *k, size_t col, int64_t *ret)
+                         const struct kind_cols *k, size_t col, int64_t dflt, int64_t *ret)
 {
     struct store_row stored = {0}, prof = {0};
     int r = cs ? 0 : store_row_get(st, &store_table_cospace, cospace_id, &stored);
@@ -723,7 +723,7 @@ static int effective_int(struct store *st, const char *cospace_id, const struct 
     if (r == 0)
         r = profile_in_effect(st, cs ? cs : &stored, k, &prof);
     if (r == 0)
-        *ret = prof.v[col] ? strtoll(prof.v[col], NULL, 10) : 0;
+        *ret = prof.v[col] ? strtoll(prof.v[col], NULL, 10) : dflt;
     store_row_done(&stored);
     store_row_done(&prof);
     return r;
@@ -731,13 +731,24 @@ static int effective_int(struct store *st, const char *cospace_id, const struct 
 
 int api_profiles_participant_limit(struct store *st, const char *cospace_id, int64_t *ret_limit)
 {
-    return effective_int(st, cospace_id, NULL, &call_profile_cols, STORE_CP_PARTICIPANT_LIMIT,
+    return effective_int(st, cospace_id, NULL, &call_profile_cols, STORE_CP_PARTICIPANT_LIMIT, 0,
                          ret_limit);
 }
 
 int api_profiles_min_passcode(struct store *st, const char *cospace_id,
                               const struct store_row *cospace, int64_t *ret_min)
 {
-    return effective_int(st, cospace_id, cospace, &dial_in_cols, STORE_DISP_MIN_PASSCODE_LENGTH,
+    return effective_int(st, cospace_id, cospace, &dial_in_cols, STORE_DISP_MIN_PASSCODE_LENGTH, 0,
                          ret_min);
+}
+
+int api_profiles_blank_passcode_allowed(struct store *st, const char *cospace_id, bool *ret)
+{
+    int64_t v;
+    int r = effective_int(st, cospace_id, NULL, &dial_in_cols, STORE_DISP_BLANK_PASSCODE_ALLOWED, 1,
+                          &v);
+
+    if (r == 0)
+        *ret = v != 0;
+    return r;
 }

@@ -20,6 +20,9 @@ int api_profiles_participant_limit(struct store *st, const char *cospace_id, int
  * (one being written), or when cospace is NULL for the stored coSpace cospace_id. */
 int api_profiles_min_passcode(struct store *st, const char *cospace_id,
                               const struct store_row *cospace, int64_t *ret_min);
+/* The dialInSecurityProfile blankPasscodeAllowed in effect for the stored coSpace cospace_id
+ * (true when no level sets it): may a space without a passcode be joined by its callId? */
+int api_profiles_blank_passcode_allowed(struct store *st, const char *cospace_id, bool *ret);
 
 /* What the join page may accept, from the web bridge profile in effect on the built-in web bridge.
  */
