@@ -529,6 +529,17 @@ START_TEST(test_every_route_has_a_metrics_label)
                                            "accessQuery",
                                            "uriUsageQuery",
                                            "system",
+                                           "callLegProfiles",
+                                           "callProfiles",
+                                           "dtmfProfiles",
+                                           "callBrandingProfiles",
+                                           "ivrBrandingProfiles",
+                                           "dialInSecurityProfiles",
+                                           "compatibilityProfiles",
+                                           "userProfiles",
+                                           "layoutTemplates",
+                                           "webBridgeProfiles",
+                                           "webBridges",
                                            "metrics",
                                            "other"};
     struct api_metrics_labels labels = {.of = api_route_label};

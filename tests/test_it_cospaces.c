@@ -170,7 +170,7 @@ END_TEST
 
 START_TEST(test_tenants_filters_and_references)
 {
-    char tenant[96], space[96], got[4096], filter[160];
+    char tenant[96], space[96], got[4096], filter[160], prof[96];
     const char *tid;
 
     create("tenants", "name=Acme", tenant);
@@ -189,11 +189,17 @@ START_TEST(test_tenants_filters_and_references)
     expect("GET", tenant, NULL, 404, FAIL("tenantDoesNotExist"));
     expect("DELETE", space, NULL, 200, "");
     expect("GET", space, NULL, 404, FAIL("coSpaceDoesNotExist"));
-    /* a profile this service does not keep yet is stored, echoed and filtered on as given */
-    create("coSpaces", "uri=profiled&callLegProfile=7a1e6f0c-2b9d-4c3e-8f5a-1d2c3b4a5e6f", space);
-    expect_has(space, "<callLegProfile>7a1e6f0c-2b9d-4c3e-8f5a-1d2c3b4a5e6f</callLegProfile>");
-    expect_has("/api/v1/coSpaces?callLegProfileFilter=7a1e6f0c-2b9d-4c3e-8f5a-1d2c3b4a5e6f",
-               "total=\"1\"><coSpace id=");
+    /* a profile reference must exist (test_it_profiles.c has the rest) */
+    expect("POST", "/api/v1/coSpaces",
+           "uri=profiled&callLegProfile=7a1e6f0c-2b9d-4c3e-8f5a-1d2c3b4a5e6f", 400,
+           FAIL("callLegProfileDoesNotExist"));
+    create("callLegProfiles", "name=p", prof);
+    snprintf(got, sizeof(got), "uri=profiled&callLegProfile=%s", strrchr(prof, '/') + 1);
+    create("coSpaces", got, space);
+    snprintf(got, sizeof(got), "<callLegProfile>%s</callLegProfile>", strrchr(prof, '/') + 1);
+    expect_has(space, got);
+    snprintf(got, sizeof(got), "/api/v1/coSpaces?callLegProfileFilter=%s", strrchr(prof, '/') + 1);
+    expect_has(got, "total=\"1\"><coSpace id=");
 }
 END_TEST
 

@@ -509,6 +509,8 @@ static enum MHD_Result handle(struct api_http *h, struct MHD_Connection *conn, c
     if (r == 0 && parse_input(conn, rs, req.method, &query, &form, &reply) == 0) {
         req.query = &query;
         req.form = &form;
+        req.body = rs->body ? rs->body : ""; /* raw, for what is not a form: a layout template */
+        req.body_len = rs->len;
         req.user = user;
         req.may_wait = !rs->waited;
         h->route(h->api, st, &req, &reply);

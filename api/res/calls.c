@@ -250,13 +250,13 @@ static void get_call(const struct api *api, const char *id, struct api_reply *re
 /* NULL when one more leg (with media or not) fits call_id and the node, else the CMS reason
  * it does not (counted). Lock held: the check and the count that follows it are one step, so
  * concurrent POSTs cannot both take the last place. */
-static const char *admission(struct api_calls *c, const char *call_id, bool media)
+static const char *admission(struct api_calls *c, const char *call_id, bool media, int64_t limit)
 {
     size_t in_call = 0;
 
     for (size_t i = 0; i < c->nlegs; i++)
         in_call += strcmp(c->legs[i].call, call_id) == 0;
-    if (in_call >= MEDIA_MAX_LEGS_PER_CALL) {
+    if (in_call >= MEDIA_MAX_LEGS_PER_CALL || (limit > 0 && (int64_t)in_call >= limit)) {
         c->refused_call++;
         return "participantLimitReached";
     }
@@ -290,6 +290,7 @@ struct new_leg {
     const char *media_addr;              /* NULL: no plain media */
     const struct sockaddr_storage *addr; /* with media_addr */
     bool webrtc;
+    int64_t limit; /* > 0: the callProfile's participantLimit in effect */
 };
 
 /* Admits and adds a leg to call_id and hands it to the media thread; copies its id into
@@ -306,7 +307,7 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
     pthread_mutex_lock(&c->lock);
     if (!api_calls_find_call(c, call_id)) {
         r = -ENOENT;
-    } else if ((*ret_refused = admission(c, call_id, media))) {
+    } else if ((*ret_refused = admission(c, call_id, media, n->limit))) {
         r = -EDQUOT;
     } else if ((r = api_calls_grow((void **)&c->legs, &c->cap_legs, c->nlegs, sizeof(*c->legs))) ==
                0) {
@@ -446,9 +447,10 @@ int api_calls_guest_call(const struct api *api, struct store *st, const char *co
 }
 
 int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,
-                            const char *name, const char *turn_id, const char **ret_refused)
+                            const char *name, const char *turn_id, int64_t limit,
+                            const char **ret_refused)
 {
-    struct new_leg n = {.id = leg, .turn = turn_id, .party = name, .webrtc = true};
+    struct new_leg n = {.id = leg, .turn = turn_id, .party = name, .webrtc = true, .limit = limit};
     char id[STORE_ID_LEN + 1];
     int r;
 

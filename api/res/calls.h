@@ -2,6 +2,8 @@
 #ifndef API_RES_CALLS_H
 #define API_RES_CALLS_H
 
+#include <stdint.h>
+
 #include "api/api.h"
 
 /* /calls[/<id>] (id NULL for the collection), /calls/<id>/callLegs, /callLegs[/<id>]: GET, POST
@@ -22,10 +24,12 @@ int api_calls_guest_call(const struct api *api, struct store *st, const char *co
                          char *ret_call);
 /* Then its WebRTC leg, with the id leg (the guest's session exists first, so the media thread's
  * first offer finds it), anchored on turn_id (the TURN server its browser was told to use) while
- * that is reachable, admitted as any leg is. Returns 0; -EDQUOT with *ret_refused the CMS
- * reason (participantLimitReached, nodeParticipantLimitReached); -ENOENT (the call ended). */
+ * that is reachable, admitted as any leg is and within limit legs in the call when limit > 0
+ * (the callProfile's participantLimit). Returns 0; -EDQUOT with *ret_refused the CMS reason
+ * (participantLimitReached, nodeParticipantLimitReached); -ENOENT (the call ended). */
 int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,
-                            const char *name, const char *turn_id, const char **ret_refused);
+                            const char *name, const char *turn_id, int64_t limit,
+                            const char **ret_refused);
 void api_calls_join_done(const struct api *api, const char *call);
 /* Removes a leg on its guest's behalf (left, or its media ended). 0 or -ENOENT. */
 int api_calls_remove_leg(const struct api *api, const char *leg_id);

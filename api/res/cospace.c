@@ -11,17 +11,18 @@
 
 #include <openssl/rand.h>
 
+#include "api/res/profiles.h"
 #include "api/res/resource.h"
 #include "api/util.h"
 #include "api/xml.h"
 
-static const char *const layouts[] = {"allEqual",           "speakerOnly",
-                                      "telepresence",       "stacked",
-                                      "allEqualQuarters",   "allEqualNinths",
-                                      "allEqualSixteenths", "allEqualTwentyFifths",
-                                      "onePlusFive",        "onePlusSeven",
-                                      "onePlusNine",        "automatic",
-                                      "onePlusN",           NULL};
+const char *const api_cospace_layouts[] = {"allEqual",           "speakerOnly",
+                                           "telepresence",       "stacked",
+                                           "allEqualQuarters",   "allEqualNinths",
+                                           "allEqualSixteenths", "allEqualTwentyFifths",
+                                           "onePlusFive",        "onePlusSeven",
+                                           "onePlusNine",        "automatic",
+                                           "onePlusN",           NULL};
 static const char *const pane_modes[] = {"skip", "self", "blank", NULL};
 
 static const struct api_field fields[] = {
@@ -40,17 +41,36 @@ static const struct api_field fields[] = {
      .duplicate = "duplicateCoSpaceId"},
     {.param = "cdrTag", .col = STORE_COSPACE_CDR_TAG, .kind = AK_TEXT, .max_len = 100},
     {.param = "passcode", .col = STORE_COSPACE_PASSCODE, .kind = AK_DIGITS},
-    {.param = "defaultLayout", .col = STORE_COSPACE_LAYOUT, .kind = AK_ENUM, .enums = layouts},
+    {.param = "defaultLayout",
+     .col = STORE_COSPACE_LAYOUT,
+     .kind = AK_ENUM,
+     .enums = api_cospace_layouts},
     {.param = "tenant",
      .col = STORE_COSPACE_TENANT,
      .kind = AK_REF,
      .flags = AF_LIST,
      .ref = &store_table_tenant,
      .ref_missing = "tenantDoesNotExist"},
-    {.param = "callLegProfile", .col = STORE_COSPACE_LEG_PROFILE, .kind = AK_ID},
-    {.param = "callProfile", .col = STORE_COSPACE_CALL_PROFILE, .kind = AK_ID},
-    {.param = "callBrandingProfile", .col = STORE_COSPACE_BRANDING, .kind = AK_ID},
-    {.param = "dialInSecurityProfile", .col = STORE_COSPACE_DIAL_IN, .kind = AK_ID},
+    {.param = "callLegProfile",
+     .col = STORE_COSPACE_LEG_PROFILE,
+     .kind = AK_REF,
+     .ref = &store_table_call_leg_profile,
+     .ref_missing = "callLegProfileDoesNotExist"},
+    {.param = "callProfile",
+     .col = STORE_COSPACE_CALL_PROFILE,
+     .kind = AK_REF,
+     .ref = &store_table_call_profile,
+     .ref_missing = "callProfileDoesNotExist"},
+    {.param = "callBrandingProfile",
+     .col = STORE_COSPACE_BRANDING,
+     .kind = AK_REF,
+     .ref = &store_table_call_branding_profile,
+     .ref_missing = "callBrandingProfileDoesNotExist"},
+    {.param = "dialInSecurityProfile",
+     .col = STORE_COSPACE_DIAL_IN,
+     .kind = AK_REF,
+     .ref = &store_table_dial_in_security_profile,
+     .ref_missing = "dialInSecurityProfileDoesNotExist"},
     {.param = "secret", .col = STORE_COSPACE_SECRET, .kind = AK_TEXT, .max_len = 64},
     {.param = "nonMemberAccess", .col = STORE_COSPACE_NON_MEMBER, .kind = AK_BOOL, .dflt = "1"},
     {.param = "ownerJid", .col = STORE_COSPACE_OWNER_JID, .kind = AK_TEXT},
@@ -142,6 +162,29 @@ static int fail(struct api_reply *reply, int r, const char *reason)
     return r;
 }
 
+/* A passcode set (or a dialInSecurityProfile or tenant changed) must have the minPasscodeLength
+ * of the dialInSecurityProfile in effect (the space's, its tenant's, else the system's). */
+static int passcode_long_enough(struct store *st, const struct api_request *req,
+                                const struct store_row *row, struct api_reply *reply)
+{
+    const char *pc = row->v[STORE_COSPACE_PASSCODE];
+    int64_t min;
+    int r;
+
+    if (!pc || (!api_params_get(req->form, "passcode") &&
+                !api_params_get(req->form, "dialInSecurityProfile") &&
+                !api_params_get(req->form, "tenant")))
+        return 0;
+    r = api_profiles_min_passcode(st, NULL, row, &min);
+    if (r < 0)
+        return fail(reply, r, NULL);
+    if ((int64_t)strlen(pc) < min) {
+        api_reply_param_error(reply, "passcode", "invalidValue");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static int check(const struct api *api, struct store *st, const struct api_request *req,
                  const struct api_resource *res, struct store_row *row, bool create,
                  struct api_reply *reply)
@@ -165,6 +208,8 @@ static int check(const struct api *api, struct store *st, const struct api_reque
         if (r != -ENOENT)
             return fail(reply, r, NULL);
     }
+    if ((r = passcode_long_enough(st, req, row, reply)) < 0)
+        return r;
     /* a callId given is checked unique by the engine (.duplicate); one drawn here is free */
     if (!row->v[STORE_COSPACE_CALL_ID] && want_call_id == 0 && (r = new_call_id(st, row)) < 0)
         return fail(reply, r, NULL);

@@ -38,6 +38,7 @@
 #include "api/res/calls.h"
 #include "api/res/guest.h"
 #include "api/res/parse.h"
+#include "api/res/profiles.h"
 #include "api/util.h"
 #include "media/media.h"
 #include "turnclient/turnclient.h"
@@ -483,7 +484,11 @@ static void join_admitted(const struct api *api, struct store *st,
     const char *refused = NULL;
     json_t *servers = NULL;
     struct guest *s = NULL;
+    int64_t limit = 0;
     int r = api_uuid_new(leg);
+
+    if (r == 0)
+        r = api_profiles_participant_limit(st, e->id, &limit);
 
     turn[0] = '\0';
     if (r == 0 && !(servers = ice_servers(api, st, leg, turn)) &&
@@ -494,7 +499,8 @@ static void join_admitted(const struct api *api, struct store *st,
     }
     if (r == 0 && (r = api_calls_guest_call(api, st, e->id, call)) == 0) {
         r = (s = open_session(api->guests, call, leg, name)) ? 0 : -ENOMEM;
-        if (r == 0 && (r = api_calls_add_guest_leg(api, call, leg, name, turn, &refused)) < 0)
+        if (r == 0 &&
+            (r = api_calls_add_guest_leg(api, call, leg, name, turn, limit, &refused)) < 0)
             close_session(api->guests, s);
         api_calls_join_done(api, call);
     }
@@ -513,6 +519,34 @@ static void join_admitted(const struct api *api, struct store *st,
                json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "session", s->token, "leg", leg, "name",
                          name, "callId", e->call_id, "iceServers", servers, "iceTransportPolicy",
                          host ? "all" : "relay"));
+}
+
+/* Does the web bridge profile in effect on the join page (api/res/webbridge.c) let this way
+ * in: a secret link (allowSecrets), a callId (resolveCoSpaceCallIds) with a passcode
+ * (allowPasscodes) of at least the dialInSecurityProfile's minPasscodeLength, or without one
+ * where that profile's blankPasscodeAllowed is not false, by a guest
+ * (allowUnauthenticatedGuests: the page has no sign-in)? 0, -EACCES, or a store error. */
+static int allowed_here(struct store *st, const struct store_cospace_entry *e, const char *secret,
+                        const char *passcode)
+{
+    struct api_join_policy p;
+    bool by_secret = secret && *secret, with_passcode = passcode && *passcode;
+    int64_t min = 0;
+    bool blank = true;
+    int r = api_web_bridge_join_policy(st, &p);
+
+    if (r == 0 && !by_secret && with_passcode)
+        r = api_profiles_min_passcode(st, e->id, NULL, &min);
+    if (r == 0 && !by_secret && !e->has_passcode)
+        r = api_profiles_blank_passcode_allowed(st, e->id, &blank);
+    if (r < 0)
+        return r == -ENOENT ? -EIO : r;
+    if (!p.allow_guests || (by_secret ? !p.allow_secrets : !p.resolve_call_ids || !blank))
+        return -EACCES;
+    if (!by_secret && (with_passcode || e->has_passcode) &&
+        (!p.allow_passcodes || (with_passcode && (int64_t)strlen(passcode) < min)))
+        return -EACCES;
+    return 0;
 }
 
 static void join(const struct api *api, struct store *st, const struct api_request *req,
@@ -535,7 +569,9 @@ static void join(const struct api *api, struct store *st, const struct api_reque
         goto out;
     }
     r = call_id && *call_id ? store_match_call_id(st, call_id, &e) : -ENOENT;
-    if (r == -ENOENT || (r == 0 && !admitted(&e, secret, passcode)))
+    if (r == 0)
+        r = allowed_here(st, &e, secret, passcode);
+    if (r == -ENOENT || r == -EACCES || (r == 0 && !admitted(&e, secret, passcode)))
         forbidden(api->guests, reply);
     else if (r < 0)
         reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");

@@ -104,6 +104,13 @@ extern const struct api_resource api_res_outbound_rules, api_res_forwarding_rule
     api_res_dial_transforms, api_res_tenant_groups, api_res_ivrs;
 void api_res_cluster(const struct api *api, struct store *st, const struct api_request *req,
                      const char *id, struct api_reply *reply);
+/* Profiles, layout templates and web bridges (api/res/profiles.c, api/res/webbridge.c). */
+extern const struct api_resource api_res_call_leg_profiles, api_res_call_profiles,
+    api_res_dtmf_profiles, api_res_call_branding_profiles, api_res_ivr_branding_profiles,
+    api_res_dial_in_security_profiles, api_res_compatibility_profiles, api_res_user_profiles,
+    api_res_layout_templates, api_res_web_bridge_profiles, api_res_web_bridges;
+/* The CMS layouts (api/res/cospace.c), for every parameter that takes one. */
+extern const char *const api_cospace_layouts[];
 void api_res_meeting_entry_detail(const struct api *api, struct store *st,
                                   const struct api_request *req, const char *id,
                                   struct api_reply *reply);

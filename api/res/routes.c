@@ -14,6 +14,7 @@
 #include "api/reply.h"
 #include "api/res/calls.h"
 #include "api/res/metrics.h"
+#include "api/res/profiles.h"
 #include "api/res/resource.h"
 #include "api/res/routes.h"
 #include "api/res/system.h"
@@ -112,6 +113,7 @@ static const struct route routes[] = {
     {"inboundDialPlanRules", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_inbound_rules, false},
     {"tenants", "", M_GET | M_POST, NULL, &api_res_tenants, false},
     {"tenants", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_tenants, false},
+    {"tenants", "/:id/effectiveWebBridgeProfile", M_GET, api_res_effective_wbp_tenant, NULL, false},
     {"callBridges", "", M_GET | M_POST, NULL, &api_res_call_bridges, false},
     {"callBridges", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_call_bridges, false},
     {"callBridgeGroups", "", M_GET | M_POST, NULL, &api_res_call_bridge_groups, false},
@@ -139,6 +141,44 @@ static const struct route routes[] = {
     {"uriUsageQuery", "", M_POST, uri_usage_query, NULL, false},
     {"system", "/configuration/cluster", M_GET | M_PUT | M_POST, api_res_cluster, NULL, false},
     {"system", "/status", M_GET, system_status, NULL, false},
+    {"system", "/profiles", M_GET | M_POST | M_PUT, api_res_system_profiles, NULL, false},
+    {"system", "/profiles/effectiveWebBridgeProfile", M_GET, api_res_effective_wbp_system, NULL,
+     false},
+    /* profiles and web bridges (api/res/profiles.c, api/res/webbridge.c) */
+    {"callLegProfiles", "", M_GET | M_POST, NULL, &api_res_call_leg_profiles, false},
+    {"callLegProfiles", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_call_leg_profiles, false},
+    {"callLegProfiles", "/:id/usage", M_GET, api_res_call_leg_profile_usage, NULL, false},
+    {"callProfiles", "", M_GET | M_POST, NULL, &api_res_call_profiles, false},
+    {"callProfiles", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_call_profiles, false},
+    {"dtmfProfiles", "", M_GET | M_POST, NULL, &api_res_dtmf_profiles, false},
+    {"dtmfProfiles", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_dtmf_profiles, false},
+    {"callBrandingProfiles", "", M_GET | M_POST, NULL, &api_res_call_branding_profiles, false},
+    {"callBrandingProfiles", "/:id", M_GET | M_PUT | M_DELETE, NULL,
+     &api_res_call_branding_profiles, false},
+    {"ivrBrandingProfiles", "", M_GET | M_POST, NULL, &api_res_ivr_branding_profiles, false},
+    {"ivrBrandingProfiles", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_ivr_branding_profiles,
+     false},
+    {"dialInSecurityProfiles", "", M_GET | M_POST, NULL, &api_res_dial_in_security_profiles, false},
+    {"dialInSecurityProfiles", "/:id", M_GET | M_PUT | M_DELETE, NULL,
+     &api_res_dial_in_security_profiles, false},
+    {"compatibilityProfiles", "", M_GET | M_POST, NULL, &api_res_compatibility_profiles, false},
+    {"compatibilityProfiles", "/:id", M_GET | M_PUT | M_DELETE, NULL,
+     &api_res_compatibility_profiles, false},
+    {"userProfiles", "", M_GET | M_POST, NULL, &api_res_user_profiles, false},
+    {"userProfiles", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_user_profiles, false},
+    {"layoutTemplates", "", M_GET | M_POST, NULL, &api_res_layout_templates, false},
+    {"layoutTemplates", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_layout_templates, false},
+    {"layoutTemplates", "/:id/template", M_GET | M_PUT, api_res_layout_template_body, NULL, false},
+    {"webBridgeProfiles", "", M_GET | M_POST, NULL, &api_res_web_bridge_profiles, false},
+    {"webBridgeProfiles", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_web_bridge_profiles,
+     false},
+    {"webBridges", "", M_GET | M_POST, NULL, &api_res_web_bridges, false},
+    {"webBridges", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_web_bridges, false},
+    {"webBridges", "/:id/status", M_GET, api_res_web_bridge_status, NULL, false},
+    {"webBridges", "/:id/updateCustomization", M_POST, api_res_web_bridge_customization, NULL,
+     false},
+    {"webBridges", "/:id/effectiveWebBridgeProfile", M_GET, api_res_effective_wbp_web_bridge, NULL,
+     false},
     {"metrics", "", M_GET, metrics, NULL, false},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

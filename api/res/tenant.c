@@ -1,8 +1,7 @@
 /* api/res/tenant.c: /api/v1/tenants, /tenantGroups, /ivrs and /system/configuration/cluster:
  * the multi-tenancy objects and the IVRs a call can be matched to, with the parameters of the
- * CMS API reference. A tenant's profile references (callLegProfile, callProfile, dtmfProfile,
- * ivrBrandingProfile, callBrandingProfile, userProfile, dialInSecurityProfile, webBridgeProfile)
- * belong to the profiles and are not here.
+ * CMS API reference, and a tenant's profile references (the tenant level of the profiles'
+ * precedence: api/res/profiles.c).
  *
  * DESIGN: coSpace callIds are unique across every coSpace (schema 0002), which is stricter than
  * CMS's rule (unique within a tenant group and among tenants in none), so joining a tenant to a
@@ -29,6 +28,47 @@ static const struct api_field tenant_fields[] = {
      .kind = AK_INT,
      .min = 0,
      .max = 2147483647},
+    /* the tenant level of the profiles (api/res/profiles.c) */
+    {.param = "callLegProfile",
+     .col = STORE_TENANT_CALL_LEG_PROFILE,
+     .kind = AK_REF,
+     .ref = &store_table_call_leg_profile,
+     .ref_missing = "callLegProfileDoesNotExist"},
+    {.param = "callProfile",
+     .col = STORE_TENANT_CALL_PROFILE,
+     .kind = AK_REF,
+     .ref = &store_table_call_profile,
+     .ref_missing = "callProfileDoesNotExist"},
+    {.param = "dtmfProfile",
+     .col = STORE_TENANT_DTMF_PROFILE,
+     .kind = AK_REF,
+     .ref = &store_table_dtmf_profile,
+     .ref_missing = "dtmfProfileDoesNotExist"},
+    {.param = "ivrBrandingProfile",
+     .col = STORE_TENANT_IVR_BRANDING_PROFILE,
+     .kind = AK_REF,
+     .ref = &store_table_ivr_branding_profile,
+     .ref_missing = "ivrBrandingProfileDoesNotExist"},
+    {.param = "callBrandingProfile",
+     .col = STORE_TENANT_CALL_BRANDING_PROFILE,
+     .kind = AK_REF,
+     .ref = &store_table_call_branding_profile,
+     .ref_missing = "callBrandingProfileDoesNotExist"},
+    {.param = "userProfile",
+     .col = STORE_TENANT_USER_PROFILE,
+     .kind = AK_REF,
+     .ref = &store_table_user_profile,
+     .ref_missing = "userProfileDoesNotExist"},
+    {.param = "dialInSecurityProfile",
+     .col = STORE_TENANT_DIAL_IN_SECURITY_PROFILE,
+     .kind = AK_REF,
+     .ref = &store_table_dial_in_security_profile,
+     .ref_missing = "dialInSecurityProfileDoesNotExist"},
+    {.param = "webBridgeProfile",
+     .col = STORE_TENANT_WEB_BRIDGE_PROFILE,
+     .kind = AK_REF,
+     .ref = &store_table_web_bridge_profile,
+     .ref_missing = "webBridgeProfileDoesNotExist"},
 };
 static const struct api_filter name_filter[] = {
     {.param = "filter"},

@@ -23,6 +23,10 @@ struct filter_def {
     bool substring;
 };
 
+/* refs: the ids referenced, as a SELECT without NULLs; the value chooses in or out */
+#define USAGE(refs)                                                                                \
+    "CASE lower(?) WHEN 'referenced' THEN id IN (" refs                                            \
+    ") WHEN 'unreferenced' THEN id NOT IN (" refs ") END"
 #define NAME_LIKE "name LIKE ? ESCAPE '\\'"
 
 static const struct filter_def defs[] = {
@@ -50,6 +54,59 @@ static const struct filter_def defs[] = {
      "instr(lower(coalesce(server_address, '')), lower(?)) > 0 OR "
      "instr(lower(coalesce(client_address, '')), lower(?)) > 0",
      2, NULL, false},
+    /* profiles (schema/0006_profiles.sql): usageFilter=referenced|unreferenced by any object */
+    {"call_leg_profile", "usageFilter",
+     USAGE("SELECT call_leg_profile FROM cospace WHERE call_leg_profile IS NOT NULL UNION SELECT "
+           "call_leg_profile FROM system_profile WHERE call_leg_profile IS NOT NULL UNION SELECT "
+           "call_leg_profile FROM tenant WHERE call_leg_profile IS NOT NULL"),
+     1, NULL, false},
+    {"call_profile", "usageFilter",
+     USAGE("SELECT call_profile FROM cospace WHERE call_profile IS NOT NULL UNION SELECT "
+           "call_profile FROM system_profile WHERE call_profile IS NOT NULL UNION SELECT "
+           "call_profile FROM tenant WHERE call_profile IS NOT NULL"),
+     1, NULL, false},
+    {"dtmf_profile", "usageFilter",
+     USAGE("SELECT dtmf_profile FROM system_profile WHERE dtmf_profile IS NOT NULL"), 1, NULL,
+     false},
+    {"call_branding_profile", "usageFilter",
+     USAGE("SELECT call_branding_profile FROM cospace WHERE call_branding_profile IS NOT NULL "
+           "UNION SELECT call_branding_profile FROM system_profile WHERE call_branding_profile IS "
+           "NOT NULL UNION SELECT dtmf_profile FROM tenant WHERE dtmf_profile IS NOT NULL UNION "
+           "SELECT call_branding_profile FROM tenant WHERE call_branding_profile IS NOT NULL"),
+     1, NULL, false},
+    {"ivr_branding_profile", "usageFilter",
+     USAGE("SELECT ivr_branding_profile FROM system_profile WHERE ivr_branding_profile IS NOT NULL "
+           "UNION SELECT ivr_branding_profile FROM tenant WHERE ivr_branding_profile IS NOT NULL"),
+     1, NULL, false},
+    {"dial_in_security_profile", "usageFilter",
+     USAGE("SELECT dial_in_security_profile FROM cospace WHERE dial_in_security_profile IS NOT "
+           "NULL UNION SELECT dial_in_security_profile FROM system_profile WHERE "
+           "dial_in_security_profile IS NOT NULL UNION SELECT dial_in_security_profile FROM tenant "
+           "WHERE dial_in_security_profile IS NOT NULL"),
+     1, NULL, false},
+    {"compatibility_profile", "usageFilter",
+     USAGE("SELECT compatibility_profile FROM system_profile WHERE compatibility_profile IS NOT "
+           "NULL"),
+     1, NULL, false},
+    {"user_profile", "usageFilter",
+     USAGE("SELECT user_profile FROM system_profile WHERE user_profile IS NOT NULL"), 1, NULL,
+     false},
+    {"layout_template", "usageFilter",
+     USAGE("SELECT layout_template FROM call_leg_profile WHERE layout_template IS NOT NULL"), 1,
+     NULL, false},
+    {"web_bridge_profile", "usageFilter",
+     USAGE("SELECT web_bridge_profile FROM system_profile WHERE web_bridge_profile IS NOT NULL "
+           "UNION SELECT web_bridge_profile FROM web_bridge WHERE web_bridge_profile IS NOT NULL "
+           "UNION SELECT user_profile FROM tenant WHERE user_profile IS NOT NULL UNION SELECT "
+           "web_bridge_profile FROM tenant WHERE web_bridge_profile IS NOT NULL"),
+     1, NULL, false},
+    {"call_leg_profile", "filter", NAME_LIKE, 1, NULL, true},
+    {"dial_in_security_profile", "filter", NAME_LIKE, 1, NULL, true},
+    {"layout_template", "filter", NAME_LIKE, 1, NULL, true},
+    {"web_bridge_profile", "filter", NAME_LIKE, 1, NULL, true},
+    {"web_bridge", "filter", "url LIKE ? ESCAPE '\\'", 1, NULL, true},
+    {"web_bridge", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
+    {"tenant", "callLegProfileFilter", "call_leg_profile = ?", 1, NULL, false},
 };
 
 static const struct filter_def *find_def(const struct store_table *t, const char *name)

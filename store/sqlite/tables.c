@@ -4,8 +4,20 @@
  * its struct and to a column by its number. The schema is in schema/. */
 #include "store/store.h"
 
-static const char *const tenant_cols[] = {"id", "name", "tenant_group", "participant_limit"};
-const struct store_table store_table_tenant = {"tenant", tenant_cols, "ttti", STORE_TENANT__N};
+static const char *const tenant_cols[] = {"id",
+                                          "name",
+                                          "tenant_group",
+                                          "participant_limit",
+                                          "call_leg_profile",
+                                          "call_profile",
+                                          "dtmf_profile",
+                                          "ivr_branding_profile",
+                                          "call_branding_profile",
+                                          "user_profile",
+                                          "dial_in_security_profile",
+                                          "web_bridge_profile"};
+const struct store_table store_table_tenant = {"tenant", tenant_cols, "tttitttttttt",
+                                               STORE_TENANT__N};
 
 static const char *const group_cols[] = {"id",
                                          "name",
@@ -125,3 +137,154 @@ static const char *const cluster_cols[] = {"id",
                                            "max_peer_video_streams"};
 const struct store_table store_table_cluster_config = {"cluster_config", cluster_cols, "ttiiiiii",
                                                        STORE_CLUSTER__N};
+/* ---- profiles, layout templates, web bridges (schema/0006_profiles.sql) ---- */
+static const char *const call_leg_profile_cols[] = {"id",
+                                                    "name",
+                                                    "needs_activation",
+                                                    "default_layout",
+                                                    "change_layout_allowed",
+                                                    "participant_labels",
+                                                    "presentation_display_mode",
+                                                    "presentation_contribution_allowed",
+                                                    "presentation_viewing_allowed",
+                                                    "end_call_allowed",
+                                                    "mute_others_allowed",
+                                                    "video_mute_others_allowed",
+                                                    "mute_self_allowed",
+                                                    "video_mute_self_allowed",
+                                                    "join_tone_participant_threshold",
+                                                    "leave_tone_participant_threshold",
+                                                    "video_mode",
+                                                    "rx_audio_mute",
+                                                    "tx_audio_mute",
+                                                    "rx_video_mute",
+                                                    "tx_video_mute",
+                                                    "sip_media_encryption",
+                                                    "audio_packet_size_ms",
+                                                    "deactivation_mode",
+                                                    "deactivation_mode_time",
+                                                    "telepresence_calls_allowed",
+                                                    "sip_presentation_channel_enabled",
+                                                    "bfcp_mode",
+                                                    "call_lock_allowed",
+                                                    "set_importance_allowed",
+                                                    "allow_all_mute_self_allowed",
+                                                    "allow_all_presentation_contribution_allowed",
+                                                    "change_join_audio_mute_override_allowed",
+                                                    "recording_control_allowed",
+                                                    "streaming_control_allowed",
+                                                    "max_call_duration_time",
+                                                    "quality_main",
+                                                    "quality_presentation",
+                                                    "participant_counter",
+                                                    "control_remote_camera_allowed",
+                                                    "layout_template",
+                                                    "audio_gain_mode",
+                                                    "disconnect_others_allowed",
+                                                    "add_participant_allowed"};
+const struct store_table store_table_call_leg_profile = {
+    "call_leg_profile", call_leg_profile_cols, "ttitiitiiiiiiiiitiiiititiiitiiiiiiiitttittii",
+    STORE_CLP__N};
+static const char *const call_profile_cols[] = {"id",
+                                                "participant_limit",
+                                                "locked",
+                                                "lock_mode",
+                                                "recording_mode",
+                                                "streaming_mode",
+                                                "sip_recorder_uri",
+                                                "sip_streamer_uri",
+                                                "passcode_mode",
+                                                "passcode_timeout",
+                                                "gateway_audio_call_optimization",
+                                                "lync_conference_mode"};
+const struct store_table store_table_call_profile = {"call_profile", call_profile_cols,
+                                                     "tiittttttiit", STORE_CP__N};
+static const char *const dtmf_profile_cols[] = {"id",
+                                                "lock_call",
+                                                "unlock_call",
+                                                "next_layout",
+                                                "previous_layout",
+                                                "mute_self_audio",
+                                                "unmute_self_audio",
+                                                "toggle_mute_self_audio",
+                                                "mute_all_except_self_audio",
+                                                "unmute_all_except_self_audio",
+                                                "start_recording",
+                                                "stop_recording",
+                                                "start_streaming",
+                                                "stop_streaming",
+                                                "allow_all_mute_self",
+                                                "cancel_allow_all_mute_self",
+                                                "allow_all_presentation_contribution",
+                                                "cancel_allow_all_presentation_contribution",
+                                                "mute_all_new_audio",
+                                                "unmute_all_new_audio",
+                                                "default_mute_all_new_audio",
+                                                "mute_all_new_and_all_except_self_audio",
+                                                "unmute_all_new_and_all_except_self_audio",
+                                                "end_call",
+                                                "get_total_participant_count"};
+const struct store_table store_table_dtmf_profile = {"dtmf_profile", dtmf_profile_cols,
+                                                     "ttttttttttttttttttttttttt", STORE_DTMF__N};
+static const char *const call_branding_profile_cols[] = {"id", "invitation_template",
+                                                         "resource_location"};
+const struct store_table store_table_call_branding_profile = {
+    "call_branding_profile", call_branding_profile_cols, "ttt", STORE_CBP__N};
+static const char *const ivr_branding_profile_cols[] = {"id", "resource_location"};
+const struct store_table store_table_ivr_branding_profile = {
+    "ivr_branding_profile", ivr_branding_profile_cols, "tt", STORE_IBP__N};
+static const char *const dial_in_security_profile_cols[] = {"id", "name", "min_passcode_length",
+                                                            "blank_passcode_allowed"};
+const struct store_table store_table_dial_in_security_profile = {
+    "dial_in_security_profile", dial_in_security_profile_cols, "ttii", STORE_DISP__N};
+static const char *const compatibility_profile_cols[] = {"id",
+                                                         "sip_udt",
+                                                         "sip_multistream",
+                                                         "sip_media_payload_type_mode",
+                                                         "chrome_web_rtc_video_codec",
+                                                         "chrome_web_rtc_h264interop_mode",
+                                                         "h264_chp_mode",
+                                                         "sip_h224",
+                                                         "distribution_link_media_traversal"};
+const struct store_table store_table_compatibility_profile = {
+    "compatibility_profile", compatibility_profile_cols, "tiittttit", STORE_COMP__N};
+static const char *const user_profile_cols[] = {"id",
+                                                "can_create_co_spaces",
+                                                "can_create_calls",
+                                                "can_use_external_devices",
+                                                "can_make_phone_calls",
+                                                "user_to_user_messaging_allowed",
+                                                "has_license"};
+const struct store_table store_table_user_profile = {"user_profile", user_profile_cols, "tiiiiii",
+                                                     STORE_UP__N};
+static const char *const layout_template_cols[] = {"id", "name", "template"};
+const struct store_table store_table_layout_template = {"layout_template", layout_template_cols,
+                                                        "ttt", STORE_LT__N};
+static const char *const web_bridge_profile_cols[] = {"id",
+                                                      "name",
+                                                      "resource_archive",
+                                                      "allow_passcodes",
+                                                      "allow_secrets",
+                                                      "user_portal_enabled",
+                                                      "allow_unauthenticated_guests",
+                                                      "resolve_co_space_call_ids",
+                                                      "resolve_lync_conference_ids",
+                                                      "resolve_co_space_uris"};
+const struct store_table store_table_web_bridge_profile = {
+    "web_bridge_profile", web_bridge_profile_cols, "tttiiiiiit", STORE_WBP__N};
+static const char *const web_bridge_cols[] = {
+    "id", "url", "tenant", "call_bridge", "call_bridge_group", "web_bridge_profile"};
+const struct store_table store_table_web_bridge = {"web_bridge", web_bridge_cols, "tttttt",
+                                                   STORE_WB__N};
+static const char *const system_profile_cols[] = {"id",
+                                                  "call_leg_profile",
+                                                  "call_profile",
+                                                  "dtmf_profile",
+                                                  "user_profile",
+                                                  "ivr_branding_profile",
+                                                  "call_branding_profile",
+                                                  "compatibility_profile",
+                                                  "dial_in_security_profile",
+                                                  "web_bridge_profile"};
+const struct store_table store_table_system_profile = {"system_profile", system_profile_cols,
+                                                       "tttttttttt", STORE_SP__N};
