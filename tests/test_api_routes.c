@@ -512,10 +512,22 @@ END_TEST
 /* Every collection of the table is a metrics label, and requests are counted under it. */
 START_TEST(test_every_route_has_a_metrics_label)
 {
-    static const char *const expected[] = {"turnServers", "coSpaces",    "inboundDialPlanRules",
-                                           "tenants",     "callBridges", "callBridgeGroups",
-                                           "calls",       "callLegs",    "callMatching",
-                                           "system",      "metrics",     "other"};
+    static const char *const expected[] = {"turnServers",
+                                           "coSpaces",
+                                           "inboundDialPlanRules",
+                                           "tenants",
+                                           "callBridges",
+                                           "callBridgeGroups",
+                                           "calls",
+                                           "callLegs",
+                                           "callMatching",
+                                           "system",
+                                           "users",
+                                           "coSpaceTemplates",
+                                           "coSpaceBulkParameterSets",
+                                           "coSpaceBulkSyncs",
+                                           "metrics",
+                                           "other"};
     struct api_metrics_labels labels = {.of = api_route_label};
     struct api_metrics *m;
     char path[96], line[160], *text = NULL;

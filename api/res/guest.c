@@ -515,6 +515,32 @@ static void join_admitted(const struct api *api, struct store *st,
                          host ? "all" : "relay"));
 }
 
+/* An access method of a space with this callId that admits the secret or passcode, as the
+ * entry to join (api/res/access.c): 0, -ENOENT when none does, or a store error. */
+struct access_find {
+    const char *secret, *passcode;
+    struct store_cospace_entry *e;
+};
+
+static int access_admits(const struct store_cospace_entry *e, void *userdata)
+{
+    struct access_find *f = userdata;
+
+    if (!admitted(e, f->secret, f->passcode))
+        return 0;
+    *f->e = *e;
+    return 1;
+}
+
+static int access_method_entry(struct store *st, const char *call_id, const char *secret,
+                               const char *passcode, struct store_cospace_entry *ret)
+{
+    struct access_find f = {secret, passcode, ret};
+    int r = store_match_access_call_id(st, call_id, access_admits, &f);
+
+    return r < 0 ? r : r == 1 ? 0 : -ENOENT;
+}
+
 static void join(const struct api *api, struct store *st, const struct api_request *req,
                  struct api_reply *reply)
 {
@@ -535,6 +561,8 @@ static void join(const struct api *api, struct store *st, const struct api_reque
         goto out;
     }
     r = call_id && *call_id ? store_match_call_id(st, call_id, &e) : -ENOENT;
+    if (r == -ENOENT || (r == 0 && !admitted(&e, secret, passcode)))
+        r = call_id && *call_id ? access_method_entry(st, call_id, secret, passcode, &e) : r;
     if (r == -ENOENT || (r == 0 && !admitted(&e, secret, passcode)))
         forbidden(api->guests, reply);
     else if (r < 0)

@@ -42,6 +42,8 @@ static int try_rule(const struct store_match_rule *rule, void *userdata)
     if (!rule->resolve_to_cospaces)
         return 0;
     r = store_match_cospace_uri(w->st, w->user, rule->tenant, id);
+    if (r == -ENOENT) /* access methods: see api_match_access below */
+        r = store_match_access_uri(w->st, w->user, rule->tenant, id);
     if (r == -ENOENT)
         return 0;
     if (r < 0)
@@ -75,6 +77,37 @@ int api_match_destination(struct store *st, const char *destination, struct api_
     return 0;
 }
 
+/* ---- access methods (api/res/access.c) --------------------------------------------------
+ * A coSpace's access methods add uris and callId+passcode pairs that reach it: try_rule falls
+ * back to an access method's uri, and a callId whose space's own passcode does not match tries
+ * the access methods with that callId (the host and guest PINs of one meeting). */
+struct access_walk {
+    const char *passcode;
+    struct api_match *m;
+};
+
+static int access_passcode(const struct store_cospace_entry *e, void *userdata)
+{
+    struct access_walk *w = userdata;
+
+    snprintf(w->m->cospace, sizeof(w->m->cospace), "%s", e->id);
+    if (e->has_passcode && strcmp(e->passcode, w->passcode ? w->passcode : "") != 0) {
+        w->m->result = API_MATCH_WRONG_PASSCODE;
+        return 0;
+    }
+    w->m->result = API_MATCH_COSPACE;
+    return 1;
+}
+
+static int api_match_access(struct store *st, const char *call_id, const char *passcode,
+                            struct api_match *m)
+{
+    struct access_walk w = {passcode, m};
+    int r = store_match_access_call_id(st, call_id, access_passcode, &w);
+
+    return r < 0 ? r : 0;
+}
+
 /* The web app's join: callId, then the passcode when the space has one. */
 int api_match_call_id(struct store *st, const char *call_id, const char *passcode,
                       struct api_match *m)
@@ -83,18 +116,17 @@ int api_match_call_id(struct store *st, const char *call_id, const char *passcod
     int r;
 
     memset(m, 0, sizeof(*m));
+    m->result = API_MATCH_NO_CALL_ID;
     r = store_match_call_id(st, call_id, &space);
-    if (r == -ENOENT) {
-        m->result = API_MATCH_NO_CALL_ID;
-        return 0;
-    }
+    if (r == -ENOENT)
+        return api_match_access(st, call_id, passcode, m);
     if (r < 0)
         return r;
     snprintf(m->cospace, sizeof(m->cospace), "%s", space.id);
     m->result = space.has_passcode && strcmp(space.passcode, passcode ? passcode : "") != 0
                     ? API_MATCH_WRONG_PASSCODE
                     : API_MATCH_COSPACE;
-    return 0;
+    return m->result == API_MATCH_COSPACE ? 0 : api_match_access(st, call_id, passcode, m);
 }
 
 int api_match_params(struct store *st, const struct api_params *p, struct api_match *ret,
