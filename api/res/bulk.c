@@ -91,19 +91,19 @@ static const struct api_field set_fields[] = {
 
 enum mapping_kind { MAP_URI, MAP_NAME, MAP_CALL_ID };
 
-/* A mapping must expand; a uri one to a uri user part (no '@', no space), a callId one to
- * digits, a name one to printable text. */
+/* A mapping must expand; a uri one to a SIP URI user part, a callId one to digits, a name one
+ * to printable text. */
 static bool mapping_valid(const char *m, enum mapping_kind kind)
 {
     char out[STORE_TEXT_MAX + 1];
 
     if (!m)
         return true;
-    if (expand(m, 0, out, sizeof(out)) < 0 || (kind != MAP_NAME && !*m))
+    if (expand(m, 0, out, sizeof(out)) < 0 || (kind != MAP_NAME && !*m) ||
+        (kind == MAP_URI && !api_res_is_uri_user(out)))
         return false;
     for (const char *p = out; *p; p++)
-        if ((unsigned char)*p < 0x20 || (kind == MAP_CALL_ID && (*p < '0' || *p > '9')) ||
-            (kind == MAP_URI && (*p == '@' || *p == ' ')))
+        if ((unsigned char)*p < 0x20 || (kind == MAP_CALL_ID && (*p < '0' || *p > '9')))
             return false;
     return true;
 }

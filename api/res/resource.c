@@ -32,7 +32,7 @@ static bool is_printable(const char *v, size_t max_len)
 }
 
 /* RFC 3261 user = 1*( unreserved / escaped / user-unreserved ) */
-static bool is_uri_user(const char *v)
+bool api_res_is_uri_user(const char *v)
 {
     if (!*v || strlen(v) > STORE_TEXT_MAX)
         return false;
@@ -108,7 +108,7 @@ static int normalise(const struct api *api, struct store *st, const struct api_f
             return -EINVAL;
         break;
     case AK_URI:
-        if (!is_uri_user(v))
+        if (!api_res_is_uri_user(v))
             return -EINVAL;
         break;
     case AK_DIGITS:

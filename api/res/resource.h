@@ -126,6 +126,8 @@ void api_res_cospace_diagnostics(const struct api *api, struct store *st,
 int api_space_address_check(struct store *st, const char *cospace_id, const char *self_id,
                             const char *uri, const char *call_id, const char *passcode,
                             const char **ret_reason);
+/* Is v a SIP URI user part (what AK_URI accepts)? */
+bool api_res_is_uri_user(const char *v);
 /* A new 22-character URL-safe secret, as CMS shows them (out: 23 bytes). 0 or -EIO. */
 int api_space_secret_new(char *out);
 void api_res_meeting_entry_detail(const struct api *api, struct store *st,
