@@ -234,7 +234,7 @@ static int conflicts(struct sync *s, const char **ret_status)
 static int space_row(const struct sync *s, int64_t index, const char *id, struct store_row *row)
 {
     char uri[STORE_TEXT_MAX + 1], name[STORE_TEXT_MAX + 1], call_id[STORE_TEXT_MAX + 1];
-    char secret[23];
+    char secret[23] = "";
     int r = names_of(s, index, uri, name, call_id);
 
     if (r == 0 && call_id[0])
