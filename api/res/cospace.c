@@ -109,6 +109,9 @@ static int new_call_id(struct store *st, struct store_row *row)
             return -EIO;
         snprintf(id, sizeof(id), "%u", 100000000u + n % 900000000u);
         r = store_row_taken(st, &store_table_cospace, STORE_COSPACE_CALL_ID, id, NULL, false);
+        if (r == -ENOENT) /* nor an access method's (api/res/access.c) */
+            r = store_row_taken(st, &store_table_access_method, STORE_ACCESS_CALL_ID, id, NULL,
+                                false);
         if (r == -ENOENT)
             return store_row_set(row, STORE_COSPACE_CALL_ID, id);
         if (r < 0)
