@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -184,6 +186,40 @@ START_TEST(test_access_method_joins)
 }
 END_TEST
 
+/* N clients race for one uri: N - 1 as access methods of N - 1 spaces, one as a new coSpace.
+ * One wins; every other is told duplicateCoSpaceUri. */
+START_TEST(test_racing_for_a_uri_one_wins)
+{
+    enum { N = 6 };
+    char spaces[N][128], path[256];
+    pid_t pids[N];
+    int outcome[3] = {0};
+
+    for (int i = 0; i < N - 1; i++)
+        space("name=Racer", spaces[i]);
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] > 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/accessMethods", i < N - 1 ? spaces[i] : "");
+        {
+            char got[512];
+            long st = call("POST", i == N - 1 ? "/api/v1/coSpaces" : path, "uri=race.am", got,
+                           sizeof(got));
+
+            _exit(st == 200 ? 0 : st == 400 && !strcmp(got, FAIL("duplicateCoSpaceUri")) ? 1 : 2);
+        }
+    }
+    for (int i = 0, status; i < N; i++) {
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        outcome[WIFEXITED(status) && WEXITSTATUS(status) < 2 ? WEXITSTATUS(status) : 2]++;
+    }
+    ck_assert_int_eq(outcome[0], 1);
+    ck_assert_int_eq(outcome[1], N - 1);
+}
+END_TEST
+
 START_TEST(test_cospace_users)
 {
     char sp[128], path[256], mem[128], filtered[300];
@@ -326,6 +362,7 @@ Suite *it_access_suite(void)
     tcase_add_test(tc, test_access_methods_nested);
     tcase_add_test(tc, test_access_method_duplicates);
     tcase_add_test(tc, test_access_method_joins);
+    tcase_add_test(tc, test_racing_for_a_uri_one_wins);
     tcase_add_test(tc, test_cospace_users);
     tcase_add_test(tc, test_users_without_ldap);
     tcase_add_test(tc, test_templates);
