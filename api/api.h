@@ -58,7 +58,7 @@ struct api_reply {
     int status;
     char *body; /* malloc()ed or NULL; owned by the reply (api_reply_done frees it) */
     size_t len;
-    char location[96];        /* "" or "/api/v1/<collection>/<id>" */
+    char location[160];       /* "" or "/api/v1/<collection>/<id>[/<collection>/<id>]" */
     const char *allow;        /* static; set with 405 */
     const char *content_type; /* static; NULL: text/xml when there is a body */
     int retry_after_s;        /* > 0: a Retry-After header */

@@ -462,6 +462,79 @@ enum store_system_profile_col {
     STORE_SP_WEB_BRIDGE_PROFILE,
     STORE_SP__N
 };
+/* coSpace access methods and members, coSpace templates and bulk sets (schema/0007_spaces.sql;
+ * api/res/access.c, api/res/templates.c). A child's parent column holds its parent's id. */
+extern const struct store_table store_table_access_method, store_table_cospace_user,
+    store_table_cospace_template, store_table_access_method_template, store_table_bulk_set,
+    store_table_bulk_member, store_table_bulk_sync;
+enum store_access_col {
+    STORE_ACCESS_ID,
+    STORE_ACCESS_COSPACE,
+    STORE_ACCESS_URI,
+    STORE_ACCESS_CALL_ID,
+    STORE_ACCESS_PASSCODE,
+    STORE_ACCESS_NAME,
+    STORE_ACCESS_LEG_PROFILE,
+    STORE_ACCESS_SECRET,
+    STORE_ACCESS_SCOPE,
+    STORE_ACCESS_IMPORTANCE,
+    STORE_ACCESS_DIAL_IN,
+    STORE_ACCESS__N
+};
+enum store_member_col {
+    STORE_MEMBER_ID,
+    STORE_MEMBER_COSPACE,
+    STORE_MEMBER_JID,
+    STORE_MEMBER_AUTO,
+    STORE_MEMBER_LEG_PROFILE,
+    STORE_MEMBER_CAN_DESTROY, /* the ten permissions follow in the schema's order */
+    STORE_MEMBER__N = STORE_MEMBER_CAN_DESTROY + 10
+};
+enum store_template_col {
+    STORE_TEMPLATE_ID,
+    STORE_TEMPLATE_NAME,
+    STORE_TEMPLATE_DESCRIPTION,
+    STORE_TEMPLATE_CALL_PROFILE,
+    STORE_TEMPLATE_LEG_PROFILE,
+    STORE_TEMPLATE_DIAL_IN,
+    STORE_TEMPLATE__N
+};
+enum store_am_template_col {
+    STORE_AMT_ID,
+    STORE_AMT_TEMPLATE,
+    STORE_AMT_NAME,
+    STORE_AMT_URI_GENERATOR,
+    STORE_AMT_LEG_PROFILE,
+    STORE_AMT_UNIQUE_CALL_ID,
+    STORE_AMT_DIAL_IN,
+    STORE_AMT__N
+};
+enum store_bulk_set_col {
+    STORE_BULK_ID,
+    STORE_BULK_START,
+    STORE_BULK_END,
+    STORE_BULK_URI_MAP,
+    STORE_BULK_NAME_MAP,
+    STORE_BULK_CALL_ID_MAP,
+    STORE_BULK_TENANT,
+    STORE_BULK_CALL_PROFILE,
+    STORE_BULK_BRANDING,
+    STORE_BULK_NON_MEMBER,
+    STORE_BULK__N
+};
+enum store_bulk_member_col {
+    STORE_BMEMBER_ID,
+    STORE_BMEMBER_SET,
+    STORE_BMEMBER_INDEX,
+    STORE_BMEMBER__N
+};
+enum store_bulk_sync_col {
+    STORE_SYNC_ID,
+    STORE_SYNC_SET,
+    STORE_SYNC_STATUS,
+    STORE_SYNC_REMOVE_ALL,
+    STORE_SYNC__N
+};
 
 /* One row: each value a malloc()ed string, or NULL for SQL NULL (not set). */
 struct store_row {
@@ -559,5 +632,15 @@ int store_match_ivr_uri(struct store *st, const char *user, const char *tenant, 
  * ("" none; an IVR's tenant or tenant group must admit it, as CMS's ivr object says),
  * at the domain of the highest-priority rule resolving to IVRs for it; -ENOENT when none. */
 int store_match_ivr_address(struct store *st, const char *tenant, char *ret_address, size_t cap);
+
+/* Access methods in matching (schema/0007_spaces.sql): the coSpace of the oldest access method
+ * whose uri equals user in any case, within tenant unless NULL or "" (its coSpace's), into
+ * ret_id (-ENOENT when none); and every access method with this callId, oldest first, as the
+ * entry a guest joins by: the coSpace's id, tenant and nonMemberAccess with the access method's
+ * uri, callId, passcode and secret. fn returns 0 to go on, non-zero to stop (returned). */
+typedef int (*store_entry_fn)(const struct store_cospace_entry *entry, void *userdata);
+int store_match_access_uri(struct store *st, const char *user, const char *tenant, char *ret_id);
+int store_match_access_call_id(struct store *st, const char *call_id, store_entry_fn fn,
+                               void *userdata);
 
 #endif

@@ -47,4 +47,7 @@ Suite *runner_suite(void);
 /* Tests that skip on purpose, run only by runner_suite (CB_SELFTEST=1). */
 Suite *runner_selftest_suite(void);
 
+/* access methods, coSpace users, users, templates, bulk (tests/test_it_access.c) */
+Suite *it_access_suite(void);
+
 #endif

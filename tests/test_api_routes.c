@@ -540,6 +540,10 @@ START_TEST(test_every_route_has_a_metrics_label)
                                            "layoutTemplates",
                                            "webBridgeProfiles",
                                            "webBridges",
+                                           "users",
+                                           "coSpaceTemplates",
+                                           "coSpaceBulkParameterSets",
+                                           "coSpaceBulkSyncs",
                                            "metrics",
                                            "other"};
     struct api_metrics_labels labels = {.of = api_route_label};

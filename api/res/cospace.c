@@ -111,16 +111,10 @@ static int form_true(const struct api_request *req, const char *name)
 
 static int new_secret(struct store_row *row)
 {
-    unsigned char rnd[16];
-    char b64[32];
+    char secret[23];
+    int r = api_space_secret_new(secret);
 
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-        return -EIO;
-    api_b64_encode(rnd, sizeof(rnd), b64); /* 24 characters with "==" */
-    b64[22] = '\0';
-    for (char *s = b64; *s; s++)
-        *s = *s == '+' ? '-' : *s == '/' ? '_' : *s;
-    return store_row_set(row, STORE_COSPACE_SECRET, b64);
+    return r < 0 ? r : store_row_set(row, STORE_COSPACE_SECRET, secret);
 }
 
 /* A free 9-digit callId (the first digit not 0), drawn at random. */
@@ -135,6 +129,9 @@ static int new_call_id(struct store *st, struct store_row *row)
             return -EIO;
         snprintf(id, sizeof(id), "%u", 100000000u + n % 900000000u);
         r = store_row_taken(st, &store_table_cospace, STORE_COSPACE_CALL_ID, id, NULL, false);
+        if (r == -ENOENT) /* nor an access method's (api/res/access.c) */
+            r = store_row_taken(st, &store_table_access_method, STORE_ACCESS_CALL_ID, id, NULL,
+                                false);
         if (r == -ENOENT)
             return store_row_set(row, STORE_COSPACE_CALL_ID, id);
         if (r < 0)
@@ -185,6 +182,21 @@ static int passcode_long_enough(struct store *st, const struct api_request *req,
     return 0;
 }
 
+/* The space's addresses against every access method (api/res/access.c: the rule they share). */
+static int access_methods_check(struct store *st, const struct store_row *row,
+                                struct api_reply *reply)
+{
+    const char *reason = NULL, *id = row->v[STORE_COSPACE_ID],
+               *pass = row->v[STORE_COSPACE_PASSCODE];
+    int r = api_space_address_check(st, id, NULL, row->v[STORE_COSPACE_URI],
+                                    row->v[STORE_COSPACE_CALL_ID], pass, &reason);
+
+    if (r == 0)
+        r = api_space_address_check(st, id, NULL, row->v[STORE_COSPACE_SECONDARY], NULL, pass,
+                                    &reason);
+    return r < 0 ? fail(reply, r, reason) : 0;
+}
+
 static int check(const struct api *api, struct store *st, const struct api_request *req,
                  const struct api_resource *res, struct store_row *row, bool create,
                  struct api_reply *reply)
@@ -216,7 +228,7 @@ static int check(const struct api *api, struct store *st, const struct api_reque
     if ((regenerate == 0 || (row->v[STORE_COSPACE_CALL_ID] && !row->v[STORE_COSPACE_SECRET])) &&
         (r = new_secret(row)) < 0)
         return fail(reply, r, NULL);
-    return 0;
+    return access_methods_check(st, row, reply);
 }
 
 const struct api_resource api_res_cospaces = {

@@ -549,6 +549,32 @@ static int allowed_here(struct store *st, const struct store_cospace_entry *e, c
     return 0;
 }
 
+/* An access method of a space with this callId that admits the secret or passcode, as the
+ * entry to join (api/res/access.c): 0, -ENOENT when none does, or a store error. */
+struct access_find {
+    const char *secret, *passcode;
+    struct store_cospace_entry *e;
+};
+
+static int access_admits(const struct store_cospace_entry *e, void *userdata)
+{
+    struct access_find *f = userdata;
+
+    if (!admitted(e, f->secret, f->passcode))
+        return 0;
+    *f->e = *e;
+    return 1;
+}
+
+static int access_method_entry(struct store *st, const char *call_id, const char *secret,
+                               const char *passcode, struct store_cospace_entry *ret)
+{
+    struct access_find f = {secret, passcode, ret};
+    int r = store_match_access_call_id(st, call_id, access_admits, &f);
+
+    return r < 0 ? r : r == 1 ? 0 : -ENOENT;
+}
+
 static void join(const struct api *api, struct store *st, const struct api_request *req,
                  struct api_reply *reply)
 {
@@ -569,6 +595,8 @@ static void join(const struct api *api, struct store *st, const struct api_reque
         goto out;
     }
     r = call_id && *call_id ? store_match_call_id(st, call_id, &e) : -ENOENT;
+    if (r == -ENOENT || (r == 0 && !admitted(&e, secret, passcode)))
+        r = call_id && *call_id ? access_method_entry(st, call_id, secret, passcode, &e) : r;
     if (r == 0)
         r = allowed_here(st, &e, secret, passcode);
     if (r == -ENOENT || r == -EACCES || (r == 0 && !admitted(&e, secret, passcode)))
@@ -581,7 +609,8 @@ out:
     json_decref(j);
 }
 
-/* ---- a joined guest's requests ------------------------------------------------------------ */
+/* ---- a joined guest's requests ------------------------------------------------------------
+ */
 
 /* The leg of the live session named by token (leg[37]), or 410 noSession. */
 static void no_session(struct api_reply *reply)
@@ -672,8 +701,8 @@ int api_guest_wait(const struct api *api, const char *wait_id, int64_t until_us,
     return r;
 }
 
-/* The body of a joined guest's request: a JSON object whose "session" names a live session, whose
- * leg is copied into leg[37]. NULL (with the reply filled) otherwise. */
+/* The body of a joined guest's request: a JSON object whose "session" names a live session,
+ * whose leg is copied into leg[37]. NULL (with the reply filled) otherwise. */
 static json_t *session_body(const struct api *api, const struct api_request *req, char *leg,
                             struct api_reply *reply)
 {
@@ -803,7 +832,8 @@ void api_res_guest(const struct api *api, struct store *st, const struct api_req
     }
 }
 
-/* ---- from the media thread and the administrator ------------------------------------------- */
+/* ---- from the media thread and the administrator -------------------------------------------
+ */
 
 void api_guest_signal(void *userdata, const char *leg_id, enum media_rtc_signal kind,
                       const char *text, bool reconnect)

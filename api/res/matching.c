@@ -50,6 +50,8 @@ static int try_rule(const struct store_match_rule *rule, void *userdata)
     snprintf(w->m->rule, sizeof(w->m->rule), "%s", rule->id);
     r = rule->resolve_to_cospaces ? store_match_cospace_uri(w->st, w->user, rule->tenant, id)
                                   : -ENOENT;
+    if (r == -ENOENT && rule->resolve_to_cospaces) /* an access method's uri reaches its space */
+        r = store_match_access_uri(w->st, w->user, rule->tenant, id);
     if (r == 0) {
         snprintf(w->m->cospace, sizeof(w->m->cospace), "%s", id);
         return 1;
@@ -194,6 +196,37 @@ int api_match_destination(struct store *st, const char *destination, struct api_
     return r;
 }
 
+/* ---- access methods (api/res/access.c) --------------------------------------------------
+ * A coSpace's access methods add uris and callId+passcode pairs that reach it: try_rule falls
+ * back to an access method's uri, and a callId whose space's own passcode does not match tries
+ * the access methods with that callId (the host and guest PINs of one meeting). */
+struct access_walk {
+    const char *passcode;
+    struct api_match *m;
+};
+
+static int access_passcode(const struct store_cospace_entry *e, void *userdata)
+{
+    struct access_walk *w = userdata;
+
+    snprintf(w->m->cospace, sizeof(w->m->cospace), "%s", e->id);
+    if (e->has_passcode && strcmp(e->passcode, w->passcode ? w->passcode : "") != 0) {
+        w->m->result = API_MATCH_WRONG_PASSCODE;
+        return 0;
+    }
+    w->m->result = API_MATCH_COSPACE;
+    return 1;
+}
+
+static int api_match_access(struct store *st, const char *call_id, const char *passcode,
+                            struct api_match *m)
+{
+    struct access_walk w = {passcode, m};
+    int r = store_match_access_call_id(st, call_id, access_passcode, &w);
+
+    return r < 0 ? r : 0;
+}
+
 /* The web app's join: callId, then the passcode when the space has one. */
 int api_match_call_id(struct store *st, const char *call_id, const char *passcode,
                       struct api_match *m)
@@ -202,18 +235,17 @@ int api_match_call_id(struct store *st, const char *call_id, const char *passcod
     int r;
 
     memset(m, 0, sizeof(*m));
+    m->result = API_MATCH_NO_CALL_ID;
     r = store_match_call_id(st, call_id, &space);
-    if (r == -ENOENT) {
-        m->result = API_MATCH_NO_CALL_ID;
-        return 0;
-    }
+    if (r == -ENOENT)
+        return api_match_access(st, call_id, passcode, m);
     if (r < 0)
         return r;
     snprintf(m->cospace, sizeof(m->cospace), "%s", space.id);
     m->result = space.has_passcode && strcmp(space.passcode, passcode ? passcode : "") != 0
                     ? API_MATCH_WRONG_PASSCODE
                     : API_MATCH_COSPACE;
-    return 0;
+    return m->result == API_MATCH_COSPACE ? 0 : api_match_access(st, call_id, passcode, m);
 }
 
 int api_match_params(struct store *st, const struct api_params *p, struct api_match *ret,

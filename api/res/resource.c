@@ -6,7 +6,10 @@
  * every write happens inside one BEGIN IMMEDIATE transaction, so that a check such as "this uri
  * is free" (or "this callBridgeGroup exists") and the write it allows cannot be split by another
  * writer. Hooks run after the commit: a TURN server's tell the prober. The store holds the SQL:
- * filters are passed by name with their values (store/sqlite/q_filter.c). */
+ * filters are passed by name with their values (store/sqlite/q_filter.c). A nested collection
+ * (/coSpaces/<id>/accessMethods) is the same engine scoped to its parent: its rows keep the
+ * parent's id, lists select them with the table's "parent" filter, an object under another
+ * parent is missing, and a missing parent answers the parent's reason (404). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +32,7 @@ static bool is_printable(const char *v, size_t max_len)
 }
 
 /* RFC 3261 user = 1*( unreserved / escaped / user-unreserved ) */
-static bool is_uri_user(const char *v)
+bool api_res_is_uri_user(const char *v)
 {
     if (!*v || strlen(v) > STORE_TEXT_MAX)
         return false;
@@ -105,7 +108,7 @@ static int normalise(const struct api *api, struct store *st, const struct api_f
             return -EINVAL;
         break;
     case AK_URI:
-        if (!is_uri_user(v))
+        if (!api_res_is_uri_user(v))
             return -EINVAL;
         break;
     case AK_DIGITS:
@@ -243,11 +246,16 @@ static int list_one(const struct store_row *row, void *userdata)
 /* The named filters in the query (store/sqlite/q_filter.c holds what they mean) into q, and the
  * cache key that names them. Returns 0, or -EINVAL (too long, or a filter the store refuses). */
 static int build_filters(const struct api_request *req, const struct api_resource *res,
-                         struct store_query *q, char *key, size_t cap, bool *ret_scans)
+                         const char *pid, struct store_query *q, char *key, size_t cap,
+                         bool *ret_scans)
 {
     size_t k = 0;
 
     key[0] = '\0';
+    if (pid) { /* a nested collection: its parent's rows only */
+        q->conds[q->nconds++] = (struct store_cond){"parent", pid};
+        k += (size_t)snprintf(key, cap, "parent=%s|", pid);
+    }
     for (size_t i = 0; i < res->nfilters && q->nconds < STORE_MAX_CONDS; i++) {
         const char *v = api_params_get(req->query, res->filters[i].param);
 
@@ -290,7 +298,7 @@ static int list_rows(const struct api *api, struct store *st, const struct api_r
 }
 
 static void list(const struct api *api, struct store *st, const struct api_request *req,
-                 const struct api_resource *res, struct api_reply *reply)
+                 const struct api_resource *res, const char *pid, struct api_reply *reply)
 {
     struct store_query q = {0};
     struct api_xml *x = NULL;
@@ -302,7 +310,7 @@ static void list(const struct api *api, struct store *st, const struct api_reque
 
     if (api_page_from_query(req, res->page_default, &offset, &limit, reply) < 0)
         return;
-    if (build_filters(req, res, &q, key, sizeof(key), &scans) < 0) {
+    if (build_filters(req, res, pid, &q, key, sizeof(key), &scans) < 0) {
         api_reply_param_error(reply, "filter", "invalidValue");
         return;
     }
@@ -364,14 +372,29 @@ static int write_row_checked(const struct api *api, struct store *st, const stru
     return r;
 }
 
+/* In a nested collection, the parent pid must exist (in the caller's transaction or snapshot,
+ * so that a child is never written under a parent deleted meanwhile). */
+static int parent_present(struct store *st, const struct api_resource *res, const char *pid,
+                          struct api_reply *reply)
+{
+    int r = pid ? store_row_taken(st, res->parent->table, STORE_COL_ID, pid, NULL, false) : 0;
+
+    if (r == -ENOENT)
+        api_reply_failure(reply, 404, res->parent->missing);
+    else if (r < 0)
+        api_reply_err(reply, r);
+    return r;
+}
+
 static void create(const struct api *api, struct store *st, const struct api_request *req,
-                   const struct api_resource *res, struct api_reply *reply)
+                   const struct api_resource *res, const char *pid, struct api_reply *reply)
 {
     struct store_row row = {0};
     char id[STORE_ID_LEN + 1];
     int r;
 
-    if (api_uuid_new(id) < 0 || store_row_set(&row, STORE_COL_ID, id) < 0) {
+    if (api_uuid_new(id) < 0 || store_row_set(&row, STORE_COL_ID, id) < 0 ||
+        (pid && store_row_set(&row, res->parent_col, pid) < 0)) {
         api_reply_err(reply, -EIO);
         goto out;
     }
@@ -383,13 +406,19 @@ static void create(const struct api *api, struct store *st, const struct api_req
         api_reply_err(reply, r);
         goto out;
     }
-    if (apply_form(api, st, req, res, &row, true, reply) == 0 &&
+    if (parent_present(st, res, pid, reply) == 0 &&
+        apply_form(api, st, req, res, &row, true, reply) == 0 &&
         write_row_checked(api, st, req, res, &row, true, reply) == 0) {
         api_changed(api);
         if (res->after_write)
             res->after_write(api, st, id);
         reply->status = 200;
-        snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", res->collection, id);
+        if (pid)
+            snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s/%s/%s",
+                     res->parent->collection, pid, res->collection, id);
+        else
+            snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", res->collection,
+                     id);
     }
     store_rollback(st);
 out:
@@ -398,12 +427,26 @@ out:
 
 /* ---- one object --------------------------------------------------------------------------- */
 
-static void get_one(struct store *st, const struct api_resource *res, const char *id,
-                    struct api_reply *reply)
+/* Reads object id of res, which in a nested collection must belong to pid (-ENOENT else). */
+static int row_get(struct store *st, const struct api_resource *res, const char *pid,
+                   const char *id, struct store_row *ret_row)
+{
+    int r = store_row_get(st, res->table, id, ret_row);
+
+    if (r == 0 && pid &&
+        (!ret_row->v[res->parent_col] || strcmp(ret_row->v[res->parent_col], pid) != 0)) {
+        store_row_done(ret_row);
+        return -ENOENT;
+    }
+    return r;
+}
+
+static void get_one(struct store *st, const struct api_resource *res, const char *pid,
+                    const char *id, struct api_reply *reply)
 {
     struct store_row row;
     struct api_xml *x;
-    int r = store_row_get(st, res->table, id, &row);
+    int r = row_get(st, res, pid, id, &row);
 
     if (r == -ENOENT) {
         api_reply_failure(reply, 404, res->missing);
@@ -422,7 +465,8 @@ static void get_one(struct store *st, const struct api_resource *res, const char
 }
 
 static void update(const struct api *api, struct store *st, const struct api_request *req,
-                   const struct api_resource *res, const char *id, struct api_reply *reply)
+                   const struct api_resource *res, const char *pid, const char *id,
+                   struct api_reply *reply)
 {
     struct store_row row = {0};
     int r = store_begin(st);
@@ -431,7 +475,7 @@ static void update(const struct api *api, struct store *st, const struct api_req
         api_reply_err(reply, r);
         return;
     }
-    r = store_row_get(st, res->table, id, &row);
+    r = row_get(st, res, pid, id, &row);
     if (r == -ENOENT)
         api_reply_failure(reply, 404, res->missing);
     else if (r < 0)
@@ -447,10 +491,32 @@ static void update(const struct api *api, struct store *st, const struct api_req
     store_row_done(&row);
 }
 
-static void delete_one(const struct api *api, struct store *st, const struct api_resource *res,
-                       const char *id, struct api_reply *reply)
+/* A nested object is deleted only as a child of pid: read and deleted in one transaction. */
+static int delete_row(struct store *st, const struct api_resource *res, const char *pid,
+                      const char *id)
 {
-    int r = store_row_delete(st, res->table, id);
+    struct store_row row;
+    int r;
+
+    if (!pid)
+        return store_row_delete(st, res->table, id);
+    r = store_begin(st);
+    if (r == 0)
+        r = row_get(st, res, pid, id, &row);
+    if (r == 0) {
+        store_row_done(&row);
+        r = store_row_delete(st, res->table, id);
+    }
+    if (r == 0)
+        r = store_commit(st);
+    store_rollback(st);
+    return r;
+}
+
+static void delete_one(const struct api *api, struct store *st, const struct api_resource *res,
+                       const char *pid, const char *id, struct api_reply *reply)
+{
+    int r = delete_row(st, res, pid, id);
 
     if (r == -ENOENT)
         api_reply_failure(reply, 404, res->missing);
@@ -466,16 +532,18 @@ static void delete_one(const struct api *api, struct store *st, const struct api
     }
 }
 
-void api_res_generic(const struct api *api, struct store *st, const struct api_request *req,
-                     const struct api_resource *res, const char *id, struct api_reply *reply)
+/* The collection (id NULL) or one object of res, under pid when nested. */
+static void dispatch(const struct api *api, struct store *st, const struct api_request *req,
+                     const struct api_resource *res, const char *pid, const char *id,
+                     struct api_reply *reply)
 {
     char lid[STORE_ID_LEN + 1];
 
     if (!id) {
         if (req->method == API_POST)
-            create(api, st, req, res, reply);
+            create(api, st, req, res, pid, reply);
         else
-            list(api, st, req, res, reply);
+            list(api, st, req, res, pid, reply);
         return;
     }
     if (api_parse_id(id, lid) < 0) {
@@ -483,9 +551,32 @@ void api_res_generic(const struct api *api, struct store *st, const struct api_r
         return;
     }
     if (req->method == API_PUT)
-        update(api, st, req, res, lid, reply);
+        update(api, st, req, res, pid, lid, reply);
     else if (req->method == API_DELETE)
-        delete_one(api, st, res, lid, reply);
+        delete_one(api, st, res, pid, lid, reply);
     else
-        get_one(st, res, lid, reply);
+        get_one(st, res, pid, lid, reply);
+}
+
+void api_res_generic(const struct api *api, struct store *st, const struct api_request *req,
+                     const struct api_resource *res, const char *id, struct api_reply *reply)
+{
+    dispatch(api, st, req, res, NULL, id, reply);
+}
+
+void api_res_nested(const struct api *api, struct store *st, const struct api_request *req,
+                    const struct api_resource *res, const char *pid, const char *id,
+                    struct api_reply *reply)
+{
+    char lpid[STORE_ID_LEN + 1];
+    int r;
+
+    if (api_parse_id(pid, lpid) < 0) {
+        api_reply_failure(reply, 404, res->parent->missing);
+        return;
+    }
+    /* the parent's absence answers first; a POST checks it again in its transaction */
+    r = req->method == API_POST && !id ? 0 : parent_present(st, res, lpid, reply);
+    if (r == 0)
+        dispatch(api, st, req, res, lpid, id, reply);
 }

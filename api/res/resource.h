@@ -82,11 +82,21 @@ struct api_resource {
     /* The order in which the fields are shown, as indices into fields (nfields of them), when
      * it is not the order in which they are checked; NULL: the same. */
     const unsigned char *order;
+    /* A nested collection (/<parent>/<pid>/<collection>): the parent's resource, and the column
+     * that holds the parent's id (the table's "parent" filter selects by it). NULL: top level. */
+    const struct api_resource *parent;
+    size_t parent_col;
 };
 
 /* Handles the collection (id NULL) or one object of res. */
 void api_res_generic(const struct api *api, struct store *st, const struct api_request *req,
                      const struct api_resource *res, const char *id, struct api_reply *reply);
+
+/* Handles the nested collection res of the parent object pid (id NULL), or one object of it:
+ * a missing parent is 404 with the parent's reason; an object of another parent is missing. */
+void api_res_nested(const struct api *api, struct store *st, const struct api_request *req,
+                    const struct api_resource *res, const char *pid, const char *id,
+                    struct api_reply *reply);
 
 /* A coSpace as a call sees it (api/res/cospace.c reads it, so no other file needs its columns).
  * Returns 0, -ENOENT or another -errno. */
@@ -111,6 +121,27 @@ extern const struct api_resource api_res_call_leg_profiles, api_res_call_profile
     api_res_layout_templates, api_res_web_bridge_profiles, api_res_web_bridges;
 /* The CMS layouts (api/res/cospace.c), for every parameter that takes one. */
 extern const char *const api_cospace_layouts[];
+/* Access methods, coSpace members, users, templates and bulk sets (api/res/access.c, users.c,
+ * bulk.c, templates.c). */
+extern const struct api_resource api_res_access_methods, api_res_cospace_users,
+    api_res_cospace_templates, api_res_access_method_templates, api_res_bulk_sets,
+    api_res_bulk_syncs;
+void api_res_users(const struct api *api, struct store *st, const struct api_request *req,
+                   const char *id, struct api_reply *reply);
+void api_res_cospace_diagnostics(const struct api *api, struct store *st,
+                                 const struct api_request *req, const char *id,
+                                 struct api_reply *reply);
+/* Is uri or callId (either may be NULL) free for the coSpace cospace_id, or its access method
+ * self_id (NULL when the coSpace itself is written) with passcode? 0 when free; else -EEXIST
+ * with *ret_reason the CMS reason (duplicateCoSpaceUri, duplicateCoSpaceId, ...UriPasscode,
+ * ...IdPasscode), or another -errno. Call it in the write transaction. */
+int api_space_address_check(struct store *st, const char *cospace_id, const char *self_id,
+                            const char *uri, const char *call_id, const char *passcode,
+                            const char **ret_reason);
+/* Is v a SIP URI user part (what AK_URI accepts)? */
+bool api_res_is_uri_user(const char *v);
+/* A new 22-character URL-safe secret, as CMS shows them (out: 23 bytes). 0 or -EIO. */
+int api_space_secret_new(char *out);
 void api_res_meeting_entry_detail(const struct api *api, struct store *st,
                                   const struct api_request *req, const char *id,
                                   struct api_reply *reply);

@@ -109,6 +109,14 @@ static const struct route routes[] = {
     {"coSpaces", "", M_GET | M_POST, NULL, &api_res_cospaces, false},
     {"coSpaces", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_cospaces, false},
     {"coSpaces", "/:id/meetingEntryDetail", M_GET, api_res_meeting_entry_detail, NULL, false},
+    /* a coSpace's access methods and members (api/res/access.c), its diagnostics (users.c) */
+    {"coSpaces", "/:id/accessMethods", M_GET | M_POST, NULL, &api_res_access_methods, false},
+    {"coSpaces", "/:id/accessMethods/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_access_methods,
+     false},
+    {"coSpaces", "/:id/coSpaceUsers", M_GET | M_POST, NULL, &api_res_cospace_users, false},
+    {"coSpaces", "/:id/coSpaceUsers/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_cospace_users,
+     false},
+    {"coSpaces", "/:id/diagnostics", M_POST, api_res_cospace_diagnostics, NULL, false},
     {"inboundDialPlanRules", "", M_GET | M_POST, NULL, &api_res_inbound_rules, false},
     {"inboundDialPlanRules", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_inbound_rules, false},
     {"tenants", "", M_GET | M_POST, NULL, &api_res_tenants, false},
@@ -179,6 +187,22 @@ static const struct route routes[] = {
      false},
     {"webBridges", "/:id/effectiveWebBridgeProfile", M_GET, api_res_effective_wbp_web_bridge, NULL,
      false},
+    /* users, templates and bulk sets (api/res/users.c, templates.c, bulk.c) */
+    {"users", "", M_GET, api_res_users, NULL, false},
+    {"users", "/:id", M_GET, api_res_users, NULL, false},
+    {"users", "/:id/usercoSpaces", M_GET, api_res_users, NULL, false},
+    {"users", "/:id/userCoSpaceTemplates", M_GET | M_POST, api_res_users, NULL, false},
+    {"users", "/:id/userCoSpaceTemplates/:id", M_GET | M_DELETE, api_res_users, NULL, false},
+    {"coSpaceTemplates", "", M_GET | M_POST, NULL, &api_res_cospace_templates, false},
+    {"coSpaceTemplates", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_cospace_templates, false},
+    {"coSpaceTemplates", "/:id/accessMethodTemplates", M_GET | M_POST, NULL,
+     &api_res_access_method_templates, false},
+    {"coSpaceTemplates", "/:id/accessMethodTemplates/:id", M_GET | M_PUT | M_DELETE, NULL,
+     &api_res_access_method_templates, false},
+    {"coSpaceBulkParameterSets", "", M_GET | M_POST, NULL, &api_res_bulk_sets, false},
+    {"coSpaceBulkParameterSets", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_bulk_sets, false},
+    {"coSpaceBulkSyncs", "", M_GET | M_POST, NULL, &api_res_bulk_syncs, false},
+    {"coSpaceBulkSyncs", "/:id", M_GET | M_DELETE, NULL, &api_res_bulk_syncs, false},
     {"metrics", "", M_GET, metrics, NULL, false},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -211,12 +235,13 @@ static const char *allow_of(unsigned methods)
                  ((methods & M_PUT) ? 4 : 0) | ((methods & M_DELETE) ? 8 : 0)];
 }
 
-/* True when segs (after the collection) have the shape; *ret_id is the :id segment or NULL. */
+/* True when segs (after the collection) have the shape; *ret_id is the first :id segment or
+ * NULL, ret_id[1] the second (a nested object's) or NULL. */
 static bool shape_matches(const char *shape, char **segs, int n, const char **ret_id)
 {
     int i = 0;
 
-    *ret_id = NULL;
+    ret_id[0] = ret_id[1] = NULL;
     while (*shape) {
         const char *next = strchr(shape + 1, '/');
         size_t len = next ? (size_t)(next - shape - 1) : strlen(shape + 1);
@@ -224,7 +249,7 @@ static bool shape_matches(const char *shape, char **segs, int n, const char **re
         if (i == n)
             return false;
         if (len == 3 && strncmp(shape + 1, ":id", 3) == 0)
-            *ret_id = segs[i];
+            ret_id[ret_id[0] ? 1 : 0] = segs[i];
         else if (strlen(segs[i]) != len || strncasecmp(segs[i], shape + 1, len) != 0)
             return false;
         i++;
@@ -238,7 +263,8 @@ static bool method_allowed(unsigned methods, enum api_method m)
     return m != API_OTHER && ((methods & (1u << m)) || (m == API_HEAD && (methods & M_GET)));
 }
 
-/* The route for segs: the collection and the rest (/metrics is a route at the root). */
+/* The route for segs: the collection and the rest (/metrics is a route at the root); ret_id
+ * takes two ids (shape_matches). */
 static const struct route *find(const struct api *api, char **segs, int n, const char **ret_id)
 {
     bool root = n == 1 && strcmp(segs[0], "metrics") == 0;
@@ -264,7 +290,7 @@ void api_route(const struct api *api, struct store *st, const struct api_request
 {
     char *buf = strdup(req->path), *segs[MAX_SEGS];
     const struct route *r;
-    const char *id;
+    const char *id[2];
     int n;
 
     if (!buf) {
@@ -272,16 +298,18 @@ void api_route(const struct api *api, struct store *st, const struct api_request
         return;
     }
     n = split(buf, segs);
-    r = n > 0 ? find(api, segs, n, &id) : NULL;
+    r = n > 0 ? find(api, segs, n, id) : NULL;
     if (!r) {
         api_reply_failure(reply, 404, "unrecognizedObject");
     } else if (!method_allowed(r->methods, req->method)) {
         api_reply_failure(reply, 405, "invalidOperation");
         reply->allow = allow_of(r->methods);
+    } else if (r->res && r->res->parent) {
+        api_res_nested(api, st, req, r->res, id[0], id[1], reply);
     } else if (r->res) {
-        api_res_generic(api, st, req, r->res, id, reply);
+        api_res_generic(api, st, req, r->res, id[0], reply);
     } else {
-        r->fn(api, st, req, id, reply);
+        r->fn(api, st, req, id[0], reply);
     }
     free(buf);
 }

@@ -107,6 +107,26 @@ static const struct filter_def defs[] = {
     {"web_bridge", "filter", "url LIKE ? ESCAPE '\\'", 1, NULL, true},
     {"web_bridge", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
     {"tenant", "callLegProfileFilter", "call_leg_profile = ?", 1, NULL, false},
+    /* schema/0007_spaces.sql: "parent" scopes a nested collection to its parent's id */
+    {"access_method", "parent", "cospace = ?", 1, NULL, false},
+    {"access_method", "filter",
+     NAME_LIKE " OR uri LIKE ? ESCAPE '\\' OR call_id LIKE ? ESCAPE '\\'", 3, NULL, true},
+    {"access_method", "callLegProfileFilter", "call_leg_profile = ?", 1, NULL, false},
+    /* exact matches for the address rule (api/res/access.c), not offered to clients */
+    {"access_method", "uriExact", "uri = ? COLLATE NOCASE", 1, NULL, false},
+    {"access_method", "callIdExact", "call_id = ?", 1, NULL, false},
+    {"cospace", "uriExact", "uri = ? COLLATE NOCASE OR secondary_uri = ? COLLATE NOCASE", 2, NULL,
+     false},
+    {"cospace", "callIdExact", "call_id = ?", 1, NULL, false},
+    {"cospace_user", "userJidExact", "user_jid = ?", 1, NULL, false},
+    {"cospace_user", "parent", "cospace = ?", 1, NULL, false},
+    {"cospace_user", "filter", "user_jid LIKE ? ESCAPE '\\'", 1, NULL, true},
+    {"cospace_user", "callLegProfileFilter", "call_leg_profile = ?", 1, NULL, false},
+    {"cospace_template", "filter", NAME_LIKE, 1, NULL, true},
+    {"access_method_template", "parent", "cospace_template = ?", 1, NULL, false},
+    {"access_method_template", "filter", NAME_LIKE, 1, NULL, true},
+    {"cospace_bulk_member", "parent", "bulk_set = ?", 1, NULL, false},
+    {"cospace_bulk_member", "index", "idx = CAST(? AS INTEGER)", 1, NULL, false},
 };
 
 static const struct filter_def *find_def(const struct store_table *t, const char *name)

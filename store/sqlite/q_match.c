@@ -138,6 +138,47 @@ int store_match_call_id(struct store *st, const char *call_id,
         call_id, ret_entry);
 }
 
+/* ---- access methods (schema/0007_spaces.sql) ---- */
+
+int store_match_access_uri(struct store *st, const char *user, const char *tenant, char *ret_id)
+{
+    return one_text(st,
+                    "SELECT c.id FROM access_method a JOIN cospace c ON c.id = a.cospace "
+                    "WHERE a.uri = ?1 COLLATE NOCASE AND (?2 = '' OR c.tenant = ?2) "
+                    "ORDER BY a.seq LIMIT 1",
+                    user, tenant ? tenant : "", ret_id, STORE_ID_LEN + 1);
+}
+
+int store_match_access_call_id(struct store *st, const char *call_id, store_entry_fn fn,
+                               void *userdata)
+{
+    static const char sql[] =
+        "SELECT c.id, a.uri, a.call_id, a.passcode, c.tenant, a.secret, c.non_member_access "
+        "FROM access_method a JOIN cospace c ON c.id = a.cospace WHERE a.call_id = ?1 "
+        "ORDER BY a.seq LIMIT 1000";
+    struct store_cospace_entry e;
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    sqlite3_bind_text(stmt, 1, call_id, -1, SQLITE_STATIC);
+    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int stop = read_entry(stmt, &e);
+
+        if (stop == 0)
+            stop = fn(&e, userdata);
+        if (stop != 0) {
+            store_stmt_done(stmt);
+            return stop;
+        }
+    }
+    r = store_step_err(r);
+    store_stmt_done(stmt);
+    return r;
+}
+
 int store_match_entry_domain(struct store *st, const char *tenant, char *ret_domain, size_t cap)
 {
     return one_text(st,

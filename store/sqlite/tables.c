@@ -288,3 +288,70 @@ static const char *const system_profile_cols[] = {"id",
                                                   "web_bridge_profile"};
 const struct store_table store_table_system_profile = {"system_profile", system_profile_cols,
                                                        "tttttttttt", STORE_SP__N};
+static const char *const access_cols[] = {"id",
+                                          "cospace",
+                                          "uri",
+                                          "call_id",
+                                          "passcode",
+                                          "name",
+                                          "call_leg_profile",
+                                          "secret",
+                                          "scope",
+                                          "importance",
+                                          "dial_in_security_profile"};
+const struct store_table store_table_access_method = {"access_method", access_cols, "tttttttttit",
+                                                      STORE_ACCESS__N};
+
+static const char *const member_cols[] = {"id",
+                                          "cospace",
+                                          "user_jid",
+                                          "auto_generated",
+                                          "call_leg_profile",
+                                          "can_destroy",
+                                          "can_add_remove_member",
+                                          "can_change_name",
+                                          "can_change_uri",
+                                          "can_change_call_id",
+                                          "can_change_passcode",
+                                          "can_post_message",
+                                          "can_remove_self",
+                                          "can_delete_all_messages",
+                                          "can_change_non_member_access_allowed"};
+const struct store_table store_table_cospace_user = {"cospace_user", member_cols, "tttitiiiiiiiiii",
+                                                     STORE_MEMBER__N};
+
+static const char *const template_cols[] = {
+    "id", "name", "description", "call_profile", "call_leg_profile", "dial_in_security_profile"};
+const struct store_table store_table_cospace_template = {"cospace_template", template_cols,
+                                                         "tttttt", STORE_TEMPLATE__N};
+
+static const char *const am_template_cols[] = {"id",
+                                               "cospace_template",
+                                               "name",
+                                               "uri_generator",
+                                               "call_leg_profile",
+                                               "generate_unique_call_id",
+                                               "dial_in_security_profile"};
+const struct store_table store_table_access_method_template = {
+    "access_method_template", am_template_cols, "tttttit", STORE_AMT__N};
+
+static const char *const bulk_set_cols[] = {"id",
+                                            "start_index",
+                                            "end_index",
+                                            "cospace_uri_mapping",
+                                            "cospace_name_mapping",
+                                            "cospace_call_id_mapping",
+                                            "tenant",
+                                            "call_profile",
+                                            "call_branding_profile",
+                                            "non_member_access"};
+const struct store_table store_table_bulk_set = {"cospace_bulk_set", bulk_set_cols, "tiitttttti",
+                                                 STORE_BULK__N};
+
+static const char *const bulk_member_cols[] = {"id", "bulk_set", "idx"};
+const struct store_table store_table_bulk_member = {"cospace_bulk_member", bulk_member_cols, "tti",
+                                                    STORE_BMEMBER__N};
+
+static const char *const bulk_sync_cols[] = {"id", "bulk_set", "status", "remove_all"};
+const struct store_table store_table_bulk_sync = {"cospace_bulk_sync", bulk_sync_cols, "ttti",
+                                                  STORE_SYNC__N};
