@@ -29,11 +29,13 @@
 #include "api/http/tls.h"
 #include "api/log.h"
 #include "api/metrics.h"
+#include "api/res/alarms.h"
 #include "api/res/cache.h"
 #include "api/res/guest.h"
 #include "api/res/prober_link.h"
 #include "api/res/registry.h"
 #include "api/res/routes.h"
+#include "api/res/system.h"
 #include "api/secret.h"
 #include "api/util.h"
 #include "media/media.h"
@@ -474,6 +476,10 @@ int api_daemon_run(const struct api_config *c)
         r = api_calls_new(&api.calls);
     if (r == 0)
         r = api_guests_new(&api.guests);
+    if (r == 0)
+        r = api_alarms_new(c->data_dir, (uint64_t)c->min_free_mb * 1024 * 1024, &api.alarms);
+    if (r == 0)
+        r = api_system_new(c->data_dir, &api.system);
     if (r == 0) {
         api.calls->guest_dropped = api_guest_leg_ended;
         api.calls->guest_userdata = &api;
@@ -511,6 +517,8 @@ int api_daemon_run(const struct api_config *c)
     api_auth_free(auth);
     api_cache_free(api.cache);
     api_metrics_free(api.metrics);
+    api_alarms_free(api.alarms);
+    api_system_free(api.system);
     store_close(st);
     OPENSSL_cleanse(&api.secret, sizeof(api.secret));
     xmlCleanupParser();
