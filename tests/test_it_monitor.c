@@ -334,7 +334,7 @@ START_TEST(test_status_fields_and_host_id)
                                         "videoBitRateOutgoing",
                                         "videoBitRateIncoming",
                                         "callbridgeVersion"};
-    char body[4096], host[64], host2[64], v[64], *p;
+    char body[4096], host[64], host2[64], v[96], *p;
     struct th_daemon own = {0};
     struct th_resp r;
 
