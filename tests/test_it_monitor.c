@@ -53,6 +53,19 @@ static bool poll_body(const char *path, const char *needle, bool want, char *out
     return false;
 }
 
+/* A TURN server on 127.0.0.1:port (coturn's alice); its path into loc[128], after its first
+ * probe, whose verdict must be ok. */
+static void add_turn(unsigned short port, char *loc)
+{
+    char form[128], body[4096];
+
+    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret", port);
+    ck_assert_int_eq(call("POST", "/api/v1/turnServers", form, NULL, 0, loc), 200);
+    snprintf(form, sizeof(form), "%s/status", loc); /* waits for the first probe */
+    ck_assert_int_eq(call("GET", form, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
+}
+
 /* A TURN server on coturn stops answering: turnServerUnavailable names it, keeps its id while
  * active, counts its time, shows in /metrics; pointed at a coturn that answers, it clears. */
 START_TEST(test_turn_server_alarm_raised_and_cleared)
@@ -65,12 +78,8 @@ START_TEST(test_turn_server_alarm_raised_and_cleared)
         return;
     }
     th_coturn_start(&own, NULL); /* this test's own, which it stops */
-    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
-             own.port);
-    ck_assert_int_eq(call("POST", "/api/v1/turnServers", form, NULL, 0, loc), 200);
+    add_turn(own.port, loc);
     snprintf(id, sizeof(id), "%s", strrchr(loc, '/') + 1);
-    snprintf(form, sizeof(form), "%s/status", loc); /* waits for the first probe */
-    ck_assert_int_eq(call("GET", form, NULL, body, sizeof(body), NULL), 200);
     ck_assert_int_eq(call("GET", "/api/v1/system/alarms", NULL, body, sizeof(body), NULL), 200);
     ck_assert_str_eq(body, "<?xml version=\"1.0\"?><alarms total=\"0\"/>");
 
@@ -162,24 +171,18 @@ static void send_rtp(int fd, const struct sockaddr_in *to, bool gaps, bool jumps
     }
 }
 
-static void wait_connected(const char *leg, struct sockaddr_in *ret)
+/* Once leg is connected: the relayed address its endpoint sends to. */
+static void relay_of(const char *leg, struct sockaddr_in *ret)
 {
-    char body[8192], state[32], addr[64], port[16];
+    char body[8192], addr[64], port[16];
 
-    for (int i = 0; i < 160; i++) {
-        ck_assert_int_eq(call("GET", leg, NULL, body, sizeof(body), NULL), 200);
-        th_xml_text(body, "state", state, sizeof(state));
-        if (strcmp(state, "connecting") != 0)
-            break;
-        usleep(50 * 1000);
-    }
-    ck_assert_msg(strcmp(state, "connected") == 0, "%s: %s", leg, body);
+    ck_assert_msg(poll_body(leg, "<state>connected</state>", true, body, sizeof(body)), "%s: %s",
+                  leg, body);
     th_xml_text(body, "relayedAddress", addr, sizeof(addr));
     th_xml_text(body, "relayedPortNumber", port, sizeof(port));
-    memset(ret, 0, sizeof(*ret));
-    ret->sin_family = AF_INET;
-    inet_pton(AF_INET, addr, &ret->sin_addr);
-    ret->sin_port = htons((unsigned short)atoi(port));
+    *ret =
+        (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(port))};
+    ck_assert_int_eq(inet_pton(AF_INET, addr, &ret->sin_addr), 1);
 }
 
 /* Two tenants' calls; legs listed with tenant and alarms, filtered by every filter. */
@@ -195,12 +198,7 @@ START_TEST(test_call_and_leg_filters)
         th_skip_missing_dep("coturn");
         return;
     }
-    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
-             co.port);
-    ck_assert_int_eq(call("POST", "/api/v1/turnServers", form, NULL, 0, loc), 200);
-    snprintf(form, sizeof(form), "%s/status", loc);
-    ck_assert_int_eq(call("GET", form, NULL, body, sizeof(body), NULL), 200);
-    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
+    add_turn(co.port, loc);
     ck_assert_int_eq(call("POST", "/api/v1/tenants", "name=Acme", NULL, 0, loc), 200);
     snprintf(tenant, sizeof(tenant), "%s", strrchr(loc, '/') + 1);
     snprintf(form, sizeof(form), "name=Acme+Room&uri=acme.room&tenant=%s", tenant);
@@ -221,8 +219,8 @@ START_TEST(test_call_and_leg_filters)
     snprintf(form, sizeof(form), "remoteParty=bob@open.org&remoteMediaAddress=127.0.0.1:%u", pb);
     snprintf(path, sizeof(path), "%s/callLegs", call_b);
     ck_assert_int_eq(call("POST", path, form, NULL, 0, leg_b), 200);
-    wait_connected(leg_a, &ra);
-    wait_connected(leg_b, &rb);
+    relay_of(leg_a, &ra);
+    relay_of(leg_b, &rb);
 
     /* /calls?tenantFilter */
     snprintf(path, sizeof(path), "/api/v1/calls?tenantFilter=%s", tenant);

@@ -21,6 +21,7 @@
 #include "api/reply.h"
 #include "api/res/alarms.h"
 #include "api/res/parse.h"
+#include "api/res/registry.h"
 #include "api/util.h"
 #include "turnclient/turnclient.h"
 
@@ -71,15 +72,8 @@ static int raise_locked(struct api_alarms *a, const struct api_alarm *want)
             snprintf(a->v[i].reason, sizeof(a->v[i].reason), "%s", want->reason);
             return 0;
         }
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? 2 * a->cap : 8;
-        struct api_alarm *v = realloc(a->v, cap * sizeof(*v));
-
-        if (!v)
-            return -ENOMEM;
-        a->v = v;
-        a->cap = cap;
-    }
+    if (api_calls_grow((void **)&a->v, &a->cap, a->n, sizeof(*a->v)) < 0)
+        return -ENOMEM;
     x = &a->v[a->n];
     *x = *want;
     if (api_uuid_new(x->id) < 0)
@@ -140,16 +134,9 @@ struct found {
 static void found_add(struct found *f, const char *type, const char *elem, const char *object,
                       const char *reason)
 {
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? 2 * f->cap : 8;
-        struct api_alarm *v = realloc(f->v, cap * sizeof(*v));
-
-        if (!v) {
-            f->err = -ENOMEM;
-            return;
-        }
-        f->v = v;
-        f->cap = cap;
+    if (api_calls_grow((void **)&f->v, &f->cap, f->n, sizeof(*f->v)) < 0) {
+        f->err = -ENOMEM;
+        return;
     }
     fill(&f->v[f->n++], type, elem, object, reason, true);
 }
