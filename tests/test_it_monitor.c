@@ -84,6 +84,11 @@ START_TEST(test_turn_server_alarm_raised_and_cleared)
     ck_assert_str_eq(body, "<?xml version=\"1.0\"?><alarms total=\"0\"/>");
 
     th_coturn_stop(&own); /* the server stops answering */
+    snprintf(expect, sizeof(expect),
+             "alarm turnServerUnavailable raised for turnServer %s: connectFailure", id);
+    for (int i = 0; i < 150 && th_log_count(&d, expect) == 0; i++) /* nobody reads the alarms */
+        usleep(100 * 1000);
+    ck_assert_uint_eq(th_log_count(&d, expect), 1);
     ck_assert_msg(
         poll_body("/api/v1/system/alarms", "turnServerUnavailable", true, body, sizeof(body)),
         "no alarm: %s", body);
@@ -113,6 +118,8 @@ START_TEST(test_turn_server_alarm_raised_and_cleared)
     ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
     ck_assert_int_eq(call("GET", "/api/v1/system/alarms", NULL, body, sizeof(body), NULL), 200);
     ck_assert_str_eq(body, "<?xml version=\"1.0\"?><alarms total=\"0\"/>");
+    snprintf(expect, sizeof(expect), "alarm turnServerUnavailable cleared for turnServer %s", id);
+    ck_assert_uint_eq(th_log_count(&d, expect), 1);
     ck_assert_int_eq(call("DELETE", loc, NULL, NULL, 0, NULL), 200);
 }
 END_TEST

@@ -1,8 +1,9 @@
 /* api/res/alarms.c: the node's active alarms (GET /api/v1/system/alarms) and call-leg alarms.
  *
  * DESIGN: an alarm is raised by the fault it names and cleared when the fault goes. Two kinds
- * of source: faults callbridged looks for itself, re-evaluated on every read of the alarms (a
- * GET of /system/alarms or a scrape of /metrics) by api_alarms_refresh, and faults an owner
+ * of source: faults callbridged looks for itself, re-evaluated by api_alarms_refresh from a
+ * thread of their own (api_alarms_watch) and on every read of the alarms (a GET of
+ * /system/alarms or a scrape of /metrics), and faults an owner
  * pushes with api_alarm_set (the CDR sender). CMS's names are used where CMS has one:
  * turnServerUnavailable (a probed TURN server none of whose addresses allocates, with the
  * prober's verdict as failureReason), databaseConnectionError (the database cannot be read,
@@ -10,14 +11,17 @@
  * filling under its database; databaseLowDiskSpace (named after recorderLowDiskSpace) is
  * raised when the data directory's free space falls under the threshold, before SQLite's
  * writes start failing with SQLITE_FULL. An alarm keeps its id and activeTimeSeconds while
- * it stays active; a polled alarm counts from the read that first saw its fault. */
+ * it stays active; a polled alarm counts from the look that first saw its fault. Raises and
+ * clears are logged. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
+#include "api/log.h"
 #include "api/reply.h"
 #include "api/res/alarms.h"
 #include "api/res/parse.h"
@@ -31,6 +35,13 @@ struct api_alarms {
     size_t n, cap;
     char *data_dir;
     uint64_t min_free;
+    /* the watch: a thread, its connection, and how it is told to stop (lock held) */
+    pthread_t watcher;
+    bool watching, stopping;
+    pthread_cond_t wake;
+    const struct api *api;
+    struct store *st;
+    int64_t interval_us;
 };
 
 int api_alarms_new(const char *data_dir, uint64_t min_free, struct api_alarms **ret)
@@ -43,6 +54,7 @@ int api_alarms_new(const char *data_dir, uint64_t min_free, struct api_alarms **
     }
     a->min_free = min_free;
     pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->wake, NULL);
     *ret = a;
     return 0;
 }
@@ -51,6 +63,15 @@ void api_alarms_free(struct api_alarms *a)
 {
     if (!a)
         return;
+    if (a->watching) {
+        pthread_mutex_lock(&a->lock);
+        a->stopping = true;
+        pthread_cond_signal(&a->wake);
+        pthread_mutex_unlock(&a->lock);
+        pthread_join(a->watcher, NULL);
+        store_close(a->st);
+    }
+    pthread_cond_destroy(&a->wake);
     pthread_mutex_destroy(&a->lock);
     free(a->v);
     free(a->data_dir);
@@ -80,12 +101,17 @@ static int raise_locked(struct api_alarms *a, const struct api_alarm *want)
         return -ENOMEM;
     x->since_us = api_now_us();
     a->n++;
+    api_log(BASE_LOG_WARN, "alarm %s raised%s%s%s%s%s%s", x->type, x->elem[0] ? " for " : "",
+            x->elem, x->elem[0] ? " " : "", x->object, x->reason[0] ? ": " : "", x->reason);
     return 0;
 }
 
 /* Removes alarm i keeping the others in the order they were raised; lock held. */
 static void clear_locked(struct api_alarms *a, size_t i)
 {
+    api_log(BASE_LOG_INFO, "alarm %s cleared%s%s%s%s after %lld s", a->v[i].type,
+            a->v[i].elem[0] ? " for " : "", a->v[i].elem, a->v[i].elem[0] ? " " : "",
+            a->v[i].object, (long long)((api_now_us() - a->v[i].since_us) / 1000000));
     memmove(&a->v[i], &a->v[i + 1], (a->n - i - 1) * sizeof(*a->v));
     a->n--;
 }
@@ -231,6 +257,56 @@ int api_alarms_refresh(const struct api *api, struct store *st)
         r = apply(api->alarms, &f);
     free(f.v);
     return r;
+}
+
+static void *watch(void *arg)
+{
+    struct api_alarms *a = arg;
+
+    pthread_mutex_lock(&a->lock);
+    while (!a->stopping) {
+        struct timespec until;
+        int64_t at;
+        int r;
+
+        pthread_mutex_unlock(&a->lock);
+        r = api_alarms_refresh(a->api, a->st);
+        if (r < 0)
+            api_log(BASE_LOG_WARN, "alarms: cannot look for faults: %s", strerror(-r));
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        at = (int64_t)until.tv_sec * 1000000 + until.tv_nsec / 1000 + a->interval_us;
+        until = (struct timespec){.tv_sec = at / 1000000, .tv_nsec = (at % 1000000) * 1000};
+        pthread_mutex_lock(&a->lock);
+        while (!a->stopping && pthread_cond_timedwait(&a->wake, &a->lock, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&a->lock);
+    return NULL;
+}
+
+int api_alarms_watch(struct api_alarms *a, const struct api *api, const char *db_path,
+                     int64_t interval_us)
+{
+    pthread_condattr_t attr;
+    int r = store_open(db_path, &a->st);
+
+    if (r < 0)
+        return r;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* a wall-clock step does not stall it */
+    pthread_cond_destroy(&a->wake);
+    pthread_cond_init(&a->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    a->api = api;
+    a->interval_us = interval_us;
+    r = -pthread_create(&a->watcher, NULL, watch, a);
+    if (r < 0) {
+        store_close(a->st);
+        a->st = NULL;
+        return r;
+    }
+    a->watching = true;
+    return 0;
 }
 
 size_t api_alarms_list(struct api_alarms *a, struct api_alarm *out, size_t cap)

@@ -27,7 +27,14 @@ struct api_alarm {
 /* Active alarms of the node; data_dir is where the database lives (its free space is watched,
  * min_free bytes at least). Returns 0, -ENOMEM. */
 int api_alarms_new(const char *data_dir, uint64_t min_free, struct api_alarms **ret);
-void api_alarms_free(struct api_alarms *a); /* NULL is a no-op */
+/* Stops the watch (api_alarms_watch) first. NULL is a no-op. */
+void api_alarms_free(struct api_alarms *a);
+/* Looks for the faults (api_alarms_refresh) every interval_us from a thread of its own, on a
+ * connection of its own to the database at db_path, so that an alarm is raised (and logged)
+ * when its fault comes, read or not. api (and its prober) must outlive the watch. Returns 0 or
+ * -errno. */
+int api_alarms_watch(struct api_alarms *a, const struct api *api, const char *db_path,
+                     int64_t interval_us);
 
 /* Raises (active true) or clears the alarm type for object (elem, id; NULL: none), with reason
  * (NULL: none). Thread-safe; raising an active alarm keeps its id and time. Returns 0 or
