@@ -31,6 +31,9 @@
 
 struct api_alarms {
     pthread_mutex_t lock;
+    /* one look for faults at a time: two overlapping could apply their findings out of order,
+     * clearing an alarm the later look had raised */
+    pthread_mutex_t looking;
     struct api_alarm *v;
     size_t n, cap;
     char *data_dir;
@@ -54,6 +57,7 @@ int api_alarms_new(const char *data_dir, uint64_t min_free, struct api_alarms **
     }
     a->min_free = min_free;
     pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->looking, NULL);
     pthread_cond_init(&a->wake, NULL);
     *ret = a;
     return 0;
@@ -72,6 +76,7 @@ void api_alarms_free(struct api_alarms *a)
         store_close(a->st);
     }
     pthread_cond_destroy(&a->wake);
+    pthread_mutex_destroy(&a->looking);
     pthread_mutex_destroy(&a->lock);
     free(a->v);
     free(a->data_dir);
@@ -241,6 +246,7 @@ int api_alarms_refresh(const struct api *api, struct store *st)
 
     if (!api->alarms)
         return 0;
+    pthread_mutex_lock(&api->alarms->looking);
     r = store_read_begin(st);
     if (r == 0)
         check_database(api->alarms, st, &f);
@@ -255,6 +261,7 @@ int api_alarms_refresh(const struct api *api, struct store *st)
         r = f.err;
     if (r == 0)
         r = apply(api->alarms, &f);
+    pthread_mutex_unlock(&api->alarms->looking);
     free(f.v);
     return r;
 }
