@@ -9,6 +9,7 @@
  * media thread does not measure round trips to endpoints. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/reply.h"
@@ -99,6 +100,32 @@ int api_cospace_tenant(struct store *st, const char *cospace, char *ret)
              row.v[STORE_COSPACE_TENANT] ? row.v[STORE_COSPACE_TENANT] : "");
     store_row_done(&row);
     return 0;
+}
+
+static int by_call(const void *a, const void *b)
+{
+    return strcmp(((const struct api_call_space *)a)->call,
+                  ((const struct api_call_space *)b)->call);
+}
+
+void api_call_spaces_sort(struct api_call_space *v, size_t n)
+{
+    if (n > 1)
+        qsort(v, n, sizeof(*v), by_call);
+}
+
+int api_call_space_tenant(struct store *st, struct api_call_space *v, size_t n, const char *call,
+                          char *ret)
+{
+    struct api_call_space key, *hit;
+    int r = 0;
+
+    snprintf(key.call, sizeof(key.call), "%s", call);
+    hit = n ? bsearch(&key, v, n, sizeof(*v), by_call) : NULL;
+    if (hit && !hit->looked && (r = api_cospace_tenant(st, hit->cospace, hit->tenant)) == 0)
+        hit->looked = true;
+    snprintf(ret, STORE_ID_LEN + 1, "%s", hit && r == 0 ? hit->tenant : "");
+    return r;
 }
 
 int api_call_tenant_filter(const struct api_request *req, char *ret, struct api_reply *reply)

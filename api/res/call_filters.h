@@ -33,6 +33,18 @@ bool api_leg_filter_match(const struct api_leg_filter *f, const struct api_leg_s
  * store error other than -ENOENT. */
 int api_cospace_tenant(struct store *st, const char *cospace, char *ret);
 
+/* A call and its coSpace, copied from the registry; the coSpace's tenant looked up once. */
+struct api_call_space {
+    char call[STORE_ID_LEN + 1], cospace[STORE_ID_LEN + 1], tenant[STORE_ID_LEN + 1];
+    bool looked;
+};
+/* Sorts v by call id, for api_call_space_tenant. */
+void api_call_spaces_sort(struct api_call_space *v, size_t n);
+/* The tenant of call's coSpace into ret[37] ("" when none, or the call is gone), from the
+ * store the first time each call is asked for. Returns 0 or a store error. */
+int api_call_space_tenant(struct store *st, struct api_call_space *v, size_t n, const char *call,
+                          char *ret);
+
 /* tenantFilter of GET /calls: "" or an id into ret[37]; else 400 and -EINVAL. */
 int api_call_tenant_filter(const struct api_request *req, char *ret, struct api_reply *reply);
 

@@ -520,57 +520,48 @@ int api_calls_remove_leg(const struct api *api, const char *leg_id)
     return r;
 }
 
-/* The legs of call_id (NULL: all), copied with their tenants and alarms; *ret_n of them.
- * Returns 0, -ENOENT (no such call), -ENOMEM or a store error. */
-static int copy_legs(const struct api *api, const char *call_id, struct api_leg_seen **ret,
-                     char (**ret_spaces)[STORE_ID_LEN + 1], size_t *ret_n)
+/* The legs of call_id (NULL: all) and every call's coSpace, copied (lock held); *ret_n legs,
+ * *ret_ncalls calls. Returns 0, -ENOENT (no such call) or -ENOMEM. */
+static int copy_legs(struct api_calls *c, const char *call_id, struct api_leg_seen **ret,
+                     size_t *ret_n, struct api_call_space **ret_calls, size_t *ret_ncalls)
 {
-    struct api_calls *c = api->calls;
-    struct api_leg_seen *v = NULL;
-    char(*spaces)[STORE_ID_LEN + 1] = NULL;
+    struct api_leg_seen *v = c->nlegs ? calloc(c->nlegs, sizeof(*v)) : NULL;
+    struct api_call_space *cs = c->ncalls ? calloc(c->ncalls, sizeof(*cs)) : NULL;
+    int r = (c->nlegs && !v) || (c->ncalls && !cs) ? -ENOMEM : 0;
     size_t n = 0;
-    int r = 0;
 
-    pthread_mutex_lock(&c->lock);
-    if (call_id && !api_calls_find_call(c, call_id))
+    if (r == 0 && call_id && !api_calls_find_call(c, call_id))
         r = -ENOENT;
-    else if (c->nlegs &&
-             (!(v = calloc(c->nlegs, sizeof(*v))) || !(spaces = calloc(c->nlegs, sizeof(*spaces)))))
-        r = -ENOMEM;
-    for (size_t i = 0; r == 0 && i < c->nlegs; i++) {
-        const struct api_call *call;
-
-        if (call_id && strcmp(c->legs[i].call, call_id) != 0)
-            continue;
-        call = api_calls_find_call(c, c->legs[i].call);
-        v[n].leg = c->legs[i];
-        snprintf(spaces[n++], sizeof(*spaces), "%s", call ? call->cospace : "");
-    }
-    pthread_mutex_unlock(&c->lock);
     if (r < 0) {
         free(v);
-        free(spaces);
+        free(cs);
         return r;
     }
+    for (size_t i = 0; i < c->nlegs; i++)
+        if (!call_id || strcmp(c->legs[i].call, call_id) == 0)
+            v[n++].leg = c->legs[i];
+    for (size_t i = 0; i < c->ncalls; i++) {
+        memcpy(cs[i].call, c->calls[i].id, sizeof(cs[i].call));
+        memcpy(cs[i].cospace, c->calls[i].cospace, sizeof(cs[i].cospace));
+    }
     *ret = v;
-    *ret_spaces = spaces;
     *ret_n = n;
+    *ret_calls = cs;
+    *ret_ncalls = c->ncalls;
     return 0;
 }
 
 /* Each leg's tenant (its call's coSpace's) and the alarms of its media. */
-static int leg_details(const struct api *api, struct store *st, struct api_leg_seen *v,
-                       char (*spaces)[STORE_ID_LEN + 1], size_t n)
+static int leg_details(const struct api *api, struct store *st, struct api_leg_seen *v, size_t n,
+                       struct api_call_space *cs, size_t ncalls)
 {
     int r = store_read_begin(st);
 
+    api_call_spaces_sort(cs, ncalls);
     for (size_t i = 0; r == 0 && i < n; i++) {
         struct media_leg_status m;
 
-        if (i > 0 && strcmp(spaces[i], spaces[i - 1]) == 0)
-            memcpy(v[i].tenant, v[i - 1].tenant, sizeof(v[i].tenant));
-        else if (spaces[i][0])
-            r = api_cospace_tenant(st, spaces[i], v[i].tenant);
+        r = api_call_space_tenant(st, cs, ncalls, v[i].leg.call, v[i].tenant);
         if (r == 0 && v[i].leg.has_media && api->media &&
             media_leg_get(api->media, v[i].leg.id, &m) == 0)
             v[i].alarms = api_leg_alarms(&m);
@@ -595,8 +586,8 @@ static void write_leg_item(struct api_xml *x, const struct api_leg_seen *l)
 static void list_legs(const struct api *api, struct store *st, const struct api_request *req,
                       const char *call_id, struct api_reply *reply)
 {
-    char(*spaces)[STORE_ID_LEN + 1] = NULL;
-    size_t offset, limit, n = 0, total = 0, shown = 0;
+    size_t offset, limit, n = 0, ncalls = 0, total = 0, shown = 0;
+    struct api_call_space *cs = NULL;
     struct api_leg_seen *v = NULL;
     struct api_leg_filter f;
     struct api_xml *x;
@@ -605,10 +596,12 @@ static void list_legs(const struct api *api, struct store *st, const struct api_
     if (api_page_from_query(req, CALLS_PAGE_DEFAULT, &offset, &limit, reply) < 0 ||
         api_leg_filter_parse(req, &f, reply) < 0)
         return;
-    r = copy_legs(api, call_id, &v, &spaces, &n);
+    pthread_mutex_lock(&api->calls->lock);
+    r = copy_legs(api->calls, call_id, &v, &n, &cs, &ncalls);
+    pthread_mutex_unlock(&api->calls->lock);
     if (r == 0)
-        r = leg_details(api, st, v, spaces, n);
-    free(spaces);
+        r = leg_details(api, st, v, n, cs, ncalls);
+    free(cs);
     if (r < 0) {
         free(v);
         if (r == -ENOENT)
