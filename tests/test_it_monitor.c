@@ -2,9 +2,11 @@
  * by real faults (a TURN server, coturn, that stops answering; a data directory with less free
  * space than the threshold), call-leg alarms from real RTP with gaps and with jitter, the
  * /calls and /callLegs filters, every /system/status field, /system/load, /system/database,
- * the licensing objects and diagnostics; and the leg-alarm rules on their own. */
+ * the licensing objects and diagnostics; the database's disk filling up and read-only (root:
+ * mounts); and the leg-alarm rules on their own. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -433,6 +435,95 @@ START_TEST(test_licensing_and_diagnostics)
 }
 END_TEST
 
+/* ---- the database's disk, for real (root: mounts in the daemon's namespace) ---------------- */
+
+static bool skip_without_mounts(void)
+{
+    char reason[128];
+
+    if (!th_is_root_or_skip())
+        return true;
+    if (th_mount_ns_available(reason, sizeof(reason)))
+        return false;
+    th_skip("%s", reason);
+    return true;
+}
+
+/* Polls d's log, at most 15 s, for a line containing needle. */
+static bool log_shows(const struct th_daemon *dm, const char *needle)
+{
+    for (int i = 0; i < 150 && th_log_count(dm, needle) == 0; i++)
+        usleep(100 * 1000);
+    return th_log_count(dm, needle) > 0;
+}
+
+/* A data directory on an 8 MiB tmpfs, the threshold at 2 MiB: filled, databaseLowDiskSpace is
+ * raised without a read; the space given back, it clears. */
+START_TEST(test_disk_filling_raises_and_clears)
+{
+    static const char *const args[] = {"--min-free-mb", "2", NULL};
+    static struct th_daemon dm;
+    char path[256], buf[65536];
+    struct th_resp r;
+    int fd;
+
+    if (skip_without_mounts())
+        return;
+    memset(&dm, 0, sizeof(dm));
+    dm.mount = TH_MOUNT_TMPFS;
+    dm.tmpfs_size = 8 << 20;
+    th_daemon_start(&dm, "0", args);
+    th_admin(&dm, "GET", "/api/v1/system/alarms", NULL, &r);
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><alarms total=\"0\"/>");
+    th_resp_free(&r);
+    snprintf(path, sizeof(path), "%s%s/filler", dm.root, dm.dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    memset(buf, 'x', sizeof(buf));
+    for (int i = 0; i < 200 && write(fd, buf, sizeof(buf)) > 0; i++) /* until the disk is full */
+        ;
+    ck_assert_int_eq(close(fd), 0);
+    ck_assert(log_shows(&dm, "alarm databaseLowDiskSpace raised"));
+    th_admin(&dm, "GET", "/api/v1/system/alarms", NULL, &r);
+    ck_assert_msg(strstr(r.body, "<type>databaseLowDiskSpace</type>"), "%s", r.body);
+    th_resp_free(&r);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert(log_shows(&dm, "alarm databaseLowDiskSpace cleared"));
+    th_admin(&dm, "GET", "/api/v1/system/alarms", NULL, &r);
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><alarms total=\"0\"/>");
+    th_resp_free(&r);
+    th_daemon_destroy(&dm);
+}
+END_TEST
+
+/* A read-only data directory: databaseConnectionError, destinationReadOnly. */
+START_TEST(test_read_only_database_alarm)
+{
+    static struct th_daemon dm;
+    struct th_resp r;
+
+    if (skip_without_mounts())
+        return;
+    memset(&dm, 0, sizeof(dm));
+    th_daemon_start(&dm, "0", NULL);
+    ck_assert_int_eq(th_daemon_stop(&dm), 0);
+    dm.mount = TH_MOUNT_READ_ONLY;
+    th_daemon_start(&dm, "0", NULL);
+    th_admin(&dm, "GET", "/api/v1/system/alarms", NULL, &r);
+    ck_assert_msg(strstr(r.body, "<type>databaseConnectionError</type><activeTimeSeconds>") &&
+                      strstr(r.body, "<failureReason>destinationReadOnly</failureReason></alarm>"),
+                  "%s", r.body);
+    th_resp_free(&r);
+    th_admin(&dm, "GET", "/api/v1/system/database", NULL, &r);
+    ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><database clustered=\"disabled\">"
+                             "<error>destinationReadOnly</error></database>");
+    th_resp_free(&r);
+    ck_assert_int_eq(th_daemon_stop(&dm), 0);
+    dm.mount = TH_MOUNT_NONE;
+    th_daemon_destroy(&dm);
+}
+END_TEST
+
 /* The leg-alarm rules and the alarms= syntax, on their own. */
 START_TEST(test_leg_alarm_rules)
 {
@@ -463,6 +554,7 @@ Suite *it_monitor_suite(void)
     Suite *s = suite_create("it_monitor");
     TCase *tc = tcase_create("monitor");
     TCase *unit = tcase_create("rules");
+    TCase *root = tcase_create("disk");
 
     tcase_add_unchecked_fixture(tc, start, stop);
     tcase_set_tags(tc, "net");
@@ -475,5 +567,10 @@ Suite *it_monitor_suite(void)
     suite_add_tcase(s, tc);
     tcase_add_test(unit, test_leg_alarm_rules);
     suite_add_tcase(s, unit);
+    tcase_set_tags(root, "net root");
+    tcase_set_timeout(root, 60);
+    tcase_add_test(root, test_disk_filling_raises_and_clears);
+    tcase_add_test(root, test_read_only_database_alarm);
+    suite_add_tcase(s, root);
     return s;
 }
