@@ -38,9 +38,9 @@ int api_alarms_watch(struct api_alarms *a, const struct api *api, const char *db
 
 /* Raises (active true) or clears the alarm type for object (elem, id; NULL: none), with reason
  * (NULL: none). Thread-safe; raising an active alarm keeps its id and time. Returns 0 or
- * -ENOMEM. This is the hook for faults pushed by their owner: the CDR sender calls
- * api_alarm_set(a, "cdrConnectionFailure", "cdrReceiver", id, "connectFailure", down) when a
- * receiver stops or starts answering. */
+ * -ENOMEM. The hook for faults pushed by their owner. CDR HOOK: the CDR sender (not built
+ * here) calls api_alarm_set(api->alarms, "cdrConnectionFailure", "cdrReceiver", id,
+ * "connectFailure", down) when a receiver stops or starts answering. */
 int api_alarm_set(struct api_alarms *a, const char *type, const char *elem, const char *object,
                   const char *reason, bool active);
 

@@ -20,8 +20,8 @@ struct api_system;
  * that cannot be written gets ids for this run only (logged). Returns 0 or -ENOMEM. */
 int api_system_new(const char *data_dir, struct api_system **ret);
 void api_system_free(struct api_system *s); /* NULL is a no-op */
-/* The hook for the CDR sender: the correlator index of the next record it will send
- * (cdrCorrelatorIndex; 0 until one was sent). Thread-safe. */
+/* CDR HOOK: the CDR sender (not built here) calls this with the correlator index of the next
+ * record it will send (cdrCorrelatorIndex; 0 until one was sent). Thread-safe. */
 void api_system_set_cdr_index(struct api_system *s, uint64_t next_index);
 /* This node's hostId into out[37] ("" without an api_system). */
 void api_system_host_id(const struct api *api, char *out);
