@@ -24,6 +24,8 @@ struct api_calls;
 struct api_guests;
 struct api_metrics;
 struct api_auth;
+struct api_alarms;
+struct api_system;
 struct media;
 struct turn_prober;
 
@@ -38,6 +40,8 @@ struct api {
     struct media *media;         /* the media anchor; NULL: legs get no media */
     struct api_metrics *metrics; /* request counts for /metrics (api/metrics.h); NULL: none */
     struct api_guests *guests;   /* guests' signalling sessions (api/res/guest.h); NULL: none */
+    struct api_alarms *alarms;   /* active alarms (api/res/alarms.h); NULL: none */
+    struct api_system *system;   /* hostId, load, CDR index (api/res/system.h); NULL: none */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };

@@ -38,6 +38,8 @@ static const struct option_def options[] = {
      "offer guests' browsers a UDP port on ADDR (as PUBLIC behind a 1:1 NAT) besides TURN"},
     {"max-legs", "N", "call legs with media at once (default: what open files allow)"},
     {"max-calls", "N", "calls at once (default 10000)"},
+    {"min-free-mb", "N",
+     "alarm databaseLowDiskSpace under N MiB free in the data directory (default 64)"},
 };
 
 /* Generous defaults: a cap stops a runaway script or a hostile client from filling the disk
@@ -122,6 +124,7 @@ static void defaults(struct api_config *c)
     c->probe_interval_s = 30;
     c->guest_timeout_s = 30;
     c->max_calls = 10000;
+    c->min_free_mb = 64;
     for (size_t i = 0; i < API_CAP__N; i++)
         c->max_objects[i] = caps[i].dflt;
 }
@@ -275,6 +278,8 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
         return set_uint(&c->max_legs, v, 1, 1000000);
     if (strcmp(key, "max-calls") == 0)
         return set_uint(&c->max_calls, v, 1, 1000000);
+    if (strcmp(key, "min-free-mb") == 0)
+        return set_uint(&c->min_free_mb, v, 0, 100000000);
     return -ENOENT;
 }
 

@@ -42,6 +42,8 @@ struct api_config {
     unsigned max_objects[API_CAP__N];
     unsigned max_legs;  /* call legs with media at once; 0 = what RLIMIT_NOFILE allows */
     unsigned max_calls; /* calls at once (they live in memory) */
+    /* the alarm databaseLowDiskSpace is raised under this many MiB free in data_dir */
+    unsigned min_free_mb;
     /* positional arguments (the "user ..." subcommand), pointing into argv */
     char *args[4];
     size_t nargs;

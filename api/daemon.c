@@ -29,22 +29,26 @@
 #include "api/http/tls.h"
 #include "api/log.h"
 #include "api/metrics.h"
+#include "api/res/alarms.h"
 #include "api/res/cache.h"
 #include "api/res/guest.h"
 #include "api/res/prober_link.h"
 #include "api/res/registry.h"
 #include "api/res/routes.h"
+#include "api/res/system.h"
 #include "api/secret.h"
 #include "api/util.h"
 #include "media/media.h"
 #include "turnclient/turnclient.h"
 
 #define DRAIN_MS 10000
+#define ALARMS_WATCH_US (5 * 1000000) /* how often the faults behind alarms are looked for */
 #define ENV_PASSWORD "CALLBRIDGE_ADMIN_PASSWORD"
 #define MAX_PEM (64 * 1024)
 /* Descriptors opened after the count in fd_connection_limit(): the prober's and the media
- * thread's epoll and event descriptors. */
-#define FDS_AFTER_PLAN 4
+ * thread's epoll and event descriptors, and the alarms watch's database connection (database,
+ * WAL, shared memory). */
+#define FDS_AFTER_PLAN 7
 
 static int open_store(const struct api_config *c, const struct api_paths *p, struct store **ret)
 {
@@ -252,9 +256,9 @@ static long open_fds(void)
  * workers moved to poll()) and the connections libmicrohttpd may hold beyond the
  * limit (API_HTTP_SPARE_PER_THREAD), a listening socket per port, the lingering sockets with
  * their epoll and event descriptors, the prober's and the media thread's epoll and event
- * descriptors (opened after this count: FDS_AFTER_PLAN), and a quarter of the limit (at least
- * 64) for TURN sockets. *ret_turn_fds: what is left for TURN sockets (the prober's and one per
- * call leg) beside the connections, -1 when the limit sets no bound. */
+ * descriptors and the alarms watch's connection (opened after this count: FDS_AFTER_PLAN), and a
+ * quarter of the limit (at least 64) for TURN sockets. *ret_turn_fds: what is left for TURN sockets
+ * (the prober's and one per call leg) beside the connections, -1 when the limit sets no bound. */
 static unsigned fd_connection_limit(const struct api_config *c, unsigned threads,
                                     unsigned *ret_linger, long *ret_turn_fds)
 {
@@ -474,6 +478,10 @@ int api_daemon_run(const struct api_config *c)
         r = api_calls_new(&api.calls);
     if (r == 0)
         r = api_guests_new(&api.guests);
+    if (r == 0)
+        r = api_alarms_new(c->data_dir, (uint64_t)c->min_free_mb * 1024 * 1024, &api.alarms);
+    if (r == 0)
+        r = api_system_new(c->data_dir, &api.system);
     if (r == 0) {
         api.calls->guest_dropped = api_guest_leg_ended;
         api.calls->guest_userdata = &api;
@@ -483,6 +491,8 @@ int api_daemon_run(const struct api_config *c)
         api_calls_set_max_calls(api.calls, c->max_calls);
         r = start_prober(c, &api, st, plan.prober_sockets);
     }
+    if (r == 0)
+        r = api_alarms_watch(api.alarms, &api, p.db, ALARMS_WATCH_US);
     if (r == 0) {
         struct media_config mc = {.prober = api.prober,
                                   .log = {.fn = state_log, .userdata = &media_site},
@@ -507,10 +517,12 @@ int api_daemon_run(const struct api_config *c)
     media_stop(api.media);         /* releases every allocation */
     api_guests_free(api.guests);   /* after media: its last signals go to the sessions */
     api_calls_free(api.calls);
+    api_alarms_free(api.alarms); /* its watch reads the prober */
     turn_prober_stop(api.prober);
     api_auth_free(auth);
     api_cache_free(api.cache);
     api_metrics_free(api.metrics);
+    api_system_free(api.system);
     store_close(st);
     OPENSSL_cleanse(&api.secret, sizeof(api.secret));
     xmlCleanupParser();

@@ -41,6 +41,7 @@ Suite *it_faults_suite(void);
 Suite *it_ops_suite(void);
 Suite *it_framing_suite(void);
 Suite *it_edge_suite(void);
+Suite *it_monitor_suite(void);
 Suite *webrtc_dtls_suite(void);
 Suite *it_profiles_suite(void);
 Suite *runner_suite(void);

@@ -1,5 +1,6 @@
 /* tests/test_it_status.c: GET /api/v1/turnServers/<id>/status through the real daemon, with
- * coturn as the TURN server, checked element by element (libxml2 parses the answers). */
+ * coturn as the TURN server, checked element by element (libxml2 parses the answers), and the
+ * turnServerUnavailable alarm that follows each verdict. */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <math.h>
@@ -131,6 +132,29 @@ START_TEST(test_status_success_udp_and_tcp)
 }
 END_TEST
 
+/* Whether GET /system/alarms has turnServerUnavailable for the TURN server of status path
+ * ".../turnServers/<id>/status" with reason (NULL: any reason). */
+static bool turn_alarm(const char *path, const char *reason)
+{
+    char id[64], want[256];
+    const char *p = strstr(path, "turnServers/") + 12;
+    struct th_resp r;
+    bool found;
+
+    snprintf(id, sizeof(id), "%.36s", p);
+    if (reason)
+        snprintf(want, sizeof(want),
+                 "<failureReason>%s</failureReason><turnServer>%s</turnServer></alarm>", reason,
+                 id);
+    else
+        snprintf(want, sizeof(want), "<turnServer>%s</turnServer>", id);
+    th_admin(&d, "GET", "/api/v1/system/alarms", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    found = strstr(r.body, want) && strstr(r.body, "<type>turnServerUnavailable</type>");
+    th_resp_free(&r);
+    return found;
+}
+
 START_TEST(test_status_wrong_password_then_fixed)
 {
     char form[256], got[2048], want[1024], path[300];
@@ -157,6 +181,7 @@ START_TEST(test_status_wrong_password_then_fixed)
              co.port);
     ck_assert_str_eq(got, want);
     xmlFreeDoc(doc);
+    ck_assert(turn_alarm(path, "authenticationFailure")); /* /system/alarms says so too */
 
     /* the administrator fixes the password: the server is probed again at once */
     *strrchr(path, '/') = '\0';
@@ -168,6 +193,7 @@ START_TEST(test_status_wrong_password_then_fixed)
     fields(xmlDocGetRootElement(doc), got, sizeof(got));
     ck_assert_str_eq(got, "status=success;host={};");
     xmlFreeDoc(doc);
+    ck_assert(!turn_alarm(path, NULL)); /* and the alarm is gone */
 }
 END_TEST
 
@@ -184,6 +210,7 @@ START_TEST(test_status_dns_failure_and_unknown_ids)
                           "turn.nowhere.invalid does not resolve (Name or service not known): "
                           "check DNS, or use an IP address in serverAddress;");
     xmlFreeDoc(doc);
+    ck_assert(turn_alarm(path, "dnsFailure"));
 
     *strrchr(path, '/') = '\0';
     th_admin(&d, "DELETE", path, NULL, &r);
@@ -195,6 +222,7 @@ START_TEST(test_status_dns_failure_and_unknown_ids)
     ck_assert_str_eq(r.body, "<?xml version=\"1.0\"?><failureDetails><turnServerDoesNotExist />"
                              "</failureDetails>");
     th_resp_free(&r);
+    ck_assert(!turn_alarm(path, NULL)); /* a server deleted has no alarm */
     th_admin(&d, "GET", "/api/v1/turnServers/%7B%7BturnServerID%7D%7D/status", NULL, &r);
     ck_assert_int_eq(r.status, 404);
     th_resp_free(&r);

@@ -28,6 +28,8 @@
 
 #include "api/log.h"
 #include "api/reply.h"
+#include "api/res/alarms.h"
+#include "api/res/call_filters.h"
 #include "api/res/calls.h"
 #include "api/res/matching.h"
 #include "api/res/parse.h"
@@ -152,33 +154,70 @@ static void create_call(const struct api *api, struct store *st, const struct ap
     snprintf(reply->location, sizeof(reply->location), "/api/v1/calls/%s", id);
 }
 
-static void list_calls(const struct api *api, const struct api_request *req,
+/* The calls of coSpace filter (NULL or "": all), copied (lock held); *ret_n of them. */
+static int copy_calls(struct api_calls *c, const char *filter, struct api_call **ret, size_t *ret_n)
+{
+    struct api_call *v = c->ncalls ? calloc(c->ncalls, sizeof(*v)) : NULL;
+    size_t n = 0;
+
+    if (c->ncalls && !v)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->ncalls; i++)
+        if (!filter || !*filter || strcasecmp(c->calls[i].cospace, filter) == 0)
+            v[n++] = c->calls[i];
+    *ret = v;
+    *ret_n = n;
+    return 0;
+}
+
+/* Keeps the calls whose coSpace belongs to tenant. */
+static int keep_tenant(struct store *st, const char *tenant, struct api_call *v, size_t *n)
+{
+    char t[STORE_ID_LEN + 1];
+    size_t kept = 0;
+    int r = store_read_begin(st);
+
+    for (size_t i = 0; r == 0 && i < *n; i++)
+        if ((r = api_cospace_tenant(st, v[i].cospace, t)) == 0 && strcmp(t, tenant) == 0)
+            v[kept++] = v[i];
+    store_read_end(st);
+    if (r == 0)
+        *n = kept;
+    return r;
+}
+
+static void list_calls(const struct api *api, struct store *st, const struct api_request *req,
                        struct api_reply *reply)
 {
     const char *filter = api_params_get(req->query, "coSpaceFilter");
-    size_t offset, limit, total = 0, shown = 0;
+    char tenant[STORE_ID_LEN + 1];
+    struct api_call *v = NULL;
+    size_t offset, limit, n = 0;
     struct api_xml *x;
+    int r;
 
     if (api_page_from_query(req, CALLS_PAGE_DEFAULT, &offset, &limit, reply) < 0 ||
-        !(x = api_reply_xml_new(reply)))
+        api_call_tenant_filter(req, tenant, reply) < 0)
         return;
     pthread_mutex_lock(&api->calls->lock);
-    for (size_t i = 0; i < api->calls->ncalls; i++)
-        total += !filter || !*filter || strcasecmp(api->calls->calls[i].cospace, filter) == 0;
-    api_xml_start(x, "calls");
-    api_xml_attr_size(x, "total", total);
-    for (size_t i = 0, n = 0; i < api->calls->ncalls && shown < limit; i++) {
-        const struct api_call *c = &api->calls->calls[i];
-
-        if (filter && *filter && strcasecmp(c->cospace, filter) != 0)
-            continue;
-        if (n++ < offset)
-            continue;
-        write_call(x, c, false, 0);
-        shown++;
-    }
+    r = copy_calls(api->calls, filter, &v, &n);
     pthread_mutex_unlock(&api->calls->lock);
-    api_reply_xml(reply, x);
+    if (r == 0 && tenant[0])
+        r = keep_tenant(st, tenant, v, &n);
+    if (r < 0) {
+        free(v);
+        api_reply_err(reply, r);
+        return;
+    }
+    if ((x = api_reply_xml_new(reply))) {
+        api_xml_start(x, "calls");
+        api_xml_attr_size(x, "total", n);
+        for (size_t i = offset; i < n && i - offset < limit; i++)
+            write_call(x, &v[i], false, 0);
+        api_xml_end(x);
+        api_reply_xml(reply, x);
+    }
+    free(v);
 }
 
 /* Removes leg i (lock held) and tells the media thread, and the guest's page when an
@@ -194,6 +233,7 @@ static void drop_leg(const struct api *api, size_t i, const char *why)
         c->media_legs--;
     }
     c->legs[i] = c->legs[--c->nlegs];
+    c->legs_completed++;
 }
 
 /* drop_leg, then the call ends if that was its last leg. */
@@ -482,43 +522,108 @@ int api_calls_remove_leg(const struct api *api, const char *leg_id)
     return r;
 }
 
-static void list_legs(const struct api *api, const struct api_request *req, const char *call_id,
-                      struct api_reply *reply)
+/* The legs of call_id (NULL: all) and every call's coSpace, copied (lock held); *ret_n legs,
+ * *ret_ncalls calls. Returns 0, -ENOENT (no such call) or -ENOMEM. */
+static int copy_legs(struct api_calls *c, const char *call_id, struct api_leg_seen **ret,
+                     size_t *ret_n, struct api_call_space **ret_calls, size_t *ret_ncalls)
 {
-    size_t offset, limit, total = 0, shown = 0;
-    struct api_calls *c = api->calls;
-    struct api_xml *x;
+    struct api_leg_seen *v = c->nlegs ? calloc(c->nlegs, sizeof(*v)) : NULL;
+    struct api_call_space *cs = c->ncalls ? calloc(c->ncalls, sizeof(*cs)) : NULL;
+    int r = (c->nlegs && !v) || (c->ncalls && !cs) ? -ENOMEM : 0;
+    size_t n = 0;
 
-    if (api_page_from_query(req, CALLS_PAGE_DEFAULT, &offset, &limit, reply) < 0)
+    if (r == 0 && call_id && !api_calls_find_call(c, call_id))
+        r = -ENOENT;
+    if (r < 0) {
+        free(v);
+        free(cs);
+        return r;
+    }
+    for (size_t i = 0; i < c->nlegs; i++)
+        if (!call_id || strcmp(c->legs[i].call, call_id) == 0)
+            v[n++].leg = c->legs[i];
+    for (size_t i = 0; i < c->ncalls; i++) {
+        memcpy(cs[i].call, c->calls[i].id, sizeof(cs[i].call));
+        memcpy(cs[i].cospace, c->calls[i].cospace, sizeof(cs[i].cospace));
+    }
+    *ret = v;
+    *ret_n = n;
+    *ret_calls = cs;
+    *ret_ncalls = c->ncalls;
+    return 0;
+}
+
+/* Each leg's tenant (its call's coSpace's) and the alarms of its media. */
+static int leg_details(const struct api *api, struct store *st, struct api_leg_seen *v, size_t n,
+                       struct api_call_space *cs, size_t ncalls)
+{
+    int r = store_read_begin(st);
+
+    api_call_spaces_sort(cs, ncalls);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        struct media_leg_status m;
+
+        r = api_call_space_tenant(st, cs, ncalls, v[i].leg.call, v[i].tenant);
+        if (r == 0 && v[i].leg.has_media && api->media &&
+            media_leg_get(api->media, v[i].leg.id, &m) == 0)
+            v[i].alarms = api_leg_alarms(&m);
+    }
+    store_read_end(st);
+    return r;
+}
+
+static void write_leg_item(struct api_xml *x, const struct api_leg_seen *l)
+{
+    api_xml_start(x, "callLeg");
+    api_xml_attr(x, "id", l->leg.id);
+    api_xml_text(x, "name", "");
+    api_xml_text(x, "remoteParty", l->leg.remote_party);
+    api_xml_text(x, "call", l->leg.call);
+    if (l->tenant[0])
+        api_xml_text(x, "tenant", l->tenant);
+    api_leg_alarms_write(x, l->alarms);
+    api_xml_end(x);
+}
+
+static void list_legs(const struct api *api, struct store *st, const struct api_request *req,
+                      const char *call_id, struct api_reply *reply)
+{
+    size_t offset, limit, n = 0, ncalls = 0, total = 0, shown = 0;
+    struct api_call_space *cs = NULL;
+    struct api_leg_seen *v = NULL;
+    struct api_leg_filter f;
+    struct api_xml *x;
+    int r;
+
+    if (api_page_from_query(req, CALLS_PAGE_DEFAULT, &offset, &limit, reply) < 0 ||
+        api_leg_filter_parse(req, &f, reply) < 0)
         return;
-    pthread_mutex_lock(&c->lock);
-    if (call_id && !api_calls_find_call(c, call_id)) {
-        pthread_mutex_unlock(&c->lock);
-        api_reply_failure(reply, 404, "callDoesNotExist");
+    pthread_mutex_lock(&api->calls->lock);
+    r = copy_legs(api->calls, call_id, &v, &n, &cs, &ncalls);
+    pthread_mutex_unlock(&api->calls->lock);
+    if (r == 0)
+        r = leg_details(api, st, v, n, cs, ncalls);
+    free(cs);
+    if (r < 0) {
+        free(v);
+        if (r == -ENOENT)
+            api_reply_failure(reply, 404, "callDoesNotExist");
+        else
+            api_reply_err(reply, r);
         return;
     }
-    x = api_reply_xml_new(reply);
-    if (x) {
-        total = call_id ? api_calls_legs_of(c, call_id) : c->nlegs;
+    for (size_t i = 0; i < n; i++)
+        total += api_leg_filter_match(&f, &v[i]);
+    if ((x = api_reply_xml_new(reply))) {
         api_xml_start(x, "callLegs");
         api_xml_attr_size(x, "total", total);
-        for (size_t i = 0, n = 0; i < c->nlegs && shown < limit; i++) {
-            const struct api_leg *l = &c->legs[i];
-
-            if ((call_id && strcmp(l->call, call_id) != 0) || n++ < offset)
-                continue;
-            api_xml_start(x, "callLeg");
-            api_xml_attr(x, "id", l->id);
-            api_xml_text(x, "name", "");
-            api_xml_text(x, "remoteParty", l->remote_party);
-            api_xml_text(x, "call", l->call);
-            api_xml_end(x);
-            shown++;
-        }
-    }
-    pthread_mutex_unlock(&c->lock);
-    if (x)
+        for (size_t i = 0, k = 0; i < n && shown < limit; i++)
+            if (api_leg_filter_match(&f, &v[i]) && k++ >= offset && ++shown)
+                write_leg_item(x, &v[i]);
+        api_xml_end(x);
         api_reply_xml(reply, x);
+    }
+    free(v);
 }
 
 static void write_media(struct api_xml *x, const struct media_leg_status *m)
@@ -682,7 +787,7 @@ void api_res_calls(const struct api *api, struct store *st, const struct api_req
     char lid[STORE_ID_LEN + 1];
 
     if (!id && is_get(req))
-        list_calls(api, req, reply);
+        list_calls(api, st, req, reply);
     else if (!id)
         create_call(api, st, req, reply);
     else if (!path_id(id, lid, "callDoesNotExist", reply))
@@ -698,11 +803,10 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
 {
     char lid[STORE_ID_LEN + 1];
 
-    (void)st;
     if (!path_id(id, lid, "callDoesNotExist", reply))
         return;
     if (is_get(req))
-        list_legs(api, req, lid, reply);
+        list_legs(api, st, req, lid, reply);
     else
         add_leg(api, lid, req, reply);
 }
@@ -713,7 +817,7 @@ void api_res_call_legs(const struct api *api, struct store *st, const struct api
     char lid[STORE_ID_LEN + 1];
 
     if (!id && is_get(req))
-        list_legs(api, req, NULL, reply);
+        list_legs(api, st, req, NULL, reply);
     else if (!id)
         incoming_leg(api, st, req, reply);
     else if (!path_id(id, lid, "callLegDoesNotExist", reply))

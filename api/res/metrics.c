@@ -15,6 +15,7 @@
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/reply.h"
+#include "api/res/alarms.h"
 #include "api/res/guest.h"
 #include "api/res/metrics.h"
 #include "api/res/registry.h"
@@ -243,6 +244,39 @@ static void render_prober_sockets(FILE *f, struct turn_prober *p)
     fprintf(f, "callbridge_turn_prober_sockets_max %zu\n", max);
 }
 
+/* Active alarms by type (those CMS names and databaseLowDiskSpace, 0 when not raised, so that
+ * a rule can watch a series that exists), and the longest active of each. */
+static void render_alarms(FILE *f, struct api_alarms *a)
+{
+    static const char *const types[] = {"turnServerUnavailable", "databaseConnectionError",
+                                        "databaseLowDiskSpace", "cdrConnectionFailure"};
+    struct api_alarm v[64];
+    size_t n = api_alarms_list(a, v, sizeof(v) / sizeof(v[0]));
+    int64_t now = api_now_us();
+
+    n = n < sizeof(v) / sizeof(v[0]) ? n : sizeof(v) / sizeof(v[0]);
+    api_metrics_family(f, "callbridge_alarms_active", "gauge",
+                       "Active system alarms (GET /api/v1/system/alarms) by type.");
+    for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+        size_t count = 0;
+
+        for (size_t i = 0; i < n; i++)
+            count += strcmp(v[i].type, types[t]) == 0;
+        fprintf(f, "callbridge_alarms_active{type=\"%s\"} %zu\n", types[t], count);
+    }
+    api_metrics_family(f, "callbridge_alarm_active_seconds", "gauge",
+                       "How long the oldest active alarm of each type has been active.");
+    for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+        int64_t oldest = 0;
+
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(v[i].type, types[t]) == 0 && now - v[i].since_us > oldest)
+                oldest = now - v[i].since_us;
+        fprintf(f, "callbridge_alarm_active_seconds{type=\"%s\"} %lld\n", types[t],
+                (long long)(oldest / 1000000));
+    }
+}
+
 void api_res_metrics(const struct api *api, struct store *st, const struct api_request *req,
                      struct api_reply *reply)
 {
@@ -257,6 +291,8 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
     if (r == 0)
         r = store_turn_foreach(st, collect_turn, &w);
     store_read_end(st);
+    if (r == 0)
+        r = api_alarms_refresh(api, st);
     f = r < 0 ? NULL : open_memstream(&body, &len);
     if (!f) {
         free(w.v);
@@ -268,6 +304,8 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
     if (api->prober)
         render_prober_sockets(f, api->prober);
     render_media(f, api);
+    if (api->alarms)
+        render_alarms(f, api->alarms);
     if (api->metrics)
         api_metrics_render(f, api->metrics);
     if (fclose(f) != 0) {

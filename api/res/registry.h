@@ -34,6 +34,7 @@ struct api_calls {
     struct api_leg *legs;
     size_t ncalls, nlegs, cap_calls, cap_legs, max_legs;
     size_t max_calls;                    /* api_calls_set_max_calls() */
+    uint64_t legs_completed;             /* legs gone since the start (callLegsCompleted) */
     size_t media_legs, leg_budget;       /* legs with media now, and the most admitted */
     uint64_t refused_call, refused_node; /* POSTs refused: call full, node's budget spent */
     /* Called, lock held, when an administrator removes a guest's leg (DELETE callLegs or

@@ -12,6 +12,7 @@
 
 #include "api/metrics.h"
 #include "api/reply.h"
+#include "api/res/alarms.h"
 #include "api/res/calls.h"
 #include "api/res/metrics.h"
 #include "api/res/profiles.h"
@@ -64,14 +65,6 @@ struct route {
     const struct api_resource *res; /* instead of fn: the generic resource engine */
     bool calls;                     /* exists only with a call registry (api->calls) */
 };
-
-static void system_status(const struct api *api, struct store *st, const struct api_request *req,
-                          const char *id, struct api_reply *reply)
-{
-    (void)st;
-    (void)id;
-    api_res_system_status(api, req, reply);
-}
 
 static void call_matching(const struct api *api, struct store *st, const struct api_request *req,
                           const char *id, struct api_reply *reply)
@@ -148,7 +141,20 @@ static const struct route routes[] = {
     {"accessQuery", "", M_POST, access_query, NULL, false},
     {"uriUsageQuery", "", M_POST, uri_usage_query, NULL, false},
     {"system", "/configuration/cluster", M_GET | M_PUT | M_POST, api_res_cluster, NULL, false},
-    {"system", "/status", M_GET, system_status, NULL, false},
+    {"system", "/status", M_GET, api_res_system_status, NULL, false},
+    {"system", "/alarms", M_GET, api_res_system_alarms, NULL, false},
+    {"system", "/load", M_GET, api_res_system_load, NULL, false},
+    {"system", "/database", M_GET, api_res_system_database, NULL, false},
+    {"system", "/licensing", M_GET, api_res_licensing, NULL, false},
+    {"system", "/multipartyLicensing", M_GET, api_res_multiparty_licensing, NULL, false},
+    {"system", "/multipartyLicensing/activePersonalLicenses", M_GET,
+     api_res_active_personal_licenses, NULL, false},
+    {"system", "/MPLicenseUsage", M_GET, api_res_mp_license_usage, NULL, false},
+    {"system", "/MPLicenseUsage/knownHosts", M_GET, api_res_mp_known_hosts, NULL, false},
+    {"system", "/diagnostics", M_GET, api_res_system_diagnostics, NULL, false},
+    {"system", "/diagnostics/:id", M_GET, api_res_system_diagnostics, NULL, false},
+    {"system", "/diagnostics/:id/contents", M_GET, api_res_system_diagnostics_contents, NULL,
+     false},
     {"system", "/profiles", M_GET | M_POST | M_PUT, api_res_system_profiles, NULL, false},
     {"system", "/profiles/effectiveWebBridgeProfile", M_GET, api_res_effective_wbp_system, NULL,
      false},
@@ -203,6 +209,7 @@ static const struct route routes[] = {
     {"coSpaceBulkParameterSets", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_bulk_sets, false},
     {"coSpaceBulkSyncs", "", M_GET | M_POST, NULL, &api_res_bulk_syncs, false},
     {"coSpaceBulkSyncs", "/:id", M_GET | M_DELETE, NULL, &api_res_bulk_syncs, false},
+    {"clusterLicensing", "", M_GET, api_res_cluster_licensing, NULL, false},
     {"metrics", "", M_GET, metrics, NULL, false},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
