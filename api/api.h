@@ -22,6 +22,7 @@
 struct api_cache;
 struct api_calls;
 struct api_guests;
+struct api_cdr;
 struct api_metrics;
 struct api_auth;
 struct media;
@@ -38,6 +39,7 @@ struct api {
     struct media *media;         /* the media anchor; NULL: legs get no media */
     struct api_metrics *metrics; /* request counts for /metrics (api/metrics.h); NULL: none */
     struct api_guests *guests;   /* guests' signalling sessions (api/res/guest.h); NULL: none */
+    struct api_cdr *cdr;         /* the CDR sender (api/cdr.h); NULL: none */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };

@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "api/daemon.h"
+#include "api/cdr.h"
 #include "api/datadir.h"
 #include "api/http/auth.h"
 #include "api/http/http.h"
@@ -440,6 +441,18 @@ static int open_data(const struct api_config *c, const struct api_paths *p, cons
     return r;
 }
 
+/* The CDR sender, on its own connection, told of every call and leg. */
+static int start_cdr(const struct api_paths *p, struct api *api)
+{
+    int r = api_cdr_start(p->db, api->media, &api->cdr);
+
+    if (r < 0)
+        api_log(BASE_LOG_ERR, "cannot start the CDR sender: %s", strerror(-r));
+    else
+        api_cdr_events(api->cdr, &api->calls->events);
+    return r;
+}
+
 int api_daemon_run(const struct api_config *c)
 {
     char env[API_PASSWORD_MAX + 2];
@@ -495,6 +508,8 @@ int api_daemon_run(const struct api_config *c)
         r = media_start(&mc, &api.media);
     }
     if (r == 0)
+        r = start_cdr(&p, &api);
+    if (r == 0)
         r = start_http(c, &p, &api, auth, &plan, &http);
     if (r == 0) {
         api_log(BASE_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION,
@@ -504,9 +519,11 @@ int api_daemon_run(const struct api_config *c)
     }
     api_guests_stop(api.guests);   /* wakes the guests' polls, which then answer at once */
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
+    api_cdr_stop(api.cdr);         /* writes what is queued; before media, which it polls */
     media_stop(api.media);         /* releases every allocation */
     api_guests_free(api.guests);   /* after media: its last signals go to the sessions */
     api_calls_free(api.calls);
+    api_cdr_free(api.cdr); /* after the calls: the last of their events go to it */
     turn_prober_stop(api.prober);
     api_auth_free(auth);
     api_cache_free(api.cache);

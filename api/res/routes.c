@@ -110,6 +110,8 @@ static const struct route routes[] = {
     {"callLegs", "/:id", M_GET | M_DELETE, api_res_call_legs, NULL, true},
     {"callMatching", "", M_GET, call_matching, NULL, false},
     {"system", "/status", M_GET, system_status, NULL, false},
+    {"system", "/cdrReceivers", M_GET | M_POST, api_res_cdr_receiver, NULL, false},
+    {"system", "/cdrReceivers/:id", M_GET | M_PUT | M_DELETE, api_res_cdr_receiver, NULL, false},
     {"metrics", "", M_GET, metrics, NULL, false},
 };
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

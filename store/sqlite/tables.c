@@ -67,3 +67,7 @@ static const char *const turn_cols[] = {"id",
                                         "shared_secret"};
 const struct store_table store_table_turn_server = {"turn_server", turn_cols, "ttttbtiittib",
                                                     STORE_TURN__N};
+
+static const char *const cdr_receiver_cols[] = {"id", "uri", "delivered"};
+const struct store_table store_table_cdr_receiver = {"cdr_receiver", cdr_receiver_cols, "tti",
+                                                     STORE_CDR_RECEIVER__N};
