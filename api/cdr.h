@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "api/res/registry.h"
 #include "store/store.h"
@@ -83,5 +84,7 @@ struct api_cdr_totals {
     size_t receivers, failing, pending;
 };
 void api_cdr_totals(struct api_cdr *c, struct api_cdr_totals *ret);
+/* Those figures for /metrics (api/res/cdr_receivers.c). */
+void api_cdr_render_metrics(FILE *f, struct api_cdr *c);
 
 #endif

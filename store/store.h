@@ -318,8 +318,7 @@ int store_cdr_append(struct store *st, const struct store_cdr_record *r, int64_t
 int store_cdr_last_index(struct store *st, int64_t *ret_index);
 /* Records after 'after', in order, at most limit, each given to fn (which must not keep body). */
 typedef int (*store_cdr_fn)(const struct store_cdr_record *r, void *userdata);
-int store_cdr_after(struct store *st, int64_t after, size_t limit, store_cdr_fn fn,
-                    void *userdata);
+int store_cdr_after(struct store *st, int64_t after, size_t limit, store_cdr_fn fn, void *userdata);
 /* Records after 'after' still in the outbox. */
 int store_cdr_count_after(struct store *st, int64_t after, size_t *ret_count);
 /* Receiver id has everything up to index: stores it, then deletes what every receiver has (all

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "api/cdr.h"
+#include "api/metrics.h"
 #include "api/res/resource.h"
 #include "api/res/routes.h"
 #include "api/xml.h"
@@ -168,4 +169,32 @@ void api_res_cdr_receiver(const struct api *api, struct store *st, const struct 
         (void)snprintf(reply->location, sizeof(reply->location), "/api/v1/system/cdrReceivers/%s",
                        made);
     }
+}
+
+void api_cdr_render_metrics(FILE *f, struct api_cdr *c)
+{
+    struct api_cdr_totals t;
+
+    api_cdr_totals(c, &t);
+    api_metrics_family(f, "callbridge_cdr_records_total", "counter",
+                       "CDR records written to the outbox.");
+    fprintf(f, "callbridge_cdr_records_total %llu\n", (unsigned long long)t.records);
+    api_metrics_family(f, "callbridge_cdr_events_dropped_total", "counter",
+                       "Call events not recorded: the queue to the outbox was full.");
+    fprintf(f, "callbridge_cdr_events_dropped_total %llu\n", (unsigned long long)t.dropped);
+    api_metrics_family(f, "callbridge_cdr_posts_total", "counter",
+                       "POSTs of records to CDR receivers, by result.");
+    fprintf(f, "callbridge_cdr_posts_total{result=\"delivered\"} %llu\n",
+            (unsigned long long)t.posts);
+    fprintf(f, "callbridge_cdr_posts_total{result=\"failed\"} %llu\n",
+            (unsigned long long)t.failures);
+    api_metrics_family(f, "callbridge_cdr_receivers", "gauge", "CDR receivers with a uri.");
+    fprintf(f, "callbridge_cdr_receivers %zu\n", t.receivers);
+    api_metrics_family(f, "callbridge_cdr_receivers_failing", "gauge",
+                       "CDR receivers whose last delivery failed (alarm cdrConnectionFailure).");
+    fprintf(f, "callbridge_cdr_receivers_failing %zu\n", t.failing);
+    api_metrics_family(f, "callbridge_cdr_records_pending", "gauge",
+                       "Records the receivers have still to get, summed over receivers, as of "
+                       "the sender's last attempt.");
+    fprintf(f, "callbridge_cdr_records_pending %zu\n", t.pending);
 }

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/cdr.h"
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/reply.h"
@@ -268,6 +269,8 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
     if (api->prober)
         render_prober_sockets(f, api->prober);
     render_media(f, api);
+    if (api->cdr)
+        api_cdr_render_metrics(f, api->cdr);
     if (api->metrics)
         api_metrics_render(f, api->metrics);
     if (fclose(f) != 0) {
