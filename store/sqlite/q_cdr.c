@@ -104,19 +104,25 @@ int store_cdr_after(struct store *st, int64_t after, size_t limit, store_cdr_fn 
     return r;
 }
 
-int store_cdr_count_after(struct store *st, int64_t after, size_t *ret_count)
+/* Steps a count(*) statement, binding after to ?1 unless it is NULL. */
+static int count(struct store *st, const char *sql, const int64_t *after, size_t *ret_count)
 {
-    static const char sql[] = "SELECT count(*) FROM cdr_record WHERE record_index > ?1";
     sqlite3_stmt *stmt;
     int r = 0;
 
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
-    sqlite3_bind_int64(stmt, 1, after);
+    if (after)
+        sqlite3_bind_int64(stmt, 1, *after);
     r = store_step_count(stmt, ret_count);
     store_stmt_done(stmt);
     return r;
+}
+
+int store_cdr_count_after(struct store *st, int64_t after, size_t *ret_count)
+{
+    return count(st, "SELECT count(*) FROM cdr_record WHERE record_index > ?1", &after, ret_count);
 }
 
 /* Runs one statement without results (inside the caller's transaction). */
@@ -172,14 +178,5 @@ int store_cdr_prune(struct store *st)
 
 int store_cdr_receivers(struct store *st, size_t *ret_count)
 {
-    static const char sql[] = "SELECT count(*) FROM cdr_receiver WHERE uri IS NOT NULL";
-    sqlite3_stmt *stmt;
-    int r = 0;
-
-    stmt = store_stmt_sql(st, sql, &r);
-    if (!stmt)
-        return r;
-    r = store_step_count(stmt, ret_count);
-    store_stmt_done(stmt);
-    return r;
+    return count(st, "SELECT count(*) FROM cdr_receiver WHERE uri IS NOT NULL", NULL, ret_count);
 }
