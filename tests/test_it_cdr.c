@@ -480,7 +480,20 @@ START_TEST(test_receivers_api)
     expect("POST", path, NULL, 405, NULL);
     expect("GET", "/api/v1/system/cdrReceivers/x/y", NULL, 404, FAIL("unrecognizedObject"));
     expect("POST", "/api/v1/system/cdrReceivers", "uri=notaurl", 400, NULL);
-    expect("POST", "/api/v1/system/cdrReceivers", "uri=http://back.example.com/", 200, NULL);
+    /* the Postman collection's spelling */
+    ck_assert_int_eq(th_admin_keep(&d, "POST", "/api/v1/system/cdrReceivers",
+                                   "url=http://postman.example.com/cdr", NULL, 0, loc),
+                     200);
+    ck_assert_int_eq(th_admin_keep(&d, "GET", loc, NULL, out, sizeof(out), NULL), 200);
+    ck_assert_ptr_nonnull(strstr(out, "<uri>http://postman.example.com/cdr</uri>"));
+    expect("PUT", loc, "url=gopher://x", 400,
+           "<?xml version=\"1.0\"?><failureDetails><parameterError parameter=\"url\" "
+           "error=\"invalidValue\" /></failureDetails>");
+    expect("PUT", loc, "url=", 200, NULL); /* kept, without a uri */
+    ck_assert_int_eq(th_admin_keep(&d, "GET", loc, NULL, out, sizeof(out), NULL), 200);
+    ck_assert_ptr_null(strstr(out, "<uri>"));
+    expect("POST", "/api/v1/system/cdrReceivers", "uri=http://back.example.com/", 400,
+           FAIL("tooManyCdrReceivers"));
 }
 END_TEST
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "api/cdr.h"
+#include "api/form.h"
 #include "api/metrics.h"
 #include "api/res/resource.h"
 #include "api/res/routes.h"
@@ -36,18 +37,35 @@ static bool is_http_url(const char *v)
     return rest && *rest && *rest != '/';
 }
 
+/* The apiary's prose and Cisco's Postman collection send "url" where the reference names "uri":
+ * both are taken, uri first. */
+static int take_url(const struct api_request *req, struct store_row *row, struct api_reply *reply)
+{
+    const char *url = api_params_get(req->form, "url");
+
+    if (!url || api_params_get(req->form, "uri"))
+        return 0;
+    if (strlen(url) > STORE_TEXT_MAX || (*url && !is_http_url(url))) {
+        api_reply_param_error(reply, "url", "invalidValue");
+        return -EINVAL;
+    }
+    return store_row_set(row, STORE_CDR_RECEIVER_URI, *url ? url : NULL);
+}
+
 static int check(const struct api *api, struct store *st, const struct api_request *req,
                  const struct api_resource *res, struct store_row *row, bool create,
                  struct api_reply *reply)
 {
-    const char *uri = row->v[STORE_CDR_RECEIVER_URI];
+    const char *uri;
     char last[24];
     int64_t index = 0;
     size_t n = 0;
     int r;
 
     (void)api;
-    (void)req;
+    if ((r = take_url(req, row, reply)) < 0)
+        return r;
+    uri = row->v[STORE_CDR_RECEIVER_URI];
     if (uri && !is_http_url(uri)) {
         api_reply_param_error(reply, "uri", "invalidValue");
         return -EINVAL;
