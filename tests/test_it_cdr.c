@@ -333,6 +333,9 @@ START_TEST(test_call_records_in_order)
     ck_assert_ptr_nonnull(strstr(rcv.bodies, "<records session=\""));
     ck_assert_ptr_nonnull(strstr(rcv.bodies, "<remoteParty>party0@example.com</remoteParty>"));
     ck_assert_ptr_nonnull(strstr(rcv.bodies, "<state>connected</state>"));
+    /* one declaration per body: the records inside have none */
+    ck_assert_uint_eq(count_of(rcv.bodies, "<?xml"), rcv.posts);
+    ck_assert_uint_eq(count_of(rcv.bodies, "</records>"), rcv.posts);
     pthread_mutex_unlock(&rcv.lock);
 }
 END_TEST
@@ -435,6 +438,49 @@ START_TEST(test_restart_delivers_pending_records)
 }
 END_TEST
 
+/* A leg with media and no TURN server to anchor it: the media thread fails it, and its end
+ * says so. */
+START_TEST(test_failed_media_leg_ends_with_media_failure)
+{
+    char rid[40], call[40], space[40], form[96], path[96], leg[40], body[4096];
+    unsigned short port;
+    int fd = th_udp_endpoint(&port);
+    struct rec r[16];
+    size_t n;
+
+    receiver_open(&rcv);
+    add_receiver(rid);
+    post("/api/v1/coSpaces", "name=media", space);
+    (void)snprintf(form, sizeof(form), "coSpace=%s", space);
+    post("/api/v1/calls", form, call);
+    (void)snprintf(path, sizeof(path), "/api/v1/calls/%s/callLegs", call);
+    (void)snprintf(form, sizeof(form),
+                   "remoteParty=rtp@example.com&remoteMediaAddress=127.0.0.1:%u", port);
+    post(path, form, leg);
+    (void)snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
+    for (int i = 0; i < 100; i++) {
+        ck_assert_int_eq(th_admin_keep(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
+        if (strstr(body, "<state>failed</state>"))
+            break;
+        (void)usleep(100000);
+    }
+    ck_assert_msg(strstr(body, "<state>failed</state>"), "%s", body);
+    (void)usleep(500000); /* the sender looks every 100 ms */
+    ck_assert_int_eq(del(path), 200);
+    end_call(call);
+    (void)close(fd);
+    ck_assert(wait_for("type=\"callEnd\"", 1, 10));
+    n = records(r, 16);
+    ck_assert_uint_eq(n, 4); /* never connected: no callLegUpdate */
+    ck_assert_str_eq(r[1].type, "callLegStart");
+    ck_assert_str_eq(r[2].type, "callLegEnd");
+    ck_assert_str_eq(r[2].reason, "mediaFailure");
+    pthread_mutex_lock(&rcv.lock);
+    ck_assert_ptr_nonnull(strstr(rcv.bodies, "<mediaFailureReason>"));
+    pthread_mutex_unlock(&rcv.lock);
+}
+END_TEST
+
 static void expect(const char *method, const char *path, const char *form, long status,
                    const char *body)
 {
@@ -509,6 +555,7 @@ Suite *it_cdr_suite(void)
     tcase_add_test(tc, test_receiver_down_then_back_gets_everything_once);
     tcase_add_test(tc, test_restart_delivers_pending_records);
     tcase_add_test(tc, test_receivers_api);
+    tcase_add_test(tc, test_failed_media_leg_ends_with_media_failure);
     suite_add_tcase(s, tc);
     return s;
 }
