@@ -497,6 +497,10 @@ START_TEST(test_receivers_api)
 {
     char ids[4][40], path[96], loc[128], out[1024];
 
+    ck_assert_int_eq(
+        th_admin_keep(&d, "GET", "/api/v1/system/cdrReceivers?", NULL, out, sizeof(out), NULL),
+        200);
+    ck_assert_msg(strstr(out, "<cdrReceivers total=\"0\" maximum=\"4\""), "%s", out);
     for (int i = 0; i < 4; i++) {
         char form[64];
 
@@ -510,7 +514,7 @@ START_TEST(test_receivers_api)
            FAIL("tooManyCdrReceivers"));
     ck_assert_int_eq(
         th_admin_keep(&d, "GET", "/api/v1/system/cdrReceivers", NULL, out, sizeof(out), NULL), 200);
-    ck_assert_ptr_nonnull(strstr(out, "<cdrReceivers total=\"4\">"));
+    ck_assert_ptr_nonnull(strstr(out, "<cdrReceivers total=\"4\" maximum=\"4\">"));
     ck_assert_ptr_nonnull(strstr(out, "<uri>https://cdr3.example.com/cdr</uri>"));
     (void)snprintf(path, sizeof(path), "/api/v1/system/cdrReceivers/%s", ids[0]);
     expect("PUT", path, "uri=ftp://x.example.com/", 400,

@@ -167,6 +167,30 @@ static void get_receiver(const struct api *api, struct store *st, const char *id
     store_row_done(&row);
 }
 
+/* CMS's list says how many receivers it takes: <cdrReceivers total="N" maximum="4">. The engine
+ * writes the root with total only; the attribute goes after it. */
+static void add_maximum(struct api_reply *reply)
+{
+    static const char root[] = "<cdrReceivers total=\"";
+    char *at = strstr(reply->body, root), *end, *body;
+    char attr[32];
+    size_t n;
+
+    if (!at || !(end = strchr(at, '>')))
+        return;
+    n = (size_t)snprintf(attr, sizeof(attr), " maximum=\"%d\"", CDR_RECEIVERS_MAX);
+    if (end[-1] == '/') /* an empty list: <cdrReceivers total="0"/> */
+        end--;
+    if (!(body = malloc(reply->len + n + 1)))
+        return; /* the list without the attribute */
+    memcpy(body, reply->body, (size_t)(end - reply->body));
+    memcpy(body + (end - reply->body), attr, n);
+    memcpy(body + (end - reply->body) + n, end, reply->len - (size_t)(end - reply->body) + 1);
+    free(reply->body);
+    reply->body = body;
+    reply->len += n;
+}
+
 void api_res_cdr_receiver(const struct api *api, struct store *st, const struct api_request *req,
                           const char *id, struct api_reply *reply)
 {
@@ -180,6 +204,8 @@ void api_res_cdr_receiver(const struct api *api, struct store *st, const struct 
         return;
     }
     api_res_generic(api, st, req, &api_res_cdr_receivers, id, reply);
+    if (!id && reply->status == 200 && reply->body)
+        add_maximum(reply);
     if (reply->location[0]) { /* the engine writes /api/v1/<collection>/<id> */
         char made[STORE_ID_LEN + 1];
 
