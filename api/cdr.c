@@ -286,7 +286,17 @@ static void poll_legs(struct api_cdr *c)
     }
 }
 
-/* Takes the queue and writes its records in one transaction. */
+/* Some leg's media may still change state. */
+static bool connecting(const struct api_cdr *c)
+{
+    for (size_t i = 0; c->media && i < c->nlegs; i++)
+        if (c->legs[i].has_media && !c->legs[i].failed)
+            return true;
+    return false;
+}
+
+/* Takes the queue and writes its records in one transaction, then looks at the legs' media
+ * (a change there is rare: its record takes a transaction of its own). */
 static void drain(struct api_cdr *c)
 {
     struct api_cdr_event *q;
@@ -298,16 +308,18 @@ static void drain(struct api_cdr *c)
     c->q = NULL;
     c->nq = c->capq = 0;
     pthread_mutex_unlock(&c->lock);
+    if (n == 0 && !connecting(c))
+        return; /* nothing to write: no write lock taken */
     c->keep = store_cdr_receivers(c->st, &count) == 0 && count > 0;
-    if (store_begin(c->st) < 0)
-        c->keep = false; /* the records are lost, and said so by emit's callers' counts */
+    if (n && store_begin(c->st) < 0)
+        api_log(BASE_LOG_ERR, "CDR: the outbox takes no writes; each record is tried alone");
     for (size_t i = 0; i < n; i++)
         process(c, &q[i]);
-    poll_legs(c);
-    if (store_commit(c->st) < 0)
+    if (n && store_commit(c->st) < 0)
         api_log(BASE_LOG_ERR, "CDR: %zu events could not be written to the outbox", n);
     store_rollback(c->st);
     free(q);
+    poll_legs(c);
 }
 
 /* ---- delivery (the thread) ---------------------------------------------------------------- */
