@@ -3,7 +3,9 @@
  * gives callStart, callLegStart, callLegUpdate, callLegEnd and callEnd in order with consistent
  * correlators and durations; a receiver closed in the middle of calls and opened again gets
  * every record afterwards, in order, once; a restart of callbridged with records pending
- * delivers them; /system/cdrReceivers follows the API conventions. */
+ * delivers them; a leg whose media fails ends with mediaFailure; a guest who joins through the
+ * join page and leaves is a guest connection that ends with remoteTeardown, and its call with it;
+ * /system/cdrReceivers follows the API conventions. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -547,6 +549,73 @@ START_TEST(test_receivers_api)
 }
 END_TEST
 
+/* ---- a guest through the join page (a host candidate: no TURN server needed) -------------- */
+
+static void start_host(void)
+{
+    static const char *const args[] = {"--host-candidate", "127.0.0.1", NULL};
+
+    memset(&d, 0, sizeof(d));
+    free(rcv.bodies);
+    rcv.bodies = NULL;
+    rcv.len = rcv.posts = 0;
+    rcv.port = 0;
+    th_daemon_start(&d, "0", args);
+}
+
+/* The guest interface's JSON answer to a POST. */
+static void guest_post(const char *path, const char *json, char *session)
+{
+    static const char *const hdr[] = {"Content-Type: application/json", NULL};
+    struct th_resp r;
+    const char *p;
+
+    th_http(&d, d.ports[0], "POST", path, NULL, NULL, hdr, json, strlen(json), &r);
+    ck_assert_msg(r.status == 200, "%s: %ld %s", path, r.status, r.body ? r.body : "");
+    if (session) {
+        p = strstr(r.body, "\"session\":\"");
+        ck_assert_ptr_nonnull(p);
+        (void)snprintf(session, 64, "%.*s", (int)strcspn(p + 11, "\""), p + 11);
+    }
+    th_resp_free(&r);
+}
+
+START_TEST(test_a_guest_who_leaves)
+{
+    char rid[40], loc[128], body[4096], secret[64], json[256], session[64];
+    struct rec r[16];
+    size_t n;
+
+    receiver_open(&rcv);
+    add_receiver(rid);
+    ck_assert_int_eq(
+        th_admin_keep(&d, "POST", "/api/v1/coSpaces", "name=Room&callId=777111", NULL, 0, loc),
+        200);
+    ck_assert_int_eq(th_admin_keep(&d, "GET", loc, NULL, body, sizeof(body), NULL), 200);
+    th_xml_text(body, "secret", secret, sizeof(secret));
+    (void)snprintf(json, sizeof(json),
+                   "{\"callId\":\"777111\",\"secret\":\"%s\",\"name\":\"Ada <Lovelace>\"}", secret);
+    guest_post("/meeting/api/join", json, session);
+    (void)snprintf(json, sizeof(json), "{\"session\":\"%s\"}", session);
+    guest_post("/meeting/api/leave", json, NULL);
+    ck_assert_msg(wait_for("type=\"callEnd\"", 1, 10), "no callEnd: the call ends with its guest");
+    n = records(r, 16);
+    ck_assert_uint_eq(n, 4); /* the browser never connected: no callLegUpdate */
+    ck_assert_str_eq(r[0].type, "callStart");
+    ck_assert_str_eq(r[1].type, "callLegStart");
+    ck_assert_str_eq(r[2].type, "callLegEnd");
+    ck_assert_str_eq(r[2].reason, "remoteTeardown");
+    ck_assert_str_eq(r[3].type, "callEnd");
+    ck_assert_int_eq(r[3].completed, 1);
+    pthread_mutex_lock(&rcv.lock);
+    ck_assert_ptr_nonnull(strstr(rcv.bodies, "<displayName>Ada &lt;Lovelace&gt;</displayName>"));
+    ck_assert_ptr_nonnull(strstr(rcv.bodies, "<guestConnection>true</guestConnection>"));
+    ck_assert_ptr_nonnull(strstr(rcv.bodies, "<subType>webApp</subType>"));
+    ck_assert_ptr_nonnull(strstr(rcv.bodies, "<remoteTeardown>true</remoteTeardown>"));
+    pthread_mutex_unlock(&rcv.lock);
+}
+END_TEST
+
 Suite *it_cdr_suite(void)
 {
     Suite *s = suite_create("it_cdr");
@@ -560,6 +629,13 @@ Suite *it_cdr_suite(void)
     tcase_add_test(tc, test_restart_delivers_pending_records);
     tcase_add_test(tc, test_receivers_api);
     tcase_add_test(tc, test_failed_media_leg_ends_with_media_failure);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("guest");
+    tcase_add_checked_fixture(tc, start_host, stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_a_guest_who_leaves);
     suite_add_tcase(s, tc);
     return s;
 }
