@@ -144,6 +144,17 @@ static void on_leg_ended(void *userdata, const struct api_leg *leg, const char *
     push(userdata, &e);
 }
 
+void api_cdr_leg_media_ended(struct api_cdr *c, const char *leg_id, const char *why)
+{
+    struct api_cdr_event e = {.type = API_CDR_LEG_FAILED, .wall_ms = wall_ms()};
+
+    if (!c || strncmp(why, "left", 4) == 0)
+        return;
+    (void)snprintf(e.leg, sizeof(e.leg), "%s", leg_id);
+    (void)snprintf(e.media_reason, sizeof(e.media_reason), "%s", why);
+    push(c, &e);
+}
+
 void api_cdr_events(struct api_cdr *c, struct api_calls_events *ret)
 {
     *ret = (struct api_calls_events){.call_started = on_call_started,
@@ -248,8 +259,17 @@ static void leg_end(struct api_cdr *c, struct api_cdr_event *e, struct cdr_call 
 
 static void process(struct api_cdr *c, struct api_cdr_event *e)
 {
-    struct cdr_call *call = track_call(c, e->call);
+    struct cdr_leg *l;
+    struct cdr_call *call;
 
+    if (e->type == API_CDR_LEG_FAILED) { /* comes before the leg's end, from the same thread */
+        if ((l = find_leg(c, e->leg)) && !l->failed) {
+            l->failed = true;
+            (void)snprintf(l->failure, sizeof(l->failure), "%s", e->media_reason);
+        }
+        return;
+    }
+    call = track_call(c, e->call);
     if (e->type == API_CDR_LEG_START) {
         leg_start(c, e, call);
     } else if (e->type == API_CDR_LEG_END) {

@@ -21,6 +21,7 @@ enum api_cdr_type {
     API_CDR_LEG_START,
     API_CDR_LEG_UPDATE,
     API_CDR_LEG_END,
+    API_CDR_LEG_FAILED, /* not a record: the leg's media ended, why in media_reason */
 };
 
 /* One event, as the record needs it. Durations are whole seconds. */
@@ -59,6 +60,9 @@ void api_cdr_stop(struct api_cdr *c);
 void api_cdr_free(struct api_cdr *c); /* after every source of events is gone; NULL no-op */
 /* The hooks to give the call registry (api_calls.events). */
 void api_cdr_events(struct api_cdr *c, struct api_calls_events *ret);
+/* The media thread ended a guest's leg (media_rtc_signal_fn's MEDIA_RTC_END, why its text): unless
+ * the guest left, the leg's callLegEnd says mediaFailure and why. Must not block; c may be NULL. */
+void api_cdr_leg_media_ended(struct api_cdr *c, const char *leg_id, const char *why);
 /* A receiver was added, changed or removed: deliver to it now, forget its state. */
 void api_cdr_changed(struct api_cdr *c, const char *receiver_id);
 

@@ -81,6 +81,10 @@ int api_cdr_record_make(const struct api_cdr_event *e, struct store_cdr_record *
     char *body;
     size_t len;
 
+    if (e->type > API_CDR_LEG_END) { /* not a record */
+        api_xml_free(x);
+        return -EINVAL;
+    }
     if (!x)
         return -ENOMEM;
     write_event(x, e);

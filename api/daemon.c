@@ -441,6 +441,18 @@ static int open_data(const struct api_config *c, const struct api_paths *p, cons
     return r;
 }
 
+/* The media thread's signals to guests; the end of a leg goes first to the CDRs, so that its
+ * record says why (the guest's leave that follows removes the leg). */
+static void rtc_signal(void *userdata, const char *leg_id, enum media_rtc_signal kind,
+                       const char *text, bool reconnect)
+{
+    const struct api *api = userdata;
+
+    if (kind == MEDIA_RTC_END)
+        api_cdr_leg_media_ended(api->cdr, leg_id, text);
+    api_guest_signal(userdata, leg_id, kind, text, reconnect);
+}
+
 /* The CDR sender, on its own connection, told of every call and leg. */
 static int start_cdr(const struct api_paths *p, struct api *api)
 {
@@ -499,7 +511,7 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0) {
         struct media_config mc = {.prober = api.prober,
                                   .log = {.fn = state_log, .userdata = &media_site},
-                                  .rtc_signal = api_guest_signal,
+                                  .rtc_signal = rtc_signal,
                                   .rtc_userdata = &api,
                                   .rtc_silence_s = c->guest_timeout_s};
 

@@ -553,7 +553,9 @@ END_TEST
 
 static void start_host(void)
 {
-    static const char *const args[] = {"--host-candidate", "127.0.0.1", NULL};
+    /* a guest that never answers its offer is failed after 2 s */
+    static const char *const args[] = {"--host-candidate", "127.0.0.1", "--guest-timeout", "2",
+                                       NULL};
 
     memset(&d, 0, sizeof(d));
     free(rcv.bodies);
@@ -616,6 +618,34 @@ START_TEST(test_a_guest_who_leaves)
 }
 END_TEST
 
+START_TEST(test_a_silent_guest_ends_with_media_failure)
+{
+    char rid[40], loc[128], body[4096], secret[64], json[256], session[64];
+    struct rec r[16];
+    size_t n;
+
+    receiver_open(&rcv);
+    add_receiver(rid);
+    ck_assert_int_eq(
+        th_admin_keep(&d, "POST", "/api/v1/coSpaces", "name=Quiet&callId=777222", NULL, 0, loc),
+        200);
+    ck_assert_int_eq(th_admin_keep(&d, "GET", loc, NULL, body, sizeof(body), NULL), 200);
+    th_xml_text(body, "secret", secret, sizeof(secret));
+    (void)snprintf(json, sizeof(json),
+                   "{\"callId\":\"777222\",\"secret\":\"%s\",\"name\":\"Silent\"}", secret);
+    guest_post("/meeting/api/join", json, session);
+    ck_assert_msg(wait_for("type=\"callEnd\"", 1, 15), "the silent guest was not failed");
+    n = records(r, 16);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_str_eq(r[2].type, "callLegEnd");
+    ck_assert_str_eq(r[2].reason, "mediaFailure");
+    pthread_mutex_lock(&rcv.lock);
+    ck_assert_msg(strstr(rcv.bodies, "<mediaFailureReason>signallingFailed"), "%s", rcv.bodies);
+    ck_assert_ptr_nonnull(strstr(rcv.bodies, "<remoteTeardown>false</remoteTeardown>"));
+    pthread_mutex_unlock(&rcv.lock);
+}
+END_TEST
+
 Suite *it_cdr_suite(void)
 {
     Suite *s = suite_create("it_cdr");
@@ -636,6 +666,7 @@ Suite *it_cdr_suite(void)
     tcase_set_tags(tc, "net");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_a_guest_who_leaves);
+    tcase_add_test(tc, test_a_silent_guest_ends_with_media_failure);
     suite_add_tcase(s, tc);
     return s;
 }
