@@ -226,6 +226,8 @@ static void start(void)
 static void stop(void)
 {
     receiver_close(&rcv);
+    /* a clean exit: under ASan a leak or an error of the sender would make it fail */
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
     th_daemon_destroy(&d);
 }
 
