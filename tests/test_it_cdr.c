@@ -584,22 +584,30 @@ static void guest_post(const char *path, const char *json, char *session)
     th_resp_free(&r);
 }
 
-START_TEST(test_a_guest_who_leaves)
+/* With a receiver: a coSpace with call_id, and a guest called name joins it through the join
+ * page; its session into session (64 bytes). */
+static void guest_joins(const char *call_id, const char *name, char *session)
 {
-    char rid[40], loc[128], body[4096], secret[64], json[256], session[64];
-    struct rec r[16];
-    size_t n;
+    char rid[40], form[64], loc[128], body[4096], secret[64], json[256];
 
     receiver_open(&rcv);
     add_receiver(rid);
-    ck_assert_int_eq(
-        th_admin_keep(&d, "POST", "/api/v1/coSpaces", "name=Room&callId=777111", NULL, 0, loc),
-        200);
+    (void)snprintf(form, sizeof(form), "name=Room&callId=%s", call_id);
+    ck_assert_int_eq(th_admin_keep(&d, "POST", "/api/v1/coSpaces", form, NULL, 0, loc), 200);
     ck_assert_int_eq(th_admin_keep(&d, "GET", loc, NULL, body, sizeof(body), NULL), 200);
     th_xml_text(body, "secret", secret, sizeof(secret));
-    (void)snprintf(json, sizeof(json),
-                   "{\"callId\":\"777111\",\"secret\":\"%s\",\"name\":\"Ada <Lovelace>\"}", secret);
+    (void)snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"%s\"}",
+                   call_id, secret, name);
     guest_post("/meeting/api/join", json, session);
+}
+
+START_TEST(test_a_guest_who_leaves)
+{
+    char json[256], session[64];
+    struct rec r[16];
+    size_t n;
+
+    guest_joins("777111", "Ada <Lovelace>", session);
     (void)snprintf(json, sizeof(json), "{\"session\":\"%s\"}", session);
     guest_post("/meeting/api/leave", json, NULL);
     ck_assert_msg(wait_for("type=\"callEnd\"", 1, 10), "no callEnd: the call ends with its guest");
@@ -622,20 +630,11 @@ END_TEST
 
 START_TEST(test_a_silent_guest_ends_with_media_failure)
 {
-    char rid[40], loc[128], body[4096], secret[64], json[256], session[64];
+    char session[64];
     struct rec r[16];
     size_t n;
 
-    receiver_open(&rcv);
-    add_receiver(rid);
-    ck_assert_int_eq(
-        th_admin_keep(&d, "POST", "/api/v1/coSpaces", "name=Quiet&callId=777222", NULL, 0, loc),
-        200);
-    ck_assert_int_eq(th_admin_keep(&d, "GET", loc, NULL, body, sizeof(body), NULL), 200);
-    th_xml_text(body, "secret", secret, sizeof(secret));
-    (void)snprintf(json, sizeof(json),
-                   "{\"callId\":\"777222\",\"secret\":\"%s\",\"name\":\"Silent\"}", secret);
-    guest_post("/meeting/api/join", json, session);
+    guest_joins("777222", "Silent", session);
     ck_assert_msg(wait_for("type=\"callEnd\"", 1, 15), "the silent guest was not failed");
     n = records(r, 16);
     ck_assert_uint_eq(n, 4);
