@@ -213,14 +213,20 @@ static size_t records(struct rec *out, size_t cap)
 
 /* ---- the daemon --------------------------------------------------------------------------- */
 
-static void start(void)
+/* A fresh receiver (nothing received, a new port) and a daemon started with args. */
+static void start_with(const char *const *args)
 {
     memset(&d, 0, sizeof(d));
     free(rcv.bodies);
     rcv.bodies = NULL;
     rcv.len = rcv.posts = 0;
     rcv.port = 0;
-    th_daemon_start(&d, "0", NULL);
+    th_daemon_start(&d, "0", args);
+}
+
+static void start(void)
+{
+    start_with(NULL);
 }
 
 static void stop(void)
@@ -559,12 +565,7 @@ static void start_host(void)
     static const char *const args[] = {"--host-candidate", "127.0.0.1", "--guest-timeout", "2",
                                        NULL};
 
-    memset(&d, 0, sizeof(d));
-    free(rcv.bodies);
-    rcv.bodies = NULL;
-    rcv.len = rcv.posts = 0;
-    rcv.port = 0;
-    th_daemon_start(&d, "0", args);
+    start_with(args);
 }
 
 /* The guest interface's JSON answer to a POST. */
