@@ -1,16 +1,14 @@
-/* api/cdr.c: the CDR outbox and its sender: the call registry's hooks queue events in memory,
- * and one thread turns them into records, appends them to the outbox table in the order of the
- * events, follows the media thread's leg states (callLegUpdate), and posts the outbox to every
- * receiver in order, deleting what all have.
+/* api/cdr.c: the recording of CDRs: the call registry's hooks queue events in memory, and one
+ * thread turns them into records, appends them to the outbox table in the order of the events,
+ * follows the media thread's leg states (callLegUpdate), and has the outbox delivered
+ * (api/cdr_send.c); the sender's life and what the API reads of it.
  *
  * DESIGN: the hooks run under the registry's lock on the API and media threads, so they only
  * copy the event into a queue (bounded by QUEUE_MAX; beyond it events are counted as dropped
  * and logged, a bound for a database that no longer takes writes): no call waits for the
  * database or a receiver. Everything else is this thread's: the outbox is durable (a restart
- * resumes at each receiver's delivered index), a receiver that fails is retried with an
- * exponential backoff (BACKOFF_MIN_MS doubling to BACKOFF_MAX_MS) from the record it did not
- * acknowledge, so it gets every record once and in order; a POST takes at most POST_TIMEOUT_MS,
- * during which events wait in the queue. Records are kept only while some receiver is
+ * resumes at each receiver's delivered index); while a POST is under way events wait in the
+ * queue. Records are kept only while some receiver is
  * configured: CMS sends CDRs nowhere else. The session attribute is this process's (a new one
  * at each start, as CMS's); callBridge is the session too, as this node has no other id. */
 #include <curl/curl.h>
@@ -21,65 +19,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/cdr.h"
+#include "api/cdr_int.h"
 #include "api/log.h"
 #include "api/util.h"
 #include "media/media.h"
-
-#define QUEUE_MAX 65536
-#define MAX_RECEIVERS 8 /* more than the API admits (4) */
-#define BATCH_MAX 100   /* records in one POST */
-#define BACKOFF_MIN_MS 250
-#define BACKOFF_MAX_MS 8000
-#define POST_TIMEOUT_MS 5000
-#define TICK_MS 100
-
-struct cdr_call {
-    char id[STORE_ID_LEN + 1];
-    int64_t correlator;
-    size_t active, completed, max_active;
-};
-
-struct cdr_leg {
-    char id[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
-    bool has_media, connected, failed;
-    char failure[160];
-};
-
-struct cdr_rx {
-    char id[STORE_ID_LEN + 1];
-    struct api_cdr_state s;
-    int64_t next_try_us, backoff_ms;
-};
-
-struct api_cdr {
-    pthread_mutex_t lock; /* the queue, the receivers' states, the totals */
-    pthread_cond_t cond;
-    pthread_t thread;
-    bool stop, running, kick;
-    struct api_cdr_event *q;
-    size_t nq, capq;
-    uint64_t dropped, records;
-    struct cdr_rx rx[MAX_RECEIVERS];
-    size_t nrx;
-    /* the thread's own */
-    struct store *st;
-    struct media *media;
-    char session[STORE_ID_LEN + 1];
-    struct cdr_call *calls;
-    size_t ncalls, capcalls;
-    struct cdr_leg *legs;
-    size_t nlegs, caplegs;
-    bool keep; /* some receiver is configured: records are stored */
-};
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-
-    (void)clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- the hooks (registry lock held) ------------------------------------------------------ */
 
@@ -100,7 +43,7 @@ static void push(struct api_cdr *c, const struct api_cdr_event *e)
 
 static void on_call_started(void *userdata, const struct api_call *call)
 {
-    struct api_cdr_event e = {.type = API_CDR_CALL_START, .wall_ms = wall_ms()};
+    struct api_cdr_event e = {.type = API_CDR_CALL_START, .wall_ms = cdr_wall_ms()};
 
     memcpy(e.call, call->id, sizeof(e.call));
     memcpy(e.cospace, call->cospace, sizeof(e.cospace));
@@ -110,7 +53,7 @@ static void on_call_started(void *userdata, const struct api_call *call)
 
 static void on_call_ended(void *userdata, const struct api_call *call)
 {
-    struct api_cdr_event e = {.type = API_CDR_CALL_END, .wall_ms = wall_ms()};
+    struct api_cdr_event e = {.type = API_CDR_CALL_END, .wall_ms = cdr_wall_ms()};
 
     memcpy(e.call, call->id, sizeof(e.call));
     e.duration_s = (api_now_us() - call->started_us) / 1000000;
@@ -119,7 +62,7 @@ static void on_call_ended(void *userdata, const struct api_call *call)
 
 static void on_leg_started(void *userdata, const struct api_leg *leg)
 {
-    struct api_cdr_event e = {.type = API_CDR_LEG_START, .wall_ms = wall_ms()};
+    struct api_cdr_event e = {.type = API_CDR_LEG_START, .wall_ms = cdr_wall_ms()};
 
     memcpy(e.call, leg->call, sizeof(e.call));
     memcpy(e.leg, leg->id, sizeof(e.leg));
@@ -133,7 +76,7 @@ static void on_leg_started(void *userdata, const struct api_leg *leg)
 
 static void on_leg_ended(void *userdata, const struct api_leg *leg, const char *why)
 {
-    struct api_cdr_event e = {.type = API_CDR_LEG_END, .wall_ms = wall_ms()};
+    struct api_cdr_event e = {.type = API_CDR_LEG_END, .wall_ms = cdr_wall_ms()};
 
     memcpy(e.call, leg->call, sizeof(e.call));
     memcpy(e.leg, leg->id, sizeof(e.leg));
@@ -146,7 +89,7 @@ static void on_leg_ended(void *userdata, const struct api_leg *leg, const char *
 
 void api_cdr_leg_media_ended(struct api_cdr *c, const char *leg_id, const char *why)
 {
-    struct api_cdr_event e = {.type = API_CDR_LEG_FAILED, .wall_ms = wall_ms()};
+    struct api_cdr_event e = {.type = API_CDR_LEG_FAILED, .wall_ms = cdr_wall_ms()};
 
     if (!c || strncmp(why, "left", 4) == 0)
         return;
@@ -212,7 +155,7 @@ static void emit(struct api_cdr *c, const struct api_cdr_event *e, struct cdr_ca
 
 static void connected(struct api_cdr *c, struct cdr_leg *l, struct cdr_call *call)
 {
-    struct api_cdr_event u = {.type = API_CDR_LEG_UPDATE, .wall_ms = wall_ms()};
+    struct api_cdr_event u = {.type = API_CDR_LEG_UPDATE, .wall_ms = cdr_wall_ms()};
 
     memcpy(u.leg, l->id, sizeof(u.leg));
     memcpy(u.call, l->call, sizeof(u.call));
@@ -342,222 +285,6 @@ static void drain(struct api_cdr *c)
     poll_legs(c);
 }
 
-/* ---- delivery (the thread) ---------------------------------------------------------------- */
-
-struct receiver {
-    char id[STORE_ID_LEN + 1];
-    char uri[STORE_TEXT_MAX + 1];
-    int64_t delivered;
-};
-
-struct receivers {
-    struct receiver r[MAX_RECEIVERS];
-    size_t n;
-};
-
-static int read_receiver(const struct store_row *row, void *userdata)
-{
-    struct receivers *rs = userdata;
-    struct receiver *r;
-
-    if (rs->n == MAX_RECEIVERS)
-        return -E2BIG;
-    r = &rs->r[rs->n++];
-    (void)snprintf(r->id, sizeof(r->id), "%s", row->v[STORE_CDR_RECEIVER_ID]);
-    (void)snprintf(r->uri, sizeof(r->uri), "%s",
-                   row->v[STORE_CDR_RECEIVER_URI] ? row->v[STORE_CDR_RECEIVER_URI] : "");
-    r->delivered = row->v[STORE_CDR_RECEIVER_DELIVERED]
-                       ? strtoll(row->v[STORE_CDR_RECEIVER_DELIVERED], NULL, 10)
-                       : 0;
-    return 0;
-}
-
-/* The receiver's state (lock held), made when new; NULL when there is no room. */
-static struct cdr_rx *rx_of(struct api_cdr *c, const char *id)
-{
-    for (size_t i = 0; i < c->nrx; i++)
-        if (strcmp(c->rx[i].id, id) == 0)
-            return &c->rx[i];
-    if (c->nrx == MAX_RECEIVERS)
-        return NULL;
-    memset(&c->rx[c->nrx], 0, sizeof(c->rx[0]));
-    memcpy(c->rx[c->nrx].id, id, STORE_ID_LEN + 1);
-    return &c->rx[c->nrx++];
-}
-
-/* Keeps the states of the receivers that exist, and only those. */
-static void sync_states(struct api_cdr *c, const struct receivers *rs)
-{
-    pthread_mutex_lock(&c->lock);
-    for (size_t i = c->nrx; i-- > 0;) {
-        bool found = false;
-
-        for (size_t j = 0; j < rs->n && !found; j++)
-            found = strcmp(rs->r[j].id, c->rx[i].id) == 0 && rs->r[j].uri[0];
-        if (!found)
-            c->rx[i] = c->rx[--c->nrx];
-    }
-    for (size_t j = 0; j < rs->n; j++)
-        if (rs->r[j].uri[0])
-            (void)rx_of(c, rs->r[j].id);
-    pthread_mutex_unlock(&c->lock);
-}
-
-struct batch {
-    struct store_cdr_record recs[BATCH_MAX];
-    size_t n;
-};
-
-/* One POST holds the records of one session. */
-static int collect(const struct store_cdr_record *r, void *userdata)
-{
-    struct batch *b = userdata;
-    struct store_cdr_record *d = &b->recs[b->n];
-
-    if (b->n && strcmp(b->recs[0].session, r->session) != 0)
-        return -ECANCELED;
-    *d = *r;
-    if (!(d->body = strdup(r->body)))
-        return -ENOMEM;
-    b->n++;
-    return 0;
-}
-
-static size_t discard(char *p, size_t size, size_t n, void *userdata)
-{
-    (void)p;
-    (void)userdata;
-    return size * n;
-}
-
-/* POSTs body to uri as CMS does; 0, or -EIO with why in err (curl's words or the status). */
-static int post(const char *uri, const char *body, size_t len, char *err, size_t cap)
-{
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: text/xml");
-    CURL *curl = curl_easy_init();
-    long status = 0;
-    CURLcode rc;
-
-    if (!curl || !h) {
-        curl_easy_cleanup(curl);
-        curl_slist_free_all(h);
-        (void)snprintf(err, cap, "out of memory");
-        return -EIO;
-    }
-    curl_easy_setopt(curl, CURLOPT_URL, uri);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)POST_TIMEOUT_MS);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-    rc = curl_easy_perform(curl);
-    if (rc == CURLE_OK)
-        (void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(curl);
-    curl_slist_free_all(h);
-    if (rc != CURLE_OK)
-        (void)snprintf(err, cap, "%s", curl_easy_strerror(rc));
-    else if (status < 200 || status > 299)
-        (void)snprintf(err, cap, "HTTP status %ld", status);
-    return rc == CURLE_OK && status >= 200 && status <= 299 ? 0 : -EIO;
-}
-
-/* What one attempt did to the receiver's state. */
-static void note(struct api_cdr *c, const struct receiver *r, int res, const char *err, size_t sent,
-                 size_t pending)
-{
-    struct cdr_rx *x;
-
-    pthread_mutex_lock(&c->lock);
-    if ((x = rx_of(c, r->id))) {
-        x->s.posts += sent > 0;
-        x->s.pending = pending;
-        if (res == 0) {
-            x->s.last_success_ms = sent ? wall_ms() : x->s.last_success_ms;
-            x->s.records_delivered += sent;
-            x->s.failing = false;
-            x->backoff_ms = 0;
-        } else {
-            if (!x->s.failing)
-                api_log(BASE_LOG_WARN, "CDR receiver %s: cannot deliver (%s); retrying", r->id,
-                        err);
-            x->s.failures++;
-            x->s.last_failure_ms = wall_ms();
-            (void)snprintf(x->s.last_failure, sizeof(x->s.last_failure), "%s", err);
-            x->s.failing = true;
-            x->backoff_ms = x->backoff_ms ? x->backoff_ms * 2 : BACKOFF_MIN_MS;
-            x->backoff_ms = x->backoff_ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : x->backoff_ms;
-            x->next_try_us = api_now_us() + x->backoff_ms * 1000;
-        }
-    }
-    pthread_mutex_unlock(&c->lock);
-}
-
-static bool due(struct api_cdr *c, const char *id)
-{
-    struct cdr_rx *x;
-    bool r;
-
-    pthread_mutex_lock(&c->lock);
-    x = rx_of(c, id);
-    r = x && x->next_try_us <= api_now_us();
-    pthread_mutex_unlock(&c->lock);
-    return r;
-}
-
-/* Posts the next batch to r. Returns 1 when it delivered some (there may be more), else 0. */
-static int deliver(struct api_cdr *c, struct receiver *r)
-{
-    struct batch *b = calloc(1, sizeof(*b));
-    char err[96] = "";
-    size_t len = 0, pending = 0;
-    char *body = NULL;
-    int res = -ENOMEM;
-
-    if (b && (res = store_cdr_after(c->st, r->delivered, BATCH_MAX, collect, b)) == -ECANCELED)
-        res = 0;
-    if (res == 0 && b->n && !(body = api_cdr_records_xml(b->recs, b->n, b->recs[0].session, &len)))
-        res = -ENOMEM;
-    if (res == 0 && b->n)
-        res = post(r->uri, body, len, err, sizeof(err));
-    if (res == 0 && b->n) {
-        res = store_cdr_delivered(c->st, r->id, b->recs[b->n - 1].index);
-        r->delivered = b->recs[b->n - 1].index;
-    }
-    if (res < 0 && !err[0])
-        (void)snprintf(err, sizeof(err), "%s", strerror(-res));
-    (void)store_cdr_count_after(c->st, r->delivered, &pending);
-    note(c, r, res, err, res == 0 && b ? b->n : 0, pending);
-    free(body);
-    for (size_t i = 0; b && i < b->n; i++)
-        store_cdr_record_done(&b->recs[i]);
-    res = res == 0 && b && b->n ? 1 : 0;
-    free(b);
-    return res;
-}
-
-static void deliver_all(struct api_cdr *c)
-{
-    struct store_query q = {0};
-    struct receivers rs = {0};
-
-    if (store_row_list(c->st, &store_table_cdr_receiver, &q, 0, MAX_RECEIVERS, read_receiver, &rs) <
-        0)
-        return;
-    sync_states(c, &rs);
-    if (rs.n == 0)
-        (void)store_cdr_prune(c->st); /* the last receiver was removed */
-    for (size_t i = 0; i < rs.n; i++) {
-        /* a few batches in a row, so that a backlog drains without starving the others */
-        for (int k = 0; k < 8 && rs.r[i].uri[0] && due(c, rs.r[i].id); k++)
-            if (deliver(c, &rs.r[i]) == 0)
-                break;
-    }
-}
-
 /* ---- the thread --------------------------------------------------------------------------- */
 
 static void *run(void *arg)
@@ -569,7 +296,7 @@ static void *run(void *arg)
         struct timespec until;
 
         drain(c);
-        deliver_all(c);
+        api_cdr_deliver_all(c);
         pthread_mutex_lock(&c->lock);
         (void)clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_nsec += TICK_MS * 1000000L;
