@@ -14,7 +14,7 @@
 CC ?= cc
 Q ?= @
 WERROR ?= 1
-PKGS := libmicrohttpd libxml-2.0 sqlite3 openssl libidn libsrtp2 jansson
+PKGS := libmicrohttpd libxml-2.0 sqlite3 openssl libidn libsrtp2 jansson libcurl
 TEST_PKGS := check libcurl
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef \

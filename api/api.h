@@ -22,6 +22,7 @@
 struct api_cache;
 struct api_calls;
 struct api_guests;
+struct api_cdr;
 struct api_metrics;
 struct api_auth;
 struct api_alarms;
@@ -42,6 +43,7 @@ struct api {
     struct api_guests *guests;   /* guests' signalling sessions (api/res/guest.h); NULL: none */
     struct api_alarms *alarms;   /* active alarms (api/res/alarms.h); NULL: none */
     struct api_system *system;   /* hostId, load, CDR index (api/res/system.h); NULL: none */
+    struct api_cdr *cdr;         /* the CDR sender (api/cdr.h); NULL: none */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };

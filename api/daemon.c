@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "api/daemon.h"
+#include "api/cdr.h"
 #include "api/datadir.h"
 #include "api/http/auth.h"
 #include "api/http/http.h"
@@ -444,6 +445,30 @@ static int open_data(const struct api_config *c, const struct api_paths *p, cons
     return r;
 }
 
+/* The media thread's signals to guests; the end of a leg goes first to the CDRs, so that its
+ * record says why (the guest's leave that follows removes the leg). */
+static void rtc_signal(void *userdata, const char *leg_id, enum media_rtc_signal kind,
+                       const char *text, bool reconnect)
+{
+    const struct api *api = userdata;
+
+    if (kind == MEDIA_RTC_END)
+        api_cdr_leg_media_ended(api->cdr, leg_id, text);
+    api_guest_signal(userdata, leg_id, kind, text, reconnect);
+}
+
+/* The CDR sender, on its own connection, told of every call and leg. */
+static int start_cdr(const struct api_paths *p, struct api *api)
+{
+    int r = api_cdr_start(p->db, api->media, &api->cdr);
+
+    if (r < 0)
+        api_log(BASE_LOG_ERR, "cannot start the CDR sender: %s", strerror(-r));
+    else
+        api_cdr_events(api->cdr, &api->calls->events);
+    return r;
+}
+
 int api_daemon_run(const struct api_config *c)
 {
     char env[API_PASSWORD_MAX + 2];
@@ -496,7 +521,7 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0) {
         struct media_config mc = {.prober = api.prober,
                                   .log = {.fn = state_log, .userdata = &media_site},
-                                  .rtc_signal = api_guest_signal,
+                                  .rtc_signal = rtc_signal,
                                   .rtc_userdata = &api,
                                   .rtc_silence_s = c->guest_timeout_s};
 
@@ -504,6 +529,8 @@ int api_daemon_run(const struct api_config *c)
             (void)api_config_host_candidate(c->host_candidate, &mc.host_bind, &mc.host_public);
         r = media_start(&mc, &api.media);
     }
+    if (r == 0)
+        r = start_cdr(&p, &api);
     if (r == 0)
         r = start_http(c, &p, &api, auth, &plan, &http);
     if (r == 0) {
@@ -514,10 +541,12 @@ int api_daemon_run(const struct api_config *c)
     }
     api_guests_stop(api.guests);   /* wakes the guests' polls, which then answer at once */
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
+    api_cdr_stop(api.cdr);         /* writes what is queued; before media, which it polls */
     media_stop(api.media);         /* releases every allocation */
     api_guests_free(api.guests);   /* after media: its last signals go to the sessions */
     api_calls_free(api.calls);
     api_alarms_free(api.alarms); /* its watch reads the prober */
+    api_cdr_free(api.cdr);       /* after the calls: the last of their events go to it */
     turn_prober_stop(api.prober);
     api_auth_free(auth);
     api_cache_free(api.cache);

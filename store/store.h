@@ -535,6 +535,14 @@ enum store_bulk_sync_col {
     STORE_SYNC_REMOVE_ALL,
     STORE_SYNC__N
 };
+/* CDR receivers (api/res/cdr_receivers.c describes the table; api/cdr.c delivers to them). */
+extern const struct store_table store_table_cdr_receiver;
+enum store_cdr_receiver_col {
+    STORE_CDR_RECEIVER_ID,
+    STORE_CDR_RECEIVER_URI,
+    STORE_CDR_RECEIVER_DELIVERED, /* the last record_index it acknowledged; never shown */
+    STORE_CDR_RECEIVER__N
+};
 
 /* One row: each value a malloc()ed string, or NULL for SQL NULL (not set). */
 struct store_row {
@@ -642,5 +650,34 @@ typedef int (*store_entry_fn)(const struct store_cospace_entry *entry, void *use
 int store_match_access_uri(struct store *st, const char *user, const char *tenant, char *ret_id);
 int store_match_access_call_id(struct store *st, const char *call_id, store_entry_fn fn,
                                void *userdata);
+
+/* ---- the CDR outbox (store/sqlite/q_cdr.c) ------------------------------------------------
+ * Records are appended in the order of their events and numbered (record_index, never reused);
+ * each receiver's delivered index says how far it got; delivered records are deleted. */
+struct store_cdr_record {
+    int64_t index;
+    char session[STORE_ID_LEN + 1];
+    char type[24];
+    char time[32];
+    int64_t correlator;
+    char *body; /* malloc()ed; store_cdr_record_done frees it */
+};
+void store_cdr_record_done(struct store_cdr_record *r);
+/* Appends one record; its index into *ret_index (may be NULL). */
+int store_cdr_append(struct store *st, const struct store_cdr_record *r, int64_t *ret_index);
+/* The highest index ever given (0 when none), from AUTOINCREMENT's counter. */
+int store_cdr_last_index(struct store *st, int64_t *ret_index);
+/* Records after 'after', in order, at most limit, each given to fn (which must not keep body). */
+typedef int (*store_cdr_fn)(const struct store_cdr_record *r, void *userdata);
+int store_cdr_after(struct store *st, int64_t after, size_t limit, store_cdr_fn fn, void *userdata);
+/* Records after 'after' still in the outbox. */
+int store_cdr_count_after(struct store *st, int64_t after, size_t *ret_count);
+/* Receiver id has everything up to index: stores it, then deletes what every receiver has (all
+ * of the outbox when no receiver is left). -ENOENT when the receiver was deleted meanwhile. */
+int store_cdr_delivered(struct store *st, const char *id, int64_t index);
+/* Deletes what every receiver has (everything when there is none). */
+int store_cdr_prune(struct store *st);
+/* The number of receivers with a uri. */
+int store_cdr_receivers(struct store *st, size_t *ret_count);
 
 #endif

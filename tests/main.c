@@ -16,17 +16,17 @@
 
 /* The workers take them from the end (jobs.h): the integration suites first. */
 static const th_suite_fn suites[] = {
-    api_form_suite,    api_xml_suite,     api_cache_suite,       api_crypto_suite,
-    api_auth_suite,    api_config_suite,  api_routes_suite,      api_scan_suite,
-    api_linger_suite,  api_log_suite,     api_framing_suite,     api_web_suite,
-    store_suite,       turn_stun_suite,   turn_cred_suite,       turn_txn_suite,
-    turn_alloc_suite,  turn_prober_suite, turn_ice_suite,        media_suite,
-    media_rtp_suite,   media_sfu_suite,   webrtc_sdp_suite,      webrtc_rtcp_suite,
-    it_https_suite,    it_daemon_suite,   it_status_suite,       it_cospaces_suite,
-    it_media_suite,    it_guest_suite,    it_rtcpeer_suite,      it_cbctl_suite,
-    it_faults_suite,   it_ops_suite,      it_framing_suite,      it_edge_suite,
-    it_dialplan_suite, it_profiles_suite, it_access_suite,       it_monitor_suite,
-    webrtc_dtls_suite, runner_suite,      runner_selftest_suite,
+    api_form_suite,    api_xml_suite,     api_cache_suite,   api_crypto_suite,
+    api_auth_suite,    api_config_suite,  api_routes_suite,  api_scan_suite,
+    api_linger_suite,  api_log_suite,     api_framing_suite, api_web_suite,
+    store_suite,       turn_stun_suite,   turn_cred_suite,   turn_txn_suite,
+    turn_alloc_suite,  turn_prober_suite, turn_ice_suite,    media_suite,
+    media_rtp_suite,   media_sfu_suite,   webrtc_sdp_suite,  webrtc_rtcp_suite,
+    it_https_suite,    it_daemon_suite,   it_status_suite,   it_cospaces_suite,
+    it_media_suite,    it_guest_suite,    it_rtcpeer_suite,  it_cbctl_suite,
+    it_faults_suite,   it_ops_suite,      it_framing_suite,  it_edge_suite,
+    it_dialplan_suite, it_profiles_suite, it_access_suite,   it_monitor_suite,
+    it_cdr_suite,      webrtc_dtls_suite, runner_suite,      runner_selftest_suite,
 };
 
 /* The report on stdout, and in the file $CB_TEST_SUMMARY names when it is set. */

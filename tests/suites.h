@@ -39,6 +39,7 @@ Suite *it_rtcpeer_suite(void);
 Suite *it_cbctl_suite(void);
 Suite *it_faults_suite(void);
 Suite *it_ops_suite(void);
+Suite *it_cdr_suite(void);
 Suite *it_framing_suite(void);
 Suite *it_edge_suite(void);
 Suite *it_monitor_suite(void);

@@ -98,6 +98,8 @@ static int new_call_locked(struct api_calls *calls, const struct api_cospace_ref
         c->started_us = api_now_us();
         calls->ncalls++;
         memcpy(ret_id, c->id, STORE_ID_LEN + 1);
+        if (calls->events.call_started)
+            calls->events.call_started(calls->events.userdata, c);
     }
     return r;
 }
@@ -121,6 +123,8 @@ static void end_if_empty(struct api_calls *c, const char *call_id)
         return;
     api_log(BASE_LOG_INFO, "call %s of coSpace %s ended: its last participant left", call->id,
             call->cospace);
+    if (c->events.call_ended)
+        c->events.call_ended(c->events.userdata, call);
     *call = c->calls[--c->ncalls];
 }
 
@@ -226,6 +230,8 @@ static void drop_leg(const struct api *api, size_t i, const char *why)
 {
     struct api_calls *c = api->calls;
 
+    if (c->events.leg_ended)
+        c->events.leg_ended(c->events.userdata, &c->legs[i], why);
     if (c->legs[i].webrtc && why && c->guest_dropped)
         c->guest_dropped(c->guest_userdata, c->legs[i].id, why);
     if (c->legs[i].has_media && api->media) {
@@ -257,6 +263,8 @@ static void delete_call(const struct api *api, const char *id, struct api_reply 
         for (size_t i = c->nlegs; i-- > 0;)
             if (strcmp(c->legs[i].call, id) == 0)
                 drop_leg(api, i, "dropped");
+        if (c->events.call_ended)
+            c->events.call_ended(c->events.userdata, call);
         *call = c->calls[--c->ncalls];
         reply->status = 200;
     }
@@ -376,6 +384,8 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
         c->media_legs += l->has_media;
         c->max_legs = c->nlegs > c->max_legs ? c->nlegs : c->max_legs;
         memcpy(ret_id, l->id, STORE_ID_LEN + 1);
+        if (c->events.leg_started)
+            c->events.leg_started(c->events.userdata, l);
     }
     pthread_mutex_unlock(&c->lock);
     return r;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/cdr.h"
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/reply.h"
@@ -306,6 +307,8 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
     render_media(f, api);
     if (api->alarms)
         render_alarms(f, api->alarms);
+    if (api->cdr)
+        api_cdr_render_metrics(f, api->cdr);
     if (api->metrics)
         api_metrics_render(f, api->metrics);
     if (fclose(f) != 0) {

@@ -28,6 +28,18 @@ struct api_leg {
     int64_t started_us;
 };
 
+/* What happens to calls and legs, for the call detail records (api/cdr.c): each called with
+ * the registry's lock held, in the order of the events, so it must only take a copy. A NULL
+ * member is not called. why: "dropped" (an administrator removed the leg or its call), NULL (the
+ * participant left, or its media ended). */
+struct api_calls_events {
+    void (*call_started)(void *userdata, const struct api_call *call);
+    void (*call_ended)(void *userdata, const struct api_call *call);
+    void (*leg_started)(void *userdata, const struct api_leg *leg);
+    void (*leg_ended)(void *userdata, const struct api_leg *leg, const char *why);
+    void *userdata;
+};
+
 struct api_calls {
     pthread_mutex_t lock;
     struct api_call *calls;
@@ -41,6 +53,7 @@ struct api_calls {
      * calls): the composition root points it at the guest signalling (api_guest_leg_ended). */
     void (*guest_dropped)(void *userdata, const char *leg_id, const char *why);
     void *guest_userdata;
+    struct api_calls_events events; /* set by the composition root before HTTP starts */
 };
 
 int api_calls_new(struct api_calls **ret);

@@ -146,4 +146,10 @@ void api_res_meeting_entry_detail(const struct api *api, struct store *st,
                                   const struct api_request *req, const char *id,
                                   struct api_reply *reply);
 
+/* /system/cdrReceivers[/<id>] (api/res/cdr_receivers.c): the generic engine, and GET of one
+ * receiver with its delivery state. */
+extern const struct api_resource api_res_cdr_receivers;
+void api_res_cdr_receiver(const struct api *api, struct store *st, const struct api_request *req,
+                          const char *id, struct api_reply *reply);
+
 #endif

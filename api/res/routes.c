@@ -142,6 +142,8 @@ static const struct route routes[] = {
     {"uriUsageQuery", "", M_POST, uri_usage_query, NULL, false},
     {"system", "/configuration/cluster", M_GET | M_PUT | M_POST, api_res_cluster, NULL, false},
     {"system", "/status", M_GET, api_res_system_status, NULL, false},
+    {"system", "/cdrReceivers", M_GET | M_POST, api_res_cdr_receiver, NULL, false},
+    {"system", "/cdrReceivers/:id", M_GET | M_PUT | M_DELETE, api_res_cdr_receiver, NULL, false},
     {"system", "/alarms", M_GET, api_res_system_alarms, NULL, false},
     {"system", "/load", M_GET, api_res_system_load, NULL, false},
     {"system", "/database", M_GET, api_res_system_database, NULL, false},

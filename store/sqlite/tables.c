@@ -355,3 +355,6 @@ const struct store_table store_table_bulk_member = {"cospace_bulk_member", bulk_
 static const char *const bulk_sync_cols[] = {"id", "bulk_set", "status", "remove_all"};
 const struct store_table store_table_bulk_sync = {"cospace_bulk_sync", bulk_sync_cols, "ttti",
                                                   STORE_SYNC__N};
+static const char *const cdr_receiver_cols[] = {"id", "uri", "delivered"};
+const struct store_table store_table_cdr_receiver = {"cdr_receiver", cdr_receiver_cols, "tti",
+                                                     STORE_CDR_RECEIVER__N};

@@ -1,0 +1,239 @@
+/* api/cdr_send.c: delivery of the CDR outbox: each receiver is posted, as CMS posts, the
+ * records after the last it acknowledged, in order, up to BATCH_MAX of one session at a time,
+ * with libcurl (http or https as its uri says); what it acknowledged is stored, and what every
+ * receiver has is deleted.
+ *
+ * DESIGN: a receiver that fails (no connection, a status other than 2xx, no answer within
+ * POST_TIMEOUT_MS) is retried from the same record after an exponential backoff
+ * (BACKOFF_MIN_MS doubling to BACKOFF_MAX_MS), so it gets every record once and in order while
+ * the others go on; a receiver that processed a POST it did not answer in time gets it again
+ * (at least once, as CMS). Its state (last success, last failure and why, records pending) is
+ * kept for the API, /metrics and the alarm; its uri is never logged (it may carry a token). */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/cdr_int.h"
+#include "api/log.h"
+#include "api/util.h"
+
+#define BATCH_MAX 100 /* records in one POST */
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 8000
+#define POST_TIMEOUT_MS 5000
+
+struct receiver {
+    char id[STORE_ID_LEN + 1];
+    char uri[STORE_TEXT_MAX + 1];
+    int64_t delivered;
+};
+
+struct receivers {
+    struct receiver r[MAX_RECEIVERS];
+    size_t n;
+};
+
+static int read_receiver(const struct store_row *row, void *userdata)
+{
+    struct receivers *rs = userdata;
+    struct receiver *r;
+
+    if (rs->n == MAX_RECEIVERS)
+        return -E2BIG;
+    r = &rs->r[rs->n++];
+    (void)snprintf(r->id, sizeof(r->id), "%s", row->v[STORE_CDR_RECEIVER_ID]);
+    (void)snprintf(r->uri, sizeof(r->uri), "%s",
+                   row->v[STORE_CDR_RECEIVER_URI] ? row->v[STORE_CDR_RECEIVER_URI] : "");
+    r->delivered = row->v[STORE_CDR_RECEIVER_DELIVERED]
+                       ? strtoll(row->v[STORE_CDR_RECEIVER_DELIVERED], NULL, 10)
+                       : 0;
+    return 0;
+}
+
+/* The receiver's state (lock held), made when new; NULL when there is no room. */
+static struct cdr_rx *rx_of(struct api_cdr *c, const char *id)
+{
+    for (size_t i = 0; i < c->nrx; i++)
+        if (strcmp(c->rx[i].id, id) == 0)
+            return &c->rx[i];
+    if (c->nrx == MAX_RECEIVERS)
+        return NULL;
+    memset(&c->rx[c->nrx], 0, sizeof(c->rx[0]));
+    memcpy(c->rx[c->nrx].id, id, STORE_ID_LEN + 1);
+    return &c->rx[c->nrx++];
+}
+
+/* Keeps the states of the receivers that exist, and only those. */
+static void sync_states(struct api_cdr *c, const struct receivers *rs)
+{
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = c->nrx; i-- > 0;) {
+        bool found = false;
+
+        for (size_t j = 0; j < rs->n && !found; j++)
+            found = strcmp(rs->r[j].id, c->rx[i].id) == 0 && rs->r[j].uri[0];
+        if (!found)
+            c->rx[i] = c->rx[--c->nrx];
+    }
+    for (size_t j = 0; j < rs->n; j++)
+        if (rs->r[j].uri[0])
+            (void)rx_of(c, rs->r[j].id);
+    pthread_mutex_unlock(&c->lock);
+}
+
+struct batch {
+    struct store_cdr_record recs[BATCH_MAX];
+    size_t n;
+};
+
+/* One POST holds the records of one session. */
+static int collect(const struct store_cdr_record *r, void *userdata)
+{
+    struct batch *b = userdata;
+    struct store_cdr_record *d = &b->recs[b->n];
+
+    if (b->n && strcmp(b->recs[0].session, r->session) != 0)
+        return -ECANCELED;
+    *d = *r;
+    if (!(d->body = strdup(r->body)))
+        return -ENOMEM;
+    b->n++;
+    return 0;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *userdata)
+{
+    (void)p;
+    (void)userdata;
+    return size * n;
+}
+
+/* POSTs body to uri as CMS does; 0, or -EIO with why in err (curl's words or the status). */
+static int post(const char *uri, const char *body, size_t len, char *err, size_t cap)
+{
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: text/xml");
+    CURL *curl = curl_easy_init();
+    long status = 0;
+    CURLcode rc;
+
+    if (!curl || !h) {
+        curl_easy_cleanup(curl);
+        curl_slist_free_all(h);
+        (void)snprintf(err, cap, "out of memory");
+        return -EIO;
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, uri);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)POST_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    rc = curl_easy_perform(curl);
+    if (rc == CURLE_OK)
+        (void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    curl_slist_free_all(h);
+    if (rc != CURLE_OK)
+        (void)snprintf(err, cap, "%s", curl_easy_strerror(rc));
+    else if (status < 200 || status > 299)
+        (void)snprintf(err, cap, "HTTP status %ld", status);
+    return rc == CURLE_OK && status >= 200 && status <= 299 ? 0 : -EIO;
+}
+
+/* What one attempt did to the receiver's state. */
+static void note(struct api_cdr *c, const struct receiver *r, int res, const char *err, size_t sent,
+                 size_t pending)
+{
+    struct cdr_rx *x;
+
+    pthread_mutex_lock(&c->lock);
+    if ((x = rx_of(c, r->id))) {
+        x->s.posts += sent > 0;
+        x->s.pending = pending;
+        if (res == 0) {
+            x->s.last_success_ms = sent ? cdr_wall_ms() : x->s.last_success_ms;
+            x->s.records_delivered += sent;
+            x->s.failing = false;
+            x->backoff_ms = 0;
+        } else {
+            if (!x->s.failing)
+                api_log(BASE_LOG_WARN, "CDR receiver %s: cannot deliver (%s); retrying", r->id,
+                        err);
+            x->s.failures++;
+            x->s.last_failure_ms = cdr_wall_ms();
+            (void)snprintf(x->s.last_failure, sizeof(x->s.last_failure), "%s", err);
+            x->s.failing = true;
+            x->backoff_ms = x->backoff_ms ? x->backoff_ms * 2 : BACKOFF_MIN_MS;
+            x->backoff_ms = x->backoff_ms > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : x->backoff_ms;
+            x->next_try_us = api_now_us() + x->backoff_ms * 1000;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+static bool due(struct api_cdr *c, const char *id)
+{
+    struct cdr_rx *x;
+    bool r;
+
+    pthread_mutex_lock(&c->lock);
+    x = rx_of(c, id);
+    r = x && x->next_try_us <= api_now_us();
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+/* Posts the next batch to r. Returns 1 when it delivered some (there may be more), else 0. */
+static int deliver(struct api_cdr *c, struct receiver *r)
+{
+    struct batch *b = calloc(1, sizeof(*b));
+    char err[96] = "";
+    size_t len = 0, pending = 0;
+    char *body = NULL;
+    int res = -ENOMEM;
+
+    if (b && (res = store_cdr_after(c->st, r->delivered, BATCH_MAX, collect, b)) == -ECANCELED)
+        res = 0;
+    if (res == 0 && b->n && !(body = api_cdr_records_xml(b->recs, b->n, b->recs[0].session, &len)))
+        res = -ENOMEM;
+    if (res == 0 && b->n)
+        res = post(r->uri, body, len, err, sizeof(err));
+    if (res == 0 && b->n) {
+        res = store_cdr_delivered(c->st, r->id, b->recs[b->n - 1].index);
+        r->delivered = b->recs[b->n - 1].index;
+    }
+    if (res < 0 && !err[0])
+        (void)snprintf(err, sizeof(err), "%s", strerror(-res));
+    (void)store_cdr_count_after(c->st, r->delivered, &pending);
+    note(c, r, res, err, res == 0 && b ? b->n : 0, pending);
+    free(body);
+    for (size_t i = 0; b && i < b->n; i++)
+        store_cdr_record_done(&b->recs[i]);
+    res = res == 0 && b && b->n ? 1 : 0;
+    free(b);
+    return res;
+}
+
+void api_cdr_deliver_all(struct api_cdr *c)
+{
+    struct store_query q = {0};
+    struct receivers rs = {0};
+
+    if (store_row_list(c->st, &store_table_cdr_receiver, &q, 0, MAX_RECEIVERS, read_receiver, &rs) <
+        0)
+        return;
+    sync_states(c, &rs);
+    if (rs.n == 0)
+        (void)store_cdr_prune(c->st); /* the last receiver was removed */
+    for (size_t i = 0; i < rs.n; i++) {
+        /* a few batches in a row, so that a backlog drains without starving the others */
+        for (int k = 0; k < 8 && rs.r[i].uri[0] && due(c, rs.r[i].id); k++)
+            if (deliver(c, &rs.r[i]) == 0)
+                break;
+    }
+}
