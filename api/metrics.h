@@ -9,7 +9,7 @@
 struct api_metrics;
 struct api_auth;
 
-#define API_METRICS_MAX_LABELS 32
+#define API_METRICS_MAX_LABELS 64
 /* The route labels requests are counted under: names[n - 1] is the one for any other path,
  * of(path) one of names (the router's api_route_label and api_route_labels). */
 struct api_metrics_labels {

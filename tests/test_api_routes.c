@@ -456,9 +456,9 @@ START_TEST(test_405_has_allow_from_the_table)
     } cases[] = {
         {API_PUT, "/api/v1/calls", "GET, POST"},
         {API_DELETE, "/api/v1/calls/", "GET, POST"},
-        {API_PUT, "/api/v1/calls/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", "GET, DELETE"},
+        {API_POST, "/api/v1/calls/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", "GET, PUT, DELETE"},
         {API_DELETE, "/api/v1/calls/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10/callLegs", "GET, POST"},
-        {API_PUT, "/api/v1/callLegs/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", "GET, DELETE"},
+        {API_POST, "/api/v1/callLegs/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10", "GET, PUT, DELETE"},
         {API_OTHER, "/API/V1/CALLLEGS", "GET, POST"},
         {API_POST, "/api/v1/turnServers/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10/status", "GET"},
         {API_PUT, "/api/v1/coSpaces/0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10/meetingEntryDetail",
@@ -512,10 +512,11 @@ END_TEST
 /* Every collection of the table is a metrics label, and requests are counted under it. */
 START_TEST(test_every_route_has_a_metrics_label)
 {
-    static const char *const expected[] = {"turnServers", "coSpaces",    "inboundDialPlanRules",
-                                           "tenants",     "callBridges", "callBridgeGroups",
-                                           "calls",       "callLegs",    "callMatching",
-                                           "system",      "metrics",     "other"};
+    static const char *const expected[] = {"turnServers",  "coSpaces",    "inboundDialPlanRules",
+                                           "tenants",      "callBridges", "callBridgeGroups",
+                                           "calls",        "callLegs",    "participants",
+                                           "callMatching", "system",      "metrics",
+                                           "other"};
     struct api_metrics_labels labels = {.of = api_route_label};
     struct api_metrics *m;
     char path[96], line[160], *text = NULL;

@@ -29,6 +29,7 @@
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/calls.h"
+#include "api/res/control.h"
 #include "api/res/matching.h"
 #include "api/res/parse.h"
 #include "api/res/registry.h"
@@ -70,6 +71,7 @@ static void write_call(struct api_xml *x, const struct api_call *c, bool full, s
     if (full) {
         api_xml_int(x, "durationSeconds", (api_now_us() - c->started_us) / 1000000);
         api_xml_int(x, "numCallLegs", (int64_t)legs);
+        api_control_write_call(x, c, legs);
     }
     api_xml_end(x);
 }
@@ -250,9 +252,12 @@ static void get_call(const struct api *api, const char *id, struct api_reply *re
 /* NULL when one more leg (with media or not) fits call_id and the node, else the CMS reason
  * it does not (counted). Lock held: the check and the count that follows it are one step, so
  * concurrent POSTs cannot both take the last place. */
-static const char *admission(struct api_calls *c, const char *call_id, bool media)
+static const char *admission(struct api_calls *c, const char *call_id, bool media, bool guest)
 {
     size_t in_call = 0;
+
+    if (guest && api_calls_find_call(c, call_id)->locked) /* CMS's lobby: nobody lets them in */
+        return "callLocked";
 
     for (size_t i = 0; i < c->nlegs; i++)
         in_call += strcmp(c->legs[i].call, call_id) == 0;
@@ -290,6 +295,8 @@ struct new_leg {
     const char *media_addr;              /* NULL: no plain media */
     const struct sockaddr_storage *addr; /* with media_addr */
     bool webrtc;
+    bool dial_out;                   /* POST /calls/<id>/callLegs or participants: to be dialled */
+    char (*conf)[API_LEG_VALUE_MAX]; /* its call control parameters, or NULL */
 };
 
 /* Admits and adds a leg to call_id and hands it to the media thread; copies its id into
@@ -306,7 +313,7 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
     pthread_mutex_lock(&c->lock);
     if (!api_calls_find_call(c, call_id)) {
         r = -ENOENT;
-    } else if ((*ret_refused = admission(c, call_id, media))) {
+    } else if ((*ret_refused = admission(c, call_id, media, n->webrtc))) {
         r = -EDQUOT;
     } else if ((r = api_calls_grow((void **)&c->legs, &c->cap_legs, c->nlegs, sizeof(*c->legs))) ==
                0) {
@@ -325,28 +332,42 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
         snprintf(l->media_addr, sizeof(l->media_addr), "%s",
                  media && n->media_addr ? n->media_addr : "");
         l->started_us = api_now_us();
+        l->dial_failed = n->dial_out && !media && !n->webrtc;
+        if (n->conf)
+            memcpy(l->conf, n->conf, sizeof(l->conf));
         if (l->webrtc)
             r = media_rtc_leg_add(api->media, call_id, l->id, l->remote_party, n->turn);
         else if (l->has_media)
             r = media_leg_add(api->media, call_id, l->id, (const struct sockaddr *)n->addr);
     }
     if (r == 0) {
+        struct api_call *call = api_calls_find_call(c, call_id);
+        size_t in_call = api_calls_legs_of(c, call_id) + 1;
+
         c->nlegs++;
         c->media_legs += l->has_media;
         c->max_legs = c->nlegs > c->max_legs ? c->nlegs : c->max_legs;
+        call->max_legs = in_call > call->max_legs ? in_call : call->max_legs;
+        api_control_leg_added(api, call, l);
         memcpy(ret_id, l->id, STORE_ID_LEN + 1);
     }
     pthread_mutex_unlock(&c->lock);
     return r;
 }
 
-/* Adds a leg to call_id from the form (remoteParty, remoteMediaAddress). */
+/* Adds a leg to call_id from the form (remoteParty, remoteMediaAddress, call control
+ * parameters); dial_out: a leg to call, which without a remoteMediaAddress would need SIP, so
+ * it fails at once (noSipDialOut) and is never connected. Location under collection. */
 static void add_leg(const struct api *api, const char *call_id, const struct api_request *req,
-                    struct api_reply *reply)
+                    bool dial_out, const char *collection, struct api_reply *reply)
 {
     const char *media = api_params_get(req->form, "remoteMediaAddress");
     struct sockaddr_storage addr;
-    struct new_leg n = {.party = api_params_get(req->form, "remoteParty"), .addr = &addr};
+    char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
+    struct new_leg n = {.party = api_params_get(req->form, "remoteParty"),
+                        .addr = &addr,
+                        .dial_out = dial_out,
+                        .conf = conf};
     const char *refused = NULL;
     char id[STORE_ID_LEN + 1];
     int r;
@@ -359,11 +380,16 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
         api_reply_param_error(reply, "remoteMediaAddress", "invalidValue");
         return;
     }
+    if (api_control_leg_form(req, conf, reply) < 0)
+        return;
     n.media_addr = media && *media ? media : NULL;
     r = insert_leg(api, call_id, &n, id, &refused);
+    if (r == 0 && n.dial_out && !n.media_addr)
+        api_log(BASE_LOG_WARN, "callLeg %s to %s failed: no SIP here to dial it (noSipDialOut)", id,
+                n.party ? n.party : "");
     if (r == 0) {
         reply->status = 200;
-        snprintf(reply->location, sizeof(reply->location), "/api/v1/callLegs/%s", id);
+        snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", collection, id);
     } else if (r == -ENOENT) {
         api_reply_failure(reply, 404, "callDoesNotExist");
     } else if (refused) {
@@ -434,7 +460,7 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
     } else if (r < 0) {
         api_reply_err(reply, r);
     } else {
-        add_leg(api, id, req, reply);
+        add_leg(api, id, req, false, "callLegs", reply);
         joined(api, id);
     }
 }
@@ -548,6 +574,11 @@ static void write_media(struct api_xml *x, const struct media_leg_status *m)
     api_xml_int(x, "packetsFromStrangers", (int64_t)m->strangers);
     api_xml_int(x, "malformedDatagrams", (int64_t)m->malformed);
     api_xml_int(x, "anchors", m->anchors);
+    /* call control as the media thread has it in force (PUT /callLegs is queued to it) */
+    api_xml_bool(x, "rxAudioWithheld", (m->mute & MEDIA_MUTE_RX_AUDIO) != 0);
+    api_xml_bool(x, "rxVideoWithheld", (m->mute & MEDIA_MUTE_RX_VIDEO) != 0);
+    api_xml_bool(x, "txAudioWithheld", (m->mute & MEDIA_MUTE_TX_AUDIO) != 0);
+    api_xml_bool(x, "txVideoWithheld", (m->mute & MEDIA_MUTE_TX_VIDEO) != 0);
     api_xml_end(x);
 }
 
@@ -621,10 +652,15 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
     api_xml_text(x, "remoteParty", copy.remote_party);
     api_xml_text(x, "call", copy.call);
     api_xml_start(x, "status");
-    api_xml_text(x, "state", copy.has_media ? states[ms.state] : "connected");
+    api_xml_text(x, "state",
+                 copy.dial_failed ? "failed"
+                 : copy.has_media ? states[ms.state]
+                                  : "connected");
     api_xml_int(x, "durationSeconds", (api_now_us() - copy.started_us) / 1000000);
     if (copy.webrtc && ms.state == MEDIA_LEG_FAILED)
         api_xml_text(x, "reason", ms.reason);
+    if (copy.dial_failed)
+        api_xml_text(x, "reason", "noSipDialOut");
     if (ms.rx_rtp.seen && !copy.webrtc)
         write_rx_rtp(x, &ms.rx_rtp);
     if (copy.webrtc)
@@ -634,13 +670,15 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
         api_xml_text(x, "subType", "webApp");
     if (copy.has_media && !copy.webrtc)
         api_xml_text(x, "remoteMediaAddress", copy.media_addr);
+    api_control_write_leg(x, &copy);
     if (copy.has_media)
         write_media(x, &ms);
     api_xml_end(x);
     api_reply_xml(reply, x);
 }
 
-static void delete_leg(const struct api *api, const char *id, struct api_reply *reply)
+void api_calls_delete_leg(const struct api *api, const char *id, const char *missing,
+                          struct api_reply *reply)
 {
     struct api_calls *c = api->calls;
 
@@ -654,7 +692,7 @@ static void delete_leg(const struct api *api, const char *id, struct api_reply *
     }
     pthread_mutex_unlock(&c->lock);
     if (!reply->status)
-        api_reply_failure(reply, 404, "callLegDoesNotExist");
+        api_reply_failure(reply, 404, missing);
 }
 
 /* ---- routing ------------------------------------------------------------------------------ */
@@ -687,6 +725,8 @@ void api_res_calls(const struct api *api, struct store *st, const struct api_req
         return;
     else if (is_get(req))
         get_call(api, lid, reply);
+    else if (req->method == API_PUT)
+        api_control_put_call(api, req, lid, reply);
     else
         delete_call(api, lid, reply);
 }
@@ -702,7 +742,13 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
     if (is_get(req))
         list_legs(api, req, lid, reply);
     else
-        add_leg(api, lid, req, reply);
+        add_leg(api, lid, req, true, "callLegs", reply);
+}
+
+void api_calls_post_leg(const struct api *api, const char *call_id, const struct api_request *req,
+                        const char *collection, struct api_reply *reply)
+{
+    add_leg(api, call_id, req, true, collection, reply);
 }
 
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,
@@ -718,6 +764,8 @@ void api_res_call_legs(const struct api *api, struct store *st, const struct api
         return;
     else if (is_get(req))
         get_leg(api, lid, reply);
+    else if (req->method == API_PUT)
+        api_control_put_leg(api, req, lid, reply);
     else
-        delete_leg(api, lid, reply);
+        api_calls_delete_leg(api, lid, "callLegDoesNotExist", reply);
 }

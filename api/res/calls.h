@@ -13,6 +13,15 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,
                        const char *id, struct api_reply *reply);
 
+/* POST a leg to call call_id from the form, to be dialled (without a remoteMediaAddress it fails
+ * at once: no SIP here); Location /api/v1/<collection>/<id> (call control's participants). */
+void api_calls_post_leg(const struct api *api, const char *call_id, const struct api_request *req,
+                        const char *collection, struct api_reply *reply);
+/* DELETE a leg (its guest's page told, its call ended if it was the last); missing: the 404
+ * reason when there is none. */
+void api_calls_delete_leg(const struct api *api, const char *id, const char *missing,
+                          struct api_reply *reply);
+
 /* A guest (api/res/guest.c) joins coSpace cospace: its call, made when there is none (its id
  * into ret_call[37]); such a call ends with its last leg. Every 0 must be followed by
  * api_calls_join_done, once the leg was added or could not be: until then the call waits for

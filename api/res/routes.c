@@ -13,6 +13,7 @@
 #include "api/metrics.h"
 #include "api/reply.h"
 #include "api/res/calls.h"
+#include "api/res/control.h"
 #include "api/res/metrics.h"
 #include "api/res/resource.h"
 #include "api/res/routes.h"
@@ -104,10 +105,20 @@ static const struct route routes[] = {
     {"callBridgeGroups", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_call_bridge_groups,
      false},
     {"calls", "", M_GET | M_POST, api_res_calls, NULL, true},
-    {"calls", "/:id", M_GET | M_DELETE, api_res_calls, NULL, true},
+    {"calls", "/:id", M_GET | M_PUT | M_DELETE, api_res_calls, NULL, true},
     {"calls", "/:id/callLegs", M_GET | M_POST, api_res_call_call_legs, NULL, true},
+    /* call control (api/res/control.c): "*" before ":id", so that it is not taken for an id */
+    {"calls", "/:id/participants", M_GET | M_POST, api_res_call_participants, NULL, true},
+    {"calls", "/:id/participants/*", M_PUT, api_res_call_participants_all, NULL, true},
+    {"calls", "/:id/participants/:id", M_PUT | M_DELETE, api_res_call_participant, NULL, true},
     {"callLegs", "", M_GET | M_POST, api_res_call_legs, NULL, true},
-    {"callLegs", "/:id", M_GET | M_DELETE, api_res_call_legs, NULL, true},
+    {"callLegs", "/:id", M_GET | M_PUT | M_DELETE, api_res_call_legs, NULL, true},
+    {"callLegs", "/:id/generateKeyFrame", M_POST, api_res_leg_key_frame, NULL, true},
+    {"callLegs", "/:id/cameraControl", M_PUT, api_res_leg_camera_control, NULL, true},
+    {"callLegs", "/:id/callLegProfileTrace", M_GET, api_res_leg_profile_trace, NULL, true},
+    {"participants", "", M_GET, api_res_participants, NULL, true},
+    {"participants", "/:id", M_GET | M_PUT | M_DELETE, api_res_participants, NULL, true},
+    {"participants", "/:id/callLegs", M_GET, api_res_participant_legs, NULL, true},
     {"callMatching", "", M_GET, call_matching, NULL, false},
     {"system", "/status", M_GET, system_status, NULL, false},
     {"metrics", "", M_GET, metrics, NULL, false},

@@ -1,0 +1,800 @@
+/* api/res/control.c: call control and participants (cms-api.md §5; docs/api.md "Call control"):
+ * PUT /calls/<id> (locked, messageText, recording, ...), PUT /callLegs/<id> (the four mutes,
+ * nameLabelOverride, layouts and the leg's permissions), the participants collections, and a
+ * leg's generateKeyFrame, cameraControl and callLegProfileTrace.
+ *
+ * DESIGN: every parameter CMS takes is checked against one table (its kind, range or values)
+ * and kept as given in the registry, so GET shows it; the refusal names the first bad one and
+ * changes nothing. What has behaviour here acts: the mutes go to the media path
+ * (media_leg_set_mute), nameLabelOverride and the mutes to the rosters of the guests' pages,
+ * messageText to their pages, locked keeps new guests out (api/res/calls.c's admission),
+ * joinAudioMuteOverride mutes the legs that join. What nothing here can act on (layouts, SIP and
+ * BFCP settings, tones, permissions of a SIP endpoint's keypad) is stored and shown, never
+ * claimed. recording and streaming are kept as CMS keeps them without a recorder or streamer:
+ * <recording> says what was asked, <recordingStatus> that nothing records. A participant is a
+ * leg: each guest and each endpoint has exactly one, so the participant's id is its leg's id
+ * (GET /participants/<id>/callLegs lists that one leg), as Mividas and Companion expect when
+ * they mute a participant through its leg. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/reply.h"
+#include "api/res/calls.h"
+#include "api/res/control.h"
+#include "api/res/guest.h"
+#include "api/res/parse.h"
+#include "api/util.h"
+#include "media/media.h"
+
+#define PAGE_DEFAULT 10
+#define FILTER_IDS_MAX 20 /* PUT /calls/<id>/participants/x: filterIds */
+
+enum pk { PK_BOOL, PK_INT, PK_ENUM, PK_TEXT };
+
+struct param {
+    const char *name;
+    enum pk kind;
+    int64_t min, max;          /* PK_INT; PK_TEXT: max is the longest, in bytes */
+    const char *const *values; /* PK_ENUM, NULL-terminated */
+};
+
+static const char *const layouts[] = {"allEqual",           "speakerOnly",
+                                      "telepresence",       "stacked",
+                                      "allEqualQuarters",   "allEqualNinths",
+                                      "allEqualSixteenths", "allEqualTwentyFifths",
+                                      "onePlusFive",        "onePlusSeven",
+                                      "onePlusNine",        "automatic",
+                                      "onePlusN",           NULL};
+static const char *const display_modes[] = {"dualStream", "singleStream", NULL};
+static const char *const video_modes[] = {"auto", "disabled", NULL};
+static const char *const encryption[] = {"optional", "required", "prohibited", NULL};
+static const char *const deactivation[] = {"deactivate", "disconnect", "remainActivated", NULL};
+static const char *const bfcp[] = {"serverOnly", "serverAndClient", NULL};
+static const char *const quality_main[] = {"unrestricted", "max1080p30", "max720p30", "max480p30",
+                                           NULL};
+static const char *const quality_pres[] = {"unrestricted", "max1080p30", "max720p5", NULL};
+static const char *const counter[] = {"never", "auto", "always", NULL};
+static const char *const gain[] = {"disabled", "agc", NULL};
+static const char *const positions[] = {"top", "middle", "bottom", NULL};
+static const char *const pane_modes[] = {"skip", "self", "blank", "unset", NULL};
+
+#define B(n)                                                                                       \
+    {                                                                                              \
+        n, PK_BOOL, 0, 0, NULL                                                                     \
+    }
+#define E(n, v)                                                                                    \
+    {                                                                                              \
+        n, PK_ENUM, 0, 0, v                                                                        \
+    }
+#define I(n, lo, hi)                                                                               \
+    {                                                                                              \
+        n, PK_INT, lo, hi, NULL                                                                    \
+    }
+#define T(n, len)                                                                                  \
+    {                                                                                              \
+        n, PK_TEXT, 0, len, NULL                                                                   \
+    }
+
+/* PUT /callLegs/<id>: the callLeg object's parameters that a PUT may change. */
+static const struct param leg_params[] = {
+    T("ownerId", API_LEG_VALUE_MAX - 1),
+    E("chosenLayout", layouts),
+    E("defaultLayout", layouts),
+    E("layout", layouts),
+    B("needsActivation"),
+    B("participantLabels"),
+    E("presentationDisplayMode", display_modes),
+    B("presentationContributionAllowed"),
+    B("presentationViewingAllowed"),
+    B("endCallAllowed"),
+    B("muteOthersAllowed"),
+    B("videoMuteOthersAllowed"),
+    B("muteSelfAllowed"),
+    B("videoMuteSelfAllowed"),
+    B("changeLayoutAllowed"),
+    I("joinToneParticipantThreshold", 0, 100),
+    I("leaveToneParticipantThreshold", 0, 100),
+    E("videoMode", video_modes),
+    B("rxAudioMute"),
+    B("txAudioMute"),
+    B("rxVideoMute"),
+    B("txVideoMute"),
+    E("sipMediaEncryption", encryption),
+    I("audioPacketSizeMs", 10, 60),
+    E("deactivationMode", deactivation),
+    I("deactivationModeTime", 0, 86400),
+    B("telepresenceCallsAllowed"),
+    B("sipPresentationChannelEnabled"),
+    E("bfcpMode", bfcp),
+    B("disconnectOthersAllowed"),
+    B("addParticipantAllowed"),
+    E("qualityMain", quality_main),
+    E("qualityPresentation", quality_pres),
+    E("participantCounter", counter),
+    T("nameLabelOverride", 50),
+    I("importance", 0, 2147483647),
+    B("controlRemoteCameraAllowed"),
+    E("audioGainMode", gain),
+};
+_Static_assert(sizeof(leg_params) / sizeof(leg_params[0]) == API_LEG_PARAMS,
+               "API_LEG_PARAMS is the number of leg_params");
+enum { L_RX_AUDIO = 18, L_TX_AUDIO, L_RX_VIDEO, L_TX_VIDEO, L_LABEL = 34 };
+
+/* PUT /calls/<id>. */
+static const struct param call_params[] = {
+    B("locked"),
+    B("recording"),
+    B("streaming"),
+    B("allowAllMuteSelf"),
+    B("allowAllPresentationContribution"),
+    B("joinAudioMuteOverride"),
+    T("messageText", STORE_TEXT_MAX),
+    E("messagePosition", positions),
+    T("messageDuration", 16), /* a number of seconds or "permanent": checked below */
+    B("activeWhenEmpty"),
+    I("panePlacementHighestImportance", 0, 2147483647),
+    E("panePlacementSelfPaneMode", pane_modes),
+};
+_Static_assert(sizeof(call_params) / sizeof(call_params[0]) == API_CALL_PARAMS,
+               "API_CALL_PARAMS is the number of call_params");
+enum { C_LOCKED, C_RECORDING, C_STREAMING, C_JOIN_MUTE = 5, C_TEXT, C_POSITION, C_DURATION };
+
+/* Parameters CMS takes that would need what callbridge does not have (a SIP stack, call leg
+ * profiles by reference, DTMF, layout templates, a cluster): refused by name, never dropped. */
+static const char *const unsupported[] = {"callLegProfile", "dtmfSequence",    "layoutTemplate",
+                                          "callBridge",     "callBridgeGroup", NULL};
+
+static bool in_list(const char *const *v, const char *s)
+{
+    for (; *v; v++)
+        if (strcasecmp(*v, s) == 0)
+            return true;
+    return false;
+}
+
+/* The canonical text of value for p into out (cap bytes), or -EINVAL. */
+static int check_value(const struct param *p, const char *value, char *out, size_t cap)
+{
+    bool b;
+    int64_t n;
+
+    switch (p->kind) {
+    case PK_BOOL:
+        if (api_parse_bool(value, &b) < 0)
+            return -EINVAL;
+        snprintf(out, cap, "%s", b ? "true" : "false");
+        return 0;
+    case PK_INT:
+        if (api_parse_int(value, p->min, p->max, &n) < 0)
+            return -EINVAL;
+        snprintf(out, cap, "%lld", (long long)n);
+        return 0;
+    case PK_ENUM:
+        for (const char *const *v = p->values; *v; v++) {
+            if (strcasecmp(*v, value) == 0) {
+                snprintf(out, cap, "%s", *v);
+                return 0;
+            }
+        }
+        return -EINVAL;
+    case PK_TEXT:
+        if (strlen(value) > (size_t)p->max || strlen(value) >= cap)
+            return -EINVAL;
+        snprintf(out, cap, "%s", value);
+        return 0;
+    }
+    return -EINVAL;
+}
+
+/* Checks every parameter of form named in params (n of them) into conf (width bytes a value),
+ * which holds the values now. Returns 0, or -EINVAL with the first bad one's parameterError. */
+static int apply_form(const struct api_params *form, const struct param *params, size_t n,
+                      char *conf, size_t width, struct api_reply *reply)
+{
+    for (size_t i = 0; i < form->n; i++) {
+        const char *name = form->v[i].name;
+
+        if (in_list(unsupported, name)) {
+            api_reply_param_error(reply, name, "unsupported");
+            return -EINVAL;
+        }
+        for (size_t j = 0; j < n; j++) {
+            if (strcasecmp(params[j].name, name) != 0)
+                continue;
+            if (check_value(&params[j], form->v[i].value, conf + j * width, width) < 0) {
+                api_reply_param_error(reply, params[j].name, "invalidValue");
+                return -EINVAL;
+            }
+        }
+    }
+    return 0;
+}
+
+static bool is_true(const char *v)
+{
+    return strcmp(v, "true") == 0;
+}
+
+static unsigned mute_of(char conf[][API_LEG_VALUE_MAX])
+{
+    return (is_true(conf[L_RX_AUDIO]) ? MEDIA_MUTE_RX_AUDIO : 0) |
+           (is_true(conf[L_RX_VIDEO]) ? MEDIA_MUTE_RX_VIDEO : 0) |
+           (is_true(conf[L_TX_AUDIO]) ? MEDIA_MUTE_TX_AUDIO : 0) |
+           (is_true(conf[L_TX_VIDEO]) ? MEDIA_MUTE_TX_VIDEO : 0);
+}
+
+/* ---- legs --------------------------------------------------------------------------------- */
+
+/* The leg's control values are now conf: its media path and its call's pages follow (lock
+ * held). */
+static void leg_takes(const struct api *api, struct api_leg *l, char conf[][API_LEG_VALUE_MAX])
+{
+    bool label_changed = strcmp(l->conf[L_LABEL], conf[L_LABEL]) != 0;
+    unsigned mute = mute_of(conf);
+
+    memcpy(l->conf, conf, sizeof(l->conf));
+    if (mute != l->mute && l->has_media && api->media)
+        (void)media_leg_set_mute(api->media, l->id, mute);
+    if ((mute != l->mute || label_changed) && l->webrtc)
+        api_guest_leg_control(api, l->id, l->conf[L_LABEL], mute);
+    l->mute = mute;
+}
+
+int api_control_leg_form(const struct api_request *req, char conf[][API_LEG_VALUE_MAX],
+                         struct api_reply *reply)
+{
+    memset(conf, 0, sizeof(char[API_LEG_PARAMS][API_LEG_VALUE_MAX]));
+    return apply_form(req->form, leg_params, API_LEG_PARAMS, conf[0], API_LEG_VALUE_MAX, reply);
+}
+
+void api_control_leg_added(const struct api *api, struct api_call *c, struct api_leg *l)
+{
+    char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
+
+    memcpy(conf, l->conf, sizeof(conf));
+    memset(l->conf, 0, sizeof(l->conf)); /* so that leg_takes sees every change */
+    if (c->join_muted && !conf[L_RX_AUDIO][0])
+        snprintf(conf[L_RX_AUDIO], sizeof(conf[L_RX_AUDIO]), "true");
+    leg_takes(api, l, conf);
+    if (l->webrtc && c->conf[C_TEXT][0])
+        api_guest_message(api, c->id, l->id, c->conf[C_TEXT], c->conf[C_POSITION],
+                          c->conf[C_DURATION]);
+}
+
+/* PUT on leg id with form; missing: the reason when there is no such leg. */
+static void put_leg(const struct api *api, const struct api_params *form, const char *id,
+                    const char *missing, struct api_reply *reply)
+{
+    static const char *const post_only[] = {"remoteParty", "bandwidth", "confirmation", NULL};
+    char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
+    struct api_leg *l;
+
+    for (size_t i = 0; i < form->n; i++) {
+        if (in_list(post_only, form->v[i].name)) { /* CMS: cannot be modified */
+            api_reply_param_error(reply, form->v[i].name, "invalidValue");
+            return;
+        }
+    }
+    pthread_mutex_lock(&api->calls->lock);
+    l = api_calls_find_leg(api->calls, id);
+    if (l) {
+        memcpy(conf, l->conf, sizeof(conf));
+        if (apply_form(form, leg_params, API_LEG_PARAMS, conf[0], API_LEG_VALUE_MAX, reply) == 0) {
+            leg_takes(api, l, conf);
+            reply->status = 200;
+        }
+    }
+    pthread_mutex_unlock(&api->calls->lock);
+    if (!l)
+        api_reply_failure(reply, 404, missing);
+}
+
+void api_control_put_leg(const struct api *api, const struct api_request *req, const char *id,
+                         struct api_reply *reply)
+{
+    put_leg(api, req->form, id, "callLegDoesNotExist", reply);
+}
+
+void api_control_write_leg(struct api_xml *x, const struct api_leg *l)
+{
+    api_xml_start(x, "configuration");
+    for (size_t i = 0; i < API_LEG_PARAMS; i++)
+        if (l->conf[i][0])
+            api_xml_text(x, leg_params[i].name, l->conf[i]);
+    api_xml_end(x);
+}
+
+/* ---- calls -------------------------------------------------------------------------------- */
+
+static int check_duration(const char *v)
+{
+    int64_t n;
+
+    return !*v || strcasecmp(v, "permanent") == 0 || api_parse_int(v, 0, 86400, &n) == 0 ? 0
+                                                                                         : -EINVAL;
+}
+
+/* The call's values are now conf (lock held): guests' admission, their pages. */
+static void call_takes(const struct api *api, struct api_call *c, char conf[][STORE_TEXT_MAX + 1])
+{
+    bool message = strcmp(c->conf[C_TEXT], conf[C_TEXT]) != 0 ||
+                   strcmp(c->conf[C_POSITION], conf[C_POSITION]) != 0 ||
+                   strcmp(c->conf[C_DURATION], conf[C_DURATION]) != 0;
+
+    memcpy(c->conf, conf, sizeof(c->conf));
+    c->locked = is_true(conf[C_LOCKED]);
+    c->join_muted = is_true(conf[C_JOIN_MUTE]);
+    if (message) {
+        c->message_us = api_now_us();
+        api_guest_message(api, c->id, NULL, conf[C_TEXT], conf[C_POSITION], conf[C_DURATION]);
+    }
+}
+
+void api_control_put_call(const struct api *api, const struct api_request *req, const char *id,
+                          struct api_reply *reply)
+{
+    char conf[API_CALL_PARAMS][STORE_TEXT_MAX + 1];
+    struct api_call *c;
+
+    pthread_mutex_lock(&api->calls->lock);
+    c = api_calls_find_call(api->calls, id);
+    if (c) {
+        memcpy(conf, c->conf, sizeof(conf));
+        if (apply_form(req->form, call_params, API_CALL_PARAMS, conf[0], sizeof(conf[0]), reply) <
+            0) {
+            ;
+        } else if (check_duration(conf[C_DURATION]) < 0) {
+            api_reply_param_error(reply, "messageDuration", "invalidValue");
+        } else {
+            call_takes(api, c, conf);
+            reply->status = 200;
+        }
+    }
+    pthread_mutex_unlock(&api->calls->lock);
+    if (!c)
+        api_reply_failure(reply, 404, "callDoesNotExist");
+}
+
+/* Seconds the message is still shown: -1 permanent, 0 none or over. */
+static int64_t message_left(const struct api_call *c)
+{
+    int64_t d, gone;
+
+    if (!c->conf[C_TEXT][0])
+        return 0;
+    if (strcasecmp(c->conf[C_DURATION], "permanent") == 0)
+        return -1;
+    if (api_parse_int(c->conf[C_DURATION], 0, 86400, &d) < 0)
+        return 0; /* unset: CMS shows no message without a duration */
+    gone = (api_now_us() - c->message_us) / 1000000;
+    return d > gone ? d - gone : 0;
+}
+
+static void write_flag(struct api_xml *x, const struct api_call *c, int i, bool dflt)
+{
+    api_xml_bool(x, call_params[i].name, c->conf[i][0] ? is_true(c->conf[i]) : dflt);
+}
+
+void api_control_write_call(struct api_xml *x, const struct api_call *c, size_t legs)
+{
+    int64_t left = message_left(c);
+
+    api_xml_text(x, "callType", "coSpace");
+    api_xml_int(x, "maxCallLegs", (int64_t)(c->max_legs > legs ? c->max_legs : legs));
+    api_xml_int(x, "numParticipantsLocal", (int64_t)legs);
+    api_xml_int(x, "numParticipantsRemote", 0);
+    api_xml_int(x, "numDistributedInstances", 0);
+    write_flag(x, c, C_LOCKED, false);
+    write_flag(x, c, C_RECORDING, false);
+    api_xml_bool(x, "recordingStatus", false); /* no recorder: nothing records */
+    write_flag(x, c, C_STREAMING, false);
+    api_xml_bool(x, "streamingStatus", false); /* no streamer */
+    for (int i = 3; i < API_CALL_PARAMS; i++) {
+        if (i == C_LOCKED || i == C_RECORDING || i == C_STREAMING)
+            continue;
+        if (i == C_POSITION || i == C_DURATION)
+            api_xml_text(x, call_params[i].name,
+                         c->conf[i][0]     ? c->conf[i]
+                         : i == C_POSITION ? "middle"
+                                           : "0");
+        else if (c->conf[i][0] || i == 3 || i == 4)
+            api_xml_text(x, call_params[i].name, c->conf[i][0] ? c->conf[i] : "false");
+    }
+    if (left > 0)
+        api_xml_int(x, "messageTimeRemaining", left);
+    api_xml_bool(x, "endpointRecording", false);
+}
+
+/* ---- participants ------------------------------------------------------------------------- */
+
+/* The name others see: the override, else the remote party (a guest's display name). */
+static const char *shown_name(const struct api_leg *l)
+{
+    return l->conf[L_LABEL][0] ? l->conf[L_LABEL] : l->remote_party;
+}
+
+static void write_participant(struct api_xml *x, const struct api_leg *l, bool full)
+{
+    api_xml_start(x, "participant");
+    api_xml_attr(x, "id", l->id);
+    api_xml_text(x, "name", shown_name(l));
+    api_xml_text(x, "call", l->call);
+    if (full) {
+        if (!l->webrtc)
+            api_xml_text(x, "uri", l->remote_party);
+        api_xml_int(x, "numCallLegs", 1);
+        api_xml_bool(x, "isActivator", true);
+        api_xml_start(x, "status");
+        api_xml_text(x, "state", l->dial_failed ? "disconnected" : "connected");
+        api_xml_bool(x, "cameraControlAvailable", false);
+        api_xml_end(x);
+        api_xml_int(x, "importance", 0);
+        api_xml_start(x, "configuration");
+        for (size_t i = 0; i < API_LEG_PARAMS; i++)
+            if (l->conf[i][0])
+                api_xml_text(x, leg_params[i].name, l->conf[i]);
+        api_xml_end(x);
+    }
+    api_xml_end(x);
+}
+
+/* Does leg l pass GET /participants' filters (call_id NULL: any call)? */
+static bool listed(const struct api_leg *l, const char *call_id, const char *filter,
+                   const char *tenant)
+{
+    if (call_id && strcmp(l->call, call_id) != 0)
+        return false;
+    if (tenant && *tenant) /* calls here belong to no tenant */
+        return false;
+    return !filter || !*filter || strcasestr(shown_name(l), filter) != NULL;
+}
+
+static void list_participants(const struct api *api, const struct api_request *req,
+                              const char *call_id, struct api_reply *reply)
+{
+    const char *filter = api_params_get(req->query, "filter");
+    const char *tenant = api_params_get(req->query, "tenantFilter");
+    struct api_calls *c = api->calls;
+    size_t offset, limit, total = 0, shown = 0;
+    struct api_xml *x = NULL;
+
+    if (api_page_from_query(req, PAGE_DEFAULT, &offset, &limit, reply) < 0)
+        return;
+    pthread_mutex_lock(&c->lock);
+    if (!call_id || api_calls_find_call(c, call_id))
+        x = api_reply_xml_new(reply);
+    for (size_t i = 0; x && i < c->nlegs; i++)
+        total += listed(&c->legs[i], call_id, filter, tenant);
+    if (x) {
+        api_xml_start(x, "participants");
+        api_xml_attr_size(x, "total", total);
+    }
+    for (size_t i = 0, n = 0; x && i < c->nlegs && shown < limit; i++) {
+        if (!listed(&c->legs[i], call_id, filter, tenant) || n++ < offset)
+            continue;
+        write_participant(x, &c->legs[i], false);
+        shown++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (x)
+        api_reply_xml(reply, x);
+    else if (!reply->status)
+        api_reply_failure(reply, 404, "callDoesNotExist");
+}
+
+/* GET one participant, or its legs (legs: the <callLegs> list of its one leg). */
+static void get_participant(const struct api *api, const char *id, bool legs,
+                            struct api_reply *reply)
+{
+    struct api_xml *x = api_reply_xml_new(reply);
+    struct api_leg *l;
+
+    if (!x)
+        return;
+    pthread_mutex_lock(&api->calls->lock);
+    l = api_calls_find_leg(api->calls, id);
+    if (l && legs) {
+        api_xml_start(x, "callLegs");
+        api_xml_attr_size(x, "total", 1);
+        api_xml_start(x, "callLeg");
+        api_xml_attr(x, "id", l->id);
+        api_xml_text(x, "name", "");
+        api_xml_text(x, "remoteParty", l->remote_party);
+        api_xml_text(x, "call", l->call);
+        api_xml_end(x);
+        api_xml_end(x);
+    } else if (l) {
+        write_participant(x, l, true);
+    }
+    pthread_mutex_unlock(&api->calls->lock);
+    if (l) {
+        api_reply_xml(reply, x);
+    } else {
+        api_xml_free(x);
+        api_reply_failure(reply, 404, "participantDoesNotExist");
+    }
+}
+
+static bool get_req(const struct api_request *req)
+{
+    return req->method == API_GET || req->method == API_HEAD;
+}
+
+/* An id from the path into out[37], or 404 missing. */
+static bool path_id(const char *id, char *out, const char *missing, struct api_reply *reply)
+{
+    if (id && api_parse_id(id, out) == 0)
+        return true;
+    api_reply_failure(reply, 404, missing);
+    return false;
+}
+
+void api_res_participants(const struct api *api, struct store *st, const struct api_request *req,
+                          const char *id, struct api_reply *reply)
+{
+    char lid[STORE_ID_LEN + 1];
+
+    (void)st;
+    if (!id)
+        list_participants(api, req, NULL, reply);
+    else if (!path_id(id, lid, "participantDoesNotExist", reply))
+        return;
+    else if (get_req(req))
+        get_participant(api, lid, false, reply);
+    else if (req->method == API_PUT)
+        put_leg(api, req->form, lid, "participantDoesNotExist", reply);
+    else
+        api_calls_delete_leg(api, lid, "participantDoesNotExist", reply);
+}
+
+void api_res_participant_legs(const struct api *api, struct store *st,
+                              const struct api_request *req, const char *id,
+                              struct api_reply *reply)
+{
+    char lid[STORE_ID_LEN + 1];
+
+    (void)st;
+    (void)req;
+    if (path_id(id, lid, "participantDoesNotExist", reply))
+        get_participant(api, lid, true, reply);
+}
+
+void api_res_call_participants(const struct api *api, struct store *st,
+                               const struct api_request *req, const char *id,
+                               struct api_reply *reply)
+{
+    char lid[STORE_ID_LEN + 1];
+
+    (void)st;
+    if (!path_id(id, lid, "callDoesNotExist", reply))
+        return;
+    if (get_req(req))
+        list_participants(api, req, lid, reply);
+    else
+        api_calls_post_leg(api, lid, req, "participants", reply);
+}
+
+/* The call's id from a path /api/v1/calls/<id>/participants/...: the router hands only the
+ * last id to a route. */
+static bool call_of_path(const char *path, char *out, struct api_reply *reply)
+{
+    char seg[64];
+    const char *p = path + strlen("/api/v1/calls/");
+    size_t n = strcspn(p, "/");
+
+    if (strlen(path) < strlen("/api/v1/calls/") || n >= sizeof(seg)) {
+        api_reply_failure(reply, 404, "callDoesNotExist");
+        return false;
+    }
+    memcpy(seg, p, n);
+    seg[n] = '\0';
+    return path_id(seg, out, "callDoesNotExist", reply);
+}
+
+/* PUT or DELETE /calls/<call>/participants/<id>: the participant must be in that call. */
+void api_res_call_participant(const struct api *api, struct store *st,
+                              const struct api_request *req, const char *id,
+                              struct api_reply *reply)
+{
+    char call[STORE_ID_LEN + 1], lid[STORE_ID_LEN + 1];
+    struct api_leg *l;
+    bool call_exists, in_call;
+
+    (void)st;
+    if (!call_of_path(req->path, call, reply) ||
+        !path_id(id, lid, "participantDoesNotExist", reply))
+        return;
+    pthread_mutex_lock(&api->calls->lock);
+    call_exists = api_calls_find_call(api->calls, call) != NULL;
+    l = api_calls_find_leg(api->calls, lid);
+    in_call = call_exists && l && strcmp(l->call, call) == 0;
+    pthread_mutex_unlock(&api->calls->lock);
+    if (!call_exists)
+        api_reply_failure(reply, 404, "callDoesNotExist");
+    else if (!in_call)
+        api_reply_failure(reply, 404, "participantDoesNotExist");
+    else if (req->method == API_PUT)
+        put_leg(api, req->form, lid, "participantDoesNotExist", reply);
+    else
+        api_calls_delete_leg(api, lid, "participantDoesNotExist", reply);
+}
+
+/* ---- PUT /calls/<id>/participants/x: every participant at once ---------------------------- */
+
+struct bulk {
+    struct api_param v[8]; /* the form's ParticipantProperties that a leg takes */
+    struct api_params form;
+    char ids[FILTER_IDS_MAX][STORE_ID_LEN + 1];
+    size_t nids;
+    bool selected; /* mode=selected: only ids; else (exclude) all but ids */
+};
+
+/* filterIds (comma-separated participant ids) and mode, and the leg parameters of the form. */
+static int bulk_parse(const struct api_params *form, struct bulk *b, struct api_reply *reply)
+{
+    static const char *const takes[] = {"rxAudioMute", "txAudioMute", "rxVideoMute", "txVideoMute",
+                                        "layout",      "importance",  NULL};
+    const char *ids = api_params_get(form, "filterIds"), *mode = api_params_get(form, "mode");
+
+    memset(b, 0, sizeof(*b));
+    for (size_t i = 0; i < form->n && b->form.n < 8; i++)
+        if (in_list(takes, form->v[i].name))
+            b->v[b->form.n++] = form->v[i];
+    b->form.v = b->v;
+    if (mode && strcasecmp(mode, "selected") != 0 && strcasecmp(mode, "exclude") != 0) {
+        api_reply_param_error(reply, "mode", "invalidValue");
+        return -EINVAL;
+    }
+    b->selected = mode && strcasecmp(mode, "selected") == 0;
+    for (const char *p = ids; p && *p;) {
+        size_t n = strcspn(p, ",");
+        char one[64];
+
+        if (n >= sizeof(one) || b->nids == FILTER_IDS_MAX ||
+            (memcpy(one, p, n), one[n] = '\0', api_parse_id(one, b->ids[b->nids]) < 0)) {
+            api_reply_param_error(reply, "filterIds", "invalidValue");
+            return -EINVAL;
+        }
+        b->nids++;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+static bool bulk_takes(const struct bulk *b, const char *leg)
+{
+    bool named = false;
+
+    for (size_t i = 0; i < b->nids && !named; i++)
+        named = strcmp(b->ids[i], leg) == 0;
+    return b->selected ? named : !named;
+}
+
+void api_res_call_participants_all(const struct api *api, struct store *st,
+                                   const struct api_request *req, const char *id,
+                                   struct api_reply *reply)
+{
+    char call[STORE_ID_LEN + 1], conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
+    struct api_calls *c = api->calls;
+    struct bulk b;
+
+    (void)st;
+    (void)id;
+    if (!call_of_path(req->path, call, reply) || bulk_parse(req->form, &b, reply) < 0)
+        return;
+    memset(conf, 0, sizeof(conf)); /* checked once, before any leg changes */
+    if (apply_form(&b.form, leg_params, API_LEG_PARAMS, conf[0], API_LEG_VALUE_MAX, reply) < 0)
+        return;
+    pthread_mutex_lock(&c->lock);
+    if (api_calls_find_call(c, call)) {
+        for (size_t i = 0; i < c->nlegs; i++) {
+            struct api_leg *l = &c->legs[i];
+
+            if (strcmp(l->call, call) != 0 || !bulk_takes(&b, l->id))
+                continue;
+            memcpy(conf, l->conf, sizeof(conf));
+            (void)apply_form(&b.form, leg_params, API_LEG_PARAMS, conf[0], API_LEG_VALUE_MAX,
+                             reply);
+            leg_takes(api, l, conf);
+        }
+        reply->status = 200;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (!reply->status)
+        api_reply_failure(reply, 404, "callDoesNotExist");
+}
+
+/* ---- a leg's sub-resources ---------------------------------------------------------------- */
+
+/* A copy of leg id, or 404 callLegDoesNotExist. */
+static bool leg_copy(const struct api *api, const char *id, struct api_leg *out,
+                     struct api_reply *reply)
+{
+    char lid[STORE_ID_LEN + 1];
+    struct api_leg *l = NULL;
+
+    if (!path_id(id, lid, "callLegDoesNotExist", reply))
+        return false;
+    pthread_mutex_lock(&api->calls->lock);
+    l = api_calls_find_leg(api->calls, lid);
+    if (l)
+        *out = *l;
+    pthread_mutex_unlock(&api->calls->lock);
+    if (!l)
+        api_reply_failure(reply, 404, "callLegDoesNotExist");
+    return l != NULL;
+}
+
+/* A key frame from the leg's browser (RTCP PLI), which every receiver then decodes from. A leg
+ * without WebRTC media has no encoder to ask: invalidOperation. */
+void api_res_leg_key_frame(const struct api *api, struct store *st, const struct api_request *req,
+                           const char *id, struct api_reply *reply)
+{
+    struct api_leg l;
+    int r;
+
+    (void)st;
+    (void)req;
+    if (!leg_copy(api, id, &l, reply))
+        return;
+    if (!l.webrtc || !api->media) {
+        api_reply_failure(reply, 400, "invalidOperation");
+        return;
+    }
+    r = media_leg_key_frame(api->media, l.id);
+    if (r < 0) {
+        api_reply_err(reply, r);
+        return;
+    }
+    reply->status = 200;
+}
+
+/* Far-end camera control: the request is checked, then refused, since no leg here advertises a
+ * camera that can be moved (cameraControlAvailable is false on every leg). */
+void api_res_leg_camera_control(const struct api *api, struct store *st,
+                                const struct api_request *req, const char *id,
+                                struct api_reply *reply)
+{
+    static const char *const pan[] = {"left", "right", NULL}, *const tilt[] = {"up", "down", NULL},
+                             *const zoom[] = {"in", "out", NULL};
+    static const struct param fecc[] = {E("pan", pan), E("tilt", tilt), E("zoom", zoom),
+                                        E("focus", zoom)};
+    char scratch[4][API_LEG_VALUE_MAX] = {{0}};
+    struct api_leg l;
+
+    (void)st;
+    if (!leg_copy(api, id, &l, reply) ||
+        apply_form(req->form, fecc, 4, scratch[0], API_LEG_VALUE_MAX, reply) < 0)
+        return;
+    api_reply_failure(reply, 400, "invalidOperation");
+}
+
+/* The profiles in force on the leg: callbridge has no call leg profiles by reference, so the
+ * one level is the leg's own values (scope callLeg), as PUT /callLegs set them. */
+void api_res_leg_profile_trace(const struct api *api, struct store *st,
+                               const struct api_request *req, const char *id,
+                               struct api_reply *reply)
+{
+    struct api_leg l;
+    struct api_xml *x;
+
+    (void)st;
+    (void)req;
+    if (!leg_copy(api, id, &l, reply) || !(x = api_reply_xml_new(reply)))
+        return;
+    api_xml_start(x, "callLegProfileTrace");
+    api_xml_attr(x, "callLeg", l.id);
+    api_xml_start(x, "profile");
+    api_xml_attr(x, "scope", "callLeg");
+    api_xml_start(x, "callLegProfile");
+    for (size_t i = 0; i < API_LEG_PARAMS; i++)
+        if (l.conf[i][0] && i != L_LABEL && strcmp(leg_params[i].name, "ownerId") != 0)
+            api_xml_text(x, leg_params[i].name, l.conf[i]);
+    api_xml_end(x);
+    api_xml_end(x);
+    api_xml_end(x);
+    api_reply_xml(reply, x);
+}

@@ -1,0 +1,54 @@
+/* api/res/control.h: call control (PUT /calls/<id>, PUT /callLegs/<id>, generateKeyFrame,
+ * cameraControl, callLegProfileTrace) and participants (/participants, /calls/<id>/participants):
+ * the handlers, and what GET /calls/<id> and GET /callLegs/<id> show of what they set. */
+#ifndef API_RES_CONTROL_H
+#define API_RES_CONTROL_H
+
+#include "api/api.h"
+#include "api/res/registry.h"
+#include "api/xml.h"
+
+/* PUT /calls/<id> and PUT /callLegs/<id> (id checked by the caller). */
+void api_control_put_call(const struct api *api, const struct api_request *req, const char *id,
+                          struct api_reply *reply);
+void api_control_put_leg(const struct api *api, const struct api_request *req, const char *id,
+                         struct api_reply *reply);
+/* The leg parameters of a POST that adds a leg, checked into conf (all "" first): 0, or -EINVAL
+ * with the parameterError in *reply. */
+int api_control_leg_form(const struct api_request *req, char conf[][API_LEG_VALUE_MAX],
+                         struct api_reply *reply);
+/* A new leg l of call c, lock held: its mute from conf (or the call's joinAudioMuteOverride),
+ * applied in the media path once it has one, and the call's message on its guest's page. */
+void api_control_leg_added(const struct api *api, struct api_call *c, struct api_leg *l);
+/* What GET shows, lock held: the call's control fields; the leg's <configuration>. */
+void api_control_write_call(struct api_xml *x, const struct api_call *c, size_t legs);
+void api_control_write_leg(struct api_xml *x, const struct api_leg *l);
+
+/* Routes (the router checked the method): /participants[/<id>], /participants/<id>/callLegs,
+ * /calls/<id>/participants, PUT /calls/<id>/participants/x, /calls/<id>/participants/<id>
+ * (PUT, DELETE), POST /callLegs/<id>/generateKeyFrame, PUT /callLegs/<id>/cameraControl,
+ * GET /callLegs/<id>/callLegProfileTrace. */
+void api_res_participants(const struct api *api, struct store *st, const struct api_request *req,
+                          const char *id, struct api_reply *reply);
+void api_res_participant_legs(const struct api *api, struct store *st,
+                              const struct api_request *req, const char *id,
+                              struct api_reply *reply);
+void api_res_call_participants(const struct api *api, struct store *st,
+                               const struct api_request *req, const char *id,
+                               struct api_reply *reply);
+void api_res_call_participants_all(const struct api *api, struct store *st,
+                                   const struct api_request *req, const char *id,
+                                   struct api_reply *reply);
+void api_res_call_participant(const struct api *api, struct store *st,
+                              const struct api_request *req, const char *id,
+                              struct api_reply *reply);
+void api_res_leg_key_frame(const struct api *api, struct store *st, const struct api_request *req,
+                           const char *id, struct api_reply *reply);
+void api_res_leg_camera_control(const struct api *api, struct store *st,
+                                const struct api_request *req, const char *id,
+                                struct api_reply *reply);
+void api_res_leg_profile_trace(const struct api *api, struct store *st,
+                               const struct api_request *req, const char *id,
+                               struct api_reply *reply);
+
+#endif
