@@ -2,7 +2,8 @@
  * coturn for the media): PUT /calls/<id> and PUT /callLegs/<id> and what GET shows of them,
  * their refusals (nothing changed by a refused PUT), the participants collections, a dial-out
  * that cannot be dialled, a mute that stops a plain leg's packets reaching the other leg and
- * lets them through again when lifted, and a locked call that keeps a guest out. */
+ * lets them through again when lifted, a locked call that keeps a guest out, and what a guest's
+ * page is told (the call's message, its name label, its mute). */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
@@ -290,9 +291,42 @@ static void guest_join(const char *json, struct th_resp *r)
     th_http(&d, d.ports[0], "POST", "/meeting/api/join", NULL, NULL, hdr, json, strlen(json), r);
 }
 
+/* The value of "key":"..." in a JSON text (no escapes in what is read here). */
+static void json_text(const char *body, const char *key, char *out, size_t cap)
+{
+    char needle[64];
+    const char *p;
+
+    snprintf(needle, sizeof(needle), "\"%s\":\"", key);
+    p = body ? strstr(body, needle) : NULL;
+    out[0] = '\0';
+    if (p)
+        snprintf(out, cap, "%.*s", (int)strcspn(p + strlen(needle), "\""), p + strlen(needle));
+}
+
+/* Polls the guest's events until one holds every needle (at most 10 s). */
+static void wait_events(const char *session, const char *a, const char *b)
+{
+    char path[160];
+    struct th_resp r;
+
+    snprintf(path, sizeof(path), "/meeting/api/events?session=%s&after=0", session);
+    for (int i = 0; i < 40; i++) {
+        th_http(&d, d.ports[0], "GET", path, NULL, NULL, NULL, NULL, 0, &r);
+        ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+        if (strstr(r.body, a) && (!b || strstr(r.body, b))) {
+            th_resp_free(&r);
+            return;
+        }
+        th_resp_free(&r);
+        usleep(250 * 1000);
+    }
+    ck_abort_msg("no events with %s and %s", a, b ? b : "");
+}
+
 START_TEST(test_locked_call_keeps_a_guest_out)
 {
-    char form[256], body[4096], loc[128], call[128];
+    char form[256], body[4096], loc[128], call[128], session[128], leg[128] = "/api/v1/callLegs/";
     struct th_resp r;
 
     if (!co.pid) {
@@ -317,9 +351,20 @@ START_TEST(test_locked_call_keeps_a_guest_out)
         200);
     guest_join("{\"callId\":\"717171\",\"name\":\"Late\"}", &r);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    json_text(r.body, "session", session, sizeof(session));
+    json_text(r.body, "leg", leg + strlen(leg), sizeof(leg) - strlen(leg));
     th_resp_free(&r);
     expect_in(call, "<numCallLegs>1</numCallLegs>");
     expect_in("/api/v1/participants?filter=late", "<participants total=\"1\">");
+    /* the message that was set before the guest came is on its page */
+    wait_events(session, "\"type\":\"message\"", "\"text\":\"Welcome\"");
+    /* the host renames and mutes it: its roster says so, and its media path withholds */
+    ck_assert_int_eq(api("PUT", leg, "nameLabelOverride=Renamed&rxAudioMute=true", NULL, 0, NULL),
+                     200);
+    wait_events(session, "\"name\":\"Renamed\"", "\"audioMuted\":true");
+    wait_in_force(leg, "rxAudioWithheld", true);
+    snprintf(form, sizeof(form), "%s/generateKeyFrame", leg);
+    ck_assert_int_eq(api("POST", form, NULL, NULL, 0, NULL), 200);
     ck_assert_int_eq(api("DELETE", call, NULL, NULL, 0, NULL), 200);
 }
 END_TEST
