@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
@@ -177,27 +179,15 @@ START_TEST(test_put_leg_participants_and_a_dial_out_that_fails)
 }
 END_TEST
 
-/* A leg to endpoint port of call; waits until it is connected; its relayed address into ra. */
+/* A leg to endpoint port of call, once connected; its relayed address into ra. */
 static void media_leg(const char *call, unsigned short port, char *leg, struct sockaddr_in *ra)
 {
-    char path[192], form[160], body[8192], state[32] = "", addr[64], rport[16];
+    char path[192], form[160];
 
     snprintf(path, sizeof(path), "%s/callLegs", call);
     snprintf(form, sizeof(form), "remoteParty=p%u&remoteMediaAddress=127.0.0.1:%u", port, port);
     ck_assert_int_eq(api("POST", path, form, NULL, 0, leg), 200);
-    for (int i = 0; i < 160 && strcmp(state, "connected") != 0; i++) {
-        if (i)
-            usleep(50 * 1000);
-        ck_assert_int_eq(api("GET", leg, NULL, body, sizeof(body), NULL), 200);
-        th_xml_text(body, "state", state, sizeof(state));
-    }
-    ck_assert_msg(strcmp(state, "connected") == 0, "%s", body);
-    th_xml_text(body, "relayedAddress", addr, sizeof(addr));
-    th_xml_text(body, "relayedPortNumber", rport, sizeof(rport));
-    memset(ra, 0, sizeof(*ra));
-    ra->sin_family = AF_INET;
-    inet_pton(AF_INET, addr, &ra->sin_addr);
-    ra->sin_port = htons((unsigned short)atoi(rport));
+    th_leg_wait_connected(&d, leg, ra);
 }
 
 /* Sends n RTP packets of payload type pt from fd to ra; counts what reaches rx in wait_ms. */
@@ -291,17 +281,15 @@ static void guest_join(const char *json, struct th_resp *r)
     th_http(&d, d.ports[0], "POST", "/meeting/api/join", NULL, NULL, hdr, json, strlen(json), r);
 }
 
-/* The value of "key":"..." in a JSON text (no escapes in what is read here). */
-static void json_text(const char *body, const char *key, char *out, size_t cap)
+/* The string member key of the JSON object text into out. */
+static void json_member(const char *text, const char *key, char *out, size_t cap)
 {
-    char needle[64];
-    const char *p;
+    json_t *j = json_loads(text, 0, NULL);
+    const char *v = json_string_value(json_object_get(j, key));
 
-    snprintf(needle, sizeof(needle), "\"%s\":\"", key);
-    p = body ? strstr(body, needle) : NULL;
-    out[0] = '\0';
-    if (p)
-        snprintf(out, cap, "%.*s", (int)strcspn(p + strlen(needle), "\""), p + strlen(needle));
+    ck_assert_msg(v, "no %s in %s", key, text);
+    snprintf(out, cap, "%s", v);
+    json_decref(j);
 }
 
 /* Polls the guest's events until one holds every needle (at most 10 s). */
@@ -351,8 +339,8 @@ START_TEST(test_locked_call_keeps_a_guest_out)
         200);
     guest_join("{\"callId\":\"717171\",\"name\":\"Late\"}", &r);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
-    json_text(r.body, "session", session, sizeof(session));
-    json_text(r.body, "leg", leg + strlen(leg), sizeof(leg) - strlen(leg));
+    json_member(r.body, "session", session, sizeof(session));
+    json_member(r.body, "leg", leg + strlen(leg), sizeof(leg) - strlen(leg));
     th_resp_free(&r);
     expect_in(call, "<numCallLegs>1</numCallLegs>");
     expect_in("/api/v1/participants?filter=late", "<participants total=\"1\">");

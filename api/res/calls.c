@@ -697,9 +697,8 @@ void api_calls_delete_leg(const struct api *api, const char *id, const char *mis
 
 /* ---- routing ------------------------------------------------------------------------------ */
 
-/* An id from the path, or 404 <missing>. The router checked the method already. */
-static bool path_id(const char *id, char out[STORE_ID_LEN + 1], const char *missing,
-                    struct api_reply *reply)
+bool api_calls_path_id(const char *id, char out[STORE_ID_LEN + 1], const char *missing,
+                       struct api_reply *reply)
 {
     if (api_parse_id(id, out) == 0)
         return true;
@@ -707,7 +706,7 @@ static bool path_id(const char *id, char out[STORE_ID_LEN + 1], const char *miss
     return false;
 }
 
-static bool is_get(const struct api_request *req)
+bool api_calls_is_get(const struct api_request *req)
 {
     return req->method == API_GET || req->method == API_HEAD;
 }
@@ -717,13 +716,13 @@ void api_res_calls(const struct api *api, struct store *st, const struct api_req
 {
     char lid[STORE_ID_LEN + 1];
 
-    if (!id && is_get(req))
+    if (!id && api_calls_is_get(req))
         list_calls(api, req, reply);
     else if (!id)
         create_call(api, st, req, reply);
-    else if (!path_id(id, lid, "callDoesNotExist", reply))
+    else if (!api_calls_path_id(id, lid, "callDoesNotExist", reply))
         return;
-    else if (is_get(req))
+    else if (api_calls_is_get(req))
         get_call(api, lid, reply);
     else if (req->method == API_PUT)
         api_control_put_call(api, req, lid, reply);
@@ -737,9 +736,9 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
     char lid[STORE_ID_LEN + 1];
 
     (void)st;
-    if (!path_id(id, lid, "callDoesNotExist", reply))
+    if (!api_calls_path_id(id, lid, "callDoesNotExist", reply))
         return;
-    if (is_get(req))
+    if (api_calls_is_get(req))
         list_legs(api, req, lid, reply);
     else
         add_leg(api, lid, req, true, "callLegs", reply);
@@ -756,13 +755,13 @@ void api_res_call_legs(const struct api *api, struct store *st, const struct api
 {
     char lid[STORE_ID_LEN + 1];
 
-    if (!id && is_get(req))
+    if (!id && api_calls_is_get(req))
         list_legs(api, req, NULL, reply);
     else if (!id)
         incoming_leg(api, st, req, reply);
-    else if (!path_id(id, lid, "callLegDoesNotExist", reply))
+    else if (!api_calls_path_id(id, lid, "callLegDoesNotExist", reply))
         return;
-    else if (is_get(req))
+    else if (api_calls_is_get(req))
         get_leg(api, lid, reply);
     else if (req->method == API_PUT)
         api_control_put_leg(api, req, lid, reply);

@@ -26,6 +26,7 @@
 #include "api/res/control.h"
 #include "api/res/guest.h"
 #include "api/res/parse.h"
+#include "api/res/resource.h"
 #include "api/util.h"
 #include "media/media.h"
 
@@ -41,13 +42,13 @@ struct param {
     const char *const *values; /* PK_ENUM, NULL-terminated */
 };
 
-static const char *const layouts[] = {"allEqual",           "speakerOnly",
-                                      "telepresence",       "stacked",
-                                      "allEqualQuarters",   "allEqualNinths",
-                                      "allEqualSixteenths", "allEqualTwentyFifths",
-                                      "onePlusFive",        "onePlusSeven",
-                                      "onePlusNine",        "automatic",
-                                      "onePlusN",           NULL};
+const char *const api_res_layouts[] = {"allEqual",           "speakerOnly",
+                                       "telepresence",       "stacked",
+                                       "allEqualQuarters",   "allEqualNinths",
+                                       "allEqualSixteenths", "allEqualTwentyFifths",
+                                       "onePlusFive",        "onePlusSeven",
+                                       "onePlusNine",        "automatic",
+                                       "onePlusN",           NULL};
 static const char *const display_modes[] = {"dualStream", "singleStream", NULL};
 static const char *const video_modes[] = {"auto", "disabled", NULL};
 static const char *const encryption[] = {"optional", "required", "prohibited", NULL};
@@ -81,9 +82,9 @@ static const char *const pane_modes[] = {"skip", "self", "blank", "unset", NULL}
 /* PUT /callLegs/<id>: the callLeg object's parameters that a PUT may change. */
 static const struct param leg_params[] = {
     T("ownerId", API_LEG_VALUE_MAX - 1),
-    E("chosenLayout", layouts),
-    E("defaultLayout", layouts),
-    E("layout", layouts),
+    E("chosenLayout", api_res_layouts),
+    E("defaultLayout", api_res_layouts),
+    E("layout", api_res_layouts),
     B("needsActivation"),
     B("participantLabels"),
     E("presentationDisplayMode", display_modes),
@@ -518,20 +519,6 @@ static void get_participant(const struct api *api, const char *id, bool legs,
     }
 }
 
-static bool get_req(const struct api_request *req)
-{
-    return req->method == API_GET || req->method == API_HEAD;
-}
-
-/* An id from the path into out[37], or 404 missing. */
-static bool path_id(const char *id, char *out, const char *missing, struct api_reply *reply)
-{
-    if (id && api_parse_id(id, out) == 0)
-        return true;
-    api_reply_failure(reply, 404, missing);
-    return false;
-}
-
 void api_res_participants(const struct api *api, struct store *st, const struct api_request *req,
                           const char *id, struct api_reply *reply)
 {
@@ -540,9 +527,9 @@ void api_res_participants(const struct api *api, struct store *st, const struct 
     (void)st;
     if (!id)
         list_participants(api, req, NULL, reply);
-    else if (!path_id(id, lid, "participantDoesNotExist", reply))
+    else if (!api_calls_path_id(id, lid, "participantDoesNotExist", reply))
         return;
-    else if (get_req(req))
+    else if (api_calls_is_get(req))
         get_participant(api, lid, false, reply);
     else if (req->method == API_PUT)
         put_leg(api, req->form, lid, "participantDoesNotExist", reply);
@@ -558,7 +545,7 @@ void api_res_participant_legs(const struct api *api, struct store *st,
 
     (void)st;
     (void)req;
-    if (path_id(id, lid, "participantDoesNotExist", reply))
+    if (api_calls_path_id(id, lid, "participantDoesNotExist", reply))
         get_participant(api, lid, true, reply);
 }
 
@@ -569,9 +556,9 @@ void api_res_call_participants(const struct api *api, struct store *st,
     char lid[STORE_ID_LEN + 1];
 
     (void)st;
-    if (!path_id(id, lid, "callDoesNotExist", reply))
+    if (!api_calls_path_id(id, lid, "callDoesNotExist", reply))
         return;
-    if (get_req(req))
+    if (api_calls_is_get(req))
         list_participants(api, req, lid, reply);
     else
         api_calls_post_leg(api, lid, req, "participants", reply);
@@ -591,7 +578,7 @@ static bool call_of_path(const char *path, char *out, struct api_reply *reply)
     }
     memcpy(seg, p, n);
     seg[n] = '\0';
-    return path_id(seg, out, "callDoesNotExist", reply);
+    return api_calls_path_id(seg, out, "callDoesNotExist", reply);
 }
 
 /* PUT or DELETE /calls/<call>/participants/<id>: the participant must be in that call. */
@@ -605,7 +592,7 @@ void api_res_call_participant(const struct api *api, struct store *st,
 
     (void)st;
     if (!call_of_path(req->path, call, reply) ||
-        !path_id(id, lid, "participantDoesNotExist", reply))
+        !api_calls_path_id(id, lid, "participantDoesNotExist", reply))
         return;
     pthread_mutex_lock(&api->calls->lock);
     call_exists = api_calls_find_call(api->calls, call) != NULL;
@@ -716,7 +703,7 @@ static bool leg_copy(const struct api *api, const char *id, struct api_leg *out,
     char lid[STORE_ID_LEN + 1];
     struct api_leg *l = NULL;
 
-    if (!path_id(id, lid, "callLegDoesNotExist", reply))
+    if (!api_calls_path_id(id, lid, "callLegDoesNotExist", reply))
         return false;
     pthread_mutex_lock(&api->calls->lock);
     l = api_calls_find_leg(api->calls, lid);

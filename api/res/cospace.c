@@ -15,13 +15,6 @@
 #include "api/util.h"
 #include "api/xml.h"
 
-static const char *const layouts[] = {"allEqual",           "speakerOnly",
-                                      "telepresence",       "stacked",
-                                      "allEqualQuarters",   "allEqualNinths",
-                                      "allEqualSixteenths", "allEqualTwentyFifths",
-                                      "onePlusFive",        "onePlusSeven",
-                                      "onePlusNine",        "automatic",
-                                      "onePlusN",           NULL};
 static const char *const pane_modes[] = {"skip", "self", "blank", NULL};
 
 static const struct api_field fields[] = {
@@ -40,7 +33,10 @@ static const struct api_field fields[] = {
      .duplicate = "duplicateCoSpaceId"},
     {.param = "cdrTag", .col = STORE_COSPACE_CDR_TAG, .kind = AK_TEXT, .max_len = 100},
     {.param = "passcode", .col = STORE_COSPACE_PASSCODE, .kind = AK_DIGITS},
-    {.param = "defaultLayout", .col = STORE_COSPACE_LAYOUT, .kind = AK_ENUM, .enums = layouts},
+    {.param = "defaultLayout",
+     .col = STORE_COSPACE_LAYOUT,
+     .kind = AK_ENUM,
+     .enums = api_res_layouts},
     {.param = "tenant",
      .col = STORE_COSPACE_TENANT,
      .kind = AK_REF,

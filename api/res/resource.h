@@ -103,4 +103,8 @@ void api_res_meeting_entry_detail(const struct api *api, struct store *st,
                                   const struct api_request *req, const char *id,
                                   struct api_reply *reply);
 
+/* CMS's video layouts (the Layouts data structure), NULL-terminated, for every object with a
+ * layout parameter (coSpaces, call legs; defined in api/res/control.c). */
+extern const char *const api_res_layouts[];
+
 #endif
