@@ -70,7 +70,7 @@ static void expect_refused(const char *method, const char *path, const char *for
 
 START_TEST(test_put_call_is_shown_and_refusals_change_nothing)
 {
-    char call[128], path[192];
+    char call[128], path[192], body[4096], space[64], form[192], other[128], leg[128];
 
     new_call("Control+Room", NULL, call);
     expect_in(call, "<locked>false</locked><recording>false</recording><recordingStatus>false"
@@ -93,6 +93,22 @@ START_TEST(test_put_call_is_shown_and_refusals_change_nothing)
                    FAIL("<parameterError parameter=\"messageDuration\" error=\"invalidValue\" />"));
     expect_in(call, "<locked>true</locked>"); /* the refused PUT changed nothing */
     expect_refused("PUT", "/api/v1/calls/" NIL, "locked=true", 404, FAIL("<callDoesNotExist />"));
+    /* POST /calls takes the same parameters, checked before the call is made */
+    ck_assert_int_eq(api("GET", call, NULL, body, sizeof(body), NULL), 200);
+    th_xml_text(body, "coSpace", space, sizeof(space));
+    snprintf(form, sizeof(form), "coSpace=%s&locked=perhaps", space);
+    expect_refused("POST", "/api/v1/calls", form, 400,
+                   FAIL("<parameterError parameter=\"locked\" error=\"invalidValue\" />"));
+    expect_in("/api/v1/calls", "<calls total=\"1\">");
+    snprintf(form, sizeof(form), "coSpace=%s&locked=true&joinAudioMuteOverride=true", space);
+    ck_assert_int_eq(api("POST", "/api/v1/calls", form, NULL, 0, other), 200);
+    expect_in(other, "<locked>true</locked>");
+    expect_in(other, "<joinAudioMuteOverride>true</joinAudioMuteOverride>");
+    /* a leg that joins it comes muted */
+    snprintf(path, sizeof(path), "%s/callLegs", other);
+    ck_assert_int_eq(api("POST", path, "remoteParty=sip:dan@example.com", NULL, 0, leg), 200);
+    expect_in(leg, "<rxAudioMute>true</rxAudioMute>");
+    ck_assert_int_eq(api("DELETE", other, NULL, NULL, 0, NULL), 200);
     ck_assert_int_eq(api("PUT", call, "messageDuration=30", NULL, 0, NULL), 200);
     expect_in(call, "<messageTimeRemaining>");
     snprintf(path, sizeof(path), "%s/nothing", call);

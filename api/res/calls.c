@@ -102,12 +102,17 @@ static int new_call_locked(struct api_calls *calls, const struct api_cospace_ref
     return r;
 }
 
-static int new_call(struct api_calls *calls, const struct api_cospace_ref *space, char *ret_id)
+/* A call of POST /calls, with its call control parameters conf (checked). */
+static int new_call(const struct api *api, const struct api_cospace_ref *space,
+                    char conf[][STORE_TEXT_MAX + 1], char *ret_id)
 {
+    struct api_calls *calls = api->calls;
     int r;
 
     pthread_mutex_lock(&calls->lock);
     r = new_call_locked(calls, space, ret_id);
+    if (r == 0)
+        api_control_call_created(api, api_calls_find_call(calls, ret_id), conf);
     pthread_mutex_unlock(&calls->lock);
     return r;
 }
@@ -129,6 +134,7 @@ static void create_call(const struct api *api, struct store *st, const struct ap
 {
     const char *cospace = api_params_get(req->form, "coSpace");
     char lid[STORE_ID_LEN + 1], id[STORE_ID_LEN + 1];
+    char conf[API_CALL_PARAMS][STORE_TEXT_MAX + 1];
     struct api_cospace_ref space;
     int r;
 
@@ -141,7 +147,9 @@ static void create_call(const struct api *api, struct store *st, const struct ap
         api_reply_err(reply, r);
         return;
     }
-    r = new_call(api->calls, &space, id);
+    if (api_control_call_form(req, conf, reply) < 0)
+        return;
+    r = new_call(api, &space, conf, id);
     if (r == -EDQUOT) {
         api_reply_too_many(reply, "calls");
         return;

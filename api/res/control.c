@@ -144,9 +144,11 @@ _Static_assert(sizeof(call_params) / sizeof(call_params[0]) == API_CALL_PARAMS,
 enum { C_LOCKED, C_RECORDING, C_STREAMING, C_JOIN_MUTE = 5, C_TEXT, C_POSITION, C_DURATION };
 
 /* Parameters CMS takes that would need what callbridge does not have (a SIP stack, call leg
- * profiles by reference, DTMF, layout templates, a cluster): refused by name, never dropped. */
-static const char *const unsupported[] = {"callLegProfile", "dtmfSequence",    "layoutTemplate",
-                                          "callBridge",     "callBridgeGroup", NULL};
+ * profiles by reference, DTMF, layout templates, a cluster, a lobby, moving a participant
+ * between calls): refused by name, never dropped. */
+static const char *const unsupported[] = {
+    "callLegProfile",  "dtmfSequence", "layoutTemplate",   "callBridge",
+    "callBridgeGroup", "deactivated",  "movedParticipant", NULL};
 
 static bool in_list(const char *const *v, const char *s)
 {
@@ -334,6 +336,19 @@ static void call_takes(const struct api *api, struct api_call *c, char conf[][ST
     }
 }
 
+/* Checks form's call parameters into conf (the call's values now); 0 or -EINVAL with the
+ * parameterError in *reply. */
+static int call_form(const struct api_params *form, char conf[][STORE_TEXT_MAX + 1],
+                     struct api_reply *reply)
+{
+    if (apply_form(form, call_params, API_CALL_PARAMS, conf[0], STORE_TEXT_MAX + 1, reply) < 0)
+        return -EINVAL;
+    if (check_duration(conf[C_DURATION]) == 0)
+        return 0;
+    api_reply_param_error(reply, "messageDuration", "invalidValue");
+    return -EINVAL;
+}
+
 void api_control_put_call(const struct api *api, const struct api_request *req, const char *id,
                           struct api_reply *reply)
 {
@@ -344,12 +359,7 @@ void api_control_put_call(const struct api *api, const struct api_request *req, 
     c = api_calls_find_call(api->calls, id);
     if (c) {
         memcpy(conf, c->conf, sizeof(conf));
-        if (apply_form(req->form, call_params, API_CALL_PARAMS, conf[0], sizeof(conf[0]), reply) <
-            0) {
-            ;
-        } else if (check_duration(conf[C_DURATION]) < 0) {
-            api_reply_param_error(reply, "messageDuration", "invalidValue");
-        } else {
+        if (call_form(req->form, conf, reply) == 0) {
             call_takes(api, c, conf);
             reply->status = 200;
         }
@@ -357,6 +367,19 @@ void api_control_put_call(const struct api *api, const struct api_request *req, 
     pthread_mutex_unlock(&api->calls->lock);
     if (!c)
         api_reply_failure(reply, 404, "callDoesNotExist");
+}
+
+int api_control_call_form(const struct api_request *req, char conf[][STORE_TEXT_MAX + 1],
+                          struct api_reply *reply)
+{
+    memset(conf, 0, sizeof(char[API_CALL_PARAMS][STORE_TEXT_MAX + 1]));
+    return call_form(req->form, conf, reply);
+}
+
+void api_control_call_created(const struct api *api, struct api_call *c,
+                              char conf[][STORE_TEXT_MAX + 1])
+{
+    call_takes(api, c, conf);
 }
 
 /* Seconds the message is still shown: -1 permanent, 0 none or over. */

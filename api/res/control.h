@@ -13,6 +13,12 @@ void api_control_put_call(const struct api *api, const struct api_request *req, 
                           struct api_reply *reply);
 void api_control_put_leg(const struct api *api, const struct api_request *req, const char *id,
                          struct api_reply *reply);
+/* The call parameters of POST /calls, checked into conf (all "" first): 0, or -EINVAL with the
+ * parameterError in *reply; then, once the call c is made (lock held), they take effect. */
+int api_control_call_form(const struct api_request *req, char conf[][STORE_TEXT_MAX + 1],
+                          struct api_reply *reply);
+void api_control_call_created(const struct api *api, struct api_call *c,
+                              char conf[][STORE_TEXT_MAX + 1]);
 /* The leg parameters of a POST that adds a leg, checked into conf (all "" first): 0, or -EINVAL
  * with the parameterError in *reply. */
 int api_control_leg_form(const struct api_request *req, char conf[][API_LEG_VALUE_MAX],
