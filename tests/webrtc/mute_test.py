@@ -5,7 +5,9 @@ Two guests join a coSpace through coturn and receive each other's audio and vide
 1. PUT /api/v1/callLegs/<Guest1> rxAudioMute=true: Guest2's page stops receiving Guest1's audio
    (its inbound audio packetsReceived stops growing) while Guest1's video keeps being decoded;
    Guest2's tile of Guest1 says "muted" and Guest1's own page says the others cannot hear it.
-2. rxAudioMute=false: the audio comes back (packetsReceived grows again).
+2. rxAudioMute=false: the audio comes back (packetsReceived grows again). rxVideoMute the same
+   for video: Guest2 decodes no frames of Guest1 and its tile says video off; unmuted, frames
+   come back within the settle time (callbridged asks for a key frame).
 3. nameLabelOverride: Guest2's tile of Guest1 shows the new name.
 4. PUT /api/v1/calls/<id> messageText (permanent): both pages show it.
 5. locked=true: a third guest's join is refused and its page says the meeting is locked; the
@@ -82,6 +84,28 @@ def check_mute(res, daemon, joined):
               (n2, n1, a2, a3))
 
 
+def check_video_mute(res, daemon, joined):
+    """rxVideoMute: no frames of Guest1 reach Guest2, whose tile says video off; unmuted, the
+    frames come back at once (callbridged asks Guest1's browser for a key frame)."""
+    (n1, t1, leg1), (n2, t2, leg2) = joined
+    put(res, daemon, "/api/v1/callLegs/" + leg1, {"rxVideoMute": "true"}, "video mute " + n1)
+    time.sleep(SETTLE_S)
+    f0 = join_test.frames(t2.evaluate("cb.stats()"), leg1)
+    time.sleep(WATCH_S)
+    f1 = join_test.frames(t2.evaluate("cb.stats()"), leg1)
+    res.check(f1 - f0 <= STRAY_MAX, "%s decodes no video of %s: framesDecoded %d then %d" %
+              (n2, n1, f0, f1))
+    cap = caption_of(t2, leg1)
+    res.check("video off" in cap, "%s's tile of %s says video off: %r" % (n2, n1, cap))
+    put(res, daemon, "/api/v1/callLegs/" + leg1, {"rxVideoMute": "false"}, "video unmute " + n1)
+    time.sleep(SETTLE_S)
+    f2 = join_test.frames(t2.evaluate("cb.stats()"), leg1)
+    time.sleep(join_test.GROWTH_WAIT)
+    f3 = join_test.frames(t2.evaluate("cb.stats()"), leg1)
+    res.check(f3 > f2 > f1, "%s decodes %s's video again: framesDecoded %d, %d then %d" %
+              (n2, n1, f1, f2, f3))
+
+
 def check_label_and_message(res, daemon, joined, call):
     (n1, t1, leg1), (n2, t2, leg2) = joined
     put(res, daemon, "/api/v1/callLegs/" + leg1, {"nameLabelOverride": "Chair"}, "rename " + n1)
@@ -131,6 +155,7 @@ def run(res, args, work):
         call = the_call(daemon)
         res.require(call is not None, "GET /api/v1/calls lists the one call %s" % call)
         check_mute(res, daemon, joined)
+        check_video_mute(res, daemon, joined)
         check_label_and_message(res, daemon, joined, call)
         check_locked(res, browsers, daemon, space, call)
     except join_test.ERRORS as e:
