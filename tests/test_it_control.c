@@ -86,7 +86,8 @@ START_TEST(test_put_call_is_shown_and_refusals_change_nothing)
     expect_in(call, "<allowAllMuteSelf>true</allowAllMuteSelf>");
     expect_in(call, "<messageText>Back at ten</messageText><messagePosition>top</messagePosition>"
                     "<messageDuration>permanent</messageDuration>");
-    expect_in(call, "<numCallLegs>0</numCallLegs><callType>coSpace</callType><maxCallLegs>0");
+    expect_in(call, "<numCallLegs>0</numCallLegs><callType>coSpace</callType><callCorrelator>");
+    expect_in(call, "</callCorrelator><maxCallLegs>0</maxCallLegs><numParticipantsLocal>0");
     expect_refused("PUT", call, "locked=false&messagePosition=left", 400,
                    FAIL("<parameterError parameter=\"messagePosition\" error=\"invalidValue\" />"));
     expect_refused("PUT", call, "messageDuration=soon", 400,
@@ -100,8 +101,17 @@ START_TEST(test_put_call_is_shown_and_refusals_change_nothing)
     expect_refused("POST", "/api/v1/calls", form, 400,
                    FAIL("<parameterError parameter=\"locked\" error=\"invalidValue\" />"));
     expect_in("/api/v1/calls", "<calls total=\"1\">");
-    snprintf(form, sizeof(form), "coSpace=%s&locked=true&joinAudioMuteOverride=true", space);
+    snprintf(form, sizeof(form), "coSpace=%s&callCorrelator=nope", space);
+    expect_refused("POST", "/api/v1/calls", form, 400,
+                   FAIL("<parameterError parameter=\"callCorrelator\" error=\"invalidValue\" />"));
+    snprintf(form, sizeof(form),
+             "coSpace=%s&locked=true&joinAudioMuteOverride=true&name=Board&callCorrelator=" NIL,
+             space);
     ck_assert_int_eq(api("POST", "/api/v1/calls", form, NULL, 0, other), 200);
+    expect_in(other, "<name>Board</name>");
+    expect_in(other, "<callCorrelator>" NIL "</callCorrelator>");
+    expect_refused("PUT", other, "name=Other", 400,
+                   FAIL("<parameterError parameter=\"name\" error=\"invalidValue\" />"));
     expect_in(other, "<locked>true</locked>");
     expect_in(other, "<joinAudioMuteOverride>true</joinAudioMuteOverride>");
     /* a leg that joins it comes muted */

@@ -138,10 +138,22 @@ static const struct param call_params[] = {
     B("activeWhenEmpty"),
     I("panePlacementHighestImportance", 0, 2147483647),
     E("panePlacementSelfPaneMode", pane_modes),
+    T("name", STORE_TEXT_MAX),         /* POST only: the call's name instead of its coSpace's */
+    T("callCorrelator", STORE_ID_LEN), /* POST only: an id; the call's own when not given */
 };
 _Static_assert(sizeof(call_params) / sizeof(call_params[0]) == API_CALL_PARAMS,
                "API_CALL_PARAMS is the number of call_params");
-enum { C_LOCKED, C_RECORDING, C_STREAMING, C_JOIN_MUTE = 5, C_TEXT, C_POSITION, C_DURATION };
+enum {
+    C_LOCKED,
+    C_RECORDING,
+    C_STREAMING,
+    C_JOIN_MUTE = 5,
+    C_TEXT,
+    C_POSITION,
+    C_DURATION,
+    C_NAME = 12,
+    C_CORRELATOR
+};
 
 /* Parameters CMS takes that would need what callbridge does not have (a SIP stack, call leg
  * profiles by reference, DTMF, layout templates, a cluster, a lobby, moving a participant
@@ -341,20 +353,34 @@ static void call_takes(const struct api *api, struct api_call *c, char conf[][ST
 static int call_form(const struct api_params *form, char conf[][STORE_TEXT_MAX + 1],
                      struct api_reply *reply)
 {
+    char id[STORE_ID_LEN + 1];
+    const char *bad = NULL;
+
     if (apply_form(form, call_params, API_CALL_PARAMS, conf[0], STORE_TEXT_MAX + 1, reply) < 0)
         return -EINVAL;
-    if (check_duration(conf[C_DURATION]) == 0)
+    if (check_duration(conf[C_DURATION]) < 0)
+        bad = "messageDuration";
+    else if (conf[C_CORRELATOR][0] && api_parse_id(conf[C_CORRELATOR], id) < 0)
+        bad = "callCorrelator";
+    if (!bad)
         return 0;
-    api_reply_param_error(reply, "messageDuration", "invalidValue");
+    api_reply_param_error(reply, bad, "invalidValue");
     return -EINVAL;
 }
 
 void api_control_put_call(const struct api *api, const struct api_request *req, const char *id,
                           struct api_reply *reply)
 {
+    static const char *const post_only[] = {"coSpace", "name", "callCorrelator", NULL};
     char conf[API_CALL_PARAMS][STORE_TEXT_MAX + 1];
     struct api_call *c;
 
+    for (size_t i = 0; i < req->form->n; i++) {
+        if (in_list(post_only, req->form->v[i].name)) { /* CMS: for POST only */
+            api_reply_param_error(reply, req->form->v[i].name, "invalidValue");
+            return;
+        }
+    }
     pthread_mutex_lock(&api->calls->lock);
     c = api_calls_find_call(api->calls, id);
     if (c) {
@@ -379,6 +405,8 @@ int api_control_call_form(const struct api_request *req, char conf[][STORE_TEXT_
 void api_control_call_created(const struct api *api, struct api_call *c,
                               char conf[][STORE_TEXT_MAX + 1])
 {
+    if (conf[C_NAME][0])
+        snprintf(c->name, sizeof(c->name), "%s", conf[C_NAME]);
     call_takes(api, c, conf);
 }
 
@@ -407,6 +435,7 @@ void api_control_write_call(struct api_xml *x, const struct api_call *c, size_t 
     int64_t left = message_left(c);
 
     api_xml_text(x, "callType", "coSpace");
+    api_xml_text(x, "callCorrelator", c->conf[C_CORRELATOR][0] ? c->conf[C_CORRELATOR] : c->id);
     api_xml_int(x, "maxCallLegs", (int64_t)(c->max_legs > legs ? c->max_legs : legs));
     api_xml_int(x, "numParticipantsLocal", (int64_t)legs);
     api_xml_int(x, "numParticipantsRemote", 0);
@@ -416,7 +445,7 @@ void api_control_write_call(struct api_xml *x, const struct api_call *c, size_t 
     api_xml_bool(x, "recordingStatus", false); /* no recorder: nothing records */
     write_flag(x, c, C_STREAMING, false);
     api_xml_bool(x, "streamingStatus", false); /* no streamer */
-    for (int i = 3; i < API_CALL_PARAMS; i++) {
+    for (int i = 3; i < C_NAME; i++) {
         if (i == C_LOCKED || i == C_RECORDING || i == C_STREAMING)
             continue;
         if (i == C_POSITION || i == C_DURATION)

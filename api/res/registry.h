@@ -13,7 +13,7 @@
 
 /* Call control (api/res/control.c): what PUT /calls/<id> and PUT /callLegs/<id> set, as given
  * ("": not set), in the order of control.c's parameter tables. */
-#define API_CALL_PARAMS 12
+#define API_CALL_PARAMS 14
 #define API_LEG_PARAMS 38
 #define API_LEG_VALUE_MAX 64
 
