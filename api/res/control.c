@@ -265,18 +265,25 @@ int api_control_leg_form(const struct api_request *req, char conf[][API_LEG_VALU
     return apply_form(req->form, leg_params, API_LEG_PARAMS, conf[0], API_LEG_VALUE_MAX, reply);
 }
 
+static int64_t message_left(const struct api_call *c);
+
 void api_control_leg_added(const struct api *api, struct api_call *c, struct api_leg *l)
 {
     char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
+    int64_t left;
 
     memcpy(conf, l->conf, sizeof(conf));
     memset(l->conf, 0, sizeof(l->conf)); /* so that leg_takes sees every change */
     if (c->join_muted && !conf[L_RX_AUDIO][0])
         snprintf(conf[L_RX_AUDIO], sizeof(conf[L_RX_AUDIO]), "true");
     leg_takes(api, l, conf);
-    if (l->webrtc && c->conf[C_TEXT][0])
+    if (l->webrtc && (left = message_left(c)) != 0) { /* what is left of it */
+        char duration[24];
+
+        snprintf(duration, sizeof(duration), "%lld", (long long)left);
         api_guest_message(api, c->id, l->id, c->conf[C_TEXT], c->conf[C_POSITION],
-                          c->conf[C_DURATION]);
+                          left < 0 ? "permanent" : duration);
+    }
 }
 
 /* PUT on leg id with form; missing: the reason when there is no such leg. */
