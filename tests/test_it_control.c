@@ -159,6 +159,10 @@ START_TEST(test_put_leg_participants_and_a_dial_out_that_fails)
     expect_in("/api/v1/participants?filter=bob", "<participants total=\"1\">");
     snprintf(path, sizeof(path), "<participant id=\"%s\"><name>Bob B</name>", id);
     expect_in("/api/v1/participants", path);
+    snprintf(path, sizeof(path), "/api/v1/participants/%s", id);
+    expect_in(path, "<numCallLegs>1</numCallLegs><isActivator>true</isActivator><status><state>"
+                    "failed</state>"); /* as its leg: never connected */
+    expect_in(path, "<nameLabelOverride>Bob B</nameLabelOverride>");
     snprintf(path, sizeof(path), "/api/v1/participants/%s/callLegs", id);
     snprintf(form, sizeof(form), "<callLegs total=\"1\"><callLeg id=\"%s\">", id);
     expect_in(path, form);

@@ -476,27 +476,24 @@ static const char *shown_name(const struct api_leg *l)
     return l->conf[L_LABEL][0] ? l->conf[L_LABEL] : l->remote_party;
 }
 
-static void write_participant(struct api_xml *x, const struct api_leg *l, bool full)
+/* state: the leg's, for a full participant (NULL: the list's short form). */
+static void write_participant(struct api_xml *x, const struct api_leg *l, const char *state)
 {
     api_xml_start(x, "participant");
     api_xml_attr(x, "id", l->id);
     api_xml_text(x, "name", shown_name(l));
     api_xml_text(x, "call", l->call);
-    if (full) {
+    if (state) {
         if (!l->webrtc)
             api_xml_text(x, "uri", l->remote_party);
         api_xml_int(x, "numCallLegs", 1);
         api_xml_bool(x, "isActivator", true);
         api_xml_start(x, "status");
-        api_xml_text(x, "state", l->dial_failed ? "disconnected" : "connected");
+        api_xml_text(x, "state", state);
         api_xml_bool(x, "cameraControlAvailable", false);
         api_xml_end(x);
         api_xml_int(x, "importance", 0);
-        api_xml_start(x, "configuration");
-        for (size_t i = 0; i < API_LEG_PARAMS; i++)
-            if (l->conf[i][0])
-                api_xml_text(x, leg_params[i].name, l->conf[i]);
-        api_xml_end(x);
+        api_control_write_leg(x, l);
     }
     api_xml_end(x);
 }
@@ -535,7 +532,7 @@ static void list_participants(const struct api *api, const struct api_request *r
     for (size_t i = 0, n = 0; x && i < c->nlegs && shown < limit; i++) {
         if (!listed(&c->legs[i], call_id, filter, tenant) || n++ < offset)
             continue;
-        write_participant(x, &c->legs[i], false);
+        write_participant(x, &c->legs[i], NULL);
         shown++;
     }
     pthread_mutex_unlock(&c->lock);
@@ -545,37 +542,64 @@ static void list_participants(const struct api *api, const struct api_request *r
         api_reply_failure(reply, 404, "callDoesNotExist");
 }
 
+/* A copy of leg id (from the path), or 404 missing. */
+static bool leg_copy(const struct api *api, const char *id, const char *missing,
+                     struct api_leg *out, struct api_reply *reply)
+{
+    char lid[STORE_ID_LEN + 1];
+    struct api_leg *l = NULL;
+
+    if (!api_calls_path_id(id, lid, missing, reply))
+        return false;
+    pthread_mutex_lock(&api->calls->lock);
+    l = api_calls_find_leg(api->calls, lid);
+    if (l)
+        *out = *l;
+    pthread_mutex_unlock(&api->calls->lock);
+    if (!l)
+        api_reply_failure(reply, 404, missing);
+    return l != NULL;
+}
+
+/* The state GET /callLegs/<id> gives the leg: its media's (asked outside the registry's lock,
+ * as calls.c does), failed for a dial-out, else connected. */
+static const char *leg_state(const struct api *api, const struct api_leg *l)
+{
+    static const char *const states[] = {"connecting", "connected", "failed"};
+    struct media_leg_status ms;
+
+    if (l->dial_failed)
+        return "failed";
+    if (!l->has_media)
+        return "connected";
+    if (!api->media || media_leg_get(api->media, l->id, &ms) < 0)
+        return "connecting";
+    return states[ms.state];
+}
+
 /* GET one participant, or its legs (legs: the <callLegs> list of its one leg). */
 static void get_participant(const struct api *api, const char *id, bool legs,
                             struct api_reply *reply)
 {
-    struct api_xml *x = api_reply_xml_new(reply);
-    struct api_leg *l;
+    struct api_xml *x;
+    struct api_leg l;
 
-    if (!x)
+    if (!leg_copy(api, id, "participantDoesNotExist", &l, reply) || !(x = api_reply_xml_new(reply)))
         return;
-    pthread_mutex_lock(&api->calls->lock);
-    l = api_calls_find_leg(api->calls, id);
-    if (l && legs) {
+    if (legs) {
         api_xml_start(x, "callLegs");
         api_xml_attr_size(x, "total", 1);
         api_xml_start(x, "callLeg");
-        api_xml_attr(x, "id", l->id);
+        api_xml_attr(x, "id", l.id);
         api_xml_text(x, "name", "");
-        api_xml_text(x, "remoteParty", l->remote_party);
-        api_xml_text(x, "call", l->call);
+        api_xml_text(x, "remoteParty", l.remote_party);
+        api_xml_text(x, "call", l.call);
         api_xml_end(x);
         api_xml_end(x);
-    } else if (l) {
-        write_participant(x, l, true);
-    }
-    pthread_mutex_unlock(&api->calls->lock);
-    if (l) {
-        api_reply_xml(reply, x);
     } else {
-        api_xml_free(x);
-        api_reply_failure(reply, 404, "participantDoesNotExist");
+        write_participant(x, &l, leg_state(api, &l));
     }
+    api_reply_xml(reply, x);
 }
 
 void api_res_participants(const struct api *api, struct store *st, const struct api_request *req,
@@ -755,25 +779,6 @@ void api_res_call_participants_all(const struct api *api, struct store *st,
 
 /* ---- a leg's sub-resources ---------------------------------------------------------------- */
 
-/* A copy of leg id, or 404 callLegDoesNotExist. */
-static bool leg_copy(const struct api *api, const char *id, struct api_leg *out,
-                     struct api_reply *reply)
-{
-    char lid[STORE_ID_LEN + 1];
-    struct api_leg *l = NULL;
-
-    if (!api_calls_path_id(id, lid, "callLegDoesNotExist", reply))
-        return false;
-    pthread_mutex_lock(&api->calls->lock);
-    l = api_calls_find_leg(api->calls, lid);
-    if (l)
-        *out = *l;
-    pthread_mutex_unlock(&api->calls->lock);
-    if (!l)
-        api_reply_failure(reply, 404, "callLegDoesNotExist");
-    return l != NULL;
-}
-
 /* A key frame from the leg's browser (RTCP PLI), which every receiver then decodes from. A leg
  * without WebRTC media has no encoder to ask: invalidOperation. */
 void api_res_leg_key_frame(const struct api *api, struct store *st, const struct api_request *req,
@@ -784,7 +789,7 @@ void api_res_leg_key_frame(const struct api *api, struct store *st, const struct
 
     (void)st;
     (void)req;
-    if (!leg_copy(api, id, &l, reply))
+    if (!leg_copy(api, id, "callLegDoesNotExist", &l, reply))
         return;
     if (!l.webrtc || !api->media) {
         api_reply_failure(reply, 400, "invalidOperation");
@@ -812,7 +817,7 @@ void api_res_leg_camera_control(const struct api *api, struct store *st,
     struct api_leg l;
 
     (void)st;
-    if (!leg_copy(api, id, &l, reply) ||
+    if (!leg_copy(api, id, "callLegDoesNotExist", &l, reply) ||
         apply_form(req->form, fecc, 4, scratch[0], API_LEG_VALUE_MAX, reply) < 0)
         return;
     api_reply_failure(reply, 400, "invalidOperation");
@@ -829,7 +834,7 @@ void api_res_leg_profile_trace(const struct api *api, struct store *st,
 
     (void)st;
     (void)req;
-    if (!leg_copy(api, id, &l, reply) || !(x = api_reply_xml_new(reply)))
+    if (!leg_copy(api, id, "callLegDoesNotExist", &l, reply) || !(x = api_reply_xml_new(reply)))
         return;
     api_xml_start(x, "callLegProfileTrace");
     api_xml_attr(x, "callLeg", l.id);
