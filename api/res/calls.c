@@ -388,7 +388,7 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
         api_reply_param_error(reply, "remoteMediaAddress", "invalidValue");
         return;
     }
-    if (api_control_leg_form(req, conf, reply) < 0)
+    if (api_control_leg_form(req->form, conf, reply) < 0)
         return;
     n.media_addr = media && *media ? media : NULL;
     r = insert_leg(api, call_id, &n, id, &refused);

@@ -1,6 +1,6 @@
 /* api/res/control.h: call control (PUT /calls/<id>, PUT /callLegs/<id>, generateKeyFrame,
- * cameraControl, callLegProfileTrace) and participants (/participants, /calls/<id>/participants):
- * the handlers, and what GET /calls/<id> and GET /callLegs/<id> show of what they set. */
+ * cameraControl, callLegProfileTrace): the handlers, what GET /calls/<id> and GET /callLegs/<id>
+ * show of what they set, and what the participants (api/res/participants.c) use of it. */
 #ifndef API_RES_CONTROL_H
 #define API_RES_CONTROL_H
 
@@ -21,7 +21,7 @@ void api_control_call_created(const struct api *api, struct api_call *c,
                               char conf[][STORE_TEXT_MAX + 1]);
 /* The leg parameters of a POST that adds a leg, checked into conf (all "" first): 0, or -EINVAL
  * with the parameterError in *reply. */
-int api_control_leg_form(const struct api_request *req, char conf[][API_LEG_VALUE_MAX],
+int api_control_leg_form(const struct api_params *form, char conf[][API_LEG_VALUE_MAX],
                          struct api_reply *reply);
 /* A new leg l of call c, lock held: its mute from conf (or the call's joinAudioMuteOverride),
  * applied in the media path once it has one, and the call's message on its guest's page. */
@@ -30,24 +30,21 @@ void api_control_leg_added(const struct api *api, struct api_call *c, struct api
 void api_control_write_call(struct api_xml *x, const struct api_call *c, size_t legs);
 void api_control_write_leg(struct api_xml *x, const struct api_leg *l);
 
-/* Routes (the router checked the method): /participants[/<id>], /participants/<id>/callLegs,
- * /calls/<id>/participants, PUT /calls/<id>/participants/x, /calls/<id>/participants/<id>
- * (PUT, DELETE), POST /callLegs/<id>/generateKeyFrame, PUT /callLegs/<id>/cameraControl,
- * GET /callLegs/<id>/callLegProfileTrace. */
-void api_res_participants(const struct api *api, struct store *st, const struct api_request *req,
-                          const char *id, struct api_reply *reply);
-void api_res_participant_legs(const struct api *api, struct store *st,
-                              const struct api_request *req, const char *id,
-                              struct api_reply *reply);
-void api_res_call_participants(const struct api *api, struct store *st,
-                               const struct api_request *req, const char *id,
-                               struct api_reply *reply);
-void api_res_call_participants_all(const struct api *api, struct store *st,
-                                   const struct api_request *req, const char *id,
-                                   struct api_reply *reply);
-void api_res_call_participant(const struct api *api, struct store *st,
-                              const struct api_request *req, const char *id,
-                              struct api_reply *reply);
+/* For the participants (api/res/participants.c). Lock held: form's leg parameters onto l (0, or
+ * -EINVAL with the parameterError in *reply and l unchanged). */
+int api_control_leg_apply(const struct api *api, struct api_leg *l, const struct api_params *form,
+                          struct api_reply *reply);
+/* PUT on leg id with form (404 missing when there is none). */
+void api_control_put_leg_as(const struct api *api, const struct api_params *form, const char *id,
+                            const char *missing, struct api_reply *reply);
+/* The name the others see: nameLabelOverride, else the remote party. */
+const char *api_control_shown_name(const struct api_leg *l);
+/* A copy of leg id (from the path), or 404 missing (false). */
+bool api_control_leg_copy(const struct api *api, const char *id, const char *missing,
+                          struct api_leg *out, struct api_reply *reply);
+
+/* Routes (the router checked the method): POST /callLegs/<id>/generateKeyFrame,
+ * PUT /callLegs/<id>/cameraControl, GET /callLegs/<id>/callLegProfileTrace. */
 void api_res_leg_key_frame(const struct api *api, struct store *st, const struct api_request *req,
                            const char *id, struct api_reply *reply);
 void api_res_leg_camera_control(const struct api *api, struct store *st,

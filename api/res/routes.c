@@ -14,6 +14,7 @@
 #include "api/reply.h"
 #include "api/res/calls.h"
 #include "api/res/control.h"
+#include "api/res/participants.h"
 #include "api/res/metrics.h"
 #include "api/res/resource.h"
 #include "api/res/routes.h"
