@@ -37,7 +37,11 @@ static void run_commands(struct media *m, int64_t now)
             media_leg_create(m, c, now);
         else if (c->kind == MEDIA_CMD_REMOVE)
             media_leg_destroy(m, c->leg);
-        else if ((l = media_leg_find(m, c->leg, NULL))) /* gone: nothing to do */
+        else if (!(l = media_leg_find(m, c->leg, NULL))) /* gone: nothing to do */
+            ;
+        else if (c->kind == MEDIA_CMD_MUTE || c->kind == MEDIA_CMD_KEY_FRAME)
+            media_sfu_command(l, c, now);
+        else
             media_rtc_command(l, c, now);
         free(c->data);
         free(c);

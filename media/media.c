@@ -127,6 +127,24 @@ int media_leg_remove(struct media *m, const char *leg_id)
     return queue(m, MEDIA_CMD_REMOVE, NULL, leg_id, NULL, NULL, NULL);
 }
 
+int media_leg_set_mute(struct media *m, const char *leg_id, unsigned mute)
+{
+    struct media_cmd *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return -ENOMEM;
+    c->kind = MEDIA_CMD_MUTE;
+    c->mute = mute;
+    snprintf(c->leg, sizeof(c->leg), "%s", leg_id);
+    media_loop_push(m, c);
+    return 0;
+}
+
+int media_leg_key_frame(struct media *m, const char *leg_id)
+{
+    return queue(m, MEDIA_CMD_KEY_FRAME, NULL, leg_id, NULL, NULL, NULL);
+}
+
 int media_leg_get(struct media *m, const char *leg_id, struct media_leg_status *ret)
 {
     struct media_leg *l;

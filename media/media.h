@@ -97,6 +97,7 @@ struct media_leg_status {
     unsigned anchors;   /* allocations made for this leg (more than 1 after a failover) */
     uint64_t malformed; /* datagrams from the TURN server that were not valid TURN */
     struct media_rtp_stats rx_rtp;
+    unsigned mute; /* MEDIA_MUTE_* in effect on the media thread */
 };
 
 int media_start(const struct media_config *cfg, struct media **ret_media);
@@ -128,6 +129,21 @@ int media_rtc_note(struct media *m, const char *leg_id, const char *note);
 /* Whether WebRTC legs get host candidates (media_config.host_bind): a guest may then join
  * without a TURN server. Thread-safe. */
 bool media_has_host_candidates(const struct media *m);
+/* Call control (PUT /callLegs/<id>): what the media path withholds, as bits. rx: what the leg's
+ * endpoint sends is not forwarded to the others; tx: the others' media is not sent to the leg.
+ * A muted stream sends no packets at all (no silence, no black frames): the receiving page sees
+ * its track go quiet and shows the tile muted from the roster; RTCP goes on (reports, key frame
+ * requests), and unmuting video asks the sender for a key frame so the picture comes back at
+ * once. A plain leg's RTP counts as video for static payload types 24-34 (RFC 3551), else as
+ * audio. Thread-safe (queued); 0 or -ENOMEM, an unknown leg is ignored. */
+#define MEDIA_MUTE_RX_AUDIO 1u
+#define MEDIA_MUTE_RX_VIDEO 2u
+#define MEDIA_MUTE_TX_AUDIO 4u
+#define MEDIA_MUTE_TX_VIDEO 8u
+int media_leg_set_mute(struct media *m, const char *leg_id, unsigned mute);
+/* Asks a WebRTC leg's browser for a key frame now (RTCP PLI; POST generateKeyFrame). Same
+ * returns. */
+int media_leg_key_frame(struct media *m, const char *leg_id);
 /* Releases the leg's allocation and forgets it. Thread-safe; -ENOENT when unknown. */
 int media_leg_remove(struct media *m, const char *leg_id);
 /* Copies the leg's status. Thread-safe; -ENOENT when unknown. */

@@ -57,6 +57,7 @@ struct media_leg {
     uint64_t malformed_path;   /* those the packet path refused (the allocation counts its own) */
     struct media_rtpstats rtp;
     struct media_rtc *rtc; /* NULL for a plain leg (an endpoint at a fixed address) */
+    unsigned mute;         /* MEDIA_MUTE_*: what the packet path withholds (call control) */
     struct media_leg *next;
 };
 
@@ -74,6 +75,8 @@ enum media_cmd_kind {
     MEDIA_CMD_RTC_CANDIDATE,
     MEDIA_CMD_RTC_NOTE,
     MEDIA_CMD_REMOVE,
+    MEDIA_CMD_MUTE,
+    MEDIA_CMD_KEY_FRAME,
     MEDIA_CMD_STOP
 };
 
@@ -83,6 +86,7 @@ struct media_cmd {
     char call[40], leg[40];
     struct sockaddr_storage remote;
     char name[160]; /* RTC_ADD: the guest's display name; RTC_NOTE: the note */
+    unsigned mute;  /* MUTE: MEDIA_MUTE_* */
     void *data;     /* RTC_ANSWER: a struct sdp_session, RTC_CANDIDATE: a struct sdp_candidate
                      * (NULL: the end of them); freed with the command */
 };
@@ -123,6 +127,13 @@ void media_call_leave(struct media *m, struct media_leg *l);
 
 /* rtc.c: a command for WebRTC leg l (media/rtc.h has the rest). */
 void media_rtc_command(struct media_leg *l, const struct media_cmd *c, int64_t now_us);
+
+/* sfu.c: call control on leg l: its mute bits, a key frame request. */
+void media_sfu_command(struct media_leg *l, const struct media_cmd *c, int64_t now_us);
+/* sfu.c: whether mute (MEDIA_MUTE_*) withholds a plain leg's datagram, on the way in (tx false:
+ * the sender's rx bits) or out (tx true: the receiver's tx bits); its kind from its payload type.
+ */
+bool media_mute_drops(unsigned mute, bool tx, const uint8_t *pkt, size_t len);
 
 /* path.c: reads what is waiting on the leg's socket and forwards it. */
 void media_path_on_readable(struct media_leg *l, int64_t now_us);

@@ -104,6 +104,9 @@ static void forward(struct media_leg *l, const uint8_t *data, size_t len, int64_
     for (size_t i = 0; i < l->call->n; i++) {
         struct media_leg *o = l->call->legs[i];
 
+        if (c == MEDIA_RTP && (media_mute_drops(l->mute, false, data, len) ||
+                               media_mute_drops(o->mute, true, data, len)))
+            continue; /* call control: withheld, counted dropped if nobody got it */
         if (o == l || !o->ready || send_to(o, data, len) < 0)
             continue;
         media_count(l, c, MEDIA_C_FWD_PKT, 1);

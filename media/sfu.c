@@ -14,7 +14,15 @@
  * DESIGN: payload types need no rewriting: callbridged is the offerer and offers Opus and VP8
  * with one payload type each, which every answer must keep for what the guest sends (RFC 3264
  * §6.1), so every guest sends and receives the same numbers. Sequence numbers and timestamps
- * are the sender's, unchanged: an SSRC carries one sender's stream for its whole life. */
+ * are the sender's, unchanged: an SSRC carries one sender's stream for its whole life.
+ *
+ * Call control (media_leg_set_mute): a stream muted at its sender (rx) or at a receiver (tx)
+ * is not sent, rather than replaced by silence or black frames: nothing here decodes, and a
+ * browser shows a track that stops as frozen or silent. What is received is still counted and
+ * reported on (its sender's congestion control keeps its RTCP), the sender reports of a muted
+ * stream are not passed on (they would announce packets that never come), and unmuting video
+ * asks for a key frame so the receivers' decoders start again at once. */
+#include <pthread.h>
 #include <string.h>
 
 #include "media/rtc.h"
@@ -68,10 +76,14 @@ void media_sfu_route(struct media_call *c)
     }
 }
 
-/* Can o take what it receives now (its DTLS is done and its leg not over)? */
-static bool can_take(const struct media_leg *o)
+static const unsigned rx_bit[RTC__KINDS] = {MEDIA_MUTE_RX_AUDIO, MEDIA_MUTE_RX_VIDEO};
+static const unsigned tx_bit[RTC__KINDS] = {MEDIA_MUTE_TX_AUDIO, MEDIA_MUTE_TX_VIDEO};
+
+/* Can o take what it receives now of kind k (its DTLS is done, its leg not over, and that kind
+ * not muted towards it)? */
+static bool can_take(const struct media_leg *o, int k)
 {
-    return o->rtc->out && !o->rtc->ended;
+    return o->rtc->out && !o->rtc->ended && !(o->mute & tx_bit[k]);
 }
 
 /* Protects a copy of the RTP or RTCP packet with o's keys and sends it to o. Returns the bytes
@@ -108,11 +120,11 @@ void media_sfu_rtp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now)
     r->rx_ssrc[k] = get32(pkt + 8);
     media_rtpstats_received(&r->rx[k], pkt, len, now);
     put32(pkt + 8, r->fwd_ssrc[k]);
-    for (size_t i = 0; i < r->n_routes[k]; i++) {
+    for (size_t i = 0; i < r->n_routes[k] && !(l->mute & rx_bit[k]); i++) {
         struct media_leg *o = r->routes[k][i];
         long n;
 
-        if (!can_take(o) || (n = protect_send(o, pkt, len, false)) < 0)
+        if (!can_take(o, k) || (n = protect_send(o, pkt, len, false)) < 0)
             continue;
         o->rtc->tx[k].packets++;
         o->rtc->tx[k].bytes += (uint64_t)n;
@@ -167,10 +179,10 @@ static void on_sender_report(struct media_leg *l, const struct rtcp_pkt *p, int 
     a = rtcp_write_sr(buf, sizeof(buf), r->fwd_ssrc[k], &si, NULL, 0);
     b = a < 0 ? a
               : rtcp_write_sdes_cname(buf + a, sizeof(buf) - (size_t)a, r->fwd_ssrc[k], r->cname);
-    if (b < 0)
+    if (b < 0 || (l->mute & rx_bit[k]))
         return;
     for (size_t i = 0; i < r->n_routes[k]; i++)
-        if (can_take(r->routes[k][i]))
+        if (can_take(r->routes[k][i], k))
             send_rtcp(r->routes[k][i], buf, (size_t)(a + b));
 }
 
@@ -316,4 +328,47 @@ void media_sfu_reports(struct media_leg *l, int64_t now)
               : rtcp_write_sdes_cname(buf + a, sizeof(buf) - (size_t)a, r->rtcp_ssrc, "callbridge");
     if (c >= 0)
         send_rtcp(l, buf, (size_t)(a + c));
+}
+
+/* Every source whose video o receives is asked for a key frame (o's video was unmuted). */
+static void key_frames_for(struct media_leg *o, int64_t now)
+{
+    for (size_t j = 0; o->rtc && j < o->rtc->nslots; j++) {
+        const struct rtc_slot *s = &o->rtc->slots[j];
+
+        if (!s->own && !s->stopped && s->src && s->kind == RTC_VIDEO)
+            media_sfu_request_key_frame(s->src, now);
+    }
+}
+
+void media_sfu_command(struct media_leg *l, const struct media_cmd *c, int64_t now)
+{
+    unsigned was = l->mute;
+
+    if (c->kind == MEDIA_CMD_KEY_FRAME) {
+        if (l->rtc)
+            l->rtc->last_pli_us = 0; /* asked for by an administrator: not held back */
+        media_sfu_request_key_frame(l, now);
+        return;
+    }
+    l->mute = c->mute;
+    pthread_mutex_lock(&l->m->lock);
+    l->pub.mute = c->mute;
+    pthread_mutex_unlock(&l->m->lock);
+    if (!l->rtc)
+        return;
+    if ((was & MEDIA_MUTE_RX_VIDEO) && !(c->mute & MEDIA_MUTE_RX_VIDEO)) {
+        l->rtc->last_pli_us = 0;
+        media_sfu_request_key_frame(l, now);
+    }
+    if ((was & MEDIA_MUTE_TX_VIDEO) && !(c->mute & MEDIA_MUTE_TX_VIDEO))
+        key_frames_for(l, now);
+}
+
+bool media_mute_drops(unsigned mute, bool tx, const uint8_t *pkt, size_t len)
+{
+    unsigned pt = len >= 2 ? pkt[1] & 0x7fu : 0;
+    int k = pt >= 24 && pt <= 34 ? RTC_VIDEO : RTC_AUDIO; /* RFC 3551 §6 */
+
+    return (mute & (tx ? tx_bit[k] : rx_bit[k])) != 0;
 }

@@ -13,6 +13,9 @@
 #   - headless Chromium on callbridged's host candidates (tests/webrtc/host_test.py): without any
 #     TURN server, and beside one that stops mid-call
 #   - GStreamer webrtcbin (tests/webrtc/gst_test.py), two clients in a network namespace
+#   - call control on two headless Chromium guests (tests/webrtc/mute_test.py): a guest muted
+#     through PUT /callLegs is silent for the other, heard again when unmuted; name label,
+#     message and lock reach the pages
 # Each test starts its own coturn and callbridged on free ports and stops them by PID.
 # Usage: scripts/test-webrtc.sh path/to/callbridged
 # Exit status 77 from a test is a skip; its reason is printed and counted, never silent.
@@ -55,5 +58,6 @@ run chromium-room-of-ten /usr/bin/python3 "$top/tests/webrtc/mixed_room_test.py"
 run chromium-failover /usr/bin/python3 "$top/tests/webrtc/failover_test.py" "$daemon"
 run chromium-host /usr/bin/python3 "$top/tests/webrtc/host_test.py" "$daemon"
 run gstreamer /usr/bin/python3 "$top/tests/webrtc/gst_test.py" "$daemon"
+run chromium-mute /usr/bin/python3 "$top/tests/webrtc/mute_test.py" "$daemon"
 echo "webrtc: $passed passed, $failed failed, $skipped skipped$reasons"
 [ "$failed" -eq 0 ]

@@ -561,6 +561,26 @@ int th_udp_endpoint(unsigned short *ret_port)
     return fd;
 }
 
+void th_leg_wait_connected(const struct th_daemon *d, const char *leg, struct sockaddr_in *ret)
+{
+    char body[8192], state[32], addr[64], port[16];
+
+    for (int i = 0; i < 160; i++) {
+        ck_assert_int_eq(th_admin_keep(d, "GET", leg, NULL, body, sizeof(body), NULL), 200);
+        th_xml_text(body, "state", state, sizeof(state));
+        if (strcmp(state, "connecting") != 0)
+            break;
+        usleep(50 * 1000);
+    }
+    ck_assert_msg(strcmp(state, "connected") == 0, "%s: %s", leg, body);
+    th_xml_text(body, "relayedAddress", addr, sizeof(addr));
+    th_xml_text(body, "relayedPortNumber", port, sizeof(port));
+    memset(ret, 0, sizeof(*ret));
+    ret->sin_family = AF_INET;
+    inet_pton(AF_INET, addr, &ret->sin_addr);
+    ret->sin_port = htons((unsigned short)atoi(port));
+}
+
 void th_tls_open(struct th_tls *t, unsigned short port)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};

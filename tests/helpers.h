@@ -117,6 +117,10 @@ long th_admin_keep(const struct th_daemon *d, const char *method, const char *pa
                    const char *form, char *out, size_t cap, char *loc);
 /* A UDP socket bound to 127.0.0.1 on a free port, as a media endpoint; its port in *ret_port. */
 int th_udp_endpoint(unsigned short *ret_port);
+/* Polls GET leg (a callLeg's path) until it is no longer connecting (at most 8 s), asserts that it
+ * is connected, and returns the relayed address its endpoint must send to in *ret. */
+struct sockaddr_in;
+void th_leg_wait_connected(const struct th_daemon *d, const char *leg, struct sockaddr_in *ret);
 /* A TLS connection to 127.0.0.1:port (the certificate is not checked), for tests that write
  * bytes no HTTP client would. th_tls_close releases it. */
 struct th_tls {

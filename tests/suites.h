@@ -45,6 +45,7 @@ Suite *it_edge_suite(void);
 Suite *it_monitor_suite(void);
 Suite *webrtc_dtls_suite(void);
 Suite *it_profiles_suite(void);
+Suite *it_control_suite(void); /* call control and participants */
 Suite *runner_suite(void);
 /* Tests that skip on purpose, run only by runner_suite (CB_SELFTEST=1). */
 Suite *runner_selftest_suite(void);

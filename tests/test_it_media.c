@@ -33,27 +33,6 @@ static long call(const char *method, const char *path, const char *form, char *o
     return th_admin_keep(&d, method, path, form, out, cap, location);
 }
 
-/* Polls GET leg until connected (at most 8 s); returns the relayed address in *ret. */
-static void wait_connected(const char *leg, struct sockaddr_in *ret)
-{
-    char body[8192], state[32], addr[64], port[16];
-
-    for (int i = 0; i < 160; i++) {
-        ck_assert_int_eq(call("GET", leg, NULL, body, sizeof(body), NULL), 200);
-        th_xml_text(body, "state", state, sizeof(state));
-        if (strcmp(state, "connecting") != 0)
-            break;
-        usleep(50 * 1000);
-    }
-    ck_assert_msg(strcmp(state, "connected") == 0, "%s: %s", leg, body);
-    th_xml_text(body, "relayedAddress", addr, sizeof(addr));
-    th_xml_text(body, "relayedPortNumber", port, sizeof(port));
-    memset(ret, 0, sizeof(*ret));
-    ret->sin_family = AF_INET;
-    inet_pton(AF_INET, addr, &ret->sin_addr);
-    ret->sin_port = htons((unsigned short)atoi(port));
-}
-
 START_TEST(test_call_with_two_legs_carries_media)
 {
     char form[256], body[8192], call_path[128], leg_a[128], leg_b[128], leg_c[128], value[128];
@@ -88,8 +67,8 @@ START_TEST(test_call_with_two_legs_carries_media)
     ck_assert_int_eq(call("POST", body, form, NULL, 0, leg_a), 200);
     snprintf(form, sizeof(form), "remoteParty=bob@example.com&remoteMediaAddress=127.0.0.1:%u", pb);
     ck_assert_int_eq(call("POST", body, form, NULL, 0, leg_b), 200);
-    wait_connected(leg_a, &ra);
-    wait_connected(leg_b, &rb);
+    th_leg_wait_connected(&d, leg_a, &ra);
+    th_leg_wait_connected(&d, leg_b, &rb);
 
     for (int i = 0; i < 50; i++) { /* RTP from A, to its relayed address */
         uint8_t pkt[172] = {0x80, 0, (uint8_t)(i >> 8), (uint8_t)i};
@@ -302,7 +281,7 @@ START_TEST(test_33rd_leg_refused_at_post)
     for (int i = 0; i < 32; i++) { /* every leg admitted connects: none is left waiting */
         struct sockaddr_in relayed;
 
-        wait_connected(legs[i], &relayed);
+        th_leg_wait_connected(&d, legs[i], &relayed);
     }
 
     ck_assert_int_eq(call("DELETE", legs[31], NULL, NULL, 0, NULL), 200); /* a place frees */

@@ -3,7 +3,8 @@
  * --seconds) joins a coSpace and runs real ICE, DTLS and SRTP. Two guests exchange audio and
  * video through callbridged; a guest announcing a forged fingerprint fails with dtlsFailed and
  * nothing of it is forwarded; a guest that goes silent ends with timeout and its allocation is
- * released; datagrams a stranger sends to a leg's relayed candidate are counted and dropped. */
+ * released; datagrams a stranger sends to a leg's relayed candidate are counted and dropped; a
+ * guest muted through the API is not forwarded until unmuted. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -475,6 +476,57 @@ START_TEST(test_a_strangers_datagrams_are_counted_and_not_forwarded)
 }
 END_TEST
 
+/* What callbridged has sent guest leg of kind ("txAudio", "txVideo"), by its GET. */
+static long long sent_to(const char *leg, const char *kind)
+{
+    static char body[16384];
+    char path[160];
+
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%.63s", leg);
+    ck_assert_int_eq(admin("GET", path, body, sizeof(body)), 200);
+    return xml_int_in(body, kind, "packetsSent");
+}
+
+/* Call control (PUT /callLegs rxAudioMute): a muted guest's audio is not forwarded to the
+ * other guest, whose txAudio stops growing while its txVideo goes on, and resumes on unmute. */
+START_TEST(test_a_muted_guests_audio_stops_reaching_the_other)
+{
+    long long a0, a1, a2, a3, v0, v1;
+    struct peer_run r;
+    json_t *g[2] = {NULL, NULL};
+    char ids[4][64], path[160];
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    peer_start(&r, 2, 16, NULL);
+    wait_connected(ids, 2);
+    for (int i = 0; i < 100 && sent_to(ids[1], "txAudio") < 20; i++)
+        usleep(100 * 1000); /* the audio flows (ASan: a few seconds after connected) */
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%.63s", ids[0]);
+    ck_assert_int_eq(th_admin_keep(&d, "PUT", path, "rxAudioMute=true", NULL, 0, NULL), 200);
+    /* the status is published once a second: what GET shows then is after the mute */
+    usleep(1500 * 1000);
+    a0 = sent_to(ids[1], "txAudio");
+    v0 = sent_to(ids[1], "txVideo");
+    sleep(2);
+    a1 = sent_to(ids[1], "txAudio");
+    v1 = sent_to(ids[1], "txVideo");
+    ck_assert_msg(a1 - a0 <= 2, "muted audio still forwarded: %lld then %lld", a0, a1);
+    ck_assert_msg(v1 - v0 > 20, "video stopped too: %lld then %lld", v0, v1);
+    ck_assert_int_eq(th_admin_keep(&d, "PUT", path, "rxAudioMute=false", NULL, 0, NULL), 200);
+    usleep(1500 * 1000);
+    a2 = sent_to(ids[1], "txAudio");
+    sleep(2);
+    a3 = sent_to(ids[1], "txAudio");
+    ck_assert_msg(a3 - a2 > 20, "unmuted audio not forwarded: %lld then %lld", a2, a3);
+    ck_assert_int_eq(peer_wait(&r, 20, g, 2), 2);
+    json_decref(g[0]);
+    json_decref(g[1]);
+}
+END_TEST
+
 Suite *it_rtcpeer_suite(void)
 {
     Suite *s = suite_create("it_rtcpeer");
@@ -487,6 +539,7 @@ Suite *it_rtcpeer_suite(void)
     tcase_add_test(tc, test_a_forged_fingerprint_fails_the_leg_and_nothing_of_it_is_forwarded);
     tcase_add_test(tc, test_a_silent_guest_times_out_and_its_allocation_is_released);
     tcase_add_test(tc, test_a_strangers_datagrams_are_counted_and_not_forwarded);
+    tcase_add_test(tc, test_a_muted_guests_audio_stops_reaching_the_other);
     suite_add_tcase(s, tc);
     tc = tcase_create("room"); /* the capacity benchmark's shape, on a daemon of its own */
     tcase_add_unchecked_fixture(tc, start, stop);

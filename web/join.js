@@ -31,6 +31,10 @@
     let reconnects = 0;
     let fromLink = false; /* joined straight from a link: no form to fall back to */
     const names = new Map(); /* leg id -> display name, from the roster */
+    /* leg id -> {audio, video}: what the host withholds of that participant (PUT /callLegs
+     * rxAudioMute, rxVideoMute): its tile says so, since a muted stream just stops */
+    const muted = new Map();
+    let messageTimer = null;
     const tiles = new Map(); /* leg id -> its <li> */
     const trackLegs = new Map(); /* remote track id -> leg id */
 
@@ -96,6 +100,8 @@
 
     /* The human reason of a refused join, never guessing which credential was wrong. */
     function joinError(status, body) {
+        if (status === 403 && body && body.error === 'callLocked') /* the right credentials */
+            return 'the meeting is locked: nobody new may join until the host unlocks it';
         if (status === 403)
             return 'the meeting ID or passcode is not valid';
         if (status === 429) {
@@ -304,8 +310,13 @@
         if (!li)
             return;
         const name = names.get(leg) || 'Guest';
-        li.querySelector('figcaption').textContent = name;
+        const m = muted.get(leg) || {audio: false, video: false};
+        const notes = (m.audio ? ['muted'] : []).concat(m.video ? ['video off'] : []);
+        li.querySelector('figcaption').textContent =
+            notes.length ? name + ' (' + notes.join(', ') + ')' : name;
         li.querySelector('video').setAttribute('aria-label', 'Video of ' + name);
+        li.classList.toggle('audio-muted', m.audio);
+        li.classList.toggle('video-muted', m.video);
     }
 
     function onTrack(s, ev) {
@@ -370,12 +381,60 @@
         if (!Array.isArray(participants))
             return;
         names.clear();
+        muted.clear();
         for (const p of participants) {
-            if (p && typeof p.leg === 'string' && typeof p.name === 'string' && !p.self)
+            if (p && typeof p.leg === 'string' && typeof p.name === 'string' && !p.self) {
                 names.set(p.leg, p.name);
+                muted.set(p.leg, {audio: p.audioMuted === true, video: p.videoMuted === true});
+            } else if (p && p.self) {
+                showSelf(p);
+            }
         }
         for (const leg of tiles.keys())
             nameTile(leg);
+    }
+
+    /* What the host has done to this guest: its label, and what of it the others get. */
+    function showSelf(p) {
+        const notes = [];
+        if (p.audioMuted === true)
+            notes.push('the others cannot hear you');
+        if (p.videoMuted === true)
+            notes.push('the others cannot see you');
+        if (p.hearsNobody === true)
+            notes.push('you cannot hear the others');
+        if (p.seesNobody === true)
+            notes.push('you cannot see the others');
+        const name = (typeof p.name === 'string' && p.name ? p.name + ' ' : '') + '(you)';
+        $('self-name').textContent =
+            notes.length ? name + ' (muted by the host: ' + notes.join('; ') + ')' : name;
+    }
+
+    /* The call's messageText (PUT /calls/<id>): shown at its position for its duration
+     * (seconds, or "permanent"); an empty text or a duration of 0 or none removes it, as CMS
+     * shows nothing without a duration. */
+    function onMessage(ev) {
+        let p = $('message');
+        if (!p) {
+            p = document.createElement('p');
+            p.id = 'message';
+            p.setAttribute('role', 'status');
+            p.setAttribute('aria-live', 'polite');
+        }
+        if (ev.position === 'top')
+            $('meeting').prepend(p);
+        else if (ev.position === 'bottom')
+            $('meeting').append(p);
+        else
+            $('tiles').after(p);
+        clearTimeout(messageTimer);
+        const text = typeof ev.text === 'string' ? ev.text : '';
+        const duration = String(ev.duration || '');
+        const seconds = duration === 'permanent' ? Infinity : parseInt(duration, 10) || 0;
+        p.textContent = text;
+        p.hidden = !text || seconds <= 0;
+        if (!p.hidden && seconds !== Infinity)
+            messageTimer = setTimeout(() => { p.hidden = true; }, seconds * 1000);
     }
 
     /* Closes a session's connection and its event loop; the local camera stays for a rejoin. */
@@ -439,6 +498,8 @@
             await onOffer(s, ev.sdp);
         else if (ev.type === 'roster')
             onRoster(ev.participants);
+        else if (ev.type === 'message')
+            onMessage(ev);
         else if (ev.type === 'end')
             onEnd(s, ev);
     }

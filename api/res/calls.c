@@ -31,6 +31,7 @@
 #include "api/res/alarms.h"
 #include "api/res/call_filters.h"
 #include "api/res/calls.h"
+#include "api/res/control.h"
 #include "api/res/matching.h"
 #include "api/res/parse.h"
 #include "api/res/registry.h"
@@ -72,6 +73,7 @@ static void write_call(struct api_xml *x, const struct api_call *c, bool full, s
     if (full) {
         api_xml_int(x, "durationSeconds", (api_now_us() - c->started_us) / 1000000);
         api_xml_int(x, "numCallLegs", (int64_t)legs);
+        api_control_write_call(x, c, legs);
     }
     api_xml_end(x);
 }
@@ -104,12 +106,17 @@ static int new_call_locked(struct api_calls *calls, const struct api_cospace_ref
     return r;
 }
 
-static int new_call(struct api_calls *calls, const struct api_cospace_ref *space, char *ret_id)
+/* A call of POST /calls, with its call control parameters conf (checked). */
+static int new_call(const struct api *api, const struct api_cospace_ref *space,
+                    char conf[][STORE_TEXT_MAX + 1], char *ret_id)
 {
+    struct api_calls *calls = api->calls;
     int r;
 
     pthread_mutex_lock(&calls->lock);
     r = new_call_locked(calls, space, ret_id);
+    if (r == 0)
+        api_control_call_created(api, api_calls_find_call(calls, ret_id), conf);
     pthread_mutex_unlock(&calls->lock);
     return r;
 }
@@ -133,6 +140,7 @@ static void create_call(const struct api *api, struct store *st, const struct ap
 {
     const char *cospace = api_params_get(req->form, "coSpace");
     char lid[STORE_ID_LEN + 1], id[STORE_ID_LEN + 1];
+    char conf[API_CALL_PARAMS][STORE_TEXT_MAX + 1];
     struct api_cospace_ref space;
     int r;
 
@@ -145,7 +153,9 @@ static void create_call(const struct api *api, struct store *st, const struct ap
         api_reply_err(reply, r);
         return;
     }
-    r = new_call(api->calls, &space, id);
+    if (api_control_call_form(req, conf, reply) < 0)
+        return;
+    r = new_call(api, &space, conf, id);
     if (r == -EDQUOT) {
         api_reply_too_many(reply, "calls");
         return;
@@ -298,9 +308,13 @@ static void get_call(const struct api *api, const char *id, struct api_reply *re
 /* NULL when one more leg (with media or not) fits call_id and the node, else the CMS reason
  * it does not (counted). Lock held: the check and the count that follows it are one step, so
  * concurrent POSTs cannot both take the last place. */
-static const char *admission(struct api_calls *c, const char *call_id, bool media, int64_t limit)
+static const char *admission(struct api_calls *c, const char *call_id, bool media, bool guest,
+                             int64_t limit)
 {
     size_t in_call = 0;
+
+    if (guest && api_calls_find_call(c, call_id)->locked) /* CMS's lobby: nobody lets them in */
+        return "callLocked";
 
     for (size_t i = 0; i < c->nlegs; i++)
         in_call += strcmp(c->legs[i].call, call_id) == 0;
@@ -338,7 +352,9 @@ struct new_leg {
     const char *media_addr;              /* NULL: no plain media */
     const struct sockaddr_storage *addr; /* with media_addr */
     bool webrtc;
-    int64_t limit; /* > 0: the callProfile's participantLimit in effect */
+    int64_t limit;                   /* > 0: the callProfile's participantLimit in effect */
+    bool dial_out;                   /* POST /calls/<id>/callLegs or participants: to be dialled */
+    char (*conf)[API_LEG_VALUE_MAX]; /* its call control parameters, or NULL */
 };
 
 /* Admits and adds a leg to call_id and hands it to the media thread; copies its id into
@@ -355,7 +371,7 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
     pthread_mutex_lock(&c->lock);
     if (!api_calls_find_call(c, call_id)) {
         r = -ENOENT;
-    } else if ((*ret_refused = admission(c, call_id, media, n->limit))) {
+    } else if ((*ret_refused = admission(c, call_id, media, n->webrtc, n->limit))) {
         r = -EDQUOT;
     } else if ((r = api_calls_grow((void **)&c->legs, &c->cap_legs, c->nlegs, sizeof(*c->legs))) ==
                0) {
@@ -374,15 +390,23 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
         snprintf(l->media_addr, sizeof(l->media_addr), "%s",
                  media && n->media_addr ? n->media_addr : "");
         l->started_us = api_now_us();
+        l->dial_failed = n->dial_out && !media && !n->webrtc;
+        if (n->conf)
+            memcpy(l->conf, n->conf, sizeof(l->conf));
         if (l->webrtc)
             r = media_rtc_leg_add(api->media, call_id, l->id, l->remote_party, n->turn);
         else if (l->has_media)
             r = media_leg_add(api->media, call_id, l->id, (const struct sockaddr *)n->addr);
     }
     if (r == 0) {
+        struct api_call *call = api_calls_find_call(c, call_id);
+        size_t in_call = api_calls_legs_of(c, call_id) + 1;
+
         c->nlegs++;
         c->media_legs += l->has_media;
         c->max_legs = c->nlegs > c->max_legs ? c->nlegs : c->max_legs;
+        call->max_legs = in_call > call->max_legs ? in_call : call->max_legs;
+        api_control_leg_added(api, call, l);
         memcpy(ret_id, l->id, STORE_ID_LEN + 1);
         if (c->events.leg_started)
             c->events.leg_started(c->events.userdata, l);
@@ -391,13 +415,19 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
     return r;
 }
 
-/* Adds a leg to call_id from the form (remoteParty, remoteMediaAddress). */
+/* Adds a leg to call_id from the form (remoteParty, remoteMediaAddress, call control
+ * parameters); dial_out: a leg to call, which without a remoteMediaAddress would need SIP, so
+ * it fails at once (noSipDialOut) and is never connected. Location under collection. */
 static void add_leg(const struct api *api, const char *call_id, const struct api_request *req,
-                    struct api_reply *reply)
+                    bool dial_out, const char *collection, struct api_reply *reply)
 {
     const char *media = api_params_get(req->form, "remoteMediaAddress");
     struct sockaddr_storage addr;
-    struct new_leg n = {.party = api_params_get(req->form, "remoteParty"), .addr = &addr};
+    char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
+    struct new_leg n = {.party = api_params_get(req->form, "remoteParty"),
+                        .addr = &addr,
+                        .dial_out = dial_out,
+                        .conf = conf};
     const char *refused = NULL;
     char id[STORE_ID_LEN + 1];
     int r;
@@ -410,11 +440,16 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
         api_reply_param_error(reply, "remoteMediaAddress", "invalidValue");
         return;
     }
+    if (api_control_leg_form(req->form, conf, reply) < 0)
+        return;
     n.media_addr = media && *media ? media : NULL;
     r = insert_leg(api, call_id, &n, id, &refused);
+    if (r == 0 && n.dial_out && !n.media_addr)
+        api_log(BASE_LOG_WARN, "callLeg %s to %s failed: no SIP here to dial it (noSipDialOut)", id,
+                n.party ? n.party : "");
     if (r == 0) {
         reply->status = 200;
-        snprintf(reply->location, sizeof(reply->location), "/api/v1/callLegs/%s", id);
+        snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", collection, id);
     } else if (r == -ENOENT) {
         api_reply_failure(reply, 404, "callDoesNotExist");
     } else if (refused) {
@@ -485,7 +520,7 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
     } else if (r < 0) {
         api_reply_err(reply, r);
     } else {
-        add_leg(api, id, req, reply);
+        add_leg(api, id, req, false, "callLegs", reply);
         joined(api, id);
     }
 }
@@ -665,6 +700,11 @@ static void write_media(struct api_xml *x, const struct media_leg_status *m)
     api_xml_int(x, "packetsFromStrangers", (int64_t)m->strangers);
     api_xml_int(x, "malformedDatagrams", (int64_t)m->malformed);
     api_xml_int(x, "anchors", m->anchors);
+    /* call control as the media thread has it in force (PUT /callLegs is queued to it) */
+    api_xml_bool(x, "rxAudioWithheld", (m->mute & MEDIA_MUTE_RX_AUDIO) != 0);
+    api_xml_bool(x, "rxVideoWithheld", (m->mute & MEDIA_MUTE_RX_VIDEO) != 0);
+    api_xml_bool(x, "txAudioWithheld", (m->mute & MEDIA_MUTE_TX_AUDIO) != 0);
+    api_xml_bool(x, "txVideoWithheld", (m->mute & MEDIA_MUTE_TX_VIDEO) != 0);
     api_xml_end(x);
 }
 
@@ -738,10 +778,15 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
     api_xml_text(x, "remoteParty", copy.remote_party);
     api_xml_text(x, "call", copy.call);
     api_xml_start(x, "status");
-    api_xml_text(x, "state", copy.has_media ? states[ms.state] : "connected");
+    api_xml_text(x, "state",
+                 copy.dial_failed ? "failed"
+                 : copy.has_media ? states[ms.state]
+                                  : "connected");
     api_xml_int(x, "durationSeconds", (api_now_us() - copy.started_us) / 1000000);
     if (copy.webrtc && ms.state == MEDIA_LEG_FAILED)
         api_xml_text(x, "reason", ms.reason);
+    if (copy.dial_failed)
+        api_xml_text(x, "reason", "noSipDialOut");
     if (ms.rx_rtp.seen && !copy.webrtc)
         write_rx_rtp(x, &ms.rx_rtp);
     if (copy.webrtc)
@@ -751,13 +796,15 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
         api_xml_text(x, "subType", "webApp");
     if (copy.has_media && !copy.webrtc)
         api_xml_text(x, "remoteMediaAddress", copy.media_addr);
+    api_control_write_leg(x, &copy);
     if (copy.has_media)
         write_media(x, &ms);
     api_xml_end(x);
     api_reply_xml(reply, x);
 }
 
-static void delete_leg(const struct api *api, const char *id, struct api_reply *reply)
+void api_calls_delete_leg(const struct api *api, const char *id, const char *missing,
+                          struct api_reply *reply)
 {
     struct api_calls *c = api->calls;
 
@@ -771,14 +818,13 @@ static void delete_leg(const struct api *api, const char *id, struct api_reply *
     }
     pthread_mutex_unlock(&c->lock);
     if (!reply->status)
-        api_reply_failure(reply, 404, "callLegDoesNotExist");
+        api_reply_failure(reply, 404, missing);
 }
 
 /* ---- routing ------------------------------------------------------------------------------ */
 
-/* An id from the path, or 404 <missing>. The router checked the method already. */
-static bool path_id(const char *id, char out[STORE_ID_LEN + 1], const char *missing,
-                    struct api_reply *reply)
+bool api_calls_path_id(const char *id, char out[STORE_ID_LEN + 1], const char *missing,
+                       struct api_reply *reply)
 {
     if (api_parse_id(id, out) == 0)
         return true;
@@ -786,7 +832,7 @@ static bool path_id(const char *id, char out[STORE_ID_LEN + 1], const char *miss
     return false;
 }
 
-static bool is_get(const struct api_request *req)
+bool api_calls_is_get(const struct api_request *req)
 {
     return req->method == API_GET || req->method == API_HEAD;
 }
@@ -796,14 +842,16 @@ void api_res_calls(const struct api *api, struct store *st, const struct api_req
 {
     char lid[STORE_ID_LEN + 1];
 
-    if (!id && is_get(req))
+    if (!id && api_calls_is_get(req))
         list_calls(api, st, req, reply);
     else if (!id)
         create_call(api, st, req, reply);
-    else if (!path_id(id, lid, "callDoesNotExist", reply))
+    else if (!api_calls_path_id(id, lid, "callDoesNotExist", reply))
         return;
-    else if (is_get(req))
+    else if (api_calls_is_get(req))
         get_call(api, lid, reply);
+    else if (req->method == API_PUT)
+        api_control_put_call(api, req, lid, reply);
     else
         delete_call(api, lid, reply);
 }
@@ -813,12 +861,18 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
 {
     char lid[STORE_ID_LEN + 1];
 
-    if (!path_id(id, lid, "callDoesNotExist", reply))
+    if (!api_calls_path_id(id, lid, "callDoesNotExist", reply))
         return;
-    if (is_get(req))
+    if (api_calls_is_get(req))
         list_legs(api, st, req, lid, reply);
     else
-        add_leg(api, lid, req, reply);
+        add_leg(api, lid, req, true, "callLegs", reply);
+}
+
+void api_calls_post_leg(const struct api *api, const char *call_id, const struct api_request *req,
+                        const char *collection, struct api_reply *reply)
+{
+    add_leg(api, call_id, req, true, collection, reply);
 }
 
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,
@@ -826,14 +880,16 @@ void api_res_call_legs(const struct api *api, struct store *st, const struct api
 {
     char lid[STORE_ID_LEN + 1];
 
-    if (!id && is_get(req))
+    if (!id && api_calls_is_get(req))
         list_legs(api, st, req, NULL, reply);
     else if (!id)
         incoming_leg(api, st, req, reply);
-    else if (!path_id(id, lid, "callLegDoesNotExist", reply))
+    else if (!api_calls_path_id(id, lid, "callLegDoesNotExist", reply))
         return;
-    else if (is_get(req))
+    else if (api_calls_is_get(req))
         get_leg(api, lid, reply);
+    else if (req->method == API_PUT)
+        api_control_put_leg(api, req, lid, reply);
     else
-        delete_leg(api, lid, reply);
+        api_calls_delete_leg(api, lid, "callLegDoesNotExist", reply);
 }

@@ -3,8 +3,10 @@
 #define API_RES_CALLS_H
 
 #include <stdint.h>
+#include <stdbool.h>
 
 #include "api/api.h"
+#include "store/store.h"
 
 /* /calls[/<id>] (id NULL for the collection), /calls/<id>/callLegs, /callLegs[/<id>]: GET, POST
  * on a collection, GET, DELETE on one object (the router admits only those). */
@@ -14,6 +16,21 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
                             const char *id, struct api_reply *reply);
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,
                        const char *id, struct api_reply *reply);
+
+/* POST a leg to call call_id from the form, to be dialled (without a remoteMediaAddress it fails
+ * at once: no SIP here); Location /api/v1/<collection>/<id> (call control's participants). */
+void api_calls_post_leg(const struct api *api, const char *call_id, const struct api_request *req,
+                        const char *collection, struct api_reply *reply);
+/* DELETE a leg (its guest's page told, its call ended if it was the last); missing: the 404
+ * reason when there is none. */
+void api_calls_delete_leg(const struct api *api, const char *id, const char *missing,
+                          struct api_reply *reply);
+
+/* For the handlers of runtime objects: an id from the path into out[37], or 404 missing (false);
+ * and whether the request is a GET or a HEAD. */
+bool api_calls_path_id(const char *id, char out[STORE_ID_LEN + 1], const char *missing,
+                       struct api_reply *reply);
+bool api_calls_is_get(const struct api_request *req);
 
 /* A guest (api/res/guest.c) joins coSpace cospace: its call, made when there is none (its id
  * into ret_call[37]); such a call ends with its last leg. Every 0 must be followed by

@@ -16,13 +16,6 @@
 #include "api/util.h"
 #include "api/xml.h"
 
-const char *const api_cospace_layouts[] = {"allEqual",           "speakerOnly",
-                                           "telepresence",       "stacked",
-                                           "allEqualQuarters",   "allEqualNinths",
-                                           "allEqualSixteenths", "allEqualTwentyFifths",
-                                           "onePlusFive",        "onePlusSeven",
-                                           "onePlusNine",        "automatic",
-                                           "onePlusN",           NULL};
 static const char *const pane_modes[] = {"skip", "self", "blank", NULL};
 
 static const struct api_field fields[] = {
@@ -44,7 +37,7 @@ static const struct api_field fields[] = {
     {.param = "defaultLayout",
      .col = STORE_COSPACE_LAYOUT,
      .kind = AK_ENUM,
-     .enums = api_cospace_layouts},
+     .enums = api_res_layouts},
     {.param = "tenant",
      .col = STORE_COSPACE_TENANT,
      .kind = AK_REF,

@@ -61,7 +61,9 @@ struct guest {
     char token[TOKEN_LEN + 1];
     char leg[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
     char name[NAME_MAX_LEN + 1];
-    char *events[EVENTS_MAX]; /* JSON texts, seq = first_seq + i */
+    char label[NAME_MAX_LEN + 1]; /* call control's nameLabelOverride ("": the name) */
+    unsigned mute;                /* call control's MEDIA_MUTE_* on the leg */
+    char *events[EVENTS_MAX];     /* JSON texts, seq = first_seq + i */
     size_t nev;
     uint64_t first_seq, next_seq, wait_after;
     struct guest_waiter w[WAITERS_MAX];
@@ -143,8 +145,13 @@ static void push_rosters(struct api_guests *g, const char *call)
         list = json_array();
         for (struct guest *s = g->list; s && list; s = s->next)
             if (!s->ended && strcmp(s->call, call) == 0)
-                json_array_append_new(list, json_pack("{s:s, s:s, s:b}", "leg", s->leg, "name",
-                                                      s->name, "self", s == to));
+                json_array_append_new(
+                    list, json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b}", "leg", s->leg, "name",
+                                    s->label[0] ? s->label : s->name, "self", s == to, "audioMuted",
+                                    (s->mute & MEDIA_MUTE_RX_AUDIO) != 0, "videoMuted",
+                                    (s->mute & MEDIA_MUTE_RX_VIDEO) != 0, "hearsNobody",
+                                    (s->mute & MEDIA_MUTE_TX_AUDIO) != 0, "seesNobody",
+                                    (s->mute & MEDIA_MUTE_TX_VIDEO) != 0));
         ev = list ? json_pack("{s:s, s:o}", "type", "roster", "participants", list) : NULL;
         push(to, ev);
     }
@@ -506,7 +513,10 @@ static void join_admitted(const struct api *api, struct store *st,
     }
     if (r < 0) {
         json_decref(servers);
-        if (r == -EDQUOT)
+        if (r == -EDQUOT && refused && strcmp(refused, "callLocked") == 0)
+            reply_error(reply, 403, refused,
+                        "This meeting is locked: nobody new may join until it is unlocked.");
+        else if (r == -EDQUOT)
             reply_error(reply, 503, refused ? refused : "tooManyCalls",
                         "The meeting cannot take another participant now.");
         else
@@ -870,5 +880,38 @@ void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why)
     s = by_leg(g, leg_id);
     if (s)
         end_session(g, s, why, "You were removed from the meeting by its administrator.", false);
+    pthread_mutex_unlock(&g->lock);
+}
+
+void api_guest_leg_control(const struct api *api, const char *leg_id, const char *label,
+                           unsigned mute)
+{
+    struct api_guests *g = api->guests;
+    struct guest *s;
+
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    s = by_leg(g, leg_id);
+    if (s && !s->ended) {
+        snprintf(s->label, sizeof(s->label), "%s", label);
+        s->mute = mute;
+        push_rosters(g, s->call);
+    }
+    pthread_mutex_unlock(&g->lock);
+}
+
+void api_guest_message(const struct api *api, const char *call, const char *leg, const char *text,
+                       const char *position, const char *duration)
+{
+    struct api_guests *g = api->guests;
+
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    for (struct guest *s = g->list; s; s = s->next)
+        if (!s->ended && strcmp(s->call, call) == 0 && (!leg || strcmp(s->leg, leg) == 0))
+            push(s, json_pack("{s:s, s:s, s:s, s:s}", "type", "message", "text", text, "position",
+                              *position ? position : "middle", "duration", duration));
     pthread_mutex_unlock(&g->lock);
 }

@@ -43,7 +43,7 @@ static const struct api_field call_leg_profile_fields[] = {
     {.param = "defaultLayout",
      .col = STORE_CLP_DEFAULT_LAYOUT,
      .kind = AK_ENUM,
-     .enums = api_cospace_layouts},
+     .enums = api_res_layouts},
     {.param = "changeLayoutAllowed", .col = STORE_CLP_CHANGE_LAYOUT_ALLOWED, .kind = AK_BOOL},
     {.param = "participantLabels", .col = STORE_CLP_PARTICIPANT_LABELS, .kind = AK_BOOL},
     {.param = "presentationDisplayMode",

@@ -11,9 +11,19 @@
 
 #include "store/store.h"
 
+/* Call control (api/res/control.c): what PUT /calls/<id> and PUT /callLegs/<id> set, as given
+ * ("": not set), in the order of control.c's parameter tables. */
+#define API_CALL_PARAMS 14
+#define API_LEG_PARAMS 38
+#define API_LEG_VALUE_MAX 64
+
 struct api_call {
     char id[STORE_ID_LEN + 1], cospace[STORE_ID_LEN + 1], name[STORE_TEXT_MAX + 1];
     int64_t started_us;
+    size_t max_legs;         /* the most legs it has had at once (maxCallLegs) */
+    bool locked, join_muted; /* guests kept out; new legs join with rxAudioMute */
+    int64_t message_us;      /* when messageText was set (messageTimeRemaining) */
+    char conf[API_CALL_PARAMS][STORE_TEXT_MAX + 1];
     /* made by a participant's arrival (a guest, an incoming leg), not by POST /calls: it ends
      * when its last leg goes, unless a join that found it is still adding its leg (joining) */
     bool ends_empty;
@@ -26,6 +36,9 @@ struct api_leg {
     bool has_media;
     bool webrtc; /* a guest's browser (api/res/guest.c): remote_party is its display name */
     int64_t started_us;
+    bool dial_failed; /* dialled out (no media address): no SIP here, so it failed at once */
+    unsigned mute;    /* MEDIA_MUTE_* in force (call control) */
+    char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
 };
 
 /* What happens to calls and legs, for the call detail records (api/cdr.c): each called with

@@ -119,8 +119,6 @@ extern const struct api_resource api_res_call_leg_profiles, api_res_call_profile
     api_res_dtmf_profiles, api_res_call_branding_profiles, api_res_ivr_branding_profiles,
     api_res_dial_in_security_profiles, api_res_compatibility_profiles, api_res_user_profiles,
     api_res_layout_templates, api_res_web_bridge_profiles, api_res_web_bridges;
-/* The CMS layouts (api/res/cospace.c), for every parameter that takes one. */
-extern const char *const api_cospace_layouts[];
 /* Access methods, coSpace members, users, templates and bulk sets (api/res/access.c, users.c,
  * bulk.c, templates.c). */
 extern const struct api_resource api_res_access_methods, api_res_cospace_users,
@@ -151,5 +149,8 @@ void api_res_meeting_entry_detail(const struct api *api, struct store *st,
 extern const struct api_resource api_res_cdr_receivers;
 void api_res_cdr_receiver(const struct api *api, struct store *st, const struct api_request *req,
                           const char *id, struct api_reply *reply);
+/* CMS's video layouts (the Layouts data structure), NULL-terminated, for every object with a
+ * layout parameter (coSpaces, call legs; defined in api/res/control.c). */
+extern const char *const api_res_layouts[];
 
 #endif

@@ -14,6 +14,8 @@
 #include "api/reply.h"
 #include "api/res/alarms.h"
 #include "api/res/calls.h"
+#include "api/res/control.h"
+#include "api/res/participants.h"
 #include "api/res/metrics.h"
 #include "api/res/profiles.h"
 #include "api/res/resource.h"
@@ -121,10 +123,20 @@ static const struct route routes[] = {
     {"callBridgeGroups", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_call_bridge_groups,
      false},
     {"calls", "", M_GET | M_POST, api_res_calls, NULL, true},
-    {"calls", "/:id", M_GET | M_DELETE, api_res_calls, NULL, true},
+    {"calls", "/:id", M_GET | M_PUT | M_DELETE, api_res_calls, NULL, true},
     {"calls", "/:id/callLegs", M_GET | M_POST, api_res_call_call_legs, NULL, true},
+    /* call control (api/res/control.c): "*" before ":id", so that it is not taken for an id */
+    {"calls", "/:id/participants", M_GET | M_POST, api_res_call_participants, NULL, true},
+    {"calls", "/:id/participants/*", M_PUT, api_res_call_participants_all, NULL, true},
+    {"calls", "/:id/participants/:id", M_PUT | M_DELETE, api_res_call_participant, NULL, true},
     {"callLegs", "", M_GET | M_POST, api_res_call_legs, NULL, true},
-    {"callLegs", "/:id", M_GET | M_DELETE, api_res_call_legs, NULL, true},
+    {"callLegs", "/:id", M_GET | M_PUT | M_DELETE, api_res_call_legs, NULL, true},
+    {"callLegs", "/:id/generateKeyFrame", M_POST, api_res_leg_key_frame, NULL, true},
+    {"callLegs", "/:id/cameraControl", M_PUT, api_res_leg_camera_control, NULL, true},
+    {"callLegs", "/:id/callLegProfileTrace", M_GET, api_res_leg_profile_trace, NULL, true},
+    {"participants", "", M_GET, api_res_participants, NULL, true},
+    {"participants", "/:id", M_GET | M_PUT | M_DELETE, api_res_participants, NULL, true},
+    {"participants", "/:id/callLegs", M_GET, api_res_participant_legs, NULL, true},
     {"callMatching", "", M_GET, call_matching, NULL, false},
     {"outboundDialPlanRules", "", M_GET | M_POST, NULL, &api_res_outbound_rules, false},
     {"outboundDialPlanRules", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_outbound_rules,
@@ -317,8 +329,9 @@ void api_route(const struct api *api, struct store *st, const struct api_request
         api_res_nested(api, st, req, r->res, id[0], id[1], reply);
     } else if (r->res) {
         api_res_generic(api, st, req, r->res, id[0], reply);
-    } else {
-        r->fn(api, st, req, id[0], reply);
+    } else { /* a handler gets the innermost id (a call's participant), and reads the path for
+              * the outer one */
+        r->fn(api, st, req, id[1] ? id[1] : id[0], reply);
     }
     free(buf);
 }
