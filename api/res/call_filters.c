@@ -120,6 +120,7 @@ int api_call_space_tenant(struct store *st, struct api_call_space *v, size_t n, 
     struct api_call_space key, *hit;
     int r = 0;
 
+    memset(&key, 0, sizeof(key));
     snprintf(key.call, sizeof(key.call), "%s", call);
     hit = n ? bsearch(&key, v, n, sizeof(*v), by_call) : NULL;
     if (hit && !hit->looked && (r = api_cospace_tenant(st, hit->cospace, hit->tenant)) == 0)

@@ -76,10 +76,11 @@ static size_t country_code_len(const char *d)
 static int preprocess(const char *type, const char *in, struct comps *c)
 {
     bool strip = strcmp(type, "raw") != 0, phone = strcmp(type, "phone") == 0;
-    char *d = c->c[1], *s = c->c[1];
+    char *d, *s;
     size_t o = 0, cc;
 
     memset(c, 0, sizeof(*c));
+    d = s = c->c[1];
     for (; *in && o + 1 < COMP_MAX; in++)
         if (!strip || !strchr(phone ? ".- ()" : ".- ", *in))
             d[o++] = *in;
