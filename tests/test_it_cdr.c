@@ -399,6 +399,19 @@ START_TEST(test_receiver_down_then_back_gets_everything_once)
         ck_assert_double_eq(th_metric(metrics, "callbridge_cdr_receivers_failing", NULL), 1);
         ck_assert_double_eq(th_metric(metrics, "callbridge_cdr_records_pending", NULL), 17);
     }
+    { /* the system alarms name it (polled by the alarm watch every 5 s, and on each GET) */
+        static char alarms[16384];
+
+        for (int i = 0; i < 120; i++) {
+            ck_assert_int_eq(th_admin_keep(&d, "GET", "/api/v1/system/alarms", NULL, alarms,
+                                           sizeof(alarms), NULL),
+                             200);
+            if (strstr(alarms, "cdrConnectionFailure") && strstr(alarms, rid))
+                break;
+            (void)usleep(100000);
+        }
+        ck_assert_msg(strstr(alarms, "cdrConnectionFailure") && strstr(alarms, rid), "%s", alarms);
+    }
     (void)sleep(2); /* down for a while: the sender backs off */
     receiver_open(&rcv);
     ck_assert_msg(wait_for("type=\"callEnd\"", 4, 20), "not every callEnd within 20 s");

@@ -21,6 +21,7 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
+#include "api/cdr.h"
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/alarms.h"
@@ -239,6 +240,13 @@ static int apply(struct api_alarms *a, const struct found *f)
     return r;
 }
 
+/* A CDR receiver whose last delivery failed (api/cdr.h api_cdr_receiver_alarms). */
+static void cdr_found(void *userdata, const char *alarm, const char *receiver_id, int64_t since_ms)
+{
+    (void)since_ms;
+    found_add(userdata, alarm, "cdrReceiver", receiver_id, "connectFailure");
+}
+
 int api_alarms_refresh(const struct api *api, struct store *st)
 {
     struct found f = {.prober = api->prober};
@@ -257,6 +265,8 @@ int api_alarms_refresh(const struct api *api, struct store *st)
         found_add(&f, "databaseConnectionError", NULL, NULL, "error");
         r = 0;
     }
+    if (r == 0 && api->cdr)
+        (void)api_cdr_receiver_alarms(api->cdr, cdr_found, &f);
     if (r == 0)
         r = f.err;
     if (r == 0)

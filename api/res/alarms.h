@@ -38,14 +38,13 @@ int api_alarms_watch(struct api_alarms *a, const struct api *api, const char *db
 
 /* Raises (active true) or clears the alarm type for object (elem, id; NULL: none), with reason
  * (NULL: none). Thread-safe; raising an active alarm keeps its id and time. Returns 0 or
- * -ENOMEM. The hook for faults pushed by their owner. CDR HOOK: the CDR sender (not built
- * here) calls api_alarm_set(api->alarms, "cdrConnectionFailure", "cdrReceiver", id,
- * "connectFailure", down) when a receiver stops or starts answering. */
+ * -ENOMEM. The hook for faults pushed by their owner. */
 int api_alarm_set(struct api_alarms *a, const char *type, const char *elem, const char *object,
                   const char *reason, bool active);
 
 /* Looks at what callbridged checks itself (every TURN server's probes, the database, the data
- * directory's free space) and raises or clears those alarms. Returns 0 or a store error. */
+ * directory's free space, the CDR receivers' deliveries: cdrConnectionFailure) and raises or
+ * clears those alarms. Returns 0 or a store error. */
 int api_alarms_refresh(const struct api *api, struct store *st);
 
 /* Copies up to cap active alarms (oldest first) into out; returns how many are active. */
