@@ -509,6 +509,8 @@ int api_daemon_run(const struct api_config *c)
         r = api_system_new(c->data_dir, &api.system);
     if (r == 0) {
         api.calls->guest_dropped = api_guest_leg_ended;
+        api.calls->guest_control = api_guest_leg_control;
+        api.calls->guest_message = api_guest_message;
         api.calls->guest_userdata = &api;
     }
     if (r == 0) {

@@ -823,20 +823,6 @@ void api_calls_delete_leg(const struct api *api, const char *id, const char *mis
 
 /* ---- routing ------------------------------------------------------------------------------ */
 
-bool api_calls_path_id(const char *id, char out[STORE_ID_LEN + 1], const char *missing,
-                       struct api_reply *reply)
-{
-    if (api_parse_id(id, out) == 0)
-        return true;
-    api_reply_failure(reply, 404, missing);
-    return false;
-}
-
-bool api_calls_is_get(const struct api_request *req)
-{
-    return req->method == API_GET || req->method == API_HEAD;
-}
-
 void api_res_calls(const struct api *api, struct store *st, const struct api_request *req,
                    const char *id, struct api_reply *reply)
 {

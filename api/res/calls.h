@@ -26,12 +26,6 @@ void api_calls_post_leg(const struct api *api, const char *call_id, const struct
 void api_calls_delete_leg(const struct api *api, const char *id, const char *missing,
                           struct api_reply *reply);
 
-/* For the handlers of runtime objects: an id from the path into out[37], or 404 missing (false);
- * and whether the request is a GET or a HEAD. */
-bool api_calls_path_id(const char *id, char out[STORE_ID_LEN + 1], const char *missing,
-                       struct api_reply *reply);
-bool api_calls_is_get(const struct api_request *req);
-
 /* A guest (api/res/guest.c) joins coSpace cospace: its call, made when there is none (its id
  * into ret_call[37]); such a call ends with its last leg. Every 0 must be followed by
  * api_calls_join_done, once the leg was added or could not be: until then the call waits for

@@ -22,11 +22,25 @@
 #include "api/reply.h"
 #include "api/res/calls.h"
 #include "api/res/control.h"
-#include "api/res/guest.h"
 #include "api/res/parse.h"
+#include "api/res/registry.h"
 #include "api/res/resource.h"
 #include "api/util.h"
 #include "media/media.h"
+
+/* The guest signalling, through the hooks the composition root sets (api/res/registry.h). */
+static void guest_control(const struct api *api, const char *leg, const char *label, unsigned mute)
+{
+    if (api->calls->guest_control)
+        api->calls->guest_control(api->calls->guest_userdata, leg, label, mute);
+}
+
+static void guest_message(const struct api *api, const char *call, const char *leg,
+                          const char *text, const char *position, const char *duration)
+{
+    if (api->calls->guest_message)
+        api->calls->guest_message(api->calls->guest_userdata, call, leg, text, position, duration);
+}
 
 enum pk { PK_BOOL, PK_INT, PK_ENUM, PK_TEXT };
 
@@ -249,7 +263,7 @@ static void leg_takes(const struct api *api, struct api_leg *l, char conf[][API_
     if (mute != l->mute && l->has_media && api->media)
         (void)media_leg_set_mute(api->media, l->id, mute);
     if ((mute != l->mute || label_changed) && l->webrtc)
-        api_guest_leg_control(api, l->id, l->conf[L_LABEL], mute);
+        guest_control(api, l->id, l->conf[L_LABEL], mute);
     l->mute = mute;
 }
 
@@ -288,8 +302,8 @@ void api_control_leg_added(const struct api *api, struct api_call *c, struct api
         char duration[24];
 
         snprintf(duration, sizeof(duration), "%lld", (long long)left);
-        api_guest_message(api, c->id, l->id, c->conf[C_TEXT], c->conf[C_POSITION],
-                          left < 0 ? "permanent" : duration);
+        guest_message(api, c->id, l->id, c->conf[C_TEXT], c->conf[C_POSITION],
+                      left < 0 ? "permanent" : duration);
     }
 }
 
@@ -354,7 +368,7 @@ static void call_takes(const struct api *api, struct api_call *c, char conf[][ST
     c->join_muted = is_true(conf[C_JOIN_MUTE]);
     if (message) {
         c->message_us = api_now_us();
-        api_guest_message(api, c->id, NULL, conf[C_TEXT], conf[C_POSITION], conf[C_DURATION]);
+        guest_message(api, c->id, NULL, conf[C_TEXT], conf[C_POSITION], conf[C_DURATION]);
     }
 }
 

@@ -883,9 +883,9 @@ void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why)
     pthread_mutex_unlock(&g->lock);
 }
 
-void api_guest_leg_control(const struct api *api, const char *leg_id, const char *label,
-                           unsigned mute)
+void api_guest_leg_control(void *userdata, const char *leg_id, const char *label, unsigned mute)
 {
+    const struct api *api = userdata;
     struct api_guests *g = api->guests;
     struct guest *s;
 
@@ -901,9 +901,10 @@ void api_guest_leg_control(const struct api *api, const char *leg_id, const char
     pthread_mutex_unlock(&g->lock);
 }
 
-void api_guest_message(const struct api *api, const char *call, const char *leg, const char *text,
+void api_guest_message(void *userdata, const char *call, const char *leg, const char *text,
                        const char *position, const char *duration)
 {
+    const struct api *api = userdata;
     struct api_guests *g = api->guests;
 
     if (!g)

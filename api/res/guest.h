@@ -40,13 +40,13 @@ void api_guests_counts(struct api_guests *g, struct api_guest_counts *ret);
  * userdata is the struct api (api_calls.guest_dropped). */
 void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why);
 /* Call control changed leg_id: its name label ("": its own name) and its MEDIA_MUTE_* bits;
- * every page of its call gets a new roster. May be called with the registry's lock held. */
-void api_guest_leg_control(const struct api *api, const char *leg_id, const char *label,
-                           unsigned mute);
+ * every page of its call gets a new roster. May be called with the registry's lock held.
+ * userdata is the struct api (api_calls.guest_control). */
+void api_guest_leg_control(void *userdata, const char *leg_id, const char *label, unsigned mute);
 /* The call's messageText ("": none), messagePosition and messageDuration (seconds as text,
  * "permanent", or "": none shown) to the page of every guest of call, or of leg alone (not
- * NULL: it just joined). Same locking. */
-void api_guest_message(const struct api *api, const char *call, const char *leg, const char *text,
+ * NULL: it just joined). Same locking; userdata as above (api_calls.guest_message). */
+void api_guest_message(void *userdata, const char *call, const char *leg, const char *text,
                        const char *position, const char *duration);
 
 #endif

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "api/log.h"
+#include "api/reply.h"
+#include "api/res/parse.h"
 #include "api/res/registry.h"
 
 int api_calls_new(struct api_calls **ret)
@@ -131,4 +133,18 @@ int api_calls_grow(void **v, size_t *cap, size_t n, size_t size)
     *v = p;
     *cap = *cap ? *cap * 2 : 16;
     return 0;
+}
+
+bool api_calls_path_id(const char *id, char out[STORE_ID_LEN + 1], const char *missing,
+                       struct api_reply *reply)
+{
+    if (api_parse_id(id, out) == 0)
+        return true;
+    api_reply_failure(reply, 404, missing);
+    return false;
+}
+
+bool api_calls_is_get(const struct api_request *req)
+{
+    return req->method == API_GET || req->method == API_HEAD;
 }

@@ -65,6 +65,11 @@ struct api_calls {
     /* Called, lock held, when an administrator removes a guest's leg (DELETE callLegs or
      * calls): the composition root points it at the guest signalling (api_guest_leg_ended). */
     void (*guest_dropped)(void *userdata, const char *leg_id, const char *why);
+    /* Likewise for call control (api/res/control.c): a leg's name label and mutes changed
+     * (api_guest_leg_control), and the call's message to its pages (api_guest_message). */
+    void (*guest_control)(void *userdata, const char *leg_id, const char *label, unsigned mute);
+    void (*guest_message)(void *userdata, const char *call, const char *leg, const char *text,
+                          const char *position, const char *duration);
     void *guest_userdata;
     struct api_calls_events events; /* set by the composition root before HTTP starts */
 };
@@ -99,5 +104,13 @@ struct api_leg *api_calls_find_leg(struct api_calls *c, const char *id);
 size_t api_calls_legs_of(struct api_calls *c, const char *call); /* legs of that call */
 /* Makes room in *v (of *cap elements of size bytes) for element n. Returns 0 or -ENOMEM. */
 int api_calls_grow(void **v, size_t *cap, size_t n, size_t size);
+
+/* For the handlers of runtime objects (api/res/calls.c, control.c, participants.c): an id from
+ * the path into out[37], or 404 missing (false); and whether the request is a GET or a HEAD. */
+struct api_reply;
+struct api_request;
+bool api_calls_path_id(const char *id, char out[STORE_ID_LEN + 1], const char *missing,
+                       struct api_reply *reply);
+bool api_calls_is_get(const struct api_request *req);
 
 #endif
