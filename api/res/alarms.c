@@ -332,7 +332,7 @@ size_t api_alarms_list(struct api_alarms *a, struct api_alarm *out, size_t cap)
 
     pthread_mutex_lock(&a->lock);
     n = a->n;
-    if (out && cap)
+    if (out && cap && n) /* a->v is NULL until the first alarm */
         memcpy(out, a->v, (n < cap ? n : cap) * sizeof(*out));
     pthread_mutex_unlock(&a->lock);
     return n;
