@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <regex.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,52 @@
 struct comps {
     char c[NCOMP][COMP_MAX]; /* c[1], c[2]: $1, $2 */
 };
+
+/* glibc's regcomp copies a repeated operand's tree once per repetition: stacked operators
+ * ("M+++...", 114 of them, found by fuzz/fuzz_transform.c) took 4 GB, and nested intervals
+ * multiply ("((a{99}){99}){99}"). True when no repetition operator follows another (POSIX
+ * leaves "a**" undefined) and the product of the intervals' largest counts ({m}, {m,n}, {m,}:
+ * m+1) stays within RE_MAX_COPIES, far more than a dial plan needs. */
+#define RE_MAX_COPIES 1000
+static bool repetition_bounded(const char *s)
+{
+    unsigned long product = 1;
+    bool after_op = false;
+
+    for (const char *p = s; *p; p++) {
+        bool interval = *p == '{' && p[1] >= '0' && p[1] <= '9';
+
+        if (*p == '\\' && p[1]) {
+            p++;
+            after_op = false;
+            continue;
+        }
+        if (*p == '[') { /* a bracket expression: its '*' and '+' are characters */
+            const char *q = p + 1 + (p[1] == '^');
+
+            q = strchr(q + (*q == ']'), ']');
+            if (!q)
+                return true; /* unterminated: regcomp refuses it */
+            p = q;
+            after_op = false;
+            continue;
+        }
+        if ((*p == '*' || *p == '+' || *p == '?' || interval) && after_op)
+            return false;
+        if (interval) {
+            char *end;
+            unsigned long m = strtoul(p + 1, &end, 10), n = m + 1;
+
+            if (*end == ',' && end[1] >= '0' && end[1] <= '9')
+                n = strtoul(end + 1, &end, 10);
+            if (n > RE_MAX_COPIES || (product *= n ? n : 1) > RE_MAX_COPIES)
+                return false;
+            p = *end == '}' ? end : p;
+        }
+        after_op = *p == '*' || *p == '+' || *p == '?' || interval;
+    }
+    return true;
+}
 
 /* Compiles a regex of length len, rewriting the Perl classes. */
 static int compile(regex_t *re, const char *s, size_t len)
@@ -52,6 +99,8 @@ static int compile(regex_t *re, const char *s, size_t len)
         }
     }
     buf[o] = '\0';
+    if (!repetition_bounded(buf))
+        return -EINVAL;
     return regcomp(re, buf, REG_EXTENDED) == 0 ? 0 : -EINVAL;
 }
 
