@@ -3,7 +3,7 @@
  * every incoming call, and the dialled string comes from the caller: whatever they hold, the
  * checks must not crash, and an expression the checks accept must apply without overrunning its
  * output. The input is split at NUL bytes into type selector, match, transform and dialled string.
- * Its first run found fuzz/findings/transform-oom-1: stacked repetition operators that made
+ * Its first run found fuzz/corpus/transform/oom-1: stacked repetition operators that made
  * glibc's regcomp take 4 GB (api/res/transform.c now refuses them).
  */
 #include <stddef.h>

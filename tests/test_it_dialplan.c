@@ -184,7 +184,7 @@ START_TEST(test_dial_transforms_in_matching)
     refused("POST", "dialTransforms", "transform=$1{/(/x/}", PE("transform", "invalidValue"));
     refused("POST", "dialTransforms", "type=octal", PE("type", "invalidValue"));
     /* expressions that would make glibc's regcomp copy a subexpression without bound (stacked
-     * repetitions: fuzz/findings/transform-oom-1 took 4 GB; nested intervals multiply) */
+     * repetitions: fuzz/corpus/transform/oom-1 took 4 GB; nested intervals multiply) */
     refused("POST", "dialTransforms", "transform=$1{/M%2B%2B%2B%2B%2B%2B%2B%2B/x/}",
             PE("transform", "invalidValue"));
     refused("POST", "dialTransforms", "match=($1/((a{99}){99}){99}/)", PE("match", "invalidValue"));
