@@ -460,8 +460,8 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
 }
 
 /* The coSpace's active call, made when there is none; its id into ret_id[37]. The call counts
- * the join until joined() is called, so that a leave in between does not end it. Returns 0,
- * -EDQUOT (max_calls), -ENOENT or a store error. */
+ * the join until api_calls_join_done() is called, so that a leave in between does not end it.
+ * Returns 0, -EDQUOT (max_calls), -ENOENT or a store error. */
 static int cospace_call(const struct api *api, struct store *st, const char *cospace, char *ret_id)
 {
     struct api_calls *c = api->calls;
@@ -488,7 +488,7 @@ static int cospace_call(const struct api *api, struct store *st, const char *cos
 }
 
 /* The join that cospace_call counted has added its leg, or failed to. */
-static void joined(const struct api *api, const char *call_id)
+void api_calls_join_done(const struct api *api, const char *call_id)
 {
     struct api_calls *c = api->calls;
     struct api_call *call;
@@ -521,7 +521,7 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
         api_reply_err(reply, r);
     } else {
         add_leg(api, id, req, false, "callLegs", reply);
-        joined(api, id);
+        api_calls_join_done(api, id);
     }
 }
 
@@ -544,11 +544,6 @@ int api_calls_add_guest_leg(const struct api *api, const char *call, const char 
     if (r == -EDQUOT && *ret_refused)
         api_log(BASE_LOG_WARN, "guest %s refused: %s", name, *ret_refused);
     return r;
-}
-
-void api_calls_join_done(const struct api *api, const char *call)
-{
-    joined(api, call);
 }
 
 int api_calls_remove_leg(const struct api *api, const char *leg_id)
