@@ -224,8 +224,12 @@ fuzz:
 	done
 
 # Tests that skip are listed after Check's summary; a missing dependency fails the run unless
-# CB_ALLOW_MISSING=1; CK_EXCLUDE_TAGS=root leaves out the tests that need root.
+# CB_ALLOW_MISSING=1; CK_EXCLUDE_TAGS=root leaves out the tests that need root. Under the
+# sanitizers every test case gets twice its timeout (CK_TIMEOUT_MULTIPLIER): ASan runs the
+# daemons and peers two to three times slower, and it_rtcpeer's forged-fingerprint case once
+# ran past its 60 s while the rel lane ran beside it.
 check-suites:
+	$(if $(filter asan,$(VARIANT)),CK_TIMEOUT_MULTIPLIER=2) \
 	CALLBRIDGED=build/$(VARIANT)/callbridged CBCTL=build/$(VARIANT)/cbctl \
 	CB_TEST_SUMMARY=build/$(VARIANT)/test-summary.txt \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
