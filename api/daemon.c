@@ -518,8 +518,6 @@ int api_daemon_run(const struct api_config *c)
         api_calls_set_max_calls(api.calls, c->max_calls);
         r = start_prober(c, &api, st, plan.prober_sockets);
     }
-    if (r == 0)
-        r = api_alarms_watch(api.alarms, &api, p.db, ALARMS_WATCH_US);
     if (r == 0) {
         struct media_config mc = {.prober = api.prober,
                                   .log = {.fn = state_log, .userdata = &media_site},
@@ -533,6 +531,8 @@ int api_daemon_run(const struct api_config *c)
     }
     if (r == 0)
         r = start_cdr(&p, &api);
+    if (r == 0) /* last of the threads it reads: api.cdr and api.prober are set by then */
+        r = api_alarms_watch(api.alarms, &api, p.db, ALARMS_WATCH_US);
     if (r == 0)
         r = start_http(c, &p, &api, auth, &plan, &http);
     if (r == 0) {
