@@ -45,6 +45,14 @@ static void has(const char *s)
     ck_assert_msg(strstr(body, s), "lacks %s: %s", s, body);
 }
 
+/* The cluster node is one object: <cluster> carries no id (apiary.apib:7988). */
+START_TEST(test_cluster_has_no_id)
+{
+    req("GET", "system/configuration/cluster", NULL, 200);
+    has("<?xml version=\"1.0\"?><cluster><uniqueName>");
+}
+END_TEST
+
 /* A tenant group has no parameter of its own; a PUT (the collection's "Modify" request sends
  * one with no body) answers 200 and changes nothing. It was a 500: the UPDATE had no column. */
 START_TEST(test_tenant_group_put_without_parameters)
@@ -69,6 +77,7 @@ Suite *it_shapes_suite(void)
     tcase_add_unchecked_fixture(tc, start, stop);
     tcase_set_tags(tc, "net");
     tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_cluster_has_no_id);
     tcase_add_test(tc, test_tenant_group_put_without_parameters);
     suite_add_tcase(s, tc);
     return s;

@@ -213,7 +213,8 @@ static void write_row(struct api_xml *x, const struct api_resource *res,
                       const struct store_row *row, bool list)
 {
     api_xml_start(x, res->element);
-    api_xml_attr(x, "id", row->v[STORE_COL_ID]);
+    if (!res->singleton)
+        api_xml_attr(x, "id", row->v[STORE_COL_ID]);
     for (size_t i = 0; i < res->nfields; i++) {
         const struct api_field *f = &res->fields[res->order ? res->order[i] : i];
         const char *v;

@@ -86,6 +86,8 @@ struct api_resource {
      * that holds the parent's id (the table's "parent" filter selects by it). NULL: top level. */
     const struct api_resource *parent;
     size_t parent_col;
+    /* A node that is one object (/system/configuration/cluster): CMS shows it without an id. */
+    bool singleton;
 };
 
 /* Handles the collection (id NULL) or one object of res. */

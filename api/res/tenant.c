@@ -210,6 +210,7 @@ static const struct api_resource cluster = {
     .table = &store_table_cluster_config,
     .fields = cluster_fields,
     .nfields = sizeof(cluster_fields) / sizeof(cluster_fields[0]),
+    .singleton = true, /* <cluster> has no id (apiary.apib:7988) */
 };
 
 /* GET shows the one row; PUT and POST (the collection sends both) modify it. */
