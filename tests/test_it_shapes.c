@@ -69,6 +69,27 @@ START_TEST(test_tenant_group_put_without_parameters)
 }
 END_TEST
 
+/* The access method list gives uri, callId, passcode and callLegProfile (apiary.apib:1545). */
+START_TEST(test_access_method_list_has_call_leg_profile)
+{
+    char space[40], profile[40], path[160], form[200];
+
+    snprintf(space, sizeof(space), "%s", req("POST", "coSpaces", "name=shapes&uri=shapes", 200));
+    snprintf(profile, sizeof(profile), "%s",
+             req("POST", "callLegProfiles", "name=shapes", 200));
+    snprintf(form, sizeof(form), "uri=shapes.am&callId=7001&passcode=12&callLegProfile=%s",
+             profile);
+    snprintf(path, sizeof(path), "coSpaces/%s/accessMethods", space);
+    req("POST", path, form, 200);
+    req("GET", path, NULL, 200);
+    snprintf(form, sizeof(form),
+             "<uri>shapes.am</uri><callId>7001</callId><passcode>12</passcode>"
+             "<callLegProfile>%s</callLegProfile></accessMethod>",
+             profile);
+    has(form);
+}
+END_TEST
+
 Suite *it_shapes_suite(void)
 {
     Suite *s = suite_create("it_shapes");
@@ -79,6 +100,7 @@ Suite *it_shapes_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_cluster_has_no_id);
     tcase_add_test(tc, test_tenant_group_put_without_parameters);
+    tcase_add_test(tc, test_access_method_list_has_call_leg_profile);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -130,7 +130,7 @@ static const struct api_field access_fields[] = {
     {.param = "passcode", .col = STORE_ACCESS_PASSCODE, .kind = AK_DIGITS, .flags = AF_LIST},
     {.param = "name", .col = STORE_ACCESS_NAME, .kind = AK_TEXT, .flags = AF_LIST},
     /* AK_ID like the coSpace's profile refs: the profiles part turns both into AK_REF */
-    {.param = "callLegProfile", .col = STORE_ACCESS_LEG_PROFILE, .kind = AK_ID},
+    {.param = "callLegProfile", .col = STORE_ACCESS_LEG_PROFILE, .kind = AK_ID, .flags = AF_LIST},
     {.param = "secret", .col = STORE_ACCESS_SECRET, .kind = AK_TEXT, .max_len = 64},
     {.param = "scope", .col = STORE_ACCESS_SCOPE, .kind = AK_ENUM, .enums = scopes},
     {.param = "importance",
