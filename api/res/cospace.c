@@ -153,7 +153,8 @@ static int fail(struct api_reply *reply, int r, const char *reason)
 }
 
 /* A passcode set (or a dialInSecurityProfile or tenant changed) must have the minPasscodeLength
- * of the dialInSecurityProfile in effect (the space's, its tenant's, else the system's). */
+ * of the dialInSecurityProfile in effect (the space's, its tenant's, else the system's); else
+ * 400 passcodeTooShort. */
 static int passcode_long_enough(struct store *st, const struct api_request *req,
                                 const struct store_row *row, struct api_reply *reply)
 {
@@ -168,8 +169,8 @@ static int passcode_long_enough(struct store *st, const struct api_request *req,
     r = api_profiles_min_passcode(st, NULL, row, &min);
     if (r < 0)
         return fail(reply, r, NULL);
-    if ((int64_t)strlen(pc) < min) {
-        api_reply_param_error(reply, "passcode", "invalidValue");
+    if ((int64_t)strlen(pc) < min) { /* the reason the reference names (apiary.apib:620) */
+        api_reply_failure(reply, 400, "passcodeTooShort");
         return -EINVAL;
     }
     return 0;
