@@ -45,11 +45,23 @@ static void has(const char *s)
     ck_assert_msg(strstr(body, s), "lacks %s: %s", s, body);
 }
 
-/* The cluster node is one object: <cluster> carries no id (apiary.apib:7988). */
+/* The cluster node is one object: <cluster> carries no id, and its elements come in the order
+ * of the reference's example (apiary.apib:7988), unset ones empty but peerLinkBitRate. */
 START_TEST(test_cluster_has_no_id)
 {
     req("GET", "system/configuration/cluster", NULL, 200);
-    has("<?xml version=\"1.0\"?><cluster><uniqueName>");
+    ck_assert_str_eq(body, "<?xml version=\"1.0\"?><cluster><uniqueName></uniqueName>"
+                           "<maxPeerVideoStreams></maxPeerVideoStreams>"
+                           "<participantLimit></participantLimit><loadLimit></loadLimit>"
+                           "<newConferenceLoadLimitBasisPoints>5000"
+                           "</newConferenceLoadLimitBasisPoints>"
+                           "<existingConferenceLoadLimitBasisPoints>8000"
+                           "</existingConferenceLoadLimitBasisPoints></cluster>");
+    req("PUT", "system/configuration/cluster", "peerLinkBitRate=2000000", 200);
+    req("GET", "system/configuration/cluster", NULL, 200);
+    has("</existingConferenceLoadLimitBasisPoints><peerLinkBitRate>2000000</peerLinkBitRate>"
+        "</cluster>");
+    req("PUT", "system/configuration/cluster", "peerLinkBitRate=", 200);
 }
 END_TEST
 
