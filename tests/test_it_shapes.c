@@ -102,6 +102,28 @@ START_TEST(test_access_method_list_has_call_leg_profile)
 }
 END_TEST
 
+/* A coSpace's GET shows numAccessMethods once it has any (apiary.apib:1135); its list does not. */
+START_TEST(test_cospace_counts_its_access_methods)
+{
+    char space[40], path[160];
+
+    snprintf(space, sizeof(space), "%s",
+             req("POST", "coSpaces", "name=counted&uri=counted&callId=7101", 200));
+    snprintf(path, sizeof(path), "coSpaces/%s", space);
+    req("GET", path, NULL, 200);
+    ck_assert_ptr_null(strstr(body, "numAccessMethods"));
+    snprintf(path, sizeof(path), "coSpaces/%s/accessMethods", space);
+    req("POST", path, "uri=counted.host&passcode=1", 200);
+    req("POST", path, "uri=counted.guest&passcode=2", 200);
+    snprintf(path, sizeof(path), "coSpaces/%s", space);
+    req("GET", path, NULL, 200);
+    has("<callId>7101</callId>");
+    has("<numAccessMethods>2</numAccessMethods></coSpace>");
+    req("GET", "coSpaces?filter=counted", NULL, 200);
+    ck_assert_ptr_null(strstr(body, "numAccessMethods"));
+}
+END_TEST
+
 Suite *it_shapes_suite(void)
 {
     Suite *s = suite_create("it_shapes");
@@ -113,6 +135,7 @@ Suite *it_shapes_suite(void)
     tcase_add_test(tc, test_cluster_has_no_id);
     tcase_add_test(tc, test_tenant_group_put_without_parameters);
     tcase_add_test(tc, test_access_method_list_has_call_leg_profile);
+    tcase_add_test(tc, test_cospace_counts_its_access_methods);
     suite_add_tcase(s, tc);
     return s;
 }
