@@ -124,6 +124,32 @@ START_TEST(test_cospace_counts_its_access_methods)
 }
 END_TEST
 
+/* A coSpace template shows numAccessMethodTemplates, in its list too; the list item has the
+ * profiles but not the description (apiary.apib:2032, 2076). */
+START_TEST(test_cospace_template_counts_and_list_item)
+{
+    char tpl[40], profile[40], path[160], want[256];
+
+    snprintf(tpl, sizeof(tpl), "%s",
+             req("POST", "coSpaceTemplates", "name=tpl&description=long+words", 200));
+    snprintf(path, sizeof(path), "coSpaceTemplates/%s", tpl);
+    req("GET", path, NULL, 200);
+    has("<name>tpl</name><description>long words</description>"
+        "<numAccessMethodTemplates>0</numAccessMethodTemplates></coSpaceTemplate>");
+    snprintf(profile, sizeof(profile), "%s", req("POST", "callProfiles", NULL, 200));
+    snprintf(want, sizeof(want), "callProfile=%s", profile);
+    req("PUT", path, want, 200);
+    snprintf(path, sizeof(path), "coSpaceTemplates/%s/accessMethodTemplates", tpl);
+    req("POST", path, "name=guest", 200);
+    req("GET", "coSpaceTemplates?filter=tpl", NULL, 200);
+    snprintf(want, sizeof(want),
+             "<coSpaceTemplate id=\"%s\"><name>tpl</name><callProfile>%s</callProfile>"
+             "<numAccessMethodTemplates>1</numAccessMethodTemplates></coSpaceTemplate>",
+             tpl, profile);
+    has(want);
+}
+END_TEST
+
 Suite *it_shapes_suite(void)
 {
     Suite *s = suite_create("it_shapes");
@@ -136,6 +162,7 @@ Suite *it_shapes_suite(void)
     tcase_add_test(tc, test_tenant_group_put_without_parameters);
     tcase_add_test(tc, test_access_method_list_has_call_leg_profile);
     tcase_add_test(tc, test_cospace_counts_its_access_methods);
+    tcase_add_test(tc, test_cospace_template_counts_and_list_item);
     suite_add_tcase(s, tc);
     return s;
 }
