@@ -38,6 +38,22 @@ import cms_collection as cc  # noqa: E402  (start_daemon, stop_daemon, Api, make
 # Evidence is in docs/api-coverage.md ("Answer shapes").
 CLIENT_SPELLING = {}
 
+# Elements the blueprint documents in prose rather than in a table or an example.
+PROSE = {"cospaces/{}": ["numAccessMethods"]}  # apiary.apib:1135
+
+# Where the blueprint contradicts itself or the clients; printed with the section's result.
+BLUEPRINT_ERRORS = {
+    "webbridgeprofiles": "the example is callBridges' (<callBridges total=...>) pasted here",
+    "webbridgeprofiles/{}": "the example's element is <webBridgeProfileid> with no id",
+    "layouttemplates": "the example's list has no total, which every CMS list has",
+    "calllegprofiles/{}/usage": "the example shows only <global/>; tenants, coSpaces, access "
+                                "methods are items of the same list (the prose says so)",
+    "turnservers/{}": "the status table (/turnServers/<id>/status) is pasted under GET one",
+    "dialtransforms": "the table says Type, the example type",
+    "cospaces/{}/cospaceusers": "the example is one <coSpaceUser> without its list, and quotes "
+                                "its values",
+}
+
 # Blueprint paths with a typo in the path itself -> the path CMS serves.
 PATH_FIX = {"call/{}": "calls/{}", "dialtransform/{}": "dialtransforms/{}",
             "participant/{}/calllegs": "participants/{}/calllegs",
@@ -118,6 +134,22 @@ TYPICAL = {
     "turnServerID": ("turnServers", {"clientAddress": "127.0.0.1", "numRegistrations": "0"}),
     "webBridgeID": ("webBridges", {"tenant": "{tenantID}"}),
     "callBridgeGroupID": ("callBridgeGroups", {"loadBalancingEnabled": "true"}),
+    "coSpaceTemplateID": ("coSpaceTemplates", {"description": "bench",
+                                               "callProfile": "{callProfileID}",
+                                               "callLegProfile": "{callLegProfileID}",
+                                               "dialInSecurityProfile":
+                                               "{dialInSecurityProfileID}"}),
+}
+# Nodes that are one object: path -> form.
+TYPICAL_NODES = {
+    "system/configuration/cluster": {"uniqueName": "bench-cb", "peerLinkBitRate": "2000000",
+                                     "participantLimit": "100", "loadLimit": "1000",
+                                     "maxPeerVideoStreams": "2"},
+    "system/profiles": {"callLegProfile": "{callLegProfileID}", "callProfile": "{callProfileID}",
+                        "dtmfProfile": "{dtmfProfileID}", "userProfile": "{userProfileID}",
+                        "callBrandingProfile": "{callBrandingProfileID}",
+                        "ivrBrandingProfile": "{ivrBrandingProfileID}",
+                        "dialInSecurityProfile": "{dialInSecurityProfileID}"},
 }
 
 
@@ -134,7 +166,7 @@ def table_names(text):
             if not cells:
                 continue
             words = re.findall(r"[A-Za-z][A-Za-z0-9_]*", strip_tags(cells[0]))
-            if not words and len(cells) > 1:  # a sub-element of the row above, named in cell 2
+            if not words and len(cells) > 3:  # a sub-element of the row above, named in cell 2
                 words = re.findall(r"[A-Za-z][A-Za-z0-9_]*", strip_tags(cells[1]))[:1]
             if not words:
                 continue
@@ -143,6 +175,18 @@ def table_names(text):
             else:
                 names.append(words[0])
     return names, attrs
+
+
+def any_table_names(text):
+    """The first column of every table in text (sub-tables such as a participant's status have
+    their own headings): names the section documents somewhere."""
+    names = []
+    for tab in re.finditer(r"<table>(.*?)</table>", text, re.S):
+        for row in re.split(r"<tr>", tab.group(1))[1:]:
+            cell = re.search(r"<td[^>]*>(.*?)</td>", row, re.S)
+            words = re.findall(r"[A-Za-z][A-Za-z0-9_]*", strip_tags(cell.group(1))) if cell else []
+            names += words[:1]
+    return names
 
 
 def examples(text):
@@ -269,7 +313,8 @@ def post_params(text, structs):
 def parse_apiary(fname):
     """key ("cospaces/{}") -> {line, table, tattrs, examples, params} for every GET section;
     params: what the POST/PUT sections of the same collection document (a GET of one object
-    answers "the data as described for the create and modify case")."""
+    answers "the data as described for the create and modify case") and what any table of the
+    section names: an element of ours named there is not "extra"."""
     lines = open(fname, encoding="utf-8", errors="replace").readlines()
     structs = data_structures(lines)
     secs, posts, base, cur = {}, {}, None, None
@@ -304,7 +349,7 @@ def parse_apiary(fname):
         coll = re.sub(r"/\{\}$", "", key)
         params = post_params("".join(posts.get(coll, {"text": []})["text"]), structs)
         out[key] = {"line": s["line"], "table": names, "tattrs": attrs, "examples": exs,
-                    "params": params}
+                    "params": params + any_table_names(text), "prose": PROSE.get(key, [])}
     return out
 
 
@@ -360,7 +405,7 @@ def compare(sec, ours_root):
     else:
         item = ours_root
         ours_paths = paths(ours_root) | {"@" + a for a in ours_root.attrs}
-    exp_paths = set()
+    exp_paths = {"@id"} if ours_is_list else set()  # every listed object has its id
     if exp:
         etag, eattrs, eitem, enode = exp
         if etag != ours_root.tag:
@@ -371,9 +416,7 @@ def compare(sec, ours_root):
         if eitem and ours_is_list and eitem != item.tag:
             diffs.append(("case" if eitem.lower() == item.tag.lower() else "root",
                           "item %s (ours %s)" % (eitem, item.tag)))
-        exp_paths = paths(enode) | {"@" + a for a in enode.attrs}
-        if eitem or (ours_is_list and "total" in eattrs):
-            exp_paths.add("@id")  # every listed object carries its id (General rules)
+        exp_paths |= paths(enode) | {"@" + a for a in enode.attrs}
     table = set(sec["table"]) | {"@" + a for a in sec["tattrs"]}
     exp_paths = {CLIENT_SPELLING.get(p, p) for p in exp_paths}
     table = {CLIENT_SPELLING.get(p, p) for p in table}
@@ -412,6 +455,7 @@ def compare(sec, ours_root):
             diffs.append(("missing", t))
     documented = {x.rsplit("/", 1)[-1].lower() for x in exp_paths | table}
     documented |= {x.lower() for x in sec.get("params", [])}
+    documented |= {x.lower() for x in sec.get("prose", [])}
     for p in sorted(ours_paths - matched):
         leaf = p.rsplit("/", 1)[-1]
         parent_extra = any(p.startswith(q + "/") for q in ours_paths - matched
@@ -443,6 +487,10 @@ def make_typical(api, ids):
                                                  for k, v in form.items()})
         if status != 200:
             print("note: PUT %s: %d %s" % (path, status, body.strip()[:120]), file=sys.stderr)
+    for path, form in TYPICAL_NODES.items():
+        status, _, body = api.call("PUT", path, {k: cc.fill(v, ids) for k, v in form.items()})
+        if status != 200:
+            print("note: PUT %s: %d %s" % (path, status, body.strip()[:120]), file=sys.stderr)
 
 
 def main():
@@ -451,6 +499,7 @@ def main():
     ap.add_argument("apiary")
     ap.add_argument("--json", help="also write the differences here")
     ap.add_argument("--only", help="comma-separated blueprint keys (as printed) to check")
+    ap.add_argument("--dump", action="store_true", help="also print each answer of ours")
     args = ap.parse_args()
 
     secs = parse_apiary(args.apiary)
@@ -479,6 +528,8 @@ def main():
                     continue
                 status, _, body = api.call("GET", path)
                 row = {"key": key, "line": sec["line"], "status": status, "diffs": []}
+                if args.dump:
+                    row["body"] = body
                 if status != 200:
                     row["diffs"].append(("status", body.strip()[:100]))
                 elif not sec["examples"] and not sec["table"]:
@@ -489,6 +540,8 @@ def main():
                         row["diffs"].append(("status", "no XML answer"))
                     else:
                         row["diffs"] = compare(sec, root)
+                if key in BLUEPRINT_ERRORS:
+                    row["diffs"].append(("note", "blueprint: " + BLUEPRINT_ERRORS[key]))
                 rows.append(row)
         finally:
             cc.stop_daemon(proc)
@@ -497,6 +550,8 @@ def main():
     totals = {k: 0 for k in kinds}
     for r in rows:
         print("%s (apiary.apib:%d) %s" % (r["key"], r["line"], r["status"]))
+        if r.get("body"):
+            print("    ours     " + r["body"].strip())
         for kind in kinds:
             names = [d[1] for d in r["diffs"] if d[0] == kind]
             totals[kind] += len(names)
