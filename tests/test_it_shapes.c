@@ -150,6 +150,25 @@ START_TEST(test_cospace_template_counts_and_list_item)
 }
 END_TEST
 
+/* A layout template shows templateSize, the bytes of its template, once it has one
+ * (apiary.apib:4872), in its list too. */
+START_TEST(test_layout_template_size)
+{
+    char path[160], tpl[200];
+
+    snprintf(path, sizeof(path), "layoutTemplates/%s",
+             req("POST", "layoutTemplates", "name=sized", 200));
+    req("GET", path, NULL, 200);
+    ck_assert_ptr_null(strstr(body, "templateSize"));
+    snprintf(tpl, sizeof(tpl), "%s/template", path);
+    req("PUT", tpl, "{\"templateDefinition\":[]}", 200); /* 25 bytes */
+    req("GET", path, NULL, 200);
+    has("<name>sized</name><templateSize>25</templateSize></layoutTemplate>");
+    req("GET", "layoutTemplates?filter=sized", NULL, 200);
+    has("<templateSize>25</templateSize></layoutTemplate></layoutTemplates>");
+}
+END_TEST
+
 Suite *it_shapes_suite(void)
 {
     Suite *s = suite_create("it_shapes");
@@ -163,6 +182,7 @@ Suite *it_shapes_suite(void)
     tcase_add_test(tc, test_access_method_list_has_call_leg_profile);
     tcase_add_test(tc, test_cospace_counts_its_access_methods);
     tcase_add_test(tc, test_cospace_template_counts_and_list_item);
+    tcase_add_test(tc, test_layout_template_size);
     suite_add_tcase(s, tc);
     return s;
 }
