@@ -64,7 +64,10 @@ PATH_FIX = {"call/{}": "calls/{}", "dialtransform/{}": "dialtransforms/{}",
             "cospacebulkparametersets": "cospacebulkparametersets",
             "cospacebulksyncs/{}": "cospacebulksyncs",
             "tenants/<tenant id>/effectivewebbridgeprofile": "tenants/{}/effectivewebbridgeprofile",
-            "effectivewebbridgeprofile": "webbridges/{}/effectivewebbridgeprofile"}
+            "effectivewebbridgeprofile": "webbridges/{}/effectivewebbridgeprofile",
+            # the heading says /callLegProfiles/<id>/...; its text and the hierarchy (line 54)
+            # say /callLegs/<id>/callLegProfileTrace
+            "calllegprofiles/{}/calllegprofiletrace": "calllegs/{}/calllegprofiletrace"}
 
 # The id that fills {} after a collection segment (lower case) -> cms_collection's variable.
 ID_VAR = {"cospaces": "coSpaceID", "accessmethods": "accessMethodID", "calls": "callID",
