@@ -87,8 +87,7 @@ START_TEST(test_access_method_list_has_call_leg_profile)
     char space[40], profile[40], path[160], form[200];
 
     snprintf(space, sizeof(space), "%s", req("POST", "coSpaces", "name=shapes&uri=shapes", 200));
-    snprintf(profile, sizeof(profile), "%s",
-             req("POST", "callLegProfiles", "name=shapes", 200));
+    snprintf(profile, sizeof(profile), "%s", req("POST", "callLegProfiles", "name=shapes", 200));
     snprintf(form, sizeof(form), "uri=shapes.am&callId=7001&passcode=12&callLegProfile=%s",
              profile);
     snprintf(path, sizeof(path), "coSpaces/%s/accessMethods", space);

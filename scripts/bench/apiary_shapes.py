@@ -33,6 +33,7 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 
+sys.dont_write_bytecode = True  # no __pycache__ left in scripts/bench
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cms_collection as cc  # noqa: E402  (start_daemon, stop_daemon, Api, make_objects)
 
