@@ -168,6 +168,36 @@ START_TEST(test_layout_template_size)
 }
 END_TEST
 
+/* An access method's passcode under the minPasscodeLength in effect (its own
+ * dialInSecurityProfile's, else its coSpace's) is refused 400 passcodeTooShort, as a coSpace's
+ * is (apiary.apib:620); nothing is stored. */
+START_TEST(test_access_method_passcode_too_short)
+{
+    char strict[40], loose[40], space[40], path[160], form[200];
+
+    snprintf(strict, sizeof(strict), "%s",
+             req("POST", "dialInSecurityProfiles", "minPasscodeLength=6", 200));
+    snprintf(loose, sizeof(loose), "%s",
+             req("POST", "dialInSecurityProfiles", "minPasscodeLength=2", 200));
+    snprintf(form, sizeof(form), "name=strict&uri=strict&dialInSecurityProfile=%s", strict);
+    snprintf(space, sizeof(space), "%s", req("POST", "coSpaces", form, 200));
+    snprintf(path, sizeof(path), "coSpaces/%s/accessMethods", space);
+    req("POST", path, "uri=strict.short&passcode=1234", 400);
+    ck_assert_str_eq(
+        body, "<?xml version=\"1.0\"?><failureDetails><passcodeTooShort /></failureDetails>");
+    req("GET", path, NULL, 200);
+    has("total=\"0\"");
+    req("POST", path, "uri=strict.long&passcode=123456", 200);
+    snprintf(form, sizeof(form), "uri=strict.own&passcode=12&dialInSecurityProfile=%s", loose);
+    snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", req("POST", path, form, 200));
+    req("PUT", path, "passcode=1", 400);
+    snprintf(form, sizeof(form), "dialInSecurityProfile=%s", strict);
+    req("PUT", path, form, 400);
+    ck_assert_str_eq(
+        body, "<?xml version=\"1.0\"?><failureDetails><passcodeTooShort /></failureDetails>");
+}
+END_TEST
+
 Suite *it_shapes_suite(void)
 {
     Suite *s = suite_create("it_shapes");
@@ -182,6 +212,7 @@ Suite *it_shapes_suite(void)
     tcase_add_test(tc, test_cospace_counts_its_access_methods);
     tcase_add_test(tc, test_cospace_template_counts_and_list_item);
     tcase_add_test(tc, test_layout_template_size);
+    tcase_add_test(tc, test_access_method_passcode_too_short);
     suite_add_tcase(s, tc);
     return s;
 }
