@@ -63,7 +63,6 @@ PATH_FIX = {"call/{}": "calls/{}", "dialtransform/{}": "dialtransforms/{}",
             "participant/{}/calllegs": "participants/{}/calllegs",
             "users/userid/usercospacetemplates": "users/{}/usercospacetemplates",
             "cospacebulkparametersets": "cospacebulkparametersets",
-            "cospacebulksyncs/{}": "cospacebulksyncs",
             "tenants/<tenant id>/effectivewebbridgeprofile": "tenants/{}/effectivewebbridgeprofile",
             "effectivewebbridgeprofile": "webbridges/{}/effectivewebbridgeprofile",
             # the heading says /callLegProfiles/<id>/...; its text and the hierarchy (line 54)
@@ -90,7 +89,8 @@ ID_VAR = {"cospaces": "coSpaceID", "accessmethods": "accessMethodID", "calls": "
           "cospacetemplates": "coSpaceTemplateID",
           "accessmethodtemplates": "accessMethodTemplateID",
           "cospacebulkparametersets": "coSpaceBulkParameterSetID",
-          "cospaceusers": "coSpaceUserID", "diagnostics": "diagnosticsID"}
+          "cospaceusers": "coSpaceUserID", "diagnostics": "diagnosticsID",
+          "cospacebulksyncs": "coSpaceBulkSyncID"}
 
 # Typical parameters set with PUT after cms_collection made the objects, so that the fields
 # an administrator usually sets are present. variable -> (collection, form).
@@ -283,6 +283,8 @@ def merge(into, n):
 
 
 def section_key(path):
+    # "GET /cospaceBulkSyncs/{cospaceBulkParameterSet}" is the list (the set is a parameter)
+    path = path.replace("/{cospaceBulkParameterSet}", "")
     path = re.sub(r"\{\?[^}]*\}", "", path).strip().strip("/")
     path = re.sub(r"\{[^}]*\}", "{}", path).rstrip("/")
     key = path.lower()
@@ -527,12 +529,16 @@ def main():
             api = cc.Api("https://127.0.0.1:%d" % port, password, os.path.join(work, "cert.pem"))
             ids, _ = cc.make_objects(api)
             make_typical(api, ids)
+            status, loc, _ = api.call("POST", "coSpaceBulkSyncs", {
+                "coSpaceBulkParameterSet": ids.get("coSpaceBulkParameterSetID") or ""})
+            if status == 200 and loc:
+                ids["coSpaceBulkSyncID"] = loc.rstrip("/").rsplit("/", 1)[-1]
             status, loc, _ = api.call("POST", "calls/%s/diagnostics" % ids.get("callID"))
             if status == 200 and loc:
                 ids["diagnosticsID"] = loc.rstrip("/").rsplit("/", 1)[-1]
-            status, _, body = api.call("GET", "coSpaces/%s/coSpaceUsers" % ids.get("coSpaceID"))
-            m = re.search(r'<coSpaceUser id="([0-9a-f-]{36})"', body or "")
-            ids["coSpaceUserID"] = m.group(1) if m else None
+            ids["coSpaceUserID"] = api.create("coSpaces/%s/coSpaceUsers" % ids.get("coSpaceID"),
+                                              {"userJid": "member@bench.example.com",
+                                               "canChangeName": "true"})
             only = set(args.only.lower().split(",")) if args.only else None
             for key in sorted(secs):
                 if only and key not in only:
