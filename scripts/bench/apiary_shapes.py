@@ -414,7 +414,8 @@ def compare(sec, ours_root):
     else:
         item = ours_root
         ours_paths = paths(ours_root) | {"@" + a for a in ours_root.attrs}
-    exp_paths = {"@id"} if ours_is_list else set()  # every listed object has its id
+    # every listed object has its id; not the items of a usage list (<global/>)
+    exp_paths = {"@id"} if ours_is_list and "id" not in ours_root.attrs else set()
     if exp:
         etag, eattrs, eitem, enode = exp
         if etag != ours_root.tag:
