@@ -46,6 +46,8 @@ Suite *it_monitor_suite(void);
 Suite *webrtc_dtls_suite(void);
 Suite *it_profiles_suite(void);
 Suite *it_control_suite(void); /* call control and participants */
+/* part-shapes: answers shaped as the CMS reference */
+Suite *it_shapes_suite(void);
 Suite *runner_suite(void);
 /* Tests that skip on purpose, run only by runner_suite (CB_SELFTEST=1). */
 Suite *runner_selftest_suite(void);

@@ -286,7 +286,7 @@ static void expect_match(const char *query, const char *result, const char *rule
 /* The TAC "WebRTC proxy over Expressway with dual domain" lab. */
 START_TEST(test_dual_domain_lab)
 {
-    char local[96], public[96], space[96], got[1024];
+    char local[96], public[96], space[96], got[1024], want[512];
 
     create("inboundDialPlanRules",
            "domain=cms.octavio.local&priority=10&resolveToUsers=false&resolveToIvrs=false", local);
@@ -301,9 +301,12 @@ START_TEST(test_dual_domain_lab)
     expect_match("destination=proxywebrtc@sub.octavio.com", "noMatchingRule", NULL, NULL);
     expect_match("callId=999999", "noMatchingCallId", NULL, NULL);
     snprintf(got, sizeof(got), "%s/meetingEntryDetail", space);
-    expect("GET", got, NULL, 200,
-           "<?xml version=\"1.0\"?><meetingEntryDetail><uri>proxywebrtc@cms.octavio.local</uri>"
-           "<callId>100101</callId></meetingEntryDetail>");
+    snprintf(want, sizeof(want),
+             "<?xml version=\"1.0\"?><meetingEntryDetail><coSpace>%s</coSpace>"
+             "<uri>proxywebrtc@cms.octavio.local</uri><callId>100101</callId>"
+             "</meetingEntryDetail>",
+             strrchr(space, '/') + 1);
+    expect("GET", got, NULL, 200, want);
     expect("GET", "/api/v1/callMatching", NULL, 400, PE("destination", "missing"));
 }
 END_TEST

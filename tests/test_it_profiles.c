@@ -287,11 +287,11 @@ START_TEST(test_passcodes_and_secrets_as_the_profiles_say)
 
     /* a passcode shorter than the profile's minimum is refused where it is set */
     snprintf(form, sizeof(form), "callId=881881&passcode=1234&dialInSecurityProfile=%s", disp_id);
-    expect("POST", "/api/v1/coSpaces", form, 400, PE("passcode", "invalidValue"));
+    expect("POST", "/api/v1/coSpaces", form, 400, FAIL("passcodeTooShort"));
     create("coSpaces", "name=Old&callId=881881&passcode=1234", cs);
     /* ... and where a join presents one, once the space has the profile */
     snprintf(form, sizeof(form), "dialInSecurityProfile=%s", disp_id);
-    expect("PUT", cs, form, 400, PE("passcode", "invalidValue"));
+    expect("PUT", cs, form, 400, FAIL("passcodeTooShort"));
     expect("PUT", "/api/v1/system/profiles", form, 200, "");
     ck_assert_msg(join("{\"callId\":\"881881\",\"passcode\":\"1234\",\"name\":\"P\"}", got,
                        sizeof(got)) == 403,

@@ -12,11 +12,13 @@
  * passcode or secret through the join page (store_match_access_*). */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <openssl/rand.h>
 
+#include "api/res/profiles.h"
 #include "api/res/resource.h"
 #include "api/util.h"
 
@@ -130,7 +132,7 @@ static const struct api_field access_fields[] = {
     {.param = "passcode", .col = STORE_ACCESS_PASSCODE, .kind = AK_DIGITS, .flags = AF_LIST},
     {.param = "name", .col = STORE_ACCESS_NAME, .kind = AK_TEXT, .flags = AF_LIST},
     /* AK_ID like the coSpace's profile refs: the profiles part turns both into AK_REF */
-    {.param = "callLegProfile", .col = STORE_ACCESS_LEG_PROFILE, .kind = AK_ID},
+    {.param = "callLegProfile", .col = STORE_ACCESS_LEG_PROFILE, .kind = AK_ID, .flags = AF_LIST},
     {.param = "secret", .col = STORE_ACCESS_SECRET, .kind = AK_TEXT, .max_len = 64},
     {.param = "scope", .col = STORE_ACCESS_SCOPE, .kind = AK_ENUM, .enums = scopes},
     {.param = "importance",
@@ -169,6 +171,43 @@ static int regenerate_asked(const struct api_request *req, bool create)
     return b ? 0 : -ENOENT;
 }
 
+/* The minPasscodeLength in effect on the access method row: its own dialInSecurityProfile's
+ * when that sets one, else its coSpace's (the space's, its tenant's, the system's). */
+static int min_passcode(struct store *st, const struct store_row *row, int64_t *ret_min)
+{
+    const char *own = row->v[STORE_ACCESS_DIAL_IN];
+    struct store_row prof = {0};
+    int r = own ? store_row_get(st, &store_table_dial_in_security_profile, own, &prof) : -ENOENT;
+
+    if (r == 0 && prof.v[STORE_DISP_MIN_PASSCODE_LENGTH])
+        *ret_min = strtoll(prof.v[STORE_DISP_MIN_PASSCODE_LENGTH], NULL, 10);
+    else if (r == 0 || r == -ENOENT)
+        r = api_profiles_min_passcode(st, row->v[STORE_ACCESS_COSPACE], NULL, ret_min);
+    store_row_done(&prof);
+    return r;
+}
+
+/* A passcode set (or a dialInSecurityProfile changed) must be as long as the minPasscodeLength
+ * in effect, else 400 passcodeTooShort (apiary.apib:620: "a coSpace or a coSpace access
+ * method"). */
+static int passcode_long_enough(struct store *st, const struct api_request *req,
+                                const struct store_row *row, struct api_reply *reply)
+{
+    const char *pc = row->v[STORE_ACCESS_PASSCODE];
+    int64_t min = 0;
+    int r;
+
+    if (!pc || (!api_params_get(req->form, "passcode") &&
+                !api_params_get(req->form, "dialInSecurityProfile")))
+        return 0;
+    r = min_passcode(st, row, &min);
+    if (r < 0)
+        return refuse(reply, r, NULL);
+    if ((int64_t)strlen(pc) < min)
+        return refuse(reply, -EINVAL, "passcodeTooShort");
+    return 0;
+}
+
 static int access_check(const struct api *api, struct store *st, const struct api_request *req,
                         const struct api_resource *res, struct store_row *row, bool create,
                         struct api_reply *reply)
@@ -188,6 +227,9 @@ static int access_check(const struct api *api, struct store *st, const struct ap
                                 row->v[STORE_ACCESS_PASSCODE], &reason);
     if (r < 0)
         return refuse(reply, r, reason);
+    r = passcode_long_enough(st, req, row, reply);
+    if (r < 0)
+        return r;
     if (regenerate == 0 || (row->v[STORE_ACCESS_CALL_ID] && !row->v[STORE_ACCESS_SECRET])) {
         r = api_space_secret_new(secret);
         if (r == 0)

@@ -153,7 +153,8 @@ static int fail(struct api_reply *reply, int r, const char *reason)
 }
 
 /* A passcode set (or a dialInSecurityProfile or tenant changed) must have the minPasscodeLength
- * of the dialInSecurityProfile in effect (the space's, its tenant's, else the system's). */
+ * of the dialInSecurityProfile in effect (the space's, its tenant's, else the system's); else
+ * 400 passcodeTooShort. */
 static int passcode_long_enough(struct store *st, const struct api_request *req,
                                 const struct store_row *row, struct api_reply *reply)
 {
@@ -168,8 +169,8 @@ static int passcode_long_enough(struct store *st, const struct api_request *req,
     r = api_profiles_min_passcode(st, NULL, row, &min);
     if (r < 0)
         return fail(reply, r, NULL);
-    if ((int64_t)strlen(pc) < min) {
-        api_reply_param_error(reply, "passcode", "invalidValue");
+    if ((int64_t)strlen(pc) < min) { /* the reason the reference names (apiary.apib:620) */
+        api_reply_failure(reply, 400, "passcodeTooShort");
         return -EINVAL;
     }
     return 0;
@@ -224,6 +225,23 @@ static int check(const struct api *api, struct store *st, const struct api_reque
     return access_methods_check(st, row, reply);
 }
 
+/* GET of one coSpace: numAccessMethods when it has any (apiary.apib:1135: "a count of the
+ * number of additional access methods for that coSpace, if any have been configured"). */
+static int show(struct store *st, const struct store_row *row, bool list, struct api_xml *x)
+{
+    struct store_query q = {.nconds = 1};
+    size_t n = 0;
+    int r;
+
+    if (list)
+        return 0;
+    q.conds[0] = (struct store_cond){"parent", row->v[STORE_COL_ID]};
+    r = store_row_count(st, &store_table_access_method, &q, &n);
+    if (r == 0 && n > 0)
+        api_xml_int(x, "numAccessMethods", (int64_t)n);
+    return r;
+}
+
 const struct api_resource api_res_cospaces = {
     .collection = "coSpaces",
     .element = "coSpace",
@@ -236,6 +254,7 @@ const struct api_resource api_res_cospaces = {
     .nfilters = sizeof(filters) / sizeof(filters[0]),
     .page_default = API_PAGE_DEFAULT,
     .check = check,
+    .show = show,
 };
 
 int api_cospace_ref_get(struct store *st, const char *id, struct api_cospace_ref *ret)

@@ -325,6 +325,8 @@ void api_res_meeting_entry_detail(const struct api *api, struct store *st,
         return;
     }
     api_xml_start(x, "meetingEntryDetail");
+    /* the space's id first, as the reference's example gives it (apiary.apib:1172) */
+    api_xml_text(x, "coSpace", lid);
     if (space.uri[0] && domain[0]) {
         char uri[2 * STORE_TEXT_MAX + 2];
 

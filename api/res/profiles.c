@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "api/res/profiles.h"
+#include "api/xml.h"
 
 static const char *const e_presentationDisplayMode[] = {"dualStream", "singleStream", NULL};
 static const char *const e_videoMode[] = {"auto", "disabled", NULL};
@@ -415,5 +416,30 @@ PROFILE(api_res_compatibility_profiles, "compatibilityProfiles", "compatibilityP
         compatibility_profile, compatibility_profile_fields, usage_filter);
 PROFILE(api_res_user_profiles, "userProfiles", "userProfile", user_profile, user_profile_fields,
         usage_filter);
-PROFILE(api_res_layout_templates, "layoutTemplates", "layoutTemplate", layout_template,
-        layout_template_fields, name_filters);
+/* templateSize: the bytes of the template body, when it has one (apiary.apib:4872). */
+static int layout_template_show(struct store *st, const struct store_row *row, bool list,
+                                struct api_xml *x)
+{
+    const char *t = row->v[STORE_LT_TEMPLATE];
+
+    (void)st;
+    (void)list;
+    if (t)
+        api_xml_int(x, "templateSize", (int64_t)strlen(t));
+    return 0;
+}
+
+const struct api_resource api_res_layout_templates = {
+    .collection = "layoutTemplates",
+    .element = "layoutTemplate",
+    .missing = "layoutTemplateDoesNotExist",
+    .in_use = "layoutTemplateInUse",
+    .table = &store_table_layout_template,
+    .fields = layout_template_fields,
+    .nfields = sizeof(layout_template_fields) / sizeof(layout_template_fields[0]),
+    .filters = name_filters,
+    .nfilters = sizeof(name_filters) / sizeof(name_filters[0]),
+    .page_default = API_PAGE_DEFAULT,
+    .check = api_profiles_check,
+    .show = layout_template_show,
+};

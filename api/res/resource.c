@@ -208,12 +208,15 @@ static void write_value(struct api_xml *x, const struct api_field *f, const char
 }
 
 /* <element id="..."> with the fields that are set, or have a value shown when unset (only
- * AF_LIST ones in lists), in res->order. Secrets never. */
-static void write_row(struct api_xml *x, const struct api_resource *res,
-                      const struct store_row *row, bool list)
+ * AF_LIST ones in lists), in res->order, then what res->show adds. Secrets never. */
+static int write_row(struct store *st, struct api_xml *x, const struct api_resource *res,
+                     const struct store_row *row, bool list)
 {
+    int r = 0;
+
     api_xml_start(x, res->element);
-    api_xml_attr(x, "id", row->v[STORE_COL_ID]);
+    if (!res->singleton)
+        api_xml_attr(x, "id", row->v[STORE_COL_ID]);
     for (size_t i = 0; i < res->nfields; i++) {
         const struct api_field *f = &res->fields[res->order ? res->order[i] : i];
         const char *v;
@@ -225,12 +228,16 @@ static void write_row(struct api_xml *x, const struct api_resource *res,
         if (v)
             write_value(x, f, v);
     }
+    if (res->show)
+        r = res->show(st, row, list, x);
     api_xml_end(x);
+    return r;
 }
 
 /* ---- the collection ----------------------------------------------------------------------- */
 
 struct list_ctx {
+    struct store *st;
     struct api_xml *x;
     const struct api_resource *res;
 };
@@ -239,8 +246,7 @@ static int list_one(const struct store_row *row, void *userdata)
 {
     struct list_ctx *c = userdata;
 
-    write_row(c->x, c->res, row, true);
-    return 0;
+    return write_row(c->st, c->x, c->res, row, true);
 }
 
 /* The named filters in the query (store/sqlite/q_filter.c holds what they mean) into q, and the
@@ -275,7 +281,7 @@ static int list_rows(const struct api *api, struct store *st, const struct api_r
                      const struct store_query *q, const char *key, bool scans, uint64_t generation,
                      size_t offset, size_t limit, struct api_xml *x)
 {
-    struct list_ctx c = {x, res};
+    struct list_ctx c = {st, x, res};
     struct api_scan *scan = NULL;
     size_t total = 0;
     int r = store_read_begin(st);
@@ -446,21 +452,31 @@ static void get_one(struct store *st, const struct api_resource *res, const char
 {
     struct store_row row;
     struct api_xml *x;
-    int r = row_get(st, res, pid, id, &row);
+    int r = res->show ? store_read_begin(st) : 0; /* the row and what show counts, together */
 
+    if (r == 0)
+        r = row_get(st, res, pid, id, &row);
     if (r == -ENOENT) {
+        store_read_end(st);
         api_reply_failure(reply, 404, res->missing);
         return;
     }
     if (r < 0) {
+        store_read_end(st);
         api_reply_err(reply, r);
         return;
     }
     x = api_reply_xml_new(reply);
     if (x) {
-        write_row(x, res, &row, false);
-        api_reply_xml(reply, x);
+        r = write_row(st, x, res, &row, false);
+        if (r == 0) {
+            api_reply_xml(reply, x);
+        } else {
+            api_xml_free(x);
+            api_reply_err(reply, r);
+        }
     }
+    store_read_end(st);
     store_row_done(&row);
 }
 

@@ -66,6 +66,13 @@ typedef int (*api_check_fn)(const struct api *api, struct store *st, const struc
 /* Runs after a write was committed (id: the object created or changed) or after a delete. */
 typedef void (*api_after_fn)(const struct api *api, struct store *st, const char *id);
 
+struct api_xml;
+/* Adds to a GET's element what is counted rather than stored (numAccessMethods), after the
+ * stored fields; list: the element is an item of a list. Runs in the read snapshot of the row
+ * (or page). Returns 0 or a negative errno (the answer is then that error). */
+typedef int (*api_show_fn)(struct store *st, const struct store_row *row, bool list,
+                           struct api_xml *x);
+
 struct api_resource {
     const char *collection; /* "coSpaces" */
     const char *element;    /* "coSpace" */
@@ -86,6 +93,9 @@ struct api_resource {
      * that holds the parent's id (the table's "parent" filter selects by it). NULL: top level. */
     const struct api_resource *parent;
     size_t parent_col;
+    /* A node that is one object (/system/configuration/cluster): CMS shows it without an id. */
+    bool singleton;
+    api_show_fn show; /* NULL: nothing but the stored fields */
 };
 
 /* Handles the collection (id NULL) or one object of res. */

@@ -9,16 +9,36 @@
 #include <string.h>
 
 #include "api/res/resource.h"
+#include "api/xml.h"
 
+/* A list item has the profiles but not the description (apiary.apib:2076). */
 static const struct api_field template_fields[] = {
     {.param = "name", .col = STORE_TEMPLATE_NAME, .kind = AK_TEXT, .flags = AF_LIST},
-    {.param = "description", .col = STORE_TEMPLATE_DESCRIPTION, .kind = AK_TEXT, .flags = AF_LIST},
-    {.param = "callProfile", .col = STORE_TEMPLATE_CALL_PROFILE, .kind = AK_ID},
-    {.param = "callLegProfile", .col = STORE_TEMPLATE_LEG_PROFILE, .kind = AK_ID},
-    {.param = "dialInSecurityProfile", .col = STORE_TEMPLATE_DIAL_IN, .kind = AK_ID},
+    {.param = "description", .col = STORE_TEMPLATE_DESCRIPTION, .kind = AK_TEXT},
+    {.param = "callProfile", .col = STORE_TEMPLATE_CALL_PROFILE, .kind = AK_ID, .flags = AF_LIST},
+    {.param = "callLegProfile", .col = STORE_TEMPLATE_LEG_PROFILE, .kind = AK_ID, .flags = AF_LIST},
+    {.param = "dialInSecurityProfile",
+     .col = STORE_TEMPLATE_DIAL_IN,
+     .kind = AK_ID,
+     .flags = AF_LIST},
 };
 
 static const struct api_filter name_filter[] = {{.param = "filter"}};
+
+/* numAccessMethodTemplates, in a list item and in the object (apiary.apib:2032, 2076). */
+static int show(struct store *st, const struct store_row *row, bool list, struct api_xml *x)
+{
+    struct store_query q = {.nconds = 1};
+    size_t n = 0;
+    int r;
+
+    (void)list;
+    q.conds[0] = (struct store_cond){"parent", row->v[STORE_COL_ID]};
+    r = store_row_count(st, &store_table_access_method_template, &q, &n);
+    if (r == 0)
+        api_xml_int(x, "numAccessMethodTemplates", (int64_t)n);
+    return r;
+}
 
 const struct api_resource api_res_cospace_templates = {
     .collection = "coSpaceTemplates",
@@ -30,6 +50,7 @@ const struct api_resource api_res_cospace_templates = {
     .filters = name_filter,
     .nfilters = 1,
     .page_default = API_PAGE_DEFAULT,
+    .show = show,
 };
 
 static const struct api_field amt_fields[] = {

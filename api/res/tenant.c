@@ -167,12 +167,11 @@ const struct api_resource api_res_ivrs = {
 /* ---- /system/configuration/cluster -------------------------------------------------------- */
 static const struct api_field cluster_fields[] = {
     {.param = "uniqueName", .col = STORE_CLUSTER_NAME, .kind = AK_TEXT, .unset = ""},
-    {.param = "peerLinkBitRate",
+    {.param = "peerLinkBitRate", /* left out while unset, as a CMS answers */
      .col = STORE_CLUSTER_PEER_BIT_RATE,
      .kind = AK_INT,
      .min = 1,
-     .max = 2147483647,
-     .unset = ""},
+     .max = 2147483647},
     {.param = "participantLimit",
      .col = STORE_CLUSTER_PARTICIPANT_LIMIT,
      .kind = AK_INT,
@@ -203,6 +202,10 @@ static const struct api_field cluster_fields[] = {
      .unset = ""},
 };
 
+/* As a CMS shows the node (apiary.apib:7988, and a capture in Mividas's test data): the empty
+ * elements first, in this order; peerLinkBitRate last, when set. */
+static const unsigned char cluster_order[] = {0, 6, 2, 3, 4, 5, 1};
+
 static const struct api_resource cluster = {
     .collection = "system/configuration/cluster",
     .element = "cluster",
@@ -210,6 +213,8 @@ static const struct api_resource cluster = {
     .table = &store_table_cluster_config,
     .fields = cluster_fields,
     .nfields = sizeof(cluster_fields) / sizeof(cluster_fields[0]),
+    .order = cluster_order,
+    .singleton = true, /* <cluster> has no id (apiary.apib:7988) */
 };
 
 /* GET shows the one row; PUT and POST (the collection sends both) modify it. */

@@ -189,8 +189,9 @@ int store_row_update(struct store *st, const struct store_table *t, const struct
 
     snprintf(sql, sizeof(sql), "UPDATE %s SET ", t->name);
     put_cols(sql, sizeof(sql), t, 1, true);
-    snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", updated_ms = ?%zu WHERE id = ?1",
-             t->ncols + 1);
+    /* a table with no column but its id (tenant groups) sets updated_ms alone */
+    snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%supdated_ms = ?%zu WHERE id = ?1",
+             t->ncols > 1 ? ", " : "", t->ncols + 1);
     return run_write(st, sql, t, r, NULL, false);
 }
 
