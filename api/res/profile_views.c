@@ -341,3 +341,18 @@ int api_profiles_blank_passcode_allowed(struct store *st, const char *cospace_id
         *ret = v != 0;
     return r;
 }
+
+/* lockMode is text: "all" unless a profile in effect says needsActivation (CMS's default). */
+int api_profiles_lock_all(struct store *st, const char *cospace_id, bool *ret)
+{
+    struct store_row cs = {0}, prof = {0};
+    int r = store_row_get(st, &store_table_cospace, cospace_id, &cs);
+
+    if (r == 0)
+        r = profile_in_effect(st, &cs, &call_profile_cols, &prof);
+    if (r == 0)
+        *ret = !prof.v[STORE_CP_LOCK_MODE] || strcmp(prof.v[STORE_CP_LOCK_MODE], "all") == 0;
+    store_row_done(&cs);
+    store_row_done(&prof);
+    return r;
+}
