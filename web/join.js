@@ -82,6 +82,8 @@
         let text = inLobby ? 'Waiting in the lobby' : STATE_TEXT[state] || state;
         if (reason && (state === 'failed' || state === 'lost'))
             text += ': ' + reason;
+        if (state === 'removed' && reason && /host left/.test(reason))
+            text = reason;
         status.textContent = text;
         status.classList.toggle('error', state === 'failed' || state === 'lost');
         const inCall = state === 'joining' || state === 'connected';
@@ -496,6 +498,8 @@
         }
         if (ev.reason === 'left')
             finish(s, 'left', 'left', false);
+        else if (ev.reason === 'dropped' && /host left/.test(detail)) /* the lobby's disconnect */
+            finish(s, 'removed', detail, false);
         else if (ev.reason === 'dropped')
             finish(s, 'removed', 'removed by the administrator', false);
         else
