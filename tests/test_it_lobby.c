@@ -321,7 +321,7 @@ static void lobby_space(const char *name, const char *host, const char *guest, c
 
 START_TEST(test_a_guest_waits_until_an_activator_joins_and_is_deactivated_when_it_leaves)
 {
-    char call[40], path[96];
+    char call[40], path[96], part[96];
     struct guest host, guest;
 
     if (!co.pid) {
@@ -335,6 +335,10 @@ START_TEST(test_a_guest_waits_until_an_activator_joins_and_is_deactivated_when_i
     join("630001", "Host", &host);
     in_lobby(&guest, false);
     expect_body(host.leg, "<deactivated>false</deactivated>", true);
+    snprintf(part, sizeof(part), "/api/v1/participants/%s", strrchr(guest.leg, '/') + 1);
+    expect_body(part, "<isActivator>false</isActivator>", true);
+    snprintf(part, sizeof(part), "/api/v1/participants/%s", strrchr(host.leg, '/') + 1);
+    expect_body(part, "<isActivator>true</isActivator>", true);
     /* the last activator leaves: back to the lobby at once (deactivationModeTime 0) */
     ck_assert_int_eq(signal_as(&host, "leave", NULL), 200);
     in_lobby(&guest, true);

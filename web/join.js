@@ -34,6 +34,7 @@
     /* leg id -> {audio, video}: what the host withholds of that participant (PUT /callLegs
      * rxAudioMute, rxVideoMute): its tile says so, since a muted stream just stops */
     const muted = new Map();
+    const waiting = new Set(); /* legs in the lobby (roster "lobby"): no media, no tile */
     /* This guest's own leg, from the "self" event: in the lobby (its call leg profile's
      * needsActivation, until an activator is in and the call unlocked), what it may mute of
      * itself (muteSelfAllowed, videoMuteSelfAllowed, the call's allowAllMuteSelf), whether the
@@ -326,6 +327,7 @@
         li.querySelector('figcaption').textContent = !me.participantLabels ? '' :
             notes.length ? name + ' (' + notes.join(', ') + ')' : name;
         li.querySelector('video').setAttribute('aria-label', 'Video of ' + name);
+        li.hidden = waiting.has(leg);
         li.classList.toggle('audio-muted', m.audio);
         li.classList.toggle('video-muted', m.video);
     }
@@ -393,10 +395,13 @@
             return;
         names.clear();
         muted.clear();
+        waiting.clear();
         for (const p of participants) {
             if (p && typeof p.leg === 'string' && typeof p.name === 'string' && !p.self) {
                 names.set(p.leg, p.name);
                 muted.set(p.leg, {audio: p.audioMuted === true, video: p.videoMuted === true});
+                if (p.lobby === true)
+                    waiting.add(p.leg);
             } else if (p && p.self) {
                 showSelf(p);
             }

@@ -152,14 +152,14 @@ static void push_rosters(struct api_guests *g, const char *call)
             continue;
         list = json_array();
         for (struct guest *s = g->list; s && list; s = s->next)
-            if (!s->ended && strcmp(s->call, call) == 0 && (s == to || !s->lobby))
+            if (!s->ended && strcmp(s->call, call) == 0)
                 json_array_append_new(
-                    list, json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b}", "leg", s->leg, "name",
+                    list, json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b}", "leg", s->leg, "name",
                                     s->label[0] ? s->label : s->name, "self", s == to, "audioMuted",
                                     (s->mute & MEDIA_MUTE_RX_AUDIO) != 0, "videoMuted",
                                     (s->mute & MEDIA_MUTE_RX_VIDEO) != 0, "hearsNobody",
                                     (s->mute & MEDIA_MUTE_TX_AUDIO) != 0, "seesNobody",
-                                    (s->mute & MEDIA_MUTE_TX_VIDEO) != 0));
+                                    (s->mute & MEDIA_MUTE_TX_VIDEO) != 0, "lobby", s->lobby));
         ev = list ? json_pack("{s:s, s:o}", "type", "roster", "participants", list) : NULL;
         push(to, ev);
     }
