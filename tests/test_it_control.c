@@ -2,8 +2,8 @@
  * coturn for the media): PUT /calls/<id> and PUT /callLegs/<id> and what GET shows of them,
  * their refusals (nothing changed by a refused PUT), the participants collections, a dial-out
  * that cannot be dialled, a mute that stops a plain leg's packets reaching the other leg and
- * lets them through again when lifted, a locked call that keeps a guest in the lobby, and what a guest's
- * page is told (the call's message, its name label, its mute). */
+ * lets them through again when lifted, a locked call that keeps a guest in the lobby, and what a
+ * guest's page is told (the call's message, its name label, its mute). */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
@@ -359,7 +359,8 @@ START_TEST(test_locked_call_keeps_a_guest_in_the_lobby)
     ck_assert_int_eq(api("GET", form, NULL, body, sizeof(body), NULL), 200);
     new_call("Locked+Room", "717171", call);
     ck_assert_int_eq(api("PUT", call, "locked=true", NULL, 0, NULL), 200);
-    /* CMS's lobby (lockMode all, the default): the guest waits, deactivated (tests/test_it_lobby.c) */
+    /* CMS's lobby (lockMode all, the default): the guest waits, deactivated (tests/test_it_lobby.c)
+     */
     guest_join("{\"callId\":\"717171\",\"name\":\"Late\"}", &r);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     json_member(r.body, "session", session, sizeof(session));

@@ -264,8 +264,8 @@ START_TEST(test_self_mute_rights_follow_the_profile_and_allow_all_mute_self)
         th_skip_missing_dep("coturn");
         return;
     }
-    create("/api/v1/callLegProfiles", "name=nomute&muteSelfAllowed=false&videoMuteSelfAllowed=false",
-           clp);
+    create("/api/v1/callLegProfiles",
+           "name=nomute&muteSelfAllowed=false&videoMuteSelfAllowed=false", clp);
     snprintf(form, sizeof(form), "name=Rights&callId=620001&callLegProfile=%s", clp);
     create("/api/v1/coSpaces", form, cs);
     snprintf(form, sizeof(form), "coSpace=%s", cs);
@@ -436,7 +436,8 @@ Suite *it_lobby_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_each_level_takes_effect_and_the_trace_shows_it);
     tcase_add_test(tc, test_self_mute_rights_follow_the_profile_and_allow_all_mute_self);
-    tcase_add_test(tc, test_a_guest_waits_until_an_activator_joins_and_is_deactivated_when_it_leaves);
+    tcase_add_test(tc,
+                   test_a_guest_waits_until_an_activator_joins_and_is_deactivated_when_it_leaves);
     tcase_add_test(tc, test_disconnect_and_remain_activated_when_the_last_activator_leaves);
     tcase_add_test(tc, test_a_locked_call_keeps_new_guests_in_the_lobby_until_unlocked);
     suite_add_tcase(s, tc);

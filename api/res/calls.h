@@ -37,8 +37,9 @@ int api_calls_guest_call(const struct api *api, struct store *st, const char *co
 /* Then its WebRTC leg, with the id leg (the guest's session exists first, so the media thread's
  * first offer finds it), anchored on turn_id (the TURN server its browser was told to use) while
  * that is reachable, admitted as any leg is and within limit legs in the call when limit > 0
- * (the callProfile's participantLimit), with its call leg profiles prof (NULL: none). Returns 0; -EDQUOT with *ret_refused the CMS reason
- * (participantLimitReached, nodeParticipantLimitReached); -ENOENT (the call ended). */
+ * (the callProfile's participantLimit), with its call leg profiles prof (NULL: none). Returns 0;
+ * -EDQUOT with *ret_refused the CMS reason (participantLimitReached, nodeParticipantLimitReached);
+ * -ENOENT (the call ended). */
 int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,
                             const char *name, const char *turn_id, int64_t limit,
                             const struct api_leg_profile *prof, const char **ret_refused);

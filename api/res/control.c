@@ -31,8 +31,7 @@
 #include "media/media.h"
 
 /* The guest signalling, through the hooks the composition root sets (api/res/registry.h). */
-static void guest_control(const struct api *api, const char *leg,
-                          const struct api_guest_view *view)
+static void guest_control(const struct api *api, const char *leg, const struct api_guest_view *view)
 {
     if (api->calls->guest_control)
         api->calls->guest_control(api->calls->guest_userdata, leg, view);
@@ -175,9 +174,13 @@ enum {
 /* Parameters CMS takes that would need what callbridge does not have (a SIP stack, call leg
  * profiles by reference, DTMF, layout templates, a cluster, moving a participant between
  * calls): refused by name, never dropped. */
-static const char *const unsupported[] = {"callLegProfile",  "dtmfSequence", "layoutTemplate",
-                                          "callBridge",      "callBridgeGroup",
-                                          "movedParticipant", NULL};
+static const char *const unsupported[] = {"callLegProfile",
+                                          "dtmfSequence",
+                                          "layoutTemplate",
+                                          "callBridge",
+                                          "callBridgeGroup",
+                                          "movedParticipant",
+                                          NULL};
 
 static bool in_list(const char *const *v, const char *s)
 {

@@ -64,12 +64,12 @@ struct guest {
     char token[TOKEN_LEN + 1];
     char leg[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
     char name[NAME_MAX_LEN + 1];
-    char label[NAME_MAX_LEN + 1]; /* call control's nameLabelOverride ("": the name) */
-    unsigned mute;                /* call control's MEDIA_MUTE_* on the leg */
-    bool lobby;                   /* waiting in the lobby (api/res/lobby.c) */
+    char label[NAME_MAX_LEN + 1];            /* call control's nameLabelOverride ("": the name) */
+    unsigned mute;                           /* call control's MEDIA_MUTE_* on the leg */
+    bool lobby;                              /* waiting in the lobby (api/res/lobby.c) */
     bool mute_self, video_mute_self, labels; /* its call leg profile's rights (control.c) */
     bool told;                               /* its page had its first "self" event */
-    char *events[EVENTS_MAX];     /* JSON texts, seq = first_seq + i */
+    char *events[EVENTS_MAX];                /* JSON texts, seq = first_seq + i */
     size_t nev;
     uint64_t first_seq, next_seq, wait_after;
     struct guest_waiter w[WAITERS_MAX];
@@ -154,12 +154,13 @@ static void push_rosters(struct api_guests *g, const char *call)
         for (struct guest *s = g->list; s && list; s = s->next)
             if (!s->ended && strcmp(s->call, call) == 0)
                 json_array_append_new(
-                    list, json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b}", "leg", s->leg, "name",
-                                    s->label[0] ? s->label : s->name, "self", s == to, "audioMuted",
-                                    (s->mute & MEDIA_MUTE_RX_AUDIO) != 0, "videoMuted",
-                                    (s->mute & MEDIA_MUTE_RX_VIDEO) != 0, "hearsNobody",
-                                    (s->mute & MEDIA_MUTE_TX_AUDIO) != 0, "seesNobody",
-                                    (s->mute & MEDIA_MUTE_TX_VIDEO) != 0, "lobby", s->lobby));
+                    list,
+                    json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b}", "leg", s->leg, "name",
+                              s->label[0] ? s->label : s->name, "self", s == to, "audioMuted",
+                              (s->mute & MEDIA_MUTE_RX_AUDIO) != 0, "videoMuted",
+                              (s->mute & MEDIA_MUTE_RX_VIDEO) != 0, "hearsNobody",
+                              (s->mute & MEDIA_MUTE_TX_AUDIO) != 0, "seesNobody",
+                              (s->mute & MEDIA_MUTE_TX_VIDEO) != 0, "lobby", s->lobby));
         ev = list ? json_pack("{s:s, s:o}", "type", "roster", "participants", list) : NULL;
         push(to, ev);
     }
@@ -840,8 +841,7 @@ static int flag(json_t *j, const char *key, int *ret, struct api_reply *reply)
     return -EINVAL;
 }
 
-static void mute_self(const struct api *api, const struct api_request *req,
-                      struct api_reply *reply)
+static void mute_self(const struct api *api, const struct api_request *req, struct api_reply *reply)
 {
     char leg[STORE_ID_LEN + 1];
     json_t *j = session_body(api, req, leg, reply);
@@ -973,8 +973,8 @@ void api_guest_leg_control(void *userdata, const char *leg_id, const struct api_
     pthread_mutex_lock(&g->lock);
     s = by_leg(g, leg_id);
     if (s && !s->ended) {
-        bool roster = strcmp(s->label, view->label) != 0 || s->mute != view->mute ||
-                      s->lobby != view->lobby;
+        bool roster =
+            strcmp(s->label, view->label) != 0 || s->mute != view->mute || s->lobby != view->lobby;
         bool self = roster || !s->told || s->mute_self != view->mute_self ||
                     s->video_mute_self != view->video_mute_self || s->labels != view->labels;
 

@@ -47,12 +47,12 @@ struct api_leg_profile {
 
 /* What a guest's page is told of its own leg and shows of it to the others (call control). */
 struct api_guest_view {
-    const char *label;     /* nameLabelOverride ("": the name) */
-    unsigned mute;         /* MEDIA_MUTE_* in force by call control (the lobby's aside) */
-    bool lobby;            /* deactivated: waiting in the lobby */
-    bool mute_self;        /* may mute and unmute its own audio (muteSelfAllowed, allowAllMuteSelf) */
-    bool video_mute_self;  /* ... its own video (videoMuteSelfAllowed) */
-    bool labels;           /* participantLabels: the others' names are shown on its tiles */
+    const char *label; /* nameLabelOverride ("": the name) */
+    unsigned mute;     /* MEDIA_MUTE_* in force by call control (the lobby's aside) */
+    bool lobby;        /* deactivated: waiting in the lobby */
+    bool mute_self;    /* may mute and unmute its own audio (muteSelfAllowed, allowAllMuteSelf) */
+    bool video_mute_self; /* ... its own video (videoMuteSelfAllowed) */
+    bool labels;          /* participantLabels: the others' names are shown on its tiles */
 };
 
 struct api_leg {
