@@ -186,7 +186,7 @@ START_TEST(test_each_level_takes_effect_and_the_trace_shows_it)
 {
     char sys[40], ten[40], cs_p[40], am_p[40], tenant[40], cs[40], call[40], form[400];
     char trace[160], needle[256];
-    struct guest g;
+    struct guest g = {0};
 
     if (!co.pid) {
         th_skip_missing_dep("coturn");
@@ -258,7 +258,7 @@ END_TEST
 START_TEST(test_self_mute_rights_follow_the_profile_and_allow_all_mute_self)
 {
     char clp[40], cs[40], call[48], path[96], form[160];
-    struct guest g;
+    struct guest g = {0};
 
     if (!co.pid) {
         th_skip_missing_dep("coturn");
@@ -322,7 +322,7 @@ static void lobby_space(const char *name, const char *host, const char *guest, c
 START_TEST(test_a_guest_waits_until_an_activator_joins_and_is_deactivated_when_it_leaves)
 {
     char call[40], path[96], part[96];
-    struct guest host, guest;
+    struct guest host = {0}, guest = {0};
 
     if (!co.pid) {
         th_skip_missing_dep("coturn");
@@ -353,7 +353,7 @@ END_TEST
 START_TEST(test_disconnect_and_remain_activated_when_the_last_activator_leaves)
 {
     char call_a[40], call_b[40], path[96];
-    struct guest host_a, host_b, gone, stays;
+    struct guest host_a = {0}, host_b = {0}, gone = {0}, stays = {0};
     long status = 200;
 
     if (!co.pid) {
@@ -390,7 +390,7 @@ END_TEST
 START_TEST(test_a_locked_call_keeps_new_guests_in_the_lobby_until_unlocked)
 {
     char call[40], call2[40], path[96], cp[40];
-    struct guest host, host2, guest, host3, host4, guest2;
+    struct guest host = {0}, host2 = {0}, guest = {0}, host3 = {0}, host4 = {0}, guest2 = {0};
 
     if (!co.pid) {
         th_skip_missing_dep("coturn");

@@ -323,7 +323,7 @@ static void leg_takes(const struct api *api, struct api_leg *l, char conf[][API_
 
 int api_control_self_mute(const struct api *api, const char *leg, int audio, int video)
 {
-    struct api_guest_view v;
+    struct api_guest_view v = {0};
     struct api_leg *l;
     int r = 0;
 
