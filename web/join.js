@@ -112,8 +112,6 @@
 
     /* The human reason of a refused join, never guessing which credential was wrong. */
     function joinError(status, body) {
-        if (status === 403 && body && body.error === 'callLocked') /* the right credentials */
-            return 'the meeting is locked: nobody new may join until the host unlocks it';
         if (status === 403)
             return 'the meeting ID or passcode is not valid';
         if (status === 429) {

@@ -57,8 +57,10 @@ static int level_ids(struct store *st, const char *cospace, const char *access,
 
     if (r == 0)
         r = store_row_get(st, &store_table_cospace, cospace, &cs);
-    if (r == 0 && cs.v[STORE_COSPACE_TENANT])
-        r = store_row_get(st, &store_table_tenant, cs.v[STORE_COSPACE_TENANT], &tenant);
+    if (r == 0 && cs.v[STORE_COSPACE_TENANT] &&
+        (r = store_row_get(st, &store_table_tenant, cs.v[STORE_COSPACE_TENANT], &tenant)) ==
+            -ENOENT)
+        r = 0; /* no such tenant: no tenant level */
     if (r == 0 && access && *access &&
         (r = store_row_get(st, &store_table_access_method, access, &am)) == -ENOENT)
         r = 0; /* deleted since: the coSpace's levels still hold */
