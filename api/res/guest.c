@@ -53,6 +53,9 @@
 #define TOKEN_LEN 32                   /* 24 random bytes, base64url */
 #define NAME_MAX_LEN 64
 #define GUEST_CRED_TTL_S (12 * 3600) /* TURN REST credentials handed to a page */
+/* A page's own mute: each one is told to every page of the call (their rosters), so a page
+ * gets one in this interval; a button pressed by hand is never that fast. */
+#define MUTE_MIN_INTERVAL_US (250 * 1000LL)
 
 struct guest_waiter {
     void (*resume)(void *ctx);
@@ -69,6 +72,7 @@ struct guest {
     bool lobby;                              /* waiting in the lobby (api/res/lobby.c) */
     bool mute_self, video_mute_self, labels; /* its call leg profile's rights (control.c) */
     bool told;                               /* its page had its first "self" event */
+    int64_t muted_us;                        /* its page's last mute request */
     char *events[EVENTS_MAX];                /* JSON texts, seq = first_seq + i */
     size_t nev;
     uint64_t first_seq, next_seq, wait_after;
@@ -841,13 +845,33 @@ static int flag(json_t *j, const char *key, int *ret, struct api_reply *reply)
     return -EINVAL;
 }
 
+static bool too_fast(struct api_guests *g, const char *leg, struct api_reply *reply)
+{
+    int64_t now = api_now_us();
+    struct guest *s;
+    bool fast = false;
+
+    pthread_mutex_lock(&g->lock);
+    s = by_leg(g, leg);
+    if (s) {
+        fast = s->muted_us && now - s->muted_us < MUTE_MIN_INTERVAL_US;
+        if (!fast)
+            s->muted_us = now;
+    }
+    pthread_mutex_unlock(&g->lock);
+    if (fast)
+        reply_error(reply, 429, "tooFast", "One mute at a time, please.");
+    return fast;
+}
+
 static void mute_self(const struct api *api, const struct api_request *req, struct api_reply *reply)
 {
     char leg[STORE_ID_LEN + 1];
     json_t *j = session_body(api, req, leg, reply);
     int audio, video, r;
 
-    if (!j || flag(j, "audio", &audio, reply) < 0 || flag(j, "video", &video, reply) < 0)
+    if (!j || flag(j, "audio", &audio, reply) < 0 || flag(j, "video", &video, reply) < 0 ||
+        too_fast(api->guests, leg, reply))
         goto out;
     r = api_control_self_mute(api, leg, audio, video);
     if (r == -EACCES)
