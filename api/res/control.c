@@ -5,12 +5,15 @@
  *
  * DESIGN: every parameter CMS takes is checked against one table (its kind, range or values)
  * and kept as given in the registry, so GET shows it; the refusal names the first bad one and
- * changes nothing. What has behaviour here acts: the mutes go to the media path
+ * changes nothing. A leg's value in force is its own, else its call leg profiles'
+ * (api/res/leg_profile.c). What has behaviour here acts: the mutes go to the media path
  * (media_leg_set_mute), nameLabelOverride and the mutes to the rosters of the guests' pages,
- * messageText to their pages, locked keeps new guests out (api/res/calls.c's admission),
- * joinAudioMuteOverride mutes the legs that join. What nothing here can act on (layouts, SIP and
- * BFCP settings, tones, permissions of a SIP endpoint's keypad) is stored and shown, never
- * claimed. recording and streaming are kept as CMS keeps them without a recorder or streamer:
+ * messageText to their pages, the self-mute rights (muteSelfAllowed, videoMuteSelfAllowed,
+ * allowAllMuteSelf) and participantLabels to each guest's page, needsActivation, the
+ * deactivation modes, deactivated and locked to the lobby (api/res/lobby.c), which withholds a
+ * waiting leg's media both ways; joinAudioMuteOverride mutes the legs that join. What nothing
+ * here can act on (layouts, SIP and BFCP settings, tones, permissions of a SIP endpoint's
+ * keypad) is stored and shown, never claimed. recording and streaming are kept as CMS keeps them without a recorder or streamer:
  * <recording> says what was asked, <recordingStatus> that nothing records. The participants
  * collections (api/res/participants.c) change legs through the functions here. */
 #include <errno.h>
@@ -455,7 +458,6 @@ static void call_takes(const struct api *api, struct api_call *c, char conf[][ST
     bool message = strcmp(c->conf[C_TEXT], conf[C_TEXT]) != 0 ||
                    strcmp(c->conf[C_POSITION], conf[C_POSITION]) != 0 ||
                    strcmp(c->conf[C_DURATION], conf[C_DURATION]) != 0;
-
     bool rights = strcmp(c->conf[C_ALL_MUTE_SELF], conf[C_ALL_MUTE_SELF]) != 0;
     bool locked = c->locked;
 
