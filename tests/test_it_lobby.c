@@ -260,7 +260,11 @@ START_TEST(test_each_level_takes_effect_and_the_trace_shows_it)
     wait_shows(g.leg, "rxAudioWithheld", true);
     wait_self(&g, "audioMuted", true);
     ck_assert_int_eq(mute(&g, "\"audio\":\"yes\""), 400);
+    /* the system's profile unset: participantLabels is true again, at once, and the trace
+     * no longer has a global level */
     ck_assert_int_eq(api("PUT", "/api/v1/system/profiles", "callLegProfile=", NULL, 0, NULL), 200);
+    wait_self(&g, "participantLabels", true);
+    expect_body(trace, "scope=\"global\"", false);
     snprintf(form, sizeof(form), "/api/v1/calls/%s", call);
     ck_assert_int_eq(api("DELETE", form, NULL, NULL, 0, NULL), 200);
 }
@@ -307,6 +311,12 @@ START_TEST(test_self_mute_rights_follow_the_profile_and_allow_all_mute_self)
     wait_self(&g, "videoMuteSelfAllowed", true);
     ck_assert_int_eq(mute(&g, "\"video\":true"), 200);
     wait_shows(g.leg, "rxVideoWithheld", true);
+    /* the profile itself changed: the legs it governs follow at once (their own level stays) */
+    snprintf(form, sizeof(form), "/api/v1/callLegProfiles/%s", clp);
+    ck_assert_int_eq(api("PUT", form, "muteSelfAllowed=true&txAudioMute=true", NULL, 0, NULL), 200);
+    wait_self(&g, "muteSelfAllowed", true);
+    wait_shows(g.leg, "txAudioWithheld", true);
+    ck_assert_int_eq(mute(&g, "\"audio\":true"), 200);
     ck_assert_int_eq(api("DELETE", path, NULL, NULL, 0, NULL), 200);
 }
 END_TEST

@@ -13,9 +13,10 @@
  * deactivation modes, deactivated and locked to the lobby (api/res/lobby.c), which withholds a
  * waiting leg's media both ways; joinAudioMuteOverride mutes the legs that join. What nothing
  * here can act on (layouts, SIP and BFCP settings, tones, permissions of a SIP endpoint's
- * keypad) is stored and shown, never claimed. recording and streaming are kept as CMS keeps them without a recorder or streamer:
- * <recording> says what was asked, <recordingStatus> that nothing records. The participants
- * collections (api/res/participants.c) change legs through the functions here. */
+ * keypad) is stored and shown, never claimed. recording and streaming are kept as CMS keeps them
+ * without a recorder or streamer: <recording> says what was asked, <recordingStatus> that nothing
+ * records. The participants collections (api/res/participants.c) change legs through the functions
+ * here. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>

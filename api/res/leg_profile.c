@@ -10,12 +10,15 @@
  * it shows what each level's profile holds now, level by level as the apiary has it (each
  * <profile scope="..."> with its <callLegProfile id="...">), the leg's own values last. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api/res/control.h"
 #include "api/res/leg_profile.h"
+#include "api/res/lobby.h"
 #include "api/res/profiles.h"
 #include "api/res/resource.h"
 
@@ -109,6 +112,8 @@ int api_leg_profile_resolve(struct store *st, const char *cospace, const char *a
     if (r == 0)
         r = api_profiles_lock_all(st, cospace, &p.lock_all);
     store_read_end(st);
+    snprintf(p.cospace, sizeof(p.cospace), "%s", cospace);
+    snprintf(p.access, sizeof(p.access), "%s", access ? access : "");
     if (r == 0)
         *ret = p;
     return r;
@@ -168,4 +173,73 @@ int api_leg_profile_trace(struct store *st, const struct api_leg *l, struct api_
     }
     api_xml_end(x);
     return r;
+}
+
+/* ---- a profile changed under legs in calls ------------------------------------------------ */
+
+struct stale {
+    char leg[STORE_ID_LEN + 1], cospace[STORE_ID_LEN + 1], access[STORE_ID_LEN + 1];
+};
+
+static bool uses(const struct api_leg_profile *p, const char *profile)
+{
+    for (int lv = 0; lv < API__LP_LEVELS; lv++)
+        if (strcmp(p->ids[lv], profile) == 0)
+            return true;
+    return false;
+}
+
+/* The legs to resolve again (lock held): those with profiles and, unless profile is NULL,
+ * one of its levels on profile. */
+static size_t stale_legs(struct api_calls *c, const char *profile, struct stale **ret)
+{
+    struct stale *v = c->nlegs ? calloc(c->nlegs, sizeof(*v)) : NULL;
+    size_t n = 0;
+
+    for (size_t i = 0; v && i < c->nlegs; i++) {
+        const struct api_leg_profile *p = &c->legs[i].prof;
+
+        if (!p->cospace[0] || (profile && !uses(p, profile)))
+            continue;
+        memcpy(v[n].leg, c->legs[i].id, sizeof(v[n].leg));
+        memcpy(v[n].cospace, p->cospace, sizeof(v[n].cospace));
+        memcpy(v[n].access, p->access, sizeof(v[n].access));
+        n++;
+    }
+    *ret = v;
+    return n;
+}
+
+void api_leg_profiles_changed(const struct api *api, struct store *st, const char *profile)
+{
+    struct stale *v = NULL;
+    size_t n;
+
+    if (!api->calls)
+        return;
+    pthread_mutex_lock(&api->calls->lock);
+    n = stale_legs(api->calls, profile, &v);
+    pthread_mutex_unlock(&api->calls->lock);
+    for (size_t i = 0; i < n; i++) {
+        struct api_leg_profile p;
+        char call[STORE_ID_LEN + 1];
+        struct api_leg *l;
+
+        if (api_leg_profile_resolve(st, v[i].cospace, v[i].access, &p) < 0)
+            continue; /* its coSpace is gone: the leg keeps what it had */
+        pthread_mutex_lock(&api->calls->lock);
+        if ((l = api_calls_find_leg(api->calls, v[i].leg))) {
+            l->prof = p;
+            memcpy(call, l->call, sizeof(call));
+            api_control_leg_refresh(api, l); /* mutes, rights, labels */
+            api_lobby_update(api, call, false);
+        }
+        pthread_mutex_unlock(&api->calls->lock);
+    }
+    free(v);
+}
+
+void api_leg_profile_written(const struct api *api, struct store *st, const char *id)
+{
+    api_leg_profiles_changed(api, st, id);
 }

@@ -2,6 +2,7 @@
 #ifndef API_RES_LEG_PROFILE_H
 #define API_RES_LEG_PROFILE_H
 
+#include "api/api.h"
 #include "api/res/registry.h"
 #include "api/xml.h"
 #include "store/store.h"
@@ -18,5 +19,13 @@ int api_leg_profile_resolve(struct store *st, const char *cospace, const char *a
  * whose profile exists now, with what that profile sets, and the leg's own values last (scope
  * callLeg). Returns 0 or a store error. */
 int api_leg_profile_trace(struct store *st, const struct api_leg *l, struct api_xml *x);
+
+/* A call leg profile (profile) changed or went, or with profile NULL the system's: the legs in
+ * calls that it governs take their profiles again, at once (their mutes in the media path,
+ * their pages' rights, the lobby). Called after the write is committed. */
+void api_leg_profiles_changed(const struct api *api, struct store *st, const char *profile);
+/* The same as an after_write / after_delete hook of the callLegProfiles resource (id: the
+ * profile). */
+void api_leg_profile_written(const struct api *api, struct store *st, const char *id);
 
 #endif

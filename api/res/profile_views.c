@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/res/leg_profile.h"
 #include "api/res/profiles.h"
 #include "api/xml.h"
 
@@ -208,6 +209,13 @@ static const struct api_field system_profile_fields[] = {
      .ref_missing = "webBridgeProfileDoesNotExist"},
 };
 
+/* The system's callLegProfile changed: every leg in a call takes its profiles again. */
+static void system_profiles_written(const struct api *api, struct store *st, const char *id)
+{
+    (void)id;
+    api_leg_profiles_changed(api, st, NULL);
+}
+
 static const struct api_resource system_profiles = {
     .collection = "system/profiles",
     .element = "profiles",
@@ -215,6 +223,7 @@ static const struct api_resource system_profiles = {
     .table = &store_table_system_profile,
     .fields = system_profile_fields,
     .nfields = sizeof(system_profile_fields) / sizeof(system_profile_fields[0]),
+    .after_write = system_profiles_written,
 };
 
 static void get_system_profiles(struct store *st, struct api_reply *reply)

@@ -43,6 +43,8 @@ struct api_leg_profile {
     char ids[API__LP_LEVELS][STORE_ID_LEN + 1];
     char v[API_LEG_PARAMS][API_LEG_VALUE_MAX];
     bool lock_all; /* the callProfile in effect for its coSpace has lockMode all (the default) */
+    /* resolved for: the coSpace, and the access method it joined through ("": none) */
+    char cospace[STORE_ID_LEN + 1], access[STORE_ID_LEN + 1];
 };
 
 /* What a guest's page is told of its own leg and shows of it to the others (call control). */
