@@ -7,7 +7,8 @@ A coSpace whose callLegProfile needs activation and forbids self-mute, and an ac
    lobby", the lobby notice shown), it has no mute buttons (muteSelfAllowed and
    videoMuteSelfAllowed false), and GET /api/v1/callLegs/<leg> shows deactivated true.
 2. The host opens the access method's link: the guest is admitted (its page leaves the lobby,
-   deactivated false) and receives the host's audio and video; the host's page has its mute
+   deactivated false) and receives the host's audio and video, without names on its tiles
+   (participantLabels false) while the host's page names it; the host's page has its mute
    button (its access method's muteSelfAllowed true, over the coSpace's false).
 3. The host presses Mute: callbridged withholds its audio (rxAudioMute and rxAudioWithheld true on
    its leg) and the button turns into Unmute.
@@ -38,10 +39,11 @@ def set_up(res, daemon, turn):
         "password": coturn.PASSWORD, "type": "standard"})
     guest_p = daemon.create("/api/v1/callLegProfiles", {
         "name": "waits", "needsActivation": "true", "muteSelfAllowed": "false",
-        "videoMuteSelfAllowed": "false"})
+        "videoMuteSelfAllowed": "false", "participantLabels": "false"})
     # the access method's level is nearer than the coSpace's: it lifts the coSpace's refusals
     host_p = daemon.create("/api/v1/callLegProfiles", {
-        "name": "host", "needsActivation": "false", "muteSelfAllowed": "true"})
+        "name": "host", "needsActivation": "false", "muteSelfAllowed": "true",
+        "participantLabels": "true"})
     space = {"callId": str(100000000 + secrets.randbelow(900000000)),
              "secret": secrets.token_urlsafe(16)}
     space_id = daemon.create("/api/v1/coSpaces", dict(space, name="Lobby test",
@@ -93,6 +95,19 @@ def check_admitted(res, browsers, daemon, host, guest):
     res.check(deactivated == "false", "GET callLegs/%s shows deactivated %s" % (leg, deactivated))
     res.check(join_test.media_of(tab, [host_joined[2]]) is not None,
               "the admitted guest receives the host's audio and video")
+    caption = tab.evaluate("(document.querySelector('#tiles li[data-leg=\"%s\"] figcaption') "
+                           "|| {}).textContent" % host_joined[2])
+    res.check(caption == "", "participantLabels false: no name on its tile of the host (%r)" %
+              caption)
+    try:
+        caption = host_joined[1].wait_until(
+            "(document.querySelector('#tiles li[data-leg=\"%s\"] figcaption') || {}).textContent"
+            % leg, timeout=LOBBY_TIMEOUT)
+    except TimeoutError:
+        caption = host_joined[1].evaluate(
+            "JSON.stringify([...document.querySelectorAll('#tiles li')].map("
+            "(li) => [li.dataset.leg, li.hidden, li.textContent]))")
+    res.check(caption == "Early", "the host's tile of the guest has its name (%r)" % caption)
     hidden = host_joined[1].wait_until(
         "window.cb && cb.self.muteSelfAllowed === true && "
         "[document.getElementById('mute-audio').hidden]", timeout=LOBBY_TIMEOUT)
