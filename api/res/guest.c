@@ -825,9 +825,7 @@ out:
     json_decref(j);
 }
 
-/* The page's own mute buttons: {session, audio: bool, video: bool}, either or both. The leg's
- * profile (muteSelfAllowed, videoMuteSelfAllowed) or its call (allowAllMuteSelf) must allow
- * it: 403 muteSelfNotAllowed otherwise, and nothing changes. */
+/* The boolean member key of j into *ret (1, 0, or -1 when absent), or -EINVAL with a 400. */
 static int flag(json_t *j, const char *key, int *ret, struct api_reply *reply)
 {
     json_t *v = json_object_get(j, key);
@@ -864,6 +862,9 @@ static bool too_fast(struct api_guests *g, const char *leg, struct api_reply *re
     return fast;
 }
 
+/* The page's own mute buttons: {session, audio: bool, video: bool}, either or both. The leg's
+ * profile (muteSelfAllowed, videoMuteSelfAllowed) or its call (allowAllMuteSelf) must allow
+ * it: 403 muteSelfNotAllowed otherwise, and nothing changes. */
 static void mute_self(const struct api *api, const struct api_request *req, struct api_reply *reply)
 {
     char leg[STORE_ID_LEN + 1];
