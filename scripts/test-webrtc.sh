@@ -15,7 +15,10 @@
 #   - GStreamer webrtcbin (tests/webrtc/gst_test.py), two clients in a network namespace
 #   - call control on two headless Chromium guests (tests/webrtc/mute_test.py): a guest muted
 #     through PUT /callLegs is silent for the other, heard again when unmuted; name label,
-#     message and lock reach the pages
+#     message and lock (the lobby) reach the pages
+#   - the lobby on two headless Chromium guests (tests/webrtc/lobby_test.py): a guest whose call
+#     leg profile needs activation waits until a host (an activator) joins; mute buttons only
+#     where muteSelfAllowed, muting in the media path
 # Each test starts its own coturn and callbridged on free ports and stops them by PID.
 # Usage: scripts/test-webrtc.sh path/to/callbridged
 # Exit status 77 from a test is a skip; its reason is printed and counted, never silent.
@@ -59,5 +62,6 @@ run chromium-failover /usr/bin/python3 "$top/tests/webrtc/failover_test.py" "$da
 run chromium-host /usr/bin/python3 "$top/tests/webrtc/host_test.py" "$daemon"
 run gstreamer /usr/bin/python3 "$top/tests/webrtc/gst_test.py" "$daemon"
 run chromium-mute /usr/bin/python3 "$top/tests/webrtc/mute_test.py" "$daemon"
+run chromium-lobby /usr/bin/python3 "$top/tests/webrtc/lobby_test.py" "$daemon"
 echo "webrtc: $passed passed, $failed failed, $skipped skipped$reasons"
 [ "$failed" -eq 0 ]

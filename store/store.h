@@ -621,6 +621,8 @@ struct store_cospace_entry {
     char tenant[STORE_ID_LEN + 1];
     char secret[STORE_TEXT_MAX + 1]; /* the guest links' token */
     bool non_member_access;          /* guests may join */
+    /* the access method joined through ("": the coSpace itself) */
+    char access_method[STORE_ID_LEN + 1];
 };
 int store_cospace_entry_get(struct store *st, const char *id,
                             struct store_cospace_entry *ret_entry); /* -ENOENT */

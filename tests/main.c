@@ -29,6 +29,8 @@ static const th_suite_fn suites[] = {
     it_faults_suite,   it_ops_suite,      it_framing_suite,  it_edge_suite,
     it_dialplan_suite, it_profiles_suite, it_access_suite,   it_monitor_suite,
     it_shapes_suite, /* part-shapes */
+    /* part-legprof: call leg profiles and the lobby (runner_selftest_suite stays last) */
+    it_lobby_suite,
     it_cdr_suite, it_control_suite,      webrtc_dtls_suite, runner_suite,      runner_selftest_suite,
 };
 // clang-format on

@@ -55,4 +55,7 @@ Suite *runner_selftest_suite(void);
 /* access methods, coSpace users, users, templates, bulk (tests/test_it_access.c) */
 Suite *it_access_suite(void);
 
+/* call leg profiles that govern guests, and the lobby (tests/test_it_lobby.c) */
+Suite *it_lobby_suite(void);
+
 #endif

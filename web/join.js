@@ -34,6 +34,14 @@
     /* leg id -> {audio, video}: what the host withholds of that participant (PUT /callLegs
      * rxAudioMute, rxVideoMute): its tile says so, since a muted stream just stops */
     const muted = new Map();
+    const waiting = new Set(); /* legs in the lobby (roster "lobby"): no media, no tile */
+    /* This guest's own leg, from the "self" event: in the lobby (its call leg profile's
+     * needsActivation, until an activator is in and the call unlocked), what it may mute of
+     * itself (muteSelfAllowed, videoMuteSelfAllowed, the call's allowAllMuteSelf), whether the
+     * others' names are shown (participantLabels), and what the others get of it. The mute
+     * buttons exist only while allowed; they ask callbridged, which withholds the media. */
+    const me = {lobby: false, muteSelfAllowed: false, videoMuteSelfAllowed: false,
+        participantLabels: true, audioMuted: false, videoMuted: false};
     let messageTimer = null;
     const tiles = new Map(); /* leg id -> its <li> */
     const trackLegs = new Map(); /* remote track id -> leg id */
@@ -56,6 +64,7 @@
         marks: {script: Math.round(performance.now())},
         legFrames: {},
         stats: collectStats,
+        self: me,
     };
     window.cb = cb;
 
@@ -68,11 +77,14 @@
         cb.state = state;
         if (reason !== undefined)
             cb.endReason = reason;
-        document.title = 'callbridge: ' + state;
+        const inLobby = me.lobby && (state === 'joining' || state === 'connected');
+        document.title = 'callbridge: ' + (inLobby ? 'lobby' : state);
         const status = $('status');
-        let text = STATE_TEXT[state] || state;
+        let text = inLobby ? 'Waiting in the lobby' : STATE_TEXT[state] || state;
         if (reason && (state === 'failed' || state === 'lost'))
             text += ': ' + reason;
+        if (state === 'removed' && reason && /host left/.test(reason))
+            text = reason;
         status.textContent = text;
         status.classList.toggle('error', state === 'failed' || state === 'lost');
         const inCall = state === 'joining' || state === 'connected';
@@ -100,8 +112,6 @@
 
     /* The human reason of a refused join, never guessing which credential was wrong. */
     function joinError(status, body) {
-        if (status === 403 && body && body.error === 'callLocked') /* the right credentials */
-            return 'the meeting is locked: nobody new may join until the host unlocks it';
         if (status === 403)
             return 'the meeting ID or passcode is not valid';
         if (status === 429) {
@@ -312,9 +322,10 @@
         const name = names.get(leg) || 'Guest';
         const m = muted.get(leg) || {audio: false, video: false};
         const notes = (m.audio ? ['muted'] : []).concat(m.video ? ['video off'] : []);
-        li.querySelector('figcaption').textContent =
+        li.querySelector('figcaption').textContent = !me.participantLabels ? '' :
             notes.length ? name + ' (' + notes.join(', ') + ')' : name;
         li.querySelector('video').setAttribute('aria-label', 'Video of ' + name);
+        li.hidden = waiting.has(leg);
         li.classList.toggle('audio-muted', m.audio);
         li.classList.toggle('video-muted', m.video);
     }
@@ -382,10 +393,13 @@
             return;
         names.clear();
         muted.clear();
+        waiting.clear();
         for (const p of participants) {
             if (p && typeof p.leg === 'string' && typeof p.name === 'string' && !p.self) {
                 names.set(p.leg, p.name);
                 muted.set(p.leg, {audio: p.audioMuted === true, video: p.videoMuted === true});
+                if (p.lobby === true)
+                    waiting.add(p.leg);
             } else if (p && p.self) {
                 showSelf(p);
             }
@@ -487,10 +501,44 @@
         }
         if (ev.reason === 'left')
             finish(s, 'left', 'left', false);
+        else if (ev.reason === 'dropped' && /host left/.test(detail)) /* the lobby's disconnect */
+            finish(s, 'removed', detail, false);
         else if (ev.reason === 'dropped')
             finish(s, 'removed', 'removed by the administrator', false);
         else
             finish(s, 'lost', detail || 'failed', false);
+    }
+
+    /* The "self" event: the lobby, the rights and the mutes of this guest's own leg. */
+    function onSelf(ev) {
+        for (const k of Object.keys(me))
+            if (typeof ev[k] === 'boolean')
+                me[k] = ev[k];
+        $('lobby').hidden = !me.lobby;
+        $('tiles').hidden = me.lobby;
+        setState(cb.state);
+        const audio = $('mute-audio');
+        const video = $('mute-video');
+        audio.hidden = !me.muteSelfAllowed;
+        video.hidden = !me.videoMuteSelfAllowed;
+        audio.textContent = me.audioMuted ? 'Unmute' : 'Mute';
+        video.textContent = me.videoMuted ? 'Start video' : 'Stop video';
+        audio.setAttribute('aria-pressed', String(me.audioMuted));
+        video.setAttribute('aria-pressed', String(me.videoMuted));
+        for (const leg of tiles.keys())
+            nameTile(leg);
+    }
+
+    /* A mute button: callbridged mutes in the media path and answers with a "self" event. */
+    async function muteSelf(kind) {
+        const s = session;
+        if (!s || !s.token)
+            return;
+        const body = {session: s.token};
+        body[kind] = kind === 'audio' ? !me.audioMuted : !me.videoMuted;
+        const res = await postJson('/meeting/api/mute', body).catch(() => null);
+        if (res && res.status !== 200)
+            $('status').textContent = (res.body && res.body.message) || 'mute refused';
     }
 
     async function handleEvent(s, ev) {
@@ -500,6 +548,8 @@
             onRoster(ev.participants);
         else if (ev.type === 'message')
             onMessage(ev);
+        else if (ev.type === 'self')
+            onSelf(ev);
         else if (ev.type === 'end')
             onEnd(s, ev);
     }
@@ -664,6 +714,8 @@
         $('name').value = name;
         $('field-callid').hidden = callId !== '' && secret !== '';
         $('field-passcode').hidden = secret !== '';
+        $('mute-audio').addEventListener('click', () => muteSelf('audio'));
+        $('mute-video').addEventListener('click', () => muteSelf('video'));
         $('leave').addEventListener('click', () => {
             if (session)
                 finish(session, 'left', 'left', true);

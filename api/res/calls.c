@@ -32,6 +32,8 @@
 #include "api/res/call_filters.h"
 #include "api/res/calls.h"
 #include "api/res/control.h"
+#include "api/res/leg_profile.h"
+#include "api/res/lobby.h"
 #include "api/res/matching.h"
 #include "api/res/parse.h"
 #include "api/res/registry.h"
@@ -259,7 +261,18 @@ static void drop_last_leg(const struct api *api, size_t i, const char *why)
 
     memcpy(call, api->calls->legs[i].call, sizeof(call));
     drop_leg(api, i, why);
+    api_lobby_update(api, call, true); /* was it the last activator? */
     end_if_empty(api->calls, call);
+}
+
+void api_calls_drop_leg_locked(const struct api *api, const char *leg_id, const char *why)
+{
+    for (size_t i = 0; i < api->calls->nlegs; i++) {
+        if (strcmp(api->calls->legs[i].id, leg_id) == 0) {
+            drop_last_leg(api, i, why);
+            return;
+        }
+    }
 }
 
 static void delete_call(const struct api *api, const char *id, struct api_reply *reply)
@@ -308,13 +321,9 @@ static void get_call(const struct api *api, const char *id, struct api_reply *re
 /* NULL when one more leg (with media or not) fits call_id and the node, else the CMS reason
  * it does not (counted). Lock held: the check and the count that follows it are one step, so
  * concurrent POSTs cannot both take the last place. */
-static const char *admission(struct api_calls *c, const char *call_id, bool media, bool guest,
-                             int64_t limit)
+static const char *admission(struct api_calls *c, const char *call_id, bool media, int64_t limit)
 {
     size_t in_call = 0;
-
-    if (guest && api_calls_find_call(c, call_id)->locked) /* CMS's lobby: nobody lets them in */
-        return "callLocked";
 
     for (size_t i = 0; i < c->nlegs; i++)
         in_call += strcmp(c->legs[i].call, call_id) == 0;
@@ -355,6 +364,7 @@ struct new_leg {
     int64_t limit;                   /* > 0: the callProfile's participantLimit in effect */
     bool dial_out;                   /* POST /calls/<id>/callLegs or participants: to be dialled */
     char (*conf)[API_LEG_VALUE_MAX]; /* its call control parameters, or NULL */
+    const struct api_leg_profile *prof; /* its call leg profiles (api/res/leg_profile.c), or NULL */
 };
 
 /* Admits and adds a leg to call_id and hands it to the media thread; copies its id into
@@ -371,7 +381,7 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
     pthread_mutex_lock(&c->lock);
     if (!api_calls_find_call(c, call_id)) {
         r = -ENOENT;
-    } else if ((*ret_refused = admission(c, call_id, media, n->webrtc, n->limit))) {
+    } else if ((*ret_refused = admission(c, call_id, media, n->limit))) {
         r = -EDQUOT;
     } else if ((r = api_calls_grow((void **)&c->legs, &c->cap_legs, c->nlegs, sizeof(*c->legs))) ==
                0) {
@@ -393,6 +403,8 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
         l->dial_failed = n->dial_out && !media && !n->webrtc;
         if (n->conf)
             memcpy(l->conf, n->conf, sizeof(l->conf));
+        if (n->prof)
+            l->prof = *n->prof;
         if (l->webrtc)
             r = media_rtc_leg_add(api->media, call_id, l->id, l->remote_party, n->turn);
         else if (l->has_media)
@@ -406,6 +418,7 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
         c->media_legs += l->has_media;
         c->max_legs = c->nlegs > c->max_legs ? c->nlegs : c->max_legs;
         call->max_legs = in_call > call->max_legs ? in_call : call->max_legs;
+        call->lock_all = n->prof ? n->prof->lock_all : true;
         api_control_leg_added(api, call, l);
         memcpy(ret_id, l->id, STORE_ID_LEN + 1);
         if (c->events.leg_started)
@@ -418,9 +431,30 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
 /* Adds a leg to call_id from the form (remoteParty, remoteMediaAddress, call control
  * parameters); dial_out: a leg to call, which without a remoteMediaAddress would need SIP, so
  * it fails at once (noSipDialOut) and is never connected. Location under collection. */
-static void add_leg(const struct api *api, const char *call_id, const struct api_request *req,
-                    bool dial_out, const char *collection, struct api_reply *reply)
+/* The call leg profiles of a leg of call_id (a coSpace's), into prof: 0, or -ENOENT (no such
+ * call), or a store error. */
+static int call_leg_profile(const struct api *api, struct store *st, const char *call_id,
+                            struct api_leg_profile *prof)
 {
+    char cospace[STORE_ID_LEN + 1] = "";
+    struct api_call *call;
+    int r;
+
+    pthread_mutex_lock(&api->calls->lock);
+    if ((call = api_calls_find_call(api->calls, call_id)))
+        memcpy(cospace, call->cospace, sizeof(cospace));
+    pthread_mutex_unlock(&api->calls->lock);
+    if (!cospace[0])
+        return -ENOENT;
+    r = api_leg_profile_resolve(st, cospace, NULL, prof);
+    return r == -ENOENT ? 0 : r; /* a coSpace deleted under its call: no profiles */
+}
+
+static void add_leg(const struct api *api, struct store *st, const char *call_id,
+                    const struct api_request *req, bool dial_out, const char *collection,
+                    struct api_reply *reply)
+{
+    struct api_leg_profile prof;
     const char *media = api_params_get(req->form, "remoteMediaAddress");
     struct sockaddr_storage addr;
     char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
@@ -443,7 +477,10 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
     if (api_control_leg_form(req->form, conf, reply) < 0)
         return;
     n.media_addr = media && *media ? media : NULL;
-    r = insert_leg(api, call_id, &n, id, &refused);
+    r = st ? call_leg_profile(api, st, call_id, &prof) : 0;
+    n.prof = st && r == 0 ? &prof : NULL;
+    if (r == 0)
+        r = insert_leg(api, call_id, &n, id, &refused);
     if (r == 0 && n.dial_out && !n.media_addr)
         api_log(BASE_LOG_WARN, "callLeg %s to %s failed: no SIP here to dial it (noSipDialOut)", id,
                 n.party ? n.party : "");
@@ -520,7 +557,7 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
     } else if (r < 0) {
         api_reply_err(reply, r);
     } else {
-        add_leg(api, id, req, false, "callLegs", reply);
+        add_leg(api, st, id, req, false, "callLegs", reply);
         api_calls_join_done(api, id);
     }
 }
@@ -533,9 +570,10 @@ int api_calls_guest_call(const struct api *api, struct store *st, const char *co
 
 int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,
                             const char *name, const char *turn_id, int64_t limit,
-                            const char **ret_refused)
+                            const struct api_leg_profile *prof, const char **ret_refused)
 {
-    struct new_leg n = {.id = leg, .turn = turn_id, .party = name, .webrtc = true, .limit = limit};
+    struct new_leg n = {
+        .id = leg, .turn = turn_id, .party = name, .webrtc = true, .limit = limit, .prof = prof};
     char id[STORE_ID_LEN + 1];
     int r;
 
@@ -782,6 +820,7 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
         api_xml_text(x, "reason", ms.reason);
     if (copy.dial_failed)
         api_xml_text(x, "reason", "noSipDialOut");
+    api_xml_bool(x, "deactivated", copy.deactivated); /* in the lobby (api/res/lobby.c) */
     if (ms.rx_rtp.seen && !copy.webrtc)
         write_rx_rtp(x, &ms.rx_rtp);
     if (copy.webrtc)
@@ -847,13 +886,13 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
     if (api_calls_is_get(req))
         list_legs(api, st, req, lid, reply);
     else
-        add_leg(api, lid, req, true, "callLegs", reply);
+        add_leg(api, st, lid, req, true, "callLegs", reply);
 }
 
 void api_calls_post_leg(const struct api *api, const char *call_id, const struct api_request *req,
                         const char *collection, struct api_reply *reply)
 {
-    add_leg(api, call_id, req, true, collection, reply);
+    add_leg(api, NULL, call_id, req, true, collection, reply);
 }
 
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,

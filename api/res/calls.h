@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "api/api.h"
+#include "api/res/registry.h"
 #include "store/store.h"
 
 /* /calls[/<id>] (id NULL for the collection), /calls/<id>/callLegs, /callLegs[/<id>]: GET, POST
@@ -36,13 +37,18 @@ int api_calls_guest_call(const struct api *api, struct store *st, const char *co
 /* Then its WebRTC leg, with the id leg (the guest's session exists first, so the media thread's
  * first offer finds it), anchored on turn_id (the TURN server its browser was told to use) while
  * that is reachable, admitted as any leg is and within limit legs in the call when limit > 0
- * (the callProfile's participantLimit). Returns 0; -EDQUOT with *ret_refused the CMS reason
- * (participantLimitReached, nodeParticipantLimitReached); -ENOENT (the call ended). */
+ * (the callProfile's participantLimit), with its call leg profiles prof (NULL: none). Returns 0;
+ * -EDQUOT with *ret_refused the CMS reason (participantLimitReached, nodeParticipantLimitReached);
+ * -ENOENT (the call ended). */
 int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,
                             const char *name, const char *turn_id, int64_t limit,
-                            const char **ret_refused);
+                            const struct api_leg_profile *prof, const char **ret_refused);
 void api_calls_join_done(const struct api *api, const char *call);
 /* Removes a leg on its guest's behalf (left, or its media ended). 0 or -ENOENT. */
 int api_calls_remove_leg(const struct api *api, const char *leg_id);
+
+/* Drops leg_id as an administrator would (why "dropped"), its call ended if that was its last
+ * leg; lock held (the lobby's disconnect). Nothing when there is no such leg. */
+void api_calls_drop_leg_locked(const struct api *api, const char *leg_id, const char *why);
 
 #endif

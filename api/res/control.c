@@ -5,14 +5,18 @@
  *
  * DESIGN: every parameter CMS takes is checked against one table (its kind, range or values)
  * and kept as given in the registry, so GET shows it; the refusal names the first bad one and
- * changes nothing. What has behaviour here acts: the mutes go to the media path
+ * changes nothing. A leg's value in force is its own, else its call leg profiles'
+ * (api/res/leg_profile.c). What has behaviour here acts: the mutes go to the media path
  * (media_leg_set_mute), nameLabelOverride and the mutes to the rosters of the guests' pages,
- * messageText to their pages, locked keeps new guests out (api/res/calls.c's admission),
- * joinAudioMuteOverride mutes the legs that join. What nothing here can act on (layouts, SIP and
- * BFCP settings, tones, permissions of a SIP endpoint's keypad) is stored and shown, never
- * claimed. recording and streaming are kept as CMS keeps them without a recorder or streamer:
- * <recording> says what was asked, <recordingStatus> that nothing records. The participants
- * collections (api/res/participants.c) change legs through the functions here. */
+ * messageText to their pages, the self-mute rights (muteSelfAllowed, videoMuteSelfAllowed,
+ * allowAllMuteSelf) and participantLabels to each guest's page, needsActivation, the
+ * deactivation modes, deactivated and locked to the lobby (api/res/lobby.c), which withholds a
+ * waiting leg's media both ways; joinAudioMuteOverride mutes the legs that join. What nothing
+ * here can act on (layouts, SIP and BFCP settings, tones, permissions of a SIP endpoint's
+ * keypad) is stored and shown, never claimed. recording and streaming are kept as CMS keeps them
+ * without a recorder or streamer: <recording> says what was asked, <recordingStatus> that nothing
+ * records. The participants collections (api/res/participants.c) change legs through the functions
+ * here. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +26,8 @@
 #include "api/reply.h"
 #include "api/res/calls.h"
 #include "api/res/control.h"
+#include "api/res/leg_profile.h"
+#include "api/res/lobby.h"
 #include "api/res/parse.h"
 #include "api/res/registry.h"
 #include "api/res/resource.h"
@@ -29,10 +35,10 @@
 #include "media/media.h"
 
 /* The guest signalling, through the hooks the composition root sets (api/res/registry.h). */
-static void guest_control(const struct api *api, const char *leg, const char *label, unsigned mute)
+static void guest_control(const struct api *api, const char *leg, const struct api_guest_view *view)
 {
     if (api->calls->guest_control)
-        api->calls->guest_control(api->calls->guest_userdata, leg, label, mute);
+        api->calls->guest_control(api->calls->guest_userdata, leg, view);
 }
 
 static void guest_message(const struct api *api, const char *call, const char *leg,
@@ -132,6 +138,10 @@ static const struct param leg_params[] = {
 _Static_assert(sizeof(leg_params) / sizeof(leg_params[0]) == API_LEG_PARAMS,
                "API_LEG_PARAMS is the number of leg_params");
 enum { L_RX_AUDIO = 18, L_TX_AUDIO, L_RX_VIDEO, L_TX_VIDEO, L_LABEL = 34 };
+_Static_assert(API_LEGP_NEEDS_ACTIVATION == 4 && API_LEGP_PARTICIPANT_LABELS == 5 &&
+                   API_LEGP_MUTE_SELF == 12 && API_LEGP_VIDEO_MUTE_SELF == 13 &&
+                   API_LEGP_DEACTIVATION_MODE == 24 && API_LEGP_DEACTIVATION_MODE_TIME == 25,
+               "control.h's leg parameter numbers follow leg_params");
 
 /* PUT /calls/<id>. */
 static const struct param call_params[] = {
@@ -156,6 +166,7 @@ enum {
     C_LOCKED,
     C_RECORDING,
     C_STREAMING,
+    C_ALL_MUTE_SELF = 3,
     C_JOIN_MUTE = 5,
     C_TEXT,
     C_POSITION,
@@ -165,11 +176,15 @@ enum {
 };
 
 /* Parameters CMS takes that would need what callbridge does not have (a SIP stack, call leg
- * profiles by reference, DTMF, layout templates, a cluster, a lobby, moving a participant
- * between calls): refused by name, never dropped. */
-static const char *const unsupported[] = {
-    "callLegProfile",  "dtmfSequence", "layoutTemplate",   "callBridge",
-    "callBridgeGroup", "deactivated",  "movedParticipant", NULL};
+ * profiles by reference, DTMF, layout templates, a cluster, moving a participant between
+ * calls): refused by name, never dropped. */
+static const char *const unsupported[] = {"callLegProfile",
+                                          "dtmfSequence",
+                                          "layoutTemplate",
+                                          "callBridge",
+                                          "callBridgeGroup",
+                                          "movedParticipant",
+                                          NULL};
 
 static bool in_list(const char *const *v, const char *s)
 {
@@ -242,29 +257,97 @@ static bool is_true(const char *v)
     return strcmp(v, "true") == 0;
 }
 
-static unsigned mute_of(char conf[][API_LEG_VALUE_MAX])
+static bool is_false(const char *v)
 {
-    return (is_true(conf[L_RX_AUDIO]) ? MEDIA_MUTE_RX_AUDIO : 0) |
-           (is_true(conf[L_RX_VIDEO]) ? MEDIA_MUTE_RX_VIDEO : 0) |
-           (is_true(conf[L_TX_AUDIO]) ? MEDIA_MUTE_TX_AUDIO : 0) |
-           (is_true(conf[L_TX_VIDEO]) ? MEDIA_MUTE_TX_VIDEO : 0);
+    return strcmp(v, "false") == 0;
+}
+
+const char *api_control_leg_param(size_t i)
+{
+    return i < API_LEG_PARAMS ? leg_params[i].name : "";
+}
+
+const char *api_control_leg_value(const struct api_leg *l, size_t i)
+{
+    return l->conf[i][0] ? l->conf[i] : l->prof.v[i];
+}
+
+static unsigned mute_of(const struct api_leg *l)
+{
+    return (is_true(api_control_leg_value(l, L_RX_AUDIO)) ? MEDIA_MUTE_RX_AUDIO : 0) |
+           (is_true(api_control_leg_value(l, L_RX_VIDEO)) ? MEDIA_MUTE_RX_VIDEO : 0) |
+           (is_true(api_control_leg_value(l, L_TX_AUDIO)) ? MEDIA_MUTE_TX_AUDIO : 0) |
+           (is_true(api_control_leg_value(l, L_TX_VIDEO)) ? MEDIA_MUTE_TX_VIDEO : 0);
 }
 
 /* ---- legs --------------------------------------------------------------------------------- */
+
+/* What the leg's page may do and shows (lock held): CMS's muteSelfAllowed and
+ * videoMuteSelfAllowed are true unless a level says false; the call's allowAllMuteSelf lets
+ * everyone mute and unmute their own audio. */
+static void view_of(const struct api *api, const struct api_leg *l, struct api_guest_view *v)
+{
+    const struct api_call *c = api_calls_find_call(api->calls, l->call);
+
+    v->label = l->conf[L_LABEL];
+    v->mute = l->mute;
+    v->lobby = l->deactivated;
+    v->mute_self = !is_false(api_control_leg_value(l, API_LEGP_MUTE_SELF)) ||
+                   (c && is_true(c->conf[C_ALL_MUTE_SELF]));
+    v->video_mute_self = !is_false(api_control_leg_value(l, API_LEGP_VIDEO_MUTE_SELF));
+    v->labels = !is_false(api_control_leg_value(l, API_LEGP_PARTICIPANT_LABELS));
+}
+
+void api_control_leg_refresh(const struct api *api, struct api_leg *l)
+{
+    unsigned mute = mute_of(l);
+    unsigned media = l->deactivated ? MEDIA_MUTE_RX_AUDIO | MEDIA_MUTE_RX_VIDEO |
+                                          MEDIA_MUTE_TX_AUDIO | MEDIA_MUTE_TX_VIDEO
+                                    : mute;
+
+    if (media != l->media_mute && l->has_media && api->media)
+        (void)media_leg_set_mute(api->media, l->id, media);
+    l->media_mute = media;
+    l->mute = mute;
+    if (l->webrtc) {
+        struct api_guest_view v;
+
+        view_of(api, l, &v);
+        guest_control(api, l->id, &v);
+    }
+}
 
 /* The leg's control values are now conf: its media path and its call's pages follow (lock
  * held). */
 static void leg_takes(const struct api *api, struct api_leg *l, char conf[][API_LEG_VALUE_MAX])
 {
-    bool label_changed = strcmp(l->conf[L_LABEL], conf[L_LABEL]) != 0;
-    unsigned mute = mute_of(conf);
-
     memcpy(l->conf, conf, sizeof(l->conf));
-    if (mute != l->mute && l->has_media && api->media)
-        (void)media_leg_set_mute(api->media, l->id, mute);
-    if ((mute != l->mute || label_changed) && l->webrtc)
-        guest_control(api, l->id, l->conf[L_LABEL], mute);
-    l->mute = mute;
+    api_control_leg_refresh(api, l);
+}
+
+int api_control_self_mute(const struct api *api, const char *leg, int audio, int video)
+{
+    struct api_guest_view v = {0};
+    struct api_leg *l;
+    int r = 0;
+
+    pthread_mutex_lock(&api->calls->lock);
+    l = api_calls_find_leg(api->calls, leg);
+    if (!l)
+        r = -ENOENT;
+    else
+        view_of(api, l, &v);
+    if (r == 0 && ((audio >= 0 && !v.mute_self) || (video >= 0 && !v.video_mute_self)))
+        r = -EACCES;
+    if (r == 0) {
+        if (audio >= 0)
+            snprintf(l->conf[L_RX_AUDIO], sizeof(l->conf[0]), "%s", audio ? "true" : "false");
+        if (video >= 0)
+            snprintf(l->conf[L_RX_VIDEO], sizeof(l->conf[0]), "%s", video ? "true" : "false");
+        api_control_leg_refresh(api, l);
+    }
+    pthread_mutex_unlock(&api->calls->lock);
+    return r;
 }
 
 int api_control_leg_form(const struct api_params *form, char conf[][API_LEG_VALUE_MAX],
@@ -277,12 +360,25 @@ int api_control_leg_form(const struct api_params *form, char conf[][API_LEG_VALU
 int api_control_leg_apply(const struct api *api, struct api_leg *l, const struct api_params *form,
                           struct api_reply *reply)
 {
-    char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
+    char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX], call[STORE_ID_LEN + 1];
+    const char *deactivated = api_params_get(form, "deactivated");
+    bool lobby = l->deactivated;
 
     memcpy(conf, l->conf, sizeof(conf));
     if (apply_form(form, leg_params, API_LEG_PARAMS, conf[0], API_LEG_VALUE_MAX, reply) < 0)
         return -EINVAL;
+    if (deactivated && api_parse_bool(deactivated, &lobby) < 0) {
+        api_reply_param_error(reply, "deactivated", "invalidValue");
+        return -EINVAL;
+    }
+    if (deactivated) { /* CMS 2.9: an administrator lets a participant in, or back out */
+        l->deactivated = lobby;
+        l->held = lobby;
+        l->deactivate_us = 0;
+    }
     leg_takes(api, l, conf);
+    memcpy(call, l->call, sizeof(call));
+    api_lobby_update(api, call, false); /* its needsActivation may have changed */
     return 0;
 }
 
@@ -294,10 +390,11 @@ void api_control_leg_added(const struct api *api, struct api_call *c, struct api
     int64_t left;
 
     memcpy(conf, l->conf, sizeof(conf));
-    memset(l->conf, 0, sizeof(l->conf)); /* so that leg_takes sees every change */
     if (c->join_muted && !conf[L_RX_AUDIO][0])
         snprintf(conf[L_RX_AUDIO], sizeof(conf[L_RX_AUDIO]), "true");
+    l->deactivated = api_lobby_joins_deactivated(api, c, l);
     leg_takes(api, l, conf);
+    api_lobby_update(api, c->id, false);
     if (l->webrtc && (left = message_left(c)) != 0) { /* what is left of it */
         char duration[24];
 
@@ -362,10 +459,17 @@ static void call_takes(const struct api *api, struct api_call *c, char conf[][ST
     bool message = strcmp(c->conf[C_TEXT], conf[C_TEXT]) != 0 ||
                    strcmp(c->conf[C_POSITION], conf[C_POSITION]) != 0 ||
                    strcmp(c->conf[C_DURATION], conf[C_DURATION]) != 0;
+    bool rights = strcmp(c->conf[C_ALL_MUTE_SELF], conf[C_ALL_MUTE_SELF]) != 0;
+    bool locked = c->locked;
 
     memcpy(c->conf, conf, sizeof(c->conf));
     c->locked = is_true(conf[C_LOCKED]);
     c->join_muted = is_true(conf[C_JOIN_MUTE]);
+    for (size_t i = 0; rights && i < api->calls->nlegs; i++) /* their pages' mute buttons */
+        if (strcmp(api->calls->legs[i].call, c->id) == 0 && api->calls->legs[i].webrtc)
+            api_control_leg_refresh(api, &api->calls->legs[i]);
+    if (locked && !c->locked) /* unlocking admits the lobby */
+        api_lobby_update(api, c->id, false);
     if (message) {
         c->message_us = api_now_us();
         guest_message(api, c->id, NULL, conf[C_TEXT], conf[C_POSITION], conf[C_DURATION]);
@@ -558,30 +662,24 @@ void api_res_leg_camera_control(const struct api *api, struct store *st,
     api_reply_failure(reply, 400, "invalidOperation");
 }
 
-/* The profiles in force on the leg: callbridge has no call leg profiles by reference, so the
- * one level is the leg's own values (scope callLeg), as PUT /callLegs set them. */
+/* How the leg's call leg profile in force was arrived at (api/res/leg_profile.c). */
 void api_res_leg_profile_trace(const struct api *api, struct store *st,
                                const struct api_request *req, const char *id,
                                struct api_reply *reply)
 {
     struct api_leg l;
     struct api_xml *x;
+    int r;
 
-    (void)st;
     (void)req;
     if (!api_control_leg_copy(api, id, "callLegDoesNotExist", &l, reply) ||
         !(x = api_reply_xml_new(reply)))
         return;
-    api_xml_start(x, "callLegProfileTrace");
-    api_xml_attr(x, "callLeg", l.id);
-    api_xml_start(x, "profile");
-    api_xml_attr(x, "scope", "callLeg");
-    api_xml_start(x, "callLegProfile");
-    for (size_t i = 0; i < API_LEG_PARAMS; i++)
-        if (l.conf[i][0] && i != L_LABEL && strcmp(leg_params[i].name, "ownerId") != 0)
-            api_xml_text(x, leg_params[i].name, l.conf[i]);
-    api_xml_end(x);
-    api_xml_end(x);
-    api_xml_end(x);
+    r = api_leg_profile_trace(st, &l, x);
+    if (r < 0) {
+        api_xml_free(x);
+        api_reply_err(reply, r);
+        return;
+    }
     api_reply_xml(reply, x);
 }

@@ -43,6 +43,27 @@ const char *api_control_shown_name(const struct api_leg *l);
 bool api_control_leg_copy(const struct api *api, const char *id, const char *missing,
                           struct api_leg *out, struct api_reply *reply);
 
+/* The call leg profile's parameters among the leg's (their index in its parameter table), what
+ * the lobby and the guests' rights read. */
+enum {
+    API_LEGP_NEEDS_ACTIVATION = 4,
+    API_LEGP_PARTICIPANT_LABELS = 5,
+    API_LEGP_MUTE_SELF = 12,
+    API_LEGP_VIDEO_MUTE_SELF = 13,
+    API_LEGP_DEACTIVATION_MODE = 24,
+    API_LEGP_DEACTIVATION_MODE_TIME = 25,
+};
+/* The name of leg parameter i ("" beyond them). */
+const char *api_control_leg_param(size_t i);
+/* Leg parameter i in force on l: its own value (PUT /callLegs), else its profiles' ("": none). */
+const char *api_control_leg_value(const struct api_leg *l, size_t i);
+/* l's values, or its lobby state, changed (lock held): its media path and its page follow. */
+void api_control_leg_refresh(const struct api *api, struct api_leg *l);
+/* A guest mutes or unmutes its own audio or video (1 mute, 0 unmute, -1 unchanged), as its
+ * page asks: rxAudioMute, rxVideoMute in its media path. 0; -EACCES when its profile or its
+ * call does not allow it (nothing changed); -ENOENT when the leg is gone. Takes the lock. */
+int api_control_self_mute(const struct api *api, const char *leg, int audio, int video);
+
 /* Routes (the router checked the method): POST /callLegs/<id>/generateKeyFrame,
  * PUT /callLegs/<id>/cameraControl, GET /callLegs/<id>/callLegProfileTrace. */
 void api_res_leg_key_frame(const struct api *api, struct store *st, const struct api_request *req,

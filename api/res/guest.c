@@ -3,6 +3,7 @@
  *   POST join {callId, secret | passcode, name}  -> {session, leg, iceServers, ...} or 403
  *   GET  events?session=&after=N                 -> {events: [...]}, waiting up to 20 s for one
  *   POST answer {session, sdp}, candidate {session, candidate}, leave {session}
+ *   POST mute {session, audio, video}             -> {} or 403 muteSelfNotAllowed
  * A join checks the coSpace's callId with its secret (the guest link) or its passcode
  * (typed), and nonMemberAccess; whatever is wrong, the answer is the same 403, and the edge
  * counts it against the client's address as a failed login (api/http/auth.c's throttle). A
@@ -36,7 +37,9 @@
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/calls.h"
+#include "api/res/control.h"
 #include "api/res/guest.h"
+#include "api/res/leg_profile.h"
 #include "api/res/parse.h"
 #include "api/res/profiles.h"
 #include "api/util.h"
@@ -50,6 +53,9 @@
 #define TOKEN_LEN 32                   /* 24 random bytes, base64url */
 #define NAME_MAX_LEN 64
 #define GUEST_CRED_TTL_S (12 * 3600) /* TURN REST credentials handed to a page */
+/* A page's own mute: each one is told to every page of the call (their rosters), so a page
+ * gets one in this interval; a button pressed by hand is never that fast. */
+#define MUTE_MIN_INTERVAL_US (250 * 1000LL)
 
 struct guest_waiter {
     void (*resume)(void *ctx);
@@ -61,9 +67,13 @@ struct guest {
     char token[TOKEN_LEN + 1];
     char leg[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
     char name[NAME_MAX_LEN + 1];
-    char label[NAME_MAX_LEN + 1]; /* call control's nameLabelOverride ("": the name) */
-    unsigned mute;                /* call control's MEDIA_MUTE_* on the leg */
-    char *events[EVENTS_MAX];     /* JSON texts, seq = first_seq + i */
+    char label[NAME_MAX_LEN + 1];            /* call control's nameLabelOverride ("": the name) */
+    unsigned mute;                           /* call control's MEDIA_MUTE_* on the leg */
+    bool lobby;                              /* waiting in the lobby (api/res/lobby.c) */
+    bool mute_self, video_mute_self, labels; /* its call leg profile's rights (control.c) */
+    bool told;                               /* its page had its first "self" event */
+    int64_t muted_us;                        /* its page's last mute request */
+    char *events[EVENTS_MAX];                /* JSON texts, seq = first_seq + i */
     size_t nev;
     uint64_t first_seq, next_seq, wait_after;
     struct guest_waiter w[WAITERS_MAX];
@@ -80,6 +90,8 @@ struct api_guests {
     bool stopping, started;
     struct guest *list;
     struct api_guest_counts counts; /* under lock; active is counted when read */
+    void (*tick)(void *userdata);   /* the lobby's (api_guests_set_tick), outside the lock */
+    void *tick_userdata;
 };
 
 /* ---- sessions and their events (lock held) ------------------------------------------------ */
@@ -146,12 +158,13 @@ static void push_rosters(struct api_guests *g, const char *call)
         for (struct guest *s = g->list; s && list; s = s->next)
             if (!s->ended && strcmp(s->call, call) == 0)
                 json_array_append_new(
-                    list, json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b}", "leg", s->leg, "name",
-                                    s->label[0] ? s->label : s->name, "self", s == to, "audioMuted",
-                                    (s->mute & MEDIA_MUTE_RX_AUDIO) != 0, "videoMuted",
-                                    (s->mute & MEDIA_MUTE_RX_VIDEO) != 0, "hearsNobody",
-                                    (s->mute & MEDIA_MUTE_TX_AUDIO) != 0, "seesNobody",
-                                    (s->mute & MEDIA_MUTE_TX_VIDEO) != 0));
+                    list,
+                    json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b}", "leg", s->leg, "name",
+                              s->label[0] ? s->label : s->name, "self", s == to, "audioMuted",
+                              (s->mute & MEDIA_MUTE_RX_AUDIO) != 0, "videoMuted",
+                              (s->mute & MEDIA_MUTE_RX_VIDEO) != 0, "hearsNobody",
+                              (s->mute & MEDIA_MUTE_TX_AUDIO) != 0, "seesNobody",
+                              (s->mute & MEDIA_MUTE_TX_VIDEO) != 0, "lobby", s->lobby));
         ev = list ? json_pack("{s:s, s:o}", "type", "roster", "participants", list) : NULL;
         push(to, ev);
     }
@@ -215,6 +228,12 @@ static void *reaper_main(void *arg)
     while (!g->stopping) {
         struct timespec ts;
 
+        if (g->tick) { /* the registry's lock comes before this one: take it outside */
+            pthread_mutex_unlock(&g->lock);
+            g->tick(g->tick_userdata);
+            pthread_mutex_lock(&g->lock);
+        }
+
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 500 * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
@@ -245,6 +264,14 @@ int api_guests_new(struct api_guests **ret)
     g->started = true;
     *ret = g;
     return 0;
+}
+
+void api_guests_set_tick(struct api_guests *g, void (*tick)(void *userdata), void *userdata)
+{
+    pthread_mutex_lock(&g->lock);
+    g->tick_userdata = userdata;
+    g->tick = tick;
+    pthread_mutex_unlock(&g->lock);
 }
 
 void api_guests_stop(struct api_guests *g)
@@ -491,11 +518,14 @@ static void join_admitted(const struct api *api, struct store *st,
     const char *refused = NULL;
     json_t *servers = NULL;
     struct guest *s = NULL;
+    struct api_leg_profile prof;
     int64_t limit = 0;
     int r = api_uuid_new(leg);
 
     if (r == 0)
         r = api_profiles_participant_limit(st, e->id, &limit);
+    if (r == 0) /* the access method it came through, its coSpace, tenant, system */
+        r = api_leg_profile_resolve(st, e->id, e->access_method, &prof);
 
     turn[0] = '\0';
     if (r == 0 && !(servers = ice_servers(api, st, leg, turn)) &&
@@ -507,16 +537,13 @@ static void join_admitted(const struct api *api, struct store *st,
     if (r == 0 && (r = api_calls_guest_call(api, st, e->id, call)) == 0) {
         r = (s = open_session(api->guests, call, leg, name)) ? 0 : -ENOMEM;
         if (r == 0 &&
-            (r = api_calls_add_guest_leg(api, call, leg, name, turn, limit, &refused)) < 0)
+            (r = api_calls_add_guest_leg(api, call, leg, name, turn, limit, &prof, &refused)) < 0)
             close_session(api->guests, s);
         api_calls_join_done(api, call);
     }
     if (r < 0) {
         json_decref(servers);
-        if (r == -EDQUOT && refused && strcmp(refused, "callLocked") == 0)
-            reply_error(reply, 403, refused,
-                        "This meeting is locked: nobody new may join until it is unlocked.");
-        else if (r == -EDQUOT)
+        if (r == -EDQUOT)
             reply_error(reply, 503, refused ? refused : "tooManyCalls",
                         "The meeting cannot take another participant now.");
         else
@@ -798,6 +825,67 @@ out:
     json_decref(j);
 }
 
+/* The boolean member key of j into *ret (1, 0, or -1 when absent), or -EINVAL with a 400. */
+static int flag(json_t *j, const char *key, int *ret, struct api_reply *reply)
+{
+    json_t *v = json_object_get(j, key);
+    char msg[80];
+
+    *ret = -1;
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_boolean(v)) {
+        *ret = json_is_true(v);
+        return 0;
+    }
+    snprintf(msg, sizeof(msg), "%s: true or false is needed", key);
+    reply_error(reply, 400, "badRequest", msg);
+    return -EINVAL;
+}
+
+static bool too_fast(struct api_guests *g, const char *leg, struct api_reply *reply)
+{
+    int64_t now = api_now_us();
+    struct guest *s;
+    bool fast = false;
+
+    pthread_mutex_lock(&g->lock);
+    s = by_leg(g, leg);
+    if (s) {
+        fast = s->muted_us && now - s->muted_us < MUTE_MIN_INTERVAL_US;
+        if (!fast)
+            s->muted_us = now;
+    }
+    pthread_mutex_unlock(&g->lock);
+    if (fast)
+        reply_error(reply, 429, "tooFast", "One mute at a time, please.");
+    return fast;
+}
+
+/* The page's own mute buttons: {session, audio: bool, video: bool}, either or both. The leg's
+ * profile (muteSelfAllowed, videoMuteSelfAllowed) or its call (allowAllMuteSelf) must allow
+ * it: 403 muteSelfNotAllowed otherwise, and nothing changes. */
+static void mute_self(const struct api *api, const struct api_request *req, struct api_reply *reply)
+{
+    char leg[STORE_ID_LEN + 1];
+    json_t *j = session_body(api, req, leg, reply);
+    int audio, video, r;
+
+    if (!j || flag(j, "audio", &audio, reply) < 0 || flag(j, "video", &video, reply) < 0 ||
+        too_fast(api->guests, leg, reply))
+        goto out;
+    r = api_control_self_mute(api, leg, audio, video);
+    if (r == -EACCES)
+        reply_error(reply, 403, "muteSelfNotAllowed",
+                    "The meeting does not let you mute or unmute yourself.");
+    else if (r == -ENOENT)
+        no_session(reply);
+    else
+        reply_json(reply, 200, json_object());
+out:
+    json_decref(j);
+}
+
 static void leave(const struct api *api, const struct api_request *req, struct api_reply *reply)
 {
     char leg[STORE_ID_LEN + 1];
@@ -835,6 +923,8 @@ void api_res_guest(const struct api *api, struct store *st, const struct api_req
         answer(api, req, reply);
     } else if (post && strcmp(verb, "candidate") == 0) {
         candidate(api, req, reply);
+    } else if (post && strcmp(verb, "mute") == 0) {
+        mute_self(api, req, reply);
     } else if (post && strcmp(verb, "leave") == 0) {
         leave(api, req, reply);
     } else {
@@ -878,12 +968,26 @@ void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why)
         return;
     pthread_mutex_lock(&g->lock);
     s = by_leg(g, leg_id);
-    if (s)
+    if (s && strcmp(why, "deactivationMode") == 0) /* api/res/lobby.c: disconnect */
+        end_session(g, s, "dropped", "The meeting's host left, and the meeting ended for you.",
+                    false);
+    else if (s)
         end_session(g, s, why, "You were removed from the meeting by its administrator.", false);
     pthread_mutex_unlock(&g->lock);
 }
 
-void api_guest_leg_control(void *userdata, const char *leg_id, const char *label, unsigned mute)
+/* What the page is told of itself: whether it waits in the lobby, what it may mute itself,
+ * whether it shows the others' names, and its mutes. */
+static void push_self(struct guest *s)
+{
+    push(s, json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b}", "type", "self", "lobby", s->lobby,
+                      "muteSelfAllowed", s->mute_self, "videoMuteSelfAllowed", s->video_mute_self,
+                      "participantLabels", s->labels, "audioMuted",
+                      (s->mute & MEDIA_MUTE_RX_AUDIO) != 0, "videoMuted",
+                      (s->mute & MEDIA_MUTE_RX_VIDEO) != 0));
+}
+
+void api_guest_leg_control(void *userdata, const char *leg_id, const struct api_guest_view *view)
 {
     const struct api *api = userdata;
     struct api_guests *g = api->guests;
@@ -894,9 +998,22 @@ void api_guest_leg_control(void *userdata, const char *leg_id, const char *label
     pthread_mutex_lock(&g->lock);
     s = by_leg(g, leg_id);
     if (s && !s->ended) {
-        snprintf(s->label, sizeof(s->label), "%s", label);
-        s->mute = mute;
-        push_rosters(g, s->call);
+        bool roster =
+            strcmp(s->label, view->label) != 0 || s->mute != view->mute || s->lobby != view->lobby;
+        bool self = roster || !s->told || s->mute_self != view->mute_self ||
+                    s->video_mute_self != view->video_mute_self || s->labels != view->labels;
+
+        snprintf(s->label, sizeof(s->label), "%s", view->label);
+        s->mute = view->mute;
+        s->lobby = view->lobby;
+        s->mute_self = view->mute_self;
+        s->video_mute_self = view->video_mute_self;
+        s->labels = view->labels;
+        s->told = true;
+        if (self)
+            push_self(s);
+        if (roster)
+            push_rosters(g, s->call);
     }
     pthread_mutex_unlock(&g->lock);
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "api/api.h"
+#include "api/res/registry.h"
 #include "media/media.h"
 
 #define API_GUEST_WAIT_PREFIX "guest:" /* api_reply.wait_id of a poll that waits for events */
@@ -15,6 +16,9 @@
 int api_guests_new(struct api_guests **ret);
 /* Wakes every poll that waits (shutdown: before the HTTP server drains). */
 void api_guests_stop(struct api_guests *g);
+/* Has the guests' reaper thread call tick(userdata) twice a second, outside its own lock (the
+ * lobby's deactivationModeTime: api_lobby_tick). Before HTTP starts. */
+void api_guests_set_tick(struct api_guests *g, void (*tick)(void *userdata), void *userdata);
 void api_guests_free(struct api_guests *g); /* NULL is a no-op */
 
 /* POST /meeting/api/join, answer, candidate, leave; GET /meeting/api/events. Always fills
@@ -42,7 +46,7 @@ void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why);
 /* Call control changed leg_id: its name label ("": its own name) and its MEDIA_MUTE_* bits;
  * every page of its call gets a new roster. May be called with the registry's lock held.
  * userdata is the struct api (api_calls.guest_control). */
-void api_guest_leg_control(void *userdata, const char *leg_id, const char *label, unsigned mute);
+void api_guest_leg_control(void *userdata, const char *leg_id, const struct api_guest_view *view);
 /* The call's messageText ("": none), messagePosition and messageDuration (seconds as text,
  * "permanent", or "": none shown) to the page of every guest of call, or of leg alone (not
  * NULL: it just joined). Same locking; userdata as above (api_calls.guest_message). */

@@ -35,7 +35,9 @@ static void write_participant(struct api_xml *x, const struct api_leg *l, const 
         if (!l->webrtc)
             api_xml_text(x, "uri", l->remote_party);
         api_xml_int(x, "numCallLegs", 1);
-        api_xml_bool(x, "isActivator", true);
+        /* its call leg profile's needsActivation (api/res/lobby.c) */
+        api_xml_bool(x, "isActivator",
+                     strcmp(api_control_leg_value(l, API_LEGP_NEEDS_ACTIVATION), "true") != 0);
         api_xml_start(x, "status");
         api_xml_text(x, "state", state);
         api_xml_bool(x, "cameraControlAvailable", false);

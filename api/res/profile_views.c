@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/res/leg_profile.h"
 #include "api/res/profiles.h"
 #include "api/xml.h"
 
@@ -208,6 +209,13 @@ static const struct api_field system_profile_fields[] = {
      .ref_missing = "webBridgeProfileDoesNotExist"},
 };
 
+/* The system's callLegProfile changed: every leg in a call takes its profiles again. */
+static void system_profiles_written(const struct api *api, struct store *st, const char *id)
+{
+    (void)id;
+    api_leg_profiles_changed(api, st, NULL);
+}
+
 static const struct api_resource system_profiles = {
     .collection = "system/profiles",
     .element = "profiles",
@@ -215,6 +223,7 @@ static const struct api_resource system_profiles = {
     .table = &store_table_system_profile,
     .fields = system_profile_fields,
     .nfields = sizeof(system_profile_fields) / sizeof(system_profile_fields[0]),
+    .after_write = system_profiles_written,
 };
 
 static void get_system_profiles(struct store *st, struct api_reply *reply)
@@ -339,5 +348,20 @@ int api_profiles_blank_passcode_allowed(struct store *st, const char *cospace_id
 
     if (r == 0)
         *ret = v != 0;
+    return r;
+}
+
+/* lockMode is text: "all" unless a profile in effect says needsActivation (CMS's default). */
+int api_profiles_lock_all(struct store *st, const char *cospace_id, bool *ret)
+{
+    struct store_row cs = {0}, prof = {0};
+    int r = store_row_get(st, &store_table_cospace, cospace_id, &cs);
+
+    if (r == 0)
+        r = profile_in_effect(st, &cs, &call_profile_cols, &prof);
+    if (r == 0)
+        *ret = !prof.v[STORE_CP_LOCK_MODE] || strcmp(prof.v[STORE_CP_LOCK_MODE], "all") == 0;
+    store_row_done(&cs);
+    store_row_done(&prof);
     return r;
 }

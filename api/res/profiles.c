@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/res/leg_profile.h"
 #include "api/res/profiles.h"
 #include "api/xml.h"
 
@@ -400,8 +401,22 @@ static const struct api_filter name_filters[] = {{.param = "filter"}, {.param = 
         .check = api_profiles_check,                                                               \
     }
 
-PROFILE(api_res_call_leg_profiles, "callLegProfiles", "callLegProfile", call_leg_profile,
-        call_leg_profile_fields, name_filters);
+/* A call leg profile written or deleted acts at once on the legs it governs (leg_profile.c). */
+const struct api_resource api_res_call_leg_profiles = {
+    .collection = "callLegProfiles",
+    .element = "callLegProfile",
+    .missing = "callLegProfileDoesNotExist",
+    .in_use = "callLegProfileInUse",
+    .table = &store_table_call_leg_profile,
+    .fields = call_leg_profile_fields,
+    .nfields = sizeof(call_leg_profile_fields) / sizeof(call_leg_profile_fields[0]),
+    .filters = name_filters,
+    .nfilters = sizeof(name_filters) / sizeof(name_filters[0]),
+    .page_default = API_PAGE_DEFAULT,
+    .check = api_profiles_check,
+    .after_write = api_leg_profile_written,
+    .after_delete = api_leg_profile_written,
+};
 PROFILE(api_res_call_profiles, "callProfiles", "callProfile", call_profile, call_profile_fields,
         usage_filter);
 PROFILE(api_res_dtmf_profiles, "dtmfProfiles", "dtmfProfile", dtmf_profile, dtmf_profile_fields,

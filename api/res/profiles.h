@@ -24,6 +24,10 @@ int api_profiles_min_passcode(struct store *st, const char *cospace_id,
  * (true when no level sets it): may a space without a passcode be joined by its callId? */
 int api_profiles_blank_passcode_allowed(struct store *st, const char *cospace_id, bool *ret);
 
+/* The callProfile lockMode in effect for the stored coSpace cospace_id is "all" (everyone new
+ * waits in the lobby of a locked call), as when no level sets it; false: "needsActivation". */
+int api_profiles_lock_all(struct store *st, const char *cospace_id, bool *ret);
+
 /* What the join page may accept, from the web bridge profile in effect on the built-in web bridge.
  */
 struct api_join_policy {

@@ -28,6 +28,33 @@ struct api_call {
      * when its last leg goes, unless a join that found it is still adding its leg (joining) */
     bool ends_empty;
     unsigned joining;
+    /* the lobby (api/res/lobby.c): the call profile's lockMode is "all" (the default), and an
+     * activator was in the call when the lobby last looked */
+    bool lock_all, had_activator;
+};
+
+/* The call leg profile levels above a leg, nearest last (api/res/leg_profile.c). */
+enum api_lp_level { API_LP_GLOBAL, API_LP_TENANT, API_LP_COSPACE, API_LP_ACCESS, API__LP_LEVELS };
+
+/* The values the profiles give a leg, by CMS's precedence: each of control.c's leg parameters
+ * (in its table's order, as a PUT writes them: "true", "30", ...; "": no level sets it) from the
+ * nearest level that sets it, and the profile of each level ("": none). */
+struct api_leg_profile {
+    char ids[API__LP_LEVELS][STORE_ID_LEN + 1];
+    char v[API_LEG_PARAMS][API_LEG_VALUE_MAX];
+    bool lock_all; /* the callProfile in effect for its coSpace has lockMode all (the default) */
+    /* resolved for: the coSpace, and the access method it joined through ("": none) */
+    char cospace[STORE_ID_LEN + 1], access[STORE_ID_LEN + 1];
+};
+
+/* What a guest's page is told of its own leg and shows of it to the others (call control). */
+struct api_guest_view {
+    const char *label; /* nameLabelOverride ("": the name) */
+    unsigned mute;     /* MEDIA_MUTE_* in force by call control (the lobby's aside) */
+    bool lobby;        /* deactivated: waiting in the lobby */
+    bool mute_self;    /* may mute and unmute its own audio (muteSelfAllowed, allowAllMuteSelf) */
+    bool video_mute_self; /* ... its own video (videoMuteSelfAllowed) */
+    bool labels;          /* participantLabels: the others' names are shown on its tiles */
 };
 
 struct api_leg {
@@ -39,6 +66,12 @@ struct api_leg {
     bool dial_failed; /* dialled out (no media address): no SIP here, so it failed at once */
     unsigned mute;    /* MEDIA_MUTE_* in force (call control) */
     char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
+    /* the lobby (api/res/lobby.c): its profiles' values; waiting in the lobby (deactivated),
+     * and when its deactivationMode acts after the last activator left (0: not due) */
+    struct api_leg_profile prof;
+    bool deactivated, held; /* held: an administrator put it back (PUT deactivated=true) */
+    int64_t deactivate_us;
+    unsigned media_mute; /* what the media thread was told: mute, everything in the lobby */
 };
 
 /* What happens to calls and legs, for the call detail records (api/cdr.c): each called with
@@ -67,7 +100,7 @@ struct api_calls {
     void (*guest_dropped)(void *userdata, const char *leg_id, const char *why);
     /* Likewise for call control (api/res/control.c): a leg's name label and mutes changed
      * (api_guest_leg_control), and the call's message to its pages (api_guest_message). */
-    void (*guest_control)(void *userdata, const char *leg_id, const char *label, unsigned mute);
+    void (*guest_control)(void *userdata, const char *leg_id, const struct api_guest_view *view);
     void (*guest_message)(void *userdata, const char *call, const char *leg, const char *text,
                           const char *position, const char *duration);
     void *guest_userdata;

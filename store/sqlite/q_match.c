@@ -95,6 +95,9 @@ static int read_entry(sqlite3_stmt *stmt, struct store_cospace_entry *e)
     e->has_passcode = sqlite3_column_type(stmt, 3) != SQLITE_NULL;
     e->non_member_access =
         sqlite3_column_type(stmt, 6) == SQLITE_NULL || sqlite3_column_int64(stmt, 6) != 0;
+    if (sqlite3_column_count(stmt) > 7 &&
+        store_copy_text(stmt, 7, e->access_method, sizeof(e->access_method)) < 0)
+        return -EIO;
     return 0;
 }
 
@@ -153,8 +156,8 @@ int store_match_access_call_id(struct store *st, const char *call_id, store_entr
                                void *userdata)
 {
     static const char sql[] =
-        "SELECT c.id, a.uri, a.call_id, a.passcode, c.tenant, a.secret, c.non_member_access "
-        "FROM access_method a JOIN cospace c ON c.id = a.cospace WHERE a.call_id = ?1 "
+        "SELECT c.id, a.uri, a.call_id, a.passcode, c.tenant, a.secret, c.non_member_access, "
+        "a.id FROM access_method a JOIN cospace c ON c.id = a.cospace WHERE a.call_id = ?1 "
         "ORDER BY a.seq LIMIT 1000";
     struct store_cospace_entry e;
     sqlite3_stmt *stmt;
