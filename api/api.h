@@ -58,6 +58,8 @@ struct api_request {
     size_t body_len;
     const char *client; /* the client's numeric address */
     bool may_wait;      /* the reply may ask to be answered later (once) */
+    const char *parent_id; /* set by the router for a path with two ids: the first, the
+                            * parent's (/calls/<parent>/participants/<id>); NULL otherwise */
 };
 
 struct api_reply {

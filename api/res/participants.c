@@ -179,21 +179,14 @@ void api_res_call_participants(const struct api *api, struct store *st,
         api_calls_post_leg(api, lid, req, "participants", reply);
 }
 
-/* The call's id from a path /api/v1/calls/<id>/participants/...: the router hands only the
- * last id to a route. */
-static bool call_of_path(const char *path, char *out, struct api_reply *reply)
+/* The call of /calls/<call>/participants/...: the router's parent id. */
+static bool call_of_path(const struct api_request *req, char *out, struct api_reply *reply)
 {
-    char seg[64];
-    const char *p = path + strlen("/api/v1/calls/");
-    size_t n = strcspn(p, "/");
-
-    if (strlen(path) < strlen("/api/v1/calls/") || n >= sizeof(seg)) {
+    if (!req->parent_id) {
         api_reply_failure(reply, 404, "callDoesNotExist");
         return false;
     }
-    memcpy(seg, p, n);
-    seg[n] = '\0';
-    return api_calls_path_id(seg, out, "callDoesNotExist", reply);
+    return api_calls_path_id(req->parent_id, out, "callDoesNotExist", reply);
 }
 
 /* PUT or DELETE /calls/<call>/participants/<id>: the participant must be in that call. */
@@ -206,7 +199,7 @@ void api_res_call_participant(const struct api *api, struct store *st,
     bool call_exists, in_call;
 
     (void)st;
-    if (!call_of_path(req->path, call, reply) ||
+    if (!call_of_path(req, call, reply) ||
         !api_calls_path_id(id, lid, "participantDoesNotExist", reply))
         return;
     pthread_mutex_lock(&api->calls->lock);
@@ -285,8 +278,8 @@ void api_res_call_participants_all(const struct api *api, struct store *st,
     struct bulk b;
 
     (void)st;
-    (void)id;
-    if (!call_of_path(req->path, call, reply) || bulk_parse(req->form, &b, reply) < 0)
+    if (!api_calls_path_id(id, call, "callDoesNotExist", reply) ||
+        bulk_parse(req->form, &b, reply) < 0)
         return;
     if (api_control_leg_form(&b.form, conf, reply) < 0) /* checked before any leg changes */
         return;

@@ -329,9 +329,12 @@ void api_route(const struct api *api, struct store *st, const struct api_request
         api_res_nested(api, st, req, r->res, id[0], id[1], reply);
     } else if (r->res) {
         api_res_generic(api, st, req, r->res, id[0], reply);
-    } else { /* a handler gets the innermost id (a call's participant), and reads the path for
-              * the outer one */
-        r->fn(api, st, req, id[1] ? id[1] : id[0], reply);
+    } else { /* a handler gets the innermost id (a call's participant), and the request the
+              * outer one as its parent_id */
+        struct api_request routed = *req;
+
+        routed.parent_id = id[1] ? id[0] : NULL;
+        r->fn(api, st, &routed, id[1] ? id[1] : id[0], reply);
     }
     free(buf);
 }
