@@ -53,4 +53,7 @@ Suite *runner_selftest_suite(void);
 /* access methods, coSpace users, users, templates, bulk (tests/test_it_access.c) */
 Suite *it_access_suite(void);
 
+/* what the public deployment clients (the Ansible roles) send (tests/test_it_clients.c) */
+Suite *it_clients_suite(void);
+
 #endif
