@@ -118,6 +118,7 @@ static struct cdr_call *track_call(struct api_cdr *c, const char *id)
         return NULL;
     memset(&c->calls[c->ncalls], 0, sizeof(*c->calls));
     memcpy(c->calls[c->ncalls].id, id, STORE_ID_LEN + 1);
+    c->calls[c->ncalls].started_ms = cdr_wall_ms();
     return &c->calls[c->ncalls++];
 }
 
@@ -178,6 +179,7 @@ static void leg_start(struct api_cdr *c, const struct api_cdr_event *e, struct c
     memcpy(l->id, e->leg, sizeof(l->id));
     memcpy(l->call, e->call, sizeof(l->call));
     l->has_media = e->has_media;
+    l->started_ms = e->wall_ms;
     if (!l->has_media) /* nothing to negotiate: connected as it starts (GET shows it so) */
         connected(c, l, call);
 }
@@ -213,6 +215,8 @@ static void process(struct api_cdr *c, struct api_cdr_event *e)
         return;
     }
     call = track_call(c, e->call);
+    if (call && e->type == API_CDR_CALL_START)
+        call->started_ms = e->wall_ms;
     if (e->type == API_CDR_LEG_START) {
         leg_start(c, e, call);
     } else if (e->type == API_CDR_LEG_END) {
@@ -285,6 +289,55 @@ static void drain(struct api_cdr *c)
     poll_legs(c);
 }
 
+/* callbridged is stopping with calls in progress (calls do not survive a restart): each leg
+ * still up gets its callLegEnd and each call its callEnd, as if this side tore them down
+ * (CMS's localTeardown, remoteTeardown false), in the outbox before the process exits; they
+ * are delivered after the next start. */
+static void end_all(struct api_cdr *c)
+{
+    struct cdr_call *calls;
+    size_t n = c->ncalls, count = 0;
+    int64_t now = cdr_wall_ms();
+
+    if (n == 0)
+        return;
+    calls = malloc(n * sizeof(*calls)); /* process() reorders c->calls as calls end */
+    if (!calls) {
+        api_log(BASE_LOG_ERR, "CDR: out of memory: %zu calls in progress get no callEnd", n);
+        return;
+    }
+    memcpy(calls, c->calls, n * sizeof(*calls));
+    c->keep = store_cdr_receivers(c->st, &count) == 0 && count > 0;
+    if (store_begin(c->st) < 0)
+        api_log(BASE_LOG_ERR, "CDR: the outbox takes no writes; each record is tried alone");
+    for (size_t i = 0; i < n; i++) {
+        struct api_cdr_event e = {.type = API_CDR_LEG_END, .wall_ms = now};
+        struct cdr_leg *l;
+
+        memcpy(e.call, calls[i].id, sizeof(e.call));
+        (void)snprintf(e.reason, sizeof(e.reason), "localTeardown");
+        for (size_t k = 0; k < c->nlegs;) {
+            l = &c->legs[k];
+            if (strcmp(l->call, calls[i].id) != 0) {
+                k++;
+                continue;
+            }
+            memcpy(e.leg, l->id, sizeof(e.leg));
+            e.duration_s = (now - l->started_ms) / 1000;
+            process(c, &e); /* removes legs[k]: the last one takes its place */
+        }
+        e = (struct api_cdr_event){.type = API_CDR_CALL_END, .wall_ms = now};
+        memcpy(e.call, calls[i].id, sizeof(e.call));
+        e.duration_s = (now - calls[i].started_ms) / 1000;
+        process(c, &e);
+    }
+    if (store_commit(c->st) < 0)
+        api_log(BASE_LOG_ERR, "CDR: the ends of %zu calls could not be written to the outbox", n);
+    store_rollback(c->st);
+    api_log(BASE_LOG_INFO, "CDR: %zu calls in progress ended by the stop", n);
+    free(calls);
+}
+
 /* ---- the thread --------------------------------------------------------------------------- */
 
 static void *run(void *arg)
@@ -310,6 +363,7 @@ static void *run(void *arg)
         pthread_mutex_unlock(&c->lock);
     }
     drain(c); /* what came while the last batch was posted */
+    end_all(c);
     return NULL;
 }
 

@@ -15,7 +15,7 @@
 
 struct cdr_call {
     char id[STORE_ID_LEN + 1];
-    int64_t correlator;
+    int64_t correlator, started_ms; /* started_ms: wall clock, for a callEnd at shutdown */
     size_t active, completed, max_active;
 };
 
@@ -23,6 +23,7 @@ struct cdr_leg {
     char id[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
     bool has_media, connected, failed;
     char failure[160];
+    int64_t started_ms; /* wall clock, for a callLegEnd at shutdown */
 };
 
 struct cdr_rx {
