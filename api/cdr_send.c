@@ -21,7 +21,10 @@
 
 #define BATCH_MAX 100 /* records in one POST */
 #define BACKOFF_MIN_MS 250
-#define BACKOFF_MAX_MS 8000
+/* A receiver back after an outage gets its records at most this long after its return (plus a
+ * POST); a dead one costs an attempt this often (a refused connection, or up to the 2 s connect
+ * timeout of an address that does not answer). tests/cdr/receiver_killed.py measures the wait. */
+#define BACKOFF_MAX_MS 4000
 #define POST_TIMEOUT_MS 5000
 
 struct receiver {
