@@ -37,6 +37,7 @@ struct api_cdr {
     pthread_cond_t cond;
     pthread_t thread;
     bool stop, running, kick;
+    bool legs_changed; /* the media thread changed some leg's state since the last look */
     struct api_cdr_event *q;
     size_t nq, capq;
     uint64_t dropped, records;

@@ -705,6 +705,75 @@ START_TEST(test_a_silent_guest_ends_with_media_failure)
 }
 END_TEST
 
+/* ---- a leg anchored on a TURN server: its state comes from the media thread ---------------- */
+
+static struct th_coturn co;
+static struct th_relay relay; /* between callbridged and coturn: slow, so connecting takes a while */
+
+static void start_turn(void)
+{
+    char why[256];
+
+    memset(&d, 0, sizeof(d));
+    free(rcv.bodies);
+    rcv.bodies = NULL;
+    rcv.len = rcv.posts = 0;
+    rcv.port = 0;
+    th_daemon_coturn_start(&d, &co, why, sizeof(why));
+}
+
+static void stop_turn(void)
+{
+    if (relay.port)
+        th_relay_stop(&relay);
+    memset(&relay, 0, sizeof(relay));
+    receiver_close(&rcv);
+    th_daemon_coturn_stop(&d, &co); /* the daemon must exit cleanly */
+}
+
+/* The media thread tells the sender when a leg's state changes: the callLegUpdate of an RTP leg
+ * that connects on coturn comes with no other event to wake the sender. coturn is reached through
+ * a relay that holds each datagram 150 ms, so the leg is still connecting when the sender first
+ * looks at it (as its start is recorded): only the media thread's word can bring the update. */
+START_TEST(test_media_states_come_from_the_media_thread)
+{
+    char rid[40], call[40], space[40], form[128], path[96], leg[40], body[4096];
+    unsigned short port;
+    struct sockaddr_in relayed;
+    int fd = th_udp_endpoint(&port);
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        (void)close(fd);
+        return;
+    }
+    receiver_open(&rcv);
+    add_receiver(rid);
+    th_relay_start(&relay, co.port, 150000);
+    (void)snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+                   relay.port);
+    post("/api/v1/turnServers", form, leg);
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s/status", leg);
+    ck_assert_int_eq(th_admin_keep(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body); /* probed: reachable */
+    post("/api/v1/coSpaces", "name=turn", space);
+    (void)snprintf(form, sizeof(form), "coSpace=%s", space);
+    post("/api/v1/calls", form, call);
+    (void)snprintf(path, sizeof(path), "/api/v1/calls/%s/callLegs", call);
+    (void)snprintf(form, sizeof(form),
+                   "remoteParty=rtp@example.com&remoteMediaAddress=127.0.0.1:%u", port);
+    post(path, form, leg);
+    (void)snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
+    th_leg_wait_connected(&d, path, &relayed);
+    ck_assert_msg(wait_for("<state>connected</state>", 1, 10),
+                  "no callLegUpdate for the connected leg within 10 s");
+    (void)close(fd);
+    ck_assert_int_eq(del(path), 200);
+    end_call(call);
+    ck_assert(wait_for("type=\"callEnd\"", 1, 10));
+}
+END_TEST
+
 Suite *it_cdr_suite(void)
 {
     Suite *s = suite_create("it_cdr");
@@ -727,6 +796,13 @@ Suite *it_cdr_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_a_guest_who_leaves);
     tcase_add_test(tc, test_a_silent_guest_ends_with_media_failure);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("turn");
+    tcase_add_checked_fixture(tc, start_turn, stop_turn);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, test_media_states_come_from_the_media_thread);
     suite_add_tcase(s, tc);
     return s;
 }
