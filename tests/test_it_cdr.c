@@ -708,7 +708,8 @@ END_TEST
 /* ---- a leg anchored on a TURN server: its state comes from the media thread ---------------- */
 
 static struct th_coturn co;
-static struct th_relay relay; /* between callbridged and coturn: slow, so connecting takes a while */
+/* between callbridged and coturn: slow, so that connecting takes a while */
+static struct th_relay relay;
 
 static void start_turn(void)
 {
