@@ -3,20 +3,21 @@
 
 Usage: scripts/bench/ansible_roles.py path/to/callbridged ROLE_CHECKOUT... [--json out.json]
 
-A ROLE_CHECKOUT is a clone of a public role repository (andrei-madalin/Deploy_Cisco_CMS_with_Ansible,
-oigarash-cisco/ansible_cisco_cms). They have no licence, so nothing of them is copied into this
-repository: this script reads them where they are. The daemon listens on 127.0.0.1 on a port the
-kernel picks, with a fresh data directory (scripts/bench/cms_collection.py's start_daemon), and is
-stopped by its PID. For each checkout a playbook is built in a temporary directory: every `uri`
-task of the role's task files, in the order of the role's tasks/main.yml (import_tasks and
-include_tasks followed), each task dict as PyYAML loads it, untouched. The tasks of CMS's MMP shell
-(`raw`: certificates, listeners, `xmpp callbridge list`, ...) are not the API and are left out.
-Variables: the role's defaults/ and vars/ files and the playbook's vars_files, then, as extra
-vars (they win), ansible_host, webadmin_port, ansible_user and ansible_password for this daemon.
-A variable a uri task reads that the role leaves undefined is supplied, and the report says so:
-one only an MMP command fills (oigarash's xmpp_callbridge, parsed from `xmpp callbridge list`) as
-that command would have given it; one whose line the role's vars file has commented out
-(andrei-madalin's coSpaceUriMapping and coSpaceNameMapping, which its ldap.yml reads) empty.
+A ROLE_CHECKOUT is a clone of a public role repository
+(andrei-madalin/Deploy_Cisco_CMS_with_Ansible, oigarash-cisco/ansible_cisco_cms). They have no
+licence, so nothing of them is copied into this repository: this script reads them where they are.
+The daemon listens on 127.0.0.1 on a port the kernel picks, with a fresh data directory
+(scripts/bench/cms_collection.py's start_daemon), and is stopped by its PID. For each checkout a
+playbook is built in a temporary directory: every `uri` task of the role's task files, in the order
+of the role's tasks/main.yml (import_tasks and include_tasks followed), each task dict as PyYAML
+loads it, untouched. The tasks of CMS's MMP shell (`raw`: certificates, listeners, `xmpp callbridge
+list`, ...) are not the API and are left out. Variables: the role's defaults/ and vars/ files and
+the playbook's vars_files, then, as extra vars (they win), ansible_host, webadmin_port, ansible_user
+and ansible_password for this daemon. A variable a uri task reads that the role leaves undefined is
+supplied, and the report says so: one only an MMP command fills (oigarash's xmpp_callbridge, parsed
+from `xmpp callbridge list`) as that command would have given it; one whose line the role's vars
+file has commented out (andrei-madalin's coSpaceUriMapping and coSpaceNameMapping, which its
+ldap.yml reads) empty.
 
 The play runs with ignore_errors (a play keyword, so no task is changed) so that every task runs
 and reports; one line per task is printed (role, task file, task name, method and path, HTTP
@@ -168,7 +169,8 @@ def run_role(checkout, role, port, password, cafile, work):
     os.makedirs(plugins, exist_ok=True)
     with open(os.path.join(plugins, "cb_json_lines.py"), "w") as f:
         f.write(CALLBACK)
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="cb_json_lines", ANSIBLE_CALLBACK_PLUGINS=plugins, ANSIBLE_NOCOLOR="1",
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="cb_json_lines",
+               ANSIBLE_CALLBACK_PLUGINS=plugins, ANSIBLE_NOCOLOR="1",
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
                ANSIBLE_RETRY_FILES_ENABLED="0", SSL_CERT_FILE=cafile)
     api = Api("https://127.0.0.1:%d" % port, password, cafile)

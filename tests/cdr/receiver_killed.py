@@ -20,6 +20,7 @@ asserted: the sender's backoff cap bounds it). Exit status 0 when every check he
 import argparse
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -48,7 +49,8 @@ class Receiver:
     def start(self):
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "receiver.py"),
                                       str(self.port), self.out], stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()  # the port, once listening
+        ready, _, _ = select.select([self.proc.stdout], [], [], 10)  # bounded: 10 s
+        line = self.proc.stdout.readline() if ready else ""  # the port, once listening
         if not line.strip().isdigit():
             self.stop()
             sys.exit("cdr-receiver-killed: the receiver did not start")
@@ -152,7 +154,8 @@ def wait(pred, seconds):
 
 def verify(recs, sc):
     check(len(recs) == sc.made, "%d records received, %d made" % (len(recs), sc.made))
-    gaps = [(a["index"], b["index"]) for a, b in zip(recs, recs[1:]) if b["index"] != a["index"] + 1]
+    gaps = [(a["index"], b["index"]) for a, b in zip(recs, recs[1:])
+            if b["index"] != a["index"] + 1]
     check(not gaps, "recordIndex one more each time, first %s last %s%s" % (
         recs[0]["index"] if recs else "-", recs[-1]["index"] if recs else "-",
         " (breaks: %s)" % gaps[:5] if gaps else ""))
@@ -192,7 +195,8 @@ def main():
         finally:
             rx.stop()
             stop_daemon(proc)
-            check(proc.returncode == 0, "callbridged exited with %s after SIGTERM" % proc.returncode)
+            check(proc.returncode == 0,
+                  "callbridged exited with %s after SIGTERM" % proc.returncode)
             with open(os.path.join(work, "daemon.log")) as f:
                 log = f.read()
             check(":%d/" % rx.port not in log, "the receiver's uri is not in the daemon's log")
