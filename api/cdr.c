@@ -362,12 +362,13 @@ static void *run(void *arg)
 
     while (!stop) {
         struct timespec until;
+        int64_t wait_ms;
 
         drain(c);
-        api_cdr_deliver_all(c);
+        wait_ms = api_cdr_deliver_all(c); /* no timer while there is nothing to retry */
         pthread_mutex_lock(&c->lock);
         (void)clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += TICK_MS * 1000000L;
+        until.tv_nsec += wait_ms * 1000000L;
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
         while (!c->stop && !c->kick && c->nq == 0 && !c->legs_changed &&
