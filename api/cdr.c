@@ -118,6 +118,7 @@ static struct cdr_call *track_call(struct api_cdr *c, const char *id)
         return NULL;
     memset(&c->calls[c->ncalls], 0, sizeof(*c->calls));
     memcpy(c->calls[c->ncalls].id, id, STORE_ID_LEN + 1);
+    c->calls[c->ncalls].started_ms = cdr_wall_ms();
     return &c->calls[c->ncalls++];
 }
 
@@ -178,6 +179,7 @@ static void leg_start(struct api_cdr *c, const struct api_cdr_event *e, struct c
     memcpy(l->id, e->leg, sizeof(l->id));
     memcpy(l->call, e->call, sizeof(l->call));
     l->has_media = e->has_media;
+    l->started_ms = e->wall_ms;
     if (!l->has_media) /* nothing to negotiate: connected as it starts (GET shows it so) */
         connected(c, l, call);
 }
@@ -213,6 +215,8 @@ static void process(struct api_cdr *c, struct api_cdr_event *e)
         return;
     }
     call = track_call(c, e->call);
+    if (call && e->type == API_CDR_CALL_START)
+        call->started_ms = e->wall_ms;
     if (e->type == API_CDR_LEG_START) {
         leg_start(c, e, call);
     } else if (e->type == API_CDR_LEG_END) {
@@ -230,8 +234,10 @@ static void process(struct api_cdr *c, struct api_cdr_event *e)
     }
 }
 
-/* The media thread's view of each leg with media: connected once, failed with its reason. */
-static void poll_legs(struct api_cdr *c)
+/* The media thread's view of each leg with media: connected once, failed with its reason.
+ * Looked at when the media thread said some leg changed, and after new legs started (their
+ * state may have changed before their start was processed), never on a timer. */
+static void look_at_legs(struct api_cdr *c)
 {
     struct media_leg_status ms;
 
@@ -249,31 +255,43 @@ static void poll_legs(struct api_cdr *c)
     }
 }
 
-/* Some leg's media may still change state. */
-static bool connecting(const struct api_cdr *c)
+/* The media thread changed a leg's state (media_leg_state_fn, on its thread): the sender looks
+ * at the legs at once. Only a flag: the state itself is read back with media_leg_get, which
+ * also catches a change made before the leg's start was processed. */
+static void legs_changed(void *userdata, const char *leg_id, enum media_leg_state state)
 {
-    for (size_t i = 0; c->media && i < c->nlegs; i++)
-        if (c->legs[i].has_media && !c->legs[i].failed)
-            return true;
-    return false;
+    struct api_cdr *c = userdata;
+
+    (void)leg_id;
+    (void)state;
+    pthread_mutex_lock(&c->lock);
+    c->legs_changed = true;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
 }
 
-/* Takes the queue and writes its records in one transaction, then looks at the legs' media
- * (a change there is rare: its record takes a transaction of its own). */
+/* Looks at the legs' media when the media thread said a leg changed, takes the queue and writes
+ * its records in one transaction, then looks again at legs that started (a change of media is
+ * rare: its record takes a transaction of its own). */
 static void drain(struct api_cdr *c)
 {
     struct api_cdr_event *q;
     size_t n, count = 0;
+    bool changed;
 
     pthread_mutex_lock(&c->lock);
     q = c->q;
     n = c->nq;
     c->q = NULL;
     c->nq = c->capq = 0;
+    changed = c->legs_changed;
+    c->legs_changed = false;
     pthread_mutex_unlock(&c->lock);
-    if (n == 0 && !connecting(c))
+    if (n == 0 && !changed)
         return; /* nothing to write: no write lock taken */
     c->keep = store_cdr_receivers(c->st, &count) == 0 && count > 0;
+    if (changed) /* first: a leg that failed and then ended in this batch ends mediaFailure */
+        look_at_legs(c);
     if (n && store_begin(c->st) < 0)
         api_log(BASE_LOG_ERR, "CDR: the outbox takes no writes; each record is tried alone");
     for (size_t i = 0; i < n; i++)
@@ -282,7 +300,57 @@ static void drain(struct api_cdr *c)
         api_log(BASE_LOG_ERR, "CDR: %zu events could not be written to the outbox", n);
     store_rollback(c->st);
     free(q);
-    poll_legs(c);
+    if (n)
+        look_at_legs(c); /* legs that started may have changed state before it was processed */
+}
+
+/* callbridged is stopping with calls in progress (calls do not survive a restart): each leg
+ * still up gets its callLegEnd and each call its callEnd, as if this side tore them down
+ * (CMS's localTeardown, remoteTeardown false), in the outbox before the process exits; they
+ * are delivered after the next start. */
+static void end_all(struct api_cdr *c)
+{
+    struct cdr_call *calls;
+    size_t n = c->ncalls, count = 0;
+    int64_t now = cdr_wall_ms();
+
+    if (n == 0)
+        return;
+    calls = malloc(n * sizeof(*calls)); /* process() reorders c->calls as calls end */
+    if (!calls) {
+        api_log(BASE_LOG_ERR, "CDR: out of memory: %zu calls in progress get no callEnd", n);
+        return;
+    }
+    memcpy(calls, c->calls, n * sizeof(*calls));
+    c->keep = store_cdr_receivers(c->st, &count) == 0 && count > 0;
+    if (store_begin(c->st) < 0)
+        api_log(BASE_LOG_ERR, "CDR: the outbox takes no writes; each record is tried alone");
+    for (size_t i = 0; i < n; i++) {
+        struct api_cdr_event e = {.type = API_CDR_LEG_END, .wall_ms = now};
+        struct cdr_leg *l;
+
+        memcpy(e.call, calls[i].id, sizeof(e.call));
+        (void)snprintf(e.reason, sizeof(e.reason), "localTeardown");
+        for (size_t k = 0; k < c->nlegs;) {
+            l = &c->legs[k];
+            if (strcmp(l->call, calls[i].id) != 0) {
+                k++;
+                continue;
+            }
+            memcpy(e.leg, l->id, sizeof(e.leg));
+            e.duration_s = (now - l->started_ms) / 1000;
+            process(c, &e); /* removes legs[k]: the last one takes its place */
+        }
+        e = (struct api_cdr_event){.type = API_CDR_CALL_END, .wall_ms = now};
+        memcpy(e.call, calls[i].id, sizeof(e.call));
+        e.duration_s = (now - calls[i].started_ms) / 1000;
+        process(c, &e);
+    }
+    if (store_commit(c->st) < 0)
+        api_log(BASE_LOG_ERR, "CDR: the ends of %zu calls could not be written to the outbox", n);
+    store_rollback(c->st);
+    api_log(BASE_LOG_INFO, "CDR: %zu calls in progress ended by the stop", n);
+    free(calls);
 }
 
 /* ---- the thread --------------------------------------------------------------------------- */
@@ -294,15 +362,16 @@ static void *run(void *arg)
 
     while (!stop) {
         struct timespec until;
+        int64_t wait_ms;
 
         drain(c);
-        api_cdr_deliver_all(c);
+        wait_ms = api_cdr_deliver_all(c); /* no timer while there is nothing to retry */
         pthread_mutex_lock(&c->lock);
         (void)clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += TICK_MS * 1000000L;
+        until.tv_nsec += wait_ms * 1000000L;
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
-        while (!c->stop && !c->kick && c->nq == 0 &&
+        while (!c->stop && !c->kick && c->nq == 0 && !c->legs_changed &&
                pthread_cond_timedwait(&c->cond, &c->lock, &until) == 0)
             ;
         c->kick = false;
@@ -310,6 +379,7 @@ static void *run(void *arg)
         pthread_mutex_unlock(&c->lock);
     }
     drain(c); /* what came while the last batch was posted */
+    end_all(c);
     return NULL;
 }
 
@@ -341,6 +411,7 @@ int api_cdr_start(const char *db_path, struct media *media, struct api_cdr **ret
         api_cdr_free(c);
         return r;
     }
+    media_set_leg_state_fn(media, legs_changed, c); /* unset by api_cdr_stop */
     *ret = c;
     return 0;
 }
@@ -349,6 +420,7 @@ void api_cdr_stop(struct api_cdr *c)
 {
     if (!c || !c->running)
         return;
+    media_set_leg_state_fn(c->media, NULL, NULL);
     pthread_mutex_lock(&c->lock);
     c->stop = true;
     pthread_cond_signal(&c->cond);

@@ -53,7 +53,8 @@ char *api_cdr_records_xml(const struct store_cdr_record *recs, size_t n, const c
 struct api_cdr;
 
 /* Starts the sender thread on its own connection to the database at db_path; media (may be NULL)
- * is polled for the legs' state. Returns 0, -ENOMEM or a store error. */
+ * tells it when a leg's state changes (media_set_leg_state_fn) and is then asked for the legs'
+ * state. Returns 0, -ENOMEM or a store error. */
 int api_cdr_start(const char *db_path, struct media *media, struct api_cdr **ret);
 /* Writes what is queued to the outbox and stops the thread; events after it are not recorded. */
 void api_cdr_stop(struct api_cdr *c);

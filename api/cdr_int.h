@@ -11,11 +11,12 @@
 
 #define QUEUE_MAX 65536
 #define MAX_RECEIVERS 8 /* more than the API admits (4) */
-#define TICK_MS 100
+#define IDLE_MS 1000    /* the longest the sender sleeps with nothing to do (a safety net) */
+#define RETRY_DB_MS 100 /* the database was busy */
 
 struct cdr_call {
     char id[STORE_ID_LEN + 1];
-    int64_t correlator;
+    int64_t correlator, started_ms; /* started_ms: wall clock, for a callEnd at shutdown */
     size_t active, completed, max_active;
 };
 
@@ -23,6 +24,7 @@ struct cdr_leg {
     char id[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
     bool has_media, connected, failed;
     char failure[160];
+    int64_t started_ms; /* wall clock, for a callLegEnd at shutdown */
 };
 
 struct cdr_rx {
@@ -36,6 +38,7 @@ struct api_cdr {
     pthread_cond_t cond;
     pthread_t thread;
     bool stop, running, kick;
+    bool legs_changed; /* the media thread changed some leg's state since the last look */
     struct api_cdr_event *q;
     size_t nq, capq;
     uint64_t dropped, records;
@@ -60,7 +63,10 @@ static inline int64_t cdr_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Posts what each receiver has still to get, in order (api/cdr_send.c); on the thread. */
-void api_cdr_deliver_all(struct api_cdr *c);
+/* Posts what each receiver has still to get, in order (api/cdr_send.c); on the thread. Returns
+ * how long (ms) the thread may wait for an event before calling it again: 0 when a backlog is
+ * left, the end of a failing receiver's backoff, else IDLE_MS (records appended, a receiver
+ * changed, wake the thread anyway). */
+int64_t api_cdr_deliver_all(struct api_cdr *c);
 
 #endif

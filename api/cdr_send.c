@@ -21,7 +21,10 @@
 
 #define BATCH_MAX 100 /* records in one POST */
 #define BACKOFF_MIN_MS 250
-#define BACKOFF_MAX_MS 8000
+/* A receiver back after an outage gets its records at most this long after its return (plus a
+ * POST); a dead one costs an attempt this often (a refused connection, or up to the 2 s connect
+ * timeout of an address that does not answer). tests/cdr/receiver_killed.py measures the wait. */
+#define BACKOFF_MAX_MS 4000
 #define POST_TIMEOUT_MS 5000
 
 struct receiver {
@@ -219,21 +222,48 @@ static int deliver(struct api_cdr *c, struct receiver *r)
     return res;
 }
 
-void api_cdr_deliver_all(struct api_cdr *c)
+/* When r is to be tried again (monotonic us): its backoff's end while it fails, else never. */
+static int64_t retry_at(struct api_cdr *c, const char *id)
+{
+    struct cdr_rx *x;
+    int64_t at = INT64_MAX;
+
+    pthread_mutex_lock(&c->lock);
+    x = rx_of(c, id);
+    if (x && x->s.failing)
+        at = x->next_try_us;
+    pthread_mutex_unlock(&c->lock);
+    return at;
+}
+
+int64_t api_cdr_deliver_all(struct api_cdr *c)
 {
     struct store_query q = {0};
     struct receivers rs = {0};
+    int64_t next = INT64_MAX, now;
 
     if (store_row_list(c->st, &store_table_cdr_receiver, &q, 0, MAX_RECEIVERS, read_receiver, &rs) <
         0)
-        return;
+        return RETRY_DB_MS; /* the database is busy: soon again */
     sync_states(c, &rs);
     if (rs.n == 0)
         (void)store_cdr_prune(c->st); /* the last receiver was removed */
     for (size_t i = 0; i < rs.n; i++) {
+        int k = 0, more = 0;
+
         /* a few batches in a row, so that a backlog drains without starving the others */
-        for (int k = 0; k < 8 && rs.r[i].uri[0] && due(c, rs.r[i].id); k++)
-            if (deliver(c, &rs.r[i]) == 0)
+        for (; k < 8 && rs.r[i].uri[0] && due(c, rs.r[i].id); k++)
+            if ((more = deliver(c, &rs.r[i])) == 0)
                 break;
+        if (more && k == 8)
+            next = 0; /* a backlog is left: at once */
+        else if (rs.r[i].uri[0])
+            next = retry_at(c, rs.r[i].id) < next ? retry_at(c, rs.r[i].id) : next;
     }
+    if (next == 0)
+        return 0;
+    now = api_now_us();
+    if (next - now >= IDLE_MS * 1000) /* INT64_MAX too: nothing to retry */
+        return IDLE_MS;
+    return next <= now ? 0 : (next - now + 999) / 1000;
 }

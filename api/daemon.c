@@ -545,7 +545,7 @@ int api_daemon_run(const struct api_config *c)
     }
     api_guests_stop(api.guests);   /* wakes the guests' polls, which then answer at once */
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
-    api_cdr_stop(api.cdr);         /* writes what is queued; before media, which it polls */
+    api_cdr_stop(api.cdr);         /* writes what is queued and the ends of calls in progress */
     media_stop(api.media);         /* releases every allocation */
     api_guests_free(api.guests);   /* after media: its last signals go to the sessions */
     api_calls_free(api.calls);

@@ -21,12 +21,28 @@
 
 #define RETRY_US (2 * 1000000)
 
+void media_leg_tell_state(struct media_leg *l)
+{
+    media_leg_state_fn fn;
+    void *userdata;
+    enum media_leg_state state;
+
+    pthread_mutex_lock(&l->m->lock);
+    fn = l->m->leg_state;
+    userdata = l->m->leg_state_userdata;
+    state = l->pub.state;
+    pthread_mutex_unlock(&l->m->lock);
+    if (fn)
+        fn(userdata, l->id, state);
+}
+
 static void publish(struct media_leg *l, enum media_leg_state state, const char *reason)
 {
     pthread_mutex_lock(&l->m->lock);
     l->pub.state = state;
     snprintf(l->pub.reason, sizeof(l->pub.reason), "%s", reason ? reason : "");
     pthread_mutex_unlock(&l->m->lock);
+    media_leg_tell_state(l);
 }
 
 static int leg_send(void *userdata, const uint8_t *buf, size_t len)

@@ -145,6 +145,16 @@ int media_leg_key_frame(struct media *m, const char *leg_id)
     return queue(m, MEDIA_CMD_KEY_FRAME, NULL, leg_id, NULL, NULL, NULL);
 }
 
+void media_set_leg_state_fn(struct media *m, media_leg_state_fn fn, void *userdata)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->leg_state = fn;
+    m->leg_state_userdata = userdata;
+    pthread_mutex_unlock(&m->lock);
+}
+
 int media_leg_get(struct media *m, const char *leg_id, struct media_leg_status *ret)
 {
     struct media_leg *l;

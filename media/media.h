@@ -46,6 +46,13 @@ const char *media_class_name(enum media_class c); /* "rtp", "rtcp", ... */
 
 enum media_leg_state { MEDIA_LEG_CONNECTING, MEDIA_LEG_CONNECTED, MEDIA_LEG_FAILED };
 
+/* A leg's published state changed (media_leg_get shows the new one): called on the media thread
+ * with no lock of media's held. Must not block. */
+typedef void (*media_leg_state_fn)(void *userdata, const char *leg_id, enum media_leg_state state);
+/* Sets who is told of every leg's state changes (fn NULL: nobody), RTP and WebRTC legs alike.
+ * Thread-safe; m may be NULL. Whoever it names must outlive media_stop() or unset it first. */
+void media_set_leg_state_fn(struct media *m, media_leg_state_fn fn, void *userdata);
+
 struct media_counters {
     uint64_t rx_packets, rx_bytes;   /* from the leg's endpoint */
     uint64_t fwd_packets, fwd_bytes; /* sent on to other legs */

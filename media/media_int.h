@@ -106,7 +106,9 @@ struct media {
     struct media_call *calls;
     size_t nlegs, max_legs;
     int64_t housekeeping_us, last_housekeeping_us;
-    struct media_totals retired; /* the counters of legs that are gone; under lock */
+    struct media_totals retired;  /* the counters of legs that are gone; under lock */
+    media_leg_state_fn leg_state; /* media_set_leg_state_fn's; under lock */
+    void *leg_state_userdata;
     int64_t timer_us; /* no allocation's deadline is before this; it may be early (a deadline
                        * that moves later is seen at the next scan), never late */
 };
@@ -120,6 +122,8 @@ void media_leg_destroy(struct media *m, const char *id);
 struct media_leg *media_leg_find(struct media *m, const char *id, struct media_leg ***ret_link);
 void media_leg_advance(struct media_leg *l, int64_t now_us);
 void media_leg_housekeeping(struct media *m, int64_t now_us);
+/* l's published state was just set: tells media_set_leg_state_fn's listener (takes m->lock). */
+void media_leg_tell_state(struct media_leg *l);
 
 /* call.c: the calls table. Returns the call l joined, NULL when full or out of memory. */
 struct media_call *media_call_join(struct media *m, const char *id, struct media_leg *l);

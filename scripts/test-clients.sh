@@ -2,6 +2,10 @@
 # Runs real CMS API clients, unchanged, against a callbridged started here:
 #   - newman (Postman's runner) with tests/postman/callbridge.postman_collection.json
 #   - ansible-playbook with tests/ansible/turn.yml (uri with and without force_basic_auth)
+#   - ansible-playbook with tests/ansible/provision.yml (the deployment roles' way: [200, 400],
+#     the same POST twice, /callprofiles in lower case, ids carried from Location to Location)
+#   - tests/cdr/receiver_killed.py: a CDR receiver process killed (SIGKILL) for a minute in the
+#     middle of calls gets every record afterwards, once and in order (its own callbridged)
 # Usage: scripts/test-clients.sh path/to/callbridged
 # The daemon listens on 127.0.0.1 on a port the kernel picks, has its own temporary data
 # directory, and is stopped by its PID (SIGTERM; its exit status must be 0).
@@ -69,6 +73,15 @@ run ansible env ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=0 ANSIBLE_INVENTORY_
     ansible-playbook -i localhost, "$top/tests/ansible/turn.yml" \
     -e "base_url=$url" -e "api_password=$password" -e "ca_path=$dir/cert.pem" \
     -e "ansible_python_interpreter=/usr/bin/python3"
+
+run ansible-provision env ANSIBLE_NOCOLOR=1 ANSIBLE_LOCALHOST_WARNING=0 \
+    ANSIBLE_INVENTORY_UNPARSED_WARNING=0 \
+    ansible-playbook -i localhost, "$top/tests/ansible/provision.yml" \
+    -e "base_url=$url" -e "api_password=$password" -e "ca_path=$dir/cert.pem" \
+    -e "ansible_python_interpreter=/usr/bin/python3"
+
+# the CDR receiver killed for a minute: about 75 s, every wait in it bounded
+run cdr-receiver-killed python3 "$top/tests/cdr/receiver_killed.py" "$daemon"
 
 # the Prometheus scrape job docs/operations.md gives, as Prometheus itself reads it
 awk '/^```yaml$/ {on = 1; next} /^```$/ {on = 0} on' "$top/docs/operations.md" >"$dir/prometheus.yml"

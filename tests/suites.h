@@ -57,5 +57,7 @@ Suite *it_access_suite(void);
 
 /* call leg profiles that govern guests, and the lobby (tests/test_it_lobby.c) */
 Suite *it_lobby_suite(void);
+/* what the public deployment clients (the Ansible roles) send (tests/test_it_clients.c) */
+Suite *it_clients_suite(void);
 
 #endif

@@ -3,7 +3,8 @@
  * gives callStart, callLegStart, callLegUpdate, callLegEnd and callEnd in order with consistent
  * correlators and durations; a receiver closed in the middle of calls and opened again gets
  * every record afterwards, in order, once; a restart of callbridged with records pending
- * delivers them; a leg whose media fails ends with mediaFailure; a guest who joins through the
+ * delivers them; calls in progress when callbridged stops get their ends, delivered after the
+ * restart; a leg whose media fails ends with mediaFailure; a guest who joins through the
  * join page and leaves is a guest connection that ends with remoteTeardown, and its call with it;
  * /system/cdrReceivers follows the API conventions. */
 #include <arpa/inet.h>
@@ -461,6 +462,49 @@ START_TEST(test_restart_delivers_pending_records)
 }
 END_TEST
 
+/* SIGTERM with a call of two legs in progress and the receiver down: the legs' callLegEnd and
+ * the call's callEnd are in the outbox when the process exits, and the next start delivers them
+ * after the records the receiver already had. */
+START_TEST(test_stop_ends_calls_in_progress)
+{
+    char rid[40], call[40], legs[2][40];
+    struct rec r[16];
+    size_t n;
+
+    receiver_open(&rcv);
+    add_receiver(rid);
+    make_call(2, call, legs);
+    ck_assert_msg(wait_for("type=\"callLegUpdate\"", 2, 10), "the call's records did not come");
+    (void)usleep(1100000); /* the call lasts a second */
+    receiver_close(&rcv);
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
+    receiver_open(&rcv);
+    th_daemon_start(&d, "0", NULL); /* the same data directory */
+    ck_assert_msg(wait_for("type=\"callEnd\"", 1, 10), "no callEnd after the restart");
+    n = records(r, 16);
+    ck_assert_uint_eq(n, 8);
+    assert_consecutive(r, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(r[i].correlator, (long)i);
+    ck_assert_str_eq(r[5].type, "callLegEnd");
+    ck_assert_str_eq(r[6].type, "callLegEnd");
+    ck_assert(strcmp(r[5].id, legs[0]) == 0 || strcmp(r[5].id, legs[1]) == 0);
+    ck_assert(strcmp(r[6].id, legs[0]) == 0 || strcmp(r[6].id, legs[1]) == 0);
+    ck_assert_str_ne(r[5].id, r[6].id);
+    ck_assert_str_eq(r[5].reason, "localTeardown");
+    ck_assert_str_eq(r[6].reason, "localTeardown");
+    ck_assert_int_ge(r[5].duration, 1);
+    ck_assert_str_eq(r[7].type, "callEnd");
+    ck_assert_str_eq(r[7].id, call);
+    ck_assert_int_eq(r[7].completed, 2);
+    ck_assert_int_eq(r[7].max_active, 2);
+    ck_assert_int_ge(r[7].duration, 1);
+    pthread_mutex_lock(&rcv.lock);
+    ck_assert_ptr_nonnull(strstr(rcv.bodies, "<remoteTeardown>false</remoteTeardown>"));
+    pthread_mutex_unlock(&rcv.lock);
+}
+END_TEST
+
 /* A leg with media and no TURN server to anchor it: the media thread fails it, and its end
  * says so. */
 START_TEST(test_failed_media_leg_ends_with_media_failure)
@@ -661,6 +705,76 @@ START_TEST(test_a_silent_guest_ends_with_media_failure)
 }
 END_TEST
 
+/* ---- a leg anchored on a TURN server: its state comes from the media thread ---------------- */
+
+static struct th_coturn co;
+/* between callbridged and coturn: slow, so that connecting takes a while */
+static struct th_relay relay;
+
+static void start_turn(void)
+{
+    char why[256];
+
+    memset(&d, 0, sizeof(d));
+    free(rcv.bodies);
+    rcv.bodies = NULL;
+    rcv.len = rcv.posts = 0;
+    rcv.port = 0;
+    th_daemon_coturn_start(&d, &co, why, sizeof(why));
+}
+
+static void stop_turn(void)
+{
+    if (relay.port)
+        th_relay_stop(&relay);
+    memset(&relay, 0, sizeof(relay));
+    receiver_close(&rcv);
+    th_daemon_coturn_stop(&d, &co); /* the daemon must exit cleanly */
+}
+
+/* The media thread tells the sender when a leg's state changes: the callLegUpdate of an RTP leg
+ * that connects on coturn comes with no other event to wake the sender. coturn is reached through
+ * a relay that holds each datagram 150 ms, so the leg is still connecting when the sender first
+ * looks at it (as its start is recorded): only the media thread's word can bring the update. */
+START_TEST(test_media_states_come_from_the_media_thread)
+{
+    char rid[40], call[40], space[40], form[128], path[96], leg[40], body[4096];
+    unsigned short port;
+    struct sockaddr_in relayed;
+    int fd = th_udp_endpoint(&port);
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        (void)close(fd);
+        return;
+    }
+    receiver_open(&rcv);
+    add_receiver(rid);
+    th_relay_start(&relay, co.port, 150000);
+    (void)snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+                   relay.port);
+    post("/api/v1/turnServers", form, leg);
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s/status", leg);
+    ck_assert_int_eq(th_admin_keep(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body); /* probed: reachable */
+    post("/api/v1/coSpaces", "name=turn", space);
+    (void)snprintf(form, sizeof(form), "coSpace=%s", space);
+    post("/api/v1/calls", form, call);
+    (void)snprintf(path, sizeof(path), "/api/v1/calls/%s/callLegs", call);
+    (void)snprintf(form, sizeof(form),
+                   "remoteParty=rtp@example.com&remoteMediaAddress=127.0.0.1:%u", port);
+    post(path, form, leg);
+    (void)snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
+    th_leg_wait_connected(&d, path, &relayed);
+    ck_assert_msg(wait_for("<state>connected</state>", 1, 10),
+                  "no callLegUpdate for the connected leg within 10 s");
+    (void)close(fd);
+    ck_assert_int_eq(del(path), 200);
+    end_call(call);
+    ck_assert(wait_for("type=\"callEnd\"", 1, 10));
+}
+END_TEST
+
 Suite *it_cdr_suite(void)
 {
     Suite *s = suite_create("it_cdr");
@@ -672,6 +786,7 @@ Suite *it_cdr_suite(void)
     tcase_add_test(tc, test_call_records_in_order);
     tcase_add_test(tc, test_receiver_down_then_back_gets_everything_once);
     tcase_add_test(tc, test_restart_delivers_pending_records);
+    tcase_add_test(tc, test_stop_ends_calls_in_progress);
     tcase_add_test(tc, test_receivers_api);
     tcase_add_test(tc, test_failed_media_leg_ends_with_media_failure);
     suite_add_tcase(s, tc);
@@ -682,6 +797,13 @@ Suite *it_cdr_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_a_guest_who_leaves);
     tcase_add_test(tc, test_a_silent_guest_ends_with_media_failure);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("turn");
+    tcase_add_checked_fixture(tc, start_turn, stop_turn);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, test_media_states_come_from_the_media_thread);
     suite_add_tcase(s, tc);
     return s;
 }

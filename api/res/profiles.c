@@ -344,11 +344,15 @@ static bool is_url_param(const char *param)
     return false;
 }
 
-static bool is_url(const char *v)
+/* c2w: a web bridge's url in CMS 3.x is the Call Bridge's C2W connection to Web Bridge 3
+ * (c2w://join.example.com:9999, as the CMS 3 deployment guides and andrei-madalin's Ansible role
+ * POST it); only that parameter takes it. */
+static bool is_url(const char *v, bool c2w)
 {
-    size_t skip = strncasecmp(v, "https://", 8) == 0  ? 8
-                  : strncasecmp(v, "http://", 7) == 0 ? 7
-                                                      : 0;
+    size_t skip = strncasecmp(v, "https://", 8) == 0        ? 8
+                  : strncasecmp(v, "http://", 7) == 0       ? 7
+                  : c2w && strncasecmp(v, "c2w://", 6) == 0 ? 6
+                                                            : 0;
 
     return skip && v[skip] && v[skip] != '/' && !strchr(v, ' ');
 }
@@ -363,6 +367,8 @@ int api_profiles_check(const struct api *api, struct store *st, const struct api
                        const struct api_resource *res, struct store_row *row, bool create,
                        struct api_reply *reply)
 {
+    bool is_web_bridge = res->table == &store_table_web_bridge;
+
     (void)api;
     (void)st;
     (void)req;
@@ -371,8 +377,9 @@ int api_profiles_check(const struct api *api, struct store *st, const struct api
         const struct api_field *f = &res->fields[i];
         const char *v = f->flags & AF_VIRTUAL ? NULL : row->v[f->col];
         bool bad = v && f->kind == AK_TEXT &&
-                   (res->table == &store_table_dtmf_profile ? !is_dtmf(v)
-                                                            : is_url_param(f->param) && !is_url(v));
+                   (res->table == &store_table_dtmf_profile
+                        ? !is_dtmf(v)
+                        : is_url_param(f->param) && !is_url(v, is_web_bridge));
 
         if (bad) {
             api_reply_param_error(reply, f->param, "invalidValue");
