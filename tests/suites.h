@@ -53,4 +53,7 @@ Suite *runner_selftest_suite(void);
 /* access methods, coSpace users, users, templates, bulk (tests/test_it_access.c) */
 Suite *it_access_suite(void);
 
+/* LDAP servers, mappings, sources and syncs against a real slapd (tests/test_it_ldap.c) */
+Suite *it_ldap_suite(void);
+
 #endif
