@@ -546,6 +546,13 @@ START_TEST(test_every_route_has_a_metrics_label)
                                            "coSpaceTemplates",
                                            "coSpaceBulkParameterSets",
                                            "coSpaceBulkSyncs",
+                                           /* LDAP (api/res/ldap.c) */
+                                           "ldapServers",
+                                           "ldapMappings",
+                                           "ldapSources",
+                                           "ldapSyncs",
+                                           "directorySearchLocations",
+                                           "ldapUserCoSpaceTemplateSources",
                                            "clusterLicensing",
                                            "metrics",
                                            "other"};

@@ -254,6 +254,8 @@ START_TEST(test_objects_follow_the_api_conventions)
     /* servers: required parameters, ranges, the password never shown */
     expect("POST", "/api/v1/ldapServers", "portNumber=389&secure=false", 400,
            "parameter=\"address\"");
+    expect("POST", "/api/v1/ldapServers", "address=ldap.example.com%2Fx&portNumber=389&secure=false",
+           400, "parameter=\"address\"");
     expect("POST", "/api/v1/ldapServers", "address=ldap.example.com&portNumber=70000&secure=false",
            400, "parameter=\"portNumber\"");
     expect("POST", "/api/v1/ldapServers", "address=ldap.example.com&portNumber=389&secure=maybe",

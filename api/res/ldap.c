@@ -50,6 +50,27 @@ static int mapping_check(const struct api *api, struct store *st, const struct a
     return 0;
 }
 
+/* A server's address becomes the host of an ldap:// URL: a name or an address as the
+ * administrator writes it, but nothing that would end the host part. */
+static int server_check(const struct api *api, struct store *st, const struct api_request *req,
+                        const struct api_resource *res, struct store_row *row, bool create,
+                        struct api_reply *reply)
+{
+    const char *a = row->v[STORE_LSERVER_ADDRESS];
+
+    (void)api;
+    (void)st;
+    (void)req;
+    (void)res;
+    (void)create;
+    if (a && (strpbrk(a, "/?#@ \t%") || (strchr(a, ':') && strspn(a, "0123456789abcdefABCDEF:.") !=
+                                                                 strlen(a)))) {
+        api_reply_param_error(reply, "address", "invalidValue");
+        return -EINVAL;
+    }
+    return 0;
+}
+
 static const struct api_field server_fields[] = {
     {.param = "address",
      .col = STORE_LSERVER_ADDRESS,
@@ -245,7 +266,7 @@ static const struct api_filter tenant_only[] = {{.param = "tenantFilter"}};
     }
 
 LDAP_RES(api_res_ldap_servers, "ldapServers", "ldapServer", ldap_server, server_fields,
-         filter_only, NULL);
+         filter_only, server_check);
 LDAP_RES(api_res_ldap_mappings, "ldapMappings", "ldapMapping", ldap_mapping, mapping_fields,
          filter_only, mapping_check);
 LDAP_RES(api_res_ldap_sources, "ldapSources", "ldapSource", ldap_source, source_fields,
