@@ -107,10 +107,14 @@ static void entries_done(struct entries *es)
 }
 
 /* The mapping column behind each field (the email comes from the entry's mail, as on CMS). */
-static const int field_col[F__N] = {STORE_LMAP_JID,          STORE_LMAP_NAME,
-                                    -1,                      STORE_LMAP_AUTH_ID,
-                                    STORE_LMAP_CDR_TAG,      STORE_LMAP_COSPACE_NAME,
-                                    STORE_LMAP_COSPACE_URI,  STORE_LMAP_COSPACE_SECONDARY_URI,
+static const int field_col[F__N] = {STORE_LMAP_JID,
+                                    STORE_LMAP_NAME,
+                                    -1,
+                                    STORE_LMAP_AUTH_ID,
+                                    STORE_LMAP_CDR_TAG,
+                                    STORE_LMAP_COSPACE_NAME,
+                                    STORE_LMAP_COSPACE_URI,
+                                    STORE_LMAP_COSPACE_SECONDARY_URI,
                                     STORE_LMAP_COSPACE_CALL_ID};
 
 struct attr_ctx {
@@ -140,8 +144,7 @@ static const char *attr_value(void *userdata, const char *attr)
 
 /* Adds the entry e as the mapping makes it; an entry without a jid (the jid template names an
  * attribute the entry lacks, or expands to nothing) is not a user and is skipped. */
-static int add_entry(LDAP *ld, LDAPMessage *e, const struct store_row *mapping,
-                     struct entries *es)
+static int add_entry(LDAP *ld, LDAPMessage *e, const struct store_row *mapping, struct entries *es)
 {
     struct attr_ctx c = {ld, e, ""};
     struct entry en = {0};
@@ -201,8 +204,8 @@ static void log_ldap(LDAP *ld, const char *source, const char *what, int rc)
 static int search_page(LDAP *ld, const char *source, const struct store_row *src, bool paged,
                        struct berval *cookie, const struct store_row *mapping, struct entries *es)
 {
-    const char *filter = src->v[STORE_LSOURCE_FILTER] ? src->v[STORE_LSOURCE_FILTER]
-                                                      : "(objectClass=*)";
+    const char *filter =
+        src->v[STORE_LSOURCE_FILTER] ? src->v[STORE_LSOURCE_FILTER] : "(objectClass=*)";
     struct timeval tv = {API_LDAP_SEARCH_S, 0};
     LDAPControl *page = NULL, *ctrls[2] = {NULL, NULL}, **rctrls = NULL;
     LDAPMessage *res = NULL;
@@ -440,8 +443,8 @@ static int cospace_write(struct store *st, const struct store_row *src, const st
         r = api_space_address_check(st, cs.v[STORE_COL_ID], NULL, cs.v[STORE_COSPACE_URI],
                                     cs.v[STORE_COSPACE_CALL_ID], NULL, &reason);
     if (r == 0 && cs.v[STORE_COSPACE_SECONDARY])
-        r = api_space_address_check(st, cs.v[STORE_COL_ID], NULL,
-                                    cs.v[STORE_COSPACE_SECONDARY], NULL, NULL, &reason);
+        r = api_space_address_check(st, cs.v[STORE_COL_ID], NULL, cs.v[STORE_COSPACE_SECONDARY],
+                                    NULL, NULL, &reason);
     if (r == -EEXIST)
         api_log(BASE_LOG_WARN, "ldap sync: source %s: %s: the coSpace's uri or callId clashes (%s)",
                 source, e->dn, reason);
@@ -457,8 +460,8 @@ static int cospace_write(struct store *st, const struct store_row *src, const st
 }
 
 /* Creates or updates the user of entry e; its id goes into kept. -EEXIST on a clash. */
-static int user_write(struct store *st, const struct store_row *src, const struct store_row *mapping,
-                      const struct entry *e, struct ids *kept)
+static int user_write(struct store *st, const struct store_row *src,
+                      const struct store_row *mapping, const struct entry *e, struct ids *kept)
 {
     const char *source = src->v[STORE_COL_ID];
     struct store_row u;
@@ -469,7 +472,8 @@ static int user_write(struct store *st, const struct store_row *src, const struc
     if (create) {
         r = api_uuid_new(id);
         if (r == 0)
-            r = store_row_set(&u, STORE_COL_ID, id) | store_row_set(&u, STORE_LUSER_SOURCE, source) |
+            r = store_row_set(&u, STORE_COL_ID, id) |
+                store_row_set(&u, STORE_LUSER_SOURCE, source) |
                 store_row_set(&u, STORE_LUSER_ENTRY, e->dn);
     }
     if (r == 0) {
@@ -563,8 +567,7 @@ static int source_sync(struct api_ldap *l, const struct store_row *src, size_t *
         r = store_row_get(l->st, &store_table_ldap_mapping, src->v[STORE_LSOURCE_MAPPING],
                           &mapping);
     if (r == -ENOENT)
-        api_log(BASE_LOG_WARN, "ldap sync: source %s: its server or mapping no longer exists",
-                sid);
+        api_log(BASE_LOG_WARN, "ldap sync: source %s: its server or mapping no longer exists", sid);
     if (r == 0 && server.v[STORE_LSERVER_PASSWORD]) {
         int n = unhex(server.v[STORE_LSERVER_PASSWORD], blob, sizeof(blob));
 
@@ -682,10 +685,11 @@ static void sync_run(struct api_ldap *l, const struct store_row *sync)
     int r = 0;
 
     api_log(BASE_LOG_INFO, "ldap sync %s: started", id);
-    if (tenant && store_row_taken(l->st, &store_table_tenant, STORE_COL_ID, tenant, NULL, false) < 0)
+    if (tenant &&
+        store_row_taken(l->st, &store_table_tenant, STORE_COL_ID, tenant, NULL, false) < 0)
         reason = "tenantDoesNotExist";
-    else if (only && store_row_taken(l->st, &store_table_ldap_source, STORE_COL_ID, only, NULL,
-                                     false) < 0)
+    else if (only &&
+             store_row_taken(l->st, &store_table_ldap_source, STORE_COL_ID, only, NULL, false) < 0)
         reason = "ldapSourceDoesNotExist";
     if (!reason && tenant)
         q.conds[q.nconds++] = (struct store_cond){"tenantFilter", tenant};

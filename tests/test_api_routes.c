@@ -546,7 +546,6 @@ START_TEST(test_every_route_has_a_metrics_label)
                                            "coSpaceTemplates",
                                            "coSpaceBulkParameterSets",
                                            "coSpaceBulkSyncs",
-                                           /* LDAP (api/res/ldap.c) */
                                            "ldapServers",
                                            "ldapMappings",
                                            "ldapSources",

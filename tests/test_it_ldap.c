@@ -213,7 +213,7 @@ static void configure(unsigned short port, const char *password, char source[64]
     (void)snprintf(form, sizeof(form),
                    "address=127.0.0.1&portnumber=%u&secure=false&username=cn%%3Dadmin%%2Cdc%%3D"
                    "example%%2Cdc%%3Dcom&password=%s",
-                   port ? port : ds.port, password);
+                   (unsigned)(port ? port : ds.port), password);
     (void)snprintf(server, sizeof(server), "%s", create("/api/v1/ldapServers", form));
     (void)snprintf(mapping, sizeof(mapping), "%s",
                    create("/api/v1/ldapMappings",
@@ -254,8 +254,9 @@ START_TEST(test_objects_follow_the_api_conventions)
     /* servers: required parameters, ranges, the password never shown */
     expect("POST", "/api/v1/ldapServers", "portNumber=389&secure=false", 400,
            "parameter=\"address\"");
-    expect("POST", "/api/v1/ldapServers", "address=ldap.example.com%2Fx&portNumber=389&secure=false",
-           400, "parameter=\"address\"");
+    expect("POST", "/api/v1/ldapServers",
+           "address=ldap.example.com%2Fx&portNumber=389&secure=false", 400,
+           "parameter=\"address\"");
     expect("POST", "/api/v1/ldapServers", "address=ldap.example.com&portNumber=70000&secure=false",
            400, "parameter=\"portNumber\"");
     expect("POST", "/api/v1/ldapServers", "address=ldap.example.com&portNumber=389&secure=maybe",
@@ -263,8 +264,9 @@ START_TEST(test_objects_follow_the_api_conventions)
     expect("POST", "/api/v1/ldapServers", "address=ldap.example.com&portNumber=389", 400,
            "parameter=\"secure\"");
     (void)snprintf(server, sizeof(server), "%s",
-                   create("/api/v1/ldapServers", "address=ldap.example.com&portnumber=636"
-                                                 "&secure=TRUE&username=reader&password=Pw-Kept-9"));
+                   create("/api/v1/ldapServers",
+                          "address=ldap.example.com&portnumber=636"
+                          "&secure=TRUE&username=reader&password=Pw-Kept-9"));
     (void)snprintf(path, sizeof(path), "/api/v1/ldapServers/%s", server);
     expect("GET", path, NULL, 200, "<portNumber>636</portNumber>");
     ck_assert_int_eq(th_admin_keep(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
@@ -272,9 +274,8 @@ START_TEST(test_objects_follow_the_api_conventions)
     ck_assert_ptr_nonnull(strstr(body, "<username>reader</username>"));
     ck_assert_ptr_null(strstr(body, "Pw-Kept-9"));
     ck_assert_ptr_null(strstr(body, "password"));
-    ck_assert_int_eq(th_admin_keep(&d, "GET", "/api/v1/ldapservers", NULL, body, sizeof(body),
-                                   NULL),
-                     200);
+    ck_assert_int_eq(
+        th_admin_keep(&d, "GET", "/api/v1/ldapservers", NULL, body, sizeof(body), NULL), 200);
     ck_assert_ptr_nonnull(strstr(body, "<ldapServers total=\"1\">"));
     ck_assert_ptr_null(strstr(body, "Pw-Kept-9"));
     ck_assert_int_eq(th_log_count(&d, "Pw-Kept-9"), 0);
@@ -308,8 +309,10 @@ START_TEST(test_objects_follow_the_api_conventions)
     (void)snprintf(form, sizeof(form), "server=%s&mapping=%s", server, mapping);
     expect("POST", "/api/v1/ldapSources", form, 400, "parameter=\"baseDn\"");
     expect("GET", "/api/v1/ldapSources", NULL, 200, "<ldapSources total=\"0\"");
-    (void)snprintf(form, sizeof(form), "server=%s&mapping=%s&baseDN=dc%%3Dexample%%2Cdc%%3Dcom"
-                   "&nonMemberAccess=false&name=ignored", server, mapping);
+    (void)snprintf(form, sizeof(form),
+                   "server=%s&mapping=%s&baseDN=dc%%3Dexample%%2Cdc%%3Dcom"
+                   "&nonMemberAccess=false&name=ignored",
+                   server, mapping);
     (void)snprintf(source, sizeof(source), "%s", create("/api/v1/ldapSources", form));
     expect("GET", "/api/v1/ldapSources", NULL, 200, "<baseDn>dc=example,dc=com</baseDn>");
     (void)snprintf(path, sizeof(path), "/api/v1/ldapSources/%s", source);
@@ -366,9 +369,9 @@ START_TEST(test_sync_imports_users_and_removes_the_departed)
     ck_assert_ptr_nonnull(strstr(body, "<userJid>alice@example.com</userJid>"));
     ck_assert_ptr_nonnull(strstr(body, "<userJid>bob@example.com</userJid>"));
     expect("GET", "/api/v1/users", "", 200, "<userJid>carol@example.com</userJid>");
-    ck_assert_int_eq(th_admin_keep(&d, "GET", "/api/v1/users?filter=alice", NULL, body,
-                                   sizeof(body), NULL),
-                     200);
+    ck_assert_int_eq(
+        th_admin_keep(&d, "GET", "/api/v1/users?filter=alice", NULL, body, sizeof(body), NULL),
+        200);
     ck_assert_msg(strstr(body, "<users total=\"1\">"), "%s", body);
     (void)snprintf(id, sizeof(id), "%.36s", strstr(body, "<user id=\"") + 10);
     (void)snprintf(path, sizeof(path), "/api/v1/users/%s", id);

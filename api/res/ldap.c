@@ -22,7 +22,8 @@
 static bool is_template(const char *v)
 {
     while ((v = strchr(v, '$'))) {
-        size_t n = strspn(v + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-;");
+        size_t n =
+            strspn(v + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-;");
 
         if (v[1 + n] != '$')
             return false;
@@ -63,8 +64,8 @@ static int server_check(const struct api *api, struct store *st, const struct ap
     (void)req;
     (void)res;
     (void)create;
-    if (a && (strpbrk(a, "/?#@ \t%") || (strchr(a, ':') && strspn(a, "0123456789abcdefABCDEF:.") !=
-                                                                 strlen(a)))) {
+    if (a && (strpbrk(a, "/?#@ \t%") ||
+              (strchr(a, ':') && strspn(a, "0123456789abcdefABCDEF:.") != strlen(a)))) {
         api_reply_param_error(reply, "address", "invalidValue");
         return -EINVAL;
     }
@@ -96,7 +97,10 @@ static const struct api_field server_fields[] = {
     {.param = "usePagedResults", .col = STORE_LSERVER_PAGED, .kind = AK_BOOL},
 };
 
-#define MAPPING(p, c, fl) {.param = p, .col = c, .kind = AK_TEXT, .flags = fl, .unset = ""}
+#define MAPPING(p, c, fl)                                                                          \
+    {                                                                                              \
+        .param = p, .col = c, .kind = AK_TEXT, .flags = fl, .unset = ""                            \
+    }
 static const struct api_field mapping_fields[] = {
     MAPPING("jidMapping", STORE_LMAP_JID, AF_LIST),
     MAPPING("nameMapping", STORE_LMAP_NAME, AF_LIST),
@@ -150,7 +154,9 @@ static const struct api_field source_fields[] = {
 };
 
 #define DIR_ATTR(p, i)                                                                             \
-    {.param = p, .col = STORE_DIR_FIRST_NAME + (i), .kind = AK_TEXT, .unset = ""}
+    {                                                                                              \
+        .param = p, .col = STORE_DIR_FIRST_NAME + (i), .kind = AK_TEXT, .unset = ""                \
+    }
 static const struct api_field directory_fields[] = {
     {.param = "ldapServer",
      .col = STORE_DIR_LDAP_SERVER,
@@ -207,7 +213,11 @@ static const struct api_field template_source_fields[] = {
      .flags = AF_LIST,
      .ref = &store_table_ldap_source,
      .ref_missing = "ldapSourceDoesNotExist"},
-    {.param = "filter", .col = STORE_LTS_FILTER, .kind = AK_TEXT, .flags = AF_LIST, .max_len = 1024},
+    {.param = "filter",
+     .col = STORE_LTS_FILTER,
+     .kind = AK_TEXT,
+     .flags = AF_LIST,
+     .max_len = 1024},
 };
 
 static const char *const e_state[] = {"pending", "inProgress", "complete", "failed", NULL};
@@ -265,18 +275,17 @@ static const struct api_filter tenant_only[] = {{.param = "tenantFilter"}};
         .check = chk,                                                                              \
     }
 
-LDAP_RES(api_res_ldap_servers, "ldapServers", "ldapServer", ldap_server, server_fields,
-         filter_only, server_check);
+LDAP_RES(api_res_ldap_servers, "ldapServers", "ldapServer", ldap_server, server_fields, filter_only,
+         server_check);
 LDAP_RES(api_res_ldap_mappings, "ldapMappings", "ldapMapping", ldap_mapping, mapping_fields,
          filter_only, mapping_check);
 LDAP_RES(api_res_ldap_sources, "ldapSources", "ldapSource", ldap_source, source_fields,
          filter_tenant, NULL);
-LDAP_RES(api_res_directory_search_locations, "directorySearchLocations",
-         "directorySearchLocation", directory_search_location, directory_fields, tenant_only,
-         NULL);
+LDAP_RES(api_res_directory_search_locations, "directorySearchLocations", "directorySearchLocation",
+         directory_search_location, directory_fields, tenant_only, NULL);
 LDAP_RES(api_res_ldap_template_sources, "ldapUserCoSpaceTemplateSources",
-         "ldapUserCoSpaceTemplateSource", ldap_template_source, template_source_fields,
-         filter_only, NULL);
+         "ldapUserCoSpaceTemplateSource", ldap_template_source, template_source_fields, filter_only,
+         NULL);
 
 const struct api_resource api_res_ldap_syncs = {
     .collection = "ldapSyncs",

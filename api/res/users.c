@@ -24,7 +24,11 @@ static const struct api_field user_fields[] = {
     {.param = "userJid", .col = STORE_LUSER_JID, .kind = AK_TEXT, .flags = AF_LIST | AF_READONLY},
     {.param = "tenant", .col = STORE_LUSER_TENANT, .kind = AK_ID, .flags = AF_LIST | AF_READONLY},
     {.param = "name", .col = STORE_LUSER_NAME, .kind = AK_TEXT, .flags = AF_READONLY, .unset = ""},
-    {.param = "email", .col = STORE_LUSER_EMAIL, .kind = AK_TEXT, .flags = AF_READONLY, .unset = ""},
+    {.param = "email",
+     .col = STORE_LUSER_EMAIL,
+     .kind = AK_TEXT,
+     .flags = AF_READONLY,
+     .unset = ""},
     {.param = "authenticationId",
      .col = STORE_LUSER_AUTH_ID,
      .kind = AK_TEXT,
@@ -32,9 +36,10 @@ static const struct api_field user_fields[] = {
     {.param = "userProfile", .col = STORE_LUSER_USER_PROFILE, .kind = AK_ID, .flags = AF_READONLY},
     {.param = "cdrTag", .col = STORE_LUSER_CDR_TAG, .kind = AK_TEXT, .flags = AF_HIDDEN},
 };
-static const struct api_filter user_filters[] = {
-    {.param = "filter"}, {.param = "tenantFilter"}, {.param = "emailFilter"},
-    {.param = "cdrTagFilter"}};
+static const struct api_filter user_filters[] = {{.param = "filter"},
+                                                 {.param = "tenantFilter"},
+                                                 {.param = "emailFilter"},
+                                                 {.param = "cdrTagFilter"}};
 
 const struct api_resource api_res_ldap_users = {
     .collection = "users",

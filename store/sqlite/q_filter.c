@@ -130,8 +130,8 @@ static const struct filter_def defs[] = {
     /* LDAP (schema/0009_ldap.sql) */
     {"ldap_server", "filter", "address LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\'", 2, NULL,
      true},
-    {"ldap_mapping", "filter",
-     "jid_mapping LIKE ? ESCAPE '\\' OR name_mapping LIKE ? ESCAPE '\\'", 2, NULL, true},
+    {"ldap_mapping", "filter", "jid_mapping LIKE ? ESCAPE '\\' OR name_mapping LIKE ? ESCAPE '\\'",
+     2, NULL, true},
     {"ldap_source", "filter", "base_dn LIKE ? ESCAPE '\\' OR filter LIKE ? ESCAPE '\\'", 2, NULL,
      true},
     {"ldap_source", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
