@@ -199,10 +199,44 @@ static void log_ldap(LDAP *ld, const char *source, const char *what, int rc)
     ldap_memfree(diag);
 }
 
+/* The session's last error (what a failed ldap_result left), LDAP_OTHER when it has none. */
+static int session_error(LDAP *ld)
+{
+    int rc = LDAP_OTHER;
+
+    if (ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &rc) != LDAP_OPT_SUCCESS || rc == LDAP_SUCCESS)
+        rc = LDAP_OTHER;
+    return rc;
+}
+
+/* Waits for the whole answer to msgid in steps of 200 ms, at most API_LDAP_SEARCH_S, and gives
+ * up when the daemon stops (the request is abandoned). Returns 0 with *ret, -ETIMEDOUT,
+ * -ECANCELED or -EIO. */
+static int wait_result(LDAP *ld, int msgid, const atomic_bool *stopping, LDAPMessage **ret)
+{
+    for (int i = 0; i < API_LDAP_SEARCH_S * 5; i++) {
+        struct timeval tv = {0, 200000};
+        int rc;
+
+        if (atomic_load(stopping)) {
+            (void)ldap_abandon_ext(ld, msgid, NULL, NULL);
+            return -ECANCELED;
+        }
+        rc = ldap_result(ld, msgid, LDAP_MSG_ALL, &tv, ret);
+        if (rc > 0)
+            return 0;
+        if (rc < 0)
+            return -EIO;
+    }
+    (void)ldap_abandon_ext(ld, msgid, NULL, NULL);
+    return -ETIMEDOUT;
+}
+
 /* One page of the search; *cookie (in and out) is the paged-results cookie, emptied at the end.
  */
-static int search_page(LDAP *ld, const char *source, const struct store_row *src, bool paged,
-                       struct berval *cookie, const struct store_row *mapping, struct entries *es)
+static int search_page(LDAP *ld, const atomic_bool *stopping, const char *source,
+                       const struct store_row *src, bool paged, struct berval *cookie,
+                       const struct store_row *mapping, struct entries *es)
 {
     const char *filter =
         src->v[STORE_LSOURCE_FILTER] ? src->v[STORE_LSOURCE_FILTER] : "(objectClass=*)";
@@ -210,7 +244,7 @@ static int search_page(LDAP *ld, const char *source, const struct store_row *src
     LDAPControl *page = NULL, *ctrls[2] = {NULL, NULL}, **rctrls = NULL;
     LDAPMessage *res = NULL;
     ber_int_t count;
-    int rc, err = LDAP_SUCCESS, r = 0;
+    int rc, err = LDAP_SUCCESS, r = 0, msgid = -1;
 
     if (paged) {
         rc = ldap_create_page_control(ld, API_LDAP_PAGE, cookie->bv_len ? cookie : NULL, 0, &page);
@@ -220,11 +254,15 @@ static int search_page(LDAP *ld, const char *source, const struct store_row *src
         }
         ctrls[0] = page;
     }
-    rc = ldap_search_ext_s(ld, src->v[STORE_LSOURCE_BASE_DN], LDAP_SCOPE_SUBTREE, filter, NULL, 0,
-                           paged ? ctrls : NULL, NULL, &tv, API_LDAP_MAX_ENTRIES + 1, &res);
-    if (rc == LDAP_SUCCESS || rc == LDAP_SIZELIMIT_EXCEEDED)
+    rc = ldap_search_ext(ld, src->v[STORE_LSOURCE_BASE_DN], LDAP_SCOPE_SUBTREE, filter, NULL, 0,
+                         paged ? ctrls : NULL, NULL, &tv, API_LDAP_MAX_ENTRIES + 1, &msgid);
+    if (rc == LDAP_SUCCESS) {
+        r = wait_result(ld, msgid, stopping, &res);
+        rc = r == -ETIMEDOUT ? LDAP_TIMEOUT : r < 0 ? session_error(ld) : LDAP_SUCCESS;
+    }
+    if (rc == LDAP_SUCCESS)
         rc = ldap_parse_result(ld, res, &err, NULL, NULL, NULL, &rctrls, 0);
-    if (rc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
+    if (r != -ECANCELED && (rc != LDAP_SUCCESS || err != LDAP_SUCCESS)) {
         log_ldap(ld, source, "search", rc != LDAP_SUCCESS ? rc : err);
         r = -EIO;
     }
@@ -250,7 +288,8 @@ static int search_page(LDAP *ld, const char *source, const struct store_row *src
 }
 
 /* Reads every entry of source src from server into es. Returns 0 or -EIO (logged). */
-static int directory_read(const char *source, const struct store_row *server, const char *password,
+static int directory_read(const atomic_bool *stopping, const char *source,
+                          const struct store_row *server, const char *password,
                           const struct store_row *src, const struct store_row *mapping,
                           struct entries *es)
 {
@@ -260,7 +299,8 @@ static int directory_read(const char *source, const struct store_row *server, co
     struct timeval net = {API_LDAP_CONNECT_S, 0}, op = {API_LDAP_SEARCH_S, 0};
     const char *user = server->v[STORE_LSERVER_USERNAME] ? server->v[STORE_LSERVER_USERNAME] : "";
     struct berval cred = {strlen(password), (char *)(uintptr_t)password}, cookie = {0};
-    int version = LDAP_VERSION3, rc, r = 0, pages = 0;
+    int version = LDAP_VERSION3, rc, r = 0, pages = 0, msgid = -1, err = LDAP_SUCCESS;
+    LDAPMessage *res = NULL;
     char url[STORE_TEXT_MAX + 64];
     LDAP *ld = NULL;
 
@@ -276,14 +316,21 @@ static int directory_read(const char *source, const struct store_row *server, co
     (void)ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net);
     (void)ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op);
     (void)ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-    rc = ldap_sasl_bind_s(ld, user, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
-    if (rc != LDAP_SUCCESS) {
-        log_ldap(ld, source, url, rc);
+    rc = ldap_sasl_bind(ld, user, LDAP_SASL_SIMPLE, &cred, NULL, NULL, &msgid);
+    if (rc == LDAP_SUCCESS) {
+        r = wait_result(ld, msgid, stopping, &res);
+        rc = r == -ETIMEDOUT ? LDAP_TIMEOUT : r < 0 ? session_error(ld) : LDAP_SUCCESS;
+    }
+    if (rc == LDAP_SUCCESS && ldap_parse_result(ld, res, &err, NULL, NULL, NULL, NULL, 0) != 0)
+        err = LDAP_OTHER;
+    ldap_msgfree(res);
+    if (r != -ECANCELED && (rc != LDAP_SUCCESS || err != LDAP_SUCCESS)) {
+        log_ldap(ld, source, url, rc != LDAP_SUCCESS ? rc : err);
         r = -EIO;
     }
     do {
         if (r == 0)
-            r = search_page(ld, source, src, paged, &cookie, mapping, es);
+            r = search_page(ld, stopping, source, src, paged, &cookie, mapping, es);
     } while (r == 0 && cookie.bv_len > 0 && ++pages < API_LDAP_MAX_ENTRIES / API_LDAP_PAGE + 2);
     ber_memfree(cookie.bv_val);
     ldap_unbind_ext_s(ld, NULL, NULL);
@@ -577,7 +624,7 @@ static int source_sync(struct api_ldap *l, const struct store_row *src, size_t *
             r = -EBADMSG;
     }
     if (r == 0)
-        r = directory_read(sid, &server, password, src, &mapping, &es);
+        r = directory_read(&l->stopping, sid, &server, password, src, &mapping, &es);
     if (r == 0) {
         r = users_write(l->st, src, &mapping, &es);
         *ret_reason = r == -EEXIST ? "clashOccurred" : NULL;
@@ -709,7 +756,7 @@ static void sync_run(struct api_ldap *l, const struct store_row *sync)
     }
     if (!reason && r == 0 && !tenant && !only)
         r = orphans_remove(l->st);
-    if (atomic_load(&l->stopping) && !reason && r == 0) {
+    if (atomic_load(&l->stopping)) {
         api_log(BASE_LOG_INFO, "ldap sync %s: interrupted, runs again at the next start", id);
     } else {
         sync_update(l, id, reason || r < 0 ? "failed" : "complete", reason, users, done);

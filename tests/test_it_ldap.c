@@ -515,6 +515,46 @@ START_TEST(test_running_sync_cannot_be_cancelled_a_pending_one_can)
 }
 END_TEST
 
+/* A sync waiting on a server that never answers does not hold the daemon up when it stops, and
+ * runs again at the next start. */
+START_TEST(test_a_sync_interrupted_by_a_stop_runs_at_the_next_start)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    char body[4096], state[32], source[64], path[160];
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    ck_assert_int_ge(fd, 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(fd, 8), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    configure(ntohs(a.sin_port), "whatever", source);
+    (void)snprintf(path, sizeof(path), "/api/v1/ldapSyncs/%s",
+                   create("/api/v1/ldapSyncs", "removeWhenFinished=false"));
+    for (int i = 0; i < 100; i++) {
+        ck_assert_int_eq(th_admin_keep(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
+        th_xml_text(body, "state", state, sizeof(state));
+        if (strcmp(state, "inProgress") == 0)
+            break;
+        usleep(50000);
+    }
+    ck_assert_str_eq(state, "inProgress");
+    ck_assert_int_eq(th_daemon_stop(&d), 0); /* within the helper's bound, well under the 30 s
+                                                an LDAP operation may take */
+    (void)close(fd);                         /* now the server refuses connections */
+    th_daemon_start(&d, "0", NULL);
+    for (int i = 0; i < 200; i++) {
+        ck_assert_int_eq(th_admin_keep(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
+        th_xml_text(body, "state", state, sizeof(state));
+        if (strcmp(state, "failed") == 0)
+            break;
+        usleep(100000);
+    }
+    ck_assert_msg(strstr(body, "<failureReason>ldapError</failureReason>"), "%s", body);
+}
+END_TEST
+
 Suite *it_ldap_suite(void)
 {
     Suite *s = suite_create("it_ldap");
@@ -529,6 +569,7 @@ Suite *it_ldap_suite(void)
     tcase_add_test(tc, test_server_not_listening_fails_with_ldap_error);
     tcase_add_test(tc, test_missing_source_and_clash_are_named);
     tcase_add_test(tc, test_running_sync_cannot_be_cancelled_a_pending_one_can);
+    tcase_add_test(tc, test_a_sync_interrupted_by_a_stop_runs_at_the_next_start);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -249,6 +249,31 @@ static const struct api_field sync_fields[] = {
      .flags = AF_LIST | AF_READONLY},
 };
 
+/* The tenant and source a sync is restricted to are ids in any case: kept in the form the
+ * tables hold, so that the sync finds them (one that names nothing fails the sync). */
+static int sync_check(const struct api *api, struct store *st, const struct api_request *req,
+                      const struct api_resource *res, struct store_row *row, bool create,
+                      struct api_reply *reply)
+{
+    static const size_t cols[] = {STORE_LSYNC_TENANT, STORE_LSYNC_SOURCE};
+
+    (void)api;
+    (void)st;
+    (void)req;
+    (void)res;
+    (void)create;
+    for (size_t i = 0; i < 2; i++) {
+        char id[STORE_ID_LEN + 1];
+
+        if (row->v[cols[i]] && api_parse_id(row->v[cols[i]], id) == 0 &&
+            store_row_set(row, cols[i], id) < 0) {
+            api_reply_err(reply, -ENOMEM);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
 /* A new sync: the sync thread is told at once. */
 static void sync_created(const struct api *api, struct store *st, const char *id)
 {
@@ -295,6 +320,7 @@ const struct api_resource api_res_ldap_syncs = {
     .fields = sync_fields,
     .nfields = sizeof(sync_fields) / sizeof(sync_fields[0]),
     .page_default = API_PAGE_DEFAULT,
+    .check = sync_check,
     .after_write = sync_created,
 };
 
