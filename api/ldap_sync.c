@@ -774,8 +774,12 @@ static void sync_run(struct api_ldap *l, const struct store_row *sync)
 /* Takes the oldest pending sync: 0 with *ret (inProgress now), -ENOENT when none. */
 static int claim(struct api_ldap *l, struct store_row *ret)
 {
-    int r = store_begin(l->st);
+    /* a read first: the tick takes no write lock while nothing waits */
+    int r = find_one(l->st, &store_table_ldap_sync, "state", "pending", NULL, NULL, ret);
 
+    store_row_done(ret);
+    if (r == 0)
+        r = store_begin(l->st);
     if (r == 0)
         r = find_one(l->st, &store_table_ldap_sync, "state", "pending", NULL, NULL, ret);
     if (r == 0) {
