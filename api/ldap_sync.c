@@ -332,6 +332,10 @@ static int directory_read(const atomic_bool *stopping, const char *source,
         if (r == 0)
             r = search_page(ld, stopping, source, src, paged, &cookie, mapping, es);
     } while (r == 0 && cookie.bv_len > 0 && ++pages < API_LDAP_MAX_ENTRIES / API_LDAP_PAGE + 2);
+    if (r == 0 && cookie.bv_len > 0) { /* pages without end: not the whole directory */
+        api_log(BASE_LOG_WARN, "ldap sync: source %s: the server's pages did not end", source);
+        r = -E2BIG;
+    }
     ber_memfree(cookie.bv_val);
     ldap_unbind_ext_s(ld, NULL, NULL);
     return r;

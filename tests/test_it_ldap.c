@@ -515,6 +515,50 @@ START_TEST(test_running_sync_cannot_be_cancelled_a_pending_one_can)
 }
 END_TEST
 
+/* More entries than one page (API_LDAP_PAGE, 500) holds: the sync follows the paged results
+ * cookie to the end. */
+START_TEST(test_a_large_directory_is_read_in_pages)
+{
+    enum { N = 1100 };
+    char body[4096], state[32], form[512], server[64], mapping[64];
+    char *ldif = malloc(N * 160 + 128);
+    size_t o = 0;
+
+    if (!directory_up()) {
+        free(ldif);
+        return;
+    }
+    ck_assert_ptr_nonnull(ldif);
+    o += (size_t)sprintf(ldif,
+                         "dn: ou=many," BASE "\nobjectClass: organizationalUnit\nou: many\n\n");
+    for (int i = 0; i < N; i++)
+        o += (size_t)sprintf(ldif + o,
+                             "dn: uid=u%04d,ou=many," BASE "\nobjectClass: inetOrgPerson\n"
+                             "uid: u%04d\ncn: User %04d\nsn: %04d\n\n",
+                             i, i, i, i);
+    ldap_tool(&ds, LDAPADD, ldif, NULL);
+    free(ldif);
+    (void)snprintf(form, sizeof(form),
+                   "address=127.0.0.1&portNumber=%u&secure=false&username=cn%%3Dadmin%%2Cdc%%3D"
+                   "example%%2Cdc%%3Dcom&password=" ROOT_PW,
+                   (unsigned)ds.port);
+    (void)snprintf(server, sizeof(server), "%s", create("/api/v1/ldapServers", form));
+    (void)snprintf(mapping, sizeof(mapping), "%s",
+                   create("/api/v1/ldapMappings", "jidMapping=%24uid%24%40big.example"
+                                                  "&nameMapping=%24cn%24"));
+    (void)snprintf(form, sizeof(form),
+                   "server=%s&mapping=%s&baseDn=ou%%3Dmany%%2C"
+                   "dc%%3Dexample%%2Cdc%%3Dcom&filter=%%28uid%%3Du*%%29",
+                   server, mapping);
+    (void)create("/api/v1/ldapSources", form);
+    sync_wait("removeWhenFinished=false", state, body, sizeof(body));
+    ck_assert_msg(strcmp(state, "complete") == 0, "%s", body);
+    ck_assert_msg(strstr(body, "<numUsersImported>1100</numUsersImported>"), "%s", body);
+    expect("GET", "/api/v1/users", NULL, 200, "<users total=\"1100\">");
+    expect("GET", "/api/v1/users?filter=u1099", NULL, 200, "<userJid>u1099@big.example</userJid>");
+}
+END_TEST
+
 /* A sync waiting on a server that never answers does not hold the daemon up when it stops, and
  * runs again at the next start. */
 START_TEST(test_a_sync_interrupted_by_a_stop_runs_at_the_next_start)
@@ -570,6 +614,7 @@ Suite *it_ldap_suite(void)
     tcase_add_test(tc, test_missing_source_and_clash_are_named);
     tcase_add_test(tc, test_running_sync_cannot_be_cancelled_a_pending_one_can);
     tcase_add_test(tc, test_a_sync_interrupted_by_a_stop_runs_at_the_next_start);
+    tcase_add_test(tc, test_a_large_directory_is_read_in_pages);
     suite_add_tcase(s, tc);
     return s;
 }
