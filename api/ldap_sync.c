@@ -326,6 +326,11 @@ static int directory_read(const atomic_bool *stopping, const char *source,
     ldap_msgfree(res);
     if (r != -ECANCELED && (rc != LDAP_SUCCESS || err != LDAP_SUCCESS)) {
         log_ldap(ld, source, url, rc != LDAP_SUCCESS ? rc : err);
+        if (rc == LDAP_SERVER_DOWN && strncmp(url, "ldaps:", 6) == 0) /* libldap says no more */
+            api_log(BASE_LOG_WARN,
+                    "ldap sync: source %s: %s: if it listens, is its certificate "
+                    "trusted (TLS_CACERT in ldap.conf, or LDAPTLS_CACERT)?",
+                    source, url);
         r = -EIO;
     }
     do {

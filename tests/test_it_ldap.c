@@ -33,7 +33,8 @@
 struct slapd {
     pid_t pid;
     char dir[64];
-    unsigned short port;
+    unsigned short port, tls_port; /* ldap://, and ldaps:// when started with tls */
+    char cert[96]; /* with tls: its self-signed certificate (CN and SAN 127.0.0.1) */
 };
 
 static struct th_daemon d;
@@ -61,17 +62,56 @@ static bool port_open(unsigned short port)
     return ok;
 }
 
-/* slapd in the foreground (-d 0) with a configuration and database of its own. */
-static void slapd_start(struct slapd *s)
+/* A self-signed certificate for 127.0.0.1 and its key in s->dir, made with openssl(1); the TLS
+ * lines of slapd.conf that use them into tls (cap bytes). */
+static void make_cert(struct slapd *s, char *tls, size_t cap)
 {
-    char conf[4096], path[128], db[96], url[64];
+    char key[96], out[4096];
+    const char *argv[] = {"openssl",
+                          "req",
+                          "-x509",
+                          "-newkey",
+                          "ec",
+                          "-pkeyopt",
+                          "ec_paramgen_curve:P-256",
+                          "-nodes",
+                          "-keyout",
+                          key,
+                          "-out",
+                          s->cert,
+                          "-days",
+                          "1",
+                          "-subj",
+                          "/CN=127.0.0.1",
+                          "-addext",
+                          "subjectAltName=IP:127.0.0.1",
+                          NULL};
+    int rc;
+
+    (void)snprintf(key, sizeof(key), "%s/key.pem", s->dir);
+    (void)snprintf(s->cert, sizeof(s->cert), "%s/cert.pem", s->dir);
+    rc = th_run("/usr/bin/openssl", argv, NULL, NULL, out, sizeof(out), NULL, 0);
+    ck_assert_msg(rc == 0, "openssl: %d %s", rc, out);
+    (void)snprintf(tls, cap, "TLSCertificateFile %s\nTLSCertificateKeyFile %s\n", s->cert, key);
+}
+
+/* slapd in the foreground (-d 0) with a configuration and database of its own; with tls it
+ * also serves ldaps:// on s->tls_port. */
+static void slapd_start(struct slapd *s, bool tls)
+{
+    char conf[4096], path[128], db[96], url[160], tls_conf[256] = "";
 
     memset(s, 0, sizeof(*s));
     th_tmpdir(s->dir);
     s->port = th_free_port();
+    if (tls) {
+        s->tls_port = th_free_port();
+        make_cert(s, tls_conf, sizeof(tls_conf));
+    }
     (void)snprintf(db, sizeof(db), "%s/db", s->dir);
     ck_assert_int_eq(mkdir(db, 0700), 0);
     (void)snprintf(conf, sizeof(conf),
+                   "%s"
                    "include /etc/ldap/schema/core.schema\n"
                    "include /etc/ldap/schema/cosine.schema\n"
                    "include /etc/ldap/schema/inetorgperson.schema\n"
@@ -84,10 +124,14 @@ static void slapd_start(struct slapd *s)
                    "rootdn \"" ROOT_DN "\"\n"
                    "rootpw " ROOT_PW "\n"
                    "directory %s\n",
-                   s->dir, db);
+                   tls_conf, s->dir, db);
     (void)snprintf(path, sizeof(path), "%s/slapd.conf", s->dir);
     write_file(path, conf);
-    (void)snprintf(url, sizeof(url), "ldap://127.0.0.1:%u/", s->port);
+    if (tls)
+        (void)snprintf(url, sizeof(url), "ldap://127.0.0.1:%u/ ldaps://127.0.0.1:%u/", s->port,
+                       s->tls_port);
+    else
+        (void)snprintf(url, sizeof(url), "ldap://127.0.0.1:%u/", s->port);
     s->pid = fork();
     ck_assert_int_ge(s->pid, 0);
     if (s->pid == 0) {
@@ -169,15 +213,20 @@ static void stop(void)
 }
 
 /* A directory with the people; false (skipped) when slapd is not installed. */
-static bool directory_up(void)
+static bool directory_up_tls(bool tls)
 {
     if (access(SLAPD, X_OK) != 0 || access(LDAPADD, X_OK) != 0) {
         th_skip_missing_dep("slapd and ldap-utils (scripts/install-deps.sh test)");
         return false;
     }
-    slapd_start(&ds);
+    slapd_start(&ds, tls);
     ldap_tool(&ds, LDAPADD, people, NULL);
     return true;
+}
+
+static bool directory_up(void)
+{
+    return directory_up_tls(false);
 }
 
 /* POSTs form to path, asserts 200, returns the new id (static storage: copy it). */
@@ -205,15 +254,20 @@ static void expect(const char *method, const char *path, const char *form, long 
         ck_assert_msg(strstr(body, needle), "%s %s: no %s in %s", method, path, needle, body);
 }
 
-/* A server, a mapping and a source for the directory (or for port when not 0), with password. */
-static void configure(unsigned short port, const char *password, char source[64])
+/* A server, a mapping and a source for the directory (or for port when not 0), with password;
+ * secure: through ldaps:// at the directory's TLS port. */
+static void configure_server(unsigned short port, bool secure, const char *password,
+                             char source[64])
 {
     char form[512], server[64], mapping[64];
 
     (void)snprintf(form, sizeof(form),
-                   "address=127.0.0.1&portnumber=%u&secure=false&username=cn%%3Dadmin%%2Cdc%%3D"
+                   "address=127.0.0.1&portnumber=%u&secure=%s&username=cn%%3Dadmin%%2Cdc%%3D"
                    "example%%2Cdc%%3Dcom&password=%s",
-                   (unsigned)(port ? port : ds.port), password);
+                   (unsigned)(port     ? port
+                              : secure ? ds.tls_port
+                                       : ds.port),
+                   secure ? "true" : "false", password);
     (void)snprintf(server, sizeof(server), "%s", create("/api/v1/ldapServers", form));
     (void)snprintf(mapping, sizeof(mapping), "%s",
                    create("/api/v1/ldapMappings",
@@ -226,6 +280,11 @@ static void configure(unsigned short port, const char *password, char source[64]
                    "&filter=%%28objectClass%%3DinetOrgPerson%%29",
                    server, mapping);
     (void)snprintf(source, 64, "%s", create("/api/v1/ldapSources", form));
+}
+
+static void configure(unsigned short port, const char *password, char source[64])
+{
+    configure_server(port, false, password, source);
 }
 
 /* Starts a sync that stays listed, waits (at most 20 s) until it has finished and returns its
@@ -515,6 +574,31 @@ START_TEST(test_running_sync_cannot_be_cancelled_a_pending_one_can)
 }
 END_TEST
 
+/* secure=true is ldaps://: the server's certificate is checked against the CAs libldap trusts
+ * (here LDAPTLS_CACERT, the directory's own certificate, in the daemon's environment); a server
+ * whose certificate is not trusted fails with ldapError. */
+START_TEST(test_secure_servers_use_ldaps_and_check_the_certificate)
+{
+    char body[4096], state[32], source[64];
+
+    if (!directory_up_tls(true))
+        return;
+    configure_server(0, true, ROOT_PW, source);
+    sync_wait("removeWhenFinished=false", state, body, sizeof(body));
+    ck_assert_msg(strcmp(state, "failed") == 0, "%s", body); /* an unknown CA */
+    ck_assert_ptr_nonnull(strstr(body, "<failureReason>ldapError</failureReason>"));
+    ck_assert_uint_ge(th_log_count(&d, "is its certificate trusted"), 1);
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
+    ck_assert_int_eq(setenv("LDAPTLS_CACERT", ds.cert, 1), 0);
+    th_daemon_start(&d, "0", NULL);
+    ck_assert_int_eq(unsetenv("LDAPTLS_CACERT"), 0);
+    sync_wait("removeWhenFinished=false", state, body, sizeof(body));
+    ck_assert_msg(strcmp(state, "complete") == 0, "%s", body);
+    ck_assert_ptr_nonnull(strstr(body, "<numUsersImported>3</numUsersImported>"));
+    expect("GET", "/api/v1/users", NULL, 200, "<users total=\"3\">");
+}
+END_TEST
+
 /* More entries than one page (API_LDAP_PAGE, 500) holds: the sync follows the paged results
  * cookie to the end. */
 START_TEST(test_a_large_directory_is_read_in_pages)
@@ -615,6 +699,7 @@ Suite *it_ldap_suite(void)
     tcase_add_test(tc, test_running_sync_cannot_be_cancelled_a_pending_one_can);
     tcase_add_test(tc, test_a_sync_interrupted_by_a_stop_runs_at_the_next_start);
     tcase_add_test(tc, test_a_large_directory_is_read_in_pages);
+    tcase_add_test(tc, test_secure_servers_use_ldaps_and_check_the_certificate);
     suite_add_tcase(s, tc);
     return s;
 }
