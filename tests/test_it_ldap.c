@@ -574,6 +574,33 @@ START_TEST(test_running_sync_cannot_be_cancelled_a_pending_one_can)
 }
 END_TEST
 
+/* tenant= restricts a sync to the sources of that tenant, whose users belong to the tenant. */
+START_TEST(test_a_tenant_sync_covers_the_tenants_sources)
+{
+    char body[8192], state[32], source[64], tenant[64], path[160], form[256], req[128];
+
+    if (!directory_up())
+        return;
+    (void)snprintf(tenant, sizeof(tenant), "%s", create("/api/v1/tenants", "name=Acme"));
+    configure(0, ROOT_PW, source); /* no tenant */
+    (void)snprintf(path, sizeof(path), "/api/v1/ldapSources/%s", source);
+    (void)snprintf(form, sizeof(form), "tenant=%s", tenant);
+    (void)snprintf(req, sizeof(req), "tenant=%s&removeWhenFinished=false", tenant);
+    sync_wait(req, state, body, sizeof(body)); /* the tenant has no source yet */
+    ck_assert_msg(strcmp(state, "complete") == 0, "%s", body);
+    expect("GET", "/api/v1/users", NULL, 200, "<users total=\"0\"");
+    expect("PUT", path, form, 200, NULL);
+    sync_wait(req, state, body, sizeof(body));
+    ck_assert_msg(strstr(body, "<numUsersImported>3</numUsersImported>"), "%s", body);
+    (void)snprintf(path, sizeof(path), "/api/v1/users?tenantFilter=%s", tenant);
+    expect("GET", path, NULL, 200, "<users total=\"3\">");
+    (void)snprintf(form, sizeof(form), "<tenant>%s</tenant>", tenant);
+    expect("GET", path, NULL, 200, form);
+    expect("GET", "/api/v1/users?tenantFilter=00000000-0000-4000-8000-00000000abcd", NULL, 200,
+           "<users total=\"0\"");
+}
+END_TEST
+
 /* secure=true is ldaps://: the server's certificate is checked against the CAs libldap trusts
  * (here LDAPTLS_CACERT, the directory's own certificate, in the daemon's environment); a server
  * whose certificate is not trusted fails with ldapError. */
@@ -700,6 +727,7 @@ Suite *it_ldap_suite(void)
     tcase_add_test(tc, test_a_sync_interrupted_by_a_stop_runs_at_the_next_start);
     tcase_add_test(tc, test_a_large_directory_is_read_in_pages);
     tcase_add_test(tc, test_secure_servers_use_ldaps_and_check_the_certificate);
+    tcase_add_test(tc, test_a_tenant_sync_covers_the_tenants_sources);
     suite_add_tcase(s, tc);
     return s;
 }
