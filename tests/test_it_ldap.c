@@ -447,6 +447,15 @@ START_TEST(test_sync_imports_users_and_removes_the_departed)
     ck_assert_ptr_nonnull(strstr(body, "<callId>7001</callId>"));
     (void)snprintf(path, sizeof(path), "/api/v1/users/%s/usercoSpaces", id);
     expect("GET", path, NULL, 200, "<userCoSpaces total=\"1\">");
+    (void)snprintf(path, sizeof(path), "/api/v1/users/%s/userCoSpaceTemplates", id);
+    expect("GET", path, NULL, 200, "<userCoSpaceTemplates total=\"0\"/>");
+    expect("POST", path, "coSpaceTemplate=00000000-0000-4000-8000-00000000abcd", 400,
+           "<invalidOperation />");
+    (void)snprintf(path, sizeof(path),
+                   "/api/v1/users/%s/userCoSpaceTemplates/00000000-0000-4000-8000-00000000abcd",
+                   id);
+    expect("GET", path, NULL, 404, "<userCoSpaceTemplateDoesNotExist />");
+    expect("DELETE", "/api/v1/users", NULL, 405, NULL);
     expect("GET", "/api/v1/coSpaces", NULL, 200, "<coSpaces total=\"3\">");
 
     /* bob leaves the directory: the next sync removes him and his coSpace, keeps the others */

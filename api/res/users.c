@@ -12,6 +12,7 @@
  * hold nothing. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -99,20 +100,29 @@ static void user_cospaces(struct store *st, const struct api_request *req,
     api_reply_xml(reply, c.x);
 }
 
-/* What follows the user's id in the path ("" for the user itself). */
-static const char *sub_path(const char *path, const char *id)
+/* The user's id (the segment after /users/, copied into uid) and what follows it in the path
+ * ("" for the user itself): a handler of a nested path is given the innermost id. */
+static const char *sub_path(const char *path, char *uid, size_t cap)
 {
-    const char *p = strstr(path, id);
+    const char *p = path, *end;
+    size_t n;
 
-    p = p ? p + strlen(id) : "";
-    return *p == '/' ? p + 1 : "";
+    for (const char *q = path; (q = strchr(q, '/')); q++)
+        if (strncasecmp(q, "/users/", 7) == 0) {
+            p = q + 7;
+            break;
+        }
+    end = strchr(p, '/');
+    n = end ? (size_t)(end - p) : strlen(p);
+    (void)snprintf(uid, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+    return end && end[1] ? end + 1 : "";
 }
 
 void api_res_users(const struct api *api, struct store *st, const struct api_request *req,
                    const char *id, struct api_reply *reply)
 {
-    const char *sub = id ? sub_path(req->path, id) : "";
-    char lid[STORE_ID_LEN + 1];
+    char uid[STORE_ID_LEN + 2] = "", lid[STORE_ID_LEN + 1];
+    const char *sub = id ? sub_path(req->path, uid, sizeof(uid)) : "";
     struct store_row user = {0};
     struct api_xml *x;
     size_t offset, limit;
@@ -122,14 +132,17 @@ void api_res_users(const struct api *api, struct store *st, const struct api_req
         api_res_generic(api, st, req, &api_res_ldap_users, id, reply);
         return;
     }
-    r = api_parse_id(id, lid) < 0 ? -ENOENT : store_row_get(st, &store_table_ldap_user, lid, &user);
+    r = api_parse_id(uid, lid) < 0 ? -ENOENT
+                                   : store_row_get(st, &store_table_ldap_user, lid, &user);
     if (r == -ENOENT)
         api_reply_failure(reply, 404, "userDoesNotExist");
     else if (r < 0)
         api_reply_err(reply, r);
     else if (strncasecmp(sub, "usercoSpaces", 12) == 0)
         user_cospaces(st, req, &user, reply);
-    else if (req->method != API_GET || strchr(sub, '/'))
+    else if (strchr(sub, '/')) /* userCoSpaceTemplates/<id>: a user has none */
+        api_reply_failure(reply, 404, "userCoSpaceTemplateDoesNotExist");
+    else if (req->method != API_GET)
         api_reply_failure(reply, 400, "invalidOperation");
     else if (api_page_from_query(req, API_PAGE_DEFAULT, &offset, &limit, reply) == 0 &&
              (x = api_reply_xml_new(reply))) {
