@@ -115,3 +115,4 @@ CREATE TABLE ldap_user (
 ) STRICT;
 CREATE INDEX ldap_user_source ON ldap_user(ldap_source, entry);
 CREATE INDEX ldap_user_tenant ON ldap_user(tenant);
+CREATE INDEX ldap_user_cospace ON ldap_user(cospace);

@@ -445,6 +445,9 @@ START_TEST(test_sync_imports_users_and_removes_the_departed)
     ck_assert_msg(strstr(body, "<coSpaces total=\"1\">"), "%s", body);
     ck_assert_ptr_nonnull(strstr(body, "<name>Alice Liddell space</name>"));
     ck_assert_ptr_nonnull(strstr(body, "<callId>7001</callId>"));
+    (void)snprintf(path, sizeof(path), "/api/v1/coSpaces/%.36s",
+                   strstr(body, "<coSpace id=\"") + 13);
+    expect("DELETE", path, NULL, 400, "<invalidOperation />"); /* it goes with its user */
     (void)snprintf(path, sizeof(path), "/api/v1/users/%s/usercoSpaces", id);
     expect("GET", path, NULL, 200, "<userCoSpaces total=\"1\">");
     (void)snprintf(path, sizeof(path), "/api/v1/users/%s/userCoSpaceTemplates", id);
