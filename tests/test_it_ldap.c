@@ -682,6 +682,31 @@ START_TEST(test_a_large_directory_is_read_in_pages)
 }
 END_TEST
 
+/* The list keeps at most 100 syncs: the 101st is refused, nothing stored, until one is deleted. */
+START_TEST(test_too_many_syncs_are_refused)
+{
+    char body[1024], loc[128], first[128] = "";
+
+    for (int i = 0; i < 100; i++) {
+        ck_assert_int_eq(th_admin_keep(&d, "POST", "/api/v1/ldapSyncs", "removeWhenFinished=false",
+                                       body, sizeof(body), loc),
+                         200);
+        if (!first[0])
+            (void)snprintf(first, sizeof(first), "%s", loc);
+    }
+    expect("POST", "/api/v1/ldapSyncs", NULL, 400, "<tooManyLdapSyncs />");
+    expect("GET", "/api/v1/ldapSyncs", NULL, 200, "<ldapSyncs total=\"100\">");
+    for (int i = 0; i < 200; i++) { /* the first has finished (no sources: complete) */
+        ck_assert_int_eq(th_admin_keep(&d, "GET", first, NULL, body, sizeof(body), NULL), 200);
+        if (strstr(body, "<state>complete</state>"))
+            break;
+        usleep(50000);
+    }
+    expect("DELETE", first, NULL, 200, NULL);
+    expect("POST", "/api/v1/ldapSyncs", NULL, 200, NULL);
+}
+END_TEST
+
 /* A sync waiting on a server that never answers does not hold the daemon up when it stops, and
  * runs again at the next start. */
 START_TEST(test_a_sync_interrupted_by_a_stop_runs_at_the_next_start)
@@ -740,6 +765,7 @@ Suite *it_ldap_suite(void)
     tcase_add_test(tc, test_a_large_directory_is_read_in_pages);
     tcase_add_test(tc, test_secure_servers_use_ldaps_and_check_the_certificate);
     tcase_add_test(tc, test_a_tenant_sync_covers_the_tenants_sources);
+    tcase_add_test(tc, test_too_many_syncs_are_refused);
     suite_add_tcase(s, tc);
     return s;
 }
