@@ -27,6 +27,8 @@ endif
 # Recursive (=) on purpose: pkg-config runs when a recipe needs it, after install-deps.sh.
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g $(WARN) -I. -MMD -MP $(shell pkg-config --cflags $(PKGS))
 LIBS = $(shell pkg-config --libs $(PKGS)) -pthread
+# LDAP syncs (api/ldap_sync.c): OpenLDAP's libldap
+LIBS += $(shell pkg-config --libs ldap)
 TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 CLI_PKGS := libcurl libxml-2.0 jansson
 CLI_CFLAGS = $(shell pkg-config --cflags $(CLI_PKGS))

@@ -23,6 +23,7 @@ struct api_cache;
 struct api_calls;
 struct api_guests;
 struct api_cdr;
+struct api_ldap;
 struct api_metrics;
 struct api_auth;
 struct api_alarms;
@@ -44,6 +45,7 @@ struct api {
     struct api_alarms *alarms;   /* active alarms (api/res/alarms.h); NULL: none */
     struct api_system *system;   /* hostId, load, CDR index (api/res/system.h); NULL: none */
     struct api_cdr *cdr;         /* the CDR sender (api/cdr.h); NULL: none */
+    struct api_ldap *ldap;       /* the LDAP sync thread (api/ldap_sync.h); NULL: none */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };

@@ -23,6 +23,7 @@
 
 #include "api/daemon.h"
 #include "api/cdr.h"
+#include "api/ldap_sync.h"
 #include "api/datadir.h"
 #include "api/http/auth.h"
 #include "api/http/http.h"
@@ -470,6 +471,16 @@ static int start_cdr(const struct api_paths *p, struct api *api)
     return r;
 }
 
+/* The LDAP sync thread, on its own connection; at most API_LDAP_MAX_SYNCS syncs are kept. */
+static int start_ldap(const struct api_paths *p, struct api *api)
+{
+    int r = api_ldap_sync_start(p->db, api, &api->ldap);
+
+    if (r < 0)
+        api_log(BASE_LOG_ERR, "cannot start the LDAP sync thread: %s", strerror(-r));
+    return r;
+}
+
 int api_daemon_run(const struct api_config *c)
 {
     char env[API_PASSWORD_MAX + 2];
@@ -491,6 +502,8 @@ int api_daemon_run(const struct api_config *c)
     r = api_paths_make(c, &p);
     if (r == 0)
         r = api_config_apply_caps(c);
+    if (r == 0)
+        r = store_set_max_rows(store_table_ldap_sync.name, API_LDAP_MAX_SYNCS);
     if (r == 0)
         r = open_data(c, &p, env, &api, &st, &lock);
     OPENSSL_cleanse(env, sizeof(env));
@@ -536,6 +549,8 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0) /* last of the threads it reads: api.cdr and api.prober are set by then */
         r = api_alarms_watch(api.alarms, &api, p.db, ALARMS_WATCH_US);
     if (r == 0)
+        r = start_ldap(&p, &api);
+    if (r == 0)
         r = start_http(c, &p, &api, auth, &plan, &http);
     if (r == 0) {
         api_log(BASE_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION,
@@ -546,6 +561,7 @@ int api_daemon_run(const struct api_config *c)
     api_guests_stop(api.guests);   /* wakes the guests' polls, which then answer at once */
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
     api_cdr_stop(api.cdr);         /* writes what is queued and the ends of calls in progress */
+    api_ldap_sync_stop(api.ldap);  /* a sync running is taken up again at the next start */
     media_stop(api.media);         /* releases every allocation */
     api_guests_free(api.guests);   /* after media: its last signals go to the sessions */
     api_calls_free(api.calls);

@@ -28,9 +28,10 @@ if command -v pkg-config >/dev/null 2>&1; then
     need_pc libidn libidn-dev
     need_pc jansson libjansson-dev
     need_pc libsrtp2 libsrtp2-dev
+    need_pc ldap libldap-dev # LDAP syncs (api/ldap_sync.c)
 else
     pkgs="$pkgs libmicrohttpd-dev libxml2-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev check"
-    pkgs="$pkgs libidn-dev libjansson-dev libsrtp2-dev"
+    pkgs="$pkgs libidn-dev libjansson-dev libsrtp2-dev libldap-dev"
 fi
 case "$what" in
 test)
@@ -56,6 +57,9 @@ test)
     gst-inspect-1.0 nicesrc >/dev/null 2>&1 || pkgs="$pkgs gstreamer1.0-nice"
     gst-inspect-1.0 vp8enc >/dev/null 2>&1 || pkgs="$pkgs gstreamer1.0-plugins-good"
     need_cmd man man-db              # make man-check: man --warnings (groff)
+    # it_ldap: a real directory server and the client that loads its entries
+    [ -x /usr/sbin/slapd ] || pkgs="$pkgs slapd"
+    need_cmd ldapadd ldap-utils
     if ! command -v clang >/dev/null 2>&1 ||
         [ ! -e "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]; then
         pkgs="$pkgs libclang-rt-14-dev"

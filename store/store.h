@@ -544,6 +544,89 @@ enum store_cdr_receiver_col {
     STORE_CDR_RECEIVER__N
 };
 
+/* LDAP (schema/0009_ldap.sql): api/res/ldap.c describes the configuration tables, api/ldap_sync.c
+ * runs the syncs and writes the users they import (read by /users, api/res/users.c). */
+extern const struct store_table store_table_ldap_server, store_table_ldap_mapping,
+    store_table_ldap_source, store_table_directory_search_location,
+    store_table_ldap_template_source, store_table_ldap_sync, store_table_ldap_user;
+enum store_ldap_server_col {
+    STORE_LSERVER_ID,
+    STORE_LSERVER_ADDRESS,
+    STORE_LSERVER_NAME,
+    STORE_LSERVER_PORT,
+    STORE_LSERVER_USERNAME,
+    STORE_LSERVER_PASSWORD,
+    STORE_LSERVER_SECURE,
+    STORE_LSERVER_PAGED,
+    STORE_LSERVER__N
+};
+enum store_ldap_mapping_col {
+    STORE_LMAP_ID,
+    STORE_LMAP_JID,
+    STORE_LMAP_NAME,
+    STORE_LMAP_CDR_TAG,
+    STORE_LMAP_AUTH_ID,
+    STORE_LMAP_COSPACE_URI,
+    STORE_LMAP_COSPACE_SECONDARY_URI,
+    STORE_LMAP_COSPACE_NAME,
+    STORE_LMAP_COSPACE_CALL_ID,
+    STORE_LMAP__N
+};
+enum store_ldap_source_col {
+    STORE_LSOURCE_ID,
+    STORE_LSOURCE_SERVER,
+    STORE_LSOURCE_MAPPING,
+    STORE_LSOURCE_BASE_DN,
+    STORE_LSOURCE_FILTER,
+    STORE_LSOURCE_TENANT,
+    STORE_LSOURCE_USER_PROFILE,
+    STORE_LSOURCE_NON_MEMBER_ACCESS,
+    STORE_LSOURCE__N
+};
+enum store_directory_col {
+    STORE_DIR_ID,
+    STORE_DIR_LDAP_SERVER,
+    STORE_DIR_TENANT,
+    STORE_DIR_BASE_DN,
+    STORE_DIR_FILTER_FORMAT,
+    STORE_DIR_LABEL,
+    STORE_DIR_PRIORITY,
+    STORE_DIR_FIRST_NAME, /* the eight attribute names follow in the schema's order */
+    STORE_DIR__N = STORE_DIR_FIRST_NAME + 8
+};
+enum store_ldap_template_source_col {
+    STORE_LTS_ID,
+    STORE_LTS_TEMPLATE,
+    STORE_LTS_SOURCE,
+    STORE_LTS_FILTER,
+    STORE_LTS__N
+};
+enum store_ldap_sync_col {
+    STORE_LSYNC_ID,
+    STORE_LSYNC_TENANT,
+    STORE_LSYNC_SOURCE,
+    STORE_LSYNC_REMOVE,
+    STORE_LSYNC_STATE,
+    STORE_LSYNC_REASON,
+    STORE_LSYNC_USERS,
+    STORE_LSYNC_SOURCES_DONE,
+    STORE_LSYNC__N
+};
+enum store_ldap_user_col {
+    STORE_LUSER_ID,
+    STORE_LUSER_JID,
+    STORE_LUSER_NAME,
+    STORE_LUSER_EMAIL,
+    STORE_LUSER_AUTH_ID,
+    STORE_LUSER_CDR_TAG,
+    STORE_LUSER_TENANT,
+    STORE_LUSER_USER_PROFILE,
+    STORE_LUSER_SOURCE,
+    STORE_LUSER_ENTRY,
+    STORE_LUSER_COSPACE,
+    STORE_LUSER__N
+};
+
 /* One row: each value a malloc()ed string, or NULL for SQL NULL (not set). */
 struct store_row {
     char *v[STORE_MAX_COLS];

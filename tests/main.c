@@ -32,6 +32,7 @@ static const th_suite_fn suites[] = {
     /* part-legprof: call leg profiles and the lobby (runner_selftest_suite stays last) */
     it_lobby_suite,
     it_clients_suite, /* part-clients: the public deployment clients */
+    it_ldap_suite,
     it_cdr_suite, it_control_suite,      webrtc_dtls_suite, runner_suite,      runner_selftest_suite,
 };
 // clang-format on

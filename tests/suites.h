@@ -59,5 +59,7 @@ Suite *it_access_suite(void);
 Suite *it_lobby_suite(void);
 /* what the public deployment clients (the Ansible roles) send (tests/test_it_clients.c) */
 Suite *it_clients_suite(void);
+/* LDAP servers, mappings, sources and syncs against a real slapd (tests/test_it_ldap.c) */
+Suite *it_ldap_suite(void);
 
 #endif

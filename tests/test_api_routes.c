@@ -546,6 +546,12 @@ START_TEST(test_every_route_has_a_metrics_label)
                                            "coSpaceTemplates",
                                            "coSpaceBulkParameterSets",
                                            "coSpaceBulkSyncs",
+                                           "ldapServers",
+                                           "ldapMappings",
+                                           "ldapSources",
+                                           "ldapSyncs",
+                                           "directorySearchLocations",
+                                           "ldapUserCoSpaceTemplateSources",
                                            "clusterLicensing",
                                            "metrics",
                                            "other"};

@@ -242,6 +242,19 @@ static int show(struct store *st, const struct store_row *row, bool list, struct
     return r;
 }
 
+/* A coSpace an LDAP sync made for its user goes only with the user (API reference: it cannot be
+ * removed except by changing the sync's parameters): 400 invalidOperation. */
+static int before_delete(struct store *st, const char *id, struct api_reply *reply)
+{
+    int r = store_row_taken(st, &store_table_ldap_user, STORE_LUSER_COSPACE, id, NULL, false);
+
+    if (r == 0) {
+        api_reply_failure(reply, 400, "invalidOperation");
+        return -EPERM;
+    }
+    return r == -ENOENT ? 0 : r;
+}
+
 const struct api_resource api_res_cospaces = {
     .collection = "coSpaces",
     .element = "coSpace",
@@ -255,6 +268,7 @@ const struct api_resource api_res_cospaces = {
     .page_default = API_PAGE_DEFAULT,
     .check = check,
     .show = show,
+    .before_delete = before_delete,
 };
 
 int api_cospace_ref_get(struct store *st, const char *id, struct api_cospace_ref *ret)

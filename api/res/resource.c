@@ -507,22 +507,26 @@ static void update(const struct api *api, struct store *st, const struct api_req
     store_row_done(&row);
 }
 
-/* A nested object is deleted only as a child of pid: read and deleted in one transaction. */
+/* A nested object is deleted only as a child of pid: read and deleted in one transaction, as is
+ * an object whose resource may refuse the delete (before_delete fills *reply then). */
 static int delete_row(struct store *st, const struct api_resource *res, const char *pid,
-                      const char *id)
+                      const char *id, struct api_reply *reply)
 {
     struct store_row row;
     int r;
 
-    if (!pid)
+    if (!pid && !res->before_delete)
         return store_row_delete(st, res->table, id);
     r = store_begin(st);
-    if (r == 0)
+    if (r == 0 && pid) {
         r = row_get(st, res, pid, id, &row);
-    if (r == 0) {
-        store_row_done(&row);
-        r = store_row_delete(st, res->table, id);
+        if (r == 0)
+            store_row_done(&row);
     }
+    if (r == 0 && res->before_delete)
+        r = res->before_delete(st, id, reply);
+    if (r == 0)
+        r = store_row_delete(st, res->table, id);
     if (r == 0)
         r = store_commit(st);
     store_rollback(st);
@@ -532,8 +536,10 @@ static int delete_row(struct store *st, const struct api_resource *res, const ch
 static void delete_one(const struct api *api, struct store *st, const struct api_resource *res,
                        const char *pid, const char *id, struct api_reply *reply)
 {
-    int r = delete_row(st, res, pid, id);
+    int r = delete_row(st, res, pid, id, reply);
 
+    if (r == -EPERM) /* refused, *reply says why */
+        return;
     if (r == -ENOENT)
         api_reply_failure(reply, 404, res->missing);
     else if (r == -EINVAL) /* ON DELETE RESTRICT: others still refer to it */

@@ -86,6 +86,9 @@ struct api_resource {
     size_t page_default;
     api_check_fn check;
     api_after_fn after_write, after_delete;
+    /* Runs in the delete's transaction before object id goes (NULL: always allowed): 0, or
+     * -EPERM with *reply filled (a refusal), or another -errno. */
+    int (*before_delete)(struct store *st, const char *id, struct api_reply *reply);
     /* The order in which the fields are shown, as indices into fields (nfields of them), when
      * it is not the order in which they are checked; NULL: the same. */
     const unsigned char *order;

@@ -15,6 +15,7 @@
 #include "api/res/alarms.h"
 #include "api/res/calls.h"
 #include "api/res/control.h"
+#include "api/res/ldap.h"
 #include "api/res/participants.h"
 #include "api/res/metrics.h"
 #include "api/res/profiles.h"
@@ -223,6 +224,23 @@ static const struct route routes[] = {
     {"coSpaceBulkParameterSets", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_bulk_sets, false},
     {"coSpaceBulkSyncs", "", M_GET | M_POST, NULL, &api_res_bulk_syncs, false},
     {"coSpaceBulkSyncs", "/:id", M_GET | M_DELETE, NULL, &api_res_bulk_syncs, false},
+    /* LDAP (api/res/ldap.c) */
+    {"ldapServers", "", M_GET | M_POST, NULL, &api_res_ldap_servers, false},
+    {"ldapServers", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_ldap_servers, false},
+    {"ldapMappings", "", M_GET | M_POST, NULL, &api_res_ldap_mappings, false},
+    {"ldapMappings", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_ldap_mappings, false},
+    {"ldapSources", "", M_GET | M_POST, NULL, &api_res_ldap_sources, false},
+    {"ldapSources", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_ldap_sources, false},
+    {"ldapSyncs", "", M_GET | M_POST, api_res_ldap_sync, NULL, false},
+    {"ldapSyncs", "/:id", M_GET | M_DELETE, api_res_ldap_sync, NULL, false},
+    {"directorySearchLocations", "", M_GET | M_POST, NULL, &api_res_directory_search_locations,
+     false},
+    {"directorySearchLocations", "/:id", M_GET | M_PUT | M_DELETE, NULL,
+     &api_res_directory_search_locations, false},
+    {"ldapUserCoSpaceTemplateSources", "", M_GET | M_POST, NULL, &api_res_ldap_template_sources,
+     false},
+    {"ldapUserCoSpaceTemplateSources", "/:id", M_GET | M_PUT | M_DELETE, NULL,
+     &api_res_ldap_template_sources, false},
     {"clusterLicensing", "", M_GET, api_res_cluster_licensing, NULL, false},
     {"metrics", "", M_GET, metrics, NULL, false},
 };

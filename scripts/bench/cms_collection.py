@@ -110,6 +110,17 @@ SPECIFIC = [
      {"name": "bench am template"}),
     ("coSpaceBulkParameterSetID", "coSpaceBulkParameterSets",
      {"startIndex": "1", "endIndex": "2", "coSpaceUriMapping": "bench.$index$"}),
+    # LDAP (api/res/ldap.c): a server on a closed port, so the sync ends failed (ldapError), and
+    # stays listed for the collection's Retrieve and Cancel
+    ("ldapServerID", "ldapServers", {"address": "127.0.0.1", "portNumber": "9", "secure": "false",
+                                     "username": "bench", "password": "bench-ldap"}),
+    ("ldapMappingID", "ldapMappings", {"jidMapping": "$uid$@bench.example", "nameMapping": "$cn$"}),
+    ("ldapSourceID", "ldapSources", {"server": "{ldapServerID}", "mapping": "{ldapMappingID}",
+                                     "baseDn": "dc=bench,dc=example"}),
+    ("directorySearchLocationID", "directorySearchLocations", {"ldapServer": "{ldapServerID}"}),
+    ("ldapUserCoSpaceTemplateSourceID", "ldapUserCoSpaceTemplateSources",
+     {"coSpaceTemplate": "{coSpaceTemplateID}", "ldapSource": "{ldapSourceID}"}),
+    ("ldapSyncID", "ldapSyncs", {"ldapSource": "{ldapSourceID}", "removeWhenFinished": "false"}),
 ]
 # Objects created without parameters: variable -> collection.
 PLAIN = {

@@ -127,6 +127,24 @@ static const struct filter_def defs[] = {
     {"access_method_template", "filter", NAME_LIKE, 1, NULL, true},
     {"cospace_bulk_member", "parent", "bulk_set = ?", 1, NULL, false},
     {"cospace_bulk_member", "index", "idx = CAST(? AS INTEGER)", 1, NULL, false},
+    /* LDAP (schema/0009_ldap.sql) */
+    {"ldap_server", "filter", "address LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\'", 2, NULL,
+     true},
+    {"ldap_mapping", "filter", "jid_mapping LIKE ? ESCAPE '\\' OR name_mapping LIKE ? ESCAPE '\\'",
+     2, NULL, true},
+    {"ldap_source", "filter", "base_dn LIKE ? ESCAPE '\\' OR filter LIKE ? ESCAPE '\\'", 2, NULL,
+     true},
+    {"ldap_source", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
+    {"directory_search_location", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
+    {"ldap_user", "filter", "user_jid LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\'", 2, NULL,
+     true},
+    {"ldap_user", "tenantFilter", "tenant = lower(?)", 1, NULL, false},
+    {"ldap_user", "emailFilter", "email = ?", 1, NULL, false},
+    {"ldap_user", "cdrTagFilter", "cdr_tag = ?", 1, NULL, false},
+    {"ldap_user", "source", "ldap_source = ?", 1, NULL, false},
+    /* the sync thread's (api/ldap_sync.c), not offered to clients */
+    {"ldap_user", "entry", "entry = ?", 1, NULL, false},
+    {"ldap_sync", "state", "state = ?", 1, NULL, false},
 };
 
 static const struct filter_def *find_def(const struct store_table *t, const char *name)

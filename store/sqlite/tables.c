@@ -358,3 +358,43 @@ const struct store_table store_table_bulk_sync = {"cospace_bulk_sync", bulk_sync
 static const char *const cdr_receiver_cols[] = {"id", "uri", "delivered"};
 const struct store_table store_table_cdr_receiver = {"cdr_receiver", cdr_receiver_cols, "tti",
                                                      STORE_CDR_RECEIVER__N};
+
+/* ---- LDAP (schema/0009_ldap.sql) ----------------------------------------------------------- */
+static const char *const lserver_cols[] = {"id",       "address",  "name",   "port_number",
+                                           "username", "password", "secure", "use_paged_results"};
+const struct store_table store_table_ldap_server = {"ldap_server", lserver_cols, "tttitbii",
+                                                    STORE_LSERVER__N};
+static const char *const lmap_cols[] = {"id",
+                                        "jid_mapping",
+                                        "name_mapping",
+                                        "cdr_tag_mapping",
+                                        "authentication_id_mapping",
+                                        "cospace_uri_mapping",
+                                        "cospace_secondary_uri_mapping",
+                                        "cospace_name_mapping",
+                                        "cospace_call_id_mapping"};
+const struct store_table store_table_ldap_mapping = {"ldap_mapping", lmap_cols, "ttttttttt",
+                                                     STORE_LMAP__N};
+static const char *const lsource_cols[] = {"id",     "server", "mapping",      "base_dn",
+                                           "filter", "tenant", "user_profile", "non_member_access"};
+const struct store_table store_table_ldap_source = {"ldap_source", lsource_cols, "ttttttti",
+                                                    STORE_LSOURCE__N};
+static const char *const dir_cols[] = {
+    "id",    "ldap_server", "tenant",     "base_dn",   "filter_format",
+    "label", "priority",    "first_name", "last_name", "display_name",
+    "phone", "mobile",      "email",      "sip",       "organisation"};
+const struct store_table store_table_directory_search_location = {
+    "directory_search_location", dir_cols, "ttttttitttttttt", STORE_DIR__N};
+static const char *const lts_cols[] = {"id", "cospace_template", "ldap_source", "filter"};
+const struct store_table store_table_ldap_template_source = {"ldap_user_cospace_template_source",
+                                                             lts_cols, "tttt", STORE_LTS__N};
+static const char *const lsync_cols[] = {
+    "id",    "tenant",         "ldap_source",        "remove_when_finished",
+    "state", "failure_reason", "num_users_imported", "num_ldap_sources_complete"};
+const struct store_table store_table_ldap_sync = {"ldap_sync", lsync_cols, "tttittii",
+                                                  STORE_LSYNC__N};
+static const char *const luser_cols[] = {
+    "id",           "user_jid",    "name",  "email",  "authentication_id", "cdr_tag", "tenant",
+    "user_profile", "ldap_source", "entry", "cospace"};
+const struct store_table store_table_ldap_user = {"ldap_user", luser_cols, "ttttttttttt",
+                                                  STORE_LUSER__N};
