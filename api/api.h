@@ -58,8 +58,8 @@ struct api_request {
     const char *user;               /* authenticated API user; "" for a guest */
     const char *body;               /* the raw body (the guest interface's JSON); never NULL */
     size_t body_len;
-    const char *client; /* the client's numeric address */
-    bool may_wait;      /* the reply may ask to be answered later (once) */
+    const char *client;    /* the client's numeric address */
+    bool may_wait;         /* the reply may ask to be answered later (once) */
     const char *parent_id; /* set by the router for a path with two ids: the first, the
                             * parent's (/calls/<parent>/participants/<id>); NULL otherwise */
 };

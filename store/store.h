@@ -293,6 +293,16 @@ enum store_cluster_col {
     STORE_CLUSTER__N
 };
 #define STORE_CLUSTER_ROW_ID "00000000-0000-4000-8000-000000000000"
+/* /system/configuration/xmpp (schema/0010_xmpp.sql): one row, id STORE_CLUSTER_ROW_ID. */
+extern const struct store_table store_table_xmpp_config;
+enum store_xmpp_col {
+    STORE_XMPP_ID,
+    STORE_XMPP_UNIQUE_NAME,
+    STORE_XMPP_DOMAIN,
+    STORE_XMPP_SHARED_SECRET,
+    STORE_XMPP_SERVER_ADDRESS_OVERRIDE,
+    STORE_XMPP__N
+};
 /* Profiles, layout templates, web bridges and the system-level profiles (schema/0006_profiles.sql,
  * api/res/profiles.c and api/res/webbridge.c). */
 extern const struct store_table store_table_call_leg_profile, store_table_call_profile,

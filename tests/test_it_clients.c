@@ -73,6 +73,30 @@ START_TEST(test_what_is_still_not_a_web_bridge_url)
 }
 END_TEST
 
+/* The CMS 2.x role (oigarash's xmpp.yml) PUTs the XMPP server's settings; they are kept and
+ * shown, the shared secret never, and a restart keeps them. */
+START_TEST(test_the_xmpp_settings_a_2x_role_writes)
+{
+    char got[4096];
+
+    expect("GET", "/api/v1/system/configuration/xmpp", NULL, 200, "<?xml version=\"1.0\"?><xmpp/>");
+    expect("PUT", "/api/v1/system/configuration/xmpp",
+           "uniqueName=cb_cms1&domain=example.com&sharedSecret=xmpp-s3cret-value", 200, NULL);
+    expect("POST", "/api/v1/system/configuration/xmpp", "serverAddressOverride=10.0.0.5", 200,
+           NULL);
+    expect("DELETE", "/api/v1/system/configuration/xmpp", NULL, 405, NULL);
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
+    th_daemon_start(&d, "0", NULL); /* the same data directory */
+    ck_assert_int_eq(
+        th_admin_keep(&d, "GET", "/api/v1/system/configuration/xmpp", NULL, got, sizeof(got), NULL),
+        200);
+    ck_assert_msg(strstr(got, "<uniqueName>cb_cms1</uniqueName><domain>example.com</domain>"
+                              "<serverAddressOverride>10.0.0.5</serverAddressOverride>"),
+                  "%s", got);
+    ck_assert_msg(!strstr(got, "s3cret") && !strstr(got, "sharedSecret"), "%s", got);
+}
+END_TEST
+
 Suite *it_clients_suite(void)
 {
     Suite *s = suite_create("it_clients");
@@ -82,6 +106,7 @@ Suite *it_clients_suite(void)
     tcase_set_tags(tc, "net");
     tcase_add_test(tc, test_a_web_bridge_reached_over_c2w);
     tcase_add_test(tc, test_what_is_still_not_a_web_bridge_url);
+    tcase_add_test(tc, test_the_xmpp_settings_a_2x_role_writes);
     suite_add_tcase(s, tc);
     return s;
 }

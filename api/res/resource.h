@@ -127,6 +127,9 @@ extern const struct api_resource api_res_outbound_rules, api_res_forwarding_rule
     api_res_dial_transforms, api_res_tenant_groups, api_res_ivrs;
 void api_res_cluster(const struct api *api, struct store *st, const struct api_request *req,
                      const char *id, struct api_reply *reply);
+/* /system/configuration/xmpp (api/res/tenant.c) */
+void api_res_xmpp(const struct api *api, struct store *st, const struct api_request *req,
+                  const char *id, struct api_reply *reply);
 /* Profiles, layout templates and web bridges (api/res/profiles.c, api/res/webbridge.c). */
 extern const struct api_resource api_res_call_leg_profiles, api_res_call_profiles,
     api_res_dtmf_profiles, api_res_call_branding_profiles, api_res_ivr_branding_profiles,

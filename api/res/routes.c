@@ -154,6 +154,7 @@ static const struct route routes[] = {
     {"accessQuery", "", M_POST, access_query, NULL, false},
     {"uriUsageQuery", "", M_POST, uri_usage_query, NULL, false},
     {"system", "/configuration/cluster", M_GET | M_PUT | M_POST, api_res_cluster, NULL, false},
+    {"system", "/configuration/xmpp", M_GET | M_PUT | M_POST, api_res_xmpp, NULL, false},
     {"system", "/status", M_GET, api_res_system_status, NULL, false},
     {"system", "/cdrReceivers", M_GET | M_POST, api_res_cdr_receiver, NULL, false},
     {"system", "/cdrReceivers/:id", M_GET | M_PUT | M_DELETE, api_res_cdr_receiver, NULL, false},

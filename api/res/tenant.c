@@ -1,4 +1,4 @@
-/* api/res/tenant.c: /api/v1/tenants, /tenantGroups, /ivrs and /system/configuration/cluster:
+/* api/res/tenant.c: /api/v1/tenants, /tenantGroups, /ivrs, /system/configuration/cluster and /xmpp:
  * the multi-tenancy objects and the IVRs a call can be matched to, with the parameters of the
  * CMS API reference, and a tenant's profile references (the tenant level of the profiles'
  * precedence: api/res/profiles.c).
@@ -227,4 +227,40 @@ void api_res_cluster(const struct api *api, struct store *st, const struct api_r
     if (req->method == API_POST)
         put.method = API_PUT;
     api_res_generic(api, st, &put, &cluster, STORE_CLUSTER_ROW_ID, reply);
+}
+
+/* ---- /system/configuration/xmpp ----------------------------------------------------------- */
+/* CMS 2.x's link to its XMPP server (removed in CMS 3.0; deployment roles written for 2.x still
+ * PUT it). callbridge has no XMPP client, so nothing connects with these: they are kept and
+ * shown as written, the secret sealed and never shown (apiary.apib:7880 shows none either). */
+static const struct api_field xmpp_fields[] = {
+    {.param = "uniqueName", .col = STORE_XMPP_UNIQUE_NAME, .kind = AK_TEXT},
+    {.param = "domain", .col = STORE_XMPP_DOMAIN, .kind = AK_TEXT},
+    {.param = "sharedSecret",
+     .col = STORE_XMPP_SHARED_SECRET,
+     .kind = AK_SECRET,
+     .flags = AF_HIDDEN},
+    {.param = "serverAddressOverride", .col = STORE_XMPP_SERVER_ADDRESS_OVERRIDE, .kind = AK_TEXT},
+};
+
+static const struct api_resource xmpp = {
+    .collection = "system/configuration/xmpp",
+    .element = "xmpp",
+    .missing = "unrecognizedObject",
+    .table = &store_table_xmpp_config,
+    .fields = xmpp_fields,
+    .nfields = sizeof(xmpp_fields) / sizeof(xmpp_fields[0]),
+    .singleton = true, /* <xmpp> has no id (apiary.apib:7918) */
+};
+
+/* GET shows the one row; PUT and POST (the apiary names both) modify it. */
+void api_res_xmpp(const struct api *api, struct store *st, const struct api_request *req,
+                  const char *id, struct api_reply *reply)
+{
+    struct api_request put = *req;
+
+    (void)id;
+    if (req->method == API_POST)
+        put.method = API_PUT;
+    api_res_generic(api, st, &put, &xmpp, STORE_CLUSTER_ROW_ID, reply);
 }

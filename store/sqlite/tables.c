@@ -137,6 +137,10 @@ static const char *const cluster_cols[] = {"id",
                                            "max_peer_video_streams"};
 const struct store_table store_table_cluster_config = {"cluster_config", cluster_cols, "ttiiiiii",
                                                        STORE_CLUSTER__N};
+static const char *const xmpp_cols[] = {"id", "unique_name", "domain", "shared_secret",
+                                        "server_address_override"};
+const struct store_table store_table_xmpp_config = {"xmpp_config", xmpp_cols, "tttbt",
+                                                    STORE_XMPP__N};
 /* ---- profiles, layout templates, web bridges (schema/0006_profiles.sql) ---- */
 static const char *const call_leg_profile_cols[] = {"id",
                                                     "name",
