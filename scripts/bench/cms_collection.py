@@ -12,7 +12,8 @@ random id. newman runs the collection (it is Cisco's, github.com/ciscocms/cms-po
 not part of this repository) and one line per request is printed: folder, name, method, path,
 status and verdict, then the totals. Verdicts: implemented (the answer came from an object
 callbridged has: 200, or a 400/404 naming a CMS failure reason), 404 unrecognizedObject, 405,
-other (anything else: no answer, 5xx, an unexpected body). LDAP requests are counted apart.
+other (anything else: no answer, 5xx, an unexpected body). The LDAP folder's requests are also
+counted on their own ("of which LDAP").
 """
 import argparse
 import base64
@@ -233,12 +234,12 @@ def main():
         body = bytes(resp["stream"]["data"]).decode("utf-8", "replace") if resp and resp.get(
             "stream") else ""
         v = verdict(status, body)
-        if folder.startswith("LDAP"):
-            v = "ldap (" + v + ")"
         rows.append({"folder": folder, "name": name, "method": req.get("method", "?"),
                      "path": path, "status": status, "verdict": v})
-        key = "ldap" if v.startswith("ldap") else v
-        totals[key] = totals.get(key, 0) + 1
+        totals[v] = totals.get(v, 0) + 1
+        if folder.startswith("LDAP"):
+            key = "of which LDAP " + v
+            totals[key] = totals.get(key, 0) + 1
     for r in rows:
         print("%s | %s | %s %s | %s | %s" % (r["folder"], r["name"], r["method"], r["path"],
                                              r["status"], r["verdict"]))
