@@ -40,6 +40,7 @@
 #include "api/res/control.h"
 #include "api/res/guest.h"
 #include "api/res/leg_profile.h"
+#include "api/res/matching.h"
 #include "api/res/parse.h"
 #include "api/res/profiles.h"
 #include "api/util.h"
@@ -387,24 +388,11 @@ static int member(json_t *j, const char *key, size_t max, const char **ret, stru
 
 /* ---- join --------------------------------------------------------------------------------- */
 
-static bool same_secret(const char *expected, const char *given)
-{
-    size_t n = strlen(expected);
-
-    return n > 0 && strlen(given) == n && CRYPTO_memcmp(expected, given, n) == 0;
-}
-
 /* May this guest join the coSpace? A secret must be the coSpace's; without one, the passcode
  * must be the coSpace's when it has one (CMS: a space without a passcode admits its callId). */
 static bool admitted(const struct store_cospace_entry *e, const char *secret, const char *passcode)
 {
-    if (!e->non_member_access)
-        return false;
-    if (secret && *secret)
-        return same_secret(e->secret, secret);
-    if (e->has_passcode)
-        return passcode && same_secret(e->passcode, passcode);
-    return true;
+    return e->non_member_access && api_match_key_fits(e, secret, passcode);
 }
 
 static bool usable_name(const char *name)
@@ -587,29 +575,14 @@ static int allowed_here(struct store *st, const struct store_cospace_entry *e, c
 }
 
 /* An access method of a space with this callId that admits the secret or passcode, as the
- * entry to join (api/res/access.c): 0, -ENOENT when none does, or a store error. */
-struct access_find {
-    const char *secret, *passcode;
-    struct store_cospace_entry *e;
-};
-
-static int access_admits(const struct store_cospace_entry *e, void *userdata)
-{
-    struct access_find *f = userdata;
-
-    if (!admitted(e, f->secret, f->passcode))
-        return 0;
-    *f->e = *e;
-    return 1;
-}
-
+ * entry to join (api/res/access.c), found as the call matching finds it: 0, -ENOENT when none
+ * does, or a store error. */
 static int access_method_entry(struct store *st, const char *call_id, const char *secret,
                                const char *passcode, struct store_cospace_entry *ret)
 {
-    struct access_find f = {secret, passcode, ret};
-    int r = store_match_access_call_id(st, call_id, access_admits, &f);
+    int r = api_match_access_entry(st, call_id, secret, passcode, ret);
 
-    return r < 0 ? r : r == 1 ? 0 : -ENOENT;
+    return r == -EACCES ? -ENOENT : r;
 }
 
 static void join(const struct api *api, struct store *st, const struct api_request *req,

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "api/reply.h"
 #include "api/res/matching.h"
 #include "api/res/transform.h"
@@ -200,31 +202,62 @@ int api_match_destination(struct store *st, const char *destination, struct api_
  * A coSpace's access methods add uris and callId+passcode pairs that reach it: try_rule falls
  * back to an access method's uri, and a callId whose space's own passcode does not match tries
  * the access methods with that callId (the host and guest PINs of one meeting). */
+static bool same_key(const char *expected, const char *given)
+{
+    size_t n = strlen(expected);
+
+    return n > 0 && strlen(given) == n && CRYPTO_memcmp(expected, given, n) == 0;
+}
+
+bool api_match_key_fits(const struct store_cospace_entry *e, const char *secret,
+                        const char *passcode)
+{
+    if (secret && *secret)
+        return same_key(e->secret, secret);
+    if (e->has_passcode)
+        return passcode && same_key(e->passcode, passcode);
+    return true;
+}
+
 struct access_walk {
-    const char *passcode;
-    struct api_match *m;
+    const char *secret, *passcode;
+    struct store_cospace_entry *e;
+    bool seen;
 };
 
-static int access_passcode(const struct store_cospace_entry *e, void *userdata)
+static int access_fits(const struct store_cospace_entry *e, void *userdata)
 {
     struct access_walk *w = userdata;
 
-    snprintf(w->m->cospace, sizeof(w->m->cospace), "%s", e->id);
-    if (e->has_passcode && strcmp(e->passcode, w->passcode ? w->passcode : "") != 0) {
-        w->m->result = API_MATCH_WRONG_PASSCODE;
-        return 0;
-    }
-    w->m->result = API_MATCH_COSPACE;
-    return 1;
+    *w->e = *e;
+    w->seen = true;
+    return api_match_key_fits(e, w->secret, w->passcode) ? 1 : 0;
+}
+
+int api_match_access_entry(struct store *st, const char *call_id, const char *secret,
+                           const char *passcode, struct store_cospace_entry *ret)
+{
+    struct access_walk w = {secret, passcode, ret, false};
+    int r = store_match_access_call_id(st, call_id, access_fits, &w);
+
+    if (r < 0)
+        return r;
+    return r == 1 ? 0 : w.seen ? -EACCES : -ENOENT;
 }
 
 static int api_match_access(struct store *st, const char *call_id, const char *passcode,
                             struct api_match *m)
 {
-    struct access_walk w = {passcode, m};
-    int r = store_match_access_call_id(st, call_id, access_passcode, &w);
+    struct store_cospace_entry e;
+    int r = api_match_access_entry(st, call_id, NULL, passcode, &e);
 
-    return r < 0 ? r : 0;
+    if (r == -ENOENT)
+        return 0; /* m stays as the caller left it */
+    if (r < 0 && r != -EACCES)
+        return r;
+    snprintf(m->cospace, sizeof(m->cospace), "%s", e.id);
+    m->result = r == 0 ? API_MATCH_COSPACE : API_MATCH_WRONG_PASSCODE;
+    return 0;
 }
 
 /* The web app's join: callId, then the passcode when the space has one. */
@@ -242,9 +275,8 @@ int api_match_call_id(struct store *st, const char *call_id, const char *passcod
     if (r < 0)
         return r;
     snprintf(m->cospace, sizeof(m->cospace), "%s", space.id);
-    m->result = space.has_passcode && strcmp(space.passcode, passcode ? passcode : "") != 0
-                    ? API_MATCH_WRONG_PASSCODE
-                    : API_MATCH_COSPACE;
+    m->result =
+        api_match_key_fits(&space, NULL, passcode) ? API_MATCH_COSPACE : API_MATCH_WRONG_PASSCODE;
     return m->result == API_MATCH_COSPACE ? 0 : api_match_access(st, call_id, passcode, m);
 }
 

@@ -31,6 +31,17 @@ const char *api_match_name(enum api_match_result r); /* "coSpace", "noMatchingRu
 int api_match_destination(struct store *st, const char *destination, struct api_match *ret);
 int api_match_call_id(struct store *st, const char *call_id, const char *passcode,
                       struct api_match *ret);
+/* Does the key fit the space or access method e: a secret, when given, must be e's; without
+ * one the passcode must be e's when e has one (CMS: one without a passcode admits its callId).
+ * Compared in constant time. */
+bool api_match_key_fits(const struct store_cospace_entry *e, const char *secret,
+                        const char *passcode);
+/* The first access method with this callId that the key fits (api_match_key_fits), in *ret:
+ * 0; -EACCES when methods have the callId but the key fits none (*ret: the last of them);
+ * -ENOENT when none has it; or a store error. The call matching and the join page both ask
+ * this, so what a passcode opens is the same from either. */
+int api_match_access_entry(struct store *st, const char *call_id, const char *secret,
+                           const char *passcode, struct store_cospace_entry *ret);
 /* Matches what p names: destination, or callId and passcode. Returns 0, or a negative errno
  * with *reply filled (parameterError when neither is there). */
 int api_match_params(struct store *st, const struct api_params *p, struct api_match *ret,
