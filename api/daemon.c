@@ -31,6 +31,7 @@
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/res/alarms.h"
+#include "api/res/diag.h"
 #include "api/res/cache.h"
 #include "api/res/guest.h"
 #include "api/res/prober_link.h"
@@ -534,6 +535,8 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = start_cdr(&p, &api);
     if (r == 0)
+        r = api_diags_start(&api, &api.diags);
+    if (r == 0)
         r = start_http(c, &p, &api, auth, &plan, &http);
     if (r == 0) {
         api_log(BASE_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION,
@@ -544,6 +547,7 @@ int api_daemon_run(const struct api_config *c)
     api_guests_stop(api.guests);   /* wakes the guests' polls, which then answer at once */
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
     api_cdr_stop(api.cdr);         /* writes what is queued; before media, which it polls */
+    api_diags_free(api.diags);     /* it reads the calls and media */
     media_stop(api.media);         /* releases every allocation */
     api_guests_free(api.guests);   /* after media: its last signals go to the sessions */
     api_calls_free(api.calls);

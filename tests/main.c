@@ -28,6 +28,8 @@ static const th_suite_fn suites[] = {
     it_media_suite,    it_guest_suite,    it_rtcpeer_suite,  it_cbctl_suite,
     it_faults_suite,   it_ops_suite,      it_framing_suite,  it_edge_suite,
     it_dialplan_suite, it_profiles_suite, it_access_suite,   it_monitor_suite,
+    /* part diag: call diagnostics, conversationIdQuery, leg alarms, dial-out rules, tenant limits */
+    it_diag_suite,
     it_cdr_suite, it_control_suite,      webrtc_dtls_suite, runner_suite,      runner_selftest_suite,
 };
 // clang-format on

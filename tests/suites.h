@@ -53,4 +53,8 @@ Suite *runner_selftest_suite(void);
 /* access methods, coSpace users, users, templates, bulk (tests/test_it_access.c) */
 Suite *it_access_suite(void);
 
+/* part diag: call diagnostics, conversationIdQuery, leg alarms, dial-out rules, tenant limits
+ * (tests/test_it_diag.c) */
+Suite *it_diag_suite(void);
+
 #endif

@@ -1,0 +1,411 @@
+/* tests/test_it_diag.c: call diagnostics through the real daemon, with a coturn and RTP legs
+ * whose media is real: a collection names its legs, their state, TURN server and counters and
+ * the log lines of a leg that joined while it ran; the CMS reasons for unknown ids; the bound on
+ * collections and on one collection's size. Also conversationIdQuery. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/res/diag.h"
+#include "tests/helpers.h"
+#include "tests/suites.h"
+
+#define NOID "0b9f9c3c-5d7e-4c8e-a3b4-2a2f6f0e9d10"
+#define FAIL(x) "<?xml version=\"1.0\"?><failureDetails><" x " /></failureDetails>"
+#define PE(p, e)                                                                                   \
+    "<?xml version=\"1.0\"?><failureDetails><parameterError parameter=\"" p "\" error=\"" e        \
+    "\" /></failureDetails>"
+
+static struct th_daemon d;
+static struct th_coturn co;
+static char why[128];
+
+static void start(void)
+{
+    memset(&d, 0, sizeof(d));
+    if (th_coturn_available(why, sizeof(why)))
+        th_coturn_start(&co, NULL);
+    th_daemon_start(&d, "0", NULL);
+}
+
+static void stop(void)
+{
+    th_daemon_coturn_stop(&d, &co);
+}
+
+static long call(const char *method, const char *path, const char *form, char *out, size_t cap,
+                 char *location)
+{
+    return th_admin_keep(&d, method, path, form, out, cap, location);
+}
+
+/* method path (form) answers status with exactly body. */
+static void expect(const char *method, const char *path, const char *form, long status,
+                   const char *body)
+{
+    char out[4096];
+
+    ck_assert_int_eq(call(method, path, form, out, sizeof(out), NULL), status);
+    ck_assert_str_eq(out, body);
+}
+
+/* GET path until its body contains needle, at most 15 s; the last body into out. */
+static bool poll_body(const char *path, const char *needle, char *out, size_t cap)
+{
+    for (int i = 0; i < 150; i++) {
+        ck_assert_int_eq(call("GET", path, NULL, out, cap, NULL), 200);
+        if (strstr(out, needle))
+            return true;
+        usleep(100 * 1000);
+    }
+    return false;
+}
+
+static const char *id_of(const char *loc)
+{
+    return strrchr(loc, '/') + 1;
+}
+
+/* A coSpace named name and a call in it: the call's path into call_loc[128], the space's id
+ * into space[64]. */
+static void space_and_call(const char *name, char *space, char *call_loc)
+{
+    char form[256], loc[128];
+
+    snprintf(form, sizeof(form), "name=%s", name);
+    ck_assert_int_eq(call("POST", "/api/v1/coSpaces", form, NULL, 0, loc), 200);
+    snprintf(space, 64, "%s", id_of(loc));
+    snprintf(form, sizeof(form), "coSpace=%s", space);
+    ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call_loc), 200);
+}
+
+/* A leg of call_loc whose media comes from a UDP endpoint of the test (its socket *ret_fd);
+ * its path into leg[128]; once connected, where the endpoint sends to into *relay. */
+static void media_leg(const char *call_loc, const char *party, int *ret_fd, char *leg,
+                      struct sockaddr_in *relay)
+{
+    char form[256], path[256];
+    unsigned short port;
+
+    *ret_fd = th_udp_endpoint(&port);
+    snprintf(form, sizeof(form), "remoteParty=%s&remoteMediaAddress=127.0.0.1:%u", party, port);
+    snprintf(path, sizeof(path), "%s/callLegs", call_loc);
+    ck_assert_int_eq(call("POST", path, form, NULL, 0, leg), 200);
+    th_leg_wait_connected(&d, leg, relay);
+}
+
+/* 60 RTP packets (PCMU, ssrc 7), every fifth one missing: 48 received, and of the 59 up to the
+ * last one sent (58), 11 lost. */
+static void send_rtp_with_gaps(int fd, const struct sockaddr_in *to)
+{
+    for (int i = 0; i < 60; i++) {
+        uint32_t ts = (uint32_t)i * 160u;
+        uint8_t pkt[172] = {0x80,
+                            0,
+                            (uint8_t)(i >> 8),
+                            (uint8_t)i,
+                            (uint8_t)(ts >> 24),
+                            (uint8_t)(ts >> 16),
+                            (uint8_t)(ts >> 8),
+                            (uint8_t)ts,
+                            0,
+                            0,
+                            0,
+                            7};
+
+        if (i % 5 == 4)
+            continue;
+        ck_assert_int_eq(sendto(fd, pkt, sizeof(pkt), 0, (const struct sockaddr *)to, sizeof(*to)),
+                         172);
+        usleep(2000);
+    }
+}
+
+/* A TURN server on the fixture's coturn, probed; its id into out[64]. */
+static void add_turn(char *out)
+{
+    char form[256], body[4096], loc[128];
+
+    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+             co.port);
+    ck_assert_int_eq(call("POST", "/api/v1/turnServers", form, NULL, 0, loc), 200);
+    snprintf(form, sizeof(form), "%s/status", loc);
+    ck_assert_int_eq(call("GET", form, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%.3000s", body);
+    snprintf(out, 64, "%s", id_of(loc));
+}
+
+/* A call with two RTP legs, one losing packets, and a third that joins and leaves while the
+ * collection runs: the contents name every leg, their state, TURN server, relayed address and
+ * real counters, the third's own log lines, and the end of the period. */
+START_TEST(test_call_diagnostics_name_legs_and_counters)
+{
+    char turn[64], space[64], call_loc[128], leg_a[128], leg_b[128], leg_c[128], diag[128];
+    char path[256], body[65536], expect_line[512], item[2048];
+    struct sockaddr_in ra, rb, rc;
+    struct th_resp r;
+    int fa, fb, fc;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    add_turn(turn);
+    space_and_call("Diag+Room", space, call_loc);
+    media_leg(call_loc, "alice@example.com", &fa, leg_a, &ra);
+    media_leg(call_loc, "bob@example.com", &fb, leg_b, &rb);
+
+    snprintf(path, sizeof(path), "%s/diagnostics", call_loc);
+    ck_assert_int_eq(call("POST", path, "durationSeconds=4", NULL, 0, diag), 200);
+    ck_assert_msg(strncmp(diag, "/api/v1/system/diagnostics/", 27) == 0 && strlen(diag) == 63, "%s",
+                  diag);
+    send_rtp_with_gaps(fa, &ra);
+    media_leg(call_loc, "carol@example.com", &fc, leg_c, &rc); /* joins while it runs */
+    sleep(2);                                                  /* a look sees carol */
+    ck_assert_int_eq(call("DELETE", leg_c, NULL, NULL, 0, NULL), 200);
+
+    snprintf(path, sizeof(path), "%s/contents", diag);
+    ck_assert_msg(poll_body(path, "collection ended: its period is over", body, sizeof(body)), "%s",
+                  body);
+    snprintf(expect_line, sizeof(expect_line),
+             "Diagnostics %s:\n\n\"Diag Room\" (%s)\n  coSpace: %s\n  correlator: %s\n",
+             id_of(diag), id_of(call_loc), space, id_of(call_loc));
+    ck_assert_msg(strncmp(body, expect_line, strlen(expect_line)) == 0, "%.3000s", body);
+    snprintf(expect_line, sizeof(expect_line), "callLeg %s (alice@example.com): state connected",
+             id_of(leg_a));
+    ck_assert_msg(strstr(body, expect_line), "%.3000s\nwanted %s", body, expect_line);
+    snprintf(expect_line, sizeof(expect_line), "callLeg %s (bob@example.com): state connected",
+             id_of(leg_b));
+    ck_assert_msg(strstr(body, expect_line), "%.3000s\nwanted %s", body, expect_line);
+    snprintf(expect_line, sizeof(expect_line), "callLeg %s: turnServer %s, relayed address ",
+             id_of(leg_a), turn);
+    ck_assert_msg(strstr(body, expect_line), "%.3000s\nwanted %s", body, expect_line);
+    /* the real counters of alice's stream: 48 received, 11 lost */
+    snprintf(expect_line, sizeof(expect_line),
+             "callLeg %s: rxRtp ssrc 7 payloadType 0 packetsReceived 48 packetsLost 11 "
+             "packetLossPercentage 18.6 jitter ",
+             id_of(leg_a));
+    ck_assert_msg(strstr(body, expect_line), "%.3000s\nwanted %s", body, expect_line);
+    snprintf(expect_line, sizeof(expect_line), "callLeg %s: rtp packetsReceived 48 ", id_of(leg_a));
+    ck_assert_msg(strstr(body, expect_line), "%.3000s\nwanted %s", body, expect_line);
+    /* carol: found by a look, her anchoring logged by the media thread, her leaving */
+    snprintf(expect_line, sizeof(expect_line), "callLeg %s (carol@example.com) is in the call",
+             id_of(leg_c));
+    ck_assert_msg(strstr(body, expect_line), "%.3000s\nwanted %s", body, expect_line);
+    snprintf(expect_line, sizeof(expect_line), "callLeg %s: anchored on turnServer %s",
+             id_of(leg_c), turn);
+    ck_assert_msg(strstr(body, expect_line), "%.3000s\nwanted %s", body, expect_line);
+    snprintf(expect_line, sizeof(expect_line), "callLeg %s (carol@example.com) left the call",
+             id_of(leg_c));
+    ck_assert_msg(strstr(body, expect_line), "%.3000s\nwanted %s", body, expect_line);
+    ck_assert_msg(strstr(body, "  collecting: ") && strstr(body, ", ended: its period is over\n"),
+                  "%s", body);
+
+    /* text/plain */
+    th_admin(&d, "GET", path, NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strncmp(r.content_type, "text/plain", 10) == 0, "%s", r.content_type);
+    th_resp_free(&r);
+
+    /* the list and the item, as the apiary shapes them */
+    ck_assert_int_eq(call("GET", "/api/v1/system/diagnostics", NULL, item, sizeof(item), NULL),
+                     200);
+    snprintf(expect_line, sizeof(expect_line),
+             "<?xml version=\"1.0\"?><diagnostics total=\"1\"><diagnostics id=\"%s\"><label>Diag "
+             "Room</label></diagnostics></diagnostics>",
+             id_of(diag));
+    ck_assert_str_eq(item, expect_line);
+    ck_assert_int_eq(call("GET", diag, NULL, item, sizeof(item), NULL), 200);
+    snprintf(expect_line, sizeof(expect_line),
+             "<?xml version=\"1.0\"?><diagnostics id=\"%s\"><label>Diag Room</label><coSpace>%s"
+             "</coSpace><callCorrelator>%s</callCorrelator><timestamp>",
+             id_of(diag), space, id_of(call_loc));
+    ck_assert_msg(strncmp(item, expect_line, strlen(expect_line)) == 0, "%s", item);
+    snprintf(expect_line, sizeof(expect_line), "<contentsSize>%zu</contentsSize>", strlen(body));
+    ck_assert_msg(strstr(item, expect_line), "%s\nwanted %s", item, expect_line);
+
+    ck_assert_int_eq(call("DELETE", call_loc, NULL, NULL, 0, NULL), 200);
+    close(fa);
+    close(fb);
+    close(fc);
+}
+END_TEST
+
+/* A collection ends with its call; the coSpace's POST collects for the space's call. */
+START_TEST(test_collection_ends_with_its_call_and_cospace_post)
+{
+    char space[64], call_loc[128], diag[128], diag2[128], path[256], body[16384], want[256];
+
+    space_and_call("Short+Room", space, call_loc);
+    snprintf(path, sizeof(path), "/api/v1/coSpaces/%s/diagnostics", space);
+    ck_assert_int_eq(call("POST", path, NULL, NULL, 0, diag), 200);
+    snprintf(path, sizeof(path), "%s/diagnostics", call_loc);
+    ck_assert_int_eq(call("POST", path, NULL, NULL, 0, diag2), 200);
+    ck_assert_str_ne(diag, diag2);
+    ck_assert_int_eq(call("GET", diag, NULL, body, sizeof(body), NULL), 200);
+    snprintf(want, sizeof(want), "<coSpace>%s</coSpace><callCorrelator>%s</callCorrelator>", space,
+             id_of(call_loc));
+    ck_assert_msg(strstr(body, want), "%.3000s", body);
+    ck_assert_int_eq(call("DELETE", call_loc, NULL, NULL, 0, NULL), 200);
+    snprintf(path, sizeof(path), "%s/contents", diag);
+    ck_assert_msg(poll_body(path, "collection ended: the call ended", body, sizeof(body)), "%s",
+                  body);
+    ck_assert_msg(strstr(body, ", ended: the call ended\n"), "%.3000s", body);
+    /* the filters */
+    snprintf(path, sizeof(path), "/api/v1/system/diagnostics?coSpaceFilter=%s", space);
+    ck_assert_int_eq(call("GET", path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<diagnostics total=\"2\">"), "%.3000s", body);
+    snprintf(path, sizeof(path), "/api/v1/system/diagnostics?callCorrelatorFilter=%s",
+             id_of(call_loc));
+    ck_assert_int_eq(call("GET", path, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<diagnostics total=\"2\">"), "%.3000s", body);
+    expect("GET", "/api/v1/system/diagnostics?coSpaceFilter=" NOID, NULL, 200,
+           "<?xml version=\"1.0\"?><diagnostics total=\"0\"/>");
+}
+END_TEST
+
+/* The CMS reasons: unknown calls, coSpaces and collections; bad parameters; the method. */
+START_TEST(test_unknown_ids_answer_cms_reasons)
+{
+    char space[64], call_loc[128], path[256], body[4096];
+
+    expect("POST", "/api/v1/calls/" NOID "/diagnostics", NULL, 404, FAIL("callDoesNotExist"));
+    expect("POST", "/api/v1/calls/not-an-id/diagnostics", NULL, 404, FAIL("callDoesNotExist"));
+    expect("GET", "/api/v1/system/diagnostics/" NOID, NULL, 404, FAIL("diagnosticsDoesNotExist"));
+    expect("GET", "/api/v1/system/diagnostics/" NOID "/contents", NULL, 404,
+           FAIL("diagnosticsDoesNotExist"));
+    expect("GET", "/api/v1/system/diagnostics/x/contents", NULL, 404,
+           FAIL("diagnosticsDoesNotExist"));
+    expect("POST", "/api/v1/coSpaces/" NOID "/diagnostics", NULL, 404, FAIL("coSpaceDoesNotExist"));
+    expect("GET", "/api/v1/system/diagnostics?coSpaceFilter=x", NULL, 400,
+           PE("coSpaceFilter", "invalidValue"));
+    expect("GET", "/api/v1/system/diagnostics?callCorrelatorFilter=x", NULL, 400,
+           PE("callCorrelatorFilter", "invalidValue"));
+
+    space_and_call("Refusals", space, call_loc);
+    snprintf(path, sizeof(path), "%s/diagnostics", call_loc);
+    expect("POST", path, "durationSeconds=0", 400, PE("durationSeconds", "invalidValue"));
+    expect("POST", path, "durationSeconds=601", 400, PE("durationSeconds", "invalidValue"));
+    ck_assert_int_eq(call("GET", path, NULL, body, sizeof(body), NULL), 405);
+    ck_assert_int_eq(call("DELETE", call_loc, NULL, NULL, 0, NULL), 200);
+    snprintf(path, sizeof(path), "/api/v1/coSpaces/%s/diagnostics", space);
+    expect("POST", path, NULL, 400, FAIL("callDoesNotExist")); /* no call now */
+    ck_assert_int_eq(call("GET", "/api/v1/system/diagnostics?coSpaceFilter=" NOID, NULL, body,
+                          sizeof(body), NULL),
+                     200); /* nothing was stored by the refusals */
+}
+END_TEST
+
+/* At most API_DIAG_MAX collections: the oldest goes first. */
+START_TEST(test_bound_on_collections)
+{
+    char space[64], call_loc[128], path[256], body[16384], first[128], loc[128], want[128];
+
+    space_and_call("Bounded", space, call_loc);
+    snprintf(path, sizeof(path), "%s/diagnostics", call_loc);
+    ck_assert_int_eq(call("POST", path, NULL, NULL, 0, first), 200);
+    for (int i = 0; i < API_DIAG_MAX; i++)
+        ck_assert_int_eq(call("POST", path, NULL, NULL, 0, loc), 200);
+    snprintf(path, sizeof(path), "/api/v1/system/diagnostics?coSpaceFilter=%s&limit=100", space);
+    ck_assert_int_eq(call("GET", path, NULL, body, sizeof(body), NULL), 200);
+    snprintf(want, sizeof(want), "<diagnostics total=\"%d\">", API_DIAG_MAX);
+    ck_assert_msg(strstr(body, want), "%.3000s", body);
+    ck_assert_msg(!strstr(body, id_of(first)) && strstr(body, id_of(loc)), "%.3000s", body);
+    expect("GET", first, NULL, 404, FAIL("diagnosticsDoesNotExist"));
+    ck_assert_int_eq(call("GET", "/api/v1/system/diagnostics", NULL, body, sizeof(body), NULL),
+                     200);
+    ck_assert_msg(strstr(body, want), "%.3000s",
+                  body); /* every coSpace's count: the node's bound */
+    ck_assert_int_eq(call("DELETE", call_loc, NULL, NULL, 0, NULL), 200);
+}
+END_TEST
+
+/* One collection's text stops at API_DIAG_BYTES and says so. */
+START_TEST(test_bound_on_one_collection)
+{
+    struct api_diag_text t = {0};
+    char line[200];
+    int r = 0, n = 0;
+
+    memset(line, 'x', sizeof(line));
+    while (r == 0 && n < 10000) {
+        r = api_diag_text_append(&t, line, sizeof(line));
+        n++;
+    }
+    ck_assert_int_eq(r, -E2BIG);
+    ck_assert_int_lt(n, 10000);
+    ck_assert_uint_le(t.len, API_DIAG_BYTES);
+    ck_assert_uint_eq(strlen(t.buf), t.len);
+    ck_assert_msg(strstr(t.buf, "[the rest was left out"), "no truncation line");
+    ck_assert_int_eq(api_diag_text_append(&t, "y", 1), -E2BIG);
+    ck_assert_ptr_null(strchr(t.buf, 'y'));
+    api_diag_text_done(&t);
+}
+END_TEST
+
+/* conversationIdQuery: live calls by id and callCorrelator, legs by id; gone when they go. */
+START_TEST(test_conversation_id_query)
+{
+    char space[64], call_loc[128], form[256], corr_call[128], leg[128], path[256], want[512];
+
+    expect("GET", "/api/v1/conversationIdQuery", NULL, 400, PE("conversationId", "missing"));
+    expect("GET", "/api/v1/conversationIdQuery?conversationId=", NULL, 400,
+           PE("conversationId", "missing"));
+    expect("GET", "/api/v1/conversationIdQuery?conversationId=" NOID, NULL, 200,
+           "<?xml version=\"1.0\"?><conversationIdQuery><conversationId>" NOID
+           "</conversationId><found>false</found></conversationIdQuery>");
+    ck_assert_int_eq(call("POST", "/api/v1/conversationIdQuery", NULL, want, sizeof(want), NULL),
+                     405);
+
+    space_and_call("Conversations", space, call_loc);
+    snprintf(path, sizeof(path), "/api/v1/conversationIdQuery?conversationId=%s", id_of(call_loc));
+    snprintf(want, sizeof(want),
+             "<?xml version=\"1.0\"?><conversationIdQuery><conversationId>%s</conversationId>"
+             "<found>true</found></conversationIdQuery>",
+             id_of(call_loc));
+    expect("GET", path, NULL, 200, want);
+    snprintf(form, sizeof(form), "coSpace=%s&callCorrelator=%s", space,
+             "11111111-2222-4333-8444-555555555555");
+    ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, corr_call), 200);
+    expect("GET", "/api/v1/conversationIdQuery?conversationId=11111111-2222-4333-8444-555555555555",
+           NULL, 200,
+           "<?xml version=\"1.0\"?><conversationIdQuery><conversationId>11111111-2222-4333-8444-"
+           "555555555555</conversationId><found>true</found></conversationIdQuery>");
+    snprintf(path, sizeof(path), "%s/callLegs", call_loc);
+    ck_assert_int_eq(call("POST", path, "remoteParty=dave@example.com", NULL, 0, leg), 200);
+    snprintf(path, sizeof(path), "/api/v1/conversationIdQuery?conversationId=%s", id_of(leg));
+    ck_assert_int_eq(call("GET", path, NULL, want, sizeof(want), NULL), 200);
+    ck_assert_msg(strstr(want, "<found>true</found>"), "%s", want);
+
+    ck_assert_int_eq(call("DELETE", call_loc, NULL, NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("GET", path, NULL, want, sizeof(want), NULL), 200);
+    ck_assert_msg(strstr(want, "<found>false</found>"), "%s", want);
+    snprintf(path, sizeof(path), "/api/v1/conversationIdQuery?conversationId=%s", id_of(call_loc));
+    ck_assert_int_eq(call("GET", path, NULL, want, sizeof(want), NULL), 200);
+    ck_assert_msg(strstr(want, "<found>false</found>"), "%s", want);
+    ck_assert_int_eq(call("DELETE", corr_call, NULL, NULL, 0, NULL), 200);
+}
+END_TEST
+
+Suite *it_diag_suite(void)
+{
+    Suite *s = suite_create("it_diag");
+    TCase *tc = tcase_create("diag");
+    TCase *unit = tcase_create("bounds");
+
+    tcase_add_unchecked_fixture(tc, start, stop);
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, test_call_diagnostics_name_legs_and_counters);
+    tcase_add_test(tc, test_collection_ends_with_its_call_and_cospace_post);
+    tcase_add_test(tc, test_unknown_ids_answer_cms_reasons);
+    tcase_add_test(tc, test_bound_on_collections);
+    tcase_add_test(tc, test_conversation_id_query);
+    suite_add_tcase(s, tc);
+    tcase_add_test(unit, test_bound_on_one_collection);
+    suite_add_tcase(s, unit);
+    return s;
+}
