@@ -390,6 +390,62 @@ START_TEST(test_conversation_id_query)
 }
 END_TEST
 
+/* A tenant's participantLimit counts the legs of all its calls: a leg added to either call, or
+ * an incoming one placed by the call matching, is refused with participantLimitReached once
+ * the tenant has that many; a space of no tenant is not limited; a PUT on the tenant applies to
+ * the next leg; a leg that leaves frees its place. */
+START_TEST(test_tenant_participant_limit)
+{
+    char tenant[128], form[256], loc[128], s1[64], s2[64], s3[64], call1[128], call2[128];
+    char call3[128], path1[256], path2[256], path3[256], leg[128], body[4096];
+
+    ck_assert_int_eq(
+        call("POST", "/api/v1/tenants", "name=Limited&participantLimit=2", NULL, 0, tenant), 200);
+    snprintf(form, sizeof(form), "name=T1&uri=t1.room&tenant=%s", id_of(tenant));
+    ck_assert_int_eq(call("POST", "/api/v1/coSpaces", form, NULL, 0, loc), 200);
+    snprintf(s1, sizeof(s1), "%s", id_of(loc));
+    snprintf(form, sizeof(form), "name=T2&tenant=%s", id_of(tenant));
+    ck_assert_int_eq(call("POST", "/api/v1/coSpaces", form, NULL, 0, loc), 200);
+    snprintf(s2, sizeof(s2), "%s", id_of(loc));
+    ck_assert_int_eq(call("POST", "/api/v1/coSpaces", "name=Free", NULL, 0, loc), 200);
+    snprintf(s3, sizeof(s3), "%s", id_of(loc));
+    snprintf(form, sizeof(form), "coSpace=%s", s1);
+    ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call1), 200);
+    snprintf(form, sizeof(form), "coSpace=%s", s2);
+    ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call2), 200);
+    snprintf(form, sizeof(form), "coSpace=%s", s3);
+    ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call3), 200);
+    snprintf(path1, sizeof(path1), "%s/callLegs", call1);
+    snprintf(path2, sizeof(path2), "%s/callLegs", call2);
+    snprintf(path3, sizeof(path3), "%s/callLegs", call3);
+
+    ck_assert_int_eq(call("POST", path1, "remoteParty=a@example.com", NULL, 0, leg), 200);
+    ck_assert_int_eq(call("POST", path2, "remoteParty=b@example.com", NULL, 0, NULL), 200);
+    expect("POST", path1, "remoteParty=c@example.com", 400, FAIL("participantLimitReached"));
+    expect("POST", path2, "remoteParty=c@example.com", 400, FAIL("participantLimitReached"));
+    ck_assert_int_eq(
+        call("POST", "/api/v1/inboundDialPlanRules", "domain=limits.example", NULL, 0, loc), 200);
+    expect("POST", "/api/v1/callLegs", "destination=t1.room@limits.example", 400,
+           FAIL("participantLimitReached"));
+    ck_assert_int_eq(call("DELETE", loc, NULL, NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("POST", path3, "remoteParty=free@example.com", NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("GET", call1, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<numCallLegs>1</numCallLegs>"), "%s", body); /* none stored */
+
+    ck_assert_int_eq(call("PUT", tenant, "participantLimit=3", NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("POST", path1, "remoteParty=c@example.com", NULL, 0, NULL), 200);
+    expect("POST", path2, "remoteParty=d@example.com", 400, FAIL("participantLimitReached"));
+    ck_assert_int_eq(call("DELETE", leg, NULL, NULL, 0, NULL), 200); /* a leaves */
+    ck_assert_int_eq(call("POST", path2, "remoteParty=d@example.com", NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("PUT", tenant, "participantLimit=", NULL, 0, NULL), 200); /* none */
+    ck_assert_int_eq(call("POST", path2, "remoteParty=e@example.com", NULL, 0, NULL), 200);
+
+    ck_assert_int_eq(call("DELETE", call1, NULL, NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("DELETE", call2, NULL, NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("DELETE", call3, NULL, NULL, 0, NULL), 200);
+}
+END_TEST
+
 Suite *it_diag_suite(void)
 {
     Suite *s = suite_create("it_diag");
@@ -404,6 +460,7 @@ Suite *it_diag_suite(void)
     tcase_add_test(tc, test_unknown_ids_answer_cms_reasons);
     tcase_add_test(tc, test_bound_on_collections);
     tcase_add_test(tc, test_conversation_id_query);
+    tcase_add_test(tc, test_tenant_participant_limit);
     suite_add_tcase(s, tc);
     tcase_add_test(unit, test_bound_on_one_collection);
     suite_add_tcase(s, unit);

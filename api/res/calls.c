@@ -36,6 +36,7 @@
 #include "api/res/parse.h"
 #include "api/res/registry.h"
 #include "api/res/resource.h"
+#include "api/res/tenant_limit.h"
 #include "api/util.h"
 #include "api/xml.h"
 #include "media/media.h"
@@ -156,6 +157,8 @@ static void create_call(const struct api *api, struct store *st, const struct ap
     if (api_control_call_form(req, conf, reply) < 0)
         return;
     r = new_call(api, &space, conf, id);
+    if (r == 0) /* read again before each leg where the store is at hand */
+        (void)api_tenant_limit_refresh(api, st, id);
     if (r == -EDQUOT) {
         api_reply_too_many(reply, "calls");
         return;
@@ -318,7 +321,8 @@ static const char *admission(struct api_calls *c, const char *call_id, bool medi
 
     for (size_t i = 0; i < c->nlegs; i++)
         in_call += strcmp(c->legs[i].call, call_id) == 0;
-    if (in_call >= MEDIA_MAX_LEGS_PER_CALL || (limit > 0 && (int64_t)in_call >= limit)) {
+    if (in_call >= MEDIA_MAX_LEGS_PER_CALL || (limit > 0 && (int64_t)in_call >= limit) ||
+        api_tenant_limit_reached(c, api_calls_find_call(c, call_id))) {
         c->refused_call++;
         return "participantLimitReached";
     }
@@ -484,6 +488,8 @@ static int cospace_call(const struct api *api, struct store *st, const char *cos
         call->joining++;
     }
     pthread_mutex_unlock(&c->lock);
+    if (call && (r = api_tenant_limit_refresh(api, st, ret_id)) < 0)
+        api_calls_join_done(api, ret_id);
     return r;
 }
 
@@ -842,10 +848,14 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
 {
     char lid[STORE_ID_LEN + 1];
 
+    int r;
+
     if (!api_calls_path_id(id, lid, "callDoesNotExist", reply))
         return;
     if (api_calls_is_get(req))
         list_legs(api, st, req, lid, reply);
+    else if ((r = api_tenant_limit_refresh(api, st, lid)) < 0)
+        api_reply_err(reply, r);
     else
         add_leg(api, lid, req, true, "callLegs", reply);
 }

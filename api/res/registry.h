@@ -28,6 +28,10 @@ struct api_call {
      * when its last leg goes, unless a join that found it is still adding its leg (joining) */
     bool ends_empty;
     unsigned joining;
+    /* its coSpace's tenant ("": none) and that tenant's participantLimit (0: none), as last
+     * read (api/res/tenant_limit.h) */
+    char tenant[STORE_ID_LEN + 1];
+    int64_t tenant_limit;
 };
 
 struct api_leg {
