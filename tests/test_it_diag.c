@@ -391,7 +391,8 @@ START_TEST(test_conversation_id_query)
 END_TEST
 
 /* A tenant's participantLimit counts the legs of all its calls: a leg added to either call, or
- * an incoming one placed by the call matching, is refused with participantLimitReached once
+ * an incoming one placed by the call matching, is refused with tenantParticipantLimitReached
+ * (CMS's reason for the owning tenant's limit) once
  * the tenant has that many; a space of no tenant is not limited; a PUT on the tenant applies to
  * the next leg; a leg that leaves frees its place. */
 START_TEST(test_tenant_participant_limit)
@@ -421,12 +422,12 @@ START_TEST(test_tenant_participant_limit)
 
     ck_assert_int_eq(call("POST", path1, "remoteParty=a@example.com", NULL, 0, leg), 200);
     ck_assert_int_eq(call("POST", path2, "remoteParty=b@example.com", NULL, 0, NULL), 200);
-    expect("POST", path1, "remoteParty=c@example.com", 400, FAIL("participantLimitReached"));
-    expect("POST", path2, "remoteParty=c@example.com", 400, FAIL("participantLimitReached"));
+    expect("POST", path1, "remoteParty=c@example.com", 400, FAIL("tenantParticipantLimitReached"));
+    expect("POST", path2, "remoteParty=c@example.com", 400, FAIL("tenantParticipantLimitReached"));
     ck_assert_int_eq(
         call("POST", "/api/v1/inboundDialPlanRules", "domain=limits.example", NULL, 0, loc), 200);
     expect("POST", "/api/v1/callLegs", "destination=t1.room@limits.example", 400,
-           FAIL("participantLimitReached"));
+           FAIL("tenantParticipantLimitReached"));
     ck_assert_int_eq(call("DELETE", loc, NULL, NULL, 0, NULL), 200);
     ck_assert_int_eq(call("POST", path3, "remoteParty=free@example.com", NULL, 0, NULL), 200);
     ck_assert_int_eq(call("GET", call1, NULL, body, sizeof(body), NULL), 200);
@@ -434,7 +435,7 @@ START_TEST(test_tenant_participant_limit)
 
     ck_assert_int_eq(call("PUT", tenant, "participantLimit=3", NULL, 0, NULL), 200);
     ck_assert_int_eq(call("POST", path1, "remoteParty=c@example.com", NULL, 0, NULL), 200);
-    expect("POST", path2, "remoteParty=d@example.com", 400, FAIL("participantLimitReached"));
+    expect("POST", path2, "remoteParty=d@example.com", 400, FAIL("tenantParticipantLimitReached"));
     ck_assert_int_eq(call("DELETE", leg, NULL, NULL, 0, NULL), 200); /* a leaves */
     ck_assert_int_eq(call("POST", path2, "remoteParty=d@example.com", NULL, 0, NULL), 200);
     ck_assert_int_eq(call("PUT", tenant, "participantLimit=", NULL, 0, NULL), 200); /* none */

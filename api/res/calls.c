@@ -321,10 +321,13 @@ static const char *admission(struct api_calls *c, const char *call_id, bool medi
 
     for (size_t i = 0; i < c->nlegs; i++)
         in_call += strcmp(c->legs[i].call, call_id) == 0;
-    if (in_call >= MEDIA_MAX_LEGS_PER_CALL || (limit > 0 && (int64_t)in_call >= limit) ||
-        api_tenant_limit_reached(c, api_calls_find_call(c, call_id))) {
+    if (in_call >= MEDIA_MAX_LEGS_PER_CALL || (limit > 0 && (int64_t)in_call >= limit)) {
         c->refused_call++;
         return "participantLimitReached";
+    }
+    if (api_tenant_limit_reached(c, api_calls_find_call(c, call_id))) {
+        c->refused_call++;
+        return "tenantParticipantLimitReached";
     }
     if (media && c->media_legs >= c->leg_budget) {
         c->refused_node++;
@@ -339,6 +342,10 @@ static void refuse_leg(struct api_reply *reply, const char *reason, const char *
     if (strcmp(reason, "participantLimitReached") == 0)
         api_log(BASE_LOG_WARN, "callLeg refused: call %s has %d legs, the most a call takes (%s)",
                 call_id, MEDIA_MAX_LEGS_PER_CALL, reason);
+    else if (strcmp(reason, "tenantParticipantLimitReached") == 0)
+        api_log(BASE_LOG_WARN,
+                "callLeg refused: the tenant of call %s has its participantLimit of legs (%s)",
+                call_id, reason);
     else
         api_log(BASE_LOG_WARN,
                 "callLeg refused: this node has %zu call legs with media, its budget (%s; "

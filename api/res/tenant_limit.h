@@ -13,7 +13,7 @@
  * and when a call is made. Returns 0 (also when the call is gone) or a store error. */
 int api_tenant_limit_refresh(const struct api *api, struct store *st, const char *call_id);
 /* Lock held: true when call's tenant has a participantLimit and its calls have that many legs
- * or more (then one more leg is refused: participantLimitReached). */
+ * or more (then one more leg is refused: tenantParticipantLimitReached). */
 bool api_tenant_limit_reached(struct api_calls *c, const struct api_call *call);
 
 #endif
