@@ -447,6 +447,97 @@ START_TEST(test_tenant_participant_limit)
 }
 END_TEST
 
+/* GET leg's status reason and dialOut block contain all of want (NULL-ended). */
+static void leg_has(const char *leg, const char *const *want)
+{
+    char body[8192];
+
+    ck_assert_int_eq(call("GET", leg, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<state>failed</state>") && !strstr(body, "connected"), "%s", body);
+    for (size_t i = 0; want[i]; i++)
+        ck_assert_msg(strstr(body, want[i]), "%s\nwanted %s", body, want[i]);
+}
+
+/* Dial-out goes through the outbound dial plan: no rule is noMatchingRule; the matching rule
+ * of the highest priority that serves this node and this call's tenant is shown, with those its
+ * failureAction continue passed on to; the dial transforms apply first; never connected. */
+START_TEST(test_dial_out_applies_outbound_rules)
+{
+    char space[64], call_loc[128], legs[192], leg[128], r1[128], r2[128], form[512], group[128];
+    char other[128], want_rule[128], want_r1[128];
+
+    space_and_call("Dialler", space, call_loc);
+    snprintf(legs, sizeof(legs), "%s/callLegs", call_loc);
+    ck_assert_int_eq(call("POST", legs, "remoteParty=bob@sip.example.com", NULL, 0, leg), 200);
+    leg_has(leg, (const char *const[]){"<reason>noMatchingRule</reason>",
+                                       "<dialOut><destination>bob@sip.example.com</destination>"
+                                       "<outboundDialPlanRulesTried>0</outboundDialPlanRulesTried>"
+                                       "</dialOut>",
+                                       NULL});
+
+    ck_assert_int_eq(call("POST", "/api/v1/outboundDialPlanRules",
+                          "domain=*.example.com&priority=1&failureAction=continue", NULL, 0, r1),
+                     200);
+    ck_assert_int_eq(call("POST", "/api/v1/outboundDialPlanRules",
+                          "domain=sip.example.com&priority=5&localFromDomain=cb.example.com", NULL,
+                          0, r2),
+                     200);
+    ck_assert_int_eq(call("POST", "/api/v1/callBridgeGroups", "name=elsewhere", NULL, 0, group),
+                     200);
+    snprintf(form, sizeof(form),
+             "domain=sip.example.com&priority=10&scope=callBridgeGroup&callBridgeGroup=%s",
+             id_of(group));
+    ck_assert_int_eq(call("POST", "/api/v1/outboundDialPlanRules", form, NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("POST", "/api/v1/tenants", "name=Other", NULL, 0, other), 200);
+    snprintf(form, sizeof(form), "domain=sip.example.com&priority=20&tenant=%s", id_of(other));
+    ck_assert_int_eq(call("POST", "/api/v1/outboundDialPlanRules", form, NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("POST", "/api/v1/outboundDialPlanRules", "domain=other.org&priority=99",
+                          NULL, 0, NULL),
+                     200);
+
+    snprintf(want_rule, sizeof(want_rule), "<outboundDialPlanRule>%s</outboundDialPlanRule>",
+             id_of(r2));
+    snprintf(want_r1, sizeof(want_r1), "<outboundDialPlanRule>%s</outboundDialPlanRule>",
+             id_of(r1));
+    ck_assert_int_eq(call("POST", legs, "remoteParty=bob@sip.example.com", NULL, 0, leg), 200);
+    leg_has(leg, (const char *const[]){"<reason>noSipDialOut</reason>", want_rule,
+                                       "<outboundDialPlanRulesTried>1<", NULL});
+    /* a SIP URI with parameters, in another case */
+    ck_assert_int_eq(
+        call("POST", legs, "remoteParty=sip:carol@SIP.Example.com%3Btransport%3Dtls", NULL, 0, leg),
+        200);
+    leg_has(leg, (const char *const[]){"<reason>noSipDialOut</reason>", want_rule, NULL});
+    /* continue: the next rule is tried too */
+    ck_assert_int_eq(call("PUT", r2, "failureAction=continue", NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("POST", legs, "remoteParty=bob@sip.example.com", NULL, 0, leg), 200);
+    leg_has(leg, (const char *const[]){want_rule, "<outboundDialPlanRulesTried>2<", NULL});
+    /* only the wildcard serves another subdomain */
+    ck_assert_int_eq(call("POST", legs, "remoteParty=dave@video.example.com", NULL, 0, leg), 200);
+    leg_has(leg, (const char *const[]){want_r1, "<outboundDialPlanRulesTried>1<", NULL});
+    /* a bare number has no domain: no rule; a dial transform that adds one routes it */
+    ck_assert_int_eq(call("POST", legs, "remoteParty=4455", NULL, 0, leg), 200);
+    leg_has(leg, (const char *const[]){"<reason>noMatchingRule</reason>", NULL});
+    ck_assert_int_eq(call("POST", "/api/v1/dialTransforms",
+                          "type=raw&match=($1/^44/)&transform=$1{}@sip.example.com&priority=3",
+                          NULL, 0, NULL),
+                     200);
+    ck_assert_int_eq(call("POST", legs, "remoteParty=4455", NULL, 0, leg), 200);
+    leg_has(leg, (const char *const[]){"<reason>noSipDialOut</reason>", want_rule,
+                                       "<destination>4455@sip.example.com</destination>", NULL});
+    ck_assert_int_eq(call("POST", "/api/v1/dialTransforms",
+                          "type=raw&match=($1/^666/)&action=deny&priority=9", NULL, 0, NULL),
+                     200);
+    ck_assert_int_eq(call("POST", legs, "remoteParty=666@sip.example.com", NULL, 0, leg), 200);
+    leg_has(leg, (const char *const[]){"<reason>dialTransformDeny</reason>", NULL});
+    /* participants dial out the same way */
+    snprintf(legs, sizeof(legs), "%s/participants", call_loc);
+    ck_assert_int_eq(call("POST", legs, "remoteParty=erin@sip.example.com", NULL, 0, leg), 200);
+    snprintf(form, sizeof(form), "/api/v1/callLegs/%s", id_of(leg));
+    leg_has(form, (const char *const[]){"<reason>noSipDialOut</reason>", want_rule, NULL});
+    ck_assert_int_eq(call("DELETE", call_loc, NULL, NULL, 0, NULL), 200);
+}
+END_TEST
+
 Suite *it_diag_suite(void)
 {
     Suite *s = suite_create("it_diag");
@@ -462,6 +553,7 @@ Suite *it_diag_suite(void)
     tcase_add_test(tc, test_bound_on_collections);
     tcase_add_test(tc, test_conversation_id_query);
     tcase_add_test(tc, test_tenant_participant_limit);
+    tcase_add_test(tc, test_dial_out_applies_outbound_rules);
     suite_add_tcase(s, tc);
     tcase_add_test(unit, test_bound_on_one_collection);
     suite_add_tcase(s, unit);

@@ -33,6 +33,7 @@
 #include "api/res/calls.h"
 #include "api/res/control.h"
 #include "api/res/matching.h"
+#include "api/res/outbound.h"
 #include "api/res/parse.h"
 #include "api/res/registry.h"
 #include "api/res/resource.h"
@@ -366,7 +367,36 @@ struct new_leg {
     int64_t limit;                   /* > 0: the callProfile's participantLimit in effect */
     bool dial_out;                   /* POST /calls/<id>/callLegs or participants: to be dialled */
     char (*conf)[API_LEG_VALUE_MAX]; /* its call control parameters, or NULL */
+    const struct api_dial_out *out;  /* dial_out without media: its route */
 };
+
+/* What a failed dial-out's route was, onto l. */
+static void dial_out_keep(struct api_leg *l, const struct api_dial_out *out)
+{
+    snprintf(l->out_reason, sizeof(l->out_reason), "%s", out->reason);
+    memcpy(l->out_rule, out->rule, sizeof(l->out_rule));
+    l->out_tried = out->tried;
+    snprintf(l->out_dest, sizeof(l->out_dest), "%.*s", (int)sizeof(l->out_dest) - 1,
+             out->destination);
+}
+
+/* The outbound dial plan for a leg of call_id to party (api/res/outbound.c), with the call's
+ * tenant, into *ret; 0, or a store error answered in *reply. */
+static int dial_out_plan(const struct api *api, struct store *st, const char *call_id,
+                         const char *party, struct api_dial_out *ret, struct api_reply *reply)
+{
+    char tenant[STORE_ID_LEN + 1] = "";
+    struct api_call *call;
+    int r;
+
+    pthread_mutex_lock(&api->calls->lock);
+    if ((call = api_calls_find_call(api->calls, call_id)))
+        memcpy(tenant, call->tenant, sizeof(tenant));
+    pthread_mutex_unlock(&api->calls->lock);
+    if ((r = api_dial_out_route(st, party, tenant, ret)) < 0)
+        api_reply_err(reply, r);
+    return r;
+}
 
 /* Admits and adds a leg to call_id and hands it to the media thread; copies its id into
  * ret_id[37]. Returns 0, -ENOENT (no such call), -EDQUOT (*ret_refused says why, counted) or
@@ -402,6 +432,8 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
                  media && n->media_addr ? n->media_addr : "");
         l->started_us = api_now_us();
         l->dial_failed = n->dial_out && !media && !n->webrtc;
+        if (l->dial_failed && n->out)
+            dial_out_keep(l, n->out);
         if (n->conf)
             memcpy(l->conf, n->conf, sizeof(l->conf));
         if (l->webrtc)
@@ -429,9 +461,11 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
 /* Adds a leg to call_id from the form (remoteParty, remoteMediaAddress, call control
  * parameters); dial_out: a leg to call, which without a remoteMediaAddress would need SIP, so
  * it fails at once (noSipDialOut) and is never connected. Location under collection. */
-static void add_leg(const struct api *api, const char *call_id, const struct api_request *req,
-                    bool dial_out, const char *collection, struct api_reply *reply)
+static void add_leg(const struct api *api, struct store *st, const char *call_id,
+                    const struct api_request *req, bool dial_out, const char *collection,
+                    struct api_reply *reply)
 {
+    struct api_dial_out out;
     const char *media = api_params_get(req->form, "remoteMediaAddress");
     struct sockaddr_storage addr;
     char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
@@ -454,10 +488,17 @@ static void add_leg(const struct api *api, const char *call_id, const struct api
     if (api_control_leg_form(req->form, conf, reply) < 0)
         return;
     n.media_addr = media && *media ? media : NULL;
+    if (n.dial_out && !n.media_addr) {
+        if (dial_out_plan(api, st, call_id, n.party, &out, reply) < 0)
+            return;
+        n.out = &out;
+    }
     r = insert_leg(api, call_id, &n, id, &refused);
-    if (r == 0 && n.dial_out && !n.media_addr)
-        api_log(BASE_LOG_WARN, "callLeg %s to %s failed: no SIP here to dial it (noSipDialOut)", id,
-                n.party ? n.party : "");
+    if (r == 0 && n.out)
+        api_log(BASE_LOG_WARN, "callLeg %s to %s failed (%s): %s%s%s, %u tried", id,
+                out.destination, out.reason,
+                out.rule[0] ? "outbound rule " : "no outbound rule matched", out.rule,
+                out.rule[0] ? " matched, no SIP here to place the call" : "", out.tried);
     if (r == 0) {
         reply->status = 200;
         snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", collection, id);
@@ -533,7 +574,7 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
     } else if (r < 0) {
         api_reply_err(reply, r);
     } else {
-        add_leg(api, id, req, false, "callLegs", reply);
+        add_leg(api, st, id, req, false, "callLegs", reply);
         api_calls_join_done(api, id);
     }
 }
@@ -759,6 +800,17 @@ static void write_streams(struct api_xml *x, const struct media_leg_status *m)
     }
 }
 
+/* An extension: where a failed dial-out was routed (api/res/outbound.c). */
+static void write_dial_out(struct api_xml *x, const struct api_leg *l)
+{
+    api_xml_start(x, "dialOut");
+    api_xml_text(x, "destination", l->out_dest);
+    if (l->out_rule[0])
+        api_xml_text(x, "outboundDialPlanRule", l->out_rule);
+    api_xml_int(x, "outboundDialPlanRulesTried", l->out_tried);
+    api_xml_end(x);
+}
+
 static void get_leg(const struct api *api, const char *id, struct api_reply *reply)
 {
     static const char *const states[] = {"connecting", "connected", "failed"};
@@ -794,7 +846,7 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
     if (copy.webrtc && ms.state == MEDIA_LEG_FAILED)
         api_xml_text(x, "reason", ms.reason);
     if (copy.dial_failed)
-        api_xml_text(x, "reason", "noSipDialOut");
+        api_xml_text(x, "reason", copy.out_reason[0] ? copy.out_reason : "noSipDialOut");
     if (ms.rx_rtp.seen && !copy.webrtc)
         write_rx_rtp(x, &ms.rx_rtp);
     if (copy.webrtc)
@@ -804,6 +856,8 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
         api_xml_text(x, "subType", "webApp");
     if (copy.has_media && !copy.webrtc)
         api_xml_text(x, "remoteMediaAddress", copy.media_addr);
+    if (copy.dial_failed)
+        write_dial_out(x, &copy);
     api_control_write_leg(x, &copy);
     if (copy.has_media)
         write_media(x, &ms);
@@ -864,13 +918,14 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
     else if ((r = api_tenant_limit_refresh(api, st, lid)) < 0)
         api_reply_err(reply, r);
     else
-        add_leg(api, lid, req, true, "callLegs", reply);
+        add_leg(api, st, lid, req, true, "callLegs", reply);
 }
 
-void api_calls_post_leg(const struct api *api, const char *call_id, const struct api_request *req,
-                        const char *collection, struct api_reply *reply)
+void api_calls_post_leg(const struct api *api, struct store *st, const char *call_id,
+                        const struct api_request *req, const char *collection,
+                        struct api_reply *reply)
 {
-    add_leg(api, call_id, req, true, collection, reply);
+    add_leg(api, st, call_id, req, true, collection, reply);
 }
 
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,

@@ -31,6 +31,10 @@ const char *api_match_name(enum api_match_result r); /* "coSpace", "noMatchingRu
 int api_match_destination(struct store *st, const char *destination, struct api_match *ret);
 int api_match_call_id(struct store *st, const char *call_id, const char *passcode,
                       struct api_match *ret);
+/* Only the dial transforms, for a call made (api/res/outbound.c): ret->destination is
+ * destination rewritten by the one that applies (ret->transform its id), or result
+ * API_MATCH_DENIED. Returns 0 or a store error. */
+int api_match_dial_transform(struct store *st, const char *destination, struct api_match *ret);
 /* Matches what p names: destination, or callId and passcode. Returns 0, or a negative errno
  * with *reply filled (parameterError when neither is there). */
 int api_match_params(struct store *st, const struct api_params *p, struct api_match *ret,

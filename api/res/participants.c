@@ -174,7 +174,7 @@ void api_res_call_participants(const struct api *api, struct store *st,
     if (api_calls_is_get(req))
         list_participants(api, req, lid, reply);
     else
-        api_calls_post_leg(api, lid, req, "participants", reply);
+        api_calls_post_leg(api, st, lid, req, "participants", reply);
 }
 
 /* The call's id from a path /api/v1/calls/<id>/participants/...: the router hands only the

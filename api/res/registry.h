@@ -41,7 +41,13 @@ struct api_leg {
     bool webrtc; /* a guest's browser (api/res/guest.c): remote_party is its display name */
     int64_t started_us;
     bool dial_failed; /* dialled out (no media address): no SIP here, so it failed at once */
-    unsigned mute;    /* MEDIA_MUTE_* in force (call control) */
+    /* a dial-out's route (api/res/outbound.h): why it failed (noSipDialOut, noMatchingRule,
+     * dialTransformDeny), the outbound rule that matched ("" none) and how many rules were
+     * tried, the destination after the dial transforms */
+    char out_reason[24], out_rule[STORE_ID_LEN + 1];
+    unsigned out_tried;
+    char out_dest[STORE_TEXT_MAX + 1];
+    unsigned mute; /* MEDIA_MUTE_* in force (call control) */
     char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
 };
 
