@@ -4,6 +4,9 @@
  * collections and on one collection's size. Also conversationIdQuery. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -538,6 +541,142 @@ START_TEST(test_dial_out_applies_outbound_rules)
 }
 END_TEST
 
+/* ---- a CDR receiver: an HTTP server on 127.0.0.1 that keeps every body ---------------------- */
+
+struct cdr_sink {
+    int fd;
+    unsigned short port;
+    atomic_int stop;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    char bodies[65536];
+    size_t len;
+};
+
+/* One request on c: its body is kept, 200 answered. */
+static void sink_one(struct cdr_sink *k, int c)
+{
+    char buf[16384], *end = NULL;
+    size_t have = 0, need = 0;
+    struct pollfd p = {.fd = c, .events = POLLIN};
+
+    while (have < sizeof(buf) - 1 && poll(&p, 1, 2000) == 1) {
+        ssize_t n = read(c, buf + have, sizeof(buf) - 1 - have);
+
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = '\0';
+        if (!end && (end = strstr(buf, "\r\n\r\n"))) {
+            const char *cl = strcasestr(buf, "Content-Length:");
+
+            need = (size_t)(end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+        }
+        if (end && have >= need)
+            break;
+    }
+    if (end && have >= need) {
+        pthread_mutex_lock(&k->lock);
+        if (k->len + (have - (size_t)(end + 4 - buf)) < sizeof(k->bodies) - 1) {
+            memcpy(k->bodies + k->len, end + 4, have - (size_t)(end + 4 - buf));
+            k->len += have - (size_t)(end + 4 - buf);
+            k->bodies[k->len] = '\0';
+        }
+        pthread_mutex_unlock(&k->lock);
+        (void)!write(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 57);
+    }
+    close(c);
+}
+
+static void *sink_run(void *arg)
+{
+    struct cdr_sink *k = arg;
+    struct pollfd p = {.fd = k->fd, .events = POLLIN};
+
+    while (!atomic_load(&k->stop))
+        if (poll(&p, 1, 100) == 1) {
+            int c = accept(k->fd, NULL, NULL);
+
+            if (c >= 0)
+                sink_one(k, c);
+        }
+    return NULL;
+}
+
+static void sink_start(struct cdr_sink *k)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+
+    memset(k, 0, sizeof(*k));
+    pthread_mutex_init(&k->lock, NULL);
+    k->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(k->fd, 0);
+    ck_assert_int_eq(bind(k->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(k->fd, 16), 0);
+    ck_assert_int_eq(getsockname(k->fd, (struct sockaddr *)&a, &len), 0);
+    k->port = ntohs(a.sin_port);
+    ck_assert_int_eq(pthread_create(&k->thread, NULL, sink_run, k), 0);
+}
+
+static void sink_stop(struct cdr_sink *k)
+{
+    atomic_store(&k->stop, 1);
+    pthread_join(k->thread, NULL);
+    close(k->fd);
+    pthread_mutex_destroy(&k->lock);
+}
+
+/* Whether the bodies received so far contain needle, waited for at most 10 s. */
+static bool sink_has(struct cdr_sink *k, const char *needle)
+{
+    for (int i = 0; i < 100; i++) {
+        bool found;
+
+        pthread_mutex_lock(&k->lock);
+        found = strstr(k->bodies, needle) != NULL;
+        pthread_mutex_unlock(&k->lock);
+        if (found)
+            return true;
+        usleep(100 * 1000);
+    }
+    return false;
+}
+
+/* A dial-out's CDRs: outgoing, never connected, and its end names the reason and the rule. */
+START_TEST(test_dial_out_cdr_names_the_rule)
+{
+    char space[64], call_loc[128], legs[192], leg[128], rule[128], rcv[128], form[128];
+    char want[256];
+    struct cdr_sink k;
+
+    sink_start(&k);
+    snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", k.port);
+    ck_assert_int_eq(call("POST", "/api/v1/system/cdrReceivers", form, NULL, 0, rcv), 200);
+    ck_assert_int_eq(
+        call("POST", "/api/v1/outboundDialPlanRules", "domain=cdr.example.net", NULL, 0, rule),
+        200);
+    space_and_call("Dial+CDR", space, call_loc);
+    snprintf(legs, sizeof(legs), "%s/callLegs", call_loc);
+    ck_assert_int_eq(call("POST", legs, "remoteParty=frank@cdr.example.net", NULL, 0, leg), 200);
+    ck_assert_int_eq(call("DELETE", leg, NULL, NULL, 0, NULL), 200);
+    snprintf(want, sizeof(want), "<callLeg id=\"%s\"><reason>noSipDialOut</reason>", id_of(leg));
+    ck_assert_msg(sink_has(&k, want), "%s\nwanted %s", k.bodies, want);
+    snprintf(want, sizeof(want), "<outboundDialPlanRule>%s</outboundDialPlanRule>", id_of(rule));
+    ck_assert_msg(sink_has(&k, want), "%s", k.bodies);
+    ck_assert_msg(sink_has(&k, "<remoteParty>frank@cdr.example.net</remoteParty>"
+                               "<type>sip</type><direction>outgoing</direction>"),
+                  "%s", k.bodies);
+    snprintf(want, sizeof(want), "<callLeg id=\"%s\"><state>connected</state>", id_of(leg));
+    ck_assert_msg(!strstr(k.bodies, want), "%s", k.bodies);
+    ck_assert_msg(!strstr(k.bodies, "callLegUpdate"), "%s", k.bodies);
+    ck_assert_int_eq(call("DELETE", call_loc, NULL, NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("DELETE", rcv, NULL, NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("DELETE", rule, NULL, NULL, 0, NULL), 200);
+    sink_stop(&k);
+}
+END_TEST
+
 Suite *it_diag_suite(void)
 {
     Suite *s = suite_create("it_diag");
@@ -554,6 +693,7 @@ Suite *it_diag_suite(void)
     tcase_add_test(tc, test_conversation_id_query);
     tcase_add_test(tc, test_tenant_participant_limit);
     tcase_add_test(tc, test_dial_out_applies_outbound_rules);
+    tcase_add_test(tc, test_dial_out_cdr_names_the_rule);
     suite_add_tcase(s, tc);
     tcase_add_test(unit, test_bound_on_one_collection);
     suite_add_tcase(s, unit);
