@@ -4,6 +4,10 @@
  * collections and on one collection's size. Also conversationIdQuery. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -677,6 +681,182 @@ START_TEST(test_dial_out_cdr_names_the_rule)
 }
 END_TEST
 
+/* ---- leg alarms ----------------------------------------------------------------------------- */
+
+/* RTP from fd to `to`: count packets (PCMU, ssrc 9) from sequence number *seq, every fifth one
+ * missing when gaps; *seq moves on. */
+static void send_rtp_run(int fd, const struct sockaddr_in *to, int count, bool gaps, int *seq)
+{
+    for (int i = 0; i < count; i++, (*seq)++) {
+        uint32_t ts = (uint32_t)*seq * 160u;
+        uint8_t pkt[172] = {0x80,
+                            0,
+                            (uint8_t)(*seq >> 8),
+                            (uint8_t)*seq,
+                            (uint8_t)(ts >> 24),
+                            (uint8_t)(ts >> 16),
+                            (uint8_t)(ts >> 8),
+                            (uint8_t)ts,
+                            0,
+                            0,
+                            0,
+                            9};
+
+        if (gaps && i % 5 == 4)
+            continue;
+        ck_assert_int_eq(sendto(fd, pkt, sizeof(pkt), 0, (const struct sockaddr *)to, sizeof(*to)),
+                         172);
+        usleep(2000);
+    }
+}
+
+/* GET path after a look at the alarms (GET /system/alarms looks) until it contains needle
+ * (want) or not, at most 15 s. */
+static bool alarms_poll(const char *path, const char *needle, bool want, char *out, size_t cap)
+{
+    for (int i = 0; i < 75; i++) {
+        ck_assert_int_eq(call("GET", "/api/v1/system/alarms", NULL, out, cap, NULL), 200);
+        ck_assert_int_eq(call("GET", path, NULL, out, cap, NULL), 200);
+        if ((strstr(out, needle) != NULL) == want)
+            return true;
+        usleep(200 * 1000);
+    }
+    return false;
+}
+
+/* A leg losing packets has packetLoss, on GET /callLegs/<id> and in ?alarms=; once its packets
+ * come through whole again, the alarm clears (it is a current condition, not a history). */
+START_TEST(test_packet_loss_alarm_raised_and_cleared)
+{
+    char turn[64], space[64], call_loc[128], leg[128], body[16384], want[256];
+    struct sockaddr_in relay;
+    int fd, seq = 0;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    add_turn(turn);
+    space_and_call("Lossy+Room", space, call_loc);
+    media_leg(call_loc, "lossy@example.com", &fd, leg, &relay);
+    ck_assert_int_eq(call("GET", leg, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(!strstr(body, "<alarms>"), "%s", body); /* none before any media */
+
+    send_rtp_run(fd, &relay, 100, true, &seq); /* 20% lost */
+    ck_assert_msg(
+        alarms_poll(leg, "<alarms><packetLoss></packetLoss></alarms>", true, body, sizeof(body)),
+        "%s", body);
+    snprintf(want, sizeof(want), "callLeg %s: alarm packetLoss raised", id_of(leg));
+    ck_assert_uint_eq(th_log_count(&d, want), 1);
+    ck_assert_int_eq(
+        call("GET", "/api/v1/callLegs?alarms=packetLoss", NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, id_of(leg)), "%s", body);
+    sleep(1);
+    ck_assert_int_eq(call("GET", leg, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<packetLoss>"), "%s", body); /* silence keeps it */
+
+    for (int i = 0; i < 20 && strstr(body, "<alarms>"); i++) { /* whole again, for a while */
+        send_rtp_run(fd, &relay, 30, false, &seq);
+        ck_assert_int_eq(call("GET", "/api/v1/system/alarms", NULL, body, sizeof(body), NULL),
+                         200); /* a look: one window */
+        ck_assert_int_eq(call("GET", leg, NULL, body, sizeof(body), NULL), 200);
+    }
+    ck_assert_msg(!strstr(body, "<alarms>"), "%s", body);
+    snprintf(want, sizeof(want), "callLeg %s: alarm packetLoss cleared", id_of(leg));
+    ck_assert_uint_eq(th_log_count(&d, want), 1);
+    ck_assert_int_eq(
+        call("GET", "/api/v1/callLegs?alarms=packetLoss", NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(!strstr(body, id_of(leg)), "%s", body);
+    ck_assert_int_eq(call("DELETE", call_loc, NULL, NULL, 0, NULL), 200);
+    close(fd);
+}
+END_TEST
+
+/* Two WebRTC guests (rtcpeer, sending RTCP as browsers do) whose path to the TURN server is
+ * slowed by 200 ms each way (a relay in front of coturn, given to guests as its clientAddress):
+ * callbridged measures the round trip from their receiver reports and raises
+ * highRoundTripTime on both legs. A daemon of its own, so that the slowed TURN server is the
+ * only one. */
+START_TEST(test_high_round_trip_time_alarm_from_rtcp)
+{
+    static const char *const args[] = {"--probe-interval", "3600", "--guest-timeout", "5", NULL};
+    char form[256], loc[128], body[16384], secret[64], path[300], url[64], out[160];
+    struct th_daemon d2 = {0};
+    struct th_relay rel;
+    const char *argv[20];
+    int status = 0;
+    pid_t pid, w = 0;
+    bool found = false;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    th_relay_start(&rel, co.port, 200 * 1000);
+    th_daemon_start(&d2, "0", args);
+    snprintf(form, sizeof(form),
+             "serverAddress=127.0.0.1:%u&clientAddress=127.0.0.1:%u&username=alice&password=secret",
+             co.port, rel.port);
+    ck_assert_int_eq(th_admin_keep(&d2, "POST", "/api/v1/turnServers", form, NULL, 0, loc), 200);
+    snprintf(form, sizeof(form), "%s/status", loc);
+    ck_assert_int_eq(th_admin_keep(&d2, "GET", form, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
+    ck_assert_int_eq(
+        th_admin_keep(&d2, "POST", "/api/v1/coSpaces", "name=Far&callId=818181", NULL, 0, loc),
+        200);
+    ck_assert_int_eq(th_admin_keep(&d2, "GET", loc, NULL, body, sizeof(body), NULL), 200);
+    th_xml_text(body, "secret", secret, sizeof(secret));
+
+    snprintf(body, sizeof(body), "%s", th_daemon_path());
+    snprintf(path, sizeof(path), "%s/rtcpeer", dirname(body));
+    ck_assert_msg(access(path, X_OK) == 0, "%s is not built", path);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%u", d2.ports[0]);
+    snprintf(out, sizeof(out), "%s/rtcpeer.out", d2.dir);
+    argv[0] = "rtcpeer";
+    memcpy(&argv[1],
+           (const char *const[]){"--url", url, "--call-id", "818181", "--secret", secret,
+                                 "--cacert", d2.cacert, "--guests", "2", "--seconds", "14",
+                                 "--video-kbps", "0", "--rtcp-reports", NULL},
+           16 * sizeof(*argv));
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        (void)dup2(fd, STDOUT_FILENO);
+        (void)dup2(fd, STDERR_FILENO);
+        execv(path, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    for (int i = 0; i < 100 && !found; i++) { /* at most 20 s */
+        usleep(200 * 1000);
+        ck_assert_int_eq(
+            th_admin_keep(&d2, "GET", "/api/v1/system/alarms", NULL, body, sizeof(body), NULL),
+            200);
+        ck_assert_int_eq(th_admin_keep(&d2, "GET", "/api/v1/callLegs?alarms=highRoundTripTime",
+                                       NULL, body, sizeof(body), NULL),
+                         200);
+        found = strstr(body, "<callLegs total=\"2\">") != NULL;
+    }
+    ck_assert_msg(found, "%s", body);
+    ck_assert_msg(strstr(body, "<highRoundTripTime></highRoundTripTime>"), "%s", body);
+    ck_assert_uint_ge(th_log_count(&d2, "alarm highRoundTripTime raised"), 2);
+    for (int i = 0; i < 250 && w == 0; i++) { /* it runs 14 s: at most 25 more */
+        w = waitpid(pid, &status, WNOHANG);
+        if (w == 0)
+            usleep(100 * 1000);
+    }
+    if (w == 0) {
+        (void)kill(pid, SIGKILL);
+        (void)waitpid(pid, &status, 0);
+    }
+    ck_assert_msg(w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0, "rtcpeer: %d", status);
+    ck_assert_int_eq(th_daemon_stop(&d2), 0);
+    th_rmdir(d2.dir);
+    th_relay_stop(&rel);
+}
+END_TEST
+
 Suite *it_diag_suite(void)
 {
     Suite *s = suite_create("it_diag");
@@ -694,6 +874,8 @@ Suite *it_diag_suite(void)
     tcase_add_test(tc, test_tenant_participant_limit);
     tcase_add_test(tc, test_dial_out_applies_outbound_rules);
     tcase_add_test(tc, test_dial_out_cdr_names_the_rule);
+    tcase_add_test(tc, test_packet_loss_alarm_raised_and_cleared);
+    tcase_add_test(tc, test_high_round_trip_time_alarm_from_rtcp);
     suite_add_tcase(s, tc);
     tcase_add_test(unit, test_bound_on_one_collection);
     suite_add_tcase(s, unit);

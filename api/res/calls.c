@@ -32,6 +32,7 @@
 #include "api/res/call_filters.h"
 #include "api/res/calls.h"
 #include "api/res/control.h"
+#include "api/res/leg_alarms.h"
 #include "api/res/matching.h"
 #include "api/res/outbound.h"
 #include "api/res/parse.h"
@@ -655,12 +656,9 @@ static int leg_details(const struct api *api, struct store *st, struct api_leg_s
 
     api_call_spaces_sort(cs, ncalls);
     for (size_t i = 0; r == 0 && i < n; i++) {
-        struct media_leg_status m;
-
         r = api_call_space_tenant(st, cs, ncalls, v[i].leg.call, v[i].tenant);
-        if (r == 0 && v[i].leg.has_media && api->media &&
-            media_leg_get(api->media, v[i].leg.id, &m) == 0)
-            v[i].alarms = api_leg_alarms(&m);
+        if (r == 0 && v[i].leg.has_media)
+            v[i].alarms = api_leg_alarms_of(api, v[i].leg.id);
     }
     store_read_end(st);
     return r;
@@ -818,6 +816,7 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
     struct api_leg copy;
     struct api_leg *l;
     struct api_xml *x;
+    unsigned alarms;
 
     pthread_mutex_lock(&api->calls->lock);
     l = api_calls_find_leg(api->calls, id);
@@ -852,6 +851,8 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
     if (copy.webrtc)
         write_streams(x, &ms);
     api_xml_end(x);
+    if (copy.has_media && (alarms = api_leg_alarms_of(api, copy.id)))
+        api_leg_alarms_write(x, alarms); /* only when some are active, as the apiary says */
     if (copy.webrtc)
         api_xml_text(x, "subType", "webApp");
     if (copy.has_media && !copy.webrtc)
