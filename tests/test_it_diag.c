@@ -781,6 +781,8 @@ START_TEST(test_high_round_trip_time_alarm_from_rtcp)
 {
     static const char *const args[] = {"--probe-interval", "3600", "--guest-timeout", "5", NULL};
     char form[256], loc[128], body[16384], secret[64], path[300], url[64], out[160];
+    char diag[128] = "";
+    static char big[65536];
     struct th_daemon d2 = {0};
     struct th_relay rel;
     const char *argv[20];
@@ -830,6 +832,17 @@ START_TEST(test_high_round_trip_time_alarm_from_rtcp)
     }
     for (int i = 0; i < 100 && !found; i++) { /* at most 20 s */
         usleep(200 * 1000);
+        if (!diag[0]) { /* diagnostics of the guests' call, as soon as there is one */
+            const char *c;
+
+            ck_assert_int_eq(
+                th_admin_keep(&d2, "GET", "/api/v1/calls", NULL, body, sizeof(body), NULL), 200);
+            if ((c = strstr(body, "<call id=\""))) {
+                snprintf(form, sizeof(form), "/api/v1/calls/%.36s/diagnostics", c + 10);
+                ck_assert_int_eq(
+                    th_admin_keep(&d2, "POST", form, "durationSeconds=30", NULL, 0, diag), 200);
+            }
+        }
         ck_assert_int_eq(
             th_admin_keep(&d2, "GET", "/api/v1/system/alarms", NULL, body, sizeof(body), NULL),
             200);
@@ -841,6 +854,20 @@ START_TEST(test_high_round_trip_time_alarm_from_rtcp)
     ck_assert_msg(found, "%s", body);
     ck_assert_msg(strstr(body, "<highRoundTripTime></highRoundTripTime>"), "%s", body);
     ck_assert_uint_ge(th_log_count(&d2, "alarm highRoundTripTime raised"), 2);
+    /* the call's diagnostics have the guests' ICE and DTLS, their streams and the alarm */
+    ck_assert_msg(diag[0], "no call seen");
+    snprintf(form, sizeof(form), "%s/contents", diag);
+    for (int i = 0; i < 40; i++) { /* counters every 5 s: at most 8 s more */
+        ck_assert_int_eq(th_admin_keep(&d2, "GET", form, NULL, big, sizeof(big), NULL), 200);
+        if (strstr(big, ": rxAudio codec opus packets "))
+            break;
+        usleep(200 * 1000);
+    }
+    ck_assert_msg(strstr(big, "DTLS starts") && strstr(big, "ICE selected pair relay") &&
+                      strstr(big, ": rxAudio codec opus packets ") &&
+                      strstr(big, "alarm highRoundTripTime raised") &&
+                      strstr(big, "a web app guest (WebRTC)"),
+                  "...%s", big + (strlen(big) > 3000 ? strlen(big) - 3000 : 0));
     for (int i = 0; i < 250 && w == 0; i++) { /* it runs 14 s: at most 25 more */
         w = waitpid(pid, &status, WNOHANG);
         if (w == 0)

@@ -37,7 +37,7 @@
 #include "api/xml.h"
 #include "media/media.h"
 
-#define RING_LINES 128 /* the recent log lines kept for collections that start or find a leg */
+#define RING_LINES 512 /* the recent log lines kept for collections that start or find a leg */
 #define RING_LINE 512  /* bytes of one, at most */
 
 static const char truncated_line[] = "[the rest was left out: the collection holds at most 64 KiB]";
@@ -301,8 +301,9 @@ static void write_changes(struct api_diag_text *s, struct seen_leg *l, const str
 {
     int state = m ? (int)m->state : r->dial_failed ? MEDIA_LEG_FAILED : MEDIA_LEG_CONNECTED;
     char relayed[64] = "", pair[140] = "";
+    bool changed = l->state != state;
 
-    if (l->state != state) {
+    if (changed) {
         say(s, "callLeg %s (%s): state %s%s%s", l->id, l->party, state_name(state),
             m && m->reason[0] ? ": "
             : r->dial_failed  ? ": "
@@ -328,7 +329,7 @@ static void write_changes(struct api_diag_text *s, struct seen_leg *l, const str
         say(s, "callLeg %s: ICE selected pair %s", l->id, pair[0] ? pair : "(none)");
         snprintf(l->pair, sizeof(l->pair), "%s", pair);
     }
-    if (strcmp(m->reason, l->reason) != 0 && m->reason[0] && l->state == state)
+    if (strcmp(m->reason, l->reason) != 0 && m->reason[0] && !changed)
         say(s, "callLeg %s: %s", l->id, m->reason);
     snprintf(l->reason, sizeof(l->reason), "%s", m->reason);
     if (m->anchors > l->anchors && l->anchors)
@@ -707,35 +708,38 @@ static void free_diags(struct diag *v, size_t n)
     free(v);
 }
 
-/* The head of the contents, as the apiary shows it, into out (cap bytes); its length. */
-static size_t contents_head(const struct diag *g, char *out, size_t cap)
+#define HEAD_MAX (STORE_TEXT_MAX + 512) /* the head: the label and four ids, two times */
+
+/* The head of the contents, as the apiary shows it, into out[HEAD_MAX]; its length. */
+static size_t contents_head(const struct diag *g, char *out)
 {
     char from[32], until[32];
     int n;
 
     iso(g->created, from);
     iso(g->until, until);
-    n = snprintf(out, cap,
+    n = snprintf(out, HEAD_MAX,
                  "Diagnostics %s:\n\n\"%s\" (%s)\n  coSpace: %s\n  correlator: %s\n"
                  "  collecting: %s to %s%s%s\n\nEvents and log messages:\n",
                  g->id, g->label, g->call, g->cospace, g->correlator, from, until,
                  g->collecting ? ", in progress" : ", ended: ", g->collecting ? "" : g->ended);
-    return n < 0 ? 0 : (size_t)n;
+    return n < 0 ? 0 : (size_t)n < HEAD_MAX ? (size_t)n : HEAD_MAX - 1;
 }
 
 /* The contents: the head, then what was collected, oldest first. */
 static char *contents(const struct diag *g, size_t *ret_len)
 {
-    size_t head = contents_head(g, NULL, 0), cap = head + g->text.len + 1;
-    char *out = malloc(cap);
+    char head[HEAD_MAX];
+    size_t n = contents_head(g, head);
+    char *out = malloc(n + g->text.len + 1);
 
     if (!out)
         return NULL;
-    (void)contents_head(g, out, head + 1);
+    memcpy(out, head, n);
     if (g->text.len)
-        memcpy(out + head, g->text.buf, g->text.len);
-    out[head + g->text.len] = '\0';
-    *ret_len = head + g->text.len;
+        memcpy(out + n, g->text.buf, g->text.len);
+    out[n + g->text.len] = '\0';
+    *ret_len = n + g->text.len;
     return out;
 }
 
@@ -750,7 +754,7 @@ static bool diag_id(const char *id, char *out, struct api_reply *reply)
 
 static void write_one(struct api_xml *x, const struct diag *g, bool full)
 {
-    char when[32];
+    char when[32], head[HEAD_MAX];
 
     api_xml_start(x, "diagnostics");
     api_xml_attr(x, "id", g->id);
@@ -760,7 +764,7 @@ static void write_one(struct api_xml *x, const struct diag *g, bool full)
         api_xml_text(x, "coSpace", g->cospace);
         api_xml_text(x, "callCorrelator", g->correlator);
         api_xml_text(x, "timestamp", when);
-        api_xml_int(x, "contentsSize", (int64_t)(contents_head(g, NULL, 0) + g->text.len));
+        api_xml_int(x, "contentsSize", (int64_t)(contents_head(g, head) + g->text.len));
     }
     api_xml_end(x);
 }

@@ -197,7 +197,7 @@ int api_leg_alarms_look(const struct api *api)
     for (size_t i = 0; i < n && r == 0; i++) {
         struct media_leg_status m;
         struct leg_state *s;
-        struct verdict v;
+        struct verdict v = {0};
         unsigned was = 0;
 
         if (media_leg_get(api->media, ids[i], &m) < 0)

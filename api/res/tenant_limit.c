@@ -8,8 +8,9 @@
  * registry's lock with the admission (api_tenant_limit_reached): participants are the legs of
  * every call of the same tenant, so concurrent joins cannot both take the last place. A refusal
  * is CMS's tenantParticipantLimitReached (apiary failure reasons: "beyond the maximum number
- * allowed for the owning tenant"), where the call's own limit is participantLimitReached. A call whose coSpace has no
- * tenant, or whose tenant has no participantLimit (or 0), is not limited by this. */
+ * allowed for the owning tenant"), where the call's own limit is participantLimitReached. A call
+ * whose coSpace has no tenant, or whose tenant has no participantLimit (or 0), is not limited by
+ * this. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
