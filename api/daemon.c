@@ -550,7 +550,7 @@ int api_daemon_run(const struct api_config *c)
     api_guests_stop(api.guests);   /* wakes the guests' polls, which then answer at once */
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
     api_cdr_stop(api.cdr);         /* writes what is queued; before media, which it polls */
-    api_diags_free(api.diags);     /* it reads the calls and media */
+    api_diags_stop(api.diags);     /* it reads the calls and media */
     api_alarms_free(api.alarms);   /* its watch reads the prober, and the legs' calls and media */
     api.alarms = NULL;
     media_stop(api.media);       /* releases every allocation */
@@ -559,6 +559,7 @@ int api_daemon_run(const struct api_config *c)
     api_leg_alarms_free(api.leg_alarms); /* after the watch, which looks at the legs */
     api_cdr_free(api.cdr);               /* after the calls: the last of their events go to it */
     turn_prober_stop(api.prober);
+    api_diags_free(api.diags); /* its log tap: once no thread logs */
     api_auth_free(auth);
     api_cache_free(api.cache);
     api_metrics_free(api.metrics);

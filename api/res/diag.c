@@ -515,11 +515,15 @@ int api_diags_start(const struct api *api, struct api_diags **ret)
     return 0;
 }
 
-void api_diags_free(struct api_diags *d)
+void api_diags_stop(struct api_diags *d)
 {
     if (!d)
         return;
     pthread_mutex_lock(&d->lock);
+    if (d->stopping) {
+        pthread_mutex_unlock(&d->lock);
+        return;
+    }
     d->stopping = true;
     pthread_cond_signal(&d->wake);
     for (size_t i = 0; i < API_DIAG_MAX; i++)
@@ -527,6 +531,13 @@ void api_diags_free(struct api_diags *d)
             finish_locked(&d->v[i], "callbridged stopped");
     pthread_mutex_unlock(&d->lock);
     pthread_join(d->thread, NULL);
+}
+
+void api_diags_free(struct api_diags *d)
+{
+    if (!d)
+        return;
+    api_diags_stop(d);
     api_log_set_tap(NULL, NULL);
     for (size_t i = 0; i < API_DIAG_MAX; i++)
         api_diag_text_done(&d->v[i].text);

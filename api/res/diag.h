@@ -33,7 +33,11 @@ struct api_diags; /* opaque */
  * and the log tap (api_log_set_tap) that keeps the lines naming a call or its legs. api (its
  * calls and media) must outlive it; api_diags_free stops the thread. Returns 0 or -errno. */
 int api_diags_start(const struct api *api, struct api_diags **ret);
-void api_diags_free(struct api_diags *d); /* NULL is a no-op */
+/* Ends the collections and stops the thread (before the calls and media go). */
+void api_diags_stop(struct api_diags *d);
+/* Stops it if need be and frees it, the log tap removed: only once no other thread logs (the
+ * tap could be running on one). NULL is a no-op. */
+void api_diags_free(struct api_diags *d);
 
 /* Starts collecting for call call_id for seconds (1..API_DIAG_PERIOD_MAX_S); its id into
  * ret_id[37]. Returns 0, -ENOENT (no such call), -ENOTSUP (no diagnostics here) or -ENOMEM. */
