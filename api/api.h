@@ -46,6 +46,8 @@ struct api {
     struct api_system *system;   /* hostId, load, CDR index (api/res/system.h); NULL: none */
     struct api_cdr *cdr;         /* the CDR sender (api/cdr.h); NULL: none */
     struct api_ldap *ldap;       /* the LDAP sync thread (api/ldap_sync.h); NULL: none */
+    struct api_diags *diags;     /* call diagnostics (api/res/diag.h); NULL: none */
+    struct api_leg_alarms *leg_alarms; /* call-leg alarms (api/res/leg_alarms.h); NULL: none */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };

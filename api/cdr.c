@@ -71,6 +71,7 @@ static void on_leg_started(void *userdata, const struct api_leg *leg)
         memcpy(e.name, leg->remote_party, sizeof(e.name));
     e.webrtc = leg->webrtc;
     e.has_media = leg->has_media;
+    e.dial_failed = leg->dial_failed;
     push(userdata, &e);
 }
 
@@ -84,6 +85,13 @@ static void on_leg_ended(void *userdata, const struct api_leg *leg, const char *
     /* an administrator's DELETE is this side's teardown; otherwise the participant left */
     e.remote_teardown = !why;
     (void)snprintf(e.reason, sizeof(e.reason), "%s", why ? "localTeardown" : "remoteTeardown");
+    if (leg->dial_failed) { /* it never connected: its end says why (api/res/outbound.c) */
+        e.dial_failed = true;
+        e.remote_teardown = false;
+        (void)snprintf(e.reason, sizeof(e.reason), "%s",
+                       leg->out_reason[0] ? leg->out_reason : "noSipDialOut");
+        memcpy(e.out_rule, leg->out_rule, sizeof(e.out_rule));
+    }
     push(userdata, &e);
 }
 
@@ -180,7 +188,7 @@ static void leg_start(struct api_cdr *c, const struct api_cdr_event *e, struct c
     memcpy(l->call, e->call, sizeof(l->call));
     l->has_media = e->has_media;
     l->started_ms = e->wall_ms;
-    if (!l->has_media) /* nothing to negotiate: connected as it starts (GET shows it so) */
+    if (!l->has_media && !e->dial_failed) /* nothing to negotiate: connected as it starts */
         connected(c, l, call);
 }
 

@@ -38,6 +38,10 @@ struct api_cdr_event {
     bool remote_teardown;                   /* callLegEnd */
     char media_reason[160];                 /* callLegEnd after a media failure: why */
     char state[16];                         /* callLegUpdate: "connected" */
+    /* a leg dialled out that could not be placed (api/res/outbound.c): never connected; its
+     * callLegEnd reason is the route's, with the outbound rule that matched ("" none) */
+    bool dial_failed;
+    char out_rule[STORE_ID_LEN + 1];
 };
 
 /* The record of e (type, time and the XML inside <record>) into *ret, correlator left as is.

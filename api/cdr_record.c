@@ -33,7 +33,7 @@ static void leg_start(struct api_xml *x, const struct api_cdr_event *e)
     api_xml_text(x, "type", e->webrtc ? "acano" : "sip");
     if (e->webrtc)
         api_xml_text(x, "subType", "webApp");
-    api_xml_text(x, "direction", "incoming");
+    api_xml_text(x, "direction", e->dial_failed ? "outgoing" : "incoming");
     api_xml_text(x, "call", e->call);
 }
 
@@ -44,6 +44,8 @@ static void leg_end(struct api_xml *x, const struct api_cdr_event *e)
     api_xml_int(x, "durationSeconds", e->duration_s);
     if (e->media_reason[0]) /* an extension: why the media failed, in the media thread's words */
         api_xml_text(x, "mediaFailureReason", e->media_reason);
+    if (e->out_rule[0]) /* an extension: the outbound rule a dial-out matched */
+        api_xml_text(x, "outboundDialPlanRule", e->out_rule);
 }
 
 static void write_event(struct api_xml *x, const struct api_cdr_event *e)

@@ -32,6 +32,8 @@
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/res/alarms.h"
+#include "api/res/diag.h"
+#include "api/res/leg_alarms.h"
 #include "api/res/cache.h"
 #include "api/res/guest.h"
 #include "api/res/lobby.h"
@@ -521,6 +523,8 @@ int api_daemon_run(const struct api_config *c)
         r = api_alarms_new(c->data_dir, (uint64_t)c->min_free_mb * 1024 * 1024, &api.alarms);
     if (r == 0)
         r = api_system_new(c->data_dir, &api.system);
+    if (r == 0)
+        r = api_leg_alarms_new(&api.leg_alarms);
     if (r == 0) {
         api.calls->guest_dropped = api_guest_leg_ended;
         api.calls->guest_control = api_guest_leg_control;
@@ -551,6 +555,8 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = start_ldap(&p, &api);
     if (r == 0)
+        r = api_diags_start(&api, &api.diags);
+    if (r == 0)
         r = start_http(c, &p, &api, auth, &plan, &http);
     if (r == 0) {
         api_log(BASE_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION,
@@ -562,12 +568,16 @@ int api_daemon_run(const struct api_config *c)
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
     api_cdr_stop(api.cdr);         /* writes what is queued and the ends of calls in progress */
     api_ldap_sync_stop(api.ldap);  /* a sync running is taken up again at the next start */
-    media_stop(api.media);         /* releases every allocation */
-    api_guests_free(api.guests);   /* after media: its last signals go to the sessions */
+    api_diags_stop(api.diags);     /* it reads the calls and media */
+    api_alarms_free(api.alarms);   /* its watch reads the prober, and the legs' calls and media */
+    api.alarms = NULL;
+    media_stop(api.media);       /* releases every allocation */
+    api_guests_free(api.guests); /* after media: its last signals go to the sessions */
     api_calls_free(api.calls);
-    api_alarms_free(api.alarms); /* its watch reads the prober */
-    api_cdr_free(api.cdr);       /* after the calls: the last of their events go to it */
+    api_leg_alarms_free(api.leg_alarms); /* after the watch, which looks at the legs */
+    api_cdr_free(api.cdr);               /* after the calls: the last of their events go to it */
     turn_prober_stop(api.prober);
+    api_diags_free(api.diags); /* its log tap: once no thread logs */
     api_auth_free(auth);
     api_cache_free(api.cache);
     api_metrics_free(api.metrics);

@@ -49,6 +49,9 @@ static const char *level_name(enum base_log_level level)
 static pthread_mutex_t sites_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct site sites[SITES + 1]; /* the last one: the shared bucket of a full table */
 static atomic_ullong suppressed;
+static api_log_tap_fn tap_fn;
+static void *tap_userdata;
+static atomic_int tap_wanted;
 
 const struct api_log_rate api_log_rate_default = {.interval_us = 1000000, .burst = 30};
 
@@ -66,6 +69,17 @@ int api_log_parse_level(const char *s, enum base_log_level *ret_level)
         }
     }
     return -EINVAL;
+}
+
+void api_log_set_tap(api_log_tap_fn fn, void *userdata)
+{
+    tap_fn = fn;
+    tap_userdata = userdata;
+}
+
+void api_log_tap_want(bool want)
+{
+    atomic_fetch_add(&tap_wanted, want ? 1 : -1);
 }
 
 uint64_t api_log_suppressed(void)
@@ -147,8 +161,14 @@ __attribute__((format(printf, 4, 0))) static void emit(const void *key,
     struct tm tm;
     size_t n;
     int r;
+    bool wanted = tap_fn && atomic_load(&tap_wanted) > 0;
+    bool printed = (int)level <= atomic_load(&log_level), tapped;
 
-    if ((int)level > atomic_load(&log_level) || !admit(key, rate, &dropped))
+    if (!wanted && !printed)
+        return;
+    printed = printed && admit(key, rate, &dropped);
+    tapped = tap_fn && (wanted || printed);
+    if (!tapped && !printed)
         return;
     (void)clock_gettime(CLOCK_REALTIME, &ts);
     (void)gmtime_r(&ts.tv_sec, &tm);
@@ -164,6 +184,10 @@ __attribute__((format(printf, 4, 0))) static void emit(const void *key,
                      (unsigned long long)dropped);
         n += r < 0 ? 0 : (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
     }
+    if (tapped)
+        tap_fn(tap_userdata, line, n);
+    if (!printed)
+        return;
     line[n++] = '\n';
     (void)!write(STDERR_FILENO, line, n);
 }

@@ -42,6 +42,16 @@ void api_log_every(int seconds, enum base_log_level level, const char *fmt, ...)
 void api_log_site(const void *site, const struct api_log_rate *rate, enum base_log_level level,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* A tap: fn sees every line that is printed (the "<time> <level> <message>" text, no newline)
+ * and, while api_log_tap_want(true) calls outnumber api_log_tap_want(false) ones, every line
+ * any site logs, at any level and before the rate limiter: call diagnostics (api/res/diag.c)
+ * keep the lines that name their call. fn runs on the logging thread, with whatever lock it holds:
+ * it must not log, nor take a lock that is held around a call to api_log. Set once, before threads
+ * start. */
+typedef void (*api_log_tap_fn)(void *userdata, const char *line, size_t len);
+void api_log_set_tap(api_log_tap_fn fn, void *userdata);
+void api_log_tap_want(bool want);
+
 /* Lines dropped by the limiter since start. Thread-safe. */
 uint64_t api_log_suppressed(void);
 

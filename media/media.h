@@ -105,6 +105,10 @@ struct media_leg_status {
     uint64_t malformed; /* datagrams from the TURN server that were not valid TURN */
     struct media_rtp_stats rx_rtp;
     unsigned mute; /* MEDIA_MUTE_* in effect on the media thread */
+    /* a WebRTC leg's round trip between callbridged and its browser, from the last receiver
+     * report whose LSR names the sender report callbridged passed on (RFC 3550 §6.4.1) */
+    bool has_rtt;
+    double rtt_ms;
 };
 
 int media_start(const struct media_config *cfg, struct media **ret_media);

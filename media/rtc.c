@@ -473,6 +473,8 @@ void media_rtc_publish(struct media_leg *l, int64_t interval_us)
     struct media_rtc *r = l->rtc;
 
     l->pub.webrtc = true;
+    l->pub.has_rtt = r->rtt_us > 0;
+    l->pub.rtt_ms = (double)r->rtt_us / 1000.0;
     local_candidate_text(l);
     pair_text(l, l->pub.remote_candidate, sizeof(l->pub.remote_candidate));
     for (int k = 0; k < RTC__KINDS; k++) {

@@ -17,6 +17,7 @@
 
 enum { RTC_AUDIO, RTC_VIDEO, RTC__KINDS };
 #define RTC_VALID_MAX 4
+#define RTC_SR_KEPT 4 /* sender reports remembered per stream, for round trips (sfu.c) */
 /* Refusals (a Binding request with wrong credentials, from an address no valid check came
  * from) answered per leg per second; the rest are dropped and counted as a stranger's. A 400 or
  * 401 is larger than the smallest request that earns it, and a UDP source address can be forged:
@@ -80,6 +81,12 @@ struct media_rtc {
     uint64_t rx_expected_prior[RTC__KINDS], rx_received_prior[RTC__KINDS];
     uint32_t last_sr_mid[RTC__KINDS]; /* the middle 32 bits of the last SR's NTP time (LSR) */
     int64_t last_sr_us[RTC__KINDS];
+    /* the last RTC_SR_KEPT sender reports passed on (LSR and when), for the receivers' reports,
+     * which may name one that is not the latest */
+    uint32_t sr_kept_mid[RTC__KINDS][RTC_SR_KEPT];
+    int64_t sr_kept_us[RTC__KINDS][RTC_SR_KEPT];
+    unsigned sr_kept_next[RTC__KINDS];
+    int64_t rtt_us; /* the last round trip to the browser (RFC 3550 §6.4.1); 0: none yet */
     struct rtc_tx tx[RTC__KINDS];
     /* sfu.c's forwarding table (media_sfu_route): the legs whose m-lines carry this guest's media
      * of each kind, so that a packet touches only its receivers */

@@ -176,6 +176,9 @@ static void on_sender_report(struct media_leg *l, const struct rtcp_pkt *p, int 
         return;
     r->last_sr_mid[k] = (uint32_t)(si.ntp >> 16);
     r->last_sr_us[k] = now;
+    r->sr_kept_mid[k][r->sr_kept_next[k]] = r->last_sr_mid[k];
+    r->sr_kept_us[k][r->sr_kept_next[k]] = now;
+    r->sr_kept_next[k] = (r->sr_kept_next[k] + 1) % RTC_SR_KEPT;
     a = rtcp_write_sr(buf, sizeof(buf), r->fwd_ssrc[k], &si, NULL, 0);
     b = a < 0 ? a
               : rtcp_write_sdes_cname(buf + a, sizeof(buf) - (size_t)a, r->fwd_ssrc[k], r->cname);
@@ -186,8 +189,29 @@ static void on_sender_report(struct media_leg *l, const struct rtcp_pkt *p, int 
             send_rtcp(r->routes[k][i], buf, (size_t)(a + b));
 }
 
-/* What l's browser reports about the streams it receives from us: l's tx statistics. */
-static void on_report_blocks(struct media_leg *l, const struct rtcp_pkt *p)
+/* The round trip to l's browser from a report block about src's stream of kind k (RFC 3550
+ * §6.4.1): its LSR names one of the last sender reports of src that callbridged passed on to l
+ * as it came (sr_kept_us), and DLSR is how long the browser held it, in 1/65536 s. A block that
+ * names none of them gives no sample. */
+static void round_trip(struct media_leg *l, const struct media_leg *src, int k,
+                       const struct rtcp_report_block *b, int64_t now)
+{
+    const struct media_rtc *sr = src->rtc;
+    int64_t rtt;
+
+    for (int i = 0; b->lsr && i < RTC_SR_KEPT; i++) {
+        if (sr->sr_kept_mid[k][i] != b->lsr || !sr->sr_kept_us[k][i])
+            continue;
+        rtt = now - sr->sr_kept_us[k][i] - (int64_t)((uint64_t)b->dlsr * 1000000 / 65536);
+        if (rtt > 0 && rtt < 60 * 1000000LL)
+            l->rtc->rtt_us = rtt;
+        return;
+    }
+}
+
+/* What l's browser reports about the streams it receives from us: l's tx statistics, and its
+ * round trip. */
+static void on_report_blocks(struct media_leg *l, const struct rtcp_pkt *p, int64_t now)
 {
     struct rtcp_report_block b[8];
     size_t n = rtcp_report_blocks(p, b, 8);
@@ -200,6 +224,7 @@ static void on_report_blocks(struct media_leg *l, const struct rtcp_pkt *p)
                 s->src->rtc->fwd_ssrc[s->kind] == b[i].ssrc) {
                 s->rb = b[i];
                 s->have_rb = true;
+                round_trip(l, s->src, s->kind, &b[i], now);
             }
         }
     }
@@ -262,7 +287,7 @@ void media_sfu_rtcp(struct media_leg *l, uint8_t *pkt, size_t len, int64_t now)
         if (p.pt == RTCP_SR && (k = kind_of_ssrc(l->rtc, p.sender_ssrc)) >= 0)
             on_sender_report(l, &p, k, now);
         if (p.pt == RTCP_SR || p.pt == RTCP_RR)
-            on_report_blocks(l, &p);
+            on_report_blocks(l, &p, now);
         else if (p.pt == RTCP_PSFB || p.pt == RTCP_RTPFB)
             on_feedback(l, &p, now);
     }

@@ -33,6 +33,8 @@ static const th_suite_fn suites[] = {
     it_lobby_suite,
     it_clients_suite, /* part-clients: the public deployment clients */
     it_ldap_suite,
+    /* part diag: call diagnostics, conversationIdQuery, leg alarms, dial-out rules, tenant limits */
+    it_diag_suite,
     it_cdr_suite, it_control_suite,      webrtc_dtls_suite, runner_suite,      runner_selftest_suite,
 };
 // clang-format on

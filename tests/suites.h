@@ -61,5 +61,8 @@ Suite *it_lobby_suite(void);
 Suite *it_clients_suite(void);
 /* LDAP servers, mappings, sources and syncs against a real slapd (tests/test_it_ldap.c) */
 Suite *it_ldap_suite(void);
+/* part diag: call diagnostics, conversationIdQuery, leg alarms, dial-out rules, tenant limits
+ * (tests/test_it_diag.c) */
+Suite *it_diag_suite(void);
 
 #endif

@@ -530,6 +530,7 @@ START_TEST(test_every_route_has_a_metrics_label)
                                            "ivrs",
                                            "accessQuery",
                                            "uriUsageQuery",
+                                           "conversationIdQuery", /* part diag */
                                            "system",
                                            "callLegProfiles",
                                            "callProfiles",

@@ -270,17 +270,25 @@ static void add_receiver(char *ret_id)
 }
 
 /* A call in a new coSpace with n legs (no media: connected at once); ids into call, legs. */
+/* A call with n legs that connect: incoming ones, placed by the call matching (a leg dialled
+ * out through /calls/<id>/callLegs cannot be placed here and never connects). */
 static void make_call(int n, char call[40], char legs[][40])
 {
-    char space[40], form[80], path[96];
+    static int made;
+    char space[40], form[160];
+    int k = ++made;
 
-    post("/api/v1/coSpaces", "name=cdr", space);
+    (void)snprintf(form, sizeof(form), "domain=cdr%d.example", k);
+    post("/api/v1/inboundDialPlanRules", form, NULL);
+    (void)snprintf(form, sizeof(form), "name=cdr&uri=cdr%d.room", k);
+    post("/api/v1/coSpaces", form, space);
     (void)snprintf(form, sizeof(form), "coSpace=%s", space);
     post("/api/v1/calls", form, call);
-    (void)snprintf(path, sizeof(path), "/api/v1/calls/%s/callLegs", call);
     for (int i = 0; i < n; i++) {
-        (void)snprintf(form, sizeof(form), "remoteParty=party%d@example.com", i);
-        post(path, form, legs[i]);
+        (void)snprintf(form, sizeof(form),
+                       "destination=cdr%d.room@cdr%d.example&remoteParty=party%d@example.com", k, k,
+                       i);
+        post("/api/v1/callLegs", form, legs[i]);
     }
 }
 

@@ -135,9 +135,10 @@ START_TEST(test_put_leg_participants_and_a_dial_out_that_fails)
     new_call("Roster+Room", NULL, call);
     snprintf(legs, sizeof(legs), "%s/callLegs", call);
     ck_assert_int_eq(api("POST", legs, "remoteParty=sip:bob@example.com", NULL, 0, leg), 200);
-    /* no SIP here: the leg failed at once, with its reason, and never says connected */
+    /* no SIP here: the leg failed at once, with its reason, and never says connected (no
+     * outbound rule here: noMatchingRule; one that matches gives noSipDialOut, it_diag) */
     expect_in(leg, "<state>failed</state>");
-    expect_in(leg, "<reason>noSipDialOut</reason>");
+    expect_in(leg, "<reason>noMatchingRule</reason>");
     ck_assert_int_eq(api("PUT", leg,
                          "rxAudioMute=true&chosenLayout=speakerOnly&nameLabelOverride=Bob+B", NULL,
                          0, NULL),

@@ -25,6 +25,7 @@
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/alarms.h"
+#include "api/res/leg_alarms.h"
 #include "api/res/parse.h"
 #include "api/res/registry.h"
 #include "api/util.h"
@@ -271,6 +272,8 @@ int api_alarms_refresh(const struct api *api, struct store *st)
         r = f.err;
     if (r == 0)
         r = apply(api->alarms, &f);
+    if (r == 0) /* the call legs' own alarms, over the window since the last look */
+        r = api_leg_alarms_look(api);
     pthread_mutex_unlock(&api->alarms->looking);
     free(f.v);
     return r;

@@ -63,6 +63,9 @@ enum {
 };
 #define API_LEG_LOSS_PERCENT 1.0 /* a stream losing more than this has packetLoss */
 #define API_LEG_JITTER_MS 50.0   /* a stream with more jitter than this has excessiveJitter */
+#define API_LEG_RTT_MS                                                                             \
+    300.0 /* a round trip longer than this is highRoundTripTime (ITU-T                             \
+           * G.114's 150 ms one way, there and back) */
 
 /* The alarms of a leg with media, from what the media thread measures. */
 unsigned api_leg_alarms(const struct media_leg_status *m);

@@ -34,10 +34,13 @@
 #include "api/res/control.h"
 #include "api/res/leg_profile.h"
 #include "api/res/lobby.h"
+#include "api/res/leg_alarms.h"
 #include "api/res/matching.h"
+#include "api/res/outbound.h"
 #include "api/res/parse.h"
 #include "api/res/registry.h"
 #include "api/res/resource.h"
+#include "api/res/tenant_limit.h"
 #include "api/util.h"
 #include "api/xml.h"
 #include "media/media.h"
@@ -158,6 +161,8 @@ static void create_call(const struct api *api, struct store *st, const struct ap
     if (api_control_call_form(req, conf, reply) < 0)
         return;
     r = new_call(api, &space, conf, id);
+    if (r == 0) /* read again before each leg where the store is at hand */
+        (void)api_tenant_limit_refresh(api, st, id);
     if (r == -EDQUOT) {
         api_reply_too_many(reply, "calls");
         return;
@@ -331,6 +336,10 @@ static const char *admission(struct api_calls *c, const char *call_id, bool medi
         c->refused_call++;
         return "participantLimitReached";
     }
+    if (api_tenant_limit_reached(c, api_calls_find_call(c, call_id))) {
+        c->refused_call++;
+        return "tenantParticipantLimitReached";
+    }
     if (media && c->media_legs >= c->leg_budget) {
         c->refused_node++;
         return "nodeParticipantLimitReached";
@@ -344,6 +353,10 @@ static void refuse_leg(struct api_reply *reply, const char *reason, const char *
     if (strcmp(reason, "participantLimitReached") == 0)
         api_log(BASE_LOG_WARN, "callLeg refused: call %s has %d legs, the most a call takes (%s)",
                 call_id, MEDIA_MAX_LEGS_PER_CALL, reason);
+    else if (strcmp(reason, "tenantParticipantLimitReached") == 0)
+        api_log(BASE_LOG_WARN,
+                "callLeg refused: the tenant of call %s has its participantLimit of legs (%s)",
+                call_id, reason);
     else
         api_log(BASE_LOG_WARN,
                 "callLeg refused: this node has %zu call legs with media, its budget (%s; "
@@ -365,7 +378,36 @@ struct new_leg {
     bool dial_out;                   /* POST /calls/<id>/callLegs or participants: to be dialled */
     char (*conf)[API_LEG_VALUE_MAX]; /* its call control parameters, or NULL */
     const struct api_leg_profile *prof; /* its call leg profiles (api/res/leg_profile.c), or NULL */
+    const struct api_dial_out *out;     /* dial_out without media: its route */
 };
+
+/* What a failed dial-out's route was, onto l. */
+static void dial_out_keep(struct api_leg *l, const struct api_dial_out *out)
+{
+    snprintf(l->out_reason, sizeof(l->out_reason), "%s", out->reason);
+    memcpy(l->out_rule, out->rule, sizeof(l->out_rule));
+    l->out_tried = out->tried;
+    snprintf(l->out_dest, sizeof(l->out_dest), "%.*s", (int)sizeof(l->out_dest) - 1,
+             out->destination);
+}
+
+/* The outbound dial plan for a leg of call_id to party (api/res/outbound.c), with the call's
+ * tenant, into *ret; 0, or a store error answered in *reply. */
+static int dial_out_plan(const struct api *api, struct store *st, const char *call_id,
+                         const char *party, struct api_dial_out *ret, struct api_reply *reply)
+{
+    char tenant[STORE_ID_LEN + 1] = "";
+    struct api_call *call;
+    int r;
+
+    pthread_mutex_lock(&api->calls->lock);
+    if ((call = api_calls_find_call(api->calls, call_id)))
+        memcpy(tenant, call->tenant, sizeof(tenant));
+    pthread_mutex_unlock(&api->calls->lock);
+    if ((r = api_dial_out_route(st, party, tenant, ret)) < 0)
+        api_reply_err(reply, r);
+    return r;
+}
 
 /* Admits and adds a leg to call_id and hands it to the media thread; copies its id into
  * ret_id[37]. Returns 0, -ENOENT (no such call), -EDQUOT (*ret_refused says why, counted) or
@@ -401,6 +443,8 @@ static int insert_leg(const struct api *api, const char *call_id, const struct n
                  media && n->media_addr ? n->media_addr : "");
         l->started_us = api_now_us();
         l->dial_failed = n->dial_out && !media && !n->webrtc;
+        if (l->dial_failed && n->out)
+            dial_out_keep(l, n->out);
         if (n->conf)
             memcpy(l->conf, n->conf, sizeof(l->conf));
         if (n->prof)
@@ -455,6 +499,7 @@ static void add_leg(const struct api *api, struct store *st, const char *call_id
                     struct api_reply *reply)
 {
     struct api_leg_profile prof;
+    struct api_dial_out out;
     const char *media = api_params_get(req->form, "remoteMediaAddress");
     struct sockaddr_storage addr;
     char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
@@ -477,13 +522,20 @@ static void add_leg(const struct api *api, struct store *st, const char *call_id
     if (api_control_leg_form(req->form, conf, reply) < 0)
         return;
     n.media_addr = media && *media ? media : NULL;
+    if (n.dial_out && !n.media_addr) {
+        if (dial_out_plan(api, st, call_id, n.party, &out, reply) < 0)
+            return;
+        n.out = &out;
+    }
     r = st ? call_leg_profile(api, st, call_id, &prof) : 0;
     n.prof = st && r == 0 ? &prof : NULL;
     if (r == 0)
         r = insert_leg(api, call_id, &n, id, &refused);
-    if (r == 0 && n.dial_out && !n.media_addr)
-        api_log(BASE_LOG_WARN, "callLeg %s to %s failed: no SIP here to dial it (noSipDialOut)", id,
-                n.party ? n.party : "");
+    if (r == 0 && n.out)
+        api_log(BASE_LOG_WARN, "callLeg %s to %s failed (%s): %s%s%s, %u tried", id,
+                out.destination, out.reason,
+                out.rule[0] ? "outbound rule " : "no outbound rule matched", out.rule,
+                out.rule[0] ? " matched, no SIP here to place the call" : "", out.tried);
     if (r == 0) {
         reply->status = 200;
         snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", collection, id);
@@ -521,6 +573,8 @@ static int cospace_call(const struct api *api, struct store *st, const char *cos
         call->joining++;
     }
     pthread_mutex_unlock(&c->lock);
+    if (call && (r = api_tenant_limit_refresh(api, st, ret_id)) < 0)
+        api_calls_join_done(api, ret_id);
     return r;
 }
 
@@ -639,12 +693,9 @@ static int leg_details(const struct api *api, struct store *st, struct api_leg_s
 
     api_call_spaces_sort(cs, ncalls);
     for (size_t i = 0; r == 0 && i < n; i++) {
-        struct media_leg_status m;
-
         r = api_call_space_tenant(st, cs, ncalls, v[i].leg.call, v[i].tenant);
-        if (r == 0 && v[i].leg.has_media && api->media &&
-            media_leg_get(api->media, v[i].leg.id, &m) == 0)
-            v[i].alarms = api_leg_alarms(&m);
+        if (r == 0 && v[i].leg.has_media)
+            v[i].alarms = api_leg_alarms_of(api, v[i].leg.id);
     }
     store_read_end(st);
     return r;
@@ -784,6 +835,17 @@ static void write_streams(struct api_xml *x, const struct media_leg_status *m)
     }
 }
 
+/* An extension: where a failed dial-out was routed (api/res/outbound.c). */
+static void write_dial_out(struct api_xml *x, const struct api_leg *l)
+{
+    api_xml_start(x, "dialOut");
+    api_xml_text(x, "destination", l->out_dest);
+    if (l->out_rule[0])
+        api_xml_text(x, "outboundDialPlanRule", l->out_rule);
+    api_xml_int(x, "outboundDialPlanRulesTried", l->out_tried);
+    api_xml_end(x);
+}
+
 static void get_leg(const struct api *api, const char *id, struct api_reply *reply)
 {
     static const char *const states[] = {"connecting", "connected", "failed"};
@@ -791,6 +853,7 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
     struct api_leg copy;
     struct api_leg *l;
     struct api_xml *x;
+    unsigned alarms;
 
     pthread_mutex_lock(&api->calls->lock);
     l = api_calls_find_leg(api->calls, id);
@@ -819,17 +882,21 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
     if (copy.webrtc && ms.state == MEDIA_LEG_FAILED)
         api_xml_text(x, "reason", ms.reason);
     if (copy.dial_failed)
-        api_xml_text(x, "reason", "noSipDialOut");
+        api_xml_text(x, "reason", copy.out_reason[0] ? copy.out_reason : "noSipDialOut");
     api_xml_bool(x, "deactivated", copy.deactivated); /* in the lobby (api/res/lobby.c) */
     if (ms.rx_rtp.seen && !copy.webrtc)
         write_rx_rtp(x, &ms.rx_rtp);
     if (copy.webrtc)
         write_streams(x, &ms);
     api_xml_end(x);
+    if (copy.has_media && (alarms = api_leg_alarms_of(api, copy.id)))
+        api_leg_alarms_write(x, alarms); /* only when some are active, as the apiary says */
     if (copy.webrtc)
         api_xml_text(x, "subType", "webApp");
     if (copy.has_media && !copy.webrtc)
         api_xml_text(x, "remoteMediaAddress", copy.media_addr);
+    if (copy.dial_failed)
+        write_dial_out(x, &copy);
     api_control_write_leg(x, &copy);
     if (copy.has_media)
         write_media(x, &ms);
@@ -881,18 +948,23 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
 {
     char lid[STORE_ID_LEN + 1];
 
+    int r;
+
     if (!api_calls_path_id(id, lid, "callDoesNotExist", reply))
         return;
     if (api_calls_is_get(req))
         list_legs(api, st, req, lid, reply);
+    else if ((r = api_tenant_limit_refresh(api, st, lid)) < 0)
+        api_reply_err(reply, r);
     else
         add_leg(api, st, lid, req, true, "callLegs", reply);
 }
 
-void api_calls_post_leg(const struct api *api, const char *call_id, const struct api_request *req,
-                        const char *collection, struct api_reply *reply)
+void api_calls_post_leg(const struct api *api, struct store *st, const char *call_id,
+                        const struct api_request *req, const char *collection,
+                        struct api_reply *reply)
 {
-    add_leg(api, NULL, call_id, req, true, collection, reply);
+    add_leg(api, st, call_id, req, true, collection, reply);
 }
 
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,

@@ -18,10 +18,12 @@ void api_res_call_call_legs(const struct api *api, struct store *st, const struc
 void api_res_call_legs(const struct api *api, struct store *st, const struct api_request *req,
                        const char *id, struct api_reply *reply);
 
-/* POST a leg to call call_id from the form, to be dialled (without a remoteMediaAddress it fails
- * at once: no SIP here); Location /api/v1/<collection>/<id> (call control's participants). */
-void api_calls_post_leg(const struct api *api, const char *call_id, const struct api_request *req,
-                        const char *collection, struct api_reply *reply);
+/* POST a leg to call call_id from the form, to be dialled (without a remoteMediaAddress it is
+ * routed by the outbound dial plan in st and fails at once: no SIP here); Location
+ * /api/v1/<collection>/<id> (call control's participants). */
+void api_calls_post_leg(const struct api *api, struct store *st, const char *call_id,
+                        const struct api_request *req, const char *collection,
+                        struct api_reply *reply);
 /* DELETE a leg (its guest's page told, its call ended if it was the last); missing: the 404
  * reason when there is none. */
 void api_calls_delete_leg(const struct api *api, const char *id, const char *missing,

@@ -683,3 +683,8 @@ void api_res_leg_profile_trace(const struct api *api, struct store *st,
     }
     api_reply_xml(reply, x);
 }
+
+const char *api_control_correlator(const struct api_call *c)
+{
+    return c->conf[C_CORRELATOR][0] ? c->conf[C_CORRELATOR] : c->id;
+}

@@ -39,6 +39,8 @@ void api_control_put_leg_as(const struct api *api, const struct api_params *form
                             const char *missing, struct api_reply *reply);
 /* The name the others see: nameLabelOverride, else the remote party. */
 const char *api_control_shown_name(const struct api_leg *l);
+/* The call's callCorrelator: the one POST /calls gave, else its own id (lock held). */
+const char *api_control_correlator(const struct api_call *c);
 /* A copy of leg id (from the path), or 404 missing (false). */
 bool api_control_leg_copy(const struct api *api, const char *id, const char *missing,
                           struct api_leg *out, struct api_reply *reply);

@@ -149,6 +149,13 @@ static int transform(struct store *st, struct api_match *m)
     return 0;
 }
 
+int api_match_dial_transform(struct store *st, const char *destination, struct api_match *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    snprintf(ret->destination, sizeof(ret->destination), "%s", destination);
+    return transform(st, ret);
+}
+
 /* No inbound rule for domain: the forwarding rules decide. */
 static int forwarding(struct store *st, const char *user, const char *domain, struct api_match *m)
 {

@@ -42,6 +42,10 @@ bool api_match_key_fits(const struct store_cospace_entry *e, const char *secret,
  * this, so what a passcode opens is the same from either. */
 int api_match_access_entry(struct store *st, const char *call_id, const char *secret,
                            const char *passcode, struct store_cospace_entry *ret);
+/* Only the dial transforms, for a call made (api/res/outbound.c): ret->destination is
+ * destination rewritten by the one that applies (ret->transform its id), or result
+ * API_MATCH_DENIED. Returns 0 or a store error. */
+int api_match_dial_transform(struct store *st, const char *destination, struct api_match *ret);
 /* Matches what p names: destination, or callId and passcode. Returns 0, or a negative errno
  * with *reply filled (parameterError when neither is there). */
 int api_match_params(struct store *st, const struct api_params *p, struct api_match *ret,

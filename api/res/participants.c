@@ -176,7 +176,7 @@ void api_res_call_participants(const struct api *api, struct store *st,
     if (api_calls_is_get(req))
         list_participants(api, req, lid, reply);
     else
-        api_calls_post_leg(api, lid, req, "participants", reply);
+        api_calls_post_leg(api, st, lid, req, "participants", reply);
 }
 
 /* The call of /calls/<call>/participants/...: the router's parent id. */

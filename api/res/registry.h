@@ -31,6 +31,10 @@ struct api_call {
     /* the lobby (api/res/lobby.c): the call profile's lockMode is "all" (the default), and an
      * activator was in the call when the lobby last looked */
     bool lock_all, had_activator;
+    /* its coSpace's tenant ("": none) and that tenant's participantLimit (0: none), as last
+     * read (api/res/tenant_limit.h) */
+    char tenant[STORE_ID_LEN + 1];
+    int64_t tenant_limit;
 };
 
 /* The call leg profile levels above a leg, nearest last (api/res/leg_profile.c). */
@@ -64,7 +68,13 @@ struct api_leg {
     bool webrtc; /* a guest's browser (api/res/guest.c): remote_party is its display name */
     int64_t started_us;
     bool dial_failed; /* dialled out (no media address): no SIP here, so it failed at once */
-    unsigned mute;    /* MEDIA_MUTE_* in force (call control) */
+    /* a dial-out's route (api/res/outbound.h): why it failed (noSipDialOut, noMatchingRule,
+     * dialTransformDeny), the outbound rule that matched ("" none) and how many rules were
+     * tried, the destination after the dial transforms */
+    char out_reason[24], out_rule[STORE_ID_LEN + 1];
+    unsigned out_tried;
+    char out_dest[STORE_TEXT_MAX + 1];
+    unsigned mute; /* MEDIA_MUTE_* in force (call control) */
     char conf[API_LEG_PARAMS][API_LEG_VALUE_MAX];
     /* the lobby (api/res/lobby.c): its profiles' values; waiting in the lobby (deactivated),
      * and when its deactivationMode acts after the last activator left (0: not due) */

@@ -16,6 +16,7 @@
 #include "api/res/calls.h"
 #include "api/res/control.h"
 #include "api/res/ldap.h"
+#include "api/res/diag.h"
 #include "api/res/participants.h"
 #include "api/res/metrics.h"
 #include "api/res/profiles.h"
@@ -130,6 +131,8 @@ static const struct route routes[] = {
     {"calls", "/:id/participants", M_GET | M_POST, api_res_call_participants, NULL, true},
     {"calls", "/:id/participants/*", M_PUT, api_res_call_participants_all, NULL, true},
     {"calls", "/:id/participants/:id", M_PUT | M_DELETE, api_res_call_participant, NULL, true},
+    /* part diag: call diagnostics (api/res/diag.c), conversationIdQuery */
+    {"calls", "/:id/diagnostics", M_POST, api_res_call_diagnostics, NULL, true},
     {"callLegs", "", M_GET | M_POST, api_res_call_legs, NULL, true},
     {"callLegs", "/:id", M_GET | M_PUT | M_DELETE, api_res_call_legs, NULL, true},
     {"callLegs", "/:id/generateKeyFrame", M_POST, api_res_leg_key_frame, NULL, true},
@@ -153,6 +156,8 @@ static const struct route routes[] = {
     {"ivrs", "/:id", M_GET | M_PUT | M_DELETE, NULL, &api_res_ivrs, false},
     {"accessQuery", "", M_POST, access_query, NULL, false},
     {"uriUsageQuery", "", M_POST, uri_usage_query, NULL, false},
+    /* part diag */
+    {"conversationIdQuery", "", M_GET, api_res_conversation_query, NULL, false},
     {"system", "/configuration/cluster", M_GET | M_PUT | M_POST, api_res_cluster, NULL, false},
     {"system", "/configuration/xmpp", M_GET | M_PUT | M_POST, api_res_xmpp, NULL, false},
     {"system", "/status", M_GET, api_res_system_status, NULL, false},

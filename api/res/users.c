@@ -7,9 +7,8 @@
  * coSpace templates applied per user, which callbridge does not do: a user has none, and
  * assigning one is refused (invalidOperation) rather than stored without effect. Diagnostics: CMS
  * collects them for the call a coSpace has; a space without one has nothing to diagnose (400
- * callDoesNotExist). Collecting them for a live call belongs with /system/diagnostics, which is
- * not built here: a space with a call answers 400 invalidOperation rather than a record that would
- * hold nothing. */
+ * callDoesNotExist); a space with one starts a collection for it (api/res/diag.c), as POST
+ * /calls/<id>/diagnostics does. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <strings.h>
 
 #include "api/res/ldap.h"
+#include "api/res/diag.h"
 #include "api/res/registry.h"
 #include "api/res/resource.h"
 #include "api/xml.h"
@@ -154,28 +154,13 @@ void api_res_users(const struct api *api, struct store *st, const struct api_req
     store_row_done(&user);
 }
 
-/* Has the coSpace a call in the registry now? */
-static bool has_call(struct api_calls *calls, const char *cospace)
-{
-    bool found = false;
-
-    if (!calls)
-        return false;
-    pthread_mutex_lock(&calls->lock);
-    for (size_t i = 0; i < calls->ncalls && !found; i++)
-        found = strcmp(calls->calls[i].cospace, cospace) == 0;
-    pthread_mutex_unlock(&calls->lock);
-    return found;
-}
-
 void api_res_cospace_diagnostics(const struct api *api, struct store *st,
                                  const struct api_request *req, const char *id,
                                  struct api_reply *reply)
 {
-    char lid[STORE_ID_LEN + 1];
+    char lid[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
     int r;
 
-    (void)req;
     r = api_parse_id(id, lid) < 0
             ? -ENOENT
             : store_row_taken(st, &store_table_cospace, STORE_COL_ID, lid, NULL, false);
@@ -183,7 +168,8 @@ void api_res_cospace_diagnostics(const struct api *api, struct store *st,
         api_reply_failure(reply, 404, "coSpaceDoesNotExist");
     else if (r < 0)
         api_reply_err(reply, r);
+    else if (api_diag_cospace_call(api, lid, call) < 0)
+        api_reply_failure(reply, 400, "callDoesNotExist");
     else
-        api_reply_failure(reply, 400,
-                          has_call(api->calls, lid) ? "invalidOperation" : "callDoesNotExist");
+        api_diag_post(api, req, call, reply);
 }

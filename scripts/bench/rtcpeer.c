@@ -7,7 +7,7 @@
  *
  * Usage: rtcpeer --url https://127.0.0.1:PORT --call-id ID --secret S [--cacert FILE]
  *          [--guests N] [--seconds S] [--video-kbps K] [--forge-fingerprint]
- *          [--silent-after S] [--codecs] [--json]
+ *          [--silent-after S] [--codecs] [--rtcp-reports] [--json]
  * --forge-fingerprint announces the fingerprint of a certificate other than the one the
  * handshake uses; --silent-after S stops every check and all media S seconds after the guest
  * connected (signalling goes on, so the end event is seen); --codecs sends real VP8 (160x120,
@@ -39,9 +39,10 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: rtcpeer --url https://HOST:PORT --call-id ID --secret SECRET "
-                    "[--cacert FILE] [--guests N] [--seconds S] [--video-kbps K] "
-                    "[--forge-fingerprint] [--silent-after S] [--codecs] [--json]\n");
+    fprintf(stderr,
+            "usage: rtcpeer --url https://HOST:PORT --call-id ID --secret SECRET "
+            "[--cacert FILE] [--guests N] [--seconds S] [--video-kbps K] "
+            "[--forge-fingerprint] [--silent-after S] [--codecs] [--rtcp-reports] [--json]\n");
     exit(2);
 }
 
@@ -57,13 +58,19 @@ static unsigned number(const char *s, unsigned max)
 
 static void parse_options(int argc, char **argv, struct peer_options *o)
 {
-    static const struct option opts[] = {
-        {"url", 1, NULL, 'u'},          {"call-id", 1, NULL, 'c'},
-        {"secret", 1, NULL, 's'},       {"cacert", 1, NULL, 'C'},
-        {"guests", 1, NULL, 'n'},       {"seconds", 1, NULL, 't'},
-        {"video-kbps", 1, NULL, 'v'},   {"forge-fingerprint", 0, NULL, 'f'},
-        {"silent-after", 1, NULL, 'S'}, {"json", 0, NULL, 'j'},
-        {"codecs", 0, NULL, 'k'},       {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"url", 1, NULL, 'u'},
+                                         {"call-id", 1, NULL, 'c'},
+                                         {"secret", 1, NULL, 's'},
+                                         {"cacert", 1, NULL, 'C'},
+                                         {"guests", 1, NULL, 'n'},
+                                         {"seconds", 1, NULL, 't'},
+                                         {"video-kbps", 1, NULL, 'v'},
+                                         {"forge-fingerprint", 0, NULL, 'f'},
+                                         {"silent-after", 1, NULL, 'S'},
+                                         {"json", 0, NULL, 'j'},
+                                         {"codecs", 0, NULL, 'k'},
+                                         {"rtcp-reports", 0, NULL, 'R'},
+                                         {NULL, 0, NULL, 0}};
     int c;
 
     *o = (struct peer_options){.guests = 1, .seconds = 10, .video_kbps = 500, .silent_after_s = -1};
@@ -101,6 +108,9 @@ static void parse_options(int argc, char **argv, struct peer_options *o)
             break;
         case 'k':
             o->codecs = true;
+            break;
+        case 'R':
+            o->rtcp_reports = true;
             break;
         default:
             usage();

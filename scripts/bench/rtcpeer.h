@@ -26,6 +26,9 @@ struct peer_options {
     bool forge_fingerprint, json;
     bool codecs;           /* real VP8 and Opus (rtcpeer_codec.c), not payload-sized filler */
     double silent_after_s; /* after connecting; < 0: never */
+    bool rtcp_reports;     /* a sender report every second, with a report block on each
+                            * remote stream whose sender report came (LSR, DLSR), as browsers
+                            * send them: the server can measure its round trip */
 };
 
 /* What one guest receives of one remote stream (a sendonly m-line of the offers). */
@@ -89,6 +92,13 @@ struct peer_guest {
     int64_t joined_us, connected_us, first_media_us, ended_us;
     bool ended;
     char end[256];
+    /* --rtcp-reports: the last sender report of each remote stream, and the next report due */
+    struct {
+        uint32_t ssrc, lsr; /* lsr: the middle 32 bits of its NTP time */
+        int64_t at_us;
+    } srs[8];
+    size_t nsrs;
+    int64_t next_report_us;
 };
 
 struct peer {

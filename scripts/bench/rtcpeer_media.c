@@ -19,12 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/rand.h>
 
+#include "media/webrtc/rtcp.h"
 #include "scripts/bench/rtcpeer.h"
 #include "turnclient/stun.h"
 #include "turnclient/txn.h"
@@ -250,8 +252,26 @@ static void on_rtp(struct peer_guest *g, const uint8_t *data, size_t len, int64_
         g->first_media_us = now_us;
 }
 
+/* --rtcp-reports: a sender report (RFC 3550 §6.4.1) from ssrc, its NTP time's middle 32 bits
+ * in h[10..13], kept for the report blocks. */
+static void keep_sr(struct peer_guest *g, const uint8_t *h, int64_t now_us)
+{
+    uint32_t ssrc = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
+    size_t i;
+
+    for (i = 0; i < g->nsrs && g->srs[i].ssrc != ssrc; i++)
+        ;
+    if (i == g->nsrs && g->nsrs < sizeof(g->srs) / sizeof(g->srs[0]))
+        g->nsrs++;
+    if (i == g->nsrs)
+        return;
+    g->srs[i].ssrc = ssrc;
+    g->srs[i].lsr = (uint32_t)h[10] << 24 | (uint32_t)h[11] << 16 | (uint32_t)h[12] << 8 | h[13];
+    g->srs[i].at_us = now_us;
+}
+
 /* SRTCP: counted; a PLI or FIR (RFC 4585 §6.3.1, RFC 5104 §4.3.1) asks for a key frame. */
-static void on_rtcp(struct peer_guest *g, const uint8_t *data, size_t len)
+static void on_rtcp(struct peer_guest *g, const uint8_t *data, size_t len, int64_t now_us)
 {
     uint8_t buf[PKT_MAX];
     size_t n = len;
@@ -269,6 +289,8 @@ static void on_rtcp(struct peer_guest *g, const uint8_t *data, size_t len)
 
         if (h[1] == 206 && ((h[0] & 31) == 1 || (h[0] & 31) == 4))
             g->key_frame = true;
+        if (h[1] == 200 && off + 28 <= n && g->p->opt.rtcp_reports)
+            keep_sr(g, h, now_us);
         off += ((size_t)(h[2] << 8 | h[3]) + 1) * 4;
     }
 }
@@ -317,7 +339,7 @@ void peer_media_on_readable(struct peer_guest *g, int64_t now_us)
             on_rtp(g, d.ptr, d.len, now_us);
             break;
         case TURN_DEMUX_RTCP:
-            on_rtcp(g, d.ptr, d.len);
+            on_rtcp(g, d.ptr, d.len, now_us);
             break;
         default:
             break;
@@ -434,6 +456,36 @@ static void send_media(struct peer_guest *g, int64_t now_us)
     }
 }
 
+/* --rtcp-reports: every second a compound SR (its audio stream, with a block on each remote
+ * stream whose sender report came: LSR and DLSR, RFC 3550 §6.4.1) and SDES CNAME. */
+static void send_report(struct peer_guest *g, int64_t now_us)
+{
+    struct rtcp_report_block b[8] = {0};
+    struct rtcp_sender_info si = {0};
+    uint8_t buf[PKT_MAX];
+    struct timespec ts;
+    size_t n;
+    long a, c;
+
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    si.ntp = ((uint64_t)ts.tv_sec + 2208988800u) << 32 | ((uint64_t)ts.tv_nsec << 32) / 1000000000u;
+    si.rtp_ts = g->ts[0];
+    si.packets = (uint32_t)g->sent_packets[0];
+    si.octets = (uint32_t)g->sent_bytes[0];
+    for (size_t i = 0; i < g->nsrs; i++) {
+        b[i].ssrc = g->srs[i].ssrc;
+        b[i].lsr = g->srs[i].lsr;
+        b[i].dlsr = (uint32_t)((now_us - g->srs[i].at_us) * 65536 / 1000000);
+    }
+    a = rtcp_write_sr(buf, sizeof(buf), g->ssrc[0], &si, b, g->nsrs);
+    c = a < 0 ? a : rtcp_write_sdes_cname(buf + a, sizeof(buf) - (size_t)a, g->ssrc[0], g->cname);
+    if (c < 0)
+        return;
+    n = (size_t)(a + c);
+    if (srtp_ctx_protect_rtcp(g->out, buf, &n, sizeof(buf)) == 0)
+        (void)turn_alloc_send(g->alloc, (struct sockaddr *)&g->remote, buf, n);
+}
+
 /* --silent-after: S seconds after the guest connected, it stops every check and all media. */
 static bool is_silent(const struct peer_guest *g, int64_t now_us)
 {
@@ -470,6 +522,10 @@ void peer_media_tick(struct peer_guest *g, int64_t now_us)
     }
     if (g->out && !g->p->codec)
         send_media(g, now_us);
+    if (g->out && g->p->opt.rtcp_reports && now_us >= g->next_report_us) {
+        send_report(g, now_us);
+        g->next_report_us = now_us + 1000000;
+    }
 }
 
 bool peer_media_sending(const struct peer_guest *g, int64_t now_us)
