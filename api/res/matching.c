@@ -255,7 +255,7 @@ int api_match_access_entry(struct store *st, const char *call_id, const char *se
 static int api_match_access(struct store *st, const char *call_id, const char *passcode,
                             struct api_match *m)
 {
-    struct store_cospace_entry e;
+    struct store_cospace_entry e = {0};
     int r = api_match_access_entry(st, call_id, NULL, passcode, &e);
 
     if (r == -ENOENT)
