@@ -581,6 +581,37 @@ void th_leg_wait_connected(const struct th_daemon *d, const char *leg, struct so
     ret->sin_port = htons((unsigned short)atoi(port));
 }
 
+void th_media_leg(const struct th_daemon *d, const char *call, unsigned short port, char *leg,
+                  struct sockaddr_in *ra)
+{
+    char path[192], form[160];
+
+    snprintf(path, sizeof(path), "%s/callLegs", call);
+    snprintf(form, sizeof(form), "remoteParty=p%u&remoteMediaAddress=127.0.0.1:%u", port, port);
+    ck_assert_int_eq(th_admin_keep(d, "POST", path, form, NULL, 0, leg), 200);
+    th_leg_wait_connected(d, leg, ra);
+}
+
+int th_relay_count(int fd, const struct sockaddr_in *ra, int rx, uint8_t pt, int n, int wait_ms)
+{
+    struct pollfd pfd = {rx, POLLIN, 0};
+    int got = 0;
+
+    for (int i = 0; i < n; i++) {
+        uint8_t pkt[60] = {0x80, pt, (uint8_t)(i >> 8), (uint8_t)i};
+
+        ck_assert_int_eq(sendto(fd, pkt, sizeof(pkt), 0, (const struct sockaddr *)ra, sizeof(*ra)),
+                         60);
+    }
+    while (got < n && poll(&pfd, 1, wait_ms) == 1) {
+        uint8_t buf[256];
+
+        if (recv(rx, buf, sizeof(buf), 0) == 60)
+            got++;
+    }
+    return got;
+}
+
 void th_tls_open(struct th_tls *t, unsigned short port)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};

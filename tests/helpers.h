@@ -121,6 +121,13 @@ int th_udp_endpoint(unsigned short *ret_port);
  * is connected, and returns the relayed address its endpoint must send to in *ret. */
 struct sockaddr_in;
 void th_leg_wait_connected(const struct th_daemon *d, const char *leg, struct sockaddr_in *ret);
+/* POSTs a plain RTP leg to the endpoint 127.0.0.1:port into call (a path) and waits until it is
+ * connected: its path into leg, its relayed address into ra. */
+void th_media_leg(const struct th_daemon *d, const char *call, unsigned short port, char *leg,
+                  struct sockaddr_in *ra);
+/* Sends n 60-byte RTP packets of payload type pt from fd to ra; counts those that reach rx within
+ * wait_ms of the last one. */
+int th_relay_count(int fd, const struct sockaddr_in *ra, int rx, uint8_t pt, int n, int wait_ms);
 /* A TLS connection to 127.0.0.1:port (the certificate is not checked), for tests that write
  * bytes no HTTP client would. th_tls_close releases it. */
 struct th_tls {

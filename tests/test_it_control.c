@@ -210,38 +210,6 @@ START_TEST(test_put_leg_participants_and_a_dial_out_that_fails)
 }
 END_TEST
 
-/* A leg to endpoint port of call, once connected; its relayed address into ra. */
-static void media_leg(const char *call, unsigned short port, char *leg, struct sockaddr_in *ra)
-{
-    char path[192], form[160];
-
-    snprintf(path, sizeof(path), "%s/callLegs", call);
-    snprintf(form, sizeof(form), "remoteParty=p%u&remoteMediaAddress=127.0.0.1:%u", port, port);
-    ck_assert_int_eq(api("POST", path, form, NULL, 0, leg), 200);
-    th_leg_wait_connected(&d, leg, ra);
-}
-
-/* Sends n RTP packets of payload type pt from fd to ra; counts what reaches rx in wait_ms. */
-static int relay_count(int fd, const struct sockaddr_in *ra, int rx, uint8_t pt, int n, int wait_ms)
-{
-    struct pollfd pfd = {rx, POLLIN, 0};
-    int got = 0;
-
-    for (int i = 0; i < n; i++) {
-        uint8_t pkt[60] = {0x80, pt, (uint8_t)(i >> 8), (uint8_t)i};
-
-        ck_assert_int_eq(sendto(fd, pkt, sizeof(pkt), 0, (const struct sockaddr *)ra, sizeof(*ra)),
-                         60);
-    }
-    while (got < n && poll(&pfd, 1, wait_ms) == 1) {
-        uint8_t buf[256];
-
-        if (recv(rx, buf, sizeof(buf), 0) == 60)
-            got++;
-    }
-    return got;
-}
-
 /* Waits until the media thread has element name true or false on leg (at most 4 s). */
 static void wait_in_force(const char *leg, const char *name, bool on)
 {
@@ -276,28 +244,28 @@ START_TEST(test_mute_stops_a_legs_packets_and_unmute_lets_them_through)
     new_call("Mute+Room", NULL, call);
     fa = th_udp_endpoint(&pa);
     fb = th_udp_endpoint(&pb);
-    media_leg(call, pa, leg_a, &ra);
-    media_leg(call, pb, leg_b, &rb);
+    th_media_leg(&d, call, pa, leg_a, &ra);
+    th_media_leg(&d, call, pb, leg_b, &rb);
     (void)rb;
 
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 0, 20, 2000), 20); /* PCMU: audio */
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 0, 20, 2000), 20); /* PCMU: audio */
     ck_assert_int_eq(api("PUT", leg_a, "rxAudioMute=true", NULL, 0, NULL), 200);
     wait_in_force(leg_a, "rxAudioWithheld", true);
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 0, 20, 500), 0);
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 26, 5, 2000), 5); /* JPEG: video still goes */
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 0, 20, 500), 0);
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 26, 5, 2000), 5); /* JPEG: video still goes */
     expect_in(leg_a, "<packetsDropped>20</packetsDropped>");
     ck_assert_int_eq(api("PUT", leg_a, "rxAudioMute=false", NULL, 0, NULL), 200);
     wait_in_force(leg_a, "rxAudioWithheld", false);
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 0, 20, 2000), 20);
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 0, 20, 2000), 20);
 
     /* everyone's incoming audio muted at once: B gets nothing of A's */
     snprintf(all, sizeof(all), "%s/participants/*", call);
     ck_assert_int_eq(api("PUT", all, "txAudioMute=true", NULL, 0, NULL), 200);
     wait_in_force(leg_b, "txAudioWithheld", true);
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 0, 10, 500), 0);
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 0, 10, 500), 0);
     ck_assert_int_eq(api("PUT", all, "txAudioMute=false", NULL, 0, NULL), 200);
     wait_in_force(leg_b, "txAudioWithheld", false);
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 0, 10, 2000), 10);
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 0, 10, 2000), 10);
     ck_assert_int_eq(api("DELETE", call, NULL, NULL, 0, NULL), 200);
     close(fa);
     close(fb);

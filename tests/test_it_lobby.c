@@ -450,38 +450,6 @@ START_TEST(test_a_locked_call_keeps_new_guests_in_the_lobby_until_unlocked)
 }
 END_TEST
 
-/* A plain RTP leg to endpoint port of call (a path), once connected; its relayed address. */
-static void media_leg(const char *call, unsigned short port, char *leg, struct sockaddr_in *ra)
-{
-    char path[96], form[160];
-
-    snprintf(path, sizeof(path), "%s/callLegs", call);
-    snprintf(form, sizeof(form), "remoteParty=p%u&remoteMediaAddress=127.0.0.1:%u", port, port);
-    ck_assert_int_eq(api("POST", path, form, NULL, 0, leg), 200);
-    th_leg_wait_connected(&d, leg, ra);
-}
-
-/* Sends n RTP packets of payload type pt from fd to ra; counts what reaches rx in wait_ms. */
-static int relay_count(int fd, const struct sockaddr_in *ra, int rx, uint8_t pt, int n, int wait_ms)
-{
-    struct pollfd pfd = {rx, POLLIN, 0};
-    int got = 0;
-
-    for (int i = 0; i < n; i++) {
-        uint8_t pkt[60] = {0x80, pt, (uint8_t)(i >> 8), (uint8_t)i};
-
-        ck_assert_int_eq(sendto(fd, pkt, sizeof(pkt), 0, (const struct sockaddr *)ra, sizeof(*ra)),
-                         60);
-    }
-    while (got < n && poll(&pfd, 1, wait_ms) == 1) {
-        uint8_t buf[256];
-
-        if (recv(rx, buf, sizeof(buf), 0) == 60)
-            got++;
-    }
-    return got;
-}
-
 /* Legs the API adds get their coSpace's profile too: counted in the media path. */
 START_TEST(test_plain_legs_join_muted_and_wait_in_the_lobby_in_the_media_path)
 {
@@ -502,16 +470,16 @@ START_TEST(test_plain_legs_join_muted_and_wait_in_the_lobby_in_the_media_path)
     ck_assert_int_eq(api("POST", "/api/v1/calls", form, NULL, 0, call), 200);
     fa = th_udp_endpoint(&pa);
     fb = th_udp_endpoint(&pb);
-    media_leg(call, pa, leg_a, &ra);
-    media_leg(call, pb, leg_b, &rb);
+    th_media_leg(&d, call, pa, leg_a, &ra);
+    th_media_leg(&d, call, pb, leg_b, &rb);
     (void)rb;
     wait_shows(leg_a, "rxAudioWithheld", true);
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 0, 20, 500), 0);  /* PCMU: audio */
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 26, 5, 2000), 5); /* JPEG: video */
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 0, 20, 500), 0);  /* PCMU: audio */
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 26, 5, 2000), 5); /* JPEG: video */
     expect_body(leg_a, "<packetsDropped>20</packetsDropped>", true);
     ck_assert_int_eq(api("PUT", leg_a, "rxAudioMute=false", NULL, 0, NULL), 200);
     wait_shows(leg_a, "rxAudioWithheld", false);
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 0, 20, 2000), 20);
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 0, 20, 2000), 20);
     ck_assert_int_eq(api("DELETE", call, NULL, NULL, 0, NULL), 200);
 
     /* needsActivation: both wait, nothing passes; one made an activator admits the other */
@@ -520,21 +488,21 @@ START_TEST(test_plain_legs_join_muted_and_wait_in_the_lobby_in_the_media_path)
     create("/api/v1/coSpaces", form, cs);
     snprintf(form, sizeof(form), "coSpace=%s", cs);
     ck_assert_int_eq(api("POST", "/api/v1/calls", form, NULL, 0, call), 200);
-    media_leg(call, pa, leg_a, &ra);
-    media_leg(call, pb, leg_b, &rb);
+    th_media_leg(&d, call, pa, leg_a, &ra);
+    th_media_leg(&d, call, pb, leg_b, &rb);
     wait_shows(leg_a, "deactivated", true);
     wait_shows(leg_b, "deactivated", true);
     wait_shows(leg_a, "rxAudioWithheld", true);
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 0, 20, 500), 0);
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 0, 20, 500), 0);
     ck_assert_int_eq(api("PUT", leg_b, "needsActivation=false", NULL, 0, NULL), 200);
     wait_shows(leg_a, "deactivated", false);
     wait_shows(leg_b, "deactivated", false);
     wait_shows(leg_a, "rxAudioWithheld", false);
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 0, 20, 2000), 20);
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 0, 20, 2000), 20);
     /* B is no activator any more: A goes back to the lobby (deactivate, 0 s) on the next tick */
     ck_assert_int_eq(api("PUT", leg_b, "needsActivation=true", NULL, 0, NULL), 200);
     wait_shows(leg_a, "deactivated", true);
-    ck_assert_int_eq(relay_count(fa, &ra, fb, 0, 20, 500), 0);
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 0, 20, 500), 0);
     ck_assert_int_eq(api("DELETE", call, NULL, NULL, 0, NULL), 200);
     close(fa);
     close(fb);
