@@ -269,7 +269,6 @@ static void add_receiver(char *ret_id)
     post("/api/v1/system/cdrReceivers", form, ret_id);
 }
 
-/* A call in a new coSpace with n legs (no media: connected at once); ids into call, legs. */
 /* A call with n legs that connect: incoming ones, placed by the call matching (a leg dialled
  * out through /calls/<id>/callLegs cannot be placed here and never connects). */
 static void make_call(int n, char call[40], char legs[][40])

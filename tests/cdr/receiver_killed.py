@@ -6,7 +6,7 @@ Usage: tests/cdr/receiver_killed.py path/to/callbridged [--down SECONDS]
 
 callbridged starts on a free loopback port with a fresh data directory and a receiver process
 (tests/cdr/receiver.py) as its /system/cdrReceivers. Calls with legs are made and ended through
-the API (POST /calls, POST /calls/<id>/callLegs, DELETE) before, during and after the outage; a
+the API (POST /calls, incoming legs through POST /callLegs, DELETE) before, during and after the outage; a
 long call spans it. The receiver is killed with SIGKILL (by its PID) and started again on the same
 port SECONDS later (60) while calls go on. At the end every record of every call must have been
 received exactly once and in order: recordIndex one more each time from the first record to the
@@ -94,6 +94,7 @@ class Scenario:
     def __init__(self, api):
         self.api = api
         self.calls = {}  # call id -> its legs' ids
+        self.rooms = {}  # call id -> the address its incoming legs dial
         self.ended = set()  # legs and calls that ended
         self.n = 0
         self.made = 0  # records of what was done so far
@@ -106,17 +107,24 @@ class Scenario:
 
     def start_call(self, legs):
         self.n += 1
-        space = self.must("POST", "coSpaces", {"name": "cdr %d" % self.n})
+        if self.n == 1:  # the rule that places incoming legs in the spaces below
+            self.must("POST", "inboundDialPlanRules", {"domain": "cdrkill.example"})
+        space = self.must("POST", "coSpaces", {"name": "cdr %d" % self.n,
+                                               "uri": "room%d" % self.n})
         call = self.must("POST", "calls", {"coSpace": space})
         self.calls[call] = []
+        self.rooms[call] = "room%d@cdrkill.example" % self.n
         self.made += 1  # callStart
         for _ in range(legs):
             self.add_leg(call)
         return call
 
     def add_leg(self, call):
-        leg = self.must("POST", "calls/%s/callLegs" % call,
-                        {"remoteParty": "party%d@example.com" % len(self.calls[call])})
+        # an incoming leg, placed in the call by the call matching: it connects (a leg dialled
+        # out through /calls/<id>/callLegs cannot be placed here and never does)
+        leg = self.must("POST", "callLegs",
+                        {"destination": self.rooms[call],
+                         "remoteParty": "party%d@example.com" % len(self.calls[call])})
         self.calls[call].append(leg)
         self.made += 2  # callLegStart, callLegUpdate (no media: connected at once)
 
