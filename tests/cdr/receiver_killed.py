@@ -192,6 +192,9 @@ def main():
     ap.add_argument("daemon")
     ap.add_argument("--down", type=float, default=60.0, help="seconds the receiver is down")
     args = ap.parse_args()
+    # stopped from outside (test-clients.sh's cleanup): unwind, so the daemon and the receiver
+    # are stopped by the blocks below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     with tempfile.TemporaryDirectory(prefix="cbcdrkill.") as work:
         rx = Receiver(os.path.join(work, "received.jsonl"))
