@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/res/control.h"
+#include "api/res/control_values.h"
 #include "api/res/leg_profile.h"
 #include "api/res/lobby.h"
 #include "api/res/profiles.h"

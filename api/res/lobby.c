@@ -23,7 +23,7 @@
 
 #include "api/log.h"
 #include "api/res/calls.h"
-#include "api/res/control.h"
+#include "api/res/control_values.h"
 #include "api/res/lobby.h"
 #include "api/util.h"
 
