@@ -244,7 +244,7 @@ int api_control_leg_apply(const struct api *api, struct api_leg *l, const struct
     }
     leg_takes(api, l, conf);
     memcpy(call, l->call, sizeof(call));
-    api_lobby_update(api, call, false); /* its needsActivation may have changed */
+    (void)api_lobby_update(api, call, NULL, 0); /* its needsActivation may have changed */
     return 0;
 }
 
@@ -260,7 +260,7 @@ void api_control_leg_added(const struct api *api, struct api_call *c, struct api
         snprintf(conf[API_LEGP_RX_AUDIO], sizeof(conf[API_LEGP_RX_AUDIO]), "true");
     l->deactivated = api_lobby_joins_deactivated(api, c, l);
     leg_takes(api, l, conf);
-    api_lobby_update(api, c->id, false);
+    (void)api_lobby_update(api, c->id, NULL, 0);
     if (l->webrtc && (left = message_left(c)) != 0) { /* what is left of it */
         char duration[24];
 
@@ -335,7 +335,7 @@ static void call_takes(const struct api *api, struct api_call *c, char conf[][ST
         if (strcmp(api->calls->legs[i].call, c->id) == 0 && api->calls->legs[i].webrtc)
             api_control_leg_refresh(api, &api->calls->legs[i]);
     if (locked && !c->locked) /* unlocking admits the lobby */
-        api_lobby_update(api, c->id, false);
+        (void)api_lobby_update(api, c->id, NULL, 0);
     if (message) {
         c->message_us = api_now_us();
         guest_message(api, c->id, NULL, conf[C_TEXT], conf[C_POSITION], conf[C_DURATION]);
