@@ -36,7 +36,7 @@
 #include "api/res/leg_alarms.h"
 #include "api/res/cache.h"
 #include "api/res/guest.h"
-#include "api/res/lobby.h"
+#include "api/res/calls.h"
 #include "api/res/prober_link.h"
 #include "api/res/registry.h"
 #include "api/res/routes.h"
@@ -530,7 +530,7 @@ int api_daemon_run(const struct api_config *c)
         api.calls->guest_control = api_guest_leg_control;
         api.calls->guest_message = api_guest_message;
         api.calls->guest_userdata = &api;
-        api_guests_set_tick(api.guests, api_lobby_tick, &api);
+        api_guests_set_tick(api.guests, api_calls_lobby_tick, &api);
     }
     if (r == 0) {
         plan_fds(c, api.calls, &plan);

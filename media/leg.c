@@ -21,30 +21,6 @@
 
 #define RETRY_US (2 * 1000000)
 
-void media_leg_tell_state(struct media_leg *l)
-{
-    media_leg_state_fn fn;
-    void *userdata;
-    enum media_leg_state state;
-
-    pthread_mutex_lock(&l->m->lock);
-    fn = l->m->leg_state;
-    userdata = l->m->leg_state_userdata;
-    state = l->pub.state;
-    pthread_mutex_unlock(&l->m->lock);
-    if (fn)
-        fn(userdata, l->id, state);
-}
-
-static void publish(struct media_leg *l, enum media_leg_state state, const char *reason)
-{
-    pthread_mutex_lock(&l->m->lock);
-    l->pub.state = state;
-    snprintf(l->pub.reason, sizeof(l->pub.reason), "%s", reason ? reason : "");
-    pthread_mutex_unlock(&l->m->lock);
-    media_leg_tell_state(l);
-}
-
 static int leg_send(void *userdata, const uint8_t *buf, size_t len)
 {
     struct media_leg *l = userdata;
@@ -113,7 +89,7 @@ static void fail_leg(struct media_leg *l, const char *why, int64_t now)
         return;
     }
     l->retry_us = now + RETRY_US;
-    publish(l, MEDIA_LEG_FAILED, why);
+    media_leg_publish(l, MEDIA_LEG_FAILED, why);
     base_logf(&l->m->cfg.log, BASE_LOG_ERR, "callLeg %s: %s", l->id, why);
 }
 
@@ -180,7 +156,7 @@ static void anchor(struct media_leg *l, const char *exclude, int64_t now)
     l->pub.relayed[0] = '\0';
     l->pub.relayed_port = 0;
     pthread_mutex_unlock(&l->m->lock);
-    publish(l, MEDIA_LEG_CONNECTING, "allocating on the TURN server");
+    media_leg_publish(l, MEDIA_LEG_CONNECTING, "allocating on the TURN server");
 }
 
 /* The channel to the endpoint is bound: the path may send to the leg (l->ready), and the
@@ -195,7 +171,7 @@ static void connected(struct media_leg *l, const struct turn_alloc_info *info, i
     media_addr_text(&info->relayed, l->pub.relayed, sizeof(l->pub.relayed), &port);
     l->pub.relayed_port = (uint16_t)port;
     pthread_mutex_unlock(&l->m->lock);
-    publish(l, MEDIA_LEG_CONNECTED, NULL);
+    media_leg_publish(l, MEDIA_LEG_CONNECTED, NULL);
     base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s: anchored on turnServer %s at %s port %u",
               l->id, l->server.spec.id, l->pub.relayed, l->pub.relayed_port);
 }

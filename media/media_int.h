@@ -122,8 +122,10 @@ void media_leg_destroy(struct media *m, const char *id);
 struct media_leg *media_leg_find(struct media *m, const char *id, struct media_leg ***ret_link);
 void media_leg_advance(struct media_leg *l, int64_t now_us);
 void media_leg_housekeeping(struct media *m, int64_t now_us);
-/* l's published state was just set: tells media_set_leg_state_fn's listener (takes m->lock). */
-void media_leg_tell_state(struct media_leg *l);
+
+/* leg_state.c: sets l's published state and reason (NULL: none) under m->lock, then tells
+ * media_set_leg_state_fn's listener (outside the lock). */
+void media_leg_publish(struct media_leg *l, enum media_leg_state state, const char *reason);
 
 /* call.c: the calls table. Returns the call l joined, NULL when full or out of memory. */
 struct media_call *media_call_join(struct media *m, const char *id, struct media_leg *l);

@@ -49,11 +49,7 @@ static void dtls_connected(struct media_leg *l, int64_t now)
         return;
     }
     r->connected = true;
-    pthread_mutex_lock(&l->m->lock);
-    l->pub.state = MEDIA_LEG_CONNECTED;
-    l->pub.reason[0] = '\0';
-    pthread_mutex_unlock(&l->m->lock);
-    media_leg_tell_state(l);
+    media_leg_publish(l, MEDIA_LEG_CONNECTED, NULL);
     if (r->peer_host)
         base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s (%s): connected on its host candidate",
                   l->id, r->name);

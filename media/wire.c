@@ -79,11 +79,7 @@ void media_rtc_end(struct media_leg *l, const char *why, bool reconnect)
     if (r->ended)
         return;
     r->ended = true;
-    pthread_mutex_lock(&l->m->lock);
-    l->pub.state = MEDIA_LEG_FAILED;
-    snprintf(l->pub.reason, sizeof(l->pub.reason), "%s", why);
-    pthread_mutex_unlock(&l->m->lock);
-    media_leg_tell_state(l);
+    media_leg_publish(l, MEDIA_LEG_FAILED, why);
     base_logf(&l->m->cfg.log, BASE_LOG_INFO, "callLeg %s (%s): ended: %s", l->id, r->name, why);
     media_rtc_signal(l, MEDIA_RTC_END, why, reconnect);
 }

@@ -259,6 +259,20 @@ static void drop_leg(const struct api *api, size_t i, const char *why)
     c->legs_completed++;
 }
 
+/* The lobby of call call_id after a change (lock held), and then, last, the legs that its
+ * deactivationMode disconnects dropped here (a drop may end the call and moves legs in the
+ * registry's array). */
+static void lobby_update_dropping(const struct api *api, const char *call_id)
+{
+    char drops[API_LOBBY_DROPS_MAX][STORE_ID_LEN + 1];
+    size_t n = api_lobby_update(api, call_id, drops, API_LOBBY_DROPS_MAX);
+
+    for (size_t i = 0; i < n; i++) {
+        api_log(BASE_LOG_INFO, "callLeg %s disconnected: the last activator left", drops[i]);
+        api_calls_drop_leg_locked(api, drops[i], "deactivationMode");
+    }
+}
+
 /* drop_leg, then the call ends if that was its last leg. */
 static void drop_last_leg(const struct api *api, size_t i, const char *why)
 {
@@ -266,7 +280,7 @@ static void drop_last_leg(const struct api *api, size_t i, const char *why)
 
     memcpy(call, api->calls->legs[i].call, sizeof(call));
     drop_leg(api, i, why);
-    api_lobby_update(api, call, true); /* was it the last activator? */
+    lobby_update_dropping(api, call); /* was it the last activator? */
     end_if_empty(api->calls, call);
 }
 
@@ -278,6 +292,28 @@ void api_calls_drop_leg_locked(const struct api *api, const char *leg_id, const 
             return;
         }
     }
+}
+
+void api_calls_lobby_tick(void *userdata)
+{
+    const struct api *api = userdata;
+    struct api_calls *c = api->calls;
+    int64_t now = api_now_us();
+    char call[STORE_ID_LEN + 1];
+    bool again = true;
+
+    pthread_mutex_lock(&c->lock);
+    for (unsigned rounds = 0; again && rounds < API_LOBBY_DROPS_MAX; rounds++) {
+        again = false;
+        for (size_t i = 0; i < c->nlegs && !again; i++) {
+            if (c->legs[i].deactivate_us && c->legs[i].deactivate_us <= now) {
+                memcpy(call, c->legs[i].call, sizeof(call));
+                lobby_update_dropping(api, call); /* clears or drops what is due */
+                again = true;
+            }
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
 }
 
 static void delete_call(const struct api *api, const char *id, struct api_reply *reply)

@@ -52,5 +52,8 @@ int api_calls_remove_leg(const struct api *api, const char *leg_id);
 /* Drops leg_id as an administrator would (why "dropped"), its call ended if that was its last
  * leg; lock held (the lobby's disconnect). Nothing when there is no such leg. */
 void api_calls_drop_leg_locked(const struct api *api, const char *leg_id, const char *why);
+/* The lobby's tick (api/res/lobby.c): what deactivationModeTime made due since, applied, and
+ * the legs its disconnect mode drops dropped: userdata is the struct api. Takes the lock. */
+void api_calls_lobby_tick(void *userdata);
 
 #endif

@@ -26,6 +26,7 @@
 #include "api/reply.h"
 #include "api/res/calls.h"
 #include "api/res/control.h"
+#include "api/res/control_values.h"
 #include "api/res/leg_profile.h"
 #include "api/res/lobby.h"
 #include "api/res/parse.h"
@@ -34,13 +35,7 @@
 #include "api/util.h"
 #include "media/media.h"
 
-/* The guest signalling, through the hooks the composition root sets (api/res/registry.h). */
-static void guest_control(const struct api *api, const char *leg, const struct api_guest_view *view)
-{
-    if (api->calls->guest_control)
-        api->calls->guest_control(api->calls->guest_userdata, leg, view);
-}
-
+/* The guest signalling, through the hook the composition root sets (api/res/registry.h). */
 static void guest_message(const struct api *api, const char *call, const char *leg,
                           const char *text, const char *position, const char *duration)
 {
@@ -48,103 +43,28 @@ static void guest_message(const struct api *api, const char *call, const char *l
         api->calls->guest_message(api->calls->guest_userdata, call, leg, text, position, duration);
 }
 
-enum pk { PK_BOOL, PK_INT, PK_ENUM, PK_TEXT };
-
-struct param {
-    const char *name;
-    enum pk kind;
-    int64_t min, max;          /* PK_INT; PK_TEXT: max is the longest, in bytes */
-    const char *const *values; /* PK_ENUM, NULL-terminated */
-};
-
-const char *const api_res_layouts[] = {"allEqual",           "speakerOnly",
-                                       "telepresence",       "stacked",
-                                       "allEqualQuarters",   "allEqualNinths",
-                                       "allEqualSixteenths", "allEqualTwentyFifths",
-                                       "onePlusFive",        "onePlusSeven",
-                                       "onePlusNine",        "automatic",
-                                       "onePlusN",           NULL};
-static const char *const display_modes[] = {"dualStream", "singleStream", NULL};
-static const char *const video_modes[] = {"auto", "disabled", NULL};
-static const char *const encryption[] = {"optional", "required", "prohibited", NULL};
-static const char *const deactivation[] = {"deactivate", "disconnect", "remainActivated", NULL};
-static const char *const bfcp[] = {"serverOnly", "serverAndClient", NULL};
-static const char *const quality_main[] = {"unrestricted", "max1080p30", "max720p30", "max480p30",
-                                           NULL};
-static const char *const quality_pres[] = {"unrestricted", "max1080p30", "max720p5", NULL};
-static const char *const counter[] = {"never", "auto", "always", NULL};
-static const char *const gain[] = {"disabled", "agc", NULL};
 static const char *const positions[] = {"top", "middle", "bottom", NULL};
 static const char *const pane_modes[] = {"skip", "self", "blank", "unset", NULL};
 
 #define B(n)                                                                                       \
     {                                                                                              \
-        n, PK_BOOL, 0, 0, NULL                                                                     \
+        n, API_PK_BOOL, 0, 0, NULL                                                                 \
     }
 #define E(n, v)                                                                                    \
     {                                                                                              \
-        n, PK_ENUM, 0, 0, v                                                                        \
+        n, API_PK_ENUM, 0, 0, v                                                                    \
     }
 #define I(n, lo, hi)                                                                               \
     {                                                                                              \
-        n, PK_INT, lo, hi, NULL                                                                    \
+        n, API_PK_INT, lo, hi, NULL                                                                \
     }
 #define T(n, len)                                                                                  \
     {                                                                                              \
-        n, PK_TEXT, 0, len, NULL                                                                   \
+        n, API_PK_TEXT, 0, len, NULL                                                               \
     }
 
-/* PUT /callLegs/<id>: the callLeg object's parameters that a PUT may change. */
-static const struct param leg_params[] = {
-    T("ownerId", API_LEG_VALUE_MAX - 1),
-    E("chosenLayout", api_res_layouts),
-    E("defaultLayout", api_res_layouts),
-    E("layout", api_res_layouts),
-    B("needsActivation"),
-    B("participantLabels"),
-    E("presentationDisplayMode", display_modes),
-    B("presentationContributionAllowed"),
-    B("presentationViewingAllowed"),
-    B("endCallAllowed"),
-    B("muteOthersAllowed"),
-    B("videoMuteOthersAllowed"),
-    B("muteSelfAllowed"),
-    B("videoMuteSelfAllowed"),
-    B("changeLayoutAllowed"),
-    I("joinToneParticipantThreshold", 0, 100),
-    I("leaveToneParticipantThreshold", 0, 100),
-    E("videoMode", video_modes),
-    B("rxAudioMute"),
-    B("txAudioMute"),
-    B("rxVideoMute"),
-    B("txVideoMute"),
-    E("sipMediaEncryption", encryption),
-    I("audioPacketSizeMs", 10, 60),
-    E("deactivationMode", deactivation),
-    I("deactivationModeTime", 0, 86400),
-    B("telepresenceCallsAllowed"),
-    B("sipPresentationChannelEnabled"),
-    E("bfcpMode", bfcp),
-    B("disconnectOthersAllowed"),
-    B("addParticipantAllowed"),
-    E("qualityMain", quality_main),
-    E("qualityPresentation", quality_pres),
-    E("participantCounter", counter),
-    T("nameLabelOverride", 50),
-    I("importance", 0, 2147483647),
-    B("controlRemoteCameraAllowed"),
-    E("audioGainMode", gain),
-};
-_Static_assert(sizeof(leg_params) / sizeof(leg_params[0]) == API_LEG_PARAMS,
-               "API_LEG_PARAMS is the number of leg_params");
-enum { L_RX_AUDIO = 18, L_TX_AUDIO, L_RX_VIDEO, L_TX_VIDEO, L_LABEL = 34 };
-_Static_assert(API_LEGP_NEEDS_ACTIVATION == 4 && API_LEGP_PARTICIPANT_LABELS == 5 &&
-                   API_LEGP_MUTE_SELF == 12 && API_LEGP_VIDEO_MUTE_SELF == 13 &&
-                   API_LEGP_DEACTIVATION_MODE == 24 && API_LEGP_DEACTIVATION_MODE_TIME == 25,
-               "control.h's leg parameter numbers follow leg_params");
-
 /* PUT /calls/<id>. */
-static const struct param call_params[] = {
+static const struct api_control_param call_params[] = {
     B("locked"),
     B("recording"),
     B("streaming"),
@@ -166,7 +86,7 @@ enum {
     C_LOCKED,
     C_RECORDING,
     C_STREAMING,
-    C_ALL_MUTE_SELF = 3,
+    C_ALL_MUTE_SELF = API_CALLP_ALL_MUTE_SELF, /* 3 */
     C_JOIN_MUTE = 5,
     C_TEXT,
     C_POSITION,
@@ -195,23 +115,23 @@ static bool in_list(const char *const *v, const char *s)
 }
 
 /* The canonical text of value for p into out (cap bytes), or -EINVAL. */
-static int check_value(const struct param *p, const char *value, char *out, size_t cap)
+static int check_value(const struct api_control_param *p, const char *value, char *out, size_t cap)
 {
     bool b;
     int64_t n;
 
     switch (p->kind) {
-    case PK_BOOL:
+    case API_PK_BOOL:
         if (api_parse_bool(value, &b) < 0)
             return -EINVAL;
         snprintf(out, cap, "%s", b ? "true" : "false");
         return 0;
-    case PK_INT:
+    case API_PK_INT:
         if (api_parse_int(value, p->min, p->max, &n) < 0)
             return -EINVAL;
         snprintf(out, cap, "%lld", (long long)n);
         return 0;
-    case PK_ENUM:
+    case API_PK_ENUM:
         for (const char *const *v = p->values; *v; v++) {
             if (strcasecmp(*v, value) == 0) {
                 snprintf(out, cap, "%s", *v);
@@ -219,7 +139,7 @@ static int check_value(const struct param *p, const char *value, char *out, size
             }
         }
         return -EINVAL;
-    case PK_TEXT:
+    case API_PK_TEXT:
         if (strlen(value) > (size_t)p->max || strlen(value) >= cap)
             return -EINVAL;
         snprintf(out, cap, "%s", value);
@@ -230,8 +150,8 @@ static int check_value(const struct param *p, const char *value, char *out, size
 
 /* Checks every parameter of form named in params (n of them) into conf (width bytes a value),
  * which holds the values now. Returns 0, or -EINVAL with the first bad one's parameterError. */
-static int apply_form(const struct api_params *form, const struct param *params, size_t n,
-                      char *conf, size_t width, struct api_reply *reply)
+static int apply_form(const struct api_params *form, const struct api_control_param *params,
+                      size_t n, char *conf, size_t width, struct api_reply *reply)
 {
     for (size_t i = 0; i < form->n; i++) {
         const char *name = form->v[i].name;
@@ -257,65 +177,7 @@ static bool is_true(const char *v)
     return strcmp(v, "true") == 0;
 }
 
-static bool is_false(const char *v)
-{
-    return strcmp(v, "false") == 0;
-}
-
-const char *api_control_leg_param(size_t i)
-{
-    return i < API_LEG_PARAMS ? leg_params[i].name : "";
-}
-
-const char *api_control_leg_value(const struct api_leg *l, size_t i)
-{
-    return l->conf[i][0] ? l->conf[i] : l->prof.v[i];
-}
-
-static unsigned mute_of(const struct api_leg *l)
-{
-    return (is_true(api_control_leg_value(l, L_RX_AUDIO)) ? MEDIA_MUTE_RX_AUDIO : 0) |
-           (is_true(api_control_leg_value(l, L_RX_VIDEO)) ? MEDIA_MUTE_RX_VIDEO : 0) |
-           (is_true(api_control_leg_value(l, L_TX_AUDIO)) ? MEDIA_MUTE_TX_AUDIO : 0) |
-           (is_true(api_control_leg_value(l, L_TX_VIDEO)) ? MEDIA_MUTE_TX_VIDEO : 0);
-}
-
 /* ---- legs --------------------------------------------------------------------------------- */
-
-/* What the leg's page may do and shows (lock held): CMS's muteSelfAllowed and
- * videoMuteSelfAllowed are true unless a level says false; the call's allowAllMuteSelf lets
- * everyone mute and unmute their own audio. */
-static void view_of(const struct api *api, const struct api_leg *l, struct api_guest_view *v)
-{
-    const struct api_call *c = api_calls_find_call(api->calls, l->call);
-
-    v->label = l->conf[L_LABEL];
-    v->mute = l->mute;
-    v->lobby = l->deactivated;
-    v->mute_self = !is_false(api_control_leg_value(l, API_LEGP_MUTE_SELF)) ||
-                   (c && is_true(c->conf[C_ALL_MUTE_SELF]));
-    v->video_mute_self = !is_false(api_control_leg_value(l, API_LEGP_VIDEO_MUTE_SELF));
-    v->labels = !is_false(api_control_leg_value(l, API_LEGP_PARTICIPANT_LABELS));
-}
-
-void api_control_leg_refresh(const struct api *api, struct api_leg *l)
-{
-    unsigned mute = mute_of(l);
-    unsigned media = l->deactivated ? MEDIA_MUTE_RX_AUDIO | MEDIA_MUTE_RX_VIDEO |
-                                          MEDIA_MUTE_TX_AUDIO | MEDIA_MUTE_TX_VIDEO
-                                    : mute;
-
-    if (media != l->media_mute && l->has_media && api->media)
-        (void)media_leg_set_mute(api->media, l->id, media);
-    l->media_mute = media;
-    l->mute = mute;
-    if (l->webrtc) {
-        struct api_guest_view v;
-
-        view_of(api, l, &v);
-        guest_control(api, l->id, &v);
-    }
-}
 
 /* The leg's control values are now conf: its media path and its call's pages follow (lock
  * held). */
@@ -336,14 +198,16 @@ int api_control_self_mute(const struct api *api, const char *leg, int audio, int
     if (!l)
         r = -ENOENT;
     else
-        view_of(api, l, &v);
+        api_control_leg_view(api, l, &v);
     if (r == 0 && ((audio >= 0 && !v.mute_self) || (video >= 0 && !v.video_mute_self)))
         r = -EACCES;
     if (r == 0) {
         if (audio >= 0)
-            snprintf(l->conf[L_RX_AUDIO], sizeof(l->conf[0]), "%s", audio ? "true" : "false");
+            snprintf(l->conf[API_LEGP_RX_AUDIO], sizeof(l->conf[0]), "%s",
+                     audio ? "true" : "false");
         if (video >= 0)
-            snprintf(l->conf[L_RX_VIDEO], sizeof(l->conf[0]), "%s", video ? "true" : "false");
+            snprintf(l->conf[API_LEGP_RX_VIDEO], sizeof(l->conf[0]), "%s",
+                     video ? "true" : "false");
         api_control_leg_refresh(api, l);
     }
     pthread_mutex_unlock(&api->calls->lock);
@@ -354,7 +218,8 @@ int api_control_leg_form(const struct api_params *form, char conf[][API_LEG_VALU
                          struct api_reply *reply)
 {
     memset(conf, 0, sizeof(char[API_LEG_PARAMS][API_LEG_VALUE_MAX]));
-    return apply_form(form, leg_params, API_LEG_PARAMS, conf[0], API_LEG_VALUE_MAX, reply);
+    return apply_form(form, api_control_leg_params, API_LEG_PARAMS, conf[0], API_LEG_VALUE_MAX,
+                      reply);
 }
 
 int api_control_leg_apply(const struct api *api, struct api_leg *l, const struct api_params *form,
@@ -365,7 +230,8 @@ int api_control_leg_apply(const struct api *api, struct api_leg *l, const struct
     bool lobby = l->deactivated;
 
     memcpy(conf, l->conf, sizeof(conf));
-    if (apply_form(form, leg_params, API_LEG_PARAMS, conf[0], API_LEG_VALUE_MAX, reply) < 0)
+    if (apply_form(form, api_control_leg_params, API_LEG_PARAMS, conf[0], API_LEG_VALUE_MAX,
+                   reply) < 0)
         return -EINVAL;
     if (deactivated && api_parse_bool(deactivated, &lobby) < 0) {
         api_reply_param_error(reply, "deactivated", "invalidValue");
@@ -378,7 +244,7 @@ int api_control_leg_apply(const struct api *api, struct api_leg *l, const struct
     }
     leg_takes(api, l, conf);
     memcpy(call, l->call, sizeof(call));
-    api_lobby_update(api, call, false); /* its needsActivation may have changed */
+    (void)api_lobby_update(api, call, NULL, 0); /* its needsActivation may have changed */
     return 0;
 }
 
@@ -390,11 +256,11 @@ void api_control_leg_added(const struct api *api, struct api_call *c, struct api
     int64_t left;
 
     memcpy(conf, l->conf, sizeof(conf));
-    if (c->join_muted && !conf[L_RX_AUDIO][0])
-        snprintf(conf[L_RX_AUDIO], sizeof(conf[L_RX_AUDIO]), "true");
+    if (c->join_muted && !conf[API_LEGP_RX_AUDIO][0])
+        snprintf(conf[API_LEGP_RX_AUDIO], sizeof(conf[API_LEGP_RX_AUDIO]), "true");
     l->deactivated = api_lobby_joins_deactivated(api, c, l);
     leg_takes(api, l, conf);
-    api_lobby_update(api, c->id, false);
+    (void)api_lobby_update(api, c->id, NULL, 0);
     if (l->webrtc && (left = message_left(c)) != 0) { /* what is left of it */
         char duration[24];
 
@@ -439,7 +305,7 @@ void api_control_write_leg(struct api_xml *x, const struct api_leg *l)
     api_xml_start(x, "configuration");
     for (size_t i = 0; i < API_LEG_PARAMS; i++)
         if (l->conf[i][0])
-            api_xml_text(x, leg_params[i].name, l->conf[i]);
+            api_xml_text(x, api_control_leg_params[i].name, l->conf[i]);
     api_xml_end(x);
 }
 
@@ -469,7 +335,7 @@ static void call_takes(const struct api *api, struct api_call *c, char conf[][ST
         if (strcmp(api->calls->legs[i].call, c->id) == 0 && api->calls->legs[i].webrtc)
             api_control_leg_refresh(api, &api->calls->legs[i]);
     if (locked && !c->locked) /* unlocking admits the lobby */
-        api_lobby_update(api, c->id, false);
+        (void)api_lobby_update(api, c->id, NULL, 0);
     if (message) {
         c->message_us = api_now_us();
         guest_message(api, c->id, NULL, conf[C_TEXT], conf[C_POSITION], conf[C_DURATION]);
@@ -594,7 +460,7 @@ void api_control_write_call(struct api_xml *x, const struct api_call *c, size_t 
 /* The name others see: the override, else the remote party (a guest's display name). */
 const char *api_control_shown_name(const struct api_leg *l)
 {
-    return l->conf[L_LABEL][0] ? l->conf[L_LABEL] : l->remote_party;
+    return l->conf[API_LEGP_LABEL][0] ? l->conf[API_LEGP_LABEL] : l->remote_party;
 }
 
 /* A copy of leg id (from the path), or 404 missing. */
@@ -650,8 +516,8 @@ void api_res_leg_camera_control(const struct api *api, struct store *st,
 {
     static const char *const pan[] = {"left", "right", NULL}, *const tilt[] = {"up", "down", NULL},
                              *const zoom[] = {"in", "out", NULL};
-    static const struct param fecc[] = {E("pan", pan), E("tilt", tilt), E("zoom", zoom),
-                                        E("focus", zoom)};
+    static const struct api_control_param fecc[] = {E("pan", pan), E("tilt", tilt), E("zoom", zoom),
+                                                    E("focus", zoom)};
     char scratch[4][API_LEG_VALUE_MAX] = {{0}};
     struct api_leg l;
 

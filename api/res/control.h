@@ -1,10 +1,12 @@
 /* api/res/control.h: call control (PUT /calls/<id>, PUT /callLegs/<id>, generateKeyFrame,
  * cameraControl, callLegProfileTrace): the handlers, what GET /calls/<id> and GET /callLegs/<id>
- * show of what they set, and what the participants (api/res/participants.c) use of it. */
+ * show of what they set, and what the participants (api/res/participants.c) use of it. A leg's
+ * values and their effect on a live leg are below, in api/res/control_values.h. */
 #ifndef API_RES_CONTROL_H
 #define API_RES_CONTROL_H
 
 #include "api/api.h"
+#include "api/res/control_values.h"
 #include "api/res/registry.h"
 #include "api/xml.h"
 
@@ -45,22 +47,6 @@ const char *api_control_correlator(const struct api_call *c);
 bool api_control_leg_copy(const struct api *api, const char *id, const char *missing,
                           struct api_leg *out, struct api_reply *reply);
 
-/* The call leg profile's parameters among the leg's (their index in its parameter table), what
- * the lobby and the guests' rights read. */
-enum {
-    API_LEGP_NEEDS_ACTIVATION = 4,
-    API_LEGP_PARTICIPANT_LABELS = 5,
-    API_LEGP_MUTE_SELF = 12,
-    API_LEGP_VIDEO_MUTE_SELF = 13,
-    API_LEGP_DEACTIVATION_MODE = 24,
-    API_LEGP_DEACTIVATION_MODE_TIME = 25,
-};
-/* The name of leg parameter i ("" beyond them). */
-const char *api_control_leg_param(size_t i);
-/* Leg parameter i in force on l: its own value (PUT /callLegs), else its profiles' ("": none). */
-const char *api_control_leg_value(const struct api_leg *l, size_t i);
-/* l's values, or its lobby state, changed (lock held): its media path and its page follow. */
-void api_control_leg_refresh(const struct api *api, struct api_leg *l);
 /* A guest mutes or unmutes its own audio or video (1 mute, 0 unmute, -1 unchanged), as its
  * page asks: rxAudioMute, rxVideoMute in its media path. 0; -EACCES when its profile or its
  * call does not allow it (nothing changed); -ENOENT when the leg is gone. Takes the lock. */

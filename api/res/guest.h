@@ -17,7 +17,7 @@ int api_guests_new(struct api_guests **ret);
 /* Wakes every poll that waits (shutdown: before the HTTP server drains). */
 void api_guests_stop(struct api_guests *g);
 /* Has the guests' reaper thread call tick(userdata) twice a second, outside its own lock (the
- * lobby's deactivationModeTime: api_lobby_tick). Before HTTP starts. */
+ * lobby's deactivationModeTime: api_calls_lobby_tick). Before HTTP starts. */
 void api_guests_set_tick(struct api_guests *g, void (*tick)(void *userdata), void *userdata);
 void api_guests_free(struct api_guests *g); /* NULL is a no-op */
 

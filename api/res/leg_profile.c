@@ -16,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/res/control.h"
+#include "api/res/control_values.h"
 #include "api/res/leg_profile.h"
 #include "api/res/lobby.h"
 #include "api/res/profiles.h"
@@ -232,7 +232,7 @@ void api_leg_profiles_changed(const struct api *api, struct store *st, const cha
             l->prof = p;
             memcpy(call, l->call, sizeof(call));
             api_control_leg_refresh(api, l); /* mutes, rights, labels */
-            api_lobby_update(api, call, false);
+            (void)api_lobby_update(api, call, NULL, 0);
         }
         pthread_mutex_unlock(&api->calls->lock);
     }

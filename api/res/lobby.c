@@ -12,22 +12,20 @@
  *
  * DESIGN: everything runs under the registry's lock, on the events that can change the answer
  * (a leg joins, leaves or changes its needsActivation, the call is unlocked) and on a tick (the
- * guest reaper's, twice a second) for deactivationModeTime. A change of a leg goes through
- * call control (api_control_leg_refresh: its media path and its page). Dropping a leg can end
- * the call and moves legs in the registry's array, so only the leave path and the tick drop,
- * by id, after everything else is done. */
-#include <pthread.h>
+ * guest reaper's, twice a second; api/res/calls.c) for deactivationModeTime. A change of a leg
+ * goes through call control's values (api_control_leg_refresh: its media path and its page).
+ * The lobby drops no leg itself: dropping a leg can end the call and moves legs in the
+ * registry's array, so api_lobby_update returns the ids of the legs that its disconnect mode
+ * drops, and only the leave path and the tick (api/res/calls.c) drop them, after everything
+ * else is done. The lobby stands under the calls and call control, and calls neither. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/log.h"
-#include "api/res/calls.h"
-#include "api/res/control.h"
+#include "api/res/control_values.h"
 #include "api/res/lobby.h"
 #include "api/util.h"
-
-#define DROPS_MAX 64 /* legs dropped in one pass; the next tick drops the rest */
 
 static bool is_activator(const struct api_leg *l)
 {
@@ -105,16 +103,17 @@ static size_t due(const struct api *api, const char *call, int64_t now,
     return n;
 }
 
-void api_lobby_update(const struct api *api, const char *call_id, bool may_drop)
+size_t api_lobby_update(const struct api *api, const char *call_id, char drops[][STORE_ID_LEN + 1],
+                        size_t max)
 {
     struct api_calls *c = api->calls;
     struct api_call *call = api_calls_find_call(c, call_id);
-    char id[STORE_ID_LEN + 1], drops[DROPS_MAX][STORE_ID_LEN + 1];
+    char id[STORE_ID_LEN + 1];
     int64_t now = api_now_us();
-    size_t n, ndrops;
+    size_t n;
 
     if (!call)
-        return;
+        return 0;
     memcpy(id, call->id, sizeof(id)); /* call_id may be a leg's, which a drop moves */
     n = activators(c, id, NULL);
     for (int pass = 0; pass < 2 && !call->locked; pass++) {
@@ -140,31 +139,5 @@ void api_lobby_update(const struct api *api, const char *call_id, bool may_drop)
         api_log(BASE_LOG_INFO, "call %s: its last activator left", id);
         schedule(c, id, now);
     }
-    ndrops = due(api, id, now, drops, may_drop ? DROPS_MAX : 0);
-    for (size_t i = 0; i < ndrops; i++) { /* last: a drop may end the call (call is stale) */
-        api_log(BASE_LOG_INFO, "callLeg %s disconnected: the last activator left", drops[i]);
-        api_calls_drop_leg_locked(api, drops[i], "deactivationMode");
-    }
-}
-
-void api_lobby_tick(void *userdata)
-{
-    const struct api *api = userdata;
-    struct api_calls *c = api->calls;
-    int64_t now = api_now_us();
-    char call[STORE_ID_LEN + 1];
-    bool again = true;
-
-    pthread_mutex_lock(&c->lock);
-    for (unsigned rounds = 0; again && rounds < DROPS_MAX; rounds++) {
-        again = false;
-        for (size_t i = 0; i < c->nlegs && !again; i++) {
-            if (c->legs[i].deactivate_us && c->legs[i].deactivate_us <= now) {
-                memcpy(call, c->legs[i].call, sizeof(call));
-                api_lobby_update(api, call, true); /* clears or drops what is due */
-                again = true;
-            }
-        }
-    }
-    pthread_mutex_unlock(&c->lock);
+    return due(api, id, now, drops, max);
 }

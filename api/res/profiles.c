@@ -1,7 +1,8 @@
 /* api/res/profiles.c: callLegProfiles, callProfiles, dtmfProfiles, callBrandingProfiles,
  * ivrBrandingProfiles, dialInSecurityProfiles, compatibilityProfiles, userProfiles and
  * layoutTemplates on the generic resource engine: their parameters, kinds and checks
- * (api/res/profile_views.c has their usage, the system level and the values in effect).
+ * (api/res/profile_views.c has their usage and the system level; api/res/profiles_effect.c the
+ * values in effect).
  *
  * DESIGN: a profile parameter that is not set inherits from the level above (CMS: call leg >
  * access method > coSpace > tenant > system), so a profile stores no defaults except where the

@@ -12,7 +12,8 @@
 #include "store/store.h"
 
 /* Call control (api/res/control.c): what PUT /calls/<id> and PUT /callLegs/<id> set, as given
- * ("": not set), in the order of control.c's parameter tables. */
+ * ("": not set), in the order of its parameter tables (control.c's for the call,
+ * control_values.c's for the leg). */
 #define API_CALL_PARAMS 14
 #define API_LEG_PARAMS 38
 #define API_LEG_VALUE_MAX 64
@@ -40,7 +41,7 @@ struct api_call {
 /* The call leg profile levels above a leg, nearest last (api/res/leg_profile.c). */
 enum api_lp_level { API_LP_GLOBAL, API_LP_TENANT, API_LP_COSPACE, API_LP_ACCESS, API__LP_LEVELS };
 
-/* The values the profiles give a leg, by CMS's precedence: each of control.c's leg parameters
+/* The values the profiles give a leg, by CMS's precedence: each of call control's leg parameters
  * (in its table's order, as a PUT writes them: "true", "30", ...; "": no level sets it) from the
  * nearest level that sets it, and the profile of each level ("": none). */
 struct api_leg_profile {
@@ -108,8 +109,9 @@ struct api_calls {
     /* Called, lock held, when an administrator removes a guest's leg (DELETE callLegs or
      * calls): the composition root points it at the guest signalling (api_guest_leg_ended). */
     void (*guest_dropped)(void *userdata, const char *leg_id, const char *why);
-    /* Likewise for call control (api/res/control.c): a leg's name label and mutes changed
-     * (api_guest_leg_control), and the call's message to its pages (api_guest_message). */
+    /* Likewise for call control (api/res/control_values.c, control.c): a leg's name label and
+     * mutes changed (api_guest_leg_control), and the call's message to its pages
+     * (api_guest_message). */
     void (*guest_control)(void *userdata, const char *leg_id, const struct api_guest_view *view);
     void (*guest_message)(void *userdata, const char *call, const char *leg, const char *text,
                           const char *position, const char *duration);
