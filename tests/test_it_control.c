@@ -86,8 +86,14 @@ START_TEST(test_put_call_is_shown_and_refusals_change_nothing)
     expect_in(call, "<allowAllMuteSelf>true</allowAllMuteSelf>");
     expect_in(call, "<messageText>Back at ten</messageText><messagePosition>top</messagePosition>"
                     "<messageDuration>permanent</messageDuration>");
-    expect_in(call, "<numCallLegs>0</numCallLegs><callType>coSpace</callType><callCorrelator>");
-    expect_in(call, "</callCorrelator><maxCallLegs>0</maxCallLegs><numParticipantsLocal>0");
+    /* in the order of the apiary's example (apiary.apib:3106) */
+    expect_in(call, "</name><callType>coSpace</callType><coSpace>");
+    expect_in(call, "</coSpace><callCorrelator>");
+    expect_in(call, "</callCorrelator><durationSeconds>");
+    expect_in(call, "<numCallLegs>0</numCallLegs><maxCallLegs>0</maxCallLegs>"
+                    "<numParticipantsLocal>0");
+    expect_in(call, "<activeWhenEmpty>false</activeWhenEmpty><endpointRecording>false"
+                    "</endpointRecording></call>");
     expect_refused("PUT", call, "locked=false&messagePosition=left", 400,
                    FAIL("<parameterError parameter=\"messagePosition\" error=\"invalidValue\" />"));
     expect_refused("PUT", call, "messageDuration=soon", 400,
@@ -101,6 +107,9 @@ START_TEST(test_put_call_is_shown_and_refusals_change_nothing)
     expect_refused("POST", "/api/v1/calls", form, 400,
                    FAIL("<parameterError parameter=\"locked\" error=\"invalidValue\" />"));
     expect_in("/api/v1/calls", "<calls total=\"1\">");
+    /* a list item: name, coSpace, callCorrelator (apiary.apib:2820) */
+    snprintf(form, sizeof(form), "</name><coSpace>%s</coSpace><callCorrelator>", space);
+    expect_in("/api/v1/calls", form);
     snprintf(form, sizeof(form), "coSpace=%s&callCorrelator=nope", space);
     expect_refused("POST", "/api/v1/calls", form, 400,
                    FAIL("<parameterError parameter=\"callCorrelator\" error=\"invalidValue\" />"));
@@ -139,6 +148,8 @@ START_TEST(test_put_leg_participants_and_a_dial_out_that_fails)
      * outbound rule here: noMatchingRule; one that matches gives noSipDialOut, it_diag) */
     expect_in(leg, "<state>failed</state>");
     expect_in(leg, "<reason>noMatchingRule</reason>");
+    expect_in(leg, "</call><direction>outgoing</direction><canMove>false</canMove>");
+    expect_in(leg, "</durationSeconds><direction>outgoing</direction>");
     ck_assert_int_eq(api("PUT", leg,
                          "rxAudioMute=true&chosenLayout=speakerOnly&nameLabelOverride=Bob+B", NULL,
                          0, NULL),

@@ -275,6 +275,10 @@ START_TEST(test_a_guest_is_a_call_leg_with_an_offer)
     ck_assert_int_eq(admin("GET", path, NULL, body, sizeof(body), NULL), 200);
     ck_assert_msg(strstr(body, "<remoteParty>Ada Lovelace</remoteParty>"), "%s", body);
     ck_assert_msg(strstr(body, "<subType>webApp</subType>"), "%s", body);
+    ck_assert_msg(strstr(body,
+                         "<direction>incoming</direction><encryptedMedia>true</encryptedMedia>"
+                         "<unencryptedMedia>false</unencryptedMedia>"),
+                  "%s", body);
     ck_assert_msg(strstr(body, "<localCandidate>relay 127.0.0.1:"), "%s", body);
     {
         static char metrics[65536];

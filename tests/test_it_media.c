@@ -98,6 +98,10 @@ START_TEST(test_call_with_two_legs_carries_media)
                                "8600</bytesReceived><packetsForwarded>50</packetsForwarded>"),
                   "%s", body);
     ck_assert_ptr_nonnull(strstr(body, "<remoteParty>alice@example.com</remoteParty>"));
+    /* a plain leg's RTP is forwarded as it comes: not encrypted */
+    ck_assert_msg(strstr(body, "</durationSeconds><direction>incoming</direction><encryptedMedia>"
+                               "false</encryptedMedia><unencryptedMedia>true</unencryptedMedia>"),
+                  "%s", body);
 
     /* an incoming leg, placed by the call matching, joins the same call */
     ck_assert_int_eq(call("POST", "/api/v1/callLegs", "destination=media.room@media.example.com",

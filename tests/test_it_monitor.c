@@ -244,12 +244,14 @@ START_TEST(test_call_and_leg_filters)
     ck_assert_int_eq(call("GET", "/api/v1/calls", NULL, body, sizeof(body), NULL), 200);
     ck_assert_msg(strstr(body, "<calls total=\"2\">"), "%s", body);
 
-    /* the list elements: name, remoteParty, call, tenant (when the coSpace has one), alarms */
+    /* the list elements: name, remoteParty, originalRemoteParty, call, tenant (when the coSpace
+     * has one), alarms (apiary.apib:3381) */
     snprintf(path, sizeof(path), "/api/v1/callLegs?tenantFilter=%s", tenant);
     ck_assert_int_eq(call("GET", path, NULL, body, sizeof(body), NULL), 200);
     snprintf(expect, sizeof(expect),
              "<callLegs total=\"1\"><callLeg id=\"%s\"><name></name><remoteParty>alice@acme.com"
-             "</remoteParty><call>%s</call><tenant>%s</tenant><alarms/></callLeg></callLegs>",
+             "</remoteParty><originalRemoteParty>alice@acme.com</originalRemoteParty><call>%s"
+             "</call><tenant>%s</tenant><alarms/></callLeg></callLegs>",
              strrchr(leg_a, '/') + 1, strrchr(call_a, '/') + 1, tenant);
     ck_assert_msg(strstr(body, expect), "%s\nwanted %s", body, expect);
     ck_assert_int_eq(call("GET", "/api/v1/callLegs?filter=BOB", NULL, body, sizeof(body), NULL),

@@ -74,7 +74,10 @@ static void write_call(struct api_xml *x, const struct api_call *c, bool full, s
     api_xml_start(x, "call");
     api_xml_attr(x, "id", c->id);
     api_xml_text(x, "name", c->name);
+    if (full)
+        api_xml_text(x, "callType", "coSpace");
     api_xml_text(x, "coSpace", c->cospace);
+    api_xml_text(x, "callCorrelator", api_control_call_correlator(c));
     if (full) {
         api_xml_int(x, "durationSeconds", (api_now_us() - c->started_us) / 1000000);
         api_xml_int(x, "numCallLegs", (int64_t)legs);
@@ -743,6 +746,7 @@ static void write_leg_item(struct api_xml *x, const struct api_leg_seen *l)
     api_xml_attr(x, "id", l->leg.id);
     api_xml_text(x, "name", "");
     api_xml_text(x, "remoteParty", l->leg.remote_party);
+    api_xml_text(x, "originalRemoteParty", l->leg.remote_party); /* never changed here */
     api_xml_text(x, "call", l->leg.call);
     if (l->tenant[0])
         api_xml_text(x, "tenant", l->tenant);
@@ -908,13 +912,23 @@ static void get_leg(const struct api *api, const char *id, struct api_reply *rep
     api_xml_attr(x, "id", copy.id);
     api_xml_text(x, "name", "");
     api_xml_text(x, "remoteParty", copy.remote_party);
+    api_xml_text(x, "originalRemoteParty", copy.remote_party); /* never changed here */
     api_xml_text(x, "call", copy.call);
+    /* as the CDRs say it (api/cdr_record.c): a leg dialled out is outgoing, every other one came
+     * in (a guest, or placed by the call matching) */
+    api_xml_text(x, "direction", copy.dial_failed ? "outgoing" : "incoming");
+    api_xml_bool(x, "canMove", false); /* participants are not moved between calls here */
     api_xml_start(x, "status");
     api_xml_text(x, "state",
                  copy.dial_failed ? "failed"
                  : copy.has_media ? states[ms.state]
                                   : "connected");
     api_xml_int(x, "durationSeconds", (api_now_us() - copy.started_us) / 1000000);
+    api_xml_text(x, "direction", copy.dial_failed ? "outgoing" : "incoming");
+    if (copy.has_media) { /* a guest's is SRTP; a plain leg's RTP is forwarded as it comes */
+        api_xml_bool(x, "encryptedMedia", copy.webrtc);
+        api_xml_bool(x, "unencryptedMedia", !copy.webrtc);
+    }
     if (copy.webrtc && ms.state == MEDIA_LEG_FAILED)
         api_xml_text(x, "reason", ms.reason);
     if (copy.dial_failed)

@@ -91,6 +91,7 @@ enum {
     C_TEXT,
     C_POSITION,
     C_DURATION,
+    C_ACTIVE_WHEN_EMPTY,
     C_NAME = 12,
     C_CORRELATOR
 };
@@ -424,12 +425,15 @@ static void write_flag(struct api_xml *x, const struct api_call *c, int i, bool 
     api_xml_bool(x, call_params[i].name, c->conf[i][0] ? is_true(c->conf[i]) : dflt);
 }
 
+/* After name, callType, coSpace, callCorrelator, durationSeconds and numCallLegs (calls.c), in
+ * the order of the apiary's example answer (apiary.apib:3106): activeWhenEmpty just before
+ * endpointRecording, the parameters CMS shows only when set (messageText, joinAudioMuteOverride,
+ * the pane placement) after the message's, numParticipantsRemote and numDistributedInstances
+ * (the apiary's table) after numParticipantsLocal. */
 void api_control_write_call(struct api_xml *x, const struct api_call *c, size_t legs)
 {
     int64_t left = message_left(c);
 
-    api_xml_text(x, "callType", "coSpace");
-    api_xml_text(x, "callCorrelator", c->conf[C_CORRELATOR][0] ? c->conf[C_CORRELATOR] : c->id);
     api_xml_int(x, "maxCallLegs", (int64_t)(c->max_legs > legs ? c->max_legs : legs));
     api_xml_int(x, "numParticipantsLocal", (int64_t)legs);
     api_xml_int(x, "numParticipantsRemote", 0);
@@ -439,20 +443,29 @@ void api_control_write_call(struct api_xml *x, const struct api_call *c, size_t 
     api_xml_bool(x, "recordingStatus", false); /* no recorder: nothing records */
     write_flag(x, c, C_STREAMING, false);
     api_xml_bool(x, "streamingStatus", false); /* no streamer */
-    for (int i = 3; i < C_NAME; i++) {
-        if (i == C_LOCKED || i == C_RECORDING || i == C_STREAMING)
+    write_flag(x, c, C_ALL_MUTE_SELF, false);
+    write_flag(x, c, C_ALL_MUTE_SELF + 1, false); /* allowAllPresentationContribution */
+    for (int i = C_JOIN_MUTE; i < C_NAME; i++) {
+        if (i == C_ACTIVE_WHEN_EMPTY)
             continue;
         if (i == C_POSITION || i == C_DURATION)
             api_xml_text(x, call_params[i].name,
                          c->conf[i][0]     ? c->conf[i]
                          : i == C_POSITION ? "middle"
                                            : "0");
-        else if (c->conf[i][0] || i == 3 || i == 4)
-            api_xml_text(x, call_params[i].name, c->conf[i][0] ? c->conf[i] : "false");
+        else if (c->conf[i][0])
+            api_xml_text(x, call_params[i].name, c->conf[i]);
     }
     if (left > 0)
         api_xml_int(x, "messageTimeRemaining", left);
+    write_flag(x, c, C_ACTIVE_WHEN_EMPTY, false);
     api_xml_bool(x, "endpointRecording", false);
+}
+
+/* The call's callCorrelator: POST's, else its own id (as a one-node CMS gives). */
+const char *api_control_call_correlator(const struct api_call *c)
+{
+    return c->conf[C_CORRELATOR][0] ? c->conf[C_CORRELATOR] : c->id;
 }
 
 /* ---- shared with the participants (api/res/participants.c) ---------------------------- */
