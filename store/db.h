@@ -26,7 +26,8 @@
  *   has "seq" (SQLite: INTEGER PRIMARY KEY, the rowid; PostgreSQL: bigint identity) giving
  *   creation order. A parameter's type follows the bind call: text, int64 or blob; a driver
  *   that needs types at prepare time (PostgreSQL) lets the server infer them, so SQL gives a
- *   parameter a context ("CAST(?1 AS BIGINT)", "x = ?1") where it would otherwise be unknown.
+ *   parameter a context ("CAST(?1 AS BIGINT)", "x = ?1") where it would otherwise be unknown:
+ *   "?2 IS NULL" alone fails to prepare there; write "CAST(?2 AS TEXT) IS NULL".
  * - Both dialects take: "IS NOT DISTINCT FROM" (not SQLite's "IS" between values), "||",
  *   coalesce, lower, CAST(... AS BIGINT), LIMIT/OFFSET, "INSERT ... RETURNING", UNION, CASE,
  *   sub-selects, "ESCAPE '\'" (PostgreSQL with standard_conforming_strings on, its default).
