@@ -47,6 +47,15 @@
  * 6. Inside the drivers only: transaction statements (db_begin), the schema version
  *    (SQLite PRAGMA user_version, PostgreSQL a table), PRAGMAs, busy handling, read-only
  *    opening, backup (SQLite only: ops->backup NULL elsewhere, store_backup() -ENOTSUP).
+ * 7. Text order and case: SQLite compares text by bytes (ORDER BY name of API users) and its
+ *    lower(), LIKE and NOCASE fold ASCII only; PostgreSQL orders by the database's collation
+ *    (the same as SQLite under C or C.UTF-8, which the tests' servers use; another locale
+ *    orders differently unless schema/pg pins the column COLLATE "C") and folds all of
+ *    Unicode.
+ * 8. Concurrency: SQLite serializes every writer of the file (DB_TX_WRITE takes its lock), so
+ *    a check before an insert (store_row_taken, store_check_room) holds until the commit.
+ *    PostgreSQL writers run side by side (READ COMMITTED): two nodes can pass the same check,
+ *    and only a constraint (a unique index) decides; a row cap may be passed by a few rows.
  * No query uses "INSERT OR ...", "ON CONFLICT", rowid (except 3.) or SQLite's typeless
  * comparisons.
  *
