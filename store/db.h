@@ -56,8 +56,13 @@
  *    a check before an insert (store_row_taken, store_check_room) holds until the commit.
  *    PostgreSQL writers run side by side (READ COMMITTED): two nodes can pass the same check,
  *    and only a constraint (a unique index) decides; a row cap may be passed by a few rows.
- * No query uses "INSERT OR ...", "ON CONFLICT", rowid (except 3.) or SQLite's typeless
- * comparisons.
+ * 9. A row read to be rewritten (store_row_get inside store_begin's transaction): PostgreSQL
+ *    reads it "FOR UPDATE", so that two PUTs to one object queue instead of the second
+ *    overwriting the first's fields with what it read before; SQLite's write lock already
+ *    queues them.
+ * Also: LIMIT and OFFSET take values up to INT64_MAX (SQLite reads a negative LIMIT as none,
+ * PostgreSQL refuses it). No query uses "INSERT OR ...", "ON CONFLICT", rowid (except 3.) or
+ * SQLite's typeless comparisons.
  *
  * ERRORS: every int function returns 0 (db_step: DB_ROW or DB_DONE, both >= 0) or a negative
  * errno from store.h's contract. A driver maps its codes so:

@@ -5,6 +5,7 @@
  * through the generic functions (api/res/cdr_receivers.c); this file only moves their
  * delivered index. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,7 +101,7 @@ int store_cdr_after(struct store *st, int64_t after, size_t limit, store_cdr_fn 
     if (!stmt)
         return r;
     db_bind_int64(stmt, 1, after);
-    db_bind_int64(stmt, 2, (int64_t)limit);
+    db_bind_int64(stmt, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
     while ((r = db_step(stmt)) == DB_ROW) {
         r = read_record(stmt, &rec);
         if (r == 0)

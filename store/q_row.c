@@ -4,6 +4,7 @@
  * their text (store_stmt_sql), so a resource costs one prepare per statement shape per connection.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,7 +272,10 @@ int store_row_get(struct store *st, const struct store_table *t, const char *id,
     struct db_stmt *stmt;
     int r = 0;
 
-    select_sql(sql, sizeof(sql), t, "id = ?1", "");
+    /* dialect difference 9 (store/db.h): in a write transaction the row is read to be
+     * rewritten, so PostgreSQL locks it until the commit; SQLite's write lock covers it */
+    select_sql(sql, sizeof(sql), t, "id = ?1",
+               st->writing && db_dialect(st->db) == DB_DIALECT_PG ? " FOR UPDATE" : "");
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
@@ -307,8 +311,9 @@ int store_row_list(struct store *st, const struct store_table *t, const struct s
 
     if (!stmt)
         return r;
-    db_bind_int64(stmt, page, (int64_t)limit);
-    db_bind_int64(stmt, page + 1, (int64_t)offset);
+    /* SIZE_MAX means every row: SQLite reads the -1 it would become so, PostgreSQL refuses it */
+    db_bind_int64(stmt, page, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    db_bind_int64(stmt, page + 1, offset > INT64_MAX ? INT64_MAX : (int64_t)offset);
     while (r == 0 && (r = db_step(stmt)) == DB_ROW) {
         struct store_row row;
 
