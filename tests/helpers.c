@@ -341,8 +341,8 @@ int th_daemon_stop(struct th_daemon *d)
 void th_daemon_destroy(struct th_daemon *d)
 {
     (void)th_daemon_stop(d);
-    pg_database_drop(d);
     th_rmdir(d->dir);
+    pg_database_drop(d); /* last: it stops the test if the server is gone */
 }
 
 size_t th_log_count(const struct th_daemon *d, const char *needle)
