@@ -47,9 +47,17 @@ tsan_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=thread
 tsan_LDFLAGS := -fsanitize=thread
 
 SCHEMA := $(sort $(wildcard schema/*.sql))
+SCHEMA_PG := $(sort $(wildcard schema/pg/*.sql))
 WEB := $(sort $(wildcard web/*.html web/*.js web/*.css))
 BASE_SRCS := $(wildcard base/*.c)
 STORE_SRCS := $(wildcard store/*.c store/sqlite/*.c)
+# The PostgreSQL driver (store/pg/, libpq) is built in when its sources are present.
+PG_SRCS := $(wildcard store/pg/*.c)
+ifneq ($(PG_SRCS),)
+STORE_SRCS += $(PG_SRCS)
+PKGS += libpq
+BASE_CFLAGS += -DSTORE_WITH_PG
+endif
 TURN_SRCS := $(wildcard turnclient/*.c)
 MEDIA_SRCS := $(wildcard media/*.c media/webrtc/*.c)
 API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c api/http/*.c api/res/*.c))
@@ -61,9 +69,9 @@ LIB_SRCS := $(BASE_SRCS) $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 	deps fuzz tsan soak
 all: build/rel/callbridged build/rel/cbctl
 
-build/gen/migrations.c: $(SCHEMA) scripts/sql2c.sh
+build/gen/migrations.c: $(SCHEMA) $(SCHEMA_PG) scripts/sql2c.sh
 	@mkdir -p $(@D)
-	scripts/sql2c.sh $@ $(SCHEMA)
+	scripts/sql2c.sh $@ sqlite $(SCHEMA) -- pg $(SCHEMA_PG)
 
 # The guest join page, embedded into the daemon (api/http/web.h).
 build/gen/web.c: $(WEB) scripts/web2c.sh
@@ -265,10 +273,10 @@ bench:
 	scripts/bench/join.sh build/rel
 
 format:
-	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
+	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] store/pg/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
+	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] store/pg/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 # The one-way module rules (scripts/check-includes.sh; known exceptions in
 # scripts/check-includes.allow), then cppcheck.
