@@ -95,11 +95,13 @@ END_TEST
 
 /* A schema described as sorted lines, one fact each:
  *   column TABLE POSITION NAME TYPE [not null]
- *   primary TABLE (COLUMNS)        unique TABLE (COLUMNS)
+ *   primary TABLE (COLUMNS)        unique TABLE (KEYS)
  *   fk TABLE.COLUMN -> TABLE.COLUMN on delete ACTION
  * SQLite's types are written as PostgreSQL's (INTEGER bigint, TEXT text, BLOB bytea); FTS5
  * tables and their shadow tables are SQLite's search index, whose counterpart in PostgreSQL is
- * an index (schema/pg/0003_cospace_search.sql), not a table. */
+ * an index (schema/pg/0003_cospace_search.sql), not a table. A unique key in SQLite's NOCASE
+ * collation is PostgreSQL's lower(column) (store/db.h, dialect difference 1). The driver's
+ * version table (callbridge_schema) is PostgreSQL's own. */
 #define SQLITE_TABLES                                                                              \
     "SELECT name FROM sqlite_master m WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' "        \
     "ESCAPE '\\' AND sql NOT LIKE 'CREATE VIRTUAL%' AND NOT EXISTS (SELECT 1 FROM sqlite_master "  \
@@ -115,23 +117,23 @@ static const char sqlite_facts[] =
     "UNION ALL SELECT 'primary ' || t.name || ' (' || (SELECT group_concat(name, ',') FROM "
     "(SELECT name FROM pragma_table_info(t.name) WHERE pk > 0 ORDER BY pk)) || ')' FROM t "
     "WHERE EXISTS (SELECT 1 FROM pragma_table_info(t.name) WHERE pk > 0) "
-    "UNION ALL SELECT 'unique ' || t.name || ' (' || (SELECT group_concat(name, ',') FROM "
-    "(SELECT name FROM pragma_index_info(il.name) ORDER BY seqno)) || ')' "
+    "UNION ALL SELECT 'unique ' || t.name || ' (' || (SELECT group_concat(k, ',') FROM "
+    "(SELECT CASE WHEN coll = 'NOCASE' THEN 'lower(' || name || ')' ELSE name END AS k "
+    "FROM pragma_index_xinfo(il.name) WHERE key ORDER BY seqno)) || ')' "
     "FROM t, pragma_index_list(t.name) il WHERE il.\"unique\" AND il.origin != 'pk' "
     "UNION ALL SELECT 'fk ' || t.name || '.' || f.\"from\" || ' -> ' || f.\"table\" || '.' || "
     "f.\"to\" || ' on delete ' || lower(f.on_delete) FROM t, pragma_foreign_key_list(t.name) f";
 
 static const char pg_facts[] =
     "WITH t AS (SELECT c.oid, c.relname FROM pg_class c WHERE c.relkind = 'r' AND "
-    "c.relnamespace = 'public'::regnamespace) "
+    "c.relnamespace = 'public'::regnamespace AND c.relname != 'callbridge_schema') "
     "SELECT 'column ' || t.relname || ' ' || row_number() OVER (PARTITION BY t.relname ORDER BY "
     "a.attnum) || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || "
     "CASE WHEN a.attnotnull THEN ' not null' ELSE '' END "
     "FROM t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped "
     "UNION ALL SELECT CASE WHEN i.indisprimary THEN 'primary ' ELSE 'unique ' END || t.relname "
-    "|| ' (' || (SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM "
-    "unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute a ON "
-    "a.attrelid = t.oid AND a.attnum = k.attnum) || ')' "
+    "|| ' (' || (SELECT string_agg(pg_get_indexdef(i.indexrelid, k, true), ',' ORDER BY k) "
+    "FROM generate_series(1, i.indnkeyatts) k) || ')' "
     "FROM t JOIN pg_index i ON i.indrelid = t.oid AND i.indisunique "
     "UNION ALL SELECT 'fk ' || t.relname || '.' || a.attname || ' -> ' || fc.relname || '.' || "
     "fa.attname || ' on delete ' || CASE con.confdeltype WHEN 'a' THEN 'no action' WHEN 'r' "

@@ -6,10 +6,13 @@
 -- - seq INTEGER PRIMARY KEY (SQLite's rowid, creation order) -> bigint GENERATED ALWAYS AS
 --   IDENTITY PRIMARY KEY: the database numbers rows, no code ever writes seq, and a sequence is
 --   safe when several nodes insert at once (values increase; gaps after a rollback are harmless).
--- - COLLATE NOCASE -> the collation nocase below, a nondeterministic ICU collation at strength 2
---   (case-insensitive, accent-sensitive), so that the queries' "COLLATE NOCASE" parses (an
---   unquoted name folds to nocase) and compares as SQLite's does for ASCII. PostgreSQL 15 refuses
---   LIKE on a nondeterministic collation: a LIKE over such a column says COLLATE "default".
+-- - COLLATE NOCASE: the queries compare "lower(x) = lower(?N)" on PostgreSQL (store/db.h,
+--   dialect difference 1), so each SQLite index on "x COLLATE NOCASE" is an index on lower(x)
+--   here, and ldap_user's case-insensitive UNIQUE user_jid a unique index on lower(user_jid).
+--   The collation nocase below, a nondeterministic ICU collation at strength 2 (case-insensitive,
+--   accent-sensitive, as SQLite's NOCASE for ASCII), exists so that a query that still says
+--   "COLLATE NOCASE" parses (an unquoted name folds to nocase) and compares the same; no column
+--   uses it, as PostgreSQL 15 refuses LIKE and ILIKE on a nondeterministic collation.
 -- Uniqueness holds by constraint (UNIQUE, PRIMARY KEY), never by a check before an insert, so two
 -- nodes writing at once get one success and one unique_violation (23505).
 

@@ -36,8 +36,8 @@ CREATE TABLE cospace (
     created_ms                        bigint NOT NULL,
     updated_ms                        bigint NOT NULL
 );
-CREATE INDEX cospace_uri ON cospace(uri COLLATE nocase);
-CREATE INDEX cospace_secondary_uri ON cospace(secondary_uri COLLATE nocase);
+CREATE INDEX cospace_uri ON cospace (lower(uri));
+CREATE INDEX cospace_secondary_uri ON cospace (lower(secondary_uri));
 CREATE INDEX cospace_tenant ON cospace(tenant);
 
 CREATE TABLE inbound_dial_plan_rule (
@@ -54,7 +54,7 @@ CREATE TABLE inbound_dial_plan_rule (
     created_ms                   bigint NOT NULL,
     updated_ms                   bigint NOT NULL
 );
-CREATE INDEX inbound_rule_domain ON inbound_dial_plan_rule(domain COLLATE nocase, priority);
+CREATE INDEX inbound_rule_domain ON inbound_dial_plan_rule (lower(domain), priority);
 
 ALTER TABLE call_bridge_group ADD COLUMN created_ms bigint NOT NULL DEFAULT 0;
 ALTER TABLE call_bridge_group ADD COLUMN updated_ms bigint NOT NULL DEFAULT 0;

@@ -77,7 +77,7 @@ CREATE TABLE ivr (
     created_ms                  bigint NOT NULL,
     updated_ms                  bigint NOT NULL
 );
-CREATE INDEX ivr_uri ON ivr(uri COLLATE nocase);
+CREATE INDEX ivr_uri ON ivr (lower(uri));
 
 -- One row, whose id is fixed: /system/configuration/cluster is a singleton.
 CREATE TABLE cluster_config (

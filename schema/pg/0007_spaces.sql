@@ -21,7 +21,7 @@ CREATE TABLE access_method (
     updated_ms               bigint NOT NULL
 );
 CREATE INDEX access_method_cospace ON access_method(cospace);
-CREATE INDEX access_method_uri ON access_method(uri COLLATE nocase);
+CREATE INDEX access_method_uri ON access_method (lower(uri));
 CREATE INDEX access_method_call_id ON access_method(call_id);
 
 CREATE TABLE cospace_user (

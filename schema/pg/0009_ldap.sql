@@ -100,9 +100,7 @@ CREATE INDEX ldap_sync_state ON ldap_sync(state);
 CREATE TABLE ldap_user (
     seq               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id                text NOT NULL UNIQUE,
-    -- PostgreSQL: COLLATE nocase (0001) keeps SQLite's case-insensitive UNIQUE and "=";
-    -- the filter's LIKE names COLLATE "default" (PostgreSQL 15 refuses LIKE on nocase).
-    user_jid          text COLLATE nocase NOT NULL UNIQUE,
+    user_jid          text NOT NULL, -- PostgreSQL: unique by lower(user_jid), below
     name              text,
     email             text,
     authentication_id text,
@@ -115,6 +113,8 @@ CREATE TABLE ldap_user (
     created_ms        bigint NOT NULL,
     updated_ms        bigint NOT NULL
 );
+-- PostgreSQL: SQLite's "UNIQUE COLLATE NOCASE" of user_jid: unique without regard to case.
+CREATE UNIQUE INDEX ldap_user_user_jid ON ldap_user (lower(user_jid));
 CREATE INDEX ldap_user_source ON ldap_user(ldap_source, entry);
 CREATE INDEX ldap_user_tenant ON ldap_user(tenant);
 CREATE INDEX ldap_user_cospace ON ldap_user(cospace);
