@@ -5,6 +5,9 @@
  * through setpriv(1), the postmaster forked here and switched to nobody before its exec, so that
  * it stays this process's child (stopped by PID, reaped) and gets PR_SET_PDEATHSIG after the
  * switch (a credential change clears it): a test that fails half-way takes its servers with it.
+ * A test that fails exits (Check's fork mode: _exit, then SIGKILL to its process group) without
+ * reaching th_pg_stop: each server's guard process (guard_main), in a session of its own as the
+ * postmaster is, then stops it and removes its directory.
  * Clients (psql, pg_isready) run as this process, over the socket in the server's directory.
  * fsync is off: these clusters are thrown away. */
 #include <errno.h>
@@ -37,6 +40,61 @@
 static const char hba[] = "local all         all                  trust\n"
                           "local replication all                  trust\n"
                           "host  all         all      127.0.0.1/32 scram-sha-256\n";
+
+/* The guard of a server: a process of this one's that waits on a pipe. When this process ends
+ * in any way (a failed test exits without running its cleanup), the pipe reaches end-of-file and
+ * the guard stops the postmaster (SIGINT, then SIGKILL) and removes the directory; th_pg_stop
+ * writes a byte first, which tells the guard that it has nothing to do. */
+static void guard_main(int fd, pid_t pid, const char *dir)
+{
+    char c;
+    ssize_t n;
+
+    do
+        n = read(fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+    if (n == 0) { /* the test process is gone */
+        char pidfile[96];
+
+        (void)snprintf(pidfile, sizeof(pidfile), "%s/data/postmaster.pid", dir);
+        (void)kill(pid, SIGINT);
+        /* gone when its pid file is (the postmaster, no longer our child, may stay a zombie) */
+        for (int i = 0; i < PG_WAIT_S * 100 && kill(pid, 0) == 0 && access(pidfile, F_OK) == 0; i++)
+            (void)usleep(10 * 1000);
+        (void)kill(pid, SIGKILL);
+        (void)usleep(100 * 1000);
+        th_rmtree(dir);
+    }
+    _exit(0);
+}
+
+static void guard_start(struct th_pg *p)
+{
+    int fds[2];
+
+    ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0); /* no exec'd child keeps the write end */
+    p->guard = fork();
+    ck_assert_int_ge(p->guard, 0);
+    if (p->guard == 0) {
+        (void)setsid(); /* out of the test's process group, which Check kills when it ends */
+        close(fds[1]);
+        guard_main(fds[0], p->pid, p->dir);
+    }
+    close(fds[0]);
+    p->guard_fd = fds[1];
+}
+
+static void guard_stop(struct th_pg *p)
+{
+    int status;
+
+    if (p->guard <= 0)
+        return;
+    (void)!write(p->guard_fd, "x", 1);
+    close(p->guard_fd);
+    (void)waitpid(p->guard, &status, 0);
+    p->guard = 0;
+}
 
 bool th_pg_available(char *why, size_t cap)
 {
@@ -115,6 +173,7 @@ static void postmaster_exec(const struct th_pg *p, const char *data, const char 
     char log[128];
     int fd;
 
+    (void)setsid(); /* out of the test's process group, which Check kills: a clean shutdown */
     (void)snprintf(log, sizeof(log), "%s/postgres.log", p->dir);
     fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd < 0)
@@ -167,6 +226,7 @@ static void postmaster_start(struct th_pg *p)
     ck_assert_int_ge(p->pid, 0);
     if (p->pid == 0)
         postmaster_exec(p, data, port);
+    guard_start(p);
     wait_ready(p);
 }
 
@@ -247,6 +307,7 @@ void th_pg_stop(struct th_pg *p)
 {
     int status;
 
+    guard_stop(p);
     if (p->pid > 0) {
         bool reaped = false;
 

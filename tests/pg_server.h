@@ -12,7 +12,9 @@
 #include <sys/types.h>
 
 struct th_pg {
-    pid_t pid;    /* the postmaster, a child of this process; 0 when stopped */
+    pid_t pid;   /* the postmaster, a child of this process; 0 when stopped */
+    pid_t guard; /* stops the server if this process ends first (pg_server.c) */
+    int guard_fd;
     char dir[64]; /* temporary directory: data/, the socket, log */
     unsigned short port;
     char password[32]; /* the callbridge role's */
