@@ -57,6 +57,16 @@ CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
 LIB_SRCS := $(BASE_SRCS) $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 
+# ---- PostgreSQL (part pg): the store's second backend (store/pg/, libpq), built when libpq's
+# development files are installed (scripts/install-deps.sh installs libpq-dev); STORE_WITH_PG
+# makes store/db.h declare db_pg_ops. Its migrations are schema/pg/ (in lockstep with schema/,
+# tests/test_pg.c).
+ifeq ($(shell pkg-config --exists libpq && echo yes),yes)
+PKGS += libpq
+BASE_CFLAGS += -DSTORE_WITH_PG
+LIB_SRCS += $(wildcard store/pg/*.c)
+endif
+
 .PHONY: all run test test-concurrent check-suites bench clean format format-check lint check-includes man-check \
 	deps fuzz tsan soak
 all: build/rel/callbridged build/rel/cbctl
@@ -265,10 +275,10 @@ bench:
 	scripts/bench/join.sh build/rel
 
 format:
-	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
+	clang-format -i $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] store/pg/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 format-check:
-	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
+	clang-format --dry-run --Werror $(wildcard base/*.[ch] api/*.[ch] api/http/*.[ch] api/res/*.[ch] store/*.[ch] store/sqlite/*.[ch] store/pg/*.[ch] turnclient/*.[ch] media/*.[ch] media/webrtc/*.[ch] tests/*.[ch] cli/*.[ch] fuzz/*.c scripts/bench/*.c)
 
 # The one-way module rules (scripts/check-includes.sh; known exceptions in
 # scripts/check-includes.allow), then cppcheck.

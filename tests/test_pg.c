@@ -4,10 +4,16 @@
  *   nothing is left (the directories gone, the postmasters reaped).
  * - lockstep: schema/NNNN_*.sql applied to a new SQLite database and schema/pg/NNNN_*.sql to a new
  *   PostgreSQL database describe the same tables, columns (order, type, nullability), primary
- *   keys, unique constraints and foreign keys; a column added to one side only is reported. */
+ *   keys, unique constraints and foreign keys; a column added to one side only is reported.
+ * - driver: store/pg (db_pg_ops) through store/db.h: ?N rewriting and the SQLSTATE map (no
+ *   server); against a server: open, migrate under the advisory lock (two nodes at once),
+ *   rows written and read back (text, integers, NULL, blobs), constraint errors, snapshots,
+ *   a standby's -EROFS, and a multi-host connection that follows a failover. */
 #include <errno.h>
 #include <glob.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +24,8 @@
 #include <check.h>
 #include <sqlite3.h>
 
+#include "store/db.h"
+#include "store/pg/pg.h"
 #include "tests/helpers.h"
 #include "tests/pg_server.h"
 #include "tests/skip.h"
@@ -343,11 +351,396 @@ START_TEST(test_sqlite_and_pg_schemas_are_in_lockstep)
 }
 END_TEST
 
+/* ---- driver: pure helpers ------------------------------------------------------------------ */
+
+static void expect_rewrite(const char *sql, const char *want, int want_n)
+{
+    char *out = NULL;
+    int n = -1;
+
+    ck_assert_int_eq(pg_rewrite_params(sql, &out, &n), 0);
+    ck_assert_str_eq(out, want);
+    ck_assert_int_eq(n, want_n);
+    free(out);
+}
+
+START_TEST(test_params_are_rewritten_outside_literals_identifiers_and_comments)
+{
+    char *out = NULL;
+    int n = 7;
+
+    expect_rewrite("SELECT id FROM t WHERE a = ?1 AND b = ?2 OR c = ?1",
+                   "SELECT id FROM t WHERE a = $1 AND b = $2 OR c = $1", 2);
+    expect_rewrite("SELECT 1", "SELECT 1", 0);
+    expect_rewrite("x = '?1' || \"?2\" || ?12", "x = '?1' || \"?2\" || $12", 12);
+    expect_rewrite("'it''s ?3' = ?1 AND \"a\"\"?4\" = ?2", "'it''s ?3' = $1 AND \"a\"\"?4\" = $2",
+                   2);
+    expect_rewrite("-- ?5 here\nSELECT ?1 /* ?7 /* ?8 */ ?9 */, ?2",
+                   "-- ?5 here\nSELECT $1 /* ?7 /* ?8 */ ?9 */, $2", 2);
+    expect_rewrite("name LIKE ?1 ESCAPE '\\' OR uri LIKE ?1 ESCAPE '\\'",
+                   "name LIKE $1 ESCAPE '\\' OR uri LIKE $1 ESCAPE '\\'", 1);
+    expect_rewrite("a = ?99", "a = $99", 99);
+    ck_assert_int_eq(pg_rewrite_params("a = ?", &out, &n), -EINVAL);
+    ck_assert_int_eq(pg_rewrite_params("a = ?0", &out, &n), -EINVAL);
+    ck_assert_int_eq(pg_rewrite_params("a = ?100", &out, &n), -EINVAL);
+    ck_assert_ptr_null(out); /* nothing written on failure */
+    ck_assert_int_eq(n, 7);
+}
+END_TEST
+
+START_TEST(test_sqlstates_map_to_the_store_errnos)
+{
+    ck_assert_int_eq(pg_errno_of_sqlstate("23505"), -EEXIST);
+    ck_assert_int_eq(pg_errno_of_sqlstate("23503"), -EINVAL);
+    ck_assert_int_eq(pg_errno_of_sqlstate("23514"), -EINVAL);
+    ck_assert_int_eq(pg_errno_of_sqlstate("23502"), -EINVAL);
+    ck_assert_int_eq(pg_errno_of_sqlstate("40001"), -EBUSY);
+    ck_assert_int_eq(pg_errno_of_sqlstate("40P01"), -EBUSY);
+    ck_assert_int_eq(pg_errno_of_sqlstate("55P03"), -EBUSY);
+    ck_assert_int_eq(pg_errno_of_sqlstate("25006"), -EROFS);
+    ck_assert_int_eq(pg_errno_of_sqlstate("53100"), -ENOSPC);
+    ck_assert_int_eq(pg_errno_of_sqlstate("53200"), -ENOMEM);
+    ck_assert_int_eq(pg_errno_of_sqlstate("42601"), -EIO);
+    ck_assert_int_eq(pg_errno_of_sqlstate(NULL), -EIO);
+}
+END_TEST
+
+/* ---- driver: against a server -------------------------------------------------------------- */
+
+static struct db *pg_open_ok(const char *url)
+{
+    struct db *db = NULL;
+
+    ck_assert_int_eq(db_pg_ops.open(url, &db), 0);
+    ck_assert_ptr_nonnull(db);
+    ck_assert_ptr_eq(db->ops, &db_pg_ops);
+    return db;
+}
+
+/* Prepares sql; the caller finalizes. */
+static struct db_stmt *prep(struct db *db, const char *sql)
+{
+    struct db_stmt *st = NULL;
+
+    ck_assert_int_eq(db->ops->prepare(db, sql, &st), 0);
+    return st;
+}
+
+/* Runs sql with text parameters (NULL-ended; "" binds NULL) to its end: the step's result. */
+static int run_text(struct db *db, const char *sql, const char *const *params)
+{
+    struct db_stmt *st = prep(db, sql);
+    int r;
+
+    for (int i = 0; params && params[i]; i++)
+        ck_assert_int_eq(params[i][0] ? db->ops->bind_text(st, i + 1, params[i])
+                                      : db->ops->bind_null(st, i + 1),
+                         0);
+    do
+        r = db->ops->step(st);
+    while (r == DB_ROW);
+    db->ops->finalize(st);
+    return r;
+}
+
+/* SELECT count(*) ... */
+static int64_t count_of(struct db *db, const char *sql)
+{
+    struct db_stmt *st = prep(db, sql);
+    int64_t n;
+
+    ck_assert_int_eq(db->ops->step(st), DB_ROW);
+    n = db->ops->column_int64(st, 0);
+    db->ops->finalize(st);
+    return n;
+}
+
+/* schema/pg/ as store.c applies it: one DB_TX_SCHEMA transaction (the advisory lock), the
+ * migrations after the version found, the new version; returns the version found. */
+static int migrate(struct db *db)
+{
+    int version = -1;
+    glob_t g;
+
+    ck_assert_int_eq(db->ops->begin(db, DB_TX_SCHEMA), 0);
+    ck_assert_int_eq(db->ops->schema_version(db, &version), 0);
+    migrations("schema/pg/[0-9]*.sql", &g);
+    for (size_t i = (size_t)version; i < g.gl_pathc; i++) {
+        char *sql = read_all(g.gl_pathv[i]);
+
+        ck_assert_msg(db->ops->exec(db, sql) == 0, "%s", g.gl_pathv[i]);
+        free(sql);
+    }
+    if ((size_t)version < g.gl_pathc)
+        ck_assert_int_eq(db->ops->set_schema_version(db, (int)g.gl_pathc), 0);
+    ck_assert_int_eq(db->ops->commit(db), 0);
+    globfree(&g);
+    return version;
+}
+
+START_TEST(test_driver_migrates_writes_and_reads_back)
+{
+    static const unsigned char blob[] = {0x00, 0xff, 0x5c, 0x27, 0x01, 0x78};
+    struct th_pg p;
+    struct db *db, *other;
+    struct db_stmt *st;
+    int version = -1;
+
+    if (!pg_or_skip())
+        return;
+    th_pg_start(&p);
+    db = pg_open_ok(p.url);
+    ck_assert(!db->read_only);
+    ck_assert_int_eq(migrate(db), 0);
+    ck_assert_int_eq(migrate(db), 10); /* a second start finds it current */
+    ck_assert_int_eq(db->ops->schema_version(db, &version), 0);
+    ck_assert_int_eq(version, 10);
+    ck_assert_int_eq(count_of(db, "SELECT count(*) FROM web_bridge"), 1); /* the fixed row */
+
+    /* text, integers and NULL in; seq from the identity; RETURNING gives a row */
+    st = prep(db, "INSERT INTO tenant (id, name, participant_limit, created_ms, updated_ms) "
+                  "VALUES (?1, ?2, ?3, ?4, ?4) RETURNING seq");
+    ck_assert_int_eq(db->ops->bind_text(st, 1, "t-1"), 0);
+    ck_assert_int_eq(db->ops->bind_text(st, 2, "O'Brien \"quoted\" ?1"), 0);
+    ck_assert_int_eq(db->ops->bind_null(st, 3), 0);
+    ck_assert_int_eq(db->ops->bind_int64(st, 4, INT64_C(1700000000123)), 0);
+    ck_assert_int_eq(db->ops->bind_int64(st, 5, 1), -EINVAL); /* no ?5 */
+    ck_assert_int_eq(db->ops->step(st), DB_ROW);
+    ck_assert_int_gt(db->ops->column_int64(st, 0), 0);
+    ck_assert_int_eq(db->ops->step(st), DB_DONE);
+    ck_assert_int_eq(db->ops->changes(db), 1);
+    db->ops->reset(st); /* unbound again: ?1 NULL is refused by NOT NULL */
+    ck_assert_int_eq(db->ops->step(st), -EINVAL);
+    db->ops->finalize(st);
+
+    st = prep(db, "SELECT id, name, participant_limit, created_ms FROM tenant WHERE id = ?1");
+    ck_assert_int_eq(db->ops->bind_text(st, 1, "t-1"), 0);
+    ck_assert_int_eq(db->ops->step(st), DB_ROW);
+    ck_assert_int_eq(db->ops->column_count(st), 4);
+    ck_assert_str_eq(db->ops->column_text(st, 0), "t-1");
+    ck_assert_str_eq(db->ops->column_text(st, 1), "O'Brien \"quoted\" ?1");
+    ck_assert_uint_eq(db->ops->column_bytes(st, 1), strlen("O'Brien \"quoted\" ?1"));
+    ck_assert(db->ops->column_is_null(st, 2));
+    ck_assert_ptr_null(db->ops->column_text(st, 2));
+    ck_assert_int_eq(db->ops->column_int64(st, 2), 0);
+    ck_assert_int_eq(db->ops->column_int64(st, 3), INT64_C(1700000000123));
+    ck_assert(db->ops->column_is_null(st, 9)); /* out of range reads as NULL */
+    ck_assert_int_eq(db->ops->step(st), DB_DONE);
+    db->ops->finalize(st);
+
+    /* constraints: unique, case-insensitive unique, foreign key, the built-in web bridge */
+    ck_assert_int_eq(run_text(db,
+                              "INSERT INTO tenant (id, created_ms, updated_ms) VALUES (?1, 0, 0)",
+                              (const char *[]){"t-1", NULL}),
+                     -EEXIST);
+    ck_assert_int_eq(run_text(db,
+                              "INSERT INTO cospace (id, tenant, created_ms, updated_ms) VALUES "
+                              "(?1, ?2, 0, 0)",
+                              (const char *[]){"c-1", "no-such-tenant", NULL}),
+                     -EINVAL);
+    ck_assert_int_eq(run_text(db,
+                              "INSERT INTO ldap_user (id, user_jid, ldap_source, entry, "
+                              "created_ms, updated_ms) VALUES (?1, ?2, 's', 'e', 0, 0)",
+                              (const char *[]){"u-1", "Alice@Example.com", NULL}),
+                     DB_DONE);
+    ck_assert_int_eq(run_text(db,
+                              "INSERT INTO ldap_user (id, user_jid, ldap_source, entry, "
+                              "created_ms, updated_ms) VALUES (?1, ?2, 's', 'e', 0, 0)",
+                              (const char *[]){"u-2", "alice@example.COM", NULL}),
+                     -EEXIST);
+    ck_assert_int_eq(run_text(db, "DELETE FROM web_bridge", NULL), -EINVAL);
+    ck_assert_int_eq(run_text(db, "SELECT FROM nowhere", NULL), -EIO);
+
+    /* a blob with NUL, backslash and quote bytes; an empty one is a value, read as no bytes */
+    st = prep(db, "INSERT INTO secret_check (id, value) VALUES (1, ?1)");
+    ck_assert_int_eq(db->ops->bind_blob(st, 1, blob, sizeof(blob)), 0);
+    ck_assert_int_eq(db->ops->step(st), DB_DONE);
+    db->ops->finalize(st);
+    st = prep(db, "SELECT value, ?1 FROM secret_check WHERE id = 1");
+    ck_assert_int_eq(db->ops->bind_blob(st, 1, "", 0), 0);
+    ck_assert_int_eq(db->ops->step(st), DB_ROW);
+    ck_assert_uint_eq(db->ops->column_bytes(st, 0), sizeof(blob));
+    ck_assert_mem_eq(db->ops->column_blob(st, 0), blob, sizeof(blob));
+    ck_assert(!db->ops->column_is_null(st, 1));
+    ck_assert_ptr_null(db->ops->column_blob(st, 1));
+    ck_assert_uint_eq(db->ops->column_bytes(st, 1), 0);
+    db->ops->finalize(st);
+
+    /* the dialect's case-insensitive equality and substring filter (store/db.h 1 and 2) */
+    ck_assert_int_eq(run_text(db,
+                              "INSERT INTO cospace (id, uri, created_ms, updated_ms) VALUES "
+                              "(?1, ?2, 0, 0)",
+                              (const char *[]){"c-2", "Meet.Me@Example.com", NULL}),
+                     DB_DONE);
+    ck_assert_int_eq(count_of(db, "SELECT count(*) FROM cospace WHERE lower(uri) = "
+                                  "lower('meet.me@EXAMPLE.com')"),
+                     1);
+    ck_assert_int_eq(count_of(db, "SELECT count(*) FROM cospace WHERE uri ILIKE '%t.ME@%' "
+                                  "ESCAPE '\\'"),
+                     1);
+
+    /* a read snapshot does not see a write committed after it began; a rolled-back write is
+     * gone; a commit after a failed statement fails */
+    other = pg_open_ok(p.url);
+    ck_assert_int_eq(db->ops->begin(db, DB_TX_READ), 0);
+    ck_assert(db->ops->in_transaction(db));
+    ck_assert_int_eq(count_of(db, "SELECT count(*) FROM tenant"), 1);
+    ck_assert_int_eq(run_text(other,
+                              "INSERT INTO tenant (id, created_ms, updated_ms) VALUES "
+                              "('t-2', 0, 0)",
+                              NULL),
+                     DB_DONE);
+    ck_assert_int_eq(count_of(db, "SELECT count(*) FROM tenant"), 1);
+    ck_assert_int_eq(run_text(db, "DELETE FROM tenant", NULL), -EROFS); /* READ ONLY */
+    db->ops->rollback(db);
+    ck_assert(!db->ops->in_transaction(db));
+    ck_assert_int_eq(count_of(db, "SELECT count(*) FROM tenant"), 2);
+    ck_assert_int_eq(db->ops->begin(db, DB_TX_WRITE), 0);
+    ck_assert_int_eq(run_text(db, "DELETE FROM tenant WHERE id = 't-2'", NULL), DB_DONE);
+    db->ops->rollback(db);
+    db->ops->rollback(db); /* a no-op outside a transaction */
+    ck_assert_int_eq(count_of(db, "SELECT count(*) FROM tenant"), 2);
+    ck_assert_int_eq(db->ops->begin(db, DB_TX_WRITE), 0);
+    ck_assert_int_eq(run_text(db,
+                              "INSERT INTO tenant (id, created_ms, updated_ms) VALUES "
+                              "('t-1', 0, 0)",
+                              NULL),
+                     -EEXIST);
+    ck_assert_int_ne(db->ops->commit(db), 0);
+    ck_assert(!db->ops->in_transaction(db));
+
+    db_pg_ops.close(other);
+    db_pg_ops.close(db);
+    th_pg_stop(&p);
+}
+END_TEST
+
+struct second_node {
+    const char *url;
+    atomic_bool *first_committed;
+    bool waited; /* its DB_TX_SCHEMA began only after the first node's commit */
+    int found;   /* the version it found */
+};
+
+static void *second_node_migrates(void *arg)
+{
+    struct second_node *n = arg;
+    struct db *db = NULL;
+
+    if (db_pg_ops.open(n->url, &db) < 0)
+        return NULL;
+    n->found = -1;
+    if (db->ops->begin(db, DB_TX_SCHEMA) == 0) {
+        n->waited = atomic_load(n->first_committed);
+        (void)db->ops->schema_version(db, &n->found);
+        (void)db->ops->commit(db);
+    }
+    db_pg_ops.close(db);
+    return NULL;
+}
+
+START_TEST(test_two_nodes_starting_at_once_migrate_one_after_the_other)
+{
+    atomic_bool committed = false;
+    struct second_node n = {.found = -2, .first_committed = &committed};
+    struct th_pg p;
+    struct db *db;
+    pthread_t t;
+    int version = -1;
+    glob_t g;
+
+    if (!pg_or_skip())
+        return;
+    th_pg_start(&p);
+    n.url = p.url;
+    db = pg_open_ok(p.url);
+    ck_assert_int_eq(db->ops->begin(db, DB_TX_SCHEMA), 0);
+    ck_assert_int_eq(pthread_create(&t, NULL, second_node_migrates, &n), 0);
+    (void)usleep(300 * 1000); /* the second node is now waiting for the lock */
+    ck_assert_int_eq(db->ops->schema_version(db, &version), 0);
+    ck_assert_int_eq(version, 0);
+    migrations("schema/pg/[0-9]*.sql", &g);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        char *sql = read_all(g.gl_pathv[i]);
+
+        ck_assert_int_eq(db->ops->exec(db, sql), 0);
+        free(sql);
+    }
+    ck_assert_int_eq(db->ops->set_schema_version(db, (int)g.gl_pathc), 0);
+    atomic_store(&committed, true);
+    ck_assert_int_eq(db->ops->commit(db), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert(n.waited);
+    ck_assert_int_eq(n.found, (int)g.gl_pathc);
+    globfree(&g);
+    db_pg_ops.close(db);
+    th_pg_stop(&p);
+}
+END_TEST
+
+START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
+{
+    struct th_pg primary, replica;
+    struct db *db, *ro;
+    char multi[320];
+    int r = 0;
+
+    if (!pg_or_skip())
+        return;
+    th_pg_start(&primary);
+    th_pg_start_replica(&replica, &primary, true);
+    (void)snprintf(multi, sizeof(multi),
+                   "postgresql://callbridge:%s@127.0.0.1:%u,127.0.0.1:%u/callbridge"
+                   "?target_session_attrs=read-write&connect_timeout=5",
+                   primary.password, primary.port, replica.port);
+    db = pg_open_ok(multi);
+    ck_assert(!db->read_only);
+    ck_assert_int_eq(migrate(db), 0);
+    ck_assert_int_eq(run_text(db,
+                              "INSERT INTO tenant (id, created_ms, updated_ms) VALUES "
+                              "('before', 0, 0)",
+                              NULL),
+                     DB_DONE);
+
+    /* synchronous replication waits for the standby's flush, not its replay */
+    wait_for(&replica, "SELECT count(*) FROM tenant WHERE id = 'before'", "1");
+    ro = pg_open_ok(replica.url); /* a standby: open, read, no writes */
+    ck_assert(ro->read_only);
+    ck_assert_int_eq(count_of(ro, "SELECT count(*) FROM tenant WHERE id = 'before'"), 1);
+    ck_assert_int_eq(run_text(ro,
+                              "INSERT INTO tenant (id, created_ms, updated_ms) VALUES "
+                              "('x', 0, 0)",
+                              NULL),
+                     -EROFS);
+    db_pg_ops.close(ro);
+
+    th_pg_stop(&primary);
+    th_pg_promote(&replica);
+    /* the statement that meets the lost connection fails; the next one reconnects to the
+     * promoted replica, the only read-write host left */
+    for (int i = 0; i < 3; i++) {
+        r = run_text(db,
+                     "INSERT INTO tenant (id, created_ms, updated_ms) VALUES "
+                     "('after', 0, 0)",
+                     NULL);
+        if (r == DB_DONE)
+            break;
+        ck_assert_int_eq(r, -EIO);
+    }
+    ck_assert_int_eq(r, DB_DONE);
+    ck_assert_int_eq(count_of(db, "SELECT count(*) FROM tenant"), 2);
+    db_pg_ops.close(db);
+    th_pg_stop(&replica);
+}
+END_TEST
+
 Suite *pg_suite(void)
 {
     Suite *s = suite_create("pg");
     TCase *servers = tcase_create("servers");
     TCase *lockstep = tcase_create("lockstep");
+    TCase *pure = tcase_create("driver_pure");
+    TCase *driver = tcase_create("driver");
 
     tcase_set_tags(servers, "net");
     tcase_set_timeout(servers, 120);
@@ -357,5 +750,14 @@ Suite *pg_suite(void)
     tcase_set_timeout(lockstep, 60);
     tcase_add_test(lockstep, test_sqlite_and_pg_schemas_are_in_lockstep);
     suite_add_tcase(s, lockstep);
+    tcase_add_test(pure, test_params_are_rewritten_outside_literals_identifiers_and_comments);
+    tcase_add_test(pure, test_sqlstates_map_to_the_store_errnos);
+    suite_add_tcase(s, pure);
+    tcase_set_tags(driver, "net");
+    tcase_set_timeout(driver, 120);
+    tcase_add_test(driver, test_driver_migrates_writes_and_reads_back);
+    tcase_add_test(driver, test_two_nodes_starting_at_once_migrate_one_after_the_other);
+    tcase_add_test(driver, test_standby_refuses_writes_and_a_failover_is_followed);
+    suite_add_tcase(s, driver);
     return s;
 }
