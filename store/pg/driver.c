@@ -176,6 +176,15 @@ static int result_errno(const PGresult *res)
     return pg_errno_of_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
 }
 
+/* true when the server only reads: a standby, or default_transaction_read_only. */
+static bool server_read_only(PGconn *conn)
+{
+    const char *standby = PQparameterStatus(conn, "in_hot_standby");
+    const char *ro = PQparameterStatus(conn, "default_transaction_read_only");
+
+    return (standby && strcmp(standby, "on") == 0) || (ro && strcmp(ro, "on") == 0);
+}
+
 /* Re-establishes a broken connection outside a transaction (a server restart, a failover:
  * with target_session_attrs=read-write, libpq finds the new primary). 0 or -EIO. */
 static int ensure_connected(struct pg_db *p)
@@ -183,7 +192,10 @@ static int ensure_connected(struct pg_db *p)
     if (PQstatus(p->conn) == CONNECTION_OK)
         return 0;
     PQreset(p->conn);
-    return PQstatus(p->conn) == CONNECTION_OK ? 0 : -EIO;
+    if (PQstatus(p->conn) != CONNECTION_OK)
+        return -EIO;
+    p->base.read_only = server_read_only(p->conn); /* another server now, perhaps */
+    return 0;
 }
 
 /* Runs a command without parameters or rows; 0 or the mapped error. */
@@ -212,15 +224,6 @@ static void drop_notice(void *arg, const char *message)
 {
     (void)arg;
     (void)message;
-}
-
-/* true when the server only reads: a standby, or default_transaction_read_only. */
-static bool server_read_only(PGconn *conn)
-{
-    const char *standby = PQparameterStatus(conn, "in_hot_standby");
-    const char *ro = PQparameterStatus(conn, "default_transaction_read_only");
-
-    return (standby && strcmp(standby, "on") == 0) || (ro && strcmp(ro, "on") == 0);
 }
 
 static int pg_open(const char *location, struct db **ret_db)
