@@ -47,9 +47,17 @@ tsan_CFLAGS := -O1 -fno-omit-frame-pointer -fsanitize=thread
 tsan_LDFLAGS := -fsanitize=thread
 
 SCHEMA := $(sort $(wildcard schema/*.sql))
+SCHEMA_PG := $(sort $(wildcard schema/pg/*.sql))
 WEB := $(sort $(wildcard web/*.html web/*.js web/*.css))
 BASE_SRCS := $(wildcard base/*.c)
 STORE_SRCS := $(wildcard store/*.c store/sqlite/*.c)
+# The PostgreSQL driver (store/pg/, libpq) is built in when its sources are present.
+PG_SRCS := $(wildcard store/pg/*.c)
+ifneq ($(PG_SRCS),)
+STORE_SRCS += $(PG_SRCS)
+PKGS += libpq
+BASE_CFLAGS += -DSTORE_WITH_PG
+endif
 TURN_SRCS := $(wildcard turnclient/*.c)
 MEDIA_SRCS := $(wildcard media/*.c media/webrtc/*.c)
 API_SRCS := $(filter-out api/main.c,$(wildcard api/*.c api/http/*.c api/res/*.c))
@@ -57,23 +65,13 @@ CLI_SRCS := $(wildcard cli/*.c)
 TEST_SRCS := $(wildcard tests/*.c)
 LIB_SRCS := $(BASE_SRCS) $(STORE_SRCS) $(TURN_SRCS) $(MEDIA_SRCS) $(API_SRCS)
 
-# ---- PostgreSQL (part pg): the store's second backend (store/pg/, libpq), built when libpq's
-# development files are installed (scripts/install-deps.sh installs libpq-dev); STORE_WITH_PG
-# makes store/db.h declare db_pg_ops. Its migrations are schema/pg/ (in lockstep with schema/,
-# tests/test_pg.c).
-ifeq ($(shell pkg-config --exists libpq && echo yes),yes)
-PKGS += libpq
-BASE_CFLAGS += -DSTORE_WITH_PG
-LIB_SRCS += $(wildcard store/pg/*.c)
-endif
-
 .PHONY: all run test test-concurrent check-suites bench clean format format-check lint check-includes man-check \
 	deps fuzz tsan soak
 all: build/rel/callbridged build/rel/cbctl
 
-build/gen/migrations.c: $(SCHEMA) scripts/sql2c.sh
+build/gen/migrations.c: $(SCHEMA) $(SCHEMA_PG) scripts/sql2c.sh
 	@mkdir -p $(@D)
-	scripts/sql2c.sh $@ $(SCHEMA)
+	scripts/sql2c.sh $@ sqlite $(SCHEMA) -- pg $(SCHEMA_PG)
 
 # The guest join page, embedded into the daemon (api/http/web.h).
 build/gen/web.c: $(WEB) scripts/web2c.sh

@@ -22,6 +22,9 @@ static const struct option_def options[] = {
     {"listen", "PORTS", "comma-separated HTTPS ports (default 8443; e.g. 445,8443; 0 = any)"},
     {"bind", "ADDR", "numeric IPv4 or IPv6 address to listen on (default 0.0.0.0)"},
     {"data-dir", "DIR", "database, keys and certificate (default /var/lib/callbridge)"},
+    {"database", "URL",
+     "configuration database: postgresql://... shared by call bridges, or a SQLite file "
+     "(default DATA-DIR/callbridge.db)"},
     {"cert", "FILE", "PEM certificate (default: self-signed DATA-DIR/cert.pem)"},
     {"key", "FILE", "PEM private key for --cert (default DATA-DIR/key.pem)"},
     {"log-level", "LEVEL", "error, warn, info (default) or debug"},
@@ -242,6 +245,8 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
     }
     if (strcmp(key, "data-dir") == 0)
         return set_str(c->data_dir, sizeof(c->data_dir), v);
+    if (strcmp(key, "database") == 0)
+        return set_str(c->database, sizeof(c->database), v);
     if (strcmp(key, "cert") == 0)
         return set_str(c->cert, sizeof(c->cert), v);
     if (strcmp(key, "key") == 0)

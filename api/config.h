@@ -26,6 +26,9 @@ struct api_config {
     size_t nports;
     char bind[64];
     char data_dir[PATH_MAX / 2];
+    /* "" = <data_dir>/callbridge.db; else the store's location (store_open()), e.g. a
+     * postgresql:// URL shared by several call bridges */
+    char database[PATH_MAX / 2];
     char cert[PATH_MAX / 2]; /* "" = <data_dir>/cert.pem, created on first start */
     char key[PATH_MAX / 2];  /* "" = <data_dir>/key.pem */
     enum base_log_level log_level;

@@ -61,15 +61,20 @@ static int open_store(const struct api_config *c, const struct api_paths *p, str
 
     r = store_open(p->db, ret);
     if (r == -EPROTO)
-        api_log(BASE_LOG_ERR, "%s was written by a newer callbridged (schema newer than %u)", p->db,
-                store_schema_latest());
+        api_log(BASE_LOG_ERR, "%s was written by a newer callbridged (schema newer than %u)",
+                p->db_shown, store_schema_latest_at(p->db));
     else if (r == -EROFS)
         api_log(BASE_LOG_ERR,
                 "cannot open database %s: the data directory is read-only and the "
                 "database needs an upgrade (schema %u) that must write it",
-                p->db, store_schema_latest());
+                p->db_shown, store_schema_latest_at(p->db));
+    else if (r == -EPROTONOSUPPORT)
+        api_log(BASE_LOG_ERR,
+                "cannot open database %s: this build has no PostgreSQL driver (build "
+                "callbridged with libpq, or leave out --database to use DATA-DIR/callbridge.db)",
+                p->db_shown);
     else if (r < 0)
-        api_log(BASE_LOG_ERR, "cannot open database %s: %s", p->db, strerror(-r));
+        api_log(BASE_LOG_ERR, "cannot open database %s: %s", p->db_shown, strerror(-r));
     else if (store_read_only(*ret))
         api_log(BASE_LOG_WARN,
                 "the data directory %s cannot be written: serving reads; every "

@@ -31,9 +31,79 @@ static int path_in(char *dst, const char *given, const char *dir, const char *na
     return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
+/* Copies n bytes of s to out at *o, within cap (the last byte kept for the NUL). */
+static void put(char *out, size_t cap, size_t *o, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n && *o + 1 < cap; i++)
+        out[(*o)++] = s[i];
+    out[*o] = '\0';
+}
+
+/* "key=value" strings: every "password=" value (quoted or not) becomes ***. */
+static void conninfo_shown(const char *s, char *out, size_t cap, size_t *o)
+{
+    while (*s) {
+        const char *k = strstr(s, "password");
+        const char *v;
+
+        if (!k) {
+            put(out, cap, o, s, strlen(s));
+            return;
+        }
+        v = k + strlen("password");
+        while (*v == ' ')
+            v++;
+        if (*v != '=' || (k > s && k[-1] != ' ')) {
+            put(out, cap, o, s, (size_t)(v - s));
+            s = v;
+            continue;
+        }
+        put(out, cap, o, s, (size_t)(v + 1 - s));
+        put(out, cap, o, "***", 3);
+        for (v++; *v == ' '; v++)
+            ;
+        if (*v == '\'') {
+            for (v++; *v && *v != '\''; v++)
+                if (*v == '\\' && v[1])
+                    v++;
+            if (*v)
+                v++;
+        } else {
+            while (*v && *v != ' ')
+                v++;
+        }
+        s = v;
+    }
+}
+
+void api_datadir_location_shown(const char *location, char *out, size_t cap)
+{
+    const char *scheme = strstr(location, "://");
+    size_t o = 0;
+
+    if (cap == 0)
+        return;
+    out[0] = '\0';
+    if (scheme) {
+        const char *auth = scheme + 3;
+        const char *end = auth + strcspn(auth, "/?#");
+        const char *at = memrchr(auth, '@', (size_t)(end - auth));
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+
+        if (colon) {
+            put(out, cap, &o, location, (size_t)(colon + 1 - location));
+            put(out, cap, &o, "***", 3);
+            location = at;
+        }
+        put(out, cap, &o, location, strlen(location));
+        return;
+    }
+    conninfo_shown(location, out, cap, &o);
+}
+
 int api_paths_make(const struct api_config *c, struct api_paths *p)
 {
-    if (path_in(p->db, NULL, c->data_dir, "callbridge.db") < 0 ||
+    if (path_in(p->db, c->database, c->data_dir, "callbridge.db") < 0 ||
         path_in(p->secret, NULL, c->data_dir, "secret.key") < 0 ||
         path_in(p->initial, NULL, c->data_dir, "initial-admin-password") < 0 ||
         path_in(p->lock, NULL, c->data_dir, "callbridged.lock") < 0 ||
@@ -42,6 +112,7 @@ int api_paths_make(const struct api_config *c, struct api_paths *p)
         api_log(BASE_LOG_ERR, "data directory path too long: %s", c->data_dir);
         return -ENAMETOOLONG;
     }
+    api_datadir_location_shown(p->db, p->db_shown, sizeof(p->db_shown));
     return 0;
 }
 
@@ -220,7 +291,7 @@ static void log_wrong_key(const struct api_paths *p, bool missing)
             "secret.key that belongs with this database (from the same backup or machine) "
             "and start again; callbridged makes no new key for it, as every stored TURN secret "
             "would then be unreadable",
-            p->secret, missing ? "is missing: it is the key" : "is not the key", p->db);
+            p->secret, missing ? "is missing: it is the key" : "is not the key", p->db_shown);
 }
 
 static void log_key_mode(const struct api_paths *p)
@@ -266,7 +337,7 @@ static int record_check(struct store *st, const struct api_paths *p, const struc
         return 0;
     r = n < 0 ? (int)n : store_secret_check_add(st, check, (size_t)n);
     if (r < 0)
-        api_log(BASE_LOG_ERR, "cannot record the check value of %s in %s: %s", p->secret, p->db,
+        api_log(BASE_LOG_ERR, "cannot record the check value of %s in %s: %s", p->secret, p->db_shown,
                 strerror(-r));
     return r;
 }
@@ -281,7 +352,7 @@ int api_datadir_secret(struct store *st, const struct api_paths *p, struct api_s
 
     rc = store_secret_check_get(st, check, sizeof(check), &len);
     if (rc < 0 && rc != -ENOENT) {
-        api_log(BASE_LOG_ERR, "cannot read the check value of %s in %s: %s", p->secret, p->db,
+        api_log(BASE_LOG_ERR, "cannot read the check value of %s in %s: %s", p->secret, p->db_shown,
                 strerror(-rc));
         return rc;
     }
@@ -355,14 +426,20 @@ static int backup_files(struct store *st, const struct api_paths *p, const char 
         fprintf(stderr,
                 "callbridged: %s has no check value of its key yet: start callbridged with it "
                 "once (it writes one), then back up; nothing copied\n",
-                p->db);
+                p->db_shown);
     } else if (r < 0) {
-        fprintf(stderr, "callbridged: cannot read the key's check value in %s: %s\n", p->db,
+        fprintf(stderr, "callbridged: cannot read the key's check value in %s: %s\n", p->db_shown,
                 strerror(-r));
     } else if (!api_secret_check_matches(&k, check, len)) {
-        fprintf(stderr, "callbridged: %s is not the key of %s; nothing copied\n", p->secret, p->db);
+        fprintf(stderr, "callbridged: %s is not the key of %s; nothing copied\n", p->secret,
+                p->db_shown);
         r = -EKEYREJECTED;
-    } else if ((r = store_backup(st, db)) < 0) {
+    } else if ((r = store_backup(st, db)) == -ENOTSUP) {
+        fprintf(stderr,
+                "callbridged: %s is a database server's: back it up with the server's own "
+                "tools (then copy %s); nothing copied\n",
+                p->db_shown, p->secret);
+    } else if (r < 0) {
         fprintf(stderr, "callbridged: cannot write %s: %s\n", db, strerror(-r));
     } else if ((r = api_write_file(key, k.key, sizeof(k.key), 0600)) < 0) {
         fprintf(stderr, "callbridged: cannot write %s: %s\n", key, strerror(-r));
@@ -384,7 +461,7 @@ int api_datadir_backup_cmd(const struct api_config *c)
     }
     if (api_paths_make(c, &p) < 0)
         return 1;
-    if (access(p.db, R_OK) < 0) {
+    if (!c->database[0] && access(p.db, R_OK) < 0) {
         fprintf(stderr, "callbridged: no database to back up: %s: %s\n", p.db, strerror(errno));
         return 1;
     }
@@ -394,11 +471,11 @@ int api_datadir_backup_cmd(const struct api_config *c)
     }
     r = store_open(p.db, &st);
     if (r < 0)
-        fprintf(stderr, "callbridged: cannot open %s: %s\n", p.db, strerror(-r));
+        fprintf(stderr, "callbridged: cannot open %s: %s\n", p.db_shown, strerror(-r));
     if (r == 0)
         r = backup_files(st, &p, dest);
     store_close(st);
     if (r == 0)
-        printf("backed up %s and %s into %s\n", p.db, p.secret, dest);
+        printf("backed up %s and %s into %s\n", p.db_shown, p.secret, dest);
     return r == 0 ? 0 : 1;
 }

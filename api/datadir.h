@@ -12,9 +12,11 @@
 struct api_paths {
     char db[PATH_MAX], secret[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], initial[PATH_MAX];
     char lock[PATH_MAX];
+    char db_shown[PATH_MAX]; /* db for messages: a password in it replaced by "***" */
 };
 
-/* Fills p from c: files in c->data_dir, or --cert/--key. Logs and returns -ENAMETOOLONG. */
+/* Fills p from c: files in c->data_dir, or --cert/--key; the database is --database when
+ * given. Logs and returns -ENAMETOOLONG. */
 int api_paths_make(const struct api_config *c, struct api_paths *p);
 
 /* Creates the data directory (0700) if needed, then refuses one that the group or others can
@@ -41,7 +43,14 @@ int api_datadir_check_tls_key(const char *path);
 int api_datadir_secret(struct store *st, const struct api_paths *p, struct api_secret *ret);
 
 /* "callbridged [--data-dir DIR] backup DEST-DIR": the database (online backup, while a daemon
- * serves) and secret.key (0600) into DEST-DIR, created if needed. Returns the exit code. */
+ * serves) and secret.key (0600) into DEST-DIR, created if needed. Returns the exit code. A
+ * --database whose backend has no backup of its own (a database server's) is refused: the
+ * server's tools back it up. */
 int api_datadir_backup_cmd(const struct api_config *c);
+
+/* location with the password it may hold replaced by "***": in a URL's user information
+ * ("scheme://user:password@host") and in a "password=" key of a key=value string. Into out
+ * (cap bytes, truncated). */
+void api_datadir_location_shown(const char *location, char *out, size_t cap);
 
 #endif

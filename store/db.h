@@ -10,7 +10,7 @@
  *   but dispatch through db->ops; call them, never the ops directly.
  * - Statements are cached per connection here, not in the drivers: by a small id (fixed SQL,
  *   db_stmt_id()) and by SQL text (SQL built at run time, db_stmt_sql(), least recently used
- *   replaced). A driver only prepares and finalizes; db_done() finalizes the cache before
+ *   replaced). A driver only prepares and finalizes; db_close() finalizes the cache before
  *   ops->close.
  * - One connection is used by one thread at a time (store.h); nothing here locks.
  *
@@ -135,8 +135,9 @@ struct db_ops {
      * migrate: store.c does, through exec/begin/schema_version. On success *ret_db is a
      * db_init()ed connection, released with close. Returns 0, -ENOMEM, -EROFS, -EIO, ... */
     int (*open)(const char *location, struct db **ret_db);
-    /* Closes the connection and frees it (store.c has already finalized every statement with
-     * db_done()). A transaction still open is rolled back. NULL is a no-op. */
+    /* Closes the connection and frees it (db_close() has already finalized every cached
+     * statement). A transaction still open is rolled back, and a write's lock released. NULL
+     * is a no-op. */
     void (*close)(struct db *db);
 
     /* Prepares one SQL command in the convention above. On success *ret_stmt (stmt->db set)

@@ -1,6 +1,7 @@
 /* store/pool.c: a fixed set of connections to one database, lent to threads one at a time
- * (store.h "connection pool"). The HTTPS edge borrows one per request, so it holds no SQLite of
- * its own; a struct store is used by one thread at a time, which the pool guarantees. */
+ * (store.h "connection pool"), on either backend. The HTTPS edge borrows one per request, so it
+ * holds no database connection of its own; a struct store is used by one thread at a time, which
+ * the pool guarantees. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@ struct store_pool {
     size_t size, nidle;
 };
 
-int store_pool_open(const char *path, size_t size, struct store_pool **ret_pool)
+int store_pool_open(const char *location, size_t size, struct store_pool **ret_pool)
 {
     struct store_pool *p = calloc(1, sizeof(*p));
     int r = 0;
@@ -31,7 +32,7 @@ int store_pool_open(const char *path, size_t size, struct store_pool **ret_pool)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     for (; p->size < size && r == 0; p->size++) {
-        r = store_open(path, &p->all[p->size]);
+        r = store_open(location, &p->all[p->size]);
         if (r == 0)
             p->idle[p->nidle++] = p->all[p->size];
     }

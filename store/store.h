@@ -1,5 +1,8 @@
-/* store/store.h: persistent configuration: the interface every backend implements (today SQLite,
- * in store/sqlite/; store/pool.c works on any). The only public header of store/.
+/* store/store.h: persistent configuration: the interface every backend implements (SQLite in
+ * store/sqlite/, the embedded default; PostgreSQL in store/pg/ when built in, for several call
+ * bridges sharing one configuration). The queries behind it are written once (store/q_*.c,
+ * through the private driver interface store/db.h); store/pool.c works on any backend. The
+ * only public header of store/: nothing here says which backend a struct store talks to.
  *
  * A struct store is one database connection; use it from one thread at a time. Every function
  * returns 0 (or a count) on success and a negative errno on failure:
@@ -8,6 +11,8 @@
  *   -EROFS   read-only database       -EPROTO  database schema newer than this binary
  *   -EINVAL  constraint violated (e.g. a dangling reference)   -ENOMEM, -EIO  anything else
  *   -EDQUOT  the table holds its cap of rows (store_set_max_rows)
+ *   -EPROTONOSUPPORT  a PostgreSQL location, and this build has no PostgreSQL driver
+ *   -ENOTSUP  not offered by this backend (store_backup on PostgreSQL)
  * ret_ parameters are written only on success. Strings in the value structs are NUL-terminated;
  * an empty string means "not set" (stored as NULL). */
 #ifndef STORE_STORE_H
@@ -23,32 +28,39 @@
 #define STORE_USER_NAME_MAX 64 /* longest API user name */
 #define STORE_HASH_MAX 160     /* longest password hash string */
 
-struct store; /* opaque, defined in store/sqlite/store.c */
+struct store; /* opaque, defined in store/store_int.h */
 
-/* Opens (creating if needed) the database at 'path' and applies pending migrations.
- * When its directory cannot be written, an existing database of the latest schema is opened
- * read-only: reads work and every write fails with -EROFS.
+/* Opens (creating if needed) the database at location and applies pending migrations.
+ * location chooses the backend: "postgresql://..." or "postgres://..." (a libpq URI), or a
+ * libpq key=value string starting "host=" or "dbname=", is a PostgreSQL database (-EPROTONOSUPPORT
+ * when this build has no PostgreSQL driver); anything else is the path of a SQLite file.
+ * SQLite: when the file's directory cannot be written, an existing database of the latest
+ * schema is opened read-only: reads work and every write fails with -EROFS.
  * On success *ret_store owns the connection; release it with store_close().
- * Returns 0, -EPROTO (schema newer than this binary), -ENOMEM, -EROFS or -EIO. */
-int store_open(const char *path, struct store **ret_store);
+ * Returns 0, -EPROTO (schema newer than this binary), -ENOMEM, -EROFS, -EPROTONOSUPPORT or
+ * -EIO. */
+int store_open(const char *location, struct store **ret_store);
 void store_close(struct store *st); /* NULL is a no-op */
-/* True when store_open() found the directory read-only. */
+/* True when store_open() found the directory read-only (SQLite; a PostgreSQL store: false). */
 bool store_read_only(const struct store *st);
 
 /* ---- connection pool (store/pool.c) ------------------------------------------------------ */
-/* size connections to the database at path, opened at once (the first failure is returned:
- * -EPROTO, -ENOMEM, -EROFS, -EIO). store_pool_get lends an idle one, waiting up to wait_ms
- * for one to come back, or returns NULL; store_pool_put returns it. Thread-safe. */
+/* size connections to the database at location (store_open()), opened at once (the first failure is
+ * returned: -EPROTO, -ENOMEM, -EROFS, -EIO). store_pool_get lends an idle one, waiting up to
+ * wait_ms for one to come back, or returns NULL; store_pool_put returns it. Thread-safe. */
 struct store_pool;
-int store_pool_open(const char *path, size_t size, struct store_pool **ret_pool);
+int store_pool_open(const char *location, size_t size, struct store_pool **ret_pool);
 void store_pool_close(struct store_pool *p); /* NULL is a no-op; every connection returned */
 struct store *store_pool_get(struct store_pool *p, unsigned wait_ms);
 void store_pool_put(struct store_pool *p, struct store *st);
 
-/* The schema version recorded in the database (PRAGMA user_version). */
+/* The schema version recorded in the database (SQLite: PRAGMA user_version; PostgreSQL: a
+ * table): the number of migrations applied. */
 int store_schema_version(struct store *st, int *ret_version);
-/* The number of migrations built into this binary. */
+/* The number of SQLite migrations built into this binary. */
 unsigned store_schema_latest(void);
+/* The number of migrations built into this binary for location's backend (store_open()). */
+unsigned store_schema_latest_at(const char *location);
 
 /* Write transactions: store_begin() queues behind the other writers of this process, then takes
  * the write lock (BEGIN IMMEDIATE). Every write function below joins the caller's transaction,
@@ -66,8 +78,7 @@ int store_set_max_rows(const char *table, size_t max_rows);
 int store_read_begin(struct store *st);
 void store_read_end(struct store *st);
 
-/* ---- the database itself (store/sqlite/q_meta.c) ----------------------------------------------
- */
+/* ---- the database itself (store/q_meta.c) --------------------------------------------------- */
 /* The check value sealed with the secrets key (api/secret.c), so that a start with another key
  * is refused: at most one, opaque to the store. store_secret_check_get copies it into ret_blob
  * (cap bytes) and returns 0, or -ENOENT when none is stored yet. store_secret_check_add stores
@@ -76,7 +87,8 @@ int store_secret_check_get(struct store *st, unsigned char *ret_blob, size_t cap
 int store_secret_check_add(struct store *st, const unsigned char *blob, size_t len);
 /* Writes a consistent copy of the database to dest_path (a new file, -EEXIST if it exists)
  * with SQLite's online backup, while other connections and processes go on writing. The copy
- * is written beside it as dest_path.tmp, synced, then renamed. */
+ * is written beside it as dest_path.tmp, synced, then renamed. SQLite only: a PostgreSQL store
+ * answers -ENOTSUP (back it up with the server's own tools, pg_dump). */
 int store_backup(struct store *st, const char *dest_path);
 
 /* ---- API users -------------------------------------------------------------------------- */
@@ -118,7 +130,7 @@ struct store_turn {
 };
 typedef int (*store_turn_fn)(const struct store_turn *turn, void *userdata);
 
-/* The typed reader (store/sqlite/q_turn.c); the rows are written through the generic functions
+/* The typed reader (store/q_turn.c); the rows are written through the generic functions
  * below (the table is described in api/res/turn.c). */
 int store_turn_get(struct store *st, const char *id, struct store_turn *ret_turn); /* -ENOENT */
 /* Calls fn for every TURN server, whole rows, in creation order; a negative return stops. */
@@ -139,7 +151,7 @@ struct store_table {
 };
 
 /* The configuration's tables (their names and column names are the backend's: the SQLite ones in
- * store/sqlite/tables.c), and their columns by number: a struct store_row's v[] in this order. */
+ * store/tables.c), and their columns by number: a struct store_row's v[] in this order. */
 extern const struct store_table store_table_tenant, store_table_call_bridge_group,
     store_table_call_bridge, store_table_cospace, store_table_inbound_rule, store_table_turn_server;
 enum store_tenant_col {
@@ -645,7 +657,7 @@ void store_row_done(struct store_row *r);                              /* frees 
 int store_row_set(struct store_row *r, size_t col, const char *value); /* copies; NULL unsets */
 
 /* A condition for count and list: every named filter holds for its value (the names are the
- * table's, defined in store/sqlite/q_filter.c: "filter", "tenantFilter", ...), and when seq_max > 0
+ * table's, defined in store/q_filter.c: "filter", "tenantFilter", ...), and when seq_max > 0
  * the creation sequence number lies in [seq_min, seq_max]. No conditions: every row. Rows come
  * in creation order. */
 #define STORE_MAX_CONDS 8
@@ -687,7 +699,7 @@ int store_row_seqs(struct store *st, const struct store_table *t, const struct s
 int store_row_taken(struct store *st, const struct store_table *t, size_t col, const char *value,
                     const char *except_id, bool nocase);
 
-/* ---- call matching (store/sqlite/q_match.c) -----------------------------------------------------
+/* ---- call matching (store/q_match.c) -----------------------------------------------------
  */
 /* What matching reads of an inbound dial plan rule. */
 struct store_match_rule {
@@ -746,7 +758,7 @@ int store_match_access_uri(struct store *st, const char *user, const char *tenan
 int store_match_access_call_id(struct store *st, const char *call_id, store_entry_fn fn,
                                void *userdata);
 
-/* ---- the CDR outbox (store/sqlite/q_cdr.c) ------------------------------------------------
+/* ---- the CDR outbox (store/q_cdr.c) ------------------------------------------------
  * Records are appended in the order of their events and numbered (record_index, never reused);
  * each receiver's delivered index says how far it got; delivered records are deleted. */
 struct store_cdr_record {

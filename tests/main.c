@@ -31,6 +31,7 @@ static const th_suite_fn suites[] = {
     it_shapes_suite, /* part-shapes */
     /* part-legprof: call leg profiles and the lobby (runner_selftest_suite stays last) */
     it_lobby_suite,
+    store_db_suite, /* part-db: the driver interface under the queries */
     it_clients_suite, /* part-clients: the public deployment clients */
     it_ldap_suite,
     /* part diag: call diagnostics, conversationIdQuery, leg alarms, dial-out rules, tenant limits */

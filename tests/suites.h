@@ -17,6 +17,7 @@ Suite *api_log_suite(void);
 Suite *api_framing_suite(void);
 Suite *api_web_suite(void);
 Suite *store_suite(void);
+Suite *store_db_suite(void);
 Suite *turn_stun_suite(void);
 Suite *turn_cred_suite(void);
 Suite *turn_txn_suite(void);

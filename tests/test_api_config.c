@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/config.h"
+#include "api/datadir.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
@@ -154,6 +155,56 @@ START_TEST(test_config_file_and_precedence)
 }
 END_TEST
 
+START_TEST(test_database_option)
+{
+    struct api_config c;
+    struct api_paths p;
+    const char *none[] = {"--data-dir", "/srv/cb", NULL};
+    const char *url[] = {"--data-dir", "/srv/cb", "--database",
+                         "postgresql://cb:s3cret@db.example.com/cb", NULL};
+    const char *empty[] = {"--database=", NULL};
+
+    ck_assert_int_eq(parse(&c, none), 0);
+    ck_assert_str_eq(c.database, "");
+    ck_assert_int_eq(api_paths_make(&c, &p), 0);
+    ck_assert_str_eq(p.db, "/srv/cb/callbridge.db");
+    ck_assert_str_eq(p.db_shown, "/srv/cb/callbridge.db");
+    ck_assert_int_eq(parse(&c, url), 0);
+    ck_assert_int_eq(api_paths_make(&c, &p), 0);
+    ck_assert_str_eq(p.db, "postgresql://cb:s3cret@db.example.com/cb");
+    ck_assert_str_eq(p.db_shown, "postgresql://cb:***@db.example.com/cb");
+    ck_assert_str_eq(p.secret, "/srv/cb/secret.key"); /* the key stays in the data directory */
+    ck_assert_str_eq(p.lock, "/srv/cb/callbridged.lock");
+    ck_assert_int_eq(api_config_set(&c, "database", "/elsewhere/cb.db"), 0);
+    ck_assert_str_eq(c.database, "/elsewhere/cb.db");
+    ck_assert_int_eq(parse(&c, empty), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_database_shown_without_password)
+{
+    static const char *const cases[][2] = {
+        {"postgresql://cb:pw@h:5432/cb?sslmode=require",
+         "postgresql://cb:***@h:5432/cb?sslmode=require"},
+        {"postgres://cb@h/cb", "postgres://cb@h/cb"},
+        {"postgresql://h/cb?password=x", "postgresql://h/cb?password=x"}, /* not user info */
+        {"postgresql://a:b:c@h/d@e", "postgresql://a:***@h/d@e"},
+        {"host=h dbname=cb password=pw user=cb", "host=h dbname=cb password=*** user=cb"},
+        {"host=h password = 'p w\\' x' dbname=cb", "host=h password =*** dbname=cb"},
+        {"dbname=cb passwordx=1", "dbname=cb passwordx=1"},
+        {"/var/lib/callbridge/callbridge.db", "/var/lib/callbridge/callbridge.db"},
+    };
+    char out[128], tiny[8];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        api_datadir_location_shown(cases[i][0], out, sizeof(out));
+        ck_assert_str_eq(out, cases[i][1]);
+    }
+    api_datadir_location_shown("postgresql://cb:pw@h/cb", tiny, sizeof(tiny));
+    ck_assert_str_eq(tiny, "postgre"); /* cut, never past cap */
+}
+END_TEST
+
 Suite *api_config_suite(void)
 {
     Suite *s = suite_create("api_config");
@@ -164,6 +215,8 @@ Suite *api_config_suite(void)
     tcase_add_test(tc, test_host_candidate_addresses);
     tcase_add_test(tc, test_bad_values_refused);
     tcase_add_test(tc, test_config_file_and_precedence);
+    tcase_add_test(tc, test_database_option);
+    tcase_add_test(tc, test_database_shown_without_password);
     suite_add_tcase(s, tc);
     return s;
 }

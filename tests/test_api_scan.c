@@ -8,7 +8,8 @@
 #include "api/api.h"
 #include "api/res/resource.h"
 #include "api/res/routes.h"
-#include "store/sqlite/store_int.h"
+#include "store/sqlite/sqlite.h"
+#include "store/store_int.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
@@ -124,9 +125,9 @@ static size_t steps_of(const char *query)
     struct api_reply r;
     size_t steps = 0;
 
-    sqlite3_progress_handler(ctx.st->db, 100, count_steps, &steps);
+    sqlite3_progress_handler(db_sqlite_handle(ctx.st->db), 100, count_steps, &steps);
     th_route(&ctx, API_GET, "/api/v1/coSpaces", query, NULL, &r);
-    sqlite3_progress_handler(ctx.st->db, 0, NULL, NULL);
+    sqlite3_progress_handler(db_sqlite_handle(ctx.st->db), 0, NULL, NULL);
     ck_assert_int_eq(r.status, 200);
     ck_assert_ptr_nonnull(strstr(r.body, "<coSpaces total=\"4000\">"));
     free(r.body);

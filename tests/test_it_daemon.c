@@ -237,6 +237,36 @@ START_TEST(test_flags_exit_codes)
 }
 END_TEST
 
+/* --database with a PostgreSQL URL: a build without the driver says so and exits non-zero,
+ * before it listens or writes a SQLite file; the password never reaches the log. With the
+ * driver, nothing listens on port 1, and the start fails all the same. */
+START_TEST(test_database_url_without_driver)
+{
+    const char *start[] = {
+        "--data-dir", d.dir,       "--listen",   "0",
+        "--bind",     "127.0.0.1", "--database", "postgresql://cb:n0t-shown@127.0.0.1:1/cb",
+        NULL};
+    const char *users[] = {"--data-dir", d.dir,  "--database", "dbname=cb password=n0t-shown",
+                           "user",       "list", NULL};
+    char out[4096], db[160];
+
+    th_tmpdir(d.dir);
+    ck_assert_int_eq(th_run_cli(start, NULL, out, sizeof(out)), 1);
+#ifndef STORE_WITH_PG
+    ck_assert_msg(strstr(out, "this build has no PostgreSQL driver"), "%s", out);
+    ck_assert_msg(strstr(out, "postgresql://cb:***@127.0.0.1:1/cb"), "%s", out);
+#endif
+    ck_assert_msg(!strstr(out, "n0t-shown"), "%s", out);
+    ck_assert_int_eq(th_run_cli(users, NULL, out, sizeof(out)), 1);
+#ifndef STORE_WITH_PG
+    ck_assert_msg(strstr(out, "this build has no PostgreSQL driver"), "%s", out);
+#endif
+    ck_assert_msg(!strstr(out, "n0t-shown"), "%s", out);
+    (void)snprintf(db, sizeof(db), "%s/callbridge.db", d.dir);
+    ck_assert_int_ne(access(db, F_OK), 0);
+}
+END_TEST
+
 /* Uploads a body in two halves with a pause between them, so that the request is in flight
  * when the daemon gets SIGTERM. */
 struct slow_body {
@@ -316,6 +346,7 @@ Suite *it_daemon_suite(void)
     tcase_add_test(tc, test_two_ports);
     tcase_add_test(tc, test_user_subcommands);
     tcase_add_test(tc, test_flags_exit_codes);
+    tcase_add_test(tc, test_database_url_without_driver);
     tcase_add_test(tc, test_sigterm_finishes_request_in_flight);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(root, setup, teardown);

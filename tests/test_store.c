@@ -9,7 +9,8 @@
 
 #include "api/res/resource.h"
 #include "store/store.h"
-#include "store/sqlite/store_int.h"
+#include "store/sqlite/sqlite.h"
+#include "store/store_int.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
 
@@ -358,7 +359,7 @@ START_TEST(test_every_write_waits_its_turn_in_the_queue)
     add_row(st, &tenant, "00000000-0000-4000-8000-000000000020", "t");
     ck_assert_int_eq(store_user_add(st, "bob", "h"), 0);
     ck_assert_int_eq(store_open(path, &h.st), 0);
-    (void)sqlite3_busy_timeout(st->db, 0);
+    (void)sqlite3_busy_timeout(db_sqlite_handle(st->db), 0);
     ck_assert_int_eq(pthread_create(&thread, NULL, hold_queue, &h), 0);
     for (int i = 0; i < 500 && !atomic_load(&h.holding) && !atomic_load(&h.failed); i++)
         (void)usleep(10 * 1000);

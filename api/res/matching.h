@@ -1,5 +1,5 @@
 /* api/res/matching.h: call matching (cms-api.md §4.2): where a dialled address, or the web
- * app's callId and passcode, lands. The reads it needs are in store/sqlite/q_match.c. */
+ * app's callId and passcode, lands. The reads it needs are in store/q_match.c. */
 #ifndef API_RES_MATCHING_H
 #define API_RES_MATCHING_H
 

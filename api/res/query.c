@@ -1,6 +1,6 @@
 /* api/res/query.c: POST /api/v1/accessQuery (how a uri or a callId would be reached) and POST
  * /api/v1/uriUsageQuery (what uses a uri in a tenant), answered from the dial plan the call
- * matching uses (api/res/matching.c, store/sqlite/q_match.c).
+ * matching uses (api/res/matching.c, store/q_match.c).
  *
  * DESIGN: accessQuery's uri is the user part at the domain of the highest-priority inbound
  * rule that resolves to coSpaces for the tenant (the address meetingEntryDetail advertises);

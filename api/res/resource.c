@@ -6,7 +6,7 @@
  * every write happens inside one BEGIN IMMEDIATE transaction, so that a check such as "this uri
  * is free" (or "this callBridgeGroup exists") and the write it allows cannot be split by another
  * writer. Hooks run after the commit: a TURN server's tell the prober. The store holds the SQL:
- * filters are passed by name with their values (store/sqlite/q_filter.c). A nested collection
+ * filters are passed by name with their values (store/q_filter.c). A nested collection
  * (/coSpaces/<id>/accessMethods) is the same engine scoped to its parent: its rows keep the
  * parent's id, lists select them with the table's "parent" filter, an object under another
  * parent is missing, and a missing parent answers the parent's reason (404). */
@@ -249,7 +249,7 @@ static int list_one(const struct store_row *row, void *userdata)
     return write_row(c->st, c->x, c->res, row, true);
 }
 
-/* The named filters in the query (store/sqlite/q_filter.c holds what they mean) into q, and the
+/* The named filters in the query (store/q_filter.c holds what they mean) into q, and the
  * cache key that names them. Returns 0, or -EINVAL (too long, or a filter the store refuses). */
 static int build_filters(const struct api_request *req, const struct api_resource *res,
                          const char *pid, struct store_query *q, char *key, size_t cap,

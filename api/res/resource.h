@@ -51,7 +51,7 @@ struct api_field {
 };
 
 /* A list filter: the query parameter, which is also the name of the store's filter on the
- * resource's table (store/sqlite/q_filter.c says what it matches). */
+ * resource's table (store/q_filter.c says what it matches). */
 struct api_filter {
     const char *param;
 };

@@ -209,15 +209,6 @@ static int run(struct pg_db *p, const char *sql)
     return r;
 }
 
-/* store/db.c (part db) defines db_init; until it is merged into this branch, this weak copy,
- * which does what db.h says of it, lets the driver link. A strong definition replaces it; remove
- * this once store/db.c is here. */
-__attribute__((weak)) void db_init(struct db *db, const struct db_ops *ops)
-{
-    memset(db, 0, sizeof(*db));
-    db->ops = ops;
-}
-
 /* ---- connections --------------------------------------------------------------------------- */
 
 static void drop_notice(void *arg, const char *message)

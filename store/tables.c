@@ -1,7 +1,8 @@
-/* store/sqlite/tables.c: the configuration tables as SQLite names them: each table's name, its
+/* store/tables.c: the configuration tables as both backends name them: each table's name, its
  * columns in the order of enum store_<table>_col (store/store.h) and their storage types ('t'
- * text, 'i' integer, 'b' blob). Only this backend knows these names; api/ refers to a table by
- * its struct and to a column by its number. The schema is in schema/. */
+ * text, 'i' integer, 'b' blob; store/db.h says what each is on either backend). Only store/
+ * knows these names; api/ refers to a table by its struct and to a column by its number. The
+ * schema is in schema/ (SQLite) and schema/pg/ (PostgreSQL). */
 #include "store/store.h"
 
 static const char *const tenant_cols[] = {"id",

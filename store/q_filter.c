@@ -1,4 +1,4 @@
-/* store/sqlite/q_filter.c: the named list filters of the generic tables ("filter", "tenantFilter",
+/* store/q_filter.c: the named list filters of the generic tables ("filter", "tenantFilter",
  * ...) and the WHERE clause a query of them becomes. api/ names a filter and gives its value;
  * the SQL for it, the FTS5 phrase and the LIKE pattern are made here.
  *
@@ -7,19 +7,25 @@
  * one '?' bound to the value as an FTS5 phrase (an index with the trigram tokenizer finds
  * substrings). A substring filter reads every row (no index serves it) and compares with
  * "LIKE ? ESCAPE '\'": each '?' is then bound to '%' value '%' with %, _ and \ escaped
- * (SQLite's LIKE ignores ASCII case, as lower() does). */
+ * (SQLite's LIKE ignores ASCII case, as lower() does).
+ *
+ * The definitions write their parameters as plain '?'; the WHERE clause numbers them ?1, ?2, ...
+ * in the order their arguments are bound (store/db.h's convention). For PostgreSQL (dialect
+ * differences 2-4 of store/db.h) every " LIKE " becomes " ILIKE ", the FTS5 form is never used
+ * (the ILIKE scan is the filter; a pg_trgm index may serve it), and a definition whose SQL
+ * differs otherwise has its PostgreSQL text in pg_defs[]. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "store/sqlite/store_int.h"
+#include "store/store_int.h"
 
 struct filter_def {
     const char *table;
     const char *name;
     const char *where;
     size_t nargs;
-    const char *indexed;
+    const char *indexed; /* SQLite only */
     bool substring;
 };
 
@@ -126,7 +132,7 @@ static const struct filter_def defs[] = {
     {"access_method_template", "parent", "cospace_template = ?", 1, NULL, false},
     {"access_method_template", "filter", NAME_LIKE, 1, NULL, true},
     {"cospace_bulk_member", "parent", "bulk_set = ?", 1, NULL, false},
-    {"cospace_bulk_member", "index", "idx = CAST(? AS INTEGER)", 1, NULL, false},
+    {"cospace_bulk_member", "index", "idx = CAST(? AS BIGINT)", 1, NULL, false},
     /* LDAP (schema/0009_ldap.sql) */
     {"ldap_server", "filter", "address LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\'", 2, NULL,
      true},
@@ -146,6 +152,27 @@ static const struct filter_def defs[] = {
     {"ldap_user", "entry", "entry = ?", 1, NULL, false},
     {"ldap_sync", "state", "state = ?", 1, NULL, false},
 };
+
+/* The definitions whose SQL PostgreSQL needs written otherwise (besides LIKE): the same
+ * parameters in the same order. */
+static const struct {
+    const char *table, *name, *where;
+} pg_defs[] = {
+    {"turn_server", "filter",
+     "strpos(lower(coalesce(server_address, '')), lower(?)) > 0 OR "
+     "strpos(lower(coalesce(client_address, '')), lower(?)) > 0"},
+    {"access_method", "uriExact", "lower(uri) = lower(?)"},
+    {"cospace", "uriExact", "lower(uri) = lower(?) OR lower(secondary_uri) = lower(?)"},
+};
+
+/* f's SQL for the dialect d. */
+static const char *def_where(enum db_dialect d, const struct filter_def *f)
+{
+    for (size_t i = 0; d == DB_DIALECT_PG && i < sizeof(pg_defs) / sizeof(pg_defs[0]); i++)
+        if (strcmp(pg_defs[i].table, f->table) == 0 && strcmp(pg_defs[i].name, f->name) == 0)
+            return pg_defs[i].where;
+    return f->where;
+}
 
 static const struct filter_def *find_def(const struct store_table *t, const char *name)
 {
@@ -202,17 +229,40 @@ static int like_pattern(const char *v, char *out, size_t cap)
     return 0;
 }
 
+/* Appends src to w->sql, numbering each '?' after the arguments already taken (the caller adds
+ * one argument per '?', in order) and, for PostgreSQL, writing " LIKE " as " ILIKE ". */
+static int append_sql(enum db_dialect d, const char *src, struct store_where *w)
+{
+    size_t o = strlen(w->sql), n = w->nargs;
+
+    for (; *src; src++) {
+        int len;
+
+        if (*src == '?')
+            len = snprintf(w->sql + o, sizeof(w->sql) - o, "?%zu", ++n);
+        else if (d == DB_DIALECT_PG && strncmp(src, " LIKE ", 6) == 0)
+            len = snprintf(w->sql + o, sizeof(w->sql) - o, " I");
+        else
+            len = snprintf(w->sql + o, sizeof(w->sql) - o, "%c", *src);
+        if (len < 0 || (size_t)len >= sizeof(w->sql) - o)
+            return -EINVAL;
+        o += (size_t)len;
+    }
+    return 0;
+}
+
 /* Adds one condition: its SQL to w->sql and its value (nargs times, or as a phrase or a
  * pattern) to w->args. */
-static int add_cond(const struct filter_def *f, const char *v, struct store_where *w)
+static int add_cond(enum db_dialect d, const struct filter_def *f, const char *v,
+                    struct store_where *w)
 {
-    bool indexed = f->indexed && utf8_chars(v) >= 3 && !w->phrase[0];
-    size_t len = strlen(w->sql);
+    bool indexed = d == DB_DIALECT_SQLITE && f->indexed && utf8_chars(v) >= 3 && !w->phrase[0];
+    const char *where = def_where(d, f);
 
     if (w->nargs + (indexed ? 1 : f->nargs) > STORE_WHERE_ARGS)
         return -EINVAL;
-    if ((size_t)snprintf(w->sql + len, sizeof(w->sql) - len, "%s(%s)", len ? " AND " : "",
-                         indexed ? f->indexed : f->where) >= sizeof(w->sql) - len)
+    if (append_sql(d, w->sql[0] ? " AND (" : "(", w) < 0 ||
+        append_sql(d, indexed ? f->indexed : where, w) < 0 || append_sql(d, ")", w) < 0)
         return -EINVAL;
     if (indexed) {
         if (fts_phrase(v, w->phrase, sizeof(w->phrase)) < 0)
@@ -232,7 +282,7 @@ static int add_cond(const struct filter_def *f, const char *v, struct store_wher
     return 0;
 }
 
-int store_where_build(const struct store_table *t, const struct store_query *q,
+int store_where_build(enum db_dialect d, const struct store_table *t, const struct store_query *q,
                       struct store_where *w)
 {
     w->sql[0] = w->phrase[0] = '\0';
@@ -244,17 +294,13 @@ int store_where_build(const struct store_table *t, const struct store_query *q,
 
         if (!f || q->nconds > STORE_MAX_CONDS)
             return -EINVAL;
-        r = add_cond(f, q->conds[i].value, w);
+        r = add_cond(d, f, q->conds[i].value, w);
         if (r < 0)
             return r;
     }
     if (q && q->seq_max > 0) { /* bound, as text: one statement text serves every page */
-        size_t len = strlen(w->sql);
-
-        if (w->nargs + 2 > STORE_WHERE_ARGS ||
-            (size_t)snprintf(w->sql + len, sizeof(w->sql) - len,
-                             "%sseq BETWEEN CAST(? AS INTEGER) AND CAST(? AS INTEGER)",
-                             len ? " AND " : "") >= sizeof(w->sql) - len)
+        if (w->nargs + 2 > STORE_WHERE_ARGS || append_sql(d, w->sql[0] ? " AND " : "", w) < 0 ||
+            append_sql(d, "seq BETWEEN CAST(? AS BIGINT) AND CAST(? AS BIGINT)", w) < 0)
             return -EINVAL;
         (void)snprintf(w->seq[0], sizeof(w->seq[0]), "%lld", (long long)q->seq_min);
         (void)snprintf(w->seq[1], sizeof(w->seq[1]), "%lld", (long long)q->seq_max);
@@ -267,7 +313,8 @@ int store_where_build(const struct store_table *t, const struct store_query *q,
 int store_query_check(const struct store_table *t, const struct store_query *q, bool *ret_scans)
 {
     struct store_where w;
-    int r = store_where_build(t, q, &w);
+    /* without a connection: SQLite's answer (PostgreSQL scans for every substring filter) */
+    int r = store_where_build(DB_DIALECT_SQLITE, t, q, &w);
 
     if (r == 0)
         *ret_scans = w.scans;

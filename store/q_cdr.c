@@ -1,6 +1,6 @@
-/* store/sqlite/q_cdr.c: the CDR outbox: records appended in event order and numbered by
- * AUTOINCREMENT (an index is never given twice, so a receiver's delivered index stays
- * meaningful across a restart and an emptied outbox), read in order after a receiver's
+/* store/q_cdr.c: the CDR outbox: records appended in event order and numbered by
+ * AUTOINCREMENT (PostgreSQL: an identity) (an index is never given twice, so a receiver's delivered
+ * index stays meaningful across a restart and an emptied outbox), read in order after a receiver's
  * delivered index, and deleted once every receiver has them. The receivers' rows are written
  * through the generic functions (api/res/cdr_receivers.c); this file only moves their
  * delivered index. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite/store_int.h"
+#include "store/store_int.h"
 
 void store_cdr_record_done(struct store_cdr_record *r)
 {
@@ -19,8 +19,8 @@ void store_cdr_record_done(struct store_cdr_record *r)
 int store_cdr_append(struct store *st, const struct store_cdr_record *r, int64_t *ret_index)
 {
     static const char sql[] = "INSERT INTO cdr_record (session, type, time, correlator, body) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5)";
-    sqlite3_stmt *stmt;
+                              "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING record_index";
+    struct db_stmt *stmt;
     bool own;
     int err = store_write_enter(st, &own);
 
@@ -28,49 +28,60 @@ int store_cdr_append(struct store *st, const struct store_cdr_record *r, int64_t
         return err;
     stmt = store_stmt_sql(st, sql, &err);
     if (stmt) {
-        sqlite3_bind_text(stmt, 1, r->session, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 2, r->type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 3, r->time, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 4, r->correlator);
-        sqlite3_bind_text(stmt, 5, r->body, -1, SQLITE_STATIC);
-        err = store_step_err(sqlite3_step(stmt));
-        store_stmt_done(stmt);
+        int64_t index;
+
+        db_bind_text(stmt, 1, r->session);
+        db_bind_text(stmt, 2, r->type);
+        db_bind_text(stmt, 3, r->time);
+        db_bind_int64(stmt, 4, r->correlator);
+        db_bind_text(stmt, 5, r->body);
+        err = db_step_one(stmt);
+        index = err == 0 ? db_column_int64(stmt, 0) : 0;
+        if (err == -ENOENT)
+            err = -EIO;
+        if (err == 0)
+            err = db_step_done(stmt); /* the insert completes before its changes are read */
+        db_stmt_done(stmt);
         if (err == 0 && ret_index)
-            *ret_index = sqlite3_last_insert_rowid(st->db);
+            *ret_index = index;
     }
     return store_write_leave(st, own, err);
 }
 
 int store_cdr_last_index(struct store *st, int64_t *ret_index)
 {
-    static const char sql[] = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
-                              "'cdr_record'), 0)";
-    sqlite3_stmt *stmt;
+    /* dialect difference 5 (store/db.h) */
+    static const char sqlite_sql[] = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE "
+                                     "name = 'cdr_record'), 0)";
+    static const char pg_sql[] = "SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence("
+                                 "'cdr_record', 'record_index')), 0)";
+    const char *sql = db_dialect(st->db) == DB_DIALECT_PG ? pg_sql : sqlite_sql;
+    struct db_stmt *stmt;
     size_t n = 0;
     int err = 0;
 
     stmt = store_stmt_sql(st, sql, &err);
     if (!stmt)
         return err;
-    err = store_step_count(stmt, &n);
-    store_stmt_done(stmt);
+    err = db_step_count(stmt, &n);
+    db_stmt_done(stmt);
     if (err == 0)
         *ret_index = (int64_t)n;
     return err;
 }
 
-static int read_record(sqlite3_stmt *stmt, struct store_cdr_record *r)
+static int read_record(struct db_stmt *stmt, struct store_cdr_record *r)
 {
-    const unsigned char *body = sqlite3_column_text(stmt, 5);
+    const char *body = db_column_text(stmt, 5);
     int e = 0;
 
     memset(r, 0, sizeof(*r));
-    r->index = sqlite3_column_int64(stmt, 0);
-    e |= store_copy_text(stmt, 1, r->session, sizeof(r->session));
-    e |= store_copy_text(stmt, 2, r->type, sizeof(r->type));
-    e |= store_copy_text(stmt, 3, r->time, sizeof(r->time));
-    r->correlator = sqlite3_column_int64(stmt, 4);
-    r->body = strdup(body ? (const char *)body : "");
+    r->index = db_column_int64(stmt, 0);
+    e |= db_copy_text(stmt, 1, r->session, sizeof(r->session));
+    e |= db_copy_text(stmt, 2, r->type, sizeof(r->type));
+    e |= db_copy_text(stmt, 3, r->time, sizeof(r->time));
+    r->correlator = db_column_int64(stmt, 4);
+    r->body = strdup(body ? body : "");
     if (!r->body)
         return -ENOMEM;
     return e ? -EIO : 0;
@@ -82,15 +93,15 @@ int store_cdr_after(struct store *st, int64_t after, size_t limit, store_cdr_fn 
                               "FROM cdr_record WHERE record_index > ?1 ORDER BY record_index "
                               "LIMIT ?2";
     struct store_cdr_record rec;
-    sqlite3_stmt *stmt;
+    struct db_stmt *stmt;
     int r = 0;
 
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
-    sqlite3_bind_int64(stmt, 1, after);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit);
-    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+    db_bind_int64(stmt, 1, after);
+    db_bind_int64(stmt, 2, (int64_t)limit);
+    while ((r = db_step(stmt)) == DB_ROW) {
         r = read_record(stmt, &rec);
         if (r == 0)
             r = fn(&rec, userdata);
@@ -98,25 +109,23 @@ int store_cdr_after(struct store *st, int64_t after, size_t limit, store_cdr_fn 
         if (r < 0)
             break;
     }
-    if (r > 0)
-        r = store_step_err(r);
-    store_stmt_done(stmt);
+    db_stmt_done(stmt);
     return r;
 }
 
 /* Steps a count(*) statement, binding after to ?1 unless it is NULL. */
 static int count(struct store *st, const char *sql, const int64_t *after, size_t *ret_count)
 {
-    sqlite3_stmt *stmt;
+    struct db_stmt *stmt;
     int r = 0;
 
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
     if (after)
-        sqlite3_bind_int64(stmt, 1, *after);
-    r = store_step_count(stmt, ret_count);
-    store_stmt_done(stmt);
+        db_bind_int64(stmt, 1, *after);
+    r = db_step_count(stmt, ret_count);
+    db_stmt_done(stmt);
     return r;
 }
 
@@ -128,20 +137,20 @@ int store_cdr_count_after(struct store *st, int64_t after, size_t *ret_count)
 /* Runs one statement without results (inside the caller's transaction). */
 static int exec(struct store *st, const char *sql, const char *id, int64_t index, bool *ret_hit)
 {
-    sqlite3_stmt *stmt;
+    struct db_stmt *stmt;
     int r = 0;
 
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
     if (id)
-        sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+        db_bind_text(stmt, 1, id);
     if (id)
-        sqlite3_bind_int64(stmt, 2, index);
-    r = store_step_err(sqlite3_step(stmt));
+        db_bind_int64(stmt, 2, index);
+    r = db_step_done(stmt);
     if (r == 0 && ret_hit)
-        *ret_hit = sqlite3_changes(st->db) > 0;
-    store_stmt_done(stmt);
+        *ret_hit = db_changes(st->db) > 0;
+    db_stmt_done(stmt);
     return r;
 }
 

@@ -1,30 +1,30 @@
-/* store/sqlite/q_user.c: API users (name + password hash). Hashing is the caller's job
+/* store/q_user.c: API users (name + password hash). Hashing is the caller's job
  * (api/http/auth.c).
  */
 #include <errno.h>
 #include <string.h>
 
-#include "store/sqlite/store_int.h"
+#include "store/store_int.h"
 
 /* Runs a write statement with up to two text parameters, in the caller's transaction or one of
  * its own; -ENOENT when no row changed. */
 static int write2(struct store *st, enum store_stmt_id id, const char *sql, const char *a,
                   const char *b)
 {
-    sqlite3_stmt *stmt = NULL;
+    struct db_stmt *stmt = NULL;
     bool own;
     int r = store_write_enter(st, &own);
 
     if (r == 0)
         stmt = store_stmt(st, id, sql, &r);
     if (stmt) {
-        sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC);
+        db_bind_text(stmt, 1, a);
         if (b)
-            sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC);
-        r = store_step_err(sqlite3_step(stmt));
-        if (r == 0 && sqlite3_changes(st->db) == 0)
+            db_bind_text(stmt, 2, b);
+        r = db_step_done(stmt);
+        if (r == 0 && db_changes(st->db) == 0)
             r = -ENOENT;
-        store_stmt_done(stmt);
+        db_stmt_done(stmt);
     }
     return store_write_leave(st, own, r);
 }
@@ -32,18 +32,18 @@ static int write2(struct store *st, enum store_stmt_id id, const char *sql, cons
 int store_user_add(struct store *st, const char *name, const char *hash)
 {
     static const char sql[] = "INSERT INTO api_user (name, hash, created_ms) VALUES (?1, ?2, ?3)";
-    sqlite3_stmt *stmt = NULL;
+    struct db_stmt *stmt = NULL;
     bool own;
     int r = store_write_enter(st, &own);
 
     if (r == 0)
         stmt = store_stmt(st, STMT_USER_ADD, sql, &r);
     if (stmt) {
-        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 2, hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 3, store_now_ms());
-        r = store_step_err(sqlite3_step(stmt));
-        store_stmt_done(stmt);
+        db_bind_text(stmt, 1, name);
+        db_bind_text(stmt, 2, hash);
+        db_bind_int64(stmt, 3, store_now_ms());
+        r = db_step_done(stmt);
+        db_stmt_done(stmt);
     }
     return store_write_leave(st, own, r);
 }
@@ -63,19 +63,17 @@ int store_user_get_hash(struct store *st, const char *name, char *ret_hash)
 {
     static const char sql[] = "SELECT hash FROM api_user WHERE name = ?1";
     char hash[STORE_HASH_MAX + 1];
-    sqlite3_stmt *stmt;
+    struct db_stmt *stmt;
     int r = 0;
 
     stmt = store_stmt(st, STMT_USER_GET_HASH, sql, &r);
     if (!stmt)
         return r;
-    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-    r = sqlite3_step(stmt);
-    if (r == SQLITE_ROW)
-        r = store_copy_text(stmt, 0, hash, sizeof(hash));
-    else
-        r = r == SQLITE_DONE ? -ENOENT : store_step_err(r);
-    store_stmt_done(stmt);
+    db_bind_text(stmt, 1, name);
+    r = db_step_one(stmt);
+    if (r == 0)
+        r = db_copy_text(stmt, 0, hash, sizeof(hash));
+    db_stmt_done(stmt);
     if (r == 0)
         memcpy(ret_hash, hash, strlen(hash) + 1);
     return r;
@@ -83,39 +81,39 @@ int store_user_get_hash(struct store *st, const char *name, char *ret_hash)
 
 int store_user_count(struct store *st, size_t *ret_count)
 {
-    sqlite3_stmt *stmt;
+    struct db_stmt *stmt;
     int r = 0;
 
     stmt = store_stmt(st, STMT_USER_COUNT, "SELECT count(*) FROM api_user", &r);
     if (!stmt)
         return r;
-    r = store_step_count(stmt, ret_count);
-    store_stmt_done(stmt);
+    r = db_step_count(stmt, ret_count);
+    db_stmt_done(stmt);
     return r;
 }
 
 int store_user_foreach(struct store *st, store_user_fn fn, void *userdata)
 {
     static const char sql[] = "SELECT name, created_ms FROM api_user ORDER BY name";
-    sqlite3_stmt *stmt;
+    struct db_stmt *stmt;
     int r = 0;
 
     stmt = store_stmt(st, STMT_USER_LIST, sql, &r);
     if (!stmt)
         return r;
-    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((r = db_step(stmt)) == DB_ROW) {
         struct store_user u = {0};
 
-        r = store_copy_text(stmt, 0, u.name, sizeof(u.name));
+        r = db_copy_text(stmt, 0, u.name, sizeof(u.name));
         if (r < 0)
             break;
-        u.created_ms = sqlite3_column_int64(stmt, 1);
+        u.created_ms = db_column_int64(stmt, 1);
         r = fn(&u, userdata);
         if (r != 0)
             break;
     }
-    if (r > 0)
-        r = store_step_err(r);
-    store_stmt_done(stmt);
+    if (r > 0) /* fn's own stop value, as the SQLite code always answered it */
+        r = -EIO;
+    db_stmt_done(stmt);
     return r;
 }

@@ -1,4 +1,4 @@
-/* store/sqlite/q_row.c: generic rows for tables whose columns are text, integers or blobs (tenants,
+/* store/q_row.c: generic rows for tables whose columns are text, integers or blobs (tenants,
  * coSpaces, inbound dial plan rules, call bridges and their groups, TURN servers). The SQL is built
  * from the table description, never from input; values are always bound. Statements are cached by
  * their text (store_stmt_sql), so a resource costs one prepare per statement shape per connection.
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/sqlite/store_int.h"
+#include "store/store_int.h"
 
 #define SQL_MAX 2048
 
@@ -54,27 +54,27 @@ static int hex_digit(char c)
 }
 
 /* A 'b' value: lowercase hex in the row, bytes in the database. */
-static int bind_blob(sqlite3_stmt *stmt, int idx, const char *v)
+static int bind_blob(struct db_stmt *stmt, int idx, const char *v)
 {
     unsigned char b[STORE_BLOB_MAX];
     size_t n = strlen(v);
 
     if (n % 2 || n / 2 > sizeof(b))
-        return SQLITE_MISMATCH;
+        return -EINVAL;
     for (size_t i = 0; i < n / 2; i++) {
         int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
-            return SQLITE_MISMATCH;
+            return -EINVAL;
         b[i] = (unsigned char)(hi << 4 | lo);
     }
-    return sqlite3_bind_blob(stmt, idx, b, (int)(n / 2), SQLITE_TRANSIENT);
+    return db_bind_blob(stmt, idx, b, n / 2);
 }
 
-static int bind_value(sqlite3_stmt *stmt, int idx, char type, const char *v)
+static int bind_value(struct db_stmt *stmt, int idx, char type, const char *v)
 {
     if (!v)
-        return sqlite3_bind_null(stmt, idx);
+        return db_bind_null(stmt, idx);
     if (type == 'b')
         return bind_blob(stmt, idx, v);
     if (type == 'i') {
@@ -82,39 +82,40 @@ static int bind_value(sqlite3_stmt *stmt, int idx, char type, const char *v)
         long long n = strtoll(v, &end, 10);
 
         if (*end)
-            return SQLITE_MISMATCH;
-        return sqlite3_bind_int64(stmt, idx, n);
+            return -EINVAL;
+        return db_bind_int64(stmt, idx, n);
     }
-    return sqlite3_bind_text(stmt, idx, v, -1, SQLITE_TRANSIENT);
+    return db_bind_text(stmt, idx, v);
 }
 
-static int bind_row(sqlite3_stmt *stmt, const struct store_table *t, const struct store_row *r)
+static int bind_row(struct db_stmt *stmt, const struct store_table *t, const struct store_row *r)
 {
     for (size_t i = 0; i < t->ncols; i++)
-        if (bind_value(stmt, (int)i + 1, t->types[i], r->v[i]) != SQLITE_OK)
+        if (bind_value(stmt, (int)i + 1, t->types[i], r->v[i]) < 0)
             return -EINVAL;
-    return sqlite3_bind_int64(stmt, (int)t->ncols + 1, store_now_ms()) == SQLITE_OK ? 0 : -EIO;
+    return db_bind_int64(stmt, (int)t->ncols + 1, store_now_ms()) == 0 ? 0 : -EIO;
 }
 
 /* Column i of the current result row as the row keeps it (NULL for SQL NULL), malloc()ed. */
-static char *column_value(sqlite3_stmt *stmt, int i, char type)
+static char *column_value(struct db_stmt *stmt, int i, char type)
 {
     static const char digits[] = "0123456789abcdef";
     const unsigned char *b;
+    const char *text;
     char *hex;
-    int n;
+    size_t n;
 
     if (type != 'b') {
-        b = sqlite3_column_text(stmt, i);
-        return b ? strdup((const char *)b) : NULL;
+        text = db_column_text(stmt, i);
+        return text ? strdup(text) : NULL;
     }
-    b = sqlite3_column_blob(stmt, i);
-    n = sqlite3_column_bytes(stmt, i);
-    if (!b || n <= 0)
+    b = db_column_blob(stmt, i);
+    n = db_column_bytes(stmt, i);
+    if (!b || n == 0)
         return strdup("");
-    if (!(hex = malloc(2 * (size_t)n + 1)))
+    if (!(hex = malloc(2 * n + 1)))
         return NULL;
-    for (int k = 0; k < n; k++) {
+    for (size_t k = 0; k < n; k++) {
         hex[2 * k] = digits[b[k] >> 4];
         hex[2 * k + 1] = digits[b[k] & 15];
     }
@@ -123,11 +124,11 @@ static char *column_value(sqlite3_stmt *stmt, int i, char type)
 }
 
 /* Reads the current result row (columns in table order) into *r. */
-static int read_row(sqlite3_stmt *stmt, const struct store_table *t, struct store_row *r)
+static int read_row(struct db_stmt *stmt, const struct store_table *t, struct store_row *r)
 {
     memset(r, 0, sizeof(*r));
     for (size_t i = 0; i < t->ncols; i++) {
-        bool null = sqlite3_column_type(stmt, (int)i) == SQLITE_NULL;
+        bool null = db_column_is_null(stmt, (int)i);
 
         if (!null && !(r->v[i] = column_value(stmt, (int)i, t->types[i]))) {
             store_row_done(r);
@@ -140,18 +141,18 @@ static int read_row(sqlite3_stmt *stmt, const struct store_table *t, struct stor
 static int step_write(struct store *st, const char *sql, const struct store_table *t,
                       const struct store_row *r, const char *id)
 {
-    sqlite3_stmt *stmt;
+    struct db_stmt *stmt;
     int err = 0;
 
     stmt = store_stmt_sql(st, sql, &err);
     if (!stmt)
         return err;
-    err = r ? bind_row(stmt, t, r) : (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT), 0);
+    err = r ? bind_row(stmt, t, r) : db_bind_text(stmt, 1, id);
     if (err == 0)
-        err = store_step_err(sqlite3_step(stmt));
-    if (err == 0 && sqlite3_changes(st->db) == 0)
+        err = db_step_done(stmt);
+    if (err == 0 && db_changes(st->db) == 0)
         err = -ENOENT;
-    store_stmt_done(stmt);
+    db_stmt_done(stmt);
     return err;
 }
 
@@ -221,14 +222,14 @@ static void from_where_sql(char *sql, size_t cap, const char *what, const struct
 }
 
 /* Prepares sql and binds w's arguments to ?1..?n; NULL with *ret_err set on failure. */
-static sqlite3_stmt *prepare_where(struct store *st, const char *sql, const struct store_where *w,
-                                   int *ret_err)
+static struct db_stmt *prepare_where(struct store *st, const char *sql, const struct store_where *w,
+                                     int *ret_err)
 {
-    sqlite3_stmt *stmt = store_stmt_sql(st, sql, ret_err);
+    struct db_stmt *stmt = store_stmt_sql(st, sql, ret_err);
 
     for (size_t i = 0; stmt && i < w->nargs; i++) {
-        if (sqlite3_bind_text(stmt, (int)i + 1, w->args[i], -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-            store_stmt_done(stmt);
+        if (db_bind_text(stmt, (int)i + 1, w->args[i]) < 0) {
+            db_stmt_done(stmt);
             *ret_err = -EIO;
             return NULL;
         }
@@ -237,18 +238,24 @@ static sqlite3_stmt *prepare_where(struct store *st, const char *sql, const stru
 }
 
 /* Prepares "<what> FROM <t> [WHERE <q's conditions>]<tail>" (what NULL: every column, in
- * creation order) with q's arguments bound; NULL with *ret_err set on failure. */
-static sqlite3_stmt *prepare_query(struct store *st, const struct store_table *t,
-                                   const struct store_query *q, const char *what, const char *tail,
-                                   int *ret_err)
+ * creation order) with q's arguments bound; NULL with *ret_err set on failure. page: the tail
+ * is " LIMIT ?a OFFSET ?b", numbered after q's arguments, and *ret_page is a (then b = a + 1). */
+static struct db_stmt *prepare_query(struct store *st, const struct store_table *t,
+                                     const struct store_query *q, const char *what,
+                                     const char *tail, int *ret_page, int *ret_err)
 {
     struct store_where w;
-    char sql[SQL_MAX];
-    int r = store_where_build(t, q, &w);
+    char sql[SQL_MAX], page[48];
+    int r = store_where_build(db_dialect(st->db), t, q, &w);
 
     if (r < 0) {
         *ret_err = r;
         return NULL;
+    }
+    if (ret_page) {
+        *ret_page = (int)w.nargs + 1;
+        (void)snprintf(page, sizeof(page), " LIMIT ?%zu OFFSET ?%zu", w.nargs + 1, w.nargs + 2);
+        tail = page;
     }
     if (what)
         from_where_sql(sql, sizeof(sql), what, t, w.sql, tail);
@@ -261,21 +268,21 @@ int store_row_get(struct store *st, const struct store_table *t, const char *id,
                   struct store_row *ret_row)
 {
     char sql[SQL_MAX];
-    sqlite3_stmt *stmt;
+    struct db_stmt *stmt;
     int r = 0;
 
     select_sql(sql, sizeof(sql), t, "id = ?1", "");
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
-    if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-        store_stmt_done(stmt);
+    if (db_bind_text(stmt, 1, id) < 0) {
+        db_stmt_done(stmt);
         return -EIO;
     }
-    r = sqlite3_step(stmt);
-    r = r == SQLITE_ROW ? read_row(stmt, t, ret_row)
-                        : (r == SQLITE_DONE ? -ENOENT : store_step_err(r));
-    store_stmt_done(stmt);
+    r = db_step_one(stmt);
+    if (r == 0)
+        r = read_row(stmt, t, ret_row);
+    db_stmt_done(stmt);
     return r;
 }
 
@@ -283,26 +290,26 @@ int store_row_count(struct store *st, const struct store_table *t, const struct 
                     size_t *ret_count)
 {
     int r = 0;
-    sqlite3_stmt *stmt = prepare_query(st, t, q, "SELECT count(*)", "", &r);
+    struct db_stmt *stmt = prepare_query(st, t, q, "SELECT count(*)", "", NULL, &r);
 
     if (!stmt)
         return r;
-    r = store_step_count(stmt, ret_count);
-    store_stmt_done(stmt);
+    r = db_step_count(stmt, ret_count);
+    db_stmt_done(stmt);
     return r;
 }
 
 int store_row_list(struct store *st, const struct store_table *t, const struct store_query *q,
                    size_t offset, size_t limit, store_row_fn fn, void *userdata)
 {
-    int r = 0;
-    sqlite3_stmt *stmt = prepare_query(st, t, q, NULL, " LIMIT ?90 OFFSET ?91", &r);
+    int r = 0, page = 0;
+    struct db_stmt *stmt = prepare_query(st, t, q, NULL, NULL, &page, &r);
 
     if (!stmt)
         return r;
-    sqlite3_bind_int64(stmt, 90, (sqlite3_int64)limit);
-    sqlite3_bind_int64(stmt, 91, (sqlite3_int64)offset);
-    while (r == 0 && (r = sqlite3_step(stmt)) == SQLITE_ROW) {
+    db_bind_int64(stmt, page, (int64_t)limit);
+    db_bind_int64(stmt, page + 1, (int64_t)offset);
+    while (r == 0 && (r = db_step(stmt)) == DB_ROW) {
         struct store_row row;
 
         r = read_row(stmt, t, &row);
@@ -311,9 +318,9 @@ int store_row_list(struct store *st, const struct store_table *t, const struct s
             store_row_done(&row);
         }
     }
-    if (r > 0)
-        r = store_step_err(r);
-    store_stmt_done(stmt);
+    if (r > 0) /* fn's own stop value, as the SQLite code always answered it */
+        r = -EIO;
+    db_stmt_done(stmt);
     return r;
 }
 
@@ -321,38 +328,40 @@ int store_row_seqs(struct store *st, const struct store_table *t, const struct s
                    store_seq_fn fn, void *userdata)
 {
     int r = 0;
-    sqlite3_stmt *stmt = prepare_query(st, t, q, "SELECT seq", " ORDER BY seq", &r);
+    struct db_stmt *stmt = prepare_query(st, t, q, "SELECT seq", " ORDER BY seq", NULL, &r);
 
     if (!stmt)
         return r;
-    while (r == 0 && (r = sqlite3_step(stmt)) == SQLITE_ROW)
-        r = fn(sqlite3_column_int64(stmt, 0), userdata);
-    if (r > 0)
-        r = store_step_err(r);
-    store_stmt_done(stmt);
+    while (r == 0 && (r = db_step(stmt)) == DB_ROW)
+        r = fn(db_column_int64(stmt, 0), userdata);
+    if (r > 0) /* fn's own stop value, as the SQLite code always answered it */
+        r = -EIO;
+    db_stmt_done(stmt);
     return r;
 }
 
 int store_row_taken(struct store *st, const struct store_table *t, size_t col, const char *value,
                     const char *except_id, bool nocase)
 {
-    char sql[256];
-    sqlite3_stmt *stmt;
+    char sql[256], eq[128];
+    struct db_stmt *stmt;
     int r = 0;
 
     if (col >= t->ncols)
         return -EINVAL;
-    snprintf(sql, sizeof(sql),
-             "SELECT 1 FROM %s WHERE %s = ?1%s AND (?2 IS NULL OR id != ?2) LIMIT 1", t->name,
-             t->cols[col], nocase ? " COLLATE NOCASE" : "");
+    if (nocase)
+        db_eq_nocase(st->db, t->cols[col], "?1", eq, sizeof(eq));
+    else
+        snprintf(eq, sizeof(eq), "%s = ?1", t->cols[col]);
+    snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE %s AND (?2 IS NULL OR id != ?2) LIMIT 1",
+             t->name, eq);
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
-    sqlite3_bind_text(stmt, 1, value, -1, SQLITE_TRANSIENT);
+    db_bind_text(stmt, 1, value);
     if (except_id)
-        sqlite3_bind_text(stmt, 2, except_id, -1, SQLITE_TRANSIENT);
-    r = sqlite3_step(stmt);
-    r = r == SQLITE_ROW ? 0 : (r == SQLITE_DONE ? -ENOENT : store_step_err(r));
-    store_stmt_done(stmt);
+        db_bind_text(stmt, 2, except_id);
+    r = db_step_one(stmt);
+    db_stmt_done(stmt);
     return r;
 }

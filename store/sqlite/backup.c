@@ -1,51 +1,12 @@
-/* store/sqlite/q_meta.c: what the database keeps about itself: the check value of the secrets key
- * (schema 0004), and online backups. */
+/* store/sqlite/backup.c: online backups of a SQLite database (store_backup() through
+ * ops->backup): a consistent copy written beside the destination, synced, then renamed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "store/sqlite/store_int.h"
-
-int store_secret_check_get(struct store *st, unsigned char *ret_blob, size_t cap, size_t *ret_len)
-{
-    sqlite3_stmt *stmt;
-    size_t len;
-    int r = 0, rc;
-
-    stmt = store_stmt_sql(st, "SELECT value FROM secret_check WHERE id = 1", &r);
-    if (!stmt)
-        return r;
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        len = (size_t)sqlite3_column_bytes(stmt, 0);
-        if (len > cap) {
-            r = -EIO;
-        } else {
-            memcpy(ret_blob, sqlite3_column_blob(stmt, 0), len);
-            *ret_len = len;
-        }
-    } else {
-        r = rc == SQLITE_DONE ? -ENOENT : store_step_err(rc);
-    }
-    store_stmt_done(stmt);
-    return r;
-}
-
-int store_secret_check_add(struct store *st, const unsigned char *blob, size_t len)
-{
-    sqlite3_stmt *stmt;
-    int r = 0;
-
-    stmt = store_stmt_sql(st, "INSERT INTO secret_check (id, value) VALUES (1, ?1)", &r);
-    if (!stmt)
-        return r;
-    sqlite3_bind_blob(stmt, 1, blob, (int)len, SQLITE_STATIC);
-    r = store_step_err(sqlite3_step(stmt));
-    store_stmt_done(stmt);
-    return r;
-}
+#include "store/sqlite/sqlite.h"
 
 /* fsync()s the file or directory at path. */
 static int sync_path(const char *path, int flags)
@@ -90,10 +51,10 @@ static int copy_to(sqlite3 *src, const char *path)
         rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
     if (sqlite3_close(dst) != SQLITE_OK && rc == SQLITE_OK)
         rc = SQLITE_IOERR;
-    return rc == SQLITE_OK ? 0 : store_err(rc) ? store_err(rc) : -EIO;
+    return rc == SQLITE_OK ? 0 : sqlite_err(rc) ? sqlite_err(rc) : -EIO;
 }
 
-int store_backup(struct store *st, const char *dest_path)
+int sqlite_backup(sqlite3 *h, const char *dest_path)
 {
     char tmp[4096], dir[4096];
     const char *slash = strrchr(dest_path, '/');
@@ -106,7 +67,7 @@ int store_backup(struct store *st, const char *dest_path)
     if (access(dest_path, F_OK) == 0)
         return -EEXIST;
     (void)unlink(tmp);
-    r = copy_to(st->db, tmp);
+    r = copy_to(h, tmp);
     if (r == 0)
         r = sync_path(tmp, O_RDONLY);
     if (r == 0 && rename(tmp, dest_path) < 0)
