@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "store/db.h"
+#include "store/store.h"
 #include "store/pg/pg.h"
 #include "tests/helpers.h"
 #include "tests/pg_server.h"
@@ -734,6 +735,94 @@ START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
 }
 END_TEST
 
+/* ---- the store (store.h) on PostgreSQL ------------------------------------------------------ */
+
+static int count_rows(const struct store_row *row, void *userdata)
+{
+    (void)row;
+    (*(size_t *)userdata)++;
+    return 0;
+}
+
+START_TEST(test_store_functions_work_on_postgresql)
+{
+    static const char *const space = "00000000-0000-4000-8000-0000000000c1";
+    struct store_row row = {0}, got = {0};
+    struct store_query q = {.nconds = 1};
+    char body[] = "<records/>";
+    struct store_cdr_record rec = {.correlator = 7, .body = body};
+    unsigned char blob[16];
+    char hash[256], id[STORE_ID_LEN + 1];
+    struct store *st = NULL;
+    struct th_pg p;
+    int64_t index = -1;
+    size_t n = 0;
+    int v = -1;
+
+    if (!pg_or_skip())
+        return;
+    th_pg_start(&p);
+    ck_assert_int_eq(store_open(p.url, &st), 0); /* migrates */
+    ck_assert(!store_read_only(st));
+    ck_assert_int_eq(store_schema_version(st, &v), 0);
+    ck_assert_int_eq(v, (int)store_schema_latest_at(p.url));
+    store_close(st);
+    ck_assert_int_eq(store_open(p.url, &st), 0); /* nothing applied twice */
+
+    /* users: unique by constraint */
+    ck_assert_int_eq(store_user_add(st, "alice", "h1"), 0);
+    ck_assert_int_eq(store_user_add(st, "alice", "h2"), -EEXIST);
+    ck_assert_int_eq(store_user_get_hash(st, "alice", hash), 0);
+    ck_assert_str_eq(hash, "h1");
+    ck_assert_int_eq(store_user_delete(st, "nobody"), -ENOENT);
+
+    /* a blob */
+    ck_assert_int_eq(store_secret_check_add(st, (const unsigned char *)"\x00\xff\x5c", 3), 0);
+    ck_assert_int_eq(store_secret_check_get(st, blob, sizeof(blob), &n), 0);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_mem_eq(blob, "\x00\xff\x5c", 3);
+
+    /* a coSpace row: written, read back, found by uri in any case, filtered */
+    ck_assert_int_eq(store_row_set(&row, STORE_COSPACE_ID, space), 0);
+    ck_assert_int_eq(store_row_set(&row, STORE_COSPACE_NAME, "Team O'Neil"), 0);
+    ck_assert_int_eq(store_row_set(&row, STORE_COSPACE_URI, "Team.Room"), 0);
+    ck_assert_int_eq(store_row_set(&row, STORE_COSPACE_AUTO, "0"), 0);
+    ck_assert_int_eq(store_row_set(&row, STORE_COSPACE_NON_MEMBER, "1"), 0);
+    ck_assert_int_eq(store_row_insert(st, &store_table_cospace, &row), 0);
+    ck_assert_int_eq(store_row_insert(st, &store_table_cospace, &row), -EEXIST);
+    ck_assert_int_eq(store_row_get(st, &store_table_cospace, space, &got), 0);
+    ck_assert_str_eq(got.v[STORE_COSPACE_NAME], "Team O'Neil");
+    ck_assert_ptr_null(got.v[STORE_COSPACE_SECONDARY]);
+    ck_assert_int_eq(store_match_cospace_uri(st, "team.ROOM", NULL, id), 0);
+    ck_assert_str_eq(id, space);
+    q.conds[0] = (struct store_cond){"filter", "o'nei"};
+    n = 0;
+    ck_assert_int_eq(store_row_list(st, &store_table_cospace, &q, 0, 10, count_rows, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(store_row_count(st, &store_table_cospace, &q, &n), 0);
+    ck_assert_uint_eq(n, 1);
+
+    /* the CDR outbox: the identity numbers records, never twice */
+    (void)snprintf(rec.session, sizeof(rec.session), "%s", space);
+    (void)snprintf(rec.type, sizeof(rec.type), "callStart");
+    (void)snprintf(rec.time, sizeof(rec.time), "2026-12-01T11:00:00Z");
+    ck_assert_int_eq(store_cdr_last_index(st, &index), 0);
+    ck_assert_int_eq(index, 0);
+    ck_assert_int_eq(store_cdr_append(st, &rec, &index), 0);
+    ck_assert_int_eq(index, 1);
+    ck_assert_int_eq(store_cdr_prune(st), 0); /* no receiver: everything delivered */
+    ck_assert_int_eq(store_cdr_append(st, &rec, &index), 0);
+    ck_assert_int_eq(index, 2);
+    ck_assert_int_eq(store_cdr_last_index(st, &index), 0);
+    ck_assert_int_eq(index, 2);
+
+    store_row_done(&row);
+    store_row_done(&got);
+    store_close(st);
+    th_pg_stop(&p);
+}
+END_TEST
+
 Suite *pg_suite(void)
 {
     Suite *s = suite_create("pg");
@@ -758,6 +847,7 @@ Suite *pg_suite(void)
     tcase_add_test(driver, test_driver_migrates_writes_and_reads_back);
     tcase_add_test(driver, test_two_nodes_starting_at_once_migrate_one_after_the_other);
     tcase_add_test(driver, test_standby_refuses_writes_and_a_failover_is_followed);
+    tcase_add_test(driver, test_store_functions_work_on_postgresql);
     suite_add_tcase(s, driver);
     return s;
 }
