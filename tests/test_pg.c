@@ -482,6 +482,7 @@ static int migrate(struct db *db)
 START_TEST(test_driver_migrates_writes_and_reads_back)
 {
     static const unsigned char blob[] = {0x00, 0xff, 0x5c, 0x27, 0x01, 0x78};
+    char url[256];
     struct th_pg p;
     struct db *db, *other;
     struct db_stmt *st;
@@ -492,6 +493,15 @@ START_TEST(test_driver_migrates_writes_and_reads_back)
     th_pg_start(&p);
     db = pg_open_ok(p.url);
     ck_assert(!db->read_only);
+    ck_assert_int_eq(count_of(db, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                  "application_name = 'callbridged' AND pid = pg_backend_pid()"),
+                     1); /* the driver's defaults... */
+    (void)snprintf(url, sizeof(url), "%s?application_name=node2", p.url);
+    other = pg_open_ok(url);
+    ck_assert_int_eq(count_of(other, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                     "application_name = 'node2' AND pid = pg_backend_pid()"),
+                     1); /* ...which the location overrides */
+    db_pg_ops.close(other);
     ck_assert_int_eq(migrate(db), 0);
     ck_assert_int_eq(migrate(db), 10); /* a second start finds it current */
     ck_assert_int_eq(db->ops->schema_version(db, &version), 0);

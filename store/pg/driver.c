@@ -1,7 +1,8 @@
 /* store/pg/driver.c: the PostgreSQL driver (libpq) behind store/db.h.
  *
  * DESIGN
- * - A connection is one PGconn, opened with PQconnectdb from the location as given: a libpq URI
+ * - A connection is one PGconn, opened with PQconnectdbParams from the location as given (its
+ *   keys override the driver's defaults: connect_timeout, TCP keepalives): a libpq URI
  *   ("postgresql://...") or key=value conninfo, multi-host and target_session_attrs=read-write
  *   included, so that after a failover libpq finds the promoted primary. A connection found
  *   broken (the server restarted, a failover) is re-established with PQreset before the next
@@ -217,6 +218,18 @@ static void drop_notice(void *arg, const char *message)
     (void)message;
 }
 
+/* Defaults before the location, which overrides them (libpq keeps the last value of a key):
+ * bounded waits for a server that does not answer (connecting; a dead peer found by TCP
+ * keepalives in about 25 s instead of the system's two hours), and a name in pg_stat_activity. */
+static const char *const connect_keys[] = {"connect_timeout",
+                                           "keepalives_idle",
+                                           "keepalives_interval",
+                                           "keepalives_count",
+                                           "application_name",
+                                           "dbname",
+                                           NULL};
+#define CONNECT_DEFAULTS "10", "10", "5", "3", "callbridged"
+
 static int pg_open(const char *location, struct db **ret_db)
 {
     struct pg_db *p;
@@ -226,7 +239,8 @@ static int pg_open(const char *location, struct db **ret_db)
     p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
-    p->conn = PQconnectdb(location);
+    p->conn =
+        PQconnectdbParams(connect_keys, (const char *const[]){CONNECT_DEFAULTS, location, NULL}, 1);
     if (!p->conn) {
         free(p);
         return -ENOMEM;
