@@ -100,6 +100,62 @@ START_TEST(test_primary_replica_promote_and_stop_leave_nothing)
 }
 END_TEST
 
+/* scripts/pg-test-server.sh, which shell tests use: runs it with args (NULL-ended) and returns
+ * its output, the trailing newline removed; fails the test unless it exits 0. */
+static void pg_script(const char *const *args, char *out, size_t cap)
+{
+    const char *argv[8] = {"sh", "scripts/pg-test-server.sh"};
+    size_t n = 2, len;
+    int rc;
+
+    for (size_t i = 0; args[i] && n < 7; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    rc = th_run("/bin/sh", argv, NULL, NULL, out, cap, NULL, 0);
+    ck_assert_msg(rc == 0, "pg-test-server.sh %s: exit %d: %s", args[0], rc, out);
+    len = strlen(out);
+    while (len > 0 && out[len - 1] == '\n')
+        out[--len] = '\0';
+}
+
+START_TEST(test_the_shell_script_starts_replicates_promotes_and_stops)
+{
+    char dir[128], url[256], rurl[256], out[1024], pidfile[192], pid[32];
+    const char *psql = "/usr/lib/postgresql/15/bin/psql";
+    struct stat sb;
+    FILE *f;
+
+    if (!pg_or_skip())
+        return;
+    pg_script((const char *[]){"start", NULL}, dir, sizeof(dir));
+    pg_script((const char *[]){"replica", dir, "sync", NULL}, out, sizeof(out));
+    pg_script((const char *[]){"url", dir, NULL}, url, sizeof(url));
+    pg_script((const char *[]){"url", dir, "replica", NULL}, rurl, sizeof(rurl));
+    ck_assert_int_eq(strncmp(url, "postgresql://callbridge:", 24), 0);
+    ck_assert_int_eq(th_run(psql,
+                            (const char *[]){"psql", "-X", "-q", "-d", url, "-c",
+                                             "CREATE TABLE t (n int); INSERT INTO t "
+                                             "VALUES (1)",
+                                             NULL},
+                            NULL, NULL, out, sizeof(out), NULL, 0),
+                     0);
+    (void)snprintf(pidfile, sizeof(pidfile), "%s/primary/data/postmaster.pid", dir);
+    f = fopen(pidfile, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(pid, sizeof(pid), f));
+    (void)fclose(f);
+    pg_script((const char *[]){"promote", dir, NULL}, out, sizeof(out));
+    ck_assert_int_eq(th_run(psql,
+                            (const char *[]){"psql", "-X", "-q", "-d", rurl, "-c",
+                                             "INSERT INTO t VALUES (2)", NULL},
+                            NULL, NULL, out, sizeof(out), NULL, 0),
+                     0);
+    pg_script((const char *[]){"stop", dir, NULL}, out, sizeof(out));
+    ck_assert_int_ne(stat(dir, &sb), 0);
+    ck_assert(kill((pid_t)atoi(pid), 0) < 0 && errno == ESRCH);
+}
+END_TEST
+
 /* ---- lockstep ----------------------------------------------------------------------------- */
 
 /* A schema described as sorted lines, one fact each:
@@ -844,6 +900,7 @@ Suite *pg_suite(void)
     tcase_set_tags(servers, "net");
     tcase_set_timeout(servers, 120);
     tcase_add_test(servers, test_primary_replica_promote_and_stop_leave_nothing);
+    tcase_add_test(servers, test_the_shell_script_starts_replicates_promotes_and_stops);
     suite_add_tcase(s, servers);
     tcase_set_tags(lockstep, "net");
     tcase_set_timeout(lockstep, 60);
