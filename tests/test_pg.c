@@ -3,8 +3,8 @@
  *   is read on the replica; the primary stopped, the replica promoted takes writes; both stopped,
  *   nothing is left (the directories gone, the postmasters reaped).
  * - lockstep: schema/NNNN_*.sql applied to a new SQLite database and schema/pg/NNNN_*.sql to a new
- *   PostgreSQL database describe the same tables, columns (order, type, nullability), primary
- *   keys, unique constraints and foreign keys; a column added to one side only is reported.
+ *   PostgreSQL database describe the same tables, columns (order, type, nullability, default),
+ * primary keys, unique constraints and foreign keys; a column added to one side only is reported.
  * - driver: store/pg (db_pg_ops) through store/db.h: ?N rewriting and the SQLSTATE map (no
  *   server); against a server: open, migrate under the advisory lock (two nodes at once),
  *   rows written and read back (text, integers, NULL, blobs), constraint errors, snapshots,
@@ -159,7 +159,7 @@ END_TEST
 /* ---- lockstep ----------------------------------------------------------------------------- */
 
 /* A schema described as sorted lines, one fact each:
- *   column TABLE POSITION NAME TYPE [not null]
+ *   column TABLE POSITION NAME TYPE [not null] [default VALUE]
  *   primary TABLE (COLUMNS)        unique TABLE (KEYS)
  *   fk TABLE.COLUMN -> TABLE.COLUMN on delete ACTION
  * SQLite's types are written as PostgreSQL's (INTEGER bigint, TEXT text, BLOB bytea); FTS5
@@ -177,7 +177,8 @@ static const char sqlite_facts[] =
     "SELECT 'column ' || t.name || ' ' || (p.cid + 1) || ' ' || p.name || ' ' || "
     "CASE upper(p.type) WHEN 'INTEGER' THEN 'bigint' WHEN 'TEXT' THEN 'text' "
     "WHEN 'BLOB' THEN 'bytea' ELSE 'sqlite:' || p.type END || "
-    "CASE WHEN p.\"notnull\" OR p.pk > 0 THEN ' not null' ELSE '' END "
+    "CASE WHEN p.\"notnull\" OR p.pk > 0 THEN ' not null' ELSE '' END || "
+    "coalesce(' default ' || p.dflt_value, '') "
     "FROM t, pragma_table_info(t.name) p "
     "UNION ALL SELECT 'primary ' || t.name || ' (' || (SELECT group_concat(name, ',') FROM "
     "(SELECT name FROM pragma_table_info(t.name) WHERE pk > 0 ORDER BY pk)) || ')' FROM t "
@@ -194,8 +195,10 @@ static const char pg_facts[] =
     "c.relnamespace = 'public'::regnamespace AND c.relname != 'callbridge_schema') "
     "SELECT 'column ' || t.relname || ' ' || row_number() OVER (PARTITION BY t.relname ORDER BY "
     "a.attnum) || ' ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || "
-    "CASE WHEN a.attnotnull THEN ' not null' ELSE '' END "
+    "CASE WHEN a.attnotnull THEN ' not null' ELSE '' END || coalesce(' default ' || "
+    "regexp_replace(pg_get_expr(d.adbin, d.adrelid), '::[a-z ]+$', ''), '') "
     "FROM t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped "
+    "LEFT JOIN pg_attrdef d ON d.adrelid = t.oid AND d.adnum = a.attnum "
     "UNION ALL SELECT CASE WHEN i.indisprimary THEN 'primary ' ELSE 'unique ' END || t.relname "
     "|| ' (' || (SELECT string_agg(pg_get_indexdef(i.indexrelid, k, true), ',' ORDER BY k) "
     "FROM generate_series(1, i.indnkeyatts) k) || ')' "
