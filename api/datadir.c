@@ -337,8 +337,8 @@ static int record_check(struct store *st, const struct api_paths *p, const struc
         return 0;
     r = n < 0 ? (int)n : store_secret_check_add(st, check, (size_t)n);
     if (r < 0)
-        api_log(BASE_LOG_ERR, "cannot record the check value of %s in %s: %s", p->secret, p->db_shown,
-                strerror(-r));
+        api_log(BASE_LOG_ERR, "cannot record the check value of %s in %s: %s", p->secret,
+                p->db_shown, strerror(-r));
     return r;
 }
 

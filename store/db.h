@@ -26,7 +26,8 @@
  *   has "seq" (SQLite: INTEGER PRIMARY KEY, the rowid; PostgreSQL: bigint identity) giving
  *   creation order. A parameter's type follows the bind call: text, int64 or blob; a driver
  *   that needs types at prepare time (PostgreSQL) lets the server infer them, so SQL gives a
- *   parameter a context ("CAST(?1 AS BIGINT)", "x = ?1") where it would otherwise be unknown.
+ *   parameter a context ("CAST(?1 AS BIGINT)", "x = ?1") where it would otherwise be unknown:
+ *   "?2 IS NULL" alone fails to prepare there; write "CAST(?2 AS TEXT) IS NULL".
  * - Both dialects take: "IS NOT DISTINCT FROM" (not SQLite's "IS" between values), "||",
  *   coalesce, lower, CAST(... AS BIGINT), LIMIT/OFFSET, "INSERT ... RETURNING", UNION, CASE,
  *   sub-selects, "ESCAPE '\'" (PostgreSQL with standard_conforming_strings on, its default).
@@ -46,6 +47,15 @@
  * 6. Inside the drivers only: transaction statements (db_begin), the schema version
  *    (SQLite PRAGMA user_version, PostgreSQL a table), PRAGMAs, busy handling, read-only
  *    opening, backup (SQLite only: ops->backup NULL elsewhere, store_backup() -ENOTSUP).
+ * 7. Text order and case: SQLite compares text by bytes (ORDER BY name of API users) and its
+ *    lower(), LIKE and NOCASE fold ASCII only; PostgreSQL orders by the database's collation
+ *    (the same as SQLite under C or C.UTF-8, which the tests' servers use; another locale
+ *    orders differently unless schema/pg pins the column COLLATE "C") and folds all of
+ *    Unicode.
+ * 8. Concurrency: SQLite serializes every writer of the file (DB_TX_WRITE takes its lock), so
+ *    a check before an insert (store_row_taken, store_check_room) holds until the commit.
+ *    PostgreSQL writers run side by side (READ COMMITTED): two nodes can pass the same check,
+ *    and only a constraint (a unique index) decides; a row cap may be passed by a few rows.
  * No query uses "INSERT OR ...", "ON CONFLICT", rowid (except 3.) or SQLite's typeless
  * comparisons.
  *

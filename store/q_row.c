@@ -353,7 +353,9 @@ int store_row_taken(struct store *st, const struct store_table *t, size_t col, c
         db_eq_nocase(st->db, t->cols[col], "?1", eq, sizeof(eq));
     else
         snprintf(eq, sizeof(eq), "%s = ?1", t->cols[col]);
-    snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE %s AND (?2 IS NULL OR id != ?2) LIMIT 1",
+    /* the CAST gives ?2 a type where it is first seen: PostgreSQL cannot infer one from IS NULL */
+    snprintf(sql, sizeof(sql),
+             "SELECT 1 FROM %s WHERE %s AND (CAST(?2 AS TEXT) IS NULL OR id != ?2) LIMIT 1",
              t->name, eq);
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)

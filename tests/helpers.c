@@ -28,6 +28,7 @@
 #include "api/res/cache.h"
 #include "api/res/routes.h"
 #include "api/util.h"
+#include "store/db.h"
 #include "tests/helpers.h"
 
 #define ADMIN_PASSWORD "Adm1n-pass-for-tests"
@@ -168,6 +169,62 @@ void th_daemon_kill9(struct th_daemon *d)
     d->pid = 0;
 }
 
+int th_pg_database_url(const char *url, const char *name, char *out, size_t cap)
+{
+    const char *scheme = strstr(url, "://");
+    const char *path, *query;
+    int n;
+
+    if (!scheme)
+        return -EINVAL;
+    path = scheme + 3 + strcspn(scheme + 3, "/?");
+    query = strchr(path, '?');
+    n = snprintf(out, cap, "%.*s/%s%s", (int)(path - url), url, name, query ? query : "");
+    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* Runs one command on the server CB_TEST_PG names, through the store's own driver. */
+static void pg_admin_exec(const char *admin, const char *sql)
+{
+    struct db *db = NULL;
+    int r = db_open(admin, &db);
+
+    ck_assert_msg(r == 0, "CB_TEST_PG=%s: cannot connect (%s%s)", admin, strerror(-r),
+                  r == -EPROTONOSUPPORT ? ": this build has no PostgreSQL driver" : "");
+    r = db_exec(db, sql);
+    db_close(db);
+    ck_assert_msg(r == 0, "CB_TEST_PG: %s: %s", sql, strerror(-r));
+}
+
+/* With CB_TEST_PG: a new database for d, at its first start. */
+static void pg_database_make(struct th_daemon *d)
+{
+    static unsigned count;
+    const char *admin = getenv("CB_TEST_PG");
+    char sql[96];
+
+    if (!admin || !*admin || d->database[0])
+        return;
+    (void)snprintf(d->dbname, sizeof(d->dbname), "cbtest_%d_%u", (int)getpid(), count++);
+    ck_assert_int_eq(th_pg_database_url(admin, d->dbname, d->database, sizeof(d->database)), 0);
+    (void)snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", d->dbname);
+    pg_admin_exec(admin, sql);
+    (void)snprintf(sql, sizeof(sql), "CREATE DATABASE %s", d->dbname);
+    pg_admin_exec(admin, sql);
+}
+
+static void pg_database_drop(struct th_daemon *d)
+{
+    const char *admin = getenv("CB_TEST_PG");
+    char sql[96];
+
+    if (!admin || !*admin || !d->dbname[0])
+        return;
+    (void)snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", d->dbname);
+    pg_admin_exec(admin, sql);
+    d->database[0] = d->dbname[0] = '\0';
+}
+
 void th_daemon_start(struct th_daemon *d, const char *listen, const char *const *extra_args)
 {
     const char *argv[32] = {"callbridged", "--data-dir", NULL,        "--bind", "127.0.0.1",
@@ -179,6 +236,11 @@ void th_daemon_start(struct th_daemon *d, const char *listen, const char *const 
         th_tmpdir(d->dir);
     d->ports[0] = d->ports[1] = 0;
     argv[2] = d->dir;
+    pg_database_make(d);
+    if (d->database[0]) {
+        argv[argc++] = "--database";
+        argv[argc++] = d->database;
+    }
     for (size_t i = 0; extra_args && extra_args[i] && argc < 30; i++)
         argv[argc++] = extra_args[i];
     argv[argc] = NULL;
@@ -279,6 +341,7 @@ int th_daemon_stop(struct th_daemon *d)
 void th_daemon_destroy(struct th_daemon *d)
 {
     (void)th_daemon_stop(d);
+    pg_database_drop(d);
     th_rmdir(d->dir);
 }
 

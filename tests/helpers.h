@@ -56,11 +56,21 @@ struct th_daemon {
     char cacert[128]; /* its self-signed certificate */
     unsigned short ports[2];
     char password[64]; /* admin's */
+    /* With CB_TEST_PG set (th_daemon_start): the database made for this daemon, kept across
+     * restarts and dropped by th_daemon_destroy(); "" on SQLite */
+    char database[320]; /* its --database URL */
+    char dbname[48];
 };
+/* "URL" with its database (the path, before any "?query") replaced by name, into out. Returns
+ * 0, or -ENAMETOOLONG or -EINVAL (not a URL). */
+int th_pg_database_url(const char *url, const char *name, char *out, size_t cap);
 /* The callbridged under test: $CALLBRIDGED, or build/rel/callbridged. */
 const char *th_daemon_path(void);
 /* Starts build/<variant>/callbridged (env CALLBRIDGED) on 127.0.0.1 with 'listen' (e.g. "0")
- * and d->dir (a new directory when empty), and waits until it listens. extra_args may be NULL. */
+ * and d->dir (a new directory when empty), and waits until it listens. extra_args may be NULL.
+ * CB_TEST_PG=URL (a PostgreSQL server's URL whose role may create databases, e.g.
+ * postgresql://postgres@127.0.0.1:PORT/postgres): the daemon's store is a new database of its
+ * own on that server (--database), made at its first start, instead of SQLite in d->dir. */
 void th_daemon_start(struct th_daemon *d, const char *listen, const char *const *extra_args);
 /* false (with the reason in why) when this process cannot give a child a mount namespace
  * (not root, or no CAP_SYS_ADMIN in a container). */

@@ -250,6 +250,26 @@ START_TEST(test_where_per_dialect)
 }
 END_TEST
 
+/* CB_TEST_PG's per-daemon databases (tests/helpers.c): the admin URL with another database. */
+START_TEST(test_pg_database_url)
+{
+    char out[128], tiny[16];
+
+    ck_assert_int_eq(th_pg_database_url("postgresql://postgres@127.0.0.1:5433/postgres", "cbt_1",
+                                        out, sizeof(out)),
+                     0);
+    ck_assert_str_eq(out, "postgresql://postgres@127.0.0.1:5433/cbt_1");
+    ck_assert_int_eq(th_pg_database_url("postgres://u:p@h?sslmode=disable", "x", out, sizeof(out)),
+                     0);
+    ck_assert_str_eq(out, "postgres://u:p@h/x?sslmode=disable");
+    ck_assert_int_eq(th_pg_database_url("postgresql://h/db?a=/b", "y", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "postgresql://h/y?a=/b");
+    ck_assert_int_eq(th_pg_database_url("dbname=x", "y", out, sizeof(out)), -EINVAL);
+    ck_assert_int_eq(th_pg_database_url("postgresql://host.example/db", "y", tiny, sizeof(tiny)),
+                     -ENAMETOOLONG);
+}
+END_TEST
+
 Suite *store_db_suite(void)
 {
     Suite *s = suite_create("store_db");
@@ -265,6 +285,7 @@ Suite *store_db_suite(void)
     tcase_add_test(tc, test_transactions);
     tcase_add_test(tc, test_dialect_helpers);
     tcase_add_test(tc, test_where_per_dialect);
+    tcase_add_test(tc, test_pg_database_url);
     suite_add_tcase(s, tc);
     return s;
 }
