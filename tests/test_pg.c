@@ -851,7 +851,7 @@ START_TEST(test_store_functions_work_on_postgresql)
     ck_assert_uint_eq(n, 3);
     ck_assert_mem_eq(blob, "\x00\xff\x5c", 3);
 
-    /* a coSpace row: written, read back, found by uri in any case, filtered */
+    /* a coSpace row: written, read back, found by uri in any case, its uri taken, filtered */
     ck_assert_int_eq(store_row_set(&row, STORE_COSPACE_ID, space), 0);
     ck_assert_int_eq(store_row_set(&row, STORE_COSPACE_NAME, "Team O'Neil"), 0);
     ck_assert_int_eq(store_row_set(&row, STORE_COSPACE_URI, "Team.Room"), 0);
@@ -864,6 +864,11 @@ START_TEST(test_store_functions_work_on_postgresql)
     ck_assert_ptr_null(got.v[STORE_COSPACE_SECONDARY]);
     ck_assert_int_eq(store_match_cospace_uri(st, "team.ROOM", NULL, id), 0);
     ck_assert_str_eq(id, space);
+    ck_assert_int_eq(
+        store_row_taken(st, &store_table_cospace, STORE_COSPACE_URI, "TEAM.room", NULL, true), 0);
+    ck_assert_int_eq(
+        store_row_taken(st, &store_table_cospace, STORE_COSPACE_URI, "TEAM.room", space, true),
+        -ENOENT);
     q.conds[0] = (struct store_cond){"filter", "o'nei"};
     n = 0;
     ck_assert_int_eq(store_row_list(st, &store_table_cospace, &q, 0, 10, count_rows, &n), 0);
