@@ -23,7 +23,9 @@ CREATE COLLATION IF NOT EXISTS nocase (provider = icu, locale = 'und-u-ks-level2
 -- seq gives creation order, so list pages are stable; id is the public lowercase UUID.
 
 CREATE TABLE api_user (
-    name       text PRIMARY KEY NOT NULL,
+    -- PostgreSQL: COLLATE "C", so that users list in SQLite's byte order (store/q_user.c
+    -- "ORDER BY name") whatever the database's locale; equality is the same either way.
+    name       text COLLATE "C" PRIMARY KEY NOT NULL,
     hash       text NOT NULL,              -- pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>
     created_ms bigint NOT NULL
 );
