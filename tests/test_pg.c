@@ -751,6 +751,7 @@ END_TEST
 START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
 {
     struct th_pg primary, replica;
+    struct db_stmt *kept;
     struct db *db, *ro;
     char multi[320];
     int r = 0;
@@ -784,6 +785,13 @@ START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
                      -EROFS);
     db_pg_ops.close(ro);
 
+    /* a statement prepared in the first session, kept (as db.c's cache keeps it) */
+    kept = prep(db, "SELECT count(*) FROM tenant WHERE id != ?1");
+    ck_assert_int_eq(db->ops->bind_text(kept, 1, "none"), 0);
+    ck_assert_int_eq(db->ops->step(kept), DB_ROW);
+    ck_assert_int_eq(db->ops->column_int64(kept, 0), 1);
+    db->ops->reset(kept);
+
     th_pg_stop(&primary);
     th_pg_promote(&replica);
     /* the statement that meets the lost connection fails; the next one reconnects to the
@@ -799,6 +807,10 @@ START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
     }
     ck_assert_int_eq(r, DB_DONE);
     ck_assert_int_eq(count_of(db, "SELECT count(*) FROM tenant"), 2);
+    ck_assert_int_eq(db->ops->bind_text(kept, 1, "none"), 0); /* prepared again on the new one */
+    ck_assert_int_eq(db->ops->step(kept), DB_ROW);
+    ck_assert_int_eq(db->ops->column_int64(kept, 0), 2);
+    db->ops->finalize(kept);
     db_pg_ops.close(db);
     th_pg_stop(&replica);
 }

@@ -9,10 +9,12 @@
  *   statement or transaction that starts outside a transaction; the statement that met the
  *   break fails with -EIO.
  * - SQL comes in db.h's convention: ?N is rewritten to $N outside string literals, quoted
- *   identifiers and comments (pg_rewrite_params, unit-tested in suite pg). Statements are run
- *   with PQexecParams at their first step, parameters as text (the server infers their types
- *   from the SQL) and blobs as binary bytea parameters; the whole result is buffered and the
- *   steps walk its rows. bytea columns arrive in text form and are decoded on demand.
+ *   identifiers and comments (pg_rewrite_params, unit-tested in suite pg). A statement is
+ *   prepared on the server at its first step (once per session: db.c caches statements, so
+ *   the server parses and plans each once) and run with PQexecPrepared, parameters as text (the
+ *   server infers their types from the SQL) and blobs as binary bytea parameters; the whole
+ *   result is buffered and the steps walk its rows. bytea columns arrive in text form and are
+ *   decoded on demand.
  * - Errors map from SQLSTATE as db.h says; without one (no result, a broken connection): -EIO.
  * - The schema version lives in a table of its own, callbridge_schema (one row), created by
  *   set_schema_version inside the migrations' DB_TX_SCHEMA transaction, which holds a
@@ -41,11 +43,15 @@ struct pg_db {
     struct db base; /* first: a struct db * is a struct pg_db * */
     PGconn *conn;
     int64_t changes;
+    unsigned long session; /* counts PQreset()s: a new session has no prepared statements */
+    unsigned long names;   /* prepared statements named so far: "cb1", "cb2", ... */
 };
 
 struct pg_stmt {
-    struct db_stmt base; /* first */
-    char *sql;           /* rewritten: $N */
+    struct db_stmt base;   /* first */
+    char name[24];         /* its server-side name; "" until prepared */
+    unsigned long session; /* the pg_db session it was prepared in */
+    char *sql;             /* rewritten: $N */
     int nparams;
     char **values;        /* per parameter: malloc()ed text or bytes; NULL binds NULL */
     int *lengths;         /* bytes of a blob parameter */
@@ -193,6 +199,7 @@ static int ensure_connected(struct pg_db *p)
     if (PQstatus(p->conn) == CONNECTION_OK)
         return 0;
     PQreset(p->conn);
+    p->session++;
     if (PQstatus(p->conn) != CONNECTION_OK)
         return -EIO;
     p->base.read_only = server_read_only(p->conn); /* another server now, perhaps */
@@ -302,12 +309,52 @@ static void clear_params(struct pg_stmt *s)
     }
 }
 
+/* Drops the server's copy of a prepared statement, when the session that has it is usable (in
+ * an aborted transaction it is not: the name then lives until the session ends, unused). */
+static void deallocate(struct pg_stmt *s)
+{
+    struct pg_db *p = pg_of(s->base.db);
+    PGTransactionStatusType tx = PQtransactionStatus(p->conn);
+    char sql[48];
+
+    if (!s->name[0] || s->session != p->session || PQstatus(p->conn) != CONNECTION_OK ||
+        (tx != PQTRANS_IDLE && tx != PQTRANS_INTRANS))
+        return;
+    (void)snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
+    (void)run(p, sql);
+    s->name[0] = '\0';
+}
+
+/* Prepares s on the server once per session, the parameter types left to the server's
+ * inference except blobs (bytea), as bound at the first execution. */
+static int server_prepare(struct pg_stmt *s)
+{
+    struct pg_db *p = pg_of(s->base.db);
+    PGresult *res;
+    char name[24];
+    int r = 0;
+
+    if (s->name[0] && s->session == p->session)
+        return 0;
+    (void)snprintf(name, sizeof(name), "cb%lu", ++p->names);
+    res = PQprepare(p->conn, name, s->sql, s->nparams, s->types);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        r = result_errno(res);
+    PQclear(res);
+    if (r < 0)
+        return r;
+    (void)snprintf(s->name, sizeof(s->name), "%s", name);
+    s->session = p->session;
+    return 0;
+}
+
 static void pg_finalize(struct db_stmt *stmt)
 {
     struct pg_stmt *s = stmt_of(stmt);
 
     if (!stmt)
         return;
+    deallocate(s);
     clear_result(s);
     clear_params(s);
     free(s->values);
@@ -429,8 +476,11 @@ static int execute(struct pg_stmt *s)
         if (r < 0)
             return r;
     }
-    s->res = PQexecParams(p->conn, s->sql, s->nparams, s->types, (const char *const *)s->values,
-                          s->lengths, s->formats, 0);
+    r = server_prepare(s);
+    if (r < 0)
+        return r;
+    s->res = PQexecPrepared(p->conn, s->name, s->nparams, (const char *const *)s->values,
+                            s->lengths, s->formats, 0);
     st = PQresultStatus(s->res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         r = result_errno(s->res);
