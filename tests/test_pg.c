@@ -748,6 +748,62 @@ START_TEST(test_two_nodes_starting_at_once_migrate_one_after_the_other)
 }
 END_TEST
 
+struct racer {
+    const char *url;
+    atomic_bool *first_committed;
+    bool waited; /* its insert returned only after the first node's commit */
+    int insert, commit;
+};
+
+/* A second node inserting the same call bridge name while the first holds its insert open. */
+static void *second_node_inserts(void *arg)
+{
+    struct racer *n = arg;
+    struct db *db = NULL;
+
+    if (db_pg_ops.open(n->url, &db) < 0)
+        return NULL;
+    if (db->ops->begin(db, DB_TX_WRITE) == 0) {
+        n->insert =
+            run_text(db, "INSERT INTO call_bridge (id, name) VALUES ('cb-2', 'node')", NULL);
+        n->waited = atomic_load(n->first_committed);
+        n->commit = n->insert == DB_DONE ? db->ops->commit(db) : 0;
+        db->ops->rollback(db);
+    }
+    db_pg_ops.close(db);
+    return NULL;
+}
+
+START_TEST(test_two_nodes_writing_the_same_unique_value_one_wins_by_constraint)
+{
+    atomic_bool committed = false;
+    struct racer n = {.insert = 1, .first_committed = &committed};
+    struct th_pg p;
+    struct db *db;
+    pthread_t t;
+
+    if (!pg_or_skip())
+        return;
+    th_pg_start(&p);
+    n.url = p.url;
+    db = pg_open_ok(p.url);
+    ck_assert_int_eq(migrate(db), 0);
+    ck_assert_int_eq(db->ops->begin(db, DB_TX_WRITE), 0);
+    ck_assert_int_eq(
+        run_text(db, "INSERT INTO call_bridge (id, name) VALUES ('cb-1', 'node')", NULL), DB_DONE);
+    ck_assert_int_eq(pthread_create(&t, NULL, second_node_inserts, &n), 0);
+    (void)usleep(300 * 1000); /* the second insert now waits on the unique index */
+    atomic_store(&committed, true);
+    ck_assert_int_eq(db->ops->commit(db), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    ck_assert(n.waited);
+    ck_assert_int_eq(n.insert, -EEXIST);
+    ck_assert_int_eq(count_of(db, "SELECT count(*) FROM call_bridge WHERE name = 'node'"), 1);
+    db_pg_ops.close(db);
+    th_pg_stop(&p);
+}
+END_TEST
+
 START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
 {
     struct th_pg primary, replica;
@@ -933,6 +989,7 @@ Suite *pg_suite(void)
     tcase_set_timeout(driver, 120);
     tcase_add_test(driver, test_driver_migrates_writes_and_reads_back);
     tcase_add_test(driver, test_two_nodes_starting_at_once_migrate_one_after_the_other);
+    tcase_add_test(driver, test_two_nodes_writing_the_same_unique_value_one_wins_by_constraint);
     tcase_add_test(driver, test_standby_refuses_writes_and_a_failover_is_followed);
     tcase_add_test(driver, test_store_functions_work_on_postgresql);
     suite_add_tcase(s, driver);
