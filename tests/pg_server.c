@@ -35,10 +35,14 @@
 #define PG_USER "nobody"
 #define PG_WAIT_S 30 /* every wait: start, stop, promote, replay */
 
-/* The pg_hba.conf of every server: the superuser over the socket (tests, pg_basebackup) without
- * a password; everyone else over TCP with one, as callbridged connects. */
-static const char hba[] = "local all         all                  trust\n"
-                          "local replication all                  trust\n"
+/* The pg_hba.conf of every server (the same as scripts/pg-test-server.sh's): the superuser
+ * without a password over the socket (tests, pg_basebackup) and over TCP (admin_url, which
+ * CB_TEST_PG takes: it creates a database per daemon); everyone else over TCP with one, as
+ * callbridged connects. */
+static const char hba[] = "local all         all                   trust\n"
+                          "local replication all                   trust\n"
+                          "host  replication postgres 127.0.0.1/32 trust\n"
+                          "host  all         postgres 127.0.0.1/32 trust\n"
                           "host  all         all      127.0.0.1/32 scram-sha-256\n";
 
 /* The guard of a server: a process of this one's that waits on a pipe. When this process ends
@@ -244,6 +248,8 @@ static void make_url(struct th_pg *p, const char *password)
     (void)snprintf(p->password, sizeof(p->password), "%s", password);
     (void)snprintf(p->url, sizeof(p->url), "postgresql://callbridge:%s@127.0.0.1:%u/callbridge",
                    p->password, p->port);
+    (void)snprintf(p->admin_url, sizeof(p->admin_url),
+                   "postgresql://postgres@127.0.0.1:%u/postgres", p->port);
 }
 
 void th_pg_start(struct th_pg *p)

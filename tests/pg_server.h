@@ -17,8 +17,9 @@ struct th_pg {
     int guard_fd;
     char dir[64]; /* temporary directory: data/, the socket, log */
     unsigned short port;
-    char password[32]; /* the callbridge role's */
-    char url[192];     /* postgresql://callbridge:PASSWORD@127.0.0.1:PORT/callbridge */
+    char password[32];  /* the callbridge role's */
+    char url[192];      /* postgresql://callbridge:PASSWORD@127.0.0.1:PORT/callbridge */
+    char admin_url[96]; /* postgresql://postgres@127.0.0.1:PORT/postgres: the superuser */
 };
 
 /* false (with the reason in why) when PostgreSQL 15's server programs are not installed. */

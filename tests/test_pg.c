@@ -77,6 +77,13 @@ START_TEST(test_primary_replica_promote_and_stop_leave_nothing)
                                out, sizeof(out)),
                      0);
     wait_for(&replica, "SELECT string_agg(n::text, ',' ORDER BY n) FROM t", "1");
+    ck_assert_int_eq(
+        th_run("/usr/lib/postgresql/15/bin/psql",
+               (const char *[]){"psql", "-X", "-q", "-A", "-t", "-d", replica.admin_url, "-c",
+                                "SELECT pg_is_in_recovery()", NULL},
+               NULL, NULL, out, sizeof(out), NULL, 0),
+        0); /* the superuser over TCP, as CB_TEST_PG connects */
+    ck_assert_str_eq(out, "t\n");
     ck_assert_int_ne(
         th_pg_sql(&replica, "callbridge", "INSERT INTO t VALUES (2)", out, sizeof(out)),
         0); /* a standby is read-only */
