@@ -29,9 +29,10 @@ if command -v pkg-config >/dev/null 2>&1; then
     need_pc jansson libjansson-dev
     need_pc libsrtp2 libsrtp2-dev
     need_pc ldap libldap-dev # LDAP syncs (api/ldap_sync.c)
+    need_pc libpq libpq-dev  # the PostgreSQL store (store/pg/)
 else
     pkgs="$pkgs libmicrohttpd-dev libxml2-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev check"
-    pkgs="$pkgs libidn-dev libjansson-dev libsrtp2-dev libldap-dev"
+    pkgs="$pkgs libidn-dev libjansson-dev libsrtp2-dev libldap-dev libpq-dev"
 fi
 case "$what" in
 test)
@@ -60,6 +61,9 @@ test)
     # it_ldap: a real directory server and the client that loads its entries
     [ -x /usr/sbin/slapd ] || pkgs="$pkgs slapd"
     need_cmd ldapadd ldap-utils
+    # suite pg and the PostgreSQL runs: servers started by the tests (tests/pg_server.c,
+    # scripts/pg-test-server.sh); pg_trgm (schema/pg/0003) ships in postgresql-15 itself
+    [ -x /usr/lib/postgresql/15/bin/postgres ] || pkgs="$pkgs postgresql"
     if ! command -v clang >/dev/null 2>&1 ||
         [ ! -e "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]; then
         pkgs="$pkgs libclang-rt-14-dev"

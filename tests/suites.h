@@ -65,5 +65,7 @@ Suite *it_ldap_suite(void);
 /* part diag: call diagnostics, conversationIdQuery, leg alarms, dial-out rules, tenant limits
  * (tests/test_it_diag.c) */
 Suite *it_diag_suite(void);
+/* PostgreSQL: test servers, the schema in lockstep with SQLite's, the driver (tests/test_pg.c) */
+Suite *pg_suite(void);
 
 #endif

@@ -1,0 +1,763 @@
+/* store/pg/driver.c: the PostgreSQL driver (libpq) behind store/db.h.
+ *
+ * DESIGN
+ * - A connection is one PGconn, opened with PQconnectdbParams from the location as given (its
+ *   keys override the driver's defaults: connect_timeout, TCP keepalives): a libpq URI
+ *   ("postgresql://...") or key=value conninfo, multi-host and target_session_attrs=read-write
+ *   included, so that after a failover libpq finds the promoted primary. A connection found
+ *   broken (the server restarted, a failover) is re-established with PQreset before the next
+ *   statement or transaction that starts outside a transaction; the statement that met the
+ *   break fails with -EIO.
+ * - SQL comes in db.h's convention: ?N is rewritten to $N outside string literals, quoted
+ *   identifiers and comments (pg_rewrite_params, unit-tested in suite pg). A statement is
+ *   prepared on the server at its first step (once per session: db.c caches statements, so
+ *   the server parses and plans each once) and run with PQexecPrepared, parameters as text (the
+ *   server infers their types from the SQL) and blobs as binary bytea parameters; the whole
+ *   result is buffered and the steps walk its rows. bytea columns arrive in text form and are
+ *   decoded on demand.
+ * - Errors map from SQLSTATE as db.h says; without one (no result, a broken connection): -EIO.
+ * - The schema version lives in a table of its own, callbridge_schema (one row), created by
+ *   set_schema_version inside the migrations' DB_TX_SCHEMA transaction, which holds a
+ *   transaction-scoped advisory lock so that two nodes starting at once migrate one after the
+ *   other (the second then finds the version current).
+ * - Nothing here logs: libpq's notices (e.g. "extension already exists") are dropped. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "store/db.h"
+#include "store/pg/pg.h"
+
+#define BYTEA_OID 17
+/* pg_advisory_xact_lock's key for migrations: "cbschema" in ASCII. */
+#define SCHEMA_LOCK_KEY "7161413228262944097" /* 0x6362736368656d61 */
+/* How long DB_TX_SCHEMA waits for another node's migrations before -EBUSY. */
+#define SCHEMA_LOCK_TIMEOUT "'60s'"
+
+struct pg_db {
+    struct db base; /* first: a struct db * is a struct pg_db * */
+    PGconn *conn;
+    int64_t changes;
+    unsigned long session; /* counts PQreset()s: a new session has no prepared statements */
+    unsigned long names;   /* prepared statements named so far: "cb1", "cb2", ... */
+};
+
+struct pg_stmt {
+    struct db_stmt base;   /* first */
+    char name[24];         /* its server-side name; "" until prepared */
+    unsigned long session; /* the pg_db session it was prepared in */
+    char *sql;             /* rewritten: $N */
+    int nparams;
+    char **values;        /* per parameter: malloc()ed text or bytes; NULL binds NULL */
+    int *lengths;         /* bytes of a blob parameter */
+    int *formats;         /* 1 for a blob (binary), 0 for text */
+    unsigned *types;      /* BYTEA_OID for a blob, 0 (inferred) otherwise */
+    PGresult *res;        /* after the first step */
+    int row;              /* the current row; -1 before the first */
+    unsigned char **blob; /* per column of the current row: a decoded bytea, or NULL */
+    size_t *blob_len;
+};
+
+static struct pg_db *pg_of(struct db *db)
+{
+    return (struct pg_db *)db;
+}
+
+static struct pg_stmt *stmt_of(struct db_stmt *stmt)
+{
+    return (struct pg_stmt *)stmt;
+}
+
+/* ---- ?N -> $N ------------------------------------------------------------------------------ */
+
+/* Skips a quoted run starting at s[i] (the opening quote q) and returns the index after its
+ * closing quote; a doubled quote inside is part of the run. Unterminated: the end. */
+static size_t skip_quoted(const char *s, size_t i, char q)
+{
+    for (i++; s[i]; i++) {
+        if (s[i] != q)
+            continue;
+        if (s[i + 1] != q)
+            return i + 1;
+        i++;
+    }
+    return i;
+}
+
+/* Skips a comment starting at s[i] ("--" to the end of the line, or a block comment, which
+ * PostgreSQL nests). */
+static size_t skip_comment(const char *s, size_t i)
+{
+    int depth = 0;
+
+    if (s[i] == '-') {
+        while (s[i] && s[i] != '\n')
+            i++;
+        return i;
+    }
+    while (s[i]) {
+        if (s[i] == '/' && s[i + 1] == '*') {
+            depth++;
+            i += 2;
+        } else if (s[i] == '*' && s[i + 1] == '/') {
+            i += 2;
+            if (--depth == 0)
+                return i;
+        } else {
+            i++;
+        }
+    }
+    return i;
+}
+
+int pg_rewrite_params(const char *sql, char **ret_sql, int *ret_nparams)
+{
+    size_t len = strlen(sql), i = 0, o = 0;
+    char *out = malloc(len + 1); /* "?N" and "$N" have the same length */
+    int max = 0;
+
+    if (!out)
+        return -ENOMEM;
+    while (sql[i]) {
+        size_t start = i;
+        char c = sql[i];
+
+        if (c == '\'' || c == '"') {
+            i = skip_quoted(sql, i, c);
+        } else if ((c == '-' && sql[i + 1] == '-') || (c == '/' && sql[i + 1] == '*')) {
+            i = skip_comment(sql, i);
+        } else if (c == '?') {
+            long n = 0;
+
+            for (i++; sql[i] >= '0' && sql[i] <= '9' && n <= DB_MAX_PARAMS; i++)
+                n = n * 10 + (sql[i] - '0');
+            if (i == start + 1 || n < 1 || n > DB_MAX_PARAMS) { /* plain "?", ?0, too high */
+                free(out);
+                return -EINVAL;
+            }
+            if (n > max)
+                max = (int)n;
+            out[o++] = '$';
+            start++;
+        } else {
+            i++;
+        }
+        memcpy(out + o, sql + start, i - start);
+        o += i - start;
+    }
+    out[o] = '\0';
+    *ret_sql = out;
+    *ret_nparams = max;
+    return 0;
+}
+
+/* ---- errors -------------------------------------------------------------------------------- */
+
+int pg_errno_of_sqlstate(const char *state)
+{
+    static const struct {
+        const char *state;
+        int err;
+    } map[] = {
+        {"23505", -EEXIST}, {"23503", -EINVAL}, {"23514", -EINVAL}, {"23502", -EINVAL},
+        {"40001", -EBUSY},  {"40P01", -EBUSY},  {"55P03", -EBUSY},  {"25006", -EROFS},
+        {"53100", -ENOSPC}, {"53200", -ENOMEM},
+    };
+
+    for (size_t i = 0; state && i < sizeof(map) / sizeof(map[0]); i++)
+        if (strcmp(state, map[i].state) == 0)
+            return map[i].err;
+    return -EIO;
+}
+
+/* The errno of a failed result (NULL: none came back, e.g. the connection broke). */
+static int result_errno(const PGresult *res)
+{
+    if (!res)
+        return -EIO;
+    return pg_errno_of_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+}
+
+/* true when the server only reads: a standby, or default_transaction_read_only. */
+static bool server_read_only(PGconn *conn)
+{
+    const char *standby = PQparameterStatus(conn, "in_hot_standby");
+    const char *ro = PQparameterStatus(conn, "default_transaction_read_only");
+
+    return (standby && strcmp(standby, "on") == 0) || (ro && strcmp(ro, "on") == 0);
+}
+
+/* Re-establishes a broken connection outside a transaction (a server restart, a failover:
+ * with target_session_attrs=read-write, libpq finds the new primary). 0 or -EIO. */
+static int ensure_connected(struct pg_db *p)
+{
+    if (PQstatus(p->conn) == CONNECTION_OK)
+        return 0;
+    PQreset(p->conn);
+    p->session++;
+    if (PQstatus(p->conn) != CONNECTION_OK)
+        return -EIO;
+    p->base.read_only = server_read_only(p->conn); /* another server now, perhaps */
+    return 0;
+}
+
+/* Runs a command without parameters or rows; 0 or the mapped error. */
+static int run(struct pg_db *p, const char *sql)
+{
+    PGresult *res = PQexec(p->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int r = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : result_errno(res);
+
+    PQclear(res);
+    return r;
+}
+
+/* ---- connections --------------------------------------------------------------------------- */
+
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* Defaults before the location, which overrides them (libpq keeps the last value of a key):
+ * bounded waits for a server that does not answer (connecting; a dead peer found by TCP
+ * keepalives in about 25 s instead of the system's two hours), and a name in pg_stat_activity. */
+static const char *const connect_keys[] = {"connect_timeout",
+                                           "keepalives_idle",
+                                           "keepalives_interval",
+                                           "keepalives_count",
+                                           "application_name",
+                                           "dbname",
+                                           NULL};
+#define CONNECT_DEFAULTS "10", "10", "5", "3", "callbridged"
+
+static int pg_open(const char *location, struct db **ret_db)
+{
+    struct pg_db *p;
+
+    if (!location)
+        return -EINVAL;
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->conn =
+        PQconnectdbParams(connect_keys, (const char *const[]){CONNECT_DEFAULTS, location, NULL}, 1);
+    if (!p->conn) {
+        free(p);
+        return -ENOMEM;
+    }
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        PQfinish(p->conn);
+        free(p);
+        return -EIO;
+    }
+    (void)PQsetNoticeProcessor(p->conn, drop_notice, NULL);
+    db_init(&p->base, &db_pg_ops);
+    p->base.read_only = server_read_only(p->conn);
+    *ret_db = &p->base;
+    return 0;
+}
+
+static void pg_close(struct db *db)
+{
+    struct pg_db *p = pg_of(db);
+
+    if (!db)
+        return;
+    PQfinish(p->conn); /* a transaction still open ends with the session: rolled back */
+    free(p);
+}
+
+/* ---- statements ---------------------------------------------------------------------------- */
+
+static void clear_row(struct pg_stmt *s)
+{
+    int n = s->res ? PQnfields(s->res) : 0;
+
+    for (int i = 0; s->blob && i < n; i++) {
+        PQfreemem(s->blob[i]);
+        s->blob[i] = NULL;
+    }
+}
+
+static void clear_result(struct pg_stmt *s)
+{
+    clear_row(s);
+    free(s->blob);
+    free(s->blob_len);
+    s->blob = NULL;
+    s->blob_len = NULL;
+    PQclear(s->res);
+    s->res = NULL;
+    s->row = -1;
+}
+
+static void clear_params(struct pg_stmt *s)
+{
+    for (int i = 0; i < s->nparams; i++) {
+        free(s->values[i]);
+        s->values[i] = NULL;
+        s->lengths[i] = 0;
+        s->formats[i] = 0;
+        s->types[i] = 0;
+    }
+}
+
+/* Drops the server's copy of a prepared statement, when the session that has it is usable (in
+ * an aborted transaction it is not: the name then lives until the session ends, unused). */
+static void deallocate(struct pg_stmt *s)
+{
+    struct pg_db *p = pg_of(s->base.db);
+    PGTransactionStatusType tx = PQtransactionStatus(p->conn);
+    char sql[48];
+
+    if (!s->name[0] || s->session != p->session || PQstatus(p->conn) != CONNECTION_OK ||
+        (tx != PQTRANS_IDLE && tx != PQTRANS_INTRANS))
+        return;
+    (void)snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
+    (void)run(p, sql);
+    s->name[0] = '\0';
+}
+
+/* Prepares s on the server once per session, the parameter types left to the server's
+ * inference except blobs (bytea), as bound at the first execution. */
+static int server_prepare(struct pg_stmt *s)
+{
+    struct pg_db *p = pg_of(s->base.db);
+    PGresult *res;
+    char name[24];
+    int r = 0;
+
+    if (s->name[0] && s->session == p->session)
+        return 0;
+    (void)snprintf(name, sizeof(name), "cb%lu", ++p->names);
+    res = PQprepare(p->conn, name, s->sql, s->nparams, s->types);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        r = result_errno(res);
+    PQclear(res);
+    if (r < 0)
+        return r;
+    (void)snprintf(s->name, sizeof(s->name), "%s", name);
+    s->session = p->session;
+    return 0;
+}
+
+static void pg_finalize(struct db_stmt *stmt)
+{
+    struct pg_stmt *s = stmt_of(stmt);
+
+    if (!stmt)
+        return;
+    deallocate(s);
+    clear_result(s);
+    clear_params(s);
+    free(s->values);
+    free(s->lengths);
+    free(s->formats);
+    free(s->types);
+    free(s->sql);
+    free(s);
+}
+
+static int pg_prepare(struct db *db, const char *sql, struct db_stmt **ret_stmt)
+{
+    struct pg_stmt *s = calloc(1, sizeof(*s));
+    size_t n;
+    int r;
+
+    if (!s)
+        return -ENOMEM;
+    s->base.db = db;
+    s->row = -1;
+    r = pg_rewrite_params(sql, &s->sql, &s->nparams);
+    if (r < 0) {
+        free(s);
+        return r;
+    }
+    n = s->nparams > 0 ? (size_t)s->nparams : 1;
+    s->values = calloc(n, sizeof(*s->values));
+    s->lengths = calloc(n, sizeof(*s->lengths));
+    s->formats = calloc(n, sizeof(*s->formats));
+    s->types = calloc(n, sizeof(*s->types));
+    if (!s->values || !s->lengths || !s->formats || !s->types) {
+        pg_finalize(&s->base);
+        return -ENOMEM;
+    }
+    *ret_stmt = &s->base;
+    return 0;
+}
+
+static void pg_reset(struct db_stmt *stmt)
+{
+    struct pg_stmt *s = stmt_of(stmt);
+
+    clear_result(s);
+    clear_params(s);
+}
+
+/* Takes ownership of v (malloc()ed, or NULL for SQL NULL) as parameter idx. */
+static int bind(struct db_stmt *stmt, int idx, char *v, int len, bool blob)
+{
+    struct pg_stmt *s = stmt_of(stmt);
+
+    if (idx < 1 || idx > s->nparams) {
+        free(v);
+        return -EINVAL;
+    }
+    free(s->values[idx - 1]);
+    s->values[idx - 1] = v;
+    s->lengths[idx - 1] = len;
+    s->formats[idx - 1] = blob ? 1 : 0;
+    s->types[idx - 1] = blob ? BYTEA_OID : 0;
+    return 0;
+}
+
+static int pg_bind_null(struct db_stmt *stmt, int idx)
+{
+    return bind(stmt, idx, NULL, 0, false);
+}
+
+static int pg_bind_text(struct db_stmt *stmt, int idx, const char *v)
+{
+    char *copy = strdup(v);
+
+    return copy ? bind(stmt, idx, copy, 0, false) : -ENOMEM;
+}
+
+static int pg_bind_int64(struct db_stmt *stmt, int idx, int64_t v)
+{
+    char *text = malloc(24);
+
+    if (!text)
+        return -ENOMEM;
+    (void)snprintf(text, 24, "%lld", (long long)v);
+    return bind(stmt, idx, text, 0, false);
+}
+
+static int pg_bind_blob(struct db_stmt *stmt, int idx, const void *b, size_t len)
+{
+    char *copy;
+
+    if (len > INT32_MAX)
+        return -EINVAL;
+    copy = malloc(len ? len : 1); /* an empty blob is a value, not NULL */
+    if (!copy)
+        return -ENOMEM;
+    if (len)
+        memcpy(copy, b, len);
+    return bind(stmt, idx, copy, (int)len, true);
+}
+
+/* true for a command that changes rows (what SQLite's changes() counts). */
+static bool counts_changes(const PGresult *res)
+{
+    const char *tag = PQcmdStatus((PGresult *)(uintptr_t)res);
+
+    return strncmp(tag, "INSERT", 6) == 0 || strncmp(tag, "UPDATE", 6) == 0 ||
+           strncmp(tag, "DELETE", 6) == 0 || strncmp(tag, "MERGE", 5) == 0;
+}
+
+/* The first step: runs the statement and keeps its rows. */
+static int execute(struct pg_stmt *s)
+{
+    struct pg_db *p = pg_of(s->base.db);
+    ExecStatusType st;
+    int r, n;
+
+    if (PQtransactionStatus(p->conn) == PQTRANS_IDLE ||
+        PQtransactionStatus(p->conn) == PQTRANS_UNKNOWN) {
+        r = ensure_connected(p);
+        if (r < 0)
+            return r;
+    }
+    r = server_prepare(s);
+    if (r < 0)
+        return r;
+    s->res = PQexecPrepared(p->conn, s->name, s->nparams, (const char *const *)s->values,
+                            s->lengths, s->formats, 0);
+    st = PQresultStatus(s->res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        r = result_errno(s->res);
+        clear_result(s);
+        return r;
+    }
+    if (counts_changes(s->res))
+        p->changes = strtoll(PQcmdTuples(s->res), NULL, 10);
+    n = PQnfields(s->res);
+    if (n > 0) {
+        s->blob = calloc((size_t)n, sizeof(*s->blob));
+        s->blob_len = calloc((size_t)n, sizeof(*s->blob_len));
+        if (!s->blob || !s->blob_len) {
+            clear_result(s);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static int pg_step(struct db_stmt *stmt)
+{
+    struct pg_stmt *s = stmt_of(stmt);
+
+    if (!s->res) {
+        int r = execute(s);
+
+        if (r < 0)
+            return r;
+    } else {
+        clear_row(s);
+    }
+    if (s->row + 1 >= PQntuples(s->res)) {
+        s->row = PQntuples(s->res);
+        return DB_DONE;
+    }
+    s->row++;
+    return DB_ROW;
+}
+
+/* true when col of the current row exists and is not NULL. */
+static bool has_value(struct pg_stmt *s, int col)
+{
+    return s->res && s->row >= 0 && s->row < PQntuples(s->res) && col >= 0 &&
+           col < PQnfields(s->res) && !PQgetisnull(s->res, s->row, col);
+}
+
+static int pg_column_count(struct db_stmt *stmt)
+{
+    struct pg_stmt *s = stmt_of(stmt);
+
+    return s->res ? PQnfields(s->res) : 0;
+}
+
+static bool pg_column_is_null(struct db_stmt *stmt, int col)
+{
+    return !has_value(stmt_of(stmt), col);
+}
+
+static const char *pg_column_text(struct db_stmt *stmt, int col)
+{
+    struct pg_stmt *s = stmt_of(stmt);
+
+    return has_value(s, col) ? PQgetvalue(s->res, s->row, col) : NULL;
+}
+
+static int64_t pg_column_int64(struct db_stmt *stmt, int col)
+{
+    const char *v = pg_column_text(stmt, col);
+
+    return v ? strtoll(v, NULL, 10) : 0; /* leading digits, as SQLite converts text */
+}
+
+/* A bytea column decoded from its text form (once per row and column). */
+static const unsigned char *bytea_of(struct pg_stmt *s, int col, size_t *ret_len)
+{
+    if (!s->blob[col]) {
+        size_t len = 0;
+
+        s->blob[col] =
+            PQunescapeBytea((const unsigned char *)PQgetvalue(s->res, s->row, col), &len);
+        s->blob_len[col] = s->blob[col] ? len : 0;
+    }
+    *ret_len = s->blob_len[col];
+    return s->blob[col];
+}
+
+static const void *pg_column_blob(struct db_stmt *stmt, int col)
+{
+    struct pg_stmt *s = stmt_of(stmt);
+    size_t len;
+    const void *v;
+
+    if (!has_value(s, col))
+        return NULL;
+    if (PQftype(s->res, col) == BYTEA_OID)
+        v = bytea_of(s, col, &len);
+    else {
+        v = PQgetvalue(s->res, s->row, col);
+        len = (size_t)PQgetlength(s->res, s->row, col);
+    }
+    return len > 0 ? v : NULL;
+}
+
+static size_t pg_column_bytes(struct db_stmt *stmt, int col)
+{
+    struct pg_stmt *s = stmt_of(stmt);
+    size_t len;
+
+    if (!has_value(s, col))
+        return 0;
+    if (PQftype(s->res, col) == BYTEA_OID) {
+        (void)bytea_of(s, col, &len);
+        return len;
+    }
+    return (size_t)PQgetlength(s->res, s->row, col);
+}
+
+static int64_t pg_changes(struct db *db)
+{
+    return pg_of(db)->changes;
+}
+
+static int pg_exec(struct db *db, const char *script)
+{
+    struct pg_db *p = pg_of(db);
+
+    if (PQtransactionStatus(p->conn) == PQTRANS_IDLE ||
+        PQtransactionStatus(p->conn) == PQTRANS_UNKNOWN) {
+        int r = ensure_connected(p);
+
+        if (r < 0)
+            return r;
+    }
+    return run(p, script); /* several commands: the simple query protocol takes them */
+}
+
+/* ---- transactions -------------------------------------------------------------------------- */
+
+static bool pg_in_transaction(struct db *db)
+{
+    PGTransactionStatusType st = PQtransactionStatus(pg_of(db)->conn);
+
+    return st == PQTRANS_INTRANS || st == PQTRANS_INERROR || st == PQTRANS_ACTIVE;
+}
+
+static void pg_rollback(struct db *db)
+{
+    struct pg_db *p = pg_of(db);
+
+    if (pg_in_transaction(db))
+        (void)run(p, "ROLLBACK");
+}
+
+static int pg_begin(struct db *db, enum db_tx kind)
+{
+    static const char *const begin[] = {
+        [DB_TX_READ] = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+        [DB_TX_WRITE] = "BEGIN",
+        [DB_TX_SCHEMA] = "BEGIN; SET LOCAL lock_timeout = " SCHEMA_LOCK_TIMEOUT
+                         "; SELECT pg_advisory_xact_lock(" SCHEMA_LOCK_KEY ")",
+    };
+    struct pg_db *p = pg_of(db);
+    int r;
+
+    if ((unsigned)kind >= sizeof(begin) / sizeof(begin[0]))
+        return -EINVAL;
+    if (pg_in_transaction(db))
+        return -EINVAL;
+    r = ensure_connected(p);
+    if (r < 0)
+        return r;
+    r = run(p, begin[kind]);
+    if (r < 0)
+        pg_rollback(db);
+    return r;
+}
+
+static int pg_commit(struct db *db)
+{
+    struct pg_db *p = pg_of(db);
+    PGresult *res;
+    int r;
+
+    if (PQtransactionStatus(p->conn) == PQTRANS_INERROR) { /* COMMIT would answer ROLLBACK */
+        pg_rollback(db);
+        return -EIO;
+    }
+    res = PQexec(p->conn, "COMMIT");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        r = result_errno(res);
+    else
+        r = strcmp(PQcmdStatus(res), "COMMIT") == 0 ? 0 : -EIO;
+    PQclear(res);
+    if (pg_in_transaction(db))
+        pg_rollback(db);
+    return r;
+}
+
+/* ---- the schema version -------------------------------------------------------------------- */
+
+/* The one value of a query that gives one row and column, as an integer. */
+static int query_int(struct pg_db *p, const char *sql, int *ret_value)
+{
+    PGresult *res = PQexec(p->conn, sql);
+    int r = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 1)
+        r = result_errno(res);
+    else
+        *ret_value = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return r;
+}
+
+static int pg_schema_version(struct db *db, int *ret_version)
+{
+    struct pg_db *p = pg_of(db);
+    int exists = 0, version = 0, r;
+
+    if (!pg_in_transaction(db)) {
+        r = ensure_connected(p);
+        if (r < 0)
+            return r;
+    }
+    /* to_regclass: no error (which would abort the transaction) when there is no table yet */
+    r = query_int(p, "SELECT CAST(to_regclass('callbridge_schema') IS NOT NULL AS int)", &exists);
+    if (r == 0 && exists)
+        r = query_int(p, "SELECT coalesce(max(version), 0) FROM callbridge_schema", &version);
+    if (r == 0)
+        *ret_version = version;
+    return r;
+}
+
+static int pg_set_schema_version(struct db *db, int version)
+{
+    struct pg_db *p = pg_of(db);
+    char sql[512];
+    int r;
+
+    r = run(p, "CREATE TABLE IF NOT EXISTS callbridge_schema (id bigint PRIMARY KEY "
+               "CHECK (id = 1), version bigint NOT NULL)");
+    if (r < 0)
+        return r;
+    (void)snprintf(sql, sizeof(sql),
+                   "INSERT INTO callbridge_schema (id, version) VALUES (1, %d) "
+                   "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                   version);
+    return run(p, sql);
+}
+
+const struct db_ops db_pg_ops = {
+    .name = "postgresql",
+    .dialect = DB_DIALECT_PG,
+    .open = pg_open,
+    .close = pg_close,
+    .prepare = pg_prepare,
+    .finalize = pg_finalize,
+    .reset = pg_reset,
+    .bind_null = pg_bind_null,
+    .bind_text = pg_bind_text,
+    .bind_int64 = pg_bind_int64,
+    .bind_blob = pg_bind_blob,
+    .step = pg_step,
+    .column_count = pg_column_count,
+    .column_is_null = pg_column_is_null,
+    .column_text = pg_column_text,
+    .column_int64 = pg_column_int64,
+    .column_blob = pg_column_blob,
+    .column_bytes = pg_column_bytes,
+    .changes = pg_changes,
+    .exec = pg_exec,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .in_transaction = pg_in_transaction,
+    .schema_version = pg_schema_version,
+    .set_schema_version = pg_set_schema_version,
+    .backup = NULL,
+};
