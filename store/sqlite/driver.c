@@ -49,34 +49,6 @@ sqlite3 *db_sqlite_handle(struct db *db)
     return db && db->ops == &db_sqlite_ops ? conn(db)->h : NULL;
 }
 
-int sqlite_err(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_OK:
-    case SQLITE_ROW:
-    case SQLITE_DONE:
-        return 0;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return -EBUSY;
-    case SQLITE_FULL:
-        return -ENOSPC;
-    case SQLITE_READONLY:
-        return -EROFS;
-    case SQLITE_NOMEM:
-        return -ENOMEM;
-    case SQLITE_RANGE:
-    case SQLITE_MISMATCH:
-        return -EINVAL;
-    case SQLITE_CONSTRAINT:
-        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-            return -EEXIST;
-        return -EINVAL;
-    default:
-        return -EIO;
-    }
-}
-
 /* A failure's errno: never 0 (an unexpected code is -EIO). */
 static int fail(int rc)
 {
