@@ -46,39 +46,24 @@ static void guest_message(const struct api *api, const char *call, const char *l
 static const char *const positions[] = {"top", "middle", "bottom", NULL};
 static const char *const pane_modes[] = {"skip", "self", "blank", "unset", NULL};
 
-#define B(n)                                                                                       \
-    {                                                                                              \
-        n, API_PK_BOOL, 0, 0, NULL                                                                 \
-    }
-#define E(n, v)                                                                                    \
-    {                                                                                              \
-        n, API_PK_ENUM, 0, 0, v                                                                    \
-    }
-#define I(n, lo, hi)                                                                               \
-    {                                                                                              \
-        n, API_PK_INT, lo, hi, NULL                                                                \
-    }
-#define T(n, len)                                                                                  \
-    {                                                                                              \
-        n, API_PK_TEXT, 0, len, NULL                                                               \
-    }
-
 /* PUT /calls/<id>. */
 static const struct api_control_param call_params[] = {
-    B("locked"),
-    B("recording"),
-    B("streaming"),
-    B("allowAllMuteSelf"),
-    B("allowAllPresentationContribution"),
-    B("joinAudioMuteOverride"),
-    T("messageText", STORE_TEXT_MAX),
-    E("messagePosition", positions),
-    T("messageDuration", 16), /* a number of seconds or "permanent": checked below */
-    B("activeWhenEmpty"),
-    I("panePlacementHighestImportance", 0, 2147483647),
-    E("panePlacementSelfPaneMode", pane_modes),
-    T("name", STORE_TEXT_MAX),         /* POST only: the call's name instead of its coSpace's */
-    T("callCorrelator", STORE_ID_LEN), /* POST only: an id; the call's own when not given */
+    API_PARAM_BOOL("locked"),
+    API_PARAM_BOOL("recording"),
+    API_PARAM_BOOL("streaming"),
+    API_PARAM_BOOL("allowAllMuteSelf"),
+    API_PARAM_BOOL("allowAllPresentationContribution"),
+    API_PARAM_BOOL("joinAudioMuteOverride"),
+    API_PARAM_TEXT("messageText", STORE_TEXT_MAX),
+    API_PARAM_ENUM("messagePosition", positions),
+    API_PARAM_TEXT("messageDuration", 16), /* a number of seconds or "permanent": checked below */
+    API_PARAM_BOOL("activeWhenEmpty"),
+    API_PARAM_INT("panePlacementHighestImportance", 0, 2147483647),
+    API_PARAM_ENUM("panePlacementSelfPaneMode", pane_modes),
+    API_PARAM_TEXT("name",
+                   STORE_TEXT_MAX), /* POST only: the call's name instead of its coSpace's */
+    API_PARAM_TEXT("callCorrelator",
+                   STORE_ID_LEN), /* POST only: an id; the call's own when not given */
 };
 _Static_assert(sizeof(call_params) / sizeof(call_params[0]) == API_CALL_PARAMS,
                "API_CALL_PARAMS is the number of call_params");
@@ -529,8 +514,9 @@ void api_res_leg_camera_control(const struct api *api, struct store *st,
 {
     static const char *const pan[] = {"left", "right", NULL}, *const tilt[] = {"up", "down", NULL},
                              *const zoom[] = {"in", "out", NULL};
-    static const struct api_control_param fecc[] = {E("pan", pan), E("tilt", tilt), E("zoom", zoom),
-                                                    E("focus", zoom)};
+    static const struct api_control_param fecc[] = {
+        API_PARAM_ENUM("pan", pan), API_PARAM_ENUM("tilt", tilt), API_PARAM_ENUM("zoom", zoom),
+        API_PARAM_ENUM("focus", zoom)};
     char scratch[4][API_LEG_VALUE_MAX] = {{0}};
     struct api_leg l;
 

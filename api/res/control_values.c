@@ -38,62 +38,45 @@ static const char *const quality_pres[] = {"unrestricted", "max1080p30", "max720
 static const char *const counter[] = {"never", "auto", "always", NULL};
 static const char *const gain[] = {"disabled", "agc", NULL};
 
-#define B(n)                                                                                       \
-    {                                                                                              \
-        n, API_PK_BOOL, 0, 0, NULL                                                                 \
-    }
-#define E(n, v)                                                                                    \
-    {                                                                                              \
-        n, API_PK_ENUM, 0, 0, v                                                                    \
-    }
-#define I(n, lo, hi)                                                                               \
-    {                                                                                              \
-        n, API_PK_INT, lo, hi, NULL                                                                \
-    }
-#define T(n, len)                                                                                  \
-    {                                                                                              \
-        n, API_PK_TEXT, 0, len, NULL                                                               \
-    }
-
 const struct api_control_param api_control_leg_params[] = {
-    T("ownerId", API_LEG_VALUE_MAX - 1),
-    E("chosenLayout", api_res_layouts),
-    E("defaultLayout", api_res_layouts),
-    E("layout", api_res_layouts),
-    B("needsActivation"),
-    B("participantLabels"),
-    E("presentationDisplayMode", display_modes),
-    B("presentationContributionAllowed"),
-    B("presentationViewingAllowed"),
-    B("endCallAllowed"),
-    B("muteOthersAllowed"),
-    B("videoMuteOthersAllowed"),
-    B("muteSelfAllowed"),
-    B("videoMuteSelfAllowed"),
-    B("changeLayoutAllowed"),
-    I("joinToneParticipantThreshold", 0, 100),
-    I("leaveToneParticipantThreshold", 0, 100),
-    E("videoMode", video_modes),
-    B("rxAudioMute"),
-    B("txAudioMute"),
-    B("rxVideoMute"),
-    B("txVideoMute"),
-    E("sipMediaEncryption", encryption),
-    I("audioPacketSizeMs", 10, 60),
-    E("deactivationMode", deactivation),
-    I("deactivationModeTime", 0, 86400),
-    B("telepresenceCallsAllowed"),
-    B("sipPresentationChannelEnabled"),
-    E("bfcpMode", bfcp),
-    B("disconnectOthersAllowed"),
-    B("addParticipantAllowed"),
-    E("qualityMain", quality_main),
-    E("qualityPresentation", quality_pres),
-    E("participantCounter", counter),
-    T("nameLabelOverride", 50),
-    I("importance", 0, 2147483647),
-    B("controlRemoteCameraAllowed"),
-    E("audioGainMode", gain),
+    API_PARAM_TEXT("ownerId", API_LEG_VALUE_MAX - 1),
+    API_PARAM_ENUM("chosenLayout", api_res_layouts),
+    API_PARAM_ENUM("defaultLayout", api_res_layouts),
+    API_PARAM_ENUM("layout", api_res_layouts),
+    API_PARAM_BOOL("needsActivation"),
+    API_PARAM_BOOL("participantLabels"),
+    API_PARAM_ENUM("presentationDisplayMode", display_modes),
+    API_PARAM_BOOL("presentationContributionAllowed"),
+    API_PARAM_BOOL("presentationViewingAllowed"),
+    API_PARAM_BOOL("endCallAllowed"),
+    API_PARAM_BOOL("muteOthersAllowed"),
+    API_PARAM_BOOL("videoMuteOthersAllowed"),
+    API_PARAM_BOOL("muteSelfAllowed"),
+    API_PARAM_BOOL("videoMuteSelfAllowed"),
+    API_PARAM_BOOL("changeLayoutAllowed"),
+    API_PARAM_INT("joinToneParticipantThreshold", 0, 100),
+    API_PARAM_INT("leaveToneParticipantThreshold", 0, 100),
+    API_PARAM_ENUM("videoMode", video_modes),
+    API_PARAM_BOOL("rxAudioMute"),
+    API_PARAM_BOOL("txAudioMute"),
+    API_PARAM_BOOL("rxVideoMute"),
+    API_PARAM_BOOL("txVideoMute"),
+    API_PARAM_ENUM("sipMediaEncryption", encryption),
+    API_PARAM_INT("audioPacketSizeMs", 10, 60),
+    API_PARAM_ENUM("deactivationMode", deactivation),
+    API_PARAM_INT("deactivationModeTime", 0, 86400),
+    API_PARAM_BOOL("telepresenceCallsAllowed"),
+    API_PARAM_BOOL("sipPresentationChannelEnabled"),
+    API_PARAM_ENUM("bfcpMode", bfcp),
+    API_PARAM_BOOL("disconnectOthersAllowed"),
+    API_PARAM_BOOL("addParticipantAllowed"),
+    API_PARAM_ENUM("qualityMain", quality_main),
+    API_PARAM_ENUM("qualityPresentation", quality_pres),
+    API_PARAM_ENUM("participantCounter", counter),
+    API_PARAM_TEXT("nameLabelOverride", 50),
+    API_PARAM_INT("importance", 0, 2147483647),
+    API_PARAM_BOOL("controlRemoteCameraAllowed"),
+    API_PARAM_ENUM("audioGainMode", gain),
 };
 _Static_assert(sizeof(api_control_leg_params) / sizeof(api_control_leg_params[0]) == API_LEG_PARAMS,
                "API_LEG_PARAMS is the number of leg parameters");

@@ -21,6 +21,23 @@ struct api_control_param {
     int64_t min, max;          /* API_PK_INT; API_PK_TEXT: max is the longest, in bytes */
     const char *const *values; /* API_PK_ENUM, NULL-terminated */
 };
+/* Rows of a table of them, by kind. */
+#define API_PARAM_BOOL(n)                                                                          \
+    {                                                                                              \
+        n, API_PK_BOOL, 0, 0, NULL                                                                 \
+    }
+#define API_PARAM_ENUM(n, v)                                                                       \
+    {                                                                                              \
+        n, API_PK_ENUM, 0, 0, v                                                                    \
+    }
+#define API_PARAM_INT(n, lo, hi)                                                                   \
+    {                                                                                              \
+        n, API_PK_INT, lo, hi, NULL                                                                \
+    }
+#define API_PARAM_TEXT(n, len)                                                                     \
+    {                                                                                              \
+        n, API_PK_TEXT, 0, len, NULL                                                               \
+    }
 
 /* PUT /callLegs/<id>: the callLeg object's parameters that a PUT may change, in the order of
  * struct api_leg's conf and struct api_leg_profile's v. */
