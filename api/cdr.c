@@ -334,17 +334,19 @@ static void end_all(struct api_cdr *c)
     if (store_begin(c->st) < 0)
         api_log(BASE_LOG_ERR, "CDR: the outbox takes no writes; each record is tried alone");
     for (size_t i = 0; i < n; i++) {
-        struct api_cdr_event e = {.type = API_CDR_LEG_END, .wall_ms = now};
+        struct api_cdr_event e;
         struct cdr_leg *l;
 
-        memcpy(e.call, calls[i].id, sizeof(e.call));
-        (void)snprintf(e.reason, sizeof(e.reason), "localTeardown");
         for (size_t k = 0; k < c->nlegs;) {
             l = &c->legs[k];
             if (strcmp(l->call, calls[i].id) != 0) {
                 k++;
                 continue;
             }
+            /* one event each: processing a leg that had failed rewrites its reason */
+            e = (struct api_cdr_event){.type = API_CDR_LEG_END, .wall_ms = now};
+            memcpy(e.call, calls[i].id, sizeof(e.call));
+            (void)snprintf(e.reason, sizeof(e.reason), "localTeardown");
             memcpy(e.leg, l->id, sizeof(e.leg));
             e.duration_s = (now - l->started_ms) / 1000;
             process(c, &e); /* removes legs[k]: the last one takes its place */

@@ -76,6 +76,36 @@ static void conninfo_shown(const char *s, char *out, size_t cap, size_t *o)
     }
 }
 
+/* The rest of a URL: a "password=" parameter of its query (libpq takes one there too) becomes
+ * ***, up to the next '&' or '#'. */
+static void url_query_shown(const char *s, char *out, size_t cap, size_t *o)
+{
+    const char *q = strchr(s, '?');
+
+    if (!q) {
+        put(out, cap, o, s, strlen(s));
+        return;
+    }
+    put(out, cap, o, s, (size_t)(q + 1 - s));
+    for (s = q + 1; *s;) {
+        size_t n = strcspn(s, "&#");
+
+        if (strncmp(s, "password=", 9) == 0) {
+            put(out, cap, o, s, 9);
+            put(out, cap, o, "***", 3);
+        } else {
+            put(out, cap, o, s, n);
+        }
+        s += n;
+        if (*s == '#') {
+            put(out, cap, o, s, strlen(s));
+            return;
+        }
+        if (*s)
+            put(out, cap, o, s++, 1);
+    }
+}
+
 void api_datadir_location_shown(const char *location, char *out, size_t cap)
 {
     const char *scheme = strstr(location, "://");
@@ -95,7 +125,7 @@ void api_datadir_location_shown(const char *location, char *out, size_t cap)
             put(out, cap, &o, "***", 3);
             location = at;
         }
-        put(out, cap, &o, location, strlen(location));
+        url_query_shown(location, out, cap, &o);
         return;
     }
     conninfo_shown(location, out, cap, &o);

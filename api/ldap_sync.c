@@ -93,6 +93,7 @@ struct entry {
 struct entries {
     struct entry *v;
     size_t n, cap;
+    size_t skipped; /* entries read that the mapping made no user of (no jid) */
 };
 
 static void entries_done(struct entries *es)
@@ -159,9 +160,10 @@ static int add_entry(LDAP *ld, LDAPMessage *e, const struct store_row *mapping, 
         bool missing;
         int n = t ? api_ldap_expand(t, attr_value, &c, out, sizeof(out), &missing) : -ENOENT;
 
-        if (k == F_JID && (n <= 0 || missing))
+        if (k == F_JID && (n <= 0 || missing)) {
             r = 1; /* not a user */
-        else if (n > 0 && !(en.f[k] = strdup(out)))
+            es->skipped++;
+        } else if (n > 0 && !(en.f[k] = strdup(out)))
             r = -ENOMEM;
     }
     if (r == 0 && es->n == es->cap) {
@@ -632,8 +634,27 @@ static int source_sync(struct api_ldap *l, const struct store_row *src, size_t *
             api_secret_open(&l->api->secret, aad, blob, (size_t)n, password, sizeof(password)) < 0)
             r = -EBADMSG;
     }
+    if (r == -EBADMSG)
+        api_log(BASE_LOG_ERR,
+                "ldap sync: source %s: the password of server %s cannot be unsealed "
+                "(was the key file replaced?)",
+                sid, server.v[STORE_COL_ID]);
+    else if (r < 0 && r != -ENOENT)
+        api_log(BASE_LOG_ERR, "ldap sync: source %s: %s", sid, strerror(-r));
     if (r == 0)
         r = directory_read(&l->stopping, sid, &server, password, src, &mapping, &es);
+    if (r == 0 && es.n == 0 && es.skipped > 0) {
+        /* a mapping that makes no user of any entry (a jidMapping naming an attribute the
+         * directory lacks) would otherwise remove every user of the source */
+        api_log(BASE_LOG_ERR,
+                "ldap sync: source %s: %zu entries read, none with a jid from the "
+                "mapping's jidMapping: nothing written, nothing removed",
+                sid, es.skipped);
+        r = -EINVAL;
+    }
+    if (r == 0 && es.skipped > 0)
+        api_log(BASE_LOG_WARN, "ldap sync: source %s: %zu entries without a jid skipped", sid,
+                es.skipped);
     if (r == 0) {
         r = users_write(l->st, src, &mapping, &es);
         *ret_reason = r == -EEXIST ? "clashOccurred" : NULL;
@@ -763,6 +784,8 @@ static void sync_run(struct api_ldap *l, const struct store_row *sync)
             sync_update(l, id, "inProgress", NULL, users, done);
         }
     }
+    if (!reason && r == 0 && only && done == 0 && !atomic_load(&l->stopping))
+        reason = "ldapSourceDoesNotExist"; /* not the sync's tenant's, or deleted meanwhile */
     if (!reason && r == 0 && !tenant && !only)
         r = orphans_remove(l->st);
     if (atomic_load(&l->stopping)) {

@@ -187,7 +187,11 @@ START_TEST(test_database_shown_without_password)
         {"postgresql://cb:pw@h:5432/cb?sslmode=require",
          "postgresql://cb:***@h:5432/cb?sslmode=require"},
         {"postgres://cb@h/cb", "postgres://cb@h/cb"},
-        {"postgresql://h/cb?password=x", "postgresql://h/cb?password=x"}, /* not user info */
+        /* libpq takes a password among the URL's parameters too */
+        {"postgresql://h/cb?password=x", "postgresql://h/cb?password=***"},
+        {"postgresql://cb@h/cb?sslmode=require&password=s3&x=1#f",
+         "postgresql://cb@h/cb?sslmode=require&password=***&x=1#f"},
+        {"postgresql://h/cb?xpassword=1", "postgresql://h/cb?xpassword=1"},
         {"postgresql://a:b:c@h/d@e", "postgresql://a:***@h/d@e"},
         {"host=h dbname=cb password=pw user=cb", "host=h dbname=cb password=*** user=cb"},
         {"host=h password = 'p w\\' x' dbname=cb", "host=h password =*** dbname=cb"},

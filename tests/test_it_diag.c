@@ -755,7 +755,9 @@ START_TEST(test_packet_loss_alarm_raised_and_cleared)
     ck_assert_int_eq(call("GET", leg, NULL, body, sizeof(body), NULL), 200);
     ck_assert_msg(strstr(body, "<packetLoss>"), "%s", body); /* silence keeps it */
 
-    for (int i = 0; i < 20 && strstr(body, "<alarms>"); i++) { /* whole again, for a while */
+    /* whole again, for a while: a window clears it when its loss is at most half the
+     * threshold, which a loaded machine's drops can deny a few windows (at most 60, ~6 s) */
+    for (int i = 0; i < 60 && strstr(body, "<alarms>"); i++) {
         send_rtp_run(fd, &relay, 30, false, &seq);
         ck_assert_int_eq(call("GET", "/api/v1/system/alarms", NULL, body, sizeof(body), NULL),
                          200); /* a look: one window */

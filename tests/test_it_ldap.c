@@ -488,6 +488,20 @@ START_TEST(test_sync_imports_users_and_removes_the_departed)
         usleep(100000);
     expect("GET", path, NULL, 404, "<ldapSyncDoesNotExist />");
     expect("GET", "/api/v1/users", NULL, 200, "<users total=\"2\">");
+
+    /* a mapping that makes no user of any entry (a jidMapping naming an attribute the directory
+     * lacks) fails the sync, and removes nobody */
+    ck_assert_int_eq(
+        th_admin_keep(&d, "GET", "/api/v1/ldapMappings", NULL, body, sizeof(body), NULL), 200);
+    ck_assert_ptr_nonnull(strstr(body, "<ldapMapping id=\""));
+    (void)snprintf(path, sizeof(path), "/api/v1/ldapMappings/%.36s",
+                   strstr(body, "<ldapMapping id=\"") + 17);
+    expect("PUT", path, "jidMapping=%24noSuchAttribute%24%40example.com", 200, NULL);
+    sync_wait("removeWhenFinished=false", state, body, sizeof(body));
+    ck_assert_msg(strcmp(state, "failed") == 0, "%s", body);
+    ck_assert_ptr_nonnull(strstr(body, "<failureReason>ldapError</failureReason>"));
+    expect("GET", "/api/v1/users", NULL, 200, "<users total=\"2\">");
+    ck_assert_uint_ge(th_log_count(&d, "none with a jid from the mapping's jidMapping"), 1);
 }
 END_TEST
 

@@ -77,7 +77,7 @@ static void write_call(struct api_xml *x, const struct api_call *c, bool full, s
     if (full)
         api_xml_text(x, "callType", "coSpace");
     api_xml_text(x, "coSpace", c->cospace);
-    api_xml_text(x, "callCorrelator", api_control_call_correlator(c));
+    api_xml_text(x, "callCorrelator", api_control_correlator(c));
     if (full) {
         api_xml_int(x, "durationSeconds", (api_now_us() - c->started_us) / 1000000);
         api_xml_int(x, "numCallLegs", (int64_t)legs);
@@ -530,7 +530,11 @@ static int call_leg_profile(const struct api *api, struct store *st, const char 
     if (!cospace[0])
         return -ENOENT;
     r = api_leg_profile_resolve(st, cospace, NULL, prof);
-    return r == -ENOENT ? 0 : r; /* a coSpace deleted under its call: no profiles */
+    if (r == -ENOENT) { /* a coSpace deleted under its call: no profiles */
+        memset(prof, 0, sizeof(*prof));
+        r = 0;
+    }
+    return r;
 }
 
 static void add_leg(const struct api *api, struct store *st, const char *call_id,

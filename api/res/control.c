@@ -447,12 +447,6 @@ void api_control_write_call(struct api_xml *x, const struct api_call *c, size_t 
     api_xml_bool(x, "endpointRecording", false);
 }
 
-/* The call's callCorrelator: POST's, else its own id (as a one-node CMS gives). */
-const char *api_control_call_correlator(const struct api_call *c)
-{
-    return c->conf[C_CORRELATOR][0] ? c->conf[C_CORRELATOR] : c->id;
-}
-
 /* ---- shared with the participants (api/res/participants.c) ---------------------------- */
 
 /* The name others see: the override, else the remote party (a guest's display name). */

@@ -30,8 +30,6 @@ int api_control_leg_form(const struct api_params *form, char conf[][API_LEG_VALU
 void api_control_leg_added(const struct api *api, struct api_call *c, struct api_leg *l);
 /* What GET shows, lock held: the call's control fields; the leg's <configuration>. */
 void api_control_write_call(struct api_xml *x, const struct api_call *c, size_t legs);
-/* The call's callCorrelator: the one POST /calls gave, else the call's own id. */
-const char *api_control_call_correlator(const struct api_call *c);
 void api_control_write_leg(struct api_xml *x, const struct api_leg *l);
 
 /* For the participants (api/res/participants.c). Lock held: form's leg parameters onto l (0, or

@@ -138,9 +138,11 @@ void api_control_leg_refresh(const struct api *api, struct api_leg *l)
                                           MEDIA_MUTE_TX_AUDIO | MEDIA_MUTE_TX_VIDEO
                                     : mute;
 
-    if (media != l->media_mute && l->has_media && api->media)
-        (void)media_leg_set_mute(api->media, l->id, media);
-    l->media_mute = media;
+    /* recorded only once the media thread has it, so that a refusal (-ENOMEM) is tried again
+     * at the next refresh rather than shown deactivated while its media flows */
+    if (media != l->media_mute &&
+        (!l->has_media || !api->media || media_leg_set_mute(api->media, l->id, media) == 0))
+        l->media_mute = media;
     l->mute = mute;
     if (l->webrtc) {
         struct api_guest_view v;

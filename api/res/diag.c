@@ -299,7 +299,12 @@ static void write_counters(struct api_diag_text *s, const struct seen_leg *l,
 static void write_changes(struct api_diag_text *s, struct seen_leg *l, const struct reg_leg *r,
                           const struct media_leg_status *m)
 {
-    int state = m ? (int)m->state : r->dial_failed ? MEDIA_LEG_FAILED : MEDIA_LEG_CONNECTED;
+    /* a leg with media whose status the media thread has not given yet is still connecting,
+     * as GET /callLegs shows it */
+    int state = m                ? (int)m->state
+                : r->media       ? MEDIA_LEG_CONNECTING
+                : r->dial_failed ? MEDIA_LEG_FAILED
+                                 : MEDIA_LEG_CONNECTED;
     char relayed[64] = "", pair[140] = "";
     bool changed = l->state != state;
 

@@ -34,6 +34,7 @@ struct leg_state {
 };
 
 struct api_leg_alarms {
+    pthread_mutex_t looking; /* one look at a time (the watch's, a GET's): each marks and sweeps */
     pthread_mutex_t lock;
     struct leg_state *v;
     size_t n, cap;
@@ -45,6 +46,7 @@ int api_leg_alarms_new(struct api_leg_alarms **ret)
 
     if (!a)
         return -ENOMEM;
+    pthread_mutex_init(&a->looking, NULL);
     pthread_mutex_init(&a->lock, NULL);
     *ret = a;
     return 0;
@@ -55,6 +57,7 @@ void api_leg_alarms_free(struct api_leg_alarms *a)
     if (!a)
         return;
     pthread_mutex_destroy(&a->lock);
+    pthread_mutex_destroy(&a->looking);
     free(a->v);
     free(a);
 }
@@ -86,13 +89,19 @@ static void judge_loss(const struct media_leg_status *m, struct leg_state *s, st
     v->loss = -1;
     for (int w = 0; w < WINDOWS; w++) {
         struct window now = counters(m, w);
-        uint64_t got = now.packets - s->prev[w].packets;
-        uint64_t lost = now.lost > s->prev[w].lost ? now.lost - s->prev[w].lost : 0;
+        uint64_t got, lost;
         double pct;
 
-        if (!is_active(m, w) || now.packets < s->prev[w].packets ||
-            got + lost < API_LEG_MIN_PACKETS)
-            continue; /* a new SSRC restarts the counters: the next window measures */
+        if (!is_active(m, w))
+            continue;
+        if (now.packets < s->prev[w].packets) {
+            s->prev[w] = now; /* a new SSRC restarted the counters: measured from here */
+            continue;
+        }
+        got = now.packets - s->prev[w].packets;
+        lost = now.lost > s->prev[w].lost ? now.lost - s->prev[w].lost : 0;
+        if (got + lost < API_LEG_MIN_PACKETS)
+            continue; /* too few yet: the window grows until the next look */
         pct = 100.0 * (double)lost / (double)(got + lost);
         measured = true;
         over |= pct > API_LEG_LOSS_PERCENT;
@@ -188,8 +197,11 @@ int api_leg_alarms_look(const struct api *api)
 
     if (!a || !api->calls || !api->media)
         return 0;
-    if ((r = media_legs(api->calls, &ids, &n)) < 0)
+    pthread_mutex_lock(&a->looking);
+    if ((r = media_legs(api->calls, &ids, &n)) < 0) {
+        pthread_mutex_unlock(&a->looking);
         return r;
+    }
     pthread_mutex_lock(&a->lock);
     for (size_t i = 0; i < a->n; i++)
         a->v[i].seen = false;
@@ -222,6 +234,7 @@ int api_leg_alarms_look(const struct api *api)
         if (!a->v[i].seen)
             a->v[i] = a->v[--a->n];
     pthread_mutex_unlock(&a->lock);
+    pthread_mutex_unlock(&a->looking);
     free(ids);
     return r;
 }
