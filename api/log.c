@@ -49,8 +49,13 @@ static const char *level_name(enum base_log_level level)
 static pthread_mutex_t sites_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct site sites[SITES + 1]; /* the last one: the shared bucket of a full table */
 static atomic_ullong suppressed;
-static api_log_tap_fn tap_fn;
-static void *tap_userdata;
+/* The tap, published by one pointer: a thread that sees it sees both members. */
+struct tap {
+    api_log_tap_fn fn;
+    void *userdata;
+};
+static struct tap tap_set;
+static _Atomic(const struct tap *) tap_now;
 static atomic_int tap_wanted;
 
 const struct api_log_rate api_log_rate_default = {.interval_us = 1000000, .burst = 30};
@@ -73,8 +78,9 @@ int api_log_parse_level(const char *s, enum base_log_level *ret_level)
 
 void api_log_set_tap(api_log_tap_fn fn, void *userdata)
 {
-    tap_fn = fn;
-    tap_userdata = userdata;
+    atomic_store(&tap_now, NULL);
+    tap_set = (struct tap){fn, userdata};
+    atomic_store(&tap_now, fn ? &tap_set : NULL);
 }
 
 void api_log_tap_want(bool want)
@@ -161,13 +167,14 @@ __attribute__((format(printf, 4, 0))) static void emit(const void *key,
     struct tm tm;
     size_t n;
     int r;
-    bool wanted = tap_fn && atomic_load(&tap_wanted) > 0;
+    const struct tap *tap = atomic_load(&tap_now);
+    bool wanted = tap && atomic_load(&tap_wanted) > 0;
     bool printed = (int)level <= atomic_load(&log_level), tapped;
 
     if (!wanted && !printed)
         return;
     printed = printed && admit(key, rate, &dropped);
-    tapped = tap_fn && (wanted || printed);
+    tapped = tap && (wanted || printed);
     if (!tapped && !printed)
         return;
     (void)clock_gettime(CLOCK_REALTIME, &ts);
@@ -185,7 +192,7 @@ __attribute__((format(printf, 4, 0))) static void emit(const void *key,
         n += r < 0 ? 0 : (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
     }
     if (tapped)
-        tap_fn(tap_userdata, line, n);
+        tap->fn(tap->userdata, line, n);
     if (!printed)
         return;
     line[n++] = '\n';

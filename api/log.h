@@ -46,8 +46,9 @@ void api_log_site(const void *site, const struct api_log_rate *rate, enum base_l
  * and, while api_log_tap_want(true) calls outnumber api_log_tap_want(false) ones, every line
  * any site logs, at any level and before the rate limiter: call diagnostics (api/res/diag.c)
  * keep the lines that name their call. fn runs on the logging thread, with whatever lock it holds:
- * it must not log, nor take a lock that is held around a call to api_log. Set once, before threads
- * start. */
+ * it must not log, nor take a lock that is held around a call to api_log. It may be set while
+ * threads log (each line sees the old tap or the new one whole); its userdata must outlive every
+ * line that may still be in the old one, so clear it (fn NULL) only once no thread logs. */
 typedef void (*api_log_tap_fn)(void *userdata, const char *line, size_t len);
 void api_log_set_tap(api_log_tap_fn fn, void *userdata);
 void api_log_tap_want(bool want);
