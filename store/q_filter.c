@@ -30,9 +30,10 @@ struct filter_def {
 };
 
 /* refs: the ids referenced, as a SELECT without NULLs; the value chooses in or out */
+/* refs once (the statement stays short): NULL, so no row, for a value that is neither */
 #define USAGE(refs)                                                                                \
-    "CASE lower(?) WHEN 'referenced' THEN id IN (" refs                                            \
-    ") WHEN 'unreferenced' THEN id NOT IN (" refs ") END"
+    "CASE lower(?) WHEN 'referenced' THEN TRUE WHEN 'unreferenced' THEN FALSE END = (id IN (" refs \
+    "))"
 #define NAME_LIKE "name LIKE ? ESCAPE '\\'"
 
 static const struct filter_def defs[] = {
@@ -64,7 +65,12 @@ static const struct filter_def defs[] = {
     {"call_leg_profile", "usageFilter",
      USAGE("SELECT call_leg_profile FROM cospace WHERE call_leg_profile IS NOT NULL UNION SELECT "
            "call_leg_profile FROM system_profile WHERE call_leg_profile IS NOT NULL UNION SELECT "
-           "call_leg_profile FROM tenant WHERE call_leg_profile IS NOT NULL"),
+           "call_leg_profile FROM tenant WHERE call_leg_profile IS NOT NULL UNION SELECT "
+           "call_leg_profile FROM access_method WHERE call_leg_profile IS NOT NULL UNION SELECT "
+           "call_leg_profile FROM cospace_user WHERE call_leg_profile IS NOT NULL UNION SELECT "
+           "call_leg_profile FROM cospace_template WHERE call_leg_profile IS NOT NULL UNION "
+           "SELECT call_leg_profile FROM access_method_template WHERE call_leg_profile IS NOT "
+           "NULL"),
      1, NULL, false},
     {"call_profile", "usageFilter",
      USAGE("SELECT call_profile FROM cospace WHERE call_profile IS NOT NULL UNION SELECT "
@@ -72,13 +78,14 @@ static const struct filter_def defs[] = {
            "call_profile FROM tenant WHERE call_profile IS NOT NULL"),
      1, NULL, false},
     {"dtmf_profile", "usageFilter",
-     USAGE("SELECT dtmf_profile FROM system_profile WHERE dtmf_profile IS NOT NULL"), 1, NULL,
-     false},
+     USAGE("SELECT dtmf_profile FROM system_profile WHERE dtmf_profile IS NOT NULL UNION SELECT "
+           "dtmf_profile FROM tenant WHERE dtmf_profile IS NOT NULL"),
+     1, NULL, false},
     {"call_branding_profile", "usageFilter",
      USAGE("SELECT call_branding_profile FROM cospace WHERE call_branding_profile IS NOT NULL "
            "UNION SELECT call_branding_profile FROM system_profile WHERE call_branding_profile IS "
-           "NOT NULL UNION SELECT dtmf_profile FROM tenant WHERE dtmf_profile IS NOT NULL UNION "
-           "SELECT call_branding_profile FROM tenant WHERE call_branding_profile IS NOT NULL"),
+           "NOT NULL UNION SELECT call_branding_profile FROM tenant WHERE call_branding_profile IS "
+           "NOT NULL"),
      1, NULL, false},
     {"ivr_branding_profile", "usageFilter",
      USAGE("SELECT ivr_branding_profile FROM system_profile WHERE ivr_branding_profile IS NOT NULL "
@@ -95,16 +102,17 @@ static const struct filter_def defs[] = {
            "NULL"),
      1, NULL, false},
     {"user_profile", "usageFilter",
-     USAGE("SELECT user_profile FROM system_profile WHERE user_profile IS NOT NULL"), 1, NULL,
-     false},
+     USAGE("SELECT user_profile FROM system_profile WHERE user_profile IS NOT NULL UNION SELECT "
+           "user_profile FROM tenant WHERE user_profile IS NOT NULL UNION SELECT user_profile "
+           "FROM ldap_source WHERE user_profile IS NOT NULL"),
+     1, NULL, false},
     {"layout_template", "usageFilter",
      USAGE("SELECT layout_template FROM call_leg_profile WHERE layout_template IS NOT NULL"), 1,
      NULL, false},
     {"web_bridge_profile", "usageFilter",
      USAGE("SELECT web_bridge_profile FROM system_profile WHERE web_bridge_profile IS NOT NULL "
            "UNION SELECT web_bridge_profile FROM web_bridge WHERE web_bridge_profile IS NOT NULL "
-           "UNION SELECT user_profile FROM tenant WHERE user_profile IS NOT NULL UNION SELECT "
-           "web_bridge_profile FROM tenant WHERE web_bridge_profile IS NOT NULL"),
+           "UNION SELECT web_bridge_profile FROM tenant WHERE web_bridge_profile IS NOT NULL"),
      1, NULL, false},
     {"call_leg_profile", "filter", NAME_LIKE, 1, NULL, true},
     {"dial_in_security_profile", "filter", NAME_LIKE, 1, NULL, true},

@@ -175,6 +175,23 @@ START_TEST(test_cospace_references_usage_and_system_profiles)
     create("tenants", form, tenant);
     expect_has(usage, "total=\"3\"><global/><tenant id=", false);
     expect_has("/api/v1/callLegProfiles?usageFilter=unreferenced", id, true);
+    /* each kind counts its own references: a tenant's dtmfProfile and userProfile make those
+     * referenced, and no other kind */
+    {
+        char dtmf[128], user[128], brand[128], wbp[128], path[128];
+
+        create("dtmfProfiles", "lockCall=*5", dtmf);
+        create("userProfiles", "canCreateCoSpaces=true", user);
+        create("callBrandingProfiles", "invitationTemplate=https%3A%2F%2Fexample.com%2Fi", brand);
+        create("webBridgeProfiles", "name=W", wbp);
+        snprintf(form, sizeof(form), "name=T2&dtmfProfile=%s&userProfile=%s",
+                 strrchr(dtmf, '/') + 1, strrchr(user, '/') + 1);
+        create("tenants", form, path);
+        expect_has("/api/v1/dtmfProfiles?usageFilter=referenced", strrchr(dtmf, '/') + 1, false);
+        expect_has("/api/v1/userProfiles?usageFilter=referenced", strrchr(user, '/') + 1, false);
+        expect_has("/api/v1/callBrandingProfiles?usageFilter=referenced", "total=\"0\"", false);
+        expect_has("/api/v1/webBridgeProfiles?usageFilter=referenced", "total=\"0\"", false);
+    }
     /* deleting a profile in use is allowed, as on CMS: every reference is cleared */
     expect("DELETE", clp, NULL, 200, "");
     expect_has(cs, "<callLegProfile>", true);
