@@ -56,7 +56,8 @@ PG_SRCS := $(wildcard store/pg/*.c)
 ifneq ($(PG_SRCS),)
 STORE_SRCS += $(PG_SRCS)
 PKGS += libpq
-BASE_CFLAGS += -DSTORE_WITH_PG
+PG_DEFS := -DSTORE_WITH_PG
+BASE_CFLAGS += $(PG_DEFS)
 endif
 TURN_SRCS := $(wildcard turnclient/*.c)
 MEDIA_SRCS := $(wildcard media/*.c media/webrtc/*.c)
@@ -150,7 +151,8 @@ FUZZERS := stun channeldata form auth config router framing sdp ice rtcp dtls tr
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fno-omit-frame-pointer $(WARN) -I. \
-	$(shell pkg-config --cflags $(PKGS)) -fsanitize=address,undefined -fno-sanitize-recover=all
+	$(shell pkg-config --cflags $(PKGS)) $(PG_DEFS) -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
 build/fuzz/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  CC [fuzz] $<"
