@@ -829,8 +829,12 @@ START_TEST(test_many_strangers_do_not_clear_a_backoff)
             long status = login_from(victim, "admin", "wrong");
 
             ck_assert_msg(status == 401 || status == 429, "%s: %ld", victim, status);
-            ck_assert_msg(fresh_login_from(victim) == 429, "%s was let in after %u strangers",
-                          victim, sent + 1);
+            /* a 429 came from the victim's record, still in its backoff (which may end before
+             * the next request: nothing more to ask then); a 401 counted one more failure on
+             * that record, so a backoff of at least a second starts, unless the record was
+             * given away, when it was the first failure of a new one */
+            ck_assert_msg(status == 429 || fresh_login_from(victim) == 429,
+                          "%s was let in after %u strangers", victim, sent + 1);
             ck_assert_int_eq(login_from(NULL, "admin", ld.password), 200);
         }
     }
