@@ -147,7 +147,8 @@ $(eval $(call variant,asan))
 $(eval $(call variant,tsan))
 
 # libFuzzer harnesses (fuzz/), clang with ASan + UBSan; the library built again for them.
-FUZZERS := stun channeldata form auth config router framing sdp ice rtcp dtls transform
+FUZZERS := stun channeldata form auth config router framing sdp ice rtcp dtls transform \
+	ldap_expand
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fno-omit-frame-pointer $(WARN) -I. \
