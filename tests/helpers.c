@@ -644,6 +644,23 @@ void th_leg_wait_connected(const struct th_daemon *d, const char *leg, struct so
     ret->sin_port = htons((unsigned short)atoi(port));
 }
 
+const char *th_api_v1(const struct th_daemon *d, const char *method, const char *path,
+                      const char *form, long want, char *body, size_t cap)
+{
+    static char id[40];
+    char full[256];
+    struct th_resp r;
+
+    snprintf(full, sizeof(full), "/api/v1/%s", path);
+    th_admin(d, method, full, form, &r);
+    snprintf(body, cap, "%s", r.body ? r.body : "");
+    snprintf(id, sizeof(id), "%s", r.location[0] ? th_location_id(&r) : "");
+    ck_assert_msg(r.status == want, "%s %s %s: %ld %s", method, path, form ? form : "", r.status,
+                  body);
+    th_resp_free(&r);
+    return id;
+}
+
 void th_media_leg(const struct th_daemon *d, const char *call, unsigned short port, char *leg,
                   struct sockaddr_in *ra)
 {

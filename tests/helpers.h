@@ -131,6 +131,11 @@ int th_udp_endpoint(unsigned short *ret_port);
  * is connected, and returns the relayed address its endpoint must send to in *ret. */
 struct sockaddr_in;
 void th_leg_wait_connected(const struct th_daemon *d, const char *leg, struct sockaddr_in *ret);
+/* One request under /api/v1 (path without the prefix) as admin; asserts the status, keeps the
+ * body in body (cap bytes) and returns the new object's id (a POST's Location) or "", in a
+ * buffer of its own that the next call reuses. */
+const char *th_api_v1(const struct th_daemon *d, const char *method, const char *path,
+                      const char *form, long want, char *body, size_t cap);
 /* POSTs a plain RTP leg to the endpoint 127.0.0.1:port into call (a path) and waits until it is
  * connected: its path into leg, its relayed address into ra. */
 void th_media_leg(const struct th_daemon *d, const char *call, unsigned short port, char *leg,

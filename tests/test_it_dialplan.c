@@ -27,22 +27,10 @@ static void stop(void)
     th_daemon_destroy(&d);
 }
 
-/* One request under /api/v1 (path without the prefix); asserts the status, keeps the body in
- * body and returns the new object's id (a POST's Location) or "". */
+/* One request under /api/v1 (th_api_v1): the body in body, the new object's id returned. */
 static const char *req(const char *method, const char *path, const char *form, long want)
 {
-    static char id[40];
-    char full[256];
-    struct th_resp r;
-
-    snprintf(full, sizeof(full), "/api/v1/%s", path);
-    th_admin(&d, method, full, form, &r);
-    snprintf(body, sizeof(body), "%s", r.body ? r.body : "");
-    snprintf(id, sizeof(id), "%s", r.location[0] ? th_location_id(&r) : "");
-    ck_assert_msg(r.status == want, "%s %s %s: %ld %s", method, path, form ? form : "", r.status,
-                  body);
-    th_resp_free(&r);
-    return id;
+    return th_api_v1(&d, method, path, form, want, body, sizeof(body));
 }
 
 /* The body of the last answer contains (or, with no, lacks) s. */

@@ -557,13 +557,14 @@ START_TEST(test_missing_source_and_clash_are_named)
 }
 END_TEST
 
-/* A server that accepts connections and never answers keeps a sync inProgress (its bind waits);
- * one started after it stays pending and can be cancelled; the running one cannot. */
-START_TEST(test_running_sync_cannot_be_cancelled_a_pending_one_can)
+/* A server that accepts connections and never answers, as the source's server, and a sync of it
+ * (kept on the list) seen inProgress, its bind waiting: its path into path, the listening
+ * socket returned (close it to let the sync fail). */
+static int silent_server_sync(char *path, size_t cap)
 {
     struct sockaddr_in a = {.sin_family = AF_INET};
     socklen_t len = sizeof(a);
-    char body[4096], state[32], source[64], first[160], second[160];
+    char body[4096], state[32] = "", source[64];
     int fd = socket(AF_INET, SOCK_STREAM, 0);
 
     ck_assert_int_ge(fd, 0);
@@ -572,16 +573,27 @@ START_TEST(test_running_sync_cannot_be_cancelled_a_pending_one_can)
     ck_assert_int_eq(listen(fd, 8), 0);
     ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
     configure(ntohs(a.sin_port), "whatever", source);
-    (void)snprintf(first, sizeof(first), "/api/v1/ldapSyncs/%s",
+    (void)snprintf(path, cap, "/api/v1/ldapSyncs/%s",
                    create("/api/v1/ldapSyncs", "removeWhenFinished=false"));
     for (int i = 0; i < 100; i++) {
-        ck_assert_int_eq(th_admin_keep(&d, "GET", first, NULL, body, sizeof(body), NULL), 200);
+        ck_assert_int_eq(th_admin_keep(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
         th_xml_text(body, "state", state, sizeof(state));
         if (strcmp(state, "inProgress") == 0)
             break;
         usleep(50000);
     }
     ck_assert_str_eq(state, "inProgress");
+    return fd;
+}
+
+/* A server that accepts connections and never answers keeps a sync inProgress (its bind waits);
+ * one started after it stays pending and can be cancelled; the running one cannot. */
+START_TEST(test_running_sync_cannot_be_cancelled_a_pending_one_can)
+{
+    char body[4096], state[32], first[160], second[160];
+    int fd;
+
+    fd = silent_server_sync(first, sizeof(first));
     (void)snprintf(second, sizeof(second), "/api/v1/ldapSyncs/%s",
                    create("/api/v1/ldapSyncs", "removeWhenFinished=false"));
     expect("GET", second, NULL, 200, "<state>pending</state>");
@@ -725,27 +737,10 @@ END_TEST
  * runs again at the next start. */
 START_TEST(test_a_sync_interrupted_by_a_stop_runs_at_the_next_start)
 {
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof(a);
-    char body[4096], state[32], source[64], path[160];
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    char body[4096], state[32], path[160];
+    int fd;
 
-    ck_assert_int_ge(fd, 0);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    ck_assert_int_eq(listen(fd, 8), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    configure(ntohs(a.sin_port), "whatever", source);
-    (void)snprintf(path, sizeof(path), "/api/v1/ldapSyncs/%s",
-                   create("/api/v1/ldapSyncs", "removeWhenFinished=false"));
-    for (int i = 0; i < 100; i++) {
-        ck_assert_int_eq(th_admin_keep(&d, "GET", path, NULL, body, sizeof(body), NULL), 200);
-        th_xml_text(body, "state", state, sizeof(state));
-        if (strcmp(state, "inProgress") == 0)
-            break;
-        usleep(50000);
-    }
-    ck_assert_str_eq(state, "inProgress");
+    fd = silent_server_sync(path, sizeof(path));
     ck_assert_int_eq(th_daemon_stop(&d), 0); /* within the helper's bound, well under the 30 s
                                                 an LDAP operation may take */
     (void)close(fd);                         /* now the server refuses connections */
