@@ -73,6 +73,9 @@ static int open_store(const struct api_config *c, const struct api_paths *p, str
                 "cannot open database %s: this build has no PostgreSQL driver (build "
                 "callbridged with libpq, or leave out --database to use DATA-DIR/callbridge.db)",
                 p->db_shown);
+    else if (r < 0 && store_open_error()[0])
+        api_log(BASE_LOG_ERR, "cannot open database %s: %s (%s)", p->db_shown, strerror(-r),
+                store_open_error());
     else if (r < 0)
         api_log(BASE_LOG_ERR, "cannot open database %s: %s", p->db_shown, strerror(-r));
     else if (store_read_only(*ret))

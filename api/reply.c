@@ -25,6 +25,7 @@ int api_status_from_err(int err)
     case -EBUSY:
     case -ENOSPC:
     case -EROFS:
+    case -ENOTCONN: /* the database server lost (a primary down, before a replica's promotion) */
         return 503;
     default:
         return 500;
@@ -64,6 +65,13 @@ void api_reply_param_error(struct api_reply *reply, const char *param, const cha
  * of those requests is answered 503: the log says why, at most once per 10 s. */
 static void log_store_fault(int err)
 {
+    if (err == -ENOTCONN) {
+        api_log_every(10, BASE_LOG_ERR,
+                      "the database server cannot be reached, or none that takes writes "
+                      "answers: writes are answered 503 (reads too when no standby answers) "
+                      "until one does");
+        return;
+    }
     if (err != -ENOSPC && err != -EROFS)
         return;
     api_log_every(10, BASE_LOG_ERR,

@@ -42,11 +42,24 @@ int db_driver_for(const char *location, const struct db_ops **ret_ops)
 #endif
 }
 
+static _Thread_local char open_error[512];
+
+const char *db_open_error(void)
+{
+    return open_error;
+}
+
+void db_set_open_error(const char *reason)
+{
+    (void)snprintf(open_error, sizeof(open_error), "%s", reason ? reason : "");
+}
+
 int db_open(const char *location, struct db **ret_db)
 {
     const struct db_ops *ops;
     int r;
 
+    open_error[0] = '\0';
     if (!location)
         return -EINVAL;
     r = db_driver_for(location, &ops);

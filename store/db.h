@@ -72,9 +72,10 @@
  *   read-only database or transaction                -EROFS
  *   disk full                                         -ENOSPC
  *   out of memory                                     -ENOMEM
- *   connection lost or refused, anything else         -EIO
+ *   connection lost or refused, no server to write to -ENOTCONN
+ *   anything else                                     -EIO
  * (PostgreSQL SQLSTATEs: 23505 -EEXIST; 23503, 23514, 23502 -EINVAL; 40001, 40P01, 55P03
- * -EBUSY; 25006 -EROFS; 53100 -ENOSPC; 53200 -ENOMEM.) */
+ * -EBUSY; 25006 -EROFS; 53100 -ENOSPC; 53200 -ENOMEM; class 08, 57P01..57P03 -ENOTCONN.) */
 #ifndef STORE_DB_H
 #define STORE_DB_H
 
@@ -212,6 +213,17 @@ struct db_ops {
     /* Writes a consistent copy to dest_path (store_backup()'s contract). NULL: not supported
      * (store_backup() answers -ENOTSUP). */
     int (*backup)(struct db *db, const char *dest_path);
+
+    /* Notifications between processes sharing the database (PostgreSQL's LISTEN/NOTIFY), for
+     * store_listener; NULL when the backend has none (SQLite: one process writes a file).
+     * listen subscribes the connection to channel (outside a transaction). socket is a
+     * descriptor to poll for input, -1 when the connection is lost. notifications reads what
+     * arrived, without blocking, and calls fn with each payload in order; -ENOTCONN when the
+     * connection is lost (what was sent meanwhile is lost with it). */
+    int (*listen)(struct db *db, const char *channel);
+    int (*socket)(struct db *db);
+    int (*notifications)(struct db *db, void (*fn)(const char *payload, void *userdata),
+                         void *userdata);
 };
 
 /* The drivers. db_pg_ops exists only when built with STORE_WITH_PG (the Makefile defines it
@@ -234,6 +246,12 @@ int db_driver_for(const char *location, const struct db_ops **ret_ops);
 int db_open(const char *location, struct db **ret_db);
 /* Finalizes every cached statement and closes the connection. NULL is a no-op. */
 void db_close(struct db *db);
+
+/* Why the calling thread's last db_open() failed, for an operator ("" when the driver said
+ * nothing more than its errno); never a password. Drivers set it with db_set_open_error()
+ * (copied, truncated to 511 bytes); db_open() clears it first. */
+const char *db_open_error(void);
+void db_set_open_error(const char *reason);
 
 /* For drivers: sets up the generic part of a freshly allocated connection (zeroed cache). */
 void db_init(struct db *db, const struct db_ops *ops);

@@ -154,6 +154,8 @@ static int step_write(struct store *st, const char *sql, const struct store_tabl
     if (err == 0 && db_changes(st->db) == 0)
         err = -ENOENT;
     db_stmt_done(stmt);
+    if (err == 0) /* announced to the other nodes at the commit */
+        store_note_write(st, t->name, r ? r->v[STORE_COL_ID] : id);
     return err;
 }
 

@@ -7,10 +7,14 @@
  * processes opening a new database at once do not both apply them; the driver's schema
  * version records how many have been applied. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "store/migrations.h"
@@ -122,6 +126,11 @@ out:
     return r;
 }
 
+const char *store_open_error(void)
+{
+    return db_open_error();
+}
+
 void store_close(struct store *st)
 {
     if (!st)
@@ -135,24 +144,238 @@ int store_backup(struct store *st, const char *dest_path)
     return db_backup(st->db, dest_path);
 }
 
+/* ---- changes seen by other processes (PostgreSQL) ----------------------------------------- */
+
+#define NOTIFY_CHANNEL "callbridge"
+#define NOTIFY_PAYLOAD_MAX 7900 /* PostgreSQL takes payloads under 8000 bytes */
+
+/* This process's name in its notifications, so that a listener skips its own process's
+ * (each node acts on its own writes as it makes them). Random: a PID repeats across hosts. */
+static char origin[17];
+static pthread_once_t origin_once = PTHREAD_ONCE_INIT;
+
+static void origin_init(void)
+{
+    uint64_t v = 0;
+
+    if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+        v = (uint64_t)store_now_ms() ^ ((uint64_t)getpid() << 32);
+    (void)snprintf(origin, sizeof(origin), "%016llx", (unsigned long long)v);
+}
+
+void store_note_write(struct store *st, const char *table, const char *id)
+{
+    size_t room = sizeof(st->notes) - st->notes_len;
+    int n;
+
+    if (db_dialect(st->db) != DB_DIALECT_PG || st->notes_all)
+        return;
+    n = snprintf(st->notes + st->notes_len, room, "%s %s\n", table, id && id[0] ? id : "*");
+    if (n < 0 || (size_t)n >= room) {
+        st->notes[st->notes_len] = '\0';
+        st->notes_all = true;
+        return;
+    }
+    st->notes_len += (size_t)n;
+}
+
+static void notes_clear(struct store *st)
+{
+    st->notes_len = 0;
+    st->notes[0] = '\0';
+    st->notes_all = false;
+}
+
+/* Inside the write transaction: its notification, delivered by the server when (and only if)
+ * it commits: "<origin>\n" then a "table id" line per row written, or "* *". */
+static int notes_send(struct store *st)
+{
+    char payload[NOTIFY_PAYLOAD_MAX];
+    struct db_stmt *stmt;
+    int n, r = 0;
+
+    if (st->notes_len == 0 && !st->notes_all)
+        return 0;
+    pthread_once(&origin_once, origin_init);
+    n = snprintf(payload, sizeof(payload), "%s\n%s", origin, st->notes_all ? "* *\n" : st->notes);
+    if (n < 0 || (size_t)n >= sizeof(payload))
+        (void)snprintf(payload, sizeof(payload), "%s\n* *\n", origin);
+    stmt = store_stmt_sql(st, "SELECT pg_notify('" NOTIFY_CHANNEL "', ?1)", &r);
+    if (!stmt)
+        return r;
+    r = db_bind_text(stmt, 1, payload);
+    if (r == 0)
+        r = db_step_one(stmt);
+    db_stmt_done(stmt);
+    return r;
+}
+
+int store_change_mark(struct store *st, uint64_t *ret_mark)
+{
+    struct db_stmt *stmt;
+    const char *text;
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    int r = 0;
+
+    if (db_dialect(st->db) != DB_DIALECT_PG)
+        return -ENOTSUP;
+    stmt = store_stmt_sql(st,
+                          "SELECT CAST(pg_current_snapshot() AS TEXT) || ' ' || "
+                          "CAST(pg_postmaster_start_time() AS TEXT) || ' ' || "
+                          "coalesce(CAST(inet_server_addr() AS TEXT), '') || ' ' || "
+                          "CAST(inet_server_port() AS TEXT)",
+                          &r);
+    if (!stmt)
+        return r;
+    r = db_step_one(stmt);
+    if (r == 0) {
+        text = db_column_text(stmt, 0);
+        for (; text && *text; text++)
+            h = (h ^ (unsigned char)*text) * 1099511628211ULL;
+        *ret_mark = h;
+    }
+    db_stmt_done(stmt);
+    return r;
+}
+
 int store_begin(struct store *st)
 {
     int r = db_begin(st->db, DB_TX_WRITE);
 
     st->writing = r == 0;
+    notes_clear(st);
     return r;
 }
 
 int store_commit(struct store *st)
 {
+    int r = 0;
+
+    if (st->notes_len > 0 || st->notes_all)
+        r = notes_send(st);
+    notes_clear(st);
     st->writing = false;
+    if (r < 0) {
+        db_rollback(st->db);
+        return r;
+    }
     return db_commit(st->db);
 }
 
 void store_rollback(struct store *st)
 {
     st->writing = false;
+    notes_clear(st);
     db_rollback(st->db);
+}
+
+/* ---- store_listener ------------------------------------------------------------------------ */
+
+struct store_listener {
+    char *location;
+    struct db *db; /* NULL while lost */
+    store_change_fn fn;
+    void *userdata;
+};
+
+int store_listener_open(const char *location, struct store_listener **ret_l)
+{
+    const struct db_ops *ops;
+    struct store_listener *l;
+    int r = db_driver_for(location, &ops);
+
+    if (r < 0)
+        return r;
+    if (!ops->listen)
+        return -ENOTSUP;
+    l = calloc(1, sizeof(*l));
+    if (!l || !(l->location = strdup(location))) {
+        free(l);
+        return -ENOMEM;
+    }
+    r = store_listener_reconnect(l);
+    if (r < 0 && r != -ENOTCONN) {
+        store_listener_close(l);
+        return r;
+    }
+    *ret_l = l;
+    return 0;
+}
+
+void store_listener_close(struct store_listener *l)
+{
+    if (!l)
+        return;
+    db_close(l->db);
+    memset(l->location, 0, strlen(l->location)); /* it may hold a password */
+    free(l->location);
+    free(l);
+}
+
+int store_listener_reconnect(struct store_listener *l)
+{
+    int r;
+
+    db_close(l->db);
+    l->db = NULL;
+    r = db_open(l->location, &l->db);
+    if (r < 0)
+        return r;
+    r = l->db->ops->listen(l->db, NOTIFY_CHANNEL);
+    if (r < 0) {
+        db_close(l->db);
+        l->db = NULL;
+    }
+    return r;
+}
+
+int store_listener_fd(const struct store_listener *l)
+{
+    return l->db ? l->db->ops->socket(l->db) : -1;
+}
+
+/* One payload: skipped when it is this process's; else fn per "table id" line. */
+static void on_payload(const char *payload, void *userdata)
+{
+    struct store_listener *l = userdata;
+    const char *line = strchr(payload, '\n');
+
+    pthread_once(&origin_once, origin_init);
+    if (!line || (size_t)(line - payload) != strlen(origin) ||
+        strncmp(payload, origin, strlen(origin)) == 0)
+        return;
+    for (line++; *line;) {
+        const char *end = strchr(line, '\n'), *space = strchr(line, ' ');
+        char table[64], id[STORE_ID_LEN + 1];
+
+        if (!end)
+            end = line + strlen(line);
+        if (space && space < end && (size_t)(space - line) < sizeof(table) &&
+            (size_t)(end - space - 1) < sizeof(id)) {
+            (void)snprintf(table, sizeof(table), "%.*s", (int)(space - line), line);
+            (void)snprintf(id, sizeof(id), "%.*s", (int)(end - space - 1), space + 1);
+            l->fn(table, id, l->userdata);
+        } else { /* not ours to read: anything may have changed */
+            l->fn("*", "*", l->userdata);
+        }
+        line = *end ? end + 1 : end;
+    }
+}
+
+int store_listener_read(struct store_listener *l, store_change_fn fn, void *userdata)
+{
+    int r;
+
+    if (!l->db)
+        return -ENOTCONN;
+    l->fn = fn;
+    l->userdata = userdata;
+    r = l->db->ops->notifications(l->db, on_payload, l);
+    if (r == -ENOTCONN) {
+        db_close(l->db);
+        l->db = NULL;
+    }
+    return r;
 }
 
 int store_write_enter(struct store *st, bool *ret_own)

@@ -10,6 +10,8 @@
  *   -EBUSY   database locked (busy timeout ran out)   -ENOSPC  disk full
  *   -EROFS   read-only database       -EPROTO  database schema newer than this binary
  *   -EINVAL  constraint violated (e.g. a dangling reference)   -ENOMEM, -EIO  anything else
+ *   -ENOTCONN  the database server cannot be reached, or (a write) no server that takes
+ *            writes answers: a PostgreSQL primary lost, before a replica is promoted
  *   -EDQUOT  the table holds its cap of rows (store_set_max_rows)
  *   -EPROTONOSUPPORT  a PostgreSQL location, and this build has no PostgreSQL driver
  *   -ENOTSUP  not offered by this backend (store_backup on PostgreSQL)
@@ -37,10 +39,14 @@ struct store; /* opaque, defined in store/store_int.h */
  * SQLite: when the file's directory cannot be written, an existing database of the latest
  * schema is opened read-only: reads work and every write fails with -EROFS.
  * On success *ret_store owns the connection; release it with store_close().
- * Returns 0, -EPROTO (schema newer than this binary), -ENOMEM, -EROFS, -EPROTONOSUPPORT or
- * -EIO. */
+ * Returns 0, -EPROTO (schema newer than this binary), -ENOMEM, -EROFS, -EPROTONOSUPPORT,
+ * -ENOTCONN (no server answered; store_open_error() says why) or -EIO. */
 int store_open(const char *location, struct store **ret_store);
 void store_close(struct store *st); /* NULL is a no-op */
+/* Why the calling thread's last store_open() failed to connect, as the server or libpq said it
+ * (PostgreSQL; the location's password never in it), or "" when there is nothing more to say
+ * than the errno. */
+const char *store_open_error(void);
 /* True when store_open() found the directory read-only (SQLite; a PostgreSQL store: false). */
 bool store_read_only(const struct store *st);
 
@@ -77,6 +83,35 @@ int store_set_max_rows(const char *table, size_t max_rows);
  * store_read_end(), which is a no-op outside a transaction. */
 int store_read_begin(struct store *st);
 void store_read_end(struct store *st);
+
+/* ---- several processes on one database (PostgreSQL) ------------------------------------------ */
+/* A mark of the data committed in the database as st sees it now: read it before reading
+ * the data; two equal marks (on any connection of this process) mean the same committed data,
+ * so something built from the data read after a mark may be reused while the mark stays
+ * (PostgreSQL: a hash of the server's current snapshot, its start time and address; a write
+ * committed by any node changes it before that node answers). -ENOTSUP on SQLite, where only
+ * this process writes and needs nothing of the kind; a store error otherwise. */
+int store_change_mark(struct store *st, uint64_t *ret_mark);
+
+/* Rows written by other processes on the same database, as they commit (PostgreSQL
+ * LISTEN/NOTIFY on a connection of the listener's own): for each row inserted, updated or
+ * deleted through store_row_insert/update/delete, fn(table, id) with the table's name
+ * (store_table.name) and the row's id, in commit order; fn("*", "*") when a transaction wrote
+ * more rows than one notification names (anything may have changed). This process's own
+ * writes are not reported. Asynchronous: a write is reported shortly after its commit. */
+typedef void (*store_change_fn)(const char *table, const char *id, void *userdata);
+struct store_listener;
+/* Opens a listener on location (store_open's syntax). -ENOTSUP on SQLite; a listener whose
+ * server cannot be reached is returned too (0), lost: call store_listener_reconnect later. */
+int store_listener_open(const char *location, struct store_listener **ret_l);
+void store_listener_close(struct store_listener *l); /* NULL is a no-op */
+/* A descriptor to poll for input; -1 while the connection is lost. */
+int store_listener_fd(const struct store_listener *l);
+/* Reads what arrived, without blocking, calling fn for each change. 0, or -ENOTCONN: the
+ * connection is lost, and changes with it: reconnect, then assume anything changed. */
+int store_listener_read(struct store_listener *l, store_change_fn fn, void *userdata);
+/* Connects again (0, -ENOTCONN while no read-write server answers, ...). */
+int store_listener_reconnect(struct store_listener *l);
 
 /* ---- the database itself (store/q_meta.c) --------------------------------------------------- */
 /* The check value sealed with the secrets key (api/secret.c), so that a start with another key

@@ -20,10 +20,20 @@ enum store_stmt_id {
     STMT__MAX
 };
 
+#define STORE_NOTES_MAX 1024 /* "table id\n" lines announced at a commit; more: "* *" */
+
 struct store {
     struct db *db; /* the driver's connection (store/db.h) */
     bool writing;  /* in a write transaction of store_begin() (to commit or rollback) */
+    /* The rows the open write transaction wrote, announced to the other processes on the
+     * database when it commits (store_note_write; PostgreSQL only). */
+    char notes[STORE_NOTES_MAX];
+    size_t notes_len;
+    bool notes_all; /* more than notes holds: "anything may have changed" */
 };
+
+/* Records that the open write transaction wrote row id of table (store.h store_listener). */
+void store_note_write(struct store *st, const char *table, const char *id);
 
 /* The cached statement for id (db_stmt_id) or for a text (db_stmt_sql); NULL with *ret_err. */
 struct db_stmt *store_stmt(struct store *st, enum store_stmt_id id, const char *sql, int *ret_err);

@@ -15,18 +15,33 @@
  *   server infers their types from the SQL) and blobs as binary bytea parameters; the whole
  *   result is buffered and the steps walk its rows. bytea columns arrive in text form and are
  *   decoded on demand.
- * - Errors map from SQLSTATE as db.h says; without one (no result, a broken connection): -EIO.
+ * - Errors map from SQLSTATE as db.h says; a broken connection (no result, libpq's status bad,
+ *   SQLSTATE class 08 or 57P01..57P03) is -ENOTCONN.
+ * - A lost primary: a broken connection is replaced before the next statement or transaction
+ *   that starts outside a transaction, by a new one to the location as given (multi-host with
+ *   target_session_attrs=read-write finds a promoted replica). When no read-write server
+ *   answers, writes fail with -ENOTCONN (at once for 100 ms after a failed attempt, process-wide,
+ *   so a burst of requests does not each pay a connection attempt) and reads go to the same
+ *   location with target_session_attrs=any: a standby of a multi-host location serves them
+ *   read-only until a read-write server answers again (looked for at each write, at once when
+ *   another connection of the process found one, else every second; or the standby itself was
+ *   promoted). A read that met the break outside a transaction is run once more; a transaction
+ *   that met it fails whole (-ENOTCONN), never continued on a new connection.
+ * - pg_open's failure keeps libpq's reason, password removed, for store_open_error().
  * - The schema version lives in a table of its own, callbridge_schema (one row), created by
  *   set_schema_version inside the migrations' DB_TX_SCHEMA transaction, which holds a
  *   transaction-scoped advisory lock so that two nodes starting at once migrate one after the
  *   other (the second then finds the version current).
  * - Nothing here logs: libpq's notices (e.g. "extension already exists") are dropped. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -42,6 +57,11 @@
 struct pg_db {
     struct db base; /* first: a struct db * is a struct pg_db * */
     PGconn *conn;
+    char *location;         /* as given to pg_open, to connect again */
+    bool fallback;          /* connected read-only because no read-write server answered */
+    int64_t rw_retry_us;    /* in fallback: when reads next look for a read-write server */
+    unsigned long rw_epoch; /* rw_epoch (below) when this connection last looked */
+    bool tx; /* a transaction of db_begin() is open (the server may have lost it: see begin) */
     int64_t changes;
     unsigned long session; /* counts PQreset()s: a new session has no prepared statements */
     unsigned long names;   /* prepared statements named so far: "cb1", "cb2", ... */
@@ -172,15 +192,22 @@ int pg_errno_of_sqlstate(const char *state)
     for (size_t i = 0; state && i < sizeof(map) / sizeof(map[0]); i++)
         if (strcmp(state, map[i].state) == 0)
             return map[i].err;
+    if (state && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+                  strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0))
+        return -ENOTCONN;
     return -EIO;
 }
 
-/* The errno of a failed result (NULL: none came back, e.g. the connection broke). */
-static int result_errno(const PGresult *res)
+/* The errno of a failed result: -ENOTCONN when the connection is gone (no result came back,
+ * libpq found the connection broken, or the server said it is shutting down or cannot take
+ * connections: SQLSTATE class 08, 57P01..57P03), else the SQLSTATE's. */
+static int result_errno(PGconn *conn, const PGresult *res)
 {
-    if (!res)
-        return -EIO;
-    return pg_errno_of_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+    if (!res || PQstatus(conn) != CONNECTION_OK)
+        return -ENOTCONN;
+    return pg_errno_of_sqlstate(state);
 }
 
 /* true when the server only reads: a standby, or default_transaction_read_only. */
@@ -190,31 +217,6 @@ static bool server_read_only(PGconn *conn)
     const char *ro = PQparameterStatus(conn, "default_transaction_read_only");
 
     return (standby && strcmp(standby, "on") == 0) || (ro && strcmp(ro, "on") == 0);
-}
-
-/* Re-establishes a broken connection outside a transaction (a server restart, a failover:
- * with target_session_attrs=read-write, libpq finds the new primary). 0 or -EIO. */
-static int ensure_connected(struct pg_db *p)
-{
-    if (PQstatus(p->conn) == CONNECTION_OK)
-        return 0;
-    PQreset(p->conn);
-    p->session++;
-    if (PQstatus(p->conn) != CONNECTION_OK)
-        return -EIO;
-    p->base.read_only = server_read_only(p->conn); /* another server now, perhaps */
-    return 0;
-}
-
-/* Runs a command without parameters or rows; 0 or the mapped error. */
-static int run(struct pg_db *p, const char *sql)
-{
-    PGresult *res = PQexec(p->conn, sql);
-    ExecStatusType st = PQresultStatus(res);
-    int r = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : result_errno(res);
-
-    PQclear(res);
-    return r;
 }
 
 /* ---- connections --------------------------------------------------------------------------- */
@@ -227,39 +229,213 @@ static void drop_notice(void *arg, const char *message)
 
 /* Defaults before the location, which overrides them (libpq keeps the last value of a key):
  * bounded waits for a server that does not answer (connecting; a dead peer found by TCP
- * keepalives in about 25 s instead of the system's two hours), and a name in pg_stat_activity. */
-static const char *const connect_keys[] = {"connect_timeout",
-                                           "keepalives_idle",
-                                           "keepalives_interval",
-                                           "keepalives_count",
-                                           "application_name",
-                                           "dbname",
-                                           NULL};
+ * keepalives in about 25 s instead of the system's two hours), and a name in pg_stat_activity.
+ * A read connection (no read-write server answers) adds target_session_attrs=any after the
+ * location: the same hosts, whichever answers, a standby included. */
+static const char *const connect_keys[] = {
+    "connect_timeout",  "keepalives_idle", "keepalives_interval",  "keepalives_count",
+    "application_name", "dbname",          "target_session_attrs", NULL};
 #define CONNECT_DEFAULTS "10", "10", "5", "3", "callbridged"
+
+/* How long a process that found no read-write server lets writes fail at once before it tries
+ * again (so that a burst of requests does not each pay a connection attempt), and how often a
+ * read connection to a standby looks for a read-write server again. */
+#define RW_BACKOFF_US 100000
+#define READ_RETRY_US 1000000
+
+/* Process-wide: bumped each time a connection reaches a read-write server, so that connections
+ * reading from a standby look for it at their next statement; and the monotonic time before
+ * which no new attempt is made after one failed. */
+static atomic_ulong rw_epoch;
+static _Atomic int64_t rw_not_before_us;
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A new connection to location; read: to any server that answers. NULL only without memory;
+ * check PQstatus. */
+static PGconn *connect_to(const char *location, bool read)
+{
+    const char *values[] = {CONNECT_DEFAULTS, location, read ? "any" : NULL, NULL};
+    PGconn *conn;
+
+    /* !read: values[6] NULL leaves the location's own target_session_attrs */
+    conn = PQconnectdbParams(connect_keys, values, 1);
+    if (conn)
+        (void)PQsetNoticeProcessor(conn, drop_notice, NULL);
+    return conn;
+}
+
+/* Replaces the connection with conn (a new session: no prepared statements). */
+static void adopt(struct pg_db *p, PGconn *conn, bool fallback)
+{
+    PQfinish(p->conn);
+    p->conn = conn;
+    p->session++;
+    p->fallback = fallback;
+    p->base.read_only = fallback || server_read_only(conn);
+    p->rw_retry_us = now_us() + READ_RETRY_US;
+}
+
+/* A connection to a read-write server (the location as given, e.g. multi-host with
+ * target_session_attrs=read-write: after a failover, the promoted replica). 0 or -ENOTCONN. */
+static int connect_rw(struct pg_db *p)
+{
+    int64_t now = now_us();
+    PGconn *conn;
+
+    if (now < atomic_load(&rw_not_before_us))
+        return -ENOTCONN;
+    conn = connect_to(p->location, false);
+    if (!conn)
+        return -ENOMEM;
+    if (PQstatus(conn) != CONNECTION_OK) {
+        PQfinish(conn);
+        atomic_store(&rw_not_before_us, now_us() + RW_BACKOFF_US);
+        return -ENOTCONN;
+    }
+    adopt(p, conn, false);
+    p->rw_epoch = atomic_fetch_add(&rw_epoch, 1) + 1;
+    return 0;
+}
+
+/* Makes the connection usable for the next statement or transaction, outside a transaction.
+ * A broken connection (a server restart, a failover) is replaced by one to a read-write server;
+ * when none answers, a read (write false) goes to any server of the location that answers (a
+ * standby: reads keep working while the primary is down), and a write fails with -ENOTCONN. A
+ * connection reading from a standby goes back to a read-write server as soon as one answers:
+ * at once for a write, at its next statement when another connection of the process found one,
+ * else once a second; and it is one itself when its standby was promoted. */
+static int ensure_connected(struct pg_db *p, bool write)
+{
+    PGconn *conn;
+    int r;
+
+    if (PQstatus(p->conn) == CONNECTION_OK) {
+        if (!p->fallback)
+            return 0;
+        if (!server_read_only(p->conn)) { /* its standby was promoted */
+            p->fallback = false;
+            p->base.read_only = false;
+            return 0;
+        }
+        if (!write && now_us() < p->rw_retry_us && p->rw_epoch == atomic_load(&rw_epoch))
+            return 0;
+    }
+    r = connect_rw(p);
+    if (r != -ENOTCONN)
+        return r;
+    p->rw_epoch = atomic_load(&rw_epoch);
+    if (write)
+        return -ENOTCONN;
+    if (PQstatus(p->conn) == CONNECTION_OK) { /* still on the standby */
+        p->rw_retry_us = now_us() + READ_RETRY_US;
+        return 0;
+    }
+    conn = connect_to(p->location, true);
+    if (!conn)
+        return -ENOMEM;
+    if (PQstatus(conn) != CONNECTION_OK) {
+        PQfinish(conn);
+        return -ENOTCONN;
+    }
+    adopt(p, conn, true);
+    return 0;
+}
+
+/* Runs a command without parameters or rows; 0 or the mapped error. */
+static int run(struct pg_db *p, const char *sql)
+{
+    PGresult *res = PQexec(p->conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int r = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : result_errno(p->conn, res);
+
+    PQclear(res);
+    return r;
+}
+
+/* Appends src to dst (cap bytes), with every occurrence of secret (when not empty) replaced. */
+static void append_scrubbed(char *dst, size_t cap, const char *src, const char *secret)
+{
+    size_t o = strlen(dst), n = secret ? strlen(secret) : 0;
+
+    while (*src && o + 1 < cap) {
+        if (n > 0 && strncmp(src, secret, n) == 0) {
+            (void)snprintf(dst + o, cap - o, "%s", "********");
+            o = strlen(dst);
+            src += n;
+            continue;
+        }
+        dst[o++] = *src++;
+        dst[o] = '\0';
+    }
+}
+
+void pg_open_reason(const char *location, const char *message, char *out, size_t cap)
+{
+    char raw[256] = "", tmp[512] = "";
+    PQconninfoOption *opts = location ? PQconninfoParse(location, NULL) : NULL;
+    const char *password = NULL;
+    const char *scheme = location ? strstr(location, "://") : NULL;
+
+    if (cap == 0)
+        return;
+    out[0] = '\0';
+    for (PQconninfoOption *o = opts; o && o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val && o->val[0])
+            password = o->val;
+    if (scheme) { /* the URI's user:password@, as written (percent-encoded or not parseable) */
+        const char *user = scheme + 3, *at = strchr(user, '@'), *slash = strchr(user, '/');
+        const char *colon = strchr(user, ':');
+
+        if (at && (!slash || at < slash) && colon && colon < at &&
+            (size_t)(at - colon) < sizeof(raw))
+            (void)snprintf(raw, sizeof(raw), "%.*s", (int)(at - colon - 1), colon + 1);
+    }
+    append_scrubbed(tmp, sizeof(tmp), message ? message : "", password);
+    append_scrubbed(out, cap, tmp, raw);
+    /* libpq ends its messages with a newline, and multi-host attempts with one per host */
+    for (char *c = out; *c; c++)
+        if (*c == '\n')
+            *c = *(c + 1) ? ' ' : '\0';
+    PQconninfoFree(opts);
+}
 
 static int pg_open(const char *location, struct db **ret_db)
 {
     struct pg_db *p;
+    PGconn *conn;
 
     if (!location)
         return -EINVAL;
+    conn = connect_to(location, false);
+    if (!conn)
+        return -ENOMEM;
+    if (PQstatus(conn) != CONNECTION_OK) {
+        char reason[512];
+
+        pg_open_reason(location, PQerrorMessage(conn), reason, sizeof(reason));
+        db_set_open_error(reason);
+        PQfinish(conn);
+        return -ENOTCONN;
+    }
     p = calloc(1, sizeof(*p));
-    if (!p)
-        return -ENOMEM;
-    p->conn =
-        PQconnectdbParams(connect_keys, (const char *const[]){CONNECT_DEFAULTS, location, NULL}, 1);
-    if (!p->conn) {
+    if (p)
+        p->location = strdup(location);
+    if (!p || !p->location) {
+        PQfinish(conn);
         free(p);
         return -ENOMEM;
     }
-    if (PQstatus(p->conn) != CONNECTION_OK) {
-        PQfinish(p->conn);
-        free(p);
-        return -EIO;
-    }
-    (void)PQsetNoticeProcessor(p->conn, drop_notice, NULL);
+    p->conn = conn;
     db_init(&p->base, &db_pg_ops);
     p->base.read_only = server_read_only(p->conn);
+    p->rw_epoch = atomic_load(&rw_epoch);
     *ret_db = &p->base;
     return 0;
 }
@@ -271,6 +447,9 @@ static void pg_close(struct db *db)
     if (!db)
         return;
     PQfinish(p->conn); /* a transaction still open ends with the session: rolled back */
+    if (p->location)   /* it may hold a password */
+        memset(p->location, 0, strlen(p->location));
+    free(p->location);
     free(p);
 }
 
@@ -339,7 +518,7 @@ static int server_prepare(struct pg_stmt *s)
     (void)snprintf(name, sizeof(name), "cb%lu", ++p->names);
     res = PQprepare(p->conn, name, s->sql, s->nparams, s->types);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        r = result_errno(res);
+        r = result_errno(p->conn, res);
     PQclear(res);
     if (r < 0)
         return r;
@@ -463,18 +642,27 @@ static bool counts_changes(const PGresult *res)
            strncmp(tag, "DELETE", 6) == 0 || strncmp(tag, "MERGE", 5) == 0;
 }
 
-/* The first step: runs the statement and keeps its rows. */
-static int execute(struct pg_stmt *s)
+/* true for a statement that only reads (run again on another connection when the first met a
+ * broken one outside a transaction: nothing was written). */
+static bool only_reads(const char *sql)
 {
-    struct pg_db *p = pg_of(s->base.db);
-    ExecStatusType st;
-    int r, n;
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+        sql++;
+    return strncasecmp(sql, "SELECT", 6) == 0;
+}
 
-    if (PQtransactionStatus(p->conn) == PQTRANS_IDLE ||
-        PQtransactionStatus(p->conn) == PQTRANS_UNKNOWN) {
-        r = ensure_connected(p);
+/* Prepares (once per session) and runs s; s->res set on success. */
+static int run_prepared(struct pg_db *p, struct pg_stmt *s)
+{
+    ExecStatusType st;
+    int r;
+
+    if (!p->tx) {
+        r = ensure_connected(p, !only_reads(s->sql));
         if (r < 0)
             return r;
+    } else if (PQstatus(p->conn) != CONNECTION_OK) {
+        return -ENOTCONN; /* the transaction died with its connection */
     }
     r = server_prepare(s);
     if (r < 0)
@@ -483,10 +671,27 @@ static int execute(struct pg_stmt *s)
                             s->lengths, s->formats, 0);
     st = PQresultStatus(s->res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        r = result_errno(s->res);
+        r = result_errno(p->conn, s->res);
         clear_result(s);
         return r;
     }
+    return 0;
+}
+
+/* The first step: runs the statement and keeps its rows. A read outside a transaction that
+ * met a broken connection (the primary went away since the last statement) runs once more, on
+ * a read-write server or, when none answers, a standby. */
+static int execute(struct pg_stmt *s)
+{
+    struct pg_db *p = pg_of(s->base.db);
+    bool retry = !p->tx && only_reads(s->sql);
+    int r, n;
+
+    r = run_prepared(p, s);
+    if (r == -ENOTCONN && retry)
+        r = run_prepared(p, s);
+    if (r < 0)
+        return r;
     if (counts_changes(s->res))
         p->changes = strtoll(PQcmdTuples(s->res), NULL, 10);
     n = PQnfields(s->res);
@@ -608,9 +813,8 @@ static int pg_exec(struct db *db, const char *script)
 {
     struct pg_db *p = pg_of(db);
 
-    if (PQtransactionStatus(p->conn) == PQTRANS_IDLE ||
-        PQtransactionStatus(p->conn) == PQTRANS_UNKNOWN) {
-        int r = ensure_connected(p);
+    if (!p->tx) {
+        int r = ensure_connected(p, true);
 
         if (r < 0)
             return r;
@@ -620,19 +824,22 @@ static int pg_exec(struct db *db, const char *script)
 
 /* ---- transactions -------------------------------------------------------------------------- */
 
+/* p->tx, not the server's view: a transaction whose connection broke is still open here until
+ * it is rolled back (or its commit fails), so that no later statement of it runs on a new
+ * connection outside any transaction. */
 static bool pg_in_transaction(struct db *db)
 {
-    PGTransactionStatusType st = PQtransactionStatus(pg_of(db)->conn);
-
-    return st == PQTRANS_INTRANS || st == PQTRANS_INERROR || st == PQTRANS_ACTIVE;
+    return pg_of(db)->tx;
 }
 
 static void pg_rollback(struct db *db)
 {
     struct pg_db *p = pg_of(db);
+    PGTransactionStatusType st = PQtransactionStatus(p->conn);
 
-    if (pg_in_transaction(db))
+    if (st == PQTRANS_INTRANS || st == PQTRANS_INERROR)
         (void)run(p, "ROLLBACK");
+    p->tx = false;
 }
 
 static int pg_begin(struct db *db, enum db_tx kind)
@@ -648,15 +855,26 @@ static int pg_begin(struct db *db, enum db_tx kind)
 
     if ((unsigned)kind >= sizeof(begin) / sizeof(begin[0]))
         return -EINVAL;
-    if (pg_in_transaction(db))
+    if (p->tx)
         return -EINVAL;
-    r = ensure_connected(p);
-    if (r < 0)
-        return r;
-    r = run(p, begin[kind]);
-    if (r < 0)
+    r = ensure_connected(p, kind != DB_TX_READ);
+    if (r == 0) {
+        r = run(p, begin[kind]);
+        if (r == -ENOTCONN) { /* the server went away since the last statement: once more */
+            pg_rollback(db);
+            r = ensure_connected(p, kind != DB_TX_READ);
+            if (r == 0)
+                r = run(p, begin[kind]);
+        }
+    }
+    if (r == 0 && kind != DB_TX_READ && p->fallback)
+        r = -ENOTCONN; /* not reached: a write never starts on a standby */
+    if (r < 0) {
         pg_rollback(db);
-    return r;
+        return r;
+    }
+    p->tx = true;
+    return 0;
 }
 
 static int pg_commit(struct db *db)
@@ -665,18 +883,21 @@ static int pg_commit(struct db *db)
     PGresult *res;
     int r;
 
+    if (PQstatus(p->conn) != CONNECTION_OK) { /* the transaction died with its connection */
+        pg_rollback(db);
+        return -ENOTCONN;
+    }
     if (PQtransactionStatus(p->conn) == PQTRANS_INERROR) { /* COMMIT would answer ROLLBACK */
         pg_rollback(db);
         return -EIO;
     }
     res = PQexec(p->conn, "COMMIT");
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        r = result_errno(res);
+        r = result_errno(p->conn, res);
     else
         r = strcmp(PQcmdStatus(res), "COMMIT") == 0 ? 0 : -EIO;
     PQclear(res);
-    if (pg_in_transaction(db))
-        pg_rollback(db);
+    pg_rollback(db); /* ends p->tx; ROLLBACK only if the server still has it open */
     return r;
 }
 
@@ -689,7 +910,7 @@ static int query_int(struct pg_db *p, const char *sql, int *ret_value)
     int r = 0;
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 1)
-        r = result_errno(res);
+        r = result_errno(p->conn, res);
     else
         *ret_value = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -701,8 +922,8 @@ static int pg_schema_version(struct db *db, int *ret_version)
     struct pg_db *p = pg_of(db);
     int exists = 0, version = 0, r;
 
-    if (!pg_in_transaction(db)) {
-        r = ensure_connected(p);
+    if (!p->tx) {
+        r = ensure_connected(p, false);
         if (r < 0)
             return r;
     }
@@ -730,6 +951,50 @@ static int pg_set_schema_version(struct db *db, int version)
                    "ON CONFLICT (id) DO UPDATE SET version = excluded.version",
                    version);
     return run(p, sql);
+}
+
+/* ---- notifications ------------------------------------------------------------------------ */
+
+static int pg_listen(struct db *db, const char *channel)
+{
+    struct pg_db *p = pg_of(db);
+    char *ident;
+    char sql[160];
+    int r;
+
+    if (p->tx)
+        return -EINVAL;
+    r = ensure_connected(p, true); /* LISTEN is refused during recovery: a primary's */
+    if (r < 0)
+        return r;
+    ident = PQescapeIdentifier(p->conn, channel, strlen(channel));
+    if (!ident)
+        return -ENOMEM;
+    (void)snprintf(sql, sizeof(sql), "LISTEN %s", ident);
+    PQfreemem(ident);
+    return run(p, sql);
+}
+
+static int pg_socket(struct db *db)
+{
+    PGconn *conn = pg_of(db)->conn;
+
+    return PQstatus(conn) == CONNECTION_OK ? PQsocket(conn) : -1;
+}
+
+static int pg_notifications(struct db *db, void (*fn)(const char *payload, void *userdata),
+                            void *userdata)
+{
+    struct pg_db *p = pg_of(db);
+    PGnotify *n;
+
+    if (PQstatus(p->conn) != CONNECTION_OK || !PQconsumeInput(p->conn))
+        return -ENOTCONN;
+    while ((n = PQnotifies(p->conn))) {
+        fn(n->extra, userdata);
+        PQfreemem(n);
+    }
+    return PQstatus(p->conn) == CONNECTION_OK ? 0 : -ENOTCONN;
 }
 
 const struct db_ops db_pg_ops = {
@@ -760,4 +1025,7 @@ const struct db_ops db_pg_ops = {
     .schema_version = pg_schema_version,
     .set_schema_version = pg_set_schema_version,
     .backup = NULL,
+    .listen = pg_listen,
+    .socket = pg_socket,
+    .notifications = pg_notifications,
 };
