@@ -31,6 +31,7 @@
 #include "api/http/tls.h"
 #include "api/log.h"
 #include "api/metrics.h"
+#include "api/notify.h"
 #include "api/res/alarms.h"
 #include "api/res/diag.h"
 #include "api/res/leg_alarms.h"
@@ -52,7 +53,9 @@
 #define MAX_PEM (64 * 1024)
 /* Descriptors opened after the count in fd_connection_limit(): the prober's and the media
  * thread's epoll and event descriptors, and the alarms watch's database connection (database,
- * WAL, shared memory). */
+ * WAL, shared memory). On PostgreSQL that connection is one socket, and the listener of the
+ * other nodes' writes (api/notify.c) adds an event descriptor and two sockets: one more than
+ * counted here. */
 #define FDS_AFTER_PLAN 7
 
 static int open_store(const struct api_config *c, const struct api_paths *p, struct store **ret)
@@ -491,12 +494,23 @@ static int start_ldap(const struct api_paths *p, struct api *api)
     return r;
 }
 
+/* The other nodes' writes on a shared database (PostgreSQL), on a connection of its own. */
+static int start_notify(const struct api_paths *p, const struct api *api, struct api_notify **ret_n)
+{
+    int r = api_notify_start(api, p->db, ret_n);
+
+    if (r < 0)
+        api_log(BASE_LOG_ERR, "cannot listen to the other nodes' writes: %s", strerror(-r));
+    return r;
+}
+
 int api_daemon_run(const struct api_config *c)
 {
     char env[API_PASSWORD_MAX + 2];
     struct api api = {.started_us = api_now_us()};
     struct api_auth *auth = NULL;
     struct api_http *http = NULL;
+    struct api_notify *notify = NULL;
     struct store *st = NULL;
     struct api_paths p;
     struct fd_plan plan;
@@ -562,6 +576,8 @@ int api_daemon_run(const struct api_config *c)
         r = api_alarms_watch(api.alarms, &api, p.db, ALARMS_WATCH_US);
     if (r == 0)
         r = start_ldap(&p, &api);
+    if (r == 0) /* the other nodes' writes: after every thread whose state they change */
+        r = start_notify(&p, &api, &notify);
     if (r == 0)
         r = api_diags_start(&api, &api.diags);
     if (r == 0)
@@ -572,6 +588,7 @@ int api_daemon_run(const struct api_config *c)
         sig = wait_for_stop(&set);
         api_log(BASE_LOG_INFO, "signal %d: finishing requests in flight and stopping", sig);
     }
+    api_notify_stop(notify);       /* first: it calls into the prober, the calls, the CDRs */
     api_guests_stop(api.guests);   /* wakes the guests' polls, which then answer at once */
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
     api_cdr_stop(api.cdr);         /* writes what is queued and the ends of calls in progress */

@@ -7,7 +7,14 @@
  * a write's answer never sees an older page. This relies on configuration being written only
  * through this daemon's API (the 'user' subcommands write API users, which are not cached).
  * Entries are looked up by key (collection and normalised query); 32 slots, the least recently
- * used replaced. */
+ * used replaced.
+ * Several nodes on one PostgreSQL database write behind each other's back: there a request
+ * reads the database's change mark (store_change_mark: its snapshot, one round trip) before
+ * anything else, and api_cache_generation_at() moves to a new generation whenever the mark is
+ * not the last one seen, so a generation stands for one state of the database and an entry is
+ * served only while the database still holds what it was built from: exact, not eventual (a
+ * GET on node B after node A answered a write 200 never sees the page from before it). On
+ * SQLite (one process per file) there is no mark and the path is as it was. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,6 +35,9 @@ struct slot {
 
 struct api_cache {
     _Atomic uint64_t generation;
+    pthread_mutex_t mark_lock; /* mark and its generation change together */
+    uint64_t mark;
+    bool has_mark;
     pthread_mutex_t lock;
     uint64_t clock;
     struct slot slots[API_CACHE_SLOTS];
@@ -40,6 +50,7 @@ int api_cache_new(struct api_cache **ret_cache)
     if (!c)
         return -ENOMEM;
     atomic_init(&c->generation, 1);
+    pthread_mutex_init(&c->mark_lock, NULL);
     pthread_mutex_init(&c->lock, NULL);
     *ret_cache = c;
     return 0;
@@ -51,6 +62,7 @@ void api_cache_free(struct api_cache *c)
         return;
     for (size_t i = 0; i < API_CACHE_SLOTS; i++)
         free(c->slots[i].body);
+    pthread_mutex_destroy(&c->mark_lock);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -65,12 +77,27 @@ void api_cache_changed(struct api_cache *c)
     atomic_fetch_add(&c->generation, 1);
 }
 
+uint64_t api_cache_generation_at(struct api_cache *c, uint64_t mark)
+{
+    uint64_t g;
+
+    pthread_mutex_lock(&c->mark_lock);
+    if (!c->has_mark || mark != c->mark) {
+        c->mark = mark;
+        c->has_mark = true;
+        atomic_fetch_add(&c->generation, 1);
+    }
+    g = atomic_load(&c->generation);
+    pthread_mutex_unlock(&c->mark_lock);
+    return g;
+}
+
 int api_cache_get(struct api_cache *c, const char *key, uint64_t generation, char **ret_body,
                   size_t *ret_len)
 {
     int r = -ENOENT;
 
-    if (generation != atomic_load(&c->generation))
+    if (generation == 0 || generation != atomic_load(&c->generation))
         return -ENOENT;
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < API_CACHE_SLOTS; i++) {
@@ -101,7 +128,7 @@ void api_cache_put(struct api_cache *c, const char *key, uint64_t generation, co
     struct slot *victim = NULL;
     char *copy;
 
-    if (len > API_CACHE_MAX_BODY || strlen(key) >= API_CACHE_MAX_KEY)
+    if (generation == 0 || len > API_CACHE_MAX_BODY || strlen(key) >= API_CACHE_MAX_KEY)
         return;
     copy = malloc(len + 1);
     if (!copy)

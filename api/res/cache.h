@@ -19,9 +19,15 @@ void api_cache_free(struct api_cache *c); /* NULL is a no-op */
 uint64_t api_cache_generation(const struct api_cache *c);
 /* Invalidates every entry: call after a write has committed and before answering it. */
 void api_cache_changed(struct api_cache *c);
+/* The generation to use with the database's change mark (store_change_mark, read before the
+ * store is read): when mark differs from the one seen last, every entry is invalidated first.
+ * Each generation is then tied to one mark, so an entry is only found by a request whose mark
+ * says the database holds what the entry was built from (writes of other nodes included). */
+uint64_t api_cache_generation_at(struct api_cache *c, uint64_t mark);
 
-/* On a hit for (key, generation), copies the body into a new malloc()ed buffer (caller frees)
- * and returns 0; -ENOENT on a miss, -ENOMEM. */
+/* Generation 0 is never current: a get misses and a put does nothing (for a request that could
+ * not read the change mark). On a hit for (key, generation), copies the body into a new malloc()ed
+ * buffer (caller frees) and returns 0; -ENOENT on a miss, -ENOMEM. */
 int api_cache_get(struct api_cache *c, const char *key, uint64_t generation, char **ret_body,
                   size_t *ret_len);
 /* Keeps a copy of body for (key, generation), replacing the least recently used entry. Best

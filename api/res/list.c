@@ -19,14 +19,30 @@ static int list_key(char *key, size_t cap, const char *collection, const char *f
     return n < 0 || (size_t)n >= cap ? -E2BIG : 0;
 }
 
-bool api_list_cached(const struct api *api, const char *collection, const char *filter,
-                     size_t offset, size_t limit, uint64_t *ret_generation, struct api_reply *reply)
+/* The generation to read the store at: the cache's own on SQLite; on a shared database the one
+ * of its current change mark, or 0 (no caching) when the mark cannot be read. */
+static uint64_t generation_now(const struct api *api, struct store *st)
+{
+    uint64_t mark;
+    int r;
+
+    if (!api->cache)
+        return 0;
+    r = store_change_mark(st, &mark);
+    if (r == -ENOTSUP)
+        return api_cache_generation(api->cache);
+    return r == 0 ? api_cache_generation_at(api->cache, mark) : 0;
+}
+
+bool api_list_cached(const struct api *api, struct store *st, const char *collection,
+                     const char *filter, size_t offset, size_t limit, uint64_t *ret_generation,
+                     struct api_reply *reply)
 {
     char key[API_CACHE_MAX_KEY];
     char *body;
     size_t len;
 
-    *ret_generation = api->cache ? api_cache_generation(api->cache) : 0;
+    *ret_generation = generation_now(api, st);
     if (!api->cache || list_key(key, sizeof(key), collection, filter, offset, limit) < 0 ||
         api_cache_get(api->cache, key, *ret_generation, &body, &len) < 0)
         return false;

@@ -320,7 +320,7 @@ static void list(const struct api *api, struct store *st, const struct api_reque
         api_reply_param_error(reply, "filter", "invalidValue");
         return;
     }
-    if (api_list_cached(api, res->collection, key, offset, limit, &generation, reply))
+    if (api_list_cached(api, st, res->collection, key, offset, limit, &generation, reply))
         return;
     x = api_xml_new();
     r = x ? list_rows(api, st, res, &q, key, scans, generation, offset, limit, x) : -ENOMEM;
