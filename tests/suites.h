@@ -67,5 +67,6 @@ Suite *it_ldap_suite(void);
 Suite *it_diag_suite(void);
 /* PostgreSQL: test servers, the schema in lockstep with SQLite's, the driver (tests/test_pg.c) */
 Suite *pg_suite(void);
+Suite *it_notify_suite(void);
 
 #endif

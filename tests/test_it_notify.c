@@ -1,0 +1,439 @@
+/* tests/test_it_notify.c: several callbridged nodes on one PostgreSQL database (issue 16): a
+ * write through one node is seen through another at once (list pages, objects) and reaches its
+ * long-lived state (the prober's TURN servers); the primary lost: reads from the replica,
+ * writes 503 databaseNotReady, and after the replica's promotion writes again on the same
+ * daemon with nothing acknowledged lost (synchronous replication). Real servers throughout:
+ * PostgreSQL (tests/pg_server.h), coturn, callbridged. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/pg/pg.h"
+#include "tests/helpers.h"
+#include "tests/pg_server.h"
+#include "tests/suites.h"
+
+static bool pg_or_skip(void)
+{
+    char why[256];
+
+    if (th_pg_available(why, sizeof(why)))
+        return true;
+    th_skip_missing_dep("postgresql (scripts/install-deps.sh test)");
+    return false;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Copies node a's secrets key into dir, so that a node started there reads a's sealed secrets
+ * (docs/cluster.md: nodes on one database share the key file). */
+static void copy_key(const struct th_daemon *a, const char *dir)
+{
+    char from[128], to[128], buf[256];
+    int in, out;
+    ssize_t n;
+
+    (void)snprintf(from, sizeof(from), "%s/secret.key", a->dir);
+    (void)snprintf(to, sizeof(to), "%s/secret.key", dir);
+    in = open(from, O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(in, 0);
+    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    ck_assert_int_ge(out, 0);
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        ck_assert_int_eq(write(out, buf, (size_t)n), n);
+    (void)close(in);
+    (void)close(out);
+}
+
+/* Starts node a, then node b on the same database with a's key. CB_TEST_PG is dropped: these
+ * daemons get the database the test gives them. */
+static void start_two(struct th_daemon *a, struct th_daemon *b, const char *url,
+                      const char *const *more)
+{
+    const char *args[8] = {"--database", url};
+    size_t n = 2;
+
+    for (size_t i = 0; more && more[i] && n < 7; i++)
+        args[n++] = more[i];
+    (void)unsetenv("CB_TEST_PG");
+    memset(a, 0, sizeof(*a));
+    memset(b, 0, sizeof(*b));
+    th_daemon_start(a, "0", args);
+    th_tmpdir(b->dir);
+    copy_key(a, b->dir);
+    th_daemon_start(b, "0", args);
+}
+
+/* GET path (under /api/v1) on d, asserting 200, into body. */
+static void get(const struct th_daemon *d, const char *path, char *body, size_t cap)
+{
+    (void)th_api_v1(d, "GET", path, NULL, 200, body, cap);
+}
+
+/* ---- a write on one node, read on the other at once -------------------------------------- */
+
+/* For many rounds: B's list page is cached (read twice), A writes, and B's very next GET of the
+ * list and of the object shows the write. Without the change mark B answers the list from its
+ * cache (the page from before A's write). */
+START_TEST(test_a_write_on_one_node_is_read_on_the_other_at_once)
+{
+    static char body[256 * 1024];
+    struct th_daemon a, b;
+    struct th_pg pg;
+    char path[96], form[160], want[96], id[40];
+    enum { ROUNDS = 40 };
+
+    if (!pg_or_skip())
+        return;
+    th_pg_start(&pg);
+    start_two(&a, &b, pg.url, NULL);
+    for (int i = 0; i < ROUNDS; i++) {
+        get(&b, "coSpaces?limit=1000", body, sizeof(body));
+        get(&b, "coSpaces?limit=1000", body, sizeof(body)); /* now from B's cache */
+        (void)snprintf(form, sizeof(form), "name=room%d&uri=room%d&callId=%d", i, i, 70000 + i);
+        (void)snprintf(id, sizeof(id), "%s", th_api_v1(&a, "POST", "coSpaces", form, 200, NULL, 0));
+        ck_assert_str_ne(id, "");
+        get(&b, "coSpaces?limit=1000", body, sizeof(body));
+        (void)snprintf(want, sizeof(want), "<coSpace id=\"%s\">", id);
+        ck_assert_msg(strstr(body, want), "round %d: B's list misses A's new coSpace", i);
+        (void)snprintf(want, sizeof(want), "<coSpaces total=\"%d\">", i + 1);
+        ck_assert_msg(strstr(body, want), "round %d: B's list: %.200s", i, body);
+        (void)snprintf(path, sizeof(path), "coSpaces/%s", id);
+        get(&b, path, body, sizeof(body));
+        ck_assert_ptr_nonnull(strstr(body, "<name>room"));
+
+        /* PUT on A: B's cached page (read again first) goes */
+        get(&b, "coSpaces?limit=1000", body, sizeof(body));
+        (void)snprintf(form, sizeof(form), "name=renamed%d", i);
+        (void)th_api_v1(&a, "PUT", path, form, 200, NULL, 0);
+        get(&b, "coSpaces?limit=1000", body, sizeof(body));
+        (void)snprintf(want, sizeof(want), "<name>renamed%d</name>", i);
+        ck_assert_msg(strstr(body, want), "round %d: B's list shows the name from before", i);
+        get(&b, path, body, sizeof(body));
+        ck_assert_ptr_nonnull(strstr(body, want));
+
+        /* every other round, DELETE on A: gone from B's list and object at once */
+        if (i % 2 == 1) {
+            get(&b, "coSpaces?limit=1000", body, sizeof(body));
+            (void)th_api_v1(&a, "DELETE", path, NULL, 200, NULL, 0);
+            get(&b, "coSpaces?limit=1000", body, sizeof(body));
+            (void)snprintf(want, sizeof(want), "<coSpace id=\"%s\">", id);
+            ck_assert_msg(!strstr(body, want), "round %d: B's list still shows a deleted one", i);
+            (void)snprintf(want, sizeof(want), "<coSpaces total=\"%d\">", i);
+            ck_assert_msg(strstr(body, want), "round %d: B's list: %.200s", i, body);
+            (void)th_api_v1(&b, "GET", path, NULL, 404, body, sizeof(body));
+            (void)th_api_v1(&a, "POST", "coSpaces", "name=filler", 200, NULL, 0); /* totals */
+        }
+    }
+    /* and the other way round, once: B writes, A reads */
+    get(&a, "coSpaces?limit=1000", body, sizeof(body));
+    (void)snprintf(id, sizeof(id), "%s",
+                   th_api_v1(&b, "POST", "coSpaces", "name=fromB", 200, NULL, 0));
+    get(&a, "coSpaces?limit=1000", body, sizeof(body));
+    (void)snprintf(want, sizeof(want), "<coSpace id=\"%s\">", id);
+    ck_assert_ptr_nonnull(strstr(body, want));
+    ck_assert_int_eq(th_daemon_stop(&a), 0);
+    ck_assert_int_eq(th_daemon_stop(&b), 0);
+    th_rmdir(a.dir);
+    th_rmdir(b.dir);
+    th_pg_stop(&pg);
+}
+END_TEST
+
+/* A TURN server created on A is probed by B's prober without anyone asking B about it (its
+ * /metrics shows B's probe result), a change on A (a wrong password) reaches B's prober too,
+ * and a delete on A makes B forget it. */
+START_TEST(test_a_turn_server_created_on_one_node_is_probed_by_the_other)
+{
+    static const char *const probe_rarely[] = {"--probe-interval", "3600", NULL};
+    static char body[64 * 1024];
+    struct th_daemon a, b;
+    struct th_coturn co;
+    struct th_pg pg;
+    char form[160], series[128], id[40], path[96], why[128];
+    double v = -1;
+
+    if (!pg_or_skip())
+        return;
+    if (!th_coturn_available(why, sizeof(why))) {
+        th_skip_missing_dep("coturn (scripts/install-deps.sh test)");
+        return;
+    }
+    th_pg_start(&pg);
+    th_coturn_start(&co, NULL);
+    start_two(&a, &b, pg.url, probe_rarely);
+    (void)snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+                   co.port);
+    (void)snprintf(id, sizeof(id), "%s", th_api_v1(&a, "POST", "turnServers", form, 200, NULL, 0));
+    (void)snprintf(series, sizeof(series), "callbridge_turn_host_reachable{turn_server=\"%s\"",
+                   id);
+    /* bounded: 10 s (a probe on loopback takes milliseconds; B hears of it in one round trip) */
+    for (int i = 0; i < 100 && v != 1; i++) {
+        struct th_resp r;
+
+        th_admin(&b, "GET", "/metrics", NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        v = th_metric(r.body, series, NULL);
+        th_resp_free(&r);
+        if (v != 1)
+            (void)usleep(100 * 1000);
+    }
+    ck_assert_msg(v == 1, "B's prober never probed the TURN server created on A (%g)", v);
+
+    /* a change on A: B probes the new configuration (refused credentials: unreachable) */
+    (void)snprintf(path, sizeof(path), "turnServers/%s", id);
+    (void)th_api_v1(&a, "PUT", path, "password=wrong", 200, NULL, 0);
+    for (int i = 0; i < 100 && v != 0; i++) {
+        struct th_resp r;
+
+        th_admin(&b, "GET", "/metrics", NULL, &r);
+        v = th_metric(r.body, series, NULL);
+        th_resp_free(&r);
+        if (v != 0)
+            (void)usleep(100 * 1000);
+    }
+    ck_assert_msg(v == 0, "B's prober kept the credentials from before A's change (%g)", v);
+    (void)th_api_v1(&a, "DELETE", path, NULL, 200, NULL, 0);
+    (void)th_api_v1(&b, "GET", path, NULL, 404, body, sizeof(body));
+    ck_assert_int_eq(th_daemon_stop(&a), 0);
+    ck_assert_int_eq(th_daemon_stop(&b), 0);
+    th_rmdir(a.dir);
+    th_rmdir(b.dir);
+    th_coturn_stop(&co);
+    th_pg_stop(&pg);
+}
+END_TEST
+
+/* ---- the primary lost ------------------------------------------------------------------------ */
+
+#define WRITES_MAX 2000
+#define WRITER_MS 60000
+
+/* A writer POSTing coSpaces through one daemon until told to stop (bounded in count and time),
+ * recording the id of every 200 and the status of everything else. */
+struct writer {
+    const struct th_daemon *d;
+    pthread_t thread;
+    atomic_bool stop;
+    atomic_int acked;          /* 200s so far */
+    atomic_int not_ready;      /* 503 databaseNotReady */
+    atomic_int other;          /* anything else: none expected */
+    atomic_llong kill_ms;      /* set by the test when it kills the primary */
+    atomic_llong first_ack_ms; /* the first 200 to a request sent after kill_ms */
+    char other_what[256];
+    char ids[WRITES_MAX][40];
+};
+
+static void *write_loop(void *arg)
+{
+    struct writer *w = arg;
+    int64_t until = mono_ms() + WRITER_MS;
+
+    for (int i = 0; i < WRITES_MAX && !atomic_load(&w->stop) && mono_ms() < until; i++) {
+        char form[96];
+        struct th_resp r;
+        int64_t sent = mono_ms();
+        int rc;
+
+        (void)snprintf(form, sizeof(form), "name=w%d&uri=w%d", i, i);
+        rc = th_http_try(w->d, w->d->ports[0], "POST", "/api/v1/coSpaces", "admin",
+                         w->d->password, NULL, form, strlen(form), &r);
+        if (rc == 0 && r.status == 200) {
+            int n = atomic_load(&w->acked);
+
+            (void)snprintf(w->ids[n], sizeof(w->ids[n]), "%s", th_location_id(&r));
+            atomic_store(&w->acked, n + 1);
+            /* the first write sent after the kill (one in flight may have been acknowledged
+             * by the standby just before it) */
+            if (atomic_load(&w->kill_ms) && sent > atomic_load(&w->kill_ms) &&
+                !atomic_load(&w->first_ack_ms))
+                atomic_store(&w->first_ack_ms, (long long)mono_ms());
+        } else if (rc == 0 && r.status == 503 && r.body && strstr(r.body, "<databaseNotReady />")) {
+            atomic_fetch_add(&w->not_ready, 1);
+            (void)usleep(20 * 1000); /* a client backing off */
+        } else {
+            if (atomic_fetch_add(&w->other, 1) == 0)
+                (void)snprintf(w->other_what, sizeof(w->other_what), "curl %d, %ld %s", rc,
+                               rc == 0 ? r.status : 0L, rc == 0 && r.body ? r.body : "");
+        }
+        if (rc == 0)
+            th_resp_free(&r);
+    }
+    return NULL;
+}
+
+static void wait_acked(struct writer *w, int n, int max_ms)
+{
+    int acked = atomic_load(&w->acked);
+
+    for (int i = 0; i < max_ms / 10 && acked < n; i++) {
+        (void)usleep(10 * 1000);
+        acked = atomic_load(&w->acked);
+    }
+    ck_assert_msg(acked >= n, "%d writes acknowledged, %d wanted (%d answered 503, %d other: %s)",
+                  acked, n, atomic_load(&w->not_ready), atomic_load(&w->other), w->other_what);
+}
+
+/* SIGKILL to the postmaster, reaped; its orphaned backends exit on their own. */
+static void kill9_primary(struct th_pg *p)
+{
+    int status;
+
+    ck_assert_int_gt(p->pid, 0);
+    ck_assert_int_eq(kill(p->pid, SIGKILL), 0);
+    ck_assert_int_eq(waitpid(p->pid, &status, 0), p->pid);
+    p->pid = 0; /* th_pg_stop: its guard and directory only */
+}
+
+START_TEST(test_the_primary_lost_reads_go_on_writes_wait_and_nothing_acknowledged_is_lost)
+{
+    static struct writer w;
+    static char body[256 * 1024], out[256 * 1024];
+    struct th_pg primary, replica;
+    struct th_daemon d;
+    char url[400], path[96];
+    const char *args[3] = {"--database", url, NULL};
+    int during, missing = 0;
+
+    if (!pg_or_skip())
+        return;
+    th_pg_start(&primary);
+    th_pg_start_replica(&replica, &primary, true);
+    (void)snprintf(url, sizeof(url),
+                   "postgresql://callbridge:%s@127.0.0.1:%u,127.0.0.1:%u/callbridge"
+                   "?target_session_attrs=read-write&connect_timeout=5",
+                   primary.password, primary.port, replica.port);
+    (void)unsetenv("CB_TEST_PG");
+    memset(&d, 0, sizeof(d));
+    th_daemon_start(&d, "0", args);
+
+    memset(&w, 0, sizeof(w));
+    w.d = &d;
+    ck_assert_int_eq(pthread_create(&w.thread, NULL, write_loop, &w), 0);
+    wait_acked(&w, 100, 30000);
+    atomic_store(&w.kill_ms, (long long)mono_ms());
+    kill9_primary(&primary); /* writes in flight */
+
+    /* the outage: writes 503 databaseNotReady; reads answered from the replica */
+    for (int i = 0; i < 300 && atomic_load(&w.not_ready) < 5; i++)
+        (void)usleep(10 * 1000);
+    ck_assert_msg(atomic_load(&w.not_ready) >= 5,
+                  "the writes after the primary's kill were not answered 503 databaseNotReady "
+                  "(%d other answers: %s)",
+                  atomic_load(&w.other), w.other_what);
+    during = atomic_load(&w.acked);
+    get(&d, "coSpaces?limit=5", body, sizeof(body));
+    ck_assert_ptr_nonnull(strstr(body, "<coSpaces total="));
+    (void)snprintf(path, sizeof(path), "coSpaces/%s", w.ids[0]);
+    get(&d, path, body, sizeof(body));
+    ck_assert_ptr_nonnull(strstr(body, "<name>w0</name>"));
+    ck_assert_int_eq(atomic_load(&w.acked), during); /* nothing acknowledged without a primary */
+
+    th_pg_promote(&replica); /* the same daemon, not restarted, writes again */
+    wait_acked(&w, during + 100, 30000);
+    atomic_store(&w.stop, true);
+    ck_assert_int_eq(pthread_join(w.thread, NULL), 0);
+    ck_assert_msg(atomic_load(&w.other) == 0, "%d answers neither 200 nor 503 databaseNotReady: %s",
+                  atomic_load(&w.other), w.other_what);
+    printf("it_notify failover: %d writes acknowledged, %d answered 503 databaseNotReady; "
+           "from the primary's kill to the first acknowledged write: %lld ms\n",
+           atomic_load(&w.acked), atomic_load(&w.not_ready),
+           (long long)(atomic_load(&w.first_ack_ms) - atomic_load(&w.kill_ms)));
+
+    /* every write that got 200 is on the promoted server */
+    ck_assert_int_eq(th_pg_sql(&replica, "callbridge", "SELECT id FROM cospace", out, sizeof(out)),
+                     0);
+    for (int i = 0; i < atomic_load(&w.acked); i++)
+        if (!strstr(out, w.ids[i]) && missing++ == 0)
+            printf("it_notify failover: acknowledged coSpace %s is missing\n", w.ids[i]);
+    ck_assert_int_eq(missing, 0);
+    get(&d, "coSpaces?limit=1", body, sizeof(body));
+    ck_assert_int_eq(th_daemon_stop(&d), 0);
+    th_rmdir(d.dir);
+    th_pg_stop(&replica);
+    th_pg_stop(&primary);
+}
+END_TEST
+
+/* ---- start-up errors ------------------------------------------------------------------------- */
+
+/* libpq's reason reaches the operator, the password never (as libpq parsed it, and as written
+ * in the URI, percent-encoded or not). */
+START_TEST(test_the_reason_of_a_failed_connection_hides_the_password)
+{
+    char out[256];
+
+    pg_open_reason("postgresql://cb:s3cr%65t@db.example:5432/cb",
+                   "connection to server at \"db.example\" failed: password s3cret and s3cr%65t\n",
+                   out, sizeof(out));
+    ck_assert_str_eq(out,
+                     "connection to server at \"db.example\" failed: password ******** and ********");
+    pg_open_reason("host=db password=hunter2 dbname=cb", "FATAL: hunter2 refused\n", out,
+                   sizeof(out));
+    ck_assert_str_eq(out, "FATAL: ******** refused");
+    pg_open_reason("postgresql://cb@db/cb", "could not connect\nsecond host\n", out, sizeof(out));
+    ck_assert_str_eq(out, "could not connect second host");
+    pg_open_reason("postgresql://cb:%zz@db/cb", "invalid percent-encoded token: \"%zz\"\n", out,
+                   sizeof(out));
+    ck_assert_ptr_null(strstr(out, "%zz"));
+}
+END_TEST
+
+/* A daemon whose database cannot be reached says why in its start-up error. */
+START_TEST(test_a_daemon_that_cannot_reach_its_database_says_why)
+{
+    char url[160], dir[64], out[4096];
+    unsigned short port = th_free_port(); /* nothing listens there */
+    const char *argv[] = {"callbridged", "--data-dir", dir, "--database", url, "--listen", "0",
+                          NULL};
+    int rc;
+
+    (void)snprintf(url, sizeof(url), "postgresql://cb:Pa55word@127.0.0.1:%u/cb?connect_timeout=2",
+                   port);
+    th_tmpdir(dir);
+    rc = th_run(th_daemon_path(), argv, NULL, NULL, out, sizeof(out), NULL, 0);
+    ck_assert_int_ne(rc, 0);
+    ck_assert_msg(strstr(out, "Connection refused") || strstr(out, "connection refused"), "%s",
+                  out);
+    ck_assert_ptr_null(strstr(out, "Pa55word"));
+    th_rmdir(dir);
+}
+END_TEST
+
+Suite *it_notify_suite(void)
+{
+    Suite *s = suite_create("it_notify");
+    TCase *nodes = tcase_create("nodes");
+    TCase *failover = tcase_create("failover");
+    TCase *start = tcase_create("start");
+
+    tcase_set_tags(nodes, "net");
+    tcase_set_timeout(nodes, 240);
+    tcase_add_test(nodes, test_a_write_on_one_node_is_read_on_the_other_at_once);
+    tcase_add_test(nodes, test_a_turn_server_created_on_one_node_is_probed_by_the_other);
+    suite_add_tcase(s, nodes);
+    tcase_set_tags(failover, "net");
+    tcase_set_timeout(failover, 240);
+    tcase_add_test(failover,
+                   test_the_primary_lost_reads_go_on_writes_wait_and_nothing_acknowledged_is_lost);
+    suite_add_tcase(s, failover);
+    tcase_add_test(start, test_the_reason_of_a_failed_connection_hides_the_password);
+    tcase_add_test(start, test_a_daemon_that_cannot_reach_its_database_says_why);
+    suite_add_tcase(s, start);
+    return s;
+}
