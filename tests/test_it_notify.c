@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/res/cache.h"
 #include "store/pg/pg.h"
 #include "tests/helpers.h"
 #include "tests/pg_server.h"
@@ -370,6 +371,35 @@ START_TEST(test_the_primary_lost_reads_go_on_writes_wait_and_nothing_acknowledge
 }
 END_TEST
 
+/* ---- the list cache and the change mark ------------------------------------------------------ */
+
+/* A generation stands for one mark: a page put under the mark's generation is found while the
+ * mark stays, and never once another mark was seen (another node's write), even if the first
+ * mark comes back later; generation 0 (no mark could be read) never caches. */
+START_TEST(test_a_new_change_mark_invalidates_the_cached_pages)
+{
+    struct api_cache *c;
+    uint64_t g1, g2;
+    char *body;
+    size_t len;
+
+    ck_assert_int_eq(api_cache_new(&c), 0);
+    g1 = api_cache_generation_at(c, 111);
+    api_cache_put(c, "k", g1, "<a/>", 4);
+    ck_assert_uint_eq(api_cache_generation_at(c, 111), g1);
+    ck_assert_int_eq(api_cache_get(c, "k", g1, &body, &len), 0);
+    free(body);
+    g2 = api_cache_generation_at(c, 222); /* another node wrote */
+    ck_assert_uint_ne(g2, g1);
+    ck_assert_int_eq(api_cache_get(c, "k", g2, &body, &len), -ENOENT);
+    ck_assert_int_eq(api_cache_get(c, "k", g1, &body, &len), -ENOENT);
+    ck_assert_uint_ne(api_cache_generation_at(c, 111), g1); /* the old mark: a new generation */
+    api_cache_put(c, "k", 0, "<b/>", 4);
+    ck_assert_int_eq(api_cache_get(c, "k", 0, &body, &len), -ENOENT);
+    api_cache_free(c);
+}
+END_TEST
+
 /* ---- start-up errors ------------------------------------------------------------------------- */
 
 /* libpq's reason reaches the operator, the password never (as libpq parsed it, and as written
@@ -420,7 +450,7 @@ Suite *it_notify_suite(void)
     Suite *s = suite_create("it_notify");
     TCase *nodes = tcase_create("nodes");
     TCase *failover = tcase_create("failover");
-    TCase *start = tcase_create("start");
+    TCase *start = tcase_create("pure_and_start");
 
     tcase_set_tags(nodes, "net");
     tcase_set_timeout(nodes, 240);
@@ -432,6 +462,7 @@ Suite *it_notify_suite(void)
     tcase_add_test(failover,
                    test_the_primary_lost_reads_go_on_writes_wait_and_nothing_acknowledged_is_lost);
     suite_add_tcase(s, failover);
+    tcase_add_test(start, test_a_new_change_mark_invalidates_the_cached_pages);
     tcase_add_test(start, test_the_reason_of_a_failed_connection_hides_the_password);
     tcase_add_test(start, test_a_daemon_that_cannot_reach_its_database_says_why);
     suite_add_tcase(s, start);
