@@ -23,6 +23,8 @@
 #include "tests/pg_server.h"
 #include "tests/suites.h"
 
+static char scratch[4096]; /* answers the tests do not look at */
+
 static bool pg_or_skip(void)
 {
     char why[256];
@@ -107,7 +109,8 @@ START_TEST(test_a_write_on_one_node_is_read_on_the_other_at_once)
         get(&b, "coSpaces?limit=1000", body, sizeof(body));
         get(&b, "coSpaces?limit=1000", body, sizeof(body)); /* now from B's cache */
         (void)snprintf(form, sizeof(form), "name=room%d&uri=room%d&callId=%d", i, i, 70000 + i);
-        (void)snprintf(id, sizeof(id), "%s", th_api_v1(&a, "POST", "coSpaces", form, 200, NULL, 0));
+        (void)snprintf(id, sizeof(id), "%s",
+                       th_api_v1(&a, "POST", "coSpaces", form, 200, scratch, sizeof(scratch)));
         ck_assert_str_ne(id, "");
         get(&b, "coSpaces?limit=1000", body, sizeof(body));
         (void)snprintf(want, sizeof(want), "<coSpace id=\"%s\">", id);
@@ -121,7 +124,7 @@ START_TEST(test_a_write_on_one_node_is_read_on_the_other_at_once)
         /* PUT on A: B's cached page (read again first) goes */
         get(&b, "coSpaces?limit=1000", body, sizeof(body));
         (void)snprintf(form, sizeof(form), "name=renamed%d", i);
-        (void)th_api_v1(&a, "PUT", path, form, 200, NULL, 0);
+        (void)th_api_v1(&a, "PUT", path, form, 200, scratch, sizeof(scratch));
         get(&b, "coSpaces?limit=1000", body, sizeof(body));
         (void)snprintf(want, sizeof(want), "<name>renamed%d</name>", i);
         ck_assert_msg(strstr(body, want), "round %d: B's list shows the name from before", i);
@@ -131,20 +134,21 @@ START_TEST(test_a_write_on_one_node_is_read_on_the_other_at_once)
         /* every other round, DELETE on A: gone from B's list and object at once */
         if (i % 2 == 1) {
             get(&b, "coSpaces?limit=1000", body, sizeof(body));
-            (void)th_api_v1(&a, "DELETE", path, NULL, 200, NULL, 0);
+            (void)th_api_v1(&a, "DELETE", path, NULL, 200, scratch, sizeof(scratch));
             get(&b, "coSpaces?limit=1000", body, sizeof(body));
             (void)snprintf(want, sizeof(want), "<coSpace id=\"%s\">", id);
             ck_assert_msg(!strstr(body, want), "round %d: B's list still shows a deleted one", i);
             (void)snprintf(want, sizeof(want), "<coSpaces total=\"%d\">", i);
             ck_assert_msg(strstr(body, want), "round %d: B's list: %.200s", i, body);
             (void)th_api_v1(&b, "GET", path, NULL, 404, body, sizeof(body));
-            (void)th_api_v1(&a, "POST", "coSpaces", "name=filler", 200, NULL, 0); /* totals */
+            (void)th_api_v1(&a, "POST", "coSpaces", "name=filler", 200, scratch,
+                            sizeof(scratch)); /* totals */
         }
     }
     /* and the other way round, once: B writes, A reads */
     get(&a, "coSpaces?limit=1000", body, sizeof(body));
     (void)snprintf(id, sizeof(id), "%s",
-                   th_api_v1(&b, "POST", "coSpaces", "name=fromB", 200, NULL, 0));
+                   th_api_v1(&b, "POST", "coSpaces", "name=fromB", 200, scratch, sizeof(scratch)));
     get(&a, "coSpaces?limit=1000", body, sizeof(body));
     (void)snprintf(want, sizeof(want), "<coSpace id=\"%s\">", id);
     ck_assert_ptr_nonnull(strstr(body, want));
@@ -180,9 +184,9 @@ START_TEST(test_a_turn_server_created_on_one_node_is_probed_by_the_other)
     start_two(&a, &b, pg.url, probe_rarely);
     (void)snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
                    co.port);
-    (void)snprintf(id, sizeof(id), "%s", th_api_v1(&a, "POST", "turnServers", form, 200, NULL, 0));
-    (void)snprintf(series, sizeof(series), "callbridge_turn_host_reachable{turn_server=\"%s\"",
-                   id);
+    (void)snprintf(id, sizeof(id), "%s",
+                   th_api_v1(&a, "POST", "turnServers", form, 200, scratch, sizeof(scratch)));
+    (void)snprintf(series, sizeof(series), "callbridge_turn_host_reachable{turn_server=\"%s\"", id);
     /* bounded: 10 s (a probe on loopback takes milliseconds; B hears of it in one round trip) */
     for (int i = 0; i < 100 && v != 1; i++) {
         struct th_resp r;
@@ -198,7 +202,7 @@ START_TEST(test_a_turn_server_created_on_one_node_is_probed_by_the_other)
 
     /* a change on A: B probes the new configuration (refused credentials: unreachable) */
     (void)snprintf(path, sizeof(path), "turnServers/%s", id);
-    (void)th_api_v1(&a, "PUT", path, "password=wrong", 200, NULL, 0);
+    (void)th_api_v1(&a, "PUT", path, "password=wrong", 200, scratch, sizeof(scratch));
     for (int i = 0; i < 100 && v != 0; i++) {
         struct th_resp r;
 
@@ -209,7 +213,7 @@ START_TEST(test_a_turn_server_created_on_one_node_is_probed_by_the_other)
             (void)usleep(100 * 1000);
     }
     ck_assert_msg(v == 0, "B's prober kept the credentials from before A's change (%g)", v);
-    (void)th_api_v1(&a, "DELETE", path, NULL, 200, NULL, 0);
+    (void)th_api_v1(&a, "DELETE", path, NULL, 200, scratch, sizeof(scratch));
     (void)th_api_v1(&b, "GET", path, NULL, 404, body, sizeof(body));
     ck_assert_int_eq(th_daemon_stop(&a), 0);
     ck_assert_int_eq(th_daemon_stop(&b), 0);
@@ -252,8 +256,8 @@ static void *write_loop(void *arg)
         int rc;
 
         (void)snprintf(form, sizeof(form), "name=w%d&uri=w%d", i, i);
-        rc = th_http_try(w->d, w->d->ports[0], "POST", "/api/v1/coSpaces", "admin",
-                         w->d->password, NULL, form, strlen(form), &r);
+        rc = th_http_try(w->d, w->d->ports[0], "POST", "/api/v1/coSpaces", "admin", w->d->password,
+                         NULL, form, strlen(form), &r);
         if (rc == 0 && r.status == 200) {
             int n = atomic_load(&w->acked);
 
@@ -411,8 +415,8 @@ START_TEST(test_the_reason_of_a_failed_connection_hides_the_password)
     pg_open_reason("postgresql://cb:s3cr%65t@db.example:5432/cb",
                    "connection to server at \"db.example\" failed: password s3cret and s3cr%65t\n",
                    out, sizeof(out));
-    ck_assert_str_eq(out,
-                     "connection to server at \"db.example\" failed: password ******** and ********");
+    ck_assert_str_eq(
+        out, "connection to server at \"db.example\" failed: password ******** and ********");
     pg_open_reason("host=db password=hunter2 dbname=cb", "FATAL: hunter2 refused\n", out,
                    sizeof(out));
     ck_assert_str_eq(out, "FATAL: ******** refused");
@@ -429,8 +433,8 @@ START_TEST(test_a_daemon_that_cannot_reach_its_database_says_why)
 {
     char url[160], dir[64], out[4096];
     unsigned short port = th_free_port(); /* nothing listens there */
-    const char *argv[] = {"callbridged", "--data-dir", dir, "--database", url, "--listen", "0",
-                          NULL};
+    const char *argv[] = {"callbridged", "--data-dir", dir, "--database",
+                          url,           "--listen",   "0", NULL};
     int rc;
 
     (void)snprintf(url, sizeof(url), "postgresql://cb:Pa55word@127.0.0.1:%u/cb?connect_timeout=2",
