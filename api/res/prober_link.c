@@ -1,8 +1,7 @@
 /* api/res/prober_link.c: the link from stored TURN servers to the prober (turnclient/prober.c):
  * a server is handed over, with its secrets unsealed, after a create or an update and at start,
  * and a status request that finds no probe results yet waits here for them (api_wait, given to
- * the HTTP edge by the composition root), so no handler file is called by the edge. Servers
- * another node writes come here too, from api/notify.c. */
+ * the HTTP edge by the composition root), so no handler file is called by the edge. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,34 +60,6 @@ static int probe_one(const struct store_turn *t, void *userdata)
 int api_turn_probe_all(const struct api *api, struct store *st)
 {
     return store_turn_foreach(st, probe_one, (void *)(uintptr_t)api);
-}
-
-static int probe_new(const struct store_turn *t, void *userdata)
-{
-    const struct api *api = userdata;
-    struct turn_server_status s;
-
-    if (turn_prober_get(api->prober, t->id, &s) == -ENOENT)
-        api_turn_probe(api, t);
-    return 0;
-}
-
-int api_turn_changed(const struct api *api, struct store *st, const char *id)
-{
-    struct store_turn t;
-    int r;
-
-    if (!api->prober)
-        return 0;
-    if (strcmp(id, "*") == 0)
-        return store_turn_foreach(st, probe_new, (void *)(uintptr_t)api);
-    r = store_turn_get(st, id, &t);
-    if (r == -ENOENT)
-        turn_prober_remove(api->prober, id);
-    else if (r == 0)
-        api_turn_probe(api, &t);
-    OPENSSL_cleanse(&t, sizeof(t)); /* sealed, but no need to keep them */
-    return r == -ENOENT ? 0 : r;
 }
 
 int api_wait(const struct api *api, const char *wait_id, int64_t until_us,

@@ -10,11 +10,6 @@
 void api_turn_probe(const struct api *api, const struct store_turn *t);
 /* Hands every stored TURN server to the prober. Returns 0 or a store error. */
 int api_turn_probe_all(const struct api *api, struct store *st);
-/* Another node wrote TURN server id (api/notify.c): the prober takes what is stored now (a new
- * or changed server probed at once, a deleted one forgotten); id "*": anything may have
- * changed, and every stored server the prober does not know yet is handed to it. Returns 0 or
- * a store error. */
-int api_turn_changed(const struct api *api, struct store *st, const char *id);
 /* Wakes resume(ctx) (from another thread) when TURN server wait_id has probe results or at
  * until_us. Returns 0 or -errno (then answer at once). */
 int api_wait(const struct api *api, const char *wait_id, int64_t until_us,
