@@ -20,11 +20,13 @@
  * - A lost primary: a broken connection is replaced before the next statement or transaction
  *   that starts outside a transaction, by a new one to the location as given (multi-host with
  *   target_session_attrs=read-write finds a promoted replica). When no read-write server
- *   answers, writes fail with -ENOTCONN (at once for 100 ms after a failed attempt, process-wide,
- *   so a burst of requests does not each pay a connection attempt) and reads go to the same
+ *   answers, writes fail with -ENOTCONN (at once for 100 ms after a failed attempt, and while
+ *   another connection of the process is trying: a burst of requests does not each pay a
+ *   connection attempt, nor wait connect_timeout for a host that does not answer) and reads go
+ *   to the same
  *   location with target_session_attrs=any: a standby of a multi-host location serves them
  *   read-only until a read-write server answers again (looked for at each write, at once when
- *   another connection of the process found one, else every second; or the standby itself was
+ *   another connection of the process found one, else every 250 ms; or the standby itself was
  *   promoted). A read that met the break outside a transaction is run once more; a transaction
  *   that met it fails whole (-ENOTCONN), never continued on a new connection.
  * - pg_open's failure keeps libpq's reason, password removed, for store_open_error().
@@ -241,13 +243,16 @@ static const char *const connect_keys[] = {
  * again (so that a burst of requests does not each pay a connection attempt), and how often a
  * read connection to a standby looks for a read-write server again. */
 #define RW_BACKOFF_US 100000
-#define READ_RETRY_US 1000000
+#define READ_RETRY_US 250000
 
 /* Process-wide: bumped each time a connection reaches a read-write server, so that connections
- * reading from a standby look for it at their next statement; and the monotonic time before
- * which no new attempt is made after one failed. */
+ * reading from a standby look for it at their next statement; the monotonic time before which
+ * no new attempt is made after one failed; and whether one is being made (one at a time: a host
+ * that does not answer holds its attempt for connect_timeout, and the other requests meanwhile
+ * answer at once, reads from the standby). */
 static atomic_ulong rw_epoch;
 static _Atomic int64_t rw_not_before_us;
+static atomic_bool rw_trying;
 
 static int64_t now_us(void)
 {
@@ -286,19 +291,21 @@ static void adopt(struct pg_db *p, PGconn *conn, bool fallback)
  * target_session_attrs=read-write: after a failover, the promoted replica). 0 or -ENOTCONN. */
 static int connect_rw(struct pg_db *p)
 {
-    int64_t now = now_us();
+    bool idle = false;
     PGconn *conn;
 
-    if (now < atomic_load(&rw_not_before_us))
+    if (now_us() < atomic_load(&rw_not_before_us) ||
+        !atomic_compare_exchange_strong(&rw_trying, &idle, true))
         return -ENOTCONN;
     conn = connect_to(p->location, false);
-    if (!conn)
-        return -ENOMEM;
-    if (PQstatus(conn) != CONNECTION_OK) {
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        if (conn)
+            atomic_store(&rw_not_before_us, now_us() + RW_BACKOFF_US);
+        atomic_store(&rw_trying, false);
         PQfinish(conn);
-        atomic_store(&rw_not_before_us, now_us() + RW_BACKOFF_US);
-        return -ENOTCONN;
+        return conn ? -ENOTCONN : -ENOMEM;
     }
+    atomic_store(&rw_trying, false);
     adopt(p, conn, false);
     p->rw_epoch = atomic_fetch_add(&rw_epoch, 1) + 1;
     return 0;
@@ -310,7 +317,7 @@ static int connect_rw(struct pg_db *p)
  * standby: reads keep working while the primary is down), and a write fails with -ENOTCONN. A
  * connection reading from a standby goes back to a read-write server as soon as one answers:
  * at once for a write, at its next statement when another connection of the process found one,
- * else once a second; and it is one itself when its standby was promoted. */
+ * else every 250 ms; and it is one itself when its standby was promoted. */
 static int ensure_connected(struct pg_db *p, bool write)
 {
     PGconn *conn;
