@@ -60,6 +60,12 @@
  *    reads it "FOR UPDATE", so that two PUTs to one object queue instead of the second
  *    overwriting the first's fields with what it read before; SQLite's write lock already
  *    queues them.
+ * 10. Several processes on one database (store.c, PostgreSQL only; SQLite has one process per
+ *    file and needs neither): a write transaction names the rows it wrote in
+ *    "SELECT pg_notify('callbridge', ?1)" before its COMMIT, heard through ops->listen,
+ *    ->socket and ->notifications (store_listener); and the change mark is a hash of
+ *    pg_current_snapshot(), pg_postmaster_start_time() and the server's address
+ *    (store_change_mark).
  * Also: LIMIT and OFFSET take values up to INT64_MAX (SQLite reads a negative LIMIT as none,
  * PostgreSQL refuses it). No query uses "INSERT OR ...", "ON CONFLICT", rowid (except 3.) or
  * SQLite's typeless comparisons.
