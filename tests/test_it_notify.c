@@ -251,14 +251,18 @@ END_TEST
 
 /* ---- the primary lost ------------------------------------------------------------------------ */
 
-#define WRITES_MAX 2000
+#define WRITES_MAX 2000 /* in all */
+#define WRITERS 4       /* threads, so that several writes are in flight at the kill */
 #define WRITER_MS 60000
 
-/* A writer POSTing coSpaces through one daemon until told to stop (bounded in count and time),
+/* Writers POSTing coSpaces through one daemon until told to stop (bounded in count and time),
  * recording the id of every 200 and the status of everything else. */
 struct writer {
     const struct th_daemon *d;
-    pthread_t thread;
+    pthread_t threads[WRITERS];
+    pthread_mutex_t lock; /* ids, acked's increments, other_what */
+    atomic_int next;      /* the next thread's number */
+    atomic_int out;       /* threads that met the outage (a 503 after kill_ms) */
     atomic_bool stop;
     atomic_int acked;          /* 200s so far */
     atomic_int not_ready;      /* 503 databaseNotReady */
@@ -274,21 +278,24 @@ static void *write_loop(void *arg)
 {
     struct writer *w = arg;
     int64_t until = mono_ms() + WRITER_MS;
+    int me = atomic_fetch_add(&w->next, 1);
+    bool out = false;
 
-    for (int i = 0; i < WRITES_MAX && !atomic_load(&w->stop) && mono_ms() < until; i++) {
+    for (int i = 0; i < WRITES_MAX / WRITERS && !atomic_load(&w->stop) && mono_ms() < until; i++) {
         char form[96];
         struct th_resp r;
         int64_t sent = mono_ms();
         int rc;
 
-        (void)snprintf(form, sizeof(form), "name=w%d&uri=w%d", i, i);
+        (void)snprintf(form, sizeof(form), "name=w%d_%d&uri=w%d_%d", me, i, me, i);
         rc = th_http_try(w->d, w->d->ports[0], "POST", "/api/v1/coSpaces", "admin", w->d->password,
                          NULL, form, strlen(form), &r);
         if (rc == 0 && r.status == 200) {
-            int n = atomic_load(&w->acked);
-
-            (void)snprintf(w->ids[n], sizeof(w->ids[n]), "%s", th_location_id(&r));
-            atomic_store(&w->acked, n + 1);
+            pthread_mutex_lock(&w->lock);
+            (void)snprintf(w->ids[atomic_load(&w->acked)], sizeof(w->ids[0]), "%s",
+                           th_location_id(&r));
+            atomic_fetch_add(&w->acked, 1);
+            pthread_mutex_unlock(&w->lock);
             /* the first write sent once the outage showed (a 503): before that, the killed
              * postmaster's backends may still commit for a few ms, replicated to the standby */
             if (atomic_load(&w->first_503_ms) && sent > atomic_load(&w->first_503_ms) &&
@@ -298,11 +305,17 @@ static void *write_loop(void *arg)
             atomic_fetch_add(&w->not_ready, 1);
             if (atomic_load(&w->kill_ms) && !atomic_load(&w->first_503_ms))
                 atomic_store(&w->first_503_ms, (long long)mono_ms());
+            if (atomic_load(&w->kill_ms) && !out) {
+                out = true;
+                atomic_fetch_add(&w->out, 1);
+            }
             (void)usleep(20 * 1000); /* a client backing off */
         } else {
+            pthread_mutex_lock(&w->lock);
             if (atomic_fetch_add(&w->other, 1) == 0)
                 (void)snprintf(w->other_what, sizeof(w->other_what), "curl %d, %ld %s", rc,
                                rc == 0 ? r.status : 0L, rc == 0 && r.body ? r.body : "");
+            pthread_mutex_unlock(&w->lock);
         }
         if (rc == 0)
             th_resp_free(&r);
@@ -356,26 +369,31 @@ START_TEST(test_the_primary_lost_reads_go_on_writes_wait_and_nothing_acknowledge
     memset(&d, 0, sizeof(d));
     th_daemon_start(&d, "0", args);
 
+    get(&d, "coSpaces?limit=1", body, sizeof(body)); /* libcurl set up before the threads */
     memset(&w, 0, sizeof(w));
     w.d = &d;
-    ck_assert_int_eq(pthread_create(&w.thread, NULL, write_loop, &w), 0);
+    pthread_mutex_init(&w.lock, NULL);
+    for (int i = 0; i < WRITERS; i++)
+        ck_assert_int_eq(pthread_create(&w.threads[i], NULL, write_loop, &w), 0);
     wait_acked(&w, 100, 30000);
     atomic_store(&w.kill_ms, (long long)mono_ms());
     kill9_primary(&primary); /* writes in flight */
 
     /* the outage: writes 503 databaseNotReady; reads answered from the replica */
-    for (int i = 0; i < 300 && atomic_load(&w.not_ready) < 5; i++)
+    for (int i = 0; i < 500 && atomic_load(&w.out) < WRITERS; i++)
         (void)usleep(10 * 1000);
-    ck_assert_msg(atomic_load(&w.not_ready) >= 5,
+    ck_assert_msg(atomic_load(&w.out) == WRITERS,
                   "the writes after the primary's kill were not answered 503 databaseNotReady "
                   "(%d other answers: %s)",
                   atomic_load(&w.other), w.other_what);
-    during = atomic_load(&w.acked);
+    pthread_mutex_lock(&w.lock);
+    during = atomic_load(&w.acked); /* every writer has had a 503 since the kill */
+    pthread_mutex_unlock(&w.lock);
     get(&d, "coSpaces?limit=5", body, sizeof(body));
     ck_assert_ptr_nonnull(strstr(body, "<coSpaces total="));
     (void)snprintf(path, sizeof(path), "coSpaces/%s", w.ids[0]);
     get(&d, path, body, sizeof(body));
-    ck_assert_ptr_nonnull(strstr(body, "<name>w0</name>"));
+    ck_assert_ptr_nonnull(strstr(body, "<name>w"));
     ck_assert_int_eq(atomic_load(&w.acked), during); /* nothing acknowledged without a primary */
 
     promote_ms = mono_ms();
@@ -383,7 +401,9 @@ START_TEST(test_the_primary_lost_reads_go_on_writes_wait_and_nothing_acknowledge
     promoted_ms = mono_ms();
     wait_acked(&w, during + 100, 30000);
     atomic_store(&w.stop, true);
-    ck_assert_int_eq(pthread_join(w.thread, NULL), 0);
+    for (int i = 0; i < WRITERS; i++)
+        ck_assert_int_eq(pthread_join(w.threads[i], NULL), 0);
+    pthread_mutex_destroy(&w.lock);
     ck_assert_msg(atomic_load(&w.other) == 0, "%d answers neither 200 nor 503 databaseNotReady: %s",
                   atomic_load(&w.other), w.other_what);
     printf("it_notify failover: %d writes acknowledged, %d answered 503 databaseNotReady; after "
