@@ -10,7 +10,8 @@
  *   value: the second waits for the first (seen in pg_locks) and gets -EEXIST at its commit.
  * - two_nodes: two callbridged on one PostgreSQL database: the same new uri POSTed to both at
  *   once, round after round (one 200, one duplicateCoSpaceUri each); PUTs moving two coSpaces
- *   onto one uri at once; a tenant cap that holds across the nodes. */
+ *   onto one uri at once; two access methods of one space with one uri and passcode at once; a
+ *   tenant cap that holds across the nodes. */
 #include <errno.h>
 #include <glob.h>
 #include <pthread.h>
@@ -598,6 +599,31 @@ START_TEST(test_two_nodes_move_two_spaces_onto_one_uri)
 }
 END_TEST
 
+/* Two access methods of one space with one uri and one passcode: the rule within a space. */
+START_TEST(test_two_nodes_one_pin_per_space)
+{
+    char space[64];
+
+    if (!pg_or_skip())
+        return;
+    nodes_start(NULL);
+    (void)snprintf(space, sizeof(space), "%s",
+                   th_api_v1(&node[0], "POST", "coSpaces", "uri=pins", 200, NULL, 0));
+    for (int i = 0; i < ROUNDS; i++) {
+        struct req q[2] = {{.method = "POST"}, {.method = "POST"}};
+
+        for (int k = 0; k < 2; k++) {
+            (void)snprintf(q[k].path, sizeof(q[k].path), "/api/v1/coSpaces/%s/accessMethods",
+                           space);
+            (void)snprintf(q[k].form, sizeof(q[k].form), "uri=pin%d&passcode=%d", i, 1000 + i);
+        }
+        both_at_once(q);
+        one_wins(q, FAIL("duplicateCoSpaceUriPasscode"), i);
+    }
+    nodes_stop();
+}
+END_TEST
+
 /* A cap of one tenant: each round both nodes create one at once, one gets tooManyTenants, and
  * the winner's is deleted for the next round. */
 START_TEST(test_two_nodes_share_a_row_cap)
@@ -647,6 +673,7 @@ Suite *it_unique_suite(void)
     tcase_set_timeout(nodes, 300);
     tcase_add_test(nodes, test_two_nodes_one_uri_one_space);
     tcase_add_test(nodes, test_two_nodes_move_two_spaces_onto_one_uri);
+    tcase_add_test(nodes, test_two_nodes_one_pin_per_space);
     tcase_add_test(nodes, test_two_nodes_share_a_row_cap);
     suite_add_tcase(s, nodes);
     return s;
