@@ -63,9 +63,12 @@ static void row_of(struct store_row *r, const struct kv *kv, size_t n)
 static int space_add(struct store *st, const char *id, const char *uri, const char *secondary,
                      const char *call_id)
 {
-    const struct kv kv[] = {{STORE_COSPACE_ID, id},         {STORE_COSPACE_AUTO, "0"},
-                            {STORE_COSPACE_NON_MEMBER, "1"}, {STORE_COSPACE_URI, uri},
-                            {STORE_COSPACE_SECONDARY, secondary}, {STORE_COSPACE_CALL_ID, call_id}};
+    const struct kv kv[] = {{STORE_COSPACE_ID, id},
+                            {STORE_COSPACE_AUTO, "0"},
+                            {STORE_COSPACE_NON_MEMBER, "1"},
+                            {STORE_COSPACE_URI, uri},
+                            {STORE_COSPACE_SECONDARY, secondary},
+                            {STORE_COSPACE_CALL_ID, call_id}};
     struct store_row r;
     int err;
 
@@ -171,7 +174,8 @@ static void rules_hold(const char *location)
     ck_assert_int_eq(named_add(st, &store_table_ivr, STORE_IVR_URI, A, "ivr@example.com"), 0);
     ck_assert_int_eq(named_add(st, &store_table_ivr, STORE_IVR_URI, B, "IVR@example.com"), -EEXIST);
     ck_assert_int_eq(named_add(st, &store_table_call_bridge, STORE_BRIDGE_NAME, A, "node-a"), 0);
-    ck_assert_int_eq(named_add(st, &store_table_call_bridge, STORE_BRIDGE_NAME, B, "Node-A"), -EEXIST);
+    ck_assert_int_eq(named_add(st, &store_table_call_bridge, STORE_BRIDGE_NAME, B, "Node-A"),
+                     -EEXIST);
     store_close(st);
 }
 
@@ -286,8 +290,9 @@ START_TEST(test_migration_fills_claims_from_existing_rows)
     ck_assert_msg(strstr(err, "UNIQUE constraint failed: space_address") != NULL, "%s", err);
     exec_ok(db, "ROLLBACK");
     out[0] = '\0';
-    ck_assert_int_eq(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master WHERE name = "
-                                      "'space_address'",
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "SELECT count(*) FROM sqlite_master WHERE name = "
+                                  "'space_address'",
                                   add_line, out, NULL),
                      SQLITE_OK);
     ck_assert_str_eq(out, "0;");
