@@ -4,8 +4,8 @@
  *   uri against another's uri (in another case) and secondaryUri, a callId of an access method
  *   against another space's coSpace callId, an IVR uri and a call bridge name in another case;
  *   holders of one value within one space; a value free again once its last holder goes.
- * - migration: 0011 applied to a SQLite database that already has rows fills the claims from
- *   them, and fails on rows that already break a rule.
+ * - migration: 0011 applied to a SQLite or PostgreSQL database that already has rows fills the
+ *   claims from them, and fails on rows that already break a rule, changing nothing.
  * - concurrent: two PostgreSQL connections with open write transactions inserting the same
  *   value: the second waits for the first (seen in pg_locks) and gets -EEXIST at its commit.
  * - two_nodes: two callbridged on one PostgreSQL database: the same new uri POSTed to both at
@@ -297,6 +297,68 @@ START_TEST(test_migration_fills_claims_from_existing_rows)
                      SQLITE_OK);
     ck_assert_str_eq(out, "0;");
     sqlite3_close(db);
+}
+END_TEST
+
+/* schema/pg/00NN_*.sql from first to last (1-based) applied as the callbridge role, each file in
+ * one transaction, as the driver applies them; psql's exit code, its output in out. */
+static int pg_apply(const struct th_pg *p, unsigned first, unsigned last, char *out, size_t cap)
+{
+    glob_t g;
+    int rc = 0;
+
+    ck_assert_int_eq(glob("schema/pg/[0-9]*.sql", 0, NULL, &g), 0);
+    ck_assert_uint_ge(g.gl_pathc, last);
+    for (unsigned i = first - 1; i < last && rc == 0; i++) {
+        const char *argv[] = {"psql", "-X", "-q",          "-v", "ON_ERROR_STOP=1", "-1", "-d",
+                              p->url, "-f", g.gl_pathv[i], NULL};
+
+        rc = th_run("/usr/lib/postgresql/15/bin/psql", argv, NULL, NULL, out, cap, NULL, 0);
+    }
+    globfree(&g);
+    return rc;
+}
+
+START_TEST(test_migration_fills_claims_on_pg)
+{
+    char out[1024];
+    struct th_pg p;
+
+    if (!pg_or_skip())
+        return;
+    th_pg_start(&p);
+    ck_assert_msg(pg_apply(&p, 1, 10, out, sizeof(out)) == 0, "%s", out);
+    ck_assert_msg(th_pg_sql(&p, "callbridge", ROWS_BEFORE, out, sizeof(out)) == 0, "%s", out);
+    ck_assert_msg(pg_apply(&p, 11, 11, out, sizeof(out)) == 0, "%s", out);
+    ck_assert_int_eq(th_pg_sql(&p, "callbridge",
+                               "SELECT string_agg(kind || '|' || value || '|' || cospace || '|' || "
+                               "refs, ';' ORDER BY kind, value) FROM space_address",
+                               out, sizeof(out)),
+                     0);
+    ck_assert_str_eq(out, "callId|1|a|2;callId|2|b|1;uri|b@x|b|1;uri|room@x|a|2");
+    ck_assert_int_ne(th_pg_sql(&p, "callbridge",
+                               "INSERT INTO access_method (id, cospace, call_id, created_ms, "
+                               "updated_ms) VALUES ('n', 'b', '1', 0, 0)",
+                               out, sizeof(out)),
+                     0);
+    ck_assert_msg(strstr(out, "is another coSpace's") != NULL, "%s", out);
+    th_pg_stop(&p);
+
+    /* rows that already break a rule: the migration fails and changes nothing */
+    th_pg_start(&p);
+    ck_assert_msg(pg_apply(&p, 1, 10, out, sizeof(out)) == 0, "%s", out);
+    ck_assert_msg(th_pg_sql(&p, "callbridge",
+                            ROWS_BEFORE "INSERT INTO cospace (id, uri, created_ms, updated_ms) "
+                                        "VALUES ('c', 'B@X', 0, 0);",
+                            out, sizeof(out)) == 0,
+                  "%s", out);
+    ck_assert_int_ne(pg_apply(&p, 11, 11, out, sizeof(out)), 0);
+    ck_assert_msg(strstr(out, "space_address_pkey") != NULL, "%s", out);
+    ck_assert_int_eq(th_pg_sql(&p, "callbridge", "SELECT to_regclass('space_address') IS NULL", out,
+                               sizeof(out)),
+                     0);
+    ck_assert_str_eq(out, "t");
+    th_pg_stop(&p);
 }
 END_TEST
 
@@ -673,6 +735,7 @@ Suite *it_unique_suite(void)
     tcase_set_timeout(pg_rules, 120);
     tcase_add_test(pg_rules, test_rules_hold_by_constraint_on_pg);
     tcase_add_test(pg_rules, test_concurrent_writers_of_one_value_one_wins);
+    tcase_add_test(pg_rules, test_migration_fills_claims_on_pg);
     suite_add_tcase(s, pg_rules);
     tcase_set_tags(nodes, "net");
     tcase_set_timeout(nodes, 300);
