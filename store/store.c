@@ -264,7 +264,7 @@ static int cap_lock(struct store *st, const char *table)
  */
 int store_check_room(struct store *st, const char *table)
 {
-    size_t max_rows = 0, n;
+    size_t max_rows = 0, n = 0;
     int r;
 
     for (size_t i = 0; i < STORE_MAX_CAPS && caps[i].table[0]; i++)

@@ -633,15 +633,17 @@ static void element(const char *xml, const char *name, char out[64])
 
 START_TEST(test_two_nodes_move_two_spaces_onto_one_uri)
 {
-    char a[64], b[64], body[2048], uri[64], secondary[64];
+    char a[64], b[64], body[2048], uri[64], secondary[64], scratch[512];
 
     if (!pg_or_skip())
         return;
     nodes_start(NULL);
-    (void)snprintf(a, sizeof(a), "coSpaces/%s",
-                   th_api_v1(&node[0], "POST", "coSpaces", "uri=a0", 200, NULL, 0));
-    (void)snprintf(b, sizeof(b), "coSpaces/%s",
-                   th_api_v1(&node[1], "POST", "coSpaces", "uri=b0", 200, NULL, 0));
+    (void)snprintf(
+        a, sizeof(a), "coSpaces/%s",
+        th_api_v1(&node[0], "POST", "coSpaces", "uri=a0", 200, scratch, sizeof(scratch)));
+    (void)snprintf(
+        b, sizeof(b), "coSpaces/%s",
+        th_api_v1(&node[1], "POST", "coSpaces", "uri=b0", 200, scratch, sizeof(scratch)));
     for (int i = 0; i < ROUNDS; i++) {
         struct req q[2] = {{.method = "PUT"}, {.method = "PUT"}};
         char want[32];
@@ -669,13 +671,14 @@ END_TEST
 /* Two access methods of one space with one uri and one passcode: the rule within a space. */
 START_TEST(test_two_nodes_one_pin_per_space)
 {
-    char space[64];
+    char space[64], scratch[512];
 
     if (!pg_or_skip())
         return;
     nodes_start(NULL);
-    (void)snprintf(space, sizeof(space), "%s",
-                   th_api_v1(&node[0], "POST", "coSpaces", "uri=pins", 200, NULL, 0));
+    (void)snprintf(
+        space, sizeof(space), "%s",
+        th_api_v1(&node[0], "POST", "coSpaces", "uri=pins", 200, scratch, sizeof(scratch)));
     for (int i = 0; i < ROUNDS; i++) {
         struct req q[2] = {{.method = "POST"}, {.method = "POST"}};
 
