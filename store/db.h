@@ -72,7 +72,8 @@
  *    count to the commit across the cluster.
  * Also: LIMIT and OFFSET take values up to INT64_MAX (SQLite reads a negative LIMIT as none,
  * PostgreSQL refuses it). No query uses "INSERT OR ...", "ON CONFLICT", rowid (except 3.) or
- * SQLite's typeless comparisons.
+ * SQLite's typeless comparisons (the triggers of schema/pg/0011 use ON CONFLICT inside the
+ * server; each migration set is written in its own dialect).
  *
  * ERRORS: every int function returns 0 (db_step: DB_ROW or DB_DONE, both >= 0) or a negative
  * errno from store.h's contract. A driver maps its codes so:
