@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/log.h"
 #include "api/res/resource.h"
 #include "api/res/scan.h"
 #include "api/util.h"
@@ -390,6 +391,14 @@ static int write_row_checked(const struct api *api, struct store *st, const stru
     return r;
 }
 
+/* A conflict is normal between nodes (at debug level, so that a run can be looked at). */
+static void log_conflict(const struct api_resource *res, int r, const struct api_reply *reply)
+{
+    if (retry_conflict(r, reply))
+        api_log(BASE_LOG_DEBUG, "%s: a write met another's at a unique value; run again",
+                res->collection);
+}
+
 /* After WRITE_RETRIES conflicts in a row: the writes around this one keep taking what it
  * needs; 503 databaseNotReady tells the client to try again. */
 static void reply_conflict(struct api_reply *reply, int r)
@@ -453,6 +462,7 @@ static void create(const struct api *api, struct store *st, const struct api_req
         if (r == 0)
             r = write_row_checked(api, st, req, res, &row, true, reply);
         store_rollback(st);
+        log_conflict(res, r, reply);
     }
     reply_conflict(reply, r);
     if (r == 0) {
@@ -544,6 +554,7 @@ static void update(const struct api *api, struct store *st, const struct api_req
         if (r == 0)
             r = write_row_checked(api, st, req, res, &row, false, reply);
         store_rollback(st);
+        log_conflict(res, r, reply);
     }
     reply_conflict(reply, r);
     if (r == 0) {
