@@ -14,6 +14,10 @@
 
 struct media;
 
+/* At most this many /system/cdrReceivers (CMS's limit): a row cap of the store
+ * (store_set_max_rows at start), so that it holds across call bridges on one database. */
+#define API_CDR_RECEIVERS_MAX 4
+
 /* ---- records (api/cdr_record.c) -------------------------------------------------------------- */
 enum api_cdr_type {
     API_CDR_CALL_START,

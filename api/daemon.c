@@ -528,6 +528,8 @@ int api_daemon_run(const struct api_config *c)
         r = api_config_apply_caps(c);
     if (r == 0)
         r = store_set_max_rows(store_table_ldap_sync.name, API_LDAP_MAX_SYNCS);
+    if (r == 0) /* the count in api/res/cdr_receivers.c answers first; this holds across nodes */
+        r = store_set_max_rows(store_table_cdr_receiver.name, API_CDR_RECEIVERS_MAX);
     if (r == 0)
         r = open_data(c, &p, env, &api, &st, &lock);
     OPENSSL_cleanse(env, sizeof(env));

@@ -53,9 +53,13 @@
  *    orders differently unless schema/pg pins the column COLLATE "C") and folds all of
  *    Unicode.
  * 8. Concurrency: SQLite serializes every writer of the file (DB_TX_WRITE takes its lock), so
- *    a check before an insert (store_row_taken, store_check_room) holds until the commit.
- *    PostgreSQL writers run side by side (READ COMMITTED): two nodes can pass the same check,
- *    and only a constraint (a unique index) decides; a row cap may be passed by a few rows.
+ *    a check before an insert (store_row_taken) holds until the commit. PostgreSQL writers run
+ *    side by side (READ COMMITTED): two nodes can pass the same check, and only a constraint
+ *    decides: every "taken" rule of the API is one (schema/0011_unique.sql: unique indexes, and
+ *    the claim table space_address for the coSpace addresses that span columns and tables), and
+ *    the API runs a request again when its write meets one (api/res/resource.c), so that its
+ *    check names the reason. A trigger or statement refused by a constraint aborts the whole
+ *    PostgreSQL transaction: nothing after it in that transaction can run.
  * 9. A row read to be rewritten (store_row_get inside store_begin's transaction): PostgreSQL
  *    reads it "FOR UPDATE", so that two PUTs to one object queue instead of the second
  *    overwriting the first's fields with what it read before; SQLite's write lock already
@@ -66,9 +70,16 @@
  *    ->socket and ->notifications (store_listener); and the change mark is a hash of
  *    pg_current_snapshot(), pg_postmaster_start_time() and the server's address
  *    (store_change_mark).
+ * 11. Row caps (store_check_room): PostgreSQL takes a transaction-scoped advisory lock per
+ *    capped table (pg_advisory_xact_lock(class, the table's oid)) before counting, so that the
+ *    writers of one capped table on every node count and commit one at a time and a cap is
+ *    never passed; SQLite's write lock already serializes them. The price: inserts into a
+ *    capped table (coSpaces, tenants, ... : api/config.c's caps) queue on each other from the
+ *    count to the commit across the cluster.
  * Also: LIMIT and OFFSET take values up to INT64_MAX (SQLite reads a negative LIMIT as none,
  * PostgreSQL refuses it). No query uses "INSERT OR ...", "ON CONFLICT", rowid (except 3.) or
- * SQLite's typeless comparisons.
+ * SQLite's typeless comparisons (the triggers of schema/pg/0011 use ON CONFLICT inside the
+ * server; each migration set is written in its own dialect).
  *
  * ERRORS: every int function returns 0 (db_step: DB_ROW or DB_DONE, both >= 0) or a negative
  * errno from store.h's contract. A driver maps its codes so:

@@ -453,12 +453,41 @@ static int table_number(struct store *st, const char *what, const char *table, s
     return r;
 }
 
+/* Dialect difference 11 (store/db.h): on PostgreSQL the writers of a capped table, on every
+ * node, count one at a time: a transaction-scoped advisory lock on the pair (CAP_LOCK_CLASS,
+ * the table's oid), held until the commit or rollback, is taken before the count. Without it two
+ * nodes could both count cap - 1 rows and both insert. SQLite's write lock already does this. */
+#define CAP_LOCK_CLASS "1667392353" /* "cbca" in ASCII: callbridge caps */
+
+static int cap_lock(struct store *st, const char *table)
+{
+    struct db_stmt *stmt;
+    int r = 0;
+
+    if (db_dialect(st->db) != DB_DIALECT_PG)
+        return 0;
+    stmt = store_stmt_sql(st,
+                          "SELECT pg_advisory_xact_lock(" CAP_LOCK_CLASS ", CAST(CAST(CAST(?1 AS "
+                          "regclass) AS oid) AS integer))",
+                          &r);
+    if (!stmt)
+        return r;
+    r = db_bind_text(stmt, 1, table);
+    if (r == 0)
+        r = db_step_one(stmt);
+    db_stmt_done(stmt);
+    return r;
+}
+
 /* seq is assigned from 1 upwards (SQLite's rowid, PostgreSQL's identity), so a table never
  * holds more rows than its largest seq: while that is under the cap (a lookup at the end of an
- * index) the exact count, which reads the whole smallest index, is not needed. */
+ * index) the exact count, which reads the whole smallest index, is not needed. On PostgreSQL
+ * the largest seq read is that of the rows committed (and this transaction's), which is the
+ * bound only while no other writer is between its count and its commit: cap_lock sees to that.
+ */
 int store_check_room(struct store *st, const char *table)
 {
-    size_t max_rows = 0, n;
+    size_t max_rows = 0, n = 0;
     int r;
 
     for (size_t i = 0; i < STORE_MAX_CAPS && caps[i].table[0]; i++)
@@ -466,7 +495,9 @@ int store_check_room(struct store *st, const char *table)
             max_rows = caps[i].max_rows;
     if (max_rows == 0)
         return 0;
-    r = table_number(st, "max(seq)", table, &n);
+    r = cap_lock(st, table);
+    if (r == 0)
+        r = table_number(st, "max(seq)", table, &n);
     if (r < 0 || n < max_rows)
         return r;
     r = table_number(st, "count(*)", table, &n);

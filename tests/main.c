@@ -38,6 +38,7 @@ static const th_suite_fn suites[] = {
     it_diag_suite,
     pg_suite, /* part-pg: PostgreSQL servers, schema lockstep, driver */
     it_notify_suite, /* part-notify: nodes on one database, a lost primary */
+    it_unique_suite, /* part-unique: uniqueness and row caps held by the database */
     it_cdr_suite, it_control_suite,      webrtc_dtls_suite, runner_suite,      runner_selftest_suite,
 };
 // clang-format on

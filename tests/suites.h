@@ -68,5 +68,7 @@ Suite *it_diag_suite(void);
 /* PostgreSQL: test servers, the schema in lockstep with SQLite's, the driver (tests/test_pg.c) */
 Suite *pg_suite(void);
 Suite *it_notify_suite(void);
+/* uniqueness and row caps held by the database, across nodes (tests/test_it_unique.c) */
+Suite *it_unique_suite(void);
 
 #endif

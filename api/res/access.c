@@ -7,7 +7,10 @@
  * (duplicateCoSpaceUri, duplicateCoSpaceId). Within one space the same uri or callId may come
  * back with another passcode - the host and guest PINs of one meeting - but not with the same one
  * (duplicateCoSpaceUriPasscode, duplicateCoSpaceIdPasscode). Both tables are read in the write
- * transaction, so no two writers can take one address. An access method with a callId and no
+ * transaction, which is enough on SQLite (one writer at a time) but not for call bridges writing
+ * one PostgreSQL database at once: there the rule across spaces is a constraint (the claims of
+ * schema/0011_unique.sql), and the writers of one space's addresses queue on the space's row
+ * (space_lock), so the rule within a space holds as well. An access method with a callId and no
  * secret gets one, as a coSpace does; its uri joins through call matching and its callId with
  * passcode or secret through the join page (store_match_access_*). */
 #include <errno.h>
@@ -208,6 +211,21 @@ static int passcode_long_enough(struct store *st, const struct api_request *req,
     return 0;
 }
 
+/* The rule within one space (same uri or callId, same passcode) is no constraint: the writers
+ * of one space's addresses queue on the space's row instead. Read in the write transaction,
+ * the row is locked until the commit on PostgreSQL (store/db.h, dialect difference 9), as a
+ * PUT of the space locks it; SQLite's write lock already queues them. So this check sees
+ * what the space's other writers committed. -ENOENT: the space went meanwhile. */
+static int space_lock(struct store *st, const char *cospace)
+{
+    struct store_row space;
+    int r = store_row_get(st, &store_table_cospace, cospace, &space);
+
+    if (r == 0)
+        store_row_done(&space);
+    return r;
+}
+
 static int access_check(const struct api *api, struct store *st, const struct api_request *req,
                         const struct api_resource *res, struct store_row *row, bool create,
                         struct api_reply *reply)
@@ -222,6 +240,13 @@ static int access_check(const struct api *api, struct store *st, const struct ap
         api_reply_param_error(reply, "regenerateSecret", "invalidValue");
         return -EINVAL;
     }
+    r = space_lock(st, row->v[STORE_ACCESS_COSPACE]);
+    if (r == -ENOENT) {
+        api_reply_failure(reply, 404, "coSpaceDoesNotExist");
+        return r;
+    }
+    if (r < 0)
+        return refuse(reply, r, NULL);
     r = api_space_address_check(st, row->v[STORE_ACCESS_COSPACE], row->v[STORE_ACCESS_ID],
                                 row->v[STORE_ACCESS_URI], row->v[STORE_ACCESS_CALL_ID],
                                 row->v[STORE_ACCESS_PASSCODE], &reason);

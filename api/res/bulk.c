@@ -371,7 +371,8 @@ static int sync_check(const struct api *api, struct store *st, const struct api_
     r = run_sync(st, row);
     if (r == -EDQUOT)
         api_reply_too_many(reply, "coSpaces");
-    else if (r < 0)
+    else if (r < 0 && r != -EEXIST) /* -EEXIST: another node took an address since conflicts()
+                                     * looked; api/res/resource.c runs the POST again */
         api_reply_err(reply, r);
     return r;
 }

@@ -22,7 +22,7 @@
 #include "api/res/routes.h"
 #include "api/xml.h"
 
-#define CDR_RECEIVERS_MAX 4
+#define CDR_RECEIVERS_MAX API_CDR_RECEIVERS_MAX
 
 static const struct api_field fields[] = {
     {.param = "uri", .col = STORE_CDR_RECEIVER_URI, .kind = AK_TEXT, .flags = AF_LIST},

@@ -1,8 +1,10 @@
 /* api/res/cospace.c: /api/v1/coSpaces and /coSpaces/<id>/meetingEntryDetail (cms-api.md §3).
  *
  * DESIGN: uri and secondaryUri are unique across both fields of every coSpace, callId across
- * coSpaces; the checks run in the write transaction (api/res/resource.c), so two clients racing for
- * one uri cannot both win. requireCallId=true without a callId draws a free 9-digit callId; a
+ * coSpaces; the checks run in the write transaction (api/res/resource.c) and name the reason, and
+ * a constraint decides (schema/0011_unique.sql), so two clients or two call bridges racing for
+ * one uri cannot both win: the loser's write is refused and run again, and its check then finds
+ * the winner's. requireCallId=true without a callId draws a free 9-digit callId; a
  * space with a callId and no secret gets a 22-character URL-safe secret (as CMS shows them);
  * regenerateSecret=true on PUT draws a new one. requireCallId is acted on, never stored. */
 #include <errno.h>

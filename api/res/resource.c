@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/log.h"
 #include "api/res/resource.h"
 #include "api/res/scan.h"
 #include "api/util.h"
@@ -358,6 +359,18 @@ static int check_unique(struct store *st, const struct api_resource *res,
     return 0;
 }
 
+/* A write refused by a constraint (-EEXIST) that the checks before it did not foresee: another
+ * node (or, on SQLite, nothing: its checks see every committed row) took the value between our
+ * check and our insert. The request is run again from its start, in a new transaction, whose
+ * checks see the winner and answer its precise reason (store/db.h, dialect difference 8). */
+#define WRITE_RETRIES 3
+
+/* -EEXIST with *reply still empty: a conflict for the caller to retry (WRITE_RETRIES). */
+static bool retry_conflict(int r, const struct api_reply *reply)
+{
+    return r == -EEXIST && reply->status == 0;
+}
+
 static int write_row_checked(const struct api *api, struct store *st, const struct api_request *req,
                              const struct api_resource *res, struct store_row *row, bool create,
                              struct api_reply *reply)
@@ -373,9 +386,25 @@ static int write_row_checked(const struct api *api, struct store *st, const stru
         r = store_commit(st);
     if (r == -EDQUOT)
         api_reply_too_many(reply, res->collection);
-    else if (r < 0)
+    else if (r < 0 && r != -EEXIST)
         api_reply_err(reply, r);
     return r;
+}
+
+/* A conflict is normal between nodes (at debug level, so that a run can be looked at). */
+static void log_conflict(const struct api_resource *res, int r, const struct api_reply *reply)
+{
+    if (retry_conflict(r, reply))
+        api_log(BASE_LOG_DEBUG, "%s: a write met another's at a unique value; run again",
+                res->collection);
+}
+
+/* After WRITE_RETRIES conflicts in a row: the writes around this one keep taking what it
+ * needs; 503 databaseNotReady tells the client to try again. */
+static void reply_conflict(struct api_reply *reply, int r)
+{
+    if (retry_conflict(r, reply))
+        api_reply_err(reply, -EBUSY);
 }
 
 /* In a nested collection, the parent pid must exist (in the caller's transaction or snapshot,
@@ -392,29 +421,51 @@ static int parent_present(struct store *st, const struct api_resource *res, cons
     return r;
 }
 
+/* The row a POST starts from: its new id, its parent, the fields' defaults. */
+static int fresh_row(const struct api_resource *res, const char *pid, const char *id,
+                     struct store_row *row)
+{
+    store_row_done(row);
+    if (store_row_set(row, STORE_COL_ID, id) < 0 ||
+        (pid && store_row_set(row, res->parent_col, pid) < 0))
+        return -ENOMEM;
+    for (size_t i = 0; i < res->nfields; i++)
+        if (res->fields[i].dflt && !(res->fields[i].flags & AF_VIRTUAL))
+            (void)store_row_set(row, res->fields[i].col, res->fields[i].dflt);
+    return 0;
+}
+
 static void create(const struct api *api, struct store *st, const struct api_request *req,
                    const struct api_resource *res, const char *pid, struct api_reply *reply)
 {
     struct store_row row = {0};
     char id[STORE_ID_LEN + 1];
-    int r;
+    int r = -EEXIST;
 
-    if (api_uuid_new(id) < 0 || store_row_set(&row, STORE_COL_ID, id) < 0 ||
-        (pid && store_row_set(&row, res->parent_col, pid) < 0)) {
+    if (api_uuid_new(id) < 0) {
         api_reply_err(reply, -EIO);
-        goto out;
+        return;
     }
-    for (size_t i = 0; i < res->nfields; i++)
-        if (res->fields[i].dflt && !(res->fields[i].flags & AF_VIRTUAL))
-            (void)store_row_set(&row, res->fields[i].col, res->fields[i].dflt);
-    r = store_begin(st);
-    if (r < 0) {
-        api_reply_err(reply, r);
-        goto out;
+    for (int attempt = 0; attempt < WRITE_RETRIES && retry_conflict(r, reply); attempt++) {
+        if (fresh_row(res, pid, id, &row) < 0) {
+            api_reply_err(reply, -EIO);
+            goto out;
+        }
+        r = store_begin(st);
+        if (r < 0) {
+            api_reply_err(reply, r);
+            goto out;
+        }
+        r = parent_present(st, res, pid, reply);
+        if (r == 0)
+            r = apply_form(api, st, req, res, &row, true, reply);
+        if (r == 0)
+            r = write_row_checked(api, st, req, res, &row, true, reply);
+        store_rollback(st);
+        log_conflict(res, r, reply);
     }
-    if (parent_present(st, res, pid, reply) == 0 &&
-        apply_form(api, st, req, res, &row, true, reply) == 0 &&
-        write_row_checked(api, st, req, res, &row, true, reply) == 0) {
+    reply_conflict(reply, r);
+    if (r == 0) {
         api_changed(api);
         if (res->after_write)
             res->after_write(api, st, id);
@@ -426,7 +477,6 @@ static void create(const struct api *api, struct store *st, const struct api_req
             snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", res->collection,
                      id);
     }
-    store_rollback(st);
 out:
     store_row_done(&row);
 }
@@ -485,25 +535,34 @@ static void update(const struct api *api, struct store *st, const struct api_req
                    struct api_reply *reply)
 {
     struct store_row row = {0};
-    int r = store_begin(st);
+    int r = -EEXIST;
 
-    if (r < 0) {
-        api_reply_err(reply, r);
-        return;
+    for (int attempt = 0; attempt < WRITE_RETRIES && retry_conflict(r, reply); attempt++) {
+        store_row_done(&row);
+        r = store_begin(st);
+        if (r < 0) {
+            api_reply_err(reply, r);
+            return;
+        }
+        r = row_get(st, res, pid, id, &row);
+        if (r == -ENOENT)
+            api_reply_failure(reply, 404, res->missing);
+        else if (r < 0)
+            api_reply_err(reply, r);
+        if (r == 0)
+            r = apply_form(api, st, req, res, &row, false, reply);
+        if (r == 0)
+            r = write_row_checked(api, st, req, res, &row, false, reply);
+        store_rollback(st);
+        log_conflict(res, r, reply);
     }
-    r = row_get(st, res, pid, id, &row);
-    if (r == -ENOENT)
-        api_reply_failure(reply, 404, res->missing);
-    else if (r < 0)
-        api_reply_err(reply, r);
-    else if (apply_form(api, st, req, res, &row, false, reply) == 0 &&
-             write_row_checked(api, st, req, res, &row, false, reply) == 0) {
+    reply_conflict(reply, r);
+    if (r == 0) {
         api_changed(api);
         if (res->after_write)
             res->after_write(api, st, id);
         reply->status = 200;
     }
-    store_rollback(st);
     store_row_done(&row);
 }
 
