@@ -239,7 +239,7 @@ measure() {
     for p in "$@"; do
         s=$dir/$script.lua
         [ "$script" = create ] && s=$dir/create-$p.lua
-        wrk -t2 -c"$conns" -d"${secs}s" -H "$auth" -s "$s" "https://127.0.0.1:$p" \
+        wrk -t2 -c"$conns" -d"${secs}s" --timeout 10s -H "$auth" -s "$s" "https://127.0.0.1:$p" \
             >"$dir/wrk-$run_no-$p.out" 2>&1 &
         wrks="$wrks $!"
     done
@@ -362,7 +362,7 @@ cp "$dir/failover/cert.pem" "$dir/cert.pem"
 # One write after the other, each on a new connection with a 10 s timeout: "n start end code".
 writer() {
     n=0
-    while [ ! -e "$dir/writer.stop" ]; do
+    while [ ! -e "$dir/writer.stop" ] && [ $n -lt 3000 ]; do
         n=$((n + 1))
         t0=$(date +%s.%N)
         code=$(curl -s --cacert "$dir/cert.pem" -H "$auth" -o /dev/null -w '%{http_code}' \
