@@ -7,9 +7,10 @@
 # script ends, also on Ctrl-C) and its own callbridged nodes (--database on that server; each
 # PostgreSQL node gets a copy of the first one's secret.key).
 #
-# 1. One node on SQLite, then one on PostgreSQL, the same load each: BENCH_SPACES (100,000)
-#    coSpaces loaded through the API's own bulk path (coSpaceBulkSyncs, 10,000 spaces per
-#    sync; how long it takes is printed) and BENCH_RULES (1,000) inbound dial plan rules, then
+# 1. One node on SQLite, then one on PostgreSQL, the same load each: BENCH_SPACES (100,000, a
+#    multiple of 10,000) coSpaces, the first 10,000 made through the API's own bulk path (one
+#    coSpaceBulkSync, timed), the rest copied from them in SQL with the node stopped (timed; on
+#    PostgreSQL with VACUUM ANALYZE), and BENCH_RULES (1,000) inbound dial plan rules, then
 #    wrk (keep-alive HTTPS, BENCH_CONNS=16 connections, 2 threads, BENCH_CLUSTER_SECONDS=10 s)
 #    per operation: GET a list page (64 pages in turn, more than the list cache holds, as
 #    bench.sh's third run), GET coSpaces?filter=<callId> (a random one of the loaded spaces),
@@ -29,7 +30,7 @@
 #
 # Every node, wrk and PostgreSQL share this machine's cores, so a cluster's ratio here shows the
 # extra work per request, not the capacity of three machines (docs/scaling.md reads it).
-# BENCH_QUICK=1: 10,000 spaces, 100 rules, 3 s per run (about a minute in all).
+# BENCH_QUICK=1: 10,000 spaces, 100 rules, 3 s per run (about a minute and a half in all).
 # Usage: scripts/bench/cluster.sh build/rel
 set -eu
 
@@ -45,6 +46,10 @@ else
     secs=${BENCH_CLUSTER_SECONDS:-10} spaces=${BENCH_SPACES:-100000} rules=${BENCH_RULES:-1000}
 fi
 conns=${BENCH_CONNS:-16}
+if [ "$spaces" -gt 10000 ] && [ $((spaces % 10000)) -ne 0 ]; then
+    echo "bench: BENCH_SPACES over 10,000 must be a multiple of 10,000" >&2
+    exit 2
+fi
 password=bench-$(head -c 9 /dev/urandom | base64 | tr '+/' '-_')
 auth="Authorization: Basic $(printf 'admin:%s' "$password" | base64 -w0)"
 tck=$(getconf CLK_TCK)
@@ -53,6 +58,15 @@ tck=$(getconf CLK_TCK)
 pgdir=""
 cluster_cleanup() {
     trap - EXIT INT TERM
+    for p in $pids; do # a node finishes its requests in flight first: 10 s, then SIGKILL
+        kill -TERM "$p" 2>/dev/null || continue
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill -KILL "$p" 2>/dev/null || true
+    done
     cleanup
     if [ -n "$pgdir" ]; then
         "$pgctl" stop "$pgdir" || echo "bench: could not stop PostgreSQL in $pgdir" >&2
@@ -63,18 +77,18 @@ trap 'cluster_cleanup; exit 130' INT TERM
 
 # ---- nodes ----------------------------------------------------------------------------------
 
-# start_node NAME [DATABASE-URL]: callbridged with its data in $dir/NAME, a PostgreSQL node
-# with the first node's secret.key. Sets $node_pid and $node_port.
+# start_node NAME [DATABASE-URL]: callbridged with its data in $dir/NAME (again, if it ran
+# before), a PostgreSQL node with the first node's secret.key. Sets $node_pid and $node_port.
 first_key=""
 start_node() {
-    mkdir -m 700 "$dir/$1"
-    if [ -n "${2:-}" ] && [ -n "$first_key" ]; then
+    [ -d "$dir/$1" ] || mkdir -m 700 "$dir/$1"
+    if [ -n "${2:-}" ] && [ -n "$first_key" ] && [ ! -e "$dir/$1/secret.key" ]; then
         cp "$first_key" "$dir/$1/secret.key"
         chmod 600 "$dir/$1/secret.key"
     fi
     CALLBRIDGE_ADMIN_PASSWORD=$password "$bin/callbridged" --data-dir "$dir/$1" \
         ${2:+--database "$2"} --bind 127.0.0.1 --listen 0 --log-level warn \
-        >"$dir/$1.log" 2>&1 &
+        >>"$dir/$1.log" 2>&1 &
     node_pid=$!
     pids="$pids $node_pid"
     node_port=$(listen_port "$node_pid") ||
@@ -106,6 +120,43 @@ curl_many() {
     curl -sS -K "$dir/many.curl"
 }
 
+# The other coSpaces up to $spaces (a multiple of 10,000), copied in SQL from the 10,000 the API
+# made, with the node stopped (its list cache would not know): uri, name and callId of index
+# N + 10,000 k, a new id, every other column as the API wrote it. Through the API the rest
+# would take minutes on PostgreSQL (the sync's rate, printed, times nine). Sets $copy_s.
+copies=$((spaces / 10000 - 1))
+copy_select() { # UUID-EXPR CAST-EXPR COLUMNS
+    echo "INSERT INTO cospace (id, name, uri, call_id, $3)
+        SELECT $1, 'Bench Space ' || ($2 + 10000 * n), 'bench.' || ($2 + 10000 * n),
+               CAST($2 + 10000 * n AS TEXT), $3
+        FROM cospace, k WHERE call_id BETWEEN '10000000' AND '10009999' ORDER BY n, seq;"
+}
+copy_sqlite() { # DB-FILE
+    t0=$(date +%s.%N)
+    if [ "$copies" -gt 0 ]; then
+        cols=$(sqlite3 "$1" "SELECT group_concat(name, ', ') FROM pragma_table_info('cospace')
+            WHERE name NOT IN ('seq', 'id', 'name', 'uri', 'call_id')")
+        sqlite3 "$1" "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < $copies)
+            $(copy_select "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||
+                substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + abs(random()) % 4, 1) ||
+                substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))" \
+                "CAST(call_id AS INTEGER)" "$cols")"
+    fi
+    copy_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+}
+copy_pg() { # and VACUUM ANALYZE, as autovacuum would do a little later
+    t0=$(date +%s.%N)
+    if [ "$copies" -gt 0 ]; then
+        cols=$(psql_primary "SELECT string_agg(column_name, ', ' ORDER BY ordinal_position)
+            FROM information_schema.columns WHERE table_name = 'cospace'
+            AND column_name NOT IN ('seq', 'id', 'name', 'uri', 'call_id')" callbridge)
+        psql_primary "WITH k(n) AS (SELECT generate_series(1, $copies))
+            $(copy_select "gen_random_uuid()::text" "call_id::bigint" "$cols")" callbridge >/dev/null
+    fi
+    psql_primary "VACUUM ANALYZE" callbridge >/dev/null
+    copy_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+}
+
 # filter_ms PORT: the median of 21 GET coSpaces?filter=<callId> one after the other, in ms.
 filter_ms() {
     awk -v n="$spaces" -v seed="$(od -An -N2 -tu2 /dev/urandom)" 'BEGIN {
@@ -115,26 +166,22 @@ filter_ms() {
         { print $2 * 1000 }' | sort -n | sed -n 11p
 }
 
-# load PORT: $spaces coSpaces (bulk syncs of 10,000, indexes from 10,000,000: uri bench.N,
-# callId N) and $rules dial plan rules (one keep-alive curl). Prints the seconds the syncs took.
+# load PORT: the first min($spaces, 10,000) coSpaces through the API's bulk path (one
+# coSpaceBulkSync: uri bench.N, callId N, N from 10,000,000) and $rules dial plan rules (one
+# keep-alive curl). Prints the seconds the sync took.
 load() {
     t0=$(date +%s.%N)
-    first=10000000
-    while [ "$first" -lt $((10000000 + spaces)) ]; do
-        last=$((first + 9999))
-        [ "$last" -ge $((10000000 + spaces)) ] && last=$((10000000 + spaces - 1))
-        set_id=$(curl -sS --fail --cacert "$dir/cert.pem" -H "$auth" -D - -o /dev/null \
-            --data "startIndex=$first&endIndex=$last&coSpaceUriMapping=bench.\$index\$" \
-            --data "coSpaceNameMapping=Bench+Space+\$index\$&coSpaceCallIdMapping=\$index\$" \
-            "https://127.0.0.1:$1/api/v1/coSpaceBulkParameterSets" |
-            sed -n 's|^Location: .*/\([^/]*\)\r$|\1|p')
-        [ -n "$set_id" ] || { echo "bench: no bulk parameter set" >&2 && exit 1; }
-        api "$1" POST coSpaceBulkSyncs "cospaceBulkParameterSet=$set_id" >/dev/null
-        first=$((last + 1))
-    done
+    last=$((10000000 + (spaces < 10000 ? spaces : 10000) - 1))
+    set_id=$(curl -sS --fail --cacert "$dir/cert.pem" -H "$auth" -D - -o /dev/null \
+        --data "startIndex=10000000&endIndex=$last&coSpaceUriMapping=bench.\$index\$" \
+        --data "coSpaceNameMapping=Bench+Space+\$index\$&coSpaceCallIdMapping=\$index\$" \
+        "https://127.0.0.1:$1/api/v1/coSpaceBulkParameterSets" |
+        sed -n 's|^Location: .*/\([^/]*\)\r$|\1|p')
+    [ -n "$set_id" ] || { echo "bench: no bulk parameter set" >&2 && exit 1; }
+    api "$1" POST coSpaceBulkSyncs "cospaceBulkParameterSet=$set_id" >/dev/null
     t1=$(date +%s.%N)
-    api "$1" GET "coSpaces?limit=1" | grep -q "total=\"$spaces\"" ||
-        { echo "bench: the bulk syncs did not make $spaces coSpaces" >&2 && exit 1; }
+    api "$1" GET "coSpaces?limit=1" | grep -q "total=\"$((last - 9999999))\"" ||
+        { echo "bench: the bulk sync did not make its coSpaces" >&2 && exit 1; }
     i=0
     while [ $i -lt "$rules" ]; do
         echo "inboundDialPlanRules domain=d$i.bench.example.com&priority=$((i % 10))"
@@ -268,9 +315,13 @@ label_match="GET callMatching"
 label_create="POST coSpaces"
 
 start_node sqlite
-sqlite_pid=$node_pid
 cp "$dir/sqlite/cert.pem" "$dir/cert.pem"
 sqlite_load=$(load "$node_port")
+stop_node "$node_pid"
+copy_sqlite "$dir/sqlite/callbridge.db"
+sqlite_copy=$copy_s
+start_node sqlite
+sqlite_pid=$node_pid
 fl_sqlite=$(filter_ms "$node_port")
 for op in $ops; do
     eval "sqlite_$op=\"\$(measure $op $node_port)\""
@@ -284,25 +335,26 @@ pgdir=$("$pgctl" start)
 "$pgctl" replica "$pgdir"
 pg_url=$("$pgctl" url "$pgdir")
 start_node pg1 "$pg_url"
-pg1_port=$node_port
 cp "$dir/pg1/cert.pem" "$dir/cert.pem"
-pg_load=$(load "$pg1_port")
-# Right after the load the planner may not know the table has grown (autovacuum's ANALYZE comes
-# within a minute or so); the runs below are after VACUUM ANALYZE.
-fl_pg_fresh=$(filter_ms "$pg1_port")
-t0=$(date +%s.%N)
-psql_primary "VACUUM ANALYZE" callbridge >/dev/null
-vacuum_s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+pg_load=$(load "$node_port")
+stop_node "$node_pid"
+copy_pg
+pg_copy=$copy_s
+start_node pg1 "$pg_url"
+pg1_port=$node_port
 fl_pg=$(filter_ms "$pg1_port")
 for op in $ops; do
     eval "pg_$op=\"\$(measure $op $pg1_port)\""
 done
 
-printf 'cluster: %d coSpaces loaded through coSpaceBulkSyncs (10,000 per sync): SQLite %s s, PostgreSQL %s s (ratio %s); %d dial plan rules\n' \
-    "$spaces" "$sqlite_load" "$pg_load" \
-    "$(awk -v s="$sqlite_load" -v p="$pg_load" 'BEGIN { printf "%.2f", p / s }')" "$rules"
-printf 'cluster: GET coSpaces?filter=<callId> after the load, median of 21 on one connection: SQLite %s ms; PostgreSQL %s ms at once, %s ms after VACUUM ANALYZE (%s s)\n' \
-    "$fl_sqlite" "$fl_pg_fresh" "$fl_pg" "$vacuum_s"
+awk -v n="$((spaces < 10000 ? spaces : 10000))" -v s="$sqlite_load" -v p="$pg_load" -v all="$spaces" \
+    -v sc="$sqlite_copy" -v pc="$pg_copy" -v r="$rules" 'BEGIN {
+    printf "cluster: %d coSpaces made by one coSpaceBulkSync: SQLite %.1f s, PostgreSQL %.1f s (ratio %.2f)", n, s, p, p / s
+    if (all > n) printf "; %d more copied from them in SQL: SQLite %.1f s, PostgreSQL %.1f s with VACUUM ANALYZE", all - n, sc, pc
+    printf "; %d dial plan rules\n", r
+}'
+printf 'cluster: GET coSpaces?filter=<callId>, median of 21 on one connection: SQLite %s ms, PostgreSQL %s ms\n' \
+    "$fl_sqlite" "$fl_pg"
 printf 'cluster: one node, the same load on each backend (wrk -t2 -c%s -d%ss per operation; PostgreSQL 15 primary with an asynchronous streaming replica, fsync on as SQLite'"'"'s synchronous=FULL)\n' \
     "$conns" "$secs"
 printf '  %-30s %10s %10s %9s  %-14s %s\n' "" "SQLite/s" "PG/s" "PG/SQLite" "non-2xx S/P" \
