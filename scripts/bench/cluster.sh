@@ -26,7 +26,7 @@
 #    SIGKILL and the replica is promoted at once (pg_ctl promote, as a failover manager would
 #    after detecting the death). Prints the time from the kill to the first 200 of a request
 #    sent after it, the answers that were not 200 meanwhile, and the acknowledged writes found
-#    on the new primary afterwards.
+#    on the new primary afterwards; fewer found than acknowledged fails the script.
 #
 # Every node, wrk and PostgreSQL share this machine's cores, so a cluster's ratio here shows the
 # extra work per request, not the capacity of three machines (docs/scaling.md reads it).
@@ -53,6 +53,7 @@ fi
 password=bench-$(head -c 9 /dev/urandom | base64 | tr '+/' '-_')
 auth="Authorization: Basic $(printf 'admin:%s' "$password" | base64 -w0)"
 tck=$(getconf CLK_TCK)
+started=$(date +%s)
 
 # PostgreSQL goes with everything else when the script ends, however it ends.
 pgdir=""
@@ -478,4 +479,6 @@ awk -v k="$t_kill" -v pr="$t_promoted" -v found="$found" '
         if (bad) printf "; the slowest took %.2f s", slow
         printf "\n  acknowledged writes %d in all; the writer'\''s coSpaces on the new primary: %d%s\n",
             acked, found, (found + 0 < acked ? "  (ACKNOWLEDGED WRITES LOST)" : "")
-    }' "$dir/writes"
+        exit found + 0 < acked
+    }' "$dir/writes" || { echo "bench: acknowledged writes were lost across the failover" >&2 && exit 1; }
+echo "cluster: done in $(($(date +%s) - started)) s (load average $(cut -d' ' -f1-3 /proc/loadavg) at the end)"
