@@ -16,7 +16,9 @@
 #    bench.sh's third run), GET coSpaces?filter=<callId> (a random one of the loaded spaces),
 #    GET callMatching (a random space at a random rule's domain, as cospaces.c) and POST a new
 #    coSpace. Each is printed as 2xx answers per second, with the non-2xx count, the CPU the
-#    node and the primary PostgreSQL spent per answer, and the ratio PostgreSQL/SQLite.
+#    node and the primary PostgreSQL spent per answer, and the ratio PostgreSQL/SQLite. Then
+#    the list pages again on the PostgreSQL node restarted with --threads 8 (a worker thread
+#    holds its database connection for the whole request, waiting on the round trips).
 # 2. Three nodes on the same PostgreSQL: the one-node load on each at once (one wrk per node),
 #    list reads and creates; the sum of 2xx answers per second and its ratio to one node alone,
 #    measured just before. Then the creates again after the replica is made synchronous.
@@ -81,6 +83,7 @@ trap 'cluster_cleanup; exit 130' INT TERM
 # start_node NAME [DATABASE-URL]: callbridged with its data in $dir/NAME (again, if it ran
 # before), a PostgreSQL node with the first node's secret.key. Sets $node_pid and $node_port.
 first_key=""
+node_args="" # more options, e.g. --threads 8
 start_node() {
     [ -d "$dir/$1" ] || mkdir -m 700 "$dir/$1"
     if [ -n "${2:-}" ] && [ -n "$first_key" ] && [ ! -e "$dir/$1/secret.key" ]; then
@@ -88,7 +91,7 @@ start_node() {
         chmod 600 "$dir/$1/secret.key"
     fi
     CALLBRIDGE_ADMIN_PASSWORD=$password "$bin/callbridged" --data-dir "$dir/$1" \
-        ${2:+--database "$2"} --bind 127.0.0.1 --listen 0 --log-level warn \
+        ${2:+--database "$2"} --bind 127.0.0.1 --listen 0 --log-level warn $node_args \
         >>"$dir/$1.log" 2>&1 &
     node_pid=$!
     pids="$pids $node_pid"
@@ -347,6 +350,16 @@ fl_pg=$(filter_ms "$pg1_port")
 for op in $ops; do
     eval "pg_$op=\"\$(measure $op $pg1_port)\""
 done
+# A node holds one database connection per worker thread for a whole request: the same list
+# load on the PostgreSQL node with 8 threads instead of one per core.
+stop_node "$node_pid"
+node_args="--threads 8"
+start_node pg1 "$pg_url"
+threads8_list=$(measure list "$node_port")
+stop_node "$node_pid"
+node_args=""
+start_node pg1 "$pg_url"
+pg1_port=$node_port
 
 awk -v n="$((spaces < 10000 ? spaces : 10000))" -v s="$sqlite_load" -v p="$pg_load" -v all="$spaces" \
     -v sc="$sqlite_copy" -v pc="$pg_copy" -v r="$rules" 'BEGIN {
@@ -367,6 +380,11 @@ for op in $ops; do
         'BEGIN { printf "  %-30s %10d %10d %9.2f  %-14s %.3f | %.3f + %.3f\n",
                  l, s, p, (s > 0 ? p / s : 0), sb "/" pb, sn, pn, pg }'
 done
+set -- $pg_list $threads8_list
+awk -v d="$1" -v e="$5" -v t="$(nproc)" -v c="$8" 'BEGIN {
+    printf "cluster: the PostgreSQL node with --threads 8 instead of %d: GET coSpaces, 64 pages %d/s against %d/s, ratio %.2f; postgres CPU %.3f ms per answer\n",
+        t, e, d, (d > 0 ? e / d : 0), c
+}'
 
 # ---- 2. three nodes on one PostgreSQL -------------------------------------------------------
 
