@@ -270,6 +270,7 @@ bench:
 	scripts/bench/bench.sh build/rel
 	scripts/bench/prober.sh build/rel
 	scripts/bench/cospaces.sh build/rel
+	scripts/bench/cluster.sh build/rel
 	scripts/bench/media.sh build/rel
 	scripts/bench/auth.sh build/rel
 	scripts/bench/webrtc.sh build/rel

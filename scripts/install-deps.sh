@@ -75,6 +75,10 @@ bench)
     need_cmd turnserver coturn
     need_cmd curl curl
     need_cmd janus janus # the WebRTC benchmark's anchor (scripts/bench/webrtc.sh)
+    # scripts/bench/cluster.sh starts its own PostgreSQL (scripts/pg-test-server.sh) and copies
+    # coSpaces in SQL on both backends
+    [ -x /usr/lib/postgresql/15/bin/postgres ] || pkgs="$pkgs postgresql"
+    need_cmd sqlite3 sqlite3
     [ -x /usr/lib/chromium/chromium ] || pkgs="$pkgs chromium"
     need_pc libsrtp2 libsrtp2-dev
     need_pc vpx libvpx-dev

@@ -11,7 +11,7 @@
 #
 # DIR/<node>/port holds the port; the database "callbridge" belongs to the role "callbridge"
 # (password in DIR/password). Every wait is bounded. As root the server programs run as nobody
-# (setpriv); otherwise as the caller.
+# (setpriv); otherwise as the caller. The servers run with fsync off unless PG_TEST_DURABLE=1.
 set -eu
 
 BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -32,8 +32,10 @@ free_port() {
 
 # node_start DIR/NODE PORT: postgres in the background; its PID from postmaster.pid.
 node_start() {
+    fast="-c fsync=off -c full_page_writes=off"
+    [ -z "${PG_TEST_DURABLE:-}" ] || fast=""
     as_user "$BIN/pg_ctl" -D "$1/data" -l "$1/log" -w -t "$WAIT" \
-        -o "-p $2 -k $1 -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null
+        -o "-p $2 -k $1 -c listen_addresses=127.0.0.1 $fast" start >/dev/null
     echo "$2" >"$1/port"
 }
 
