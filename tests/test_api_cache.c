@@ -68,6 +68,43 @@ START_TEST(test_replacement_and_limits)
 }
 END_TEST
 
+START_TEST(test_totals_by_mark)
+{
+    struct api_cache *c;
+    char key[32];
+    size_t n = 0;
+    int hits = 0;
+
+    ck_assert_int_eq(api_cache_new(&c), 0);
+    ck_assert_int_eq(api_cache_total_get(c, "coSpaces|", 7, &n), -ENOENT);
+    api_cache_total_put(c, "coSpaces|", 7, 100000);
+    ck_assert_int_eq(api_cache_total_get(c, "coSpaces|", 7, &n), 0);
+    ck_assert_uint_eq(n, 100000);
+    /* another snapshot (mark), another filter: a miss, never another's total */
+    ck_assert_int_eq(api_cache_total_get(c, "coSpaces|", 8, &n), -ENOENT);
+    ck_assert_int_eq(api_cache_total_get(c, "coSpaces|filter=1:x|", 7, &n), -ENOENT);
+    /* a key counted again at a new mark replaces its old total, and the old mark misses */
+    api_cache_total_put(c, "coSpaces|", 8, 100001);
+    ck_assert_int_eq(api_cache_total_get(c, "coSpaces|", 7, &n), -ENOENT);
+    ck_assert_int_eq(api_cache_total_get(c, "coSpaces|", 8, &n), 0);
+    ck_assert_uint_eq(n, 100001);
+    /* bounded: more keys than slots keep the newest */
+    for (int i = 0; i < API_CACHE_TOTALS + 3; i++) {
+        (void)snprintf(key, sizeof(key), "t%d", i);
+        api_cache_total_put(c, key, 9, (size_t)i);
+    }
+    for (int i = 0; i < API_CACHE_TOTALS + 3; i++) {
+        (void)snprintf(key, sizeof(key), "t%d", i);
+        if (api_cache_total_get(c, key, 9, &n) == 0) {
+            ck_assert_uint_eq(n, (size_t)i);
+            hits++;
+        }
+    }
+    ck_assert_int_eq(hits, API_CACHE_TOTALS);
+    api_cache_free(c);
+}
+END_TEST
+
 Suite *api_cache_suite(void)
 {
     Suite *s = suite_create("api_cache");
@@ -75,6 +112,7 @@ Suite *api_cache_suite(void)
 
     tcase_add_test(tc, test_hit_miss_and_generation);
     tcase_add_test(tc, test_replacement_and_limits);
+    tcase_add_test(tc, test_totals_by_mark);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -117,6 +117,10 @@ START_TEST(test_a_write_on_one_node_is_read_on_the_other_at_once)
         ck_assert_msg(strstr(body, want), "round %d: B's list misses A's new coSpace", i);
         (void)snprintf(want, sizeof(want), "<coSpaces total=\"%d\">", i + 1);
         ck_assert_msg(strstr(body, want), "round %d: B's list: %.200s", i, body);
+        /* another page of the same list: its total (from B's totals, api_list_total) agrees */
+        get(&b, "coSpaces?limit=1&offset=1", body, sizeof(body));
+        (void)snprintf(want, sizeof(want), "<coSpaces total=\"%d\"", i + 1);
+        ck_assert_msg(strstr(body, want), "round %d: B's second page: %.200s", i, body);
         (void)snprintf(path, sizeof(path), "coSpaces/%s", id);
         get(&b, path, body, sizeof(body));
         ck_assert_ptr_nonnull(strstr(body, "<name>room"));

@@ -33,6 +33,14 @@ struct slot {
     size_t len;
 };
 
+struct total {
+    char key[API_CACHE_MAX_KEY];
+    uint64_t mark;
+    uint64_t stamp;
+    size_t total;
+    bool used;
+};
+
 struct api_cache {
     _Atomic uint64_t generation;
     pthread_mutex_t mark_lock; /* mark and its generation change together */
@@ -41,6 +49,7 @@ struct api_cache {
     pthread_mutex_t lock;
     uint64_t clock;
     struct slot slots[API_CACHE_SLOTS];
+    struct total totals[API_CACHE_TOTALS]; /* under lock */
 };
 
 int api_cache_new(struct api_cache **ret_cache)
@@ -153,5 +162,49 @@ void api_cache_put(struct api_cache *c, const char *key, uint64_t generation, co
     victim->stamp = ++c->clock;
     victim->body = copy;
     victim->len = len;
+    pthread_mutex_unlock(&c->lock);
+}
+
+int api_cache_total_get(struct api_cache *c, const char *key, uint64_t mark, size_t *ret_total)
+{
+    int r = -ENOENT;
+
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < API_CACHE_TOTALS; i++) {
+        struct total *t = &c->totals[i];
+
+        if (t->used && t->mark == mark && strcmp(t->key, key) == 0) {
+            t->stamp = ++c->clock;
+            *ret_total = t->total;
+            r = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+void api_cache_total_put(struct api_cache *c, const char *key, uint64_t mark, size_t total)
+{
+    struct total *victim = NULL;
+
+    if (strlen(key) >= API_CACHE_MAX_KEY)
+        return;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < API_CACHE_TOTALS; i++) {
+        struct total *t = &c->totals[i];
+
+        if (!t->used || strcmp(t->key, key) == 0) { /* free, or this key at another mark */
+            victim = t;
+            break;
+        }
+        if (!victim || t->stamp < victim->stamp)
+            victim = t;
+    }
+    (void)snprintf(victim->key, sizeof(victim->key), "%s", key);
+    victim->mark = mark;
+    victim->total = total;
+    victim->stamp = ++c->clock;
+    victim->used = true;
     pthread_mutex_unlock(&c->lock);
 }

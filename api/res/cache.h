@@ -8,6 +8,7 @@
 #define API_CACHE_SLOTS 32
 #define API_CACHE_MAX_BODY (64 * 1024) /* larger answers are not kept */
 #define API_CACHE_MAX_KEY 512
+#define API_CACHE_TOTALS 16 /* list totals kept, by key and change mark */
 
 struct api_cache; /* opaque; thread-safe */
 
@@ -34,5 +35,12 @@ int api_cache_get(struct api_cache *c, const char *key, uint64_t generation, cha
  * effort. */
 void api_cache_put(struct api_cache *c, const char *key, uint64_t generation, const char *body,
                    size_t len);
+
+/* List totals by (key, the database's change mark read inside the read snapshot that counted
+ * them). One mark is one snapshot (store_change_mark), so a total found is exact for any read
+ * snapshot with that mark. Kept apart from the pages: a paging script walks more pages than the
+ * page slots hold, and every page of one filter has the same total. -ENOENT on a miss. */
+int api_cache_total_get(struct api_cache *c, const char *key, uint64_t mark, size_t *ret_total);
+void api_cache_total_put(struct api_cache *c, const char *key, uint64_t mark, size_t total);
 
 #endif

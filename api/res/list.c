@@ -69,3 +69,21 @@ void api_changed(const struct api *api)
     if (api->cache)
         api_cache_changed(api->cache);
 }
+
+int api_list_total(const struct api *api, struct store *st, const char *collection,
+                   const char *filter, int (*count)(void *arg, size_t *ret_total), void *arg,
+                   size_t *ret_total)
+{
+    char key[API_CACHE_MAX_KEY];
+    uint64_t mark;
+    bool keep = api->cache && store_change_mark(st, &mark) == 0 &&
+                list_key(key, sizeof(key), collection, filter, 0, 0) == 0;
+    int r;
+
+    if (keep && api_cache_total_get(api->cache, key, mark, ret_total) == 0)
+        return 0;
+    r = count(arg, ret_total);
+    if (r == 0 && keep)
+        api_cache_total_put(api->cache, key, mark, *ret_total);
+    return r;
+}

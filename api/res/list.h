@@ -21,4 +21,13 @@ void api_list_remember(const struct api *api, const char *collection, const char
                        const struct api_reply *reply);
 void api_changed(const struct api *api);
 
+/* A list's total over every match, inside the read snapshot the page is read in
+ * (store_read_begin). On a database with a change mark (PostgreSQL) a total counted in a
+ * snapshot with the same mark is reused: counting 100,000 rows costs PostgreSQL milliseconds a
+ * page, and a script paging a long list asks for the same total on every page. Exact: one mark
+ * is one snapshot. Elsewhere (SQLite) it counts every time. count() is store_row_count's call. */
+int api_list_total(const struct api *api, struct store *st, const char *collection,
+                   const char *filter, int (*count)(void *arg, size_t *ret_total), void *arg,
+                   size_t *ret_total);
+
 #endif

@@ -276,8 +276,22 @@ static int build_filters(const struct api_request *req, const struct api_resourc
     return store_query_check(res->table, q, ret_scans);
 }
 
-/* The total and the page of a list in one read snapshot: counted and read by the filter, or
- * from the summary of a filter that no index serves (api/res/scan.h). */
+struct count_ctx {
+    struct store *st;
+    const struct store_table *table;
+    const struct store_query *q;
+};
+
+static int count_rows(void *arg, size_t *ret_total)
+{
+    const struct count_ctx *c = arg;
+
+    return store_row_count(c->st, c->table, c->q, ret_total);
+}
+
+/* The total and the page of a list in one read snapshot: counted (or the count of the same
+ * snapshot, api_list_total) and read by the filter, or from the summary of a filter that no
+ * index serves (api/res/scan.h). */
 static int list_rows(const struct api *api, struct store *st, const struct api_resource *res,
                      const struct store_query *q, const char *key, bool scans, uint64_t generation,
                      size_t offset, size_t limit, struct api_xml *x)
@@ -292,7 +306,8 @@ static int list_rows(const struct api *api, struct store *st, const struct api_r
     if (r == 0 && scan)
         total = api_scan_total(scan);
     else if (r == 0)
-        r = store_row_count(st, res->table, q, &total);
+        r = api_list_total(api, st, res->collection, key, count_rows,
+                           &(struct count_ctx){st, res->table, q}, &total);
     if (r == 0) {
         api_xml_start(x, res->collection);
         api_xml_attr_size(x, "total", total);
