@@ -76,6 +76,10 @@
  *    never passed; SQLite's write lock already serializes them. The price: inserts into a
  *    capped table (coSpaces, tenants, ... : api/config.c's caps) queue on each other from the
  *    count to the commit across the cluster.
+ * 12. Planner statistics (store_analyze): after a write of many rows in one transaction
+ *    (bulk and LDAP syncs) PostgreSQL runs ANALYZE, as plans made while a table was small
+ *    (generic plans of prepared statements, plpgsql's) would otherwise scan it whole until
+ *    autovacuum analyzes it; SQLite needs nothing.
  * Also: LIMIT and OFFSET take values up to INT64_MAX (SQLite reads a negative LIMIT as none,
  * PostgreSQL refuses it). No query uses "INSERT OR ...", "ON CONFLICT", rowid (except 3.) or
  * SQLite's typeless comparisons (the triggers of schema/pg/0011 use ON CONFLICT inside the

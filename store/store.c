@@ -210,6 +210,22 @@ static int notes_send(struct store *st)
     return r;
 }
 
+/* Dialect difference 12 (store/db.h). */
+int store_analyze(struct store *st)
+{
+    struct db_stmt *stmt;
+    int r = 0;
+
+    if (db_dialect(st->db) != DB_DIALECT_PG)
+        return 0;
+    stmt = store_stmt_sql(st, "ANALYZE", &r);
+    if (!stmt)
+        return r;
+    r = db_step(stmt);
+    db_stmt_done(stmt);
+    return r < 0 ? r : 0;
+}
+
 int store_change_mark(struct store *st, uint64_t *ret_mark)
 {
     struct db_stmt *stmt;

@@ -92,6 +92,14 @@ void store_read_end(struct store *st);
  * committed by any node changes it before that node answers). -ENOTSUP on SQLite, where only
  * this process writes and needs nothing of the kind; a store error otherwise. */
 int store_change_mark(struct store *st, uint64_t *ret_mark);
+/* After a write that changed many rows at once (a bulk or directory sync), inside its
+ * transaction: PostgreSQL's planner statistics are brought up to date (ANALYZE counts the
+ * transaction's own rows), so that statements planned while the tables were small (a prepared
+ * statement's generic plan, a trigger's) are planned again for their size once it commits, not
+ * when autovacuum gets round to it. Measured: a second coSpaceBulkSync of 5,000 after a first
+ * took 42 s without, 8 s with. SQLite plans each statement from its indexes: 0, nothing done.
+ * A store error otherwise. */
+int store_analyze(struct store *st);
 
 /* Rows written by other processes on the same database, as they commit (PostgreSQL
  * LISTEN/NOTIFY on a connection of the listener's own): for each row inserted, updated or

@@ -343,6 +343,8 @@ static int run_sync(struct store *st, struct store_row *row)
         for (int64_t i = s.start; r == 0 && i <= s.end; i++)
             r = write_space(&s, i);
     }
+    if (r == 0 && strcmp(status, "complete") == 0)
+        r = store_analyze(st); /* the next sync is planned for the table's new size */
     store_row_done(&set);
     return r < 0 ? r : store_row_set(row, STORE_SYNC_STATUS, status);
 }
