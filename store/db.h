@@ -60,6 +60,10 @@
  *    reads it "FOR UPDATE", so that two PUTs to one object queue instead of the second
  *    overwriting the first's fields with what it read before; SQLite's write lock already
  *    queues them.
+ * 10. The database's clock in ms since the epoch (q_cluster.c, heartbeats compared across
+ *    nodes): SQLite "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)", PostgreSQL
+ *    "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)". The cluster's own queries
+ *    (pg_stat_replication, advisory locks) run on PostgreSQL only (-ENOTSUP on SQLite).
  * Also: LIMIT and OFFSET take values up to INT64_MAX (SQLite reads a negative LIMIT as none,
  * PostgreSQL refuses it). No query uses "INSERT OR ...", "ON CONFLICT", rowid (except 3.) or
  * SQLite's typeless comparisons.
