@@ -67,5 +67,7 @@ Suite *it_ldap_suite(void);
 Suite *it_diag_suite(void);
 /* PostgreSQL: test servers, the schema in lockstep with SQLite's, the driver (tests/test_pg.c) */
 Suite *pg_suite(void);
+/* part-cluster: three nodes on one PostgreSQL primary and replica (tests/test_it_cluster.c) */
+Suite *it_cluster_suite(void);
 
 #endif
