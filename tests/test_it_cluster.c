@@ -7,15 +7,23 @@
  *   duplicate); a node stopped with SIGTERM is shown stopped; a second node under a name that a
  *   live node holds is refused at start.
  * - TURN views: each node answers with its own prober's view, naming itself, and shows another
- *   node's on request (?callBridge=<id or name>), with that node named and the view's age.
+ *   node's on request (?callBridge=<id or name>), with that node named and the view's age; with
+ *   one node in a network namespace of its own (a veth pair; PostgreSQL and its API reached
+ *   through forwarders of the test), a coturn on the test's loopback is reachable from one node
+ *   only, and the two views differ.
  * - LDAP: two nodes, one sync (of a server that never answers, so it stays running): exactly one
  *   node runs it; a restart of the other node does not take it away; once its node is killed,
  *   the other node takes it up when it shows that node down.
  * Every node has its own data directory with the same secret.key (copied from the first). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,11 +109,14 @@ static void node_start(size_t i)
     th_daemon_start(&nodes[i], "0", args);
 }
 
+static void netns_teardown(void);
+
 static void teardown(void)
 {
     for (size_t i = 0; i < NODES; i++)
         if (nodes[i].dir[0])
             th_daemon_destroy(&nodes[i]);
+    netns_teardown();
     th_pg_stop(&replica);
     th_pg_stop(&primary);
 }
@@ -506,6 +517,285 @@ START_TEST(test_one_node_runs_a_sync_and_another_takes_it_when_it_is_down)
 }
 END_TEST
 
+/* ---- a node in a network namespace of its own ------------------------------------------------ */
+
+/* A TCP forwarder run by a thread of the test: connections accepted on listen_addr:port (in
+ * the test's network namespace) are joined to upstream:upstream_port, opened in the namespace
+ * at ns_path ("" for the test's own). */
+#define FWD_PAIRS 16
+struct fwd {
+    int listen_fd;
+    unsigned short port;
+    struct sockaddr_in upstream;
+    char ns_path[64];
+    atomic_bool stop;
+    pthread_t thread;
+    int fds[FWD_PAIRS][2]; /* client, upstream; -1 when free */
+};
+
+static void fwd_close(struct fwd *f, size_t i)
+{
+    (void)close(f->fds[i][0]);
+    (void)close(f->fds[i][1]);
+    f->fds[i][0] = f->fds[i][1] = -1;
+}
+
+static void *fwd_run(void *arg)
+{
+    struct fwd *f = arg;
+
+    if (f->ns_path[0]) { /* this thread's sockets are the namespace's from now on */
+        int ns = open(f->ns_path, O_RDONLY | O_CLOEXEC);
+
+        if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+            return NULL;
+        (void)close(ns);
+    }
+    while (!atomic_load(&f->stop)) {
+        struct pollfd p[1 + 2 * FWD_PAIRS];
+        size_t n = 1;
+        char buf[16384];
+
+        p[0] = (struct pollfd){.fd = f->listen_fd, .events = POLLIN};
+        for (size_t i = 0; i < FWD_PAIRS; i++)
+            for (size_t k = 0; k < 2; k++)
+                p[n++] = (struct pollfd){.fd = f->fds[i][k], .events = POLLIN};
+        if (poll(p, n, 100) <= 0)
+            continue;
+        if (p[0].revents & POLLIN) {
+            int c = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC), u = -1;
+            size_t i = 0;
+
+            while (i < FWD_PAIRS && f->fds[i][0] >= 0)
+                i++;
+            if (c >= 0 && i < FWD_PAIRS)
+                u = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (u >= 0 && connect(u, (struct sockaddr *)&f->upstream, sizeof(f->upstream)) == 0) {
+                f->fds[i][0] = c;
+                f->fds[i][1] = u;
+            } else {
+                if (u >= 0)
+                    (void)close(u);
+                if (c >= 0)
+                    (void)close(c);
+            }
+        }
+        for (size_t i = 0; i < FWD_PAIRS; i++)
+            for (size_t k = 0; k < 2; k++) {
+                struct pollfd *q = &p[1 + 2 * i + k];
+                ssize_t r;
+
+                if (q->fd < 0 || !(q->revents & (POLLIN | POLLHUP | POLLERR)) ||
+                    f->fds[i][k] != q->fd)
+                    continue;
+                r = read(q->fd, buf, sizeof(buf));
+                if (r <= 0 || write(f->fds[i][1 - k], buf, (size_t)r) != r)
+                    fwd_close(f, i);
+            }
+    }
+    for (size_t i = 0; i < FWD_PAIRS; i++)
+        if (f->fds[i][0] >= 0)
+            fwd_close(f, i);
+    return NULL;
+}
+
+static void fwd_start(struct fwd *f, const char *listen_addr, const char *upstream,
+                      unsigned short upstream_port, const char *ns_path)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    int one = 1;
+
+    memset(f, 0, sizeof(*f));
+    for (size_t i = 0; i < FWD_PAIRS; i++)
+        f->fds[i][0] = f->fds[i][1] = -1;
+    f->upstream.sin_family = AF_INET;
+    f->upstream.sin_port = htons(upstream_port);
+    ck_assert_int_eq(inet_pton(AF_INET, upstream, &f->upstream.sin_addr), 1);
+    (void)snprintf(f->ns_path, sizeof(f->ns_path), "%s", ns_path);
+    f->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(f->listen_fd, 0);
+    (void)setsockopt(f->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    ck_assert_int_eq(inet_pton(AF_INET, listen_addr, &a.sin_addr), 1);
+    ck_assert_int_eq(bind(f->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(f->listen_fd, 16), 0);
+    ck_assert_int_eq(getsockname(f->listen_fd, (struct sockaddr *)&a, &len), 0);
+    f->port = ntohs(a.sin_port);
+    ck_assert_int_eq(pthread_create(&f->thread, NULL, fwd_run, f), 0);
+}
+
+static void fwd_stop(struct fwd *f)
+{
+    if (f->listen_fd <= 0)
+        return;
+    atomic_store(&f->stop, true);
+    (void)pthread_join(f->thread, NULL);
+    (void)close(f->listen_fd);
+    f->listen_fd = 0;
+}
+
+static char netns[32];
+static struct fwd pg_fwd, api_fwd;
+
+/* Runs ip with args; its exit code. */
+static int ip(const char *const *args)
+{
+    char out[1024];
+    const char *argv[16] = {"ip"};
+    size_t n = 1;
+
+    for (; args[n - 1] && n < 15; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    return th_run("/usr/sbin/ip", argv, NULL, NULL, out, sizeof(out), NULL, 0);
+}
+
+static void netns_teardown(void)
+{
+    fwd_stop(&api_fwd);
+    fwd_stop(&pg_fwd);
+    if (netns[0]) {
+        (void)ip((const char *const[]){"netns", "delete", netns, NULL});
+        netns[0] = '\0';
+    }
+}
+
+/* A network namespace reached through a veth pair: host side *host, its side *inside (/30). */
+static bool netns_up(char host[16], char inside[16], char why[128])
+{
+    char veth_h[16], veth_n[16], cidr[24];
+    unsigned x = (unsigned)getpid() % 250 + 1;
+
+    if (geteuid() != 0 || access("/usr/sbin/ip", X_OK) != 0) {
+        (void)snprintf(why, 128, "root and ip(8)");
+        return false;
+    }
+    (void)snprintf(netns, sizeof(netns), "cbcl%d", (int)getpid());
+    (void)snprintf(veth_h, sizeof(veth_h), "cbh%d", (int)getpid() % 100000);
+    (void)snprintf(veth_n, sizeof(veth_n), "cbn%d", (int)getpid() % 100000);
+    (void)snprintf(host, 16, "10.213.%u.1", x);
+    (void)snprintf(inside, 16, "10.213.%u.2", x);
+    if (ip((const char *const[]){"netns", "add", netns, NULL}) != 0) {
+        netns[0] = '\0';
+        (void)snprintf(why, 128, "network namespaces (ip netns add failed)");
+        return false;
+    }
+    ck_assert_int_eq(ip((const char *const[]){"link", "add", veth_h, "type", "veth", "peer", "name",
+                                              veth_n, NULL}),
+                     0);
+    ck_assert_int_eq(ip((const char *const[]){"link", "set", veth_n, "netns", netns, NULL}), 0);
+    (void)snprintf(cidr, sizeof(cidr), "%s/30", host);
+    ck_assert_int_eq(ip((const char *const[]){"addr", "add", cidr, "dev", veth_h, NULL}), 0);
+    ck_assert_int_eq(ip((const char *const[]){"link", "set", veth_h, "up", NULL}), 0);
+    (void)snprintf(cidr, sizeof(cidr), "%s/30", inside);
+    ck_assert_int_eq(
+        ip((const char *const[]){"-n", netns, "addr", "add", cidr, "dev", veth_n, NULL}), 0);
+    ck_assert_int_eq(ip((const char *const[]){"-n", netns, "link", "set", veth_n, "up", NULL}), 0);
+    ck_assert_int_eq(ip((const char *const[]){"-n", netns, "link", "set", "lo", "up", NULL}), 0);
+    return true;
+}
+
+/* One coturn on the test's loopback: the node on it reaches it, the node in the namespace
+ * (whose loopback is its own) does not. Each shows its own view, and the other's on request. */
+START_TEST(test_views_differ_when_a_turn_server_is_reachable_from_one_node_only)
+{
+    static const char *const wrap_fmt[] = {"ip", "netns", "exec", NULL, NULL};
+    const char *wrap[5];
+    struct th_coturn co = {0};
+    char why[128], host[16], inside[16], body[8192], loc[160], path[192], id[64], v[64], url[320],
+        address[64];
+    const char *slash;
+
+    if (!th_coturn_available(why, sizeof(why))) {
+        th_skip_missing_dep("coturn (scripts/install-deps.sh test)");
+        return;
+    }
+    if (!cluster_db_up())
+        return;
+    if (!netns_up(host, inside, why)) {
+        th_skip_missing_dep(why);
+        return;
+    }
+    th_coturn_start(&co, NULL);
+    node_start(0);
+
+    /* cb-west in the namespace: the database through a forwarder on the veth's host side */
+    fwd_start(&pg_fwd, host, "127.0.0.1", primary.port, "");
+    (void)snprintf(url, sizeof(url), "postgresql://callbridge:%s@%s:%u/callbridge",
+                   primary.password, host, pg_fwd.port);
+    memcpy(wrap, wrap_fmt, sizeof(wrap));
+    wrap[3] = netns;
+    nodes[1].wrapper = wrap;
+    {
+        char from[128], to[128];
+        const char *args[] = {
+            "--database",           url, "--node-name", names[1], "--node-address", address,
+            "--heartbeat-interval", "1", NULL};
+
+        (void)snprintf(address, sizeof(address), "https://%s:8443", inside);
+        th_tmpdir(nodes[1].dir);
+        (void)snprintf(from, sizeof(from), "%s/secret.key", nodes[0].dir);
+        (void)snprintf(to, sizeof(to), "%s/secret.key", nodes[1].dir);
+        copy_file(from, to);
+        th_daemon_start(&nodes[1], "0", args);
+    }
+    /* its API, bound to the namespace's loopback, through a forwarder into the namespace */
+    {
+        char ns_path[64];
+
+        (void)snprintf(ns_path, sizeof(ns_path), "/run/netns/%s", netns);
+        fwd_start(&api_fwd, "127.0.0.1", "127.0.0.1", nodes[1].ports[0], ns_path);
+        nodes[1].ports[0] = api_fwd.port;
+    }
+    ck_assert_int_eq(get(1, "/api/v1/system/status", body, sizeof(body)), 200);
+    ck_assert_msg(strstr(body, "<clusterEnabled>true</clusterEnabled>"), "%s", body);
+
+    (void)snprintf(body, sizeof(body),
+                   "serverAddress=127.0.0.1:%u&username=alice&password=secret&type=standard",
+                   co.port);
+    ck_assert_int_eq(th_admin_keep(&nodes[0], "POST", "/api/v1/turnServers", body, NULL, 0, loc),
+                     200);
+    slash = strrchr(loc, '/');
+    ck_assert_ptr_nonnull(slash);
+    (void)snprintf(id, sizeof(id), "%s", slash + 1);
+
+    /* each its own */
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s/status", id);
+    ck_assert_int_eq(get(0, path, body, sizeof(body)), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "cb-east: %s", body);
+    ck_assert_int_eq(get(1, path, body, sizeof(body)), 200);
+    ck_assert_msg(strstr(body, "<status>failure</status>"), "cb-west: %s", body);
+    ck_assert_msg(strstr(body, "<reachable>false</reachable>"), "cb-west: %s", body);
+    th_xml_text(body, "callBridgeName", v, sizeof(v));
+    ck_assert_str_eq(v, names[1]);
+
+    /* and the other's, both ways */
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s/status?callBridge=%s", id, names[1]);
+    for (int k = 0; k < 50; k++) {
+        ck_assert_int_eq(get(0, path, body, sizeof(body)), 200);
+        if (!strstr(body, "<status>pending</status>"))
+            break;
+        (void)usleep(POLL_MS * 1000);
+    }
+    ck_assert_msg(strstr(body, "<status>failure</status>"), "cb-west from cb-east: %s", body);
+    th_xml_text(body, "callBridgeName", v, sizeof(v));
+    ck_assert_str_eq(v, names[1]);
+    (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s/status?callBridge=%s", id, names[0]);
+    for (int k = 0; k < 50; k++) {
+        ck_assert_int_eq(get(1, path, body, sizeof(body)), 200);
+        if (!strstr(body, "<status>pending</status>"))
+            break;
+        (void)usleep(POLL_MS * 1000);
+    }
+    ck_assert_msg(strstr(body, "<status>success</status>"), "cb-east from cb-west: %s", body);
+    th_xml_text(body, "callBridgeName", v, sizeof(v));
+    ck_assert_str_eq(v, names[0]);
+
+    ck_assert_int_eq(th_daemon_stop(&nodes[1]), 0);
+    th_coturn_stop(&co);
+}
+END_TEST
+
 Suite *it_cluster_suite(void)
 {
     Suite *s = suite_create("it_cluster");
@@ -517,6 +807,7 @@ Suite *it_cluster_suite(void)
     tcase_add_test(tc, test_three_nodes_register_and_are_shown_up_down_and_stopped);
     tcase_add_test(tc, test_each_node_shows_its_own_turn_view_and_another_on_request);
     tcase_add_test(tc, test_one_node_runs_a_sync_and_another_takes_it_when_it_is_down);
+    tcase_add_test(tc, test_views_differ_when_a_turn_server_is_reachable_from_one_node_only);
     suite_add_tcase(s, tc);
     return s;
 }
