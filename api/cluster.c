@@ -20,6 +20,7 @@
 #include "api/cluster.h"
 #include "api/log.h"
 #include "api/res/list.h"
+#include "api/res/system.h"
 #include "api/res/turn_status.h"
 #include "api/util.h"
 #include "turnclient/turnclient.h"
@@ -270,6 +271,7 @@ int api_cluster_start(const struct api_cluster_config *cfg, const struct api *ap
     (void)snprintf(n.name, sizeof(n.name), "%s", cfg->name);
     (void)snprintf(n.host_id, sizeof(n.host_id), "%s", cfg->host_id);
     (void)snprintf(n.address, sizeof(n.address), "%s", cfg->address);
+    api_system_cluster_id(api, n.cluster_id);
     r = api_uuid_new(new_id);
     if (r == 0)
         r = store_node_register(st, &n, new_id, API_CLUSTER_DOWN_AFTER);
@@ -285,6 +287,7 @@ int api_cluster_start(const struct api_cluster_config *cfg, const struct api *ap
         return r;
     }
     api_changed(api); /* the callBridges object was written */
+    api_system_set_cluster_id(api->system, n.cluster_id);
     if (!(c = calloc(1, sizeof(*c))))
         return -ENOMEM;
     c->api = api;

@@ -177,6 +177,25 @@ static int node_take(struct store *st, const struct store_node *n, bool exists)
     return run(st, sql, args);
 }
 
+/* The cluster's id: the one recorded, or n's own, recorded now. */
+static int cluster_identity(struct store *st, struct store_node *n)
+{
+    const char *args[] = {n->cluster_id, NULL};
+    struct db_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt_sql(st, "SELECT cluster_id FROM cluster_identity ORDER BY seq LIMIT 1", &r);
+    if (!stmt)
+        return r;
+    r = db_step_one(stmt);
+    if (r == 0)
+        r = db_copy_text(stmt, 0, n->cluster_id, sizeof(n->cluster_id));
+    db_stmt_done(stmt);
+    if (r == -ENOENT)
+        r = run(st, "INSERT INTO cluster_identity (cluster_id) VALUES (?1)", args);
+    return r;
+}
+
 int store_node_register(struct store *st, struct store_node *n, const char *new_bridge_id,
                         unsigned down_after)
 {
@@ -198,6 +217,8 @@ int store_node_register(struct store *st, struct store_node *n, const char *new_
             r = bridge_ensure(st, n, new_bridge_id);
             if (r == 0)
                 r = node_take(st, n, exists);
+            if (r == 0)
+                r = cluster_identity(st, n);
         }
     }
     if (r == 0)

@@ -803,6 +803,9 @@ struct store_node {
     int64_t started_ms;       /* database clock, ms since the epoch */
     bool stopped;             /* it stopped cleanly */
     bool up;                  /* !stopped, and heartbeat_age_ms within down_after intervals */
+    /* store_node_register: in, this node's own clusterId; out, the cluster's (the first
+     * registered node's) */
+    char cluster_id[STORE_ID_LEN + 1];
 };
 typedef int (*store_node_fn)(const struct store_node *node, void *userdata);
 /* True when st is a database several call bridges can share (PostgreSQL). */
@@ -810,7 +813,8 @@ bool store_is_shared(const struct store *st);
 /* Registers node n (name, host_id, address, interval_ms) in one transaction serialized with
  * every other node's registration: its callBridges object, found by name in any case, is
  * updated with n->address or created with id new_bridge_id; its cluster_node row is taken
- * (started and heartbeaten now). n->call_bridge gets the object's id. -EADDRINUSE (nothing
+ * (started and heartbeaten now). n->call_bridge gets the object's id, n->cluster_id the
+ * cluster's (n's own when it is the first to register). -EADDRINUSE (nothing
  * written) when a node of that name with another host_id is up. */
 int store_node_register(struct store *st, struct store_node *n, const char *new_bridge_id,
                         unsigned down_after);

@@ -222,7 +222,7 @@ static bool refused(const char *const *args, char *out, size_t cap)
 
 START_TEST(test_three_nodes_register_and_are_shown_up_down_and_stopped)
 {
-    char body[8192], entry[512], before[64], after[64], dir[64], out[4096], state[32];
+    char body[8192], entry[512], before[64], after[64], dir[64], out[4096], state[40], cluster[40];
     const char *args[16];
     int count = 0;
 
@@ -241,6 +241,11 @@ START_TEST(test_three_nodes_register_and_are_shown_up_down_and_stopped)
         }
         ck_assert_int_eq(get(i, "/api/v1/system/status", body, sizeof(body)), 200);
         ck_assert_msg(strstr(body, "<clusterEnabled>true</clusterEnabled>"), "%s", body);
+        /* one clusterId on every node: the first node's */
+        th_xml_text(body, "clusterId", i == 0 ? cluster : entry, sizeof(cluster));
+        ck_assert_int_eq(strlen(cluster), 36);
+        if (i > 0)
+            ck_assert_str_eq(entry, cluster);
     }
     /* the object says where the node is reached */
     bridge_id(0, names[1], before, sizeof(before), &count);

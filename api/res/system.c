@@ -104,6 +104,17 @@ void api_system_host_id(const struct api *api, char *out)
     snprintf(out, STORE_ID_LEN + 1, "%s", api->system ? api->system->host_id : "");
 }
 
+void api_system_cluster_id(const struct api *api, char *out)
+{
+    snprintf(out, STORE_ID_LEN + 1, "%s", api->system ? api->system->cluster_id : "");
+}
+
+void api_system_set_cluster_id(struct api_system *s, const char *id)
+{
+    if (s)
+        (void)snprintf(s->cluster_id, sizeof(s->cluster_id), "%s", id);
+}
+
 /* ---- status -------------------------------------------------------------------------------- */
 
 struct rates {

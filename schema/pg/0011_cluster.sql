@@ -6,7 +6,8 @@
 -- cluster_turn_status holds each node's view of each TURN server (its prober's latest results,
 -- rendered as the status API shows them), so any node can show another's. ldap_sync_claim says
 -- which node runs a sync (api/ldap_sync.c). On SQLite (one node) the tables stay empty but for
--- ldap_sync_claim.
+-- ldap_sync_claim. cluster_identity holds the cluster's clusterId (system/status): the first
+-- node to register gives its own.
 CREATE TABLE cluster_node (
     seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name         text NOT NULL UNIQUE,
@@ -32,4 +33,9 @@ CREATE TABLE ldap_sync_claim (
     seq     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     sync_id text NOT NULL UNIQUE,
     node    text NOT NULL
+);
+
+CREATE TABLE cluster_identity (
+    seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    cluster_id text NOT NULL UNIQUE
 );
