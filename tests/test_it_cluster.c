@@ -665,6 +665,26 @@ static void netns_teardown(void)
     }
 }
 
+/* Deletes the namespaces of test processes that died before their teardown (a failed check
+ * ends the test's process): "cbcl<PID>" whose PID is gone. */
+static void netns_reap(void)
+{
+    char out[4096], *save = NULL;
+    const char *argv[] = {"ip", "netns", "list", NULL};
+
+    if (th_run("/usr/sbin/ip", argv, NULL, NULL, out, sizeof(out), NULL, 0) != 0)
+        return;
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char name[32];
+        int pid;
+
+        if (sscanf(line, "cbcl%d", &pid) != 1 || pid <= 0 || (kill(pid, 0) == 0 || errno != ESRCH))
+            continue;
+        (void)snprintf(name, sizeof(name), "cbcl%d", pid);
+        (void)ip((const char *const[]){"netns", "delete", name, NULL});
+    }
+}
+
 /* A network namespace reached through a veth pair: host side *host, its side *inside (/30). */
 static bool netns_up(char host[16], char inside[16], char why[128])
 {
@@ -675,6 +695,7 @@ static bool netns_up(char host[16], char inside[16], char why[128])
         (void)snprintf(why, 128, "root and ip(8)");
         return false;
     }
+    netns_reap();
     (void)snprintf(netns, sizeof(netns), "cbcl%d", (int)getpid());
     (void)snprintf(veth_h, sizeof(veth_h), "cbh%d", (int)getpid() % 100000);
     (void)snprintf(veth_n, sizeof(veth_n), "cbn%d", (int)getpid() % 100000);
