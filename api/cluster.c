@@ -181,6 +181,23 @@ static int collect_id(const struct store_turn *t, void *userdata)
     return 0;
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Forgets what was published of servers that are no longer configured (ids: every server). */
+static void forget_deleted(struct api_cluster *c, struct ids *ids)
+{
+    size_t kept = 0;
+
+    qsort(ids->v, ids->n, sizeof(*ids->v), id_cmp);
+    for (size_t i = 0; i < c->npub; i++)
+        if (bsearch(c->pub[i].id, ids->v, ids->n, sizeof(*ids->v), id_cmp))
+            c->pub[kept++] = c->pub[i];
+    c->npub = kept;
+}
+
 /* The servers are listed first, then published: no write while a read is stepped. */
 static void publish(struct api_cluster *c)
 {
@@ -192,6 +209,8 @@ static void publish(struct api_cluster *c)
     r = store_turn_foreach(c->st, collect_id, &ids);
     for (size_t i = 0; r == 0 && i < ids.n; i++)
         r = publish_one(c, ids.v[i]);
+    if (r == 0 && c->beats % PRUNE_EVERY == 0)
+        forget_deleted(c, &ids);
     free(ids.v);
     if (r == 0 && c->beats % PRUNE_EVERY == 0)
         r = store_turn_view_prune(c->st);

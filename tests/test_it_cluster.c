@@ -88,25 +88,32 @@ static void copy_file(const char *from, const char *to)
     (void)close(out);
 }
 
-/* Node i on the primary, heartbeating every second, named names[i]. The first start of a node
- * after the first gets the first's secret.key. */
-static void node_start(size_t i)
+/* A node on the primary, heartbeating every second. The first start of a node other than the
+ * first gets the first's secret.key. */
+static void node_start_as(struct th_daemon *d, const char *name, bool first)
 {
     char address[64];
     const char *args[] = {
-        "--database",           primary.url, "--node-name", names[i], "--node-address", address,
+        "--database",           primary.url, "--node-name", name, "--node-address", address,
         "--heartbeat-interval", "1",         NULL};
 
-    (void)snprintf(address, sizeof(address), "https://%s.example.com:8443", names[i]);
-    if (i > 0 && !nodes[i].dir[0]) {
+    (void)snprintf(address, sizeof(address), "https://%s.example.com:8443", name);
+    if (!first && !d->dir[0]) {
         char from[128], to[128];
 
-        th_tmpdir(nodes[i].dir);
+        th_tmpdir(d->dir);
         (void)snprintf(from, sizeof(from), "%s/secret.key", nodes[0].dir);
-        (void)snprintf(to, sizeof(to), "%s/secret.key", nodes[i].dir);
+        (void)snprintf(to, sizeof(to), "%s/secret.key", d->dir);
         copy_file(from, to);
     }
-    th_daemon_start(&nodes[i], "0", args);
+    th_daemon_start(d, "0", args);
+}
+
+/* Node i, named names[i]. */
+static void node_start(size_t i)
+{
+    ck_assert_uint_lt(i, NODES);
+    node_start_as(&nodes[i], names[i], i == 0);
 }
 
 static void netns_teardown(void);
@@ -242,10 +249,11 @@ START_TEST(test_three_nodes_register_and_are_shown_up_down_and_stopped)
         ck_assert_int_eq(get(i, "/api/v1/system/status", body, sizeof(body)), 200);
         ck_assert_msg(strstr(body, "<clusterEnabled>true</clusterEnabled>"), "%s", body);
         /* one clusterId on every node: the first node's */
-        th_xml_text(body, "clusterId", i == 0 ? cluster : entry, sizeof(cluster));
-        ck_assert_int_eq(strlen(cluster), 36);
-        if (i > 0)
-            ck_assert_str_eq(entry, cluster);
+        th_xml_text(body, "clusterId", entry, sizeof(cluster));
+        if (i == 0)
+            memcpy(cluster, entry, sizeof(cluster));
+        ck_assert_int_eq(strlen(entry), 36);
+        ck_assert_str_eq(entry, cluster);
     }
     /* the object says where the node is reached */
     bridge_id(0, names[1], before, sizeof(before), &count);
@@ -356,6 +364,12 @@ START_TEST(test_each_node_shows_its_own_turn_view_and_another_on_request)
         th_xml_text(body, "callBridge", v, sizeof(v));
         ck_assert_str_eq(v, self);
         ck_assert_msg(!strstr(body, "viewAgeSeconds"), "%s", body);
+        /* /metrics says whose probes its TURN series are */
+        ck_assert_int_eq(get(i, "/metrics", body, sizeof(body)), 200);
+        (void)snprintf(loc, sizeof(loc),
+                       "callbridge_cluster_node_info{name=\"%s\",call_bridge=\"%s\"} 1", names[i],
+                       self);
+        ck_assert_msg(strstr(body, loc), "no %s in %s", loc, body);
     }
 
     /* cb-west's view from cb-east, by name, once published (a heartbeat, 1 s) */
