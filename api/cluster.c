@@ -191,6 +191,10 @@ static void forget_deleted(struct api_cluster *c, struct ids *ids)
 {
     size_t kept = 0;
 
+    if (ids->n == 0) { /* no server left (and no array to sort) */
+        c->npub = 0;
+        return;
+    }
     qsort(ids->v, ids->n, sizeof(*ids->v), id_cmp);
     for (size_t i = 0; i < c->npub; i++)
         if (bsearch(c->pub[i].id, ids->v, ids->n, sizeof(*ids->v), id_cmp))

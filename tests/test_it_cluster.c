@@ -128,6 +128,20 @@ static void teardown(void)
     th_pg_stop(&primary);
 }
 
+/* Stops every running node, each of which must exit cleanly, its log free of sanitizer
+ * reports (a UBSan report does not always end the process). */
+static void nodes_stop_clean(void)
+{
+    for (size_t i = 0; i < NODES; i++) {
+        if (nodes[i].pid <= 0)
+            continue;
+        ck_assert_msg(th_daemon_stop(&nodes[i]) == 0, "%s did not exit cleanly", names[i]);
+        ck_assert_msg(th_log_count(&nodes[i], "runtime error") == 0 &&
+                          th_log_count(&nodes[i], "Sanitizer") == 0,
+                      "%s: a sanitizer report in %s", names[i], nodes[i].log);
+    }
+}
+
 static long get(size_t i, const char *path, char *body, size_t cap)
 {
     return th_admin_keep(&nodes[i], "GET", path, NULL, body, cap, NULL);
@@ -324,6 +338,7 @@ START_TEST(test_three_nodes_register_and_are_shown_up_down_and_stopped)
     ck_assert_int_eq(th_daemon_stop(&nodes[1]), 0);
     bridge_entry(0, names[1], entry, sizeof(entry));
     ck_assert_msg(strstr(entry, "state=\"stopped\""), "%s", entry);
+    nodes_stop_clean();
 }
 END_TEST
 
@@ -408,6 +423,7 @@ START_TEST(test_each_node_shows_its_own_turn_view_and_another_on_request)
     ck_assert_int_eq(get(0, path, body, sizeof(body)), 400);
     ck_assert_str_eq(body, "<?xml version=\"1.0\"?><failureDetails><callBridgeDoesNotExist />"
                            "</failureDetails>");
+    nodes_stop_clean();
     th_coturn_stop(&co);
 }
 END_TEST
@@ -533,6 +549,7 @@ START_TEST(test_one_node_runs_a_sync_and_another_takes_it_when_it_is_down)
         (void)usleep(POLL_MS * 1000);
     }
     ck_assert_msg(strstr(body, "<state>failed</state>"), "%s", body);
+    nodes_stop_clean();
 }
 END_TEST
 
@@ -831,7 +848,7 @@ START_TEST(test_views_differ_when_a_turn_server_is_reachable_from_one_node_only)
     th_xml_text(body, "callBridgeName", v, sizeof(v));
     ck_assert_str_eq(v, names[0]);
 
-    ck_assert_int_eq(th_daemon_stop(&nodes[1]), 0);
+    nodes_stop_clean();
     th_coturn_stop(&co);
 }
 END_TEST
