@@ -336,6 +336,8 @@ static int db_replicas(struct store *st, struct store_db_node *v, size_t cap, si
         d->lag_ms = db_column_int64(stmt, 5);
         /* the row exists while the replica is connected; without pg_monitor its state is hidden */
         d->up = !d->state[0] || strcmp(d->state, "streaming") == 0;
+        if (!d->host[0] && d->state[0]) /* readable, and connected over a Unix socket */
+            (void)snprintf(d->host, sizeof(d->host), "[local]");
         r = 0;
     }
     db_stmt_done(stmt);

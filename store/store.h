@@ -829,7 +829,7 @@ int store_node_foreach(struct store *st, unsigned down_after, store_node_fn fn, 
  * streaming replicas (pg_stat_replication: fields the role may not read are "" / -1), or, when
  * it is a replica, the primary it follows (pg_stat_wal_receiver). */
 struct store_db_node {
-    char host[64]; /* numeric address; "" when unknown (a Unix socket) */
+    char host[64]; /* numeric address; "[local]": a replica on a Unix socket; "" unknown */
     int port;      /* 0 when unknown */
     char name[64]; /* a replica's application_name */
     bool master, up, in_use;
