@@ -28,6 +28,7 @@ struct api_metrics;
 struct api_auth;
 struct api_alarms;
 struct api_system;
+struct api_cluster;
 struct media;
 struct turn_prober;
 
@@ -48,6 +49,7 @@ struct api {
     struct api_ldap *ldap;       /* the LDAP sync thread (api/ldap_sync.h); NULL: none */
     struct api_diags *diags;     /* call diagnostics (api/res/diag.h); NULL: none */
     struct api_leg_alarms *leg_alarms; /* call-leg alarms (api/res/leg_alarms.h); NULL: none */
+    struct api_cluster *cluster; /* this node in a cluster (api/cluster.h); NULL: not clustered */
 };
 
 enum api_method { API_GET, API_HEAD, API_POST, API_PUT, API_DELETE, API_OTHER };

@@ -43,6 +43,13 @@ static const struct option_def options[] = {
     {"max-calls", "N", "calls at once (default 10000)"},
     {"min-free-mb", "N",
      "alarm databaseLowDiskSpace under N MiB free in the data directory (default 64)"},
+    /* cluster membership (api/cluster.h, docs/cluster.md) */
+    {"node-name", "NAME",
+     "this call bridge's name in a cluster (its callBridges object; default: the host name)"},
+    {"node-address", "URL",
+     "where other nodes and guests reach it (default https://HOSTNAME:FIRST-LISTEN-PORT)"},
+    {"heartbeat-interval", "SECONDS",
+     "how often a cluster node heartbeats; down after 3 missed (default 5)"},
 };
 
 /* Generous defaults: a cap stops a runaway script or a hostile client from filling the disk
@@ -128,6 +135,7 @@ static void defaults(struct api_config *c)
     c->guest_timeout_s = 30;
     c->max_calls = 10000;
     c->min_free_mb = 64;
+    c->heartbeat_interval_s = 5;
     for (size_t i = 0; i < API_CAP__N; i++)
         c->max_objects[i] = caps[i].dflt;
 }
@@ -285,6 +293,13 @@ int api_config_set(struct api_config *c, const char *key, const char *v)
         return set_uint(&c->max_calls, v, 1, 1000000);
     if (strcmp(key, "min-free-mb") == 0)
         return set_uint(&c->min_free_mb, v, 0, 100000000);
+    /* cluster membership */
+    if (strcmp(key, "node-name") == 0)
+        return set_str(c->node_name, sizeof(c->node_name), v);
+    if (strcmp(key, "node-address") == 0)
+        return set_str(c->node_address, sizeof(c->node_address), v);
+    if (strcmp(key, "heartbeat-interval") == 0)
+        return set_uint(&c->heartbeat_interval_s, v, 1, 3600);
     return -ENOENT;
 }
 

@@ -9,6 +9,7 @@
 
 #include "api/http/http.h"
 #include "api/log.h"
+#include "store/store.h"
 
 /* Caps on the objects clients may create, one per collection (api/config.c's caps table). */
 enum api_cap {
@@ -47,6 +48,10 @@ struct api_config {
     unsigned max_calls; /* calls at once (they live in memory) */
     /* the alarm databaseLowDiskSpace is raised under this many MiB free in data_dir */
     unsigned min_free_mb;
+    /* cluster membership (api/cluster.h; on a shared PostgreSQL database only) */
+    char node_name[STORE_TEXT_MAX + 1];    /* "" = the host name */
+    char node_address[STORE_TEXT_MAX + 1]; /* "" = https://<host name>:<first listening port> */
+    unsigned heartbeat_interval_s;
     /* positional arguments (the "user ..." subcommand), pointing into argv */
     char *args[4];
     size_t nargs;

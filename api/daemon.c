@@ -23,6 +23,7 @@
 
 #include "api/daemon.h"
 #include "api/cdr.h"
+#include "api/cluster.h"
 #include "api/ldap_sync.h"
 #include "api/datadir.h"
 #include "api/http/auth.h"
@@ -53,10 +54,10 @@
 #define MAX_PEM (64 * 1024)
 /* Descriptors opened after the count in fd_connection_limit(): the prober's and the media
  * thread's epoll and event descriptors, and the alarms watch's database connection (database,
- * WAL, shared memory). On PostgreSQL that connection is one socket, and the listener of the
- * other nodes' writes (api/notify.c) adds an event descriptor and two sockets: one more than
- * counted here. */
-#define FDS_AFTER_PLAN 7
+ * WAL, shared memory: 3 on SQLite). On PostgreSQL that connection is one socket, the listener
+ * of the other nodes' writes (api/notify.c) adds an event descriptor and two sockets, and a
+ * cluster node's heartbeat connection one socket: 9 there, the larger, counted for both. */
+#define FDS_AFTER_PLAN 9
 
 static int open_store(const struct api_config *c, const struct api_paths *p, struct store **ret)
 {
@@ -504,6 +505,29 @@ static int start_notify(const struct api_paths *p, const struct api *api, struct
     return r;
 }
 
+/* On a shared database: this node's registration and heartbeat (api/cluster.h), last before
+ * HTTP, so that every thread it reads (the prober) runs and no handler sees api->cluster change.
+ * The name defaults to the host name, the address to https://HOSTNAME:FIRST-PORT. */
+static int start_cluster(const struct api_config *c, const struct api_paths *p, struct api *api,
+                         struct store *st)
+{
+    char host[256], address[STORE_TEXT_MAX + 1], host_id[STORE_ID_LEN + 1];
+    struct api_cluster_config cc = {.interval_s = c->heartbeat_interval_s, .db = p->db};
+
+    if (gethostname(host, sizeof(host)) < 0 || !host[0])
+        (void)snprintf(host, sizeof(host), "localhost");
+    host[sizeof(host) - 1] = '\0';
+    if (c->node_address[0])
+        (void)snprintf(address, sizeof(address), "%s", c->node_address);
+    else
+        (void)snprintf(address, sizeof(address), "https://%.200s:%u", host, c->ports[0]);
+    api_system_host_id(api, host_id);
+    cc.name = c->node_name[0] ? c->node_name : host;
+    cc.address = address;
+    cc.host_id = host_id;
+    return api_cluster_start(&cc, api, st, &api->cluster);
+}
+
 int api_daemon_run(const struct api_config *c)
 {
     char env[API_PASSWORD_MAX + 2];
@@ -583,6 +607,8 @@ int api_daemon_run(const struct api_config *c)
     if (r == 0)
         r = api_diags_start(&api, &api.diags);
     if (r == 0)
+        r = start_cluster(c, &p, &api, st);
+    if (r == 0)
         r = start_http(c, &p, &api, auth, &plan, &http);
     if (r == 0) {
         api_log(BASE_LOG_INFO, "callbridged %s ready (data directory %s)", API_VERSION,
@@ -595,8 +621,10 @@ int api_daemon_run(const struct api_config *c)
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
     api_cdr_stop(api.cdr);         /* writes what is queued and the ends of calls in progress */
     api_ldap_sync_stop(api.ldap);  /* a sync running is taken up again at the next start */
-    api_diags_stop(api.diags);     /* it reads the calls and media */
-    api_alarms_free(api.alarms);   /* its watch reads the prober, and the legs' calls and media */
+    api_cluster_stop(api.cluster); /* marked stopped: the other nodes show it so at once */
+    api.cluster = NULL;
+    api_diags_stop(api.diags);   /* it reads the calls and media */
+    api_alarms_free(api.alarms); /* its watch reads the prober, and the legs' calls and media */
     api.alarms = NULL;
     media_stop(api.media);       /* releases every allocation */
     api_guests_free(api.guests); /* after media: its last signals go to the sessions */

@@ -11,7 +11,10 @@
  * checked against every other space as a POST /coSpaces is: clashOccurred), and the removal of
  * the users whose entry is gone. A source that fails ends the sync failed with the reason the API
  * reference names; the sources completed before it stay written. The state is written after each
- * source, so a GET shows numUsersImported and numLdapSourcesComplete as they grow. */
+ * source, so a GET shows numUsersImported and numLdapSourcesComplete as they grow.
+ * In a cluster every node runs this thread: the claim is a conditional update recorded with the
+ * node's hostId (store_ldap_claim), so two nodes never run one sync, and only the syncs of this
+ * node (at its start) or of a node shown down go back to pending (store_ldap_requeue). */
 #include <errno.h>
 #include <ldap.h>
 #include <pthread.h>
@@ -22,15 +25,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/cluster.h"
 #include "api/ldap_sync.h"
 #include "api/log.h"
 #include "api/res/list.h"
 #include "api/res/resource.h"
+#include "api/res/system.h"
 #include "api/util.h"
+
+/* Ticks (seconds) between two looks for syncs a node shown down left in progress. */
+#define REQUEUE_TICKS 5
 
 struct api_ldap {
     const struct api *api;
     struct store *st;
+    char node[STORE_ID_LEN + 1]; /* this node's hostId: its claims' owner */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -803,45 +812,38 @@ static void sync_run(struct api_ldap *l, const struct store_row *sync)
 
 /* ---- the thread ----------------------------------------------------------------------------- */
 
-/* Takes the oldest pending sync: 0 with *ret (inProgress now), -ENOENT when none. */
+/* Takes the oldest pending sync: 0 with *ret (inProgress now, claimed by this node), -ENOENT
+ * when none. The claim is a conditional update (store_ldap_claim): when another node took the
+ * same sync first, the next pending one is tried (a bounded number of times). */
 static int claim(struct api_ldap *l, struct store_row *ret)
 {
-    /* a read first: the tick takes no write lock while nothing waits */
-    int r = find_one(l->st, &store_table_ldap_sync, "state", "pending", NULL, NULL, ret);
+    char id[STORE_ID_LEN + 1];
+    int r = -EAGAIN;
 
-    store_row_done(ret);
-    if (r == 0)
-        r = store_begin(l->st);
-    if (r == 0)
-        r = find_one(l->st, &store_table_ldap_sync, "state", "pending", NULL, NULL, ret);
+    *ret = (struct store_row){0};
+    for (int i = 0; i < 16 && r == -EAGAIN && !atomic_load(&l->stopping); i++)
+        r = store_ldap_claim(l->st, l->node, id);
     if (r == 0) {
-        r = store_row_set(ret, STORE_LSYNC_STATE, "inProgress");
-        if (r == 0)
-            r = store_row_update(l->st, &store_table_ldap_sync, ret);
-        if (r == 0)
-            r = store_commit(l->st);
-        if (r < 0)
-            store_row_done(ret);
-    }
-    store_rollback(l->st);
-    if (r == 0)
         api_changed(l->api);
-    return r;
+        r = store_row_get(l->st, &store_table_ldap_sync, id, ret);
+    }
+    return r < 0 ? (r == -EAGAIN ? -ENOENT : r) : 0;
 }
 
-/* Syncs left inProgress by a process that stopped run again. */
-static void requeue(struct api_ldap *l)
+/* Syncs left inProgress by a node that is not running them any more go back to pending: at
+ * the start, this node's own (it stopped or crashed), and at any time those of a node shown
+ * down (or stopped); never one a node that is up holds. */
+static void requeue(struct api_ldap *l, bool mine)
 {
-    struct store_row row;
+    int r = store_ldap_requeue(l->st, l->node, mine, API_CLUSTER_DOWN_AFTER);
 
-    while (find_one(l->st, &store_table_ldap_sync, "state", "inProgress", NULL, NULL, &row) == 0) {
-        int r = store_row_set(&row, STORE_LSYNC_STATE, "pending");
-
-        if (r == 0)
-            r = store_row_update(l->st, &store_table_ldap_sync, &row);
-        store_row_done(&row);
-        if (r < 0)
-            break;
+    if (r > 0) {
+        api_log(BASE_LOG_INFO, "ldap: %d sync%s left in progress by a stopped node run again", r,
+                r == 1 ? "" : "s");
+        api_changed(l->api);
+    } else if (r < 0) {
+        api_log_every(60, BASE_LOG_WARN, "ldap: cannot requeue syncs of stopped nodes: %s",
+                      strerror(-r));
     }
 }
 
@@ -849,11 +851,13 @@ static void *run(void *arg)
 {
     struct api_ldap *l = arg;
 
-    requeue(l);
-    for (;;) {
+    requeue(l, true);
+    for (unsigned tick = 1;; tick++) {
         struct store_row sync;
         struct timespec until;
 
+        if (tick % REQUEUE_TICKS == 0)
+            requeue(l, false);
         while (!atomic_load(&l->stopping) && claim(l, &sync) == 0) {
             sync_run(l, &sync);
             store_row_done(&sync);
@@ -883,6 +887,7 @@ int api_ldap_sync_start(const char *db_path, const struct api *api, struct api_l
     if (!l)
         return -ENOMEM;
     l->api = api;
+    api_system_host_id(api, l->node);
     r = store_open(db_path, &l->st);
     if (r < 0) {
         free(l);

@@ -154,6 +154,12 @@ void api_xml_bool(struct api_xml *x, const char *name, bool value)
     api_xml_text(x, name, value ? "true" : "false");
 }
 
+void api_xml_raw(struct api_xml *x, const char *markup)
+{
+    close_start_tag(x);
+    put(x, markup);
+}
+
 int api_xml_finish(struct api_xml *x, char **ret_body, size_t *ret_len)
 {
     size_t len;

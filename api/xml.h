@@ -22,6 +22,9 @@ void api_xml_end(struct api_xml *x);
 void api_xml_text(struct api_xml *x, const char *name, const char *value); /* <name>v</name> */
 void api_xml_int(struct api_xml *x, const char *name, int64_t value);
 void api_xml_bool(struct api_xml *x, const char *name, bool value);
+/* Appends markup this writer made earlier (a fragment of a finished document, as another node
+ * published it: api/cluster.c), unchecked, inside the element open now. */
+void api_xml_raw(struct api_xml *x, const char *markup);
 
 /* Closes open elements and hands the document over: *ret_body is malloc()ed (caller frees with
  * free()), NUL-terminated, *ret_len bytes without the NUL. Frees x in every case.

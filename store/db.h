@@ -80,6 +80,10 @@
  *    (bulk and LDAP syncs) PostgreSQL runs ANALYZE, as plans made while a table was small
  *    (generic plans of prepared statements, plpgsql's) would otherwise scan it whole until
  *    autovacuum analyzes it; SQLite needs nothing.
+ * 13. The database's clock in ms since the epoch (q_cluster.c, heartbeats compared across
+ *    nodes): SQLite "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)", PostgreSQL
+ *    "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)". The cluster's own queries
+ *    (pg_stat_replication, advisory locks) run on PostgreSQL only (-ENOTSUP on SQLite).
  * Also: LIMIT and OFFSET take values up to INT64_MAX (SQLite reads a negative LIMIT as none,
  * PostgreSQL refuses it). No query uses "INSERT OR ...", "ON CONFLICT", rowid (except 3.) or
  * SQLite's typeless comparisons (the triggers of schema/pg/0011 use ON CONFLICT inside the

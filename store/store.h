@@ -830,4 +830,75 @@ int store_cdr_prune(struct store *st);
 /* The number of receivers with a uri. */
 int store_cdr_receivers(struct store *st, size_t *ret_count);
 
+/* ---- cluster membership (store/q_cluster.c, schema/0011_cluster.sql) -----------------------
+ * Several call bridges on one PostgreSQL database: each registers itself by name and heartbeats
+ * in the database's clock (now()), so every node judges the others' age by one clock. These
+ * functions answer -ENOTSUP on SQLite (one node, nothing registered), except the LDAP claims,
+ * which work on both. A node is down when it has not heartbeaten for down_after of its own
+ * intervals, stopped when it said so at its end. */
+struct store_node {
+    char name[STORE_TEXT_MAX + 1];
+    char call_bridge[STORE_ID_LEN + 1]; /* its callBridges object */
+    char host_id[STORE_ID_LEN + 1];     /* the data directory's hostId (api/res/system.c) */
+    char address[STORE_TEXT_MAX + 1];
+    int64_t interval_ms;      /* its heartbeat interval */
+    int64_t heartbeat_age_ms; /* database clock: now() - its last heartbeat */
+    int64_t started_ms;       /* database clock, ms since the epoch */
+    bool stopped;             /* it stopped cleanly */
+    bool up;                  /* !stopped, and heartbeat_age_ms within down_after intervals */
+    /* store_node_register: in, this node's own clusterId; out, the cluster's (the first
+     * registered node's) */
+    char cluster_id[STORE_ID_LEN + 1];
+};
+typedef int (*store_node_fn)(const struct store_node *node, void *userdata);
+/* True when st is a database several call bridges can share (PostgreSQL). */
+bool store_is_shared(const struct store *st);
+/* Registers node n (name, host_id, address, interval_ms) in one transaction serialized with
+ * every other node's registration: its callBridges object, found by name in any case, is
+ * updated with n->address or created with id new_bridge_id; its cluster_node row is taken
+ * (started and heartbeaten now). n->call_bridge gets the object's id, n->cluster_id the
+ * cluster's (n's own when it is the first to register). -EADDRINUSE (nothing
+ * written) when a node of that name with another host_id is up. */
+int store_node_register(struct store *st, struct store_node *n, const char *new_bridge_id,
+                        unsigned down_after);
+/* Heartbeat (now()) or a clean stop of the node name with host_id: -ENOENT when its row is gone
+ * or was taken by another host. */
+int store_node_heartbeat(struct store *st, const char *name, const char *host_id);
+int store_node_stop(struct store *st, const char *name, const char *host_id);
+/* Every node in registration order, their age and state by the database's clock. */
+int store_node_foreach(struct store *st, unsigned down_after, store_node_fn fn, void *userdata);
+
+/* The database servers as the server this connection talks to sees them: itself, and its
+ * streaming replicas (pg_stat_replication: fields the role may not read are "" / -1), or, when
+ * it is a replica, the primary it follows (pg_stat_wal_receiver). */
+struct store_db_node {
+    char host[64]; /* numeric address; "[local]": a replica on a Unix socket; "" unknown */
+    int port;      /* 0 when unknown */
+    char name[64]; /* a replica's application_name */
+    bool master, up, in_use;
+    char state[32];       /* a replica's walsender state (streaming, catchup, ...), "" unknown */
+    char sync_state[16];  /* sync, async, potential, quorum; "" unknown */
+    int64_t behind_bytes; /* WAL not yet replayed; -1 unknown */
+    int64_t lag_ms;       /* replay lag; -1 unknown */
+};
+#define STORE_DB_NODES_MAX 16
+int store_db_nodes(struct store *st, struct store_db_node *v, size_t cap, size_t *ret_n);
+
+/* Each node's view of each TURN server (its status body, as the API renders it): put replaces
+ * node's view of turn_server, stamped now(); get gives a malloc()ed copy and its age (database
+ * clock), -ENOENT when that node published none; prune drops views of deleted servers. */
+int store_turn_view_put(struct store *st, const char *node, const char *turn_server,
+                        const char *body);
+int store_turn_view_get(struct store *st, const char *node, const char *turn_server,
+                        char **ret_body, int64_t *ret_age_ms);
+int store_turn_view_prune(struct store *st);
+
+/* LDAP syncs (both backends): claim moves the oldest pending sync to inProgress for node (a
+ * conditional update, so two nodes never take the same one) and records the claim: its id into
+ * ret_id, -ENOENT when none is pending. requeue sets back to pending every sync inProgress whose
+ * claim is node's own (only when mine is true: a node starting), or a node's that is not up, or
+ * that has no claim; never one a node that is up holds. Returns how many. */
+int store_ldap_claim(struct store *st, const char *node, char *ret_id);
+int store_ldap_requeue(struct store *st, const char *node, bool mine, unsigned down_after);
+
 #endif

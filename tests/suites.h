@@ -70,5 +70,7 @@ Suite *pg_suite(void);
 Suite *it_notify_suite(void);
 /* uniqueness and row caps held by the database, across nodes (tests/test_it_unique.c) */
 Suite *it_unique_suite(void);
+/* part-cluster: three nodes on one PostgreSQL primary and replica (tests/test_it_cluster.c) */
+Suite *it_cluster_suite(void);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "api/api.h"
 #include "api/cdr.h"
+#include "api/cluster.h"
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/reply.h"
@@ -134,6 +135,16 @@ static void render_turn(FILE *f, const struct turn_walk *w)
 }
 
 /* Guests (the join page): sessions now, joins and refusals, and how sessions ended. */
+/* In a cluster: which node this is, so that its TURN series (its own probes) are told apart. */
+static void render_node(FILE *f, const struct api_cluster *c)
+{
+    api_metrics_family(f, "callbridge_cluster_node_info", "gauge",
+                       "This call bridge in its cluster; the TURN series are its own probes.");
+    fputs("callbridge_cluster_node_info{name=\"", f);
+    label(f, api_cluster_name(c));
+    fprintf(f, "\",call_bridge=\"%s\"} 1\n", api_cluster_bridge_id(c));
+}
+
 static void render_guests(FILE *f, struct api_guests *g)
 {
     struct api_guest_counts c;
@@ -302,6 +313,8 @@ void api_res_metrics(const struct api *api, struct store *st, const struct api_r
     }
     render_turn(f, &w);
     free(w.v);
+    if (api->cluster)
+        render_node(f, api->cluster);
     if (api->prober)
         render_prober_sockets(f, api->prober);
     render_media(f, api);

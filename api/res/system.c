@@ -6,7 +6,11 @@
  * rates added up, mediaProcessingLoad is the media thread's CPU time over the wall time since
  * the previous sample, in percent of one core (samples at least a second apart, the first one
  * since the start), hostId and clusterId are made once and kept in the data directory (a node
- * that is not clustered is a cluster of one, as CMS says). */
+ * that is not clustered is a cluster of one, as CMS says). On a shared database (a cluster of
+ * call bridges, api/cluster.h) /system/database shows the database servers as CMS shows its
+ * database cluster (pg_stat_replication on the primary), and the call bridges with their state
+ * by the database's clock: up, down (no heartbeat for API_CLUSTER_DOWN_AFTER intervals) or
+ * stopped. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/cluster.h"
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/alarms.h"
@@ -97,6 +102,17 @@ void api_system_set_cdr_index(struct api_system *s, uint64_t next_index)
 void api_system_host_id(const struct api *api, char *out)
 {
     snprintf(out, STORE_ID_LEN + 1, "%s", api->system ? api->system->host_id : "");
+}
+
+void api_system_cluster_id(const struct api *api, char *out)
+{
+    snprintf(out, STORE_ID_LEN + 1, "%s", api->system ? api->system->cluster_id : "");
+}
+
+void api_system_set_cluster_id(struct api_system *s, const char *id)
+{
+    if (s)
+        (void)snprintf(s->cluster_id, sizeof(s->cluster_id), "%s", id);
 }
 
 /* ---- status -------------------------------------------------------------------------------- */
@@ -203,7 +219,7 @@ API_SYSTEM_ROUTE(api_res_system_status)
     api_xml_int(x, "uptimeSeconds", (api_now_us() - api->started_us) / 1000000);
     api_xml_text(x, "cdrTime", when);
     api_xml_bool(x, "activated", true);
-    api_xml_bool(x, "clusterEnabled", false);
+    api_xml_bool(x, "clusterEnabled", api->cluster != NULL);
     if (api->system)
         api_xml_text(x, "clusterId", api->system->cluster_id);
     api_xml_int(x, "cdrCorrelatorIndex", (int64_t)cdr_index);
@@ -254,12 +270,102 @@ API_SYSTEM_ROUTE(api_res_system_load)
 
 /* ---- database ------------------------------------------------------------------------------ */
 
+/* The database servers as CMS shows its database cluster's nodes (hostname, up, syncBehind,
+ * master), then ours: port, inUse, and a replica's name, state, syncState and replayLagMs. */
+static void write_db_nodes(struct api_xml *x, const struct store_db_node *v, size_t n)
+{
+    const char *in_use = "";
+    char num[24];
+
+    for (size_t i = 0; i < n; i++)
+        if (v[i].in_use)
+            in_use = v[i].host;
+    api_xml_int(x, "totalNodes", (int64_t)n);
+    api_xml_text(x, "nodeInUse", in_use);
+    for (size_t i = 0; i < n; i++) {
+        const struct store_db_node *d = &v[i];
+
+        api_xml_start(x, "node");
+        api_xml_attr(x, "hostname", d->host);
+        api_xml_attr(x, "up", d->up ? "true" : "false");
+        (void)snprintf(num, sizeof(num), "%lld", (long long)d->behind_bytes);
+        api_xml_attr(x, "syncBehind", num);
+        api_xml_attr(x, "master", d->master ? "true" : "false");
+        if (d->port) {
+            (void)snprintf(num, sizeof(num), "%d", d->port);
+            api_xml_attr(x, "port", num);
+        }
+        api_xml_attr(x, "inUse", d->in_use ? "true" : "false");
+        if (d->name[0])
+            api_xml_attr(x, "name", d->name);
+        if (!d->in_use || !d->master)
+            api_xml_attr(x, "state", d->state[0] ? d->state : "unknown");
+        if (d->sync_state[0])
+            api_xml_attr(x, "syncState", d->sync_state);
+        if (d->lag_ms >= 0) {
+            (void)snprintf(num, sizeof(num), "%lld", (long long)d->lag_ms);
+            api_xml_attr(x, "replayLagMs", num);
+        }
+        api_xml_end(x);
+    }
+}
+
+struct bridges {
+    struct store_node *v;
+    size_t n, cap;
+};
+
+static int collect_node(const struct store_node *n, void *userdata)
+{
+    struct bridges *b = userdata;
+
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 8;
+        struct store_node *v = realloc(b->v, cap * sizeof(*v));
+
+        if (!v)
+            return -ENOMEM;
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n++] = *n;
+    return 0;
+}
+
+/* The call bridges of the cluster, judged by the database's clock, and which one answers. */
+static void write_bridges(struct api_xml *x, const struct api *api, const struct bridges *b)
+{
+    char num[24];
+
+    api_xml_start(x, "callBridges");
+    api_xml_attr_size(x, "total", b->n);
+    api_xml_attr(x, "answeredBy", api_cluster_bridge_id(api->cluster));
+    for (size_t i = 0; i < b->n; i++) {
+        const struct store_node *n = &b->v[i];
+
+        api_xml_start(x, "callBridge");
+        api_xml_attr(x, "id", n->call_bridge);
+        api_xml_attr(x, "name", n->name);
+        api_xml_attr(x, "address", n->address);
+        api_xml_attr(x, "state", n->up ? "up" : n->stopped ? "stopped" : "down");
+        (void)snprintf(num, sizeof(num), "%lld",
+                       (long long)(n->heartbeat_age_ms < 0 ? 0 : n->heartbeat_age_ms / 1000));
+        api_xml_attr(x, "heartbeatAgeSeconds", num);
+        api_xml_attr(x, "self",
+                     api_cluster_is_self(api->cluster, n->call_bridge) ? "true" : "false");
+        api_xml_end(x);
+    }
+    api_xml_end(x);
+}
+
 API_SYSTEM_ROUTE(api_res_system_database)
 {
+    struct store_db_node nodes[STORE_DB_NODES_MAX];
+    struct bridges b = {0};
     struct api_alarm v[8];
     struct api_xml *x;
-    size_t n = 0;
-    int r;
+    size_t n = 0, nn = 0;
+    int r, rdb = 0, rb = 0;
 
     (void)req;
     (void)id;
@@ -269,13 +375,32 @@ API_SYSTEM_ROUTE(api_res_system_database)
     }
     if (api->alarms)
         n = api_alarms_list(api->alarms, v, sizeof(v) / sizeof(v[0]));
-    if (!(x = api_reply_xml_new(reply)))
+    if (api->cluster) {
+        rdb = store_db_nodes(st, nodes, STORE_DB_NODES_MAX, &nn);
+        rb = store_node_foreach(st, API_CLUSTER_DOWN_AFTER, collect_node, &b);
+    }
+    if (!(x = api_reply_xml_new(reply))) {
+        free(b.v);
         return;
+    }
     api_xml_start(x, "database");
-    api_xml_attr(x, "clustered", "disabled");
+    api_xml_attr(x, "clustered", api->cluster ? "enabled" : "disabled");
     for (size_t i = 0; i < n && i < sizeof(v) / sizeof(v[0]); i++)
         if (strncmp(v[i].type, "database", 8) == 0)
             api_xml_text(x, "error", v[i].reason[0] ? v[i].reason : v[i].type);
+    if (rdb < 0)
+        api_xml_text(x, "error", strerror(-rdb));
+    else if (rb < 0)
+        api_xml_text(x, "error", strerror(-rb));
+    if (api->cluster) {
+        api_xml_start(x, "cluster");
+        if (rdb == 0)
+            write_db_nodes(x, nodes, nn);
+        if (rb == 0)
+            write_bridges(x, api, &b);
+        api_xml_end(x);
+    }
     api_xml_end(x);
     api_reply_xml(reply, x);
+    free(b.v);
 }

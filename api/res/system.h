@@ -25,6 +25,10 @@ void api_system_free(struct api_system *s); /* NULL is a no-op */
 void api_system_set_cdr_index(struct api_system *s, uint64_t next_index);
 /* This node's hostId into out[37] ("" without an api_system). */
 void api_system_host_id(const struct api *api, char *out);
+/* The clusterId shown: this node's own (node.id), or its cluster's once set (api/cluster.c,
+ * before the HTTP server starts; s NULL is a no-op). */
+void api_system_cluster_id(const struct api *api, char *out);
+void api_system_set_cluster_id(struct api_system *s, const char *id);
 
 /* The routes' handlers (api/res/routes.c): GET only, id the :id segment or NULL. */
 #define API_SYSTEM_ROUTE(name)                                                                     \

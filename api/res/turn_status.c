@@ -4,13 +4,18 @@
  * probe asks to be answered later (api_reply.wait_id): the HTTP layer suspends the connection
  * and the prober wakes it when the first results are in, or when status_wait_us has passed, so
  * no worker thread ever blocks on the network. The XML is the CMS shape (cms-api.md §2.5),
- * then our extensions, after the standard elements of each <host>. */
+ * then our extensions, after the standard elements of each <host>.
+ * In a cluster each node probes from its own network: the answer is this node's view, named by
+ * <callBridge> (its id) and <callBridgeName> after the hosts; ?callBridge=<id or name> shows
+ * another node's, as that node last published it (api/cluster.c), with its age in
+ * <viewAgeSeconds> and whether that node is up. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "api/cluster.h"
 #include "api/reply.h"
 #include "api/res/parse.h"
 #include "api/res/prober_link.h"
@@ -71,6 +76,85 @@ static void write_host(struct api_xml *x, const struct turn_host_status *h)
     api_xml_end(x);
 }
 
+/* The children of <turnServer>: the summary, a name that did not resolve, the hosts. */
+static void write_status(struct api_xml *x, const struct turn_server_status *status)
+{
+    api_xml_text(x, "status", summary(status));
+    if (status->dns) {
+        api_xml_text(x, "failureReason", "dnsFailure");
+        api_xml_text(x, "failureDetail", status->dns_detail);
+    }
+    for (size_t i = 0; i < status->nhosts; i++)
+        write_host(x, &status->hosts[i]);
+}
+
+int api_turn_status_inner(const struct turn_server_status *status, char **ret_markup)
+{
+    static const char head[] = "<?xml version=\"1.0\"?><v>", tail[] = "</v>";
+    struct api_xml *x = api_xml_new();
+    char *body = NULL;
+    size_t len = 0;
+    int r;
+
+    if (!x)
+        return -ENOMEM;
+    api_xml_start(x, "v");
+    write_status(x, status); /* at least <status>: never the empty <v/> */
+    api_xml_end(x);
+    r = api_xml_finish(x, &body, &len);
+    if (r < 0)
+        return r;
+    if (len < sizeof(head) - 1 + sizeof(tail) - 1 || strncmp(body, head, sizeof(head) - 1) != 0) {
+        free(body);
+        return -EIO;
+    }
+    len -= sizeof(head) - 1 + sizeof(tail) - 1;
+    memmove(body, body + sizeof(head) - 1, len);
+    body[len] = '\0';
+    *ret_markup = body;
+    return 0;
+}
+
+/* Another node's view, as it published it (api/cluster.c), named and aged. */
+static void other_view(const struct api *api, struct store *st, const char *lid, const char *want,
+                       struct api_reply *reply)
+{
+    struct store_node node;
+    struct api_xml *x;
+    char *markup = NULL;
+    int64_t age_ms = 0;
+    int r = api_cluster_find(api, st, want, &node);
+
+    if (r == -ENOENT) {
+        api_reply_failure(reply, 400, "callBridgeDoesNotExist");
+        return;
+    }
+    if (r == 0)
+        r = store_turn_view_get(st, node.host_id, lid, &markup, &age_ms);
+    if (r < 0 && r != -ENOENT) {
+        api_reply_err(reply, r);
+        return;
+    }
+    if (!(x = api_reply_xml_new(reply))) {
+        free(markup);
+        return;
+    }
+    api_xml_start(x, "turnServer");
+    api_xml_attr(x, "id", lid);
+    if (markup)
+        api_xml_raw(x, markup);
+    else /* that node has not published a probe of this server yet */
+        api_xml_text(x, "status", "pending");
+    api_xml_text(x, "callBridge", node.call_bridge);
+    api_xml_text(x, "callBridgeName", node.name);
+    api_xml_text(x, "callBridgeState", node.up ? "up" : node.stopped ? "stopped" : "down");
+    if (markup)
+        api_xml_int(x, "viewAgeSeconds", age_ms < 0 ? 0 : age_ms / 1000);
+    api_xml_end(x);
+    api_reply_xml(reply, x);
+    free(markup);
+}
+
 void api_res_turn_status(const struct api *api, struct store *st, const struct api_request *req,
                          const char *id, struct api_reply *reply)
 {
@@ -78,6 +162,7 @@ void api_res_turn_status(const struct api *api, struct store *st, const struct a
     struct store_turn t;
     struct api_xml *x;
     char lid[STORE_ID_LEN + 1];
+    const char *want = api_params_get(req->query, "callBridge");
     int r;
 
     if (api_parse_id(id, lid) < 0 || (r = store_turn_get(st, lid, &t)) == -ENOENT) {
@@ -86,6 +171,10 @@ void api_res_turn_status(const struct api *api, struct store *st, const struct a
     }
     if (r < 0) {
         api_reply_err(reply, r);
+        return;
+    }
+    if (want && *want && !api_cluster_is_self(api->cluster, want)) {
+        other_view(api, st, lid, want, reply);
         return;
     }
     memset(&status, 0, sizeof(status));
@@ -101,13 +190,11 @@ void api_res_turn_status(const struct api *api, struct store *st, const struct a
         return;
     api_xml_start(x, "turnServer");
     api_xml_attr(x, "id", lid);
-    api_xml_text(x, "status", summary(&status));
-    if (status.dns) {
-        api_xml_text(x, "failureReason", "dnsFailure");
-        api_xml_text(x, "failureDetail", status.dns_detail);
+    write_status(x, &status);
+    if (api->cluster) { /* whose view this is: this node's own prober's */
+        api_xml_text(x, "callBridge", api_cluster_bridge_id(api->cluster));
+        api_xml_text(x, "callBridgeName", api_cluster_name(api->cluster));
     }
-    for (size_t i = 0; i < status.nhosts; i++)
-        write_host(x, &status.hosts[i]);
     api_xml_end(x);
     api_reply_xml(reply, x);
 }

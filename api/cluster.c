@@ -1,0 +1,358 @@
+/* api/cluster.c: this node in a cluster of call bridges (api/cluster.h, docs/cluster.md).
+ *
+ * DESIGN: registration runs on the caller's connection at start (store_node_register: the
+ * callBridges object and the cluster_node row in one transaction, refused when a live node of
+ * another data directory holds the name). Then one thread with its own connection wakes every
+ * interval: a heartbeat (the database's clock), then this node's TURN view: each server whose
+ * latest probe is newer than the one published last is rendered as the status API renders it
+ * and written to cluster_turn_status, so the work per beat is bounded by the number of TURN
+ * servers (capped, --max-turn-servers). At the stop the node is marked stopped, so the others
+ * show it stopped at once instead of down after a few intervals. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "api/cluster.h"
+#include "api/log.h"
+#include "api/res/list.h"
+#include "api/res/system.h"
+#include "api/res/turn_status.h"
+#include "api/util.h"
+#include "turnclient/turnclient.h"
+
+#define PRUNE_EVERY 12 /* beats between two prunings of views of deleted TURN servers */
+
+/* The newest probe of a server this node published. */
+struct published {
+    char id[STORE_ID_LEN + 1];
+    int64_t checked_unix;
+    uint64_t probes; /* every result counted so far: a new probe changes it */
+};
+
+struct api_cluster {
+    const struct api *api;
+    struct store *st; /* the thread's own connection */
+    char name[STORE_TEXT_MAX + 1];
+    char bridge_id[STORE_ID_LEN + 1];
+    char host_id[STORE_ID_LEN + 1];
+    unsigned interval_s;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    atomic_bool stopping;
+    struct published *pub;
+    size_t npub, cappub;
+    unsigned beats;
+    bool lost; /* the row was taken by another host: logged once */
+};
+
+const char *api_cluster_name(const struct api_cluster *c)
+{
+    return c ? c->name : NULL;
+}
+
+const char *api_cluster_bridge_id(const struct api_cluster *c)
+{
+    return c ? c->bridge_id : NULL;
+}
+
+bool api_cluster_is_self(const struct api_cluster *c, const char *want)
+{
+    return c && (strcasecmp(want, c->bridge_id) == 0 || strcasecmp(want, c->name) == 0);
+}
+
+struct find {
+    const char *want;
+    struct store_node *ret;
+    bool found;
+};
+
+static int find_one(const struct store_node *n, void *userdata)
+{
+    struct find *f = userdata;
+
+    if (strcasecmp(f->want, n->call_bridge) != 0 && strcasecmp(f->want, n->name) != 0)
+        return 0;
+    *f->ret = *n;
+    f->found = true;
+    return 1;
+}
+
+int api_cluster_find(const struct api *api, struct store *st, const char *want,
+                     struct store_node *ret)
+{
+    struct find f = {.want = want, .ret = ret};
+    int r;
+
+    if (!api->cluster)
+        return -ENOENT;
+    r = store_node_foreach(st, API_CLUSTER_DOWN_AFTER, find_one, &f);
+    if (r < 0)
+        return r;
+    return f.found ? 0 : -ENOENT;
+}
+
+/* ---- the TURN view ----------------------------------------------------------------------------
+ */
+
+static struct published *published_slot(struct api_cluster *c, const char *id)
+{
+    for (size_t i = 0; i < c->npub; i++)
+        if (strcmp(c->pub[i].id, id) == 0)
+            return &c->pub[i];
+    if (c->npub == c->cappub) {
+        size_t cap = c->cappub ? 2 * c->cappub : 16;
+        struct published *v = realloc(c->pub, cap * sizeof(*v));
+
+        if (!v)
+            return NULL;
+        c->pub = v;
+        c->cappub = cap;
+    }
+    memset(&c->pub[c->npub], 0, sizeof(c->pub[0]));
+    (void)snprintf(c->pub[c->npub].id, sizeof(c->pub[0].id), "%s", id);
+    return &c->pub[c->npub++];
+}
+
+/* Publishes one server's status when a probe ended since the last publication. */
+static int publish_one(struct api_cluster *c, const char *id)
+{
+    struct turn_server_status *s = malloc(sizeof(*s));
+    struct published *p;
+    int64_t checked = 0;
+    uint64_t probes;
+    char *markup = NULL;
+    int r;
+
+    if (!s)
+        return -ENOMEM;
+    if (turn_prober_get(c->api->prober, id, s) < 0 || !s->probed) {
+        free(s);
+        return 0; /* not probed yet: nothing to show but pending, which the reader says */
+    }
+    probes = s->dns_failures;
+    for (size_t i = 0; i < s->nhosts; i++) {
+        if (s->hosts[i].checked_unix > checked)
+            checked = s->hosts[i].checked_unix;
+        for (size_t k = 0; k < TURN_FAIL__COUNT; k++)
+            probes += s->hosts[i].probes[k];
+    }
+    p = published_slot(c, id);
+    if (p && p->checked_unix == checked && p->probes == probes) {
+        free(s);
+        return 0;
+    }
+    r = api_turn_status_inner(s, &markup);
+    free(s);
+    if (r == 0)
+        r = store_turn_view_put(c->st, c->host_id, id, markup);
+    free(markup);
+    if (r == 0 && p) {
+        p->checked_unix = checked;
+        p->probes = probes;
+    }
+    return r == -ENOMEM ? r : 0; /* one server's failure does not stop the others' */
+}
+
+struct ids {
+    char (*v)[STORE_ID_LEN + 1];
+    size_t n, cap;
+};
+
+static int collect_id(const struct store_turn *t, void *userdata)
+{
+    struct ids *ids = userdata;
+
+    if (ids->n == ids->cap) {
+        size_t cap = ids->cap ? 2 * ids->cap : 16;
+        char(*v)[STORE_ID_LEN + 1] = realloc(ids->v, cap * sizeof(*v));
+
+        if (!v)
+            return -ENOMEM;
+        ids->v = v;
+        ids->cap = cap;
+    }
+    memcpy(ids->v[ids->n++], t->id, STORE_ID_LEN + 1);
+    return 0;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Forgets what was published of servers that are no longer configured (ids: every server). */
+static void forget_deleted(struct api_cluster *c, struct ids *ids)
+{
+    size_t kept = 0;
+
+    if (ids->n == 0) { /* no server left (and no array to sort) */
+        c->npub = 0;
+        return;
+    }
+    qsort(ids->v, ids->n, sizeof(*ids->v), id_cmp);
+    for (size_t i = 0; i < c->npub; i++)
+        if (bsearch(c->pub[i].id, ids->v, ids->n, sizeof(*ids->v), id_cmp))
+            c->pub[kept++] = c->pub[i];
+    c->npub = kept;
+}
+
+/* The servers are listed first, then published: no write while a read is stepped. */
+static void publish(struct api_cluster *c)
+{
+    struct ids ids = {0};
+    int r;
+
+    if (!c->api->prober)
+        return;
+    r = store_turn_foreach(c->st, collect_id, &ids);
+    for (size_t i = 0; r == 0 && i < ids.n; i++)
+        r = publish_one(c, ids.v[i]);
+    if (r == 0 && c->beats % PRUNE_EVERY == 0)
+        forget_deleted(c, &ids);
+    free(ids.v);
+    if (r == 0 && c->beats % PRUNE_EVERY == 0)
+        r = store_turn_view_prune(c->st);
+    if (r < 0)
+        api_log_every(60, BASE_LOG_WARN, "cluster: cannot publish this node's TURN view: %s",
+                      strerror(-r));
+}
+
+/* ---- the heartbeat ----------------------------------------------------------------------------
+ */
+
+static void beat(struct api_cluster *c)
+{
+    int r = store_node_heartbeat(c->st, c->name, c->host_id);
+
+    c->beats++;
+    if (r == -ENOENT) {
+        if (!c->lost)
+            api_log(BASE_LOG_ERR,
+                    "cluster: node %s was registered again by another host while this one was "
+                    "shown down: rename one of them (--node-name)",
+                    c->name);
+        c->lost = true;
+        return;
+    }
+    if (r < 0) {
+        api_log_every(10, BASE_LOG_WARN, "cluster: heartbeat of node %s failed: %s", c->name,
+                      strerror(-r));
+        return;
+    }
+    c->lost = false;
+    publish(c);
+}
+
+static void *run(void *arg)
+{
+    struct api_cluster *c = arg;
+
+    for (;;) {
+        struct timespec until;
+
+        beat(c);
+        pthread_mutex_lock(&c->lock);
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += c->interval_s;
+        while (!atomic_load(&c->stopping) &&
+               pthread_cond_timedwait(&c->cond, &c->lock, &until) == 0)
+            ;
+        pthread_mutex_unlock(&c->lock);
+        if (atomic_load(&c->stopping))
+            break;
+    }
+    return NULL;
+}
+
+static void cluster_free(struct api_cluster *c)
+{
+    pthread_mutex_destroy(&c->lock);
+    pthread_cond_destroy(&c->cond);
+    store_close(c->st);
+    free(c->pub);
+    free(c);
+}
+
+int api_cluster_start(const struct api_cluster_config *cfg, const struct api *api, struct store *st,
+                      struct api_cluster **ret)
+{
+    struct store_node n = {.interval_ms = (int64_t)cfg->interval_s * 1000};
+    char new_id[STORE_ID_LEN + 1];
+    struct api_cluster *c;
+    pthread_condattr_t ca;
+    int r;
+
+    *ret = NULL;
+    if (!store_is_shared(st))
+        return 0;
+    (void)snprintf(n.name, sizeof(n.name), "%s", cfg->name);
+    (void)snprintf(n.host_id, sizeof(n.host_id), "%s", cfg->host_id);
+    (void)snprintf(n.address, sizeof(n.address), "%s", cfg->address);
+    api_system_cluster_id(api, n.cluster_id);
+    r = api_uuid_new(new_id);
+    if (r == 0)
+        r = store_node_register(st, &n, new_id, API_CLUSTER_DOWN_AFTER);
+    if (r == -EADDRINUSE) {
+        api_log(BASE_LOG_ERR,
+                "cluster: another call bridge named '%s' is up on this database (another data "
+                "directory's node): give this one another name (--node-name)",
+                n.name);
+        return r;
+    }
+    if (r < 0) {
+        api_log(BASE_LOG_ERR, "cluster: cannot register node '%s': %s", n.name, strerror(-r));
+        return r;
+    }
+    api_changed(api); /* the callBridges object was written */
+    api_system_set_cluster_id(api->system, n.cluster_id);
+    if (!(c = calloc(1, sizeof(*c))))
+        return -ENOMEM;
+    c->api = api;
+    c->interval_s = cfg->interval_s;
+    (void)snprintf(c->name, sizeof(c->name), "%s", n.name);
+    (void)snprintf(c->bridge_id, sizeof(c->bridge_id), "%s", n.call_bridge);
+    (void)snprintf(c->host_id, sizeof(c->host_id), "%s", n.host_id);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    r = store_open(cfg->db, &c->st);
+    if (r == 0)
+        r = -pthread_create(&c->thread, NULL, run, c);
+    if (r < 0) {
+        api_log(BASE_LOG_ERR, "cluster: cannot start the heartbeat of node '%s': %s", n.name,
+                strerror(-r));
+        cluster_free(c);
+        return r;
+    }
+    api_log(BASE_LOG_INFO,
+            "cluster: node '%s' registered as callBridge %s at %s, heartbeat every %u s", c->name,
+            c->bridge_id, cfg->address, c->interval_s);
+    *ret = c;
+    return 0;
+}
+
+void api_cluster_stop(struct api_cluster *c)
+{
+    int r;
+
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    atomic_store(&c->stopping, true);
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    r = store_node_stop(c->st, c->name, c->host_id);
+    if (r < 0 && r != -ENOENT)
+        api_log(BASE_LOG_WARN, "cluster: cannot mark node '%s' stopped: %s (shown down soon)",
+                c->name, strerror(-r));
+    cluster_free(c);
+}

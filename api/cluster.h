@@ -1,0 +1,45 @@
+/* api/cluster.h: this node's membership of a cluster of call bridges sharing one PostgreSQL
+ * database (docs/cluster.md): its registration as a callBridges object, its heartbeat, and the
+ * publication of its TURN view (the prober's latest results) for the other nodes to show. */
+#ifndef API_CLUSTER_H
+#define API_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api.h"
+
+/* A node is shown down when its last heartbeat is older than this many of its intervals. */
+#define API_CLUSTER_DOWN_AFTER 3
+
+struct api_cluster_config {
+    const char *name;    /* the node's name: its callBridges object's */
+    const char *address; /* where other nodes and guests reach it */
+    unsigned interval_s; /* between two heartbeats */
+    const char *db;      /* the store's location (store_open()) */
+    const char *host_id; /* the data directory's hostId (api/res/system.c) */
+};
+
+struct api_cluster;
+
+/* On a shared database (store_is_shared), registers the node on st (store_node_register) and
+ * starts its heartbeat thread on a connection of its own; *ret is the running node. The node's
+ * clusterId becomes the cluster's (api_system_set_cluster_id), the first node's. On SQLite,
+ * 0 and *ret NULL: one node, nothing registered. -EADDRINUSE (logged) when another node of that
+ * name is up; another negative errno (logged) on a database error. */
+int api_cluster_start(const struct api_cluster_config *c, const struct api *api, struct store *st,
+                      struct api_cluster **ret);
+/* Stops the thread and marks the node stopped in the database. NULL is a no-op. */
+void api_cluster_stop(struct api_cluster *c);
+
+/* The node's name and its callBridges object's id (NULL c: NULL). */
+const char *api_cluster_name(const struct api_cluster *c);
+const char *api_cluster_bridge_id(const struct api_cluster *c);
+/* True when want names this node: its callBridges id or its name (any case). NULL c: false. */
+bool api_cluster_is_self(const struct api_cluster *c, const char *want);
+/* The node that want names (callBridges id or name, any case), read on st: -ENOENT when none,
+ * or when this node is not clustered. */
+int api_cluster_find(const struct api *api, struct store *st, const char *want,
+                     struct store_node *ret);
+
+#endif
