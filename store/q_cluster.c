@@ -1,5 +1,5 @@
 /* store/q_cluster.c: cluster membership, each node's TURN view and the LDAP sync claims
- * (schema/0011_cluster.sql; store.h documents the contract).
+ * (schema/0012_cluster.sql; store.h documents the contract).
  *
  * DESIGN: every time compared across nodes is the database's (now(), dialect difference 13 in
  * store/db.h), never a node's own clock, so a node whose clock is off is judged by the same

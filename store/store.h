@@ -830,7 +830,7 @@ int store_cdr_prune(struct store *st);
 /* The number of receivers with a uri. */
 int store_cdr_receivers(struct store *st, size_t *ret_count);
 
-/* ---- cluster membership (store/q_cluster.c, schema/0011_cluster.sql) -----------------------
+/* ---- cluster membership (store/q_cluster.c, schema/0012_cluster.sql) -----------------------
  * Several call bridges on one PostgreSQL database: each registers itself by name and heartbeats
  * in the database's clock (now()), so every node judges the others' age by one clock. These
  * functions answer -ENOTSUP on SQLite (one node, nothing registered), except the LDAP claims,

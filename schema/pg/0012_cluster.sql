@@ -1,4 +1,4 @@
--- schema/0011_cluster.sql: cluster membership (api/cluster.c, store/q_cluster.c). Each call
+-- schema/pg/0012_cluster.sql: cluster membership (api/cluster.c, store/q_cluster.c). Each call
 -- bridge sharing the database keeps one row of cluster_node, found by its name: the callBridges
 -- object it registered, the data directory's hostId (so a restart of the same node takes its row
 -- back while another node of the same name is refused), its address, and its heartbeat in the
@@ -9,33 +9,33 @@
 -- ldap_sync_claim. cluster_identity holds the cluster's clusterId (system/status): the first
 -- node to register gives its own.
 CREATE TABLE cluster_node (
-    seq          INTEGER PRIMARY KEY,
-    name         TEXT NOT NULL UNIQUE,
-    call_bridge  TEXT NOT NULL,
-    host_id      TEXT NOT NULL,
-    address      TEXT NOT NULL,
-    interval_ms  INTEGER NOT NULL,
-    started_ms   INTEGER NOT NULL,
-    heartbeat_ms INTEGER NOT NULL,
-    stopped      INTEGER NOT NULL DEFAULT 0
-) STRICT;
+    seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name         text NOT NULL UNIQUE,
+    call_bridge  text NOT NULL,
+    host_id      text NOT NULL,
+    address      text NOT NULL,
+    interval_ms  bigint NOT NULL,
+    started_ms   bigint NOT NULL,
+    heartbeat_ms bigint NOT NULL,
+    stopped      bigint NOT NULL DEFAULT 0
+);
 
 CREATE TABLE cluster_turn_status (
-    seq         INTEGER PRIMARY KEY,
-    node        TEXT NOT NULL,
-    turn_server TEXT NOT NULL,
-    body        TEXT NOT NULL,
-    checked_ms  INTEGER NOT NULL,
+    seq         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    node        text NOT NULL,
+    turn_server text NOT NULL,
+    body        text NOT NULL,
+    checked_ms  bigint NOT NULL,
     UNIQUE (node, turn_server)
-) STRICT;
+);
 
 CREATE TABLE ldap_sync_claim (
-    seq     INTEGER PRIMARY KEY,
-    sync_id TEXT NOT NULL UNIQUE,
-    node    TEXT NOT NULL
-) STRICT;
+    seq     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    sync_id text NOT NULL UNIQUE,
+    node    text NOT NULL
+);
 
 CREATE TABLE cluster_identity (
-    seq        INTEGER PRIMARY KEY,
-    cluster_id TEXT NOT NULL UNIQUE
-) STRICT;
+    seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    cluster_id text NOT NULL UNIQUE
+);
