@@ -33,6 +33,7 @@
 #include "api/log.h"
 #include "api/metrics.h"
 #include "api/res/alarms.h"
+#include "api/res/call_home.h"
 #include "api/res/diag.h"
 #include "api/res/leg_alarms.h"
 #include "api/res/cache.h"
@@ -587,6 +588,8 @@ int api_daemon_run(const struct api_config *c)
         r = api_diags_start(&api, &api.diags);
     if (r == 0)
         r = start_cluster(c, &p, &api, st);
+    if (r == 0) /* a clustered node's side of the call directory (api/res/call_home.h) */
+        r = api_call_home_start(p.db, &api);
     if (r == 0)
         r = start_http(c, &p, &api, auth, &plan, &http);
     if (r == 0) {
@@ -599,6 +602,7 @@ int api_daemon_run(const struct api_config *c)
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
     api_cdr_stop(api.cdr);         /* writes what is queued and the ends of calls in progress */
     api_ldap_sync_stop(api.ldap);  /* a sync running is taken up again at the next start */
+    api_call_home_stop(&api);      /* this node's calls leave the directory */
     api_cluster_stop(api.cluster); /* marked stopped: the other nodes show it so at once */
     api.cluster = NULL;
     api_diags_stop(api.diags);   /* it reads the calls and media */

@@ -854,4 +854,44 @@ int store_turn_view_prune(struct store *st);
 int store_ldap_claim(struct store *st, const char *node, char *ret_id);
 int store_ldap_requeue(struct store *st, const char *node, bool mine, unsigned down_after);
 
+/* ---- calls in a cluster (store/q_calls.c, schema/0012_calls.sql) --------------------------
+ * The call directory: which node (its cluster name) hosts each coSpace's running call. One call
+ * per coSpace by constraint: claim answers -EEXIST when the coSpace (or the call id) is in the
+ * directory already, whoever inserted it however close in time. Times are the database's
+ * clock. Works on both backends; only a clustered node (api/cluster.h) uses it. */
+struct store_call_home {
+    char call_id[STORE_ID_LEN + 1], cospace[STORE_ID_LEN + 1], correlator[STORE_ID_LEN + 1];
+    char node[STORE_TEXT_MAX + 1];    /* the hosting node's name */
+    int64_t started_ms;               /* database clock */
+    char address[STORE_TEXT_MAX + 1]; /* read: its node's address ("" when not registered) */
+    bool node_up;                     /* read: its node is up (as store_node's up) */
+};
+typedef int (*store_call_home_fn)(const struct store_call_home *home, void *userdata);
+/* Inserts c (call_id, cospace, correlator, node), started now: 0 or -EEXIST. */
+int store_call_claim(struct store *st, const struct store_call_home *c);
+/* The call of cospace, with its node's address and state (down after down_after of the node's
+ * intervals): 0 or -ENOENT. */
+int store_call_home_get(struct store *st, const char *cospace, unsigned down_after,
+                        struct store_call_home *ret);
+/* Every call in the directory, oldest first. */
+int store_call_foreach(struct store *st, unsigned down_after, store_call_home_fn fn,
+                       void *userdata);
+/* Removes call_id if node holds it: 0, or -ENOENT (not there, or another node's). */
+int store_call_release(struct store *st, const char *call_id, const char *node);
+/* Removes every call node holds; returns how many, or a negative errno. */
+int store_call_release_node(struct store *st, const char *node);
+
+/* A guest sent to the node hosting its call: a one-use ticket, kept as its hash (never the
+ * passcode), naming the coSpace and access method it was admitted to and its display name. */
+struct store_handoff {
+    char ticket_hash[65];
+    char cospace[STORE_ID_LEN + 1], access_method[STORE_ID_LEN + 1];
+    char name[STORE_TEXT_MAX + 1];
+};
+/* Stores h, valid for ttl_ms (database clock), dropping expired tickets first. */
+int store_handoff_put(struct store *st, const struct store_handoff *h, int64_t ttl_ms);
+/* Takes (reads and deletes) the unexpired ticket with this hash: 0, or -ENOENT (none, expired,
+ * or taken by another request first). */
+int store_handoff_take(struct store *st, const char *ticket_hash, struct store_handoff *ret);
+
 #endif

@@ -38,6 +38,7 @@ static const th_suite_fn suites[] = {
     it_diag_suite,
     pg_suite, /* part-pg: PostgreSQL servers, schema lockstep, driver */
     it_cluster_suite, /* part-cluster: membership, TURN views, LDAP claims across nodes */
+    it_calls_suite,   /* part-calls: the call directory, guests sent to their call's node */
     it_cdr_suite, it_control_suite,      webrtc_dtls_suite, runner_suite,      runner_selftest_suite,
 };
 // clang-format on

@@ -1,0 +1,26 @@
+-- schema/pg/0012_calls.sql: calls in a cluster (api/res/call_home.c, store/q_calls.c). cluster_call
+-- is the call directory: which node (cluster_node.name) hosts the running call of each coSpace,
+-- with the call's id, its callCorrelator and its start in the database's clock. The coSpace is
+-- UNIQUE, so two guests arriving at two nodes at once make one call, never two: the second
+-- insert fails and its node sends its guest to the first's. guest_handoff holds the one-use
+-- tickets with which a node that admitted a guest sends it to the node hosting the call: only
+-- the ticket's SHA-256 is kept, never a passcode. On SQLite (one node) both stay empty.
+CREATE TABLE cluster_call (
+    seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    call_id       text NOT NULL UNIQUE,
+    cospace       text NOT NULL UNIQUE,
+    correlator    text NOT NULL,
+    node          text NOT NULL,
+    started_ms    bigint NOT NULL
+);
+
+CREATE INDEX cluster_call_node ON cluster_call (node);
+
+CREATE TABLE guest_handoff (
+    seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ticket_hash   text NOT NULL UNIQUE,
+    cospace       text NOT NULL,
+    access_method text NOT NULL,
+    name          text NOT NULL,
+    expires_ms    bigint NOT NULL
+);
