@@ -600,9 +600,9 @@ int api_daemon_run(const struct api_config *c)
     }
     api_guests_stop(api.guests);   /* wakes the guests' polls, which then answer at once */
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
+    api_call_home_stop(&api);      /* this node's calls leave the directory; before the CDRs */
     api_cdr_stop(api.cdr);         /* writes what is queued and the ends of calls in progress */
     api_ldap_sync_stop(api.ldap);  /* a sync running is taken up again at the next start */
-    api_call_home_stop(&api);      /* this node's calls leave the directory */
     api_cluster_stop(api.cluster); /* marked stopped: the other nodes show it so at once */
     api.cluster = NULL;
     api_diags_stop(api.diags);   /* it reads the calls and media */

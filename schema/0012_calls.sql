@@ -16,6 +16,18 @@ CREATE TABLE cluster_call (
 
 CREATE INDEX cluster_call_node ON cluster_call (node);
 
+-- cluster_call_leg: the legs of each call in the directory, so that when a node dies the node
+-- that ends its calls writes a callLegEnd for each (api/res/call_home.c).
+CREATE TABLE cluster_call_leg (
+    seq           INTEGER PRIMARY KEY,
+    leg_id        TEXT NOT NULL UNIQUE,
+    call_id       TEXT NOT NULL,
+    node          TEXT NOT NULL,
+    started_ms    INTEGER NOT NULL
+) STRICT;
+
+CREATE INDEX cluster_call_leg_call ON cluster_call_leg (call_id);
+
 CREATE TABLE guest_handoff (
     seq           INTEGER PRIMARY KEY,
     ticket_hash   TEXT NOT NULL UNIQUE,

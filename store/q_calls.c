@@ -59,7 +59,8 @@ int store_call_claim(struct store *st, const struct store_call_home *c)
 #define HOME_COLS                                                                                  \
     "c.call_id, c.cospace, c.correlator, c.node, c.started_ms, coalesce(n.address, ''), "          \
     "CASE WHEN n.stopped = 0 AND %s - n.heartbeat_ms <= CAST(?1 AS BIGINT) * n.interval_ms "       \
-    "THEN 1 ELSE 0 END FROM cluster_call c LEFT JOIN cluster_node n ON n.name = c.node"
+    "THEN 1 ELSE 0 END, %s - c.started_ms "                                                        \
+    "FROM cluster_call c LEFT JOIN cluster_node n ON n.name = c.node"
 
 static int read_home(struct db_stmt *stmt, struct store_call_home *h)
 {
@@ -73,6 +74,7 @@ static int read_home(struct db_stmt *stmt, struct store_call_home *h)
     h->started_ms = db_column_int64(stmt, 4);
     r |= db_copy_text(stmt, 5, h->address, sizeof(h->address));
     h->node_up = db_column_int64(stmt, 6) != 0;
+    h->age_ms = db_column_int64(stmt, 7);
     return r ? -EIO : 0;
 }
 
@@ -83,7 +85,7 @@ int store_call_home_get(struct store *st, const char *cospace, unsigned down_aft
     struct db_stmt *stmt;
     int r = 0;
 
-    (void)snprintf(cols, sizeof(cols), HOME_COLS, db_now(st));
+    (void)snprintf(cols, sizeof(cols), HOME_COLS, db_now(st), db_now(st));
     (void)snprintf(sql, sizeof(sql), "SELECT %s WHERE c.cospace = ?2", cols);
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
@@ -106,7 +108,7 @@ int store_call_foreach(struct store *st, unsigned down_after, store_call_home_fn
     struct db_stmt *stmt;
     int r = 0;
 
-    (void)snprintf(cols, sizeof(cols), HOME_COLS, db_now(st));
+    (void)snprintf(cols, sizeof(cols), HOME_COLS, db_now(st), db_now(st));
     (void)snprintf(sql, sizeof(sql), "SELECT %s ORDER BY c.seq", cols);
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
@@ -125,8 +127,15 @@ int store_call_release(struct store *st, const char *call_id, const char *node)
 {
     const char *args[] = {call_id, node, NULL};
     int64_t n = 0;
-    int r = write_sql(st, "DELETE FROM cluster_call WHERE call_id = ?1 AND node = ?2", args, &n);
+    bool own;
+    int r = store_write_enter(st, &own);
 
+    if (r == 0)
+        r = write_sql(st, "DELETE FROM cluster_call WHERE call_id = ?1 AND node = ?2", args, &n);
+    if (r == 0)
+        r = write_sql(st, "DELETE FROM cluster_call_leg WHERE call_id = ?1 AND node = ?2", args,
+                      NULL);
+    r = store_write_leave(st, own, r);
     return r < 0 ? r : n ? 0 : -ENOENT;
 }
 
@@ -134,9 +143,88 @@ int store_call_release_node(struct store *st, const char *node)
 {
     const char *args[] = {node, NULL};
     int64_t n = 0;
-    int r = write_sql(st, "DELETE FROM cluster_call WHERE node = ?1", args, &n);
+    bool own;
+    int r = store_write_enter(st, &own);
 
+    if (r == 0)
+        r = write_sql(st, "DELETE FROM cluster_call WHERE node = ?1", args, &n);
+    if (r == 0)
+        r = write_sql(st, "DELETE FROM cluster_call_leg WHERE node = ?1", args, NULL);
+    r = store_write_leave(st, own, r);
     return r < 0 ? r : (int)n;
+}
+
+int store_call_leg_add(struct store *st, const char *leg_id, const char *call_id, const char *node)
+{
+    const char *args[] = {leg_id, call_id, node, NULL};
+    char sql[256];
+
+    (void)snprintf(sql, sizeof(sql),
+                   "INSERT INTO cluster_call_leg (leg_id, call_id, node, started_ms) "
+                   "VALUES (?1, ?2, ?3, %s)",
+                   db_now(st));
+    return write_sql(st, sql, args, NULL);
+}
+
+int store_call_leg_remove(struct store *st, const char *leg_id, const char *node)
+{
+    const char *args[] = {leg_id, node, NULL};
+
+    return write_sql(st, "DELETE FROM cluster_call_leg WHERE leg_id = ?1 AND node = ?2", args,
+                     NULL);
+}
+
+/* The legs of call_id into v (at most cap; *ret_n of them, *ret_more those beyond cap). */
+static int legs_of(struct store *st, const char *call_id, struct store_call_leg_home *v, size_t cap,
+                   size_t *ret_n, size_t *ret_more)
+{
+    char sql[256];
+    struct db_stmt *stmt;
+    int r = 0;
+
+    (void)snprintf(sql, sizeof(sql),
+                   "SELECT leg_id, %s - started_ms FROM cluster_call_leg WHERE call_id = ?1 "
+                   "ORDER BY seq",
+                   db_now(st));
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    r = db_bind_text(stmt, 1, call_id);
+    while (r == 0 && (r = db_step(stmt)) == DB_ROW) {
+        r = 0;
+        if (*ret_n == cap) {
+            (*ret_more)++;
+            continue;
+        }
+        r = db_copy_text(stmt, 0, v[*ret_n].leg_id, sizeof(v[0].leg_id)) < 0 ? -EIO : 0;
+        v[(*ret_n)++].age_ms = db_column_int64(stmt, 1);
+    }
+    db_stmt_done(stmt);
+    return r < 0 ? r : 0;
+}
+
+int store_call_take(struct store *st, const char *call_id, const char *node,
+                    struct store_call_leg_home *legs, size_t cap, size_t *ret_n, size_t *ret_more)
+{
+    const char *args[] = {call_id, node, NULL};
+    int64_t n = 0;
+    int r = store_begin(st);
+
+    *ret_n = *ret_more = 0;
+    /* whoever deletes the row has the call: of several nodes, one */
+    if (r == 0)
+        r = write_sql(st, "DELETE FROM cluster_call WHERE call_id = ?1 AND node = ?2", args, &n);
+    if (r == 0 && n == 0)
+        r = -ENOENT;
+    if (r == 0)
+        r = legs_of(st, call_id, legs, cap, ret_n, ret_more);
+    if (r == 0)
+        r = write_sql(st, "DELETE FROM cluster_call_leg WHERE call_id = ?1 AND node = ?2", args,
+                      NULL);
+    if (r == 0)
+        r = store_commit(st);
+    store_rollback(st);
+    return r;
 }
 
 /* ---- guests' hand-off tickets ------------------------------------------------------------ */

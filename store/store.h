@@ -865,6 +865,7 @@ struct store_call_home {
     int64_t started_ms;               /* database clock */
     char address[STORE_TEXT_MAX + 1]; /* read: its node's address ("" when not registered) */
     bool node_up;                     /* read: its node is up (as store_node's up) */
+    int64_t age_ms;                   /* read: database clock, now - started_ms */
 };
 typedef int (*store_call_home_fn)(const struct store_call_home *home, void *userdata);
 /* Inserts c (call_id, cospace, correlator, node), started now: 0 or -EEXIST. */
@@ -876,10 +877,24 @@ int store_call_home_get(struct store *st, const char *cospace, unsigned down_aft
 /* Every call in the directory, oldest first. */
 int store_call_foreach(struct store *st, unsigned down_after, store_call_home_fn fn,
                        void *userdata);
-/* Removes call_id if node holds it: 0, or -ENOENT (not there, or another node's). */
+/* Removes call_id and its legs if node holds it: 0, or -ENOENT (not there, or another
+ * node's). */
 int store_call_release(struct store *st, const char *call_id, const char *node);
-/* Removes every call node holds; returns how many, or a negative errno. */
+/* Removes every call node holds, and their legs; returns how many calls, or a negative errno. */
 int store_call_release_node(struct store *st, const char *node);
+/* The legs of the calls in the directory, for the ends of a failed node's calls: add one of
+ * call_id on node (started now), remove one of node's. */
+int store_call_leg_add(struct store *st, const char *leg_id, const char *call_id, const char *node);
+int store_call_leg_remove(struct store *st, const char *leg_id, const char *node);
+struct store_call_leg_home {
+    char leg_id[STORE_ID_LEN + 1];
+    int64_t age_ms; /* database clock: now - its start */
+};
+/* Takes the call call_id of node (a node shown down) out of the directory, with its legs, in one
+ * transaction: 0 when this caller deleted it (of several nodes taking it at once, exactly one
+ * gets 0; the others -ENOENT). Its legs into legs (at most cap: *ret_n; *ret_more beyond). */
+int store_call_take(struct store *st, const char *call_id, const char *node,
+                    struct store_call_leg_home *legs, size_t cap, size_t *ret_n, size_t *ret_more);
 
 /* A guest sent to the node hosting its call: a one-use ticket, kept as its hash (never the
  * passcode), naming the coSpace and access method it was admitted to and its display name. */

@@ -5,7 +5,11 @@
  *   hosting node's join page with a one-use ticket (the passcode in no URL and no log) and joins
  *   the same call there; each node's /calls shows its own calls.
  * - Two guests arriving at the two nodes at the same moment make one call, never two.
- * - A call that ended leaves the directory: the next guest makes a call where it arrives. */
+ * - A call that ended leaves the directory: the next guest makes a call where it arrives.
+ * - A node killed with SIGKILL: once the others show it down, exactly one of them ends its call,
+ *   with a callLegEnd (callBridgeFailure) per leg and a callEnd; its guests join again at a live
+ *   node and get a new call there. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +23,13 @@
 #include "tests/pg_server.h"
 #include "tests/suites.h"
 
-#define NODES 2
+#define NODES 3
 #define POLL_MS 100
+#define DOWN_POLLS 200 /* 20 s: a node heartbeating every second is down after 3 */
 
 static struct th_pg primary;
 static struct th_daemon nodes[NODES];
-static const char *const names[NODES] = {"cb-a", "cb-b"};
+static const char *const names[NODES] = {"cb-a", "cb-b", "cb-c"};
 static unsigned short node_port[NODES];
 
 /* Node i listening on a port chosen first, so that its --node-address is where it is. */
@@ -41,7 +46,8 @@ static void node_start(size_t i)
     th_cluster_node_start(&nodes[i], &nodes[0], primary.url, names[i], address, listen, extra);
 }
 
-static bool cluster_up(void)
+/* PostgreSQL and n nodes. */
+static bool cluster_up(size_t n)
 {
     memset(nodes, 0, sizeof(nodes));
     memset(node_port, 0, sizeof(node_port));
@@ -49,7 +55,7 @@ static bool cluster_up(void)
     if (!th_cluster_pg_or_skip())
         return false;
     th_pg_start(&primary);
-    for (size_t i = 0; i < NODES; i++)
+    for (size_t i = 0; i < n; i++)
         node_start(i);
     return true;
 }
@@ -135,7 +141,7 @@ START_TEST(test_a_guest_at_another_node_is_sent_to_the_call)
     char body[4096], url[512], want[128], ticket[64], json[256], call[40], path[128];
     const char *p;
 
-    if (!cluster_up())
+    if (!cluster_up(2))
         return;
     cospace("5550001", "2468");
     ck_assert_int_eq(join_at(0, "{\"callId\":\"5550001\",\"passcode\":\"2468\",\"name\":\"Ada\"}",
@@ -179,7 +185,7 @@ START_TEST(test_a_guest_at_another_node_is_sent_to_the_call)
     ck_assert_int_eq(th_admin_keep(&nodes[1], "GET", path, NULL, body, sizeof(body), NULL), 404);
 
     /* neither node logged the passcode or the ticket */
-    for (size_t i = 0; i < NODES; i++) {
+    for (size_t i = 0; i < 2; i++) {
         ck_assert_uint_eq(th_log_count(&nodes[i], "2468"), 0);
         ck_assert_uint_eq(th_log_count(&nodes[i], ticket), 0);
     }
@@ -207,7 +213,7 @@ START_TEST(test_two_guests_at_two_nodes_at_once_make_one_call)
 {
     enum { ROUNDS = 6 };
 
-    if (!cluster_up())
+    if (!cluster_up(2))
         return;
     for (int k = 0; k < ROUNDS; k++) {
         char id[24], json[2][160];
@@ -245,7 +251,7 @@ START_TEST(test_a_call_that_ended_leaves_the_directory)
     char body[4096], session[64], json[128];
     int k;
 
-    if (!cluster_up())
+    if (!cluster_up(2))
         return;
     cospace("5550002", "9753");
     ck_assert_int_eq(join_at(0, "{\"callId\":\"5550002\",\"passcode\":\"9753\",\"name\":\"Ada\"}",
@@ -280,6 +286,171 @@ START_TEST(test_a_call_that_ended_leaves_the_directory)
 }
 END_TEST
 
+/* A count from the cluster's database. */
+static int db_count(const char *sql)
+{
+    char out[64];
+
+    ck_assert_int_eq(th_pg_sql(&primary, "callbridge", sql, out, sizeof(out)), 0);
+    return atoi(out);
+}
+
+/* Guest name joins callId id (passcode pc) at node i, following a redirect: the node it ends at,
+ * or -1 when it was refused (body in out). */
+static int join_following(size_t i, const char *id, const char *pc, const char *name, char *out,
+                          size_t cap)
+{
+    char json[256], url[512], ticket[64];
+    const char *p;
+
+    (void)snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"passcode\":\"%s\",\"name\":\"%s\"}",
+                   id, pc, name);
+    if (join_at(i, json, out, cap) != 200)
+        return -1;
+    if (strstr(out, "\"session\""))
+        return (int)i;
+    json_str(out, "redirect", url, sizeof(url));
+    p = strstr(url, "#handoff=");
+    ck_assert_ptr_nonnull(p);
+    (void)snprintf(ticket, sizeof(ticket), "%s", p + strlen("#handoff="));
+    for (size_t k = 0; k < NODES; k++) {
+        char want[64];
+
+        (void)snprintf(want, sizeof(want), "https://127.0.0.1:%u/", node_port[k]);
+        if (strncmp(url, want, strlen(want)) != 0)
+            continue;
+        (void)snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"handoff\":\"%s\"}", id, ticket);
+        ck_assert_int_eq(join_at(k, json, out, cap), 200);
+        ck_assert_msg(strstr(out, "\"session\""), "%s", out);
+        return (int)k;
+    }
+    ck_abort_msg("redirect to no node: %s", url);
+    return -1;
+}
+
+START_TEST(test_a_killed_nodes_calls_end_once_with_cdrs_and_its_guests_rejoin_elsewhere)
+{
+    char body[4096], form[64], call[40], sql[256];
+    int k, n;
+
+    if (!cluster_up(3))
+        return;
+    /* a receiver that never answers: the records stay in the outbox, where the test reads them */
+    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", th_free_port());
+    ck_assert_int_eq(
+        th_admin_keep(&nodes[0], "POST", "/api/v1/system/cdrReceivers", form, NULL, 0, NULL), 200);
+    cospace("5550003", "8642");
+    ck_assert_int_eq(join_following(1, "5550003", "8642", "Ada", body, sizeof(body)), 1);
+    ck_assert_int_eq(join_following(0, "5550003", "8642", "Bob", body, sizeof(body)), 1);
+    ck_assert_int_eq(join_following(2, "5550003", "8642", "Cy", body, sizeof(body)), 1);
+    only_call(1, call, sizeof(call));
+
+    th_daemon_kill9(&nodes[1]);
+    /* once the others show it down, one of them ends its call: a callLegEnd for each of its
+     * three legs and a callEnd, written by that node alone */
+    (void)snprintf(sql, sizeof(sql),
+                   "SELECT count(*) FROM cdr_record WHERE type = 'callEnd' AND body LIKE "
+                   "'%%<call id=\"%s\">%%'",
+                   call);
+    for (k = 0; k < DOWN_POLLS && db_count(sql) == 0; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_msg(k < DOWN_POLLS, "the dead node's call never ended");
+    (void)usleep(3000 * 1000); /* both live nodes have looked at the directory since */
+    ck_assert_int_eq(db_count(sql), 1);
+    (void)snprintf(sql, sizeof(sql),
+                   "SELECT count(*) FROM cdr_record WHERE type = 'callLegEnd' AND body LIKE "
+                   "'%%<reason>callBridgeFailure</reason>%%'");
+    ck_assert_int_eq(db_count(sql), 3);
+    (void)snprintf(sql, sizeof(sql),
+                   "SELECT count(*) FROM cdr_record WHERE type = 'callEnd' AND body LIKE "
+                   "'%%<callLegsCompleted>3</callLegsCompleted>%%'");
+    ck_assert_int_eq(db_count(sql), 1);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM cluster_call"), 0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM cluster_call_leg"), 0);
+
+    /* a guest of that call who joins again, at a live node, gets a new call there */
+    n = join_following(0, "5550003", "8642", "Ada", body, sizeof(body));
+    ck_assert_msg(n == 0, "%d: %s", n, body);
+    ck_assert_int_eq(calls_at(0), 1);
+    ck_assert_int_eq(join_following(2, "5550003", "8642", "Cy", body, sizeof(body)), 0);
+}
+END_TEST
+
+/* ---- the directory's store functions, on two connections as two nodes ------------------- */
+
+static void directory_on(const char *location)
+{
+    struct store *a = NULL, *b = NULL;
+    struct store_call_home c = {.call_id = "11111111-1111-1111-1111-111111111111",
+                                .cospace = "22222222-2222-2222-2222-222222222222",
+                                .correlator = "11111111-1111-1111-1111-111111111111",
+                                .node = "cb-a"},
+                           other = c, got;
+    struct store_call_leg_home legs[4];
+    struct store_handoff h = {.ticket_hash = "ab12",
+                              .cospace = "c",
+                              .access_method = "",
+                              .name = "Ada"},
+                         ht;
+    size_t n = 9, more = 9;
+
+    ck_assert_int_eq(store_open(location, &a), 0);
+    ck_assert_int_eq(store_open(location, &b), 0);
+    ck_assert_int_eq(store_call_claim(a, &c), 0);
+    /* another node, another call id, the same coSpace: refused by the constraint */
+    (void)snprintf(other.call_id, sizeof(other.call_id), "33333333-3333-3333-3333-333333333333");
+    (void)snprintf(other.node, sizeof(other.node), "cb-b");
+    ck_assert_int_eq(store_call_claim(b, &other), -EEXIST);
+    ck_assert_int_eq(store_call_home_get(b, c.cospace, 3, &got), 0);
+    ck_assert_str_eq(got.call_id, c.call_id);
+    ck_assert_str_eq(got.node, "cb-a");
+    ck_assert(!got.node_up); /* no such node registered */
+    ck_assert_int_eq(store_call_leg_add(a, "leg-1", c.call_id, "cb-a"), 0);
+    ck_assert_int_eq(store_call_leg_add(a, "leg-2", c.call_id, "cb-a"), 0);
+    ck_assert_int_eq(store_call_leg_remove(a, "leg-2", "cb-b"), 0); /* not b's: kept */
+    /* two nodes take the dead node's call: one has it, with its legs; the other nothing */
+    ck_assert_int_eq(store_call_take(b, c.call_id, "cb-a", legs, 4, &n, &more), 0);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_uint_eq(more, 0);
+    ck_assert_int_eq(store_call_take(a, c.call_id, "cb-a", legs, 4, &n, &more), -ENOENT);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(store_call_home_get(a, c.cospace, 3, &got), -ENOENT);
+    /* the coSpace is free again */
+    ck_assert_int_eq(store_call_claim(b, &other), 0);
+    ck_assert_int_eq(store_call_release(a, other.call_id, "cb-a"), -ENOENT); /* not a's */
+    ck_assert_int_eq(store_call_release_node(b, "cb-b"), 1);
+    /* a ticket is taken once */
+    ck_assert_int_eq(store_handoff_put(a, &h, 60000), 0);
+    ck_assert_int_eq(store_handoff_take(b, "ab12", &ht), 0);
+    ck_assert_str_eq(ht.name, "Ada");
+    ck_assert_int_eq(store_handoff_take(a, "ab12", &ht), -ENOENT);
+    ck_assert_int_eq(store_handoff_put(a, &h, -1000), 0); /* expired */
+    ck_assert_int_eq(store_handoff_take(b, "ab12", &ht), -ENOENT);
+    store_close(a);
+    store_close(b);
+}
+
+START_TEST(test_the_directory_on_postgresql)
+{
+    if (!th_cluster_pg_or_skip())
+        return;
+    memset(nodes, 0, sizeof(nodes));
+    th_pg_start(&primary);
+    directory_on(primary.url);
+}
+END_TEST
+
+START_TEST(test_the_directory_on_sqlite)
+{
+    char dir[64], path[128];
+
+    th_tmpdir(dir);
+    (void)snprintf(path, sizeof(path), "%s/t.db", dir);
+    directory_on(path);
+    th_rmdir(dir);
+}
+END_TEST
+
 Suite *it_calls_suite(void)
 {
     Suite *s = suite_create("it_calls");
@@ -291,6 +462,14 @@ Suite *it_calls_suite(void)
     tcase_add_test(tc, test_a_guest_at_another_node_is_sent_to_the_call);
     tcase_add_test(tc, test_two_guests_at_two_nodes_at_once_make_one_call);
     tcase_add_test(tc, test_a_call_that_ended_leaves_the_directory);
+    tcase_add_test(tc,
+                   test_a_killed_nodes_calls_end_once_with_cdrs_and_its_guests_rejoin_elsewhere);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("directory");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, NULL, teardown);
+    tcase_add_test(tc, test_the_directory_on_postgresql);
+    tcase_add_test(tc, test_the_directory_on_sqlite);
     suite_add_tcase(s, tc);
     return s;
 }

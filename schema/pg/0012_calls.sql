@@ -16,6 +16,18 @@ CREATE TABLE cluster_call (
 
 CREATE INDEX cluster_call_node ON cluster_call (node);
 
+-- cluster_call_leg: the legs of each call in the directory, so that when a node dies the node
+-- that ends its calls writes a callLegEnd for each (api/res/call_home.c).
+CREATE TABLE cluster_call_leg (
+    seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    leg_id        text NOT NULL UNIQUE,
+    call_id       text NOT NULL,
+    node          text NOT NULL,
+    started_ms    bigint NOT NULL
+);
+
+CREATE INDEX cluster_call_leg_call ON cluster_call_leg (call_id);
+
 CREATE TABLE guest_handoff (
     seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     ticket_hash   text NOT NULL UNIQUE,
