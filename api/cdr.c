@@ -130,6 +130,17 @@ void api_cdr_call_failed(struct api_cdr *c, const char *call_id, int64_t age_ms,
     push(c, &e);
 }
 
+void api_cdr_set_node(struct api_cdr *c, const char *name)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    (void)snprintf(c->node, sizeof(c->node), "%s", name ? name : "");
+    c->kick = true;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
 void api_cdr_events(struct api_cdr *c, struct api_calls_events *ret)
 {
     *ret = (struct api_calls_events){.call_started = on_call_started,
@@ -174,6 +185,7 @@ static void emit(struct api_cdr *c, const struct api_cdr_event *e, struct cdr_ca
     if (!c->keep)
         return;
     memcpy(rec.session, c->session, sizeof(rec.session));
+    memcpy(rec.node, c->tnode, sizeof(rec.node));
     r = api_cdr_record_make(e, &rec);
     if (r == 0)
         r = store_cdr_append(c->st, &rec, NULL);
@@ -331,6 +343,7 @@ static void drain(struct api_cdr *c)
     c->nq = c->capq = 0;
     changed = c->legs_changed;
     c->legs_changed = false;
+    memcpy(c->tnode, c->node, sizeof(c->tnode));
     pthread_mutex_unlock(&c->lock);
     if (n == 0 && !changed)
         return; /* nothing to write: no write lock taken */

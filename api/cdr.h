@@ -80,6 +80,9 @@ void api_cdr_leg_media_ended(struct api_cdr *c, const char *leg_id, const char *
 #define API_CDR_TAKEOVER_INDEX 1000000
 void api_cdr_call_failed(struct api_cdr *c, const char *call_id, int64_t age_ms,
                          const struct store_call_leg_home *legs, size_t n);
+/* In a cluster (before any call): this node's name. Its records carry it, and it sends only
+ * its own records (each node its own, in its order: several nodes share one outbox). */
+void api_cdr_set_node(struct api_cdr *c, const char *name);
 /* A receiver was added, changed or removed: deliver to it now, forget its state. */
 void api_cdr_changed(struct api_cdr *c, const char *receiver_id);
 

@@ -588,6 +588,8 @@ int api_daemon_run(const struct api_config *c)
         r = api_diags_start(&api, &api.diags);
     if (r == 0)
         r = start_cluster(c, &p, &api, st);
+    if (r == 0 && api.cluster) /* its CDRs: its own records of the shared outbox */
+        api_cdr_set_node(api.cdr, api_cluster_name(api.cluster));
     if (r == 0) /* a clustered node's side of the call directory (api/res/call_home.h) */
         r = api_call_home_start(p.db, &api);
     if (r == 0)

@@ -36,3 +36,17 @@ CREATE TABLE guest_handoff (
     name          TEXT NOT NULL,
     expires_ms    INTEGER NOT NULL
 ) STRICT;
+
+-- The CDR outbox shared by several nodes (api/cdr.c, api/cdr_send.c, store/q_cdr.c): each
+-- record names the node that wrote it ('' on SQLite, one node), and each node sends only its
+-- own, in its order, to each receiver; cdr_delivery keeps how far each receiver has each node's
+-- records (without a row: the receiver's own delivered index, its start).
+ALTER TABLE cdr_record ADD COLUMN node TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE cdr_delivery (
+    seq           INTEGER PRIMARY KEY,
+    receiver      TEXT NOT NULL,
+    node          TEXT NOT NULL,
+    delivered     INTEGER NOT NULL,
+    UNIQUE (receiver, node)
+) STRICT;

@@ -768,6 +768,9 @@ struct store_cdr_record {
     char time[32];
     int64_t correlator;
     char *body; /* malloc()ed; store_cdr_record_done frees it */
+    /* the node that wrote it, in a cluster (its name; "" for one node): each node sends its
+     * own records only (schema/0012_calls.sql) */
+    char node[STORE_TEXT_MAX + 1];
 };
 void store_cdr_record_done(struct store_cdr_record *r);
 /* Appends one record; its index into *ret_index (may be NULL). */
@@ -784,6 +787,16 @@ int store_cdr_count_after(struct store *st, int64_t after, size_t *ret_count);
 int store_cdr_delivered(struct store *st, const char *id, int64_t index);
 /* Deletes what every receiver has (everything when there is none). */
 int store_cdr_prune(struct store *st);
+/* The same for the records of node (a cluster's node name; "": as the functions above, one
+ * node's outbox): after reads only node's records; delivered records how far receiver id has
+ * node's records (cdr_delivery) and deletes node's records every receiver has;
+ * delivered_get reads it (-ENOENT: none yet, the receiver's own delivered index applies). */
+int store_cdr_after_node(struct store *st, const char *node, int64_t after, size_t limit,
+                         store_cdr_fn fn, void *userdata);
+int store_cdr_count_after_node(struct store *st, const char *node, int64_t after,
+                               size_t *ret_count);
+int store_cdr_delivered_node(struct store *st, const char *id, const char *node, int64_t index);
+int store_cdr_delivered_get(struct store *st, const char *id, const char *node, int64_t *ret_index);
 /* The number of receivers with a uri. */
 int store_cdr_receivers(struct store *st, size_t *ret_count);
 

@@ -9,11 +9,16 @@
  * - A node killed with SIGKILL: once the others show it down, exactly one of them ends its call,
  *   with a callLegEnd (callBridgeFailure) per leg and a callEnd; its guests join again at a live
  *   node and get a new call there. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -376,6 +381,162 @@ START_TEST(test_a_killed_nodes_calls_end_once_with_cdrs_and_its_guests_rejoin_el
 }
 END_TEST
 
+/* ---- the CDR outbox shared by two nodes ------------------------------------------------------ */
+
+/* A CDR receiver: every POST's body appended to bodies, answered 200. */
+struct receiver {
+    int fd;
+    unsigned short port;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    char bodies[65536];
+    size_t len;
+    atomic_bool stop;
+};
+
+static void *receive(void *arg)
+{
+    struct receiver *rv = arg;
+
+    while (!atomic_load(&rv->stop)) {
+        struct pollfd p = {.fd = rv->fd, .events = POLLIN};
+        char req[32768];
+        size_t n = 0;
+        int c;
+
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if ((c = accept(rv->fd, NULL, NULL)) < 0)
+            continue;
+        for (;;) { /* headers, then Content-Length bytes of body */
+            struct pollfd q = {.fd = c, .events = POLLIN};
+            const char *end, *cl;
+            ssize_t k;
+
+            req[n] = '\0';
+            end = strstr(req, "\r\n\r\n");
+            cl = strcasestr(req, "Content-Length:");
+            if (end && strcasestr(req, "Expect: 100-continue") && n == (size_t)(end + 4 - req))
+                (void)!write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+            if (end && cl && n >= (size_t)(end + 4 - req) + (size_t)atol(cl + 15)) {
+                /* a receiver that takes its time: while one node's POST waits, the other's
+                 * sender runs too */
+                (void)usleep(300 * 1000);
+                pthread_mutex_lock(&rv->lock);
+                (void)snprintf(rv->bodies + rv->len, sizeof(rv->bodies) - rv->len, "%s", end + 4);
+                rv->len += strlen(rv->bodies + rv->len);
+                pthread_mutex_unlock(&rv->lock);
+                (void)!write(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                             58);
+                break;
+            }
+            if (n + 1 >= sizeof(req) || poll(&q, 1, 2000) <= 0 ||
+                (k = read(c, req + n, sizeof(req) - 1 - n)) <= 0)
+                break;
+            n += (size_t)k;
+        }
+        (void)close(c);
+    }
+    return NULL;
+}
+
+static void receiver_start(struct receiver *rv)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+
+    memset(rv, 0, sizeof(*rv));
+    pthread_mutex_init(&rv->lock, NULL);
+    rv->fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(rv->fd, 0);
+    ck_assert_int_eq(bind(rv->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(rv->fd, 16), 0);
+    ck_assert_int_eq(getsockname(rv->fd, (struct sockaddr *)&a, &len), 0);
+    rv->port = ntohs(a.sin_port);
+    ck_assert_int_eq(pthread_create(&rv->thread, NULL, receive, rv), 0);
+}
+
+static void receiver_stop(struct receiver *rv)
+{
+    atomic_store(&rv->stop, true);
+    (void)pthread_join(rv->thread, NULL);
+    (void)close(rv->fd);
+    pthread_mutex_destroy(&rv->lock);
+}
+
+static size_t occurrences(struct receiver *rv, const char *needle)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&rv->lock);
+    for (const char *p = strstr(rv->bodies, needle); p; p = strstr(p + 1, needle))
+        n++;
+    pthread_mutex_unlock(&rv->lock);
+    return n;
+}
+
+static void leave(size_t i, const char *join_body)
+{
+    static const char *const hdr[] = {"Content-Type: application/json", NULL};
+    char session[64], json[128];
+    struct th_resp r;
+
+    json_str(join_body, "session", session, sizeof(session));
+    (void)snprintf(json, sizeof(json), "{\"session\":\"%s\"}", session);
+    th_http(&nodes[i], nodes[i].ports[0], "POST", "/meeting/api/leave", NULL, NULL, hdr, json,
+            strlen(json), &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+}
+
+START_TEST(test_each_cdr_is_sent_once_by_its_node_in_its_order)
+{
+    static struct receiver rv;
+    char form[64], body[4096], body2[4096];
+    long seen[64];
+    size_t nseen = 0;
+    const char *p;
+    int k;
+
+    if (!cluster_up(2))
+        return;
+    receiver_start(&rv);
+    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", rv.port);
+    ck_assert_int_eq(
+        th_admin_keep(&nodes[0], "POST", "/api/v1/system/cdrReceivers", form, NULL, 0, NULL), 200);
+    cospace("5550004", "1111");
+    cospace("5550005", "2222");
+    /* a call on each node, each guest leaves: four records each */
+    ck_assert_int_eq(join_following(0, "5550004", "1111", "Ada", body, sizeof(body)), 0);
+    ck_assert_int_eq(join_following(1, "5550005", "2222", "Bob", body2, sizeof(body2)), 1);
+    leave(0, body);
+    leave(1, body2);
+    for (k = 0; k < 100 && occurrences(&rv, "type=\"callEnd\"") < 2; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_msg(k < 100, "not both callEnds: %s", rv.bodies);
+    (void)usleep(2000 * 1000); /* anything sent twice has come by now */
+    receiver_stop(&rv);        /* nothing more comes: its bodies are the test's */
+    /* each record once; within each POST (one session: one node's run), in order */
+    for (const char *b = strstr(rv.bodies, "<records "); b; b = strstr(b + 1, "<records ")) {
+        const char *e = strstr(b, "</records>");
+        long last = 0;
+
+        ck_assert_ptr_nonnull(e);
+        for (p = strstr(b, "recordIndex=\""); p && p < e; p = strstr(p + 1, "recordIndex=\"")) {
+            long idx = atol(p + strlen("recordIndex=\""));
+
+            ck_assert_msg(idx > last, "out of order: %ld after %ld", idx, last);
+            last = idx;
+            for (size_t i = 0; i < nseen; i++)
+                ck_assert_msg(seen[i] != idx, "record %ld was sent twice", idx);
+            ck_assert_uint_lt(nseen, 64);
+            seen[nseen++] = idx;
+        }
+    }
+    ck_assert_uint_eq(nseen, 8);
+}
+END_TEST
+
 /* ---- the directory's store functions, on two connections as two nodes ------------------- */
 
 static void directory_on(const char *location)
@@ -464,6 +625,7 @@ Suite *it_calls_suite(void)
     tcase_add_test(tc, test_a_call_that_ended_leaves_the_directory);
     tcase_add_test(tc,
                    test_a_killed_nodes_calls_end_once_with_cdrs_and_its_guests_rejoin_elsewhere);
+    tcase_add_test(tc, test_each_cdr_is_sent_once_by_its_node_in_its_order);
     suite_add_tcase(s, tc);
     tc = tcase_create("directory");
     tcase_set_timeout(tc, 60);

@@ -36,3 +36,17 @@ CREATE TABLE guest_handoff (
     name          text NOT NULL,
     expires_ms    bigint NOT NULL
 );
+
+-- The CDR outbox shared by several nodes (api/cdr.c, api/cdr_send.c, store/q_cdr.c): each
+-- record names the node that wrote it ('' on SQLite, one node), and each node sends only its
+-- own, in its order, to each receiver; cdr_delivery keeps how far each receiver has each node's
+-- records (without a row: the receiver's own delivered index, its start).
+ALTER TABLE cdr_record ADD COLUMN node text NOT NULL DEFAULT '';
+
+CREATE TABLE cdr_delivery (
+    seq           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    receiver      text NOT NULL,
+    node          text NOT NULL,
+    delivered     bigint NOT NULL,
+    UNIQUE (receiver, node)
+);
