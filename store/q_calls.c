@@ -227,6 +227,45 @@ int store_call_take(struct store *st, const char *call_id, const char *node,
     return r;
 }
 
+int store_call_least_loaded(struct store *st, const char *self, unsigned down_after,
+                            struct store_call_home *ret)
+{
+    char sql[1536];
+    struct db_stmt *stmt;
+    int r = 0;
+
+    /* the live nodes of self's group, when that group balances its guests' calls: fewest legs,
+     * then fewest calls, then self, then the oldest registration */
+    (void)snprintf(
+        sql, sizeof(sql),
+        "SELECT n.name, n.address, (SELECT count(*) FROM cluster_call_leg l WHERE l.node = "
+        "n.name) AS legs, (SELECT count(*) FROM cluster_call c WHERE c.node = n.name) AS calls "
+        "FROM cluster_node n JOIN call_bridge b ON b.id = n.call_bridge JOIN call_bridge_group g "
+        "ON g.id = b.call_bridge_group WHERE g.load_balancing_enabled = 1 AND "
+        "g.load_balance_user_calls = 1 AND b.call_bridge_group = (SELECT b2.call_bridge_group "
+        "FROM cluster_node n2 JOIN call_bridge b2 ON b2.id = n2.call_bridge WHERE n2.name = ?2) "
+        "AND n.stopped = 0 AND %s - n.heartbeat_ms <= CAST(?1 AS BIGINT) * n.interval_ms "
+        "ORDER BY legs, calls, CASE WHEN n.name = ?2 THEN 0 ELSE 1 END, n.seq LIMIT 1",
+        db_now(st));
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    memset(ret, 0, sizeof(*ret));
+    r = db_bind_int64(stmt, 1, down_after);
+    if (r == 0)
+        r = db_bind_text(stmt, 2, self);
+    if (r == 0)
+        r = db_step_one(stmt);
+    if (r == 0) {
+        r |= db_copy_text(stmt, 0, ret->node, sizeof(ret->node));
+        r |= db_copy_text(stmt, 1, ret->address, sizeof(ret->address));
+        ret->node_up = true;
+        r = r < 0 ? -EIO : 0;
+    }
+    db_stmt_done(stmt);
+    return r;
+}
+
 /* ---- guests' hand-off tickets ------------------------------------------------------------ */
 
 int store_handoff_put(struct store *st, const struct store_handoff *h, int64_t ttl_ms)

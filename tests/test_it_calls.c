@@ -8,7 +8,10 @@
  * - A call that ended leaves the directory: the next guest makes a call where it arrives.
  * - A node killed with SIGKILL: once the others show it down, exactly one of them ends its call,
  *   with a callLegEnd (callBridgeFailure) per leg and a callEnd; its guests join again at a live
- *   node and get a new call there. */
+ *   node and get a new call there.
+ * - The CDR outbox shared by two nodes: each record reaches a receiver once, in order.
+ * - A callBridgeGroup with loadBalancingEnabled: a new call goes to the least loaded live node
+ *   of the group, its guest sent there. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -537,6 +540,81 @@ START_TEST(test_each_cdr_is_sent_once_by_its_node_in_its_order)
 }
 END_TEST
 
+/* ---- callBridgeGroups with loadBalancingEnabled ----------------------------------------- */
+
+/* The id of the callBridges object of node name, from node 0's list. */
+static void bridge_of(const char *name, char *id, size_t cap)
+{
+    char body[8192], needle[64];
+    const char *p;
+
+    ck_assert_int_eq(th_admin_keep(&nodes[0], "GET", "/api/v1/callBridges?limit=100", NULL, body,
+                                   sizeof(body), NULL),
+                     200);
+    (void)snprintf(needle, sizeof(needle), "<name>%s</name>", name);
+    p = strstr(body, needle);
+    ck_assert_msg(p, "%s", body);
+    while (p > body && strncmp(p, "<callBridge id=\"", 16) != 0)
+        p--;
+    (void)snprintf(id, cap, "%.36s", p + 16);
+}
+
+/* Waits until the directory holds n legs. */
+static void legs_written(int n)
+{
+    int k;
+
+    for (k = 0; k < 50 && db_count("SELECT count(*) FROM cluster_call_leg") != n; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM cluster_call_leg"), n);
+}
+
+START_TEST(test_a_balancing_group_places_a_new_call_on_its_least_loaded_node)
+{
+    char body[4096], loc[128], group[40], id[40], path[128];
+
+    if (!cluster_up(3))
+        return;
+    for (int i = 0; i < 4; i++) {
+        char call_id[24];
+
+        (void)snprintf(call_id, sizeof(call_id), "777000%d", i);
+        cospace(call_id, "4321");
+    }
+    /* out of any group: a new call goes where its guest arrives */
+    ck_assert_int_eq(join_following(0, "7770000", "4321", "A1", body, sizeof(body)), 0);
+    ck_assert_int_eq(join_following(0, "7770000", "4321", "A2", body, sizeof(body)), 0);
+    ck_assert_int_eq(join_following(1, "7770001", "4321", "B1", body, sizeof(body)), 1);
+    legs_written(3);
+
+    /* the three nodes in a group that balances: the next new call goes to the node with no
+     * legs, though its guest arrived at the busiest */
+    ck_assert_int_eq(th_admin_keep(&nodes[0], "POST", "/api/v1/callBridgeGroups",
+                                   "name=east&loadBalancingEnabled=true", NULL, 0, loc),
+                     200);
+    (void)snprintf(group, sizeof(group), "%.36s", strrchr(loc, '/') + 1);
+    for (size_t i = 0; i < 3; i++) {
+        char form[96];
+
+        bridge_of(names[i], id, sizeof(id));
+        (void)snprintf(path, sizeof(path), "/api/v1/callBridges/%s", id);
+        (void)snprintf(form, sizeof(form), "callBridgeGroup=%s", group);
+        ck_assert_int_eq(th_admin_keep(&nodes[0], "PUT", path, form, NULL, 0, NULL), 200);
+    }
+    ck_assert_int_eq(join_following(0, "7770002", "4321", "C1", body, sizeof(body)), 2);
+    legs_written(4);
+    /* and a guest of a running call still goes to its call, wherever it arrives */
+    ck_assert_int_eq(join_following(2, "7770000", "4321", "A3", body, sizeof(body)), 0);
+    legs_written(5);
+    /* loads 3, 1, 1: the tie goes to the node with fewer calls... both have one: the node that
+     * registered first */
+    ck_assert_int_eq(join_following(0, "7770003", "4321", "D1", body, sizeof(body)), 1);
+    ck_assert_int_eq(calls_at(0), 1);
+    ck_assert_int_eq(calls_at(1), 2);
+    ck_assert_int_eq(calls_at(2), 1);
+}
+END_TEST
+
 /* ---- the directory's store functions, on two connections as two nodes ------------------- */
 
 static void directory_on(const char *location)
@@ -626,6 +704,7 @@ Suite *it_calls_suite(void)
     tcase_add_test(tc,
                    test_a_killed_nodes_calls_end_once_with_cdrs_and_its_guests_rejoin_elsewhere);
     tcase_add_test(tc, test_each_cdr_is_sent_once_by_its_node_in_its_order);
+    tcase_add_test(tc, test_a_balancing_group_places_a_new_call_on_its_least_loaded_node);
     suite_add_tcase(s, tc);
     tc = tcase_create("directory");
     tcase_set_timeout(tc, 60);

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/cluster.h"
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/alarms.h"
@@ -610,11 +611,35 @@ static struct api_call *joined_call(struct api_calls *c, const char *cospace)
     return NULL;
 }
 
+/* A new call of cospace in a callBridgeGroup with loadBalancingEnabled: 0 when it goes here
+ * (the least loaded of the group's live nodes, or in no balancing group), -EXDEV with the node
+ * to send its participant to in *ret_home, unless the directory has the coSpace's call already
+ * (then 0: the claim finds it). */
+static int place(const struct api *api, struct store *st, const char *cospace,
+                 struct store_call_home *ret_home)
+{
+    const char *self = api_call_home_node(api->calls->home);
+    struct store_call_home best;
+    int r = store_call_home_get(st, cospace, API_CLUSTER_DOWN_AFTER, ret_home);
+
+    if (r != -ENOENT)
+        return r < 0 ? r : 0;
+    r = store_call_least_loaded(st, self, API_CLUSTER_DOWN_AFTER, &best);
+    if (r == -ENOENT || (r == 0 && strcmp(best.node, self) == 0))
+        return 0;
+    if (r < 0)
+        return r;
+    *ret_home = best;
+    api_log(BASE_LOG_INFO, "call of coSpace %s placed on node %s, the least loaded of the group",
+            cospace, best.node);
+    return -EXDEV;
+}
+
 /* A clustered node's call for space: the one here, or a new one claimed in the call directory
  * (api/res/call_home.h) under the directory's lock, so that two joins here claim once. -EXDEV
  * or -EHOSTDOWN (*ret_home: where it is) when another node hosts it. Lock not held. */
 static int clustered_call(const struct api *api, struct store *st,
-                          const struct api_cospace_ref *space, char *ret_id,
+                          const struct api_cospace_ref *space, bool balance, char *ret_id,
                           struct store_call_home *ret_home)
 {
     struct api_calls *c = api->calls;
@@ -627,6 +652,10 @@ static int clustered_call(const struct api *api, struct store *st,
     if ((call = joined_call(c, space->id)))
         memcpy(ret_id, call->id, STORE_ID_LEN + 1);
     pthread_mutex_unlock(&c->lock);
+    if (!call && balance && (r = place(api, st, space->id, ret_home)) < 0) {
+        api_call_home_unlock(c->home);
+        return r;
+    }
     if (!call && (r = api_uuid_new(id)) == 0)
         r = api_call_home_claim(c->home, st, space->id, id, ret_home);
     if (!call && r == 0) {
@@ -651,8 +680,8 @@ static int clustered_call(const struct api *api, struct store *st,
  * On a clustered node the call may live on another node: -EXDEV (or -EHOSTDOWN when that node
  * is down), with where in *ret_home. Returns 0, -EDQUOT (max_calls), -ENOENT or a store
  * error. */
-static int cospace_call(const struct api *api, struct store *st, const char *cospace, char *ret_id,
-                        struct store_call_home *ret_home)
+static int cospace_call(const struct api *api, struct store *st, const char *cospace, bool balance,
+                        char *ret_id, struct store_call_home *ret_home)
 {
     struct api_calls *c = api->calls;
     struct api_cospace_ref space;
@@ -673,7 +702,7 @@ static int cospace_call(const struct api *api, struct store *st, const char *cos
         memcpy(ret_id, call->id, STORE_ID_LEN + 1);
     pthread_mutex_unlock(&c->lock);
     if (!call && c->home && r == 0)
-        r = clustered_call(api, st, &space, ret_id, ret_home);
+        r = clustered_call(api, st, &space, balance, ret_id, ret_home);
     if (r == 0 && (r = api_tenant_limit_refresh(api, st, ret_id)) < 0)
         api_calls_join_done(api, ret_id);
     return r;
@@ -707,7 +736,7 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
         api_reply_failure(reply, 400, api_match_name(m.result));
         return;
     }
-    r = cospace_call(api, st, m.cospace, id, &home);
+    r = cospace_call(api, st, m.cospace, false, id, &home);
     if (r == -EDQUOT) {
         api_reply_too_many(reply, "calls");
     } else if (r == -EXDEV || r == -EHOSTDOWN) {
@@ -724,10 +753,10 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
     }
 }
 
-int api_calls_guest_call(const struct api *api, struct store *st, const char *cospace,
+int api_calls_guest_call(const struct api *api, struct store *st, const char *cospace, bool balance,
                          char *ret_call, struct store_call_home *ret_home)
 {
-    return api->media ? cospace_call(api, st, cospace, ret_call, ret_home) : -ENOTSUP;
+    return api->media ? cospace_call(api, st, cospace, balance, ret_call, ret_home) : -ENOTSUP;
 }
 
 int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,

@@ -565,8 +565,8 @@ static void hand_off(struct store *st, const struct store_cospace_entry *e, cons
         reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
         return;
     }
-    api_log(BASE_LOG_INFO, "guest %s of coSpace %s sent to node %s, which hosts its call %s", name,
-            e->id, home->node, home->call_id);
+    api_log(BASE_LOG_INFO, "guest %s of coSpace %s sent to node %s, which hosts its call%s%s", name,
+            e->id, home->node, home->call_id[0] ? " " : " (new)", home->call_id);
     reply_json(reply, 200, json_pack("{s:s, s:s}", "redirect", url, "callBridge", home->node));
     OPENSSL_cleanse(url, sizeof(url));
 }
@@ -574,7 +574,7 @@ static void hand_off(struct store *st, const struct store_cospace_entry *e, cons
 /* The order matters: the session exists before the leg, so the media thread's first offer,
  * which may come at once, finds where to go. */
 static void join_admitted(const struct api *api, struct store *st,
-                          const struct store_cospace_entry *e, const char *name,
+                          const struct store_cospace_entry *e, const char *name, bool balance,
                           struct api_reply *reply)
 {
     char call[STORE_ID_LEN + 1], leg[STORE_ID_LEN + 1], turn[STORE_ID_LEN + 1];
@@ -601,7 +601,7 @@ static void join_admitted(const struct api *api, struct store *st,
                     "No TURN server is reachable; the meeting cannot carry media.");
         return;
     }
-    if (r == 0 && (r = api_calls_guest_call(api, st, e->id, call, &home)) == 0) {
+    if (r == 0 && (r = api_calls_guest_call(api, st, e->id, balance, call, &home)) == 0) {
         r = (s = open_session(api->guests, call, leg, name)) ? 0 : -ENOMEM;
         if (r == 0 &&
             (r = api_calls_add_guest_leg(api, call, leg, name, turn, limit, &prof, &refused)) < 0)
@@ -696,7 +696,7 @@ static void join_handed_off(const struct api *api, struct store *st, const char 
         return;
     }
     (void)snprintf(e.access_method, sizeof(e.access_method), "%s", h.access_method);
-    join_admitted(api, st, &e, h.name, reply);
+    join_admitted(api, st, &e, h.name, false, reply); /* placed here by the node that sent it */
 }
 
 static void join(const struct api *api, struct store *st, const struct api_request *req,
@@ -733,7 +733,7 @@ static void join(const struct api *api, struct store *st, const struct api_reque
     else if (r < 0)
         reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
     else
-        join_admitted(api, st, &e, name, reply);
+        join_admitted(api, st, &e, name, true, reply);
 out:
     json_decref(j);
 }
