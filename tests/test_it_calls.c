@@ -9,26 +9,34 @@
  * - A node killed with SIGKILL: once the others show it down, exactly one of them ends its call,
  *   with a callLegEnd (callBridgeFailure) per leg and a callEnd; its guests join again at a live
  *   node and get a new call there.
+ * - Media: a guest (scripts/bench/rtcpeer, over coturn) joins at one node, a second arrives at
+ *   the other, follows the redirect, and the two exchange audio and video through the first.
  * - The CDR outbox shared by two nodes: each record reaches a receiver once, in order.
  * - A callBridgeGroup with loadBalancingEnabled: a new call goes to the least loaded live node
  *   of the group, its guest sent there. */
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
+#include <jansson.h>
 
 #include "tests/cluster_helpers.h"
 #include "tests/helpers.h"
 #include "tests/pg_server.h"
+#include "tests/skip.h"
 #include "tests/suites.h"
 
 #define NODES 3
@@ -615,6 +623,156 @@ START_TEST(test_a_balancing_group_places_a_new_call_on_its_least_loaded_node)
 }
 END_TEST
 
+/* ---- media through the hosting node (coturn, scripts/bench/rtcpeer) ----------------------- */
+
+static struct th_coturn co;
+
+/* rtcpeer (beside the daemon under test) as one guest of callId id with its secret, joining at
+ * node i for seconds, its summary line to out; its pid. cacert holds both nodes' certificates. */
+static pid_t peer_at(size_t i, const char *id, const char *secret, const char *cacert,
+                     unsigned seconds, const char *out)
+{
+    char path[300], url[64], secs[16], *slash;
+    pid_t pid;
+
+    (void)snprintf(path, sizeof(path), "%s", th_daemon_path());
+    slash = strrchr(path, '/');
+    ck_assert_ptr_nonnull(slash);
+    (void)snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), "rtcpeer");
+    ck_assert_msg(access(path, X_OK) == 0, "%s is not built", path);
+    (void)snprintf(url, sizeof(url), "https://127.0.0.1:%u", node_port[i]);
+    (void)snprintf(secs, sizeof(secs), "%u", seconds);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        const char *argv[] = {"rtcpeer",  "--url",  url,        "--call-id", id,
+                              "--secret", secret,   "--cacert", cacert,      "--seconds",
+                              secs,       "--json", NULL};
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+        (void)dup2(fd, STDOUT_FILENO);
+        execv(path, (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits (bounded) for rtcpeer pid to exit 0; its summary from out. */
+static json_t *peer_done(pid_t pid, const char *out)
+{
+    char line[65536];
+    int status = 0;
+    pid_t w = 0;
+    json_t *j;
+    FILE *f;
+
+    for (int k = 0; k < 300 && w == 0; k++)
+        if ((w = waitpid(pid, &status, WNOHANG)) == 0)
+            (void)usleep(POLL_MS * 1000);
+    if (w == 0) {
+        (void)kill(pid, SIGKILL);
+        (void)waitpid(pid, &status, 0);
+        ck_abort_msg("rtcpeer did not exit within 30 s");
+    }
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "rtcpeer exited with %d", status);
+    f = fopen(out, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+    (void)fclose(f);
+    j = json_loads(line, 0, NULL);
+    ck_assert_msg(j, "not a summary: %s", line);
+    return j;
+}
+
+/* Packets of kind g received from leg. */
+static long long got_from(json_t *g, const char *leg, const char *kind)
+{
+    json_t *rx = json_object_get(g, "received");
+    long long n = 0;
+
+    for (size_t i = 0; i < json_array_size(rx); i++) {
+        json_t *s = json_array_get(rx, i);
+
+        if (strcmp(json_string_value(json_object_get(s, "msid")), leg) == 0 &&
+            strcmp(json_string_value(json_object_get(s, "kind")), kind) == 0)
+            n += json_integer_value(json_object_get(s, "packets"));
+    }
+    return n;
+}
+
+START_TEST(test_media_flows_between_guests_who_arrived_at_two_nodes)
+{
+    char why[128], form[160], loc[128], body[4096], secret[64], cacert[160], out[2][160];
+    char path[160];
+    json_t *g[2];
+    pid_t pid[2];
+    int k;
+
+    memset(&co, 0, sizeof(co));
+    if (!th_coturn_available(why, sizeof(why))) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    th_coturn_start(&co, NULL);
+    if (!cluster_up(2))
+        return;
+    (void)snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+                   co.port);
+    ck_assert_int_eq(th_admin_keep(&nodes[0], "POST", "/api/v1/turnServers", form, NULL, 0, loc),
+                     200);
+    (void)snprintf(path, sizeof(path), "%s/status", loc); /* each waits for its first probe */
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(th_admin_keep(&nodes[i], "GET", path, NULL, body, sizeof(body), NULL),
+                         200);
+        ck_assert_msg(strstr(body, "<status>success</status>"), "%s: %s", names[i], body);
+    }
+    ck_assert_int_eq(th_admin_keep(&nodes[0], "POST", "/api/v1/coSpaces",
+                                   "name=Media&callId=5550009", NULL, 0, loc),
+                     200);
+    ck_assert_int_eq(th_admin_keep(&nodes[0], "GET", loc, NULL, body, sizeof(body), NULL), 200);
+    th_xml_text(body, "secret", secret, sizeof(secret));
+    /* one file with both nodes' certificates, for the guest that is sent from one to the other */
+    (void)snprintf(cacert, sizeof(cacert), "%s/both.pem", nodes[0].dir);
+    {
+        char cmd[512];
+
+        (void)snprintf(cmd, sizeof(cmd), "cat %s %s > %s", nodes[0].cacert, nodes[1].cacert,
+                       cacert);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+    for (size_t i = 0; i < 2; i++)
+        (void)snprintf(out[i], sizeof(out[i]), "%s/peer-%zu.out", nodes[0].dir, i);
+
+    pid[0] = peer_at(0, "5550009", secret, cacert, 10, out[0]);
+    for (k = 0; k < 100 && calls_at(0) == 0; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_int_eq(calls_at(0), 1);
+    pid[1] = peer_at(1, "5550009", secret, cacert, 6, out[1]); /* arrives at the other node */
+    g[1] = peer_done(pid[1], out[1]);
+    g[0] = peer_done(pid[0], out[0]);
+    /* both were in the first node's call; the second node made none */
+    ck_assert_uint_eq(th_log_count(&nodes[1], "sent to node cb-a"), 1);
+    ck_assert_uint_eq(th_log_count(&nodes[1], "joined coSpace"), 0);
+    ck_assert_uint_eq(th_log_count(&nodes[0], "joined coSpace"), 2);
+    for (int i = 0; i < 2; i++) {
+        const char *from = json_string_value(json_object_get(g[1 - i], "leg"));
+
+        ck_assert_msg(json_is_true(json_object_get(g[i], "connected")), "guest %d", i);
+        ck_assert_int_gt(got_from(g[i], from, "audio"), 50);
+        ck_assert_int_gt(got_from(g[i], from, "video"), 50);
+    }
+    json_decref(g[0]);
+    json_decref(g[1]);
+}
+END_TEST
+
+static void media_teardown(void)
+{
+    teardown();
+    if (co.pid)
+        th_coturn_stop(&co);
+}
+
 /* ---- the directory's store functions, on two connections as two nodes ------------------- */
 
 static void directory_on(const char *location)
@@ -705,6 +863,12 @@ Suite *it_calls_suite(void)
                    test_a_killed_nodes_calls_end_once_with_cdrs_and_its_guests_rejoin_elsewhere);
     tcase_add_test(tc, test_each_cdr_is_sent_once_by_its_node_in_its_order);
     tcase_add_test(tc, test_a_balancing_group_places_a_new_call_on_its_least_loaded_node);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("media");
+    tcase_set_tags(tc, "net");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, NULL, media_teardown);
+    tcase_add_test(tc, test_media_flows_between_guests_who_arrived_at_two_nodes);
     suite_add_tcase(s, tc);
     tc = tcase_create("directory");
     tcase_set_timeout(tc, 60);
