@@ -106,6 +106,41 @@ void api_cdr_leg_media_ended(struct api_cdr *c, const char *leg_id, const char *
     push(c, &e);
 }
 
+void api_cdr_call_failed(struct api_cdr *c, const char *call_id, int64_t age_ms,
+                         const struct store_call_leg_home *legs, size_t n)
+{
+    struct api_cdr_event e;
+
+    if (!c)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        e = (struct api_cdr_event){.type = API_CDR_LEG_END, .wall_ms = cdr_wall_ms()};
+        (void)snprintf(e.call, sizeof(e.call), "%s", call_id);
+        (void)snprintf(e.leg, sizeof(e.leg), "%s", legs[i].leg_id);
+        (void)snprintf(e.reason, sizeof(e.reason), "%s", API_CDR_NODE_FAILURE);
+        e.duration_s = legs[i].age_ms / 1000;
+        e.takeover = true;
+        push(c, &e);
+    }
+    e = (struct api_cdr_event){.type = API_CDR_CALL_END, .wall_ms = cdr_wall_ms()};
+    (void)snprintf(e.call, sizeof(e.call), "%s", call_id);
+    e.duration_s = age_ms / 1000;
+    e.legs_max_active = n;
+    e.takeover = true;
+    push(c, &e);
+}
+
+void api_cdr_set_node(struct api_cdr *c, const char *name)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    (void)snprintf(c->node, sizeof(c->node), "%s", name ? name : "");
+    c->kick = true;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
 void api_cdr_events(struct api_cdr *c, struct api_calls_events *ret)
 {
     *ret = (struct api_calls_events){.call_started = on_call_started,
@@ -150,6 +185,7 @@ static void emit(struct api_cdr *c, const struct api_cdr_event *e, struct cdr_ca
     if (!c->keep)
         return;
     memcpy(rec.session, c->session, sizeof(rec.session));
+    memcpy(rec.node, c->tnode, sizeof(rec.node));
     r = api_cdr_record_make(e, &rec);
     if (r == 0)
         r = store_cdr_append(c->st, &rec, NULL);
@@ -206,6 +242,8 @@ static void leg_end(struct api_cdr *c, struct api_cdr_event *e, struct cdr_call 
     if (call && call->active > 0) {
         call->active--;
         call->completed++;
+    } else if (call && e->takeover) { /* a failed node's leg: its start was not seen here */
+        call->completed++;
     }
     emit(c, e, call);
 }
@@ -222,7 +260,17 @@ static void process(struct api_cdr *c, struct api_cdr_event *e)
         }
         return;
     }
-    call = track_call(c, e->call);
+    if (e->takeover) { /* a failed node's call: its records go on after the dead node's */
+        bool known = false;
+
+        for (size_t i = 0; i < c->ncalls && !known; i++)
+            known = strcmp(c->calls[i].id, e->call) == 0;
+        call = track_call(c, e->call);
+        if (call && !known)
+            call->correlator = API_CDR_TAKEOVER_INDEX;
+    } else {
+        call = track_call(c, e->call);
+    }
     if (call && e->type == API_CDR_CALL_START)
         call->started_ms = e->wall_ms;
     if (e->type == API_CDR_LEG_START) {
@@ -232,7 +280,8 @@ static void process(struct api_cdr *c, struct api_cdr_event *e)
     } else if (e->type == API_CDR_CALL_END) {
         if (call) {
             e->legs_completed = call->completed;
-            e->legs_max_active = call->max_active;
+            if (!e->takeover || call->max_active > e->legs_max_active)
+                e->legs_max_active = call->max_active;
         }
         emit(c, e, call);
         if (call)
@@ -294,6 +343,7 @@ static void drain(struct api_cdr *c)
     c->nq = c->capq = 0;
     changed = c->legs_changed;
     c->legs_changed = false;
+    memcpy(c->tnode, c->node, sizeof(c->tnode));
     pthread_mutex_unlock(&c->lock);
     if (n == 0 && !changed)
         return; /* nothing to write: no write lock taken */

@@ -46,6 +46,9 @@ struct api_cdr_event {
      * callLegEnd reason is the route's, with the outbound rule that matched ("" none) */
     bool dial_failed;
     char out_rule[STORE_ID_LEN + 1];
+    /* the end of a call another node hosted, written by the node that took it from the call
+     * directory when that node failed (api_cdr_call_failed) */
+    bool takeover;
 };
 
 /* The record of e (type, time and the XML inside <record>) into *ret, correlator left as is.
@@ -72,6 +75,18 @@ void api_cdr_events(struct api_cdr *c, struct api_calls_events *ret);
 /* The media thread ended a guest's leg (media_rtc_signal_fn's MEDIA_RTC_END, why its text): unless
  * the guest left, the leg's callLegEnd says mediaFailure and why. Must not block; c may be NULL. */
 void api_cdr_leg_media_ended(struct api_cdr *c, const char *leg_id, const char *why);
+/* A node of the cluster failed with call_id running (api/res/call_home.c took it from the call
+ * directory): each of its n legs (their ages) gets a callLegEnd with reason
+ * API_CDR_NODE_FAILURE, then the call (age_ms old) its callEnd. The dead node's correlator count
+ * is unknown here: these records' correlatorIndex starts at API_CDR_TAKEOVER_INDEX, after any
+ * the dead node gave. Must not block; c may be NULL. */
+#define API_CDR_NODE_FAILURE "callBridgeFailure" /* not CMS's name: none is documented */
+#define API_CDR_TAKEOVER_INDEX 1000000
+void api_cdr_call_failed(struct api_cdr *c, const char *call_id, int64_t age_ms,
+                         const struct store_call_leg_home *legs, size_t n);
+/* In a cluster (before any call): this node's name. Its records carry it, and it sends only
+ * its own records (each node its own, in its order: several nodes share one outbox). */
+void api_cdr_set_node(struct api_cdr *c, const char *name);
 /* A receiver was added, changed or removed: deliver to it now, forget its state. */
 void api_cdr_changed(struct api_cdr *c, const char *receiver_id);
 

@@ -44,7 +44,9 @@ struct api_cdr {
     uint64_t dropped, records;
     struct cdr_rx rx[MAX_RECEIVERS];
     size_t nrx;
+    char node[STORE_TEXT_MAX + 1]; /* api_cdr_set_node(); "" one node */
     /* the thread's own */
+    char tnode[STORE_TEXT_MAX + 1]; /* node, as the thread last read it */
     struct store *st;
     struct media *media;
     char session[STORE_ID_LEN + 1];

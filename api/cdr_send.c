@@ -200,19 +200,20 @@ static int deliver(struct api_cdr *c, struct receiver *r)
     char *body = NULL;
     int res = -ENOMEM;
 
-    if (b && (res = store_cdr_after(c->st, r->delivered, BATCH_MAX, collect, b)) == -ECANCELED)
+    if (b && (res = store_cdr_after_node(c->st, c->tnode, r->delivered, BATCH_MAX, collect, b)) ==
+                 -ECANCELED)
         res = 0;
     if (res == 0 && b->n && !(body = api_cdr_records_xml(b->recs, b->n, b->recs[0].session, &len)))
         res = -ENOMEM;
     if (res == 0 && b->n)
         res = post(r->uri, body, len, err, sizeof(err));
     if (res == 0 && b->n) {
-        res = store_cdr_delivered(c->st, r->id, b->recs[b->n - 1].index);
+        res = store_cdr_delivered_node(c->st, r->id, c->tnode, b->recs[b->n - 1].index);
         r->delivered = b->recs[b->n - 1].index;
     }
     if (res < 0 && !err[0])
         (void)snprintf(err, sizeof(err), "%s", strerror(-res));
-    (void)store_cdr_count_after(c->st, r->delivered, &pending);
+    (void)store_cdr_count_after_node(c->st, c->tnode, r->delivered, &pending);
     note(c, r, res, err, res == 0 && b ? b->n : 0, pending);
     free(body);
     for (size_t i = 0; b && i < b->n; i++)
@@ -246,6 +247,15 @@ int64_t api_cdr_deliver_all(struct api_cdr *c)
         0)
         return RETRY_DB_MS; /* the database is busy: soon again */
     sync_states(c, &rs);
+    pthread_mutex_lock(&c->lock);
+    memcpy(c->tnode, c->node, sizeof(c->tnode));
+    pthread_mutex_unlock(&c->lock);
+    for (size_t i = 0; c->tnode[0] && i < rs.n; i++) { /* how far it has this node's records */
+        int64_t d;
+
+        if (store_cdr_delivered_get(c->st, rs.r[i].id, c->tnode, &d) == 0)
+            rs.r[i].delivered = d;
+    }
     if (rs.n == 0)
         (void)store_cdr_prune(c->st); /* the last receiver was removed */
     for (size_t i = 0; i < rs.n; i++) {

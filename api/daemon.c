@@ -34,6 +34,7 @@
 #include "api/metrics.h"
 #include "api/notify.h"
 #include "api/res/alarms.h"
+#include "api/res/call_home.h"
 #include "api/res/diag.h"
 #include "api/res/leg_alarms.h"
 #include "api/res/cache.h"
@@ -608,6 +609,10 @@ int api_daemon_run(const struct api_config *c)
         r = api_diags_start(&api, &api.diags);
     if (r == 0)
         r = start_cluster(c, &p, &api, st);
+    if (r == 0 && api.cluster) /* its CDRs: its own records of the shared outbox */
+        api_cdr_set_node(api.cdr, api_cluster_name(api.cluster));
+    if (r == 0) /* a clustered node's side of the call directory (api/res/call_home.h) */
+        r = api_call_home_start(p.db, &api);
     if (r == 0)
         r = start_http(c, &p, &api, auth, &plan, &http);
     if (r == 0) {
@@ -619,6 +624,7 @@ int api_daemon_run(const struct api_config *c)
     api_notify_stop(notify);       /* first: it calls into the prober, the calls, the CDRs */
     api_guests_stop(api.guests);   /* wakes the guests' polls, which then answer at once */
     api_http_stop(http, DRAIN_MS); /* first: suspended status requests still need the prober */
+    api_call_home_stop(&api);      /* this node's calls leave the directory; before the CDRs */
     api_cdr_stop(api.cdr);         /* writes what is queued and the ends of calls in progress */
     api_ldap_sync_stop(api.ldap);  /* a sync running is taken up again at the next start */
     api_cluster_stop(api.cluster); /* marked stopped: the other nodes show it so at once */

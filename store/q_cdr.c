@@ -19,8 +19,8 @@ void store_cdr_record_done(struct store_cdr_record *r)
 
 int store_cdr_append(struct store *st, const struct store_cdr_record *r, int64_t *ret_index)
 {
-    static const char sql[] = "INSERT INTO cdr_record (session, type, time, correlator, body) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING record_index";
+    static const char sql[] = "INSERT INTO cdr_record (session, type, time, correlator, body, "
+                              "node) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING record_index";
     struct db_stmt *stmt;
     bool own;
     int err = store_write_enter(st, &own);
@@ -36,6 +36,7 @@ int store_cdr_append(struct store *st, const struct store_cdr_record *r, int64_t
         db_bind_text(stmt, 3, r->time);
         db_bind_int64(stmt, 4, r->correlator);
         db_bind_text(stmt, 5, r->body);
+        db_bind_text(stmt, 6, r->node);
         err = db_step_one(stmt);
         index = err == 0 ? db_column_int64(stmt, 0) : 0;
         if (err == -ENOENT)
@@ -90,9 +91,15 @@ static int read_record(struct db_stmt *stmt, struct store_cdr_record *r)
 
 int store_cdr_after(struct store *st, int64_t after, size_t limit, store_cdr_fn fn, void *userdata)
 {
+    return store_cdr_after_node(st, "", after, limit, fn, userdata);
+}
+
+int store_cdr_after_node(struct store *st, const char *node, int64_t after, size_t limit,
+                         store_cdr_fn fn, void *userdata)
+{
     static const char sql[] = "SELECT record_index, session, type, time, correlator, body "
-                              "FROM cdr_record WHERE record_index > ?1 ORDER BY record_index "
-                              "LIMIT ?2";
+                              "FROM cdr_record WHERE record_index > ?1 AND node = ?3 "
+                              "ORDER BY record_index LIMIT ?2";
     struct store_cdr_record rec;
     struct db_stmt *stmt;
     int r = 0;
@@ -102,6 +109,7 @@ int store_cdr_after(struct store *st, int64_t after, size_t limit, store_cdr_fn 
         return r;
     db_bind_int64(stmt, 1, after);
     db_bind_int64(stmt, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    db_bind_text(stmt, 3, node);
     while ((r = db_step(stmt)) == DB_ROW) {
         r = read_record(stmt, &rec);
         if (r == 0)
@@ -133,6 +141,24 @@ static int count(struct store *st, const char *sql, const int64_t *after, size_t
 int store_cdr_count_after(struct store *st, int64_t after, size_t *ret_count)
 {
     return count(st, "SELECT count(*) FROM cdr_record WHERE record_index > ?1", &after, ret_count);
+}
+
+int store_cdr_count_after_node(struct store *st, const char *node, int64_t after, size_t *ret_count)
+{
+    struct db_stmt *stmt;
+    int r = 0;
+
+    if (!node[0])
+        return store_cdr_count_after(st, after, ret_count);
+    stmt = store_stmt_sql(
+        st, "SELECT count(*) FROM cdr_record WHERE record_index > ?1 AND node = ?2", &r);
+    if (!stmt)
+        return r;
+    db_bind_int64(stmt, 1, after);
+    db_bind_text(stmt, 2, node);
+    r = db_step_count(stmt, ret_count);
+    db_stmt_done(stmt);
+    return r;
 }
 
 /* Runs one statement without results (inside the caller's transaction). */
@@ -189,4 +215,92 @@ int store_cdr_prune(struct store *st)
 int store_cdr_receivers(struct store *st, size_t *ret_count)
 {
     return count(st, "SELECT count(*) FROM cdr_receiver WHERE uri IS NOT NULL", NULL, ret_count);
+}
+
+/* ---- one node's records in a cluster (schema/0013_calls.sql) ---------------------------- */
+
+/* Runs sql with the text args (NULL-ended) and, when index_param > 0, index as that parameter;
+ * *ret_changed (may be NULL) the rows it changed. Inside the caller's transaction. */
+static int run_node(struct store *st, const char *sql, const char *const *args, int index_param,
+                    int64_t index, int64_t *ret_changed)
+{
+    struct db_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    for (int i = 0; r == 0 && args[i]; i++)
+        r = db_bind_text(stmt, i + 1, args[i]);
+    if (r == 0 && index_param > 0)
+        r = db_bind_int64(stmt, index_param, index);
+    if (r == 0)
+        r = db_step_done(stmt);
+    if (r == 0 && ret_changed)
+        *ret_changed = db_changes(st->db);
+    db_stmt_done(stmt);
+    return r;
+}
+
+int store_cdr_delivered_get(struct store *st, const char *id, const char *node, int64_t *ret_index)
+{
+    struct db_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt_sql(
+        st, "SELECT delivered FROM cdr_delivery WHERE receiver = ?1 AND node = ?2", &r);
+    if (!stmt)
+        return r;
+    r = db_bind_text(stmt, 1, id);
+    if (r == 0)
+        r = db_bind_text(stmt, 2, node);
+    if (r == 0)
+        r = db_step_one(stmt);
+    if (r == 0)
+        *ret_index = db_column_int64(stmt, 0);
+    db_stmt_done(stmt);
+    return r;
+}
+
+int store_cdr_delivered_node(struct store *st, const char *id, const char *node, int64_t index)
+{
+    /* only this node writes its row: an update, then an insert when there was none */
+    static const char update_sql[] =
+        "UPDATE cdr_delivery SET delivered = ?3 WHERE receiver = ?1 AND node = ?2";
+    static const char insert_sql[] =
+        "INSERT INTO cdr_delivery (receiver, node, delivered) VALUES (?1, ?2, ?3)";
+    /* node's records that every receiver with a uri has (a receiver without a row has what
+     * came before its creation: its own delivered index) */
+    static const char prune_node_sql[] =
+        "DELETE FROM cdr_record WHERE node = ?1 AND record_index <= coalesce((SELECT "
+        "min(coalesce(d.delivered, r.delivered)) FROM cdr_receiver r LEFT JOIN cdr_delivery d "
+        "ON d.receiver = r.id AND d.node = ?1 WHERE r.uri IS NOT NULL), (SELECT "
+        "max(record_index) FROM cdr_record))";
+    const char *args[] = {id, node, NULL}, *prune_args[] = {node, NULL};
+    const char *id_args[] = {id, NULL}, *no_args[] = {NULL};
+    int64_t changed = 0;
+    bool own;
+    int r;
+
+    if (!node[0])
+        return store_cdr_delivered(st, id, index);
+    r = store_write_enter(st, &own);
+    if (r < 0)
+        return r;
+    r = run_node(st, "UPDATE cdr_receiver SET uri = uri WHERE id = ?1", id_args, 0, 0,
+                 &changed); /* the receiver is still there (and locked until the commit) */
+    if (r == 0 && changed == 0)
+        r = -ENOENT;
+    if (r == 0)
+        r = run_node(st, update_sql, args, 3, index, &changed);
+    if (r == 0 && changed == 0)
+        r = run_node(st, insert_sql, args, 3, index, NULL);
+    if (r == 0)
+        r = run_node(st,
+                     "DELETE FROM cdr_delivery WHERE receiver NOT IN (SELECT id FROM "
+                     "cdr_receiver)",
+                     no_args, 0, 0, NULL);
+    if (r == 0)
+        r = run_node(st, prune_node_sql, prune_args, 0, 0, NULL);
+    return store_write_leave(st, own, r);
 }

@@ -811,6 +811,9 @@ struct store_cdr_record {
     char time[32];
     int64_t correlator;
     char *body; /* malloc()ed; store_cdr_record_done frees it */
+    /* the node that wrote it, in a cluster (its name; "" for one node): each node sends its
+     * own records only (schema/0013_calls.sql) */
+    char node[STORE_TEXT_MAX + 1];
 };
 void store_cdr_record_done(struct store_cdr_record *r);
 /* Appends one record; its index into *ret_index (may be NULL). */
@@ -827,6 +830,16 @@ int store_cdr_count_after(struct store *st, int64_t after, size_t *ret_count);
 int store_cdr_delivered(struct store *st, const char *id, int64_t index);
 /* Deletes what every receiver has (everything when there is none). */
 int store_cdr_prune(struct store *st);
+/* The same for the records of node (a cluster's node name; "": as the functions above, one
+ * node's outbox): after reads only node's records; delivered records how far receiver id has
+ * node's records (cdr_delivery) and deletes node's records every receiver has;
+ * delivered_get reads it (-ENOENT: none yet, the receiver's own delivered index applies). */
+int store_cdr_after_node(struct store *st, const char *node, int64_t after, size_t limit,
+                         store_cdr_fn fn, void *userdata);
+int store_cdr_count_after_node(struct store *st, const char *node, int64_t after,
+                               size_t *ret_count);
+int store_cdr_delivered_node(struct store *st, const char *id, const char *node, int64_t index);
+int store_cdr_delivered_get(struct store *st, const char *id, const char *node, int64_t *ret_index);
 /* The number of receivers with a uri. */
 int store_cdr_receivers(struct store *st, size_t *ret_count);
 
@@ -900,5 +913,67 @@ int store_turn_view_prune(struct store *st);
  * that has no claim; never one a node that is up holds. Returns how many. */
 int store_ldap_claim(struct store *st, const char *node, char *ret_id);
 int store_ldap_requeue(struct store *st, const char *node, bool mine, unsigned down_after);
+
+/* ---- calls in a cluster (store/q_calls.c, schema/0013_calls.sql) --------------------------
+ * The call directory: which node (its cluster name) hosts each coSpace's running call. One call
+ * per coSpace by constraint: claim answers -EEXIST when the coSpace (or the call id) is in the
+ * directory already, whoever inserted it however close in time. Times are the database's
+ * clock. Works on both backends; only a clustered node (api/cluster.h) uses it. */
+struct store_call_home {
+    char call_id[STORE_ID_LEN + 1], cospace[STORE_ID_LEN + 1], correlator[STORE_ID_LEN + 1];
+    char node[STORE_TEXT_MAX + 1];    /* the hosting node's name */
+    int64_t started_ms;               /* database clock */
+    char address[STORE_TEXT_MAX + 1]; /* read: its node's address ("" when not registered) */
+    bool node_up;                     /* read: its node is up (as store_node's up) */
+    int64_t age_ms;                   /* read: database clock, now - started_ms */
+};
+typedef int (*store_call_home_fn)(const struct store_call_home *home, void *userdata);
+/* Inserts c (call_id, cospace, correlator, node), started now: 0 or -EEXIST. */
+int store_call_claim(struct store *st, const struct store_call_home *c);
+/* The call of cospace, with its node's address and state (down after down_after of the node's
+ * intervals): 0 or -ENOENT. */
+int store_call_home_get(struct store *st, const char *cospace, unsigned down_after,
+                        struct store_call_home *ret);
+/* Every call in the directory, oldest first. */
+int store_call_foreach(struct store *st, unsigned down_after, store_call_home_fn fn,
+                       void *userdata);
+/* Removes call_id and its legs if node holds it: 0, or -ENOENT (not there, or another
+ * node's). */
+int store_call_release(struct store *st, const char *call_id, const char *node);
+/* Removes every call node holds, and their legs; returns how many calls, or a negative errno. */
+int store_call_release_node(struct store *st, const char *node);
+/* The legs of the calls in the directory, for the ends of a failed node's calls: add one of
+ * call_id on node (started now), remove one of node's. */
+int store_call_leg_add(struct store *st, const char *leg_id, const char *call_id, const char *node);
+int store_call_leg_remove(struct store *st, const char *leg_id, const char *node);
+struct store_call_leg_home {
+    char leg_id[STORE_ID_LEN + 1];
+    int64_t age_ms; /* database clock: now - its start */
+};
+/* Takes the call call_id of node (a node shown down) out of the directory, with its legs, in one
+ * transaction: 0 when this caller deleted it (of several nodes taking it at once, exactly one
+ * gets 0; the others -ENOENT). Its legs into legs (at most cap: *ret_n; *ret_more beyond). */
+int store_call_take(struct store *st, const char *call_id, const char *node,
+                    struct store_call_leg_home *legs, size_t cap, size_t *ret_n, size_t *ret_more);
+
+/* callBridgeGroups with loadBalancingEnabled (and loadBalanceUserCalls): the live node of
+ * self's group (self included) with the fewest legs in the directory, then the fewest calls,
+ * self first among equals; its name and address into ret. -ENOENT when self is in no group
+ * that balances its calls. */
+int store_call_least_loaded(struct store *st, const char *self, unsigned down_after,
+                            struct store_call_home *ret);
+
+/* A guest sent to the node hosting its call: a one-use ticket, kept as its hash (never the
+ * passcode), naming the coSpace and access method it was admitted to and its display name. */
+struct store_handoff {
+    char ticket_hash[65];
+    char cospace[STORE_ID_LEN + 1], access_method[STORE_ID_LEN + 1];
+    char name[STORE_TEXT_MAX + 1];
+};
+/* Stores h, valid for ttl_ms (database clock), dropping expired tickets first. */
+int store_handoff_put(struct store *st, const struct store_handoff *h, int64_t ttl_ms);
+/* Takes (reads and deletes) the unexpired ticket with this hash: 0, or -ENOENT (none, expired,
+ * or taken by another request first). */
+int store_handoff_take(struct store *st, const char *ticket_hash, struct store_handoff *ret);
 
 #endif

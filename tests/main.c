@@ -40,6 +40,7 @@ static const th_suite_fn suites[] = {
     it_notify_suite, /* part-notify: nodes on one database, a lost primary */
     it_unique_suite, /* part-unique: uniqueness and row caps held by the database */
     it_cluster_suite, /* part-cluster: membership, TURN views, LDAP claims across nodes */
+    it_calls_suite,   /* part-calls: the call directory, guests sent to their call's node */
     it_cdr_suite, it_control_suite,      webrtc_dtls_suite, runner_suite,      runner_selftest_suite,
 };
 // clang-format on

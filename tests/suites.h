@@ -72,5 +72,7 @@ Suite *it_notify_suite(void);
 Suite *it_unique_suite(void);
 /* part-cluster: three nodes on one PostgreSQL primary and replica (tests/test_it_cluster.c) */
 Suite *it_cluster_suite(void);
+/* part-calls: a call lives on one node, guests follow it (tests/test_it_calls.c) */
+Suite *it_calls_suite(void);
 
 #endif

@@ -33,6 +33,7 @@
 
 #include <check.h>
 
+#include "tests/cluster_helpers.h"
 #include "tests/helpers.h"
 #include "tests/pg_server.h"
 #include "tests/skip.h"
@@ -46,16 +47,6 @@ static struct th_pg primary, replica;
 static struct th_daemon nodes[NODES];
 static const char *const names[NODES] = {"cb-east", "cb-west", "cb-north"};
 
-static bool pg_or_skip(void)
-{
-    char why[256];
-
-    if (th_pg_available(why, sizeof(why)))
-        return true;
-    th_skip_missing_dep("postgresql (scripts/install-deps.sh test)");
-    return false;
-}
-
 /* A primary and a streaming replica; the role may read the replication statistics. */
 static bool cluster_db_up(void)
 {
@@ -64,7 +55,7 @@ static bool cluster_db_up(void)
     memset(nodes, 0, sizeof(nodes));
     memset(&primary, 0, sizeof(primary));
     memset(&replica, 0, sizeof(replica));
-    if (!pg_or_skip())
+    if (!th_cluster_pg_or_skip())
         return false;
     th_pg_start(&primary);
     th_pg_start_replica(&replica, &primary, false);
@@ -73,47 +64,14 @@ static bool cluster_db_up(void)
     return true;
 }
 
-static void copy_file(const char *from, const char *to)
-{
-    char buf[4096];
-    int in = open(from, O_RDONLY), out;
-    ssize_t n;
-
-    ck_assert_msg(in >= 0, "cannot read %s", from);
-    out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ck_assert_msg(out >= 0, "cannot write %s", to);
-    while ((n = read(in, buf, sizeof(buf))) > 0)
-        ck_assert_int_eq(write(out, buf, (size_t)n), n);
-    (void)close(in);
-    (void)close(out);
-}
-
-/* A node on the primary, heartbeating every second. The first start of a node other than the
- * first gets the first's secret.key. */
-static void node_start_as(struct th_daemon *d, const char *name, bool first)
-{
-    char address[64];
-    const char *args[] = {
-        "--database",           primary.url, "--node-name", name, "--node-address", address,
-        "--heartbeat-interval", "1",         NULL};
-
-    (void)snprintf(address, sizeof(address), "https://%s.example.com:8443", name);
-    if (!first && !d->dir[0]) {
-        char from[128], to[128];
-
-        th_tmpdir(d->dir);
-        (void)snprintf(from, sizeof(from), "%s/secret.key", nodes[0].dir);
-        (void)snprintf(to, sizeof(to), "%s/secret.key", d->dir);
-        copy_file(from, to);
-    }
-    th_daemon_start(d, "0", args);
-}
-
-/* Node i, named names[i]. */
+/* Node i on the primary, heartbeating every second, named names[i]. The first start of a node
+ * after the first gets the first's secret.key. */
 static void node_start(size_t i)
 {
-    ck_assert_uint_lt(i, NODES);
-    node_start_as(&nodes[i], names[i], i == 0);
+    char address[64];
+
+    (void)snprintf(address, sizeof(address), "https://%s.example.com:8443", names[i]);
+    th_cluster_node_start(&nodes[i], &nodes[0], primary.url, names[i], address, "0", NULL);
 }
 
 static void netns_teardown(void);
@@ -319,7 +277,7 @@ START_TEST(test_three_nodes_register_and_are_shown_up_down_and_stopped)
     th_tmpdir(dir);
     (void)snprintf(out, sizeof(out), "%s/secret.key", nodes[0].dir);
     (void)snprintf(entry, sizeof(entry), "%s/secret.key", dir);
-    copy_file(out, entry);
+    th_copy_file(out, entry);
     {
         const char *const a[] = {"callbridged", "--data-dir",  dir,       "--bind",
                                  "127.0.0.1",   "--listen",    "0",       "--database",
@@ -793,7 +751,7 @@ START_TEST(test_views_differ_when_a_turn_server_is_reachable_from_one_node_only)
         th_tmpdir(nodes[1].dir);
         (void)snprintf(from, sizeof(from), "%s/secret.key", nodes[0].dir);
         (void)snprintf(to, sizeof(to), "%s/secret.key", nodes[1].dir);
-        copy_file(from, to);
+        th_copy_file(from, to);
         th_daemon_start(&nodes[1], "0", args);
     }
     /* its API, bound to the namespace's loopback, through a forwarder into the namespace */

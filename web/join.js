@@ -665,6 +665,14 @@
             await joinRefused(camera, 'the server cannot be reached');
             return;
         }
+        if (res.status === 200 && typeof res.body.redirect === 'string' &&
+            /^https?:\/\//.test(res.body.redirect)) {
+            /* the meeting runs on another call bridge of the cluster: its join page takes over
+             * with a one-use ticket (in the URL's fragment, never sent to a server) */
+            releaseCamera();
+            location.assign(res.body.redirect);
+            return;
+        }
         if (res.status !== 200 || typeof res.body.session !== 'string') {
             await joinRefused(camera, joinError(res.status, res.body));
             return;
@@ -710,6 +718,11 @@
         }
         const secret = params.get('secret') || '';
         const name = (params.get('name') || '').trim();
+        /* sent here by another call bridge of the cluster: #handoff=<ticket> stands for the
+         * admission there; it is taken off the address at once (not kept in the history) */
+        const handoff = new URLSearchParams(location.hash.slice(1)).get('handoff') || '';
+        if (handoff)
+            history.replaceState(null, '', location.pathname + location.search);
         $('callid').value = callId;
         $('name').value = name;
         $('field-callid').hidden = callId !== '' && secret !== '';
@@ -741,7 +754,13 @@
             join().catch((e) => setState('failed', e.message));
         });
         fromLink = callId !== '' && secret !== '' && name !== '';
-        if (fromLink) {
+        if (handoff) {
+            /* used once: a later rejoin asks for the meeting's credentials again */
+            credentials = {callId, handoff};
+            $('field-callid').hidden = true;
+            join().catch((e) => setState('failed', e.message));
+            credentials = {callId, name: ''};
+        } else if (fromLink) {
             credentials = {callId, secret, name};
             join().catch((e) => setState('failed', e.message));
         } else {

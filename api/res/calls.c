@@ -26,10 +26,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/cluster.h"
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/alarms.h"
 #include "api/res/call_filters.h"
+#include "api/res/call_home.h"
 #include "api/res/calls.h"
 #include "api/res/control.h"
 #include "api/res/leg_profile.h"
@@ -86,8 +88,9 @@ static void write_call(struct api_xml *x, const struct api_call *c, bool full, s
     api_xml_end(x);
 }
 
-/* Creates a call in coSpace (which the caller checked); copies its id into ret_id[37]. Lock
- * held. Returns 0, -EDQUOT (max_calls calls already) or -ENOMEM. */
+/* Creates a call in coSpace (which the caller checked); copies its id into ret_id[37], which
+ * may name it already (a claim in the call directory; "": a new id). Lock held. Returns 0, -EDQUOT
+ * (max_calls calls already) or -ENOMEM. */
 static int new_call_locked(struct api_calls *calls, const struct api_cospace_ref *space,
                            char *ret_id)
 {
@@ -100,7 +103,10 @@ static int new_call_locked(struct api_calls *calls, const struct api_cospace_ref
     if (r == 0) {
         c = &calls->calls[calls->ncalls];
         memset(c, 0, sizeof(*c));
-        r = api_uuid_new(c->id);
+        if (ret_id[0]) /* claimed in the call directory under this id */
+            (void)snprintf(c->id, sizeof(c->id), "%s", ret_id);
+        else
+            r = api_uuid_new(c->id);
     }
     if (r == 0) {
         snprintf(c->cospace, sizeof(c->cospace), "%s", space->id);
@@ -140,6 +146,7 @@ static void end_if_empty(struct api_calls *c, const char *call_id)
             call->cospace);
     if (c->events.call_ended)
         c->events.call_ended(c->events.userdata, call);
+    api_call_home_release(c->home, call->id);
     *call = c->calls[--c->ncalls];
 }
 
@@ -147,7 +154,7 @@ static void create_call(const struct api *api, struct store *st, const struct ap
                         struct api_reply *reply)
 {
     const char *cospace = api_params_get(req->form, "coSpace");
-    char lid[STORE_ID_LEN + 1], id[STORE_ID_LEN + 1];
+    char lid[STORE_ID_LEN + 1], id[STORE_ID_LEN + 1] = "";
     char conf[API_CALL_PARAMS][STORE_TEXT_MAX + 1];
     struct api_cospace_ref space;
     int r;
@@ -332,6 +339,7 @@ static void delete_call(const struct api *api, const char *id, struct api_reply 
                 drop_leg(api, i, "dropped");
         if (c->events.call_ended)
             c->events.call_ended(c->events.userdata, call);
+        api_call_home_release(c->home, call->id);
         *call = c->calls[--c->ncalls];
         reply->status = 200;
     }
@@ -591,10 +599,89 @@ static void add_leg(const struct api *api, struct store *st, const char *call_id
     }
 }
 
+/* The local call of cospace, counted as joined (lock held); NULL when there is none. */
+static struct api_call *joined_call(struct api_calls *c, const char *cospace)
+{
+    for (size_t i = 0; i < c->ncalls; i++) {
+        if (strcmp(c->calls[i].cospace, cospace) == 0) {
+            c->calls[i].joining++;
+            return &c->calls[i];
+        }
+    }
+    return NULL;
+}
+
+/* A new call of cospace in a callBridgeGroup with loadBalancingEnabled: 0 when it goes here
+ * (the least loaded of the group's live nodes, or in no balancing group), -EXDEV with the node
+ * to send its participant to in *ret_home, unless the directory has the coSpace's call already
+ * (then 0: the claim finds it). */
+static int place(const struct api *api, struct store *st, const char *cospace,
+                 struct store_call_home *ret_home)
+{
+    const char *self = api_call_home_node(api->calls->home);
+    struct store_call_home best;
+    int r = store_call_home_get(st, cospace, API_CLUSTER_DOWN_AFTER, ret_home);
+
+    if (r != -ENOENT)
+        return r < 0 ? r : 0;
+    r = store_call_least_loaded(st, self, API_CLUSTER_DOWN_AFTER, &best);
+    if (r == -ENOENT || (r == 0 && strcmp(best.node, self) == 0))
+        return 0;
+    if (r < 0)
+        return r;
+    *ret_home = best;
+    api_log(BASE_LOG_INFO, "call of coSpace %s placed on node %s, the least loaded of the group",
+            cospace, best.node);
+    return -EXDEV;
+}
+
+/* A clustered node's call for space: the one here, or a new one claimed in the call directory
+ * (api/res/call_home.h) under the directory's lock, so that two joins here claim once. -EXDEV
+ * or -EHOSTDOWN (*ret_home: where it is) when another node hosts it. Lock not held. */
+static int clustered_call(const struct api *api, struct store *st,
+                          const struct api_cospace_ref *space, bool balance, char *ret_id,
+                          struct store_call_home *ret_home)
+{
+    struct api_calls *c = api->calls;
+    struct api_call *call;
+    char id[STORE_ID_LEN + 1];
+    int r = 0;
+
+    api_call_home_lock(c->home);
+    pthread_mutex_lock(&c->lock);
+    if ((call = joined_call(c, space->id)))
+        memcpy(ret_id, call->id, STORE_ID_LEN + 1);
+    pthread_mutex_unlock(&c->lock);
+    if (!call && balance && (r = place(api, st, space->id, ret_home)) < 0) {
+        api_call_home_unlock(c->home);
+        return r;
+    }
+    if (!call && (r = api_uuid_new(id)) == 0)
+        r = api_call_home_claim(c->home, st, space->id, id, ret_home);
+    if (!call && r == 0) {
+        pthread_mutex_lock(&c->lock);
+        r = new_call_locked(c, space, id);
+        if (r == 0) {
+            call = api_calls_find_call(c, id);
+            call->ends_empty = true;
+            call->joining++;
+            memcpy(ret_id, id, STORE_ID_LEN + 1);
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (r < 0)
+            api_call_home_release(c->home, id);
+    }
+    api_call_home_unlock(c->home);
+    return r;
+}
+
 /* The coSpace's active call, made when there is none; its id into ret_id[37]. The call counts
  * the join until api_calls_join_done() is called, so that a leave in between does not end it.
- * Returns 0, -EDQUOT (max_calls), -ENOENT or a store error. */
-static int cospace_call(const struct api *api, struct store *st, const char *cospace, char *ret_id)
+ * On a clustered node the call may live on another node: -EXDEV (or -EHOSTDOWN when that node
+ * is down), with where in *ret_home. Returns 0, -EDQUOT (max_calls), -ENOENT or a store
+ * error. */
+static int cospace_call(const struct api *api, struct store *st, const char *cospace, bool balance,
+                        char *ret_id, struct store_call_home *ret_home)
 {
     struct api_calls *c = api->calls;
     struct api_cospace_ref space;
@@ -603,20 +690,20 @@ static int cospace_call(const struct api *api, struct store *st, const char *cos
 
     if (r < 0)
         return r;
+    ret_id[0] = '\0';
     pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < c->ncalls && !call; i++)
-        if (strcmp(c->calls[i].cospace, cospace) == 0)
-            call = &c->calls[i];
-    if (!call && (r = new_call_locked(c, &space, ret_id)) == 0) {
+    call = joined_call(c, cospace);
+    if (!call && !c->home && (r = new_call_locked(c, &space, ret_id)) == 0) {
         call = api_calls_find_call(c, ret_id);
         call->ends_empty = true;
-    }
-    if (call) {
-        memcpy(ret_id, call->id, STORE_ID_LEN + 1);
         call->joining++;
     }
+    if (call)
+        memcpy(ret_id, call->id, STORE_ID_LEN + 1);
     pthread_mutex_unlock(&c->lock);
-    if (call && (r = api_tenant_limit_refresh(api, st, ret_id)) < 0)
+    if (!call && c->home && r == 0)
+        r = clustered_call(api, st, &space, balance, ret_id, ret_home);
+    if (r == 0 && (r = api_tenant_limit_refresh(api, st, ret_id)) < 0)
         api_calls_join_done(api, ret_id);
     return r;
 }
@@ -639,6 +726,7 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
                          struct api_reply *reply)
 {
     char id[STORE_ID_LEN + 1];
+    struct store_call_home home;
     struct api_match m;
     int r;
 
@@ -648,9 +736,15 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
         api_reply_failure(reply, 400, api_match_name(m.result));
         return;
     }
-    r = cospace_call(api, st, m.cospace, id);
+    r = cospace_call(api, st, m.cospace, false, id, &home);
     if (r == -EDQUOT) {
         api_reply_too_many(reply, "calls");
+    } else if (r == -EXDEV || r == -EHOSTDOWN) {
+        /* its call runs on another node (or one shown down whose calls are not ended yet): the
+         * leg is not placed here; the client posts it to that node (docs/cluster.md) */
+        api_log(BASE_LOG_INFO, "callLeg for coSpace %s refused: its call %s is on node %s",
+                m.cospace, home.call_id, home.node);
+        api_reply_failure(reply, 400, "callBridgeUnavailable");
     } else if (r < 0) {
         api_reply_err(reply, r);
     } else {
@@ -659,10 +753,10 @@ static void incoming_leg(const struct api *api, struct store *st, const struct a
     }
 }
 
-int api_calls_guest_call(const struct api *api, struct store *st, const char *cospace,
-                         char *ret_call)
+int api_calls_guest_call(const struct api *api, struct store *st, const char *cospace, bool balance,
+                         char *ret_call, struct store_call_home *ret_home)
 {
-    return api->media ? cospace_call(api, st, cospace, ret_call) : -ENOTSUP;
+    return api->media ? cospace_call(api, st, cospace, balance, ret_call, ret_home) : -ENOTSUP;
 }
 
 int api_calls_add_guest_leg(const struct api *api, const char *call, const char *leg,

@@ -33,9 +33,13 @@ void api_calls_delete_leg(const struct api *api, const char *id, const char *mis
  * into ret_call[37]); such a call ends with its last leg. Every 0 must be followed by
  * api_calls_join_done, once the leg was added or could not be: until then the call waits for
  * the leg and does not end. Returns 0, -EDQUOT (as many calls as allowed: tooManyCalls),
- * -ENOTSUP without media, or a store error. */
-int api_calls_guest_call(const struct api *api, struct store *st, const char *cospace,
-                         char *ret_call);
+ * -ENOTSUP without media, or a store error; on a clustered node -EXDEV when another node that
+ * is up hosts the coSpace's call, -EHOSTDOWN when a node shown down does (its calls not ended
+ * yet), with that call and its node's address in *ret_home. With balance, a new call of a
+ * node in a callBridgeGroup with loadBalancingEnabled goes to the group's least loaded live
+ * node: -EXDEV with that node in *ret_home (its call_id ""), unless it is this one. */
+int api_calls_guest_call(const struct api *api, struct store *st, const char *cospace, bool balance,
+                         char *ret_call, struct store_call_home *ret_home);
 /* Then its WebRTC leg, with the id leg (the guest's session exists first, so the media thread's
  * first offer finds it), anchored on turn_id (the TURN server its browser was told to use) while
  * that is reachable, admitted as any leg is and within limit legs in the call when limit > 0

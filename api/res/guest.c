@@ -53,6 +53,7 @@
 #define ENDED_KEEP_US (60 * 1000000LL) /* an ended session answers its last events this long */
 #define TOKEN_LEN 32                   /* 24 random bytes, base64url */
 #define NAME_MAX_LEN 64
+#define HANDOFF_TTL_MS 60000 /* a guest sent to another node has this long to arrive there */
 #define GUEST_CRED_TTL_S (12 * 3600) /* TURN REST credentials handed to a page */
 /* A page's own mute: each one is told to every page of the call (their rosters), so a page
  * gets one in this interval; a button pressed by hand is never that fast. */
@@ -493,10 +494,87 @@ static void close_session(struct api_guests *g, struct guest *s)
     free_session(s);
 }
 
+/* ---- a guest sent to the node hosting its call (docs/cluster.md) ------------------------- */
+
+/* The hex SHA-256 of a hand-off ticket into out[65]: the database keeps only this. */
+static int ticket_hash(const char *ticket, char *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+
+    if (EVP_Digest(ticket, strlen(ticket), md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return -EIO;
+    for (unsigned int i = 0; i < n; i++)
+        (void)snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+/* s percent-encoded (RFC 3986's unreserved characters kept) into out (cap bytes): -ENOSPC when
+ * it does not fit. */
+static int url_escape(const char *s, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || strchr("-._~", *p);
+
+        if (n + (keep ? 1 : 3) >= cap)
+            return -ENOSPC;
+        if (keep) {
+            out[n++] = (char)*p;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        }
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+/* The guest was admitted here, but its call runs on the node home names: a one-use ticket
+ * (kept hashed, for HANDOFF_TTL_MS) stands for its admission, and its page is sent to that
+ * node's join page with the ticket in the URL's fragment, which a browser sends to no server
+ * and which the page removes from its address at once. The passcode goes nowhere. */
+static void hand_off(struct store *st, const struct store_cospace_entry *e, const char *name,
+                     const struct store_call_home *home, struct api_reply *reply)
+{
+    char ticket[TOKEN_LEN + 1], call_id[3 * STORE_TEXT_MAX + 1], url[4 * STORE_TEXT_MAX + 64];
+    struct store_handoff h = {0};
+    size_t alen = strlen(home->address);
+    int r = home->address[0] ? new_token(ticket) : -EHOSTDOWN;
+
+    if (r == 0)
+        r = ticket_hash(ticket, h.ticket_hash);
+    (void)snprintf(h.cospace, sizeof(h.cospace), "%s", e->id);
+    (void)snprintf(h.access_method, sizeof(h.access_method), "%s", e->access_method);
+    (void)snprintf(h.name, sizeof(h.name), "%s", name);
+    if (r == 0)
+        r = url_escape(e->call_id, call_id, sizeof(call_id));
+    if (r == 0)
+        r = store_handoff_put(st, &h, HANDOFF_TTL_MS);
+    while (alen > 0 && home->address[alen - 1] == '/')
+        alen--;
+    if (r == 0)
+        (void)snprintf(url, sizeof(url), "%.*s/meeting/%s#handoff=%s", (int)alen, home->address,
+                       call_id, ticket);
+    OPENSSL_cleanse(ticket, sizeof(ticket));
+    if (r < 0) {
+        reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
+        return;
+    }
+    api_log(BASE_LOG_INFO, "guest %s of coSpace %s sent to node %s, which hosts its call%s%s", name,
+            e->id, home->node, home->call_id[0] ? " " : " (new)", home->call_id);
+    reply_json(reply, 200, json_pack("{s:s, s:s}", "redirect", url, "callBridge", home->node));
+    OPENSSL_cleanse(url, sizeof(url));
+}
+
 /* The order matters: the session exists before the leg, so the media thread's first offer,
  * which may come at once, finds where to go. */
 static void join_admitted(const struct api *api, struct store *st,
-                          const struct store_cospace_entry *e, const char *name,
+                          const struct store_cospace_entry *e, const char *name, bool balance,
                           struct api_reply *reply)
 {
     char call[STORE_ID_LEN + 1], leg[STORE_ID_LEN + 1], turn[STORE_ID_LEN + 1];
@@ -507,6 +585,7 @@ static void join_admitted(const struct api *api, struct store *st,
     json_t *servers = NULL;
     struct guest *s = NULL;
     struct api_leg_profile prof;
+    struct store_call_home home;
     int64_t limit = 0;
     int r = api_uuid_new(leg);
 
@@ -522,16 +601,24 @@ static void join_admitted(const struct api *api, struct store *st,
                     "No TURN server is reachable; the meeting cannot carry media.");
         return;
     }
-    if (r == 0 && (r = api_calls_guest_call(api, st, e->id, call)) == 0) {
+    if (r == 0 && (r = api_calls_guest_call(api, st, e->id, balance, call, &home)) == 0) {
         r = (s = open_session(api->guests, call, leg, name)) ? 0 : -ENOMEM;
         if (r == 0 &&
             (r = api_calls_add_guest_leg(api, call, leg, name, turn, limit, &prof, &refused)) < 0)
             close_session(api->guests, s);
         api_calls_join_done(api, call);
     }
+    if (r == -EXDEV) { /* its call runs on another node */
+        json_decref(servers);
+        hand_off(st, e, name, &home, reply);
+        return;
+    }
     if (r < 0) {
         json_decref(servers);
-        if (r == -EDQUOT)
+        if (r == -EHOSTDOWN)
+            reply_error(reply, 503, "callBridgeUnavailable",
+                        "The meeting's call bridge is not answering; try again in a moment.");
+        else if (r == -EDQUOT)
             reply_error(reply, 503, refused ? refused : "tooManyCalls",
                         "The meeting cannot take another participant now.");
         else
@@ -585,10 +672,37 @@ static int access_method_entry(struct store *st, const char *call_id, const char
     return r == -EACCES ? -ENOENT : r;
 }
 
+/* A guest another node admitted and sent here with a ticket (hand_off): its admission and name
+ * are the ticket's, which is taken once; an unknown, used or expired one is refused as a wrong
+ * passcode is. */
+static void join_handed_off(const struct api *api, struct store *st, const char *ticket,
+                            struct api_reply *reply)
+{
+    struct store_cospace_entry e;
+    struct store_handoff h;
+    char hash[65];
+    int r = ticket_hash(ticket, hash);
+
+    if (r == 0)
+        r = store_handoff_take(st, hash, &h);
+    if (r == 0)
+        r = store_cospace_entry_get(st, h.cospace, &e);
+    if (r == -ENOENT) {
+        forbidden(api->guests, reply);
+        return;
+    }
+    if (r < 0) {
+        reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
+        return;
+    }
+    (void)snprintf(e.access_method, sizeof(e.access_method), "%s", h.access_method);
+    join_admitted(api, st, &e, h.name, false, reply); /* placed here by the node that sent it */
+}
+
 static void join(const struct api *api, struct store *st, const struct api_request *req,
                  struct api_reply *reply)
 {
-    const char *call_id, *secret, *passcode, *name;
+    const char *call_id, *secret, *passcode, *name, *handoff;
     struct store_cospace_entry e;
     json_t *j = body_object(req, reply);
     int r;
@@ -598,8 +712,13 @@ static void join(const struct api *api, struct store *st, const struct api_reque
     if (member(j, "callId", STORE_TEXT_MAX, &call_id, reply) < 0 ||
         member(j, "secret", STORE_TEXT_MAX, &secret, reply) < 0 ||
         member(j, "passcode", STORE_TEXT_MAX, &passcode, reply) < 0 ||
-        member(j, "name", NAME_MAX_LEN, &name, reply) < 0)
+        member(j, "name", NAME_MAX_LEN, &name, reply) < 0 ||
+        member(j, "handoff", TOKEN_LEN, &handoff, reply) < 0)
         goto out;
+    if (handoff) {
+        join_handed_off(api, st, handoff, reply);
+        goto out;
+    }
     if (!name || !*name || !usable_name(name)) {
         reply_error(reply, 400, "badRequest", "name: a display name of 1 to 64 bytes is needed");
         goto out;
@@ -614,7 +733,7 @@ static void join(const struct api *api, struct store *st, const struct api_reque
     else if (r < 0)
         reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
     else
-        join_admitted(api, st, &e, name, reply);
+        join_admitted(api, st, &e, name, true, reply);
 out:
     json_decref(j);
 }

@@ -117,6 +117,9 @@ struct api_calls {
                           const char *position, const char *duration);
     void *guest_userdata;
     struct api_calls_events events; /* set by the composition root before HTTP starts */
+    /* A clustered node's side of the call directory (api/res/call_home.h), set before HTTP
+     * starts; NULL: one node, calls are only here. */
+    struct api_call_home *home;
 };
 
 int api_calls_new(struct api_calls **ret);

@@ -52,6 +52,7 @@ struct peer_guest {
     unsigned idx;
     bool offer_pending; /* an offer event came in (rtcpeer_sig.c); the loop answers it */
     char name[32], session[80], leg[64];
+    char base[256]; /* the node it was sent to in a cluster ("": --url) */
     /* signalling */
     CURL *ev, *post;
     struct peer_buf ev_body, post_body;

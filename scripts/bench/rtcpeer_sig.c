@@ -48,7 +48,7 @@ static CURL *easy(struct peer_guest *g, const char *path, struct peer_buf *body)
         return NULL;
     if (!json_hdr)
         json_hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    snprintf(url, sizeof(url), "%s%s", g->p->opt.url, path);
+    snprintf(url, sizeof(url), "%s%s", g->base[0] ? g->base : g->p->opt.url, path);
     free(body->data);
     body->data = NULL;
     body->len = 0;
@@ -129,6 +129,24 @@ static int read_join(struct peer_guest *g, json_t *j)
     return 0;
 }
 
+/* A cluster's node sent the guest to the node hosting its call (docs/guests.md): the join page's
+ * redirect, https://NODE/meeting/<callId>#handoff=<ticket>; g then talks to NODE, and req is
+ * the join with the ticket. Returns 0, or -1 when ans is not a redirect. */
+static int follow(struct peer_guest *g, json_t *ans, json_t **req)
+{
+    const char *url = json_string_value(json_object_get(ans, "redirect"));
+    const char *path = url ? strstr(url, "/meeting/") : NULL;
+    const char *ticket = url ? strstr(url, "#handoff=") : NULL;
+
+    if (!path || !ticket || (size_t)(path - url) >= sizeof(g->base))
+        return -1;
+    snprintf(g->base, sizeof(g->base), "%.*s", (int)(path - url), url);
+    json_decref(*req);
+    *req = json_pack("{s:s, s:s}", "callId", g->p->opt.call_id, "handoff",
+                     ticket + strlen("#handoff="));
+    return *req ? 0 : -1;
+}
+
 int peer_sig_join(struct peer_guest *g)
 {
     struct peer_buf body = {0};
@@ -140,14 +158,25 @@ int peer_sig_join(struct peer_guest *g)
 
     req = json_pack("{s:s, s:s, s:s}", "callId", g->p->opt.call_id, "secret", g->p->opt.secret,
                     "name", g->name);
-    text = req ? json_dumps(req, JSON_COMPACT) : NULL;
-    if (c && text) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
-        if (curl_easy_perform(c) == CURLE_OK)
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    for (int hops = 0; hops < 2; hops++) { /* sent on once at most: the hosting node admits */
+        text = req ? json_dumps(req, JSON_COMPACT) : NULL;
+        if (c && text) {
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+            if (curl_easy_perform(c) == CURLE_OK)
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        }
+        ans = status == 200 ? json_loads(body.data ? body.data : "", 0, NULL) : NULL;
+        if (!ans || !json_object_get(ans, "redirect") || follow(g, ans, &req) < 0)
+            break;
+        json_decref(ans);
+        ans = NULL;
+        free(text);
+        text = NULL;
+        status = 0;
+        if (c)
+            curl_easy_cleanup(c);
+        c = easy(g, "/meeting/api/join", &body);
     }
-    if (status == 200)
-        ans = json_loads(body.data ? body.data : "", 0, NULL);
     if (ans)
         r = read_join(g, ans);
     else

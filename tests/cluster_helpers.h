@@ -1,0 +1,24 @@
+/* tests/cluster_helpers.h: what the suites of several callbridged nodes on one PostgreSQL share
+ * (tests/test_it_cluster.c, tests/test_it_calls.c): the check that PostgreSQL is there, and a
+ * node's start on a database with the first node's secret.key (nodes on one database need the
+ * same key, docs/cluster.md). */
+#ifndef TESTS_CLUSTER_HELPERS_H
+#define TESTS_CLUSTER_HELPERS_H
+
+#include <stdbool.h>
+
+#include "tests/helpers.h"
+
+/* True when PostgreSQL's programs are installed; otherwise the test is marked skipped. */
+bool th_cluster_pg_or_skip(void);
+/* Copies the file from to to (mode 0600), failing the test when it cannot. */
+void th_copy_file(const char *from, const char *to);
+/* Starts node d on the database url as --node-name name at --node-address address (NULL: the
+ * daemon's default), heartbeating every second, listening on listen (e.g. "0"), with extra
+ * arguments (NULL-ended, may be NULL). A node started for the first time gets first's
+ * secret.key (first may be d itself or NULL: a key of its own). */
+void th_cluster_node_start(struct th_daemon *d, const struct th_daemon *first, const char *url,
+                           const char *name, const char *address, const char *listen,
+                           const char *const *extra);
+
+#endif
