@@ -23,6 +23,7 @@ int api_status_from_err(int err)
     case -EDQUOT:
         return 400;
     case -EBUSY:
+    case -ENOTCONN: /* the database server cannot be reached now (PostgreSQL) */
     case -ENOSPC:
     case -EROFS:
         return 503;
@@ -70,7 +71,7 @@ static void log_store_fault(int err)
                   "the database cannot be written (%s): writes are answered 503 until %s",
                   strerror(-err),
                   err == -ENOSPC ? "the data directory's file system has space again"
-                                 : "the data directory is writable again and callbridged restarts");
+                                 : "the database takes writes again and callbridged restarts");
 }
 
 void api_reply_err(struct api_reply *reply, int err)

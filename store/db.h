@@ -72,7 +72,8 @@
  *   read-only database or transaction                -EROFS
  *   disk full                                         -ENOSPC
  *   out of memory                                     -ENOMEM
- *   connection lost or refused, anything else         -EIO
+ *   connection lost, or refused when reconnecting    -ENOTCONN
+ *   anything else                                     -EIO
  * (PostgreSQL SQLSTATEs: 23505 -EEXIST; 23503, 23514, 23502 -EINVAL; 40001, 40P01, 55P03
  * -EBUSY; 25006 -EROFS; 53100 -ENOSPC; 53200 -ENOMEM.) */
 #ifndef STORE_DB_H

@@ -11,6 +11,8 @@
  *   -EROFS   read-only database       -EPROTO  database schema newer than this binary
  *   -EINVAL  constraint violated (e.g. a dangling reference)   -ENOMEM, -EIO  anything else
  *   -EDQUOT  the table holds its cap of rows (store_set_max_rows)
+ *   -ENOTCONN  the database server cannot be reached now (PostgreSQL: the session was lost or
+ *            a reconnection refused); the next call tries to reconnect
  *   -EPROTONOSUPPORT  a PostgreSQL location, and this build has no PostgreSQL driver
  *   -ENOTSUP  not offered by this backend (store_backup on PostgreSQL)
  * ret_ parameters are written only on success. Strings in the value structs are NUL-terminated;

@@ -7,7 +7,8 @@
  *   included, so that after a failover libpq finds the promoted primary. A connection found
  *   broken (the server restarted, a failover) is re-established with PQreset before the next
  *   statement or transaction that starts outside a transaction; the statement that met the
- *   break fails with -EIO.
+ *   break fails with -ENOTCONN (as does a reconnection that fails), which the API answers 503
+ *   databaseNotReady.
  * - SQL comes in db.h's convention: ?N is rewritten to $N outside string literals, quoted
  *   identifiers and comments (pg_rewrite_params, unit-tested in suite pg). A statement is
  *   prepared on the server at its first step (once per session: db.c caches statements, so
@@ -15,7 +16,8 @@
  *   server infers their types from the SQL) and blobs as binary bytea parameters; the whole
  *   result is buffered and the steps walk its rows. bytea columns arrive in text form and are
  *   decoded on demand.
- * - Errors map from SQLSTATE as db.h says; without one (no result, a broken connection): -EIO.
+ * - Errors map from SQLSTATE as db.h says; a broken connection is -ENOTCONN; without a SQLSTATE
+ *   otherwise: -EIO.
  * - The schema version lives in a table of its own, callbridge_schema (one row), created by
  *   set_schema_version inside the migrations' DB_TX_SCHEMA transaction, which holds a
  *   transaction-scoped advisory lock so that two nodes starting at once migrate one after the
@@ -175,9 +177,11 @@ int pg_errno_of_sqlstate(const char *state)
     return -EIO;
 }
 
-/* The errno of a failed result (NULL: none came back, e.g. the connection broke). */
-static int result_errno(const PGresult *res)
+/* The errno of a failed result (NULL: none came back) on conn. */
+static int result_errno(PGconn *conn, const PGresult *res)
 {
+    if (PQstatus(conn) == CONNECTION_BAD) /* the session is gone: the server ended it, or died */
+        return -ENOTCONN;
     if (!res)
         return -EIO;
     return pg_errno_of_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
@@ -193,7 +197,7 @@ static bool server_read_only(PGconn *conn)
 }
 
 /* Re-establishes a broken connection outside a transaction (a server restart, a failover:
- * with target_session_attrs=read-write, libpq finds the new primary). 0 or -EIO. */
+ * with target_session_attrs=read-write, libpq finds the new primary). 0 or -ENOTCONN. */
 static int ensure_connected(struct pg_db *p)
 {
     if (PQstatus(p->conn) == CONNECTION_OK)
@@ -201,7 +205,7 @@ static int ensure_connected(struct pg_db *p)
     PQreset(p->conn);
     p->session++;
     if (PQstatus(p->conn) != CONNECTION_OK)
-        return -EIO;
+        return -ENOTCONN;
     p->base.read_only = server_read_only(p->conn); /* another server now, perhaps */
     return 0;
 }
@@ -211,7 +215,7 @@ static int run(struct pg_db *p, const char *sql)
 {
     PGresult *res = PQexec(p->conn, sql);
     ExecStatusType st = PQresultStatus(res);
-    int r = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : result_errno(res);
+    int r = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : result_errno(p->conn, res);
 
     PQclear(res);
     return r;
@@ -339,7 +343,7 @@ static int server_prepare(struct pg_stmt *s)
     (void)snprintf(name, sizeof(name), "cb%lu", ++p->names);
     res = PQprepare(p->conn, name, s->sql, s->nparams, s->types);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        r = result_errno(res);
+        r = result_errno(p->conn, res);
     PQclear(res);
     if (r < 0)
         return r;
@@ -483,7 +487,7 @@ static int execute(struct pg_stmt *s)
                             s->lengths, s->formats, 0);
     st = PQresultStatus(s->res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        r = result_errno(s->res);
+        r = result_errno(p->conn, s->res);
         clear_result(s);
         return r;
     }
@@ -671,7 +675,7 @@ static int pg_commit(struct db *db)
     }
     res = PQexec(p->conn, "COMMIT");
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        r = result_errno(res);
+        r = result_errno(p->conn, res);
     else
         r = strcmp(PQcmdStatus(res), "COMMIT") == 0 ? 0 : -EIO;
     PQclear(res);
@@ -689,7 +693,7 @@ static int query_int(struct pg_db *p, const char *sql, int *ret_value)
     int r = 0;
 
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 || PQnfields(res) != 1)
-        r = result_errno(res);
+        r = result_errno(p->conn, res);
     else
         *ret_value = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
