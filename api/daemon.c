@@ -75,6 +75,12 @@ static int open_store(const struct api_config *c, const struct api_paths *p, str
                 p->db_shown);
     else if (r < 0)
         api_log(BASE_LOG_ERR, "cannot open database %s: %s", p->db_shown, strerror(-r));
+    else if (store_read_only(*ret) && c->database[0])
+        api_log(BASE_LOG_WARN,
+                "the database %s cannot be written: serving reads; every write is answered 503 "
+                "until its server takes writes (not a standby, default_transaction_read_only "
+                "off) and callbridged restarts",
+                p->db_shown);
     else if (store_read_only(*ret))
         api_log(BASE_LOG_WARN,
                 "the data directory %s cannot be written: serving reads; every "
