@@ -191,7 +191,8 @@ test:
 	@rm -f build/test-failed
 	$(MAKE) test-concurrent || touch build/test-failed
 	scripts/test-webrtc.sh build/rel/callbridged || touch build/test-failed
-	@for v in rel asan; do echo "== cb-tests [$$v]"; cat build/$$v/test-summary.txt; done
+	@for v in rel asan; do echo "== cb-tests [$$v], test daemons on $$(cat build/$$v/test-backend.txt)"; \
+	    cat build/$$v/test-summary.txt; done
 	@if [ -e build/test-failed ]; then echo "make test: a phase above FAILED"; exit 1; fi
 
 # Two lanes at once, each its phases one after another (two, not more: the suites' timing
@@ -215,8 +216,14 @@ test-concurrent:
 	    [ "$$rc" -eq 0 ] || { echo "== $$p FAILED (exit $$rc)"; fail="$$fail $$p"; }; \
 	done; \
 	[ -z "$$fail" ] || { echo "test-concurrent: failed:$$fail"; exit 1; }
+# The API suites run on both backends: the suites of the variants in TEST_PG_VARIANTS start
+# their test daemons on PostgreSQL (CB_TEST_PG, tests/helpers.c: a database of each daemon's
+# own), on a server that scripts/pg-test-server.sh run starts for the phase and removes when it
+# ends, or when it is killed (its guard); the others on SQLite. TEST_PG_VARIANTS= keeps both on
+# SQLite.
+TEST_PG_VARIANTS ?= rel
 test-phase-suites-%:
-	$(MAKE) check-suites VARIANT=$*
+	$(if $(filter $*,$(TEST_PG_VARIANTS)),scripts/pg-test-server.sh run )$(MAKE) check-suites VARIANT=$*
 test-phase-clients:
 	scripts/test-clients.sh build/rel/callbridged
 test-phase-fuzz:
@@ -242,6 +249,9 @@ fuzz:
 # daemons and peers two to three times slower, and it_rtcpeer's forged-fingerprint case once
 # ran past its 60 s while the rel lane ran beside it.
 check-suites:
+	@mkdir -p build/$(VARIANT); \
+	if [ -n "$$CB_TEST_PG" ]; then echo "PostgreSQL (CB_TEST_PG)"; else echo "SQLite"; fi \
+	    | tee build/$(VARIANT)/test-backend.txt | sed 's/^/check-suites: test daemons on /'
 	$(if $(filter asan,$(VARIANT)),CK_TIMEOUT_MULTIPLIER=2) \
 	CALLBRIDGED=build/$(VARIANT)/callbridged CBCTL=build/$(VARIANT)/cbctl \
 	CB_TEST_SUMMARY=build/$(VARIANT)/test-summary.txt \
