@@ -73,6 +73,17 @@ static int open_store(const struct api_config *c, const struct api_paths *p, str
                 "cannot open database %s: this build has no PostgreSQL driver (build "
                 "callbridged with libpq, or leave out --database to use DATA-DIR/callbridge.db)",
                 p->db_shown);
+    else if (r == -EACCES && c->database[0])
+        api_log(BASE_LOG_ERR,
+                "cannot open database %s: the server refused the connection after asking for a "
+                "password (a wrong or missing password, or a role or database it does not "
+                "have; its log says which)",
+                p->db_shown);
+    else if (r == -ECONNREFUSED && c->database[0])
+        api_log(BASE_LOG_ERR,
+                "cannot open database %s: no server answered (not running, not listening on "
+                "that address, or unreachable)",
+                p->db_shown);
     else if (r < 0)
         api_log(BASE_LOG_ERR, "cannot open database %s: %s", p->db_shown, strerror(-r));
     else if (store_read_only(*ret) && c->database[0])

@@ -39,8 +39,9 @@ struct store; /* opaque, defined in store/store_int.h */
  * SQLite: when the file's directory cannot be written, an existing database of the latest
  * schema is opened read-only: reads work and every write fails with -EROFS.
  * On success *ret_store owns the connection; release it with store_close().
- * Returns 0, -EPROTO (schema newer than this binary), -ENOMEM, -EROFS, -EPROTONOSUPPORT or
- * -EIO. */
+ * Returns 0, -EPROTO (schema newer than this binary), -ENOMEM, -EROFS, -EPROTONOSUPPORT,
+ * -EACCES (PostgreSQL: the server refused the password, or the role or database after it),
+ * -ECONNREFUSED (PostgreSQL: no server answered) or -EIO. */
 int store_open(const char *location, struct store **ret_store);
 void store_close(struct store *st); /* NULL is a no-op */
 /* True when store_open() found the directory read-only (SQLite; a PostgreSQL store: false). */

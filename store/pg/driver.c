@@ -257,9 +257,14 @@ static int pg_open(const char *location, struct db **ret_db)
         return -ENOMEM;
     }
     if (PQstatus(p->conn) != CONNECTION_OK) {
+        /* the server asked for a password (wrong, or none given), or no server answered */
+        int r = PQconnectionUsedPassword(p->conn) || PQconnectionNeedsPassword(p->conn)
+                    ? -EACCES
+                    : -ECONNREFUSED;
+
         PQfinish(p->conn);
         free(p);
-        return -EIO;
+        return r;
     }
     (void)PQsetNoticeProcessor(p->conn, drop_notice, NULL);
     db_init(&p->base, &db_pg_ops);
