@@ -2,7 +2,8 @@
 #   make            build build/rel/callbridged and build/rel/cbctl
 #   make run        install missing packages, build, start the daemon in the foreground (./var)
 #   make test       install missing packages, build, check includes and man pages, run every
-#                   suite, then again under ASan+UBSan; ends with each run's counts and skips
+#                   suite (test daemons on PostgreSQL), then again under ASan+UBSan (on
+#                   SQLite); ends with each run's backend, counts and skips
 #   make lint       the include rules (scripts/check-includes.sh), then cppcheck
 #   make man-check  lint man/*.[0-9]; callbridged.8 must name every --help option
 #   make bench      wrk benchmark against the daemon and a minimal MHD server (scripts/bench/)
