@@ -13,7 +13,8 @@
 #       CB_TEST_PG set to the superuser's URL (tests/helpers.c: each test daemon gets a database
 #       of its own there); the server is stopped and removed when CMD ends, and also when this
 #       script is killed (SIGTERM, SIGINT, SIGKILL): a guard in a session of its own waits for
-#       the end of a pipe that only this script holds, then runs "stop". Exits with CMD's code.
+#       the end of a pipe that only this script holds, then runs "stop". A SIGTERM, SIGINT or
+#       SIGHUP to this script is passed on to all of CMD's processes. Exits with CMD's code.
 #
 # DIR/<node>/port holds the port; the database "callbridge" belongs to the role "callbridge"
 # (password in DIR/password). Every wait is bounded. As root the server programs run as nobody
@@ -142,9 +143,19 @@ run)
     (make_primary "$dir") # set -e: a failure exits, and the guard removes what was made
     # trust for the superuser over TCP: the password is never checked, and is there so that
     # every test daemon's --database URL has one its output must not show
-    rc=0
+    # CMD in a session of its own, so that a SIGTERM, SIGINT or SIGHUP to this script (make
+    # passes its SIGTERM on to it) reaches all of CMD's processes, not only the first: the run
+    # stops, instead of going on without its server
     CB_TEST_PG="postgresql://postgres:cbtest-url-pw@127.0.0.1:$(cat "$dir/primary/port")/postgres" \
-        "$@" 9>&- || rc=$?
+        setsid "$@" 9>&- &
+    cmd=$!
+    trap 'kill -TERM "-$cmd" 2>/dev/null' TERM INT HUP # dash's kill takes no --
+    rc=0
+    wait "$cmd" || rc=$?
+    while kill -0 "$cmd" 2>/dev/null; do # a trapped signal ended the wait, not CMD
+        rc=0
+        wait "$cmd" || rc=$?
+    done
     exec 9>&-
     wait "$guard" || true
     exit "$rc"
