@@ -199,11 +199,14 @@ test:
 # Two lanes at once, each its phases one after another (two, not more: the suites' timing
 # tests hold on two cores with two; more failed them under load). Every phase runs to its end
 # with its output in build/test-PHASE.log; then each is printed whole, in TEST_PHASES order,
-# with its wall time, and any that failed fails the target.
+# with its wall time, and any that failed fails the target. A SIGINT, SIGTERM or SIGHUP to the
+# recipe's shell (Ctrl-C) stops every lane (their subshells ignore SIGINT): SIGTERM to the
+# process group.
 TEST_LANES := suites-asan suites-rel,clients,fuzz
 TEST_PHASES := suites-rel suites-asan clients fuzz
 test-concurrent:
 	@mkdir -p build; rm -f $(TEST_PHASES:%=build/test-%.rc); \
+	trap 'trap - TERM; kill -TERM 0' INT TERM HUP; \
 	for lane in $(TEST_LANES); do \
 	    ( for p in $$(echo $$lane | tr , ' '); do \
 	          s=$$(date +%s); rc=0; \
