@@ -2,7 +2,8 @@
 #   make            build build/rel/callbridged and build/rel/cbctl
 #   make run        install missing packages, build, start the daemon in the foreground (./var)
 #   make test       install missing packages, build, check includes and man pages, run every
-#                   suite, then again under ASan+UBSan; ends with each run's counts and skips
+#                   suite (test daemons on PostgreSQL), then again under ASan+UBSan (on
+#                   SQLite); ends with each run's backend, counts and skips
 #   make lint       the include rules (scripts/check-includes.sh), then cppcheck
 #   make man-check  lint man/*.[0-9]; callbridged.8 must name every --help option
 #   make bench      wrk benchmark against the daemon and a minimal MHD server (scripts/bench/)
@@ -191,17 +192,21 @@ test:
 	@rm -f build/test-failed
 	$(MAKE) test-concurrent || touch build/test-failed
 	scripts/test-webrtc.sh build/rel/callbridged || touch build/test-failed
-	@for v in rel asan; do echo "== cb-tests [$$v]"; cat build/$$v/test-summary.txt; done
+	@for v in rel asan; do echo "== cb-tests [$$v], test daemons on $$(cat build/$$v/test-backend.txt)"; \
+	    cat build/$$v/test-summary.txt; done
 	@if [ -e build/test-failed ]; then echo "make test: a phase above FAILED"; exit 1; fi
 
 # Two lanes at once, each its phases one after another (two, not more: the suites' timing
 # tests hold on two cores with two; more failed them under load). Every phase runs to its end
 # with its output in build/test-PHASE.log; then each is printed whole, in TEST_PHASES order,
-# with its wall time, and any that failed fails the target.
+# with its wall time, and any that failed fails the target. A SIGINT, SIGTERM or SIGHUP to the
+# recipe's shell (Ctrl-C) stops every lane (their subshells ignore SIGINT): SIGTERM to the
+# process group.
 TEST_LANES := suites-asan suites-rel,clients,fuzz
 TEST_PHASES := suites-rel suites-asan clients fuzz
 test-concurrent:
 	@mkdir -p build; rm -f $(TEST_PHASES:%=build/test-%.rc); \
+	trap 'trap - TERM; kill -TERM 0' INT TERM HUP; \
 	for lane in $(TEST_LANES); do \
 	    ( for p in $$(echo $$lane | tr , ' '); do \
 	          s=$$(date +%s); rc=0; \
@@ -215,8 +220,14 @@ test-concurrent:
 	    [ "$$rc" -eq 0 ] || { echo "== $$p FAILED (exit $$rc)"; fail="$$fail $$p"; }; \
 	done; \
 	[ -z "$$fail" ] || { echo "test-concurrent: failed:$$fail"; exit 1; }
+# The API suites run on both backends: the suites of the variants in TEST_PG_VARIANTS start
+# their test daemons on PostgreSQL (CB_TEST_PG, tests/helpers.c: a database of each daemon's
+# own), on a server that scripts/pg-test-server.sh run starts for the phase and removes when it
+# ends, or when it is killed (its guard); the others on SQLite. TEST_PG_VARIANTS= keeps both on
+# SQLite.
+TEST_PG_VARIANTS ?= rel
 test-phase-suites-%:
-	$(MAKE) check-suites VARIANT=$*
+	$(if $(filter $*,$(TEST_PG_VARIANTS)),scripts/pg-test-server.sh run )$(MAKE) check-suites VARIANT=$*
 test-phase-clients:
 	scripts/test-clients.sh build/rel/callbridged
 test-phase-fuzz:
@@ -242,6 +253,9 @@ fuzz:
 # daemons and peers two to three times slower, and it_rtcpeer's forged-fingerprint case once
 # ran past its 60 s while the rel lane ran beside it.
 check-suites:
+	@mkdir -p build/$(VARIANT); \
+	if [ -n "$$CB_TEST_PG" ]; then echo "PostgreSQL (CB_TEST_PG)"; else echo "SQLite"; fi \
+	    | tee build/$(VARIANT)/test-backend.txt | sed 's/^/check-suites: test daemons on /'
 	$(if $(filter asan,$(VARIANT)),CK_TIMEOUT_MULTIPLIER=2) \
 	CALLBRIDGED=build/$(VARIANT)/callbridged CBCTL=build/$(VARIANT)/cbctl \
 	CB_TEST_SUMMARY=build/$(VARIANT)/test-summary.txt \

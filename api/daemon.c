@@ -78,11 +78,30 @@ static int open_store(const struct api_config *c, const struct api_paths *p, str
                 "cannot open database %s: this build has no PostgreSQL driver (build "
                 "callbridged with libpq, or leave out --database to use DATA-DIR/callbridge.db)",
                 p->db_shown);
+    else if (r == -EACCES && c->database[0])
+        api_log(BASE_LOG_ERR,
+                "cannot open database %s: the server refused the connection after asking for a "
+                "password (a wrong or missing password, or a role or database it does not "
+                "have; its log says which)%s%s%s",
+                p->db_shown, store_open_error()[0] ? " (" : "", store_open_error(),
+                store_open_error()[0] ? ")" : "");
+    else if (r == -ECONNREFUSED && c->database[0])
+        api_log(BASE_LOG_ERR,
+                "cannot open database %s: no server answered (not running, not listening on "
+                "that address, or unreachable)%s%s%s",
+                p->db_shown, store_open_error()[0] ? " (" : "", store_open_error(),
+                store_open_error()[0] ? ")" : "");
     else if (r < 0 && store_open_error()[0])
         api_log(BASE_LOG_ERR, "cannot open database %s: %s (%s)", p->db_shown, strerror(-r),
                 store_open_error());
     else if (r < 0)
         api_log(BASE_LOG_ERR, "cannot open database %s: %s", p->db_shown, strerror(-r));
+    else if (store_read_only(*ret) && c->database[0])
+        api_log(BASE_LOG_WARN,
+                "the database %s cannot be written: serving reads; every write is answered 503 "
+                "until its server takes writes (not a standby, default_transaction_read_only "
+                "off) and callbridged restarts",
+                p->db_shown);
     else if (store_read_only(*ret))
         api_log(BASE_LOG_WARN,
                 "the data directory %s cannot be written: serving reads; every "

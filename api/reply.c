@@ -78,7 +78,7 @@ static void log_store_fault(int err)
                   "the database cannot be written (%s): writes are answered 503 until %s",
                   strerror(-err),
                   err == -ENOSPC ? "the data directory's file system has space again"
-                                 : "the data directory is writable again and callbridged restarts");
+                                 : "the database takes writes again and callbridged restarts");
 }
 
 void api_reply_err(struct api_reply *reply, int err)

@@ -97,7 +97,8 @@
  *   read-only database or transaction                -EROFS
  *   disk full                                         -ENOSPC
  *   out of memory                                     -ENOMEM
- *   connection lost or refused, no server to write to -ENOTCONN
+ *   connection lost or refused when reconnecting,    -ENOTCONN
+ *   or no server to write to
  *   anything else                                     -EIO
  * (PostgreSQL SQLSTATEs: 23505 -EEXIST; 23503, 23514, 23502 -EINVAL; 40001, 40P01, 55P03
  * -EBUSY; 25006 -EROFS; 53100 -ENOSPC; 53200 -ENOMEM; class 08, 57P01..57P03 -ENOTCONN.) */
@@ -174,7 +175,10 @@ struct db_ops {
     /* Connects to location (a file path, a URI or a libpq conninfo; the driver's own syntax)
      * and prepares the connection for use (SQLite: WAL, foreign keys, busy timeout). Does not
      * migrate: store.c does, through exec/begin/schema_version. On success *ret_db is a
-     * db_init()ed connection, released with close. Returns 0, -ENOMEM, -EROFS, -EIO, ... */
+     * db_init()ed connection, released with close. Returns 0, -ENOMEM, -EROFS, -EIO, ...;
+     * PostgreSQL: -EACCES when the server asked for a password and refused the connection (a
+     * wrong or missing password, or after it a role or database it does not have),
+     * -ECONNREFUSED when no server answered (refused, unreachable, connect_timeout). */
     int (*open)(const char *location, struct db **ret_db);
     /* Closes the connection and frees it (db_close() has already finalized every cached
      * statement). A transaction still open is rolled back, and a write's lock released. NULL

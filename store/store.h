@@ -11,7 +11,8 @@
  *   -EROFS   read-only database       -EPROTO  database schema newer than this binary
  *   -EINVAL  constraint violated (e.g. a dangling reference)   -ENOMEM, -EIO  anything else
  *   -ENOTCONN  the database server cannot be reached, or (a write) no server that takes
- *            writes answers: a PostgreSQL primary lost, before a replica is promoted
+ *            writes answers: a PostgreSQL primary lost, before a replica is promoted, a
+ *            session the server ended; the next call tries to reconnect
  *   -EDQUOT  the table holds its cap of rows (store_set_max_rows)
  *   -EPROTONOSUPPORT  a PostgreSQL location, and this build has no PostgreSQL driver
  *   -ENOTSUP  not offered by this backend (store_backup on PostgreSQL)
@@ -40,7 +41,8 @@ struct store; /* opaque, defined in store/store_int.h */
  * schema is opened read-only: reads work and every write fails with -EROFS.
  * On success *ret_store owns the connection; release it with store_close().
  * Returns 0, -EPROTO (schema newer than this binary), -ENOMEM, -EROFS, -EPROTONOSUPPORT,
- * -ENOTCONN (no server answered; store_open_error() says why) or -EIO. */
+ * -EACCES (PostgreSQL: the server refused the password, or the role or database after it),
+ * -ECONNREFUSED (PostgreSQL: no server answered; store_open_error() says why) or -EIO. */
 int store_open(const char *location, struct store **ret_store);
 void store_close(struct store *st); /* NULL is a no-op */
 /* Why the calling thread's last store_open() failed to connect, as the server or libpq said it

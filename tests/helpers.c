@@ -4,9 +4,9 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -41,23 +41,21 @@ void th_tmpdir(char out[64])
     ck_assert_ptr_nonnull(mkdtemp(out));
 }
 
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    if (flag == FTW_DP)
+        (void)rmdir(path);
+    else
+        (void)unlink(path);
+    return 0;
+}
+
 void th_rmdir(const char *dir)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-
-    if (!d)
-        return;
-    while ((e = readdir(d))) {
-        char path[512];
-
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        (void)unlink(path);
-    }
-    closedir(d);
-    (void)rmdir(dir);
+    if (dir && dir[0]) /* depth first, symbolic links removed, not followed */
+        (void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 void th_ctx_open(struct th_ctx *c)
@@ -181,6 +179,13 @@ int th_pg_database_url(const char *url, const char *name, char *out, size_t cap)
     query = strchr(path, '?');
     n = snprintf(out, cap, "%.*s/%s%s", (int)(path - url), url, name, query ? query : "");
     return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+bool th_on_pg(void)
+{
+    const char *admin = getenv("CB_TEST_PG");
+
+    return admin && *admin;
 }
 
 /* Runs one command on the server CB_TEST_PG names, through the store's own driver. */
@@ -343,6 +348,64 @@ void th_daemon_destroy(struct th_daemon *d)
     (void)th_daemon_stop(d);
     th_rmdir(d->dir);
     pg_database_drop(d); /* last: it stops the test if the server is gone */
+}
+
+void th_pg_admin_sql(const char *sql)
+{
+    ck_assert_msg(th_on_pg(), "th_pg_admin_sql without CB_TEST_PG");
+    pg_admin_exec(getenv("CB_TEST_PG"), sql);
+}
+
+void th_pg_database_read_only(const struct th_daemon *d, bool on)
+{
+    char sql[128];
+
+    ck_assert_msg(d->dbname[0], "th_pg_database_read_only: the daemon has no database yet");
+    (void)snprintf(sql, sizeof(sql), "ALTER DATABASE %s %s", d->dbname,
+                   on ? "SET default_transaction_read_only = on"
+                      : "RESET default_transaction_read_only");
+    th_pg_admin_sql(sql);
+}
+
+int th_daemon_cli(const struct th_daemon *d, const char *const *args, const char *input, char *out,
+                  size_t cap)
+{
+    const char *argv[24] = {"--data-dir", d->dir};
+    size_t n = 2;
+
+    if (d->database[0]) {
+        argv[n++] = "--database";
+        argv[n++] = d->database;
+    }
+    for (size_t i = 0; args[i] && n < 14; i++) /* th_run_cli takes 15 */
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    return th_run_cli(argv, input, out, cap);
+}
+
+int th_daemon_sql(const struct th_daemon *d, const char *sql, int64_t *ret)
+{
+    char path[128];
+    struct db *db = NULL;
+    struct db_stmt *st;
+    int r;
+
+    if (ret)
+        *ret = 0;
+    (void)snprintf(path, sizeof(path), "%s/callbridge.db", d->dir);
+    r = db_open(d->database[0] ? d->database : path, &db);
+    if (r < 0)
+        return r;
+    st = db_stmt_sql(db, sql, &r);
+    if (st) {
+        r = db_step(st);
+        if (r == DB_ROW && ret)
+            *ret = db_column_int64(st, 0);
+        r = r < 0 ? r : 0;
+        db_stmt_done(st);
+    }
+    db_close(db);
+    return r;
 }
 
 size_t th_log_count(const struct th_daemon *d, const char *needle)
@@ -1014,7 +1077,7 @@ void th_daemon_coturn_start(struct th_daemon *d, struct th_coturn *co, char *why
 void th_daemon_coturn_stop(struct th_daemon *d, struct th_coturn *co)
 {
     ck_assert_int_eq(th_daemon_stop(d), 0); /* suspended requests and the prober end cleanly */
-    th_rmdir(d->dir);
+    th_daemon_destroy(d);                   /* its directory, and its database on PostgreSQL */
     th_coturn_stop(co);
 }
 

@@ -16,7 +16,7 @@
 
 /* mkdtemp under $TMPDIR (or /tmp); out must hold 64 bytes. */
 void th_tmpdir(char out[64]);
-/* rm -rf dir (files one level deep, which is all the tests create). */
+/* rm -rf dir: everything under it (a slapd's db/, a server's data/), links not followed. */
 void th_rmdir(const char *dir);
 
 /* A store + api context for calling api_route directly. */
@@ -81,6 +81,25 @@ void th_daemon_kill9(struct th_daemon *d);
 int th_daemon_stop(struct th_daemon *d);
 /* th_daemon_stop, then removes the data directory. */
 void th_daemon_destroy(struct th_daemon *d);
+/* The backend the daemons of this run use: true when CB_TEST_PG names a PostgreSQL server
+ * (th_daemon_start gives each daemon a database of its own there), false on SQLite. */
+bool th_on_pg(void);
+/* Runs callbridged's subcommand args (NULL-ended: "user", "list", ...) on d's store as an
+ * administrator would: --data-dir d->dir, and --database d->database when the daemon has one.
+ * stdin from 'input' (may be NULL); returns the exit code, the combined output in out. */
+int th_daemon_cli(const struct th_daemon *d, const char *const *args, const char *input, char *out,
+                  size_t cap);
+/* Runs one SQL command on d's database through the store's own driver (store/db.h), as another
+ * client of it: the SQLite file d->dir/callbridge.db, or d->database. When ret is not NULL it
+ * gets the first column of the first row (0 without one). Returns 0 or a negative errno. */
+int th_daemon_sql(const struct th_daemon *d, const char *sql, int64_t *ret);
+/* With CB_TEST_PG: runs sql as the server's administrator (ALTER DATABASE ...); fails the test
+ * on an error. */
+void th_pg_admin_sql(const char *sql);
+/* With CB_TEST_PG: makes d's database refuse writes to every new session (on) as a hot
+ * standby does (ALTER DATABASE ... SET default_transaction_read_only), or writable again (off).
+ * The daemon sees it at its next start. */
+void th_pg_database_read_only(const struct th_daemon *d, bool on);
 /* Counts occurrences of 'needle' in the daemon's log. */
 size_t th_log_count(const struct th_daemon *d, const char *needle);
 /* Runs callbridged with args (stdin from 'input', may be NULL); returns the exit code and

@@ -46,27 +46,48 @@ static const char hba[] = "local all         all                   trust\n"
                           "host  all         all      127.0.0.1/32 scram-sha-256\n";
 
 /* The guard of a server: a process of this one's that waits on a pipe. When this process ends
- * in any way (a failed test exits without running its cleanup), the pipe reaches end-of-file and
- * the guard stops the postmaster (SIGINT, then SIGKILL) and removes the directory; th_pg_stop
- * writes a byte first, which tells the guard that it has nothing to do. */
-static void guard_main(int fd, pid_t pid, const char *dir)
+ * in any way (a failed test exits without running its cleanup, a signal to the whole run), the
+ * pipe reaches end-of-file and the guard stops the postmaster (SIGINT, then SIGKILL), whose PID
+ * it reads from postmaster.pid, and removes the directory; th_pg_stop writes a byte first, which
+ * tells the guard that it has nothing to do. It starts before initdb or pg_basebackup, so that a
+ * run killed while they work leaves no directory either, and keeps no descriptor but its end of
+ * the pipe (another server's guard, forked later, does not hold this one's open). */
+static pid_t pidfile_pid(const char *dir)
+{
+    char path[96];
+    long pid = 0;
+    FILE *f;
+
+    (void)snprintf(path, sizeof(path), "%s/data/postmaster.pid", dir);
+    f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld", &pid) != 1)
+        pid = 0;
+    (void)fclose(f);
+    return (pid_t)pid;
+}
+
+static void guard_main(const char *dir)
 {
     char c;
     ssize_t n;
 
     do
-        n = read(fd, &c, 1);
+        n = read(STDIN_FILENO, &c, 1);
     while (n < 0 && errno == EINTR);
     if (n == 0) { /* the test process is gone */
-        char pidfile[96];
+        pid_t pid = pidfile_pid(dir);
 
-        (void)snprintf(pidfile, sizeof(pidfile), "%s/data/postmaster.pid", dir);
-        (void)kill(pid, SIGINT);
-        /* gone when its pid file is (the postmaster, no longer our child, may stay a zombie) */
-        for (int i = 0; i < PG_WAIT_S * 100 && kill(pid, 0) == 0 && access(pidfile, F_OK) == 0; i++)
-            (void)usleep(10 * 1000);
-        (void)kill(pid, SIGKILL);
-        (void)usleep(100 * 1000);
+        if (pid > 0) {
+            (void)kill(pid, SIGINT);
+            /* gone when its pid file is (the postmaster, no longer our child, may stay a zombie) */
+            for (int i = 0; i < PG_WAIT_S * 100 && kill(pid, 0) == 0 && pidfile_pid(dir) == pid;
+                 i++)
+                (void)usleep(10 * 1000);
+            (void)kill(pid, SIGKILL);
+            (void)usleep(100 * 1000);
+        }
         th_rmtree(dir);
     }
     _exit(0);
@@ -81,8 +102,10 @@ static void guard_start(struct th_pg *p)
     ck_assert_int_ge(p->guard, 0);
     if (p->guard == 0) {
         (void)setsid(); /* out of the test's process group, which Check kills when it ends */
-        close(fds[1]);
-        guard_main(fds[0], p->pid, p->dir);
+        if (dup2(fds[0], STDIN_FILENO) < 0)
+            _exit(1);
+        (void)close_range(STDERR_FILENO + 1, ~0U, 0);
+        guard_main(p->dir);
     }
     close(fds[0]);
     p->guard_fd = fds[1];
@@ -230,7 +253,6 @@ static void postmaster_start(struct th_pg *p)
     ck_assert_int_ge(p->pid, 0);
     if (p->pid == 0)
         postmaster_exec(p, data, port);
-    guard_start(p);
     wait_ready(p);
 }
 
@@ -261,6 +283,7 @@ void th_pg_start(struct th_pg *p)
 
     memset(p, 0, sizeof(*p));
     pg_dir(p);
+    guard_start(p);
     (void)snprintf(data, sizeof(data), "%s/data", p->dir);
     run_as_server("initdb", initdb);
     (void)snprintf(path, sizeof(path), "%s/pg_hba.conf", data);
@@ -283,6 +306,7 @@ void th_pg_start_replica(struct th_pg *r, const struct th_pg *primary, bool sync
 
     memset(r, 0, sizeof(*r));
     pg_dir(r);
+    guard_start(r);
     (void)snprintf(data, sizeof(data), "%s/data", r->dir);
     (void)snprintf(port, sizeof(port), "%u", primary->port);
     run_as_server("pg_basebackup", backup);

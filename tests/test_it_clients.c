@@ -104,6 +104,9 @@ Suite *it_clients_suite(void)
 
     tcase_add_checked_fixture(tc, start, stop);
     tcase_set_tags(tc, "net");
+    /* Check's default is 4 s: two daemon starts (on PostgreSQL each a database's migrations)
+     * ran past it under load */
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_a_web_bridge_reached_over_c2w);
     tcase_add_test(tc, test_what_is_still_not_a_web_bridge_url);
     tcase_add_test(tc, test_the_xmpp_settings_a_2x_role_writes);

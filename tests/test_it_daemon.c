@@ -61,7 +61,14 @@ START_TEST(test_first_start_random_admin_then_restart)
     ck_assert_int_eq(mode_of("cert.pem"), 0600);
     ck_assert_int_eq(mode_of("secret.key"), 0600);
     ck_assert_int_eq(mode_of("initial-admin-password"), 0600);
-    ck_assert_int_eq(mode_of("callbridge.db") & 077, 0);
+    if (th_on_pg()) { /* the store is the server's: nothing of it in the data directory */
+        char db[160];
+
+        (void)snprintf(db, sizeof(db), "%s/callbridge.db", d.dir);
+        ck_assert_msg(access(db, F_OK) != 0, "%s made on PostgreSQL", db);
+    } else {
+        ck_assert_int_eq(mode_of("callbridge.db") & 077, 0);
+    }
     {
         char path[160];
 
@@ -189,28 +196,29 @@ START_TEST(test_port_445_with_the_capability_only)
 }
 END_TEST
 
+/* On the daemon's store, whichever it is (--database with CB_TEST_PG: th_daemon_cli). */
 START_TEST(test_user_subcommands)
 {
-    const char *add[] = {"--data-dir", d.dir, "user", "add", "bob", NULL};
-    const char *list[] = {"--data-dir", d.dir, "user", "list", NULL};
-    const char *passwd[] = {"--data-dir", d.dir, "user", "passwd", "bob", NULL};
-    const char *del[] = {"--data-dir", d.dir, "user", "delete", "bob", NULL};
-    const char *bad[] = {"--data-dir", d.dir, "user", "add", "bad name", NULL};
+    const char *add[] = {"user", "add", "bob", NULL};
+    const char *list[] = {"user", "list", NULL};
+    const char *passwd[] = {"user", "passwd", "bob", NULL};
+    const char *del[] = {"user", "delete", "bob", NULL};
+    const char *bad[] = {"user", "add", "bad name", NULL};
     char out[4096];
 
     th_daemon_start(&d, "0", NULL);
-    ck_assert_int_eq(th_run_cli(add, "bob-pass-1\n", out, sizeof(out)), 0);
-    ck_assert_int_eq(th_run_cli(add, "again\n", out, sizeof(out)), 1);
+    ck_assert_int_eq(th_daemon_cli(&d, add, "bob-pass-1\n", out, sizeof(out)), 0);
+    ck_assert_int_eq(th_daemon_cli(&d, add, "again\n", out, sizeof(out)), 1);
     ck_assert_ptr_nonnull(strstr(out, "already exists"));
-    ck_assert_int_eq(th_run_cli(list, NULL, out, sizeof(out)), 0);
+    ck_assert_int_eq(th_daemon_cli(&d, list, NULL, out, sizeof(out)), 0);
     ck_assert_str_eq(out, "admin\nbob\n");
     ck_assert_int_eq(get_status("bob", "bob-pass-1", "/api/v1/turnServers"), 200);
-    ck_assert_int_eq(th_run_cli(passwd, "bob-pass-2\n", out, sizeof(out)), 0);
+    ck_assert_int_eq(th_daemon_cli(&d, passwd, "bob-pass-2\n", out, sizeof(out)), 0);
     ck_assert_int_eq(get_status("bob", "bob-pass-2", "/api/v1/turnServers"), 200);
-    ck_assert_int_eq(th_run_cli(del, NULL, out, sizeof(out)), 0);
+    ck_assert_int_eq(th_daemon_cli(&d, del, NULL, out, sizeof(out)), 0);
     ck_assert_int_eq(get_status("bob", "never-cached", "/api/v1/turnServers"), 401);
-    ck_assert_int_eq(th_run_cli(del, NULL, out, sizeof(out)), 1);
-    ck_assert_int_eq(th_run_cli(bad, "x\n", out, sizeof(out)), 2);
+    ck_assert_int_eq(th_daemon_cli(&d, del, NULL, out, sizeof(out)), 1);
+    ck_assert_int_eq(th_daemon_cli(&d, bad, "x\n", out, sizeof(out)), 2);
     ck_assert_uint_eq(th_log_count(&d, "bob-pass"), 0);
 }
 END_TEST
@@ -257,11 +265,49 @@ START_TEST(test_database_url_without_driver)
     ck_assert_msg(strstr(out, "postgresql://cb:***@127.0.0.1:1/cb"), "%s", out);
 #endif
     ck_assert_msg(!strstr(out, "n0t-shown"), "%s", out);
+#ifdef STORE_WITH_PG
+    ck_assert_msg(strstr(out, "cb:***@127.0.0.1:1/cb: no server answered"), "%s", out);
+#endif
     ck_assert_int_eq(th_run_cli(users, NULL, out, sizeof(out)), 1);
 #ifndef STORE_WITH_PG
     ck_assert_msg(strstr(out, "this build has no PostgreSQL driver"), "%s", out);
 #endif
     ck_assert_msg(!strstr(out, "n0t-shown"), "%s", out);
+    (void)snprintf(db, sizeof(db), "%s/callbridge.db", d.dir);
+    ck_assert_int_ne(access(db, F_OK), 0);
+}
+END_TEST
+
+/* PostgreSQL: a role's wrong password at start stops it, with the database named and its
+ * password (right or wrong) nowhere in the output; no SQLite file is made instead. */
+START_TEST(test_database_wrong_password)
+{
+    char sql[128], url[320], role[48], out[4096], db[160];
+    const char *start[] = {"--data-dir", d.dir,        "--listen", "0", "--bind",
+                           "127.0.0.1",  "--database", url,        NULL};
+
+    if (!th_on_pg()) {
+        th_skip("PostgreSQL only (CB_TEST_PG): a database server's password");
+        return;
+    }
+    th_tmpdir(d.dir);
+    (void)snprintf(role, sizeof(role), "cbtest_pw_%d", (int)getpid());
+    (void)snprintf(sql, sizeof(sql), "CREATE ROLE %s LOGIN PASSWORD 'r1ght-pw-kept'", role);
+    th_pg_admin_sql(sql);
+    { /* the same server (CB_TEST_PG's host:port) as that role, with a wrong password */
+        const char *admin = getenv("CB_TEST_PG"), *at = strchr(admin, '@');
+        const char *host = at ? at + 1 : strstr(admin, "://") + 3;
+
+        (void)snprintf(url, sizeof(url), "postgresql://%s:wr0ng-pw-typed@%.*s/postgres", role,
+                       (int)strcspn(host, "/?"), host);
+    }
+    ck_assert_int_eq(th_run_cli(start, NULL, out, sizeof(out)), 1);
+    (void)snprintf(sql, sizeof(sql), "DROP ROLE %s", role);
+    th_pg_admin_sql(sql);
+    ck_assert_msg(strstr(out, "cannot open database postgresql://") && strstr(out, ":***@") &&
+                      strstr(out, "the server refused the connection after asking for a password"),
+                  "%s", out);
+    ck_assert_msg(!strstr(out, "wr0ng-pw-typed") && !strstr(out, "r1ght-pw-kept"), "%s", out);
     (void)snprintf(db, sizeof(db), "%s/callbridge.db", d.dir);
     ck_assert_int_ne(access(db, F_OK), 0);
 }
@@ -347,6 +393,7 @@ Suite *it_daemon_suite(void)
     tcase_add_test(tc, test_user_subcommands);
     tcase_add_test(tc, test_flags_exit_codes);
     tcase_add_test(tc, test_database_url_without_driver);
+    tcase_add_test(tc, test_database_wrong_password);
     tcase_add_test(tc, test_sigterm_finishes_request_in_flight);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(root, setup, teardown);

@@ -54,6 +54,13 @@ static void assert_intact(const struct th_daemon *d)
     int status;
     pid_t pid;
 
+    if (d->database[0]) { /* PostgreSQL: the server keeps it whole; it answers a query */
+        int64_t n = -1;
+
+        ck_assert_int_eq(th_daemon_sql(d, "SELECT count(*) FROM cospace", &n), 0);
+        ck_assert_int_ge(n, 0);
+        return;
+    }
     (void)snprintf(path, sizeof(path), "%s/callbridge.db", d->dir);
     if (!d->root[0]) {
         ck_assert_int_eq(integrity(path), 0);
@@ -241,6 +248,46 @@ END_TEST
 
 /* ---- a disk that fills up ------------------------------------------------------------------ */
 
+/* On PostgreSQL the database is on the server's disk: the data directory's disk filling up
+ * (certificate, key, secret.key, logs stay there) takes no write away. */
+static void disk_full_on_pg(void)
+{
+    static struct th_daemon d;
+    char path[256], buf[65536];
+    struct th_resp r;
+    long before;
+    int fd;
+
+    memset(&d, 0, sizeof(d));
+    d.mount = TH_MOUNT_TMPFS;
+    d.tmpfs_size = 4 << 20;
+    th_daemon_start(&d, "0", NULL);
+    before = list_total(&d, CS "?limit=1");
+    (void)snprintf(path, sizeof(path), "%s%s/filler", d.root, d.dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    memset(buf, 'x', sizeof(buf));
+    errno = 0;
+    for (int i = 0; i < 256 && write(fd, buf, sizeof(buf)) >= 0; i++)
+        ;
+    ck_assert_int_eq(errno, ENOSPC);
+    ck_assert_int_eq(close(fd), 0);
+    for (int i = 0; i < 50; i++) {
+        char form[96];
+
+        (void)snprintf(form, sizeof(form), "name=full-%d&uri=full.%d", i, i);
+        th_admin(&d, "POST", CS, form, &r);
+        ck_assert_msg(r.status == 200, "write %d on a full data directory: %ld %s", i, r.status,
+                      r.body);
+        th_resp_free(&r);
+    }
+    ck_assert_int_eq(list_total(&d, CS "?limit=1"), before + 50);
+    ck_assert_uint_eq(th_log_count(&d, "the database cannot be written"), 0);
+    assert_intact(&d);
+    ck_assert_int_eq(unlink(path), 0);
+    th_daemon_destroy(&d);
+}
+
 START_TEST(test_disk_full_503_reads_work_then_recovers)
 {
     static struct th_daemon d;
@@ -252,6 +299,10 @@ START_TEST(test_disk_full_503_reads_work_then_recovers)
 
     if (skip_without_mounts())
         return;
+    if (th_on_pg()) {
+        disk_full_on_pg();
+        return;
+    }
     memset(&d, 0, sizeof(d));
     d.mount = TH_MOUNT_TMPFS;
     d.tmpfs_size = 4 << 20;
@@ -308,8 +359,7 @@ START_TEST(test_disk_full_503_reads_work_then_recovers)
     ck_assert_int_eq(list_total(&d, CS "?limit=1"), before + acked + 1);
     assert_intact(&d);
     fprintf(stderr, "disk full: %ld creates fitted after the disk filled, then 503\n", acked);
-    ck_assert_int_eq(th_daemon_stop(&d), 0);
-    th_rmdir(d.dir);
+    th_daemon_destroy(&d);
 }
 END_TEST
 
@@ -327,7 +377,7 @@ START_TEST(test_read_only_data_dir_serves_reads_503_on_writes)
         {"POST", "/api/v1/turnServers", "serverAddress=ro.example.invalid"},
     };
 
-    if (skip_without_mounts())
+    if (!th_on_pg() && skip_without_mounts()) /* on PostgreSQL no mount is needed */
         return;
     memset(&d, 0, sizeof(d));
     th_daemon_start(&d, "0", NULL);
@@ -337,7 +387,11 @@ START_TEST(test_read_only_data_dir_serves_reads_503_on_writes)
     th_resp_free(&r);
     ck_assert_int_eq(th_daemon_stop(&d), 0);
 
-    d.mount = TH_MOUNT_READ_ONLY;
+    /* PostgreSQL: a database that refuses writes (a standby, default_transaction_read_only) */
+    if (th_on_pg())
+        th_pg_database_read_only(&d, true);
+    else
+        d.mount = TH_MOUNT_READ_ONLY;
     th_daemon_start(&d, "0", NULL);
     ck_assert_uint_eq(th_log_count(&d, "cannot be written: serving reads"), 1);
     ck_assert_int_eq(list_total(&d, CS), 1);
@@ -358,6 +412,8 @@ START_TEST(test_read_only_data_dir_serves_reads_503_on_writes)
     ck_assert_int_eq(th_daemon_stop(&d), 0);
 
     d.mount = TH_MOUNT_NONE; /* writable again: a restart writes */
+    if (th_on_pg())
+        th_pg_database_read_only(&d, false);
     th_daemon_start(&d, "0", NULL);
     cospace_field(&d, id, "uri", uri, sizeof(uri));
     ck_assert_str_eq(uri, "ro.before");
@@ -742,7 +798,7 @@ START_TEST(test_fd_limit_caps_the_prober)
     ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
     ck_assert_uint_eq(th_log_count(&d, "localResourceLimit"), 0);
     ck_assert_uint_eq(th_log_count(&d, "Too many open files"), 0);
-    th_daemon_stop(&d);
+    th_daemon_destroy(&d);
     th_coturn_stop(&co);
     (void)close(uf);
     (void)close(tf);

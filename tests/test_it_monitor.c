@@ -509,18 +509,22 @@ START_TEST(test_disk_filling_raises_and_clears)
 }
 END_TEST
 
-/* A read-only data directory: databaseConnectionError, destinationReadOnly. */
+/* A read-only data directory (PostgreSQL: a database that refuses writes):
+ * databaseConnectionError, destinationReadOnly. */
 START_TEST(test_read_only_database_alarm)
 {
     static struct th_daemon dm;
     struct th_resp r;
 
-    if (skip_without_mounts())
+    if (!th_on_pg() && skip_without_mounts()) /* on PostgreSQL no mount is needed */
         return;
     memset(&dm, 0, sizeof(dm));
     th_daemon_start(&dm, "0", NULL);
     ck_assert_int_eq(th_daemon_stop(&dm), 0);
-    dm.mount = TH_MOUNT_READ_ONLY;
+    if (th_on_pg()) /* a database that refuses writes, as a standby does */
+        th_pg_database_read_only(&dm, true);
+    else
+        dm.mount = TH_MOUNT_READ_ONLY;
     th_daemon_start(&dm, "0", NULL);
     th_admin(&dm, "GET", "/api/v1/system/alarms", NULL, &r);
     ck_assert_msg(strstr(r.body, "<type>databaseConnectionError</type><activeTimeSeconds>") &&
@@ -533,6 +537,8 @@ START_TEST(test_read_only_database_alarm)
     th_resp_free(&r);
     ck_assert_int_eq(th_daemon_stop(&dm), 0);
     dm.mount = TH_MOUNT_NONE;
+    if (th_on_pg())
+        th_pg_database_read_only(&dm, false);
     th_daemon_destroy(&dm);
 }
 END_TEST

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,19 +40,29 @@ static void teardown(void)
 
 /* Runs callbridged on dir (with extra args, may be NULL) as a daemon would start, bounded by
  * timeout(1): one that starts instead of refusing is stopped with SIGTERM after 8 s and the
- * code is then 124. Its output goes to out. */
-static int start_once(const char *dir, const char *const *extra, char *out, size_t cap)
+ * code is then 124. Its output goes to out. With dm, on dm's store (its --database, if any). */
+static int start_on(const struct th_daemon *dm, const char *dir, const char *const *extra,
+                    char *out, size_t cap)
 {
-    const char *argv[16] = {"timeout", "8",         th_daemon_path(), "--data-dir", dir,
+    const char *argv[18] = {"timeout", "8",         th_daemon_path(), "--data-dir", dir,
                             "--bind",  "127.0.0.1", "--listen",       "0",          "--threads",
                             "2"};
     const char *const env[] = {"CALLBRIDGE_ADMIN_PASSWORD=" TEST_PASSWORD, NULL};
     size_t n = 11;
 
-    for (size_t i = 0; extra && extra[i] && n < 15; i++)
+    if (dm && dm->database[0]) {
+        argv[n++] = "--database";
+        argv[n++] = dm->database;
+    }
+    for (size_t i = 0; extra && extra[i] && n < 17; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
     return th_run("/usr/bin/timeout", argv, env, NULL, out, cap, NULL, 0);
+}
+
+static int start_once(const char *dir, const char *const *extra, char *out, size_t cap)
+{
+    return start_on(NULL, dir, extra, out, cap);
 }
 
 static void path_of(char *out, size_t cap, const struct th_daemon *dm, const char *name)
@@ -85,29 +94,20 @@ static void write_key(const char *path, unsigned char fill)
     ck_assert_int_eq(api_write_file(path, key, sizeof(key), 0600), 0);
 }
 
-static long count_rows(const char *db_path, const char *sql)
+/* The first column of sql's first row, on dm's database through the store's driver. */
+static long count_rows(const struct th_daemon *dm, const char *sql)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *stmt = NULL;
-    long n = -1;
+    int64_t n = -1;
 
-    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW)
-        n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return n;
+    ck_assert_msg(th_daemon_sql(dm, sql, &n) == 0, "%s failed", sql);
+    return (long)n;
 }
 
-static void exec_sql(const char *db_path, const char *sql)
+static void exec_sql(const struct th_daemon *dm, const char *sql)
 {
-    sqlite3 *db = NULL;
+    int r = th_daemon_sql(dm, sql, NULL);
 
-    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
-                  sqlite3_errmsg(db));
-    sqlite3_close(db);
+    ck_assert_msg(r == 0, "%s: %s", sql, strerror(-r));
 }
 
 START_TEST(test_second_daemon_on_one_data_dir_is_refused)
@@ -116,7 +116,7 @@ START_TEST(test_second_daemon_on_one_data_dir_is_refused)
     struct th_resp r;
 
     th_daemon_start(&d, "0", NULL);
-    ck_assert_int_eq(start_once(d.dir, NULL, out, sizeof(out)), 1);
+    ck_assert_int_eq(start_on(&d, d.dir, NULL, out, sizeof(out)), 1);
     (void)snprintf(pid, sizeof(pid), "(PID %d)", (int)d.pid);
     ck_assert_msg(strstr(out, "is in use by another callbridged") && strstr(out, d.dir) &&
                       strstr(out, pid),
@@ -140,13 +140,13 @@ START_TEST(test_missing_or_other_key_stops_the_start)
     path_of(saved, sizeof(saved), &d, "secret.key.saved");
     ck_assert_int_eq(rename(key, saved), 0);
 
-    ck_assert_int_eq(start_once(d.dir, NULL, out, sizeof(out)), 1);
+    ck_assert_int_eq(start_on(&d, d.dir, NULL, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "secret.key is missing") && strstr(out, "Restore the secret.key"),
                   "%s", out);
     ck_assert_int_eq(access(key, F_OK), -1); /* never made anew over sealed secrets */
 
     write_key(key, 0x5a);
-    ck_assert_int_eq(start_once(d.dir, NULL, out, sizeof(out)), 1);
+    ck_assert_int_eq(start_on(&d, d.dir, NULL, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "secret.key is not the key"), "%s", out);
 
     ck_assert_int_eq(rename(saved, key), 0);
@@ -158,25 +158,24 @@ END_TEST
  * recorded when the sealed secrets open with it, and is refused when they do not. */
 START_TEST(test_database_without_check_value)
 {
-    char out[8192], key[160], db[160], id[64];
+    char out[8192], key[160], id[64];
 
     th_daemon_start(&d, "0", NULL);
     add_turn_server(&d, 0, id);
     ck_assert_int_eq(th_daemon_stop(&d), 0);
     path_of(key, sizeof(key), &d, "secret.key");
-    path_of(db, sizeof(db), &d, "callbridge.db");
-    ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM secret_check"), 1);
-    exec_sql(db, "DELETE FROM secret_check");
+    ck_assert_int_eq(count_rows(&d, "SELECT count(*) FROM secret_check"), 1);
+    exec_sql(&d, "DELETE FROM secret_check");
 
     th_daemon_start(&d, "0", NULL); /* its own key: the check value is written */
     ck_assert_int_eq(th_daemon_stop(&d), 0);
-    ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM secret_check"), 1);
+    ck_assert_int_eq(count_rows(&d, "SELECT count(*) FROM secret_check"), 1);
 
-    exec_sql(db, "DELETE FROM secret_check");
+    exec_sql(&d, "DELETE FROM secret_check");
     write_key(key, 0xa5);
-    ck_assert_int_eq(start_once(d.dir, NULL, out, sizeof(out)), 1);
+    ck_assert_int_eq(start_on(&d, d.dir, NULL, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "secret.key is not the key"), "%s", out);
-    ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM secret_check"), 0);
+    ck_assert_int_eq(count_rows(&d, "SELECT count(*) FROM secret_check"), 0);
 }
 END_TEST
 
@@ -208,7 +207,7 @@ static bool add_space(const struct th_daemon *dm, int i)
  * backup's exit code and the writes done before it started and in all. */
 static int backup_while_writing(const char *dest, int *ret_before, int *ret_total)
 {
-    const char *args[] = {"--data-dir", d.dir, "backup", dest, NULL};
+    const char *args[] = {"backup", dest, NULL};
     char out[4096];
     int status = 0, n = 0;
     int64_t end = now_ms() + 30000;
@@ -220,7 +219,7 @@ static int backup_while_writing(const char *dest, int *ret_before, int *ret_tota
     child = fork();
     ck_assert_int_ge(child, 0);
     if (child == 0)
-        _exit(th_run_cli(args, NULL, out, sizeof(out)));
+        _exit(th_daemon_cli(&d, args, NULL, out, sizeof(out)));
     while (waitpid(child, &status, WNOHANG) == 0 && now_ms() < end && n < 100000)
         n += add_space(&d, n) ? 1 : 0;
     if (now_ms() >= end) {
@@ -233,6 +232,36 @@ static int backup_while_writing(const char *dest, int *ret_before, int *ret_tota
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* On PostgreSQL the backup is the server's (pg_dump, base backups): "callbridged backup" says
+ * so, copies nothing (not even secret.key, which belongs with a copy of the database) and exits
+ * non-zero; the password in the URL stays out of its output. */
+static void backup_refused_on_pg(void)
+{
+    const char *args[] = {"backup", NULL, NULL};
+    char out[4096], dest[64], path[128];
+    const char *pw;
+
+    th_daemon_start(&d, "0", NULL);
+    th_tmpdir(dest);
+    args[1] = dest;
+    ck_assert_int_eq(th_daemon_cli(&d, args, NULL, out, sizeof(out)), 1);
+    ck_assert_msg(strstr(out, "is a database server's: back it up with the server's own tools") &&
+                      strstr(out, "nothing copied"),
+                  "%s", out);
+    (void)snprintf(path, sizeof(path), "%s/secret.key", dest);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    (void)snprintf(path, sizeof(path), "%s/callbridge.db", dest);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    pw = strchr(strstr(d.database, "://") + 3, ':'); /* user:password@, if there is one */
+    if (pw && strchr(pw, '@') && strchr(pw, '@') - pw > 1) {
+        char secret[64];
+
+        (void)snprintf(secret, sizeof(secret), "%.*s", (int)(strchr(pw, '@') - pw - 1), pw + 1);
+        ck_assert_msg(!strstr(out, secret), "%s", out);
+    }
+    th_rmdir(dest);
+}
+
 START_TEST(test_backup_while_serving_writes_restores)
 {
     char why[128], id[64], dest[64], db[160], path[200], reach[16];
@@ -241,6 +270,10 @@ START_TEST(test_backup_while_serving_writes_restores)
     int before, total;
     long spaces;
 
+    if (th_on_pg()) {
+        backup_refused_on_pg();
+        return;
+    }
     th_daemon_coturn_start(&d, &co, why, sizeof(why));
     add_turn_server(&d, co.pid ? co.port : 0, id);
     th_tmpdir(dest);
@@ -253,10 +286,11 @@ START_TEST(test_backup_while_serving_writes_restores)
     (void)snprintf(path, sizeof(path), "%s/secret.key", dest);
     ck_assert_int_eq(stat(path, &sb), 0);
     ck_assert_int_eq(sb.st_mode & 0777, 0600);
-    ck_assert_int_eq(count_rows(db, "SELECT count(*) FROM pragma_integrity_check "
-                                    "WHERE integrity_check <> 'ok'"),
+    (void)snprintf(d2.dir, sizeof(d2.dir), "%s", dest); /* restore: a data directory of both */
+    ck_assert_int_eq(count_rows(&d2, "SELECT count(*) FROM pragma_integrity_check "
+                                     "WHERE integrity_check <> 'ok'"),
                      0);
-    spaces = count_rows(db, "SELECT count(*) FROM cospace");
+    spaces = count_rows(&d2, "SELECT count(*) FROM cospace");
     ck_assert_msg(spaces >= before && spaces <= total, "%ld spaces in the backup, %d..%d", spaces,
                   before, total);
     fprintf(stderr,
@@ -264,7 +298,6 @@ START_TEST(test_backup_while_serving_writes_restores)
             "after the writes that ran beside it\n",
             before, spaces, total);
 
-    (void)snprintf(d2.dir, sizeof(d2.dir), "%s", dest); /* restore: a data directory of both */
     th_daemon_start(&d2, "0", (const char *const[]){"--probe-interval", "3600", NULL});
     th_admin(&d2, "GET", "/api/v1/coSpaces?limit=1", NULL, &r);
     ck_assert_int_eq(r.status, 200);
@@ -341,7 +374,7 @@ END_TEST
 
 START_TEST(test_initial_password_removed_on_change)
 {
-    const char *passwd[] = {"--data-dir", d.dir, "user", "passwd", "admin", NULL};
+    const char *passwd[] = {"user", "passwd", "admin", NULL};
     char initial[160], out[4096], *pw = NULL;
     size_t len;
 
@@ -350,7 +383,7 @@ START_TEST(test_initial_password_removed_on_change)
     path_of(initial, sizeof(initial), &d, "initial-admin-password");
     ck_assert_int_eq(api_read_file(initial, 256, &pw, &len), 0);
     free(pw);
-    ck_assert_int_eq(th_run_cli(passwd, "a-new-admin-pass\n", out, sizeof(out)), 0);
+    ck_assert_int_eq(th_daemon_cli(&d, passwd, "a-new-admin-pass\n", out, sizeof(out)), 0);
     ck_assert_msg(strstr(out, "initial-admin-password: the password in it is no longer"), "%s",
                   out);
     ck_assert_int_eq(access(initial, F_OK), -1);
@@ -381,7 +414,7 @@ START_TEST(test_open_modes_refused)
     path_of(cert, sizeof(cert), &d, "cert.pem");
     path_of(key, sizeof(key), &d, "key.pem");
     ck_assert_int_eq(chmod(key, 0644), 0);
-    ck_assert_int_eq(start_once(d.dir, tls, out, sizeof(out)), 1);
+    ck_assert_int_eq(start_on(&d, d.dir, tls, out, sizeof(out)), 1);
     ck_assert_msg(strstr(out, "key.pem can be read or changed by others") &&
                       strstr(out, "chmod 600"),
                   "%s", out);

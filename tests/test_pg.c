@@ -108,17 +108,21 @@ START_TEST(test_primary_replica_promote_and_stop_leave_nothing)
 END_TEST
 
 /* scripts/pg-test-server.sh, which shell tests use: runs it with args (NULL-ended) and returns
- * its output, the trailing newline removed; fails the test unless it exits 0. */
+ * its output, the trailing newline removed; fails the test unless it exits 0. The servers it
+ * starts are this test process's (PG_TEST_OWNER): a test that fails before "stop" leaves none. */
 static void pg_script(const char *const *args, char *out, size_t cap)
 {
     const char *argv[8] = {"sh", "scripts/pg-test-server.sh"};
+    char owner[40];
+    const char *const env[] = {owner, NULL};
     size_t n = 2, len;
     int rc;
 
     for (size_t i = 0; args[i] && n < 7; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    rc = th_run("/bin/sh", argv, NULL, NULL, out, cap, NULL, 0);
+    (void)snprintf(owner, sizeof(owner), "PG_TEST_OWNER=%d", (int)getpid());
+    rc = th_run("/bin/sh", argv, env, NULL, out, cap, NULL, 0);
     ck_assert_msg(rc == 0, "pg-test-server.sh %s: exit %d: %s", args[0], rc, out);
     len = strlen(out);
     while (len > 0 && out[len - 1] == '\n')
@@ -858,8 +862,8 @@ START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
 
     th_pg_stop(&primary);
     th_pg_promote(&replica);
-    /* the statement that meets the lost connection fails; the next one reconnects to the
-     * promoted replica, the only read-write host left */
+    /* the statement that meets the lost connection fails (-ENOTCONN: 503 databaseNotReady);
+     * the next one reconnects to the promoted replica, the only read-write host left */
     for (int i = 0; i < 3; i++) {
         r = run_text(db,
                      "INSERT INTO tenant (id, created_ms, updated_ms) VALUES "

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -459,7 +460,8 @@ static pid_t start_chromium(const char *dir, const char *page)
     if (pid == 0) {
         int null = open("/dev/null", O_RDWR);
 
-        (void)setpgid(0, 0); /* its renderers too go when the group is stopped */
+        (void)setpgid(0, 0);            /* its renderers too go when the group is stopped */
+        (void)setenv("TMPDIR", dir, 1); /* its org.chromium.Chromium.* goes with dir */
         (void)dup2(null, 1);
         (void)dup2(null, 2);
         execl("/usr/lib/chromium/chromium", "chromium", "--headless=new", "--no-sandbox",

@@ -7,7 +7,8 @@
  *   included, so that after a failover libpq finds the promoted primary. A connection found
  *   broken (the server restarted, a failover) is re-established with PQreset before the next
  *   statement or transaction that starts outside a transaction; the statement that met the
- *   break fails with -EIO.
+ *   break fails with -ENOTCONN (as does a reconnection that fails), which the API answers 503
+ *   databaseNotReady.
  * - SQL comes in db.h's convention: ?N is rewritten to $N outside string literals, quoted
  *   identifiers and comments (pg_rewrite_params, unit-tested in suite pg). A statement is
  *   prepared on the server at its first step (once per session: db.c caches statements, so
@@ -426,10 +427,15 @@ static int pg_open(const char *location, struct db **ret_db)
     if (PQstatus(conn) != CONNECTION_OK) {
         char reason[512];
 
+        /* the server asked for a password (wrong, or none given), or no server answered */
+        int r = PQconnectionUsedPassword(conn) || PQconnectionNeedsPassword(conn)
+                    ? -EACCES
+                    : -ECONNREFUSED;
+
         pg_open_reason(location, PQerrorMessage(conn), reason, sizeof(reason));
         db_set_open_error(reason);
         PQfinish(conn);
-        return -ENOTCONN;
+        return r;
     }
     p = calloc(1, sizeof(*p));
     if (p)
