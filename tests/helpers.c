@@ -235,7 +235,8 @@ void th_daemon_start(struct th_daemon *d, const char *listen, const char *const 
     const char *argv[32] = {"callbridged", "--data-dir", NULL,        "--bind", "127.0.0.1",
                             "--listen",    listen,       "--threads", "2"};
     size_t argc = 9;
-    bool ready = false;
+    bool ready = false, named = false;
+    char node_name[80];
 
     if (!d->dir[0])
         th_tmpdir(d->dir);
@@ -246,8 +247,17 @@ void th_daemon_start(struct th_daemon *d, const char *listen, const char *const 
         argv[argc++] = "--database";
         argv[argc++] = d->database;
     }
-    for (size_t i = 0; extra_args && extra_args[i] && argc < 30; i++)
+    for (size_t i = 0; extra_args && extra_args[i] && argc < 28; i++) {
+        named = named || strcmp(extra_args[i], "--node-name") == 0;
         argv[argc++] = extra_args[i];
+    }
+    if (!named) { /* two test daemons on one database are two nodes: each its own name */
+        const char *base = strrchr(d->dir, '/');
+
+        (void)snprintf(node_name, sizeof(node_name), "cbtest-%s", base ? base + 1 : d->dir);
+        argv[argc++] = "--node-name";
+        argv[argc++] = node_name;
+    }
     argv[argc] = NULL;
     (void)snprintf(d->log, sizeof(d->log), "%s/daemon.log", d->dir);
     (void)snprintf(d->cacert, sizeof(d->cacert), "%s/cert.pem", d->dir);
