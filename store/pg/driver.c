@@ -428,9 +428,8 @@ static int pg_open(const char *location, struct db **ret_db)
         char reason[512];
 
         /* the server asked for a password (wrong, or none given), or no server answered */
-        int r = PQconnectionUsedPassword(conn) || PQconnectionNeedsPassword(conn)
-                    ? -EACCES
-                    : -ECONNREFUSED;
+        int r = PQconnectionUsedPassword(conn) || PQconnectionNeedsPassword(conn) ? -EACCES
+                                                                                  : -ECONNREFUSED;
 
         pg_open_reason(location, PQerrorMessage(conn), reason, sizeof(reason));
         db_set_open_error(reason);
