@@ -25,7 +25,8 @@ struct api_cluster;
 /* On a shared database (store_is_shared), registers the node on st (store_node_register) and
  * starts its heartbeat thread on a connection of its own; *ret is the running node. The node's
  * clusterId becomes the cluster's (api_system_set_cluster_id), the first node's. On SQLite,
- * 0 and *ret NULL: one node, nothing registered. -EADDRINUSE (logged) when another node of that
+ * 0 and *ret NULL: one node, nothing registered; likewise (a warning logged) on a database that
+ * takes no writes. -EADDRINUSE (logged) when another node of that
  * name is up; another negative errno (logged) on a database error. */
 int api_cluster_start(const struct api_cluster_config *c, const struct api *api, struct store *st,
                       struct api_cluster **ret);
