@@ -9,10 +9,6 @@
 
 #include "tests/helpers.h"
 
-/* True when PostgreSQL's programs are installed; otherwise the test is marked skipped. */
-bool th_cluster_pg_or_skip(void);
-/* Copies the file from to to (mode 0600), failing the test when it cannot. */
-void th_copy_file(const char *from, const char *to);
 /* Starts node d on the database url as --node-name name at --node-address address (NULL: the
  * daemon's default), heartbeating every second, listening on listen (e.g. "0"), with extra
  * arguments (NULL-ended, may be NULL). A node started for the first time gets first's

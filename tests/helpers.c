@@ -1118,3 +1118,18 @@ void th_fd_restore(struct th_fd_fill *f)
 {
     ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &f->saved), 0);
 }
+
+void th_copy_file(const char *from, const char *to)
+{
+    char buf[4096];
+    int in = open(from, O_RDONLY), out;
+    ssize_t n;
+
+    ck_assert_msg(in >= 0, "cannot read %s", from);
+    out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_msg(out >= 0, "cannot write %s", to);
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        ck_assert_int_eq(write(out, buf, (size_t)n), n);
+    (void)close(in);
+    (void)close(out);
+}

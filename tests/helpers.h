@@ -235,4 +235,8 @@ struct th_fd_fill {
 void th_fd_exhaust(struct th_fd_fill *f);
 void th_fd_restore(struct th_fd_fill *f);
 
+/* Copies the file from to to (mode 0600: a secrets key a daemon accepts), failing the test when
+ * it cannot. */
+void th_copy_file(const char *from, const char *to);
+
 #endif

@@ -30,6 +30,7 @@
 
 #include "tests/helpers.h"
 #include "tests/pg_server.h"
+#include "tests/skip.h"
 
 #define PG_BIN "/usr/lib/postgresql/15/bin"
 #define PG_USER "nobody"
@@ -373,4 +374,14 @@ int th_pg_sql(const struct th_pg *p, const char *db, const char *sql, char *out,
     while (n > 0 && out[n - 1] == '\n')
         out[--n] = '\0';
     return rc;
+}
+
+bool th_pg_or_skip(void)
+{
+    char why[256];
+
+    if (th_pg_available(why, sizeof(why)))
+        return true;
+    th_skip_missing_dep("postgresql (scripts/install-deps.sh test)");
+    return false;
 }

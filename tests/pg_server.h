@@ -24,6 +24,8 @@ struct th_pg {
 
 /* false (with the reason in why) when PostgreSQL 15's server programs are not installed. */
 bool th_pg_available(char *why, size_t cap);
+/* th_pg_available, or the test is counted as skipped (a missing dependency) and false. */
+bool th_pg_or_skip(void);
 /* A new primary (initdb, started, ready) with a role "callbridge" that logs in with a password
  * over TCP and owns the database "callbridge"; the superuser "postgres" reaches it without one
  * over the socket (th_pg_sql). p is zeroed first. */

@@ -68,7 +68,7 @@ static bool cluster_up(size_t n)
     memset(nodes, 0, sizeof(nodes));
     memset(node_port, 0, sizeof(node_port));
     memset(&primary, 0, sizeof(primary));
-    if (!th_cluster_pg_or_skip())
+    if (!th_pg_or_skip())
         return false;
     th_pg_start(&primary);
     for (size_t i = 0; i < n; i++)
@@ -829,7 +829,7 @@ static void directory_on(const char *location)
 
 START_TEST(test_the_directory_on_postgresql)
 {
-    if (!th_cluster_pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     memset(nodes, 0, sizeof(nodes));
     th_pg_start(&primary);
@@ -853,7 +853,7 @@ Suite *it_calls_suite(void)
     Suite *s = suite_create("it_calls");
     TCase *tc = tcase_create("calls");
 
-    tcase_set_tags(tc, "net");
+    tcase_set_tags(tc, "net pgserver");
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, test_a_guest_at_another_node_is_sent_to_the_call);
@@ -865,12 +865,13 @@ Suite *it_calls_suite(void)
     tcase_add_test(tc, test_a_balancing_group_places_a_new_call_on_its_least_loaded_node);
     suite_add_tcase(s, tc);
     tc = tcase_create("media");
-    tcase_set_tags(tc, "net");
+    tcase_set_tags(tc, "net pgserver");
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, NULL, media_teardown);
     tcase_add_test(tc, test_media_flows_between_guests_who_arrived_at_two_nodes);
     suite_add_tcase(s, tc);
     tc = tcase_create("directory");
+    tcase_set_tags(tc, "pgserver");
     tcase_set_timeout(tc, 60);
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, test_the_directory_on_postgresql);

@@ -55,7 +55,7 @@ static bool cluster_db_up(void)
     memset(nodes, 0, sizeof(nodes));
     memset(&primary, 0, sizeof(primary));
     memset(&replica, 0, sizeof(replica));
-    if (!th_cluster_pg_or_skip())
+    if (!th_pg_or_skip())
         return false;
     th_pg_start(&primary);
     th_pg_start_replica(&replica, &primary, false);
@@ -103,6 +103,19 @@ static void nodes_stop_clean(void)
 static long get(size_t i, const char *path, char *body, size_t cap)
 {
     return th_admin_keep(&nodes[i], "GET", path, NULL, body, cap, NULL);
+}
+
+/* GETs path on node i until its body holds text (has) or no longer holds it (!has): 50 polls of
+ * POLL_MS (a view is published with the heartbeat, every second). */
+static void get_until(size_t i, const char *path, const char *text, bool has, char *body,
+                      size_t cap)
+{
+    for (int k = 0; k < 50; k++) {
+        ck_assert_int_eq(get(i, path, body, cap), 200);
+        if ((strstr(body, text) != NULL) == has)
+            return;
+        (void)usleep(POLL_MS * 1000);
+    }
 }
 
 /* The <callBridge .../> element of the node named name in node i's system/database. */
@@ -347,12 +360,7 @@ START_TEST(test_each_node_shows_its_own_turn_view_and_another_on_request)
 
     /* cb-west's view from cb-east, by name, once published (a heartbeat, 1 s) */
     (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s/status?callBridge=CB-WEST", id);
-    for (int k = 0; k < 50; k++) {
-        ck_assert_int_eq(get(0, path, body, sizeof(body)), 200);
-        if (strstr(body, "<status>success</status>"))
-            break;
-        (void)usleep(POLL_MS * 1000);
-    }
+    get_until(0, path, "<status>success</status>", true, body, sizeof(body));
     ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
     ck_assert_msg(strstr(body, "<reachable>true</reachable>"), "%s", body);
     th_xml_text(body, "callBridgeName", v, sizeof(v));
@@ -364,12 +372,7 @@ START_TEST(test_each_node_shows_its_own_turn_view_and_another_on_request)
     /* cb-east's view from cb-west, by id; this node itself by its own id is its own view */
     bridge_id(1, names[0], self, sizeof(self), &count);
     (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s/status?callBridge=%s", id, self);
-    for (int k = 0; k < 50; k++) {
-        ck_assert_int_eq(get(1, path, body, sizeof(body)), 200);
-        if (strstr(body, "<status>success</status>"))
-            break;
-        (void)usleep(POLL_MS * 1000);
-    }
+    get_until(1, path, "<status>success</status>", true, body, sizeof(body));
     th_xml_text(body, "callBridgeName", v, sizeof(v));
     ck_assert_str_eq(v, names[0]);
     ck_assert_msg(strstr(body, "<viewAgeSeconds>"), "%s", body);
@@ -786,22 +789,12 @@ START_TEST(test_views_differ_when_a_turn_server_is_reachable_from_one_node_only)
 
     /* and the other's, both ways */
     (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s/status?callBridge=%s", id, names[1]);
-    for (int k = 0; k < 50; k++) {
-        ck_assert_int_eq(get(0, path, body, sizeof(body)), 200);
-        if (!strstr(body, "<status>pending</status>"))
-            break;
-        (void)usleep(POLL_MS * 1000);
-    }
+    get_until(0, path, "<status>pending</status>", false, body, sizeof(body));
     ck_assert_msg(strstr(body, "<status>failure</status>"), "cb-west from cb-east: %s", body);
     th_xml_text(body, "callBridgeName", v, sizeof(v));
     ck_assert_str_eq(v, names[1]);
     (void)snprintf(path, sizeof(path), "/api/v1/turnServers/%s/status?callBridge=%s", id, names[0]);
-    for (int k = 0; k < 50; k++) {
-        ck_assert_int_eq(get(1, path, body, sizeof(body)), 200);
-        if (!strstr(body, "<status>pending</status>"))
-            break;
-        (void)usleep(POLL_MS * 1000);
-    }
+    get_until(1, path, "<status>pending</status>", false, body, sizeof(body));
     ck_assert_msg(strstr(body, "<status>success</status>"), "cb-east from cb-west: %s", body);
     th_xml_text(body, "callBridgeName", v, sizeof(v));
     ck_assert_str_eq(v, names[0]);
@@ -816,7 +809,7 @@ Suite *it_cluster_suite(void)
     Suite *s = suite_create("it_cluster");
     TCase *tc = tcase_create("cluster");
 
-    tcase_set_tags(tc, "net");
+    tcase_set_tags(tc, "net pgserver");
     tcase_set_timeout(tc, 180);
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, test_three_nodes_register_and_are_shown_up_down_and_stopped);

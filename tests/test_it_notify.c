@@ -25,16 +25,6 @@
 
 static char scratch[4096]; /* answers the tests do not look at */
 
-static bool pg_or_skip(void)
-{
-    char why[256];
-
-    if (th_pg_available(why, sizeof(why)))
-        return true;
-    th_skip_missing_dep("postgresql (scripts/install-deps.sh test)");
-    return false;
-}
-
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -43,24 +33,25 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Copies node a's secrets key into dir, so that a node started there reads a's sealed secrets
- * (docs/cluster.md: nodes on one database share the key file). */
-static void copy_key(const struct th_daemon *a, const char *dir)
+/* GETs d's /metrics until the series has the value want, at most 10 s (100 polls: a probe on
+ * loopback takes milliseconds, a node hears of another's write in one round trip); returns the
+ * last value read (-1: the series absent). */
+static double metric_becomes(const struct th_daemon *d, const char *series, double want)
 {
-    char from[128], to[128], buf[256];
-    int in, out;
-    ssize_t n;
+    double v = -1;
 
-    (void)snprintf(from, sizeof(from), "%s/secret.key", a->dir);
-    (void)snprintf(to, sizeof(to), "%s/secret.key", dir);
-    in = open(from, O_RDONLY | O_CLOEXEC);
-    ck_assert_int_ge(in, 0);
-    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    ck_assert_int_ge(out, 0);
-    while ((n = read(in, buf, sizeof(buf))) > 0)
-        ck_assert_int_eq(write(out, buf, (size_t)n), n);
-    (void)close(in);
-    (void)close(out);
+    for (int i = 0; i < 100; i++) {
+        struct th_resp r;
+
+        th_admin(d, "GET", "/metrics", NULL, &r);
+        ck_assert_int_eq(r.status, 200);
+        v = th_metric(r.body, series, NULL);
+        th_resp_free(&r);
+        if (v == want)
+            break;
+        (void)usleep(100 * 1000);
+    }
+    return v;
 }
 
 /* Starts node a, then node b on the same database with a's key. CB_TEST_PG is dropped: these
@@ -78,7 +69,13 @@ static void start_two(struct th_daemon *a, struct th_daemon *b, const char *url,
     memset(b, 0, sizeof(*b));
     th_daemon_start(a, "0", args);
     th_tmpdir(b->dir);
-    copy_key(a, b->dir);
+    {
+        char from[128], to[128];
+
+        (void)snprintf(from, sizeof(from), "%s/secret.key", a->dir);
+        (void)snprintf(to, sizeof(to), "%s/secret.key", b->dir);
+        th_copy_file(from, to); /* docs/cluster.md: nodes on one database share the key */
+    }
     th_daemon_start(b, "0", args);
 }
 
@@ -100,7 +97,7 @@ START_TEST(test_a_bulk_sync_leaves_the_statistics_current)
     struct th_daemon a, b;
     struct th_pg pg;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&pg);
     start_two(&a, &b, pg.url, NULL);
@@ -148,7 +145,7 @@ START_TEST(test_a_write_on_one_node_is_read_on_the_other_at_once)
     char path[96], form[160], want[96], id[40];
     enum { ROUNDS = 40 };
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&pg);
     start_two(&a, &b, pg.url, NULL);
@@ -224,7 +221,7 @@ START_TEST(test_a_turn_server_created_on_one_node_is_probed_by_the_other)
     char form[160], series[128], id[40], path[96], why[128];
     double v = -1;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     if (!th_coturn_available(why, sizeof(why))) {
         th_skip_missing_dep("coturn (scripts/install-deps.sh test)");
@@ -238,31 +235,13 @@ START_TEST(test_a_turn_server_created_on_one_node_is_probed_by_the_other)
     (void)snprintf(id, sizeof(id), "%s",
                    th_api_v1(&a, "POST", "turnServers", form, 200, scratch, sizeof(scratch)));
     (void)snprintf(series, sizeof(series), "callbridge_turn_host_reachable{turn_server=\"%s\"", id);
-    /* bounded: 10 s (a probe on loopback takes milliseconds; B hears of it in one round trip) */
-    for (int i = 0; i < 100 && v != 1; i++) {
-        struct th_resp r;
-
-        th_admin(&b, "GET", "/metrics", NULL, &r);
-        ck_assert_int_eq(r.status, 200);
-        v = th_metric(r.body, series, NULL);
-        th_resp_free(&r);
-        if (v != 1)
-            (void)usleep(100 * 1000);
-    }
+    v = metric_becomes(&b, series, 1);
     ck_assert_msg(v == 1, "B's prober never probed the TURN server created on A (%g)", v);
 
     /* a change on A: B probes the new configuration (refused credentials: unreachable) */
     (void)snprintf(path, sizeof(path), "turnServers/%s", id);
     (void)th_api_v1(&a, "PUT", path, "password=wrong", 200, scratch, sizeof(scratch));
-    for (int i = 0; i < 100 && v != 0; i++) {
-        struct th_resp r;
-
-        th_admin(&b, "GET", "/metrics", NULL, &r);
-        v = th_metric(r.body, series, NULL);
-        th_resp_free(&r);
-        if (v != 0)
-            (void)usleep(100 * 1000);
-    }
+    v = metric_becomes(&b, series, 0);
     ck_assert_msg(v == 0, "B's prober kept the credentials from before A's change (%g)", v);
 
     /* the listening connections lost (terminated by the server), and a change made meanwhile:
@@ -278,15 +257,7 @@ START_TEST(test_a_turn_server_created_on_one_node_is_probed_by_the_other)
         ck_assert_str_eq(out, "2"); /* A's and B's */
     }
     (void)th_api_v1(&a, "PUT", path, "password=secret", 200, scratch, sizeof(scratch));
-    for (int i = 0; i < 100 && v != 1; i++) {
-        struct th_resp r;
-
-        th_admin(&b, "GET", "/metrics", NULL, &r);
-        v = th_metric(r.body, series, NULL);
-        th_resp_free(&r);
-        if (v != 1)
-            (void)usleep(100 * 1000);
-    }
+    v = metric_becomes(&b, series, 1);
     ck_assert_msg(v == 1, "B missed A's change made while it was not listening (%g)", v);
     ck_assert_int_ge(th_log_count(&b, "listening to the other nodes' writes again"), 1);
     (void)th_api_v1(&a, "DELETE", path, NULL, 200, scratch, sizeof(scratch));
@@ -408,7 +379,7 @@ START_TEST(test_the_primary_lost_reads_go_on_writes_wait_and_nothing_acknowledge
     int during, missing = 0;
     int64_t promote_ms, promoted_ms;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&primary);
     th_pg_start_replica(&replica, &primary, true);
@@ -564,13 +535,13 @@ Suite *it_notify_suite(void)
     TCase *failover = tcase_create("failover");
     TCase *start = tcase_create("pure_and_start");
 
-    tcase_set_tags(nodes, "net");
+    tcase_set_tags(nodes, "net pgserver");
     tcase_set_timeout(nodes, 240);
     tcase_add_test(nodes, test_a_write_on_one_node_is_read_on_the_other_at_once);
     tcase_add_test(nodes, test_a_turn_server_created_on_one_node_is_probed_by_the_other);
     tcase_add_test(nodes, test_a_bulk_sync_leaves_the_statistics_current);
     suite_add_tcase(s, nodes);
-    tcase_set_tags(failover, "net");
+    tcase_set_tags(failover, "net pgserver");
     tcase_set_timeout(failover, 240);
     tcase_add_test(failover,
                    test_the_primary_lost_reads_go_on_writes_wait_and_nothing_acknowledged_is_lost);

@@ -34,16 +34,6 @@
 
 #define FAIL(reason) "<?xml version=\"1.0\"?><failureDetails><" reason " /></failureDetails>"
 
-static bool pg_or_skip(void)
-{
-    char why[256];
-
-    if (th_pg_available(why, sizeof(why)))
-        return true;
-    th_skip_missing_dep("postgresql (scripts/install-deps.sh test)");
-    return false;
-}
-
 /* ---- rows through the store ------------------------------------------------------------- */
 
 struct kv {
@@ -194,7 +184,7 @@ START_TEST(test_rules_hold_by_constraint_on_pg)
 {
     struct th_pg p;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&p);
     rules_hold(p.url);
@@ -324,7 +314,7 @@ START_TEST(test_migration_fills_claims_on_pg)
     char out[1024];
     struct th_pg p;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&p);
     ck_assert_msg(pg_apply(&p, 1, 10, out, sizeof(out)) == 0, "%s", out);
@@ -454,7 +444,7 @@ START_TEST(test_concurrent_writers_of_one_value_one_wins)
     struct store *one, *two;
     struct th_pg p;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&p);
     ck_assert_int_eq(store_open(p.url, &one), 0);
@@ -487,9 +477,7 @@ static struct th_daemon node[2];
 /* Two callbridged on pg, the second with the first's secret.key. */
 static void nodes_start(const char *const *extra)
 {
-    char from[128], to[128], buf[256];
-    FILE *in, *out;
-    size_t n;
+    char from[128], to[128];
 
     th_pg_start(&pg);
     for (int i = 0; i < 2; i++) {
@@ -499,13 +487,7 @@ static void nodes_start(const char *const *extra)
             th_tmpdir(node[1].dir);
             (void)snprintf(from, sizeof(from), "%s/secret.key", node[0].dir);
             (void)snprintf(to, sizeof(to), "%s/secret.key", node[1].dir);
-            ck_assert_ptr_nonnull(in = fopen(from, "rb"));
-            ck_assert_ptr_nonnull(out = fopen(to, "wb"));
-            ck_assert_int_eq(fchmod(fileno(out), 0600), 0); /* the daemon refuses more */
-            while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-                ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
-            (void)fclose(in);
-            ck_assert_int_eq(fclose(out), 0);
+            th_copy_file(from, to);
         }
         th_daemon_start(&node[i], "0", extra);
     }
@@ -588,7 +570,7 @@ START_TEST(test_two_nodes_one_uri_one_space)
 {
     static char list[1 << 20];
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     nodes_start(NULL);
     for (int i = 0; i < ROUNDS; i++) {
@@ -635,7 +617,7 @@ START_TEST(test_two_nodes_move_two_spaces_onto_one_uri)
 {
     char a[64], b[64], body[2048], uri[64], secondary[64], scratch[512];
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     nodes_start(NULL);
     (void)snprintf(
@@ -673,7 +655,7 @@ START_TEST(test_two_nodes_one_pin_per_space)
 {
     char space[64], scratch[512];
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     nodes_start(NULL);
     (void)snprintf(
@@ -701,7 +683,7 @@ START_TEST(test_two_nodes_share_a_row_cap)
     static const char *const extra[] = {"--max-tenants", "1", NULL};
     char body[512];
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     nodes_start(extra);
     for (int i = 0; i < ROUNDS; i++) {
@@ -734,13 +716,13 @@ Suite *it_unique_suite(void)
     tcase_add_test(rules, test_rules_hold_by_constraint_on_sqlite);
     tcase_add_test(rules, test_migration_fills_claims_from_existing_rows);
     suite_add_tcase(s, rules);
-    tcase_set_tags(pg_rules, "net");
+    tcase_set_tags(pg_rules, "net pgserver");
     tcase_set_timeout(pg_rules, 120);
     tcase_add_test(pg_rules, test_rules_hold_by_constraint_on_pg);
     tcase_add_test(pg_rules, test_concurrent_writers_of_one_value_one_wins);
     tcase_add_test(pg_rules, test_migration_fills_claims_on_pg);
     suite_add_tcase(s, pg_rules);
-    tcase_set_tags(nodes, "net");
+    tcase_set_tags(nodes, "net pgserver");
     tcase_set_timeout(nodes, 300);
     tcase_add_test(nodes, test_two_nodes_one_uri_one_space);
     tcase_add_test(nodes, test_two_nodes_move_two_spaces_onto_one_uri);

@@ -32,17 +32,6 @@
 #include "tests/skip.h"
 #include "tests/suites.h"
 
-/* Fails the test unless PostgreSQL is installed (scripts/install-deps.sh test). */
-static bool pg_or_skip(void)
-{
-    char why[256];
-
-    if (th_pg_available(why, sizeof(why)))
-        return true;
-    th_skip_missing_dep("postgresql (scripts/install-deps.sh test)");
-    return false;
-}
-
 /* Polls sql on p until its output is want, at most 10 s (a replica replays asynchronously). */
 static void wait_for(const struct th_pg *p, const char *sql, const char *want)
 {
@@ -68,7 +57,7 @@ START_TEST(test_primary_replica_promote_and_stop_leave_nothing)
     pid_t ppid, rpid;
     struct stat sb;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&primary);
     th_pg_start_replica(&replica, &primary, true);
@@ -136,7 +125,7 @@ START_TEST(test_the_shell_script_starts_replicates_promotes_and_stops)
     struct stat sb;
     FILE *f;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     pg_script((const char *[]){"start", NULL}, dir, sizeof(dir));
     pg_script((const char *[]){"replica", dir, "sync", NULL}, out, sizeof(out));
@@ -388,7 +377,7 @@ START_TEST(test_sqlite_and_pg_schemas_are_in_lockstep)
     char report[4096], out[256];
     sqlite3 *db;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     db = sqlite_schema();
     th_pg_start(&p);
@@ -558,7 +547,7 @@ START_TEST(test_driver_migrates_writes_and_reads_back)
     struct db_stmt *st;
     int version = -1;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&p);
     db = pg_open_ok(p.url);
@@ -731,7 +720,7 @@ START_TEST(test_two_nodes_starting_at_once_migrate_one_after_the_other)
     int version = -1;
     glob_t g;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&p);
     n.url = p.url;
@@ -794,7 +783,7 @@ START_TEST(test_two_nodes_writing_the_same_unique_value_one_wins_by_constraint)
     struct db *db;
     pthread_t t;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&p);
     n.url = p.url;
@@ -824,7 +813,7 @@ START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
     char multi[320];
     int r = 0;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&primary);
     th_pg_start_replica(&replica, &primary, true);
@@ -908,7 +897,7 @@ START_TEST(test_store_functions_work_on_postgresql)
     size_t n = 0;
     int v = -1;
 
-    if (!pg_or_skip())
+    if (!th_pg_or_skip())
         return;
     th_pg_start(&p);
     ck_assert_int_eq(store_open(p.url, &st), 0); /* migrates */
@@ -985,19 +974,19 @@ Suite *pg_suite(void)
     TCase *pure = tcase_create("driver_pure");
     TCase *driver = tcase_create("driver");
 
-    tcase_set_tags(servers, "net");
+    tcase_set_tags(servers, "net pgserver");
     tcase_set_timeout(servers, 120);
     tcase_add_test(servers, test_primary_replica_promote_and_stop_leave_nothing);
     tcase_add_test(servers, test_the_shell_script_starts_replicates_promotes_and_stops);
     suite_add_tcase(s, servers);
-    tcase_set_tags(lockstep, "net");
+    tcase_set_tags(lockstep, "net pgserver");
     tcase_set_timeout(lockstep, 60);
     tcase_add_test(lockstep, test_sqlite_and_pg_schemas_are_in_lockstep);
     suite_add_tcase(s, lockstep);
     tcase_add_test(pure, test_params_are_rewritten_outside_literals_identifiers_and_comments);
     tcase_add_test(pure, test_sqlstates_map_to_the_store_errnos);
     suite_add_tcase(s, pure);
-    tcase_set_tags(driver, "net");
+    tcase_set_tags(driver, "net pgserver");
     tcase_set_timeout(driver, 120);
     tcase_add_test(driver, test_driver_migrates_writes_and_reads_back);
     tcase_add_test(driver, test_two_nodes_starting_at_once_migrate_one_after_the_other);
