@@ -19,6 +19,9 @@
 #   - the lobby on two headless Chromium guests (tests/webrtc/lobby_test.py): a guest whose call
 #     leg profile needs activation waits until a host (an activator) joins; mute buttons only
 #     where muteSelfAllowed, muting in the media path
+#   - two call bridges on one PostgreSQL database (tests/webrtc/cluster_test.py): a headless
+#     Chromium guest who opens the link on the node not hosting the call is redirected to the
+#     one that does, and the two guests see and hear each other there
 # Each test starts its own coturn and callbridged on free ports and stops them by PID.
 # Usage: scripts/test-webrtc.sh path/to/callbridged
 # Exit status 77 from a test is a skip; its reason is printed and counted, never silent.
@@ -63,5 +66,6 @@ run chromium-host /usr/bin/python3 "$top/tests/webrtc/host_test.py" "$daemon"
 run gstreamer /usr/bin/python3 "$top/tests/webrtc/gst_test.py" "$daemon"
 run chromium-mute /usr/bin/python3 "$top/tests/webrtc/mute_test.py" "$daemon"
 run chromium-lobby /usr/bin/python3 "$top/tests/webrtc/lobby_test.py" "$daemon"
+run chromium-cluster /usr/bin/python3 "$top/tests/webrtc/cluster_test.py" "$daemon"
 echo "webrtc: $passed passed, $failed failed, $skipped skipped$reasons"
 [ "$failed" -eq 0 ]

@@ -110,9 +110,12 @@ class Browsers:
 class Daemon:
     """callbridged on 127.0.0.1 with a temporary data directory, stopped by its PID."""
 
-    def __init__(self, path, workdir, extra_args=()):
+    def __init__(self, path, workdir, extra_args=(), secret_key=None):
         self.dir = os.path.join(workdir, "data")
         os.mkdir(self.dir)
+        if secret_key:  # another node of a cluster: the first's key opens the sealed secrets
+            shutil.copyfile(secret_key, os.path.join(self.dir, "secret.key"))
+            os.chmod(os.path.join(self.dir, "secret.key"), 0o600)
         self.log = os.path.join(workdir, "daemon.log")
         self.password = base64.urlsafe_b64encode(os.urandom(18)).decode()
         env = dict(os.environ, CALLBRIDGE_ADMIN_PASSWORD=self.password)
