@@ -20,8 +20,6 @@
 #include "api/cluster.h"
 #include "api/log.h"
 #include "api/res/list.h"
-#include "api/res/system.h"
-#include "api/res/turn_status.h"
 #include "api/util.h"
 #include "turnclient/turnclient.h"
 
@@ -40,6 +38,8 @@ struct api_cluster {
     char name[STORE_TEXT_MAX + 1];
     char bridge_id[STORE_ID_LEN + 1];
     char host_id[STORE_ID_LEN + 1];
+    char cluster_id[STORE_ID_LEN + 1];
+    int (*render_view)(const struct turn_server_status *status, char **ret_markup);
     unsigned interval_s;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -50,6 +50,11 @@ struct api_cluster {
     unsigned beats;
     bool lost; /* the row was taken by another host: logged once */
 };
+
+const char *api_cluster_id(const struct api_cluster *c)
+{
+    return c ? c->cluster_id : NULL;
+}
 
 const char *api_cluster_name(const struct api_cluster *c)
 {
@@ -147,7 +152,7 @@ static int publish_one(struct api_cluster *c, const char *id)
         free(s);
         return 0;
     }
-    r = api_turn_status_inner(s, &markup);
+    r = c->render_view(s, &markup);
     free(s);
     if (r == 0)
         r = store_turn_view_put(c->st, c->host_id, id, markup);
@@ -294,7 +299,8 @@ int api_cluster_start(const struct api_cluster_config *cfg, const struct api *ap
     (void)snprintf(n.name, sizeof(n.name), "%s", cfg->name);
     (void)snprintf(n.host_id, sizeof(n.host_id), "%s", cfg->host_id);
     (void)snprintf(n.address, sizeof(n.address), "%s", cfg->address);
-    api_system_cluster_id(api, n.cluster_id);
+    (void)snprintf(n.cluster_id, sizeof(n.cluster_id), "%s",
+                   cfg->cluster_id ? cfg->cluster_id : "");
     r = api_uuid_new(new_id);
     if (r == 0)
         r = store_node_register(st, &n, new_id, API_CLUSTER_DOWN_AFTER);
@@ -318,11 +324,12 @@ int api_cluster_start(const struct api_cluster_config *cfg, const struct api *ap
         return r;
     }
     api_changed(api); /* the callBridges object was written */
-    api_system_set_cluster_id(api->system, n.cluster_id);
     if (!(c = calloc(1, sizeof(*c))))
         return -ENOMEM;
     c->api = api;
     c->interval_s = cfg->interval_s;
+    c->render_view = cfg->render_view;
+    (void)snprintf(c->cluster_id, sizeof(c->cluster_id), "%s", n.cluster_id);
     (void)snprintf(c->name, sizeof(c->name), "%s", n.name);
     (void)snprintf(c->bridge_id, sizeof(c->bridge_id), "%s", n.call_bridge);
     (void)snprintf(c->host_id, sizeof(c->host_id), "%s", n.host_id);

@@ -9,22 +9,29 @@
 
 #include "api/api.h"
 
+struct turn_server_status; /* turnclient/turnclient.h */
+
 /* A node is shown down when its last heartbeat is older than this many of its intervals. */
 #define API_CLUSTER_DOWN_AFTER 3
 
 struct api_cluster_config {
-    const char *name;    /* the node's name: its callBridges object's */
-    const char *address; /* where other nodes and guests reach it */
-    unsigned interval_s; /* between two heartbeats */
-    const char *db;      /* the store's location (store_open()) */
-    const char *host_id; /* the data directory's hostId (api/res/system.c) */
+    const char *name;       /* the node's name: its callBridges object's */
+    const char *address;    /* where other nodes and guests reach it */
+    unsigned interval_s;    /* between two heartbeats */
+    const char *db;         /* the store's location (store_open()) */
+    const char *host_id;    /* the data directory's hostId (api/res/system.c) */
+    const char *cluster_id; /* the data directory's clusterId: the cluster's if it is the first */
+    /* Renders a TURN server's status as the status API does (api/res/turn_status.c's
+     * api_turn_status_inner), for the other nodes to show: given by the caller, so that this
+     * file, which api/res/ asks about the node, asks nothing of api/res/. */
+    int (*render_view)(const struct turn_server_status *status, char **ret_markup);
 };
 
 struct api_cluster;
 
 /* On a shared database (store_is_shared), registers the node on st (store_node_register) and
  * starts its heartbeat thread on a connection of its own; *ret is the running node. The node's
- * clusterId becomes the cluster's (api_system_set_cluster_id), the first node's. On SQLite,
+ * clusterId becomes the cluster's (api_cluster_id), the first node's. On SQLite,
  * 0 and *ret NULL: one node, nothing registered; likewise (a warning logged) on a database that
  * takes no writes. -EADDRINUSE (logged) when another node of that
  * name is up; another negative errno (logged) on a database error. */
@@ -33,6 +40,8 @@ int api_cluster_start(const struct api_cluster_config *c, const struct api *api,
 /* Stops the thread and marks the node stopped in the database. NULL is a no-op. */
 void api_cluster_stop(struct api_cluster *c);
 
+/* The cluster's clusterId (the first node's to register; NULL c: NULL). */
+const char *api_cluster_id(const struct api_cluster *c);
 /* The node's name and its callBridges object's id (NULL c: NULL). */
 const char *api_cluster_name(const struct api_cluster *c);
 const char *api_cluster_bridge_id(const struct api_cluster *c);

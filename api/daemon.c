@@ -44,6 +44,7 @@
 #include "api/res/registry.h"
 #include "api/res/routes.h"
 #include "api/res/system.h"
+#include "api/res/turn_status.h"
 #include "api/secret.h"
 #include "api/util.h"
 #include "media/media.h"
@@ -532,7 +533,9 @@ static int start_cluster(const struct api_config *c, const struct api_paths *p, 
                          struct store *st)
 {
     char host[256], address[STORE_TEXT_MAX + 1], host_id[STORE_ID_LEN + 1];
-    struct api_cluster_config cc = {.interval_s = c->heartbeat_interval_s, .db = p->db};
+    char cluster_id[STORE_ID_LEN + 1];
+    struct api_cluster_config cc = {
+        .interval_s = c->heartbeat_interval_s, .db = p->db, .render_view = api_turn_status_inner};
 
     if (gethostname(host, sizeof(host)) < 0 || !host[0])
         (void)snprintf(host, sizeof(host), "localhost");
@@ -542,6 +545,8 @@ static int start_cluster(const struct api_config *c, const struct api_paths *p, 
     else
         (void)snprintf(address, sizeof(address), "https://%.200s:%u", host, c->ports[0]);
     api_system_host_id(api, host_id);
+    api_system_cluster_id(api, cluster_id);
+    cc.cluster_id = cluster_id;
     cc.name = c->node_name[0] ? c->node_name : host;
     cc.address = address;
     cc.host_id = host_id;

@@ -109,12 +109,6 @@ void api_system_cluster_id(const struct api *api, char *out)
     snprintf(out, STORE_ID_LEN + 1, "%s", api->system ? api->system->cluster_id : "");
 }
 
-void api_system_set_cluster_id(struct api_system *s, const char *id)
-{
-    if (s)
-        (void)snprintf(s->cluster_id, sizeof(s->cluster_id), "%s", id);
-}
-
 /* ---- status -------------------------------------------------------------------------------- */
 
 struct rates {
@@ -220,7 +214,9 @@ API_SYSTEM_ROUTE(api_res_system_status)
     api_xml_text(x, "cdrTime", when);
     api_xml_bool(x, "activated", true);
     api_xml_bool(x, "clusterEnabled", api->cluster != NULL);
-    if (api->system)
+    if (api->cluster) /* the cluster's: the first node's to register */
+        api_xml_text(x, "clusterId", api_cluster_id(api->cluster));
+    else if (api->system)
         api_xml_text(x, "clusterId", api->system->cluster_id);
     api_xml_int(x, "cdrCorrelatorIndex", (int64_t)cdr_index);
     write_legs(x, api);

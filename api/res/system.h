@@ -28,7 +28,6 @@ void api_system_host_id(const struct api *api, char *out);
 /* The clusterId shown: this node's own (node.id), or its cluster's once set (api/cluster.c,
  * before the HTTP server starts; s NULL is a no-op). */
 void api_system_cluster_id(const struct api *api, char *out);
-void api_system_set_cluster_id(struct api_system *s, const char *id);
 
 /* The routes' handlers (api/res/routes.c): GET only, id the :id segment or NULL. */
 #define API_SYSTEM_ROUTE(name)                                                                     \
