@@ -93,6 +93,8 @@ static void fail_leg(struct media_leg *l, const char *why, int64_t now)
     base_logf(&l->m->cfg.log, BASE_LOG_ERR, "callLeg %s: %s", l->id, why);
 }
 
+#define LEG_FRESH_PORTS 3 /* 437s to one anchoring answered from a fresh port */
+
 /* No socket for the leg: the host ran out (EMFILE, ENFILE, ENOBUFS, ENOMEM), not the TURN
  * server. A leg that is anchored keeps its anchor (it is only moving); a new one fails with
  * the reason and tries again later. No other leg is touched. */
@@ -166,6 +168,7 @@ static void connected(struct media_leg *l, const struct turn_alloc_info *info, i
     unsigned port;
 
     l->ready = true;
+    l->fresh_ports = 0;
     pthread_mutex_lock(&l->m->lock);
     l->pub.lifetime_left_s = (info->expires_us - now) / 1000000;
     media_addr_text(&info->relayed, l->pub.relayed, sizeof(l->pub.relayed), &port);
@@ -184,6 +187,20 @@ void media_leg_advance(struct media_leg *l, int64_t now)
     if (!l->alloc)
         return;
     turn_alloc_get_info(l->alloc, &info);
+    if (!l->rtc && info.state == TURN_ALLOC_FAILED && info.failure == TURN_FAIL_MISMATCH &&
+        l->fresh_ports < LEG_FRESH_PORTS) {
+        /* RFC 8656 §7.4: the server still holds an allocation on this 5-tuple (the kernel gave
+         * the leg a port whose released allocation lingers there): allocate again at once from
+         * another port. anchor() opens the new socket before it closes this one, so the kernel
+         * cannot hand the same port back (the prober does the same: turnclient/probe.c). */
+        l->fresh_ports++;
+        base_logf(&l->m->cfg.log, BASE_LOG_INFO,
+                  "callLeg %s: turnServer %s holds an allocation on this port (437): again from "
+                  "another port (%u of %u)",
+                  l->id, l->server.spec.id, l->fresh_ports, LEG_FRESH_PORTS);
+        anchor(l, NULL, now);
+        return;
+    }
     if (info.state == TURN_ALLOC_FAILED || info.state == TURN_ALLOC_REDIRECT) {
         char why[200];
 

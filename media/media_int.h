@@ -49,6 +49,7 @@ struct media_leg {
     struct turn_best server; /* where it is anchored now */
     char prefer[40];         /* a WebRTC leg: the TURN server its browser uses ("": none) */
     bool asked_peer, ready;
+    unsigned fresh_ports;        /* 437s answered from a fresh port since the last anchoring */
     int64_t retry_us;            /* while failed: when to anchor again */
     struct media_leg_status pub; /* published, under m->lock (counters aside) */
     _Atomic uint64_t cnt[MEDIA__CLASSES][MEDIA_C__N];
