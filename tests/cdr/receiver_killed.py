@@ -230,6 +230,11 @@ def run(args, api, rx):
     long_call = sc.start_call(1)
     check(wait(lambda: len(parse(rx.posts())) == sc.made, 20),
           "before the kill: %d records received" % sc.made)
+    # and acknowledged: the receiver stores a POST before it answers 200, so a kill between the
+    # two would have the sender post that batch again after the return (at-least-once, which
+    # recordIndex lets a receiver see); the duplicate would be the test's making, not the sender's
+    check(wait(lambda: "<recordsPending>0</recordsPending>" in delivery(api, rid), 20),
+          "before the kill: the sender saw every record acknowledged (recordsPending 0)")
 
     rx.kill()
     killed = time.time()
