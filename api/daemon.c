@@ -63,9 +63,12 @@
 
 static int open_store(const struct api_config *c, const struct api_paths *p, struct store **ret)
 {
+    char why[600] = ""; /* " (libpq's reason)" when the driver gave one */
     int r;
 
     r = store_open(p->db, ret);
+    if (r < 0 && store_open_error()[0])
+        (void)snprintf(why, sizeof(why), " (%s)", store_open_error());
     if (r == -EPROTO)
         api_log(BASE_LOG_ERR, "%s was written by a newer callbridged (schema newer than %u)",
                 p->db_shown, store_schema_latest_at(p->db));
@@ -83,20 +86,15 @@ static int open_store(const struct api_config *c, const struct api_paths *p, str
         api_log(BASE_LOG_ERR,
                 "cannot open database %s: the server refused the connection after asking for a "
                 "password (a wrong or missing password, or a role or database it does not "
-                "have; its log says which)%s%s%s",
-                p->db_shown, store_open_error()[0] ? " (" : "", store_open_error(),
-                store_open_error()[0] ? ")" : "");
+                "have; its log says which)%s",
+                p->db_shown, why);
     else if (r == -ECONNREFUSED && c->database[0])
         api_log(BASE_LOG_ERR,
                 "cannot open database %s: no server answered (not running, not listening on "
-                "that address, or unreachable)%s%s%s",
-                p->db_shown, store_open_error()[0] ? " (" : "", store_open_error(),
-                store_open_error()[0] ? ")" : "");
-    else if (r < 0 && store_open_error()[0])
-        api_log(BASE_LOG_ERR, "cannot open database %s: %s (%s)", p->db_shown, strerror(-r),
-                store_open_error());
+                "that address, or unreachable)%s",
+                p->db_shown, why);
     else if (r < 0)
-        api_log(BASE_LOG_ERR, "cannot open database %s: %s", p->db_shown, strerror(-r));
+        api_log(BASE_LOG_ERR, "cannot open database %s: %s%s", p->db_shown, strerror(-r), why);
     else if (store_read_only(*ret) && c->database[0])
         api_log(BASE_LOG_WARN,
                 "the database %s cannot be written: serving reads; every write is answered 503 "

@@ -856,7 +856,7 @@ static void *run(void *arg)
         struct store_row sync;
         struct timespec until;
 
-        if (tick % REQUEUE_TICKS == 0)
+        if (tick % REQUEUE_TICKS == 0 && store_is_shared(l->st)) /* alone: no other node */
             requeue(l, false);
         while (!atomic_load(&l->stopping) && claim(l, &sync) == 0) {
             sync_run(l, &sync);

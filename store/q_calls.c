@@ -13,14 +13,6 @@
 
 #include "store/store_int.h"
 
-/* The database's clock in ms since the epoch, as an SQL expression (db.h difference 10). */
-static const char *db_now(const struct store *st)
-{
-    return db_dialect(st->db) == DB_DIALECT_PG
-               ? "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)"
-               : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
-}
-
 /* Runs sql with the NULL-ended text args to its end; the rows it changed into *ret_changed
  * (may be NULL). In a write transaction of its own unless the caller's is open. */
 static int write_sql(struct store *st, const char *sql, const char *const *args,
@@ -51,7 +43,7 @@ int store_call_claim(struct store *st, const struct store_call_home *c)
     (void)snprintf(sql, sizeof(sql),
                    "INSERT INTO cluster_call (call_id, cospace, correlator, node, started_ms) "
                    "VALUES (?1, ?2, ?3, ?4, %s)",
-                   db_now(st));
+                   store_now_sql(st));
     return write_sql(st, sql, args, NULL);
 }
 
@@ -85,7 +77,7 @@ int store_call_home_get(struct store *st, const char *cospace, unsigned down_aft
     struct db_stmt *stmt;
     int r = 0;
 
-    (void)snprintf(cols, sizeof(cols), HOME_COLS, db_now(st), db_now(st));
+    (void)snprintf(cols, sizeof(cols), HOME_COLS, store_now_sql(st), store_now_sql(st));
     (void)snprintf(sql, sizeof(sql), "SELECT %s WHERE c.cospace = ?2", cols);
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
@@ -108,7 +100,7 @@ int store_call_foreach(struct store *st, unsigned down_after, store_call_home_fn
     struct db_stmt *stmt;
     int r = 0;
 
-    (void)snprintf(cols, sizeof(cols), HOME_COLS, db_now(st), db_now(st));
+    (void)snprintf(cols, sizeof(cols), HOME_COLS, store_now_sql(st), store_now_sql(st));
     (void)snprintf(sql, sizeof(sql), "SELECT %s ORDER BY c.seq", cols);
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
@@ -162,7 +154,7 @@ int store_call_leg_add(struct store *st, const char *leg_id, const char *call_id
     (void)snprintf(sql, sizeof(sql),
                    "INSERT INTO cluster_call_leg (leg_id, call_id, node, started_ms) "
                    "VALUES (?1, ?2, ?3, %s)",
-                   db_now(st));
+                   store_now_sql(st));
     return write_sql(st, sql, args, NULL);
 }
 
@@ -185,7 +177,7 @@ static int legs_of(struct store *st, const char *call_id, struct store_call_leg_
     (void)snprintf(sql, sizeof(sql),
                    "SELECT leg_id, %s - started_ms FROM cluster_call_leg WHERE call_id = ?1 "
                    "ORDER BY seq",
-                   db_now(st));
+                   store_now_sql(st));
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
@@ -246,7 +238,7 @@ int store_call_least_loaded(struct store *st, const char *self, unsigned down_af
         "FROM cluster_node n2 JOIN call_bridge b2 ON b2.id = n2.call_bridge WHERE n2.name = ?2) "
         "AND n.stopped = 0 AND %s - n.heartbeat_ms <= CAST(?1 AS BIGINT) * n.interval_ms "
         "ORDER BY legs, calls, CASE WHEN n.name = ?2 THEN 0 ELSE 1 END, n.seq LIMIT 1",
-        db_now(st));
+        store_now_sql(st));
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
@@ -275,14 +267,15 @@ int store_handoff_put(struct store *st, const struct store_handoff *h, int64_t t
     int r;
 
     (void)snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
-    (void)snprintf(sql, sizeof(sql), "DELETE FROM guest_handoff WHERE expires_ms < %s", db_now(st));
+    (void)snprintf(sql, sizeof(sql), "DELETE FROM guest_handoff WHERE expires_ms < %s",
+                   store_now_sql(st));
     r = write_sql(st, sql, (const char *const[]){NULL}, NULL);
     if (r < 0)
         return r;
     (void)snprintf(sql, sizeof(sql),
                    "INSERT INTO guest_handoff (ticket_hash, cospace, access_method, name, "
                    "expires_ms) VALUES (?1, ?2, ?3, ?4, %s + CAST(?5 AS BIGINT))",
-                   db_now(st));
+                   store_now_sql(st));
     return write_sql(st, sql, args, NULL);
 }
 
@@ -297,7 +290,7 @@ int store_handoff_take(struct store *st, const char *ticket_hash, struct store_h
     (void)snprintf(sql, sizeof(sql),
                    "SELECT cospace, access_method, name FROM guest_handoff "
                    "WHERE ticket_hash = ?1 AND expires_ms >= %s",
-                   db_now(st));
+                   store_now_sql(st));
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;

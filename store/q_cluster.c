@@ -14,14 +14,6 @@
 
 #include "store/store_int.h"
 
-/* The database's clock in ms since the epoch, as an SQL expression (db.h difference 13). */
-static const char *now_ms(const struct store *st)
-{
-    return db_dialect(st->db) == DB_DIALECT_PG
-               ? "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)"
-               : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
-}
-
 bool store_is_shared(const struct store *st)
 {
     return db_dialect(st->db) == DB_DIALECT_PG;
@@ -91,7 +83,7 @@ static int node_get(struct store *st, const char *name, unsigned down_after, str
     struct db_stmt *stmt;
     int r = 0;
 
-    (void)snprintf(cols, sizeof(cols), NODE_COLS, now_ms(st), now_ms(st));
+    (void)snprintf(cols, sizeof(cols), NODE_COLS, store_now_sql(st), store_now_sql(st));
     (void)snprintf(sql, sizeof(sql),
                    "SELECT %s FROM cluster_node WHERE lower(name) = lower(?2) ORDER BY seq LIMIT 1",
                    cols);
@@ -167,13 +159,13 @@ static int node_take(struct store *st, const struct store_node *n, bool exists)
                        "UPDATE cluster_node SET name = ?1, call_bridge = ?2, host_id = ?3, "
                        "address = ?4, interval_ms = CAST(?5 AS BIGINT), started_ms = %s, "
                        "heartbeat_ms = %s, stopped = 0 WHERE lower(name) = lower(?1)",
-                       now_ms(st), now_ms(st));
+                       store_now_sql(st), store_now_sql(st));
     else
         (void)snprintf(sql, sizeof(sql),
                        "INSERT INTO cluster_node (name, call_bridge, host_id, address, "
                        "interval_ms, started_ms, heartbeat_ms) VALUES (?1, ?2, ?3, ?4, "
                        "CAST(?5 AS BIGINT), %s, %s)",
-                       now_ms(st), now_ms(st));
+                       store_now_sql(st), store_now_sql(st));
     return run(st, sql, args);
 }
 
@@ -237,7 +229,7 @@ static int node_mark(struct store *st, const char *set, const char *name, const 
         return -ENOTSUP;
     (void)snprintf(sql, sizeof(sql),
                    "UPDATE cluster_node SET heartbeat_ms = %s%s WHERE name = ?1 AND host_id = ?2",
-                   now_ms(st), set);
+                   store_now_sql(st), set);
     r = run(st, sql, args);
     if (r == 0 && db_changes(st->db) == 0)
         r = -ENOENT;
@@ -263,7 +255,7 @@ int store_node_foreach(struct store *st, unsigned down_after, store_node_fn fn, 
 
     if (!store_is_shared(st))
         return -ENOTSUP;
-    (void)snprintf(cols, sizeof(cols), NODE_COLS, now_ms(st), now_ms(st));
+    (void)snprintf(cols, sizeof(cols), NODE_COLS, store_now_sql(st), store_now_sql(st));
     (void)snprintf(sql, sizeof(sql), "SELECT %s FROM cluster_node ORDER BY seq", cols);
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
@@ -425,14 +417,14 @@ int store_turn_view_put(struct store *st, const char *node, const char *turn_ser
         (void)snprintf(sql, sizeof(sql),
                        "UPDATE cluster_turn_status SET body = ?3, checked_ms = %s "
                        "WHERE node = ?1 AND turn_server = ?2",
-                       now_ms(st));
+                       store_now_sql(st));
         r = run(st, sql, args);
     }
     if (r == 0 && db_changes(st->db) == 0) {
         (void)snprintf(sql, sizeof(sql),
                        "INSERT INTO cluster_turn_status (node, turn_server, body, checked_ms) "
                        "VALUES (?1, ?2, ?3, %s)",
-                       now_ms(st));
+                       store_now_sql(st));
         r = run(st, sql, args);
     }
     return store_write_leave(st, own, r);
@@ -450,7 +442,7 @@ int store_turn_view_get(struct store *st, const char *node, const char *turn_ser
     (void)snprintf(sql, sizeof(sql),
                    "SELECT body, %s - checked_ms FROM cluster_turn_status "
                    "WHERE node = ?1 AND turn_server = ?2",
-                   now_ms(st));
+                   store_now_sql(st));
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
         return r;
@@ -486,7 +478,7 @@ int store_turn_view_prune(struct store *st)
 
 int store_ldap_claim(struct store *st, const char *node, char *ret_id)
 {
-    char id[STORE_ID_LEN + 1], now[24], sql[256];
+    char id[STORE_ID_LEN + 1], now[24];
     struct db_stmt *stmt;
     int r = 0;
 
@@ -505,10 +497,10 @@ int store_ldap_claim(struct store *st, const char *node, char *ret_id)
     if (r == 0) {
         const char *args[] = {id, now, NULL};
 
-        (void)snprintf(sql, sizeof(sql),
-                       "UPDATE ldap_sync SET state = 'inProgress', updated_ms = CAST(?2 AS "
-                       "BIGINT) WHERE id = ?1 AND state = 'pending'");
-        r = run(st, sql, args);
+        r = run(st,
+                "UPDATE ldap_sync SET state = 'inProgress', updated_ms = CAST(?2 AS BIGINT) "
+                "WHERE id = ?1 AND state = 'pending'",
+                args);
         if (r == 0 && db_changes(st->db) == 0)
             r = -EAGAIN; /* another node took it first, or it was deleted */
     }
@@ -549,7 +541,7 @@ int store_ldap_requeue(struct store *st, const char *node, bool mine, unsigned d
                    "OR (c.node <> ?1 AND EXISTS (SELECT 1 FROM cluster_node n WHERE n.host_id = "
                    "c.node AND n.stopped = 0 AND %s - n.heartbeat_ms <= CAST(?3 AS BIGINT) * "
                    "n.interval_ms))))",
-                   now_ms(st));
+                   store_now_sql(st));
     r = store_write_enter(st, &own);
     if (r == 0)
         r = run(st, sql, args);

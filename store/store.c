@@ -210,6 +210,15 @@ static int notes_send(struct store *st)
     return r;
 }
 
+/* Dialect difference 13 (store/db.h): the database's clock in ms since the epoch, as an SQL
+ * expression, so that every node judges time by one clock. */
+const char *store_now_sql(const struct store *st)
+{
+    return db_dialect(st->db) == DB_DIALECT_PG
+               ? "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)"
+               : "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+}
+
 /* Dialect difference 12 (store/db.h). */
 int store_analyze(struct store *st)
 {
@@ -267,8 +276,7 @@ int store_commit(struct store *st)
 {
     int r = 0;
 
-    if (st->notes_len > 0 || st->notes_all)
-        r = notes_send(st);
+    r = notes_send(st); /* nothing written: nothing sent */
     notes_clear(st);
     st->writing = false;
     if (r < 0) {

@@ -71,4 +71,7 @@ int store_where_build(enum db_dialect d, const struct store_table *t, const stru
 
 /* Wall clock in ms since the epoch, for created_ms/updated_ms. */
 int64_t store_now_ms(void);
+/* The database's clock in ms since the epoch, as an SQL expression (db.h difference 13). */
+const char *store_now_sql(const struct store *st);
+
 #endif

@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,6 +29,7 @@
 #include "api/util.h"
 #include "store/db.h"
 #include "tests/helpers.h"
+#include "tests/pg_server.h"
 
 #define ADMIN_PASSWORD "Adm1n-pass-for-tests"
 
@@ -41,21 +41,10 @@ void th_tmpdir(char out[64])
     ck_assert_ptr_nonnull(mkdtemp(out));
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    if (flag == FTW_DP)
-        (void)rmdir(path);
-    else
-        (void)unlink(path);
-    return 0;
-}
-
 void th_rmdir(const char *dir)
 {
-    if (dir && dir[0]) /* depth first, symbolic links removed, not followed */
-        (void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (dir && dir[0])
+        th_rmtree(dir); /* tests/pg_server.c: depth first, links removed, not followed */
 }
 
 void th_ctx_open(struct th_ctx *c)

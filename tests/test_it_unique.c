@@ -601,18 +601,6 @@ START_TEST(test_two_nodes_one_uri_one_space)
 }
 END_TEST
 
-/* The text of <element> in xml (at most 63 bytes) into out; "" when absent. */
-static void element(const char *xml, const char *name, char out[64])
-{
-    char open[48];
-    const char *s, *e;
-
-    (void)snprintf(open, sizeof(open), "<%s>", name);
-    out[0] = '\0';
-    if ((s = strstr(xml, open)) && (e = strchr(s += strlen(open), '<')))
-        (void)snprintf(out, 64, "%.*s", (int)(e - s < 63 ? e - s : 63), s);
-}
-
 START_TEST(test_two_nodes_move_two_spaces_onto_one_uri)
 {
     char a[64], b[64], body[2048], uri[64], secondary[64], scratch[512];
@@ -640,9 +628,9 @@ START_TEST(test_two_nodes_move_two_spaces_onto_one_uri)
         /* the winner has it, the loser kept what it had */
         (void)snprintf(want, sizeof(want), "%s%d", q[0].status == 200 ? "move" : "MOVE", i);
         th_api_v1(&node[i % 2], "GET", a, NULL, 200, body, sizeof(body));
-        element(body, "uri", uri);
+        th_xml_text(body, "uri", uri, sizeof(uri));
         th_api_v1(&node[!(i % 2)], "GET", b, NULL, 200, body, sizeof(body));
-        element(body, "secondaryUri", secondary);
+        th_xml_text(body, "secondaryUri", secondary, sizeof(secondary));
         ck_assert_msg(strcasecmp(uri, secondary) != 0, "round %d: both hold %s", i, uri);
         ck_assert_str_eq(q[0].status == 200 ? uri : secondary, want);
     }

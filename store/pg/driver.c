@@ -879,8 +879,6 @@ static int pg_begin(struct db *db, enum db_tx kind)
                 r = run(p, begin[kind]);
         }
     }
-    if (r == 0 && kind != DB_TX_READ && p->fallback)
-        r = -ENOTCONN; /* not reached: a write never starts on a standby */
     if (r < 0) {
         pg_rollback(db);
         return r;
