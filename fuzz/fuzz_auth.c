@@ -1,6 +1,7 @@
 /* fuzz/fuzz_auth.c: Basic auth header parsing (api/http/auth.c) on arbitrary header values: what it
  * accepts fits its buffers, and a user and password it returns encode back to a header it
- * parses the same way. */
+ * parses the same way. The password it returns is then hashed (api/http/pbkdf2.c, the user as
+ * the salt, 1 to 3 iterations) to the same bytes as OpenSSL's PKCS5_PBKDF2_HMAC. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "api/api.h"
 #include "api/http/auth.h"
+#include "api/http/pbkdf2.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +37,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (api_auth_parse_basic(again, user2, pass2) != 0 || strcmp(user, user2) != 0 ||
             strcmp(pass, pass2) != 0)
             __builtin_trap();
+        {
+            unsigned char ours[API_PBKDF2_LEN], theirs[API_PBKDF2_LEN];
+            unsigned it = 1 + (unsigned)(size % 3);
+
+            api_pbkdf2_sha256(pass, strlen(pass), (const unsigned char *)user, strlen(user), it,
+                              ours);
+            if (PKCS5_PBKDF2_HMAC(pass, (int)strlen(pass), (const unsigned char *)user,
+                                  (int)strlen(user), (int)it, EVP_sha256(), sizeof(theirs),
+                                  theirs) != 1 ||
+                memcmp(ours, theirs, sizeof(ours)) != 0)
+                __builtin_trap();
+        }
     }
     free(header);
     return 0;

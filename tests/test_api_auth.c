@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include "api/http/auth.h"
+#include "api/http/pbkdf2.h"
 #include "api/util.h"
 #include "tests/helpers.h"
 #include "tests/suites.h"
@@ -552,10 +553,63 @@ START_TEST(test_one_free_slot_wakes_one_waiter)
 }
 END_TEST
 
+/* api/http/pbkdf2.c is PBKDF2-HMAC-SHA256 byte for byte: RFC 7914 §11's two vectors (the first
+ * 32 bytes of their 64), and OpenSSL's PKCS5_PBKDF2_HMAC on random passwords and salts, empty
+ * and longer than HMAC's 64-byte block among them, at several iteration counts. */
+static void hex_of(const unsigned char *b, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        (void)sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+START_TEST(test_pbkdf2_is_pbkdf2_hmac_sha256)
+{
+    static const struct {
+        const char *password, *salt;
+        unsigned iterations;
+        const char *want;
+    } rfc7914[] = {
+        {"passwd", "salt", 1, "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"},
+        {"Password", "NaCl", 80000,
+         "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56"},
+    };
+    static const unsigned iterations[] = {1, 2, 3, 1000};
+    unsigned char got[API_PBKDF2_LEN], want[API_PBKDF2_LEN], password[200], salt[40];
+    char hex[2 * API_PBKDF2_LEN + 1];
+    unsigned seed = (unsigned)getpid();
+
+    for (size_t i = 0; i < sizeof(rfc7914) / sizeof(rfc7914[0]); i++) {
+        api_pbkdf2_sha256(rfc7914[i].password, strlen(rfc7914[i].password),
+                          (const unsigned char *)rfc7914[i].salt, strlen(rfc7914[i].salt),
+                          rfc7914[i].iterations, got);
+        hex_of(got, sizeof(got), hex);
+        ck_assert_str_eq(hex, rfc7914[i].want);
+    }
+    for (int round = 0; round < 200; round++) {
+        size_t plen = round < 3 ? (size_t)round * 64 : (size_t)rand_r(&seed) % sizeof(password);
+        size_t slen = (size_t)rand_r(&seed) % sizeof(salt);
+        unsigned it = iterations[round % 4];
+
+        for (size_t i = 0; i < plen; i++)
+            password[i] = (unsigned char)rand_r(&seed);
+        for (size_t i = 0; i < slen; i++)
+            salt[i] = (unsigned char)rand_r(&seed);
+        api_pbkdf2_sha256(password, plen, salt, slen, it, got);
+        ck_assert_int_eq(PKCS5_PBKDF2_HMAC((const char *)password, (int)plen, salt, (int)slen,
+                                           (int)it, EVP_sha256(), sizeof(want), want),
+                         1);
+        ck_assert_msg(memcmp(got, want, sizeof(got)) == 0,
+                      "round %d: password of %zu bytes, salt of %zu, %u iterations differ", round,
+                      plen, slen, it);
+    }
+}
+END_TEST
+
 Suite *api_auth_suite(void)
 {
     Suite *s = suite_create("api_auth");
     TCase *tc = tcase_create("throttle");
+    TCase *kdf = tcase_create("pbkdf2");
 
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 30);
@@ -574,5 +628,7 @@ Suite *api_auth_suite(void)
     tcase_add_test(tc, test_cache_keeps_headers_sharing_a_first_byte);
     tcase_add_test(tc, test_one_free_slot_wakes_one_waiter);
     suite_add_tcase(s, tc);
+    tcase_add_test(kdf, test_pbkdf2_is_pbkdf2_hmac_sha256);
+    suite_add_tcase(s, kdf);
     return s;
 }

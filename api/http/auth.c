@@ -1,6 +1,6 @@
 /* api/http/auth.c: password hashing and HTTP Basic authentication.
  *
- * DESIGN: verifying a password costs API_AUTH_ITERATIONS rounds of HMAC-SHA256 (tens of ms) on
+ * DESIGN: verifying a password costs API_AUTH_ITERATIONS rounds of HMAC-SHA256 (15 ms here) on
  * purpose. Clients send the same Authorization header on every request, so a verified header is
  * remembered by its SHA-256 (never the header itself), with the SHA-256 of the stored hash it
  * matched. For API_AUTH_CACHE_TTL_US after a check a later request with the same header costs
@@ -47,6 +47,7 @@
 #include <openssl/sha.h>
 
 #include "api/http/auth.h"
+#include "api/http/pbkdf2.h"
 #include "api/util.h"
 
 #define SALT_LEN 16
@@ -114,14 +115,7 @@ struct api_auth {
     int64_t woken_us;        /* the latest wake-up */
 };
 
-static int pbkdf2(const char *password, const unsigned char *salt, size_t salt_len,
-                  unsigned iterations, unsigned char out[HASH_LEN])
-{
-    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)salt_len, (int)iterations,
-                          EVP_sha256(), HASH_LEN, out) != 1)
-        return -EIO;
-    return 0;
-}
+_Static_assert(HASH_LEN == API_PBKDF2_LEN, "one PBKDF2 block is the stored hash");
 
 int api_auth_hash(const char *password, char *ret_hash)
 {
@@ -130,8 +124,7 @@ int api_auth_hash(const char *password, char *ret_hash)
 
     if (RAND_bytes(salt, sizeof(salt)) != 1)
         return -EIO;
-    if (pbkdf2(password, salt, sizeof(salt), API_AUTH_ITERATIONS, hash) < 0)
-        return -EIO;
+    api_pbkdf2_sha256(password, strlen(password), salt, sizeof(salt), API_AUTH_ITERATIONS, hash);
     api_b64_encode(salt, sizeof(salt), salt64);
     api_b64_encode(hash, sizeof(hash), hash64);
     (void)snprintf(ret_hash, STORE_HASH_MAX + 1, "pbkdf2-sha256$%u$%s$%s", API_AUTH_ITERATIONS,
@@ -155,9 +148,7 @@ int api_auth_verify(const char *password, const char *stored)
     want_len = api_b64_decode(hash64, strlen(hash64), want, sizeof(want));
     if (salt_len <= 0 || want_len != HASH_LEN)
         return -EINVAL;
-    r = pbkdf2(password, salt, (size_t)salt_len, iterations, got);
-    if (r < 0)
-        return r;
+    api_pbkdf2_sha256(password, strlen(password), salt, (size_t)salt_len, iterations, got);
     r = CRYPTO_memcmp(got, want, HASH_LEN) == 0 ? 0 : -EACCES;
     OPENSSL_cleanse(got, sizeof(got));
     return r;
