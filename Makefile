@@ -168,6 +168,9 @@ build/fuzz/gen/web.o: build/gen/web.c
 build/fuzz/fuzz_%: build/fuzz/fuzz/fuzz_%.o $(LIB_SRCS:%.c=build/fuzz/%.o) build/fuzz/gen/migrations.o \
 	build/fuzz/gen/web.o
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+# Made by the pattern rule above, so intermediate to make, which would delete them after each
+# link and compile them all again for the next fuzzer and the next run.
+.SECONDARY: $(LIB_SRCS:%.c=build/fuzz/%.o) $(FUZZERS:%=build/fuzz/fuzz/fuzz_%.o)
 
 deps:
 	scripts/install-deps.sh build
