@@ -169,16 +169,15 @@ static void pg_dir(struct th_pg *p)
     }
 }
 
-/* Runs PG_BIN/prog with args (NULL-ended) as the server's user; fails the test on a non-zero
- * exit, with the program's output. */
-static void run_as_server(const char *prog, const char *const *args)
+/* Runs the program at path with args (NULL-ended) as the server's user; fails the test on a
+ * non-zero exit, with the program's output. */
+static void run_path_as_server(const char *path, const char *const *args)
 {
-    char path[128], out[4096];
+    char out[4096];
     const char *argv[24];
     size_t n = 0;
     int rc;
 
-    (void)snprintf(path, sizeof(path), PG_BIN "/%s", prog);
     if (geteuid() == 0) {
         argv[n++] = "setpriv";
         argv[n++] = "--reuid=" PG_USER;
@@ -192,7 +191,34 @@ static void run_as_server(const char *prog, const char *const *args)
     argv[n] = NULL;
     rc = th_run(geteuid() == 0 ? "/usr/bin/setpriv" : path, argv, NULL, NULL, out, sizeof(out),
                 NULL, 0);
-    ck_assert_msg(rc == 0, "%s exited %d: %s", prog, rc, out);
+    ck_assert_msg(rc == 0, "%s exited %d: %s", path, rc, out);
+}
+
+/* Runs PG_BIN/prog (run_path_as_server). */
+static void run_as_server(const char *prog, const char *const *args)
+{
+    char path[128];
+
+    (void)snprintf(path, sizeof(path), PG_BIN "/%s", prog);
+    run_path_as_server(path, args);
+}
+
+/* A new cluster in data: a copy of CB_TEST_PG_TEMPLATE when the run has one
+ * (scripts/pg-test-server.sh run makes it with these same initdb options), else initdb. */
+static void pg_initdb(const char *data)
+{
+    const char *tmpl = getenv("CB_TEST_PG_TEMPLATE");
+    const char *initdb[] = {"-D",           data, "-U",   "postgres",
+                            "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+                            "--no-sync",    NULL};
+
+    if (tmpl && *tmpl && access(tmpl, R_OK | X_OK) == 0) {
+        const char *cp[] = {"-a", "--", tmpl, data, NULL};
+
+        run_path_as_server("/bin/cp", cp);
+        return;
+    }
+    run_as_server("initdb", initdb);
 }
 
 /* The child side of postmaster_start: the server's user, the parent-death signal, postgres. */
@@ -278,15 +304,12 @@ static void make_url(struct th_pg *p, const char *password)
 void th_pg_start(struct th_pg *p)
 {
     char data[96], path[128], sql[256], out[512], pw[32];
-    const char *initdb[] = {"-D",           data, "-U",   "postgres",
-                            "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
-                            "--no-sync",    NULL};
 
     memset(p, 0, sizeof(*p));
     pg_dir(p);
     guard_start(p);
     (void)snprintf(data, sizeof(data), "%s/data", p->dir);
-    run_as_server("initdb", initdb);
+    pg_initdb(data);
     (void)snprintf(path, sizeof(path), "%s/pg_hba.conf", data);
     write_file(path, hba);
     postmaster_start(p);
