@@ -293,20 +293,22 @@ static int count_rows(void *arg, size_t *ret_total)
  * snapshot, api_list_total) and read by the filter, or from the summary of a filter that no
  * index serves (api/res/scan.h). */
 static int list_rows(const struct api *api, struct store *st, const struct api_resource *res,
-                     const struct store_query *q, const char *key, bool scans, uint64_t generation,
-                     size_t offset, size_t limit, struct api_xml *x)
+                     const struct store_query *q, const char *key, bool scans,
+                     struct api_list_at *at, size_t offset, size_t limit, struct api_xml *x)
 {
     struct list_ctx c = {st, x, res};
     struct api_scan *scan = NULL;
     size_t total = 0;
     int r = store_read_begin(st);
 
+    if (r == 0)
+        api_list_snapshot(api, st, at);
     if (r == 0 && scans)
-        r = api_scan_summary(api, st, res->table, q, key, generation, &scan);
+        r = api_scan_summary(api, st, res->table, q, key, at->generation, &scan);
     if (r == 0 && scan)
         total = api_scan_total(scan);
     else if (r == 0)
-        r = api_list_total(api, st, res->collection, key, count_rows,
+        r = api_list_total(api, st, at, res->collection, key, count_rows,
                            &(struct count_ctx){st, res->table, q}, &total);
     if (r == 0) {
         api_xml_start(x, res->collection);
@@ -326,7 +328,7 @@ static void list(const struct api *api, struct store *st, const struct api_reque
     struct api_xml *x = NULL;
     char key[KEY_MAX];
     size_t offset, limit;
-    uint64_t generation;
+    struct api_list_at at;
     bool scans = false;
     int r;
 
@@ -336,17 +338,17 @@ static void list(const struct api *api, struct store *st, const struct api_reque
         api_reply_param_error(reply, "filter", "invalidValue");
         return;
     }
-    if (api_list_cached(api, st, res->collection, key, offset, limit, &generation, reply))
+    if (api_list_cached(api, st, res->collection, key, offset, limit, &at, reply))
         return;
     x = api_xml_new();
-    r = x ? list_rows(api, st, res, &q, key, scans, generation, offset, limit, x) : -ENOMEM;
+    r = x ? list_rows(api, st, res, &q, key, scans, &at, offset, limit, x) : -ENOMEM;
     if (r < 0) {
         api_xml_free(x);
         api_reply_err(reply, r);
         return;
     }
     api_reply_xml(reply, x);
-    api_list_remember(api, res->collection, key, offset, limit, generation, reply);
+    api_list_remember(api, res->collection, key, offset, limit, &at, reply);
 }
 
 /* Runs the hook and the write, in the transaction the caller opened. */
