@@ -87,9 +87,10 @@ START_TEST(test_fragment_embeds_byte_exact)
     api_xml_text(y, "callBridgeName", "n");
     direct = finish(y);
     ck_assert_str_eq(embedded, direct);
-    ck_assert_str_eq(embedded, "<?xml version=\"1.0\"?><turnServer id=\"1\"><status>failure</status>"
-                               "<host><address>a&amp;b</address><reachable>false</reachable>"
-                               "</host><callBridgeName>n</callBridgeName></turnServer>");
+    ck_assert_str_eq(embedded,
+                     "<?xml version=\"1.0\"?><turnServer id=\"1\"><status>failure</status>"
+                     "<host><address>a&amp;b</address><reachable>false</reachable>"
+                     "</host><callBridgeName>n</callBridgeName></turnServer>");
     free(frag);
     free(embedded);
     free(direct);
