@@ -134,11 +134,13 @@ int api_cache_get(struct api_cache *c, const char *key, uint64_t generation, cha
 
 bool api_cache_holds(struct api_cache *c, const char *key)
 {
+    uint64_t g = atomic_load(&c->generation);
     bool found = false;
 
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < API_CACHE_SLOTS && !found; i++)
-        found = c->slots[i].body && strcmp(c->slots[i].key, key) == 0;
+        found =
+            c->slots[i].body && c->slots[i].generation == g && strcmp(c->slots[i].key, key) == 0;
     pthread_mutex_unlock(&c->lock);
     return found;
 }

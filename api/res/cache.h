@@ -32,8 +32,9 @@ uint64_t api_cache_generation_at(struct api_cache *c, uint64_t mark);
  * buffer (caller frees) and returns 0; -ENOENT on a miss, -ENOMEM. */
 int api_cache_get(struct api_cache *c, const char *key, uint64_t generation, char **ret_body,
                   size_t *ret_len);
-/* Whether a page is kept under key, at any generation (a request that finds none need not read
- * the change mark before its snapshot: it misses whatever the mark). */
+/* Whether a page is kept under key at the current generation: one of an older generation is
+ * never found again (generations only grow), so a request that finds none need not read the
+ * change mark before its snapshot: it misses whatever the mark. */
 bool api_cache_holds(struct api_cache *c, const char *key);
 /* Keeps a copy of body for (key, generation), replacing the least recently used entry. Best
  * effort. */

@@ -18,13 +18,15 @@ struct api_list_at {
 };
 
 /* api_list_cached() answers from the cache (returns true) when the page for this key is
- * current. Only when the cache holds a page under this key does it read the change mark, before
- * any snapshot (a hit costs that one round trip); otherwise nothing is read yet. Then, inside
- * the read snapshot (store_read_begin), api_list_snapshot() reads what is left: the mark of the
- * snapshot itself, which gives both the generation to remember the page under and the key of the
- * list's total (api_list_total), so an uncached page reads the mark once. api_list_remember()
- * with the reply built from the store (generation 0, the mark unreadable: nothing is remembered).
- * api_changed() after every committed write, before the reply. */
+ * current. Only when the cache holds a page under this key at its current generation
+ * (api_cache_holds) does it read the change mark, before any snapshot (a hit costs that one
+ * round trip); otherwise nothing is read yet. Then, inside the read snapshot (store_read_begin),
+ * api_list_snapshot() reads what is left: the mark of the snapshot itself, which gives both the
+ * generation to remember the page under and the key of the list's total (api_list_total), so an
+ * uncached page reads the mark once (twice only when the page it held was current until this
+ * request saw a new mark). api_list_remember() with the reply built from the store (generation
+ * 0, the mark unreadable: nothing is remembered). api_changed() after every committed write,
+ * before the reply. */
 bool api_list_cached(const struct api *api, struct store *st, const char *collection,
                      const char *filter, size_t offset, size_t limit, struct api_list_at *at,
                      struct api_reply *reply);
