@@ -11,7 +11,9 @@
  * checked against every other space as a POST /coSpaces is: clashOccurred), and the removal of
  * the users whose entry is gone. A source that fails ends the sync failed with the reason the API
  * reference names; the sources completed before it stay written. The state is written after each
- * source, so a GET shows numUsersImported and numLdapSourcesComplete as they grow.
+ * source, so a GET shows numUsersImported and numLdapSourcesComplete as they grow. A source's
+ * write that creates or removes many users (ANALYZE_AFTER_USERS) ends with store_analyze, as a
+ * coSpaceBulkSync does: on PostgreSQL the next sync is planned for the tables' new size.
  * In a cluster every node runs this thread: the claim is a conditional update recorded with the
  * node's hostId (store_ldap_claim), so two nodes never run one sync, and only the syncs of this
  * node (at its start) or of a node shown down go back to pending (store_ldap_requeue). */
@@ -526,9 +528,11 @@ static int cospace_write(struct store *st, const struct store_row *src, const st
     return r > 0 ? -ENOMEM : r;
 }
 
-/* Creates or updates the user of entry e; its id goes into kept. -EEXIST on a clash. */
+/* Creates or updates the user of entry e; its id goes into kept, and a creation counts in
+ * *created. -EEXIST on a clash. */
 static int user_write(struct store *st, const struct store_row *src,
-                      const struct store_row *mapping, const struct entry *e, struct ids *kept)
+                      const struct store_row *mapping, const struct entry *e, struct ids *kept,
+                      size_t *created)
 {
     const char *source = src->v[STORE_COL_ID];
     struct store_row u;
@@ -573,9 +577,17 @@ static int user_write(struct store *st, const struct store_row *src,
                    : store_row_update(st, &store_table_ldap_user, &u);
     if (r == 0)
         r = ids_add(kept, u.v[STORE_COL_ID]);
+    if (r == 0 && create)
+        (*created)++;
     store_row_done(&u);
     return r > 0 ? -ENOMEM : r;
 }
+
+/* Users a source's write may create and remove together before the database's planner
+ * statistics are brought up to date in its transaction (store_analyze): a first sync of a large
+ * directory, or one that removes much of it, changes the size of the user and coSpace tables as
+ * a coSpaceBulkSync does; a sync that changes a few users leaves it to autovacuum. */
+#define ANALYZE_AFTER_USERS 500
 
 /* In one transaction: the users of es, and the removal of the source's other users. */
 static int users_write(struct store *st, const struct store_row *src,
@@ -583,17 +595,22 @@ static int users_write(struct store *st, const struct store_row *src,
 {
     struct store_query q = {.conds = {{"source", src->v[STORE_COL_ID]}}, .nconds = 1};
     struct ids kept = {0}, all = {0};
+    size_t changed = 0; /* users created and removed */
     int r = store_begin(st);
 
     for (size_t i = 0; r == 0 && i < es->n; i++)
-        r = user_write(st, src, mapping, &es->v[i], &kept);
+        r = user_write(st, src, mapping, &es->v[i], &kept, &changed);
     if (r == 0)
         r = store_row_list(st, &store_table_ldap_user, &q, 0, SIZE_MAX, collect_id, &all);
     if (r == 0 && kept.n)
         qsort(kept.v, kept.n, sizeof(kept.v[0]), id_cmp);
     for (size_t i = 0; r == 0 && i < all.n; i++)
-        if (!kept.n || !bsearch(all.v[i], kept.v, kept.n, sizeof(kept.v[0]), id_cmp))
+        if (!kept.n || !bsearch(all.v[i], kept.v, kept.n, sizeof(kept.v[0]), id_cmp)) {
             r = user_delete(st, all.v[i]);
+            changed++;
+        }
+    if (r == 0 && changed >= ANALYZE_AFTER_USERS)
+        r = store_analyze(st); /* the next sync is planned for the tables' new size */
     if (r == 0)
         r = store_commit(st);
     store_rollback(st);
@@ -741,6 +758,7 @@ static int collect_row(const struct store_row *row, void *userdata)
 static int orphans_remove(struct store *st)
 {
     struct ids all = {0};
+    size_t removed = 0;
     int r = store_begin(st);
 
     if (r == 0)
@@ -750,10 +768,14 @@ static int orphans_remove(struct store *st)
 
         r = store_row_get(st, &store_table_ldap_user, all.v[i], &u);
         if (r == 0 && store_row_taken(st, &store_table_ldap_source, STORE_COL_ID,
-                                      u.v[STORE_LUSER_SOURCE], NULL, false) == -ENOENT)
+                                      u.v[STORE_LUSER_SOURCE], NULL, false) == -ENOENT) {
             r = user_delete(st, all.v[i]);
+            removed++;
+        }
         store_row_done(&u);
     }
+    if (r == 0 && removed >= ANALYZE_AFTER_USERS)
+        r = store_analyze(st);
     if (r == 0)
         r = store_commit(st);
     store_rollback(st);

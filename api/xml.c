@@ -30,7 +30,8 @@ struct api_xml {
     int err;
 };
 
-struct api_xml *api_xml_new(void)
+/* decl: the document's XML declaration, or "" for a fragment. */
+static struct api_xml *writer_new(const char *decl)
 {
     struct api_xml *x = calloc(1, sizeof(*x));
 
@@ -41,11 +42,21 @@ struct api_xml *api_xml_new(void)
     if (x->doc)
         x->doc->encoding = xmlStrdup((const xmlChar *)"UTF-8");
     if (!x->buf || !x->doc || !x->doc->encoding ||
-        xmlBufferAdd(x->buf, (const xmlChar *)XML_DECL, -1) != 0) {
+        xmlBufferAdd(x->buf, (const xmlChar *)decl, -1) != 0) {
         api_xml_free(x);
         return NULL;
     }
     return x;
+}
+
+struct api_xml *api_xml_new(void)
+{
+    return writer_new(XML_DECL);
+}
+
+struct api_xml *api_xml_new_fragment(void)
+{
+    return writer_new("");
 }
 
 void api_xml_free(struct api_xml *x)

@@ -12,6 +12,9 @@ struct api_xml; /* opaque; one document being written */
 
 /* Returns a new writer, or NULL when out of memory. */
 struct api_xml *api_xml_new(void);
+/* A writer of a fragment: markup to embed in another document (api_xml_raw), without the
+ * declaration, and any number of elements at its top level. */
+struct api_xml *api_xml_new_fragment(void);
 void api_xml_free(struct api_xml *x); /* NULL is a no-op */
 
 /* Element helpers. Errors are remembered and reported by api_xml_finish(); text must be UTF-8. */
@@ -22,7 +25,7 @@ void api_xml_end(struct api_xml *x);
 void api_xml_text(struct api_xml *x, const char *name, const char *value); /* <name>v</name> */
 void api_xml_int(struct api_xml *x, const char *name, int64_t value);
 void api_xml_bool(struct api_xml *x, const char *name, bool value);
-/* Appends markup this writer made earlier (a fragment of a finished document, as another node
+/* Appends markup a fragment writer made earlier (api_xml_new_fragment; as another node
  * published it: api/cluster.c), unchecked, inside the element open now. */
 void api_xml_raw(struct api_xml *x, const char *markup);
 

@@ -23,7 +23,10 @@ START_TEST(test_hit_miss_and_generation)
     ck_assert_str_eq(body, "<a/>");
     free(body);
     ck_assert_int_eq(api_cache_get(c, "K", g, &body, &len), -ENOENT); /* keys are exact */
+    ck_assert(api_cache_holds(c, "k"));
+    ck_assert(!api_cache_holds(c, "K"));
     api_cache_changed(c);
+    ck_assert(!api_cache_holds(c, "k")); /* an older generation's page is never found again */
     ck_assert_uint_eq(api_cache_generation(c), g + 1);
     ck_assert_int_eq(api_cache_get(c, "k", g, &body, &len), -ENOENT);
     ck_assert_int_eq(api_cache_get(c, "k", g + 1, &body, &len), -ENOENT);

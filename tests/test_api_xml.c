@@ -58,6 +58,45 @@ START_TEST(test_escaping_and_empty_root)
 }
 END_TEST
 
+/* A fragment (no declaration, siblings at the top) embedded in a document gives the bytes the
+ * same elements written in place give: a node's published TURN view (api_turn_status_inner). */
+START_TEST(test_fragment_embeds_byte_exact)
+{
+    struct api_xml *f = api_xml_new_fragment(), *x = api_xml_new(), *y = api_xml_new();
+    char *frag, *embedded, *direct;
+
+    api_xml_text(f, "status", "failure");
+    api_xml_start(f, "host");
+    api_xml_text(f, "address", "a&b");
+    api_xml_bool(f, "reachable", false);
+    frag = finish(f); /* the open <host> is closed by finish */
+    ck_assert_str_eq(frag, "<status>failure</status><host><address>a&amp;b</address>"
+                           "<reachable>false</reachable></host>");
+    api_xml_start(x, "turnServer");
+    api_xml_attr(x, "id", "1");
+    api_xml_raw(x, frag);
+    api_xml_text(x, "callBridgeName", "n");
+    embedded = finish(x);
+    api_xml_start(y, "turnServer");
+    api_xml_attr(y, "id", "1");
+    api_xml_text(y, "status", "failure");
+    api_xml_start(y, "host");
+    api_xml_text(y, "address", "a&b");
+    api_xml_bool(y, "reachable", false);
+    api_xml_end(y);
+    api_xml_text(y, "callBridgeName", "n");
+    direct = finish(y);
+    ck_assert_str_eq(embedded, direct);
+    ck_assert_str_eq(embedded,
+                     "<?xml version=\"1.0\"?><turnServer id=\"1\"><status>failure</status>"
+                     "<host><address>a&amp;b</address><reachable>false</reachable>"
+                     "</host><callBridgeName>n</callBridgeName></turnServer>");
+    free(frag);
+    free(embedded);
+    free(direct);
+}
+END_TEST
+
 START_TEST(test_failure_bodies_are_byte_exact)
 {
     char *body = NULL;
@@ -89,6 +128,7 @@ Suite *api_xml_suite(void)
     tcase_add_test(tc, test_compact_document);
     tcase_add_test(tc, test_escaping_and_empty_root);
     tcase_add_test(tc, test_failure_bodies_are_byte_exact);
+    tcase_add_test(tc, test_fragment_embeds_byte_exact);
     suite_add_tcase(s, tc);
     return s;
 }

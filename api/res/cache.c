@@ -9,8 +9,9 @@
  * Entries are looked up by key (collection and normalised query); 32 slots, the least recently
  * used replaced.
  * Several nodes on one PostgreSQL database write behind each other's back: there a request
- * reads the database's change mark (store_change_mark: its snapshot, one round trip) before
- * anything else, and api_cache_generation_at() moves to a new generation whenever the mark is
+ * reads the database's change mark (store_change_mark: its snapshot, one round trip) once,
+ * before the lookup when a page under its key is kept, else first thing in its read snapshot
+ * (api/res/list.c), and api_cache_generation_at() moves to a new generation whenever the mark is
  * not the last one seen, so a generation stands for one state of the database and an entry is
  * served only while the database still holds what it was built from: exact, not eventual (a
  * GET on node B after node A answered a write 200 never sees the page from before it). On
@@ -129,6 +130,19 @@ int api_cache_get(struct api_cache *c, const char *key, uint64_t generation, cha
     }
     pthread_mutex_unlock(&c->lock);
     return r;
+}
+
+bool api_cache_holds(struct api_cache *c, const char *key)
+{
+    uint64_t g = atomic_load(&c->generation);
+    bool found = false;
+
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < API_CACHE_SLOTS && !found; i++)
+        found =
+            c->slots[i].body && c->slots[i].generation == g && strcmp(c->slots[i].key, key) == 0;
+    pthread_mutex_unlock(&c->lock);
+    return found;
 }
 
 void api_cache_put(struct api_cache *c, const char *key, uint64_t generation, const char *body,

@@ -2,6 +2,7 @@
 #ifndef API_CACHE_H
 #define API_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,10 @@ uint64_t api_cache_generation_at(struct api_cache *c, uint64_t mark);
  * buffer (caller frees) and returns 0; -ENOENT on a miss, -ENOMEM. */
 int api_cache_get(struct api_cache *c, const char *key, uint64_t generation, char **ret_body,
                   size_t *ret_len);
+/* Whether a page is kept under key at the current generation: one of an older generation is
+ * never found again (generations only grow), so a request that finds none need not read the
+ * change mark before its snapshot: it misses whatever the mark. */
+bool api_cache_holds(struct api_cache *c, const char *key);
 /* Keeps a copy of body for (key, generation), replacing the least recently used entry. Best
  * effort. */
 void api_cache_put(struct api_cache *c, const char *key, uint64_t generation, const char *body,

@@ -19,32 +19,39 @@ static int list_key(char *key, size_t cap, const char *collection, const char *f
     return n < 0 || (size_t)n >= cap ? -E2BIG : 0;
 }
 
-/* The generation to read the store at: the cache's own on SQLite; on a shared database the one
- * of its current change mark, or 0 (no caching) when the mark cannot be read. */
-static uint64_t generation_now(const struct api *api, struct store *st)
+/* Reads the generation to read the store at into at: the cache's own on SQLite; on a shared
+ * database the one of its current change mark, or 0 (no caching) when the mark cannot be read.
+ * in_snapshot: the caller's read snapshot is open, so the mark is the snapshot's. */
+static void read_mark(const struct api *api, struct store *st, bool in_snapshot,
+                      struct api_list_at *at)
 {
-    uint64_t mark;
-    int r;
+    int r = store_change_mark(st, &at->mark);
 
-    if (!api->cache)
-        return 0;
-    r = store_change_mark(st, &mark);
+    at->read = true;
+    at->has_mark = r == 0 && in_snapshot;
     if (r == -ENOTSUP)
-        return api_cache_generation(api->cache);
-    return r == 0 ? api_cache_generation_at(api->cache, mark) : 0;
+        at->generation = api_cache_generation(api->cache);
+    else
+        at->generation = r == 0 ? api_cache_generation_at(api->cache, at->mark) : 0;
 }
 
 bool api_list_cached(const struct api *api, struct store *st, const char *collection,
-                     const char *filter, size_t offset, size_t limit, uint64_t *ret_generation,
+                     const char *filter, size_t offset, size_t limit, struct api_list_at *at,
                      struct api_reply *reply)
 {
     char key[API_CACHE_MAX_KEY];
     char *body;
     size_t len;
 
-    *ret_generation = generation_now(api, st);
-    if (!api->cache || list_key(key, sizeof(key), collection, filter, offset, limit) < 0 ||
-        api_cache_get(api->cache, key, *ret_generation, &body, &len) < 0)
+    *at = (struct api_list_at){0};
+    if (!api->cache || list_key(key, sizeof(key), collection, filter, offset, limit) < 0) {
+        at->read = true; /* nothing to cache: generation 0 */
+        return false;
+    }
+    if (!api_cache_holds(api->cache, key))
+        return false; /* a miss whatever the mark: it is read once, in the snapshot */
+    read_mark(api, st, false, at);
+    if (api_cache_get(api->cache, key, at->generation, &body, &len) < 0)
         return false;
     api_reply_done(reply);
     reply->status = 200;
@@ -53,15 +60,21 @@ bool api_list_cached(const struct api *api, struct store *st, const char *collec
     return true;
 }
 
+void api_list_snapshot(const struct api *api, struct store *st, struct api_list_at *at)
+{
+    if (!at->read)
+        read_mark(api, st, true, at);
+}
+
 void api_list_remember(const struct api *api, const char *collection, const char *filter,
-                       size_t offset, size_t limit, uint64_t generation,
+                       size_t offset, size_t limit, const struct api_list_at *at,
                        const struct api_reply *reply)
 {
     char key[API_CACHE_MAX_KEY];
 
     if (api->cache && reply->status == 200 && reply->body &&
         list_key(key, sizeof(key), collection, filter, offset, limit) == 0)
-        api_cache_put(api->cache, key, generation, reply->body, reply->len);
+        api_cache_put(api->cache, key, at->generation, reply->body, reply->len);
 }
 
 void api_changed(const struct api *api)
@@ -70,13 +83,13 @@ void api_changed(const struct api *api)
         api_cache_changed(api->cache);
 }
 
-int api_list_total(const struct api *api, struct store *st, const char *collection,
-                   const char *filter, int (*count)(void *arg, size_t *ret_total), void *arg,
-                   size_t *ret_total)
+int api_list_total(const struct api *api, struct store *st, const struct api_list_at *at,
+                   const char *collection, const char *filter,
+                   int (*count)(void *arg, size_t *ret_total), void *arg, size_t *ret_total)
 {
     char key[API_CACHE_MAX_KEY];
-    uint64_t mark;
-    bool keep = api->cache && store_change_mark(st, &mark) == 0 &&
+    uint64_t mark = at->mark;
+    bool keep = api->cache && (at->has_mark || store_change_mark(st, &mark) == 0) &&
                 list_key(key, sizeof(key), collection, filter, 0, 0) == 0;
     int r;
 

@@ -293,20 +293,22 @@ static int count_rows(void *arg, size_t *ret_total)
  * snapshot, api_list_total) and read by the filter, or from the summary of a filter that no
  * index serves (api/res/scan.h). */
 static int list_rows(const struct api *api, struct store *st, const struct api_resource *res,
-                     const struct store_query *q, const char *key, bool scans, uint64_t generation,
-                     size_t offset, size_t limit, struct api_xml *x)
+                     const struct store_query *q, const char *key, bool scans,
+                     struct api_list_at *at, size_t offset, size_t limit, struct api_xml *x)
 {
     struct list_ctx c = {st, x, res};
     struct api_scan *scan = NULL;
     size_t total = 0;
     int r = store_read_begin(st);
 
+    if (r == 0)
+        api_list_snapshot(api, st, at);
     if (r == 0 && scans)
-        r = api_scan_summary(api, st, res->table, q, key, generation, &scan);
+        r = api_scan_summary(api, st, res->table, q, key, at->generation, &scan);
     if (r == 0 && scan)
         total = api_scan_total(scan);
     else if (r == 0)
-        r = api_list_total(api, st, res->collection, key, count_rows,
+        r = api_list_total(api, st, at, res->collection, key, count_rows,
                            &(struct count_ctx){st, res->table, q}, &total);
     if (r == 0) {
         api_xml_start(x, res->collection);
@@ -326,7 +328,7 @@ static void list(const struct api *api, struct store *st, const struct api_reque
     struct api_xml *x = NULL;
     char key[KEY_MAX];
     size_t offset, limit;
-    uint64_t generation;
+    struct api_list_at at;
     bool scans = false;
     int r;
 
@@ -336,17 +338,17 @@ static void list(const struct api *api, struct store *st, const struct api_reque
         api_reply_param_error(reply, "filter", "invalidValue");
         return;
     }
-    if (api_list_cached(api, st, res->collection, key, offset, limit, &generation, reply))
+    if (api_list_cached(api, st, res->collection, key, offset, limit, &at, reply))
         return;
     x = api_xml_new();
-    r = x ? list_rows(api, st, res, &q, key, scans, generation, offset, limit, x) : -ENOMEM;
+    r = x ? list_rows(api, st, res, &q, key, scans, &at, offset, limit, x) : -ENOMEM;
     if (r < 0) {
         api_xml_free(x);
         api_reply_err(reply, r);
         return;
     }
     api_reply_xml(reply, x);
-    api_list_remember(api, res->collection, key, offset, limit, generation, reply);
+    api_list_remember(api, res->collection, key, offset, limit, &at, reply);
 }
 
 /* Runs the hook and the write, in the transaction the caller opened. */
@@ -380,10 +382,17 @@ static int check_unique(struct store *st, const struct api_resource *res,
  * checks see the winner and answer its precise reason (store/db.h, dialect difference 8). */
 #define WRITE_RETRIES 3
 
-/* -EEXIST with *reply still empty: a conflict for the caller to retry (WRITE_RETRIES). */
+/* The errors of a write that running the request again may cure (a unique value another writer
+ * took first): the one place that says which. */
+static bool rerun_errno(int rc)
+{
+    return rc == -EEXIST;
+}
+
+/* rerun_errno with *reply still empty: a conflict for the caller to retry (WRITE_RETRIES). */
 static bool retry_conflict(int r, const struct api_reply *reply)
 {
-    return r == -EEXIST && reply->status == 0;
+    return rerun_errno(r) && reply->status == 0;
 }
 
 static int write_row_checked(const struct api *api, struct store *st, const struct api_request *req,
@@ -401,7 +410,7 @@ static int write_row_checked(const struct api *api, struct store *st, const stru
         r = store_commit(st);
     if (r == -EDQUOT)
         api_reply_too_many(reply, res->collection);
-    else if (r < 0 && r != -EEXIST)
+    else if (r < 0 && !rerun_errno(r))
         api_reply_err(reply, r);
     return r;
 }
@@ -450,54 +459,6 @@ static int fresh_row(const struct api_resource *res, const char *pid, const char
     return 0;
 }
 
-static void create(const struct api *api, struct store *st, const struct api_request *req,
-                   const struct api_resource *res, const char *pid, struct api_reply *reply)
-{
-    struct store_row row = {0};
-    char id[STORE_ID_LEN + 1];
-    int r = -EEXIST;
-
-    if (api_uuid_new(id) < 0) {
-        api_reply_err(reply, -EIO);
-        return;
-    }
-    for (int attempt = 0; attempt < WRITE_RETRIES && retry_conflict(r, reply); attempt++) {
-        if (fresh_row(res, pid, id, &row) < 0) {
-            api_reply_err(reply, -EIO);
-            goto out;
-        }
-        r = store_begin(st);
-        if (r < 0) {
-            api_reply_err(reply, r);
-            goto out;
-        }
-        r = parent_present(st, res, pid, reply);
-        if (r == 0)
-            r = apply_form(api, st, req, res, &row, true, reply);
-        if (r == 0)
-            r = write_row_checked(api, st, req, res, &row, true, reply);
-        store_rollback(st);
-        log_conflict(res, r, reply);
-    }
-    reply_conflict(reply, r);
-    if (r == 0) {
-        api_changed(api);
-        if (res->after_write)
-            res->after_write(api, st, id);
-        reply->status = 200;
-        if (pid)
-            snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s/%s/%s",
-                     res->parent->collection, pid, res->collection, id);
-        else
-            snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", res->collection,
-                     id);
-    }
-out:
-    store_row_done(&row);
-}
-
-/* ---- one object --------------------------------------------------------------------------- */
-
 /* Reads object id of res, which in a nested collection must belong to pid (-ENOENT else). */
 static int row_get(struct store *st, const struct api_resource *res, const char *pid,
                    const char *id, struct store_row *ret_row)
@@ -511,6 +472,91 @@ static int row_get(struct store *st, const struct api_resource *res, const char 
     }
     return r;
 }
+
+/* One run of a POST, in the transaction the caller opened: a new row with the form applied. */
+static int create_once(const struct api *api, struct store *st, const struct api_request *req,
+                       const struct api_resource *res, const char *pid, const char *id,
+                       struct store_row *row, struct api_reply *reply)
+{
+    int r;
+
+    if (fresh_row(res, pid, id, row) < 0) {
+        api_reply_err(reply, -EIO);
+        return -EIO;
+    }
+    r = parent_present(st, res, pid, reply);
+    return r < 0 ? r : apply_form(api, st, req, res, row, true, reply);
+}
+
+/* One run of a PUT, in the transaction the caller opened: the stored row with the form applied. */
+static int update_once(const struct api *api, struct store *st, const struct api_request *req,
+                       const struct api_resource *res, const char *pid, const char *id,
+                       struct store_row *row, struct api_reply *reply)
+{
+    int r;
+
+    store_row_done(row);
+    r = row_get(st, res, pid, id, row);
+    if (r == -ENOENT)
+        api_reply_failure(reply, 404, res->missing);
+    else if (r < 0)
+        api_reply_err(reply, r);
+    return r < 0 ? r : apply_form(api, st, req, res, row, false, reply);
+}
+
+/* A POST (create) or PUT of object id, run again from its start in a new transaction while it
+ * meets a conflict (retry_conflict), at most WRITE_RETRIES times; 200 once committed. */
+static int write_object(const struct api *api, struct store *st, const struct api_request *req,
+                        const struct api_resource *res, const char *pid, const char *id,
+                        bool create, struct api_reply *reply)
+{
+    struct store_row row = {0};
+    int r;
+
+    for (int attempt = 0;; attempt++) {
+        r = store_begin(st);
+        if (r < 0) {
+            api_reply_err(reply, r);
+            break;
+        }
+        r = (create ? create_once : update_once)(api, st, req, res, pid, id, &row, reply);
+        if (r == 0)
+            r = write_row_checked(api, st, req, res, &row, create, reply);
+        store_rollback(st);
+        log_conflict(res, r, reply);
+        if (!retry_conflict(r, reply) || attempt + 1 == WRITE_RETRIES)
+            break;
+    }
+    reply_conflict(reply, r);
+    store_row_done(&row);
+    if (r == 0) {
+        api_changed(api);
+        if (res->after_write)
+            res->after_write(api, st, id);
+        reply->status = 200;
+    }
+    return r;
+}
+
+static void create(const struct api *api, struct store *st, const struct api_request *req,
+                   const struct api_resource *res, const char *pid, struct api_reply *reply)
+{
+    char id[STORE_ID_LEN + 1];
+
+    if (api_uuid_new(id) < 0) {
+        api_reply_err(reply, -EIO);
+        return;
+    }
+    if (write_object(api, st, req, res, pid, id, true, reply) < 0)
+        return;
+    if (pid)
+        snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s/%s/%s",
+                 res->parent->collection, pid, res->collection, id);
+    else
+        snprintf(reply->location, sizeof(reply->location), "/api/v1/%s/%s", res->collection, id);
+}
+
+/* ---- one object --------------------------------------------------------------------------- */
 
 static void get_one(struct store *st, const struct api_resource *res, const char *pid,
                     const char *id, struct api_reply *reply)
@@ -549,36 +595,7 @@ static void update(const struct api *api, struct store *st, const struct api_req
                    const struct api_resource *res, const char *pid, const char *id,
                    struct api_reply *reply)
 {
-    struct store_row row = {0};
-    int r = -EEXIST;
-
-    for (int attempt = 0; attempt < WRITE_RETRIES && retry_conflict(r, reply); attempt++) {
-        store_row_done(&row);
-        r = store_begin(st);
-        if (r < 0) {
-            api_reply_err(reply, r);
-            return;
-        }
-        r = row_get(st, res, pid, id, &row);
-        if (r == -ENOENT)
-            api_reply_failure(reply, 404, res->missing);
-        else if (r < 0)
-            api_reply_err(reply, r);
-        if (r == 0)
-            r = apply_form(api, st, req, res, &row, false, reply);
-        if (r == 0)
-            r = write_row_checked(api, st, req, res, &row, false, reply);
-        store_rollback(st);
-        log_conflict(res, r, reply);
-    }
-    reply_conflict(reply, r);
-    if (r == 0) {
-        api_changed(api);
-        if (res->after_write)
-            res->after_write(api, st, id);
-        reply->status = 200;
-    }
-    store_row_done(&row);
+    (void)write_object(api, st, req, res, pid, id, false, reply);
 }
 
 /* A nested object is deleted only as a child of pid: read and deleted in one transaction, as is

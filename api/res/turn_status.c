@@ -90,29 +90,13 @@ static void write_status(struct api_xml *x, const struct turn_server_status *sta
 
 int api_turn_status_inner(const struct turn_server_status *status, char **ret_markup)
 {
-    static const char head[] = "<?xml version=\"1.0\"?><v>", tail[] = "</v>";
-    struct api_xml *x = api_xml_new();
-    char *body = NULL;
-    size_t len = 0;
-    int r;
+    struct api_xml *x = api_xml_new_fragment();
+    size_t len;
 
     if (!x)
         return -ENOMEM;
-    api_xml_start(x, "v");
-    write_status(x, status); /* at least <status>: never the empty <v/> */
-    api_xml_end(x);
-    r = api_xml_finish(x, &body, &len);
-    if (r < 0)
-        return r;
-    if (len < sizeof(head) - 1 + sizeof(tail) - 1 || strncmp(body, head, sizeof(head) - 1) != 0) {
-        free(body);
-        return -EIO;
-    }
-    len -= sizeof(head) - 1 + sizeof(tail) - 1;
-    memmove(body, body + sizeof(head) - 1, len);
-    body[len] = '\0';
-    *ret_markup = body;
-    return 0;
+    write_status(x, status); /* at least <status>: never empty */
+    return api_xml_finish(x, ret_markup, &len);
 }
 
 /* Another node's view, as it published it (api/cluster.c), named and aged. */
