@@ -334,6 +334,13 @@ int store_rejoin_put(struct store *st, const struct store_rejoin *c, int64_t ttl
     return store_write_leave(st, own, r);
 }
 
+int store_rejoin_restore(struct store *st, const char *cred_hash)
+{
+    const char *args[] = {cred_hash, NULL};
+
+    return write_sql(st, "UPDATE guest_rejoin SET used = 0 WHERE cred_hash = ?1", args, NULL);
+}
+
 int store_rejoin_revoke(struct store *st, const char *chain)
 {
     const char *args[] = {chain, NULL};

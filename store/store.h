@@ -993,6 +993,9 @@ int store_rejoin_put(struct store *st, const struct store_rejoin *r, int64_t ttl
  * before (then its whole chain is revoked: someone holds a copy); -ENOENT when it is unknown,
  * expired or revoked. */
 int store_rejoin_take(struct store *st, const char *cred_hash, struct store_rejoin *ret);
+/* Gives back a credential taken by store_rejoin_take whose join then failed (503): usable again
+ * if it was not revoked meanwhile. */
+int store_rejoin_restore(struct store *st, const char *cred_hash);
 /* Revokes every credential of chain (the guest left or was removed). */
 int store_rejoin_revoke(struct store *st, const char *chain);
 

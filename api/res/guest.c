@@ -34,6 +34,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "api/cluster.h"
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/calls.h"
@@ -601,6 +602,33 @@ static int issue_rejoin(struct store *st, const struct store_cospace_entry *e, c
     return r;
 }
 
+struct other_nodes {
+    const struct api *api;
+    json_t *list;
+};
+
+static int add_other_node(const struct store_node *n, void *userdata)
+{
+    struct other_nodes *o = userdata;
+
+    if (n->up && n->address[0] && !api_cluster_is_self(o->api->cluster, n->name) &&
+        json_array_size(o->list) < 16)
+        json_array_append_new(o->list, json_string(n->address));
+    return 0;
+}
+
+/* The other live call bridges' addresses (--node-address), where a page whose own node stops
+ * answering takes its rejoin credential; [] when not clustered. */
+static json_t *other_nodes(const struct api *api, struct store *st)
+{
+    struct other_nodes o = {api, json_array()};
+
+    if (o.list && api->cluster && store_is_shared(st) &&
+        store_node_foreach(st, API_CLUSTER_DOWN_AFTER, add_other_node, &o) < 0)
+        json_array_clear(o.list);
+    return o.list;
+}
+
 /* The order matters: the session exists before the leg, so the media thread's first offer,
  * which may come at once, finds where to go. */
 static void join_admitted(const struct api *api, struct store *st,
@@ -663,8 +691,10 @@ static void join_admitted(const struct api *api, struct store *st,
                                 "name", name, "callId", e->call_id, "iceServers", servers,
                                 "iceTransportPolicy", host ? "all" : "relay");
 
-        if (ans && issue_rejoin(st, e, name, chain ? chain : leg, leg, rejoin) == 0)
+        if (ans && issue_rejoin(st, e, name, chain ? chain : leg, leg, rejoin) == 0) {
             json_object_set_new(ans, "rejoin", json_string(rejoin));
+            json_object_set_new(ans, "callBridges", other_nodes(api, st));
+        }
         OPENSSL_cleanse(rejoin, sizeof(rejoin));
         reply_json(reply, 200, ans);
     }
@@ -794,6 +824,11 @@ static void join_again(const struct api *api, struct store *st, const char *cred
     replace_leg(api, c.leg);
     (void)snprintf(e.access_method, sizeof(e.access_method), "%s", c.access_method);
     join_admitted(api, st, &e, c.name, c.chain, true, reply);
+    /* not joined (503: its call's node is not answering yet, no TURN server): the page tries
+     * again with the same credential */
+    if (reply->status != 200 && store_rejoin_restore(st, hash) < 0)
+        api_log(BASE_LOG_WARN, "guest: a rejoin failed and its credential could not be given "
+                "back: its guest must join with the passcode");
 }
 
 static void join(const struct api *api, struct store *st, const struct api_request *req,
