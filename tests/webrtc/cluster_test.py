@@ -137,8 +137,9 @@ def run(res, args, work):
                       "fragment (leg %s, rejoins %s, %r %r)" % (name, got[0], got[1], got[2],
                                                                 got[3]))
             moved[name] = (t, got[0])
-            print("info - %s: connected on cb-b %.1f s after cb-a's kill" %
-                  (name, time.monotonic() - killed_at))
+            if got[0] is not None:
+                print("info - %s: connected on cb-b %.1f s after cb-a's kill" %
+                      (name, time.monotonic() - killed_at))
         res.require(all(leg for _, leg in moved.values()), "both pages on cb-b")
         res.check(join_test.media_of(moved["Ann"][0], [moved["Bob"][1]]) is not None,
                   "Ann receives Bob's audio and video through cb-b")
