@@ -315,8 +315,8 @@ int store_handoff_take(struct store *st, const char *ticket_hash, struct store_h
 int store_rejoin_put(struct store *st, const struct store_rejoin *c, int64_t ttl_ms)
 {
     char sql[512], ttl[24];
-    const char *args[] = {c->cred_hash, c->chain, c->cospace, c->access_method, c->name,
-                          c->leg,       ttl,      NULL};
+    const char *args[] = {c->cred_hash, c->chain, c->cospace, c->access_method,
+                          c->name,      c->leg,   ttl,        NULL};
     bool own;
     int r = store_write_enter(st, &own);
 

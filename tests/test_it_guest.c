@@ -3,7 +3,8 @@
  * meeting ID, a wrong passcode, a wrong secret and a space closed to non-members), the throttle,
  * malformed requests, and a joined guest as the administrator sees it: a webApp call leg, its
  * first offer (ice-lite, the relayed candidate on the TURN server), a refused answer, leaving and
- * being dropped. The media itself is tested with real browsers (tests/webrtc/). */
+ * being dropped, and a page joining again with its rejoin credential (used once, revoked by a
+ * copy, a leave or a removal). The media itself is tested with real browsers (tests/webrtc/). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -348,8 +349,8 @@ START_TEST(test_a_page_joins_again_with_its_rejoin_credential)
     }
     th_http_source = "127.0.0.12"; /* the refusals below count as failed logins of this one */
     /* joined by passcode (the form): the answer carries a credential */
-    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"passcode\":\"%s\",\"name\":\"Cy\"}",
-             call_id, passcode);
+    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"passcode\":\"%s\",\"name\":\"Cy\"}", call_id,
+             passcode);
     guest("POST", "/meeting/api/join", json, &r);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     json_text(r.body, "session", session, sizeof(session));
@@ -364,8 +365,8 @@ START_TEST(test_a_page_joins_again_with_its_rejoin_credential)
     json_text(r.body, "session", s2, sizeof(s2));
     json_text(r.body, "leg", leg2, sizeof(leg2));
     json_text(r.body, "rejoin", r2, sizeof(r2));
-    ck_assert_msg(strstr(r.body, "\"name\":\"Cy\"") && s2[0] && strcmp(leg2, leg) != 0,
-                  "%s", r.body);
+    ck_assert_msg(strstr(r.body, "\"name\":\"Cy\"") && s2[0] && strcmp(leg2, leg) != 0, "%s",
+                  r.body);
     ck_assert_msg(strlen(r2) == 32 && strcmp(r2, r1) != 0, "%s", r.body);
     th_resp_free(&r);
     snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
@@ -377,8 +378,8 @@ START_TEST(test_a_page_joins_again_with_its_rejoin_credential)
 
     /* a copy of the used credential: refused, and the chain with it (r2 too) */
     join_again(r1, &r);
-    ck_assert_msg(r.status == 403 && strstr(r.body, "\"error\":\"rejoinUsed\""), "%ld %s",
-                  r.status, r.body);
+    ck_assert_msg(r.status == 403 && strstr(r.body, "\"error\":\"rejoinUsed\""), "%ld %s", r.status,
+                  r.body);
     th_resp_free(&r);
     join_again(r2, &r);
     ck_assert_msg(r.status == 403 && strstr(r.body, "\"error\":\"rejoinExpired\""), "%ld %s",
@@ -389,8 +390,8 @@ START_TEST(test_a_page_joins_again_with_its_rejoin_credential)
     th_resp_free(&r);
 
     /* leaving revokes it */
-    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"Di\"}",
-             call_id, secret);
+    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"Di\"}", call_id,
+             secret);
     guest("POST", "/meeting/api/join", json, &r);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     json_text(r.body, "session", session, sizeof(session));
@@ -405,8 +406,8 @@ START_TEST(test_a_page_joins_again_with_its_rejoin_credential)
     th_resp_free(&r);
 
     /* so does being removed by the administrator */
-    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"Ed\"}",
-             call_id, secret);
+    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"Ed\"}", call_id,
+             secret);
     guest("POST", "/meeting/api/join", json, &r);
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
     json_text(r.body, "session", session, sizeof(session));

@@ -1,6 +1,7 @@
 /* api/res/guest.c: the guest interface's signalling, the JSON API the join page (web/) speaks
  * under /meeting/api/ on the API's own HTTPS ports, without API credentials:
- *   POST join {callId, secret | passcode, name}  -> {session, leg, iceServers, ...} or 403
+ *   POST join {callId, secret | passcode, name}  -> {session, leg, iceServers, rejoin, ...} or 403
+ *   POST join {callId, handoff} (a ticket from another node), {rejoin} (a page joining again)
  *   GET  events?session=&after=N                 -> {events: [...]}, waiting up to 20 s for one
  *   POST answer {session, sdp}, candidate {session, candidate}, leave {session}
  *   POST mute {session, audio, video}             -> {} or 403 muteSelfNotAllowed
@@ -8,7 +9,10 @@
  * (typed), and nonMemberAccess; whatever is wrong, the answer is the same 403, and the edge
  * counts it against the client's address as a failed login (api/http/auth.c's throttle). A
  * joined guest is a WebRTC call leg of the coSpace's call (api/res/calls.c); the media thread
- * makes its offers and ends it (api_guest_signal), and the page reads both as events.
+ * makes its offers and ends it (api_guest_signal), and the page reads both as events. Every
+ * join answers a rejoin credential (hashed in guest_rejoin, used once, the next one in the
+ * rejoin's answer; revoked when its guest leaves or is removed): the page joins again with it,
+ * on any node, without the passcode (docs/guests.md "Joining again").
  *
  * DESIGN: events go to the page by long polling: a GET that finds nothing new is suspended (no
  * worker waits, as a TURN status request waits for its first probe) until an event or 20 s;
@@ -808,7 +812,7 @@ static void join_again(const struct api *api, struct store *st, const char *cred
         pthread_mutex_unlock(&api->guests->lock);
         if (r == -EALREADY)
             api_log(BASE_LOG_WARN, "guest: a used rejoin credential was shown again: its "
-                    "guest must join with the passcode");
+                                   "guest must join with the passcode");
         reply_error(reply, 403, r == -EALREADY ? "rejoinUsed" : "rejoinExpired",
                     r == -EALREADY ? "This page's way back into the meeting was used already "
                                      "(from another page?). Join with the passcode."
@@ -828,7 +832,7 @@ static void join_again(const struct api *api, struct store *st, const char *cred
      * again with the same credential */
     if (reply->status != 200 && store_rejoin_restore(st, hash) < 0)
         api_log(BASE_LOG_WARN, "guest: a rejoin failed and its credential could not be given "
-                "back: its guest must join with the passcode");
+                               "back: its guest must join with the passcode");
 }
 
 static void join(const struct api *api, struct store *st, const struct api_request *req,
@@ -1134,8 +1138,10 @@ static void leave(const struct api *api, struct store *st, const struct api_requ
     pthread_mutex_unlock(&api->guests->lock);
     (void)api_calls_remove_leg(api, leg);
     if (chain[0] && store_rejoin_revoke(st, chain) < 0) /* gone: no way back without asking */
-        api_log(BASE_LOG_WARN, "guest: callLeg %s left, but its rejoin credential could not "
-                "be revoked; it expires in time", leg);
+        api_log(BASE_LOG_WARN,
+                "guest: callLeg %s left, but its rejoin credential could not "
+                "be revoked; it expires in time",
+                leg);
     api_log(BASE_LOG_INFO, "guest left: callLeg %s", leg);
     reply_json(reply, 200, json_object());
     json_decref(j);
@@ -1234,8 +1240,10 @@ void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why)
     if (s && s->chain[0] && g->nrevoke < REVOKE_MAX) /* removed: it does not come back unasked */
         memcpy(g->revoke[g->nrevoke++], s->chain, STORE_ID_LEN + 1);
     else if (s && s->chain[0])
-        api_log(BASE_LOG_WARN, "guest: callLeg %s removed, but %d revocations wait already: "
-                "its rejoin credential stays valid until it expires", leg_id, REVOKE_MAX);
+        api_log(BASE_LOG_WARN,
+                "guest: callLeg %s removed, but %d revocations wait already: "
+                "its rejoin credential stays valid until it expires",
+                leg_id, REVOKE_MAX);
     if (s && strcmp(why, "deactivationMode") == 0) /* api/res/lobby.c: disconnect */
         end_session(g, s, "dropped", "The meeting's host left, and the meeting ended for you.",
                     false);
