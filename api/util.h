@@ -1,4 +1,4 @@
-/* api/util.h: small helpers of the api module: files, ids, clocks, base64. */
+/* api/util.h: small helpers of the api module: files, ids, clocks, base64, digests. */
 #ifndef API_UTIL_H
 #define API_UTIL_H
 
@@ -20,5 +20,7 @@ int64_t api_now_us(void);
  * Decode returns the decoded length, or -EINVAL for bad input or too small an output. */
 void api_b64_encode(const unsigned char *in, size_t len, char *out);
 long api_b64_decode(const char *in, size_t len, unsigned char *out, size_t cap);
+/* The SHA-256 of data in lowercase hex, with a NUL, into out[65]. Returns 0 or -EIO. */
+int api_sha256_hex(const void *data, size_t len, char out[65]);
 
 #endif

@@ -281,32 +281,143 @@ int store_handoff_put(struct store *st, const struct store_handoff *h, int64_t t
 
 int store_handoff_take(struct store *st, const char *ticket_hash, struct store_handoff *ret)
 {
-    const char *args[] = {ticket_hash, NULL};
     char sql[256];
-    struct db_stmt *stmt;
-    int64_t n = 0;
-    int r = 0;
+    struct db_stmt *stmt = NULL;
+    bool own;
+    int r = store_write_enter(st, &own);
 
+    /* one statement: of two takers, one deletes the row and reads it, the other reads none */
     (void)snprintf(sql, sizeof(sql),
-                   "SELECT cospace, access_method, name FROM guest_handoff "
-                   "WHERE ticket_hash = ?1 AND expires_ms >= %s",
+                   "DELETE FROM guest_handoff WHERE ticket_hash = ?1 AND expires_ms >= %s "
+                   "RETURNING cospace, access_method, name",
                    store_now_sql(st));
-    stmt = store_stmt_sql(st, sql, &r);
-    if (!stmt)
-        return r;
-    memset(ret, 0, sizeof(*ret));
-    r = db_bind_text(stmt, 1, ticket_hash);
     if (r == 0)
+        stmt = store_stmt_sql(st, sql, &r);
+    memset(ret, 0, sizeof(*ret));
+    if (stmt && r == 0)
+        r = db_bind_text(stmt, 1, ticket_hash);
+    if (stmt && r == 0)
         r = db_step_one(stmt);
-    if (r == 0) {
+    if (stmt && r == 0) {
         (void)snprintf(ret->ticket_hash, sizeof(ret->ticket_hash), "%s", ticket_hash);
         r |= db_copy_text(stmt, 0, ret->cospace, sizeof(ret->cospace));
         r |= db_copy_text(stmt, 1, ret->access_method, sizeof(ret->access_method));
         r |= db_copy_text(stmt, 2, ret->name, sizeof(ret->name));
         r = r < 0 ? -EIO : 0;
     }
+    if (stmt)
+        db_stmt_done(stmt);
+    return store_write_leave(st, own, r);
+}
+
+/* ---- guests' rejoin credentials ---------------------------------------------------------- */
+
+int store_rejoin_put(struct store *st, const struct store_rejoin *c, int64_t ttl_ms)
+{
+    char sql[512], ttl[24];
+    const char *args[] = {c->cred_hash, c->chain, c->cospace, c->access_method,
+                          c->name,      c->leg,   ttl,        NULL};
+    bool own;
+    int r = store_write_enter(st, &own);
+
+    (void)snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
+    (void)snprintf(sql, sizeof(sql), "DELETE FROM guest_rejoin WHERE expires_ms < %s",
+                   store_now_sql(st));
+    if (r == 0)
+        r = write_sql(st, sql, (const char *const[]){NULL}, NULL);
+    (void)snprintf(sql, sizeof(sql),
+                   "INSERT INTO guest_rejoin (cred_hash, chain, cospace, access_method, name, leg, "
+                   "expires_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, %s + CAST(?7 AS BIGINT))",
+                   store_now_sql(st));
+    if (r == 0)
+        r = write_sql(st, sql, args, NULL);
+    return store_write_leave(st, own, r);
+}
+
+int store_rejoin_restore(struct store *st, const char *cred_hash)
+{
+    const char *args[] = {cred_hash, NULL};
+
+    return write_sql(st, "UPDATE guest_rejoin SET used = 0 WHERE cred_hash = ?1", args, NULL);
+}
+
+int store_rejoin_revoke(struct store *st, const char *chain)
+{
+    const char *args[] = {chain, NULL};
+    char sql[256];
+
+    (void)snprintf(sql, sizeof(sql),
+                   "UPDATE guest_rejoin SET expires_ms = %s - 1 WHERE chain = ?1 AND "
+                   "expires_ms >= %s",
+                   store_now_sql(st), store_now_sql(st));
+    return write_sql(st, sql, args, NULL);
+}
+
+/* Why the credential with this hash was not taken: -EALREADY (used: its chain into chain[37])
+ * or -ENOENT. */
+static int rejoin_refusal(struct store *st, const char *cred_hash, char *chain)
+{
+    char sql[256];
+    struct db_stmt *stmt;
+    int r = 0;
+
+    (void)snprintf(sql, sizeof(sql),
+                   "SELECT chain FROM guest_rejoin WHERE cred_hash = ?1 AND used = 1 AND "
+                   "expires_ms >= %s",
+                   store_now_sql(st));
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    r = db_bind_text(stmt, 1, cred_hash);
+    if (r == 0)
+        r = db_step_one(stmt);
+    if (r == 0)
+        r = db_copy_text(stmt, 0, chain, STORE_ID_LEN + 1) < 0 ? -EIO : -EALREADY;
     db_stmt_done(stmt);
-    if (r == 0) /* whoever deletes it has it: one use */
-        r = write_sql(st, "DELETE FROM guest_handoff WHERE ticket_hash = ?1", args, &n);
-    return r < 0 ? r : n ? 0 : -ENOENT;
+    return r;
+}
+
+int store_rejoin_take(struct store *st, const char *cred_hash, struct store_rejoin *ret)
+{
+    char sql[384], chain[STORE_ID_LEN + 1];
+    struct db_stmt *stmt = NULL;
+    bool own;
+    int r = store_write_enter(st, &own);
+
+    /* one statement: of two takers, one marks it used and reads it, the other reads none */
+    (void)snprintf(sql, sizeof(sql),
+                   "UPDATE guest_rejoin SET used = 1 WHERE cred_hash = ?1 AND used = 0 AND "
+                   "expires_ms >= %s RETURNING chain, leg, cospace, access_method, name",
+                   store_now_sql(st));
+    if (r == 0)
+        stmt = store_stmt_sql(st, sql, &r);
+    memset(ret, 0, sizeof(*ret));
+    if (stmt && r == 0)
+        r = db_bind_text(stmt, 1, cred_hash);
+    if (stmt && r == 0)
+        r = db_step_one(stmt);
+    if (stmt && r == 0) {
+        (void)snprintf(ret->cred_hash, sizeof(ret->cred_hash), "%s", cred_hash);
+        r |= db_copy_text(stmt, 0, ret->chain, sizeof(ret->chain));
+        r |= db_copy_text(stmt, 1, ret->leg, sizeof(ret->leg));
+        r |= db_copy_text(stmt, 2, ret->cospace, sizeof(ret->cospace));
+        r |= db_copy_text(stmt, 3, ret->access_method, sizeof(ret->access_method));
+        r |= db_copy_text(stmt, 4, ret->name, sizeof(ret->name));
+        r = r < 0 ? -EIO : 0;
+    }
+    if (stmt)
+        db_stmt_done(stmt);
+    if (r == -ENOENT && (r = rejoin_refusal(st, cred_hash, chain)) == -EALREADY) {
+        /* shown again after its use: a copy exists; neither holder rejoins without the
+         * passcode now. Committed, though the answer is a refusal. */
+        int rr = store_rejoin_revoke(st, chain);
+
+        if (rr < 0)
+            r = rr;
+        else if (own && (rr = store_commit(st)) < 0)
+            r = rr;
+        else
+            own = false;
+    }
+    return store_write_leave(st, own, r);
 }

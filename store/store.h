@@ -978,4 +978,25 @@ int store_handoff_put(struct store *st, const struct store_handoff *h, int64_t t
  * or taken by another request first). */
 int store_handoff_take(struct store *st, const char *ticket_hash, struct store_handoff *ret);
 
+/* A guest's rejoin credential (schema/0014_guest.sql), kept as its hash: what the guest was
+ * admitted to (coSpace, access method, display name), the leg it was given to, and its chain
+ * (the first leg of that guest: each rejoin answers a new credential of the same chain). */
+struct store_rejoin {
+    char cred_hash[65];
+    char chain[STORE_ID_LEN + 1], leg[STORE_ID_LEN + 1];
+    char cospace[STORE_ID_LEN + 1], access_method[STORE_ID_LEN + 1];
+    char name[STORE_TEXT_MAX + 1];
+};
+/* Stores r, valid for ttl_ms (database clock), dropping expired credentials first. */
+int store_rejoin_put(struct store *st, const struct store_rejoin *r, int64_t ttl_ms);
+/* Takes the credential with this hash, once: 0 with *ret filled; -EALREADY when it was used
+ * before (then its whole chain is revoked: someone holds a copy); -ENOENT when it is unknown,
+ * expired or revoked. */
+int store_rejoin_take(struct store *st, const char *cred_hash, struct store_rejoin *ret);
+/* Gives back a credential taken by store_rejoin_take whose join then failed (503): usable again
+ * if it was not revoked meanwhile. */
+int store_rejoin_restore(struct store *st, const char *cred_hash);
+/* Revokes every credential of chain (the guest left or was removed). */
+int store_rejoin_revoke(struct store *st, const char *chain);
+
 #endif

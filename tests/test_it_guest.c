@@ -3,7 +3,8 @@
  * meeting ID, a wrong passcode, a wrong secret and a space closed to non-members), the throttle,
  * malformed requests, and a joined guest as the administrator sees it: a webApp call leg, its
  * first offer (ice-lite, the relayed candidate on the TURN server), a refused answer, leaving and
- * being dropped. The media itself is tested with real browsers (tests/webrtc/). */
+ * being dropped, and a page joining again with its rejoin credential (used once, revoked by a
+ * copy, a leave or a removal). The media itself is tested with real browsers (tests/webrtc/). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -323,6 +324,115 @@ START_TEST(test_the_administrator_drops_a_guest)
 }
 END_TEST
 
+/* POSTs a join whose body is {"rejoin":"<cred>"}; the answer in *r. */
+static void join_again(const char *cred, struct th_resp *r)
+{
+    char json[128];
+
+    snprintf(json, sizeof(json), "{\"rejoin\":\"%s\"}", cred);
+    guest("POST", "/meeting/api/join", json, r);
+}
+
+/* A page joins again with its rejoin credential, without the secret or the passcode: once per
+ * credential (the answer gives the next one), replacing its old leg; a copy shown after its use
+ * is refused (rejoinUsed) and revokes the chain; leaving and being removed revoke it too
+ * (rejoinExpired). */
+START_TEST(test_a_page_joins_again_with_its_rejoin_credential)
+{
+    char session[64], leg[64], s2[64], leg2[64], r1[64], r2[64], path[160], json[256];
+    static char events[65536];
+    struct th_resp r;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    th_http_source = "127.0.0.12"; /* the refusals below count as failed logins of this one */
+    /* joined by passcode (the form): the answer carries a credential */
+    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"passcode\":\"%s\",\"name\":\"Cy\"}", call_id,
+             passcode);
+    guest("POST", "/meeting/api/join", json, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    json_text(r.body, "session", session, sizeof(session));
+    json_text(r.body, "leg", leg, sizeof(leg));
+    json_text(r.body, "rejoin", r1, sizeof(r1));
+    ck_assert_msg(strlen(r1) == 32, "a join answers a rejoin credential: %s", r.body);
+    th_resp_free(&r);
+
+    /* the page joins again: a new leg under the same name, the old one gone, a new credential */
+    join_again(r1, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    json_text(r.body, "session", s2, sizeof(s2));
+    json_text(r.body, "leg", leg2, sizeof(leg2));
+    json_text(r.body, "rejoin", r2, sizeof(r2));
+    ck_assert_msg(strstr(r.body, "\"name\":\"Cy\"") && s2[0] && strcmp(leg2, leg) != 0, "%s",
+                  r.body);
+    ck_assert_msg(strlen(r2) == 32 && strcmp(r2, r1) != 0, "%s", r.body);
+    th_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
+    ck_assert_int_eq(admin("GET", path, NULL, NULL, 0, NULL), 404);
+    wait_event(session, "joined again", events, sizeof(events));
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg2);
+    ck_assert_int_eq(admin("GET", path, NULL, events, sizeof(events), NULL), 200);
+    ck_assert_msg(strstr(events, "<remoteParty>Cy</remoteParty>"), "%s", events);
+
+    /* the next one works the same, once */
+    join_again(r2, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    json_text(r.body, "leg", leg, sizeof(leg));
+    json_text(r.body, "session", s2, sizeof(s2));
+    json_text(r.body, "rejoin", r2, sizeof(r2));
+    ck_assert_msg(strlen(r2) == 32 && strcmp(leg, leg2) != 0, "%s", r.body);
+    th_resp_free(&r);
+
+    /* a copy of a used credential: refused, and the chain with it (the current one too) */
+    join_again(r1, &r);
+    ck_assert_msg(r.status == 403 && strstr(r.body, "\"error\":\"rejoinUsed\""), "%ld %s", r.status,
+                  r.body);
+    th_resp_free(&r);
+    join_again(r2, &r);
+    ck_assert_msg(r.status == 403 && strstr(r.body, "\"error\":\"rejoinExpired\""), "%ld %s",
+                  r.status, r.body);
+    th_resp_free(&r);
+    snprintf(json, sizeof(json), "{\"session\":\"%s\"}", s2);
+    guest("POST", "/meeting/api/leave", json, &r);
+    th_resp_free(&r);
+
+    /* leaving revokes it */
+    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"Di\"}", call_id,
+             secret);
+    guest("POST", "/meeting/api/join", json, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    json_text(r.body, "session", session, sizeof(session));
+    json_text(r.body, "rejoin", r1, sizeof(r1));
+    th_resp_free(&r);
+    snprintf(json, sizeof(json), "{\"session\":\"%s\"}", session);
+    guest("POST", "/meeting/api/leave", json, &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+    join_again(r1, &r);
+    ck_assert_msg(r.status == 403 && strstr(r.body, "rejoinExpired"), "%ld %s", r.status, r.body);
+    th_resp_free(&r);
+
+    /* so does being removed by the administrator */
+    snprintf(json, sizeof(json), "{\"callId\":\"%s\",\"secret\":\"%s\",\"name\":\"Ed\"}", call_id,
+             secret);
+    guest("POST", "/meeting/api/join", json, &r);
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body);
+    json_text(r.body, "session", session, sizeof(session));
+    json_text(r.body, "leg", leg, sizeof(leg));
+    json_text(r.body, "rejoin", r1, sizeof(r1));
+    th_resp_free(&r);
+    snprintf(path, sizeof(path), "/api/v1/callLegs/%s", leg);
+    ck_assert_int_eq(admin("DELETE", path, NULL, NULL, 0, NULL), 200);
+    wait_event(session, "\"reason\":\"dropped\"", events, sizeof(events));
+    join_again(r1, &r);
+    ck_assert_msg(r.status == 403 && strstr(r.body, "rejoinExpired"), "%ld %s", r.status, r.body);
+    th_resp_free(&r);
+    th_http_source = NULL;
+}
+END_TEST
+
 /* ---- a daemon whose guests time out after 2 s ---------------------------------------------- */
 
 static void start_short(void)
@@ -612,6 +722,7 @@ Suite *it_guest_suite(void)
     tcase_add_test(tc, test_malformed_requests_get_400_naming_the_problem);
     tcase_add_test(tc, test_a_guest_is_a_call_leg_with_an_offer);
     tcase_add_test(tc, test_the_administrator_drops_a_guest);
+    tcase_add_test(tc, test_a_page_joins_again_with_its_rejoin_credential);
     suite_add_tcase(s, tc);
     tc = tcase_create("silence");
     tcase_add_unchecked_fixture(tc, start_short, stop);

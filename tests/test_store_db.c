@@ -270,6 +270,78 @@ START_TEST(test_pg_database_url)
 }
 END_TEST
 
+/* What a query plan of sql says (SQLite's EXPLAIN QUERY PLAN details, joined) into out. */
+static void query_plan(const char *sql, char *out, size_t cap)
+{
+    char q[256];
+    struct db_stmt *stmt;
+    size_t n = 0;
+    int r = 0;
+
+    (void)snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+    stmt = store_stmt_sql(st, q, &r);
+    ck_assert_msg(stmt, "%s: %d", q, r);
+    out[0] = '\0';
+    while (db_step(stmt) == DB_ROW && n < cap)
+        n += (size_t)snprintf(out + n, cap - n, "%s; ", db_column_text(stmt, 3));
+    db_stmt_done(stmt);
+}
+
+/* The guests' tickets (schema 0013, 0014_guest; store.h): a hand-off ticket and a rejoin
+ * credential are taken once, expired ones are not, a rejoin credential shown again after its use
+ * revokes its chain, one given back (restore) is taken again, a revoked one is not; the purges
+ * of expired rows read an index. */
+START_TEST(test_guest_tickets_are_taken_once)
+{
+    struct store_handoff h = {.cospace = "c1", .access_method = "", .name = "Ada"}, hg;
+    struct store_rejoin c = {.chain = "X", .leg = "L1", .cospace = "c1", .name = "Ada"}, cg;
+    char plan[512];
+
+    memset(h.ticket_hash, 'a', 64);
+    ck_assert_int_eq(store_handoff_put(st, &h, 60000), 0);
+    ck_assert_int_eq(store_handoff_take(st, h.ticket_hash, &hg), 0);
+    ck_assert_str_eq(hg.cospace, "c1");
+    ck_assert_str_eq(hg.name, "Ada");
+    ck_assert_int_eq(store_handoff_take(st, h.ticket_hash, &hg), -ENOENT);
+    memset(h.ticket_hash, 'b', 64);
+    ck_assert_int_eq(store_handoff_put(st, &h, -1), 0); /* expired at once */
+    ck_assert_int_eq(store_handoff_take(st, h.ticket_hash, &hg), -ENOENT);
+
+    memset(c.cred_hash, '1', 64);
+    ck_assert_int_eq(store_rejoin_put(st, &c, 60000), 0);
+    ck_assert_int_eq(store_rejoin_take(st, c.cred_hash, &cg), 0);
+    ck_assert_str_eq(cg.chain, "X");
+    ck_assert_str_eq(cg.leg, "L1");
+    ck_assert_str_eq(cg.cospace, "c1");
+    memset(c.cred_hash, '2', 64); /* the next of the chain */
+    (void)snprintf(c.leg, sizeof(c.leg), "L2");
+    ck_assert_int_eq(store_rejoin_put(st, &c, 60000), 0);
+    memset(c.cred_hash, '1', 64); /* the first shown again: refused, the chain revoked */
+    ck_assert_int_eq(store_rejoin_take(st, c.cred_hash, &cg), -EALREADY);
+    memset(c.cred_hash, '2', 64);
+    ck_assert_int_eq(store_rejoin_take(st, c.cred_hash, &cg), -ENOENT);
+
+    (void)snprintf(c.chain, sizeof(c.chain), "Y");
+    memset(c.cred_hash, '3', 64);
+    ck_assert_int_eq(store_rejoin_put(st, &c, 60000), 0);
+    ck_assert_int_eq(store_rejoin_take(st, c.cred_hash, &cg), 0);
+    ck_assert_int_eq(store_rejoin_restore(st, c.cred_hash), 0); /* its join failed */
+    ck_assert_int_eq(store_rejoin_take(st, c.cred_hash, &cg), 0);
+    ck_assert_int_eq(store_rejoin_restore(st, c.cred_hash), 0);
+    ck_assert_int_eq(store_rejoin_revoke(st, "Y"), 0); /* the guest left */
+    ck_assert_int_eq(store_rejoin_restore(st, c.cred_hash), 0);
+    ck_assert_int_eq(store_rejoin_take(st, c.cred_hash, &cg), -ENOENT);
+    memset(c.cred_hash, '4', 64);
+    ck_assert_int_eq(store_rejoin_put(st, &c, -1), 0);
+    ck_assert_int_eq(store_rejoin_take(st, c.cred_hash, &cg), -ENOENT);
+
+    query_plan("DELETE FROM guest_handoff WHERE expires_ms < 5", plan, sizeof(plan));
+    ck_assert_msg(strstr(plan, "guest_handoff_expires"), "%s", plan);
+    query_plan("DELETE FROM guest_rejoin WHERE expires_ms < 5", plan, sizeof(plan));
+    ck_assert_msg(strstr(plan, "guest_rejoin_expires"), "%s", plan);
+}
+END_TEST
+
 Suite *store_db_suite(void)
 {
     Suite *s = suite_create("store_db");
@@ -286,6 +358,7 @@ Suite *store_db_suite(void)
     tcase_add_test(tc, test_dialect_helpers);
     tcase_add_test(tc, test_where_per_dialect);
     tcase_add_test(tc, test_pg_database_url);
+    tcase_add_test(tc, test_guest_tickets_are_taken_once);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -30,6 +30,16 @@
     let credentials = null;
     let reconnects = 0;
     let fromLink = false; /* joined straight from a link: no form to fall back to */
+    /* The link's or the form's credentials, kept only until a join answers a rejoin credential
+     * (docs/guests.md "Joining again"): from then on 'credentials' is {callId, rejoin}, in this
+     * page's memory only, and the passcode is forgotten. A link's secret is in its address
+     * anyway: a refused rejoin falls back to it. */
+    let linkCredentials = null;
+    /* The other call bridges of the cluster (the join's answer): where the rejoin credential
+     * goes when this page's own call bridge stops answering (its node died). */
+    let otherNodes = [];
+    let busyRejoins = 0; /* 503s in a row to a rejoin: the call's node is not answering yet */
+    const MAX_BUSY_REJOINS = 20;
     const names = new Map(); /* leg id -> display name, from the roster */
     /* leg id -> {audio, video}: what the host withholds of that participant (PUT /callLegs
      * rxAudioMute, rxVideoMute): its tile says so, since a muted stream just stops */
@@ -112,6 +122,8 @@
 
     /* The human reason of a refused join, never guessing which credential was wrong. */
     function joinError(status, body) {
+        if (status === 403 && body && /^rejoin/.test(body.error) && body.message)
+            return body.message;
         if (status === 403)
             return 'the meeting ID or passcode is not valid';
         if (status === 429) {
@@ -485,20 +497,29 @@
         $('self-video').srcObject = null;
     }
 
+    /* The session is lost but the meeting may go on (its TURN server failed, the connection
+     * dropped): join again after a moment, with the rejoin credential when the page has one, so
+     * the guest types nothing. The old session is not left: leaving would revoke the credential,
+     * and the rejoin replaces the old leg. False when the reconnects in a row are spent. */
+    function rejoinLater(s) {
+        if (reconnects >= MAX_RECONNECTS)
+            return false;
+        reconnects++;
+        closeSession(s);
+        setState('joining');
+        setTimeout(() => {
+            if (session === s)
+                join().catch(() => {});
+        }, RECONNECT_DELAY_MS);
+        return true;
+    }
+
     function onEnd(s, ev) {
         const detail = typeof ev.detail === 'string' && ev.detail ? ev.detail : ev.reason;
         cb.ends.push({reason: String(ev.reason), detail: String(detail),
             reconnect: ev.reconnect === true, atMs: Math.round(performance.now())});
-        if (ev.reconnect === true && reconnects < MAX_RECONNECTS) {
-            reconnects++;
-            closeSession(s);
-            setState('joining');
-            setTimeout(() => {
-                if (session === s)
-                    join().catch(() => {});
-            }, RECONNECT_DELAY_MS);
+        if (ev.reconnect === true && rejoinLater(s))
             return;
-        }
         if (ev.reason === 'left')
             finish(s, 'left', 'left', false);
         else if (ev.reason === 'dropped' && /host left/.test(detail)) /* the lobby's disconnect */
@@ -590,8 +611,9 @@
             }
             if (!res || res.status !== 200) {
                 if (++failures > 3) {
-                    finish(s, 'lost', res ? 'events answered ' + res.status :
-                        'the server cannot be reached', true);
+                    if (!rejoinLater(s))
+                        finish(s, 'lost', res ? 'events answered ' + res.status :
+                            'the server cannot be reached', true);
                     return;
                 }
                 await new Promise((r) => setTimeout(r, 1000));
@@ -635,7 +657,8 @@
                 reconnects = 0; /* a long meeting may outlive several TURN servers */
                 setState('connected');
             } else if (pc.connectionState === 'failed') {
-                finish(s, 'lost', 'ICE or DTLS failed', true);
+                if (!rejoinLater(s))
+                    finish(s, 'lost', 'ICE or DTLS failed', true);
             }
         };
         return pc;
@@ -662,9 +685,25 @@
             res = await postJson('/meeting/api/join', credentials);
             mark('joinAnswered');
         } catch (e) {
+            if (credentials.rejoin && otherNodes.length) {
+                /* this call bridge is gone: another takes the credential (in the fragment,
+                 * which no server sees, and which that page takes off its address) */
+                releaseCamera();
+                location.assign(otherNodes[0] + '/meeting/' + encodeURIComponent(credentials.callId) +
+                    '#rejoin=' + encodeURIComponent(credentials.rejoin));
+                return;
+            }
             await joinRefused(camera, 'the server cannot be reached');
             return;
         }
+        if (res.status === 503 && credentials.rejoin && busyRejoins < MAX_BUSY_REJOINS) {
+            busyRejoins++; /* e.g. callBridgeUnavailable until the cluster ends a dead node's call */
+            setState('joining', (res.body && res.body.message) || null);
+            await camera;
+            await new Promise((r) => setTimeout(r, RECONNECT_DELAY_MS));
+            return join();
+        }
+        busyRejoins = 0;
         if (res.status === 200 && typeof res.body.redirect === 'string' &&
             /^https?:\/\//.test(res.body.redirect)) {
             /* the meeting runs on another call bridge of the cluster: its join page takes over
@@ -673,10 +712,24 @@
             location.assign(res.body.redirect);
             return;
         }
+        if (res.status === 403 && credentials.rejoin && linkCredentials) {
+            credentials = linkCredentials; /* the link's secret still admits it */
+            await camera; /* the next join finds it open */
+            return join();
+        }
         if (res.status !== 200 || typeof res.body.session !== 'string') {
+            if (credentials.rejoin) /* the form asks again, prefilled but for the passcode */
+                credentials = {callId: credentials.callId, name: ''};
             await joinRefused(camera, joinError(res.status, res.body));
             return;
         }
+        cb.rejoins = (cb.rejoins || 0) + (credentials.rejoin ? 1 : 0);
+        if (typeof res.body.rejoin === 'string' && res.body.rejoin)
+            credentials = {callId: typeof res.body.callId === 'string' ? res.body.callId :
+                credentials.callId, rejoin: res.body.rejoin};
+        if (Array.isArray(res.body.callBridges))
+            otherNodes = res.body.callBridges.filter((u) => typeof u === 'string' &&
+                /^https?:\/\//.test(u)).map((u) => u.replace(/\/+$/, ''));
         const s = {token: res.body.session, closed: false, answered: false, candidatesDone: false,
             pendingCandidates: [], posts: Promise.resolve(), abort: new AbortController(),
             attempt: cb.joinFrames.length};
@@ -720,8 +773,11 @@
         const name = (params.get('name') || '').trim();
         /* sent here by another call bridge of the cluster: #handoff=<ticket> stands for the
          * admission there; it is taken off the address at once (not kept in the history) */
-        const handoff = new URLSearchParams(location.hash.slice(1)).get('handoff') || '';
-        if (handoff)
+        const fragment = new URLSearchParams(location.hash.slice(1));
+        const handoff = fragment.get('handoff') || '';
+        /* sent here by a page whose call bridge stopped answering: its rejoin credential */
+        const rejoin = fragment.get('rejoin') || '';
+        if (handoff || rejoin)
             history.replaceState(null, '', location.pathname + location.search);
         $('callid').value = callId;
         $('name').value = name;
@@ -754,14 +810,18 @@
             join().catch((e) => setState('failed', e.message));
         });
         fromLink = callId !== '' && secret !== '' && name !== '';
-        if (handoff) {
-            /* used once: a later rejoin asks for the meeting's credentials again */
+        if (rejoin) {
+            credentials = {callId, rejoin};
+            $('field-callid').hidden = true;
+            join().catch((e) => setState('failed', e.message));
+        } else if (handoff) {
+            /* used once: the join's answer brings the rejoin credential for later */
             credentials = {callId, handoff};
             $('field-callid').hidden = true;
             join().catch((e) => setState('failed', e.message));
-            credentials = {callId, name: ''};
         } else if (fromLink) {
             credentials = {callId, secret, name};
+            linkCredentials = credentials;
             join().catch((e) => setState('failed', e.message));
         } else {
             setState('idle');

@@ -1,6 +1,7 @@
 /* api/res/guest.c: the guest interface's signalling, the JSON API the join page (web/) speaks
  * under /meeting/api/ on the API's own HTTPS ports, without API credentials:
- *   POST join {callId, secret | passcode, name}  -> {session, leg, iceServers, ...} or 403
+ *   POST join {callId, secret | passcode, name}  -> {session, leg, iceServers, rejoin, ...} or 403
+ *   POST join {callId, handoff} (a ticket from another node), {rejoin} (a page joining again)
  *   GET  events?session=&after=N                 -> {events: [...]}, waiting up to 20 s for one
  *   POST answer {session, sdp}, candidate {session, candidate}, leave {session}
  *   POST mute {session, audio, video}             -> {} or 403 muteSelfNotAllowed
@@ -8,7 +9,10 @@
  * (typed), and nonMemberAccess; whatever is wrong, the answer is the same 403, and the edge
  * counts it against the client's address as a failed login (api/http/auth.c's throttle). A
  * joined guest is a WebRTC call leg of the coSpace's call (api/res/calls.c); the media thread
- * makes its offers and ends it (api_guest_signal), and the page reads both as events.
+ * makes its offers and ends it (api_guest_signal), and the page reads both as events. Every
+ * join answers a rejoin credential (hashed in guest_rejoin, used once, the next one in the
+ * rejoin's answer; revoked when its guest leaves or is removed): the page joins again with it,
+ * on any node, without the passcode (docs/guests.md "Joining again").
  *
  * DESIGN: events go to the page by long polling: a GET that finds nothing new is suspended (no
  * worker waits, as a TURN status request waits for its first probe) until an event or 20 s;
@@ -34,6 +38,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "api/cluster.h"
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/calls.h"
@@ -55,6 +60,10 @@
 #define NAME_MAX_LEN 64
 #define HANDOFF_TTL_MS 60000 /* a guest sent to another node has this long to arrive there */
 #define GUEST_CRED_TTL_S (12 * 3600) /* TURN REST credentials handed to a page */
+/* A page's rejoin credential: at most this long after its join, and until its guest leaves or
+ * is removed (docs/guests.md "Joining again") */
+#define REJOIN_TTL_MS (GUEST_CRED_TTL_S * 1000LL)
+#define REVOKE_MAX 256 /* chains of removed guests waiting for the next guest request */
 /* A page's own mute: each one is told to every page of the call (their rosters), so a page
  * gets one in this interval; a button pressed by hand is never that fast. */
 #define MUTE_MIN_INTERVAL_US (250 * 1000LL)
@@ -68,6 +77,7 @@ struct guest_waiter {
 struct guest {
     char token[TOKEN_LEN + 1];
     char leg[STORE_ID_LEN + 1], call[STORE_ID_LEN + 1];
+    char chain[STORE_ID_LEN + 1]; /* its rejoin credentials' chain (the guest's first leg) */
     char name[NAME_MAX_LEN + 1];
     char label[NAME_MAX_LEN + 1];            /* call control's nameLabelOverride ("": the name) */
     unsigned mute;                           /* call control's MEDIA_MUTE_* on the leg */
@@ -94,6 +104,10 @@ struct api_guests {
     struct api_guest_counts counts; /* under lock; active is counted when read */
     void (*tick)(void *userdata);   /* the lobby's (api_guests_set_tick), outside the lock */
     void *tick_userdata;
+    /* chains whose credentials are to be revoked (a guest removed by the administrator: the
+     * registry tells it without a store), revoked by the next guest request of this node */
+    char revoke[REVOKE_MAX][STORE_ID_LEN + 1];
+    size_t nrevoke;
 };
 
 /* ---- sessions and their events (lock held) ------------------------------------------------ */
@@ -456,7 +470,7 @@ static int new_token(char *out)
 
 /* Makes the session of a guest who joined (leg in call), with its first roster. */
 static struct guest *open_session(struct api_guests *g, const char *call, const char *leg,
-                                  const char *name)
+                                  const char *chain, const char *name)
 {
     struct guest *s = calloc(1, sizeof(*s));
 
@@ -466,6 +480,7 @@ static struct guest *open_session(struct api_guests *g, const char *call, const 
     }
     snprintf(s->call, sizeof(s->call), "%s", call);
     snprintf(s->leg, sizeof(s->leg), "%s", leg);
+    snprintf(s->chain, sizeof(s->chain), "%s", chain);
     snprintf(s->name, sizeof(s->name), "%s", name);
     s->next_seq = 1;
     pthread_mutex_lock(&g->lock);
@@ -496,17 +511,11 @@ static void close_session(struct api_guests *g, struct guest *s)
 
 /* ---- a guest sent to the node hosting its call (docs/cluster.md) ------------------------- */
 
-/* The hex SHA-256 of a hand-off ticket into out[65]: the database keeps only this. */
+/* The hex SHA-256 of a ticket or a rejoin credential into out[65]: the database keeps only
+ * this. */
 static int ticket_hash(const char *ticket, char *out)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-
-    if (EVP_Digest(ticket, strlen(ticket), md, &n, EVP_sha256(), NULL) != 1 || n != 32)
-        return -EIO;
-    for (unsigned int i = 0; i < n; i++)
-        (void)snprintf(out + 2 * i, 3, "%02x", md[i]);
-    return 0;
+    return api_sha256_hex(ticket, strlen(ticket), out);
 }
 
 /* s percent-encoded (RFC 3986's unreserved characters kept) into out (cap bytes): -ENOSPC when
@@ -571,13 +580,67 @@ static void hand_off(struct store *st, const struct store_cospace_entry *e, cons
     OPENSSL_cleanse(url, sizeof(url));
 }
 
+/* A rejoin credential for the guest who joined as leg (docs/guests.md "Joining again"): kept
+ * hashed, of chain, for REJOIN_TTL_MS or until revoked; into out[TOKEN_LEN + 1]. Without one
+ * (a store error, logged) the page falls back to its form when it must join again. */
+static int issue_rejoin(struct store *st, const struct store_cospace_entry *e, const char *name,
+                        const char *chain, const char *leg, char *out)
+{
+    struct store_rejoin c = {0};
+    int r = new_token(out);
+
+    if (r == 0)
+        r = ticket_hash(out, c.cred_hash);
+    (void)snprintf(c.chain, sizeof(c.chain), "%s", chain);
+    (void)snprintf(c.leg, sizeof(c.leg), "%s", leg);
+    (void)snprintf(c.cospace, sizeof(c.cospace), "%s", e->id);
+    (void)snprintf(c.access_method, sizeof(c.access_method), "%s", e->access_method);
+    (void)snprintf(c.name, sizeof(c.name), "%s", name);
+    if (r == 0)
+        r = store_rejoin_put(st, &c, REJOIN_TTL_MS);
+    if (r < 0) {
+        out[0] = '\0';
+        api_log(BASE_LOG_WARN, "guest: callLeg %s gets no rejoin credential: %s", leg,
+                strerror(-r));
+    }
+    return r;
+}
+
+struct other_nodes {
+    const struct api *api;
+    json_t *list;
+};
+
+static int add_other_node(const struct store_node *n, void *userdata)
+{
+    struct other_nodes *o = userdata;
+
+    if (n->up && n->address[0] && !api_cluster_is_self(o->api->cluster, n->name) &&
+        json_array_size(o->list) < 16)
+        json_array_append_new(o->list, json_string(n->address));
+    return 0;
+}
+
+/* The other live call bridges' addresses (--node-address), where a page whose own node stops
+ * answering takes its rejoin credential; [] when not clustered. */
+static json_t *other_nodes(const struct api *api, struct store *st)
+{
+    struct other_nodes o = {api, json_array()};
+
+    if (o.list && api->cluster && store_is_shared(st) &&
+        store_node_foreach(st, API_CLUSTER_DOWN_AFTER, add_other_node, &o) < 0)
+        json_array_clear(o.list);
+    return o.list;
+}
+
 /* The order matters: the session exists before the leg, so the media thread's first offer,
  * which may come at once, finds where to go. */
 static void join_admitted(const struct api *api, struct store *st,
-                          const struct store_cospace_entry *e, const char *name, bool balance,
-                          struct api_reply *reply)
+                          const struct store_cospace_entry *e, const char *name, const char *chain,
+                          bool balance, struct api_reply *reply)
 {
     char call[STORE_ID_LEN + 1], leg[STORE_ID_LEN + 1], turn[STORE_ID_LEN + 1];
+    char rejoin[TOKEN_LEN + 1];
     /* with host candidates the browser may pair any candidate of its own with them (no TURN
      * server at all, or on the same network); without, only its relay reaches callbridged */
     bool host = api->media && media_has_host_candidates(api->media);
@@ -602,7 +665,7 @@ static void join_admitted(const struct api *api, struct store *st,
         return;
     }
     if (r == 0 && (r = api_calls_guest_call(api, st, e->id, balance, call, &home)) == 0) {
-        r = (s = open_session(api->guests, call, leg, name)) ? 0 : -ENOMEM;
+        r = (s = open_session(api->guests, call, leg, chain ? chain : leg, name)) ? 0 : -ENOMEM;
         if (r == 0 &&
             (r = api_calls_add_guest_leg(api, call, leg, name, turn, limit, &prof, &refused)) < 0)
             close_session(api->guests, s);
@@ -625,12 +688,20 @@ static void join_admitted(const struct api *api, struct store *st,
             reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
         return;
     }
-    api_log(BASE_LOG_INFO, "guest %s joined coSpace %s as callLeg %s of call %s", name, e->id, leg,
-            call);
-    reply_json(reply, 200,
-               json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "session", s->token, "leg", leg, "name",
-                         name, "callId", e->call_id, "iceServers", servers, "iceTransportPolicy",
-                         host ? "all" : "relay"));
+    api_log(BASE_LOG_INFO, "guest %s joined coSpace %s as callLeg %s of call %s%s", name, e->id,
+            leg, call, chain ? " again" : "");
+    {
+        json_t *ans = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "session", s->token, "leg", leg,
+                                "name", name, "callId", e->call_id, "iceServers", servers,
+                                "iceTransportPolicy", host ? "all" : "relay");
+
+        if (ans && issue_rejoin(st, e, name, chain ? chain : leg, leg, rejoin) == 0) {
+            json_object_set_new(ans, "rejoin", json_string(rejoin));
+            json_object_set_new(ans, "callBridges", other_nodes(api, st));
+        }
+        OPENSSL_cleanse(rejoin, sizeof(rejoin));
+        reply_json(reply, 200, ans);
+    }
 }
 
 /* Does the web bridge profile in effect on the join page (api/res/webbridge.c) let this way
@@ -696,13 +767,78 @@ static void join_handed_off(const struct api *api, struct store *st, const char 
         return;
     }
     (void)snprintf(e.access_method, sizeof(e.access_method), "%s", h.access_method);
-    join_admitted(api, st, &e, h.name, false, reply); /* placed here by the node that sent it */
+    join_admitted(api, st, &e, h.name, NULL, false, reply); /* placed here by its sender */
+}
+
+/* Ends this node's session of the leg a rejoin replaces, and its leg (its page is gone, or
+ * joins again; a copy of its credential was refused before this). */
+static void replace_leg(const struct api *api, const char *leg)
+{
+    struct api_guests *g = api->guests;
+    struct guest *s;
+    bool live;
+
+    pthread_mutex_lock(&g->lock);
+    s = by_leg(g, leg);
+    live = s && !s->ended;
+    if (live)
+        end_session(g, s, "left", "You joined again from another page.", false);
+    pthread_mutex_unlock(&g->lock);
+    if (live)
+        (void)api_calls_remove_leg(api, leg);
+}
+
+/* A page that joined before joins again with its rejoin credential (issue_rejoin): admitted as
+ * then, without the passcode, to its coSpace's call wherever it runs now. A used credential
+ * (a copy: its chain is revoked) and an unknown, expired or revoked one are refused, each with
+ * its reason, and counted as a wrong passcode is. */
+static void join_again(const struct api *api, struct store *st, const char *cred,
+                       struct api_reply *reply)
+{
+    struct store_cospace_entry e;
+    struct store_rejoin c;
+    char hash[65];
+    int r = ticket_hash(cred, hash);
+
+    if (r == 0)
+        r = store_rejoin_take(st, hash, &c);
+    if (r == 0)
+        r = store_cospace_entry_get(st, c.cospace, &e);
+    if (r == 0 && !e.non_member_access) /* the administrator closed it since */
+        r = -ENOENT;
+    if (r == -EALREADY || r == -ENOENT) {
+        pthread_mutex_lock(&api->guests->lock);
+        api->guests->counts.refused++;
+        pthread_mutex_unlock(&api->guests->lock);
+        if (r == -EALREADY)
+            api_log(BASE_LOG_WARN, "guest: a used rejoin credential was shown again: its "
+                                   "guest must join with the passcode");
+        reply_error(reply, 403, r == -EALREADY ? "rejoinUsed" : "rejoinExpired",
+                    r == -EALREADY ? "This page's way back into the meeting was used already "
+                                     "(from another page?). Join with the passcode."
+                                   : "This page's way back into the meeting has expired (you "
+                                     "left, were removed, or it is too old). Join with the "
+                                     "passcode.");
+        return;
+    }
+    if (r < 0) {
+        reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
+        return;
+    }
+    replace_leg(api, c.leg);
+    (void)snprintf(e.access_method, sizeof(e.access_method), "%s", c.access_method);
+    join_admitted(api, st, &e, c.name, c.chain, true, reply);
+    /* not joined (503: its call's node is not answering yet, no TURN server): the page tries
+     * again with the same credential */
+    if (reply->status != 200 && store_rejoin_restore(st, hash) < 0)
+        api_log(BASE_LOG_WARN, "guest: a rejoin failed and its credential could not be given "
+                               "back: its guest must join with the passcode");
 }
 
 static void join(const struct api *api, struct store *st, const struct api_request *req,
                  struct api_reply *reply)
 {
-    const char *call_id, *secret, *passcode, *name, *handoff;
+    const char *call_id, *secret, *passcode, *name, *handoff, *rejoin;
     struct store_cospace_entry e;
     json_t *j = body_object(req, reply);
     int r;
@@ -713,8 +849,13 @@ static void join(const struct api *api, struct store *st, const struct api_reque
         member(j, "secret", STORE_TEXT_MAX, &secret, reply) < 0 ||
         member(j, "passcode", STORE_TEXT_MAX, &passcode, reply) < 0 ||
         member(j, "name", NAME_MAX_LEN, &name, reply) < 0 ||
-        member(j, "handoff", TOKEN_LEN, &handoff, reply) < 0)
+        member(j, "handoff", TOKEN_LEN, &handoff, reply) < 0 ||
+        member(j, "rejoin", TOKEN_LEN, &rejoin, reply) < 0)
         goto out;
+    if (rejoin) {
+        join_again(api, st, rejoin, reply);
+        goto out;
+    }
     if (handoff) {
         join_handed_off(api, st, handoff, reply);
         goto out;
@@ -733,7 +874,7 @@ static void join(const struct api *api, struct store *st, const struct api_reque
     else if (r < 0)
         reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
     else
-        join_admitted(api, st, &e, name, true, reply);
+        join_admitted(api, st, &e, name, NULL, true, reply);
 out:
     json_decref(j);
 }
@@ -978,23 +1119,57 @@ out:
     json_decref(j);
 }
 
-static void leave(const struct api *api, const struct api_request *req, struct api_reply *reply)
+static void leave(const struct api *api, struct store *st, const struct api_request *req,
+                  struct api_reply *reply)
 {
-    char leg[STORE_ID_LEN + 1];
+    char leg[STORE_ID_LEN + 1], chain[STORE_ID_LEN + 1];
     struct guest *s;
     json_t *j = session_body(api, req, leg, reply);
 
     if (!j)
         return;
+    chain[0] = '\0';
     pthread_mutex_lock(&api->guests->lock);
     s = by_leg(api->guests, leg);
+    if (s)
+        memcpy(chain, s->chain, sizeof(chain));
     if (s)
         end_session(api->guests, s, "left", "You left the meeting.", false);
     pthread_mutex_unlock(&api->guests->lock);
     (void)api_calls_remove_leg(api, leg);
+    if (chain[0] && store_rejoin_revoke(st, chain) < 0) /* gone: no way back without asking */
+        api_log(BASE_LOG_WARN,
+                "guest: callLeg %s left, but its rejoin credential could not "
+                "be revoked; it expires in time",
+                leg);
     api_log(BASE_LOG_INFO, "guest left: callLeg %s", leg);
     reply_json(reply, 200, json_object());
     json_decref(j);
+}
+
+/* Revokes the rejoin credentials of guests the administrator removed (api_guest_leg_ended
+ * queues them), first thing in each guest request: a removed guest's page polls at once, and
+ * its rejoin, here or at another node that sends it here, comes after. */
+static void revoke_removed(struct api_guests *g, struct store *st)
+{
+    char chain[STORE_ID_LEN + 1];
+
+    for (;;) {
+        pthread_mutex_lock(&g->lock);
+        if (g->nrevoke == 0) {
+            pthread_mutex_unlock(&g->lock);
+            return;
+        }
+        memcpy(chain, g->revoke[--g->nrevoke], sizeof(chain));
+        pthread_mutex_unlock(&g->lock);
+        if (store_rejoin_revoke(st, chain) < 0) { /* the next request tries again */
+            pthread_mutex_lock(&g->lock);
+            if (g->nrevoke < REVOKE_MAX)
+                memcpy(g->revoke[g->nrevoke++], chain, sizeof(chain));
+            pthread_mutex_unlock(&g->lock);
+            return;
+        }
+    }
 }
 
 void api_res_guest(const struct api *api, struct store *st, const struct api_request *req,
@@ -1005,6 +1180,8 @@ void api_res_guest(const struct api *api, struct store *st, const struct api_req
         strncmp(req->path, prefix, sizeof(prefix) - 1) == 0 ? req->path + sizeof(prefix) - 1 : "";
     bool post = req->method == API_POST, get = req->method == API_GET;
 
+    if (api->guests)
+        revoke_removed(api->guests, st);
     if (!api->guests || !api->media) {
         reply_error(reply, 503, "unavailable", "Guests cannot join on this server.");
     } else if (post && strcmp(verb, "join") == 0) {
@@ -1018,7 +1195,7 @@ void api_res_guest(const struct api *api, struct store *st, const struct api_req
     } else if (post && strcmp(verb, "mute") == 0) {
         mute_self(api, req, reply);
     } else if (post && strcmp(verb, "leave") == 0) {
-        leave(api, req, reply);
+        leave(api, st, req, reply);
     } else {
         reply_error(reply, 404, "notFound", "No such request in the guest interface.");
     }
@@ -1060,6 +1237,13 @@ void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why)
         return;
     pthread_mutex_lock(&g->lock);
     s = by_leg(g, leg_id);
+    if (s && s->chain[0] && g->nrevoke < REVOKE_MAX) /* removed: it does not come back unasked */
+        memcpy(g->revoke[g->nrevoke++], s->chain, STORE_ID_LEN + 1);
+    else if (s && s->chain[0])
+        api_log(BASE_LOG_WARN,
+                "guest: callLeg %s removed, but %d revocations wait already: "
+                "its rejoin credential stays valid until it expires",
+                leg_id, REVOKE_MAX);
     if (s && strcmp(why, "deactivationMode") == 0) /* api/res/lobby.c: disconnect */
         end_session(g, s, "dropped", "The meeting's host left, and the meeting ended for you.",
                     false);

@@ -22,7 +22,9 @@ void api_guests_set_tick(struct api_guests *g, void (*tick)(void *userdata), voi
 void api_guests_free(struct api_guests *g); /* NULL is a no-op */
 
 /* POST /meeting/api/join, answer, candidate, leave; GET /meeting/api/events. Always fills
- * *reply with JSON (reply->guest set). A refused join is 403, whatever was wrong. */
+ * *reply with JSON (reply->guest set). A refused join is 403, whatever was wrong; a refused
+ * rejoin says why (rejoinUsed, rejoinExpired). Each request first revokes the rejoin
+ * credentials of guests the administrator removed since the last one. */
 void api_res_guest(const struct api *api, struct store *st, const struct api_request *req,
                    struct api_reply *reply);
 /* The wait of a poll (wait_id API_GUEST_WAIT_PREFIX...): wakes resume(ctx) at the next event or
@@ -40,8 +42,9 @@ struct api_guest_counts {
     uint64_t ended_left, ended_dropped, ended_failed;
 };
 void api_guests_counts(struct api_guests *g, struct api_guest_counts *ret);
-/* An administrator dropped the guest's leg (DELETE callLegs or calls): its page is told why.
- * userdata is the struct api (api_calls.guest_dropped). */
+/* An administrator dropped the guest's leg (DELETE callLegs or calls): its page is told why,
+ * and its rejoin credential is revoked by the next guest request. userdata is the struct api
+ * (api_calls.guest_dropped). */
 void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why);
 /* Call control changed leg_id: its name label ("": its own name) and its MEDIA_MUTE_* bits;
  * every page of its call gets a new roster. May be called with the registry's lock held.

@@ -17,10 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
-
 #include "api/res/cache.h"
 #include "api/res/scan.h"
+#include "api/util.h"
 
 struct api_scan {
     uint64_t total;
@@ -79,12 +78,11 @@ int api_scan_summary(const struct api *api, struct store *st, const struct store
     if (!s)
         return -ENOMEM;
     if (n > 0 && (size_t)n >= sizeof(ckey)) { /* a long filter: its digest names it */
-        unsigned char md[SHA256_DIGEST_LENGTH];
+        char hex[65];
 
-        (void)SHA256((const unsigned char *)key, strlen(key), md);
-        n = snprintf(ckey, sizeof(ckey), "scan|%s|#", t->name);
-        for (size_t i = 0; n > 0 && i < sizeof(md); i++)
-            n += snprintf(ckey + n, sizeof(ckey) - (size_t)n, "%02x", md[i]);
+        n = api_sha256_hex(key, strlen(key), hex) < 0
+                ? -1
+                : snprintf(ckey, sizeof(ckey), "scan|%s|#%s", t->name, hex);
     }
     cacheable = n > 0 && (size_t)n < sizeof(ckey);
     if (!cacheable || !from_cache(api, ckey, generation, s)) {

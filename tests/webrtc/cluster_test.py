@@ -10,15 +10,23 @@ secret.key), one coturn, a TURN server and a coSpace created through cb-a. Then:
    the fragment off its address and connects on cb-a.
 3. Each page receives the other's audio and video; cb-a's GET /api/v1/callLegs shows both legs
    (with Bob's name) and cb-b's shows none (a call bridge lists its own calls, as CMS's).
+4. cb-a is killed (SIGKILL, by PID). Neither page shows the form: each takes its rejoin
+   credential (the join's answer; Bob's came from his ticket's join) to cb-b, the other call
+   bridge its join answer named, in the URL's fragment, which the page takes off its address;
+   cb-b answers 503 callBridgeUnavailable until it has ended cb-a's call, then hosts a new one.
+   Both pages connect on cb-b by rejoining (cb.rejoins), without the secret (the address has no
+   query), and receive each other's audio and video there; cb-b lists both legs, by name.
 Usage: tests/webrtc/cluster_test.py path/to/callbridged [--keep]
 Prints one line per assertion; exit 0 pass, 1 fail, 77 chromium or PostgreSQL absent (skip).
 """
 
+import json
 import os
 import secrets
 import socket
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
@@ -31,6 +39,9 @@ import join_test  # noqa: E402
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PG_SCRIPT = os.path.join(TOP, "scripts", "pg-test-server.sh")
 PG_BIN = "/usr/lib/postgresql/15/bin/pg_ctl"
+# from cb-a's kill to a page connected on cb-b: its polls fail (about 5 s), cb-b sees cb-a down
+# after 3 missed 1 s heartbeats and ends its call, the page's rejoin then connects
+REJOIN_TIMEOUT = 60.0
 
 
 def free_port():
@@ -105,6 +116,38 @@ def run(res, args, work):
         res.check(on_a is not None and sorted(l for l, _ in on_a) == sorted([ann[2], bob_leg]),
                   "cb-a lists both legs: %s" % on_a)
         res.check(on_b == [], "cb-b lists no legs of cb-a's call: %s" % on_b)
+        tabs = [("Ann", ann[1]), ("Bob", tab)]
+        killed = a
+        a = None
+        killed.proc.kill()
+        killed.proc.wait(10)
+        res.check(True, "cb-a (pid %d) killed with SIGKILL" % killed.proc.pid)
+        killed_at = time.monotonic()
+        moved = {}
+        for name, t in tabs:
+            try:
+                got = t.wait_until("window.cb && cb.state === 'connected' && location.port === %s "
+                                   "&& [cb.leg, cb.rejoins || 0, location.hash, location.search]"
+                                   % json.dumps(str(b.port)), timeout=REJOIN_TIMEOUT)
+            except TimeoutError as e:
+                got = [None, 0, str(e), ""]
+                join_test.dump_console(name, t)
+            res.check(got[0] is not None and got[1] == 1 and got[2] == "" and got[3] == "",
+                      "%s's page rejoined on cb-b by its credential, with no form, secret or "
+                      "fragment (leg %s, rejoins %s, %r %r)" % (name, got[0], got[1], got[2],
+                                                                got[3]))
+            moved[name] = (t, got[0])
+            if got[0] is not None:
+                print("info - %s: connected on cb-b %.1f s after cb-a's kill" %
+                      (name, time.monotonic() - killed_at))
+        res.require(all(leg for _, leg in moved.values()), "both pages on cb-b")
+        res.check(join_test.media_of(moved["Ann"][0], [moved["Bob"][1]]) is not None,
+                  "Ann receives Bob's audio and video through cb-b")
+        res.check(join_test.media_of(moved["Bob"][0], [moved["Ann"][1]]) is not None,
+                  "Bob receives Ann's audio and video through cb-b")
+        on_b = legs_of(b)
+        res.check(on_b is not None and sorted(l for l, _ in on_b) == sorted(
+            leg for _, leg in moved.values()), "cb-b lists both legs: %s" % on_b)
     except join_test.ERRORS + (subprocess.SubprocessError,) as e:
         res.check(False, "%s: %s" % (type(e).__name__, e))
     finally:

@@ -12,7 +12,8 @@ turnServer for A, one for coturn B's port and a coSpace, and then, in one meetin
      ones). Once the prober finds B reachable too, A is stopped by its PID: the prober (or the
      legs' own allocations) find it gone, the legs end with "turnServerFailed: ...", each page
      gets an end
-     event with reconnect true and joins again by itself, on the other server (its join answer's
+     event with reconnect true and joins again by itself, with its rejoin credential (not the
+     link's secret), on the other server (its join answer's
      iceServers are the best server at that moment). Asserted: both pages connected again on new
      legs whose media/turnServer is the other server, decoding each other's video; printed (info):
      each page's time from the end event to its first decoded frame after reconnecting;
@@ -166,6 +167,12 @@ def check_failover(res, daemon, by_id, joined):
             join_test.dump_console(name, tab)
         res.check(state[1] is not None, "%s joined again by itself, as callLeg %s (%.1f s after "
                   "the coturn stopped)" % (name, state[1], time.monotonic() - stopped_at))
+        try:
+            rejoins = tab.wait_until("cb.rejoins", timeout=2)
+        except TimeoutError:
+            rejoins = 0
+        res.check(rejoins == 1, "%s joined again with its rejoin credential (%s rejoin), not the "
+                  "link's secret" % (name, rejoins))
         again.append((name, tab, state[1]))
     if any(leg is None for _, _, leg in again):
         raise Failed("not every page reconnected")
