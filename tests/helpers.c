@@ -950,14 +950,14 @@ static int64_t mono_us(void)
 static void *relay_main(void *arg)
 {
     struct th_relay *r = arg;
-    struct sockaddr_in clients[8], server = {.sin_family = AF_INET};
-    int backs[8], nclients = 0, nheld = 0;
+    struct sockaddr_in clients[TH_RELAY_CLIENTS], server = {.sin_family = AF_INET};
+    int backs[TH_RELAY_CLIENTS], nclients = 0, nheld = 0;
     static struct held held[64]; /* one relay at a time */
 
     server.sin_port = htons(r->upstream);
     server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     for (int iter = 0; iter < 1000000 && !r->stop; iter++) {
-        struct pollfd pfd[9];
+        struct pollfd pfd[1 + TH_RELAY_CLIENTS];
         int64_t now = mono_us(), next = now + 50000;
 
         pthread_mutex_lock(&r->lock);
@@ -1003,10 +1003,19 @@ static void *relay_main(void *arg)
                     if (clients[c].sin_port == from.sin_port)
                         break;
                 if (c == nclients) {
-                    if (nclients == 8)
+                    if (nclients == TH_RELAY_CLIENTS)
                         continue;
                     clients[c] = from;
-                    backs[c] = socket(AF_INET, SOCK_DGRAM, 0);
+                    pthread_mutex_lock(&r->lock);
+                    if (r->nheld_backs > 0) { /* th_relay_hand_over: the oldest handed over */
+                        backs[c] = r->held_backs[0];
+                        memmove(r->held_backs, r->held_backs + 1,
+                                --r->nheld_backs * sizeof(r->held_backs[0]));
+                        r->handed_over++;
+                    } else {
+                        backs[c] = socket(AF_INET, SOCK_DGRAM, 0);
+                    }
+                    pthread_mutex_unlock(&r->lock);
                     nclients++;
                 }
             }
@@ -1019,6 +1028,8 @@ static void *relay_main(void *arg)
     }
     for (int i = 0; i < nclients; i++)
         close(backs[i]);
+    for (int i = 0; i < r->nheld_backs; i++) /* handed over, never used */
+        close(r->held_backs[i]);
     return NULL;
 }
 
@@ -1048,6 +1059,24 @@ void th_relay_flood(struct th_relay *r, const uint8_t *buf, size_t len, unsigned
     r->inject_times[r->ninject] = times;
     r->inject_len[r->ninject++] = len;
     pthread_mutex_unlock(&r->lock);
+}
+
+void th_relay_hand_over(struct th_relay *r, int fd)
+{
+    pthread_mutex_lock(&r->lock);
+    ck_assert_int_lt(r->nheld_backs, 4);
+    r->held_backs[r->nheld_backs++] = fd;
+    pthread_mutex_unlock(&r->lock);
+}
+
+unsigned th_relay_handed_over(struct th_relay *r)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&r->lock);
+    n = r->handed_over;
+    pthread_mutex_unlock(&r->lock);
+    return n;
 }
 
 void th_relay_inject(struct th_relay *r, const uint8_t *buf, size_t len)
