@@ -246,6 +246,21 @@ struct th_fd_fill {
 void th_fd_exhaust(struct th_fd_fill *f);
 void th_fd_restore(struct th_fd_fill *f);
 
+/* An HTTP server on 127.0.0.1 (a free port) run by a thread of its own that keeps the body of
+ * every request (a CDR receiver's POST), each followed by '\n', and answers 200. */
+struct th_sink {
+    unsigned short port;
+    int fd, wake[2];
+    pthread_t thread;
+    pthread_mutex_t lock;
+    char *bodies;
+    size_t len, posts;
+};
+void th_sink_start(struct th_sink *s);
+void th_sink_stop(struct th_sink *s);
+/* How many times needle occurs in what s received so far. */
+size_t th_sink_count(struct th_sink *s, const char *needle);
+
 /* Copies the file from to to (mode 0600: a secrets key a daemon accepts), failing the test when
  * it cannot. */
 void th_copy_file(const char *from, const char *to);

@@ -208,6 +208,84 @@ START_TEST(test_a_write_on_one_node_is_read_on_the_other_at_once)
 }
 END_TEST
 
+/* GETs path (under /api/v1) on d until its body has want, at most 10 s; asserts it did. */
+static void shows_soon(const struct th_daemon *d, const char *path, const char *want)
+{
+    static char body[64 * 1024];
+
+    for (int i = 0; i < 100; i++) {
+        get(d, path, body, sizeof(body));
+        if (strstr(body, want))
+            return;
+        (void)usleep(100 * 1000);
+    }
+    ck_abort_msg("%s on %s never showed %s: %s", path, d->log, want, body);
+}
+
+/* A's writes reach B's long-lived state at once (api/notify.c):
+ * - a call leg profile changed on A: B's leg already in a call under it takes it (needsActivation
+ *   true: the leg goes to the lobby), and B's new legs get it;
+ * - a CDR receiver's uri changed on A: B's sender posts B's next records to the new uri, not to
+ *   the one it was posting to. */
+static void profile_and_receiver_reach_the_other(const struct th_daemon *a,
+                                                 const struct th_daemon *b)
+{
+    char clp[40], cs[40], rx[40], call[96], leg1[128], leg2[128], form[160], want[96];
+    struct th_sink first, second;
+
+    /* the profile */
+    (void)snprintf(clp, sizeof(clp), "%s",
+                   th_api_v1(a, "POST", "callLegProfiles", "name=hosts&needsActivation=false", 200,
+                             scratch, sizeof(scratch)));
+    (void)snprintf(form, sizeof(form), "name=Lobby&uri=lobby.room&callLegProfile=%s", clp);
+    (void)snprintf(cs, sizeof(cs), "%s",
+                   th_api_v1(a, "POST", "coSpaces", form, 200, scratch, sizeof(scratch)));
+    th_sink_start(&first);
+    th_sink_start(&second);
+    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", first.port);
+    (void)snprintf(
+        rx, sizeof(rx), "%s",
+        th_api_v1(a, "POST", "system/cdrReceivers", form, 200, scratch, sizeof(scratch)));
+    (void)snprintf(form, sizeof(form), "coSpace=%s", cs);
+    (void)snprintf(call, sizeof(call), "calls/%s",
+                   th_api_v1(b, "POST", "calls", form, 200, scratch, sizeof(scratch)));
+    (void)snprintf(form, sizeof(form), "%s/callLegs", call);
+    (void)snprintf(
+        leg1, sizeof(leg1), "callLegs/%s",
+        th_api_v1(b, "POST", form, "remoteParty=one@example.com", 200, scratch, sizeof(scratch)));
+    shows_soon(b, leg1, "<deactivated>false</deactivated>");
+    (void)snprintf(form, sizeof(form), "callLegProfiles/%s", clp);
+    (void)th_api_v1(a, "PUT", form, "needsActivation=true", 200, scratch, sizeof(scratch));
+    shows_soon(b, leg1, "<deactivated>true</deactivated>"); /* no activator left in the call */
+    (void)snprintf(form, sizeof(form), "%s/callLegs", call);
+    (void)snprintf(
+        leg2, sizeof(leg2), "callLegs/%s",
+        th_api_v1(b, "POST", form, "remoteParty=two@example.com", 200, scratch, sizeof(scratch)));
+    shows_soon(b, leg2, "<deactivated>true</deactivated>");
+
+    /* the receiver: B's call's start reached the first uri; after A's change, its end the
+     * second only */
+    (void)snprintf(want, sizeof(want), "<call id=\"%s\">", strchr(call, '/') + 1);
+    for (int i = 0; i < 100 && !th_sink_count(&first, want); i++)
+        (void)usleep(100 * 1000);
+    ck_assert_msg(th_sink_count(&first, want) >= 1, "B's callStart never reached the receiver");
+    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", second.port);
+    {
+        char rpath[80];
+
+        (void)snprintf(rpath, sizeof(rpath), "system/cdrReceivers/%s", rx);
+        (void)th_api_v1(a, "PUT", rpath, form, 200, scratch, sizeof(scratch));
+    }
+    (void)th_api_v1(b, "DELETE", call, NULL, 200, scratch, sizeof(scratch));
+    for (int i = 0; i < 100 && !th_sink_count(&second, "type=\"callEnd\""); i++)
+        (void)usleep(100 * 1000);
+    ck_assert_msg(th_sink_count(&second, "type=\"callEnd\"") == 1,
+                  "B's callEnd never reached the uri A changed the receiver to");
+    ck_assert_uint_eq(th_sink_count(&first, "type=\"callEnd\""), 0);
+    th_sink_stop(&first);
+    th_sink_stop(&second);
+}
+
 /* A TURN server created on A is probed by B's prober without anyone asking B about it (its
  * /metrics shows B's probe result), a change on A (a wrong password) reaches B's prober too,
  * and a delete on A makes B forget it. */
@@ -262,6 +340,7 @@ START_TEST(test_a_turn_server_created_on_one_node_is_probed_by_the_other)
     ck_assert_int_ge(th_log_count(&b, "listening to the other nodes' writes again"), 1);
     (void)th_api_v1(&a, "DELETE", path, NULL, 200, scratch, sizeof(scratch));
     (void)th_api_v1(&b, "GET", path, NULL, 404, body, sizeof(body));
+    profile_and_receiver_reach_the_other(&a, &b);
     ck_assert_int_eq(th_daemon_stop(&a), 0);
     ck_assert_int_eq(th_daemon_stop(&b), 0);
     th_rmdir(a.dir);
