@@ -19,6 +19,7 @@
 
 #include "api/res/cache.h"
 #include "store/pg/pg.h"
+#include "tests/cluster_helpers.h"
 #include "tests/helpers.h"
 #include "tests/pg_server.h"
 #include "tests/suites.h"
@@ -54,29 +55,15 @@ static double metric_becomes(const struct th_daemon *d, const char *series, doub
     return v;
 }
 
-/* Starts node a, then node b on the same database with a's key. CB_TEST_PG is dropped: these
- * daemons get the database the test gives them. */
+/* Starts node a, then node b on the same database with a's key (th_cluster_node_start). */
 static void start_two(struct th_daemon *a, struct th_daemon *b, const char *url,
                       const char *const *more)
 {
-    const char *args[8] = {"--database", url};
-    size_t n = 2;
-
-    for (size_t i = 0; more && more[i] && n < 7; i++)
-        args[n++] = more[i];
-    (void)unsetenv("CB_TEST_PG");
+    (void)unsetenv("CB_TEST_PG"); /* these daemons get the database the test gives them */
     memset(a, 0, sizeof(*a));
     memset(b, 0, sizeof(*b));
-    th_daemon_start(a, "0", args);
-    th_tmpdir(b->dir);
-    {
-        char from[128], to[128];
-
-        (void)snprintf(from, sizeof(from), "%s/secret.key", a->dir);
-        (void)snprintf(to, sizeof(to), "%s/secret.key", b->dir);
-        th_copy_file(from, to); /* docs/cluster.md: nodes on one database share the key */
-    }
-    th_daemon_start(b, "0", args);
+    th_cluster_node_start(a, a, url, "node-a", NULL, "0", more);
+    th_cluster_node_start(b, a, url, "node-b", NULL, "0", more);
 }
 
 /* GET path (under /api/v1) on d, asserting 200, into body. */
@@ -372,7 +359,8 @@ struct writer {
     atomic_llong first_503_ms; /* the first 503 after kill_ms */
     atomic_llong first_ack_ms; /* the first 200 to a request sent after first_503_ms */
     char other_what[256];
-    char ids[WRITES_MAX][40];
+    char ids[WRITES_MAX][40];   /* each acknowledged write's coSpace */
+    char names[WRITES_MAX][24]; /* and the name it was given */
 };
 
 static void *write_loop(void *arg)
@@ -395,6 +383,7 @@ static void *write_loop(void *arg)
             pthread_mutex_lock(&w->lock);
             (void)snprintf(w->ids[atomic_load(&w->acked)], sizeof(w->ids[0]), "%s",
                            th_location_id(&r));
+            (void)snprintf(w->names[atomic_load(&w->acked)], sizeof(w->names[0]), "w%d_%d", me, i);
             atomic_fetch_add(&w->acked, 1);
             pthread_mutex_unlock(&w->lock);
             /* the first write sent once the outage showed (a 503): before that, the killed
@@ -518,12 +507,24 @@ START_TEST(test_the_primary_lost_reads_go_on_writes_wait_and_nothing_acknowledge
            (long long)(atomic_load(&w.first_ack_ms) - atomic_load(&w.kill_ms)),
            (long long)(atomic_load(&w.first_ack_ms) - promoted_ms));
 
-    /* every write that got 200 is on the promoted server */
-    ck_assert_int_eq(th_pg_sql(&replica, "callbridge", "SELECT id FROM cospace", out, sizeof(out)),
+    /* every write that got 200 is on the promoted server with what was written, and the
+     * daemon reads it back from there: each one by its id, not a count */
+    ck_assert_int_eq(th_pg_sql(&replica, "callbridge",
+                               "SELECT id || '=' || name || '=' || uri || ';' FROM cospace", out,
+                               sizeof(out)),
                      0);
-    for (int i = 0; i < atomic_load(&w.acked); i++)
-        if (!strstr(out, w.ids[i]) && missing++ == 0)
-            printf("it_notify failover: acknowledged coSpace %s is missing\n", w.ids[i]);
+    for (int i = 0; i < atomic_load(&w.acked); i++) {
+        char row[96], want[64];
+
+        (void)snprintf(row, sizeof(row), "%s=%s=%s;", w.ids[i], w.names[i], w.names[i]);
+        if (!strstr(out, row) && missing++ == 0)
+            printf("it_notify failover: acknowledged coSpace %s (%s) is missing\n", w.ids[i],
+                   w.names[i]);
+        (void)snprintf(path, sizeof(path), "coSpaces/%s", w.ids[i]);
+        get(&d, path, body, sizeof(body));
+        (void)snprintf(want, sizeof(want), "<name>%s</name>", w.names[i]);
+        ck_assert_msg(strstr(body, want), "acknowledged coSpace %s: %s", w.ids[i], body);
+    }
     ck_assert_int_eq(missing, 0);
     get(&d, "coSpaces?limit=1", body, sizeof(body));
     ck_assert_int_eq(th_daemon_stop(&d), 0);
