@@ -1,9 +1,10 @@
 /* tests/test_it_notify.c: several callbridged nodes on one PostgreSQL database (issue 16): a
  * write through one node is seen through another at once (list pages, objects) and reaches its
- * long-lived state (the prober's TURN servers); the primary lost: reads from the replica,
- * writes 503 databaseNotReady, and after the replica's promotion writes again on the same
- * daemon with nothing acknowledged lost (synchronous replication). Real servers throughout:
- * PostgreSQL (tests/pg_server.h), coturn, callbridged. */
+ * long-lived state (the prober's TURN servers, the legs' call leg profiles, the CDR receivers);
+ * the primary lost: reads from the replica, writes 503 databaseNotReady, and after the
+ * replica's promotion writes again on the same daemon with nothing acknowledged lost
+ * (synchronous replication), each acknowledged write read back by its id and value. Real
+ * servers throughout: PostgreSQL (tests/pg_server.h), coturn, callbridged. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -275,7 +276,8 @@ static void profile_and_receiver_reach_the_other(const struct th_daemon *a,
 
 /* A TURN server created on A is probed by B's prober without anyone asking B about it (its
  * /metrics shows B's probe result), a change on A (a wrong password) reaches B's prober too,
- * and a delete on A makes B forget it. */
+ * and a delete on A makes B forget it; then, on the same two nodes, a call leg profile and a
+ * CDR receiver written on A reach B (profile_and_receiver_reach_the_other). */
 START_TEST(test_a_turn_server_created_on_one_node_is_probed_by_the_other)
 {
     static const char *const probe_rarely[] = {"--probe-interval", "3600", NULL};
