@@ -54,12 +54,17 @@
 #define ALARMS_WATCH_US (5 * 1000000) /* how often the faults behind alarms are looked for */
 #define ENV_PASSWORD "CALLBRIDGE_ADMIN_PASSWORD"
 #define MAX_PEM (64 * 1024)
-/* Descriptors opened after the count in fd_connection_limit(): the prober's and the media
- * thread's epoll and event descriptors, and the alarms watch's database connection (database,
- * WAL, shared memory: 3 on SQLite). On PostgreSQL that connection is one socket, the listener
- * of the other nodes' writes (api/notify.c) adds an event descriptor and two sockets, and a
- * cluster node's heartbeat connection one socket: 9 there, the larger, counted for both. */
-#define FDS_AFTER_PLAN 9
+/* Descriptors opened after the count in fd_connection_limit() and before HTTP starts, per
+ * backend: the prober's and the media thread's epoll and event descriptors (4), and the
+ * connections of the CDR sender, the alarms watch and the LDAP sync thread. On SQLite each of
+ * those is 2 (database and WAL; the shared memory is one descriptor per process, open already):
+ * 10. On PostgreSQL each is one socket, and a node on the shared database adds the listener of
+ * the other nodes' writes (api/notify.c: an event descriptor, its connection and a hook's), the
+ * heartbeat's connection (api/cluster.c) and the call directory's (api/res/call_home.c): 12.
+ * Measured with /proc/self/fd at each step of api_daemon_run (at the plan, before HTTP): 9 -> 19
+ * on SQLite, 7 -> 19 on PostgreSQL. */
+#define FDS_AFTER_PLAN_SQLITE 10
+#define FDS_AFTER_PLAN_SHARED 12
 
 static int open_store(const struct api_config *c, const struct api_paths *p, struct store **ret)
 {
@@ -292,10 +297,10 @@ static long open_fds(void)
  * workers moved to poll()) and the connections libmicrohttpd may hold beyond the
  * limit (API_HTTP_SPARE_PER_THREAD), a listening socket per port, the lingering sockets with
  * their epoll and event descriptors, the prober's and the media thread's epoll and event
- * descriptors and the alarms watch's connection (opened after this count: FDS_AFTER_PLAN), and a
+ * descriptors and the threads' connections (opened after this count: FDS_AFTER_PLAN_*), and a
  * quarter of the limit (at least 64) for TURN sockets. *ret_turn_fds: what is left for TURN sockets
  * (the prober's and one per call leg) beside the connections, -1 when the limit sets no bound. */
-static unsigned fd_connection_limit(const struct api_config *c, unsigned threads,
+static unsigned fd_connection_limit(const struct api_config *c, unsigned threads, bool shared,
                                     unsigned *ret_linger, long *ret_turn_fds)
 {
     struct rlimit rl;
@@ -317,7 +322,7 @@ static unsigned fd_connection_limit(const struct api_config *c, unsigned threads
         *ret_linger = (unsigned)(rl.rlim_cur / 8);
     reserve = (unsigned long)c->nports * threads * 3 +
               (unsigned long)c->nports * (threads * (2 + API_HTTP_SPARE_PER_THREAD) + 1) +
-              *ret_linger + 2 + FDS_AFTER_PLAN;
+              *ret_linger + 2 + (shared ? FDS_AFTER_PLAN_SHARED : FDS_AFTER_PLAN_SQLITE);
     turn = rl.rlim_cur / 4 > 64 ? rl.rlim_cur / 4 : 64;
     reserve += turn;
     room = ((long)rl.rlim_cur - open_now - (long)reserve) / (long)c->nports;
@@ -343,12 +348,14 @@ struct fd_plan {
 };
 
 /* Sizes the connections, the lingering sockets, the leg budget and the prober's share. */
-static void plan_fds(const struct api_config *c, struct api_calls *calls, struct fd_plan *ret)
+static void plan_fds(const struct api_config *c, struct api_calls *calls, bool shared,
+                     struct fd_plan *ret)
 {
     long turn_fds;
 
     ret->threads = c->threads ? c->threads : default_threads();
-    ret->connection_limit = fd_connection_limit(c, ret->threads, &ret->linger_max, &turn_fds);
+    ret->connection_limit =
+        fd_connection_limit(c, ret->threads, shared, &ret->linger_max, &turn_fds);
     /* legs' sockets (issue 12): with host candidates a guest's leg has two */
     (void)api_calls_set_budget(calls, turn_fds, c->max_legs, c->host_candidate[0] ? 2 : 1);
     ret->prober_sockets = api_calls_prober_sockets(turn_fds); /* and the prober's */
@@ -604,7 +611,7 @@ int api_daemon_run(const struct api_config *c)
         api_guests_set_tick(api.guests, api_calls_lobby_tick, &api);
     }
     if (r == 0) {
-        plan_fds(c, api.calls, &plan);
+        plan_fds(c, api.calls, store_is_shared(st), &plan);
         api_calls_set_max_calls(api.calls, c->max_calls);
         r = start_prober(c, &api, st, plan.prober_sockets);
     }

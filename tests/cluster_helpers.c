@@ -12,8 +12,8 @@ void th_cluster_node_start(struct th_daemon *d, const struct th_daemon *first, c
                            const char *name, const char *address, const char *listen,
                            const char *const *extra)
 {
-    const char *args[32] = {"--database", url, "--node-name", name, "--heartbeat-interval", "1"};
-    size_t n = 6;
+    const char *args[32] = {"--node-name", name, "--heartbeat-interval", "1"};
+    size_t n = 4;
 
     if (address) {
         args[n++] = "--node-address";
@@ -30,5 +30,6 @@ void th_cluster_node_start(struct th_daemon *d, const struct th_daemon *first, c
         (void)snprintf(to, sizeof(to), "%s/secret.key", d->dir);
         th_copy_file(from, to);
     }
+    (void)snprintf(d->database, sizeof(d->database), "%s", url); /* CB_TEST_PG or not */
     th_daemon_start(d, listen, args);
 }

@@ -950,14 +950,14 @@ static int64_t mono_us(void)
 static void *relay_main(void *arg)
 {
     struct th_relay *r = arg;
-    struct sockaddr_in clients[8], server = {.sin_family = AF_INET};
-    int backs[8], nclients = 0, nheld = 0;
+    struct sockaddr_in clients[TH_RELAY_CLIENTS], server = {.sin_family = AF_INET};
+    int backs[TH_RELAY_CLIENTS], nclients = 0, nheld = 0;
     static struct held held[64]; /* one relay at a time */
 
     server.sin_port = htons(r->upstream);
     server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     for (int iter = 0; iter < 1000000 && !r->stop; iter++) {
-        struct pollfd pfd[9];
+        struct pollfd pfd[1 + TH_RELAY_CLIENTS];
         int64_t now = mono_us(), next = now + 50000;
 
         pthread_mutex_lock(&r->lock);
@@ -1003,10 +1003,19 @@ static void *relay_main(void *arg)
                     if (clients[c].sin_port == from.sin_port)
                         break;
                 if (c == nclients) {
-                    if (nclients == 8)
+                    if (nclients == TH_RELAY_CLIENTS)
                         continue;
                     clients[c] = from;
-                    backs[c] = socket(AF_INET, SOCK_DGRAM, 0);
+                    pthread_mutex_lock(&r->lock);
+                    if (r->nheld_backs > 0) { /* th_relay_hand_over: the oldest handed over */
+                        backs[c] = r->held_backs[0];
+                        memmove(r->held_backs, r->held_backs + 1,
+                                --r->nheld_backs * sizeof(r->held_backs[0]));
+                        r->handed_over++;
+                    } else {
+                        backs[c] = socket(AF_INET, SOCK_DGRAM, 0);
+                    }
+                    pthread_mutex_unlock(&r->lock);
                     nclients++;
                 }
             }
@@ -1019,6 +1028,8 @@ static void *relay_main(void *arg)
     }
     for (int i = 0; i < nclients; i++)
         close(backs[i]);
+    for (int i = 0; i < r->nheld_backs; i++) /* handed over, never used */
+        close(r->held_backs[i]);
     return NULL;
 }
 
@@ -1048,6 +1059,24 @@ void th_relay_flood(struct th_relay *r, const uint8_t *buf, size_t len, unsigned
     r->inject_times[r->ninject] = times;
     r->inject_len[r->ninject++] = len;
     pthread_mutex_unlock(&r->lock);
+}
+
+void th_relay_hand_over(struct th_relay *r, int fd)
+{
+    pthread_mutex_lock(&r->lock);
+    ck_assert_int_lt(r->nheld_backs, 4);
+    r->held_backs[r->nheld_backs++] = fd;
+    pthread_mutex_unlock(&r->lock);
+}
+
+unsigned th_relay_handed_over(struct th_relay *r)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&r->lock);
+    n = r->handed_over;
+    pthread_mutex_unlock(&r->lock);
+    return n;
 }
 
 void th_relay_inject(struct th_relay *r, const uint8_t *buf, size_t len)
@@ -1121,4 +1150,99 @@ void th_copy_file(const char *from, const char *to)
         ck_assert_int_eq(write(out, buf, (size_t)n), n);
     (void)close(in);
     (void)close(out);
+}
+
+/* ---- an HTTP receiver of POSTs ---------------------------------------------------------- */
+
+/* Reads one request on c, keeps its body, answers 200 and closes. */
+static void sink_one(struct th_sink *s, int c)
+{
+    static char buf[1 << 20]; /* the sink's own thread only */
+    size_t have = 0, need = 0, head;
+    char *end = NULL;
+    struct pollfd p = {.fd = c, .events = POLLIN};
+
+    while (have < sizeof(buf) - 1 && poll(&p, 1, 2000) == 1) {
+        ssize_t n = read(c, buf + have, sizeof(buf) - 1 - have);
+
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        buf[have] = '\0';
+        if (!end && (end = strstr(buf, "\r\n\r\n"))) {
+            const char *cl = strcasestr(buf, "Content-Length:");
+
+            need = (size_t)(end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+        }
+        if (end && have >= need)
+            break;
+    }
+    if (end && have >= need) {
+        head = (size_t)(end + 4 - buf);
+        pthread_mutex_lock(&s->lock);
+        s->bodies = realloc(s->bodies, s->len + (need - head) + 2);
+        ck_assert_ptr_nonnull(s->bodies);
+        memcpy(s->bodies + s->len, buf + head, need - head);
+        s->len += need - head;
+        s->bodies[s->len++] = '\n';
+        s->bodies[s->len] = '\0';
+        s->posts++;
+        pthread_mutex_unlock(&s->lock);
+        (void)!write(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 57);
+    }
+    (void)close(c);
+}
+
+static void *sink_main(void *arg)
+{
+    struct th_sink *s = arg;
+    struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN}, {.fd = s->wake[0], .events = POLLIN}};
+
+    while (poll(p, 2, -1) > 0 && !(p[1].revents & POLLIN)) {
+        int c = accept(s->fd, NULL, NULL);
+
+        if (c >= 0)
+            sink_one(s, c);
+    }
+    return NULL;
+}
+
+void th_sink_start(struct th_sink *s)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof(a);
+
+    memset(s, 0, sizeof(*s));
+    pthread_mutex_init(&s->lock, NULL);
+    s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(s->fd, 0);
+    ck_assert_int_eq(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
+    s->port = ntohs(a.sin_port);
+    ck_assert_int_eq(listen(s->fd, 16), 0);
+    ck_assert_int_eq(pipe(s->wake), 0);
+    ck_assert_int_eq(pthread_create(&s->thread, NULL, sink_main, s), 0);
+}
+
+void th_sink_stop(struct th_sink *s)
+{
+    (void)!write(s->wake[1], "x", 1);
+    pthread_join(s->thread, NULL);
+    (void)close(s->fd);
+    (void)close(s->wake[0]);
+    (void)close(s->wake[1]);
+    free(s->bodies);
+    pthread_mutex_destroy(&s->lock);
+    memset(s, 0, sizeof(*s));
+}
+
+size_t th_sink_count(struct th_sink *s, const char *needle)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&s->lock);
+    for (const char *p = s->bodies; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }

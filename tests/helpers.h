@@ -200,11 +200,13 @@ void th_daemon_coturn_stop(struct th_daemon *d, struct th_coturn *co);
 /* A free port on 127.0.0.1 for both UDP and TCP (bound and released; small race). */
 unsigned short th_free_port(void);
 
-/* A UDP relay on 127.0.0.1 between up to 8 clients and a server at 127.0.0.1:upstream, run by a
- * thread of its own: every datagram is held delay_us each way (0: passed on at once), and the
- * server sees each client from a socket of its own. th_relay_inject sends a datagram to every
- * client as if from the server: what a damaged or hostile path could deliver. (Network
- * namespaces with tc netem would delay in the kernel; this machine's kernel has no netem.) */
+/* A UDP relay on 127.0.0.1 between up to TH_RELAY_CLIENTS clients and a server at
+ * 127.0.0.1:upstream, run by a thread of its own: every datagram is held delay_us each way (0:
+ * passed on at once), and the server sees each client from a socket of its own. th_relay_inject
+ * sends a datagram to every client as if from the server: what a damaged or hostile path could
+ * deliver. (Network namespaces with tc netem would delay in the kernel; this machine's kernel has
+ * no netem.) */
+#define TH_RELAY_CLIENTS 16
 struct th_relay {
     unsigned short port; /* where clients send */
     unsigned short upstream;
@@ -217,12 +219,21 @@ struct th_relay {
     size_t inject_len[8];
     unsigned inject_times[8];
     int ninject;
+    int held_backs[4]; /* th_relay_hand_over's sockets, oldest first */
+    int nheld_backs;
+    unsigned handed_over; /* clients that got one */
 };
 void th_relay_start(struct th_relay *r, unsigned short upstream, int64_t delay_us);
 /* Queues buf (at most 512 bytes, 8 at a time) for every client; they go out at once. */
 void th_relay_inject(struct th_relay *r, const uint8_t *buf, size_t len);
 /* th_relay_inject, sent 'times' times over to every client: a flood. */
 void th_relay_flood(struct th_relay *r, const uint8_t *buf, size_t len, unsigned times);
+/* The next new client's upstream socket is fd (connected to the server; the relay owns it
+ * now): a socket of the test's own on which the server already holds an allocation, so that
+ * client's Allocate meets a 5-tuple that has one (437). Up to 4 queue up, one per new client. */
+void th_relay_hand_over(struct th_relay *r, int fd);
+/* How many new clients got a handed-over socket so far. */
+unsigned th_relay_handed_over(struct th_relay *r);
 void th_relay_stop(struct th_relay *r);
 
 /* Runs this process out of descriptors: lowers RLIMIT_NOFILE's soft limit to the lowest free
@@ -234,6 +245,21 @@ struct th_fd_fill {
 };
 void th_fd_exhaust(struct th_fd_fill *f);
 void th_fd_restore(struct th_fd_fill *f);
+
+/* An HTTP server on 127.0.0.1 (a free port) run by a thread of its own that keeps the body of
+ * every request (a CDR receiver's POST), each followed by '\n', and answers 200. */
+struct th_sink {
+    unsigned short port;
+    int fd, wake[2];
+    pthread_t thread;
+    pthread_mutex_t lock;
+    char *bodies;
+    size_t len, posts;
+};
+void th_sink_start(struct th_sink *s);
+void th_sink_stop(struct th_sink *s);
+/* How many times needle occurs in what s received so far. */
+size_t th_sink_count(struct th_sink *s, const char *needle);
 
 /* Copies the file from to to (mode 0600: a secrets key a daemon accepts), failing the test when
  * it cannot. */

@@ -3,6 +3,7 @@
  * status shows, the counters say so, an incoming leg is placed by the call matching, and bad
  * input is refused. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +13,8 @@
 
 #include "tests/helpers.h"
 #include "tests/suites.h"
+#include "turnclient/turnclient.h"
+#include "turnclient/txn.h"
 
 static struct th_daemon d;
 static struct th_coturn co;
@@ -303,6 +306,163 @@ START_TEST(test_33rd_leg_refused_at_post)
 }
 END_TEST
 
+static int fd_send(void *userdata, const uint8_t *buf, size_t len)
+{
+    return send(*(int *)userdata, buf, len, 0) < 0 ? -errno : 0;
+}
+
+/* An allocation of the test's own on the coturn at port as alice (the legs' user), from a
+ * socket of its own, held: never released, so coturn keeps it on that socket's 5-tuple. Returns
+ * the socket, connected to coturn. */
+static int held_allocation(unsigned short port)
+{
+    struct turn_alloc_config cfg = {.username = "alice",
+                                    .password = "secret",
+                                    .software = "it_media",
+                                    .max_stale_nonce = 3,
+                                    .send = fd_send};
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+    struct turn_alloc_info info = {.state = TURN_ALLOC_ALLOCATING};
+    struct turn_alloc *a;
+    static int fd;
+
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ck_assert_int_ge(fd, 0);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    turn_txn_config_rfc(&cfg.txn);
+    cfg.userdata = &fd;
+    ck_assert_int_eq(turn_alloc_new(&cfg, &a), 0);
+    ck_assert_int_eq(turn_alloc_start(a, turn_now_us()), 0);
+    for (int i = 0; i < 200 && info.state == TURN_ALLOC_ALLOCATING; i++) { /* at most ~10 s */
+        struct pollfd pfd = {fd, POLLIN, 0};
+        uint8_t buf[1500];
+        ssize_t n;
+
+        if (poll(&pfd, 1, 50) == 1 && (n = recv(fd, buf, sizeof(buf), 0)) > 0)
+            (void)turn_alloc_feed(a, buf, (size_t)n, turn_now_us());
+        if (turn_now_us() >= turn_alloc_next_deadline(a))
+            turn_alloc_on_timer(a, turn_now_us());
+        turn_alloc_get_info(a, &info);
+    }
+    ck_assert_msg(info.state == TURN_ALLOC_READY, "the test's own allocation: %s", info.reason);
+    turn_alloc_free(a); /* the client's state only: nothing is sent, coturn keeps it */
+    return fd;
+}
+
+/* Deletes every TURN server the suite's earlier tests made, so that legs anchor on the one the
+ * test adds. */
+static void delete_turn_servers(void)
+{
+    char body[8192], path[128];
+    const char *p;
+
+    ck_assert_int_eq(call("GET", "/api/v1/turnServers", NULL, body, sizeof(body), NULL), 200);
+    for (p = body; (p = strstr(p, "<turnServer id=\"")); p += 16) {
+        snprintf(path, sizeof(path), "/api/v1/turnServers/%.36s", p + 16);
+        ck_assert_int_eq(call("DELETE", path, NULL, NULL, 0, NULL), 200);
+    }
+}
+
+/* The state a leg left "connecting" for (at most 8 s), with its GET body in body. */
+static void leg_settled(const char *leg, char *state, size_t cap, char *body, size_t bcap)
+{
+    for (int i = 0; i < 160; i++) {
+        ck_assert_int_eq(call("GET", leg, NULL, body, bcap, NULL), 200);
+        th_xml_text(body, "state", state, cap);
+        if (strcmp(state, "connecting") != 0)
+            return;
+        usleep(50 * 1000);
+    }
+}
+
+/* RFC 8656 §7.4, 31dc391: coturn answers 437 allocationMismatch when it still holds an
+ * allocation on the 5-tuple a leg's Allocate comes from (a released allocation lingering while
+ * the kernel hands its port out again). A relay between the daemon and coturn gives the leg's
+ * first port the 5-tuple of an allocation the test holds, so its first Allocate gets a real
+ * 437; the leg allocates again at once from another port and connects without ever showing
+ * failed, and carries media. Four such ports in a row: the leg gives up after 3 fresh ports,
+ * shows failed with the reason, and is anchored again by the housekeeping's retry. Before
+ * 31dc391 the leg failed at the first 437 (the first check here fails). */
+START_TEST(test_leg_answered_437_allocates_from_a_fresh_port)
+{
+    char form[256], body[8192], path[128], call_path[128], legs_path[160], leg_a[128], leg_b[128],
+        leg_c[128], state[32], value[160];
+    struct sockaddr_in ra, rb;
+    struct th_coturn own = {0};
+    struct th_relay relay;
+    unsigned short pa, pb;
+    int fa, fb;
+
+    if (!co.pid) {
+        th_skip_missing_dep("coturn");
+        return;
+    }
+    delete_turn_servers();
+    th_coturn_start(&own, NULL); /* 40 relay ports of its own: the earlier tests' may linger */
+    th_relay_start(&relay, own.port, 0);
+    snprintf(form, sizeof(form), "serverAddress=127.0.0.1:%u&username=alice&password=secret",
+             relay.port);
+    ck_assert_int_eq(call("POST", "/api/v1/turnServers", form, NULL, 0, path), 200);
+    snprintf(form, sizeof(form), "%s/status", path); /* the first probe, through the relay */
+    ck_assert_int_eq(call("GET", form, NULL, body, sizeof(body), NULL), 200);
+    ck_assert_msg(strstr(body, "<status>success</status>"), "%s", body);
+    ck_assert_int_eq(
+        call("POST", "/api/v1/coSpaces", "name=Mismatch&uri=mismatch.room", NULL, 0, value), 200);
+    snprintf(form, sizeof(form), "coSpace=%s", strrchr(value, '/') + 1);
+    ck_assert_int_eq(call("POST", "/api/v1/calls", form, NULL, 0, call_path), 200);
+    snprintf(legs_path, sizeof(legs_path), "%s/callLegs", call_path);
+
+    /* one 437: a fresh port at once */
+    th_relay_hand_over(&relay, held_allocation(own.port));
+    fa = th_udp_endpoint(&pa);
+    fb = th_udp_endpoint(&pb);
+    snprintf(form, sizeof(form), "remoteParty=a@example.com&remoteMediaAddress=127.0.0.1:%u", pa);
+    ck_assert_int_eq(call("POST", legs_path, form, NULL, 0, leg_a), 200);
+    leg_settled(leg_a, state, sizeof(state), body, sizeof(body));
+    ck_assert_msg(strcmp(state, "connected") == 0, "%s", body);
+    ck_assert_msg(strstr(body, "<anchors>2</anchors>"), "%s", body); /* the 437, the fresh port */
+    ck_assert_uint_eq(th_relay_handed_over(&relay), 1); /* its first port met the held one */
+    ck_assert_uint_eq(th_log_count(&d, "holds an allocation on this port (437): again from "
+                                       "another port (1 of 3)"),
+                      1);
+    ck_assert_uint_eq(th_log_count(&d, "TURN allocation failed"), 0);
+    snprintf(form, sizeof(form), "remoteParty=b@example.com&remoteMediaAddress=127.0.0.1:%u", pb);
+    ck_assert_int_eq(call("POST", legs_path, form, NULL, 0, leg_b), 200);
+    th_leg_wait_connected(&d, leg_a, &ra);
+    th_leg_wait_connected(&d, leg_b, &rb);
+    ck_assert_int_eq(th_relay_count(fa, &ra, fb, 0, 20, 2000), 20); /* A to B, through both */
+    ck_assert_int_eq(th_relay_count(fb, &rb, fa, 0, 20, 2000), 20);
+
+    /* four in a row: 3 fresh ports, then failed; the retry 2 s later connects */
+    for (int i = 0; i < 4; i++)
+        th_relay_hand_over(&relay, held_allocation(own.port));
+    ck_assert_int_eq(call("POST", legs_path,
+                          "remoteParty=c@example.com&remoteMediaAddress="
+                          "127.0.0.1:9",
+                          NULL, 0, leg_c),
+                     200);
+    leg_settled(leg_c, state, sizeof(state), body, sizeof(body));
+    ck_assert_msg(strcmp(state, "failed") == 0, "%s", body);
+    ck_assert_uint_eq(th_relay_handed_over(&relay), 5);
+    ck_assert_uint_eq(th_log_count(&d, "another port (3 of 3)"), 1);
+    ck_assert_uint_eq(th_log_count(&d, "TURN allocation failed: allocationMismatch"), 1);
+    for (int i = 0; i < 100 && strcmp(state, "connected") != 0; i++) { /* at most 5 s */
+        usleep(50 * 1000);
+        ck_assert_int_eq(call("GET", leg_c, NULL, body, sizeof(body), NULL), 200);
+        th_xml_text(body, "state", state, sizeof(state));
+    }
+    ck_assert_msg(strcmp(state, "connected") == 0, "%s", body);
+
+    ck_assert_int_eq(call("DELETE", call_path, NULL, NULL, 0, NULL), 200);
+    ck_assert_int_eq(call("DELETE", path, NULL, NULL, 0, NULL), 200);
+    th_relay_stop(&relay);
+    th_coturn_stop(&own);
+    close(fa);
+    close(fb);
+}
+END_TEST
+
 struct poster {
     const char *path;
     long status;
@@ -364,6 +524,7 @@ Suite *it_media_suite(void)
     tcase_add_test(tc, test_a_call_ends_with_its_last_participant);
     tcase_add_test(tc, test_33rd_leg_refused_at_post);
     tcase_add_test(tc, test_concurrent_posts_never_overfill_a_call);
+    tcase_add_test(tc, test_leg_answered_437_allocates_from_a_fresh_port);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,9 +1,10 @@
 /* tests/test_it_notify.c: several callbridged nodes on one PostgreSQL database (issue 16): a
  * write through one node is seen through another at once (list pages, objects) and reaches its
- * long-lived state (the prober's TURN servers); the primary lost: reads from the replica,
- * writes 503 databaseNotReady, and after the replica's promotion writes again on the same
- * daemon with nothing acknowledged lost (synchronous replication). Real servers throughout:
- * PostgreSQL (tests/pg_server.h), coturn, callbridged. */
+ * long-lived state (the prober's TURN servers, the legs' call leg profiles, the CDR receivers);
+ * the primary lost: reads from the replica, writes 503 databaseNotReady, and after the
+ * replica's promotion writes again on the same daemon with nothing acknowledged lost
+ * (synchronous replication), each acknowledged write read back by its id and value. Real
+ * servers throughout: PostgreSQL (tests/pg_server.h), coturn, callbridged. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@
 
 #include "api/res/cache.h"
 #include "store/pg/pg.h"
+#include "tests/cluster_helpers.h"
 #include "tests/helpers.h"
 #include "tests/pg_server.h"
 #include "tests/suites.h"
@@ -54,29 +56,15 @@ static double metric_becomes(const struct th_daemon *d, const char *series, doub
     return v;
 }
 
-/* Starts node a, then node b on the same database with a's key. CB_TEST_PG is dropped: these
- * daemons get the database the test gives them. */
+/* Starts node a, then node b on the same database with a's key (th_cluster_node_start). */
 static void start_two(struct th_daemon *a, struct th_daemon *b, const char *url,
                       const char *const *more)
 {
-    const char *args[8] = {"--database", url};
-    size_t n = 2;
-
-    for (size_t i = 0; more && more[i] && n < 7; i++)
-        args[n++] = more[i];
-    (void)unsetenv("CB_TEST_PG");
+    (void)unsetenv("CB_TEST_PG"); /* these daemons get the database the test gives them */
     memset(a, 0, sizeof(*a));
     memset(b, 0, sizeof(*b));
-    th_daemon_start(a, "0", args);
-    th_tmpdir(b->dir);
-    {
-        char from[128], to[128];
-
-        (void)snprintf(from, sizeof(from), "%s/secret.key", a->dir);
-        (void)snprintf(to, sizeof(to), "%s/secret.key", b->dir);
-        th_copy_file(from, to); /* docs/cluster.md: nodes on one database share the key */
-    }
-    th_daemon_start(b, "0", args);
+    th_cluster_node_start(a, a, url, "node-a", NULL, "0", more);
+    th_cluster_node_start(b, a, url, "node-b", NULL, "0", more);
 }
 
 /* GET path (under /api/v1) on d, asserting 200, into body. */
@@ -208,9 +196,88 @@ START_TEST(test_a_write_on_one_node_is_read_on_the_other_at_once)
 }
 END_TEST
 
+/* GETs path (under /api/v1) on d until its body has want, at most 10 s; asserts it did. */
+static void shows_soon(const struct th_daemon *d, const char *path, const char *want)
+{
+    static char body[64 * 1024];
+
+    for (int i = 0; i < 100; i++) {
+        get(d, path, body, sizeof(body));
+        if (strstr(body, want))
+            return;
+        (void)usleep(100 * 1000);
+    }
+    ck_abort_msg("%s on %s never showed %s: %s", path, d->log, want, body);
+}
+
+/* A's writes reach B's long-lived state at once (api/notify.c):
+ * - a call leg profile changed on A: B's leg already in a call under it takes it (needsActivation
+ *   true: the leg goes to the lobby), and B's new legs get it;
+ * - a CDR receiver's uri changed on A: B's sender posts B's next records to the new uri, not to
+ *   the one it was posting to. */
+static void profile_and_receiver_reach_the_other(const struct th_daemon *a,
+                                                 const struct th_daemon *b)
+{
+    char clp[40], cs[40], rx[40], call[96], leg1[128], leg2[128], form[160], want[96];
+    struct th_sink first, second;
+
+    /* the profile */
+    (void)snprintf(clp, sizeof(clp), "%s",
+                   th_api_v1(a, "POST", "callLegProfiles", "name=hosts&needsActivation=false", 200,
+                             scratch, sizeof(scratch)));
+    (void)snprintf(form, sizeof(form), "name=Lobby&uri=lobby.room&callLegProfile=%s", clp);
+    (void)snprintf(cs, sizeof(cs), "%s",
+                   th_api_v1(a, "POST", "coSpaces", form, 200, scratch, sizeof(scratch)));
+    th_sink_start(&first);
+    th_sink_start(&second);
+    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", first.port);
+    (void)snprintf(
+        rx, sizeof(rx), "%s",
+        th_api_v1(a, "POST", "system/cdrReceivers", form, 200, scratch, sizeof(scratch)));
+    (void)snprintf(form, sizeof(form), "coSpace=%s", cs);
+    (void)snprintf(call, sizeof(call), "calls/%s",
+                   th_api_v1(b, "POST", "calls", form, 200, scratch, sizeof(scratch)));
+    (void)snprintf(form, sizeof(form), "%s/callLegs", call);
+    (void)snprintf(
+        leg1, sizeof(leg1), "callLegs/%s",
+        th_api_v1(b, "POST", form, "remoteParty=one@example.com", 200, scratch, sizeof(scratch)));
+    shows_soon(b, leg1, "<deactivated>false</deactivated>");
+    (void)snprintf(form, sizeof(form), "callLegProfiles/%s", clp);
+    (void)th_api_v1(a, "PUT", form, "needsActivation=true", 200, scratch, sizeof(scratch));
+    shows_soon(b, leg1, "<deactivated>true</deactivated>"); /* no activator left in the call */
+    (void)snprintf(form, sizeof(form), "%s/callLegs", call);
+    (void)snprintf(
+        leg2, sizeof(leg2), "callLegs/%s",
+        th_api_v1(b, "POST", form, "remoteParty=two@example.com", 200, scratch, sizeof(scratch)));
+    shows_soon(b, leg2, "<deactivated>true</deactivated>");
+
+    /* the receiver: B's call's start reached the first uri; after A's change, its end the
+     * second only */
+    (void)snprintf(want, sizeof(want), "<call id=\"%s\">", strchr(call, '/') + 1);
+    for (int i = 0; i < 100 && !th_sink_count(&first, want); i++)
+        (void)usleep(100 * 1000);
+    ck_assert_msg(th_sink_count(&first, want) >= 1, "B's callStart never reached the receiver");
+    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", second.port);
+    {
+        char rpath[80];
+
+        (void)snprintf(rpath, sizeof(rpath), "system/cdrReceivers/%s", rx);
+        (void)th_api_v1(a, "PUT", rpath, form, 200, scratch, sizeof(scratch));
+    }
+    (void)th_api_v1(b, "DELETE", call, NULL, 200, scratch, sizeof(scratch));
+    for (int i = 0; i < 100 && !th_sink_count(&second, "type=\"callEnd\""); i++)
+        (void)usleep(100 * 1000);
+    ck_assert_msg(th_sink_count(&second, "type=\"callEnd\"") == 1,
+                  "B's callEnd never reached the uri A changed the receiver to");
+    ck_assert_uint_eq(th_sink_count(&first, "type=\"callEnd\""), 0);
+    th_sink_stop(&first);
+    th_sink_stop(&second);
+}
+
 /* A TURN server created on A is probed by B's prober without anyone asking B about it (its
  * /metrics shows B's probe result), a change on A (a wrong password) reaches B's prober too,
- * and a delete on A makes B forget it. */
+ * and a delete on A makes B forget it; then, on the same two nodes, a call leg profile and a
+ * CDR receiver written on A reach B (profile_and_receiver_reach_the_other). */
 START_TEST(test_a_turn_server_created_on_one_node_is_probed_by_the_other)
 {
     static const char *const probe_rarely[] = {"--probe-interval", "3600", NULL};
@@ -262,6 +329,7 @@ START_TEST(test_a_turn_server_created_on_one_node_is_probed_by_the_other)
     ck_assert_int_ge(th_log_count(&b, "listening to the other nodes' writes again"), 1);
     (void)th_api_v1(&a, "DELETE", path, NULL, 200, scratch, sizeof(scratch));
     (void)th_api_v1(&b, "GET", path, NULL, 404, body, sizeof(body));
+    profile_and_receiver_reach_the_other(&a, &b);
     ck_assert_int_eq(th_daemon_stop(&a), 0);
     ck_assert_int_eq(th_daemon_stop(&b), 0);
     th_rmdir(a.dir);
@@ -293,7 +361,8 @@ struct writer {
     atomic_llong first_503_ms; /* the first 503 after kill_ms */
     atomic_llong first_ack_ms; /* the first 200 to a request sent after first_503_ms */
     char other_what[256];
-    char ids[WRITES_MAX][40];
+    char ids[WRITES_MAX][40];   /* each acknowledged write's coSpace */
+    char names[WRITES_MAX][24]; /* and the name it was given */
 };
 
 static void *write_loop(void *arg)
@@ -316,6 +385,7 @@ static void *write_loop(void *arg)
             pthread_mutex_lock(&w->lock);
             (void)snprintf(w->ids[atomic_load(&w->acked)], sizeof(w->ids[0]), "%s",
                            th_location_id(&r));
+            (void)snprintf(w->names[atomic_load(&w->acked)], sizeof(w->names[0]), "w%d_%d", me, i);
             atomic_fetch_add(&w->acked, 1);
             pthread_mutex_unlock(&w->lock);
             /* the first write sent once the outage showed (a 503): before that, the killed
@@ -439,12 +509,24 @@ START_TEST(test_the_primary_lost_reads_go_on_writes_wait_and_nothing_acknowledge
            (long long)(atomic_load(&w.first_ack_ms) - atomic_load(&w.kill_ms)),
            (long long)(atomic_load(&w.first_ack_ms) - promoted_ms));
 
-    /* every write that got 200 is on the promoted server */
-    ck_assert_int_eq(th_pg_sql(&replica, "callbridge", "SELECT id FROM cospace", out, sizeof(out)),
+    /* every write that got 200 is on the promoted server with what was written, and the
+     * daemon reads it back from there: each one by its id, not a count */
+    ck_assert_int_eq(th_pg_sql(&replica, "callbridge",
+                               "SELECT id || '=' || name || '=' || uri || ';' FROM cospace", out,
+                               sizeof(out)),
                      0);
-    for (int i = 0; i < atomic_load(&w.acked); i++)
-        if (!strstr(out, w.ids[i]) && missing++ == 0)
-            printf("it_notify failover: acknowledged coSpace %s is missing\n", w.ids[i]);
+    for (int i = 0; i < atomic_load(&w.acked); i++) {
+        char row[96], want[64];
+
+        (void)snprintf(row, sizeof(row), "%s=%s=%s;", w.ids[i], w.names[i], w.names[i]);
+        if (!strstr(out, row) && missing++ == 0)
+            printf("it_notify failover: acknowledged coSpace %s (%s) is missing\n", w.ids[i],
+                   w.names[i]);
+        (void)snprintf(path, sizeof(path), "coSpaces/%s", w.ids[i]);
+        get(&d, path, body, sizeof(body));
+        (void)snprintf(want, sizeof(want), "<name>%s</name>", w.names[i]);
+        ck_assert_msg(strstr(body, want), "acknowledged coSpace %s: %s", w.ids[i], body);
+    }
     ck_assert_int_eq(missing, 0);
     get(&d, "coSpaces?limit=1", body, sizeof(body));
     ck_assert_int_eq(th_daemon_stop(&d), 0);

@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "tests/cluster_helpers.h"
 #include "tests/helpers.h"
 #include "tests/pg_server.h"
 #include "tests/skip.h"
@@ -474,22 +475,14 @@ END_TEST
 static struct th_pg pg;
 static struct th_daemon node[2];
 
-/* Two callbridged on pg, the second with the first's secret.key. */
+/* Two callbridged on pg, the second with the first's secret.key (th_cluster_node_start). */
 static void nodes_start(const char *const *extra)
 {
-    char from[128], to[128];
-
     th_pg_start(&pg);
     for (int i = 0; i < 2; i++) {
         memset(&node[i], 0, sizeof(node[i]));
-        (void)snprintf(node[i].database, sizeof(node[i].database), "%s", pg.url);
-        if (i == 1) { /* the nodes of one database share its secrets key */
-            th_tmpdir(node[1].dir);
-            (void)snprintf(from, sizeof(from), "%s/secret.key", node[0].dir);
-            (void)snprintf(to, sizeof(to), "%s/secret.key", node[1].dir);
-            th_copy_file(from, to);
-        }
-        th_daemon_start(&node[i], "0", extra);
+        th_cluster_node_start(&node[i], &node[0], pg.url, i ? "node-1" : "node-0", NULL, "0",
+                              extra);
     }
 }
 
