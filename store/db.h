@@ -93,15 +93,17 @@
  * errno from store.h's contract. A driver maps its codes so:
  *   unique or primary key violation                  -EEXIST
  *   foreign key, check or not-null violation          -EINVAL
- *   busy or locked (timeout ran out), serialization failure or deadlock  -EBUSY
+ *   busy or locked (timeout ran out: PostgreSQL's lock_timeout)  -EBUSY
+ *   serialization failure or deadlock: the transaction was     -EDEADLK
+ *   rolled back for another's sake; run it again from its start
  *   read-only database or transaction                -EROFS
  *   disk full                                         -ENOSPC
  *   out of memory                                     -ENOMEM
  *   connection lost or refused when reconnecting,    -ENOTCONN
  *   or no server to write to
  *   anything else                                     -EIO
- * (PostgreSQL SQLSTATEs: 23505 -EEXIST; 23503, 23514, 23502 -EINVAL; 40001, 40P01, 55P03
- * -EBUSY; 25006 -EROFS; 53100 -ENOSPC; 53200 -ENOMEM; class 08, 57P01..57P03 -ENOTCONN.) */
+ * (PostgreSQL SQLSTATEs: 23505 -EEXIST; 23503, 23514, 23502 -EINVAL; 55P03 -EBUSY; 40001,
+ * 40P01 -EDEADLK; 25006 -EROFS; 53100 -ENOSPC; 53200 -ENOMEM; class 08, 57P01..57P03 -ENOTCONN.) */
 #ifndef STORE_DB_H
 #define STORE_DB_H
 

@@ -7,7 +7,9 @@
  * A struct store is one database connection; use it from one thread at a time. Every function
  * returns 0 (or a count) on success and a negative errno on failure:
  *   -ENOENT  no such object          -EEXIST  unique value already taken
- *   -EBUSY   database locked (busy timeout ran out)   -ENOSPC  disk full
+ *   -EBUSY   database locked (busy timeout, PostgreSQL's lock_timeout, ran out)
+ *   -EDEADLK  a deadlock or serialization failure (PostgreSQL): the transaction was rolled
+ *            back for another's sake; run it again from its start   -ENOSPC  disk full
  *   -EROFS   read-only database       -EPROTO  database schema newer than this binary
  *   -EINVAL  constraint violated (e.g. a dangling reference)   -ENOMEM, -EIO  anything else
  *   -ENOTCONN  the database server cannot be reached, or (a write) no server that takes

@@ -11,7 +11,9 @@
  * - two_nodes: two callbridged on one PostgreSQL database: the same new uri POSTed to both at
  *   once, round after round (one 200, one duplicateCoSpaceUri each); PUTs moving two coSpaces
  *   onto one uri at once; two access methods of one space with one uri and passcode at once; a
- *   tenant cap that holds across the nodes. */
+ *   tenant cap that holds across the nodes; two PUTs taking two new values in opposite orders
+ *   (a deadlock on PostgreSQL, run again: never 503); a table locked by another session (503
+ *   databaseNotReady after the driver's lock_timeout, not a request that hangs). */
 #include <errno.h>
 #include <glob.h>
 #include <pthread.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -390,8 +393,8 @@ static void *second(void *arg)
     return NULL;
 }
 
-/* Waits (at most 10 s) until a session of p waits for a lock: the second writer blocked. */
-static void wait_for_lock_wait(const struct th_pg *p)
+/* Waits (at most 10 s) until n sessions of p wait for a lock: the writers blocked. */
+static void wait_for_lock_waits(const struct th_pg *p, int n)
 {
     char out[64] = "";
 
@@ -401,11 +404,11 @@ static void wait_for_lock_wait(const struct th_pg *p)
                                    "wait_event_type = 'Lock' AND datname = 'callbridge'",
                                    out, sizeof(out)),
                          0);
-        if (strcmp(out, "0") != 0)
+        if (atoi(out) >= n)
             return;
         usleep(10000);
     }
-    ck_abort_msg("the second writer never waited for the first");
+    ck_abort_msg("%d writers never waited for a lock (%s did)", n, out);
 }
 
 /* first writes in an open transaction; w's writer then writes the same value on another
@@ -419,7 +422,7 @@ static void race(const struct th_pg *p, struct store *one, struct store *two,
     ck_assert_int_eq(store_begin(one), 0);
     ck_assert_int_eq(first(one), 0);
     ck_assert_int_eq(pthread_create(&t, NULL, second, &w), 0);
-    wait_for_lock_wait(p);
+    wait_for_lock_waits(p, 1);
     ck_assert_int_eq(atomic_load(&w.result), 1); /* still waiting */
     ck_assert_int_eq(store_commit(one), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
@@ -601,6 +604,91 @@ START_TEST(test_two_nodes_one_uri_one_space)
 }
 END_TEST
 
+/* Two PUTs taking two new values in opposite orders (a's uri x is b's secondaryUri, b's uri y
+ * a's secondaryUri), made to meet each round: a third session holds y's claim; b's PUT waits
+ * for it, then a's PUT claims x and waits for it too; the third session's rollback wakes b
+ * first (the lock's queue order), which claims y and then waits for a's x while a waits for b's
+ * y: a deadlock. The server rolls one back (40P01), and that request runs again, whose check
+ * names the reason: one 200 and one duplicateCoSpaceUri each round, never 503. deadlock_timeout
+ * is lowered so that a deadlock is found in 50 ms, not the default 1 s. */
+#define SWAP_ROUNDS 10
+
+static void swap_rounds(const char *a, const char *b)
+{
+    PGconn *holder = PQconnectdb(pg.url);
+    char out[256], sql[256];
+
+    ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
+    ck_assert_msg(th_pg_sql(&pg, "postgres", "ALTER SYSTEM SET deadlock_timeout = '50ms'", out,
+                            sizeof(out)) == 0,
+                  "%s", out);
+    ck_assert_msg(th_pg_sql(&pg, "postgres", "SELECT pg_reload_conf()", out, sizeof(out)) == 0,
+                  "%s", out);
+    for (int i = 0; i < SWAP_ROUNDS; i++) {
+        struct req q[2] = {{.method = "PUT"}, {.method = "PUT"}};
+        pthread_barrier_t go[2];
+        pthread_t t[2];
+        PGresult *res;
+
+        (void)snprintf(sql, sizeof(sql),
+                       "BEGIN; INSERT INTO space_address (kind, value, cospace, refs) VALUES "
+                       "('uri', 'swap%dy', 'holder', 1)",
+                       i);
+        res = PQexec(holder, sql);
+        ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+        PQclear(res);
+        for (int k = 1; k >= 0; k--) { /* b first */
+            (void)snprintf(q[k].path, sizeof(q[k].path), "/api/v1/%s", k ? b : a);
+            (void)snprintf(q[k].form, sizeof(q[k].form), "uri=swap%d%c&secondaryUri=swap%d%c", i,
+                           k ? 'y' : 'x', i, k ? 'x' : 'y');
+            q[k].d = &node[k];
+            q[k].go = &go[k];
+            ck_assert_int_eq(pthread_barrier_init(&go[k], NULL, 1), 0);
+            ck_assert_int_eq(pthread_create(&t[k], NULL, send_req, &q[k]), 0);
+            wait_for_lock_waits(&pg, 2 - k);
+        }
+        res = PQexec(holder, "ROLLBACK");
+        PQclear(res);
+        for (int k = 0; k < 2; k++) {
+            ck_assert_int_eq(pthread_join(t[k], NULL), 0);
+            pthread_barrier_destroy(&go[k]);
+        }
+        one_wins(q, FAIL("duplicateCoSpaceUri"), i);
+    }
+    PQfinish(holder);
+}
+
+/* A table locked by another session (an administrator's LOCK TABLE, another node's migration):
+ * a write that needs it answers 503 databaseNotReady once the driver's lock_timeout runs out,
+ * instead of waiting as long as the lock is held; once the lock goes, the write succeeds. */
+static void lock_table_answers(const char *a)
+{
+    PGconn *admin = PQconnectdb(pg.url);
+    struct req q[2] = {{.method = "POST"}, {.method = "PUT"}};
+    PGresult *res;
+    struct th_resp r;
+
+    ck_assert_int_eq(PQstatus(admin), CONNECTION_OK);
+    res = PQexec(admin, "BEGIN; LOCK TABLE cospace IN ACCESS EXCLUSIVE MODE");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    /* a POST on one node and a PUT on the other, at once (each waits the lock_timeout) */
+    (void)snprintf(q[0].path, sizeof(q[0].path), "/api/v1/coSpaces");
+    (void)snprintf(q[0].form, sizeof(q[0].form), "uri=locked");
+    (void)snprintf(q[1].path, sizeof(q[1].path), "/api/v1/%s", a);
+    (void)snprintf(q[1].form, sizeof(q[1].form), "name=locked");
+    both_at_once(q);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(q[i].status == 503 && strcmp(q[i].body, FAIL("databaseNotReady")) == 0,
+                      "%s: %ld %s", q[i].method, q[i].status, q[i].body);
+    res = PQexec(admin, "ROLLBACK");
+    PQclear(res);
+    PQfinish(admin);
+    th_admin(&node[1], "POST", "/api/v1/coSpaces", "uri=locked", &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+}
+
 START_TEST(test_two_nodes_move_two_spaces_onto_one_uri)
 {
     char a[64], b[64], body[2048], uri[64], secondary[64], scratch[512];
@@ -634,6 +722,8 @@ START_TEST(test_two_nodes_move_two_spaces_onto_one_uri)
         ck_assert_msg(strcasecmp(uri, secondary) != 0, "round %d: both hold %s", i, uri);
         ck_assert_str_eq(q[0].status == 200 ? uri : secondary, want);
     }
+    swap_rounds(a, b);
+    lock_table_answers(a);
     nodes_stop();
 }
 END_TEST

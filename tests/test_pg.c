@@ -454,8 +454,8 @@ START_TEST(test_sqlstates_map_to_the_store_errnos)
     ck_assert_int_eq(pg_errno_of_sqlstate("23503"), -EINVAL);
     ck_assert_int_eq(pg_errno_of_sqlstate("23514"), -EINVAL);
     ck_assert_int_eq(pg_errno_of_sqlstate("23502"), -EINVAL);
-    ck_assert_int_eq(pg_errno_of_sqlstate("40001"), -EBUSY);
-    ck_assert_int_eq(pg_errno_of_sqlstate("40P01"), -EBUSY);
+    ck_assert_int_eq(pg_errno_of_sqlstate("40001"), -EDEADLK);
+    ck_assert_int_eq(pg_errno_of_sqlstate("40P01"), -EDEADLK);
     ck_assert_int_eq(pg_errno_of_sqlstate("55P03"), -EBUSY);
     ck_assert_int_eq(pg_errno_of_sqlstate("25006"), -EROFS);
     ck_assert_int_eq(pg_errno_of_sqlstate("53100"), -ENOSPC);

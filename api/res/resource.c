@@ -380,10 +380,12 @@ static int check_unique(struct store *st, const struct api_resource *res,
  * checks see the winner and answer its precise reason (store/db.h, dialect difference 8). */
 #define WRITE_RETRIES 3
 
-/* -EEXIST with *reply still empty: a conflict for the caller to retry (WRITE_RETRIES). */
+/* -EEXIST with *reply still empty: a conflict for the caller to retry (WRITE_RETRIES); so is
+ * -EDEADLK, a PostgreSQL deadlock (two PUTs taking two values in opposite orders) whose
+ * transaction the server rolled back. */
 static bool retry_conflict(int r, const struct api_reply *reply)
 {
-    return r == -EEXIST && reply->status == 0;
+    return (r == -EEXIST || r == -EDEADLK) && reply->status == 0;
 }
 
 static int write_row_checked(const struct api *api, struct store *st, const struct api_request *req,
@@ -401,7 +403,7 @@ static int write_row_checked(const struct api *api, struct store *st, const stru
         r = store_commit(st);
     if (r == -EDQUOT)
         api_reply_too_many(reply, res->collection);
-    else if (r < 0 && r != -EEXIST)
+    else if (r < 0 && r != -EEXIST && r != -EDEADLK)
         api_reply_err(reply, r);
     return r;
 }

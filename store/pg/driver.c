@@ -16,6 +16,9 @@
  *   server infers their types from the SQL) and blobs as binary bytea parameters; the whole
  *   result is buffered and the steps walk its rows. bytea columns arrive in text form and are
  *   decoded on demand.
+ * - Every session waits at most LOCK_TIMEOUT for a lock (unless its role, database or the
+ *   location set a lock_timeout of their own), so that a table locked elsewhere answers -EBUSY
+ *   instead of holding a request; a deadlock is -EDEADLK, for the caller to run again.
  * - Errors map from SQLSTATE as db.h says; a broken connection (no result, libpq's status bad,
  *   SQLSTATE class 08 or 57P01..57P03) is -ENOTCONN.
  * - A lost primary: a broken connection is replaced before the next statement or transaction
@@ -56,6 +59,13 @@
 #define SCHEMA_LOCK_KEY "7161413228262944097" /* 0x6362736368656d61 */
 /* How long DB_TX_SCHEMA waits for another node's migrations before -EBUSY. */
 #define SCHEMA_LOCK_TIMEOUT "'60s'"
+/* How long any other statement waits for a lock (a LOCK TABLE of an administrator's, another
+ * node's migration, a row another transaction holds) before it fails with -EBUSY, which the API
+ * answers 503 databaseNotReady: a request answers instead of hanging. Above the server's
+ * deadlock_timeout (1 s by default), so that a deadlock is found as one (-EDEADLK, run again)
+ * before the lock wait gives up. Set on each new session unless its role, database or the
+ * location's options already set a lock_timeout (which is then kept). */
+#define LOCK_TIMEOUT "5s"
 
 struct pg_db {
     struct db base; /* first: a struct db * is a struct pg_db * */
@@ -187,9 +197,9 @@ int pg_errno_of_sqlstate(const char *state)
         const char *state;
         int err;
     } map[] = {
-        {"23505", -EEXIST}, {"23503", -EINVAL}, {"23514", -EINVAL}, {"23502", -EINVAL},
-        {"40001", -EBUSY},  {"40P01", -EBUSY},  {"55P03", -EBUSY},  {"25006", -EROFS},
-        {"53100", -ENOSPC}, {"53200", -ENOMEM},
+        {"23505", -EEXIST},  {"23503", -EINVAL},  {"23514", -EINVAL}, {"23502", -EINVAL},
+        {"40001", -EDEADLK}, {"40P01", -EDEADLK}, {"55P03", -EBUSY},  {"25006", -EROFS},
+        {"53100", -ENOSPC},  {"53200", -ENOMEM},
     };
 
     for (size_t i = 0; state && i < sizeof(map) / sizeof(map[0]); i++)
@@ -274,6 +284,12 @@ static PGconn *connect_to(const char *location, bool read)
     conn = PQconnectdbParams(connect_keys, values, 1);
     if (conn)
         (void)PQsetNoticeProcessor(conn, drop_notice, NULL);
+    if (conn && PQstatus(conn) == CONNECTION_OK) {
+        PGresult *res = PQexec(conn, "SELECT set_config('lock_timeout', '" LOCK_TIMEOUT "', false) "
+                                     "WHERE current_setting('lock_timeout') = '0'");
+
+        PQclear(res); /* a failure here leaves the session as the server made it */
+    }
     return conn;
 }
 
