@@ -51,7 +51,10 @@ void store_close(struct store *st); /* NULL is a no-op */
  * (PostgreSQL; the location's password never in it), or "" when there is nothing more to say
  * than the errno. */
 const char *store_open_error(void);
-/* True when store_open() found the directory read-only (SQLite; a PostgreSQL store: false). */
+/* True when the database takes no writes now: SQLite, store_open() found the directory
+ * read-only; PostgreSQL, the connection is to a standby or a server in read-only mode (e.g. the
+ * primary of a multi-host URL was down at store_open(): a standby serves reads until a server
+ * that takes writes answers, when it turns false). */
 bool store_read_only(const struct store *st);
 
 /* ---- connection pool (store/pool.c) ------------------------------------------------------ */

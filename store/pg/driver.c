@@ -430,8 +430,12 @@ void pg_open_reason(const char *location, const char *message, char *out, size_t
     PQconninfoFree(opts);
 }
 
+/* A location whose read-write server does not answer opens on any server of it that does (a
+ * standby of a multi-host location), read-only, as ensure_connected() falls back: a node starts
+ * and serves reads while the primary is down (store_open checks that no migration is due). */
 static int pg_open(const char *location, struct db **ret_db)
 {
+    bool fallback = false;
     struct pg_db *p;
     PGconn *conn;
 
@@ -440,17 +444,28 @@ static int pg_open(const char *location, struct db **ret_db)
     conn = connect_to(location, false);
     if (!conn)
         return -ENOMEM;
-    if (PQstatus(conn) != CONNECTION_OK) {
+    if (PQstatus(conn) != CONNECTION_OK) { /* no read-write server: is any server there? */
+        PGconn *any = connect_to(location, true);
         char reason[512];
+        int r;
 
-        /* the server asked for a password (wrong, or none given), or no server answered */
-        int r = PQconnectionUsedPassword(conn) || PQconnectionNeedsPassword(conn) ? -EACCES
-                                                                                  : -ECONNREFUSED;
-
-        pg_open_reason(location, PQerrorMessage(conn), reason, sizeof(reason));
-        db_set_open_error(reason);
-        PQfinish(conn);
-        return r;
+        if (any && PQstatus(any) == CONNECTION_OK) { /* a standby: read from it meanwhile */
+            PQfinish(conn);
+            conn = any;
+            fallback = true;
+        } else if (any) {
+            /* the server asked for a password (wrong, or none given), or no server answered */
+            r = PQconnectionUsedPassword(any) || PQconnectionNeedsPassword(any) ? -EACCES
+                                                                                : -ECONNREFUSED;
+            pg_open_reason(location, PQerrorMessage(conn), reason, sizeof(reason));
+            db_set_open_error(reason);
+            PQfinish(conn);
+            PQfinish(any);
+            return r;
+        } else {
+            PQfinish(conn);
+            return -ENOMEM;
+        }
     }
     p = calloc(1, sizeof(*p));
     if (p)
@@ -462,7 +477,9 @@ static int pg_open(const char *location, struct db **ret_db)
     }
     p->conn = conn;
     db_init(&p->base, &db_pg_ops);
-    p->base.read_only = server_read_only(p->conn);
+    p->fallback = fallback;
+    p->base.read_only = fallback || server_read_only(p->conn);
+    p->rw_retry_us = now_us() + READ_RETRY_US;
     p->rw_epoch = atomic_load(&rw_epoch);
     *ret_db = &p->base;
     return 0;
