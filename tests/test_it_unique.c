@@ -7,7 +7,8 @@
  * - migration: 0011 applied to a SQLite or PostgreSQL database that already has rows fills the
  *   claims from them, and fails on rows that already break a rule, changing nothing.
  * - concurrent: two PostgreSQL connections with open write transactions inserting the same
- *   value: the second waits for the first (seen in pg_locks) and gets -EEXIST at its commit.
+ *   value: the second waits for the first (seen in pg_locks) and gets -EEXIST at its commit;
+ *   likewise an IVR on the uri of a coSpace being written (schema/0014_pgwrite.sql).
  * - two_nodes: two callbridged on one PostgreSQL database: the same new uri POSTed to both at
  *   once, round after round (one 200, one duplicateCoSpaceUri each); PUTs moving two coSpaces
  *   onto one uri at once; two access methods of one space with one uri and passcode at once; a
@@ -120,6 +121,37 @@ static int named_add(struct store *st, const struct store_table *t, size_t col, 
     return err;
 }
 
+/* An IVR of tenant (NULL: none). */
+static int ivr_add(struct store *st, const char *id, const char *uri, const char *tenant)
+{
+    const struct kv kv[] = {{STORE_COL_ID, id},
+                            {STORE_IVR_URI, uri},
+                            {STORE_IVR_TENANT, tenant},
+                            {STORE_IVR_CALL_IDS, "1"},
+                            {STORE_IVR_LYNC_IDS, "0"}};
+    struct store_row r;
+    int err;
+
+    row_of(&r, kv, sizeof(kv) / sizeof(kv[0]));
+    err = store_row_insert(st, &store_table_ivr, &r);
+    store_row_done(&r);
+    return err;
+}
+
+/* Rewrites IVR id's uri. */
+static int ivr_move(struct store *st, const char *id, const char *uri)
+{
+    struct store_row r;
+    int err = store_row_get(st, &store_table_ivr, id, &r);
+
+    if (err < 0)
+        return err;
+    ck_assert_int_eq(store_row_set(&r, STORE_IVR_URI, uri), 0);
+    err = store_row_update(st, &store_table_ivr, &r);
+    store_row_done(&r);
+    return err;
+}
+
 #define A "aaaaaaaa-0000-4000-8000-000000000001"
 #define B "bbbbbbbb-0000-4000-8000-000000000002"
 #define C "cccccccc-0000-4000-8000-000000000003"
@@ -166,6 +198,15 @@ static void rules_hold(const char *location)
     /* IVR uris and call bridge names, without regard to case */
     ck_assert_int_eq(named_add(st, &store_table_ivr, STORE_IVR_URI, A, "ivr@example.com"), 0);
     ck_assert_int_eq(named_add(st, &store_table_ivr, STORE_IVR_URI, B, "IVR@example.com"), -EEXIST);
+    /* an IVR of no tenant on any coSpace's uri or secondaryUri, in any case (0014) */
+    ck_assert_int_eq(named_add(st, &store_table_ivr, STORE_IVR_URI, B, "ROOM.a@example.com"),
+                     -EEXIST);
+    ck_assert_int_eq(named_add(st, &store_table_ivr, STORE_IVR_URI, B, "Alias.A@example.com"),
+                     -EEXIST);
+    ck_assert_int_eq(ivr_move(st, A, "other.A@example.com"), -EEXIST);
+    /* an IVR of a tenant only on its tenant's coSpaces' */
+    ck_assert_int_eq(named_add(st, &store_table_tenant, STORE_TENANT_NAME, A, "t"), 0);
+    ck_assert_int_eq(ivr_add(st, B, "room.a@example.com", A), 0);
     ck_assert_int_eq(named_add(st, &store_table_call_bridge, STORE_BRIDGE_NAME, A, "node-a"), 0);
     ck_assert_int_eq(named_add(st, &store_table_call_bridge, STORE_BRIDGE_NAME, B, "Node-A"),
                      -EEXIST);
@@ -429,6 +470,17 @@ static void race(const struct th_pg *p, struct store *one, struct store *two,
     ck_assert_int_eq(atomic_load(&w.result), -EEXIST);
 }
 
+/* An IVR on the uri of a coSpace written on another connection (write_c_ivr_uri). */
+static int write_ivr_on_c(struct store *st)
+{
+    return ivr_add(st, M3, "IVR.race@example.com", NULL);
+}
+
+static int write_c_ivr_uri(struct store *st)
+{
+    return space_add(st, C, "ivr.race@EXAMPLE.com", NULL, NULL);
+}
+
 static int write_a(struct store *st)
 {
     return space_add(st, A, "shared@example.com", "shared2@example.com", "777");
@@ -466,6 +518,9 @@ START_TEST(test_concurrent_writers_of_one_value_one_wins)
     ck_assert_int_eq(count_rows(&p, "SELECT count(*) FROM access_method"), 0);
     ck_assert_int_eq(count_rows(&p, "SELECT count(*) FROM space_address WHERE cospace = '" B "'"),
                      1);
+    /* an IVR on the uri of a coSpace not yet committed: it waits, then is refused (0014) */
+    race(&p, one, two, write_c_ivr_uri, write_ivr_on_c);
+    ck_assert_int_eq(count_rows(&p, "SELECT count(*) FROM ivr"), 0);
     store_close(one);
     store_close(two);
     th_pg_stop(&p);
