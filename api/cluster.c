@@ -311,7 +311,7 @@ int api_cluster_start(const struct api_cluster_config *cfg, const struct api *ap
                 n.name);
         return r;
     }
-    if (r == -EROFS) { /* a database that takes no writes: serve reads, outside the cluster */
+    if (r == -EROFS || r == -ENOTCONN) { /* no writes (a standby, the primary down): reads */
         api_log(BASE_LOG_WARN,
                 "cluster: the database takes no writes: node '%s' is not registered and sends no "
                 "heartbeat (the other nodes do not list it); restart it once the database takes "

@@ -77,6 +77,12 @@ static int open_store(const struct api_config *c, const struct api_paths *p, str
     if (r == -EPROTO)
         api_log(BASE_LOG_ERR, "%s was written by a newer callbridged (schema newer than %u)",
                 p->db_shown, store_schema_latest_at(p->db));
+    else if (r == -EROFS && c->database[0])
+        api_log(BASE_LOG_ERR,
+                "cannot open database %s: no server of it takes writes (the primary is down, or "
+                "the URL names only standbys) and the database needs an upgrade (schema %u), "
+                "which writes: start this version once the primary is back",
+                p->db_shown, store_schema_latest_at(p->db));
     else if (r == -EROFS)
         api_log(BASE_LOG_ERR,
                 "cannot open database %s: the data directory is read-only and the "
@@ -103,8 +109,8 @@ static int open_store(const struct api_config *c, const struct api_paths *p, str
     else if (store_read_only(*ret) && c->database[0])
         api_log(BASE_LOG_WARN,
                 "the database %s cannot be written: serving reads; every write is answered 503 "
-                "until its server takes writes (not a standby, default_transaction_read_only "
-                "off) and callbridged restarts",
+                "until a server of it takes writes (a primary back or promoted; not a standby, "
+                "default_transaction_read_only off)",
                 p->db_shown);
     else if (store_read_only(*ret))
         api_log(BASE_LOG_WARN,

@@ -23,6 +23,7 @@ int api_status_from_err(int err)
     case -EDQUOT:
         return 400;
     case -EBUSY:
+    case -EDEADLK: /* a PostgreSQL deadlock not run again (resource.c runs its writes again) */
     case -ENOSPC:
     case -EROFS:
     case -ENOTCONN: /* the database server lost (a primary down, before a replica's promotion) */

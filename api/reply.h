@@ -7,7 +7,8 @@
 struct api_xml;
 
 /* Maps a handler's negative errno to an HTTP status (the single place that does):
- * -EINVAL/-EDQUOT 400, -ENOENT 404, -E2BIG 413, -EBUSY/-ENOSPC/-EROFS 503, anything else 500. */
+ * -EINVAL/-EDQUOT 400, -ENOENT 404, -E2BIG 413, -EBUSY/-EDEADLK/-ENOSPC/-EROFS 503, anything else
+ * 500. */
 int api_status_from_err(int err);
 
 /* Fill a reply. Each replaces any previous body. */

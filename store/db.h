@@ -93,15 +93,17 @@
  * errno from store.h's contract. A driver maps its codes so:
  *   unique or primary key violation                  -EEXIST
  *   foreign key, check or not-null violation          -EINVAL
- *   busy or locked (timeout ran out), serialization failure or deadlock  -EBUSY
+ *   busy or locked (timeout ran out: PostgreSQL's lock_timeout)  -EBUSY
+ *   serialization failure or deadlock: the transaction was     -EDEADLK
+ *   rolled back for another's sake; run it again from its start
  *   read-only database or transaction                -EROFS
  *   disk full                                         -ENOSPC
  *   out of memory                                     -ENOMEM
  *   connection lost or refused when reconnecting,    -ENOTCONN
  *   or no server to write to
  *   anything else                                     -EIO
- * (PostgreSQL SQLSTATEs: 23505 -EEXIST; 23503, 23514, 23502 -EINVAL; 40001, 40P01, 55P03
- * -EBUSY; 25006 -EROFS; 53100 -ENOSPC; 53200 -ENOMEM; class 08, 57P01..57P03 -ENOTCONN.) */
+ * (PostgreSQL SQLSTATEs: 23505 -EEXIST; 23503, 23514, 23502 -EINVAL; 55P03 -EBUSY; 40001,
+ * 40P01 -EDEADLK; 25006 -EROFS; 53100 -ENOSPC; 53200 -ENOMEM; class 08, 57P01..57P03 -ENOTCONN.) */
 #ifndef STORE_DB_H
 #define STORE_DB_H
 
@@ -157,7 +159,9 @@ struct db {
     struct db_stmt *by_id[DB_STMT_IDS];   /* prepared on first use, kept until db_close() */
     struct db_sql_slot sql[DB_SQL_CACHE]; /* statements built at run time, by their text */
     uint64_t clock;
-    bool read_only; /* set by the driver's open: every write will fail with -EROFS */
+    /* set by the driver's open: every write will fail (-EROFS; PostgreSQL, a standby read
+     * while no read-write server answers: -ENOTCONN, and false again once one answers) */
+    bool read_only;
 };
 
 /* One prepared statement. Drivers embed it as the first member of their own struct. */
@@ -178,7 +182,9 @@ struct db_ops {
      * db_init()ed connection, released with close. Returns 0, -ENOMEM, -EROFS, -EIO, ...;
      * PostgreSQL: -EACCES when the server asked for a password and refused the connection (a
      * wrong or missing password, or after it a role or database it does not have),
-     * -ECONNREFUSED when no server answered (refused, unreachable, connect_timeout). */
+     * -ECONNREFUSED when no server answered (refused, unreachable, connect_timeout); when no
+     * read-write server answers but a standby of a multi-host location does, 0 with read_only
+     * set (writes -ENOTCONN until a read-write server answers). */
     int (*open)(const char *location, struct db **ret_db);
     /* Closes the connection and frees it (db_close() has already finalized every cached
      * statement). A transaction still open is rolled back, and a write's lock released. NULL

@@ -168,7 +168,7 @@ void store_note_write(struct store *st, const char *table, const char *id)
     size_t room = sizeof(st->notes) - st->notes_len;
     int n;
 
-    if (db_dialect(st->db) != DB_DIALECT_PG || st->notes_all)
+    if (!store_is_shared(st) || st->notes_all)
         return;
     n = snprintf(st->notes + st->notes_len, room, "%s %s\n", table, id && id[0] ? id : "*");
     if (n < 0 || (size_t)n >= room) {
@@ -242,7 +242,7 @@ int store_change_mark(struct store *st, uint64_t *ret_mark)
     uint64_t h = 14695981039346656037ULL; /* FNV-1a */
     int r = 0;
 
-    if (db_dialect(st->db) != DB_DIALECT_PG)
+    if (!store_is_shared(st))
         return -ENOTSUP;
     stmt = store_stmt_sql(st,
                           "SELECT CAST(pg_current_snapshot() AS TEXT) || ' ' || "
@@ -488,7 +488,7 @@ static int cap_lock(struct store *st, const char *table)
     struct db_stmt *stmt;
     int r = 0;
 
-    if (db_dialect(st->db) != DB_DIALECT_PG)
+    if (!store_is_shared(st))
         return 0;
     stmt = store_stmt_sql(st,
                           "SELECT pg_advisory_xact_lock(" CAP_LOCK_CLASS ", CAST(CAST(CAST(?1 AS "

@@ -7,7 +7,9 @@
  * A struct store is one database connection; use it from one thread at a time. Every function
  * returns 0 (or a count) on success and a negative errno on failure:
  *   -ENOENT  no such object          -EEXIST  unique value already taken
- *   -EBUSY   database locked (busy timeout ran out)   -ENOSPC  disk full
+ *   -EBUSY   database locked (busy timeout, PostgreSQL's lock_timeout, ran out)
+ *   -EDEADLK  a deadlock or serialization failure (PostgreSQL): the transaction was rolled
+ *            back for another's sake; run it again from its start   -ENOSPC  disk full
  *   -EROFS   read-only database       -EPROTO  database schema newer than this binary
  *   -EINVAL  constraint violated (e.g. a dangling reference)   -ENOMEM, -EIO  anything else
  *   -ENOTCONN  the database server cannot be reached, or (a write) no server that takes
@@ -49,7 +51,10 @@ void store_close(struct store *st); /* NULL is a no-op */
  * (PostgreSQL; the location's password never in it), or "" when there is nothing more to say
  * than the errno. */
 const char *store_open_error(void);
-/* True when store_open() found the directory read-only (SQLite; a PostgreSQL store: false). */
+/* True when the database takes no writes now: SQLite, store_open() found the directory
+ * read-only; PostgreSQL, the connection is to a standby or a server in read-only mode (e.g. the
+ * primary of a multi-host URL was down at store_open(): a standby serves reads until a server
+ * that takes writes answers, when it turns false). */
 bool store_read_only(const struct store *st);
 
 /* ---- connection pool (store/pool.c) ------------------------------------------------------ */

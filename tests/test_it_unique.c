@@ -7,11 +7,14 @@
  * - migration: 0011 applied to a SQLite or PostgreSQL database that already has rows fills the
  *   claims from them, and fails on rows that already break a rule, changing nothing.
  * - concurrent: two PostgreSQL connections with open write transactions inserting the same
- *   value: the second waits for the first (seen in pg_locks) and gets -EEXIST at its commit.
+ *   value: the second waits for the first (seen in pg_locks) and gets -EEXIST at its commit;
+ *   likewise an IVR on the uri of a coSpace being written (schema/0015_pgwrite.sql).
  * - two_nodes: two callbridged on one PostgreSQL database: the same new uri POSTed to both at
  *   once, round after round (one 200, one duplicateCoSpaceUri each); PUTs moving two coSpaces
  *   onto one uri at once; two access methods of one space with one uri and passcode at once; a
- *   tenant cap that holds across the nodes. */
+ *   tenant cap that holds across the nodes; two PUTs taking two new values in opposite orders
+ *   (a deadlock on PostgreSQL, run again: never 503); a table locked by another session (503
+ *   databaseNotReady after the driver's lock_timeout, not a request that hangs). */
 #include <errno.h>
 #include <glob.h>
 #include <pthread.h>
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -118,6 +122,37 @@ static int named_add(struct store *st, const struct store_table *t, size_t col, 
     return err;
 }
 
+/* An IVR of tenant (NULL: none). */
+static int ivr_add(struct store *st, const char *id, const char *uri, const char *tenant)
+{
+    const struct kv kv[] = {{STORE_COL_ID, id},
+                            {STORE_IVR_URI, uri},
+                            {STORE_IVR_TENANT, tenant},
+                            {STORE_IVR_CALL_IDS, "1"},
+                            {STORE_IVR_LYNC_IDS, "0"}};
+    struct store_row r;
+    int err;
+
+    row_of(&r, kv, sizeof(kv) / sizeof(kv[0]));
+    err = store_row_insert(st, &store_table_ivr, &r);
+    store_row_done(&r);
+    return err;
+}
+
+/* Rewrites IVR id's uri. */
+static int ivr_move(struct store *st, const char *id, const char *uri)
+{
+    struct store_row r;
+    int err = store_row_get(st, &store_table_ivr, id, &r);
+
+    if (err < 0)
+        return err;
+    ck_assert_int_eq(store_row_set(&r, STORE_IVR_URI, uri), 0);
+    err = store_row_update(st, &store_table_ivr, &r);
+    store_row_done(&r);
+    return err;
+}
+
 #define A "aaaaaaaa-0000-4000-8000-000000000001"
 #define B "bbbbbbbb-0000-4000-8000-000000000002"
 #define C "cccccccc-0000-4000-8000-000000000003"
@@ -164,6 +199,15 @@ static void rules_hold(const char *location)
     /* IVR uris and call bridge names, without regard to case */
     ck_assert_int_eq(named_add(st, &store_table_ivr, STORE_IVR_URI, A, "ivr@example.com"), 0);
     ck_assert_int_eq(named_add(st, &store_table_ivr, STORE_IVR_URI, B, "IVR@example.com"), -EEXIST);
+    /* an IVR of no tenant on any coSpace's uri or secondaryUri, in any case (0014) */
+    ck_assert_int_eq(named_add(st, &store_table_ivr, STORE_IVR_URI, B, "ROOM.a@example.com"),
+                     -EEXIST);
+    ck_assert_int_eq(named_add(st, &store_table_ivr, STORE_IVR_URI, B, "Alias.A@example.com"),
+                     -EEXIST);
+    ck_assert_int_eq(ivr_move(st, A, "other.A@example.com"), -EEXIST);
+    /* an IVR of a tenant only on its tenant's coSpaces' */
+    ck_assert_int_eq(named_add(st, &store_table_tenant, STORE_TENANT_NAME, A, "t"), 0);
+    ck_assert_int_eq(ivr_add(st, B, "room.a@example.com", A), 0);
     ck_assert_int_eq(named_add(st, &store_table_call_bridge, STORE_BRIDGE_NAME, A, "node-a"), 0);
     ck_assert_int_eq(named_add(st, &store_table_call_bridge, STORE_BRIDGE_NAME, B, "Node-A"),
                      -EEXIST);
@@ -391,8 +435,8 @@ static void *second(void *arg)
     return NULL;
 }
 
-/* Waits (at most 10 s) until a session of p waits for a lock: the second writer blocked. */
-static void wait_for_lock_wait(const struct th_pg *p)
+/* Waits (at most 10 s) until n sessions of p wait for a lock: the writers blocked. */
+static void wait_for_lock_waits(const struct th_pg *p, int n)
 {
     char out[64] = "";
 
@@ -402,11 +446,11 @@ static void wait_for_lock_wait(const struct th_pg *p)
                                    "wait_event_type = 'Lock' AND datname = 'callbridge'",
                                    out, sizeof(out)),
                          0);
-        if (strcmp(out, "0") != 0)
+        if (atoi(out) >= n)
             return;
         usleep(10000);
     }
-    ck_abort_msg("the second writer never waited for the first");
+    ck_abort_msg("%d writers never waited for a lock (%s did)", n, out);
 }
 
 /* first writes in an open transaction; w's writer then writes the same value on another
@@ -420,11 +464,22 @@ static void race(const struct th_pg *p, struct store *one, struct store *two,
     ck_assert_int_eq(store_begin(one), 0);
     ck_assert_int_eq(first(one), 0);
     ck_assert_int_eq(pthread_create(&t, NULL, second, &w), 0);
-    wait_for_lock_wait(p);
+    wait_for_lock_waits(p, 1);
     ck_assert_int_eq(atomic_load(&w.result), 1); /* still waiting */
     ck_assert_int_eq(store_commit(one), 0);
     ck_assert_int_eq(pthread_join(t, NULL), 0);
     ck_assert_int_eq(atomic_load(&w.result), -EEXIST);
+}
+
+/* An IVR on the uri of a coSpace written on another connection (write_c_ivr_uri). */
+static int write_ivr_on_c(struct store *st)
+{
+    return ivr_add(st, M3, "IVR.race@example.com", NULL);
+}
+
+static int write_c_ivr_uri(struct store *st)
+{
+    return space_add(st, C, "ivr.race@EXAMPLE.com", NULL, NULL);
 }
 
 static int write_a(struct store *st)
@@ -464,6 +519,9 @@ START_TEST(test_concurrent_writers_of_one_value_one_wins)
     ck_assert_int_eq(count_rows(&p, "SELECT count(*) FROM access_method"), 0);
     ck_assert_int_eq(count_rows(&p, "SELECT count(*) FROM space_address WHERE cospace = '" B "'"),
                      1);
+    /* an IVR on the uri of a coSpace not yet committed: it waits, then is refused (0014) */
+    race(&p, one, two, write_c_ivr_uri, write_ivr_on_c);
+    ck_assert_int_eq(count_rows(&p, "SELECT count(*) FROM ivr"), 0);
     store_close(one);
     store_close(two);
     th_pg_stop(&p);
@@ -594,6 +652,91 @@ START_TEST(test_two_nodes_one_uri_one_space)
 }
 END_TEST
 
+/* Two PUTs taking two new values in opposite orders (a's uri x is b's secondaryUri, b's uri y
+ * a's secondaryUri), made to meet each round: a third session holds y's claim; b's PUT waits
+ * for it, then a's PUT claims x and waits for it too; the third session's rollback wakes b
+ * first (the lock's queue order), which claims y and then waits for a's x while a waits for b's
+ * y: a deadlock. The server rolls one back (40P01), and that request runs again, whose check
+ * names the reason: one 200 and one duplicateCoSpaceUri each round, never 503. deadlock_timeout
+ * is lowered so that a deadlock is found in 50 ms, not the default 1 s. */
+#define SWAP_ROUNDS 10
+
+static void swap_rounds(const char *a, const char *b)
+{
+    PGconn *holder = PQconnectdb(pg.url);
+    char out[256], sql[256];
+
+    ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
+    ck_assert_msg(th_pg_sql(&pg, "postgres", "ALTER SYSTEM SET deadlock_timeout = '50ms'", out,
+                            sizeof(out)) == 0,
+                  "%s", out);
+    ck_assert_msg(th_pg_sql(&pg, "postgres", "SELECT pg_reload_conf()", out, sizeof(out)) == 0,
+                  "%s", out);
+    for (int i = 0; i < SWAP_ROUNDS; i++) {
+        struct req q[2] = {{.method = "PUT"}, {.method = "PUT"}};
+        pthread_barrier_t go[2];
+        pthread_t t[2];
+        PGresult *res;
+
+        (void)snprintf(sql, sizeof(sql),
+                       "BEGIN; INSERT INTO space_address (kind, value, cospace, refs) VALUES "
+                       "('uri', 'swap%dy', 'holder', 1)",
+                       i);
+        res = PQexec(holder, sql);
+        ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+        PQclear(res);
+        for (int k = 1; k >= 0; k--) { /* b first */
+            (void)snprintf(q[k].path, sizeof(q[k].path), "/api/v1/%s", k ? b : a);
+            (void)snprintf(q[k].form, sizeof(q[k].form), "uri=swap%d%c&secondaryUri=swap%d%c", i,
+                           k ? 'y' : 'x', i, k ? 'x' : 'y');
+            q[k].d = &node[k];
+            q[k].go = &go[k];
+            ck_assert_int_eq(pthread_barrier_init(&go[k], NULL, 1), 0);
+            ck_assert_int_eq(pthread_create(&t[k], NULL, send_req, &q[k]), 0);
+            wait_for_lock_waits(&pg, 2 - k);
+        }
+        res = PQexec(holder, "ROLLBACK");
+        PQclear(res);
+        for (int k = 0; k < 2; k++) {
+            ck_assert_int_eq(pthread_join(t[k], NULL), 0);
+            pthread_barrier_destroy(&go[k]);
+        }
+        one_wins(q, FAIL("duplicateCoSpaceUri"), i);
+    }
+    PQfinish(holder);
+}
+
+/* A table locked by another session (an administrator's LOCK TABLE, another node's migration):
+ * a write that needs it answers 503 databaseNotReady once the driver's lock_timeout runs out,
+ * instead of waiting as long as the lock is held; once the lock goes, the write succeeds. */
+static void lock_table_answers(const char *a)
+{
+    PGconn *admin = PQconnectdb(pg.url);
+    struct req q[2] = {{.method = "POST"}, {.method = "PUT"}};
+    PGresult *res;
+    struct th_resp r;
+
+    ck_assert_int_eq(PQstatus(admin), CONNECTION_OK);
+    res = PQexec(admin, "BEGIN; LOCK TABLE cospace IN ACCESS EXCLUSIVE MODE");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+    /* a POST on one node and a PUT on the other, at once (each waits the lock_timeout) */
+    (void)snprintf(q[0].path, sizeof(q[0].path), "/api/v1/coSpaces");
+    (void)snprintf(q[0].form, sizeof(q[0].form), "uri=locked");
+    (void)snprintf(q[1].path, sizeof(q[1].path), "/api/v1/%s", a);
+    (void)snprintf(q[1].form, sizeof(q[1].form), "name=locked");
+    both_at_once(q);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(q[i].status == 503 && strcmp(q[i].body, FAIL("databaseNotReady")) == 0,
+                      "%s: %ld %s", q[i].method, q[i].status, q[i].body);
+    res = PQexec(admin, "ROLLBACK");
+    PQclear(res);
+    PQfinish(admin);
+    th_admin(&node[1], "POST", "/api/v1/coSpaces", "uri=locked", &r);
+    ck_assert_int_eq(r.status, 200);
+    th_resp_free(&r);
+}
+
 START_TEST(test_two_nodes_move_two_spaces_onto_one_uri)
 {
     char a[64], b[64], body[2048], uri[64], secondary[64], scratch[512];
@@ -627,6 +770,8 @@ START_TEST(test_two_nodes_move_two_spaces_onto_one_uri)
         ck_assert_msg(strcasecmp(uri, secondary) != 0, "round %d: both hold %s", i, uri);
         ck_assert_str_eq(q[0].status == 200 ? uri : secondary, want);
     }
+    swap_rounds(a, b);
+    lock_table_answers(a);
     nodes_stop();
 }
 END_TEST

@@ -8,7 +8,9 @@
  * - driver: store/pg (db_pg_ops) through store/db.h: ?N rewriting and the SQLSTATE map (no
  *   server); against a server: open, migrate under the advisory lock (two nodes at once),
  *   rows written and read back (text, integers, NULL, blobs), constraint errors, snapshots,
- *   a standby's -EROFS, and a multi-host connection that follows a failover. */
+ *   a standby's -EROFS, and a multi-host connection that follows a failover; with that URL's
+ *   primary down, a store opens read-only on the standby and a node starts, reads, answers
+ *   writes 503 databaseNotReady, and writes once the standby is promoted. */
 #include <errno.h>
 #include <glob.h>
 #include <pthread.h>
@@ -454,8 +456,8 @@ START_TEST(test_sqlstates_map_to_the_store_errnos)
     ck_assert_int_eq(pg_errno_of_sqlstate("23503"), -EINVAL);
     ck_assert_int_eq(pg_errno_of_sqlstate("23514"), -EINVAL);
     ck_assert_int_eq(pg_errno_of_sqlstate("23502"), -EINVAL);
-    ck_assert_int_eq(pg_errno_of_sqlstate("40001"), -EBUSY);
-    ck_assert_int_eq(pg_errno_of_sqlstate("40P01"), -EBUSY);
+    ck_assert_int_eq(pg_errno_of_sqlstate("40001"), -EDEADLK);
+    ck_assert_int_eq(pg_errno_of_sqlstate("40P01"), -EDEADLK);
     ck_assert_int_eq(pg_errno_of_sqlstate("55P03"), -EBUSY);
     ck_assert_int_eq(pg_errno_of_sqlstate("25006"), -EROFS);
     ck_assert_int_eq(pg_errno_of_sqlstate("53100"), -ENOSPC);
@@ -805,8 +807,52 @@ START_TEST(test_two_nodes_writing_the_same_unique_value_one_wins_by_constraint)
 }
 END_TEST
 
+#define NOT_READY "<?xml version=\"1.0\"?><failureDetails><databaseNotReady /></failureDetails>"
+
+/* The primary of multi is down, its standby up and current: a store opens read-only (no
+ * migration is due), and a node that was registered starts, reads, and answers writes 503. */
+static void starts_without_a_primary(const char *multi, struct th_daemon *node)
+{
+    char body[4096];
+    struct store *st;
+    size_t n = 0;
+
+    ck_assert_int_eq(store_open(multi, &st), 0);
+    ck_assert(store_read_only(st));
+    ck_assert_int_eq(store_user_count(st, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(store_user_add(st, "x", "hash"), -ENOTCONN);
+    store_close(st);
+    th_daemon_start(node, "0", NULL);
+    th_api_v1(node, "GET", "tenants", NULL, 200, body, sizeof(body));
+    ck_assert_msg(strstr(body, "<tenants total=\"1\"") != NULL, "%s", body);
+    th_api_v1(node, "POST", "tenants", "name=down", 503, body, sizeof(body));
+    ck_assert_str_eq(body, NOT_READY);
+}
+
+/* The standby promoted: the node started without a primary writes, without a restart (a write
+ * within 100 ms of a failed look for a read-write server by another of its connections answers
+ * 503 at once: polled, at most 5 s). */
+static void writes_once_promoted(struct th_daemon *node)
+{
+    struct th_resp r = {0};
+
+    for (int i = 0; i < 250; i++) {
+        th_admin(node, "POST", "/api/v1/tenants", "name=up", &r);
+        if (r.status != 503)
+            break;
+        th_resp_free(&r);
+        (void)usleep(20 * 1000);
+    }
+    ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body ? r.body : "");
+    th_resp_free(&r);
+    ck_assert_int_eq(th_daemon_stop(node), 0);
+    th_rmdir(node->dir);
+}
+
 START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
 {
+    static struct th_daemon node;
     struct th_pg primary, replica;
     struct db_stmt *kept;
     struct db *db, *ro;
@@ -841,6 +887,11 @@ START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
                               NULL),
                      -EROFS);
     db_pg_ops.close(ro);
+    /* a node on the multi-host URL, started once while the primary is up (it registers) */
+    memset(&node, 0, sizeof(node));
+    (void)snprintf(node.database, sizeof(node.database), "%s", multi);
+    th_daemon_start(&node, "0", NULL);
+    ck_assert_int_eq(th_daemon_stop(&node), 0);
 
     /* a statement prepared in the first session, kept (as db.c's cache keeps it) */
     kept = prep(db, "SELECT count(*) FROM tenant WHERE id != ?1");
@@ -850,6 +901,7 @@ START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
     db->ops->reset(kept);
 
     th_pg_stop(&primary);
+    starts_without_a_primary(multi, &node);
     th_pg_promote(&replica);
     /* the statement that meets the lost connection fails (-ENOTCONN: 503 databaseNotReady);
      * the next one reconnects to the promoted replica, the only read-write host left */
@@ -869,6 +921,7 @@ START_TEST(test_standby_refuses_writes_and_a_failover_is_followed)
     ck_assert_int_eq(db->ops->column_int64(kept, 0), 2);
     db->ops->finalize(kept);
     db_pg_ops.close(db);
+    writes_once_promoted(&node);
     th_pg_stop(&replica);
 }
 END_TEST

@@ -382,11 +382,12 @@ static int check_unique(struct store *st, const struct api_resource *res,
  * checks see the winner and answer its precise reason (store/db.h, dialect difference 8). */
 #define WRITE_RETRIES 3
 
-/* The errors of a write that running the request again may cure (a unique value another writer
- * took first): the one place that says which. */
+/* The errors of a write that running the request again may cure: a unique value another writer
+ * took first (-EEXIST), or a PostgreSQL deadlock (-EDEADLK: two PUTs taking two values in
+ * opposite orders) whose transaction the server rolled back. The one place that says which. */
 static bool rerun_errno(int rc)
 {
-    return rc == -EEXIST;
+    return rc == -EEXIST || rc == -EDEADLK;
 }
 
 /* rerun_errno with *reply still empty: a conflict for the caller to retry (WRITE_RETRIES). */

@@ -16,6 +16,9 @@
  *   server infers their types from the SQL) and blobs as binary bytea parameters; the whole
  *   result is buffered and the steps walk its rows. bytea columns arrive in text form and are
  *   decoded on demand.
+ * - Every session waits at most LOCK_TIMEOUT for a lock (unless its role, database or the
+ *   location set a lock_timeout of their own), so that a table locked elsewhere answers -EBUSY
+ *   instead of holding a request; a deadlock is -EDEADLK, for the caller to run again.
  * - Errors map from SQLSTATE as db.h says; a broken connection (no result, libpq's status bad,
  *   SQLSTATE class 08 or 57P01..57P03) is -ENOTCONN.
  * - A lost primary: a broken connection is replaced before the next statement or transaction
@@ -56,6 +59,13 @@
 #define SCHEMA_LOCK_KEY "7161413228262944097" /* 0x6362736368656d61 */
 /* How long DB_TX_SCHEMA waits for another node's migrations before -EBUSY. */
 #define SCHEMA_LOCK_TIMEOUT "'60s'"
+/* How long any other statement waits for a lock (a LOCK TABLE of an administrator's, another
+ * node's migration, a row another transaction holds) before it fails with -EBUSY, which the API
+ * answers 503 databaseNotReady: a request answers instead of hanging. Above the server's
+ * deadlock_timeout (1 s by default), so that a deadlock is found as one (-EDEADLK, run again)
+ * before the lock wait gives up. Set on each new session unless its role, database or the
+ * location's options already set a lock_timeout (which is then kept). */
+#define LOCK_TIMEOUT "5s"
 
 struct pg_db {
     struct db base; /* first: a struct db * is a struct pg_db * */
@@ -187,9 +197,9 @@ int pg_errno_of_sqlstate(const char *state)
         const char *state;
         int err;
     } map[] = {
-        {"23505", -EEXIST}, {"23503", -EINVAL}, {"23514", -EINVAL}, {"23502", -EINVAL},
-        {"40001", -EBUSY},  {"40P01", -EBUSY},  {"55P03", -EBUSY},  {"25006", -EROFS},
-        {"53100", -ENOSPC}, {"53200", -ENOMEM},
+        {"23505", -EEXIST},  {"23503", -EINVAL},  {"23514", -EINVAL}, {"23502", -EINVAL},
+        {"40001", -EDEADLK}, {"40P01", -EDEADLK}, {"55P03", -EBUSY},  {"25006", -EROFS},
+        {"53100", -ENOSPC},  {"53200", -ENOMEM},
     };
 
     for (size_t i = 0; state && i < sizeof(map) / sizeof(map[0]); i++)
@@ -274,6 +284,12 @@ static PGconn *connect_to(const char *location, bool read)
     conn = PQconnectdbParams(connect_keys, values, 1);
     if (conn)
         (void)PQsetNoticeProcessor(conn, drop_notice, NULL);
+    if (conn && PQstatus(conn) == CONNECTION_OK) {
+        PGresult *res = PQexec(conn, "SELECT set_config('lock_timeout', '" LOCK_TIMEOUT "', false) "
+                                     "WHERE current_setting('lock_timeout') = '0'");
+
+        PQclear(res); /* a failure here leaves the session as the server made it */
+    }
     return conn;
 }
 
@@ -414,8 +430,12 @@ void pg_open_reason(const char *location, const char *message, char *out, size_t
     PQconninfoFree(opts);
 }
 
+/* A location whose read-write server does not answer opens on any server of it that does (a
+ * standby of a multi-host location), read-only, as ensure_connected() falls back: a node starts
+ * and serves reads while the primary is down (store_open checks that no migration is due). */
 static int pg_open(const char *location, struct db **ret_db)
 {
+    bool fallback = false;
     struct pg_db *p;
     PGconn *conn;
 
@@ -424,17 +444,28 @@ static int pg_open(const char *location, struct db **ret_db)
     conn = connect_to(location, false);
     if (!conn)
         return -ENOMEM;
-    if (PQstatus(conn) != CONNECTION_OK) {
+    if (PQstatus(conn) != CONNECTION_OK) { /* no read-write server: is any server there? */
+        PGconn *any = connect_to(location, true);
         char reason[512];
+        int r;
 
-        /* the server asked for a password (wrong, or none given), or no server answered */
-        int r = PQconnectionUsedPassword(conn) || PQconnectionNeedsPassword(conn) ? -EACCES
-                                                                                  : -ECONNREFUSED;
-
-        pg_open_reason(location, PQerrorMessage(conn), reason, sizeof(reason));
-        db_set_open_error(reason);
-        PQfinish(conn);
-        return r;
+        if (any && PQstatus(any) == CONNECTION_OK) { /* a standby: read from it meanwhile */
+            PQfinish(conn);
+            conn = any;
+            fallback = true;
+        } else if (any) {
+            /* the server asked for a password (wrong, or none given), or no server answered */
+            r = PQconnectionUsedPassword(any) || PQconnectionNeedsPassword(any) ? -EACCES
+                                                                                : -ECONNREFUSED;
+            pg_open_reason(location, PQerrorMessage(conn), reason, sizeof(reason));
+            db_set_open_error(reason);
+            PQfinish(conn);
+            PQfinish(any);
+            return r;
+        } else {
+            PQfinish(conn);
+            return -ENOMEM;
+        }
     }
     p = calloc(1, sizeof(*p));
     if (p)
@@ -446,7 +477,9 @@ static int pg_open(const char *location, struct db **ret_db)
     }
     p->conn = conn;
     db_init(&p->base, &db_pg_ops);
-    p->base.read_only = server_read_only(p->conn);
+    p->fallback = fallback;
+    p->base.read_only = fallback || server_read_only(p->conn);
+    p->rw_retry_us = now_us() + READ_RETRY_US;
     p->rw_epoch = atomic_load(&rw_epoch);
     *ret_db = &p->base;
     return 0;
