@@ -1,4 +1,4 @@
--- 0014 (pgwrite): an IVR's uri is neither a coSpace's uri nor its secondaryUri (any case) that the
+-- 0015 (pgwrite): an IVR's uri is neither a coSpace's uri nor its secondaryUri (any case) that the
 -- IVR's tenant reaches (a coSpace of that tenant; an IVR of no tenant: any coSpace), held by the
 -- database as 0011 holds the other "taken" rules, not only by the API's check (ivrUriConflict,
 -- api/res/tenant.c): an IVR written while such a coSpace exists is refused with a unique
