@@ -139,15 +139,22 @@ static void anchor(struct media_leg *l, const char *exclude, int64_t now)
         no_socket(l, errno, now);
         return;
     }
+    /* connect() gives the socket its port: before the old socket closes, so that the kernel
+     * cannot hand the old port back (after a 437 that port is the one the server refused) */
+    alen =
+        best.addr.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    if (connect(fd, (struct sockaddr *)&best.addr, alen) < 0) {
+        close(fd);
+        drop_anchor(l, true);
+        fail_leg(l, "cannot reach the TURN server", now);
+        return;
+    }
     drop_anchor(l, true);
     l->server = best;
     l->fd = fd;
     cfg.username = user;
     cfg.password = pass;
-    alen = l->server.addr.ss_family == AF_INET ? sizeof(struct sockaddr_in)
-                                               : sizeof(struct sockaddr_in6);
-    if (connect(l->fd, (struct sockaddr *)&l->server.addr, alen) < 0 ||
-        epoll_ctl(l->m->epfd, EPOLL_CTL_ADD, l->fd, &ev) < 0 ||
+    if (epoll_ctl(l->m->epfd, EPOLL_CTL_ADD, l->fd, &ev) < 0 ||
         turn_alloc_new(&cfg, &l->alloc) < 0 || turn_alloc_start(l->alloc, now) < 0) {
         fail_leg(l, "cannot reach the TURN server", now);
         return;
@@ -191,8 +198,9 @@ void media_leg_advance(struct media_leg *l, int64_t now)
         l->fresh_ports < LEG_FRESH_PORTS) {
         /* RFC 8656 §7.4: the server still holds an allocation on this 5-tuple (the kernel gave
          * the leg a port whose released allocation lingers there): allocate again at once from
-         * another port. anchor() opens the new socket before it closes this one, so the kernel
-         * cannot hand the same port back (the prober does the same: turnclient/probe.c). */
+         * another port. anchor() opens and connects the new socket before it closes this one, so
+         * the kernel cannot hand the same port back (the prober does the same:
+         * turnclient/probe.c). */
         l->fresh_ports++;
         base_logf(&l->m->cfg.log, BASE_LOG_INFO,
                   "callLeg %s: turnServer %s holds an allocation on this port (437): again from "
