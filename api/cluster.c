@@ -49,7 +49,28 @@ struct api_cluster {
     size_t npub, cappub;
     unsigned beats;
     bool lost; /* the row was taken by another host: logged once */
+    /* CLOCK_MONOTONIC ms when the last heartbeat that was written began (before its write, so
+     * never later than the database's now() it wrote): api_cluster_beat_age_ms() */
+    atomic_int_least64_t beat_ok_ms;
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t api_cluster_beat_age_ms(const struct api_cluster *c)
+{
+    return c ? mono_ms() - atomic_load(&c->beat_ok_ms) : 0;
+}
+
+int64_t api_cluster_down_ms(const struct api_cluster *c)
+{
+    return c ? (int64_t)API_CLUSTER_DOWN_AFTER * c->interval_s * 1000 : 0;
+}
 
 const char *api_cluster_id(const struct api_cluster *c)
 {
@@ -233,6 +254,7 @@ static void publish(struct api_cluster *c)
 
 static void beat(struct api_cluster *c)
 {
+    int64_t began = mono_ms();
     int r = store_node_heartbeat(c->st, c->name, c->host_id);
 
     c->beats++;
@@ -251,6 +273,7 @@ static void beat(struct api_cluster *c)
         return;
     }
     c->lost = false;
+    atomic_store(&c->beat_ok_ms, began);
     publish(c);
 }
 
@@ -329,6 +352,7 @@ int api_cluster_start(const struct api_cluster_config *cfg, const struct api *ap
     c->api = api;
     c->interval_s = cfg->interval_s;
     c->render_view = cfg->render_view;
+    atomic_store(&c->beat_ok_ms, mono_ms()); /* registered: a heartbeat written just now */
     (void)snprintf(c->cluster_id, sizeof(c->cluster_id), "%s", n.cluster_id);
     (void)snprintf(c->name, sizeof(c->name), "%s", n.name);
     (void)snprintf(c->bridge_id, sizeof(c->bridge_id), "%s", n.call_bridge);

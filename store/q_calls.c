@@ -151,9 +151,12 @@ int store_call_leg_add(struct store *st, const char *leg_id, const char *call_id
     const char *args[] = {leg_id, call_id, node, NULL};
     char sql[256];
 
+    /* only while the call is this node's: a leg of a call another node took meanwhile (this
+     * node paused, its queue written late) would stay in the directory with no call */
     (void)snprintf(sql, sizeof(sql),
                    "INSERT INTO cluster_call_leg (leg_id, call_id, node, started_ms) "
-                   "VALUES (?1, ?2, ?3, %s)",
+                   "SELECT ?1, ?2, ?3, %s WHERE EXISTS (SELECT 1 FROM cluster_call "
+                   "WHERE call_id = ?2 AND node = ?3)",
                    store_now_sql(st));
     return write_sql(st, sql, args, NULL);
 }

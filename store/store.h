@@ -945,7 +945,8 @@ int store_call_release(struct store *st, const char *call_id, const char *node);
 /* Removes every call node holds, and their legs; returns how many calls, or a negative errno. */
 int store_call_release_node(struct store *st, const char *node);
 /* The legs of the calls in the directory, for the ends of a failed node's calls: add one of
- * call_id on node (started now), remove one of node's. */
+ * call_id on node (started now; nothing when the directory no longer gives call_id to node),
+ * remove one of node's. */
 int store_call_leg_add(struct store *st, const char *leg_id, const char *call_id, const char *node);
 int store_call_leg_remove(struct store *st, const char *leg_id, const char *node);
 struct store_call_leg_home {
