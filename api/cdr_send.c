@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api/cdr_int.h"
+#include "api/cluster.h"
 #include "api/log.h"
 #include "api/util.h"
 
@@ -157,7 +158,8 @@ static void note(struct api_cdr *c, const struct receiver *r, int res, const cha
     pthread_mutex_lock(&c->lock);
     if ((x = rx_of(c, r->id))) {
         x->s.posts += sent > 0;
-        x->s.pending = pending;
+        if (pending != SIZE_MAX) /* SIZE_MAX: another node's records (adopted), not counted */
+            x->s.pending = pending;
         if (res == 0) {
             x->s.last_success_ms = sent ? cdr_wall_ms() : x->s.last_success_ms;
             x->s.records_delivered += sent;
@@ -191,8 +193,9 @@ static bool due(struct api_cdr *c, const char *id)
     return r;
 }
 
-/* Posts the next batch to r. Returns 1 when it delivered some (there may be more), else 0. */
-static int deliver(struct api_cdr *c, struct receiver *r)
+/* Posts the next batch of node's records to r (this node's, c->tnode, or a down node's it
+ * adopted). Returns 1 when it delivered some (there may be more), else 0. */
+static int deliver(struct api_cdr *c, struct receiver *r, const char *node)
 {
     struct batch *b = calloc(1, sizeof(*b));
     char err[96] = "";
@@ -200,7 +203,7 @@ static int deliver(struct api_cdr *c, struct receiver *r)
     char *body = NULL;
     int res = -ENOMEM;
 
-    if (b && (res = store_cdr_after_node(c->st, c->tnode, r->delivered, BATCH_MAX, collect, b)) ==
+    if (b && (res = store_cdr_after_node(c->st, node, r->delivered, BATCH_MAX, collect, b)) ==
                  -ECANCELED)
         res = 0;
     if (res == 0 && b->n && !(body = api_cdr_records_xml(b->recs, b->n, b->recs[0].session, &len)))
@@ -208,12 +211,15 @@ static int deliver(struct api_cdr *c, struct receiver *r)
     if (res == 0 && b->n)
         res = post(r->uri, body, len, err, sizeof(err));
     if (res == 0 && b->n) {
-        res = store_cdr_delivered_node(c->st, r->id, c->tnode, b->recs[b->n - 1].index);
+        res = store_cdr_delivered_node(c->st, r->id, node, b->recs[b->n - 1].index);
         r->delivered = b->recs[b->n - 1].index;
     }
     if (res < 0 && !err[0])
         (void)snprintf(err, sizeof(err), "%s", strerror(-res));
-    (void)store_cdr_count_after_node(c->st, c->tnode, r->delivered, &pending);
+    if (strcmp(node, c->tnode) != 0)
+        pending = SIZE_MAX;
+    else
+        (void)store_cdr_count_after_node(c->st, c->tnode, r->delivered, &pending);
     note(c, r, res, err, res == 0 && b ? b->n : 0, pending);
     free(body);
     for (size_t i = 0; b && i < b->n; i++)
@@ -237,11 +243,51 @@ static int64_t retry_at(struct api_cdr *c, const char *id)
     return at;
 }
 
+/* A down node's records (docs/cluster.md "CDRs"): the oldest waiting of a node no live node
+ * sends, claimed in the database (store_cdr_adopt: one live node) and sent as that node would,
+ * in its order after how far each receiver has them, the claim confirmed before each batch.
+ * Returns 1 when a backlog is left. */
+static int adopt(struct api_cdr *c, const struct receivers *all)
+{
+    char node[STORE_TEXT_MAX + 1];
+    int more = 0, r;
+
+    if (store_cdr_orphan(c->st, c->tnode, API_CLUSTER_DOWN_AFTER, node, sizeof(node)) < 0)
+        return 0;
+    r = store_cdr_adopt(c->st, node, c->tnode, API_CLUSTER_DOWN_AFTER);
+    if (r < 0)
+        return 0; /* another live node sends them, or the node is back */
+    if (strcmp(c->adopted, node) != 0) {
+        api_log(BASE_LOG_INFO, "CDR: node %s is down with records unsent; this node sends them",
+                node);
+        (void)snprintf(c->adopted, sizeof(c->adopted), "%s", node);
+    }
+    for (size_t i = 0; i < all->n && r == 0; i++) {
+        struct receiver rv = all->r[i];
+        int64_t d;
+        int k = 0;
+
+        if (!rv.uri[0])
+            continue;
+        if (store_cdr_delivered_get(c->st, rv.id, node, &d) == 0)
+            rv.delivered = d;
+        for (; k < 8 && r == 0 && due(c, rv.id); k++) {
+            if (k > 0 && (r = store_cdr_adopt(c->st, node, c->tnode, API_CLUSTER_DOWN_AFTER)) < 0)
+                break;
+            if (deliver(c, &rv, node) == 0)
+                break;
+        }
+        more |= k == 8;
+    }
+    return more;
+}
+
 int64_t api_cdr_deliver_all(struct api_cdr *c)
 {
     struct store_query q = {0};
     struct receivers rs = {0};
     int64_t next = INT64_MAX, now;
+    int held = 0;
 
     if (store_row_list(c->st, &store_table_cdr_receiver, &q, 0, MAX_RECEIVERS, read_receiver, &rs) <
         0)
@@ -250,6 +296,9 @@ int64_t api_cdr_deliver_all(struct api_cdr *c)
     pthread_mutex_lock(&c->lock);
     memcpy(c->tnode, c->node, sizeof(c->tnode));
     pthread_mutex_unlock(&c->lock);
+    /* a live node still sends this node's records from while it was down: not yet */
+    if (c->tnode[0] && (held = store_cdr_adopted(c->st, c->tnode, API_CLUSTER_DOWN_AFTER)) < 0)
+        return RETRY_DB_MS;
     for (size_t i = 0; c->tnode[0] && i < rs.n; i++) { /* how far it has this node's records */
         int64_t d;
 
@@ -258,18 +307,20 @@ int64_t api_cdr_deliver_all(struct api_cdr *c)
     }
     if (rs.n == 0)
         (void)store_cdr_prune(c->st); /* the last receiver was removed */
-    for (size_t i = 0; i < rs.n; i++) {
+    for (size_t i = 0; !held && i < rs.n; i++) {
         int k = 0, more = 0;
 
         /* a few batches in a row, so that a backlog drains without starving the others */
         for (; k < 8 && rs.r[i].uri[0] && due(c, rs.r[i].id); k++)
-            if ((more = deliver(c, &rs.r[i])) == 0)
+            if ((more = deliver(c, &rs.r[i], c->tnode)) == 0)
                 break;
         if (more && k == 8)
             next = 0; /* a backlog is left: at once */
         else if (rs.r[i].uri[0])
             next = retry_at(c, rs.r[i].id) < next ? retry_at(c, rs.r[i].id) : next;
     }
+    if (c->tnode[0] && rs.n && adopt(c, &rs))
+        next = 0;
     if (next == 0)
         return 0;
     now = api_now_us();

@@ -844,6 +844,23 @@ int store_cdr_delivered_node(struct store *st, const char *id, const char *node,
 int store_cdr_delivered_get(struct store *st, const char *id, const char *node, int64_t *ret_index);
 /* The number of receivers with a uri. */
 int store_cdr_receivers(struct store *st, size_t *ret_count);
+/* The records receiver id has still to get, of every node (each node's after how far id has
+ * that node's, cdr_delivery, else after id's own delivered index): the same on every node. */
+int store_cdr_pending(struct store *st, const char *id, size_t *ret_count);
+/* A down node's records (schema/0014_fence.sql, docs/cluster.md "CDRs"): one live node sends
+ * them, by a claim in the database. On a shared database only (else -ENOENT, -ENOTSUP, 0).
+ * orphan: the name of a node other than self, not up, whose records wait in the outbox and
+ * that no live node but self has claimed (the oldest record's first), or -ENOENT.
+ * adopt: claims node's records for self, or confirms self's claim: 0 while self holds it and
+ * node is down; -EEXIST when another live node holds it; -EALREADY when node is up again (any
+ * claim on it is removed: it sends its own). Call it before each batch of node's records.
+ * adopted: ends self's claims on nodes that are up again; then 1 when a live node other than
+ * self holds a claim on self's records (self must not send them yet: the claim ends at that
+ * node's next look), else 0, or a negative errno. */
+int store_cdr_orphan(struct store *st, const char *self, unsigned down_after, char *ret_node,
+                     size_t cap);
+int store_cdr_adopt(struct store *st, const char *node, const char *self, unsigned down_after);
+int store_cdr_adopted(struct store *st, const char *self, unsigned down_after);
 
 /* ---- cluster membership (store/q_cluster.c, schema/0012_cluster.sql) -----------------------
  * Several call bridges on one PostgreSQL database: each registers itself by name and heartbeats

@@ -594,35 +594,26 @@ static void leave(size_t i, const char *join_body)
     th_resp_free(&r);
 }
 
-START_TEST(test_each_cdr_is_sent_once_by_its_node_in_its_order)
+/* recordsPending of receiver path (its /api/v1/... path) on node i. */
+static long pending_at(size_t i, const char *path)
 {
-    static struct receiver rv;
-    char form[64], body[4096], body2[4096];
+    char body[4096];
+    const char *p;
+
+    ck_assert_int_eq(th_admin_keep(&nodes[i], "GET", path, NULL, body, sizeof(body), NULL), 200);
+    p = strstr(body, "<recordsPending>");
+    ck_assert_msg(p, "%s", body);
+    return atol(p + strlen("<recordsPending>"));
+}
+
+/* Each record of rv once, in order within each POST; how many. */
+static size_t records_once_in_order(struct receiver *rv)
+{
     long seen[64];
     size_t nseen = 0;
     const char *p;
-    int k;
 
-    if (!cluster_up(2))
-        return;
-    receiver_start(&rv);
-    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", rv.port);
-    ck_assert_int_eq(
-        th_admin_keep(&nodes[0], "POST", "/api/v1/system/cdrReceivers", form, NULL, 0, NULL), 200);
-    cospace("5550004", "1111");
-    cospace("5550005", "2222");
-    /* a call on each node, each guest leaves: four records each */
-    ck_assert_int_eq(join_following(0, "5550004", "1111", "Ada", body, sizeof(body)), 0);
-    ck_assert_int_eq(join_following(1, "5550005", "2222", "Bob", body2, sizeof(body2)), 1);
-    leave(0, body);
-    leave(1, body2);
-    for (k = 0; k < 100 && occurrences(&rv, "type=\"callEnd\"") < 2; k++)
-        (void)usleep(POLL_MS * 1000);
-    ck_assert_msg(k < 100, "not both callEnds: %s", rv.bodies);
-    (void)usleep(2000 * 1000); /* anything sent twice has come by now */
-    receiver_stop(&rv);        /* nothing more comes: its bodies are the test's */
-    /* each record once; within each POST (one session: one node's run), in order */
-    for (const char *b = strstr(rv.bodies, "<records "); b; b = strstr(b + 1, "<records ")) {
+    for (const char *b = strstr(rv->bodies, "<records "); b; b = strstr(b + 1, "<records ")) {
         const char *e = strstr(b, "</records>");
         long last = 0;
 
@@ -638,7 +629,70 @@ START_TEST(test_each_cdr_is_sent_once_by_its_node_in_its_order)
             seen[nseen++] = idx;
         }
     }
-    ck_assert_uint_eq(nseen, 8);
+    return nseen;
+}
+
+/* A node killed with records unsent: node 0 sends them once the node is shown down, each once,
+ * in the dead node's order; recordsPending is the same on both nodes before. */
+static void a_dead_nodes_records_are_sent_by_a_live_node(const char *receiver)
+{
+    static struct receiver rv2;
+    char body[4096], form[64];
+    int k;
+
+    /* the receiver is gone (rv stopped): node 1's records of a call wait in the outbox */
+    ck_assert_int_eq(join_following(1, "5550005", "2222", "Cy", body, sizeof(body)), 1);
+    leave(1, body);
+    for (k = 0; k < 100 && db_count("SELECT count(*) FROM cdr_record WHERE node = 'cb-b' AND "
+                                    "type = 'callEnd'") == 0;
+         k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_msg(k < 100, "node 1 wrote no callEnd");
+    ck_assert_int_eq(pending_at(0, receiver), 4);
+    ck_assert_int_eq(pending_at(1, receiver), 4);
+    th_daemon_kill9(&nodes[1]);
+    receiver_start(&rv2);
+    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", rv2.port);
+    ck_assert_int_eq(th_admin_keep(&nodes[0], "PUT", receiver, form, NULL, 0, NULL), 200);
+    for (k = 0; k < DOWN_POLLS && occurrences(&rv2, "type=\"callEnd\"") < 1; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_msg(k < DOWN_POLLS, "the dead node's records never came");
+    for (k = 0; k < 100 && pending_at(0, receiver) > 0; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_int_eq(pending_at(0, receiver), 0);
+    receiver_stop(&rv2);
+    ck_assert_uint_eq(records_once_in_order(&rv2), 4);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM cdr_record WHERE node = 'cb-b'"), 0);
+}
+
+START_TEST(test_each_cdr_is_sent_once_by_its_node_in_its_order)
+{
+    static struct receiver rv;
+    char form[64], body[4096], body2[4096], receiver[128];
+    int k;
+
+    if (!cluster_up(2))
+        return;
+    receiver_start(&rv);
+    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", rv.port);
+    ck_assert_int_eq(
+        th_admin_keep(&nodes[0], "POST", "/api/v1/system/cdrReceivers", form, NULL, 0, receiver),
+        200);
+    cospace("5550004", "1111");
+    cospace("5550005", "2222");
+    /* a call on each node, each guest leaves: four records each */
+    ck_assert_int_eq(join_following(0, "5550004", "1111", "Ada", body, sizeof(body)), 0);
+    ck_assert_int_eq(join_following(1, "5550005", "2222", "Bob", body2, sizeof(body2)), 1);
+    leave(0, body);
+    leave(1, body2);
+    for (k = 0; k < 100 && occurrences(&rv, "type=\"callEnd\"") < 2; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_msg(k < 100, "not both callEnds: %s", rv.bodies);
+    (void)usleep(2000 * 1000); /* anything sent twice has come by now */
+    receiver_stop(&rv);        /* nothing more comes: its bodies are the test's */
+    /* each record once; within each POST (one session: one node's run), in order */
+    ck_assert_uint_eq(records_once_in_order(&rv), 8);
+    a_dead_nodes_records_are_sent_by_a_live_node(receiver);
 }
 END_TEST
 
