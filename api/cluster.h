@@ -47,6 +47,12 @@ void api_cluster_stop(struct api_cluster *c);
 int64_t api_cluster_beat_age_ms(const struct api_cluster *c);
 int64_t api_cluster_down_ms(const struct api_cluster *c);
 
+/* True while the node's name is registered by another node (another data directory), taken
+ * while this one was shown down: the node is out of the cluster (no heartbeat, its calls end)
+ * until no live node holds the name and it registers again; the alarm
+ * callBridgeConnectionFailure says so (api/res/alarms.c). NULL c: false. Thread-safe. */
+bool api_cluster_name_taken(const struct api_cluster *c);
+
 /* The cluster's clusterId (the first node's to register; NULL c: NULL). */
 const char *api_cluster_id(const struct api_cluster *c);
 /* The node's name and its callBridges object's id (NULL c: NULL). */
