@@ -31,7 +31,8 @@
 struct receiver {
     char id[STORE_ID_LEN + 1];
     char uri[STORE_TEXT_MAX + 1];
-    int64_t delivered;
+    int64_t delivered;     /* how far it has the records being sent */
+    int64_t own_delivered; /* its own delivered index (cdr_receiver) */
 };
 
 struct receivers {
@@ -53,6 +54,7 @@ static int read_receiver(const struct store_row *row, void *userdata)
     r->delivered = row->v[STORE_CDR_RECEIVER_DELIVERED]
                        ? strtoll(row->v[STORE_CDR_RECEIVER_DELIVERED], NULL, 10)
                        : 0;
+    r->own_delivered = r->delivered;
     return 0;
 }
 
@@ -243,12 +245,30 @@ static int64_t retry_at(struct api_cdr *c, const char *id)
     return at;
 }
 
+static int set_delivered(const char *receiver, int64_t delivered, void *userdata)
+{
+    struct receivers *rs = userdata;
+
+    for (size_t i = 0; i < rs->n; i++)
+        if (strcmp(rs->r[i].id, receiver) == 0)
+            rs->r[i].delivered = delivered;
+    return 0;
+}
+
+/* How far each receiver of rs has node's records (cdr_delivery), in one query; a receiver
+ * without a row keeps its own delivered index. */
+static int delivered_of(struct api_cdr *c, struct receivers *rs, const char *node)
+{
+    return store_cdr_delivered_each(c->st, node, set_delivered, rs);
+}
+
 /* A down node's records (docs/cluster.md "CDRs"): the oldest waiting of a node no live node
  * sends, claimed in the database (store_cdr_adopt: one live node) and sent as that node would,
  * in its order after how far each receiver has them, the claim confirmed before each batch.
  * Returns 1 when a backlog is left. */
-static int adopt(struct api_cdr *c, const struct receivers *all)
+static int adopt(struct api_cdr *c, const struct receivers *own)
 {
+    struct receivers all = *own;
     char node[STORE_TEXT_MAX + 1];
     int more = 0, r;
 
@@ -262,15 +282,16 @@ static int adopt(struct api_cdr *c, const struct receivers *all)
                 node);
         (void)snprintf(c->adopted, sizeof(c->adopted), "%s", node);
     }
-    for (size_t i = 0; i < all->n && r == 0; i++) {
-        struct receiver rv = all->r[i];
-        int64_t d;
+    for (size_t i = 0; i < all.n; i++) /* a receiver without a row for node: its own index */
+        all.r[i].delivered = all.r[i].own_delivered;
+    if (delivered_of(c, &all, node) < 0)
+        return 0;
+    for (size_t i = 0; i < all.n && r == 0; i++) {
+        struct receiver rv = all.r[i];
         int k = 0;
 
         if (!rv.uri[0])
             continue;
-        if (store_cdr_delivered_get(c->st, rv.id, node, &d) == 0)
-            rv.delivered = d;
         for (; k < 8 && r == 0 && due(c, rv.id); k++) {
             if (k > 0 && (r = store_cdr_adopt(c->st, node, c->tnode, API_CLUSTER_DOWN_AFTER)) < 0)
                 break;
@@ -292,19 +313,12 @@ int64_t api_cdr_deliver_all(struct api_cdr *c)
     if (store_row_list(c->st, &store_table_cdr_receiver, &q, 0, MAX_RECEIVERS, read_receiver, &rs) <
         0)
         return RETRY_DB_MS; /* the database is busy: soon again */
-    sync_states(c, &rs);
-    pthread_mutex_lock(&c->lock);
-    memcpy(c->tnode, c->node, sizeof(c->tnode));
-    pthread_mutex_unlock(&c->lock);
+    sync_states(c, &rs);    /* c->tnode: drain() copied the node's name just before */
     /* a live node still sends this node's records from while it was down: not yet */
     if (c->tnode[0] && (held = store_cdr_adopted(c->st, c->tnode, API_CLUSTER_DOWN_AFTER)) < 0)
         return RETRY_DB_MS;
-    for (size_t i = 0; c->tnode[0] && i < rs.n; i++) { /* how far it has this node's records */
-        int64_t d;
-
-        if (store_cdr_delivered_get(c->st, rs.r[i].id, c->tnode, &d) == 0)
-            rs.r[i].delivered = d;
-    }
+    if (c->tnode[0] && rs.n && delivered_of(c, &rs, c->tnode) < 0)
+        return RETRY_DB_MS;
     if (rs.n == 0)
         (void)store_cdr_prune(c->st); /* the last receiver was removed */
     for (size_t i = 0; !held && i < rs.n; i++) {

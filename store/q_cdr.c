@@ -262,6 +262,26 @@ int store_cdr_delivered_get(struct store *st, const char *id, const char *node, 
     return r;
 }
 
+int store_cdr_delivered_each(struct store *st, const char *node, store_cdr_delivered_fn fn,
+                             void *userdata)
+{
+    char id[STORE_ID_LEN + 1];
+    struct db_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt_sql(st, "SELECT receiver, delivered FROM cdr_delivery WHERE node = ?1", &r);
+    if (!stmt)
+        return r;
+    r = db_bind_text(stmt, 1, node);
+    while (r == 0 && (r = db_step(stmt)) == DB_ROW) {
+        r = db_copy_text(stmt, 0, id, sizeof(id)) < 0 ? -EIO : 0;
+        if (r == 0)
+            r = fn(id, db_column_int64(stmt, 1), userdata);
+    }
+    db_stmt_done(stmt);
+    return r < 0 ? r : 0;
+}
+
 int store_cdr_delivered_node(struct store *st, const char *id, const char *node, int64_t index)
 {
     /* only this node writes its row: an update, then an insert when there was none */

@@ -842,6 +842,11 @@ int store_cdr_count_after_node(struct store *st, const char *node, int64_t after
                                size_t *ret_count);
 int store_cdr_delivered_node(struct store *st, const char *id, const char *node, int64_t index);
 int store_cdr_delivered_get(struct store *st, const char *id, const char *node, int64_t *ret_index);
+/* Each receiver's row of node (cdr_delivery): fn(receiver id, delivered, userdata), in one
+ * query; fn returns 0 to go on. */
+typedef int (*store_cdr_delivered_fn)(const char *receiver, int64_t delivered, void *userdata);
+int store_cdr_delivered_each(struct store *st, const char *node, store_cdr_delivered_fn fn,
+                             void *userdata);
 /* The number of receivers with a uri. */
 int store_cdr_receivers(struct store *st, size_t *ret_count);
 /* The records receiver id has still to get, of every node (each node's after how far id has
