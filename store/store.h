@@ -981,12 +981,13 @@ struct store_call_leg_home {
 int store_call_take(struct store *st, const char *call_id, const char *node,
                     struct store_call_leg_home *legs, size_t cap, size_t *ret_n, size_t *ret_more);
 
-/* callBridgeGroups with loadBalancingEnabled (and loadBalanceUserCalls): the live node of
- * self's group (self included) with the fewest legs in the directory, then the fewest calls,
- * self first among equals; its name and address into ret. -ENOENT when self is in no group
- * that balances its calls. */
-int store_call_least_loaded(struct store *st, const char *self, unsigned down_after,
-                            struct store_call_home *ret);
+/* callBridgeGroups with loadBalancingEnabled (and loadBalanceUserCalls): where a new call of
+ * cospace goes, in one statement: the live node of self's group (self included) with the
+ * fewest legs in the directory, then the fewest calls, self first among equals; its name and
+ * address into ret. -ENOENT when self is in no group that balances its calls, or when the
+ * directory has a call of cospace already (the claim finds it). */
+int store_call_least_loaded(struct store *st, const char *self, const char *cospace,
+                            unsigned down_after, struct store_call_home *ret);
 
 /* A guest sent to the node hosting its call: a one-use ticket, kept as its hash (never the
  * passcode), naming the coSpace and access method it was admitted to and its display name. */

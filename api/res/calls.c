@@ -670,11 +670,8 @@ static int place(const struct api *api, struct store *st, const char *cospace,
 {
     const char *self = api_call_home_node(api->calls->home);
     struct store_call_home best;
-    int r = store_call_home_get(st, cospace, API_CLUSTER_DOWN_AFTER, ret_home);
+    int r = store_call_least_loaded(st, self, cospace, API_CLUSTER_DOWN_AFTER, &best);
 
-    if (r != -ENOENT)
-        return r < 0 ? r : 0;
-    r = store_call_least_loaded(st, self, API_CLUSTER_DOWN_AFTER, &best);
     if (r == -ENOENT || (r == 0 && strcmp(best.node, self) == 0))
         return 0;
     if (r < 0)
