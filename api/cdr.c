@@ -130,6 +130,16 @@ void api_cdr_call_failed(struct api_cdr *c, const char *call_id, int64_t age_ms,
     push(c, &e);
 }
 
+void api_cdr_call_lost(struct api_cdr *c, const char *call_id)
+{
+    struct api_cdr_event e = {.type = API_CDR_CALL_LOST, .wall_ms = cdr_wall_ms()};
+
+    if (!c)
+        return;
+    (void)snprintf(e.call, sizeof(e.call), "%s", call_id);
+    push(c, &e);
+}
+
 void api_cdr_set_node(struct api_cdr *c, const char *name)
 {
     if (!c)
@@ -258,6 +268,17 @@ static void process(struct api_cdr *c, struct api_cdr_event *e)
             l->failed = true;
             (void)snprintf(l->failure, sizeof(l->failure), "%s", e->media_reason);
         }
+        return;
+    }
+    if (e->type == API_CDR_CALL_LOST) { /* another node ended it: forget it, record nothing */
+        for (size_t i = c->nlegs; i-- > 0;)
+            if (strcmp(c->legs[i].call, e->call) == 0)
+                c->legs[i] = c->legs[--c->nlegs];
+        for (size_t i = 0; i < c->ncalls; i++)
+            if (strcmp(c->calls[i].id, e->call) == 0) {
+                c->calls[i] = c->calls[--c->ncalls];
+                break;
+            }
         return;
     }
     if (e->takeover) { /* a failed node's call: its records go on after the dead node's */

@@ -26,6 +26,7 @@ enum api_cdr_type {
     API_CDR_LEG_UPDATE,
     API_CDR_LEG_END,
     API_CDR_LEG_FAILED, /* not a record: the leg's media ended, why in media_reason */
+    API_CDR_CALL_LOST,  /* not a record: the call was fenced (api_cdr_call_lost) */
 };
 
 /* One event, as the record needs it. Durations are whole seconds. */
@@ -84,6 +85,10 @@ void api_cdr_leg_media_ended(struct api_cdr *c, const char *leg_id, const char *
 #define API_CDR_TAKEOVER_INDEX 1000000
 void api_cdr_call_failed(struct api_cdr *c, const char *call_id, int64_t age_ms,
                          const struct store_call_leg_home *legs, size_t n);
+/* This node ended call_id because another node took it from the call directory (fencing,
+ * api/res/call_home.c): that node writes its callLegEnd and callEnd records, so this one forgets
+ * the call and its legs and writes none, now or at its stop. Must not block; c may be NULL. */
+void api_cdr_call_lost(struct api_cdr *c, const char *call_id);
 /* In a cluster (before any call): this node's name. Its records carry it, and it sends only
  * its own records (each node its own, in its order: several nodes share one outbox). */
 void api_cdr_set_node(struct api_cdr *c, const char *name);

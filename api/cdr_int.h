@@ -46,7 +46,8 @@ struct api_cdr {
     size_t nrx;
     char node[STORE_TEXT_MAX + 1]; /* api_cdr_set_node(); "" one node */
     /* the thread's own */
-    char tnode[STORE_TEXT_MAX + 1]; /* node, as the thread last read it */
+    char tnode[STORE_TEXT_MAX + 1];   /* node, as the thread last read it */
+    char adopted[STORE_TEXT_MAX + 1]; /* the down node whose records it sent last ("" none) */
     struct store *st;
     struct media *media;
     char session[STORE_ID_LEN + 1];

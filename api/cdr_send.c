@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "api/cdr_int.h"
+#include "api/cluster.h"
 #include "api/log.h"
 #include "api/util.h"
 
@@ -30,7 +31,8 @@
 struct receiver {
     char id[STORE_ID_LEN + 1];
     char uri[STORE_TEXT_MAX + 1];
-    int64_t delivered;
+    int64_t delivered;     /* how far it has the records being sent */
+    int64_t own_delivered; /* its own delivered index (cdr_receiver) */
 };
 
 struct receivers {
@@ -52,6 +54,7 @@ static int read_receiver(const struct store_row *row, void *userdata)
     r->delivered = row->v[STORE_CDR_RECEIVER_DELIVERED]
                        ? strtoll(row->v[STORE_CDR_RECEIVER_DELIVERED], NULL, 10)
                        : 0;
+    r->own_delivered = r->delivered;
     return 0;
 }
 
@@ -157,7 +160,8 @@ static void note(struct api_cdr *c, const struct receiver *r, int res, const cha
     pthread_mutex_lock(&c->lock);
     if ((x = rx_of(c, r->id))) {
         x->s.posts += sent > 0;
-        x->s.pending = pending;
+        if (pending != SIZE_MAX) /* SIZE_MAX: another node's records (adopted), not counted */
+            x->s.pending = pending;
         if (res == 0) {
             x->s.last_success_ms = sent ? cdr_wall_ms() : x->s.last_success_ms;
             x->s.records_delivered += sent;
@@ -191,8 +195,9 @@ static bool due(struct api_cdr *c, const char *id)
     return r;
 }
 
-/* Posts the next batch to r. Returns 1 when it delivered some (there may be more), else 0. */
-static int deliver(struct api_cdr *c, struct receiver *r)
+/* Posts the next batch of node's records to r (this node's, c->tnode, or a down node's it
+ * adopted). Returns 1 when it delivered some (there may be more), else 0. */
+static int deliver(struct api_cdr *c, struct receiver *r, const char *node)
 {
     struct batch *b = calloc(1, sizeof(*b));
     char err[96] = "";
@@ -200,7 +205,7 @@ static int deliver(struct api_cdr *c, struct receiver *r)
     char *body = NULL;
     int res = -ENOMEM;
 
-    if (b && (res = store_cdr_after_node(c->st, c->tnode, r->delivered, BATCH_MAX, collect, b)) ==
+    if (b && (res = store_cdr_after_node(c->st, node, r->delivered, BATCH_MAX, collect, b)) ==
                  -ECANCELED)
         res = 0;
     if (res == 0 && b->n && !(body = api_cdr_records_xml(b->recs, b->n, b->recs[0].session, &len)))
@@ -208,12 +213,15 @@ static int deliver(struct api_cdr *c, struct receiver *r)
     if (res == 0 && b->n)
         res = post(r->uri, body, len, err, sizeof(err));
     if (res == 0 && b->n) {
-        res = store_cdr_delivered_node(c->st, r->id, c->tnode, b->recs[b->n - 1].index);
+        res = store_cdr_delivered_node(c->st, r->id, node, b->recs[b->n - 1].index);
         r->delivered = b->recs[b->n - 1].index;
     }
     if (res < 0 && !err[0])
         (void)snprintf(err, sizeof(err), "%s", strerror(-res));
-    (void)store_cdr_count_after_node(c->st, c->tnode, r->delivered, &pending);
+    if (strcmp(node, c->tnode) != 0)
+        pending = SIZE_MAX;
+    else
+        (void)store_cdr_count_after_node(c->st, c->tnode, r->delivered, &pending);
     note(c, r, res, err, res == 0 && b ? b->n : 0, pending);
     free(body);
     for (size_t i = 0; b && i < b->n; i++)
@@ -237,39 +245,96 @@ static int64_t retry_at(struct api_cdr *c, const char *id)
     return at;
 }
 
+static int set_delivered(const char *receiver, int64_t delivered, void *userdata)
+{
+    struct receivers *rs = userdata;
+
+    for (size_t i = 0; i < rs->n; i++)
+        if (strcmp(rs->r[i].id, receiver) == 0)
+            rs->r[i].delivered = delivered;
+    return 0;
+}
+
+/* How far each receiver of rs has node's records (cdr_delivery), in one query; a receiver
+ * without a row keeps its own delivered index. */
+static int delivered_of(struct api_cdr *c, struct receivers *rs, const char *node)
+{
+    return store_cdr_delivered_each(c->st, node, set_delivered, rs);
+}
+
+/* A down node's records (docs/cluster.md "CDRs"): the oldest waiting of a node no live node
+ * sends, claimed in the database (store_cdr_adopt: one live node) and sent as that node would,
+ * in its order after how far each receiver has them, the claim confirmed before each batch.
+ * Returns 1 when a backlog is left. */
+static int adopt(struct api_cdr *c, const struct receivers *own)
+{
+    struct receivers all = *own;
+    char node[STORE_TEXT_MAX + 1];
+    int more = 0, r;
+
+    if (store_cdr_orphan(c->st, c->tnode, API_CLUSTER_DOWN_AFTER, node, sizeof(node)) < 0)
+        return 0;
+    r = store_cdr_adopt(c->st, node, c->tnode, API_CLUSTER_DOWN_AFTER);
+    if (r < 0)
+        return 0; /* another live node sends them, or the node is back */
+    if (strcmp(c->adopted, node) != 0) {
+        api_log(BASE_LOG_INFO, "CDR: node %s is down with records unsent; this node sends them",
+                node);
+        (void)snprintf(c->adopted, sizeof(c->adopted), "%s", node);
+    }
+    for (size_t i = 0; i < all.n; i++) /* a receiver without a row for node: its own index */
+        all.r[i].delivered = all.r[i].own_delivered;
+    if (delivered_of(c, &all, node) < 0)
+        return 0;
+    for (size_t i = 0; i < all.n && r == 0; i++) {
+        struct receiver rv = all.r[i];
+        int k = 0;
+
+        if (!rv.uri[0])
+            continue;
+        for (; k < 8 && r == 0 && due(c, rv.id); k++) {
+            if (k > 0 && (r = store_cdr_adopt(c->st, node, c->tnode, API_CLUSTER_DOWN_AFTER)) < 0)
+                break;
+            if (deliver(c, &rv, node) == 0)
+                break;
+        }
+        more |= k == 8;
+    }
+    return more;
+}
+
 int64_t api_cdr_deliver_all(struct api_cdr *c)
 {
     struct store_query q = {0};
     struct receivers rs = {0};
     int64_t next = INT64_MAX, now;
+    int held = 0;
 
     if (store_row_list(c->st, &store_table_cdr_receiver, &q, 0, MAX_RECEIVERS, read_receiver, &rs) <
         0)
         return RETRY_DB_MS; /* the database is busy: soon again */
-    sync_states(c, &rs);
-    pthread_mutex_lock(&c->lock);
-    memcpy(c->tnode, c->node, sizeof(c->tnode));
-    pthread_mutex_unlock(&c->lock);
-    for (size_t i = 0; c->tnode[0] && i < rs.n; i++) { /* how far it has this node's records */
-        int64_t d;
-
-        if (store_cdr_delivered_get(c->st, rs.r[i].id, c->tnode, &d) == 0)
-            rs.r[i].delivered = d;
-    }
+    sync_states(c, &rs);    /* c->tnode: drain() copied the node's name just before */
+    /* a live node still sends this node's records from while it was down: not yet */
+    if (c->tnode[0] && (held = store_cdr_adopted(c->st, c->tnode, API_CLUSTER_DOWN_AFTER)) < 0)
+        return RETRY_DB_MS;
+    if (c->tnode[0] && rs.n && delivered_of(c, &rs, c->tnode) < 0)
+        return RETRY_DB_MS;
     if (rs.n == 0)
         (void)store_cdr_prune(c->st); /* the last receiver was removed */
-    for (size_t i = 0; i < rs.n; i++) {
+    for (size_t i = 0; !held && i < rs.n; i++) {
         int k = 0, more = 0;
 
         /* a few batches in a row, so that a backlog drains without starving the others */
         for (; k < 8 && rs.r[i].uri[0] && due(c, rs.r[i].id); k++)
-            if ((more = deliver(c, &rs.r[i])) == 0)
+            if ((more = deliver(c, &rs.r[i], c->tnode)) == 0)
                 break;
         if (more && k == 8)
             next = 0; /* a backlog is left: at once */
         else if (rs.r[i].uri[0])
             next = retry_at(c, rs.r[i].id) < next ? retry_at(c, rs.r[i].id) : next;
     }
+    if (c->tnode[0] && rs.n && adopt(c, &rs))
+        next = 0;
     if (next == 0)
         return 0;
     now = api_now_us();

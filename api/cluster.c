@@ -48,8 +48,32 @@ struct api_cluster {
     struct published *pub;
     size_t npub, cappub;
     unsigned beats;
-    bool lost; /* the row was taken by another host: logged once */
+    /* the name was registered by another node (data directory) while this one was shown down:
+     * out of the cluster until it may register again (api_cluster_name_taken) */
+    atomic_bool lost;
+    char address[STORE_TEXT_MAX + 1]; /* for registering again */
+    /* CLOCK_MONOTONIC ms when the last heartbeat that was written began (before its write, so
+     * never later than the database's now() it wrote): api_cluster_beat_age_ms() */
+    atomic_int_least64_t beat_ok_ms;
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t api_cluster_beat_age_ms(const struct api_cluster *c)
+{
+    return c ? mono_ms() - atomic_load(&c->beat_ok_ms) : 0;
+}
+
+int64_t api_cluster_down_ms(const struct api_cluster *c)
+{
+    return c ? (int64_t)API_CLUSTER_DOWN_AFTER * c->interval_s * 1000 : 0;
+}
 
 const char *api_cluster_id(const struct api_cluster *c)
 {
@@ -64,6 +88,11 @@ const char *api_cluster_name(const struct api_cluster *c)
 const char *api_cluster_bridge_id(const struct api_cluster *c)
 {
     return c ? c->bridge_id : NULL;
+}
+
+bool api_cluster_name_taken(const struct api_cluster *c)
+{
+    return c && atomic_load(&c->lost);
 }
 
 bool api_cluster_is_self(const struct api_cluster *c, const char *want)
@@ -231,26 +260,61 @@ static void publish(struct api_cluster *c)
 /* ---- the heartbeat ----------------------------------------------------------------------------
  */
 
+/* The name was taken while this node was shown down (its row names another data directory):
+ * registers again, as at start, once no live node holds the name (the other is down or
+ * stopped); until then the node is out of the cluster: no heartbeat, its calls fenced
+ * (api/res/call_home.c), an alarm (api_cluster_name_taken). 0 when registered again. */
+static int register_again(struct api_cluster *c)
+{
+    struct store_node n = {.interval_ms = (int64_t)c->interval_s * 1000};
+    char new_id[STORE_ID_LEN + 1];
+    int r;
+
+    (void)snprintf(n.name, sizeof(n.name), "%s", c->name);
+    (void)snprintf(n.host_id, sizeof(n.host_id), "%s", c->host_id);
+    (void)snprintf(n.address, sizeof(n.address), "%s", c->address);
+    (void)snprintf(n.cluster_id, sizeof(n.cluster_id), "%s", c->cluster_id);
+    r = api_uuid_new(new_id);
+    if (r == 0)
+        r = store_node_register(c->st, &n, new_id, API_CLUSTER_DOWN_AFTER);
+    if (r == 0) /* the object of its name: its own again (bridge_id stays, read by others) */
+        api_changed(c->api);
+    return r;
+}
+
 static void beat(struct api_cluster *c)
 {
+    int64_t began = mono_ms();
     int r = store_node_heartbeat(c->st, c->name, c->host_id);
 
     c->beats++;
     if (r == -ENOENT) {
-        if (!c->lost)
-            api_log(BASE_LOG_ERR,
-                    "cluster: node %s was registered again by another host while this one was "
-                    "shown down: rename one of them (--node-name)",
+        r = register_again(c);
+        if (r == 0) {
+            api_log(BASE_LOG_WARN, "cluster: node %s registered again (its name was free again)",
                     c->name);
-        c->lost = true;
-        return;
+        } else {
+            if (!atomic_load(&c->lost))
+                api_log(BASE_LOG_WARN,
+                        "cluster: the name %s was registered by another call bridge (another "
+                        "data directory) while this one was shown down: this node is out of the "
+                        "cluster and ends its calls; it registers again when that node is down "
+                        "or stopped (or give one of them another --node-name)",
+                        c->name);
+            else if (r != -EADDRINUSE)
+                api_log_every(30, BASE_LOG_WARN, "cluster: node %s cannot register again: %s",
+                              c->name, strerror(-r));
+            atomic_store(&c->lost, true);
+            return;
+        }
     }
     if (r < 0) {
         api_log_every(10, BASE_LOG_WARN, "cluster: heartbeat of node %s failed: %s", c->name,
                       strerror(-r));
         return;
     }
-    c->lost = false;
+    atomic_store(&c->lost, false);
+    atomic_store(&c->beat_ok_ms, began);
     publish(c);
 }
 
@@ -329,10 +393,12 @@ int api_cluster_start(const struct api_cluster_config *cfg, const struct api *ap
     c->api = api;
     c->interval_s = cfg->interval_s;
     c->render_view = cfg->render_view;
+    atomic_store(&c->beat_ok_ms, mono_ms()); /* registered: a heartbeat written just now */
     (void)snprintf(c->cluster_id, sizeof(c->cluster_id), "%s", n.cluster_id);
     (void)snprintf(c->name, sizeof(c->name), "%s", n.name);
     (void)snprintf(c->bridge_id, sizeof(c->bridge_id), "%s", n.call_bridge);
     (void)snprintf(c->host_id, sizeof(c->host_id), "%s", n.host_id);
+    (void)snprintf(c->address, sizeof(c->address), "%s", n.address);
     pthread_mutex_init(&c->lock, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

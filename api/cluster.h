@@ -40,6 +40,19 @@ int api_cluster_start(const struct api_cluster_config *c, const struct api *api,
 /* Stops the thread and marks the node stopped in the database. NULL is a no-op. */
 void api_cluster_stop(struct api_cluster *c);
 
+/* Fencing (docs/cluster.md "A node shown down while alive"): how long ago (ms, this host's
+ * monotonic clock) the last heartbeat that was written began, and the age at which the other
+ * nodes show this one down (API_CLUSTER_DOWN_AFTER intervals). A node whose heartbeat is that
+ * old may have lost its calls to another node. NULL c: 0. Thread-safe. */
+int64_t api_cluster_beat_age_ms(const struct api_cluster *c);
+int64_t api_cluster_down_ms(const struct api_cluster *c);
+
+/* True while the node's name is registered by another node (another data directory), taken
+ * while this one was shown down: the node is out of the cluster (no heartbeat, its calls end)
+ * until no live node holds the name and it registers again; the alarm
+ * callBridgeConnectionFailure says so (api/res/alarms.c). NULL c: false. Thread-safe. */
+bool api_cluster_name_taken(const struct api_cluster *c);
+
 /* The cluster's clusterId (the first node's to register; NULL c: NULL). */
 const char *api_cluster_id(const struct api_cluster *c);
 /* The node's name and its callBridges object's id (NULL c: NULL). */

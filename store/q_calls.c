@@ -151,9 +151,12 @@ int store_call_leg_add(struct store *st, const char *leg_id, const char *call_id
     const char *args[] = {leg_id, call_id, node, NULL};
     char sql[256];
 
+    /* only while the call is this node's: a leg of a call another node took meanwhile (this
+     * node paused, its queue written late) would stay in the directory with no call */
     (void)snprintf(sql, sizeof(sql),
                    "INSERT INTO cluster_call_leg (leg_id, call_id, node, started_ms) "
-                   "VALUES (?1, ?2, ?3, %s)",
+                   "SELECT ?1, ?2, ?3, %s WHERE EXISTS (SELECT 1 FROM cluster_call "
+                   "WHERE call_id = ?2 AND node = ?3)",
                    store_now_sql(st));
     return write_sql(st, sql, args, NULL);
 }
@@ -219,8 +222,8 @@ int store_call_take(struct store *st, const char *call_id, const char *node,
     return r;
 }
 
-int store_call_least_loaded(struct store *st, const char *self, unsigned down_after,
-                            struct store_call_home *ret)
+int store_call_least_loaded(struct store *st, const char *self, const char *cospace,
+                            unsigned down_after, struct store_call_home *ret)
 {
     char sql[1536];
     struct db_stmt *stmt;
@@ -237,7 +240,8 @@ int store_call_least_loaded(struct store *st, const char *self, unsigned down_af
         "g.load_balance_user_calls = 1 AND b.call_bridge_group = (SELECT b2.call_bridge_group "
         "FROM cluster_node n2 JOIN call_bridge b2 ON b2.id = n2.call_bridge WHERE n2.name = ?2) "
         "AND n.stopped = 0 AND %s - n.heartbeat_ms <= CAST(?1 AS BIGINT) * n.interval_ms "
-        "ORDER BY legs, calls, CASE WHEN n.name = ?2 THEN 0 ELSE 1 END, n.seq LIMIT 1",
+        "AND NOT EXISTS (SELECT 1 FROM cluster_call c3 WHERE c3.cospace = ?3) ORDER BY legs, "
+        "calls, CASE WHEN n.name = ?2 THEN 0 ELSE 1 END, n.seq LIMIT 1",
         store_now_sql(st));
     stmt = store_stmt_sql(st, sql, &r);
     if (!stmt)
@@ -246,6 +250,8 @@ int store_call_least_loaded(struct store *st, const char *self, unsigned down_af
     r = db_bind_int64(stmt, 1, down_after);
     if (r == 0)
         r = db_bind_text(stmt, 2, self);
+    if (r == 0)
+        r = db_bind_text(stmt, 3, cospace);
     if (r == 0)
         r = db_step_one(stmt);
     if (r == 0) {

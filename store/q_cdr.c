@@ -6,6 +6,7 @@
  * delivered index. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,8 +149,7 @@ int store_cdr_count_after_node(struct store *st, const char *node, int64_t after
     struct db_stmt *stmt;
     int r = 0;
 
-    if (!node[0])
-        return store_cdr_count_after(st, after, ret_count);
+    /* node "" is one node's outbox, as in store_cdr_after_node: its records' node is "" */
     stmt = store_stmt_sql(
         st, "SELECT count(*) FROM cdr_record WHERE record_index > ?1 AND node = ?2", &r);
     if (!stmt)
@@ -262,6 +262,26 @@ int store_cdr_delivered_get(struct store *st, const char *id, const char *node, 
     return r;
 }
 
+int store_cdr_delivered_each(struct store *st, const char *node, store_cdr_delivered_fn fn,
+                             void *userdata)
+{
+    char id[STORE_ID_LEN + 1];
+    struct db_stmt *stmt;
+    int r = 0;
+
+    stmt = store_stmt_sql(st, "SELECT receiver, delivered FROM cdr_delivery WHERE node = ?1", &r);
+    if (!stmt)
+        return r;
+    r = db_bind_text(stmt, 1, node);
+    while (r == 0 && (r = db_step(stmt)) == DB_ROW) {
+        r = db_copy_text(stmt, 0, id, sizeof(id)) < 0 ? -EIO : 0;
+        if (r == 0)
+            r = fn(id, db_column_int64(stmt, 1), userdata);
+    }
+    db_stmt_done(stmt);
+    return r < 0 ? r : 0;
+}
+
 int store_cdr_delivered_node(struct store *st, const char *id, const char *node, int64_t index)
 {
     /* only this node writes its row: an update, then an insert when there was none */
@@ -277,7 +297,7 @@ int store_cdr_delivered_node(struct store *st, const char *id, const char *node,
         "ON d.receiver = r.id AND d.node = ?1 WHERE r.uri IS NOT NULL), (SELECT "
         "max(record_index) FROM cdr_record))";
     const char *args[] = {id, node, NULL}, *prune_args[] = {node, NULL};
-    const char *id_args[] = {id, NULL}, *no_args[] = {NULL};
+    const char *id_args[] = {id, NULL};
     int64_t changed = 0;
     bool own;
     int r;
@@ -296,11 +316,146 @@ int store_cdr_delivered_node(struct store *st, const char *id, const char *node,
     if (r == 0 && changed == 0)
         r = run_node(st, insert_sql, args, 3, index, NULL);
     if (r == 0)
-        r = run_node(st,
-                     "DELETE FROM cdr_delivery WHERE receiver NOT IN (SELECT id FROM "
-                     "cdr_receiver)",
-                     no_args, 0, 0, NULL);
-    if (r == 0)
         r = run_node(st, prune_node_sql, prune_args, 0, 0, NULL);
     return store_write_leave(st, own, r);
+}
+
+int store_cdr_pending(struct store *st, const char *id, size_t *ret_count)
+{
+    struct db_stmt *stmt;
+    int r = 0;
+
+    /* each node's records after how far the receiver has that node's (cdr_delivery), or after
+     * its own delivered index where it has no row (one node: always) */
+    stmt = store_stmt_sql(st,
+                          "SELECT count(*) FROM cdr_record c JOIN cdr_receiver r ON r.id = ?1 "
+                          "LEFT JOIN cdr_delivery d ON d.receiver = r.id AND d.node = c.node "
+                          "WHERE c.record_index > coalesce(d.delivered, r.delivered)",
+                          &r);
+    if (!stmt)
+        return r;
+    r = db_bind_text(stmt, 1, id);
+    if (r == 0)
+        r = db_step_count(stmt, ret_count);
+    db_stmt_done(stmt);
+    return r;
+}
+
+/* ---- a down node's records, sent by one live node (schema/0014_fence.sql) ------------------ */
+
+/* The SQL text "is node name up" (heartbeating within down_after, the integer parameter param,
+ * of its intervals, and not stopped) into out. */
+static void up_sql(const struct store *st, char *out, size_t cap, const char *name,
+                   const char *param)
+{
+    (void)snprintf(out, cap,
+                   "EXISTS (SELECT 1 FROM cluster_node n WHERE n.name = %s AND n.stopped = 0 AND "
+                   "%s - n.heartbeat_ms <= CAST(%s AS BIGINT) * n.interval_ms)",
+                   name, store_now_sql(st), param);
+}
+
+int store_cdr_orphan(struct store *st, const char *self, unsigned down_after, char *ret_node,
+                     size_t cap)
+{
+    char sql[1024], up_node[256], up_adopter[256];
+    struct db_stmt *stmt;
+    int r = 0;
+
+    if (!store_is_shared(st))
+        return -ENOENT;
+    up_sql(st, up_node, sizeof(up_node), "c.node", "?2");
+    up_sql(st, up_adopter, sizeof(up_adopter), "a.adopter", "?2");
+    (void)snprintf(sql, sizeof(sql),
+                   "SELECT c.node FROM cdr_record c WHERE c.node <> '' AND c.node <> ?1 AND NOT "
+                   "%s AND NOT EXISTS (SELECT 1 FROM cdr_adopt a WHERE a.node = c.node AND "
+                   "a.adopter <> ?1 AND %s) ORDER BY c.record_index LIMIT 1",
+                   up_node, up_adopter);
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    r = db_bind_text(stmt, 1, self);
+    if (r == 0)
+        r = db_bind_int64(stmt, 2, down_after);
+    if (r == 0)
+        r = db_step_one(stmt);
+    if (r == 0)
+        r = db_copy_text(stmt, 0, ret_node, cap) < 0 ? -EIO : 0;
+    db_stmt_done(stmt);
+    return r;
+}
+
+int store_cdr_adopt(struct store *st, const char *node, const char *self, unsigned down_after)
+{
+    const char *both[] = {node, self, NULL}, *one[] = {node, NULL};
+    char sql[1024], up[256];
+    int64_t n = 0;
+    bool back = false;
+    int r;
+
+    if (!store_is_shared(st))
+        return -ENOTSUP;
+    r = store_begin(st);
+    /* a claim whose adopter is no longer up is nobody's */
+    up_sql(st, up, sizeof(up), "adopter", "?3");
+    (void)snprintf(sql, sizeof(sql),
+                   "DELETE FROM cdr_adopt WHERE node = ?1 AND adopter <> ?2 AND NOT %s", up);
+    if (r == 0)
+        r = run_node(st, sql, both, 3, down_after, NULL);
+    /* a node that is up again sends its own records: any claim on it ends */
+    up_sql(st, up, sizeof(up), "?1", "?2");
+    (void)snprintf(sql, sizeof(sql), "DELETE FROM cdr_adopt WHERE node = ?1 AND %s", up);
+    if (r == 0)
+        r = run_node(st, sql, one, 2, down_after, &n);
+    back = r == 0 && n > 0;
+    up_sql(st, up, sizeof(up), "?1", "?3");
+    (void)snprintf(sql, sizeof(sql),
+                   "INSERT INTO cdr_adopt (node, adopter, since_ms) SELECT ?1, ?2, %s WHERE NOT "
+                   "%s AND NOT EXISTS (SELECT 1 FROM cdr_adopt WHERE node = ?1)",
+                   store_now_sql(st), up);
+    if (r == 0 && !back)
+        r = run_node(st, sql, both, 3, down_after, NULL);
+    /* ours (and the node still down), or another live node's */
+    (void)snprintf(sql, sizeof(sql),
+                   "UPDATE cdr_adopt SET adopter = adopter WHERE node = ?1 AND adopter = ?2 AND "
+                   "NOT %s",
+                   up);
+    if (r == 0 && !back)
+        r = run_node(st, sql, both, 3, down_after, &n);
+    if (r == 0 && !back && n == 0)
+        r = -EEXIST;
+    if (r == 0)
+        r = store_commit(st);
+    store_rollback(st);
+    return r == 0 && back ? -EALREADY : r;
+}
+
+int store_cdr_adopted(struct store *st, const char *self, unsigned down_after)
+{
+    const char *one[] = {self, NULL};
+    char sql[512], up[256];
+    struct db_stmt *stmt;
+    size_t n = 0;
+    int r;
+
+    if (!store_is_shared(st))
+        return 0;
+    /* this node's claims on nodes that are up again are over */
+    up_sql(st, up, sizeof(up), "node", "?2");
+    (void)snprintf(sql, sizeof(sql), "DELETE FROM cdr_adopt WHERE adopter = ?1 AND %s", up);
+    r = run_node(st, sql, one, 2, down_after, NULL);
+    if (r < 0)
+        return r;
+    up_sql(st, up, sizeof(up), "adopter", "?2");
+    (void)snprintf(sql, sizeof(sql),
+                   "SELECT count(*) FROM cdr_adopt WHERE node = ?1 AND adopter <> ?1 AND %s", up);
+    stmt = store_stmt_sql(st, sql, &r);
+    if (!stmt)
+        return r;
+    r = db_bind_text(stmt, 1, self);
+    if (r == 0)
+        r = db_bind_int64(stmt, 2, down_after);
+    if (r == 0)
+        r = db_step_count(stmt, &n);
+    db_stmt_done(stmt);
+    return r < 0 ? r : n > 0;
 }

@@ -847,8 +847,30 @@ int store_cdr_count_after_node(struct store *st, const char *node, int64_t after
                                size_t *ret_count);
 int store_cdr_delivered_node(struct store *st, const char *id, const char *node, int64_t index);
 int store_cdr_delivered_get(struct store *st, const char *id, const char *node, int64_t *ret_index);
+/* Each receiver's row of node (cdr_delivery): fn(receiver id, delivered, userdata), in one
+ * query; fn returns 0 to go on. */
+typedef int (*store_cdr_delivered_fn)(const char *receiver, int64_t delivered, void *userdata);
+int store_cdr_delivered_each(struct store *st, const char *node, store_cdr_delivered_fn fn,
+                             void *userdata);
 /* The number of receivers with a uri. */
 int store_cdr_receivers(struct store *st, size_t *ret_count);
+/* The records receiver id has still to get, of every node (each node's after how far id has
+ * that node's, cdr_delivery, else after id's own delivered index): the same on every node. */
+int store_cdr_pending(struct store *st, const char *id, size_t *ret_count);
+/* A down node's records (schema/0014_fence.sql, docs/cluster.md "CDRs"): one live node sends
+ * them, by a claim in the database. On a shared database only (else -ENOENT, -ENOTSUP, 0).
+ * orphan: the name of a node other than self, not up, whose records wait in the outbox and
+ * that no live node but self has claimed (the oldest record's first), or -ENOENT.
+ * adopt: claims node's records for self, or confirms self's claim: 0 while self holds it and
+ * node is down; -EEXIST when another live node holds it; -EALREADY when node is up again (any
+ * claim on it is removed: it sends its own). Call it before each batch of node's records.
+ * adopted: ends self's claims on nodes that are up again; then 1 when a live node other than
+ * self holds a claim on self's records (self must not send them yet: the claim ends at that
+ * node's next look), else 0, or a negative errno. */
+int store_cdr_orphan(struct store *st, const char *self, unsigned down_after, char *ret_node,
+                     size_t cap);
+int store_cdr_adopt(struct store *st, const char *node, const char *self, unsigned down_after);
+int store_cdr_adopted(struct store *st, const char *self, unsigned down_after);
 
 /* ---- cluster membership (store/q_cluster.c, schema/0012_cluster.sql) -----------------------
  * Several call bridges on one PostgreSQL database: each registers itself by name and heartbeats
@@ -950,7 +972,8 @@ int store_call_release(struct store *st, const char *call_id, const char *node);
 /* Removes every call node holds, and their legs; returns how many calls, or a negative errno. */
 int store_call_release_node(struct store *st, const char *node);
 /* The legs of the calls in the directory, for the ends of a failed node's calls: add one of
- * call_id on node (started now), remove one of node's. */
+ * call_id on node (started now; nothing when the directory no longer gives call_id to node),
+ * remove one of node's. */
 int store_call_leg_add(struct store *st, const char *leg_id, const char *call_id, const char *node);
 int store_call_leg_remove(struct store *st, const char *leg_id, const char *node);
 struct store_call_leg_home {
@@ -963,12 +986,13 @@ struct store_call_leg_home {
 int store_call_take(struct store *st, const char *call_id, const char *node,
                     struct store_call_leg_home *legs, size_t cap, size_t *ret_n, size_t *ret_more);
 
-/* callBridgeGroups with loadBalancingEnabled (and loadBalanceUserCalls): the live node of
- * self's group (self included) with the fewest legs in the directory, then the fewest calls,
- * self first among equals; its name and address into ret. -ENOENT when self is in no group
- * that balances its calls. */
-int store_call_least_loaded(struct store *st, const char *self, unsigned down_after,
-                            struct store_call_home *ret);
+/* callBridgeGroups with loadBalancingEnabled (and loadBalanceUserCalls): where a new call of
+ * cospace goes, in one statement: the live node of self's group (self included) with the
+ * fewest legs in the directory, then the fewest calls, self first among equals; its name and
+ * address into ret. -ENOENT when self is in no group that balances its calls, or when the
+ * directory has a call of cospace already (the claim finds it). */
+int store_call_least_loaded(struct store *st, const char *self, const char *cospace,
+                            unsigned down_after, struct store_call_home *ret);
 
 /* A guest sent to the node hosting its call: a one-use ticket, kept as its hash (never the
  * passcode), naming the coSpace and access method it was admitted to and its display name. */

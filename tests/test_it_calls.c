@@ -8,7 +8,9 @@
  * - A call that ended leaves the directory: the next guest makes a call where it arrives.
  * - A node killed with SIGKILL: once the others show it down, exactly one of them ends its call,
  *   with a callLegEnd (callBridgeFailure) per leg and a callEnd; its guests join again at a live
- *   node and get a new call there.
+ *   node and get a new call there. Before that, fencing: a node paused (SIGSTOP) past the down
+ *   time loses its call to another node; once it runs again it ends the call's legs and media
+ *   itself, with no second callEnd/callLegEnd, and is shown up again.
  * - Media: a guest (scripts/bench/rtcpeer, over coturn) joins at one node, a second arrives at
  *   the other, follows the redirect, and the two exchange audio and video through the first.
  * - The CDR outbox shared by two nodes: each record reaches a receiver once, in order.
@@ -344,6 +346,97 @@ static int join_following(size_t i, const char *id, const char *pc, const char *
     return -1;
 }
 
+/* A count from node i's /metrics: the value of series. */
+static double metric_at(size_t i, const char *series)
+{
+    static char body[65536];
+
+    ck_assert_int_eq(th_admin_keep(&nodes[i], "GET", "/metrics", NULL, body, sizeof(body), NULL),
+                     200);
+    return th_metric(body, series, NULL);
+}
+
+/* The legs node i lists. */
+static int legs_at(size_t i)
+{
+    char body[8192];
+    const char *p;
+
+    ck_assert_int_eq(
+        th_admin_keep(&nodes[i], "GET", "/api/v1/callLegs", NULL, body, sizeof(body), NULL), 200);
+    p = strstr(body, "<callLegs total=\"");
+    ck_assert_msg(p, "%s", body);
+    return atoi(p + strlen("<callLegs total=\""));
+}
+
+/* Does node i's system/database show node name up? */
+static bool shown_up(size_t i, const char *name)
+{
+    char body[16384], needle[64];
+    const char *p, *e;
+
+    ck_assert_int_eq(
+        th_admin_keep(&nodes[i], "GET", "/api/v1/system/database", NULL, body, sizeof(body), NULL),
+        200);
+    (void)snprintf(needle, sizeof(needle), " name=\"%s\"", name);
+    if (!(p = strstr(body, needle)) || !(e = strstr(p, "/>")))
+        return false;
+    return memmem(p, (size_t)(e - p), "state=\"up\"", 10) != NULL;
+}
+
+/* Fencing (docs/cluster.md "A node shown down while alive"): node 1, hosting a call of two
+ * legs, is paused (SIGSTOP) past the down time; another node ends its call with the CDRs. Once
+ * it runs again (SIGCONT) node 1 ends the call's legs and their media itself, writes no second
+ * callEnd or callLegEnd, and is shown up again. */
+static void a_paused_node_is_fenced(void)
+{
+    char body[4096], sql[256], call[40];
+    int k;
+
+    cospace("5550013", "1357");
+    ck_assert_int_eq(join_following(1, "5550013", "1357", "Di", body, sizeof(body)), 1);
+    ck_assert_int_eq(join_following(0, "5550013", "1357", "Ed", body, sizeof(body)), 1);
+    only_call(1, call, sizeof(call));
+    ck_assert_int_eq(legs_at(1), 2);
+    ck_assert(metric_at(1, "callbridge_call_legs_media_active") == 2);
+
+    ck_assert_int_eq(kill(nodes[1].pid, SIGSTOP), 0);
+    (void)snprintf(sql, sizeof(sql),
+                   "SELECT count(*) FROM cdr_record WHERE type = 'callEnd' AND body LIKE "
+                   "'%%<call id=\"%s\">%%'",
+                   call);
+    for (k = 0; k < DOWN_POLLS && db_count(sql) == 0; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_int_eq(kill(nodes[1].pid, SIGCONT), 0);
+    ck_assert_msg(k < DOWN_POLLS, "the paused node's call never ended");
+    ck_assert_int_eq(db_count("SELECT count(*) FROM cdr_record WHERE node <> 'cb-b' AND type = "
+                              "'callLegEnd' AND body LIKE '%<reason>callBridgeFailure</reason>%'"),
+                     2);
+
+    /* the paused node ends the legs at once (its next look at the directory, every second) */
+    for (k = 0; k < 50 && legs_at(1) > 0; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_msg(k < 50, "node 1 still lists the legs of a call it lost");
+    ck_assert_int_eq(calls_at(1), 0);
+    ck_assert(metric_at(1, "callbridge_call_legs_media_active") == 0);
+    for (k = 0; k < DOWN_POLLS && !shown_up(0, names[1]); k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_msg(k < DOWN_POLLS, "node 1 is not shown up again");
+    /* one end of the call, written by the node that took it: node 1 wrote none, not even at
+     * its stop */
+    th_daemon_stop(&nodes[1]);
+    ck_assert_int_eq(db_count(sql), 1);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM cdr_record WHERE type = 'callLegEnd' AND "
+                              "body NOT LIKE '%<reason>callBridgeFailure</reason>%'"),
+                     0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM cdr_record WHERE node = 'cb-b' AND type IN "
+                              "('callEnd', 'callLegEnd')"),
+                     0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM cluster_call"), 0);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM cluster_call_leg"), 0);
+    node_start(1);
+}
+
 START_TEST(test_a_killed_nodes_calls_end_once_with_cdrs_and_its_guests_rejoin_elsewhere)
 {
     char body[4096], form[64], call[40], sql[256];
@@ -355,6 +448,7 @@ START_TEST(test_a_killed_nodes_calls_end_once_with_cdrs_and_its_guests_rejoin_el
     (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", th_free_port());
     ck_assert_int_eq(
         th_admin_keep(&nodes[0], "POST", "/api/v1/system/cdrReceivers", form, NULL, 0, NULL), 200);
+    a_paused_node_is_fenced();
     cospace("5550003", "8642");
     ck_assert_int_eq(join_following(1, "5550003", "8642", "Ada", body, sizeof(body)), 1);
     ck_assert_int_eq(join_following(0, "5550003", "8642", "Bob", body, sizeof(body)), 1);
@@ -376,7 +470,7 @@ START_TEST(test_a_killed_nodes_calls_end_once_with_cdrs_and_its_guests_rejoin_el
     (void)snprintf(sql, sizeof(sql),
                    "SELECT count(*) FROM cdr_record WHERE type = 'callLegEnd' AND body LIKE "
                    "'%%<reason>callBridgeFailure</reason>%%'");
-    ck_assert_int_eq(db_count(sql), 3);
+    ck_assert_int_eq(db_count(sql), 2 + 3); /* 2: a_paused_node_is_fenced's */
     (void)snprintf(sql, sizeof(sql),
                    "SELECT count(*) FROM cdr_record WHERE type = 'callEnd' AND body LIKE "
                    "'%%<callLegsCompleted>3</callLegsCompleted>%%'");
@@ -500,35 +594,26 @@ static void leave(size_t i, const char *join_body)
     th_resp_free(&r);
 }
 
-START_TEST(test_each_cdr_is_sent_once_by_its_node_in_its_order)
+/* recordsPending of receiver path (its /api/v1/... path) on node i. */
+static long pending_at(size_t i, const char *path)
 {
-    static struct receiver rv;
-    char form[64], body[4096], body2[4096];
+    char body[4096];
+    const char *p;
+
+    ck_assert_int_eq(th_admin_keep(&nodes[i], "GET", path, NULL, body, sizeof(body), NULL), 200);
+    p = strstr(body, "<recordsPending>");
+    ck_assert_msg(p, "%s", body);
+    return atol(p + strlen("<recordsPending>"));
+}
+
+/* Each record of rv once, in order within each POST; how many. */
+static size_t records_once_in_order(struct receiver *rv)
+{
     long seen[64];
     size_t nseen = 0;
     const char *p;
-    int k;
 
-    if (!cluster_up(2))
-        return;
-    receiver_start(&rv);
-    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", rv.port);
-    ck_assert_int_eq(
-        th_admin_keep(&nodes[0], "POST", "/api/v1/system/cdrReceivers", form, NULL, 0, NULL), 200);
-    cospace("5550004", "1111");
-    cospace("5550005", "2222");
-    /* a call on each node, each guest leaves: four records each */
-    ck_assert_int_eq(join_following(0, "5550004", "1111", "Ada", body, sizeof(body)), 0);
-    ck_assert_int_eq(join_following(1, "5550005", "2222", "Bob", body2, sizeof(body2)), 1);
-    leave(0, body);
-    leave(1, body2);
-    for (k = 0; k < 100 && occurrences(&rv, "type=\"callEnd\"") < 2; k++)
-        (void)usleep(POLL_MS * 1000);
-    ck_assert_msg(k < 100, "not both callEnds: %s", rv.bodies);
-    (void)usleep(2000 * 1000); /* anything sent twice has come by now */
-    receiver_stop(&rv);        /* nothing more comes: its bodies are the test's */
-    /* each record once; within each POST (one session: one node's run), in order */
-    for (const char *b = strstr(rv.bodies, "<records "); b; b = strstr(b + 1, "<records ")) {
+    for (const char *b = strstr(rv->bodies, "<records "); b; b = strstr(b + 1, "<records ")) {
         const char *e = strstr(b, "</records>");
         long last = 0;
 
@@ -544,7 +629,70 @@ START_TEST(test_each_cdr_is_sent_once_by_its_node_in_its_order)
             seen[nseen++] = idx;
         }
     }
-    ck_assert_uint_eq(nseen, 8);
+    return nseen;
+}
+
+/* A node killed with records unsent: node 0 sends them once the node is shown down, each once,
+ * in the dead node's order; recordsPending is the same on both nodes before. */
+static void a_dead_nodes_records_are_sent_by_a_live_node(const char *receiver)
+{
+    static struct receiver rv2;
+    char body[4096], form[64];
+    int k;
+
+    /* the receiver is gone (rv stopped): node 1's records of a call wait in the outbox */
+    ck_assert_int_eq(join_following(1, "5550005", "2222", "Cy", body, sizeof(body)), 1);
+    leave(1, body);
+    for (k = 0; k < 100 && db_count("SELECT count(*) FROM cdr_record WHERE node = 'cb-b' AND "
+                                    "type = 'callEnd'") == 0;
+         k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_msg(k < 100, "node 1 wrote no callEnd");
+    ck_assert_int_eq(pending_at(0, receiver), 4);
+    ck_assert_int_eq(pending_at(1, receiver), 4);
+    th_daemon_kill9(&nodes[1]);
+    receiver_start(&rv2);
+    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", rv2.port);
+    ck_assert_int_eq(th_admin_keep(&nodes[0], "PUT", receiver, form, NULL, 0, NULL), 200);
+    for (k = 0; k < DOWN_POLLS && occurrences(&rv2, "type=\"callEnd\"") < 1; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_msg(k < DOWN_POLLS, "the dead node's records never came");
+    for (k = 0; k < 100 && pending_at(0, receiver) > 0; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_int_eq(pending_at(0, receiver), 0);
+    receiver_stop(&rv2);
+    ck_assert_uint_eq(records_once_in_order(&rv2), 4);
+    ck_assert_int_eq(db_count("SELECT count(*) FROM cdr_record WHERE node = 'cb-b'"), 0);
+}
+
+START_TEST(test_each_cdr_is_sent_once_by_its_node_in_its_order)
+{
+    static struct receiver rv;
+    char form[64], body[4096], body2[4096], receiver[128];
+    int k;
+
+    if (!cluster_up(2))
+        return;
+    receiver_start(&rv);
+    (void)snprintf(form, sizeof(form), "uri=http://127.0.0.1:%u/cdr", rv.port);
+    ck_assert_int_eq(
+        th_admin_keep(&nodes[0], "POST", "/api/v1/system/cdrReceivers", form, NULL, 0, receiver),
+        200);
+    cospace("5550004", "1111");
+    cospace("5550005", "2222");
+    /* a call on each node, each guest leaves: four records each */
+    ck_assert_int_eq(join_following(0, "5550004", "1111", "Ada", body, sizeof(body)), 0);
+    ck_assert_int_eq(join_following(1, "5550005", "2222", "Bob", body2, sizeof(body2)), 1);
+    leave(0, body);
+    leave(1, body2);
+    for (k = 0; k < 100 && occurrences(&rv, "type=\"callEnd\"") < 2; k++)
+        (void)usleep(POLL_MS * 1000);
+    ck_assert_msg(k < 100, "not both callEnds: %s", rv.bodies);
+    (void)usleep(2000 * 1000); /* anything sent twice has come by now */
+    receiver_stop(&rv);        /* nothing more comes: its bodies are the test's */
+    /* each record once; within each POST (one session: one node's run), in order */
+    ck_assert_uint_eq(records_once_in_order(&rv), 8);
+    a_dead_nodes_records_are_sent_by_a_live_node(receiver);
 }
 END_TEST
 

@@ -212,6 +212,40 @@ static bool refused(const char *const *args, char *out, size_t cap)
     return exited && WIFEXITED(status) && WEXITSTATUS(status) != 0;
 }
 
+/* Polls node i's /system/alarms until it holds text (has) or no longer does (!has); asserts. */
+static void alarms_until(size_t i, const char *text, bool has)
+{
+    char body[8192];
+
+    get_until(i, "/api/v1/system/alarms", text, has, body, sizeof(body));
+    ck_assert_msg((strstr(body, text) != NULL) == has, "%s %s in %s", has ? "no" : "still", text,
+                  body);
+}
+
+/* cb-west paused past the down time, its name taken by a node of another data directory: once
+ * it runs again it is out of the cluster (a warning, the alarm callBridgeConnectionFailure),
+ * and registers again, shown up, when that node stopped. */
+static void name_taken_while_shown_down(void)
+{
+    static struct th_daemon other;
+    char address[64];
+
+    ck_assert_int_eq(kill(nodes[1].pid, SIGSTOP), 0);
+    wait_state(0, names[1], "down");
+    memset(&other, 0, sizeof(other));
+    (void)snprintf(address, sizeof(address), "https://%s.example.com:8443", names[1]);
+    th_cluster_node_start(&other, &nodes[0], primary.url, names[1], address, "0", NULL);
+    wait_state(0, names[1], "up");
+    ck_assert_int_eq(kill(nodes[1].pid, SIGCONT), 0);
+    alarms_until(1, "<type>callBridgeConnectionFailure</type>", true);
+    ck_assert_int_eq(th_log_count(&nodes[1], "was registered by another call bridge"), 1);
+    ck_assert_int_eq(th_daemon_stop(&other), 0);
+    th_daemon_destroy(&other);
+    alarms_until(1, "<type>callBridgeConnectionFailure</type>", false);
+    ck_assert_int_eq(th_log_count(&nodes[1], "registered again"), 1);
+    wait_state(0, names[1], "up");
+}
+
 START_TEST(test_three_nodes_register_and_are_shown_up_down_and_stopped)
 {
     char body[8192], entry[512], before[64], after[64], dir[64], out[4096], state[40], cluster[40];
@@ -304,6 +338,8 @@ START_TEST(test_three_nodes_register_and_are_shown_up_down_and_stopped)
     th_rmdir(dir);
     bridge_id(0, "CB-EAST", after, sizeof(after), &count);
     ck_assert_int_eq(count, 0);
+
+    name_taken_while_shown_down();
 
     /* stopped cleanly: shown stopped at once */
     ck_assert_int_eq(th_daemon_stop(&nodes[1]), 0);

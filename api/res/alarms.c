@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "api/cdr.h"
+#include "api/cluster.h"
 #include "api/log.h"
 #include "api/reply.h"
 #include "api/res/alarms.h"
@@ -268,6 +269,11 @@ int api_alarms_refresh(const struct api *api, struct store *st)
     }
     if (r == 0 && api->cdr)
         (void)api_cdr_receiver_alarms(api->cdr, cdr_found, &f);
+    /* this node's name was taken while it was shown down: it is out of its cluster (CMS's
+     * alarm for a call bridge cut off from its peers; the callBridge its own object) */
+    if (r == 0 && api_cluster_name_taken(api->cluster))
+        found_add(&f, "callBridgeConnectionFailure", "callBridge",
+                  api_cluster_bridge_id(api->cluster), "error");
     if (r == 0)
         r = f.err;
     if (r == 0)

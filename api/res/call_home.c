@@ -9,7 +9,16 @@
  * The same thread looks at the directory every REAP_MS: a call whose node is shown down is
  * taken out of it by a DELETE that only one node's can change (store_call_take), and that node
  * writes the CDRs of its end (api_cdr_call_failed). At start, what the directory still says
- * this node hosts (a crash before the others saw it down) is ended the same way. */
+ * this node hosts (a crash before the others saw it down) is ended the same way.
+ * Fencing: in the same look the thread compares the calls this node runs with the directory.
+ * A call whose row is gone or names another node was taken from this node while it was shown
+ * down (paused, cut off): it ends here at once, its media stopped, with no CDR (the taker wrote
+ * them). When this node's own heartbeat has not been written for the time after which the
+ * others show it down, it cannot know, so it ends all its calls the same way and keeps their
+ * ids (fenced); once the database answers, each fenced call still in the directory under this
+ * node is taken by this node, which writes its CDRs; one another node took has them already.
+ * The local calls are listed before the directory is read, so a call claimed just now (its row
+ * is committed before the call exists here) is never taken for lost. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,12 +31,21 @@
 #include "api/cluster.h"
 #include "api/log.h"
 #include "api/res/call_home.h"
+#include "api/res/calls.h"
 #include "api/res/registry.h"
+#include "api/util.h"
 
-#define QUEUE_MAX 8192 /* writes waiting at once; beyond, the claim's stale check mends it */
-#define REAP_MS 1000   /* between two looks for the calls of nodes shown down */
-#define REAP_MAX 256   /* calls taken in one look */
-#define LEGS_MAX 1024  /* legs of a taken call that get a callLegEnd */
+#define QUEUE_MAX 8192  /* writes waiting at once; beyond, the claim's stale check mends it */
+#define REAP_MS 1000    /* between two looks for the calls of nodes shown down */
+#define REAP_MAX 256    /* calls taken in one look */
+#define LEGS_MAX 1024   /* legs of a taken call that get a callLegEnd */
+#define LOCAL_MAX 4096  /* this node's calls compared with the directory in one look */
+#define FENCED_MAX 1024 /* calls ended by fencing whose directory row is not yet settled */
+
+struct fenced {
+    char id[STORE_ID_LEN + 1];
+    int64_t started_us;
+};
 
 enum op { OP_RELEASE_CALL, OP_ADD_LEG, OP_REMOVE_LEG };
 
@@ -51,7 +69,19 @@ struct api_call_home {
     size_t n;
     uint64_t lost; /* items not queued (queue full) */
     struct store_call_leg_home legs[LEGS_MAX];
+    char (*local)[STORE_ID_LEN + 1]; /* the thread's: this node's calls in one look */
+    struct fenced *fenced;           /* under lock */
+    size_t nfenced;
 };
+
+/* Is call_id ended by fencing, its row not yet settled? (h->lock held) */
+static bool is_fenced(const struct api_call_home *h, const char *call_id)
+{
+    for (size_t i = 0; i < h->nfenced; i++)
+        if (strcmp(h->fenced[i].id, call_id) == 0)
+            return true;
+    return false;
+}
 
 const char *api_call_home_node(const struct api_call_home *h)
 {
@@ -98,8 +128,15 @@ int api_call_home_claim(struct api_call_home *h, struct store *st, const char *c
         if (r == -ENOENT) {
             r = -EEXIST; /* gone meanwhile: claim again */
         } else if (r == 0 && strcmp(ret->node, h->node) == 0) {
+            bool fenced;
+
             if (here(h->api, ret->call_id))
                 return -EALREADY; /* the caller's registry has it: not for a new call */
+            pthread_mutex_lock(&h->lock);
+            fenced = is_fenced(h, ret->call_id);
+            pthread_mutex_unlock(&h->lock);
+            if (fenced) /* its end's CDRs are not written yet: the next look settles it */
+                return -EHOSTDOWN;
             api_log(BASE_LOG_INFO, "call directory: call %s of coSpace %s ended here; replaced",
                     ret->call_id, cospace);
             r = store_call_release(st, ret->call_id, h->node);
@@ -192,6 +229,8 @@ struct dead {
     size_t n;
     const char *self;
     bool self_too;
+    char (*own)[STORE_ID_LEN + 1]; /* the ids of this node's rows */
+    size_t nown, capown;
 };
 
 static int collect_dead(const struct store_call_home *c, void *userdata)
@@ -201,7 +240,93 @@ static int collect_dead(const struct store_call_home *c, void *userdata)
 
     if (d->n < REAP_MAX && (mine ? d->self_too : !c->node_up))
         d->v[d->n++] = *c;
+    if (mine) {
+        if (api_calls_grow((void **)&d->own, &d->capown, d->nown, sizeof(*d->own)) < 0)
+            return -ENOMEM;
+        memcpy(d->own[d->nown++], c->call_id, STORE_ID_LEN + 1);
+    }
     return 0;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Ends call_id here as lost (api_calls_end_lost) and keeps it fenced until its row is settled. */
+static void end_lost(struct api_call_home *h, const char *call_id, const char *why)
+{
+    int64_t started_us = 0;
+    int legs = api_calls_end_lost(h->api, call_id, &started_us);
+
+    if (legs < 0)
+        return; /* it ended meanwhile */
+    api_cdr_call_lost(h->api->cdr, call_id);
+    pthread_mutex_lock(&h->lock);
+    if (h->nfenced < FENCED_MAX) {
+        (void)snprintf(h->fenced[h->nfenced].id, sizeof(h->fenced[0].id), "%s", call_id);
+        h->fenced[h->nfenced++].started_us = started_us;
+    }
+    pthread_mutex_unlock(&h->lock);
+    api_log(BASE_LOG_WARN, "call directory: call %s ended here, %d legs: %s", call_id, legs, why);
+}
+
+/* The calls of local[0..nlocal) (listed before the directory was read) that this node no longer
+ * owns end here: all of them when its heartbeat is as old as the others' down time, else those
+ * whose row the directory (d, when listed) does not give to this node. */
+static void fence(struct api_call_home *h, size_t nlocal, bool stale, int64_t age_ms,
+                  struct dead *d, bool listed)
+{
+    char why[160];
+
+    if (stale) {
+        (void)snprintf(why, sizeof(why),
+                       "this node's last heartbeat was written %lld ms ago, so the other nodes "
+                       "may show it down and end its calls",
+                       (long long)age_ms);
+        for (size_t i = 0; i < nlocal; i++)
+            end_lost(h, h->local[i], why);
+        return;
+    }
+    if (!listed)
+        return;
+    if (d->nown > 1)
+        qsort(d->own, d->nown, sizeof(*d->own), id_cmp);
+    for (size_t i = 0; i < nlocal; i++)
+        if (!d->nown || !bsearch(h->local[i], d->own, d->nown, sizeof(*d->own), id_cmp))
+            end_lost(h, h->local[i],
+                     "the call directory no longer gives it to this node (another node ended it "
+                     "while this one was shown down)");
+}
+
+/* The fenced calls' rows: one still this node's is taken by it, which writes the CDRs of the
+ * call's end; one gone was taken by another node, which wrote them. */
+static void settle_fenced(struct api_call_home *h)
+{
+    struct fenced f;
+    size_t i = 0;
+
+    pthread_mutex_lock(&h->lock);
+    while (i < h->nfenced) {
+        size_t n = 0, more = 0;
+        int r;
+
+        f = h->fenced[i];
+        pthread_mutex_unlock(&h->lock);
+        r = store_call_take(h->st, f.id, h->node, h->legs, LEGS_MAX, &n, &more);
+        if (r == 0)
+            api_cdr_call_failed(h->api->cdr, f.id, (api_now_us() - f.started_us) / 1000, h->legs,
+                                n);
+        pthread_mutex_lock(&h->lock);
+        if (r < 0 && r != -ENOENT) {
+            api_log_every(30, BASE_LOG_WARN,
+                          "call directory: cannot settle the calls this node ended: %s",
+                          strerror(-r));
+            break; /* the next look tries again */
+        }
+        h->fenced[i] = h->fenced[--h->nfenced];
+    }
+    pthread_mutex_unlock(&h->lock);
 }
 
 /* Ends the calls of nodes shown down (and, with self_too, this node's own from its last run):
@@ -209,11 +334,19 @@ static int collect_dead(const struct store_call_home *c, void *userdata)
 static void reap(struct api_call_home *h, bool self_too)
 {
     struct dead d = {.self = h->node, .self_too = self_too};
+    int64_t age_ms = api_cluster_beat_age_ms(h->api->cluster);
+    bool stale = h->api->cluster && age_ms >= api_cluster_down_ms(h->api->cluster);
+    size_t nlocal = api_calls_homed(h->api, h->local, LOCAL_MAX);
     int r;
 
+    if (nlocal > LOCAL_MAX)
+        nlocal = LOCAL_MAX; /* the rest in the next looks, as these end */
     if (!(d.v = calloc(REAP_MAX, sizeof(*d.v))))
         return;
     r = store_call_foreach(h->st, API_CLUSTER_DOWN_AFTER, collect_dead, &d);
+    fence(h, nlocal, stale, age_ms, &d, r == 0);
+    free(d.own);
+    settle_fenced(h);
     for (size_t i = 0; r == 0 && i < d.n; i++) {
         size_t n = 0, more = 0;
         int t = store_call_take(h->st, d.v[i].call_id, d.v[i].node, h->legs, LEGS_MAX, &n, &more);
@@ -283,6 +416,8 @@ static void home_free(struct api_call_home *h)
     pthread_cond_destroy(&h->cond);
     store_close(h->st);
     free(h->queue);
+    free(h->local);
+    free(h->fenced);
     free(h);
 }
 
@@ -294,7 +429,13 @@ int api_call_home_start(const char *db, const struct api *api)
 
     if (!api->cluster)
         return 0;
-    if (!(h = calloc(1, sizeof(*h))) || !(h->queue = calloc(QUEUE_MAX, sizeof(h->queue[0])))) {
+    if (!(h = calloc(1, sizeof(*h))) || !(h->queue = calloc(QUEUE_MAX, sizeof(h->queue[0]))) ||
+        !(h->local = calloc(LOCAL_MAX, sizeof(h->local[0]))) ||
+        !(h->fenced = calloc(FENCED_MAX, sizeof(h->fenced[0])))) {
+        if (h) {
+            free(h->queue);
+            free(h->local);
+        }
         free(h);
         return -ENOMEM;
     }
@@ -349,6 +490,7 @@ void api_call_home_stop(const struct api *api)
     pthread_cond_signal(&h->cond);
     pthread_mutex_unlock(&h->lock);
     pthread_join(h->thread, NULL);
+    settle_fenced(h); /* the CDRs of fenced calls still this node's, before the rows go */
     r = store_call_release_node(h->st, h->node); /* the calls end with the node */
     if (r < 0)
         api_log(BASE_LOG_WARN, "call directory: cannot remove this node's calls: %s", strerror(-r));

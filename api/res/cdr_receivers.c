@@ -122,7 +122,6 @@ static void write_ms(struct api_xml *x, const char *name, int64_t ms)
 static void write_delivery(struct api_xml *x, const struct api *api, struct store *st,
                            const struct store_row *row)
 {
-    const char *d = row->v[STORE_CDR_RECEIVER_DELIVERED];
     struct api_cdr_state s = {0};
     size_t pending = 0;
 
@@ -132,8 +131,9 @@ static void write_delivery(struct api_xml *x, const struct api *api, struct stor
     write_ms(x, "lastFailure", s.last_failure_ms);
     if (s.last_failure_ms)
         api_xml_text(x, "lastFailureReason", s.last_failure);
+    /* every node's records it has still to get: the same answer on every node */
     if (row->v[STORE_CDR_RECEIVER_URI] &&
-        store_cdr_count_after(st, d ? strtoll(d, NULL, 10) : 0, &pending) == 0)
+        store_cdr_pending(st, row->v[STORE_COL_ID], &pending) == 0)
         api_xml_int(x, "recordsPending", (int64_t)pending);
     api_xml_int(x, "recordsDelivered", (int64_t)s.records_delivered);
     api_xml_bool(x, "alarm", s.failing);

@@ -1247,6 +1247,8 @@ void api_guest_leg_ended(void *userdata, const char *leg_id, const char *why)
     if (s && strcmp(why, "deactivationMode") == 0) /* api/res/lobby.c: disconnect */
         end_session(g, s, "dropped", "The meeting's host left, and the meeting ended for you.",
                     false);
+    else if (s && strcmp(why, API_CALLS_LOST) == 0) /* fenced: api_calls_end_lost */
+        end_session(g, s, "failed", "This call bridge lost the meeting; join it again.", false);
     else if (s)
         end_session(g, s, why, "You were removed from the meeting by its administrator.", false);
     pthread_mutex_unlock(&g->lock);
