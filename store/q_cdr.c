@@ -341,7 +341,7 @@ int store_cdr_pending(struct store *st, const char *id, size_t *ret_count)
     return r;
 }
 
-/* ---- a down node's records, sent by one live node (schema/0014_fence.sql) ------------------ */
+/* ---- a down node's records, sent by one live node (schema/0016_fence.sql) ------------------ */
 
 /* The SQL text "is node name up" (heartbeating within down_after, the integer parameter param,
  * of its intervals, and not stopped) into out. */

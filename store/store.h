@@ -857,7 +857,7 @@ int store_cdr_receivers(struct store *st, size_t *ret_count);
 /* The records receiver id has still to get, of every node (each node's after how far id has
  * that node's, cdr_delivery, else after id's own delivered index): the same on every node. */
 int store_cdr_pending(struct store *st, const char *id, size_t *ret_count);
-/* A down node's records (schema/0014_fence.sql, docs/cluster.md "CDRs"): one live node sends
+/* A down node's records (schema/0016_fence.sql, docs/cluster.md "CDRs"): one live node sends
  * them, by a claim in the database. On a shared database only (else -ENOENT, -ENOTSUP, 0).
  * orphan: the name of a node other than self, not up, whose records wait in the outbox and
  * that no live node but self has claimed (the oldest record's first), or -ENOENT.

@@ -1,4 +1,4 @@
--- 0014_fence: a down node's CDRs (docs/cluster.md "CDRs"); schema/0014_fence.sql in lockstep.
+-- 0016_fence: a down node's CDRs (docs/cluster.md "CDRs"); schema/0016_fence.sql in lockstep.
 -- cdr_delivery's rows go with their receiver (ON DELETE CASCADE).
 DELETE FROM cdr_delivery WHERE receiver NOT IN (SELECT id FROM cdr_receiver);
 ALTER TABLE cdr_delivery ADD FOREIGN KEY (receiver) REFERENCES cdr_receiver(id) ON DELETE CASCADE;

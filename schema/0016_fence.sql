@@ -1,4 +1,4 @@
--- 0014_fence: a down node's CDRs (docs/cluster.md "CDRs").
+-- 0016_fence: a down node's CDRs (docs/cluster.md "CDRs").
 -- cdr_delivery's rows go with their receiver (ON DELETE CASCADE): SQLite adds a foreign key only
 -- by making the table again, in the same column order.
 CREATE TABLE cdr_delivery_new (
