@@ -51,6 +51,10 @@ struct api_cluster {
     /* the name was registered by another node (data directory) while this one was shown down:
      * out of the cluster until it may register again (api_cluster_name_taken) */
     atomic_bool lost;
+    /* registered: false while a node that started on a database taking no writes (a standby,
+     * the primary down) waits to register; bridge_id and cluster_id are written once, by the
+     * heartbeat thread, before this turns true, and read only after it did */
+    atomic_bool registered;
     char address[STORE_TEXT_MAX + 1]; /* for registering again */
     /* CLOCK_MONOTONIC ms when the last heartbeat that was written began (before its write, so
      * never later than the database's now() it wrote): api_cluster_beat_age_ms() */
@@ -77,7 +81,7 @@ int64_t api_cluster_down_ms(const struct api_cluster *c)
 
 const char *api_cluster_id(const struct api_cluster *c)
 {
-    return c ? c->cluster_id : NULL;
+    return c ? (atomic_load(&c->registered) ? c->cluster_id : "") : NULL;
 }
 
 const char *api_cluster_name(const struct api_cluster *c)
@@ -87,7 +91,7 @@ const char *api_cluster_name(const struct api_cluster *c)
 
 const char *api_cluster_bridge_id(const struct api_cluster *c)
 {
-    return c ? c->bridge_id : NULL;
+    return c ? (atomic_load(&c->registered) ? c->bridge_id : "") : NULL;
 }
 
 bool api_cluster_name_taken(const struct api_cluster *c)
@@ -97,7 +101,8 @@ bool api_cluster_name_taken(const struct api_cluster *c)
 
 bool api_cluster_is_self(const struct api_cluster *c, const char *want)
 {
-    return c && (strcasecmp(want, c->bridge_id) == 0 || strcasecmp(want, c->name) == 0);
+    return c && ((atomic_load(&c->registered) && strcasecmp(want, c->bridge_id) == 0) ||
+                 strcasecmp(want, c->name) == 0);
 }
 
 struct find {
@@ -277,16 +282,54 @@ static int register_again(struct api_cluster *c)
     r = api_uuid_new(new_id);
     if (r == 0)
         r = store_node_register(c->st, &n, new_id, API_CLUSTER_DOWN_AFTER);
+    if (r == 0 && !atomic_load(&c->registered)) { /* the first time: its ids, then the flag */
+        (void)snprintf(c->bridge_id, sizeof(c->bridge_id), "%s", n.call_bridge);
+        (void)snprintf(c->cluster_id, sizeof(c->cluster_id), "%s", n.cluster_id);
+        atomic_store(&c->registered, true);
+    }
     if (r == 0) /* the object of its name: its own again (bridge_id stays, read by others) */
         api_changed(c->api);
+    return r;
+}
+
+/* A node that started on a database taking no writes registers at its first heartbeat that
+ * finds one that does (a primary back, a standby promoted): 0 once registered. */
+static int register_late(struct api_cluster *c)
+{
+    int r = register_again(c);
+
+    if (r == 0) {
+        api_log(BASE_LOG_INFO,
+                "cluster: the database takes writes: node '%s' registered as callBridge %s at %s",
+                c->name, c->bridge_id, c->address);
+    } else if (r == -EADDRINUSE) {
+        if (!atomic_exchange(&c->lost, true))
+            api_log(BASE_LOG_WARN,
+                    "cluster: another call bridge named '%s' is up on this database (another "
+                    "data directory's node): this node stays out of the cluster until that one "
+                    "is down or stopped (or give one of them another --node-name)",
+                    c->name);
+    } else if (r != -EROFS && r != -ENOTCONN) {
+        api_log_every(30, BASE_LOG_WARN, "cluster: node %s cannot register: %s", c->name,
+                      strerror(-r));
+    }
     return r;
 }
 
 static void beat(struct api_cluster *c)
 {
     int64_t began = mono_ms();
-    int r = store_node_heartbeat(c->st, c->name, c->host_id);
+    int r;
 
+    if (!atomic_load(&c->registered)) {
+        if (register_late(c) < 0)
+            return;
+        atomic_store(&c->lost, false);
+        atomic_store(&c->beat_ok_ms, began);
+        publish(c);
+        return;
+    }
+    r = store_node_heartbeat(c->st, c->name, c->host_id);
     c->beats++;
     if (r == -ENOENT) {
         r = register_again(c);
@@ -377,23 +420,24 @@ int api_cluster_start(const struct api_cluster_config *cfg, const struct api *ap
     }
     if (r == -EROFS || r == -ENOTCONN) { /* no writes (a standby, the primary down): reads */
         api_log(BASE_LOG_WARN,
-                "cluster: the database takes no writes: node '%s' is not registered and sends no "
-                "heartbeat (the other nodes do not list it); restart it once the database takes "
-                "writes",
+                "cluster: the database takes no writes: node '%s' is not registered yet and "
+                "hosts no call; it registers at the first heartbeat that finds a database that "
+                "takes writes",
                 n.name);
-        return 0;
-    }
-    if (r < 0) {
+    } else if (r < 0) {
         api_log(BASE_LOG_ERR, "cluster: cannot register node '%s': %s", n.name, strerror(-r));
         return r;
     }
-    api_changed(api); /* the callBridges object was written */
+    if (r == 0)
+        api_changed(api); /* the callBridges object was written */
     if (!(c = calloc(1, sizeof(*c))))
         return -ENOMEM;
     c->api = api;
     c->interval_s = cfg->interval_s;
     c->render_view = cfg->render_view;
-    atomic_store(&c->beat_ok_ms, mono_ms()); /* registered: a heartbeat written just now */
+    atomic_store(&c->registered, r == 0);
+    /* registered: a heartbeat written just now; not: none ever (its calls are fenced) */
+    atomic_store(&c->beat_ok_ms, r == 0 ? mono_ms() : INT64_MIN / 2);
     (void)snprintf(c->cluster_id, sizeof(c->cluster_id), "%s", n.cluster_id);
     (void)snprintf(c->name, sizeof(c->name), "%s", n.name);
     (void)snprintf(c->bridge_id, sizeof(c->bridge_id), "%s", n.call_bridge);
@@ -413,9 +457,10 @@ int api_cluster_start(const struct api_cluster_config *cfg, const struct api *ap
         cluster_free(c);
         return r;
     }
-    api_log(BASE_LOG_INFO,
-            "cluster: node '%s' registered as callBridge %s at %s, heartbeat every %u s", c->name,
-            c->bridge_id, cfg->address, c->interval_s);
+    if (atomic_load(&c->registered))
+        api_log(BASE_LOG_INFO,
+                "cluster: node '%s' registered as callBridge %s at %s, heartbeat every %u s",
+                c->name, c->bridge_id, cfg->address, c->interval_s);
     *ret = c;
     return 0;
 }

@@ -809,10 +809,31 @@ END_TEST
 
 #define NOT_READY "<?xml version=\"1.0\"?><failureDetails><databaseNotReady /></failureDetails>"
 
+/* node's entry in its own system/database (the node's name is cbtest-<its directory's last
+ * part>, tests/helpers.c), in out. */
+static void own_entry(struct th_daemon *node, char *out, size_t cap)
+{
+    char body[8192], needle[160];
+    const char *base = strrchr(node->dir, '/'), *p, *e;
+
+    th_api_v1(node, "GET", "system/database", NULL, 200, body, sizeof(body));
+    (void)snprintf(needle, sizeof(needle), "name=\"cbtest-%s\"", base ? base + 1 : node->dir);
+    p = strstr(body, needle);
+    ck_assert_msg(p, "no %s in %s", needle, body);
+    while (p > body && strncmp(p, "<callBridge ", 12) != 0)
+        p--;
+    e = strstr(p, "/>");
+    ck_assert_ptr_nonnull(e);
+    (void)snprintf(out, cap, "%.*s", (int)(e - p + 2), p);
+}
+
 /* The primary of multi is down, its standby up and current: a store opens read-only (no
- * migration is due), and a node that was registered starts, reads, and answers writes 503. */
+ * migration is due), and a node that was registered starts, reads, and answers writes 503.
+ * It is not registered meanwhile: the standby shows it as its last run left it, stopped. */
 static void starts_without_a_primary(const char *multi, struct th_daemon *node)
 {
+    static const char *const beat[] = {"--heartbeat-interval", "1", NULL};
+    char entry[512];
     char body[4096];
     struct store *st;
     size_t n = 0;
@@ -823,19 +844,22 @@ static void starts_without_a_primary(const char *multi, struct th_daemon *node)
     ck_assert_uint_eq(n, 1);
     ck_assert_int_eq(store_user_add(st, "x", "hash"), -ENOTCONN);
     store_close(st);
-    th_daemon_start(node, "0", NULL);
+    th_daemon_start(node, "0", beat);
     th_api_v1(node, "GET", "tenants", NULL, 200, body, sizeof(body));
     ck_assert_msg(strstr(body, "<tenants total=\"1\"") != NULL, "%s", body);
     th_api_v1(node, "POST", "tenants", "name=down", 503, body, sizeof(body));
     ck_assert_str_eq(body, NOT_READY);
+    own_entry(node, entry, sizeof(entry));
+    ck_assert_msg(strstr(entry, "state=\"stopped\""), "%s", entry);
 }
 
 /* The standby promoted: the node started without a primary writes, without a restart (a write
  * within 100 ms of a failed look for a read-write server by another of its connections answers
- * 503 at once: polled, at most 5 s). */
+ * 503 at once: polled, at most 5 s), and registers at a heartbeat (1 s: polled, at most 10 s). */
 static void writes_once_promoted(struct th_daemon *node)
 {
     struct th_resp r = {0};
+    char entry[512] = "";
 
     for (int i = 0; i < 250; i++) {
         th_admin(node, "POST", "/api/v1/tenants", "name=up", &r);
@@ -846,6 +870,14 @@ static void writes_once_promoted(struct th_daemon *node)
     }
     ck_assert_msg(r.status == 200, "%ld %s", r.status, r.body ? r.body : "");
     th_resp_free(&r);
+    for (int i = 0; i < 100; i++) {
+        own_entry(node, entry, sizeof(entry));
+        if (strstr(entry, "state=\"up\""))
+            break;
+        (void)usleep(100 * 1000);
+    }
+    ck_assert_msg(strstr(entry, "state=\"up\""), "never registered: %s", entry);
+    ck_assert_uint_eq(th_log_count(node, "registered as callBridge"), 1);
     ck_assert_int_eq(th_daemon_stop(node), 0);
     th_rmdir(node->dir);
 }
