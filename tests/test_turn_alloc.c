@@ -348,6 +348,31 @@ static struct turn_alloc_info allocate_once(unsigned short port, const char *use
     return info;
 }
 
+/* Starts an allocation and releases it while its authenticated Allocate (the one after the
+ * 401) is in flight, before its answer: the server may make the allocation, and only a
+ * Refresh LIFETIME=0 takes it away again before its 600 s (a call leg dropped while it
+ * allocates: media/leg.c). */
+static void release_in_flight(unsigned short port)
+{
+    struct pollfd pfd;
+    uint8_t buf[2048];
+    ssize_t n;
+    struct drv d;
+
+    drv_open(&d, port, "alice", "secret");
+    ck_assert_int_eq(turn_alloc_start(d.a, now_us()), 0);
+    pfd = (struct pollfd){d.fd, POLLIN, 0};
+    ck_assert_int_eq(poll(&pfd, 1, 5000), 1); /* the 401 */
+    n = recv(d.fd, buf, sizeof(buf), 0);
+    ck_assert_int_gt(n, 0);
+    drv_input(&d, buf, (size_t)n); /* sends the authenticated Allocate at once */
+    ck_assert_int_eq(state(&d), TURN_ALLOC_ALLOCATING);
+    ck_assert_int_eq(turn_alloc_release(d.a, now_us()), 0);
+    drv_run(&d, settled, 5 * 1000000);
+    ck_assert_int_eq(state(&d), TURN_ALLOC_RELEASED);
+    drv_close(&d);
+}
+
 /* coturn frees an allocation about a second after answering Refresh LIFETIME=0 (measured
  * here: 1.0 s), so probes a few seconds apart keep succeeding under --user-quota=1 only
  * because each one is released; one that is merely abandoned holds the quota for 600 s. */
@@ -368,6 +393,12 @@ START_TEST(test_coturn_quota_released_allocations_do_not_count)
                       turn_failure_name(info.failure));
         (void)usleep(1500 * 1000);
     }
+    release_in_flight(q.port); /* its allocation goes as well */
+    (void)usleep(1500 * 1000);
+    info = allocate_once(q.port, "alice", "secret", true);
+    ck_assert_msg(info.state == TURN_ALLOC_READY, "after a release in flight: %s %d",
+                  turn_failure_name(info.failure), info.error_code);
+    (void)usleep(1500 * 1000);
     info = allocate_once(q.port, "alice", "secret", false); /* abandoned, not released */
     ck_assert_int_eq(info.state, TURN_ALLOC_READY);
     (void)usleep(1500 * 1000);

@@ -624,10 +624,16 @@ void turn_alloc_on_error(struct turn_alloc *a, int err)
 
 int turn_alloc_release(struct turn_alloc *a, int64_t now_us)
 {
+    /* an authenticated Allocate in flight (after the 401) may have made the allocation on the
+     * server, which would hold it (and its relayed port, and the user's quota) for its whole
+     * lifetime: deleted as a made one is. If the server made none, it answers 437, which ends
+     * the release as well. */
+    bool made = a->info.state == TURN_ALLOC_READY ||
+                (a->info.state == TURN_ALLOC_ALLOCATING && a->key_len > 0);
     int r;
 
     stop_all(a); /* nothing else matters any more */
-    if (a->info.state != TURN_ALLOC_READY) {
+    if (!made) {
         if (a->info.state != TURN_ALLOC_FAILED)
             a->info.state = TURN_ALLOC_RELEASED;
         return -EINVAL;

@@ -92,7 +92,8 @@ int64_t turn_alloc_next_deadline(const struct turn_alloc *a);
 /* A socket error on the path to the server (e.g. -ECONNREFUSED) fails the allocation. */
 void turn_alloc_on_error(struct turn_alloc *a, int err);
 /* Deletes the allocation (Refresh LIFETIME=0); RELEASED when answered (437 counts) or timed
- * out. Returns 0, or -EINVAL when there is nothing to release (state then RELEASED). */
+ * out. Also while an authenticated Allocate is unanswered (the server may have made it).
+ * Returns 0, or -EINVAL when there is nothing to release (state then RELEASED). */
 int turn_alloc_release(struct turn_alloc *a, int64_t now_us);
 
 /* Installs (and keeps refreshed) a permission for peer's address, and, when channel is
