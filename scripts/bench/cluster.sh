@@ -81,7 +81,9 @@ trap 'cluster_cleanup; exit 130' INT TERM
 # ---- nodes ----------------------------------------------------------------------------------
 
 # start_node NAME [DATABASE-URL]: callbridged with its data in $dir/NAME (again, if it ran
-# before), a PostgreSQL node with the first node's secret.key. Sets $node_pid and $node_port.
+# before), a PostgreSQL node with the first node's secret.key, named NAME in the cluster (the
+# default, the host's name, is taken by the first node on this host). Sets $node_pid and
+# $node_port.
 first_key=""
 node_args="" # more options, e.g. --threads 8
 start_node() {
@@ -91,7 +93,8 @@ start_node() {
         chmod 600 "$dir/$1/secret.key"
     fi
     CALLBRIDGE_ADMIN_PASSWORD=$password "$bin/callbridged" --data-dir "$dir/$1" \
-        ${2:+--database "$2"} --bind 127.0.0.1 --listen 0 --log-level warn $node_args \
+        ${2:+--database "$2"} --node-name "bench-$1" --bind 127.0.0.1 --listen 0 \
+        --log-level warn $node_args \
         >>"$dir/$1.log" 2>&1 &
     node_pid=$!
     pids="$pids $node_pid"
