@@ -33,3 +33,20 @@ void th_cluster_node_start(struct th_daemon *d, const struct th_daemon *first, c
     (void)snprintf(d->database, sizeof(d->database), "%s", url); /* CB_TEST_PG or not */
     th_daemon_start(d, listen, args);
 }
+
+void th_cluster_bridge_entry(const struct th_daemon *d, const char *name, char *out, size_t cap)
+{
+    char body[8192], needle[160];
+    const char *p, *e;
+
+    ck_assert_int_eq(
+        th_admin_keep(d, "GET", "/api/v1/system/database", NULL, body, sizeof(body), NULL), 200);
+    (void)snprintf(needle, sizeof(needle), "name=\"%s\"", name);
+    p = strstr(body, needle);
+    ck_assert_msg(p, "no node %s in %s", name, body);
+    while (p > body && strncmp(p, "<callBridge ", 12) != 0)
+        p--;
+    e = strstr(p, "/>");
+    ck_assert_ptr_nonnull(e);
+    (void)snprintf(out, cap, "%.*s", (int)(e - p + 2), p);
+}

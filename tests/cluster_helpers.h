@@ -6,6 +6,7 @@
 #define TESTS_CLUSTER_HELPERS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "tests/helpers.h"
 
@@ -17,5 +18,8 @@
 void th_cluster_node_start(struct th_daemon *d, const struct th_daemon *first, const char *url,
                            const char *name, const char *address, const char *listen,
                            const char *const *extra);
+/* The <callBridge .../> element of the node named name in d's system/database, in out (cap
+ * bytes); fails the test when d lists no such node. */
+void th_cluster_bridge_entry(const struct th_daemon *d, const char *name, char *out, size_t cap);
 
 #endif

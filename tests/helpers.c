@@ -1154,16 +1154,14 @@ void th_copy_file(const char *from, const char *to)
 
 /* ---- an HTTP receiver of POSTs ---------------------------------------------------------- */
 
-/* Reads one request on c, keeps its body, answers 200 and closes. */
-static void sink_one(struct th_sink *s, int c)
+bool th_http_read_request(int c, char *buf, size_t cap, size_t *ret_head, size_t *ret_len)
 {
-    static char buf[1 << 20]; /* the sink's own thread only */
-    size_t have = 0, need = 0, head;
+    size_t have = 0, need = 0;
     char *end = NULL;
     struct pollfd p = {.fd = c, .events = POLLIN};
 
-    while (have < sizeof(buf) - 1 && poll(&p, 1, 2000) == 1) {
-        ssize_t n = read(c, buf + have, sizeof(buf) - 1 - have);
+    while (have < cap - 1 && poll(&p, 1, 2000) == 1) {
+        ssize_t n = read(c, buf + have, cap - 1 - have);
 
         if (n <= 0)
             break;
@@ -1177,13 +1175,25 @@ static void sink_one(struct th_sink *s, int c)
         if (end && have >= need)
             break;
     }
-    if (end && have >= need) {
-        head = (size_t)(end + 4 - buf);
+    if (!end || have < need)
+        return false;
+    *ret_head = (size_t)(end + 4 - buf);
+    *ret_len = need - *ret_head;
+    return true;
+}
+
+/* Reads one request on c, keeps its body, answers 200 and closes. */
+static void sink_one(struct th_sink *s, int c)
+{
+    static char buf[1 << 20]; /* the sink's own thread only */
+    size_t head, len;
+
+    if (th_http_read_request(c, buf, sizeof(buf), &head, &len)) {
         pthread_mutex_lock(&s->lock);
-        s->bodies = realloc(s->bodies, s->len + (need - head) + 2);
+        s->bodies = realloc(s->bodies, s->len + len + 2);
         ck_assert_ptr_nonnull(s->bodies);
-        memcpy(s->bodies + s->len, buf + head, need - head);
-        s->len += need - head;
+        memcpy(s->bodies + s->len, buf + head, len);
+        s->len += len;
         s->bodies[s->len++] = '\n';
         s->bodies[s->len] = '\0';
         s->posts++;

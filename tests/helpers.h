@@ -246,6 +246,10 @@ struct th_fd_fill {
 void th_fd_exhaust(struct th_fd_fill *f);
 void th_fd_restore(struct th_fd_fill *f);
 
+/* Reads one HTTP request from c, a connected socket (each wait at most 2 s), into buf (cap bytes,
+ * NUL-terminated): its body is the *ret_len bytes at buf + *ret_head (by Content-Length). False
+ * when the request did not come whole. */
+bool th_http_read_request(int c, char *buf, size_t cap, size_t *ret_head, size_t *ret_len);
 /* An HTTP server on 127.0.0.1 (a free port) run by a thread of its own that keeps the body of
  * every request (a CDR receiver's POST), each followed by '\n', and answers 200. */
 struct th_sink {

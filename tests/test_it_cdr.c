@@ -40,31 +40,14 @@ static struct th_daemon d;
 static void serve_one(struct receiver *r, int c)
 {
     static char buf[1 << 20];
-    size_t have = 0, need = 0;
-    char *end = NULL;
-    struct pollfd p = {.fd = c, .events = POLLIN};
+    size_t head, len;
 
-    while (have < sizeof(buf) - 1 && poll(&p, 1, 2000) == 1) {
-        ssize_t n = read(c, buf + have, sizeof(buf) - 1 - have);
-
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-        buf[have] = '\0';
-        if (!end && (end = strstr(buf, "\r\n\r\n"))) {
-            const char *cl = strcasestr(buf, "Content-Length:");
-
-            need = (size_t)(end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
-        }
-        if (end && have >= need)
-            break;
-    }
-    if (end && have >= need) {
+    if (th_http_read_request(c, buf, sizeof(buf), &head, &len)) {
         pthread_mutex_lock(&r->lock);
-        r->bodies = realloc(r->bodies, r->len + (need - (size_t)(end + 4 - buf)) + 2);
+        r->bodies = realloc(r->bodies, r->len + len + 2);
         ck_assert_ptr_nonnull(r->bodies);
-        memcpy(r->bodies + r->len, end + 4, need - (size_t)(end + 4 - buf));
-        r->len += need - (size_t)(end + 4 - buf);
+        memcpy(r->bodies + r->len, buf + head, len);
+        r->len += len;
         r->bodies[r->len++] = '\n';
         r->bodies[r->len] = '\0';
         r->posts++;

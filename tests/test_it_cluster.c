@@ -121,18 +121,7 @@ static void get_until(size_t i, const char *path, const char *text, bool has, ch
 /* The <callBridge .../> element of the node named name in node i's system/database. */
 static void bridge_entry(size_t i, const char *name, char *out, size_t cap)
 {
-    char body[8192], needle[96];
-    const char *p, *e;
-
-    ck_assert_int_eq(get(i, "/api/v1/system/database", body, sizeof(body)), 200);
-    (void)snprintf(needle, sizeof(needle), "name=\"%s\"", name);
-    p = strstr(body, needle);
-    ck_assert_msg(p, "no node %s in %s", name, body);
-    while (p > body && strncmp(p, "<callBridge ", 12) != 0)
-        p--;
-    e = strstr(p, "/>");
-    ck_assert_ptr_nonnull(e);
-    (void)snprintf(out, cap, "%.*s", (int)(e - p + 2), p);
+    th_cluster_bridge_entry(&nodes[i], name, out, cap);
 }
 
 /* Polls node i's view of node name until its state is state (bounded). */

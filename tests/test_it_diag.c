@@ -560,30 +560,14 @@ struct cdr_sink {
 /* One request on c: its body is kept, 200 answered. */
 static void sink_one(struct cdr_sink *k, int c)
 {
-    char buf[16384], *end = NULL;
-    size_t have = 0, need = 0;
-    struct pollfd p = {.fd = c, .events = POLLIN};
+    char buf[16384];
+    size_t head, len;
 
-    while (have < sizeof(buf) - 1 && poll(&p, 1, 2000) == 1) {
-        ssize_t n = read(c, buf + have, sizeof(buf) - 1 - have);
-
-        if (n <= 0)
-            break;
-        have += (size_t)n;
-        buf[have] = '\0';
-        if (!end && (end = strstr(buf, "\r\n\r\n"))) {
-            const char *cl = strcasestr(buf, "Content-Length:");
-
-            need = (size_t)(end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
-        }
-        if (end && have >= need)
-            break;
-    }
-    if (end && have >= need) {
+    if (th_http_read_request(c, buf, sizeof(buf), &head, &len)) {
         pthread_mutex_lock(&k->lock);
-        if (k->len + (have - (size_t)(end + 4 - buf)) < sizeof(k->bodies) - 1) {
-            memcpy(k->bodies + k->len, end + 4, have - (size_t)(end + 4 - buf));
-            k->len += have - (size_t)(end + 4 - buf);
+        if (k->len + len < sizeof(k->bodies) - 1) {
+            memcpy(k->bodies + k->len, buf + head, len);
+            k->len += len;
             k->bodies[k->len] = '\0';
         }
         pthread_mutex_unlock(&k->lock);

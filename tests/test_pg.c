@@ -29,6 +29,7 @@
 #include "store/db.h"
 #include "store/store.h"
 #include "store/pg/pg.h"
+#include "tests/cluster_helpers.h"
 #include "tests/helpers.h"
 #include "tests/pg_server.h"
 #include "tests/skip.h"
@@ -811,20 +812,13 @@ END_TEST
 
 /* node's entry in its own system/database (the node's name is cbtest-<its directory's last
  * part>, tests/helpers.c), in out. */
-static void own_entry(struct th_daemon *node, char *out, size_t cap)
+static void own_entry(const struct th_daemon *node, char *out, size_t cap)
 {
-    char body[8192], needle[160];
-    const char *base = strrchr(node->dir, '/'), *p, *e;
+    const char *base = strrchr(node->dir, '/');
+    char name[160];
 
-    th_api_v1(node, "GET", "system/database", NULL, 200, body, sizeof(body));
-    (void)snprintf(needle, sizeof(needle), "name=\"cbtest-%s\"", base ? base + 1 : node->dir);
-    p = strstr(body, needle);
-    ck_assert_msg(p, "no %s in %s", needle, body);
-    while (p > body && strncmp(p, "<callBridge ", 12) != 0)
-        p--;
-    e = strstr(p, "/>");
-    ck_assert_ptr_nonnull(e);
-    (void)snprintf(out, cap, "%.*s", (int)(e - p + 2), p);
+    (void)snprintf(name, sizeof(name), "cbtest-%s", base ? base + 1 : node->dir);
+    th_cluster_bridge_entry(node, name, out, cap);
 }
 
 /* The primary of multi is down, its standby up and current: a store opens read-only (no
