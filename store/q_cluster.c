@@ -14,11 +14,6 @@
 
 #include "store/store_int.h"
 
-bool store_is_shared(const struct store *st)
-{
-    return db_dialect(st->db) == DB_DIALECT_PG;
-}
-
 /* Runs sql (parameters ?1.. bound from the NULL-ended args) to its end. */
 static int run(struct store *st, const char *sql, const char *const *args)
 {

@@ -38,6 +38,11 @@ struct db_stmt *store_stmt_sql(struct store *st, const char *sql, int *ret_err)
     return db_stmt_sql(st->db, sql, ret_err);
 }
 
+bool store_is_shared(const struct store *st)
+{
+    return db_dialect(st->db) == DB_DIALECT_PG;
+}
+
 bool store_read_only(const struct store *st)
 {
     return st->db->read_only;

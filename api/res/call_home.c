@@ -31,7 +31,6 @@
 #include "api/cluster.h"
 #include "api/log.h"
 #include "api/res/call_home.h"
-#include "api/res/calls.h"
 #include "api/res/registry.h"
 #include "api/util.h"
 
@@ -257,7 +256,7 @@ static int id_cmp(const void *a, const void *b)
 static void end_lost(struct api_call_home *h, const char *call_id, const char *why)
 {
     int64_t started_us = 0;
-    int legs = api_calls_end_lost(h->api, call_id, &started_us);
+    int legs = api_calls_end_lost(h->api->calls, h->api->media, call_id, &started_us);
 
     if (legs < 0)
         return; /* it ended meanwhile */
@@ -336,7 +335,7 @@ static void reap(struct api_call_home *h, bool self_too)
     struct dead d = {.self = h->node, .self_too = self_too};
     int64_t age_ms = api_cluster_beat_age_ms(h->api->cluster);
     bool stale = h->api->cluster && age_ms >= api_cluster_down_ms(h->api->cluster);
-    size_t nlocal = api_calls_homed(h->api, h->local, LOCAL_MAX);
+    size_t nlocal = api_calls_homed(h->api->calls, h->local, LOCAL_MAX);
     int r;
 
     if (nlocal > LOCAL_MAX)

@@ -326,56 +326,6 @@ void api_calls_lobby_tick(void *userdata)
     pthread_mutex_unlock(&c->lock);
 }
 
-size_t api_calls_homed(const struct api *api, char (*v)[STORE_ID_LEN + 1], size_t cap)
-{
-    struct api_calls *c = api->calls;
-    size_t n = 0;
-
-    pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; c->home && i < c->ncalls; i++) {
-        if (!c->calls[i].ends_empty) /* POST /calls: not in the directory */
-            continue;
-        if (n < cap)
-            memcpy(v[n], c->calls[i].id, STORE_ID_LEN + 1);
-        n++;
-    }
-    pthread_mutex_unlock(&c->lock);
-    return n;
-}
-
-int api_calls_end_lost(const struct api *api, const char *call_id, int64_t *ret_started_us)
-{
-    struct api_calls *c = api->calls;
-    struct api_call *call;
-    int n = 0;
-
-    pthread_mutex_lock(&c->lock);
-    call = api_calls_find_call(c, call_id);
-    if (!call) {
-        pthread_mutex_unlock(&c->lock);
-        return -ENOENT;
-    }
-    for (size_t i = c->nlegs; i-- > 0;) {
-        struct api_leg *l = &c->legs[i];
-
-        if (strcmp(l->call, call_id) != 0)
-            continue;
-        if (l->webrtc && c->guest_dropped)
-            c->guest_dropped(c->guest_userdata, l->id, API_CALLS_LOST);
-        if (l->has_media && api->media) {
-            (void)media_leg_remove(api->media, l->id);
-            c->media_legs--;
-        }
-        *l = c->legs[--c->nlegs];
-        c->legs_completed++;
-        n++;
-    }
-    *ret_started_us = call->started_us;
-    *call = c->calls[--c->ncalls];
-    pthread_mutex_unlock(&c->lock);
-    return n;
-}
-
 static void delete_call(const struct api *api, const char *id, struct api_reply *reply)
 {
     struct api_calls *c = api->calls;

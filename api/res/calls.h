@@ -53,18 +53,6 @@ void api_calls_join_done(const struct api *api, const char *call);
 /* Removes a leg on its guest's behalf (left, or its media ended). 0 or -ENOENT. */
 int api_calls_remove_leg(const struct api *api, const char *leg_id);
 
-/* Fencing (api/res/call_home.c, docs/cluster.md): the ids of the calls here that the call
- * directory holds (those a participant's arrival made on a clustered node), at most cap into v;
- * returns how many there are. */
-size_t api_calls_homed(const struct api *api, char (*v)[STORE_ID_LEN + 1], size_t cap);
-/* Ends call_id at once because this node no longer owns it (another node took it from the call
- * directory and wrote the CDRs of its end): each leg's media stopped and its guest's page told
- * (why API_CALLS_LOST), the call gone, and none of the registry's events called (no CDR, no
- * directory write); *ret_started_us: when it started (api_now_us). Returns the legs ended, or
- * -ENOENT when the call is not here. */
-#define API_CALLS_LOST "callBridgeFailure"
-int api_calls_end_lost(const struct api *api, const char *call_id, int64_t *ret_started_us);
-
 /* Drops leg_id as an administrator would (why "dropped"), its call ended if that was its last
  * leg; lock held (the lobby's disconnect). Nothing when there is no such leg. */
 void api_calls_drop_leg_locked(const struct api *api, const char *leg_id, const char *why);

@@ -12,6 +12,7 @@
 #include "api/reply.h"
 #include "api/res/parse.h"
 #include "api/res/registry.h"
+#include "media/media.h"
 
 int api_calls_new(struct api_calls **ret)
 {
@@ -147,4 +148,53 @@ bool api_calls_path_id(const char *id, char out[STORE_ID_LEN + 1], const char *m
 bool api_calls_is_get(const struct api_request *req)
 {
     return req->method == API_GET || req->method == API_HEAD;
+}
+
+size_t api_calls_homed(struct api_calls *c, char (*v)[STORE_ID_LEN + 1], size_t cap)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; c->home && i < c->ncalls; i++) {
+        if (!c->calls[i].ends_empty) /* POST /calls: not in the directory */
+            continue;
+        if (n < cap)
+            memcpy(v[n], c->calls[i].id, STORE_ID_LEN + 1);
+        n++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return n;
+}
+
+int api_calls_end_lost(struct api_calls *c, struct media *media, const char *call_id,
+                       int64_t *ret_started_us)
+{
+    struct api_call *call;
+    int n = 0;
+
+    pthread_mutex_lock(&c->lock);
+    call = api_calls_find_call(c, call_id);
+    if (!call) {
+        pthread_mutex_unlock(&c->lock);
+        return -ENOENT;
+    }
+    for (size_t i = c->nlegs; i-- > 0;) {
+        struct api_leg *l = &c->legs[i];
+
+        if (strcmp(l->call, call_id) != 0)
+            continue;
+        if (l->webrtc && c->guest_dropped)
+            c->guest_dropped(c->guest_userdata, l->id, API_CALLS_LOST);
+        if (l->has_media && media) {
+            (void)media_leg_remove(media, l->id);
+            c->media_legs--;
+        }
+        *l = c->legs[--c->nlegs];
+        c->legs_completed++;
+        n++;
+    }
+    *ret_started_us = call->started_us;
+    *call = c->calls[--c->ncalls];
+    pthread_mutex_unlock(&c->lock);
+    return n;
 }

@@ -11,6 +11,8 @@
 
 #include "store/store.h"
 
+struct media;
+
 /* Call control (api/res/control.c): what PUT /calls/<id> and PUT /callLegs/<id> set, as given
  * ("": not set), in the order of its parameter tables (control.c's for the call,
  * control_values.c's for the leg). */
@@ -160,5 +162,18 @@ struct api_request;
 bool api_calls_path_id(const char *id, char out[STORE_ID_LEN + 1], const char *missing,
                        struct api_reply *reply);
 bool api_calls_is_get(const struct api_request *req);
+
+/* Fencing (api/res/call_home.c, docs/cluster.md): the ids of the calls here that the call
+ * directory holds (those a participant's arrival made on a clustered node), at most cap into v;
+ * returns how many there are. */
+size_t api_calls_homed(struct api_calls *c, char (*v)[STORE_ID_LEN + 1], size_t cap);
+/* Ends call_id at once because this node no longer owns it (another node took it from the call
+ * directory and wrote the CDRs of its end): each leg's media stopped (in media; NULL: none), its
+ * guest's page told (why API_CALLS_LOST), the call gone, and none of the registry's events
+ * called (no CDR, no directory write); *ret_started_us: when it started (api_now_us). Returns
+ * the legs ended, or -ENOENT when the call is not here. */
+#define API_CALLS_LOST "callBridgeFailure"
+int api_calls_end_lost(struct api_calls *c, struct media *media, const char *call_id,
+                       int64_t *ret_started_us);
 
 #endif
