@@ -316,46 +316,47 @@ static int register_late(struct api_cluster *c)
     return r;
 }
 
-static void beat(struct api_cluster *c)
+/* One heartbeat of a registered node; its name taken meanwhile: registers again, or is out of
+ * the cluster (lost). Returns 0 once written. */
+static int heartbeat(struct api_cluster *c)
 {
-    int64_t began = mono_ms();
-    int r;
+    int r = store_node_heartbeat(c->st, c->name, c->host_id);
 
-    if (!atomic_load(&c->registered)) {
-        if (register_late(c) < 0)
-            return;
-        atomic_store(&c->lost, false);
-        atomic_store(&c->beat_ok_ms, began);
-        publish(c);
-        return;
-    }
-    r = store_node_heartbeat(c->st, c->name, c->host_id);
     c->beats++;
     if (r == -ENOENT) {
         r = register_again(c);
         if (r == 0) {
             api_log(BASE_LOG_WARN, "cluster: node %s registered again (its name was free again)",
                     c->name);
-        } else {
-            if (!atomic_load(&c->lost))
-                api_log(BASE_LOG_WARN,
-                        "cluster: the name %s was registered by another call bridge (another "
-                        "data directory) while this one was shown down: this node is out of the "
-                        "cluster and ends its calls; it registers again when that node is down "
-                        "or stopped (or give one of them another --node-name)",
-                        c->name);
-            else if (r != -EADDRINUSE)
-                api_log_every(30, BASE_LOG_WARN, "cluster: node %s cannot register again: %s",
-                              c->name, strerror(-r));
-            atomic_store(&c->lost, true);
-            return;
+            return 0;
         }
+        if (!atomic_load(&c->lost))
+            api_log(BASE_LOG_WARN,
+                    "cluster: the name %s was registered by another call bridge (another data "
+                    "directory) while this one was shown down: this node is out of the cluster "
+                    "and ends its calls; it registers again when that node is down or stopped "
+                    "(or give one of them another --node-name)",
+                    c->name);
+        else if (r != -EADDRINUSE)
+            api_log_every(30, BASE_LOG_WARN, "cluster: node %s cannot register again: %s", c->name,
+                          strerror(-r));
+        atomic_store(&c->lost, true);
+        return r;
     }
-    if (r < 0) {
+    if (r < 0)
         api_log_every(10, BASE_LOG_WARN, "cluster: heartbeat of node %s failed: %s", c->name,
                       strerror(-r));
+    return r;
+}
+
+/* A heartbeat, or a late registration (a node started on a database taking no writes); either
+ * written: the node is in the cluster, and its TURN views are published. */
+static void beat(struct api_cluster *c)
+{
+    int64_t began = mono_ms();
+
+    if ((atomic_load(&c->registered) ? heartbeat(c) : register_late(c)) < 0)
         return;
-    }
     atomic_store(&c->lost, false);
     atomic_store(&c->beat_ok_ms, began);
     publish(c);

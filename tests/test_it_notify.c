@@ -210,11 +210,13 @@ static void shows_soon(const struct th_daemon *d, const char *path, const char *
     ck_abort_msg("%s on %s never showed %s: %s", path, d->log, want, body);
 }
 
-/* A's writes reach B's long-lived state at once (api/notify.c):
+/* A's writes reach B's long-lived state at once:
  * - a call leg profile changed on A: B's leg already in a call under it takes it (needsActivation
- *   true: the leg goes to the lobby), and B's new legs get it;
+ *   true: the leg goes to the lobby), and B's new legs get it (api/notify.c; without its
+ *   notification B's leg never goes to the lobby);
  * - a CDR receiver's uri changed on A: B's sender posts B's next records to the new uri, not to
- *   the one it was posting to. */
+ *   the one it was posting to. This checks the outcome only: B's sender reads the receivers
+ *   every round, so it passes without notify.c's wake-up too. */
 static void profile_and_receiver_reach_the_other(const struct th_daemon *a,
                                                  const struct th_daemon *b)
 {

@@ -356,13 +356,26 @@ static void reply_error(struct api_reply *reply, int status, const char *error, 
     reply_json(reply, status, json_pack("{s:s, s:s}", "error", error, "message", message));
 }
 
-static void forbidden(struct api_guests *g, struct api_reply *reply)
+/* A refused join, counted as one (a wrong passcode, a used or expired credential): 403 reason. */
+static void refuse(struct api_guests *g, struct api_reply *reply, const char *reason,
+                   const char *text)
 {
     pthread_mutex_lock(&g->lock);
     g->counts.refused++;
     pthread_mutex_unlock(&g->lock);
-    reply_error(reply, 403, "forbidden",
-                "That meeting ID and passcode (or link) are not valid. Check them and try again.");
+    reply_error(reply, 403, reason, text);
+}
+
+static void forbidden(struct api_guests *g, struct api_reply *reply)
+{
+    refuse(g, reply, "forbidden",
+           "That meeting ID and passcode (or link) are not valid. Check them and try again.");
+}
+
+/* The database or the call's node cannot take the join now: the page tries again. */
+static void unavailable(struct api_reply *reply)
+{
+    reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
 }
 
 /* The body as a JSON object, or NULL with a 400 in *reply. */
@@ -571,7 +584,7 @@ static void hand_off(struct store *st, const struct store_cospace_entry *e, cons
                        call_id, ticket);
     OPENSSL_cleanse(ticket, sizeof(ticket));
     if (r < 0) {
-        reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
+        unavailable(reply);
         return;
     }
     api_log(BASE_LOG_INFO, "guest %s of coSpace %s sent to node %s, which hosts its call%s%s", name,
@@ -685,7 +698,7 @@ static void join_admitted(const struct api *api, struct store *st,
             reply_error(reply, 503, refused ? refused : "tooManyCalls",
                         "The meeting cannot take another participant now.");
         else
-            reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
+            unavailable(reply);
         return;
     }
     api_log(BASE_LOG_INFO, "guest %s joined coSpace %s as callLeg %s of call %s%s", name, e->id,
@@ -763,7 +776,7 @@ static void join_handed_off(const struct api *api, struct store *st, const char 
         return;
     }
     if (r < 0) {
-        reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
+        unavailable(reply);
         return;
     }
     (void)snprintf(e.access_method, sizeof(e.access_method), "%s", h.access_method);
@@ -806,23 +819,22 @@ static void join_again(const struct api *api, struct store *st, const char *cred
         r = store_cospace_entry_get(st, c.cospace, &e);
     if (r == 0 && !e.non_member_access) /* the administrator closed it since */
         r = -ENOENT;
-    if (r == -EALREADY || r == -ENOENT) {
-        pthread_mutex_lock(&api->guests->lock);
-        api->guests->counts.refused++;
-        pthread_mutex_unlock(&api->guests->lock);
-        if (r == -EALREADY)
-            api_log(BASE_LOG_WARN, "guest: a used rejoin credential was shown again: its "
-                                   "guest must join with the passcode");
-        reply_error(reply, 403, r == -EALREADY ? "rejoinUsed" : "rejoinExpired",
-                    r == -EALREADY ? "This page's way back into the meeting was used already "
-                                     "(from another page?). Join with the passcode."
-                                   : "This page's way back into the meeting has expired (you "
-                                     "left, were removed, or it is too old). Join with the "
-                                     "passcode.");
+    if (r == -EALREADY) {
+        api_log(BASE_LOG_WARN, "guest: a used rejoin credential was shown again: its guest must "
+                               "join with the passcode");
+        refuse(api->guests, reply, "rejoinUsed",
+               "This page's way back into the meeting was used already (from another page?). "
+               "Join with the passcode.");
+        return;
+    }
+    if (r == -ENOENT) {
+        refuse(api->guests, reply, "rejoinExpired",
+               "This page's way back into the meeting has expired (you left, were removed, or it "
+               "is too old). Join with the passcode.");
         return;
     }
     if (r < 0) {
-        reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
+        unavailable(reply);
         return;
     }
     replace_leg(api, c.leg);
@@ -872,7 +884,7 @@ static void join(const struct api *api, struct store *st, const struct api_reque
     if (r == -ENOENT || r == -EACCES || (r == 0 && !admitted(&e, secret, passcode)))
         forbidden(api->guests, reply);
     else if (r < 0)
-        reply_error(reply, 503, "unavailable", "Joining is not possible now; try again later.");
+        unavailable(reply);
     else
         join_admitted(api, st, &e, name, NULL, true, reply);
 out:
